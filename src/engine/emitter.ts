@@ -1,0 +1,137 @@
+/**
+ * Writes events into the caller's event buffer, stamping each with the header of the command
+ * being decided (sequence, timestamp, client id and seq, command kind, tif, stp).
+ *
+ * The first event of a client command gets the Head flag; when the command is new to the
+ * idempotency window it also gets Record, so apply remembers its outcome. Every event is written
+ * whole (unused fields zeroed), so the bytes of an event depend only on the decision: replicas
+ * and the journal hash see identical records.
+ */
+import { assert } from '../stdx/assert.js';
+import { write64 } from '../stdx/records.js';
+import { CommandWord, SequencedWord } from '../protocol/command-layout.js';
+import { EventFlag, EventWord } from '../protocol/event-layout.js';
+import type { RecordBuffer } from '../stdx/records.js';
+import type { CommandCursor } from './cursor.js';
+
+export class Emitter {
+  u32: Uint32Array = new Uint32Array(0);
+  private f64: Float64Array = new Float64Array(0);
+  /** Index of the next event to write. */
+  count = 0;
+  /** Index of the first event of the current `reset`. */
+  start = 0;
+  capacity = 0;
+  /** First word of the current command's head event when it must be recorded, else -1. */
+  recordHead = -1;
+  /**
+   * The record the header comes from: the SequencedCommand being decided (`system` false) or,
+   * for the engine's own events, only its stamp (`system` true: client fields are zero).
+   */
+  private source: CommandCursor | null = null;
+  private system = false;
+  private headPending = false;
+  private recordPending = false;
+  private readonly eventsPerCallMax: number;
+
+  constructor(eventsPerCallMax: number) {
+    this.eventsPerCallMax = eventsPerCallMax;
+  }
+
+  /** Targets `out`, writing from event index `start`. */
+  reset(out: RecordBuffer, start: number): void {
+    assert(out.recordSizeBytes === EventWord.size * 4, 'emitter: event-sized records');
+    // Store the views only when they change: a pointer store costs a GC write barrier.
+    if (this.u32 !== out.u32) {
+      this.u32 = out.u32;
+      this.f64 = out.f64;
+    }
+    this.count = start;
+    this.start = start;
+    this.capacity = Math.min(out.capacity, start + this.eventsPerCallMax);
+  }
+
+  /** Stamps the following events with the command the cursor points at (read at each begin). */
+  startCommand(c: CommandCursor): void {
+    if (this.source !== c) this.source = c;
+    this.system = false;
+    this.headPending = true;
+    this.recordPending = false;
+    this.recordHead = -1;
+  }
+
+  /** Stamps the following events as the engine's own (client 0), e.g. expirations. */
+  startSystem(c: CommandCursor): void {
+    if (this.source !== c) this.source = c;
+    this.system = true;
+    this.headPending = false;
+    this.recordPending = false;
+    this.recordHead = -1;
+  }
+
+  /** Marks the current command as new: its head event will be recorded for idempotency. */
+  markRecord(): void {
+    this.recordPending = true;
+  }
+
+  /** Starts an event and returns its first word; the caller sets the payload with `set`. */
+  begin(kind: number, status: number, flags: number, ref: number): number {
+    assert(this.count < this.capacity, 'emitter: event buffer full');
+    const source = this.source as CommandCursor;
+    const cmd = source.u32;
+    const w = source.w;
+    const u32 = this.u32;
+    const e = this.count * EventWord.size;
+    this.count++;
+    let allFlags = flags;
+    if (this.headPending) {
+      allFlags |= this.recordPending ? EventFlag.Head | EventFlag.Record : EventFlag.Head;
+      if (this.recordPending) this.recordHead = e;
+      this.headPending = false;
+    }
+    u32[e + EventWord.sequence] = cmd[w + SequencedWord.sequence];
+    u32[e + EventWord.sequence + 1] = cmd[w + SequencedWord.sequence + 1];
+    u32[e + EventWord.timestamp] = cmd[w + SequencedWord.timestamp];
+    u32[e + EventWord.timestamp + 1] = cmd[w + SequencedWord.timestamp + 1];
+    const bits = this.system ? 0 : cmd[w + CommandWord.bits];
+    if (this.system) {
+      u32[e + EventWord.clientSeq] = 0;
+      u32[e + EventWord.clientSeq + 1] = 0;
+      u32[e + EventWord.clientId] = 0;
+    } else {
+      u32[e + EventWord.clientSeq] = cmd[w + CommandWord.clientSeq];
+      u32[e + EventWord.clientSeq + 1] = cmd[w + CommandWord.clientSeq + 1];
+      u32[e + EventWord.clientId] = cmd[w + CommandWord.clientId];
+    }
+    u32[e + EventWord.kindStatus] = kind | ((bits & 0xff) << 8) | (status << 16);
+    u32[e + EventWord.flagsTifStp] = allFlags | ((bits >>> 16) << 16);
+    u32[e + EventWord.ref] = ref;
+    // Clear the eleven payload words, unrolled (TypedArray.fill is a slow runtime call).
+    const f64 = this.f64;
+    const d = (e + EventWord.account) >> 1;
+    f64[d] = 0;
+    f64[d + 1] = 0;
+    f64[d + 2] = 0;
+    f64[d + 3] = 0;
+    f64[d + 4] = 0;
+    f64[d + 5] = 0;
+    f64[d + 6] = 0;
+    f64[d + 7] = 0;
+    f64[d + 8] = 0;
+    f64[d + 9] = 0;
+    f64[d + 10] = 0;
+    return e;
+  }
+
+  /** Sets a 64-bit payload field (word index from EventWord) of the event at word `e`. */
+  set(e: number, word: number, value: number): void {
+    write64(this.u32, e + word, value);
+  }
+
+  /** Drops every event written after index `count` (a linked chain that failed). */
+  rewind(count: number): void {
+    assert(count <= this.count, 'emitter: rewind moves back');
+    assert(count >= this.start, 'emitter: rewind stays in this call');
+    this.count = count;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Idempotency: a command is applied once, however often it is retried.
+ *
+ * Every command carries (clientId, clientSeq), and a client's sequence numbers only go up. Per
+ * client the engine keeps a high-water mark (the highest clientSeq decided) and a window of the
+ * last `idempotencyWindow` outcomes, indexed by `clientSeq & (window - 1)`:
+ *
+ *   clientSeq > hwm                         new command
+ *   clientSeq <= hwm, window slot holds it  duplicate: answer with the recorded outcome
+ *   hwm - window < clientSeq <= hwm         never decided, arrived late: out of order
+ *   clientSeq <= hwm - window               too old to know: the client must query
+ *
+ * Memory is clientCountMax * window entries, fixed; nothing grows with the number of commands.
+ */
+import { assert } from '../stdx/assert.js';
+import { U53Map } from '../stdx/u53-map.js';
+import type { EngineConfig } from '../constants.js';
+import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from './checksum.js';
+import type { StateImage } from '../stdx/state-image.js';
+
+export const enum Idempotency {
+  New = 0,
+  Duplicate = 1,
+  OutOfOrder = 2,
+  TooOld = 3,
+  /** A new client, and the client table is full. */
+  TableFull = 4,
+}
+
+const fieldHighWaterMark = 0;
+
+export class Clients {
+  readonly map: U53Map;
+  readonly ids: Float64Array;
+  readonly highWaterMark: Float64Array;
+  /**
+   * The window, three doubles per entry (one cache line holds two entries and a half): the
+   * clientSeq recorded there (0: none), the engine sequence of that command (so a duplicate can
+   * point at its events) and its status. The entry of (slot, seq) starts at
+   * 3 * (slot * window + seq % window).
+   */
+  readonly entries: Float64Array;
+  readonly window: number;
+  readonly countMax: number;
+  count = 0;
+  /** Where `check` found a duplicate: the index of its entry in `entries`. */
+  foundIndex = -1;
+  /** Checksum keys per client slot, computed once. */
+  private readonly keyA: Int32Array;
+  private readonly keyB: Int32Array;
+  /** The last client looked up: commands come in runs from one client, so this mostly hits. */
+  private lastId = 0;
+  private lastSlot = -1;
+  private readonly checksum: StateChecksum;
+
+  constructor(config: EngineConfig, checksum: StateChecksum) {
+    this.countMax = config.clientCountMax;
+    this.window = config.idempotencyWindow;
+    this.map = new U53Map(config.clientCountMax);
+    this.ids = new Float64Array(config.clientCountMax);
+    this.highWaterMark = new Float64Array(config.clientCountMax);
+    this.entries = new Float64Array(config.clientCountMax * config.idempotencyWindow * 3);
+    this.keyA = new Int32Array(config.clientCountMax);
+    this.keyB = new Int32Array(config.clientCountMax);
+    this.checksum = checksum;
+  }
+
+  /** The slot of client `clientId`, or -1. */
+  slotOf(clientId: number): number {
+    if (clientId === this.lastId) return this.lastSlot;
+    const slot = this.map.get(clientId);
+    if (slot !== -1) {
+      this.lastId = clientId;
+      this.lastSlot = slot;
+    }
+    return slot;
+  }
+
+  /**
+   * Classifies (clientId, clientSeq) against the recorded state. `floor` is the highest
+   * clientSeq already taken by earlier members of the same linked chain (0 outside a chain).
+   * Sets `foundIndex` for a duplicate.
+   */
+  check(clientId: number, clientSeq: number, floor: number): Idempotency {
+    const slot = this.slotOf(clientId);
+    if (slot === -1) {
+      if (this.count >= this.countMax) return Idempotency.TableFull;
+      return clientSeq > floor ? Idempotency.New : Idempotency.OutOfOrder;
+    }
+    const hwm = this.highWaterMark[slot];
+    if (clientSeq > hwm) return clientSeq > floor ? Idempotency.New : Idempotency.OutOfOrder;
+    const index = (slot * this.window + (clientSeq & (this.window - 1))) * 3;
+    if (this.entries[index] === clientSeq) {
+      this.foundIndex = index;
+      return Idempotency.Duplicate;
+    }
+    return clientSeq > hwm - this.window ? Idempotency.OutOfOrder : Idempotency.TooOld;
+  }
+
+  /** The recorded engine sequence of the duplicate `check` found. */
+  foundSequence(): number {
+    return this.entries[this.foundIndex + 1];
+  }
+
+  /** The recorded status of the duplicate `check` found. */
+  foundStatus(): number {
+    return this.entries[this.foundIndex + 2];
+  }
+
+  /** Records the outcome of a new command (apply side). */
+  record(clientId: number, clientSeq: number, sequence: number, status: number): void {
+    let slot = this.slotOf(clientId);
+    if (slot === -1) slot = this.create(clientId);
+    assert(clientSeq > this.highWaterMark[slot], 'idempotency: recorded seq goes up');
+    const hwm = this.highWaterMark;
+    this.checksum.stored(this.keyA[slot], this.keyB[slot], fieldHighWaterMark, hwm, slot, -1);
+    hwm[slot] = clientSeq;
+    this.checksum.stored(this.keyA[slot], this.keyB[slot], fieldHighWaterMark, hwm, slot, 1);
+    const index = (slot * this.window + (clientSeq & (this.window - 1))) * 3;
+    this.entries[index] = clientSeq;
+    this.entries[index + 1] = sequence;
+    this.entries[index + 2] = status;
+  }
+
+  private create(clientId: number): number {
+    assert(this.count < this.countMax, 'idempotency: client table full');
+    const slot = this.count++;
+    this.map.insert(clientId, slot);
+    this.ids[slot] = clientId;
+    const a = entityKeyA(ChecksumEntity.Client, clientId);
+    this.keyA[slot] = a;
+    this.keyB[slot] = entityKeyB(a);
+    return slot;
+  }
+
+  saveImage(image: StateImage): void {
+    this.map.saveImage(image);
+    image.arrays.push(this.ids, this.highWaterMark, this.entries, this.keyA, this.keyB);
+    image.counters.push(this.count);
+  }
+
+  loadCounters(counters: readonly number[], at: number): number {
+    const next = this.map.loadCounters(counters, at);
+    this.count = counters[next];
+    this.lastId = 0;
+    this.lastSlot = -1;
+    return next + 1;
+  }
+}

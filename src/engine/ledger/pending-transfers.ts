@@ -1,0 +1,104 @@
+/**
+ * Pending (two-phase) transfers: funds moved from the debit account's available to its held
+ * balance, waiting to be posted to the credit account, voided, or expired at `expiresAt` in
+ * logical time. Struct-of-arrays in a fixed pool; an id -> slot table; an indexed min-heap by
+ * (expiresAt, id) so that the engine expires them in one deterministic order.
+ */
+import { assert } from '../../stdx/assert.js';
+import { IndexHeap } from '../../stdx/index-heap.js';
+import { SlotPool } from '../../stdx/slot-pool.js';
+import { U53Map } from '../../stdx/u53-map.js';
+import type { EngineConfig } from '../../constants.js';
+import { ChecksumEntity, entityKeyB, recordKeyA, StateChecksum } from '../checksum.js';
+import type { StateImage } from '../../stdx/state-image.js';
+
+/** One checksum field, the amount, under a key folding in the id, expiry and debit account. */
+const fieldAmount = 0;
+
+export class PendingTransfers {
+  readonly map: U53Map;
+  readonly pool: SlotPool;
+  readonly expiries: IndexHeap;
+  readonly ids: Float64Array;
+  readonly debitSlot: Int32Array;
+  readonly creditSlot: Int32Array;
+  readonly asset: Uint16Array;
+  readonly amount: Float64Array;
+  /** Logical time at which the transfer expires; 0 means never. */
+  readonly expiresAt: Float64Array;
+  private readonly checksum: StateChecksum;
+
+  constructor(config: EngineConfig, checksum: StateChecksum) {
+    const capacity = config.pendingCountMax;
+    this.map = new U53Map(capacity);
+    this.pool = new SlotPool(capacity);
+    this.expiries = new IndexHeap(capacity);
+    this.ids = new Float64Array(capacity);
+    this.debitSlot = new Int32Array(capacity);
+    this.creditSlot = new Int32Array(capacity);
+    this.asset = new Uint16Array(capacity);
+    this.amount = new Float64Array(capacity);
+    this.expiresAt = new Float64Array(capacity);
+    this.checksum = checksum;
+  }
+
+  slotOf(id: number): number {
+    return this.map.get(id);
+  }
+
+  available(): number {
+    return this.pool.available();
+  }
+
+  create(
+    id: number,
+    debitSlot: number,
+    creditSlot: number,
+    asset: number,
+    amount: number,
+    expiresAt: number,
+    debitId: number,
+  ): void {
+    assert(amount > 0, 'pending: amount is positive');
+    assert(expiresAt >= 0, 'pending: expiry is not negative');
+    const slot = this.pool.acquire();
+    this.map.insert(id, slot);
+    this.ids[slot] = id;
+    this.debitSlot[slot] = debitSlot;
+    this.creditSlot[slot] = creditSlot;
+    this.asset[slot] = asset;
+    this.amount[slot] = amount;
+    this.expiresAt[slot] = expiresAt;
+    if (expiresAt !== 0) this.expiries.push(slot, expiresAt, id);
+    this.checksumFields(slot, debitId, 1);
+  }
+
+  remove(slot: number, debitId: number): void {
+    const id = this.ids[slot];
+    assert(id > 0, 'pending: slot in use');
+    this.checksumFields(slot, debitId, -1);
+    if (this.expiries.contains(slot)) this.expiries.remove(slot);
+    this.map.remove(id);
+    this.ids[slot] = 0;
+    this.amount[slot] = 0;
+    this.pool.release(slot);
+  }
+
+  private checksumFields(slot: number, debitId: number, sign: number): void {
+    const a = recordKeyA(ChecksumEntity.Pending, this.ids[slot], this.expiresAt[slot], debitId);
+    this.checksum.stored(a, entityKeyB(a), fieldAmount, this.amount, slot, sign);
+  }
+
+  saveImage(image: StateImage): void {
+    this.map.saveImage(image);
+    this.pool.saveImage(image);
+    this.expiries.saveImage(image);
+    const a = image.arrays;
+    a.push(this.ids, this.debitSlot, this.creditSlot, this.asset, this.amount, this.expiresAt);
+  }
+
+  loadCounters(counters: readonly number[], at: number): number {
+    const next = this.map.loadCounters(counters, at);
+    return this.expiries.loadCounters(counters, this.pool.loadCounters(counters, next));
+  }
+}

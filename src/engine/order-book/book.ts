@@ -1,0 +1,105 @@
+/**
+ * The order books' mutations, used only by apply: rest an order at the back of its price level,
+ * reduce it, take it out. Each keeps level totals and the state checksum consistent.
+ */
+import { assert } from '../../stdx/assert.js';
+import { ChecksumEntity, entityKeyB, recordKeyA, type StateChecksum } from '../checksum.js';
+import type { Levels } from './levels.js';
+import type { Orders } from './orders.js';
+
+/**
+ * A resting order enters the checksum as one field, its open quantity, under a key that folds in
+ * its id, price and side (which never change while it rests: a price amendment re-rests it).
+ */
+const fieldOpen = 0;
+
+export class Book {
+  readonly orders: Orders;
+  readonly levels: Levels;
+  private readonly checksum: StateChecksum;
+
+  constructor(orders: Orders, levels: Levels, checksum: StateChecksum) {
+    this.orders = orders;
+    this.levels = levels;
+    this.checksum = checksum;
+  }
+
+  /** Appends order `o` to the back of the level at `price`, with `open` quantity. */
+  rest(o: number, price: number, open: number): void {
+    const orders = this.orders;
+    const levels = this.levels;
+    assert(open > 0, 'book: resting quantity is positive');
+    assert(orders.level(o) === -1, 'book: order already rests');
+    const s = orders.instrument(o) * 2 + orders.side(o);
+    let l = levels.find(s, price);
+    if (l === -1) l = levels.insert(s, price);
+    const tail = levels.tail(l);
+    orders.setPrev(o, tail);
+    orders.setNext(o, -1);
+    if (tail === -1) levels.setHead(l, o);
+    else orders.setNext(tail, o);
+    levels.setTail(l, o);
+    levels.addOrderCount(l, 1);
+    levels.addQuantity(l, open);
+    orders.setLevel(o, l);
+    orders.setPrice(o, price);
+    orders.setOpen(o, open);
+    const a = recordKeyA(ChecksumEntity.Order, orders.id(o), price, orders.side(o));
+    const b = entityKeyB(a);
+    orders.setKeys(o, a, b);
+    this.checksum.stored(a, b, fieldOpen, orders.f64, orders.openIndex(o), 1);
+  }
+
+  /** Lowers a resting order's open quantity; at zero the order leaves the book. */
+  lowerOpen(o: number, quantity: number): void {
+    const orders = this.orders;
+    const before = orders.open(o);
+    const after = before - quantity;
+    assert(quantity > 0, 'book: reduction is positive');
+    assert(after >= 0, 'book: open quantity below zero');
+    if (after === 0) {
+      this.remove(o);
+      return;
+    }
+    const a = orders.keyA(o);
+    const b = orders.keyB(o);
+    this.checksum.stored(a, b, fieldOpen, orders.f64, orders.openIndex(o), -1);
+    orders.setOpen(o, after);
+    this.checksum.stored(a, b, fieldOpen, orders.f64, orders.openIndex(o), 1);
+    this.levels.addQuantity(orders.level(o), -quantity);
+  }
+
+  /** Takes a resting order out of its level (and the level off its side when it empties). */
+  unlink(o: number): void {
+    const orders = this.orders;
+    const levels = this.levels;
+    const l = orders.level(o);
+    assert(l !== -1, 'book: order does not rest');
+    const prev = orders.prev(o);
+    const next = orders.next(o);
+    if (prev === -1) levels.setHead(l, next);
+    else orders.setNext(prev, next);
+    if (next === -1) levels.setTail(l, prev);
+    else orders.setPrev(next, prev);
+    orders.setPrev(o, -1);
+    orders.setNext(o, -1);
+    orders.setLevel(o, -1);
+    levels.addOrderCount(l, -1);
+    levels.addQuantity(l, -orders.open(o));
+    if (levels.orderCount(l) === 0) levels.remove(orders.instrument(o) * 2 + orders.side(o), l);
+    this.checksum.stored(
+      orders.keyA(o),
+      orders.keyB(o),
+      fieldOpen,
+      orders.f64,
+      orders.openIndex(o),
+      -1,
+    );
+  }
+
+  /** Unlinks a resting order and frees its slot. */
+  remove(o: number): void {
+    this.unlink(o);
+    this.orders.release(o);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Applying trading events: holds, settlement and book changes (see apply.ts for the two paths).
+ *
+ * A trade settles both accounts and the fee account in one step:
+ *   buyer:  held quote -= notional + buyer fee     available base  += quantity
+ *   seller: held base  -= quantity                 available quote += notional - seller fee
+ *   fees:   available quote of the fee account += maker fee + taker fee
+ *   maker (a buy): the hold left over after the fill (fee rounding) returns to available
+ */
+import { assert } from '../../stdx/assert.js';
+import { verify } from '../../constants.js';
+import { EventFlag, EventKind, EventWord } from '../../protocol/event-layout.js';
+import { readU64 } from '../../stdx/records.js';
+import type { Accounts } from '../ledger/accounts.js';
+import type { Book } from './book.js';
+import type { Instruments } from './instruments.js';
+import { restingHold } from './matcher.js';
+import { Side } from './orders.js';
+
+export class OrderApplier {
+  private readonly accounts: Accounts;
+  private readonly instruments: Instruments;
+  private readonly book: Book;
+
+  constructor(accounts: Accounts, instruments: Instruments, book: Book) {
+    this.accounts = accounts;
+    this.instruments = instruments;
+    this.book = book;
+  }
+
+  /** The replica path for order events: resolves ids, then the per-kind apply. */
+  apply(u32: Uint32Array, e: number, kind: number): void {
+    switch (kind) {
+      case EventKind.OrderAccepted:
+        return this.applyAccepted(u32, e, this.account(u32, e + EventWord.account));
+      case EventKind.Trade:
+        return this.applyTrade(
+          u32,
+          e,
+          this.account(u32, e + EventWord.account),
+          this.order(u32, e + EventWord.otherId),
+        );
+      case EventKind.OrderCanceled:
+        return this.applyCanceled(u32, e, this.order(u32, e + EventWord.id));
+      case EventKind.OrderAmended:
+        return this.applyAmended(u32, e, this.order(u32, e + EventWord.id));
+      default:
+        return; // OrderExpired changes nothing: its quantity was never held.
+    }
+  }
+
+  applyAccepted(u32: Uint32Array, e: number, account: number): void {
+    this.checkAccount(u32, e + EventWord.account, account);
+    const instrument = u32[e + EventWord.ref];
+    const bits = u32[e + EventWord.flagsTifStp];
+    const side = (bits & EventFlag.Sell) !== 0 ? Side.Sell : Side.Buy;
+    const held = readU64(u32, e + EventWord.amount);
+    if (held > 0) this.accounts.move(account, this.heldAsset(instrument, side), -held, held);
+    const rest = readU64(u32, e + EventWord.aux);
+    if (rest === 0) return;
+    const postOnly = (bits & EventFlag.PostOnly) !== 0 ? 1 : 0;
+    const o = this.book.orders.acquire(
+      readU64(u32, e + EventWord.id),
+      account,
+      instrument,
+      side,
+      postOnly,
+      bits >>> 24,
+    );
+    this.book.rest(o, readU64(u32, e + EventWord.price), rest);
+  }
+
+  applyTrade(u32: Uint32Array, e: number, taker: number, makerOrder: number): void {
+    const accounts = this.accounts;
+    const ins = this.instruments;
+    const orders = this.book.orders;
+    this.checkAccount(u32, e + EventWord.account, taker);
+    this.checkOrder(u32, e + EventWord.otherId, makerOrder);
+    const instrument = u32[e + EventWord.ref];
+    const base = ins.base[instrument];
+    const quote = ins.quote[instrument];
+    const maker = orders.account(makerOrder);
+    const quantity = readU64(u32, e + EventWord.quantity);
+    const notional = readU64(u32, e + EventWord.amount);
+    const takerFee = readU64(u32, e + EventWord.fee);
+    const makerFee = readU64(u32, e + EventWord.counterpartyFee);
+    const takerSells = (u32[e + EventWord.flagsTifStp] & EventFlag.Sell) !== 0;
+    const buyer = takerSells ? maker : taker;
+    const seller = takerSells ? taker : maker;
+    accounts.move(buyer, quote, 0, -(notional + (takerSells ? makerFee : takerFee)));
+    accounts.move(buyer, base, quantity, 0);
+    accounts.move(seller, base, 0, -quantity);
+    accounts.move(seller, quote, notional - (takerSells ? takerFee : makerFee), 0);
+    if (takerFee + makerFee > 0)
+      accounts.move(ins.feeAccountSlot[instrument], quote, takerFee + makerFee, 0);
+    const release = readU64(u32, e + EventWord.release);
+    if (release > 0) accounts.move(maker, quote, release, -release);
+    assert(
+      orders.open(makerOrder) - quantity === readU64(u32, e + EventWord.aux),
+      'apply: maker open agrees',
+    );
+    this.book.lowerOpen(makerOrder, quantity);
+  }
+
+  applyCanceled(u32: Uint32Array, e: number, o: number): void {
+    this.checkOrder(u32, e + EventWord.id, o);
+    const orders = this.book.orders;
+    const instrument = orders.instrument(o);
+    const release = readU64(u32, e + EventWord.release);
+    if (verify) {
+      assert(
+        release === restingHold(this.instruments, orders, instrument, o),
+        'apply: cancel release',
+      );
+    }
+    this.accounts.move(
+      orders.account(o),
+      this.heldAsset(instrument, orders.side(o)),
+      release,
+      -release,
+    );
+    this.book.remove(o);
+  }
+
+  applyAmended(u32: Uint32Array, e: number, o: number): void {
+    this.checkOrder(u32, e + EventWord.id, o);
+    const orders = this.book.orders;
+    const account = orders.account(o);
+    const asset = this.heldAsset(orders.instrument(o), orders.side(o));
+    const release = readU64(u32, e + EventWord.release);
+    if (release > 0) this.accounts.move(account, asset, release, -release);
+    const quantity = readU64(u32, e + EventWord.quantity);
+    if ((u32[e + EventWord.flagsTifStp] & EventFlag.PriorityKept) !== 0) {
+      this.book.lowerOpen(o, orders.open(o) - quantity);
+      return;
+    }
+    this.book.unlink(o);
+    const held = readU64(u32, e + EventWord.amount);
+    if (held > 0) this.accounts.move(account, asset, -held, held);
+    const rest = readU64(u32, e + EventWord.aux);
+    if (rest > 0) this.book.rest(o, readU64(u32, e + EventWord.price), rest);
+    else orders.release(o);
+  }
+
+  /** The asset an order of `side` holds: quote for a buy, base for a sell. */
+  private heldAsset(instrument: number, side: number): number {
+    return side === Side.Sell
+      ? this.instruments.base[instrument]
+      : this.instruments.quote[instrument];
+  }
+
+  private account(u32: Uint32Array, w: number): number {
+    const slot = this.accounts.slotOf(readU64(u32, w));
+    assert(slot !== -1, 'apply: account exists');
+    return slot;
+  }
+
+  private order(u32: Uint32Array, w: number): number {
+    const slot = this.book.orders.slotOf(readU64(u32, w));
+    assert(slot !== -1, 'apply: order rests');
+    return slot;
+  }
+
+  private checkAccount(u32: Uint32Array, w: number, slot: number): void {
+    assert(
+      slot >= 0 && this.accounts.id(slot) === readU64(u32, w),
+      'apply: slot holds the account',
+    );
+  }
+
+  private checkOrder(u32: Uint32Array, w: number, o: number): void {
+    assert(o >= 0 && this.book.orders.id(o) === readU64(u32, w), 'apply: slot holds the order');
+  }
+}

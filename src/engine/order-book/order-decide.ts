@@ -1,0 +1,251 @@
+/**
+ * Deciding trading commands: place, cancel, amend. Each `decide*` returns Status.Ok having
+ * emitted (and applied) the command's events, or a rejection having emitted nothing: every check
+ * runs, and the match is planned, before the first event is written (see matcher.ts).
+ */
+import { SAFE_MAX } from '../../stdx/int.js';
+import { Status } from '../../protocol/status.js';
+import { CommandFlag, CommandWord, TimeInForce } from '../../protocol/command-layout.js';
+import { EventFlag, EventKind, EventWord } from '../../protocol/event-layout.js';
+import { amountStatus, idStatus } from '../../protocol/command-fields.js';
+import { readI64, readU64 } from '../../stdx/records.js';
+import type { Accounts } from '../ledger/accounts.js';
+import type { CommandCursor } from '../cursor.js';
+import type { Emitter } from '../emitter.js';
+import type { OrderApplier } from './order-apply.js';
+import type { Instruments } from './instruments.js';
+import type { Levels } from './levels.js';
+import { Orders, Side } from './orders.js';
+import { Matcher, restingHold } from './matcher.js';
+import { checkOrderShape, OrderTicket, Ticket } from './order-shape.js';
+import { TakerEmitter } from './taker-emit.js';
+
+export class OrderDecider {
+  private readonly accounts: Accounts;
+  private readonly instruments: Instruments;
+  private readonly orders: Orders;
+  private readonly levels: Levels;
+  private readonly matcher: Matcher;
+  private readonly cursor: CommandCursor;
+  private readonly emitter: Emitter;
+  private readonly applier: OrderApplier;
+  private readonly taker: TakerEmitter;
+  private readonly ticket = new OrderTicket();
+
+  constructor(
+    accounts: Accounts,
+    instruments: Instruments,
+    orders: Orders,
+    levels: Levels,
+    matcher: Matcher,
+    cursor: CommandCursor,
+    emitter: Emitter,
+    applier: OrderApplier,
+  ) {
+    this.accounts = accounts;
+    this.instruments = instruments;
+    this.orders = orders;
+    this.levels = levels;
+    this.matcher = matcher;
+    this.cursor = cursor;
+    this.emitter = emitter;
+    this.applier = applier;
+    this.taker = new TakerEmitter(accounts, instruments, orders, matcher, emitter, applier);
+  }
+
+  decidePlaceOrder(): Status {
+    const t = this.ticket;
+    let status = checkOrderShape(this.cursor, this.instruments, t);
+    if (status !== Status.Ok) return status;
+    t.account = this.accounts.slotOf(readU64(this.cursor.u32, this.cursor.w + CommandWord.account));
+    if (t.account === -1) return Status.LedgerAccountUnknown;
+    const market = (t.flags & CommandFlag.Market) !== 0;
+    status = market ? this.checkMarketFunds(t) : this.checkLimitFunds(t);
+    if (status !== Status.Ok) return status;
+    const v = t.values;
+    if ((t.flags & CommandFlag.PostOnly) !== 0) {
+      if (this.matcher.crosses(t.instrument, t.side, v[Ticket.price])) {
+        return Status.MatchingPostOnlyWouldCross;
+      }
+    }
+    const p = this.matcher.params;
+    p[0] = market ? (t.side === Side.Buy ? SAFE_MAX : 0) : v[Ticket.price];
+    p[1] = v[Ticket.quantity];
+    this.matcher.match(t.instrument, t.side, t.account, t.stp);
+    const plan = this.matcher.plan;
+    if (t.tif === TimeInForce.Fok && plan.totals[0] > 0) {
+      this.taker.emitKilled(t);
+      return Status.Ok;
+    }
+    const rests = t.tif === TimeInForce.Gtc && !market && plan.stop === Status.Ok;
+    v[Ticket.rest] = rests ? plan.totals[0] : 0;
+    if (v[Ticket.rest] > 0) {
+      status = this.roomToRest(t.instrument * 2 + t.side, true);
+      if (status !== Status.Ok) return status;
+    }
+    this.taker.emitTaker(EventKind.OrderAccepted, t);
+    return Status.Ok;
+  }
+
+  decideCancelOrder(): Status {
+    const slot = this.findOwnOrder();
+    if (slot < 0) return -slot;
+    const orders = this.orders;
+    const instrument = orders.instrument(slot);
+    const e = this.taker.emitOrderEvent(EventKind.OrderCanceled, Status.Ok, slot, instrument);
+    this.emitter.set(e, EventWord.price, orders.price(slot));
+    this.emitter.set(e, EventWord.quantity, orders.open(slot));
+    this.emitter.set(e, EventWord.release, restingHold(this.instruments, orders, instrument, slot));
+    this.applier.applyCanceled(this.emitter.u32, e, slot);
+    return Status.Ok;
+  }
+
+  decideAmendOrder(): Status {
+    const slot = this.findOwnOrder();
+    if (slot < 0) return -slot;
+    const orders = this.orders;
+    const ins = this.instruments;
+    const instrument = orders.instrument(slot);
+    if (ins.halted[instrument] === 1) return Status.MatchingInstrumentHalted;
+    const c = this.cursor;
+    let status = amountStatus(c.u32, c.w + CommandWord.price);
+    if (status !== Status.Ok) return status;
+    status = amountStatus(c.u32, c.w + CommandWord.quantity);
+    if (status !== Status.Ok) return status;
+    const t = this.ticket;
+    const v = t.values;
+    v[Ticket.price] = readI64(c.u32, c.w + CommandWord.price);
+    v[Ticket.quantity] = readI64(c.u32, c.w + CommandWord.quantity);
+    if (v[Ticket.price] % ins.tick[instrument] !== 0) return Status.MatchingPriceTick;
+    if (v[Ticket.quantity] % ins.lot[instrument] !== 0) return Status.MatchingQuantityLot;
+    if (v[Ticket.price] === orders.price(slot)) {
+      if (v[Ticket.quantity] === orders.open(slot)) return Status.MatchingAmendNoChange;
+      if (v[Ticket.quantity] < orders.open(slot)) return this.emitReduce(slot, instrument);
+    }
+    return this.decideReplace(slot, instrument);
+  }
+
+  /** Funds for a limit order: its whole hold at the limit price must be available. */
+  private checkLimitFunds(t: OrderTicket): Status {
+    const ins = this.instruments;
+    const v = t.values;
+    if (!this.notionalFits(t.instrument, t.side)) return Status.RiskNotionalTooLarge;
+    const asset = t.side === Side.Buy ? ins.quote[t.instrument] : ins.base[t.instrument];
+    const required =
+      t.side === Side.Sell
+        ? v[Ticket.quantity]
+        : ins.buyHold(t.instrument, v[Ticket.quantity], v[Ticket.price]);
+    if (this.accounts.available(t.account, asset) < required) return Status.RiskInsufficientFunds;
+    this.matcher.params[2] = -1;
+    return Status.Ok;
+  }
+
+  /** Funds for a market order: a sell needs its quantity, a buy spends what it has (some). */
+  private checkMarketFunds(t: OrderTicket): Status {
+    const ins = this.instruments;
+    if (t.side === Side.Sell) {
+      const base = this.accounts.available(t.account, ins.base[t.instrument]);
+      if (base < t.values[Ticket.quantity]) return Status.RiskInsufficientFunds;
+      this.matcher.params[2] = -1;
+      return Status.Ok;
+    }
+    const quote = this.accounts.available(t.account, ins.quote[t.instrument]);
+    if (quote === 0) return Status.RiskInsufficientFunds;
+    this.matcher.params[2] = quote;
+    return Status.Ok;
+  }
+
+  /** An amendment that loses priority: the order leaves the book and re-enters as a taker. */
+  private decideReplace(slot: number, instrument: number): Status {
+    const orders = this.orders;
+    const ins = this.instruments;
+    const t = this.ticket;
+    const v = t.values;
+    t.instrument = instrument;
+    t.side = orders.side(slot);
+    t.account = orders.account(slot);
+    t.flags = orders.postOnly(slot) === 1 ? CommandFlag.PostOnly : 0;
+    t.amendedSlot = slot;
+    if (!this.notionalFits(instrument, t.side)) return Status.RiskNotionalTooLarge;
+    v[Ticket.oldHold] = restingHold(ins, orders, instrument, slot);
+    v[Ticket.orderId] = orders.id(slot);
+    const asset = t.side === Side.Buy ? ins.quote[instrument] : ins.base[instrument];
+    const required =
+      t.side === Side.Sell
+        ? v[Ticket.quantity]
+        : ins.buyHold(instrument, v[Ticket.quantity], v[Ticket.price]);
+    if (this.accounts.available(t.account, asset) + v[Ticket.oldHold] < required) {
+      return Status.RiskInsufficientFunds;
+    }
+    if (orders.postOnly(slot) === 1 && this.matcher.crosses(instrument, t.side, v[Ticket.price])) {
+      return Status.MatchingPostOnlyWouldCross;
+    }
+    const p = this.matcher.params;
+    p[0] = v[Ticket.price];
+    p[1] = v[Ticket.quantity];
+    p[2] = -1;
+    this.matcher.match(instrument, t.side, t.account, orders.stp(slot));
+    const plan = this.matcher.plan;
+    v[Ticket.rest] = plan.stop === Status.Ok ? plan.totals[0] : 0;
+    if (v[Ticket.rest] > 0 && v[Ticket.price] !== orders.price(slot)) {
+      // The amended order keeps its own slot: only a new price level may be missing.
+      const room = this.roomToRest(instrument * 2 + t.side, false);
+      if (room !== Status.Ok) return room;
+    }
+    this.taker.emitTaker(EventKind.OrderAmended, t);
+    return Status.Ok;
+  }
+
+  /** A smaller quantity at the same price keeps time priority. */
+  private emitReduce(slot: number, instrument: number): Status {
+    const orders = this.orders;
+    const quantity = this.ticket.values[Ticket.quantity];
+    const oldHold = restingHold(this.instruments, orders, instrument, slot);
+    const newHold =
+      orders.side(slot) === Side.Sell
+        ? quantity
+        : this.instruments.buyHold(instrument, quantity, orders.price(slot));
+    const e = this.taker.emitOrderEvent(EventKind.OrderAmended, Status.Ok, slot, instrument);
+    const em = this.emitter;
+    em.u32[e + EventWord.flagsTifStp] |= EventFlag.PriorityKept;
+    em.set(e, EventWord.price, orders.price(slot));
+    em.set(e, EventWord.quantity, quantity);
+    em.set(e, EventWord.release, oldHold - newHold);
+    em.set(e, EventWord.aux, quantity);
+    this.applier.applyAmended(em.u32, e, slot);
+    return Status.Ok;
+  }
+
+  /** The slot of the order the command targets, or minus the rejection status. */
+  private findOwnOrder(): number {
+    const c = this.cursor;
+    let status = idStatus(c.u32, c.w + CommandWord.account);
+    if (status !== Status.Ok) return -status;
+    status = idStatus(c.u32, c.w + CommandWord.target);
+    if (status !== Status.Ok) return -status;
+    const slot = this.orders.slotOf(readU64(c.u32, c.w + CommandWord.target));
+    if (slot === -1) return -Status.MatchingOrderUnknown;
+    const owner = this.accounts.id(this.orders.account(slot));
+    if (owner !== readU64(c.u32, c.w + CommandWord.account)) return -Status.MatchingOrderNotOwner;
+    return slot;
+  }
+
+  /** The ticket's notional (and, for a buy, its hold) stays within 2^53 - 1. */
+  private notionalFits(instrument: number, side: number): boolean {
+    const v = this.ticket.values;
+    const notional = (v[Ticket.quantity] / this.instruments.lot[instrument]) * v[Ticket.price];
+    if (notional > SAFE_MAX) return false;
+    if (side === Side.Sell) return true;
+    return this.instruments.buyHold(instrument, v[Ticket.quantity], v[Ticket.price]) <= SAFE_MAX;
+  }
+
+  /** Room for the ticket to rest at its price on side `s`. */
+  private roomToRest(s: number, needsOrderSlot: boolean): Status {
+    if (needsOrderSlot && this.orders.available() === 0) return Status.MatchingOrderTableFull;
+    const price = this.ticket.values[Ticket.price];
+    if (this.levels.find(s, price) === -1 && !this.levels.hasRoom(s)) {
+      return Status.MatchingLevelTableFull;
+    }
+    return Status.Ok;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The order being decided, as a reused ticket: small integers as fields, everything that may
+ * exceed int32 in a Float64Array (a double passed to a call that is not inlined is boxed, and the
+ * engine must not allocate). `checkOrderShape` fills it from a PlaceOrder command after the field
+ * checks that need no account state: flags, time in force, self-trade mode, instrument, price and
+ * quantity against tick and lot.
+ */
+import { Status } from '../../protocol/status.js';
+import {
+  CommandFlag,
+  CommandWord,
+  SelfTradePrevention,
+  TimeInForce,
+} from '../../protocol/command-layout.js';
+import { amountStatus, idStatus } from '../../protocol/command-fields.js';
+import { readI64 } from '../../stdx/records.js';
+import type { CommandCursor } from '../cursor.js';
+import type { Instruments } from './instruments.js';
+import { Side } from './orders.js';
+
+export const enum Ticket {
+  price = 0,
+  quantity = 1,
+  /** What rests on the book after matching. */
+  rest = 2,
+  /** An amended order's previous hold, released first. */
+  oldHold = 3,
+  orderId = 4,
+}
+
+export class OrderTicket {
+  instrument = 0;
+  side = 0;
+  flags = 0;
+  tif = 0;
+  stp = 0;
+  account = 0;
+  /** The order an amendment replaces, or -1 for a new order. */
+  amendedSlot = -1;
+  /** Indexed by Ticket. */
+  readonly values = new Float64Array(5);
+}
+
+export function checkOrderShape(c: CommandCursor, ins: Instruments, out: OrderTicket): Status {
+  const bits = c.word(CommandWord.bits);
+  const flags = (bits >>> 8) & 0xff;
+  const tif = (bits >>> 16) & 0xff;
+  const stp = bits >>> 24;
+  if ((flags & ~(CommandFlag.Sell | CommandFlag.Market | CommandFlag.PostOnly)) !== 0) {
+    return Status.CommandFlagsInvalid;
+  }
+  if (tif >= TimeInForce.Count || stp >= SelfTradePrevention.Count) {
+    return Status.CommandFlagsInvalid;
+  }
+  const market = (flags & CommandFlag.Market) !== 0;
+  const postOnly = (flags & CommandFlag.PostOnly) !== 0;
+  if (postOnly && (market || tif !== TimeInForce.Gtc)) return Status.CommandFlagsInvalid;
+  let status = idStatus(c.u32, c.w + CommandWord.account);
+  if (status !== Status.Ok) return status;
+  const instrument = c.word(CommandWord.ref);
+  if (!ins.has(instrument)) return Status.MatchingInstrumentUnknown;
+  if (ins.halted[instrument] === 1) return Status.MatchingInstrumentHalted;
+  let price = 0;
+  if (market) {
+    if (c.word(CommandWord.price) !== 0 || c.word(CommandWord.price + 1) !== 0) {
+      return Status.MatchingMarketPriceNotAllowed;
+    }
+  } else {
+    status = amountStatus(c.u32, c.w + CommandWord.price);
+    if (status !== Status.Ok) return status;
+    price = readI64(c.u32, c.w + CommandWord.price);
+    if (price % ins.tick[instrument] !== 0) return Status.MatchingPriceTick;
+  }
+  status = amountStatus(c.u32, c.w + CommandWord.quantity);
+  if (status !== Status.Ok) return status;
+  const quantity = readI64(c.u32, c.w + CommandWord.quantity);
+  if (quantity % ins.lot[instrument] !== 0) return Status.MatchingQuantityLot;
+  out.instrument = instrument;
+  out.side = (flags & CommandFlag.Sell) !== 0 ? Side.Sell : Side.Buy;
+  out.flags = flags;
+  out.tif = tif;
+  out.stp = stp;
+  out.amendedSlot = -1;
+  out.values[Ticket.price] = price;
+  out.values[Ticket.quantity] = quantity;
+  out.values[Ticket.rest] = 0;
+  out.values[Ticket.oldHold] = 0;
+  out.values[Ticket.orderId] = c.clock[0];
+  return Status.Ok;
+}

@@ -1,0 +1,174 @@
+/**
+ * Resting orders as packed 64-byte records (one cache line each) in a fixed pool, with an
+ * id -> slot table. Matching walks orders one after another and reads several fields of each,
+ * so keeping an order's fields together saves a cache miss per field. An order's id is the
+ * sequence number of the command that placed it. Orders in one price level form an intrusive
+ * doubly linked FIFO list through `prev`/`next` (time priority).
+ *
+ *   f64[8o + 0] id   f64[8o + 1] price   f64[8o + 2] open quantity
+ *   i32[16o + 6] account slot  7 instrument  8 level  9 prev  10 next
+ *   i32[16o + 11] checksum key A  12 key B (set when it rests)  13 side  14 post-only  15 stp
+ */
+import { assert } from '../../stdx/assert.js';
+import { SlotPool } from '../../stdx/slot-pool.js';
+import { U53Map } from '../../stdx/u53-map.js';
+import type { EngineConfig } from '../../constants.js';
+import type { StateImage } from '../../stdx/state-image.js';
+
+export const enum Side {
+  Buy = 0,
+  Sell = 1,
+}
+
+const enum OrderF64 {
+  id = 0,
+  price = 1,
+  open = 2,
+  size = 8,
+}
+
+const enum OrderI32 {
+  account = 6,
+  instrument = 7,
+  level = 8,
+  prev = 9,
+  next = 10,
+  keyA = 11,
+  keyB = 12,
+  side = 13,
+  postOnly = 14,
+  stp = 15,
+  size = 16,
+}
+
+export class Orders {
+  readonly map: U53Map;
+  readonly pool: SlotPool;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+
+  constructor(config: EngineConfig) {
+    const n = config.orderCountMax;
+    this.map = new U53Map(n);
+    this.pool = new SlotPool(n);
+    const buffer = new ArrayBuffer(n * OrderF64.size * 8);
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+  }
+
+  slotOf(id: number): number {
+    return this.map.get(id);
+  }
+
+  available(): number {
+    return this.pool.available();
+  }
+
+  id(o: number): number {
+    return this.f64[o * OrderF64.size + OrderF64.id];
+  }
+  price(o: number): number {
+    return this.f64[o * OrderF64.size + OrderF64.price];
+  }
+  open(o: number): number {
+    return this.f64[o * OrderF64.size + OrderF64.open];
+  }
+  /** Index of the open quantity in `f64` (for the checksum, which reads it in place). */
+  openIndex(o: number): number {
+    return o * OrderF64.size + OrderF64.open;
+  }
+  account(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.account];
+  }
+  instrument(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.instrument];
+  }
+  level(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.level];
+  }
+  prev(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.prev];
+  }
+  next(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.next];
+  }
+  keyA(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.keyA];
+  }
+  keyB(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.keyB];
+  }
+  side(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.side];
+  }
+  postOnly(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.postOnly];
+  }
+  stp(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.stp];
+  }
+
+  setPrice(o: number, price: number): void {
+    this.f64[o * OrderF64.size + OrderF64.price] = price;
+  }
+  setOpen(o: number, open: number): void {
+    this.f64[o * OrderF64.size + OrderF64.open] = open;
+  }
+  setLevel(o: number, level: number): void {
+    this.i32[o * OrderI32.size + OrderI32.level] = level;
+  }
+  setPrev(o: number, prev: number): void {
+    this.i32[o * OrderI32.size + OrderI32.prev] = prev;
+  }
+  setNext(o: number, next: number): void {
+    this.i32[o * OrderI32.size + OrderI32.next] = next;
+  }
+  setKeys(o: number, a: number, b: number): void {
+    this.i32[o * OrderI32.size + OrderI32.keyA] = a;
+    this.i32[o * OrderI32.size + OrderI32.keyB] = b;
+  }
+
+  acquire(
+    id: number,
+    account: number,
+    instrument: number,
+    side: number,
+    postOnly: number,
+    stp: number,
+  ): number {
+    const o = this.pool.acquire();
+    this.map.insert(id, o);
+    const f = o * OrderF64.size;
+    const i = o * OrderI32.size;
+    this.f64[f + OrderF64.id] = id;
+    this.f64[f + OrderF64.price] = 0;
+    this.f64[f + OrderF64.open] = 0;
+    this.i32[i + OrderI32.account] = account;
+    this.i32[i + OrderI32.instrument] = instrument;
+    this.i32[i + OrderI32.level] = -1;
+    this.i32[i + OrderI32.prev] = -1;
+    this.i32[i + OrderI32.next] = -1;
+    this.i32[i + OrderI32.side] = side;
+    this.i32[i + OrderI32.postOnly] = postOnly;
+    this.i32[i + OrderI32.stp] = stp;
+    return o;
+  }
+
+  release(o: number): void {
+    assert(this.level(o) === -1, 'orders: released while in a level');
+    assert(this.id(o) > 0, 'orders: slot in use');
+    this.map.remove(this.id(o));
+    this.f64[o * OrderF64.size + OrderF64.id] = 0;
+    this.pool.release(o);
+  }
+
+  saveImage(image: StateImage): void {
+    this.map.saveImage(image);
+    this.pool.saveImage(image);
+    image.arrays.push(this.f64);
+  }
+
+  loadCounters(counters: readonly number[], at: number): number {
+    return this.pool.loadCounters(counters, this.map.loadCounters(counters, at));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Events that answer a command without changing state: a rejection (which copies the command's
+ * fields, so the audit trail shows what was refused) and a duplicate (which points at the
+ * original outcome).
+ */
+import { CommandWord } from '../protocol/command-layout.js';
+import { EventKind, EventWord } from '../protocol/event-layout.js';
+import type { Status } from '../protocol/status.js';
+import type { CommandCursor } from './cursor.js';
+import type { Emitter } from './emitter.js';
+
+export function emitRejected(em: Emitter, c: CommandCursor, status: Status): void {
+  const e = em.begin(EventKind.Rejected, status, 0, c.word(CommandWord.ref));
+  copy64(em.u32, e + EventWord.account, c, CommandWord.account);
+  copy64(em.u32, e + EventWord.counterparty, c, CommandWord.target);
+  copy64(em.u32, e + EventWord.price, c, CommandWord.price);
+  copy64(em.u32, e + EventWord.quantity, c, CommandWord.quantity);
+  copy64(em.u32, e + EventWord.aux, c, CommandWord.aux);
+}
+
+export function emitDuplicate(
+  em: Emitter,
+  c: CommandCursor,
+  status: number,
+  sequence: number,
+): void {
+  const e = em.begin(EventKind.Duplicate, status, 0, c.word(CommandWord.ref));
+  em.set(e, EventWord.otherId, sequence);
+}
+
+function copy64(u32: Uint32Array, to: number, c: CommandCursor, from: number): void {
+  u32[to] = c.word(from);
+  u32[to + 1] = c.word(from + 1);
+}

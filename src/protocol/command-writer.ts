@@ -1,0 +1,61 @@
+/**
+ * Encoding commands from named fields, for the SDK, tests, tools and bench set-up.
+ * It takes an object, so it is not for a per-message hot path: the gateway copies client bytes
+ * and never re-encodes.
+ */
+import { assert } from '../stdx/assert.js';
+import { write64 } from '../stdx/records.js';
+import { CommandWord, SequencedWord } from './command-layout.js';
+
+export interface CommandFields {
+  kind: number;
+  clientId: number;
+  clientSeq: number;
+  flags?: number;
+  tif?: number;
+  stp?: number;
+  account?: number;
+  target?: number;
+  ref?: number;
+  makerFeeBps?: number;
+  takerFeeBps?: number;
+  price?: number;
+  quantity?: number;
+  aux?: number;
+}
+
+/**
+ * Writes one 64-byte command at word `w` of `u32`. 64-bit fields take integers within
+ * +-(2^53 - 1); out-of-range values are a caller bug (the engine would reject them anyway, and
+ * tests that need such bytes write the words directly).
+ */
+export function writeCommand(u32: Uint32Array, w: number, f: CommandFields): void {
+  const bits =
+    (f.kind & 0xff) | ((f.flags ?? 0) << 8) | ((f.tif ?? 0) << 16) | ((f.stp ?? 0) << 24);
+  write64(u32, w + CommandWord.clientSeq, checked(f.clientSeq));
+  u32[w + CommandWord.clientId] = f.clientId;
+  u32[w + CommandWord.bits] = bits;
+  write64(u32, w + CommandWord.account, checked(f.account ?? 0));
+  write64(u32, w + CommandWord.target, checked(f.target ?? 0));
+  u32[w + CommandWord.ref] = f.ref ?? 0;
+  u32[w + CommandWord.feeBps] = (f.makerFeeBps ?? 0) | ((f.takerFeeBps ?? 0) << 16);
+  write64(u32, w + CommandWord.price, checked(f.price ?? 0));
+  write64(u32, w + CommandWord.quantity, checked(f.quantity ?? 0));
+  write64(u32, w + CommandWord.aux, checked(f.aux ?? 0));
+}
+
+/** Stamps the SequencedCommand at word `w` as the sequencer does: sequence and timestamp (us). */
+export function stampCommand(
+  u32: Uint32Array,
+  w: number,
+  sequence: number,
+  timestamp: number,
+): void {
+  write64(u32, w + SequencedWord.sequence, checked(sequence));
+  write64(u32, w + SequencedWord.timestamp, checked(timestamp));
+}
+
+function checked(value: number): number {
+  assert(Number.isSafeInteger(value), 'command-writer: fields are safe integers');
+  return value;
+}

@@ -1,0 +1,16 @@
+/**
+ * Integers in minor units. Amounts, prices, quantities and ids are JavaScript numbers holding
+ * integers within +-(2^53 - 1), stored on the wire as two 32-bit words (little-endian int64 or
+ * uint64). These helpers never allocate: results stay doubles, never BigInt (STYLE rule 20).
+ */
+export const SAFE_MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * floor(amount * bps / 10_000) computed exactly for any amount below 2^53 and bps <= 10_000,
+ * without the product overflowing the safe range: split amount = q * 10_000 + r.
+ */
+export function bpsOf(amount: number, bps: number): number {
+  const q = Math.floor(amount / 10_000);
+  const r = amount - q * 10_000;
+  return q * bps + Math.floor((r * bps) / 10_000);
+}

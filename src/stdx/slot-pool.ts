@@ -1,0 +1,54 @@
+import { assert } from './assert.js';
+import type { StateImage } from './state-image.js';
+
+/**
+ * A free list of slot indexes 0 .. capacity - 1, allocated once (an object pool for
+ * struct-of-arrays tables). Slots are handed out lowest first on a fresh pool, and a released
+ * slot is reused first, which keeps hot slots in cache. Deterministic: the same sequence of
+ * acquire/release calls yields the same slots on every replica.
+ */
+export class SlotPool {
+  private readonly free: Int32Array;
+  private freeCount: number;
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    assert(Number.isSafeInteger(capacity), 'slot-pool: capacity must be an integer');
+    assert(capacity > 0, 'slot-pool: capacity must be positive');
+    this.capacity = capacity;
+    this.free = new Int32Array(capacity);
+    this.freeCount = capacity;
+    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
+  }
+
+  available(): number {
+    return this.freeCount;
+  }
+
+  used(): number {
+    return this.capacity - this.freeCount;
+  }
+
+  acquire(): number {
+    assert(this.freeCount > 0, 'slot-pool: exhausted');
+    this.freeCount--;
+    return this.free[this.freeCount];
+  }
+
+  release(slot: number): void {
+    assert(slot >= 0 && slot < this.capacity, 'slot-pool: slot out of range');
+    assert(this.freeCount < this.capacity, 'slot-pool: released more than acquired');
+    this.free[this.freeCount] = slot;
+    this.freeCount++;
+  }
+
+  saveImage(image: StateImage): void {
+    image.arrays.push(this.free);
+    image.counters.push(this.freeCount);
+  }
+
+  loadCounters(counters: readonly number[], at: number): number {
+    this.freeCount = counters[at];
+    return at + 1;
+  }
+}

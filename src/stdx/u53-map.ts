@@ -1,0 +1,97 @@
+import { assert } from './assert.js';
+import { hashU53 } from './hash.js';
+import type { StateImage } from './state-image.js';
+
+/**
+ * An open-addressing hash table from positive integer keys (1 .. 2^53 - 1) to int32 values,
+ * allocated once. Each entry is a (key, value) pair of doubles side by side, so a probe touches
+ * one cache line, not one per array. Linear probing; deletion shifts later entries back instead
+ * of leaving tombstones, so probe lengths never degrade. Key 0 marks an empty entry.
+ *
+ * The table holds at most `countMax` keys and keeps the load factor at or below one half:
+ * callers check `isFull()` and reject with a status code; the table never grows.
+ */
+export class U53Map {
+  /** entries[2 * i] is the key of entry i, entries[2 * i + 1] its value. */
+  readonly entries: Float64Array;
+  readonly mask: number;
+  readonly countMax: number;
+  count = 0;
+
+  constructor(countMax: number) {
+    assert(Number.isSafeInteger(countMax), 'u53-map: countMax must be an integer');
+    assert(countMax > 0, 'u53-map: countMax must be positive');
+    let capacity = 16;
+    while (capacity < countMax * 2) capacity *= 2;
+    this.entries = new Float64Array(capacity * 2);
+    this.mask = capacity - 1;
+    this.countMax = countMax;
+  }
+
+  isFull(): boolean {
+    return this.count >= this.countMax;
+  }
+
+  /** The value stored for `key`, or -1. */
+  get(key: number): number {
+    const entries = this.entries;
+    const mask = this.mask;
+    let index = hashU53(key) & mask;
+    for (;;) {
+      const k = entries[index * 2];
+      if (k === key) return entries[index * 2 + 1] | 0;
+      if (k === 0) return -1;
+      index = (index + 1) & mask;
+    }
+  }
+
+  /** Inserts a key that is not present. */
+  insert(key: number, value: number): void {
+    assert(key > 0, 'u53-map: key must be positive');
+    assert(this.count < this.countMax, 'u53-map: full');
+    const entries = this.entries;
+    let index = hashU53(key) & this.mask;
+    while (entries[index * 2] !== 0) {
+      assert(entries[index * 2] !== key, 'u53-map: key already present');
+      index = (index + 1) & this.mask;
+    }
+    entries[index * 2] = key;
+    entries[index * 2 + 1] = value;
+    this.count++;
+  }
+
+  /** Removes a key that is present, shifting its probe run back (no tombstones). */
+  remove(key: number): void {
+    const entries = this.entries;
+    const mask = this.mask;
+    let hole = hashU53(key) & mask;
+    while (entries[hole * 2] !== key) {
+      assert(entries[hole * 2] !== 0, 'u53-map: removing an absent key');
+      hole = (hole + 1) & mask;
+    }
+    let index = (hole + 1) & mask;
+    while (entries[index * 2] !== 0) {
+      const home = hashU53(entries[index * 2]) & mask;
+      // Move the entry into the hole when its home lies cyclically at or before the hole.
+      if (((index - home) & mask) >= ((index - hole) & mask)) {
+        entries[hole * 2] = entries[index * 2];
+        entries[hole * 2 + 1] = entries[index * 2 + 1];
+        hole = index;
+      }
+      index = (index + 1) & mask;
+    }
+    entries[hole * 2] = 0;
+    entries[hole * 2 + 1] = 0;
+    this.count--;
+  }
+
+  saveImage(image: StateImage): void {
+    image.arrays.push(this.entries);
+    image.counters.push(this.count);
+  }
+
+  loadCounters(counters: readonly number[], at: number): number {
+    this.count = counters[at];
+    return at + 1;
+  }
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineDriver, smallConfig } from '../../harness/engine-driver.js';
+import { assertConsistent } from '../../harness/fixtures.js';
+import { CommandKind } from '../../../src/protocol/command-layout.js';
+import { EventFlag, EventKind } from '../../../src/protocol/event-layout.js';
+import { Status } from '../../../src/protocol/status.js';
+
+const USD = 1;
+
+function ledger(config = smallConfig): EngineDriver {
+  const d = new EngineDriver(config); // smallConfig: a window of 16 outcomes per client
+  d.submit({ kind: CommandKind.AddAsset, ref: USD, aux: 2 });
+  for (const account of [10, 11]) d.submit({ kind: CommandKind.CreateAccount, account });
+  d.submit({ kind: CommandKind.Deposit, account: 10, ref: USD, quantity: 100 });
+  return d;
+}
+
+const transfer = { kind: CommandKind.Transfer, account: 10, target: 11, ref: USD, quantity: 30 };
+
+test('a retried command returns its original outcome and changes nothing', () => {
+  const d = ledger();
+  const [original] = d.submit(transfer);
+  const checksum = d.engine.checksum.hex();
+  const retry = d.submit({ ...transfer, clientSeq: original.clientSeq });
+  assert.equal(retry.length, 1);
+  assert.equal(retry[0].kind, EventKind.Duplicate);
+  assert.equal(retry[0].status, Status.Ok);
+  assert.equal(retry[0].otherId, original.sequence, 'points at the original events');
+  assert.equal(retry[0].flags, EventFlag.Head, 'not recorded again');
+  assert.deepEqual(d.balance(10, USD), { available: 70, held: 0 });
+  assert.equal(d.engine.checksum.hex(), checksum);
+  assertConsistent(d);
+});
+
+test('a retried rejection returns the same rejection', () => {
+  const d = ledger();
+  const [rejected] = d.submit({ ...transfer, quantity: 1_000 });
+  assert.equal(rejected.status, Status.LedgerInsufficientFunds);
+  d.submit({ kind: CommandKind.Deposit, account: 10, ref: USD, quantity: 5_000 });
+  const [retry] = d.submit({ ...transfer, quantity: 1_000, clientSeq: rejected.clientSeq });
+  assert.equal(retry.kind, EventKind.Duplicate);
+  assert.equal(retry.status, Status.LedgerInsufficientFunds, 'the outcome, not a new decision');
+});
+
+test('a seq skipped earlier and sent late is refused as out of order', () => {
+  const d = ledger();
+  d.submit({ ...transfer, clientSeq: 10 });
+  d.submit({ ...transfer, clientSeq: 12 });
+  const [late] = d.submit({ ...transfer, clientSeq: 11 });
+  assert.equal(late.status, Status.IdempotencySeqOutOfOrder);
+  assert.equal(late.flags & EventFlag.Record, 0, 'not recorded: a retry of 11 must not see this');
+  assert.deepEqual(d.balance(11, USD), { available: 60, held: 0 });
+});
+
+test('a seq older than the window is refused as too old', () => {
+  const d = ledger();
+  d.submit({ ...transfer, quantity: 1, clientSeq: 100 });
+  d.submit({ ...transfer, quantity: 1, clientSeq: 200 });
+  const [old] = d.submit({ ...transfer, quantity: 1, clientSeq: 150 });
+  assert.equal(old.status, Status.IdempotencySeqTooOld);
+});
+
+test('client id 0 and client seq 0 are refused without being recorded', () => {
+  const d = ledger();
+  const [noClient] = d.submit({ ...transfer, clientId: 0 });
+  assert.equal(noClient.status, Status.CommandClientInvalid);
+  assert.equal(noClient.flags, EventFlag.Head);
+  const [noSeq] = d.submit({ ...transfer, clientSeq: 0 });
+  assert.equal(noSeq.status, Status.CommandClientSeqInvalid);
+  assert.deepEqual(d.balance(11, USD), { available: 0, held: 0 });
+});
+
+test('a new client is refused when the client table is full, known clients go on', () => {
+  const d = ledger({ ...smallConfig, clientCountMax: 2 });
+  d.submit({ kind: CommandKind.Tick, clientId: 2, clientSeq: 1 });
+  const [third] = d.submit({ kind: CommandKind.Tick, clientId: 3, clientSeq: 1 });
+  assert.equal(third.status, Status.IdempotencyClientTableFull);
+  const [known] = d.submit({ kind: CommandKind.Tick, clientId: 2, clientSeq: 2 });
+  assert.equal(known.kind, EventKind.Ticked);
+});
+
+test('the window is bounded: memory per client does not grow with commands', () => {
+  const d = ledger({ ...smallConfig, idempotencyWindow: 4 });
+  const entries = d.engine.clients.entries.length;
+  for (let i = 0; i < 50; i++) d.submit({ kind: CommandKind.Tick });
+  assert.equal(d.engine.clients.entries.length, entries);
+  const [gone] = d.submit({ kind: CommandKind.Tick, clientSeq: d.clientSeq - 10 });
+  assert.equal(gone.status, Status.IdempotencySeqTooOld);
+  const [kept] = d.submit({ kind: CommandKind.Tick, clientSeq: d.clientSeq - 2 });
+  assert.equal(kept.kind, EventKind.Duplicate);
+});

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Levels } from '../../../src/engine/order-book/levels.js';
+import { StateChecksum } from '../../../src/engine/checksum.js';
+import { smallConfig } from '../../harness/engine-driver.js';
+
+test('each book side stays sorted with the best level last, through inserts and removals', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 40 }), fc.constantFrom(0, 1)), {
+        maxLength: 200,
+      }),
+      (ops) => {
+        const levels = new Levels({ ...smallConfig, levelsPerSideMax: 64, levelCountMax: 128 });
+        const live = [new Map<number, number>(), new Map<number, number>()];
+        for (const [add, price, side] of ops) {
+          const s = 2 + side; // instrument 1
+          const present = live[side].get(price);
+          if (add && present === undefined && levels.hasRoom(s))
+            live[side].set(price, levels.insert(s, price));
+          else if (!add && present !== undefined) {
+            levels.remove(s, present);
+            live[side].delete(price);
+          }
+          for (const sd of [0, 1]) {
+            const prices = [...live[sd].keys()].sort((a, b) => a - b);
+            const best = levels.best(2 + sd);
+            if (prices.length === 0) assert.equal(best, -1);
+            else assert.equal(levels.price(best), sd === 0 ? prices[prices.length - 1] : prices[0]);
+            for (const p of prices) assert.equal(levels.find(2 + sd, p), live[sd].get(p));
+          }
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('the checksum does not depend on the order of changes', () => {
+  const a = new StateChecksum();
+  const b = new StateChecksum();
+  a.changeField(1, 2, 0, 0, 10);
+  a.changeField(3, 4, 1, 0, 2 ** 40);
+  a.changeField(1, 2, 0, 10, 7);
+  b.changeField(3, 4, 1, 0, 2 ** 40);
+  b.changeField(1, 2, 0, 0, 7);
+  assert.ok(a.equals(b));
+  assert.equal(a.hex(), b.hex());
+});
+
+test('the checksum sees one changed value, even a difference of exactly 2^32', () => {
+  const base = new StateChecksum();
+  base.changeField(5, 6, 0, 0, 1_000);
+  const changed = new StateChecksum();
+  changed.changeField(5, 6, 0, 0, 1_000 + 2 ** 32);
+  const other = new StateChecksum();
+  other.changeField(5, 6, 1, 0, 1_000); // same value, another field
+  assert.notEqual(base.hex(), changed.hex());
+  assert.notEqual(base.hex(), other.hex());
+});
+
+test('stored() agrees with changeField for values read in place', () => {
+  const values = new Float64Array([0, 3 * 2 ** 45 + 17]);
+  const viaStored = new StateChecksum();
+  viaStored.stored(7, 8, 2, values, 1, 1);
+  const viaChange = new StateChecksum();
+  viaChange.changeField(7, 8, 2, 0, values[1]);
+  assert.ok(viaStored.equals(viaChange));
+  viaStored.stored(7, 8, 2, values, 1, -1);
+  assert.equal(viaStored.hex(), '0000000000000000');
+});

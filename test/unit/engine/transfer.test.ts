@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineDriver } from '../../harness/engine-driver.js';
+import { CommandKind } from '../../../src/protocol/command-layout.js';
+import { EventKind } from '../../../src/protocol/event-layout.js';
+import { Status } from '../../../src/protocol/status.js';
+import { scanChecksum } from '../../../src/engine/checksum-scan.js';
+
+function funded(): EngineDriver {
+  const d = new EngineDriver();
+  d.submit({ kind: CommandKind.AddAsset, ref: 1, aux: 2 });
+  for (const account of [10, 11]) d.submit({ kind: CommandKind.CreateAccount, account });
+  d.submit({ kind: CommandKind.Deposit, account: 10, ref: 1, quantity: 1_000 });
+  return d;
+}
+
+test('a transfer moves funds and emits one Transferred event', () => {
+  const d = funded();
+  const events = d.submit({
+    kind: CommandKind.Transfer,
+    account: 10,
+    target: 11,
+    ref: 1,
+    quantity: 300,
+  });
+  assert.equal(events.length, 1);
+  assert.equal(events[0].kind, EventKind.Transferred);
+  assert.equal(events[0].status, Status.Ok);
+  assert.equal(events[0].id, events[0].sequence);
+  assert.deepEqual(d.balance(10, 1), { available: 700, held: 0 });
+  assert.deepEqual(d.balance(11, 1), { available: 300, held: 0 });
+});
+
+test('a transfer beyond the available balance is rejected and changes nothing', () => {
+  const d = funded();
+  const before = d.engine.checksum.hex();
+  const events = d.submit({
+    kind: CommandKind.Transfer,
+    account: 10,
+    target: 11,
+    ref: 1,
+    quantity: 1_001,
+  });
+  assert.equal(events.length, 1);
+  assert.equal(events[0].kind, EventKind.Rejected);
+  assert.equal(events[0].status, Status.LedgerInsufficientFunds);
+  assert.deepEqual(d.balance(10, 1), { available: 1_000, held: 0 });
+  // Only the idempotency record changed: the checksum moves, balances do not.
+  assert.notEqual(d.engine.checksum.hex(), before);
+  assert.equal(scanChecksum(d.engine).hex(), d.engine.checksum.hex());
+});
+
+test('a replica that applies the journal reaches the same state', () => {
+  const d = funded();
+  d.submit({ kind: CommandKind.Transfer, account: 10, target: 11, ref: 1, quantity: 5 });
+  d.submit({ kind: CommandKind.Transfer, account: 11, target: 10, ref: 1, quantity: 2 });
+  const replica = d.replay();
+  assert.equal(replica.checksum.hex(), d.engine.checksum.hex());
+  assert.equal(scanChecksum(replica).hex(), replica.checksum.hex());
+});
