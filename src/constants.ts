@@ -39,6 +39,19 @@ export const ringSleepMs = 50;
 /** Slots a consumer takes in one batch before releasing them. */
 export const ringBatchMax = 4096;
 
+/** Bytes of one stored snapshot chunk (an LMDB value). */
+export const snapshotChunkSizeBytes = 8 << 20;
+/** Snapshots kept; older ones are dropped once a newer one is written. */
+export const snapshotKeepCount = 3;
+/** A snapshot is taken after this many journaled events... */
+export const snapshotIntervalEvents = 2_000_000;
+/** ...or after this long with any new event (ms). */
+export const snapshotIntervalMs = 60_000;
+/** Events applied per replay step (one journal batch at most is the output ring's size). */
+export const replayBatchEventsMax = 1 << 17;
+/** File in the data folder that holds the running node's pid (one node per folder). */
+export const dataLockFileName = 'bourse.lock';
+
 /**
  * Capacities of the engine's preallocated state. All memory is sized from these at start-up;
  * reaching one is a business rejection with a status code, never growth.

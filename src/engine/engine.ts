@@ -212,6 +212,16 @@ export class Engine {
     return em.count - outStart;
   }
 
+  /**
+   * Makes a replica (built by `restore` and `apply`) ready to decide: the next command follows
+   * the last applied event. Recovery calls it before the processor takes commands again.
+   */
+  takeOver(): void {
+    this.decided[0] = this.applier.position[0];
+    this.decided[1] = this.applier.position[1];
+    this.chain.clear();
+  }
+
   /** Applies the event at index `index` of `events` (the replica path). */
   apply(events: RecordBuffer, index: number): void {
     this.applier.apply(events.u32, index * EventWord.size);

@@ -1,9 +1,11 @@
 /**
- * The node's storage: one LMDB environment (`<data>/bourse.mdb`) holding
- *   journal      first sequence (8 bytes big-endian) -> JournalBatch envelope
- *   time-index   first timestamp + first sequence (16 bytes big-endian) -> empty
- *   snapshots    sequence (8 bytes) + part number (4 bytes) -> snapshot header and parts
- *   meta         name -> value (schema version)
+ * The node's storage, two LMDB environments in the data folder:
+ *   journal.mdb    journal      first sequence (8 bytes big-endian) -> JournalBatch envelope
+ *                  time-index   first timestamp + first sequence (16 bytes big-endian) -> empty
+ *                  meta         name -> value (schema version)
+ *   snapshots.mdb  snapshots    sequence (8 bytes) + part number (4 bytes) -> header and parts
+ * Snapshots live in their own environment because LMDB has one writer per environment: a
+ * snapshot's large transaction must never hold up a journal commit.
  * Every durability option is spelled out (STYLE rule 11): a synchronous commit returns only
  * after LMDB has written and fsynced it, so "committed" and "durable" are both true when
  * `transactionSync` returns (overlappingSync off). The journal is never rewritten.
@@ -16,6 +18,7 @@ import { StorageCode, StorageError } from './journal-errors.js';
 
 export interface JournalDb {
   root: RootDatabase;
+  snapshotRoot: RootDatabase;
   journal: Database<Buffer, Buffer>;
   timeIndex: Database<Buffer, Buffer>;
   snapshots: Database<Buffer, Buffer>;
@@ -27,7 +30,11 @@ export interface JournalDb {
 const mapSizeBytes = 64 * 2 ** 30;
 
 export function dataFile(dir: string): string {
-  return join(dir, 'bourse.mdb');
+  return join(dir, 'journal.mdb');
+}
+
+export function snapshotFile(dir: string): string {
+  return join(dir, 'snapshots.mdb');
 }
 
 /** Opens (creating when `create`) the storage in `dir`, checking the schema version. */
@@ -37,11 +44,32 @@ export function openJournalDb(
 ): JournalDb {
   prepareDir(dir, options);
   const path = dataFile(dir);
-  let root: RootDatabase;
+  const root = openEnv(path, options.readOnly);
+  const snapshotRoot = openEnv(snapshotFile(dir), options.readOnly);
+  const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+  const db = {
+    root,
+    snapshotRoot,
+    journal: root.openDB<Buffer, Buffer>('journal', binary),
+    timeIndex: root.openDB<Buffer, Buffer>('time-index', binary),
+    snapshots: snapshotRoot.openDB<Buffer, Buffer>('snapshots', binary),
+    meta: root.openDB<string, string>('meta', { encoding: 'string' }),
+    path,
+  };
+  checkSchema(db, options.readOnly);
+  return db;
+}
+
+export function closeJournalDb(db: JournalDb): void {
+  db.root.close();
+  db.snapshotRoot.close();
+}
+
+function openEnv(path: string, readOnly: boolean): RootDatabase {
   try {
-    root = open({
+    return open({
       path,
-      readOnly: options.readOnly,
+      readOnly,
       maxDbs: 8,
       mapSize: mapSizeBytes,
       compression: false,
@@ -58,22 +86,6 @@ export function openJournalDb(
   } catch (error) {
     throw fromOpenError(error, path);
   }
-  const db = {
-    root,
-    journal: root.openDB<Buffer, Buffer>('journal', { keyEncoding: 'binary', encoding: 'binary' }),
-    timeIndex: root.openDB<Buffer, Buffer>('time-index', {
-      keyEncoding: 'binary',
-      encoding: 'binary',
-    }),
-    snapshots: root.openDB<Buffer, Buffer>('snapshots', {
-      keyEncoding: 'binary',
-      encoding: 'binary',
-    }),
-    meta: root.openDB<string, string>('meta', { encoding: 'string' }),
-    path,
-  };
-  checkSchema(db, options.readOnly);
-  return db;
 }
 
 function prepareDir(dir: string, options: { create: boolean; readOnly: boolean }): void {
@@ -122,14 +134,23 @@ function checkSchema(db: JournalDb, readOnly: boolean): void {
   }
 }
 
-/** 8-byte big-endian key of a sequence (so keys sort like numbers). */
+/** Writes a safe integer as 8 bytes big-endian (so keys sort like numbers). */
+export function writeU64BE(buffer: Buffer, value: number, offset: number): void {
+  buffer.writeUInt32BE(Math.floor(value / 2 ** 32), offset);
+  buffer.writeUInt32BE(value >>> 0, offset + 4);
+}
+
+export function readU64BE(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32BE(offset) * 2 ** 32 + buffer.readUInt32BE(offset + 4);
+}
+
+/** 8-byte big-endian key of a sequence. */
 export function sequenceKey(sequence: number): Buffer {
   const key = Buffer.allocUnsafe(8);
-  key.writeUIntBE(sequence, 2, 6);
-  key.writeUInt16BE(0, 0);
+  writeU64BE(key, sequence, 0);
   return key;
 }
 
 export function keySequence(key: Buffer): number {
-  return key.readUIntBE(2, 6);
+  return readU64BE(key, 0);
 }

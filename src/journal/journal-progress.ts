@@ -1,0 +1,76 @@
+/**
+ * The journal's milestones, shared between threads in one small SharedArrayBuffer (STYLE rule
+ * 11). Engine sequences can pass 2^31, so they are kept as float64; the writer bumps `version`
+ * with Atomics after updating them, and readers wait on it.
+ *
+ *   sequencePublished  last command sequence the business-logic processor put in the output ring
+ *   sequenceCommitted  last command sequence whose batch's LMDB transaction has committed
+ *   sequenceDurable    last command sequence whose batch is fsynced (acks wait for this)
+ *
+ * With lmdb's synchronous commit and `noSync: false`, a commit returns after the fsync, so
+ * committed and durable move together here; they stay separate names because replication (a
+ * quorum) and an asynchronous-commit mode will move them apart.
+ */
+export const enum ProgressSlot {
+  sequencePublished = 0,
+  sequenceCommitted = 1,
+  sequenceDurable = 2,
+  timestampDurable = 3,
+  batchesWritten = 4,
+  eventsWritten = 5,
+  bytesWritten = 6,
+  /** Sum and max of the time one batch took to encode, commit and fsync (microseconds). */
+  commitUsTotal = 7,
+  commitUsMax = 8,
+  /** Count of events applied during recovery, and how long recovery took (ms). */
+  recoveredEvents = 9,
+  recoveryMs = 10,
+  count = 11,
+}
+
+/** Int32 words after the float64 slots. */
+const enum ProgressWord {
+  version = ProgressSlot.count * 2,
+  count = ProgressSlot.count * 2 + 2,
+}
+
+export class JournalProgress {
+  readonly buffer: SharedArrayBuffer;
+  readonly slots: Float64Array;
+  private readonly words: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(ProgressWord.count * 4)) {
+    this.buffer = buffer;
+    this.slots = new Float64Array(buffer, 0, ProgressSlot.count);
+    this.words = new Int32Array(buffer);
+  }
+
+  get(slot: ProgressSlot): number {
+    return this.slots[slot];
+  }
+
+  set(slot: ProgressSlot, value: number): void {
+    this.slots[slot] = value;
+  }
+
+  /** Publishes the slots written so far and wakes anyone waiting for a change. */
+  bump(): void {
+    Atomics.add(this.words, ProgressWord.version, 1);
+    Atomics.notify(this.words, ProgressWord.version);
+  }
+
+  version(): number {
+    return Atomics.load(this.words, ProgressWord.version);
+  }
+
+  /** Blocks (worker threads only) until the version differs from `seen` or `timeoutMs` passes. */
+  waitChange(seen: number, timeoutMs: number): void {
+    Atomics.wait(this.words, ProgressWord.version, seen, timeoutMs);
+  }
+
+  /** Resolves when the version differs from `seen` or `timeoutMs` passes (any thread). */
+  async waitChangeAsync(seen: number, timeoutMs: number): Promise<void> {
+    const result = Atomics.waitAsync(this.words, ProgressWord.version, seen, timeoutMs);
+    if (result.async) await result.value;
+  }
+}

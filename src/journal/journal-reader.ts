@@ -1,0 +1,109 @@
+/**
+ * Reading the journal back: batches in key order with every check a reader can make on its own
+ * (structure, schema, each batch's hash, the chain link to the batch before, keys matching
+ * envelopes, sequences increasing). Any failure is a StorageError naming the batch's sequence.
+ * Allocates per batch (replay, verify and start-up only, never the command path).
+ */
+import { schemaVersion } from '../constants.js';
+import { decodeBatch, genesisHash, type BatchView } from './journal-codec.js';
+import { keySequence, readU64BE, sequenceKey, writeU64BE, type JournalDb } from './journal-db.js';
+import { StorageCode, StorageError } from './journal-errors.js';
+import type { JournalTail } from './journal-writer.js';
+
+/** Decodes one stored batch or throws a StorageError naming its key's sequence. */
+export function checkedBatch(key: Buffer, value: Uint8Array): BatchView {
+  const sequence = keySequence(key);
+  const view = decodeBatch(value);
+  if (view === 'malformed') throw corrupt(sequence, 'is malformed (offsets out of bounds)');
+  if (view === 'schema') {
+    throw new StorageError(
+      StorageCode.SchemaMismatch,
+      `journal batch at sequence ${sequence} has a schema other than ${schemaVersion}`,
+      sequence,
+    );
+  }
+  if (view === 'hash') throw corrupt(sequence, 'does not match its hash');
+  if (view.firstSequence !== sequence) throw corrupt(sequence, 'is stored under another key');
+  return view;
+}
+
+function corrupt(sequence: number, what: string): StorageError {
+  return new StorageError(
+    StorageCode.JournalCorrupt,
+    `journal batch at sequence ${sequence} ${what}`,
+    sequence,
+  );
+}
+
+/**
+ * Calls `onBatch` for every batch whose key is at or after `start`, in order, checking the
+ * chain. `prevHash` is the hash the first batch read must link to, or null to trust it (when
+ * starting mid-journal). Stops early when `onBatch` returns false.
+ */
+export function readBatches(
+  db: JournalDb,
+  start: Buffer,
+  prevHash: Uint8Array | null,
+  onBatch: (view: BatchView) => boolean,
+): void {
+  let prev = prevHash;
+  let lastFirst = -1;
+  for (const { key, value } of db.journal.getRange({ start })) {
+    const view = checkedBatch(key, value);
+    if (prev !== null && !Buffer.from(prev).equals(view.prevHash)) {
+      throw corrupt(view.firstSequence, 'does not link to the batch before it');
+    }
+    if (view.firstSequence <= lastFirst) throw corrupt(view.firstSequence, 'is out of order');
+    lastFirst = view.firstSequence;
+    prev = view.hash;
+    if (!onBatch(view)) return;
+  }
+}
+
+/** Key of the batch holding `sequence` (the last key at or before it), or the first key. */
+export function batchKeyAtOrBefore(db: JournalDb, sequence: number): Buffer {
+  const found = db.journal.getKeys({ start: sequenceKey(sequence), reverse: true, limit: 1 });
+  for (const key of found) return key;
+  return sequenceKey(0);
+}
+
+/**
+ * Where the journal ends, checking the last batch and its link to the one before it, so that a
+ * truncated or damaged tail stops the node before it appends to it.
+ */
+export function journalTail(db: JournalDb): JournalTail {
+  const last: BatchView[] = [];
+  for (const { key, value } of db.journal.getRange({ reverse: true, limit: 2 })) {
+    last.unshift(checkedBatch(key, value));
+  }
+  if (last.length === 0) return { sequence: 0, hash: genesisHash, term: 0 };
+  const tail = last[last.length - 1];
+  const linked = last.length === 2 ? last[0].hash : genesisHash;
+  if (last.length === 1 && !Buffer.from(genesisHash).equals(tail.prevHash)) {
+    throw corrupt(tail.firstSequence, 'is the first batch but does not start the chain');
+  }
+  if (!Buffer.from(linked).equals(tail.prevHash)) {
+    throw corrupt(tail.firstSequence, 'does not link to the batch before it');
+  }
+  return { sequence: lastSequenceOf(tail), hash: tail.hash, term: tail.term };
+}
+
+/** The sequence of a batch's last event. */
+export function lastSequenceOf(view: BatchView): number {
+  const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
+  const at = view.events.byteLength - 128;
+  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+}
+
+/**
+ * The first sequence of the last batch that starts at or before `timestampUs` (time index), or
+ * -1 when the journal starts later.
+ */
+export function batchAtTime(db: JournalDb, timestampUs: number): number {
+  const key = Buffer.alloc(16, 0xff);
+  writeU64BE(key, timestampUs, 0);
+  for (const found of db.timeIndex.getKeys({ start: key, reverse: true, limit: 1 })) {
+    return readU64BE(found, 8);
+  }
+  return -1;
+}

@@ -1,0 +1,149 @@
+/**
+ * The journal writer: consumer 0 of the output ring. It takes every event published so far
+ * (end of batch), appends them as one JournalBatch in one LMDB transaction, and marks them
+ * durable when that transaction has been fsynced (group commit):
+ *
+ *   output ring  [ e e e e e e e e e ]            consumer 0 = journal writer
+ *                  └───── batch ─────┘             consumer 1 = publisher (waits for 0)
+ *                        │ encode + SHA-256 chain
+ *                        ▼
+ *   LMDB  journal[firstSeq] = JournalBatch ; time-index[ts ‖ firstSeq] = ''   (one txn, fsync)
+ *                        │
+ *                        ▼ sequenceCommitted = sequenceDurable = last event's sequence;
+ *                          release the slots (the publisher may now answer those commands)
+ *
+ * The processor publishes only after whole `execute` calls, so a batch never ends inside a
+ * command: a crash loses whole unacknowledged commands, never half of one.
+ */
+import { eventSizeBytes } from '../constants.js';
+import { assert } from '../stdx/assert.js';
+import { readU64 } from '../stdx/records.js';
+import { EventWord } from '../protocol/event-layout.js';
+import type { SequenceBarrier } from '../ring/sequence-barrier.js';
+import { after } from '../ring/ring-layout.js';
+import { BatchEncoder, hashSizeBytes } from './journal-codec.js';
+import { sequenceKey, writeU64BE, type JournalDb } from './journal-db.js';
+import { JournalProgress, ProgressSlot } from './journal-progress.js';
+
+/** Where the journal ends: the next batch links to `hash` and starts after `sequence`. */
+export interface JournalTail {
+  sequence: number;
+  hash: Uint8Array;
+  term: number;
+}
+
+export class JournalWriter {
+  private readonly db: JournalDb;
+  private readonly barrier: SequenceBarrier;
+  private readonly progress: JournalProgress;
+  private readonly encoder: BatchEncoder;
+  /** Events of a batch that wraps the ring, made contiguous (sized for the whole ring). */
+  private readonly staging: Uint8Array;
+  private readonly prevHash = new Uint8Array(hashSizeBytes);
+  private readonly nextHash = new Uint8Array(hashSizeBytes);
+  private readonly term: number;
+  private lastSequence: number;
+  private readonly empty = Buffer.alloc(0);
+
+  constructor(
+    db: JournalDb,
+    barrier: SequenceBarrier,
+    progress: JournalProgress,
+    tail: JournalTail,
+  ) {
+    const slots = barrier.ring.slotCount;
+    assert(barrier.ring.slotSizeBytes === eventSizeBytes, 'journal: the ring holds events');
+    this.db = db;
+    this.barrier = barrier;
+    this.progress = progress;
+    this.encoder = new BatchEncoder(slots);
+    this.staging = new Uint8Array(slots * eventSizeBytes);
+    this.prevHash.set(tail.hash);
+    this.term = tail.term;
+    this.lastSequence = tail.sequence;
+  }
+
+  /** Writes batches until the ring halts and everything published is durable. */
+  run(): void {
+    for (;;) {
+      const available = this.barrier.waitFor();
+      if (after(available, this.barrier.position())) this.writeThrough(available);
+      else if (this.barrier.ring.halted()) return;
+    }
+  }
+
+  /** Journals ring sequences (position, last] as one batch and releases them. */
+  writeThrough(last: number): void {
+    const ring = this.barrier.ring;
+    const first = (this.barrier.position() + 1) | 0;
+    const count = ((last - first) | 0) + 1;
+    const events = this.eventBytes(ring.slot(first), count);
+    const u32 = ring.records.u32;
+    const headWord = ring.slot(first) * (eventSizeBytes >> 2);
+    const tailWord = ring.slot(last) * (eventSizeBytes >> 2);
+    const firstSequence = readU64(u32, headWord + EventWord.sequence);
+    const timestamp = readU64(u32, headWord + EventWord.timestamp);
+    const lastSequence = readU64(u32, tailWord + EventWord.sequence);
+    assert(firstSequence > this.lastSequence, 'journal: batches follow one another');
+    assert(lastSequence >= firstSequence, 'journal: a batch is in sequence order');
+    const started = performance.now();
+    const bytes = this.encoder.encode(
+      this.term,
+      firstSequence,
+      timestamp,
+      events,
+      this.prevHash,
+      this.nextHash,
+    );
+    this.commit(firstSequence, timestamp, bytes);
+    this.prevHash.set(this.nextHash);
+    this.lastSequence = lastSequence;
+    this.record(lastSequence, timestamp, count, bytes.byteLength, performance.now() - started);
+    this.barrier.release(last);
+  }
+
+  /** One synchronous transaction: returns once LMDB has written and fsynced it. */
+  private commit(firstSequence: number, timestamp: number, bytes: Uint8Array): void {
+    const key = sequenceKey(firstSequence);
+    const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const timeKey = Buffer.allocUnsafe(16);
+    writeU64BE(timeKey, timestamp, 0);
+    key.copy(timeKey, 8);
+    this.db.journal.transactionSync(() => {
+      this.db.journal.putSync(key, value);
+      this.db.timeIndex.putSync(timeKey, this.empty);
+    });
+  }
+
+  /** The batch's events as one contiguous view (a copy only when the batch wraps the ring). */
+  private eventBytes(slot: number, count: number): Uint8Array {
+    const ring = this.barrier.ring;
+    const u8 = ring.records.u8;
+    const start = slot * eventSizeBytes;
+    if (slot + count <= ring.slotCount) return u8.subarray(start, start + count * eventSizeBytes);
+    const head = (ring.slotCount - slot) * eventSizeBytes;
+    this.staging.set(u8.subarray(start, start + head), 0);
+    this.staging.set(u8.subarray(0, count * eventSizeBytes - head), head);
+    return this.staging.subarray(0, count * eventSizeBytes);
+  }
+
+  private record(
+    sequence: number,
+    timestamp: number,
+    count: number,
+    bytes: number,
+    ms: number,
+  ): void {
+    const p = this.progress;
+    const us = Math.round(ms * 1000);
+    p.set(ProgressSlot.sequenceCommitted, sequence);
+    p.set(ProgressSlot.sequenceDurable, sequence);
+    p.set(ProgressSlot.timestampDurable, timestamp);
+    p.set(ProgressSlot.batchesWritten, p.get(ProgressSlot.batchesWritten) + 1);
+    p.set(ProgressSlot.eventsWritten, p.get(ProgressSlot.eventsWritten) + count);
+    p.set(ProgressSlot.bytesWritten, p.get(ProgressSlot.bytesWritten) + bytes);
+    p.set(ProgressSlot.commitUsTotal, p.get(ProgressSlot.commitUsTotal) + us);
+    if (us > p.get(ProgressSlot.commitUsMax)) p.set(ProgressSlot.commitUsMax, us);
+    p.bump();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Snapshots in LMDB (snapshots.mdb): a state image consistent at one sequence, written in one
+ * transaction so that none is ever half there.
+ *
+ *   key seq ‖ 0      header (JSON: sequence, timestamp, batch hash, config, counters, array
+ *                    sizes, state checksum, SHA-256 of everything else)
+ *   key seq ‖ 1..k   the arrays' bytes, concatenated, trailing zeros of each array trimmed,
+ *                    cut into chunks of snapshotChunkSizeBytes
+ *
+ * A snapshot is derived data: the journal stays the record. Only the newest `keep` are kept, and
+ * one that fails its hash is skipped for an older one (or a full replay). Snapshots are written
+ * and read off the command path, so this file allocates freely.
+ */
+import { createHash } from 'node:crypto';
+import { snapshotChunkSizeBytes } from '../constants.js';
+import type { StateImage } from '../stdx/state-image.js';
+import { readU64BE, writeU64BE, type JournalDb } from './journal-db.js';
+import { StorageCode, StorageError } from './journal-errors.js';
+
+export interface SnapshotHeader {
+  sequence: number;
+  timestamp: number;
+  /** Hash of the journal batch that ends at `sequence` (hex), to check the snapshot fits it. */
+  batchHash: string;
+  config: unknown;
+  counters: number[];
+  /** Full and stored (trimmed) byte length of each array. */
+  arrays: [number, number][];
+  chunks: number;
+  stateChecksum: string;
+  sha256: string;
+}
+
+export type SnapshotFields = Omit<SnapshotHeader, 'counters' | 'arrays' | 'chunks' | 'sha256'>;
+
+function partKey(sequence: number, part: number): Buffer {
+  const key = Buffer.alloc(12);
+  writeU64BE(key, sequence, 0);
+  key.writeUInt32BE(part, 8);
+  return key;
+}
+
+/** Writes `image` as the snapshot at `fields.sequence` and drops all but the newest `keep`. */
+export function writeSnapshot(
+  db: JournalDb,
+  fields: SnapshotFields,
+  image: StateImage,
+  keep: number,
+): SnapshotHeader {
+  const stored = image.arrays.map(trimmed);
+  const body = Buffer.concat(stored);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < body.byteLength; at += snapshotChunkSizeBytes) {
+    chunks.push(body.subarray(at, at + snapshotChunkSizeBytes));
+  }
+  const header: SnapshotHeader = {
+    ...fields,
+    counters: [...image.counters],
+    arrays: image.arrays.map((a, i) => [a.byteLength, stored[i].byteLength]),
+    chunks: chunks.length,
+    sha256: '',
+  };
+  header.sha256 = digest(header, chunks);
+  const old = listSnapshots(db).slice(Math.max(0, keep - 1));
+  db.snapshots.transactionSync(() => {
+    db.snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
+    chunks.forEach((chunk, i) => db.snapshots.putSync(partKey(header.sequence, i + 1), chunk));
+    for (const o of old) removeSnapshot(db, o.sequence, o.chunks);
+  });
+  return header;
+}
+
+function removeSnapshot(db: JournalDb, sequence: number, chunks: number): void {
+  for (let part = 0; part <= chunks; part++) db.snapshots.removeSync(partKey(sequence, part));
+}
+
+/** The array's bytes without its trailing zeros (a view, no copy). */
+function trimmed(view: ArrayBufferView): Buffer {
+  const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  let end = bytes.byteLength;
+  while (
+    end >= 8 &&
+    bytes.readDoubleLE(end - 8) === 0 &&
+    !Object.is(bytes.readDoubleLE(end - 8), -0)
+  )
+    end -= 8;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return bytes.subarray(0, end);
+}
+
+function digest(header: SnapshotHeader, chunks: readonly Buffer[]): string {
+  const hash = createHash('sha256').update(JSON.stringify({ ...header, sha256: '' }));
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/**
+ * Headers of the stored snapshots, newest first. A header that does not parse is reported as
+ * corrupt with only its sequence known.
+ */
+export function listSnapshots(db: JournalDb): SnapshotHeader[] {
+  const found: SnapshotHeader[] = [];
+  for (const { key, value } of db.snapshots.getRange({ reverse: true })) {
+    if (key.byteLength !== 12 || key.readUInt32BE(8) !== 0) continue;
+    found.push(parseHeader(readU64BE(key, 0), value));
+  }
+  return found;
+}
+
+function parseHeader(sequence: number, value: Buffer): SnapshotHeader {
+  try {
+    const header = JSON.parse(value.toString('utf8')) as SnapshotHeader;
+    if (header.sequence === sequence && Array.isArray(header.arrays)) return header;
+  } catch {
+    // Reported below as a header that cannot be trusted.
+  }
+  return {
+    sequence,
+    timestamp: 0,
+    batchHash: '',
+    config: null,
+    counters: [],
+    arrays: [],
+    chunks: 0,
+    stateChecksum: '',
+    sha256: 'corrupt',
+  };
+}
+
+/**
+ * Reads a snapshot's arrays (full length, zero-filled past what was stored) and checks its hash.
+ * @throws StorageError SNAPSHOT_CORRUPT when any byte of it differs from what was written.
+ */
+export function loadSnapshot(db: JournalDb, header: SnapshotHeader): Uint8Array[] {
+  const bad = (what: string): StorageError =>
+    new StorageError(
+      StorageCode.SnapshotCorrupt,
+      `snapshot at sequence ${header.sequence} ${what}`,
+      header.sequence,
+    );
+  if (header.sha256 === 'corrupt') throw bad('has an unreadable header');
+  const chunks: Buffer[] = [];
+  for (let part = 1; part <= header.chunks; part++) {
+    const chunk = db.snapshots.getBinary(partKey(header.sequence, part));
+    if (chunk === undefined) throw bad(`is missing part ${part}`);
+    chunks.push(Buffer.from(chunk));
+  }
+  if (digest(header, chunks) !== header.sha256) throw bad('does not match its SHA-256');
+  const body = Buffer.concat(chunks);
+  const arrays: Uint8Array[] = [];
+  let at = 0;
+  for (const [full, stored] of header.arrays) {
+    const array = new Uint8Array(full);
+    array.set(body.subarray(at, at + stored));
+    at += stored;
+    arrays.push(array);
+  }
+  if (at !== body.byteLength) throw bad('has a body of the wrong length');
+  return arrays;
+}

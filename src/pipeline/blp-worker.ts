@@ -1,0 +1,78 @@
+/**
+ * Worker entry of the business-logic processor. Start-up: rebuild the engine from the newest
+ * valid snapshot and the journal tail, then decide commands until the input ring is halted and
+ * drained, then halt the output ring so the journal writer and publisher drain it too.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ringBatchMax, ringSleepMs, ringSpinCount, type EngineConfig } from '../constants.js';
+import { assert } from '../stdx/assert.js';
+import { RingBuffer } from '../ring/ring-buffer.js';
+import { SequenceBarrier } from '../ring/sequence-barrier.js';
+import { Sequencer } from '../ring/sequencer.js';
+import { WaitStrategy } from '../ring/wait-strategy.js';
+import { closeJournalDb, openJournalDb } from '../journal/journal-db.js';
+import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
+import { BusinessLogicProcessor } from './business-logic-processor.js';
+import { Replica } from './replay.js';
+
+export interface BlpWorkerData {
+  dataDir: string;
+  config: EngineConfig;
+  inputRing: SharedArrayBuffer;
+  outputRing: SharedArrayBuffer;
+  progress: SharedArrayBuffer;
+  /** Where the journal ends (checked by the node before starting workers). */
+  tailSequence: number;
+}
+
+/** What the processor reports once recovered. */
+export interface BlpReady {
+  type: 'ready';
+  sequence: number;
+  timestamp: number;
+  snapshotSequence: number;
+  skippedSnapshots: { sequence: number; reason: string }[];
+  eventsReplayed: number;
+  recoveryMs: number;
+}
+
+function main(data: BlpWorkerData): void {
+  const started = performance.now();
+  const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
+  const replica = new Replica(data.config);
+  replica.loadNewestSnapshot(db, data.tailSequence);
+  const eventsReplayed = replica.replay(db, Infinity);
+  closeJournalDb(db);
+  assert(replica.sequence === data.tailSequence, 'processor: recovered to the journal end');
+  replica.engine.takeOver();
+  const recoveryMs = performance.now() - started;
+  const progress = new JournalProgress(data.progress);
+  progress.set(ProgressSlot.recoveredEvents, eventsReplayed);
+  progress.set(ProgressSlot.recoveryMs, recoveryMs);
+  progress.set(ProgressSlot.sequencePublished, replica.sequence);
+  const ready: BlpReady = {
+    type: 'ready',
+    sequence: replica.sequence,
+    timestamp: replica.timestamp,
+    snapshotSequence: replica.snapshot === null ? -1 : replica.snapshot.sequence,
+    skippedSnapshots: replica.skipped,
+    eventsReplayed,
+    recoveryMs,
+  };
+  parentPort?.postMessage(ready);
+  const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
+  const input = RingBuffer.attach(data.inputRing);
+  const output = RingBuffer.attach(data.outputRing);
+  const processor = new BusinessLogicProcessor(
+    replica.engine,
+    new SequenceBarrier(input, 0, wait),
+    new Sequencer(output, wait),
+    progress,
+    ringBatchMax,
+  );
+  processor.run();
+  output.halt();
+  parentPort?.postMessage({ type: 'stopped', commands: processor.commandsProcessed });
+}
+
+main(workerData as BlpWorkerData);

@@ -1,0 +1,213 @@
+/**
+ * The composition root of one node: rings, workers and the consumer graph.
+ *
+ *   main thread                 worker: processor          worker: journal writer
+ *   ┌───────────┐  input ring   ┌──────────────┐ output    ┌───────────────┐   LMDB
+ *   │ InputPort ├──────────────►│ engine       ├──ring────►│ consumer 0    ├──► journal.mdb
+ *   └───────────┘  (commands)   └──────────────┘ (events)  └───────────────┘
+ *   ┌───────────┐                       │                  worker: snapshotter
+ *   │ Publisher │◄── consumer 1 (behind 0: durable only)   follows journal.mdb ──► snapshots.mdb
+ *   └───────────┘
+ *
+ * Start-up: lock the data folder, check the journal's tail, start the journal writer, let the
+ * processor rebuild its state (snapshot + replay), start the snapshotter. Shutdown: halt the
+ * input ring; each stage drains what it has and halts the next, so everything accepted is
+ * journaled before the workers exit.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import {
+  assertConstants,
+  assertEngineConfig,
+  engineConfigDefault,
+  engineV8Flags,
+  eventSizeBytes,
+  eventsPerCommandMax,
+  inputRingSlotCount,
+  outputRingSlotCount,
+  ringSleepMs,
+  ringSpinCount,
+  snapshotIntervalEvents,
+  snapshotIntervalMs,
+  type EngineConfig,
+} from '../constants.js';
+import { SequencedWord } from '../protocol/command-layout.js';
+import { RingBuffer } from '../ring/ring-buffer.js';
+import { WaitStrategy } from '../ring/wait-strategy.js';
+import { DataLock } from '../journal/data-lock.js';
+import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
+import { journalTail } from '../journal/journal-reader.js';
+import { JournalProgress } from '../journal/journal-progress.js';
+import type { JournalTail } from '../journal/journal-writer.js';
+import type { BlpReady } from './blp-worker.js';
+import { InputPort } from './input-port.js';
+import { Publisher } from './publisher.js';
+
+export interface NodeOptions {
+  dataDir: string;
+  config?: EngineConfig;
+  snapshotIntervalEvents?: number;
+  snapshotIntervalMs?: number;
+  /** When false, the caller feeds the input ring from its own thread (benches). */
+  mainThreadProducer?: boolean;
+  /** Called with a line for the operator (snapshots taken, snapshots skipped). */
+  log?: (line: string) => void;
+}
+
+export class BourseNode {
+  readonly dataDir: string;
+  readonly config: EngineConfig;
+  readonly progress = new JournalProgress();
+  readonly inputRing: RingBuffer;
+  readonly outputRing: RingBuffer;
+  readonly publisher: Publisher;
+  /** Null when the input ring is fed from another thread. */
+  readonly input: InputPort | null;
+  /** The processor's recovery report. */
+  recovery!: BlpReady;
+  tail!: JournalTail;
+  /** The first fatal error of any worker; the node stops taking commands. */
+  failure: Error | null = null;
+  private readonly lock: DataLock;
+  private readonly db: JournalDb;
+  private readonly log: (line: string) => void;
+  private readonly snapshotControl = new SharedArrayBuffer(4);
+  private workers: Worker[] = [];
+  private exits: Promise<unknown>[] = [];
+  private publishing: Promise<void> = Promise.resolve();
+
+  private constructor(options: NodeOptions, db: JournalDb, lock: DataLock) {
+    this.dataDir = options.dataDir;
+    this.config = options.config ?? engineConfigDefault;
+    this.db = db;
+    this.lock = lock;
+    this.log = options.log ?? (() => {});
+    const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
+    this.inputRing = RingBuffer.create({
+      slotCount: inputRingSlotCount,
+      slotSizeBytes: SequencedWord.size * 4,
+      consumers: 1,
+      spill: 0,
+    });
+    this.outputRing = RingBuffer.create({
+      slotCount: outputRingSlotCount,
+      slotSizeBytes: eventSizeBytes,
+      consumers: 2,
+      spill: eventsPerCommandMax(this.config),
+    });
+    this.publisher = new Publisher(this.outputRing);
+    this.input = options.mainThreadProducer === false ? null : new InputPort(this.inputRing, wait);
+  }
+
+  /**
+   * Starts a node on `options.dataDir` (created if missing).
+   * @throws StorageError when the folder is unusable, locked, of another schema, or its journal
+   *   tail is damaged; nothing is written in that case.
+   */
+  static async start(options: NodeOptions): Promise<BourseNode> {
+    assertConstants();
+    assertEngineConfig(options.config ?? engineConfigDefault);
+    setFlagsFromString(engineV8Flags.join(' '));
+    const db = openJournalDb(options.dataDir, { create: true, readOnly: false });
+    let lock: DataLock;
+    try {
+      lock = DataLock.acquire(options.dataDir);
+    } catch (error) {
+      closeJournalDb(db);
+      throw error;
+    }
+    const node = new BourseNode(options, db, lock);
+    try {
+      await node.boot(options);
+    } catch (error) {
+      await node.abort();
+      throw error;
+    }
+    return node;
+  }
+
+  private async boot(options: NodeOptions): Promise<void> {
+    this.tail = journalTail(this.db);
+    await this.spawn('journal-worker.js', {
+      dataDir: this.dataDir,
+      outputRing: this.outputRing.buffer,
+      progress: this.progress.buffer,
+      tailSequence: this.tail.sequence,
+      tailHash: this.tail.hash,
+      term: this.tail.term,
+    });
+    this.recovery = (await this.spawn('blp-worker.js', {
+      dataDir: this.dataDir,
+      config: this.config,
+      inputRing: this.inputRing.buffer,
+      outputRing: this.outputRing.buffer,
+      progress: this.progress.buffer,
+      tailSequence: this.tail.sequence,
+    })) as BlpReady;
+    for (const s of this.recovery.skippedSnapshots) this.log(`snapshot skipped: ${s.reason}`);
+    await this.spawn('snapshot-worker.js', {
+      dataDir: this.dataDir,
+      config: this.config,
+      progress: this.progress.buffer,
+      control: this.snapshotControl,
+      intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
+      intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
+      tailSequence: this.tail.sequence,
+    });
+    this.publishing = this.publisher.run();
+  }
+
+  /** Starts a worker and resolves with its 'ready' message (rejects if it fails first). */
+  private spawn(file: string, workerData: unknown): Promise<unknown> {
+    const worker = new Worker(new URL(`./${file}`, import.meta.url), { workerData });
+    this.workers.push(worker);
+    this.exits.push(new Promise((resolve) => worker.once('exit', resolve)));
+    return new Promise((resolve, reject) => {
+      worker.on('message', (message: { type: string; sequence?: number; ms?: number }) => {
+        if (message.type === 'ready') resolve(message);
+        if (message.type === 'snapshot') {
+          this.log(`snapshot at sequence ${message.sequence} (${message.ms?.toFixed(0)} ms)`);
+        }
+      });
+      worker.once('error', (error) => {
+        this.fail(error);
+        reject(error);
+      });
+    });
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    this.inputRing.halt();
+    this.outputRing.halt();
+  }
+
+  /**
+   * Stops taking commands, lets every stage drain (so everything accepted is durable), stops
+   * the workers and releases the data folder.
+   */
+  async stop(): Promise<void> {
+    this.input?.publish();
+    this.inputRing.halt();
+    await Promise.all(this.exits.slice(0, 2));
+    await this.publishing;
+    Atomics.store(new Int32Array(this.snapshotControl), 0, 1);
+    await Promise.all(this.exits);
+    this.close();
+  }
+
+  /** Tears down after a failed start. */
+  private async abort(): Promise<void> {
+    this.inputRing.halt();
+    this.outputRing.halt();
+    Atomics.store(new Int32Array(this.snapshotControl), 0, 1);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.close();
+  }
+
+  private close(): void {
+    closeJournalDb(this.db);
+    this.lock.release();
+  }
+}
