@@ -41,7 +41,8 @@ const allowedImports: Record<string, string[]> = {
     'replication',
     'pipeline',
   ],
-  main: ['constants', 'pipeline', 'main'],
+  cli: ['stdx', 'constants', 'protocol', 'ring', 'engine', 'journal', 'pipeline', 'cli'],
+  main: ['constants', 'pipeline', 'cli', 'main'],
 };
 const hotFolders = ['engine', 'ring', 'stdx'];
 

@@ -13,7 +13,7 @@
 import { mkdirSync, accessSync, constants as fs } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { schemaVersion } from '../constants.js';
+import { schemaVersion, type EngineConfig } from '../constants.js';
 import { StorageCode, StorageError } from './journal-errors.js';
 
 export interface JournalDb {
@@ -88,7 +88,7 @@ function openEnv(path: string, readOnly: boolean): RootDatabase {
   }
 }
 
-function prepareDir(dir: string, options: { create: boolean; readOnly: boolean }): void {
+export function prepareDir(dir: string, options: { create: boolean; readOnly: boolean }): void {
   try {
     if (options.create) mkdirSync(dir, { recursive: true });
     accessSync(dir, options.readOnly ? fs.R_OK : fs.R_OK | fs.W_OK);
@@ -153,4 +153,16 @@ export function sequenceKey(sequence: number): Buffer {
 
 export function keySequence(key: Buffer): number {
   return readU64BE(key, 0);
+}
+
+const configKey = 'engine-config';
+
+/** The engine config the journal was last written with (replay tools rebuild with it). */
+export function storedConfig(db: JournalDb): EngineConfig | null {
+  const text = db.meta.get(configKey);
+  return text === undefined ? null : (JSON.parse(text) as EngineConfig);
+}
+
+export function storeConfig(db: JournalDb, config: EngineConfig): void {
+  db.meta.transactionSync(() => db.meta.putSync(configKey, JSON.stringify(config)));
 }

@@ -35,7 +35,13 @@ import { SequencedWord } from '../protocol/command-layout.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
-import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
+import {
+  closeJournalDb,
+  openJournalDb,
+  prepareDir,
+  storeConfig,
+  type JournalDb,
+} from '../journal/journal-db.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { JournalProgress } from '../journal/journal-progress.js';
 import type { JournalTail } from '../journal/journal-writer.js';
@@ -108,12 +114,13 @@ export class BourseNode {
     assertConstants();
     assertEngineConfig(options.config ?? engineConfigDefault);
     setFlagsFromString(engineV8Flags.join(' '));
-    const db = openJournalDb(options.dataDir, { create: true, readOnly: false });
-    let lock: DataLock;
+    prepareDir(options.dataDir, { create: true, readOnly: false });
+    const lock = DataLock.acquire(options.dataDir); // before opening: a locked folder is not touched
+    let db: JournalDb;
     try {
-      lock = DataLock.acquire(options.dataDir);
+      db = openJournalDb(options.dataDir, { create: true, readOnly: false });
     } catch (error) {
-      closeJournalDb(db);
+      lock.release();
       throw error;
     }
     const node = new BourseNode(options, db, lock);
@@ -128,6 +135,7 @@ export class BourseNode {
 
   private async boot(options: NodeOptions): Promise<void> {
     this.tail = journalTail(this.db);
+    storeConfig(this.db, this.config);
     await this.spawn('journal-worker.js', {
       dataDir: this.dataDir,
       outputRing: this.outputRing.buffer,

@@ -1,0 +1,39 @@
+/** `bourse inspect`: prints journaled events in readable form, from a sequence on. */
+import { closeJournalDb } from '../journal/journal-db.js';
+import { batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
+import { readEvent, formatEvent } from '../protocol/event-reader.js';
+import { EventWord } from '../protocol/event-layout.js';
+import { eventSizeBytes } from '../constants.js';
+import { openData } from './open-data.js';
+
+export interface InspectOptions {
+  data: string;
+  fromSeq: number;
+  count: number;
+}
+
+export function inspect(options: InspectOptions): string[] {
+  const { db } = openData(options.data);
+  const lines: string[] = [];
+  let printed = 0;
+  try {
+    const start = batchKeyAtOrBefore(db, options.fromSeq);
+    readBatches(db, start, null, (view) => {
+      const aligned = new Uint32Array(view.count * EventWord.size);
+      new Uint8Array(aligned.buffer).set(view.events);
+      const hash = Buffer.from(view.hash).toString('hex').slice(0, 16);
+      lines.push(`batch ${view.firstSequence}: ${view.count} events, term ${view.term}, ${hash}…`);
+      for (let i = 0; i < view.count && printed < options.count; i++) {
+        const event = readEvent(aligned, i * (eventSizeBytes >> 2));
+        if (event.sequence < options.fromSeq) continue;
+        lines.push('  ' + formatEvent(event));
+        printed++;
+      }
+      return printed < options.count;
+    });
+  } finally {
+    closeJournalDb(db);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return lines;
+}

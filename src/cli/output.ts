@@ -1,0 +1,51 @@
+/**
+ * How the CLI talks to people: plain tables on stdout, messages on stderr, and a progress bar on
+ * stderr only when it is a terminal (so piped output and tests stay clean).
+ */
+import cliProgress from 'cli-progress';
+
+export function table(rows: readonly Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(none)';
+  const keys = Object.keys(rows[0]);
+  const cells = rows.map((r) => keys.map((k) => String(r[k])));
+  const widths = keys.map((k, i) => Math.max(k.length, ...cells.map((c) => c[i].length)));
+  const line = (values: string[]): string => values.map((v, i) => v.padStart(widths[i])).join('  ');
+  return [line(keys), ...cells.map(line)].join('\n');
+}
+
+export interface Progress {
+  update(value: number): void;
+  stop(): void;
+}
+
+export function progressBar(label: string, total: number): Progress {
+  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { update: (v) => bar.update(v), stop: () => bar.stop() };
+}
+
+/** Parses a time given as ISO-8601 or as microseconds since the epoch. */
+export function parseTimeUs(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms))
+    throw new UsageError(`--to-time: '${text}' is not ISO-8601 or microseconds`);
+  return ms * 1000;
+}
+
+/** A wrong flag or value: exit code 64 (EX_USAGE) with the message. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function parseCount(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new UsageError(`${name}: '${text}' is not a whole number ≥ 0`);
+  }
+  return value;
+}

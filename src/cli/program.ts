@@ -1,0 +1,122 @@
+/**
+ * The `bourse` command line. Each command's action lives in its own file; this one declares
+ * flags, help and examples, and maps failures to exit codes:
+ *   0 ok · 64 bad usage · 65 data corrupt or of another schema · 66 data missing ·
+ *   73 data unwritable · 74 disk full · 75 data folder locked · 70 internal error
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
+import { inspect } from './inspect.js';
+import { parseCount, parseTimeUs, UsageError } from './output.js';
+import { replay } from './replay.js';
+import { start } from './start.js';
+import { verify } from './verify.js';
+import { version } from './version.js';
+
+const count = (name: string) => (text: string) => {
+  try {
+    return parseCount(name, text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+
+export function program(): Command {
+  const p = new Command('bourse')
+    .version(version())
+    .description('bourse exchange and payments core')
+    .exitOverride();
+  p.command('start')
+    .description('run a single node on a data folder (Ctrl-C stops it cleanly)')
+    .option('--data <dir>', 'data folder', './data')
+    .option(
+      '--snapshot-events <n>',
+      'journaled events between snapshots',
+      count('--snapshot-events'),
+    )
+    .option('--snapshot-ms <ms>', 'longest time between snapshots', count('--snapshot-ms'))
+    .addHelpText('after', '\nExample:\n  bourse start --data ./data')
+    .action((o: { data: string; snapshotEvents?: number; snapshotMs?: number }) => start(o));
+  p.command('replay')
+    .description('rebuild the state at a sequence or time from the journal and print it')
+    .option('--data <dir>', 'data folder', './data')
+    .option(
+      '--to-seq <n>',
+      'stop after the last event at or before this sequence',
+      count('--to-seq'),
+    )
+    .option('--to-time <t>', 'stop at this time (ISO-8601 or microseconds since the epoch)')
+    .option('--balances', 'print non-zero balances')
+    .option('--orders', 'print open orders')
+    .option('--book <instrument>', "print this instrument's book", count('--book'))
+    .option('--account <id>', 'only this account', count('--account'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bourse replay --data ./data --to-seq 1000 --balances\n' +
+        '  bourse replay --data ./data --to-time 2026-11-24T12:00:00Z --book 1',
+    )
+    .action(
+      (o: {
+        data: string;
+        toSeq?: number;
+        toTime?: string;
+        balances?: boolean;
+        orders?: boolean;
+        book?: number;
+        account?: number;
+      }) => {
+        if (o.toSeq !== undefined && o.toTime !== undefined)
+          throw new UsageError('give --to-seq or --to-time, not both');
+        const toTimeUs = o.toTime === undefined ? undefined : parseTimeUs(o.toTime);
+        replay({ ...o, toTimeUs });
+      },
+    );
+  p.command('verify')
+    .description('check the journal hash chain (in parallel) and every snapshot against a replay')
+    .option('--data <dir>', 'data folder', './data')
+    .addHelpText('after', '\nExample:\n  bourse verify --data ./data')
+    .action(async (o: { data: string }) => {
+      const report = await verify(o.data);
+      const summary = `${report.batches} batches, ${report.events} events through sequence ${report.lastSequence}, ${report.snapshotsChecked} snapshots`;
+      if (report.ok) {
+        process.stdout.write(`verify: ok: ${summary}\n`);
+        return;
+      }
+      for (const problem of report.problems)
+        process.stdout.write(
+          `verify: CORRUPT at sequence ${problem.sequence}: ${problem.message}\n`,
+        );
+      process.exitCode = 65;
+    });
+  p.command('inspect')
+    .description('print journaled events in readable form')
+    .option('--data <dir>', 'data folder', './data')
+    .option('--from-seq <n>', 'first sequence', count('--from-seq'), 1)
+    .option('--count <k>', 'events to print', count('--count'), 20)
+    .addHelpText('after', '\nExample:\n  bourse inspect --data ./data --from-seq 100 --count 10')
+    .action((o: { data: string; fromSeq: number; count: number }) => void inspect(o));
+  return p;
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  try {
+    await program().parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed the help, version or usage message already.
+      return error.exitCode === 0 ? 0 : 64;
+    }
+    if (error instanceof StorageError) {
+      process.stderr.write(`bourse: ${error.message} [${error.code}]\n`);
+      return exitCodeOf(error.code);
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`bourse: ${error.message}\n`);
+      return 64;
+    }
+    process.stderr.write(`bourse: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return 70;
+  }
+}

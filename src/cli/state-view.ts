@@ -1,0 +1,86 @@
+/**
+ * Readable views of an engine's state for the CLI (`bourse replay`): balances, open orders and
+ * order books. Allocates freely; never used on the command path.
+ */
+import type { Engine } from '../engine/engine.js';
+
+export interface BalanceRow {
+  account: number;
+  asset: number;
+  available: number;
+  held: number;
+}
+
+export interface OrderRow {
+  id: number;
+  account: number;
+  instrument: number;
+  side: 'buy' | 'sell';
+  price: number;
+  open: number;
+}
+
+export interface LevelRow {
+  price: number;
+  quantity: number;
+  orders: number;
+}
+
+/** Non-zero balances, by account then asset (`account` filters to one account). */
+export function balances(engine: Engine, account = -1): BalanceRow[] {
+  const rows: BalanceRow[] = [];
+  const accounts = engine.accounts;
+  for (let slot = 0; slot < accounts.count; slot++) {
+    const id = accounts.id(slot);
+    if (account !== -1 && id !== account) continue;
+    for (let asset = 1; asset < engine.config.assetCountMax; asset++) {
+      const available = accounts.available(slot, asset);
+      const held = accounts.held(slot, asset);
+      if (available !== 0 || held !== 0) rows.push({ account: id, asset, available, held });
+    }
+  }
+  return rows;
+}
+
+/** One side of a book, best level first. */
+export function bookSide(engine: Engine, instrument: number, sell: boolean): LevelRow[] {
+  const levels = engine.levels;
+  const s = instrument * 2 + (sell ? 1 : 0);
+  const rows: LevelRow[] = [];
+  for (let i = levels.sideCount[s] - 1; i >= 0; i--) {
+    const l = levels.sideLevels[s * levels.perSide + i];
+    rows.push({
+      price: levels.price(l),
+      quantity: levels.quantity(l),
+      orders: levels.orderCount(l),
+    });
+  }
+  return rows;
+}
+
+/** Resting orders in price-time order per book side (`account` filters to one account). */
+export function openOrders(engine: Engine, account = -1): OrderRow[] {
+  const rows: OrderRow[] = [];
+  const { levels, orders } = engine;
+  for (let instrument = 1; instrument < engine.config.instrumentCountMax; instrument++) {
+    for (const sell of [false, true]) {
+      const s = instrument * 2 + (sell ? 1 : 0);
+      for (let i = levels.sideCount[s] - 1; i >= 0; i--) {
+        const l = levels.sideLevels[s * levels.perSide + i];
+        for (let o = levels.head(l); o !== -1; o = orders.next(o)) {
+          const owner = engine.accounts.id(orders.account(o)); // orders keep the account's slot
+          if (account !== -1 && owner !== account) continue;
+          rows.push({
+            id: orders.id(o),
+            account: owner,
+            instrument,
+            side: sell ? 'sell' : 'buy',
+            price: orders.price(o),
+            open: orders.open(o),
+          });
+        }
+      }
+    }
+  }
+  return rows;
+}
