@@ -34,6 +34,8 @@ export interface BlpReady {
   skippedSnapshots: { sequence: number; reason: string }[];
   eventsReplayed: number;
   recoveryMs: number;
+  /** The recovered state's checksum (to compare with a full replay). */
+  stateChecksum: string;
 }
 
 function main(data: BlpWorkerData): void {
@@ -58,6 +60,7 @@ function main(data: BlpWorkerData): void {
     skippedSnapshots: replica.skipped,
     eventsReplayed,
     recoveryMs,
+    stateChecksum: replica.engine.checksum.hex(),
   };
   parentPort?.postMessage(ready);
   const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
