@@ -68,7 +68,7 @@ export function program(): Command {
         if (o.toSeq !== undefined && o.toTime !== undefined)
           throw new UsageError('give --to-seq or --to-time, not both');
         const toTimeUs = o.toTime === undefined ? undefined : parseTimeUs(o.toTime);
-        replay({ ...o, toTimeUs });
+        replay({ ...o, toTimeUs, print: true });
       },
     );
   p.command('verify')

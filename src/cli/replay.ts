@@ -17,6 +17,8 @@ export interface ReplayOptions {
   orders?: boolean;
   book?: number;
   account?: number;
+  /** Print the state to stdout (the CLI does; tests read the returned replica). */
+  print?: boolean;
 }
 
 export function replay(options: ReplayOptions): Replica {
@@ -27,7 +29,7 @@ export function replay(options: ReplayOptions): Replica {
     const bar = progressBar('replay', Math.min(limit, tail.sequence));
     replica.replay(db, limit, () => bar.update(replica.sequence));
     bar.stop();
-    print(replica, options);
+    if (options.print === true) print(replica, options);
     return replica;
   } finally {
     closeJournalDb(db);

@@ -20,6 +20,10 @@ export async function start(options: StartOptions): Promise<void> {
     snapshotIntervalMs: options.snapshotMs,
     log,
   });
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const r = node.recovery;
   const from = r.snapshotSequence === -1 ? 'the journal start' : `snapshot ${r.snapshotSequence}`;
   process.stdout.write(
@@ -33,10 +37,7 @@ export async function start(options: StartOptions): Promise<void> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await node.stop();
   const durable = node.progress.get(ProgressSlot.sequenceDurable);
   const at = Math.max(durable, r.sequence);

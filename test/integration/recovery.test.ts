@@ -1,0 +1,197 @@
+/**
+ * Snapshots, point-in-time replay and tamper detection on real data folders.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
+import { EngineDriver, smallConfig } from '../harness/engine-driver.js';
+import { workload } from '../harness/workload.js';
+import {
+  closeJournalDb,
+  dataFile,
+  openJournalDb,
+  sequenceKey,
+  snapshotFile,
+} from '../../src/journal/journal-db.js';
+import { listSnapshots } from '../../src/journal/snapshot-store.js';
+import { readBatches } from '../../src/journal/journal-reader.js';
+import type { BatchView } from '../../src/journal/journal-codec.js';
+import { Replica } from '../../src/pipeline/replay.js';
+import { verify } from '../../src/cli/verify.js';
+import { replay } from '../../src/cli/replay.js';
+import type { EventRecord } from '../../src/protocol/event-reader.js';
+
+/** A data folder with `runs` node runs of `perRun` commands each, snapshots every 1,500 events. */
+async function makeData(
+  runs: number,
+  perRun: number,
+): Promise<{ dir: string; events: EventRecord[] }> {
+  const dir = tempDataDir();
+  const events: EventRecord[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const driver = await NodeDriver.start({
+      dataDir: dir,
+      config: smallConfig,
+      snapshotIntervalEvents: 1_500,
+      snapshotIntervalMs: 50,
+    });
+    const commands = workload(run, perRun, run);
+    const base = events.at(-1)?.sequence ?? 0;
+    for (let at = 0; at < commands.length; at += 500) {
+      const chunk = commands.slice(at, at + 500);
+      await driver.submit(chunk); // one chunk at a time: several journal batches
+      await driver.untilDurable(base + at + chunk.length);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let the snapshotter catch up
+    await driver.stop();
+    events.push(...driver.durable);
+  }
+  return { dir, events };
+}
+
+function batches(dir: string): BatchView[] {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  const out: BatchView[] = [];
+  readBatches(db, sequenceKey(0), null, (v) => {
+    out.push({
+      ...v,
+      events: v.events.slice(),
+      hash: v.hash.slice(),
+      prevHash: v.prevHash.slice(),
+    });
+    return true;
+  });
+  closeJournalDb(db);
+  return out;
+}
+
+function fullReplay(dir: string, to = Infinity): Replica {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  const replica = new Replica(smallConfig);
+  replica.replay(db, to);
+  closeJournalDb(db);
+  return replica;
+}
+
+/**
+ * Flips one bit of `file` at byte `offset` of the stored copy of `region`, which is found by its
+ * first 32-byte window that occurs exactly once in the file.
+ */
+function flip(file: string, region: Uint8Array, offset: number): void {
+  const bytes = readFileSync(file);
+  for (let w = 0; w + 32 <= region.byteLength; w += 32) {
+    const needle = Buffer.from(region.subarray(w, w + 32));
+    const at = bytes.indexOf(needle);
+    if (at < 0 || bytes.indexOf(needle, at + 1) !== -1) continue;
+    assert.ok(bytes.subarray(at - w, at - w + region.byteLength).equals(region), 'stored whole');
+    bytes[at - w + offset] ^= 0x10;
+    writeFileSync(file, bytes);
+    return;
+  }
+  assert.fail('no unique window of the region in the file');
+}
+
+test('every snapshot equals a replay of the journal to its sequence; restart uses the newest', async () => {
+  const { dir, events } = await makeData(3, 2_000);
+  try {
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    const snapshots = listSnapshots(db);
+    closeJournalDb(db);
+    assert.ok(snapshots.length >= 2, `snapshots were taken (${snapshots.length})`);
+    for (const s of snapshots) {
+      assert.equal(fullReplay(dir, s.sequence).engine.checksum.hex(), s.stateChecksum);
+    }
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const r = driver.node.recovery;
+    await driver.stop();
+    assert.equal(r.snapshotSequence, snapshots[0].sequence);
+    assert.equal(r.sequence, events.at(-1)?.sequence);
+    assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
+    assert.ok(r.eventsReplayed < events.length, 'only the tail was replayed');
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a corrupt snapshot is skipped for an older one, and verify names it', async () => {
+  const { dir } = await makeData(2, 2_000);
+  try {
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    const [newest, older] = listSnapshots(db);
+    const chunk = db.snapshots.getBinary(
+      Buffer.concat([sequenceKey(newest.sequence), Buffer.from([0, 0, 0, 1])]),
+    );
+    closeJournalDb(db);
+    assert.ok(chunk !== undefined && older !== undefined);
+    flip(snapshotFile(dir), chunk, 7);
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const r = driver.node.recovery;
+    await driver.stop();
+    assert.equal(r.snapshotSequence, older.sequence, 'fell back to the older snapshot');
+    assert.match(r.skippedSnapshots[0].reason, /does not match its SHA-256/);
+    assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
+    const report = await verify(dir);
+    assert.equal(report.ok, false);
+    assert.equal(report.problems[0].sequence, newest.sequence);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('point-in-time replay by sequence and by time equals the engine after that command', async () => {
+  const { dir, events } = await makeData(1, 3_000);
+  try {
+    const commandsBySeq = new Map<number, EventRecord>();
+    for (const e of events) commandsBySeq.set(e.sequence, e);
+    const d = new EngineDriver(smallConfig);
+    const commands = workload(1, 3_000, 1);
+    const checkpoints = new Map<number, string>();
+    commands.forEach((f, i) => {
+      const stamp = commandsBySeq.get(i + 1);
+      assert.ok(stamp !== undefined);
+      d.submitAt(f, stamp.sequence, stamp.timestamp);
+      if ((i + 1) % 997 === 0) checkpoints.set(i + 1, d.engine.checksum.hex());
+    });
+    for (const [seq, checksum] of checkpoints) {
+      assert.equal(replay({ data: dir, toSeq: seq }).engine.checksum.hex(), checksum, `seq ${seq}`);
+      const at = commandsBySeq.get(seq)?.timestamp ?? 0;
+      const byTime = replay({ data: dir, toTimeUs: at });
+      assert.ok(byTime.sequence >= seq, 'everything up to that time');
+      assert.ok(byTime.timestamp <= at, 'and nothing later');
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a flipped byte in an event, a hash or a link is found and named by its sequence', async () => {
+  const { dir } = await makeData(1, 3_000);
+  try {
+    const all = batches(dir);
+    assert.ok(all.length >= 3, `several batches (${all.length})`);
+    assert.equal((await verify(dir)).ok, true);
+    const target = all[Math.floor(all.length / 2)];
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    const stored = Buffer.from(db.journal.getBinary(sequenceKey(target.firstSequence)) ?? []);
+    closeJournalDb(db);
+    const cases: [string, number][] = [
+      ['the envelope header', 10],
+      ['event bytes', stored.indexOf(Buffer.from(target.events)) + 200],
+      ['own hash', stored.indexOf(Buffer.from(target.hash)) + 3],
+      ['link to the previous batch', stored.indexOf(Buffer.from(target.prevHash)) + 30],
+      ['last byte', stored.byteLength - 1],
+    ];
+    for (const [what, offset] of cases) {
+      const file = dataFile(dir);
+      const pristine = readFileSync(file);
+      flip(file, stored, offset);
+      const report = await verify(dir);
+      assert.equal(report.ok, false, what);
+      assert.equal(report.problems[0].sequence, target.firstSequence, what);
+      writeFileSync(file, pristine);
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
