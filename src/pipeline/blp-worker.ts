@@ -3,6 +3,7 @@
  * valid snapshot and the journal tail, then decide commands until the input ring is halted and
  * drained, then halt the output ring so the journal writer and publisher drain it too.
  */
+import { GCProfiler } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ringBatchMax, ringSleepMs, ringSpinCount, type EngineConfig } from '../constants.js';
 import { assert } from '../stdx/assert.js';
@@ -73,9 +74,20 @@ function main(data: BlpWorkerData): void {
     progress,
     ringBatchMax,
   );
+  // GC on this thread while it decides: V8's profiler records each pause (off the hot path).
+  const gc = new GCProfiler();
+  gc.start();
   processor.run();
   output.halt();
-  parentPort?.postMessage({ type: 'stopped', commands: processor.commandsProcessed });
+  const pauses = gc.stop()?.statistics ?? [];
+  let gcPauseMaxMs = 0;
+  for (const p of pauses) gcPauseMaxMs = Math.max(gcPauseMaxMs, p.cost / 1000);
+  parentPort?.postMessage({
+    type: 'stopped',
+    commands: processor.commandsProcessed,
+    gcPauses: pauses.length,
+    gcPauseMaxMs,
+  });
 }
 
 main(workerData as BlpWorkerData);

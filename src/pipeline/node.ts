@@ -72,6 +72,8 @@ export class BourseNode {
   /** The processor's recovery report. */
   recovery!: BlpReady;
   tail!: JournalTail;
+  /** What the processor reported when it stopped (commands, GC pauses on its thread). */
+  processorStats: { commands: number; gcPauses: number; gcPauseMaxMs: number } | null = null;
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private readonly lock: DataLock;
@@ -173,6 +175,9 @@ export class BourseNode {
     return new Promise((resolve, reject) => {
       worker.on('message', (message: { type: string; sequence?: number; ms?: number }) => {
         if (message.type === 'ready') resolve(message);
+        if (message.type === 'stopped' && file === 'blp-worker.js') {
+          this.processorStats = message as unknown as BourseNode['processorStats'];
+        }
         if (message.type === 'snapshot') {
           this.log(`snapshot at sequence ${message.sequence} (${message.ms?.toFixed(0)} ms)`);
         }

@@ -1,0 +1,186 @@
+/**
+ * bench:pipeline — a whole node: producer thread → input ring → business-logic worker → output
+ * ring → journal writer (LMDB, group commit, fsync) → publisher, plus the snapshotter.
+ *
+ *   npm run bench:pipeline              large: 10M transfers closed-loop, 500k/s open-loop
+ *   npm run bench:pipeline -- --small   CI size: a few seconds
+ *
+ * Phases: (1) durable throughput, closed loop: time until the last command is fsynced;
+ * (2) latency from intended send to durable at a fixed open-loop rate (HDR histogram);
+ * (3) replay of the whole journal from genesis; (4) restart: snapshot + tail replay to ready.
+ * GC pauses are those of the business-logic thread (V8's GC profiler, in the worker).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as hdr from 'hdr-histogram-js';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { engineConfigDefault, type EngineConfig } from '../../src/constants.js';
+import { ProgressSlot } from '../../src/journal/journal-progress.js';
+import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
+import { EventWord } from '../../src/protocol/event-layout.js';
+import { Replica } from '../../src/pipeline/replay.js';
+import type { ProducerData } from './pipeline-producer.js';
+import { machine, printTable } from '../lib/table.js';
+
+const small = process.argv.includes('--small');
+const accounts = small ? 1_000 : 10_000;
+const closedCount = small ? 200_000 : 10_000_000;
+const openRate = small ? 50_000 : 500_000;
+const openSeconds = small ? 2 : 10;
+const latencyClient = 3;
+const config: EngineConfig = { ...engineConfigDefault, accountCountMax: accounts + 16 };
+const sent = new SharedArrayBuffer(8 << 22);
+
+function produce(node: BourseNode, data: Omit<ProducerData, 'ring' | 'sent'>): Promise<void> {
+  const worker = new Worker(new URL('./pipeline-producer.js', import.meta.url), {
+    workerData: { ...data, ring: node.inputRing.buffer, sent },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', () => resolve());
+  });
+}
+
+async function untilDurable(node: BourseNode, sequence: number): Promise<void> {
+  while (node.progress.get(ProgressSlot.sequenceDurable) < sequence) {
+    if (node.failure !== null) throw node.failure;
+    await node.progress.waitChangeAsync(node.progress.version(), 100);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-bench-'));
+  const snapshotIntervalEvents = small ? 100_000 : 2_000_000;
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config,
+    mainThreadProducer: false,
+    snapshotIntervalEvents,
+  });
+  const setupCount = 1 + 2 * accounts;
+  await produce(node, {
+    mode: 'setup',
+    clientId: 1,
+    firstClientSeq: 1,
+    count: setupCount,
+    accounts,
+    rate: 0,
+    batch: 1,
+  });
+  await untilDurable(node, setupCount);
+
+  // 1. Durable throughput, closed loop.
+  const t0 = performance.now();
+  await produce(node, {
+    mode: 'closed',
+    clientId: 2,
+    firstClientSeq: 1,
+    count: closedCount,
+    accounts,
+    rate: 0,
+    batch: 1024,
+  });
+  await untilDurable(node, setupCount + closedCount);
+  const closedMs = performance.now() - t0;
+
+  // 2. Latency at a fixed open-loop rate.
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const sentAt = new Float64Array(sent);
+  const mask = sentAt.length - 1;
+  node.publisher.listen((records, slot, count) => {
+    const now = performance.timeOrigin + performance.now();
+    const u32 = records.u32;
+    for (let i = 0; i < count; i++) {
+      const w = (slot + i) * EventWord.size;
+      if (u32[w + EventWord.clientId] !== latencyClient) continue;
+      histogram.recordValue(
+        Math.max(1, Math.round((now - sentAt[u32[w + EventWord.clientSeq] & mask]) * 1000)),
+      );
+    }
+  });
+  const openCount = openRate * openSeconds;
+  await produce(node, {
+    mode: 'open',
+    clientId: latencyClient,
+    firstClientSeq: 1,
+    count: openCount,
+    accounts,
+    rate: openRate,
+    batch: 0,
+  });
+  const total = setupCount + closedCount + openCount;
+  await untilDurable(node, total);
+  const p = node.progress;
+  const commitUsMean = p.get(ProgressSlot.commitUsTotal) / p.get(ProgressSlot.batchesWritten);
+  const batches = p.get(ProgressSlot.batchesWritten);
+  await node.stop();
+  const gc = node.processorStats;
+
+  // 3. Replay from genesis.
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  const replica = new Replica(config);
+  const r0 = performance.now();
+  const replayed = replica.replay(db, Infinity);
+  const replayMs = performance.now() - r0;
+  closeJournalDb(db);
+
+  // 4. Restart: newest snapshot + journal tail.
+  const s0 = performance.now();
+  const again = await BourseNode.start({ dataDir: dir, config, mainThreadProducer: false });
+  const restartMs = performance.now() - s0;
+  const recovered = again.recovery;
+  await again.stop();
+  rmSync(dir, { recursive: true, force: true });
+
+  const host = await machine();
+  const figures = {
+    bench: 'pipeline',
+    size: small ? 'small' : 'large',
+    commands: closedCount,
+    commands_per_s: Math.round(closedCount / (closedMs / 1000)),
+    open_loop_rate: openRate,
+    p50_us: histogram.getValueAtPercentile(50),
+    p99_us: histogram.getValueAtPercentile(99),
+    p999_us: histogram.getValueAtPercentile(99.9),
+    max_us: histogram.maxValue,
+    latency_samples: histogram.totalCount,
+    journal_batches: batches,
+    commit_us_mean: Math.round(commitUsMean),
+    commit_us_max: p.get(ProgressSlot.commitUsMax),
+    replay_events: replayed,
+    replay_events_per_s: Math.round(replayed / (replayMs / 1000)),
+    restart_ms: Math.round(restartMs),
+    restart_snapshot_sequence: recovered.snapshotSequence,
+    restart_events_replayed: recovered.eventsReplayed,
+    journaled_events: total,
+    gc_pauses: gc?.gcPauses ?? -1,
+    gc_pause_max_ms: Math.round((gc?.gcPauseMaxMs ?? -1) * 1000) / 1000,
+    result_checksum: replica.engine.checksum.hex(),
+  };
+  printTable(
+    `bench:pipeline (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`,
+    [
+      {
+        measure: 'durable throughput (closed loop)',
+        value: figures.commands_per_s,
+        unit: 'commands/s',
+      },
+      { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
+      { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
+      { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+      { measure: 'journal commit+fsync mean', value: figures.commit_us_mean, unit: 'µs / batch' },
+      { measure: 'replay from genesis', value: figures.replay_events_per_s, unit: 'events/s' },
+      { measure: `restart with ${total} events journaled`, value: figures.restart_ms, unit: 'ms' },
+      { measure: 'GC pause max, processor thread', value: figures.gc_pause_max_ms, unit: 'ms' },
+    ],
+  );
+  console.log(JSON.stringify(figures));
+}
+
+await main();
