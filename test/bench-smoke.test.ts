@@ -37,3 +37,24 @@ test('bench:engine --small runs and reports every figure the issue asks for', ()
   assert.equal(typeof figures.commands_per_s, 'number');
   assert.ok((figures.commands_per_s as number) > 0);
 });
+
+test('bench:pipeline --small runs and reports every figure the issue asks for', () => {
+  const figures = lastJson('bench/macro/pipeline.bench.js', ['--small']);
+  for (const key of [
+    'bench',
+    'commands_per_s',
+    'p50_us',
+    'p99_us',
+    'p999_us',
+    'open_loop_rate',
+    'replay_events_per_s',
+    'restart_ms',
+    'gc_pause_max_ms',
+  ]) {
+    assert.ok(key in figures, `missing ${key}`);
+  }
+  assert.equal(figures.bench, 'pipeline');
+  assert.ok((figures.commands_per_s as number) > 0);
+  assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
+  assert.equal(figures.replay_events, figures.journaled_events, 'replay reads everything');
+});

@@ -26,6 +26,14 @@ export function program(): Command {
     .version(version())
     .description('bourse exchange and payments core')
     .exitOverride();
+  addStart(p);
+  addReplay(p);
+  addVerify(p);
+  addInspect(p);
+  return p;
+}
+
+function addStart(p: Command): void {
   p.command('start')
     .description('run a single node on a data folder (Ctrl-C stops it cleanly)')
     .option('--data <dir>', 'data folder', './data')
@@ -37,6 +45,19 @@ export function program(): Command {
     .option('--snapshot-ms <ms>', 'longest time between snapshots', count('--snapshot-ms'))
     .addHelpText('after', '\nExample:\n  bourse start --data ./data')
     .action((o: { data: string; snapshotEvents?: number; snapshotMs?: number }) => start(o));
+}
+
+interface ReplayFlags {
+  data: string;
+  toSeq?: number;
+  toTime?: string;
+  balances?: boolean;
+  orders?: boolean;
+  book?: number;
+  account?: number;
+}
+
+function addReplay(p: Command): void {
   p.command('replay')
     .description('rebuild the state at a sequence or time from the journal and print it')
     .option('--data <dir>', 'data folder', './data')
@@ -55,29 +76,25 @@ export function program(): Command {
       '\nExamples:\n  bourse replay --data ./data --to-seq 1000 --balances\n' +
         '  bourse replay --data ./data --to-time 2026-11-24T12:00:00Z --book 1',
     )
-    .action(
-      (o: {
-        data: string;
-        toSeq?: number;
-        toTime?: string;
-        balances?: boolean;
-        orders?: boolean;
-        book?: number;
-        account?: number;
-      }) => {
-        if (o.toSeq !== undefined && o.toTime !== undefined)
-          throw new UsageError('give --to-seq or --to-time, not both');
-        const toTimeUs = o.toTime === undefined ? undefined : parseTimeUs(o.toTime);
-        replay({ ...o, toTimeUs, print: true });
-      },
-    );
+    .action((o: ReplayFlags) => {
+      if (o.toSeq !== undefined && o.toTime !== undefined) {
+        throw new UsageError('give --to-seq or --to-time, not both');
+      }
+      const toTimeUs = o.toTime === undefined ? undefined : parseTimeUs(o.toTime);
+      replay({ ...o, toTimeUs, print: true });
+    });
+}
+
+function addVerify(p: Command): void {
   p.command('verify')
     .description('check the journal hash chain (in parallel) and every snapshot against a replay')
     .option('--data <dir>', 'data folder', './data')
     .addHelpText('after', '\nExample:\n  bourse verify --data ./data')
     .action(async (o: { data: string }) => {
       const report = await verify(o.data);
-      const summary = `${report.batches} batches, ${report.events} events through sequence ${report.lastSequence}, ${report.snapshotsChecked} snapshots`;
+      const summary =
+        `${report.batches} batches, ${report.events} events through sequence ` +
+        `${report.lastSequence}, ${report.snapshotsChecked} snapshots`;
       if (report.ok) {
         process.stdout.write(`verify: ok: ${summary}\n`);
         return;
@@ -88,6 +105,9 @@ export function program(): Command {
         );
       process.exitCode = 65;
     });
+}
+
+function addInspect(p: Command): void {
   p.command('inspect')
     .description('print journaled events in readable form')
     .option('--data <dir>', 'data folder', './data')
@@ -95,7 +115,6 @@ export function program(): Command {
     .option('--count <k>', 'events to print', count('--count'), 20)
     .addHelpText('after', '\nExample:\n  bourse inspect --data ./data --from-seq 100 --count 10')
     .action((o: { data: string; fromSeq: number; count: number }) => void inspect(o));
-  return p;
 }
 
 /** Runs the CLI; resolves with the exit code. */

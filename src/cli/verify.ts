@@ -85,7 +85,8 @@ function combine(results: readonly SegmentResult[], report: VerifyReport): void 
       return;
     }
     if (r.batches > 0 && r.firstPrevHash !== prevHash) {
-      const message = `journal batch at sequence ${r.firstSequence} does not link to the batch before it`;
+      const message =
+        `journal batch at sequence ${r.firstSequence} ` + 'does not link to the batch before it';
       report.problems.push({ sequence: r.firstSequence, message });
       return;
     }

@@ -117,7 +117,8 @@ export class BourseNode {
     assertEngineConfig(options.config ?? engineConfigDefault);
     setFlagsFromString(engineV8Flags.join(' '));
     prepareDir(options.dataDir, { create: true, readOnly: false });
-    const lock = DataLock.acquire(options.dataDir); // before opening: a locked folder is not touched
+    // Lock before opening: a folder locked by a running node is not touched at all.
+    const lock = DataLock.acquire(options.dataDir);
     let db: JournalDb;
     try {
       db = openJournalDb(options.dataDir, { create: true, readOnly: false });

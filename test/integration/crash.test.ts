@@ -72,7 +72,7 @@ function audit(dir: string): { seen: Map<number, Set<number>>; replica: Replica 
   }
 }
 
-test('SIGKILL under load loses no acknowledged command; restart equals a full replay', async (t) => {
+test('SIGKILL under load loses no acked command; restart equals a full replay', async (t) => {
   const dir = tempDataDir();
   try {
     let seed = 12345;

@@ -92,7 +92,7 @@ function flip(file: string, region: Uint8Array, offset: number): void {
   assert.fail('no unique window of the region in the file');
 }
 
-test('every snapshot equals a replay of the journal to its sequence; restart uses the newest', async () => {
+test('each snapshot equals a replay to its sequence; restart uses the newest', async () => {
   const { dir, events } = await makeData(3, 2_000);
   try {
     const db = openJournalDb(dir, { create: false, readOnly: true });
@@ -139,7 +139,7 @@ test('a corrupt snapshot is skipped for an older one, and verify names it', asyn
   }
 });
 
-test('point-in-time replay by sequence and by time equals the engine after that command', async () => {
+test('point-in-time replay by sequence and time equals the engine at that command', async () => {
   const { dir, events } = await makeData(1, 3_000);
   try {
     const commandsBySeq = new Map<number, EventRecord>();
@@ -165,7 +165,7 @@ test('point-in-time replay by sequence and by time equals the engine after that 
   }
 });
 
-test('a flipped byte in an event, a hash or a link is found and named by its sequence', async () => {
+test('a flipped byte in an event, hash or link is found and named by sequence', async () => {
   const { dir } = await makeData(1, 3_000);
   try {
     const all = batches(dir);
