@@ -41,6 +41,10 @@ export const ringBatchMax = 4096;
 
 /** Bytes of one stored snapshot chunk (an LMDB value). */
 export const snapshotChunkSizeBytes = 8 << 20;
+/** Nice value of the snapshot worker's thread (19: it runs on otherwise idle CPU). */
+export const snapshotThreadNice = 19;
+/** Journal batches the snapshotter reads in one LMDB read transaction (see Replica.follow). */
+export const snapshotFollowBatchesMax = 16;
 /** Snapshots kept; older ones are dropped once a newer one is written. */
 export const snapshotKeepCount = 3;
 /** A snapshot is taken after this many journaled events... */

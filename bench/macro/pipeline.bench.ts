@@ -25,10 +25,15 @@ import type { ProducerData } from './pipeline-producer.js';
 import { machine, printTable } from '../lib/table.js';
 
 const small = process.argv.includes('--small');
+/** `--name value` overrides, for experiments (the published sizes use none). */
+function flag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? fallback : Number(process.argv[at + 1]);
+}
 const accounts = small ? 1_000 : 10_000;
-const closedCount = small ? 200_000 : 10_000_000;
-const openRate = small ? 50_000 : 500_000;
-const openSeconds = small ? 2 : 10;
+const closedCount = flag('--closed', small ? 200_000 : 10_000_000);
+const openRate = flag('--rate', small ? 50_000 : 500_000);
+const openSeconds = flag('--seconds', small ? 2 : 10);
 const latencyClient = 3;
 const config: EngineConfig = { ...engineConfigDefault, accountCountMax: accounts + 16 };
 const sent = new SharedArrayBuffer(8 << 22);
@@ -52,7 +57,7 @@ async function untilDurable(node: BourseNode, sequence: number): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-bench-'));
-  const snapshotIntervalEvents = small ? 100_000 : 2_000_000;
+  const snapshotIntervalEvents = flag('--snapshot-events', small ? 100_000 : 2_000_000);
   const node = await BourseNode.start({
     dataDir: dir,
     config,

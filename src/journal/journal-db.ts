@@ -26,6 +26,15 @@ export interface JournalDb {
   path: string;
 }
 
+/**
+ * LMDB page size, fixed when an environment is created. A journal batch is one large value,
+ * stored on consecutive overflow pages: with 4 KB pages a 128 KB batch takes 32 of them, and
+ * once another thread had read the journal, the writer's page allocation slowed every commit for
+ * good (measured at 500k commands/s: commit 0.4 ms → 1.3 ms, p50 latency 0.8 ms → 10 ms). With
+ * 64 KB pages the same batch takes 2 pages and commits stay at about 0.5 ms.
+ */
+const lmdbPageSizeBytes = 65_536;
+
 /** Virtual address space reserved for the map (the file grows as needed). */
 const mapSizeBytes = 64 * 2 ** 30;
 
@@ -79,6 +88,7 @@ function openEnv(path: string, readOnly: boolean): RootDatabase {
       noMetaSync: false,
       overlappingSync: false,
       useWritemap: false,
+      pageSize: lmdbPageSizeBytes,
       eventTurnBatching: false,
       commitDelay: 0,
       cache: false,

