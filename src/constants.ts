@@ -53,6 +53,12 @@ export const snapshotIntervalEvents = 2_000_000;
 export const snapshotIntervalMs = 60_000;
 /** Events applied per replay step (one journal batch at most is the output ring's size). */
 export const replayBatchEventsMax = 1 << 17;
+/** Journal batches recovery applies between turns of the event loop (see replay.ts recover). */
+export const recoveryStepBatches = 4;
+/** Threads that check the hash chain in parallel (verify, recovery). */
+export const chainCheckThreadsMax = 4;
+/** Segments per checking thread, so that work evens out and progress moves. */
+export const chainCheckSegmentsPerThread = 4;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
 

@@ -15,7 +15,7 @@ import { WaitStrategy } from '../ring/wait-strategy.js';
 import { closeJournalDb, openJournalDb } from '../journal/journal-db.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { BusinessLogicProcessor } from './business-logic-processor.js';
-import { Replica } from './replay.js';
+import { recover, Replica } from './replay.js';
 
 export interface BlpWorkerData {
   dataDir: string;
@@ -40,13 +40,16 @@ export interface BlpReady {
   stateChecksum: string;
 }
 
-function main(data: BlpWorkerData): void {
+async function main(data: BlpWorkerData): Promise<void> {
   const started = performance.now();
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   const replica = new Replica(data.config);
-  replica.loadNewestSnapshot(db, data.tailSequence);
-  const eventsReplayed = replica.replay(db, Infinity);
-  closeJournalDb(db);
+  let eventsReplayed: number;
+  try {
+    eventsReplayed = await recover(replica, db, data.dataDir, data.tailSequence);
+  } finally {
+    closeJournalDb(db);
+  }
   assert(replica.sequence === data.tailSequence, 'processor: recovered to the journal end');
   replica.engine.takeOver();
   const recoveryMs = performance.now() - started;
@@ -103,4 +106,4 @@ function collectStartupGarbage(): void {
   gc({ type: 'major' });
 }
 
-main(workerData as BlpWorkerData);
+await main(workerData as BlpWorkerData);

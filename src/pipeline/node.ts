@@ -35,6 +35,7 @@ import { SequencedWord } from '../protocol/command-layout.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
+import { StorageError } from '../journal/journal-errors.js';
 import {
   closeJournalDb,
   openJournalDb,
@@ -183,7 +184,8 @@ export class BourseNode {
           this.log(`snapshot at sequence ${message.sequence} (${message.ms?.toFixed(0)} ms)`);
         }
       });
-      worker.once('error', (error) => {
+      worker.once('error', (thrown) => {
+        const error = fromWorker(thrown);
         this.fail(error);
         reject(error);
       });
@@ -224,4 +226,15 @@ export class BourseNode {
     closeJournalDb(this.db);
     this.lock.release();
   }
+}
+
+/**
+ * An error thrown in a worker arrives as a copy that lost its class; a storage error gets its
+ * class back (code and sequence survive the copy), so callers can map it to an exit code.
+ */
+function fromWorker(error: Error): Error {
+  const copy = error as Error & { code?: unknown; sequence?: unknown };
+  if (copy.name !== 'StorageError' || typeof copy.code !== 'string') return error;
+  const sequence = typeof copy.sequence === 'number' ? copy.sequence : -1;
+  return new StorageError(copy.code, copy.message, sequence);
 }

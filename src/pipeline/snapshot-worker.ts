@@ -12,7 +12,7 @@ import { snapshotFollowBatchesMax, snapshotKeepCount, snapshotThreadNice } from 
 import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { writeSnapshot } from '../journal/snapshot-store.js';
-import { Replica } from './replay.js';
+import { recover, Replica } from './replay.js';
 
 export interface SnapshotWorkerData {
   dataDir: string;
@@ -41,14 +41,13 @@ function lowerPriority(): void {
   }
 }
 
-function main(data: SnapshotWorkerData): void {
+async function main(data: SnapshotWorkerData): Promise<void> {
   lowerPriority();
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   const progress = new JournalProgress(data.progress);
   const control = new Int32Array(data.control);
   const replica = new Replica(data.config);
-  replica.loadNewestSnapshot(db, data.tailSequence);
-  replica.replay(db, Infinity);
+  await recover(replica, db, data.dataDir, data.tailSequence);
   parentPort?.postMessage({ type: 'ready', sequence: replica.sequence });
   let takenAt = performance.now();
   let writtenAt = progress.get(ProgressSlot.eventsWritten);
@@ -98,4 +97,4 @@ function take(db: JournalDb, replica: Replica, config: EngineConfig): void {
   });
 }
 
-main(workerData as SnapshotWorkerData);
+await main(workerData as SnapshotWorkerData);

@@ -3,7 +3,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { StorageError } from '../../src/journal/journal-errors.js';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { EngineDriver, smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
@@ -191,6 +192,31 @@ test('a flipped byte in an event, hash or link is found and named by sequence', 
       assert.equal(report.problems[0].sequence, target.firstSequence, what);
       writeFileSync(file, pristine);
     }
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a restart stops at a damaged batch mid-journal and names it', async () => {
+  const { dir } = await makeData(1, 3_000);
+  try {
+    const all = batches(dir);
+    const target = all[Math.floor(all.length / 2)];
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    const stored = Buffer.from(db.journal.getBinary(sequenceKey(target.firstSequence)) ?? []);
+    const snapshots = listSnapshots(db);
+    closeJournalDb(db);
+    // Without snapshots the whole journal is replayed, through the damaged batch.
+    rmSync(snapshotFile(dir), { force: true });
+    rmSync(snapshotFile(dir) + '-lock', { force: true });
+    assert.ok(snapshots.length > 0);
+    flip(dataFile(dir), stored, stored.indexOf(Buffer.from(target.events)) + 300);
+    await assert.rejects(NodeDriver.start({ dataDir: dir, config: smallConfig }), (error) => {
+      assert.ok(error instanceof StorageError, String(error));
+      assert.equal(error.code, 'JOURNAL_CORRUPT');
+      assert.equal(error.sequence, target.firstSequence);
+      return true;
+    });
   } finally {
     removeDir(dir);
   }

@@ -1,11 +1,11 @@
 /**
- * One `bourse verify` task, run in a piscina worker: checks a segment of the journal (every
- * batch's structure and hash, and the links inside the segment). The caller checks the links
- * between segments.
+ * One chain-check task, run in a piscina worker (see chain-check.ts): checks a segment of the
+ * journal (every batch's structure and hash, and the links inside the segment). The caller
+ * checks the links between segments.
  */
-import { closeJournalDb, keySequence, openJournalDb } from '../journal/journal-db.js';
-import { lastSequenceOf, readBatches } from '../journal/journal-reader.js';
-import { StorageError } from '../journal/journal-errors.js';
+import { closeJournalDb, keySequence, openJournalDb } from './journal-db.js';
+import { lastSequenceOf, readBatches } from './journal-reader.js';
+import { StorageError } from './journal-errors.js';
 
 export interface SegmentTask {
   dataDir: string;
