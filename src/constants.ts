@@ -39,6 +39,8 @@ export const ringSleepMs = 50;
 /** Slots a consumer takes in one batch before releasing them. */
 export const ringBatchMax = 4096;
 
+/** Longest logical time between two entries of the journal's time index (microseconds). */
+export const timeIndexIntervalUs = 100_000;
 /** Bytes of one stored snapshot chunk (an LMDB value). */
 export const snapshotChunkSizeBytes = 8 << 20;
 /** Nice value of the snapshot worker's thread (19: it runs on otherwise idle CPU). */
