@@ -45,8 +45,6 @@ export const timeIndexIntervalUs = 100_000;
 export const snapshotChunkSizeBytes = 8 << 20;
 /** Nice value of the snapshot worker's thread (19: it runs on otherwise idle CPU). */
 export const snapshotThreadNice = 19;
-/** Journal batches the snapshotter reads in one LMDB read transaction (see Replica.follow). */
-export const snapshotFollowBatchesMax = 16;
 /** Snapshots kept; older ones are dropped once a newer one is written. */
 export const snapshotKeepCount = 3;
 /** A snapshot is taken after this many journaled events... */

@@ -48,6 +48,14 @@ function produce(node: BourseNode, data: Omit<ProducerData, 'ring' | 'sent'>): P
   });
 }
 
+function histogramUs(): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
 async function untilDurable(node: BourseNode, sequence: number): Promise<void> {
   while (node.progress.get(ProgressSlot.sequenceDurable) < sequence) {
     if (node.failure !== null) throw node.failure;
@@ -98,12 +106,20 @@ async function main(): Promise<void> {
   });
   const sentAt = new Float64Array(sent);
   const mask = sentAt.length - 1;
+  // The same latency in two parts, split at the timestamp the processor stamps on each event:
+  // waiting for the processor (queue), then deciding + journaling + publishing (durable).
+  const queued = histogramUs();
+  const durable = histogramUs();
   node.publisher.listen((records, slot, count) => {
     const now = performance.timeOrigin + performance.now();
     const u32 = records.u32;
     for (let i = 0; i < count; i++) {
       const w = (slot + i) * EventWord.size;
       if (u32[w + EventWord.clientId] !== latencyClient) continue;
+      const stampUs = u32[w + EventWord.timestamp] + u32[w + EventWord.timestamp + 1] * 2 ** 32;
+      const sentUs = sentAt[u32[w + EventWord.clientSeq] & mask] * 1000;
+      queued.recordValue(Math.max(1, Math.round(stampUs - sentUs)));
+      durable.recordValue(Math.max(1, Math.round(now * 1000 - stampUs)));
       histogram.recordValue(
         Math.max(1, Math.round((now - sentAt[u32[w + EventWord.clientSeq] & mask]) * 1000)),
       );
@@ -153,6 +169,10 @@ async function main(): Promise<void> {
     p50_us: histogram.getValueAtPercentile(50),
     p99_us: histogram.getValueAtPercentile(99),
     p999_us: histogram.getValueAtPercentile(99.9),
+    queue_p50_us: queued.getValueAtPercentile(50),
+    queue_p99_us: queued.getValueAtPercentile(99),
+    stamp_to_durable_p50_us: durable.getValueAtPercentile(50),
+    stamp_to_durable_p99_us: durable.getValueAtPercentile(99),
     max_us: histogram.maxValue,
     latency_samples: histogram.totalCount,
     journal_batches: batches,
@@ -179,6 +199,8 @@ async function main(): Promise<void> {
       { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
       { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
       { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+      { measure: '  of which: send → stamped, p99', value: figures.queue_p99_us, unit: 'µs' },
+      { measure: '  stamped → durable, p99', value: figures.stamp_to_durable_p99_us, unit: 'µs' },
       { measure: 'journal commit+fsync mean', value: figures.commit_us_mean, unit: 'µs / batch' },
       {
         measure: 'replay from genesis (hashes checked)',

@@ -110,3 +110,12 @@ export function batchAtTime(db: JournalDb, timestampUs: number): number {
   }
   return -1;
 }
+
+/** The stored batch whose last event has `sequence` (checked), or null when none ends there. */
+export function journalBatchEndingAt(db: JournalDb, sequence: number): BatchView | null {
+  const key = batchKeyAtOrBefore(db, sequence);
+  const value = db.journal.getBinary(key);
+  if (value === undefined) return null;
+  const view = checkedBatch(key, value);
+  return lastSequenceOf(view) === sequence ? view : null;
+}

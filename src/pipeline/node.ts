@@ -101,7 +101,7 @@ export class BourseNode {
     this.outputRing = RingBuffer.create({
       slotCount: outputRingSlotCount,
       slotSizeBytes: eventSizeBytes,
-      consumers: 2,
+      consumers: 3, // journal writer, publisher, snapshotter
       spill: eventsPerCommandMax(this.config),
     });
     this.publisher = new Publisher(this.outputRing);
@@ -160,7 +160,7 @@ export class BourseNode {
     await this.spawn('snapshot-worker.js', {
       dataDir: this.dataDir,
       config: this.config,
-      progress: this.progress.buffer,
+      outputRing: this.outputRing.buffer,
       control: this.snapshotControl,
       intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
       intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,

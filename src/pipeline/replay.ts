@@ -92,8 +92,8 @@ export class Replica {
   }
 
   /**
-   * Applies at most `batchesMax` batches after the current position; returns how many. A replica
-   * that follows a live journal reads in short steps, each in a fresh read transaction: LMDB
+   * Applies at most `batchesMax` batches after the current position; returns how many. Recovery
+   * reads in short steps, each in a fresh read transaction, while the journal may be written: LMDB
    * cannot reuse pages freed after a reader's snapshot, so a long read makes the writer grow the
    * file and slows every commit (measured at 500k commands/s: the p99 latency from command to
    * durable went from about 3 ms to 20-30 ms for good once a thread kept a read open).
@@ -110,6 +110,15 @@ export class Replica {
     readBatches(db, start, this.batchHash, onBatch, checkHashes);
     db.root.resetReadTxn(); // and release it: an idle reader would pin pages just the same
     return batches;
+  }
+
+  /** Applies the event at `index` of `records` (a ring slot); the snapshotter's path. */
+  applyRecord(records: RecordBuffer, index: number): void {
+    const w = index * EventWord.size;
+    this.engine.apply(records, index);
+    this.sequence = readU64(records.u32, w + EventWord.sequence);
+    this.timestamp = readU64(records.u32, w + EventWord.timestamp);
+    this.eventsApplied++;
   }
 
   /** Applies one batch's events up to `limit`; true when the limit was reached. */

@@ -1,23 +1,36 @@
 /**
- * Worker entry of the snapshotter: a replica that follows the journal (not the business-logic
- * thread, which it never stalls) and writes a snapshot every `snapshotIntervalEvents` journaled
- * events or `snapshotIntervalMs`, whichever comes first. Its snapshots are consistent at the end
- * of a journal batch by construction: it applies whole batches.
+ * Worker entry of the snapshotter: a replica that follows the output ring as its consumer 2,
+ * behind the journal writer (consumer 0), so it applies only durable events, and writes a
+ * snapshot every `snapshotIntervalEvents` events or `snapshotIntervalMs`, whichever comes first.
+ *
+ *   output ring  [ e e e e e e e e ]   consumer 0 journal writer (releases whole batches)
+ *                                      consumer 1 publisher      (behind 0)
+ *                                      consumer 2 snapshotter    (behind 0)
+ *
+ * Reading the events from the ring, not back from LMDB, keeps the snapshotter off the
+ * journal's pages and saves decoding and hashing: measured at 500k commands/s on two cores, p99
+ * from command to durable went from 5.2–6.4 ms (following the journal in LMDB) to 3.2–3.4 ms.
+ * Consumer 0 releases only whole batches, so taking everything available always ends at a
+ * journal batch: each snapshot is consistent at the end of one, and names its hash.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../constants.js';
-import { snapshotFollowBatchesMax, snapshotKeepCount, snapshotThreadNice } from '../constants.js';
+import { ringSleepMs, snapshotKeepCount, snapshotThreadNice } from '../constants.js';
 import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
-import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
-import { writeSnapshot } from '../journal/snapshot-store.js';
+import { journalBatchEndingAt } from '../journal/journal-reader.js';
+import { lowerThreadPriority } from '../journal/thread-priority.js';
+import type { SnapshotTask, SnapshotTaskResult } from '../journal/snapshot-task.js';
+import { Piscina } from 'piscina';
+import { RingBuffer } from '../ring/ring-buffer.js';
+import { SequenceBarrier } from '../ring/sequence-barrier.js';
+import { WaitStrategy } from '../ring/wait-strategy.js';
+import { after, distance } from '../ring/ring-layout.js';
 import { recover, Replica } from './replay.js';
 
 export interface SnapshotWorkerData {
   dataDir: string;
   config: EngineConfig;
-  progress: SharedArrayBuffer;
+  outputRing: SharedArrayBuffer;
   /** Int32 word 0: set to 1 to stop. */
   control: SharedArrayBuffer;
   intervalEvents: number;
@@ -25,76 +38,137 @@ export interface SnapshotWorkerData {
   tailSequence: number;
 }
 
-/**
- * Runs this thread at the lowest CPU priority. Catching up and writing a snapshot is a burst of
- * work that, at normal priority, takes a core from the processor and the journal writer
- * (measured at 500k commands/s on two cores: p50 latency 0.8 ms without the snapshotter, 7.9 ms
- * with it at equal priority). Linux applies setpriority() to one thread when given its id
- * (/proc/thread-self); elsewhere this does nothing and snapshots simply compete.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, snapshotThreadNice);
-  } catch {
-    // Not Linux, or not allowed: snapshots run at normal priority.
-  }
-}
-
 async function main(data: SnapshotWorkerData): Promise<void> {
-  lowerPriority();
+  lowerThreadPriority(snapshotThreadNice); // background work: spare CPU only
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
-  const progress = new JournalProgress(data.progress);
   const control = new Int32Array(data.control);
   const replica = new Replica(data.config);
   await recover(replica, db, data.dataDir, data.tailSequence);
+  db.root.resetReadTxn();
+  const snapshots = new SnapshotWriter(db, replica, data);
   parentPort?.postMessage({ type: 'ready', sequence: replica.sequence });
-  let takenAt = performance.now();
-  let writtenAt = progress.get(ProgressSlot.eventsWritten);
+  const ring = RingBuffer.attach(data.outputRing);
+  const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [0]);
+  // Atomics.waitAsync and pool results do not keep a worker's event loop alive.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   while (Atomics.load(control, 0) === 0) {
-    const seen = progress.version();
-    const written = progress.get(ProgressSlot.eventsWritten);
-    const behind = progress.get(ProgressSlot.sequenceDurable) > replica.sequence;
-    const due =
-      written - writtenAt >= data.intervalEvents || performance.now() - takenAt >= data.intervalMs;
-    if (behind && due) {
-      take(db, replica, data.config);
-      takenAt = performance.now();
-      writtenAt = written;
+    const available = barrier.available();
+    if (after(available, barrier.position())) {
+      applyThrough(replica, barrier, available);
+      snapshots.takeIfDue();
+      if (snapshots.writing) await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
-    // Follow in small steps as the journal grows, so that a snapshot never starts with a
-    // backlog to replay in one burst (which took a core from the processor for a second).
-    if (behind && replica.follow(db, snapshotFollowBatchesMax) === snapshotFollowBatchesMax)
-      continue;
-    progress.waitChange(seen, 100);
+    if (ring.halted()) break;
+    await watchedMoved(barrier);
   }
+  await snapshots.settled();
+  clearInterval(keepAlive);
   closeJournalDb(db);
   parentPort?.postMessage({ type: 'stopped' });
 }
 
-/** Catches up with the journal and writes a snapshot at the end of its last batch. */
-function take(db: JournalDb, replica: Replica, config: EngineConfig): void {
-  while (replica.follow(db, snapshotFollowBatchesMax) === snapshotFollowBatchesMax);
-  const started = performance.now();
-  const header = writeSnapshot(
-    db,
-    {
-      sequence: replica.sequence,
-      timestamp: replica.timestamp,
-      batchHash: Buffer.from(replica.batchHash).toString('hex'),
-      config,
-      stateChecksum: replica.engine.checksum.hex(),
-    },
-    replica.engine.image(),
-    snapshotKeepCount,
-  );
-  parentPort?.postMessage({
-    type: 'snapshot',
-    sequence: header.sequence,
-    bytes: header.arrays.reduce((sum, [, stored]) => sum + stored, 0),
-    ms: performance.now() - started,
-  });
+/** Resolves when the word this consumer watches changes, or after ringSleepMs. */
+async function watchedMoved(barrier: SequenceBarrier): Promise<void> {
+  const header = barrier.ring.header;
+  const word = barrier.watchedWord();
+  const seen = Atomics.load(header, word);
+  Atomics.add(header, word + 1, 1);
+  const result = Atomics.waitAsync(header, word, seen, ringSleepMs);
+  if (result.async) await result.value;
+  Atomics.sub(header, word + 1, 1);
+}
+
+/** Applies ring sequences (position, last] and releases them. */
+function applyThrough(replica: Replica, barrier: SequenceBarrier, last: number): void {
+  const ring = barrier.ring;
+  const count = distance(last, barrier.position());
+  const first = (barrier.position() + 1) | 0;
+  for (let i = 0; i < count; i++) replica.applyRecord(ring.records, ring.slot((first + i) | 0));
+  barrier.release(last);
+}
+
+/**
+ * Takes snapshots: copies the replica's arrays into one preallocated SharedArrayBuffer (a
+ * memcpy, about 20 ms for the default capacities) and hands the copy to a piscina task that
+ * trims, hashes and writes it. One snapshot is in flight at a time.
+ */
+class SnapshotWriter {
+  writing: Promise<void> | null = null;
+  private readonly db: JournalDb;
+  private readonly replica: Replica;
+  private readonly data: SnapshotWorkerData;
+  private readonly state: SharedArrayBuffer;
+  private readonly lengths: number[];
+  private readonly pool: Piscina;
+  private takenAt = performance.now();
+  private appliedAt: number;
+
+  constructor(db: JournalDb, replica: Replica, data: SnapshotWorkerData) {
+    this.db = db;
+    this.replica = replica;
+    this.data = data;
+    this.lengths = replica.engine.image().arrays.map((a) => a.byteLength);
+    this.state = new SharedArrayBuffer(this.lengths.reduce((sum, n) => sum + n, 0));
+    this.appliedAt = replica.eventsApplied;
+    this.pool = new Piscina({
+      filename: new URL('../journal/snapshot-task.js', import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+    });
+  }
+
+  takeIfDue(): void {
+    if (this.writing !== null) return;
+    const r = this.replica;
+    const due =
+      r.eventsApplied - this.appliedAt >= this.data.intervalEvents ||
+      performance.now() - this.takenAt >= this.data.intervalMs;
+    if (!due) return;
+    const batch = journalBatchEndingAt(this.db, r.sequence);
+    this.db.root.resetReadTxn();
+    if (batch === null) return; // not at a batch end: cannot happen; try again later
+    this.takenAt = performance.now();
+    this.appliedAt = r.eventsApplied;
+    const task = this.copy(Buffer.from(batch.hash).toString('hex'));
+    const started = performance.now();
+    this.writing = (this.pool.run(task) as Promise<SnapshotTaskResult>).then((done) => {
+      this.writing = null;
+      const ms = performance.now() - started;
+      parentPort?.postMessage({ type: 'snapshot', sequence: done.sequence, ms });
+    });
+  }
+
+  /** The replica's state, copied into the shared buffer, as a task. */
+  private copy(batchHash: string): SnapshotTask {
+    const image = this.replica.engine.image();
+    const target = new Uint8Array(this.state);
+    let at = 0;
+    for (const a of image.arrays) {
+      target.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+      at += a.byteLength;
+    }
+    const r = this.replica;
+    return {
+      dataDir: this.data.dataDir,
+      state: this.state,
+      lengths: this.lengths,
+      counters: [...image.counters],
+      fields: {
+        sequence: r.sequence,
+        timestamp: r.timestamp,
+        batchHash,
+        config: this.data.config,
+        stateChecksum: r.engine.checksum.hex(),
+      },
+      keep: snapshotKeepCount,
+    };
+  }
+
+  async settled(): Promise<void> {
+    if (this.writing !== null) await this.writing;
+    await this.pool.destroy();
+  }
 }
 
 await main(workerData as SnapshotWorkerData);

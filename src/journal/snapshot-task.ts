@@ -1,0 +1,43 @@
+/**
+ * A piscina task: writes one snapshot from a copy of the state that the snapshotter made into
+ * a SharedArrayBuffer. Trimming, hashing and the LMDB write happen here, on a pool thread, so
+ * the snapshotter goes on consuming the output ring meanwhile.
+ */
+import { snapshotThreadNice, type EngineConfig } from '../constants.js';
+import { lowerThreadPriority } from './thread-priority.js';
+import { closeJournalDb, openJournalDb } from './journal-db.js';
+import { writeSnapshot, type SnapshotFields } from './snapshot-store.js';
+
+export interface SnapshotTask {
+  dataDir: string;
+  /** The arrays, one after another; `lengths` gives each one's byte length. */
+  state: SharedArrayBuffer;
+  lengths: number[];
+  counters: number[];
+  fields: SnapshotFields & { config: EngineConfig };
+  keep: number;
+}
+
+export interface SnapshotTaskResult {
+  sequence: number;
+  storedBytes: number;
+}
+
+export default function writeSnapshotTask(task: SnapshotTask): SnapshotTaskResult {
+  lowerThreadPriority(snapshotThreadNice); // background work: spare CPU only
+  const arrays: Uint8Array[] = [];
+  let at = 0;
+  for (const length of task.lengths) {
+    arrays.push(new Uint8Array(task.state, at, length));
+    at += length;
+  }
+  const db = openJournalDb(task.dataDir, { create: false, readOnly: false });
+  try {
+    const header = writeSnapshot(db, task.fields, { arrays, counters: task.counters }, task.keep);
+    let storedBytes = 0;
+    for (const [, stored] of header.arrays) storedBytes += stored;
+    return { sequence: header.sequence, storedBytes };
+  } finally {
+    closeJournalDb(db);
+  }
+}
