@@ -41,8 +41,10 @@ export const ringBatchMax = 4096;
 
 /** Longest logical time between two entries of the journal's time index (microseconds). */
 export const timeIndexIntervalUs = 100_000;
-/** Bytes of one stored snapshot chunk (an LMDB value). */
-export const snapshotChunkSizeBytes = 8 << 20;
+/** Bytes of one stored snapshot chunk (an LMDB value, written in its own transaction). */
+export const snapshotChunkSizeBytes = 1 << 20;
+/** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */
+export const snapshotWritePaceMs = 5;
 /** Nice value of the snapshot worker's thread (19: it runs on otherwise idle CPU). */
 export const snapshotThreadNice = 19;
 /** Snapshots kept; older ones are dropped once a newer one is written. */

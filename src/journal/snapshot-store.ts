@@ -40,12 +40,19 @@ function partKey(sequence: number, part: number): Buffer {
   return key;
 }
 
-/** Writes `image` as the snapshot at `fields.sequence` and drops all but the newest `keep`. */
+/**
+ * Writes `image` as the snapshot at `fields.sequence` and drops all but the newest `keep`.
+ * Chunks go in one transaction each, `paceMs` apart, and the header last: a snapshot's fsyncs
+ * then come in small pieces between the journal's instead of one large one that holds them up
+ * (the disk is shared). A write cut short leaves chunks without a header, which the next write
+ * removes; readers only look at snapshots that have a header.
+ */
 export function writeSnapshot(
   db: JournalDb,
   fields: SnapshotFields,
   image: StateImage,
   keep: number,
+  paceMs = 0,
 ): SnapshotHeader {
   const stored = image.arrays.map(trimmed);
   const body = Buffer.concat(stored);
@@ -62,12 +69,35 @@ export function writeSnapshot(
   };
   header.sha256 = digest(header, chunks);
   const old = listSnapshots(db).slice(Math.max(0, keep - 1));
+  removeOrphans(db);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  chunks.forEach((chunk, i) => {
+    db.snapshots.transactionSync(() =>
+      db.snapshots.putSync(partKey(header.sequence, i + 1), chunk),
+    );
+    if (paceMs > 0) Atomics.wait(pause, 0, 0, paceMs);
+  });
   db.snapshots.transactionSync(() => {
     db.snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
-    chunks.forEach((chunk, i) => db.snapshots.putSync(partKey(header.sequence, i + 1), chunk));
     for (const o of old) removeSnapshot(db, o.sequence, o.chunks);
   });
   return header;
+}
+
+/** Removes the chunks of snapshots whose header was never written (an interrupted write). */
+function removeOrphans(db: JournalDb): void {
+  const headed = new Set<number>();
+  const parts: Buffer[] = [];
+  for (const key of db.snapshots.getKeys()) {
+    if (key.byteLength !== 12) continue;
+    if (key.readUInt32BE(8) === 0) headed.add(readU64BE(key, 0));
+    else parts.push(key);
+  }
+  const orphans = parts.filter((key) => !headed.has(readU64BE(key, 0)));
+  if (orphans.length === 0) return;
+  db.snapshots.transactionSync(() => {
+    for (const key of orphans) db.snapshots.removeSync(key);
+  });
 }
 
 function removeSnapshot(db: JournalDb, sequence: number, chunks: number): void {

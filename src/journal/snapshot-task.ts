@@ -3,7 +3,7 @@
  * a SharedArrayBuffer. Trimming, hashing and the LMDB write happen here, on a pool thread, so
  * the snapshotter goes on consuming the output ring meanwhile.
  */
-import { snapshotThreadNice, type EngineConfig } from '../constants.js';
+import { snapshotThreadNice, snapshotWritePaceMs, type EngineConfig } from '../constants.js';
 import { lowerThreadPriority } from './thread-priority.js';
 import { closeJournalDb, openJournalDb } from './journal-db.js';
 import { writeSnapshot, type SnapshotFields } from './snapshot-store.js';
@@ -33,7 +33,8 @@ export default function writeSnapshotTask(task: SnapshotTask): SnapshotTaskResul
   }
   const db = openJournalDb(task.dataDir, { create: false, readOnly: false });
   try {
-    const header = writeSnapshot(db, task.fields, { arrays, counters: task.counters }, task.keep);
+    const image = { arrays, counters: task.counters };
+    const header = writeSnapshot(db, task.fields, image, task.keep, snapshotWritePaceMs);
     let storedBytes = 0;
     for (const [, stored] of header.arrays) storedBytes += stored;
     return { sequence: header.sequence, storedBytes };

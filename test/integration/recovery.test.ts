@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { StorageError } from '../../src/journal/journal-errors.js';
+import { open } from 'lmdb';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { EngineDriver, smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
@@ -120,12 +121,18 @@ test('a corrupt snapshot is skipped for an older one, and verify names it', asyn
   try {
     const db = openJournalDb(dir, { create: false, readOnly: true });
     const [newest, older] = listSnapshots(db);
-    const chunk = db.snapshots.getBinary(
-      Buffer.concat([sequenceKey(newest.sequence), Buffer.from([0, 0, 0, 1])]),
-    );
+    const key = Buffer.concat([sequenceKey(newest.sequence), Buffer.from([0, 0, 0, 1])]);
+    const chunk = Buffer.from(db.snapshots.getBinary(key) ?? []);
     closeJournalDb(db);
-    assert.ok(chunk !== undefined && older !== undefined);
-    flip(snapshotFile(dir), chunk, 7);
+    assert.ok(chunk.byteLength > 0 && older !== undefined);
+    // One flipped bit in the stored chunk. (Found through LMDB rather than in the file: freed
+    // pages of older snapshots hold the same bytes, so a file offset would be ambiguous.)
+    chunk[7] ^= 0x10;
+    const env = open({ path: snapshotFile(dir), maxDbs: 8 });
+    env
+      .openDB<Buffer, Buffer>('snapshots', { keyEncoding: 'binary', encoding: 'binary' })
+      .putSync(key, chunk);
+    await env.close();
     const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
     const r = driver.node.recovery;
     await driver.stop();
