@@ -41,6 +41,18 @@ export const ringBatchMax = 4096;
 
 /** Longest logical time between two entries of the journal's time index (microseconds). */
 export const timeIndexIntervalUs = 100_000;
+/** TCP port of the gateway (binary WebSocket and HTTP) by default. */
+export const gatewayPortDefault = 9001;
+/** Commands in one Commands frame. */
+export const commandsPerFrameMax = 4096;
+/** Client sessions connected at one time. */
+export const sessionCountMax = 10_000;
+/** Bytes a slow client may leave unread before it is closed (CloseCode.SlowConsumer). */
+export const sessionBackpressureMaxBytes = 4 << 20;
+/** Seconds without any message before a connection is closed (pings keep it open). */
+export const sessionIdleTimeoutSeconds = 120;
+/** Events sent to one session in one Events frame. */
+export const eventsPerFrameMax = 1024;
 /** Bytes of one stored snapshot chunk (an LMDB value, written in its own transaction). */
 export const snapshotChunkSizeBytes = 1 << 20;
 /** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */

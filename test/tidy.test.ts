@@ -41,6 +41,7 @@ const allowedImports: Record<string, string[]> = {
     'replication',
     'pipeline',
   ],
+  client: ['stdx', 'constants', 'protocol', 'client'],
   cli: ['stdx', 'constants', 'protocol', 'ring', 'engine', 'journal', 'pipeline', 'cli'],
   main: ['constants', 'pipeline', 'cli', 'main'],
 };

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
+import { gatewayPortDefault } from '../constants.js';
 import { inspect } from './inspect.js';
 import { parseCount, parseTimeUs, UsageError } from './output.js';
 import { replay } from './replay.js';
@@ -37,6 +38,13 @@ function addStart(p: Command): void {
   p.command('start')
     .description('run a single node on a data folder (Ctrl-C stops it cleanly)')
     .option('--data <dir>', 'data folder', './data')
+    .option('--host <address>', 'address to serve clients on', '127.0.0.1')
+    .option(
+      '--port <n>',
+      'port to serve clients on (0: any free port)',
+      count('--port'),
+      gatewayPortDefault,
+    )
     .option(
       '--snapshot-events <n>',
       'journaled events between snapshots',
@@ -44,7 +52,15 @@ function addStart(p: Command): void {
     )
     .option('--snapshot-ms <ms>', 'longest time between snapshots', count('--snapshot-ms'))
     .addHelpText('after', '\nExample:\n  bourse start --data ./data')
-    .action((o: { data: string; snapshotEvents?: number; snapshotMs?: number }) => start(o));
+    .action(
+      (o: {
+        data: string;
+        host: string;
+        port: number;
+        snapshotEvents?: number;
+        snapshotMs?: number;
+      }) => start(o),
+    );
 }
 
 interface ReplayFlags {

@@ -8,6 +8,8 @@ import { version } from './version.js';
 
 export interface StartOptions {
   data: string;
+  host: string;
+  port: number;
   snapshotEvents?: number;
   snapshotMs?: number;
 }
@@ -18,6 +20,7 @@ export async function start(options: StartOptions): Promise<void> {
     dataDir: options.data,
     snapshotIntervalEvents: options.snapshotEvents,
     snapshotIntervalMs: options.snapshotMs,
+    gateway: { host: options.host, port: options.port },
     log,
   });
   const stopped = new Promise<void>((resolve) => {
@@ -33,6 +36,9 @@ export async function start(options: StartOptions): Promise<void> {
       `data:     ${node.dataDir}`,
       `journal:  sequence ${r.sequence} (replayed ${r.eventsReplayed} events from ${from}` +
         ` in ${r.recoveryMs.toFixed(0)} ms)`,
+      `clients:  ws://${options.host}:${node.gateway?.port ?? options.port}/ (binary protocol, ` +
+        'docs/PROTOCOL.md)',
+      `health:   http://${options.host}:${node.gateway?.port ?? options.port}/health`,
       `ready; Ctrl-C stops cleanly`,
       '',
     ].join('\n'),

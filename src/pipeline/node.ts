@@ -44,7 +44,8 @@ import {
   type JournalDb,
 } from '../journal/journal-db.js';
 import { journalTail } from '../journal/journal-reader.js';
-import { JournalProgress } from '../journal/journal-progress.js';
+import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
+import { Gateway } from '../gateway/gateway.js';
 import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
@@ -57,6 +58,8 @@ export interface NodeOptions {
   snapshotIntervalMs?: number;
   /** When false, the caller feeds the input ring from its own thread (benches). */
   mainThreadProducer?: boolean;
+  /** Serve clients (binary WebSocket + HTTP) here; no gateway when absent. Port 0: any. */
+  gateway?: { host: string; port: number };
   /** Called with a line for the operator (snapshots taken, snapshots skipped). */
   log?: (line: string) => void;
 }
@@ -75,6 +78,8 @@ export class BourseNode {
   tail!: JournalTail;
   /** What the processor reported when it stopped (commands, GC pauses on its thread). */
   processorStats: { commands: number; gcPauses: number; gcPauseMaxMs: number } | null = null;
+  /** The client gateway, when the options asked for one. */
+  gateway: Gateway | null = null;
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private readonly lock: DataLock;
@@ -167,6 +172,20 @@ export class BourseNode {
       tailSequence: this.tail.sequence,
     });
     this.publishing = this.publisher.run();
+    if (options.gateway !== undefined) await this.openGateway(options.gateway);
+  }
+
+  private async openGateway(where: { host: string; port: number }): Promise<void> {
+    if (this.input === null) throw new Error('node: the gateway needs the main-thread producer');
+    this.gateway = new Gateway({
+      host: where.host,
+      port: where.port,
+      sink: this.input,
+      events: this.publisher,
+      durableSequence: () =>
+        Math.max(this.progress.get(ProgressSlot.sequenceDurable), this.recovery.sequence),
+    });
+    await this.gateway.listen();
   }
 
   /** Starts a worker and resolves with its 'ready' message (rejects if it fails first). */
@@ -204,6 +223,7 @@ export class BourseNode {
    * the workers and releases the data folder.
    */
   async stop(): Promise<void> {
+    this.gateway?.close();
     this.input?.publish();
     this.inputRing.halt();
     await Promise.all(this.exits.slice(0, 2));
@@ -215,6 +235,7 @@ export class BourseNode {
 
   /** Tears down after a failed start. */
   private async abort(): Promise<void> {
+    this.gateway?.close();
     this.inputRing.halt();
     this.outputRing.halt();
     Atomics.store(new Int32Array(this.snapshotControl), 0, 1);

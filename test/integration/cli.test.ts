@@ -118,7 +118,9 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
 test('start prints where it stands and stops cleanly on Ctrl-C', async () => {
   const dir = await dataWith(300);
   try {
-    const child = spawn(process.execPath, [main, 'start', '--data', dir], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [main, 'start', '--data', dir, '--port', '0'], {
+      stdio: 'pipe',
+    });
     let out = '';
     let sent = false;
     child.stdout.on('data', (chunk: Buffer) => {

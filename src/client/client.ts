@@ -1,0 +1,181 @@
+/**
+ * The TypeScript SDK: a typed client for the binary protocol (docs/PROTOCOL.md).
+ *
+ *   const client = await BourseClient.connect('ws://127.0.0.1:9001/', { clientId: 7 });
+ *   const [head] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 100 });
+ *   if (head.status !== 0) console.log('rejected:', statusName(head.status));
+ *
+ * Every call returns a promise that resolves with the command's events once they are durable
+ * (the first carries the command's status). Commands issued in the same tick go out in one
+ * frame. Client sequence numbers are assigned here, one per command, so that a resend after a
+ * reconnect is recognised by the engine and applied once.
+ */
+import WebSocket from 'ws';
+import { commandSizeBytes, commandsPerFrameMax } from '../constants.js';
+import { CommandBatchEncoder } from '../protocol/command-batch.js';
+import { CommandKind } from '../protocol/command-layout.js';
+import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
+import { EventFlag } from '../protocol/event-layout.js';
+import { readEvent, type EventRecord } from '../protocol/event-reader.js';
+import { FrameType, frameHeaderBytes, protocolVersion, writeHeader } from '../protocol/frames.js';
+
+export type { EventRecord } from '../protocol/event-reader.js';
+export { statusName } from '../protocol/status.js';
+
+type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
+
+export interface ConnectOptions {
+  clientId: number;
+  /** Client sequence number of the first command (continue after the last one used). */
+  firstClientSeq?: number;
+  /** Commands sent but not yet answered; past it, calls wait (backpressure). */
+  inFlightMax?: number;
+}
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (events: EventRecord[]) => void;
+  reject: (error: Error) => void;
+  events: EventRecord[];
+}
+
+export class BourseClient {
+  readonly clientId: number;
+  /** The journal's durable sequence when the session opened. */
+  durableSequence = 0;
+  private readonly socket: WebSocket;
+  private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
+  private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
+  private readonly pending = new Map<number, Pending>();
+  private queued = 0;
+  private nextSeq: number;
+  private readonly inFlightMax: number;
+  private flushScheduled = false;
+  private closed: Error | null = null;
+  private readonly waiters: (() => void)[] = [];
+
+  private constructor(socket: WebSocket, options: ConnectOptions) {
+    this.socket = socket;
+    this.clientId = options.clientId;
+    this.nextSeq = options.firstClientSeq ?? 1;
+    this.inFlightMax = options.inFlightMax ?? 100_000;
+    socket.on('message', (data: Buffer) => this.onFrame(data));
+    socket.on('close', (code: number, reason: Buffer) => this.onClose(code, reason.toString()));
+  }
+
+  /** Opens a session: connects, says Hello, waits for Welcome. */
+  static connect(url: string, options: ConnectOptions): Promise<BourseClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { perMessageDeflate: false });
+      socket.binaryType = 'nodebuffer';
+      socket.once('error', reject);
+      socket.once('open', () => {
+        const client = new BourseClient(socket, options);
+        const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 4));
+        writeHeader(hello, 0, FrameType.Hello, 0);
+        hello.setUint32(frameHeaderBytes, options.clientId, true);
+        socket.send(hello.buffer);
+        socket.once('message', (data: Buffer) => {
+          if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
+          client.durableSequence = data.readDoubleLE(frameHeaderBytes + 8);
+          resolve(client);
+        });
+        socket.once('close', (code: number, reason: Buffer) => {
+          reject(new ClientError(code, `closed during Hello: ${reason.toString()}`));
+        });
+      });
+    });
+  }
+
+  transfer(f: Fields): Promise<EventRecord[]> {
+    return this.submit(CommandKind.Transfer, f);
+  }
+
+  placeOrder(f: Fields): Promise<EventRecord[]> {
+    return this.submit(CommandKind.PlaceOrder, f);
+  }
+
+  cancel(f: Fields): Promise<EventRecord[]> {
+    return this.submit(CommandKind.CancelOrder, f);
+  }
+
+  amend(f: Fields): Promise<EventRecord[]> {
+    return this.submit(CommandKind.AmendOrder, f);
+  }
+
+  /** Any command kind, including the admin ones (create account, deposit, add asset...). */
+  async submit(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
+    while (this.pending.size >= this.inFlightMax && this.closed === null) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.closed !== null) throw this.closed;
+    if (this.queued === commandsPerFrameMax) this.flush();
+    const clientSeq = this.nextSeq++;
+    const u32 = new Uint32Array(this.staging.buffer, this.queued * commandSizeBytes, 16);
+    writeCommand(u32, 0, { ...fields, kind, clientId: this.clientId, clientSeq });
+    this.queued++;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.set(clientSeq, { resolve, reject, events: [] });
+    });
+  }
+
+  /** Sends the commands queued in this tick as one frame. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.queued === 0) return;
+    const frame = this.encoder.encode(this.staging, this.queued, 0);
+    this.queued = 0;
+    this.socket.send(frame);
+  }
+
+  private onFrame(data: Buffer): void {
+    const type = data.readUInt8(0);
+    if (type !== FrameType.Events || data.readUInt8(1) !== protocolVersion) return;
+    const count = data.readUInt32LE(frameHeaderBytes);
+    const aligned = new Uint32Array(count * 32);
+    new Uint8Array(aligned.buffer).set(data.subarray(frameHeaderBytes + 8));
+    for (let i = 0; i < count; i++) this.onEvent(readEvent(aligned, i * 32));
+  }
+
+  private onEvent(event: EventRecord): void {
+    const p = this.pending.get(event.clientSeq);
+    if (p === undefined) return;
+    p.events.push(event);
+    if ((event.flags & EventFlag.Head) === 0) return;
+    // The head arrives with the rest of the command's events in the same run; answer after it.
+    queueMicrotask(() => {
+      if (this.pending.get(event.clientSeq) !== p) return;
+      this.pending.delete(event.clientSeq);
+      p.resolve(p.events);
+      this.waiters.shift()?.();
+    });
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.closed = new ClientError(code, `connection closed (${code}): ${reason}`);
+    for (const p of this.pending.values()) p.reject(this.closed);
+    this.pending.clear();
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.readyState === WebSocket.CLOSED) return resolve();
+      this.socket.once('close', () => resolve());
+      this.socket.close(1000, 'bye');
+    });
+  }
+}

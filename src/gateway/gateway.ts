@@ -1,0 +1,256 @@
+/**
+ * The gateway: binary WebSocket sessions in front of the input ring, answered from the durable
+ * side of the output ring (docs/PROTOCOL.md).
+ *
+ *   client ──Hello──► session (client id)        client ◄──Events── durable events of its
+ *   client ──Commands─► verify ─► copy each 64-byte Command into an input-ring slot (the
+ *                       session's client id written over the frame's) ─► publish once per frame
+ *
+ * A command is answered only once its events are durable: the events come from the publisher,
+ * which runs behind the journal writer. Frames are copied once, into the ring, before the
+ * callback returns (uWS reuses the message's memory).
+ */
+import {
+  commandSizeBytes,
+  commandsPerFrameMax,
+  eventSizeBytes,
+  eventsPerFrameMax,
+  sessionBackpressureMaxBytes,
+  sessionCountMax,
+  sessionIdleTimeoutSeconds,
+} from '../constants.js';
+import type { RecordBuffer } from '../stdx/records.js';
+import { CommandWord } from '../protocol/command-layout.js';
+import { EventWord } from '../protocol/event-layout.js';
+import {
+  BatchFault,
+  CloseCode,
+  FrameError,
+  FrameType,
+  frameHeaderBytes,
+  protocolVersion,
+  verifyCommandBatch,
+  writeHeader,
+  type BatchSpan,
+} from '../protocol/frames.js';
+import type { RingBuffer } from '../ring/ring-buffer.js';
+import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
+
+/** Where commands go: the producer side of the input ring. */
+export interface CommandSink {
+  readonly ring: RingBuffer;
+  hasRoom(n: number): boolean;
+  /** Word offset of the next free slot (after hasRoom). */
+  claim(): number;
+  commit(): void;
+  publish(): void;
+}
+
+/** Where durable events come from. */
+export interface DurableEvents {
+  listen(listener: (records: RecordBuffer, slot: number, count: number) => void): void;
+}
+
+interface Session {
+  clientId: number;
+}
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  sink: CommandSink;
+  events: DurableEvents;
+  /** The journal's durable sequence, for Welcome frames. */
+  durableSequence: () => number;
+}
+
+export class Gateway {
+  private readonly app: TemplatedApp;
+  private readonly sink: CommandSink;
+  private readonly durableSequence: () => number;
+  private readonly sessions = new Map<number, WebSocket<Session>>();
+  private readonly span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
+  /** One outgoing Events frame per session, built here and sent at the end of each run. */
+  private readonly outgoing = new Uint8Array(
+    frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
+  );
+  private readonly outgoingView = new DataView(this.outgoing.buffer);
+  private listenSocket: us_listen_socket | null = null;
+  port = -1;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.sink = options.sink;
+    this.durableSequence = options.durableSequence;
+    this.app = uws().App();
+    this.app.ws<Session>('/*', {
+      maxPayloadLength: frameHeaderBytes + 64 + commandsPerFrameMax * commandSizeBytes,
+      maxBackpressure: sessionBackpressureMaxBytes,
+      // Past maxBackpressure uWS drops a send (status 2); we close such a client ourselves,
+      // with CloseCode.SlowConsumer, rather than let it miss events.
+      closeOnBackpressureLimit: 0,
+      idleTimeout: sessionIdleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      compression: uws().DISABLED,
+      upgrade: (res, req, context) => {
+        if (this.sessions.size >= sessionCountMax) {
+          res.writeStatus('503 Service Unavailable').end('too many sessions');
+          return;
+        }
+        res.upgrade<Session>(
+          { clientId: 0 },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      close: (ws) => {
+        const clientId = ws.getUserData().clientId;
+        if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
+      },
+    });
+    this.app.get('/health', (res) => {
+      res.writeHeader('content-type', 'application/json').end('{"status":"ok","role":"primary"}');
+    });
+    options.events.listen((records, slot, count) => this.deliver(records, slot, count));
+  }
+
+  /** Starts listening; resolves with the port. @throws when the port cannot be bound. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.options.host, this.options.port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.port = uws().us_socket_local_port(socket);
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops listening and closes every session. */
+  close(): void {
+    if (this.listenSocket !== null) uws().us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    for (const ws of [...this.sessions.values()]) ws.end(1001, 'server shutting down');
+    this.sessions.clear();
+  }
+
+  private onMessage(ws: WebSocket<Session>, message: ArrayBuffer, isBinary: boolean): void {
+    if (!isBinary) return ws.end(CloseCode.TextFrame, 'binary frames only');
+    const view = new DataView(message);
+    if (message.byteLength < frameHeaderBytes) return ws.end(CloseCode.Malformed, 'short frame');
+    if (view.getUint8(1) !== protocolVersion) {
+      return ws.end(CloseCode.VersionUnsupported, `protocol version ${protocolVersion} only`);
+    }
+    const type = view.getUint8(0);
+    const session = ws.getUserData();
+    if (type === FrameType.Hello) return this.onHello(ws, view);
+    if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
+    if (type === FrameType.Commands) return this.onCommands(ws, view);
+    ws.end(CloseCode.UnknownType, `unknown frame type ${type}`);
+  }
+
+  private onHello(ws: WebSocket<Session>, view: DataView): void {
+    const session = ws.getUserData();
+    if (session.clientId !== 0) return ws.end(CloseCode.Malformed, 'Hello sent twice');
+    if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
+    const clientId = view.getUint32(frameHeaderBytes, true);
+    if (clientId === 0) return ws.end(CloseCode.BadClientId, 'client id must be 1 or more');
+    if (this.sessions.has(clientId)) {
+      return ws.end(CloseCode.ClientIdInUse, `client id ${clientId} is connected already`);
+    }
+    session.clientId = clientId;
+    this.sessions.set(clientId, ws);
+    const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
+    writeHeader(reply, 0, FrameType.Welcome, view.getUint32(4, true));
+    reply.setUint32(frameHeaderBytes, clientId, true);
+    reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
+    ws.send(reply.buffer, true);
+  }
+
+  /** Verifies a Commands frame and puts all its commands in the ring, or none of them. */
+  private onCommands(ws: WebSocket<Session>, view: DataView): void {
+    const span = this.span;
+    verifyCommandBatch(view, frameHeaderBytes, view.byteLength, span);
+    const requestId = view.getUint32(4, true);
+    if (span.fault !== BatchFault.None) {
+      return ws.end(CloseCode.Malformed, `bad CommandBatch (fault ${span.fault})`);
+    }
+    if (span.count > commandsPerFrameMax) {
+      return this.sendError(ws, requestId, FrameError.TooManyCommands, 'too many commands');
+    }
+    const sink = this.sink;
+    if (!sink.hasRoom(span.count)) {
+      return this.sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
+    }
+    const frame = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const clientId = ws.getUserData().clientId;
+    const u8 = sink.ring.records.u8;
+    const u32 = sink.ring.records.u32;
+    for (let i = 0; i < span.count; i++) {
+      const w = sink.claim();
+      const from = span.start + i * commandSizeBytes;
+      u8.set(frame.subarray(from, from + commandSizeBytes), w * 4);
+      u32[w + CommandWord.clientId] = clientId; // a session speaks only for its own client id
+      sink.commit();
+    }
+    sink.publish();
+  }
+
+  private sendError(
+    ws: WebSocket<Session>,
+    requestId: number,
+    code: FrameError,
+    text: string,
+  ): void {
+    const message = Buffer.from(text, 'utf8');
+    const frame = new Uint8Array(frameHeaderBytes + 4 + message.byteLength);
+    const view = new DataView(frame.buffer);
+    writeHeader(view, 0, FrameType.Error, requestId);
+    view.setUint16(frameHeaderBytes, code, true);
+    frame.set(message, frameHeaderBytes + 4);
+    ws.send(frame, true);
+  }
+
+  /** Sends each durable event to the session of its client, batched per session. */
+  private deliver(records: RecordBuffer, slot: number, count: number): void {
+    const u32 = records.u32;
+    for (let i = 0; i < count; i++) {
+      const clientId = u32[(slot + i) * EventWord.size + EventWord.clientId];
+      const ws = clientId === 0 ? undefined : this.sessions.get(clientId);
+      if (ws === undefined) continue;
+      // Gather this client's run of events (commands of one client are mostly contiguous).
+      let n = 1;
+      while (
+        i + n < count &&
+        n < eventsPerFrameMax &&
+        u32[(slot + i + n) * EventWord.size + EventWord.clientId] === clientId
+      ) {
+        n++;
+      }
+      this.sendEvents(
+        ws,
+        records.u8.subarray((slot + i) * eventSizeBytes, (slot + i + n) * eventSizeBytes),
+        n,
+      );
+      i += n - 1;
+    }
+  }
+
+  private sendEvents(ws: WebSocket<Session>, events: Uint8Array, n: number): void {
+    const view = this.outgoingView;
+    writeHeader(view, 0, FrameType.Events, 0);
+    view.setUint32(frameHeaderBytes, n, true);
+    view.setUint32(frameHeaderBytes + 4, 0, true);
+    this.outgoing.set(events, frameHeaderBytes + 8);
+    const status = ws.send(
+      this.outgoing.subarray(0, frameHeaderBytes + 8 + events.byteLength),
+      true,
+    );
+    if (status === 2) ws.end(CloseCode.SlowConsumer, 'reading too slowly');
+  }
+}

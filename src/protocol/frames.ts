@@ -1,0 +1,122 @@
+/**
+ * The client protocol's frames (docs/PROTOCOL.md). Every WebSocket message is one binary frame:
+ *
+ *   0      1        2          4             8
+ *   +------+--------+----------+-------------+--------------------------------+
+ *   | type | version| reserved | request id  | body                           |
+ *   | u8   | u8 = 1 | u16 = 0  | u32         |                                |
+ *   +------+--------+----------+-------------+--------------------------------+
+ *
+ *   client → server  Hello     body: client id u32
+ *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command)
+ *   server → client  Welcome   body: client id u32, reserved u32, durable sequence f64
+ *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
+ *                    Error     body: code u16, reserved u16, UTF-8 message
+ *
+ * The FlatBuffers JS runtime has no verifier: `verifyCommandBatch` checks every offset of an
+ * untrusted CommandBatch against the frame before anything reads it.
+ */
+import { commandSizeBytes, eventSizeBytes } from '../constants.js';
+
+export const protocolVersion = 1;
+export const frameHeaderBytes = 8;
+
+export const enum FrameType {
+  Hello = 0x01,
+  Commands = 0x02,
+  Welcome = 0x81,
+  Events = 0x82,
+  Error = 0x83,
+}
+
+/** WebSocket close codes (4000–4999 are the application's). */
+export const enum CloseCode {
+  VersionUnsupported = 4000,
+  HelloRequired = 4001,
+  Malformed = 4002,
+  UnknownType = 4003,
+  TextFrame = 4004,
+  BadClientId = 4006,
+  ClientIdInUse = 4007,
+  SlowConsumer = 4008,
+}
+
+/** Error frame codes: a frame refused as a whole, nothing of it accepted. */
+export const enum FrameError {
+  /** The input ring is full: nothing was accepted; send again later. */
+  Busy = 1,
+  TooManyCommands = 2,
+}
+
+/** Why a CommandBatch failed verification; 0 when it passed. */
+export const enum BatchFault {
+  None = 0,
+  Truncated = 1,
+  BadRoot = 2,
+  BadVtable = 3,
+  BadVector = 4,
+  Empty = 5,
+}
+
+/** Result of verifyCommandBatch: where the Command structs start, and how many there are. */
+export interface BatchSpan {
+  fault: BatchFault;
+  /** Byte offset of the first Command in the frame. */
+  start: number;
+  count: number;
+}
+
+/**
+ * Checks a FlatBuffers CommandBatch at bytes [offset, end) of `view`: the root offset, the
+ * vtable, the `commands` field and its vector, all inside the range, and the vector made of
+ * whole 64-byte structs. Writes the result into `out` (no allocation).
+ */
+export function verifyCommandBatch(
+  view: DataView,
+  offset: number,
+  end: number,
+  out: BatchSpan,
+): void {
+  out.fault = BatchFault.None;
+  out.start = 0;
+  out.count = 0;
+  if (end - offset < 12) return fault(out, BatchFault.Truncated);
+  const table = offset + view.getUint32(offset, true);
+  if (table + 4 > end || table < offset + 4) return fault(out, BatchFault.BadRoot);
+  const vtable = table - view.getInt32(table, true);
+  if (vtable < offset || vtable + 4 > end) return fault(out, BatchFault.BadVtable);
+  const vtableBytes = view.getUint16(vtable, true);
+  const tableBytes = view.getUint16(vtable + 2, true);
+  if (vtableBytes < 4 || (vtableBytes & 1) !== 0 || vtable + vtableBytes > end) {
+    return fault(out, BatchFault.BadVtable);
+  }
+  if (table + tableBytes > end) return fault(out, BatchFault.BadRoot);
+  const fieldOffset = vtableBytes >= 6 ? view.getUint16(vtable + 4, true) : 0;
+  if (fieldOffset === 0) return fault(out, BatchFault.Empty);
+  if (fieldOffset + 4 > tableBytes) return fault(out, BatchFault.BadVector);
+  const field = table + fieldOffset;
+  const vector = field + view.getUint32(field, true);
+  if (vector + 4 > end || vector < field) return fault(out, BatchFault.BadVector);
+  const count = view.getUint32(vector, true);
+  if (count === 0) return fault(out, BatchFault.Empty);
+  if (count > (end - vector - 4) / commandSizeBytes) return fault(out, BatchFault.BadVector);
+  out.start = vector + 4;
+  out.count = count;
+}
+
+function fault(out: BatchSpan, why: BatchFault): void {
+  out.fault = why;
+}
+
+/** Writes a frame header at `at` of `view`. */
+export function writeHeader(view: DataView, at: number, type: FrameType, requestId: number): void {
+  view.setUint8(at, type);
+  view.setUint8(at + 1, protocolVersion);
+  view.setUint16(at + 2, 0, true);
+  view.setUint32(at + 4, requestId >>> 0, true);
+}
+
+/** Bytes of an Events frame holding `count` events. */
+export function eventsFrameBytes(count: number): number {
+  return frameHeaderBytes + 8 + count * eventSizeBytes;
+}

@@ -1,0 +1,187 @@
+/**
+ * The gateway and SDK against a real node: results only once durable, and hostile input closed
+ * with its documented code while other clients go on.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { BourseClient, ClientError } from '../../src/client/client.js';
+import { smallConfig } from '../harness/engine-driver.js';
+import { setupCommands } from '../harness/generators.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
+import { EventKind } from '../../src/protocol/event-layout.js';
+import { Status } from '../../src/protocol/status.js';
+import { ProgressSlot } from '../../src/journal/journal-progress.js';
+import { CloseCode, FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
+import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
+import { writeCommand } from '../../src/protocol/command-writer.js';
+
+async function withNode(run: (node: BourseNode, url: string) => Promise<void>): Promise<void> {
+  const dir = tempDataDir();
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config: smallConfig,
+    gateway: { host: '127.0.0.1', port: 0 },
+  });
+  try {
+    await run(node, `ws://127.0.0.1:${node.gateway?.port}/`);
+  } finally {
+    await node.stop();
+    removeDir(dir);
+  }
+}
+
+async function setUp(client: BourseClient): Promise<void> {
+  const results = await Promise.all(setupCommands().map((f) => client.submit(f.kind, f)));
+  for (const events of results) assert.equal(events[0].status, Status.Ok);
+}
+
+test('the SDK gets each command back once durable, with its status and events', async () => {
+  await withNode(async (node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 11 });
+    await setUp(client);
+    const [ok] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 150 });
+    assert.equal(ok.kind, EventKind.Transferred);
+    assert.equal(ok.status, Status.Ok);
+    assert.ok(node.progress.get(ProgressSlot.sequenceDurable) >= ok.sequence, 'durable first');
+    const [poor] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 10 ** 12 });
+    assert.notEqual(poor.status, Status.Ok, 'no overdraft');
+    const many = await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        client.transfer({ account: 1 + (i % 6), target: 1 + ((i + 1) % 6), ref: 1, quantity: 1 }),
+      ),
+    );
+    assert.equal(many.length, 500);
+    for (const [head] of many) assert.equal(head.status, Status.Ok);
+    const sequences = many.map(([head]) => head.sequence);
+    assert.deepEqual(
+      sequences,
+      [...sequences].sort((a, b) => a - b),
+      'in order',
+    );
+    await client.close();
+  });
+});
+
+/** Opens a raw socket, runs `send`, and resolves with the close code the server chose. */
+function closeCodeFor(url: string, send: (ws: WebSocket) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('error', reject);
+    ws.once('open', () => send(ws));
+    ws.once('close', (code) => resolve(code));
+  });
+}
+
+function frame(type: number, body: Uint8Array, version = 1): Buffer {
+  const bytes = Buffer.alloc(frameHeaderBytes + body.byteLength);
+  writeHeader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, type, 1);
+  bytes.writeUInt8(version, 1);
+  bytes.set(body, frameHeaderBytes);
+  return bytes;
+}
+
+function hello(clientId: number): Buffer {
+  const body = Buffer.alloc(4);
+  body.writeUInt32LE(clientId);
+  return frame(FrameType.Hello, body);
+}
+
+test('hostile input is closed with its code and never reaches the engine', async () => {
+  await withNode(async (node, url) => {
+    const good = await BourseClient.connect(url, { clientId: 21 });
+    await setUp(good);
+    const before = node.progress.get(ProgressSlot.sequenceDurable);
+    const cases: [string, (ws: WebSocket) => void, number][] = [
+      ['text frame', (ws) => ws.send('hello'), CloseCode.TextFrame],
+      ['short frame', (ws) => ws.send(Buffer.from([1, 1, 0])), CloseCode.Malformed],
+      [
+        'wrong version',
+        (ws) => ws.send(frame(FrameType.Hello, Buffer.alloc(4), 9)),
+        CloseCode.VersionUnsupported,
+      ],
+      [
+        'commands before hello',
+        (ws) => ws.send(frame(FrameType.Commands, Buffer.alloc(64))),
+        CloseCode.HelloRequired,
+      ],
+      ['client id 0', (ws) => ws.send(hello(0)), CloseCode.BadClientId],
+      ['client id in use', (ws) => ws.send(hello(21)), CloseCode.ClientIdInUse],
+      [
+        'unknown type',
+        (ws) => {
+          ws.send(hello(31));
+          ws.send(frame(0x7f, Buffer.alloc(8)));
+        },
+        CloseCode.UnknownType,
+      ],
+      [
+        'garbage batch',
+        (ws) => {
+          ws.send(hello(32));
+          ws.send(frame(FrameType.Commands, Buffer.alloc(40, 0xff)));
+        },
+        CloseCode.Malformed,
+      ],
+      [
+        'empty batch',
+        (ws) => {
+          ws.send(hello(33));
+          ws.send(frame(FrameType.Commands, Buffer.alloc(16)));
+        },
+        CloseCode.Malformed,
+      ],
+    ];
+    for (const [what, send, code] of cases) {
+      assert.equal(await closeCodeFor(url, send), code, what);
+    }
+    assert.equal(node.progress.get(ProgressSlot.sequenceDurable), before, 'nothing reached it');
+    const [still] = await good.transfer({ account: 1, target: 2, ref: 1, quantity: 5 });
+    assert.equal(still.status, Status.Ok, 'other clients go on');
+    await good.close();
+  });
+});
+
+test('a session speaks only for its own client id', async () => {
+  await withNode(async (_node, url) => {
+    const admin = await BourseClient.connect(url, { clientId: 41 });
+    await setUp(admin);
+    const seen: number[] = [];
+    const ws = new WebSocket(url);
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(hello(42));
+    const staging = new Uint8Array(64);
+    writeCommand(new Uint32Array(staging.buffer), 0, {
+      kind: CommandKind.Transfer,
+      clientId: 41, // pretends to be the admin
+      clientSeq: 1,
+      account: 1,
+      target: 2,
+      ref: 1,
+      quantity: 1,
+    });
+    ws.on('message', (data: Buffer) => {
+      if (data.readUInt8(0) === FrameType.Events)
+        seen.push(data.readUInt32LE(frameHeaderBytes + 8 + 24));
+    });
+    ws.send(new CommandBatchEncoder(1).encode(staging, 1, 7));
+    const deadline = Date.now() + 5_000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(seen, [42], 'answered as client 42, not 41');
+    ws.close();
+    await admin.close();
+  });
+});
+
+test('a closed connection rejects what it had not answered', async () => {
+  await withNode(async (node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 51 });
+    node.gateway?.close();
+    await assert.rejects(
+      client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
+      ClientError,
+    );
+  });
+});
