@@ -58,3 +58,22 @@ test('bench:pipeline --small runs and reports every figure the issue asks for', 
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
   assert.equal(figures.replay_events, figures.journaled_events, 'replay reads everything');
 });
+
+test('bench:e2e --small runs and reports every figure the issue asks for', () => {
+  const figures = lastJson('bench/macro/e2e.bench.js', ['--small']);
+  for (const key of [
+    'bench',
+    'commands_per_s',
+    'open_loop_rate',
+    'p50_us',
+    'p99_us',
+    'p999_us',
+    'connections',
+  ]) {
+    assert.ok(key in figures, `missing ${key}`);
+  }
+  assert.equal(figures.bench, 'e2e');
+  assert.ok((figures.commands_per_s as number) > 0);
+  assert.equal(figures.rejected, 0, 'every transfer is funded');
+  assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
+});

@@ -1,0 +1,81 @@
+/**
+ * One load process for bench:e2e: connects with the SDK and runs a closed or an open loop of
+ * transfers, then sends its figures to the parent (process.send) and exits.
+ *
+ *   argv: url clientId mode(closed|open) seconds accounts window|rate
+ *
+ * Open loop: every millisecond it sends the commands due by then (one frame per tick) and
+ * records each latency from the command's intended send time, so that a stalled server is
+ * charged for the commands it delayed (no coordinated omission).
+ */
+import * as hdr from 'hdr-histogram-js';
+import { BourseClient } from '../../src/client/client.js';
+
+const [url, clientIdText, mode, secondsText, accountsText, knobText] = process.argv.slice(2);
+const clientId = Number(clientIdText);
+const seconds = Number(secondsText);
+const accounts = Number(accountsText);
+const knob = Number(knobText);
+const client = await BourseClient.connect(url, { clientId, inFlightMax: 1 << 20 });
+const histogram = hdr.build({
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 60_000_000,
+  numberOfSignificantValueDigits: 3,
+});
+let x = clientId * 7919;
+function transfer(): Promise<unknown> {
+  x = (x * 1103515245 + 12345) >>> 0;
+  const from = 1 + (x % accounts);
+  const to = 1 + ((from + (x >>> 16)) % accounts);
+  return client.transfer({
+    account: from,
+    target: to === from ? 1 + (from % accounts) : to,
+    ref: 1,
+    quantity: 1,
+  });
+}
+
+let done = 0;
+let rejected = 0;
+const count = (events: unknown): void => {
+  done++;
+  if ((events as { status: number }[])[0].status !== 0) rejected++;
+};
+
+async function closed(): Promise<void> {
+  const end = performance.now() + seconds * 1000;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < end) count(await transfer());
+  };
+  await Promise.all(Array.from({ length: knob }, lane));
+}
+
+async function open(): Promise<void> {
+  const start = performance.now();
+  const perMs = knob / 1000;
+  const total = Math.floor(knob * seconds);
+  const all: Promise<void>[] = [];
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor((performance.now() - start) * perMs));
+    for (; sent < due; sent++) {
+      const intended = start + sent / perMs;
+      all.push(
+        transfer().then((events) => {
+          count(events);
+          histogram.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
+        }),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(all);
+}
+
+const t0 = performance.now();
+if (mode === 'closed') await closed();
+else await open();
+const elapsedMs = performance.now() - t0;
+process.send?.({ done, rejected, elapsedMs, histogram: hdr.encodeIntoCompressedBase64(histogram) });
+await client.close();
+process.exit(0);

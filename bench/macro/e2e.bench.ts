@@ -1,0 +1,123 @@
+/**
+ * bench:e2e — clients in separate processes, through the SDK and the binary WebSocket gateway,
+ * to durable results: the whole path a user sees.
+ *
+ *   npm run bench:e2e              large: 4 client processes
+ *   npm run bench:e2e -- --small   CI size
+ *
+ * Phases: (1) closed loop, each process keeping `window` commands in flight: durable
+ * commands/s; (2) open loop at a fixed total rate split over the processes: latency from
+ * intended send to durable result (HDR, coordinated omission corrected).
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { BourseClient } from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
+import { engineConfigDefault } from '../../src/constants.js';
+import { machine, printTable } from '../lib/table.js';
+
+const small = process.argv.includes('--small');
+const processes = small ? 2 : 4;
+const accounts = small ? 1_000 : 10_000;
+const closedSeconds = small ? 2 : 10;
+const window = small ? 2_000 : 8_000;
+const openRate = small ? 20_000 : 100_000;
+const openSeconds = small ? 2 : 10;
+const script = fileURLToPath(new URL('./e2e-client.js', import.meta.url));
+
+interface ClientResult {
+  done: number;
+  rejected: number;
+  elapsedMs: number;
+  histogram: string;
+}
+
+function runClients(
+  url: string,
+  mode: string,
+  seconds: number,
+  knob: number,
+  base: number,
+): Promise<ClientResult[]> {
+  return Promise.all(
+    Array.from({ length: processes }, (_, i) => {
+      const args = [url, String(base + i), mode, String(seconds), String(accounts), String(knob)];
+      const child = fork(script, args, { stdio: 'inherit' });
+      return new Promise<ClientResult>((resolve, reject) => {
+        child.once('message', (m) => resolve(m as ClientResult));
+        child.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`client exited with ${code}`));
+        });
+      });
+    }),
+  );
+}
+
+async function setUp(url: string): Promise<void> {
+  const admin = await BourseClient.connect(url, { clientId: 1 });
+  const all: Promise<unknown>[] = [admin.submit(CommandKind.AddAsset, { ref: 1, aux: 2 })];
+  for (let a = 1; a <= accounts; a++)
+    all.push(admin.submit(CommandKind.CreateAccount, { account: a }));
+  for (let a = 1; a <= accounts; a++) {
+    all.push(admin.submit(CommandKind.Deposit, { account: a, ref: 1, quantity: 1_000_000_000 }));
+  }
+  await Promise.all(all);
+  await admin.close();
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-e2e-'));
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config: { ...engineConfigDefault, accountCountMax: accounts + 16 },
+    gateway: { host: '127.0.0.1', port: 0 },
+  });
+  const url = `ws://127.0.0.1:${node.gateway?.port}/`;
+  await setUp(url);
+  const closed = await runClients(url, 'closed', closedSeconds, window / processes, 100);
+  const closedDone = closed.reduce((sum, r) => sum + r.done, 0);
+  const closedMs = Math.max(...closed.map((r) => r.elapsedMs));
+  const open = await runClients(url, 'open', openSeconds, openRate / processes, 200);
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+  await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const host = await machine();
+  const figures = {
+    bench: 'e2e',
+    size: small ? 'small' : 'large',
+    connections: processes,
+    commands_per_s: Math.round(closedDone / (closedMs / 1000)),
+    closed_window: window,
+    open_loop_rate: openRate,
+    p50_us: histogram.getValueAtPercentile(50),
+    p99_us: histogram.getValueAtPercentile(99),
+    p999_us: histogram.getValueAtPercentile(99.9),
+    max_us: histogram.maxValue,
+    latency_samples: histogram.totalCount,
+    rejected: [...closed, ...open].reduce((sum, r) => sum + r.rejected, 0),
+  };
+  printTable(`bench:e2e (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
+    {
+      measure: `durable commands/s, closed loop, ${window} in flight`,
+      value: figures.commands_per_s,
+      unit: 'commands/s',
+    },
+    { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
+    { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
+    { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+    { measure: 'client processes (connections)', value: processes, unit: '' },
+  ]);
+  console.log(JSON.stringify(figures));
+}
+
+await main();
