@@ -55,6 +55,9 @@ export class BourseClient {
   private readonly socket: WebSocket;
   private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
   private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
+  private readonly stagingU32 = new Uint32Array(this.staging.buffer);
+  /** Results of one Events frame, decoded into this reused buffer (4-byte aligned). */
+  private incoming = new Uint32Array(1024 * 32);
   private readonly pending = new Map<number, Pending>();
   private queued = 0;
   private nextSeq: number;
@@ -118,10 +121,26 @@ export class BourseClient {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.closed !== null) throw this.closed;
+    const bad = invalidField(fields);
+    if (bad !== null) throw new TypeError(`${bad} must be a safe integer`);
     if (this.queued === commandsPerFrameMax) this.flush();
     const clientSeq = this.nextSeq++;
-    const u32 = new Uint32Array(this.staging.buffer, this.queued * commandSizeBytes, 16);
-    writeCommand(u32, 0, { ...fields, kind, clientId: this.clientId, clientSeq });
+    writeCommand(this.stagingU32, this.queued * 16, {
+      kind,
+      clientId: this.clientId,
+      clientSeq,
+      account: fields.account,
+      target: fields.target,
+      ref: fields.ref,
+      price: fields.price,
+      quantity: fields.quantity,
+      aux: fields.aux,
+      flags: fields.flags,
+      tif: fields.tif,
+      stp: fields.stp,
+      makerFeeBps: fields.makerFeeBps,
+      takerFeeBps: fields.takerFeeBps,
+    });
     this.queued++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -145,23 +164,30 @@ export class BourseClient {
     const type = data.readUInt8(0);
     if (type !== FrameType.Events || data.readUInt8(1) !== protocolVersion) return;
     const count = data.readUInt32LE(frameHeaderBytes);
-    const aligned = new Uint32Array(count * 32);
-    new Uint8Array(aligned.buffer).set(data.subarray(frameHeaderBytes + 8));
-    for (let i = 0; i < count; i++) this.onEvent(readEvent(aligned, i * 32));
+    if (this.incoming.length < count * 32) this.incoming = new Uint32Array(count * 32);
+    const aligned = this.incoming;
+    new Uint8Array(aligned.buffer).set(
+      data.subarray(frameHeaderBytes + 8, frameHeaderBytes + 8 + count * 128),
+    );
+    // A command's events arrive together, its head first: answer it when its run ends.
+    let open: Pending | null = null;
+    let openSeq = -1;
+    for (let i = 0; i < count; i++) {
+      const event = readEvent(aligned, i * 32);
+      if (event.clientSeq !== openSeq || (event.flags & EventFlag.Head) !== 0) {
+        if (open !== null) this.answer(openSeq, open);
+        openSeq = event.clientSeq;
+        open = this.pending.get(openSeq) ?? null;
+      }
+      open?.events.push(event);
+    }
+    if (open !== null) this.answer(openSeq, open);
   }
 
-  private onEvent(event: EventRecord): void {
-    const p = this.pending.get(event.clientSeq);
-    if (p === undefined) return;
-    p.events.push(event);
-    if ((event.flags & EventFlag.Head) === 0) return;
-    // The head arrives with the rest of the command's events in the same run; answer after it.
-    queueMicrotask(() => {
-      if (this.pending.get(event.clientSeq) !== p) return;
-      this.pending.delete(event.clientSeq);
-      p.resolve(p.events);
-      this.waiters.shift()?.();
-    });
+  private answer(clientSeq: number, p: Pending): void {
+    this.pending.delete(clientSeq);
+    p.resolve(p.events);
+    this.waiters.shift()?.();
   }
 
   private onClose(code: number, reason: string): void {
@@ -178,4 +204,15 @@ export class BourseClient {
       this.socket.close(1000, 'bye');
     });
   }
+}
+
+const integerFields = ['account', 'target', 'ref', 'price', 'quantity', 'aux'] as const;
+
+/** The first field that is not a safe integer, or null (the wire takes integers only). */
+function invalidField(fields: Fields): string | null {
+  for (const name of integerFields) {
+    const value = fields[name];
+    if (value !== undefined && !Number.isSafeInteger(value)) return name;
+  }
+  return null;
 }

@@ -48,6 +48,10 @@ test('the SDK gets each command back once durable, with its status and events', 
     assert.ok(node.progress.get(ProgressSlot.sequenceDurable) >= ok.sequence, 'durable first');
     const [poor] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 10 ** 12 });
     assert.notEqual(poor.status, Status.Ok, 'no overdraft');
+    await assert.rejects(
+      client.transfer({ account: 1, target: 2, ref: 1, quantity: 1.5 }),
+      /quantity must be a safe integer/,
+    );
     const many = await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
         client.transfer({ account: 1 + (i % 6), target: 1 + ((i + 1) % 6), ref: 1, quantity: 1 }),
