@@ -42,7 +42,7 @@ const allowedImports: Record<string, string[]> = {
     'pipeline',
   ],
   client: ['stdx', 'constants', 'protocol', 'client'],
-  cli: ['stdx', 'constants', 'protocol', 'ring', 'engine', 'journal', 'pipeline', 'cli'],
+  cli: ['stdx', 'constants', 'protocol', 'ring', 'engine', 'journal', 'gateway', 'pipeline', 'cli'],
   main: ['constants', 'pipeline', 'cli', 'main'],
 };
 const hotFolders = ['engine', 'ring', 'stdx'];

@@ -8,6 +8,12 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { gatewayPortDefault } from '../constants.js';
 import { inspect } from './inspect.js';
+import {
+  createKeyCommand,
+  listKeysCommand,
+  revokeKeyCommand,
+  type CreateKeyOptions,
+} from './keys.js';
 import { parseCount, parseTimeUs, UsageError } from './output.js';
 import { replay } from './replay.js';
 import { start } from './start.js';
@@ -31,7 +37,34 @@ export function program(): Command {
   addReplay(p);
   addVerify(p);
   addInspect(p);
+  addKeys(p);
   return p;
+}
+
+function addKeys(p: Command): void {
+  const keys = p
+    .command('keys')
+    .description('API keys: each binds a client id to admin rights or to accounts');
+  keys
+    .command('create')
+    .description('make a key and show it once')
+    .option('--data <dir>', 'data folder', './data')
+    .requiredOption('--client <id>', 'client id the key logs in as', count('--client'))
+    .option('--admin', 'may create accounts, deposit, withdraw and manage instruments')
+    .option('--accounts <ids>', 'comma-separated accounts the key may act on')
+    .addHelpText('after', '\nExample:\n  bourse keys create --client 7 --accounts 1,2')
+    .action((o: CreateKeyOptions) => createKeyCommand(o));
+  keys
+    .command('list')
+    .description('show the keys (never their secrets)')
+    .option('--data <dir>', 'data folder', './data')
+    .action((o: { data: string }) => listKeysCommand(o.data));
+  keys
+    .command('revoke')
+    .description('remove a key')
+    .option('--data <dir>', 'data folder', './data')
+    .requiredOption('--id <id>', 'the key id (from keys list)')
+    .action((o: { data: string; id: string }) => revokeKeyCommand(o.data, o.id));
 }
 
 function addStart(p: Command): void {

@@ -26,11 +26,16 @@ type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 
 export interface ConnectOptions {
   clientId: number;
+  /** The API key (`bk_...`) made for this client id by `bourse keys create`. */
+  apiKey?: string;
   /** Client sequence number of the first command (continue after the last one used). */
   firstClientSeq?: number;
   /** Commands sent but not yet answered; past it, calls wait (backpressure). */
   inFlightMax?: number;
 }
+
+/** Frames remembered so that an Error frame can fail the commands it refused. */
+const sentFramesKept = 1024;
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';
@@ -63,6 +68,9 @@ export class BourseClient {
   private nextSeq: number;
   private readonly inFlightMax: number;
   private flushScheduled = false;
+  private frameSeq = 0;
+  /** The last frames sent: request id and the client seqs they carried (to fail on Error). */
+  private readonly sentFrames: [number, number, number][] = [];
   private closed: Error | null = null;
   private readonly waiters: (() => void)[] = [];
 
@@ -83,9 +91,12 @@ export class BourseClient {
       socket.once('error', reject);
       socket.once('open', () => {
         const client = new BourseClient(socket, options);
-        const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 4));
+        const key = Buffer.from(options.apiKey ?? '', 'latin1');
+        const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
         writeHeader(hello, 0, FrameType.Hello, 0);
         hello.setUint32(frameHeaderBytes, options.clientId, true);
+        hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
+        new Uint8Array(hello.buffer).set(key, frameHeaderBytes + 8);
         socket.send(hello.buffer);
         socket.once('message', (data: Buffer) => {
           if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
@@ -155,14 +166,19 @@ export class BourseClient {
   private flush(): void {
     this.flushScheduled = false;
     if (this.queued === 0) return;
-    const frame = this.encoder.encode(this.staging, this.queued, 0);
+    const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
+    const frame = this.encoder.encode(this.staging, this.queued, requestId);
+    this.sentFrames.push([requestId, this.nextSeq - this.queued, this.nextSeq - 1]);
+    if (this.sentFrames.length > sentFramesKept) this.sentFrames.shift();
     this.queued = 0;
     this.socket.send(frame);
   }
 
   private onFrame(data: Buffer): void {
     const type = data.readUInt8(0);
-    if (type !== FrameType.Events || data.readUInt8(1) !== protocolVersion) return;
+    if (data.readUInt8(1) !== protocolVersion) return;
+    if (type === FrameType.Error) return this.onError(data);
+    if (type !== FrameType.Events) return;
     const count = data.readUInt32LE(frameHeaderBytes);
     if (this.incoming.length < count * 32) this.incoming = new Uint32Array(count * 32);
     const aligned = this.incoming;
@@ -182,6 +198,22 @@ export class BourseClient {
       open?.events.push(event);
     }
     if (open !== null) this.answer(openSeq, open);
+  }
+
+  /** A frame refused as a whole: fail each of its commands with the server's reason. */
+  private onError(data: Buffer): void {
+    const requestId = data.readUInt32LE(4);
+    const code = data.readUInt16LE(frameHeaderBytes);
+    const text = data.subarray(frameHeaderBytes + 4).toString('utf8');
+    const sent = this.sentFrames.find(([id]) => id === requestId);
+    if (sent === undefined) return;
+    for (let seq = sent[1]; seq <= sent[2]; seq++) {
+      const p = this.pending.get(seq);
+      if (p === undefined) continue;
+      this.pending.delete(seq);
+      p.reject(new ClientError(code, text));
+      this.waiters.shift()?.();
+    }
   }
 
   private answer(clientSeq: number, p: Pending): void {

@@ -35,6 +35,7 @@ import {
 } from '../protocol/frames.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
+import { adminOnly, openGrant, type Grant, type KeyRing } from './api-keys.js';
 
 /** Where commands go: the producer side of the input ring. */
 export interface CommandSink {
@@ -53,6 +54,7 @@ export interface DurableEvents {
 
 interface Session {
   clientId: number;
+  grant: Grant | null;
 }
 
 export interface GatewayOptions {
@@ -62,6 +64,8 @@ export interface GatewayOptions {
   events: DurableEvents;
   /** The journal's durable sequence, for Welcome frames. */
   durableSequence: () => number;
+  /** API keys; null runs without authentication (every session is admin). */
+  keys: KeyRing | null;
 }
 
 export class Gateway {
@@ -97,7 +101,7 @@ export class Gateway {
           return;
         }
         res.upgrade<Session>(
-          { clientId: 0 },
+          { clientId: 0, grant: null },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -160,16 +164,44 @@ export class Gateway {
     if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
     const clientId = view.getUint32(frameHeaderBytes, true);
     if (clientId === 0) return ws.end(CloseCode.BadClientId, 'client id must be 1 or more');
+    const grant = this.authenticate(view, clientId);
+    if (grant === null) return ws.end(CloseCode.Unauthorized, 'API key refused');
     if (this.sessions.has(clientId)) {
       return ws.end(CloseCode.ClientIdInUse, `client id ${clientId} is connected already`);
     }
     session.clientId = clientId;
+    session.grant = grant;
     this.sessions.set(clientId, ws);
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
     writeHeader(reply, 0, FrameType.Welcome, view.getUint32(4, true));
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
     ws.send(reply.buffer, true);
+  }
+
+  /** The grant of the Hello's API key (which must belong to `clientId`), or null. */
+  private authenticate(view: DataView, clientId: number): Grant | null {
+    const keys = this.options.keys;
+    if (keys === null) return openGrant(clientId);
+    if (view.byteLength < frameHeaderBytes + 8) return null;
+    const length = view.getUint16(frameHeaderBytes + 4, true);
+    const start = frameHeaderBytes + 8;
+    if (length === 0 || start + length > view.byteLength) return null;
+    const token = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
+    const grant = keys.verify(token);
+    return grant !== null && grant.clientId === clientId ? grant : null;
+  }
+
+  /** True when the session's key allows every command of the batch. */
+  private allowed(grant: Grant, view: DataView, span: BatchSpan): boolean {
+    if (grant.admin) return true;
+    for (let i = 0; i < span.count; i++) {
+      const at = span.start + i * commandSizeBytes;
+      if (adminOnly(view.getUint8(at + 12))) return false;
+      const account = view.getUint32(at + 16, true) + view.getUint32(at + 20, true) * 2 ** 32;
+      if (!grant.accounts.has(account)) return false;
+    }
+    return true;
   }
 
   /** Verifies a Commands frame and puts all its commands in the ring, or none of them. */
@@ -182,6 +214,10 @@ export class Gateway {
     }
     if (span.count > commandsPerFrameMax) {
       return this.sendError(ws, requestId, FrameError.TooManyCommands, 'too many commands');
+    }
+    const grant = ws.getUserData().grant;
+    if (grant === null || !this.allowed(grant, view, span)) {
+      return this.sendError(ws, requestId, FrameError.Forbidden, 'not allowed for this API key');
     }
     const sink = this.sink;
     if (!sink.hasRoom(span.count)) {

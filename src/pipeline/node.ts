@@ -46,6 +46,7 @@ import {
 import { journalTail } from '../journal/journal-reader.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
+import { KeyRing, keyFilePath, readKeyFile } from '../gateway/api-keys.js';
 import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
@@ -177,7 +178,15 @@ export class BourseNode {
 
   private async openGateway(where: { host: string; port: number }): Promise<void> {
     if (this.input === null) throw new Error('node: the gateway needs the main-thread producer');
+    const keyFile = readKeyFile(this.dataDir);
+    if (keyFile === null) {
+      this.log(
+        `no API keys in ${keyFilePath(this.dataDir)}: development mode, every session is ` +
+          'admin; create keys with `bourse keys create`',
+      );
+    }
     this.gateway = new Gateway({
+      keys: keyFile === null ? null : new KeyRing(keyFile),
       host: where.host,
       port: where.port,
       sink: this.input,

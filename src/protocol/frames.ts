@@ -7,7 +7,7 @@
  *   | u8   | u8 = 1 | u16 = 0  | u32         |                                |
  *   +------+--------+----------+-------------+--------------------------------+
  *
- *   client → server  Hello     body: client id u32
+ *   client → server  Hello     body: client id u32, key length u16, reserved u16, API key
  *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command)
  *   server → client  Welcome   body: client id u32, reserved u32, durable sequence f64
  *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
@@ -39,6 +39,8 @@ export const enum CloseCode {
   BadClientId = 4006,
   ClientIdInUse = 4007,
   SlowConsumer = 4008,
+  /** Missing, unknown or wrong API key, or a key for another client id. */
+  Unauthorized = 4010,
 }
 
 /** Error frame codes: a frame refused as a whole, nothing of it accepted. */
@@ -46,6 +48,8 @@ export const enum FrameError {
   /** The input ring is full: nothing was accepted; send again later. */
   Busy = 1,
   TooManyCommands = 2,
+  /** A command the session's key does not allow (admin-only kind, or an account not granted). */
+  Forbidden = 3,
 }
 
 /** Why a CommandBatch failed verification; 0 when it passed. */

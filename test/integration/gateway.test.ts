@@ -17,9 +17,14 @@ import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { CloseCode, FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
+import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
 
-async function withNode(run: (node: BourseNode, url: string) => Promise<void>): Promise<void> {
+async function withNode(
+  run: (node: BourseNode, url: string) => Promise<void>,
+  prepare: (dir: string) => void = () => {},
+): Promise<void> {
   const dir = tempDataDir();
+  prepare(dir);
   const node = await BourseNode.start({
     dataDir: dir,
     config: smallConfig,
@@ -188,4 +193,40 @@ test('a closed connection rejects what it had not answered', async () => {
       ClientError,
     );
   });
+});
+
+test('API keys: a wrong key is closed; a key acts only for its client and accounts', async () => {
+  const admin = createKey(61, true, []);
+  const user = createKey(62, false, [1, 2]);
+  const prepare = (dir: string): void =>
+    writeKeyFile(dir, { version: 1, keys: [admin.record, user.record] });
+  await withNode(async (_node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 61, apiKey: admin.token });
+    await setUp(root);
+    for (const [what, clientId, apiKey] of [
+      ['no key', 62, undefined],
+      ['wrong secret', 62, user.token.slice(0, -2) + 'xx'],
+      ['unknown key', 62, 'bk_00000000_abc'],
+      ["another client's key", 63, user.token],
+    ] as const) {
+      await assert.rejects(
+        BourseClient.connect(url, { clientId, apiKey }),
+        (e: ClientError) => e.code === CloseCode.Unauthorized,
+        what,
+      );
+    }
+    const client = await BourseClient.connect(url, { clientId: 62, apiKey: user.token });
+    const [own] = await client.transfer({ account: 1, target: 3, ref: 1, quantity: 5 });
+    assert.equal(own.status, Status.Ok, 'its own account');
+    await assert.rejects(
+      client.transfer({ account: 3, target: 1, ref: 1, quantity: 5 }),
+      /not allowed/,
+    );
+    await assert.rejects(
+      client.submit(CommandKind.Deposit, { account: 1, ref: 1, quantity: 5 }),
+      /not allowed/,
+    );
+    await client.close();
+    await root.close();
+  }, prepare);
 });

@@ -1,0 +1,118 @@
+/**
+ * API keys. A key is bound to one client id and grants either admin rights or a set of
+ * accounts. Clients present `bk_<id>_<secret>` in Hello; the data folder keeps only the
+ * secret's SHA-256 (`<data>/keys.json`, mode 0600), compared in constant time. Secrets are
+ * shown once, when `bourse keys create` makes them, and never logged.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandKind } from '../protocol/command-layout.js';
+
+export interface KeyRecord {
+  id: string;
+  sha256: string;
+  clientId: number;
+  admin: boolean;
+  accounts: number[];
+  created: string;
+}
+
+export interface KeyFile {
+  version: 1;
+  keys: KeyRecord[];
+}
+
+/** What a session may do. */
+export interface Grant {
+  clientId: number;
+  admin: boolean;
+  accounts: ReadonlySet<number>;
+}
+
+export function keyFilePath(dataDir: string): string {
+  return join(dataDir, 'keys.json');
+}
+
+/** The key file, or null when the folder has none (development mode: no authentication). */
+export function readKeyFile(dataDir: string): KeyFile | null {
+  const path = keyFilePath(dataDir);
+  if (!existsSync(path)) return null;
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
+  if (parsed.version !== 1 || !Array.isArray(parsed.keys)) {
+    throw new Error(`${path} is not a bourse key file (version 1)`);
+  }
+  return parsed;
+}
+
+/** Writes the key file atomically (temp file, then rename), readable by its owner only. */
+export function writeKeyFile(dataDir: string, file: KeyFile): void {
+  const path = keyFilePath(dataDir);
+  const temp = `${path}.tmp`;
+  writeFileSync(temp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, path);
+}
+
+/** Makes a key; returns its record (to store) and the token (to show once). */
+export function createKey(
+  clientId: number,
+  admin: boolean,
+  accounts: number[],
+): { record: KeyRecord; token: string } {
+  const id = randomBytes(4).toString('hex');
+  const secret = randomBytes(24).toString('base64url');
+  const record: KeyRecord = {
+    id,
+    sha256: sha256(secret),
+    clientId,
+    admin,
+    accounts,
+    created: new Date().toISOString(),
+  };
+  return { record, token: `bk_${id}_${secret}` };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Checks tokens against the stored keys. */
+export class KeyRing {
+  private readonly byId = new Map<string, KeyRecord>();
+
+  constructor(file: KeyFile) {
+    for (const key of file.keys) this.byId.set(key.id, key);
+  }
+
+  /** The grant of a valid token, or null. Constant-time in the secret. */
+  verify(token: string): Grant | null {
+    const match = /^bk_([0-9a-f]{8})_([A-Za-z0-9_-]{1,64})$/.exec(token);
+    if (match === null) return null;
+    const record = this.byId.get(match[1]);
+    if (record === undefined) return null;
+    const want = Buffer.from(record.sha256, 'hex');
+    const got = Buffer.from(sha256(match[2]), 'hex');
+    if (want.byteLength !== got.byteLength || !timingSafeEqual(want, got)) return null;
+    return { clientId: record.clientId, admin: record.admin, accounts: new Set(record.accounts) };
+  }
+}
+
+/** The grant every session gets when the data folder has no key file. */
+export function openGrant(clientId: number): Grant {
+  return { clientId, admin: true, accounts: new Set() };
+}
+
+/** Command kinds only an admin key may send. */
+export function adminOnly(kind: number): boolean {
+  return (
+    kind === CommandKind.CreateAccount ||
+    kind === CommandKind.AddAsset ||
+    kind === CommandKind.Deposit ||
+    kind === CommandKind.Withdraw ||
+    kind === CommandKind.AddInstrument ||
+    kind === CommandKind.HaltInstrument ||
+    kind === CommandKind.ResumeInstrument ||
+    kind === CommandKind.Tick
+  );
+}
