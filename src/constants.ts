@@ -53,6 +53,12 @@ export const sessionBackpressureMaxBytes = 4 << 20;
 export const sessionIdleTimeoutSeconds = 120;
 /** Events sent to one session in one Events frame. */
 export const eventsPerFrameMax = 1024;
+/** Bytes of a POST /commands body. */
+export const httpBodyMaxBytes = 4096;
+/** Events one GET /events returns. */
+export const httpEventsMax = 1000;
+/** HTTP commands waiting for their durable answer. */
+export const httpPendingMax = 10_000;
 /** Bytes of one stored snapshot chunk (an LMDB value, written in its own transaction). */
 export const snapshotChunkSizeBytes = 1 << 20;
 /** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */

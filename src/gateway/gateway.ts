@@ -36,6 +36,10 @@ import {
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
 import { adminOnly, openGrant, type Grant, type KeyRing } from './api-keys.js';
+import { mountHttp, type JournalQueries } from './http.js';
+import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
+import { readEvent, type EventRecord } from '../protocol/event-reader.js';
+import { readU64 } from '../stdx/records.js';
 
 /** Where commands go: the producer side of the input ring. */
 export interface CommandSink {
@@ -62,8 +66,8 @@ export interface GatewayOptions {
   port: number;
   sink: CommandSink;
   events: DurableEvents;
-  /** The journal's durable sequence, for Welcome frames. */
-  durableSequence: () => number;
+  /** Journal reads and metrics for HTTP; its durable sequence goes into Welcome frames. */
+  journal: JournalQueries;
   /** API keys; null runs without authentication (every session is admin). */
   keys: KeyRing | null;
 }
@@ -80,11 +84,13 @@ export class Gateway {
   );
   private readonly outgoingView = new DataView(this.outgoing.buffer);
   private listenSocket: us_listen_socket | null = null;
+  /** HTTP commands waiting for their durable events, by "clientId/clientSeq". */
+  private readonly httpPending = new Map<string, (events: EventRecord[]) => void>();
   port = -1;
 
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
-    this.durableSequence = options.durableSequence;
+    this.durableSequence = () => options.journal.durableSequence();
     this.app = uws().App();
     this.app.ws<Session>('/*', {
       maxPayloadLength: frameHeaderBytes + 64 + commandsPerFrameMax * commandSizeBytes,
@@ -114,8 +120,9 @@ export class Gateway {
         if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
       },
     });
-    this.app.get('/health', (res) => {
-      res.writeHeader('content-type', 'application/json').end('{"status":"ok","role":"primary"}');
+    mountHttp(this.app, options.journal, {
+      submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
+      pending: () => this.httpPending.size,
     });
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
   }
@@ -177,6 +184,32 @@ export class Gateway {
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
     ws.send(reply.buffer, true);
+  }
+
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** An HTTP command: the same checks as a Commands frame, answered once durable. */
+  private submitHttp(
+    token: string,
+    fields: CommandFields,
+    answer: (events: EventRecord[]) => void,
+  ): string | null {
+    const keys = this.options.keys;
+    const grant = keys === null ? openGrant(fields.clientId) : keys.verify(token);
+    if (grant === null || grant.clientId !== fields.clientId) return 'API key refused';
+    if (!grant.admin && (adminOnly(fields.kind) || !grant.accounts.has(fields.account ?? 0))) {
+      return 'not allowed for this API key';
+    }
+    const key = `${fields.clientId}/${fields.clientSeq}`;
+    if (this.httpPending.has(key)) return 'a command with this clientSeq is waiting already';
+    if (!this.sink.hasRoom(1)) return 'busy: send again later';
+    writeCommand(this.sink.ring.records.u32, this.sink.claim(), fields);
+    this.sink.commit();
+    this.sink.publish();
+    this.httpPending.set(key, answer);
+    return null;
   }
 
   /** The grant of the Hello's API key (which must belong to `clientId`), or null. */
@@ -255,6 +288,7 @@ export class Gateway {
   /** Sends each durable event to the session of its client, batched per session. */
   private deliver(records: RecordBuffer, slot: number, count: number): void {
     const u32 = records.u32;
+    if (this.httpPending.size > 0) this.answerHttp(records, slot, count);
     for (let i = 0; i < count; i++) {
       const clientId = u32[(slot + i) * EventWord.size + EventWord.clientId];
       const ws = clientId === 0 ? undefined : this.sessions.get(clientId);
@@ -275,6 +309,30 @@ export class Gateway {
       );
       i += n - 1;
     }
+  }
+
+  /** Answers the HTTP commands whose events are in this run (each command's come together). */
+  private answerHttp(records: RecordBuffer, slot: number, count: number): void {
+    let events: EventRecord[] | null = null;
+    let key = '';
+    for (let i = 0; i < count; i++) {
+      const e = (slot + i) * EventWord.size;
+      const clientSeq = readU64(records.u32, e + EventWord.clientSeq);
+      const k = `${records.u32[e + EventWord.clientId]}/${clientSeq}`;
+      if (k !== key) {
+        if (events !== null) this.finishHttp(key, events);
+        key = k;
+        events = this.httpPending.has(k) ? [] : null;
+      }
+      events?.push(readEvent(records.u32, e));
+    }
+    if (events !== null) this.finishHttp(key, events);
+  }
+
+  private finishHttp(key: string, events: EventRecord[]): void {
+    const answer = this.httpPending.get(key);
+    this.httpPending.delete(key);
+    answer?.(events);
   }
 
   private sendEvents(ws: WebSocket<Session>, events: Uint8Array, n: number): void {

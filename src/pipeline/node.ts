@@ -50,6 +50,7 @@ import { KeyRing, keyFilePath, readKeyFile } from '../gateway/api-keys.js';
 import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
+import { journalQueries } from './queries.js';
 import { Publisher } from './publisher.js';
 
 export interface NodeOptions {
@@ -191,8 +192,7 @@ export class BourseNode {
       port: where.port,
       sink: this.input,
       events: this.publisher,
-      durableSequence: () =>
-        Math.max(this.progress.get(ProgressSlot.sequenceDurable), this.recovery.sequence),
+      journal: journalQueries(this.db, this.progress, () => this.gateway?.sessionCount() ?? 0),
     });
     await this.gateway.listen();
   }

@@ -230,3 +230,108 @@ test('API keys: a wrong key is closed; a key acts only for its client and accoun
     await root.close();
   }, prepare);
 });
+
+test('HTTP: health, a JSON command answered once durable, events, metrics', async () => {
+  await withNode(async (node, url) => {
+    const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+    const post = (body: unknown): Promise<Response> =>
+      fetch(`${base}/commands`, { method: 'POST', body: JSON.stringify(body) });
+    const health = (await (await fetch(`${base}/health`)).json()) as {
+      status: string;
+      role: string;
+    };
+    assert.deepEqual([health.status, health.role], ['ok', 'primary']);
+    let seq = 0;
+    for (const f of setupCommands()) {
+      const r = await post({ ...f, clientId: 71, clientSeq: ++seq });
+      assert.equal(r.status, 200);
+    }
+    const r = await post({
+      kind: 'Transfer',
+      clientId: 71,
+      clientSeq: ++seq,
+      account: 1,
+      target: 2,
+      ref: 1,
+      quantity: 3,
+    });
+    const answer = (await r.json()) as {
+      events: { statusName: string; sequence: number; timestamp: number }[];
+    };
+    assert.equal(answer.events[0].statusName, 'Ok');
+    assert.ok(node.progress.get(ProgressSlot.sequenceDurable) >= answer.events[0].sequence);
+    assert.equal((await post('nonsense')).status, 400);
+    assert.equal((await fetch(`${base}/commands`, { method: 'POST', body: '{' })).status, 400);
+    assert.equal(
+      (await post({ kind: 'Transfer', clientId: 71, clientSeq: ++seq, quantity: 1.5 })).status,
+      400,
+    );
+    assert.equal((await post({ kind: 99, clientId: 71, clientSeq: ++seq })).status, 400);
+    assert.equal(
+      (await fetch(`${base}/commands`, { method: 'POST', body: 'x'.repeat(10_000) })).status,
+      413,
+    );
+    const bySeq = (await (await fetch(`${base}/events?from=3&count=2`)).json()) as {
+      sequence: number;
+    }[];
+    assert.deepEqual(
+      bySeq.map((e) => e.sequence),
+      [3, 4],
+    );
+    const at = answer.events[0].timestamp;
+    const byTime = (await (await fetch(`${base}/events?from-time=${at}&count=1`)).json()) as {
+      sequence: number;
+    }[];
+    assert.ok(byTime.length === 1 && byTime[0].sequence <= answer.events[0].sequence);
+    assert.equal((await fetch(`${base}/events`)).status, 400);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^bourse_journal_durable_sequence \d+$/m);
+    assert.equal((await fetch(`${base}/nothing`)).status, 404);
+  });
+});
+
+test('HTTP commands need the key of their client id when keys exist', async () => {
+  const user = createKey(81, false, [1]);
+  await withNode(
+    async (_node, url) => {
+      const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+      const post = (body: unknown, key?: string): Promise<Response> =>
+        fetch(`${base}/commands`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+          headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+        });
+      const transfer = {
+        kind: 'Transfer',
+        clientId: 81,
+        clientSeq: 1,
+        account: 1,
+        target: 2,
+        ref: 1,
+        quantity: 1,
+      };
+      assert.equal((await post(transfer)).status, 403, 'no key');
+      assert.equal(
+        (await post({ ...transfer, clientId: 82 }, user.token)).status,
+        403,
+        'other client',
+      );
+      assert.equal(
+        (await post({ ...transfer, account: 2 }, user.token)).status,
+        403,
+        'other account',
+      );
+      assert.equal(
+        (
+          await post(
+            { kind: 'Deposit', clientId: 81, clientSeq: 2, account: 1, ref: 1, quantity: 1 },
+            user.token,
+          )
+        ).status,
+        403,
+        'admin kind',
+      );
+    },
+    (dir) => writeKeyFile(dir, { version: 1, keys: [user.record] }),
+  );
+});

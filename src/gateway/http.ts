@@ -1,0 +1,193 @@
+/**
+ * HTTP on the gateway's port, for low-volume users and operators (docs/PROTOCOL.md, "HTTP"):
+ *
+ *   GET  /health                              role and journal position
+ *   GET  /metrics                             Prometheus text
+ *   GET  /events?from=SEQ&count=N             journaled events from a sequence
+ *   GET  /events?from-time=T&count=N          ... from a time (ISO-8601 or µs since the epoch)
+ *   POST /commands                            one command as JSON; answered once durable
+ *
+ * POST goes down the same path as binary commands: the same authorisation, the same ring, and
+ * the answer comes from the durable side of the output ring. JSON is for this edge only.
+ */
+import { httpBodyMaxBytes, httpEventsMax, httpPendingMax } from '../constants.js';
+import { CommandKind } from '../protocol/command-layout.js';
+import type { CommandFields } from '../protocol/command-writer.js';
+import { commandKindName, eventKindName, type EventRecord } from '../protocol/event-reader.js';
+import { statusName } from '../protocol/status.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
+
+/** Reads of the journal for GET /events (the composition root provides them). */
+export interface JournalQueries {
+  eventsFrom(sequence: number, count: number): EventRecord[];
+  eventsFromTime(timestampUs: number, count: number): EventRecord[];
+  durableSequence(): number;
+  metrics(): Promise<string>;
+}
+
+/** What the gateway does with an authorised HTTP command. */
+export interface HttpCommands {
+  /** Checks the key and the command; returns an error text, or null when accepted. */
+  submit(
+    token: string,
+    fields: CommandFields,
+    answer: (events: EventRecord[]) => void,
+  ): string | null;
+  pending(): number;
+}
+
+export function mountHttp(
+  app: TemplatedApp,
+  journal: JournalQueries,
+  commands: HttpCommands,
+): void {
+  app.get('/health', (res) => {
+    json(res, '200 OK', {
+      status: 'ok',
+      role: 'primary',
+      durableSequence: journal.durableSequence(),
+    });
+  });
+  app.get('/metrics', (res) => {
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    void journal.metrics().then((text) => {
+      if (aborted) return;
+      res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4').end(text));
+    });
+  });
+  app.get('/events', (res, req) => getEvents(res, req, journal));
+  app.post('/commands', (res, req) => postCommand(res, req, commands));
+  app.any('/*', (res) => json(res, '404 Not Found', { error: 'no such endpoint' }));
+}
+
+function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries): void {
+  const from = req.getQuery('from');
+  const fromTime = req.getQuery('from-time');
+  const count = Math.min(Number(req.getQuery('count') ?? '100'), httpEventsMax);
+  if (!Number.isSafeInteger(count) || count < 1) {
+    return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
+  }
+  if (from !== undefined && from !== '') {
+    const sequence = Number(from);
+    if (!Number.isSafeInteger(sequence) || sequence < 0) {
+      return json(res, '400 Bad Request', { error: 'from: a sequence number' });
+    }
+    return json(res, '200 OK', journal.eventsFrom(sequence, count).map(readable));
+  }
+  if (fromTime !== undefined && fromTime !== '') {
+    const us = /^\d+$/.test(fromTime) ? Number(fromTime) : Date.parse(fromTime) * 1000;
+    if (!Number.isSafeInteger(us)) {
+      return json(res, '400 Bad Request', { error: 'from-time: ISO-8601 or microseconds' });
+    }
+    return json(res, '200 OK', journal.eventsFromTime(us, count).map(readable));
+  }
+  json(res, '400 Bad Request', { error: 'give from=SEQ or from-time=T' });
+}
+
+/** An event as JSON, with its kind and status by name. */
+export function readable(e: EventRecord): Record<string, unknown> {
+  return {
+    ...e,
+    kindName: eventKindName(e.kind),
+    commandKindName: commandKindName(e.commandKind),
+    statusName: statusName(e.status),
+  };
+}
+
+function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands): void {
+  const auth = req.getHeader('authorization');
+  const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  let aborted = false;
+  res.onAborted(() => (aborted = true));
+  readBody(res, (body) => {
+    if (aborted) return;
+    if (body === null) return json(res, '413 Payload Too Large', { error: 'body too large' });
+    if (commands.pending() >= httpPendingMax) {
+      return json(res, '503 Service Unavailable', { error: 'busy: send again later' });
+    }
+    const parsed = parseCommand(body);
+    if (typeof parsed === 'string') return json(res, '400 Bad Request', { error: parsed });
+    const refused = commands.submit(token, parsed, (events) => {
+      if (!aborted) res.cork(() => json(res, '200 OK', { events: events.map(readable) }));
+    });
+    if (refused !== null)
+      json(res, refused.startsWith('busy') ? '503 Service Unavailable' : '403 Forbidden', {
+        error: refused,
+      });
+  });
+}
+
+function readBody(res: HttpResponse, done: (body: Buffer | null) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.onData((chunk, last) => {
+    size += chunk.byteLength;
+    if (size > httpBodyMaxBytes) {
+      if (last) done(null);
+      return;
+    }
+    chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory
+    if (last) done(Buffer.concat(chunks));
+  });
+}
+
+const integerFields = [
+  'clientId',
+  'clientSeq',
+  'account',
+  'target',
+  'ref',
+  'price',
+  'quantity',
+  'aux',
+  'flags',
+  'tif',
+  'stp',
+  'makerFeeBps',
+  'takerFeeBps',
+] as const;
+
+/** A command from JSON, every number checked; or the reason it is refused. */
+export function parseCommand(body: Buffer): CommandFields | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return 'the body is not JSON';
+  }
+  if (typeof value !== 'object' || value === null) return 'the body is not a JSON object';
+  const o = value as Record<string, unknown>;
+  const kind = typeof o.kind === 'string' ? kindByName(o.kind) : o.kind;
+  if (
+    typeof kind !== 'number' ||
+    !Number.isInteger(kind) ||
+    kind <= 0 ||
+    kind >= CommandKind.Count
+  ) {
+    return 'kind: a command kind (name or number)';
+  }
+  const fields: Record<string, number> = { kind };
+  for (const name of integerFields) {
+    const v = o[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < -(2 ** 53 - 1)) {
+      return `${name}: a safe integer`;
+    }
+    fields[name] = v;
+  }
+  if (fields.clientId === undefined || fields.clientId < 1 || fields.clientId > 0xffffffff) {
+    return 'clientId: 1 to 2^32 - 1';
+  }
+  if (fields.clientSeq === undefined || fields.clientSeq < 1) return 'clientSeq: 1 or more';
+  return fields as unknown as CommandFields;
+}
+
+function kindByName(name: string): number {
+  for (let k = 1; k < CommandKind.Count; k++) if (commandKindName(k) === name) return k;
+  return -1;
+}
+
+function json(res: HttpResponse, status: string, body: unknown): void {
+  res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+}

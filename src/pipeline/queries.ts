@@ -1,0 +1,77 @@
+/**
+ * Reads for the gateway's HTTP endpoints, on the main thread: journaled events by sequence or
+ * by time (straight from LMDB), and the node's metrics in Prometheus format (prom-client).
+ */
+import { Gauge, Registry } from 'prom-client';
+import { eventSizeBytes } from '../constants.js';
+import { readEvent, type EventRecord } from '../protocol/event-reader.js';
+import { EventWord } from '../protocol/event-layout.js';
+import type { BatchView } from '../journal/journal-codec.js';
+import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
+import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
+import type { JournalQueries } from '../gateway/http.js';
+
+/** Up to `count` events of the batches from `start` on that pass `keep`. */
+function collect(
+  db: JournalDb,
+  start: Buffer,
+  count: number,
+  keep: (e: EventRecord) => boolean,
+): EventRecord[] {
+  const out: EventRecord[] = [];
+  db.root.resetReadTxn();
+  readBatches(db, start, null, (view: BatchView) => {
+    const aligned = new Uint32Array(view.count * EventWord.size);
+    new Uint8Array(aligned.buffer).set(view.events);
+    for (let i = 0; i < view.count && out.length < count; i++) {
+      const event = readEvent(aligned, i * (eventSizeBytes >> 2));
+      if (keep(event)) out.push(event);
+    }
+    return out.length < count;
+  });
+  return out;
+}
+
+export function journalQueries(
+  db: JournalDb,
+  progress: JournalProgress,
+  sessions: () => number,
+): JournalQueries {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect(this: Gauge) {
+        this.set(read());
+      },
+    });
+  };
+  gauge('bourse_journal_durable_sequence', 'Last durable command sequence', () =>
+    progress.get(ProgressSlot.sequenceDurable),
+  );
+  gauge('bourse_journal_batches_total', 'Journal batches written since start', () =>
+    progress.get(ProgressSlot.batchesWritten),
+  );
+  gauge('bourse_journal_events_total', 'Events journaled since start', () =>
+    progress.get(ProgressSlot.eventsWritten),
+  );
+  gauge(
+    'bourse_journal_commit_seconds_max',
+    'Longest journal commit + fsync',
+    () => progress.get(ProgressSlot.commitUsMax) / 1e6,
+  );
+  gauge('bourse_gateway_sessions', 'Client sessions connected', sessions);
+  return {
+    eventsFrom: (sequence, count) =>
+      collect(db, batchKeyAtOrBefore(db, sequence), count, (e) => e.sequence >= sequence),
+    eventsFromTime: (us, count) => {
+      const first = batchAtTime(db, us);
+      return collect(db, sequenceKey(Math.max(first, 0)), count, (e) => e.timestamp >= us);
+    },
+    durableSequence: () => progress.get(ProgressSlot.sequenceDurable),
+    metrics: () => registry.metrics(),
+  };
+}
