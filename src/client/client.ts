@@ -17,7 +17,13 @@ import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { EventFlag } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
-import { FrameType, frameHeaderBytes, protocolVersion, writeHeader } from '../protocol/frames.js';
+import {
+  FrameError,
+  FrameType,
+  frameHeaderBytes,
+  protocolVersion,
+  writeHeader,
+} from '../protocol/frames.js';
 
 export type { EventRecord } from '../protocol/event-reader.js';
 export { statusName } from '../protocol/status.js';
@@ -36,6 +42,9 @@ export interface ConnectOptions {
 
 /** Frames remembered so that an Error frame can fail the commands it refused. */
 const sentFramesKept = 1024;
+/** First wait before sending again a frame the server refused as Busy (ms); it doubles. */
+const busyRetryMs = 1;
+const busyRetryMsMax = 100;
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';
@@ -71,6 +80,11 @@ export class BourseClient {
   private frameSeq = 0;
   /** The last frames sent: request id and the client seqs they carried (to fail on Error). */
   private readonly sentFrames: [number, number, number][] = [];
+  /** Bytes of frames not yet answered, by request id, to send again after a Busy refusal. */
+  private readonly unanswered = new Map<
+    number,
+    { bytes: Buffer; first: number; last: number; left: number; retryMs: number }
+  >();
   private closed: Error | null = null;
   private readonly waiters: (() => void)[] = [];
 
@@ -170,8 +184,16 @@ export class BourseClient {
     const frame = this.encoder.encode(this.staging, this.queued, requestId);
     this.sentFrames.push([requestId, this.nextSeq - this.queued, this.nextSeq - 1]);
     if (this.sentFrames.length > sentFramesKept) this.sentFrames.shift();
+    const bytes = Buffer.from(frame);
+    this.unanswered.set(requestId, {
+      bytes,
+      first: this.nextSeq - this.queued,
+      last: this.nextSeq - 1,
+      left: this.queued,
+      retryMs: busyRetryMs,
+    });
     this.queued = 0;
-    this.socket.send(frame);
+    this.socket.send(bytes);
   }
 
   private onFrame(data: Buffer): void {
@@ -207,6 +229,16 @@ export class BourseClient {
     const text = data.subarray(frameHeaderBytes + 4).toString('utf8');
     const sent = this.sentFrames.find(([id]) => id === requestId);
     if (sent === undefined) return;
+    const frame = this.unanswered.get(requestId);
+    if (code === FrameError.Busy && frame !== undefined) {
+      // Nothing of the frame was accepted: the same bytes, the same client seqs, a bit later.
+      setTimeout(() => {
+        if (this.closed === null) this.socket.send(frame.bytes);
+      }, frame.retryMs);
+      frame.retryMs = Math.min(frame.retryMs * 2, busyRetryMsMax);
+      return;
+    }
+    this.unanswered.delete(requestId);
     for (let seq = sent[1]; seq <= sent[2]; seq++) {
       const p = this.pending.get(seq);
       if (p === undefined) continue;
@@ -218,8 +250,19 @@ export class BourseClient {
 
   private answer(clientSeq: number, p: Pending): void {
     this.pending.delete(clientSeq);
+    this.countAnswer(clientSeq);
     p.resolve(p.events);
     this.waiters.shift()?.();
+  }
+
+  /** Counts an answer against its frame; a frame with every command answered is forgotten. */
+  private countAnswer(clientSeq: number): void {
+    for (const [id, frame] of this.unanswered) {
+      if (clientSeq < frame.first || clientSeq > frame.last) continue;
+      frame.left--;
+      if (frame.left === 0) this.unanswered.delete(id);
+      return;
+    }
   }
 
   private onClose(code: number, reason: string): void {

@@ -60,6 +60,8 @@ export interface NodeOptions {
   snapshotIntervalMs?: number;
   /** When false, the caller feeds the input ring from its own thread (benches). */
   mainThreadProducer?: boolean;
+  /** Input ring slots (a power of two); `inputRingSlotCount` by default. Tests make it small. */
+  inputRingSlots?: number;
   /** Serve clients (binary WebSocket + HTTP) here; no gateway when absent. Port 0: any. */
   gateway?: { host: string; port: number };
   /** Called with a line for the operator (snapshots taken, snapshots skipped). */
@@ -100,7 +102,7 @@ export class BourseNode {
     this.log = options.log ?? (() => {});
     const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
     this.inputRing = RingBuffer.create({
-      slotCount: inputRingSlotCount,
+      slotCount: options.inputRingSlots ?? inputRingSlotCount,
       slotSizeBytes: SequencedWord.size * 4,
       consumers: 1,
       spill: 0,

@@ -22,6 +22,7 @@ import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
 async function withNode(
   run: (node: BourseNode, url: string) => Promise<void>,
   prepare: (dir: string) => void = () => {},
+  inputRingSlots?: number,
 ): Promise<void> {
   const dir = tempDataDir();
   prepare(dir);
@@ -29,6 +30,7 @@ async function withNode(
     dataDir: dir,
     config: smallConfig,
     gateway: { host: '127.0.0.1', port: 0 },
+    inputRingSlots,
   });
   try {
     await run(node, `ws://127.0.0.1:${node.gateway?.port}/`);
@@ -333,5 +335,26 @@ test('HTTP commands need the key of their client id when keys exist', async () =
       );
     },
     (dir) => writeKeyFile(dir, { version: 1, keys: [user.record] }),
+  );
+});
+
+test('a flood into a full ring is held back, not dropped: every command applied once', async () => {
+  await withNode(
+    async (_node, url) => {
+      const client = await BourseClient.connect(url, { clientId: 91 });
+      await setUp(client);
+      const total = 40_000; // ten full frames into a ring of 4,096 slots
+      const results = await Promise.all(
+        Array.from({ length: total }, (_, i) =>
+          client.transfer({ account: 1 + (i % 6), target: 1 + ((i + 3) % 6), ref: 1, quantity: 1 }),
+        ),
+      );
+      const sequences = new Set(results.map(([head]) => head.sequence));
+      assert.equal(sequences.size, total, 'each command decided once');
+      assert.ok(results.every(([head]) => head.status === Status.Ok));
+      await client.close();
+    },
+    () => {},
+    4096,
   );
 });
