@@ -75,5 +75,6 @@ test('bench:e2e --small runs and reports every figure the issue asks for', () =>
   assert.equal(figures.bench, 'e2e');
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.rejected, 0, 'every transfer is funded');
+  assert.equal(figures.idle_connections, 1_000, 'every idle session opened');
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
 });

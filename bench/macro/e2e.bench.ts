@@ -29,6 +29,34 @@ const window = small ? 2_000 : 8_000;
 const openRate = small ? 20_000 : 100_000;
 const openSeconds = small ? 2 : 10;
 const script = fileURLToPath(new URL('./e2e-client.js', import.meta.url));
+const idleScript = fileURLToPath(new URL('./e2e-idle.js', import.meta.url));
+const idleConnections = small ? 1_000 : 9_900; // sessionCountMax is 10,000, some are in use
+
+/** Opens idle sessions from two processes; returns the node's RSS growth (MB) while open. */
+async function idle(url: string): Promise<{ open: number; rssMb: number; rssGrowthMb: number }> {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  const half = idleConnections / 2;
+  const children = [0, 1].map((i) =>
+    fork(idleScript, [url, String(100_000 + i * half), String(half)], { stdio: 'inherit' }),
+  );
+  const opened = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<number>((resolve) =>
+          c.once('message', (m) => resolve((m as { open: number }).open)),
+        ),
+    ),
+  );
+  const after = process.memoryUsage().rss;
+  for (const c of children) c.send('close');
+  await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+  return {
+    open: opened[0] + opened[1],
+    rssMb: Math.round(after / 2 ** 20),
+    rssGrowthMb: Math.round((after - before) / 2 ** 20),
+  };
+}
 
 interface ClientResult {
   done: number;
@@ -89,6 +117,7 @@ async function main(): Promise<void> {
     numberOfSignificantValueDigits: 3,
   });
   for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+  const held = await idle(url);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
   const host = await machine();
@@ -105,6 +134,9 @@ async function main(): Promise<void> {
     max_us: histogram.maxValue,
     latency_samples: histogram.totalCount,
     rejected: [...closed, ...open].reduce((sum, r) => sum + r.rejected, 0),
+    idle_connections: held.open,
+    idle_rss_mb: held.rssMb,
+    idle_rss_growth_mb: held.rssGrowthMb,
   };
   printTable(`bench:e2e (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
     {
@@ -116,6 +148,12 @@ async function main(): Promise<void> {
     { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
     { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
     { measure: 'client processes (connections)', value: processes, unit: '' },
+    {
+      measure: `node RSS with ${figures.idle_connections} idle sessions`,
+      value: figures.idle_rss_mb,
+      unit: 'MB',
+    },
+    { measure: '  of which the sessions added', value: figures.idle_rss_growth_mb, unit: 'MB' },
   ]);
   console.log(JSON.stringify(figures));
 }
