@@ -66,6 +66,8 @@ export class BourseClient {
   readonly clientId: number;
   /** The journal's durable sequence when the session opened. */
   durableSequence = 0;
+  /** Frames the server refused as Busy (and this client sent again): backpressure felt. */
+  busyRefusals = 0;
   private readonly socket: WebSocket;
   private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
   private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
@@ -81,9 +83,13 @@ export class BourseClient {
   /** The last frames sent: request id and the client seqs they carried (to fail on Error). */
   private readonly sentFrames: [number, number, number][] = [];
   /** Bytes of frames not yet answered, by request id, to send again after a Busy refusal. */
+  /** Frames refused as Busy, waiting to be sent again. */
+  private readonly refused = new Set<number>();
+  private resendTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryMs = busyRetryMs;
   private readonly unanswered = new Map<
     number,
-    { bytes: Buffer; first: number; last: number; left: number; retryMs: number }
+    { bytes: Buffer; first: number; last: number; left: number }
   >();
   private closed: Error | null = null;
   private readonly waiters: (() => void)[] = [];
@@ -190,7 +196,6 @@ export class BourseClient {
       first: this.nextSeq - this.queued,
       last: this.nextSeq - 1,
       left: this.queued,
-      retryMs: busyRetryMs,
     });
     this.queued = 0;
     this.socket.send(bytes);
@@ -231,11 +236,9 @@ export class BourseClient {
     if (sent === undefined) return;
     const frame = this.unanswered.get(requestId);
     if (code === FrameError.Busy && frame !== undefined) {
-      // Nothing of the frame was accepted: the same bytes, the same client seqs, a bit later.
-      setTimeout(() => {
-        if (this.closed === null) this.socket.send(frame.bytes);
-      }, frame.retryMs);
-      frame.retryMs = Math.min(frame.retryMs * 2, busyRetryMsMax);
+      this.refused.add(requestId);
+      this.busyRefusals++;
+      this.scheduleResend();
       return;
     }
     this.unanswered.delete(requestId);
@@ -250,9 +253,29 @@ export class BourseClient {
 
   private answer(clientSeq: number, p: Pending): void {
     this.pending.delete(clientSeq);
+    this.retryMs = busyRetryMs; // the server is taking commands again
     this.countAnswer(clientSeq);
     p.resolve(p.events);
     this.waiters.shift()?.();
+  }
+
+  /**
+   * Sends the refused frames again, in the order they were first sent (the server refuses
+   * every frame after a Busy one until that one comes again), after a doubling backoff.
+   */
+  private scheduleResend(): void {
+    if (this.resendTimer !== null) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      if (this.closed !== null) return;
+      const ids = [...this.refused].sort((a, b) => a - b);
+      this.refused.clear();
+      for (const id of ids) {
+        const frame = this.unanswered.get(id);
+        if (frame !== undefined) this.socket.send(frame.bytes);
+      }
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, busyRetryMsMax);
   }
 
   /** Counts an answer against its frame; a frame with every command answered is forgotten. */

@@ -59,6 +59,11 @@ export interface DurableEvents {
 interface Session {
   clientId: number;
   grant: Grant | null;
+  /**
+   * The request id of the frame refused as Busy, or 0. Until that frame comes again, every
+   * later frame is refused too, so that a client's commands still reach the engine in order.
+   */
+  blockedOn: number;
 }
 
 export interface GatewayOptions {
@@ -107,7 +112,7 @@ export class Gateway {
           return;
         }
         res.upgrade<Session>(
-          { clientId: 0, grant: null },
+          { clientId: 0, grant: null, blockedOn: 0 },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -253,9 +258,13 @@ export class Gateway {
       return this.sendError(ws, requestId, FrameError.Forbidden, 'not allowed for this API key');
     }
     const sink = this.sink;
-    if (!sink.hasRoom(span.count)) {
+    const session = ws.getUserData();
+    const blocked = session.blockedOn !== 0 && session.blockedOn !== requestId;
+    if (blocked || !sink.hasRoom(span.count)) {
+      if (!blocked) session.blockedOn = requestId;
       return this.sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
     }
+    session.blockedOn = 0;
     const frame = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     const clientId = ws.getUserData().clientId;
     const u8 = sink.ring.records.u8;
