@@ -36,8 +36,51 @@ export interface ConnectOptions {
   apiKey?: string;
   /** Client sequence number of the first command (continue after the last one used). */
   firstClientSeq?: number;
-  /** Commands sent but not yet answered; past it, calls wait (backpressure). */
+  /**
+   * Commands sent but not yet answered; past it, calls wait (backpressure). Default: the
+   * server's idempotency window, so that a resend after a drop always gets the original
+   * outcome. Above it, a resent command older than the window is refused with
+   * IdempotencySeqTooOld (never applied twice), and its outcome is in the journal.
+   */
   inFlightMax?: number;
+  /** Attempts to reconnect after a drop before failing what is pending (default 20). */
+  reconnectAttempts?: number;
+}
+
+/** Attempts to open the connection again after a drop (backoff 50 ms doubling to 1 s). */
+const reconnectAttemptsMax = 20;
+
+/** Connects, sends Hello, and resolves at Welcome (rejects on a close or an error first). */
+function openSession(
+  url: string,
+  options: ConnectOptions,
+): Promise<{ socket: WebSocket; durableSequence: number; window: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.binaryType = 'nodebuffer';
+    socket.once('error', reject);
+    socket.once('open', () => {
+      const key = Buffer.from(options.apiKey ?? '', 'latin1');
+      const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
+      writeHeader(hello, 0, FrameType.Hello, 0);
+      hello.setUint32(frameHeaderBytes, options.clientId, true);
+      hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
+      new Uint8Array(hello.buffer).set(key, frameHeaderBytes + 8);
+      socket.send(hello.buffer);
+      socket.once('message', (data: Buffer) => {
+        socket.removeAllListeners();
+        if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
+        resolve({
+          socket,
+          window: data.readUInt32LE(frameHeaderBytes + 4),
+          durableSequence: data.readDoubleLE(frameHeaderBytes + 8),
+        });
+      });
+      socket.once('close', (code: number, reason: Buffer) => {
+        reject(new ClientError(code, `closed during Hello: ${reason.toString()}`));
+      });
+    });
+  });
 }
 
 /** Frames remembered so that an Error frame can fail the commands it refused. */
@@ -68,7 +111,12 @@ export class BourseClient {
   durableSequence = 0;
   /** Frames the server refused as Busy (and this client sent again): backpressure felt. */
   busyRefusals = 0;
-  private readonly socket: WebSocket;
+  private socket: WebSocket;
+  private readonly url: string;
+  private readonly options: ConnectOptions;
+  private closing = false;
+  /** Times the connection was opened again after a drop. */
+  reconnects = 0;
   private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
   private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
   private readonly stagingU32 = new Uint32Array(this.staging.buffer);
@@ -77,7 +125,7 @@ export class BourseClient {
   private readonly pending = new Map<number, Pending>();
   private queued = 0;
   private nextSeq: number;
-  private readonly inFlightMax: number;
+  private inFlightMax: number;
   private flushScheduled = false;
   private frameSeq = 0;
   /** The last frames sent: request id and the client seqs they carried (to fail on Error). */
@@ -94,40 +142,41 @@ export class BourseClient {
   private closed: Error | null = null;
   private readonly waiters: (() => void)[] = [];
 
-  private constructor(socket: WebSocket, options: ConnectOptions) {
+  private constructor(socket: WebSocket, url: string, options: ConnectOptions) {
     this.socket = socket;
+    this.url = url;
+    this.options = options;
     this.clientId = options.clientId;
     this.nextSeq = options.firstClientSeq ?? 1;
     this.inFlightMax = options.inFlightMax ?? 100_000;
+    this.attach(socket);
+  }
+
+  private attach(socket: WebSocket): void {
     socket.on('message', (data: Buffer) => this.onFrame(data));
-    socket.on('close', (code: number, reason: Buffer) => this.onClose(code, reason.toString()));
+    socket.on('error', () => {}); // a close follows; it decides
+    socket.on('close', (code: number, reason: Buffer) => {
+      void this.onClose(code, reason.toString());
+    });
   }
 
   /** Opens a session: connects, says Hello, waits for Welcome. */
-  static connect(url: string, options: ConnectOptions): Promise<BourseClient> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false });
-      socket.binaryType = 'nodebuffer';
-      socket.once('error', reject);
-      socket.once('open', () => {
-        const client = new BourseClient(socket, options);
-        const key = Buffer.from(options.apiKey ?? '', 'latin1');
-        const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
-        writeHeader(hello, 0, FrameType.Hello, 0);
-        hello.setUint32(frameHeaderBytes, options.clientId, true);
-        hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
-        new Uint8Array(hello.buffer).set(key, frameHeaderBytes + 8);
-        socket.send(hello.buffer);
-        socket.once('message', (data: Buffer) => {
-          if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
-          client.durableSequence = data.readDoubleLE(frameHeaderBytes + 8);
-          resolve(client);
-        });
-        socket.once('close', (code: number, reason: Buffer) => {
-          reject(new ClientError(code, `closed during Hello: ${reason.toString()}`));
-        });
-      });
-    });
+  static async connect(url: string, options: ConnectOptions): Promise<BourseClient> {
+    const session = await openSession(url, options);
+    const client = new BourseClient(session.socket, url, options);
+    client.durableSequence = session.durableSequence;
+    // By default at most the server's idempotency window in flight: after a drop, every command
+    // sent again is still within the outcomes the engine keeps, so it gets its original answer.
+    if (options.inFlightMax === undefined) client.inFlightMax = Math.max(1, session.window);
+    return client;
+  }
+
+  /**
+   * Drops the connection as a network failure would (tests, drills). The client reconnects
+   * and sends again everything not yet answered.
+   */
+  dropConnection(): void {
+    this.socket.terminate();
   }
 
   transfer(f: Fields): Promise<EventRecord[]> {
@@ -288,7 +337,38 @@ export class BourseClient {
     }
   }
 
-  private onClose(code: number, reason: string): void {
+  /**
+   * A drop (not a close the server chose for a reason, nor ours) reconnects and sends again
+   * every frame not yet answered, in order: the engine applies each command once and answers a
+   * repeat with its original outcome. Other closes fail whatever is pending.
+   */
+  private async onClose(code: number, reason: string): Promise<void> {
+    if (!this.closing && (code < 4000 || code > 4999)) {
+      const attempts = this.options.reconnectAttempts ?? reconnectAttemptsMax;
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
+        try {
+          const session = await openSession(this.url, this.options);
+          this.socket = session.socket;
+          this.attach(session.socket);
+          this.reconnects++;
+          this.resendAll();
+          return;
+        } catch {
+          // The node may still be starting or failing over: try again.
+        }
+      }
+    }
+    this.fail(code, reason);
+  }
+
+  private resendAll(): void {
+    const ids = [...this.unanswered.keys()].sort((a, b) => a - b);
+    this.refused.clear();
+    for (const id of ids) this.socket.send(this.unanswered.get(id)?.bytes ?? Buffer.alloc(0));
+  }
+
+  private fail(code: number, reason: string): void {
     this.closed = new ClientError(code, `connection closed (${code}): ${reason}`);
     for (const p of this.pending.values()) p.reject(this.closed);
     this.pending.clear();
@@ -296,6 +376,7 @@ export class BourseClient {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     return new Promise((resolve) => {
       if (this.socket.readyState === WebSocket.CLOSED) return resolve();
       this.socket.once('close', () => resolve());

@@ -75,6 +75,8 @@ export interface GatewayOptions {
   journal: JournalQueries;
   /** API keys; null runs without authentication (every session is admin). */
   keys: KeyRing | null;
+  /** Outcomes the engine keeps per client (told to clients in Welcome: their in-flight cap). */
+  idempotencyWindow: number;
 }
 
 export class Gateway {
@@ -187,6 +189,7 @@ export class Gateway {
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
     writeHeader(reply, 0, FrameType.Welcome, view.getUint32(4, true));
     reply.setUint32(frameHeaderBytes, clientId, true);
+    reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
     ws.send(reply.buffer, true);
   }

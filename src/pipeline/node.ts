@@ -190,6 +190,7 @@ export class BourseNode {
     }
     this.gateway = new Gateway({
       keys: keyFile === null ? null : new KeyRing(keyFile),
+      idempotencyWindow: this.config.idempotencyWindow,
       host: where.host,
       port: where.port,
       sink: this.input,

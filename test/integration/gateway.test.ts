@@ -188,7 +188,7 @@ test('a session speaks only for its own client id', async () => {
 
 test('a closed connection rejects what it had not answered', async () => {
   await withNode(async (node, url) => {
-    const client = await BourseClient.connect(url, { clientId: 51 });
+    const client = await BourseClient.connect(url, { clientId: 51, reconnectAttempts: 2 });
     node.gateway?.close();
     await assert.rejects(
       client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
@@ -341,7 +341,7 @@ test('HTTP commands need the key of their client id when keys exist', async () =
 test('a flood into a full ring is held back, not dropped: each command applied once', async (t) => {
   await withNode(
     async (_node, url) => {
-      const client = await BourseClient.connect(url, { clientId: 91 });
+      const client = await BourseClient.connect(url, { clientId: 91, inFlightMax: 100_000 });
       await setUp(client);
       const total = 40_000; // ten full frames into a ring of 4,096 slots
       const results = await Promise.all(
@@ -364,4 +364,29 @@ test('a flood into a full ring is held back, not dropped: each command applied o
     () => {},
     4096,
   );
+});
+
+test('after a dropped connection the SDK reconnects, resends, applies each once', async () => {
+  await withNode(async (_node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 101 });
+    await setUp(client);
+    const sent = Array.from({ length: 300 }, (_, i) =>
+      client.transfer({ account: 1 + (i % 6), target: 1 + ((i + 2) % 6), ref: 1, quantity: 1 }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2)); // some of it is on its way
+    client.dropConnection();
+    const results = await Promise.all(sent);
+    assert.equal(client.reconnects, 1);
+    for (const [head] of results) assert.equal(head.status, Status.Ok, 'original outcome');
+    const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+    const events = (await (await fetch(`${base}/events?from=1&count=1000`)).json()) as {
+      clientId: number;
+      kind: number;
+      clientSeq: number;
+    }[];
+    const applied = events.filter((e) => e.clientId === 101 && e.kind === EventKind.Transferred);
+    assert.equal(applied.length, 300, 'each transfer applied once');
+    assert.equal(new Set(applied.map((e) => e.clientSeq)).size, 300);
+    await client.close();
+  });
 });
