@@ -22,6 +22,7 @@ import {
   FrameType,
   frameHeaderBytes,
   protocolVersion,
+  StreamKind,
   writeHeader,
 } from '../protocol/frames.js';
 
@@ -45,6 +46,18 @@ export interface ConnectOptions {
   inFlightMax?: number;
   /** Attempts to reconnect after a drop before failing what is pending (default 20). */
   reconnectAttempts?: number;
+}
+
+/** The events of an Events frame, decoded. */
+function decodeEvents(data: Buffer): EventRecord[] {
+  const count = data.readUInt32LE(frameHeaderBytes);
+  const aligned = new Uint32Array(count * 32);
+  new Uint8Array(aligned.buffer).set(
+    data.subarray(frameHeaderBytes + 8, frameHeaderBytes + 8 + count * 128),
+  );
+  const events: EventRecord[] = [];
+  for (let i = 0; i < count; i++) events.push(readEvent(aligned, i * 32));
+  return events;
 }
 
 /** Attempts to open the connection again after a drop (backoff 50 ms doubling to 1 s). */
@@ -128,6 +141,10 @@ export class BourseClient {
   private inFlightMax: number;
   private flushScheduled = false;
   private frameSeq = 0;
+  private readonly subscriptions = new Map<
+    number,
+    { onEvents: (events: EventRecord[]) => void; onError: (error: ClientError) => void }
+  >();
   /** The last frames sent: request id and the client seqs they carried (to fail on Error). */
   private readonly sentFrames: [number, number, number][] = [];
   /** Bytes of frames not yet answered, by request id, to send again after a Busy refusal. */
@@ -177,6 +194,24 @@ export class BourseClient {
    */
   dropConnection(): void {
     this.socket.terminate();
+  }
+
+  /**
+   * Reads the journal from `fromSequence`, like a topic from an offset: past events first, then
+   * new ones as they become durable, in order. Needs an admin key. `onError` hears a refusal.
+   */
+  subscribeJournal(
+    fromSequence: number,
+    onEvents: (events: EventRecord[]) => void,
+    onError: (error: ClientError) => void = () => {},
+  ): void {
+    const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
+    this.subscriptions.set(requestId, { onEvents, onError });
+    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
+    writeHeader(frame, 0, FrameType.Subscribe, requestId);
+    frame.setUint8(frameHeaderBytes, StreamKind.Journal);
+    frame.setFloat64(frameHeaderBytes + 8, fromSequence, true);
+    this.socket.send(frame.buffer);
   }
 
   transfer(f: Fields): Promise<EventRecord[]> {
@@ -255,6 +290,8 @@ export class BourseClient {
     if (data.readUInt8(1) !== protocolVersion) return;
     if (type === FrameType.Error) return this.onError(data);
     if (type !== FrameType.Events) return;
+    const subscription = this.subscriptions.get(data.readUInt32LE(4));
+    if (subscription !== undefined) return subscription.onEvents(decodeEvents(data));
     const count = data.readUInt32LE(frameHeaderBytes);
     if (this.incoming.length < count * 32) this.incoming = new Uint32Array(count * 32);
     const aligned = this.incoming;
@@ -281,6 +318,11 @@ export class BourseClient {
     const requestId = data.readUInt32LE(4);
     const code = data.readUInt16LE(frameHeaderBytes);
     const text = data.subarray(frameHeaderBytes + 4).toString('utf8');
+    const subscription = this.subscriptions.get(requestId);
+    if (subscription !== undefined) {
+      this.subscriptions.delete(requestId);
+      return subscription.onError(new ClientError(code, text));
+    }
     const sent = this.sentFrames.find(([id]) => id === requestId);
     if (sent === undefined) return;
     const frame = this.unanswered.get(requestId);

@@ -29,6 +29,7 @@ import {
   FrameType,
   frameHeaderBytes,
   protocolVersion,
+  StreamKind,
   verifyCommandBatch,
   writeHeader,
   type BatchSpan,
@@ -37,6 +38,7 @@ import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
 import { adminOnly, openGrant, type Grant, type KeyRing } from './api-keys.js';
 import { mountHttp, type JournalQueries } from './http.js';
+import { JournalStreams } from './journal-stream.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -93,11 +95,15 @@ export class Gateway {
   private listenSocket: us_listen_socket | null = null;
   /** HTTP commands waiting for their durable events, by "clientId/clientSeq". */
   private readonly httpPending = new Map<string, (events: EventRecord[]) => void>();
+  private readonly streams: JournalStreams<Session>;
   port = -1;
 
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
     this.durableSequence = () => options.journal.durableSequence();
+    this.streams = new JournalStreams<Session>(options.journal, (ws, requestId, events, n) =>
+      this.sendEvents(ws, events, n, requestId),
+    );
     this.app = uws().App();
     this.app.ws<Session>('/*', {
       maxPayloadLength: frameHeaderBytes + 64 + commandsPerFrameMax * commandSizeBytes,
@@ -123,6 +129,7 @@ export class Gateway {
       },
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       close: (ws) => {
+        this.streams.drop(ws);
         const clientId = ws.getUserData().clientId;
         if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
       },
@@ -169,6 +176,7 @@ export class Gateway {
     if (type === FrameType.Hello) return this.onHello(ws, view);
     if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
     if (type === FrameType.Commands) return this.onCommands(ws, view);
+    if (type === FrameType.Subscribe) return this.onSubscribe(ws, view);
     ws.end(CloseCode.UnknownType, `unknown frame type ${type}`);
   }
 
@@ -245,6 +253,32 @@ export class Gateway {
     return true;
   }
 
+  /** A journal subscription (admin keys only: the journal holds every client's events). */
+  private onSubscribe(ws: WebSocket<Session>, view: DataView): void {
+    const requestId = view.getUint32(4, true);
+    if (view.byteLength < frameHeaderBytes + 16)
+      return ws.end(CloseCode.Malformed, 'short Subscribe');
+    const kind = view.getUint8(frameHeaderBytes);
+    const from = view.getFloat64(frameHeaderBytes + 8, true);
+    if (kind !== StreamKind.Journal || !Number.isSafeInteger(from) || from < 0 || requestId === 0) {
+      return this.sendError(
+        ws,
+        requestId,
+        FrameError.BadSubscription,
+        'journal (1) from a sequence, request id > 0',
+      );
+    }
+    if (ws.getUserData().grant?.admin !== true) {
+      return this.sendError(
+        ws,
+        requestId,
+        FrameError.Forbidden,
+        'the journal stream needs an admin key',
+      );
+    }
+    this.streams.subscribe(ws, requestId, from);
+  }
+
   /** Verifies a Commands frame and puts all its commands in the ring, or none of them. */
   private onCommands(ws: WebSocket<Session>, view: DataView): void {
     const span = this.span;
@@ -301,6 +335,7 @@ export class Gateway {
   private deliver(records: RecordBuffer, slot: number, count: number): void {
     const u32 = records.u32;
     if (this.httpPending.size > 0) this.answerHttp(records, slot, count);
+    this.streams.deliver(records, slot, count);
     for (let i = 0; i < count; i++) {
       const clientId = u32[(slot + i) * EventWord.size + EventWord.clientId];
       const ws = clientId === 0 ? undefined : this.sessions.get(clientId);
@@ -347,9 +382,9 @@ export class Gateway {
     answer?.(events);
   }
 
-  private sendEvents(ws: WebSocket<Session>, events: Uint8Array, n: number): void {
+  private sendEvents(ws: WebSocket<Session>, events: Uint8Array, n: number, requestId = 0): void {
     const view = this.outgoingView;
-    writeHeader(view, 0, FrameType.Events, 0);
+    writeHeader(view, 0, FrameType.Events, requestId);
     view.setUint32(frameHeaderBytes, n, true);
     view.setUint32(frameHeaderBytes + 4, 0, true);
     this.outgoing.set(events, frameHeaderBytes + 8);

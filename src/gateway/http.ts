@@ -16,9 +16,10 @@ import type { CommandFields } from '../protocol/command-writer.js';
 import { commandKindName, eventKindName, type EventRecord } from '../protocol/event-reader.js';
 import { statusName } from '../protocol/status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
+import type { JournalChunks } from './journal-stream.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
-export interface JournalQueries {
+export interface JournalQueries extends JournalChunks {
   eventsFrom(sequence: number, count: number): EventRecord[];
   eventsFromTime(timestampUs: number, count: number): EventRecord[];
   durableSequence(): number;

@@ -33,6 +33,36 @@ function collect(
   return out;
 }
 
+/** Raw events of whole batches from sequence `from` on (about `eventsMax`), or null. */
+function chunkFrom(
+  db: JournalDb,
+  from: number,
+  eventsMax: number,
+): { events: Uint8Array; count: number; last: number } | null {
+  const parts: Uint8Array[] = [];
+  let count = 0;
+  let last = -1;
+  db.root.resetReadTxn();
+  readBatches(db, batchKeyAtOrBefore(db, from), null, (view: BatchView) => {
+    const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
+    let skip = 0; // the first batch may start before `from`
+    while (skip < view.count && readSeq(dv, skip) < from) skip++;
+    if (skip < view.count) {
+      parts.push(view.events.subarray(skip * eventSizeBytes));
+      count += view.count - skip;
+      last = readSeq(dv, view.count - 1);
+    }
+    return count < eventsMax;
+  });
+  if (count === 0) return null;
+  return { events: Buffer.concat(parts), count, last };
+}
+
+function readSeq(dv: DataView, index: number): number {
+  const at = index * eventSizeBytes;
+  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+}
+
 export function journalQueries(
   db: JournalDb,
   progress: JournalProgress,
@@ -71,6 +101,7 @@ export function journalQueries(
       const first = batchAtTime(db, us);
       return collect(db, sequenceKey(Math.max(first, 0)), count, (e) => e.timestamp >= us);
     },
+    chunkFrom: (from, eventsMax) => chunkFrom(db, from, eventsMax),
     durableSequence: () => progress.get(ProgressSlot.sequenceDurable),
     metrics: () => registry.metrics(),
   };

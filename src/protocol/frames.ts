@@ -9,6 +9,7 @@
  *
  *   client → server  Hello     body: client id u32, key length u16, reserved u16, API key
  *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command)
+ *                    Subscribe body: stream u8 (1 = journal), reserved u8 × 7, from sequence f64
  *   server → client  Welcome   body: client id u32, reserved u32, durable sequence f64
  *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
  *                    Error     body: code u16, reserved u16, UTF-8 message
@@ -24,6 +25,7 @@ export const frameHeaderBytes = 8;
 export const enum FrameType {
   Hello = 0x01,
   Commands = 0x02,
+  Subscribe = 0x03,
   Welcome = 0x81,
   Events = 0x82,
   Error = 0x83,
@@ -50,6 +52,12 @@ export const enum FrameError {
   TooManyCommands = 2,
   /** A command the session's key does not allow (admin-only kind, or an account not granted). */
   Forbidden = 3,
+  /** A Subscribe frame for an unknown stream or with a bad start. */
+  BadSubscription = 4,
+}
+
+export const enum StreamKind {
+  Journal = 1,
 }
 
 /** Why a CommandBatch failed verification; 0 when it passed. */

@@ -390,3 +390,47 @@ test('after a dropped connection the SDK reconnects, resends, applies each once'
     await client.close();
   });
 });
+
+test('journal stream: catches up from an offset, then goes live; no gap, no repeat', async () => {
+  await withNode(async (_node, url) => {
+    const writer = await BourseClient.connect(url, { clientId: 111, inFlightMax: 10_000 });
+    await setUp(writer);
+    const before = Array.from({ length: 3_000 }, (_, i) =>
+      writer.transfer({ account: 1 + (i % 6), target: 1 + ((i + 1) % 6), ref: 1, quantity: 1 }),
+    );
+    const last = (await Promise.all(before)).at(-1)?.[0].sequence ?? 0;
+    const reader = await BourseClient.connect(url, { clientId: 112 });
+    const seen: number[] = [];
+    reader.subscribeJournal(10, (events) => {
+      for (const e of events) seen.push(e.sequence);
+    });
+    const after = await Promise.all(
+      Array.from({ length: 2_000 }, (_, i) =>
+        writer.transfer({ account: 1 + (i % 6), target: 1 + ((i + 4) % 6), ref: 1, quantity: 1 }),
+      ),
+    );
+    const end = after.at(-1)?.[0].sequence ?? 0;
+    const deadline = Date.now() + 10_000;
+    while ((seen.at(-1) ?? 0) < end && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(last > 10 && end > last);
+    assert.equal(seen[0], 10, 'from the offset');
+    assert.equal(seen.at(-1), end, 'up to the newest durable event');
+    // One event per command here (transfers and set-up): every sequence once, in order.
+    assert.deepEqual(
+      seen,
+      Array.from({ length: end - 9 }, (_, i) => 10 + i),
+    );
+    let refused: ClientError | null = null;
+    const user = await BourseClient.connect(url, { clientId: 113 });
+    user.subscribeJournal(
+      -5,
+      () => {},
+      (e) => (refused = e),
+    );
+    while (refused === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(refused !== null, 'a bad start is refused');
+    await Promise.all([writer.close(), reader.close(), user.close()]);
+  });
+});
