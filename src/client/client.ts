@@ -23,6 +23,7 @@ import {
   frameHeaderBytes,
   protocolVersion,
   StreamKind,
+  topicRequestId,
   writeHeader,
 } from '../protocol/frames.js';
 
@@ -141,6 +142,8 @@ export class BourseClient {
   private inFlightMax: number;
   private flushScheduled = false;
   private frameSeq = 0;
+  /** Handlers of pub/sub streams (trades, accounts), by the streams' fixed request ids. */
+  private readonly topicHandlers = new Map<number, ((events: EventRecord[]) => void)[]>();
   private readonly subscriptions = new Map<
     number,
     { onEvents: (events: EventRecord[]) => void; onError: (error: ClientError) => void }
@@ -211,6 +214,33 @@ export class BourseClient {
     writeHeader(frame, 0, FrameType.Subscribe, requestId);
     frame.setUint8(frameHeaderBytes, StreamKind.Journal);
     frame.setFloat64(frameHeaderBytes + 8, fromSequence, true);
+    this.socket.send(frame.buffer);
+  }
+
+  /** Every durable trade of `instrument`, as it happens. */
+  subscribeTrades(instrument: number, onEvents: (events: EventRecord[]) => void): void {
+    this.subscribeTopic(StreamKind.Trades, instrument, onEvents);
+  }
+
+  /** Every durable event that names `account` (needs a key for it, or an admin key). */
+  subscribeAccount(account: number, onEvents: (events: EventRecord[]) => void): void {
+    this.subscribeTopic(StreamKind.Account, account, onEvents);
+  }
+
+  private subscribeTopic(
+    kind: StreamKind,
+    param: number,
+    onEvents: (events: EventRecord[]) => void,
+  ): void {
+    const id = topicRequestId(kind);
+    const handlers = this.topicHandlers.get(id) ?? [];
+    handlers.push(onEvents);
+    this.topicHandlers.set(id, handlers);
+    const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
+    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
+    writeHeader(frame, 0, FrameType.Subscribe, requestId);
+    frame.setUint8(frameHeaderBytes, kind);
+    frame.setFloat64(frameHeaderBytes + 8, param, true);
     this.socket.send(frame.buffer);
   }
 
@@ -290,8 +320,15 @@ export class BourseClient {
     if (data.readUInt8(1) !== protocolVersion) return;
     if (type === FrameType.Error) return this.onError(data);
     if (type !== FrameType.Events) return;
-    const subscription = this.subscriptions.get(data.readUInt32LE(4));
+    const requestId = data.readUInt32LE(4);
+    const subscription = this.subscriptions.get(requestId);
     if (subscription !== undefined) return subscription.onEvents(decodeEvents(data));
+    const handlers = this.topicHandlers.get(requestId);
+    if (handlers !== undefined) {
+      const events = decodeEvents(data);
+      for (const handler of handlers) handler(events);
+      return;
+    }
     const count = data.readUInt32LE(frameHeaderBytes);
     if (this.incoming.length < count * 32) this.incoming = new Uint32Array(count * 32);
     const aligned = this.incoming;

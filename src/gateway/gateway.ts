@@ -39,6 +39,7 @@ import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from '.
 import { adminOnly, openGrant, type Grant, type KeyRing } from './api-keys.js';
 import { mountHttp, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
+import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -96,6 +97,7 @@ export class Gateway {
   /** HTTP commands waiting for their durable events, by "clientId/clientSeq". */
   private readonly httpPending = new Map<string, (events: EventRecord[]) => void>();
   private readonly streams: JournalStreams<Session>;
+  private readonly topics: Topics;
   port = -1;
 
   constructor(private readonly options: GatewayOptions) {
@@ -138,6 +140,7 @@ export class Gateway {
       submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
       pending: () => this.httpPending.size,
     });
+    this.topics = new Topics(this.app);
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
   }
 
@@ -253,30 +256,39 @@ export class Gateway {
     return true;
   }
 
-  /** A journal subscription (admin keys only: the journal holds every client's events). */
+  /**
+   * A subscription: the journal (admin keys only: it holds every client's events), one
+   * instrument's trades (anyone), or one account's events (its keys, or admin).
+   */
   private onSubscribe(ws: WebSocket<Session>, view: DataView): void {
     const requestId = view.getUint32(4, true);
-    if (view.byteLength < frameHeaderBytes + 16)
+    if (view.byteLength < frameHeaderBytes + 16) {
       return ws.end(CloseCode.Malformed, 'short Subscribe');
+    }
     const kind = view.getUint8(frameHeaderBytes);
-    const from = view.getFloat64(frameHeaderBytes + 8, true);
-    if (kind !== StreamKind.Journal || !Number.isSafeInteger(from) || from < 0 || requestId === 0) {
-      return this.sendError(
-        ws,
-        requestId,
-        FrameError.BadSubscription,
-        'journal (1) from a sequence, request id > 0',
-      );
+    const param = view.getFloat64(frameHeaderBytes + 8, true);
+    const grant = ws.getUserData().grant;
+    if (!Number.isSafeInteger(param) || param < 0 || requestId === 0 || grant === null) {
+      return this.sendError(ws, requestId, FrameError.BadSubscription, 'bad subscription');
     }
-    if (ws.getUserData().grant?.admin !== true) {
-      return this.sendError(
-        ws,
-        requestId,
-        FrameError.Forbidden,
-        'the journal stream needs an admin key',
-      );
+    const forbidden = (text: string): void =>
+      this.sendError(ws, requestId, FrameError.Forbidden, text);
+    if (kind === StreamKind.Journal) {
+      if (!grant.admin) return forbidden('the journal stream needs an admin key');
+      return this.streams.subscribe(ws, requestId, param);
     }
-    this.streams.subscribe(ws, requestId, from);
+    if (kind === StreamKind.Trades) {
+      this.topics.trades++;
+      ws.subscribe(tradesTopic(param));
+      return;
+    }
+    if (kind === StreamKind.Account) {
+      if (!grant.admin && !grant.accounts.has(param)) return forbidden('not your account');
+      this.topics.accounts++;
+      ws.subscribe(accountTopic(param));
+      return;
+    }
+    this.sendError(ws, requestId, FrameError.BadSubscription, `unknown stream ${kind}`);
   }
 
   /** Verifies a Commands frame and puts all its commands in the ring, or none of them. */
@@ -336,6 +348,7 @@ export class Gateway {
     const u32 = records.u32;
     if (this.httpPending.size > 0) this.answerHttp(records, slot, count);
     this.streams.deliver(records, slot, count);
+    this.topics.publish(records, slot, count);
     for (let i = 0; i < count; i++) {
       const clientId = u32[(slot + i) * EventWord.size + EventWord.clientId];
       const ws = clientId === 0 ? undefined : this.sessions.get(clientId);

@@ -9,7 +9,8 @@
  *
  *   client → server  Hello     body: client id u32, key length u16, reserved u16, API key
  *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command)
- *                    Subscribe body: stream u8 (1 = journal), reserved u8 × 7, from sequence f64
+ *                    Subscribe body: stream u8 (1 journal, 2 trades, 3 account), reserved u8 × 7,
+ *                              f64: from sequence (journal), instrument, or account
  *   server → client  Welcome   body: client id u32, reserved u32, durable sequence f64
  *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
  *                    Error     body: code u16, reserved u16, UTF-8 message
@@ -57,7 +58,12 @@ export const enum FrameError {
 }
 
 export const enum StreamKind {
+  /** The whole journal from a sequence (admin). */
   Journal = 1,
+  /** Trades of one instrument (anyone). */
+  Trades = 2,
+  /** Events naming one account (its keys, or admin). */
+  Account = 3,
 }
 
 /** Why a CommandBatch failed verification; 0 when it passed. */
@@ -131,4 +137,9 @@ export function writeHeader(view: DataView, at: number, type: FrameType, request
 /** Bytes of an Events frame holding `count` events. */
 export function eventsFrameBytes(count: number): number {
   return frameHeaderBytes + 8 + count * eventSizeBytes;
+}
+
+/** Request id of the Events frames of a pub/sub stream (trades, account): one per kind. */
+export function topicRequestId(kind: StreamKind): number {
+  return (0xffff0000 | kind) >>> 0;
 }

@@ -1,6 +1,6 @@
 /** Deterministic workloads for pipeline tests and benches. */
 import { setupCommands } from './generators.js';
-import { CommandKind } from '../../src/protocol/command-layout.js';
+import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import type { CommandFields } from '../../src/protocol/command-writer.js';
 
 /** A deterministic mixed workload: set-up, then transfers and crossing limit orders. */
@@ -39,7 +39,7 @@ export function workload(clientId: number, count: number, seed = 1): CommandFiel
         ref: 2,
         price: 90 + next(20),
         quantity: 1 + next(5),
-        flags: sell ? 1 : 0,
+        flags: sell ? CommandFlag.Sell : 0,
       });
     }
   }

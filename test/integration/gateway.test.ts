@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { BourseNode } from '../../src/pipeline/node.js';
-import { BourseClient, ClientError } from '../../src/client/client.js';
+import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { setupCommands } from '../harness/generators.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
-import { CommandKind } from '../../src/protocol/command-layout.js';
+import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
@@ -432,5 +432,38 @@ test('journal stream: catches up from an offset, then goes live; no gap, no repe
     while (refused === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     assert.ok(refused !== null, 'a bad start is refused');
     await Promise.all([writer.close(), reader.close(), user.close()]);
+  });
+});
+
+test('trades and account subscriptions hear the durable events they name', async () => {
+  await withNode(async (_node, url) => {
+    const trader = await BourseClient.connect(url, { clientId: 121 });
+    await setUp(trader);
+    const watcher = await BourseClient.connect(url, { clientId: 122 });
+    const trades: EventRecord[] = [];
+    const ofAccount2: EventRecord[] = [];
+    watcher.subscribeTrades(2, (events) => trades.push(...events));
+    watcher.subscribeAccount(2, (events) => ofAccount2.push(...events));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the subscriptions are in
+    await trader.placeOrder({
+      account: 1,
+      ref: 2,
+      price: 100,
+      quantity: 5,
+      flags: CommandFlag.Sell,
+    });
+    const [, fill] = await trader.placeOrder({ account: 2, ref: 2, price: 100, quantity: 5 });
+    assert.equal(fill.kind, EventKind.Trade);
+    const deadline = Date.now() + 5_000;
+    while (trades.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(trades.length, 1);
+    assert.deepEqual([trades[0].kind, trades[0].ref, trades[0].quantity], [EventKind.Trade, 2, 5]);
+    assert.ok(ofAccount2.some((e) => e.kind === EventKind.OrderAccepted && e.account === 2));
+    assert.ok(ofAccount2.some((e) => e.kind === EventKind.Trade));
+    assert.ok(
+      ofAccount2.every((e) => e.account === 2 || e.counterparty === 2),
+      'only account 2',
+    );
+    await Promise.all([trader.close(), watcher.close()]);
   });
 });
