@@ -75,6 +75,13 @@ export const snapshotIntervalMs = 60_000;
 export const replayBatchEventsMax = 1 << 17;
 /** Journal batches recovery applies between turns of the event loop (see replay.ts recover). */
 export const recoveryStepBatches = 4;
+/**
+ * Node flags for piscina's threads. piscina loads a task file with require() first; on Node
+ * 20.19+ that loads ES modules too, and doing so in a pool thread has aborted the process
+ * (V8 fatal "IsGraphAsync must be used on an instantiated module"). Without require(esm),
+ * piscina falls back to import(), which is safe.
+ */
+export const piscinaExecArgv: readonly string[] = ['--no-experimental-require-module'];
 /** Threads that check the hash chain in parallel (verify, recovery). */
 export const chainCheckThreadsMax = 4;
 /** Segments per checking thread, so that work evens out and progress moves. */

@@ -78,3 +78,11 @@ test('bench:e2e --small runs and reports every figure the issue asks for', () =>
   assert.equal(figures.idle_connections, 1_000, 'every idle session opened');
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
 });
+
+test('bench:fuzz --small runs, and the node survives every frame', () => {
+  const figures = lastJson('bench/fuzz/protocol.fuzz.js', ['--small']);
+  assert.equal(figures.bench, 'fuzz');
+  assert.ok((figures.verifier_frames as number) > 0);
+  assert.ok((figures.live_frames as number) > 0);
+  assert.equal(figures.node_survived, true);
+});

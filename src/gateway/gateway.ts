@@ -59,14 +59,18 @@ export interface DurableEvents {
   listen(listener: (records: RecordBuffer, slot: number, count: number) => void): void;
 }
 
+/** Busy-refused frames a session may have outstanding before it is closed. */
+const refusedFramesMax = 4096;
+
 interface Session {
   clientId: number;
   grant: Grant | null;
   /**
-   * The request id of the frame refused as Busy, or 0. Until that frame comes again, every
-   * later frame is refused too, so that a client's commands still reach the engine in order.
+   * Request ids of the frames refused as Busy, oldest first. Until they come again, in this
+   * order, every other frame is refused too, so that a client's commands still reach the
+   * engine in the order it sent them.
    */
-  blockedOn: number;
+  refused: number[];
 }
 
 export interface GatewayOptions {
@@ -122,7 +126,7 @@ export class Gateway {
           return;
         }
         res.upgrade<Session>(
-          { clientId: 0, grant: null, blockedOn: 0 },
+          { clientId: 0, grant: null, refused: [] },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -307,13 +311,15 @@ export class Gateway {
       return this.sendError(ws, requestId, FrameError.Forbidden, 'not allowed for this API key');
     }
     const sink = this.sink;
-    const session = ws.getUserData();
-    const blocked = session.blockedOn !== 0 && session.blockedOn !== requestId;
-    if (blocked || !sink.hasRoom(span.count)) {
-      if (!blocked) session.blockedOn = requestId;
+    const refused = ws.getUserData().refused;
+    const turn = refused.length === 0 || refused[0] === requestId;
+    if (!turn || !sink.hasRoom(span.count)) {
+      if (!refused.includes(requestId)) refused.push(requestId);
+      if (refused.length > refusedFramesMax)
+        return ws.end(CloseCode.SlowConsumer, 'too many refused frames');
       return this.sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
     }
-    session.blockedOn = 0;
+    if (refused.length > 0) refused.shift();
     const frame = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     const clientId = ws.getUserData().clientId;
     const u8 = sink.ring.records.u8;

@@ -6,7 +6,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { chainCheckSegmentsPerThread, chainCheckThreadsMax } from '../constants.js';
+import {
+  chainCheckSegmentsPerThread,
+  chainCheckThreadsMax,
+  piscinaExecArgv,
+} from '../constants.js';
 import type { JournalDb } from './journal-db.js';
 import type { SegmentResult, SegmentTask } from './verify-segment.js';
 
@@ -36,6 +40,7 @@ export async function checkChain(
   const threads = Math.max(1, Math.min(availableParallelism(), threadsMax));
   const tasks = segments(dataDir, keys, threads * chainCheckSegmentsPerThread);
   const pool = new Piscina({
+    execArgv: [...piscinaExecArgv],
     filename: new URL('./verify-segment.js', import.meta.url).href,
     maxThreads: threads,
   });

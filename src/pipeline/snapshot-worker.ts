@@ -15,7 +15,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../constants.js';
-import { ringSleepMs, snapshotKeepCount, snapshotThreadNice } from '../constants.js';
+import {
+  piscinaExecArgv,
+  ringSleepMs,
+  snapshotKeepCount,
+  snapshotThreadNice,
+} from '../constants.js';
 import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
 import { journalBatchEndingAt } from '../journal/journal-reader.js';
 import { lowerThreadPriority } from '../journal/thread-priority.js';
@@ -112,6 +117,7 @@ class SnapshotWriter {
     this.state = new SharedArrayBuffer(this.lengths.reduce((sum, n) => sum + n, 0));
     this.appliedAt = replica.eventsApplied;
     this.pool = new Piscina({
+      execArgv: [...piscinaExecArgv],
       filename: new URL('../journal/snapshot-task.js', import.meta.url).href,
       minThreads: 1,
       maxThreads: 1,

@@ -1,0 +1,149 @@
+/**
+ * bench:fuzz — the longer run of the protocol fuzzing that CI does briefly
+ * (test/unit/protocol/frames.test.ts, test/integration/gateway.test.ts).
+ *
+ *   npm run bench:fuzz              large: 60 s of frames
+ *   npm run bench:fuzz -- --small   CI size: a few seconds
+ *
+ * Phase 1 feeds random and mutated CommandBatches to `verifyCommandBatch` and checks that
+ * nothing it accepts points outside the frame. Phase 2 sends random frames to a live node over
+ * WebSocket and checks that it stays up and that a well-behaved client is still served.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import WebSocket from 'ws';
+import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
+import {
+  BatchFault,
+  FrameType,
+  frameHeaderBytes,
+  verifyCommandBatch,
+  type BatchSpan,
+} from '../../src/protocol/frames.js';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { BourseClient } from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
+import { engineConfigDefault } from '../../src/constants.js';
+import { machine, printTable } from '../lib/table.js';
+
+const small = process.argv.includes('--small');
+const seconds = small ? 2 : 30;
+
+function verifierPhase(): { frames: number; accepted: number } {
+  const valid = new CommandBatchEncoder(16).encode(new Uint8Array(16 * 64).fill(3), 16, 1).slice();
+  const frame = fc.oneof(
+    fc.uint8Array({ maxLength: 4_000 }),
+    fc
+      .tuple(fc.nat(valid.byteLength - 1), fc.nat(255), fc.nat(valid.byteLength))
+      .map(([at, byte, cut]) => {
+        const copy = valid.slice(0, Math.max(cut, 1));
+        if (at < copy.byteLength) copy[at] = byte;
+        return copy;
+      }),
+  );
+  const span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
+  let frames = 0;
+  let accepted = 0;
+  const end = performance.now() + (seconds * 1000) / 2;
+  while (performance.now() < end) {
+    for (const bytes of fc.sample(frame, 1_000)) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      verifyCommandBatch(
+        view,
+        Math.min(frameHeaderBytes, bytes.byteLength),
+        bytes.byteLength,
+        span,
+      );
+      frames++;
+      if (span.fault !== BatchFault.None) continue;
+      accepted++;
+      if (span.start + span.count * 64 > bytes.byteLength)
+        throw new Error('verifier let an overrun through');
+    }
+  }
+  return { frames, accepted };
+}
+
+async function livePhase(): Promise<{ frames: number; closes: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-fuzz-'));
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config: engineConfigDefault,
+    gateway: { host: '127.0.0.1', port: 0 },
+  });
+  const url = `ws://127.0.0.1:${node.gateway?.port}/`;
+  const good = await BourseClient.connect(url, { clientId: 1 });
+  await good.submit(CommandKind.AddAsset, { ref: 1, aux: 2 });
+  const garbage = fc.oneof(
+    fc.uint8Array({ maxLength: 300 }),
+    fc.uint8Array({ minLength: 8, maxLength: 300 }).map((b) => {
+      b[0] = [FrameType.Hello, FrameType.Commands, FrameType.Subscribe][b[0] % 3];
+      b[1] = 1;
+      return b;
+    }),
+  );
+  let frames = 0;
+  let closes = 0;
+  const end = performance.now() + (seconds * 1000) / 2;
+  let clientId = 1_000;
+  while (performance.now() < end) {
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const hello = Buffer.alloc(16);
+    hello.writeUInt8(FrameType.Hello, 0);
+    hello.writeUInt8(1, 1);
+    hello.writeUInt32LE(++clientId, frameHeaderBytes);
+    ws.send(hello);
+    for (const bytes of fc.sample(garbage, 50)) {
+      ws.send(bytes);
+      frames++;
+    }
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => {
+        closes++;
+        resolve();
+      });
+      setTimeout(() => ws.terminate(), 200);
+    });
+    const [head] = await good.submit(CommandKind.CreateAccount, { account: clientId });
+    if (head.status !== 0) throw new Error('the well-behaved client was not served');
+  }
+  await good.close();
+  await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return { frames, closes };
+}
+
+const verifier = verifierPhase();
+const live = await livePhase();
+const host = await machine();
+const figures = {
+  bench: 'fuzz',
+  size: small ? 'small' : 'large',
+  seconds,
+  verifier_frames: verifier.frames,
+  verifier_accepted: verifier.accepted,
+  live_frames: live.frames,
+  live_connections_closed: live.closes,
+  node_survived: true,
+};
+printTable(`bench:fuzz (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
+  { measure: 'frames through verifyCommandBatch', value: figures.verifier_frames, unit: 'frames' },
+  {
+    measure: '  of which accepted (all inside their frame)',
+    value: figures.verifier_accepted,
+    unit: 'frames',
+  },
+  { measure: 'random frames sent to a live node', value: figures.live_frames, unit: 'frames' },
+  {
+    measure: 'hostile connections closed',
+    value: figures.live_connections_closed,
+    unit: 'connections',
+  },
+]);
+console.log(JSON.stringify(figures));
