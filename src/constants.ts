@@ -59,6 +59,18 @@ export const httpBodyMaxBytes = 4096;
 export const httpEventsMax = 1000;
 /** HTTP commands waiting for their durable answer. */
 export const httpPendingMax = 10_000;
+/** Levels per side in a depth stream's Book frame. */
+export const bookDepthLevels = 20;
+/** Levels per side one GET /book may ask for. */
+export const bookQueryDepthMax = 1000;
+/** Book views are conflated: each watched book is sent at most this often (ms). */
+export const bookPublishIntervalMs = 10;
+/** Queries (HTTP balances, orders, book) waiting for the read model. */
+export const readQueriesPendingMax = 1000;
+/** A query the read model has not answered by then fails with 503 (ms). */
+export const readQueryTimeoutMs = 5000;
+/** Longest the read model applies events without turning to queries and book views (ms). */
+export const readModelYieldMs = 5;
 /** Bytes of one stored snapshot chunk (an LMDB value, written in its own transaction). */
 export const snapshotChunkSizeBytes = 1 << 20;
 /** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */

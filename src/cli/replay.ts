@@ -7,7 +7,7 @@ import { batchAtTime, readBatches } from '../journal/journal-reader.js';
 import { Replica } from '../pipeline/replay.js';
 import { openData } from './open-data.js';
 import { progressBar, table } from './output.js';
-import { balances, bookSide, openOrders } from './state-view.js';
+import { balances, bookSide, openOrders } from '../pipeline/state-view.js';
 
 export interface ReplayOptions {
   data: string;

@@ -17,10 +17,14 @@ import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { EventFlag } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
+import { readBookFrame, type BookView } from '../protocol/book-frame.js';
+import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
   FrameError,
   FrameType,
   frameHeaderBytes,
+  challengeBytes,
+  LoginMethod,
   protocolVersion,
   StreamKind,
   topicRequestId,
@@ -28,6 +32,7 @@ import {
 } from '../protocol/frames.js';
 
 export type { EventRecord } from '../protocol/event-reader.js';
+export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
@@ -36,6 +41,11 @@ export interface ConnectOptions {
   clientId: number;
   /** The API key (`bk_...`) made for this client id by `bourse keys create`. */
   apiKey?: string;
+  /**
+   * 'key' (default) sends the key in Hello; 'challenge' sends only its id and signs a server
+   * nonce with the secret (HMAC-SHA256), so the secret never crosses the wire.
+   */
+  login?: 'key' | 'challenge';
   /** Client sequence number of the first command (continue after the last one used). */
   firstClientSeq?: number;
   /**
@@ -74,14 +84,10 @@ function openSession(
     socket.binaryType = 'nodebuffer';
     socket.once('error', reject);
     socket.once('open', () => {
-      const key = Buffer.from(options.apiKey ?? '', 'latin1');
-      const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
-      writeHeader(hello, 0, FrameType.Hello, 0);
-      hello.setUint32(frameHeaderBytes, options.clientId, true);
-      hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
-      new Uint8Array(hello.buffer).set(key, frameHeaderBytes + 8);
-      socket.send(hello.buffer);
-      socket.once('message', (data: Buffer) => {
+      socket.send(helloFrame(options));
+      const onMessage = (data: Buffer): void => {
+        if (data.readUInt8(0) === FrameType.Challenge)
+          return socket.send(answerFrame(options, data));
         socket.removeAllListeners();
         if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
         resolve({
@@ -89,12 +95,42 @@ function openSession(
           window: data.readUInt32LE(frameHeaderBytes + 4),
           durableSequence: data.readDoubleLE(frameHeaderBytes + 8),
         });
-      });
+      };
+      socket.on('message', onMessage);
       socket.once('close', (code: number, reason: Buffer) => {
         reject(new ClientError(code, `closed during Hello: ${reason.toString()}`));
       });
     });
   });
+}
+
+/** Hello: the whole key, or for challenge login only its id (`bk_<id>`). */
+function helloFrame(options: ConnectOptions): ArrayBuffer {
+  const challenge = options.login === 'challenge';
+  const token = options.apiKey ?? '';
+  const name = challenge ? token.split('_').slice(0, 2).join('_') : token;
+  const key = Buffer.from(name, 'latin1');
+  const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
+  writeHeader(hello, 0, FrameType.Hello, 0);
+  hello.setUint32(frameHeaderBytes, options.clientId, true);
+  hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
+  hello.setUint16(frameHeaderBytes + 6, challenge ? LoginMethod.Challenge : LoginMethod.Key, true);
+  new Uint8Array(hello.buffer).set(key, frameHeaderBytes + 8);
+  return hello.buffer;
+}
+
+/** Answer: the secret's proof for the Challenge's nonce. */
+function answerFrame(options: ConnectOptions, challenge: Buffer): Buffer {
+  const key = splitApiKey(options.apiKey ?? '');
+  const nonce = challenge.subarray(frameHeaderBytes, frameHeaderBytes + challengeBytes);
+  const proof =
+    key === null
+      ? Buffer.alloc(challengeBytes)
+      : loginProof(loginKey(key.secret), nonce, options.clientId);
+  const frame = Buffer.alloc(frameHeaderBytes + challengeBytes);
+  writeHeader(new DataView(frame.buffer, frame.byteOffset), 0, FrameType.Answer, 0);
+  proof.copy(frame, frameHeaderBytes);
+  return frame;
 }
 
 /** Frames remembered so that an Error frame can fail the commands it refused. */
@@ -144,6 +180,8 @@ export class BourseClient {
   private frameSeq = 0;
   /** Handlers of pub/sub streams (trades, accounts), by the streams' fixed request ids. */
   private readonly topicHandlers = new Map<number, ((events: EventRecord[]) => void)[]>();
+  /** Handlers of book streams, by "<stream kind>/<instrument>". */
+  private readonly bookHandlers = new Map<string, ((book: BookView) => void)[]>();
   private readonly subscriptions = new Map<
     number,
     { onEvents: (events: EventRecord[]) => void; onError: (error: ClientError) => void }
@@ -227,6 +265,39 @@ export class BourseClient {
     this.subscribeTopic(StreamKind.Account, account, onEvents);
   }
 
+  /**
+   * Views of `instrument`'s book as it changes, conflated by the server (at most one per
+   * 10 ms): the current view first, then each changed one. `top` sends only the best bid and
+   * offer, and only when they change.
+   */
+  subscribeBook(
+    instrument: number,
+    onBook: (book: BookView) => void,
+    options: { top?: boolean } = {},
+  ): void {
+    const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
+    const key = `${kind}/${instrument}`;
+    const handlers = this.bookHandlers.get(key) ?? [];
+    handlers.push(onBook);
+    this.bookHandlers.set(key, handlers);
+    this.sendSubscribe(kind, instrument);
+  }
+
+  private sendSubscribe(kind: StreamKind, param: number): void {
+    const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
+    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
+    writeHeader(frame, 0, FrameType.Subscribe, requestId);
+    frame.setUint8(frameHeaderBytes, kind);
+    frame.setFloat64(frameHeaderBytes + 8, param, true);
+    this.socket.send(frame.buffer);
+  }
+
+  private onBookFrame(data: Buffer): void {
+    const book = readBookFrame(data);
+    const kind = data.readUInt32LE(4) & 0xffff;
+    for (const handler of this.bookHandlers.get(`${kind}/${book.instrument}`) ?? []) handler(book);
+  }
+
   private subscribeTopic(
     kind: StreamKind,
     param: number,
@@ -236,12 +307,7 @@ export class BourseClient {
     const handlers = this.topicHandlers.get(id) ?? [];
     handlers.push(onEvents);
     this.topicHandlers.set(id, handlers);
-    const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
-    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
-    writeHeader(frame, 0, FrameType.Subscribe, requestId);
-    frame.setUint8(frameHeaderBytes, kind);
-    frame.setFloat64(frameHeaderBytes + 8, param, true);
-    this.socket.send(frame.buffer);
+    this.sendSubscribe(kind, param);
   }
 
   transfer(f: Fields): Promise<EventRecord[]> {
@@ -319,6 +385,7 @@ export class BourseClient {
     const type = data.readUInt8(0);
     if (data.readUInt8(1) !== protocolVersion) return;
     if (type === FrameType.Error) return this.onError(data);
+    if (type === FrameType.Book) return this.onBookFrame(data);
     if (type !== FrameType.Events) return;
     const requestId = data.readUInt32LE(4);
     const subscription = this.subscriptions.get(requestId);

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandKind } from '../protocol/command-layout.js';
+import { loginProof, splitApiKey } from '../protocol/login.js';
 
 export interface KeyRecord {
   id: string;
@@ -87,15 +88,43 @@ export class KeyRing {
 
   /** The grant of a valid token, or null. Constant-time in the secret. */
   verify(token: string): Grant | null {
-    const match = /^bk_([0-9a-f]{8})_([A-Za-z0-9_-]{1,64})$/.exec(token);
-    if (match === null) return null;
-    const record = this.byId.get(match[1]);
+    const key = splitApiKey(token);
+    if (key === null) return null;
+    const record = this.byId.get(key.id);
     if (record === undefined) return null;
     const want = Buffer.from(record.sha256, 'hex');
-    const got = Buffer.from(sha256(match[2]), 'hex');
+    const got = Buffer.from(sha256(key.secret), 'hex');
     if (want.byteLength !== got.byteLength || !timingSafeEqual(want, got)) return null;
-    return { clientId: record.clientId, admin: record.admin, accounts: new Set(record.accounts) };
+    return grantOf(record);
   }
+
+  /**
+   * The grant of a challenge login: key id `bk_<id>`, the nonce sent, and the client's proof
+   * (`loginProof`). Null for an unknown id, another client's key, or a wrong proof; the proof
+   * is compared in constant time.
+   */
+  verifyProof(
+    keyName: string,
+    clientId: number,
+    nonce: Uint8Array,
+    proof: Uint8Array,
+  ): Grant | null {
+    const match = /^bk_([0-9a-f]{8})$/.exec(keyName);
+    const record = match === null ? undefined : this.byId.get(match[1]);
+    if (record === undefined || record.clientId !== clientId) return null;
+    const want = loginProof(Buffer.from(record.sha256, 'hex'), nonce, clientId);
+    if (proof.byteLength !== want.byteLength || !timingSafeEqual(want, proof)) return null;
+    return grantOf(record);
+  }
+}
+
+function grantOf(record: KeyRecord): Grant {
+  return { clientId: record.clientId, admin: record.admin, accounts: new Set(record.accounts) };
+}
+
+/** A fresh nonce for a Challenge. */
+export function challengeNonce(bytes: number): Buffer {
+  return randomBytes(bytes);
 }
 
 /** The grant every session gets when the data folder has no key file. */

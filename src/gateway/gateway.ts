@@ -28,6 +28,8 @@ import {
   FrameError,
   FrameType,
   frameHeaderBytes,
+  challengeBytes,
+  LoginMethod,
   protocolVersion,
   StreamKind,
   verifyCommandBatch,
@@ -36,9 +38,10 @@ import {
 } from '../protocol/frames.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
-import { adminOnly, openGrant, type Grant, type KeyRing } from './api-keys.js';
+import { adminOnly, challengeNonce, openGrant, type Grant, type KeyRing } from './api-keys.js';
 import { mountHttp, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
+import { BookTopics, mountReads, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
@@ -71,6 +74,8 @@ interface Session {
    * engine in the order it sent them.
    */
   refused: number[];
+  /** A challenge login under way: the key named in Hello and the nonce sent to sign. */
+  challenge: { keyName: string; clientId: number; nonce: Buffer } | null;
 }
 
 export interface GatewayOptions {
@@ -82,6 +87,8 @@ export interface GatewayOptions {
   journal: JournalQueries;
   /** API keys; null runs without authentication (every session is admin). */
   keys: KeyRing | null;
+  /** The read model for balance, order and book queries and book streams (null: none). */
+  reads: StateReads | null;
   /** Outcomes the engine keeps per client (told to clients in Welcome: their in-flight cap). */
   idempotencyWindow: number;
 }
@@ -102,6 +109,7 @@ export class Gateway {
   private readonly httpPending = new Map<string, (events: EventRecord[]) => void>();
   private readonly streams: JournalStreams<Session>;
   private readonly topics: Topics;
+  private readonly books: BookTopics | null = null;
   port = -1;
 
   constructor(private readonly options: GatewayOptions) {
@@ -126,7 +134,7 @@ export class Gateway {
           return;
         }
         res.upgrade<Session>(
-          { clientId: 0, grant: null, refused: [] },
+          { clientId: 0, grant: null, refused: [], challenge: null },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -140,6 +148,10 @@ export class Gateway {
         if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
       },
     });
+    if (options.reads !== null) {
+      mountReads(this.app, options.reads, (token, account) => this.mayRead(token, account));
+      this.books = new BookTopics(this.app, options.reads);
+    }
     mountHttp(this.app, options.journal, {
       submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
       pending: () => this.httpPending.size,
@@ -181,6 +193,7 @@ export class Gateway {
     const type = view.getUint8(0);
     const session = ws.getUserData();
     if (type === FrameType.Hello) return this.onHello(ws, view);
+    if (type === FrameType.Answer && session.challenge !== null) return this.onAnswer(ws, view);
     if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
     if (type === FrameType.Commands) return this.onCommands(ws, view);
     if (type === FrameType.Subscribe) return this.onSubscribe(ws, view);
@@ -189,11 +202,60 @@ export class Gateway {
 
   private onHello(ws: WebSocket<Session>, view: DataView): void {
     const session = ws.getUserData();
-    if (session.clientId !== 0) return ws.end(CloseCode.Malformed, 'Hello sent twice');
+    if (session.clientId !== 0 || session.challenge !== null) {
+      return ws.end(CloseCode.Malformed, 'Hello sent twice');
+    }
     if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
     const clientId = view.getUint32(frameHeaderBytes, true);
     if (clientId === 0) return ws.end(CloseCode.BadClientId, 'client id must be 1 or more');
-    const grant = this.authenticate(view, clientId);
+    const method =
+      view.byteLength >= frameHeaderBytes + 8 ? view.getUint16(frameHeaderBytes + 6, true) : 0;
+    if (method === LoginMethod.Challenge && this.options.keys !== null) {
+      return this.sendChallenge(ws, view, clientId);
+    }
+    if (method !== LoginMethod.Key && method !== LoginMethod.Challenge) {
+      return ws.end(CloseCode.Malformed, `unknown login method ${method}`);
+    }
+    const grant =
+      method === LoginMethod.Key ? this.authenticate(view, clientId) : openGrant(clientId);
+    this.welcome(ws, view.getUint32(4, true), clientId, grant);
+  }
+
+  /** Challenge login, step 1: remember the key named, send a fresh nonce to sign. */
+  private sendChallenge(ws: WebSocket<Session>, view: DataView, clientId: number): void {
+    const length = view.getUint16(frameHeaderBytes + 4, true);
+    const start = frameHeaderBytes + 8;
+    if (length === 0 || length > 64 || start + length > view.byteLength) {
+      return ws.end(CloseCode.Unauthorized, 'API key refused');
+    }
+    const keyName = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
+    const nonce = challengeNonce(challengeBytes);
+    ws.getUserData().challenge = { keyName, clientId, nonce };
+    const frame = new Uint8Array(frameHeaderBytes + challengeBytes);
+    writeHeader(new DataView(frame.buffer), 0, FrameType.Challenge, view.getUint32(4, true));
+    frame.set(nonce, frameHeaderBytes);
+    ws.send(frame, true);
+  }
+
+  /** Challenge login, step 2: check the proof; a wrong one closes with 4010. */
+  private onAnswer(ws: WebSocket<Session>, view: DataView): void {
+    const challenge = ws.getUserData().challenge;
+    if (challenge === null || this.options.keys === null) return;
+    ws.getUserData().challenge = null;
+    const proof = new Uint8Array(view.buffer, view.byteOffset + frameHeaderBytes);
+    const { keyName, clientId, nonce } = challenge;
+    const grant = this.options.keys.verifyProof(keyName, clientId, nonce, proof);
+    this.welcome(ws, view.getUint32(4, true), clientId, grant);
+  }
+
+  /** Opens the session of an authenticated client (or closes on a refused key). */
+  private welcome(
+    ws: WebSocket<Session>,
+    requestId: number,
+    clientId: number,
+    grant: Grant | null,
+  ): void {
+    const session = ws.getUserData();
     if (grant === null) return ws.end(CloseCode.Unauthorized, 'API key refused');
     if (this.sessions.has(clientId)) {
       return ws.end(CloseCode.ClientIdInUse, `client id ${clientId} is connected already`);
@@ -202,7 +264,7 @@ export class Gateway {
     session.grant = grant;
     this.sessions.set(clientId, ws);
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
-    writeHeader(reply, 0, FrameType.Welcome, view.getUint32(4, true));
+    writeHeader(reply, 0, FrameType.Welcome, requestId);
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
@@ -233,6 +295,13 @@ export class Gateway {
     this.sink.publish();
     this.httpPending.set(key, answer);
     return null;
+  }
+
+  /** True when `token` may read `account` (its key or admin; anyone in development mode). */
+  private mayRead(token: string, account: number): boolean {
+    if (this.options.keys === null) return true;
+    const grant = this.options.keys.verify(token);
+    return grant !== null && (grant.admin || grant.accounts.has(account));
   }
 
   /** The grant of the Hello's API key (which must belong to `clientId`), or null. */
@@ -285,6 +354,13 @@ export class Gateway {
       this.topics.trades++;
       ws.subscribe(tradesTopic(param));
       return;
+    }
+    if (kind === StreamKind.Depth || kind === StreamKind.TopOfBook) {
+      const reads = this.options.reads;
+      if (this.books === null || reads === null || param < 1 || param >= reads.instrumentCountMax) {
+        return this.sendError(ws, requestId, FrameError.BadSubscription, 'no such book');
+      }
+      return this.books.subscribe(ws, kind, param);
     }
     if (kind === StreamKind.Account) {
       if (!grant.admin && !grant.accounts.has(param)) return forbidden('not your account');

@@ -52,6 +52,7 @@ import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
 import { journalQueries } from './queries.js';
 import { Publisher } from './publisher.js';
+import { ReadClient } from './read-client.js';
 
 export interface NodeOptions {
   dataDir: string;
@@ -91,6 +92,8 @@ export class BourseNode {
   private readonly log: (line: string) => void;
   private readonly snapshotControl = new SharedArrayBuffer(4);
   private workers: Worker[] = [];
+  /** Queries and book views, answered by the snapshot worker's replica (durable state). */
+  private reads: ReadClient | null = null;
   private exits: Promise<unknown>[] = [];
   private publishing: Promise<void> = Promise.resolve();
 
@@ -175,6 +178,10 @@ export class BourseNode {
       intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
       tailSequence: this.tail.sequence,
     });
+    this.reads = new ReadClient(
+      this.workers[this.workers.length - 1],
+      this.config.instrumentCountMax,
+    );
     this.publishing = this.publisher.run();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
   }
@@ -195,6 +202,7 @@ export class BourseNode {
       port: where.port,
       sink: this.input,
       events: this.publisher,
+      reads: this.reads,
       journal: journalQueries(this.db, this.progress, () => this.gateway?.sessionCount() ?? 0),
     });
     await this.gateway.listen();
@@ -236,6 +244,7 @@ export class BourseNode {
    */
   async stop(): Promise<void> {
     this.gateway?.close();
+    this.reads?.close();
     this.input?.publish();
     this.inputRing.halt();
     await Promise.all(this.exits.slice(0, 2));

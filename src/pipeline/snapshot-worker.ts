@@ -17,6 +17,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../constants.js';
 import {
   piscinaExecArgv,
+  readModelYieldMs,
   ringSleepMs,
   snapshotKeepCount,
   snapshotThreadNice,
@@ -31,6 +32,7 @@ import { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { after, distance } from '../ring/ring-layout.js';
 import { recover, Replica } from './replay.js';
+import { ReadModel, type ReadRequest } from './read-model.js';
 
 export interface SnapshotWorkerData {
   dataDir: string;
@@ -51,23 +53,34 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   await recover(replica, db, data.dataDir, data.tailSequence);
   db.root.resetReadTxn();
   const snapshots = new SnapshotWriter(db, replica, data);
+  const reads = new ReadModel(replica, (message) => parentPort?.postMessage(message));
+  const onRequest = (request: ReadRequest): void => reads.onMessage(request);
+  parentPort?.on('message', onRequest);
   parentPort?.postMessage({ type: 'ready', sequence: replica.sequence });
   const ring = RingBuffer.attach(data.outputRing);
   const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [0]);
   // Atomics.waitAsync and pool results do not keep a worker's event loop alive.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  let turnedAt = performance.now();
   while (Atomics.load(control, 0) === 0) {
     const available = barrier.available();
     if (after(available, barrier.position())) {
       applyThrough(replica, barrier, available);
       snapshots.takeIfDue();
-      if (snapshots.writing) await new Promise((resolve) => setImmediate(resolve));
+      // Let queries, book views and the snapshot task's completion in now and then.
+      if (snapshots.writing !== null || performance.now() - turnedAt >= readModelYieldMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turnedAt = performance.now();
+      }
       continue;
     }
+    turnedAt = performance.now();
     if (ring.halted()) break;
     await watchedMoved(barrier);
   }
   await snapshots.settled();
+  reads.stop();
+  parentPort?.off('message', onRequest);
   clearInterval(keepAlive);
   closeJournalDb(db);
   parentPort?.postMessage({ type: 'stopped' });

@@ -9,11 +9,15 @@
  *
  *   client → server  Hello     body: client id u32, key length u16, reserved u16, API key
  *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command)
- *                    Subscribe body: stream u8 (1 journal, 2 trades, 3 account), reserved u8 × 7,
- *                              f64: from sequence (journal), instrument, or account
- *   server → client  Welcome   body: client id u32, reserved u32, durable sequence f64
+ *                    Subscribe body: stream u8 (1 journal, 2 trades, 3 account, 4 depth, 5 top
+ *                              of book), reserved u8 × 7, f64: from sequence (journal),
+ *                              instrument, or account
+ *                    Answer    body: HMAC-SHA256 (32 bytes) of the Challenge
+ *   server → client  Welcome   body: client id u32, window u32, durable sequence f64
  *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
  *                    Error     body: code u16, reserved u16, UTF-8 message
+ *                    Challenge body: nonce (32 bytes)
+ *                    Book      body: instrument u32, bids u16, asks u16, sequence f64, levels
  *
  * The FlatBuffers JS runtime has no verifier: `verifyCommandBatch` checks every offset of an
  * untrusted CommandBatch against the frame before anything reads it.
@@ -27,10 +31,27 @@ export const enum FrameType {
   Hello = 0x01,
   Commands = 0x02,
   Subscribe = 0x03,
+  /** The answer to a Challenge: HMAC-SHA256 of it (see `loginProof`). */
+  Answer = 0x04,
   Welcome = 0x81,
   Events = 0x82,
   Error = 0x83,
+  /** A nonce to sign, when Hello asked for challenge login. */
+  Challenge = 0x84,
+  /** One side-by-side view of a book: top of book or depth (see `writeBookBody`). */
+  Book = 0x85,
 }
+
+/** How Hello logs in (the u16 after the key length). */
+export const enum LoginMethod {
+  /** The API key itself travels in Hello. */
+  Key = 0,
+  /** Hello carries the key id only (`bk_<id>`); the secret signs a server nonce. */
+  Challenge = 1,
+}
+
+/** Bytes of a Challenge's nonce and of an Answer's HMAC. */
+export const challengeBytes = 32;
 
 /** WebSocket close codes (4000–4999 are the application's). */
 export const enum CloseCode {
@@ -64,7 +85,19 @@ export const enum StreamKind {
   Trades = 2,
   /** Events naming one account (its keys, or admin). */
   Account = 3,
+  /** Depth of one instrument's book, conflated (anyone). */
+  Depth = 4,
+  /** Best bid and offer of one instrument, conflated (anyone). */
+  TopOfBook = 5,
 }
+
+/**
+ * Body of a Book frame: instrument u32, bid levels u16, ask levels u16, the durable sequence
+ * the view is consistent at (f64), then the bids best first and the asks best first, each
+ * level 24 bytes: price f64, quantity f64, orders u32, reserved u32.
+ */
+export const bookLevelBytes = 24;
+export const bookBodyBytes = 16;
 
 /** Why a CommandBatch failed verification; 0 when it passed. */
 export const enum BatchFault {

@@ -3,47 +3,26 @@
  * with its documented code while other clients go on.
  */
 import { test } from 'node:test';
+import { setUp, withNode } from '../harness/gateway-node.js';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { BourseNode } from '../../src/pipeline/node.js';
 import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
-import { smallConfig } from '../harness/engine-driver.js';
 import { setupCommands } from '../harness/generators.js';
-import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
-import { CloseCode, FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
+import {
+  CloseCode,
+  FrameType,
+  frameHeaderBytes,
+  LoginMethod,
+  writeHeader,
+} from '../../src/protocol/frames.js';
+import { loginKey, loginProof, splitApiKey } from '../../src/protocol/login.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
 import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
-
-async function withNode(
-  run: (node: BourseNode, url: string) => Promise<void>,
-  prepare: (dir: string) => void = () => {},
-  inputRingSlots?: number,
-): Promise<void> {
-  const dir = tempDataDir();
-  prepare(dir);
-  const node = await BourseNode.start({
-    dataDir: dir,
-    config: smallConfig,
-    gateway: { host: '127.0.0.1', port: 0 },
-    inputRingSlots,
-  });
-  try {
-    await run(node, `ws://127.0.0.1:${node.gateway?.port}/`);
-  } finally {
-    await node.stop();
-    removeDir(dir);
-  }
-}
-
-async function setUp(client: BourseClient): Promise<void> {
-  const results = await Promise.all(setupCommands().map((f) => client.submit(f.kind, f)));
-  for (const events of results) assert.equal(events[0].status, Status.Ok);
-}
 
 test('the SDK gets each command back once durable, with its status and events', async () => {
   await withNode(async (node, url) => {
@@ -468,4 +447,82 @@ test('trades and account subscriptions hear the durable events they name', async
     );
     await Promise.all([trader.close(), watcher.close()]);
   });
+});
+
+/** Opens a raw socket and sends a challenge Hello; resolves with the socket and the nonce. */
+function challengeHello(
+  url: string,
+  clientId: number,
+  keyName: string,
+): Promise<{ ws: WebSocket; nonce: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('error', reject);
+    ws.once('open', () => {
+      const name = Buffer.from(keyName, 'latin1');
+      const hello = Buffer.alloc(frameHeaderBytes + 8 + name.byteLength);
+      writeHeader(new DataView(hello.buffer), 0, FrameType.Hello, 1);
+      hello.writeUInt32LE(clientId, frameHeaderBytes);
+      hello.writeUInt16LE(name.byteLength, frameHeaderBytes + 4);
+      hello.writeUInt16LE(LoginMethod.Challenge, frameHeaderBytes + 6);
+      name.copy(hello, frameHeaderBytes + 8);
+      ws.send(hello);
+      ws.once('message', (data: Buffer) => {
+        assert.equal(data.readUInt8(0), FrameType.Challenge);
+        resolve({ ws, nonce: Buffer.from(data.subarray(frameHeaderBytes)) });
+      });
+    });
+  });
+}
+
+/** Sends an Answer; resolves with the reply's frame type, or the close code. */
+function answer(ws: WebSocket, proof: Buffer): Promise<{ type?: number; code?: number }> {
+  return new Promise((resolve) => {
+    const frame = Buffer.alloc(frameHeaderBytes + proof.byteLength);
+    writeHeader(new DataView(frame.buffer), 0, FrameType.Answer, 2);
+    proof.copy(frame, frameHeaderBytes);
+    ws.once('message', (data: Buffer) => resolve({ type: data.readUInt8(0) }));
+    ws.once('close', (code: number) => resolve({ code }));
+    ws.send(frame);
+  });
+}
+
+test('challenge login: a fresh nonce signed; wrong or replayed proofs closed', async () => {
+  const user = createKey(91, false, [1]);
+  const prepare = (dir: string): void => writeKeyFile(dir, { version: 1, keys: [user.record] });
+  await withNode(async (_node, url) => {
+    const client = await BourseClient.connect(url, {
+      clientId: 91,
+      apiKey: user.token,
+      login: 'challenge',
+    });
+    await client.close();
+    const { id, secret } = splitApiKey(user.token)!;
+    const first = await challengeHello(url, 91, `bk_${id}`);
+    const proof = loginProof(loginKey(secret), first.nonce, 91);
+    assert.deepEqual(await answer(first.ws, proof), { type: FrameType.Welcome }, 'right proof');
+    first.ws.close();
+    await new Promise((resolve) => first.ws.once('close', resolve));
+
+    const again = await challengeHello(url, 91, `bk_${id}`);
+    assert.notDeepEqual(again.nonce, first.nonce, 'a fresh nonce each time');
+    assert.deepEqual(await answer(again.ws, proof), { code: CloseCode.Unauthorized }, 'replayed');
+    const wrong = await challengeHello(url, 91, `bk_${id}`);
+    const forged = loginProof(loginKey('not-the-secret'), wrong.nonce, 91);
+    assert.deepEqual(await answer(wrong.ws, forged), { code: CloseCode.Unauthorized }, 'forged');
+    const other = await challengeHello(url, 92, `bk_${id}`);
+    const theirs = loginProof(loginKey(secret), other.nonce, 92);
+    assert.deepEqual(await answer(other.ws, theirs), { code: CloseCode.Unauthorized }, 'client');
+    const unknown = await challengeHello(url, 91, 'bk_00000000');
+    const guess = loginProof(loginKey(secret), unknown.nonce, 91);
+    assert.deepEqual(await answer(unknown.ws, guess), { code: CloseCode.Unauthorized }, 'no key');
+    await assert.rejects(
+      BourseClient.connect(url, {
+        clientId: 91,
+        apiKey: user.token.slice(0, -2) + 'xx',
+        login: 'challenge',
+      }),
+      (e: ClientError) => e.code === CloseCode.Unauthorized,
+    );
+  }, prepare);
 });

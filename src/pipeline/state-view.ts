@@ -1,6 +1,7 @@
 /**
- * Readable views of an engine's state for the CLI (`bourse replay`): balances, open orders and
- * order books. Allocates freely; never used on the command path.
+ * Readable views of an engine's state: balances, open orders and order books, for the CLI
+ * (`bourse replay`) and the node's read model (HTTP queries, book streams). Allocates freely;
+ * never used on the command path.
  */
 import type { Engine } from '../engine/engine.js';
 
@@ -28,6 +29,7 @@ export interface LevelRow {
 
 /** Non-zero balances, by account then asset (`account` filters to one account). */
 export function balances(engine: Engine, account = -1): BalanceRow[] {
+  if (account !== -1) return accountBalances(engine, account);
   const rows: BalanceRow[] = [];
   const accounts = engine.accounts;
   for (let slot = 0; slot < accounts.count; slot++) {
@@ -83,4 +85,43 @@ export function openOrders(engine: Engine, account = -1): OrderRow[] {
     }
   }
   return rows;
+}
+
+/** One account's non-zero balances (none when the account does not exist). */
+function accountBalances(engine: Engine, account: number): BalanceRow[] {
+  const slot = engine.accounts.slotOf(account);
+  const rows: BalanceRow[] = [];
+  if (slot === -1) return rows;
+  for (let asset = 1; asset < engine.config.assetCountMax; asset++) {
+    const available = engine.accounts.available(slot, asset);
+    const held = engine.accounts.held(slot, asset);
+    if (available !== 0 || held !== 0) rows.push({ account, asset, available, held });
+  }
+  return rows;
+}
+
+/**
+ * The best `depth` levels of each side of a book, packed for a Book frame: bid count, ask
+ * count, then (price, quantity, orders) per level, the bids best first, then the asks.
+ */
+export function bookLevels(engine: Engine, instrument: number, depth: number): Float64Array {
+  const levels = engine.levels;
+  const bids = Math.min(depth, levels.sideCount[instrument * 2]);
+  const asks = Math.min(depth, levels.sideCount[instrument * 2 + 1]);
+  const out = new Float64Array(2 + (bids + asks) * 3);
+  out[0] = bids;
+  out[1] = asks;
+  let at = 2;
+  for (const [s, n] of [
+    [instrument * 2, bids],
+    [instrument * 2 + 1, asks],
+  ]) {
+    for (let i = 0; i < n; i++) {
+      const l = levels.sideLevels[s * levels.perSide + levels.sideCount[s] - 1 - i];
+      out[at++] = levels.price(l);
+      out[at++] = levels.quantity(l);
+      out[at++] = levels.orderCount(l);
+    }
+  }
+  return out;
 }

@@ -1,0 +1,162 @@
+/**
+ * Reads of the node's state: HTTP queries (balances, open orders, a book) and the conflated
+ * book streams (depth and top of book) over uWS pub/sub. The state comes from the read model
+ * (the composition root provides it), which holds the durable state and names the sequence
+ * each answer is consistent at.
+ *
+ *   GET /balances?account=N            the account's non-zero balances (its key, or admin)
+ *   GET /orders?account=N              the account's resting orders (its key, or admin)
+ *   GET /book?instrument=N&depth=D     the best D levels per side (anyone)
+ */
+import { bookDepthLevels, bookQueryDepthMax } from '../constants.js';
+import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.js';
+import { bookFrame } from '../protocol/book-frame.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
+
+export type StateQuery =
+  | { what: 'balances' | 'orders'; account: number }
+  | { what: 'book'; instrument: number; depth: number };
+
+/** The read model, as the gateway sees it. */
+export interface StateReads {
+  /** Instrument ids run 1 .. instrumentCountMax - 1. */
+  readonly instrumentCountMax: number;
+  /**
+   * Answers a query at the read model's durable sequence; `body` is null for an unknown
+   * account or instrument. @throws ReadBusyError when too many queries wait.
+   */
+  query(query: StateQuery): Promise<{ sequence: number; body: unknown }>;
+  /** Starts book views of an instrument (idempotent). */
+  watchBook(instrument: number): void;
+  /** Called with each changed book view (`bookLevels` layout). */
+  onBook(listener: (instrument: number, sequence: number, levels: Float64Array) => void): void;
+}
+
+export class ReadBusyError extends Error {
+  override readonly name = 'ReadBusyError';
+  readonly code = 'READ_BUSY';
+}
+
+/** Says whether a bearer token may read an account (its key or admin; anyone without keys). */
+export type AccountReadCheck = (token: string, account: number) => boolean;
+
+export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountReadCheck): void {
+  for (const what of ['balances', 'orders'] as const) {
+    app.get(`/${what}`, (res, req) => {
+      const account = Number(req.getQuery('account') ?? '');
+      if (!Number.isSafeInteger(account) || account < 1) {
+        return json(res, '400 Bad Request', { error: 'account: an account id' });
+      }
+      const auth = req.getHeader('authorization');
+      if (!may(auth.startsWith('Bearer ') ? auth.slice(7) : '', account)) {
+        return json(res, '403 Forbidden', { error: 'not allowed for this API key' });
+      }
+      answer(res, reads.query({ what, account }), 'no such account', (body, sequence) => ({
+        sequence,
+        account,
+        [what]: body,
+      }));
+    });
+  }
+  app.get('/book', (res, req) => {
+    const instrument = Number(req.getQuery('instrument') ?? '');
+    const depth = Number(req.getQuery('depth') || String(bookDepthLevels));
+    if (!Number.isSafeInteger(instrument) || instrument < 1) {
+      return json(res, '400 Bad Request', { error: 'instrument: an instrument id' });
+    }
+    if (!Number.isSafeInteger(depth) || depth < 1 || depth > bookQueryDepthMax) {
+      return json(res, '400 Bad Request', { error: `depth: 1 to ${bookQueryDepthMax}` });
+    }
+    const query = reads.query({ what: 'book', instrument, depth });
+    answer(res, query, 'no such instrument', (body, sequence) => ({
+      sequence,
+      ...(body as object),
+    }));
+  });
+}
+
+function answer(
+  res: HttpResponse,
+  query: Promise<{ sequence: number; body: unknown }>,
+  missing: string,
+  shape: (body: unknown, sequence: number) => unknown,
+): void {
+  let aborted = false;
+  res.onAborted(() => (aborted = true));
+  query.then(
+    ({ sequence, body }) => {
+      if (aborted) return;
+      res.cork(() => {
+        if (body === null) json(res, '404 Not Found', { error: missing });
+        else json(res, '200 OK', shape(body, sequence));
+      });
+    },
+    (error: Error) => {
+      if (aborted) return;
+      res.cork(() => json(res, '503 Service Unavailable', { error: error.message }));
+    },
+  );
+}
+
+function json(res: HttpResponse, status: string, body: unknown): void {
+  res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+}
+
+export function depthTopic(instrument: number): string {
+  return `depth/${instrument}`;
+}
+
+export function topTopic(instrument: number): string {
+  return `top/${instrument}`;
+}
+
+/**
+ * The book streams: each changed view goes to `depth/<instrument>` (up to bookDepthLevels per
+ * side) and, when the best levels changed, to `top/<instrument>`. The last frame of each is
+ * kept, so that a new subscriber gets the current view at once.
+ */
+export class BookTopics {
+  private readonly lastDepth = new Map<number, Uint8Array>();
+  private readonly lastTop = new Map<number, Uint8Array>();
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly reads: StateReads,
+  ) {
+    reads.onBook((instrument, sequence, levels) => this.onBook(instrument, sequence, levels));
+  }
+
+  /** Subscribes a socket, and sends it the current view when there is one. */
+  subscribe(
+    ws: { subscribe(topic: string): boolean; send(m: Uint8Array, binary: boolean): number },
+    kind: StreamKind.Depth | StreamKind.TopOfBook,
+    instrument: number,
+  ): void {
+    const top = kind === StreamKind.TopOfBook;
+    ws.subscribe(top ? topTopic(instrument) : depthTopic(instrument));
+    this.reads.watchBook(instrument);
+    const last = (top ? this.lastTop : this.lastDepth).get(instrument);
+    if (last !== undefined) ws.send(last, true);
+  }
+
+  private onBook(instrument: number, sequence: number, levels: Float64Array): void {
+    const depth = bookFrame(StreamKind.Depth, instrument, sequence, levels, bookDepthLevels);
+    this.lastDepth.set(instrument, depth);
+    this.app.publish(depthTopic(instrument), depth, true);
+    const top = bookFrame(StreamKind.TopOfBook, instrument, sequence, levels, 1);
+    const before = this.lastTop.get(instrument);
+    this.lastTop.set(instrument, top);
+    if (before === undefined || !sameLevels(before, top)) {
+      this.app.publish(topTopic(instrument), top, true);
+    }
+  }
+}
+
+/** Same levels (the sequence, at bytes 16..24, may differ). */
+function sameLevels(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  const start = frameHeaderBytes + bookBodyBytes;
+  for (let i = 0; i < start - 8; i++) if (a[i] !== b[i]) return false;
+  for (let i = start; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,107 @@
+/**
+ * The node's read model: the snapshotter's replica, which holds exactly the durable state (it
+ * runs behind the journal writer), answers queries and publishes book views. It lives in the
+ * snapshot worker, so reads never touch the business-logic thread.
+ *
+ *   main thread (gateway)                       snapshot worker
+ *   ─────────────────────                       ───────────────
+ *   query {id, balances|orders|book}  ───────►  answer {id, sequence, body}
+ *   watch {instrument}                ───────►  every bookPublishIntervalMs, for each watched
+ *                                     ◄───────  book whose view changed: book {instrument,
+ *                                               sequence, levels (bookLevels layout)}
+ *
+ * Messages are handled between applied ranges, and each range ends at a journal batch, so
+ * every answer and every book view is consistent at one durable sequence, which it names.
+ * Book views are conflated: a subscriber sees the latest view at most once per interval.
+ */
+import { bookDepthLevels, bookPublishIntervalMs } from '../constants.js';
+import type { Replica } from './replay.js';
+import { balances, bookLevels, openOrders } from './state-view.js';
+
+export type ReadRequest =
+  | { type: 'query'; id: number; what: 'balances' | 'orders'; account: number }
+  | { type: 'query'; id: number; what: 'book'; instrument: number; depth: number }
+  | { type: 'watch'; instrument: number };
+
+export interface ReadAnswer {
+  type: 'answer';
+  id: number;
+  sequence: number;
+  body: unknown;
+}
+
+export interface BookView {
+  type: 'book';
+  instrument: number;
+  sequence: number;
+  /** `bookLevels` layout, at most `bookDepthLevels` per side. */
+  levels: Float64Array;
+}
+
+export class ReadModel {
+  /** The last view sent per watched instrument (an empty one until the first is sent). */
+  private readonly watched = new Map<number, Float64Array>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly replica: Replica,
+    private readonly post: (message: ReadAnswer | BookView) => void,
+  ) {}
+
+  onMessage(request: ReadRequest): void {
+    if (request.type === 'watch') return this.watch(request.instrument);
+    const engine = this.replica.engine;
+    let body: unknown;
+    if (request.what === 'book') body = this.book(request.instrument, request.depth);
+    else if (engine.accounts.slotOf(request.account) === -1)
+      body = null; // no such account
+    else if (request.what === 'balances') body = balances(engine, request.account);
+    else body = openOrders(engine, request.account);
+    this.post({ type: 'answer', id: request.id, sequence: this.replica.sequence, body });
+  }
+
+  private book(instrument: number, depth: number): unknown {
+    if (!this.exists(instrument)) return null;
+    const levels = bookLevels(this.replica.engine, instrument, depth);
+    const rows = (first: number, n: number): unknown[] =>
+      Array.from({ length: n }, (_, i) => ({
+        price: levels[2 + (first + i) * 3],
+        quantity: levels[3 + (first + i) * 3],
+        orders: levels[4 + (first + i) * 3],
+      }));
+    return { instrument, bids: rows(0, levels[0]), asks: rows(levels[0], levels[1]) };
+  }
+
+  private exists(instrument: number): boolean {
+    const engine = this.replica.engine;
+    return instrument < engine.config.instrumentCountMax && engine.instruments.has(instrument);
+  }
+
+  private watch(instrument: number): void {
+    if (instrument >= this.replica.engine.config.instrumentCountMax) return;
+    if (this.watched.has(instrument)) return;
+    this.watched.set(instrument, new Float64Array(0)); // differs from any view: sent next tick
+    this.timer ??= setInterval(() => this.publishBooks(), bookPublishIntervalMs);
+  }
+
+  /** Sends each watched book whose view changed since it was last sent. */
+  publishBooks(): void {
+    for (const [instrument, last] of this.watched) {
+      const levels = bookLevels(this.replica.engine, instrument, bookDepthLevels);
+      if (sameView(last, levels)) continue;
+      this.watched.set(instrument, levels);
+      this.post({ type: 'book', instrument, sequence: this.replica.sequence, levels });
+    }
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+function sameView(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

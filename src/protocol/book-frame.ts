@@ -1,0 +1,91 @@
+/**
+ * Book frames (docs/PROTOCOL.md, "Subscriptions"): one view of a book, written by the gateway
+ * from the read model's `bookLevels` layout and read by the SDK.
+ *
+ *   8        12     14     16         24
+ *   +--------+------+------+----------+----------------------------------------+
+ *   | instr. | bids | asks | sequence | levels: price f64, quantity f64,       |
+ *   | u32    | u16  | u16  | f64      | orders u32, reserved u32; bids best    |
+ *   |        |      |      |          | first, then asks best first            |
+ *   +--------+------+------+----------+----------------------------------------+
+ */
+import {
+  bookBodyBytes,
+  bookLevelBytes,
+  FrameType,
+  frameHeaderBytes,
+  StreamKind,
+  topicRequestId,
+  writeHeader,
+} from './frames.js';
+
+export interface BookLevel {
+  price: number;
+  quantity: number;
+  orders: number;
+}
+
+export interface BookView {
+  instrument: number;
+  /** The durable sequence the view is consistent at. */
+  sequence: number;
+  /** Best first. */
+  bids: BookLevel[];
+  /** Best first. */
+  asks: BookLevel[];
+}
+
+/** A Book frame of the best `depth` levels per side of a `bookLevels` view. */
+export function bookFrame(
+  kind: StreamKind,
+  instrument: number,
+  sequence: number,
+  levels: Float64Array,
+  depth: number,
+): Uint8Array {
+  const bids = Math.min(depth, levels[0]);
+  const asks = Math.min(depth, levels[1]);
+  const frame = new Uint8Array(frameHeaderBytes + bookBodyBytes + (bids + asks) * bookLevelBytes);
+  const view = new DataView(frame.buffer);
+  writeHeader(view, 0, FrameType.Book, topicRequestId(kind));
+  view.setUint32(frameHeaderBytes, instrument, true);
+  view.setUint16(frameHeaderBytes + 4, bids, true);
+  view.setUint16(frameHeaderBytes + 6, asks, true);
+  view.setFloat64(frameHeaderBytes + 8, sequence, true);
+  let at = frameHeaderBytes + bookBodyBytes;
+  const write = (level: number): void => {
+    view.setFloat64(at, levels[2 + level * 3], true);
+    view.setFloat64(at + 8, levels[3 + level * 3], true);
+    view.setUint32(at + 16, levels[4 + level * 3], true);
+    at += bookLevelBytes;
+  };
+  for (let i = 0; i < bids; i++) write(i);
+  for (let i = 0; i < asks; i++) write(levels[0] + i);
+  return frame;
+}
+
+/** A Book frame, decoded. @throws RangeError when it is shorter than it says. */
+export function readBookFrame(frame: Uint8Array): BookView {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const bids = view.getUint16(frameHeaderBytes + 4, true);
+  const asks = view.getUint16(frameHeaderBytes + 6, true);
+  if (frame.byteLength < frameHeaderBytes + bookBodyBytes + (bids + asks) * bookLevelBytes) {
+    throw new RangeError('Book frame shorter than its level counts');
+  }
+  let at = frameHeaderBytes + bookBodyBytes;
+  const level = (): BookLevel => {
+    const l = {
+      price: view.getFloat64(at, true),
+      quantity: view.getFloat64(at + 8, true),
+      orders: view.getUint32(at + 16, true),
+    };
+    at += bookLevelBytes;
+    return l;
+  };
+  return {
+    instrument: view.getUint32(frameHeaderBytes, true),
+    sequence: view.getFloat64(frameHeaderBytes + 8, true),
+    bids: Array.from({ length: bids }, level),
+    asks: Array.from({ length: asks }, level),
+  };
+}

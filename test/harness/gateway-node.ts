@@ -1,0 +1,36 @@
+/**
+ * A real node with its gateway on a free loopback port, for SDK and protocol tests.
+ */
+import assert from 'node:assert/strict';
+import { BourseNode } from '../../src/pipeline/node.js';
+import type { BourseClient } from '../../src/client/client.js';
+import { Status } from '../../src/protocol/status.js';
+import { smallConfig } from './engine-driver.js';
+import { setupCommands } from './generators.js';
+import { removeDir, tempDataDir } from './node-driver.js';
+
+export async function withNode(
+  run: (node: BourseNode, url: string) => Promise<void>,
+  prepare: (dir: string) => void = () => {},
+  inputRingSlots?: number,
+): Promise<void> {
+  const dir = tempDataDir();
+  prepare(dir);
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config: smallConfig,
+    gateway: { host: '127.0.0.1', port: 0 },
+    inputRingSlots,
+  });
+  try {
+    await run(node, `ws://127.0.0.1:${node.gateway?.port}/`);
+  } finally {
+    await node.stop();
+    removeDir(dir);
+  }
+}
+
+export async function setUp(client: BourseClient): Promise<void> {
+  const results = await Promise.all(setupCommands().map((f) => client.submit(f.kind, f)));
+  for (const events of results) assert.equal(events[0].status, Status.Ok);
+}

@@ -1,0 +1,171 @@
+/**
+ * Reads of the node's state against a real node: HTTP balances, orders and books from the read
+ * model (durable state, with the sequence it is consistent at), their authorisation, and the
+ * conflated depth and top-of-book streams.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BourseClient, type BookView } from '../../src/client/client.js';
+import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
+import { CommandFlag } from '../../src/protocol/command-layout.js';
+import { Status } from '../../src/protocol/status.js';
+import { setUp, withNode } from '../harness/gateway-node.js';
+
+type Json = Record<string, unknown> & { sequence: number };
+
+function httpBase(url: string): string {
+  return url.replace('ws://', 'http://').replace(/\/$/, '');
+}
+
+async function get(url: string, token?: string): Promise<{ status: number; body: Json }> {
+  const headers: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const r = await fetch(url, { headers });
+  return { status: r.status, body: (await r.json()) as Json };
+}
+
+/** GETs `url` until the read model has reached `sequence` (it follows the journal). */
+async function getAt(url: string, sequence: number): Promise<Json> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { status, body } = await get(url);
+    assert.equal(status, 200, JSON.stringify(body));
+    if (body.sequence >= sequence || Date.now() > deadline) return body;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function waitFor<T>(what: string, find: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('HTTP reads: balances, open orders and a book, at the durable sequence named', async () => {
+  await withNode(async (_node, url) => {
+    const base = httpBase(url);
+    const client = await BourseClient.connect(url, { clientId: 131 });
+    await setUp(client);
+    const sell = { account: 1, ref: 2, price: 100, quantity: 5, flags: CommandFlag.Sell };
+    const [accepted] = await client.placeOrder(sell);
+    assert.equal(accepted.status, Status.Ok);
+    await client.placeOrder({ account: 2, ref: 2, price: 90, quantity: 7 });
+    const [last] = await client.placeOrder({ ...sell, price: 101, quantity: 3 });
+
+    const balances = await getAt(`${base}/balances?account=1`, last.sequence);
+    assert.ok(balances.sequence >= last.sequence);
+    const asset3 = (balances.balances as { asset: number; available: number; held: number }[]).find(
+      (b) => b.asset === 3,
+    );
+    assert.deepEqual(
+      asset3,
+      { account: 1, asset: 3, available: 492, held: 8 },
+      'a sell holds base',
+    );
+
+    const orders = (await getAt(`${base}/orders?account=1`, last.sequence)).orders as {
+      price: number;
+      open: number;
+      side: string;
+    }[];
+    assert.deepEqual(
+      orders.map((o) => [o.side, o.price, o.open]),
+      [
+        ['sell', 100, 5],
+        ['sell', 101, 3],
+      ],
+    );
+
+    const book = await getAt(`${base}/book?instrument=2&depth=1`, last.sequence);
+    assert.deepEqual(book.bids, [{ price: 90, quantity: 7, orders: 1 }]);
+    assert.deepEqual(book.asks, [{ price: 100, quantity: 5, orders: 1 }], 'depth 1: best only');
+    await client.close();
+
+    for (const [path, status] of [
+      ['/balances?account=999', 404],
+      ['/balances?account=x', 400],
+      ['/orders?account=-1', 400],
+      ['/book?instrument=200', 404],
+      ['/book?instrument=2&depth=0', 400],
+      ['/book?instrument=2&depth=100000', 400],
+      ['/book', 400],
+    ] as const) {
+      const r = await get(`${base}${path}`);
+      assert.equal(r.status, status, path);
+      assert.equal(typeof r.body.error, 'string', `${path} says why`);
+    }
+  });
+});
+
+test('HTTP reads of an account need a key that grants it (or an admin key)', async () => {
+  const admin = createKey(141, true, []);
+  const user = createKey(142, false, [1]);
+  const prepare = (dir: string): void =>
+    writeKeyFile(dir, { version: 1, keys: [admin.record, user.record] });
+  await withNode(async (_node, url) => {
+    const base = httpBase(url);
+    const root = await BourseClient.connect(url, { clientId: 141, apiKey: admin.token });
+    await setUp(root);
+    assert.equal((await get(`${base}/balances?account=1`, user.token)).status, 200, 'its own');
+    assert.equal((await get(`${base}/balances?account=2`, user.token)).status, 403, 'not its');
+    assert.equal((await get(`${base}/orders?account=2`, user.token)).status, 403, 'not its');
+    assert.equal((await get(`${base}/balances?account=2`)).status, 403, 'no key');
+    assert.equal((await get(`${base}/balances?account=2`, admin.token)).status, 200, 'admin');
+    assert.equal((await get(`${base}/book?instrument=2`)).status, 200, 'books are public');
+    await root.close();
+  }, prepare);
+});
+
+test('book streams: the current view, then each change; top of book only the best', async () => {
+  await withNode(async (_node, url) => {
+    const trader = await BourseClient.connect(url, { clientId: 151 });
+    await setUp(trader);
+    await trader.placeOrder({
+      account: 1,
+      ref: 2,
+      price: 100,
+      quantity: 5,
+      flags: CommandFlag.Sell,
+    });
+    const watcher = await BourseClient.connect(url, { clientId: 152 });
+    const depth: BookView[] = [];
+    const top: BookView[] = [];
+    watcher.subscribeBook(2, (book) => depth.push(book));
+    watcher.subscribeBook(2, (book) => top.push(book), { top: true });
+    const first = await waitFor('the current view', () => depth.find((b) => b.asks.length === 1));
+    assert.equal(first.instrument, 2);
+    assert.deepEqual(first.asks, [{ price: 100, quantity: 5, orders: 1 }]);
+    assert.deepEqual(first.bids, []);
+
+    await trader.placeOrder({ account: 2, ref: 2, price: 90, quantity: 7 });
+    const [last] = await trader.placeOrder({ account: 3, ref: 2, price: 95, quantity: 2 });
+    const both = await waitFor('both bids', () => depth.find((b) => b.bids.length === 2));
+    assert.deepEqual(
+      both.bids,
+      [
+        { price: 95, quantity: 2, orders: 1 },
+        { price: 90, quantity: 7, orders: 1 },
+      ],
+      'best bid first',
+    );
+    const best = await waitFor('top of book', () => top.find((b) => b.sequence >= last.sequence));
+    assert.deepEqual(best.bids, [{ price: 95, quantity: 2, orders: 1 }]);
+    assert.deepEqual(best.asks, [{ price: 100, quantity: 5, orders: 1 }]);
+    for (const view of top) assert.ok(view.bids.length <= 1 && view.asks.length <= 1);
+    for (let i = 1; i < depth.length; i++) {
+      assert.ok(depth[i].sequence >= depth[i - 1].sequence, 'views never go back in time');
+    }
+
+    // A trade takes the ask: the views follow.
+    await trader.placeOrder({ account: 4, ref: 2, price: 100, quantity: 5 });
+    await waitFor('the ask taken', () => {
+      const now = depth[depth.length - 1];
+      return now.asks.length === 0 ? now : undefined;
+    });
+    await Promise.all([trader.close(), watcher.close()]);
+  });
+});
