@@ -107,6 +107,9 @@ async function main(): Promise<void> {
   });
   const url = `ws://127.0.0.1:${node.gateway?.port}/`;
   await setUp(url);
+  // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
+  // node's RSS after the load (state touched, journal pages mapped) is reported apart.
+  const held = await idle(url);
   const closed = await runClients(url, 'closed', closedSeconds, window / processes, 100);
   const closedDone = closed.reduce((sum, r) => sum + r.done, 0);
   const closedMs = Math.max(...closed.map((r) => r.elapsedMs));
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     numberOfSignificantValueDigits: 3,
   });
   for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
-  const held = await idle(url);
+  const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
   const host = await machine();
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,
     idle_rss_growth_mb: held.rssGrowthMb,
+    rss_after_load_mb: loadedRssMb,
   };
   printTable(`bench:e2e (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
     {
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
       unit: 'MB',
     },
     { measure: '  of which the sessions added', value: figures.idle_rss_growth_mb, unit: 'MB' },
+    { measure: 'node RSS after the load runs', value: figures.rss_after_load_mb, unit: 'MB' },
   ]);
   console.log(JSON.stringify(figures));
 }
