@@ -98,6 +98,19 @@ export const piscinaExecArgv: readonly string[] = ['--no-experimental-require-mo
 export const chainCheckThreadsMax = 4;
 /** Segments per checking thread, so that work evens out and progress moves. */
 export const chainCheckSegmentsPerThread = 4;
+/** Replication: one tick of the consensus clock (ms). Timeouts below are in ticks. */
+export const replicationTickMs = 10;
+/** A primary sends at least this often (heartbeats; they also resend what is unacked). */
+export const heartbeatTicks = 3;
+/** A standby that hears no primary for a random time in [min, max) ticks stands for election. */
+export const electionTimeoutTicksMin = 15;
+export const electionTimeoutTicksMax = 30;
+/** Entries one append message carries. */
+export const appendEntriesMax = 64;
+/** Entries a primary sends past what a standby holds durably (the flow-control window). */
+export const replicationWindowEntries = 256;
+/** Replicas in one cluster. */
+export const clusterMembersMax = 7;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
 

@@ -1,0 +1,407 @@
+/**
+ * The consensus core under the journal: Raft's terms, votes and log matching over journal
+ * batches, as a pure state machine. It does no I/O and reads no clock: the caller feeds it
+ * ticks and messages, and performs what it asks through `ConsensusIo`. The same code runs in
+ * the deterministic simulation (test/simulation) and in a real node.
+ *
+ *            timeout, no primary heard                 votes from a majority
+ *   ┌─────────┐ ─────────────────────────► ┌───────────┐ ─────────────────────► ┌─────────┐
+ *   │ standby │                            │ candidate │                        │ primary │
+ *   └─────────┘ ◄───────────────────────── └───────────┘                        └─────────┘
+ *        ▲        a primary of its term, or a higher term                            │
+ *        └───────────────────────────────────────────────────────────────────────────┘
+ *              a higher term seen, or no majority heard for an election timeout
+ *
+ * Rules that make it safe (docs/ROLES.md):
+ * - A replica votes once per term, and only for a candidate whose log is at least as complete
+ *   as its own (last term, then last index); the vote is stored before it is sent.
+ * - An entry is committed when it is durable on a majority, counting the primary, and it is of
+ *   the primary's own term (earlier entries are committed with it). A new primary therefore
+ *   writes an entry of its term at once (`openTerm`).
+ * - A standby appends only entries that chain onto its log by hash, and cuts its log back
+ *   where the primary's differs: only entries never committed can differ.
+ * - A replica that lost its disk (`recovering`) neither votes nor stands until it has caught
+ *   up with a primary's commit: it cannot vouch for what it acknowledged before.
+ */
+import {
+  appendEntriesMax,
+  electionTimeoutTicksMax,
+  electionTimeoutTicksMin,
+  heartbeatTicks,
+  replicationWindowEntries,
+} from '../constants.js';
+import { assert } from '../stdx/assert.js';
+import { genesisHashHex } from './hashes.js';
+import { Role, type Append, type Entry, type Message, type Status } from './messages.js';
+import type { Vote, VoteRequest } from './messages.js';
+
+export interface ConsensusIo {
+  send(to: number, message: Message): void;
+  /** Store `entries` from log index `index` (1-based), dropping any stored there or after; call
+   * `onDurable` once they are on disk. */
+  write(index: number, entries: readonly Entry[]): void;
+  /** Store the term and vote durably before returning: they guard every vote. */
+  saveVote(term: number, votedFor: number): void;
+  /** Entries up to `index` are committed. */
+  committed(index: number): void;
+  roleChanged(role: Role, term: number): void;
+  /** This replica is primary of a new term: propose an entry of that term now. */
+  openTerm(term: number): void;
+  /** A recovering replica caught up: store that (a crash before it must come back recovering). */
+  recovered(): void;
+}
+
+export interface ConsensusOptions {
+  id: number;
+  /** Every member's id, this one included. */
+  members: readonly number[];
+  /** Uniform in [0, 1): only election timeouts use it (seeded in simulation). */
+  random: () => number;
+  /** True when this replica lost its data (or never had it) and the cluster may hold more. */
+  recovering: boolean;
+  /** What survived a restart: the stored term and vote, and the durable log. */
+  term: number;
+  votedFor: number;
+  log: readonly Entry[];
+}
+
+/** Per standby, on the primary. */
+interface Peer {
+  /** Next index to send, and the highest sent so far. */
+  next: number;
+  sent: number;
+  /** Highest index known to match, and known durable there. */
+  match: number;
+  durable: number;
+  /** Tick of the last status heard. */
+  heardAt: number;
+}
+
+export class Consensus {
+  readonly id: number;
+  role = Role.Standby;
+  term: number;
+  votedFor: number;
+  /** Index of the last committed entry. */
+  commit = 0;
+  /** The primary this replica follows in its term (-1: none known). */
+  primary = -1;
+  recovering: boolean;
+  private readonly log: Entry[];
+  /** Entries durable on this replica's disk (a prefix of `log`). */
+  private durable: number;
+  /** Highest index known to match the current primary's log (reset with each term). */
+  private verified = 0;
+  /** Commit index to reach before a recovering replica may vote again. */
+  private recoverTarget = -1;
+  private readonly members: readonly number[];
+  private readonly random: () => number;
+  private readonly io: ConsensusIo;
+  private readonly peers = new Map<number, Peer>();
+  private readonly votes = new Set<number>();
+  private now = 0;
+  private electionAt = 0;
+  private heartbeatAt = 0;
+
+  constructor(options: ConsensusOptions, io: ConsensusIo) {
+    assert(options.members.includes(options.id), 'consensus: a member of its cluster');
+    assert(new Set(options.members).size === options.members.length, 'consensus: unique ids');
+    this.id = options.id;
+    this.members = options.members;
+    this.random = options.random;
+    this.recovering = options.recovering;
+    this.term = options.term;
+    this.votedFor = options.votedFor;
+    this.log = [...options.log];
+    this.durable = this.log.length;
+    this.io = io;
+    this.resetElection();
+  }
+
+  get lastIndex(): number {
+    return this.log.length;
+  }
+
+  get durableIndex(): number {
+    return this.durable;
+  }
+
+  /** The entry at `index` (1-based). */
+  entry(index: number): Entry {
+    assert(index >= 1 && index <= this.log.length, 'consensus: index in the log');
+    return this.log[index - 1];
+  }
+
+  hashAt(index: number): string {
+    return index === 0 ? genesisHashHex : this.log[index - 1].hash;
+  }
+
+  lastSequence(): number {
+    const last = this.log[this.log.length - 1];
+    return last === undefined ? 0 : last.first + last.count - 1;
+  }
+
+  /** One tick of the consensus clock. */
+  tick(): void {
+    this.now++;
+    if (this.role === Role.Primary) {
+      if (!this.majorityHeard()) return this.becomeStandby(this.term, -1);
+      if (this.now >= this.heartbeatAt) this.broadcast(true);
+      return;
+    }
+    if (this.now >= this.electionAt && !this.recovering) this.stand();
+  }
+
+  /** The primary appends an entry it made (of its term, chained onto its log). */
+  propose(entry: Entry): void {
+    assert(this.role === Role.Primary, 'consensus: only a primary proposes');
+    assert(entry.term === this.term, 'consensus: an entry of the current term');
+    assert(entry.prevHash === this.hashAt(this.log.length), 'consensus: chained by hash');
+    assert(entry.first === this.lastSequence() + 1, 'consensus: sequences follow on');
+    this.log.push(entry);
+    this.io.write(this.log.length, [entry]);
+    this.broadcast(false);
+  }
+
+  /** Storage says entries up to `index`, ending with `hash`, are on disk. */
+  onDurable(index: number, hash: string): void {
+    if (index > this.log.length || index <= this.durable) return;
+    if (this.log[index - 1].hash !== hash) return; // overtaken by a truncation
+    this.durable = index;
+    if (this.role === Role.Primary) return this.advanceCommit();
+    if (this.primary !== -1) this.sendStatus(this.primary, true, 0);
+    this.checkRecovered();
+  }
+
+  receive(message: Message): void {
+    if (message.term > this.term) this.becomeStandby(message.term, -1);
+    switch (message.kind) {
+      case 'append':
+        return this.onAppend(message);
+      case 'status':
+        return this.onStatus(message);
+      case 'vote-request':
+        return this.onVoteRequest(message);
+      case 'vote':
+        return this.onVote(message);
+    }
+  }
+
+  private onAppend(m: Append): void {
+    if (m.term < this.term) return this.reply(m.from, false, this.log.length);
+    assert(this.role !== Role.Primary, 'consensus: one primary per term');
+    if (this.role !== Role.Standby || this.primary !== m.from) this.becomeStandby(m.term, m.from);
+    this.resetElection();
+    if (this.recovering && this.recoverTarget < m.commit) this.recoverTarget = m.commit;
+    if (m.prevIndex > this.log.length) return this.reply(m.from, false, this.log.length);
+    if (this.hashAt(m.prevIndex) !== m.prevHash) {
+      return this.reply(m.from, false, this.conflictStart(m.prevIndex) - 1);
+    }
+    this.appendFrom(m.prevIndex, m.entries);
+    const matched = m.prevIndex + m.entries.length;
+    if (matched > this.verified) this.verified = matched;
+    const commit = Math.min(m.commit, matched);
+    if (commit > this.commit) {
+      this.commit = commit;
+      this.io.committed(commit);
+    }
+    this.reply(m.from, true, 0);
+    this.checkRecovered();
+  }
+
+  /** Appends what is new in `entries` (after `prevIndex`), cutting the log where it differs. */
+  private appendFrom(prevIndex: number, entries: readonly Entry[]): void {
+    let i = 0;
+    while (i < entries.length && prevIndex + i < this.log.length) {
+      if (this.log[prevIndex + i].hash !== entries[i].hash) break;
+      i++;
+    }
+    if (i === entries.length) return; // nothing new (a duplicate or an older message)
+    const at = prevIndex + i; // entries before `at` match
+    assert(at >= this.commit, 'consensus: a committed entry never changes');
+    this.log.length = at;
+    if (this.durable > at) this.durable = at;
+    for (let k = i; k < entries.length; k++) this.log.push(entries[k]);
+    this.io.write(at + 1, entries.slice(i));
+  }
+
+  /** The first index of the run of entries of the same term as the one at `index`. */
+  private conflictStart(index: number): number {
+    if (index > this.log.length || index === 0)
+      return Math.max(1, Math.min(index, this.log.length));
+    const term = this.log[index - 1].term;
+    let start = index;
+    while (start > this.commit + 1 && this.log[start - 2].term === term) start--;
+    return start;
+  }
+
+  private reply(to: number, ok: boolean, nak: number): void {
+    this.sendStatus(to, ok, nak);
+  }
+
+  private sendStatus(to: number, ok: boolean, nak: number): void {
+    const match = Math.min(this.verified, this.log.length);
+    const status: Status = {
+      kind: 'status',
+      term: this.term,
+      from: this.id,
+      ok,
+      match,
+      durable: Math.min(this.durable, match),
+      nak,
+    };
+    this.io.send(to, status);
+  }
+
+  private onStatus(m: Status): void {
+    if (this.role !== Role.Primary || m.term < this.term) return;
+    const peer = this.peers.get(m.from);
+    if (peer === undefined) return;
+    peer.heardAt = this.now;
+    if (!m.ok) {
+      peer.next = Math.max(1, Math.min(peer.next, m.nak + 1));
+      peer.sent = peer.next - 1;
+      return this.sendTo(m.from, peer, false);
+    }
+    if (m.match > peer.match) peer.match = m.match;
+    if (m.durable > peer.durable) peer.durable = m.durable;
+    if (peer.next <= peer.match) peer.next = peer.match + 1;
+    this.advanceCommit();
+    this.sendTo(m.from, peer, false);
+  }
+
+  /** Commit = the highest index durable on a majority, if it is of this term. */
+  private advanceCommit(): void {
+    const durables = [this.durable];
+    for (const peer of this.peers.values()) durables.push(peer.durable);
+    durables.sort((a, b) => b - a);
+    const majority = durables[Math.floor(this.members.length / 2)];
+    if (majority <= this.commit) return;
+    if (this.log[majority - 1].term !== this.term) return;
+    this.commit = majority;
+    this.io.committed(majority);
+    this.broadcast(false); // standbys learn the commit without waiting for a heartbeat
+  }
+
+  private onVoteRequest(m: VoteRequest): void {
+    const last = this.log[this.log.length - 1];
+    const lastTerm = last === undefined ? 0 : last.term;
+    const upToDate =
+      m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.log.length);
+    const free = this.votedFor === -1 || this.votedFor === m.from;
+    const granted = m.term === this.term && free && upToDate && !this.recovering;
+    if (granted) {
+      this.votedFor = m.from;
+      this.io.saveVote(this.term, this.votedFor);
+      this.resetElection();
+    }
+    this.io.send(m.from, { kind: 'vote', term: this.term, from: this.id, granted });
+  }
+
+  private onVote(m: Vote): void {
+    if (this.role !== Role.Candidate || m.term !== this.term || !m.granted) return;
+    this.votes.add(m.from);
+    if (this.votes.size * 2 > this.members.length) this.becomePrimary();
+  }
+
+  /** Stands for election in a new term. */
+  private stand(): void {
+    this.term++;
+    this.role = Role.Candidate;
+    this.primary = -1;
+    this.votedFor = this.id;
+    this.io.saveVote(this.term, this.id);
+    this.votes.clear();
+    this.votes.add(this.id);
+    this.resetElection();
+    this.io.roleChanged(this.role, this.term);
+    if (this.votes.size * 2 > this.members.length) return this.becomePrimary();
+    const last = this.log[this.log.length - 1];
+    const request: VoteRequest = {
+      kind: 'vote-request',
+      term: this.term,
+      from: this.id,
+      lastIndex: this.log.length,
+      lastTerm: last === undefined ? 0 : last.term,
+    };
+    for (const member of this.members) if (member !== this.id) this.io.send(member, request);
+  }
+
+  private becomePrimary(): void {
+    this.role = Role.Primary;
+    this.primary = this.id;
+    this.peers.clear();
+    for (const member of this.members) {
+      if (member === this.id) continue;
+      const next = this.log.length + 1;
+      this.peers.set(member, { next, sent: next - 1, match: 0, durable: 0, heardAt: this.now });
+    }
+    this.io.roleChanged(this.role, this.term);
+    this.io.openTerm(this.term);
+    this.broadcast(true);
+  }
+
+  private becomeStandby(term: number, primary: number): void {
+    const changed = this.role !== Role.Standby || term !== this.term;
+    if (term !== this.term) {
+      this.term = term;
+      this.votedFor = -1;
+      this.verified = 0;
+      this.io.saveVote(term, -1);
+    }
+    this.role = Role.Standby;
+    this.primary = primary;
+    this.resetElection();
+    if (changed) this.io.roleChanged(this.role, this.term);
+  }
+
+  private checkRecovered(): void {
+    if (!this.recovering || this.recoverTarget < 0) return;
+    if (this.durable >= this.recoverTarget && this.commit >= this.recoverTarget) {
+      this.recovering = false;
+      this.io.recovered();
+    }
+  }
+
+  private majorityHeard(): boolean {
+    let heard = 1;
+    for (const peer of this.peers.values()) {
+      if (this.now - peer.heardAt < electionTimeoutTicksMin) heard++;
+    }
+    return heard * 2 > this.members.length;
+  }
+
+  /** Sends each standby what it lacks (within its window); `heartbeat` sends even if empty. */
+  private broadcast(heartbeat: boolean): void {
+    if (heartbeat) this.heartbeatAt = this.now + heartbeatTicks;
+    for (const [id, peer] of this.peers) {
+      // A heartbeat also resends what is unacknowledged: lost appends are repaired by it.
+      if (heartbeat && peer.sent > peer.match) peer.sent = peer.match;
+      this.sendTo(id, peer, heartbeat);
+    }
+  }
+
+  private sendTo(id: number, peer: Peer, always: boolean): void {
+    const from = Math.max(peer.sent + 1, peer.next);
+    const limit = Math.min(this.log.length, peer.durable + replicationWindowEntries);
+    const to = Math.min(limit, from + appendEntriesMax - 1);
+    if (to < from && !always) return;
+    const prevIndex = Math.min(from, to + 1) - 1;
+    const append: Append = {
+      kind: 'append',
+      term: this.term,
+      from: this.id,
+      prevIndex,
+      prevHash: this.hashAt(prevIndex),
+      entries: to >= from ? this.log.slice(from - 1, to) : [],
+      commit: this.commit,
+    };
+    if (to >= from) peer.sent = to;
+    this.io.send(id, append);
+  }
+
+  private resetElection(): void {
+    const span = electionTimeoutTicksMax - electionTimeoutTicksMin;
+    this.electionAt = this.now + electionTimeoutTicksMin + Math.floor(this.random() * span);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * What replicas say to each other (Raft's messages, in Aeron's terms where they fit). A log
+ * entry is one journal batch: its events' sequences follow on from the entry before, and its
+ * hash covers the previous entry's hash, so one matching hash proves a whole matching prefix.
+ *
+ *   primary ──append {term, prevIndex, prevHash, entries, commit}──► standby
+ *           ◄─status {term, ok, match, durable, nak}─────────────────
+ *           (status is the ack and the flow-control window: the primary sends at most
+ *            `replicationWindowEntries` past what a standby holds durably; ok = false is a NAK:
+ *            "I hold entries up to `nak`; send from there")
+ *
+ *   candidate ──vote-request {term, lastIndex, lastTerm}──► every replica
+ *             ◄─vote {term, granted}─────────────────────────
+ */
+
+/** One journal batch as the replication layer sees it. */
+export interface Entry {
+  /** The term of the primary that wrote it. */
+  readonly term: number;
+  /** Sequence of the entry's first event, and how many events it holds. */
+  readonly first: number;
+  readonly count: number;
+  /** Hex SHA-256 of the entry before it (the genesis hash for the first one), and its own. */
+  readonly prevHash: string;
+  readonly hash: string;
+  /** The encoded batch, opaque here. */
+  readonly payload: Uint8Array;
+}
+
+export interface Append {
+  readonly kind: 'append';
+  readonly term: number;
+  readonly from: number;
+  /** Index (1-based, 0 for none) and hash of the entry just before `entries`. */
+  readonly prevIndex: number;
+  readonly prevHash: string;
+  readonly entries: readonly Entry[];
+  /** The primary's commit index: standbys apply up to it. */
+  readonly commit: number;
+}
+
+export interface Status {
+  readonly kind: 'status';
+  readonly term: number;
+  readonly from: number;
+  readonly ok: boolean;
+  /** Entries known to match the primary's log (in memory), and of those, durable on disk. */
+  readonly match: number;
+  readonly durable: number;
+  /** When !ok: the index to send from again, less one. */
+  readonly nak: number;
+}
+
+export interface VoteRequest {
+  readonly kind: 'vote-request';
+  readonly term: number;
+  readonly from: number;
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+}
+
+export interface Vote {
+  readonly kind: 'vote';
+  readonly term: number;
+  readonly from: number;
+  readonly granted: boolean;
+}
+
+export type Message = Append | Status | VoteRequest | Vote;
+
+export const enum Role {
+  Standby = 0,
+  Candidate = 1,
+  Primary = 2,
+}
+
+export function roleName(role: Role): string {
+  return role === Role.Primary ? 'primary' : role === Role.Candidate ? 'candidate' : 'standby';
+}

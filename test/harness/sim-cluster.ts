@@ -1,0 +1,298 @@
+/**
+ * A whole cluster in one process, for the deterministic simulation: replicas running the real
+ * `Consensus`, a fake clock (ticks), a fake network that drops, duplicates, delays (so
+ * reorders) and cuts links one way, fake disks whose writes become durable later (and are lost
+ * in a crash), and clients that resend what was not acknowledged. Everything random comes
+ * from one seed, so a failing scenario replays exactly.
+ */
+import { createHash } from 'node:crypto';
+import { Consensus, type ConsensusIo } from '../../src/replication/consensus.js';
+import { Role, type Entry, type Message } from '../../src/replication/messages.js';
+
+/** mulberry32: small, fast, and the same sequence for a seed everywhere. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
+export interface Faults {
+  drop: number;
+  duplicate: number;
+  /** Extra delivery delay, uniform in [0, delayMax] ticks: messages overtake one another. */
+  delayMax: number;
+  /** Ticks a disk write takes to become durable, at most. */
+  flushMax: number;
+}
+
+export const noFaults: Faults = { drop: 0, duplicate: 0, delayMax: 0, flushMax: 1 };
+
+/** One client command: applied at most once, however often it is sent. */
+export interface Command {
+  client: number;
+  seq: number;
+}
+
+interface InFlight {
+  at: number;
+  order: number;
+  from: number;
+  to: number;
+  message: Message;
+}
+
+class Disk {
+  /** Lost its data and has not caught up since: it may not vote. */
+  recovering = false;
+  term = 0;
+  votedFor = -1;
+  log: Entry[] = [];
+  pending: { at: number; index: number; entries: readonly Entry[] }[] = [];
+}
+
+export class Replica {
+  consensus!: Consensus;
+  up = true;
+  /** Entries applied to this replica's state, its state, and its checksum. */
+  applied = 0;
+  readonly seen = new Map<string, number>();
+  checksum = 0;
+  constructor(
+    readonly id: number,
+    readonly disk: Disk,
+  ) {}
+}
+
+export class SimCluster {
+  now = 0;
+  readonly replicas: Replica[] = [];
+  readonly faults: Faults;
+  /** Directed links cut: "from>to". */
+  readonly cut = new Set<string>();
+  /** What every entry holds, by hash (payloads are opaque to consensus). */
+  private readonly contents = new Map<string, readonly Command[]>();
+  /** The hash committed at each index, first seen: it must never change. */
+  private readonly committedAt: string[] = [];
+  private readonly primaryOfTerm = new Map<number, number>();
+  private network: InFlight[] = [];
+  private order = 0;
+  /** Commands waiting for their acknowledgement, with when they were last sent. */
+  readonly waiting = new Map<string, { command: Command; sentAt: number }>();
+  readonly acked = new Set<string>();
+  private nextSeq = 1;
+
+  constructor(
+    readonly rng: Rng,
+    readonly size: number,
+    faults: Faults,
+  ) {
+    this.faults = { ...faults };
+    for (let id = 1; id <= size; id++) {
+      const replica = new Replica(id, new Disk());
+      this.replicas.push(replica);
+      this.boot(replica, false);
+    }
+  }
+
+  private boot(replica: Replica, recovering: boolean): void {
+    replica.up = true;
+    replica.applied = 0;
+    replica.seen.clear();
+    replica.checksum = 0;
+    replica.consensus = new Consensus(
+      {
+        id: replica.id,
+        members: Array.from({ length: this.size }, (_, i) => i + 1),
+        random: () => this.rng.next(),
+        recovering,
+        term: replica.disk.term,
+        votedFor: replica.disk.votedFor,
+        log: replica.disk.log,
+      },
+      this.io(replica),
+    );
+  }
+
+  private io(replica: Replica): ConsensusIo {
+    return {
+      send: (to, message) => this.send(replica.id, to, message),
+      write: (index, entries) => {
+        const last = replica.disk.pending[replica.disk.pending.length - 1];
+        const at = Math.max(last?.at ?? 0, this.now + 1 + this.rng.int(this.faults.flushMax));
+        replica.disk.pending.push({ at, index, entries });
+      },
+      saveVote: (term, votedFor) => {
+        replica.disk.term = term;
+        replica.disk.votedFor = votedFor;
+      },
+      committed: (index) => this.onCommitted(replica, index),
+      roleChanged: (role, term) => {
+        if (role !== Role.Primary) return;
+        const other = this.primaryOfTerm.get(term);
+        if (other !== undefined && other !== replica.id) {
+          throw new Error(`two primaries in term ${term}: ${other} and ${replica.id}`);
+        }
+        this.primaryOfTerm.set(term, replica.id);
+      },
+      openTerm: () => this.propose(replica, []),
+      recovered: () => {
+        replica.disk.recovering = false;
+      },
+    };
+  }
+
+  private send(from: number, to: number, message: Message): void {
+    if (this.cut.has(`${from}>${to}`) || this.rng.chance(this.faults.drop)) return;
+    const copies = this.rng.chance(this.faults.duplicate) ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      const at = this.now + 1 + this.rng.int(this.faults.delayMax + 1);
+      this.network.push({ at, order: this.order++, from, to, message });
+    }
+  }
+
+  /** Applies newly committed entries, checks them against what was committed before. */
+  private onCommitted(replica: Replica, index: number): void {
+    const c = replica.consensus;
+    for (let i = replica.applied + 1; i <= index; i++) {
+      const hash = c.entry(i).hash;
+      const before = this.committedAt[i];
+      if (before !== undefined && before !== hash) {
+        throw new Error(`replica ${replica.id} committed another entry at index ${i}`);
+      }
+      this.committedAt[i] = hash;
+      for (const command of this.contents.get(hash) ?? []) this.apply(replica, command);
+      replica.applied = i;
+    }
+    if (c.role === Role.Primary) this.acknowledge(replica);
+  }
+
+  /** Applies a command once: a resent one is seen and skipped (idempotency). */
+  private apply(replica: Replica, command: Command): void {
+    const key = `${command.client}:${command.seq}`;
+    const times = replica.seen.get(key) ?? 0;
+    replica.seen.set(key, times + 1);
+    if (times > 0) return;
+    replica.checksum = (Math.imul(replica.checksum ^ command.client, 0x01000193) + command.seq) | 0;
+  }
+
+  /** The primary answers the clients whose commands are committed now. */
+  private acknowledge(replica: Replica): void {
+    for (const key of this.waiting.keys()) {
+      if (!replica.seen.has(key)) continue;
+      this.waiting.delete(key);
+      this.acked.add(key);
+    }
+  }
+
+  /** Makes an entry of the replica's term holding `commands`, and proposes it. */
+  private propose(replica: Replica, commands: readonly Command[]): void {
+    const c = replica.consensus;
+    const prevHash = c.hashAt(c.lastIndex);
+    const first = c.lastSequence() + 1;
+    const count = Math.max(1, commands.length);
+    const text = JSON.stringify([c.term, first, count, commands]);
+    const hash = createHash('sha256').update(prevHash).update(text).digest('hex');
+    this.contents.set(hash, commands);
+    c.propose({ term: c.term, first, count, prevHash, hash, payload: new Uint8Array(0) });
+  }
+
+  /** The replica clients would find as primary (the highest term among those up). */
+  primary(): Replica | undefined {
+    let best: Replica | undefined;
+    for (const r of this.replicas) {
+      if (!r.up || r.consensus.role !== Role.Primary) continue;
+      if (best === undefined || r.consensus.term > best.consensus.term) best = r;
+    }
+    return best;
+  }
+
+  /** A client sends a new command (to the primary, if any; else it waits to resend). */
+  submit(client: number): Command {
+    const command = { client, seq: this.nextSeq++ };
+    this.waiting.set(`${client}:${command.seq}`, { command, sentAt: -1_000_000 });
+    return command;
+  }
+
+  /** One tick: disks flush, messages arrive, clocks tick, clients send and resend. */
+  step(resendTicks: number): void {
+    this.now++;
+    this.flushDisks();
+    this.deliver();
+    for (const r of this.replicas) if (r.up) r.consensus.tick();
+    const p = this.primary();
+    if (p === undefined) return;
+    const batch: Command[] = [];
+    for (const w of this.waiting.values()) {
+      if (this.now - w.sentAt < resendTicks) continue;
+      w.sentAt = this.now;
+      batch.push(w.command);
+      if (batch.length === 8) break;
+    }
+    if (batch.length > 0) this.propose(p, batch);
+  }
+
+  private flushDisks(): void {
+    for (const r of this.replicas) {
+      if (!r.up) continue;
+      const disk = r.disk;
+      while (disk.pending.length > 0 && disk.pending[0].at <= this.now) {
+        const write = disk.pending.shift()!;
+        if (write.index > disk.log.length + 1) throw new Error('disk: a write past the end');
+        disk.log.length = write.index - 1;
+        disk.log.push(...write.entries);
+        const last = disk.log.length;
+        r.consensus.onDurable(last, disk.log[last - 1].hash);
+      }
+    }
+  }
+
+  private deliver(): void {
+    const due = this.network.filter((m) => m.at <= this.now);
+    if (due.length === 0) return;
+    this.network = this.network.filter((m) => m.at > this.now);
+    due.sort((a, b) => a.at - b.at || a.order - b.order);
+    for (const m of due) {
+      const r = this.replicas[m.to - 1];
+      if (r.up && !this.cut.has(`${m.from}>${m.to}`)) r.consensus.receive(m.message);
+    }
+  }
+
+  crash(replica: Replica, wipe: boolean): void {
+    replica.up = false;
+    replica.disk.pending = []; // not yet durable: lost
+    if (wipe) {
+      replica.disk.log = [];
+      replica.disk.term = 0;
+      replica.disk.votedFor = -1;
+      replica.disk.recovering = true;
+    }
+  }
+
+  restart(replica: Replica): void {
+    this.boot(replica, replica.disk.recovering);
+  }
+
+  /** Replicas that lost data and have not caught up (down or up). */
+  recoveringCount(): number {
+    return this.replicas.filter((r) => r.disk.recovering).length;
+  }
+
+  /** Every replica's committed prefix, as hashes. */
+  committedLog(replica: Replica): string[] {
+    const c = replica.consensus;
+    return Array.from({ length: c.commit }, (_, i) => c.entry(i + 1).hash);
+  }
+}
