@@ -111,6 +111,20 @@ export const appendEntriesMax = 64;
 export const replicationWindowEntries = 256;
 /** Replicas in one cluster. */
 export const clusterMembersMax = 7;
+/** Bytes of one replication datagram's chunk (below a 1,500-byte MTU with all headers). */
+export const udpPayloadBytesMax = 1384;
+/** Pacing: datagrams sent per millisecond, at most (200k/s loses about 0.1% on loopback). */
+export const udpDatagramsPerMsMax = 200;
+/** Datagrams waiting to be sent; past it a message is dropped (consensus resends it). */
+export const udpSendQueueMax = 1 << 16;
+/** Bytes of sent messages kept to answer NAKs. */
+export const udpRetainedBytesMax = 32 << 20;
+/** Messages being reassembled at once. */
+export const udpReassemblyMax = 256;
+/** A message missing fragments this long is NAKed (ms)... */
+export const udpNakDelayMs = 2;
+/** ...and dropped after this long (ms): consensus resends it. */
+export const udpReassemblyTimeoutMs = 500;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
 

@@ -8,26 +8,9 @@
 import { createHash } from 'node:crypto';
 import { Consensus, type ConsensusIo } from '../../src/replication/consensus.js';
 import { Role, type Entry, type Message } from '../../src/replication/messages.js';
+import { Rng } from '../../src/stdx/rng.js';
 
-/** mulberry32: small, fast, and the same sequence for a seed everywhere. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+export { Rng };
 
 export interface Faults {
   drop: number;

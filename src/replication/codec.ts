@@ -1,0 +1,158 @@
+/**
+ * Replication messages as bytes. Everything a peer sends is untrusted until checked:
+ * `decodeMessage` bounds-checks every length against the buffer and returns null for anything
+ * malformed, so a bad datagram is dropped, never thrown.
+ *
+ *   0     1        2      3          8          16
+ *   +-----+--------+------+----------+----------+------------------------------------------+
+ *   | kind| version| from | reserved | term f64 | kind's body                              |
+ *   +-----+--------+------+----------+----------+------------------------------------------+
+ *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
+ *                 term f64, first f64, count u32, payload bytes u32, prevHash 32, hash 32,
+ *                 payload
+ *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
+ *   vote-request: lastIndex f64, lastTerm f64
+ *   vote:         granted u8
+ */
+import { clusterMembersMax } from '../constants.js';
+import type { Append, Entry, Message } from './messages.js';
+
+export const replicationVersion = 1;
+const headerBytes = 16;
+const hashBytes = 32;
+const entryHeaderBytes = 8 + 8 + 4 + 4 + hashBytes * 2;
+
+const enum Kind {
+  Append = 1,
+  Status = 2,
+  VoteRequest = 3,
+  Vote = 4,
+}
+
+export function encodeMessage(m: Message): Buffer {
+  const size = headerBytes + bodyBytes(m);
+  const buf = Buffer.alloc(size);
+  const kind =
+    m.kind === 'append'
+      ? Kind.Append
+      : m.kind === 'status'
+        ? Kind.Status
+        : m.kind === 'vote-request'
+          ? Kind.VoteRequest
+          : Kind.Vote;
+  buf.writeUInt8(kind, 0);
+  buf.writeUInt8(replicationVersion, 1);
+  buf.writeUInt8(m.from, 2);
+  buf.writeDoubleLE(m.term, 8);
+  const at = headerBytes;
+  if (m.kind === 'append') return writeAppend(buf, at, m);
+  if (m.kind === 'status') {
+    buf.writeUInt8(m.ok ? 1 : 0, at);
+    buf.writeDoubleLE(m.match, at + 8);
+    buf.writeDoubleLE(m.durable, at + 16);
+    buf.writeDoubleLE(m.nak, at + 24);
+  } else if (m.kind === 'vote-request') {
+    buf.writeDoubleLE(m.lastIndex, at);
+    buf.writeDoubleLE(m.lastTerm, at + 8);
+  } else {
+    buf.writeUInt8(m.granted ? 1 : 0, at);
+  }
+  return buf;
+}
+
+function bodyBytes(m: Message): number {
+  if (m.kind === 'status') return 32;
+  if (m.kind === 'vote-request') return 16;
+  if (m.kind === 'vote') return 1;
+  let bytes = 8 + hashBytes + 8 + 4;
+  for (const e of m.entries) bytes += entryHeaderBytes + e.payload.byteLength;
+  return bytes;
+}
+
+function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
+  let at = start;
+  buf.writeDoubleLE(m.prevIndex, at);
+  buf.write(m.prevHash, at + 8, 'hex');
+  buf.writeDoubleLE(m.commit, at + 8 + hashBytes);
+  buf.writeUInt32LE(m.entries.length, at + 16 + hashBytes);
+  at += 20 + hashBytes;
+  for (const e of m.entries) {
+    buf.writeDoubleLE(e.term, at);
+    buf.writeDoubleLE(e.first, at + 8);
+    buf.writeUInt32LE(e.count, at + 16);
+    buf.writeUInt32LE(e.payload.byteLength, at + 20);
+    buf.write(e.prevHash, at + 24, 'hex');
+    buf.write(e.hash, at + 24 + hashBytes, 'hex');
+    buf.set(e.payload, at + entryHeaderBytes);
+    at += entryHeaderBytes + e.payload.byteLength;
+  }
+  return buf;
+}
+
+/** The message in `buf`, or null when it is malformed in any way. */
+export function decodeMessage(buf: Buffer): Message | null {
+  if (buf.byteLength < headerBytes || buf.readUInt8(1) !== replicationVersion) return null;
+  const from = buf.readUInt8(2);
+  const term = buf.readDoubleLE(8);
+  if (from < 1 || from > clusterMembersMax || !isCount(term)) return null;
+  const at = headerBytes;
+  const left = buf.byteLength - at;
+  switch (buf.readUInt8(0)) {
+    case Kind.Append:
+      return readAppend(buf, from, term);
+    case Kind.Status: {
+      if (left < 32) return null;
+      const match = buf.readDoubleLE(at + 8);
+      const durable = buf.readDoubleLE(at + 16);
+      const nak = buf.readDoubleLE(at + 24);
+      if (!isCount(match) || !isCount(durable) || !isCount(nak) || durable > match) return null;
+      return { kind: 'status', term, from, ok: buf.readUInt8(at) === 1, match, durable, nak };
+    }
+    case Kind.VoteRequest: {
+      if (left < 16) return null;
+      const lastIndex = buf.readDoubleLE(at);
+      const lastTerm = buf.readDoubleLE(at + 8);
+      if (!isCount(lastIndex) || !isCount(lastTerm)) return null;
+      return { kind: 'vote-request', term, from, lastIndex, lastTerm };
+    }
+    case Kind.Vote:
+      if (left < 1) return null;
+      return { kind: 'vote', term, from, granted: buf.readUInt8(at) === 1 };
+    default:
+      return null;
+  }
+}
+
+function readAppend(buf: Buffer, from: number, term: number): Append | null {
+  let at = headerBytes;
+  if (buf.byteLength < at + 20 + hashBytes) return null;
+  const prevIndex = buf.readDoubleLE(at);
+  const prevHash = buf.toString('hex', at + 8, at + 8 + hashBytes);
+  const commit = buf.readDoubleLE(at + 8 + hashBytes);
+  const count = buf.readUInt32LE(at + 16 + hashBytes);
+  if (!isCount(prevIndex) || !isCount(commit)) return null;
+  at += 20 + hashBytes;
+  if (count > (buf.byteLength - at) / entryHeaderBytes) return null;
+  const entries: Entry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (buf.byteLength < at + entryHeaderBytes) return null;
+    const e = {
+      term: buf.readDoubleLE(at),
+      first: buf.readDoubleLE(at + 8),
+      count: buf.readUInt32LE(at + 16),
+      prevHash: buf.toString('hex', at + 24, at + 24 + hashBytes),
+      hash: buf.toString('hex', at + 24 + hashBytes, at + entryHeaderBytes),
+    };
+    const bytes = buf.readUInt32LE(at + 20);
+    at += entryHeaderBytes;
+    if (!isCount(e.term) || !isCount(e.first) || at + bytes > buf.byteLength) return null;
+    entries.push({ ...e, payload: buf.subarray(at, at + bytes) });
+    at += bytes;
+  }
+  return { kind: 'append', term, from, prevIndex, prevHash, entries, commit };
+}
+
+/** A non-negative safe integer. */
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
