@@ -57,6 +57,11 @@ export interface ConnectOptions {
   inFlightMax?: number;
   /** Attempts to reconnect after a drop before failing what is pending (default 20). */
   reconnectAttempts?: number;
+  /**
+   * The other cluster members' addresses. Only the primary takes clients (standbys answer 503),
+   * so connecting, and reconnecting after a failover, tries each address in turn.
+   */
+  members?: string[];
 }
 
 /** The events of an Events frame, decoded. */
@@ -162,7 +167,8 @@ export class BourseClient {
   /** Frames the server refused as Busy (and this client sent again): backpressure felt. */
   busyRefusals = 0;
   private socket: WebSocket;
-  private readonly url: string;
+  /** The member this client is connected to (it moves on failover). */
+  private url: string;
   private readonly options: ConnectOptions;
   private closing = false;
   /** Times the connection was opened again after a drop. */
@@ -220,8 +226,18 @@ export class BourseClient {
 
   /** Opens a session: connects, says Hello, waits for Welcome. */
   static async connect(url: string, options: ConnectOptions): Promise<BourseClient> {
-    const session = await openSession(url, options);
-    const client = new BourseClient(session.socket, url, options);
+    const urls = [url, ...(options.members ?? []).filter((u) => u !== url)];
+    let session: Awaited<ReturnType<typeof openSession>> | null = null;
+    let found = url;
+    for (let i = 0; session === null; i++) {
+      try {
+        session = await openSession(urls[i], options);
+        found = urls[i];
+      } catch (error) {
+        if (i === urls.length - 1 || error instanceof ClientError) throw error;
+      }
+    }
+    const client = new BourseClient(session.socket, found, options);
     client.durableSequence = session.durableSequence;
     // By default at most the server's idempotency window in flight: after a drop, every command
     // sent again is still within the outcomes the engine keeps, so it gets its original answer.
@@ -491,10 +507,14 @@ export class BourseClient {
   private async onClose(code: number, reason: string): Promise<void> {
     if (!this.closing && (code < 4000 || code > 4999)) {
       const attempts = this.options.reconnectAttempts ?? reconnectAttemptsMax;
+      const urls = [this.url, ...(this.options.members ?? []).filter((u) => u !== this.url)];
       for (let attempt = 0; attempt < attempts; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
+        const round = Math.floor(attempt / urls.length);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1000)));
         try {
-          const session = await openSession(this.url, this.options);
+          const url = urls[attempt % urls.length];
+          const session = await openSession(url, this.options);
+          this.url = url;
           this.socket = session.socket;
           this.attach(session.socket);
           this.reconnects++;

@@ -65,6 +65,13 @@ export interface NodeOptions {
   inputRingSlots?: number;
   /** Serve clients (binary WebSocket + HTTP) here; no gateway when absent. Port 0: any. */
   gateway?: { host: string; port: number };
+  /**
+   * Storage owned by the caller (a cluster node keeps its folder locked and its journal open
+   * across role changes): the node neither opens nor closes it.
+   */
+  storage?: { db: JournalDb; lock: DataLock };
+  /** The term its journal batches carry from now on (a cluster's primary); the tail's if unset. */
+  term?: number;
   /** Called with a line for the operator (snapshots taken, snapshots skipped). */
   log?: (line: string) => void;
 }
@@ -88,6 +95,7 @@ export class BourseNode {
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private readonly lock: DataLock;
+  private readonly ownsStorage: boolean;
   private readonly db: JournalDb;
   private readonly log: (line: string) => void;
   private readonly snapshotControl = new SharedArrayBuffer(4);
@@ -102,6 +110,7 @@ export class BourseNode {
     this.config = options.config ?? engineConfigDefault;
     this.db = db;
     this.lock = lock;
+    this.ownsStorage = options.storage === undefined;
     this.log = options.log ?? (() => {});
     const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
     this.inputRing = RingBuffer.create({
@@ -129,16 +138,7 @@ export class BourseNode {
     assertConstants();
     assertEngineConfig(options.config ?? engineConfigDefault);
     setFlagsFromString(engineV8Flags.join(' '));
-    prepareDir(options.dataDir, { create: true, readOnly: false });
-    // Lock before opening: a folder locked by a running node is not touched at all.
-    const lock = DataLock.acquire(options.dataDir);
-    let db: JournalDb;
-    try {
-      db = openJournalDb(options.dataDir, { create: true, readOnly: false });
-    } catch (error) {
-      lock.release();
-      throw error;
-    }
+    const { db, lock } = options.storage ?? openStorage(options.dataDir);
     const node = new BourseNode(options, db, lock);
     try {
       await node.boot(options);
@@ -151,6 +151,9 @@ export class BourseNode {
 
   private async boot(options: NodeOptions): Promise<void> {
     this.tail = journalTail(this.db);
+    if (options.term !== undefined && options.term < this.tail.term) {
+      throw new Error(`node: term ${options.term} is older than the journal's ${this.tail.term}`);
+    }
     storeConfig(this.db, this.config);
     await this.spawn('journal-worker.js', {
       dataDir: this.dataDir,
@@ -158,7 +161,7 @@ export class BourseNode {
       progress: this.progress.buffer,
       tailSequence: this.tail.sequence,
       tailHash: this.tail.hash,
-      term: this.tail.term,
+      term: options.term ?? this.tail.term,
     });
     this.recovery = (await this.spawn('blp-worker.js', {
       dataDir: this.dataDir,
@@ -265,8 +268,15 @@ export class BourseNode {
   }
 
   private close(): void {
-    closeJournalDb(this.db);
-    this.lock.release();
+    if (this.ownsStorage) {
+      closeJournalDb(this.db);
+      this.lock.release();
+    }
+  }
+
+  /** The journal's storage (shared with a cluster node that owns it). */
+  get journalDb(): JournalDb {
+    return this.db;
   }
 }
 
@@ -279,4 +289,20 @@ function fromWorker(error: Error): Error {
   if (copy.name !== 'StorageError' || typeof copy.code !== 'string') return error;
   const sequence = typeof copy.sequence === 'number' ? copy.sequence : -1;
   return new StorageError(copy.code, copy.message, sequence);
+}
+
+/**
+ * Locks the data folder and opens its storage. Lock before opening: a folder locked by a
+ * running node is not touched at all.
+ * @throws StorageError when the folder is unusable, locked or of another schema.
+ */
+export function openStorage(dataDir: string): { db: JournalDb; lock: DataLock } {
+  prepareDir(dataDir, { create: true, readOnly: false });
+  const lock = DataLock.acquire(dataDir);
+  try {
+    return { db: openJournalDb(dataDir, { create: true, readOnly: false }), lock };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }

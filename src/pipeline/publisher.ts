@@ -13,6 +13,8 @@ import { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { waitForAsync } from '../ring/async-wait.js';
 import { after, distance, RingWord } from '../ring/ring-layout.js';
+import { EventWord } from '../protocol/event-layout.js';
+import { readU64 } from '../stdx/records.js';
 
 /**
  * Receives `count` durable events at ring slots `slot` .. `slot + count - 1` of `records`; the
@@ -24,6 +26,11 @@ export class Publisher {
   private readonly barrier: SequenceBarrier;
   private readonly listeners: DurableListener[] = [];
   eventsPublished = 0;
+  /**
+   * In a cluster, the highest event sequence committed (durable on a majority): events past it
+   * wait, even when durable here. Null on a single node, where durable is enough.
+   */
+  gate: (() => number) | null = null;
 
   constructor(ring: RingBuffer) {
     this.barrier = new SequenceBarrier(ring, 1, new WaitStrategy(ringSpinCount, ringSleepMs), [0]);
@@ -37,15 +44,37 @@ export class Publisher {
   async run(): Promise<void> {
     const ring = this.barrier.ring;
     for (;;) {
-      const available = await waitForAsync(this.barrier, ringSleepMs);
+      const durable = await waitForAsync(this.barrier, ringSleepMs);
+      const available = this.gated(durable);
       if (after(available, this.barrier.position())) {
         this.deliver(available);
+        continue;
+      }
+      if (available !== durable) {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // waiting for the quorum
         continue;
       }
       if (!ring.halted()) continue;
       if (this.barrier.position() === Atomics.load(ring.header, RingWord.cursor)) return;
       await new Promise((resolve) => setTimeout(resolve, 1)); // draining after halt
     }
+  }
+
+  /**
+   * The last ring sequence at or before `available` whose event is committed. Ring slots hold
+   * one event each, in sequence order, so ring and event sequences differ by a constant.
+   */
+  private gated(available: number): number {
+    if (this.gate === null || !after(available, this.barrier.position())) return available;
+    const ring = this.barrier.ring;
+    const word = ring.slot(available) * EventWord.size + EventWord.sequence;
+    const newest = readU64(ring.records.u32, word);
+    const committed = this.gate();
+    if (newest <= committed) return available;
+    const behind = newest - committed;
+    const position = this.barrier.position();
+    if (behind >= distance(available, position)) return position;
+    return (available - behind) | 0;
   }
 
   private deliver(last: number): void {

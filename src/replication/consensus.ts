@@ -32,7 +32,8 @@ import {
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { genesisHashHex } from './hashes.js';
-import { Role, type Append, type Entry, type Message, type Status } from './messages.js';
+import { Role, type Append, type Entry, type EntryMeta, type Message } from './messages.js';
+import type { Status } from './messages.js';
 import type { Vote, VoteRequest } from './messages.js';
 
 export interface ConsensusIo {
@@ -40,6 +41,10 @@ export interface ConsensusIo {
   /** Store `entries` from log index `index` (1-based), dropping any stored there or after; call
    * `onDurable` once they are on disk. */
   write(index: number, entries: readonly Entry[]): void;
+  /** The stored bytes of the entry at `index` (to send it). */
+  payload(index: number, entry: EntryMeta): Uint8Array;
+  /** False for an entry whose bytes do not match its metadata (corrupt or forged): refused. */
+  verify(entry: Entry): boolean;
   /** Store the term and vote durably before returning: they guard every vote. */
   saveVote(term: number, votedFor: number): void;
   /** Entries up to `index` are committed. */
@@ -62,7 +67,7 @@ export interface ConsensusOptions {
   /** What survived a restart: the stored term and vote, and the durable log. */
   term: number;
   votedFor: number;
-  log: readonly Entry[];
+  log: readonly EntryMeta[];
 }
 
 /** Per standby, on the primary. */
@@ -87,7 +92,7 @@ export class Consensus {
   /** The primary this replica follows in its term (-1: none known). */
   primary = -1;
   recovering: boolean;
-  private readonly log: Entry[];
+  private readonly log: EntryMeta[];
   /** Entries durable on this replica's disk (a prefix of `log`). */
   private durable: number;
   /** Highest index known to match the current primary's log (reset with each term). */
@@ -127,7 +132,7 @@ export class Consensus {
   }
 
   /** The entry at `index` (1-based). */
-  entry(index: number): Entry {
+  entry(index: number): EntryMeta {
     assert(index >= 1 && index <= this.log.length, 'consensus: index in the log');
     return this.log[index - 1];
   }
@@ -158,7 +163,7 @@ export class Consensus {
     assert(entry.term === this.term, 'consensus: an entry of the current term');
     assert(entry.prevHash === this.hashAt(this.log.length), 'consensus: chained by hash');
     assert(entry.first === this.lastSequence() + 1, 'consensus: sequences follow on');
-    this.log.push(entry);
+    this.log.push(metaOf(entry));
     this.io.write(this.log.length, [entry]);
     this.broadcast(false);
   }
@@ -194,6 +199,7 @@ export class Consensus {
     this.resetElection();
     if (this.recovering && this.recoverTarget < m.commit) this.recoverTarget = m.commit;
     if (m.prevIndex > this.log.length) return this.reply(m.from, false, this.log.length);
+    for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
       return this.reply(m.from, false, this.conflictStart(m.prevIndex) - 1);
     }
@@ -221,7 +227,7 @@ export class Consensus {
     assert(at >= this.commit, 'consensus: a committed entry never changes');
     this.log.length = at;
     if (this.durable > at) this.durable = at;
-    for (let k = i; k < entries.length; k++) this.log.push(entries[k]);
+    for (let k = i; k < entries.length; k++) this.log.push(metaOf(entries[k]));
     this.io.write(at + 1, entries.slice(i));
   }
 
@@ -393,15 +399,30 @@ export class Consensus {
       from: this.id,
       prevIndex,
       prevHash: this.hashAt(prevIndex),
-      entries: to >= from ? this.log.slice(from - 1, to) : [],
+      entries: to >= from ? this.entries(from, to) : [],
       commit: this.commit,
     };
     if (to >= from) peer.sent = to;
     this.io.send(id, append);
   }
 
+  /** Entries [from, to] with their bytes, to send. */
+  private entries(from: number, to: number): Entry[] {
+    const out: Entry[] = [];
+    for (let i = from; i <= to; i++) {
+      const meta = this.log[i - 1];
+      out.push({ ...meta, payload: this.io.payload(i, meta) });
+    }
+    return out;
+  }
+
   private resetElection(): void {
     const span = electionTimeoutTicksMax - electionTimeoutTicksMin;
     this.electionAt = this.now + electionTimeoutTicksMin + Math.floor(this.random() * span);
   }
+}
+
+/** Only the metadata, so that the log does not hold every batch's bytes. */
+function metaOf(e: Entry): EntryMeta {
+  return { term: e.term, first: e.first, count: e.count, prevHash: e.prevHash, hash: e.hash };
 }

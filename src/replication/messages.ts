@@ -13,8 +13,8 @@
  *             ◄─vote {term, granted}─────────────────────────
  */
 
-/** One journal batch as the replication layer sees it. */
-export interface Entry {
+/** What consensus keeps of each journal batch (the bytes stay in storage). */
+export interface EntryMeta {
   /** The term of the primary that wrote it. */
   readonly term: number;
   /** Sequence of the entry's first event, and how many events it holds. */
@@ -23,7 +23,10 @@ export interface Entry {
   /** Hex SHA-256 of the entry before it (the genesis hash for the first one), and its own. */
   readonly prevHash: string;
   readonly hash: string;
-  /** The encoded batch, opaque here. */
+}
+
+/** One journal batch as it travels: its metadata and its encoded bytes (opaque here). */
+export interface Entry extends EntryMeta {
   readonly payload: Uint8Array;
 }
 

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Consensus, type ConsensusIo } from '../../src/replication/consensus.js';
-import { Role, type Entry, type Message } from '../../src/replication/messages.js';
+import { Role, type EntryMeta, type Message } from '../../src/replication/messages.js';
 import { Rng } from '../../src/stdx/rng.js';
 
 export { Rng };
@@ -42,8 +42,8 @@ class Disk {
   recovering = false;
   term = 0;
   votedFor = -1;
-  log: Entry[] = [];
-  pending: { at: number; index: number; entries: readonly Entry[] }[] = [];
+  log: EntryMeta[] = [];
+  pending: { at: number; index: number; entries: readonly EntryMeta[] }[] = [];
 }
 
 export class Replica {
@@ -58,6 +58,8 @@ export class Replica {
     readonly disk: Disk,
   ) {}
 }
+
+const empty = new Uint8Array(0);
 
 export class SimCluster {
   now = 0;
@@ -131,6 +133,8 @@ export class SimCluster {
         this.primaryOfTerm.set(term, replica.id);
       },
       openTerm: () => this.propose(replica, []),
+      payload: () => empty,
+      verify: (entry) => this.contents.has(entry.hash),
       recovered: () => {
         replica.disk.recovering = false;
       },

@@ -1,0 +1,317 @@
+/**
+ * One member of a cluster: consensus (src/replication) over UDP, and in the primary role a
+ * whole BourseNode whose client results wait for the quorum.
+ *
+ *   primary                                            standby (×N)
+ *   ───────                                            ────────────
+ *   gateway → ring → engine → journal (fsync) ─┐       UDP ─► verify hash chain ─► journal
+ *                                              │              (fsync) ─► status {durable}
+ *   feeder: new journal batches ─► consensus ──┼─UDP──►
+ *   publisher answers clients ◄── commit ◄─────┴─ status from a majority
+ *
+ * The folder stays locked and the journal open across role changes; the BourseNode uses them
+ * while this member is primary. A standby serves /health on the client port and turns
+ * WebSocket clients away (the SDK tries the next member). Becoming primary starts a BourseNode
+ * (it rebuilds the state from the latest snapshot and the journal), journals a Tick in the new
+ * term (its first entry, which commits the ones before it), and opens the gateway. A deposed
+ * primary stops its node, cuts batches it never proposed, and follows.
+ */
+import { engineConfigDefault, replicationTickMs, type EngineConfig } from '../constants.js';
+import type { DataLock } from '../journal/data-lock.js';
+import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { checkedBatch } from '../journal/journal-reader.js';
+import { ProgressSlot } from '../journal/journal-progress.js';
+import { CommandKind } from '../protocol/command-layout.js';
+import { writeCommand } from '../protocol/command-writer.js';
+import { Consensus, type ConsensusIo } from '../replication/consensus.js';
+import { Role, roleName, type Entry, type Message } from '../replication/messages.js';
+import { ReplicaStore } from '../replication/replica-store.js';
+import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
+import { uws, type TemplatedApp, type us_listen_socket } from '../gateway/uws.js';
+import { BourseNode, openStorage } from './node.js';
+
+export interface ClusterMember {
+  id: number;
+  host: string;
+  /** Client port (binary WebSocket and HTTP) and UDP replication port. */
+  port: number;
+  replicationPort: number;
+}
+
+export interface ClusterNodeOptions {
+  id: number;
+  members: readonly ClusterMember[];
+  dataDir: string;
+  config?: EngineConfig;
+  /**
+   * True while the cluster is being formed: a folder that was never a member is new. Otherwise
+   * a member without its data lost its disk, and comes back recovering (it does not vote).
+   */
+  bootstrap: boolean;
+  faults?: FaultPlan;
+  log?: (line: string) => void;
+}
+
+/** The client id the cluster's own commands (the Tick that opens a term) are sent under. */
+export const clusterClientId = 0xffffffff;
+
+export class ClusterNode {
+  readonly id: number;
+  node: BourseNode | null = null;
+  /** Highest event sequence committed (durable on a majority). */
+  committedSequence = 0;
+  readonly consensus: Consensus;
+  private readonly options: ClusterNodeOptions;
+  private readonly store: ReplicaStore;
+  private readonly lock: DataLock;
+  private readonly transport: UdpTransport;
+  private readonly log: (line: string) => void;
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private feeder: ReturnType<typeof setInterval> | null = null;
+  private standbyApp: { app: TemplatedApp; socket: us_listen_socket | null } | null = null;
+  /** Role changes run one after another (starting or stopping a node takes a while). */
+  private changing: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** The error that made this member stop taking part, if any. */
+  failure: Error | null = null;
+  /** True while the primary proposes its own journal's batch (already stored). */
+  private proposing = false;
+
+  private constructor(options: ClusterNodeOptions, db: JournalDb, lock: DataLock) {
+    this.id = options.id;
+    this.options = options;
+    this.lock = lock;
+    this.store = new ReplicaStore(db);
+    this.log = options.log ?? (() => {});
+    const vote = this.store.loadVote();
+    const recovering = vote.recovering || (!vote.member && !options.bootstrap);
+    if (!vote.member || recovering) this.store.setRecovering(recovering);
+    if (recovering)
+      this.log(`member ${this.id}: recovering (no data): will not vote until caught up`);
+    this.transport = new UdpTransport(
+      this.id,
+      options.members.map((m) => ({ id: m.id, host: m.host, port: m.replicationPort })),
+      (message) => this.receive(message),
+      options.faults,
+    );
+    this.consensus = new Consensus(
+      {
+        id: this.id,
+        members: options.members.map((m) => m.id),
+        random: Math.random,
+        recovering,
+        term: vote.term,
+        votedFor: vote.votedFor,
+        log: this.store.loadLog(),
+      },
+      this.io(),
+    );
+  }
+
+  /** Opens the member's storage, binds its ports and starts as a standby. */
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const { db, lock } = openStorage(options.dataDir);
+    const member = new ClusterNode(options, db, lock);
+    const self = member.member(options.id);
+    await member.transport.bind(self.host, self.replicationPort);
+    await member.openStandbyPort();
+    member.ticker = setInterval(() => member.consensus.tick(), replicationTickMs);
+    member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
+    return member;
+  }
+
+  get role(): Role {
+    return this.consensus.role;
+  }
+
+  private member(id: number): ClusterMember {
+    const m = this.options.members.find((x) => x.id === id);
+    if (m === undefined) throw new Error(`cluster: no member ${id}`);
+    return m;
+  }
+
+  private receive(message: Message): void {
+    // While a deposed primary's node drains, its journal writer still writes: entries from the
+    // new primary wait (they are sent again) so that one writer at a time touches the journal.
+    if (message.kind === 'append' && this.node !== null && this.role !== Role.Primary) return;
+    this.consensus.receive(message);
+  }
+
+  private io(): ConsensusIo {
+    return {
+      send: (to, message) => this.transport.send(to, message),
+      write: (index, entries) => this.write(index, entries),
+      payload: (_index, meta) => this.store.payload(meta),
+      verify: (entry) => this.store.verify(entry),
+      saveVote: (term, votedFor) => this.store.saveVote(term, votedFor),
+      committed: (index) => {
+        const e = this.consensus.entry(index);
+        this.committedSequence = e.first + e.count - 1;
+      },
+      roleChanged: (role, term) => this.onRoleChanged(role, term),
+      openTerm: () => {}, // the Tick is journaled once the node is up (promote)
+      recovered: () => {
+        this.store.setRecovering(false);
+        this.log(`member ${this.id}: caught up; votes again`);
+      },
+    };
+  }
+
+  /**
+   * Consensus stores entries. On the primary they came from its own journal (already durable);
+   * on a standby they are written here, synchronously, then reported durable.
+   */
+  private write(first: number, entries: readonly Entry[]): void {
+    if (!this.proposing) this.store.write(entries);
+    const last = entries[entries.length - 1];
+    const index = first + entries.length - 1;
+    queueMicrotask(() => this.consensus.onDurable(index, last.hash));
+  }
+
+  private onRoleChanged(role: Role, term: number): void {
+    this.log(`member ${this.id}: ${roleName(role)}, term ${term}`);
+    const change = role === Role.Primary ? () => this.promote(term) : () => this.demote();
+    if (role !== Role.Primary && this.node === null) return;
+    this.changing = this.changing.then(change).catch((error: Error) => {
+      // A member that cannot take its role must not linger half-way: stop it, loudly.
+      this.log(`member ${this.id}: role change failed: ${error.message}`);
+      this.failure = error;
+      this.silence();
+    });
+  }
+
+  private async promote(term: number): Promise<void> {
+    if (this.stopped || this.consensus.role !== Role.Primary || this.consensus.term !== term) {
+      return;
+    }
+    this.closeStandbyPort();
+    const self = this.member(this.id);
+    const node = await BourseNode.start({
+      dataDir: this.options.dataDir,
+      config: this.options.config ?? engineConfigDefault,
+      storage: { db: this.store.db, lock: this.lock },
+      gateway: { host: self.host, port: self.port },
+      term,
+      log: this.log,
+    });
+    node.publisher.gate = () => this.committedSequence;
+    this.node = node;
+    this.feeder = setInterval(() => this.feed(), 1);
+    this.openTerm(node, term);
+    this.log(`member ${this.id}: serving clients on ${self.host}:${self.port}, term ${term}`);
+  }
+
+  /** Journals a Tick in the new term: the term's first entry, which commits those before. */
+  private openTerm(node: BourseNode, term: number): void {
+    const input = node.input;
+    if (input === null || !input.hasRoom(1)) return;
+    const fields = { kind: CommandKind.Tick, clientId: clusterClientId, clientSeq: term };
+    writeCommand(input.ring.records.u32, input.claim(), fields);
+    input.commit();
+    input.publish();
+  }
+
+  /** Proposes the batches the journal writer made durable since the last call. */
+  private feed(): void {
+    const node = this.node;
+    const c = this.consensus;
+    if (node === null || c.role !== Role.Primary) return;
+    const durable = node.progress.get(ProgressSlot.sequenceDurable);
+    let last = c.lastSequence();
+    if (durable <= last) return;
+    const journal = this.store.db.journal;
+    for (const { key, value } of journal.getRange({ start: sequenceKey(last + 1) })) {
+      const view = checkedBatch(key, value, false);
+      if (view.firstSequence > durable) break;
+      this.proposing = true;
+      c.propose({
+        term: view.term,
+        first: view.firstSequence,
+        count: view.count,
+        prevHash: Buffer.from(view.prevHash).toString('hex'),
+        hash: Buffer.from(view.hash).toString('hex'),
+        payload: Buffer.from(value),
+      });
+      this.proposing = false;
+      last = view.firstSequence + view.count - 1;
+    }
+  }
+
+  /** Stops serving, cuts what was never proposed, and follows. */
+  private async demote(): Promise<void> {
+    const node = this.node;
+    if (node === null) return;
+    if (this.feeder !== null) clearInterval(this.feeder);
+    this.feeder = null;
+    await node.stop();
+    this.node = null;
+    if (this.stopped) return;
+    this.store.truncateAfter(this.consensus.lastSequence());
+    await this.openStandbyPort();
+  }
+
+  /** A standby answers /health and turns WebSocket clients away (503: not the primary). */
+  private async openStandbyPort(): Promise<void> {
+    const self = this.member(this.id);
+    const app = uws().App();
+    app.get('/health', (res) => {
+      const body = {
+        status: 'ok',
+        role: roleName(this.consensus.role),
+        term: this.consensus.term,
+        primary: this.consensus.primary,
+        committedSequence: this.committedSequence,
+      };
+      res.writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+    });
+    app.any('/*', (res) => {
+      res.writeStatus('503 Service Unavailable').end(`member ${this.id} is not the primary`);
+    });
+    this.standbyApp = { app, socket: null };
+    const state = this.standbyApp;
+    await new Promise<void>((resolve, reject) => {
+      app.listen(self.host, self.port, (socket) => {
+        if (socket === false) return reject(new Error(`cannot listen on ${self.port}`));
+        state.socket = socket;
+        resolve();
+      });
+    });
+  }
+
+  private closeStandbyPort(): void {
+    const state = this.standbyApp;
+    if (state?.socket) uws().us_listen_socket_close(state.socket);
+    this.standbyApp = null;
+  }
+
+  /**
+   * Goes silent as a dead process would, for tests and drills run in one process: every link
+   * is cut both ways (the transport's partition faults) and its clients are dropped. The
+   * consensus clock keeps running, so a silenced primary steps down on its own.
+   */
+  silence(): void {
+    for (const m of this.options.members) {
+      if (m.id === this.id) continue;
+      this.transport.faults.blockTo.add(m.id);
+      this.transport.faults.blockFrom.add(m.id);
+    }
+    this.node?.gateway?.close();
+  }
+
+  /** Stops everything and releases the folder. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    if (this.feeder !== null) clearInterval(this.feeder);
+    this.transport.close(); // no more messages, so no more role changes
+    for (let c = this.changing; ; c = this.changing) {
+      await c;
+      if (c === this.changing) break;
+    }
+    if (this.node !== null) await this.node.stop();
+    this.node = null;
+    this.closeStandbyPort();
+    closeJournalDb(this.store.db);
+    this.lock.release();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * A replica's storage for consensus: the LMDB journal (each entry is one journal batch, stored
+ * under its first sequence as the journal writer stores it), and in the meta table the term,
+ * the vote and whether the replica is recovering. Writes are synchronous transactions, so they
+ * are durable when they return (lmdb-js `transactionSync`, overlappingSync off).
+ *
+ * Only entries never committed are ever cut (consensus asserts it): the committed journal is
+ * never rewritten. Allocates per batch; the primary's command path does not come here.
+ */
+import { decodeBatch } from '../journal/journal-codec.js';
+import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { readBatches } from '../journal/journal-reader.js';
+import { genesisHash } from '../journal/journal-codec.js';
+import type { Entry, EntryMeta } from './messages.js';
+
+export interface StoredVote {
+  term: number;
+  votedFor: number;
+  recovering: boolean;
+  /** Set once this replica has been part of its cluster (see ClusterNode's `bootstrap`). */
+  member: boolean;
+}
+
+export class ReplicaStore {
+  constructor(readonly db: JournalDb) {}
+
+  loadVote(): StoredVote {
+    const meta = this.db.meta;
+    return {
+      term: Number(meta.get('term') ?? '0'),
+      votedFor: Number(meta.get('votedFor') ?? '-1'),
+      recovering: meta.get('recovering') === '1',
+      member: meta.get('member') === '1',
+    };
+  }
+
+  /** Stores the term and vote; durable when it returns. */
+  saveVote(term: number, votedFor: number): void {
+    this.db.meta.transactionSync(() => {
+      this.db.meta.putSync('term', String(term));
+      this.db.meta.putSync('votedFor', String(votedFor));
+      this.db.meta.putSync('member', '1');
+    });
+  }
+
+  setRecovering(recovering: boolean): void {
+    this.db.meta.transactionSync(() => {
+      this.db.meta.putSync('recovering', recovering ? '1' : '0');
+      this.db.meta.putSync('member', '1');
+    });
+  }
+
+  /** Every stored batch's metadata, in order; the chain links are checked. */
+  loadLog(): EntryMeta[] {
+    const log: EntryMeta[] = [];
+    readBatches(
+      this.db,
+      sequenceKey(0),
+      genesisHash,
+      (view) => {
+        log.push({
+          term: view.term,
+          first: view.firstSequence,
+          count: view.count,
+          prevHash: Buffer.from(view.prevHash).toString('hex'),
+          hash: Buffer.from(view.hash).toString('hex'),
+        });
+        return true;
+      },
+      false, // the links are checked; `bourse verify` and recovery check each hash
+    );
+    return log;
+  }
+
+  /** The stored bytes of a batch. @throws when it is missing (storage lost under us). */
+  payload(entry: EntryMeta): Uint8Array {
+    const bytes = this.db.journal.getBinary(sequenceKey(entry.first));
+    if (bytes === undefined) throw new Error(`replica store: no batch at ${entry.first}`);
+    return Buffer.from(bytes); // getBinary's view is valid only until the next read
+  }
+
+  /** Removes every batch after `sequence` (a deposed primary's batches never proposed). */
+  truncateAfter(sequence: number): void {
+    const journal = this.db.journal;
+    journal.transactionSync(() => {
+      const stale = [...journal.getKeys({ start: sequenceKey(sequence + 1) })];
+      for (const key of stale) journal.removeSync(key);
+    });
+  }
+
+  /** True when the bytes decode, hash to `hash`, and say what the metadata says. */
+  verify(entry: Entry): boolean {
+    const view = decodeBatch(entry.payload, true);
+    if (typeof view === 'string') return false;
+    return (
+      view.term === entry.term &&
+      view.firstSequence === entry.first &&
+      view.count === entry.count &&
+      Buffer.from(view.hash).toString('hex') === entry.hash &&
+      Buffer.from(view.prevHash).toString('hex') === entry.prevHash
+    );
+  }
+
+  /**
+   * Stores `entries`, first cutting every stored batch from the first one's sequence on (an
+   * uncommitted tail that differs from the primary's). Durable when it returns.
+   */
+  write(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const from = sequenceKey(entries[0].first);
+    const journal = this.db.journal;
+    journal.transactionSync(() => {
+      const stale = [...journal.getKeys({ start: from })];
+      for (const key of stale) journal.removeSync(key);
+      for (const e of entries) {
+        journal.putSync(sequenceKey(e.first), Buffer.from(e.payload));
+      }
+    });
+  }
+}
