@@ -11,6 +11,7 @@ import { Status } from '../../src/protocol/status.js';
 import { Role } from '../../src/replication/messages.js';
 import { setupCommands } from '../harness/generators.js';
 import { TestCluster } from '../harness/cluster-driver.js';
+import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 
 async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -53,6 +54,18 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     for (const [head] of results) assert.ok(head.status === Status.Ok, 'answered after failover');
     const [after] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
     assert.equal(after.status, Status.Ok);
+
+    // The live members end with the same chain; the silenced one holds a prefix of it.
+    const live = cluster.nodes.filter((n) => n !== null && n !== first) as ClusterNode[];
+    await until('the standby catches up', () =>
+      live.every((n) => n.consensus.commit === second.consensus.lastIndex),
+    );
+    for (let i = 1; i <= second.consensus.commit; i++) {
+      for (const n of live) assert.equal(n.consensus.hashAt(i), second.consensus.hashAt(i));
+    }
+    for (let i = 1; i <= first.consensus.commit; i++) {
+      assert.equal(first.consensus.hashAt(i), second.consensus.hashAt(i), 'committed stays');
+    }
 
     // Each transfer is in the new primary's journal once, resent or not.
     const self = cluster.members[second.id - 1];
