@@ -42,7 +42,18 @@ const allowedImports: Record<string, string[]> = {
     'pipeline',
   ],
   client: ['stdx', 'constants', 'protocol', 'client'],
-  cli: ['stdx', 'constants', 'protocol', 'ring', 'engine', 'journal', 'gateway', 'pipeline', 'cli'],
+  cli: [
+    'stdx',
+    'constants',
+    'protocol',
+    'ring',
+    'engine',
+    'journal',
+    'gateway',
+    'pipeline',
+    'client', // drills put load on a cluster through the SDK
+    'cli',
+  ],
   main: ['constants', 'pipeline', 'cli', 'main'],
 };
 const hotFolders = ['engine', 'ring', 'stdx'];

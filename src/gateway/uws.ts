@@ -12,10 +12,17 @@ import type * as Uws from '@trufflesuite/uws-js-unofficial';
 export type {
   HttpRequest,
   HttpResponse,
-  TemplatedApp,
   us_listen_socket,
   WebSocket,
 } from '@trufflesuite/uws-js-unofficial';
+
+/**
+ * An app. The binary has `close()` (closes the listening socket and every connection, kept-
+ * alive HTTP ones included), which this fork's type declarations omit.
+ */
+export type TemplatedApp = Uws.TemplatedApp & { close(): void };
+
+type UwsModule = Omit<typeof Uws, 'App'> & { App(options?: Uws.AppOptions): TemplatedApp };
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
@@ -29,12 +36,12 @@ export class GatewayError extends Error {
 
 const require = createRequire(import.meta.url);
 
-function loadNative(): typeof Uws {
+function loadNative(): UwsModule {
   const binary =
     `@trufflesuite/uws-js-unofficial/binaries/uws_${process.platform}_${process.arch}_` +
     `${process.versions.modules}.node`;
   try {
-    return require(binary) as typeof Uws;
+    return require(binary) as UwsModule;
   } catch (error) {
     throw new GatewayError(
       'UWS_NATIVE_MISSING',
@@ -44,10 +51,10 @@ function loadNative(): typeof Uws {
   }
 }
 
-let loaded: typeof Uws | null = null;
+let loaded: UwsModule | null = null;
 
 /** The native uWebSockets.js module (loaded on first use). @throws GatewayError */
-export function uws(): typeof Uws {
+export function uws(): UwsModule {
   loaded ??= loadNative();
   return loaded;
 }

@@ -279,8 +279,9 @@ export class ClusterNode {
   }
 
   private closeStandbyPort(): void {
-    const state = this.standbyApp;
-    if (state?.socket) uws().us_listen_socket_close(state.socket);
+    // close() ends the kept-alive HTTP connections too: closing only the listening socket
+    // left clients talking to the standby's /health after the member became primary.
+    this.standbyApp?.app.close();
     this.standbyApp = null;
   }
 

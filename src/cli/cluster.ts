@@ -1,0 +1,144 @@
+/**
+ * `bourse member` runs one cluster member; `bourse cluster` runs a whole local cluster, one
+ * process per member, on loopback ports.
+ *
+ *   cluster.json   {"members": [{"id": 1, "host": "127.0.0.1", "port": 9001,
+ *                                "replicationPort": 9101}, ...]}
+ *   <data>/member-<id>/   each member's data folder
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { clusterMembersMax } from '../constants.js';
+import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
+import { UsageError } from './output.js';
+
+export interface ClusterFile {
+  members: ClusterMember[];
+}
+
+/** Reads and checks a cluster file. @throws UsageError naming what is wrong. */
+export function readClusterFile(path: string): ClusterFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cluster file ${path}: ${(error as Error).message}`);
+  }
+  const members = (parsed as { members?: unknown }).members;
+  if (!Array.isArray(members) || members.length === 0 || members.length > clusterMembersMax) {
+    throw new UsageError(`cluster file ${path}: "members" must list 1 to ${clusterMembersMax}`);
+  }
+  for (const m of members as Record<string, unknown>[]) {
+    for (const key of ['id', 'port', 'replicationPort']) {
+      const v = m[key];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65_535) {
+        throw new UsageError(`cluster file ${path}: member ${String(m.id)}: ${key} 1..65535`);
+      }
+    }
+    if (typeof m.host !== 'string') throw new UsageError(`cluster file ${path}: host missing`);
+  }
+  return { members: members as ClusterMember[] };
+}
+
+/** Members on loopback: client ports from `basePort`, replication ports 100 above. */
+export function localCluster(nodes: number, basePort: number): ClusterFile {
+  const members: ClusterMember[] = [];
+  for (let id = 1; id <= nodes; id++) {
+    const port = basePort + id - 1;
+    members.push({ id, host: '127.0.0.1', port, replicationPort: port + 100 });
+  }
+  return { members };
+}
+
+export interface MemberOptions {
+  cluster: string;
+  id: number;
+  data: string;
+  bootstrap?: boolean;
+}
+
+/** Runs one member until SIGINT or SIGTERM; role changes are logged on stderr. */
+export async function member(options: MemberOptions): Promise<void> {
+  const file = readClusterFile(options.cluster);
+  if (!file.members.some((m) => m.id === options.id)) {
+    throw new UsageError(`--id ${options.id} is not in ${options.cluster}`);
+  }
+  const log = (line: string): void => void process.stderr.write(`bourse[${options.id}]: ${line}\n`);
+  const node = await ClusterNode.start({
+    id: options.id,
+    members: file.members,
+    dataDir: options.data,
+    bootstrap: options.bootstrap === true,
+    log,
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await node.stop();
+  log('stopped cleanly');
+}
+
+const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** Starts member `id` of `clusterPath` as a child process. */
+export function spawnMember(
+  clusterPath: string,
+  id: number,
+  dataDir: string,
+  bootstrap: boolean,
+  /** Where its stdout and stderr go: inherited, dropped, or a file descriptor. */
+  output: 'inherit' | 'ignore' | number = 'inherit',
+): ChildProcess {
+  const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
+  args.push('--data', dataDir);
+  if (bootstrap) args.push('--bootstrap');
+  return spawn(process.execPath, args, { stdio: ['ignore', output, output] });
+}
+
+export interface ClusterOptions {
+  nodes: number;
+  data: string;
+  basePort: number;
+}
+
+/** `bourse cluster`: writes the cluster file (first run) and runs every member. */
+export async function cluster(options: ClusterOptions): Promise<void> {
+  mkdirSync(options.data, { recursive: true });
+  const path = join(options.data, 'cluster.json');
+  const fresh = !existsSync(path);
+  if (fresh) {
+    const file = localCluster(options.nodes, options.basePort);
+    writeFileSync(path, JSON.stringify(file, null, 2) + '\n');
+  }
+  const file = readClusterFile(path);
+  const children = file.members.map((m) =>
+    spawnMember(path, m.id, join(options.data, `member-${m.id}`), fresh),
+  );
+  process.stdout.write(
+    [
+      `bourse cluster: ${file.members.length} members (${path})`,
+      ...file.members.map(
+        (m) => `  member ${m.id}: ws://${m.host}:${m.port}/  replication udp ${m.replicationPort}`,
+      ),
+      'clients: connect to any member with the others in `members` (the SDK finds the primary)',
+      'Ctrl-C stops every member cleanly',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve) => {
+          c.once('exit', resolve);
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}

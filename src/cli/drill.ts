@@ -1,0 +1,281 @@
+/**
+ * `bourse drill failover --kills K`: a hot-standby failover drill with real processes.
+ *
+ *   1. start a local cluster (one process per member) on free loopback ports;
+ *   2. put transfers on it through the SDK, a window of them always in flight;
+ *   3. K times, at a random moment: SIGKILL the primary, time until the SDK gets its next
+ *      result (the takeover), and restart the killed member on its data;
+ *   4. stop the load, let every member catch up, stop them, and check the whole history:
+ *      every acknowledged command is in the journal exactly once, every replica has the same
+ *      hash chain and the same state checksum, and the asset is conserved.
+ *
+ * The last line printed is JSON: drill, kills, acked, lost, duplicated, takeover_ms_p50,
+ * takeover_ms_p99, replicas_identical (and more).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BourseClient, type EventRecord } from '../client/client.js';
+import { CommandKind } from '../protocol/command-layout.js';
+import { Rng } from '../stdx/rng.js';
+import { spawnMember, type ClusterFile } from './cluster.js';
+import { freePort } from './ports.js';
+import { checkReplicas, type ReplicaCheck } from './drill-check.js';
+
+export interface DrillOptions {
+  kills: number;
+  nodes: number;
+  seed: number;
+  /** Accounts the transfers move between, and transfers kept in flight. */
+  accounts: number;
+  window: number;
+  /** Print progress lines on stderr. */
+  verbose?: boolean;
+}
+
+export interface DrillReport {
+  drill: 'failover';
+  nodes: number;
+  kills: number;
+  acked: number;
+  lost: number;
+  duplicated: number;
+  takeover_ms_p50: number;
+  takeover_ms_p99: number;
+  takeover_ms_max: number;
+  replicas_identical: boolean;
+  conserved: boolean;
+  last_sequence: number;
+}
+
+const depositEach = 1_000_000_000;
+
+interface Load {
+  acked: Map<number, number>;
+  inFlight: Set<Promise<unknown>>;
+  lastAckAt: number;
+  running: boolean;
+}
+
+export async function drill(options: DrillOptions): Promise<DrillReport> {
+  const rng = new Rng(options.seed);
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-drill-'));
+  const say = (line: string): void => {
+    if (options.verbose === true) process.stderr.write(`drill: ${line}\n`);
+  };
+  const file = await writeCluster(dir, options.nodes);
+  const clusterPath = join(dir, 'cluster.json');
+  const dataOf = (id: number): string => join(dir, `member-${id}`);
+  const children = new Map<number, ChildProcess>();
+  const logOf = (id: number): number => openSync(join(dir, `member-${id}.log`), 'a');
+  for (const m of file.members) {
+    children.set(m.id, spawnMember(clusterPath, m.id, dataOf(m.id), true, logOf(m.id)));
+  }
+  let failed = true;
+  try {
+    const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
+    const client = await connectWithRetry(urls);
+    await setUp(client, options.accounts);
+    const load: Load = { acked: new Map(), inFlight: new Set(), lastAckAt: 0, running: true };
+    const pumping = pump(client, load, options, rng);
+    const takeovers: number[] = [];
+    for (let k = 0; k < options.kills; k++) {
+      await sleep(300 + rng.int(900));
+      const primary = await findPrimary(file);
+      const killedAt = performance.now();
+      children.get(primary)?.kill('SIGKILL');
+      await new Promise((resolve) => children.get(primary)?.once('exit', resolve));
+      await sleep(20); // what the dead primary sent before it died has been read by now
+      const ms = await takeover(load, killedAt, performance.now());
+      takeovers.push(ms);
+      say(`kill ${k + 1}: member ${primary}; the next result came ${ms.toFixed(0)} ms later`);
+      children.set(
+        primary,
+        spawnMember(clusterPath, primary, dataOf(primary), false, logOf(primary)),
+      );
+    }
+    load.running = false;
+    await pumping;
+    await client.close();
+    await converge(file);
+    await stopAll(children);
+    const check = checkReplicas(
+      file.members.map((m) => dataOf(m.id)),
+      load.acked,
+      depositEach * options.accounts,
+    );
+    failed = false;
+    return report(options, load, takeovers, check);
+  } finally {
+    for (const c of children.values()) c.kill('SIGKILL');
+    if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeCluster(dir: string, nodes: number): Promise<ClusterFile> {
+  const file: ClusterFile = { members: [] };
+  for (let id = 1; id <= nodes; id++) {
+    const port = await freePort('tcp');
+    const replicationPort = await freePort('udp');
+    file.members.push({ id, host: '127.0.0.1', port, replicationPort });
+  }
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file, null, 2) + '\n');
+  return file;
+}
+
+async function connectWithRetry(urls: string[]): Promise<BourseClient> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await BourseClient.connect(urls[0], {
+        clientId: 9,
+        members: urls,
+        reconnectAttempts: 400,
+      });
+    } catch (error) {
+      if (attempt > 300) throw error;
+      await sleep(50);
+    }
+  }
+}
+
+async function setUp(client: BourseClient, accounts: number): Promise<void> {
+  const all: Promise<EventRecord[]>[] = [client.submit(CommandKind.AddAsset, { ref: 1, aux: 2 })];
+  for (let a = 1; a <= accounts; a++)
+    all.push(client.submit(CommandKind.CreateAccount, { account: a }));
+  for (let a = 1; a <= accounts; a++) {
+    all.push(client.submit(CommandKind.Deposit, { account: a, ref: 1, quantity: depositEach }));
+  }
+  for (const [head] of await Promise.all(all)) {
+    if (head.status !== 0) throw new Error(`drill: set-up refused with status ${head.status}`);
+  }
+}
+
+/** Keeps `window` transfers in flight until `load.running` is false, then drains. */
+async function pump(client: BourseClient, load: Load, o: DrillOptions, rng: Rng): Promise<void> {
+  while (load.running) {
+    while (load.running && load.inFlight.size < o.window) {
+      const from = 1 + rng.int(o.accounts);
+      const to = 1 + ((from + rng.int(o.accounts - 1)) % o.accounts);
+      const sent = client.transfer({
+        account: from,
+        target: to,
+        ref: 1,
+        quantity: 1 + rng.int(100),
+      });
+      const tracked = sent.then(([head]) => {
+        load.acked.set(head.clientSeq, head.status);
+        load.lastAckAt = performance.now();
+      });
+      load.inFlight.add(tracked);
+      void tracked.finally(() => load.inFlight.delete(tracked));
+    }
+    await Promise.race([...load.inFlight, sleep(20)]);
+  }
+  await Promise.all(load.inFlight);
+}
+
+/** Milliseconds from the kill until the SDK got a result again. */
+async function takeover(load: Load, killedAt: number, after: number): Promise<number> {
+  const deadline = killedAt + 60_000;
+  while (load.lastAckAt <= after) {
+    if (performance.now() > deadline) throw new Error('drill: no result within 60 s of a kill');
+    await sleep(5);
+  }
+  return load.lastAckAt - killedAt;
+}
+
+interface Health {
+  role: string;
+  durableSequence?: number;
+  committedSequence?: number;
+}
+
+async function health(m: { host: string; port: number }): Promise<Health | null> {
+  try {
+    const r = await fetch(`http://${m.host}:${m.port}/health`, {
+      signal: AbortSignal.timeout(500),
+    });
+    return (await r.json()) as Health;
+  } catch {
+    return null;
+  }
+}
+
+/** The member serving clients (its gateway's /health names the primary role). */
+async function findPrimary(file: ClusterFile): Promise<number> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    for (const m of file.members) {
+      const h = await health(m);
+      if (h?.role === 'primary' && h.durableSequence !== undefined) return m.id;
+    }
+    await sleep(20);
+  }
+  const seen = await Promise.all(file.members.map((m) => health(m)));
+  throw new Error(`drill: no primary within 12 s: ${JSON.stringify(seen)}`);
+}
+
+/** Waits until every standby has committed what the primary has journaled. */
+async function converge(file: ClusterFile): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const all = await Promise.all(file.members.map((m) => health(m)));
+    const primary = all.find((h) => h?.durableSequence !== undefined);
+    const standbys = all.filter((h) => h?.committedSequence !== undefined);
+    const target = primary?.durableSequence ?? -1;
+    if (
+      primary !== undefined &&
+      standbys.length === file.members.length - 1 &&
+      standbys.every((h) => h!.committedSequence === target)
+    ) {
+      return;
+    }
+    await sleep(20);
+  }
+  throw new Error('drill: the members did not converge within 10 s');
+}
+
+async function stopAll(children: Map<number, ChildProcess>): Promise<void> {
+  await Promise.all(
+    [...children.values()].map(
+      (c) =>
+        new Promise((resolve) => {
+          if (c.exitCode !== null) return resolve(null);
+          c.once('exit', resolve);
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
+}
+
+function report(
+  o: DrillOptions,
+  load: Load,
+  takeovers: number[],
+  check: ReplicaCheck,
+): DrillReport {
+  return {
+    drill: 'failover',
+    nodes: o.nodes,
+    kills: takeovers.length,
+    acked: load.acked.size,
+    lost: check.lost,
+    duplicated: check.duplicated,
+    takeover_ms_p50: percentile(takeovers, 50),
+    takeover_ms_p99: percentile(takeovers, 99),
+    takeover_ms_max: Math.round(Math.max(0, ...takeovers)),
+    replicas_identical: check.identical,
+    conserved: check.conserved,
+    last_sequence: check.lastSequence,
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
