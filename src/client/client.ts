@@ -510,7 +510,9 @@ export class BourseClient {
       const urls = [this.url, ...(this.options.members ?? []).filter((u) => u !== this.url)];
       for (let attempt = 0; attempt < attempts; attempt++) {
         const round = Math.floor(attempt / urls.length);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1000)));
+        // A cluster elects a new primary within a few hundred ms: look for it at least 5×/s.
+        const capMs = urls.length > 1 ? 200 : 1000;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, capMs)));
         try {
           const url = urls[attempt % urls.length];
           const session = await openSession(url, this.options);

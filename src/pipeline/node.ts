@@ -155,36 +155,38 @@ export class BourseNode {
       throw new Error(`node: term ${options.term} is older than the journal's ${this.tail.term}`);
     }
     storeConfig(this.db, this.config);
-    await this.spawn('journal-worker.js', {
-      dataDir: this.dataDir,
-      outputRing: this.outputRing.buffer,
-      progress: this.progress.buffer,
-      tailSequence: this.tail.sequence,
-      tailHash: this.tail.hash,
-      term: options.term ?? this.tail.term,
-    });
-    this.recovery = (await this.spawn('blp-worker.js', {
-      dataDir: this.dataDir,
-      config: this.config,
-      inputRing: this.inputRing.buffer,
-      outputRing: this.outputRing.buffer,
-      progress: this.progress.buffer,
-      tailSequence: this.tail.sequence,
-    })) as BlpReady;
+    // The three workers start at once: each loads its modules and rebuilds its own state, and
+    // none needs another until events flow (the rings hold them). A failover waits for this.
+    const [, recovery] = await Promise.all([
+      this.spawn('journal-worker.js', {
+        dataDir: this.dataDir,
+        outputRing: this.outputRing.buffer,
+        progress: this.progress.buffer,
+        tailSequence: this.tail.sequence,
+        tailHash: this.tail.hash,
+        term: options.term ?? this.tail.term,
+      }),
+      this.spawn('blp-worker.js', {
+        dataDir: this.dataDir,
+        config: this.config,
+        inputRing: this.inputRing.buffer,
+        outputRing: this.outputRing.buffer,
+        progress: this.progress.buffer,
+        tailSequence: this.tail.sequence,
+      }),
+      this.spawn('snapshot-worker.js', {
+        dataDir: this.dataDir,
+        config: this.config,
+        outputRing: this.outputRing.buffer,
+        control: this.snapshotControl,
+        intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
+        intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
+        tailSequence: this.tail.sequence,
+      }),
+    ]);
+    this.recovery = recovery as BlpReady;
     for (const s of this.recovery.skippedSnapshots) this.log(`snapshot skipped: ${s.reason}`);
-    await this.spawn('snapshot-worker.js', {
-      dataDir: this.dataDir,
-      config: this.config,
-      outputRing: this.outputRing.buffer,
-      control: this.snapshotControl,
-      intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
-      intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
-      tailSequence: this.tail.sequence,
-    });
-    this.reads = new ReadClient(
-      this.workers[this.workers.length - 1],
-      this.config.instrumentCountMax,
-    );
+    this.reads = new ReadClient(this.workers[2], this.config.instrumentCountMax); // snapshotter
     this.publishing = this.publisher.run();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
   }
