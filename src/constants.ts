@@ -109,6 +109,10 @@ export const electionTimeoutTicksMax = 30;
 export const appendEntriesMax = 64;
 /** Entries a primary sends past what a standby holds durably (the flow-control window). */
 export const replicationWindowEntries = 256;
+/** ...and events (128 bytes each): 64k events is 8 MB, about 30 ms of paced sending. */
+export const replicationWindowEvents = 65_536;
+/** Events one append message carries (at least one entry, however large). */
+export const appendEventsMax = 8_192;
 /** Replicas in one cluster. */
 export const clusterMembersMax = 7;
 /** Bytes of one replication datagram's chunk (below a 1,500-byte MTU with all headers). */

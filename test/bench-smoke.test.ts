@@ -86,3 +86,16 @@ test('bench:fuzz --small runs, and the node survives every frame', () => {
   assert.ok((figures.live_frames as number) > 0);
   assert.equal(figures.node_survived, true);
 });
+
+test('bench:replicated --small runs three member processes and reports every figure', () => {
+  const figures = lastJson('bench/macro/replicated.bench.js', ['--small']);
+  for (const key of ['bench', 'commands_per_s', 'p50_us', 'p99_us', 'p999_us', 'standbys']) {
+    assert.ok(key in figures, `missing ${key}`);
+  }
+  assert.equal(figures.bench, 'replicated');
+  assert.equal(figures.standbys, 2);
+  assert.match(String(figures.mode), /^quorum/, 'the mode is labelled');
+  assert.ok((figures.commands_per_s as number) > 0);
+  assert.equal(figures.rejected, 0, 'every transfer is funded');
+  assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
+});

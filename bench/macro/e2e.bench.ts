@@ -14,12 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as hdr from 'hdr-histogram-js';
 import { BourseNode } from '../../src/pipeline/node.js';
-import { BourseClient } from '../../src/client/client.js';
-import { CommandKind } from '../../src/protocol/command-layout.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, printTable } from '../lib/table.js';
+import { fundAccounts, runClients, summarise } from '../lib/e2e-load.js';
 
 const small = process.argv.includes('--small');
 const processes = small ? 2 : 4;
@@ -28,7 +26,6 @@ const closedSeconds = small ? 2 : 10;
 const window = small ? 2_000 : 8_000;
 const openRate = small ? 20_000 : 100_000;
 const openSeconds = small ? 2 : 10;
-const script = fileURLToPath(new URL('./e2e-client.js', import.meta.url));
 const idleScript = fileURLToPath(new URL('./e2e-idle.js', import.meta.url));
 const idleConnections = small ? 1_000 : 9_900; // sessionCountMax is 10,000, some are in use
 
@@ -58,46 +55,6 @@ async function idle(url: string): Promise<{ open: number; rssMb: number; rssGrow
   };
 }
 
-interface ClientResult {
-  done: number;
-  rejected: number;
-  elapsedMs: number;
-  histogram: string;
-}
-
-function runClients(
-  url: string,
-  mode: string,
-  seconds: number,
-  knob: number,
-  base: number,
-): Promise<ClientResult[]> {
-  return Promise.all(
-    Array.from({ length: processes }, (_, i) => {
-      const args = [url, String(base + i), mode, String(seconds), String(accounts), String(knob)];
-      const child = fork(script, args, { stdio: 'inherit' });
-      return new Promise<ClientResult>((resolve, reject) => {
-        child.once('message', (m) => resolve(m as ClientResult));
-        child.once('exit', (code) => {
-          if (code !== 0) reject(new Error(`client exited with ${code}`));
-        });
-      });
-    }),
-  );
-}
-
-async function setUp(url: string): Promise<void> {
-  const admin = await BourseClient.connect(url, { clientId: 1 });
-  const all: Promise<unknown>[] = [admin.submit(CommandKind.AddAsset, { ref: 1, aux: 2 })];
-  for (let a = 1; a <= accounts; a++)
-    all.push(admin.submit(CommandKind.CreateAccount, { account: a }));
-  for (let a = 1; a <= accounts; a++) {
-    all.push(admin.submit(CommandKind.Deposit, { account: a, ref: 1, quantity: 1_000_000_000 }));
-  }
-  await Promise.all(all);
-  await admin.close();
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-e2e-'));
   const node = await BourseNode.start({
@@ -106,20 +63,29 @@ async function main(): Promise<void> {
     gateway: { host: '127.0.0.1', port: 0 },
   });
   const url = `ws://127.0.0.1:${node.gateway?.port}/`;
-  await setUp(url);
+  await fundAccounts(url, accounts);
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url);
-  const closed = await runClients(url, 'closed', closedSeconds, window / processes, 100);
-  const closedDone = closed.reduce((sum, r) => sum + r.done, 0);
-  const closedMs = Math.max(...closed.map((r) => r.elapsedMs));
-  const open = await runClients(url, 'open', openSeconds, openRate / processes, 200);
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+  const closed = await runClients(
+    url,
+    processes,
+    'closed',
+    closedSeconds,
+    accounts,
+    window / processes,
+    100,
+  );
+  const open = await runClients(
+    url,
+    processes,
+    'open',
+    openSeconds,
+    accounts,
+    openRate / processes,
+    200,
+  );
+  const { commandsPerS, histogram, rejected } = summarise(closed, open);
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -128,7 +94,7 @@ async function main(): Promise<void> {
     bench: 'e2e',
     size: small ? 'small' : 'large',
     connections: processes,
-    commands_per_s: Math.round(closedDone / (closedMs / 1000)),
+    commands_per_s: commandsPerS,
     closed_window: window,
     open_loop_rate: openRate,
     p50_us: histogram.getValueAtPercentile(50),
@@ -136,7 +102,7 @@ async function main(): Promise<void> {
     p999_us: histogram.getValueAtPercentile(99.9),
     max_us: histogram.maxValue,
     latency_samples: histogram.totalCount,
-    rejected: [...closed, ...open].reduce((sum, r) => sum + r.rejected, 0),
+    rejected,
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,
     idle_rss_growth_mb: held.rssGrowthMb,

@@ -114,7 +114,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   }
 }
 
-async function writeCluster(dir: string, nodes: number): Promise<ClusterFile> {
+export async function writeCluster(dir: string, nodes: number): Promise<ClusterFile> {
   const file: ClusterFile = { members: [] };
   for (let id = 1; id <= nodes; id++) {
     const port = await freePort('tcp');
@@ -204,7 +204,7 @@ async function health(m: { host: string; port: number }): Promise<Health | null>
 }
 
 /** The member serving clients (its gateway's /health names the primary role). */
-async function findPrimary(file: ClusterFile): Promise<number> {
+export async function findPrimary(file: ClusterFile): Promise<number> {
   for (let attempt = 0; attempt < 600; attempt++) {
     for (const m of file.members) {
       const h = await health(m);
@@ -235,7 +235,7 @@ async function converge(file: ClusterFile): Promise<void> {
   throw new Error('drill: the members did not converge within 10 s');
 }
 
-async function stopAll(children: Map<number, ChildProcess>): Promise<void> {
+export async function stopAll(children: Map<number, ChildProcess>): Promise<void> {
   await Promise.all(
     [...children.values()].map(
       (c) =>

@@ -25,7 +25,7 @@ import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
 import { Role, roleName, type Entry, type Message } from '../replication/messages.js';
-import { ReplicaStore } from '../replication/replica-store.js';
+import { entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import { uws, type TemplatedApp, type us_listen_socket } from '../gateway/uws.js';
 import { BourseNode, openStorage } from './node.js';
@@ -76,6 +76,9 @@ export class ClusterNode {
   failure: Error | null = null;
   /** True while the primary proposes its own journal's batch (already stored). */
   private proposing = false;
+  /** Entries received but not yet written, and where the log ends once they are. */
+  private pendingWrites: (readonly Entry[])[] = [];
+  private pendingDurable: { index: number; hash: string } | null = null;
 
   private constructor(options: ClusterNodeOptions, db: JournalDb, lock: DataLock) {
     this.id = options.id;
@@ -162,10 +165,26 @@ export class ClusterNode {
    * on a standby they are written here, synchronously, then reported durable.
    */
   private write(first: number, entries: readonly Entry[]): void {
-    if (!this.proposing) this.store.write(entries);
     const last = entries[entries.length - 1];
     const index = first + entries.length - 1;
-    queueMicrotask(() => this.consensus.onDurable(index, last.hash));
+    if (this.proposing) {
+      queueMicrotask(() => this.consensus.onDurable(index, last.hash));
+      return;
+    }
+    // Group commit: every append that arrives in one turn of the event loop goes into one
+    // transaction, one fsync, and then one status.
+    this.pendingWrites.push(entries);
+    this.pendingDurable = { index, hash: last.hash };
+    if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
+  }
+
+  private flushWrites(): void {
+    const writes = this.pendingWrites;
+    const durable = this.pendingDurable;
+    this.pendingWrites = [];
+    if (writes.length === 0 || durable === null || this.stopped) return;
+    this.store.writeMany(writes);
+    this.consensus.onDurable(durable.index, durable.hash);
   }
 
   private onRoleChanged(role: Role, term: number): void {
@@ -224,14 +243,7 @@ export class ClusterNode {
       const view = checkedBatch(key, value, false);
       if (view.firstSequence > durable) break;
       this.proposing = true;
-      c.propose({
-        term: view.term,
-        first: view.firstSequence,
-        count: view.count,
-        prevHash: Buffer.from(view.prevHash).toString('hex'),
-        hash: Buffer.from(view.hash).toString('hex'),
-        payload: Buffer.from(value),
-      });
+      c.propose({ ...entryMetaOf(view), payload: Buffer.from(value) });
       this.proposing = false;
       last = view.firstSequence + view.count - 1;
     }

@@ -29,6 +29,8 @@ import {
   electionTimeoutTicksMin,
   heartbeatTicks,
   replicationWindowEntries,
+  replicationWindowEvents,
+  appendEventsMax,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { genesisHashHex } from './hashes.js';
@@ -389,8 +391,13 @@ export class Consensus {
 
   private sendTo(id: number, peer: Peer, always: boolean): void {
     const from = Math.max(peer.sent + 1, peer.next);
-    const limit = Math.min(this.log.length, peer.durable + replicationWindowEntries);
-    const to = Math.min(limit, from + appendEntriesMax - 1);
+    const windowEnd = this.lastWithin(peer.durable, replicationWindowEvents);
+    const limit = Math.min(windowEnd, peer.durable + replicationWindowEntries);
+    const to = Math.min(
+      limit,
+      from + appendEntriesMax - 1,
+      this.lastWithin(from - 1, appendEventsMax),
+    );
     if (to < from && !always) return;
     const prevIndex = Math.min(from, to + 1) - 1;
     const append: Append = {
@@ -404,6 +411,26 @@ export class Consensus {
     };
     if (to >= from) peer.sent = to;
     this.io.send(id, append);
+  }
+
+  /**
+   * The last index whose events end within `events` of the end of entry `after` (at least
+   * `after + 1`, so that one entry larger than the bound still goes). Binary search: sequences
+   * grow with the index.
+   */
+  private lastWithin(after: number, events: number): number {
+    const log = this.log;
+    if (after >= log.length) return log.length;
+    const base = after === 0 ? 0 : log[after - 1].first + log[after - 1].count - 1;
+    let lo = after + 1;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      const end = log[mid - 1].first + log[mid - 1].count - 1;
+      if (end - base <= events) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** Entries [from, to] with their bytes, to send. */

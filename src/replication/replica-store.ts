@@ -7,7 +7,7 @@
  * Only entries never committed are ever cut (consensus asserts it): the committed journal is
  * never rewritten. Allocates per batch; the primary's command path does not come here.
  */
-import { decodeBatch } from '../journal/journal-codec.js';
+import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
 import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
@@ -58,13 +58,7 @@ export class ReplicaStore {
       sequenceKey(0),
       genesisHash,
       (view) => {
-        log.push({
-          term: view.term,
-          first: view.firstSequence,
-          count: view.count,
-          prevHash: Buffer.from(view.prevHash).toString('hex'),
-          hash: Buffer.from(view.hash).toString('hex'),
-        });
+        log.push(entryMetaOf(view));
         return true;
       },
       false, // the links are checked; `bourse verify` and recovery check each hash
@@ -106,15 +100,30 @@ export class ReplicaStore {
    * uncommitted tail that differs from the primary's). Durable when it returns.
    */
   write(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    const from = sequenceKey(entries[0].first);
+    this.writeMany([entries]);
+  }
+
+  /** Several writes, in order, in one transaction (one fsync): group commit for standbys. */
+  writeMany(writes: readonly (readonly Entry[])[]): void {
     const journal = this.db.journal;
     journal.transactionSync(() => {
-      const stale = [...journal.getKeys({ start: from })];
-      for (const key of stale) journal.removeSync(key);
-      for (const e of entries) {
-        journal.putSync(sequenceKey(e.first), Buffer.from(e.payload));
+      for (const entries of writes) {
+        if (entries.length === 0) continue;
+        const stale = [...journal.getKeys({ start: sequenceKey(entries[0].first) })];
+        for (const key of stale) journal.removeSync(key);
+        for (const e of entries) journal.putSync(sequenceKey(e.first), Buffer.from(e.payload));
       }
     });
   }
+}
+
+/** What consensus keeps of a decoded journal batch. */
+export function entryMetaOf(view: BatchView): EntryMeta {
+  return {
+    term: view.term,
+    first: view.firstSequence,
+    count: view.count,
+    prevHash: Buffer.from(view.prevHash).toString('hex'),
+    hash: Buffer.from(view.hash).toString('hex'),
+  };
 }

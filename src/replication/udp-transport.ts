@@ -109,7 +109,14 @@ export class UdpTransport {
   private readonly peers = new Map<number, PeerAddress>();
   private readonly rng: Rng;
   private nextId: number;
-  private readonly queue: { to: PeerAddress; parts: Buffer[] }[] = [];
+  /**
+   * Two paced queues: control (heartbeats, statuses, votes, NAK answers' requests) goes before
+   * bulk (entries), so that a long backlog of entries never delays a heartbeat into an
+   * election. The bulk queue is read from `head` (shift() on a long array costs O(n)).
+   */
+  private readonly control: { to: PeerAddress; parts: Buffer[] }[] = [];
+  private queue: { to: PeerAddress; parts: Buffer[] }[] = [];
+  private head = 0;
   private held: { to: PeerAddress; parts: Buffer[] } | null = null;
   private readonly retained = new Map<string, Buffer>();
   private retainedBytes = 0;
@@ -169,15 +176,27 @@ export class UdpTransport {
     const bytes = encodeMessage(message);
     const id = (this.nextId = (this.nextId + 1) >>> 0);
     const count = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
-    if (count > 0xffff || this.queue.length + count > udpSendQueueMax) {
+    if (count > 0xffff || this.queued() + count > udpSendQueueMax) {
       this.stats.sendQueueFull++;
       return;
     }
     this.retain(`${to}:${id}`, bytes);
-    for (let i = 0; i < count; i++) this.queueFragment(peer, id, bytes, i, count);
+    const bulk = message.kind === 'append' && message.entries.length > 0;
+    for (let i = 0; i < count; i++) this.queueFragment(peer, id, bytes, i, count, bulk);
   }
 
-  private queueFragment(peer: PeerAddress, id: number, bytes: Buffer, i: number, n: number): void {
+  private queued(): number {
+    return this.queue.length - this.head + this.control.length;
+  }
+
+  private queueFragment(
+    peer: PeerAddress,
+    id: number,
+    bytes: Buffer,
+    i: number,
+    n: number,
+    bulk: boolean,
+  ): void {
     const header = Buffer.alloc(datagramHeaderBytes);
     header.writeUInt8(magic, 0);
     header.writeUInt8(version, 1);
@@ -187,7 +206,7 @@ export class UdpTransport {
     header.writeUInt16LE(i, 8);
     header.writeUInt16LE(n, 10);
     const chunk = bytes.subarray(i * udpPayloadBytesMax, (i + 1) * udpPayloadBytesMax);
-    this.queue.push({ to: peer, parts: [header, chunk] });
+    (bulk ? this.queue : this.control).push({ to: peer, parts: [header, chunk] });
   }
 
   /** Keeps sent messages for NAKs, the oldest dropped first past udpRetainedBytesMax. */
@@ -209,10 +228,19 @@ export class UdpTransport {
   /** Sends at most udpDatagramsPerMsMax datagrams: the pacing. */
   private pump(): void {
     let budget = udpDatagramsPerMsMax;
-    while (budget > 0 && this.queue.length > 0) {
-      const d = this.queue.shift()!;
+    for (const d of this.control) this.transmit(d);
+    budget -= this.control.length;
+    this.control.length = 0;
+    while (budget > 0 && this.head < this.queue.length) {
+      this.transmit(this.queue[this.head++]);
       budget--;
-      this.transmit(d);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 
@@ -353,9 +381,9 @@ export class UdpTransport {
     const count = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
     for (let i = 0; i < n; i++) {
       const index = datagram.readUInt16LE(datagramHeaderBytes + i * 2);
-      if (index >= count || this.queue.length >= udpSendQueueMax) continue;
+      if (index >= count || this.queued() >= udpSendQueueMax) continue;
       this.stats.fragmentsResent++;
-      this.queueFragment(peer, id, bytes, index, count);
+      this.queueFragment(peer, id, bytes, index, count, true);
     }
   }
 }

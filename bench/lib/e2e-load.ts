@@ -1,0 +1,72 @@
+/**
+ * Load from separate client processes (bench/macro/e2e-client.ts) through the SDK, shared by
+ * bench:e2e and bench:replicated: funded accounts, a closed loop and an open loop.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { BourseClient } from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
+
+const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
+
+export interface ClientResult {
+  done: number;
+  rejected: number;
+  elapsedMs: number;
+  histogram: string;
+}
+
+/** Runs `processes` client processes in `mode` (closed: knob = window; open: knob = rate). */
+export function runClients(
+  url: string,
+  processes: number,
+  mode: 'closed' | 'open',
+  seconds: number,
+  accounts: number,
+  knob: number,
+  base: number,
+): Promise<ClientResult[]> {
+  return Promise.all(
+    Array.from({ length: processes }, (_, i) => {
+      const args = [url, String(base + i), mode, String(seconds), String(accounts), String(knob)];
+      const child = fork(script, args, { stdio: 'inherit' });
+      return new Promise<ClientResult>((resolve, reject) => {
+        child.once('message', (m) => resolve(m as ClientResult));
+        child.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`client exited with ${code}`));
+        });
+      });
+    }),
+  );
+}
+
+/** One asset and `accounts` funded accounts. */
+export async function fundAccounts(url: string, accounts: number): Promise<void> {
+  const admin = await BourseClient.connect(url, { clientId: 1 });
+  const all: Promise<unknown>[] = [admin.submit(CommandKind.AddAsset, { ref: 1, aux: 2 })];
+  for (let a = 1; a <= accounts; a++)
+    all.push(admin.submit(CommandKind.CreateAccount, { account: a }));
+  for (let a = 1; a <= accounts; a++) {
+    all.push(admin.submit(CommandKind.Deposit, { account: a, ref: 1, quantity: 1_000_000_000 }));
+  }
+  await Promise.all(all);
+  await admin.close();
+}
+
+/** Durable commands/s of a closed loop, and the merged latency histogram of an open loop. */
+export function summarise(closed: ClientResult[], open: ClientResult[]) {
+  const closedDone = closed.reduce((sum, r) => sum + r.done, 0);
+  const closedMs = Math.max(...closed.map((r) => r.elapsedMs));
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+  return {
+    commandsPerS: Math.round(closedDone / (closedMs / 1000)),
+    histogram,
+    rejected: [...closed, ...open].reduce((sum, r) => sum + r.rejected, 0),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * bench:replicated — a primary and two hot standbys as separate processes on loopback, under
+ * the same load as bench:e2e: every result waits until its batch is durable on a majority
+ * (quorum mode; there is no asynchronous mode).
+ *
+ *   npm run bench:replicated              large: 4 client processes
+ *   npm run bench:replicated -- --small   CI size
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnMember } from '../../src/cli/cluster.js';
+import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
+import { machine, printTable } from '../lib/table.js';
+import { fundAccounts, runClients, summarise } from '../lib/e2e-load.js';
+
+const small = process.argv.includes('--small');
+const processes = small ? 2 : 4;
+const accounts = small ? 1_000 : 10_000;
+const closedSeconds = small ? 2 : 10;
+const window = small ? 2_000 : 8_000;
+const openRate = small ? 20_000 : 100_000;
+const openSeconds = small ? 2 : 10;
+const members = 3;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-replicated-'));
+  const file = await writeCluster(dir, members);
+  const children = new Map<number, ChildProcess>();
+  // Whatever ends this process (a client error included), the members go with it.
+  process.on('exit', () => {
+    for (const c of children.values()) c.kill('SIGKILL');
+  });
+  for (const m of file.members) {
+    const log = openSync(join(dir, `member-${m.id}.log`), 'a');
+    const data = join(dir, `member-${m.id}`);
+    children.set(m.id, spawnMember(join(dir, 'cluster.json'), m.id, data, true, log));
+  }
+  try {
+    const primary = file.members[(await findPrimary(file)) - 1];
+    const url = `ws://${primary.host}:${primary.port}/`;
+    await fundAccounts(url, accounts);
+    const perProcess = window / processes;
+    const closed = await runClients(
+      url,
+      processes,
+      'closed',
+      closedSeconds,
+      accounts,
+      perProcess,
+      100,
+    );
+    const rate = openRate / processes;
+    const open = await runClients(url, processes, 'open', openSeconds, accounts, rate, 200);
+    await report(summarise(closed, open));
+  } finally {
+    await stopAll(children);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function report(s: ReturnType<typeof summarise>): Promise<void> {
+  const h = s.histogram;
+  const figures = {
+    bench: 'replicated',
+    size: small ? 'small' : 'large',
+    mode: 'quorum: durable on 2 of 3 members before each result',
+    standbys: members - 1,
+    connections: processes,
+    commands_per_s: s.commandsPerS,
+    closed_window: window,
+    open_loop_rate: openRate,
+    p50_us: h.getValueAtPercentile(50),
+    p99_us: h.getValueAtPercentile(99),
+    p999_us: h.getValueAtPercentile(99.9),
+    max_us: h.maxValue,
+    latency_samples: h.totalCount,
+    rejected: s.rejected,
+  };
+  const host = await machine();
+  {
+    const on = `${host.cpu}, ${host.cores} cores, Node ${host.node}`;
+    printTable(`bench:replicated (${figures.size}, quorum) on ${on}`, [
+      {
+        measure: `durable on a majority, commands/s, ${window} in flight`,
+        value: figures.commands_per_s,
+        unit: 'commands/s',
+      },
+      { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
+      { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
+      { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+      { measure: 'standbys', value: figures.standbys, unit: '' },
+    ]);
+    console.log(JSON.stringify(figures));
+  }
+}
+
+await main();
