@@ -10,6 +10,39 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
 
+/** The load's size: the same for bench:e2e and bench:replicated, so that they compare. */
+export function loadSize(small: boolean) {
+  return {
+    processes: small ? 2 : 4,
+    accounts: small ? 1_000 : 10_000,
+    closedSeconds: small ? 2 : 10,
+    window: small ? 2_000 : 8_000,
+    openRate: small ? 20_000 : 100_000,
+    openSeconds: small ? 2 : 10,
+  };
+}
+
+/** A closed loop, then an open loop, against `url`. */
+export async function closedThenOpen(
+  url: string,
+  size: ReturnType<typeof loadSize>,
+): Promise<{ closed: ClientResult[]; open: ClientResult[] }> {
+  const { processes, accounts } = size;
+  const window = size.window / processes;
+  const closed = await runClients(
+    url,
+    processes,
+    'closed',
+    size.closedSeconds,
+    accounts,
+    window,
+    100,
+  );
+  const rate = size.openRate / processes;
+  const open = await runClients(url, processes, 'open', size.openSeconds, accounts, rate, 200);
+  return { closed, open };
+}
+
 export interface ClientResult {
   done: number;
   rejected: number;

@@ -17,15 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, printTable } from '../lib/table.js';
-import { fundAccounts, runClients, summarise } from '../lib/e2e-load.js';
+import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 
 const small = process.argv.includes('--small');
-const processes = small ? 2 : 4;
-const accounts = small ? 1_000 : 10_000;
-const closedSeconds = small ? 2 : 10;
-const window = small ? 2_000 : 8_000;
-const openRate = small ? 20_000 : 100_000;
-const openSeconds = small ? 2 : 10;
+const size = loadSize(small);
+const { processes, accounts, window, openRate } = size;
 const idleScript = fileURLToPath(new URL('./e2e-idle.js', import.meta.url));
 const idleConnections = small ? 1_000 : 9_900; // sessionCountMax is 10,000, some are in use
 
@@ -67,24 +63,7 @@ async function main(): Promise<void> {
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url);
-  const closed = await runClients(
-    url,
-    processes,
-    'closed',
-    closedSeconds,
-    accounts,
-    window / processes,
-    100,
-  );
-  const open = await runClients(
-    url,
-    processes,
-    'open',
-    openSeconds,
-    accounts,
-    openRate / processes,
-    200,
-  );
+  const { closed, open } = await closedThenOpen(url, size);
   const { commandsPerS, histogram, rejected } = summarise(closed, open);
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();

@@ -13,15 +13,11 @@ import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
-import { fundAccounts, runClients, summarise } from '../lib/e2e-load.js';
+import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 
 const small = process.argv.includes('--small');
-const processes = small ? 2 : 4;
-const accounts = small ? 1_000 : 10_000;
-const closedSeconds = small ? 2 : 10;
-const window = small ? 2_000 : 8_000;
-const openRate = small ? 20_000 : 100_000;
-const openSeconds = small ? 2 : 10;
+const size = loadSize(small);
+const { processes, accounts, window, openRate } = size;
 const members = 3;
 
 async function main(): Promise<void> {
@@ -41,18 +37,7 @@ async function main(): Promise<void> {
     const primary = file.members[(await findPrimary(file)) - 1];
     const url = `ws://${primary.host}:${primary.port}/`;
     await fundAccounts(url, accounts);
-    const perProcess = window / processes;
-    const closed = await runClients(
-      url,
-      processes,
-      'closed',
-      closedSeconds,
-      accounts,
-      perProcess,
-      100,
-    );
-    const rate = openRate / processes;
-    const open = await runClients(url, processes, 'open', openSeconds, accounts, rate, 200);
+    const { closed, open } = await closedThenOpen(url, size);
     await report(summarise(closed, open));
   } finally {
     await stopAll(children);
