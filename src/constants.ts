@@ -47,6 +47,8 @@ export const gatewayPortDefault = 9001;
 export const commandsPerFrameMax = 4096;
 /** Client sessions connected at one time. */
 export const sessionCountMax = 10_000;
+/** Frames refused as Busy a session may have outstanding before it is closed (4008). */
+export const refusedFramesMax = 4096;
 /** Bytes a slow client may leave unread before it is closed (CloseCode.SlowConsumer). */
 export const sessionBackpressureMaxBytes = 4 << 20;
 /** Seconds without any message before a connection is closed (pings keep it open). */

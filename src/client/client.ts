@@ -138,6 +138,11 @@ function answerFrame(options: ConnectOptions, challenge: Buffer): Buffer {
   return frame;
 }
 
+/** The addresses to try, `first` first, then the other members in their order. */
+function memberUrls(first: string, options: ConnectOptions): string[] {
+  return [first, ...(options.members ?? []).filter((u) => u !== first)];
+}
+
 /** Frames remembered so that an Error frame can fail the commands it refused. */
 const sentFramesKept = 1024;
 /** First wait before sending again a frame the server refused as Busy (ms); it doubles. */
@@ -226,7 +231,7 @@ export class BourseClient {
 
   /** Opens a session: connects, says Hello, waits for Welcome. */
   static async connect(url: string, options: ConnectOptions): Promise<BourseClient> {
-    const urls = [url, ...(options.members ?? []).filter((u) => u !== url)];
+    const urls = memberUrls(url, options);
     let session: Awaited<ReturnType<typeof openSession>> | null = null;
     let found = url;
     for (let i = 0; session === null; i++) {
@@ -507,7 +512,7 @@ export class BourseClient {
   private async onClose(code: number, reason: string): Promise<void> {
     if (!this.closing && (code < 4000 || code > 4999)) {
       const attempts = this.options.reconnectAttempts ?? reconnectAttemptsMax;
-      const urls = [this.url, ...(this.options.members ?? []).filter((u) => u !== this.url)];
+      const urls = memberUrls(this.url, this.options);
       for (let attempt = 0; attempt < attempts; attempt++) {
         const round = Math.floor(attempt / urls.length);
         // A cluster elects a new primary within a few hundred ms: look for it at least 5×/s.

@@ -15,6 +15,7 @@ import {
   commandsPerFrameMax,
   eventSizeBytes,
   eventsPerFrameMax,
+  refusedFramesMax,
   sessionBackpressureMaxBytes,
   sessionCountMax,
   sessionIdleTimeoutSeconds,
@@ -61,9 +62,6 @@ export interface CommandSink {
 export interface DurableEvents {
   listen(listener: (records: RecordBuffer, slot: number, count: number) => void): void;
 }
-
-/** Busy-refused frames a session may have outstanding before it is closed. */
-const refusedFramesMax = 4096;
 
 interface Session {
   clientId: number;

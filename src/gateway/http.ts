@@ -96,9 +96,14 @@ export function readable(e: EventRecord): Record<string, unknown> {
   };
 }
 
-function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands): void {
+/** The token of an `authorization: Bearer <key>` header, or '' when there is none. */
+export function bearerToken(req: HttpRequest): string {
   const auth = req.getHeader('authorization');
-  const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  return auth.startsWith('Bearer ') ? auth.slice(7) : '';
+}
+
+function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands): void {
+  const token = bearerToken(req);
   let aborted = false;
   res.onAborted(() => (aborted = true));
   readBody(res, (body) => {
@@ -189,6 +194,7 @@ function kindByName(name: string): number {
   return -1;
 }
 
-function json(res: HttpResponse, status: string, body: unknown): void {
+/** Ends `res` with `status` and `body` as JSON. */
+export function json(res: HttpResponse, status: string, body: unknown): void {
   res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
 }

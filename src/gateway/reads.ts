@@ -11,7 +11,8 @@
 import { bookDepthLevels, bookQueryDepthMax } from '../constants.js';
 import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.js';
 import { bookFrame } from '../protocol/book-frame.js';
-import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
+import type { HttpResponse, TemplatedApp } from './uws.js';
+import { bearerToken, json } from './http.js';
 
 export type StateQuery =
   | { what: 'balances' | 'orders'; account: number }
@@ -47,8 +48,7 @@ export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountRea
       if (!Number.isSafeInteger(account) || account < 1) {
         return json(res, '400 Bad Request', { error: 'account: an account id' });
       }
-      const auth = req.getHeader('authorization');
-      if (!may(auth.startsWith('Bearer ') ? auth.slice(7) : '', account)) {
+      if (!may(bearerToken(req), account)) {
         return json(res, '403 Forbidden', { error: 'not allowed for this API key' });
       }
       answer(res, reads.query({ what, account }), 'no such account', (body, sequence) => ({
@@ -96,10 +96,6 @@ function answer(
       res.cork(() => json(res, '503 Service Unavailable', { error: error.message }));
     },
   );
-}
-
-function json(res: HttpResponse, status: string, body: unknown): void {
-  res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
 }
 
 export function depthTopic(instrument: number): string {

@@ -24,10 +24,11 @@ import { ProgressSlot } from '../journal/journal-progress.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
-import { Role, roleName, type Entry, type Message } from '../replication/messages.js';
+import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
+import type { Entry, Message } from '../replication/messages.js';
 import { entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
-import { uws, type TemplatedApp, type us_listen_socket } from '../gateway/uws.js';
+import { uws, type TemplatedApp } from '../gateway/uws.js';
 import { BourseNode, openStorage } from './node.js';
 
 export interface ClusterMember {
@@ -68,12 +69,10 @@ export class ClusterNode {
   private readonly log: (line: string) => void;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private feeder: ReturnType<typeof setInterval> | null = null;
-  private standbyApp: { app: TemplatedApp; socket: us_listen_socket | null } | null = null;
+  private standbyApp: TemplatedApp | null = null;
   /** Role changes run one after another (starting or stopping a node takes a while). */
   private changing: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** The error that made this member stop taking part, if any. */
-  failure: Error | null = null;
   /** True while the primary proposes its own journal's batch (already stored). */
   private proposing = false;
   /** Entries received but not yet written, and where the log ends once they are. */
@@ -148,8 +147,7 @@ export class ClusterNode {
       verify: (entry) => this.store.verify(entry),
       saveVote: (term, votedFor) => this.store.saveVote(term, votedFor),
       committed: (index) => {
-        const e = this.consensus.entry(index);
-        this.committedSequence = e.first + e.count - 1;
+        this.committedSequence = lastSequenceOf(this.consensus.entry(index));
       },
       roleChanged: (role, term) => this.onRoleChanged(role, term),
       openTerm: () => {}, // the Tick is journaled once the node is up (promote)
@@ -164,9 +162,9 @@ export class ClusterNode {
    * Consensus stores entries. On the primary they came from its own journal (already durable);
    * on a standby they are written here, synchronously, then reported durable.
    */
-  private write(first: number, entries: readonly Entry[]): void {
+  private write(at: number, entries: readonly Entry[]): void {
     const last = entries[entries.length - 1];
-    const index = first + entries.length - 1;
+    const index = at + entries.length - 1;
     if (this.proposing) {
       queueMicrotask(() => this.consensus.onDurable(index, last.hash));
       return;
@@ -194,7 +192,6 @@ export class ClusterNode {
     this.changing = this.changing.then(change).catch((error: Error) => {
       // A member that cannot take its role must not linger half-way: stop it, loudly.
       this.log(`member ${this.id}: role change failed: ${error.message}`);
-      this.failure = error;
       this.silence();
     });
   }
@@ -243,9 +240,10 @@ export class ClusterNode {
       const view = checkedBatch(key, value, false);
       if (view.firstSequence > durable) break;
       this.proposing = true;
-      c.propose({ ...entryMetaOf(view), payload: Buffer.from(value) });
+      const entry = { ...entryMetaOf(view), payload: Buffer.from(value) };
+      c.propose(entry);
       this.proposing = false;
-      last = view.firstSequence + view.count - 1;
+      last = lastSequenceOf(entry);
     }
   }
 
@@ -279,12 +277,10 @@ export class ClusterNode {
     app.any('/*', (res) => {
       res.writeStatus('503 Service Unavailable').end(`member ${this.id} is not the primary`);
     });
-    this.standbyApp = { app, socket: null };
-    const state = this.standbyApp;
+    this.standbyApp = app;
     await new Promise<void>((resolve, reject) => {
       app.listen(self.host, self.port, (socket) => {
         if (socket === false) return reject(new Error(`cannot listen on ${self.port}`));
-        state.socket = socket;
         resolve();
       });
     });
@@ -293,7 +289,7 @@ export class ClusterNode {
   private closeStandbyPort(): void {
     // close() ends the kept-alive HTTP connections too: closing only the listening socket
     // left clients talking to the standby's /health after the member became primary.
-    this.standbyApp?.app.close();
+    this.standbyApp?.close();
     this.standbyApp = null;
   }
 

@@ -34,7 +34,8 @@ import {
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { genesisHashHex } from './hashes.js';
-import { Role, type Append, type Entry, type EntryMeta, type Message } from './messages.js';
+import { lastSequenceOf, Role, type Append, type Entry, type EntryMeta } from './messages.js';
+import type { Message } from './messages.js';
 import type { Status } from './messages.js';
 import type { Vote, VoteRequest } from './messages.js';
 
@@ -145,7 +146,13 @@ export class Consensus {
 
   lastSequence(): number {
     const last = this.log[this.log.length - 1];
-    return last === undefined ? 0 : last.first + last.count - 1;
+    return last === undefined ? 0 : lastSequenceOf(last);
+  }
+
+  /** The term of the last entry (0 for an empty log): what votes compare first. */
+  private lastTerm(): number {
+    const last = this.log[this.log.length - 1];
+    return last === undefined ? 0 : last.term;
   }
 
   /** One tick of the consensus clock. */
@@ -195,15 +202,15 @@ export class Consensus {
   }
 
   private onAppend(m: Append): void {
-    if (m.term < this.term) return this.reply(m.from, false, this.log.length);
+    if (m.term < this.term) return this.sendStatus(m.from, false, this.log.length);
     assert(this.role !== Role.Primary, 'consensus: one primary per term');
     if (this.role !== Role.Standby || this.primary !== m.from) this.becomeStandby(m.term, m.from);
     this.resetElection();
     if (this.recovering && this.recoverTarget < m.commit) this.recoverTarget = m.commit;
-    if (m.prevIndex > this.log.length) return this.reply(m.from, false, this.log.length);
+    if (m.prevIndex > this.log.length) return this.sendStatus(m.from, false, this.log.length);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
-      return this.reply(m.from, false, this.conflictStart(m.prevIndex) - 1);
+      return this.sendStatus(m.from, false, this.conflictStart(m.prevIndex) - 1);
     }
     this.appendFrom(m.prevIndex, m.entries);
     const matched = m.prevIndex + m.entries.length;
@@ -213,7 +220,7 @@ export class Consensus {
       this.commit = commit;
       this.io.committed(commit);
     }
-    this.reply(m.from, true, 0);
+    this.sendStatus(m.from, true, 0);
     this.checkRecovered();
   }
 
@@ -235,16 +242,12 @@ export class Consensus {
 
   /** The first index of the run of entries of the same term as the one at `index`. */
   private conflictStart(index: number): number {
-    if (index > this.log.length || index === 0)
-      return Math.max(1, Math.min(index, this.log.length));
+    assert(index <= this.log.length, 'consensus: a conflict inside the log');
+    if (index === 0) return 1; // a wrong genesis hash: send everything
     const term = this.log[index - 1].term;
     let start = index;
     while (start > this.commit + 1 && this.log[start - 2].term === term) start--;
     return start;
-  }
-
-  private reply(to: number, ok: boolean, nak: number): void {
-    this.sendStatus(to, ok, nak);
   }
 
   private sendStatus(to: number, ok: boolean, nak: number): void {
@@ -292,8 +295,7 @@ export class Consensus {
   }
 
   private onVoteRequest(m: VoteRequest): void {
-    const last = this.log[this.log.length - 1];
-    const lastTerm = last === undefined ? 0 : last.term;
+    const lastTerm = this.lastTerm();
     const upToDate =
       m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.log.length);
     const free = this.votedFor === -1 || this.votedFor === m.from;
@@ -324,13 +326,12 @@ export class Consensus {
     this.resetElection();
     this.io.roleChanged(this.role, this.term);
     if (this.votes.size * 2 > this.members.length) return this.becomePrimary();
-    const last = this.log[this.log.length - 1];
     const request: VoteRequest = {
       kind: 'vote-request',
       term: this.term,
       from: this.id,
       lastIndex: this.log.length,
-      lastTerm: last === undefined ? 0 : last.term,
+      lastTerm: this.lastTerm(),
     };
     for (const member of this.members) if (member !== this.id) this.io.send(member, request);
   }
@@ -421,13 +422,12 @@ export class Consensus {
   private lastWithin(after: number, events: number): number {
     const log = this.log;
     if (after >= log.length) return log.length;
-    const base = after === 0 ? 0 : log[after - 1].first + log[after - 1].count - 1;
+    const base = after === 0 ? 0 : lastSequenceOf(log[after - 1]);
     let lo = after + 1;
     let hi = log.length;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      const end = log[mid - 1].first + log[mid - 1].count - 1;
-      if (end - base <= events) lo = mid;
+      if (lastSequenceOf(log[mid - 1]) - base <= events) lo = mid;
       else hi = mid - 1;
     }
     return lo;

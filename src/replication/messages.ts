@@ -25,6 +25,11 @@ export interface EntryMeta {
   readonly hash: string;
 }
 
+/** Sequence of an entry's last event. */
+export function lastSequenceOf(entry: EntryMeta): number {
+  return entry.first + entry.count - 1;
+}
+
 /** One journal batch as it travels: its metadata and its encoded bytes (opaque here). */
 export interface Entry extends EntryMeta {
   readonly payload: Uint8Array;

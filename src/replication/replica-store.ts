@@ -96,14 +96,10 @@ export class ReplicaStore {
   }
 
   /**
-   * Stores `entries`, first cutting every stored batch from the first one's sequence on (an
-   * uncommitted tail that differs from the primary's). Durable when it returns.
+   * Stores each write's entries in order, first cutting every stored batch from its first
+   * entry's sequence on (an uncommitted tail that differs from the primary's). All in one
+   * transaction, one fsync (group commit for standbys); durable when it returns.
    */
-  write(entries: readonly Entry[]): void {
-    this.writeMany([entries]);
-  }
-
-  /** Several writes, in order, in one transaction (one fsync): group commit for standbys. */
   writeMany(writes: readonly (readonly Entry[])[]): void {
     const journal = this.db.journal;
     journal.transactionSync(() => {

@@ -2,31 +2,11 @@
  * Clusters of real members (src/pipeline/cluster-node.ts) in one process, on loopback ports
  * picked free, each with its own data folder.
  */
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
+import { freePort } from '../../src/cli/ports.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
 import { Role } from '../../src/replication/messages.js';
 import { smallConfig } from './engine-driver.js';
 import { removeDir, tempDataDir } from './node-driver.js';
-
-/** A TCP port and a UDP port free just now. */
-async function freePorts(): Promise<{ tcp: number; udp: number }> {
-  const tcp = await new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-  const udp = await new Promise<number>((resolve) => {
-    const socket = createSocket('udp4');
-    socket.bind(0, '127.0.0.1', () => {
-      const port = socket.address().port;
-      socket.close(() => resolve(port));
-    });
-  });
-  return { tcp, udp };
-}
 
 export class TestCluster {
   readonly members: ClusterMember[] = [];
@@ -37,8 +17,9 @@ export class TestCluster {
   static async start(size: number): Promise<TestCluster> {
     const cluster = new TestCluster();
     for (let id = 1; id <= size; id++) {
-      const { tcp, udp } = await freePorts();
-      cluster.members.push({ id, host: '127.0.0.1', port: tcp, replicationPort: udp });
+      const port = await freePort('tcp');
+      const replicationPort = await freePort('udp');
+      cluster.members.push({ id, host: '127.0.0.1', port, replicationPort });
       cluster.dirs.push(tempDataDir());
     }
     for (let id = 1; id <= size; id++) cluster.nodes.push(await cluster.boot(id, true));

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../harness/wait.js';
 import { BourseClient, type EventRecord } from '../../src/client/client.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
@@ -12,14 +13,6 @@ import { Role } from '../../src/replication/messages.js';
 import { setupCommands } from '../harness/generators.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
-
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    assert.ok(Date.now() < deadline, `timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test('cluster: quorum-durable results, failover, idempotent resend', async () => {
   const cluster = await TestCluster.start(3);

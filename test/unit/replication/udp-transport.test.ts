@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../../harness/wait.js';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
@@ -63,14 +64,6 @@ async function pair(
   a.setPeers(peers);
   b.setPeers(peers);
   return { a, b, close: () => (a.close(), b.close()) };
-}
-
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    assert.ok(Date.now() < deadline, `timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 test('codec: every message kind round-trips; garbage decodes to null, never throws', () => {
