@@ -90,6 +90,12 @@ export const replayBatchEventsMax = 1 << 17;
 /** Journal batches recovery applies between turns of the event loop (see replay.ts recover). */
 export const recoveryStepBatches = 4;
 /**
+ * A hot standby's workers (src/pipeline/follower.ts): journal batches applied between turns of
+ * the event loop, and the longest wait for the commit limit to move before re-checking for stop.
+ */
+export const followStepBatches = 64;
+export const followWaitMs = 50;
+/**
  * Node flags for piscina's threads. piscina loads a task file with require() first; on Node
  * 20.19+ that loads ES modules too, and doing so in a pool thread has aborted the process
  * (V8 fatal "IsGraphAsync must be used on an instantiated module"). Without require(esm),

@@ -63,6 +63,18 @@ export interface DurableEvents {
   listen(listener: (records: RecordBuffer, slot: number, count: number) => void): void;
 }
 
+/** The role of the node behind the gateway (a cluster member's changes as it runs). */
+export interface NodeRole {
+  /** True while the node takes commands: a single node, or a cluster's primary. */
+  accepting(): boolean;
+  /** What /health (and a refusal) says of the role: role, term, primary, positions. */
+  describe(): Record<string, unknown>;
+  /** Last sequence committed on a majority (a cluster member); reads show no further. */
+  committed?(): number;
+  /** Adds the role's own gauges (term, role, replication lag) to /metrics. */
+  register?(registry: import('prom-client').Registry): void;
+}
+
 interface Session {
   clientId: number;
   grant: Grant | null;
@@ -89,6 +101,8 @@ export interface GatewayOptions {
   reads: StateReads | null;
   /** Outcomes the engine keeps per client (told to clients in Welcome: their in-flight cap). */
   idempotencyWindow: number;
+  /** A standby serves reads only: sessions and commands are refused with 503. */
+  role: NodeRole;
 }
 
 export class Gateway {
@@ -131,6 +145,12 @@ export class Gateway {
           res.writeStatus('503 Service Unavailable').end('too many sessions');
           return;
         }
+        if (!options.role.accepting()) {
+          // The SDK tries the next member it knows of; the body names the primary, if known.
+          const body = JSON.stringify({ error: 'not the primary', ...options.role.describe() });
+          res.writeStatus('503 Service Unavailable').end(body);
+          return;
+        }
         res.upgrade<Session>(
           { clientId: 0, grant: null, refused: [], challenge: null },
           req.getHeader('sec-websocket-key'),
@@ -150,7 +170,7 @@ export class Gateway {
       mountReads(this.app, options.reads, (token, account) => this.mayRead(token, account));
       this.books = new BookTopics(this.app, options.reads);
     }
-    mountHttp(this.app, options.journal, {
+    mountHttp(this.app, options.journal, options.role, {
       submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
       pending: () => this.httpPending.size,
     });

@@ -17,6 +17,7 @@ import { commandKindName, eventKindName, type EventRecord } from '../protocol/ev
 import { statusName } from '../protocol/status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
+import type { NodeRole } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
 export interface JournalQueries extends JournalChunks {
@@ -40,12 +41,13 @@ export interface HttpCommands {
 export function mountHttp(
   app: TemplatedApp,
   journal: JournalQueries,
+  role: NodeRole,
   commands: HttpCommands,
 ): void {
   app.get('/health', (res) => {
     json(res, '200 OK', {
       status: 'ok',
-      role: 'primary',
+      ...role.describe(),
       durableSequence: journal.durableSequence(),
     });
   });
@@ -58,7 +60,10 @@ export function mountHttp(
     });
   });
   app.get('/events', (res, req) => getEvents(res, req, journal));
-  app.post('/commands', (res, req) => postCommand(res, req, commands));
+  app.post('/commands', (res, req) => {
+    if (role.accepting()) return postCommand(res, req, commands);
+    json(res, '503 Service Unavailable', { error: 'not the primary', ...role.describe() });
+  });
   app.any('/*', (res) => json(res, '404 Not Found', { error: 'no such endpoint' }));
 }
 

@@ -25,7 +25,13 @@ export const enum ProgressSlot {
   /** Count of events applied during recovery, and how long recovery took (ms). */
   recoveredEvents = 9,
   recoveryMs = 10,
-  count = 11,
+  /**
+   * A hot standby (follow mode): its workers apply the journal up to `followLimit` (committed
+   * on a majority and stored here); `promotedTerm` > 0 tells them to take over in that term.
+   */
+  followLimit = 11,
+  promotedTerm = 12,
+  count = 13,
 }
 
 /** Int32 words after the float64 slots. */

@@ -15,6 +15,7 @@ import { WaitStrategy } from '../ring/wait-strategy.js';
 import { closeJournalDb, openJournalDb } from '../journal/journal-db.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { BusinessLogicProcessor } from './business-logic-processor.js';
+import { followJournal, loadFollowerSnapshot } from './follower.js';
 import { recover, Replica } from './replay.js';
 
 export interface BlpWorkerData {
@@ -25,11 +26,17 @@ export interface BlpWorkerData {
   progress: SharedArrayBuffer;
   /** Where the journal ends (checked by the node before starting workers). */
   tailSequence: number;
+  /**
+   * Follow mode (a hot standby, follower.ts): start from the newest snapshot at or before
+   * `notAfter` (known committed), apply the journal up to the follow limit, and decide commands
+   * only once promoted. Null: recover to the journal's end and decide at once.
+   */
+  follow: { notAfter: number } | null;
 }
 
-/** What the processor reports once recovered. */
+/** What the processor reports once recovered ('ready'), or once it took over ('promoted'). */
 export interface BlpReady {
-  type: 'ready';
+  type: 'ready' | 'promoted';
   sequence: number;
   timestamp: number;
   snapshotSequence: number;
@@ -40,37 +47,63 @@ export interface BlpReady {
   stateChecksum: string;
 }
 
-async function main(data: BlpWorkerData): Promise<void> {
-  const started = performance.now();
+function report(type: BlpReady['type'], replica: Replica, replayed: number, ms: number): void {
+  const ready: BlpReady = {
+    type,
+    sequence: replica.sequence,
+    timestamp: replica.timestamp,
+    snapshotSequence: replica.snapshot === null ? -1 : replica.snapshot.sequence,
+    skippedSnapshots: replica.skipped,
+    eventsReplayed: replayed,
+    recoveryMs: ms,
+    stateChecksum: replica.engine.checksum.hex(),
+  };
+  parentPort?.postMessage(ready);
+}
+
+/**
+ * Brings the replica to where it decides from: the journal's end, or in follow mode wherever
+ * the journal ends when promoted. Returns the events applied, or -1 when stopped unpromoted.
+ */
+async function rebuild(data: BlpWorkerData, replica: Replica, started: number): Promise<number> {
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
-  const replica = new Replica(data.config);
-  let eventsReplayed: number;
   try {
-    eventsReplayed = await recover(replica, db, data.dataDir, data.tailSequence);
+    if (data.follow === null) {
+      const replayed = await recover(replica, db, data.dataDir, data.tailSequence);
+      assert(replica.sequence === data.tailSequence, 'processor: recovered to the journal end');
+      return replayed;
+    }
+    loadFollowerSnapshot(replica, db, data.follow.notAfter);
+    report('ready', replica, 0, performance.now() - started);
+    const before = replica.eventsApplied;
+    const progress = new JournalProgress(data.progress);
+    const input = RingBuffer.attach(data.inputRing);
+    const promoted = await followJournal(replica, db, progress, () => input.halted());
+    return promoted ? replica.eventsApplied - before : -1;
   } finally {
     closeJournalDb(db);
   }
-  assert(replica.sequence === data.tailSequence, 'processor: recovered to the journal end');
+}
+
+async function main(data: BlpWorkerData): Promise<void> {
+  const started = performance.now();
+  const replica = new Replica(data.config);
+  const eventsReplayed = await rebuild(data, replica, started);
+  const output = RingBuffer.attach(data.outputRing);
+  if (eventsReplayed < 0) {
+    output.halt(); // stopped as a standby: the journal writer waiting for promotion exits too
+    parentPort?.postMessage({ type: 'stopped', commands: 0, gcPauses: 0, gcPauseMaxMs: 0 });
+    return;
+  }
   replica.engine.takeOver();
   const recoveryMs = performance.now() - started;
   const progress = new JournalProgress(data.progress);
   progress.set(ProgressSlot.recoveredEvents, eventsReplayed);
   progress.set(ProgressSlot.recoveryMs, recoveryMs);
   progress.set(ProgressSlot.sequencePublished, replica.sequence);
-  const ready: BlpReady = {
-    type: 'ready',
-    sequence: replica.sequence,
-    timestamp: replica.timestamp,
-    snapshotSequence: replica.snapshot === null ? -1 : replica.snapshot.sequence,
-    skippedSnapshots: replica.skipped,
-    eventsReplayed,
-    recoveryMs,
-    stateChecksum: replica.engine.checksum.hex(),
-  };
-  parentPort?.postMessage(ready);
+  report(data.follow === null ? 'ready' : 'promoted', replica, eventsReplayed, recoveryMs);
   const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
   const input = RingBuffer.attach(data.inputRing);
-  const output = RingBuffer.attach(data.outputRing);
   const processor = new BusinessLogicProcessor(
     replica.engine,
     new SequenceBarrier(input, 0, wait),

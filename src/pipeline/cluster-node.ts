@@ -1,20 +1,22 @@
 /**
- * One member of a cluster: consensus (src/replication) over UDP, and in the primary role a
- * whole BourseNode whose client results wait for the quorum.
+ * One member of a cluster: consensus (src/replication) over UDP, and a BourseNode that is a
+ * hot standby (follow mode) or, once elected, the primary whose results wait for the quorum.
  *
  *   primary                                            standby (×N)
  *   ───────                                            ────────────
  *   gateway → ring → engine → journal (fsync) ─┐       UDP ─► verify hash chain ─► journal
  *                                              │              (fsync) ─► status {durable}
- *   feeder: new journal batches ─► consensus ──┼─UDP──►
- *   publisher answers clients ◄── commit ◄─────┴─ status from a majority
+ *   feeder: new journal batches ─► consensus ──┼─UDP──►       commit ─► follow limit ─► workers
+ *   publisher answers clients ◄── commit ◄─────┴─ status       apply (engine, read model)
+ *                                                 from a majority
  *
- * The folder stays locked and the journal open across role changes; the BourseNode uses them
- * while this member is primary. A standby serves /health on the client port and turns
- * WebSocket clients away (the SDK tries the next member). Becoming primary starts a BourseNode
- * (it rebuilds the state from the latest snapshot and the journal), journals a Tick in the new
- * term (its first entry, which commits the ones before it), and opens the gateway. A deposed
- * primary stops its node, cuts batches it never proposed, and follows.
+ * The folder stays locked and the journal open across role changes. A standby's node applies
+ * every committed batch as it arrives (src/pipeline/follower.ts) and serves reads; commands
+ * and sessions get 503 (the SDK tries the next member). Winning an election stores what is
+ * pending, lets the workers apply the journal to its end and take over (no restart: the state
+ * is already in memory), journals a Tick in the new term (its first entry, which commits the
+ * ones before it), and opens for commands. A deposed primary stops its node, cuts batches it
+ * never proposed, and starts a new hot standby node from a committed snapshot.
  */
 import { engineConfigDefault, replicationTickMs, type EngineConfig } from '../constants.js';
 import type { DataLock } from '../journal/data-lock.js';
@@ -28,8 +30,9 @@ import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
 import { entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
-import { uws, type TemplatedApp } from '../gateway/uws.js';
+import type { NodeRole } from '../gateway/gateway.js';
 import { BourseNode, openStorage } from './node.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 
 export interface ClusterMember {
   id: number;
@@ -69,10 +72,15 @@ export class ClusterNode {
   private readonly log: (line: string) => void;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private feeder: ReturnType<typeof setInterval> | null = null;
-  private standbyApp: TemplatedApp | null = null;
   /** Role changes run one after another (starting or stopping a node takes a while). */
   private changing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Promotion begun, and finished (commands accepted); draining: a deposed node stopping. */
+  private promoted = false;
+  private serving = false;
+  private draining = false;
+  /** Last event sequence stored here (what the follow limit may reach). */
+  private storedSequence: number;
   /** True while the primary proposes its own journal's batch (already stored). */
   private proposing = false;
   /** Entries received but not yet written, and where the log ends once they are. */
@@ -108,6 +116,7 @@ export class ClusterNode {
       },
       this.io(),
     );
+    this.storedSequence = this.consensus.lastSequence();
   }
 
   /** Opens the member's storage, binds its ports and starts as a standby. */
@@ -116,10 +125,19 @@ export class ClusterNode {
     const member = new ClusterNode(options, db, lock);
     const self = member.member(options.id);
     await member.transport.bind(self.host, self.replicationPort);
-    await member.openStandbyPort();
+    await member.startFollower();
     member.ticker = setInterval(() => member.consensus.tick(), replicationTickMs);
     member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
     return member;
+  }
+
+  memberIds(): number[] {
+    return this.options.members.map((m) => m.id);
+  }
+
+  /** True once promoted and open for commands (the node is a hot standby until then). */
+  get accepting(): boolean {
+    return this.serving && this.consensus.role === Role.Primary;
   }
 
   get role(): Role {
@@ -135,7 +153,7 @@ export class ClusterNode {
   private receive(message: Message): void {
     // While a deposed primary's node drains, its journal writer still writes: entries from the
     // new primary wait (they are sent again) so that one writer at a time touches the journal.
-    if (message.kind === 'append' && this.node !== null && this.role !== Role.Primary) return;
+    if (message.kind === 'append' && this.draining) return;
     this.consensus.receive(message);
   }
 
@@ -148,6 +166,7 @@ export class ClusterNode {
       saveVote: (term, votedFor) => this.store.saveVote(term, votedFor),
       committed: (index) => {
         this.committedSequence = lastSequenceOf(this.consensus.entry(index));
+        this.node?.follow(Math.min(this.committedSequence, this.storedSequence));
       },
       roleChanged: (role, term) => this.onRoleChanged(role, term),
       openTerm: () => {}, // the Tick is journaled once the node is up (promote)
@@ -181,14 +200,18 @@ export class ClusterNode {
     const durable = this.pendingDurable;
     this.pendingWrites = [];
     if (writes.length === 0 || durable === null || this.stopped) return;
-    this.store.writeMany(writes);
+    const last = writes[writes.length - 1];
+    this.storedSequence = lastSequenceOf(last[last.length - 1]);
+    const committed = Math.min(this.committedSequence, this.storedSequence);
+    this.store.writeMany(writes, committed);
     this.consensus.onDurable(durable.index, durable.hash);
+    this.node?.follow(committed);
   }
 
   private onRoleChanged(role: Role, term: number): void {
     this.log(`member ${this.id}: ${roleName(role)}, term ${term}`);
     const change = role === Role.Primary ? () => this.promote(term) : () => this.demote();
-    if (role !== Role.Primary && this.node === null) return;
+    if (role !== Role.Primary && !this.promoted) return;
     this.changing = this.changing.then(change).catch((error: Error) => {
       // A member that cannot take its role must not linger half-way: stop it, loudly.
       this.log(`member ${this.id}: role change failed: ${error.message}`);
@@ -200,21 +223,52 @@ export class ClusterNode {
     if (this.stopped || this.consensus.role !== Role.Primary || this.consensus.term !== term) {
       return;
     }
-    this.closeStandbyPort();
+    const node = this.node;
+    if (node === null) throw new Error('no standby node to promote');
+    this.promoted = true;
+    this.flushWrites(); // the workers take over at the journal's end: all of it is stored
+    const started = performance.now();
+    await node.promote(term);
+    this.serving = true;
+    this.feeder = setInterval(() => this.feed(), 1);
+    this.openTerm(node, term);
+    const ms = (performance.now() - started).toFixed(0);
+    const self = this.member(this.id);
+    this.log(`member ${this.id}: serving clients on ${self.host}:${self.port}, term ${term}`);
+    this.log(`member ${this.id}: took over in ${ms} ms at sequence ${node.tail.sequence}`);
+  }
+
+  /** A hot standby: a node in follow mode, serving reads on the client port. */
+  private async startFollower(): Promise<void> {
     const self = this.member(this.id);
     const node = await BourseNode.start({
       dataDir: this.options.dataDir,
       config: this.options.config ?? engineConfigDefault,
       storage: { db: this.store.db, lock: this.lock },
       gateway: { host: self.host, port: self.port },
-      term,
+      follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
+      role: this.roleView(),
       log: this.log,
     });
     node.publisher.gate = () => this.committedSequence;
     this.node = node;
-    this.feeder = setInterval(() => this.feed(), 1);
-    this.openTerm(node, term);
-    this.log(`member ${this.id}: serving clients on ${self.host}:${self.port}, term ${term}`);
+    node.follow(Math.min(this.committedSequence, this.storedSequence));
+  }
+
+  /** What the gateway obeys and reports: commands only once promoted; role, term, lag. */
+  private roleView(): NodeRole {
+    return {
+      accepting: () => this.accepting,
+      describe: () => ({
+        role: roleName(this.consensus.role),
+        member: this.id,
+        term: this.consensus.term,
+        primary: this.consensus.primary,
+        committedSequence: this.committedSequence,
+      }),
+      committed: () => this.committedSequence,
+      register: (registry) => registerClusterMetrics(registry, this),
+    };
   }
 
   /** Journals a Tick in the new term: the term's first entry, which commits those before. */
@@ -247,50 +301,22 @@ export class ClusterNode {
     }
   }
 
-  /** Stops serving, cuts what was never proposed, and follows. */
+  /** Stops serving, cuts what was never proposed, and follows as a new hot standby. */
   private async demote(): Promise<void> {
     const node = this.node;
-    if (node === null) return;
+    if (node === null || !this.promoted) return;
+    this.promoted = false;
+    this.serving = false;
     if (this.feeder !== null) clearInterval(this.feeder);
     this.feeder = null;
+    this.draining = true;
     await node.stop();
     this.node = null;
+    this.draining = false;
     if (this.stopped) return;
     this.store.truncateAfter(this.consensus.lastSequence());
-    await this.openStandbyPort();
-  }
-
-  /** A standby answers /health and turns WebSocket clients away (503: not the primary). */
-  private async openStandbyPort(): Promise<void> {
-    const self = this.member(this.id);
-    const app = uws().App();
-    app.get('/health', (res) => {
-      const body = {
-        status: 'ok',
-        role: roleName(this.consensus.role),
-        term: this.consensus.term,
-        primary: this.consensus.primary,
-        committedSequence: this.committedSequence,
-      };
-      res.writeHeader('content-type', 'application/json').end(JSON.stringify(body));
-    });
-    app.any('/*', (res) => {
-      res.writeStatus('503 Service Unavailable').end(`member ${this.id} is not the primary`);
-    });
-    this.standbyApp = app;
-    await new Promise<void>((resolve, reject) => {
-      app.listen(self.host, self.port, (socket) => {
-        if (socket === false) return reject(new Error(`cannot listen on ${self.port}`));
-        resolve();
-      });
-    });
-  }
-
-  private closeStandbyPort(): void {
-    // close() ends the kept-alive HTTP connections too: closing only the listening socket
-    // left clients talking to the standby's /health after the member became primary.
-    this.standbyApp?.close();
-    this.standbyApp = null;
+    this.storedSequence = this.consensus.lastSequence();
+    await this.startFollower();
   }
 
   /**
@@ -319,7 +345,6 @@ export class ClusterNode {
     }
     if (this.node !== null) await this.node.stop();
     this.node = null;
-    this.closeStandbyPort();
     closeJournalDb(this.store.db);
     this.lock.release();
   }

@@ -8,8 +8,10 @@ import { RingBuffer } from '../ring/ring-buffer.js';
 import { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { closeJournalDb, openJournalDb } from '../journal/journal-db.js';
-import { JournalProgress } from '../journal/journal-progress.js';
-import { JournalWriter } from '../journal/journal-writer.js';
+import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
+import { journalTail } from '../journal/journal-reader.js';
+import { JournalWriter, type JournalTail } from '../journal/journal-writer.js';
+import { awaitPromotion } from './follower.js';
 
 export interface JournalWorkerData {
   dataDir: string;
@@ -18,18 +20,31 @@ export interface JournalWorkerData {
   tailSequence: number;
   tailHash: Uint8Array;
   term: number;
+  /** A hot standby's writer: it starts at the journal's end once promoted (follower.ts). */
+  follow: boolean;
 }
 
 function main(data: JournalWorkerData): void {
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   const ring = RingBuffer.attach(data.outputRing);
-  const barrier = new SequenceBarrier(ring, 0, new WaitStrategy(ringSpinCount, ringSleepMs));
-  const writer = new JournalWriter(db, barrier, new JournalProgress(data.progress), {
-    sequence: data.tailSequence,
-    hash: data.tailHash,
-    term: data.term,
-  });
+  const progress = new JournalProgress(data.progress);
+  let tail: JournalTail = { sequence: data.tailSequence, hash: data.tailHash, term: data.term };
   parentPort?.postMessage({ type: 'ready' });
+  if (data.follow) {
+    if (!awaitPromotion(progress, () => ring.halted())) {
+      closeJournalDb(db);
+      parentPort?.postMessage({ type: 'stopped' });
+      return;
+    }
+    // The member stored everything it had before promoting: nothing else writes from here.
+    db.root.resetReadTxn(); // this thread's read snapshot is as old as its start
+    const end = journalTail(db);
+    db.root.resetReadTxn();
+    tail = { ...end, term: progress.get(ProgressSlot.promotedTerm) };
+    parentPort?.postMessage({ type: 'promoted' });
+  }
+  const barrier = new SequenceBarrier(ring, 0, new WaitStrategy(ringSpinCount, ringSleepMs));
+  const writer = new JournalWriter(db, barrier, progress, tail);
   writer.run();
   closeJournalDb(db);
   parentPort?.postMessage({ type: 'stopped' });

@@ -32,6 +32,7 @@ import {
   type EngineConfig,
 } from '../constants.js';
 import { SequencedWord } from '../protocol/command-layout.js';
+import type { NodeRole } from '../gateway/gateway.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
@@ -74,7 +75,17 @@ export interface NodeOptions {
   term?: number;
   /** Called with a line for the operator (snapshots taken, snapshots skipped). */
   log?: (line: string) => void;
+  /**
+   * Follow mode, for a cluster's hot standby (follower.ts): the workers start from the newest
+   * snapshot at or before `notAfter`, apply the journal up to `follow()`'s limit, and take
+   * commands only after `promote()`. The gateway serves reads meanwhile.
+   */
+  follow?: { notAfter: number };
+  /** The role the gateway reports and obeys; a single node is a primary that always accepts. */
+  role?: NodeRole;
 }
+
+const singleNode: NodeRole = { accepting: () => true, describe: () => ({ role: 'primary' }) };
 
 export class BourseNode {
   readonly dataDir: string;
@@ -103,6 +114,10 @@ export class BourseNode {
   /** Queries and book views, answered by the snapshot worker's replica (durable state). */
   private reads: ReadClient | null = null;
   private exits: Promise<unknown>[] = [];
+  /** Follow mode: resolved when each of the journal writer and the processor has taken over. */
+  private promotions: Promise<unknown>[] = [];
+  private readonly following: boolean;
+  private readonly role: NodeRole;
   private publishing: Promise<void> = Promise.resolve();
 
   private constructor(options: NodeOptions, db: JournalDb, lock: DataLock) {
@@ -112,6 +127,8 @@ export class BourseNode {
     this.lock = lock;
     this.ownsStorage = options.storage === undefined;
     this.log = options.log ?? (() => {});
+    this.following = options.follow !== undefined;
+    this.role = options.role ?? singleNode;
     const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
     this.inputRing = RingBuffer.create({
       slotCount: options.inputRingSlots ?? inputRingSlotCount,
@@ -165,6 +182,7 @@ export class BourseNode {
         tailSequence: this.tail.sequence,
         tailHash: this.tail.hash,
         term: options.term ?? this.tail.term,
+        follow: this.following,
       }),
       this.spawn('blp-worker.js', {
         dataDir: this.dataDir,
@@ -173,6 +191,7 @@ export class BourseNode {
         outputRing: this.outputRing.buffer,
         progress: this.progress.buffer,
         tailSequence: this.tail.sequence,
+        follow: options.follow ?? null,
       }),
       this.spawn('snapshot-worker.js', {
         dataDir: this.dataDir,
@@ -182,6 +201,10 @@ export class BourseNode {
         intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
         intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
         tailSequence: this.tail.sequence,
+        follow:
+          options.follow === undefined
+            ? null
+            : { notAfter: options.follow.notAfter, progress: this.progress.buffer },
       }),
     ]);
     this.recovery = recovery as BlpReady;
@@ -208,7 +231,10 @@ export class BourseNode {
       sink: this.input,
       events: this.publisher,
       reads: this.reads,
-      journal: journalQueries(this.db, this.progress, () => this.gateway?.sessionCount() ?? 0),
+      journal: journalQueries(this.db, this.progress, this.role, () => {
+        return this.gateway?.sessionCount() ?? 0;
+      }),
+      role: this.role,
     });
     await this.gateway.listen();
   }
@@ -218,9 +244,17 @@ export class BourseNode {
     const worker = new Worker(new URL(`./${file}`, import.meta.url), { workerData });
     this.workers.push(worker);
     this.exits.push(new Promise((resolve) => worker.once('exit', resolve)));
+    let promoted = (_message: unknown): void => {};
+    const promotion = new Promise((resolve, reject) => {
+      promoted = resolve;
+      worker.once('error', reject);
+    });
+    promotion.catch(() => {}); // awaited by promote(); a failure is reported through fail()
+    this.promotions.push(promotion);
     return new Promise((resolve, reject) => {
       worker.on('message', (message: { type: string; sequence?: number; ms?: number }) => {
         if (message.type === 'ready') resolve(message);
+        if (message.type === 'promoted') promoted(message);
         if (message.type === 'stopped' && file === 'blp-worker.js') {
           this.processorStats = message as unknown as BourseNode['processorStats'];
         }
@@ -274,6 +308,37 @@ export class BourseNode {
       closeJournalDb(this.db);
       this.lock.release();
     }
+  }
+
+  /**
+   * Follow mode: the workers may apply the journal up to `sequence` (committed on a majority
+   * and stored here). Reads on this node see that far.
+   */
+  follow(sequence: number): void {
+    if (!this.following || this.progress.get(ProgressSlot.promotedTerm) > 0) return;
+    if (sequence <= this.progress.get(ProgressSlot.followLimit)) return;
+    this.progress.set(ProgressSlot.followLimit, sequence);
+    this.progress.set(ProgressSlot.sequenceDurable, sequence);
+    this.progress.bump();
+  }
+
+  /**
+   * Follow mode: takes over in `term`. The caller has stored every batch it holds; the workers
+   * apply the journal to its end, the journal writer starts there, and commands flow.
+   */
+  async promote(term: number): Promise<void> {
+    if (!this.following) throw new Error('node: promote() needs follow mode');
+    this.db.root.resetReadTxn(); // see what the member stored just now
+    this.tail = journalTail(this.db);
+    this.db.root.resetReadTxn();
+    if (term < this.tail.term) {
+      throw new Error(`node: term ${term} is older than the journal's ${this.tail.term}`);
+    }
+    this.progress.set(ProgressSlot.followLimit, this.tail.sequence);
+    this.progress.set(ProgressSlot.promotedTerm, term);
+    this.progress.bump();
+    const [, processor] = await Promise.all(this.promotions.slice(0, 2));
+    this.recovery = processor as BlpReady;
   }
 
   /** The journal's storage (shared with a cluster node that owns it). */

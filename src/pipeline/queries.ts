@@ -11,17 +11,20 @@ import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { JournalQueries } from '../gateway/http.js';
+import type { NodeRole } from '../gateway/gateway.js';
 
-/** Up to `count` events of the batches from `start` on that pass `keep`. */
+/** Up to `count` events of the batches from `start` to `last` that pass `keep`. */
 function collect(
   db: JournalDb,
   start: Buffer,
   count: number,
+  last: number,
   keep: (e: EventRecord) => boolean,
 ): EventRecord[] {
   const out: EventRecord[] = [];
   db.root.resetReadTxn();
   readBatches(db, start, null, (view: BatchView) => {
+    if (view.firstSequence > last) return false;
     const aligned = new Uint32Array(view.count * EventWord.size);
     new Uint8Array(aligned.buffer).set(view.events);
     for (let i = 0; i < view.count && out.length < count; i++) {
@@ -38,12 +41,14 @@ function chunkFrom(
   db: JournalDb,
   from: number,
   eventsMax: number,
+  visible: number,
 ): { events: Uint8Array; count: number; last: number } | null {
   const parts: Uint8Array[] = [];
   let count = 0;
   let last = -1;
   db.root.resetReadTxn();
   readBatches(db, batchKeyAtOrBefore(db, from), null, (view: BatchView) => {
+    if (view.firstSequence > visible) return false; // batches end at command boundaries
     const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
     let skip = 0; // the first batch may start before `from`
     while (skip < view.count && readSeq(dv, skip) < from) skip++;
@@ -66,6 +71,7 @@ function readSeq(dv: DataView, index: number): number {
 export function journalQueries(
   db: JournalDb,
   progress: JournalProgress,
+  role: NodeRole,
   sessions: () => number,
 ): JournalQueries {
   const registry = new Registry();
@@ -94,14 +100,22 @@ export function journalQueries(
     () => progress.get(ProgressSlot.commitUsMax) / 1e6,
   );
   gauge('bourse_gateway_sessions', 'Client sessions connected', sessions);
+  role.register?.(registry);
+  // A cluster member shows only what a majority holds: its journal may hold a tail that is not
+  // committed yet (a standby's follow limit, or a primary's batches still waiting for acks).
+  const visible = (): number =>
+    Math.min(progress.get(ProgressSlot.sequenceDurable), role.committed?.() ?? Infinity);
   return {
     eventsFrom: (sequence, count) =>
-      collect(db, batchKeyAtOrBefore(db, sequence), count, (e) => e.sequence >= sequence),
+      collect(db, batchKeyAtOrBefore(db, sequence), count, visible(), (e) => {
+        return e.sequence >= sequence;
+      }),
     eventsFromTime: (us, count) => {
       const first = batchAtTime(db, us);
-      return collect(db, sequenceKey(Math.max(first, 0)), count, (e) => e.timestamp >= us);
+      const start = sequenceKey(Math.max(first, 0));
+      return collect(db, start, count, visible(), (e) => e.timestamp >= us);
     },
-    chunkFrom: (from, eventsMax) => chunkFrom(db, from, eventsMax),
+    chunkFrom: (from, eventsMax) => chunkFrom(db, from, eventsMax, visible()),
     durableSequence: () => progress.get(ProgressSlot.sequenceDurable),
     metrics: () => registry.metrics(),
   };

@@ -24,6 +24,7 @@ import {
 } from '../constants.js';
 import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
 import { journalBatchEndingAt } from '../journal/journal-reader.js';
+import { JournalProgress } from '../journal/journal-progress.js';
 import { lowerThreadPriority } from '../journal/thread-priority.js';
 import type { SnapshotTask, SnapshotTaskResult } from '../journal/snapshot-task.js';
 import { Piscina } from 'piscina';
@@ -31,6 +32,7 @@ import { RingBuffer } from '../ring/ring-buffer.js';
 import { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { after, distance } from '../ring/ring-layout.js';
+import { followJournal, loadFollowerSnapshot } from './follower.js';
 import { recover, Replica } from './replay.js';
 import { ReadModel, type ReadRequest } from './read-model.js';
 
@@ -43,6 +45,8 @@ export interface SnapshotWorkerData {
   intervalEvents: number;
   intervalMs: number;
   tailSequence: number;
+  /** A hot standby's snapshotter (see BlpWorkerData.follow); it serves reads as it follows. */
+  follow: { notAfter: number; progress: SharedArrayBuffer } | null;
 }
 
 async function main(data: SnapshotWorkerData): Promise<void> {
@@ -50,19 +54,26 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   const control = new Int32Array(data.control);
   const replica = new Replica(data.config);
-  await recover(replica, db, data.dataDir, data.tailSequence);
+  if (data.follow === null) await recover(replica, db, data.dataDir, data.tailSequence);
+  else loadFollowerSnapshot(replica, db, data.follow.notAfter);
   db.root.resetReadTxn();
   const snapshots = new SnapshotWriter(db, replica, data);
   const reads = new ReadModel(replica, (message) => parentPort?.postMessage(message));
   const onRequest = (request: ReadRequest): void => reads.onMessage(request);
   parentPort?.on('message', onRequest);
   parentPort?.postMessage({ type: 'ready', sequence: replica.sequence });
-  const ring = RingBuffer.attach(data.outputRing);
-  const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [0]);
   // Atomics.waitAsync and pool results do not keep a worker's event loop alive.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  const stopped = (): boolean => Atomics.load(control, 0) !== 0;
+  if (data.follow !== null) {
+    const progress = new JournalProgress(data.follow.progress);
+    const follow = followJournal(replica, db, progress, stopped, () => snapshots.takeIfDue());
+    if (await follow) parentPort?.postMessage({ type: 'promoted', sequence: replica.sequence });
+  }
+  const ring = RingBuffer.attach(data.outputRing);
+  const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [0]);
   let turnedAt = performance.now();
-  while (Atomics.load(control, 0) === 0) {
+  while (!stopped()) {
     const available = barrier.available();
     if (after(available, barrier.position())) {
       applyThrough(replica, barrier, available);

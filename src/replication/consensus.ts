@@ -150,6 +150,12 @@ export class Consensus {
   }
 
   /** The term of the last entry (0 for an empty log): what votes compare first. */
+  /** On the primary: the highest index `member` holds durably (-1 when unknown or not primary). */
+  durableAt(member: number): number {
+    if (this.role !== Role.Primary) return -1;
+    return this.peers.get(member)?.durable ?? -1;
+  }
+
   private lastTerm(): number {
     const last = this.log[this.log.length - 1];
     return last === undefined ? 0 : last.term;

@@ -34,6 +34,14 @@ export class ReplicaStore {
     };
   }
 
+  /**
+   * A sequence known committed when last stored (a commit never goes back, so it is a safe
+   * lower bound after a restart: a hot standby starts from a snapshot no newer than this).
+   */
+  loadCommitted(): number {
+    return Number(this.db.meta.get('committed') ?? '0');
+  }
+
   /** Stores the term and vote; durable when it returns. */
   saveVote(term: number, votedFor: number): void {
     this.db.meta.transactionSync(() => {
@@ -98,11 +106,13 @@ export class ReplicaStore {
   /**
    * Stores each write's entries in order, first cutting every stored batch from its first
    * entry's sequence on (an uncommitted tail that differs from the primary's). All in one
-   * transaction, one fsync (group commit for standbys); durable when it returns.
+   * transaction, one fsync (group commit for standbys), with `committed` (loadCommitted);
+   * durable when it returns.
    */
-  writeMany(writes: readonly (readonly Entry[])[]): void {
+  writeMany(writes: readonly (readonly Entry[])[], committed: number): void {
     const journal = this.db.journal;
     journal.transactionSync(() => {
+      this.db.meta.putSync('committed', String(committed));
       for (const entries of writes) {
         if (entries.length === 0) continue;
         const stale = [...journal.getKeys({ start: sequenceKey(entries[0].first) })];

@@ -4,7 +4,6 @@
  */
 import { freePort } from '../../src/cli/ports.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
-import { Role } from '../../src/replication/messages.js';
 import { smallConfig } from './engine-driver.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 
@@ -46,7 +45,7 @@ export class TestCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const p = this.nodes.find(
-        (n) => n !== null && n !== not && n.role === Role.Primary && n.node !== null,
+        (n) => n !== null && n !== not && n.accepting,
       );
       if (p !== undefined && p !== null) return p;
       if (Date.now() > deadline) throw new Error(`no primary: ${this.lines.join('\n')}`);

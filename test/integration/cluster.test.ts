@@ -1,7 +1,8 @@
 /**
  * A cluster of three real members on loopback: results only once durable on a majority; the
- * standbys' journals hold the same chain; when the primary goes silent another takes over, and
- * the SDK follows it and sends again what was unanswered, each command applied once.
+ * standbys' journals hold the same chain and their state (applied as it commits) answers reads;
+ * when the primary goes silent another takes over, and the SDK follows it and sends again what
+ * was unanswered, each command applied once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     await until('standbys learn the commit', () =>
       cluster.nodes.every((n) => n!.committedSequence >= moved.sequence),
     );
+    await hotStandbysAgree(cluster, first, moved.sequence);
 
     // The primary goes silent: its clients drop, its heartbeats stop.
     const sent: Promise<EventRecord[]>[] = [];
@@ -76,3 +78,42 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     await cluster.stop();
   }
 });
+
+/** Balances of account 1 as a member's read model sees them, once it stands at `sequence`. */
+async function balancesAt(cluster: TestCluster, id: number, sequence: number): Promise<unknown> {
+  const m = cluster.members[id - 1];
+  let body: { sequence: number; balances: unknown } = { sequence: -1, balances: null };
+  await until(`member ${id} reads at ${sequence}`, async () => {
+    const res = await fetch(`http://${m.host}:${m.port}/balances?account=1`);
+    body = (await res.json()) as typeof body;
+    return res.status === 200 && body.sequence >= sequence;
+  });
+  return body.balances;
+}
+
+/**
+ * Hot standbys: each applied what was committed (its read model answers with the primary's
+ * balances), says it is a standby, turns commands away with 503, and the primary's /metrics
+ * shows its role, term and each standby's lag.
+ */
+async function hotStandbysAgree(cluster: TestCluster, primary: ClusterNode, sequence: number) {
+  const expected = await balancesAt(cluster, primary.id, sequence);
+  for (const n of cluster.nodes) {
+    if (n === null || n === primary) continue;
+    assert.deepEqual(await balancesAt(cluster, n.id, sequence), expected, 'same state');
+    const m = cluster.members[n.id - 1];
+    const health = (await (await fetch(`http://${m.host}:${m.port}/health`)).json()) as {
+      role: string;
+      primary: number;
+    };
+    assert.equal(health.role, 'standby');
+    assert.equal(health.primary, primary.id);
+    const post = await fetch(`http://${m.host}:${m.port}/commands`, { method: 'POST' });
+    assert.equal(post.status, 503, 'a standby takes no commands');
+  }
+  const p = cluster.members[primary.id - 1];
+  const metrics = await (await fetch(`http://${p.host}:${p.port}/metrics`)).text();
+  assert.match(metrics, /bourse_cluster_role\{role="primary"\} 1/);
+  assert.match(metrics, /bourse_cluster_term \d+/);
+  assert.match(metrics, /bourse_replication_lag_events\{member="\d"\} \d+/);
+}

@@ -1,0 +1,62 @@
+/**
+ * A cluster member's gauges on /metrics: its role and term, what is committed, and on the
+ * primary each standby's replication lag (events the primary holds that the standby has not
+ * yet made durable).
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { Consensus } from '../replication/consensus.js';
+import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
+
+export interface ClusterView {
+  readonly id: number;
+  readonly consensus: Consensus;
+  readonly committedSequence: number;
+  memberIds(): readonly number[];
+}
+
+const roles = [Role.Standby, Role.Candidate, Role.Primary];
+
+export function registerClusterMetrics(registry: Registry, view: ClusterView): void {
+  const c = view.consensus;
+  new Gauge({
+    name: 'bourse_cluster_role',
+    help: 'This member\'s role: 1 for the role it has, 0 for the others',
+    labelNames: ['role'],
+    registers: [registry],
+    collect(this: Gauge) {
+      for (const r of roles) this.set({ role: roleName(r) }, c.role === r ? 1 : 0);
+    },
+  });
+  const plain = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect(this: Gauge) {
+        this.set(read());
+      },
+    });
+  };
+  plain('bourse_cluster_term', 'Current consensus term', () => c.term);
+  plain('bourse_cluster_member_id', 'This member\'s id', () => view.id);
+  plain('bourse_cluster_committed_sequence', 'Last sequence durable on a majority', () => {
+    return view.committedSequence;
+  });
+  new Gauge({
+    name: 'bourse_replication_lag_events',
+    help: 'On the primary: events it holds that a standby has not made durable',
+    labelNames: ['member'],
+    registers: [registry],
+    collect(this: Gauge) {
+      this.reset();
+      if (c.role !== Role.Primary) return;
+      const last = c.lastSequence();
+      for (const id of view.memberIds()) {
+        if (id === view.id) continue;
+        const at = c.durableAt(id);
+        const held = at < 1 ? 0 : lastSequenceOf(c.entry(at));
+        this.set({ member: String(id) }, Math.max(0, last - held));
+      }
+    },
+  });
+}
