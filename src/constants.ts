@@ -113,6 +113,13 @@ export const heartbeatTicks = 3;
 /** A standby that hears no primary for a random time in [min, max) ticks stands for election. */
 export const electionTimeoutTicksMin = 15;
 export const electionTimeoutTicksMax = 30;
+/**
+ * A standby quiet for this many ticks probes its primary's port; a refusal (the process is
+ * gone: ICMP port unreachable) makes it stand within 1 + [0, suspectJitterTicks) ticks, the
+ * jitter keeping two standbys from splitting the vote.
+ */
+export const probeQuietTicks = 6;
+export const suspectJitterTicks = 5;
 /** Entries one append message carries. */
 export const appendEntriesMax = 64;
 /** Entries a primary sends past what a standby holds durably (the flow-control window). */

@@ -65,7 +65,9 @@ export async function member(options: MemberOptions): Promise<void> {
   if (!file.members.some((m) => m.id === options.id)) {
     throw new UsageError(`--id ${options.id} is not in ${options.cluster}`);
   }
-  const log = (line: string): void => void process.stderr.write(`bourse[${options.id}]: ${line}\n`);
+  const log = (line: string): void => {
+    process.stderr.write(`${new Date().toISOString()} bourse[${options.id}]: ${line}\n`);
+  };
   const node = await ClusterNode.start({
     id: options.id,
     members: file.members,

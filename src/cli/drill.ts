@@ -89,7 +89,8 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       await sleep(20); // what the dead primary sent before it died has been read by now
       const ms = await takeover(load, killedAt, performance.now());
       takeovers.push(ms);
-      say(`kill ${k + 1}: member ${primary}; the next result came ${ms.toFixed(0)} ms later`);
+      const at = new Date(Date.now() - (performance.now() - killedAt)).toISOString();
+      say(`kill ${k + 1} at ${at}: member ${primary}; the next result ${ms.toFixed(0)} ms later`);
       children.set(
         primary,
         spawnMember(clusterPath, primary, dataOf(primary), false, logOf(primary)),
@@ -110,6 +111,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   } finally {
     for (const c of children.values()) c.kill('SIGKILL');
     if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
+    else if (process.env.BOURSE_DRILL_KEEP === '1') process.stderr.write(`drill: kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -188,8 +190,10 @@ async function takeover(load: Load, killedAt: number, after: number): Promise<nu
 
 interface Health {
   role: string;
-  durableSequence?: number;
-  committedSequence?: number;
+  /** True on the primary once it takes commands. */
+  accepting: boolean;
+  durableSequence: number;
+  committedSequence: number;
 }
 
 async function health(m: { host: string; port: number }): Promise<Health | null> {
@@ -208,7 +212,7 @@ export async function findPrimary(file: ClusterFile): Promise<number> {
   for (let attempt = 0; attempt < 600; attempt++) {
     for (const m of file.members) {
       const h = await health(m);
-      if (h?.role === 'primary' && h.durableSequence !== undefined) return m.id;
+      if (h?.role === 'primary' && h.accepting) return m.id;
     }
     await sleep(20);
   }
@@ -216,20 +220,13 @@ export async function findPrimary(file: ClusterFile): Promise<number> {
   throw new Error(`drill: no primary within 12 s: ${JSON.stringify(seen)}`);
 }
 
-/** Waits until every standby has committed what the primary has journaled. */
+/** Waits until every member has committed (and applied) what the primary has journaled. */
 async function converge(file: ClusterFile): Promise<void> {
   for (let attempt = 0; attempt < 500; attempt++) {
     const all = await Promise.all(file.members.map((m) => health(m)));
-    const primary = all.find((h) => h?.durableSequence !== undefined);
-    const standbys = all.filter((h) => h?.committedSequence !== undefined);
+    const primary = all.find((h) => h?.role === 'primary' && h.accepting);
     const target = primary?.durableSequence ?? -1;
-    if (
-      primary !== undefined &&
-      standbys.length === file.members.length - 1 &&
-      standbys.every((h) => h!.committedSequence === target)
-    ) {
-      return;
-    }
+    if (primary !== undefined && all.every((h) => h?.committedSequence === target)) return;
     await sleep(20);
   }
   throw new Error('drill: the members did not converge within 10 s');

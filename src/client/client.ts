@@ -55,7 +55,10 @@ export interface ConnectOptions {
    * IdempotencySeqTooOld (never applied twice), and its outcome is in the journal.
    */
   inFlightMax?: number;
-  /** Attempts to reconnect after a drop before failing what is pending (default 20). */
+  /**
+   * Rounds of reconnecting after a drop before failing what is pending (default 20); each round
+   * tries every member once.
+   */
   reconnectAttempts?: number;
   /**
    * The other cluster members' addresses. Only the primary takes clients (standbys answer 503),
@@ -511,13 +514,16 @@ export class BourseClient {
    */
   private async onClose(code: number, reason: string): Promise<void> {
     if (!this.closing && (code < 4000 || code > 4999)) {
-      const attempts = this.options.reconnectAttempts ?? reconnectAttemptsMax;
       const urls = memberUrls(this.url, this.options);
+      const attempts = (this.options.reconnectAttempts ?? reconnectAttemptsMax) * urls.length;
       for (let attempt = 0; attempt < attempts; attempt++) {
         const round = Math.floor(attempt / urls.length);
-        // A cluster elects a new primary within a few hundred ms: look for it at least 5×/s.
-        const capMs = urls.length > 1 ? 200 : 1000;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, capMs)));
+        // A round tries every member at once after the other (a dead one refuses at once, a
+        // standby answers 503); rounds wait. A cluster elects a new primary within a few
+        // hundred ms: look for it 10× a second.
+        const capMs = urls.length > 1 ? 100 : 1000;
+        const pauseMs = attempt % urls.length === 0 ? Math.min(25 * 2 ** round, capMs) : 0;
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         try {
           const url = urls[attempt % urls.length];
           const session = await openSession(url, this.options);

@@ -18,7 +18,12 @@
  * ones before it), and opens for commands. A deposed primary stops its node, cuts batches it
  * never proposed, and starts a new hot standby node from a committed snapshot.
  */
-import { engineConfigDefault, replicationTickMs, type EngineConfig } from '../constants.js';
+import {
+  engineConfigDefault,
+  probeQuietTicks,
+  replicationTickMs,
+  type EngineConfig,
+} from '../constants.js';
 import type { DataLock } from '../journal/data-lock.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { checkedBatch } from '../journal/journal-reader.js';
@@ -104,6 +109,9 @@ export class ClusterNode {
       (message) => this.receive(message),
       options.faults,
     );
+    this.transport.onUnreachable = (id) => {
+      if (id === this.consensus.primary) this.consensus.suspectPrimary();
+    };
     this.consensus = new Consensus(
       {
         id: this.id,
@@ -126,7 +134,7 @@ export class ClusterNode {
     const self = member.member(options.id);
     await member.transport.bind(self.host, self.replicationPort);
     await member.startFollower();
-    member.ticker = setInterval(() => member.consensus.tick(), replicationTickMs);
+    member.ticker = setInterval(() => member.onTick(), replicationTickMs);
     member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
     return member;
   }
@@ -138,6 +146,14 @@ export class ClusterNode {
   /** True once promoted and open for commands (the node is a hot standby until then). */
   get accepting(): boolean {
     return this.serving && this.consensus.role === Role.Primary;
+  }
+
+  /** The consensus clock; a standby that has not heard its primary for a while probes it. */
+  private onTick(): void {
+    const c = this.consensus;
+    c.tick();
+    if (c.role !== Role.Standby || c.primary < 0 || c.quietTicks < probeQuietTicks) return;
+    this.transport.probe(c.primary);
   }
 
   get role(): Role {
@@ -262,6 +278,7 @@ export class ClusterNode {
       describe: () => ({
         role: roleName(this.consensus.role),
         member: this.id,
+        accepting: this.accepting,
         term: this.consensus.term,
         primary: this.consensus.primary,
         committedSequence: this.committedSequence,

@@ -27,6 +27,7 @@ import {
   appendEntriesMax,
   electionTimeoutTicksMax,
   electionTimeoutTicksMin,
+  suspectJitterTicks,
   heartbeatTicks,
   replicationWindowEntries,
   replicationWindowEvents,
@@ -109,6 +110,8 @@ export class Consensus {
   private readonly votes = new Set<number>();
   private now = 0;
   private electionAt = 0;
+  /** Tick the election timer was last reset (a standby last heard its primary, or voted). */
+  private quietSince = 0;
   private heartbeatAt = 0;
 
   constructor(options: ConsensusOptions, io: ConsensusIo) {
@@ -159,6 +162,22 @@ export class Consensus {
   private lastTerm(): number {
     const last = this.log[this.log.length - 1];
     return last === undefined ? 0 : last.term;
+  }
+
+  /** Ticks a standby has gone without hearing its primary (0 on a primary). */
+  get quietTicks(): number {
+    return this.role === Role.Primary ? 0 : this.now - this.quietSince;
+  }
+
+  /**
+   * A hint from outside: the primary's process looks gone (its port refused a probe). Stand
+   * within a few ticks instead of waiting out the election timeout. It changes only when an
+   * election starts, never how one is won, so a wrong hint costs an election, not safety.
+   */
+  suspectPrimary(): void {
+    if (this.role !== Role.Standby || this.recovering) return;
+    const soon = this.now + 1 + Math.floor(this.random() * suspectJitterTicks);
+    if (soon < this.electionAt) this.electionAt = soon;
   }
 
   /** One tick of the consensus clock. */
@@ -450,6 +469,7 @@ export class Consensus {
   }
 
   private resetElection(): void {
+    this.quietSince = this.now;
     const span = electionTimeoutTicksMax - electionTimeoutTicksMin;
     this.electionAt = this.now + electionTimeoutTicksMin + Math.floor(this.random() * span);
   }

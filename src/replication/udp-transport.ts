@@ -93,6 +93,8 @@ interface Partial {
   startedAt: number;
 }
 
+const emptyDatagram = Buffer.alloc(0);
+
 export class UdpTransport {
   readonly stats: TransportStats = {
     datagramsSent: 0,
@@ -124,8 +126,13 @@ export class UdpTransport {
   private readonly completed = new Set<string>();
   private timer: ReturnType<typeof setInterval> | null = null;
 
+  /** Connected sockets for probes, by peer, once connected (see probe()). */
+  private readonly probes = new Map<number, Socket | null>();
+
   /** Receives each whole, well-formed message. */
   onMessage: (message: Message) => void;
+  /** Told when a probe finds a peer's port closed: its process is gone. */
+  onUnreachable: (id: number) => void = () => {};
   port = -1;
 
   constructor(
@@ -167,6 +174,32 @@ export class UdpTransport {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.socket.close();
+    for (const probe of this.probes.values()) probe?.close();
+    this.probes.clear();
+  }
+
+  /**
+   * Sends an empty datagram (receivers drop it) to a peer from a socket connected to it. A peer
+   * whose process died has no socket on its port: the host answers ICMP port unreachable, which
+   * Linux reports on a connected socket as ECONNREFUSED, within a millisecond on loopback or a
+   * LAN. A host that is down, or a network that drops ICMP, says nothing: the election timeout
+   * stays the rule, the probe only a shortcut. Links blocked by faults block probes too.
+   */
+  probe(to: number): void {
+    const peer = this.peers.get(to);
+    if (peer === undefined || this.faults.blockTo.has(to) || this.timer === null) return;
+    const socket = this.probes.get(to);
+    if (socket === undefined) {
+      const s = createSocket('udp4');
+      this.probes.set(to, null); // connecting
+      s.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNREFUSED') this.onUnreachable(to);
+      });
+      s.on('message', () => {}); // errors are reported to a socket that reads
+      s.connect(peer.port, peer.host, () => this.probes.set(to, s));
+      return;
+    }
+    socket?.send(emptyDatagram);
   }
 
   /** Queues `message` for peer `to` (dropped when the queue is full: consensus resends). */
