@@ -115,11 +115,13 @@ export const electionTimeoutTicksMin = 15;
 export const electionTimeoutTicksMax = 30;
 /**
  * A standby quiet for this many ticks probes its primary's port; a refusal (the process is
- * gone: ICMP port unreachable) makes it stand within 1 + [0, suspectJitterTicks) ticks, the
- * jitter keeping two standbys from splitting the vote.
+ * gone: ICMP port unreachable) makes it stand after 1 + rank × stagger + [0, jitter) ticks,
+ * where rank is its place by id among the standbys: two standbys never stand at once (which
+ * would split the vote and cost a whole election timeout).
  */
 export const probeQuietTicks = 6;
-export const suspectJitterTicks = 5;
+export const suspectStaggerTicks = 3;
+export const suspectJitterTicks = 2;
 /** Entries one append message carries. */
 export const appendEntriesMax = 64;
 /** Entries a primary sends past what a standby holds durably (the flow-control window). */

@@ -99,6 +99,8 @@ export function summarise(closed: ClientResult[], open: ClientResult[]) {
   for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
   return {
     commandsPerS: Math.round(closedDone / (closedMs / 1000)),
+    /** Commands answered in both loops. */
+    commands: [...closed, ...open].reduce((sum, r) => sum + r.done, 0),
     histogram,
     rejected: [...closed, ...open].reduce((sum, r) => sum + r.rejected, 0),
   };

@@ -7,7 +7,7 @@
  *   npm run bench:replicated -- --small   CI size
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster.js';
@@ -37,15 +37,42 @@ async function main(): Promise<void> {
     const primary = file.members[(await findPrimary(file)) - 1];
     const url = `ws://${primary.host}:${primary.port}/`;
     await fundAccounts(url, accounts);
+    const before = cpuByMember(children);
     const { closed, open } = await closedThenOpen(url, size);
-    await report(summarise(closed, open));
+    const after = cpuByMember(children);
+    const summary = summarise(closed, open);
+    const cpu = (id: number): number =>
+      ((after.get(id)! - before.get(id)!) * 1000) / summary.commands;
+    const standbys = file.members.filter((m) => m.id !== primary.id).map((m) => cpu(m.id));
+    await report(summary, {
+      primary: cpu(primary.id),
+      standby: standbys.reduce((sum, v) => sum + v, 0) / standbys.length,
+    });
   } finally {
     await stopAll(children);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function report(s: ReturnType<typeof summarise>): Promise<void> {
+/**
+ * CPU time each member process has used so far (ms: user + system, from /proc; Linux's
+ * clock tick is 100 Hz). Divided by the commands answered, it is the cost of one command on
+ * each role, which is what one machine per member would have to pay (bench/RESULTS.md).
+ */
+function cpuByMember(children: Map<number, ChildProcess>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [id, child] of children) {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(id, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime
+  }
+  return out;
+}
+
+async function report(
+  s: ReturnType<typeof summarise>,
+  cpuUs: { primary: number; standby: number },
+): Promise<void> {
   const h = s.histogram;
   const figures = {
     bench: 'replicated',
@@ -62,6 +89,8 @@ async function report(s: ReturnType<typeof summarise>): Promise<void> {
     max_us: h.maxValue,
     latency_samples: h.totalCount,
     rejected: s.rejected,
+    cpu_us_per_command_primary: Math.round(cpuUs.primary * 100) / 100,
+    cpu_us_per_command_standby: Math.round(cpuUs.standby * 100) / 100,
   };
   const host = await machine();
   {
@@ -76,6 +105,16 @@ async function report(s: ReturnType<typeof summarise>): Promise<void> {
       { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
       { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
       { measure: 'standbys', value: figures.standbys, unit: '' },
+      {
+        measure: 'CPU per command, primary process',
+        value: figures.cpu_us_per_command_primary,
+        unit: 'µs',
+      },
+      {
+        measure: 'CPU per command, standby process (mean)',
+        value: figures.cpu_us_per_command_standby,
+        unit: 'µs',
+      },
     ]);
     console.log(JSON.stringify(figures));
   }

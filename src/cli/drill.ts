@@ -3,8 +3,9 @@
  *
  *   1. start a local cluster (one process per member) on free loopback ports;
  *   2. put transfers on it through the SDK, a window of them always in flight;
- *   3. K times, at a random moment: SIGKILL the primary, time until the SDK gets its next
- *      result (the takeover), and restart the killed member on its data;
+ *   3. K times, once every member answers and then at a random moment: SIGKILL the primary,
+ *      time until the SDK gets its next result (the takeover), and restart the killed member
+ *      on its data;
  *   4. stop the load, let every member catch up, stop them, and check the whole history:
  *      every acknowledged command is in the journal exactly once, every replica has the same
  *      hash chain and the same state checksum, and the asset is conserved.
@@ -56,6 +57,8 @@ interface Load {
   inFlight: Set<Promise<unknown>>;
   lastAckAt: number;
   running: boolean;
+  /** The first error of the load (the SDK gave up): the drill fails with it, members stopped. */
+  error: Error | null;
 }
 
 export async function drill(options: DrillOptions): Promise<DrillReport> {
@@ -77,20 +80,40 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
     const client = await connectWithRetry(urls);
     await setUp(client, options.accounts);
-    const load: Load = { acked: new Map(), inFlight: new Set(), lastAckAt: 0, running: true };
+    const load: Load = {
+      acked: new Map(),
+      inFlight: new Set(),
+      lastAckAt: 0,
+      running: true,
+      error: null,
+    };
     const pumping = pump(client, load, options, rng);
     const takeovers: number[] = [];
     for (let k = 0; k < options.kills; k++) {
+      // Each kill finds the whole cluster up and caught up: killing the primary while the last
+      // victim is still starting (or replaying) would time that restart, not the takeover.
+      await allCaughtUp(file);
       await sleep(300 + rng.int(900));
       const primary = await findPrimary(file);
       const killedAt = performance.now();
       children.get(primary)?.kill('SIGKILL');
       await new Promise((resolve) => children.get(primary)?.once('exit', resolve));
       await sleep(20); // what the dead primary sent before it died has been read by now
+      const reconnects = client.reconnects;
+      let reconnectedMs = -1;
+      const watch = setInterval(() => {
+        if (reconnectedMs < 0 && client.reconnects > reconnects) {
+          reconnectedMs = performance.now() - killedAt;
+        }
+      }, 1);
       const ms = await takeover(load, killedAt, performance.now());
+      clearInterval(watch);
       takeovers.push(ms);
       const at = new Date(Date.now() - (performance.now() - killedAt)).toISOString();
-      say(`kill ${k + 1} at ${at}: member ${primary}; the next result ${ms.toFixed(0)} ms later`);
+      say(
+        `kill ${k + 1} at ${at}: member ${primary}; the SDK reconnected after ` +
+          `${reconnectedMs.toFixed(0)} ms; the next result ${ms.toFixed(0)} ms later`,
+      );
       children.set(
         primary,
         spawnMember(clusterPath, primary, dataOf(primary), false, logOf(primary)),
@@ -98,6 +121,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     }
     load.running = false;
     await pumping;
+    if (load.error !== null) throw load.error;
     await client.close();
     await converge(file);
     await stopAll(children);
@@ -166,10 +190,16 @@ async function pump(client: BourseClient, load: Load, o: DrillOptions, rng: Rng)
         ref: 1,
         quantity: 1 + rng.int(100),
       });
-      const tracked = sent.then(([head]) => {
-        load.acked.set(head.clientSeq, head.status);
-        load.lastAckAt = performance.now();
-      });
+      const tracked = sent.then(
+        ([head]) => {
+          load.acked.set(head.clientSeq, head.status);
+          load.lastAckAt = performance.now();
+        },
+        (error: Error) => {
+          load.error ??= error;
+          load.running = false;
+        },
+      );
       load.inFlight.add(tracked);
       void tracked.finally(() => load.inFlight.delete(tracked));
     }
@@ -182,6 +212,7 @@ async function pump(client: BourseClient, load: Load, o: DrillOptions, rng: Rng)
 async function takeover(load: Load, killedAt: number, after: number): Promise<number> {
   const deadline = killedAt + 60_000;
   while (load.lastAckAt <= after) {
+    if (load.error !== null) throw load.error;
     if (performance.now() > deadline) throw new Error('drill: no result within 60 s of a kill');
     await sleep(5);
   }
@@ -194,6 +225,7 @@ interface Health {
   accepting: boolean;
   durableSequence: number;
   committedSequence: number;
+  appliedSequence: number;
 }
 
 async function health(m: { host: string; port: number }): Promise<Health | null> {
@@ -218,6 +250,23 @@ export async function findPrimary(file: ClusterFile): Promise<number> {
   }
   const seen = await Promise.all(file.members.map((m) => health(m)));
   throw new Error(`drill: no primary within 12 s: ${JSON.stringify(seen)}`);
+}
+
+/**
+ * Waits until every member answers /health and has applied what was committed when they all
+ * first answered (a restarted member has started and caught up: its state is hot again).
+ */
+async function allCaughtUp(file: ClusterFile): Promise<void> {
+  let target = -1;
+  for (let attempt = 0; attempt < 1500; attempt++) {
+    const all = await Promise.all(file.members.map((m) => health(m)));
+    if (all.every((h) => h !== null)) {
+      if (target < 0) target = Math.max(...all.map((h) => h!.committedSequence));
+      if (all.every((h) => h!.appliedSequence >= target)) return;
+    }
+    await sleep(20);
+  }
+  throw new Error('drill: a restarted member did not catch up within 30 s');
 }
 
 /** Waits until every member has committed (and applied) what the primary has journaled. */

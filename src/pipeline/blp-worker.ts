@@ -78,7 +78,9 @@ async function rebuild(data: BlpWorkerData, replica: Replica, started: number): 
     const before = replica.eventsApplied;
     const progress = new JournalProgress(data.progress);
     const input = RingBuffer.attach(data.inputRing);
-    const promoted = await followJournal(replica, db, progress, () => input.halted());
+    // How far this standby has applied, for /health (the slot is unused until promotion).
+    const applied = (): void => progress.set(ProgressSlot.sequencePublished, replica.sequence);
+    const promoted = await followJournal(replica, db, progress, () => input.halted(), applied);
     return promoted ? replica.eventsApplied - before : -1;
   } finally {
     closeJournalDb(db);

@@ -282,6 +282,8 @@ export class ClusterNode {
         term: this.consensus.term,
         primary: this.consensus.primary,
         committedSequence: this.committedSequence,
+        // A standby's state in memory (follow mode), or what the primary has decided.
+        appliedSequence: this.node?.progress.get(ProgressSlot.sequencePublished) ?? 0,
       }),
       committed: () => this.committedSequence,
       register: (registry) => registerClusterMetrics(registry, this),
@@ -327,6 +329,7 @@ export class ClusterNode {
     if (this.feeder !== null) clearInterval(this.feeder);
     this.feeder = null;
     this.draining = true;
+    node.publisher.abandonUncommitted = true; // no quorum will answer them now
     await node.stop();
     this.node = null;
     this.draining = false;
@@ -360,7 +363,10 @@ export class ClusterNode {
       await c;
       if (c === this.changing) break;
     }
-    if (this.node !== null) await this.node.stop();
+    if (this.node !== null) {
+      this.node.publisher.abandonUncommitted = true; // the transport is closed: no more acks
+      await this.node.stop();
+    }
     this.node = null;
     closeJournalDb(this.store.db);
     this.lock.release();

@@ -31,6 +31,12 @@ export class Publisher {
    * wait, even when durable here. Null on a single node, where durable is enough.
    */
   gate: (() => number) | null = null;
+  /**
+   * Set when a deposed primary stops: once the ring is halted, events still waiting for the
+   * quorum are left unanswered (their clients send again to the new primary, whose journal
+   * decides them) instead of waiting for a commit that may never come.
+   */
+  abandonUncommitted = false;
 
   constructor(ring: RingBuffer) {
     this.barrier = new SequenceBarrier(ring, 1, new WaitStrategy(ringSpinCount, ringSleepMs), [0]);
@@ -51,6 +57,7 @@ export class Publisher {
         continue;
       }
       if (available !== durable) {
+        if (this.abandonUncommitted && ring.halted()) return;
         await new Promise((resolve) => setTimeout(resolve, 1)); // waiting for the quorum
         continue;
       }

@@ -28,6 +28,7 @@ import {
   electionTimeoutTicksMax,
   electionTimeoutTicksMin,
   suspectJitterTicks,
+  suspectStaggerTicks,
   heartbeatTicks,
   replicationWindowEntries,
   replicationWindowEvents,
@@ -176,7 +177,13 @@ export class Consensus {
    */
   suspectPrimary(): void {
     if (this.role !== Role.Standby || this.recovering) return;
-    const soon = this.now + 1 + Math.floor(this.random() * suspectJitterTicks);
+    // Standbys stand in the order of their ids, a few ticks apart: standing at once (they all
+    // heard the last heartbeat at once, and probe at once) split the vote, and a split vote
+    // costs a whole election timeout more.
+    let rank = 0;
+    for (const m of this.members) if (m < this.id && m !== this.primary) rank++;
+    const delay = 1 + rank * suspectStaggerTicks + Math.floor(this.random() * suspectJitterTicks);
+    const soon = this.now + delay;
     if (soon < this.electionAt) this.electionAt = soon;
   }
 
@@ -425,7 +432,11 @@ export class Consensus {
       this.lastWithin(from - 1, appendEventsMax),
     );
     if (to < from && !always) return;
-    const prevIndex = Math.min(from, to + 1) - 1;
+    // Even with no entries to send (a heartbeat, or the window is shut), name where the standby
+    // is believed to stand: one matching hash there verifies its whole log at once. Naming the
+    // window's end instead made a new primary open the window 256 entries per heartbeat, so
+    // the first commit of a term came later the longer the log (210 ms at 1,800 entries).
+    const prevIndex = from - 1;
     const append: Append = {
       kind: 'append',
       term: this.term,

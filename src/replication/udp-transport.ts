@@ -128,6 +128,7 @@ export class UdpTransport {
 
   /** Connected sockets for probes, by peer, once connected (see probe()). */
   private readonly probes = new Map<number, Socket | null>();
+  private closed = false;
 
   /** Receives each whole, well-formed message. */
   onMessage: (message: Message) => void;
@@ -171,6 +172,8 @@ export class UdpTransport {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.socket.close();

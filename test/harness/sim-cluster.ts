@@ -219,6 +219,9 @@ export class SimCluster {
     this.flushDisks();
     this.deliver();
     for (const r of this.replicas) if (r.up) r.consensus.tick();
+    // Probe hints (ClusterNode: the primary's port refused), right or wrong: they may start an
+    // election early, and must never change how one is won.
+    for (const r of this.replicas) if (r.up && this.rng.chance(0.002)) r.consensus.suspectPrimary();
     const p = this.primary();
     if (p === undefined) return;
     const batch: Command[] = [];

@@ -151,6 +151,28 @@ test('a one-way partition cuts one direction only', async () => {
   }
 });
 
+test('a probe reports a peer whose port is closed, and not one that is open', async () => {
+  const { a, b, close } = await pair([]);
+  const unreachable: number[] = [];
+  a.onUnreachable = (id) => unreachable.push(id);
+  try {
+    for (let i = 0; i < 5; i++) {
+      a.probe(2); // the first call connects; the next ones send
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(unreachable, [], 'b is alive: its port takes the probe');
+    assert.equal(b.stats.messagesReceived, 0, 'an empty probe is not a message');
+    b.close(); // b's process "dies": nothing listens on its port
+    await until('the probe is refused', () => {
+      a.probe(2);
+      return unreachable.length > 0;
+    });
+    assert.equal(unreachable[0], 2);
+  } finally {
+    close();
+  }
+});
+
 test('hostile datagrams are dropped and counted; good traffic goes on', async () => {
   const received: Message[] = [];
   const { a, b, close } = await pair(received);
