@@ -80,13 +80,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
     const client = await connectWithRetry(urls);
     await setUp(client, options.accounts);
-    const load: Load = {
-      acked: new Map(),
-      inFlight: new Set(),
-      lastAckAt: 0,
-      running: true,
-      error: null,
-    };
+    const load = newLoad();
     const pumping = pump(client, load, options, rng);
     const takeovers: number[] = [];
     for (let k = 0; k < options.kills; k++) {
@@ -99,15 +93,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       children.get(primary)?.kill('SIGKILL');
       await new Promise((resolve) => children.get(primary)?.once('exit', resolve));
       await sleep(20); // what the dead primary sent before it died has been read by now
-      const reconnects = client.reconnects;
-      let reconnectedMs = -1;
-      const watch = setInterval(() => {
-        if (reconnectedMs < 0 && client.reconnects > reconnects) {
-          reconnectedMs = performance.now() - killedAt;
-        }
-      }, 1);
-      const ms = await takeover(load, killedAt, performance.now());
-      clearInterval(watch);
+      const { ms, reconnectedMs } = await timeTakeover(client, load, killedAt);
       takeovers.push(ms);
       const at = new Date(Date.now() - (performance.now() - killedAt)).toISOString();
       say(
@@ -206,6 +192,30 @@ async function pump(client: BourseClient, load: Load, o: DrillOptions, rng: Rng)
     await Promise.race([...load.inFlight, sleep(20)]);
   }
   await Promise.all(load.inFlight);
+}
+
+function newLoad(): Load {
+  return { acked: new Map(), inFlight: new Set(), lastAckAt: 0, running: true, error: null };
+}
+
+/** Milliseconds from the kill until the SDK reconnected, and until it got a result again. */
+async function timeTakeover(
+  client: BourseClient,
+  load: Load,
+  killedAt: number,
+): Promise<{ ms: number; reconnectedMs: number }> {
+  const reconnects = client.reconnects;
+  let reconnectedMs = -1;
+  const watch = setInterval(() => {
+    if (reconnectedMs < 0 && client.reconnects > reconnects) {
+      reconnectedMs = performance.now() - killedAt;
+    }
+  }, 1);
+  try {
+    return { ms: await takeover(load, killedAt, performance.now()), reconnectedMs };
+  } finally {
+    clearInterval(watch);
+  }
 }
 
 /** Milliseconds from the kill until the SDK got a result again. */
