@@ -22,24 +22,28 @@ export function loadSize(small: boolean) {
   };
 }
 
-/** A closed loop, then an open loop, against `url`. */
+/** A closed loop, then an open loop, against `url` (and a cluster's `members`). */
 export async function closedThenOpen(
   url: string,
   size: ReturnType<typeof loadSize>,
+  members: readonly string[] = [],
 ): Promise<{ closed: ClientResult[]; open: ClientResult[] }> {
   const { processes, accounts } = size;
   const window = size.window / processes;
+  const seconds = size.closedSeconds;
   const closed = await runClients(
     url,
     processes,
     'closed',
-    size.closedSeconds,
+    seconds,
     accounts,
     window,
     100,
+    members,
   );
   const rate = size.openRate / processes;
-  const open = await runClients(url, processes, 'open', size.openSeconds, accounts, rate, 200);
+  const s = size.openSeconds;
+  const open = await runClients(url, processes, 'open', s, accounts, rate, 200, members);
   return { closed, open };
 }
 
@@ -59,10 +63,12 @@ export function runClients(
   accounts: number,
   knob: number,
   base: number,
+  members: readonly string[] = [],
 ): Promise<ClientResult[]> {
   return Promise.all(
     Array.from({ length: processes }, (_, i) => {
       const args = [url, String(base + i), mode, String(seconds), String(accounts), String(knob)];
+      if (members.length > 0) args.push(members.join(','));
       const child = fork(script, args, { stdio: 'inherit' });
       return new Promise<ClientResult>((resolve, reject) => {
         child.once('message', (m) => resolve(m as ClientResult));

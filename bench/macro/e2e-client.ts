@@ -2,7 +2,8 @@
  * One load process for bench:e2e: connects with the SDK and runs a closed or an open loop of
  * transfers, then sends its figures to the parent (process.send) and exits.
  *
- *   argv: url clientId mode(closed|open) seconds accounts window|rate
+ *   argv: url clientId mode(closed|open) seconds accounts window|rate [members, comma-separated]
+ *   (members: a cluster's other addresses; the SDK follows a new primary and resends)
  *
  * Open loop: every millisecond it sends the commands due by then (one frame per tick) and
  * records each latency from the command's intended send time, so that a stalled server is
@@ -11,12 +12,21 @@
 import * as hdr from 'hdr-histogram-js';
 import { BourseClient } from '../../src/client/client.js';
 
-const [url, clientIdText, mode, secondsText, accountsText, knobText] = process.argv.slice(2);
+const [url, clientIdText, mode, secondsText, accountsText, knobText, membersText] =
+  process.argv.slice(2);
 const clientId = Number(clientIdText);
 const seconds = Number(secondsText);
 const accounts = Number(accountsText);
 const knob = Number(knobText);
-const client = await BourseClient.connect(url, { clientId, inFlightMax: 1 << 20 });
+const members = membersText === undefined ? undefined : membersText.split(',');
+// Across a failover, keep looking for the new primary for up to ~20 s.
+const reconnectAttempts = members === undefined ? undefined : 200;
+const client = await BourseClient.connect(url, {
+  clientId,
+  inFlightMax: 1 << 20,
+  members,
+  reconnectAttempts,
+});
 const histogram = hdr.build({
   lowestDiscernibleValue: 1,
   highestTrackableValue: 60_000_000,

@@ -38,13 +38,17 @@ async function main(): Promise<void> {
     const url = `ws://${primary.host}:${primary.port}/`;
     await fundAccounts(url, accounts);
     const before = cpuByMember(children);
-    const { closed, open } = await closedThenOpen(url, size);
+    // The clients know every member: if the primary steps down mid-run (two cores for three
+    // members and four client processes), they follow the new one, and the figures show it.
+    const members = file.members.map((m) => `ws://${m.host}:${m.port}/`);
+    const { closed, open } = await closedThenOpen(url, size, members);
     const after = cpuByMember(children);
     const summary = summarise(closed, open);
     const cpu = (id: number): number =>
       ((after.get(id)! - before.get(id)!) * 1000) / summary.commands;
     const standbys = file.members.filter((m) => m.id !== primary.id).map((m) => cpu(m.id));
-    await report(summary, {
+    const stillPrimary = (await findPrimary(file)) === primary.id;
+    await report(summary, stillPrimary, {
       primary: cpu(primary.id),
       standby: standbys.reduce((sum, v) => sum + v, 0) / standbys.length,
     });
@@ -71,6 +75,7 @@ function cpuByMember(children: Map<number, ChildProcess>): Map<number, number> {
 
 async function report(
   s: ReturnType<typeof summarise>,
+  stillPrimary: boolean,
   cpuUs: { primary: number; standby: number },
 ): Promise<void> {
   const h = s.histogram;
@@ -89,6 +94,8 @@ async function report(
     max_us: h.maxValue,
     latency_samples: h.totalCount,
     rejected: s.rejected,
+    /** False when the primary changed mid-run (the CPU split by role is then mixed). */
+    same_primary: stillPrimary,
     cpu_us_per_command_primary: Math.round(cpuUs.primary * 100) / 100,
     cpu_us_per_command_standby: Math.round(cpuUs.standby * 100) / 100,
   };
@@ -105,6 +112,7 @@ async function report(
       { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
       { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
       { measure: 'standbys', value: figures.standbys, unit: '' },
+      { measure: 'same primary throughout', value: stillPrimary ? 'yes' : 'no', unit: '' },
       {
         measure: 'CPU per command, primary process',
         value: figures.cpu_us_per_command_primary,

@@ -91,6 +91,9 @@ export class ClusterNode {
   /** Entries received but not yet written, and where the log ends once they are. */
   private pendingWrites: (readonly Entry[])[] = [];
   private pendingDurable: { index: number; hash: string } | null = null;
+  /** The standby's group commit on its way to disk, if any. */
+  private storing: Promise<void> | null = null;
+  private storeFailed = false;
 
   private constructor(options: ClusterNodeOptions, db: JournalDb, lock: DataLock) {
     this.id = options.id;
@@ -195,7 +198,7 @@ export class ClusterNode {
 
   /**
    * Consensus stores entries. On the primary they came from its own journal (already durable);
-   * on a standby they are written here, synchronously, then reported durable.
+   * on a standby they are written here (flushWrites), then reported durable.
    */
   private write(at: number, entries: readonly Entry[]): void {
     const last = entries[entries.length - 1];
@@ -204,24 +207,53 @@ export class ClusterNode {
       queueMicrotask(() => this.consensus.onDurable(index, last.hash));
       return;
     }
-    // Group commit: every append that arrives in one turn of the event loop goes into one
-    // transaction, one fsync, and then one status.
     this.pendingWrites.push(entries);
     this.pendingDurable = { index, hash: last.hash };
-    if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
+    if (this.pendingWrites.length === 1 && this.storing === null) {
+      setImmediate(() => this.flushWrites());
+    }
   }
 
+  /**
+   * Group commit, with the fsync off the event loop: every append that arrived while the last
+   * write went to disk goes into the next transaction, then one status. Writing synchronously
+   * here blocked the event loop for each fsync; under load a standby then read heartbeats too
+   * late, stood for election, and deposed a healthy primary.
+   */
   private flushWrites(): void {
+    if (this.storing !== null) return;
     const writes = this.pendingWrites;
     const durable = this.pendingDurable;
     this.pendingWrites = [];
-    if (writes.length === 0 || durable === null || this.stopped) return;
+    if (writes.length === 0 || durable === null || this.stopped || this.storeFailed) return;
     const last = writes[writes.length - 1];
-    this.storedSequence = lastSequenceOf(last[last.length - 1]);
-    const committed = Math.min(this.committedSequence, this.storedSequence);
-    this.store.writeMany(writes, committed);
-    this.consensus.onDurable(durable.index, durable.hash);
-    this.node?.follow(committed);
+    const stored = lastSequenceOf(last[last.length - 1]);
+    const written = this.store.writeManyAsync(writes, Math.min(this.committedSequence, stored));
+    this.storing = written.then(
+      () => {
+        this.storing = null;
+        if (this.stopped) return;
+        this.storedSequence = stored;
+        this.consensus.onDurable(durable.index, durable.hash);
+        this.node?.follow(Math.min(this.committedSequence, stored));
+        this.flushWrites();
+      },
+      (error: Error) => {
+        this.storing = null;
+        this.storeFailed = true;
+        this.log(`member ${this.id}: cannot store replicated batches: ${error.message}`);
+        this.silence(); // a member that cannot write must not ack or vote
+      },
+    );
+  }
+
+  /** Resolves once everything received is stored (before the workers take over). */
+  private async drainWrites(): Promise<void> {
+    for (;;) {
+      if (this.storing !== null) await this.storing;
+      else if (this.pendingWrites.length > 0 && !this.stopped) this.flushWrites();
+      else return;
+    }
   }
 
   private onRoleChanged(role: Role, term: number): void {
@@ -242,7 +274,7 @@ export class ClusterNode {
     const node = this.node;
     if (node === null) throw new Error('no standby node to promote');
     this.promoted = true;
-    this.flushWrites(); // the workers take over at the journal's end: all of it is stored
+    await this.drainWrites(); // the workers take over at the journal's end: all of it stored
     const started = performance.now();
     await node.promote(term);
     this.serving = true;
@@ -359,10 +391,12 @@ export class ClusterNode {
     if (this.ticker !== null) clearInterval(this.ticker);
     if (this.feeder !== null) clearInterval(this.feeder);
     this.transport.close(); // no more messages, so no more role changes
+    this.log(`member ${this.id}: transport ${JSON.stringify(this.transport.stats)}`);
     for (let c = this.changing; ; c = this.changing) {
       await c;
       if (c === this.changing) break;
     }
+    if (this.storing !== null) await this.storing;
     if (this.node !== null) {
       this.node.publisher.abandonUncommitted = true; // the transport is closed: no more acks
       await this.node.stop();

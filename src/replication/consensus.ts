@@ -416,8 +416,12 @@ export class Consensus {
   private broadcast(heartbeat: boolean): void {
     if (heartbeat) this.heartbeatAt = this.now + heartbeatTicks;
     for (const [id, peer] of this.peers) {
-      // A heartbeat also resends what is unacknowledged: lost appends are repaired by it.
-      if (heartbeat && peer.sent > peer.match) peer.sent = peer.match;
+      // A heartbeat also resends what is unacknowledged, once the standby has said nothing for
+      // a heartbeat: lost appends are repaired by it. (Resending at every heartbeat whatever
+      // was in flight sent most of the window again while the standby's fsync ran.) A gap
+      // the standby sees is repaired sooner, by its NAK.
+      const silent = this.now - peer.heardAt >= heartbeatTicks;
+      if (heartbeat && silent && peer.sent > peer.match) peer.sent = peer.match;
       this.sendTo(id, peer, heartbeat);
     }
   }

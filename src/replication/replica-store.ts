@@ -110,16 +110,29 @@ export class ReplicaStore {
    * durable when it returns.
    */
   writeMany(writes: readonly (readonly Entry[])[], committed: number): void {
+    this.db.journal.transactionSync(() => this.putAll(writes, committed));
+  }
+
+  /**
+   * writeMany, with the commit and its fsync in LMDB's own write thread: the caller's thread
+   * (a standby's event loop, which must keep reading heartbeats) only runs the puts. Durable
+   * when the promise resolves (overlappingSync is off, so the commit includes the fsync; the
+   * wait on `flushed` says so explicitly).
+   */
+  async writeManyAsync(writes: readonly (readonly Entry[])[], committed: number): Promise<void> {
+    await this.db.journal.transaction(() => this.putAll(writes, committed));
+    await this.db.root.flushed;
+  }
+
+  private putAll(writes: readonly (readonly Entry[])[], committed: number): void {
     const journal = this.db.journal;
-    journal.transactionSync(() => {
-      this.db.meta.putSync('committed', String(committed));
-      for (const entries of writes) {
-        if (entries.length === 0) continue;
-        const stale = [...journal.getKeys({ start: sequenceKey(entries[0].first) })];
-        for (const key of stale) journal.removeSync(key);
-        for (const e of entries) journal.putSync(sequenceKey(e.first), Buffer.from(e.payload));
-      }
-    });
+    this.db.meta.putSync('committed', String(committed));
+    for (const entries of writes) {
+      if (entries.length === 0) continue;
+      const stale = [...journal.getKeys({ start: sequenceKey(entries[0].first) })];
+      for (const key of stale) journal.removeSync(key);
+      for (const e of entries) journal.putSync(sequenceKey(e.first), Buffer.from(e.payload));
+    }
   }
 }
 
