@@ -6,6 +6,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Consensus } from '../replication/consensus.js';
 import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
+import { readGauge } from './queries.js';
 
 export interface ClusterView {
   readonly id: number;
@@ -20,25 +21,17 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
   const c = view.consensus;
   new Gauge({
     name: 'bourse_cluster_role',
-    help: 'This member\'s role: 1 for the role it has, 0 for the others',
+    help: "This member's role: 1 for the role it has, 0 for the others",
     labelNames: ['role'],
     registers: [registry],
     collect(this: Gauge) {
       for (const r of roles) this.set({ role: roleName(r) }, c.role === r ? 1 : 0);
     },
   });
-  const plain = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect(this: Gauge) {
-        this.set(read());
-      },
-    });
-  };
+  const plain = (name: string, help: string, read: () => number): void =>
+    readGauge(registry, name, help, read);
   plain('bourse_cluster_term', 'Current consensus term', () => c.term);
-  plain('bourse_cluster_member_id', 'This member\'s id', () => view.id);
+  plain('bourse_cluster_member_id', "This member's id", () => view.id);
   plain('bourse_cluster_committed_sequence', 'Last sequence durable on a majority', () => {
     return view.committedSequence;
   });

@@ -185,7 +185,7 @@ export class ClusterNode {
       saveVote: (term, votedFor) => this.store.saveVote(term, votedFor),
       committed: (index) => {
         this.committedSequence = lastSequenceOf(this.consensus.entry(index));
-        this.node?.follow(Math.min(this.committedSequence, this.storedSequence));
+        this.node?.follow(this.followLimit());
       },
       roleChanged: (role, term) => this.onRoleChanged(role, term),
       openTerm: () => {}, // the Tick is journaled once the node is up (promote)
@@ -228,14 +228,14 @@ export class ClusterNode {
     if (writes.length === 0 || durable === null || this.stopped || this.storeFailed) return;
     const last = writes[writes.length - 1];
     const stored = lastSequenceOf(last[last.length - 1]);
-    const written = this.store.writeManyAsync(writes, Math.min(this.committedSequence, stored));
+    const written = this.store.writeMany(writes, Math.min(this.committedSequence, stored));
     this.storing = written.then(
       () => {
         this.storing = null;
         if (this.stopped) return;
         this.storedSequence = stored;
         this.consensus.onDurable(durable.index, durable.hash);
-        this.node?.follow(Math.min(this.committedSequence, stored));
+        this.node?.follow(this.followLimit());
         this.flushWrites();
       },
       (error: Error) => {
@@ -245,6 +245,11 @@ export class ClusterNode {
         this.silence(); // a member that cannot write must not ack or vote
       },
     );
+  }
+
+  /** How far a hot standby may apply: committed on a majority, and stored here. */
+  private followLimit(): number {
+    return Math.min(this.committedSequence, this.storedSequence);
   }
 
   /** Resolves once everything received is stored (before the workers take over). */
@@ -300,7 +305,7 @@ export class ClusterNode {
     });
     node.publisher.gate = () => this.committedSequence;
     this.node = node;
-    node.follow(Math.min(this.committedSequence, this.storedSequence));
+    node.follow(this.followLimit());
   }
 
   /** What the gateway obeys and reports: commands only once promoted; role, term, lag. */

@@ -68,6 +68,23 @@ function readSeq(dv: DataView, index: number): number {
   return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 }
 
+/** A gauge in `registry` whose value is read when /metrics is scraped. */
+export function readGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(read());
+    },
+  });
+}
+
 export function journalQueries(
   db: JournalDb,
   progress: JournalProgress,
@@ -75,16 +92,8 @@ export function journalQueries(
   sessions: () => number,
 ): JournalQueries {
   const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect(this: Gauge) {
-        this.set(read());
-      },
-    });
-  };
+  const gauge = (name: string, help: string, read: () => number): void =>
+    readGauge(registry, name, help, read);
   gauge('bourse_journal_durable_sequence', 'Last durable command sequence', () =>
     progress.get(ProgressSlot.sequenceDurable),
   );

@@ -1,8 +1,9 @@
 /**
  * A replica's storage for consensus: the LMDB journal (each entry is one journal batch, stored
  * under its first sequence as the journal writer stores it), and in the meta table the term,
- * the vote and whether the replica is recovering. Writes are synchronous transactions, so they
- * are durable when they return (lmdb-js `transactionSync`, overlappingSync off).
+ * the vote and whether the replica is recovering. Vote and truncation writes are synchronous
+ * transactions, durable when they return (lmdb-js `transactionSync`, overlappingSync off);
+ * entries are written with the fsync in LMDB's own thread (writeMany), durable when it resolves.
  *
  * Only entries never committed are ever cut (consensus asserts it): the committed journal is
  * never rewritten. Allocates per batch; the primary's command path does not come here.
@@ -105,21 +106,14 @@ export class ReplicaStore {
 
   /**
    * Stores each write's entries in order, first cutting every stored batch from its first
-   * entry's sequence on (an uncommitted tail that differs from the primary's). All in one
-   * transaction, one fsync (group commit for standbys), with `committed` (loadCommitted);
-   * durable when it returns.
-   */
-  writeMany(writes: readonly (readonly Entry[])[], committed: number): void {
-    this.db.journal.transactionSync(() => this.putAll(writes, committed));
-  }
-
-  /**
-   * writeMany, with the commit and its fsync in LMDB's own write thread: the caller's thread
+   * entry's sequence on (an uncommitted tail that differs from the primary's), and `committed`
+   * (loadCommitted). All in one transaction, one fsync (group commit for standbys), with the
+   * commit and its fsync in LMDB's own write thread: the caller's thread
    * (a standby's event loop, which must keep reading heartbeats) only runs the puts. Durable
    * when the promise resolves (overlappingSync is off, so the commit includes the fsync; the
    * wait on `flushed` says so explicitly).
    */
-  async writeManyAsync(writes: readonly (readonly Entry[])[], committed: number): Promise<void> {
+  async writeMany(writes: readonly (readonly Entry[])[], committed: number): Promise<void> {
     await this.db.journal.transaction(() => this.putAll(writes, committed));
     await this.db.root.flushed;
   }
