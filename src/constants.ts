@@ -110,9 +110,16 @@ export const chainCheckSegmentsPerThread = 4;
 export const replicationTickMs = 10;
 /** A primary sends at least this often (heartbeats; they also resend what is unacked). */
 export const heartbeatTicks = 3;
-/** A standby that hears no primary for a random time in [min, max) ticks stands for election. */
-export const electionTimeoutTicksMin = 15;
-export const electionTimeoutTicksMax = 30;
+/**
+ * A standby that hears no primary for a random time in [min, max) ticks stands for election
+ * (after a majority's pre-votes); a primary that hears no majority for `min` steps down. A
+ * dead primary is found sooner, by probes (below); these timeouts are for a primary that is
+ * alive but silent, and must outlast its stalls: on this 2-core machine under 3× overload a
+ * primary's event loop stalled for 100-800 ms, and 150-300 ms timeouts elected many times a
+ * second (etcd's defaults are 100 ms heartbeats and a 1 s election timeout).
+ */
+export const electionTimeoutTicksMin = 50;
+export const electionTimeoutTicksMax = 100;
 /**
  * A standby quiet for this many ticks probes its primary's port; a refusal (the process is
  * gone: ICMP port unreachable) makes it stand after 1 + rank × stagger + [0, jitter) ticks,
@@ -120,6 +127,10 @@ export const electionTimeoutTicksMax = 30;
  * would split the vote and cost a whole election timeout).
  */
 export const probeQuietTicks = 6;
+/** A member logs a consensus tick that came this many ticks late (its event loop stalled). */
+export const stallTicksLogged = 10;
+/** A member process asked to stop (SIGTERM) by a drill or a bench is killed after this (ms). */
+export const memberStopMs = 20_000;
 export const suspectStaggerTicks = 3;
 export const suspectJitterTicks = 2;
 /** Entries one append message carries. */
@@ -142,8 +153,10 @@ export const udpSendQueueMax = 1 << 16;
 export const udpRetainedBytesMax = 32 << 20;
 /** Messages being reassembled at once. */
 export const udpReassemblyMax = 256;
-/** A message missing fragments this long is NAKed (ms)... */
+/** A message missing fragments before one that arrived is NAKed after this long (ms)... */
 export const udpNakDelayMs = 2;
+/** ...and one that has made no progress for this long has its tail NAKed too (ms)... */
+export const udpNakTailMs = 20;
 /** ...and dropped after this long (ms): consensus resends it. */
 export const udpReassemblyTimeoutMs = 500;
 /** File in the data folder that holds the running node's pid (one node per folder). */

@@ -24,10 +24,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-replicated-'));
   const file = await writeCluster(dir, members);
   const children = new Map<number, ChildProcess>();
-  // Whatever ends this process (a client error included), the members go with it.
+  // Whatever ends this process (a client error, a signal), the members go with it.
   process.on('exit', () => {
     for (const c of children.values()) c.kill('SIGKILL');
   });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => process.exit(130));
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');
     const data = join(dir, `member-${m.id}`);
@@ -54,7 +56,9 @@ async function main(): Promise<void> {
     });
   } finally {
     await stopAll(children);
-    rmSync(dir, { recursive: true, force: true });
+    // BOURSE_BENCH_KEEP=1 keeps the members' folders and logs (to see why a run went wrong).
+    if (process.env.BOURSE_BENCH_KEEP === '1') console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
 import { CommandKind } from '../protocol/command-layout.js';
+import { memberStopMs } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { spawnMember, type ClusterFile } from './cluster.js';
 import { freePort } from './ports.js';
@@ -293,11 +294,19 @@ async function converge(file: ClusterFile): Promise<void> {
 
 export async function stopAll(children: Map<number, ChildProcess>): Promise<void> {
   await Promise.all(
-    [...children.values()].map(
-      (c) =>
+    [...children.entries()].map(
+      ([id, c]) =>
         new Promise((resolve) => {
-          if (c.exitCode !== null) return resolve(null);
-          c.once('exit', resolve);
+          if (c.exitCode !== null || c.signalCode !== null) return resolve(null);
+          // A member that does not stop in time is killed, and said to be: a run must end.
+          const kill = setTimeout(() => {
+            console.error(`member ${id} did not stop within ${memberStopMs} ms: killed`);
+            c.kill('SIGKILL');
+          }, memberStopMs);
+          c.once('exit', () => {
+            clearTimeout(kill);
+            resolve(null);
+          });
           c.kill('SIGTERM');
         }),
     ),

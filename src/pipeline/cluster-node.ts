@@ -21,6 +21,7 @@
 import {
   engineConfigDefault,
   probeQuietTicks,
+  stallTicksLogged,
   replicationTickMs,
   type EngineConfig,
 } from '../constants.js';
@@ -76,11 +77,16 @@ export class ClusterNode {
   private readonly transport: UdpTransport;
   private readonly log: (line: string) => void;
   private ticker: ReturnType<typeof setInterval> | null = null;
+  private tickedAt = performance.now();
   private feeder: ReturnType<typeof setInterval> | null = null;
   /** Role changes run one after another (starting or stopping a node takes a while). */
   private changing: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** Promotion begun, and finished (commands accepted); draining: a deposed node stopping. */
+  /**
+   * promoted: elected, so the node is, or is becoming, a primary with a journal writer of its
+   * own (set at once, when the role changes); serving: promotion finished in the current term
+   * (commands accepted); draining: a deposed node stopping.
+   */
   private promoted = false;
   private serving = false;
   private draining = false;
@@ -153,6 +159,14 @@ export class ClusterNode {
 
   /** The consensus clock; a standby that has not heard its primary for a while probes it. */
   private onTick(): void {
+    const now = performance.now();
+    const gap = now - this.tickedAt;
+    this.tickedAt = now;
+    // A late tick is time this process did not read the network: say so, as the reason a
+    // standby may stand (the logs otherwise show only elections).
+    if (gap > replicationTickMs * stallTicksLogged) {
+      this.log(`member ${this.id}: event loop stalled ${gap.toFixed(0)} ms`);
+    }
     const c = this.consensus;
     c.tick();
     if (c.role !== Role.Standby || c.primary < 0 || c.quietTicks < probeQuietTicks) return;
@@ -170,9 +184,16 @@ export class ClusterNode {
   }
 
   private receive(message: Message): void {
-    // While a deposed primary's node drains, its journal writer still writes: entries from the
-    // new primary wait (they are sent again) so that one writer at a time touches the journal.
-    if (message.kind === 'append' && this.draining) return;
+    // While this member's node is, or is becoming, a primary, or drains after being deposed,
+    // its journal writer writes: entries from another primary wait (they are sent again) so
+    // that one writer at a time touches the journal (two broke the hash chain under load).
+    // The append still goes through without them: its term deposes this member, and its
+    // status tells the new primary that a majority hears it (dropping it made the new primary
+    // step down again and again, for as long as the old node took to stop).
+    const writer = this.promoted || this.draining;
+    if (message.kind === 'append' && message.entries.length > 0 && writer) {
+      return this.consensus.receive({ ...message, entries: [] });
+    }
     this.consensus.receive(message);
   }
 
@@ -263,8 +284,14 @@ export class ClusterNode {
 
   private onRoleChanged(role: Role, term: number): void {
     this.log(`member ${this.id}: ${roleName(role)}, term ${term}`);
+    // Whatever the change, a node promoted in an earlier term takes no more commands and
+    // proposes no more batches (they are of its term) until it is stopped or promoted anew.
+    this.serving = false;
+    if (this.feeder !== null) clearInterval(this.feeder);
+    this.feeder = null;
     const change = role === Role.Primary ? () => this.promote(term) : () => this.demote();
     if (role !== Role.Primary && !this.promoted) return;
+    if (role === Role.Primary) this.promoted = true;
     this.changing = this.changing.then(change).catch((error: Error) => {
       // A member that cannot take its role must not linger half-way: stop it, loudly.
       this.log(`member ${this.id}: role change failed: ${error.message}`);
@@ -274,6 +301,9 @@ export class ClusterNode {
 
   private async promote(term: number): Promise<void> {
     if (this.stopped || this.consensus.role !== Role.Primary || this.consensus.term !== term) {
+      // Deposed before it began: the node is still a hot standby, nothing to undo (a later
+      // term's promotion, if queued, sets the flag again).
+      this.promoted = false;
       return;
     }
     const node = this.node;
@@ -282,6 +312,8 @@ export class ClusterNode {
     await this.drainWrites(); // the workers take over at the journal's end: all of it stored
     const started = performance.now();
     await node.promote(term);
+    // Deposed while promoting: the demotion queued behind this stops the node.
+    if (this.consensus.role !== Role.Primary || this.consensus.term !== term) return;
     this.serving = true;
     this.feeder = setInterval(() => this.feed(), 1);
     this.openTerm(node, term);
@@ -367,13 +399,18 @@ export class ClusterNode {
     this.feeder = null;
     this.draining = true;
     node.publisher.abandonUncommitted = true; // no quorum will answer them now
+    const started = performance.now();
     await node.stop();
     this.node = null;
     this.draining = false;
     if (this.stopped) return;
     this.store.truncateAfter(this.consensus.lastSequence());
     this.storedSequence = this.consensus.lastSequence();
+    const stopped = performance.now();
     await this.startFollower();
+    const stopMs = (stopped - started).toFixed(0);
+    const followMs = (performance.now() - stopped).toFixed(0);
+    this.log(`member ${this.id}: following again (${stopMs} ms to stop, ${followMs} to follow)`);
   }
 
   /**

@@ -11,13 +11,13 @@
  *                 term f64, first f64, count u32, payload bytes u32, prevHash 32, hash 32,
  *                 payload
  *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
- *   vote-request: lastIndex f64, lastTerm f64
- *   vote:         granted u8
+ *   vote-request: lastIndex f64, lastTerm f64, pre u8
+ *   vote:         granted u8, pre u8
  */
 import { clusterMembersMax } from '../constants.js';
 import type { Append, Entry, Message } from './messages.js';
 
-export const replicationVersion = 1;
+export const replicationVersion = 2;
 const headerBytes = 16;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + hashBytes * 2;
@@ -54,16 +54,18 @@ export function encodeMessage(m: Message): Buffer {
   } else if (m.kind === 'vote-request') {
     buf.writeDoubleLE(m.lastIndex, at);
     buf.writeDoubleLE(m.lastTerm, at + 8);
+    buf.writeUInt8(m.pre ? 1 : 0, at + 16);
   } else {
     buf.writeUInt8(m.granted ? 1 : 0, at);
+    buf.writeUInt8(m.pre ? 1 : 0, at + 1);
   }
   return buf;
 }
 
 function bodyBytes(m: Message): number {
   if (m.kind === 'status') return 32;
-  if (m.kind === 'vote-request') return 16;
-  if (m.kind === 'vote') return 1;
+  if (m.kind === 'vote-request') return 17;
+  if (m.kind === 'vote') return 2;
   let bytes = 8 + hashBytes + 8 + 4;
   for (const e of m.entries) bytes += entryHeaderBytes + e.payload.byteLength;
   return bytes;
@@ -109,15 +111,18 @@ export function decodeMessage(buf: Buffer): Message | null {
       return { kind: 'status', term, from, ok: buf.readUInt8(at) === 1, match, durable, nak };
     }
     case Kind.VoteRequest: {
-      if (left < 16) return null;
+      if (left < 17) return null;
       const lastIndex = buf.readDoubleLE(at);
       const lastTerm = buf.readDoubleLE(at + 8);
       if (!isCount(lastIndex) || !isCount(lastTerm)) return null;
-      return { kind: 'vote-request', term, from, lastIndex, lastTerm };
+      const pre = buf.readUInt8(at + 16) === 1;
+      return { kind: 'vote-request', term, from, lastIndex, lastTerm, pre };
     }
-    case Kind.Vote:
-      if (left < 1) return null;
-      return { kind: 'vote', term, from, granted: buf.readUInt8(at) === 1 };
+    case Kind.Vote: {
+      if (left < 2) return null;
+      const pre = buf.readUInt8(at + 1) === 1;
+      return { kind: 'vote', term, from, granted: buf.readUInt8(at) === 1, pre };
+    }
     default:
       return null;
   }

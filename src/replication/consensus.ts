@@ -4,13 +4,20 @@
  * ticks and messages, and performs what it asks through `ConsensusIo`. The same code runs in
  * the deterministic simulation (test/simulation) and in a real node.
  *
- *            timeout, no primary heard                 votes from a majority
+ *   timeout, no primary heard, and a majority's pre-votes   votes from a majority
  *   ┌─────────┐ ─────────────────────────► ┌───────────┐ ─────────────────────► ┌─────────┐
  *   │ standby │                            │ candidate │                        │ primary │
  *   └─────────┘ ◄───────────────────────── └───────────┘                        └─────────┘
  *        ▲        a primary of its term, or a higher term                            │
  *        └───────────────────────────────────────────────────────────────────────────┘
  *              a higher term seen, or no majority heard for an election timeout
+ *
+ * Before standing, a replica asks for pre-votes ("would you vote for me in the next term?").
+ * A replica grants one only if it would grant the vote and has itself no sign of a live primary
+ * (it is the primary, or heard it within an election timeout and no probe says it is gone). So a
+ * standby that stops hearing a primary the others still hear (a starved process, a one-way
+ * partition) cannot depose it by raising the term: on a loaded 2-core machine that happened
+ * many times a second.
  *
  * Rules that make it safe (docs/ROLES.md):
  * - A replica votes once per term, and only for a candidate whose log is at least as complete
@@ -85,6 +92,8 @@ interface Peer {
   durable: number;
   /** Tick of the last status heard. */
   heardAt: number;
+  /** An ok status heard in this term: `match` is where the standby stands. */
+  known: boolean;
 }
 
 export class Consensus {
@@ -109,6 +118,12 @@ export class Consensus {
   private readonly io: ConsensusIo;
   private readonly peers = new Map<number, Peer>();
   private readonly votes = new Set<number>();
+  /** Asking for pre-votes (not yet standing), and who would vote for it in term + 1. */
+  private preVoting = false;
+  private readonly preVotes = new Set<number>();
+  /** Tick this replica last heard its primary, and whether a probe says the primary is gone. */
+  private heardPrimaryAt = Number.NEGATIVE_INFINITY;
+  private suspected = false;
   private now = 0;
   private electionAt = 0;
   /** Tick the election timer was last reset (a standby last heard its primary, or voted). */
@@ -177,6 +192,7 @@ export class Consensus {
    */
   suspectPrimary(): void {
     if (this.role !== Role.Standby || this.recovering) return;
+    this.suspected = true; // and grant pre-votes: the primary is gone
     // Standbys stand in the order of their ids, a few ticks apart: standing at once (they all
     // heard the last heartbeat at once, and probe at once) split the vote, and a split vote
     // costs a whole election timeout more.
@@ -195,7 +211,7 @@ export class Consensus {
       if (this.now >= this.heartbeatAt) this.broadcast(true);
       return;
     }
-    if (this.now >= this.electionAt && !this.recovering) this.stand();
+    if (this.now >= this.electionAt && !this.recovering) this.preStand();
   }
 
   /** The primary appends an entry it made (of its term, chained onto its log). */
@@ -220,7 +236,10 @@ export class Consensus {
   }
 
   receive(message: Message): void {
-    if (message.term > this.term) this.becomeStandby(message.term, -1);
+    // A pre-vote, or a granted one, names a term no one is in yet.
+    const pre = (message.kind === 'vote-request' || message.kind === 'vote') && message.pre;
+    const prospective = pre && (message.kind === 'vote-request' || message.granted);
+    if (message.term > this.term && !prospective) this.becomeStandby(message.term, -1);
     switch (message.kind) {
       case 'append':
         return this.onAppend(message);
@@ -238,6 +257,9 @@ export class Consensus {
     assert(this.role !== Role.Primary, 'consensus: one primary per term');
     if (this.role !== Role.Standby || this.primary !== m.from) this.becomeStandby(m.term, m.from);
     this.resetElection();
+    this.preVoting = false;
+    this.heardPrimaryAt = this.now;
+    this.suspected = false;
     if (this.recovering && this.recoverTarget < m.commit) this.recoverTarget = m.commit;
     if (m.prevIndex > this.log.length) return this.sendStatus(m.from, false, this.log.length);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
@@ -304,13 +326,14 @@ export class Consensus {
     if (!m.ok) {
       peer.next = Math.max(1, Math.min(peer.next, m.nak + 1));
       peer.sent = peer.next - 1;
-      return this.sendTo(m.from, peer, false);
+      return this.sendTo(m.from, peer);
     }
+    peer.known = true;
     if (m.match > peer.match) peer.match = m.match;
     if (m.durable > peer.durable) peer.durable = m.durable;
     if (peer.next <= peer.match) peer.next = peer.match + 1;
     this.advanceCommit();
-    this.sendTo(m.from, peer, false);
+    this.sendTo(m.from, peer);
   }
 
   /** Commit = the highest index durable on a majority, if it is of this term. */
@@ -327,27 +350,77 @@ export class Consensus {
   }
 
   private onVoteRequest(m: VoteRequest): void {
-    const lastTerm = this.lastTerm();
-    const upToDate =
-      m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.log.length);
+    if (m.pre) return this.onPreVoteRequest(m);
     const free = this.votedFor === -1 || this.votedFor === m.from;
-    const granted = m.term === this.term && free && upToDate && !this.recovering;
+    const granted = m.term === this.term && free && this.upToDate(m) && !this.recovering;
     if (granted) {
       this.votedFor = m.from;
       this.io.saveVote(this.term, this.votedFor);
       this.resetElection();
     }
-    this.io.send(m.from, { kind: 'vote', term: this.term, from: this.id, granted });
+    this.io.send(m.from, { kind: 'vote', term: this.term, from: this.id, granted, pre: false });
+  }
+
+  /** A pre-vote changes nothing here: no term, no vote, no timer. */
+  private onPreVoteRequest(m: VoteRequest): void {
+    const granted =
+      m.term > this.term && this.upToDate(m) && !this.recovering && !this.hearsPrimary();
+    const term = granted ? m.term : this.term;
+    this.io.send(m.from, { kind: 'vote', term, from: this.id, granted, pre: true });
+  }
+
+  /** A candidate's log is at least as complete as this one (last term, then last index). */
+  private upToDate(m: VoteRequest): boolean {
+    const lastTerm = this.lastTerm();
+    return m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.log.length);
+  }
+
+  /**
+   * This replica is the primary, or heard one within an election timeout and no probe says
+   * it is gone: then it would not stand itself, and it grants no pre-vote.
+   */
+  private hearsPrimary(): boolean {
+    if (this.role === Role.Primary) return true;
+    if (this.primary === -1 || this.suspected) return false;
+    return this.now - this.heardPrimaryAt < electionTimeoutTicksMin;
   }
 
   private onVote(m: Vote): void {
+    if (m.pre) return this.onPreVote(m);
     if (this.role !== Role.Candidate || m.term !== this.term || !m.granted) return;
     this.votes.add(m.from);
     if (this.votes.size * 2 > this.members.length) this.becomePrimary();
   }
 
+  private onPreVote(m: Vote): void {
+    if (!this.preVoting || m.term !== this.term + 1 || !m.granted) return;
+    this.preVotes.add(m.from);
+    if (this.preVotes.size * 2 > this.members.length) this.stand();
+  }
+
+  /** Asks for pre-votes; stands when a majority would vote for it. */
+  private preStand(): void {
+    this.preVoting = true;
+    this.preVotes.clear();
+    this.preVotes.add(this.id);
+    // The timer only: the replica is as quiet as before (it keeps probing a silent primary,
+    // and asks again soon if a probe says the primary is gone).
+    this.armElection();
+    if (this.preVotes.size * 2 > this.members.length) return this.stand();
+    const request: VoteRequest = {
+      kind: 'vote-request',
+      term: this.term + 1,
+      from: this.id,
+      lastIndex: this.log.length,
+      lastTerm: this.lastTerm(),
+      pre: true,
+    };
+    for (const member of this.members) if (member !== this.id) this.io.send(member, request);
+  }
+
   /** Stands for election in a new term. */
   private stand(): void {
+    this.preVoting = false;
     this.term++;
     this.role = Role.Candidate;
     this.primary = -1;
@@ -364,18 +437,21 @@ export class Consensus {
       from: this.id,
       lastIndex: this.log.length,
       lastTerm: this.lastTerm(),
+      pre: false,
     };
     for (const member of this.members) if (member !== this.id) this.io.send(member, request);
   }
 
   private becomePrimary(): void {
+    this.preVoting = false;
     this.role = Role.Primary;
     this.primary = this.id;
     this.peers.clear();
     for (const member of this.members) {
       if (member === this.id) continue;
       const next = this.log.length + 1;
-      this.peers.set(member, { next, sent: next - 1, match: 0, durable: 0, heardAt: this.now });
+      const peer = { next, sent: next - 1, match: 0, durable: 0, heardAt: this.now, known: false };
+      this.peers.set(member, peer);
     }
     this.io.roleChanged(this.role, this.term);
     this.io.openTerm(this.term);
@@ -388,10 +464,12 @@ export class Consensus {
       this.term = term;
       this.votedFor = -1;
       this.verified = 0;
+      this.suspected = false;
       this.io.saveVote(term, -1);
     }
     this.role = Role.Standby;
     this.primary = primary;
+    this.preVoting = false;
     this.resetElection();
     if (changed) this.io.roleChanged(this.role, this.term);
   }
@@ -412,21 +490,47 @@ export class Consensus {
     return heard * 2 > this.members.length;
   }
 
-  /** Sends each standby what it lacks (within its window); `heartbeat` sends even if empty. */
+  /** Sends each standby what it lacks (within its window), and with `heartbeat` a heartbeat. */
   private broadcast(heartbeat: boolean): void {
     if (heartbeat) this.heartbeatAt = this.now + heartbeatTicks;
     for (const [id, peer] of this.peers) {
-      // A heartbeat also resends what is unacknowledged, once the standby has said nothing for
-      // a heartbeat: lost appends are repaired by it. (Resending at every heartbeat whatever
-      // was in flight sent most of the window again while the standby's fsync ran.) A gap
-      // the standby sees is repaired sooner, by its NAK.
-      const silent = this.now - peer.heardAt >= heartbeatTicks;
-      if (heartbeat && silent && peer.sent > peer.match) peer.sent = peer.match;
-      this.sendTo(id, peer, heartbeat);
+      if (heartbeat) {
+        // A heartbeat also resends what is unacknowledged, once the standby has said nothing
+        // for a heartbeat: lost appends are repaired by it. (Resending at every heartbeat
+        // whatever was in flight sent most of the window again while the standby's fsync
+        // ran.) A gap the standby sees is repaired sooner, by its NAK.
+        const silent = this.now - peer.heardAt >= heartbeatTicks;
+        if (silent && peer.sent > peer.match) peer.sent = peer.match;
+        this.sendHeartbeat(id, peer);
+      }
+      this.sendTo(id, peer);
     }
   }
 
-  private sendTo(id: number, peer: Peer, always: boolean): void {
+  /**
+   * A heartbeat carries no entries, so that it is a small message that no backlog of entries
+   * delays (the transport sends it first): a heartbeat queued behind megabytes of entries on a
+   * loaded machine came after the election timeout, and the cluster elected again and again.
+   * It names the entry the standby is known to match (nothing in flight can be missing there,
+   * so it never draws a NAK); until the standby has answered in this term, the primary's last
+   * entry: one matching hash there verifies the standby's whole log at once. (Naming the
+   * window's end instead made a new primary open the window 256 entries per heartbeat.)
+   */
+  private sendHeartbeat(id: number, peer: Peer): void {
+    const prevIndex = peer.known ? peer.match : peer.next - 1;
+    const heartbeat: Append = {
+      kind: 'append',
+      term: this.term,
+      from: this.id,
+      prevIndex,
+      prevHash: this.hashAt(prevIndex),
+      entries: [],
+      commit: this.commit,
+    };
+    this.io.send(id, heartbeat);
+  }
+
+  private sendTo(id: number, peer: Peer): void {
     const from = Math.max(peer.sent + 1, peer.next);
     const windowEnd = this.lastWithin(peer.durable, replicationWindowEvents);
     const limit = Math.min(windowEnd, peer.durable + replicationWindowEntries);
@@ -435,11 +539,7 @@ export class Consensus {
       from + appendEntriesMax - 1,
       this.lastWithin(from - 1, appendEventsMax),
     );
-    if (to < from && !always) return;
-    // Even with no entries to send (a heartbeat, or the window is shut), name where the standby
-    // is believed to stand: one matching hash there verifies its whole log at once. Naming the
-    // window's end instead made a new primary open the window 256 entries per heartbeat, so
-    // the first commit of a term came later the longer the log (210 ms at 1,800 entries).
+    if (to < from) return;
     const prevIndex = from - 1;
     const append: Append = {
       kind: 'append',
@@ -447,10 +547,10 @@ export class Consensus {
       from: this.id,
       prevIndex,
       prevHash: this.hashAt(prevIndex),
-      entries: to >= from ? this.entries(from, to) : [],
+      entries: this.entries(from, to),
       commit: this.commit,
     };
-    if (to >= from) peer.sent = to;
+    peer.sent = to;
     this.io.send(id, append);
   }
 
@@ -485,6 +585,10 @@ export class Consensus {
 
   private resetElection(): void {
     this.quietSince = this.now;
+    this.armElection();
+  }
+
+  private armElection(): void {
     const span = electionTimeoutTicksMax - electionTimeoutTicksMin;
     this.electionAt = this.now + electionTimeoutTicksMin + Math.floor(this.random() * span);
   }

@@ -9,8 +9,11 @@
  *            `replicationWindowEntries` past what a standby holds durably; ok = false is a NAK:
  *            "I hold entries up to `nak`; send from there")
  *
- *   candidate ──vote-request {term, lastIndex, lastTerm}──► every replica
- *             ◄─vote {term, granted}─────────────────────────
+ *   candidate ──vote-request {term, lastIndex, lastTerm, pre}──► every replica
+ *             ◄─vote {term, granted, pre}─────────────────────────
+ *   (pre: Raft's pre-vote, §9.6 of Ongaro's thesis: "would you vote for me in term + 1?",
+ *    asked before standing; it changes no one's term or vote, so a replica that merely
+ *    stopped hearing its primary, while the others still hear it, cannot depose it.)
  */
 
 /** What consensus keeps of each journal batch (the bytes stay in storage). */
@@ -65,6 +68,8 @@ export interface VoteRequest {
   readonly from: number;
   readonly lastIndex: number;
   readonly lastTerm: number;
+  /** A pre-vote: `term` is the term the sender would stand in. */
+  readonly pre: boolean;
 }
 
 export interface Vote {
@@ -72,6 +77,8 @@ export interface Vote {
   readonly term: number;
   readonly from: number;
   readonly granted: boolean;
+  /** The answer to a pre-vote: granted, `term` is the one asked about; refused, the voter's. */
+  readonly pre: boolean;
 }
 
 export type Message = Append | Status | VoteRequest | Vote;

@@ -12,16 +12,23 @@
  *   +------+--------+------+------+------------+-------+-------+----------+-------------+
  *   type 1 fragment; type 2 NAK: the body is u16 fragment indices the receiver lacks
  *
- * The receiver reassembles; when a message stays incomplete for `udpNakDelayMs` it NAKs the
- * missing fragments, and the sender resends them from the messages it retains (bounded by
- * bytes). A message still incomplete after `udpReassemblyTimeoutMs` is dropped: consensus
- * resends what was not acknowledged with its next heartbeat. Datagrams from unknown senders,
- * malformed ones and those past every bound are dropped and counted, never thrown.
+ * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN
+ * does not reorder, so a fragment missing before one that arrived is lost: it is NAKed after
+ * `udpNakDelayMs`. Fragments missing after the last that arrived are most likely still queued
+ * at a paced (or descheduled) sender: they are NAKed only when the message has made no
+ * progress for `udpNakTailMs`. The sender resends NAKed fragments from the messages it retains
+ * (bounded by bytes), except those still in its queue. (NAKing every missing fragment after
+ * 2 ms resent fragments that were only waiting in the queue; on an oversubscribed machine 89%
+ * of datagrams became resends.) A message still incomplete after `udpReassemblyTimeoutMs` is
+ * dropped: consensus resends what was not acknowledged with its next heartbeat. Datagrams from
+ * unknown senders, malformed ones and those past every bound are dropped and counted, never
+ * thrown.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import {
   udpDatagramsPerMsMax,
   udpNakDelayMs,
+  udpNakTailMs,
   udpPayloadBytesMax,
   udpReassemblyMax,
   udpReassemblyTimeoutMs,
@@ -83,11 +90,27 @@ export interface TransportStats {
   sendQueueFull: number;
 }
 
+/** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
+interface Datagram {
+  to: PeerAddress;
+  parts: Buffer[];
+  waiting: Uint8Array | null;
+  index: number;
+}
+
+/** A sent message kept for NAKs, with a flag per fragment still in the send queue. */
+interface Retained {
+  bytes: Buffer;
+  waiting: Uint8Array;
+}
+
 interface Partial {
   from: number;
   id: number;
   chunks: (Buffer | undefined)[];
   missing: number;
+  /** The highest fragment index received: fragments missing below it are lost. */
+  highest: number;
   lastAt: number;
   nakAt: number;
   startedAt: number;
@@ -116,11 +139,11 @@ export class UdpTransport {
    * bulk (entries), so that a long backlog of entries never delays a heartbeat into an
    * election. The bulk queue is read from `head` (shift() on a long array costs O(n)).
    */
-  private readonly control: { to: PeerAddress; parts: Buffer[] }[] = [];
-  private queue: { to: PeerAddress; parts: Buffer[] }[] = [];
+  private readonly control: Datagram[] = [];
+  private queue: Datagram[] = [];
   private head = 0;
-  private held: { to: PeerAddress; parts: Buffer[] } | null = null;
-  private readonly retained = new Map<string, Buffer>();
+  private held: Datagram | null = null;
+  private readonly retained = new Map<string, Retained>();
   private retainedBytes = 0;
   private readonly partials = new Map<string, Partial>();
   private readonly completed = new Set<string>();
@@ -216,9 +239,9 @@ export class UdpTransport {
       this.stats.sendQueueFull++;
       return;
     }
-    this.retain(`${to}:${id}`, bytes);
+    const retained = this.retain(`${to}:${id}`, bytes, count);
     const bulk = message.kind === 'append' && message.entries.length > 0;
-    for (let i = 0; i < count; i++) this.queueFragment(peer, id, bytes, i, count, bulk);
+    for (let i = 0; i < count; i++) this.queueFragment(peer, id, retained, i, bulk);
   }
 
   private queued(): number {
@@ -228,11 +251,12 @@ export class UdpTransport {
   private queueFragment(
     peer: PeerAddress,
     id: number,
-    bytes: Buffer,
+    retained: Retained,
     i: number,
-    n: number,
     bulk: boolean,
   ): void {
+    const { bytes, waiting } = retained;
+    const n = waiting.length;
     const header = Buffer.alloc(datagramHeaderBytes);
     header.writeUInt8(magic, 0);
     header.writeUInt8(version, 1);
@@ -242,18 +266,26 @@ export class UdpTransport {
     header.writeUInt16LE(i, 8);
     header.writeUInt16LE(n, 10);
     const chunk = bytes.subarray(i * udpPayloadBytesMax, (i + 1) * udpPayloadBytesMax);
-    (bulk ? this.queue : this.control).push({ to: peer, parts: [header, chunk] });
+    waiting[i] = 1;
+    (bulk ? this.queue : this.control).push({
+      to: peer,
+      parts: [header, chunk],
+      waiting,
+      index: i,
+    });
   }
 
   /** Keeps sent messages for NAKs, the oldest dropped first past udpRetainedBytesMax. */
-  private retain(key: string, bytes: Buffer): void {
-    this.retained.set(key, bytes);
+  private retain(key: string, bytes: Buffer, count: number): Retained {
+    const retained = { bytes, waiting: new Uint8Array(count) };
+    this.retained.set(key, retained);
     this.retainedBytes += bytes.byteLength;
-    for (const [k, b] of this.retained) {
+    for (const [k, r] of this.retained) {
       if (this.retainedBytes <= udpRetainedBytesMax) break;
       this.retained.delete(k);
-      this.retainedBytes -= b.byteLength;
+      this.retainedBytes -= r.bytes.byteLength;
     }
+    return retained;
   }
 
   private onTimer(): void {
@@ -281,7 +313,8 @@ export class UdpTransport {
   }
 
   /** Sends a datagram through the fault plan. */
-  private transmit(d: { to: PeerAddress; parts: Buffer[] }): void {
+  private transmit(d: Datagram): void {
+    if (d.waiting !== null) d.waiting[d.index] = 0;
     const f = this.faults;
     if (f.blockTo.has(d.to.id) || this.rng.chance(f.drop)) {
       this.stats.faultsInjected++;
@@ -301,7 +334,7 @@ export class UdpTransport {
     }
   }
 
-  private emit(d: { to: PeerAddress; parts: Buffer[] }): void {
+  private emit(d: Datagram): void {
     const delay = this.faults.delayMsMax > 0 ? this.rng.next() * this.faults.delayMsMax : 0;
     const go = (): void => {
       this.stats.datagramsSent++;
@@ -342,13 +375,14 @@ export class UdpTransport {
     if (p === undefined) {
       if (this.partials.size >= udpReassemblyMax) this.evictOldestPartial();
       const chunks = new Array<Buffer | undefined>(count).fill(undefined);
-      p = { from, id, chunks, missing: count, lastAt: now, nakAt: 0, startedAt: now };
+      p = { from, id, chunks, missing: count, highest: -1, lastAt: now, nakAt: 0, startedAt: now };
       this.partials.set(key, p);
     }
     if (p.chunks.length !== count || p.chunks[index] !== undefined) return;
     p.chunks[index] = datagram.subarray(datagramHeaderBytes); // each datagram has its own buffer
     p.missing--;
     p.lastAt = now;
+    if (index > p.highest) p.highest = index;
     if (p.missing > 0) return;
     this.partials.delete(key);
     this.complete(key);
@@ -382,18 +416,22 @@ export class UdpTransport {
         continue;
       }
       if (now - p.lastAt < udpNakDelayMs || now - p.nakAt < udpNakDelayMs * 4) continue;
+      // Only gaps, until the message has stalled for udpNakTailMs: then its tail too.
+      const upTo = now - p.lastAt >= udpNakTailMs ? p.chunks.length : p.highest;
+      if (!this.sendNak(p, upTo)) continue;
       p.nakAt = now;
-      this.sendNak(p);
     }
   }
 
-  private sendNak(p: Partial): void {
+  /** NAKs the fragments missing below `upTo`; false when none are. */
+  private sendNak(p: Partial, upTo: number): boolean {
     const peer = this.peers.get(p.from);
-    if (peer === undefined) return;
+    if (peer === undefined) return false;
     const missing: number[] = [];
-    for (let i = 0; i < p.chunks.length && missing.length < 600; i++) {
+    for (let i = 0; i < upTo && missing.length < 600; i++) {
       if (p.chunks[i] === undefined) missing.push(i);
     }
+    if (missing.length === 0) return false;
     const nak = Buffer.alloc(datagramHeaderBytes + missing.length * 2);
     nak.writeUInt8(magic, 0);
     nak.writeUInt8(version, 1);
@@ -403,23 +441,25 @@ export class UdpTransport {
     nak.writeUInt16LE(missing.length, 8);
     missing.forEach((index, i) => nak.writeUInt16LE(index, datagramHeaderBytes + i * 2));
     this.stats.naksSent++;
-    this.transmit({ to: peer, parts: [nak] });
+    this.transmit({ to: peer, parts: [nak], waiting: null, index: 0 });
+    return true;
   }
 
   /** Resends the fragments a receiver lacks, if the message is still retained. */
   private onNak(datagram: Buffer, from: number): void {
     const id = datagram.readUInt32LE(4);
     const n = datagram.readUInt16LE(8);
-    const bytes = this.retained.get(`${from}:${id}`);
+    const retained = this.retained.get(`${from}:${id}`);
     const peer = this.peers.get(from);
-    if (bytes === undefined || peer === undefined) return;
+    if (retained === undefined || peer === undefined) return;
     if (datagram.byteLength < datagramHeaderBytes + n * 2) return this.dropped();
-    const count = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
+    const count = retained.waiting.length;
     for (let i = 0; i < n; i++) {
       const index = datagram.readUInt16LE(datagramHeaderBytes + i * 2);
-      if (index >= count || this.queued() >= udpSendQueueMax) continue;
+      if (index >= count || retained.waiting[index] === 1) continue; // still queued: coming
+      if (this.queued() >= udpSendQueueMax) continue;
       this.stats.fragmentsResent++;
-      this.queueFragment(peer, id, bytes, index, count, true);
+      this.queueFragment(peer, id, retained, index, true);
     }
   }
 }

@@ -347,6 +347,43 @@ test('a flood into a full ring is held back, not dropped: each command applied o
   );
 });
 
+test(
+  'Busy refusals of frames sent long ago are sent again: no stall',
+  { timeout: 60_000 },
+  async (t) => {
+    await withNode(
+      async (_node, url) => {
+        const client = await BourseClient.connect(url, { clientId: 92, inFlightMax: 100_000 });
+        await setUp(client);
+        // 4,000 frames of 8 commands, all sent before the first answer: a refusal then names a
+        // frame sent thousands of frames ago (the SDK kept only the last 1,024 and ignored the
+        // rest; the server, which takes a client's refused frames back in order only, then
+        // refused everything after it, and the client waited for ever).
+        const results: Promise<EventRecord[]>[] = [];
+        for (let f = 0; f < 4_000; f++) {
+          for (let i = 0; i < 8; i++) {
+            const n = f * 8 + i;
+            const fields = { account: 1 + (n % 6), target: 1 + ((n + 3) % 6), ref: 1, quantity: 1 };
+            results.push(client.transfer(fields));
+          }
+          await Promise.resolve(); // the SDK sends what this tick queued as one frame
+        }
+        const all = await Promise.all(results);
+        assert.equal(all.length, 32_000);
+        assert.ok(
+          all.every(([head]) => head.status === Status.Ok),
+          'every command Ok',
+        );
+        assert.ok(client.busyRefusals > 0, 'the ring was full: some frames were refused as Busy');
+        t.diagnostic(`frames refused as Busy and sent again: ${client.busyRefusals}`);
+        await client.close();
+      },
+      () => {},
+      4096,
+    );
+  },
+);
+
 test('after a dropped connection the SDK reconnects, resends, applies each once', async () => {
   await withNode(async (_node, url) => {
     const client = await BourseClient.connect(url, { clientId: 101 });

@@ -94,3 +94,32 @@ test(`consensus: ${only === undefined ? scenarios : 1} seeded fault scenarios ke
   if (only !== undefined) return runSeeds(Number(only), 1);
   runSeeds(1, scenarios);
 });
+
+/**
+ * Pre-vote: a standby that stops hearing its primary while the other standby still hears it
+ * (a starved process, a one-way partition) must not depose the primary. Without pre-vote it
+ * raised the term every election timeout, and each raise made the primary step down.
+ */
+test('consensus: a standby cut off from a live primary cannot depose it (pre-vote)', () => {
+  const sim = new SimCluster(new Rng(7), 3, noFaults);
+  for (let t = 0; t < 200 && sim.primary() === undefined; t++) sim.step(resendTicks);
+  const primary = sim.primary();
+  assert.ok(primary !== undefined, 'a primary is elected');
+  for (let t = 0; t < 100; t++) sim.step(resendTicks); // every log holds the term's entry
+  const term = primary.consensus.term;
+  const cutOff = sim.replicas.find((r) => r !== primary)!;
+  sim.cut.add(`${primary.id}>${cutOff.id}`); // it hears no primary; the primary hears it
+  // Idle first (its log is as complete as the others', so only the others' hearing the primary
+  // stops it), then under load (its log falls behind as well).
+  for (let t = 0; t < 1_000; t++) {
+    if (t >= 500 && t % 10 === 0) sim.submit(1);
+    sim.step(resendTicks);
+  }
+  assert.equal(sim.primary(), primary, 'the same primary throughout');
+  assert.equal(primary.consensus.term, term, 'no new term');
+  assert.equal(cutOff.consensus.term, term, 'the cut-off standby asked, and was refused');
+  assert.equal(sim.waiting.size, 0, 'every command acknowledged');
+  sim.cut.clear();
+  for (let t = 0; t < 200; t++) sim.step(resendTicks);
+  assert.equal(cutOff.consensus.commit, primary.consensus.commit, 'it catches up once healed');
+});

@@ -70,8 +70,8 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
   const messages: Message[] = [
     append(1, 3, 500, 7),
     { kind: 'status', term: 4, from: 2, ok: false, match: 9, durable: 8, nak: 5 },
-    { kind: 'vote-request', term: 5, from: 3, lastIndex: 12, lastTerm: 4 },
-    { kind: 'vote', term: 5, from: 1, granted: true },
+    { kind: 'vote-request', term: 5, from: 3, lastIndex: 12, lastTerm: 4, pre: false },
+    { kind: 'vote', term: 5, from: 1, granted: true, pre: true },
   ];
   for (const m of messages) {
     const back = decodeMessage(encodeMessage(m)) as Message;
@@ -141,8 +141,8 @@ test('a one-way partition cuts one direction only', async () => {
   a.onMessage = (m) => toA.push(m);
   try {
     a.faults = { ...noFaultPlan(), blockTo: new Set([2]) };
-    a.send(2, { kind: 'vote', term: 1, from: 1, granted: true });
-    b.send(1, { kind: 'vote', term: 1, from: 2, granted: false });
+    a.send(2, { kind: 'vote', term: 1, from: 1, granted: true, pre: false });
+    b.send(1, { kind: 'vote', term: 1, from: 2, granted: false, pre: false });
     await until('b to a', () => toA.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(toB.length, 0, 'a to b is cut');
@@ -192,7 +192,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     forged.writeUInt8(1, 3); // a member, one fragment, but the message inside is garbage
     forged.writeUInt16LE(1, 10);
     await send(forged);
-    a.send(2, { kind: 'vote', term: 2, from: 1, granted: true });
+    a.send(2, { kind: 'vote', term: 2, from: 1, granted: true, pre: false });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
     assert.ok(b.stats.messagesDropped >= 4, `dropped ${b.stats.messagesDropped}`);
