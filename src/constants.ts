@@ -110,6 +110,8 @@ export const chainCheckSegmentsPerThread = 4;
 export const replicationTickMs = 10;
 /** A primary sends at least this often (heartbeats; they also resend what is unacked). */
 export const heartbeatTicks = 3;
+/** A primary resends what a standby has not acknowledged when its match stands still this long. */
+export const resendTicks = 30;
 /**
  * A standby that hears no primary for a random time in [min, max) ticks stands for election
  * (after a majority's pre-votes); a primary that hears no majority for `min` steps down. A
@@ -133,6 +135,8 @@ export const stallTicksLogged = 10;
 export const memberStopMs = 20_000;
 export const suspectStaggerTicks = 3;
 export const suspectJitterTicks = 2;
+/** A candidate that stood on a suspicion stands again after this (plus its stagger) if it lost. */
+export const splitRetryTicks = 10;
 /** Entries one append message carries. */
 export const appendEntriesMax = 64;
 /** Entries a primary sends past what a standby holds durably (the flow-control window). */
@@ -147,6 +151,8 @@ export const clusterMembersMax = 7;
 export const udpPayloadBytesMax = 1384;
 /** Pacing: datagrams sent per millisecond, at most (200k/s loses about 0.1% on loopback). */
 export const udpDatagramsPerMsMax = 200;
+/** ...and at most this many at once, after a late timer (a 8 MB receive buffer holds 5,000). */
+export const udpBurstMax = 800;
 /** Datagrams waiting to be sent; past it a message is dropped (consensus resends it). */
 export const udpSendQueueMax = 1 << 16;
 /** Bytes of sent messages kept to answer NAKs. */

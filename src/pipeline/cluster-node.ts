@@ -434,6 +434,7 @@ export class ClusterNode {
     if (this.feeder !== null) clearInterval(this.feeder);
     this.transport.close(); // no more messages, so no more role changes
     this.log(`member ${this.id}: transport ${JSON.stringify(this.transport.stats)}`);
+    this.log(`member ${this.id}: consensus ${JSON.stringify(this.consensus.stats)}`);
     for (let c = this.changing; ; c = this.changing) {
       await c;
       if (c === this.changing) break;

@@ -35,8 +35,10 @@ import {
   electionTimeoutTicksMax,
   electionTimeoutTicksMin,
   suspectJitterTicks,
+  splitRetryTicks,
   suspectStaggerTicks,
   heartbeatTicks,
+  resendTicks,
   replicationWindowEntries,
   replicationWindowEvents,
   appendEventsMax,
@@ -92,6 +94,10 @@ interface Peer {
   durable: number;
   /** Tick of the last status heard. */
   heardAt: number;
+  /** The highest index ever sent (in this term): below it, a send is a resend. */
+  highest: number;
+  /** Tick `match` last moved (or entries went out with none in flight before). */
+  progressAt: number;
   /** An ok status heard in this term: `match` is where the standby stands. */
   known: boolean;
 }
@@ -103,6 +109,8 @@ export class Consensus {
   votedFor: number;
   /** Index of the last committed entry. */
   commit = 0;
+  /** On a primary: entries sent to standbys, and of those, sent again (lost, or thought so). */
+  readonly stats = { entriesSent: 0, entriesResent: 0 };
   /** The primary this replica follows in its term (-1: none known). */
   primary = -1;
   recovering: boolean;
@@ -124,6 +132,8 @@ export class Consensus {
   /** Tick this replica last heard its primary, and whether a probe says the primary is gone. */
   private heardPrimaryAt = Number.NEGATIVE_INFINITY;
   private suspected = false;
+  /** Ticks this replica waits after lower-ranked ones when the primary is suspected gone. */
+  private suspectStagger = 0;
   private now = 0;
   private electionAt = 0;
   /** Tick the election timer was last reset (a standby last heard its primary, or voted). */
@@ -198,7 +208,8 @@ export class Consensus {
     // costs a whole election timeout more.
     let rank = 0;
     for (const m of this.members) if (m < this.id && m !== this.primary) rank++;
-    const delay = 1 + rank * suspectStaggerTicks + Math.floor(this.random() * suspectJitterTicks);
+    this.suspectStagger = rank * suspectStaggerTicks;
+    const delay = 1 + this.suspectStagger + Math.floor(this.random() * suspectJitterTicks);
     const soon = this.now + delay;
     if (soon < this.electionAt) this.electionAt = soon;
   }
@@ -324,16 +335,32 @@ export class Consensus {
     if (peer === undefined) return;
     peer.heardAt = this.now;
     if (!m.ok) {
+      if (this.inFlight(peer, m.nak)) return;
       peer.next = Math.max(1, Math.min(peer.next, m.nak + 1));
       peer.sent = peer.next - 1;
       return this.sendTo(m.from, peer);
     }
     peer.known = true;
-    if (m.match > peer.match) peer.match = m.match;
+    if (m.match > peer.match) {
+      peer.match = m.match;
+      peer.progressAt = this.now;
+    }
     if (m.durable > peer.durable) peer.durable = m.durable;
     if (peer.next <= peer.match) peer.next = peer.match + 1;
     this.advanceCommit();
     this.sendTo(m.from, peer);
+  }
+
+  /**
+   * A NAK for entries sent lately, past where the standby is known to match, is most often a
+   * message overtaken by the next one while the transport repaired it: they are on their way,
+   * and sending them again (the window again, behind the first copy in the paced queue) made
+   * half of all entries sent resends. If they were lost, `resendTicks` without progress
+   * resends them (as it does a conflict past the match, which is rarer and also repaired).
+   */
+  private inFlight(peer: Peer, nak: number): boolean {
+    if (!peer.known || nak < peer.match || nak >= peer.highest) return false;
+    return this.now - peer.progressAt < resendTicks;
   }
 
   /** Commit = the highest index durable on a majority, if it is of this term. */
@@ -429,6 +456,13 @@ export class Consensus {
     this.votes.clear();
     this.votes.add(this.id);
     this.resetElection();
+    if (this.suspected) {
+      // The primary is gone and every standby knows it: a split vote (two stood at once) is
+      // retried in id order after a round trip's grace, not after a whole election timeout
+      // (0.5-1 s, a drill's slowest takeover).
+      const retry = this.now + splitRetryTicks + this.suspectStagger;
+      if (retry < this.electionAt) this.electionAt = retry;
+    }
     this.io.roleChanged(this.role, this.term);
     if (this.votes.size * 2 > this.members.length) return this.becomePrimary();
     const request: VoteRequest = {
@@ -450,7 +484,17 @@ export class Consensus {
     for (const member of this.members) {
       if (member === this.id) continue;
       const next = this.log.length + 1;
-      const peer = { next, sent: next - 1, match: 0, durable: 0, heardAt: this.now, known: false };
+      const sent = next - 1;
+      const peer = {
+        next,
+        sent,
+        highest: sent,
+        match: 0,
+        durable: 0,
+        heardAt: this.now,
+        progressAt: this.now,
+        known: false,
+      };
       this.peers.set(member, peer);
     }
     this.io.roleChanged(this.role, this.term);
@@ -495,12 +539,16 @@ export class Consensus {
     if (heartbeat) this.heartbeatAt = this.now + heartbeatTicks;
     for (const [id, peer] of this.peers) {
       if (heartbeat) {
-        // A heartbeat also resends what is unacknowledged, once the standby has said nothing
-        // for a heartbeat: lost appends are repaired by it. (Resending at every heartbeat
-        // whatever was in flight sent most of the window again while the standby's fsync
-        // ran.) A gap the standby sees is repaired sooner, by its NAK.
-        const silent = this.now - peer.heardAt >= heartbeatTicks;
-        if (silent && peer.sent > peer.match) peer.sent = peer.match;
+        // A heartbeat also resends what is in flight once the standby's match has not moved
+        // for `resendTicks`: the last appends were lost whole (a gap after them would have
+        // drawn a NAK sooner). A standby that is merely slow still moves; resending to it
+        // whenever it had been quiet for a heartbeat made 73% of entries sent resends under
+        // load, and the resends filled the send queue until messages were dropped.
+        const stuck = this.now - peer.progressAt >= resendTicks;
+        if (stuck && peer.sent > peer.match) {
+          peer.sent = peer.match;
+          peer.progressAt = this.now;
+        }
         this.sendHeartbeat(id, peer);
       }
       this.sendTo(id, peer);
@@ -550,6 +598,10 @@ export class Consensus {
       entries: this.entries(from, to),
       commit: this.commit,
     };
+    if (peer.sent <= peer.match) peer.progressAt = this.now; // nothing was in flight
+    this.stats.entriesSent += to - from + 1;
+    if (from <= peer.highest) this.stats.entriesResent += Math.min(to, peer.highest) - from + 1;
+    if (to > peer.highest) peer.highest = to;
     peer.sent = to;
     this.io.send(id, append);
   }

@@ -26,6 +26,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import {
+  udpBurstMax,
   udpDatagramsPerMsMax,
   udpNakDelayMs,
   udpNakTailMs,
@@ -148,6 +149,9 @@ export class UdpTransport {
   private readonly partials = new Map<string, Partial>();
   private readonly completed = new Set<string>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Pacing: when the queue was last pumped, and datagrams earned but not yet sent. */
+  private pumpedAt = performance.now();
+  private credit = 0;
 
   /** Connected sockets for probes, by peer, once connected (see probe()). */
   private readonly probes = new Map<number, Socket | null>();
@@ -289,20 +293,28 @@ export class UdpTransport {
   }
 
   private onTimer(): void {
-    this.pump();
-    this.checkPartials(performance.now());
+    const now = performance.now();
+    this.pump(now);
+    this.checkPartials(now);
   }
 
-  /** Sends at most udpDatagramsPerMsMax datagrams: the pacing. */
-  private pump(): void {
-    let budget = udpDatagramsPerMsMax;
+  /**
+   * The pacing: udpDatagramsPerMsMax for each millisecond since the last pump, at most
+   * udpBurstMax at once. (A fixed budget per timer call sent far less when a loaded machine
+   * called the 1 ms timer every few ms: the queue grew until messages were dropped.)
+   */
+  private pump(now: number): void {
+    const earned = (now - this.pumpedAt) * udpDatagramsPerMsMax;
+    this.pumpedAt = now;
+    let budget = Math.min(udpBurstMax, this.credit + earned);
     for (const d of this.control) this.transmit(d);
     budget -= this.control.length;
     this.control.length = 0;
-    while (budget > 0 && this.head < this.queue.length) {
+    while (budget >= 1 && this.head < this.queue.length) {
       this.transmit(this.queue[this.head++]);
       budget--;
     }
+    this.credit = this.head < this.queue.length ? Math.max(0, budget) : 0;
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
