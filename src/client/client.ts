@@ -29,6 +29,7 @@ import {
   StreamKind,
   topicRequestId,
   writeHeader,
+  readPath,
 } from '../protocol/frames.js';
 
 export type { EventRecord } from '../protocol/event-reader.js';
@@ -65,6 +66,12 @@ export interface ConnectOptions {
    * so connecting, and reconnecting after a failover, tries each address in turn.
    */
   members?: string[];
+  /**
+   * A read-only session (path /read): subscriptions only, commands are refused (Error 5). Any
+   * cluster member takes it, a standby included, so journal and book streams can be read
+   * from a standby and leave the primary to commands.
+   */
+  readOnly?: boolean;
 }
 
 /** The events of an Events frame, decoded. */
@@ -88,7 +95,8 @@ function openSession(
   options: ConnectOptions,
 ): Promise<{ socket: WebSocket; durableSequence: number; window: number }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
+    const socket = new WebSocket(target, { perMessageDeflate: false });
     socket.binaryType = 'nodebuffer';
     socket.once('error', reject);
     socket.once('open', () => {

@@ -36,6 +36,7 @@ import {
   verifyCommandBatch,
   writeHeader,
   type BatchSpan,
+  readPath,
 } from '../protocol/frames.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
@@ -86,6 +87,8 @@ interface Session {
   refused: number[];
   /** A challenge login under way: the key named in Hello and the nonce sent to sign. */
   challenge: { keyName: string; clientId: number; nonce: Buffer } | null;
+  /** Opened on the read path: subscriptions only, on any member (a standby included). */
+  readOnly: boolean;
 }
 
 export interface GatewayOptions {
@@ -127,8 +130,10 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
     this.durableSequence = () => options.journal.durableSequence();
-    this.streams = new JournalStreams<Session>(options.journal, (ws, requestId, events, n) =>
-      this.sendEvents(ws, events, n, requestId),
+    this.streams = new JournalStreams<Session>(
+      options.journal,
+      (ws, requestId, events, n) => this.sendEvents(ws, events, n, requestId),
+      () => options.role.accepting(),
     );
     this.app = uws().App();
     this.app.ws<Session>('/*', {
@@ -145,14 +150,15 @@ export class Gateway {
           res.writeStatus('503 Service Unavailable').end('too many sessions');
           return;
         }
-        if (!options.role.accepting()) {
+        const readOnly = req.getUrl() === readPath;
+        if (!readOnly && !options.role.accepting()) {
           // The SDK tries the next member it knows of; the body names the primary, if known.
           const body = JSON.stringify({ error: 'not the primary', ...options.role.describe() });
           res.writeStatus('503 Service Unavailable').end(body);
           return;
         }
         res.upgrade<Session>(
-          { clientId: 0, grant: null, refused: [], challenge: null },
+          { clientId: 0, grant: null, refused: [], challenge: null, readOnly },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -213,6 +219,10 @@ export class Gateway {
     if (type === FrameType.Hello) return this.onHello(ws, view);
     if (type === FrameType.Answer && session.challenge !== null) return this.onAnswer(ws, view);
     if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
+    if (type === FrameType.Commands && session.readOnly) {
+      const text = 'read-only session: send commands on the primary';
+      return this.sendError(ws, view.getUint32(4, true), FrameError.ReadOnly, text);
+    }
     if (type === FrameType.Commands) return this.onCommands(ws, view);
     if (type === FrameType.Subscribe) return this.onSubscribe(ws, view);
     ws.end(CloseCode.UnknownType, `unknown frame type ${type}`);
@@ -367,6 +377,13 @@ export class Gateway {
     if (kind === StreamKind.Journal) {
       if (!grant.admin) return forbidden('the journal stream needs an admin key');
       return this.streams.subscribe(ws, requestId, param);
+    }
+    // Trades and account streams come from the events a primary publishes; a standby has the
+    // journal (polled) and the read model (books) only.
+    const published = this.options.role.accepting();
+    if ((kind === StreamKind.Trades || kind === StreamKind.Account) && !published) {
+      const text = 'trades and account streams come from the primary';
+      return this.sendError(ws, requestId, FrameError.BadSubscription, text);
     }
     if (kind === StreamKind.Trades) {
       this.topics.trades++;

@@ -6,6 +6,10 @@
  *   catching up:  LMDB batches from `next` ──► Events frames (request id of the Subscribe)
  *   live:         publisher runs ──► the events with sequence ≥ `next`
  *
+ * On a standby nothing is published live (its node applies what it stores): a caught-up
+ * subscriber there polls LMDB every `journalPollMs` instead, and goes live once the member is
+ * promoted and publishes. Either way it reads only what is committed (JournalChunks' bound).
+ *
  * Batches end at command boundaries, so `next` (one past the last sequence sent) never splits a
  * command. While a subscriber catches up it ignores live runs: those events are durable, so
  * the LMDB reads will reach them. A subscriber that falls behind while live goes back to
@@ -48,6 +52,8 @@ interface Subscriber<S> {
 const bufferedMaxBytes = 1 << 20;
 /** Events read from LMDB per catch-up step. */
 const chunkEvents = 8192;
+/** How often a caught-up subscriber on a standby looks for new batches (ms). */
+const journalPollMs = 10;
 
 export class JournalStreams<S> {
   private readonly subscribers: Subscriber<S>[] = [];
@@ -55,6 +61,8 @@ export class JournalStreams<S> {
   constructor(
     private readonly journal: JournalChunks,
     private readonly send: SendEvents<S>,
+    /** True while the node publishes durable events live (a single node, or a primary). */
+    private readonly publishing: () => boolean = () => true,
   ) {}
 
   subscribe(ws: WebSocket<S>, requestId: number, from: number): void {
@@ -101,6 +109,10 @@ export class JournalStreams<S> {
       if (!this.subscribers.includes(sub)) return;
       while (sub.ws.getBufferedAmount() <= bufferedMaxBytes) {
         const chunk = this.journal.chunkFrom(sub.next, chunkEvents);
+        if (chunk === null && !this.publishing()) {
+          setTimeout(step, journalPollMs); // a standby: nothing live to wait for
+          return;
+        }
         if (chunk === null) {
           sub.live = true; // up to date, in this same turn: no live run was missed
           sub.pumping = false;

@@ -67,6 +67,13 @@ export const enum CloseCode {
   Unauthorized = 4010,
 }
 
+/**
+ * The WebSocket path of read-only sessions: subscriptions only (commands get Error 5). Every
+ * cluster member takes them, a standby included; the default path takes commands and only
+ * the primary (a standby answers the upgrade with 503).
+ */
+export const readPath = '/read';
+
 /** Error frame codes: a frame refused as a whole, nothing of it accepted. */
 export const enum FrameError {
   /** The input ring is full: nothing was accepted; send again later. */
@@ -76,6 +83,8 @@ export const enum FrameError {
   Forbidden = 3,
   /** A Subscribe frame for an unknown stream or with a bad start. */
   BadSubscription = 4,
+  /** Commands on a read-only session (path /read): they go to the primary's default path. */
+  ReadOnly = 5,
 }
 
 export const enum StreamKind {

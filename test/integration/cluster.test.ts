@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../harness/wait.js';
-import { BourseClient, type EventRecord } from '../../src/client/client.js';
+import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
+import { FrameError } from '../../src/protocol/frames.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { Role } from '../../src/replication/messages.js';
@@ -35,6 +36,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
       cluster.nodes.every((n) => n!.committedSequence >= moved.sequence),
     );
     await hotStandbysAgree(cluster, first, moved.sequence);
+    await standbyServesJournal(cluster, first, moved.sequence, client);
 
     // The primary goes silent: its clients drop, its heartbeats stop.
     const sent: Promise<EventRecord[]>[] = [];
@@ -69,7 +71,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     const transfers = events.filter((e) => e.kind === EventKind.Transferred && e.clientId === 5);
     const seqs = transfers.map((e) => e.clientSeq);
     assert.equal(new Set(seqs).size, seqs.length, 'no command applied twice');
-    assert.equal(seqs.length, 52, 'every acknowledged transfer is there');
+    assert.equal(seqs.length, 53, 'every acknowledged transfer is there'); // 1 + 1 + 50 + 1
     await client.close();
   } catch (error) {
     console.error(cluster.lines.join('\n')); // the members' own account of what happened
@@ -116,4 +118,41 @@ async function hotStandbysAgree(cluster: TestCluster, primary: ClusterNode, sequ
   assert.match(metrics, /bourse_cluster_role\{role="primary"\} 1/);
   assert.match(metrics, /bourse_cluster_term \d+/);
   assert.match(metrics, /bourse_replication_lag_events\{member="\d"\} \d+/);
+}
+
+/**
+ * A standby serves journal subscriptions on a read-only session (path /read): the journal's
+ * committed events from the start, the same as the primary's, then new ones as they commit;
+ * commands on that session are refused with Error 5.
+ */
+async function standbyServesJournal(
+  cluster: TestCluster,
+  primary: ClusterNode,
+  sequence: number,
+  writer: BourseClient,
+) {
+  const standby = cluster.nodes.find((n) => n !== null && n !== primary)!;
+  const m = cluster.members[standby.id - 1];
+  const reader = await BourseClient.connect(`ws://${m.host}:${m.port}/`, {
+    clientId: 77,
+    readOnly: true,
+  });
+  const seen: EventRecord[] = [];
+  reader.subscribeJournal(1, (events) => seen.push(...events));
+  await until('the standby streams its journal', () => seen.at(-1)!?.sequence >= sequence);
+  const p = cluster.members[primary.id - 1];
+  const page = await fetch(`http://${p.host}:${p.port}/events?from=1&count=1000`);
+  const expected = ((await page.json()) as EventRecord[]).filter((e) => e.sequence <= sequence);
+  const key = (e: EventRecord): string => `${e.sequence}:${e.kind}:${e.clientId}:${e.clientSeq}`;
+  assert.deepEqual(seen.filter((e) => e.sequence <= sequence).map(key), expected.map(key));
+  const [next] = await writer.transfer({ account: 2, target: 1, ref: 1, quantity: 1 });
+  await until('a new commit reaches the standby stream', () =>
+    seen.some((e) => e.sequence === next.sequence && e.clientSeq === next.clientSeq),
+  );
+  const refused = await reader.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  assert.ok(refused instanceof ClientError && refused.code === FrameError.ReadOnly, 'read-only');
+  await reader.close();
 }
