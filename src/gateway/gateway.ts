@@ -113,6 +113,8 @@ export class Gateway {
   private readonly sink: CommandSink;
   private readonly durableSequence: () => number;
   private readonly sessions = new Map<number, WebSocket<Session>>();
+  /** Read-only sessions (path /read): subscriptions only, no client id's place. */
+  private readonly readers = new Set<WebSocket<Session>>();
   private readonly span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
   /** One outgoing Events frame per session, built here and sent at the end of each run. */
   private readonly outgoing = new Uint8Array(
@@ -146,7 +148,7 @@ export class Gateway {
       sendPingsAutomatically: true,
       compression: uws().DISABLED,
       upgrade: (res, req, context) => {
-        if (this.sessions.size >= sessionCountMax) {
+        if (this.sessionCount() >= sessionCountMax) {
           res.writeStatus('503 Service Unavailable').end('too many sessions');
           return;
         }
@@ -169,6 +171,7 @@ export class Gateway {
       close: (ws) => {
         this.streams.drop(ws);
         const clientId = ws.getUserData().clientId;
+        this.readers.delete(ws);
         if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
       },
     });
@@ -203,8 +206,11 @@ export class Gateway {
   close(): void {
     if (this.listenSocket !== null) uws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
-    for (const ws of [...this.sessions.values()]) ws.end(1001, 'server shutting down');
+    for (const ws of [...this.sessions.values(), ...this.readers]) {
+      ws.end(1001, 'server shutting down');
+    }
     this.sessions.clear();
+    this.readers.clear();
   }
 
   private onMessage(ws: WebSocket<Session>, message: ArrayBuffer, isBinary: boolean): void {
@@ -285,12 +291,15 @@ export class Gateway {
   ): void {
     const session = ws.getUserData();
     if (grant === null) return ws.end(CloseCode.Unauthorized, 'API key refused');
-    if (this.sessions.has(clientId)) {
+    // A read-only session sends no commands, so it holds no client id's place: a client may
+    // read on its own id beside its command session, and results go to the command session.
+    if (!session.readOnly && this.sessions.has(clientId)) {
       return ws.end(CloseCode.ClientIdInUse, `client id ${clientId} is connected already`);
     }
     session.clientId = clientId;
     session.grant = grant;
-    this.sessions.set(clientId, ws);
+    if (session.readOnly) this.readers.add(ws);
+    else this.sessions.set(clientId, ws);
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
     writeHeader(reply, 0, FrameType.Welcome, requestId);
     reply.setUint32(frameHeaderBytes, clientId, true);
@@ -300,7 +309,7 @@ export class Gateway {
   }
 
   sessionCount(): number {
-    return this.sessions.size;
+    return this.sessions.size + this.readers.size;
   }
 
   /** An HTTP command: the same checks as a Commands frame, answered once durable. */

@@ -143,6 +143,7 @@ export class ClusterNode {
     const self = member.member(options.id);
     await member.transport.bind(self.host, self.replicationPort);
     await member.startFollower();
+    member.tickedAt = performance.now(); // starting is not a stall
     member.ticker = setInterval(() => member.onTick(), replicationTickMs);
     member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
     return member;

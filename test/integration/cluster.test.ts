@@ -155,4 +155,13 @@ async function standbyServesJournal(
   );
   assert.ok(refused instanceof ClientError && refused.code === FrameError.ReadOnly, 'read-only');
   await reader.close();
+  // On the primary, a read-only session may share the client id of a command session.
+  const beside = await BourseClient.connect(`ws://${p.host}:${p.port}/`, {
+    clientId: writer.clientId,
+    readOnly: true,
+  });
+  const mine: EventRecord[] = [];
+  beside.subscribeJournal(next.sequence, (events) => mine.push(...events));
+  await until('a reader beside the writer', () => mine.some((e) => e.sequence === next.sequence));
+  await beside.close();
 }
