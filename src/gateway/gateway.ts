@@ -43,6 +43,7 @@ import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from '.
 import { adminOnly, challengeNonce, openGrant, type Grant, type KeyRing } from './api-keys.js';
 import { mountHttp, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
+import { TopicsTail } from './topics-tail.js';
 import { BookTopics, mountReads, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
@@ -72,6 +73,8 @@ export interface NodeRole {
   describe(): Record<string, unknown>;
   /** Last sequence committed on a majority (a cluster member); reads show no further. */
   committed?(): number;
+  /** Once promoted, the last sequence decided before (null while a standby). */
+  handOver?(): number | null;
   /** Adds the role's own gauges (term, role, replication lag) to /metrics. */
   register?(registry: import('prom-client').Registry): void;
 }
@@ -126,6 +129,7 @@ export class Gateway {
   private readonly httpPending = new Map<string, (events: EventRecord[]) => void>();
   private readonly streams: JournalStreams<Session>;
   private readonly topics: Topics;
+  private readonly tail: TopicsTail;
   private readonly books: BookTopics | null = null;
   port = -1;
 
@@ -184,6 +188,12 @@ export class Gateway {
       pending: () => this.httpPending.size,
     });
     this.topics = new Topics(this.app);
+    this.tail = new TopicsTail(
+      options.journal,
+      () => options.journal.durableSequence(),
+      () => options.role.handOver?.() ?? (options.role.accepting() ? 0 : null),
+      (records, slot, count) => this.topics.publish(records, slot, count),
+    );
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
   }
 
@@ -206,6 +216,7 @@ export class Gateway {
   close(): void {
     if (this.listenSocket !== null) uws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
+    this.tail.stop();
     for (const ws of [...this.sessions.values(), ...this.readers]) {
       ws.end(1001, 'server shutting down');
     }
@@ -387,12 +398,9 @@ export class Gateway {
       if (!grant.admin) return forbidden('the journal stream needs an admin key');
       return this.streams.subscribe(ws, requestId, param);
     }
-    // Trades and account streams come from the events a primary publishes; a standby has the
-    // journal (polled) and the read model (books) only.
-    const published = this.options.role.accepting();
-    if ((kind === StreamKind.Trades || kind === StreamKind.Account) && !published) {
-      const text = 'trades and account streams come from the primary';
-      return this.sendError(ws, requestId, FrameError.BadSubscription, text);
+    // On a standby, trades and account streams follow the journal (nothing is published).
+    if (kind === StreamKind.Trades || kind === StreamKind.Account) {
+      if (!this.options.role.accepting()) this.tail.start();
     }
     if (kind === StreamKind.Trades) {
       this.topics.trades++;

@@ -53,7 +53,7 @@ const bufferedMaxBytes = 1 << 20;
 /** Events read from LMDB per catch-up step. */
 const chunkEvents = 8192;
 /** How often a caught-up subscriber on a standby looks for new batches (ms). */
-const journalPollMs = 10;
+export const journalPollMs = 10;
 
 export class JournalStreams<S> {
   private readonly subscribers: Subscriber<S>[] = [];

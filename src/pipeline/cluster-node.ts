@@ -89,6 +89,8 @@ export class ClusterNode {
    */
   private promoted = false;
   private serving = false;
+  /** The last sequence decided before this member's node began to serve (its publisher's start). */
+  private servingFrom = 0;
   private draining = false;
   /** Last event sequence stored here (what the follow limit may reach). */
   private storedSequence: number;
@@ -316,6 +318,7 @@ export class ClusterNode {
     // Deposed while promoting: the demotion queued behind this stops the node.
     if (this.consensus.role !== Role.Primary || this.consensus.term !== term) return;
     this.serving = true;
+    this.servingFrom = node.tail.sequence;
     this.feeder = setInterval(() => this.feed(), 1);
     this.openTerm(node, term);
     const ms = (performance.now() - started).toFixed(0);
@@ -356,6 +359,7 @@ export class ClusterNode {
         appliedSequence: this.node?.progress.get(ProgressSlot.sequencePublished) ?? 0,
       }),
       committed: () => this.committedSequence,
+      handOver: () => (this.serving ? this.servingFrom : null),
       register: (registry) => registerClusterMetrics(registry, this),
     };
   }

@@ -139,6 +139,8 @@ async function standbyServesJournal(
   });
   const seen: EventRecord[] = [];
   reader.subscribeJournal(1, (events) => seen.push(...events));
+  const account2: EventRecord[] = []; // an account stream on a standby follows its journal
+  reader.subscribeAccount(2, (events) => account2.push(...events));
   await until('the standby streams its journal', () => seen.at(-1)!?.sequence >= sequence);
   const p = cluster.members[primary.id - 1];
   const page = await fetch(`http://${p.host}:${p.port}/events?from=1&count=1000`);
@@ -148,6 +150,13 @@ async function standbyServesJournal(
   const [next] = await writer.transfer({ account: 2, target: 1, ref: 1, quantity: 1 });
   await until('a new commit reaches the standby stream', () =>
     seen.some((e) => e.sequence === next.sequence && e.clientSeq === next.clientSeq),
+  );
+  await until('and the standby account stream', () =>
+    account2.some((e) => e.sequence === next.sequence && e.kind === EventKind.Transferred),
+  );
+  assert.ok(
+    account2.every((e) => e.sequence > sequence),
+    'only what came after subscribing',
   );
   const refused = await reader.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }).then(
     () => null,

@@ -1,0 +1,82 @@
+/**
+ * Trades and account streams on a standby. A primary publishes each durable run of events to
+ * the gateway; a standby publishes nothing (its node applies what it stores), so there the
+ * streams follow the journal instead: every `journalPollMs` the tail reads the committed
+ * batches stored since its last read and hands them to the topics, as the publisher would.
+ *
+ *   standby:   LMDB (committed, stored) ──poll──► TopicsTail ──► Topics ──► uWS pub/sub
+ *   primary:   publisher runs ─────────────────────────────────► Topics ──► uWS pub/sub
+ *
+ * A promoted node's publisher publishes what it decides, after the sequence it was promoted
+ * at (`handOver`); the tail publishes up to that sequence (waiting, if need be, for the last of
+ * it to be committed) and stops: no gap and no repeat.
+ */
+import { eventSizeBytes } from '../constants.js';
+import { EventWord } from '../protocol/event-layout.js';
+import { readU64, RecordBuffer } from '../stdx/records.js';
+import type { JournalChunks } from './journal-stream.js';
+import { journalPollMs } from './journal-stream.js';
+
+/** Events read from LMDB per step, and published at once (a chunk may hold more: sliced). */
+const tailEvents = 4096;
+
+export class TopicsTail {
+  private next = -1;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** Aligned scratch: LMDB's bytes may sit at any offset. */
+  private readonly scratch = new RecordBuffer(
+    new ArrayBuffer(tailEvents * eventSizeBytes),
+    0,
+    tailEvents,
+    eventSizeBytes,
+  );
+
+  constructor(
+    private readonly journal: JournalChunks,
+    /** The last sequence readers may see (committed and stored here). */
+    private readonly visible: () => number,
+    /** Once promoted, the sequence after which the node publishes live (null before). */
+    private readonly handOver: () => number | null,
+    private readonly publish: (records: RecordBuffer, slot: number, count: number) => void,
+  ) {}
+
+  /** Follows the journal from what is visible now (idempotent). */
+  start(): void {
+    if (this.timer !== null) return;
+    this.next = this.visible() + 1;
+    this.timer = setInterval(() => this.poll(), journalPollMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private poll(): void {
+    const until = this.handOver() ?? Number.POSITIVE_INFINITY;
+    while (this.next <= until) {
+      const chunk = this.journal.chunkFrom(this.next, tailEvents);
+      if (chunk === null) return;
+      for (let at = 0; at < chunk.count; at += tailEvents) {
+        const n = Math.min(tailEvents, chunk.count - at);
+        const bytes = chunk.events.subarray(at * eventSizeBytes, (at + n) * eventSizeBytes);
+        this.scratch.u8.set(bytes);
+        this.publish(this.scratch, 0, this.upTo(n, until));
+      }
+      this.next = chunk.last + 1;
+    }
+    this.stop(); // handed over: the publisher goes on from `until`
+  }
+
+  /** How many of the `n` events in scratch have a sequence up to `until`. */
+  private upTo(n: number, until: number): number {
+    let k = n;
+    while (
+      k > 0 &&
+      readU64(this.scratch.u32, (k - 1) * EventWord.size + EventWord.sequence) > until
+    ) {
+      k--;
+    }
+    return k;
+  }
+}
