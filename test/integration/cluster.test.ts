@@ -37,6 +37,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     );
     await hotStandbysAgree(cluster, first, moved.sequence);
     await standbyServesJournal(cluster, first, moved.sequence, client);
+    const watchers = await watchAccount(cluster, first, 1);
 
     // The primary goes silent: its clients drop, its heartbeats stop.
     const sent: Promise<EventRecord[]>[] = [];
@@ -51,6 +52,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     for (const [head] of results) assert.ok(head.status === Status.Ok, 'answered after failover');
     const [after] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
     assert.equal(after.status, Status.Ok);
+    await accountStreamHandedOver(cluster, second, watchers, after.sequence);
 
     // The live members end with the same chain; the silenced one holds a prefix of it.
     const live = cluster.nodes.filter((n) => n !== null && n !== first) as ClusterNode[];
@@ -173,4 +175,48 @@ async function standbyServesJournal(
   beside.subscribeJournal(next.sequence, (events) => mine.push(...events));
   await until('a reader beside the writer', () => mine.some((e) => e.sequence === next.sequence));
   await beside.close();
+}
+
+type Watchers = Map<number, { reader: BourseClient; events: EventRecord[] }>;
+
+/** A read-only reader on each standby follows one account's stream. */
+async function watchAccount(cluster: TestCluster, primary: ClusterNode, account: number) {
+  const watchers: Watchers = new Map();
+  for (const n of cluster.nodes) {
+    if (n === null || n === primary) continue;
+    const m = cluster.members[n.id - 1];
+    const url = `ws://${m.host}:${m.port}/`;
+    const reader = await BourseClient.connect(url, { clientId: 200 + n.id, readOnly: true });
+    const events: EventRecord[] = [];
+    reader.subscribeAccount(account, (batch) => events.push(...batch));
+    watchers.set(n.id, { reader, events });
+  }
+  return watchers;
+}
+
+/**
+ * The reader on the standby that became primary heard every transfer of the account once,
+ * across the hand-over from its journal tail to its publisher: the same transfers, in the
+ * same order, as the new primary's journal from the first one it heard.
+ */
+async function accountStreamHandedOver(
+  cluster: TestCluster,
+  second: ClusterNode,
+  watchers: Watchers,
+  last: number,
+) {
+  const w = watchers.get(second.id)!;
+  await until('the new primary streams the last transfer', () =>
+    w.events.some((e) => e.sequence === last),
+  );
+  const heard = w.events.filter((e) => e.kind === EventKind.Transferred).map((e) => e.sequence);
+  const m = cluster.members[second.id - 1];
+  const page = await fetch(`http://${m.host}:${m.port}/events?from=${heard[0]}&count=1000`);
+  const journal = ((await page.json()) as EventRecord[])
+    .filter((e) => e.kind === EventKind.Transferred && e.sequence <= last)
+    .filter((e) => e.account === 1 || e.counterparty === 1)
+    .map((e) => e.sequence);
+  assert.ok(heard.length >= 50, 'the stream carried the transfers around the failover');
+  assert.deepEqual(heard, journal, 'each transfer once, none missing, across the hand-over');
+  for (const { reader } of watchers.values()) reader.close().catch(() => {});
 }
