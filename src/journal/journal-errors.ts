@@ -23,6 +23,8 @@ export const enum StorageCode {
   SchemaMismatch = 'SCHEMA_MISMATCH',
   JournalCorrupt = 'JOURNAL_CORRUPT',
   SnapshotCorrupt = 'SNAPSHOT_CORRUPT',
+  /** A cluster member's folder opened as a single node (the wrong command). */
+  ClusterMember = 'CLUSTER_MEMBER',
 }
 
 /** Exit codes by error code (sysexits.h where one fits). */
@@ -36,6 +38,8 @@ export function exitCodeOf(code: string): number {
       return 74; // EX_IOERR
     case StorageCode.Locked:
       return 75; // EX_TEMPFAIL
+    case StorageCode.ClusterMember:
+      return 64; // EX_USAGE
     case StorageCode.SchemaMismatch:
       return 65; // EX_DATAERR
     case StorageCode.JournalCorrupt:

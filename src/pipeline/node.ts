@@ -36,7 +36,7 @@ import type { NodeRole } from '../gateway/gateway.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
-import { StorageError } from '../journal/journal-errors.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import {
   closeJournalDb,
   openJournalDb,
@@ -156,6 +156,19 @@ export class BourseNode {
     assertEngineConfig(options.config ?? engineConfigDefault);
     setFlagsFromString(engineV8Flags.join(' '));
     const { db, lock } = options.storage ?? openStorage(options.dataDir);
+    if (options.storage === undefined && db.meta.get('member') === '1') {
+      // A member's journal may end with batches never committed on a majority, and its
+      // snapshots may hold them: a single node would take them for the truth and part from
+      // the cluster's history for good.
+      closeJournalDb(db);
+      lock.release();
+      throw new StorageError(
+        StorageCode.ClusterMember,
+        `data folder ${options.dataDir} belongs to a cluster member (its journal may end with ` +
+          'batches never committed): run it with `bourse member` (or `bourse cluster`), or ' +
+          'read it with `bourse replay`, `verify` or `inspect`',
+      );
+    }
     const node = new BourseNode(options, db, lock);
     try {
       await node.boot(options);

@@ -83,6 +83,16 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     assert.match(locked.err, /in use by a running node \(pid \d+/);
     writeFileSync(join(dir, dataLockFileName), '999999999\n'); // stale: taken over
 
+    const marked = openJournalDb(dir, { create: false, readOnly: false });
+    marked.meta.putSync('member', '1'); // as a cluster member's vote or recovery flag marks it
+    closeJournalDb(marked);
+    const member = bourse('start', '--data', dir);
+    assert.equal(member.code, 64, 'a cluster member folder is not a single node');
+    assert.match(member.err, /belongs to a cluster member/);
+    const unmark = openJournalDb(dir, { create: false, readOnly: false });
+    unmark.meta.removeSync('member');
+    closeJournalDb(unmark);
+
     const db = openJournalDb(dir, { create: false, readOnly: false });
     const [last] = [...db.journal.getKeys({ reverse: true, limit: 1 })];
     const stored = Buffer.from(db.journal.getBinary(last) ?? []);
