@@ -10,14 +10,22 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
 
-/** The load's size: the same for bench:e2e and bench:replicated, so that they compare. */
-export function loadSize(small: boolean) {
+/**
+ * The load's size: the same for bench:e2e and bench:replicated, so that they compare.
+ * `--rate N` sets the open loop's rate (commands/s), to draw latency against load.
+ */
+export function loadSize(small: boolean, argv: readonly string[] = process.argv) {
+  const at = argv.indexOf('--rate');
+  const rate = at < 0 ? NaN : Number(argv[at + 1]);
+  if (at >= 0 && !(Number.isSafeInteger(rate) && rate > 0)) {
+    throw new Error(`--rate takes a positive whole number of commands/s, not ${argv[at + 1]}`);
+  }
   return {
     processes: small ? 2 : 4,
     accounts: small ? 1_000 : 10_000,
     closedSeconds: small ? 2 : 10,
     window: small ? 2_000 : 8_000,
-    openRate: small ? 20_000 : 100_000,
+    openRate: at >= 0 ? rate : small ? 20_000 : 100_000,
     openSeconds: small ? 2 : 10,
   };
 }

@@ -5,6 +5,7 @@
  *
  *   npm run bench:replicated              large: 4 client processes
  *   npm run bench:replicated -- --small   CI size
+ *   npm run bench:replicated -- --rate N  the open loop at N commands/s (default 100k; 20k small)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
