@@ -41,7 +41,7 @@ import {
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
 import { adminOnly, challengeNonce, openGrant, type Grant, type KeyRing } from './api-keys.js';
-import { mountHttp, type JournalQueries } from './http.js';
+import { mountHttp, notPrimary, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
 import { BookTopics, mountReads, type StateReads } from './reads.js';
@@ -157,12 +157,7 @@ export class Gateway {
           return;
         }
         const readOnly = req.getUrl() === readPath;
-        if (!readOnly && !options.role.accepting()) {
-          // The SDK tries the next member it knows of; the body names the primary, if known.
-          const body = JSON.stringify({ error: 'not the primary', ...options.role.describe() });
-          res.writeStatus('503 Service Unavailable').end(body);
-          return;
-        }
+        if (!readOnly && !options.role.accepting()) return notPrimary(res, options.role);
         res.upgrade<Session>(
           { clientId: 0, grant: null, refused: [], challenge: null, readOnly },
           req.getHeader('sec-websocket-key'),

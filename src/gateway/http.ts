@@ -62,7 +62,7 @@ export function mountHttp(
   app.get('/events', (res, req) => getEvents(res, req, journal));
   app.post('/commands', (res, req) => {
     if (role.accepting()) return postCommand(res, req, commands);
-    json(res, '503 Service Unavailable', { error: 'not the primary', ...role.describe() });
+    notPrimary(res, role);
   });
   app.any('/*', (res) => json(res, '404 Not Found', { error: 'no such endpoint' }));
 }
@@ -200,6 +200,15 @@ function kindByName(name: string): number {
 }
 
 /** Ends `res` with `status` and `body` as JSON. */
+/**
+ * 503 from a member that takes no commands (a standby): the body names the role, and the
+ * primary it follows if it knows one, so that a client can go there (the SDK tries the next
+ * member it knows of).
+ */
+export function notPrimary(res: HttpResponse, role: NodeRole): void {
+  json(res, '503 Service Unavailable', { error: 'not the primary', ...role.describe() });
+}
+
 export function json(res: HttpResponse, status: string, body: unknown): void {
   res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
 }
