@@ -136,10 +136,15 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
     this.durableSequence = () => options.journal.durableSequence();
+    // Where live publishing starts: 0 on a single node, null on a standby (nothing published),
+    // the promotion sequence on a promoted member. Journal streams and the topics' tail hand
+    // over to the publisher there.
+    const handOver = (): number | null =>
+      options.role.handOver?.() ?? (options.role.accepting() ? 0 : null);
     this.streams = new JournalStreams<Session>(
       options.journal,
       (ws, requestId, events, n) => this.sendEvents(ws, events, n, requestId),
-      () => options.role.accepting(),
+      handOver,
     );
     this.app = uws().App();
     this.app.ws<Session>('/*', {
@@ -186,7 +191,7 @@ export class Gateway {
     this.tail = new TopicsTail(
       options.journal,
       () => options.journal.durableSequence(),
-      () => options.role.handOver?.() ?? (options.role.accepting() ? 0 : null),
+      handOver,
       (records, slot, count) => this.topics.publish(records, slot, count),
     );
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));

@@ -199,7 +199,6 @@ function kindByName(name: string): number {
   return -1;
 }
 
-/** Ends `res` with `status` and `body` as JSON. */
 /**
  * 503 from a member that takes no commands (a standby): the body names the role, and the
  * primary it follows if it knows one, so that a client can go there (the SDK tries the next
@@ -209,6 +208,7 @@ export function notPrimary(res: HttpResponse, role: NodeRole): void {
   json(res, '503 Service Unavailable', { error: 'not the primary', ...role.describe() });
 }
 
+/** Ends `res` with `status` and `body` as JSON. */
 export function json(res: HttpResponse, status: string, body: unknown): void {
   res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
 }

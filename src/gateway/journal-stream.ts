@@ -7,8 +7,11 @@
  *   live:         publisher runs ──► the events with sequence ≥ `next`
  *
  * On a standby nothing is published live (its node applies what it stores): a caught-up
- * subscriber there polls LMDB every `journalPollMs` instead, and goes live once the member is
- * promoted and publishes. Either way it reads only what is committed (JournalChunks' bound).
+ * subscriber there polls LMDB every `journalPollMs` instead. Once the member is promoted, its
+ * publisher publishes what it decides after the sequence it was promoted at (`handOver`): the
+ * subscriber goes live only when it has read the journal past that sequence (the last batches
+ * before it may be committed only after the promotion), so the hand-over has no gap. Either way
+ * it reads only what is committed (JournalChunks' bound).
  *
  * Batches end at command boundaries, so `next` (one past the last sequence sent) never splits a
  * command. While a subscriber catches up it ignores live runs: those events are durable, so
@@ -61,8 +64,11 @@ export class JournalStreams<S> {
   constructor(
     private readonly journal: JournalChunks,
     private readonly send: SendEvents<S>,
-    /** True while the node publishes durable events live (a single node, or a primary). */
-    private readonly publishing: () => boolean = () => true,
+    /**
+     * The sequence after which the node publishes durable events live (0 on a single node),
+     * or null while it publishes nothing (a standby).
+     */
+    private readonly handOver: () => number | null = () => 0,
   ) {}
 
   subscribe(ws: WebSocket<S>, requestId: number, from: number): void {
@@ -109,8 +115,9 @@ export class JournalStreams<S> {
       if (!this.subscribers.includes(sub)) return;
       while (sub.ws.getBufferedAmount() <= bufferedMaxBytes) {
         const chunk = this.journal.chunkFrom(sub.next, chunkEvents);
-        if (chunk === null && !this.publishing()) {
-          setTimeout(step, journalPollMs); // a standby: nothing live to wait for
+        const handOver = chunk === null ? this.handOver() : 0;
+        if (chunk === null && (handOver === null || sub.next <= handOver)) {
+          setTimeout(step, journalPollMs); // a standby, or not yet past the hand-over
           return;
         }
         if (chunk === null) {

@@ -434,13 +434,18 @@ export class Consensus {
     // and asks again soon if a probe says the primary is gone).
     this.armElection();
     if (this.preVotes.size * 2 > this.members.length) return this.stand();
+    this.requestVotes(this.term + 1, true);
+  }
+
+  /** Asks every other replica for its vote (or pre-vote) in `term`. */
+  private requestVotes(term: number, pre: boolean): void {
     const request: VoteRequest = {
       kind: 'vote-request',
-      term: this.term + 1,
+      term,
       from: this.id,
       lastIndex: this.log.length,
       lastTerm: this.lastTerm(),
-      pre: true,
+      pre,
     };
     for (const member of this.members) if (member !== this.id) this.io.send(member, request);
   }
@@ -465,15 +470,7 @@ export class Consensus {
     }
     this.io.roleChanged(this.role, this.term);
     if (this.votes.size * 2 > this.members.length) return this.becomePrimary();
-    const request: VoteRequest = {
-      kind: 'vote-request',
-      term: this.term,
-      from: this.id,
-      lastIndex: this.log.length,
-      lastTerm: this.lastTerm(),
-      pre: false,
-    };
-    for (const member of this.members) if (member !== this.id) this.io.send(member, request);
+    this.requestVotes(this.term, false);
   }
 
   private becomePrimary(): void {

@@ -177,9 +177,12 @@ async function standbyServesJournal(
   await beside.close();
 }
 
-type Watchers = Map<number, { reader: BourseClient; events: EventRecord[] }>;
+type Watchers = Map<
+  number,
+  { reader: BourseClient; events: EventRecord[]; journal: EventRecord[] }
+>;
 
-/** A read-only reader on each standby follows one account's stream. */
+/** A read-only reader on each standby follows one account's stream, and the journal. */
 async function watchAccount(cluster: TestCluster, primary: ClusterNode, account: number) {
   const watchers: Watchers = new Map();
   for (const n of cluster.nodes) {
@@ -189,7 +192,9 @@ async function watchAccount(cluster: TestCluster, primary: ClusterNode, account:
     const reader = await BourseClient.connect(url, { clientId: 200 + n.id, readOnly: true });
     const events: EventRecord[] = [];
     reader.subscribeAccount(account, (batch) => events.push(...batch));
-    watchers.set(n.id, { reader, events });
+    const journal: EventRecord[] = [];
+    reader.subscribeJournal(1, (batch) => journal.push(...batch));
+    watchers.set(n.id, { reader, events, journal });
   }
   return watchers;
 }
@@ -218,5 +223,14 @@ async function accountStreamHandedOver(
     .map((e) => e.sequence);
   assert.ok(heard.length >= 50, 'the stream carried the transfers around the failover');
   assert.deepEqual(heard, journal, 'each transfer once, none missing, across the hand-over');
+  // The journal stream too hands over to the live events at the promotion sequence.
+  await until('the journal stream reaches the last transfer', () =>
+    w.journal.some((e) => e.sequence === last),
+  );
+  const all = await fetch(`http://${m.host}:${m.port}/events?from=1&count=1000`);
+  const key = (e: EventRecord): string => `${e.sequence}:${e.kind}:${e.clientId}:${e.clientSeq}`;
+  const expected = ((await all.json()) as EventRecord[]).filter((e) => e.sequence <= last);
+  const streamed = w.journal.filter((e) => e.sequence <= last);
+  assert.deepEqual(streamed.map(key), expected.map(key), 'the journal stream: no gap, no repeat');
   for (const { reader } of watchers.values()) reader.close().catch(() => {});
 }
