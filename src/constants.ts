@@ -141,6 +141,12 @@ export const splitRetryTicks = 10;
 export const appendEntriesMax = 64;
 /** Entries a primary sends past what a standby holds durably (the flow-control window). */
 export const replicationWindowEntries = 256;
+/**
+ * Committed entries (journal batches) consensus keeps in memory; older ones are read back from
+ * the journal when a standby far behind needs them. 4,096 entries' metadata is ~1 MB; it is
+ * 16 windows, so a standby keeping up never makes its primary read the disk for metadata.
+ */
+export const logRetainEntries = 4_096;
 /** ...and events (128 bytes each): 64k events is 8 MB, about 30 ms of paced sending. */
 export const replicationWindowEvents = 65_536;
 /** Events one append message carries (at least one entry, however large). */

@@ -60,6 +60,8 @@ export interface ClusterNodeOptions {
   bootstrap: boolean;
   faults?: FaultPlan;
   log?: (line: string) => void;
+  /** Committed entries consensus keeps in memory (default `logRetainEntries`; tests: few). */
+  logRetain?: number;
 }
 
 /** The client id the cluster's own commands (the Tick that opens a term) are sent under. */
@@ -123,6 +125,7 @@ export class ClusterNode {
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
     };
+    const stored = this.store.loadLog();
     this.consensus = new Consensus(
       {
         id: this.id,
@@ -131,7 +134,9 @@ export class ClusterNode {
         recovering,
         term: vote.term,
         votedFor: vote.votedFor,
-        log: this.store.loadLog(),
+        log: stored.log,
+        base: stored.base,
+        retain: options.logRetain,
       },
       this.io(),
     );
@@ -205,6 +210,8 @@ export class ClusterNode {
       send: (to, message) => this.transport.send(to, message),
       write: (index, entries) => this.write(index, entries),
       payload: (_index, meta) => this.store.payload(meta),
+      stored: (index) => this.store.metaAt(index),
+      compacted: (from, entries) => this.store.saveIndex(from, entries),
       verify: (entry) => this.store.verify(entry),
       saveVote: (term, votedFor) => this.store.saveVote(term, votedFor),
       committed: (index) => {

@@ -42,6 +42,7 @@ import {
   replicationWindowEntries,
   replicationWindowEvents,
   appendEventsMax,
+  logRetainEntries,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { genesisHashHex } from './hashes.js';
@@ -55,6 +56,16 @@ export interface ConsensusIo {
   /** Store `entries` from log index `index` (1-based), dropping any stored there or after; call
    * `onDurable` once they are on disk. */
   write(index: number, entries: readonly Entry[]): void;
+  /**
+   * The metadata of a compacted entry (at or before the base: committed and durable here),
+   * read back from storage, for a standby far behind or a replica that restarted.
+   */
+  stored(index: number): EntryMeta;
+  /**
+   * Entries from `from` on (committed and durable here) leave memory: keep what `stored` needs
+   * to find them. Losing this in a crash is safe: the restart keeps more in memory.
+   */
+  compacted(from: number, entries: readonly EntryMeta[]): void;
   /** The stored bytes of the entry at `index` (to send it). */
   payload(index: number, entry: EntryMeta): Uint8Array;
   /** False for an entry whose bytes do not match its metadata (corrupt or forged): refused. */
@@ -78,10 +89,14 @@ export interface ConsensusOptions {
   random: () => number;
   /** True when this replica lost its data (or never had it) and the cluster may hold more. */
   recovering: boolean;
-  /** What survived a restart: the stored term and vote, and the durable log. */
+  /** What survived a restart: the stored term and vote, and the durable log after `base`. */
   term: number;
   votedFor: number;
   log: readonly EntryMeta[];
+  /** Entries up to this index were compacted (committed; `io.stored` reads them); 0: none. */
+  base?: number;
+  /** Committed entries kept in memory after a compaction (default `logRetainEntries`). */
+  retain?: number;
 }
 
 /** Per standby, on the primary. */
@@ -114,7 +129,14 @@ export class Consensus {
   /** The primary this replica follows in its term (-1: none known). */
   primary = -1;
   recovering: boolean;
+  /**
+   * Entries after `base` (log compaction, Raft §7): older ones are committed and durable, and
+   * stay in the journal only, so that memory does not grow with the journal. A compaction
+   * leaves `retain` committed entries, enough for a standby's window of entries in flight.
+   */
   private readonly log: EntryMeta[];
+  private base: number;
+  private readonly retain: number;
   /** Entries durable on this replica's disk (a prefix of `log`). */
   private durable: number;
   /** Highest index known to match the current primary's log (reset with each term). */
@@ -150,13 +172,17 @@ export class Consensus {
     this.term = options.term;
     this.votedFor = options.votedFor;
     this.log = [...options.log];
-    this.durable = this.log.length;
+    this.base = options.base ?? 0;
+    this.retain = options.retain ?? logRetainEntries;
+    assert(this.retain >= 1, 'consensus: keeps at least one entry');
+    this.durable = this.lastIndex;
+    this.commit = this.base; // only committed entries are ever compacted
     this.io = io;
     this.resetElection();
   }
 
   get lastIndex(): number {
-    return this.log.length;
+    return this.base + this.log.length;
   }
 
   get durableIndex(): number {
@@ -165,29 +191,40 @@ export class Consensus {
 
   /** The entry at `index` (1-based). */
   entry(index: number): EntryMeta {
-    assert(index >= 1 && index <= this.log.length, 'consensus: index in the log');
-    return this.log[index - 1];
+    assert(index >= 1 && index <= this.lastIndex, 'consensus: index in the log');
+    return this.at(index);
   }
 
   hashAt(index: number): string {
-    return index === 0 ? genesisHashHex : this.log[index - 1].hash;
+    return index === 0 ? genesisHashHex : this.at(index).hash;
   }
 
   lastSequence(): number {
-    const last = this.log[this.log.length - 1];
-    return last === undefined ? 0 : lastSequenceOf(last);
+    return this.lastIndex === 0 ? 0 : lastSequenceOf(this.at(this.lastIndex));
   }
 
-  /** The term of the last entry (0 for an empty log): what votes compare first. */
+  /** Entries held in memory: those after the compaction base. */
+  get entriesInMemory(): number {
+    return this.log.length;
+  }
+
+  /**
+   * The entry at `index` (in the log), from memory, or for a compacted one from storage: only
+   * a standby far behind, or a restart, reads those.
+   */
+  private at(index: number): EntryMeta {
+    return index > this.base ? this.log[index - this.base - 1] : this.io.stored(index);
+  }
+
   /** On the primary: the highest index `member` holds durably (-1 when unknown or not primary). */
   durableAt(member: number): number {
     if (this.role !== Role.Primary) return -1;
     return this.peers.get(member)?.durable ?? -1;
   }
 
+  /** The term of the last entry (0 for an empty log): what votes compare first. */
   private lastTerm(): number {
-    const last = this.log[this.log.length - 1];
-    return last === undefined ? 0 : last.term;
+    return this.lastIndex === 0 ? 0 : this.at(this.lastIndex).term;
   }
 
   /** Ticks a standby has gone without hearing its primary (0 on a primary). */
@@ -229,18 +266,19 @@ export class Consensus {
   propose(entry: Entry): void {
     assert(this.role === Role.Primary, 'consensus: only a primary proposes');
     assert(entry.term === this.term, 'consensus: an entry of the current term');
-    assert(entry.prevHash === this.hashAt(this.log.length), 'consensus: chained by hash');
+    assert(entry.prevHash === this.hashAt(this.lastIndex), 'consensus: chained by hash');
     assert(entry.first === this.lastSequence() + 1, 'consensus: sequences follow on');
     this.log.push(metaOf(entry));
-    this.io.write(this.log.length, [entry]);
+    this.io.write(this.lastIndex, [entry]);
     this.broadcast(false);
   }
 
   /** Storage says entries up to `index`, ending with `hash`, are on disk. */
   onDurable(index: number, hash: string): void {
-    if (index > this.log.length || index <= this.durable) return;
-    if (this.log[index - 1].hash !== hash) return; // overtaken by a truncation
+    if (index > this.lastIndex || index <= this.durable) return;
+    if (this.at(index).hash !== hash) return; // overtaken by a truncation
     this.durable = index;
+    this.compact();
     if (this.role === Role.Primary) return this.advanceCommit();
     if (this.primary !== -1) this.sendStatus(this.primary, true, 0);
     this.checkRecovered();
@@ -264,7 +302,7 @@ export class Consensus {
   }
 
   private onAppend(m: Append): void {
-    if (m.term < this.term) return this.sendStatus(m.from, false, this.log.length);
+    if (m.term < this.term) return this.sendStatus(m.from, false, this.lastIndex);
     assert(this.role !== Role.Primary, 'consensus: one primary per term');
     if (this.role !== Role.Standby || this.primary !== m.from) this.becomeStandby(m.term, m.from);
     this.resetElection();
@@ -272,7 +310,7 @@ export class Consensus {
     this.heardPrimaryAt = this.now;
     this.suspected = false;
     if (this.recovering && this.recoverTarget < m.commit) this.recoverTarget = m.commit;
-    if (m.prevIndex > this.log.length) return this.sendStatus(m.from, false, this.log.length);
+    if (m.prevIndex > this.lastIndex) return this.sendStatus(m.from, false, this.lastIndex);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
       return this.sendStatus(m.from, false, this.conflictStart(m.prevIndex) - 1);
@@ -284,6 +322,7 @@ export class Consensus {
     if (commit > this.commit) {
       this.commit = commit;
       this.io.committed(commit);
+      this.compact();
     }
     this.sendStatus(m.from, true, 0);
     this.checkRecovered();
@@ -292,14 +331,14 @@ export class Consensus {
   /** Appends what is new in `entries` (after `prevIndex`), cutting the log where it differs. */
   private appendFrom(prevIndex: number, entries: readonly Entry[]): void {
     let i = 0;
-    while (i < entries.length && prevIndex + i < this.log.length) {
-      if (this.log[prevIndex + i].hash !== entries[i].hash) break;
+    while (i < entries.length && prevIndex + i < this.lastIndex) {
+      if (this.at(prevIndex + i + 1).hash !== entries[i].hash) break;
       i++;
     }
     if (i === entries.length) return; // nothing new (a duplicate or an older message)
     const at = prevIndex + i; // entries before `at` match
     assert(at >= this.commit, 'consensus: a committed entry never changes');
-    this.log.length = at;
+    this.log.length = at - this.base;
     if (this.durable > at) this.durable = at;
     for (let k = i; k < entries.length; k++) this.log.push(metaOf(entries[k]));
     this.io.write(at + 1, entries.slice(i));
@@ -307,16 +346,16 @@ export class Consensus {
 
   /** The first index of the run of entries of the same term as the one at `index`. */
   private conflictStart(index: number): number {
-    assert(index <= this.log.length, 'consensus: a conflict inside the log');
+    assert(index <= this.lastIndex, 'consensus: a conflict inside the log');
     if (index === 0) return 1; // a wrong genesis hash: send everything
-    const term = this.log[index - 1].term;
+    const term = this.at(index).term;
     let start = index;
-    while (start > this.commit + 1 && this.log[start - 2].term === term) start--;
+    while (start > this.commit + 1 && this.at(start - 1).term === term) start--;
     return start;
   }
 
   private sendStatus(to: number, ok: boolean, nak: number): void {
-    const match = Math.min(this.verified, this.log.length);
+    const match = Math.min(this.verified, this.lastIndex);
     const status: Status = {
       kind: 'status',
       term: this.term,
@@ -370,10 +409,24 @@ export class Consensus {
     durables.sort((a, b) => b - a);
     const majority = durables[Math.floor(this.members.length / 2)];
     if (majority <= this.commit) return;
-    if (this.log[majority - 1].term !== this.term) return;
+    if (this.at(majority).term !== this.term) return;
     this.commit = majority;
     this.io.committed(majority);
+    this.compact();
     this.broadcast(false); // standbys learn the commit without waiting for a heartbeat
+  }
+
+  /**
+   * Drops from memory the committed entries durable here, but the last `retain`, once there
+   * are `retain` more of them (so each compaction moves a block, not one entry a time).
+   */
+  private compact(): void {
+    const upTo = Math.min(this.commit, this.durable) - this.retain;
+    if (upTo - this.base < this.retain) return;
+    const from = this.base + 1;
+    const gone = this.log.splice(0, upTo - this.base);
+    this.base = upTo;
+    this.io.compacted(from, gone);
   }
 
   private onVoteRequest(m: VoteRequest): void {
@@ -399,7 +452,7 @@ export class Consensus {
   /** A candidate's log is at least as complete as this one (last term, then last index). */
   private upToDate(m: VoteRequest): boolean {
     const lastTerm = this.lastTerm();
-    return m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.log.length);
+    return m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.lastIndex);
   }
 
   /**
@@ -443,7 +496,7 @@ export class Consensus {
       kind: 'vote-request',
       term,
       from: this.id,
-      lastIndex: this.log.length,
+      lastIndex: this.lastIndex,
       lastTerm: this.lastTerm(),
       pre,
     };
@@ -480,7 +533,7 @@ export class Consensus {
     this.peers.clear();
     for (const member of this.members) {
       if (member === this.id) continue;
-      const next = this.log.length + 1;
+      const next = this.lastIndex + 1;
       const sent = next - 1;
       const peer = {
         next,
@@ -609,14 +662,14 @@ export class Consensus {
    * grow with the index.
    */
   private lastWithin(after: number, events: number): number {
-    const log = this.log;
-    if (after >= log.length) return log.length;
-    const base = after === 0 ? 0 : lastSequenceOf(log[after - 1]);
+    const last = this.lastIndex;
+    if (after >= last) return last;
+    const base = after === 0 ? 0 : lastSequenceOf(this.at(after));
     let lo = after + 1;
-    let hi = log.length;
+    let hi = last;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (lastSequenceOf(log[mid - 1]) - base <= events) lo = mid;
+      if (lastSequenceOf(this.at(mid)) - base <= events) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -626,7 +679,7 @@ export class Consensus {
   private entries(from: number, to: number): Entry[] {
     const out: Entry[] = [];
     for (let i = from; i <= to; i++) {
-      const meta = this.log[i - 1];
+      const meta = this.at(i);
       out.push({ ...meta, payload: this.io.payload(i, meta) });
     }
     return out;

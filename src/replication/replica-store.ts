@@ -7,12 +7,18 @@
  *
  * Only entries never committed are ever cut (consensus asserts it): the committed journal is
  * never rewritten. Allocates per batch; the primary's command path does not come here.
+ *
+ * Log compaction: consensus keeps only recent entries' metadata in memory. For the older ones,
+ * the table `log-index` maps a log index (8-byte key) to its batch's first sequence (8 bytes),
+ * the journal's key for it: a restart loads the log after the last indexed entry, and a
+ * standby far behind is served from the journal.
  */
+import type { Database } from 'lmdb';
 import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
-import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
-import type { Entry, EntryMeta } from './messages.js';
+import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 
 export interface StoredVote {
   term: number;
@@ -22,8 +28,21 @@ export interface StoredVote {
   member: boolean;
 }
 
+/** The log after its compaction base (ConsensusOptions' `log` and `base`). */
+export interface StoredLog {
+  base: number;
+  log: EntryMeta[];
+}
+
 export class ReplicaStore {
-  constructor(readonly db: JournalDb) {}
+  private readonly logIndex: Database<Buffer, Buffer>;
+  /** Compacted entries' first sequences whose `log-index` write has not committed yet. */
+  private readonly indexPending = new Map<number, number>();
+
+  constructor(readonly db: JournalDb) {
+    const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+    this.logIndex = db.root.openDB<Buffer, Buffer>('log-index', binary);
+  }
 
   loadVote(): StoredVote {
     const meta = this.db.meta;
@@ -59,20 +78,64 @@ export class ReplicaStore {
     });
   }
 
-  /** Every stored batch's metadata, in order; the chain links are checked. */
-  loadLog(): EntryMeta[] {
+  /**
+   * The metadata of every stored batch after the last compacted one, in order, chained onto
+   * it (the links are checked; `bourse verify` and recovery check each hash).
+   */
+  loadLog(): StoredLog {
+    let base = 0;
+    let start = sequenceKey(0);
+    let prevHash: Uint8Array = genesisHash;
+    for (const { key, value } of this.logIndex.getRange({ reverse: true, limit: 1 })) {
+      base = keySequence(key);
+      const last = this.metaAtSequence(keySequence(value));
+      start = sequenceKey(lastSequenceOf(last) + 1);
+      prevHash = Buffer.from(last.hash, 'hex');
+    }
     const log: EntryMeta[] = [];
-    readBatches(
-      this.db,
-      sequenceKey(0),
-      genesisHash,
-      (view) => {
-        log.push(entryMetaOf(view));
-        return true;
+    const keep = (view: BatchView): boolean => {
+      log.push(entryMetaOf(view));
+      return true;
+    };
+    readBatches(this.db, start, prevHash, keep, false);
+    return { base, log };
+  }
+
+  /** Notes where compacted entries are, in one asynchronous transaction. */
+  saveIndex(from: number, entries: readonly EntryMeta[]): void {
+    for (let k = 0; k < entries.length; k++) this.indexPending.set(from + k, entries[k].first);
+    const write = this.logIndex.transaction(() => {
+      for (let k = 0; k < entries.length; k++) {
+        this.logIndex.putSync(sequenceKey(from + k), sequenceKey(entries[k].first));
+      }
+    });
+    // Until it commits, reads come from `indexPending`; if it fails (the disk under the
+    // journal failing too), they keep coming from there.
+    write.then(
+      () => {
+        for (let k = 0; k < entries.length; k++) this.indexPending.delete(from + k);
       },
-      false, // the links are checked; `bourse verify` and recovery check each hash
+      () => {},
     );
-    return log;
+  }
+
+  /** The metadata of the compacted entry at log index `index`. @throws when it is missing. */
+  metaAt(index: number): EntryMeta {
+    let first = this.indexPending.get(index);
+    if (first === undefined) {
+      const value = this.logIndex.getBinary(sequenceKey(index));
+      if (value === undefined) throw new Error(`replica store: log index ${index} not noted`);
+      first = keySequence(value);
+    }
+    return this.metaAtSequence(first);
+  }
+
+  private metaAtSequence(first: number): EntryMeta {
+    const bytes = this.db.journal.getBinary(sequenceKey(first));
+    if (bytes === undefined) throw new Error(`replica store: no batch at ${first}`);
+    const view = decodeBatch(bytes, false);
+    if (typeof view === 'string') throw new Error(`replica store: batch at ${first}: ${view}`);
+    return entryMetaOf(view);
   }
 
   /** The stored bytes of a batch. @throws when it is missing (storage lost under us). */

@@ -6,15 +6,19 @@ import { freePort } from '../../src/cli/ports.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
 import { smallConfig } from './engine-driver.js';
 import { removeDir, tempDataDir } from './node-driver.js';
+import { until } from './wait.js';
 
 export class TestCluster {
   readonly members: ClusterMember[] = [];
   readonly dirs: string[] = [];
   readonly nodes: (ClusterNode | null)[] = [];
   readonly lines: string[] = [];
+  /** Committed entries each member's consensus keeps in memory (undefined: the default). */
+  logRetain: number | undefined;
 
-  static async start(size: number): Promise<TestCluster> {
+  static async start(size: number, logRetain?: number): Promise<TestCluster> {
     const cluster = new TestCluster();
+    cluster.logRetain = logRetain;
     for (let id = 1; id <= size; id++) {
       const port = await freePort('tcp');
       const replicationPort = await freePort('udp');
@@ -33,6 +37,7 @@ export class TestCluster {
       config: smallConfig,
       bootstrap,
       log: (line) => this.lines.push(line),
+      logRetain: this.logRetain,
     });
   }
 
@@ -44,13 +49,23 @@ export class TestCluster {
   async primary(not: ClusterNode | null = null, timeoutMs = 10_000): Promise<ClusterNode> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const p = this.nodes.find(
-        (n) => n !== null && n !== not && n.accepting,
-      );
+      const p = this.nodes.find((n) => n !== null && n !== not && n.accepting);
       if (p !== undefined && p !== null) return p;
       if (Date.now() > deadline) throw new Error(`no primary: ${this.lines.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** Balances of account 1 as a member's read model sees them, once it stands at `sequence`. */
+  async balancesAt(id: number, sequence: number): Promise<unknown> {
+    const m = this.members[id - 1];
+    let body: { sequence: number; balances: unknown } = { sequence: -1, balances: null };
+    await until(`member ${id} reads at ${sequence}`, async () => {
+      const res = await fetch(`http://${m.host}:${m.port}/balances?account=1`);
+      body = (await res.json()) as typeof body;
+      return res.status === 200 && body.sequence >= sequence;
+    });
+    return body.balances;
   }
 
   async stop(): Promise<void> {

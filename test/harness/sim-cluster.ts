@@ -43,6 +43,8 @@ class Disk {
   term = 0;
   votedFor = -1;
   log: EntryMeta[] = [];
+  /** Entries up to here were compacted out of consensus's memory (it reads them back here). */
+  base = 0;
   pending: { at: number; index: number; entries: readonly EntryMeta[] }[] = [];
 }
 
@@ -83,6 +85,8 @@ export class SimCluster {
     readonly rng: Rng,
     readonly size: number,
     faults: Faults,
+    /** Committed entries each replica keeps in memory after a compaction. */
+    readonly retain = 2,
   ) {
     this.faults = { ...faults };
     for (let id = 1; id <= size; id++) {
@@ -105,7 +109,9 @@ export class SimCluster {
         recovering,
         term: replica.disk.term,
         votedFor: replica.disk.votedFor,
-        log: replica.disk.log,
+        log: replica.disk.log.slice(replica.disk.base),
+        base: replica.disk.base,
+        retain: this.retain,
       },
       this.io(replica),
     );
@@ -134,11 +140,28 @@ export class SimCluster {
       },
       openTerm: () => this.propose(replica, []),
       payload: () => empty,
+      stored: (index) => {
+        const disk = replica.disk;
+        if (index > disk.base) throw new Error(`disk: entry ${index} is not compacted`);
+        return disk.log[index - 1];
+      },
+      compacted: (from, entries) => this.compacted(replica.disk, from, entries),
       verify: (entry) => this.contents.has(entry.hash),
       recovered: () => {
         replica.disk.recovering = false;
       },
     };
+  }
+
+  /** Consensus may compact only entries durable on this disk, in order. */
+  private compacted(disk: Disk, from: number, entries: readonly EntryMeta[]): void {
+    if (from !== disk.base + 1) throw new Error(`disk: compaction from ${from}, base ${disk.base}`);
+    for (let k = 0; k < entries.length; k++) {
+      if (disk.log[from - 1 + k]?.hash !== entries[k].hash) {
+        throw new Error(`disk: compacted entry ${from + k} is not the durable one`);
+      }
+    }
+    disk.base = from + entries.length - 1;
   }
 
   private send(from: number, to: number, message: Message): void {
@@ -241,6 +264,7 @@ export class SimCluster {
       while (disk.pending.length > 0 && disk.pending[0].at <= this.now) {
         const write = disk.pending.shift()!;
         if (write.index > disk.log.length + 1) throw new Error('disk: a write past the end');
+        if (write.index <= disk.base) throw new Error('disk: a write over compacted entries');
         disk.log.length = write.index - 1;
         disk.log.push(...write.entries);
         const last = disk.log.length;
@@ -265,6 +289,7 @@ export class SimCluster {
     replica.disk.pending = []; // not yet durable: lost
     if (wipe) {
       replica.disk.log = [];
+      replica.disk.base = 0;
       replica.disk.term = 0;
       replica.disk.votedFor = -1;
       replica.disk.recovering = true;

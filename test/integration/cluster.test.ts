@@ -83,28 +83,16 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
   }
 });
 
-/** Balances of account 1 as a member's read model sees them, once it stands at `sequence`. */
-async function balancesAt(cluster: TestCluster, id: number, sequence: number): Promise<unknown> {
-  const m = cluster.members[id - 1];
-  let body: { sequence: number; balances: unknown } = { sequence: -1, balances: null };
-  await until(`member ${id} reads at ${sequence}`, async () => {
-    const res = await fetch(`http://${m.host}:${m.port}/balances?account=1`);
-    body = (await res.json()) as typeof body;
-    return res.status === 200 && body.sequence >= sequence;
-  });
-  return body.balances;
-}
-
 /**
  * Hot standbys: each applied what was committed (its read model answers with the primary's
  * balances), says it is a standby, turns commands away with 503, and the primary's /metrics
  * shows its role, term and each standby's lag.
  */
 async function hotStandbysAgree(cluster: TestCluster, primary: ClusterNode, sequence: number) {
-  const expected = await balancesAt(cluster, primary.id, sequence);
+  const expected = await cluster.balancesAt(primary.id, sequence);
   for (const n of cluster.nodes) {
     if (n === null || n === primary) continue;
-    assert.deepEqual(await balancesAt(cluster, n.id, sequence), expected, 'same state');
+    assert.deepEqual(await cluster.balancesAt(n.id, sequence), expected, 'same state');
     const m = cluster.members[n.id - 1];
     const health = (await (await fetch(`http://${m.host}:${m.port}/health`)).json()) as {
       role: string;

@@ -1,0 +1,92 @@
+/**
+ * Members that come back behind, with log compaction keeping two committed entries in memory
+ * (logRetain 2): everything they lack is read back from the primary's journal (the log index
+ * maps entries to batches), and a restart loads the log after its own last compacted entry.
+ * A member restarted after missing commits, and a member that lost its disk (it rejoins
+ * recovering, from the start of the journal), both end with the primary's chain and state.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { until } from '../harness/wait.js';
+import { BourseClient } from '../../src/client/client.js';
+import { Status } from '../../src/protocol/status.js';
+import { setupCommands } from '../harness/generators.js';
+import { TestCluster } from '../harness/cluster-driver.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
+
+const retain = 2;
+
+test('cluster catch-up: a restarted and a wiped member catch up past compaction', async () => {
+  const cluster = await TestCluster.start(3, retain);
+  try {
+    const primary = await cluster.primary();
+    const urls = cluster.urls();
+    const client = await BourseClient.connect(urls[primary.id - 1], { clientId: 7 });
+    for (const f of setupCommands()) {
+      const [head] = await client.submit(f.kind, f);
+      assert.equal(head.status, Status.Ok);
+    }
+    await transfers(client, 20); // one after another: each its own batch, its own entry
+    const [restarted, wiped] = cluster.nodes.filter((n) => n !== primary) as ClusterNode[];
+
+    await restarted.stop();
+    cluster.nodes[restarted.id - 1] = null;
+    await transfers(client, 20); // committed by the primary and the other standby
+    const back = await cluster.boot(restarted.id, false);
+    cluster.nodes[restarted.id - 1] = back;
+    assert.ok(back.consensus.lastIndex >= restarted.consensus.commit, 'its log reloaded');
+    await caughtUp(cluster, primary, back);
+
+    await wiped.stop();
+    removeDir(cluster.dirs[wiped.id - 1]);
+    cluster.dirs[wiped.id - 1] = tempDataDir();
+    cluster.nodes[wiped.id - 1] = null;
+    const fresh = await cluster.boot(wiped.id, false); // not bootstrapping: it lost its disk
+    cluster.nodes[wiped.id - 1] = fresh;
+    const said = `member ${wiped.id}: recovering (no data)`;
+    assert.ok(
+      cluster.lines.some((l) => l.startsWith(said)),
+      'without its data, it may not vote',
+    );
+    const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    assert.equal(last.status, Status.Ok);
+    await caughtUp(cluster, primary, fresh);
+    await until('the wiped member votes again', () => !fresh.consensus.recovering);
+
+    const expected = await cluster.balancesAt(primary.id, last.sequence);
+    for (const n of [back, fresh]) {
+      assert.deepEqual(await cluster.balancesAt(n.id, last.sequence), expected, 'same state');
+    }
+    for (const n of cluster.nodes as ClusterNode[]) {
+      const c = n.consensus;
+      const unsettled = c.lastIndex - Math.min(c.commit, c.durableIndex);
+      assert.ok(c.entriesInMemory < 2 * retain + unsettled, `member ${n.id}: log compacted`);
+    }
+    await client.close();
+  } catch (error) {
+    console.error(cluster.lines.join('\n'));
+    throw error;
+  } finally {
+    await cluster.stop();
+  }
+});
+
+async function transfers(client: BourseClient, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const [head] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    assert.equal(head.status, Status.Ok);
+  }
+}
+
+/** `member` holds the primary's whole committed chain (compacted entries read from disk). */
+async function caughtUp(cluster: TestCluster, primary: ClusterNode, member: ClusterNode) {
+  await until(`member ${member.id} catches up`, () => {
+    const c = member.consensus;
+    return c.commit >= primary.consensus.commit && c.durableIndex >= primary.consensus.commit;
+  });
+  assert.ok(primary.consensus.entriesInMemory < primary.consensus.commit, 'it was compacted');
+  for (let i = 1; i <= primary.consensus.commit; i++) {
+    assert.equal(member.consensus.hashAt(i), primary.consensus.hashAt(i), `entry ${i}`);
+  }
+}
