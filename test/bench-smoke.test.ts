@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const dist = join(new URL('.', import.meta.url).pathname, '..');
@@ -38,8 +40,56 @@ test('bench:engine --small runs and reports every figure the issue asks for', ()
   assert.ok((figures.commands_per_s as number) > 0);
 });
 
-test('bench:pipeline --small runs and reports every figure the issue asks for', () => {
-  const figures = lastJson('bench/macro/pipeline.bench.js', ['--small']);
+interface BenchReport {
+  command: string;
+  machine: { cores: number };
+  figures: Record<string, unknown>;
+  latency: { unit: string; points: { percentile: number; value: number }[] };
+}
+
+/** `bourse bench <scenario> --small`: its last line, and the report and plot it wrote. */
+function viaBourse(scenario: string): {
+  figures: Record<string, unknown>;
+  report: BenchReport;
+  svg: string;
+} {
+  const out = mkdtempSync(join(tmpdir(), 'bourse-bench-out-'));
+  try {
+    const main = join(dist, 'src/main.js');
+    const stdout = execFileSync(
+      process.execPath,
+      [main, 'bench', scenario, '--small', '--out', out],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    const lines = stdout.trim().split('\n');
+    const report = JSON.parse(readFileSync(join(out, `${scenario}-small.json`), 'utf8'));
+    const svg = readFileSync(join(out, `${scenario}-small.svg`), 'utf8');
+    return { figures: JSON.parse(lines[lines.length - 1]), report, svg };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+test('bench:pipeline --small runs (through bourse bench) and reports every figure', () => {
+  const { figures, report, svg } = viaBourse('pipeline');
+  assert.deepEqual(report.figures, figures, 'the report holds the JSON line');
+  assert.equal(report.command, 'bourse bench pipeline --small');
+  assert.ok(report.machine.cores >= 1);
+  const points = report.latency.points;
+  assert.equal(report.latency.unit, 'us');
+  assert.ok(points.length > 20, 'the curve has points');
+  for (let i = 1; i < points.length; i++) {
+    assert.ok(points[i].value >= points[i - 1].value, 'latency grows with the percentile');
+  }
+  // ...at the max, within the histogram's 3 significant digits (the encoding keeps buckets).
+  const max = figures.max_us as number;
+  const end = points[points.length - 1].value;
+  assert.ok(end >= max && end <= max * 1.001, 'the curve ends at the max');
+  assert.match(svg, /<path d="M[\d.]+,[\d.]+ L/);
+  assert.match(svg, />99\.9%</);
   for (const key of [
     'bench',
     'commands_per_s',

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
+import { benchProgress } from './report-out.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
 
@@ -39,6 +40,7 @@ export async function closedThenOpen(
   const { processes, accounts } = size;
   const window = size.window / processes;
   const seconds = size.closedSeconds;
+  benchProgress(2, 4, 'closed loop');
   const closed = await runClients(
     url,
     processes,
@@ -49,6 +51,7 @@ export async function closedThenOpen(
     100,
     members,
   );
+  benchProgress(3, 4, 'open loop');
   const rate = size.openRate / processes;
   const s = size.openSeconds;
   const open = await runClients(url, processes, 'open', s, accounts, rate, 200, members);

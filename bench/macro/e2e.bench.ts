@@ -18,6 +18,7 @@ import { BourseNode } from '../../src/pipeline/node.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, printTable } from '../lib/table.js';
 import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
+import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
 const size = loadSize(small);
@@ -59,7 +60,9 @@ async function main(): Promise<void> {
     gateway: { host: '127.0.0.1', port: 0 },
   });
   const url = `ws://127.0.0.1:${node.gateway?.port}/`;
+  benchProgress(0, 4, 'funding accounts');
   await fundAccounts(url, accounts);
+  benchProgress(1, 4, 'idle sessions');
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url);
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
     { measure: '  of which the sessions added', value: figures.idle_rss_growth_mb, unit: 'MB' },
     { measure: 'node RSS after the load runs', value: figures.rss_after_load_mb, unit: 'MB' },
   ]);
+  exportHistogram(histogram, 'us', 'send → durable result, open loop');
   console.log(JSON.stringify(figures));
 }
 

@@ -30,6 +30,7 @@ import {
 import { GcWatch, heapAfterGc } from '../lib/gc-watch.js';
 import { machine, printTable } from '../lib/table.js';
 import { measureCapacity } from './engine-capacity.js';
+import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 // Before any hot code is compiled: the same flags the node runs with (see constants.ts).
 for (const flag of engineV8Flags) setFlagsFromString(flag);
@@ -101,6 +102,7 @@ async function mixedPhase(gc: GcWatch, w: Workload) {
     events += runner.run(w.mix, from, Math.min(from + blockSize, w.mixCount));
     blocks.recordValue(Math.round(((gc.now() - b0) * 1e6) / blockSize));
   }
+  exportHistogram(blocks, 'ns', 'ns per command, mean of each 1k-command block');
   const t1 = gc.now();
   const heapAfter = heapAfterGc();
   await gc.settle();
@@ -170,9 +172,13 @@ function peerPhase(gc: GcWatch, ops: PeerOp[], instruments: number) {
 async function main(): Promise<void> {
   const gc = new GcWatch();
   const w = generateWorkload(workloadConfig);
+  benchProgress(0, 4, 'mixed commands');
   const mixed = await mixedPhase(gc, w);
+  benchProgress(1, 4, 'orders only');
   const orders = ordersPhase(gc, w);
+  benchProgress(2, 4, 'nodejs-order-book');
   const peer = peerPhase(gc, w.peerOps, workloadConfig.instruments);
+  benchProgress(3, 4, 'capacity');
   const capacity = measureCapacity(small ? 20_000 : 1_000_000);
   gc.stop();
   const host = await machine();

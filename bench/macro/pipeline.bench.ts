@@ -23,6 +23,7 @@ import { EventWord } from '../../src/protocol/event-layout.js';
 import { Replica, replayChecked } from '../../src/pipeline/replay.js';
 import type { ProducerData } from './pipeline-producer.js';
 import { machine, printTable } from '../lib/table.js';
+import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
 /** `--name value` overrides, for experiments (the published sizes use none). */
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     snapshotIntervalEvents,
   });
   const setupCount = 1 + 2 * accounts;
+  benchProgress(0, 4, 'funding accounts');
   await produce(node, {
     mode: 'setup',
     clientId: 1,
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
   await untilDurable(node, setupCount);
 
   // 1. Durable throughput, closed loop.
+  benchProgress(1, 4, 'closed loop');
   const t0 = performance.now();
   await produce(node, {
     mode: 'closed',
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
   const closedMs = performance.now() - t0;
 
   // 2. Latency at a fixed open-loop rate.
+  benchProgress(2, 4, 'open loop');
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
@@ -144,6 +148,7 @@ async function main(): Promise<void> {
   const gc = node.processorStats;
 
   // 3. Replay from genesis: apply on this thread, SHA-256 checks on the other core (piscina).
+  benchProgress(3, 4, 'replay and restart');
   const db = openJournalDb(dir, { create: false, readOnly: true });
   const replica = new Replica(config);
   const r0 = performance.now();
@@ -211,6 +216,7 @@ async function main(): Promise<void> {
       { measure: 'GC pause max, processor thread', value: figures.gc_pause_max_ms, unit: 'ms' },
     ],
   );
+  exportHistogram(histogram, 'us', 'send → durable result, open loop');
   console.log(JSON.stringify(figures));
 }
 

@@ -15,6 +15,7 @@ import { spawnMember } from '../../src/cli/cluster.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
 import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
+import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
 const size = loadSize(small);
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => process.exit(130));
+  benchProgress(0, 4, 'starting members');
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');
     const data = join(dir, `member-${m.id}`);
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
   try {
     const primary = file.members[(await findPrimary(file)) - 1];
     const url = `ws://${primary.host}:${primary.port}/`;
+    benchProgress(1, 4, 'funding accounts');
     await fundAccounts(url, accounts);
     const before = cpuByMember(children);
     // The clients know every member: if the primary steps down mid-run (two cores for three
@@ -129,6 +132,7 @@ async function report(
         unit: 'µs',
       },
     ]);
+    exportHistogram(h, 'us', 'send → result durable on a majority, open loop');
     console.log(JSON.stringify(figures));
   }
 }

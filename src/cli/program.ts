@@ -18,6 +18,7 @@ import { parseCount, parseTimeUs, table, UsageError } from './output.js';
 import { replay } from './replay.js';
 import { cluster, member, type MemberOptions } from './cluster.js';
 import { drill, type DrillOptions } from './drill.js';
+import { bench, benchScenarios, type BenchOptions } from './bench.js';
 import { start } from './start.js';
 import { verify } from './verify.js';
 import { version } from './version.js';
@@ -42,7 +43,26 @@ export function program(): Command {
   addKeys(p);
   addCluster(p);
   addDrill(p);
+  addBench(p);
   return p;
+}
+
+function addBench(p: Command): void {
+  p.command('bench')
+    .description('run a benchmark; write its JSON report and HDR plot to the results folder')
+    .argument('<scenario>', `one of: ${benchScenarios.join(', ')}`)
+    .option('--small', 'the quick size CI runs')
+    .option('--rate <n>', 'open-loop rate, commands/s (pipeline, e2e, replicated)', count('--rate'))
+    .option('--out <dir>', 'folder for <scenario>-<size>.json and .svg', 'bench/results')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bourse bench engine\n  bourse bench replicated --small\n' +
+        '  bourse bench e2e --rate 50000 --out /tmp/results',
+    )
+    .action(async (scenario: string, o: BenchOptions) => {
+      const r = await bench(scenario, o);
+      process.stderr.write(`report: ${r.json}${r.svg === null ? '' : `, plot: ${r.svg}`}\n`);
+    });
 }
 
 function addCluster(p: Command): void {

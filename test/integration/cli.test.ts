@@ -76,6 +76,12 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     assert.equal(bourse('replay', '--data', join(dir, 'missing')).code, 66);
     assert.equal(bourse('start', '--data', '/dev/null/data').code, 73);
     assert.equal(bourse('replay', '--to-seq', '-1').code, 64);
+    const scenario = bourse('bench', 'nope');
+    assert.equal(scenario.code, 64);
+    assert.match(scenario.err, /scenario 'nope': one of engine, pipeline, e2e, replicated/);
+    const rate = bourse('bench', 'engine', '--rate', '100');
+    assert.equal(rate.code, 64, 'the engine bench has no open loop');
+    assert.match(bourse('bench', '--help').out, /Examples:\n {2}bourse bench engine/);
 
     writeFileSync(join(dir, dataLockFileName), `${process.pid}\n`);
     const locked = bourse('start', '--data', dir);

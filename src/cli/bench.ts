@@ -1,0 +1,142 @@
+/**
+ * `bourse bench <scenario>`: runs one bench (dist/bench/macro/<scenario>.bench.js) as a child
+ * process, with a progress bar through its phases, prints its table and JSON line, and writes
+ * a report to the results folder (bench/results by default):
+ *   <scenario>-<size>.json   its figures, the machine, the command, the latency percentiles;
+ *   <scenario>-<size>.svg    the HDR percentile plot of its latency histogram.
+ *
+ *   bourse bench ──fork──► <scenario>.bench.js ──stdout: table, last line JSON──► report
+ *        ▲                      │ IPC: {kind: 'bench-progress', done, total, label}
+ *        └──────────────────────┘ file BOURSE_BENCH_HDR: the histogram, compressed
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { percentilePlot, percentilePoints } from './bench-plot.js';
+import { progressBar, UsageError, type Progress } from './output.js';
+
+export const benchScenarios = ['engine', 'pipeline', 'e2e', 'replicated'] as const;
+
+export interface BenchOptions {
+  small?: boolean;
+  /** Open-loop rate, commands/s (pipeline, e2e, replicated). */
+  rate?: number;
+  /** Folder for the report. */
+  out: string;
+}
+
+export interface BenchReport {
+  figures: Record<string, unknown>;
+  json: string;
+  svg: string | null;
+}
+
+interface ExportedHistogram {
+  unit: 'us' | 'ns';
+  what: string;
+  histogram: string;
+}
+
+export async function bench(scenario: string, o: BenchOptions): Promise<BenchReport> {
+  if (!(benchScenarios as readonly string[]).includes(scenario)) {
+    throw new UsageError(`scenario '${scenario}': one of ${benchScenarios.join(', ')}`);
+  }
+  if (o.rate !== undefined && scenario === 'engine') {
+    throw new UsageError('--rate: the engine bench has no open loop');
+  }
+  const args = [...(o.small ? ['--small'] : []), ...(o.rate ? ['--rate', String(o.rate)] : [])];
+  const scratch = mkdtempSync(join(tmpdir(), 'bourse-bench-report-'));
+  try {
+    const hdrFile = join(scratch, 'histogram.json');
+    const output = await runBench(scenario, args, hdrFile);
+    const figures = lastJsonLine(output, scenario);
+    const exported = readExported(hdrFile);
+    return writeReport(scenario, o, args, figures, exported);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Runs the bench; resolves with its stdout (also passed through) once it exits cleanly. */
+function runBench(scenario: string, args: string[], hdrFile: string): Promise<string> {
+  const script = fileURLToPath(new URL(`../../bench/macro/${scenario}.bench.js`, import.meta.url));
+  const execArgv = scenario === 'replicated' ? [] : ['--expose-gc']; // as its npm script
+  const child = fork(script, args, {
+    execArgv,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...process.env, BOURSE_BENCH_HDR: hdrFile },
+  });
+  let bar: Progress | null = null;
+  let output = '';
+  child.stdout!.setEncoding('utf8');
+  // Held until the bar is gone: the bar redraws its line on stderr, the table goes to stdout.
+  child.stdout!.on('data', (chunk: string) => (output += chunk));
+  child.on('message', (m: { kind?: string; done?: number; total?: number }) => {
+    if (m.kind !== 'bench-progress' || m.total === undefined) return;
+    bar ??= progressBar(`bench ${scenario}`, m.total);
+    bar.update(m.done ?? 0);
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      (bar as Progress | null)?.stop();
+      process.stdout.write(output);
+      if (code === 0) return resolve(output);
+      reject(new Error(`bench ${scenario} failed (${signal ?? `exit code ${code}`})`));
+    });
+  });
+}
+
+function lastJsonLine(output: string, scenario: string): Record<string, unknown> {
+  const lines = output.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+  } catch {
+    throw new Error(`bench ${scenario}: its last line is not its JSON figures`);
+  }
+}
+
+function readExported(path: string): ExportedHistogram | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ExportedHistogram;
+  } catch {
+    return null; // the bench keeps no latency histogram
+  }
+}
+
+function writeReport(
+  scenario: string,
+  o: BenchOptions,
+  args: string[],
+  figures: Record<string, unknown>,
+  exported: ExportedHistogram | null,
+): BenchReport {
+  mkdirSync(o.out, { recursive: true });
+  const name = `${scenario}-${o.small ? 'small' : 'large'}`;
+  const at = new Date().toISOString();
+  const cpu = cpus();
+  const machine = { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, node: process.version };
+  const histogram = exported === null ? null : hdr.decodeFromCompressedBase64(exported.histogram);
+  const points = histogram === null ? [] : percentilePoints(histogram);
+  const report = {
+    scenario,
+    at,
+    command: ['bourse', 'bench', scenario, ...args].join(' '),
+    machine: { ...machine, memory_gib: Math.round(totalmem() / 2 ** 30) },
+    figures,
+    latency: exported === null ? null : { unit: exported.unit, what: exported.what, points },
+  };
+  const json = join(o.out, `${name}.json`);
+  writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+  if (exported === null) return { figures, json, svg: null };
+  const svg = join(o.out, `${name}.svg`);
+  const title = `bourse bench ${scenario} (${o.small ? 'small' : 'large'}): ${exported.what}`;
+  const subtitle = `${at.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores · Node ${
+    machine.node
+  } · ${histogram!.totalCount.toLocaleString('en-US')} samples`;
+  writeFileSync(svg, percentilePlot(title, subtitle, exported.unit, points) + '\n');
+  return { figures, json, svg };
+}
