@@ -67,6 +67,23 @@ export const bookDepthLevels = 20;
 export const bookQueryDepthMax = 1000;
 /** Book views are conflated: each watched book is sent at most this often (ms). */
 export const bookPublishIntervalMs = 10;
+/** Dashboard pages (GET /dashboard, WebSocket /dashboard/live) connected at one time. */
+export const dashboardViewersMax = 16;
+/** A dashboard page gets a snapshot this often (ms). */
+export const dashboardTickMs = 1000;
+/** Book levels per side in a dashboard snapshot. */
+export const dashboardBookLevels = 10;
+/** Bytes of one message from a dashboard page (it only names an instrument). */
+export const dashboardRequestBytesMax = 256;
+/**
+ * Bytes of one dashboard snapshot (JSON). Its parts are bounded: the role's description, at
+ * most clusterMembersMax members and dashboardBookLevels levels per side (asserted below).
+ */
+export const dashboardMessageBytesMax = 16 << 10;
+/** Bytes a dashboard page may leave unread; past it, its snapshots and trades are dropped. */
+export const dashboardBackpressureMaxBytes = 1 << 20;
+/** Longest result latency the dashboard tells apart (µs); a longer one counts as this. */
+export const dashboardLatencyUsMax = 60_000_000;
 /** Queries (HTTP balances, orders, book) waiting for the read model. */
 export const readQueriesPendingMax = 1000;
 /** A query the read model has not answered by then fails with 503 (ms). */
@@ -274,6 +291,10 @@ export function assertConstants(): void {
   assert(commandSizeBytes % 8 === 0, 'constants: command size is a multiple of 8');
   assert(eventSizeBytes % 8 === 0, 'constants: event size is a multiple of 8');
   assert(feeBpsMax <= 10_000, 'constants: fees never exceed the notional');
+  assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
+  // A book level is at most ~70 bytes of JSON, a member ~100, the rest ~2 KB.
+  const dashboardBytes = dashboardBookLevels * 2 * 70 + clusterMembersMax * 100 + 2048;
+  assert(dashboardBytes <= dashboardMessageBytesMax, 'constants: a dashboard snapshot fits');
   const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   assert(littleEndian, 'constants: typed arrays must be little-endian like FlatBuffers');
   assertEngineConfig(engineConfigDefault);

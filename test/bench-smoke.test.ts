@@ -149,3 +149,26 @@ test('bench:replicated --small runs three member processes and reports every fig
   assert.equal(figures.rejected, 0, 'every transfer is funded');
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
 });
+
+test('bench:peer-postgres --small runs both peers, and each holds the no-overdraft rule', () => {
+  const figures = lastJson('bench/peers/postgres-transfers.js', ['--small']);
+  for (const key of [
+    'bench',
+    'postgres_transfers_per_s',
+    'bourse_transfers_per_s',
+    'ratio',
+    'transfers',
+    'stream_checksum',
+    'machine',
+  ]) {
+    assert.ok(key in figures, `missing ${key}`);
+  }
+  assert.equal(figures.bench, 'peer-postgres');
+  for (const side of ['postgres', 'bourse']) {
+    assert.ok((figures[`${side}_transfers_per_s`] as number) > 0);
+    assert.equal(figures[`${side}_conserved`], true, `${side}: balances conserved`);
+    assert.equal(figures[`${side}_no_negative`], true, `${side}: no negative balance`);
+    assert.equal(figures[`${side}_failed`], 0, `${side}: no transfer failed otherwise`);
+    assert.ok((figures[`${side}_rejected`] as number) > 0, `${side}: the stream overdraws`);
+  }
+});

@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { gatewayPortDefault } from '../constants.js';
+import { applySettings, configurable } from './config.js';
 import { inspect } from './inspect.js';
 import {
   createKeyCommand,
@@ -44,7 +45,17 @@ export function program(): Command {
   addCluster(p);
   addDrill(p);
   addBench(p);
+  const leaves = leafCommands(p);
+  for (const leaf of leaves) configurable(leaf);
+  const names = leaves.map((c) => c.name());
+  p.hook('preAction', (_program, action) => applySettings(action, names));
   return p;
+}
+
+/** Commands that run something (not groups such as `keys` or `drill`). */
+function leafCommands(cmd: Command): Command[] {
+  if (cmd.commands.length === 0) return [cmd];
+  return cmd.commands.flatMap((c) => leafCommands(c));
 }
 
 function addBench(p: Command): void {

@@ -39,6 +39,7 @@ export async function start(options: StartOptions): Promise<void> {
       `clients:  ws://${options.host}:${node.gateway?.port ?? options.port}/ (binary protocol, ` +
         'docs/PROTOCOL.md)',
       `health:   http://${options.host}:${node.gateway?.port ?? options.port}/health`,
+      `dashboard: http://${options.host}:${node.gateway?.port ?? options.port}/dashboard`,
       `ready; Ctrl-C stops cleanly`,
       '',
     ].join('\n'),

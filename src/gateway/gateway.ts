@@ -46,6 +46,7 @@ import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
 import { BookTopics, mountReads, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
+import { Dashboard } from './dashboard/dashboard.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -131,6 +132,7 @@ export class Gateway {
   private readonly topics: Topics;
   private readonly tail: TopicsTail;
   private readonly books: BookTopics | null = null;
+  private readonly dashboard: Dashboard;
   port = -1;
 
   constructor(private readonly options: GatewayOptions) {
@@ -147,6 +149,11 @@ export class Gateway {
       handOver,
     );
     this.app = uws().App();
+    // Before the binary protocol's '/*', so that its routes are matched first.
+    this.dashboard = new Dashboard(this.app, {
+      ...options, // its role, journal, reads and durable events
+      subscribeTrades: (ws, instrument) => this.subscribeTrades(ws, instrument),
+    });
     this.app.ws<Session>('/*', {
       maxPayloadLength: frameHeaderBytes + 64 + commandsPerFrameMax * commandSizeBytes,
       maxBackpressure: sessionBackpressureMaxBytes,
@@ -217,6 +224,7 @@ export class Gateway {
     if (this.listenSocket !== null) uws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
     this.tail.stop();
+    this.dashboard.close();
     for (const ws of [...this.sessions.values(), ...this.readers]) {
       ws.end(1001, 'server shutting down');
     }
@@ -402,11 +410,7 @@ export class Gateway {
     if (kind === StreamKind.Trades || kind === StreamKind.Account) {
       if (!this.options.role.accepting()) this.tail.start();
     }
-    if (kind === StreamKind.Trades) {
-      this.topics.trades++;
-      ws.subscribe(tradesTopic(param));
-      return;
-    }
+    if (kind === StreamKind.Trades) return this.subscribeTrades(ws, param);
     if (kind === StreamKind.Depth || kind === StreamKind.TopOfBook) {
       const reads = this.options.reads;
       if (this.books === null || reads === null || param < 1 || param >= reads.instrumentCountMax) {
@@ -421,6 +425,13 @@ export class Gateway {
       return;
     }
     this.sendError(ws, requestId, FrameError.BadSubscription, `unknown stream ${kind}`);
+  }
+
+  /** Stream 2 (anyone): one instrument's trades; the dashboard's pages take it too. */
+  private subscribeTrades(ws: { subscribe(topic: string): boolean }, instrument: number): void {
+    if (!this.options.role.accepting()) this.tail.start(); // idempotent
+    this.topics.trades++;
+    ws.subscribe(tradesTopic(instrument));
   }
 
   /** Verifies a Commands frame and puts all its commands in the ring, or none of them. */

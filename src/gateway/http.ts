@@ -44,13 +44,7 @@ export function mountHttp(
   role: NodeRole,
   commands: HttpCommands,
 ): void {
-  app.get('/health', (res) => {
-    json(res, '200 OK', {
-      status: 'ok',
-      ...role.describe(),
-      durableSequence: journal.durableSequence(),
-    });
-  });
+  app.get('/health', (res) => json(res, '200 OK', health(role, journal)));
   app.get('/metrics', (res) => {
     let aborted = false;
     res.onAborted(() => (aborted = true));
@@ -65,6 +59,11 @@ export function mountHttp(
     notPrimary(res, role);
   });
   app.any('/*', (res) => json(res, '404 Not Found', { error: 'no such endpoint' }));
+}
+
+/** What GET /health answers (the dashboard shows the same): role and journal position. */
+export function health(role: NodeRole, journal: JournalQueries): Record<string, unknown> {
+  return { status: 'ok', ...role.describe(), durableSequence: journal.durableSequence() };
 }
 
 function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries): void {

@@ -23,9 +23,56 @@ import { open } from 'lmdb';
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 function bourse(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return bourseWith({}, ...args);
+}
+
+function bourseWith(
+  env: Record<string, string>,
+  ...args: string[]
+): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [main, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
+
+test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () => {
+  const dir = tempDataDir();
+  try {
+    const yaml = join(dir, 'bourse.yaml');
+    // The top level applies to every command; a command's own section wins over it.
+    writeFileSync(yaml, 'data: /nowhere/top\ninspect:\n  data: /nowhere/section\n  count: 5\n');
+    const fromFile = bourse('inspect', '--config', yaml);
+    assert.equal(fromFile.code, 66);
+    assert.match(fromFile.err, /data folder \/nowhere\/section does not exist/);
+    assert.match(bourse('replay', '--config', yaml).err, /\/nowhere\/top does/);
+    const fromEnv = bourseWith({ BOURSE_DATA: '/nowhere/env' }, 'inspect', '--config', yaml);
+    assert.match(fromEnv.err, /\/nowhere\/env does not exist/, 'the environment wins');
+    const env = { BOURSE_DATA: '/nowhere/env' };
+    const fromFlag = bourseWith(env, 'inspect', '--config', yaml, '--data', '/nowhere/flag');
+    assert.match(fromFlag.err, /\/nowhere\/flag does not exist/, 'a flag wins');
+
+    const json = join(dir, 'bourse.json');
+    writeFileSync(json, JSON.stringify({ start: { port: 'ninety' } }));
+    const wrong = bourse('start', '--config', json);
+    assert.equal(wrong.code, 64);
+    assert.match(wrong.err, /bourse\.json: port: --port: 'ninety' is not a whole number/);
+    writeFileSync(json, JSON.stringify({ prot: 9001 }));
+    const unknown = bourse('start', '--config', json);
+    assert.equal(unknown.code, 64);
+    assert.match(unknown.err, /'prot' is not a setting of start \(data,host,port,/);
+    const badEnv = bourseWith({ BOURSE_PORT: 'x' }, 'start', '--data', dir);
+    assert.equal(badEnv.code, 64);
+    assert.match(badEnv.err, /BOURSE_PORT/);
+    const missing = bourse('start', '--config', join(dir, 'none.yaml'));
+    assert.equal(missing.code, 64);
+    assert.match(missing.err, /cannot read .*none\.yaml \(ENOENT\)/);
+  } finally {
+    removeDir(dir);
+  }
+});
 
 async function dataWith(commands: number): Promise<string> {
   const dir = tempDataDir();

@@ -1,0 +1,480 @@
+/**
+ * bench:peer-postgres — durable transfers under the no-overdraft rule: PostgreSQL and bourse
+ * side by side, the same seeded transfer stream through each, and the rule checked on each at
+ * the end (balances conserved, none negative).
+ *
+ *   npm run bench:peer-postgres              default size (~25 s of PostgreSQL)
+ *   npm run bench:peer-postgres -- --small   CI size (a few seconds)
+ *   # experiments: --connections C (PostgreSQL) --window W (bourse) --transfers N --seed S
+ *
+ *   bench ──pg, C connections─────► PostgreSQL (scripts/postgres.sh: 127.0.0.1, fsync on)
+ *   bench ──SDK, one WebSocket────► bourse node (child process: `bourse start`, own data dir)
+ *
+ * The rule: a transfer that would take its source below zero is rejected and changes nothing.
+ * PostgreSQL enforces it in one stored function per transfer (one statement, one transaction):
+ * lock both rows in id order (no deadlocks), debit `WHERE balance >= amount`, credit only if
+ * the debit took; a CHECK (balance >= 0) backs it. bourse enforces it in its ledger
+ * (LedgerInsufficientFunds). A transfer counts once its durable answer arrives: PostgreSQL's
+ * commit returns after its WAL is fsynced (synchronous_commit=on), a bourse result after its
+ * journal batch is fsynced. Both servers run in their own processes; both clients run here.
+ * Only the stream is timed: not start-up, seeding, bourse's warm-up, or the checks.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { BourseClient, statusName } from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
+import { Status } from '../../src/protocol/status.js';
+import { Rng } from '../../src/stdx/rng.js';
+import { machine, printTable } from '../lib/table.js';
+
+/** `--name N` from the command line (a positive whole number), else `fallback`. */
+function flag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new Error(`${name} takes a positive whole number, not ${process.argv[at + 1]}`);
+  }
+  return value;
+}
+
+const small = process.argv.includes('--small');
+/** scripts/postgres.sh sets max_connections = 100; this leaves a few for psql. */
+const connectionsMax = 96;
+const size = {
+  seed: flag('--seed', 20_261_201),
+  accounts: small ? 1_000 : 10_000,
+  transfers: flag('--transfers', small ? 5_000 : 150_000),
+  /** Each account's opening deposit, in minor units. */
+  deposit: 10_000,
+  /** Amounts are uniform in 1..amountMax: large enough beside the deposit to overdraw. */
+  amountMax: 4_000,
+  /** PostgreSQL connections, each one transfer at a time. */
+  connections: flag('--connections', small ? 16 : 32),
+  /** bourse commands in flight over the SDK's one connection. */
+  window: flag('--window', 1_000),
+  /**
+   * Untimed transfers of 1 to and fro between two extra accounts before bourse's stream, so
+   * that V8 has compiled the node's and the SDK's paths (PostgreSQL's C needs no warm-up).
+   */
+  warmup: small ? 5_000 : 50_000,
+};
+if (size.connections > connectionsMax) {
+  throw new Error(`--connections: at most ${connectionsMax} (postgres.sh's max_connections)`);
+}
+const asset = 1;
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const postgresScript = join(root, 'scripts', 'postgres.sh');
+const bourseMain = join(root, 'dist', 'src', 'main.js');
+const startTimeoutMs = 30_000;
+const stopTimeoutMs = 30_000;
+const readLanes = 64;
+
+/** The transfer stream, generated once and sent unchanged to both sides. */
+interface Stream {
+  from: Int32Array;
+  to: Int32Array;
+  amount: Int32Array;
+  /** FNV-1a of every (from, to, amount): the same stream gives the same checksum. */
+  checksum: string;
+}
+
+/** What each side did, and whether its end state holds the rule. */
+interface SideResult {
+  transfersPerS: number;
+  elapsedMs: number;
+  /** Transfers refused because they would overdraw (the rule at work). */
+  rejected: number;
+  /** Transfers that failed otherwise (errors, other statuses): a correct run has none. */
+  failed: number;
+  conserved: boolean;
+  noNegative: boolean;
+  total: number;
+  lowest: number;
+  label: string;
+}
+
+function makeStream(): Stream {
+  const { seed, transfers, accounts, amountMax } = size;
+  const rng = new Rng(seed);
+  const from = new Int32Array(transfers);
+  const to = new Int32Array(transfers);
+  const amount = new Int32Array(transfers);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < transfers; i++) {
+    from[i] = 1 + rng.int(accounts);
+    const other = 1 + rng.int(accounts - 1); // any account but the source
+    to[i] = other >= from[i] ? other + 1 : other;
+    amount[i] = 1 + rng.int(amountMax);
+    for (const word of [from[i], to[i], amount[i]]) hash = Math.imul(hash ^ word, 0x01000193);
+  }
+  return { from, to, amount, checksum: (hash >>> 0).toString(16).padStart(8, '0') };
+}
+
+/**
+ * Sends items 0..count-1 over `lanes` lanes, each sending one at a time and then taking the
+ * next item (a closed loop); returns the elapsed ms.
+ */
+async function closedLoop(
+  count: number,
+  lanes: number,
+  send: (i: number, lane: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const run = async (lane: number): Promise<void> => {
+    while (next < count) await send(next++, lane);
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.min(lanes, count) }, (_, lane) => run(lane)));
+  return performance.now() - t0;
+}
+
+/**
+ * Undo for what the bench started (servers, folders), run on a signal too: a Ctrl-C must not
+ * leave PostgreSQL running (pg_ctl detaches it from the terminal, so it would not hear one).
+ */
+const cleanups = new Set<() => void>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const undo of cleanups) undo();
+    process.exit(130);
+  });
+}
+
+// --- PostgreSQL ------------------------------------------------------------------------------
+
+const schemaSql = `
+CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0));
+INSERT INTO accounts SELECT g, ${size.deposit} FROM generate_series(1, ${size.accounts}) g;
+CREATE FUNCTION transfer(source bigint, target bigint, amount bigint) RETURNS boolean AS $$
+BEGIN
+  -- Both rows locked in id order: two transfers between the same pair cannot deadlock.
+  PERFORM 1 FROM accounts WHERE id IN (source, target) ORDER BY id FOR UPDATE;
+  UPDATE accounts SET balance = balance - amount WHERE id = source AND balance >= amount;
+  IF NOT FOUND THEN
+    RETURN false; -- would overdraw: rejected, nothing changed
+  END IF;
+  UPDATE accounts SET balance = balance + amount WHERE id = target;
+  RETURN true;
+END $$ LANGUAGE plpgsql;
+`;
+
+function stopPostgres(dir: string): void {
+  try {
+    execFileSync(postgresScript, ['stop', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runPostgres(stream: Stream): Promise<SideResult & { version: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-peer-postgres-'));
+  const undo = (): void => stopPostgres(dir);
+  cleanups.add(undo);
+  try {
+    let url: string;
+    try {
+      url = execFileSync(postgresScript, ['start', dir], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 10 * 60_000, // a first run may install PostgreSQL
+      }).trim();
+    } catch (error) {
+      throw new Error(`PostgreSQL could not be installed or started (${postgresScript})`, {
+        cause: error,
+      });
+    }
+    return await drivePostgres(url, stream);
+  } finally {
+    cleanups.delete(undo);
+    stopPostgres(dir);
+  }
+}
+
+async function drivePostgres(
+  url: string,
+  stream: Stream,
+): Promise<SideResult & { version: string }> {
+  const clients = Array.from({ length: size.connections }, () => new pg.Client(url));
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+    await clients[0].query(schemaSql);
+    await clients[0].query('VACUUM ANALYZE accounts'); // not inside the schema's transaction
+    const version = (await clients[0].query('SHOW server_version')).rows[0].server_version;
+    let rejected = 0;
+    let failed = 0;
+    // One lane per connection: a connection carries one transaction at a time.
+    const send = async (i: number, lane: number): Promise<void> => {
+      const values = [stream.from[i], stream.to[i], stream.amount[i]];
+      try {
+        const r = await clients[lane].query({ name: 'transfer', text: transferSql, values });
+        if (r.rows[0].moved !== true) rejected++;
+      } catch (error) {
+        if (failed++ === 0) console.error(`PostgreSQL: a transfer failed: ${String(error)}`);
+      }
+    };
+    const elapsedMs = await closedLoop(size.transfers, size.connections, send);
+    const end = await clients[0].query(
+      'SELECT sum(balance)::text AS total, min(balance)::text AS lowest, count(*)::int AS n ' +
+        'FROM accounts',
+    );
+    const { total, lowest, n } = end.rows[0] as { total: string; lowest: string; n: number };
+    const sum = BigInt(total); // bigint sums come back as numeric text
+    return {
+      ...rates(elapsedMs, rejected, failed),
+      conserved: n === size.accounts && sum === BigInt(size.accounts * size.deposit),
+      noNegative: BigInt(lowest) >= 0n,
+      total: Number(sum),
+      lowest: Number(lowest),
+      label: `PostgreSQL ${version}`,
+      version,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  }
+}
+
+const transferSql = 'SELECT transfer($1, $2, $3) AS moved';
+
+function rates(elapsedMs: number, rejected: number, failed: number) {
+  return {
+    transfersPerS: Math.round(size.transfers / (elapsedMs / 1000)),
+    elapsedMs,
+    rejected,
+    failed,
+  };
+}
+
+// --- bourse ----------------------------------------------------------------------------------
+
+/** Starts `bourse start` on `dir` and resolves with its client address once it is ready. */
+function startNode(dir: string): Promise<{ child: ChildProcess; port: number }> {
+  const args = [bourseMain, 'start', '--data', dir, '--port', '0'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bourse did not start within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      out += chunk;
+      const port = /clients:\s+ws:\/\/[^:]+:(\d+)\//.exec(out)?.[1];
+      if (port === undefined || !out.includes('ready')) return;
+      clearTimeout(timer);
+      resolve({ child, port: Number(port) });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bourse exited with ${code} while starting`));
+    });
+  });
+}
+
+/** SIGTERM (bourse stops cleanly: everything accepted is journaled), SIGKILL if it hangs. */
+async function stopNode(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function runBourse(stream: Stream): Promise<SideResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-peer-node-'));
+  let child: ChildProcess | null = null;
+  const undo = (): void => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  cleanups.add(undo);
+  try {
+    const node = await startNode(dir);
+    child = node.child;
+    return await driveBourse(node.port, stream);
+  } finally {
+    cleanups.delete(undo);
+    if (child !== null) await stopNode(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One asset and `accounts` accounts, each with the deposit; throws unless all went through. */
+async function fund(url: string, accounts: number): Promise<void> {
+  const admin = await BourseClient.connect(url, { clientId: 1 });
+  const all = [admin.submit(CommandKind.AddAsset, { ref: asset, aux: 2 })];
+  for (let a = 1; a <= accounts; a++) {
+    all.push(admin.submit(CommandKind.CreateAccount, { account: a }));
+  }
+  for (let a = 1; a <= accounts; a++) {
+    all.push(admin.submit(CommandKind.Deposit, { account: a, ref: asset, quantity: size.deposit }));
+  }
+  const answers = await Promise.all(all);
+  await admin.close();
+  if (answers.some((events) => events[0].status !== Status.Ok)) {
+    throw new Error('bourse refused a command while funding the accounts');
+  }
+}
+
+async function driveBourse(port: number, stream: Stream): Promise<SideResult> {
+  const url = `ws://127.0.0.1:${port}/`;
+  const accounts = size.accounts + 2; // the stream's, and the warm-up's pair
+  await fund(url, accounts);
+  const client = await BourseClient.connect(url, { clientId: 2, inFlightMax: size.window });
+  await closedLoop(size.warmup, size.window, async (i) => {
+    const [a, b] = i % 2 === 0 ? [accounts - 1, accounts] : [accounts, accounts - 1];
+    const [head] = await client.transfer({ account: a, target: b, ref: asset, quantity: 1 });
+    if (head.status !== Status.Ok) throw new Error('a warm-up transfer was refused');
+  });
+  let rejected = 0;
+  let failed = 0;
+  let sequenceMax = 0;
+  const send = async (i: number): Promise<void> => {
+    const [head] = await client.transfer({
+      account: stream.from[i],
+      target: stream.to[i],
+      ref: asset,
+      quantity: stream.amount[i],
+    });
+    if (head.status === Status.LedgerInsufficientFunds) rejected++;
+    else if (head.status !== Status.Ok && failed++ === 0) {
+      console.error(`bourse: a transfer failed: ${statusName(head.status)}`);
+    }
+    if (head.sequence > sequenceMax) sequenceMax = head.sequence;
+  };
+  const elapsedMs = await closedLoop(size.transfers, size.window, send);
+  await client.close();
+  const end = await readBalances(port, accounts, sequenceMax);
+  return {
+    ...rates(elapsedMs, rejected, failed),
+    conserved: end.found === accounts && end.total === accounts * size.deposit,
+    noNegative: end.lowest >= 0,
+    total: end.total,
+    lowest: end.lowest,
+    label: 'bourse',
+  };
+}
+
+interface BalancesAnswer {
+  sequence: number;
+  balances: { asset: number; available: number; held: number }[];
+}
+
+/**
+ * Every account's balance of the asset, from the node's HTTP reads (GET /balances), once its
+ * read model has applied everything up to `sequence` (it follows the journal, a little behind).
+ */
+async function readBalances(port: number, accounts: number, sequence: number) {
+  const read = async (account: number): Promise<BalancesAnswer | null> => {
+    const response = await fetch(`http://127.0.0.1:${port}/balances?account=${account}`);
+    if (response.status === 404) return null;
+    if (!response.ok) throw new Error(`GET /balances: ${response.status}`);
+    return (await response.json()) as BalancesAnswer;
+  };
+  const triesMax = 500; // 10 s at 20 ms
+  for (let tries = 0; ((await read(1))?.sequence ?? 0) < sequence; tries++) {
+    if (tries === triesMax) throw new Error(`the read model did not reach ${sequence}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  let found = 0;
+  let total = 0;
+  let lowest = Infinity;
+  await closedLoop(accounts, readLanes, async (i) => {
+    const answer = await read(i + 1);
+    if (answer === null) return;
+    if (answer.sequence < sequence) throw new Error('a read went back in time');
+    found++;
+    let balance = 0;
+    for (const row of answer.balances) {
+      if (row.asset !== asset) continue;
+      balance += row.available + row.held;
+      lowest = Math.min(lowest, row.available, row.held);
+    }
+    total += balance;
+    lowest = Math.min(lowest, balance);
+  });
+  return { found, total, lowest };
+}
+
+// --- report ----------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const stream = makeStream();
+  const postgres = await runPostgres(stream);
+  const bourse = await runBourse(stream);
+  const ratio = Math.round((bourse.transfersPerS / postgres.transfersPerS) * 100) / 100;
+  const host = await machine();
+  const yes = (held: boolean): string => (held ? 'yes' : 'NO');
+  const sides = (f: (s: SideResult) => string | number) => ({
+    postgres: f(postgres),
+    bourse: f(bourse),
+  });
+  printTable(
+    `bench:peer-postgres (${small ? 'small' : 'default'}): ${size.transfers} transfers ` +
+      `between ${size.accounts} accounts of ${size.deposit}, amounts 1..${size.amountMax}, ` +
+      `seed ${size.seed}, stream ${stream.checksum}; ${host.cpu}, ${host.cores} cores, ` +
+      `Node ${host.node}`,
+    [
+      { measure: 'server', ...sides((s) => s.label) },
+      { measure: 'durable transfers/s', ...sides((s) => s.transfersPerS) },
+      { measure: 'elapsed s', ...sides((s) => s.elapsedMs / 1000) },
+      {
+        measure: 'concurrency',
+        postgres: `${size.connections} connections`,
+        bourse: `${size.window} in flight`,
+      },
+      { measure: 'rejected: would overdraw', ...sides((s) => s.rejected) },
+      { measure: 'failed otherwise (must be 0)', ...sides((s) => s.failed) },
+      { measure: 'sum of balances = deposits', ...sides((s) => yes(s.conserved)) },
+      { measure: 'no negative balance', ...sides((s) => yes(s.noNegative)) },
+      { measure: 'bourse / PostgreSQL (goal ≥ 100×)', postgres: '', bourse: `${ratio}×` },
+    ],
+  );
+  const held = [postgres, bourse].every((s) => s.conserved && s.noNegative && s.failed === 0);
+  console.log(
+    JSON.stringify({
+      bench: 'peer-postgres',
+      size: small ? 'small' : 'default',
+      postgres_transfers_per_s: postgres.transfersPerS,
+      bourse_transfers_per_s: bourse.transfersPerS,
+      ratio,
+      postgres_conserved: postgres.conserved,
+      postgres_no_negative: postgres.noNegative,
+      postgres_rejected: postgres.rejected,
+      postgres_failed: postgres.failed,
+      bourse_conserved: bourse.conserved,
+      bourse_no_negative: bourse.noNegative,
+      bourse_rejected: bourse.rejected,
+      bourse_failed: bourse.failed,
+      transfers: size.transfers,
+      accounts: size.accounts,
+      deposit: size.deposit,
+      amount_max: size.amountMax,
+      seed: size.seed,
+      stream_checksum: stream.checksum,
+      postgres_version: postgres.version,
+      postgres_connections: size.connections,
+      bourse_in_flight: size.window,
+      bourse_warmup_transfers: size.warmup,
+      machine: host,
+    }),
+  );
+  if (!held) {
+    console.error('bench:peer-postgres: a check did not hold (see the table)');
+    process.exitCode = 1;
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`bench:peer-postgres failed: ${(error as Error).message}`);
+  console.error(error);
+  process.exitCode = 1;
+}

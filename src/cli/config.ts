@@ -1,0 +1,120 @@
+/**
+ * Settings from three places, each overriding the one before:
+ *
+ *   config file (--config <file>, JSON or YAML)  <  environment (BOURSE_*)  <  flags
+ *
+ * Every option that takes a value can come from the environment as BOURSE_ and its flag's
+ * name in capitals (--snapshot-events: BOURSE_SNAPSHOT_EVENTS). The file holds the same names
+ * as keys (`snapshot-events: 2000000`), at the top level or in a section named after the
+ * command (`start:`, `bench:` …), the section winning. Booleans come only from flags and the
+ * file.
+ * File values go through the flag's own parser, so a wrong one gets the same message, with
+ * the file and key named; a key no option has is refused, with the keys allowed.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from './output.js';
+
+/**
+ * Adds --config, and names each option's BOURSE_* variable (call after adding the options).
+ * Commander reads variables only for options that had one when added, so `applySettings`
+ * reads them; naming them here puts them in --help.
+ */
+export function configurable(cmd: Command): Command {
+  for (const option of cmd.options) {
+    if (option.required || option.optional) option.env(envName(option));
+  }
+  cmd.option('--config <file>', 'settings file (JSON or YAML; flags and BOURSE_* override it)');
+  return cmd;
+}
+
+export function envName(option: Option): string {
+  return `BOURSE_${option.name().toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * Fills in every option no flag gave: from its BOURSE_* variable, else from the file named by
+ * --config. @throws UsageError for an unreadable file, an unknown key or a wrong value.
+ */
+export function applySettings(cmd: Command, commandNames: readonly string[]): void {
+  for (const option of cmd.options) {
+    const value = option.envVar === undefined ? undefined : process.env[option.envVar];
+    if (value === undefined || !fromDefault(cmd, option)) continue;
+    const attribute = option.attributeName();
+    cmd.setOptionValueWithSource(attribute, parsed(option.envVar!, option, value), 'env');
+  }
+  const file = cmd.getOptionValue('config') as string | undefined;
+  if (file === undefined) return;
+  const settings = readSettings(file, cmd.name(), commandNames);
+  for (const [key, value] of Object.entries(settings)) {
+    const option = cmd.options.find((o) => o.name() === key && o.name() !== 'config');
+    if (option === undefined) {
+      const allowed = cmd.options.map((o) => o.name()).filter((n) => n !== 'config');
+      throw new UsageError(`${file}: '${key}' is not a setting of ${cmd.name()} (${allowed})`);
+    }
+    if (!fromDefault(cmd, option)) continue; // a flag or BOURSE_* wins
+    const where = `${file}: ${key}`;
+    cmd.setOptionValueWithSource(option.attributeName(), parsed(where, option, value), 'config');
+  }
+}
+
+function fromDefault(cmd: Command, option: Option): boolean {
+  const source = cmd.getOptionValueSource(option.attributeName());
+  return source === undefined || source === 'default';
+}
+
+function readSettings(
+  file: string,
+  command: string,
+  commandNames: readonly string[],
+): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `--config: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+  let document: unknown;
+  try {
+    const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
+    document = yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--config: ${file} is not valid: ${(error as Error).message}`);
+  }
+  if (document === null || document === undefined) return {};
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new UsageError(`--config: ${file} must hold a map of settings`);
+  }
+  const top: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(document)) {
+    if (!commandNames.includes(key)) top[key] = value;
+  }
+  const section = (document as Record<string, unknown>)[command];
+  if (section === undefined) return top;
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) {
+    throw new UsageError(`--config: ${file}: '${command}' must hold a map of settings`);
+  }
+  return { ...top, ...(section as Record<string, unknown>) };
+}
+
+/** `value` through the option's own parser; `where` names its origin in an error. */
+function parsed(where: string, option: Option, value: unknown): unknown {
+  if (!option.required && !option.optional) {
+    if (typeof value !== 'boolean') throw new UsageError(`${where}: true or false, not ${value}`);
+    return value;
+  }
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new UsageError(`${where}: a number or a text, not ${JSON.stringify(value)}`);
+  }
+  if (option.parseArg === undefined) return String(value);
+  try {
+    return option.parseArg(String(value), undefined);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new UsageError(`${where}: ${error.message}`);
+    throw error;
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * A live dashboard served by the node itself (docs/PROTOCOL.md, "Dashboard"):
+ *
+ *   GET /dashboard            the page (HTML and CSS)            dashboard-page.ts
+ *   GET /dashboard/app.js     its script (plain JS, no library)  dashboard-script.ts
+ *   WS  /dashboard/live       ──► a JSON snapshot every dashboardTickMs: role, term, members
+ *                                 and their lag, commands/s, events/s, result latency
+ *                                 percentiles, the chosen instrument's best levels
+ *                             ──► the instrument's trades as they happen: binary Events
+ *                                 frames, the very frames of stream 2 (the trades topic)
+ *                             ◄── {"instrument": N} to choose another instrument
+ *
+ * The page is compiled into the package as strings: plain tsc does not copy .html files to
+ * dist/, and a file read at run time from the source tree would be missing wherever only dist/
+ * is shipped. JSON is fine here: about one message a second per page, off the hot path.
+ * Nothing runs while no page is open: the timer starts with the first viewer and stops with
+ * the last, and the result meter is off.
+ */
+import {
+  dashboardBackpressureMaxBytes,
+  dashboardBookLevels,
+  dashboardMessageBytesMax,
+  dashboardRequestBytesMax,
+  dashboardTickMs,
+  dashboardViewersMax,
+  sessionIdleTimeoutSeconds,
+} from '../../constants.js';
+import { assert } from '../../stdx/assert.js';
+import type { DurableEvents, NodeRole } from '../gateway.js';
+import { health, type JournalQueries } from '../http.js';
+import type { StateReads } from '../reads.js';
+import { tradesTopic } from '../topics.js';
+import { uws, type HttpResponse, type TemplatedApp, type WebSocket } from '../uws.js';
+import { membersOf } from './members.js';
+import { dashboardHtml } from './dashboard-page.js';
+import { dashboardScript } from './dashboard-script.js';
+import { ResultMeter } from './result-meter.js';
+
+/** One open page: the instrument it shows. */
+export interface Viewer {
+  instrument: number;
+}
+
+export interface DashboardSources {
+  role: NodeRole;
+  journal: JournalQueries;
+  /** The read model, for books (null: no books). */
+  reads: StateReads | null;
+  /** Durable events, for the result meter. */
+  events: DurableEvents;
+  /** Subscribes a socket to an instrument's trades topic, as stream 2 does. */
+  subscribeTrades(ws: WebSocket<Viewer>, instrument: number): void;
+}
+
+/** The instrument a page shows when it names none. */
+const instrumentDefault = 1;
+
+export class Dashboard {
+  private readonly viewers = new Set<WebSocket<Viewer>>();
+  private readonly meter = new ResultMeter();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** A tick's reads are still running (the next tick is skipped, not queued). */
+  private ticking = false;
+  private lastAtMs = 0;
+  private lastSequence = 0;
+
+  constructor(
+    app: TemplatedApp,
+    private readonly sources: DashboardSources,
+  ) {
+    sources.events.listen((records, slot, count) => this.meter.onDurable(records, slot, count));
+    app.get('/dashboard', (res) => asset(res, 'text/html; charset=utf-8', dashboardHtml));
+    app.get('/dashboard/app.js', (res) => {
+      asset(res, 'text/javascript; charset=utf-8', dashboardScript);
+    });
+    app.ws<Viewer>('/dashboard/live', {
+      maxPayloadLength: dashboardRequestBytesMax,
+      maxBackpressure: dashboardBackpressureMaxBytes,
+      // A page that reads too slowly misses snapshots and trades (uWS drops them): it is a
+      // view, not a feed, and it catches up with the next snapshot.
+      closeOnBackpressureLimit: 0,
+      idleTimeout: sessionIdleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      compression: uws().DISABLED,
+      upgrade: (res, req, context) => {
+        if (this.viewers.size >= dashboardViewersMax) {
+          res.writeStatus('503 Service Unavailable').end('too many dashboard pages');
+          return;
+        }
+        const asked = req.getQuery('instrument') ?? '';
+        const instrument = asked === '' ? instrumentDefault : this.instrumentOf(Number(asked));
+        res.upgrade<Viewer>(
+          { instrument: instrument ?? instrumentDefault },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => this.onOpen(ws),
+      message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      close: (ws) => this.onClose(ws),
+    });
+  }
+
+  /** Closes every page and stops the timer (the node is stopping). */
+  close(): void {
+    const open = [...this.viewers];
+    this.viewers.clear();
+    this.stopTimer();
+    for (const ws of open) ws.end(1001, 'server shutting down');
+  }
+
+  private onOpen(ws: WebSocket<Viewer>): void {
+    // Pages upgraded together may pass the check in upgrade(): this one is the bound.
+    if (this.viewers.size >= dashboardViewersMax) return ws.end(1013, 'too many pages');
+    this.viewers.add(ws);
+    this.sources.subscribeTrades(ws, ws.getUserData().instrument);
+    if (this.timer !== null) return;
+    this.meter.take(); // start from now
+    this.meter.on = true;
+    this.lastAtMs = performance.now();
+    this.lastSequence = this.sources.journal.durableSequence();
+    this.timer = setInterval(() => void this.tick(), dashboardTickMs);
+  }
+
+  private onClose(ws: WebSocket<Viewer>): void {
+    this.viewers.delete(ws);
+    if (this.viewers.size === 0) this.stopTimer();
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.meter.on = false;
+  }
+
+  /** A page chose another instrument: `{"instrument": N}`. */
+  private onMessage(ws: WebSocket<Viewer>, message: ArrayBuffer, isBinary: boolean): void {
+    let instrument: number | null = null;
+    if (!isBinary) {
+      try {
+        const asked = JSON.parse(Buffer.from(message).toString('utf8')) as Record<string, unknown>;
+        instrument = this.instrumentOf(asked?.instrument);
+      } catch {
+        instrument = null; // not JSON
+      }
+    }
+    if (instrument === null) {
+      const error = `instrument: an id from 1 to ${this.instrumentMax()}`;
+      ws.send(JSON.stringify({ type: 'error', error }), false);
+      return;
+    }
+    const viewer = ws.getUserData();
+    ws.unsubscribe(tradesTopic(viewer.instrument));
+    viewer.instrument = instrument;
+    this.sources.subscribeTrades(ws, instrument);
+  }
+
+  private instrumentMax(): number {
+    return this.sources.reads === null ? 0xffffffff : this.sources.reads.instrumentCountMax - 1;
+  }
+
+  /** An instrument id a page may ask for, or null. */
+  private instrumentOf(value: unknown): number | null {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return null;
+    return value >= 1 && value <= this.instrumentMax() ? value : null;
+  }
+
+  /** Sends each page its snapshot. Reads run while the node goes on; pages may close meanwhile. */
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const common = await this.common();
+      const books = await this.books();
+      for (const ws of this.viewers) {
+        const instrument = ws.getUserData().instrument;
+        const book = books.get(instrument) ?? { book: null, bookError: 'no read model' };
+        const text = JSON.stringify({ type: 'snapshot', ...common, instrument, ...book });
+        assert(
+          Buffer.byteLength(text) <= dashboardMessageBytesMax,
+          'dashboard: snapshot too large',
+        );
+        ws.send(text, false);
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** What every page gets: health, members, rates and latency since the last tick. */
+  private async common(): Promise<Record<string, unknown>> {
+    const { role, journal } = this.sources;
+    const nowMs = performance.now();
+    const seconds = Math.max(nowMs - this.lastAtMs, 1) / 1000;
+    const sequence = journal.durableSequence();
+    const { events, latencyUs } = this.meter.take();
+    const commandsPerSecond = Math.max(sequence - this.lastSequence, 0) / seconds;
+    this.lastAtMs = nowMs;
+    this.lastSequence = sequence;
+    const node = health(role, journal);
+    const metrics = await journal.metrics();
+    return {
+      atMs: Date.now(),
+      node,
+      members: membersOf(node, metrics),
+      intervalMs: Math.round(seconds * 1000),
+      commandsPerSecond: Math.round(commandsPerSecond),
+      eventsPerSecond: Math.round(events / seconds),
+      latencyUs,
+    };
+  }
+
+  /** The best levels of each instrument some page shows, asked of the read model at once. */
+  private async books(): Promise<Map<number, Record<string, unknown>>> {
+    const out = new Map<number, Record<string, unknown>>();
+    const reads = this.sources.reads;
+    if (reads === null) return out;
+    const instruments = new Set<number>();
+    for (const ws of this.viewers) instruments.add(ws.getUserData().instrument);
+    await Promise.all(
+      [...instruments].map(async (instrument) => {
+        const depth = dashboardBookLevels;
+        try {
+          const { sequence, body } = await reads.query({ what: 'book', instrument, depth });
+          const book = body === null ? null : { sequence, ...(body as object) };
+          out.set(instrument, { book, bookError: body === null ? 'no such instrument' : null });
+        } catch (error) {
+          out.set(instrument, { book: null, bookError: (error as Error).message });
+        }
+      }),
+    );
+    return out;
+  }
+}
+
+/** Answers a GET with one of the page's files (no cache: a node upgrade changes them). */
+function asset(res: HttpResponse, type: string, body: string): void {
+  res
+    .writeStatus('200 OK')
+    .writeHeader('content-type', type)
+    .writeHeader('cache-control', 'no-store')
+    .writeHeader('x-content-type-options', 'nosniff')
+    .end(body);
+}
