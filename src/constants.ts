@@ -41,6 +41,17 @@ export const ringBatchMax = 4096;
 
 /** Longest logical time between two entries of the journal's time index (microseconds). */
 export const timeIndexIntervalUs = 100_000;
+/**
+ * Upper bounds (microseconds) of the buckets of `bourse_journal_flush_seconds`, the time one
+ * journal batch takes to encode, commit and fsync; one more bucket holds the rest (+Inf).
+ */
+export const journalFlushBucketsUs: readonly number[] = [
+  100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+];
+/** A standby further behind than this in applying committed events is not ready for reads. */
+export const readyLagEventsMax = 65_536;
+/** Status codes are below this (src/protocol/status.ts); rejections are counted per code. */
+export const statusCodeCountMax = 512;
 /** TCP port of the gateway (binary WebSocket and HTTP) by default. */
 export const gatewayPortDefault = 9001;
 /** Commands in one Commands frame. */
@@ -288,6 +299,10 @@ export function assertConstants(): void {
     'constants: ring is a power of 2',
   );
   assert(ringBatchMax < inputRingSlotCount, 'constants: a batch fits the ring');
+  for (let i = 1; i < journalFlushBucketsUs.length; i++) {
+    assert(journalFlushBucketsUs[i] > journalFlushBucketsUs[i - 1], 'constants: buckets ascend');
+  }
+  assert(statusCodeCountMax <= 1 << 16, 'constants: status codes fit the event status field');
   assert(commandSizeBytes % 8 === 0, 'constants: command size is a multiple of 8');
   assert(eventSizeBytes % 8 === 0, 'constants: event size is a multiple of 8');
   assert(feeBpsMax <= 10_000, 'constants: fees never exceed the notional');

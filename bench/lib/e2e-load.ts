@@ -31,11 +31,15 @@ export function loadSize(small: boolean, argv: readonly string[] = process.argv)
   };
 }
 
-/** A closed loop, then an open loop, against `url` (and a cluster's `members`). */
+/**
+ * A closed loop, then an open loop, against `url` (and a cluster's `members`); client ids
+ * from `idBase` + 100 (closed) and + 200 (open).
+ */
 export async function closedThenOpen(
   url: string,
   size: ReturnType<typeof loadSize>,
   members: readonly string[] = [],
+  idBase = 0,
 ): Promise<{ closed: ClientResult[]; open: ClientResult[] }> {
   const { processes, accounts } = size;
   const window = size.window / processes;
@@ -48,13 +52,14 @@ export async function closedThenOpen(
     seconds,
     accounts,
     window,
-    100,
+    idBase + 100,
     members,
   );
   benchProgress(3, 4, 'open loop');
   const rate = size.openRate / processes;
   const s = size.openSeconds;
-  const open = await runClients(url, processes, 'open', s, accounts, rate, 200, members);
+  const base = idBase + 200;
+  const open = await runClients(url, processes, 'open', s, accounts, rate, base, members);
   return { closed, open };
 }
 
@@ -91,9 +96,17 @@ export function runClients(
   );
 }
 
-/** One asset and `accounts` funded accounts. */
-export async function fundAccounts(url: string, accounts: number): Promise<void> {
-  const admin = await BourseClient.connect(url, { clientId: 1 });
+/** One asset and `accounts` funded accounts (through the primary among `members`). */
+export async function fundAccounts(
+  url: string,
+  accounts: number,
+  members: readonly string[] = [],
+  clientId = 1,
+): Promise<void> {
+  const admin = await BourseClient.connect(url, {
+    clientId,
+    members: members.length > 0 ? [...members] : undefined,
+  });
   const all: Promise<unknown>[] = [admin.submit(CommandKind.AddAsset, { ref: 1, aux: 2 })];
   for (let a = 1; a <= accounts; a++)
     all.push(admin.submit(CommandKind.CreateAccount, { account: a }));
@@ -102,6 +115,17 @@ export async function fundAccounts(url: string, accounts: number): Promise<void>
   }
   await Promise.all(all);
   await admin.close();
+}
+
+/** The latency keys every load bench's JSON line carries (µs). */
+export function latencyFigures(histogram: hdr.Histogram) {
+  return {
+    p50_us: histogram.getValueAtPercentile(50),
+    p99_us: histogram.getValueAtPercentile(99),
+    p999_us: histogram.getValueAtPercentile(99.9),
+    max_us: histogram.maxValue,
+    latency_samples: histogram.totalCount,
+  };
 }
 
 /** Durable commands/s of a closed loop, and the merged latency histogram of an open loop. */

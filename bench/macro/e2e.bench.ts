@@ -17,7 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, printTable } from '../lib/table.js';
-import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
+import {
+  closedThenOpen,
+  fundAccounts,
+  latencyFigures,
+  loadSize,
+  summarise,
+} from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
@@ -79,11 +85,7 @@ async function main(): Promise<void> {
     commands_per_s: commandsPerS,
     closed_window: window,
     open_loop_rate: openRate,
-    p50_us: histogram.getValueAtPercentile(50),
-    p99_us: histogram.getValueAtPercentile(99),
-    p999_us: histogram.getValueAtPercentile(99.9),
-    max_us: histogram.maxValue,
-    latency_samples: histogram.totalCount,
+    ...latencyFigures(histogram),
     rejected,
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,

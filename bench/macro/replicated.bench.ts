@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
-import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
+import {
+  closedThenOpen,
+  fundAccounts,
+  latencyFigures,
+  loadSize,
+  summarise,
+} from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
@@ -96,11 +102,7 @@ async function report(
     commands_per_s: s.commandsPerS,
     closed_window: window,
     open_loop_rate: openRate,
-    p50_us: h.getValueAtPercentile(50),
-    p99_us: h.getValueAtPercentile(99),
-    p999_us: h.getValueAtPercentile(99.9),
-    max_us: h.maxValue,
-    latency_samples: h.totalCount,
+    ...latencyFigures(h),
     rejected: s.rejected,
     /** False when the primary changed mid-run (the CPU split by role is then mixed). */
     same_primary: stillPrimary,

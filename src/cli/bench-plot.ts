@@ -33,7 +33,7 @@ export function percentilePoints(histogram: hdr.Histogram): PercentilePoint[] {
 const width = 800;
 const height = 420;
 const left = 80;
-const right = 20;
+const right = 44;
 const top = 56;
 const bottom = 50;
 

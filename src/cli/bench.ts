@@ -2,8 +2,8 @@
  * `bourse bench <scenario>`: runs one bench (dist/bench/macro/<scenario>.bench.js) as a child
  * process, with a progress bar through its phases, prints its table and JSON line, and writes
  * a report to the results folder (bench/results by default):
- *   <scenario>-<size>.json   its figures, the machine, the command, the latency percentiles;
- *   <scenario>-<size>.svg    the HDR percentile plot of its latency histogram.
+ *   <scenario>-<size>[-<rate>].json  its figures, machine, command, latency percentiles;
+ *   <scenario>-<size>[-<rate>].svg   the HDR percentile plot of its latency histogram.
  *
  *   bourse bench ──fork──► <scenario>.bench.js ──stdout: table, last line JSON──► report
  *        ▲                      │ IPC: {kind: 'bench-progress', done, total, label}
@@ -115,7 +115,8 @@ function writeReport(
   exported: ExportedHistogram | null,
 ): BenchReport {
   mkdirSync(o.out, { recursive: true });
-  const name = `${scenario}-${o.small ? 'small' : 'large'}`;
+  const rate = o.rate === undefined ? '' : `-${o.rate}`; // one report per rate drawn
+  const name = `${scenario}-${o.small ? 'small' : 'large'}${rate}`;
   const at = new Date().toISOString();
   const cpu = cpus();
   const machine = { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, node: process.version };
@@ -134,9 +135,11 @@ function writeReport(
   if (exported === null) return { figures, json, svg: null };
   const svg = join(o.out, `${name}.svg`);
   const title = `bourse bench ${scenario} (${o.small ? 'small' : 'large'}): ${exported.what}`;
-  const subtitle = `${at.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores · Node ${
-    machine.node
-  } · ${histogram!.totalCount.toLocaleString('en-US')} samples`;
+  const offered = figures.open_loop_rate;
+  const load = typeof offered === 'number' ? ` · ${offered.toLocaleString('en-US')}/s offered` : '';
+  const samples = histogram!.totalCount.toLocaleString('en-US');
+  const on = `${machine.cpu}, ${machine.cores} cores · Node ${machine.node}`;
+  const subtitle = `${at.slice(0, 10)} · ${on} · ${samples} samples${load}`;
   writeFileSync(svg, percentilePlot(title, subtitle, exported.unit, points) + '\n');
   return { figures, json, svg };
 }

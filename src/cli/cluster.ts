@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterMembersMax } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
+import { cliLog } from './logger.js';
 import { UsageError } from './output.js';
 
 export interface ClusterFile {
@@ -59,16 +60,18 @@ export interface MemberOptions {
   bootstrap?: boolean;
 }
 
-/** Runs one member until SIGINT or SIGTERM; role changes are logged on stderr. */
+/**
+ * Runs one member until SIGINT or SIGTERM. Its log (role changes, take-overs, stalls) goes to
+ * stderr as JSON lines with its id, role and term (logger.ts).
+ */
 export async function member(options: MemberOptions): Promise<void> {
   const file = readClusterFile(options.cluster);
   if (!file.members.some((m) => m.id === options.id)) {
     throw new UsageError(`--id ${options.id} is not in ${options.cluster}`);
   }
-  const log = (line: string): void => {
-    process.stderr.write(`${new Date().toISOString()} bourse[${options.id}]: ${line}\n`);
-  };
-  const node = await ClusterNode.start({
+  let node: ClusterNode | null = null;
+  const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
+  node = await ClusterNode.start({
     id: options.id,
     members: file.members,
     dataDir: options.data,

@@ -6,8 +6,8 @@
  * Every option that takes a value can come from the environment as BOURSE_ and its flag's
  * name in capitals (--snapshot-events: BOURSE_SNAPSHOT_EVENTS). The file holds the same names
  * as keys (`snapshot-events: 2000000`), at the top level or in a section named after the
- * command (`start:`, `bench:` …), the section winning. Booleans come only from flags and the
- * file.
+ * command (`start:`, `bench:` …), the section winning. A flag without a value (--bootstrap)
+ * is true or false in the file, and 1/true/yes or 0/false/no/empty in the environment.
  * File values go through the flag's own parser, so a wrong one gets the same message, with
  * the file and key named; a key no option has is refused, with the keys allowed.
  */
@@ -23,9 +23,7 @@ import { UsageError } from './output.js';
  * reads them; naming them here puts them in --help.
  */
 export function configurable(cmd: Command): Command {
-  for (const option of cmd.options) {
-    if (option.required || option.optional) option.env(envName(option));
-  }
+  for (const option of cmd.options) option.env(envName(option));
   cmd.option('--config <file>', 'settings file (JSON or YAML; flags and BOURSE_* override it)');
   return cmd;
 }
@@ -43,7 +41,7 @@ export function applySettings(cmd: Command, commandNames: readonly string[]): vo
     const value = option.envVar === undefined ? undefined : process.env[option.envVar];
     if (value === undefined || !fromDefault(cmd, option)) continue;
     const attribute = option.attributeName();
-    cmd.setOptionValueWithSource(attribute, parsed(option.envVar!, option, value), 'env');
+    cmd.setOptionValueWithSource(attribute, fromEnv(option.envVar!, option, value), 'env');
   }
   const file = cmd.getOptionValue('config') as string | undefined;
   if (file === undefined) return;
@@ -58,6 +56,15 @@ export function applySettings(cmd: Command, commandNames: readonly string[]): vo
     const where = `${file}: ${key}`;
     cmd.setOptionValueWithSource(option.attributeName(), parsed(where, option, value), 'config');
   }
+}
+
+/** A flag without a value (--bootstrap) is 1/true/yes or 0/false/no/empty in the environment. */
+function fromEnv(name: string, option: Option, value: string): unknown {
+  if (option.required || option.optional) return parsed(name, option, value);
+  const text = value.trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(text)) return true;
+  if (['0', 'false', 'no', ''].includes(text)) return false;
+  throw new UsageError(`${name}: 1, true, yes, or 0, false, no, empty; not '${value}'`);
 }
 
 function fromDefault(cmd: Command, option: Option): boolean {

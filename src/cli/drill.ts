@@ -23,6 +23,7 @@ import { memberStopMs } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { spawnMember, type ClusterFile } from './cluster.js';
 import { freePort } from './ports.js';
+import { progressBar } from './output.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
 
 export interface DrillOptions {
@@ -65,8 +66,10 @@ interface Load {
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   const rng = new Rng(options.seed);
   const dir = mkdtempSync(join(tmpdir(), 'bourse-drill-'));
+  // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
+  const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
   const say = (line: string): void => {
-    if (options.verbose === true) process.stderr.write(`drill: ${line}\n`);
+    if (options.verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
   };
   const file = await writeCluster(dir, options.nodes);
   const clusterPath = join(dir, 'cluster.json');
@@ -105,7 +108,9 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
         primary,
         spawnMember(clusterPath, primary, dataOf(primary), false, logOf(primary)),
       );
+      bar?.update(k + 1);
     }
+    bar?.stop();
     load.running = false;
     await pumping;
     if (load.error !== null) throw load.error;

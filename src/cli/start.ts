@@ -1,9 +1,11 @@
 /**
  * `bourse start`: one node on a data folder, until Ctrl-C (SIGINT) or SIGTERM, which stop it
- * cleanly: everything accepted is journaled and fsynced before the process exits.
+ * cleanly: everything accepted is journaled and fsynced before the process exits. Where it
+ * stands goes to stdout for people; its log goes to stderr as JSON lines (logger.ts).
  */
 import { BourseNode } from '../pipeline/node.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
+import { cliLog } from './logger.js';
 import { version } from './version.js';
 
 export interface StartOptions {
@@ -15,7 +17,7 @@ export interface StartOptions {
 }
 
 export async function start(options: StartOptions): Promise<void> {
-  const log = (line: string): void => void process.stderr.write(`bourse: ${line}\n`);
+  const log = cliLog({ role: 'primary' });
   const node = await BourseNode.start({
     dataDir: options.data,
     snapshotIntervalEvents: options.snapshotEvents,
@@ -44,7 +46,9 @@ export async function start(options: StartOptions): Promise<void> {
       '',
     ].join('\n'),
   );
+  log(`started: journal at sequence ${r.sequence}, clients on port ${node.gateway?.port}`);
   await stopped;
+  log('stopping');
   await node.stop();
   const durable = node.progress.get(ProgressSlot.sequenceDurable);
   const at = Math.max(durable, r.sequence);

@@ -78,6 +78,27 @@ export interface NodeRole {
   handOver?(): number | null;
   /** Adds the role's own gauges (term, role, replication lag) to /metrics. */
   register?(registry: import('prom-client').Registry): void;
+  /**
+   * Why the node is not ready for `use` (GET /ready), or null when it is: commands only on a
+   * serving primary, reads also on a standby that follows one. Absent: ready for commands while
+   * accepting, always ready for reads.
+   */
+  notReady?(use: ReadyUse): string | null;
+}
+
+/** What GET /ready asks a node to be ready for. */
+export type ReadyUse = 'commands' | 'reads';
+
+/** Open WebSocket connections by kind (bourse_gateway_connections). */
+export interface GatewayConnections {
+  /** Logged in to send commands. */
+  session: number;
+  /** Logged in on the read path (/read): subscriptions only. */
+  read: number;
+  /** Open on the binary protocol's paths, not logged in yet. */
+  login: number;
+  /** Dashboard pages (/dashboard/live). */
+  dashboard: number;
 }
 
 interface Session {
@@ -120,6 +141,8 @@ export class Gateway {
   /** Read-only sessions (path /read): subscriptions only, no client id's place. */
   private readonly readers = new Set<WebSocket<Session>>();
   private readonly span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
+  /** WebSockets open on the binary protocol's paths (logged in or not). */
+  private opened = 0;
   /** One outgoing Events frame per session, built here and sent at the end of each run. */
   private readonly outgoing = new Uint8Array(
     frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
@@ -178,8 +201,10 @@ export class Gateway {
           context,
         );
       },
+      open: () => void this.opened++,
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       close: (ws) => {
+        this.opened--;
         this.streams.drop(ws);
         const clientId = ws.getUserData().clientId;
         this.readers.delete(ws);
@@ -329,6 +354,14 @@ export class Gateway {
 
   sessionCount(): number {
     return this.sessions.size + this.readers.size;
+  }
+
+  /** Open connections by kind, for /metrics (read when scraped). */
+  connections(): GatewayConnections {
+    const session = this.sessions.size;
+    const read = this.readers.size;
+    const login = Math.max(0, this.opened - session - read);
+    return { session, read, login, dashboard: this.dashboard.viewerCount() };
   }
 
   /** An HTTP command: the same checks as a Commands frame, answered once durable. */

@@ -1,7 +1,8 @@
 /**
  * HTTP on the gateway's port, for low-volume users and operators (docs/PROTOCOL.md, "HTTP"):
  *
- *   GET  /health                              role and journal position
+ *   GET  /health                              role and journal position (200 while up)
+ *   GET  /ready[?for=reads]                   200 when ready for commands (or reads), else 503
  *   GET  /metrics                             Prometheus text
  *   GET  /events?from=SEQ&count=N             journaled events from a sequence
  *   GET  /events?from-time=T&count=N          ... from a time (ISO-8601 or µs since the epoch)
@@ -17,14 +18,15 @@ import { commandKindName, eventKindName, type EventRecord } from '../protocol/ev
 import { statusName } from '../protocol/status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
-import type { NodeRole } from './gateway.js';
+import type { NodeRole, ReadyUse } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
 export interface JournalQueries extends JournalChunks {
   eventsFrom(sequence: number, count: number): EventRecord[];
   eventsFromTime(timestampUs: number, count: number): EventRecord[];
   durableSequence(): number;
-  metrics(): Promise<string>;
+  /** Prometheus text: the node's metrics and the process's ('all'), or the node's only. */
+  metrics(scope?: 'all' | 'node'): Promise<string>;
 }
 
 /** What the gateway does with an authorised HTTP command. */
@@ -45,6 +47,7 @@ export function mountHttp(
   commands: HttpCommands,
 ): void {
   app.get('/health', (res) => json(res, '200 OK', health(role, journal)));
+  app.get('/ready', (res, req) => getReady(res, req, role, journal));
   app.get('/metrics', (res) => {
     let aborted = false;
     res.onAborted(() => (aborted = true));
@@ -64,6 +67,30 @@ export function mountHttp(
 /** What GET /health answers (the dashboard shows the same): role and journal position. */
 export function health(role: NodeRole, journal: JournalQueries): Record<string, unknown> {
   return { status: 'ok', ...role.describe(), durableSequence: journal.durableSequence() };
+}
+
+/**
+ * GET /ready: 200 `{ready: true, ...}` when the node is ready for commands (a serving primary;
+ * a single node once started) or, with `?for=reads`, for reads (also a standby that follows its
+ * primary); otherwise 503 `{ready: false, reason, ...}`. Both add the role, as /health does.
+ */
+function getReady(
+  res: HttpResponse,
+  req: HttpRequest,
+  role: NodeRole,
+  journal: JournalQueries,
+): void {
+  const asked = req.getQuery('for') ?? '';
+  if (asked !== '' && asked !== 'commands' && asked !== 'reads') {
+    return json(res, '400 Bad Request', { error: 'for: commands or reads' });
+  }
+  const use: ReadyUse = asked === 'reads' ? 'reads' : 'commands';
+  const fallback = use === 'reads' || role.accepting() ? null : 'not the primary';
+  const reason = role.notReady === undefined ? fallback : role.notReady(use);
+  const where = { ...role.describe(), durableSequence: journal.durableSequence() };
+  const body = { ready: reason === null, for: use, ...where };
+  if (reason === null) return json(res, '200 OK', body);
+  json(res, '503 Service Unavailable', { ...body, reason });
 }
 
 function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries): void {

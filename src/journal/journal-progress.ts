@@ -10,7 +10,18 @@
  * With lmdb's synchronous commit and `noSync: false`, a commit returns after the fsync, so
  * committed and durable move together here; they stay separate names because replication (a
  * quorum) and an asynchronous-commit mode will move them apart.
+ *
+ * The same buffer holds the counters that /metrics reads when it is scraped (nothing is
+ * reported per command): each is written by one thread only, with plain stores.
+ *
+ *   byte 0                 float64 slots (ProgressSlot)
+ *   slots end              int32 version word (+ padding to 8 bytes)
+ *   flushOffset            float64 count per journal flush bucket (journalFlushBucketsUs, +Inf)
+ *   rejectionsOffset       float64 count of Rejected events per status code (statusCodeCountMax)
  */
+import { journalFlushBucketsUs, statusCodeCountMax } from '../constants.js';
+import { assert } from '../stdx/assert.js';
+
 export const enum ProgressSlot {
   sequencePublished = 0,
   sequenceCommitted = 1,
@@ -31,7 +42,12 @@ export const enum ProgressSlot {
    */
   followLimit = 11,
   promotedTerm = 12,
-  count = 13,
+  /** Commands the business-logic processor took since its start (set once per batch). */
+  commandsProcessed = 13,
+  /** GC pauses on the processor's thread while it decides, and the longest (microseconds). */
+  processorGcPauses = 14,
+  processorGcPauseMaxUs = 15,
+  count = 16,
 }
 
 /** Int32 words after the float64 slots. */
@@ -40,15 +56,29 @@ const enum ProgressWord {
   count = ProgressSlot.count * 2 + 2,
 }
 
+/** Journal flush buckets: one per bound, and the last for longer flushes (+Inf). */
+export const flushBucketCount = journalFlushBucketsUs.length + 1;
+const flushOffset = ProgressWord.count * 4;
+const rejectionsOffset = flushOffset + flushBucketCount * 8;
+const progressBytes = rejectionsOffset + statusCodeCountMax * 8;
+
 export class JournalProgress {
   readonly buffer: SharedArrayBuffer;
   readonly slots: Float64Array;
+  /** Journal batches by flush time (not cumulative); written by the journal writer only. */
+  readonly flushBuckets: Float64Array;
+  /** Rejected commands by status code; written by the journal writer only. */
+  readonly rejections: Float64Array;
   private readonly words: Int32Array;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(ProgressWord.count * 4)) {
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(progressBytes)) {
+    assert(buffer.byteLength === progressBytes, 'progress: buffer of the expected layout');
+    assert(flushOffset % 8 === 0, 'progress: float64 counters are aligned');
     this.buffer = buffer;
     this.slots = new Float64Array(buffer, 0, ProgressSlot.count);
-    this.words = new Int32Array(buffer);
+    this.words = new Int32Array(buffer, 0, ProgressWord.count);
+    this.flushBuckets = new Float64Array(buffer, flushOffset, flushBucketCount);
+    this.rejections = new Float64Array(buffer, rejectionsOffset, statusCodeCountMax);
   }
 
   get(slot: ProgressSlot): number {

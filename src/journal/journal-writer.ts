@@ -15,10 +15,15 @@
  * The processor publishes only after whole `execute` calls, so a batch never ends inside a
  * command: a crash loses whole unacknowledged commands, never half of one.
  */
-import { eventSizeBytes, timeIndexIntervalUs } from '../constants.js';
+import {
+  eventSizeBytes,
+  journalFlushBucketsUs,
+  statusCodeCountMax,
+  timeIndexIntervalUs,
+} from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { readU64 } from '../stdx/records.js';
-import { EventWord } from '../protocol/event-layout.js';
+import { EventKind, EventWord } from '../protocol/event-layout.js';
 import type { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { after } from '../ring/ring-layout.js';
 import { BatchEncoder, hashSizeBytes } from './journal-codec.js';
@@ -100,6 +105,7 @@ export class JournalWriter {
     this.commit(firstSequence, timestamp, bytes);
     this.prevHash.set(this.nextHash);
     this.lastSequence = lastSequence;
+    this.countRejections(first, count);
     this.record(lastSequence, timestamp, count, bytes.byteLength, performance.now() - started);
     this.barrier.release(last);
   }
@@ -133,6 +139,22 @@ export class JournalWriter {
     return this.staging.subarray(0, count * eventSizeBytes);
   }
 
+  /**
+   * Counts the batch's Rejected events by status code for /metrics (one word read per event,
+   * beside the SHA-256 over all of its bytes just done; a rejected command has one of them).
+   */
+  private countRejections(first: number, count: number): void {
+    const ring = this.barrier.ring;
+    const u32 = ring.records.u32;
+    const counts = this.progress.rejections;
+    for (let i = 0; i < count; i++) {
+      const word = u32[ring.slot((first + i) | 0) * EventWord.size + EventWord.kindStatus];
+      if ((word & 0xff) !== EventKind.Rejected) continue;
+      const status = word >>> 16;
+      counts[status < statusCodeCountMax ? status : 0] += 1; // 0 (Ok): a code out of range
+    }
+  }
+
   private record(
     sequence: number,
     timestamp: number,
@@ -150,6 +172,9 @@ export class JournalWriter {
     p.set(ProgressSlot.bytesWritten, p.get(ProgressSlot.bytesWritten) + bytes);
     p.set(ProgressSlot.commitUsTotal, p.get(ProgressSlot.commitUsTotal) + us);
     if (us > p.get(ProgressSlot.commitUsMax)) p.set(ProgressSlot.commitUsMax, us);
+    let bucket = 0;
+    while (bucket < journalFlushBucketsUs.length && us > journalFlushBucketsUs[bucket]) bucket++;
+    p.flushBuckets[bucket] += 1;
     p.bump();
   }
 }

@@ -3,7 +3,7 @@
  * valid snapshot and the journal tail, then decide commands until the input ring is halted and
  * drained, then halt the output ring so the journal writer and publisher drain it too.
  */
-import { GCProfiler, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ringBatchMax, ringSleepMs, ringSpinCount, type EngineConfig } from '../constants.js';
@@ -16,6 +16,7 @@ import { closeJournalDb, openJournalDb } from '../journal/journal-db.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { BusinessLogicProcessor } from './business-logic-processor.js';
 import { followJournal, loadFollowerSnapshot } from './follower.js';
+import { ProcessorGc } from './processor-gc.js';
 import { recover, Replica } from './replay.js';
 
 export interface BlpWorkerData {
@@ -114,19 +115,19 @@ async function main(data: BlpWorkerData): Promise<void> {
     ringBatchMax,
   );
   collectStartupGarbage();
-  // GC on this thread while it decides: V8's profiler records each pause (off the hot path).
-  const gc = new GCProfiler();
+  // GC on this thread while it decides: V8's profiler records each pause (off the hot path),
+  // sampled into the shared counters once a second for /metrics.
+  const gc = new ProcessorGc(progress);
+  processor.onSecond = () => gc.sample();
   gc.start();
   processor.run();
   output.halt();
-  const pauses = gc.stop()?.statistics ?? [];
-  let gcPauseMaxMs = 0;
-  for (const p of pauses) gcPauseMaxMs = Math.max(gcPauseMaxMs, p.cost / 1000);
+  gc.stop();
   parentPort?.postMessage({
     type: 'stopped',
     commands: processor.commandsProcessed,
-    gcPauses: pauses.length,
-    gcPauseMaxMs,
+    gcPauses: gc.pauses,
+    gcPauseMaxMs: gc.pauseMaxUs / 1000,
   });
 }
 

@@ -35,6 +35,12 @@ export class BusinessLogicProcessor {
   /** [last sequence stamped, last timestamp stamped] (logical time never goes back). */
   private readonly clock = new Float64Array(2);
   commandsProcessed = 0;
+  /**
+   * Called at most once a second, after a batch (never per command): the worker samples its
+   * GC profiler for /metrics there. While idle the loop waits and nothing is sampled.
+   */
+  onSecond: (() => void) | null = null;
+  private secondDueUs = 0;
 
   constructor(
     engine: Engine,
@@ -85,10 +91,18 @@ export class BusinessLogicProcessor {
       if (!this.decide(u32, w)) return; // the node failed; nothing more is durable
       if (s === last) break;
     }
+    // Counted before the events are published: once a command is answered, it is counted.
+    this.commandsProcessed += distance(last, from);
+    this.progress.set(ProgressSlot.commandsProcessed, this.commandsProcessed);
     this.output.publish();
     this.progress.set(ProgressSlot.sequencePublished, this.clock[0]);
     this.input.release(last);
-    this.commandsProcessed += distance(last, from);
+    if (now >= this.secondDueUs) this.everySecond(now);
+  }
+
+  private everySecond(nowUs: number): void {
+    this.secondDueUs = nowUs + 1_000_000;
+    if (this.onSecond !== null) this.onSecond();
   }
 
   /**

@@ -6,7 +6,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Consensus } from '../replication/consensus.js';
 import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
-import { readGauge } from './queries.js';
+import { readGauge } from './node-metrics.js';
 
 export interface ClusterView {
   readonly id: number;
@@ -16,6 +16,22 @@ export interface ClusterView {
 }
 
 const roles = [Role.Standby, Role.Candidate, Role.Primary];
+
+/**
+ * A single node's role, as a cluster member shows it (always the primary), so that dashboards
+ * and alerts read every node the same way.
+ */
+export function registerSingleNodeRole(registry: Registry): void {
+  new Gauge({
+    name: 'bourse_cluster_role',
+    help: "This node's role: 1 for the role it has, 0 for the others (a single node: primary)",
+    labelNames: ['role'],
+    registers: [registry],
+    collect(this: Gauge) {
+      for (const r of roles) this.set({ role: roleName(r) }, r === Role.Primary ? 1 : 0);
+    },
+  });
+}
 
 export function registerClusterMetrics(registry: Registry, view: ClusterView): void {
   const c = view.consensus;

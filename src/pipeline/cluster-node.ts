@@ -21,6 +21,7 @@
 import {
   engineConfigDefault,
   probeQuietTicks,
+  readyLagEventsMax,
   stallTicksLogged,
   replicationTickMs,
   type EngineConfig,
@@ -36,8 +37,8 @@ import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
 import { entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
-import type { NodeRole } from '../gateway/gateway.js';
-import { BourseNode, openStorage } from './node.js';
+import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
+import { BourseNode, openStorage, type NodeLog } from './node.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
 
 export interface ClusterMember {
@@ -59,7 +60,7 @@ export interface ClusterNodeOptions {
    */
   bootstrap: boolean;
   faults?: FaultPlan;
-  log?: (line: string) => void;
+  log?: NodeLog;
   /** Committed entries consensus keeps in memory (default `logRetainEntries`; tests: few). */
   logRetain?: number;
 }
@@ -77,7 +78,7 @@ export class ClusterNode {
   private readonly store: ReplicaStore;
   private readonly lock: DataLock;
   private readonly transport: UdpTransport;
-  private readonly log: (line: string) => void;
+  private readonly log: NodeLog;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private tickedAt = performance.now();
   private feeder: ReturnType<typeof setInterval> | null = null;
@@ -173,7 +174,7 @@ export class ClusterNode {
     // A late tick is time this process did not read the network: say so, as the reason a
     // standby may stand (the logs otherwise show only elections).
     if (gap > replicationTickMs * stallTicksLogged) {
-      this.log(`member ${this.id}: event loop stalled ${gap.toFixed(0)} ms`);
+      this.log(`member ${this.id}: event loop stalled ${gap.toFixed(0)} ms`, 'warn');
     }
     const c = this.consensus;
     c.tick();
@@ -183,6 +184,11 @@ export class ClusterNode {
 
   get role(): Role {
     return this.consensus.role;
+  }
+
+  /** Role (by name) and term, for the fields of log lines. */
+  logFields(): { role: string; term: number } {
+    return { role: roleName(this.consensus.role), term: this.consensus.term };
   }
 
   private member(id: number): ClusterMember {
@@ -272,7 +278,7 @@ export class ClusterNode {
       (error: Error) => {
         this.storing = null;
         this.storeFailed = true;
-        this.log(`member ${this.id}: cannot store replicated batches: ${error.message}`);
+        this.log(`member ${this.id}: cannot store replicated batches: ${error.message}`, 'error');
         this.silence(); // a member that cannot write must not ack or vote
       },
     );
@@ -304,7 +310,7 @@ export class ClusterNode {
     if (role === Role.Primary) this.promoted = true;
     this.changing = this.changing.then(change).catch((error: Error) => {
       // A member that cannot take its role must not linger half-way: stop it, loudly.
-      this.log(`member ${this.id}: role change failed: ${error.message}`);
+      this.log(`member ${this.id}: role change failed: ${error.message}`, 'error');
       this.silence();
     });
   }
@@ -368,7 +374,29 @@ export class ClusterNode {
       committed: () => this.committedSequence,
       handOver: () => (this.serving ? this.servingFrom : null),
       register: (registry) => registerClusterMetrics(registry, this),
+      notReady: (use) => this.notReady(use),
     };
+  }
+
+  /**
+   * Why this member is not ready for `use` (GET /ready, docs/PROTOCOL.md), or null. Commands:
+   * only a primary that serves in its term. Reads: also a standby that follows a primary it
+   * knows, votes (not recovering) and has applied all but `readyLagEventsMax` committed events.
+   */
+  private notReady(use: ReadyUse): string | null {
+    const c = this.consensus;
+    const node = this.node;
+    if (this.stopped || this.draining) return 'stopping';
+    if (node === null) return 'starting';
+    if (node.failure !== null) return `failed: ${node.failure.message}`;
+    if (c.role === Role.Primary) return this.accepting ? null : 'promoting';
+    if (c.role === Role.Candidate) return 'election under way';
+    if (use === 'commands') return 'not the primary';
+    if (c.recovering) return 'recovering: catching up before it votes';
+    if (c.primary < 0) return 'no primary known';
+    const applied = node.progress.get(ProgressSlot.sequencePublished);
+    if (this.committedSequence - applied > readyLagEventsMax) return 'catching up';
+    return null;
   }
 
   /** Journals a Tick in the new term: the term's first entry, which commits those before. */

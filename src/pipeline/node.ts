@@ -52,6 +52,7 @@ import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
 import { journalQueries } from './queries.js';
+import { nodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
 import { ReadClient } from './read-client.js';
 
@@ -73,8 +74,11 @@ export interface NodeOptions {
   storage?: { db: JournalDb; lock: DataLock };
   /** The term its journal batches carry from now on (a cluster's primary); the tail's if unset. */
   term?: number;
-  /** Called with a line for the operator (snapshots taken, snapshots skipped). */
-  log?: (line: string) => void;
+  /**
+   * Called with a line for the operator (snapshots taken, snapshots skipped) and how much it
+   * matters ('info' when absent); the CLI writes them as JSON log lines (src/cli/logger.ts).
+   */
+  log?: NodeLog;
   /**
    * Follow mode, for a cluster's hot standby (follower.ts): the workers start from the newest
    * snapshot at or before `notAfter`, apply the journal up to `follow()`'s limit, and take
@@ -85,7 +89,10 @@ export interface NodeOptions {
   role?: NodeRole;
 }
 
-const singleNode: NodeRole = { accepting: () => true, describe: () => ({ role: 'primary' }) };
+/** How much a log line matters. */
+export type LogLevel = 'info' | 'warn' | 'error';
+/** Where a node and a cluster member write lines for the operator. */
+export type NodeLog = (line: string, level?: LogLevel) => void;
 
 export class BourseNode {
   readonly dataDir: string;
@@ -108,7 +115,8 @@ export class BourseNode {
   private readonly lock: DataLock;
   private readonly ownsStorage: boolean;
   private readonly db: JournalDb;
-  private readonly log: (line: string) => void;
+  private readonly log: NodeLog;
+  private stopping = false;
   private readonly snapshotControl = new SharedArrayBuffer(4);
   private workers: Worker[] = [];
   /** Queries and book views, answered by the snapshot worker's replica (durable state). */
@@ -128,7 +136,7 @@ export class BourseNode {
     this.ownsStorage = options.storage === undefined;
     this.log = options.log ?? (() => {});
     this.following = options.follow !== undefined;
-    this.role = options.role ?? singleNode;
+    this.role = options.role ?? this.singleNode();
     const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
     this.inputRing = RingBuffer.create({
       slotCount: options.inputRingSlots ?? inputRingSlotCount,
@@ -144,6 +152,18 @@ export class BourseNode {
     });
     this.publisher = new Publisher(this.outputRing);
     this.input = options.mainThreadProducer === false ? null : new InputPort(this.inputRing, wait);
+  }
+
+  /** A single node: a primary that always accepts, and is ready until it fails or stops. */
+  private singleNode(): NodeRole {
+    return {
+      accepting: () => true,
+      describe: () => ({ role: 'primary' }),
+      notReady: () => {
+        if (this.failure !== null) return `failed: ${this.failure.message}`;
+        return this.stopping ? 'stopping' : null;
+      },
+    };
   }
 
   /**
@@ -221,7 +241,9 @@ export class BourseNode {
       }),
     ]);
     this.recovery = recovery as BlpReady;
-    for (const s of this.recovery.skippedSnapshots) this.log(`snapshot skipped: ${s.reason}`);
+    for (const s of this.recovery.skippedSnapshots) {
+      this.log(`snapshot skipped: ${s.reason}`, 'warn');
+    }
     this.reads = new ReadClient(this.workers[2], this.config.instrumentCountMax); // snapshotter
     this.publishing = this.publisher.run();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
@@ -234,6 +256,7 @@ export class BourseNode {
       this.log(
         `no API keys in ${keyFilePath(this.dataDir)}: development mode, every session is ` +
           'admin; create keys with `bourse keys create`',
+        'warn',
       );
     }
     this.gateway = new Gateway({
@@ -244,9 +267,18 @@ export class BourseNode {
       sink: this.input,
       events: this.publisher,
       reads: this.reads,
-      journal: journalQueries(this.db, this.progress, this.role, () => {
-        return this.gateway?.sessionCount() ?? 0;
-      }),
+      journal: journalQueries(
+        this.db,
+        this.progress,
+        this.role,
+        nodeMetrics({
+          progress: this.progress,
+          inputRing: this.inputRing,
+          outputRing: this.outputRing,
+          connections: () => this.gateway?.connections() ?? null,
+          role: this.role,
+        }),
+      ),
       role: this.role,
     });
     await this.gateway.listen();
@@ -295,6 +327,7 @@ export class BourseNode {
    * the workers and releases the data folder.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.gateway?.close();
     this.reads?.close();
     this.input?.publish();

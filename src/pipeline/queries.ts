@@ -1,8 +1,7 @@
 /**
  * Reads for the gateway's HTTP endpoints, on the main thread: journaled events by sequence or
- * by time (straight from LMDB), and the node's metrics in Prometheus format (prom-client).
+ * by time (straight from LMDB).
  */
-import { Gauge, Registry } from 'prom-client';
 import { eventSizeBytes } from '../constants.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { EventWord } from '../protocol/event-layout.js';
@@ -68,48 +67,15 @@ function readSeq(dv: DataView, index: number): number {
   return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 }
 
-/** A gauge in `registry` whose value is read when /metrics is scraped. */
-export function readGauge(
-  registry: Registry,
-  name: string,
-  help: string,
-  read: () => number,
-): void {
-  new Gauge({
-    name,
-    help,
-    registers: [registry],
-    collect(this: Gauge) {
-      this.set(read());
-    },
-  });
-}
-
+/**
+ * The gateway's reads of the journal, and `metrics`: what GET /metrics answers (node-metrics.ts).
+ */
 export function journalQueries(
   db: JournalDb,
   progress: JournalProgress,
   role: NodeRole,
-  sessions: () => number,
+  metrics: JournalQueries['metrics'],
 ): JournalQueries {
-  const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number): void =>
-    readGauge(registry, name, help, read);
-  gauge('bourse_journal_durable_sequence', 'Last durable command sequence', () =>
-    progress.get(ProgressSlot.sequenceDurable),
-  );
-  gauge('bourse_journal_batches_total', 'Journal batches written since start', () =>
-    progress.get(ProgressSlot.batchesWritten),
-  );
-  gauge('bourse_journal_events_total', 'Events journaled since start', () =>
-    progress.get(ProgressSlot.eventsWritten),
-  );
-  gauge(
-    'bourse_journal_commit_seconds_max',
-    'Longest journal commit + fsync',
-    () => progress.get(ProgressSlot.commitUsMax) / 1e6,
-  );
-  gauge('bourse_gateway_sessions', 'Client sessions connected', sessions);
-  role.register?.(registry);
   // A cluster member shows only what a majority holds: its journal may hold a tail that is not
   // committed yet (a standby's follow limit, or a primary's batches still waiting for acks).
   const visible = (): number =>
@@ -126,6 +92,6 @@ export function journalQueries(
     },
     chunkFrom: (from, eventsMax) => chunkFrom(db, from, eventsMax, visible()),
     durableSequence: () => progress.get(ProgressSlot.sequenceDurable),
-    metrics: () => registry.metrics(),
+    metrics,
   };
 }

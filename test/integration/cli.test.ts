@@ -66,6 +66,10 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     const badEnv = bourseWith({ BOURSE_PORT: 'x' }, 'start', '--data', dir);
     assert.equal(badEnv.code, 64);
     assert.match(badEnv.err, /BOURSE_PORT/);
+    const bootstrap = { BOURSE_BOOTSTRAP: 'maybe' };
+    const badFlag = bourseWith(bootstrap, 'member', '--cluster', 'none.json', '--id', '1');
+    assert.equal(badFlag.code, 64);
+    assert.match(badFlag.err, /BOURSE_BOOTSTRAP: 1, true, yes, or 0, false, no, empty/);
     const missing = bourse('start', '--config', join(dir, 'none.yaml'));
     assert.equal(missing.code, 64);
     assert.match(missing.err, /cannot read .*none\.yaml \(ENOENT\)/);
@@ -185,7 +189,9 @@ test('start prints where it stands and stops cleanly on Ctrl-C', async () => {
       stdio: 'pipe',
     });
     let out = '';
+    let err = '';
     let sent = false;
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (sent || !out.includes('ready')) return;
@@ -199,6 +205,18 @@ test('start prints where it stands and stops cleanly on Ctrl-C', async () => {
     assert.match(out, new RegExp(`data: +${dir}`));
     assert.match(out, /journal: +sequence \d+/);
     assert.match(out, /stopped cleanly; journal durable through sequence \d+/);
+    // Its log: pino JSON lines on stderr, each with a level, a message and its role.
+    const lines = err.split('\n').filter((l) => l !== '');
+    assert.ok(lines.length >= 2, err);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const line of logged) {
+      assert.ok(['info', 'warn', 'error'].includes(line.level as string), JSON.stringify(line));
+      assert.equal(typeof line.msg, 'string');
+      assert.equal(line.role, 'primary');
+      assert.ok(!Number.isNaN(Date.parse(line.time as string)));
+    }
+    assert.ok(logged.some((l) => /development mode/.test(l.msg as string)));
+    assert.ok(logged.some((l) => l.msg === 'stopping'));
   } finally {
     removeDir(dir);
   }

@@ -102,12 +102,23 @@ async function hotStandbysAgree(cluster: TestCluster, primary: ClusterNode, sequ
     assert.equal(health.primary, primary.id);
     const post = await fetch(`http://${m.host}:${m.port}/commands`, { method: 'POST' });
     assert.equal(post.status, 503, 'a standby takes no commands');
+    const ready = await fetch(`http://${m.host}:${m.port}/ready`);
+    assert.equal(ready.status, 503, 'a standby is not ready for commands');
+    const why = (await ready.json()) as { ready: boolean; role: string; reason: string };
+    assert.deepEqual([why.ready, why.role, why.reason], [false, 'standby', 'not the primary']);
+    const reads = await fetch(`http://${m.host}:${m.port}/ready?for=reads`);
+    assert.equal(reads.status, 200, 'a standby that follows is ready for reads');
   }
   const p = cluster.members[primary.id - 1];
   const metrics = await (await fetch(`http://${p.host}:${p.port}/metrics`)).text();
   assert.match(metrics, /bourse_cluster_role\{role="primary"\} 1/);
   assert.match(metrics, /bourse_cluster_term \d+/);
   assert.match(metrics, /bourse_replication_lag_events\{member="\d"\} \d+/);
+  assert.match(metrics, /^bourse_commands_total [1-9]\d*$/m);
+  assert.match(metrics, /^nodejs_eventloop_lag_seconds /m);
+  const ready = await fetch(`http://${p.host}:${p.port}/ready`);
+  assert.equal(ready.status, 200, 'the serving primary is ready');
+  assert.equal(((await ready.json()) as { role: string }).role, 'primary');
 }
 
 /**

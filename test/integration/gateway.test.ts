@@ -265,11 +265,62 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
     }[];
     assert.ok(byTime.length === 1 && byTime[0].sequence <= answer.events[0].sequence);
     assert.equal((await fetch(`${base}/events`)).status, 400);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /^bourse_journal_durable_sequence \d+$/m);
+    const poor = { kind: 'Transfer', clientId: 71, account: 1, target: 2, ref: 1 };
+    const rejected = await post({ ...poor, clientSeq: ++seq, quantity: 10 ** 12 });
+    const refusal = (
+      (await rejected.json()) as { events: { kindName: string; statusName: string }[] }
+    ).events[0];
+    assert.equal(refusal.kindName, 'Rejected');
+    await metricsAfter(base, url, setupCommands().length + 2, refusal.statusName);
     assert.equal((await fetch(`${base}/nothing`)).status, 404);
   });
 });
+
+/** The value of one series (name and labels, as written) in Prometheus text. */
+function series(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  assert.ok(line !== undefined, `${name} on /metrics`);
+  return Number(line.slice(name.length + 1));
+}
+
+/**
+ * /metrics after `commands` commands, one of them rejected with `rejection`, while a session is
+ * open: every metric of docs/PROTOCOL.md ("Metrics") with a plausible value; and /ready.
+ */
+async function metricsAfter(base: string, url: string, commands: number, rejection: string) {
+  const client = await BourseClient.connect(url, { clientId: 72 });
+  const text = await (await fetch(`${base}/metrics`)).text();
+  await client.close();
+  assert.match(text, /^bourse_journal_durable_sequence \d+$/m);
+  assert.ok(series(text, 'bourse_commands_total') >= commands, 'commands counted');
+  assert.ok(series(text, 'bourse_events_total') >= commands, 'events counted');
+  assert.equal(series(text, 'bourse_journal_events_total'), series(text, 'bourse_events_total'));
+  assert.ok(series(text, `bourse_rejections_total{code="${rejection}"}`) >= 1, 'by its code');
+  assert.equal(series(text, 'bourse_rejections_total{code="MatchingFeeInvalid"}'), 0);
+  assert.ok(series(text, 'bourse_ring_capacity_slots{ring="input"}') > 0);
+  assert.ok(series(text, 'bourse_ring_capacity_slots{ring="output"}') > 0);
+  assert.ok(series(text, 'bourse_ring_occupancy_slots{ring="input"}') >= 0);
+  assert.ok(series(text, 'bourse_ring_occupancy_slots{ring="output"}') >= 0);
+  const flushes = series(text, 'bourse_journal_flush_seconds_count');
+  assert.ok(flushes > 0, 'journal flushes counted');
+  assert.equal(series(text, 'bourse_journal_flush_seconds_bucket{le="+Inf"}'), flushes);
+  assert.ok(series(text, 'bourse_journal_flush_seconds_sum') > 0);
+  assert.ok(series(text, 'bourse_journal_commit_seconds_max') > 0);
+  assert.ok(series(text, 'bourse_gateway_connections{kind="session"}') >= 1, 'its session');
+  assert.ok(series(text, 'bourse_gateway_sessions') >= 1);
+  assert.ok(series(text, 'bourse_processor_gc_pauses_total') >= 0);
+  assert.ok(series(text, 'bourse_processor_gc_pause_seconds_max') >= 0);
+  assert.equal(series(text, 'bourse_cluster_role{role="primary"}'), 1, 'a single node: primary');
+  assert.match(text, /^nodejs_eventloop_lag_seconds [\d.e-]+$/m);
+  assert.match(text, /^# TYPE bourse_commands_total counter$/m);
+  assert.match(text, /^# TYPE bourse_journal_flush_seconds histogram$/m);
+  const ready = await fetch(`${base}/ready`);
+  assert.equal(ready.status, 200, 'a serving single node is ready');
+  const body = (await ready.json()) as { ready: boolean; role: string };
+  assert.deepEqual([body.ready, body.role], [true, 'primary']);
+  assert.equal((await fetch(`${base}/ready?for=reads`)).status, 200);
+  assert.equal((await fetch(`${base}/ready?for=nothing`)).status, 400);
+}
 
 test('HTTP commands need the key of their client id when keys exist', async () => {
   const user = createKey(81, false, [1]);

@@ -103,6 +103,11 @@ export class Dashboard {
     });
   }
 
+  /** Pages open now. */
+  viewerCount(): number {
+    return this.viewers.size;
+  }
+
   /** Closes every page and stops the timer (the node is stopping). */
   close(): void {
     const open = [...this.viewers];
@@ -200,7 +205,9 @@ export class Dashboard {
     this.lastAtMs = nowMs;
     this.lastSequence = sequence;
     const node = health(role, journal);
-    const metrics = await journal.metrics();
+    // The node's own metrics only: the process's (prom-client defaults) cost more to collect,
+    // and collecting them resets the event-loop delay percentiles a Prometheus scrape reads.
+    const metrics = await journal.metrics('node');
     return {
       atMs: Date.now(),
       node,

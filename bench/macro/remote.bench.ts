@@ -1,0 +1,72 @@
+/**
+ * bench:remote: the load of bench:e2e and bench:replicated against a node or cluster that is
+ * already running (docker/compose.yml's bench service; any deployment): funded accounts, a
+ * closed loop, an open loop, from client processes through the SDK, which finds the primary
+ * among the members and follows it across a failover.
+ *
+ *   node dist/bench/macro/remote.bench.js --members ws://a:9001/,ws://b:9001/ [--small]
+ *     [--rate N] [--clients-base N]
+ *
+ * Client ids start at --clients-base (default 1000) so that runs against the same cluster do
+ * not reuse one another's ids (a reused id's commands are answered from the idempotency
+ * window). Prints a table and a last JSON line, like every bench.
+ */
+import { machine, printTable } from '../lib/table.js';
+import {
+  closedThenOpen,
+  fundAccounts,
+  latencyFigures,
+  loadSize,
+  summarise,
+} from '../lib/e2e-load.js';
+import { exportHistogram } from '../lib/report-out.js';
+
+function flag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+}
+
+const membersText = flag('--members');
+if (membersText === undefined || membersText === '') {
+  console.error('bench:remote: --members ws://host:port/,... is required');
+  process.exit(64);
+}
+const members = membersText.split(',');
+const small = process.argv.includes('--small');
+const size = loadSize(small);
+// A fresh range per run (seconds since the epoch, in thousands): ids stay below 2^32.
+const idBase = Number(flag('--clients-base') ?? (Math.floor(Date.now() / 1000) % 4_000_000) * 1000);
+if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 32 - 1000) {
+  console.error(`bench:remote: --clients-base must be a whole number below 2^32 - 1000`);
+  process.exit(64);
+}
+
+async function main(): Promise<void> {
+  await fundAccounts(members[0], size.accounts, members, idBase + 1);
+  const { closed, open } = await closedThenOpen(members[0], size, members, idBase);
+  const { commandsPerS, histogram, rejected } = summarise(closed, open);
+  const host = await machine();
+  const figures = {
+    bench: 'remote',
+    size: small ? 'small' : 'large',
+    members: members.length,
+    connections: size.processes,
+    commands_per_s: commandsPerS,
+    closed_window: size.window,
+    open_loop_rate: size.openRate,
+    ...latencyFigures(histogram),
+    rejected,
+    runner: host,
+  };
+  printTable(`bench:remote (${figures.size}) against ${members.join(', ')}`, [
+    { measure: 'durable results, closed loop', value: commandsPerS, unit: 'commands/s' },
+    { measure: `latency p50 @ ${size.openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
+    { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
+    { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+    { measure: 'rejected', value: rejected, unit: '' },
+  ]);
+  exportHistogram(histogram, 'us', 'send → durable result, open loop');
+  console.log(JSON.stringify(figures));
+}
+
+await main();

@@ -1,0 +1,256 @@
+/**
+ * A node's /metrics, in Prometheus text (prom-client). Every value is read when /metrics is
+ * scraped, from counters the stages keep anyway or write once per batch into the shared
+ * progress buffer (src/journal/journal-progress.ts): nothing is reported per command.
+ *
+ *   processor thread   commands taken, GC pauses (sampled once a second)  ─┐
+ *   journal thread     batches, events, flush-time buckets, rejections     ─┼─► progress SAB
+ *   main thread        ring cursors, connections, role; the process's own  ─┘   read at scrape
+ *                      metrics (event-loop delay, main-thread GC, heap)
+ *
+ * docs/PROTOCOL.md ("Metrics") lists every name.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { journalFlushBucketsUs, statusCodeCountMax } from '../constants.js';
+import { assert } from '../stdx/assert.js';
+import { Status as GeneratedStatus } from '../protocol/generated/bourse/protocol/status.js';
+import { statusName } from '../protocol/status.js';
+import type { RingBuffer } from '../ring/ring-buffer.js';
+import { consumerWord, distance, RingWord } from '../ring/ring-layout.js';
+import { flushBucketCount, JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
+import type { GatewayConnections, NodeRole } from '../gateway/gateway.js';
+import { registerSingleNodeRole } from './cluster-metrics.js';
+
+export interface NodeMetricSources {
+  progress: JournalProgress;
+  inputRing: RingBuffer;
+  outputRing: RingBuffer;
+  /** Open connections by kind; null when the node has no gateway. */
+  connections(): GatewayConnections | null;
+  role: NodeRole;
+}
+
+/** A gauge in `registry` whose value is read when /metrics is scraped. */
+export function readGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(read());
+    },
+  });
+}
+
+/** A counter read when scraped (it restarts from 0 with the node, as Prometheus expects). */
+export function readCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/**
+ * The process's own metrics (event-loop delay, GC pauses of the main thread, heap, CPU), in
+ * one registry for the whole process: collectDefaultMetrics installs observers that cannot be
+ * removed, and a cluster member makes a new node (and registry) at every change of role.
+ */
+let processRegistry: Registry | null = null;
+
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/**
+ * Registers the node's metrics; returns what GET /metrics answers: the node's, then the
+ * process's (or, for 'node', the node's only: the dashboard reads its lag gauges each second).
+ */
+export function nodeMetrics(
+  sources: NodeMetricSources,
+): (scope?: 'all' | 'node') => Promise<string> {
+  const registry = new Registry();
+  registerJournal(registry, sources.progress);
+  registerPipeline(registry, sources);
+  if (sources.role.register !== undefined) sources.role.register(registry);
+  else registerSingleNodeRole(registry);
+  const own = processMetrics();
+  return async (scope = 'all') => {
+    const text = await registry.metrics();
+    return scope === 'node' ? text : text + '\n' + (await own.metrics());
+  };
+}
+
+function registerJournal(registry: Registry, progress: JournalProgress): void {
+  const at = (slot: ProgressSlot) => (): number => progress.get(slot);
+  readGauge(
+    registry,
+    'bourse_journal_durable_sequence',
+    'Last durable command sequence',
+    at(ProgressSlot.sequenceDurable),
+  );
+  const batches = at(ProgressSlot.batchesWritten);
+  readCounter(registry, 'bourse_journal_batches_total', 'Journal batches written', batches);
+  const events = at(ProgressSlot.eventsWritten);
+  readCounter(registry, 'bourse_events_total', 'Events journaled (durable) since start', events);
+  readCounter(registry, 'bourse_journal_events_total', 'The same as bourse_events_total', events);
+  readGauge(
+    registry,
+    'bourse_journal_commit_seconds_max',
+    'Longest journal batch encode + commit + fsync since start',
+    () => progress.get(ProgressSlot.commitUsMax) / 1e6,
+  );
+  registerFlushHistogram(registry, progress);
+  registerRejections(registry, progress);
+}
+
+function registerPipeline(registry: Registry, sources: NodeMetricSources): void {
+  const p = sources.progress;
+  readCounter(
+    registry,
+    'bourse_commands_total',
+    'Commands the business-logic processor took since start',
+    () => p.get(ProgressSlot.commandsProcessed),
+  );
+  readCounter(
+    registry,
+    'bourse_processor_gc_pauses_total',
+    "GC pauses on the business-logic processor's thread while it decides",
+    () => p.get(ProgressSlot.processorGcPauses),
+  );
+  readGauge(
+    registry,
+    'bourse_processor_gc_pause_seconds_max',
+    "Longest GC pause on the business-logic processor's thread",
+    () => p.get(ProgressSlot.processorGcPauseMaxUs) / 1e6,
+  );
+  const { inputRing, outputRing } = sources;
+  const occupied = 'Slots published, not yet consumed by the slowest consumer';
+  labelled(registry, 'bourse_ring_occupancy_slots', occupied, 'ring', () => [
+    ['input', occupancy(inputRing)],
+    ['output', occupancy(outputRing)],
+  ]);
+  labelled(registry, 'bourse_ring_capacity_slots', 'Slots of each ring', 'ring', () => [
+    ['input', inputRing.slotCount],
+    ['output', outputRing.slotCount],
+  ]);
+  const sessions = (): number => {
+    const c = sources.connections();
+    return c === null ? 0 : c.session + c.read;
+  };
+  readGauge(registry, 'bourse_gateway_sessions', 'Sessions logged in (commands + reads)', sessions);
+  const open = 'Open WebSocket connections by kind';
+  labelled(registry, 'bourse_gateway_connections', open, 'kind', () =>
+    Object.entries(sources.connections() ?? {}),
+  );
+}
+
+/** A gauge with one label, whose values are read when scraped. */
+function labelled(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  read: () => [string, number][],
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect(this: Gauge) {
+      for (const [value, n] of read()) this.set({ [label]: value }, n);
+    },
+  });
+}
+
+/** Slots published and not yet released by the slowest consumer (wrap-aware). */
+function occupancy(ring: RingBuffer): number {
+  const cursor = Atomics.load(ring.header, RingWord.cursor);
+  let most = 0;
+  for (let i = 0; i < ring.consumers; i++) {
+    const consumed = Atomics.load(ring.header, consumerWord(i));
+    most = Math.max(most, distance(cursor, consumed));
+  }
+  return most;
+}
+
+/**
+ * `bourse_journal_flush_seconds`: a histogram of the time each journal batch took to encode,
+ * commit and fsync. The journal writer counts batches per bucket in shared memory; prom-client's
+ * Histogram can only observe values itself, so this metric hands the registry its values
+ * directly, in the shape prom-client's own Histogram gives them.
+ */
+function registerFlushHistogram(registry: Registry, progress: JournalProgress): void {
+  const name = 'bourse_journal_flush_seconds';
+  const help = 'Time one journal batch took to encode, commit and fsync';
+  const get = () => {
+    const values: { metricName: string; labels: Record<string, string>; value: number }[] = [];
+    let count = 0;
+    for (let b = 0; b < flushBucketCount; b++) {
+      count += progress.flushBuckets[b];
+      const le = b < journalFlushBucketsUs.length ? String(journalFlushBucketsUs[b] / 1e6) : '+Inf';
+      values.push({ metricName: `${name}_bucket`, labels: { le }, value: count });
+    }
+    const sum = progress.get(ProgressSlot.commitUsTotal) / 1e6;
+    values.push({ metricName: `${name}_sum`, labels: {}, value: sum });
+    values.push({ metricName: `${name}_count`, labels: {}, value: count });
+    return { name, help, type: 'histogram', aggregator: 'sum', values };
+  };
+  const metric = { name, help, type: 'histogram', aggregator: 'sum', get, reset: () => {} };
+  registry.registerMetric(metric as unknown as Metric);
+}
+
+/** Every status code that names a rejection: the schema's codes but Ok and 350-399. */
+const rejectionCodes: number[] = [];
+const isRejectionCode = new Uint8Array(statusCodeCountMax);
+for (let code = 1; code < statusCodeCountMax; code++) {
+  const named = (GeneratedStatus as unknown as Record<number, string | undefined>)[code];
+  if (named === undefined || (code >= 350 && code < 400)) continue;
+  rejectionCodes.push(code);
+  isRejectionCode[code] = 1;
+}
+for (const value of Object.values(GeneratedStatus)) {
+  if (typeof value === 'number') assert(value < statusCodeCountMax, 'metrics: status fits');
+}
+
+/**
+ * `bourse_rejections_total{code}`: commands rejected, by status name, counted by the journal
+ * writer as they become durable. Every rejection code is shown, 0 until it happens, so that
+ * rate() sees the first one.
+ */
+function registerRejections(registry: Registry, progress: JournalProgress): void {
+  new Counter({
+    name: 'bourse_rejections_total',
+    help: 'Commands rejected (durable), by status code name (src/protocol/status.ts)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      const counts = progress.rejections;
+      for (const code of rejectionCodes) this.inc({ code: statusName(code) }, counts[code]);
+      for (let code = 0; code < statusCodeCountMax; code++) {
+        if (counts[code] === 0 || isRejectionCode[code] === 1) continue;
+        this.inc({ code: code === 0 ? 'OutOfRange' : statusName(code) }, counts[code]);
+      }
+    },
+  });
+}
