@@ -159,6 +159,12 @@ export const electionTimeoutTicksMax = 100;
 export const probeQuietTicks = 6;
 /** A member logs a consensus tick that came this many ticks late (its event loop stalled). */
 export const stallTicksLogged = 10;
+/**
+ * A standby this many entries behind its primary's commit logs its catch-up progress every
+ * `catchUpLogTicks` (a member's log is its progress bar: it runs as a daemon).
+ */
+export const catchUpLogEntriesMin = 64;
+export const catchUpLogTicks = 200;
 /** A member process asked to stop (SIGTERM) by a drill or a bench is killed after this (ms). */
 export const memberStopMs = 20_000;
 export const suspectStaggerTicks = 3;

@@ -23,6 +23,8 @@ import {
   probeQuietTicks,
   readyLagEventsMax,
   stallTicksLogged,
+  catchUpLogEntriesMin,
+  catchUpLogTicks,
   replicationTickMs,
   type EngineConfig,
 } from '../constants.js';
@@ -81,6 +83,9 @@ export class ClusterNode {
   private readonly log: NodeLog;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private tickedAt = performance.now();
+  /** Consensus ticks so far, and the durable index at the last catch-up log. */
+  private ticks = 0;
+  private catchUpFrom = 0;
   private feeder: ReturnType<typeof setInterval> | null = null;
   /** Role changes run one after another (starting or stopping a node takes a while). */
   private changing: Promise<void> = Promise.resolve();
@@ -178,8 +183,28 @@ export class ClusterNode {
     }
     const c = this.consensus;
     c.tick();
+    if (++this.ticks % catchUpLogTicks === 0) this.logCatchUp();
     if (c.role !== Role.Standby || c.primary < 0 || c.quietTicks < probeQuietTicks) return;
     this.transport.probe(c.primary);
+  }
+
+  /**
+   * A standby far behind (restarted, or rejoining without its data) says how far it is: the
+   * entries durable here against its primary's commit, and how fast they come.
+   */
+  private logCatchUp(): void {
+    const c = this.consensus;
+    const durable = c.durableIndex;
+    const behind = c.primaryCommit - durable;
+    const rate = ((durable - this.catchUpFrom) * 1000) / (catchUpLogTicks * replicationTickMs);
+    this.catchUpFrom = durable;
+    if (c.role !== Role.Standby || behind < catchUpLogEntriesMin) return;
+    const percent = ((100 * durable) / c.primaryCommit).toFixed(1);
+    const eta = rate > 0 ? `, about ${Math.ceil(behind / rate)} s left` : '';
+    this.log(
+      `member ${this.id}: catching up: ${durable} of ${c.primaryCommit} entries durable ` +
+        `(${percent}%, ${rate.toFixed(0)} entries/s${eta})`,
+    );
   }
 
   get role(): Role {

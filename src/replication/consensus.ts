@@ -128,6 +128,8 @@ export class Consensus {
   readonly stats = { entriesSent: 0, entriesResent: 0 };
   /** The primary this replica follows in its term (-1: none known). */
   primary = -1;
+  /** On a standby: the highest commit index its primary has announced (catch-up's target). */
+  primaryCommit = 0;
   recovering: boolean;
   /**
    * Entries after `base` (log compaction, Raft §7): older ones are committed and durable, and
@@ -310,6 +312,7 @@ export class Consensus {
     this.heardPrimaryAt = this.now;
     this.suspected = false;
     if (this.recovering && this.recoverTarget < m.commit) this.recoverTarget = m.commit;
+    if (m.commit > this.primaryCommit) this.primaryCommit = m.commit;
     if (m.prevIndex > this.lastIndex) return this.sendStatus(m.from, false, this.lastIndex);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
