@@ -157,12 +157,14 @@ function addKeys(p: Command): void {
     .command('list')
     .description('show the keys (never their secrets)')
     .option('--data <dir>', 'data folder', './data')
+    .addHelpText('after', '\nExample:\n  bourse keys list --data ./data')
     .action((o: { data: string }) => listKeysCommand(o.data));
   keys
     .command('revoke')
     .description('remove a key')
     .option('--data <dir>', 'data folder', './data')
     .requiredOption('--id <id>', 'the key id (from keys list)')
+    .addHelpText('after', '\nExample:\n  bourse keys revoke --data ./data --id 3c5e92ee')
     .action((o: { data: string; id: string }) => revokeKeyCommand(o.data, o.id));
 }
 
