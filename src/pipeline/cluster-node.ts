@@ -100,8 +100,6 @@ export class ClusterNode {
   /** The last sequence decided before this member's node began to serve (its publisher's start). */
   private servingFrom = 0;
   private draining = false;
-  /** Last event sequence stored here (what the follow limit may reach). */
-  private storedSequence: number;
   /** True while the primary proposes its own journal's batch (already stored). */
   private proposing = false;
   /** Entries received but not yet written, and where the log ends once they are. */
@@ -146,7 +144,6 @@ export class ClusterNode {
       },
       this.io(),
     );
-    this.storedSequence = this.consensus.lastSequence();
   }
 
   /** Opens the member's storage, binds its ports and starts as a standby. */
@@ -295,7 +292,6 @@ export class ClusterNode {
       () => {
         this.storing = null;
         if (this.stopped) return;
-        this.storedSequence = stored;
         this.consensus.onDurable(durable.index, durable.hash);
         this.node?.follow(this.followLimit());
         this.flushWrites();
@@ -309,9 +305,17 @@ export class ClusterNode {
     );
   }
 
-  /** How far a hot standby may apply: committed on a majority, and stored here. */
+  /**
+   * How far a hot standby may apply: committed on a majority, and durable here as part of the
+   * log consensus holds now. (It was "the journal's last stored sequence": a deposed primary
+   * that learned a commit before the new primary's entries had replaced its uncommitted tail
+   * on disk applied that tail, which was then cut under it. Consensus's durable index drops
+   * when its log is cut, and moves only when the write of the entries now there is on disk.)
+   */
   private followLimit(): number {
-    return Math.min(this.committedSequence, this.storedSequence);
+    const c = this.consensus;
+    const durable = c.durableIndex === 0 ? 0 : lastSequenceOf(c.entry(c.durableIndex));
+    return Math.min(this.committedSequence, durable);
   }
 
   /** Resolves once everything received is stored (before the workers take over). */
@@ -470,7 +474,6 @@ export class ClusterNode {
     this.draining = false;
     if (this.stopped) return;
     this.store.truncateAfter(this.consensus.lastSequence());
-    this.storedSequence = this.consensus.lastSequence();
     const stopped = performance.now();
     await this.startFollower();
     const stopMs = (stopped - started).toFixed(0);
@@ -490,6 +493,12 @@ export class ClusterNode {
       this.transport.faults.blockFrom.add(m.id);
     }
     this.node?.gateway?.close();
+  }
+
+  /** Ends a `silence()`: its links work again (a healed partition). */
+  heal(): void {
+    this.transport.faults.blockTo.clear();
+    this.transport.faults.blockFrom.clear();
   }
 
   /** Stops everything and releases the folder. */
