@@ -318,6 +318,9 @@ export class BourseNode {
   private fail(error: Error): void {
     if (this.failure !== null) return;
     this.failure = error;
+    // Said at once: a hot standby whose worker failed looks alive otherwise (it answers
+    // /health; only /ready and its applied sequence show it stands still).
+    this.log(`node failed: ${error.message}`, 'error');
     this.inputRing.halt();
     this.outputRing.halt();
   }
