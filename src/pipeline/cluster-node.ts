@@ -487,15 +487,20 @@ export class ClusterNode {
    * consensus clock keeps running, so a silenced primary steps down on its own.
    */
   silence(): void {
+    this.partition();
+    this.node?.gateway?.close();
+  }
+
+  /** Cuts every link to the other members both ways; its clients keep their sessions. */
+  partition(): void {
     for (const m of this.options.members) {
       if (m.id === this.id) continue;
       this.transport.faults.blockTo.add(m.id);
       this.transport.faults.blockFrom.add(m.id);
     }
-    this.node?.gateway?.close();
   }
 
-  /** Ends a `silence()`: its links work again (a healed partition). */
+  /** Ends a `partition()`: its links work again. */
   heal(): void {
     this.transport.faults.blockTo.clear();
     this.transport.faults.blockFrom.clear();
