@@ -5,10 +5,12 @@
  *
  *   npm run bench:peer-postgres              default size (~25 s of PostgreSQL)
  *   npm run bench:peer-postgres -- --small   CI size (a few seconds)
- *   # experiments: --connections C (PostgreSQL) --window W (bourse) --transfers N --seed S
+ *   # experiments: --connections C (PostgreSQL) --lanes P --window W (bourse) --transfers N
+ *   #   --seed S
  *
  *   bench ──pg, C connections─────► PostgreSQL (scripts/postgres.sh: 127.0.0.1, fsync on)
- *   bench ──SDK, one WebSocket────► bourse node (child process: `bourse start`, own data dir)
+ *   lanes ──SDK, a WebSocket each─► bourse node (child process: `bourse start`, own data dir)
+ *   (bourse-lane.ts: client processes, each a share of the stream, as e2e's load processes)
  *
  * The rule: a transfer that would take its source below zero is rejected and changes nothing.
  * PostgreSQL enforces it in one stored function per transfer (one statement, one transaction):
@@ -16,20 +18,21 @@
  * the debit took; a CHECK (balance >= 0) backs it. bourse enforces it in its ledger
  * (LedgerInsufficientFunds). A transfer counts once its durable answer arrives: PostgreSQL's
  * commit returns after its WAL is fsynced (synchronous_commit=on), a bourse result after its
- * journal batch is fsynced. Both servers run in their own processes; both clients run here.
+ * journal batch is fsynced. Both servers run in their own processes; PostgreSQL's client runs
+ * here, bourse's in `lanes` processes (an SDK connection is one JavaScript thread).
  * Only the stream is timed: not start-up, seeding, bourse's warm-up, or the checks.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { BourseClient, statusName } from '../../src/client/client.js';
+import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
-import { Rng } from '../../src/stdx/rng.js';
 import { machine, printTable } from '../lib/table.js';
+import { closedLoop, makeStream, type Stream } from './transfer-stream.js';
 
 /** `--name N` from the command line (a positive whole number), else `fallback`. */
 function flag(name: string, fallback: number): number {
@@ -55,8 +58,9 @@ const size = {
   amountMax: 4_000,
   /** PostgreSQL connections, each one transfer at a time. */
   connections: flag('--connections', small ? 16 : 32),
-  /** bourse commands in flight over the SDK's one connection. */
-  window: flag('--window', 1_000),
+  /** bourse client processes (one SDK connection each), and commands in flight in all. */
+  lanes: flag('--lanes', 2),
+  window: flag('--window', small ? 1_000 : 2_000),
   /**
    * Untimed transfers of 1 to and fro between two extra accounts before bourse's stream, so
    * that V8 has compiled the node's and the SDK's paths (PostgreSQL's C needs no warm-up).
@@ -73,15 +77,7 @@ const bourseMain = join(root, 'dist', 'src', 'main.js');
 const startTimeoutMs = 30_000;
 const stopTimeoutMs = 30_000;
 const readLanes = 64;
-
-/** The transfer stream, generated once and sent unchanged to both sides. */
-interface Stream {
-  from: Int32Array;
-  to: Int32Array;
-  amount: Int32Array;
-  /** FNV-1a of every (from, to, amount): the same stream gives the same checksum. */
-  checksum: string;
-}
+const laneScript = fileURLToPath(new URL('./bourse-lane.js', import.meta.url));
 
 /** What each side did, and whether its end state holds the rule. */
 interface SideResult {
@@ -96,41 +92,6 @@ interface SideResult {
   total: number;
   lowest: number;
   label: string;
-}
-
-function makeStream(): Stream {
-  const { seed, transfers, accounts, amountMax } = size;
-  const rng = new Rng(seed);
-  const from = new Int32Array(transfers);
-  const to = new Int32Array(transfers);
-  const amount = new Int32Array(transfers);
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < transfers; i++) {
-    from[i] = 1 + rng.int(accounts);
-    const other = 1 + rng.int(accounts - 1); // any account but the source
-    to[i] = other >= from[i] ? other + 1 : other;
-    amount[i] = 1 + rng.int(amountMax);
-    for (const word of [from[i], to[i], amount[i]]) hash = Math.imul(hash ^ word, 0x01000193);
-  }
-  return { from, to, amount, checksum: (hash >>> 0).toString(16).padStart(8, '0') };
-}
-
-/**
- * Sends items 0..count-1 over `lanes` lanes, each sending one at a time and then taking the
- * next item (a closed loop); returns the elapsed ms.
- */
-async function closedLoop(
-  count: number,
-  lanes: number,
-  send: (i: number, lane: number) => Promise<void>,
-): Promise<number> {
-  let next = 0;
-  const run = async (lane: number): Promise<void> => {
-    while (next < count) await send(next++, lane);
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: Math.min(lanes, count) }, (_, lane) => run(lane)));
-  return performance.now() - t0;
 }
 
 /**
@@ -326,39 +287,61 @@ async function driveBourse(port: number, stream: Stream): Promise<SideResult> {
   const url = `ws://127.0.0.1:${port}/`;
   const accounts = size.accounts + 2; // the stream's, and the warm-up's pair
   await fund(url, accounts);
-  const client = await BourseClient.connect(url, { clientId: 2, inFlightMax: size.window });
-  await closedLoop(size.warmup, size.window, async (i) => {
-    const [a, b] = i % 2 === 0 ? [accounts - 1, accounts] : [accounts, accounts - 1];
-    const [head] = await client.transfer({ account: a, target: b, ref: asset, quantity: 1 });
-    if (head.status !== Status.Ok) throw new Error('a warm-up transfer was refused');
-  });
-  let rejected = 0;
-  let failed = 0;
-  let sequenceMax = 0;
-  const send = async (i: number): Promise<void> => {
-    const [head] = await client.transfer({
-      account: stream.from[i],
-      target: stream.to[i],
-      ref: asset,
-      quantity: stream.amount[i],
-    });
-    if (head.status === Status.LedgerInsufficientFunds) rejected++;
-    else if (head.status !== Status.Ok && failed++ === 0) {
-      console.error(`bourse: a transfer failed: ${statusName(head.status)}`);
-    }
-    if (head.sequence > sequenceMax) sequenceMax = head.sequence;
-  };
-  const elapsedMs = await closedLoop(size.transfers, size.window, send);
-  await client.close();
+  const lanes = Array.from({ length: size.lanes }, (_, lane) => startLane(url, lane, stream));
+  await Promise.all(lanes.map((l) => l.ready));
+  const t0 = performance.now();
+  for (const l of lanes) l.child.send('go');
+  const results = await Promise.all(lanes.map((l) => l.done));
+  const elapsedMs = performance.now() - t0;
+  const sum = (f: (r: LaneResult) => number): number => results.reduce((t, r) => t + f(r), 0);
+  const failed = sum((r) => r.failed);
+  if (failed > 0) console.error(`bourse: ${failed} transfers failed (not Ok, not overdrawn)`);
+  const sequenceMax = Math.max(...results.map((r) => r.sequenceMax));
   const end = await readBalances(port, accounts, sequenceMax);
   return {
-    ...rates(elapsedMs, rejected, failed),
+    ...rates(
+      elapsedMs,
+      sum((r) => r.rejected),
+      failed,
+    ),
     conserved: end.found === accounts && end.total === accounts * size.deposit,
     noNegative: end.lowest >= 0,
     total: end.total,
     lowest: end.lowest,
     label: 'bourse',
   };
+}
+
+interface LaneResult {
+  rejected: number;
+  failed: number;
+  sequenceMax: number;
+}
+
+/** Forks a bourse client process (bourse-lane.ts) for items lane, lane + lanes, ... */
+function startLane(url: string, lane: number, stream: Stream) {
+  const shape = [size.seed, size.transfers, size.accounts, size.amountMax];
+  const window = Math.max(1, Math.floor(size.window / size.lanes));
+  const args = [url, 2 + lane, lane, size.lanes, window, size.warmup, ...shape].map(String);
+  const child = fork(laneScript, [...args, stream.checksum], { stdio: 'inherit' });
+  cleanups.add(() => child.kill('SIGKILL'));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`bourse lane ${lane} exited with ${code}`))),
+  );
+  exited.catch(() => {}); // after 'done', an exit is expected
+  const message = (kind: string) =>
+    Promise.race([
+      new Promise<LaneResult>((resolve) => {
+        const on = (m: { kind: string } & LaneResult): void => {
+          if (m.kind !== kind) return;
+          child.off('message', on);
+          resolve(m);
+        };
+        child.on('message', on);
+      }),
+      exited,
+    ]);
+  return { child, ready: message('ready'), done: message('done') };
 }
 
 interface BalancesAnswer {
@@ -405,7 +388,7 @@ async function readBalances(port: number, accounts: number, sequence: number) {
 // --- report ----------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const stream = makeStream();
+  const stream = makeStream(size);
   const postgres = await runPostgres(stream);
   const bourse = await runBourse(stream);
   const ratio = Math.round((bourse.transfersPerS / postgres.transfersPerS) * 100) / 100;
@@ -427,7 +410,7 @@ async function main(): Promise<void> {
       {
         measure: 'concurrency',
         postgres: `${size.connections} connections`,
-        bourse: `${size.window} in flight`,
+        bourse: `${size.lanes} processes, ${size.window} in flight`,
       },
       { measure: 'rejected: would overdraw', ...sides((s) => s.rejected) },
       { measure: 'failed otherwise (must be 0)', ...sides((s) => s.failed) },
@@ -461,6 +444,7 @@ async function main(): Promise<void> {
       postgres_version: postgres.version,
       postgres_connections: size.connections,
       bourse_in_flight: size.window,
+      bourse_client_processes: size.lanes,
       bourse_warmup_transfers: size.warmup,
       machine: host,
     }),
