@@ -165,6 +165,12 @@ export const stallTicksLogged = 10;
  */
 export const catchUpLogEntriesMin = 64;
 export const catchUpLogTicks = 200;
+/**
+ * After a failed start, a node waits this long for its workers to end on their own before it
+ * terminates them (ms): a worker terminated inside a native call, such as LMDB opening its
+ * environment, can abort the whole process.
+ */
+export const workerStopMs = 30_000;
 /** A member process asked to stop (SIGTERM) by a drill or a bench is killed after this (ms). */
 export const memberStopMs = 20_000;
 export const suspectStaggerTicks = 3;
