@@ -7,6 +7,8 @@ import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node
 import { smallConfig } from './engine-driver.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 import { until } from './wait.js';
+import type { BourseClient } from '../../src/client/client.js';
+import { Status, statusName } from '../../src/protocol/status.js';
 
 export class TestCluster {
   readonly members: ClusterMember[] = [];
@@ -56,6 +58,26 @@ export class TestCluster {
     }
   }
 
+  /**
+   * Runs `body` on a new cluster of `size` members and stops the cluster; on a failure the
+   * members' own account of what happened is printed first.
+   */
+  static async with(
+    size: number,
+    body: (cluster: TestCluster) => Promise<void>,
+    logRetain?: number,
+  ): Promise<void> {
+    const cluster = await TestCluster.start(size, logRetain);
+    try {
+      await body(cluster);
+    } catch (error) {
+      console.error(cluster.lines.join('\n'));
+      throw error;
+    } finally {
+      await cluster.stop();
+    }
+  }
+
   /** Balances of account 1 as a member's read model sees them, once it stands at `sequence`. */
   async balancesAt(id: number, sequence: number): Promise<unknown> {
     const m = this.members[id - 1];
@@ -71,5 +93,39 @@ export class TestCluster {
   async stop(): Promise<void> {
     for (const n of this.nodes) await n?.stop();
     for (const dir of this.dirs) removeDir(dir);
+  }
+}
+
+/** A client's transfers of 1 from account 1 to 2, 50 at a time, until stopped. */
+export class TransferLoad {
+  /** The sequence of each acknowledged transfer. */
+  readonly acked: number[] = [];
+  private running = true;
+  private failure: unknown = null;
+  private readonly done: Promise<void>;
+
+  constructor(client: BourseClient) {
+    this.done = this.run(client).catch((error: unknown) => {
+      this.failure = error;
+    });
+  }
+
+  /** Stops; resolves with what went wrong (null: every transfer was answered Ok). */
+  async stop(): Promise<unknown> {
+    this.running = false;
+    await this.done;
+    return this.failure;
+  }
+
+  private async run(client: BourseClient): Promise<void> {
+    while (this.running) {
+      const batch = Array.from({ length: 50 }, () =>
+        client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
+      );
+      for (const [head] of await Promise.all(batch)) {
+        if (head.status !== Status.Ok) throw new Error(`a transfer got ${statusName(head.status)}`);
+        this.acked.push(head.sequence);
+      }
+    }
   }
 }

@@ -17,60 +17,57 @@ import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 
 const retain = 2;
 
-test('cluster catch-up: a restarted and a wiped member catch up past compaction', async () => {
-  const cluster = await TestCluster.start(3, retain);
-  try {
-    const primary = await cluster.primary();
-    const urls = cluster.urls();
-    const client = await BourseClient.connect(urls[primary.id - 1], { clientId: 7 });
-    for (const f of setupCommands()) {
-      const [head] = await client.submit(f.kind, f);
-      assert.equal(head.status, Status.Ok);
-    }
-    await transfers(client, 20); // one after another: each its own batch, its own entry
-    const [restarted, wiped] = cluster.nodes.filter((n) => n !== primary) as ClusterNode[];
+test('cluster catch-up: a restarted and a wiped member catch up past compaction', () =>
+  TestCluster.with(
+    3,
+    async (cluster) => {
+      const primary = await cluster.primary();
+      const urls = cluster.urls();
+      const client = await BourseClient.connect(urls[primary.id - 1], { clientId: 7 });
+      for (const f of setupCommands()) {
+        const [head] = await client.submit(f.kind, f);
+        assert.equal(head.status, Status.Ok);
+      }
+      await transfers(client, 20); // one after another: each its own batch, its own entry
+      const [restarted, wiped] = cluster.nodes.filter((n) => n !== primary) as ClusterNode[];
 
-    await restarted.stop();
-    cluster.nodes[restarted.id - 1] = null;
-    await transfers(client, 20); // committed by the primary and the other standby
-    const back = await cluster.boot(restarted.id, false);
-    cluster.nodes[restarted.id - 1] = back;
-    assert.ok(back.consensus.lastIndex >= restarted.consensus.commit, 'its log reloaded');
-    await caughtUp(cluster, primary, back);
+      await restarted.stop();
+      cluster.nodes[restarted.id - 1] = null;
+      await transfers(client, 20); // committed by the primary and the other standby
+      const back = await cluster.boot(restarted.id, false);
+      cluster.nodes[restarted.id - 1] = back;
+      assert.ok(back.consensus.lastIndex >= restarted.consensus.commit, 'its log reloaded');
+      await caughtUp(cluster, primary, back);
 
-    await wiped.stop();
-    removeDir(cluster.dirs[wiped.id - 1]);
-    cluster.dirs[wiped.id - 1] = tempDataDir();
-    cluster.nodes[wiped.id - 1] = null;
-    const fresh = await cluster.boot(wiped.id, false); // not bootstrapping: it lost its disk
-    cluster.nodes[wiped.id - 1] = fresh;
-    const said = `member ${wiped.id}: recovering (no data)`;
-    assert.ok(
-      cluster.lines.some((l) => l.startsWith(said)),
-      'without its data, it may not vote',
-    );
-    const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
-    assert.equal(last.status, Status.Ok);
-    await caughtUp(cluster, primary, fresh);
-    await until('the wiped member votes again', () => !fresh.consensus.recovering);
+      await wiped.stop();
+      removeDir(cluster.dirs[wiped.id - 1]);
+      cluster.dirs[wiped.id - 1] = tempDataDir();
+      cluster.nodes[wiped.id - 1] = null;
+      const fresh = await cluster.boot(wiped.id, false); // not bootstrapping: it lost its disk
+      cluster.nodes[wiped.id - 1] = fresh;
+      const said = `member ${wiped.id}: recovering (no data)`;
+      assert.ok(
+        cluster.lines.some((l) => l.startsWith(said)),
+        'without its data, it may not vote',
+      );
+      const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+      assert.equal(last.status, Status.Ok);
+      await caughtUp(cluster, primary, fresh);
+      await until('the wiped member votes again', () => !fresh.consensus.recovering);
 
-    const expected = await cluster.balancesAt(primary.id, last.sequence);
-    for (const n of [back, fresh]) {
-      assert.deepEqual(await cluster.balancesAt(n.id, last.sequence), expected, 'same state');
-    }
-    for (const n of cluster.nodes as ClusterNode[]) {
-      const c = n.consensus;
-      const unsettled = c.lastIndex - Math.min(c.commit, c.durableIndex);
-      assert.ok(c.entriesInMemory < 2 * retain + unsettled, `member ${n.id}: log compacted`);
-    }
-    await client.close();
-  } catch (error) {
-    console.error(cluster.lines.join('\n'));
-    throw error;
-  } finally {
-    await cluster.stop();
-  }
-});
+      const expected = await cluster.balancesAt(primary.id, last.sequence);
+      for (const n of [back, fresh]) {
+        assert.deepEqual(await cluster.balancesAt(n.id, last.sequence), expected, 'same state');
+      }
+      for (const n of cluster.nodes as ClusterNode[]) {
+        const c = n.consensus;
+        const unsettled = c.lastIndex - Math.min(c.commit, c.durableIndex);
+        assert.ok(c.entriesInMemory < 2 * retain + unsettled, `member ${n.id}: log compacted`);
+      }
+      await client.close();
+    },
+    retain,
+  ));
 
 async function transfers(client: BourseClient, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {

@@ -13,15 +13,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../harness/wait.js';
 import { BourseClient } from '../../src/client/client.js';
-import { Status } from '../../src/protocol/status.js';
 import { Role } from '../../src/replication/messages.js';
 import { setupCommands } from '../harness/generators.js';
-import { TestCluster } from '../harness/cluster-driver.js';
+import { TestCluster, TransferLoad } from '../harness/cluster-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 
-test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby', async () => {
-  const cluster = await TestCluster.start(3);
-  try {
+test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby', () =>
+  TestCluster.with(3, async (cluster) => {
     const first = await cluster.primary();
     const urls = cluster.urls();
     const client = await BourseClient.connect(urls[first.id - 1], {
@@ -30,24 +28,11 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
       reconnectAttempts: 200,
     });
     for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
-    const acked: number[] = [];
-    let running = true;
-    let failure: unknown = null;
-    const load = (async () => {
-      while (running && failure === null) {
-        const batch = Array.from({ length: 50 }, () =>
-          client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
-        );
-        for (const [head] of await Promise.all(batch)) {
-          assert.equal(head.status, Status.Ok);
-          acked.push(head.sequence);
-        }
-      }
-    })().catch((error: unknown) => (failure = error));
-    await until('load flows', () => acked.length >= 500);
+    const load = new TransferLoad(client);
+    await until('load flows', () => load.acked.length >= 500);
     first.silence(); // its clients drop; the SDK finds the new primary and resends
     const second = await cluster.primary(first);
-    await until('load flows on the new primary', () => acked.length >= 1_500);
+    await until('load flows on the new primary', () => load.acked.length >= 1_500);
     assert.ok(first.consensus.lastIndex >= first.consensus.commit, 'it held a tail');
     first.heal();
     await until('the old primary follows again', () =>
@@ -55,9 +40,7 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
     );
     await until('it hears the new primary', () => first.consensus.primary === second.id);
     assert.equal(first.role, Role.Standby);
-    running = false;
-    await load;
-    assert.equal(failure, null, 'every transfer answered Ok, across the failover');
+    assert.equal(await load.stop(), null, 'every transfer answered Ok, across the failover');
     const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
     const members = cluster.nodes as ClusterNode[];
     await until('every member holds the whole chain', () =>
@@ -68,12 +51,7 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
     }
     const expected = await cluster.balancesAt(second.id, last.sequence);
     assert.deepEqual(await cluster.balancesAt(first.id, last.sequence), expected, 'same state');
+    const acked = load.acked;
     assert.equal(new Set(acked).size, acked.length, 'each acknowledged transfer once');
     await client.close();
-  } catch (error) {
-    console.error(cluster.lines.join('\n'));
-    throw error;
-  } finally {
-    await cluster.stop();
-  }
-});
+  }));

@@ -11,19 +11,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../harness/wait.js';
 import { BourseClient } from '../../src/client/client.js';
-import { Status } from '../../src/protocol/status.js';
 import { Rng } from '../../src/stdx/rng.js';
 import { setupCommands } from '../harness/generators.js';
-import { TestCluster } from '../harness/cluster-driver.js';
+import { TestCluster, TransferLoad } from '../harness/cluster-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 
 const seed = Number(process.env.BOURSE_PARTITION_SEED ?? '1');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test(`cluster: twelve partitions under load keep one history (seed ${seed})`, async () => {
-  const rng = new Rng(seed);
-  const cluster = await TestCluster.start(3);
-  try {
+test(`cluster: twelve partitions under load keep one history (seed ${seed})`, () =>
+  TestCluster.with(3, async (cluster) => {
+    const rng = new Rng(seed);
     const urls = cluster.urls();
     const first = await cluster.primary();
     const client = await BourseClient.connect(urls[first.id - 1], {
@@ -32,21 +30,8 @@ test(`cluster: twelve partitions under load keep one history (seed ${seed})`, as
       reconnectAttempts: 400,
     });
     for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
-    const acked: number[] = [];
-    let running = true;
-    let failure: unknown = null;
-    const load = (async () => {
-      while (running) {
-        const batch = Array.from({ length: 50 }, () =>
-          client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
-        );
-        for (const [head] of await Promise.all(batch)) {
-          assert.equal(head.status, Status.Ok);
-          acked.push(head.sequence);
-        }
-      }
-    })().catch((error: unknown) => (failure = error));
-    for (let round = 0; round < 12 && failure === null; round++) {
+    const load = new TransferLoad(client);
+    for (let round = 0; round < 12; round++) {
       await sleep(300 + rng.int(700));
       const victim = cluster.nodes[rng.int(3)]!;
       victim.partition();
@@ -54,9 +39,8 @@ test(`cluster: twelve partitions under load keep one history (seed ${seed})`, as
       victim.heal();
     }
     await sleep(1_000);
-    running = false;
-    await load;
-    assert.equal(failure, null, 'every transfer answered Ok, across every failover');
+    assert.equal(await load.stop(), null, 'every transfer answered Ok, across every failover');
+    const acked = load.acked;
     assert.ok(acked.length > 1_000, 'the load went on');
     const primary = await cluster.primary();
     const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
@@ -75,10 +59,4 @@ test(`cluster: twelve partitions under load keep one history (seed ${seed})`, as
     const failed = cluster.lines.filter((l) => / failed|cannot store/.test(l));
     assert.deepEqual(failed, [], 'no member failed');
     await client.close();
-  } catch (error) {
-    console.error(cluster.lines.join('\n'));
-    throw error;
-  } finally {
-    await cluster.stop();
-  }
-});
+  }));
