@@ -46,13 +46,20 @@ export async function checkChain(
   });
   let done = 0;
   try {
-    const results = await Promise.all(
+    // Every task settles before the pool is destroyed: destroying it while a thread is inside
+    // an LMDB call (a failed task beside running ones) can abort the whole process.
+    const settled = await Promise.allSettled(
       tasks.map(async (task) => {
         const result = (await pool.run(task)) as SegmentResult;
         onSegment?.(++done, tasks.length);
         return result;
       }),
     );
+    const results: SegmentResult[] = [];
+    for (const s of settled) {
+      if (s.status === 'rejected') throw s.reason;
+      results.push(s.value);
+    }
     combine(results, Buffer.from(prevHash).toString('hex'), report);
   } finally {
     await pool.destroy();

@@ -88,6 +88,8 @@ export interface TransportStats {
   fragmentsResent: number;
   messagesReceived: number;
   messagesDropped: number;
+  /** Empty datagrams: another member's probe (see probe()), not a message lost. */
+  probesReceived: number;
   sendQueueFull: number;
 }
 
@@ -129,6 +131,7 @@ export class UdpTransport {
     fragmentsResent: 0,
     messagesReceived: 0,
     messagesDropped: 0,
+    probesReceived: 0,
     sendQueueFull: 0,
   };
   faults: FaultPlan;
@@ -387,6 +390,10 @@ export class UdpTransport {
 
   private onDatagram(datagram: Buffer, _port: number): void {
     this.stats.datagramsReceived++;
+    if (datagram.byteLength === 0) {
+      this.stats.probesReceived++;
+      return;
+    }
     if (datagram.byteLength < datagramHeaderBytes) return this.dropped();
     if (datagram.readUInt8(0) !== magic || datagram.readUInt8(1) !== version) return this.dropped();
     const from = datagram.readUInt8(3);

@@ -182,6 +182,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     const send = (bytes: Buffer): Promise<void> =>
       new Promise((resolve) => raw.send(bytes, port, '127.0.0.1', () => resolve()));
     await send(Buffer.from('garbage'));
+    await send(Buffer.alloc(0)); // a probe (see probe()): counted apart, not as a loss
     await send(Buffer.alloc(16)); // bad magic
     const forged = Buffer.alloc(40);
     forged.writeUInt8(0xb5, 0);
@@ -196,6 +197,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
     assert.ok(b.stats.messagesDropped >= 4, `dropped ${b.stats.messagesDropped}`);
+    assert.equal(b.stats.probesReceived, 1);
   } finally {
     raw.close();
     close();
