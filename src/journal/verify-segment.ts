@@ -3,8 +3,6 @@
  * journal (every batch's structure and hash, and the links inside the segment). The caller
  * checks the links between segments.
  */
-import { closeJournalDb, keySequence, openJournalDb } from './journal-db.js';
-import { lastSequenceOf, readBatches } from './journal-reader.js';
 import { StorageError } from './journal-errors.js';
 
 export interface SegmentTask {
@@ -25,7 +23,14 @@ export interface SegmentResult {
   error: { sequence: number; message: string } | null;
 }
 
-export default function verifySegment(task: SegmentTask): SegmentResult {
+/**
+ * LMDB's native module is loaded here, when a task runs, not when the thread starts: a pool
+ * thread terminated while loading it (destroyed as soon as the tasks settled, before it had
+ * taken one) would abort the whole process.
+ */
+export default async function verifySegment(task: SegmentTask): Promise<SegmentResult> {
+  const { closeJournalDb, keySequence, openJournalDb } = await import('./journal-db.js');
+  const { lastSequenceOf, readBatches } = await import('./journal-reader.js');
   const db = openJournalDb(task.dataDir, { create: false, readOnly: true });
   const end = task.endKey === '' ? null : Buffer.from(task.endKey, 'hex');
   const result: SegmentResult = {
