@@ -34,13 +34,13 @@ export async function start(options: StartOptions): Promise<void> {
   process.stdout.write(
     [
       `bourse ${version()}`,
-      `role:     primary (single node)`,
-      `data:     ${node.dataDir}`,
-      `journal:  sequence ${r.sequence} (replayed ${r.eventsReplayed} events from ${from}` +
+      `role:      primary (single node)`,
+      `data:      ${node.dataDir}`,
+      `journal:   sequence ${r.sequence} (replayed ${r.eventsReplayed} events from ${from}` +
         ` in ${r.recoveryMs.toFixed(0)} ms)`,
-      `clients:  ws://${options.host}:${node.gateway?.port ?? options.port}/ (binary protocol, ` +
+      `clients:   ws://${options.host}:${node.gateway?.port ?? options.port}/ (binary protocol, ` +
         'docs/PROTOCOL.md)',
-      `health:   http://${options.host}:${node.gateway?.port ?? options.port}/health`,
+      `health:    http://${options.host}:${node.gateway?.port ?? options.port}/health`,
       `dashboard: http://${options.host}:${node.gateway?.port ?? options.port}/dashboard`,
       `ready; Ctrl-C stops cleanly`,
       '',
