@@ -2,12 +2,14 @@
  * Clusters of real members (src/pipeline/cluster-node.ts) in one process, on loopback ports
  * picked free, each with its own data folder.
  */
+import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/ports.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
 import { smallConfig } from './engine-driver.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 import { until } from './wait.js';
-import type { BourseClient } from '../../src/client/client.js';
+import { BourseClient } from '../../src/client/client.js';
+import { setupCommands } from './generators.js';
 import { Status, statusName } from '../../src/protocol/status.js';
 
 export class TestCluster {
@@ -88,6 +90,50 @@ export class TestCluster {
       return res.status === 200 && body.sequence >= sequence;
     });
     return body.balances;
+  }
+
+  /**
+   * The SDK on the primary, knowing every member (it follows failovers for up to
+   * `reconnectAttempts` tries), with the usual accounts and instruments set up.
+   */
+  async setUpClient(clientId: number, reconnectAttempts: number): Promise<BourseClient> {
+    const urls = this.urls();
+    const primary = await this.primary();
+    const client = await BourseClient.connect(urls[primary.id - 1], {
+      clientId,
+      members: urls,
+      reconnectAttempts,
+    });
+    for (const f of setupCommands()) {
+      assert.equal((await client.submit(f.kind, f))[0].status, Status.Ok);
+    }
+    return client;
+  }
+
+  /**
+   * After faults: a last transfer through `client`, then every member holds the serving
+   * primary's whole chain and its balances, each acknowledged transfer (its sequence in
+   * `acked`) is there once, and no member's node failed.
+   */
+  async assertOneHistory(client: BourseClient, acked: readonly number[]): Promise<void> {
+    const primary = await this.primary();
+    const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    const members = this.nodes as ClusterNode[];
+    await until('every member holds the whole chain', () =>
+      members.every((n) => n.consensus.durableIndex >= primary.consensus.commit),
+    );
+    for (let i = 1; i <= primary.consensus.commit; i++) {
+      for (const n of members) {
+        assert.equal(n.consensus.hashAt(i), primary.consensus.hashAt(i), `entry ${i}`);
+      }
+    }
+    const expected = await this.balancesAt(primary.id, last.sequence);
+    for (const n of members) {
+      assert.deepEqual(await this.balancesAt(n.id, last.sequence), expected, `member ${n.id}`);
+    }
+    assert.equal(new Set(acked).size, acked.length, 'each acknowledged transfer once');
+    const failed = this.lines.filter((l) => / failed|cannot store/.test(l));
+    assert.deepEqual(failed, [], 'no member failed');
   }
 
   async stop(): Promise<void> {

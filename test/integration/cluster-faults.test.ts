@@ -9,10 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { until } from '../harness/wait.js';
-import { BourseClient } from '../../src/client/client.js';
 import { Rng } from '../../src/stdx/rng.js';
-import { setupCommands } from '../harness/generators.js';
 import { TestCluster, TransferLoad } from '../harness/cluster-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
@@ -25,16 +22,7 @@ test(`cluster: partitions, restarts and lost disks under load (seed ${seed})`, (
     3,
     async (cluster) => {
       const rng = new Rng(seed);
-      const urls = cluster.urls();
-      const first = await cluster.primary();
-      const client = await BourseClient.connect(urls[first.id - 1], {
-        clientId: 5,
-        members: urls,
-        reconnectAttempts: 400,
-      });
-      for (const f of setupCommands()) {
-        assert.equal((await client.submit(f.kind, f))[0].status, 0);
-      }
+      const client = await cluster.setUpClient(5, 400);
       const load = new TransferLoad(client);
       const done: string[] = [];
       for (let round = 0; round < 10; round++) {
@@ -48,7 +36,7 @@ test(`cluster: partitions, restarts and lost disks under load (seed ${seed})`, (
         kinds.every((k) => done.includes(k)),
         `every kind of fault: ${done.join(',')}`,
       );
-      await sameHistory(cluster, client, load.acked);
+      await cluster.assertOneHistory(client, load.acked);
       await client.close();
     },
     4,
@@ -76,23 +64,4 @@ async function fault(cluster: TestCluster, rng: Rng): Promise<string> {
   await sleep(200 + rng.int(1_500));
   cluster.nodes[i] = await cluster.boot(i + 1, false);
   return wipe ? 'wipe' : 'restart';
-}
-
-async function sameHistory(cluster: TestCluster, client: BourseClient, acked: number[]) {
-  const primary = await cluster.primary();
-  const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
-  const members = cluster.nodes as ClusterNode[];
-  await until('every member holds the whole chain', () =>
-    members.every((n) => n.consensus.durableIndex >= primary.consensus.commit),
-  );
-  for (let i = 1; i <= primary.consensus.commit; i++) {
-    for (const n of members) assert.equal(n.consensus.hashAt(i), primary.consensus.hashAt(i));
-  }
-  const expected = await cluster.balancesAt(primary.id, last.sequence);
-  for (const n of members) {
-    assert.deepEqual(await cluster.balancesAt(n.id, last.sequence), expected, `member ${n.id}`);
-  }
-  assert.equal(new Set(acked).size, acked.length, 'each acknowledged transfer once');
-  const failed = cluster.lines.filter((l) => / failed|cannot store/.test(l));
-  assert.deepEqual(failed, [], 'no member failed');
 }

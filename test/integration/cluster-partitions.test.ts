@@ -9,12 +9,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { until } from '../harness/wait.js';
-import { BourseClient } from '../../src/client/client.js';
 import { Rng } from '../../src/stdx/rng.js';
-import { setupCommands } from '../harness/generators.js';
 import { TestCluster, TransferLoad } from '../harness/cluster-driver.js';
-import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 
 const seed = Number(process.env.BOURSE_PARTITION_SEED ?? '1');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -22,14 +18,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test(`cluster: twelve partitions under load keep one history (seed ${seed})`, () =>
   TestCluster.with(3, async (cluster) => {
     const rng = new Rng(seed);
-    const urls = cluster.urls();
-    const first = await cluster.primary();
-    const client = await BourseClient.connect(urls[first.id - 1], {
-      clientId: 5,
-      members: urls,
-      reconnectAttempts: 400,
-    });
-    for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
+    const client = await cluster.setUpClient(5, 400);
     const load = new TransferLoad(client);
     for (let round = 0; round < 12; round++) {
       await sleep(300 + rng.int(700));
@@ -42,21 +31,6 @@ test(`cluster: twelve partitions under load keep one history (seed ${seed})`, ()
     assert.equal(await load.stop(), null, 'every transfer answered Ok, across every failover');
     const acked = load.acked;
     assert.ok(acked.length > 1_000, 'the load went on');
-    const primary = await cluster.primary();
-    const [last] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
-    const members = cluster.nodes as ClusterNode[];
-    await until('every member holds the whole chain', () =>
-      members.every((n) => n.consensus.durableIndex >= primary.consensus.commit),
-    );
-    for (let i = 1; i <= primary.consensus.commit; i++) {
-      for (const n of members) assert.equal(n.consensus.hashAt(i), primary.consensus.hashAt(i));
-    }
-    const expected = await cluster.balancesAt(primary.id, last.sequence);
-    for (const n of members) {
-      assert.deepEqual(await cluster.balancesAt(n.id, last.sequence), expected, `member ${n.id}`);
-    }
-    assert.equal(new Set(acked).size, acked.length, 'each acknowledged transfer once');
-    const failed = cluster.lines.filter((l) => / failed|cannot store/.test(l));
-    assert.deepEqual(failed, [], 'no member failed');
+    await cluster.assertOneHistory(client, acked);
     await client.close();
   }));
