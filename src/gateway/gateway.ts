@@ -78,6 +78,8 @@ export interface NodeRole {
   handOver?(): number | null;
   /** Adds the role's own gauges (term, role, replication lag) to /metrics. */
   register?(registry: import('prom-client').Registry): void;
+  /** On a cluster's primary: each standby's replication lag in events (else empty). */
+  replicationLags?(): ReadonlyMap<number, number>;
   /**
    * Why the node is not ready for `use` (GET /ready), or null when it is: commands only on a
    * serving primary, reads also on a standby that follows one. Absent: ready for commands while

@@ -25,8 +25,8 @@ export interface JournalQueries extends JournalChunks {
   eventsFrom(sequence: number, count: number): EventRecord[];
   eventsFromTime(timestampUs: number, count: number): EventRecord[];
   durableSequence(): number;
-  /** Prometheus text: the node's metrics and the process's ('all'), or the node's only. */
-  metrics(scope?: 'all' | 'node'): Promise<string>;
+  /** Prometheus text: the node's metrics, then the process's. */
+  metrics(): Promise<string>;
 }
 
 /** What the gateway does with an authorised HTTP command. */

@@ -58,14 +58,25 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
     registers: [registry],
     collect(this: Gauge) {
       this.reset();
-      if (c.role !== Role.Primary) return;
-      const last = c.lastSequence();
-      for (const id of view.memberIds()) {
-        if (id === view.id) continue;
-        const at = c.durableAt(id);
-        const held = at < 1 ? 0 : lastSequenceOf(c.entry(at));
-        this.set({ member: String(id) }, Math.max(0, last - held));
-      }
+      for (const [id, lag] of replicationLags(view)) this.set({ member: String(id) }, lag);
     },
   });
+}
+
+/**
+ * On the primary: each standby's replication lag, in events it holds that the standby has not
+ * made durable (empty on any other role). /metrics and the dashboard both show it.
+ */
+export function replicationLags(view: ClusterView): Map<number, number> {
+  const c = view.consensus;
+  const lags = new Map<number, number>();
+  if (c.role !== Role.Primary) return lags;
+  const last = c.lastSequence();
+  for (const id of view.memberIds()) {
+    if (id === view.id) continue;
+    const at = c.durableAt(id);
+    const held = at < 1 ? 0 : lastSequenceOf(c.entry(at));
+    lags.set(id, Math.max(0, last - held));
+  }
+  return lags;
 }

@@ -41,7 +41,7 @@ import { entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, openStorage, type NodeLog } from './node.js';
-import { registerClusterMetrics } from './cluster-metrics.js';
+import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
 
 export interface ClusterMember {
   id: number;
@@ -403,6 +403,7 @@ export class ClusterNode {
       committed: () => this.committedSequence,
       handOver: () => (this.serving ? this.servingFrom : null),
       register: (registry) => registerClusterMetrics(registry, this),
+      replicationLags: () => replicationLags(this),
       notReady: (use) => this.notReady(use),
     };
   }

@@ -80,23 +80,15 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-/**
- * Registers the node's metrics; returns what GET /metrics answers: the node's, then the
- * process's (or, for 'node', the node's only: the dashboard reads its lag gauges each second).
- */
-export function nodeMetrics(
-  sources: NodeMetricSources,
-): (scope?: 'all' | 'node') => Promise<string> {
+/** Registers the node's metrics; returns what GET /metrics answers: the node's, the process's. */
+export function nodeMetrics(sources: NodeMetricSources): () => Promise<string> {
   const registry = new Registry();
   registerJournal(registry, sources.progress);
   registerPipeline(registry, sources);
   if (sources.role.register !== undefined) sources.role.register(registry);
   else registerSingleNodeRole(registry);
   const own = processMetrics();
-  return async (scope = 'all') => {
-    const text = await registry.metrics();
-    return scope === 'node' ? text : text + '\n' + (await own.metrics());
-  };
+  return async () => (await registry.metrics()) + '\n' + (await own.metrics());
 }
 
 function registerJournal(registry: Registry, progress: JournalProgress): void {

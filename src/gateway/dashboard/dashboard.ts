@@ -205,13 +205,10 @@ export class Dashboard {
     this.lastAtMs = nowMs;
     this.lastSequence = sequence;
     const node = health(role, journal);
-    // The node's own metrics only: the process's (prom-client defaults) cost more to collect,
-    // and collecting them resets the event-loop delay percentiles a Prometheus scrape reads.
-    const metrics = await journal.metrics('node');
     return {
       atMs: Date.now(),
       node,
-      members: membersOf(node, metrics),
+      members: membersOf(node, role.replicationLags?.() ?? new Map<number, number>()),
       intervalMs: Math.round(seconds * 1000),
       commandsPerSecond: Math.round(commandsPerSecond),
       eventsPerSecond: Math.round(events / seconds),

@@ -1,9 +1,7 @@
 /**
- * The cluster's members as the dashboard shows them, read from what the node already exposes:
- * its role's description (GET /health) and its Prometheus gauges (GET /metrics, written by
- * src/pipeline/cluster-metrics.ts on a cluster member). The gateway may not import the
- * pipeline, and the gauges are what operators scrape, so the dashboard reads the same text
- * rather than a second path to the consensus state. Once a second, off the hot path.
+ * The cluster's members as the dashboard shows them, from what the node's role already
+ * gives: its description (GET /health) and, on a primary, each standby's replication lag (the
+ * same figures as /metrics' bourse_replication_lag_events). Once a second, off the hot path.
  */
 import { clusterMembersMax } from '../../constants.js';
 
@@ -19,22 +17,17 @@ export interface MemberRow {
   lagEvents: number | null;
 }
 
-const lagLine = /^bourse_replication_lag_events\{member="(\d+)"\} (\S+)$/gm;
-
 /** The members seen from this node: itself first, then the others it knows of. Allocates. */
-export function membersOf(describe: Record<string, unknown>, metrics: string): MemberRow[] {
+export function membersOf(
+  describe: Record<string, unknown>,
+  lags: ReadonlyMap<number, number>,
+): MemberRow[] {
   const role = typeof describe.role === 'string' ? describe.role : 'unknown';
   const id = typeof describe.member === 'number' ? describe.member : null;
   const rows: MemberRow[] = [{ id, role, self: true, lagEvents: role === 'primary' ? 0 : null }];
-  for (const match of metrics.matchAll(lagLine)) {
+  for (const [member, lagEvents] of lags) {
     if (rows.length >= clusterMembersMax) break;
-    const lag = Number(match[2]);
-    rows.push({
-      id: Number(match[1]),
-      role: 'standby',
-      self: false,
-      lagEvents: Number.isFinite(lag) ? lag : null,
-    });
+    rows.push({ id: member, role: 'standby', self: false, lagEvents });
   }
   const primary = describe.primary;
   if (role !== 'primary' && typeof primary === 'number' && primary >= 0 && primary !== id) {
