@@ -25,6 +25,8 @@ export interface JournalQueries extends JournalChunks {
   eventsFrom(sequence: number, count: number): EventRecord[];
   eventsFromTime(timestampUs: number, count: number): EventRecord[];
   durableSequence(): number;
+  /** Commands the business-logic processor took since the node started (0 on a standby). */
+  commandsProcessed(): number;
   /** Prometheus text: the node's metrics, then the process's. */
   metrics(): Promise<string>;
 }

@@ -396,6 +396,7 @@ export class ClusterNode {
         accepting: this.accepting,
         term: this.consensus.term,
         primary: this.consensus.primary,
+        members: this.memberIds(),
         committedSequence: this.committedSequence,
         // A standby's state in memory (follow mode), or what the primary has decided.
         appliedSequence: this.node?.progress.get(ProgressSlot.sequencePublished) ?? 0,

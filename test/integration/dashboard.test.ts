@@ -16,12 +16,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { dashboardViewersMax } from '../../src/constants.js';
+import { dashboardTickMs, dashboardViewersMax } from '../../src/constants.js';
 import { BourseClient } from '../../src/client/client.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { setUp, withNode } from '../harness/gateway-node.js';
 import { until } from '../harness/wait.js';
+import { TestCluster } from '../harness/cluster-driver.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '..', '..', '..');
 const installTimeoutMs = 600_000;
@@ -285,3 +286,65 @@ test('the dashboard socket: snapshots, bad requests refused, pages bounded', asy
     }
   });
 });
+
+test('the dashboard on a cluster: members and lag, commands on the primary only', async () => {
+  await TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const standby = cluster.members.find((m) => m.id !== primary.id)!;
+    const client = await cluster.setUpClient(7, 0);
+    const sockets: WebSocket[] = [];
+    try {
+      const self = cluster.members[primary.id - 1];
+      const onPrimary = await openLive(`ws://${self.host}:${self.port}/dashboard/live`);
+      const onStandby = await openLive(`ws://${standby.host}:${standby.port}/dashboard/live`);
+      sockets.push(onPrimary.ws, onStandby.ws);
+      // Transfers for a few ticks, so that some snapshot on each side covers them.
+      const until3 = Date.now() + 3 * dashboardTickMs + 500;
+      while (Date.now() < until3) {
+        const sent = [];
+        for (let i = 0; i < 100; i++) {
+          sent.push(client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }));
+        }
+        for (const [head] of await Promise.all(sent)) assert.equal(head.status, Status.Ok);
+      }
+      const snapshots = (texts: Record<string, unknown>[]) =>
+        texts.filter((t) => t.type === 'snapshot') as unknown as Snapshot[];
+      const ps = snapshots(onPrimary.texts);
+      const ss = snapshots(onStandby.texts);
+      assert.ok(ps.length >= 2 && ss.length >= 2, 'snapshots every tick');
+      assert.equal(ps[0].node.role, 'primary');
+      assert.equal(ss[0].node.role, 'standby');
+      for (const s of [ps.at(-1)!, ss.at(-1)!]) {
+        const ids = s.members.map((m) => m.id).sort();
+        assert.deepEqual(ids, [1, 2, 3], 'every member listed');
+      }
+      assert.ok(
+        ps.some((s) => (s.commandsPerSecond ?? 0) > 0),
+        'the primary counts commands',
+      );
+      assert.ok(
+        ps.some((s) => s.latencyUs.count > 0),
+        'and measures results',
+      );
+      assert.ok(
+        ss.every((s) => s.commandsPerSecond === null),
+        'a standby takes no commands',
+      );
+      assert.ok(
+        ss.some((s) => s.eventsPerSecond > 0),
+        'but stores and applies events',
+      );
+    } finally {
+      for (const ws of sockets) ws.close();
+      await client.close();
+    }
+  });
+});
+
+interface Snapshot {
+  node: { role: string };
+  members: { id: number | null; role: string; lagEvents: number | null }[];
+  commandsPerSecond: number | null;
+  eventsPerSecond: number;
+  latencyUs: { count: number };
+}

@@ -81,7 +81,7 @@ export const dashboardScript = String.raw`'use strict';
 
   function showRates(s) {
     var l = s.latencyUs;
-    history.push({ c: s.commandsPerSecond, e: s.eventsPerSecond, p50: l.p50, p99: l.p99,
+    history.push({ c: s.commandsPerSecond || 0, e: s.eventsPerSecond, p50: l.p50, p99: l.p99,
       p999: l.p999 });
     if (history.length > historyMax) history.shift();
     text('commands-rate', number(s.commandsPerSecond));

@@ -4,7 +4,8 @@
  *   GET /dashboard            the page (HTML and CSS)            dashboard-page.ts
  *   GET /dashboard/app.js     its script (plain JS, no library)  dashboard-script.ts
  *   WS  /dashboard/live       ──► a JSON snapshot every dashboardTickMs: role, term, members
- *                                 and their lag, commands/s, events/s, result latency
+ *                                 and their lag, commands/s (null where the node takes
+ *                                 none: a standby), events/s (durable here), result latency
  *                                 percentiles, the chosen instrument's best levels
  *                             ──► the instrument's trades as they happen: binary Events
  *                                 frames, the very frames of stream 2 (the trades topic)
@@ -63,6 +64,7 @@ export class Dashboard {
   private ticking = false;
   private lastAtMs = 0;
   private lastSequence = 0;
+  private lastCommands = 0;
 
   constructor(
     app: TemplatedApp,
@@ -126,6 +128,7 @@ export class Dashboard {
     this.meter.on = true;
     this.lastAtMs = performance.now();
     this.lastSequence = this.sources.journal.durableSequence();
+    this.lastCommands = this.sources.journal.commandsProcessed();
     this.timer = setInterval(() => void this.tick(), dashboardTickMs);
   }
 
@@ -199,19 +202,24 @@ export class Dashboard {
     const { role, journal } = this.sources;
     const nowMs = performance.now();
     const seconds = Math.max(nowMs - this.lastAtMs, 1) / 1000;
+    // Sequences number events: their advance is the events made durable (on a standby,
+    // committed and stored), whatever the role. Commands are counted by the processor.
     const sequence = journal.durableSequence();
-    const { events, latencyUs } = this.meter.take();
-    const commandsPerSecond = Math.max(sequence - this.lastSequence, 0) / seconds;
+    const commands = journal.commandsProcessed();
+    const { latencyUs } = this.meter.take();
+    const eventsPerSecond = Math.max(sequence - this.lastSequence, 0) / seconds;
+    const commandsPerSecond = Math.max(commands - this.lastCommands, 0) / seconds;
     this.lastAtMs = nowMs;
     this.lastSequence = sequence;
+    this.lastCommands = commands;
     const node = health(role, journal);
     return {
       atMs: Date.now(),
       node,
       members: membersOf(node, role.replicationLags?.() ?? new Map<number, number>()),
       intervalMs: Math.round(seconds * 1000),
-      commandsPerSecond: Math.round(commandsPerSecond),
-      eventsPerSecond: Math.round(events / seconds),
+      commandsPerSecond: role.accepting() ? Math.round(commandsPerSecond) : null,
+      eventsPerSecond: Math.round(eventsPerSecond),
       latencyUs,
     };
   }

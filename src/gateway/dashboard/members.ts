@@ -17,7 +17,11 @@ export interface MemberRow {
   lagEvents: number | null;
 }
 
-/** The members seen from this node: itself first, then the others it knows of. Allocates. */
+/**
+ * The members seen from this node: itself first, then the others (the primary's standbys with
+ * their lag; on a standby, the primary it follows, then the rest of the cluster's members,
+ * `describe.members`, whose lag only the primary knows). Allocates.
+ */
 export function membersOf(
   describe: Record<string, unknown>,
   lags: ReadonlyMap<number, number>,
@@ -32,6 +36,14 @@ export function membersOf(
   const primary = describe.primary;
   if (role !== 'primary' && typeof primary === 'number' && primary >= 0 && primary !== id) {
     rows.push({ id: primary, role: 'primary', self: false, lagEvents: 0 });
+  }
+  const all = Array.isArray(describe.members) ? (describe.members as unknown[]) : [];
+  for (const member of all) {
+    if (rows.length >= clusterMembersMax) break;
+    if (typeof member !== 'number' || rows.some((r) => r.id === member)) continue;
+    // Not the primary (listed above when known): a standby while there is one.
+    const other = typeof primary === 'number' && primary >= 0 ? 'standby' : 'member';
+    rows.push({ id: member, role: other, self: false, lagEvents: null });
   }
   return rows;
 }

@@ -1,6 +1,5 @@
 /**
- * What the dashboard measures of results: events handed to the gateway, and the latency of
- * each command's result, from its sequencing (the processor stamps every command with its
+ * What the dashboard measures of results: the latency of each command's result, from its sequencing (the processor stamps every command with its
  * batch's wall-clock time in microseconds) to the moment its durable events reach the gateway,
  * which sends them on at once. On a cluster's primary this includes the wait for the quorum.
  *
@@ -30,7 +29,6 @@ export interface LatencyFigures {
 export class ResultMeter {
   /** True while some dashboard page is open; off, `onDurable` returns at once. */
   on = false;
-  private events = 0;
   private readonly histogram = hdr.build({
     bitBucketSize: 32,
     autoResize: false,
@@ -48,7 +46,6 @@ export class ResultMeter {
     if (!this.on) return;
     assert(count >= 0, 'meter: count');
     assert(slot >= 0, 'meter: slot');
-    this.events += count;
     // The processor's clock is the same expression in another thread: both read the wall clock
     // through each thread's own time origin, so the difference is the latency (clamped, since
     // the two origins may disagree by a few microseconds).
@@ -56,8 +53,8 @@ export class ResultMeter {
     recordHeads(this.histogram, records.u32, slot, count, nowUs);
   }
 
-  /** Events seen and latency figures since the last call; starts over. Allocates the result. */
-  take(): { events: number; latencyUs: LatencyFigures } {
+  /** Latency figures since the last call; starts over. Allocates the result. */
+  take(): { latencyUs: LatencyFigures } {
     const h = this.histogram;
     const latencyUs: LatencyFigures = {
       count: h.totalCount,
@@ -67,10 +64,8 @@ export class ResultMeter {
       p999: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99.9),
       max: h.totalCount === 0 ? 0 : h.maxValue,
     };
-    const events = this.events;
-    this.events = 0;
     h.reset();
-    return { events, latencyUs };
+    return { latencyUs };
   }
 }
 

@@ -37,3 +37,23 @@ test('a standby knows its primary but not its own lag', () => {
     { id: 2, role: 'candidate', self: true, lagEvents: null },
   ]);
 });
+
+test("a standby lists the cluster's other members, whose lag only the primary knows", () => {
+  const describe = { role: 'standby', member: 2, term: 4, primary: 1, members: [1, 2, 3] };
+  assert.deepEqual(membersOf(describe, none), [
+    { id: 2, role: 'standby', self: true, lagEvents: null },
+    { id: 1, role: 'primary', self: false, lagEvents: 0 },
+    { id: 3, role: 'standby', self: false, lagEvents: null },
+  ]);
+  const leaderless = { role: 'candidate', member: 2, term: 5, primary: -1, members: [1, 2, 3] };
+  assert.deepEqual(
+    membersOf(leaderless, none).map((m) => [m.id, m.role]),
+    [
+      [2, 'candidate'],
+      [1, 'member'],
+      [3, 'member'],
+    ],
+  );
+  const primary = { role: 'primary', member: 1, primary: 1, members: [1, 2, 3] };
+  assert.equal(membersOf(primary, primaryLags).length, 3, 'the lags name the same members');
+});
