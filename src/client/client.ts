@@ -7,7 +7,12 @@
  *
  * Every call returns a promise that resolves with the command's events once they are durable
  * (the first carries the command's status). Commands issued in the same tick go out in one
- * frame. Client sequence numbers are assigned here, one per command, so that a resend after a
+ * frame. To stream, `submitBatch` sends many commands for one promise and answers each with
+ * its status and sequence in typed arrays (batches.ts):
+ *
+ *   const r = await client.submitBatch(CommandKind.Transfer, transfers);
+ *   for (let i = 0; i < r.count; i++) if (r.status[i] !== 0) retryLater(transfers[i]);
+ * Client sequence numbers are assigned here, one per command, so that a resend after a
  * reconnect is recognised by the engine and applied once.
  */
 import WebSocket from 'ws';
@@ -16,7 +21,10 @@ import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { EventFlag } from '../protocol/event-layout.js';
+import { EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
+import { readU64 } from '../stdx/records.js';
+import { Batches, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
@@ -33,6 +41,7 @@ import {
 } from '../protocol/frames.js';
 
 export type { EventRecord } from '../protocol/event-reader.js';
+export type { BatchResult } from './batches.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
 
@@ -195,6 +204,8 @@ export class BourseClient {
   /** Results of one Events frame, decoded into this reused buffer (4-byte aligned). */
   private incoming = new Uint32Array(1024 * 32);
   private readonly pending = new Map<number, Pending>();
+  /** submitBatch's batches in flight. */
+  private readonly batches = new Batches();
   private queued = 0;
   private nextSeq: number;
   private inFlightMax: number;
@@ -221,7 +232,8 @@ export class BourseClient {
     { bytes: Buffer; first: number; last: number; left: number }
   >();
   private closed: Error | null = null;
-  private readonly waiters: (() => void)[] = [];
+  /** Submissions waiting for room in flight, oldest first; each says whether it went. */
+  private readonly waiting: ((closed: Error | null) => boolean)[] = [];
 
   private constructor(socket: WebSocket, url: string, options: ConnectOptions) {
     this.socket = socket;
@@ -365,27 +377,89 @@ export class BourseClient {
    * async function's own and the answer's), which showed in a client's profile.
    */
   submit(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
-    if (this.pending.size >= this.inFlightMax || this.closed !== null) {
-      return this.submitLater(kind, fields);
-    }
     const bad = invalidField(fields);
     if (bad !== null) return Promise.reject(new TypeError(`${bad} must be a safe integer`));
+    if (this.mustWait(1)) return this.later(1, () => this.enqueue(kind, fields));
     return this.enqueue(kind, fields);
   }
 
-  /** Waits for room in flight (answers free it), then queues the command. */
-  private async submitLater(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
-    while (this.pending.size >= this.inFlightMax && this.closed === null) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+  /**
+   * Many commands of one kind for one promise: it resolves once every one is answered, with
+   * each command's status and head-event sequence (BatchResult), in the order given. Commands
+   * sent in the same tick share frames with any others. A batch waits until it fits in flight
+   * (inFlightMax; a larger batch is refused at once). It is rejected as a whole if a frame
+   * carrying it is refused as a whole, or if the connection is lost for good; what was applied
+   * is in the journal.
+   */
+  submitBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
+    if (list.length > this.inFlightMax) {
+      const why = `a batch of ${list.length} is more than inFlightMax (${this.inFlightMax})`;
+      return Promise.reject(new RangeError(why));
     }
-    if (this.closed !== null) throw this.closed;
-    const bad = invalidField(fields);
-    if (bad !== null) throw new TypeError(`${bad} must be a safe integer`);
-    return this.enqueue(kind, fields);
+    for (let i = 0; i < list.length; i++) {
+      const bad = invalidField(list[i]);
+      if (bad !== null) {
+        return Promise.reject(new TypeError(`[${i}].${bad} must be a safe integer`));
+      }
+    }
+    if (this.mustWait(list.length)) {
+      return this.later(list.length, () => this.enqueueBatch(kind, list));
+    }
+    return this.enqueueBatch(kind, list);
+  }
+
+  /** Whether `count` more commands must queue: no room in flight, or others queued first. */
+  private mustWait(count: number): boolean {
+    const full = this.inFlight() + count > this.inFlightMax;
+    return full || this.waiting.length > 0 || this.closed !== null;
+  }
+
+  /**
+   * Queues a submission of `count` commands until there is room in flight (answers make room),
+   * behind those queued before it: submissions go out in the order they were made.
+   */
+  private later<T>(count: number, go: () => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push((closed) => {
+        if (closed !== null) reject(closed);
+        else if (this.inFlight() + count > this.inFlightMax) return false;
+        else go().then(resolve, reject);
+        return true;
+      });
+      this.drain();
+    });
+  }
+
+  /** Sends the queued submissions that now fit, oldest first (or fails them all once closed). */
+  private drain(): void {
+    const waiting = this.waiting;
+    while (waiting.length > 0 && waiting[0](this.closed)) waiting.shift();
+  }
+
+  private inFlight(): number {
+    return this.pending.size + this.batches.commands;
+  }
+
+  private enqueueBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
+    if (list.length === 0) {
+      const none = { status: new Uint16Array(0), sequence: new Float64Array(0), rejected: 0 };
+      return Promise.resolve({ count: 0, firstClientSeq: this.nextSeq, ...none });
+    }
+    const done = this.batches.add(this.nextSeq, list.length);
+    for (let i = 0; i < list.length; i++) this.stage(kind, list[i]);
+    return done;
   }
 
   /** Writes the command into this tick's frame; the promise settles with its answer. */
   private enqueue(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
+    const clientSeq = this.stage(kind, fields);
+    return new Promise((resolve, reject) => {
+      this.pending.set(clientSeq, { resolve, reject, events: [], frame: 0 });
+    });
+  }
+
+  /** Writes a command into this tick's frame (sending a full one first); its client seq. */
+  private stage(kind: CommandKind, fields: Fields): number {
     if (this.queued === commandsPerFrameMax) this.flush();
     const clientSeq = this.nextSeq++;
     writeCommand(this.stagingU32, this.queued * 16, {
@@ -409,9 +483,7 @@ export class BourseClient {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
     }
-    return new Promise((resolve, reject) => {
-      this.pending.set(clientSeq, { resolve, reject, events: [], frame: 0 });
-    });
+    return clientSeq;
   }
 
   /** Sends the commands queued in this tick as one frame. */
@@ -427,6 +499,7 @@ export class BourseClient {
     for (let seq = first; seq <= last; seq++) {
       const p = this.pending.get(seq);
       if (p !== undefined) p.frame = requestId;
+      else this.batches.setFrame(seq, requestId);
     }
     this.queued = 0;
     this.socket.send(bytes);
@@ -453,19 +526,31 @@ export class BourseClient {
     new Uint8Array(aligned.buffer).set(
       data.subarray(frameHeaderBytes + 8, frameHeaderBytes + 8 + count * 128),
     );
-    // A command's events arrive together, its head first: answer it when its run ends.
+    // A command's events arrive together, its head first: answer it when its run ends. Events
+    // become objects only for single commands; a batch's command takes its head's two fields.
     let open: Pending | null = null;
     let openSeq = -1;
-    for (let i = 0; i < count; i++) {
-      const event = readEvent(aligned, i * 32);
-      if (event.clientSeq !== openSeq || (event.flags & EventFlag.Head) !== 0) {
+    for (let e = 0; e < count * 32; e += 32) {
+      const seq = readU64(aligned, e + EventWord.clientSeq);
+      const head = (aligned[e + EventWord.flagsTifStp] & EventFlag.Head) !== 0;
+      if (seq !== openSeq || head) {
         if (open !== null) this.answer(openSeq, open);
-        openSeq = event.clientSeq;
-        open = this.pending.get(openSeq) ?? null;
+        openSeq = seq;
+        open = this.pending.get(seq) ?? null;
+        if (open === null && head) this.answerInBatch(aligned, e, seq);
       }
-      open?.events.push(event);
+      if (open !== null) open.events.push(readEvent(aligned, e));
     }
     if (open !== null) this.answer(openSeq, open);
+  }
+
+  private answerInBatch(u32: Uint32Array, e: number, seq: number): void {
+    const status = u32[e + EventWord.kindStatus] >>> 16;
+    const frame = this.batches.answer(seq, status, readU64(u32, e + EventWord.sequence));
+    if (frame < 0) return;
+    this.retryMs = busyRetryMs;
+    this.countAnswer(frame);
+    this.drain();
   }
 
   /** A frame refused as a whole: fail each of its commands with the server's reason. */
@@ -490,13 +575,14 @@ export class BourseClient {
       return;
     }
     this.unanswered.delete(requestId);
+    this.batches.failRange(frame.first, frame.last, new ClientError(code, text));
     for (let seq = frame.first; seq <= frame.last; seq++) {
       const p = this.pending.get(seq);
       if (p === undefined) continue;
       this.pending.delete(seq);
       p.reject(new ClientError(code, text));
-      this.waiters.shift()?.();
     }
+    this.drain(); // their room in flight is free
   }
 
   private answer(clientSeq: number, p: Pending): void {
@@ -504,7 +590,7 @@ export class BourseClient {
     this.retryMs = busyRetryMs; // the server is taking commands again
     this.countAnswer(p.frame);
     p.resolve(p.events);
-    this.waiters.shift()?.();
+    this.drain();
   }
 
   /**
@@ -582,7 +668,8 @@ export class BourseClient {
     this.closed = new ClientError(code, `connection closed (${code}): ${reason}`);
     for (const p of this.pending.values()) p.reject(this.closed);
     this.pending.clear();
-    for (const wake of this.waiters.splice(0)) wake();
+    this.batches.failAll(this.closed);
+    this.drain();
   }
 
   close(): Promise<void> {

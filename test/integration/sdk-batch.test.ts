@@ -1,0 +1,161 @@
+/**
+ * BourseClient.submitBatch against a real node: each command's status and sequence in the
+ * order given, agreeing with the journal; batches across many frames and mixed with single
+ * commands; bounded in flight; a dropped connection resent and applied once; a frame refused
+ * as a whole rejects its batch; bad input refused before anything is sent.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
+import { EventKind } from '../../src/protocol/event-layout.js';
+import { Status } from '../../src/protocol/status.js';
+import { FrameError } from '../../src/protocol/frames.js';
+import { commandsPerFrameMax } from '../../src/constants.js';
+import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
+import { setUp, withNode } from '../harness/gateway-node.js';
+
+type Transfer = { account: number; target: number; ref: number; quantity: number };
+
+/** Transfers among accounts 1..6 (asset 1: 200,000 each after setUp), every `poor`-th too big. */
+function transfers(count: number, poor: number): Transfer[] {
+  return Array.from({ length: count }, (_, i) => ({
+    account: 1 + (i % 6),
+    target: 1 + ((i + 1) % 6),
+    ref: 1,
+    quantity: i % poor === poor - 1 ? 10 ** 12 : 1 + (i % 3),
+  }));
+}
+
+async function journal(url: string, from: number, count: number): Promise<EventRecord[]> {
+  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+  const events: EventRecord[] = [];
+  while (events.length < count) {
+    const at = from + events.length;
+    const page = (await (await fetch(`${base}/events?from=${at}&count=1000`)).json()) as [];
+    assert.ok(page.length > 0, `the journal holds sequence ${at}`);
+    events.push(...(page as EventRecord[]));
+  }
+  return events.slice(0, count);
+}
+
+test('submitBatch: statuses and sequences in order, as the journal has them', async () => {
+  await withNode(async (_node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 201, inFlightMax: 1_000 });
+    await setUp(client);
+    const list = transfers(300, 10);
+    const r = await client.submitBatch(CommandKind.Transfer, list);
+    assert.equal(r.count, 300);
+    assert.equal(r.rejected, 30, 'every tenth overdraws');
+    for (let i = 0; i < r.count; i++) {
+      const want = i % 10 === 9 ? Status.LedgerInsufficientFunds : Status.Ok;
+      assert.equal(r.status[i], want, `command ${i}`);
+      if (i > 0) assert.ok(r.sequence[i] > r.sequence[i - 1], 'sequences follow the order');
+    }
+    const events = await journal(url, r.sequence[0], r.sequence[r.count - 1] - r.sequence[0] + 1);
+    const heads = events.filter((e) => e.clientId === 201);
+    assert.equal(heads.length, 300, 'one event per transfer, whether applied or rejected');
+    heads.forEach((e, i) => {
+      assert.equal(e.clientSeq, r.firstClientSeq + i);
+      assert.equal(e.sequence, r.sequence[i]);
+      assert.equal(e.status, r.status[i]);
+      assert.equal(e.kind, r.status[i] === Status.Ok ? EventKind.Transferred : EventKind.Rejected);
+    });
+    await client.close();
+  });
+});
+
+test('submitBatch: many frames, several batches and single commands at once', async () => {
+  await withNode(async (_node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 202, inFlightMax: 12_000 });
+    await setUp(client);
+    const big = transfers(commandsPerFrameMax * 2 + 7, 1_000_000);
+    const singles = [1, 2, 3].map(() =>
+      client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
+    );
+    const batches = [
+      client.submitBatch(CommandKind.Transfer, big),
+      client.submitBatch(CommandKind.Transfer, transfers(5, 1_000_000)),
+      // Does not fit with the first in flight (12,000): waits for room, then goes.
+      client.submitBatch(CommandKind.Transfer, transfers(4_000, 1_000_000)),
+    ];
+    const [a, b, c] = await Promise.all(batches);
+    for (const [head] of await Promise.all(singles)) assert.equal(head.status, Status.Ok);
+    for (const r of [a, b, c]) {
+      assert.equal(r.rejected, 0);
+      assert.ok(r.status.every((s) => s === Status.Ok));
+    }
+    assert.equal(a.count, big.length);
+    assert.ok(c.firstClientSeq > b.firstClientSeq && b.firstClientSeq > a.firstClientSeq);
+    assert.ok(c.sequence[0] > a.sequence[a.count - 1], 'the third waited for room');
+    await client.close();
+  });
+});
+
+test('submitBatch: a dropped connection is resent, each command applied once', async () => {
+  await withNode(async (_node, url) => {
+    // In flight: the server's idempotency window (16 in this configuration), the default.
+    const client = await BourseClient.connect(url, { clientId: 203 });
+    await setUp(client);
+    const pending = Array.from({ length: 40 }, () =>
+      client.submitBatch(CommandKind.Transfer, transfers(16, 1_000_000)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2)); // some of it is on its way
+    client.dropConnection();
+    const results = await Promise.all(pending);
+    assert.equal(client.reconnects, 1);
+    for (const r of results)
+      assert.ok(
+        r.status.every((s) => s === Status.Ok),
+        'original outcomes',
+      );
+    // A repeat is answered with its original outcome, by an event of its own: read it all.
+    const last = Math.max(...results.map((r) => Math.max(...r.sequence)));
+    const applied = (await journal(url, 1, last)).filter(
+      (e) => e.clientId === 203 && e.kind === EventKind.Transferred,
+    );
+    assert.equal(applied.length, 640, 'each transfer applied once');
+    assert.equal(new Set(applied.map((e) => e.clientSeq)).size, 640);
+    await client.close();
+  });
+});
+
+test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost node)', async () => {
+  const admin = createKey(205, true, []);
+  const user = createKey(204, false, [1, 2]);
+  const prepare = (dir: string): void =>
+    writeKeyFile(dir, { version: 1, keys: [admin.record, user.record] });
+  await withNode(async (node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 205, apiKey: admin.token });
+    await setUp(root);
+    await root.close();
+    const client = await BourseClient.connect(url, {
+      clientId: 204,
+      apiKey: user.token,
+      inFlightMax: 100,
+      reconnectAttempts: 1,
+    });
+    const ok = { account: 1, target: 2, ref: 1, quantity: 1 };
+    await assert.rejects(
+      client.submitBatch(CommandKind.Transfer, [ok, { account: 1, quantity: 0.5 }]),
+      /\[1\]\.quantity must be a safe integer/,
+    );
+    await assert.rejects(client.submitBatch(CommandKind.Transfer, transfers(101, 10)), RangeError);
+    assert.equal((await client.submitBatch(CommandKind.Transfer, [])).count, 0);
+    // Account 3 is not this key's: the frame is refused as a whole, and the batch with it.
+    const foreign = { account: 3, target: 1, ref: 1, quantity: 1 };
+    await assert.rejects(
+      client.submitBatch(CommandKind.Transfer, [ok, foreign]),
+      (e: ClientError) => e.code === FrameError.Forbidden,
+    );
+    // The session goes on: a later batch is answered.
+    const after = await client.submitBatch(CommandKind.Transfer, [ok, ok, ok]);
+    assert.deepEqual([...after.status], [Status.Ok, Status.Ok, Status.Ok]);
+    node.gateway?.close();
+    await assert.rejects(
+      client.submitBatch(CommandKind.Transfer, [ok]),
+      ClientError,
+      'a lost node fails the batch',
+    );
+  }, prepare);
+});
