@@ -1,7 +1,8 @@
 /**
  * What the dashboard measures of results: the latency of each command's result, from its
  * sequencing (the processor stamps every command with its batch's wall-clock time in
- * microseconds) to the moment its durable events reach the gateway, which sends them on at once. On a cluster's primary this includes the wait for the quorum.
+ * microseconds) to the moment its durable events reach the gateway, which sends them on at
+ * once. On a cluster's primary this includes the wait for the quorum.
  *
  *   processor: stamp time ─► engine ─► journal (fsync) ─► publisher ─► ResultMeter.onDurable
  *              └────────────────────── latency ───────────────────────┘   (head events only)
