@@ -32,19 +32,20 @@ export function loadSize(small: boolean, argv: readonly string[] = process.argv)
 }
 
 /**
- * A closed loop, then an open loop, against `url` (and a cluster's `members`); client ids
- * from `idBase` + 100 (closed) and + 200 (open).
+ * A closed loop, the same through submitBatch, then an open loop, against `url` (and a
+ * cluster's `members`); client ids from `idBase` + 100 (closed), + 300 (batch), + 200 (open).
+ * Progress: phases 2 to 4 of 5 (the caller's are 0 and 1).
  */
 export async function closedThenOpen(
   url: string,
   size: ReturnType<typeof loadSize>,
   members: readonly string[] = [],
   idBase = 0,
-): Promise<{ closed: ClientResult[]; open: ClientResult[] }> {
+): Promise<{ closed: ClientResult[]; batch: ClientResult[]; open: ClientResult[] }> {
   const { processes, accounts } = size;
   const window = size.window / processes;
   const seconds = size.closedSeconds;
-  benchProgress(2, 4, 'closed loop');
+  benchProgress(2, 5, 'closed loop');
   const closed = await runClients(
     url,
     processes,
@@ -55,12 +56,24 @@ export async function closedThenOpen(
     idBase + 100,
     members,
   );
-  benchProgress(3, 4, 'open loop');
+  benchProgress(3, 5, 'closed loop, batches');
+  const batchBase = idBase + 300;
+  const batch = await runClients(
+    url,
+    processes,
+    'batch',
+    seconds,
+    accounts,
+    window,
+    batchBase,
+    members,
+  );
+  benchProgress(4, 5, 'open loop');
   const rate = size.openRate / processes;
   const s = size.openSeconds;
   const base = idBase + 200;
   const open = await runClients(url, processes, 'open', s, accounts, rate, base, members);
-  return { closed, open };
+  return { closed, batch, open };
 }
 
 export interface ClientResult {
@@ -74,7 +87,7 @@ export interface ClientResult {
 export function runClients(
   url: string,
   processes: number,
-  mode: 'closed' | 'open',
+  mode: 'closed' | 'batch' | 'open',
   seconds: number,
   accounts: number,
   knob: number,
@@ -128,10 +141,17 @@ export function latencyFigures(histogram: hdr.Histogram) {
   };
 }
 
-/** Durable commands/s of a closed loop, and the merged latency histogram of an open loop. */
-export function summarise(closed: ClientResult[], open: ClientResult[]) {
-  const closedDone = closed.reduce((sum, r) => sum + r.done, 0);
-  const closedMs = Math.max(...closed.map((r) => r.elapsedMs));
+/** Commands/s of clients that ran side by side: all they did over the longest's time. */
+function rate(results: ClientResult[]): number {
+  const done = results.reduce((sum, r) => sum + r.done, 0);
+  return Math.round(done / (Math.max(...results.map((r) => r.elapsedMs)) / 1000));
+}
+
+/**
+ * Durable commands/s of the closed loops (one promise per command, and batches), and the
+ * merged latency histogram of the open loop.
+ */
+export function summarise(closed: ClientResult[], batch: ClientResult[], open: ClientResult[]) {
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
@@ -139,10 +159,11 @@ export function summarise(closed: ClientResult[], open: ClientResult[]) {
   });
   for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
   return {
-    commandsPerS: Math.round(closedDone / (closedMs / 1000)),
-    /** Commands answered in both loops. */
-    commands: [...closed, ...open].reduce((sum, r) => sum + r.done, 0),
+    commandsPerS: rate(closed),
+    batchCommandsPerS: rate(batch),
+    /** Commands answered in every loop. */
+    commands: [...closed, ...batch, ...open].reduce((sum, r) => sum + r.done, 0),
     histogram,
-    rejected: [...closed, ...open].reduce((sum, r) => sum + r.rejected, 0),
+    rejected: [...closed, ...batch, ...open].reduce((sum, r) => sum + r.rejected, 0),
   };
 }

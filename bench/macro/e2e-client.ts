@@ -2,8 +2,11 @@
  * One load process for bench:e2e: connects with the SDK and runs a closed or an open loop of
  * transfers, then sends its figures to the parent (process.send) and exits.
  *
- *   argv: url clientId mode(closed|open) seconds accounts window|rate [members, comma-separated]
+ *   argv: url clientId mode(closed|batch|open) seconds accounts window|rate [members, ...]
  *   (members: a cluster's other addresses; the SDK follows a new primary and resends)
+ *
+ * Batch: the closed loop through submitBatch, `window` in flight as batches of `batchSize`:
+ * one promise per batch, each command's status read from its typed array.
  *
  * Open loop: every millisecond it sends the commands due by then (one frame per tick) and
  * records each latency from the command's intended send time, so that a stalled server is
@@ -11,6 +14,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import { BourseClient } from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
 
 const [url, clientIdText, mode, secondsText, accountsText, knobText, membersText] =
   process.argv.slice(2);
@@ -60,6 +64,35 @@ async function closed(): Promise<void> {
   await Promise.all(Array.from({ length: knob }, lane));
 }
 
+/** Commands per submitBatch call (a window of 2,000 is four batches in flight). */
+const batchSize = 500;
+
+async function batched(): Promise<void> {
+  const end = performance.now() + seconds * 1000;
+  const size = Math.min(batchSize, knob);
+  const lane = async (): Promise<void> => {
+    // One list per lane, refilled once its batch is answered (the SDK has read it by then).
+    const list = Array.from({ length: size }, () => ({
+      account: 0,
+      target: 0,
+      ref: 1,
+      quantity: 1,
+    }));
+    while (performance.now() < end) {
+      for (const f of list) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        f.account = 1 + (x % accounts);
+        const to = 1 + ((f.account + (x >>> 16)) % accounts);
+        f.target = to === f.account ? 1 + (f.account % accounts) : to;
+      }
+      const r = await client.submitBatch(CommandKind.Transfer, list);
+      done += r.count;
+      rejected += r.rejected;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.floor(knob / size)) }, lane));
+}
+
 async function open(): Promise<void> {
   const start = performance.now();
   const perMs = knob / 1000;
@@ -84,6 +117,7 @@ async function open(): Promise<void> {
 
 const t0 = performance.now();
 if (mode === 'closed') await closed();
+else if (mode === 'batch') await batched();
 else await open();
 const elapsedMs = performance.now() - t0;
 process.send?.({ done, rejected, elapsedMs, histogram: hdr.encodeIntoCompressedBase64(histogram) });

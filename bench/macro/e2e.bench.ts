@@ -66,14 +66,14 @@ async function main(): Promise<void> {
     gateway: { host: '127.0.0.1', port: 0 },
   });
   const url = `ws://127.0.0.1:${node.gateway?.port}/`;
-  benchProgress(0, 4, 'funding accounts');
+  benchProgress(0, 5, 'funding accounts');
   await fundAccounts(url, accounts);
-  benchProgress(1, 4, 'idle sessions');
+  benchProgress(1, 5, 'idle sessions');
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url);
-  const { closed, open } = await closedThenOpen(url, size);
-  const { commandsPerS, histogram, rejected } = summarise(closed, open);
+  const { closed, batch, open } = await closedThenOpen(url, size);
+  const { commandsPerS, batchCommandsPerS, histogram, rejected } = summarise(closed, batch, open);
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     size: small ? 'small' : 'large',
     connections: processes,
     commands_per_s: commandsPerS,
+    batch_commands_per_s: batchCommandsPerS,
     closed_window: window,
     open_loop_rate: openRate,
     ...latencyFigures(histogram),
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
     {
       measure: `durable commands/s, closed loop, ${window} in flight`,
       value: figures.commands_per_s,
+      unit: 'commands/s',
+    },
+    {
+      measure: '  the same through submitBatch (batches of 500)',
+      value: figures.batch_commands_per_s,
       unit: 'commands/s',
     },
     { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },

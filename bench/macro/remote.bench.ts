@@ -43,8 +43,8 @@ if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 32 - 1000) {
 
 async function main(): Promise<void> {
   await fundAccounts(members[0], size.accounts, members, idBase + 1);
-  const { closed, open } = await closedThenOpen(members[0], size, members, idBase);
-  const { commandsPerS, histogram, rejected } = summarise(closed, open);
+  const { closed, batch, open } = await closedThenOpen(members[0], size, members, idBase);
+  const { commandsPerS, batchCommandsPerS, histogram, rejected } = summarise(closed, batch, open);
   const host = await machine();
   const figures = {
     bench: 'remote',
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     members: members.length,
     connections: size.processes,
     commands_per_s: commandsPerS,
+    batch_commands_per_s: batchCommandsPerS,
     closed_window: size.window,
     open_loop_rate: size.openRate,
     ...latencyFigures(histogram),
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   };
   printTable(`bench:remote (${figures.size}) against ${members.join(', ')}`, [
     { measure: 'durable results, closed loop', value: commandsPerS, unit: 'commands/s' },
+    { measure: '  through submitBatch', value: batchCommandsPerS, unit: 'commands/s' },
     { measure: `latency p50 @ ${size.openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
     { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
     { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },

@@ -3,10 +3,10 @@
  * side by side, the same seeded transfer stream through each, and the rule checked on each at
  * the end (balances conserved, none negative).
  *
- *   npm run bench:peer-postgres              default size (~25 s of PostgreSQL)
+ *   npm run bench:peer-postgres              default size (~2.5 min of PostgreSQL)
  *   npm run bench:peer-postgres -- --small   CI size (a few seconds)
- *   # experiments: --connections C (PostgreSQL) --lanes P --window W (bourse) --transfers N
- *   #   --seed S
+ *   # experiments: --connections C (PostgreSQL) --lanes P --window W --batch B (bourse)
+ *   #   --transfers N --seed S   (--batch 0: one SDK call, one promise, per transfer)
  *
  *   bench ──pg, C connections─────► PostgreSQL (scripts/postgres.sh: 127.0.0.1, fsync on)
  *   lanes ──SDK, a WebSocket each─► bourse node (child process: `bourse start`, own data dir)
@@ -35,12 +35,12 @@ import { machine, printTable } from '../lib/table.js';
 import { closedLoop, makeStream, type Stream } from './transfer-stream.js';
 
 /** `--name N` from the command line (a positive whole number), else `fallback`. */
-function flag(name: string, fallback: number): number {
+function flag(name: string, fallback: number, min = 1): number {
   const at = process.argv.indexOf(name);
   if (at < 0) return fallback;
   const value = Number(process.argv[at + 1]);
-  if (!(Number.isSafeInteger(value) && value > 0)) {
-    throw new Error(`${name} takes a positive whole number, not ${process.argv[at + 1]}`);
+  if (!(Number.isSafeInteger(value) && value >= min)) {
+    throw new Error(`${name} takes a whole number from ${min}, not ${process.argv[at + 1]}`);
   }
   return value;
 }
@@ -51,7 +51,9 @@ const connectionsMax = 96;
 const size = {
   seed: flag('--seed', 20_261_201),
   accounts: small ? 1_000 : 10_000,
-  transfers: flag('--transfers', small ? 5_000 : 150_000),
+  // bourse takes the stream in about a second and a half: long enough that its first and last
+  // round trips (a few ms each) weigh little. PostgreSQL takes minutes over the same stream.
+  transfers: flag('--transfers', small ? 5_000 : 1_000_000),
   /** Each account's opening deposit, in minor units. */
   deposit: 10_000,
   /** Amounts are uniform in 1..amountMax: large enough beside the deposit to overdraw. */
@@ -59,13 +61,15 @@ const size = {
   /** PostgreSQL connections, each one transfer at a time. */
   connections: flag('--connections', small ? 16 : 32),
   /** bourse client processes (one SDK connection each), and commands in flight in all. */
-  lanes: flag('--lanes', 2),
-  window: flag('--window', small ? 1_000 : 2_000),
+  lanes: flag('--lanes', small ? 2 : 3),
+  window: flag('--window', small ? 1_000 : 12_000),
+  /** Transfers per submitBatch call (0: one `transfer` call, one promise, per transfer). */
+  batch: flag('--batch', 250, 0),
   /**
    * Untimed transfers of 1 to and fro between two extra accounts before bourse's stream, so
    * that V8 has compiled the node's and the SDK's paths (PostgreSQL's C needs no warm-up).
    */
-  warmup: small ? 5_000 : 50_000,
+  warmup: small ? 5_000 : 200_000,
 };
 if (size.connections > connectionsMax) {
   throw new Error(`--connections: at most ${connectionsMax} (postgres.sh's max_connections)`);
@@ -323,7 +327,9 @@ function startLane(url: string, lane: number, stream: Stream) {
   const shape = [size.seed, size.transfers, size.accounts, size.amountMax];
   const window = Math.max(1, Math.floor(size.window / size.lanes));
   const args = [url, 2 + lane, lane, size.lanes, window, size.warmup, ...shape].map(String);
-  const child = fork(laneScript, [...args, stream.checksum], { stdio: 'inherit' });
+  const child = fork(laneScript, [...args, stream.checksum, String(size.batch)], {
+    stdio: 'inherit',
+  });
   cleanups.add(() => child.kill('SIGKILL'));
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`bourse lane ${lane} exited with ${code}`))),
@@ -410,7 +416,9 @@ async function main(): Promise<void> {
       {
         measure: 'concurrency',
         postgres: `${size.connections} connections`,
-        bourse: `${size.lanes} processes, ${size.window} in flight`,
+        bourse:
+          `${size.lanes} processes, ${size.window} in flight` +
+          (size.batch > 0 ? `, submitBatch of ${size.batch}` : ', one call per transfer'),
       },
       { measure: 'rejected: would overdraw', ...sides((s) => s.rejected) },
       { measure: 'failed otherwise (must be 0)', ...sides((s) => s.failed) },
@@ -445,6 +453,7 @@ async function main(): Promise<void> {
       postgres_connections: size.connections,
       bourse_in_flight: size.window,
       bourse_client_processes: size.lanes,
+      bourse_batch: size.batch,
       bourse_warmup_transfers: size.warmup,
       machine: host,
     }),
