@@ -157,6 +157,9 @@ async function runPostgres(stream: Stream): Promise<SideResult & { version: stri
   } finally {
     cleanups.delete(undo);
     stopPostgres(dir);
+    // PostgreSQL's last checkpoint and removed files leave the disk busy writing back for a
+    // while: wait for it, so that bourse's fsyncs do not pay for PostgreSQL's.
+    execFileSync('sync');
   }
 }
 
