@@ -8,19 +8,23 @@
  *   | kind| version| from | reserved | term f64 | kind's body                              |
  *   +-----+--------+------+----------+----------+------------------------------------------+
  *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
- *                 term f64, first f64, count u32, payload bytes u32, prevHash 32, hash 32,
- *                 payload
+ *                 term f64, first f64, count u32, payload bytes u32, packed bytes u32,
+ *                 prevHash 32, hash 32, payload packed (zero-words.ts: zero words left out)
  *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
  *   vote-request: lastIndex f64, lastTerm f64, pre u8
  *   vote:         granted u8, pre u8
  */
 import { clusterMembersMax } from '../constants.js';
 import type { Append, Entry, Message } from './messages.js';
+import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js';
 
-export const replicationVersion = 2;
+/** 3: entry payloads packed (zero-words.ts). */
+export const replicationVersion = 3;
 const headerBytes = 16;
 const hashBytes = 32;
-const entryHeaderBytes = 8 + 8 + 4 + 4 + hashBytes * 2;
+const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2;
+/** One packed byte stands for at most 64 payload bytes (a mask byte for 8 words). */
+const unpackRatioMax = 64;
 
 const enum Kind {
   Append = 1,
@@ -45,7 +49,7 @@ export function encodeMessage(m: Message): Buffer {
   buf.writeUInt8(m.from, 2);
   buf.writeDoubleLE(m.term, 8);
   const at = headerBytes;
-  if (m.kind === 'append') return writeAppend(buf, at, m);
+  if (m.kind === 'append') return buf.subarray(0, writeAppend(buf, at, m));
   if (m.kind === 'status') {
     buf.writeUInt8(m.ok ? 1 : 0, at);
     buf.writeDoubleLE(m.match, at + 8);
@@ -67,11 +71,12 @@ function bodyBytes(m: Message): number {
   if (m.kind === 'vote-request') return 17;
   if (m.kind === 'vote') return 2;
   let bytes = 8 + hashBytes + 8 + 4;
-  for (const e of m.entries) bytes += entryHeaderBytes + e.payload.byteLength;
-  return bytes;
+  for (const e of m.entries) bytes += entryHeaderBytes + packedBytesMax(e.payload.byteLength);
+  return bytes; // at most: the packed payloads are shorter, and the buffer is cut to them
 }
 
-function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
+/** Writes an append's body from `start`; returns where it ends. */
+function writeAppend(buf: Buffer, start: number, m: Append): number {
   let at = start;
   buf.writeDoubleLE(m.prevIndex, at);
   buf.write(m.prevHash, at + 8, 'hex');
@@ -83,12 +88,13 @@ function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
     buf.writeDoubleLE(e.first, at + 8);
     buf.writeUInt32LE(e.count, at + 16);
     buf.writeUInt32LE(e.payload.byteLength, at + 20);
-    buf.write(e.prevHash, at + 24, 'hex');
-    buf.write(e.hash, at + 24 + hashBytes, 'hex');
-    buf.set(e.payload, at + entryHeaderBytes);
-    at += entryHeaderBytes + e.payload.byteLength;
+    const packed = packZeroWords(e.payload, buf, at + entryHeaderBytes);
+    buf.writeUInt32LE(packed, at + 24);
+    buf.write(e.prevHash, at + 28, 'hex');
+    buf.write(e.hash, at + 28 + hashBytes, 'hex');
+    at += entryHeaderBytes + packed;
   }
-  return buf;
+  return at;
 }
 
 /** The message in `buf`, or null when it is malformed in any way. */
@@ -145,14 +151,18 @@ function readAppend(buf: Buffer, from: number, term: number): Append | null {
       term: buf.readDoubleLE(at),
       first: buf.readDoubleLE(at + 8),
       count: buf.readUInt32LE(at + 16),
-      prevHash: buf.toString('hex', at + 24, at + 24 + hashBytes),
-      hash: buf.toString('hex', at + 24 + hashBytes, at + entryHeaderBytes),
+      prevHash: buf.toString('hex', at + 28, at + 28 + hashBytes),
+      hash: buf.toString('hex', at + 28 + hashBytes, at + entryHeaderBytes),
     };
     const bytes = buf.readUInt32LE(at + 20);
+    const packed = buf.readUInt32LE(at + 24);
     at += entryHeaderBytes;
-    if (!isCount(e.term) || !isCount(e.first) || at + bytes > buf.byteLength) return null;
-    entries.push({ ...e, payload: buf.subarray(at, at + bytes) });
-    at += bytes;
+    if (!isCount(e.term) || !isCount(e.first) || at + packed > buf.byteLength) return null;
+    if (bytes > packed * unpackRatioMax) return null; // more than the packed bytes can say
+    const payload = unpackZeroWords(buf, at, packed, bytes);
+    if (payload === null) return null;
+    entries.push({ ...e, payload });
+    at += packed;
   }
   return { kind: 'append', term, from, prevIndex, prevHash, entries, commit };
 }
