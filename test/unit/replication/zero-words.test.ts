@@ -52,7 +52,7 @@ test('zero words: a transfer-like event packs to about 60%', () => {
   assert.equal(packed, 2 + 8 * 8);
 });
 
-test('zero words: malformed packed bytes give null or bytes of the length asked, never throw', () => {
+test('zero words: malformed packed bytes give null or the length asked, never a throw', () => {
   // Whatever the bytes and lengths, the result is null or exactly `length` bytes (a datagram
   // cannot make the receiver throw or allocate past 64 bytes per packed byte, codec.ts); the
   // entry's hash, checked next, catches bytes that decode but are not the entry's.
