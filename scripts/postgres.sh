@@ -15,6 +15,7 @@ set -euo pipefail
 readonly start_timeout_s=30
 readonly stop_timeout_s=30
 readonly port_attempts_max=50
+readonly start_attempts_max=5
 # Marks a folder this script made a cluster in: stop removes no other folder.
 readonly marker=.bourse-postgres-bench
 
@@ -59,11 +60,15 @@ as_pg() {
   fi
 }
 
-# A port on 127.0.0.1 that nothing listens on (checked by connecting; bounded attempts).
+# A port on 127.0.0.1 that nothing listens on (checked by connecting; bounded attempts), below
+# the kernel's ephemeral range, so that no outgoing connection takes it before the server binds
+# it (seen once: "could not bind ... Address already in use" while other tests ran).
 free_port() {
-  local port
+  local port low=20000 high=32768
+  read -r high _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((high > low + 1000)) || { low=10000; high=20000; }
   for ((i = 0; i < port_attempts_max; i++)); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((low + RANDOM % (high - low)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
@@ -104,19 +109,27 @@ start() {
     cat "$dir/initdb.log" >&2
     die "initdb failed (log above)"
   }
-  port=$(free_port)
   cat >>"$data/postgresql.conf" <<EOF
-# scripts/postgres.sh: loopback only, durable commits.
+# scripts/postgres.sh: loopback only, durable commits (the port is given at start).
 listen_addresses = '127.0.0.1'
-port = $port
 unix_socket_directories = '$dir'
 fsync = on
 synchronous_commit = on
 full_page_writes = on
 max_connections = 100
 EOF
-  if ! as_pg "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t "$start_timeout_s" start \
-    >/dev/null; then
+  # A port another process took between the check and the bind: try another (bounded).
+  local started=0
+  for ((attempt = 0; attempt < start_attempts_max && started == 0; attempt++)); do
+    port=$(free_port)
+    if as_pg "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -o "-p $port" -w \
+      -t "$start_timeout_s" start >/dev/null; then
+      started=1
+    elif ! grep -q "Address already in use" "$dir/server.log"; then
+      break
+    fi
+  done
+  if ((started == 0)); then
     cat "$dir/server.log" >&2 || true
     die "PostgreSQL did not start (waited at most ${start_timeout_s} s; log above)"
   fi

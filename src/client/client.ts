@@ -44,6 +44,8 @@ export type { EventRecord } from '../protocol/event-reader.js';
 export type { BatchResult } from './batches.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
+/** Command kinds as values, for `submit` and `submitBatch` (the generated FlatBuffers enum). */
+export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 
@@ -357,6 +359,11 @@ export class BourseClient {
 
   transfer(f: Fields): Promise<EventRecord[]> {
     return this.submit(CommandKind.Transfer, f);
+  }
+
+  /** `submitBatch` of transfers. */
+  transferBatch(list: readonly Fields[]): Promise<BatchResult> {
+    return this.submitBatch(CommandKind.Transfer, list);
   }
 
   placeOrder(f: Fields): Promise<EventRecord[]> {

@@ -6,7 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
+import {
+  BourseClient,
+  ClientError,
+  CommandKind as PackageKinds,
+  type EventRecord,
+} from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
@@ -44,7 +49,7 @@ test('submitBatch: statuses and sequences in order, as the journal has them', as
     const client = await BourseClient.connect(url, { clientId: 201, inFlightMax: 1_000 });
     await setUp(client);
     const list = transfers(300, 10);
-    const r = await client.submitBatch(CommandKind.Transfer, list);
+    const r = await client.transferBatch(list);
     assert.equal(r.count, 300);
     assert.equal(r.rejected, 30, 'every tenth overdraws');
     for (let i = 0; i < r.count; i++) {
@@ -158,4 +163,10 @@ test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost nod
       'a lost node fails the batch',
     );
   }, prepare);
+});
+
+test('the package exports command kinds as values, the same as the wire layout', () => {
+  assert.equal(PackageKinds.Transfer, CommandKind.Transfer);
+  assert.equal(PackageKinds.PlaceOrder, CommandKind.PlaceOrder);
+  assert.equal(PackageKinds.Deposit, CommandKind.Deposit);
 });
