@@ -50,6 +50,11 @@ export class Batches {
   private readonly list: InFlightBatch[] = [];
   /** Commands of the batches here not yet answered: they count as in flight. */
   commands = 0;
+  /**
+   * The batch found last. Lookups come in seq order (a frame's commands as it is sent, then
+   * their answers), so they nearly always hit it or the one after: no scan of the list.
+   */
+  private last: InFlightBatch | null = null;
 
   /** Registers a batch of `count` commands from client seq `first`; returns its promise. */
   add(first: number, count: number): Promise<BatchResult> {
@@ -68,10 +73,14 @@ export class Batches {
 
   /** The batch holding client seq `seq`, or null (a single command, or one already done). */
   private find(seq: number): InFlightBatch | null {
+    const last = this.last;
+    if (last !== null && seq - last.result.firstClientSeq < last.result.count) {
+      if (seq >= last.result.firstClientSeq) return last;
+    }
     for (const batch of this.list) {
       const offset = seq - batch.result.firstClientSeq;
       if (offset < 0) return null;
-      if (offset < batch.result.count) return batch;
+      if (offset < batch.result.count) return (this.last = batch);
     }
     return null;
   }
@@ -119,6 +128,7 @@ export class Batches {
     for (const batch of this.list) if (!batch.failed) batch.reject(error);
     this.list.length = 0;
     this.commands = 0;
+    this.last = null;
   }
 
   private settle(batch: InFlightBatch, answered: number): void {
@@ -127,5 +137,6 @@ export class Batches {
     if (batch.left > 0) return;
     if (!batch.failed) batch.resolve(batch.result);
     this.list.splice(this.list.indexOf(batch), 1);
+    if (this.last === batch) this.last = null;
   }
 }

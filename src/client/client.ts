@@ -689,13 +689,19 @@ export class BourseClient {
   }
 }
 
-const integerFields = ['account', 'target', 'ref', 'price', 'quantity', 'aux'] as const;
+/** Absent, or a safe integer (the wire takes integers only). */
+function integer(value: number | undefined): boolean {
+  return value === undefined || Number.isSafeInteger(value);
+}
 
-/** The first field that is not a safe integer, or null (the wire takes integers only). */
-function invalidField(fields: Fields): string | null {
-  for (const name of integerFields) {
-    const value = fields[name];
-    if (value !== undefined && !Number.isSafeInteger(value)) return name;
+/**
+ * The first field that is not a safe integer, or null. Each field read by name (a loop over
+ * names showed in a streaming client's profile).
+ */
+function invalidField(f: Fields): string | null {
+  if (integer(f.account) && integer(f.target) && integer(f.ref) && integer(f.quantity)) {
+    if (integer(f.price) && integer(f.aux)) return null;
   }
-  return null;
+  const names = ['account', 'target', 'ref', 'quantity', 'price', 'aux'] as const;
+  return names.find((name) => !integer(f[name])) ?? null;
 }
