@@ -45,7 +45,9 @@ function partKey(sequence: number, part: number): Buffer {
  * Chunks go in one transaction each, `paceMs` apart, and the header last: a snapshot's fsyncs
  * then come in small pieces between the journal's instead of one large one that holds them up
  * (the disk is shared). A write cut short leaves chunks without a header, which the next write
- * removes; readers only look at snapshots that have a header.
+ * removes; readers only look at snapshots that have a header. `aborted` is asked between steps
+ * and chunks: when it says so the write stops there and returns null (the node is stopping; a
+ * snapshot is never needed for correctness, the journal is).
  */
 export function writeSnapshot(
   db: JournalDb,
@@ -53,8 +55,10 @@ export function writeSnapshot(
   image: StateImage,
   keep: number,
   paceMs = 0,
-): SnapshotHeader {
+  aborted: () => boolean = () => false,
+): SnapshotHeader | null {
   const stored = image.arrays.map(trimmed);
+  if (aborted()) return null;
   const body = Buffer.concat(stored);
   const chunks: Buffer[] = [];
   for (let at = 0; at < body.byteLength; at += snapshotChunkSizeBytes) {
@@ -71,12 +75,14 @@ export function writeSnapshot(
   const old = listSnapshots(db).slice(Math.max(0, keep - 1));
   removeOrphans(db);
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  chunks.forEach((chunk, i) => {
+  for (let i = 0; i < chunks.length; i++) {
+    if (aborted()) return null;
     db.snapshots.transactionSync(() =>
-      db.snapshots.putSync(partKey(header.sequence, i + 1), chunk),
+      db.snapshots.putSync(partKey(header.sequence, i + 1), chunks[i]),
     );
     if (paceMs > 0) Atomics.wait(pause, 0, 0, paceMs);
-  });
+  }
+  if (aborted()) return null;
   db.snapshots.transactionSync(() => {
     db.snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
     for (const o of old) removeSnapshot(db, o.sequence, o.chunks);

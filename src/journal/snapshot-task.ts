@@ -16,9 +16,12 @@ export interface SnapshotTask {
   counters: number[];
   fields: SnapshotFields & { config: EngineConfig };
   keep: number;
+  /** Int32 word 0: set to 1 to stop writing (the node is stopping). */
+  abort: SharedArrayBuffer;
 }
 
 export interface SnapshotTaskResult {
+  /** -1: aborted, nothing written that a reader would take. */
   sequence: number;
   storedBytes: number;
 }
@@ -34,7 +37,10 @@ export default function writeSnapshotTask(task: SnapshotTask): SnapshotTaskResul
   const db = openJournalDb(task.dataDir, { create: false, readOnly: false });
   try {
     const image = { arrays, counters: task.counters };
-    const header = writeSnapshot(db, task.fields, image, task.keep, snapshotWritePaceMs);
+    const abort = new Int32Array(task.abort);
+    const aborted = (): boolean => Atomics.load(abort, 0) !== 0;
+    const header = writeSnapshot(db, task.fields, image, task.keep, snapshotWritePaceMs, aborted);
+    if (header === null) return { sequence: -1, storedBytes: 0 };
     let storedBytes = 0;
     for (const [, stored] of header.arrays) storedBytes += stored;
     return { sequence: header.sequence, storedBytes };

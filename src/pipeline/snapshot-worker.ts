@@ -20,6 +20,7 @@ import {
   readModelYieldMs,
   ringSleepMs,
   snapshotKeepCount,
+  snapshotStopWaitMs,
   snapshotThreadNice,
 } from '../constants.js';
 import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
@@ -131,6 +132,7 @@ class SnapshotWriter {
   private readonly lengths: number[];
   private readonly pool: Piscina;
   private takenAt = performance.now();
+  private readonly abort = new Int32Array(new SharedArrayBuffer(4));
   private appliedAt: number;
 
   constructor(db: JournalDb, replica: Replica, data: SnapshotWorkerData) {
@@ -171,6 +173,7 @@ class SnapshotWriter {
     this.writing = (this.pool.run(task) as Promise<SnapshotTaskResult>).then((done) => {
       this.writing = null;
       const ms = performance.now() - started;
+      if (done.sequence < 0) return; // aborted: the node is stopping
       parentPort?.postMessage({ type: 'snapshot', sequence: done.sequence, ms });
     });
   }
@@ -198,11 +201,26 @@ class SnapshotWriter {
         stateChecksum: r.engine.checksum.hex(),
       },
       keep: snapshotKeepCount,
+      abort: this.abort.buffer as SharedArrayBuffer,
     };
   }
 
+  /**
+   * Stopping: a snapshot being written may finish within `snapshotStopWaitMs` (the next start
+   * is then shorter); past that it stops at its next step (at nice 19 on busy cores a write
+   * took 13 s, and a member's stop waited for it past its supervisor's patience). Then the
+   * pool's thread ends idle.
+   */
   async settled(): Promise<void> {
-    if (this.writing !== null) await this.writing;
+    const writing = this.writing;
+    if (writing !== null) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, snapshotStopWaitMs)));
+      await Promise.race([writing, late]);
+      clearTimeout(timer);
+      Atomics.store(this.abort, 0, 1);
+      await writing;
+    }
     await this.pool.destroy();
   }
 }

@@ -16,7 +16,7 @@ import {
   sequenceKey,
   snapshotFile,
 } from '../../src/journal/journal-db.js';
-import { listSnapshots } from '../../src/journal/snapshot-store.js';
+import { listSnapshots, loadSnapshot, writeSnapshot } from '../../src/journal/snapshot-store.js';
 import { readBatches } from '../../src/journal/journal-reader.js';
 import type { BatchView } from '../../src/journal/journal-codec.js';
 import { Replica } from '../../src/pipeline/replay.js';
@@ -112,6 +112,30 @@ test('each snapshot equals a replay to its sequence; restart uses the newest', a
     assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
     assert.ok(r.eventsReplayed < events.length, 'only the tail was replayed');
   } finally {
+    removeDir(dir);
+  }
+});
+
+test('a snapshot cut short by a stopping node is not read; the next write removes it', async () => {
+  const { dir } = await makeData(1, 2_000);
+  const db = openJournalDb(dir, { create: false, readOnly: false });
+  try {
+    const [newest] = listSnapshots(db);
+    const { counters, arrays: _sizes, chunks: _chunks, sha256: _sha, ...fields } = newest;
+    const image = { arrays: loadSnapshot(db, newest), counters };
+    const partsOf = (sequence: number): number =>
+      [...db.snapshots.getKeys()].filter((k) => (k as Buffer).readUInt32BE(4) === sequence).length;
+    let asked = 0;
+    const cut = writeSnapshot(db, { ...fields, sequence: 1e6 }, image, 3, 0, () => ++asked > 2);
+    assert.equal(cut, null, 'stopped before its header');
+    assert.ok(partsOf(1e6) > 0, 'its first chunk was written');
+    assert.ok(!listSnapshots(db).some((s) => s.sequence === 1e6), 'readers do not see it');
+    const whole = writeSnapshot(db, { ...fields, sequence: 2e6 }, image, 3, 0);
+    assert.equal(whole?.sequence, 2e6);
+    assert.equal(partsOf(1e6), 0, 'the next write removed what was cut short');
+    assert.ok(listSnapshots(db).some((s) => s.sequence === 2e6));
+  } finally {
+    closeJournalDb(db);
     removeDir(dir);
   }
 });
