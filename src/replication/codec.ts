@@ -9,7 +9,7 @@
  *   +-----+--------+------+----------+----------+------------------------------------------+
  *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
  *                 term f64, first f64, count u32, payload bytes u32, packed bytes u32,
- *                 prevHash 32, hash 32, payload packed (zero-words.ts: zero words left out)
+ *                 prevHash 32, hash 32, payload packed (zero-words.ts)
  *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
  *   vote-request: lastIndex f64, lastTerm f64, pre u8
  *   vote:         granted u8, pre u8
@@ -23,8 +23,8 @@ export const replicationVersion = 3;
 const headerBytes = 16;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2;
-/** One packed byte stands for at most 64 payload bytes (a mask byte for 8 words). */
-const unpackRatioMax = 64;
+/** One packed byte stands for at most 32 payload bytes (a mask byte for 8 words). */
+const unpackRatioMax = 32;
 
 const enum Kind {
   Append = 1,

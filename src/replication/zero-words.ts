@@ -1,24 +1,29 @@
 /**
- * Zero-word suppression for entry payloads on the wire. A journal batch is mostly fixed-layout
- * 128-byte events, and most of an event's 16 words are zero (a transfer fills about 8): sent
- * as they are, they cost datagrams, and on loopback the primary's sends are its largest cost
- * (bench/RESULTS.md). Packed, each run of up to eight 8-byte words becomes a mask byte (bit i:
- * word i is not zero) and the non-zero words; the bytes after the last whole word follow as
- * they are. Lossless: the receiver rebuilds the exact bytes, whose hash it then checks.
+ * Packing of entry payloads on the wire. A journal batch is mostly fixed-layout 128-byte
+ * events, one after another, and consecutive events differ in few of their 32 words (a run of
+ * transfers: the sequence, the client seq, the accounts, the amount). Sent as they are, they
+ * cost datagrams, and on loopback the primary's sends are its largest cost (bench/RESULTS.md).
+ * So each 4-byte word is XORed with the word 128 bytes before it (the same field of the event
+ * before), and the words that come out zero are left out: each run of up to eight words
+ * becomes a mask byte (bit i: word i is sent) and the words sent; the bytes after the last
+ * whole word follow as they are. Lossless: the receiver rebuilds the exact bytes, whose hash
+ * it then checks.
  *
- *   words:  w0 w1 0 0 w4 0 0 0 | w8 ...   tail (length % 8 bytes)
- *   packed: 0b00010011 w0 w1 w4 | mask w8 ... tail
+ *   words:   w0 .. w31 | w32 ^ w0, w33 ^ w1, ... (the first 128 bytes as they are)
+ *   packed:  mask(w0..w7) non-zero words | mask(w8..w15) ... | tail (length % 4 bytes)
  */
 
-/** The most bytes `length` payload bytes can pack into (every word non-zero). */
+/** Words back to the one a word is XORed with: one 128-byte event. */
+const stride = 32;
+
+/** The most bytes `length` payload bytes can pack into (every word sent). */
 export function packedBytesMax(length: number): number {
-  const words = Math.floor(length / 8);
-  return length + Math.ceil(words / 8);
+  return length + Math.ceil(Math.floor(length / 4) / 8);
 }
 
 /** Packs `src` into `out` at `at`; returns the packed length. `out` has packedBytesMax room. */
 export function packZeroWords(src: Uint8Array, out: Uint8Array, at: number): number {
-  const words = Math.floor(src.byteLength / 8);
+  const words = Math.floor(src.byteLength / 4);
   const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const to = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let o = at;
@@ -27,17 +32,16 @@ export function packZeroWords(src: Uint8Array, out: Uint8Array, at: number): num
     let mask = 0;
     const end = Math.min(w + 8, words);
     for (let i = w; i < end; i++) {
-      const lo = from.getUint32(i * 8, true);
-      const hi = from.getUint32(i * 8 + 4, true);
-      if (lo === 0 && hi === 0) continue;
+      let v = from.getUint32(i * 4, true);
+      if (i >= stride) v = (v ^ from.getUint32((i - stride) * 4, true)) >>> 0;
+      if (v === 0) continue;
       mask |= 1 << (i - w);
-      to.setUint32(o, lo, true);
-      to.setUint32(o + 4, hi, true);
-      o += 8;
+      to.setUint32(o, v, true);
+      o += 4;
     }
     out[maskAt] = mask;
   }
-  for (let b = words * 8; b < src.byteLength; b++) out[o++] = src[b];
+  for (let b = words * 4; b < src.byteLength; b++) out[o++] = src[b];
   return o - at;
 }
 
@@ -56,7 +60,7 @@ export function unpackZeroWords(
   const out = new Uint8Array(length);
   const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const to = new DataView(out.buffer);
-  const words = Math.floor(length / 8);
+  const words = Math.floor(length / 4);
   let i = at;
   for (let w = 0; w < words; w += 8) {
     if (i >= end) return null;
@@ -64,14 +68,18 @@ export function unpackZeroWords(
     const group = Math.min(8, words - w);
     if (mask >>> group !== 0) return null; // bits for words past the end
     for (let k = 0; k < group; k++) {
-      if ((mask & (1 << k)) === 0) continue;
-      if (i + 8 > end) return null;
-      to.setUint32((w + k) * 8, from.getUint32(i, true), true);
-      to.setUint32((w + k) * 8 + 4, from.getUint32(i + 4, true), true);
-      i += 8;
+      let v = 0;
+      if ((mask & (1 << k)) !== 0) {
+        if (i + 4 > end) return null;
+        v = from.getUint32(i, true);
+        i += 4;
+      }
+      const word = w + k;
+      if (word >= stride) v = (v ^ to.getUint32((word - stride) * 4, true)) >>> 0;
+      to.setUint32(word * 4, v, true);
     }
   }
-  if (end - i !== length - words * 8) return null;
-  for (let b = words * 8; b < length; b++) out[b] = src[i++];
+  if (end - i !== length - words * 4) return null;
+  for (let b = words * 4; b < length; b++) out[b] = src[i++];
   return out;
 }
