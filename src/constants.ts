@@ -105,6 +105,8 @@ export const readModelYieldMs = 5;
 export const snapshotChunkSizeBytes = 1 << 20;
 /** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */
 export const snapshotWritePaceMs = 5;
+/** Journal batches a primary keeps read for sending (each goes to every standby). */
+export const replicaPayloadCacheEntries = 32;
 /** How long a stopping node lets a snapshot being written finish before it cuts it short (ms). */
 export const snapshotStopWaitMs = 2_000;
 /** Nice value of the snapshot worker's thread (19: it runs on otherwise idle CPU). */

@@ -33,6 +33,22 @@ const enum Kind {
   Vote = 4,
 }
 
+/**
+ * Each payload's packed bytes, kept while its entry lives: the primary sends the same entry to
+ * every standby (and again on a resend), and packing is a pass over every word.
+ */
+const packedOf = new WeakMap<Uint8Array, Uint8Array>();
+
+function packed(payload: Uint8Array): Uint8Array {
+  let bytes = packedOf.get(payload);
+  if (bytes === undefined) {
+    const out = new Uint8Array(packedBytesMax(payload.byteLength));
+    bytes = out.subarray(0, packZeroWords(payload, out, 0));
+    packedOf.set(payload, bytes);
+  }
+  return bytes;
+}
+
 export function encodeMessage(m: Message): Buffer {
   const size = headerBytes + bodyBytes(m);
   const buf = Buffer.alloc(size);
@@ -49,7 +65,7 @@ export function encodeMessage(m: Message): Buffer {
   buf.writeUInt8(m.from, 2);
   buf.writeDoubleLE(m.term, 8);
   const at = headerBytes;
-  if (m.kind === 'append') return buf.subarray(0, writeAppend(buf, at, m));
+  if (m.kind === 'append') return writeAppend(buf, at, m);
   if (m.kind === 'status') {
     buf.writeUInt8(m.ok ? 1 : 0, at);
     buf.writeDoubleLE(m.match, at + 8);
@@ -71,12 +87,11 @@ function bodyBytes(m: Message): number {
   if (m.kind === 'vote-request') return 17;
   if (m.kind === 'vote') return 2;
   let bytes = 8 + hashBytes + 8 + 4;
-  for (const e of m.entries) bytes += entryHeaderBytes + packedBytesMax(e.payload.byteLength);
-  return bytes; // at most: the packed payloads are shorter, and the buffer is cut to them
+  for (const e of m.entries) bytes += entryHeaderBytes + packed(e.payload).byteLength;
+  return bytes;
 }
 
-/** Writes an append's body from `start`; returns where it ends. */
-function writeAppend(buf: Buffer, start: number, m: Append): number {
+function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
   let at = start;
   buf.writeDoubleLE(m.prevIndex, at);
   buf.write(m.prevHash, at + 8, 'hex');
@@ -88,13 +103,14 @@ function writeAppend(buf: Buffer, start: number, m: Append): number {
     buf.writeDoubleLE(e.first, at + 8);
     buf.writeUInt32LE(e.count, at + 16);
     buf.writeUInt32LE(e.payload.byteLength, at + 20);
-    const packed = packZeroWords(e.payload, buf, at + entryHeaderBytes);
-    buf.writeUInt32LE(packed, at + 24);
+    const bytes = packed(e.payload);
+    buf.writeUInt32LE(bytes.byteLength, at + 24);
     buf.write(e.prevHash, at + 28, 'hex');
     buf.write(e.hash, at + 28 + hashBytes, 'hex');
-    at += entryHeaderBytes + packed;
+    buf.set(bytes, at + entryHeaderBytes);
+    at += entryHeaderBytes + bytes.byteLength;
   }
-  return at;
+  return buf;
 }
 
 /** The message in `buf`, or null when it is malformed in any way. */
