@@ -103,6 +103,8 @@ export class ClusterNode {
   /** True while the primary proposes its own journal's batch (already stored). */
   private proposing = false;
   /** Entries received but not yet written, and where the log ends once they are. */
+  /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
+  private followScheduled = false;
   private pendingWrites: (readonly Entry[])[] = [];
   private pendingDurable: { index: number; hash: string } | null = null;
   /** The standby's group commit on its way to disk, if any. */
@@ -244,7 +246,7 @@ export class ClusterNode {
       saveVote: (term, votedFor) => this.store.saveVote(term, votedFor),
       committed: (index) => {
         this.committedSequence = lastSequenceOf(this.consensus.entry(index));
-        this.node?.follow(this.followLimit());
+        this.followSoon();
       },
       roleChanged: (role, term) => this.onRoleChanged(role, term),
       openTerm: () => {}, // the Tick is journaled once the node is up (promote)
@@ -253,6 +255,20 @@ export class ClusterNode {
         this.log(`member ${this.id}: caught up; votes again`);
       },
     };
+  }
+
+  /**
+   * Moves the workers' follow limit once this turn of the event loop is done: a standby learns
+   * a commit with nearly every append, and each move wakes its two workers (a futex wake each;
+   * 7% of a standby's main thread in a profile). Once per turn, they take what came in it.
+   */
+  private followSoon(): void {
+    if (this.followScheduled) return;
+    this.followScheduled = true;
+    setImmediate(() => {
+      this.followScheduled = false;
+      this.node?.follow(this.followLimit());
+    });
   }
 
   /**
