@@ -39,19 +39,25 @@ export function loadSize(small: boolean, argv: readonly string[] = process.argv)
 
 /**
  * A closed loop, the same through submitBatch, then an open loop, against `url` (and a
- * cluster's `members`); client ids from `idBase` + 100 (closed), + 300 (batch), + 200 (open).
- * Progress: phases 2 to 4 of 5 (the caller's are 0 and 1).
+ * cluster's `members`), then the open loop again through submitBatch (each tick's commands in
+ * one call); client ids from `idBase` + 100 (closed), + 300 (batch), + 200 (open), + 400 (open,
+ * batches). Progress: phases 2 to 5 of 6 (the caller's are 0 and 1).
  */
 export async function closedThenOpen(
   url: string,
   size: ReturnType<typeof loadSize>,
   members: readonly string[] = [],
   idBase = 0,
-): Promise<{ closed: ClientResult[]; batch: ClientResult[]; open: ClientResult[] }> {
+): Promise<{
+  closed: ClientResult[];
+  batch: ClientResult[];
+  open: ClientResult[];
+  openBatch: ClientResult[];
+}> {
   const { processes, accounts } = size;
   const window = size.window / processes;
   const seconds = size.closedSeconds;
-  benchProgress(2, 5, 'closed loop');
+  benchProgress(2, 6, 'closed loop');
   const closed = await runClients(
     url,
     processes,
@@ -62,7 +68,7 @@ export async function closedThenOpen(
     idBase + 100,
     members,
   );
-  benchProgress(3, 5, 'closed loop, batches');
+  benchProgress(3, 6, 'closed loop, batches');
   const batchBase = idBase + 300;
   const batch = await runClients(
     url,
@@ -74,12 +80,23 @@ export async function closedThenOpen(
     batchBase,
     members,
   );
-  benchProgress(4, 5, 'open loop');
+  benchProgress(4, 6, 'open loop');
   const rate = size.openRate / processes;
   const s = size.openSeconds;
   const base = idBase + 200;
   const open = await runClients(url, processes, 'open', s, accounts, rate, base, members);
-  return { closed, batch, open };
+  benchProgress(5, 6, 'open loop, batches');
+  const openBatch = await runClients(
+    url,
+    size.batchProcesses,
+    'open-batch',
+    s,
+    accounts,
+    size.openRate / size.batchProcesses,
+    idBase + 400,
+    members,
+  );
+  return { closed, batch, open, openBatch };
 }
 
 export interface ClientResult {
@@ -93,7 +110,7 @@ export interface ClientResult {
 export function runClients(
   url: string,
   processes: number,
-  mode: 'closed' | 'batch' | 'open',
+  mode: 'closed' | 'batch' | 'open' | 'open-batch',
   seconds: number,
   accounts: number,
   knob: number,
@@ -157,19 +174,26 @@ function rate(results: ClientResult[]): number {
  * Durable commands/s of the closed loops (one promise per command, and batches), and the
  * merged latency histogram of the open loop.
  */
-export function summarise(closed: ClientResult[], batch: ClientResult[], open: ClientResult[]) {
+export function summarise(loads: Awaited<ReturnType<typeof closedThenOpen>>) {
+  const all = [...loads.closed, ...loads.batch, ...loads.open, ...loads.openBatch];
+  return {
+    commandsPerS: rate(loads.closed),
+    batchCommandsPerS: rate(loads.batch),
+    /** Commands answered in every loop. */
+    commands: all.reduce((sum, r) => sum + r.done, 0),
+    histogram: merged(loads.open),
+    /** The open loop through submitBatch: each command up to its batch's answer. */
+    batchHistogram: merged(loads.openBatch),
+    rejected: all.reduce((sum, r) => sum + r.rejected, 0),
+  };
+}
+
+function merged(results: ClientResult[]): hdr.Histogram {
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,
   });
-  for (const r of open) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
-  return {
-    commandsPerS: rate(closed),
-    batchCommandsPerS: rate(batch),
-    /** Commands answered in every loop. */
-    commands: [...closed, ...batch, ...open].reduce((sum, r) => sum + r.done, 0),
-    histogram,
-    rejected: [...closed, ...batch, ...open].reduce((sum, r) => sum + r.rejected, 0),
-  };
+  for (const r of results) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+  return histogram;
 }

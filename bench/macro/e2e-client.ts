@@ -2,11 +2,16 @@
  * One load process for bench:e2e: connects with the SDK and runs a closed or an open loop of
  * transfers, then sends its figures to the parent (process.send) and exits.
  *
- *   argv: url clientId mode(closed|batch|open) seconds accounts window|rate [members, ...]
+ *   argv: url clientId mode(closed|batch|open|open-batch) seconds accounts window|rate
+ *         [members, comma-separated]
  *   (members: a cluster's other addresses; the SDK follows a new primary and resends)
  *
  * Batch: the closed loop through submitBatch, `window` in flight as batches of `batchSize`:
  * one promise per batch, each command's status read from its typed array.
+ *
+ * Open batch: the open loop's schedule, each tick's commands in one submitBatch call; each
+ * command's latency is from its intended send to its batch's answer (the last of the batch
+ * answered), so it is an upper bound of the command's own.
  *
  * Open loop: every millisecond it sends the commands due by then (one frame per tick) and
  * records each latency from the command's intended send time, so that a stalled server is
@@ -115,9 +120,49 @@ async function open(): Promise<void> {
   await Promise.all(all);
 }
 
+async function openBatched(): Promise<void> {
+  const start = performance.now();
+  const perMs = knob / 1000;
+  const total = Math.floor(knob * seconds);
+  const all: Promise<void>[] = [];
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor((performance.now() - start) * perMs));
+    if (due > sent) {
+      const first = sent;
+      const list = [];
+      for (; sent < due; sent++) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        const from = 1 + (x % accounts);
+        const to = 1 + ((from + (x >>> 16)) % accounts);
+        list.push({
+          account: from,
+          target: to === from ? 1 + (from % accounts) : to,
+          ref: 1,
+          quantity: 1,
+        });
+      }
+      all.push(
+        client.submitBatch(CommandKind.Transfer, list).then((r) => {
+          const now = performance.now();
+          done += r.count;
+          rejected += r.rejected;
+          for (let i = 0; i < r.count; i++) {
+            const intended = start + (first + i) / perMs;
+            histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
+          }
+        }),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(all);
+}
+
 const t0 = performance.now();
 if (mode === 'closed') await closed();
 else if (mode === 'batch') await batched();
+else if (mode === 'open-batch') await openBatched();
 else await open();
 const elapsedMs = performance.now() - t0;
 process.send?.({ done, rejected, elapsedMs, histogram: hdr.encodeIntoCompressedBase64(histogram) });

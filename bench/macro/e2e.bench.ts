@@ -66,14 +66,15 @@ async function main(): Promise<void> {
     gateway: { host: '127.0.0.1', port: 0 },
   });
   const url = `ws://127.0.0.1:${node.gateway?.port}/`;
-  benchProgress(0, 5, 'funding accounts');
+  benchProgress(0, 6, 'funding accounts');
   await fundAccounts(url, accounts);
-  benchProgress(1, 5, 'idle sessions');
+  benchProgress(1, 6, 'idle sessions');
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url);
-  const { closed, batch, open } = await closedThenOpen(url, size);
-  const { commandsPerS, batchCommandsPerS, histogram, rejected } = summarise(closed, batch, open);
+  const loads = summarise(await closedThenOpen(url, size));
+  const { commandsPerS, batchCommandsPerS, histogram, rejected } = loads;
+  const openBatch = loads.batchHistogram;
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -87,6 +88,9 @@ async function main(): Promise<void> {
     closed_window: window,
     open_loop_rate: openRate,
     ...latencyFigures(histogram),
+    batch_open_p50_us: openBatch.getValueAtPercentile(50),
+    batch_open_p99_us: openBatch.getValueAtPercentile(99),
+    batch_open_p999_us: openBatch.getValueAtPercentile(99.9),
     rejected,
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,
@@ -107,6 +111,11 @@ async function main(): Promise<void> {
     { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
     { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
     { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+    {
+      measure: `  the same open loop, one submitBatch per ms: p50 / p99 / p99.9`,
+      value: `${figures.batch_open_p50_us} / ${figures.batch_open_p99_us} / ${figures.batch_open_p999_us}`,
+      unit: 'µs',
+    },
     { measure: 'client processes (connections)', value: processes, unit: '' },
     {
       measure: `node RSS with ${figures.idle_connections} idle sessions`,

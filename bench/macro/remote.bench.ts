@@ -43,8 +43,8 @@ if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 32 - 1000) {
 
 async function main(): Promise<void> {
   await fundAccounts(members[0], size.accounts, members, idBase + 1);
-  const { closed, batch, open } = await closedThenOpen(members[0], size, members, idBase);
-  const { commandsPerS, batchCommandsPerS, histogram, rejected } = summarise(closed, batch, open);
+  const loads = await closedThenOpen(members[0], size, members, idBase);
+  const { commandsPerS, batchCommandsPerS, histogram, rejected } = summarise(loads);
   const host = await machine();
   const figures = {
     bench: 'remote',

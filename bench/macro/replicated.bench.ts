@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => process.exit(130));
-  benchProgress(0, 5, 'starting members');
+  benchProgress(0, 6, 'starting members');
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');
     const data = join(dir, `member-${m.id}`);
@@ -47,15 +47,15 @@ async function main(): Promise<void> {
   try {
     const primary = file.members[(await findPrimary(file)) - 1];
     const url = `ws://${primary.host}:${primary.port}/`;
-    benchProgress(1, 5, 'funding accounts');
+    benchProgress(1, 6, 'funding accounts');
     await fundAccounts(url, accounts);
     const before = cpuByMember(children);
     // The clients know every member: if the primary steps down mid-run (two cores for three
     // members and four client processes), they follow the new one, and the figures show it.
     const members = file.members.map((m) => `ws://${m.host}:${m.port}/`);
-    const { closed, batch, open } = await closedThenOpen(url, size, members);
+    const loads = await closedThenOpen(url, size, members);
     const after = cpuByMember(children);
-    const summary = summarise(closed, batch, open);
+    const summary = summarise(loads);
     const cpu = (id: number): number =>
       ((after.get(id)! - before.get(id)!) * 1000) / summary.commands;
     const standbys = file.members.filter((m) => m.id !== primary.id).map((m) => cpu(m.id));
