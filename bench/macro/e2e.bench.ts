@@ -113,7 +113,9 @@ async function main(): Promise<void> {
     { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
     {
       measure: `  the same open loop, one submitBatch per ms: p50 / p99 / p99.9`,
-      value: `${figures.batch_open_p50_us} / ${figures.batch_open_p99_us} / ${figures.batch_open_p999_us}`,
+      value: [figures.batch_open_p50_us, figures.batch_open_p99_us, figures.batch_open_p999_us]
+        .map((us) => us.toLocaleString('en-US'))
+        .join(' / '),
       unit: 'µs',
     },
     { measure: 'client processes (connections)', value: processes, unit: '' },
