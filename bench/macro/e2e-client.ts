@@ -42,16 +42,26 @@ const histogram = hdr.build({
   numberOfSignificantValueDigits: 3,
 });
 let x = clientId * 7919;
-function transfer(): Promise<unknown> {
+type Transfer = { account: number; target: number; ref: number; quantity: number };
+
+/** This process's next transfer (seeded by its client id), written into `f`. */
+function nextTransfer(f: Transfer): Transfer {
   x = (x * 1103515245 + 12345) >>> 0;
-  const from = 1 + (x % accounts);
-  const to = 1 + ((from + (x >>> 16)) % accounts);
-  return client.transfer({
-    account: from,
-    target: to === from ? 1 + (from % accounts) : to,
-    ref: 1,
-    quantity: 1,
-  });
+  f.account = 1 + (x % accounts);
+  const to = 1 + ((f.account + (x >>> 16)) % accounts);
+  f.target = to === f.account ? 1 + (f.account % accounts) : to;
+  return f;
+}
+
+const fresh = (): Transfer => ({ account: 0, target: 0, ref: 1, quantity: 1 });
+
+function transfer(): Promise<unknown> {
+  return client.transfer(nextTransfer(fresh()));
+}
+
+/** Records the latency of a command meant to go at `intended` (ms), answered now. */
+function record(intended: number, now = performance.now()): void {
+  histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
 }
 
 let done = 0;
@@ -77,19 +87,9 @@ async function batched(): Promise<void> {
   const size = Math.min(batchSize, knob);
   const lane = async (): Promise<void> => {
     // One list per lane, refilled once its batch is answered (the SDK has read it by then).
-    const list = Array.from({ length: size }, () => ({
-      account: 0,
-      target: 0,
-      ref: 1,
-      quantity: 1,
-    }));
+    const list = Array.from({ length: size }, fresh);
     while (performance.now() < end) {
-      for (const f of list) {
-        x = (x * 1103515245 + 12345) >>> 0;
-        f.account = 1 + (x % accounts);
-        const to = 1 + ((f.account + (x >>> 16)) % accounts);
-        f.target = to === f.account ? 1 + (f.account % accounts) : to;
-      }
+      for (const f of list) nextTransfer(f);
       const r = await client.submitBatch(CommandKind.Transfer, list);
       done += r.count;
       rejected += r.rejected;
@@ -98,65 +98,54 @@ async function batched(): Promise<void> {
   await Promise.all(Array.from({ length: Math.max(1, Math.floor(knob / size)) }, lane));
 }
 
-async function open(): Promise<void> {
+/**
+ * The open loop's schedule: every millisecond, `send` the commands due by then (numbers
+ * `first` to `end` - 1; command i was meant to go at `intended(i)`), then wait for them all.
+ */
+async function openLoop(
+  send: (first: number, end: number, intended: (i: number) => number) => Promise<unknown>,
+): Promise<void> {
   const start = performance.now();
   const perMs = knob / 1000;
   const total = Math.floor(knob * seconds);
-  const all: Promise<void>[] = [];
+  const intended = (i: number): number => start + i / perMs;
+  const all: Promise<unknown>[] = [];
   let sent = 0;
   while (sent < total) {
     const due = Math.min(total, Math.floor((performance.now() - start) * perMs));
-    for (; sent < due; sent++) {
-      const intended = start + sent / perMs;
-      all.push(
-        transfer().then((events) => {
-          count(events);
-          histogram.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
-        }),
-      );
-    }
+    if (due > sent) all.push(send(sent, due, intended));
+    sent = Math.max(sent, due);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await Promise.all(all);
 }
 
-async function openBatched(): Promise<void> {
-  const start = performance.now();
-  const perMs = knob / 1000;
-  const total = Math.floor(knob * seconds);
-  const all: Promise<void>[] = [];
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor((performance.now() - start) * perMs));
-    if (due > sent) {
-      const first = sent;
-      const list = [];
-      for (; sent < due; sent++) {
-        x = (x * 1103515245 + 12345) >>> 0;
-        const from = 1 + (x % accounts);
-        const to = 1 + ((from + (x >>> 16)) % accounts);
-        list.push({
-          account: from,
-          target: to === from ? 1 + (from % accounts) : to,
-          ref: 1,
-          quantity: 1,
-        });
-      }
-      all.push(
-        client.submitBatch(CommandKind.Transfer, list).then((r) => {
-          const now = performance.now();
-          done += r.count;
-          rejected += r.rejected;
-          for (let i = 0; i < r.count; i++) {
-            const intended = start + (first + i) / perMs;
-            histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
-          }
+/** One call per command, each latency its own. */
+function open(): Promise<void> {
+  return openLoop((first, end, intended) => {
+    const answers: Promise<void>[] = [];
+    for (let i = first; i < end; i++) {
+      answers.push(
+        transfer().then((events) => {
+          count(events);
+          record(intended(i));
         }),
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  await Promise.all(all);
+    return Promise.all(answers);
+  });
+}
+
+/** One submitBatch call per tick; each command's latency up to its batch's answer. */
+function openBatched(): Promise<void> {
+  return openLoop(async (first, end, intended) => {
+    const list = Array.from({ length: end - first }, () => nextTransfer(fresh()));
+    const r = await client.submitBatch(CommandKind.Transfer, list);
+    const now = performance.now();
+    done += r.count;
+    rejected += r.rejected;
+    for (let i = first; i < end; i++) record(intended(i), now);
+  });
 }
 
 const t0 = performance.now();
