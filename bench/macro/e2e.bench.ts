@@ -18,6 +18,7 @@ import { BourseNode } from '../../src/pipeline/node.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, printTable } from '../lib/table.js';
 import {
+  batchOpenFigures,
   closedThenOpen,
   fundAccounts,
   latencyFigures,
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   const held = await idle(url);
   const loads = summarise(await closedThenOpen(url, size));
   const { commandsPerS, batchCommandsPerS, histogram, rejected } = loads;
-  const openBatch = loads.batchHistogram;
+  const batchOpen = batchOpenFigures(loads.batchHistogram);
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -88,9 +89,7 @@ async function main(): Promise<void> {
     closed_window: window,
     open_loop_rate: openRate,
     ...latencyFigures(histogram),
-    batch_open_p50_us: openBatch.getValueAtPercentile(50),
-    batch_open_p99_us: openBatch.getValueAtPercentile(99),
-    batch_open_p999_us: openBatch.getValueAtPercentile(99.9),
+    ...batchOpen.figures,
     rejected,
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,
@@ -111,13 +110,7 @@ async function main(): Promise<void> {
     { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
     { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
     { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
-    {
-      measure: `  the same open loop, one submitBatch per ms: p50 / p99 / p99.9`,
-      value: [figures.batch_open_p50_us, figures.batch_open_p99_us, figures.batch_open_p999_us]
-        .map((us) => us.toLocaleString('en-US'))
-        .join(' / '),
-      unit: 'µs',
-    },
+    batchOpen.row,
     { measure: 'client processes (connections)', value: processes, unit: '' },
     {
       measure: `node RSS with ${figures.idle_connections} idle sessions`,

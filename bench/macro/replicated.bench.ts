@@ -15,6 +15,7 @@ import { spawnMember } from '../../src/cli/cluster.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
 import {
+  batchOpenFigures,
   closedThenOpen,
   fundAccounts,
   latencyFigures,
@@ -93,6 +94,7 @@ async function report(
   cpuUs: { primary: number; standby: number },
 ): Promise<void> {
   const h = s.histogram;
+  const batchOpen = batchOpenFigures(s.batchHistogram);
   const figures = {
     bench: 'replicated',
     size: small ? 'small' : 'large',
@@ -104,6 +106,7 @@ async function report(
     closed_window: window,
     open_loop_rate: openRate,
     ...latencyFigures(h),
+    ...batchOpen.figures,
     rejected: s.rejected,
     /** False when the primary changed mid-run (the CPU split by role is then mixed). */
     same_primary: stillPrimary,
@@ -127,6 +130,7 @@ async function report(
       { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
       { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
       { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+      batchOpen.row,
       { measure: 'standbys', value: figures.standbys, unit: '' },
       { measure: 'same primary throughout', value: stillPrimary ? 'yes' : 'no', unit: '' },
       {
