@@ -12,6 +12,7 @@
  *
  *   const r = await client.submitBatch(CommandKind.Transfer, transfers);
  *   for (let i = 0; i < r.count; i++) if (r.status[i] !== 0) retryLater(transfers[i]);
+ *
  * Client sequence numbers are assigned here, one per command, so that a resend after a
  * reconnect is recognised by the engine and applied once.
  */
@@ -20,8 +21,7 @@ import { commandSizeBytes, commandsPerFrameMax } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
-import { EventFlag } from '../protocol/event-layout.js';
-import { EventWord } from '../protocol/event-layout.js';
+import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
 import { Batches, type BatchResult } from './batches.js';
@@ -234,8 +234,12 @@ export class BourseClient {
     { bytes: Buffer; first: number; last: number; left: number }
   >();
   private closed: Error | null = null;
-  /** Submissions waiting for room in flight, oldest first; each says whether it went. */
+  /**
+   * Submissions waiting for room in flight, oldest first from `waitingHead` (a head index, not
+   * shift(): thousands may wait); each says whether it went.
+   */
   private readonly waiting: ((closed: Error | null) => boolean)[] = [];
+  private waitingHead = 0;
 
   private constructor(socket: WebSocket, url: string, options: ConnectOptions) {
     this.socket = socket;
@@ -418,7 +422,7 @@ export class BourseClient {
   /** Whether `count` more commands must queue: no room in flight, or others queued first. */
   private mustWait(count: number): boolean {
     const full = this.inFlight() + count > this.inFlightMax;
-    return full || this.waiting.length > 0 || this.closed !== null;
+    return full || this.waiting.length > this.waitingHead || this.closed !== null;
   }
 
   /**
@@ -440,7 +444,13 @@ export class BourseClient {
   /** Sends the queued submissions that now fit, oldest first (or fails them all once closed). */
   private drain(): void {
     const waiting = this.waiting;
-    while (waiting.length > 0 && waiting[0](this.closed)) waiting.shift();
+    while (this.waitingHead < waiting.length && waiting[this.waitingHead](this.closed)) {
+      this.waitingHead++;
+    }
+    if (this.waitingHead === waiting.length || this.waitingHead >= 1024) {
+      waiting.splice(0, this.waitingHead); // compacts now and then, never per submission
+      this.waitingHead = 0;
+    }
   }
 
   private inFlight(): number {
