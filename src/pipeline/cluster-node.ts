@@ -102,9 +102,9 @@ export class ClusterNode {
   private draining = false;
   /** True while the primary proposes its own journal's batch (already stored). */
   private proposing = false;
-  /** Entries received but not yet written, and where the log ends once they are. */
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
+  /** Entries received but not yet written, and where the log ends once they are. */
   private pendingWrites: (readonly Entry[])[] = [];
   private pendingDurable: { index: number; hash: string } | null = null;
   /** The standby's group commit on its way to disk, if any. */
