@@ -13,8 +13,12 @@
  *   packed:  mask(w0..w7) non-zero words | mask(w8..w15) ... | tail (length % 4 bytes)
  */
 
+import { assert } from '../stdx/assert.js';
+
 /** Words back to the one a word is XORed with: one 128-byte event. */
 const stride = 32;
+// Typed arrays read words in the machine's order; the wire and the journal are little-endian.
+assert(new Uint8Array(Uint32Array.of(1).buffer)[0] === 1, 'zero-words: a little-endian host');
 
 /** The most bytes `length` payload bytes can pack into (every word sent). */
 export function packedBytesMax(length: number): number {
@@ -24,7 +28,7 @@ export function packedBytesMax(length: number): number {
 /** Packs `src` into `out` at `at`; returns the packed length. `out` has packedBytesMax room. */
 export function packZeroWords(src: Uint8Array, out: Uint8Array, at: number): number {
   const words = Math.floor(src.byteLength / 4);
-  const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const from = wordsOf(src, words);
   const to = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let o = at;
   for (let w = 0; w < words; w += 8) {
@@ -32,8 +36,7 @@ export function packZeroWords(src: Uint8Array, out: Uint8Array, at: number): num
     let mask = 0;
     const end = Math.min(w + 8, words);
     for (let i = w; i < end; i++) {
-      let v = from.getUint32(i * 4, true);
-      if (i >= stride) v = (v ^ from.getUint32((i - stride) * 4, true)) >>> 0;
+      const v = i >= stride ? (from[i] ^ from[i - stride]) >>> 0 : from[i];
       if (v === 0) continue;
       mask |= 1 << (i - w);
       to.setUint32(o, v, true);
@@ -59,8 +62,8 @@ export function unpackZeroWords(
   if (end > src.byteLength || packed < 0) return null;
   const out = new Uint8Array(length);
   const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  const to = new DataView(out.buffer);
   const words = Math.floor(length / 4);
+  const to = new Uint32Array(out.buffer, 0, words); // little-endian, as the wire (asserted)
   let i = at;
   for (let w = 0; w < words; w += 8) {
     if (i >= end) return null;
@@ -75,11 +78,16 @@ export function unpackZeroWords(
         i += 4;
       }
       const word = w + k;
-      if (word >= stride) v = (v ^ to.getUint32((word - stride) * 4, true)) >>> 0;
-      to.setUint32(word * 4, v, true);
+      to[word] = word >= stride ? v ^ to[word - stride] : v;
     }
   }
   if (end - i !== length - words * 4) return null;
   for (let b = words * 4; b < length; b++) out[b] = src[i++];
   return out;
+}
+
+/** `words` little-endian words of `src` as a Uint32Array (copied when `src` is not aligned). */
+function wordsOf(src: Uint8Array, words: number): Uint32Array {
+  if (src.byteOffset % 4 === 0) return new Uint32Array(src.buffer, src.byteOffset, words);
+  return new Uint32Array(src.slice(0, words * 4).buffer);
 }
