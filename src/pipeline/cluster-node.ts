@@ -470,6 +470,7 @@ export class ClusterNode {
       if (view.firstSequence > durable) break;
       this.proposing = true;
       const entry = { ...entryMetaOf(view), payload: Buffer.from(value) };
+      this.store.remember(entry); // sent to each standby from this copy, not read again
       c.propose(entry);
       this.proposing = false;
       last = lastSequenceOf(entry);

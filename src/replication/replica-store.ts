@@ -153,11 +153,16 @@ export class ReplicaStore {
     const bytes = this.db.journal.getBinary(sequenceKey(entry.first));
     if (bytes === undefined) throw new Error(`replica store: no batch at ${entry.first}`);
     const copy = Buffer.from(bytes); // getBinary's view is valid only until the next read
-    this.recent.set(entry.first, { hash: entry.hash, bytes: copy });
+    this.remember({ ...entry, payload: copy });
+    return copy;
+  }
+
+  /** Keeps an entry's bytes for `payload` (the primary, as it proposes a batch it read). */
+  remember(entry: Entry): void {
+    this.recent.set(entry.first, { hash: entry.hash, bytes: entry.payload });
     if (this.recent.size > replicaPayloadCacheEntries) {
       this.recent.delete(this.recent.keys().next().value as number); // the oldest
     }
-    return copy;
   }
 
   /** Removes every batch after `sequence` (a deposed primary's batches never proposed). */
