@@ -105,6 +105,8 @@ export const readModelYieldMs = 5;
 export const snapshotChunkSizeBytes = 1 << 20;
 /** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */
 export const snapshotWritePaceMs = 5;
+/** The SDK drops the submissions it has sent from its waiting queue this many at a time. */
+export const sdkWaitingCompactAt = 1024;
 /** Journal batches a primary keeps read for sending (each goes to every standby). */
 export const replicaPayloadCacheEntries = 32;
 /** How long a stopping node lets a snapshot being written finish before it cuts it short (ms). */

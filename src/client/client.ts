@@ -17,7 +17,7 @@
  * reconnect is recognised by the engine and applied once.
  */
 import WebSocket from 'ws';
-import { commandSizeBytes, commandsPerFrameMax } from '../constants.js';
+import { commandSizeBytes, commandsPerFrameMax, sdkWaitingCompactAt } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
@@ -447,7 +447,7 @@ export class BourseClient {
     while (this.waitingHead < waiting.length && waiting[this.waitingHead](this.closed)) {
       this.waitingHead++;
     }
-    if (this.waitingHead === waiting.length || this.waitingHead >= 1024) {
+    if (this.waitingHead === waiting.length || this.waitingHead >= sdkWaitingCompactAt) {
       waiting.splice(0, this.waitingHead); // compacts now and then, never per submission
       this.waitingHead = 0;
     }
