@@ -34,6 +34,8 @@ export interface BatchResult {
 
 /** Status slot of a command not answered yet (no status code comes near it). */
 const unanswered = 0xffff;
+/** Status slot of a command whose frame was refused (its batch is rejected, never resolved). */
+const refused = 0xfffe;
 
 interface InFlightBatch {
   readonly result: BatchResult;
@@ -116,7 +118,7 @@ export class Batches {
       if (batch === null) continue;
       const i = seq - batch.result.firstClientSeq;
       if (batch.result.status[i] !== unanswered) continue;
-      batch.result.status[i] = 0xfffe; // failed: never resolves with this
+      batch.result.status[i] = refused;
       if (!batch.failed) batch.reject(error);
       batch.failed = true;
       this.settle(batch, 1);
