@@ -153,8 +153,8 @@ export async function fundAccounts(
   await admin.close();
 }
 
-/** The latency keys every load bench's JSON line carries (µs). */
-export function latencyFigures(histogram: hdr.Histogram) {
+/** The latency keys of an open loop (µs). */
+function latencyFigures(histogram: hdr.Histogram) {
   return {
     p50_us: histogram.getValueAtPercentile(50),
     p99_us: histogram.getValueAtPercentile(99),
@@ -164,23 +164,6 @@ export function latencyFigures(histogram: hdr.Histogram) {
   };
 }
 
-/** The open loop through submitBatch: its JSON keys (µs) and its table row. */
-export function batchOpenFigures(h: hdr.Histogram) {
-  const figures = {
-    batch_open_p50_us: h.getValueAtPercentile(50),
-    batch_open_p99_us: h.getValueAtPercentile(99),
-    batch_open_p999_us: h.getValueAtPercentile(99.9),
-  };
-  const row = {
-    measure: '  the same open loop, one submitBatch per ms: p50 / p99 / p99.9',
-    value: Object.values(figures)
-      .map((us) => us.toLocaleString('en-US'))
-      .join(' / '),
-    unit: 'µs',
-  };
-  return { figures, row };
-}
-
 /** Commands/s of clients that ran side by side: all they did over the longest's time. */
 function rate(results: ClientResult[]): number {
   const done = results.reduce((sum, r) => sum + r.done, 0);
@@ -188,21 +171,55 @@ function rate(results: ClientResult[]): number {
 }
 
 /**
- * Durable commands/s of the closed loops (one promise per command, and batches), and the
- * merged latency histogram of the open loop.
+ * What every load bench (e2e, replicated, remote) reports of `closedThenOpen`'s loops: the
+ * keys of its JSON line, and its table's rows (the first row's measure named by the bench).
+ * Also the open loop's merged histogram (to export) and the commands answered in all loops.
  */
-export function summarise(loads: Awaited<ReturnType<typeof closedThenOpen>>) {
+export function summarise(
+  loads: Awaited<ReturnType<typeof closedThenOpen>>,
+  size: ReturnType<typeof loadSize>,
+) {
   const all = [...loads.closed, ...loads.batch, ...loads.open, ...loads.openBatch];
-  return {
-    commandsPerS: rate(loads.closed),
-    batchCommandsPerS: rate(loads.batch),
-    /** Commands answered in every loop. */
-    commands: all.reduce((sum, r) => sum + r.done, 0),
-    histogram: merged(loads.open),
-    /** The open loop through submitBatch: each command up to its batch's answer. */
-    batchHistogram: merged(loads.openBatch),
+  const histogram = merged(loads.open);
+  /** The open loop through submitBatch: each command up to its batch's answer. */
+  const batched = merged(loads.openBatch);
+  const figures = {
+    commands_per_s: rate(loads.closed),
+    batch_commands_per_s: rate(loads.batch),
+    closed_window: size.window,
+    open_loop_rate: size.openRate,
+    ...latencyFigures(histogram),
+    batch_open_p50_us: batched.getValueAtPercentile(50),
+    batch_open_p99_us: batched.getValueAtPercentile(99),
+    batch_open_p999_us: batched.getValueAtPercentile(99.9),
     rejected: all.reduce((sum, r) => sum + r.rejected, 0),
   };
+  const batchedUs = [
+    figures.batch_open_p50_us,
+    figures.batch_open_p99_us,
+    figures.batch_open_p999_us,
+  ]
+    .map((us) => us.toLocaleString('en-US'))
+    .join(' / ');
+  const rows = (closedMeasure: string) => [
+    { measure: closedMeasure, value: figures.commands_per_s, unit: 'commands/s' },
+    {
+      measure: `  through submitBatch (500 per call), ${size.batchWindow} in flight, 1 process`,
+      value: figures.batch_commands_per_s,
+      unit: 'commands/s',
+    },
+    { measure: `latency p50 @ ${size.openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
+    { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
+    { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+    {
+      measure: '  the same open loop, one submitBatch per ms: p50 / p99 / p99.9',
+      value: batchedUs,
+      unit: 'µs',
+    },
+  ];
+  /** Commands answered in every loop. */
+  const commands = all.reduce((sum, r) => sum + r.done, 0);
+  return { figures, rows, histogram, commands };
 }
 
 function merged(results: ClientResult[]): hdr.Histogram {

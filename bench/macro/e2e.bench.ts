@@ -17,19 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, printTable } from '../lib/table.js';
-import {
-  batchOpenFigures,
-  closedThenOpen,
-  fundAccounts,
-  latencyFigures,
-  loadSize,
-  summarise,
-} from '../lib/e2e-load.js';
+import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
 const size = loadSize(small);
-const { processes, accounts, window, openRate } = size;
+const { processes, accounts, window } = size;
 const idleScript = fileURLToPath(new URL('./e2e-idle.js', import.meta.url));
 const idleConnections = small ? 1_000 : 9_900; // sessionCountMax is 10,000, some are in use
 
@@ -73,9 +66,7 @@ async function main(): Promise<void> {
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url);
-  const loads = summarise(await closedThenOpen(url, size));
-  const { commandsPerS, batchCommandsPerS, histogram, rejected } = loads;
-  const batchOpen = batchOpenFigures(loads.batchHistogram);
+  const load = summarise(await closedThenOpen(url, size), size);
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -84,33 +75,14 @@ async function main(): Promise<void> {
     bench: 'e2e',
     size: small ? 'small' : 'large',
     connections: processes,
-    commands_per_s: commandsPerS,
-    batch_commands_per_s: batchCommandsPerS,
-    closed_window: window,
-    open_loop_rate: openRate,
-    ...latencyFigures(histogram),
-    ...batchOpen.figures,
-    rejected,
+    ...load.figures,
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,
     idle_rss_growth_mb: held.rssGrowthMb,
     rss_after_load_mb: loadedRssMb,
   };
   printTable(`bench:e2e (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
-    {
-      measure: `durable commands/s, closed loop, ${window} in flight`,
-      value: figures.commands_per_s,
-      unit: 'commands/s',
-    },
-    {
-      measure: `  through submitBatch (500 per call), ${size.batchWindow} in flight, 1 process`,
-      value: figures.batch_commands_per_s,
-      unit: 'commands/s',
-    },
-    { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
-    { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
-    { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
-    batchOpen.row,
+    ...load.rows(`durable commands/s, closed loop, ${window} in flight`),
     { measure: 'client processes (connections)', value: processes, unit: '' },
     {
       measure: `node RSS with ${figures.idle_connections} idle sessions`,
@@ -120,7 +92,7 @@ async function main(): Promise<void> {
     { measure: '  of which the sessions added', value: figures.idle_rss_growth_mb, unit: 'MB' },
     { measure: 'node RSS after the load runs', value: figures.rss_after_load_mb, unit: 'MB' },
   ]);
-  exportHistogram(histogram, 'us', 'send → durable result, open loop');
+  exportHistogram(load.histogram, 'us', 'send → durable result, open loop');
   console.log(JSON.stringify(figures));
 }
 

@@ -12,13 +12,7 @@
  * window). Prints a table and a last JSON line, like every bench.
  */
 import { machine, printTable } from '../lib/table.js';
-import {
-  closedThenOpen,
-  fundAccounts,
-  latencyFigures,
-  loadSize,
-  summarise,
-} from '../lib/e2e-load.js';
+import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 import { exportHistogram } from '../lib/report-out.js';
 
 function flag(name: string): string | undefined {
@@ -43,31 +37,21 @@ if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 32 - 1000) {
 
 async function main(): Promise<void> {
   await fundAccounts(members[0], size.accounts, members, idBase + 1);
-  const loads = await closedThenOpen(members[0], size, members, idBase);
-  const { commandsPerS, batchCommandsPerS, histogram, rejected } = summarise(loads);
+  const load = summarise(await closedThenOpen(members[0], size, members, idBase), size);
   const host = await machine();
   const figures = {
     bench: 'remote',
     size: small ? 'small' : 'large',
     members: members.length,
     connections: size.processes,
-    commands_per_s: commandsPerS,
-    batch_commands_per_s: batchCommandsPerS,
-    closed_window: size.window,
-    open_loop_rate: size.openRate,
-    ...latencyFigures(histogram),
-    rejected,
+    ...load.figures,
     runner: host,
   };
   printTable(`bench:remote (${figures.size}) against ${members.join(', ')}`, [
-    { measure: 'durable results, closed loop', value: commandsPerS, unit: 'commands/s' },
-    { measure: '  through submitBatch', value: batchCommandsPerS, unit: 'commands/s' },
-    { measure: `latency p50 @ ${size.openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
-    { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
-    { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
-    { measure: 'rejected', value: rejected, unit: '' },
+    ...load.rows('durable results, closed loop'),
+    { measure: 'rejected', value: figures.rejected, unit: '' },
   ]);
-  exportHistogram(histogram, 'us', 'send → durable result, open loop');
+  exportHistogram(load.histogram, 'us', 'send → durable result, open loop');
   console.log(JSON.stringify(figures));
 }
 

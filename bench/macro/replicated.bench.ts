@@ -14,19 +14,12 @@ import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
-import {
-  batchOpenFigures,
-  closedThenOpen,
-  fundAccounts,
-  latencyFigures,
-  loadSize,
-  summarise,
-} from '../lib/e2e-load.js';
+import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
 const size = loadSize(small);
-const { processes, accounts, window, openRate } = size;
+const { processes, accounts, window } = size;
 const members = 3;
 
 async function main(): Promise<void> {
@@ -56,7 +49,7 @@ async function main(): Promise<void> {
     const members = file.members.map((m) => `ws://${m.host}:${m.port}/`);
     const loads = await closedThenOpen(url, size, members);
     const after = cpuByMember(children);
-    const summary = summarise(loads);
+    const summary = summarise(loads, size);
     const cpu = (id: number): number =>
       ((after.get(id)! - before.get(id)!) * 1000) / summary.commands;
     const standbys = file.members.filter((m) => m.id !== primary.id).map((m) => cpu(m.id));
@@ -93,21 +86,13 @@ async function report(
   stillPrimary: boolean,
   cpuUs: { primary: number; standby: number },
 ): Promise<void> {
-  const h = s.histogram;
-  const batchOpen = batchOpenFigures(s.batchHistogram);
   const figures = {
     bench: 'replicated',
     size: small ? 'small' : 'large',
     mode: 'quorum: durable on 2 of 3 members before each result',
     standbys: members - 1,
     connections: processes,
-    commands_per_s: s.commandsPerS,
-    batch_commands_per_s: s.batchCommandsPerS,
-    closed_window: window,
-    open_loop_rate: openRate,
-    ...latencyFigures(h),
-    ...batchOpen.figures,
-    rejected: s.rejected,
+    ...s.figures,
     /** False when the primary changed mid-run (the CPU split by role is then mixed). */
     same_primary: stillPrimary,
     cpu_us_per_command_primary: Math.round(cpuUs.primary * 100) / 100,
@@ -117,20 +102,7 @@ async function report(
   {
     const on = `${host.cpu}, ${host.cores} cores, Node ${host.node}`;
     printTable(`bench:replicated (${figures.size}, quorum) on ${on}`, [
-      {
-        measure: `durable on a majority, commands/s, ${window} in flight`,
-        value: figures.commands_per_s,
-        unit: 'commands/s',
-      },
-      {
-        measure: `  through submitBatch (500 per call), ${size.batchWindow} in flight, 1 process`,
-        value: figures.batch_commands_per_s,
-        unit: 'commands/s',
-      },
-      { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
-      { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
-      { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
-      batchOpen.row,
+      ...s.rows(`durable on a majority, commands/s, ${window} in flight`),
       { measure: 'standbys', value: figures.standbys, unit: '' },
       { measure: 'same primary throughout', value: stillPrimary ? 'yes' : 'no', unit: '' },
       {
@@ -144,7 +116,7 @@ async function report(
         unit: 'µs',
       },
     ]);
-    exportHistogram(h, 'us', 'send → result durable on a majority, open loop');
+    exportHistogram(s.histogram, 'us', 'send → result durable on a majority, open loop');
     console.log(JSON.stringify(figures));
   }
 }
