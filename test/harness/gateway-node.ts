@@ -8,6 +8,7 @@ import { Status } from '../../src/protocol/status.js';
 import { smallConfig } from './engine-driver.js';
 import { setupCommands } from './generators.js';
 import { removeDir, tempDataDir } from './node-driver.js';
+import { writeKeyFile, type createKey } from '../../src/gateway/api-keys.js';
 
 export async function withNode(
   run: (node: BourseNode, url: string) => Promise<void>,
@@ -33,4 +34,9 @@ export async function withNode(
 export async function setUp(client: BourseClient): Promise<void> {
   const results = await Promise.all(setupCommands().map((f) => client.submit(f.kind, f)));
   for (const events of results) assert.equal(events[0].status, Status.Ok);
+}
+
+/** A `prepare` for withNode: the data folder's keys.json holds these keys. */
+export function keysFile(...keys: ReturnType<typeof createKey>[]): (dir: string) => void {
+  return (dir) => writeKeyFile(dir, { version: 1, keys: keys.map((k) => k.record) });
 }

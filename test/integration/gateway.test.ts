@@ -3,7 +3,7 @@
  * with its documented code while other clients go on.
  */
 import { test } from 'node:test';
-import { setUp, withNode } from '../harness/gateway-node.js';
+import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
@@ -22,7 +22,7 @@ import {
 import { loginKey, loginProof, splitApiKey } from '../../src/protocol/login.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
-import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
+import { createKey } from '../../src/gateway/api-keys.js';
 
 test('the SDK gets each command back once durable, with its status and events', async () => {
   await withNode(async (node, url) => {
@@ -179,8 +179,7 @@ test('a closed connection rejects what it had not answered', async () => {
 test('API keys: a wrong key is closed; a key acts only for its client and accounts', async () => {
   const admin = createKey(61, true, []);
   const user = createKey(62, false, [1, 2]);
-  const prepare = (dir: string): void =>
-    writeKeyFile(dir, { version: 1, keys: [admin.record, user.record] });
+  const prepare = keysFile(admin, user);
   await withNode(async (_node, url) => {
     const root = await BourseClient.connect(url, { clientId: 61, apiKey: admin.token });
     await setUp(root);
@@ -324,48 +323,45 @@ async function metricsAfter(base: string, url: string, commands: number, rejecti
 
 test('HTTP commands need the key of their client id when keys exist', async () => {
   const user = createKey(81, false, [1]);
-  await withNode(
-    async (_node, url) => {
-      const base = url.replace('ws://', 'http://').replace(/\/$/, '');
-      const post = (body: unknown, key?: string): Promise<Response> =>
-        fetch(`${base}/commands`, {
-          method: 'POST',
-          body: JSON.stringify(body),
-          headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
-        });
-      const transfer = {
-        kind: 'Transfer',
-        clientId: 81,
-        clientSeq: 1,
-        account: 1,
-        target: 2,
-        ref: 1,
-        quantity: 1,
-      };
-      assert.equal((await post(transfer)).status, 403, 'no key');
-      assert.equal(
-        (await post({ ...transfer, clientId: 82 }, user.token)).status,
-        403,
-        'other client',
-      );
-      assert.equal(
-        (await post({ ...transfer, account: 2 }, user.token)).status,
-        403,
-        'other account',
-      );
-      assert.equal(
-        (
-          await post(
-            { kind: 'Deposit', clientId: 81, clientSeq: 2, account: 1, ref: 1, quantity: 1 },
-            user.token,
-          )
-        ).status,
-        403,
-        'admin kind',
-      );
-    },
-    (dir) => writeKeyFile(dir, { version: 1, keys: [user.record] }),
-  );
+  await withNode(async (_node, url) => {
+    const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+    const post = (body: unknown, key?: string): Promise<Response> =>
+      fetch(`${base}/commands`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+      });
+    const transfer = {
+      kind: 'Transfer',
+      clientId: 81,
+      clientSeq: 1,
+      account: 1,
+      target: 2,
+      ref: 1,
+      quantity: 1,
+    };
+    assert.equal((await post(transfer)).status, 403, 'no key');
+    assert.equal(
+      (await post({ ...transfer, clientId: 82 }, user.token)).status,
+      403,
+      'other client',
+    );
+    assert.equal(
+      (await post({ ...transfer, account: 2 }, user.token)).status,
+      403,
+      'other account',
+    );
+    assert.equal(
+      (
+        await post(
+          { kind: 'Deposit', clientId: 81, clientSeq: 2, account: 1, ref: 1, quantity: 1 },
+          user.token,
+        )
+      ).status,
+      403,
+      'admin kind',
+    );
+  }, keysFile(user));
 });
 
 test('a flood into a full ring is held back, not dropped: each command applied once', async (t) => {
@@ -577,7 +573,7 @@ function answer(ws: WebSocket, proof: Buffer): Promise<{ type?: number; code?: n
 
 test('challenge login: a fresh nonce signed; wrong or replayed proofs closed', async () => {
   const user = createKey(91, false, [1]);
-  const prepare = (dir: string): void => writeKeyFile(dir, { version: 1, keys: [user.record] });
+  const prepare = keysFile(user);
   await withNode(async (_node, url) => {
     const client = await BourseClient.connect(url, {
       clientId: 91,

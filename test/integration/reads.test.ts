@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BourseClient, type BookView } from '../../src/client/client.js';
-import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
+import { createKey } from '../../src/gateway/api-keys.js';
 import { CommandFlag } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
-import { setUp, withNode } from '../harness/gateway-node.js';
+import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 
 type Json = Record<string, unknown> & { sequence: number };
 
@@ -104,8 +104,7 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
 test('HTTP reads of an account need a key that grants it (or an admin key)', async () => {
   const admin = createKey(141, true, []);
   const user = createKey(142, false, [1]);
-  const prepare = (dir: string): void =>
-    writeKeyFile(dir, { version: 1, keys: [admin.record, user.record] });
+  const prepare = keysFile(admin, user);
   await withNode(async (_node, url) => {
     const base = httpBase(url);
     const root = await BourseClient.connect(url, { clientId: 141, apiKey: admin.token });

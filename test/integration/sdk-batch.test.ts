@@ -17,8 +17,8 @@ import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { FrameError } from '../../src/protocol/frames.js';
 import { commandsPerFrameMax } from '../../src/constants.js';
-import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
-import { setUp, withNode } from '../harness/gateway-node.js';
+import { createKey } from '../../src/gateway/api-keys.js';
+import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 
 type Transfer = { account: number; target: number; ref: number; quantity: number };
 
@@ -128,8 +128,7 @@ test('submitBatch: a dropped connection is resent, each command applied once', a
 test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost node)', async () => {
   const admin = createKey(205, true, []);
   const user = createKey(204, false, [1, 2]);
-  const prepare = (dir: string): void =>
-    writeKeyFile(dir, { version: 1, keys: [admin.record, user.record] });
+  const prepare = keysFile(admin, user);
   await withNode(async (node, url) => {
     const root = await BourseClient.connect(url, { clientId: 205, apiKey: admin.token });
     await setUp(root);
