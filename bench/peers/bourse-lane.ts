@@ -30,30 +30,60 @@ const stream = makeStream({ seed, transfers, accounts, amountMax });
 if (stream.checksum !== checksum) throw new Error('bourse lane: another stream than the bench');
 const client = await BourseClient.connect(url, { clientId, inFlightMax: window });
 const [a, b] = [accounts + 1, accounts + 2];
-// The warm-up goes the way the stream will (in batches or one by one), so that V8 has
-// compiled that path in this process and in the node.
-const warm = (i: number) => {
-  const [source, target] = i % 2 === 0 ? [a, b] : [b, a];
-  return { account: source, target, ref: asset, quantity: 1 };
-};
-const warmups = Math.ceil(warmup / lanes);
-const refused = (): never => {
-  throw new Error('a warm-up transfer was refused');
-};
-if (batch > 0) {
-  await closedLoop(
-    Math.ceil(warmups / batch),
-    Math.max(1, Math.floor(window / batch)),
-    async () => {
-      const list = Array.from({ length: batch }, (_, i) => warm(i));
-      if ((await client.submitBatch(CommandKind.Transfer, list)).rejected > 0) refused();
-    },
-  );
-} else {
-  await closedLoop(warmups, window, async (i) => {
-    if ((await client.transfer(warm(i)))[0].status !== Status.Ok) refused();
+type Transfer = { account: number; target: number; ref: number; quantity: number };
+
+/**
+ * Sends the transfers `items` name the way this lane was told to: calls of `batch` transfers,
+ * window / batch calls in flight, or (batch 0) one call per transfer, window in flight.
+ * `fill` writes item i's fields; `answered` hears each transfer's status and sequence.
+ * Batch lists belong to a call slot and are refilled inside the timed loop (the SDK has copied
+ * a list into its frame by the time the call resolves), as a streaming client reuses buffers.
+ * Returns the elapsed ms.
+ */
+async function send(
+  items: readonly number[],
+  fill: (i: number, f: Transfer) => void,
+  answered: (status: number, sequence: number) => void,
+): Promise<number> {
+  const fresh = (i: number): Transfer => {
+    const f = { account: 0, target: 0, ref: asset, quantity: 0 };
+    fill(i, f);
+    return f;
+  };
+  if (batch === 0) {
+    return closedLoop(items, window, async (i) => {
+      const [head] = await client.transfer(fresh(i));
+      answered(head.status, head.sequence);
+    });
+  }
+  const inFlight = Math.max(1, Math.floor(window / batch));
+  const lists = Array.from({ length: inFlight }, () => [] as Transfer[]);
+  return closedLoop(Math.ceil(items.length / batch), inFlight, async (c, slot) => {
+    const list = lists[slot];
+    const first = c * batch;
+    list.length = Math.min(batch, items.length - first);
+    for (let k = 0; k < list.length; k++) {
+      if (list[k] === undefined) list[k] = fresh(items[first + k]);
+      else fill(items[first + k], list[k]);
+    }
+    const r = await client.submitBatch(CommandKind.Transfer, list);
+    for (let k = 0; k < r.count; k++) answered(r.status[k], r.sequence[k]);
   });
 }
+
+// The warm-up goes the way the stream will (in batches or one by one), so that V8 has
+// compiled that path in this process and in the node: transfers of 1 to and fro.
+const warmups = Array.from({ length: Math.ceil(warmup / lanes) }, (_, i) => i);
+await send(
+  warmups,
+  (i, f) => {
+    [f.account, f.target] = i % 2 === 0 ? [a, b] : [b, a];
+    f.quantity = 1;
+  },
+  (status) => {
+    if (status !== Status.Ok) throw new Error('a warm-up transfer was refused');
+  },
+);
 const mine: number[] = [];
 for (let i = lane; i < transfers; i += lanes) mine.push(i);
 process.send?.({ kind: 'ready' });
@@ -62,49 +92,18 @@ await new Promise((resolve) => process.once('message', resolve));
 let rejected = 0;
 let failed = 0;
 let sequenceMax = 0;
-const note = (status: number, sequence: number): void => {
-  if (status === Status.LedgerInsufficientFunds) rejected++;
-  else if (status !== Status.Ok) failed++;
-  if (sequence > sequenceMax) sequenceMax = sequence;
-};
-const elapsedMs = batch > 0 ? await batches() : await singles();
+const elapsedMs = await send(
+  mine,
+  (i, f) => {
+    f.account = stream.from[i];
+    f.target = stream.to[i];
+    f.quantity = stream.amount[i];
+  },
+  (status, sequence) => {
+    if (status === Status.LedgerInsufficientFunds) rejected++;
+    else if (status !== Status.Ok) failed++;
+    if (sequence > sequenceMax) sequenceMax = sequence;
+  },
+);
 await client.close();
 process.send?.({ kind: 'done', rejected, failed, sequenceMax, elapsedMs }, () => process.exit(0));
-
-/** One transfer of the stream, as the SDK takes it. */
-function fields(i: number) {
-  return { account: stream.from[i], target: stream.to[i], ref: asset, quantity: stream.amount[i] };
-}
-
-/**
- * The lane's share in calls of `batch` transfers, window / batch calls in flight. Each call
- * slot refills its own list from the stream inside the timed loop (the SDK has copied a list
- * into its frame by the time the call resolves), as a streaming client reuses its buffers.
- */
-async function batches(): Promise<number> {
-  const calls = Math.ceil(mine.length / batch);
-  const inFlight = Math.max(1, Math.floor(window / batch));
-  const lists = Array.from({ length: inFlight }, () => [] as ReturnType<typeof fields>[]);
-  return closedLoop(calls, inFlight, async (c, slot) => {
-    const list = lists[slot];
-    const first = c * batch;
-    const count = Math.min(batch, mine.length - first);
-    list.length = count;
-    for (let k = 0; k < count; k++) {
-      const i = mine[first + k];
-      const f = (list[k] ??= fields(i));
-      f.account = stream.from[i];
-      f.target = stream.to[i];
-      f.quantity = stream.amount[i];
-    }
-    const r = await client.submitBatch(CommandKind.Transfer, list);
-    for (let k = 0; k < r.count; k++) note(r.status[k], r.sequence[k]);
-  });
-}
-
-async function singles(): Promise<number> {
-  return closedLoop(mine, window, async (i) => {
-    const [head] = await client.transfer(fields(i));
-    note(head.status, head.sequence);
-  });
-}
