@@ -112,11 +112,11 @@ export const replicaPayloadCacheEntries = 32;
 /** How long a stopping node lets a snapshot being written finish before it cuts it short (ms). */
 export const snapshotStopWaitMs = 2_000;
 /**
- * Pages of the snapshot copy buffer the snapshotter touches per idle turn until all are mapped.
- * A fresh page costs a fault (~27 µs on this VM: 186 MB took 1.8 s), and a first snapshot that
- * faulted its whole buffer in at once held the output ring, so the pipeline, for a second.
+ * Pages a due snapshot touches per turn of the snapshotter before it copies (PageToucher): a
+ * first access costs a fault (12-27 µs on this VM), and a copy that faulted 186 MB in at once
+ * held the output ring, so the pipeline, for a second. 64 pages: about 1-2 ms per turn.
  */
-export const snapshotPrefaultPagesPerTurn = 64;
+export const snapshotTouchPagesPerTurn = 64;
 /** Nice value of the snapshot worker's thread (19: it runs on otherwise idle CPU). */
 export const snapshotThreadNice = 19;
 /** Snapshots kept; older ones are dropped once a newer one is written. */

@@ -16,7 +16,7 @@ import { assert } from '../stdx/assert.js';
 import { U53Map } from '../stdx/u53-map.js';
 import type { EngineConfig } from '../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from './checksum.js';
-import type { StateImage } from '../stdx/state-image.js';
+import { pushUsed, type StateImage } from '../stdx/state-image.js';
 
 export const enum Idempotency {
   New = 0,
@@ -135,7 +135,13 @@ export class Clients {
 
   saveImage(image: StateImage): void {
     this.map.saveImage(image);
-    image.arrays.push(this.ids, this.highWaterMark, this.entries, this.keyA, this.keyB);
+    // Client slots are handed out from 0 up and never freed: past `count`, all is zero.
+    const n = this.count;
+    pushUsed(image, this.ids, n * 8);
+    pushUsed(image, this.highWaterMark, n * 8);
+    pushUsed(image, this.entries, n * this.window * 3 * 8);
+    pushUsed(image, this.keyA, n * 4);
+    pushUsed(image, this.keyB, n * 4);
     image.counters.push(this.count);
   }
 

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { snapshotChunkSizeBytes } from '../constants.js';
-import type { StateImage } from '../stdx/state-image.js';
+import { usedBytes, type StateImage } from '../stdx/state-image.js';
 import { readU64BE, writeU64BE, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
 
@@ -57,7 +57,7 @@ export function writeSnapshot(
   paceMs = 0,
   aborted: () => boolean = () => false,
 ): SnapshotHeader | null {
-  const stored = image.arrays.map(trimmed);
+  const stored = image.arrays.map((a, i) => trimmed(a, usedBytes(image, i)));
   if (aborted()) return null;
   const body = Buffer.concat(stored);
   const chunks: Buffer[] = [];
@@ -110,9 +110,9 @@ function removeSnapshot(db: JournalDb, sequence: number, chunks: number): void {
   for (let part = 0; part <= chunks; part++) db.snapshots.removeSync(partKey(sequence, part));
 }
 
-/** The array's bytes without its trailing zeros (a view, no copy). */
-function trimmed(view: ArrayBufferView): Buffer {
-  const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+/** The array's first `used` bytes without their trailing zeros (a view, no copy). */
+function trimmed(view: ArrayBufferView, used: number): Buffer {
+  const bytes = Buffer.from(view.buffer, view.byteOffset, used);
   let end = bytes.byteLength;
   while (
     end >= 8 &&

@@ -13,6 +13,8 @@ export interface SnapshotTask {
   /** The arrays, one after another; `lengths` gives each one's byte length. */
   state: SharedArrayBuffer;
   lengths: number[];
+  /** Per array, the bytes copied (StateImage.used): what follows them is not read. */
+  used: number[];
   counters: number[];
   fields: SnapshotFields & { config: EngineConfig };
   keep: number;
@@ -36,7 +38,7 @@ export default function writeSnapshotTask(task: SnapshotTask): SnapshotTaskResul
   }
   const db = openJournalDb(task.dataDir, { create: false, readOnly: false });
   try {
-    const image = { arrays, counters: task.counters };
+    const image = { arrays, counters: task.counters, used: task.used };
     const abort = new Int32Array(task.abort);
     const aborted = (): boolean => Atomics.load(abort, 0) !== 0;
     const header = writeSnapshot(db, task.fields, image, task.keep, snapshotWritePaceMs, aborted);

@@ -20,7 +20,7 @@ import {
   readModelYieldMs,
   ringSleepMs,
   snapshotKeepCount,
-  snapshotPrefaultPagesPerTurn,
+  snapshotTouchPagesPerTurn,
   snapshotStopWaitMs,
   snapshotThreadNice,
 } from '../constants.js';
@@ -36,6 +36,8 @@ import { WaitStrategy } from '../ring/wait-strategy.js';
 import { after, distance } from '../ring/ring-layout.js';
 import { followJournal, loadFollowerSnapshot } from './follower.js';
 import { recover, Replica } from './replay.js';
+import { PageToucher, type TouchRange } from './page-toucher.js';
+import { usedBytes } from '../stdx/state-image.js';
 import { ReadModel, type ReadRequest } from './read-model.js';
 
 export interface SnapshotWorkerData {
@@ -89,7 +91,8 @@ async function main(data: SnapshotWorkerData): Promise<void> {
     }
     turnedAt = performance.now();
     if (ring.halted()) break;
-    if (snapshots.prefault(snapshotPrefaultPagesPerTurn)) {
+    if (snapshots.preparing()) {
+      snapshots.takeIfDue(); // its pages are touched on idle turns too
       await new Promise((resolve) => setImmediate(resolve)); // queries get their turn
       continue;
     }
@@ -123,9 +126,6 @@ function applyThrough(replica: Replica, barrier: SequenceBarrier, last: number):
   barrier.release(last);
 }
 
-/** The kernel's page size (x86-64 and arm64 Linux's default; with larger pages, more is done). */
-const pageSizeBytes = 4096;
-
 /**
  * Takes snapshots: copies the replica's arrays into one preallocated SharedArrayBuffer (a
  * memcpy, about 20 ms for the default capacities) and hands the copy to a piscina task that
@@ -143,12 +143,10 @@ class SnapshotWriter {
   private takenAt = performance.now();
   private readonly abort = new Int32Array(new SharedArrayBuffer(4));
   private appliedAt: number;
-  /** What `prefault` touches: the replica's arrays, then the copy buffer; where it is. */
-  private readonly prefaultViews: Uint8Array[];
-  private prefaultView = 0;
-  private prefaultAt = 0;
-  /** Keeps the prefault reads from being optimised away. */
-  prefaultSink = 0;
+  /** A snapshot is due and its pages are being touched (see PageToucher), or null. */
+  private toucher: PageToucher | null = null;
+  /** Where each array starts in `state`. */
+  private readonly offsets: number[];
 
   constructor(db: JournalDb, replica: Replica, data: SnapshotWorkerData) {
     this.db = db;
@@ -157,10 +155,7 @@ class SnapshotWriter {
     this.lengths = replica.engine.image().arrays.map((a) => a.byteLength);
     this.state = new SharedArrayBuffer(this.lengths.reduce((sum, n) => sum + n, 0));
     this.stateBytes = new Uint8Array(this.state);
-    this.prefaultViews = replica.engine
-      .image()
-      .arrays.map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    this.prefaultViews.push(this.stateBytes);
+    this.offsets = this.lengths.map((_, i) => this.lengths.slice(0, i).reduce((t, n) => t + n, 0));
     this.appliedAt = replica.eventsApplied;
     this.pool = new Piscina({
       execArgv: [...piscinaExecArgv],
@@ -176,40 +171,26 @@ class SnapshotWriter {
     });
   }
 
-  /**
-   * Maps up to `pages` more pages at idle moments, so that no snapshot's copy waits on page
-   * faults: the replica's arrays are read (a page never written is mapped at its first read, to
-   * the shared zero page) and the copy buffer is written (the kernel maps each page at its first
-   * write). Returns false once every page has been touched.
-   */
-  prefault(pages: number): boolean {
-    const views = this.prefaultViews;
-    let left = pages;
-    while (left > 0 && this.prefaultView < views.length) {
-      const bytes = views[this.prefaultView];
-      const write = bytes === this.stateBytes;
-      const end = Math.min(bytes.byteLength, this.prefaultAt + left * pageSizeBytes);
-      for (let at = this.prefaultAt; at < end; at += pageSizeBytes) {
-        if (write) bytes[at] = 0;
-        else this.prefaultSink ^= bytes[at];
-        left--;
-      }
-      this.prefaultAt = end;
-      if (end === bytes.byteLength) {
-        this.prefaultView++;
-        this.prefaultAt = 0;
-      }
-    }
-    return left < pages;
+  preparing(): boolean {
+    return this.toucher !== null;
   }
 
+  /**
+   * Called after each batch of events (the replica is at a journal batch's end). Once a
+   * snapshot is due, the next turns touch its pages first, then one copies and hands it over.
+   */
   takeIfDue(): void {
     if (this.writing !== null) return;
     const r = this.replica;
-    const due =
-      r.eventsApplied - this.appliedAt >= this.data.intervalEvents ||
-      performance.now() - this.takenAt >= this.data.intervalMs;
-    if (!due) return;
+    if (this.toucher === null) {
+      const due =
+        r.eventsApplied - this.appliedAt >= this.data.intervalEvents ||
+        performance.now() - this.takenAt >= this.data.intervalMs;
+      if (!due) return;
+      this.toucher = this.pagesToTouch();
+    }
+    if (this.toucher.touch(snapshotTouchPagesPerTurn)) return;
+    this.toucher = null;
     const batch = journalBatchEndingAt(this.db, r.sequence);
     this.db.root.resetReadTxn();
     if (batch === null) return; // not at a batch end: cannot happen; try again later
@@ -225,20 +206,35 @@ class SnapshotWriter {
     });
   }
 
-  /** The replica's state, copied into the shared buffer, as a task. */
+  /** What the copy will read (the replica's arrays) and write (their places in `state`). */
+  private pagesToTouch(): PageToucher {
+    const image = this.replica.engine.image();
+    const ranges: TouchRange[] = [];
+    for (let i = 0; i < image.arrays.length; i++) {
+      const a = image.arrays[i];
+      const length = usedBytes(image, i);
+      ranges.push({ bytes: new Uint8Array(a.buffer, a.byteOffset, length), length, write: false });
+      const target = new Uint8Array(this.state, this.offsets[i], length);
+      ranges.push({ bytes: target, length, write: true });
+    }
+    return new PageToucher(ranges);
+  }
+
+  /** The replica's state (what is in use of it), copied into the shared buffer, as a task. */
   private copy(batchHash: string): SnapshotTask {
     const image = this.replica.engine.image();
     const target = this.stateBytes;
-    let at = 0;
-    for (const a of image.arrays) {
-      target.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
-      at += a.byteLength;
+    const used = image.arrays.map((_, i) => usedBytes(image, i));
+    for (let i = 0; i < image.arrays.length; i++) {
+      const a = image.arrays[i];
+      target.set(new Uint8Array(a.buffer, a.byteOffset, used[i]), this.offsets[i]);
     }
     const r = this.replica;
     return {
       dataDir: this.data.dataDir,
       state: this.state,
       lengths: this.lengths,
+      used,
       counters: [...image.counters],
       fields: {
         sequence: r.sequence,

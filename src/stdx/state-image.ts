@@ -6,6 +6,11 @@
 export interface StateImage {
   arrays: ArrayBufferView[];
   counters: number[];
+  /**
+   * Per array, the bytes from its start that may be non-zero; past them it is all zeros (a
+   * table filled from slot 0 up). Absent: the whole array. Snapshots copy and store only these.
+   */
+  used?: number[];
 }
 
 export interface Imaged {
@@ -16,5 +21,16 @@ export interface Imaged {
 }
 
 export function emptyImage(): StateImage {
-  return { arrays: [], counters: [] };
+  return { arrays: [], counters: [], used: [] };
+}
+
+/** Appends `array`, of which only the first `usedBytes` may be non-zero. */
+export function pushUsed(image: StateImage, array: ArrayBufferView, usedBytes: number): void {
+  if (image.used !== undefined) image.used[image.arrays.length] = usedBytes;
+  image.arrays.push(array);
+}
+
+/** The bytes of array `i` of `image` that may be non-zero. */
+export function usedBytes(image: StateImage, i: number): number {
+  return image.used?.[i] ?? image.arrays[i].byteLength;
 }

@@ -140,6 +140,42 @@ test('a snapshot cut short by a stopping node is not read; the next write remove
   }
 });
 
+test('a snapshot stores the used bytes of each array; the rest reads back as zeros', async () => {
+  const { dir } = await makeData(1, 2_000);
+  const db = openJournalDb(dir, { create: false, readOnly: false });
+  try {
+    const [newest] = listSnapshots(db);
+    const { counters, arrays: _sizes, chunks: _chunks, sha256: _sha, ...fields } = newest;
+    const arrays = loadSnapshot(db, newest);
+    // Garbage past each array's used bytes (a copy buffer's leftovers) must not be stored.
+    const used = arrays.map((a) => Math.floor(a.byteLength / 2));
+    const dirty = arrays.map((a, i) => {
+      const copy = a.slice();
+      copy.fill(0xee, used[i]);
+      return copy;
+    });
+    const header = writeSnapshot(
+      db,
+      { ...fields, sequence: 3e6 },
+      { arrays: dirty, counters, used },
+      3,
+    );
+    assert.ok(header !== null);
+    header.arrays.forEach(([, stored], i) => assert.ok(stored <= used[i], `array ${i} stored`));
+    const back = loadSnapshot(db, header);
+    back.forEach((b, i) => {
+      assert.deepEqual(b.subarray(0, used[i]), arrays[i].subarray(0, used[i]), `array ${i}`);
+      assert.ok(
+        b.subarray(used[i]).every((x) => x === 0),
+        `array ${i}: zeros past used`,
+      );
+    });
+  } finally {
+    closeJournalDb(db);
+    removeDir(dir);
+  }
+});
+
 test('a corrupt snapshot is skipped for an older one, and verify names it', async () => {
   const { dir } = await makeData(2, 2_000);
   try {

@@ -17,7 +17,7 @@ import { assert } from '../../stdx/assert.js';
 import { U53Map } from '../../stdx/u53-map.js';
 import type { EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from '../checksum.js';
-import type { StateImage } from '../../stdx/state-image.js';
+import { pushUsed, type StateImage } from '../../stdx/state-image.js';
 
 /** Field numbers in the checksum: 0 existence, then two per asset. */
 const fieldExists = 0;
@@ -113,7 +113,7 @@ export class Accounts {
 
   saveImage(image: StateImage): void {
     this.map.saveImage(image);
-    image.arrays.push(this.f64);
+    pushUsed(image, this.f64, this.count * this.blockSize * 8); // accounts are never deleted
     image.counters.push(this.count);
   }
 

@@ -7,13 +7,25 @@ import { playOps, start } from '../../harness/model-run.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { CommandKind } from '../../../src/protocol/command-layout.js';
 import { scanChecksum } from '../../../src/engine/checksum-scan.js';
-import type { StateImage } from '../../../src/stdx/state-image.js';
+import { usedBytes, type StateImage } from '../../../src/stdx/state-image.js';
 
-/** Copies an image's arrays: a snapshot must not alias the live state. */
+/**
+ * Copies an image's arrays as a snapshot does: only each array's used bytes, the rest zeros
+ * (checked to be zeros in the live state). A snapshot must not alias the live state.
+ */
 function copy(image: StateImage): { arrays: Uint8Array[]; counters: number[] } {
-  const arrays = image.arrays.map((a) =>
-    new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice(),
-  );
+  const arrays = image.arrays.map((a, i) => {
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const used = usedBytes(image, i);
+    assert.ok(used >= 0 && used <= a.byteLength, `array ${i}: used bytes within it`);
+    assert.ok(
+      bytes.subarray(used).every((b) => b === 0),
+      `array ${i}: only zeros past its ${used} used bytes`,
+    );
+    const kept = new Uint8Array(a.byteLength);
+    kept.set(bytes.subarray(0, used));
+    return kept;
+  });
   return { arrays, counters: [...image.counters] };
 }
 
