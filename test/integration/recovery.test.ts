@@ -11,6 +11,7 @@ import { EngineDriver, smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
 import {
   closeJournalDb,
+  type JournalDb,
   dataFile,
   openJournalDb,
   sequenceKey,
@@ -116,13 +117,28 @@ test('each snapshot equals a replay to its sequence; restart uses the newest', a
   }
 });
 
-test('a snapshot cut short by a stopping node is not read; the next write removes it', async () => {
+type Newest = ReturnType<typeof listSnapshots>[number];
+type SnapshotFields = Omit<Newest, 'counters' | 'arrays' | 'chunks' | 'sha256'>;
+
+/** Runs `body` on a fresh data folder's newest snapshot (its fields, counters and arrays). */
+async function withNewestSnapshot(
+  body: (db: JournalDb, fields: SnapshotFields, counters: number[], arrays: Uint8Array[]) => void,
+): Promise<void> {
   const { dir } = await makeData(1, 2_000);
   const db = openJournalDb(dir, { create: false, readOnly: false });
   try {
     const [newest] = listSnapshots(db);
     const { counters, arrays: _sizes, chunks: _chunks, sha256: _sha, ...fields } = newest;
-    const image = { arrays: loadSnapshot(db, newest), counters };
+    body(db, fields, counters, loadSnapshot(db, newest));
+  } finally {
+    closeJournalDb(db);
+    removeDir(dir);
+  }
+}
+
+test('a snapshot cut short by a stopping node is not read; the next write removes it', () =>
+  withNewestSnapshot((db, fields, counters, arrays) => {
+    const image = { arrays, counters };
     const partsOf = (sequence: number): number =>
       [...db.snapshots.getKeys()].filter((k) => (k as Buffer).readUInt32BE(4) === sequence).length;
     let asked = 0;
@@ -134,19 +150,10 @@ test('a snapshot cut short by a stopping node is not read; the next write remove
     assert.equal(whole?.sequence, 2e6);
     assert.equal(partsOf(1e6), 0, 'the next write removed what was cut short');
     assert.ok(listSnapshots(db).some((s) => s.sequence === 2e6));
-  } finally {
-    closeJournalDb(db);
-    removeDir(dir);
-  }
-});
+  }));
 
-test('a snapshot stores the used bytes of each array; the rest reads back as zeros', async () => {
-  const { dir } = await makeData(1, 2_000);
-  const db = openJournalDb(dir, { create: false, readOnly: false });
-  try {
-    const [newest] = listSnapshots(db);
-    const { counters, arrays: _sizes, chunks: _chunks, sha256: _sha, ...fields } = newest;
-    const arrays = loadSnapshot(db, newest);
+test('a snapshot stores the used bytes of each array; the rest reads back as zeros', () =>
+  withNewestSnapshot((db, fields, counters, arrays) => {
     // Garbage past each array's used bytes (a copy buffer's leftovers) must not be stored.
     const used = arrays.map((a) => Math.floor(a.byteLength / 2));
     const dirty = arrays.map((a, i) => {
@@ -170,11 +177,7 @@ test('a snapshot stores the used bytes of each array; the rest reads back as zer
         `array ${i}: zeros past used`,
       );
     });
-  } finally {
-    closeJournalDb(db);
-    removeDir(dir);
-  }
-});
+  }));
 
 test('a corrupt snapshot is skipped for an older one, and verify names it', async () => {
   const { dir } = await makeData(2, 2_000);
