@@ -152,18 +152,52 @@ test('a session speaks only for its own client id', async () => {
       ref: 1,
       quantity: 1,
     });
+    const amounts: number[] = [];
     ws.on('message', (data: Buffer) => {
-      if (data.readUInt8(0) === FrameType.Events)
-        seen.push(data.readUInt32LE(frameHeaderBytes + 8 + 24));
+      if (data.readUInt8(0) !== FrameType.Events) return;
+      const event = frameHeaderBytes + 8;
+      seen.push(data.readUInt32LE(event + 24));
+      if (data.readUInt32LE(event + 28) >>> 16 === Status.Ok)
+        amounts.push(data.readUInt32LE(event + 88));
     });
     ws.send(new CommandBatchEncoder(1).encode(staging, 1, 7));
     const deadline = Date.now() + 5_000;
     while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(seen, [42], 'answered as client 42, not 41');
+    // The same through a batch whose command vector starts at an odd offset (legal FlatBuffers;
+    // the gateway copies those byte-wise): the command arrives whole, as client 42.
+    writeCommand(new Uint32Array(staging.buffer), 0, {
+      kind: CommandKind.Transfer,
+      clientId: 41,
+      clientSeq: 2,
+      account: 1,
+      target: 2,
+      ref: 1,
+      quantity: 3,
+    });
+    ws.send(frame(FrameType.Commands, oddBatch(staging)));
+    while (seen.length === 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(seen, [42, 42], 'the odd batch answered as client 42');
+    assert.deepEqual(amounts, [1, 3], 'both transfers applied, whole');
     ws.close();
     await admin.close();
   });
 });
+
+/** A CommandBatch of one command whose vector starts 1 byte past a 4-byte boundary. */
+function oddBatch(command: Uint8Array): Uint8Array {
+  const body = new Uint8Array(25 + command.byteLength);
+  const view = new DataView(body.buffer);
+  view.setUint32(0, 12, true); // root: the table at 12
+  view.setUint16(4, 6, true); // vtable at 4: 6 bytes, a table of 8, field 0 at +4
+  view.setUint16(6, 8, true);
+  view.setUint16(8, 4, true);
+  view.setInt32(12, 12 - 4, true); // table -> vtable
+  view.setUint32(16, 5, true); // field at 16 -> vector at 21
+  view.setUint32(21, 1, true); // one command, at 25 (frame offset 33)
+  body.set(command, 25);
+  return body;
+}
 
 test('a closed connection rejects what it had not answered', async () => {
   await withNode(async (node, url) => {
