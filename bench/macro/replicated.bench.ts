@@ -16,6 +16,7 @@ import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
 import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
+import { processCpuMs } from '../lib/process-cpu.js';
 
 const small = process.argv.includes('--small');
 const size = loadSize(small);
@@ -67,17 +68,13 @@ async function main(): Promise<void> {
 }
 
 /**
- * CPU time each member process has used so far (ms: user + system, from /proc; Linux's
- * clock tick is 100 Hz). Divided by the commands answered, it is the cost of one command on
- * each role, which is what one machine per member would have to pay (bench/RESULTS.md).
+ * CPU time each member process has used so far (ms). Divided by the commands answered, it is
+ * the cost of one command on each role, which is what one machine per member would have to pay
+ * (bench/RESULTS.md).
  */
 function cpuByMember(children: Map<number, ChildProcess>): Map<number, number> {
   const out = new Map<number, number>();
-  for (const [id, child] of children) {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(id, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime
-  }
+  for (const [id, child] of children) out.set(id, processCpuMs(child.pid as number));
   return out;
 }
 

@@ -92,6 +92,7 @@ await new Promise((resolve) => process.once('message', resolve));
 let rejected = 0;
 let failed = 0;
 let sequenceMax = 0;
+const cpu = process.cpuUsage();
 const elapsedMs = await send(
   mine,
   (i, f) => {
@@ -105,5 +106,9 @@ const elapsedMs = await send(
     if (sequence > sequenceMax) sequenceMax = sequence;
   },
 );
+const used = process.cpuUsage(cpu);
+const cpuMs = (used.user + used.system) / 1000;
 await client.close();
-process.send?.({ kind: 'done', rejected, failed, sequenceMax, elapsedMs }, () => process.exit(0));
+process.send?.({ kind: 'done', rejected, failed, sequenceMax, elapsedMs, cpuMs }, () =>
+  process.exit(0),
+);

@@ -37,6 +37,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { machine, printTable } from '../lib/table.js';
+import { processCpuMs } from '../lib/process-cpu.js';
 import { closedLoop, makeStream, type Stream } from './transfer-stream.js';
 
 /** `--name N` from the command line (a positive whole number), else `fallback`. */
@@ -103,6 +104,8 @@ interface SideResult {
   total: number;
   lowest: number;
   label: string;
+  /** bourse: CPU µs per transfer over the stream, the node's process and its clients'. */
+  cpuUs?: { node: number; clients: number };
 }
 
 /**
@@ -272,7 +275,7 @@ async function runBourse(stream: Stream): Promise<SideResult> {
   try {
     const node = await startNode(dir);
     child = node.child;
-    return await driveBourse(node.port, stream);
+    return await driveBourse(node.port, node.child.pid as number, stream);
   } finally {
     cleanups.delete(undo);
     if (child !== null) await stopNode(child);
@@ -297,16 +300,23 @@ async function fund(url: string, accounts: number): Promise<void> {
   }
 }
 
-async function driveBourse(port: number, stream: Stream): Promise<SideResult> {
+async function driveBourse(port: number, pid: number, stream: Stream): Promise<SideResult> {
   const url = `ws://127.0.0.1:${port}/`;
   const accounts = size.accounts + 2; // the stream's, and the warm-up's pair
   await fund(url, accounts);
   const lanes = Array.from({ length: size.lanes }, (_, lane) => startLane(url, lane, stream));
   await Promise.all(lanes.map((l) => l.ready));
   const t0 = performance.now();
+  const nodeCpuMs = processCpuMs(pid);
   for (const l of lanes) l.child.send('go');
   const results = await Promise.all(lanes.map((l) => l.done));
   const elapsedMs = performance.now() - t0;
+  const perTransferUs = (ms: number): number =>
+    Math.round((ms * 1000 * 100) / size.transfers) / 100;
+  const cpuUs = {
+    node: perTransferUs(processCpuMs(pid) - nodeCpuMs),
+    clients: perTransferUs(results.reduce((t, r) => t + r.cpuMs, 0)),
+  };
   const sum = (f: (r: LaneResult) => number): number => results.reduce((t, r) => t + f(r), 0);
   const failed = sum((r) => r.failed);
   if (failed > 0) console.error(`bourse: ${failed} transfers failed (not Ok, not overdrawn)`);
@@ -323,11 +333,14 @@ async function driveBourse(port: number, stream: Stream): Promise<SideResult> {
     total: end.total,
     lowest: end.lowest,
     label: 'bourse',
+    cpuUs,
   };
 }
 
 interface LaneResult {
   rejected: number;
+  /** CPU the lane process used over the stream (ms). */
+  cpuMs: number;
   failed: number;
   sequenceMax: number;
 }
@@ -438,6 +451,11 @@ async function main(): Promise<void> {
       },
       { measure: 'elapsed s', ...sides((s) => s.elapsedMs / 1000) },
       {
+        measure: 'CPU µs per transfer: node / clients',
+        postgres: '',
+        bourse: `${bourse.cpuUs?.node} / ${bourse.cpuUs?.clients}`,
+      },
+      {
         measure: 'concurrency',
         postgres: `${size.connections} connections`,
         bourse:
@@ -459,6 +477,8 @@ async function main(): Promise<void> {
       postgres_transfers_per_s: postgres.transfersPerS,
       bourse_transfers_per_s: bourse.transfersPerS,
       bourse_runs_transfers_per_s: runs.map((r) => r.transfersPerS),
+      bourse_cpu_us_per_transfer_node: bourse.cpuUs?.node,
+      bourse_cpu_us_per_transfer_clients: bourse.cpuUs?.clients,
       ratio,
       postgres_conserved: postgres.conserved,
       postgres_no_negative: postgres.noNegative,
