@@ -12,7 +12,7 @@
  * constructor, from the config; nothing on the per-command path allocates.
  */
 import { assert } from '../stdx/assert.js';
-import { emptyImage, type Imaged, type StateImage } from '../stdx/state-image.js';
+import { emptyImage, usedBytes, type Imaged, type StateImage } from '../stdx/state-image.js';
 import {
   assertConstants,
   assertEngineConfig,
@@ -148,14 +148,25 @@ export class Engine {
   /**
    * Loads a state saved by `image()` from an engine with the same config: arrays as bytes, in
    * the same order, and the counters. Any open linked chain is dropped (it was never durable).
+   * An array may be given shorter than it is (`lengths`: the full byte lengths, checked against
+   * this engine's): the rest is zeros. Only the bytes this state may hold past it are cleared
+   * (StateImage.used), so restoring into a fresh engine writes, and maps, only what is given.
    */
-  restore(arrays: readonly Uint8Array[], counters: readonly number[]): void {
+  restore(
+    arrays: readonly Uint8Array[],
+    counters: readonly number[],
+    lengths: readonly number[],
+  ): void {
     const target = this.image();
     assert(arrays.length === target.arrays.length, 'engine: snapshot has every array');
     for (let i = 0; i < arrays.length; i++) {
       const view = target.arrays[i];
-      assert(arrays[i].byteLength === view.byteLength, 'engine: snapshot array sizes match');
-      new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(arrays[i]);
+      assert(lengths[i] === view.byteLength, 'engine: snapshot array sizes match');
+      assert(arrays[i].byteLength <= view.byteLength, 'engine: snapshot array within its size');
+      const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      bytes.set(arrays[i]);
+      const dirty = usedBytes(target, i); // zeros past it already
+      if (dirty > arrays[i].byteLength) bytes.fill(0, arrays[i].byteLength, dirty);
     }
     let at = 0;
     const parts = this.parts();

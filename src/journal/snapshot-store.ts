@@ -168,6 +168,20 @@ function parseHeader(sequence: number, value: Buffer): SnapshotHeader {
  * @throws StorageError SNAPSHOT_CORRUPT when any byte of it differs from what was written.
  */
 export function loadSnapshot(db: JournalDb, header: SnapshotHeader): Uint8Array[] {
+  return loadSnapshotStored(db, header).map((stored, i) => {
+    const array = new Uint8Array(header.arrays[i][0]);
+    array.set(stored);
+    return array;
+  });
+}
+
+/**
+ * Reads a snapshot's arrays as stored: each is its array's first bytes, what follows being
+ * zeros (views of one buffer, no copy; a restore writes only these, and maps no more memory
+ * than the state uses). Checks the hash.
+ * @throws StorageError SNAPSHOT_CORRUPT when any byte of it differs from what was written.
+ */
+export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): Uint8Array[] {
   const bad = (what: string): StorageError =>
     new StorageError(
       StorageCode.SnapshotCorrupt,
@@ -186,10 +200,9 @@ export function loadSnapshot(db: JournalDb, header: SnapshotHeader): Uint8Array[
   const arrays: Uint8Array[] = [];
   let at = 0;
   for (const [full, stored] of header.arrays) {
-    const array = new Uint8Array(full);
-    array.set(body.subarray(at, at + stored));
+    if (stored > full) throw bad('stores more of an array than it has');
+    arrays.push(body.subarray(at, at + stored));
     at += stored;
-    arrays.push(array);
   }
   if (at !== body.byteLength) throw bad('has a body of the wrong length');
   return arrays;

@@ -15,7 +15,11 @@ import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { checkChain, type ChainReport } from '../journal/chain-check.js';
-import { listSnapshots, loadSnapshot, type SnapshotHeader } from '../journal/snapshot-store.js';
+import {
+  listSnapshots,
+  loadSnapshotStored,
+  type SnapshotHeader,
+} from '../journal/snapshot-store.js';
 
 /** An engine being rebuilt, and where its state stands in the journal. */
 export class Replica {
@@ -59,12 +63,17 @@ export class Replica {
     }
     let arrays: Uint8Array[];
     try {
-      arrays = loadSnapshot(db, header);
+      arrays = loadSnapshotStored(db, header);
     } catch (error) {
       if (error instanceof StorageError) return error.message;
       throw error;
     }
-    this.engine.restore(arrays, header.counters);
+    const lengths = header.arrays.map(([full]) => full);
+    const sizes = this.engine.image().arrays.map((a) => a.byteLength);
+    if (lengths.length !== sizes.length || lengths.some((n, i) => n !== sizes[i])) {
+      return `snapshot at sequence ${header.sequence} has arrays of other sizes`;
+    }
+    this.engine.restore(arrays, header.counters, lengths);
     if (scanChecksum(this.engine).hex() !== header.stateChecksum) {
       this.reset();
       return `snapshot at sequence ${header.sequence} does not match its state checksum`;
@@ -80,7 +89,8 @@ export class Replica {
   private reset(): void {
     const blank = new Engine(this.engine.config).image();
     const arrays = blank.arrays.map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    this.engine.restore(arrays, blank.counters);
+    const lengths = arrays.map((a) => a.byteLength);
+    this.engine.restore(arrays, blank.counters, lengths);
   }
 
   /**

@@ -10,10 +10,11 @@ import { scanChecksum } from '../../../src/engine/checksum-scan.js';
 import { usedBytes, type StateImage } from '../../../src/stdx/state-image.js';
 
 /**
- * Copies an image's arrays as a snapshot does: only each array's used bytes, the rest zeros
- * (checked to be zeros in the live state). A snapshot must not alias the live state.
+ * Copies an image's arrays as a snapshot stores them: only each array's used bytes (checked to
+ * be followed by zeros in the live state), with the full lengths apart. A snapshot must not
+ * alias the live state.
  */
-function copy(image: StateImage): { arrays: Uint8Array[]; counters: number[] } {
+function copy(image: StateImage): { arrays: Uint8Array[]; counters: number[]; lengths: number[] } {
   const arrays = image.arrays.map((a, i) => {
     const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     const used = usedBytes(image, i);
@@ -22,11 +23,9 @@ function copy(image: StateImage): { arrays: Uint8Array[]; counters: number[] } {
       bytes.subarray(used).every((b) => b === 0),
       `array ${i}: only zeros past its ${used} used bytes`,
     );
-    const kept = new Uint8Array(a.byteLength);
-    kept.set(bytes.subarray(0, used));
-    return kept;
+    return bytes.slice(0, used);
   });
-  return { arrays, counters: [...image.counters] };
+  return { arrays, counters: [...image.counters], lengths: image.arrays.map((a) => a.byteLength) };
 }
 
 test('an engine restored from an image goes on exactly like the original', () => {
@@ -42,8 +41,11 @@ test('an engine restored from an image goes on exactly like the original', () =>
       }
       assert.equal(run.d.engine.position()[0], run.d.sequence, 'image at an event boundary');
       const saved = copy(run.d.engine.image());
-      const twin = new EngineDriver(smallConfig);
-      twin.engine.restore(saved.arrays, saved.counters);
+      // The twin has a state of its own first: restoring must clear what the image does not hold.
+      const other = start(smallConfig);
+      playOps(other, after);
+      const twin = other.d;
+      twin.engine.restore(saved.arrays, saved.counters, saved.lengths);
       assert.equal(twin.engine.checksum.hex(), run.d.engine.checksum.hex());
       assert.equal(scanChecksum(twin.engine).hex(), twin.engine.checksum.hex());
       const from = run.history.length;
@@ -62,5 +64,23 @@ test('restore refuses an image of another size', () => {
   const small = new Engine(smallConfig);
   const other = new Engine({ ...smallConfig, accountCountMax: 512 });
   const image = copy(other.image());
-  assert.throws(() => small.restore(image.arrays, image.counters));
+  assert.throws(() => small.restore(image.arrays, image.counters, image.lengths));
+});
+
+test('restoring a shorter image into a larger state clears what the image does not hold', () => {
+  const small = new EngineDriver(smallConfig);
+  small.submit({ kind: CommandKind.CreateAccount, account: 7 });
+  const big = new EngineDriver(smallConfig);
+  for (let a = 1; a <= 40; a++) big.submit({ kind: CommandKind.CreateAccount, account: a });
+  for (let c = 2; c <= 9; c++) big.submit({ kind: CommandKind.Tick, clientId: c, clientSeq: 1 });
+  const saved = copy(small.engine.image());
+  big.engine.restore(saved.arrays, saved.counters, saved.lengths);
+  const want = small.engine.image();
+  const got = big.engine.image();
+  want.arrays.forEach((a, i) => {
+    const bytes = (v: ArrayBufferView): Uint8Array =>
+      new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    assert.ok(Buffer.from(bytes(got.arrays[i])).equals(bytes(a)), `array ${i} as saved`);
+  });
+  assert.equal(big.engine.checksum.hex(), small.engine.checksum.hex());
 });
