@@ -11,6 +11,12 @@ export class SlotPool {
   private readonly free: Int32Array;
   private freeCount: number;
   readonly capacity: number;
+  /**
+   * One past the highest slot that may be in use or hold data: the highest slot ever acquired,
+   * or after a restore the highest in use (its owner clears a record when it releases it).
+   * A table's records past it are zeros (StateImage.used).
+   */
+  highWater = 0;
 
   constructor(capacity: number) {
     assert(Number.isSafeInteger(capacity), 'slot-pool: capacity must be an integer');
@@ -32,7 +38,9 @@ export class SlotPool {
   acquire(): number {
     assert(this.freeCount > 0, 'slot-pool: exhausted');
     this.freeCount--;
-    return this.free[this.freeCount];
+    const slot = this.free[this.freeCount];
+    if (slot >= this.highWater) this.highWater = slot + 1;
+    return slot;
   }
 
   release(slot: number): void {
@@ -49,6 +57,16 @@ export class SlotPool {
 
   loadCounters(counters: readonly number[], at: number): number {
     this.freeCount = counters[at];
+    this.restore();
     return at + 1;
+  }
+
+  /** After a restore: the high water is one past the highest slot not on the free list. */
+  private restore(): void {
+    const free = new Uint8Array(this.capacity); // a mark per slot, once per restart
+    for (let i = 0; i < this.freeCount; i++) free[this.free[i]] = 1;
+    let slot = this.capacity - 1;
+    while (slot >= 0 && free[slot] === 1) slot--;
+    this.highWater = slot + 1;
   }
 }

@@ -1,6 +1,6 @@
 import { assert } from './assert.js';
 import { hashU53 } from './hash.js';
-import type { StateImage } from './state-image.js';
+import { pushUsed, type StateImage } from './state-image.js';
 
 /**
  * An open-addressing hash table from positive integer keys (1 .. 2^53 - 1) to int32 values,
@@ -86,7 +86,8 @@ export class U53Map {
   }
 
   saveImage(image: StateImage): void {
-    image.arrays.push(this.entries);
+    // Removal clears the entry it frees, so an empty table is all zeros.
+    pushUsed(image, this.entries, this.count === 0 ? 0 : this.entries.byteLength);
     image.counters.push(this.count);
   }
 

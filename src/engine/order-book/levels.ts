@@ -15,7 +15,7 @@
 import { assert } from '../../stdx/assert.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
 import type { EngineConfig } from '../../constants.js';
-import type { StateImage } from '../../stdx/state-image.js';
+import { pushUsed, type StateImage } from '../../stdx/state-image.js';
 
 const enum LevelI32 {
   head = 4,
@@ -137,6 +137,9 @@ export class Levels {
       this.sideKeys.copyWithin(base + at, base + at + 1, base + count);
       this.sideLevels.copyWithin(base + at, base + at + 1, base + count);
     }
+    // The freed last entry is cleared: past a side's count, its entries are zeros.
+    this.sideKeys[base + count - 1] = 0;
+    this.sideLevels[base + count - 1] = 0;
     this.sideCount[s] = count - 1;
     this.pool.release(l);
   }
@@ -157,7 +160,13 @@ export class Levels {
 
   saveImage(image: StateImage): void {
     this.pool.saveImage(image);
-    image.arrays.push(this.f64, this.sideKeys, this.sideLevels, this.sideCount);
+    image.arrays.push(this.f64);
+    // Sides up to the last one holding a level (every other entry is zero).
+    let sides = this.sideCount.length;
+    while (sides > 0 && this.sideCount[sides - 1] === 0) sides--;
+    pushUsed(image, this.sideKeys, sides * this.perSide * 8);
+    pushUsed(image, this.sideLevels, sides * this.perSide * 4);
+    image.arrays.push(this.sideCount);
   }
 
   loadCounters(counters: readonly number[], at: number): number {

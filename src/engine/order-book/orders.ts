@@ -13,7 +13,7 @@ import { assert } from '../../stdx/assert.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
 import { U53Map } from '../../stdx/u53-map.js';
 import type { EngineConfig } from '../../constants.js';
-import type { StateImage } from '../../stdx/state-image.js';
+import { pushUsed, type StateImage } from '../../stdx/state-image.js';
 
 export const enum Side {
   Buy = 0,
@@ -158,14 +158,16 @@ export class Orders {
     assert(this.level(o) === -1, 'orders: released while in a level');
     assert(this.id(o) > 0, 'orders: slot in use');
     this.map.remove(this.id(o));
-    this.f64[o * OrderF64.size + OrderF64.id] = 0;
+    // The whole record is cleared: a snapshot stores records up to the pool's high water only.
+    const f = o * OrderF64.size;
+    for (let k = 0; k < OrderF64.size; k++) this.f64[f + k] = 0;
     this.pool.release(o);
   }
 
   saveImage(image: StateImage): void {
     this.map.saveImage(image);
     this.pool.saveImage(image);
-    image.arrays.push(this.f64);
+    pushUsed(image, this.f64, this.pool.highWater * OrderF64.size * 8);
   }
 
   loadCounters(counters: readonly number[], at: number): number {

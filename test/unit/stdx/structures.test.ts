@@ -63,3 +63,21 @@ test('the slot pool hands out every slot once and reuses the last released first
   assert.throws(() => pool.release(5), AssertionError);
   assert.equal(pool.used(), 1);
 });
+
+test('slot pool high water: the highest slot acquired; after a restore, the highest in use', () => {
+  const pool = new SlotPool(8);
+  const slots = Array.from({ length: 5 }, () => pool.acquire());
+  assert.deepEqual(slots, [0, 1, 2, 3, 4]);
+  pool.release(4);
+  pool.release(1);
+  assert.equal(pool.highWater, 5, 'released slots stay under it while running');
+  const image = { arrays: [] as ArrayBufferView[], counters: [] as number[] };
+  pool.saveImage(image);
+  const twin = new SlotPool(8);
+  const live = { arrays: [] as ArrayBufferView[], counters: [] as number[] };
+  twin.saveImage(live); // its own arrays, written as a restore does
+  (live.arrays[0] as Int32Array).set(image.arrays[0] as Int32Array);
+  twin.loadCounters(image.counters, 0);
+  assert.equal(twin.highWater, 4, 'slot 3 is the highest in use');
+  assert.equal(twin.acquire(), 1, 'the free list came back too');
+});
