@@ -91,6 +91,11 @@ async function main(data: SnapshotWorkerData): Promise<void> {
     }
     turnedAt = performance.now();
     if (ring.halted()) break;
+    if (snapshots.preparing()) {
+      snapshots.takeIfDue(); // its pages are touched on idle turns too
+      await new Promise((resolve) => setImmediate(resolve)); // queries get their turn
+      continue;
+    }
     await watchedMoved(barrier);
   }
   await snapshots.settled();
@@ -164,6 +169,10 @@ class SnapshotWriter {
       maxThreads: 1,
       idleTimeout: 60_000,
     });
+  }
+
+  preparing(): boolean {
+    return this.toucher !== null;
   }
 
   /**

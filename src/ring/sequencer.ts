@@ -89,8 +89,20 @@ export class Sequencer {
     publishWord(this.ring.header, RingWord.cursor, this.last);
   }
 
+  /**
+   * The lowest consumer sequence, from one pass over their words. (Finding the slowest
+   * consumer, then loading its word again, raced: if it advanced in between past another one,
+   * the gate came out ahead of that one and the producer overwrote slots it had not read.
+   * Each word only moves forward, so the minimum of one pass is never ahead of any consumer.)
+   */
   private slowest(): number {
-    return Atomics.load(this.ring.header, consumerWord(this.slowestIndex()));
+    const header = this.ring.header;
+    let slowest = Atomics.load(header, consumerWord(0));
+    for (let i = 1; i < this.ring.consumers; i++) {
+      const seq = Atomics.load(header, consumerWord(i));
+      if (distance(seq, slowest) < 0) slowest = seq;
+    }
+    return slowest;
   }
 
   private slowestIndex(): number {

@@ -16,6 +16,14 @@ interface Job {
   buffer: SharedArrayBuffer;
   count: number;
   seed: number;
+  /** A consumer's index and the consumers it follows (default: consumer 0, none). */
+  index?: number;
+  dependsOn?: number[];
+  /** Several consumers: each counts itself done here, and the last one halts the ring. */
+  done?: SharedArrayBuffer;
+  consumers?: number;
+  /** A consumer pauses now and then (up to 1 ms), so which consumer is slowest keeps changing. */
+  pauses?: boolean;
 }
 
 const job = workerData as Job;
@@ -45,9 +53,18 @@ function produce(): void {
   parentPort!.postMessage({ produced: n });
 }
 
+/** This consumer has everything: halt the ring, or let the last of several halt it. */
+function finished(): void {
+  if (job.done === undefined) return ring.halt();
+  const done = Atomics.add(new Int32Array(job.done), 0, 1) + 1;
+  if (done === job.consumers) ring.halt();
+}
+
 function consume(): void {
-  const barrier = new SequenceBarrier(ring, 0, wait);
+  const barrier = new SequenceBarrier(ring, job.index ?? 0, wait, job.dependsOn ?? []);
   const words = ring.slotSizeBytes >> 2;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  let state = (job.seed + (job.index ?? 0) * 7919) >>> 0;
   let expected = 0;
   let errors = 0;
   let batches = 0;
@@ -57,7 +74,11 @@ function consume(): void {
       if (value !== expected || records.u32[slot * words + 1] !== check(value)) errors++;
       expected = value + 1;
       if (end) batches++;
-      if (expected === job.count) ring.halt();
+      if (expected === job.count) finished();
+      if (job.pauses === true && end) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        if (state % 64 === 0) Atomics.wait(nap, 0, 0, (state >>> 8) % 2);
+      }
     },
   };
   new BatchEventProcessor(barrier, handler, 5).run();

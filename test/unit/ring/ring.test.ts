@@ -87,9 +87,10 @@ function run(
   buffer: SharedArrayBuffer,
   count: number,
   seed: number,
+  more: Record<string, unknown> = {},
 ): Promise<Record<string, number>> {
   const worker = new Worker(new URL('./ring-stress-worker.js', import.meta.url), {
-    workerData: { role, buffer, count, seed },
+    workerData: { role, buffer, count, seed, ...more },
   });
   return new Promise((resolve, reject) => {
     worker.once('message', resolve);
@@ -109,5 +110,26 @@ test('two threads: each message arrives once, in order, intact, through a full r
     assert.equal(consumer.consumed, count, `seed ${seed}`);
     assert.equal(consumer.errors, 0, `seed ${seed}: lost, repeated or overwritten messages`);
     assert.ok(consumer.batches > 1);
+  }
+});
+
+test('three consumers, two behind the first, taking turns to be slowest: none lapped', async () => {
+  // The producer once took the slowest consumer's index, then read its word again: when that
+  // one had moved past another meanwhile, the gate passed the other's unread slots.
+  for (const seed of [3, 4]) {
+    const ring = RingBuffer.create({ slotCount: 32, slotSizeBytes: 8, consumers: 3, spill: 0 });
+    const count = 300_000;
+    const opts = { done: new SharedArrayBuffer(4), consumers: 3, pauses: true };
+    const [c0, c1, c2, producer] = await Promise.all([
+      run('consumer', ring.buffer, count, seed, { ...opts, index: 0 }),
+      run('consumer', ring.buffer, count, seed, { ...opts, index: 1, dependsOn: [0] }),
+      run('consumer', ring.buffer, count, seed, { ...opts, index: 2, dependsOn: [0] }),
+      run('producer', ring.buffer, count, seed),
+    ]);
+    assert.equal(producer.produced, count);
+    for (const [i, c] of [c0, c1, c2].entries()) {
+      assert.equal(c.consumed, count, `seed ${seed}: consumer ${i} got everything`);
+      assert.equal(c.errors, 0, `seed ${seed}: consumer ${i} read overwritten messages`);
+    }
   }
 });
