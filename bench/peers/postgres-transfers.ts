@@ -311,13 +311,13 @@ async function driveBourse(port: number, pid: number, stream: Stream): Promise<S
   for (const l of lanes) l.child.send('go');
   const results = await Promise.all(lanes.map((l) => l.done));
   const elapsedMs = performance.now() - t0;
+  const sum = (f: (r: LaneResult) => number): number => results.reduce((t, r) => t + f(r), 0);
   const perTransferUs = (ms: number): number =>
     Math.round((ms * 1000 * 100) / size.transfers) / 100;
   const cpuUs = {
     node: perTransferUs(processCpuMs(pid) - nodeCpuMs),
-    clients: perTransferUs(results.reduce((t, r) => t + r.cpuMs, 0)),
+    clients: perTransferUs(sum((r) => r.cpuMs)),
   };
-  const sum = (f: (r: LaneResult) => number): number => results.reduce((t, r) => t + f(r), 0);
   const failed = sum((r) => r.failed);
   if (failed > 0) console.error(`bourse: ${failed} transfers failed (not Ok, not overdrawn)`);
   const sequenceMax = Math.max(...results.map((r) => r.sequenceMax));

@@ -503,8 +503,8 @@ export class Gateway {
 
   /**
    * Copies the frame's commands into claimed input ring slots, each with the session's client
-   * id (a session speaks only for its own). Word by word through one view of the frame: a view
-   * per command (for TypedArray.set) was most of the main thread's garbage at 1M commands/s.
+   * id (a session speaks only for its own). Word by word through one view of the frame: the
+   * copy made a view per command (for TypedArray.set), garbage at every command.
    */
   private copyCommands(view: DataView, span: BatchSpan, clientId: number): void {
     const sink = this.sink;

@@ -155,7 +155,12 @@ class SnapshotWriter {
     this.lengths = replica.engine.image().arrays.map((a) => a.byteLength);
     this.state = new SharedArrayBuffer(this.lengths.reduce((sum, n) => sum + n, 0));
     this.stateBytes = new Uint8Array(this.state);
-    this.offsets = this.lengths.map((_, i) => this.lengths.slice(0, i).reduce((t, n) => t + n, 0));
+    let at = 0;
+    this.offsets = this.lengths.map((n) => {
+      const start = at;
+      at += n;
+      return start;
+    });
     this.appliedAt = replica.eventsApplied;
     this.pool = new Piscina({
       execArgv: [...piscinaExecArgv],
@@ -176,8 +181,9 @@ class SnapshotWriter {
   }
 
   /**
-   * Called after each batch of events (the replica is at a journal batch's end). Once a
-   * snapshot is due, the next turns touch its pages first, then one copies and hands it over.
+   * Called after each batch of events and on idle turns (either way the replica is at a
+   * journal batch's end). Once a snapshot is due, the next calls touch its pages first, then
+   * one copies and hands it over.
    */
   takeIfDue(): void {
     if (this.writing !== null) return;

@@ -28,6 +28,8 @@ export class Sequencer {
   private published: number;
   /** The slowest consumer's sequence, as last read (refreshed only when space looks short). */
   private gate: number;
+  /** The consumer `gate` was read from. */
+  private gateConsumer = 0;
 
   constructor(ring: RingBuffer, wait: WaitStrategy) {
     this.ring = ring;
@@ -56,8 +58,8 @@ export class Sequencer {
     while (!this.hasRoom(n)) {
       if (this.ring.halted()) return false;
       this.publish(); // consumers must see what we wrote, or they will never free space
-      const slowest = this.slowestIndex();
-      this.wait.waitChange(this.ring.header, consumerWord(slowest), this.gate);
+      // hasRoom just read the gate; wait for the consumer it came from to move on.
+      this.wait.waitChange(this.ring.header, consumerWord(this.gateConsumer), this.gate);
     }
     return true;
   }
@@ -90,22 +92,13 @@ export class Sequencer {
   }
 
   /**
-   * The lowest consumer sequence, from one pass over their words. (Finding the slowest
-   * consumer, then loading its word again, raced: if it advanced in between past another one,
-   * the gate came out ahead of that one and the producer overwrote slots it had not read.
-   * Each word only moves forward, so the minimum of one pass is never ahead of any consumer.)
+   * The lowest consumer sequence, from one pass over their words; its consumer goes to
+   * `gateConsumer`. (Finding the slowest consumer, then loading its word again, raced: if it
+   * advanced in between past another one, the gate came out ahead of that one and the producer
+   * overwrote slots it had not read. Each word only moves forward, so the minimum of one pass
+   * is never ahead of any consumer.)
    */
   private slowest(): number {
-    const header = this.ring.header;
-    let slowest = Atomics.load(header, consumerWord(0));
-    for (let i = 1; i < this.ring.consumers; i++) {
-      const seq = Atomics.load(header, consumerWord(i));
-      if (distance(seq, slowest) < 0) slowest = seq;
-    }
-    return slowest;
-  }
-
-  private slowestIndex(): number {
     const header = this.ring.header;
     let index = 0;
     let slowest = Atomics.load(header, consumerWord(0));
@@ -116,6 +109,7 @@ export class Sequencer {
         index = i;
       }
     }
-    return index;
+    this.gateConsumer = index;
+    return slowest;
   }
 }
