@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineDriver } from '../../harness/engine-driver.js';
 import { CommandKind } from '../../../src/protocol/command-layout.js';
-import { EventKind } from '../../../src/protocol/event-layout.js';
+import { EventKind, EventWord } from '../../../src/protocol/event-layout.js';
+import { Engine } from '../../../src/engine/engine.js';
+import { RecordBuffer } from '../../../src/stdx/records.js';
 import { Status } from '../../../src/protocol/status.js';
 import { scanChecksum } from '../../../src/engine/checksum-scan.js';
 
@@ -57,4 +59,21 @@ test('a replica that applies the journal reaches the same state', () => {
   const replica = d.replay();
   assert.equal(replica.checksum.hex(), d.engine.checksum.hex());
   assert.equal(scanChecksum(replica).hex(), replica.checksum.hex());
+});
+
+test('a replica refuses an event that skips a sequence (lost, or read a ring lap ahead)', () => {
+  const d = funded();
+  d.submit({ kind: CommandKind.Transfer, account: 10, target: 11, ref: 1, quantity: 5 });
+  d.submit({ kind: CommandKind.Transfer, account: 11, target: 10, ref: 1, quantity: 2 });
+  const replica = new Engine(d.engine.config);
+  const one = RecordBuffer.allocate(1, EventWord.size * 4);
+  const journal = d.journal;
+  for (let i = 0; i < journal.length - 2; i++) {
+    one.u32.set(journal[i]);
+    replica.apply(one, 0);
+  }
+  one.u32.set(journal[journal.length - 1]); // the last command's event; the one before skipped
+  assert.throws(() => replica.apply(one, 0), /events follow without a gap/);
+  one.u32.set(journal[journal.length - 2]);
+  replica.apply(one, 0); // the right next event is still taken
 });
