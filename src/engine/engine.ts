@@ -238,6 +238,11 @@ export class Engine {
     this.applier.apply(events.u32, index * EventWord.size);
   }
 
+  /** Applies the event at word `w` of `u32` (the replica path, from any aligned view). */
+  applyAt(u32: Uint32Array, w: number): void {
+    this.applier.apply(u32, w);
+  }
+
   /** Applies, through the generic replica path, events written but not yet applied. */
   private applyPending(): void {
     const em = this.emitter;

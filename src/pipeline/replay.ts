@@ -12,7 +12,7 @@ import { RecordBuffer, readU64 } from '../stdx/records.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { genesisHash, type BatchView } from '../journal/journal-codec.js';
 import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { readBatches } from '../journal/journal-reader.js';
+import { readBatchesTransient } from '../journal/journal-reader.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { checkChain, type ChainReport } from '../journal/chain-check.js';
 import {
@@ -96,11 +96,12 @@ export class Replica {
   /**
    * Applies every batch after the current position, up to the last event at or before
    * `limitSequence`, checking the hash chain from the current batch hash. Returns the events
-   * applied. `onBatch` sees each batch after it was applied.
+   * applied. `onBatch` sees each batch after it was applied (the view is valid during the call
+   * only).
    */
   replay(db: JournalDb, limitSequence: number, onBatch?: (view: BatchView) => void): number {
     const before = this.eventsApplied;
-    readBatches(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
+    readBatchesTransient(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
       const done = this.applyBatch(view, limitSequence);
       if (onBatch !== undefined) onBatch(view);
       return !done;
@@ -125,7 +126,7 @@ export class Replica {
       batches++;
       return batches < batchesMax;
     };
-    readBatches(db, start, this.batchHash, onBatch, checkHashes);
+    readBatchesTransient(db, start, this.batchHash, onBatch, checkHashes);
     db.root.resetReadTxn(); // and release it: an idle reader would pin pages just the same
     return batches;
   }
@@ -141,21 +142,31 @@ export class Replica {
 
   /** Applies one batch's events up to `limit`; true when the limit was reached. */
   private applyBatch(view: BatchView, limit: number): boolean {
-    const staging = this.staging;
-    staging.u8.set(view.events, 0);
-    const u32 = staging.u32;
+    const u32 = eventWords(view.events, this.staging);
     for (let i = 0; i < view.count; i++) {
       const w = i * EventWord.size;
       const sequence = readU64(u32, w + EventWord.sequence);
       if (sequence > limit) return true;
-      this.engine.apply(staging, i);
+      this.engine.applyAt(u32, w);
       this.sequence = sequence;
       this.timestamp = readU64(u32, w + EventWord.timestamp);
       this.eventsApplied++;
     }
-    this.batchHash = view.hash;
+    this.batchHash = Uint8Array.from(view.hash); // the view is the reader's, reused
     return false;
   }
+}
+
+/**
+ * A batch's events as words: a view of them where they lie when 4-byte aligned (as LMDB's
+ * reads give them), else a copy into `staging`.
+ */
+export function eventWords(events: Uint8Array, staging: RecordBuffer): Uint32Array {
+  if ((events.byteOffset & 3) === 0) {
+    return new Uint32Array(events.buffer, events.byteOffset, events.byteLength >> 2);
+  }
+  staging.u8.set(events, 0);
+  return staging.u32;
 }
 
 /**
