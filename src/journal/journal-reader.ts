@@ -41,28 +41,14 @@ function corrupt(sequence: number, what: string): StorageError {
  * starting mid-journal). Stops early when `onBatch` returns false. With `checkHashes` false the
  * batches' own hashes are not recomputed (the links are still compared): only for a caller
  * that checks them in parallel (chain-check.ts) before it trusts the result.
+ *
+ * Nothing is copied: each view, and every array in it, is valid only until `onBatch` returns
+ * (a caller that keeps bytes copies them). lmdb-js's getRange copies every binary value into a
+ * fresh buffer (a batch is up to hundreds of KB: an allocation, its pages faulted in, then the
+ * copy); replay spent about a third of its time there. Here the keys come from a cursor and
+ * each value from getBinaryFast, which reuses one buffer (or gives a view of the map).
  */
 export function readBatches(
-  db: JournalDb,
-  start: Buffer,
-  prevHash: Uint8Array | null,
-  onBatch: (view: BatchView) => boolean,
-  checkHashes = true,
-): void {
-  const chain = new ChainCheck(prevHash, checkHashes);
-  for (const { key, value } of db.journal.getRange({ start })) {
-    if (!onBatch(chain.next(key, value))) return;
-  }
-}
-
-/**
- * readBatches without a copy of each batch: every view, and every array in it, is valid only
- * until `onBatch` returns. lmdb-js's getRange copies each binary value into a new buffer (a
- * batch is up to hundreds of KB: a fresh allocation, its pages faulted in, then a copy); replay
- * spent about a third of its time there. Here the keys come from a cursor and each value from
- * getBinaryFast, which reuses one buffer (or returns a view of the map).
- */
-export function readBatchesTransient(
   db: JournalDb,
   start: Buffer,
   prevHash: Uint8Array | null,

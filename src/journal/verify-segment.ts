@@ -30,7 +30,7 @@ export interface SegmentResult {
  */
 export default async function verifySegment(task: SegmentTask): Promise<SegmentResult> {
   const { closeJournalDb, keySequence, openJournalDb } = await import('./journal-db.js');
-  const { lastSequenceOf, readBatchesTransient } = await import('./journal-reader.js');
+  const { lastSequenceOf, readBatches } = await import('./journal-reader.js');
   const db = openJournalDb(task.dataDir, { create: false, readOnly: true });
   const end = task.endKey === '' ? null : Buffer.from(task.endKey, 'hex');
   const result: SegmentResult = {
@@ -44,7 +44,7 @@ export default async function verifySegment(task: SegmentTask): Promise<SegmentR
   };
   try {
     // Each view is used inside the call only: no batch is copied out of LMDB.
-    readBatchesTransient(db, Buffer.from(task.startKey, 'hex'), null, (view) => {
+    readBatches(db, Buffer.from(task.startKey, 'hex'), null, (view) => {
       if (end !== null && view.firstSequence >= keySequence(end)) return false;
       if (result.batches === 0) result.firstPrevHash = Buffer.from(view.prevHash).toString('hex');
       result.batches++;

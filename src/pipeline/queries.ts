@@ -52,7 +52,8 @@ function chunkFrom(
     let skip = 0; // the first batch may start before `from`
     while (skip < view.count && readSeq(dv, skip) < from) skip++;
     if (skip < view.count) {
-      parts.push(view.events.subarray(skip * eventSizeBytes));
+      // A copy (Buffer's slice() would be a view): the view is the reader's, reused.
+      parts.push(Uint8Array.prototype.slice.call(view.events, skip * eventSizeBytes));
       count += view.count - skip;
       last = readSeq(dv, view.count - 1);
     }

@@ -12,7 +12,7 @@ import { RecordBuffer, readU64 } from '../stdx/records.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { genesisHash, type BatchView } from '../journal/journal-codec.js';
 import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { readBatchesTransient } from '../journal/journal-reader.js';
+import { readBatches } from '../journal/journal-reader.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { checkChain, type ChainReport } from '../journal/chain-check.js';
 import {
@@ -101,7 +101,7 @@ export class Replica {
    */
   replay(db: JournalDb, limitSequence: number, onBatch?: (view: BatchView) => void): number {
     const before = this.eventsApplied;
-    readBatchesTransient(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
+    readBatches(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
       const done = this.applyBatch(view, limitSequence);
       if (onBatch !== undefined) onBatch(view);
       return !done;
@@ -126,7 +126,7 @@ export class Replica {
       batches++;
       return batches < batchesMax;
     };
-    readBatchesTransient(db, start, this.batchHash, onBatch, checkHashes);
+    readBatches(db, start, this.batchHash, onBatch, checkHashes);
     db.root.resetReadTxn(); // and release it: an idle reader would pin pages just the same
     return batches;
   }
