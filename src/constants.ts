@@ -21,12 +21,22 @@ export const schemaVersion = 1;
 export const verify: boolean = process.env.BOURSE_VERIFY === '1';
 
 /**
- * V8 flags for processes that run the engine. The decide path is a few dozen small functions;
- * V8's default inlining budget (920 bytecodes per optimized function) stops inlining half-way,
- * and every remaining call costs argument checks and frame set-up. Measured with callgrind on a
- * transfer: 3,779 instructions by default, 2,791 with this budget.
+ * V8 flags for processes that run the engine, set before their workers start.
+ * - Inlining budget: the decide path is a few dozen small functions; V8's default budget (920
+ *   bytecodes per optimized function) stops inlining half-way, and every remaining call costs
+ *   argument checks and frame set-up. Measured with callgrind on a transfer: 3,779 instructions
+ *   by default, 2,791 with this budget.
+ * - Young generation: workers start with 16 MB semi-spaces instead of a few MB. The processor
+ *   allocates nothing per command once compiled, but its first ~50k commands leave ~2 MB (code
+ *   deoptimized on a path first taken runs interpreted for a while), and with a small young
+ *   generation that ended in a scavenge mid-load: 0.4 to 17 ms of wall time on a 2-core guest
+ *   (bench:pipeline, one or two per run). With 16 MB it fills after hundreds of millions of
+ *   commands instead (bench:pipeline: no pause in its runs). Pages are mapped only once used.
  */
-export const engineV8Flags: readonly string[] = ['--max-inlined-bytecode-size-cumulative=4000'];
+export const engineV8Flags: readonly string[] = [
+  '--max-inlined-bytecode-size-cumulative=4000',
+  '--min-semi-space-size=16',
+];
 
 /** Slots of the input ring (commands waiting for the business-logic processor). */
 export const inputRingSlotCount = 1 << 16;
