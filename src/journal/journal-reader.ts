@@ -55,36 +55,19 @@ export function readBatches(
   onBatch: (view: BatchView) => boolean,
   checkHashes = true,
 ): void {
-  const chain = new ChainCheck(prevHash, checkHashes);
+  let prev = prevHash;
+  let lastFirst = -1;
   for (const key of db.journal.getKeys({ start })) {
     const value = db.journal.getBinaryFast(key);
     if (value === undefined) throw corrupt(keySequence(key), 'vanished while read');
-    if (!onBatch(chain.next(key, value.subarray(0, value.length)))) return;
-  }
-}
-
-/** The checks between consecutive batches: each links to the one before, keys go up. */
-class ChainCheck {
-  private prev: Uint8Array | null;
-  private lastFirst = -1;
-  private readonly checkHashes: boolean;
-
-  constructor(prevHash: Uint8Array | null, checkHashes: boolean) {
-    this.prev = prevHash;
-    this.checkHashes = checkHashes;
-  }
-
-  next(key: Buffer, value: Uint8Array): BatchView {
-    const view = checkedBatch(key, value, this.checkHashes);
-    if (this.prev !== null && !Buffer.from(this.prev).equals(view.prevHash)) {
+    const view = checkedBatch(key, value.subarray(0, value.length), checkHashes);
+    if (prev !== null && !Buffer.from(prev).equals(view.prevHash)) {
       throw corrupt(view.firstSequence, 'does not link to the batch before it');
     }
-    if (view.firstSequence <= this.lastFirst) {
-      throw corrupt(view.firstSequence, 'is out of order');
-    }
-    this.lastFirst = view.firstSequence;
-    this.prev = Uint8Array.from(view.hash); // the view may be overwritten by the next read
-    return view;
+    if (view.firstSequence <= lastFirst) throw corrupt(view.firstSequence, 'is out of order');
+    lastFirst = view.firstSequence;
+    prev = Uint8Array.from(view.hash); // a copy: the next read overwrites the view
+    if (!onBatch(view)) return;
   }
 }
 
