@@ -6,7 +6,7 @@
 import { checkChain } from '../journal/chain-check.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { listSnapshots, loadSnapshot } from '../journal/snapshot-store.js';
+import { listSnapshots, loadSnapshotStored } from '../journal/snapshot-store.js';
 import { StorageError } from '../journal/journal-errors.js';
 import { Replica } from '../pipeline/replay.js';
 import { openData } from './open-data.js';
@@ -63,7 +63,7 @@ function verifySnapshots(db: JournalDb, replica: Replica, report: VerifyReport):
       });
     };
     try {
-      loadSnapshot(db, header);
+      loadSnapshotStored(db, header); // its checks; no full-length copy of each array
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       report.problems.push({ sequence: header.sequence, message: error.message });
