@@ -74,8 +74,14 @@ export const refusedFramesMax = 4096;
 export const sessionBackpressureMaxBytes = 4 << 20;
 /** Seconds without any message before a connection is closed (pings keep it open). */
 export const sessionIdleTimeoutSeconds = 120;
-/** Events sent to one session in one Events frame. */
+/** Events sent to one session in one Events frame (and results in one Results frame). */
 export const eventsPerFrameMax = 1024;
+/**
+ * ResultsOnly frames of one session whose results are still to come (4 KB per session that
+ * uses the flag, allocated at its first such frame). Past it, further frames of the session are
+ * answered with Events, as frames without the flag are: nothing is lost, it costs bandwidth.
+ */
+export const resultRangesPerSessionMax = 256;
 /** Bytes of a POST /commands body. */
 export const httpBodyMaxBytes = 4096;
 /** Events one GET /events returns. */

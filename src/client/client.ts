@@ -8,7 +8,8 @@
  * Every call returns a promise that resolves with the command's events once they are durable
  * (the first carries the command's status). Commands issued in the same tick go out in one
  * frame. To stream, `submitBatch` sends many commands for one promise and answers each with
- * its status and sequence in typed arrays (batches.ts):
+ * its status and sequence in typed arrays (batches.ts). A frame of batch commands only is sent
+ * ResultsOnly: the server answers each of them with a 24-byte result, not its 128-byte events:
  *
  *   const r = await client.submitBatch(CommandKind.Transfer, transfers);
  *   for (let i = 0; i < r.count; i++) if (r.status[i] !== 0) retryLater(transfers[i]);
@@ -24,10 +25,12 @@ import { writeCommand, type CommandFields } from '../protocol/command-writer.js'
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
+import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { Batches, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
+  CommandsFlag,
   FrameError,
   FrameType,
   frameHeaderBytes,
@@ -209,6 +212,8 @@ export class BourseClient {
   /** submitBatch's batches in flight. */
   private readonly batches = new Batches();
   private queued = 0;
+  /** Commands of `submit` among the queued ones: they need their events, not only results. */
+  private queuedSingles = 0;
   private nextSeq: number;
   private inFlightMax: number;
   private flushScheduled = false;
@@ -470,6 +475,7 @@ export class BourseClient {
   /** Writes the command into this tick's frame; the promise settles with its answer. */
   private enqueue(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
     const clientSeq = this.stage(kind, fields);
+    this.queuedSingles++;
     return new Promise((resolve, reject) => {
       this.pending.set(clientSeq, { resolve, reject, events: [], frame: 0 });
     });
@@ -508,7 +514,8 @@ export class BourseClient {
     this.flushScheduled = false;
     if (this.queued === 0) return;
     const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
-    const frame = this.encoder.encode(this.staging, this.queued, requestId);
+    const flags = this.queuedSingles === 0 ? CommandsFlag.ResultsOnly : 0;
+    const frame = this.encoder.encode(this.staging, this.queued, requestId, flags);
     const bytes = Buffer.from(frame);
     const first = this.nextSeq - this.queued;
     const last = this.nextSeq - 1;
@@ -519,6 +526,7 @@ export class BourseClient {
       else this.batches.setFrame(seq, requestId);
     }
     this.queued = 0;
+    this.queuedSingles = 0;
     this.socket.send(bytes);
   }
 
@@ -527,6 +535,7 @@ export class BourseClient {
     if (data.readUInt8(1) !== protocolVersion) return;
     if (type === FrameType.Error) return this.onError(data);
     if (type === FrameType.Book) return this.onBookFrame(data);
+    if (type === FrameType.Results) return this.onResults(data);
     if (type !== FrameType.Events) return;
     const requestId = data.readUInt32LE(4);
     const subscription = this.subscriptions.get(requestId);
@@ -563,7 +572,25 @@ export class BourseClient {
 
   private answerInBatch(u32: Uint32Array, e: number, seq: number): void {
     const status = u32[e + EventWord.kindStatus] >>> 16;
-    const frame = this.batches.answer(seq, status, readU64(u32, e + EventWord.sequence));
+    this.answerBatched(seq, status, readU64(u32, e + EventWord.sequence));
+  }
+
+  /** A Results frame: the outcome of each command of our ResultsOnly frames (all batched). */
+  private onResults(data: Buffer): void {
+    const count = data.readUInt32LE(frameHeaderBytes);
+    const words = count * ResultWord.size;
+    if (this.incoming.length < words) this.incoming = new Uint32Array(words);
+    const u32 = this.incoming;
+    const body = frameHeaderBytes + 8;
+    new Uint8Array(u32.buffer).set(data.subarray(body, body + words * 4));
+    for (let r = 0; r < words; r += ResultWord.size) {
+      const sequence = readU64(u32, r + ResultWord.sequence);
+      this.answerBatched(readU64(u32, r + ResultWord.clientSeq), resultStatus(u32, r), sequence);
+    }
+  }
+
+  private answerBatched(seq: number, status: number, sequence: number): void {
+    const frame = this.batches.answer(seq, status, sequence);
     if (frame < 0) return;
     this.retryMs = busyRetryMs;
     this.countAnswer(frame);

@@ -5,6 +5,7 @@
  *   client ──Hello──► session (client id)        client ◄──Events── durable events of its
  *   client ──Commands─► verify ─► copy each 64-byte Command into an input-ring slot (the
  *                       session's client id written over the frame's) ─► publish once per frame
+ *   client ◄──Results── for commands of ResultsOnly frames: one 24-byte record each, no events
  *
  * A command is answered only once its events are durable: the events come from the publisher,
  * which runs behind the journal writer. Frames are copied once, into the ring, before the
@@ -22,10 +23,11 @@ import {
 } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { CommandWord } from '../protocol/command-layout.js';
-import { EventWord } from '../protocol/event-layout.js';
+import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import {
   BatchFault,
   CloseCode,
+  CommandsFlag,
   FrameError,
   FrameType,
   frameHeaderBytes,
@@ -50,6 +52,8 @@ import { Dashboard } from './dashboard/dashboard.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
+import { ResultWord, writeResult } from '../protocol/result-layout.js';
+import { ResultRanges } from './result-ranges.js';
 
 /** 32-bit words of one command. */
 const commandWords = commandSizeBytes >> 2;
@@ -119,6 +123,8 @@ interface Session {
   challenge: { keyName: string; clientId: number; nonce: Buffer } | null;
   /** Opened on the read path: subscriptions only, on any member (a standby included). */
   readOnly: boolean;
+  /** Its ResultsOnly frames still to be answered (made at the first such frame). */
+  results: ResultRanges | null;
 }
 
 export interface GatewayOptions {
@@ -153,6 +159,11 @@ export class Gateway {
     frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
   );
   private readonly outgoingView = new DataView(this.outgoing.buffer);
+  /** The same for Results frames: header, count, reserved, then 24-byte records. */
+  private readonly outgoingResults = new Uint32Array(
+    (frameHeaderBytes + 8) / 4 + eventsPerFrameMax * ResultWord.size,
+  );
+  private readonly outgoingResultsView = new DataView(this.outgoingResults.buffer);
   private listenSocket: us_listen_socket | null = null;
   /** HTTP commands waiting for their durable events, by "clientId/clientSeq". */
   private readonly httpPending = new Map<string, (events: EventRecord[]) => void>();
@@ -199,7 +210,7 @@ export class Gateway {
         const readOnly = req.getUrl() === readPath;
         if (!readOnly && !options.role.accepting()) return notPrimary(res, options.role);
         res.upgrade<Session>(
-          { clientId: 0, grant: null, refused: [], challenge: null, readOnly },
+          { clientId: 0, grant: null, refused: [], challenge: null, readOnly, results: null },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -477,8 +488,12 @@ export class Gateway {
     const span = this.span;
     verifyCommandBatch(view, frameHeaderBytes, view.byteLength, span);
     const requestId = view.getUint32(4, true);
+    const flags = view.getUint16(2, true);
     if (span.fault !== BatchFault.None) {
       return ws.end(CloseCode.Malformed, `bad CommandBatch (fault ${span.fault})`);
+    }
+    if ((flags & ~CommandsFlag.All) !== 0) {
+      return ws.end(CloseCode.Malformed, `unknown Commands flags ${flags}`);
     }
     if (span.count > commandsPerFrameMax) {
       return this.sendError(ws, requestId, FrameError.TooManyCommands, 'too many commands');
@@ -497,7 +512,12 @@ export class Gateway {
       return this.sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
     }
     if (refused.length > 0) refused.shift();
-    this.copyCommands(view, span, ws.getUserData().clientId);
+    const session = ws.getUserData();
+    if ((flags & CommandsFlag.ResultsOnly) !== 0) {
+      session.results ??= new ResultRanges();
+      session.results.add(view, span); // when full: answered with Events
+    }
+    this.copyCommands(view, span, session.clientId);
     this.sink.publish();
   }
 
@@ -570,13 +590,73 @@ export class Gateway {
       ) {
         n++;
       }
-      this.sendEvents(
-        ws,
-        records.u8.subarray((slot + i) * eventSizeBytes, (slot + i + n) * eventSizeBytes),
-        n,
-      );
+      const results = ws.getUserData().results;
+      if (results === null || results.isEmpty()) {
+        this.sendEvents(
+          ws,
+          records.u8.subarray((slot + i) * eventSizeBytes, (slot + i + n) * eventSizeBytes),
+          n,
+        );
+      } else {
+        this.sendRun(ws, results, records, slot + i, n);
+      }
       i += n - 1;
     }
+  }
+
+  /**
+   * Sends a run of one session's events when it has ResultsOnly commands: a Results frame for
+   * each stretch of those (a record per head event; their other events are not sent) and an
+   * Events frame for each stretch of the others, in the order of the run.
+   */
+  private sendRun(
+    ws: WebSocket<Session>,
+    results: ResultRanges,
+    records: RecordBuffer,
+    from: number,
+    n: number,
+  ): void {
+    const u32 = records.u32;
+    let i = 0;
+    while (i < n) {
+      const only = results.covers(readU64(u32, (from + i) * EventWord.size + EventWord.clientSeq));
+      let k = i + 1;
+      while (k < n) {
+        const seq = readU64(u32, (from + k) * EventWord.size + EventWord.clientSeq);
+        if (results.covers(seq) !== only) break;
+        k++;
+      }
+      if (only) this.sendResults(ws, u32, from + i, k - i);
+      else {
+        const u8 = records.u8;
+        this.sendEvents(
+          ws,
+          u8.subarray((from + i) * eventSizeBytes, (from + k) * eventSizeBytes),
+          k - i,
+        );
+      }
+      i = k;
+    }
+  }
+
+  /** A Results frame: one record per head event among events [from, from + n) of `events`. */
+  private sendResults(ws: WebSocket<Session>, events: Uint32Array, from: number, n: number): void {
+    const out = this.outgoingResults;
+    let count = 0;
+    for (let i = from; i < from + n; i++) {
+      const e = i * EventWord.size;
+      if ((events[e + EventWord.flagsTifStp] & EventFlag.Head) === 0) continue;
+      writeResult(out, (frameHeaderBytes + 8) / 4 + count * ResultWord.size, events, e);
+      count++;
+    }
+    if (count === 0) return;
+    const view = this.outgoingResultsView;
+    writeHeader(view, 0, FrameType.Results, 0);
+    view.setUint32(frameHeaderBytes, count, true);
+    view.setUint32(frameHeaderBytes + 4, 0, true);
+    const bytes = frameHeaderBytes + 8 + count * ResultWord.size * 4;
+    const status = ws.send(new Uint8Array(out.buffer, 0, bytes), true);
+    if (status === 2) ws.end(CloseCode.SlowConsumer, 'reading too slowly');
   }
 
   /** Answers the HTTP commands whose events are in this run (each command's come together). */

@@ -17,8 +17,11 @@ export class CommandBatchEncoder {
     this.frame = new Uint8Array(frameHeaderBytes + commandsMax * commandSizeBytes + 256);
   }
 
-  /** The frame for `count` commands laid out at the start of `commands` (64 bytes each). */
-  encode(commands: Uint8Array, count: number, requestId: number): Uint8Array {
+  /**
+   * The frame for `count` commands laid out at the start of `commands` (64 bytes each), with
+   * CommandsFlag bits `flags` in its header.
+   */
+  encode(commands: Uint8Array, count: number, requestId: number, flags = 0): Uint8Array {
     const b = this.builder;
     b.clear();
     const raw = b as unknown as { space: number; bb: flatbuffers.ByteBuffer };
@@ -32,7 +35,7 @@ export class CommandBatchEncoder {
     CommandBatch.addCommands(b, vector);
     b.finish(CommandBatch.endCommandBatch(b));
     const body = b.asUint8Array();
-    writeHeader(new DataView(this.frame.buffer), 0, FrameType.Commands, requestId);
+    writeHeader(new DataView(this.frame.buffer), 0, FrameType.Commands, requestId, flags);
     this.frame.set(body, frameHeaderBytes);
     return this.frame.subarray(0, frameHeaderBytes + body.byteLength);
   }

@@ -3,18 +3,20 @@
  *
  *   0      1        2          4             8
  *   +------+--------+----------+-------------+--------------------------------+
- *   | type | version| reserved | request id  | body                           |
- *   | u8   | u8 = 1 | u16 = 0  | u32         |                                |
+ *   | type | version| flags    | request id  | body                           |
+ *   | u8   | u8 = 1 | u16      | u32         |                                |
  *   +------+--------+----------+-------------+--------------------------------+
  *
  *   client → server  Hello     body: client id u32, key length u16, reserved u16, API key
- *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command)
+ *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command);
+ *                              flags: ResultsOnly (1) asks for Results instead of Events
  *                    Subscribe body: stream u8 (1 journal, 2 trades, 3 account, 4 depth, 5 top
  *                              of book), reserved u8 × 7, f64: from sequence (journal),
  *                              instrument, or account
  *                    Answer    body: HMAC-SHA256 (32 bytes) of the Challenge
  *   server → client  Welcome   body: client id u32, window u32, durable sequence f64
  *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
+ *                    Results   body: count u32, reserved u32, then count 24-byte CommandResult
  *                    Error     body: code u16, reserved u16, UTF-8 message
  *                    Challenge body: nonce (32 bytes)
  *                    Book      body: instrument u32, bids u16, asks u16, sequence f64, levels
@@ -40,6 +42,21 @@ export const enum FrameType {
   Challenge = 0x84,
   /** One side-by-side view of a book: top of book or depth (see `writeBookBody`). */
   Book = 0x85,
+  /** One 24-byte CommandResult per command of ResultsOnly frames (result-layout.ts). */
+  Results = 0x86,
+}
+
+/**
+ * Bits of a Commands frame's header flags (every other frame type: 0). A frame with a bit not
+ * named here is closed as Malformed.
+ */
+export const enum CommandsFlag {
+  /**
+   * Answer each command with a 24-byte CommandResult (its status and head sequence) in Results
+   * frames, and send none of its events: for clients that stream and need only outcomes.
+   */
+  ResultsOnly = 1,
+  All = 1,
 }
 
 /** How Hello logs in (the u16 after the key length). */
@@ -168,11 +185,17 @@ function fault(out: BatchSpan, why: BatchFault): void {
   out.fault = why;
 }
 
-/** Writes a frame header at `at` of `view`. */
-export function writeHeader(view: DataView, at: number, type: FrameType, requestId: number): void {
+/** Writes a frame header at `at` of `view` (`flags`: CommandsFlag bits of a Commands frame). */
+export function writeHeader(
+  view: DataView,
+  at: number,
+  type: FrameType,
+  requestId: number,
+  flags = 0,
+): void {
   view.setUint8(at, type);
   view.setUint8(at + 1, protocolVersion);
-  view.setUint16(at + 2, 0, true);
+  view.setUint16(at + 2, flags, true);
   view.setUint32(at + 4, requestId >>> 0, true);
 }
 

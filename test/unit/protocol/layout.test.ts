@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as flatbuffers from 'flatbuffers';
 import {
   Command as GenCommand,
+  CommandResult as GenCommandResult,
   CommandFlag as GenCommandFlag,
   CommandKind as GenCommandKind,
   Event as GenEvent,
@@ -30,6 +31,13 @@ import { Status } from '../../../src/protocol/status.js';
 import { readI64, readU64, write64 } from '../../../src/stdx/records.js';
 import { stampCommand, writeCommand } from '../../../src/protocol/command-writer.js';
 import { readEvent } from '../../../src/protocol/event-reader.js';
+import {
+  resultKind,
+  resultSizeBytes,
+  resultStatus,
+  ResultWord,
+  writeResult,
+} from '../../../src/protocol/result-layout.js';
 
 const big = 2 ** 40 + 12_345; // above 2^32: both words matter
 
@@ -37,6 +45,7 @@ test('struct sizes match the word layouts', () => {
   assert.equal(GenCommand.sizeOf(), CommandWord.size * 4);
   assert.equal(GenSequenced.sizeOf(), SequencedWord.size * 4);
   assert.equal(GenEvent.sizeOf(), EventWord.size * 4);
+  assert.equal(GenCommandResult.sizeOf(), resultSizeBytes);
 });
 
 test('a command written with our writer reads back through the generated accessors', () => {
@@ -173,6 +182,29 @@ test('an event written at our offsets reads back through the generated accessors
   const decoded = readEvent(u32, 0);
   assert.equal(decoded.price, values[4]);
   assert.equal(decoded.aux, values[10]);
+});
+
+test('a result written from a head event reads back through the generated accessors', () => {
+  const event = new Uint32Array(EventWord.size * 2);
+  const e = EventWord.size; // the second event of the buffer
+  event.fill(0xffffffff); // every field of the event set: only the right ones may pass
+  write64(event, e + EventWord.sequence, big + 1);
+  write64(event, e + EventWord.clientSeq, big + 2);
+  event[e + EventWord.kindStatus] =
+    EventKind.Rejected | (CommandKind.Transfer << 8) | (Status.LedgerInsufficientFunds << 16);
+  const bytes = new Uint8Array(resultSizeBytes * 2);
+  const out = new Uint32Array(bytes.buffer);
+  out.fill(0xffffffff);
+  writeResult(out, ResultWord.size, event, e);
+  const r = new GenCommandResult().__init(resultSizeBytes, new flatbuffers.ByteBuffer(bytes));
+  assert.equal(r.clientSeq(), BigInt(big + 2));
+  assert.equal(r.sequence(), BigInt(big + 1));
+  assert.equal(r.status(), GenStatus.LedgerInsufficientFunds);
+  assert.equal(r.kind(), GenEventKind.Rejected);
+  assert.equal(r.reserved0() + r.reserved1(), 0);
+  assert.equal(resultStatus(out, ResultWord.size), Status.LedgerInsufficientFunds);
+  assert.equal(resultKind(out, ResultWord.size), EventKind.Rejected);
+  assert.equal(out[0], 0xffffffff, 'nothing written before the record');
 });
 
 /** Each of our const enum members paired with the generated enum's member. */

@@ -7,6 +7,7 @@ export { Command } from './protocol/command.js';
 export { CommandBatch } from './protocol/command-batch.js';
 export { CommandFlag } from './protocol/command-flag.js';
 export { CommandKind } from './protocol/command-kind.js';
+export { CommandResult } from './protocol/command-result.js';
 export { Event } from './protocol/event.js';
 export { EventFlag } from './protocol/event-flag.js';
 export { EventKind } from './protocol/event-kind.js';
