@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { BourseClient } from '../../src/client/client.js';
+import { clientV8Flags } from '../../src/constants.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { benchProgress } from './report-out.js';
 
@@ -121,7 +122,8 @@ export function runClients(
     Array.from({ length: processes }, (_, i) => {
       const args = [url, String(base + i), mode, String(seconds), String(accounts), String(knob)];
       if (members.length > 0) args.push(members.join(','));
-      const child = fork(script, args, { stdio: 'inherit' });
+      // The young generation the README recommends for streaming SDK processes.
+      const child = fork(script, args, { stdio: 'inherit', execArgv: [...clientV8Flags] });
       return new Promise<ClientResult>((resolve, reject) => {
         child.once('message', (m) => resolve(m as ClientResult));
         child.once('exit', (code) => {

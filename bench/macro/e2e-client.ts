@@ -15,7 +15,10 @@
  *
  * Open loop: every millisecond it sends the commands due by then (one frame per tick) and
  * records each latency from the command's intended send time, so that a stalled server is
- * charged for the commands it delayed (no coordinated omission).
+ * charged for the commands it delayed (no coordinated omission). Each open loop first runs
+ * `warmupMs` at the same rate unrecorded: this process is new, and its first second ran
+ * interpreted code (measured: p99 212 ms with it, 87 ms without, one call per command). A
+ * backlog left by the warm-up is still charged to the commands after it.
  */
 import * as hdr from 'hdr-histogram-js';
 import { BourseClient } from '../../src/client/client.js';
@@ -59,8 +62,13 @@ function transfer(): Promise<unknown> {
   return client.transfer(nextTransfer(fresh()));
 }
 
+/** Unrecorded lead-in of an open loop (ms), and when recording starts (set by openLoop). */
+const warmupMs = Math.min(2_000, seconds * 250);
+let recordFrom = Infinity;
+
 /** Records the latency of a command meant to go at `intended` (ms), answered now. */
 function record(intended: number, now = performance.now()): void {
+  if (intended < recordFrom) return;
   histogram.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
 }
 
@@ -106,8 +114,9 @@ async function openLoop(
   send: (first: number, end: number, intended: (i: number) => number) => Promise<unknown>,
 ): Promise<void> {
   const start = performance.now();
+  recordFrom = start + warmupMs;
   const perMs = knob / 1000;
-  const total = Math.floor(knob * seconds);
+  const total = Math.floor(knob * (seconds + warmupMs / 1000));
   const intended = (i: number): number => start + i / perMs;
   const all: Promise<unknown>[] = [];
   let sent = 0;

@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { BourseClient } from '../../src/client/client.js';
+import { clientV8Flags } from '../../src/constants.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { machine, printTable } from '../lib/table.js';
@@ -352,6 +353,7 @@ function startLane(url: string, lane: number, stream: Stream) {
   const args = [url, 2 + lane, lane, size.lanes, window, size.warmup, ...shape].map(String);
   const child = fork(laneScript, [...args, stream.checksum, String(size.batch)], {
     stdio: 'inherit',
+    execArgv: [...clientV8Flags], // as the README recommends for streaming SDK processes
   });
   cleanups.add(() => child.kill('SIGKILL'));
   const exited = new Promise<never>((_, reject) =>
