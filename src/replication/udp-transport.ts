@@ -156,6 +156,8 @@ export class UdpTransport {
   /** Pacing: when the queue was last pumped, and datagrams earned but not yet sent. */
   private pumpedAt = performance.now();
   private credit = 0;
+  /** A pump is queued for the end of the current job (pumpSoon). */
+  private pumpQueued = false;
 
   /**
    * Connected sockets to send from, by peer, once connected (null: connecting). Sending from
@@ -276,6 +278,22 @@ export class UdpTransport {
     const retained = this.retain(`${to}:${id}`, bytes, count);
     const bulk = message.kind === 'append' && message.entries.length > 0;
     for (let i = 0; i < count; i++) this.queueFragment(peer, id, retained, i, bulk);
+    this.pumpSoon();
+  }
+
+  /**
+   * Sends what is queued once the current job ends, within the pacing budget (the rest goes at
+   * the next timer, as before). Waiting for the 1 ms timer cost each hop a millisecond or more
+   * (a loaded machine fires it late): a commit of one command on an idle 3-member cluster took
+   * ~11 ms, of which 1.3-2.5 ms was an append waiting here and more its status coming back.
+   */
+  private pumpSoon(): void {
+    if (this.pumpQueued || this.timer === null) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      if (!this.closed) this.pump(performance.now());
+    });
   }
 
   private queued(): number {
@@ -509,5 +527,6 @@ export class UdpTransport {
       this.stats.fragmentsResent++;
       this.queueFragment(peer, id, retained, index, true);
     }
+    this.pumpSoon();
   }
 }

@@ -1,0 +1,56 @@
+/**
+ * ReplicaStore.writeMany: a standby's group commit. Each write cuts every batch from its first
+ * sequence on (an uncommitted tail the primary replaced), stored or queued earlier in the same
+ * call, then stores its entries; `committed` is stored with them. Durable when it resolves: a
+ * fresh open of the data folder reads exactly what it says.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
+import { ReplicaStore } from '../../../src/replication/replica-store.js';
+import type { Entry } from '../../../src/replication/messages.js';
+import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+
+/** An entry whose payload names it (writeMany stores bytes as given; verify checks them). */
+function entry(first: number, tag: string): Entry {
+  const payload = Buffer.from(`${first}:${tag}`);
+  return { term: 1, first, count: 10, prevHash: '', hash: tag, payload };
+}
+
+/** The stored batches as "first:tag", in key order, read from a fresh open. */
+function stored(dir: string): { batches: string[]; committed: number } {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  try {
+    const batches: string[] = [];
+    for (const { key, value } of db.journal.getRange({})) {
+      const text = Buffer.from(value).toString();
+      assert.equal(Number(text.split(':')[0]), keySequence(key), 'stored under its first sequence');
+      batches.push(text);
+    }
+    return { batches, committed: new ReplicaStore(db).loadCommitted() };
+  } finally {
+    closeJournalDb(db);
+  }
+}
+
+test('writeMany cuts the tail each write replaces, stored or queued in the same call', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    await store.writeMany([[entry(10, 'a'), entry(20, 'a'), entry(30, 'a')]], 10);
+    await store.writeMany([[entry(20, 'b')]], 20); // a new primary's 20 replaces 20 and 30
+    await store.writeMany(
+      [
+        [entry(30, 'c'), entry(40, 'c'), entry(50, 'c')],
+        [], // nothing to store
+        [entry(40, 'd')], // replaces 40 and 50, queued above and never stored
+      ],
+      30,
+    );
+    closeJournalDb(db);
+    assert.deepEqual(stored(dir), { batches: ['10:a', '20:b', '30:c', '40:d'], committed: 30 });
+  } finally {
+    removeDir(dir);
+  }
+});
