@@ -37,6 +37,8 @@ export class Publisher {
    * decides them) instead of waiting for a commit that may never come.
    */
   abandonUncommitted = false;
+  /** Ends the current wait for the quorum (see `wake`), or null. */
+  private wakeWait: (() => void) | null = null;
 
   constructor(ring: RingBuffer) {
     this.barrier = new SequenceBarrier(ring, 1, new WaitStrategy(ringSpinCount, ringSleepMs), [0]);
@@ -58,13 +60,34 @@ export class Publisher {
       }
       if (available !== durable) {
         if (this.abandonUncommitted && ring.halted()) return;
-        await new Promise((resolve) => setTimeout(resolve, 1)); // waiting for the quorum
+        await this.quorumWait();
         continue;
       }
       if (!ring.halted()) continue;
       if (this.barrier.position() === Atomics.load(ring.header, RingWord.cursor)) return;
       await new Promise((resolve) => setTimeout(resolve, 1)); // draining after halt
     }
+  }
+
+  /** A cluster's commit moved: a publisher waiting for the quorum looks again now. */
+  wake(): void {
+    const wake = this.wakeWait;
+    this.wakeWait = null;
+    if (wake !== null) wake();
+  }
+
+  /**
+   * Waits for `wake` (the commit moved), 1 ms at most. Polling alone made each result wait for
+   * the next timer after its quorum, a millisecond or more on a loaded machine.
+   */
+  private quorumWait(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake(), 1);
+      this.wakeWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /**
