@@ -155,6 +155,35 @@ export async function fundAccounts(
   await admin.close();
 }
 
+/**
+ * Round trips of one command at a time on an otherwise idle node or cluster (µs): the fixed
+ * cost of a durable answer, with no queue in front of it. `count` transfers between accounts 1
+ * and 2 (funded), after a few untimed ones.
+ */
+export async function idleRoundTrip(
+  url: string,
+  count: number,
+  clientId: number,
+): Promise<{ p50: number; p99: number }> {
+  const client = await BourseClient.connect(url, { clientId });
+  const us: number[] = [];
+  for (let i = -20; i < count; i++) {
+    const t0 = performance.now();
+    const [head] = await client.transfer({
+      account: 1 + (i & 1),
+      target: 2 - (i & 1),
+      ref: 1,
+      quantity: 1,
+    });
+    if (head.status !== 0) throw new Error(`idle round trip: status ${head.status}`);
+    if (i >= 0) us.push(Math.round((performance.now() - t0) * 1000));
+  }
+  await client.close();
+  us.sort((a, b) => a - b);
+  const at = (p: number): number => us[Math.min(us.length - 1, Math.floor((us.length * p) / 100))];
+  return { p50: at(50), p99: at(99) };
+}
+
 /** The latency keys of an open loop (µs). */
 function latencyFigures(histogram: hdr.Histogram) {
   return {

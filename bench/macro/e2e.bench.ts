@@ -19,7 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, printTable } from '../lib/table.js';
-import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
+import {
+  closedThenOpen,
+  fundAccounts,
+  idleRoundTrip,
+  loadSize,
+  summarise,
+} from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
 const small = process.argv.includes('--small');
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url);
+  const roundTrip = await idleRoundTrip(url, small ? 50 : 400, 900);
   const load = summarise(await closedThenOpen(url, size), size);
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
@@ -82,10 +89,17 @@ async function main(): Promise<void> {
     idle_rss_mb: held.rssMb,
     idle_rss_growth_mb: held.rssGrowthMb,
     rss_after_load_mb: loadedRssMb,
+    idle_round_trip_p50_us: roundTrip.p50,
+    idle_round_trip_p99_us: roundTrip.p99,
   };
   printTable(`bench:e2e (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
     ...load.rows(`durable commands/s, closed loop, ${window} in flight`),
     { measure: 'client processes (connections)', value: processes, unit: '' },
+    {
+      measure: 'one command at a time, idle node: p50 / p99',
+      value: `${roundTrip.p50} / ${roundTrip.p99}`,
+      unit: 'µs',
+    },
     {
       measure: `node RSS with ${figures.idle_connections} idle sessions`,
       value: figures.idle_rss_mb,

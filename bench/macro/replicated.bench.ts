@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
-import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
+import {
+  closedThenOpen,
+  fundAccounts,
+  idleRoundTrip,
+  loadSize,
+  summarise,
+} from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 
@@ -44,6 +50,7 @@ async function main(): Promise<void> {
     const url = `ws://${primary.host}:${primary.port}/`;
     benchProgress(1, 6, 'funding accounts');
     await fundAccounts(url, accounts);
+    const roundTrip = await idleRoundTrip(url, small ? 50 : 400, 900);
     const before = cpuByMember(children);
     // The clients know every member: if the primary steps down mid-run (two cores for three
     // members and four client processes), they follow the new one, and the figures show it.
@@ -55,7 +62,7 @@ async function main(): Promise<void> {
       ((after.get(id)! - before.get(id)!) * 1000) / summary.commands;
     const standbys = file.members.filter((m) => m.id !== primary.id).map((m) => cpu(m.id));
     const stillPrimary = (await findPrimary(file)) === primary.id;
-    await report(summary, stillPrimary, {
+    await report(summary, stillPrimary, roundTrip, {
       primary: cpu(primary.id),
       standby: standbys.reduce((sum, v) => sum + v, 0) / standbys.length,
     });
@@ -81,6 +88,7 @@ function cpuByMember(children: Map<number, ChildProcess>): Map<number, number> {
 async function report(
   s: ReturnType<typeof summarise>,
   stillPrimary: boolean,
+  roundTrip: { p50: number; p99: number },
   cpuUs: { primary: number; standby: number },
 ): Promise<void> {
   const figures = {
@@ -94,6 +102,8 @@ async function report(
     same_primary: stillPrimary,
     cpu_us_per_command_primary: Math.round(cpuUs.primary * 100) / 100,
     cpu_us_per_command_standby: Math.round(cpuUs.standby * 100) / 100,
+    idle_round_trip_p50_us: roundTrip.p50,
+    idle_round_trip_p99_us: roundTrip.p99,
   };
   const host = await machine();
   {
@@ -101,6 +111,11 @@ async function report(
     printTable(`bench:replicated (${figures.size}, quorum) on ${on}`, [
       ...s.rows(`durable on a majority, commands/s, ${window} in flight`),
       { measure: 'standbys', value: figures.standbys, unit: '' },
+      {
+        measure: 'one command at a time, idle cluster: p50 / p99',
+        value: `${roundTrip.p50} / ${roundTrip.p99}`,
+        unit: 'µs',
+      },
       { measure: 'same primary throughout', value: stillPrimary ? 'yes' : 'no', unit: '' },
       {
         measure: 'CPU per command, primary process',
