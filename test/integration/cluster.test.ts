@@ -15,6 +15,9 @@ import { Role } from '../../src/replication/messages.js';
 import { setupCommands } from '../harness/generators.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { dataFile } from '../../src/journal/journal-db.js';
 
 test('cluster: quorum-durable results, failover, idempotent resend', async () => {
   const cluster = await TestCluster.start(3);
@@ -88,6 +91,33 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
  * balances), says it is a standby, turns commands away with 503, and the primary's /metrics
  * shows its role, term and each standby's lag.
  */
+test('cluster: standbys reuse their journal pages (no reader pins an old snapshot)', async () => {
+  const cluster = await TestCluster.start(3);
+  try {
+    const urls = cluster.urls();
+    await cluster.primary();
+    const client = await BourseClient.connect(urls[0], { clientId: 6, members: urls });
+    for (const f of setupCommands()) await client.submit(f.kind, f);
+    // One command at a time: each is its own group commit on every member (~230 KB of dirty
+    // 64 KB pages). A thread that kept its first read transaction made every commit append
+    // those pages to the file instead of reusing freed ones: ~70 MB for these 300.
+    for (let i = 0; i < 300; i++) {
+      const [head] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+      assert.equal(head.status, Status.Ok);
+    }
+    await client.close();
+    for (const dir of cluster.dirs) {
+      const mb = statSync(dataFile(dir)).size / 2 ** 20;
+      assert.ok(mb < 16, `${dir}: journal.mdb is ${mb.toFixed(1)} MB after 300 small commits`);
+    }
+  } catch (error) {
+    console.error(cluster.lines.join('\n'));
+    throw error;
+  } finally {
+    await cluster.stop();
+  }
+});
+
 async function hotStandbysAgree(cluster: TestCluster, primary: ClusterNode, sequence: number) {
   const expected = await cluster.balancesAt(primary.id, sequence);
   for (const n of cluster.nodes) {
