@@ -469,7 +469,7 @@ export class ClusterNode {
     feeder: ReturnType<typeof setInterval>,
     node: BourseNode,
   ): Promise<void> {
-    while (this.feeder === feeder) {
+    while (this.feeder === feeder && !this.stopped) {
       const seen = node.progress.version();
       this.feed();
       await node.progress.waitChangeAsync(seen, followWaitMs);
@@ -550,6 +550,7 @@ export class ClusterNode {
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     if (this.feeder !== null) clearInterval(this.feeder);
+    this.feeder = null; // and feedOnProgress ends
     this.transport.close(); // no more messages, so no more role changes
     this.log(`member ${this.id}: transport ${JSON.stringify(this.transport.stats)}`);
     this.log(`member ${this.id}: consensus ${JSON.stringify(this.consensus.stats)}`);
