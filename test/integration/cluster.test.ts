@@ -118,6 +118,53 @@ test('cluster: standbys reuse their journal pages (no reader pins an old snapsho
   }
 });
 
+test('cluster: batches (ResultsOnly) follow a failover, each command applied once', async () => {
+  const cluster = await TestCluster.start(3);
+  try {
+    const urls = cluster.urls();
+    const first = await cluster.primary();
+    const client = await BourseClient.connect(urls[0], { clientId: 7, members: urls });
+    for (const f of setupCommands()) await client.submit(f.kind, f);
+    // The test cluster's idempotency window (the SDK's in-flight cap) is small: 60 batches of 8.
+    const list = Array.from({ length: 8 }, (_, i) => ({
+      account: 1 + (i % 2),
+      target: 2 - (i % 2),
+      ref: 1,
+      quantity: 1,
+    }));
+    // ResultsOnly frames (the SDK's batches) in flight while the primary goes silent: the SDK
+    // resends them to the new primary, whose engine answers a repeat with its first outcome.
+    const batches = Array.from({ length: 60 }, () => client.transferBatch(list));
+    first.silence();
+    const second = await cluster.primary(first);
+    for (const r of await Promise.all(batches)) {
+      assert.equal(r.count, 8);
+      assert.ok(
+        r.status.every((status) => status === Status.Ok),
+        'each answered Ok',
+      );
+    }
+    const self = cluster.members[second.id - 1];
+    const seqs: number[] = [];
+    for (let from = 1; ; from += 1000) {
+      const page = await fetch(`http://${self.host}:${self.port}/events?from=${from}&count=1000`);
+      const events = (await page.json()) as EventRecord[];
+      if (events.length === 0) break;
+      for (const e of events) {
+        if (e.kind === EventKind.Transferred && e.clientId === 7) seqs.push(e.clientSeq);
+      }
+    }
+    assert.equal(seqs.length, 480, 'every batched transfer is in the journal');
+    assert.equal(new Set(seqs).size, 480, 'none applied twice');
+    await client.close();
+  } catch (error) {
+    console.error(cluster.lines.join('\n'));
+    throw error;
+  } finally {
+    await cluster.stop();
+  }
+});
+
 async function hotStandbysAgree(cluster: TestCluster, primary: ClusterNode, sequence: number) {
   const expected = await cluster.balancesAt(primary.id, sequence);
   for (const n of cluster.nodes) {
