@@ -128,6 +128,16 @@ export class Engine {
     );
   }
 
+  /**
+   * True while a linked chain is open: its members are decided, and get their events, only
+   * when it closes. State images exclude it (restore drops it), so an image taken now is not
+   * at a command boundary, whatever `position()` says: expiries run before a member is
+   * buffered and stamp their events with its sequence.
+   */
+  chainOpen(): boolean {
+    return this.chain.length > 0;
+  }
+
   /** Sequence and timestamp of the last applied event. */
   position(): Float64Array {
     return this.applier.position;
