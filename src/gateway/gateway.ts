@@ -51,7 +51,7 @@ import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
-import { readU64 } from '../stdx/records.js';
+import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 
@@ -428,7 +428,7 @@ export class Gateway {
     for (let i = 0; i < span.count; i++) {
       const at = span.start + i * commandSizeBytes;
       if (adminOnly(view.getUint8(at + 12))) return false;
-      const account = view.getUint32(at + 16, true) + view.getUint32(at + 20, true) * 2 ** 32;
+      const account = readU64At(view, at + 16);
       if (!grant.accounts.has(account)) return false;
     }
     return true;

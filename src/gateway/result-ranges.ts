@@ -14,6 +14,7 @@
 import { resultRangesPerSessionMax } from '../constants.js';
 import { CommandWord } from '../protocol/command-layout.js';
 import type { BatchSpan } from '../protocol/frames.js';
+import { readU64At } from '../stdx/records.js';
 
 const clientSeqByte = CommandWord.clientSeq * 4;
 const commandBytes = CommandWord.size * 4;
@@ -29,8 +30,8 @@ export class ResultRanges {
    * the ring is full or the frame's seqs go down: its commands are answered with Events.
    */
   add(view: DataView, span: BatchSpan): boolean {
-    const first = seqAt(view, span.start);
-    const last = seqAt(view, span.start + (span.count - 1) * commandBytes);
+    const first = readU64At(view, span.start + clientSeqByte);
+    const last = readU64At(view, span.start + (span.count - 1) * commandBytes + clientSeqByte);
     const capacity = this.first.length;
     if (this.size === capacity || last < first) return false;
     const at = (this.head + this.size) % capacity;
@@ -52,9 +53,4 @@ export class ResultRanges {
     }
     return this.size > 0 && this.first[this.head] <= seq;
   }
-}
-
-function seqAt(view: DataView, command: number): number {
-  const at = command + clientSeqByte;
-  return view.getUint32(at + 4, true) * 4294967296 + view.getUint32(at, true);
 }

@@ -53,6 +53,11 @@ export function readU64(u32: Uint32Array, w: number): number {
   return u32[w + 1] * 4294967296 + u32[w];
 }
 
+/** Unsigned little-endian 64-bit field at byte `at` of `view` (any alignment); as readU64. */
+export function readU64At(view: DataView, at: number): number {
+  return view.getUint32(at + 4, true) * 4294967296 + view.getUint32(at, true);
+}
+
 /** Signed 64-bit field at word index `w`; exact within +-(2^53 - 1). */
 export function readI64(u32: Uint32Array, w: number): number {
   return (u32[w + 1] | 0) * 4294967296 + u32[w];

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { BourseNode } from '../../src/pipeline/node.js';
-import type { BourseClient } from '../../src/client/client.js';
+import type { BourseClient, EventRecord } from '../../src/client/client.js';
 import { Status } from '../../src/protocol/status.js';
 import { smallConfig } from './engine-driver.js';
 import { setupCommands } from './generators.js';
@@ -29,6 +29,23 @@ export async function withNode(
     await node.stop();
     removeDir(dir);
   }
+}
+
+/** `count` journal events from sequence `from`, through GET /events of the node at `url`. */
+export async function journalEvents(
+  url: string,
+  from: number,
+  count: number,
+): Promise<EventRecord[]> {
+  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+  const events: EventRecord[] = [];
+  while (events.length < count) {
+    const at = from + events.length;
+    const page = (await (await fetch(`${base}/events?from=${at}&count=1000`)).json()) as [];
+    assert.ok(page.length > 0, `the journal holds sequence ${at}`);
+    events.push(...(page as EventRecord[]));
+  }
+  return events.slice(0, count);
 }
 
 export async function setUp(client: BourseClient): Promise<void> {

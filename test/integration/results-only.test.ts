@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { BourseClient, type EventRecord } from '../../src/client/client.js';
+import { BourseClient } from '../../src/client/client.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
@@ -20,7 +20,7 @@ import {
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand, type CommandFields } from '../../src/protocol/command-writer.js';
 import { resultSizeBytes } from '../../src/protocol/result-layout.js';
-import { setUp, withNode } from '../harness/gateway-node.js';
+import { journalEvents, setUp, withNode } from '../harness/gateway-node.js';
 import { until } from '../harness/wait.js';
 
 interface Result {
@@ -86,11 +86,6 @@ class RawSession {
   }
 }
 
-async function journal(url: string, from: number, count: number): Promise<EventRecord[]> {
-  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
-  return (await (await fetch(`${base}/events?from=${from}&count=${count}`)).json()) as [];
-}
-
 test('ResultsOnly: one result per command once durable, none of its events', async () => {
   await withNode(async (_node, url) => {
     const admin = await BourseClient.connect(url, { clientId: 301 });
@@ -149,7 +144,7 @@ test('ResultsOnly: one result per command once durable, none of its events', asy
       ],
     );
     // A command's events all carry its sequence; its head comes first.
-    const events = await journal(url, ok.sequence, 20);
+    const events = await journalEvents(url, ok.sequence, 4); // ok, poor, the order, its fill
     for (const r of [ok, poor, order]) {
       const e = events.find((x) => x.sequence === r.sequence);
       assert.ok(e !== undefined, `the journal holds ${r.sequence}`);

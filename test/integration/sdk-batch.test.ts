@@ -6,19 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  BourseClient,
-  ClientError,
-  CommandKind as PackageKinds,
-  type EventRecord,
-} from '../../src/client/client.js';
+import { BourseClient, ClientError, CommandKind as PackageKinds } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { FrameError } from '../../src/protocol/frames.js';
 import { commandsPerFrameMax } from '../../src/constants.js';
 import { createKey } from '../../src/gateway/api-keys.js';
-import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
+import { journalEvents, keysFile, setUp, withNode } from '../harness/gateway-node.js';
 
 type Transfer = { account: number; target: number; ref: number; quantity: number };
 
@@ -30,18 +25,6 @@ function transfers(count: number, poor: number): Transfer[] {
     ref: 1,
     quantity: i % poor === poor - 1 ? 10 ** 12 : 1 + (i % 3),
   }));
-}
-
-async function journal(url: string, from: number, count: number): Promise<EventRecord[]> {
-  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
-  const events: EventRecord[] = [];
-  while (events.length < count) {
-    const at = from + events.length;
-    const page = (await (await fetch(`${base}/events?from=${at}&count=1000`)).json()) as [];
-    assert.ok(page.length > 0, `the journal holds sequence ${at}`);
-    events.push(...(page as EventRecord[]));
-  }
-  return events.slice(0, count);
 }
 
 test('submitBatch: statuses and sequences in order, as the journal has them', async () => {
@@ -57,7 +40,11 @@ test('submitBatch: statuses and sequences in order, as the journal has them', as
       assert.equal(r.status[i], want, `command ${i}`);
       if (i > 0) assert.ok(r.sequence[i] > r.sequence[i - 1], 'sequences follow the order');
     }
-    const events = await journal(url, r.sequence[0], r.sequence[r.count - 1] - r.sequence[0] + 1);
+    const events = await journalEvents(
+      url,
+      r.sequence[0],
+      r.sequence[r.count - 1] - r.sequence[0] + 1,
+    );
     const heads = events.filter((e) => e.clientId === 201);
     assert.equal(heads.length, 300, 'one event per transfer, whether applied or rejected');
     heads.forEach((e, i) => {
@@ -116,7 +103,7 @@ test('submitBatch: a dropped connection is resent, each command applied once', a
       );
     // A repeat is answered with its original outcome, by an event of its own: read it all.
     const last = Math.max(...results.map((r) => Math.max(...r.sequence)));
-    const applied = (await journal(url, 1, last)).filter(
+    const applied = (await journalEvents(url, 1, last)).filter(
       (e) => e.clientId === 203 && e.kind === EventKind.Transferred,
     );
     assert.equal(applied.length, 640, 'each transfer applied once');
