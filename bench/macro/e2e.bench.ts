@@ -8,8 +8,9 @@
  * Phases: (1) closed loop, each process keeping `window` commands in flight: durable
  * commands/s; (2) open loop at a fixed total rate split over the processes: latency from
  * intended send to durable result (HDR, coordinated omission corrected), recorded after each
- * new client process has run 2 s at the rate (a quarter of the run at the CI size; e2e-client). Client processes run with
- * `clientV8Flags` (constants.ts), as the README recommends for streaming SDK processes.
+ * new client process has run 2 s at the rate (a quarter of the run at the CI size; see
+ * e2e-client.ts). Client processes run with `clientV8Flags` (constants.ts), as the README
+ * recommends for streaming SDK processes.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
