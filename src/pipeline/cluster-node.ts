@@ -489,7 +489,9 @@ export class ClusterNode {
       const view = checkedBatch(key, value, false);
       if (view.firstSequence > durable) break;
       this.proposing = true;
-      const entry = { ...entryMetaOf(view), payload: Buffer.from(value) };
+      // lmdb-js returns each binary value as a fresh copy (never a view of the map or of a
+      // reused buffer), so it is kept as it is: a second copy doubled what the feeder allocated.
+      const entry = { ...entryMetaOf(view), payload: value };
       this.store.remember(entry); // sent to each standby from this copy, not read again
       c.propose(entry);
       this.proposing = false;
