@@ -112,6 +112,30 @@ test('a 2 MB append crosses in MTU-sized datagrams, whole', async () => {
   }
 });
 
+function timers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+test('the pacing timer runs only while datagrams wait or messages are incomplete', async () => {
+  const idle = timers();
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  try {
+    assert.equal(timers(), idle, 'bound and idle: no timer');
+    a.send(2, append(1, 16, 128 * 1024, 1)); // 1,500 datagrams: more than one burst
+    await null; // the send's pump runs in a microtask, and leaves the rest to the timer
+    assert.ok(timers() > idle, 'a timer paces the rest');
+    await until('the append', () => received.length === 1);
+    await until('both idle again', () => timers() === idle, 2_000);
+    a.faults = { ...noFaultPlan(9), drop: 0.3 }; // an idle receiver still NAKs what it lacks
+    a.send(2, append(1, 4, 50_000, 2));
+    await until('the lossy append, repaired', () => received.length === 2, 10_000);
+    assert.ok(b.stats.naksSent > 0);
+  } finally {
+    close();
+  }
+});
+
 test('loss, duplicates, reordering and delay are repaired by NAKs; each message once', async () => {
   const received: Message[] = [];
   const { a, b, close } = await pair(received);
