@@ -15,6 +15,12 @@ export const assetScaleMax = 18;
 /** Schema version written into every journal batch. */
 export const schemaVersion = 1;
 /**
+ * Version of the engine state's layout in memory, written into every snapshot (which holds the
+ * state's arrays as they are): a snapshot of another layout is skipped, and the journal replays
+ * instead. 2: hash tables place keys in blocks of 16 consecutive ones (stdx/u53-map.ts).
+ */
+export const stateLayoutVersion = 2;
+/**
  * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
  * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.
  */

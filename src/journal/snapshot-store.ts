@@ -12,7 +12,7 @@
  * and read off the command path, so this file allocates freely.
  */
 import { createHash } from 'node:crypto';
-import { snapshotChunkSizeBytes } from '../constants.js';
+import { snapshotChunkSizeBytes, stateLayoutVersion } from '../constants.js';
 import { usedBytes, type StateImage } from '../stdx/state-image.js';
 import { readU64BE, writeU64BE, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
@@ -23,6 +23,8 @@ export interface SnapshotHeader {
   /** Hash of the journal batch that ends at `sequence` (hex), to check the snapshot fits it. */
   batchHash: string;
   config: unknown;
+  /** stateLayoutVersion of the build that wrote it (absent before version 2). */
+  layout: number;
   counters: number[];
   /** Full and stored (trimmed) byte length of each array. */
   arrays: [number, number][];
@@ -31,7 +33,10 @@ export interface SnapshotHeader {
   sha256: string;
 }
 
-export type SnapshotFields = Omit<SnapshotHeader, 'counters' | 'arrays' | 'chunks' | 'sha256'>;
+export type SnapshotFields = Omit<
+  SnapshotHeader,
+  'layout' | 'counters' | 'arrays' | 'chunks' | 'sha256'
+>;
 
 function partKey(sequence: number, part: number): Buffer {
   const key = Buffer.alloc(12);
@@ -66,6 +71,7 @@ export function writeSnapshot(
   }
   const header: SnapshotHeader = {
     ...fields,
+    layout: stateLayoutVersion,
     counters: [...image.counters],
     arrays: image.arrays.map((a, i) => [a.byteLength, stored[i].byteLength]),
     chunks: chunks.length,
@@ -155,6 +161,7 @@ function parseHeader(sequence: number, value: Buffer): SnapshotHeader {
     timestamp: 0,
     batchHash: '',
     config: null,
+    layout: 0,
     counters: [],
     arrays: [],
     chunks: 0,

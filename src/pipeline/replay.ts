@@ -7,7 +7,12 @@ import { availableParallelism } from 'node:os';
 import { Engine } from '../engine/engine.js';
 import { scanChecksum } from '../engine/checksum-scan.js';
 import type { EngineConfig } from '../constants.js';
-import { eventSizeBytes, recoveryStepBatches, replayBatchEventsMax } from '../constants.js';
+import {
+  eventSizeBytes,
+  recoveryStepBatches,
+  replayBatchEventsMax,
+  stateLayoutVersion,
+} from '../constants.js';
 import { RecordBuffer, readU64 } from '../stdx/records.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { genesisHash, type BatchView } from '../journal/journal-codec.js';
@@ -60,6 +65,11 @@ export class Replica {
   tryLoad(db: JournalDb, header: SnapshotHeader): string | null {
     if (JSON.stringify(header.config) !== JSON.stringify(this.engine.config)) {
       return `snapshot at sequence ${header.sequence} was taken with another engine config`;
+    }
+    if (header.layout !== stateLayoutVersion) {
+      const layout = header.layout ?? 1; // written before layouts had versions
+      const wanted = stateLayoutVersion;
+      return `snapshot at sequence ${header.sequence} has state layout ${layout}, not ${wanted}`;
     }
     let arrays: Uint8Array[];
     try {

@@ -10,6 +10,15 @@ import { pushUsed, type StateImage } from './state-image.js';
  *
  * The table holds at most `countMax` keys and keeps the load factor at or below one half:
  * callers check `isFull()` and reject with a status code; the table never grows.
+ *
+ * Where a key's probe starts (`home`): keys that differ only in their low four bits start in
+ * the same aligned block of 16 entries, in key order; the hash spreads the blocks. Order ids
+ * (and often account ids) are handed out in sequence, so placing an order writes next to the
+ * orders placed just before it, and cancelling a recent one reads a line still in cache. With
+ * the hash of the whole key every insert and most lookups missed the cache (the orders' map is
+ * 32 MB at the default capacity): bench:engine's orders-only stream, 390k resting orders, ran
+ * at ~1,040 ns per order, and ~780 ns with blocks. The layout is part of snapshots
+ * (stateLayoutVersion).
  */
 export class U53Map {
   /** entries[2 * i] is the key of entry i, entries[2 * i + 1] its value. */
@@ -36,7 +45,7 @@ export class U53Map {
   get(key: number): number {
     const entries = this.entries;
     const mask = this.mask;
-    let index = hashU53(key) & mask;
+    let index = home(key, mask);
     for (;;) {
       const k = entries[index * 2];
       if (k === key) return entries[index * 2 + 1] | 0;
@@ -50,7 +59,7 @@ export class U53Map {
     assert(key > 0, 'u53-map: key must be positive');
     assert(this.count < this.countMax, 'u53-map: full');
     const entries = this.entries;
-    let index = hashU53(key) & this.mask;
+    let index = home(key, this.mask);
     while (entries[index * 2] !== 0) {
       assert(entries[index * 2] !== key, 'u53-map: key already present');
       index = (index + 1) & this.mask;
@@ -64,16 +73,16 @@ export class U53Map {
   remove(key: number): void {
     const entries = this.entries;
     const mask = this.mask;
-    let hole = hashU53(key) & mask;
+    let hole = home(key, mask);
     while (entries[hole * 2] !== key) {
       assert(entries[hole * 2] !== 0, 'u53-map: removing an absent key');
       hole = (hole + 1) & mask;
     }
     let index = (hole + 1) & mask;
     while (entries[index * 2] !== 0) {
-      const home = hashU53(entries[index * 2]) & mask;
+      const start = home(entries[index * 2], mask);
       // Move the entry into the hole when its home lies cyclically at or before the hole.
-      if (((index - home) & mask) >= ((index - hole) & mask)) {
+      if (((index - start) & mask) >= ((index - hole) & mask)) {
         entries[hole * 2] = entries[index * 2];
         entries[hole * 2 + 1] = entries[index * 2 + 1];
         hole = index;
@@ -95,4 +104,9 @@ export class U53Map {
     this.count = counters[at];
     return at + 1;
   }
+}
+
+/** The entry where `key`'s probe starts: its block of 16 (by the hash), then its low bits. */
+function home(key: number, mask: number): number {
+  return ((hashU53(Math.floor(key / 16)) << 4) | (key & 15)) & mask;
 }

@@ -17,7 +17,14 @@ import {
   sequenceKey,
   snapshotFile,
 } from '../../src/journal/journal-db.js';
-import { listSnapshots, loadSnapshot, writeSnapshot } from '../../src/journal/snapshot-store.js';
+import {
+  listSnapshots,
+  loadSnapshot,
+  type SnapshotHeader,
+  writeSnapshot,
+} from '../../src/journal/snapshot-store.js';
+import { stateLayoutVersion } from '../../src/constants.js';
+import { createHash } from 'node:crypto';
 import { checkedBatch, readBatches } from '../../src/journal/journal-reader.js';
 import type { BatchView } from '../../src/journal/journal-codec.js';
 import { eventWords, Replica } from '../../src/pipeline/replay.js';
@@ -206,6 +213,45 @@ test('a corrupt snapshot is skipped for an older one, and verify names it', asyn
     const report = await verify(dir);
     assert.equal(report.ok, false);
     assert.equal(report.problems[0].sequence, newest.sequence);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('snapshots of another state layout are skipped, and the journal replays instead', async () => {
+  const { dir } = await makeData(1, 2_000);
+  try {
+    const env = open({ path: snapshotFile(dir), maxDbs: 8 });
+    const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+    const snapshots = env.openDB<Buffer, Buffer>('snapshots', binary);
+    let rewritten = 0;
+    for (const { key, value } of snapshots.getRange()) {
+      if (key.readUInt32BE(8) !== 0) continue; // a header: sequence, then part 0
+      // As a build before layout versions wrote it: no `layout`, its own SHA-256.
+      const { layout, ...header } = JSON.parse(value.toString('utf8')) as SnapshotHeader;
+      assert.equal(layout, stateLayoutVersion);
+      const hash = createHash('sha256').update(JSON.stringify({ ...header, sha256: '' }));
+      for (let part = 1; part <= header.chunks; part++) {
+        const partKey = Buffer.alloc(12);
+        key.copy(partKey, 0, 0, 8);
+        partKey.writeUInt32BE(part, 8);
+        hash.update(snapshots.getBinary(partKey) ?? Buffer.alloc(0));
+      }
+      const old = { ...header, sha256: hash.digest('hex') };
+      snapshots.putSync(key, Buffer.from(JSON.stringify(old)));
+      rewritten++;
+    }
+    await env.close();
+    assert.ok(rewritten > 0, 'the run left snapshots');
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const r = driver.node.recovery;
+    await driver.stop();
+    assert.equal(r.snapshotSequence, -1, 'no snapshot was loaded');
+    assert.equal(r.skippedSnapshots.length, rewritten);
+    for (const skipped of r.skippedSnapshots) {
+      assert.match(skipped.reason, new RegExp(`state layout 1, not ${stateLayoutVersion}`));
+    }
+    assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
   } finally {
     removeDir(dir);
   }

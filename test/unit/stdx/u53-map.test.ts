@@ -37,6 +37,16 @@ test('insert, get and remove agree with a Map on random sequences', () => {
   );
 });
 
+test('sixteen consecutive keys from a multiple of 16 fill one run of entries, in order', () => {
+  const map = new U53Map(1 << 16);
+  const first = 2 ** 40 + 1_024; // a multiple of 16, above 2^32
+  for (let i = 0; i < 16; i++) map.insert(first + i, i);
+  let at = -1;
+  for (let e = 0; e < map.entries.length / 2; e++) if (map.entries[e * 2] === first) at = e;
+  assert.ok(at >= 0 && at % 16 === 0, 'the block starts at an aligned entry');
+  for (let i = 0; i < 16; i++) assert.equal(map.entries[(at + i) * 2], first + i);
+});
+
 test('the table never grows: it is full at countMax', () => {
   const map = new U53Map(3);
   for (let k = 1; k <= 3; k++) map.insert(k, k);
