@@ -87,7 +87,8 @@ export class ClusterNode {
   /** Consensus ticks so far, and the durable index at the last catch-up log. */
   private ticks = 0;
   private catchUpFrom = 0;
-  private feeder: ReturnType<typeof setInterval> | null = null;
+  /** The current feeding loop's token (feedOnProgress), null while not feeding. */
+  private feeder: object | null = null;
   /** Role changes run one after another (starting or stopping a node takes a while). */
   private changing: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -350,7 +351,6 @@ export class ClusterNode {
     // Whatever the change, a node promoted in an earlier term takes no more commands and
     // proposes no more batches (they are of its term) until it is stopped or promoted anew.
     this.serving = false;
-    if (this.feeder !== null) clearInterval(this.feeder);
     this.feeder = null;
     const change = role === Role.Primary ? () => this.promote(term) : () => this.demote();
     if (role !== Role.Primary && !this.promoted) return;
@@ -379,7 +379,7 @@ export class ClusterNode {
     if (this.consensus.role !== Role.Primary || this.consensus.term !== term) return;
     this.serving = true;
     this.servingFrom = node.tail.sequence;
-    const feeder = setInterval(() => this.feed(), 1);
+    const feeder = {};
     this.feeder = feeder;
     void this.feedOnProgress(feeder, node);
     this.openTerm(node, term);
@@ -461,14 +461,13 @@ export class ClusterNode {
   }
 
   /**
-   * Feeds as soon as the journal writer reports a commit, while `feeder` is the current one
-   * (the 1 ms interval stays, as a floor). Polling alone made each batch wait for the next
-   * timer, a millisecond or more on a loaded machine, before it went to the standbys.
+   * Feeds as soon as the journal writer reports a commit (it bumps the progress version with
+   * every durable batch), while `feeder` is the current one; the wait's timeout is the floor.
+   * Polling made each batch wait for the next timer, a millisecond or more on a loaded machine,
+   * before it went to the standbys; and the 1 ms interval kept for a while as a floor woke an
+   * idle primary a thousand times a second.
    */
-  private async feedOnProgress(
-    feeder: ReturnType<typeof setInterval>,
-    node: BourseNode,
-  ): Promise<void> {
+  private async feedOnProgress(feeder: object, node: BourseNode): Promise<void> {
     while (this.feeder === feeder && !this.stopped) {
       const seen = node.progress.version();
       this.feed();
@@ -505,7 +504,6 @@ export class ClusterNode {
     if (node === null || !this.promoted) return;
     this.promoted = false;
     this.serving = false;
-    if (this.feeder !== null) clearInterval(this.feeder);
     this.feeder = null;
     this.draining = true;
     node.publisher.abandonUncommitted = true; // no quorum will answer them now
@@ -551,7 +549,6 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
-    if (this.feeder !== null) clearInterval(this.feeder);
     this.feeder = null; // and feedOnProgress ends
     this.transport.close(); // no more messages, so no more role changes
     this.log(`member ${this.id}: transport ${JSON.stringify(this.transport.stats)}`);
