@@ -38,7 +38,7 @@ import {
 } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { decodeMessage, encodeMessage } from './codec.js';
-import type { Message } from './messages.js';
+import type { Append, Message } from './messages.js';
 
 const magic = 0xb5;
 const version = 1;
@@ -91,6 +91,8 @@ export interface TransportStats {
   /** Empty datagrams: another member's probe (see probe()), not a message lost. */
   probesReceived: number;
   sendQueueFull: number;
+  /** Appends sent with the bytes encoded for another peer (SharedAppend). */
+  appendsShared: number;
 }
 
 /** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
@@ -106,6 +108,20 @@ interface Datagram {
 interface Retained {
   bytes: Buffer;
   waiting: Uint8Array;
+}
+
+/**
+ * The last append with entries, encoded and cut into datagrams once. The primary sends the same
+ * append to every standby that stands at the same place (the steady state): the others reuse
+ * its bytes, id and datagrams instead of encoding and copying them again. Never to a peer that
+ * already has this id: a resend must get a new one (receivers drop ids they completed).
+ */
+interface SharedAppend {
+  message: Append;
+  bytes: Buffer;
+  id: number;
+  datagrams: Buffer[];
+  to: Set<number>;
 }
 
 interface Partial {
@@ -129,6 +145,7 @@ export class UdpTransport {
     faultsInjected: 0,
     naksSent: 0,
     fragmentsResent: 0,
+    appendsShared: 0,
     messagesReceived: 0,
     messagesDropped: 0,
     probesReceived: 0,
@@ -149,6 +166,7 @@ export class UdpTransport {
   private head = 0;
   private held: Datagram | null = null;
   private readonly retained = new Map<string, Retained>();
+  private shared: SharedAppend | null = null;
   private retainedBytes = 0;
   private readonly partials = new Map<string, Partial>();
   private readonly completed = new Set<string>();
@@ -274,8 +292,9 @@ export class UdpTransport {
   send(to: number, message: Message): void {
     const peer = this.peers.get(to);
     if (peer === undefined) return;
-    const bytes = encodeMessage(message);
-    const id = (this.nextId = (this.nextId + 1) >>> 0);
+    const reuse = this.reusable(to, message);
+    const bytes = reuse?.bytes ?? encodeMessage(message);
+    const id = reuse?.id ?? (this.nextId = (this.nextId + 1) >>> 0);
     const count = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
     if (count > 0xffff || this.queued() + count > udpSendQueueMax) {
       this.stats.sendQueueFull++;
@@ -283,8 +302,35 @@ export class UdpTransport {
     }
     const retained = this.retain(`${to}:${id}`, bytes, count);
     const bulk = message.kind === 'append' && message.entries.length > 0;
-    for (let i = 0; i < count; i++) this.queueFragment(peer, id, retained, i, bulk);
+    const datagrams = reuse?.datagrams ?? [];
+    for (let i = 0; i < count; i++) {
+      if (reuse === null) datagrams.push(this.fragment(id, bytes, i, count));
+      this.queueDatagram(peer, datagrams[i], retained, i, bulk);
+    }
+    if (reuse !== null) {
+      reuse.to.add(to);
+      this.stats.appendsShared++;
+    } else if (message.kind === 'append' && bulk) {
+      this.shared = { message, bytes, id, datagrams, to: new Set([to]) };
+    }
     this.pumpSoon();
+  }
+
+  /** The shared append when `m` is the same append and `to` has not had it, else null. */
+  private reusable(to: number, m: Message): SharedAppend | null {
+    const s = this.shared;
+    if (s === null || m.kind !== 'append' || s.to.has(to)) return null;
+    const a = s.message;
+    if (a.term !== m.term || a.from !== m.from || a.prevIndex !== m.prevIndex) return null;
+    if (a.prevHash !== m.prevHash || a.commit !== m.commit) return null;
+    if (a.entries.length !== m.entries.length) return null;
+    for (let i = 0; i < m.entries.length; i++) {
+      const x = a.entries[i];
+      const y = m.entries[i];
+      if (x.payload !== y.payload || x.hash !== y.hash || x.prevHash !== y.prevHash) return null;
+      if (x.first !== y.first || x.term !== y.term || x.count !== y.count) return null;
+    }
+    return s;
   }
 
   /**
@@ -313,8 +359,24 @@ export class UdpTransport {
     i: number,
     bulk: boolean,
   ): void {
-    const { bytes, waiting } = retained;
-    const n = waiting.length;
+    const datagram = this.fragment(id, retained.bytes, i, retained.waiting.length);
+    this.queueDatagram(peer, datagram, retained, i, bulk);
+  }
+
+  private queueDatagram(
+    peer: PeerAddress,
+    datagram: Buffer,
+    retained: Retained,
+    i: number,
+    bulk: boolean,
+  ): void {
+    const waiting = retained.waiting;
+    waiting[i] = 1;
+    (bulk ? this.queue : this.control).push({ to: peer, bytes: datagram, waiting, index: i });
+  }
+
+  /** Fragment `i` of the `n` of message `id` (`bytes`), as a datagram. */
+  private fragment(id: number, bytes: Buffer, i: number, n: number): Buffer {
     const from = i * udpPayloadBytesMax;
     const to = Math.min(from + udpPayloadBytesMax, bytes.byteLength);
     // allocUnsafe takes small buffers from node's pool (Buffer.alloc made an ArrayBuffer per
@@ -329,8 +391,7 @@ export class UdpTransport {
     datagram.writeUInt16LE(i, 8);
     datagram.writeUInt16LE(n, 10);
     bytes.copy(datagram, datagramHeaderBytes, from, to);
-    waiting[i] = 1;
-    (bulk ? this.queue : this.control).push({ to: peer, bytes: datagram, waiting, index: i });
+    return datagram;
   }
 
   /** Keeps sent messages for NAKs, the oldest dropped first past udpRetainedBytesMax. */

@@ -136,6 +136,32 @@ test('the pacing timer runs only while datagrams wait or messages are incomplete
   }
 });
 
+test('one append to two standbys is encoded once; sent again to one, it arrives again', async () => {
+  const got: Message[][] = [[], [], []];
+  const nodes = [1, 2, 3].map((id) => new UdpTransport(id, [], (m) => got[id - 1].push(m)));
+  const ports = await Promise.all(nodes.map((n) => n.bind('127.0.0.1', 0)));
+  const peers = ports.map((port, i) => ({ id: i + 1, host: '127.0.0.1', port }));
+  for (const n of nodes) n.setPeers(peers);
+  try {
+    const sent = append(1, 3, 20_000, 5);
+    nodes[0].send(2, sent);
+    nodes[0].send(3, { ...sent, entries: [...sent.entries] }); // as consensus builds it anew
+    await until('both standbys', () => got[1].length === 1 && got[2].length === 1);
+    assert.equal(nodes[0].stats.appendsShared, 1);
+    assert.deepEqual(plain(got[1][0]), plain(sent));
+    assert.deepEqual(plain(got[2][0]), plain(sent));
+    nodes[0].send(3, sent); // a resend to a standby that has it: a new id, not dropped
+    await until('the resend', () => got[2].length === 2);
+    assert.equal(nodes[0].stats.appendsShared, 1);
+    nodes[0].send(2, { ...sent, commit: 3 }); // another append: encoded on its own
+    await until('the next append', () => got[1].length === 2);
+    assert.equal((got[1][1] as Append).commit, 3);
+    assert.equal(nodes[0].stats.appendsShared, 1);
+  } finally {
+    for (const n of nodes) n.close();
+  }
+});
+
 test('loss, duplicates, reordering and delay are repaired by NAKs; each message once', async () => {
   const received: Message[] = [];
   const { a, b, close } = await pair(received);
