@@ -136,7 +136,7 @@ test('the pacing timer runs only while datagrams wait or messages are incomplete
   }
 });
 
-test('one append to two standbys is encoded once; sent again to one, it arrives again', async () => {
+test('an append to two standbys is encoded once; a resend still arrives', async () => {
   const got: Message[][] = [[], [], []];
   const nodes = [1, 2, 3].map((id) => new UdpTransport(id, [], (m) => got[id - 1].push(m)));
   const ports = await Promise.all(nodes.map((n) => n.bind('127.0.0.1', 0)));
