@@ -2,6 +2,7 @@
  * `bourse replay`: rebuilds the state as it stood at a sequence or a time, from the journal
  * alone (no snapshot, so it cannot inherit a snapshot's fault), and prints it.
  */
+import { readU64At } from '../stdx/records.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { batchAtTime, readBatches } from '../journal/journal-reader.js';
 import { Replica } from '../pipeline/replay.js';
@@ -54,9 +55,9 @@ function lastSequenceAtTime(db: JournalDb, batch: number, timeUs: number): numbe
   readBatches(db, sequenceKey(batch), null, (view) => {
     const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
     for (let at = 0; at < view.events.byteLength; at += 128) {
-      const ts = dv.getUint32(at + 8, true) + dv.getUint32(at + 12, true) * 2 ** 32;
+      const ts = readU64At(dv, at + 8);
       if (ts > timeUs) return false;
-      last = dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+      last = readU64At(dv, at);
     }
     return true;
   });

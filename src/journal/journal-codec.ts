@@ -15,6 +15,7 @@
  * vector is one memcpy. Decoding checks every offset against the buffer before reading, because
  * the FlatBuffers JS runtime has no verifier and a journal on disk may be damaged.
  */
+import { readU64At } from '../stdx/records.js';
 import { createHash } from 'node:crypto';
 import * as flatbuffers from 'flatbuffers';
 import { JournalBatch } from '../protocol/generated/bourse/protocol/journal-batch.js';
@@ -147,7 +148,7 @@ function readEnvelope(bytes: Uint8Array): BatchView | null {
     if (at + size > n) return -1;
     if (size === 2) return dv.getUint16(at, true);
     if (size === 4) return dv.getUint32(at, true);
-    const value = dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+    const value = readU64At(dv, at);
     return Number.isSafeInteger(value) ? value : -1;
   };
   const vector = (i: number, elementSize: number): Uint8Array | null => {

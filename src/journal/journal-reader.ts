@@ -4,6 +4,7 @@
  * envelopes, sequences increasing). Any failure is a StorageError naming the batch's sequence.
  * Allocates per batch (replay, verify and start-up only, never the command path).
  */
+import { readU64At } from '../stdx/records.js';
 import { schemaVersion } from '../constants.js';
 import { decodeBatch, genesisHash, type BatchView } from './journal-codec.js';
 import { keySequence, readU64BE, sequenceKey, writeU64BE, type JournalDb } from './journal-db.js';
@@ -103,7 +104,7 @@ export function journalTail(db: JournalDb): JournalTail {
 export function lastSequenceOf(view: BatchView): number {
   const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
   const at = view.events.byteLength - 128;
-  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+  return readU64At(dv, at);
 }
 
 /**

@@ -24,7 +24,7 @@ export interface SnapshotHeader {
   batchHash: string;
   config: unknown;
   /** stateLayoutVersion of the build that wrote it (absent before version 2). */
-  layout: number;
+  layout?: number;
   counters: number[];
   /** Full and stored (trimmed) byte length of each array. */
   arrays: [number, number][];

@@ -2,6 +2,7 @@
  * Reads for the gateway's HTTP endpoints, on the main thread: journaled events by sequence or
  * by time (straight from LMDB).
  */
+import { readU64At } from '../stdx/records.js';
 import { eventSizeBytes } from '../constants.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { EventWord } from '../protocol/event-layout.js';
@@ -65,7 +66,7 @@ function chunkFrom(
 
 function readSeq(dv: DataView, index: number): number {
   const at = index * eventSizeBytes;
-  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+  return readU64At(dv, at);
 }
 
 /**
