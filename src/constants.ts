@@ -145,6 +145,17 @@ export const readQueriesPendingMax = 1000;
 export const readQueryTimeoutMs = 5000;
 /** Longest the read model applies events without turning to queries and book views (ms). */
 export const readModelYieldMs = 5;
+/**
+ * LMDB page size of a new journal (journal.mdb; an existing one keeps the size it was made with).
+ * Each commit writes whole pages: the batch's overflow pages, and a new copy of the leaf, branch
+ * and free-list pages it touched. With 64 KB pages a 33 KB batch wrote ~370 KB a commit, and
+ * copying that into the page cache took a tenth of a standby's CPU; 16 KB pages write ~140 KB.
+ * 4 KB pages write least (~60 KB) but need runs of 8-32 contiguous free pages for a batch: after a
+ * long-lived reader, LMDB's search for them cost 3x the CPU per commit.
+ */
+export const journalPageSizeBytes = 16_384;
+/** LMDB page size of a new snapshots.mdb: its values are 1 MB chunks, written rarely. */
+export const snapshotPageSizeBytes = 65_536;
 /** Bytes of one stored snapshot chunk (an LMDB value, written in its own transaction). */
 export const snapshotChunkSizeBytes = 1 << 20;
 /** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */

@@ -118,7 +118,7 @@ export class JournalWriter {
     writeU64BE(timeKey, timestamp, 0);
     key.copy(timeKey, 8);
     // The time index is sparse: one entry per timeIndexIntervalUs. Each entry costs a B-tree
-    // path of 64 KB pages in the commit; a lookup by time reads on from the entry before.
+    // path of pages in the commit; a lookup by time reads on from the entry before.
     const indexed = timestamp - this.indexedAt >= timeIndexIntervalUs;
     if (indexed) this.indexedAt = timestamp;
     this.db.journal.transactionSync(() => {

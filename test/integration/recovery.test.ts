@@ -23,7 +23,11 @@ import {
   type SnapshotHeader,
   writeSnapshot,
 } from '../../src/journal/snapshot-store.js';
-import { stateLayoutVersion } from '../../src/constants.js';
+import {
+  journalPageSizeBytes,
+  snapshotPageSizeBytes,
+  stateLayoutVersion,
+} from '../../src/constants.js';
 import { createHash } from 'node:crypto';
 import { checkedBatch, readBatches } from '../../src/journal/journal-reader.js';
 import type { BatchView } from '../../src/journal/journal-codec.js';
@@ -37,8 +41,8 @@ import type { EventRecord } from '../../src/protocol/event-reader.js';
 async function makeData(
   runs: number,
   perRun: number,
+  dir = tempDataDir(),
 ): Promise<{ dir: string; events: EventRecord[] }> {
-  const dir = tempDataDir();
   const events: EventRecord[] = [];
   for (let run = 1; run <= runs; run++) {
     const driver = await NodeDriver.start({
@@ -368,6 +372,41 @@ test('reading batches in place gives what copies of the stored values give', asy
     });
     assert.equal(i, stored.length);
     closeJournalDb(db);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** LMDB page sizes of the journal and snapshot environments in `dir`. */
+function pageSizes(dir: string): number[] {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  const stats = [db.root.getStats(), db.snapshotRoot.getStats()] as { pageSize: number }[];
+  closeJournalDb(db);
+  return stats.map((s) => s.pageSize);
+}
+
+test('a new journal has its page size; one made with 64 KB pages keeps them and grows', async () => {
+  const fresh = await makeData(1, 300);
+  try {
+    assert.deepEqual(pageSizes(fresh.dir), [journalPageSizeBytes, snapshotPageSizeBytes]);
+  } finally {
+    removeDir(fresh.dir);
+  }
+  assert.notEqual(journalPageSizeBytes, 65_536, 'the test needs another size than the old one');
+  const dir = tempDataDir();
+  try {
+    const old = open({ path: dataFile(dir), maxDbs: 8, pageSize: 65_536 }); // as builds before
+    await old.close();
+    const { events } = await makeData(2, 1_200, dir); // the second run appends to the first's
+    assert.deepEqual(pageSizes(dir), [65_536, snapshotPageSizeBytes]);
+    assert.equal(
+      batches(dir).reduce((n, b) => n + b.count, 0),
+      events.length,
+    );
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const checksum = driver.node.recovery.stateChecksum;
+    await driver.stop();
+    assert.equal(checksum, fullReplay(dir).engine.checksum.hex());
   } finally {
     removeDir(dir);
   }
