@@ -2,9 +2,11 @@
  * BourseClient.submitBatch against a real node: each command's status and sequence in the
  * order given, agreeing with the journal; batches across many frames and mixed with single
  * commands; bounded in flight; a dropped connection resent and applied once; a frame refused
- * as a whole rejects its batch; bad input refused before anything is sent.
+ * as a whole rejects its batch; bad input refused before anything is sent; frames sent with a
+ * zero masking key.
  */
 import { test } from 'node:test';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { BourseClient, ClientError, CommandKind as PackageKinds } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
@@ -155,4 +157,59 @@ test('the package exports command kinds as values, the same as the wire layout',
   assert.equal(PackageKinds.Transfer, CommandKind.Transfer);
   assert.equal(PackageKinds.PlaceOrder, CommandKind.PlaceOrder);
   assert.equal(PackageKinds.Deposit, CommandKind.Deposit);
+});
+
+/** Splits the client's side of a WebSocket connection into frames: [mask bit, key, length]. */
+function clientFrames(bytes: Buffer): { masked: boolean; key: Buffer; length: number }[] {
+  let at = bytes.indexOf('\r\n\r\n') + 4; // past the HTTP upgrade request
+  assert.ok(at > 4, 'an upgrade request first');
+  const frames: { masked: boolean; key: Buffer; length: number }[] = [];
+  while (at < bytes.length) {
+    const masked = (bytes[at + 1] & 0x80) !== 0;
+    let length = bytes[at + 1] & 0x7f;
+    at += 2;
+    if (length === 126) [length, at] = [bytes.readUInt16BE(at), at + 2];
+    else if (length === 127) [length, at] = [Number(bytes.readBigUInt64BE(at)), at + 8];
+    const key = bytes.subarray(at, at + 4);
+    frames.push({ masked, key, length });
+    at += 4 + length;
+  }
+  return frames;
+}
+
+test('the SDK sends its frames with a zero masking key, which the server reads', async () => {
+  await withNode(async (_node, url) => {
+    const sent: Buffer[] = [];
+    const proxy = createServer((inbound) => {
+      const outbound = connect(Number(new URL(url).port), '127.0.0.1');
+      inbound.on('data', (chunk: Buffer) => sent.push(chunk));
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('error', () => outbound.destroy());
+      outbound.on('error', () => inbound.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    const client = await BourseClient.connect(`ws://127.0.0.1:${port}/`, {
+      clientId: 209,
+      inFlightMax: 1_000,
+    });
+    try {
+      await setUp(client);
+      const r = await client.transferBatch(transfers(600, 10));
+      assert.equal(r.rejected, 60, 'every tenth overdraws: the server read what was sent');
+    } finally {
+      await client.close();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    const frames = clientFrames(Buffer.concat(sent));
+    assert.ok(frames.length >= 3, 'hello, set-up and the batch');
+    assert.ok(
+      frames.some((f) => f.length >= 600 * 64),
+      'the batch in one frame',
+    );
+    for (const f of frames) {
+      assert.ok(f.masked, 'a client frame says it is masked (RFC 6455)');
+      assert.deepEqual([...f.key], [0, 0, 0, 0]);
+    }
+  });
 });
