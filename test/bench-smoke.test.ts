@@ -137,6 +137,27 @@ test('bench:fuzz --small runs, and the node survives every frame', () => {
   assert.equal(figures.node_survived, true);
 });
 
+test('bench:journal --small times commits at each LMDB page size and the file floor', () => {
+  const figures = lastJson('bench/micro/journal-commit.bench.js', ['--small']);
+  assert.equal(figures.bench, 'journal');
+  const cases = figures.cases as Array<Record<string, number | string>>;
+  assert.deepEqual(
+    cases.map((c) => c.name),
+    [
+      'LMDB, 4 KB pages',
+      'LMDB, 16 KB pages',
+      'LMDB, 64 KB pages',
+      'preallocated file, one fdatasync',
+    ],
+  );
+  for (const c of cases) {
+    for (const key of ['p50_us', 'p99_us', 'cpu_us', 'sys_us', 'written_kb']) {
+      assert.equal(typeof c[key], 'number', `${c.name}: ${key}`);
+    }
+    assert.ok((c.p50_us as number) > 0 && (c.written_kb as number) > 0, `${c.name} wrote`);
+  }
+});
+
 test('bench:replicated --small runs three member processes and reports every figure', () => {
   const figures = lastJson('bench/macro/replicated.bench.js', ['--small']);
   for (const key of ['bench', 'commands_per_s', 'p50_us', 'p99_us', 'p999_us', 'standbys']) {

@@ -70,7 +70,11 @@ export function closeJournalDb(db: JournalDb): void {
   db.snapshotRoot.close();
 }
 
-function openEnv(path: string, readOnly: boolean, pageSize: number): RootDatabase {
+/**
+ * Opens an LMDB environment with the node's durability options (exported for bench:journal,
+ * which times commits at other page sizes).
+ */
+export function openEnv(path: string, readOnly: boolean, pageSize: number): RootDatabase {
   try {
     return open({
       path,

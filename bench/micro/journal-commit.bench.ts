@@ -1,0 +1,156 @@
+/**
+ * bench:journal — what one durable journal commit costs on this machine's disk, by LMDB page
+ * size, against the floor: the same bytes appended to a preallocated file with one fdatasync.
+ *
+ *   npm run bench:journal              3,000 commits per case (about a minute)
+ *   npm run bench:journal -- --small   CI size: 200 commits per case
+ *   # experiments: --commits N --batch-bytes B --reader-commits N
+ *
+ * Each LMDB commit is what the journal writer does (src/journal/journal-writer.ts): one batch
+ * value and one time-index entry in a synchronous transaction, with the node's durability
+ * options (journal-db.ts: two flushes, the pages then the meta page). A read transaction is
+ * renewed every 20 commits (`--reader-commits`), as the feeder and readers do, so freed pages
+ * are not reused at once. CPU is this process's (user + system) per commit; bytes are what it handed to write().
+ */
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RootDatabase, Transaction } from 'lmdb';
+import { journalPageSizeBytes } from '../../src/constants.js';
+import { openEnv, sequenceKey } from '../../src/journal/journal-db.js';
+import { machine, printTable } from '../lib/table.js';
+
+const small = process.argv.includes('--small');
+function flag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${name} takes a whole number from 1, not ${process.argv[at + 1]}`);
+  }
+  return value;
+}
+const commits = flag('--commits', small ? 200 : 3_000);
+/** A batch of ~260 events of 128 bytes: bench:replicated's batches at ~260k commands/s. */
+const batchBytes = flag('--batch-bytes', 33_000);
+/** Commits a read transaction lives (1,500: a long reader, as a slow subscriber could be). */
+const readerCommits = flag('--reader-commits', 20);
+/** Commits before the timed ones (the file grows, V8 compiles). */
+const warmup = Math.ceil(commits / 6);
+
+interface Case {
+  name: string;
+  p50_us: number;
+  p99_us: number;
+  cpu_us: number;
+  sys_us: number;
+  written_kb: number;
+}
+
+function bytesWritten(): number {
+  const line = readFileSync('/proc/self/io', 'utf8').match(/^wchar: (\d+)$/m);
+  return Number(line?.[1] ?? 0);
+}
+
+/** Times `commit` after the warm-up: latency percentiles, CPU and bytes written per commit. */
+function timeCommits(name: string, commit: (i: number) => void): Case {
+  for (let i = 0; i < warmup; i++) commit(i);
+  const latency = new Float64Array(commits);
+  const cpu = process.cpuUsage();
+  const written = bytesWritten();
+  for (let i = 0; i < commits; i++) {
+    const t = performance.now();
+    commit(warmup + i);
+    latency[i] = (performance.now() - t) * 1000;
+  }
+  const used = process.cpuUsage(cpu);
+  latency.sort();
+  return {
+    name,
+    p50_us: Math.round(latency[commits >> 1]),
+    p99_us: Math.round(latency[Math.floor(commits * 0.99)]),
+    cpu_us: Math.round((used.user + used.system) / commits),
+    sys_us: Math.round(used.system / commits),
+    written_kb: Math.round((bytesWritten() - written) / commits / 1024),
+  };
+}
+
+function lmdbCase(dir: string, pageSize: number, value: Buffer): Case {
+  const root: RootDatabase = openEnv(join(dir, `journal-${pageSize}.mdb`), false, pageSize);
+  const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+  const journal = root.openDB<Buffer, Buffer>('journal', binary);
+  const timeIndex = root.openDB<Buffer, Buffer>('time-index', binary);
+  const empty = Buffer.alloc(0);
+  let reader: Transaction | null = null;
+  const result = timeCommits(`LMDB, ${pageSize / 1024} KB pages`, (i) => {
+    if (i % readerCommits === 0) {
+      reader?.done();
+      reader = root.useReadTransaction();
+      journal.get(sequenceKey(0), { transaction: reader });
+    }
+    const key = sequenceKey(1 + i * 256);
+    root.transactionSync(() => {
+      journal.putSync(key, value);
+      timeIndex.putSync(Buffer.concat([key, key]), empty);
+    });
+  });
+  (reader as Transaction | null)?.done();
+  void root.close();
+  return result;
+}
+
+/** The floor: the batch written into a zero-filled file (no metadata changes), then fdatasync. */
+function fileCase(dir: string, value: Buffer): Case {
+  const fd = openSync(join(dir, 'append.log'), 'w+');
+  const step = Math.ceil(value.length / 4096) * 4096;
+  const fileBytes = step * (warmup + commits);
+  const zeros = Buffer.alloc(1 << 20);
+  for (let at = 0; at < fileBytes; at += zeros.length) writeSync(fd, zeros, 0, zeros.length, at);
+  fdatasyncSync(fd);
+  const result = timeCommits('preallocated file, one fdatasync', (i) => {
+    writeSync(fd, value, 0, value.length, i * step);
+    fdatasyncSync(fd);
+  });
+  closeSync(fd);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-journal-bench-'));
+  const value = Buffer.alloc(batchBytes, 0x5a);
+  const cases: Case[] = [];
+  try {
+    for (const pageSize of [4_096, 16_384, 65_536]) cases.push(lmdbCase(dir, pageSize, value));
+    cases.push(fileCase(dir, value));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const host = await machine();
+  printTable(
+    `bench:journal (${small ? 'small' : 'default'}): ${commits} commits of ${batchBytes} bytes ` +
+      `each, a reader renewed every ${readerCommits}; journal pages ` +
+      `${journalPageSizeBytes / 1024} KB; ${host.cpu}, ${host.cores} cores`,
+    cases.map((c) => ({
+      case: c.name,
+      'p50 µs': c.p50_us,
+      'p99 µs': c.p99_us,
+      'CPU µs/commit': c.cpu_us,
+      'of which system': c.sys_us,
+      'KB written/commit': c.written_kb,
+    })),
+  );
+  const figures = {
+    bench: 'journal',
+    size: small ? 'small' : 'default',
+    commits,
+    batch_bytes: batchBytes,
+    reader_commits: readerCommits,
+    journal_page_bytes: journalPageSizeBytes,
+    cases,
+    machine: host,
+  };
+  console.log(JSON.stringify(figures));
+}
+
+await main();
