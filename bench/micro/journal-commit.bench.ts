@@ -10,7 +10,8 @@
  * value and one time-index entry in a synchronous transaction, with the node's durability
  * options (journal-db.ts: two flushes, the pages then the meta page). A read transaction is
  * renewed every 20 commits (`--reader-commits`), as the feeder and readers do, so freed pages
- * are not reused at once. CPU is this process's (user + system) per commit; bytes are what it handed to write().
+ * are not reused at once. CPU is this process's (user + system) per commit; bytes are what it
+ * handed to write().
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { writeSync } from 'node:fs';

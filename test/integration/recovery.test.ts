@@ -385,7 +385,7 @@ function pageSizes(dir: string): number[] {
   return stats.map((s) => s.pageSize);
 }
 
-test('a new journal has its page size; one made with 64 KB pages keeps them and grows', async () => {
+test('a new journal has its page size; one with 64 KB pages keeps them and grows', async () => {
   const fresh = await makeData(1, 300);
   try {
     assert.deepEqual(pageSizes(fresh.dir), [journalPageSizeBytes, snapshotPageSizeBytes]);
