@@ -44,6 +44,7 @@ interface Case {
   name: string;
   p50_us: number;
   p99_us: number;
+  max_us: number;
   cpu_us: number;
   sys_us: number;
   written_kb: number;
@@ -71,6 +72,7 @@ function timeCommits(name: string, commit: (i: number) => void): Case {
     name,
     p50_us: Math.round(latency[commits >> 1]),
     p99_us: Math.round(latency[Math.floor(commits * 0.99)]),
+    max_us: Math.round(latency[commits - 1]),
     cpu_us: Math.round((used.user + used.system) / commits),
     sys_us: Math.round(used.system / commits),
     written_kb: Math.round((bytesWritten() - written) / commits / 1024),
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
       case: c.name,
       'p50 µs': c.p50_us,
       'p99 µs': c.p99_us,
+      'max µs': c.max_us,
       'CPU µs/commit': c.cpu_us,
       'of which system': c.sys_us,
       'KB written/commit': c.written_kb,
