@@ -169,6 +169,11 @@ test('bench:replicated --small runs three member processes and reports every fig
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.rejected, 0, 'every transfer is funded');
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
+  for (const role of ['primary', 'standby']) {
+    const all = figures[`cpu_us_per_command_${role}`] as number;
+    const batch = figures[`batch_cpu_us_per_command_${role}`] as number;
+    assert.ok(all > 0 && batch > 0, `${role}: CPU over the run and in the batched phase`);
+  }
 });
 
 test('bench:peer-postgres --small runs both peers, and each holds the no-overdraft rule', () => {

@@ -49,6 +49,8 @@ export async function closedThenOpen(
   size: ReturnType<typeof loadSize>,
   members: readonly string[] = [],
   idBase = 0,
+  /** Called as each phase starts and once after the last ('end'): a bench reads CPU there. */
+  atPhase: (phase: LoadPhase) => void = () => {},
 ): Promise<{
   closed: ClientResult[];
   batch: ClientResult[];
@@ -59,6 +61,7 @@ export async function closedThenOpen(
   const window = size.window / processes;
   const seconds = size.closedSeconds;
   benchProgress(2, 6, 'closed loop');
+  atPhase('closed');
   const closed = await runClients(
     url,
     processes,
@@ -70,6 +73,7 @@ export async function closedThenOpen(
     members,
   );
   benchProgress(3, 6, 'closed loop, batches');
+  atPhase('batch');
   const batchBase = idBase + 300;
   const batch = await runClients(
     url,
@@ -82,11 +86,13 @@ export async function closedThenOpen(
     members,
   );
   benchProgress(4, 6, 'open loop');
+  atPhase('open');
   const rate = size.openRate / processes;
   const s = size.openSeconds;
   const base = idBase + 200;
   const open = await runClients(url, processes, 'open', s, accounts, rate, base, members);
   benchProgress(5, 6, 'open loop, batches');
+  atPhase('open-batch');
   const openBatch = await runClients(
     url,
     size.batchProcesses,
@@ -97,8 +103,11 @@ export async function closedThenOpen(
     idBase + 400,
     members,
   );
+  atPhase('end');
   return { closed, batch, open, openBatch };
 }
+
+export type LoadPhase = 'closed' | 'batch' | 'open' | 'open-batch' | 'end';
 
 export interface ClientResult {
   done: number;

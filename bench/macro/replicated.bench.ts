@@ -16,6 +16,7 @@ import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, printTable } from '../lib/table.js';
 import {
   closedThenOpen,
+  type LoadPhase,
   fundAccounts,
   idleRoundTrip,
   loadSize,
@@ -51,20 +52,28 @@ async function main(): Promise<void> {
     benchProgress(1, 6, 'funding accounts');
     await fundAccounts(url, accounts);
     const roundTrip = await idleRoundTrip(url, small ? 50 : 400, 900);
-    const before = cpuByMember(children);
     // The clients know every member: if the primary steps down mid-run (two cores for three
     // members and four client processes), they follow the new one, and the figures show it.
     const members = file.members.map((m) => `ws://${m.host}:${m.port}/`);
-    const loads = await closedThenOpen(url, size, members);
-    const after = cpuByMember(children);
+    const cpuAt = new Map<LoadPhase, Map<number, number>>();
+    const loads = await closedThenOpen(url, size, members, 0, (phase) =>
+      cpuAt.set(phase, cpuByMember(children)),
+    );
     const summary = summarise(loads, size);
-    const cpu = (id: number): number =>
-      ((after.get(id)! - before.get(id)!) * 1000) / summary.commands;
-    const standbys = file.members.filter((m) => m.id !== primary.id).map((m) => cpu(m.id));
+    const batchCommands = loads.batch.reduce((sum, r) => sum + r.done, 0);
     const stillPrimary = (await findPrimary(file)) === primary.id;
+    const byRole = (from: LoadPhase, to: LoadPhase, commands: number): RoleCpu => {
+      const cpu = (id: number): number =>
+        ((cpuAt.get(to)!.get(id)! - cpuAt.get(from)!.get(id)!) * 1000) / commands;
+      const standbys = file.members.filter((m) => m.id !== primary.id).map((m) => cpu(m.id));
+      return {
+        primary: cpu(primary.id),
+        standby: standbys.reduce((sum, v) => sum + v, 0) / standbys.length,
+      };
+    };
     await report(summary, stillPrimary, roundTrip, {
-      primary: cpu(primary.id),
-      standby: standbys.reduce((sum, v) => sum + v, 0) / standbys.length,
+      all: byRole('closed', 'end', summary.commands),
+      batch: byRole('batch', 'open', batchCommands),
     });
   } finally {
     await stopAll(children);
@@ -85,12 +94,21 @@ function cpuByMember(children: Map<number, ChildProcess>): Map<number, number> {
   return out;
 }
 
+/** CPU per command (µs) of the primary and of a standby (the mean of the standbys). */
+interface RoleCpu {
+  primary: number;
+  standby: number;
+}
+
 async function report(
   s: ReturnType<typeof summarise>,
   stillPrimary: boolean,
   roundTrip: { p50: number; p99: number },
-  cpuUs: { primary: number; standby: number },
+  /** Over every phase (open loops at a low rate and idle gaps included), and over the batched
+   * closed loop alone: the cost per command when the cluster is saturated. */
+  cpuUs: { all: RoleCpu; batch: RoleCpu },
 ): Promise<void> {
+  const round = (v: number): number => Math.round(v * 100) / 100;
   const figures = {
     bench: 'replicated',
     size: small ? 'small' : 'large',
@@ -100,8 +118,10 @@ async function report(
     ...s.figures,
     /** False when the primary changed mid-run (the CPU split by role is then mixed). */
     same_primary: stillPrimary,
-    cpu_us_per_command_primary: Math.round(cpuUs.primary * 100) / 100,
-    cpu_us_per_command_standby: Math.round(cpuUs.standby * 100) / 100,
+    cpu_us_per_command_primary: round(cpuUs.all.primary),
+    cpu_us_per_command_standby: round(cpuUs.all.standby),
+    batch_cpu_us_per_command_primary: round(cpuUs.batch.primary),
+    batch_cpu_us_per_command_standby: round(cpuUs.batch.standby),
     idle_round_trip_p50_us: roundTrip.p50,
     idle_round_trip_p99_us: roundTrip.p99,
   };
@@ -125,6 +145,13 @@ async function report(
       {
         measure: 'CPU per command, standby process (mean)',
         value: figures.cpu_us_per_command_standby,
+        unit: 'µs',
+      },
+      {
+        measure: 'the same in the batched closed loop: primary / standby',
+        value: [figures.batch_cpu_us_per_command_primary, figures.batch_cpu_us_per_command_standby]
+          .map(String)
+          .join(' / '),
         unit: 'µs',
       },
     ]);
