@@ -2,7 +2,7 @@
  * bench:journal — what one durable journal commit costs on this machine's disk, by LMDB page
  * size, against the floor: the same bytes appended to a preallocated file with one fdatasync.
  *
- *   npm run bench:journal              3,000 commits per case (about a minute)
+ *   npm run bench:journal              3,000 commits per case (under a minute)
  *   npm run bench:journal -- --small   CI size: 200 commits per case
  *   # experiments: --commits N --batch-bytes B --reader-commits N
  *
@@ -13,8 +13,15 @@
  * are not reused at once. CPU is this process's (user + system) per commit; bytes are what it
  * handed to write().
  */
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RootDatabase, Transaction } from 'lmdb';
