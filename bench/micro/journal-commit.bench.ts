@@ -27,18 +27,10 @@ import { join } from 'node:path';
 import type { RootDatabase, Transaction } from 'lmdb';
 import { journalPageSizeBytes } from '../../src/constants.js';
 import { openEnv, sequenceKey } from '../../src/journal/journal-db.js';
+import { flag } from '../lib/flags.js';
 import { machine, printTable } from '../lib/table.js';
 
 const small = process.argv.includes('--small');
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`${name} takes a whole number from 1, not ${process.argv[at + 1]}`);
-  }
-  return value;
-}
 const commits = flag('--commits', small ? 200 : 3_000);
 /** A batch of ~260 events of 128 bytes: bench:replicated's batches at ~260k commands/s. */
 const batchBytes = flag('--batch-bytes', 33_000);

@@ -40,17 +40,7 @@ import { Status } from '../../src/protocol/status.js';
 import { machine, printTable } from '../lib/table.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 import { closedLoop, makeStream, type Stream } from './transfer-stream.js';
-
-/** `--name N` from the command line (a positive whole number), else `fallback`. */
-function flag(name: string, fallback: number, min = 1): number {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!(Number.isSafeInteger(value) && value >= min)) {
-    throw new Error(`${name} takes a whole number from ${min}, not ${process.argv[at + 1]}`);
-  }
-  return value;
-}
+import { flag } from '../lib/flags.js';
 
 const small = process.argv.includes('--small');
 /** scripts/postgres.sh sets max_connections = 100; this leaves a few for psql. */
