@@ -192,6 +192,14 @@ export const recoveryStepBatches = 4;
 export const followStepBatches = 64;
 export const followWaitMs = 50;
 /**
+ * A hot standby maps in, ahead, the pages a promotion's handover writes (src/pipeline/
+ * handover.ts): its snapshotter names the sizes in use this often (ms), and the processor
+ * touches that many pages per turn, pausing between turns (ms). 128 pages: up to 2-3 ms.
+ */
+export const handoverHintMs = 1_000;
+export const handoverTouchPagesPerTurn = 128;
+export const handoverTouchPauseMs = 4;
+/**
  * Node flags for piscina's threads. piscina loads a task file with require() first; on Node
  * 20.19+ that loads ES modules too, and doing so in a pool thread has aborted the process
  * (V8 fatal "IsGraphAsync must be used on an instantiated module"). Without require(esm),

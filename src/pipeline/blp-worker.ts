@@ -14,8 +14,8 @@ import { Sequencer } from '../ring/sequencer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { closeJournalDb, openJournalDb } from '../journal/journal-db.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
+import { awaitHandover, takeHandover } from './handover.js';
 import { BusinessLogicProcessor } from './business-logic-processor.js';
-import { followJournal, loadFollowerSnapshot } from './follower.js';
 import { ProcessorGc } from './processor-gc.js';
 import { recover, Replica } from './replay.js';
 
@@ -28,9 +28,9 @@ export interface BlpWorkerData {
   /** Where the journal ends (checked by the node before starting workers). */
   tailSequence: number;
   /**
-   * Follow mode (a hot standby, follower.ts): start from the newest snapshot at or before
-   * `notAfter` (known committed), apply the journal up to the follow limit, and decide commands
-   * only once promoted. Null: recover to the journal's end and decide at once.
+   * Follow mode (a hot standby, follower.ts): wait, and decide commands only once promoted,
+   * from the state the snapshotter hands over. Null: recover to the journal's end and decide at
+   * once.
    */
   follow: { notAfter: number } | null;
 }
@@ -63,26 +63,23 @@ function report(type: BlpReady['type'], replica: Replica, replayed: number, ms: 
 }
 
 /**
- * Brings the replica to where it decides from: the journal's end, or in follow mode wherever
- * the journal ends when promoted. Returns the events applied, or -1 when stopped unpromoted.
+ * Brings the replica to where it decides from: the journal's end, or in follow mode the state
+ * its snapshotter hands over on promotion (handover.ts). Returns the events applied, or -1 when
+ * stopped unpromoted.
  */
 async function rebuild(data: BlpWorkerData, replica: Replica, started: number): Promise<number> {
+  if (data.follow !== null) {
+    report('ready', replica, 0, performance.now() - started);
+    const handover = await awaitHandover(RingBuffer.attach(data.inputRing), replica);
+    if (handover === null) return -1;
+    takeHandover(replica, handover);
+    return handover.eventsApplied;
+  }
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   try {
-    if (data.follow === null) {
-      const replayed = await recover(replica, db, data.dataDir, data.tailSequence);
-      assert(replica.sequence === data.tailSequence, 'processor: recovered to the journal end');
-      return replayed;
-    }
-    loadFollowerSnapshot(replica, db, data.follow.notAfter);
-    report('ready', replica, 0, performance.now() - started);
-    const before = replica.eventsApplied;
-    const progress = new JournalProgress(data.progress);
-    const input = RingBuffer.attach(data.inputRing);
-    // How far this standby has applied, for /health (the slot is unused until promotion).
-    const applied = (): void => progress.set(ProgressSlot.sequencePublished, replica.sequence);
-    const promoted = await followJournal(replica, db, progress, () => input.halted(), applied);
-    return promoted ? replica.eventsApplied - before : -1;
+    const replayed = await recover(replica, db, data.dataDir, data.tailSequence);
+    assert(replica.sequence === data.tailSequence, 'processor: recovered to the journal end');
+    return replayed;
   } finally {
     closeJournalDb(db);
   }

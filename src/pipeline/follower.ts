@@ -1,13 +1,16 @@
 /**
  * Follow mode: the workers of a hot standby. The cluster member journals what the primary
- * sends; the processor and the snapshotter apply it from LMDB with the engine's `apply`, up to
- * the commit limit the member sets, so that their state is in memory when the primary dies.
+ * sends; the snapshotter applies it from LMDB with the engine's `apply`, up to the commit limit
+ * the member sets, so that the state is in memory when the primary dies. The processor waits:
+ * on promotion the snapshotter hands it the state (handover.ts).
  *
  *   member (main thread)            progress words              workers
- *   stores batches, learns commit ─► followLimit ── bump ──► processor: apply ≤ limit
- *                                                            snapshotter: apply ≤ limit, reads
+ *   stores batches, learns commit ─► followLimit ── bump ──► snapshotter: apply ≤ limit, reads
+ *                                                            processor: waits
  *   wins an election ──────────────► followLimit = journal end,
- *                                    promotedTerm = term ──► both: apply to the end, take over;
+ *                                    promotedTerm = term ──► snapshotter: apply to the end,
+ *                                                              hand the state to the processor;
+ *                                                            processor: take over from it;
  *                                                            journal writer: starts at the end
  *
  * Only committed batches are applied before promotion: an uncommitted tail may still be cut by
@@ -23,7 +26,8 @@ import type { Replica } from './replay.js';
 
 /**
  * Applies the journal up to the follow limit as it moves. Resolves true once promoted (the
- * replica then stands at the journal's end) or false once `stopped()` says so.
+ * replica then stands at the journal's end) or false once `stopped()` says so. `afterStep` runs
+ * after each step and after each wait that saw nothing new.
  */
 export async function followJournal(
   replica: Replica,
@@ -65,6 +69,7 @@ async function follow(
     }
     if (stopped()) return false;
     await progress.waitChangeAsync(seen, followWaitMs);
+    if (progress.version() === seen) afterStep(); // idle: a turn for background work
   }
 }
 

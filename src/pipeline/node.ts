@@ -38,6 +38,7 @@ import { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import type { Handover } from './handover.js';
 import {
   closeJournalDb,
   openJournalDb,
@@ -81,9 +82,10 @@ export interface NodeOptions {
    */
   log?: NodeLog;
   /**
-   * Follow mode, for a cluster's hot standby (follower.ts): the workers start from the newest
-   * snapshot at or before `notAfter`, apply the journal up to `follow()`'s limit, and take
-   * commands only after `promote()`. The gateway serves reads meanwhile.
+   * Follow mode, for a cluster's hot standby (follower.ts): the snapshotter starts from the
+   * newest snapshot at or before `notAfter` and applies the journal up to `follow()`'s limit;
+   * after `promote()` it hands its state to the processor (handover.ts), and commands flow. The
+   * gateway serves reads meanwhile.
    */
   follow?: { notAfter: number };
   /** The role the gateway reports and obeys; a single node is a primary that always accepts. */
@@ -123,7 +125,10 @@ export class BourseNode {
   /** Queries and book views, answered by the snapshot worker's replica (durable state). */
   private reads: ReadClient | null = null;
   private exits: Promise<unknown>[] = [];
-  /** Follow mode: resolved when each of the journal writer and the processor has taken over. */
+  /**
+   * Follow mode: resolved when each of the journal writer, the processor and the snapshotter
+   * (which hands its state to the processor: handover.ts) has taken over.
+   */
   private promotions: Promise<unknown>[] = [];
   private readonly following: boolean;
   private readonly role: NodeRole;
@@ -301,6 +306,10 @@ export class BourseNode {
       worker.on('message', (message: { type: string; sequence?: number; ms?: number }) => {
         if (message.type === 'ready') resolve(message);
         if (message.type === 'promoted') promoted(message);
+        // A standby's snapshotter to its processor (handover.ts).
+        const { handover } = message as { handover?: Handover };
+        if (handover !== undefined) this.workers[1].postMessage(handover);
+        if (message.type === 'touch') this.workers[1].postMessage(message);
         if (message.type === 'stopped' && file === 'blp-worker.js') {
           this.processorStats = message as unknown as BourseNode['processorStats'];
         }
@@ -398,7 +407,7 @@ export class BourseNode {
     this.progress.set(ProgressSlot.followLimit, this.tail.sequence);
     this.progress.set(ProgressSlot.promotedTerm, term);
     this.progress.bump();
-    const [, processor] = await Promise.all(this.promotions.slice(0, 2));
+    const [, processor] = await Promise.all(this.promotions);
     this.recovery = processor as BlpReady;
   }
 

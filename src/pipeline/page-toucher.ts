@@ -19,7 +19,10 @@ export interface TouchRange {
   bytes: Uint8Array;
   /** Bytes from the start of `bytes` to touch. */
   length: number;
-  /** Write (the copy buffer: its pages are about to be written) or only read (the source). */
+  /**
+   * Write (a buffer whose pages are about to be written: each keeps its value) or only read
+   * (the source).
+   */
   write: boolean;
 }
 
@@ -41,7 +44,8 @@ export class PageToucher {
       const { bytes, length, write } = this.ranges[this.range];
       const end = Math.min(length, this.at + left * pageSizeBytes);
       for (let at = this.at; at < end; at += pageSizeBytes) {
-        if (write) bytes[at] = 0;
+        if (write)
+          bytes[at] = bytes[at]; // the same value: safe while another thread reads
         else this.sink ^= bytes[at];
         left--;
       }

@@ -12,6 +12,9 @@
  * from command to durable went from 5.2–6.4 ms (following the journal in LMDB) to 3.2–3.4 ms.
  * Consumer 0 releases only whole batches, so taking everything available always ends at a
  * journal batch: each snapshot is consistent at the end of one, and names its hash.
+ *
+ * On a hot standby it follows the journal in LMDB up to the commit limit instead (follower.ts),
+ * and on promotion hands its state to the processor (handover.ts), then follows the ring.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../constants.js';
@@ -23,10 +26,12 @@ import {
   snapshotTouchPagesPerTurn,
   snapshotStopWaitMs,
   snapshotThreadNice,
+  handoverHintMs,
+  handoverTouchPagesPerTurn,
 } from '../constants.js';
 import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journal-db.js';
 import { journalBatchEndingAt } from '../journal/journal-reader.js';
-import { JournalProgress } from '../journal/journal-progress.js';
+import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { lowerThreadPriority } from '../journal/thread-priority.js';
 import type { SnapshotTask, SnapshotTaskResult } from '../journal/snapshot-task.js';
 import { Piscina } from 'piscina';
@@ -35,9 +40,10 @@ import { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { after, distance } from '../ring/ring-layout.js';
 import { followJournal, loadFollowerSnapshot } from './follower.js';
+import { describeHandover, usedSizes, type Handover, type TouchHint } from './handover.js';
 import { recover, Replica } from './replay.js';
 import { PageToucher, type TouchRange } from './page-toucher.js';
-import { usedBytes } from '../stdx/state-image.js';
+import { usedBytes, type StateImage } from '../stdx/state-image.js';
 import { ReadModel, type ReadRequest } from './read-model.js';
 
 export interface SnapshotWorkerData {
@@ -54,7 +60,9 @@ export interface SnapshotWorkerData {
 }
 
 async function main(data: SnapshotWorkerData): Promise<void> {
-  lowerThreadPriority(snapshotThreadNice); // background work: spare CPU only
+  // Background work: spare CPU only. A standby's snapshotter is its one applier (handover.ts):
+  // it keeps its priority until promoted, so that the state is current when it takes over.
+  if (data.follow === null) lowerThreadPriority(snapshotThreadNice);
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   const control = new Int32Array(data.control);
   const replica = new Replica(data.config);
@@ -69,11 +77,7 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   // Atomics.waitAsync and pool results do not keep a worker's event loop alive.
   const keepAlive = setInterval(() => {}, 1 << 30);
   const stopped = (): boolean => Atomics.load(control, 0) !== 0;
-  if (data.follow !== null) {
-    const progress = new JournalProgress(data.follow.progress);
-    const follow = followJournal(replica, db, progress, stopped, () => snapshots.takeIfDue());
-    if (await follow) parentPort?.postMessage({ type: 'promoted', sequence: replica.sequence });
-  }
+  if (data.follow !== null) await followUntilPromoted(data.follow, db, snapshots, stopped);
   const ring = RingBuffer.attach(data.outputRing);
   const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [0]);
   let turnedAt = performance.now();
@@ -106,6 +110,30 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   parentPort?.postMessage({ type: 'stopped' });
 }
 
+/**
+ * A hot standby's snapshotter: applies the journal up to the commit limit (follower.ts); once
+ * promoted, at the journal's end, hands its state to the processor (handover.ts).
+ */
+async function followUntilPromoted(
+  follow: NonNullable<SnapshotWorkerData['follow']>,
+  db: JournalDb,
+  snapshots: SnapshotWriter,
+  stopped: () => boolean,
+): Promise<void> {
+  const replica = snapshots.replica;
+  const progress = new JournalProgress(follow.progress);
+  const post = (message: TouchHint): void => parentPort?.postMessage(message);
+  const applied = (): void => {
+    progress.set(ProgressSlot.sequencePublished, replica.sequence); // for /health
+    snapshots.takeIfDue();
+    snapshots.warmForHandover(post);
+  };
+  if (!(await followJournal(replica, db, progress, stopped, applied))) return;
+  const handover = await snapshots.handOver(); // for the processor, which takes over from it
+  parentPort?.postMessage({ type: 'promoted', sequence: replica.sequence, handover });
+  lowerThreadPriority(snapshotThreadNice);
+}
+
 /** Resolves when the word this consumer watches changes, or after ringSleepMs. */
 async function watchedMoved(barrier: SequenceBarrier): Promise<void> {
   const header = barrier.ring.header;
@@ -133,8 +161,8 @@ function applyThrough(replica: Replica, barrier: SequenceBarrier, last: number):
  */
 class SnapshotWriter {
   writing: Promise<void> | null = null;
+  readonly replica: Replica;
   private readonly db: JournalDb;
-  private readonly replica: Replica;
   private readonly data: SnapshotWorkerData;
   private readonly state: SharedArrayBuffer;
   private readonly stateBytes: Uint8Array;
@@ -147,6 +175,11 @@ class SnapshotWriter {
   private toucher: PageToucher | null = null;
   /** Where each array starts in `state`. */
   private readonly offsets: number[];
+  /** Handed over (handover.ts): `state` is the processor's until word 0 turns 1. */
+  private lentTo: Int32Array | null = null;
+  /** A standby's: the pages of `state` a handover would write, touched ahead. */
+  private warming: PageToucher | null = null;
+  private hintedAt = -Infinity;
 
   constructor(db: JournalDb, replica: Replica, data: SnapshotWorkerData) {
     this.db = db;
@@ -187,6 +220,10 @@ class SnapshotWriter {
    */
   takeIfDue(): void {
     if (this.writing !== null) return;
+    if (this.lentTo !== null) {
+      if (Atomics.load(this.lentTo, 0) === 0) return;
+      this.lentTo = null;
+    }
     const r = this.replica;
     if (this.toucher === null) {
       const due =
@@ -226,15 +263,54 @@ class SnapshotWriter {
     return new PageToucher(ranges);
   }
 
-  /** The replica's state (what is in use of it), copied into the shared buffer, as a task. */
-  private copy(batchHash: string): SnapshotTask {
+  /**
+   * A hot standby, after each step of following and on idle turns: every `handoverHintMs` it
+   * names the sizes in use to the processor, and touches the pages a handover's copy reads
+   * (never-written parts of tables map the zero page at their first read) and writes, a few per
+   * turn (PageToucher keeps each byte's value: a snapshot task may be reading `state`).
+   */
+  warmForHandover(post: (hint: TouchHint) => void): void {
+    if (this.warming !== null && this.warming.touch(handoverTouchPagesPerTurn)) return;
+    this.warming = null;
+    if (performance.now() - this.hintedAt < handoverHintMs) return;
+    this.hintedAt = performance.now();
+    this.warming = this.pagesToTouch();
+    post({ type: 'touch', used: usedSizes(this.replica.engine.image()) });
+  }
+
+  /**
+   * Promotion: the replica's state, copied into `state`, for the processor, which restores it
+   * from there and releases it; no snapshot is taken until then. One being written is cut short.
+   */
+  async handOver(): Promise<Handover> {
+    if (this.writing !== null) {
+      Atomics.store(this.abort, 0, 1);
+      await this.writing;
+      Atomics.store(this.abort, 0, 0);
+    }
+    this.toucher = null;
+    this.warming = null;
+    const image = this.copyState();
+    const handover = describeHandover(this.replica, image, this.state, this.offsets);
+    this.lentTo = new Int32Array(handover.released);
+    return handover;
+  }
+
+  /** Copies the replica's state (what is in use of it) into `state`; returns its image. */
+  private copyState(): StateImage {
     const image = this.replica.engine.image();
-    const target = this.stateBytes;
-    const used = image.arrays.map((_, i) => usedBytes(image, i));
+    const used = usedSizes(image);
     for (let i = 0; i < image.arrays.length; i++) {
       const a = image.arrays[i];
-      target.set(new Uint8Array(a.buffer, a.byteOffset, used[i]), this.offsets[i]);
+      this.stateBytes.set(new Uint8Array(a.buffer, a.byteOffset, used[i]), this.offsets[i]);
     }
+    return image;
+  }
+
+  /** The replica's state (what is in use of it), copied into the shared buffer, as a task. */
+  private copy(batchHash: string): SnapshotTask {
+    const image = this.copyState();
+    const used = usedSizes(image);
     const r = this.replica;
     return {
       dataDir: this.data.dataDir,

@@ -17,7 +17,9 @@ import { TestCluster } from '../harness/cluster-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataFile } from '../../src/journal/journal-db.js';
+import { closeJournalDb, dataFile, openJournalDb } from '../../src/journal/journal-db.js';
+import { Replica } from '../../src/pipeline/replay.js';
+import { smallConfig } from '../harness/engine-driver.js';
 
 test('cluster: quorum-durable results, failover, idempotent resend', async () => {
   const cluster = await TestCluster.start(3);
@@ -50,6 +52,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     first.silence();
     const second = await cluster.primary(first);
     assert.notEqual(second.id, first.id, 'another member took over');
+    const tookOver = second.node!.recovery; // the processor's report when it took over
     assert.ok(second.consensus.term > first.consensus.term || first.role !== Role.Primary);
     const results = await Promise.all(sent);
     for (const [head] of results) assert.ok(head.status === Status.Ok, 'answered after failover');
@@ -78,6 +81,16 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     assert.equal(new Set(seqs).size, seqs.length, 'no command applied twice');
     assert.equal(seqs.length, 53, 'every acknowledged transfer is there'); // 1 + 1 + 50 + 1
     await client.close();
+
+    // Its processor took the state its snapshotter handed over (handover.ts): what a replay of
+    // its journal to that point builds.
+    await second.stop();
+    cluster.nodes[second.id - 1] = null;
+    assert.equal(tookOver.type, 'promoted');
+    assert.ok(tookOver.sequence >= moved.sequence, 'handed over with every committed event');
+    const replayed = replayTo(cluster.dirs[second.id - 1], tookOver.sequence);
+    assert.equal(replayed.sequence, tookOver.sequence);
+    assert.equal(tookOver.stateChecksum, replayed.engine.checksum.hex());
   } catch (error) {
     console.error(cluster.lines.join('\n')); // the members' own account of what happened
     throw error;
@@ -85,6 +98,17 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     await cluster.stop();
   }
 });
+
+function replayTo(dir: string, sequence: number): Replica {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  try {
+    const replica = new Replica(smallConfig);
+    replica.replay(db, sequence);
+    return replica;
+  } finally {
+    closeJournalDb(db);
+  }
+}
 
 /**
  * Hot standbys: each applied what was committed (its read model answers with the primary's
