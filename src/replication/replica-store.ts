@@ -152,9 +152,8 @@ export class ReplicaStore {
     if (hit !== undefined && hit.hash === entry.hash) return hit.bytes;
     const bytes = this.db.journal.getBinary(sequenceKey(entry.first));
     if (bytes === undefined) throw new Error(`replica store: no batch at ${entry.first}`);
-    const copy = Buffer.from(bytes); // getBinary's view is valid only until the next read
-    this.remember({ ...entry, payload: copy });
-    return copy;
+    this.remember({ ...entry, payload: bytes }); // getBinary returns a copy of its own
+    return bytes;
   }
 
   /** Keeps an entry's bytes for `payload` (the primary, as it proposes a batch it read). */
