@@ -42,7 +42,8 @@ const packedOf = new WeakMap<Uint8Array, Uint8Array>();
 function packed(payload: Uint8Array): Uint8Array {
   let bytes = packedOf.get(payload);
   if (bytes === undefined) {
-    const out = new Uint8Array(packedBytesMax(payload.byteLength));
+    // Not zero-filled: packZeroWords writes every byte it counts, and only those are kept.
+    const out = Buffer.allocUnsafeSlow(packedBytesMax(payload.byteLength));
     bytes = out.subarray(0, packZeroWords(payload, out, 0));
     packedOf.set(payload, bytes);
   }
@@ -51,7 +52,9 @@ function packed(payload: Uint8Array): Uint8Array {
 
 export function encodeMessage(m: Message): Buffer {
   const size = headerBytes + bodyBytes(m);
-  const buf = Buffer.alloc(size);
+  // An append (tens of KB) writes every byte but the header's reserved ones: no zero-fill first.
+  const buf =
+    m.kind === 'append' ? Buffer.allocUnsafeSlow(size).fill(0, 0, headerBytes) : Buffer.alloc(size);
   const kind =
     m.kind === 'append'
       ? Kind.Append

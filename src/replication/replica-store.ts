@@ -210,8 +210,11 @@ export class ReplicaStore {
       while (queued.length > 0 && queued[queued.length - 1] >= from) {
         done.push(journal.remove(sequenceKey(queued.pop() as number))); // queued, not stored
       }
+      // LMDB keeps a reference to each payload until it is written: they are the decoder's own
+      // (codec.ts makes a fresh array for each, never written again), so a view, not a copy.
       for (const e of entries) {
-        done.push(journal.put(sequenceKey(e.first), Buffer.from(e.payload)));
+        const p = e.payload;
+        done.push(journal.put(sequenceKey(e.first), Buffer.from(p.buffer, p.byteOffset, p.length)));
         queued.push(e.first);
       }
     }
