@@ -24,13 +24,10 @@ import { Replica, replayChecked } from '../../src/pipeline/replay.js';
 import type { ProducerData } from './pipeline-producer.js';
 import { machine, printTable } from '../lib/table.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
+import { flag } from '../lib/flags.js';
 
 const small = process.argv.includes('--small');
-/** `--name value` overrides, for experiments (the published sizes use none). */
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? fallback : Number(process.argv[at + 1]);
-}
+// `--name N` overrides, for experiments (the published sizes use none); checked (flags.ts).
 const accounts = small ? 1_000 : 10_000;
 const closedCount = flag('--closed', small ? 200_000 : 10_000_000);
 const openRate = flag('--rate', small ? 50_000 : 500_000);
