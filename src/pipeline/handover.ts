@@ -20,6 +20,7 @@
 import { parentPort } from 'node:worker_threads';
 import { followWaitMs, handoverTouchPagesPerTurn, handoverTouchPauseMs } from '../constants.js';
 import { assert } from '../stdx/assert.js';
+import { scanChecksum } from '../engine/checksum-scan.js';
 import { usedBytes, type StateImage } from '../stdx/state-image.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import type { SnapshotHeader } from '../journal/snapshot-store.js';
@@ -90,6 +91,10 @@ export function takeHandover(replica: Replica, h: Handover): void {
   replica.engine.restore(arrays, h.counters, h.lengths);
   Atomics.store(new Int32Array(h.released), 0, 1);
   assert(replica.engine.position()[0] === h.sequence, 'handover: state at its sequence');
+  // A copy in memory, but the new primary decides from it: its tables must add up to the
+  // running checksum that came with them (a walk of what is in use, as for a snapshot).
+  const scanned = scanChecksum(replica.engine).hex();
+  assert(scanned === replica.engine.checksum.hex(), 'handover: the state matches its checksum');
   replica.sequence = h.sequence;
   replica.timestamp = h.timestamp;
   replica.batchHash = h.batchHash;

@@ -91,20 +91,32 @@ export class Publisher {
   }
 
   /**
-   * The last ring sequence at or before `available` whose event is committed. Ring slots hold
-   * one event each, in sequence order, so ring and event sequences differ by a constant.
+   * The last ring sequence at or before `available` whose event is committed. Slots hold one
+   * event each in sequence order, but a command may have several events under its one
+   * sequence (an order and its fills, a linked chain, expiries) or none yet (a chain still
+   * open), so ring and event sequences do not differ by a constant: the cut is searched for.
+   * (Taking it as a constant delivered the head of an order before its fills, and so answered
+   * the client with the head alone, or worse a command not yet committed.)
    */
   private gated(available: number): number {
     if (this.gate === null || !after(available, this.barrier.position())) return available;
-    const ring = this.barrier.ring;
-    const word = ring.slot(available) * EventWord.size + EventWord.sequence;
-    const newest = readU64(ring.records.u32, word);
     const committed = this.gate();
-    if (newest <= committed) return available;
-    const behind = newest - committed;
-    const position = this.barrier.position();
-    if (behind >= distance(available, position)) return position;
-    return (available - behind) | 0;
+    if (this.sequenceAt(available) <= committed) return available;
+    // Invariant: `low` is delivered or committed, `high` is past the commit.
+    let low = this.barrier.position();
+    let high = available;
+    while (distance(high, low) > 1) {
+      const middle = (low + (distance(high, low) >> 1)) | 0;
+      if (this.sequenceAt(middle) <= committed) low = middle;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** The event sequence of the event in ring slot `ringSequence`. */
+  private sequenceAt(ringSequence: number): number {
+    const ring = this.barrier.ring;
+    return readU64(ring.records.u32, ring.slot(ringSequence) * EventWord.size + EventWord.sequence);
   }
 
   private deliver(last: number): void {

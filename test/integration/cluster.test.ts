@@ -10,6 +10,7 @@ import { until } from '../harness/wait.js';
 import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
 import { FrameError } from '../../src/protocol/frames.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
+import { CommandFlag } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { Role } from '../../src/replication/messages.js';
 import { setupCommands } from '../harness/generators.js';
@@ -43,6 +44,9 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     await hotStandbysAgree(cluster, first, moved.sequence);
     await standbyServesJournal(cluster, first, moved.sequence, client);
     const watchers = await watchAccount(cluster, first, 1);
+    const ask = { account: 2, ref: 2, price: 100, quantity: 5, flags: CommandFlag.Sell };
+    const [resting] = await client.placeOrder(ask); // on the book when the primary dies
+    assert.equal(resting.status, Status.Ok);
 
     // The primary goes silent: its clients drop, its heartbeats stop.
     const sent: Promise<EventRecord[]>[] = [];
@@ -58,6 +62,12 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     for (const [head] of results) assert.ok(head.status === Status.Ok, 'answered after failover');
     const [after] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
     assert.equal(after.status, Status.Ok);
+    // The new primary's book holds the order placed before: a bid at its price trades with it.
+    const bid = await client.placeOrder({ account: 1, ref: 2, price: 100, quantity: 5 });
+    assert.ok(
+      bid.some((e) => e.kind === EventKind.Trade),
+      'the resting order was handed over',
+    );
     await accountStreamHandedOver(cluster, second, watchers, after.sequence);
 
     // The live members end with the same chain; the silenced one holds a prefix of it.

@@ -1,0 +1,71 @@
+/**
+ * The publisher's quorum gate: in a cluster it hands on only events whose command is committed
+ * (durable on a majority), and all of a command's events together. A command may have several
+ * events under its one sequence (an order and its fills): the cut is not a constant distance
+ * from the newest event, which an earlier gate assumed (it let a command's head out before its
+ * fills, and could let out a command not yet committed).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventSizeBytes } from '../../../src/constants.js';
+import { EventWord } from '../../../src/protocol/event-layout.js';
+import { Publisher } from '../../../src/pipeline/publisher.js';
+import { RingBuffer } from '../../../src/ring/ring-buffer.js';
+import { SequenceBarrier } from '../../../src/ring/sequence-barrier.js';
+import { Sequencer } from '../../../src/ring/sequencer.js';
+import { WaitStrategy } from '../../../src/ring/wait-strategy.js';
+import { readU64 } from '../../../src/stdx/records.js';
+import { until } from '../../harness/wait.js';
+
+/** Event sequences as the processor writes them: commands 2 and 4 have several events. */
+const events = [1, 2, 2, 2, 3, 4, 4, 5];
+
+test('publisher: a cluster hands on whole committed commands only', async () => {
+  const ring = RingBuffer.create({
+    slotCount: 16,
+    slotSizeBytes: eventSizeBytes,
+    consumers: 3,
+    spill: 0,
+  });
+  const wait = new WaitStrategy(0, 1);
+  const producer = new Sequencer(ring, wait);
+  const first = producer.nextSequence();
+  for (let i = 0; i < events.length; i++) {
+    const w = ring.slot((first + i) | 0) * EventWord.size + EventWord.sequence;
+    ring.records.u32[w] = events[i];
+  }
+  producer.advance(events.length);
+  producer.publish();
+  new SequenceBarrier(ring, 0, wait).release((first + events.length - 1) | 0); // all durable
+
+  let committed = 0;
+  const seen: number[] = [];
+  const publisher = new Publisher(ring);
+  publisher.gate = () => committed;
+  publisher.listen((records, slot, count) => {
+    for (let i = 0; i < count; i++) {
+      seen.push(readU64(records.u32, (slot + i) * EventWord.size + EventWord.sequence));
+    }
+  });
+  const running = publisher.run();
+  try {
+    const expect = async (upTo: number): Promise<void> => {
+      committed = upTo;
+      publisher.wake();
+      const wanted = events.filter((s) => s <= upTo);
+      await until(`events up to ${upTo}`, () => seen.length >= wanted.length);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // nothing more comes
+      assert.deepEqual(seen, wanted);
+    };
+    await expect(0);
+    await expect(1);
+    await expect(2); // the three events of command 2, and not command 3's
+    await expect(3);
+    await expect(5);
+  } finally {
+    committed = Infinity;
+    ring.halt();
+    publisher.wake();
+    await running;
+  }
+});
