@@ -1,7 +1,7 @@
 /**
  * The drill's history checker, run on the members' data folders once they have stopped: the
  * same hash chain and state checksum on every replica, every acknowledged command present
- * exactly once, and the asset conserved.
+ * exactly once, and the assets conserved (the sum of every balance, available and held).
  */
 import { closeJournalDb } from '../journal/journal-db.js';
 import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';

@@ -2,13 +2,15 @@
  * `bourse drill failover --kills K`: a hot-standby failover drill with real processes.
  *
  *   1. start a local cluster (one process per member) on free loopback ports;
- *   2. put transfers on it through the SDK, a window of them always in flight;
+ *   2. put transfers and orders on it through the SDK, a window of them always in flight (an
+ *      order that trades has several events under its one sequence: the quorum gate must hand
+ *      them on together, and only once committed);
  *   3. K times, once every member answers and then at a random moment: SIGKILL the primary,
  *      time until the SDK gets its next result (the takeover), and restart the killed member
  *      on its data;
  *   4. stop the load, let every member catch up, stop them, and check the whole history:
  *      every acknowledged command is in the journal exactly once, every replica has the same
- *      hash chain and the same state checksum, and the asset is conserved.
+ *      hash chain and the same state checksum, and the assets are conserved.
  *
  * The last line printed is JSON: drill, kills, acked, lost, duplicated, takeover_ms_p50,
  * takeover_ms_p99, replicas_identical (and more).
@@ -18,7 +20,7 @@ import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
-import { CommandKind } from '../protocol/command-layout.js';
+import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layout.js';
 import { memberStopMs } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { spawnMember, type ClusterFile } from './cluster.js';
@@ -30,7 +32,7 @@ export interface DrillOptions {
   kills: number;
   nodes: number;
   seed: number;
-  /** Accounts the transfers move between, and transfers kept in flight. */
+  /** Accounts the transfers and orders use, and commands kept in flight. */
   accounts: number;
   window: number;
   /** Print progress lines on stderr. */
@@ -53,6 +55,8 @@ export interface DrillReport {
 }
 
 const depositEach = 1_000_000_000;
+/** One command in `orderEvery` is an order on the one instrument (asset 2 for asset 1). */
+const orderEvery = 4;
 
 interface Load {
   acked: Map<number, number>;
@@ -120,7 +124,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     const check = checkReplicas(
       file.members.map((m) => dataOf(m.id)),
       load.acked,
-      depositEach * options.accounts,
+      2 * depositEach * options.accounts, // both assets, no fees: trades move, never make
     );
     failed = false;
     return report(options, load, takeovers, check);
@@ -158,30 +162,49 @@ async function connectWithRetry(urls: string[]): Promise<BourseClient> {
   }
 }
 
+/** Two assets, every account funded with both, and an instrument trading one for the other. */
 async function setUp(client: BourseClient, accounts: number): Promise<void> {
-  const all: Promise<EventRecord[]>[] = [client.submit(CommandKind.AddAsset, { ref: 1, aux: 2 })];
+  const all: Promise<EventRecord[]>[] = [];
+  for (const asset of [1, 2]) all.push(client.submit(CommandKind.AddAsset, { ref: asset, aux: 2 }));
   for (let a = 1; a <= accounts; a++)
     all.push(client.submit(CommandKind.CreateAccount, { account: a }));
   for (let a = 1; a <= accounts; a++) {
-    all.push(client.submit(CommandKind.Deposit, { account: a, ref: 1, quantity: depositEach }));
+    for (const asset of [1, 2]) {
+      all.push(
+        client.submit(CommandKind.Deposit, { account: a, ref: asset, quantity: depositEach }),
+      );
+    }
   }
+  // Instrument 1: base asset 2, quote asset 1, tick and lot of 1, no fees.
+  const instrument = { ref: 1, target: 2, aux: 1, price: 1, quantity: 1 };
+  all.push(client.submit(CommandKind.AddInstrument, instrument));
   for (const [head] of await Promise.all(all)) {
     if (head.status !== 0) throw new Error(`drill: set-up refused with status ${head.status}`);
   }
 }
 
-/** Keeps `window` transfers in flight until `load.running` is false, then drains. */
+/** A transfer, or one time in `orderEvery` a limit order (good till cancelled or IOC). */
+function nextCommand(client: BourseClient, rng: Rng, accounts: number): Promise<EventRecord[]> {
+  const from = 1 + rng.int(accounts);
+  if (rng.int(orderEvery) !== 0) {
+    const to = 1 + ((from + rng.int(accounts - 1)) % accounts);
+    return client.transfer({ account: from, target: to, ref: 1, quantity: 1 + rng.int(100) });
+  }
+  return client.placeOrder({
+    account: from,
+    ref: 1,
+    price: 95 + rng.int(11),
+    quantity: 1 + rng.int(10),
+    flags: rng.int(2) === 0 ? CommandFlag.Sell : 0,
+    tif: rng.int(2) === 0 ? TimeInForce.Ioc : TimeInForce.Gtc,
+  });
+}
+
+/** Keeps `window` commands in flight until `load.running` is false, then drains. */
 async function pump(client: BourseClient, load: Load, o: DrillOptions, rng: Rng): Promise<void> {
   while (load.running) {
     while (load.running && load.inFlight.size < o.window) {
-      const from = 1 + rng.int(o.accounts);
-      const to = 1 + ((from + rng.int(o.accounts - 1)) % o.accounts);
-      const sent = client.transfer({
-        account: from,
-        target: to,
-        ref: 1,
-        quantity: 1 + rng.int(100),
-      });
+      const sent = nextCommand(client, rng, o.accounts);
       const tracked = sent.then(
         ([head]) => {
           load.acked.set(head.clientSeq, head.status);

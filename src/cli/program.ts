@@ -113,7 +113,7 @@ function addDrill(p: Command): void {
     .option('--kills <k>', 'times to SIGKILL the primary', count('--kills'), 5)
     .option('--nodes <n>', 'members', count('--nodes'), 3)
     .option('--seed <n>', 'seed of the load and of the kill times', count('--seed'), 1)
-    .option('--accounts <n>', 'accounts the transfers move between', count('--accounts'), 100)
+    .option('--accounts <n>', 'accounts the transfers and orders use', count('--accounts'), 100)
     .option('--window <n>', 'transfers in flight', count('--window'), 64)
     .addHelpText('after', '\nExample:\n  bourse drill failover --kills 10')
     .action(async (o: Omit<DrillOptions, 'verbose'>) => {
@@ -129,7 +129,7 @@ function addDrill(p: Command): void {
             value: `${r.takeover_ms_p50} / ${r.takeover_ms_p99} / ${r.takeover_ms_max}`,
           },
           { measure: 'replicas identical (chain, state)', value: String(r.replicas_identical) },
-          { measure: 'asset conserved', value: String(r.conserved) },
+          { measure: 'assets conserved', value: String(r.conserved) },
         ] as never[]) +
           '\n' +
           JSON.stringify(r) +

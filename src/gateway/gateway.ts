@@ -576,6 +576,7 @@ export class Gateway {
     const u32 = records.u32;
     if (this.httpPending.size > 0) this.answerHttp(records, slot, count);
     this.streams.deliver(records, slot, count);
+    this.tail.catchUp(); // a promoted standby's tail first (topics-tail.ts)
     this.topics.publish(records, slot, count);
     for (let i = 0; i < count; i++) {
       const clientId = u32[(slot + i) * EventWord.size + EventWord.clientId];

@@ -52,6 +52,16 @@ export class TopicsTail {
     this.timer = null;
   }
 
+  /**
+   * A promoted node's publisher is about to publish: everything up to the hand-over is then
+   * committed (its first events commit after them), so the tail publishes the rest of it now,
+   * before them. Waiting for the next poll let a transfer committed just before a failover
+   * reach its account stream after those the new primary decided.
+   */
+  catchUp(): void {
+    if (this.timer !== null) this.poll();
+  }
+
   private poll(): void {
     const until = this.handOver() ?? Number.POSITIVE_INFINITY;
     while (this.next <= until) {

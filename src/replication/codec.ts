@@ -9,7 +9,7 @@
  *   +-----+--------+------+----------+----------+------------------------------------------+
  *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
  *                 term f64, first f64, count u32, payload bytes u32, packed bytes u32,
- *                 prevHash 32, hash 32, payload packed (zero-words.ts)
+ *                 prevHash 32, hash 32, last f64, payload packed (zero-words.ts)
  *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
  *   vote-request: lastIndex f64, lastTerm f64, pre u8
  *   vote:         granted u8, pre u8
@@ -18,11 +18,11 @@ import { clusterMembersMax } from '../constants.js';
 import type { Append, Entry, Message } from './messages.js';
 import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js';
 
-/** 3: entry payloads packed (zero-words.ts). */
-export const replicationVersion = 3;
+/** 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. */
+export const replicationVersion = 4;
 const headerBytes = 16;
 const hashBytes = 32;
-const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2;
+const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2 + 8;
 /** One packed byte stands for at most 32 payload bytes (a mask byte for 8 words). */
 const unpackRatioMax = 32;
 
@@ -110,6 +110,7 @@ function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
     buf.writeUInt32LE(bytes.byteLength, at + 24);
     buf.write(e.prevHash, at + 28, 'hex');
     buf.write(e.hash, at + 28 + hashBytes, 'hex');
+    buf.writeDoubleLE(e.last, at + 28 + hashBytes * 2);
     buf.set(bytes, at + entryHeaderBytes);
     at += entryHeaderBytes + bytes.byteLength;
   }
@@ -169,14 +170,16 @@ function readAppend(buf: Buffer, from: number, term: number): Append | null {
     const e = {
       term: buf.readDoubleLE(at),
       first: buf.readDoubleLE(at + 8),
+      last: buf.readDoubleLE(at + 28 + hashBytes * 2),
       count: buf.readUInt32LE(at + 16),
       prevHash: buf.toString('hex', at + 28, at + 28 + hashBytes),
-      hash: buf.toString('hex', at + 28 + hashBytes, at + entryHeaderBytes),
+      hash: buf.toString('hex', at + 28 + hashBytes, at + 28 + hashBytes * 2),
     };
     const bytes = buf.readUInt32LE(at + 20);
     const packed = buf.readUInt32LE(at + 24);
     at += entryHeaderBytes;
     if (!isCount(e.term) || !isCount(e.first) || at + packed > buf.byteLength) return null;
+    if (!isCount(e.last) || e.last < e.first) return null;
     if (bytes > packed * unpackRatioMax) return null; // more than the packed bytes can say
     const payload = unpackZeroWords(buf, at, packed, bytes);
     if (payload === null) return null;

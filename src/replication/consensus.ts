@@ -660,9 +660,9 @@ export class Consensus {
   }
 
   /**
-   * The last index whose events end within `events` of the end of entry `after` (at least
-   * `after + 1`, so that one entry larger than the bound still goes). Binary search: sequences
-   * grow with the index.
+   * The last index whose sequences end within `events` of the end of entry `after` (at least
+   * `after + 1`, so that one entry larger than the bound still goes): about that many events
+   * (a command's events share a sequence). Binary search: sequences grow with the index.
    */
   private lastWithin(after: number, events: number): number {
     const last = this.lastIndex;
@@ -701,5 +701,6 @@ export class Consensus {
 
 /** Only the metadata, so that the log does not hold every batch's bytes. */
 function metaOf(e: Entry): EntryMeta {
-  return { term: e.term, first: e.first, count: e.count, prevHash: e.prevHash, hash: e.hash };
+  const { term, first, last, count, prevHash, hash } = e;
+  return { term, first, last, count, prevHash, hash };
 }

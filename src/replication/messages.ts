@@ -20,8 +20,13 @@
 export interface EntryMeta {
   /** The term of the primary that wrote it. */
   readonly term: number;
-  /** Sequence of the entry's first event, and how many events it holds. */
+  /**
+   * Sequences of the entry's first and last events, and how many events it holds. A command's
+   * events share its sequence (an order and its fills), so `last - first + 1` may be less than
+   * `count`: the last sequence is carried, never worked out from the count.
+   */
   readonly first: number;
+  readonly last: number;
   readonly count: number;
   /** Hex SHA-256 of the entry before it (the genesis hash for the first one), and its own. */
   readonly prevHash: string;
@@ -30,7 +35,7 @@ export interface EntryMeta {
 
 /** Sequence of an entry's last event. */
 export function lastSequenceOf(entry: EntryMeta): number {
-  return entry.first + entry.count - 1;
+  return entry.last;
 }
 
 /** One journal batch as it travels: its metadata and its encoded bytes (opaque here). */

@@ -16,7 +16,7 @@
 import type { Database } from 'lmdb';
 import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
 import { keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { readBatches } from '../journal/journal-reader.js';
+import { lastSequenceOf as batchLastSequence, readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { replicaPayloadCacheEntries } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
@@ -182,6 +182,8 @@ export class ReplicaStore {
       view.term === entry.term &&
       view.firstSequence === entry.first &&
       view.count === entry.count &&
+      view.count > 0 &&
+      batchLastSequence(view) === entry.last &&
       Buffer.from(view.hash).toString('hex') === entry.hash &&
       Buffer.from(view.prevHash).toString('hex') === entry.prevHash
     );
@@ -228,6 +230,7 @@ export function entryMetaOf(view: BatchView): EntryMeta {
   return {
     term: view.term,
     first: view.firstSequence,
+    last: batchLastSequence(view),
     count: view.count,
     prevHash: Buffer.from(view.prevHash).toString('hex'),
     hash: Buffer.from(view.hash).toString('hex'),

@@ -216,7 +216,8 @@ export class SimCluster {
     const text = JSON.stringify([c.term, first, count, commands]);
     const hash = createHash('sha256').update(prevHash).update(text).digest('hex');
     this.contents.set(hash, commands);
-    c.propose({ term: c.term, first, count, prevHash, hash, payload: new Uint8Array(0) });
+    const last = first + count - 1; // one event per command here
+    c.propose({ term: c.term, first, last, count, prevHash, hash, payload: new Uint8Array(0) });
   }
 
   /** The replica clients would find as primary (the highest term among those up). */

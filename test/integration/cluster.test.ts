@@ -47,6 +47,15 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     const ask = { account: 2, ref: 2, price: 100, quantity: 5, flags: CommandFlag.Sell };
     const [resting] = await client.placeOrder(ask); // on the book when the primary dies
     assert.equal(resting.status, Status.Ok);
+    // A command with several events under its one sequence (an order and its fill): the
+    // entries after it must chain on from its last sequence, not from first + events - 1.
+    const taken = await client.placeOrder({ account: 1, ref: 2, price: 100, quantity: 2 });
+    assert.deepEqual(
+      taken.map((e) => e.kind),
+      [EventKind.OrderAccepted, EventKind.Trade],
+    );
+    const [next] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    assert.equal(next.status, Status.Ok, 'the batch after it commits');
 
     // The primary goes silent: its clients drop, its heartbeats stop.
     const sent: Promise<EventRecord[]>[] = [];
@@ -63,7 +72,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     const [after] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
     assert.equal(after.status, Status.Ok);
     // The new primary's book holds the order placed before: a bid at its price trades with it.
-    const bid = await client.placeOrder({ account: 1, ref: 2, price: 100, quantity: 5 });
+    const bid = await client.placeOrder({ account: 1, ref: 2, price: 100, quantity: 3 });
     assert.ok(
       bid.some((e) => e.kind === EventKind.Trade),
       'the resting order was handed over',
@@ -89,7 +98,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     const transfers = events.filter((e) => e.kind === EventKind.Transferred && e.clientId === 5);
     const seqs = transfers.map((e) => e.clientSeq);
     assert.equal(new Set(seqs).size, seqs.length, 'no command applied twice');
-    assert.equal(seqs.length, 53, 'every acknowledged transfer is there'); // 1 + 1 + 50 + 1
+    assert.equal(seqs.length, 54, 'every acknowledged transfer is there'); // 1 + 2 + 50 + 1
     await client.close();
 
     // Its processor took the state its snapshotter handed over (handover.ts): what a replay of

@@ -14,7 +14,7 @@ import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 /** An entry whose payload names it (writeMany stores bytes as given; verify checks them). */
 function entry(first: number, tag: string): Entry {
   const payload = Buffer.from(`${first}:${tag}`);
-  return { term: 1, first, count: 10, prevHash: '', hash: tag, payload };
+  return { term: 1, first, last: first + 9, count: 10, prevHash: '', hash: tag, payload };
 }
 
 /** The stored batches as "first:tag", in key order, read from a fresh open. */

@@ -26,6 +26,7 @@ function append(from: number, entries: number, payloadBytes: number, tag: number
     list.push({
       term: 3,
       first: 1 + i * 10,
+      last: 8 + i * 10, // fewer sequences than events: an order and its fills share one
       count: 10,
       prevHash: hex(`p${tag}:${i}`),
       hash: hex(`h${tag}:${i}`),
