@@ -23,6 +23,8 @@ import { Replica } from '../../src/pipeline/replay.js';
 import { smallConfig } from '../harness/engine-driver.js';
 
 test('cluster: quorum-durable results, failover, idempotent resend', async () => {
+  // Workers started from now on check a handed-over state against its checksum (handover.ts).
+  process.env.BOURSE_VERIFY = '1';
   const cluster = await TestCluster.start(3);
   try {
     const first = await cluster.primary();
@@ -115,6 +117,7 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     throw error;
   } finally {
     await cluster.stop();
+    delete process.env.BOURSE_VERIFY;
   }
 });
 
