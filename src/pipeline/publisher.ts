@@ -7,14 +7,14 @@
  *                 ▲ publisher (1)         ▲ journal (0)      ▲ cursor
  */
 import { ringSleepMs, ringSpinCount } from '../constants.js';
-import type { RecordBuffer } from '../stdx/records.js';
+import { readU64, RecordBuffer } from '../stdx/records.js';
+import { assert } from '../stdx/assert.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { waitForAsync } from '../ring/async-wait.js';
 import { after, distance, RingWord } from '../ring/ring-layout.js';
 import { EventWord } from '../protocol/event-layout.js';
-import { readU64 } from '../stdx/records.js';
 
 /**
  * Receives `count` durable events at ring slots `slot` .. `slot + count - 1` of `records`; the
@@ -37,11 +37,15 @@ export class Publisher {
    * decides them) instead of waiting for a commit that may never come.
    */
   abandonUncommitted = false;
+  /** The copy of a command whose events straddle the ring's end (deliverWrapped). */
+  private readonly straddle: RecordBuffer;
   /** Ends the current wait for the quorum (see `wake`), or null. */
   private wakeWait: (() => void) | null = null;
 
   constructor(ring: RingBuffer) {
     this.barrier = new SequenceBarrier(ring, 1, new WaitStrategy(ringSpinCount, ringSleepMs), [0]);
+    // A command's events fit the ring's spill area (eventsPerCommandMax), so they fit this.
+    this.straddle = RecordBuffer.allocate(Math.max(1, ring.spill), ring.slotSizeBytes);
   }
 
   listen(listener: DurableListener): void {
@@ -125,11 +129,44 @@ export class Publisher {
     const count = distance(last, first) + 1;
     const slot = ring.slot(first);
     const head = Math.min(count, ring.slotCount - slot);
-    for (const listener of this.listeners) {
-      listener(ring.records, slot, head);
-      if (head < count) listener(ring.records, 0, count - head);
-    }
+    if (head === count) this.emit(ring.records, slot, count);
+    else this.deliverWrapped(slot, head, count - head);
     this.eventsPublished += count;
     this.barrier.release(last);
+  }
+
+  /**
+   * A run that goes past the ring's end: `head` events from `slot`, then `wrapped` from slot 0.
+   * A command's events never go out in two calls (the gateway frames each call, and a client
+   * is answered when a frame ends), so the command that straddles the end goes from a copy:
+   *
+   *   ring   [ c c . . . . . a b b ]     a, b, c: commands; b's events straddle the end
+   *   calls  (a)  (b b b, copied)  (c c)
+   */
+  private deliverWrapped(slot: number, head: number, wrapped: number): void {
+    const ring = this.barrier.ring;
+    const end = ring.slotCount;
+    const straddling = this.sequenceAt(end - 1);
+    if (this.sequenceAt(0) !== straddling) {
+      this.emit(ring.records, slot, head);
+      this.emit(ring.records, 0, wrapped);
+      return;
+    }
+    let from = end - 1;
+    while (from > slot && this.sequenceAt(from - 1) === straddling) from--;
+    let to = 0;
+    while (to < wrapped && this.sequenceAt(to) === straddling) to++;
+    const n = end - from + to;
+    assert(n <= this.straddle.capacity, 'publisher: one command fits the copy');
+    const size = ring.slotSizeBytes;
+    this.straddle.u8.set(ring.records.u8.subarray(from * size, end * size), 0);
+    this.straddle.u8.set(ring.records.u8.subarray(0, to * size), (end - from) * size);
+    if (from > slot) this.emit(ring.records, slot, from - slot);
+    this.emit(this.straddle, 0, n);
+    if (to < wrapped) this.emit(ring.records, to, wrapped - to);
+  }
+
+  private emit(records: RecordBuffer, slot: number, count: number): void {
+    for (const listener of this.listeners) listener(records, slot, count);
   }
 }

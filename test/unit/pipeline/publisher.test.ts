@@ -69,3 +69,48 @@ test('publisher: a cluster hands on whole committed commands only', async () => 
     await running;
   }
 });
+
+test('publisher: a command whose events straddle the ring end goes out in one call', async () => {
+  const ring = RingBuffer.create({
+    slotCount: 16,
+    slotSizeBytes: eventSizeBytes,
+    consumers: 2,
+    spill: 4,
+  });
+  const wait = new WaitStrategy(0, 1);
+  const producer = new Sequencer(ring, wait);
+  const journal = new SequenceBarrier(ring, 0, wait);
+  const calls: number[][] = [];
+  const publisher = new Publisher(ring);
+  publisher.listen((records, slot, count) => {
+    const call: number[] = [];
+    for (let i = 0; i < count; i++) {
+      call.push(readU64(records.u32, (slot + i) * EventWord.size + EventWord.sequence));
+    }
+    calls.push(call);
+  });
+  /** Writes events with these sequences and makes them durable. */
+  const write = (sequences: number[]): void => {
+    const first = producer.nextSequence();
+    for (let i = 0; i < sequences.length; i++) {
+      const w = ring.slot((first + i) | 0) * EventWord.size + EventWord.sequence;
+      ring.records.u32[w] = sequences[i];
+    }
+    producer.advance(sequences.length);
+    producer.publish();
+    journal.release((first + sequences.length - 1) | 0);
+  };
+  const running = publisher.run();
+  try {
+    write([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]); // slots 0-13
+    await until('the first run', () => calls.flat().length === 14);
+    calls.length = 0;
+    // Slots 14, 15, 0, 1, 2: command 16's three events straddle the end, 17 follows.
+    write([15, 16, 16, 16, 17]);
+    await until('the wrapped run', () => calls.flat().length === 5);
+    assert.deepEqual(calls, [[15], [16, 16, 16], [17]]);
+  } finally {
+    ring.halt();
+    await running;
+  }
+});
