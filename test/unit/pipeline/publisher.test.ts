@@ -14,39 +14,53 @@ import { RingBuffer } from '../../../src/ring/ring-buffer.js';
 import { SequenceBarrier } from '../../../src/ring/sequence-barrier.js';
 import { Sequencer } from '../../../src/ring/sequencer.js';
 import { WaitStrategy } from '../../../src/ring/wait-strategy.js';
-import { readU64 } from '../../../src/stdx/records.js';
+import { readU64, type RecordBuffer } from '../../../src/stdx/records.js';
 import { until } from '../../harness/wait.js';
 
 /** Event sequences as the processor writes them: commands 2 and 4 have several events. */
 const events = [1, 2, 2, 2, 3, 4, 4, 5];
 
-test('publisher: a cluster hands on whole committed commands only', async () => {
+/** A 16-slot output ring, and a producer that writes events of these sequences, durable. */
+function outputRing(): { ring: RingBuffer; write: (sequences: readonly number[]) => void } {
   const ring = RingBuffer.create({
     slotCount: 16,
     slotSizeBytes: eventSizeBytes,
-    consumers: 3,
-    spill: 0,
+    consumers: 2,
+    spill: 4,
   });
   const wait = new WaitStrategy(0, 1);
   const producer = new Sequencer(ring, wait);
-  const first = producer.nextSequence();
-  for (let i = 0; i < events.length; i++) {
-    const w = ring.slot((first + i) | 0) * EventWord.size + EventWord.sequence;
-    ring.records.u32[w] = events[i];
+  const journal = new SequenceBarrier(ring, 0, wait);
+  const write = (sequences: readonly number[]): void => {
+    const first = producer.nextSequence();
+    for (let i = 0; i < sequences.length; i++) {
+      const w = ring.slot((first + i) | 0) * EventWord.size + EventWord.sequence;
+      ring.records.u32[w] = sequences[i];
+    }
+    producer.advance(sequences.length);
+    producer.publish();
+    journal.release((first + sequences.length - 1) | 0);
+  };
+  return { ring, write };
+}
+
+function sequencesOf(records: RecordBuffer, slot: number, count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(readU64(records.u32, (slot + i) * EventWord.size + EventWord.sequence));
   }
-  producer.advance(events.length);
-  producer.publish();
-  new SequenceBarrier(ring, 0, wait).release((first + events.length - 1) | 0); // all durable
+  return out;
+}
+
+test('publisher: a cluster hands on whole committed commands only', async () => {
+  const { ring, write } = outputRing();
+  write(events);
 
   let committed = 0;
   const seen: number[] = [];
   const publisher = new Publisher(ring);
   publisher.gate = () => committed;
-  publisher.listen((records, slot, count) => {
-    for (let i = 0; i < count; i++) {
-      seen.push(readU64(records.u32, (slot + i) * EventWord.size + EventWord.sequence));
-    }
-  });
+  publisher.listen((records, slot, count) => seen.push(...sequencesOf(records, slot, count)));
   const running = publisher.run();
   try {
     const expect = async (upTo: number): Promise<void> => {
@@ -71,35 +85,10 @@ test('publisher: a cluster hands on whole committed commands only', async () => 
 });
 
 test('publisher: a command whose events straddle the ring end goes out in one call', async () => {
-  const ring = RingBuffer.create({
-    slotCount: 16,
-    slotSizeBytes: eventSizeBytes,
-    consumers: 2,
-    spill: 4,
-  });
-  const wait = new WaitStrategy(0, 1);
-  const producer = new Sequencer(ring, wait);
-  const journal = new SequenceBarrier(ring, 0, wait);
+  const { ring, write } = outputRing();
   const calls: number[][] = [];
   const publisher = new Publisher(ring);
-  publisher.listen((records, slot, count) => {
-    const call: number[] = [];
-    for (let i = 0; i < count; i++) {
-      call.push(readU64(records.u32, (slot + i) * EventWord.size + EventWord.sequence));
-    }
-    calls.push(call);
-  });
-  /** Writes events with these sequences and makes them durable. */
-  const write = (sequences: number[]): void => {
-    const first = producer.nextSequence();
-    for (let i = 0; i < sequences.length; i++) {
-      const w = ring.slot((first + i) | 0) * EventWord.size + EventWord.sequence;
-      ring.records.u32[w] = sequences[i];
-    }
-    producer.advance(sequences.length);
-    producer.publish();
-    journal.release((first + sequences.length - 1) | 0);
-  };
+  publisher.listen((records, slot, count) => calls.push(sequencesOf(records, slot, count)));
   const running = publisher.run();
   try {
     write([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]); // slots 0-13
