@@ -9,6 +9,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { clientV8Flags } from '../../src/constants.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { benchProgress } from './report-out.js';
+import { flag } from './flags.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
 
@@ -16,12 +17,7 @@ const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url))
  * The load's size: the same for bench:e2e and bench:replicated, so that they compare.
  * `--rate N` sets the open loop's rate (commands/s), to draw latency against load.
  */
-export function loadSize(small: boolean, argv: readonly string[] = process.argv) {
-  const at = argv.indexOf('--rate');
-  const rate = at < 0 ? NaN : Number(argv[at + 1]);
-  if (at >= 0 && !(Number.isSafeInteger(rate) && rate > 0)) {
-    throw new Error(`--rate takes a positive whole number of commands/s, not ${argv[at + 1]}`);
-  }
+export function loadSize(small: boolean) {
   return {
     processes: small ? 2 : 4,
     accounts: small ? 1_000 : 10_000,
@@ -33,7 +29,7 @@ export function loadSize(small: boolean, argv: readonly string[] = process.argv)
      */
     batchProcesses: 1,
     batchWindow: small ? 4_000 : 16_000,
-    openRate: at >= 0 ? rate : small ? 20_000 : 100_000,
+    openRate: flag('--rate', small ? 20_000 : 100_000),
     openSeconds: small ? 2 : 10,
   };
 }
