@@ -26,7 +26,7 @@ import {
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { scanChecksum } from '../engine/checksum-scan.js';
-import { usedBytes, type StateImage } from '../stdx/state-image.js';
+import type { StateImage } from '../stdx/state-image.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import type { SnapshotHeader } from '../journal/snapshot-store.js';
 import { PageToucher } from './page-toucher.js';
@@ -58,26 +58,22 @@ export interface TouchHint {
   used: number[];
 }
 
-/** The bytes of each array of `image` that may be non-zero. */
-export function usedSizes(image: StateImage): number[] {
-  return image.arrays.map((_, i) => usedBytes(image, i));
-}
-
 /**
- * Describes `replica`'s state, which `image` shows and whose used bytes the caller copied into
- * `state` at `offsets`.
+ * Describes `replica`'s state, which `image` shows and whose `used` bytes of each array the
+ * caller copied into `state` at `offsets`.
  */
 export function describeHandover(
   replica: Replica,
-  image: StateImage,
+  copied: { image: StateImage; used: number[] },
   state: SharedArrayBuffer,
   offsets: number[],
 ): Handover {
+  const { image, used } = copied;
   return {
     type: 'handover',
     state,
     offsets,
-    used: usedSizes(image),
+    used,
     lengths: image.arrays.map((a) => a.byteLength),
     counters: [...image.counters],
     released: new SharedArrayBuffer(4),

@@ -40,10 +40,10 @@ import { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { after, distance } from '../ring/ring-layout.js';
 import { followJournal, loadFollowerSnapshot } from './follower.js';
-import { describeHandover, usedSizes, type Handover, type TouchHint } from './handover.js';
+import { describeHandover, type Handover, type TouchHint } from './handover.js';
 import { recover, Replica } from './replay.js';
 import { PageToucher, type TouchRange } from './page-toucher.js';
-import { usedBytes, type StateImage } from '../stdx/state-image.js';
+import { usedBytes, usedSizes, type StateImage } from '../stdx/state-image.js';
 import { ReadModel, type ReadRequest } from './read-model.js';
 
 export interface SnapshotWorkerData {
@@ -290,27 +290,28 @@ class SnapshotWriter {
     }
     this.toucher = null;
     this.warming = null;
-    const image = this.copyState();
-    const handover = describeHandover(this.replica, image, this.state, this.offsets);
+    const handover = describeHandover(this.replica, this.copyState(), this.state, this.offsets);
     this.lentTo = new Int32Array(handover.released);
     return handover;
   }
 
-  /** Copies the replica's state (what is in use of it) into `state`; returns its image. */
-  private copyState(): StateImage {
+  /**
+   * Copies the replica's state (what is in use of it) into `state`; returns its image and the
+   * bytes copied of each array.
+   */
+  private copyState(): { image: StateImage; used: number[] } {
     const image = this.replica.engine.image();
     const used = usedSizes(image);
     for (let i = 0; i < image.arrays.length; i++) {
       const a = image.arrays[i];
       this.stateBytes.set(new Uint8Array(a.buffer, a.byteOffset, used[i]), this.offsets[i]);
     }
-    return image;
+    return { image, used };
   }
 
   /** The replica's state (what is in use of it), copied into the shared buffer, as a task. */
   private copy(batchHash: string): SnapshotTask {
-    const image = this.copyState();
-    const used = usedSizes(image);
+    const { image, used } = this.copyState();
     const r = this.replica;
     return {
       dataDir: this.data.dataDir,

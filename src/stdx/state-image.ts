@@ -34,3 +34,10 @@ export function pushUsed(image: StateImage, array: ArrayBufferView, usedBytes: n
 export function usedBytes(image: StateImage, i: number): number {
   return image.used?.[i] ?? image.arrays[i].byteLength;
 }
+
+/** The bytes of each array of `image` that may be non-zero. */
+export function usedSizes(image: StateImage): number[] {
+  const sizes: number[] = [];
+  for (let i = 0; i < image.arrays.length; i++) sizes.push(usedBytes(image, i));
+  return sizes;
+}
