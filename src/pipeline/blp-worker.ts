@@ -29,10 +29,10 @@ export interface BlpWorkerData {
   tailSequence: number;
   /**
    * Follow mode (a hot standby, follower.ts): wait, and decide commands only once promoted,
-   * from the state the snapshotter hands over. Null: recover to the journal's end and decide at
-   * once.
+   * from the state the snapshotter hands over. False: recover to the journal's end and decide
+   * at once.
    */
-  follow: { notAfter: number } | null;
+  follow: boolean;
 }
 
 /** What the processor reports once recovered ('ready'), or once it took over ('promoted'). */
@@ -68,7 +68,7 @@ function report(type: BlpReady['type'], replica: Replica, replayed: number, ms: 
  * stopped unpromoted.
  */
 async function rebuild(data: BlpWorkerData, replica: Replica, started: number): Promise<number> {
-  if (data.follow !== null) {
+  if (data.follow) {
     report('ready', replica, 0, performance.now() - started);
     const handover = await awaitHandover(RingBuffer.attach(data.inputRing), replica);
     if (handover === null) return -1;
@@ -101,7 +101,7 @@ async function main(data: BlpWorkerData): Promise<void> {
   progress.set(ProgressSlot.recoveredEvents, eventsReplayed);
   progress.set(ProgressSlot.recoveryMs, recoveryMs);
   progress.set(ProgressSlot.sequencePublished, replica.sequence);
-  report(data.follow === null ? 'ready' : 'promoted', replica, eventsReplayed, recoveryMs);
+  report(data.follow ? 'promoted' : 'ready', replica, eventsReplayed, recoveryMs);
   const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
   const input = RingBuffer.attach(data.inputRing);
   const processor = new BusinessLogicProcessor(

@@ -230,7 +230,7 @@ export class BourseNode {
         outputRing: this.outputRing.buffer,
         progress: this.progress.buffer,
         tailSequence: this.tail.sequence,
-        follow: options.follow ?? null,
+        follow: this.following,
       }),
       this.spawn('snapshot-worker.js', {
         dataDir: this.dataDir,
@@ -306,10 +306,7 @@ export class BourseNode {
       worker.on('message', (message: { type: string; sequence?: number; ms?: number }) => {
         if (message.type === 'ready') resolve(message);
         if (message.type === 'promoted') promoted(message);
-        // A standby's snapshotter to its processor (handover.ts).
-        const { handover } = message as { handover?: Handover };
-        if (handover !== undefined) this.workers[1].postMessage(handover);
-        if (message.type === 'touch') this.workers[1].postMessage(message);
+        if (file === 'snapshot-worker.js') this.relayToProcessor(message);
         if (message.type === 'stopped' && file === 'blp-worker.js') {
           this.processorStats = message as unknown as BourseNode['processorStats'];
         }
@@ -323,6 +320,12 @@ export class BourseNode {
         reject(error);
       });
     });
+  }
+
+  /** A standby's snapshotter to its processor: page hints, and the state on promotion. */
+  private relayToProcessor(message: { type: string; handover?: Handover }): void {
+    if (message.type === 'touch') this.workers[1].postMessage(message);
+    if (message.type === 'promoted') this.workers[1].postMessage(message.handover);
   }
 
   private fail(error: Error): void {
