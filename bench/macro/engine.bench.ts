@@ -17,7 +17,12 @@ import { setFlagsFromString } from 'node:v8';
 import * as hdr from 'hdr-histogram-js';
 import { OrderBook } from 'nodejs-order-book';
 import { Engine } from '../../src/engine/engine.js';
-import { engineConfigDefault, engineV8Flags, type EngineConfig } from '../../src/constants.js';
+import {
+  engineConfigDefault,
+  engineV8Flags,
+  prefetchCommandsMax,
+  type EngineConfig,
+} from '../../src/constants.js';
 import { RecordBuffer } from '../../src/stdx/records.js';
 import { SequencedWord } from '../../src/protocol/command-layout.js';
 import { EventWord } from '../../src/protocol/event-layout.js';
@@ -64,14 +69,32 @@ class Runner {
   readonly engine: Engine;
   private readonly out: RecordBuffer;
   private outAt = 0;
+  /** What reading ahead read (kept, so the reads are not optimised away). */
+  readonly prefetched = new Float64Array(1);
 
   constructor(accounts: number) {
     this.engine = new Engine(engineConfig(accounts));
     this.out = RecordBuffer.allocate(this.engine.eventsPerCommandMax * 64, EventWord.size * 4);
   }
 
-  /** Runs SequencedCommands [from, to) of `u32`; returns the events written. */
+  /**
+   * Runs SequencedCommands [from, to) of `u32` as the processor does (business-logic-
+   * processor.ts): up to prefetchCommandsMax at a time, read ahead, then decided. Returns the
+   * events written.
+   */
   run(u32: Uint32Array, from: number, to: number): number {
+    let events = 0;
+    for (let start = from; start < to; start += prefetchCommandsMax) {
+      const end = Math.min(start + prefetchCommandsMax, to);
+      let sum = 0;
+      for (let i = start; i < end; i++) sum += this.engine.prefetch(u32, i * SequencedWord.size);
+      this.prefetched[0] += sum;
+      events += this.execute(u32, start, end);
+    }
+    return events;
+  }
+
+  private execute(u32: Uint32Array, from: number, to: number): number {
     const engine = this.engine;
     const out = this.out;
     const limit = out.capacity - engine.eventsPerCommandMax;

@@ -1,0 +1,79 @@
+/**
+ * Reading ahead (Engine.prefetch) changes nothing: with or without it, the same commands
+ * write the same events and leave the same state checksum, whatever the commands hold
+ * (unknown accounts and orders, huge ids, garbage words).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { EngineDriver } from '../../harness/engine-driver.js';
+import { setupCommands } from '../../harness/generators.js';
+import { writeCommand, type CommandFields } from '../../../src/protocol/command-writer.js';
+import { CommandKind, SequencedWord } from '../../../src/protocol/command-layout.js';
+
+type Fields = Omit<CommandFields, 'clientId' | 'clientSeq'>;
+
+/** Commands over the generators' universe, with ids that exist, do not, or overflow. */
+const id = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constant(2 ** 53 - 1), fc.constant(0));
+const fields: fc.Arbitrary<Fields> = fc.record({
+  kind: fc.constantFrom(
+    CommandKind.Transfer,
+    CommandKind.TransferPending,
+    CommandKind.Deposit,
+    CommandKind.Withdraw,
+    CommandKind.PlaceOrder,
+    CommandKind.PlaceOrder,
+    CommandKind.CancelOrder,
+    CommandKind.AmendOrder,
+    CommandKind.Tick,
+  ),
+  account: id,
+  // Cancels and amends name orders by the sequence that placed them: recent ones, mostly.
+  target: fc.integer({ min: 0, max: 120 }),
+  ref: fc.integer({ min: 0, max: 5 }),
+  price: fc.integer({ min: 80, max: 120 }),
+  quantity: fc.integer({ min: 1, max: 60 }),
+  flags: fc.constantFrom(0, 2, 4, 6),
+});
+
+function withSetup(): EngineDriver {
+  const d = new EngineDriver();
+  for (const f of setupCommands()) d.submit(f);
+  return d;
+}
+
+test('deciding after reading ahead writes the same events and the same state', () => {
+  fc.assert(
+    fc.property(fc.array(fields, { minLength: 1, maxLength: 120 }), (commands) => {
+      const plain = withSetup();
+      const ahead = withSetup();
+      let kept = 0;
+      for (const f of commands) {
+        const expected = plain.submit(f);
+        const full = { clientId: ahead.clientId, clientSeq: ++ahead.clientSeq, ...f };
+        writeCommand(ahead.commands.u32, 0, full);
+        kept += ahead.engine.prefetch(ahead.commands.u32, 0);
+        assert.deepEqual(ahead.executeRaw(ahead.commands.u32, 0), expected);
+      }
+      assert.equal(ahead.engine.checksum.hex(), plain.engine.checksum.hex());
+      assert.equal(typeof kept, 'number');
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('reading ahead garbage neither throws nor changes the state', () => {
+  const d = withSetup();
+  d.submit({ kind: CommandKind.PlaceOrder, account: 1, ref: 1, price: 100, quantity: 10 });
+  const before = d.engine.checksum.hex();
+  fc.assert(
+    fc.property(
+      fc.uint32Array({ minLength: SequencedWord.size, maxLength: SequencedWord.size }),
+      (words) => {
+        d.engine.prefetch(words, 0);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.equal(d.engine.checksum.hex(), before);
+});
