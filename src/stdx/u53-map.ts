@@ -79,8 +79,16 @@ export class U53Map {
       hole = (hole + 1) & mask;
     }
     let index = (hole + 1) & mask;
+    // The run after the hole is made of blocks of keys that share a hash: hash once per block.
+    let block = -1;
+    let blockHome = 0;
     while (entries[index * 2] !== 0) {
-      const start = home(entries[index * 2], mask);
+      const k = entries[index * 2];
+      if (Math.floor(k / 16) !== block) {
+        block = Math.floor(k / 16);
+        blockHome = hashU53(block) << 4;
+      }
+      const start = (blockHome | (k & 15)) & mask;
       // Move the entry into the hole when its home lies cyclically at or before the hole.
       if (((index - start) & mask) >= ((index - hole) & mask)) {
         entries[hole * 2] = entries[index * 2];
