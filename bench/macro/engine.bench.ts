@@ -86,9 +86,8 @@ class Runner {
     let events = 0;
     for (let start = from; start < to; start += prefetchCommandsMax) {
       const end = Math.min(start + prefetchCommandsMax, to);
-      let sum = 0;
-      for (let i = start; i < end; i++) sum += this.engine.prefetch(u32, i * SequencedWord.size);
-      this.prefetched[0] += sum;
+      for (let i = start; i < end; i++) this.engine.prefetchNote(u32, i * SequencedWord.size);
+      this.prefetched[0] += this.engine.prefetchRead();
       events += this.execute(u32, start, end);
     }
     return events;

@@ -237,12 +237,17 @@ export class Engine {
   }
 
   /**
-   * Reads the state the command at word `w` of `cmd` will touch first, changing nothing (see
-   * prefetch.ts): called for up to `prefetchCommandsMax` commands before deciding them, it
-   * overlaps their cache misses. Returns a value to keep (so the reads are not dropped).
+   * Reading ahead (prefetch.ts), changing nothing: note each of up to `prefetchCommandsMax`
+   * commands (the command at word `w` of `cmd`), then `prefetchRead` the state they will touch
+   * first, then decide them: their cache misses overlap instead of following one another.
    */
-  prefetch(cmd: Uint32Array, w: number): number {
-    return this.prefetcher.command(cmd, w);
+  prefetchNote(cmd: Uint32Array, w: number): void {
+    this.prefetcher.note(cmd, w);
+  }
+
+  /** Reads what `prefetchNote` noted; returns a value to keep (so the reads are not dropped). */
+  prefetchRead(): number {
+    return this.prefetcher.read();
   }
 
   /**

@@ -106,12 +106,11 @@ export class BusinessLogicProcessor {
     const ring = this.input.ring;
     const u32 = ring.records.u32;
     const words = ring.slotSizeBytes >> 2;
-    let sum = 0;
     for (let s = (from + 1) | 0; ; s = (s + 1) | 0) {
-      sum += this.engine.prefetch(u32, ring.slot(s) * words);
+      this.engine.prefetchNote(u32, ring.slot(s) * words);
       if (s === last) break;
     }
-    this.prefetched[0] += sum;
+    this.prefetched[0] += this.engine.prefetchRead();
   }
 
   /** Stamps and decides input sequences (from, last]; false when the node failed. */
