@@ -245,7 +245,12 @@ export class Engine {
     this.prefetcher.note(cmd, w);
   }
 
-  /** Reads what `prefetchNote` noted; returns a value to keep (so the reads are not dropped). */
+  /** The same for an event about to be applied (a replica's or a replay's read ahead). */
+  prefetchNoteEvent(u32: Uint32Array, w: number): void {
+    this.prefetcher.noteEvent(u32, w);
+  }
+
+  /** Reads what was noted; returns a value to keep (so the reads are not dropped). */
   prefetchRead(): number {
     return this.prefetcher.read();
   }

@@ -20,6 +20,7 @@
  */
 import { prefetchCommandsMax } from '../constants.js';
 import { CommandKind, CommandWord } from '../protocol/command-layout.js';
+import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
 import { readU64 } from '../stdx/records.js';
 import type { Accounts } from './ledger/accounts.js';
 import type { Instruments } from './order-book/instruments.js';
@@ -42,7 +43,8 @@ export class Prefetcher {
     private readonly orders: Orders,
     private readonly instruments: Instruments,
   ) {
-    // A transfer notes two accounts, any other command at most one account or one order.
+    // A command or an event notes at most two accounts, or one account and one order (whose
+    // account is noted when it is read): past that, notes are dropped (less is read ahead).
     this.balances = new Int32Array(prefetchCommandsMax * 2);
     this.records = new Int32Array(prefetchCommandsMax * 2);
     this.orderSlots = new Int32Array(prefetchCommandsMax);
@@ -53,9 +55,7 @@ export class Prefetcher {
     const bits = u32[w + CommandWord.bits];
     const kind = bits & 0xff;
     if (kind === CommandKind.CancelOrder || kind === CommandKind.AmendOrder) {
-      const o = this.orders.slotOf(readU64(u32, w + CommandWord.target));
-      if (o >= 0 && this.orderCount < this.orderSlots.length)
-        this.orderSlots[this.orderCount++] = o;
+      this.noteOrder(readU64(u32, w + CommandWord.target));
       return;
     }
     const slot = this.accounts.slotOf(readU64(u32, w + CommandWord.account));
@@ -67,8 +67,42 @@ export class Prefetcher {
     }
     this.noteBalance(slot, ref);
     if (kind !== CommandKind.Transfer && kind !== CommandKind.TransferPending) return;
-    const to = this.accounts.slotOf(readU64(u32, w + CommandWord.target));
-    if (to >= 0) this.noteBalance(to, ref);
+    this.noteAccount(readU64(u32, w + CommandWord.target), ref);
+  }
+
+  /**
+   * Notes what applying the event at word `e` of `u32` will touch first (a replica's or a
+   * replay's read ahead): the accounts a ledger event or a trade moves, the order an order
+   * event names. Events were checked when decided; this still only reads.
+   */
+  noteEvent(u32: Uint32Array, e: number): void {
+    const kind = u32[e + EventWord.kindStatus] & 0xff;
+    const ref = u32[e + EventWord.ref];
+    switch (kind) {
+      case EventKind.Transferred:
+      case EventKind.PendingCreated:
+        this.noteAccount(readU64(u32, e + EventWord.counterparty), ref);
+        this.noteAccount(readU64(u32, e + EventWord.account), ref);
+        return;
+      case EventKind.Deposited:
+      case EventKind.Withdrawn:
+        this.noteAccount(readU64(u32, e + EventWord.account), ref);
+        return;
+      case EventKind.Trade:
+        this.noteAccount(readU64(u32, e + EventWord.account), this.heldAsset(ref, 1));
+        this.noteOrder(readU64(u32, e + EventWord.otherId)); // the maker, and its account
+        return;
+      case EventKind.OrderAccepted: {
+        const side = (u32[e + EventWord.flagsTifStp] & EventFlag.Sell) === 0 ? 0 : 1;
+        this.noteAccount(readU64(u32, e + EventWord.account), this.heldAsset(ref, side));
+        return;
+      }
+      case EventKind.OrderCanceled:
+      case EventKind.OrderAmended:
+        this.noteOrder(readU64(u32, e + EventWord.id));
+        return;
+      default:
+    }
   }
 
   /**
@@ -96,6 +130,16 @@ export class Prefetcher {
     const instruments = this.instruments;
     if (ins >= instruments.countMax) return 0;
     return side === 0 ? instruments.quote[ins] : instruments.base[ins];
+  }
+
+  private noteAccount(id: number, asset: number): void {
+    const slot = this.accounts.slotOf(id);
+    if (slot >= 0) this.noteBalance(slot, asset);
+  }
+
+  private noteOrder(id: number): void {
+    const o = this.orders.slotOf(id);
+    if (o >= 0 && this.orderCount < this.orderSlots.length) this.orderSlots[this.orderCount++] = o;
   }
 
   /** Notes the account's first line (id, checksum keys) and its balance of `asset`. */

@@ -9,6 +9,7 @@ import { scanChecksum } from '../engine/checksum-scan.js';
 import type { EngineConfig } from '../constants.js';
 import {
   eventSizeBytes,
+  prefetchCommandsMax,
   recoveryStepBatches,
   replayBatchEventsMax,
   stateLayoutVersion,
@@ -38,6 +39,8 @@ export class Replica {
   /** Snapshots that failed their checks, with why (for logs and `verify`). */
   readonly skipped: { sequence: number; reason: string }[] = [];
   private readonly staging: RecordBuffer;
+  /** What reading ahead read (kept, so the reads are not optimised away). */
+  private readonly prefetched = new Float64Array(1);
 
   constructor(config: EngineConfig) {
     this.engine = new Engine(config);
@@ -141,6 +144,16 @@ export class Replica {
     return batches;
   }
 
+  /** Notes the event at `index` of `records` (a ring slot) to read ahead (`readNoted`). */
+  noteRecord(records: RecordBuffer, index: number): void {
+    this.engine.prefetchNoteEvent(records.u32, index * EventWord.size);
+  }
+
+  /** Reads ahead what `noteRecord` noted, before those events are applied. */
+  readNoted(): void {
+    this.prefetched[0] += this.engine.prefetchRead();
+  }
+
   /** Applies the event at `index` of `records` (a ring slot); the snapshotter's path. */
   applyRecord(records: RecordBuffer, index: number): void {
     const w = index * EventWord.size;
@@ -150,17 +163,26 @@ export class Replica {
     this.eventsApplied++;
   }
 
-  /** Applies one batch's events up to `limit`; true when the limit was reached. */
+  /**
+   * Applies one batch's events up to `limit`; true when the limit was reached. Runs of up to
+   * prefetchCommandsMax events are read ahead first (engine/prefetch.ts: their misses overlap).
+   */
   private applyBatch(view: BatchView, limit: number): boolean {
     const u32 = eventWords(view.events, this.staging);
-    for (let i = 0; i < view.count; i++) {
-      const w = i * EventWord.size;
-      const sequence = readU64(u32, w + EventWord.sequence);
-      if (sequence > limit) return true;
-      this.engine.applyAt(u32, w);
-      this.sequence = sequence;
-      this.timestamp = readU64(u32, w + EventWord.timestamp);
-      this.eventsApplied++;
+    const engine = this.engine;
+    for (let start = 0; start < view.count; start += prefetchCommandsMax) {
+      const end = Math.min(start + prefetchCommandsMax, view.count);
+      for (let i = start; i < end; i++) engine.prefetchNoteEvent(u32, i * EventWord.size);
+      this.prefetched[0] += engine.prefetchRead();
+      for (let i = start; i < end; i++) {
+        const w = i * EventWord.size;
+        const sequence = readU64(u32, w + EventWord.sequence);
+        if (sequence > limit) return true;
+        engine.applyAt(u32, w);
+        this.sequence = sequence;
+        this.timestamp = readU64(u32, w + EventWord.timestamp);
+        this.eventsApplied++;
+      }
     }
     this.batchHash = Uint8Array.from(view.hash); // the view is the reader's, reused
     return false;

@@ -20,6 +20,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../constants.js';
 import {
   piscinaExecArgv,
+  prefetchCommandsMax,
   readModelYieldMs,
   ringSleepMs,
   snapshotKeepCount,
@@ -145,12 +146,17 @@ async function watchedMoved(barrier: SequenceBarrier): Promise<void> {
   Atomics.sub(header, word + 1, 1);
 }
 
-/** Applies ring sequences (position, last] and releases them. */
+/** Applies ring sequences (position, last], read ahead in runs, and releases them. */
 function applyThrough(replica: Replica, barrier: SequenceBarrier, last: number): void {
   const ring = barrier.ring;
   const count = distance(last, barrier.position());
   const first = (barrier.position() + 1) | 0;
-  for (let i = 0; i < count; i++) replica.applyRecord(ring.records, ring.slot((first + i) | 0));
+  for (let start = 0; start < count; start += prefetchCommandsMax) {
+    const end = Math.min(start + prefetchCommandsMax, count);
+    for (let i = start; i < end; i++) replica.noteRecord(ring.records, ring.slot((first + i) | 0));
+    replica.readNoted();
+    for (let i = start; i < end; i++) replica.applyRecord(ring.records, ring.slot((first + i) | 0));
+  }
   barrier.release(last);
 }
 
