@@ -60,7 +60,9 @@ export function unpackZeroWords(
 ): Uint8Array | null {
   const end = at + packed;
   if (end > src.byteLength || packed < 0) return null;
-  const out = new Uint8Array(length);
+  // Every byte is written below before `out` is returned (a malformed entry returns null), so
+  // it need not be zeroed first: that memset was 1.4% of a loaded standby's main thread.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
   const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const words = Math.floor(length / 4);
   const to = new Uint32Array(out.buffer, 0, words); // little-endian, as the wire (asserted)
