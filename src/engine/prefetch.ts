@@ -127,9 +127,7 @@ export class Prefetcher {
 
   /** The asset an order on `side` of instrument `ins` holds (0 for an unknown instrument). */
   private heldAsset(ins: number, side: number): number {
-    const instruments = this.instruments;
-    if (ins >= instruments.countMax) return 0;
-    return side === 0 ? instruments.quote[ins] : instruments.base[ins];
+    return ins < this.instruments.countMax ? this.instruments.heldAsset(ins, side) : 0;
   }
 
   private noteAccount(id: number, asset: number): void {

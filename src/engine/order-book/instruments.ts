@@ -12,6 +12,7 @@ import { bpsOf } from '../../stdx/int.js';
 import type { EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from '../checksum.js';
 import type { StateImage } from '../../stdx/state-image.js';
+import { Side } from './orders.js';
 
 const fieldConfig = 0;
 const fieldHalted = 1;
@@ -46,6 +47,11 @@ export class Instruments {
     this.holdBps = new Uint16Array(n);
     this.feeAccountSlot = new Int32Array(n).fill(-1);
     this.checksum = checksum;
+  }
+
+  /** The asset an order on `side` of instrument `id` holds: quote for a buy, base for a sell. */
+  heldAsset(id: number, side: number): number {
+    return side === Side.Sell ? this.base[id] : this.quote[id];
   }
 
   /** True when `id` is in range and added. */

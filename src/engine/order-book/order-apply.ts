@@ -55,7 +55,8 @@ export class OrderApplier {
     const bits = u32[e + EventWord.flagsTifStp];
     const side = (bits & EventFlag.Sell) !== 0 ? Side.Sell : Side.Buy;
     const held = readU64(u32, e + EventWord.amount);
-    if (held > 0) this.accounts.move(account, this.heldAsset(instrument, side), -held, held);
+    if (held > 0)
+      this.accounts.move(account, this.instruments.heldAsset(instrument, side), -held, held);
     const rest = readU64(u32, e + EventWord.aux);
     if (rest === 0) return;
     const postOnly = (bits & EventFlag.PostOnly) !== 0 ? 1 : 0;
@@ -115,7 +116,7 @@ export class OrderApplier {
     }
     this.accounts.move(
       orders.account(o),
-      this.heldAsset(instrument, orders.side(o)),
+      this.instruments.heldAsset(instrument, orders.side(o)),
       release,
       -release,
     );
@@ -126,7 +127,7 @@ export class OrderApplier {
     this.checkOrder(u32, e + EventWord.id, o);
     const orders = this.book.orders;
     const account = orders.account(o);
-    const asset = this.heldAsset(orders.instrument(o), orders.side(o));
+    const asset = this.instruments.heldAsset(orders.instrument(o), orders.side(o));
     const release = readU64(u32, e + EventWord.release);
     if (release > 0) this.accounts.move(account, asset, release, -release);
     const quantity = readU64(u32, e + EventWord.quantity);
@@ -140,13 +141,6 @@ export class OrderApplier {
     const rest = readU64(u32, e + EventWord.aux);
     if (rest > 0) this.book.rest(o, readU64(u32, e + EventWord.price), rest);
     else orders.release(o);
-  }
-
-  /** The asset an order of `side` holds: quote for a buy, base for a sell. */
-  private heldAsset(instrument: number, side: number): number {
-    return side === Side.Sell
-      ? this.instruments.base[instrument]
-      : this.instruments.quote[instrument];
   }
 
   private account(u32: Uint32Array, w: number): number {

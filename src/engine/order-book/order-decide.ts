@@ -130,7 +130,7 @@ export class OrderDecider {
     const ins = this.instruments;
     const v = t.values;
     if (!this.notionalFits(t.instrument, t.side)) return Status.RiskNotionalTooLarge;
-    const asset = t.side === Side.Buy ? ins.quote[t.instrument] : ins.base[t.instrument];
+    const asset = ins.heldAsset(t.instrument, t.side);
     const required =
       t.side === Side.Sell
         ? v[Ticket.quantity]
@@ -169,7 +169,7 @@ export class OrderDecider {
     if (!this.notionalFits(instrument, t.side)) return Status.RiskNotionalTooLarge;
     v[Ticket.oldHold] = restingHold(ins, orders, instrument, slot);
     v[Ticket.orderId] = orders.id(slot);
-    const asset = t.side === Side.Buy ? ins.quote[instrument] : ins.base[instrument];
+    const asset = ins.heldAsset(instrument, t.side);
     const required =
       t.side === Side.Sell
         ? v[Ticket.quantity]
