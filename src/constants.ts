@@ -77,7 +77,7 @@ export const ringSleepMs = 50;
 /** Slots a consumer takes in one batch before releasing them. */
 export const ringBatchMax = 4096;
 /**
- * Commands the processor reads ahead at a time (`Engine.prefetch`) before deciding them: their
+ * Commands the processor reads ahead at a time (engine/prefetch.ts) before deciding them: their
  * accounts' and cancelled orders' lines are then fetched together, not one miss per command.
  * Measured (bench:engine's mix, 100k accounts, one process alternating): 16 commands -24%,
  * 64 -26%, 128 -27%, 512 -24%, 2,048 -9% (what is fetched first is evicted before use).

@@ -69,8 +69,6 @@ class Runner {
   readonly engine: Engine;
   private readonly out: RecordBuffer;
   private outAt = 0;
-  /** What reading ahead read (kept, so the reads are not optimised away). */
-  readonly prefetched = new Float64Array(1);
 
   constructor(accounts: number) {
     this.engine = new Engine(engineConfig(accounts));
@@ -87,7 +85,7 @@ class Runner {
     for (let start = from; start < to; start += prefetchCommandsMax) {
       const end = Math.min(start + prefetchCommandsMax, to);
       for (let i = start; i < end; i++) this.engine.prefetchNote(u32, i * SequencedWord.size);
-      this.prefetched[0] += this.engine.prefetchRead();
+      this.engine.prefetchRead();
       events += this.execute(u32, start, end);
     }
     return events;

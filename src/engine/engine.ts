@@ -250,9 +250,9 @@ export class Engine {
     this.prefetcher.noteEvent(u32, w);
   }
 
-  /** Reads what was noted; returns a value to keep (so the reads are not dropped). */
-  prefetchRead(): number {
-    return this.prefetcher.read();
+  /** Reads what was noted (prefetch.ts). */
+  prefetchRead(): void {
+    this.prefetcher.read();
   }
 
   /**

@@ -37,8 +37,6 @@ export class BusinessLogicProcessor {
   private readonly room: number;
   /** [last sequence stamped, last timestamp stamped] (logical time never goes back). */
   private readonly clock = new Float64Array(2);
-  /** What reading ahead read (kept, so the reads are not optimised away). */
-  private readonly prefetched = new Float64Array(1);
   commandsProcessed = 0;
   /**
    * Called at most once a second, after a batch (never per command): the worker samples its
@@ -101,7 +99,7 @@ export class BusinessLogicProcessor {
     if (now >= this.secondDueUs) this.everySecond(now);
   }
 
-  /** Reads ahead the state that input sequences (from, last] will touch (Engine.prefetch). */
+  /** Reads ahead the state that input sequences (from, last] will touch (engine/prefetch.ts). */
   private prefetch(from: number, last: number): void {
     const ring = this.input.ring;
     const u32 = ring.records.u32;
@@ -110,7 +108,7 @@ export class BusinessLogicProcessor {
       this.engine.prefetchNote(u32, ring.slot(s) * words);
       if (s === last) break;
     }
-    this.prefetched[0] += this.engine.prefetchRead();
+    this.engine.prefetchRead();
   }
 
   /** Stamps and decides input sequences (from, last]; false when the node failed. */

@@ -39,8 +39,6 @@ export class Replica {
   /** Snapshots that failed their checks, with why (for logs and `verify`). */
   readonly skipped: { sequence: number; reason: string }[] = [];
   private readonly staging: RecordBuffer;
-  /** What reading ahead read (kept, so the reads are not optimised away). */
-  private readonly prefetched = new Float64Array(1);
 
   constructor(config: EngineConfig) {
     this.engine = new Engine(config);
@@ -151,7 +149,7 @@ export class Replica {
 
   /** Reads ahead what `noteRecord` noted, before those events are applied. */
   readNoted(): void {
-    this.prefetched[0] += this.engine.prefetchRead();
+    this.engine.prefetchRead();
   }
 
   /** Applies the event at `index` of `records` (a ring slot); the snapshotter's path. */
@@ -173,7 +171,7 @@ export class Replica {
     for (let start = 0; start < view.count; start += prefetchCommandsMax) {
       const end = Math.min(start + prefetchCommandsMax, view.count);
       for (let i = start; i < end; i++) engine.prefetchNoteEvent(u32, i * EventWord.size);
-      this.prefetched[0] += engine.prefetchRead();
+      engine.prefetchRead();
       for (let i = start; i < end; i++) {
         const w = i * EventWord.size;
         const sequence = readU64(u32, w + EventWord.sequence);

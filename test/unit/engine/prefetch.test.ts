@@ -49,17 +49,15 @@ test('deciding after reading ahead writes the same events and the same state', (
     fc.property(fc.array(fields, { minLength: 1, maxLength: 120 }), (commands) => {
       const plain = withSetup();
       const ahead = withSetup();
-      let kept = 0;
       for (const f of commands) {
         const expected = plain.submit(f);
         const full = { clientId: ahead.clientId, clientSeq: ++ahead.clientSeq, ...f };
         writeCommand(ahead.commands.u32, 0, full);
         ahead.engine.prefetchNote(ahead.commands.u32, 0);
-        kept += ahead.engine.prefetchRead();
+        ahead.engine.prefetchRead();
         assert.deepEqual(ahead.executeRaw(ahead.commands.u32, 0), expected);
       }
       assert.equal(ahead.engine.checksum.hex(), plain.engine.checksum.hex());
-      assert.equal(typeof kept, 'number');
     }),
     { numRuns: 150 },
   );
