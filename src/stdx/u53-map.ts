@@ -86,7 +86,7 @@ export class U53Map {
       const k = entries[index * 2];
       if (Math.floor(k / 16) !== block) {
         block = Math.floor(k / 16);
-        blockHome = hashU53(block) << 4;
+        blockHome = blockStart(block);
       }
       const start = (blockHome | (k & 15)) & mask;
       // Move the entry into the hole when its home lies cyclically at or before the hole.
@@ -116,5 +116,10 @@ export class U53Map {
 
 /** The entry where `key`'s probe starts: its block of 16 (by the hash), then its low bits. */
 function home(key: number, mask: number): number {
-  return ((hashU53(Math.floor(key / 16)) << 4) | (key & 15)) & mask;
+  return (blockStart(Math.floor(key / 16)) | (key & 15)) & mask;
+}
+
+/** The first entry of block `block` (keys 16 * block .. 16 * block + 15), before the mask. */
+function blockStart(block: number): number {
+  return hashU53(block) << 4;
 }
