@@ -150,10 +150,25 @@ export class ReplicaStore {
   payload(entry: EntryMeta): Uint8Array {
     const hit = this.recent.get(entry.first);
     if (hit !== undefined && hit.hash === entry.hash) return hit.bytes;
-    const bytes = this.db.journal.getBinary(sequenceKey(entry.first));
+    const bytes = this.copyOf(entry.first);
     if (bytes === undefined) throw new Error(`replica store: no batch at ${entry.first}`);
-    this.remember({ ...entry, payload: bytes }); // getBinary returns a copy of its own
+    this.remember({ ...entry, payload: bytes });
     return bytes;
+  }
+
+  /**
+   * A copy of the stored batch at sequence `first`, of its own (it is kept: sent and resent
+   * from), or undefined when none is visible to this read. Copied out of lmdb-js's read buffer,
+   * which its next read reuses, into one not zeroed first (getBinary zeroed its copy: a memset
+   * of every batch, 3% of a loaded primary's main thread).
+   */
+  copyOf(first: number): Buffer | undefined {
+    const read = this.db.journal.getBinaryFast(sequenceKey(first));
+    if (read === undefined) return undefined;
+    // Its `length` is the value's; the array under it may be longer: copy that many.
+    const copy = Buffer.allocUnsafeSlow(read.length);
+    copy.set(read.subarray(0, read.length));
+    return copy;
   }
 
   /** Keeps an entry's bytes for `payload` (the primary, as it proposes a batch it read). */
