@@ -100,6 +100,34 @@ export class StateChecksum {
     lanes[1] = (lanes[1] + sign * tb) | 0;
   }
 
+  /**
+   * The value the next `write` stores. A double argument to a call that is not inlined would
+   * be boxed (the engine must not allocate), so it is staged here instead.
+   */
+  readonly staged = new Float64Array(1);
+
+  /**
+   * Stores `staged[0]` at `values[index]`, the field (a, b) number `field`, and records the
+   * change: the same sum as `stored` before and after the store, with each key computed once.
+   * term() is linear in each word modulo 2^32, so term(after) - term(before) is the term of
+   * the words' differences.
+   */
+  write(a: number, b: number, field: number, values: Float64Array, index: number): void {
+    const before = values[index];
+    const after = this.staged[0];
+    values[index] = after;
+    const lo = ((after >>> 0) - (before >>> 0)) | 0;
+    const hi =
+      ((Math.floor(after * 2.3283064365386963e-10) | 0) -
+        (Math.floor(before * 2.3283064365386963e-10) | 0)) |
+      0;
+    const ka = fieldKey(a, field);
+    const kb = fieldKey(b, field);
+    const lanes = this.lanes;
+    lanes[0] = (lanes[0] + Math.imul(ka | 1, lo) + Math.imul((ka ^ 0x5bd1e995) | 1, hi)) | 0;
+    lanes[1] = (lanes[1] + Math.imul(kb | 1, lo) + Math.imul((kb ^ 0x5bd1e995) | 1, hi)) | 0;
+  }
+
   /** The checksum as 16 hex digits (allocates: for tools and tests, not the hot path). */
   hex(): string {
     const hi = (this.lanes[1] >>> 0).toString(16).padStart(8, '0');

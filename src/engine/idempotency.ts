@@ -113,9 +113,8 @@ export class Clients {
     if (slot === -1) slot = this.create(clientId);
     assert(clientSeq > this.highWaterMark[slot], 'idempotency: recorded seq goes up');
     const hwm = this.highWaterMark;
-    this.checksum.stored(this.keyA[slot], this.keyB[slot], fieldHighWaterMark, hwm, slot, -1);
-    hwm[slot] = clientSeq;
-    this.checksum.stored(this.keyA[slot], this.keyB[slot], fieldHighWaterMark, hwm, slot, 1);
+    this.checksum.staged[0] = clientSeq;
+    this.checksum.write(this.keyA[slot], this.keyB[slot], fieldHighWaterMark, hwm, slot);
     const index = (slot * this.window + (clientSeq & (this.window - 1))) * 3;
     this.entries[index] = clientSeq;
     this.entries[index + 1] = sequence;

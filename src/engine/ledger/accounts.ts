@@ -117,14 +117,12 @@ export class Accounts {
     const k = this.i32[b * 2 + 3];
     const checksum = this.checksum;
     if (availableDelta !== 0) {
-      checksum.stored(a, k, asset * 2 - 1, f64, index, -1);
-      f64[index] = availableAfter;
-      checksum.stored(a, k, asset * 2 - 1, f64, index, 1);
+      checksum.staged[0] = availableAfter;
+      checksum.write(a, k, asset * 2 - 1, f64, index);
     }
     if (heldDelta !== 0) {
-      checksum.stored(a, k, asset * 2, f64, index + 1, -1);
-      f64[index + 1] = heldAfter;
-      checksum.stored(a, k, asset * 2, f64, index + 1, 1);
+      checksum.staged[0] = heldAfter;
+      checksum.write(a, k, asset * 2, f64, index + 1);
     }
   }
 

@@ -45,9 +45,8 @@ export class Assets {
     assert(after <= Number.MAX_SAFE_INTEGER, 'assets: supply beyond 2^53');
     const a = entityKeyA(ChecksumEntity.Asset, asset);
     const b = entityKeyB(a);
-    this.checksum.stored(a, b, fieldSupply, this.supply, asset, -1);
-    this.supply[asset] = after;
-    this.checksum.stored(a, b, fieldSupply, this.supply, asset, 1);
+    this.checksum.staged[0] = after;
+    this.checksum.write(a, b, fieldSupply, this.supply, asset);
   }
 
   saveImage(image: StateImage): void {

@@ -63,9 +63,8 @@ export class Book {
     }
     const a = orders.keyA(o);
     const b = orders.keyB(o);
-    this.checksum.stored(a, b, fieldOpen, orders.f64, orders.openIndex(o), -1);
-    orders.setOpen(o, after);
-    this.checksum.stored(a, b, fieldOpen, orders.f64, orders.openIndex(o), 1);
+    this.checksum.staged[0] = after;
+    this.checksum.write(a, b, fieldOpen, orders.f64, orders.openIndex(o));
     this.levels.addQuantity(orders.level(o), -quantity);
   }
 

@@ -70,3 +70,30 @@ test('stored() agrees with changeField for values read in place', () => {
   viaStored.stored(7, 8, 2, values, 1, -1);
   assert.equal(viaStored.hex(), '0000000000000000');
 });
+
+test('write() stores the staged value and agrees with stored() around a store', () => {
+  const word = fc.oneof(
+    fc.integer({ min: 0, max: 2 ** 32 }),
+    fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  );
+  fc.assert(
+    fc.property(fc.integer(), fc.integer(), fc.nat(40), word, word, (a, b, field, x, y) => {
+      const viaStored = new StateChecksum();
+      const viaWrite = new StateChecksum();
+      const left = new Float64Array([5, x]);
+      const right = new Float64Array([5, x]);
+      viaStored.stored(a | 0, b | 0, field, left, 1, -1);
+      left[1] = y;
+      viaStored.stored(a | 0, b | 0, field, left, 1, 1);
+      viaWrite.staged[0] = y;
+      viaWrite.write(a | 0, b | 0, field, right, 1);
+      assert.equal(right[1], y);
+      assert.equal(viaWrite.hex(), viaStored.hex());
+      // Writing the old value back undoes the change exactly.
+      viaWrite.staged[0] = x;
+      viaWrite.write(a | 0, b | 0, field, right, 1);
+      assert.equal(viaWrite.hex(), '0000000000000000');
+    }),
+    { seed: 20261202, numRuns: 2000 },
+  );
+});
