@@ -54,6 +54,14 @@ export class U53Map {
     }
   }
 
+  /**
+   * The index in `entries` of the key where `key`'s probe starts: a reader ahead (the engine's
+   * prefetch) loads it so that the probe that follows finds the line in cache.
+   */
+  probeStart(key: number): number {
+    return home(key, this.mask) * 2;
+  }
+
   /** Inserts a key that is not present. */
   insert(key: number, value: number): void {
     assert(key > 0, 'u53-map: key must be positive');
