@@ -5,7 +5,7 @@
  *
  *   output ring  [ e e e e e e e e e ]            consumer 0 = journal writer
  *                  └───── batch ─────┘             consumer 1 = publisher (waits for 0)
- *                        │ encode + SHA-256 chain
+ *                        │ encode + SHA-256 chain ──► sealed (a cluster's primary: to the standbys)
  *                        ▼
  *   LMDB  journal[firstSeq] = JournalBatch ; time-index[ts ‖ firstSeq] = ''   (one txn, fsync)
  *                        │
@@ -37,6 +37,13 @@ export interface JournalTail {
   term: number;
 }
 
+/**
+ * Called with each batch as soon as it is encoded, before its commit: the key's sequence and the
+ * bytes the journal stores (valid only during the call). A cluster's primary sends them on to its
+ * standbys while its own disk writes them (Raft lets a leader append in parallel with sending).
+ */
+export type SealedBatch = (firstSequence: number, bytes: Uint8Array) => void;
+
 export class JournalWriter {
   private readonly db: JournalDb;
   private readonly barrier: SequenceBarrier;
@@ -51,13 +58,16 @@ export class JournalWriter {
   /** Timestamp of the last batch entered in the time index (-inf: none yet this run). */
   private indexedAt = -Infinity;
   private readonly empty = Buffer.alloc(0);
+  private readonly sealed: SealedBatch | null;
 
   constructor(
     db: JournalDb,
     barrier: SequenceBarrier,
     progress: JournalProgress,
     tail: JournalTail,
+    sealed: SealedBatch | null = null,
   ) {
+    this.sealed = sealed;
     const slots = barrier.ring.slotCount;
     assert(barrier.ring.slotSizeBytes === eventSizeBytes, 'journal: the ring holds events');
     this.db = db;
@@ -102,6 +112,7 @@ export class JournalWriter {
       this.prevHash,
       this.nextHash,
     );
+    if (this.sealed !== null) this.sealed(firstSequence, bytes);
     this.commit(firstSequence, timestamp, bytes);
     this.prevHash.set(this.nextHash);
     this.lastSequence = lastSequence;

@@ -4,11 +4,17 @@
  *
  *   primary                                            standby (×N)
  *   ───────                                            ────────────
- *   gateway → ring → engine → journal (fsync) ─┐       UDP ─► verify hash chain ─► journal
- *                                              │              (fsync) ─► status {durable}
- *   feeder: new journal batches ─► consensus ──┼─UDP──►       commit ─► follow limit ─► workers
- *   publisher answers clients ◄── commit ◄─────┴─ status       apply (engine, read model)
- *                                                 from a majority
+ *   gateway → ring → engine → journal: seal ─┬─► commit (fsync): durable here
+ *                                            │         UDP ─► verify hash chain ─► journal
+ *   feeder: sealed batches ─► consensus ─────┼─UDP──►          (fsync) ─► status {durable}
+ *   publisher answers clients ◄── commit ◄───┴─ status  commit ─► follow limit ─► workers
+ *          (and durable here)                from a       apply (engine, read model)
+ *                                            majority
+ *
+ * The standbys write a batch while the primary's own disk does (not after it): an idle
+ * three-member round trip took 2.6-2.9 ms with the primary sending only durable batches, and
+ * 2.3-2.4 ms this way on this project's one-disk guest, where the members' fsyncs queue on one
+ * device; with a disk per member the two writes overlap whole.
  *
  * The folder stays locked and the journal open across role changes. A standby's node applies
  * every committed batch as it arrives (src/pipeline/follower.ts) and serves reads; commands
@@ -102,8 +108,15 @@ export class ClusterNode {
   /** The last sequence decided before this member's node began to serve (its publisher's start). */
   private servingFrom = 0;
   private draining = false;
-  /** True while the primary proposes its own journal's batch (already stored). */
+  /** True while the primary proposes a batch of its own journal (stored by its writer). */
   private proposing = false;
+  /**
+   * The primary's batches as its journal writer sealed them, before its commit (sent on at
+   * once: the standbys write while this disk does), and those proposed but not yet durable
+   * here: consensus counts this member's copy only once its writer says so.
+   */
+  private sealed: { first: number; bytes: Uint8Array }[] = [];
+  private unsynced: { index: number; last: number; hash: string }[] = [];
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
   /** Entries received but not yet written, and where the log ends once they are. */
@@ -275,14 +288,16 @@ export class ClusterNode {
   }
 
   /**
-   * Consensus stores entries. On the primary they came from its own journal (already durable);
-   * on a standby they are written here (flushWrites), then reported durable.
+   * Consensus stores entries. On the primary they come from its own journal writer, durable
+   * once its progress says so (reportDurable); on a standby they are written here
+   * (flushWrites), then reported durable.
    */
   private write(at: number, entries: readonly Entry[]): void {
     const last = entries[entries.length - 1];
     const index = at + entries.length - 1;
     if (this.proposing) {
-      queueMicrotask(() => this.consensus.onDurable(index, last.hash));
+      this.unsynced.push({ index, last: lastSequenceOf(last), hash: last.hash });
+      this.store.hold(last); // sent (and resent) from memory until it is durable here
       return;
     }
     this.pendingWrites.push(entries);
@@ -380,6 +395,9 @@ export class ClusterNode {
     this.serving = true;
     this.servingFrom = node.tail.sequence;
     const feeder = {};
+    this.sealed = [];
+    this.unsynced = [];
+    this.store.release(Number.POSITIVE_INFINITY);
     this.feeder = feeder;
     void this.feedOnProgress(feeder, node);
     this.openTerm(node, term);
@@ -397,6 +415,7 @@ export class ClusterNode {
       config: this.options.config ?? engineConfigDefault,
       storage: { db: this.store.db, lock: this.lock },
       gateway: { host: self.host, port: self.port },
+      sealed: (first, bytes) => this.onSealed(first, bytes),
       follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
       role: this.roleView(),
       log: this.log,
@@ -475,21 +494,27 @@ export class ClusterNode {
     }
   }
 
-  /** Proposes the batches the journal writer made durable since the last call. */
+  /** A batch the journal writer sealed (not yet durable): proposed at once while feeding. */
+  private onSealed(first: number, bytes: Uint8Array): void {
+    if (this.feeder === null) return; // not (yet, or any more) this term's primary
+    this.sealed.push({ first, bytes });
+    this.feed();
+  }
+
+  /**
+   * Proposes the journal's next batches (sealed by its writer, or durable and read back), then
+   * tells consensus how far they are durable here.
+   */
   private feed(): void {
     const node = this.node;
     const c = this.consensus;
     if (node === null || c.role !== Role.Primary) return;
     const durable = node.progress.get(ProgressSlot.sequenceDurable);
     let last = c.lastSequence();
-    if (durable <= last) return;
-    // Batches are gapless, so the next one's key is known: a get per batch, not a range read
-    // (an iterator and its cursor per call: 8 against 6.5 µs a 33 KB batch, measured here).
-    // Most of either is the copy out of the map, whose fresh pages fault in at their first read.
-    while (last < durable) {
+    for (;;) {
       const key = sequenceKey(last + 1);
-      const value = this.store.copyOf(last + 1);
-      if (value === undefined) break; // not visible to this turn's read yet: the next turn
+      const value = this.nextBatch(last + 1, durable);
+      if (value === undefined) break;
       const view = checkedBatch(key, value, false);
       this.proposing = true;
       const entry = { ...entryMetaOf(view), payload: value };
@@ -498,6 +523,32 @@ export class ClusterNode {
       this.proposing = false;
       last = lastSequenceOf(entry);
     }
+    this.reportDurable(durable);
+  }
+
+  /**
+   * The batch starting at `first`: as its writer sealed it, or else, once durable, read from the
+   * journal (written before this feeder began, or its message not here yet). Batches are
+   * gapless, so the next one's key is known: a get per batch, not a range read (an iterator and
+   * its cursor per call: 8 against 6.5 µs a 33 KB batch, measured here).
+   */
+  private nextBatch(first: number, durable: number): Uint8Array | undefined {
+    const sealed = this.sealed;
+    while (sealed.length > 0 && sealed[0].first < first) sealed.shift(); // proposed already
+    if (sealed.length > 0 && sealed[0].first === first) return sealed.shift()?.bytes;
+    if (durable < first) return undefined;
+    return this.store.copyOf(first); // undefined: not visible to this turn's read yet
+  }
+
+  /** Reports this member's own copy durable up to its writer's durable sequence. */
+  private reportDurable(durable: number): void {
+    let done = null;
+    while (this.unsynced.length > 0 && this.unsynced[0].last <= durable) {
+      done = this.unsynced.shift() ?? null;
+    }
+    if (done === null) return;
+    this.store.release(durable);
+    this.consensus.onDurable(done.index, done.hash);
   }
 
   /** Stops serving, cuts what was never proposed, and follows as a new hot standby. */

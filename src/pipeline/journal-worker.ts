@@ -22,6 +22,15 @@ export interface JournalWorkerData {
   term: number;
   /** A hot standby's writer: it starts at the journal's end once promoted (follower.ts). */
   follow: boolean;
+  /** A cluster member's: each batch also goes to the main thread before its commit. */
+  shareSealed: boolean;
+}
+
+/** Posts a copy of each sealed batch to the main thread (transferred, not copied again). */
+function postSealed(firstSequence: number, bytes: Uint8Array): void {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  parentPort?.postMessage({ type: 'sealed', sequence: firstSequence, bytes: copy }, [copy.buffer]);
 }
 
 function main(data: JournalWorkerData): void {
@@ -48,7 +57,13 @@ function main(data: JournalWorkerData): void {
     parentPort?.postMessage({ type: 'promoted' });
   }
   const barrier = new SequenceBarrier(ring, 0, new WaitStrategy(ringSpinCount, ringSleepMs));
-  const writer = new JournalWriter(db, barrier, progress, tail);
+  const writer = new JournalWriter(
+    db,
+    barrier,
+    progress,
+    tail,
+    data.shareSealed ? postSealed : null,
+  );
   writer.run();
   closeJournalDb(db);
   parentPort?.postMessage({ type: 'stopped' });

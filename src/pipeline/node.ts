@@ -90,6 +90,19 @@ export interface NodeOptions {
   follow?: { notAfter: number };
   /** The role the gateway reports and obeys; a single node is a primary that always accepts. */
   role?: NodeRole;
+  /**
+   * Called on the main thread with each journal batch as soon as it is encoded, before it is
+   * durable here (journal-writer.ts `SealedBatch`; the bytes are the callee's to keep).
+   */
+  sealed?: (firstSequence: number, bytes: Uint8Array) => void;
+}
+
+/** What a worker posts to the main thread (its `type` says which fields it has). */
+interface WorkerMessage {
+  type: string;
+  sequence?: number;
+  ms?: number;
+  bytes?: Uint8Array;
 }
 
 /** How much a log line matters. */
@@ -119,6 +132,7 @@ export class BourseNode {
   private readonly ownsStorage: boolean;
   private readonly db: JournalDb;
   private readonly log: NodeLog;
+  private readonly sealed: NodeOptions['sealed'];
   private stopping = false;
   private readonly snapshotControl = new SharedArrayBuffer(4);
   private workers: Worker[] = [];
@@ -141,6 +155,7 @@ export class BourseNode {
     this.lock = lock;
     this.ownsStorage = options.storage === undefined;
     this.log = options.log ?? (() => {});
+    this.sealed = options.sealed;
     this.following = options.follow !== undefined;
     this.role = options.role ?? this.singleNode();
     const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
@@ -222,6 +237,7 @@ export class BourseNode {
         tailHash: this.tail.hash,
         term: options.term ?? this.tail.term,
         follow: this.following,
+        shareSealed: options.sealed !== undefined,
       }),
       this.spawn('blp-worker.js', {
         dataDir: this.dataDir,
@@ -303,7 +319,12 @@ export class BourseNode {
     promotion.catch(() => {}); // awaited by promote(); a failure is reported through fail()
     this.promotions.push(promotion);
     return new Promise((resolve, reject) => {
-      worker.on('message', (message: { type: string; sequence?: number; ms?: number }) => {
+      const sealed = this.sealed;
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'sealed' && sealed !== undefined) {
+          sealed(message.sequence as number, message.bytes as Uint8Array);
+          return;
+        }
         if (message.type === 'ready') resolve(message);
         if (message.type === 'promoted') promoted(message);
         if (file === 'snapshot-worker.js') this.relayToProcessor(message);

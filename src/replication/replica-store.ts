@@ -41,6 +41,11 @@ export class ReplicaStore {
   private readonly indexPending = new Map<number, number>();
   /** The last batches `payload` read, by first sequence, oldest first (bounded). */
   private readonly recent = new Map<number, { hash: string; bytes: Uint8Array }>();
+  /**
+   * The primary's batches proposed before its own commit made them durable (its writer seals,
+   * then commits): kept until they are, whatever `recent` evicts (catch-up reads fill it).
+   */
+  private readonly held = new Map<number, { hash: string; last: number; bytes: Uint8Array }>();
 
   constructor(readonly db: JournalDb) {
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
@@ -145,12 +150,20 @@ export class ReplicaStore {
    * The stored bytes of a batch. The last few read are kept (by first sequence and hash): the
    * primary sends each entry to every standby, and a read is a copy out of LMDB (two reads
    * and two copies per entry showed in its profile; with them, its packing, codec.ts).
+   * A batch made durable since this thread's LMDB read snapshot began (lmdb-js renews it on a
+   * timer) is read again from a fresh one.
    * @throws when it is missing (storage lost under us).
    */
   payload(entry: EntryMeta): Uint8Array {
+    const held = this.held.get(entry.first);
+    if (held !== undefined && held.hash === entry.hash) return held.bytes;
     const hit = this.recent.get(entry.first);
     if (hit !== undefined && hit.hash === entry.hash) return hit.bytes;
-    const bytes = this.copyOf(entry.first);
+    let bytes = this.copyOf(entry.first);
+    if (bytes === undefined) {
+      this.db.root.resetReadTxn();
+      bytes = this.copyOf(entry.first);
+    }
     if (bytes === undefined) throw new Error(`replica store: no batch at ${entry.first}`);
     this.remember({ ...entry, payload: bytes });
     return bytes;
@@ -179,9 +192,20 @@ export class ReplicaStore {
     }
   }
 
+  /** Keeps a proposed batch that is not durable here yet, until `release` passes its end. */
+  hold(entry: Entry): void {
+    this.held.set(entry.first, { hash: entry.hash, last: entry.last, bytes: entry.payload });
+  }
+
+  /** Lets go of held batches that end at or before `durable`. */
+  release(durable: number): void {
+    for (const [first, h] of this.held) if (h.last <= durable) this.held.delete(first);
+  }
+
   /** Removes every batch after `sequence` (a deposed primary's batches never proposed). */
   truncateAfter(sequence: number): void {
     this.recent.clear();
+    this.held.clear();
     const journal = this.db.journal;
     journal.transactionSync(() => {
       const stale = [...journal.getKeys({ start: sequenceKey(sequence + 1) })];

@@ -54,3 +54,42 @@ test('writeMany cuts the tail each write replaces, stored or queued in the same 
     removeDir(dir);
   }
 });
+
+test('a held batch is served before it is stored, and let go once durable', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    const sealed = entry(10, 'a'); // proposed by a primary whose own commit has not finished
+    store.hold(sealed);
+    assert.equal(store.copyOf(10), undefined, 'not in the journal yet');
+    assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
+    store.release(sealed.last - 1); // durable short of its end: still held
+    assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
+    store.release(sealed.last);
+    assert.throws(() => store.payload(sealed), /no batch at 10/, 'let go, and never stored');
+    // Stored now: read from the journal (a fresh read snapshot if this thread's is older).
+    await store.writeMany([[sealed]], 0);
+    assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
+    closeJournalDb(db);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('many batches read for a lagging standby do not push out the held ones', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    const old = Array.from({ length: 100 }, (_, i) => entry(100 + i * 10, 'o'));
+    await store.writeMany([old], 0);
+    const sealed = entry(2000, 's');
+    store.hold(sealed);
+    for (const e of old) store.payload(e); // each read is remembered, the oldest forgotten
+    assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
+    closeJournalDb(db);
+  } finally {
+    removeDir(dir);
+  }
+});
