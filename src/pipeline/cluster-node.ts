@@ -112,11 +112,10 @@ export class ClusterNode {
   private proposing = false;
   /**
    * The primary's batches as its journal writer sealed them, before its commit (sent on at
-   * once: the standbys write while this disk does), and those proposed but not yet durable
-   * here: consensus counts this member's copy only once its writer says so.
+   * once: the standbys write while this disk does). Those proposed but not yet durable here
+   * are held by the store (`hold`): consensus counts this member's copy once its writer says.
    */
   private sealed: { first: number; bytes: Uint8Array }[] = [];
-  private unsynced: { index: number; last: number; hash: string }[] = [];
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
   /** Entries received but not yet written, and where the log ends once they are. */
@@ -296,8 +295,7 @@ export class ClusterNode {
     const last = entries[entries.length - 1];
     const index = at + entries.length - 1;
     if (this.proposing) {
-      this.unsynced.push({ index, last: lastSequenceOf(last), hash: last.hash });
-      this.store.hold(last); // sent (and resent) from memory until it is durable here
+      this.store.hold(last, index); // sent (and resent) from memory until it is durable here
       return;
     }
     this.pendingWrites.push(entries);
@@ -396,7 +394,6 @@ export class ClusterNode {
     this.servingFrom = node.tail.sequence;
     const feeder = {};
     this.sealed = [];
-    this.unsynced = [];
     this.store.release(Number.POSITIVE_INFINITY);
     this.feeder = feeder;
     void this.feedOnProgress(feeder, node);
@@ -542,13 +539,8 @@ export class ClusterNode {
 
   /** Reports this member's own copy durable up to its writer's durable sequence. */
   private reportDurable(durable: number): void {
-    let done = null;
-    while (this.unsynced.length > 0 && this.unsynced[0].last <= durable) {
-      done = this.unsynced.shift() ?? null;
-    }
-    if (done === null) return;
-    this.store.release(durable);
-    this.consensus.onDurable(done.index, done.hash);
+    const done = this.store.release(durable);
+    if (done !== null) this.consensus.onDurable(done.index, done.hash);
   }
 
   /** Stops serving, cuts what was never proposed, and follows as a new hot standby. */

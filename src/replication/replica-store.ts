@@ -35,6 +35,16 @@ export interface StoredLog {
   log: EntryMeta[];
 }
 
+/** A proposed batch held in memory until it is durable here (`hold`, `release`). */
+export interface HeldBatch {
+  /** Consensus's index of the entry. */
+  readonly index: number;
+  readonly hash: string;
+  /** Its last event sequence. */
+  readonly last: number;
+  readonly bytes: Uint8Array;
+}
+
 export class ReplicaStore {
   private readonly logIndex: Database<Buffer, Buffer>;
   /** Compacted entries' first sequences whose `log-index` write has not committed yet. */
@@ -45,7 +55,7 @@ export class ReplicaStore {
    * The primary's batches proposed before its own commit made them durable (its writer seals,
    * then commits): kept until they are, whatever `recent` evicts (catch-up reads fill it).
    */
-  private readonly held = new Map<number, { hash: string; last: number; bytes: Uint8Array }>();
+  private readonly held = new Map<number, HeldBatch>();
 
   constructor(readonly db: JournalDb) {
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
@@ -192,14 +202,27 @@ export class ReplicaStore {
     }
   }
 
-  /** Keeps a proposed batch that is not durable here yet, until `release` passes its end. */
-  hold(entry: Entry): void {
-    this.held.set(entry.first, { hash: entry.hash, last: entry.last, bytes: entry.payload });
+  /**
+   * Keeps a proposed batch, consensus's entry `index`, that is not durable here yet, until
+   * `release` passes its end.
+   */
+  hold(entry: Entry, index: number): void {
+    const held = { index, hash: entry.hash, last: entry.last, bytes: entry.payload };
+    this.held.set(entry.first, held);
   }
 
-  /** Lets go of held batches that end at or before `durable`. */
-  release(durable: number): void {
-    for (const [first, h] of this.held) if (h.last <= durable) this.held.delete(first);
+  /**
+   * Lets go of held batches that end at or before `durable`, and returns the last of them (in
+   * the order held: proposal order), the entry consensus may now count durable here; or null.
+   */
+  release(durable: number): HeldBatch | null {
+    let last: HeldBatch | null = null;
+    for (const [first, h] of this.held) {
+      if (h.last > durable) continue;
+      this.held.delete(first);
+      last = h;
+    }
+    return last;
   }
 
   /** Removes every batch after `sequence` (a deposed primary's batches never proposed). */

@@ -61,12 +61,12 @@ test('a held batch is served before it is stored, and let go once durable', asyn
     const db = openJournalDb(dir, { create: true, readOnly: false });
     const store = new ReplicaStore(db);
     const sealed = entry(10, 'a'); // proposed by a primary whose own commit has not finished
-    store.hold(sealed);
+    store.hold(sealed, 1);
     assert.equal(store.copyOf(10), undefined, 'not in the journal yet');
     assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
-    store.release(sealed.last - 1); // durable short of its end: still held
+    assert.equal(store.release(sealed.last - 1), null, 'durable short of its end: still held');
     assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
-    store.release(sealed.last);
+    assert.equal(store.release(sealed.last)?.index, 1, 'the entry now durable here');
     assert.throws(() => store.payload(sealed), /no batch at 10/, 'let go, and never stored');
     // Stored now: read from the journal (a fresh read snapshot if this thread's is older).
     await store.writeMany([[sealed]], 0);
@@ -85,7 +85,7 @@ test('many batches read for a lagging standby do not push out the held ones', as
     const old = Array.from({ length: 100 }, (_, i) => entry(100 + i * 10, 'o'));
     await store.writeMany([old], 0);
     const sealed = entry(2000, 's');
-    store.hold(sealed);
+    store.hold(sealed, 101);
     for (const e of old) store.payload(e); // each read is remembered, the oldest forgotten
     assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
     closeJournalDb(db);
