@@ -18,12 +18,15 @@ import { clusterMembersMax } from '../constants.js';
 import type { Append, Entry, Message } from './messages.js';
 import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js';
 
-/** 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. */
-export const replicationVersion = 4;
+/**
+ * 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. 5: a packing
+ * mask per 32 words, not per 8.
+ */
+export const replicationVersion = 5;
 const headerBytes = 16;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2 + 8;
-/** One packed byte stands for at most 32 payload bytes (a mask byte for 8 words). */
+/** One packed byte stands for at most 32 payload bytes (a 4-byte mask for 32 words). */
 const unpackRatioMax = 32;
 
 const enum Kind {

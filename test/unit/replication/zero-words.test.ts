@@ -88,12 +88,20 @@ test('zero words: malformed packed bytes give null or the length asked, never a 
   );
   // A mask bit for a word past the end, a packed length past the buffer, a word cut short,
   // and a tail longer than the payload's.
-  assert.equal(unpackZeroWords(Uint8Array.of(0b11, 1, 2, 3, 4, 5, 6, 7, 8), 0, 9, 4), null);
+  const words = Uint8Array.of(0b11, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+  assert.equal(unpackZeroWords(words, 0, 12, 4), null);
   assert.equal(unpackZeroWords(Uint8Array.of(0), 0, 5, 8), null);
-  assert.equal(unpackZeroWords(Uint8Array.of(1, 1, 2), 0, 3, 8), null);
-  assert.equal(unpackZeroWords(Uint8Array.of(0, 9, 9), 0, 3, 9), null);
+  assert.equal(unpackZeroWords(Uint8Array.of(1, 0, 0, 0, 1, 2), 0, 6, 8), null);
+  assert.equal(unpackZeroWords(Uint8Array.of(0, 0, 0, 0, 9, 9), 0, 6, 9), null);
+  assert.equal(unpackZeroWords(Uint8Array.of(0, 0, 0), 0, 3, 9), null, 'a mask cut short');
   assert.deepEqual(
-    unpackZeroWords(Uint8Array.of(0, 9), 0, 2, 9),
+    unpackZeroWords(Uint8Array.of(0, 0, 0, 0, 9), 0, 5, 9),
     Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 9),
   );
+  // Two groups: the second repeats the first but for its last word (bit 31 of its mask).
+  const twoGroups = new Uint8Array(256).fill(7);
+  twoGroups[255] = 8;
+  const { out, packed } = pack(twoGroups);
+  assert.equal(packed, 4 + 128 + 4 + 4);
+  assert.deepEqual(unpackZeroWords(out, 0, packed, 256), twoGroups);
 });
