@@ -19,8 +19,8 @@ import type { Append, Entry, Message } from './messages.js';
 import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js';
 
 /**
- * 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. 5: a packing
- * mask per 32 words, not per 8.
+ * 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. 5: packing
+ * predicts each word from the two events before (not XOR with one), a mask per 32 words.
  */
 export const replicationVersion = 5;
 const headerBytes = 16;

@@ -70,6 +70,22 @@ test('zero words: a run of transfer-like events packs to a fifth', () => {
   assert.ok(packed / 256 < 0.26);
 });
 
+test('zero words: fields that count up by one cost nothing from the third event on', () => {
+  // Three events alike but for the sequence and the client seq, each one more than before:
+  // the first goes as it is, the second sends the two words that moved, the third only its
+  // mask (the line through the two before predicts both).
+  const events = new Uint8Array(384);
+  const dv = new DataView(events.buffer);
+  for (let e = 0; e < 3; e++) {
+    dv.setUint32(e * 128 + 0, 0xffff_fffe + e, true); // wraps modulo 2^32 at the third
+    dv.setUint32(e * 128 + 16, 500 + e, true);
+    dv.setUint32(e * 128 + 40, 77, true);
+  }
+  const { out, packed } = pack(events);
+  assert.equal(packed, 4 + 3 * 4 + (4 + 2 * 4) + 4);
+  assert.deepEqual(unpackZeroWords(out, 0, packed, events.byteLength), events);
+});
+
 test('zero words: malformed packed bytes give null or the length asked, never a throw', () => {
   // Whatever the bytes and lengths, the result is null or exactly `length` bytes (a datagram
   // cannot make the receiver throw or allocate past 32 bytes per packed byte, codec.ts); the
