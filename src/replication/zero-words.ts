@@ -35,51 +35,65 @@ export function packedBytesMax(length: number): number {
 
 /** Packs `src` into `out` at `at`; returns the packed length. `out` has packedBytesMax room. */
 export function packZeroWords(src: Uint8Array, out: Uint8Array, at: number): number {
+  if ((out.byteOffset + at) % 4 !== 0) return packUnaligned(src, out, at);
   const words = Math.floor(src.byteLength / 4);
   const from = wordsOf(src, words);
-  const to = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const to = new Int32Array(out.buffer, out.byteOffset + at, (out.byteLength - at) >> 2);
   // The first group as it is, the second against the first, then each against the line
   // through the two before it.
-  let o = at;
+  let o = 0;
   for (let w = 0; w < words; w += stride) {
-    const history = w === 0 ? 0 : w === stride ? 1 : 2;
-    o = packGroup(from, w, Math.min(stride, words - w), history, to, o);
+    const group = Math.min(stride, words - w);
+    o = w >= 2 * stride ? packLine(from, w, group, to, o) : packNear(from, w, group, to, o);
   }
-  for (let b = words * 4; b < src.byteLength; b++) out[o++] = src[b];
-  return o - at;
+  let b = at + o * 4;
+  for (let i = words * 4; i < src.byteLength; i++) out[b++] = src[i];
+  return b - at;
 }
 
-/** One group's mask and residuals at `o`; returns where the next group goes. */
-function packGroup(
-  from: Int32Array,
-  w: number,
-  group: number,
-  history: number,
-  to: DataView,
-  o: number,
-): number {
+/**
+ * A group's mask and its residuals that are not zero, from word `o` of `to`; returns where the
+ * next group goes. (Writing every residual and moving on only past those not zero, without a
+ * branch, measured slower here: 125 against 87 ns an event.)
+ */
+function packLine(from: Int32Array, w: number, group: number, to: Int32Array, o: number): number {
   const maskAt = o;
-  let next = o + 4;
+  let next = o + 1;
   let mask = 0;
   for (let k = 0; k < group; k++) {
     const i = w + k;
-    const residual = (from[i] - predicted(from, i, history)) | 0;
+    const back = from[i - stride];
+    const residual = (from[i] - ((back + back - from[i - 2 * stride]) | 0)) | 0;
     if (residual === 0) continue;
+    to[next++] = residual;
     mask |= 1 << k;
-    to.setInt32(next, residual, true);
-    next += 4;
   }
-  to.setUint32(maskAt, mask, true);
+  to[maskAt] = mask;
   return next;
 }
 
-/** What the receiver will have predicted for word `i`, from the `history` groups before. */
-function predicted(from: Int32Array, i: number, history: number): number {
-  if (history === 2) {
-    const back = from[i - stride];
-    return (back + back - from[i - 2 * stride]) | 0;
+/** The first group (predicted zero) and the second (predicted as the first), as packLine. */
+function packNear(from: Int32Array, w: number, group: number, to: Int32Array, o: number): number {
+  const maskAt = o;
+  let next = o + 1;
+  let mask = 0;
+  for (let k = 0; k < group; k++) {
+    const i = w + k;
+    const residual = w === 0 ? from[i] : (from[i] - from[i - stride]) | 0;
+    if (residual === 0) continue;
+    to[next++] = residual;
+    mask |= 1 << k;
   }
-  return history === 1 ? from[i - stride] : 0;
+  to[maskAt] = mask;
+  return next;
+}
+
+/** packZeroWords into a place not on a 4-byte boundary (not on the send path: tests). */
+function packUnaligned(src: Uint8Array, out: Uint8Array, at: number): number {
+  const aligned = new Uint8Array(packedBytesMax(src.byteLength));
+  const packed = packZeroWords(src, aligned, 0);
+  out.set(aligned.subarray(0, packed), at);
+  return packed;
 }
 
 /**
@@ -94,36 +108,38 @@ export function unpackZeroWords(
 ): Uint8Array | null {
   const end = at + packed;
   if (end > src.byteLength || packed < 0) return null;
+  if ((src.byteOffset + at) % 4 !== 0)
+    return unpackZeroWords(src.slice(at, end), 0, packed, length);
   // Every byte is written below before `out` is returned (a malformed entry returns null), so
   // it need not be zeroed first: that memset was 1.4% of a loaded standby's main thread.
   const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
-  const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const ends = packed >> 2; // whole words packed
+  const from = new Int32Array(src.buffer, src.byteOffset + at, ends);
   const words = Math.floor(length / 4);
   const to = new Int32Array(out.buffer, 0, words); // little-endian, as the wire (asserted)
-  let i = at;
+  let j = 0;
   for (let w = 0; w < words; w += stride) {
-    if (i + 4 > end) return null;
-    let mask = from.getUint32(i, true);
-    i += 4;
+    if (j >= ends) return null;
+    let mask = from[j++];
     const group = Math.min(stride, words - w);
     if (group < stride && mask >>> group !== 0) return null; // bits for words past the end
-    if (i + 4 * popcount(mask) > end) return null;
+    if (j + popcount(mask) > ends) return null;
     predict(to, w, group);
     // Sums wrap modulo 2^32, as the sender's residuals did.
     while (mask !== 0) {
       const low = mask & -mask;
       const word = w + 31 - Math.clz32(low);
-      to[word] = (to[word] + from.getInt32(i, true)) | 0;
-      i += 4;
+      to[word] = (to[word] + from[j++]) | 0;
       mask ^= low;
     }
   }
+  let i = at + j * 4;
   if (end - i !== length - words * 4) return null;
   for (let b = words * 4; b < length; b++) out[b] = src[i++];
   return out;
 }
 
-/** Fills the group at word `w` with what the sender predicted for it (packGroup). */
+/** Fills the group at word `w` with what the sender predicted for it (packLine, packNear). */
 function predict(to: Int32Array, w: number, group: number): void {
   if (w === 0) to.fill(0, 0, group);
   else if (w === stride) to.copyWithin(stride, 0, group);
@@ -142,7 +158,7 @@ function popcount(word: number): number {
   return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
-/** `words` little-endian words of `src` as a Uint32Array (copied when `src` is not aligned). */
+/** `words` little-endian words of `src` as an Int32Array (copied when `src` is not aligned). */
 function wordsOf(src: Uint8Array, words: number): Int32Array {
   if (src.byteOffset % 4 === 0) return new Int32Array(src.buffer, src.byteOffset, words);
   return new Int32Array(src.slice(0, words * 4).buffer);
