@@ -72,20 +72,19 @@ function packLine(from: Int32Array, w: number, group: number, to: Int32Array, o:
   return next;
 }
 
-/** The first group (predicted zero) and the second (predicted as the first), as packLine. */
+/** Three groups: the first two predict the third in packNear. */
+const near = new Int32Array(3 * stride);
+
+/**
+ * The first group (predicted zero) and the second (predicted to repeat the first), through
+ * packLine: the two groups before them are laid out so that the line through them predicts
+ * just that (zeros; the first group twice).
+ */
 function packNear(from: Int32Array, w: number, group: number, to: Int32Array, o: number): number {
-  const maskAt = o;
-  let next = o + 1;
-  let mask = 0;
-  for (let k = 0; k < group; k++) {
-    const i = w + k;
-    const residual = w === 0 ? from[i] : (from[i] - from[i - stride]) | 0;
-    if (residual === 0) continue;
-    to[next++] = residual;
-    mask |= 1 << k;
-  }
-  to[maskAt] = mask;
-  return next;
+  if (w === 0) near.fill(0, 0, 2 * stride);
+  else for (let copy = 0; copy < 2; copy++) near.set(from.subarray(0, stride), copy * stride);
+  near.set(from.subarray(w, w + group), 2 * stride);
+  return packLine(near, 2 * stride, group, to, o);
 }
 
 /** packZeroWords into a place not on a 4-byte boundary (not on the send path: tests). */
