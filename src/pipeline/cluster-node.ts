@@ -145,6 +145,9 @@ export class ClusterNode {
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
     };
+    this.transport.onOtherVersion = (id, what) => {
+      this.log(`member ${this.id}: member ${id} speaks ${what}; their messages are dropped`);
+    };
     const stored = this.store.loadLog();
     this.consensus = new Consensus(
       {

@@ -120,6 +120,16 @@ function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
   return buf;
 }
 
+/**
+ * The version `buf` says it is of, when it has a message's header (its length and a known
+ * kind), else null: a peer's message of another version is told apart from garbage.
+ */
+export function messageVersion(buf: Buffer): number | null {
+  if (buf.byteLength < headerBytes) return null;
+  const kind = buf.readUInt8(0);
+  return kind >= Kind.Append && kind <= Kind.Vote ? buf.readUInt8(1) : null;
+}
+
 /** The message in `buf`, or null when it is malformed in any way. */
 export function decodeMessage(buf: Buffer): Message | null {
   if (buf.byteLength < headerBytes || buf.readUInt8(1) !== replicationVersion) return null;

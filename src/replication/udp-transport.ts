@@ -37,7 +37,7 @@ import {
   udpSendQueueMax,
 } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
-import { decodeMessage, encodeMessage } from './codec.js';
+import { decodeMessage, encodeMessage, messageVersion, replicationVersion } from './codec.js';
 import type { Append, Message } from './messages.js';
 
 const magic = 0xb5;
@@ -93,6 +93,8 @@ export interface TransportStats {
   sendQueueFull: number;
   /** Appends sent with the bytes encoded for another peer (SharedAppend). */
   appendsShared: number;
+  /** Datagrams or messages of another transport or replication version (also dropped). */
+  otherVersion: number;
 }
 
 /** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
@@ -150,6 +152,7 @@ export class UdpTransport {
     messagesDropped: 0,
     probesReceived: 0,
     sendQueueFull: 0,
+    otherVersion: 0,
   };
   faults: FaultPlan;
   private readonly socket: Socket;
@@ -199,6 +202,13 @@ export class UdpTransport {
   onMessage: (message: Message) => void;
   /** Told when a probe finds a peer's port closed: its process is gone. */
   onUnreachable: (id: number) => void = () => {};
+  /**
+   * Told once per peer and version when a member speaks another transport or replication
+   * version: members of different versions cannot replicate to each other, and without this
+   * a mixed cluster (a member left out of an upgrade) would only show as elections that fail.
+   */
+  onOtherVersion: (id: number, what: string) => void = () => {};
+  private readonly versionsTold = new Set<string>();
   port = -1;
 
   constructor(
@@ -494,9 +504,11 @@ export class UdpTransport {
       return;
     }
     if (datagram.byteLength < datagramHeaderBytes) return this.dropped();
-    if (datagram.readUInt8(0) !== magic || datagram.readUInt8(1) !== version) return this.dropped();
+    if (datagram.readUInt8(0) !== magic) return this.dropped();
     const from = datagram.readUInt8(3);
     if (!this.peers.has(from)) return this.dropped();
+    const theirs = datagram.readUInt8(1);
+    if (theirs !== version) return this.otherVersion(from, 'transport', theirs);
     if (this.faults.blockFrom.has(from)) {
       this.stats.faultsInjected++;
       return;
@@ -509,6 +521,17 @@ export class UdpTransport {
 
   private dropped(): void {
     this.stats.messagesDropped++;
+  }
+
+  /** A member's datagram or message of another version: dropped, and told once per version. */
+  private otherVersion(from: number, layer: 'transport' | 'replication', theirs: number): void {
+    this.stats.messagesDropped++;
+    this.stats.otherVersion++;
+    const key = `${from}:${layer}:${theirs}`;
+    if (this.versionsTold.has(key)) return;
+    this.versionsTold.add(key);
+    const ours = layer === 'transport' ? version : replicationVersion;
+    this.onOtherVersion(from, `${layer} version ${theirs} (this member speaks ${ours})`);
   }
 
   private onFragment(datagram: Buffer, from: number): void {
@@ -536,7 +559,12 @@ export class UdpTransport {
     }
     this.partials.delete(key);
     this.complete(key);
-    const message = decodeMessage(Buffer.concat(p.chunks as Buffer[]));
+    const bytes = Buffer.concat(p.chunks as Buffer[]);
+    const theirs = messageVersion(bytes);
+    if (theirs !== null && theirs !== replicationVersion) {
+      return this.otherVersion(from, 'replication', theirs);
+    }
+    const message = decodeMessage(bytes);
     if (message === null || message.from !== from) return this.dropped();
     this.stats.messagesReceived++;
     this.onMessage(message);

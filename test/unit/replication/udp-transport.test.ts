@@ -10,7 +10,11 @@ import { until } from '../../harness/wait.js';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
-import { decodeMessage, encodeMessage } from '../../../src/replication/codec.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  replicationVersion,
+} from '../../../src/replication/codec.js';
 import type { Append, Entry, Message } from '../../../src/replication/messages.js';
 import { noFaultPlan, UdpTransport } from '../../../src/replication/udp-transport.js';
 
@@ -244,11 +248,37 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     forged.writeUInt8(1, 3); // a member, one fragment, but the message inside is garbage
     forged.writeUInt16LE(1, 10);
     await send(forged);
+    // A member of another transport version, then of another replication version (a whole
+    // message, one fragment): each dropped, each told once however often it comes.
+    const told: string[] = [];
+    b.onOtherVersion = (id, what) => told.push(`${id}: ${what}`);
+    forged.writeUInt8(9, 1);
+    await send(forged);
+    await send(forged);
+    const status = encodeMessage({
+      kind: 'status',
+      term: 1,
+      from: 1,
+      ok: true,
+      match: 0,
+      durable: 0,
+      nak: 0,
+    });
+    status.writeUInt8(replicationVersion + 1, 1);
+    const whole = Buffer.concat([forged.subarray(0, 16), status]);
+    whole.writeUInt8(1, 1);
+    whole.writeUInt32LE(77, 4); // its own message id
+    await send(whole);
     a.send(2, { kind: 'vote', term: 2, from: 1, granted: true, pre: false });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
-    assert.ok(b.stats.messagesDropped >= 4, `dropped ${b.stats.messagesDropped}`);
+    assert.ok(b.stats.messagesDropped >= 7, `dropped ${b.stats.messagesDropped}`);
     assert.equal(b.stats.probesReceived, 1);
+    assert.equal(b.stats.otherVersion, 3);
+    assert.deepEqual(told, [
+      '1: transport version 9 (this member speaks 1)',
+      `1: replication version ${replicationVersion + 1} (this member speaks ${replicationVersion})`,
+    ]);
   } finally {
     raw.close();
     close();
