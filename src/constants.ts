@@ -47,11 +47,22 @@ export const verify: boolean = process.env.BOURSE_VERIFY === '1';
  *   (alternating, same hour): 8-40 mark-compacts per member per run instead of 92-159; one call
  *   per command 157-168k against 125k commands/s, CPU per command on the primary 4.6-5.0 against
  *   5.7-6.0 us. Memory stays bounded: the limit is a factor of what is live.
+ * - No memory reducer: when a process looks idle (a member between bursts, or at a low rate),
+ *   V8 shrinks its heap, and the next burst grows it again on pages the kernel must hand out
+ *   and zero afresh; on this guest, whose free memory the host takes back (virtio-balloon free
+ *   page reporting), each such page is also faulted in by the host (`clear_page_erms` was 7%
+ *   of all samples in bench:replicated's 40k/s open loop). Without it, four pairs of
+ *   bench:replicated --rate 40000 alternated: CPU per command on the primary 3.63 -> 3.47 us
+ *   (means, whole run), batched 397k -> 424k/s, open loop p50 15.0 -> 12.4 ms. V8 makes the
+ *   reducer when an isolate's heap is set up, so the flag holds for the isolates started after
+ *   it is set (a node's workers: processor, journal writer, snapshotter, piscina), not for the
+ *   main thread's. Heap limits are unchanged: a heap still shrinks after a full GC.
  */
 export const engineV8Flags: readonly string[] = [
   '--max-inlined-bytecode-size-cumulative=4000',
   '--min-semi-space-size=16',
   '--heap-growing-percent=400',
+  '--no-memory-reducer',
 ];
 
 /**
