@@ -52,10 +52,9 @@ export function fieldKey(entityKey: number, field: number): number {
   return Math.imul(entityKey ^ Math.imul(field + 1, 0x9e3779b1), 0x85ebca6b);
 }
 
-function term(key: number, value: number): number {
-  const lo = value >>> 0;
-  const hi = Math.floor(value / 4294967296) | 0;
-  return (Math.imul(key | 1, lo) + Math.imul((key ^ 0x5bd1e995) | 1, hi)) | 0;
+/** A non-negative safe integer's high word (value / 2^32, rounded down), as an int32. */
+function highWord(value: number): number {
+  return Math.floor(value * 2.3283064365386963e-10) | 0;
 }
 
 export class StateChecksum {
@@ -64,9 +63,9 @@ export class StateChecksum {
 
   /** Records that field (keyA, keyB) changed from `before` to `after`. */
   change(keyA: number, keyB: number, before: number, after: number): void {
-    const lanes = this.lanes;
-    lanes[0] = (lanes[0] + term(keyA, after) - term(keyA, before)) | 0;
-    lanes[1] = (lanes[1] + term(keyB, after) - term(keyB, before)) | 0;
+    const lo = ((after | 0) - (before | 0)) | 0;
+    const hi = (highWord(after) - highWord(before)) | 0;
+    this.addWords(keyA, keyB, lo, hi);
   }
 
   /** Records a field of entity keys (a, b) and number `field` changing value. */
@@ -87,17 +86,11 @@ export class StateChecksum {
     index: number,
     sign: number,
   ): void {
-    // term() written out by hand: the value must not cross a call that may not be inlined.
+    // The value is split into words here: it must not cross a call that may not be inlined.
     const value = values[index];
-    const lo = value >>> 0;
-    const hi = Math.floor(value * 2.3283064365386963e-10) | 0;
-    const ka = fieldKey(a, field);
-    const kb = fieldKey(b, field);
-    const ta = (Math.imul(ka | 1, lo) + Math.imul((ka ^ 0x5bd1e995) | 1, hi)) | 0;
-    const tb = (Math.imul(kb | 1, lo) + Math.imul((kb ^ 0x5bd1e995) | 1, hi)) | 0;
-    const lanes = this.lanes;
-    lanes[0] = (lanes[0] + sign * ta) | 0;
-    lanes[1] = (lanes[1] + sign * tb) | 0;
+    const lo = (sign * (value | 0)) | 0;
+    const hi = (sign * highWord(value)) | 0;
+    this.addWords(fieldKey(a, field), fieldKey(b, field), lo, hi);
   }
 
   /**
@@ -108,21 +101,24 @@ export class StateChecksum {
 
   /**
    * Stores `staged[0]` at `values[index]`, the field (a, b) number `field`, and records the
-   * change: the same sum as `stored` before and after the store, with each key computed once.
-   * term() is linear in each word modulo 2^32, so term(after) - term(before) is the term of
-   * the words' differences.
+   * change: the same sum as `stored` before and after the store, with each key computed once
+   * (as `change` does, without passing the doubles through a call).
    */
   write(a: number, b: number, field: number, values: Float64Array, index: number): void {
     const before = values[index];
     const after = this.staged[0];
     values[index] = after;
-    const lo = ((after >>> 0) - (before >>> 0)) | 0;
-    const hi =
-      ((Math.floor(after * 2.3283064365386963e-10) | 0) -
-        (Math.floor(before * 2.3283064365386963e-10) | 0)) |
-      0;
-    const ka = fieldKey(a, field);
-    const kb = fieldKey(b, field);
+    const lo = ((after | 0) - (before | 0)) | 0;
+    const hi = (highWord(after) - highWord(before)) | 0;
+    this.addWords(fieldKey(a, field), fieldKey(b, field), lo, hi);
+  }
+
+  /**
+   * Adds the terms of a value's words (lo, hi) under field keys ka and kb to the two lanes. A
+   * term is linear in each word modulo 2^32, so a change adds the term of the words'
+   * differences, and a removal the term of the negated words.
+   */
+  private addWords(ka: number, kb: number, lo: number, hi: number): void {
     const lanes = this.lanes;
     lanes[0] = (lanes[0] + Math.imul(ka | 1, lo) + Math.imul((ka ^ 0x5bd1e995) | 1, hi)) | 0;
     lanes[1] = (lanes[1] + Math.imul(kb | 1, lo) + Math.imul((kb ^ 0x5bd1e995) | 1, hi)) | 0;
