@@ -525,7 +525,7 @@ export class UdpTransport {
 
   /** A member's datagram or message of another version: dropped, and told once per version. */
   private otherVersion(from: number, layer: 'transport' | 'replication', theirs: number): void {
-    this.stats.messagesDropped++;
+    this.dropped();
     this.stats.otherVersion++;
     const key = `${from}:${layer}:${theirs}`;
     if (this.versionsTold.has(key)) return;

@@ -5,17 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventSizeBytes } from '../../../src/constants.js';
-import { EventWord } from '../../../src/protocol/event-layout.js';
 import { hashSizeBytes } from '../../../src/journal/journal-codec.js';
 import { closeJournalDb, openJournalDb, sequenceKey } from '../../../src/journal/journal-db.js';
 import { JournalProgress, ProgressSlot } from '../../../src/journal/journal-progress.js';
 import { JournalWriter } from '../../../src/journal/journal-writer.js';
-import { RingBuffer } from '../../../src/ring/ring-buffer.js';
 import { SequenceBarrier } from '../../../src/ring/sequence-barrier.js';
-import { Sequencer } from '../../../src/ring/sequencer.js';
-import { WaitStrategy } from '../../../src/ring/wait-strategy.js';
-import { write64 } from '../../../src/stdx/records.js';
+import { eventRing } from '../../harness/event-ring.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 
 test('the writer hands each batch on, as stored, before it is durable', async () => {
@@ -25,14 +20,7 @@ test('the writer hands each batch on, as stored, before it is durable', async ()
     // Creating wrote the schema asynchronously: a synchronous commit must not race it.
     await db.root.committed;
     await db.root.flushed;
-    const ring = RingBuffer.create({
-      slotCount: 16,
-      slotSizeBytes: eventSizeBytes,
-      consumers: 1,
-      spill: 4,
-    });
-    const wait = new WaitStrategy(0, 1);
-    const producer = new Sequencer(ring, wait);
+    const { ring, wait, publish } = eventRing(1);
     const barrier = new SequenceBarrier(ring, 0, wait);
     const progress = new JournalProgress();
     const sealed: { first: number; bytes: Buffer; durableThen: number; storedThen: boolean }[] = [];
@@ -43,18 +31,6 @@ test('the writer hands each batch on, as stored, before it is durable', async ()
       sealed.push({ first, bytes: Buffer.from(bytes), durableThen, storedThen });
     });
     // Two batches: events of sequences 1, 2, 2 (a command with two events), then 3 .. 5.
-    let at = producer.nextSequence();
-    const publish = (sequences: readonly number[]): number => {
-      for (let i = 0; i < sequences.length; i++) {
-        const w = ring.slot((at + i) | 0) * EventWord.size;
-        write64(ring.records.u32, w + EventWord.sequence, sequences[i]);
-        write64(ring.records.u32, w + EventWord.timestamp, 1_000 + sequences[i]);
-      }
-      producer.advance(sequences.length);
-      producer.publish();
-      at = (at + sequences.length) | 0;
-      return (at - 1) | 0;
-    };
     writer.writeThrough(publish([1, 2, 2]));
     writer.writeThrough(publish([3, 4, 5]));
     assert.deepEqual(

@@ -7,14 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventSizeBytes } from '../../../src/constants.js';
 import { EventWord } from '../../../src/protocol/event-layout.js';
 import { Publisher } from '../../../src/pipeline/publisher.js';
 import { RingBuffer } from '../../../src/ring/ring-buffer.js';
 import { SequenceBarrier } from '../../../src/ring/sequence-barrier.js';
-import { Sequencer } from '../../../src/ring/sequencer.js';
-import { WaitStrategy } from '../../../src/ring/wait-strategy.js';
 import { readU64, type RecordBuffer } from '../../../src/stdx/records.js';
+import { eventRing } from '../../harness/event-ring.js';
 import { until } from '../../harness/wait.js';
 
 /** Event sequences as the processor writes them: commands 2 and 4 have several events. */
@@ -22,25 +20,9 @@ const events = [1, 2, 2, 2, 3, 4, 4, 5];
 
 /** A 16-slot output ring, and a producer that writes events of these sequences, durable. */
 function outputRing(): { ring: RingBuffer; write: (sequences: readonly number[]) => void } {
-  const ring = RingBuffer.create({
-    slotCount: 16,
-    slotSizeBytes: eventSizeBytes,
-    consumers: 2,
-    spill: 4,
-  });
-  const wait = new WaitStrategy(0, 1);
-  const producer = new Sequencer(ring, wait);
+  const { ring, wait, publish } = eventRing(2);
   const journal = new SequenceBarrier(ring, 0, wait);
-  const write = (sequences: readonly number[]): void => {
-    const first = producer.nextSequence();
-    for (let i = 0; i < sequences.length; i++) {
-      const w = ring.slot((first + i) | 0) * EventWord.size + EventWord.sequence;
-      ring.records.u32[w] = sequences[i];
-    }
-    producer.advance(sequences.length);
-    producer.publish();
-    journal.release((first + sequences.length - 1) | 0);
-  };
+  const write = (sequences: readonly number[]): void => journal.release(publish(sequences));
   return { ring, write };
 }
 
