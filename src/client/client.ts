@@ -26,6 +26,7 @@ import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
+import { SeqWindow } from './seq-window.js';
 import { Batches, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
@@ -219,7 +220,8 @@ export class BourseClient {
   private readonly stagingU32 = new Uint32Array(this.staging.buffer);
   /** Results of one Events frame, decoded into this reused buffer (4-byte aligned). */
   private incoming = new Uint32Array(1024 * 32);
-  private readonly pending = new Map<number, Pending>();
+  /** Single commands in flight by client seq (not a Map: see seq-window.ts). */
+  private readonly pending = new SeqWindow<Pending>();
   /** submitBatch's batches in flight. */
   private readonly batches = new Batches();
   private queued = 0;
