@@ -21,7 +21,7 @@ import WebSocket from 'ws';
 import { commandSizeBytes, commandsPerFrameMax, sdkWaitingCompactAt } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
+import { writeCommandOf, type CommandFields } from '../protocol/command-writer.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -498,22 +498,7 @@ export class BourseClient {
   private stage(kind: CommandKind, fields: Fields): number {
     if (this.queued === commandsPerFrameMax) this.flush();
     const clientSeq = this.nextSeq++;
-    writeCommand(this.stagingU32, this.queued * 16, {
-      kind,
-      clientId: this.clientId,
-      clientSeq,
-      account: fields.account,
-      target: fields.target,
-      ref: fields.ref,
-      price: fields.price,
-      quantity: fields.quantity,
-      aux: fields.aux,
-      flags: fields.flags,
-      tif: fields.tif,
-      stp: fields.stp,
-      makerFeeBps: fields.makerFeeBps,
-      takerFeeBps: fields.takerFeeBps,
-    });
+    writeCommandOf(this.stagingU32, this.queued * 16, kind, this.clientId, clientSeq, fields);
     this.queued++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;

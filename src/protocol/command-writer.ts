@@ -30,10 +30,24 @@ export interface CommandFields {
  * tests that need such bytes write the words directly).
  */
 export function writeCommand(u32: Uint32Array, w: number, f: CommandFields): void {
-  const bits =
-    (f.kind & 0xff) | ((f.flags ?? 0) << 8) | ((f.tif ?? 0) << 16) | ((f.stp ?? 0) << 24);
-  write64(u32, w + CommandWord.clientSeq, checked(f.clientSeq));
-  u32[w + CommandWord.clientId] = f.clientId;
+  writeCommandOf(u32, w, f.kind, f.clientId, f.clientSeq, f);
+}
+
+/**
+ * The same, with the identity fields apart: the SDK writes each command from its caller's
+ * fields without building a CommandFields object per command.
+ */
+export function writeCommandOf(
+  u32: Uint32Array,
+  w: number,
+  kind: number,
+  clientId: number,
+  clientSeq: number,
+  f: Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>,
+): void {
+  const bits = (kind & 0xff) | ((f.flags ?? 0) << 8) | ((f.tif ?? 0) << 16) | ((f.stp ?? 0) << 24);
+  write64(u32, w + CommandWord.clientSeq, checked(clientSeq));
+  u32[w + CommandWord.clientId] = clientId;
   u32[w + CommandWord.bits] = bits;
   write64(u32, w + CommandWord.account, checked(f.account ?? 0));
   write64(u32, w + CommandWord.target, checked(f.target ?? 0));
