@@ -465,7 +465,13 @@ export class BourseClient {
     while (this.waitingHead < waiting.length && waiting[this.waitingHead](this.closed)) {
       this.waitingHead++;
     }
-    if (this.waitingHead === waiting.length || this.waitingHead >= sdkWaitingCompactAt) {
+    // Runs after every answer: with nothing queued it returns here, allocating nothing (a
+    // splice of zero entries still returns a new array).
+    if (this.waitingHead === 0) return;
+    if (this.waitingHead === waiting.length) {
+      waiting.length = 0;
+      this.waitingHead = 0;
+    } else if (this.waitingHead >= sdkWaitingCompactAt) {
       waiting.splice(0, this.waitingHead); // compacts now and then, never per submission
       this.waitingHead = 0;
     }
