@@ -110,6 +110,10 @@ export interface ClientResult {
   rejected: number;
   elapsedMs: number;
   histogram: string;
+  /** The process's garbage collections while it measured: count, longest and total pause. */
+  gcCount: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
 }
 
 /** Runs `processes` client processes in `mode` (closed: knob = window; open: knob = rate). */
@@ -229,6 +233,9 @@ export function summarise(
     batch_open_p99_us: batched.getValueAtPercentile(99),
     batch_open_p999_us: batched.getValueAtPercentile(99.9),
     rejected: all.reduce((sum, r) => sum + r.rejected, 0),
+    /** The one-call open loop's client processes: their collections and the longest pause. */
+    open_client_gc_count: loads.open.reduce((sum, r) => sum + r.gcCount, 0),
+    open_client_gc_max_ms: Number(Math.max(0, ...loads.open.map((r) => r.gcMaxMs)).toFixed(2)),
   };
   const batchedUs = [
     figures.batch_open_p50_us,
@@ -251,6 +258,11 @@ export function summarise(
       measure: '  the same open loop, one submitBatch per ms: p50 / p99 / p99.9',
       value: batchedUs,
       unit: 'µs',
+    },
+    {
+      measure: '  client GCs in the one-call open loop (all processes); longest',
+      value: `${figures.open_client_gc_count}; ${figures.open_client_gc_max_ms}`,
+      unit: '; ms',
     },
   ];
   /** Commands answered in every loop. */

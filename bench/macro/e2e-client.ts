@@ -23,6 +23,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
+import { GcWatch } from '../lib/gc-watch.js';
 
 const [url, clientIdText, mode, secondsText, accountsText, knobText, membersText] =
   process.argv.slice(2);
@@ -157,12 +158,27 @@ function openBatched(): Promise<void> {
   });
 }
 
+// This process's own collections while it measures (an open loop's after its warm-up): a
+// client that pauses charges its pause to every command in flight (the SDK's Map of single
+// commands once made each scavenge 6-16 ms; see bench/RESULTS.md).
+const gc = new GcWatch();
 const t0 = performance.now();
 if (mode === 'closed') await closed();
 else if (mode === 'batch') await batched();
 else if (mode === 'open-batch') await openBatched();
 else await open();
 const elapsedMs = performance.now() - t0;
-process.send?.({ done, rejected, elapsedMs, histogram: hdr.encodeIntoCompressedBase64(histogram) });
+await gc.settle();
+const pauses = gc.between(recordFrom === Infinity ? t0 : recordFrom, t0 + elapsedMs);
+gc.stop();
+process.send?.({
+  done,
+  rejected,
+  elapsedMs,
+  histogram: hdr.encodeIntoCompressedBase64(histogram),
+  gcCount: pauses.count,
+  gcMaxMs: pauses.maxMs,
+  gcTotalMs: pauses.totalMs,
+});
 await client.close();
 process.exit(0);
