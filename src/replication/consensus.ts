@@ -149,6 +149,8 @@ export class Consensus {
   private readonly random: () => number;
   private readonly io: ConsensusIo;
   private readonly peers = new Map<number, Peer>();
+  /** The members' durable indexes, sorted to find a majority's (allocated once). */
+  private readonly durables: Float64Array;
   private readonly votes = new Set<number>();
   /** Asking for pre-votes (not yet standing), and who would vote for it in term + 1. */
   private preVoting = false;
@@ -169,6 +171,7 @@ export class Consensus {
     assert(new Set(options.members).size === options.members.length, 'consensus: unique ids');
     this.id = options.id;
     this.members = options.members;
+    this.durables = new Float64Array(options.members.length);
     this.random = options.random;
     this.recovering = options.recovering;
     this.term = options.term;
@@ -407,10 +410,14 @@ export class Consensus {
 
   /** Commit = the highest index durable on a majority, if it is of this term. */
   private advanceCommit(): void {
-    const durables = [this.durable];
-    for (const peer of this.peers.values()) durables.push(peer.durable);
-    durables.sort((a, b) => b - a);
-    const majority = durables[Math.floor(this.members.length / 2)];
+    const durables = this.durables;
+    let n = 0;
+    durables[n++] = this.durable;
+    for (const peer of this.peers.values()) durables[n++] = peer.durable;
+    assert(n === durables.length, 'consensus: a primary has every other member as a peer');
+    durables.sort(); // ascending, in place
+    // The highest index durable on a majority: the (floor(n / 2) + 1)-th highest.
+    const majority = durables[n - 1 - Math.floor(n / 2)];
     if (majority <= this.commit) return;
     if (this.at(majority).term !== this.term) return;
     this.commit = majority;

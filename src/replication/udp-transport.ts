@@ -168,11 +168,11 @@ export class UdpTransport {
   private queue: Datagram[] = [];
   private head = 0;
   private held: Datagram | null = null;
-  private readonly retained = new Map<string, Retained>();
+  private readonly retained = new Map<number, Retained>();
   private shared: SharedAppend | null = null;
   private retainedBytes = 0;
-  private readonly partials = new Map<string, Partial>();
-  private readonly completed = new Set<string>();
+  private readonly partials = new Map<number, Partial>();
+  private readonly completed = new Set<number>();
   /**
    * The 1 ms pacing and NAK timer runs only while there is something to pace or reassemble
    * (wakeTimer): on an idle cluster it fired a thousand times a second in every member, about
@@ -310,7 +310,7 @@ export class UdpTransport {
       this.stats.sendQueueFull++;
       return;
     }
-    const retained = this.retain(`${to}:${id}`, bytes, count);
+    const retained = this.retain(messageKey(to, id), bytes, count);
     const bulk = message.kind === 'append' && message.entries.length > 0;
     const datagrams = reuse?.datagrams ?? [];
     for (let i = 0; i < count; i++) {
@@ -405,7 +405,7 @@ export class UdpTransport {
   }
 
   /** Keeps sent messages for NAKs, the oldest dropped first past udpRetainedBytesMax. */
-  private retain(key: string, bytes: Buffer, count: number): Retained {
+  private retain(key: number, bytes: Buffer, count: number): Retained {
     const retained = { bytes, waiting: new Uint8Array(count) };
     this.retained.set(key, retained);
     this.retainedBytes += bytes.byteLength;
@@ -538,7 +538,7 @@ export class UdpTransport {
     const id = datagram.readUInt32LE(4);
     const index = datagram.readUInt16LE(8);
     const count = datagram.readUInt16LE(10);
-    const key = `${from}:${id}`;
+    const key = messageKey(from, id);
     if (count === 0 || index >= count || this.completed.has(key)) return;
     const now = performance.now();
     let p = this.partials.get(key);
@@ -571,16 +571,16 @@ export class UdpTransport {
   }
 
   /** Remembers recent complete ids so that late duplicates are not reassembled again. */
-  private complete(key: string): void {
+  private complete(key: number): void {
     this.completed.add(key);
     if (this.completed.size > udpReassemblyMax * 4) {
-      const oldest = this.completed.values().next().value as string;
+      const oldest = this.completed.values().next().value as number;
       this.completed.delete(oldest);
     }
   }
 
   private evictOldestPartial(): void {
-    const oldest = this.partials.keys().next().value as string;
+    const oldest = this.partials.keys().next().value as number;
     this.partials.delete(oldest);
     this.stats.messagesDropped++;
   }
@@ -627,7 +627,7 @@ export class UdpTransport {
   private onNak(datagram: Buffer, from: number): void {
     const id = datagram.readUInt32LE(4);
     const n = datagram.readUInt16LE(8);
-    const retained = this.retained.get(`${from}:${id}`);
+    const retained = this.retained.get(messageKey(from, id));
     const peer = this.peers.get(from);
     if (retained === undefined || peer === undefined) return;
     if (datagram.byteLength < datagramHeaderBytes + n * 2) return this.dropped();
@@ -641,4 +641,12 @@ export class UdpTransport {
     }
     this.pumpSoon();
   }
+}
+
+/**
+ * A message's key in the maps of messages sent and being reassembled: the peer's id (one byte
+ * on the wire) above the 32-bit message id. A number, not a string built per datagram.
+ */
+function messageKey(peer: number, id: number): number {
+  return peer * 0x1_0000_0000 + id;
 }
