@@ -127,6 +127,11 @@ test('bench:e2e --small runs and reports every figure the issue asks for', () =>
   assert.equal(figures.rejected, 0, 'every transfer is funded');
   assert.equal(figures.idle_connections, 1_000, 'every idle session opened');
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
+  // The clients' own collections while they measured (a pausing client is not the node).
+  const gcCount = figures.open_client_gc_count as number;
+  const gcMaxMs = figures.open_client_gc_max_ms as number;
+  assert.ok(Number.isInteger(gcCount) && gcCount >= 0, 'client collections counted');
+  assert.ok(gcMaxMs >= 0 && gcCount > 0 === gcMaxMs > 0, 'the longest pause goes with the count');
 });
 
 test('bench:fuzz --small runs, and the node survives every frame', () => {
