@@ -27,6 +27,7 @@ import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
+import { frameFits } from './frame-check.js';
 import { Batches, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
@@ -215,6 +216,8 @@ export class BourseClient {
   private closing = false;
   /** Times the connection was opened again after a drop. */
   reconnects = 0;
+  /** Frames from the server shorter than they said (each dropped the connection). */
+  malformedFrames = 0;
   private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
   private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
   private readonly stagingU32 = new Uint32Array(this.staging.buffer);
@@ -270,7 +273,12 @@ export class BourseClient {
   }
 
   private attach(socket: WebSocket): void {
-    socket.on('message', (data: Buffer) => this.onFrame(data));
+    socket.on('message', (data: Buffer) => {
+      if (frameFits(data)) return this.onFrame(data);
+      // Never a throw in the socket's handler: drop the connection, reconnect and resend.
+      this.malformedFrames++;
+      socket.terminate();
+    });
     socket.on('error', () => {}); // a close follows; it decides
     socket.on('close', (code: number, reason: Buffer) => {
       void this.onClose(code, reason.toString());

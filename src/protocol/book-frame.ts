@@ -64,14 +64,21 @@ export function bookFrame(
   return frame;
 }
 
+/** Whether a Book frame holds its body and every level its counts name. */
+export function bookFrameFits(frame: Uint8Array): boolean {
+  if (frame.byteLength < frameHeaderBytes + bookBodyBytes) return false;
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const levels =
+    view.getUint16(frameHeaderBytes + 4, true) + view.getUint16(frameHeaderBytes + 6, true);
+  return frame.byteLength >= frameHeaderBytes + bookBodyBytes + levels * bookLevelBytes;
+}
+
 /** A Book frame, decoded. @throws RangeError when it is shorter than it says. */
 export function readBookFrame(frame: Uint8Array): BookView {
+  if (!bookFrameFits(frame)) throw new RangeError('Book frame shorter than its level counts');
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const bids = view.getUint16(frameHeaderBytes + 4, true);
   const asks = view.getUint16(frameHeaderBytes + 6, true);
-  if (frame.byteLength < frameHeaderBytes + bookBodyBytes + (bids + asks) * bookLevelBytes) {
-    throw new RangeError('Book frame shorter than its level counts');
-  }
   let at = frameHeaderBytes + bookBodyBytes;
   const level = (): BookLevel => {
     const l = {

@@ -1,0 +1,30 @@
+/**
+ * What the SDK checks of a frame from the server before it reads one: that the frame is as long
+ * as its header and its counts say. A frame that is not (a proxy that corrupts frames, a server
+ * of another build) would otherwise throw inside the socket's message handler, which takes the
+ * application down, or make the SDK allocate what a garbage count names. The SDK drops such a
+ * connection as a network failure and reconnects: what was not answered is sent again, and the
+ * engine applies each command once.
+ *
+ *   Events   header | count u32 | pad u32 | count x 128-byte events
+ *   Results  header | count u32 | pad u32 | count x 24-byte results
+ *   Error    header | code u16 | pad u16 | reason (UTF-8)
+ *   Book     header | body (bookFrameFits)
+ */
+import { FrameType, frameHeaderBytes } from '../protocol/frames.js';
+import { EventWord } from '../protocol/event-layout.js';
+import { resultSizeBytes } from '../protocol/result-layout.js';
+import { bookFrameFits } from '../protocol/book-frame.js';
+
+export function frameFits(data: Buffer): boolean {
+  if (data.length < frameHeaderBytes) return false;
+  const type = data[0];
+  if (type === FrameType.Events || type === FrameType.Results) {
+    if (data.length < frameHeaderBytes + 8) return false;
+    const size = type === FrameType.Events ? EventWord.size * 4 : resultSizeBytes;
+    return data.readUInt32LE(frameHeaderBytes) * size <= data.length - frameHeaderBytes - 8;
+  }
+  if (type === FrameType.Error) return data.length >= frameHeaderBytes + 4;
+  if (type === FrameType.Book) return bookFrameFits(data);
+  return true; // other types are not read
+}
