@@ -110,10 +110,9 @@ export interface ClientResult {
   rejected: number;
   elapsedMs: number;
   histogram: string;
-  /** The process's garbage collections while it measured: count, longest and total pause. */
+  /** The process's garbage collections while it measured: count and longest pause. */
   gcCount: number;
   gcMaxMs: number;
-  gcTotalMs: number;
 }
 
 /** Runs `processes` client processes in `mode` (closed: knob = window; open: knob = rate). */

@@ -178,7 +178,6 @@ process.send?.({
   histogram: hdr.encodeIntoCompressedBase64(histogram),
   gcCount: pauses.count,
   gcMaxMs: pauses.maxMs,
-  gcTotalMs: pauses.totalMs,
 });
 await client.close();
 process.exit(0);

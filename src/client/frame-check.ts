@@ -12,7 +12,7 @@
  *   Book     header | body (bookFrameFits)
  */
 import { FrameType, frameHeaderBytes } from '../protocol/frames.js';
-import { EventWord } from '../protocol/event-layout.js';
+import { eventSizeBytes } from '../constants.js';
 import { resultSizeBytes } from '../protocol/result-layout.js';
 import { bookFrameFits } from '../protocol/book-frame.js';
 
@@ -21,7 +21,7 @@ export function frameFits(data: Buffer): boolean {
   const type = data[0];
   if (type === FrameType.Events || type === FrameType.Results) {
     if (data.length < frameHeaderBytes + 8) return false;
-    const size = type === FrameType.Events ? EventWord.size * 4 : resultSizeBytes;
+    const size = type === FrameType.Events ? eventSizeBytes : resultSizeBytes;
     return data.readUInt32LE(frameHeaderBytes) * size <= data.length - frameHeaderBytes - 8;
   }
   if (type === FrameType.Error) return data.length >= frameHeaderBytes + 4;
