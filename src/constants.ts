@@ -307,6 +307,21 @@ export const udpNakDelayMs = 2;
 export const udpNakTailMs = 20;
 /** ...and dropped after this long (ms): consensus resends it. */
 export const udpReassemblyTimeoutMs = 500;
+/**
+ * A peer whose host name did not resolve, or whose connect failed, is tried again after this
+ * long (ms); its datagrams are dropped meanwhile (lost, as on the wire: consensus resends).
+ * Members started together (containers) come up before their names resolve.
+ */
+export const udpConnectRetryMs = 250;
+/** A lookup of a member's host name: each DNS query's timeout (ms) and tries. */
+export const hostLookupTimeoutMs = 1000;
+export const hostLookupTries = 2;
+/**
+ * How long a stopped member waits for its last handles before it exits (ms): everything it
+ * accepted is journaled by then, and a host name lookup in flight (getaddrinfo cannot be
+ * cancelled) could otherwise hold the process for its DNS timeouts.
+ */
+export const memberExitWaitMs = 500;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
 

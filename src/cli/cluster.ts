@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clusterMembersMax } from '../constants.js';
+import { clusterMembersMax, memberExitWaitMs } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
 import { cliLog } from './logger.js';
 import { UsageError } from './output.js';
@@ -58,6 +58,7 @@ export interface MemberOptions {
   id: number;
   data: string;
   bootstrap?: boolean;
+  listen?: string;
 }
 
 /**
@@ -76,6 +77,7 @@ export async function member(options: MemberOptions): Promise<void> {
     members: file.members,
     dataDir: options.data,
     bootstrap: options.bootstrap === true,
+    listen: options.listen,
     log,
   });
   await new Promise<void>((resolve) => {
@@ -84,6 +86,7 @@ export async function member(options: MemberOptions): Promise<void> {
   });
   await node.stop();
   log('stopped cleanly');
+  setTimeout(() => process.exit(), memberExitWaitMs).unref(); // see memberExitWaitMs
 }
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));

@@ -3,6 +3,7 @@
  * stderr only when it is a terminal (so piped output and tests stay clean).
  */
 import cliProgress from 'cli-progress';
+import { ListenError } from '../gateway/gateway.js';
 
 export function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';
@@ -35,6 +36,22 @@ export function parseTimeUs(text: string): number {
   if (Number.isNaN(ms))
     throw new UsageError(`--to-time: '${text}' is not ISO-8601 or microseconds`);
   return ms * 1000;
+}
+
+/**
+ * A port that could not be bound, as the message for people (exit code 69, EX_UNAVAILABLE), or
+ * null for any other error: the client port (uWS says only that it failed) or a UDP
+ * replication port (node's error names the address, the port and why).
+ */
+export function bindFailure(error: unknown): string | null {
+  if (error instanceof ListenError) {
+    return `${error.message}: the port is in use, or the address is not this machine's`;
+  }
+  type SystemError = NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  const e = error as SystemError | null;
+  if (e?.syscall === 'bind') return `cannot bind ${e.address}:${e.port} (udp): ${e.code}`;
+  if (e?.syscall === 'getaddrinfo') return `cannot resolve ${e.hostname} to bind it: ${e.code}`;
+  return null;
 }
 
 /** A wrong flag or value: exit code 64 (EX_USAGE) with the message. */

@@ -2,8 +2,10 @@
  * The `bourse` command line. Each command's action lives in its own file; this one declares
  * flags, help and examples, and maps failures to exit codes:
  *   0 ok · 64 bad usage · 65 data corrupt or of another schema · 66 data missing ·
- *   73 data unwritable · 74 disk full · 75 data folder locked · 70 internal error
+ *   69 address or port unavailable · 73 data unwritable · 74 disk full ·
+ *   75 data folder locked · 70 internal error
  */
+import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { gatewayPortDefault } from '../constants.js';
@@ -15,7 +17,7 @@ import {
   revokeKeyCommand,
   type CreateKeyOptions,
 } from './keys.js';
-import { parseCount, parseTimeUs, table, UsageError } from './output.js';
+import { bindFailure, parseCount, parseTimeUs, table, UsageError } from './output.js';
 import { replay } from './replay.js';
 import { cluster, member, type MemberOptions } from './cluster.js';
 import { drill, type DrillOptions } from './drill.js';
@@ -23,6 +25,11 @@ import { bench, benchScenarios, type BenchOptions } from './bench.js';
 import { start } from './start.js';
 import { verify } from './verify.js';
 import { version } from './version.js';
+
+const ipAddress = (name: string) => (text: string) => {
+  if (isIP(text) === 0) throw new InvalidArgumentError(`${name}: '${text}' is not an IP address`);
+  return text;
+};
 
 const count = (name: string) => (text: string) => {
   try {
@@ -95,6 +102,11 @@ function addCluster(p: Command): void {
     .requiredOption('--id <n>', "this member's id", count('--id'))
     .option('--data <dir>', 'data folder', './data')
     .option('--bootstrap', 'the cluster is being formed: an empty folder is a new member')
+    .option(
+      '--listen <address>',
+      'IP address to bind its ports to (default: its host; 0.0.0.0: all)',
+      ipAddress('--listen'),
+    )
     .addHelpText(
       'after',
       '\nExample:\n' +
@@ -284,6 +296,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`bourse: ${error.message}\n`);
       return 64;
+    }
+    const unavailable = bindFailure(error);
+    if (unavailable !== null) {
+      process.stderr.write(`bourse: ${unavailable}\n`);
+      return 69;
     }
     process.stderr.write(`bourse: internal error: ${(error as Error).stack ?? String(error)}\n`);
     return 70;

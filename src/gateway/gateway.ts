@@ -58,6 +58,11 @@ import { ResultRanges } from './result-ranges.js';
 /** 32-bit words of one command. */
 const commandWords = commandSizeBytes >> 2;
 
+/** The client port could not be bound (in use, or an address that is not this machine's). */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
 /** Where commands go: the producer side of the input ring. */
 export interface CommandSink {
   readonly ring: RingBuffer;
@@ -245,12 +250,12 @@ export class Gateway {
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
   }
 
-  /** Starts listening; resolves with the port. @throws when the port cannot be bound. */
+  /** Starts listening; resolves with the port. @throws ListenError when it cannot be bound. */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.app.listen(this.options.host, this.options.port, (socket) => {
         if (socket === false) {
-          reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
+          reject(new ListenError(`cannot listen on ${this.options.host}:${this.options.port}`));
           return;
         }
         this.listenSocket = socket;

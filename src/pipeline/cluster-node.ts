@@ -68,6 +68,12 @@ export interface ClusterNodeOptions {
    * a member without its data lost its disk, and comes back recovering (it does not vote).
    */
   bootstrap: boolean;
+  /**
+   * The address the client and replication ports are bound to (default: this member's host).
+   * In a container the host is a name other members resolve, and 0.0.0.0 also takes the
+   * image's health check on 127.0.0.1 and published ports.
+   */
+  listen?: string;
   faults?: FaultPlan;
   log?: NodeLog;
   /** Committed entries consensus keeps in memory (default `logRetainEntries`; tests: few). */
@@ -170,7 +176,7 @@ export class ClusterNode {
     const { db, lock } = openStorage(options.dataDir);
     const member = new ClusterNode(options, db, lock);
     const self = member.member(options.id);
-    await member.transport.bind(self.host, self.replicationPort);
+    await member.transport.bind(options.listen ?? self.host, self.replicationPort);
     await member.startFollower();
     member.tickedAt = performance.now(); // starting is not a stall
     member.ticker = setInterval(() => member.onTick(), replicationTickMs);
@@ -414,7 +420,7 @@ export class ClusterNode {
       dataDir: this.options.dataDir,
       config: this.options.config ?? engineConfigDefault,
       storage: { db: this.store.db, lock: this.lock },
-      gateway: { host: self.host, port: self.port },
+      gateway: { host: this.options.listen ?? self.host, port: self.port },
       sealed: (first, bytes) => this.onSealed(first, bytes),
       follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
       role: this.roleView(),

@@ -25,8 +25,10 @@
  * thrown.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
 import {
   udpBurstMax,
+  udpConnectRetryMs,
   udpDatagramsPerMsMax,
   udpNakDelayMs,
   udpNakTailMs,
@@ -37,6 +39,7 @@ import {
   udpSendQueueMax,
 } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
+import { newResolver, resolverLookup, type HostLookup } from './host-lookup.js';
 import { decodeMessage, encodeMessage, messageVersion, replicationVersion } from './codec.js';
 import type { Append, Message } from './messages.js';
 
@@ -95,6 +98,12 @@ export interface TransportStats {
   appendsShared: number;
   /** Datagrams or messages of another transport or replication version (also dropped). */
   otherVersion: number;
+  /** Connects that failed (a peer's name that did not resolve, say): retried later. */
+  connectFailures: number;
+  /** Datagrams dropped because their peer's connect had failed (retried later). */
+  unconnectedDrops: number;
+  /** Peers whose name came to resolve to another address (their sockets were replaced). */
+  peersMoved: number;
 }
 
 /** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
@@ -153,6 +162,9 @@ export class UdpTransport {
     probesReceived: 0,
     sendQueueFull: 0,
     otherVersion: 0,
+    connectFailures: 0,
+    unconnectedDrops: 0,
+    peersMoved: 0,
   };
   faults: FaultPlan;
   private readonly socket: Socket;
@@ -179,6 +191,15 @@ export class UdpTransport {
    * a sixth of the ~9% of a core each member used doing nothing.
    */
   private timer: ReturnType<typeof setInterval> | null = null;
+  /**
+   * Following a peer that moved (a container restarted with a new address): the address its
+   * datagrams last came from, by peer, and the peers whose name is being looked up again.
+   */
+  private readonly sources = new Map<number, string>();
+  private readonly resolving = new Set<number>();
+  /** Peers' names to addresses (host-lookup.ts); cancelled on close. */
+  private readonly resolver = newResolver();
+  private readonly lookup: HostLookup;
   private bound = false;
   /** Pacing: when the queue was last pumped, and datagrams earned but not yet sent. */
   private pumpedAt = performance.now();
@@ -193,7 +214,9 @@ export class UdpTransport {
    * busy main thread in dgram's send before, 40% after: the rest is the kernel's loopback
    * delivery, which the sender pays. Receivers tell senders by the header's id, not the port.
    */
-  private readonly senders = new Map<number, Socket | null>();
+  private readonly senders = new Map<number, Socket | 'connecting' | 'failed'>();
+  /** Sockets whose connect (its name's lookup) is in flight, closed with the transport. */
+  private readonly connecting = new Set<Socket>();
   /** Connected sockets for probes, by peer, once connected (see probe()). */
   private readonly probes = new Map<number, Socket | null>();
   private closed = false;
@@ -216,14 +239,17 @@ export class UdpTransport {
     peers: readonly PeerAddress[],
     onMessage: (message: Message) => void,
     faults: FaultPlan = noFaultPlan(),
+    lookup?: HostLookup,
   ) {
+    this.lookup = lookup ?? resolverLookup(this.resolver);
     this.onMessage = onMessage;
     this.setPeers(peers);
     this.faults = faults;
     this.rng = new Rng(faults.seed);
     this.nextId = (Math.random() * 0xffffffff) >>> 0; // a restarted node's ids do not collide
-    this.socket = createSocket({ type: 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
-    this.socket.on('message', (datagram, from) => this.onDatagram(datagram, from.port));
+    const buffers = { recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 };
+    this.socket = createSocket({ type: 'udp4', lookup: this.lookup, ...buffers });
+    this.socket.on('message', (datagram, from) => this.onDatagram(datagram, from.address));
     this.socket.on('error', () => {}); // ICMP unreachable and the like: loss, repaired above
   }
 
@@ -243,8 +269,7 @@ export class UdpTransport {
   /** The other members' addresses (this node's own entry is skipped). */
   setPeers(peers: readonly PeerAddress[]): void {
     this.peers.clear();
-    for (const sender of this.senders.values()) sender?.close(); // reconnected on next send
-    this.senders.clear();
+    this.closeSenders(); // reconnected on next send
     for (const p of peers) if (p.id !== this.id) this.peers.set(p.id, p);
   }
 
@@ -253,11 +278,59 @@ export class UdpTransport {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.resolver.cancel();
     this.socket.close();
     for (const probe of this.probes.values()) probe?.close();
     this.probes.clear();
-    for (const sender of this.senders.values()) sender?.close();
+    this.closeSenders();
+  }
+
+  private closeSenders(): void {
+    for (const sender of this.senders.values()) if (typeof sender !== 'string') sender.close();
     this.senders.clear();
+    for (const s of this.connecting) s.close(); // its connect's callback is then never called
+    this.connecting.clear();
+  }
+
+  /**
+   * A connected socket keeps the address it was connected to. When a peer's datagrams start to
+   * come from another address, its name (not an IP) is looked up once more, one lookup at a
+   * time, and if it now resolves elsewhere its sockets are replaced. Without this a member
+   * that came back at a new address would never hear from us again. Only the name decides:
+   * a datagram's source does not redirect anything.
+   */
+  private noteSource(id: number, address: string): void {
+    const last = this.sources.get(id);
+    if (last === address) return;
+    this.sources.set(id, address);
+    const peer = this.peers.get(id);
+    if (last === undefined || peer === undefined || isIP(peer.host) !== 0) return;
+    if (this.resolving.has(id)) return;
+    this.resolving.add(id);
+    this.lookup(peer.host, { family: 4 }, (error, resolved) => {
+      this.resolving.delete(id);
+      const sender = this.senders.get(id);
+      if (error !== null || this.closed || sender === undefined || typeof sender === 'string') {
+        return;
+      }
+      if (sender.remoteAddress().address === resolved) return;
+      this.stats.peersMoved++;
+      sender.close();
+      this.senders.delete(id); // connected again, to the new address, by the next send
+      this.probes.get(id)?.close();
+      this.probes.delete(id);
+    });
+  }
+
+  /**
+   * A connect's callback gets the error when the name did not resolve or the connect failed
+   * (the socket is then not connected: sending on it without an address throws). Counted, the
+   * socket closed, and `forget` run after udpConnectRetryMs so that the next use tries again.
+   */
+  private connectFailed(s: Socket, forget: () => void): void {
+    this.stats.connectFailures++;
+    s.close();
+    setTimeout(forget, udpConnectRetryMs).unref();
   }
 
   /**
@@ -272,30 +345,47 @@ export class UdpTransport {
     if (peer === undefined || this.faults.blockTo.has(to) || !this.open()) return;
     const socket = this.probes.get(to);
     if (socket === undefined) {
-      const s = createSocket('udp4');
+      const s = createSocket({ type: 'udp4', lookup: this.lookup });
       this.probes.set(to, null); // connecting
       s.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'ECONNREFUSED') this.onUnreachable(to);
       });
       s.on('message', () => {}); // errors are reported to a socket that reads
-      s.connect(peer.port, peer.host, () => this.probes.set(to, s));
+      this.connecting.add(s);
+      s.connect(peer.port, peer.host, (error?: Error) => {
+        this.connecting.delete(s);
+        if (error === undefined && !this.closed) this.probes.set(to, s);
+        else if (error === undefined) s.close();
+        else this.connectFailed(s, () => this.probes.get(to) === null && this.probes.delete(to));
+      });
       return;
     }
     socket?.send(emptyDatagram);
   }
 
-  /** The connected socket for `peer` (null until it is connected: send from the bound one). */
-  private senderFor(peer: PeerAddress): Socket | null {
+  /**
+   * The connected socket for `peer`; 'connecting' until it is (send from the bound one), or
+   * 'failed' while a failed connect waits to be tried again (drop: the peer is unreachable).
+   */
+  private senderFor(peer: PeerAddress): Socket | 'connecting' | 'failed' {
     const known = this.senders.get(peer.id);
     if (known !== undefined) return known;
-    const s = createSocket({ type: 'udp4', sendBufferSize: 8 << 20 });
-    this.senders.set(peer.id, null);
+    const s = createSocket({ type: 'udp4', lookup: this.lookup, sendBufferSize: 8 << 20 });
+    this.senders.set(peer.id, 'connecting');
     s.on('error', () => {}); // ECONNREFUSED from a dead peer: loss, repaired above
-    s.connect(peer.port, peer.host, () => {
-      if (this.closed || this.senders.get(peer.id) !== null) s.close();
-      else this.senders.set(peer.id, s);
+    this.connecting.add(s);
+    s.connect(peer.port, peer.host, (error?: Error) => {
+      this.connecting.delete(s);
+      if (this.closed || this.senders.get(peer.id) !== 'connecting') s.close();
+      else if (error === undefined) this.senders.set(peer.id, s);
+      else {
+        this.senders.set(peer.id, 'failed');
+        const forget = (): boolean =>
+          this.senders.get(peer.id) === 'failed' && this.senders.delete(peer.id);
+        this.connectFailed(s, forget);
+      }
     });
-    return null;
+    return 'connecting';
   }
 
   /** Queues `message` for peer `to` (dropped when the queue is full: consensus resends). */
@@ -490,14 +580,15 @@ export class UdpTransport {
     const go = (): void => {
       this.stats.datagramsSent++;
       const sender = this.senderFor(d.to);
-      if (sender === null) this.socket.send(d.bytes, d.to.port, d.to.host);
+      if (sender === 'failed') this.stats.unconnectedDrops++;
+      else if (sender === 'connecting') this.socket.send(d.bytes, d.to.port, d.to.host);
       else sender.send(d.bytes);
     };
     if (delay > 0) setTimeout(go, delay);
     else go();
   }
 
-  private onDatagram(datagram: Buffer, _port: number): void {
+  private onDatagram(datagram: Buffer, source: string): void {
     this.stats.datagramsReceived++;
     if (datagram.byteLength === 0) {
       this.stats.probesReceived++;
@@ -513,6 +604,7 @@ export class UdpTransport {
       this.stats.faultsInjected++;
       return;
     }
+    this.noteSource(from, source);
     const type = datagram.readUInt8(2);
     if (type === DatagramType.Nak) return this.onNak(datagram, from);
     if (type !== DatagramType.Fragment) return this.dropped();

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
@@ -178,6 +180,41 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     assert.ok(readFileSync(file).equals(before), 'the journal was not touched');
     assert.equal(sequenceKey(last.readUInt32BE(4)).equals(last), true);
   } finally {
+    removeDir(dir);
+  }
+});
+
+test('a port that cannot be bound: exit 69, the address named; a bad --listen: 64', async () => {
+  const dir = tempDataDir();
+  const tcp = createServer();
+  const udp = createSocket('udp4');
+  try {
+    await new Promise<void>((done) => tcp.listen(0, '127.0.0.1', done));
+    await new Promise<void>((done) => udp.bind(0, '127.0.0.1', done));
+    const port = (tcp.address() as AddressInfo).port;
+    const taken = bourse('start', '--data', join(dir, 'single'), '--port', String(port));
+    assert.equal(taken.code, 69, taken.err);
+    assert.match(taken.err, new RegExp(`cannot listen on 127.0.0.1:${port}: the port is in use`));
+
+    const replicationPort = udp.address().port;
+    const members = [1, 2, 3].map((id) => ({
+      id,
+      host: '127.0.0.1',
+      port, // never reached: the replication port is bound first
+      replicationPort: id === 1 ? replicationPort : 1 + id, // only member 1 runs
+    }));
+    const clusterFile = join(dir, 'cluster.json');
+    writeFileSync(clusterFile, JSON.stringify({ members }));
+    const member = ['member', '--cluster', clusterFile, '--id', '1', '--data', join(dir, 'm1')];
+    const busy = bourse(...member);
+    assert.equal(busy.code, 69, busy.err);
+    assert.match(busy.err, new RegExp(`cannot bind 127.0.0.1:${replicationPort} \\(udp\\)`));
+    const listen = bourse(...member, '--listen', '999.0.0.1');
+    assert.equal(listen.code, 64);
+    assert.match(listen.err, /--listen: '999.0.0.1' is not an IP address/);
+  } finally {
+    tcp.close();
+    udp.close();
     removeDir(dir);
   }
 });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { until } from '../../harness/wait.js';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { lookup } from 'node:dns';
 import fc from 'fast-check';
 import {
   decodeMessage,
@@ -17,6 +18,7 @@ import {
 } from '../../../src/replication/codec.js';
 import type { Append, Entry, Message } from '../../../src/replication/messages.js';
 import { noFaultPlan, UdpTransport } from '../../../src/replication/udp-transport.js';
+import type { HostLookup } from '../../../src/replication/host-lookup.js';
 
 function hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -225,6 +227,106 @@ test('a probe reports a peer whose port is closed, and not one that is open', as
     assert.equal(unreachable[0], 2);
   } finally {
     close();
+  }
+});
+
+/** A small message from member 1, for the address tests below. */
+const status: Message = {
+  kind: 'status',
+  term: 1,
+  from: 1,
+  ok: true,
+  match: 1,
+  durable: 1,
+  nak: 0,
+};
+
+test('a peer name that does not resolve yet: datagrams dropped, retried, then sent', async () => {
+  // Members started together (containers) run before their peers' names resolve. The
+  // connect's error used to leave a socket that threw on its next send (the node crashed).
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  try {
+    const port = b.port;
+    a.setPeers([{ id: 2, host: 'bourse-2.invalid', port }]); // .invalid never resolves
+    await until('the sender and the probe fail to connect, then retry', () => {
+      a.send(2, status);
+      a.probe(2);
+      return a.stats.connectFailures >= 3; // a retry after udpConnectRetryMs fails again
+    });
+    assert.ok(a.stats.unconnectedDrops > 0, 'datagrams to an unresolved peer are dropped');
+    assert.equal(received.length, 0);
+    a.setPeers([{ id: 2, host: '127.0.0.1', port }]); // the name resolves now
+    await until('the peer gets messages once it resolves', () => {
+      a.send(2, status);
+      return received.length > 0;
+    });
+    assert.deepEqual(plain(received[0]), plain(status));
+  } finally {
+    close();
+  }
+});
+
+/** Sends `message` to `port` as member `from` would, in one datagram from `address`. */
+async function sendFrom(address: string, port: number, from: number, message: Message) {
+  const datagram = Buffer.concat([Buffer.alloc(16), encodeMessage(message)]);
+  datagram.writeUInt8(0xb5, 0); // magic
+  datagram.writeUInt8(1, 1); // transport version
+  datagram.writeUInt8(1, 2); // a fragment
+  datagram.writeUInt8(from, 3);
+  datagram.writeUInt32LE(Math.floor(Math.random() * 2 ** 32), 4); // message id
+  datagram.writeUInt16LE(1, 10); // one fragment of one
+  const raw = createSocket('udp4');
+  await new Promise<void>((resolve) => raw.bind(0, address, resolve));
+  await new Promise((resolve) => raw.send(datagram, port, '127.0.0.1', resolve));
+  raw.close();
+}
+
+test('a peer whose name moves to another address (a restarted container) is followed', async () => {
+  // A connected socket keeps the address it was connected to. When the peer's datagrams come
+  // from another address, its name is looked up again, and if it moved it gets new sockets.
+  let at = '127.0.0.3'; // where the name points first: nothing listens there
+  const lookups: string[] = [];
+  const moving: HostLookup = (host, options, done) => {
+    if (host !== 'member-b') return lookup(host, { family: 4 }, done);
+    lookups.push(at);
+    done(null, at, 4);
+  };
+  const received: Message[] = [];
+  const a = new UdpTransport(1, [], () => {}, noFaultPlan(), moving);
+  const b = new UdpTransport(2, [], (m) => received.push(m));
+  try {
+    const portA = await a.bind('127.0.0.1', 0);
+    const port = await b.bind('127.0.0.1', 0);
+    a.setPeers([{ id: 2, host: 'member-b', port }]);
+    b.setPeers([{ id: 1, host: '127.0.0.1', port: portA }]);
+    const sent = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) {
+        a.send(2, status);
+        a.probe(2);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await sent();
+    const connects = lookups.length; // the sender's and the probe's connects
+    await sendFrom('127.0.0.4', portA, 2, { ...status, from: 2 }); // its first address seen
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(lookups.length, connects, 'a first source is only noted');
+    await sendFrom('127.0.0.5', portA, 2, { ...status, from: 2 }); // another: looked up
+    await until('a looks the name up again', () => lookups.length === connects + 1);
+    await sent();
+    assert.equal(received.length, 0, 'still at its old address: nothing moved');
+    assert.equal(a.stats.peersMoved, 0);
+    at = '127.0.0.1'; // the member came back elsewhere, and speaks from there
+    await sendFrom('127.0.0.6', portA, 2, { ...status, from: 2 });
+    await until('b gets messages at its new address', () => {
+      a.send(2, status);
+      return received.length > 0;
+    });
+    assert.equal(a.stats.peersMoved, 1);
+  } finally {
+    a.close();
+    b.close();
   }
 });
 
