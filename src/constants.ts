@@ -122,8 +122,19 @@ export const refusedFramesMax = 4096;
 export const sessionBackpressureMaxBytes = 4 << 20;
 /** Seconds without any message before a connection is closed (pings keep it open). */
 export const sessionIdleTimeoutSeconds = 120;
-/** Events sent to one session in one Events frame (and results in one Results frame). */
-export const eventsPerFrameMax = 1024;
+/**
+ * Bytes of one WebSocket message the gateway sends. The uWebSockets.js we use (v20.30) has a
+ * bug in its path for messages of 16 KiB or more sent while nothing is buffered: when the
+ * kernel takes no more than the frame's header, the payload is dropped and the stream is
+ * corrupt (the client reads a wrong opcode and drops the connection; fixed upstream in
+ * uWebSockets#1662, not in this build). Every message stays below that path.
+ */
+export const wsMessageBytesMax = 16 * 1024 - 1;
+/**
+ * Events sent to one session in one Events frame (and results in one Results frame): a frame
+ * of 8 bytes of header, 8 of count and this many events is at most wsMessageBytesMax.
+ */
+export const eventsPerFrameMax = Math.floor((wsMessageBytesMax - 16) / eventSizeBytes);
 /**
  * ResultsOnly frames of one session whose results are still to come (4 KB per session that
  * uses the flag, allocated at its first such frame). Past it, further frames of the session are
@@ -154,7 +165,7 @@ export const dashboardRequestBytesMax = 256;
  * Bytes of one dashboard snapshot (JSON). Its parts are bounded: the role's description, at
  * most clusterMembersMax members and dashboardBookLevels levels per side (asserted below).
  */
-export const dashboardMessageBytesMax = 16 << 10;
+export const dashboardMessageBytesMax = wsMessageBytesMax;
 /** Bytes a dashboard page may leave unread; past it, its snapshots and trades are dropped. */
 export const dashboardBackpressureMaxBytes = 1 << 20;
 /** Longest result latency the dashboard tells apart (µs); a longer one counts as this. */

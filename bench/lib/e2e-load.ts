@@ -108,11 +108,17 @@ export type LoadPhase = 'closed' | 'batch' | 'open' | 'open-batch' | 'end';
 export interface ClientResult {
   done: number;
   rejected: number;
+  /** The status of one rejection (0: none; protocol/status.ts names it). */
+  rejectedStatus: number;
   elapsedMs: number;
   histogram: string;
   /** The process's garbage collections while it measured: count and longest pause. */
   gcCount: number;
   gcMaxMs: number;
+  /** Times the client's connection dropped and it reconnected and resent (a healthy run: 0). */
+  reconnects: number;
+  /** Frames from the server the SDK found malformed (each dropped the connection). */
+  malformedFrames: number;
 }
 
 /** Runs `processes` client processes in `mode` (closed: knob = window; open: knob = rate). */
@@ -232,6 +238,10 @@ export function summarise(
     batch_open_p99_us: batched.getValueAtPercentile(99),
     batch_open_p999_us: batched.getValueAtPercentile(99.9),
     rejected: all.reduce((sum, r) => sum + r.rejected, 0),
+    /** The status of a rejection, if any (0: none), so that a run with rejections says why. */
+    rejected_status: all.find((r) => r.rejectedStatus !== 0)?.rejectedStatus ?? 0,
+    client_reconnects: all.reduce((sum, r) => sum + r.reconnects, 0),
+    client_malformed_frames: all.reduce((sum, r) => sum + r.malformedFrames, 0),
     /** The one-call open loop's client processes: their collections and the longest pause. */
     open_client_gc_count: loads.open.reduce((sum, r) => sum + r.gcCount, 0),
     open_client_gc_max_ms: Number(Math.max(0, ...loads.open.map((r) => r.gcMaxMs)).toFixed(2)),

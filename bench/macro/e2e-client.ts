@@ -75,9 +75,19 @@ function record(intended: number, now = performance.now()): void {
 
 let done = 0;
 let rejected = 0;
+/** The status of the last rejection (0: none), so that a run with rejections says why. */
+let rejectedStatus = 0;
 const count = (events: unknown): void => {
   done++;
-  if ((events as { status: number }[])[0].status !== 0) rejected++;
+  const status = (events as { status: number }[])[0].status;
+  if (status === 0) return;
+  rejected++;
+  rejectedStatus = status;
+};
+const countBatch = (r: { count: number; rejected: number; status: Uint16Array }): void => {
+  done += r.count;
+  rejected += r.rejected;
+  if (r.rejected > 0) rejectedStatus = r.status.find((s) => s !== 0) ?? rejectedStatus;
 };
 
 async function closed(): Promise<void> {
@@ -99,9 +109,7 @@ async function batched(): Promise<void> {
     const list = Array.from({ length: size }, fresh);
     while (performance.now() < end) {
       for (const f of list) nextTransfer(f);
-      const r = await client.submitBatch(CommandKind.Transfer, list);
-      done += r.count;
-      rejected += r.rejected;
+      countBatch(await client.submitBatch(CommandKind.Transfer, list));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.floor(knob / size)) }, lane));
@@ -150,10 +158,8 @@ function open(): Promise<void> {
 function openBatched(): Promise<void> {
   return openLoop(async (first, end, intended) => {
     const list = Array.from({ length: end - first }, () => nextTransfer(fresh()));
-    const r = await client.submitBatch(CommandKind.Transfer, list);
+    countBatch(await client.submitBatch(CommandKind.Transfer, list));
     const now = performance.now();
-    done += r.count;
-    rejected += r.rejected;
     for (let i = first; i < end; i++) record(intended(i), now);
   });
 }
@@ -171,13 +177,23 @@ const elapsedMs = performance.now() - t0;
 await gc.settle();
 const pauses = gc.between(recordFrom === Infinity ? t0 : recordFrom, t0 + elapsedMs);
 gc.stop();
+if (client.reconnects > 0) {
+  // A healthy run has none; a resend past the idempotency window is refused as too old.
+  const last = client.lastDrop;
+  console.error(
+    `client ${clientId} (${mode}): ${client.reconnects} reconnects, last drop: ${last}`,
+  );
+}
 process.send?.({
   done,
   rejected,
+  rejectedStatus,
   elapsedMs,
   histogram: hdr.encodeIntoCompressedBase64(histogram),
   gcCount: pauses.count,
   gcMaxMs: pauses.maxMs,
+  reconnects: client.reconnects,
+  malformedFrames: client.malformedFrames,
 });
 await client.close();
 process.exit(0);

@@ -218,6 +218,9 @@ export class BourseClient {
   reconnects = 0;
   /** Frames from the server shorter than they said (each dropped the connection). */
   malformedFrames = 0;
+  /** The close code and reason of the last drop it reconnected after ('' : none). */
+  lastDrop = '';
+  private lastError = '';
   private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
   private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
   private readonly stagingU32 = new Uint32Array(this.staging.buffer);
@@ -279,7 +282,10 @@ export class BourseClient {
       this.malformedFrames++;
       socket.terminate();
     });
-    socket.on('error', () => {}); // a close follows; it decides
+    // A close follows and decides; the error says why a drop happened (lastDrop).
+    socket.on('error', (error: Error) => {
+      this.lastError = error.message;
+    });
     socket.on('close', (code: number, reason: Buffer) => {
       void this.onClose(code, reason.toString());
     });
@@ -687,6 +693,8 @@ export class BourseClient {
    */
   private async onClose(code: number, reason: string): Promise<void> {
     if (!this.closing && (code < 4000 || code > 4999)) {
+      this.lastDrop = `${code} ${reason} ${this.lastError}`.trim();
+      this.lastError = '';
       const urls = memberUrls(this.url, this.options);
       const attempts = (this.options.reconnectAttempts ?? reconnectAttemptsMax) * urls.length;
       for (let attempt = 0; attempt < attempts; attempt++) {

@@ -20,7 +20,9 @@ import {
   sessionBackpressureMaxBytes,
   sessionCountMax,
   sessionIdleTimeoutSeconds,
+  wsMessageBytesMax,
 } from '../constants.js';
+import { assert } from '../stdx/assert.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { CommandWord } from '../protocol/command-layout.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
@@ -57,6 +59,9 @@ import { ResultRanges } from './result-ranges.js';
 
 /** 32-bit words of one command. */
 const commandWords = commandSizeBytes >> 2;
+// Every Events frame (the largest the gateway sends) stays below uWS's faulty path.
+const eventsFrameBytesMax = frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes;
+assert(eventsFrameBytesMax <= wsMessageBytesMax, 'gateway: an Events frame fits one message');
 
 /** The client port could not be bound (in use, or an address that is not this machine's). */
 export class ListenError extends Error {
@@ -160,9 +165,7 @@ export class Gateway {
   /** WebSockets open on the binary protocol's paths (logged in or not). */
   private opened = 0;
   /** One outgoing Events frame per session, built here and sent at the end of each run. */
-  private readonly outgoing = new Uint8Array(
-    frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
-  );
+  private readonly outgoing = new Uint8Array(eventsFrameBytesMax);
   private readonly outgoingView = new DataView(this.outgoing.buffer);
   /** The same for Results frames: header, count, reserved, then 24-byte records. */
   private readonly outgoingResults = new Uint32Array(
