@@ -1,6 +1,7 @@
 /**
- * docker/compose.yml without Docker: these machines have no engine, so this test does what
- * compose would do, with local processes on loopback, to prove the configuration works.
+ * docker/compose.yml without a container engine: this test does what compose would do, with
+ * local processes on loopback, to prove the configuration works (container.test.ts runs the
+ * same file for real, with podman).
  *
  *   compose.yml ──parse (YAML, merge keys, ${VAR-default})──▶ services
  *   Dockerfile ──ENTRYPOINT──▶ the program each service's `command` is given to
@@ -8,6 +9,7 @@
  *                    name; the service names in docker/cluster.json and in the bench's
  *                    --members are rewritten to those addresses (what compose's DNS does)
  *   named volumes ──▶ temporary folders; bind mounts ──▶ the files they name
+ *   --listen 0.0.0.0 (all of a container's addresses) ──▶ the service's own address
  *
  * Then: the three members form a cluster with one primary, the image's HEALTHCHECK passes on
  * each, the bench runner's command runs against them and prints its figures with nothing
@@ -131,7 +133,10 @@ test('docker/compose.yml runs as local processes on loopback', { timeout: 120_00
         if (from === './cluster.json') mounts.set(to, clusterPath);
         else mounts.set(to, join(temp, from)); // a named volume: its own folder
       }
-      const argv = (s.command ?? []).map((a) => mounts.get(a) ?? a);
+      // 0.0.0.0 in a container is every address of its own network namespace: here, the
+      // service's own loopback address (three members cannot all take 0.0.0.0:9001).
+      const own = (a: string) => (a === '0.0.0.0' ? address.get(name)! : a);
+      const argv = (s.command ?? []).map((a) => mounts.get(a) ?? own(a));
       assert.ok(
         argv.some((a) => a.startsWith(temp)),
         `${name}'s volumes are used`,
