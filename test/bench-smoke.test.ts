@@ -125,6 +125,9 @@ test('bench:e2e --small runs and reports every figure the issue asks for', () =>
   assert.equal(figures.bench, 'e2e');
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.rejected, 0, 'every transfer is funded');
+  // A drop would resend, and a resend past the idempotency window is refused (the uWS bug).
+  assert.equal(figures.client_reconnects, 0, 'no client connection dropped');
+  assert.equal(figures.client_malformed_frames, 0, 'every frame from the node well formed');
   assert.equal(figures.idle_connections, 1_000, 'every idle session opened');
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
   // The clients' own collections while they measured (a pausing client is not the node).
@@ -173,6 +176,7 @@ test('bench:replicated --small runs three member processes and reports every fig
   assert.match(String(figures.mode), /^quorum/, 'the mode is labelled');
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.rejected, 0, 'every transfer is funded');
+  assert.equal(figures.client_reconnects, 0, 'no client connection dropped');
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
   for (const role of ['primary', 'standby']) {
     const all = figures[`cpu_us_per_command_${role}`] as number;
