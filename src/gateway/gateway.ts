@@ -242,6 +242,7 @@ export class Gateway {
     mountHttp(this.app, options.journal, options.role, {
       submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
       pending: () => this.httpPending.size,
+      mayReadJournal: (token) => this.mayReadJournal(token),
     });
     this.topics = new Topics(this.app);
     this.tail = new TopicsTail(
@@ -411,6 +412,10 @@ export class Gateway {
   }
 
   /** True when `token` may read `account` (its key or admin; anyone in development mode). */
+  private mayReadJournal(token: string): boolean {
+    return this.options.keys === null || this.options.keys.verify(token)?.admin === true;
+  }
+
   private mayRead(token: string, account: number): boolean {
     if (this.options.keys === null) return true;
     const grant = this.options.keys.verify(token);

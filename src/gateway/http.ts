@@ -4,7 +4,7 @@
  *   GET  /health                              role and journal position (200 while up)
  *   GET  /ready[?for=reads]                   200 when ready for commands (or reads), else 503
  *   GET  /metrics                             Prometheus text
- *   GET  /events?from=SEQ&count=N             journaled events from a sequence
+ *   GET  /events?from=SEQ&count=N             journaled events from a sequence (admin key)
  *   GET  /events?from-time=T&count=N          ... from a time (ISO-8601 or µs since the epoch)
  *   POST /commands                            one command as JSON; answered once durable
  *
@@ -40,6 +40,11 @@ export interface HttpCommands {
     answer: (events: EventRecord[]) => void,
   ): string | null;
   pending(): number;
+  /**
+   * Whether a bearer token may read the journal: it holds every client's events, so an admin
+   * key (as for the journal stream), or anyone when the node has no keys (development mode).
+   */
+  mayReadJournal(token: string): boolean;
 }
 
 export function mountHttp(
@@ -58,7 +63,10 @@ export function mountHttp(
       res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4').end(text));
     });
   });
-  app.get('/events', (res, req) => getEvents(res, req, journal));
+  app.get('/events', (res, req) => {
+    if (commands.mayReadJournal(bearerToken(req))) return getEvents(res, req, journal);
+    json(res, '403 Forbidden', { error: 'the journal needs an admin key' });
+  });
   app.post('/commands', (res, req) => {
     if (role.accepting()) return postCommand(res, req, commands);
     notPrimary(res, role);

@@ -101,7 +101,7 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
   });
 });
 
-test('HTTP reads of an account need a key that grants it (or an admin key)', async () => {
+test('HTTP reads of an account need a key that grants it; the journal an admin key', async () => {
   const admin = createKey(141, true, []);
   const user = createKey(142, false, [1]);
   const prepare = keysFile(admin, user);
@@ -115,6 +115,17 @@ test('HTTP reads of an account need a key that grants it (or an admin key)', asy
     assert.equal((await get(`${base}/balances?account=2`)).status, 403, 'no key');
     assert.equal((await get(`${base}/balances?account=2`, admin.token)).status, 200, 'admin');
     assert.equal((await get(`${base}/book?instrument=2`)).status, 200, 'books are public');
+    // The journal holds every client's events: admin only, by sequence or by time.
+    for (const query of ['from=1&count=10', 'from-time=0&count=10']) {
+      const events = `${base}/events?${query}`;
+      const denied = await get(events);
+      assert.equal(denied.status, 403, `${query}: no key`);
+      assert.match(String(denied.body.error), /admin key/);
+      assert.equal((await get(events, user.token)).status, 403, `${query}: not admin`);
+      const granted = await get(events, admin.token);
+      assert.equal(granted.status, 200, `${query}: admin`);
+      assert.ok(Array.isArray(granted.body) && granted.body.length > 0, `${query}: events`);
+    }
     await root.close();
   }, prepare);
 });
