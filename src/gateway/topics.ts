@@ -4,11 +4,19 @@
  * `counterparty`) goes to `account/<id>`. One Events frame per event, with a fixed request id
  * per stream (`topicRequestId`), so that the frame is shared by every subscriber. Nothing is
  * built while a stream has no subscriber.
+ *
+ * The trades stream is public (any session, the dashboard's pages), so its Trade events are
+ * anonymous: who traded is cleared, what traded is kept.
+ *
+ *   kept:    sequence, timestamp, kind, command kind, status, flags (Sell: the taker sold),
+ *            ref (the instrument), price, quantity, amount (the notional)
+ *   cleared: client seq, client id, tif, stp, account, counterparty, order ids, fees,
+ *            release, aux
  */
 import { eventSizeBytes } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64 } from '../stdx/records.js';
-import { EventKind, EventWord } from '../protocol/event-layout.js';
+import { EventKind, EventOffset, EventWord } from '../protocol/event-layout.js';
 import {
   FrameType,
   frameHeaderBytes,
@@ -48,7 +56,7 @@ export class Topics {
         (slot + i + 1) * eventSizeBytes,
       );
       if (this.trades > 0 && kind === EventKind.Trade) {
-        this.send(tradesTopic(u32[e + EventWord.ref]), StreamKind.Trades, event);
+        this.sendTrade(tradesTopic(u32[e + EventWord.ref]), event);
       }
       if (this.accounts === 0) continue;
       const account = readU64(u32, e + EventWord.account);
@@ -65,5 +73,19 @@ export class Topics {
     writeHeader(this.view, 0, FrameType.Events, topicRequestId(kind));
     this.frame.set(event, frameHeaderBytes + 8);
     this.app.publish(topic, this.frame, true);
+  }
+
+  /** A Trade on the public stream, without who made it (see the header). */
+  private sendTrade(topic: string, event: Uint8Array): void {
+    if (this.app.numSubscribers(topic) === 0) return;
+    writeHeader(this.view, 0, FrameType.Events, topicRequestId(StreamKind.Trades));
+    const at = frameHeaderBytes + 8;
+    const frame = this.frame;
+    frame.set(event, at);
+    frame.fill(0, at + EventOffset.clientSeq, at + EventOffset.kind);
+    frame.fill(0, at + EventOffset.tif, at + EventOffset.ref);
+    frame.fill(0, at + EventOffset.account, at + EventOffset.price);
+    frame.fill(0, at + EventOffset.fee, at + EventOffset.size);
+    this.app.publish(topic, frame, true);
   }
 }

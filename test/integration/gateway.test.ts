@@ -556,9 +556,21 @@ test('trades and account subscriptions hear the durable events they name', async
     const deadline = Date.now() + 5_000;
     while (trades.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     assert.equal(trades.length, 1);
-    assert.deepEqual([trades[0].kind, trades[0].ref, trades[0].quantity], [EventKind.Trade, 2, 5]);
+    const [trade] = trades;
+    assert.deepEqual(
+      [trade.kind, trade.ref, trade.price, trade.quantity, trade.amount],
+      [fill.kind, 2, 100, 5, fill.amount],
+      'what traded, as the taker heard it',
+    );
+    assert.equal(trade.sequence, fill.sequence);
+    assert.ok(fill.account !== 0 && fill.counterparty !== 0 && fill.id !== 0, 'the taker knows');
+    // The trades stream is public: nothing in it says who traded.
+    const who = [trade.clientId, trade.clientSeq, trade.account, trade.counterparty, trade.id];
+    const what = [trade.otherId, trade.fee, trade.counterpartyFee, trade.release, trade.aux];
+    assert.deepEqual([...who, ...what, trade.tif, trade.stp], new Array(12).fill(0), 'anonymous');
     assert.ok(ofAccount2.some((e) => e.kind === EventKind.OrderAccepted && e.account === 2));
-    assert.ok(ofAccount2.some((e) => e.kind === EventKind.Trade));
+    const own = ofAccount2.find((e) => e.kind === EventKind.Trade);
+    assert.equal(own?.account, 2, "the account's own stream names it");
     assert.ok(
       ofAccount2.every((e) => e.account === 2 || e.counterparty === 2),
       'only account 2',
