@@ -227,13 +227,7 @@ export class Gateway {
       },
       open: () => void this.opened++,
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
-      close: (ws) => {
-        this.opened--;
-        this.streams.drop(ws);
-        const clientId = ws.getUserData().clientId;
-        this.readers.delete(ws);
-        if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
-      },
+      close: (ws) => this.onClose(ws),
     });
     if (options.reads !== null) {
       mountReads(this.app, options.reads, (token, account) => this.mayRead(token, account));
@@ -252,6 +246,15 @@ export class Gateway {
       (records, slot, count) => this.topics.publish(records, slot, count),
     );
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
+  }
+
+  /** A socket closed: its streams and its session go (a newer session of its client stays). */
+  private onClose(ws: WebSocket<Session>): void {
+    this.opened--;
+    this.streams.drop(ws);
+    const clientId = ws.getUserData().clientId;
+    this.readers.delete(ws);
+    if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
   }
 
   /** Starts listening; resolves with the port. @throws ListenError when it cannot be bound. */
