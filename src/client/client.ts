@@ -388,7 +388,16 @@ export class BourseClient {
   ): void {
     const id = topicRequestId(kind);
     const handlers = this.topicHandlers.get(id) ?? [];
-    handlers.push(onEvents);
+    // One request id per stream kind: a client subscribed to two instruments (or accounts)
+    // gets both in the same frames, and each handler hears only the events that name its own.
+    const names =
+      kind === StreamKind.Trades
+        ? (e: EventRecord) => e.ref === param
+        : (e: EventRecord) => e.account === param || e.counterparty === param;
+    handlers.push((events) => {
+      const named = events.filter(names);
+      if (named.length > 0) onEvents(named);
+    });
     this.topicHandlers.set(id, handlers);
     this.sendSubscribe(kind, param);
   }

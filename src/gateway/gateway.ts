@@ -56,6 +56,7 @@ import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
+import { hideMakerOf, hideMakers } from './trade-privacy.js';
 
 /** 32-bit words of one command. */
 const commandWords = commandSizeBytes >> 2;
@@ -192,7 +193,7 @@ export class Gateway {
       options.role.handOver?.() ?? (options.role.accepting() ? 0 : null);
     this.streams = new JournalStreams<Session>(
       options.journal,
-      (ws, requestId, events, n) => this.sendEvents(ws, events, n, requestId),
+      (ws, requestId, events, n) => this.sendEvents(ws, events, n, requestId, false),
       handOver,
     );
     this.app = uws().App();
@@ -689,7 +690,7 @@ export class Gateway {
         key = k;
         events = this.httpPending.has(k) ? [] : null;
       }
-      events?.push(readEvent(records.u32, e));
+      if (events !== null) events.push(hideMakerOf(readEvent(records.u32, e)));
     }
     if (events !== null) this.finishHttp(key, events);
   }
@@ -700,12 +701,23 @@ export class Gateway {
     answer?.(events);
   }
 
-  private sendEvents(ws: WebSocket<Session>, events: Uint8Array, n: number, requestId = 0): void {
+  /**
+   * An Events frame: a session's answers (request id 0; each Trade without its maker's side,
+   * trade-privacy.ts) or a journal stream's whole records.
+   */
+  private sendEvents(
+    ws: WebSocket<Session>,
+    events: Uint8Array,
+    n: number,
+    requestId = 0,
+    answers = true,
+  ): void {
     const view = this.outgoingView;
     writeHeader(view, 0, FrameType.Events, requestId);
     view.setUint32(frameHeaderBytes, n, true);
     view.setUint32(frameHeaderBytes + 4, 0, true);
     this.outgoing.set(events, frameHeaderBytes + 8);
+    if (answers) hideMakers(this.outgoing, view, frameHeaderBytes + 8, n);
     const status = ws.send(
       this.outgoing.subarray(0, frameHeaderBytes + 8 + events.byteLength),
       true,

@@ -5,18 +5,13 @@
  * per stream (`topicRequestId`), so that the frame is shared by every subscriber. Nothing is
  * built while a stream has no subscriber.
  *
- * The trades stream is public (any session, the dashboard's pages), so its Trade events are
- * anonymous: who traded is cleared, what traded is kept.
- *
- *   kept:    sequence, timestamp, kind, command kind, status, flags (Sell: the taker sold),
- *            ref (the instrument), price, quantity, amount (the notional)
- *   cleared: client seq, client id, tif, stp, account, counterparty, order ids, fees,
- *            release, aux
+ * Trades are anonymous (trade-privacy.ts): the public trades stream names neither side, an
+ * account's stream names only its own side.
  */
 import { eventSizeBytes } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64 } from '../stdx/records.js';
-import { EventKind, EventOffset, EventWord } from '../protocol/event-layout.js';
+import { EventKind, EventWord } from '../protocol/event-layout.js';
 import {
   FrameType,
   frameHeaderBytes,
@@ -25,6 +20,15 @@ import {
   writeHeader,
 } from '../protocol/frames.js';
 import type { TemplatedApp } from './uws.js';
+import { hideMaker, hideTaker } from './trade-privacy.js';
+
+/** Which side of a Trade a frame leaves out (bits). */
+const enum Hide {
+  Nothing = 0,
+  Maker = 1,
+  Taker = 2,
+  Both = 3,
+}
 
 export function tradesTopic(instrument: number): string {
   return `trades/${instrument}`;
@@ -55,37 +59,30 @@ export class Topics {
         (slot + i) * eventSizeBytes,
         (slot + i + 1) * eventSizeBytes,
       );
-      if (this.trades > 0 && kind === EventKind.Trade) {
-        this.sendTrade(tradesTopic(u32[e + EventWord.ref]), event);
+      const trade = kind === EventKind.Trade;
+      if (this.trades > 0 && trade) {
+        this.send(tradesTopic(u32[e + EventWord.ref]), StreamKind.Trades, event, Hide.Both);
       }
       if (this.accounts === 0) continue;
       const account = readU64(u32, e + EventWord.account);
       const counterparty = readU64(u32, e + EventWord.counterparty);
-      if (account !== 0) this.send(accountTopic(account), StreamKind.Account, event);
+      // A trade with oneself (both sides one account) hides nothing from that account.
+      const own = trade && counterparty !== account ? Hide.Maker : Hide.Nothing;
+      if (account !== 0) this.send(accountTopic(account), StreamKind.Account, event, own);
       if (counterparty !== 0 && counterparty !== account) {
-        this.send(accountTopic(counterparty), StreamKind.Account, event);
+        const side = trade ? Hide.Taker : Hide.Nothing;
+        this.send(accountTopic(counterparty), StreamKind.Account, event, side);
       }
     }
   }
 
-  private send(topic: string, kind: StreamKind, event: Uint8Array): void {
+  private send(topic: string, kind: StreamKind, event: Uint8Array, hide: Hide): void {
     if (this.app.numSubscribers(topic) === 0) return;
     writeHeader(this.view, 0, FrameType.Events, topicRequestId(kind));
-    this.frame.set(event, frameHeaderBytes + 8);
-    this.app.publish(topic, this.frame, true);
-  }
-
-  /** A Trade on the public stream, without who made it (see the header). */
-  private sendTrade(topic: string, event: Uint8Array): void {
-    if (this.app.numSubscribers(topic) === 0) return;
-    writeHeader(this.view, 0, FrameType.Events, topicRequestId(StreamKind.Trades));
     const at = frameHeaderBytes + 8;
-    const frame = this.frame;
-    frame.set(event, at);
-    frame.fill(0, at + EventOffset.clientSeq, at + EventOffset.kind);
-    frame.fill(0, at + EventOffset.tif, at + EventOffset.ref);
-    frame.fill(0, at + EventOffset.account, at + EventOffset.price);
-    frame.fill(0, at + EventOffset.fee, at + EventOffset.size);
-    this.app.publish(topic, frame, true);
+    this.frame.set(event, at);
+    if ((hide & Hide.Maker) !== 0) hideMaker(this.frame, at);
+    if ((hide & Hide.Taker) !== 0) hideTaker(this.frame, at);
+    this.app.publish(topic, this.frame, true);
   }
 }

@@ -534,47 +534,79 @@ test('journal stream: catches up from an offset, then goes live; no gap, no repe
   });
 });
 
-test('trades and account subscriptions hear the durable events they name', async () => {
+/** Waits until `list` has an event of `kind` (5 s at most) and returns it. */
+async function heard(list: EventRecord[], kind: number): Promise<EventRecord | undefined> {
+  const deadline = Date.now() + 5_000;
+  while (!list.some((e) => e.kind === kind) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return list.find((e) => e.kind === kind);
+}
+
+/** The fields of a Trade that name its taker, and those that name its maker. */
+const takerSide = (e: EventRecord) => [e.clientId, e.clientSeq, e.account, e.id, e.fee];
+const makerSide = (e: EventRecord) => [
+  e.counterparty,
+  e.otherId,
+  e.counterpartyFee,
+  e.release,
+  e.aux,
+];
+
+test('trades: the public stream names neither side, each party only its own', async () => {
   await withNode(async (_node, url) => {
     const trader = await BourseClient.connect(url, { clientId: 121 });
     await setUp(trader);
     const watcher = await BourseClient.connect(url, { clientId: 122 });
     const trades: EventRecord[] = [];
-    const ofAccount2: EventRecord[] = [];
+    const ofTaker: EventRecord[] = [];
+    const ofMaker: EventRecord[] = [];
     watcher.subscribeTrades(2, (events) => trades.push(...events));
-    watcher.subscribeAccount(2, (events) => ofAccount2.push(...events));
+    watcher.subscribeAccount(2, (events) => ofTaker.push(...events));
+    watcher.subscribeAccount(1, (events) => ofMaker.push(...events));
     await new Promise((resolve) => setTimeout(resolve, 20)); // the subscriptions are in
-    await trader.placeOrder({
-      account: 1,
-      ref: 2,
-      price: 100,
-      quantity: 5,
-      flags: CommandFlag.Sell,
-    });
+    const sell = { account: 1, ref: 2, price: 100, quantity: 5, flags: CommandFlag.Sell };
+    const [rest] = await trader.placeOrder(sell);
     const [, fill] = await trader.placeOrder({ account: 2, ref: 2, price: 100, quantity: 5 });
     assert.equal(fill.kind, EventKind.Trade);
-    const deadline = Date.now() + 5_000;
-    while (trades.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(trades.length, 1);
-    const [trade] = trades;
+    const zeros = [0, 0, 0, 0, 0];
+    // The taker's answer: its side, not the maker's.
+    assert.equal(fill.account, 2);
+    assert.ok(fill.id !== 0 && fill.clientId === 121, 'the taker sees its own order');
+    assert.deepEqual(makerSide(fill), zeros, "the taker's answer hides the maker");
+    // The public stream: what traded, no side.
+    const trade = await heard(trades, EventKind.Trade);
+    assert.ok(trade !== undefined, 'the trade is published');
     assert.deepEqual(
-      [trade.kind, trade.ref, trade.price, trade.quantity, trade.amount],
-      [fill.kind, 2, 100, 5, fill.amount],
-      'what traded, as the taker heard it',
+      [trade.sequence, trade.ref, trade.price, trade.quantity, trade.amount],
+      [fill.sequence, 2, 100, 5, fill.amount],
     );
-    assert.equal(trade.sequence, fill.sequence);
-    assert.ok(fill.account !== 0 && fill.counterparty !== 0 && fill.id !== 0, 'the taker knows');
-    // The trades stream is public: nothing in it says who traded.
-    const who = [trade.clientId, trade.clientSeq, trade.account, trade.counterparty, trade.id];
-    const what = [trade.otherId, trade.fee, trade.counterpartyFee, trade.release, trade.aux];
-    assert.deepEqual([...who, ...what, trade.tif, trade.stp], new Array(12).fill(0), 'anonymous');
-    assert.ok(ofAccount2.some((e) => e.kind === EventKind.OrderAccepted && e.account === 2));
-    const own = ofAccount2.find((e) => e.kind === EventKind.Trade);
-    assert.equal(own?.account, 2, "the account's own stream names it");
-    assert.ok(
-      ofAccount2.every((e) => e.account === 2 || e.counterparty === 2),
-      'only account 2',
-    );
+    assert.deepEqual([...takerSide(trade), ...makerSide(trade)], [...zeros, ...zeros]);
+    assert.deepEqual([trade.tif, trade.stp], [0, 0]);
+    // Each account's stream: its own side only.
+    const taker = await heard(ofTaker, EventKind.Trade);
+    assert.deepEqual(taker && [taker.account, ...makerSide(taker)], [2, ...zeros], 'taker');
+    assert.ok(ofTaker.some((e) => e.kind === EventKind.OrderAccepted && e.account === 2));
+    const maker = await heard(ofMaker, EventKind.Trade);
+    assert.ok(maker !== undefined, "the maker's stream hears the trade");
+    assert.equal(maker.counterparty, 1);
+    assert.equal(maker.otherId, rest.id, "the maker's own order");
+    assert.deepEqual(takerSide(maker), zeros, "the maker's stream hides the taker");
+    // The journal (admin) keeps the whole record.
+    const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+    const page = await fetch(`${base}/events?from=${fill.sequence}&count=10`);
+    const whole = ((await page.json()) as EventRecord[]).find((e) => e.kind === EventKind.Trade);
+    assert.deepEqual(whole && [whole.account, whole.counterparty, whole.otherId], [2, 1, rest.id]);
+    // An HTTP command's answer hides the maker too.
+    await trader.placeOrder(sell);
+    const buy = { kind: 'PlaceOrder', clientId: 123, clientSeq: 1, account: 2, ref: 2 };
+    const posted = await fetch(`${base}/commands`, {
+      method: 'POST',
+      body: JSON.stringify({ ...buy, price: 100, quantity: 5 }),
+    });
+    const answer = ((await posted.json()) as { events: EventRecord[] }).events;
+    const httpFill = answer.find((e) => e.kind === EventKind.Trade);
+    assert.deepEqual(httpFill && [httpFill.account, ...makerSide(httpFill)], [2, ...zeros]);
     await Promise.all([trader.close(), watcher.close()]);
   });
 });
