@@ -116,6 +116,15 @@ export const gatewayPortDefault = 9001;
 export const commandsPerFrameMax = 4096;
 /** Client sessions connected at one time. */
 export const sessionCountMax = 10_000;
+/**
+ * Client ids whose highest accepted client seq the gateway holds for Welcome (client-seqs.ts);
+ * past it the table starts over from the engine's, and a failed load is tried again after
+ * clientSeqsRetryMs.
+ */
+export const acceptedSeqClientsMax = 100_000;
+export const clientSeqsRetryMs = 1000;
+/** How long a promotion waits for that table before it serves anyway (ms). */
+export const clientSeqsPromotionWaitMs = 50;
 /** Frames refused as Busy a session may have outstanding before it is closed (4008). */
 export const refusedFramesMax = 4096;
 /** Bytes a slow client may leave unread before it is closed (CloseCode.SlowConsumer). */

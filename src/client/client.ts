@@ -63,7 +63,11 @@ export interface ConnectOptions {
    * nonce with the secret (HMAC-SHA256), so the secret never crosses the wire.
    */
   login?: 'key' | 'challenge';
-  /** Client sequence number of the first command (continue after the last one used). */
+  /**
+   * Client sequence number of the first command. Default: the one the server names in Welcome,
+   * one past the highest this client id used (1 for a new id), so that a restarted process
+   * goes on where the last one stopped.
+   */
   firstClientSeq?: number;
   /**
    * Commands sent but not yet answered; past it, calls wait (backpressure). Default: the
@@ -120,7 +124,7 @@ function zeroMask(mask: Buffer): void {
 function openSession(
   url: string,
   options: ConnectOptions,
-): Promise<{ socket: WebSocket; durableSequence: number; window: number }> {
+): Promise<{ socket: WebSocket; durableSequence: number; window: number; nextSeq: number }> {
   return new Promise((resolve, reject) => {
     const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
     const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
@@ -133,10 +137,12 @@ function openSession(
           return socket.send(answerFrame(options, data));
         socket.removeAllListeners();
         if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
+        const long = data.byteLength >= frameHeaderBytes + 24; // a server that says the next seq
         resolve({
           socket,
           window: data.readUInt32LE(frameHeaderBytes + 4),
           durableSequence: data.readDoubleLE(frameHeaderBytes + 8),
+          nextSeq: long ? data.readDoubleLE(frameHeaderBytes + 16) : 0,
         });
       };
       socket.on('message', onMessage);
@@ -309,6 +315,12 @@ export class BourseClient {
     // By default at most the server's idempotency window in flight: after a drop, every command
     // sent again is still within the outcomes the engine keeps, so it gets its original answer.
     if (options.inFlightMax === undefined) client.inFlightMax = Math.max(1, session.window);
+    // A client id used before (a restarted process) goes on after its last seq: from 1 again,
+    // its commands would be answered as repeats of its old ones and never applied.
+    const next = session.nextSeq;
+    if (options.firstClientSeq === undefined && Number.isSafeInteger(next) && next > 0) {
+      client.nextSeq = next;
+    }
     return client;
   }
 

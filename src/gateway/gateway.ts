@@ -56,6 +56,7 @@ import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
+import { ClientSeqs } from './client-seqs.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 
 /** 32-bit words of one command. */
@@ -162,6 +163,8 @@ export class Gateway {
   private readonly sessions = new Map<number, WebSocket<Session>>();
   /** Read-only sessions (path /read): subscriptions only, no client id's place. */
   private readonly readers = new Set<WebSocket<Session>>();
+  /** Where each client id left off (Welcome's next client seq). */
+  private readonly clientSeqs: ClientSeqs;
   private readonly span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
   /** WebSockets open on the binary protocol's paths (logged in or not). */
   private opened = 0;
@@ -186,11 +189,8 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
     this.durableSequence = () => options.journal.durableSequence();
-    // Where live publishing starts: 0 on a single node, null on a standby (nothing published),
-    // the promotion sequence on a promoted member. Journal streams and the topics' tail hand
-    // over to the publisher there.
-    const handOver = (): number | null =>
-      options.role.handOver?.() ?? (options.role.accepting() ? 0 : null);
+    const handOver = (): number | null => this.handOver();
+    this.clientSeqs = new ClientSeqs(options.reads);
     this.streams = new JournalStreams<Session>(
       options.journal,
       (ws, requestId, events, n) => this.sendEvents(ws, events, n, requestId, false),
@@ -259,7 +259,8 @@ export class Gateway {
   }
 
   /** Starts listening; resolves with the port. @throws ListenError when it cannot be bound. */
-  listen(): Promise<number> {
+  async listen(): Promise<number> {
+    await this.clientSeqs.load();
     return new Promise((resolve, reject) => {
       this.app.listen(this.options.host, this.options.port, (socket) => {
         if (socket === false) {
@@ -277,6 +278,7 @@ export class Gateway {
   close(): void {
     if (this.listenSocket !== null) uws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
+    this.clientSeqs.close();
     this.tail.stop();
     this.dashboard.close();
     for (const ws of [...this.sessions.values(), ...this.readers]) {
@@ -373,12 +375,35 @@ export class Gateway {
     session.grant = grant;
     if (session.readOnly) this.readers.add(ws);
     else this.sessions.set(clientId, ws);
-    const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
+    const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
     writeHeader(reply, 0, FrameType.Welcome, requestId);
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
+    reply.setFloat64(frameHeaderBytes + 16, this.nextClientSeq(session), true);
     ws.send(reply.buffer, true);
+  }
+
+  /** Welcome's next client seq (0: unknown, or a read-only session). */
+  private nextClientSeq(session: Session): number {
+    return session.readOnly ? 0 : this.clientSeqs.next(session.clientId);
+  }
+
+  /**
+   * Loads again where each client id left off: a standby about to serve saw no commands, only
+   * their events. Resolves once loaded (Welcome says "unknown" until then).
+   */
+  reloadClientSeqs(): Promise<void> {
+    return this.clientSeqs.load();
+  }
+
+  /**
+   * Where live publishing starts: 0 on a single node, null on a standby (nothing published),
+   * the promotion sequence on a promoted member. Journal streams and the topics' tail hand
+   * over to the publisher there.
+   */
+  private handOver(): number | null {
+    return this.options.role.handOver?.() ?? (this.options.role.accepting() ? 0 : null);
   }
 
   sessionCount(): number {
@@ -411,6 +436,7 @@ export class Gateway {
     writeCommand(this.sink.ring.records.u32, this.sink.claim(), fields);
     this.sink.commit();
     this.sink.publish();
+    this.clientSeqs.note(fields.clientId, fields.clientSeq ?? 0);
     this.httpPending.set(key, answer);
     return null;
   }
@@ -535,6 +561,8 @@ export class Gateway {
       session.results.add(view, span); // when full: answered with Events
     }
     this.copyCommands(view, span, session.clientId);
+    const last = span.start + (span.count - 1) * commandSizeBytes;
+    this.clientSeqs.note(session.clientId, readU64At(view, last + CommandWord.clientSeq * 4));
     this.sink.publish();
   }
 

@@ -16,7 +16,9 @@ import { bearerToken, json } from './http.js';
 
 export type StateQuery =
   | { what: 'balances' | 'orders'; account: number }
-  | { what: 'book'; instrument: number; depth: number };
+  | { what: 'book'; instrument: number; depth: number }
+  /** Every client id the engine knows with its highest decided seq: pairs in a Float64Array. */
+  | { what: 'clients' };
 
 /** The read model, as the gateway sees it. */
 export interface StateReads {

@@ -33,6 +33,7 @@ import {
   catchUpLogTicks,
   followWaitMs,
   replicationTickMs,
+  clientSeqsPromotionWaitMs,
   type EngineConfig,
 } from '../constants.js';
 import type { DataLock } from '../journal/data-lock.js';
@@ -399,6 +400,10 @@ export class ClusterNode {
     await node.promote(term);
     // Deposed while promoting: the demotion queued behind this stops the node.
     if (this.consensus.role !== Role.Primary || this.consensus.term !== term) return;
+    // Where each client id left off, from the state handed over (its read model is there now),
+    // so that a client that restarts tells its next seq; a busy read model does not hold the
+    // takeover up for long (Welcome says "unknown" until it answers).
+    await waitAtMost(node.gateway?.reloadClientSeqs(), clientSeqsPromotionWaitMs);
     this.serving = true;
     this.servingFrom = node.tail.sequence;
     const feeder = {};
@@ -620,4 +625,12 @@ export class ClusterNode {
     closeJournalDb(this.store.db);
     this.lock.release();
   }
+}
+
+/** Waits for `work` (when there is any) or `ms`, whichever ends first. */
+function waitAtMost(work: Promise<void> | undefined, ms: number): Promise<void> {
+  if (work === undefined) return Promise.resolve();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }

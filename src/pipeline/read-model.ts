@@ -5,7 +5,8 @@
  *
  *   main thread (gateway)                       snapshot worker
  *   ─────────────────────                       ───────────────
- *   query {id, balances|orders|book}  ───────►  answer {id, sequence, body}
+ *   query {id, balances|orders|book|  ───────►  answer {id, sequence, body}
+ *          clients}
  *   watch {instrument}                ───────►  every bookPublishIntervalMs, for each watched
  *                                     ◄───────  book whose view changed: book {instrument,
  *                                               sequence, levels (bookLevels layout)}
@@ -21,6 +22,7 @@ import { balances, bookLevels, openOrders } from './state-view.js';
 export type ReadRequest =
   | { type: 'query'; id: number; what: 'balances' | 'orders'; account: number }
   | { type: 'query'; id: number; what: 'book'; instrument: number; depth: number }
+  | { type: 'query'; id: number; what: 'clients' }
   | { type: 'watch'; instrument: number };
 
 export interface ReadAnswer {
@@ -53,6 +55,7 @@ export class ReadModel {
     const engine = this.replica.engine;
     let body: unknown;
     if (request.what === 'book') body = this.book(request.instrument, request.depth);
+    else if (request.what === 'clients') body = this.clientSeqs();
     else if (engine.accounts.slotOf(request.account) === -1)
       body = null; // no such account
     else if (request.what === 'balances') body = balances(engine, request.account);
@@ -70,6 +73,17 @@ export class ReadModel {
         orders: levels[4 + (first + i) * 3],
       }));
     return { instrument, bids: rows(0, levels[0]), asks: rows(levels[0], levels[1]) };
+  }
+
+  /** (client id, highest decided client seq) pairs of every client the engine knows. */
+  private clientSeqs(): Float64Array {
+    const clients = this.replica.engine.clients;
+    const pairs = new Float64Array(clients.count * 2);
+    for (let slot = 0; slot < clients.count; slot++) {
+      pairs[slot * 2] = clients.ids[slot];
+      pairs[slot * 2 + 1] = clients.highWaterMark[slot];
+    }
+    return pairs;
   }
 
   private exists(instrument: number): boolean {

@@ -59,6 +59,17 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     const [next] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
     assert.equal(next.status, Status.Ok, 'the batch after it commits');
 
+    // A client that is gone before the failover (and restarts after it, below).
+    const other = await BourseClient.connect(urls[0], { clientId: 6, members: urls });
+    const [otherLast] = (
+      await Promise.all(
+        Array.from({ length: 5 }, () =>
+          other.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
+        ),
+      )
+    ).at(-1)!;
+    await other.close();
+
     // The primary goes silent: its clients drop, its heartbeats stop.
     const sent: Promise<EventRecord[]>[] = [];
     for (let i = 0; i < 50; i++) {
@@ -102,6 +113,18 @@ test('cluster: quorum-durable results, failover, idempotent resend', async () =>
     assert.equal(new Set(seqs).size, seqs.length, 'no command applied twice');
     assert.equal(seqs.length, 54, 'every acknowledged transfer is there'); // 1 + 2 + 50 + 1
     await client.close();
+    // Client processes that restart after the failover go on after their last seq: one that
+    // followed the new primary, and one last seen by the old one (the table came over).
+    const restarted = await BourseClient.connect(urls[0], { clientId: 5, members: urls });
+    const [resumed] = await restarted.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    assert.equal(resumed.kind, EventKind.Transferred, 'applied, not answered as a repeat');
+    const used = events.filter((e) => e.clientId === 5).map((e) => e.clientSeq);
+    assert.equal(resumed.clientSeq, Math.max(...used) + 1, 'after every seq it used');
+    const back = await BourseClient.connect(urls[0], { clientId: 6, members: urls });
+    const [again] = await back.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    assert.equal(again.kind, EventKind.Transferred, 'applied, not answered as a repeat');
+    assert.equal(again.clientSeq, otherLast.clientSeq + 1);
+    await Promise.all([restarted.close(), back.close()]);
 
     // Its processor took the state its snapshotter handed over (handover.ts): what a replay of
     // its journal to that point builds.

@@ -23,6 +23,9 @@ import { loginKey, loginProof, splitApiKey } from '../../src/protocol/login.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
 import { createKey } from '../../src/gateway/api-keys.js';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { smallConfig } from '../harness/engine-driver.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
 
 test('the SDK gets each command back once durable, with its status and events', async () => {
   await withNode(async (node, url) => {
@@ -488,6 +491,81 @@ test('after a dropped connection the SDK reconnects, resends, applies each once'
     assert.equal(new Set(applied.map((e) => e.clientSeq)).size, 300);
     await client.close();
   });
+});
+
+test('a client id used again (a restarted process) goes on after its last seq', async () => {
+  await withNode(async (_node, url) => {
+    const first = await BourseClient.connect(url, { clientId: 161 });
+    await setUp(first);
+    const one = () => first.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    const used = (await Promise.all(Array.from({ length: 50 }, one))).at(-1)![0].clientSeq;
+    // Then a burst it closes on while it is under way: the next session starts after it too.
+    let answered = 0;
+    const burst = Array.from({ length: 300 }, () =>
+      one()
+        .then(() => answered++)
+        .catch(() => null),
+    );
+    const deadline = Date.now() + 5_000;
+    while (answered === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    await first.close();
+    await Promise.all(burst);
+    const again = await BourseClient.connect(url, { clientId: 161 });
+    const [next] = await again.transfer({ account: 1, target: 2, ref: 1, quantity: 7 });
+    assert.equal(next.kind, EventKind.Transferred, 'applied, not answered as an old repeat');
+    assert.equal(next.status, Status.Ok);
+    const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+    const page = await fetch(`${base}/events?from=1&count=1000`);
+    const before = ((await page.json()) as EventRecord[]).filter(
+      (e) => e.clientId === 161 && e.sequence < next.sequence,
+    );
+    const highest = Math.max(...before.map((e) => e.clientSeq));
+    assert.ok(highest > used, 'the burst reached the engine');
+    assert.equal(next.clientSeq, highest + 1, 'the next seq after every one decided');
+    await again.close();
+    // A seq used before, on purpose, is still a repeat: the engine answers the old outcome.
+    const replay = await BourseClient.connect(url, { clientId: 161, firstClientSeq: highest });
+    const [repeat] = await replay.transfer({ account: 1, target: 2, ref: 1, quantity: 7 });
+    assert.equal(repeat.kind, EventKind.Duplicate, 'a seq used before is a repeat');
+    await replay.close();
+  });
+});
+
+test('after the node restarts, a client id goes on after the seqs in its journal', async () => {
+  const dir = tempDataDir();
+  const start = () =>
+    BourseNode.start({
+      dataDir: dir,
+      config: smallConfig,
+      gateway: { host: '127.0.0.1', port: 0 },
+    });
+  try {
+    let node = await start();
+    const first = await BourseClient.connect(`ws://127.0.0.1:${node.gateway?.port}/`, {
+      clientId: 171,
+    });
+    await setUp(first);
+    const [last] = await first.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    await first.close();
+    await node.stop();
+    node = await start(); // the table comes from the replayed state, before the port opens
+    try {
+      const url = `ws://127.0.0.1:${node.gateway?.port}/`;
+      const again = await BourseClient.connect(url, { clientId: 171 });
+      const [next] = await again.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+      assert.equal(next.kind, EventKind.Transferred, 'applied, not a repeat');
+      assert.equal(next.clientSeq, last.clientSeq + 1);
+      // A new client id starts at 1.
+      const fresh = await BourseClient.connect(url, { clientId: 172 });
+      const [own] = await fresh.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+      assert.equal(own.clientSeq, 1);
+      await Promise.all([again.close(), fresh.close()]);
+    } finally {
+      await node.stop();
+    }
+  } finally {
+    removeDir(dir);
+  }
 });
 
 test('journal stream: catches up from an offset, then goes live; no gap, no repeat', async () => {

@@ -1,0 +1,64 @@
+/**
+ * Where each client id left off, for Welcome's next client seq (docs/PROTOCOL.md): one past
+ * the highest seq the engine decided for it, or this gateway accepted from it since.
+ *
+ *   the read model ──(load: at listen, and again when a standby starts serving)──► highest
+ *   accepted commands (binary and HTTP) ─────────────(note: raise to their seq)──► highest
+ *
+ * Welcome stays synchronous, so that nothing of an old session's commands can reach a new
+ * session before its Welcome. Until a load has answered, the next seq is unknown (0) and the
+ * client picks its own.
+ */
+import { acceptedSeqClientsMax, clientSeqsRetryMs } from '../constants.js';
+import type { StateReads } from './reads.js';
+
+export class ClientSeqs {
+  private readonly highest = new Map<number, number>();
+  private known = false;
+  /** The current load (a newer one supersedes it); -1: closed. */
+  private generation = 0;
+
+  constructor(private readonly reads: StateReads | null) {}
+
+  /** (Re)loads the engine's table, merged with what was noted; resolves once it answered. */
+  load(): Promise<void> {
+    if (this.reads === null || this.generation < 0) return Promise.resolve();
+    this.known = false;
+    const generation = ++this.generation;
+    return this.reads.query({ what: 'clients' }).then(
+      (answer) => {
+        if (generation !== this.generation) return;
+        const pairs = answer.body as Float64Array;
+        for (let i = 0; i < pairs.length; i += 2) this.note(pairs[i], pairs[i + 1]);
+        this.known = true;
+      },
+      () => {
+        // The read model was busy (a snapshot): try again; Welcome says "unknown" meanwhile.
+        if (generation !== this.generation) return;
+        setTimeout(() => void this.load(), clientSeqsRetryMs).unref();
+      },
+    );
+  }
+
+  /** A command of `clientId` with `seq` was accepted (or decided). */
+  note(clientId: number, seq: number): void {
+    const seen = this.highest.get(clientId);
+    if (seen !== undefined && seen >= seq) return;
+    if (seen === undefined && this.highest.size >= acceptedSeqClientsMax) {
+      // More client ids than any deployment has (or someone inventing them): start over
+      // from the engine's table, which its capacity bounds.
+      this.highest.clear();
+      void this.load();
+    }
+    this.highest.set(clientId, seq);
+  }
+
+  /** The seq a new session of `clientId` should start at; 0 when not known yet. */
+  next(clientId: number): number {
+    return this.known ? (this.highest.get(clientId) ?? 0) + 1 : 0;
+  }
+
+  close(): void {
+    this.generation = -1;
+  }
+}
