@@ -189,7 +189,11 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
     this.durableSequence = () => options.journal.durableSequence();
-    const handOver = (): number | null => this.handOver();
+    // Where live publishing starts: 0 on a single node, null on a standby (nothing published),
+    // the promotion sequence on a promoted member. Journal streams and the topics' tail hand
+    // over to the publisher there.
+    const handOver = (): number | null =>
+      options.role.handOver?.() ?? (options.role.accepting() ? 0 : null);
     this.clientSeqs = new ClientSeqs(options.reads);
     this.streams = new JournalStreams<Session>(
       options.journal,
@@ -397,15 +401,6 @@ export class Gateway {
     return this.clientSeqs.load();
   }
 
-  /**
-   * Where live publishing starts: 0 on a single node, null on a standby (nothing published),
-   * the promotion sequence on a promoted member. Journal streams and the topics' tail hand
-   * over to the publisher there.
-   */
-  private handOver(): number | null {
-    return this.options.role.handOver?.() ?? (this.options.role.accepting() ? 0 : null);
-  }
-
   sessionCount(): number {
     return this.sessions.size + this.readers.size;
   }
@@ -441,11 +436,12 @@ export class Gateway {
     return null;
   }
 
-  /** True when `token` may read `account` (its key or admin; anyone in development mode). */
+  /** True when `token` may read the journal (an admin key; anyone in development mode). */
   private mayReadJournal(token: string): boolean {
     return this.options.keys === null || this.options.keys.verify(token)?.admin === true;
   }
 
+  /** True when `token` may read `account` (its key or admin; anyone in development mode). */
   private mayRead(token: string, account: number): boolean {
     if (this.options.keys === null) return true;
     const grant = this.options.keys.verify(token);

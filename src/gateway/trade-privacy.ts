@@ -15,6 +15,7 @@
  */
 import { EventKind, EventOffset } from '../protocol/event-layout.js';
 import type { EventRecord } from '../protocol/event-reader.js';
+import { readU64At } from '../stdx/records.js';
 
 /** Clears the maker's fields of the Trade event at byte `at` of `u8`. */
 export function hideMaker(u8: Uint8Array, at: number): void {
@@ -40,12 +41,8 @@ export function hideMakers(u8: Uint8Array, view: DataView, from: number, n: numb
   for (let i = 0; i < n; i++) {
     const at = from + i * EventOffset.size;
     if (u8[at + EventOffset.kind] !== EventKind.Trade) continue;
-    const own =
-      view.getUint32(at + EventOffset.account, true) ===
-        view.getUint32(at + EventOffset.counterparty, true) &&
-      view.getUint32(at + EventOffset.account + 4, true) ===
-        view.getUint32(at + EventOffset.counterparty + 4, true);
-    if (!own) hideMaker(u8, at);
+    const taker = readU64At(view, at + EventOffset.account);
+    if (taker !== readU64At(view, at + EventOffset.counterparty)) hideMaker(u8, at);
   }
 }
 

@@ -322,6 +322,15 @@ export class UdpTransport {
     });
   }
 
+  /** Connects `s` to `peer`; held in `connecting` meanwhile, so that closing ends it. */
+  private connect(s: Socket, peer: PeerAddress, done: (error?: Error) => void): void {
+    this.connecting.add(s);
+    s.connect(peer.port, peer.host, (error?: Error) => {
+      this.connecting.delete(s);
+      done(error);
+    });
+  }
+
   /**
    * A connect's callback gets the error when the name did not resolve or the connect failed
    * (the socket is then not connected: sending on it without an address throws). Counted, the
@@ -351,9 +360,7 @@ export class UdpTransport {
         if (error.code === 'ECONNREFUSED') this.onUnreachable(to);
       });
       s.on('message', () => {}); // errors are reported to a socket that reads
-      this.connecting.add(s);
-      s.connect(peer.port, peer.host, (error?: Error) => {
-        this.connecting.delete(s);
+      this.connect(s, peer, (error) => {
         if (error === undefined && !this.closed) this.probes.set(to, s);
         else if (error === undefined) s.close();
         else this.connectFailed(s, () => this.probes.get(to) === null && this.probes.delete(to));
@@ -373,9 +380,7 @@ export class UdpTransport {
     const s = createSocket({ type: 'udp4', lookup: this.lookup, sendBufferSize: 8 << 20 });
     this.senders.set(peer.id, 'connecting');
     s.on('error', () => {}); // ECONNREFUSED from a dead peer: loss, repaired above
-    this.connecting.add(s);
-    s.connect(peer.port, peer.host, (error?: Error) => {
-      this.connecting.delete(s);
+    this.connect(s, peer, (error) => {
       if (this.closed || this.senders.get(peer.id) !== 'connecting') s.close();
       else if (error === undefined) this.senders.set(peer.id, s);
       else {
