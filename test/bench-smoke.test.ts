@@ -17,7 +17,17 @@ function lastJson(script: string, args: string[]): Record<string, unknown> {
     timeout: 120_000,
   });
   const lines = out.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+  const figures = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+  assertSteal(figures);
+  return figures;
+}
+
+/** Every bench says how much CPU the host took away during its run (bench/lib/cpu-steal.ts). */
+function assertSteal(figures: Record<string, unknown>): void {
+  const steal = figures.cpu_steal_pct;
+  assert.ok(steal !== undefined, 'the figures carry cpu_steal_pct');
+  if (steal === null) return; // no /proc/stat on this system
+  assert.ok(typeof steal === 'number' && steal >= 0 && steal <= 100, `steal ${steal}%`);
 }
 
 test('bench:engine --small runs and reports every figure the issue asks for', () => {
@@ -104,6 +114,7 @@ test('bench:pipeline --small runs (through bourse bench) and reports every figur
     assert.ok(key in figures, `missing ${key}`);
   }
   assert.equal(figures.bench, 'pipeline');
+  assertSteal(figures);
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
   assert.equal(figures.replay_events, figures.journaled_events, 'replay reads everything');

@@ -26,7 +26,7 @@ import { BourseNode } from '../../src/pipeline/node.js';
 import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { engineConfigDefault } from '../../src/constants.js';
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 
 const small = process.argv.includes('--small');
 const seconds = small ? 2 : 30;
@@ -124,6 +124,7 @@ const live = await livePhase();
 const host = await machine();
 const figures = {
   bench: 'fuzz',
+  cpu_steal_pct: host.cpu_steal_pct,
   size: small ? 'small' : 'large',
   seconds,
   verifier_frames: verifier.frames,
@@ -132,7 +133,7 @@ const figures = {
   live_connections_closed: live.closes,
   node_survived: true,
 };
-printTable(`bench:fuzz (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
+printTable(`bench:fuzz (${figures.size}) on ${machineLine(host)}`, [
   { measure: 'frames through verifyCommandBatch', value: figures.verifier_frames, unit: 'frames' },
   {
     measure: '  of which accepted (all inside their frame)',

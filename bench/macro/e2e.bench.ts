@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { engineConfigDefault } from '../../src/constants.js';
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 import {
   closedThenOpen,
   fundAccounts,
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   const host = await machine();
   const figures = {
     bench: 'e2e',
+    cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
     connections: processes,
     ...load.figures,
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     idle_round_trip_p50_us: roundTrip.p50,
     idle_round_trip_p99_us: roundTrip.p99,
   };
-  printTable(`bench:e2e (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`, [
+  printTable(`bench:e2e (${figures.size}) on ${machineLine(host)}`, [
     ...load.rows(`durable commands/s, closed loop, ${window} in flight`),
     { measure: 'client processes (connections)', value: processes, unit: '' },
     {

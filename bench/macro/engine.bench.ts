@@ -33,7 +33,7 @@ import {
   type WorkloadConfig,
 } from '../lib/workload.js';
 import { GcWatch, heapAfterGc } from '../lib/gc-watch.js';
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 import { measureCapacity } from './engine-capacity.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 
@@ -203,8 +203,8 @@ async function main(): Promise<void> {
   gc.stop();
   const host = await machine();
   const ratio = orders.ordersPerS / peer.ordersPerS;
-  const title = `bench:engine (${small ? 'small' : 'large'}) on ${host.cpu}, ${host.cores} cores, `;
-  printTable(title + `Node ${host.node}`, [
+  const title = `bench:engine (${small ? 'small' : 'large'}) on ${machineLine(host)}`;
+  printTable(title, [
     {
       measure: 'mixed commands/s (one thread)',
       value: Math.round(mixed.commandsPerS),
@@ -234,6 +234,7 @@ async function main(): Promise<void> {
       bench: 'engine',
       size: small ? 'small' : 'large',
       machine: host,
+      cpu_steal_pct: host.cpu_steal_pct,
       workload: workloadConfig,
       v8_flags: engineV8Flags,
       commands_per_s: Math.round(mixed.commandsPerS),

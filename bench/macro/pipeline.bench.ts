@@ -22,7 +22,7 @@ import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { EventWord } from '../../src/protocol/event-layout.js';
 import { Replica, replayChecked } from '../../src/pipeline/replay.js';
 import type { ProducerData } from './pipeline-producer.js';
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { flag } from '../lib/flags.js';
 
@@ -164,6 +164,7 @@ async function main(): Promise<void> {
   const host = await machine();
   const figures = {
     bench: 'pipeline',
+    cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
     commands: closedCount,
     commands_per_s: Math.round(closedCount / (closedMs / 1000)),
@@ -190,29 +191,26 @@ async function main(): Promise<void> {
     gc_pause_max_ms: Math.round((gc?.gcPauseMaxMs ?? -1) * 1000) / 1000,
     result_checksum: replica.engine.checksum.hex(),
   };
-  printTable(
-    `bench:pipeline (${figures.size}) on ${host.cpu}, ${host.cores} cores, Node ${host.node}`,
-    [
-      {
-        measure: 'durable throughput (closed loop)',
-        value: figures.commands_per_s,
-        unit: 'commands/s',
-      },
-      { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
-      { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
-      { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
-      { measure: '  of which: send → stamped, p99', value: figures.queue_p99_us, unit: 'µs' },
-      { measure: '  stamped → durable, p99', value: figures.stamp_to_durable_p99_us, unit: 'µs' },
-      { measure: 'journal commit+fsync mean', value: figures.commit_us_mean, unit: 'µs / batch' },
-      {
-        measure: 'replay from genesis (hashes checked)',
-        value: figures.replay_events_per_s,
-        unit: 'events/s',
-      },
-      { measure: `restart with ${total} events journaled`, value: figures.restart_ms, unit: 'ms' },
-      { measure: 'GC pause max, processor thread', value: figures.gc_pause_max_ms, unit: 'ms' },
-    ],
-  );
+  printTable(`bench:pipeline (${figures.size}) on ${machineLine(host)}`, [
+    {
+      measure: 'durable throughput (closed loop)',
+      value: figures.commands_per_s,
+      unit: 'commands/s',
+    },
+    { measure: `latency p50 @ ${openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
+    { measure: 'latency p99', value: figures.p99_us, unit: 'µs' },
+    { measure: 'latency p99.9', value: figures.p999_us, unit: 'µs' },
+    { measure: '  of which: send → stamped, p99', value: figures.queue_p99_us, unit: 'µs' },
+    { measure: '  stamped → durable, p99', value: figures.stamp_to_durable_p99_us, unit: 'µs' },
+    { measure: 'journal commit+fsync mean', value: figures.commit_us_mean, unit: 'µs / batch' },
+    {
+      measure: 'replay from genesis (hashes checked)',
+      value: figures.replay_events_per_s,
+      unit: 'events/s',
+    },
+    { measure: `restart with ${total} events journaled`, value: figures.restart_ms, unit: 'ms' },
+    { measure: 'GC pause max, processor thread', value: figures.gc_pause_max_ms, unit: 'ms' },
+  ]);
   exportHistogram(histogram, 'us', 'send → durable result, open loop');
   console.log(JSON.stringify(figures));
 }

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const host = await machine();
   const figures = {
     bench: 'remote',
+    cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
     members: members.length,
     connections: size.processes,

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 import {
   closedThenOpen,
   type LoadPhase,
@@ -109,8 +109,10 @@ async function report(
   cpuUs: { all: RoleCpu; batch: RoleCpu },
 ): Promise<void> {
   const round = (v: number): number => Math.round(v * 100) / 100;
+  const host = await machine();
   const figures = {
     bench: 'replicated',
+    cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
     mode: 'quorum: durable on 2 of 3 members before each result',
     standbys: members - 1,
@@ -125,9 +127,8 @@ async function report(
     idle_round_trip_p50_us: roundTrip.p50,
     idle_round_trip_p99_us: roundTrip.p99,
   };
-  const host = await machine();
   {
-    const on = `${host.cpu}, ${host.cores} cores, Node ${host.node}`;
+    const on = machineLine(host);
     printTable(`bench:replicated (${figures.size}, quorum) on ${on}`, [
       ...s.rows(`durable on a majority, commands/s, ${window} in flight`),
       { measure: 'standbys', value: figures.standbys, unit: '' },

@@ -28,7 +28,7 @@ import type { RootDatabase, Transaction } from 'lmdb';
 import { journalPageSizeBytes } from '../../src/constants.js';
 import { openEnv, sequenceKey } from '../../src/journal/journal-db.js';
 import { flag } from '../lib/flags.js';
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 
 const small = process.argv.includes('--small');
 const commits = flag('--commits', small ? 200 : 3_000);
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   printTable(
     `bench:journal (${small ? 'small' : 'default'}): ${commits} commits of ${batchBytes} bytes ` +
       `each, a reader renewed every ${readerCommits}; journal pages ` +
-      `${journalPageSizeBytes / 1024} KB; ${host.cpu}, ${host.cores} cores`,
+      `${journalPageSizeBytes / 1024} KB; ${machineLine(host)}`,
     cases.map((c) => ({
       case: c.name,
       'p50 µs': c.p50_us,
@@ -146,6 +146,7 @@ async function main(): Promise<void> {
   const figures = {
     bench: 'journal',
     size: small ? 'small' : 'default',
+    cpu_steal_pct: host.cpu_steal_pct,
     commits,
     batch_bytes: batchBytes,
     reader_commits: readerCommits,

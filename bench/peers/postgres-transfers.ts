@@ -37,7 +37,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { clientV8Flags } from '../../src/constants.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 import { closedLoop, makeStream, type Stream } from './transfer-stream.js';
 import { flag } from '../lib/flags.js';
@@ -431,8 +431,7 @@ async function main(): Promise<void> {
   printTable(
     `bench:peer-postgres (${small ? 'small' : 'default'}): ${size.transfers} transfers ` +
       `between ${size.accounts} accounts of ${size.deposit}, amounts 1..${size.amountMax}, ` +
-      `seed ${size.seed}, stream ${stream.checksum}; ${host.cpu}, ${host.cores} cores, ` +
-      `Node ${host.node}`,
+      `seed ${size.seed}, stream ${stream.checksum}; ${machineLine(host)}`,
     [
       { measure: 'server', ...sides((s) => s.label) },
       { measure: 'durable transfers/s', ...sides((s) => s.transfersPerS) },
@@ -466,6 +465,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       bench: 'peer-postgres',
       size: small ? 'small' : 'default',
+      cpu_steal_pct: host.cpu_steal_pct,
       postgres_transfers_per_s: postgres.transfersPerS,
       bourse_transfers_per_s: bourse.transfersPerS,
       bourse_runs_transfers_per_s: runs.map((r) => r.transfersPerS),

@@ -126,7 +126,11 @@ function writeReport(
     scenario,
     at,
     command: ['bourse', 'bench', scenario, ...args].join(' '),
-    machine: { ...machine, memory_gib: Math.round(totalmem() / 2 ** 30) },
+    machine: {
+      ...machine,
+      memory_gib: Math.round(totalmem() / 2 ** 30),
+      cpu_steal_pct: figures.cpu_steal_pct ?? null,
+    },
     figures,
     latency: exported === null ? null : { unit: exported.unit, what: exported.what, points },
   };
@@ -138,7 +142,9 @@ function writeReport(
   const offered = figures.open_loop_rate;
   const load = typeof offered === 'number' ? ` · ${offered.toLocaleString('en-US')}/s offered` : '';
   const samples = histogram!.totalCount.toLocaleString('en-US');
-  const on = `${machine.cpu}, ${machine.cores} cores · Node ${machine.node}`;
+  const steal = figures.cpu_steal_pct; // the host's other guests took this share of the CPU
+  const stolen = typeof steal === 'number' ? ` · ${steal}% CPU steal` : '';
+  const on = `${machine.cpu}, ${machine.cores} cores · Node ${machine.node}${stolen}`;
   const subtitle = `${at.slice(0, 10)} · ${on} · ${samples} samples${load}`;
   writeFileSync(svg, percentilePlot(title, subtitle, exported.unit, points) + '\n');
   return { figures, json, svg };

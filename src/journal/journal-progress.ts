@@ -15,7 +15,7 @@
  * reported per command): each is written by one thread only, with plain stores.
  *
  *   byte 0                 float64 slots (ProgressSlot)
- *   slots end              int32 version word (+ padding to 8 bytes)
+ *   slots end              int32 version word, int32 promotion word
  *   flushOffset            float64 count per journal flush bucket (journalFlushBucketsUs, +Inf)
  *   rejectionsOffset       float64 count of Rejected events per status code (statusCodeCountMax)
  */
@@ -50,9 +50,15 @@ export const enum ProgressSlot {
   count = 16,
 }
 
-/** Int32 words after the float64 slots. */
+/**
+ * Int32 words after the float64 slots. `version` moves with every publication (each durable
+ * batch, each move of a standby's follow limit); `promotion` only when a standby takes over, so
+ * that a thread waiting for that alone (a standby's journal writer) is not woken, a futex wake
+ * and a context switch each time, by every follow step.
+ */
 const enum ProgressWord {
   version = ProgressSlot.count * 2,
+  promotion = ProgressSlot.count * 2 + 1,
   count = ProgressSlot.count * 2 + 2,
 }
 
@@ -97,6 +103,21 @@ export class JournalProgress {
 
   version(): number {
     return Atomics.load(this.words, ProgressWord.version);
+  }
+
+  /** Publishes a promotion (after `bump`, which the followers watch) to its own waiters. */
+  bumpPromotion(): void {
+    Atomics.add(this.words, ProgressWord.promotion, 1);
+    Atomics.notify(this.words, ProgressWord.promotion);
+  }
+
+  promotionVersion(): number {
+    return Atomics.load(this.words, ProgressWord.promotion);
+  }
+
+  /** Blocks (worker threads only) until a promotion is published or `timeoutMs` passes. */
+  waitPromotion(seen: number, timeoutMs: number): void {
+    Atomics.wait(this.words, ProgressWord.promotion, seen, timeoutMs);
   }
 
   /** Blocks (worker threads only) until the version differs from `seen` or `timeoutMs` passes. */

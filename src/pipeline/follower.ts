@@ -86,12 +86,15 @@ export function loadFollowerSnapshot(replica: Replica, db: JournalDb, notAfter: 
   db.root.resetReadTxn();
 }
 
-/** Blocks (worker threads only) until promoted (true) or `stopped()` (false). */
+/**
+ * Blocks (worker threads only) until promoted (true) or `stopped()` (false, seen within
+ * followWaitMs). It waits on the promotion word: follow steps do not wake it.
+ */
 export function awaitPromotion(progress: JournalProgress, stopped: () => boolean): boolean {
   for (;;) {
-    const seen = progress.version();
+    const seen = progress.promotionVersion();
     if (progress.get(ProgressSlot.promotedTerm) > 0) return true;
     if (stopped()) return false;
-    progress.waitChange(seen, followWaitMs);
+    progress.waitPromotion(seen, followWaitMs);
   }
 }

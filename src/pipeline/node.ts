@@ -430,7 +430,8 @@ export class BourseNode {
     }
     this.progress.set(ProgressSlot.followLimit, this.tail.sequence);
     this.progress.set(ProgressSlot.promotedTerm, term);
-    this.progress.bump();
+    this.progress.bump(); // the snapshotter, following
+    this.progress.bumpPromotion(); // the journal writer, waiting for this alone
     const [, processor] = await Promise.all(this.promotions);
     this.recovery = processor as BlpReady;
   }
