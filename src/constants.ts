@@ -307,7 +307,7 @@ export const logRetainEntries = 4_096;
 export const replicationWindowEvents = 65_536;
 /** Events one append message carries (at least one entry, however large). */
 export const appendEventsMax = 8_192;
-/** Replicas in one cluster. */
+/** Replicas in one cluster; member ids are 1 to this (messages name their sender by it). */
 export const clusterMembersMax = 7;
 /** Bytes of one replication datagram's chunk (below a 1,500-byte MTU with all headers). */
 export const udpPayloadBytesMax = 1384;

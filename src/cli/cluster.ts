@@ -31,24 +31,69 @@ export function readClusterFile(path: string): ClusterFile {
   if (!Array.isArray(members) || members.length === 0 || members.length > clusterMembersMax) {
     throw new UsageError(`cluster file ${path}: "members" must list 1 to ${clusterMembersMax}`);
   }
+  const taken = new Set<string>();
+  const claim = (what: string): void => {
+    if (taken.has(what)) throw new UsageError(`cluster file ${path}: ${what} used twice`);
+    taken.add(what);
+  };
   for (const m of members as Record<string, unknown>[]) {
-    for (const key of ['id', 'port', 'replicationPort']) {
+    // Messages name their sender in one byte and drop any id past clusterMembersMax: a member
+    // with a larger id would never be heard, and the cluster would never elect.
+    const id = m.id;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > clusterMembersMax) {
+      throw new UsageError(
+        `cluster file ${path}: member id ${String(id)}: 1..${clusterMembersMax}`,
+      );
+    }
+    for (const key of ['port', 'replicationPort']) {
       const v = m[key];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65_535) {
-        throw new UsageError(`cluster file ${path}: member ${String(m.id)}: ${key} 1..65535`);
+        throw new UsageError(`cluster file ${path}: member ${id}: ${key} 1..65535`);
       }
     }
     if (typeof m.host !== 'string') throw new UsageError(`cluster file ${path}: host missing`);
+    claim(`member id ${id}`);
+    // TCP (clients) and UDP (replication) ports are apart: the same number may serve both.
+    claim(`port ${m.host}:${String(m.port)} (tcp)`);
+    claim(`port ${m.host}:${String(m.replicationPort)} (udp)`);
   }
   return { members: members as ClusterMember[] };
 }
+
+/**
+ * Checks `bourse cluster`'s size and ports before its file is written (a bad file would be
+ * read again by every later run). An even size is allowed, with a warning: it tolerates no
+ * more failures than one member fewer, and needs one more for a majority.
+ */
+export function checkLocalCluster(nodes: number, basePort: number): void {
+  if (nodes < 1 || nodes > clusterMembersMax) {
+    throw new UsageError(`--nodes: ${nodes}: 1 to ${clusterMembersMax} members`);
+  }
+  const last = basePort + nodes - 1 + replicationPortOffset;
+  if (basePort < 1 || last > 65_535) {
+    throw new UsageError(
+      `--base-port: ${basePort}: members use ports ${basePort}..${basePort + nodes - 1} and ` +
+        `${basePort + replicationPortOffset}..${last}, which must lie within 1..65535`,
+    );
+  }
+  if (nodes % 2 === 0) {
+    const tolerated = Math.floor((nodes - 1) / 2);
+    process.stderr.write(
+      `bourse cluster: warning: ${nodes} members tolerate ${tolerated} failure(s), as ` +
+        `${nodes - 1} do; an odd number (3, 5, 7) is the usual choice\n`,
+    );
+  }
+}
+
+/** A member's replication port in a local cluster: its client port plus this. */
+const replicationPortOffset = 100;
 
 /** Members on loopback: client ports from `basePort`, replication ports 100 above. */
 export function localCluster(nodes: number, basePort: number): ClusterFile {
   const members: ClusterMember[] = [];
   for (let id = 1; id <= nodes; id++) {
     const port = basePort + id - 1;
-    members.push({ id, host: '127.0.0.1', port, replicationPort: port + 100 });
+    members.push({ id, host: '127.0.0.1', port, replicationPort: port + replicationPortOffset });
   }
   return { members };
 }
@@ -114,9 +159,10 @@ export interface ClusterOptions {
 
 /** `bourse cluster`: writes the cluster file (first run) and runs every member. */
 export async function cluster(options: ClusterOptions): Promise<void> {
-  mkdirSync(options.data, { recursive: true });
   const path = join(options.data, 'cluster.json');
   const fresh = !existsSync(path);
+  if (fresh) checkLocalCluster(options.nodes, options.basePort);
+  mkdirSync(options.data, { recursive: true });
   if (fresh) {
     const file = localCluster(options.nodes, options.basePort);
     writeFileSync(path, JSON.stringify(file, null, 2) + '\n');

@@ -59,6 +59,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A TCP or UDP port: 0 (any free one, where the flag allows it) to 65535. */
+export function parsePort(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    throw new UsageError(`${name}: '${text}' is not a port (0 to 65535)`);
+  }
+  return value;
+}
+
 export function parseCount(name: string, text: string): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) {

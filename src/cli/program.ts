@@ -17,7 +17,7 @@ import {
   revokeKeyCommand,
   type CreateKeyOptions,
 } from './keys.js';
-import { bindFailure, parseCount, parseTimeUs, table, UsageError } from './output.js';
+import { bindFailure, parseCount, parsePort, parseTimeUs, table, UsageError } from './output.js';
 import { replay } from './replay.js';
 import { cluster, member, type MemberOptions } from './cluster.js';
 import { drill, type DrillOptions } from './drill.js';
@@ -31,13 +31,17 @@ const ipAddress = (name: string) => (text: string) => {
   return text;
 };
 
-const count = (name: string) => (text: string) => {
-  try {
-    return parseCount(name, text);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-};
+/** A commander argument parser from one that throws UsageError. */
+const option =
+  (parse: (name: string, text: string) => number) => (name: string) => (text: string) => {
+    try {
+      return parse(name, text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+const count = option(parseCount);
+const port = option(parsePort);
 
 export function program(): Command {
   const p = new Command('bourse')
@@ -91,7 +95,7 @@ function addCluster(p: Command): void {
     .option(
       '--base-port <n>',
       'client port of member 1 (replication: +100)',
-      count('--base-port'),
+      port('--base-port'),
       9001,
     )
     .addHelpText('after', '\nExample:\n  bourse cluster --nodes 3 --data ./cluster')
@@ -188,7 +192,7 @@ function addStart(p: Command): void {
     .option(
       '--port <n>',
       'port to serve clients on (0: any free port)',
-      count('--port'),
+      port('--port'),
       gatewayPortDefault,
     )
     .option(

@@ -212,7 +212,8 @@ export function parseCommand(body: Buffer): CommandFields | string {
     kind <= 0 ||
     kind >= CommandKind.Count
   ) {
-    return 'kind: a command kind (name or number)';
+    const numbers = `or its number (1 to ${CommandKind.Count - 1})`;
+    return `kind: one of ${kindNames()}, ${numbers}; got ${shown(o.kind)}`;
   }
   const fields: Record<string, number> = { kind };
   for (const name of integerFields) {
@@ -230,9 +231,27 @@ export function parseCommand(body: Buffer): CommandFields | string {
   return fields as unknown as CommandFields;
 }
 
+/** A kind by name, as people write it: Transfer, transfer, place_order, place-order. */
 function kindByName(name: string): number {
-  for (let k = 1; k < CommandKind.Count; k++) if (commandKindName(k) === name) return k;
+  const wanted = nameKey(name);
+  for (let k = 1; k < CommandKind.Count; k++) if (nameKey(commandKindName(k)) === wanted) return k;
   return -1;
+}
+
+function nameKey(name: string): string {
+  return name.replace(/[\s_-]/g, '').toLowerCase();
+}
+
+function kindNames(): string {
+  const names: string[] = [];
+  for (let k = 1; k < CommandKind.Count; k++) names.push(commandKindName(k));
+  return names.join(', ');
+}
+
+/** A value as the error names it: JSON, cut short (the body may be 4 KB of anything). */
+function shown(value: unknown): string {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 /**

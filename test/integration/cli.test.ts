@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     writeFileSync(json, JSON.stringify({ start: { port: 'ninety' } }));
     const wrong = bourse('start', '--config', json);
     assert.equal(wrong.code, 64);
-    assert.match(wrong.err, /bourse\.json: port: --port: 'ninety' is not a whole number/);
+    assert.match(wrong.err, /bourse\.json: port: --port: 'ninety' is not a port \(0 to 65535\)/);
     writeFileSync(json, JSON.stringify({ prot: 9001 }));
     const unknown = bourse('start', '--config', json);
     assert.equal(unknown.code, 64);
@@ -200,7 +200,7 @@ test('a port that cannot be bound: exit 69, the address named; a bad --listen: 6
     const members = [1, 2, 3].map((id) => ({
       id,
       host: '127.0.0.1',
-      port, // never reached: the replication port is bound first
+      port: id === 1 ? port : 10 + id, // never reached: the replication port is bound first
       replicationPort: id === 1 ? replicationPort : 1 + id, // only member 1 runs
     }));
     const clusterFile = join(dir, 'cluster.json');
@@ -215,6 +215,52 @@ test('a port that cannot be bound: exit 69, the address named; a bad --listen: 6
   } finally {
     tcp.close();
     udp.close();
+    removeDir(dir);
+  }
+});
+
+test('ports and cluster shapes that cannot work are refused before anything is written', () => {
+  const dir = tempDataDir();
+  try {
+    const port = bourse('start', '--data', join(dir, 'single'), '--port', '99999');
+    assert.equal(port.code, 64);
+    assert.match(port.err, /--port: '99999' is not a port \(0 to 65535\)/);
+    const fromEnv = bourseWith({ BOURSE_PORT: '70000' }, 'start', '--data', join(dir, 'single'));
+    assert.equal(fromEnv.code, 64);
+    assert.match(fromEnv.err, /BOURSE_PORT: --port: '70000' is not a port/);
+
+    const local = join(dir, 'local');
+    const tooMany = bourse('cluster', '--nodes', '9', '--data', local);
+    assert.equal(tooMany.code, 64);
+    assert.match(tooMany.err, /--nodes: 9: 1 to 7 members/);
+    const high = bourse('cluster', '--nodes', '3', '--base-port', '65500', '--data', local);
+    assert.equal(high.code, 64);
+    assert.match(high.err, /--base-port: 65500: members use ports 65500..65502 and 65600..65602/);
+    assert.equal(existsSync(local), false, 'no folder and no cluster file left behind');
+
+    // Messages name their sender in one byte, and ids past 7 are dropped as garbage: such a
+    // member would never be heard. Two members on one port would never both run.
+    const file = join(dir, 'cluster.json');
+    const member = (id: number, port: number, replicationPort: number): object => ({
+      id,
+      host: '127.0.0.1',
+      port,
+      replicationPort,
+    });
+    const run = ['member', '--cluster', file, '--id', '1', '--data', join(dir, 'm1')];
+    for (const [members, why] of [
+      [[member(1, 9001, 9101), member(10, 9002, 9102)], /member id 10: 1\.\.7/],
+      [[member(1, 9001, 9101), member(1, 9002, 9102)], /member id 1 used twice/],
+      [[member(1, 9001, 9101), member(2, 9002, 9101)], /port 127\.0\.0\.1:9101 \(udp\) used/],
+      [[member(1, 9001, 9101), member(2, 9001, 9102)], /port 127\.0\.0\.1:9001 \(tcp\) used/],
+    ] as const) {
+      writeFileSync(file, JSON.stringify({ members }));
+      const refused = bourse(...run);
+      assert.equal(refused.code, 64, refused.err);
+      assert.match(refused.err, why);
+    }
+    assert.equal(existsSync(join(dir, 'm1')), false, 'no member folder made');
+  } finally {
     removeDir(dir);
   }
 });
