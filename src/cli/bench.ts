@@ -47,7 +47,11 @@ export async function bench(scenario: string, o: BenchOptions): Promise<BenchRep
   if (o.rate !== undefined && scenario === 'engine') {
     throw new UsageError('--rate: the engine bench has no open loop');
   }
-  const args = [...(o.small ? ['--small'] : []), ...(o.rate ? ['--rate', String(o.rate)] : [])];
+  if (o.rate !== undefined && o.rate < 1) {
+    throw new UsageError(`--rate: ${o.rate}: 1 or more commands/s`);
+  }
+  const rate = o.rate === undefined ? [] : ['--rate', String(o.rate)];
+  const args = [...(o.small ? ['--small'] : []), ...rate];
   const scratch = mkdtempSync(join(tmpdir(), 'bourse-bench-report-'));
   try {
     const hdrFile = join(scratch, 'histogram.json');

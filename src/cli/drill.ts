@@ -21,11 +21,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layout.js';
-import { memberStopMs } from '../constants.js';
+import { clusterMembersMax, memberStopMs } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { spawnMember, type ClusterFile } from './cluster.js';
 import { freePort } from './ports.js';
-import { progressBar } from './output.js';
+import { progressBar, UsageError } from './output.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
 
 export interface DrillOptions {
@@ -67,7 +67,23 @@ interface Load {
   error: Error | null;
 }
 
+/**
+ * Refuses a drill that cannot run: killing the primary must leave a majority to elect a new
+ * one (3 members at least), ids go up to clusterMembersMax, and the load needs commands in
+ * flight and an account. @throws UsageError
+ */
+export function checkDrill(options: DrillOptions): void {
+  if (options.nodes < 3 || options.nodes > clusterMembersMax) {
+    throw new UsageError(
+      `--nodes: ${options.nodes}: 3 to ${clusterMembersMax} (a kill must leave a majority)`,
+    );
+  }
+  if (options.window < 1) throw new UsageError('--window: 1 or more transfers in flight');
+  if (options.accounts < 1) throw new UsageError('--accounts: 1 or more');
+}
+
 export async function drill(options: DrillOptions): Promise<DrillReport> {
+  checkDrill(options);
   const rng = new Rng(options.seed);
   const dir = mkdtempSync(join(tmpdir(), 'bourse-drill-'));
   // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.

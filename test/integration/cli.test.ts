@@ -134,6 +134,9 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     assert.match(scenario.err, /scenario 'nope': one of engine, pipeline, e2e, replicated/);
     const rate = bourse('bench', 'engine', '--rate', '100');
     assert.equal(rate.code, 64, 'the engine bench has no open loop');
+    const zero = bourse('bench', 'e2e', '--small', '--rate', '0');
+    assert.equal(zero.code, 64, 'an open loop needs a rate');
+    assert.match(zero.err, /--rate: 0: 1 or more commands\/s/);
     assert.match(bourse('bench', '--help').out, /Examples:\n {2}bourse bench engine/);
 
     writeFileSync(join(dir, dataLockFileName), `${process.pid}\n`);
@@ -260,6 +263,17 @@ test('ports and cluster shapes that cannot work are refused before anything is w
       assert.match(refused.err, why);
     }
     assert.equal(existsSync(join(dir, 'm1')), false, 'no member folder made');
+
+    // A drill kills the primary: with fewer than 3 members no majority is left to elect.
+    for (const [flag, value, why] of [
+      ['--nodes', '1', /--nodes: 1: 3 to 7 \(a kill must leave a majority\)/],
+      ['--nodes', '9', /--nodes: 9: 3 to 7/],
+      ['--window', '0', /--window: 1 or more transfers in flight/],
+    ] as const) {
+      const drill = bourse('drill', 'failover', '--kills', '1', flag, value);
+      assert.equal(drill.code, 64, drill.err);
+      assert.match(drill.err, why);
+    }
   } finally {
     removeDir(dir);
   }
