@@ -21,7 +21,11 @@ import WebSocket from 'ws';
 import { commandSizeBytes, commandsPerFrameMax, sdkWaitingCompactAt } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import { writeCommandOf, type CommandFields } from '../protocol/command-writer.js';
+import {
+  narrowFieldError,
+  writeCommandOf,
+  type CommandFields,
+} from '../protocol/command-writer.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -443,6 +447,8 @@ export class BourseClient {
   submit(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
     const bad = invalidField(fields);
     if (bad !== null) return Promise.reject(new TypeError(`${bad} must be a safe integer`));
+    const narrow = narrowFieldError(fields);
+    if (narrow !== null) return Promise.reject(new RangeError(narrow));
     if (this.mustWait(1)) return this.later(1, () => this.enqueue(kind, fields));
     return this.enqueue(kind, fields);
   }
@@ -465,6 +471,8 @@ export class BourseClient {
       if (bad !== null) {
         return Promise.reject(new TypeError(`[${i}].${bad} must be a safe integer`));
       }
+      const narrow = narrowFieldError(list[i]);
+      if (narrow !== null) return Promise.reject(new RangeError(`[${i}].${narrow}`));
     }
     if (this.mustWait(list.length)) {
       return this.later(list.length, () => this.enqueueBatch(kind, list));

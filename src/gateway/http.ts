@@ -13,7 +13,7 @@
  */
 import { httpBodyMaxBytes, httpEventsMax, httpPendingMax } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import type { CommandFields } from '../protocol/command-writer.js';
+import { narrowFieldError, type CommandFields } from '../protocol/command-writer.js';
 import { commandKindName, eventKindName, type EventRecord } from '../protocol/event-reader.js';
 import { statusName } from '../protocol/status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
@@ -228,6 +228,8 @@ export function parseCommand(body: Buffer): CommandFields | string {
     return 'clientId: 1 to 2^32 - 1';
   }
   if (fields.clientSeq === undefined || fields.clientSeq < 1) return 'clientSeq: 1 or more';
+  const narrow = narrowFieldError(fields);
+  if (narrow !== null) return narrow;
   return fields as unknown as CommandFields;
 }
 

@@ -25,6 +25,35 @@ export interface CommandFields {
 }
 
 /**
+ * The command's narrow fields and their largest values: written as is, a larger value would
+ * spill into the next field (flags 0x102 would make the order IOC), so it is refused instead.
+ */
+const narrowFields = [
+  ['ref', 0xffff_ffff],
+  ['flags', 0xff],
+  ['tif', 0xff],
+  ['stp', 0xff],
+  ['makerFeeBps', 0xffff],
+  ['takerFeeBps', 0xffff],
+] as const;
+
+/** "tif: 0 to 255" for the first narrow field out of its range (or not whole), else null. */
+export function narrowFieldError(
+  f: Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>,
+): string | null {
+  // Each field read by name first: the SDK checks every command it sends.
+  if (fits(f.ref, 0xffff_ffff) && fits(f.flags, 0xff) && fits(f.tif, 0xff) && fits(f.stp, 0xff)) {
+    if (fits(f.makerFeeBps, 0xffff) && fits(f.takerFeeBps, 0xffff)) return null;
+  }
+  for (const [name, max] of narrowFields) if (!fits(f[name], max)) return `${name}: 0 to ${max}`;
+  return null;
+}
+
+function fits(value: number | undefined, max: number): boolean {
+  return value === undefined || (Number.isInteger(value) && value >= 0 && value <= max);
+}
+
+/**
  * Writes one 64-byte command at word `w` of `u32`. 64-bit fields take integers within
  * +-(2^53 - 1); out-of-range values are a caller bug (the engine would reject them anyway, and
  * tests that need such bytes write the words directly).
@@ -45,6 +74,7 @@ export function writeCommandOf(
   clientSeq: number,
   f: Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>,
 ): void {
+  assert(narrowFieldError(f) === null, 'command-writer: narrow fields within their bytes');
   const bits = (kind & 0xff) | ((f.flags ?? 0) << 8) | ((f.tif ?? 0) << 16) | ((f.stp ?? 0) << 24);
   write64(u32, w + CommandWord.clientSeq, checked(clientSeq));
   u32[w + CommandWord.clientId] = clientId;

@@ -41,6 +41,13 @@ test('the SDK gets each command back once durable, with its status and events', 
       client.transfer({ account: 1, target: 2, ref: 1, quantity: 1.5 }),
       /quantity must be a safe integer/,
     );
+    // A value past its field's bytes would spill into the next field: flags 0x102 is a sell
+    // that would also have become IOC. Refused before anything is sent.
+    const order = { account: 1, target: 1, price: 100, quantity: 1 };
+    await assert.rejects(client.placeOrder({ ...order, flags: 0x102 }), /flags: 0 to 255/);
+    await assert.rejects(client.placeOrder({ ...order, tif: 257 }), /tif: 0 to 255/);
+    await assert.rejects(client.transfer({ ...order, ref: 2 ** 32 }), /ref: 0 to 4294967295/);
+    await assert.rejects(client.placeOrder({ ...order, stp: -1 }), RangeError);
     const many = await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
         client.transfer({ account: 1 + (i % 6), target: 1 + ((i + 1) % 6), ref: 1, quantity: 1 }),

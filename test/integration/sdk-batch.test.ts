@@ -133,6 +133,10 @@ test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost nod
       client.submitBatch(CommandKind.Transfer, [ok, { account: 1, quantity: 0.5 }]),
       /\[1\]\.quantity must be a safe integer/,
     );
+    await assert.rejects(
+      client.submitBatch(CommandKind.Transfer, [ok, { ...ok, ref: 2 ** 40 }]),
+      /\[1\]\.ref: 0 to 4294967295/,
+    );
     await assert.rejects(client.submitBatch(CommandKind.Transfer, transfers(101, 10)), RangeError);
     assert.equal((await client.submitBatch(CommandKind.Transfer, [])).count, 0);
     // Account 3 is not this key's: the frame is refused as a whole, and the batch with it.

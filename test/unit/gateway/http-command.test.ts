@@ -23,6 +23,17 @@ test('a POSTed command names its kind as the protocol spells it, or as people wr
   assert.equal((byNumber as { kind: number }).kind, CommandKind.Deposit);
 });
 
+test('a narrow field past its bytes is refused, not written into the next field', () => {
+  const order = { kind: 'PlaceOrder', clientId: 1, clientSeq: 1, account: 1, quantity: 1 };
+  assert.equal(parse({ ...order, flags: 0x102 }), 'flags: 0 to 255');
+  assert.equal(parse({ ...order, tif: 256 }), 'tif: 0 to 255');
+  assert.equal(parse({ ...order, stp: -1 }), 'stp: 0 to 255');
+  assert.equal(parse({ ...order, makerFeeBps: 65_536 }), 'makerFeeBps: 0 to 65535');
+  assert.equal(parse({ ...order, ref: 2 ** 32 }), 'ref: 0 to 4294967295');
+  const edge = { ...order, flags: 255, tif: 255, stp: 255, takerFeeBps: 65_535, ref: 2 ** 32 - 1 };
+  assert.equal(typeof parse(edge), 'object', 'the largest values fit');
+});
+
 test('an unknown kind is refused with the kinds there are and what was sent', () => {
   for (const kind of ['transfre', 99, 0, 1.5, null, undefined, 'x'.repeat(500)]) {
     const why = parse({ kind, clientId: 1, clientSeq: 1 });
