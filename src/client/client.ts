@@ -26,6 +26,7 @@ import {
   writeCommandOf,
   type CommandFields,
 } from '../protocol/command-writer.js';
+import { checkConnectOptions, invalidField } from './input-check.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -303,6 +304,7 @@ export class BourseClient {
 
   /** Opens a session: connects, says Hello, waits for Welcome. */
   static async connect(url: string, options: ConnectOptions): Promise<BourseClient> {
+    checkConnectOptions(options); // before any socket: a bad id would act as another client
     const urls = memberUrls(url, options);
     let session: Awaited<ReturnType<typeof openSession>> | null = null;
     let found = url;
@@ -773,21 +775,4 @@ export class BourseClient {
       this.socket.close(1000, 'bye');
     });
   }
-}
-
-/** Absent, or a safe integer (the wire takes integers only). */
-function integer(value: number | undefined): boolean {
-  return value === undefined || Number.isSafeInteger(value);
-}
-
-/**
- * The first field that is not a safe integer, or null. Each field read by name (a loop over
- * names showed in a streaming client's profile).
- */
-function invalidField(f: Fields): string | null {
-  if (integer(f.account) && integer(f.target) && integer(f.ref) && integer(f.quantity)) {
-    if (integer(f.price) && integer(f.aux)) return null;
-  }
-  const names = ['account', 'target', 'ref', 'quantity', 'price', 'aux'] as const;
-  return names.find((name) => !integer(f[name])) ?? null;
 }

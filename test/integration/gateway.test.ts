@@ -48,6 +48,17 @@ test('the SDK gets each command back once durable, with its status and events', 
     await assert.rejects(client.placeOrder({ ...order, tif: 257 }), /tif: 0 to 255/);
     await assert.rejects(client.transfer({ ...order, ref: 2 ** 32 }), /ref: 0 to 4294967295/);
     await assert.rejects(client.placeOrder({ ...order, stp: -1 }), RangeError);
+    // Options the wire cannot carry are refused before a socket opens: id 1.5 was written as 1.
+    for (const [options, why] of [
+      [{ clientId: 1.5 }, /clientId: a whole number from 1 to 4294967295, not 1\.5/],
+      [{ clientId: 2 ** 33 }, /clientId: .* not 8589934592/],
+      [{ clientId: '7' as unknown as number }, /clientId: .* not "7"/],
+      [{ clientId: 12, inFlightMax: 0 }, /inFlightMax: a whole number from 1, not 0/],
+      [{ clientId: 12, firstClientSeq: -3 }, /firstClientSeq: a whole number from 1/],
+      [{ clientId: 12, reconnectAttempts: NaN }, /reconnectAttempts: a whole number from 0/],
+    ] as const) {
+      await assert.rejects(BourseClient.connect(url, options), why);
+    }
     const many = await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
         client.transfer({ account: 1 + (i % 6), target: 1 + ((i + 1) % 6), ref: 1, quantity: 1 }),

@@ -1,0 +1,57 @@
+/**
+ * What the SDK checks before it sends anything: the session's options and each command's
+ * fields. A value the wire cannot carry is refused here, with the field named, instead of
+ * being truncated on the way (client id 1.5 was written as 1: another client's id, its
+ * idempotency window and its commands).
+ */
+import type { CommandFields } from '../protocol/command-writer.js';
+
+type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
+
+/** The options `connect` checks (a subset of ConnectOptions, which lives with the client). */
+interface SessionOptions {
+  clientId: number;
+  firstClientSeq?: number;
+  inFlightMax?: number;
+  reconnectAttempts?: number;
+}
+
+/** @throws TypeError or RangeError naming the option, before any connection is made. */
+export function checkConnectOptions(o: SessionOptions): void {
+  const id = o.clientId;
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 0xffff_ffff) {
+    throw new RangeError(`clientId: a whole number from 1 to 4294967295, not ${shown(id)}`);
+  }
+  atLeast('firstClientSeq', o.firstClientSeq, 1);
+  atLeast('inFlightMax', o.inFlightMax, 1); // 0 would wait for room that never comes
+  atLeast('reconnectAttempts', o.reconnectAttempts, 0);
+}
+
+function atLeast(name: string, value: number | undefined, min: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name}: a whole number from ${min}, not ${shown(value)}`);
+  }
+}
+
+/** A value as an error shows it: a string in quotes, so that "7" is told from 7. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Absent, or a safe integer (the wire takes integers only). */
+function integer(value: number | undefined): boolean {
+  return value === undefined || Number.isSafeInteger(value);
+}
+
+/**
+ * The first field that is not a safe integer, or null. Each field read by name (a loop over
+ * names showed in a streaming client's profile).
+ */
+export function invalidField(f: Fields): string | null {
+  if (integer(f.account) && integer(f.target) && integer(f.ref) && integer(f.quantity)) {
+    if (integer(f.price) && integer(f.aux)) return null;
+  }
+  const names = ['account', 'target', 'ref', 'quantity', 'price', 'aux'] as const;
+  return names.find((name) => !integer(f[name])) ?? null;
+}
