@@ -13,7 +13,7 @@ export interface InspectOptions {
 }
 
 export function inspect(options: InspectOptions): string[] {
-  const { db } = openData(options.data);
+  const { db, tail } = openData(options.data);
   const lines: string[] = [];
   let printed = 0;
   try {
@@ -22,10 +22,12 @@ export function inspect(options: InspectOptions): string[] {
       const aligned = new Uint32Array(view.count * EventWord.size);
       new Uint8Array(aligned.buffer).set(view.events);
       const hash = Buffer.from(view.hash).toString('hex').slice(0, 16);
-      lines.push(`batch ${view.firstSequence}: ${view.count} events, term ${view.term}, ${hash}…`);
+      const events = `${view.count} events, term ${view.term}, ${hash}…`;
+      const header = `batch ${view.firstSequence}: ${events}`;
       for (let i = 0; i < view.count && printed < options.count; i++) {
         const event = readEvent(aligned, i * (eventSizeBytes >> 2));
         if (event.sequence < options.fromSeq) continue;
+        if (lines[lines.length - 1] !== header) lines.push(header); // only over what it prints
         lines.push('  ' + formatEvent(event));
         printed++;
       }
@@ -33,6 +35,9 @@ export function inspect(options: InspectOptions): string[] {
     });
   } finally {
     closeJournalDb(db);
+  }
+  if (printed === 0) {
+    lines.push(`no events from sequence ${options.fromSeq}: the journal ends at ${tail.sequence}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   return lines;

@@ -30,7 +30,7 @@ export function replay(options: ReplayOptions): Replica {
     const bar = progressBar('replay', Math.min(limit, tail.sequence));
     replica.replay(db, limit, () => bar.update(replica.sequence));
     bar.stop();
-    if (options.print === true) print(replica, options);
+    if (options.print === true) print(replica, options, tail.sequence);
     return replica;
   } finally {
     closeJournalDb(db);
@@ -64,12 +64,31 @@ function lastSequenceAtTime(db: JournalDb, batch: number, timeUs: number): numbe
   return last;
 }
 
-function print(replica: Replica, options: ReplayOptions): void {
+/** What was asked for but is not there: a sequence past the end, an account, a book. */
+function absent(replica: Replica, options: ReplayOptions, end: number): string[] {
+  const notes: string[] = [];
+  if (options.toSeq !== undefined && options.toSeq > end) {
+    notes.push(`(the journal ends at sequence ${end}; --to-seq ${options.toSeq} is past it)`);
+  }
+  const e = replica.engine;
+  if (options.account !== undefined && e.accounts.slotOf(options.account) === -1) {
+    notes.push(`(account ${options.account} does not exist at this sequence)`);
+  }
+  if (options.book !== undefined && !e.instruments.has(options.book)) {
+    notes.push(`(instrument ${options.book} does not exist at this sequence)`);
+  }
+  return notes;
+}
+
+function print(replica: Replica, options: ReplayOptions, end: number): void {
   const e = replica.engine;
   const when = new Date(replica.timestamp / 1000).toISOString();
   const out: string[] = [
-    `state at sequence ${replica.sequence} (${when}), ${replica.eventsApplied} events applied`,
+    replica.sequence === 0
+      ? 'state before the first event: nothing applied'
+      : `state at sequence ${replica.sequence} (${when}), ${replica.eventsApplied} events applied`,
     `state checksum ${e.checksum.hex()}`,
+    ...absent(replica, options, end),
   ];
   const account = options.account ?? -1;
   if (options.balances === true) out.push('', 'balances', table(balances(e, account) as never[]));

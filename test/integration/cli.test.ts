@@ -115,6 +115,19 @@ test('replay, inspect and verify read a data folder', async () => {
     assert.equal(inspect.code, 0, inspect.err);
     assert.equal(inspect.out.split('\n').filter((l) => l.startsWith('  #')).length, 3);
     assert.match(inspect.out, /^ {2}#5 /m);
+    assert.doesNotMatch(replay.out, /does not exist|ends at/, 'nothing missing, nothing said');
+    // Asked for what is not there: said so, not an empty table alone.
+    const past = bourse('replay', '--data', dir, '--to-seq', '99999', '--account', '424242');
+    assert.equal(past.code, 0, past.err);
+    assert.match(past.out, /\(the journal ends at sequence \d+; --to-seq 99999 is past it\)/);
+    assert.match(past.out, /\(account 424242 does not exist at this sequence\)/);
+    const noBook = bourse('replay', '--data', dir, '--book', '63');
+    assert.match(noBook.out, /\(instrument 63 does not exist at this sequence\)/);
+    const early = bourse('replay', '--data', dir, '--to-time', '2001-01-01T00:00:00Z');
+    assert.match(early.out, /^state before the first event: nothing applied$/m);
+    const beyond = bourse('inspect', '--data', dir, '--from-seq', '99999');
+    assert.match(beyond.out, /^no events from sequence 99999: the journal ends at \d+$/m);
+    assert.doesNotMatch(beyond.out, /^batch /m, 'no batch header without its events');
     const verify = bourse('verify', '--data', dir);
     assert.equal(verify.code, 0, verify.err);
     assert.match(verify.out, /verify: ok: \d+ batches, \d+ events through sequence \d+/);
