@@ -760,15 +760,28 @@ export class BourseClient {
   }
 
   private fail(code: number, reason: string): void {
-    this.closed = new ClientError(code, `connection closed (${code}): ${reason}`);
-    for (const p of this.pending.values()) p.reject(this.closed);
+    let unanswered = new ClientError(code, `connection closed (${code}): ${reason}`);
+    this.closed = unanswered;
+    if (this.closing) {
+      // Our own close: say of each command whether it left, so a caller knows what to check.
+      this.closed = new ClientError(code, 'closed by the client: not sent, not applied');
+      const why =
+        'closed by the client before its answer: it may have been applied (see the journal)';
+      unanswered = new ClientError(code, why);
+    }
+    for (const p of this.pending.values()) p.reject(p.frame === 0 ? this.closed : unanswered);
     this.pending.clear();
-    this.batches.failAll(this.closed);
+    this.batches.failAll(unanswered); // a batch may have been partly sent
     this.drain();
   }
 
+  /**
+   * Closes the session at once. Commands not answered yet are rejected, each saying whether it
+   * was sent (and so may have been applied); await their promises first to close after them.
+   */
   close(): Promise<void> {
     this.closing = true;
+    this.queued = 0; // staged this tick: never sent (their promises say so)
     return new Promise((resolve) => {
       if (this.socket.readyState === WebSocket.CLOSED) return resolve();
       this.socket.once('close', () => resolve());

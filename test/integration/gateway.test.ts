@@ -784,3 +784,41 @@ test('challenge login: a fresh nonce signed; wrong or replayed proofs closed', a
     );
   }, prepare);
 });
+
+test('closing the SDK with commands unanswered says of each whether it was sent', async () => {
+  await withNode(async (node, url) => {
+    const transfer = { account: 1, target: 2, ref: 1, quantity: 1 };
+    const staged = await BourseClient.connect(url, { clientId: 41 });
+    await setUp(staged);
+    const durable = node.progress.get(ProgressSlot.sequenceDurable);
+    const never = Array.from({ length: 50 }, () => staged.transfer(transfer));
+    await staged.close(); // in the same tick: the frame never left
+    for (const r of await Promise.allSettled(never)) {
+      assert.equal(r.status, 'rejected');
+      assert.match(String(r.reason), /closed by the client: not sent, not applied/);
+    }
+    await assert.rejects(staged.transfer(transfer), /closed by the client: not sent/);
+
+    const sent = await BourseClient.connect(url, { clientId: 42 });
+    // Within the window (16 here, inFlightMax by default): every one of them is sent.
+    const maybe = Array.from({ length: 10 }, () => sent.transfer(transfer));
+    const batch = sent.submitBatch(CommandKind.Transfer, [transfer, transfer]);
+    await new Promise((resolve) => setImmediate(resolve)); // the frame is on the wire
+    await sent.close();
+    const outcomes = await Promise.allSettled([...maybe, batch]);
+    for (const r of outcomes) {
+      if (r.status === 'rejected') assert.match(String(r.reason), /it may have been applied/);
+    }
+    assert.ok(
+      outcomes.some((r) => r.status === 'rejected'),
+      'closed before some answers',
+    );
+    // Nothing of the first client's reached the journal.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const journaled = (await (
+      await fetch(url.replace('ws', 'http') + 'events?from=1&count=1000')
+    ).json()) as { clientId: number; sequence: number }[];
+    assert.ok(journaled.length > 0 && journaled.some((e) => e.sequence <= durable));
+    assert.equal(journaled.filter((e) => e.clientId === 41 && e.sequence > durable).length, 0);
+  });
+});
