@@ -27,6 +27,7 @@ import {
   type CommandFields,
 } from '../protocol/command-writer.js';
 import { checkConnectOptions, invalidField } from './input-check.js';
+import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -58,6 +59,8 @@ export { statusName } from '../protocol/status.js';
 export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
+type OnEvents = (events: EventRecord[]) => void;
+type OnRefusal = (error: ClientError) => void;
 
 export interface ConnectOptions {
   clientId: number;
@@ -252,10 +255,8 @@ export class BourseClient {
   private readonly topicHandlers = new Map<number, ((events: EventRecord[]) => void)[]>();
   /** Handlers of book streams, by "<stream kind>/<instrument>". */
   private readonly bookHandlers = new Map<string, ((book: BookView) => void)[]>();
-  private readonly subscriptions = new Map<
-    number,
-    { onEvents: (events: EventRecord[]) => void; onError: (error: ClientError) => void }
-  >();
+  /** Journal, topic and book subscriptions, asked for again after a reconnect. */
+  private readonly subs = new Subscriptions();
   /** Frames refused as Busy, waiting to be sent again. */
   private readonly refused = new Set<number>();
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
@@ -340,30 +341,26 @@ export class BourseClient {
 
   /**
    * Reads the journal from `fromSequence`, like a topic from an offset: past events first, then
-   * new ones as they become durable, in order. Needs an admin key. `onError` hears a refusal.
+   * new ones as they become durable, in order, each once, across reconnects (it goes on where
+   * it was). Needs an admin key. `onError` hears a refusal; every subscription takes one.
    */
   subscribeJournal(
     fromSequence: number,
     onEvents: (events: EventRecord[]) => void,
     onError: (error: ClientError) => void = () => {},
   ): void {
-    const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
-    this.subscriptions.set(requestId, { onEvents, onError });
-    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
-    writeHeader(frame, 0, FrameType.Subscribe, requestId);
-    frame.setUint8(frameHeaderBytes, StreamKind.Journal);
-    frame.setFloat64(frameHeaderBytes + 8, fromSequence, true);
-    this.socket.send(frame.buffer);
+    const requestId = this.sendSubscribe(StreamKind.Journal, fromSequence);
+    this.subs.addJournal(requestId, fromSequence, onEvents, onError as (error: Error) => void);
   }
 
   /** Every durable trade of `instrument`, as it happens. */
-  subscribeTrades(instrument: number, onEvents: (events: EventRecord[]) => void): void {
-    this.subscribeTopic(StreamKind.Trades, instrument, onEvents);
+  subscribeTrades(instrument: number, onEvents: OnEvents, onError: OnRefusal = () => {}): void {
+    this.subscribeTopic(StreamKind.Trades, instrument, onEvents, onError);
   }
 
   /** Every durable event that names `account` (needs a key for it, or an admin key). */
-  subscribeAccount(account: number, onEvents: (events: EventRecord[]) => void): void {
-    this.subscribeTopic(StreamKind.Account, account, onEvents);
+  subscribeAccount(account: number, onEvents: OnEvents, onError: OnRefusal = () => {}): void {
+    this.subscribeTopic(StreamKind.Account, account, onEvents, onError);
   }
 
   /**
@@ -374,23 +371,26 @@ export class BourseClient {
   subscribeBook(
     instrument: number,
     onBook: (book: BookView) => void,
-    options: { top?: boolean } = {},
+    options: { top?: boolean; onError?: OnRefusal } = {},
   ): void {
     const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
     const key = `${kind}/${instrument}`;
     const handlers = this.bookHandlers.get(key) ?? [];
     handlers.push(onBook);
     this.bookHandlers.set(key, handlers);
-    this.sendSubscribe(kind, instrument);
+    const onError = (options.onError ?? (() => {})) as (error: Error) => void;
+    this.subs.addAsk(this.sendSubscribe(kind, instrument), kind, instrument, onError);
   }
 
-  private sendSubscribe(kind: StreamKind, param: number): void {
+  /** Sends a Subscribe frame; its request id. */
+  private sendSubscribe(kind: StreamKind, param: number): number {
     const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
     const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
     writeHeader(frame, 0, FrameType.Subscribe, requestId);
     frame.setUint8(frameHeaderBytes, kind);
     frame.setFloat64(frameHeaderBytes + 8, param, true);
     this.socket.send(frame.buffer);
+    return requestId;
   }
 
   private onBookFrame(data: Buffer): void {
@@ -402,7 +402,8 @@ export class BourseClient {
   private subscribeTopic(
     kind: StreamKind,
     param: number,
-    onEvents: (events: EventRecord[]) => void,
+    onEvents: OnEvents,
+    onError: OnRefusal,
   ): void {
     const id = topicRequestId(kind);
     const handlers = this.topicHandlers.get(id) ?? [];
@@ -417,7 +418,7 @@ export class BourseClient {
       if (named.length > 0) onEvents(named);
     });
     this.topicHandlers.set(id, handlers);
-    this.sendSubscribe(kind, param);
+    this.subs.addAsk(this.sendSubscribe(kind, param), kind, param, onError as (e: Error) => void);
   }
 
   transfer(f: Fields): Promise<EventRecord[]> {
@@ -587,8 +588,7 @@ export class BourseClient {
     if (type === FrameType.Results) return this.onResults(data);
     if (type !== FrameType.Events) return;
     const requestId = data.readUInt32LE(4);
-    const subscription = this.subscriptions.get(requestId);
-    if (subscription !== undefined) return subscription.onEvents(decodeEvents(data));
+    if (this.subs.isJournal(requestId)) return this.subs.deliver(requestId, decodeEvents(data));
     const handlers = this.topicHandlers.get(requestId);
     if (handlers !== undefined) {
       const events = decodeEvents(data);
@@ -651,11 +651,7 @@ export class BourseClient {
     const requestId = data.readUInt32LE(4);
     const code = data.readUInt16LE(frameHeaderBytes);
     const text = data.subarray(frameHeaderBytes + 4).toString('utf8');
-    const subscription = this.subscriptions.get(requestId);
-    if (subscription !== undefined) {
-      this.subscriptions.delete(requestId);
-      return subscription.onError(new ClientError(code, text));
-    }
+    if (this.subs.refuse(requestId, new ClientError(code, text))) return;
     // Any frame not yet answered, however old: a frame forgotten here (an earlier bounded list
     // of the last 1,024) was never sent again after Busy, and the server, which takes a
     // client's refused frames back in order only, refused every later frame for ever.
@@ -744,6 +740,7 @@ export class BourseClient {
           this.attach(session.socket);
           this.reconnects++;
           this.resendAll();
+          this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
           return;
         } catch {
           // The node may still be starting or failing over: try again.

@@ -822,3 +822,56 @@ test('closing the SDK with commands unanswered says of each whether it was sent'
     assert.equal(journaled.filter((e) => e.clientId === 41 && e.sequence > durable).length, 0);
   });
 });
+
+test('subscriptions go on after a dropped connection; a refused one reaches onError', async () => {
+  const admin = createKey(121, true, []);
+  const reading = createKey(123, true, []);
+  const user = createKey(122, false, [1, 2]);
+  await withNode(
+    async (_node, url) => {
+      const writer = await BourseClient.connect(url, { clientId: 121, apiKey: admin.token });
+      await setUp(writer);
+      const reader = await BourseClient.connect(url, { clientId: 123, apiKey: reading.token });
+      const journal: number[] = [];
+      const ofAccount: EventRecord[] = [];
+      reader.subscribeJournal(1, (events) => journal.push(...events.map((e) => e.sequence)));
+      reader.subscribeAccount(1, (events) => ofAccount.push(...events));
+      const send = async (n: number): Promise<number> => {
+        const all = Array.from({ length: n }, () =>
+          writer.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
+        );
+        return (await Promise.all(all)).at(-1)?.[0].sequence ?? 0;
+      };
+      const until = async (done: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 10_000;
+        while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      };
+      const first = await send(100);
+      await until(() => journal.at(-1) === first && ofAccount.length === 100);
+      reader.dropConnection();
+      await until(() => reader.reconnects === 1);
+      assert.equal(reader.reconnects, 1);
+      const end = await send(100);
+      await until(() => journal.at(-1) === end && ofAccount.length === 200);
+      // One event per command here: every sequence once, in order, across the reconnect.
+      assert.deepEqual(
+        journal,
+        Array.from({ length: end }, (_, i) => 1 + i),
+      );
+      assert.equal(ofAccount.length, 200, 'the account stream came back by itself');
+
+      const limited = await BourseClient.connect(url, { clientId: 122, apiKey: user.token });
+      const refusals: string[] = [];
+      limited.subscribeAccount(
+        3,
+        () => {},
+        (e) => refusals.push(e.message),
+      );
+      limited.subscribeBook(9_999, () => {}, { onError: (e) => refusals.push(e.message) });
+      await until(() => refusals.length === 2);
+      assert.deepEqual(refusals.sort(), ['no such book', 'not your account']);
+      await Promise.all([writer.close(), reader.close(), limited.close()]);
+    },
+    keysFile(admin, reading, user),
+  );
+});

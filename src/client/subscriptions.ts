@@ -1,0 +1,105 @@
+/**
+ * A session's subscriptions, kept so that a reconnect (a dropped connection, a failover to a
+ * new primary) takes every one of them up again, as a consumer of a topic expects:
+ *
+ *   trades, account, book   asked for again on the new connection (handlers stay as they are)
+ *   journal                 asked for again from the last sequence delivered; the events of
+ *                           that sequence already delivered are skipped (a command's events
+ *                           share its sequence and may span frames), so none comes twice
+ *
+ * A subscription the server refuses (Error frame naming its request id) goes to its onError,
+ * and is not asked for again.
+ */
+import type { EventRecord } from '../protocol/event-reader.js';
+import { StreamKind } from '../protocol/frames.js';
+
+type OnError = (error: Error) => void;
+
+interface JournalReader {
+  onEvents: (events: EventRecord[]) => void;
+  onError: OnError;
+  /** Where to go on from: the last sequence delivered (the start until one is). */
+  from: number;
+  /** Events of sequence `from` already delivered (to skip when resuming there). */
+  seenAtFrom: number;
+  /** Events of sequence `from` to skip in what comes next (after a resume). */
+  skip: number;
+}
+
+interface Ask {
+  kind: StreamKind;
+  param: number;
+  onError: OnError;
+}
+
+export class Subscriptions {
+  private readonly journals = new Map<number, JournalReader>();
+  /** Topic and book subscriptions, by the request id of their latest Subscribe frame. */
+  private readonly asks = new Map<number, Ask>();
+
+  addJournal(
+    requestId: number,
+    from: number,
+    onEvents: JournalReader['onEvents'],
+    onError: OnError,
+  ): void {
+    this.journals.set(requestId, { onEvents, onError, from, seenAtFrom: 0, skip: 0 });
+  }
+
+  addAsk(requestId: number, kind: StreamKind, param: number, onError: OnError): void {
+    this.asks.set(requestId, { kind, param, onError });
+  }
+
+  /** True when `requestId` is a journal subscription's (its frames go to `deliver`). */
+  isJournal(requestId: number): boolean {
+    return this.journals.has(requestId);
+  }
+
+  /** Hands a journal subscription its events, less those it had before a resume. */
+  deliver(requestId: number, events: EventRecord[]): void {
+    const reader = this.journals.get(requestId);
+    if (reader === undefined) return;
+    let start = 0;
+    while (reader.skip > 0 && start < events.length && events[start].sequence === reader.from) {
+      start++;
+      reader.skip--;
+    }
+    if (start < events.length) reader.skip = 0; // past the repeats
+    const fresh = start === 0 ? events : events.slice(start);
+    for (const e of fresh) {
+      if (e.sequence === reader.from) reader.seenAtFrom++;
+      else {
+        reader.from = e.sequence;
+        reader.seenAtFrom = 1;
+      }
+    }
+    if (fresh.length > 0) reader.onEvents(fresh);
+  }
+
+  /** Hands a refusal to its subscription, which is then dropped; false when not one. */
+  refuse(requestId: number, error: Error): boolean {
+    const reader = this.journals.get(requestId);
+    const ask = this.asks.get(requestId);
+    this.journals.delete(requestId);
+    this.asks.delete(requestId);
+    if (reader !== undefined) reader.onError(error);
+    else if (ask !== undefined) ask.onError(error);
+    return reader !== undefined || ask !== undefined;
+  }
+
+  /**
+   * After a reconnect: asks again for each subscription through `send` (kind, parameter;
+   * it returns the new frame's request id). A journal goes on from its last sequence.
+   */
+  resume(send: (kind: StreamKind, param: number) => number): void {
+    const journals = [...this.journals.values()];
+    const asks = [...this.asks.values()];
+    this.journals.clear();
+    this.asks.clear();
+    for (const reader of journals) {
+      reader.skip = reader.seenAtFrom;
+      this.journals.set(send(StreamKind.Journal, reader.from), reader);
+    }
+    for (const ask of asks) this.asks.set(send(ask.kind, ask.param), ask);
+  }
+}

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Subscriptions } from '../../../src/client/subscriptions.js';
+import type { EventRecord } from '../../../src/protocol/event-reader.js';
+
+const events = (...sequences: number[]): EventRecord[] =>
+  sequences.map((sequence, i) => ({ sequence, clientSeq: i }) as unknown as EventRecord);
+
+test('a journal subscription resumes at its last sequence and skips what it had of it', () => {
+  const subs = new Subscriptions();
+  const seen: number[] = [];
+  subs.addJournal(
+    7,
+    5,
+    (batch) => seen.push(...batch.map((e) => e.sequence)),
+    () => {},
+  );
+  assert.equal(subs.isJournal(7), true);
+  subs.deliver(7, events(5, 6, 6)); // a command's events share its sequence: 6 has more
+  const asked: [number, number][] = [];
+  let nextId = 100;
+  subs.resume((kind, param) => (asked.push([kind, param]), nextId++));
+  assert.deepEqual(asked, [[1, 6]], 'the journal again, from its last sequence');
+  assert.equal(subs.isJournal(7), false, 'the old request id is gone');
+  subs.deliver(100, events(6, 6)); // the two of 6 it had: skipped
+  subs.deliver(100, events(6, 7, 8)); // the third of 6 is new
+  assert.deepEqual(seen, [5, 6, 6, 6, 7, 8], 'every event once, in order');
+  subs.resume(() => nextId++);
+  subs.deliver(101, events(8, 9)); // resumed at 8 again, one of it seen: skips one
+  assert.deepEqual(seen.slice(-1), [9]);
+});
+
+test('topic and book subscriptions are asked for again; a refused one is not', () => {
+  const subs = new Subscriptions();
+  const refused: string[] = [];
+  subs.addAsk(1, 3, 42, (e) => refused.push(`account: ${e.message}`));
+  subs.addAsk(2, 4, 9, (e) => refused.push(`book: ${e.message}`));
+  assert.equal(subs.refuse(2, new Error('no such book')), true);
+  assert.equal(subs.refuse(99, new Error('not ours')), false, 'a frame that is no subscription');
+  assert.deepEqual(refused, ['book: no such book']);
+  const asked: [number, number][] = [];
+  subs.resume((kind, param) => (asked.push([kind, param]), 50));
+  assert.deepEqual(asked, [[3, 42]], 'the account stream only');
+  assert.equal(subs.refuse(50, new Error('not your account')), true, 'known by its new id');
+  assert.deepEqual(refused, ['book: no such book', 'account: not your account']);
+});
