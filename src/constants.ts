@@ -156,6 +156,11 @@ export const httpBodyMaxBytes = 4096;
 export const httpEventsMax = 1000;
 /** HTTP commands waiting for their durable answer. */
 export const httpPendingMax = 10_000;
+/**
+ * How often a node with keys looks at keys.json (ms): a key made or revoked with `bourse keys`
+ * takes effect within this, a revoked key's sessions closed.
+ */
+export const keysReloadPollMs = 500;
 /** Levels per side in a depth stream's Book frame. */
 export const bookDepthLevels = 20;
 /** Levels per side one GET /book may ask for. */

@@ -26,7 +26,8 @@ export function createKeyCommand(options: CreateKeyOptions): void {
     throw new UsageError('give --admin or --accounts 1,2,... (what the key may act on)');
   }
   mkdirSync(options.data, { recursive: true });
-  const file: KeyFile = readKeyFile(options.data) ?? { version: 1, keys: [] };
+  const existing = readKeyFile(options.data);
+  const file: KeyFile = existing ?? { version: 1, keys: [] };
   const { record, token } = createKey(options.client, options.admin === true, accounts);
   file.keys.push(record);
   writeKeyFile(options.data, file);
@@ -34,8 +35,10 @@ export function createKeyCommand(options: CreateKeyOptions): void {
     `${token}\n` +
       `key ${record.id} for client ${record.clientId} ` +
       `(${record.admin ? 'admin' : `accounts ${accounts.join(',')}`}) saved in ` +
-      `${keyFilePath(options.data)}. This is the only time the key is shown; restart the node ` +
-      'to use it.\n',
+      `${keyFilePath(options.data)}. This is the only time the key is shown. ` +
+      (existing === null
+        ? 'The first key: restart a node running on this folder (it has no keys until then).\n'
+        : 'A node running on this folder takes it within a second.\n'),
   );
 }
 
@@ -73,5 +76,8 @@ export function revokeKeyCommand(data: string, id: string): void {
   }
   file.keys = file.keys.filter((k) => k.id !== id);
   writeKeyFile(data, file);
-  process.stdout.write(`revoked key ${id} (${before - 1} left); restart the node to apply\n`);
+  process.stdout.write(
+    `revoked key ${id} (${before - 1} left); a node running on this folder refuses it within ` +
+      `a second and closes its sessions\n`,
+  );
 }

@@ -5,8 +5,17 @@
  * shown once, when `bourse keys create` makes them, and never logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readFileSync,
+  renameSync,
+  unwatchFile,
+  watchFile,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { keysReloadPollMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { loginProof, splitApiKey } from '../protocol/login.js';
 
@@ -29,6 +38,8 @@ export interface Grant {
   clientId: number;
   admin: boolean;
   accounts: ReadonlySet<number>;
+  /** The key it logged in with (null: development mode, no keys). */
+  keyId: string | null;
 }
 
 export function keyFilePath(dataDir: string): string {
@@ -78,12 +89,34 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Checks tokens against the stored keys. */
+/**
+ * Watches the key file (`bourse keys create` and `revoke` rewrite it, by rename) and calls
+ * `changed` after each change, polling its stat every keysReloadPollMs. Returns the stop.
+ */
+export function watchKeyFile(dataDir: string, changed: () => void): () => void {
+  const path = keyFilePath(dataDir);
+  const listener = (): void => changed();
+  watchFile(path, { interval: keysReloadPollMs, persistent: false }, listener);
+  return () => unwatchFile(path, listener);
+}
+
+/** Checks tokens against the stored keys; `replace` swaps them while the node runs. */
 export class KeyRing {
   private readonly byId = new Map<string, KeyRecord>();
 
   constructor(file: KeyFile) {
+    this.replace(file);
+  }
+
+  /** Takes the keys of `file` instead (logins from now on; sessions: see Gateway). */
+  replace(file: KeyFile): void {
+    this.byId.clear();
     for (const key of file.keys) this.byId.set(key.id, key);
+  }
+
+  /** Whether key `keyId` is still on the ring. */
+  has(keyId: string): boolean {
+    return this.byId.has(keyId);
   }
 
   /** The grant of a valid token, or null. Constant-time in the secret. */
@@ -119,7 +152,8 @@ export class KeyRing {
 }
 
 function grantOf(record: KeyRecord): Grant {
-  return { clientId: record.clientId, admin: record.admin, accounts: new Set(record.accounts) };
+  const accounts = new Set(record.accounts);
+  return { clientId: record.clientId, admin: record.admin, accounts, keyId: record.id };
 }
 
 /** A fresh nonce for a Challenge. */
@@ -129,7 +163,7 @@ export function challengeNonce(bytes: number): Buffer {
 
 /** The grant every session gets when the data folder has no key file. */
 export function openGrant(clientId: number): Grant {
-  return { clientId, admin: true, accounts: new Set() };
+  return { clientId, admin: true, accounts: new Set(), keyId: null };
 }
 
 /** Command kinds only an admin key may send. */

@@ -406,6 +406,21 @@ export class Gateway {
   }
 
   /** Open connections by kind, for /metrics (read when scraped). */
+  /**
+   * Closes the sessions (command and read-only) whose key is no longer on the ring (the node
+   * reloaded keys.json after `bourse keys revoke`), with 4010; returns how many.
+   */
+  closeRevoked(): number {
+    const keys = this.options.keys;
+    if (keys === null) return 0;
+    const revoked = [...this.sessions.values(), ...this.readers].filter((ws) => {
+      const keyId = ws.getUserData().grant?.keyId ?? null;
+      return keyId !== null && !keys.has(keyId);
+    });
+    for (const ws of revoked) ws.end(CloseCode.Unauthorized, 'API key revoked');
+    return revoked.length;
+  }
+
   connections(): GatewayConnections {
     const session = this.sessions.size;
     const read = this.readers.size;

@@ -49,7 +49,7 @@ import {
 import { journalTail } from '../journal/journal-reader.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
-import { KeyRing, keyFilePath, readKeyFile } from '../gateway/api-keys.js';
+import { KeyRing, keyFilePath, readKeyFile, watchKeyFile } from '../gateway/api-keys.js';
 import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
@@ -126,6 +126,8 @@ export class BourseNode {
   processorStats: { commands: number; gcPauses: number; gcPauseMaxMs: number } | null = null;
   /** The client gateway, when the options asked for one. */
   gateway: Gateway | null = null;
+  /** Stops watching keys.json (a no-op until the gateway opens with keys). */
+  private unwatchKeys: () => void = () => {};
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private readonly lock: DataLock;
@@ -281,8 +283,10 @@ export class BourseNode {
         'warn',
       );
     }
+    const keys = keyFile === null ? null : new KeyRing(keyFile);
+    if (keys !== null) this.unwatchKeys = watchKeyFile(this.dataDir, () => this.reloadKeys(keys));
     this.gateway = new Gateway({
-      keys: keyFile === null ? null : new KeyRing(keyFile),
+      keys,
       idempotencyWindow: this.config.idempotencyWindow,
       host: where.host,
       port: where.port,
@@ -304,6 +308,24 @@ export class BourseNode {
       role: this.role,
     });
     await this.gateway.listen();
+  }
+
+  /**
+   * keys.json changed (`bourse keys create` or `revoke`): new keys log in from now on, and the
+   * sessions of a revoked key are closed. A file that cannot be read, or is gone, leaves the
+   * keys as they were: losing it must never open the node to everyone.
+   */
+  private reloadKeys(keys: KeyRing): void {
+    const path = keyFilePath(this.dataDir);
+    try {
+      const file = readKeyFile(this.dataDir);
+      if (file === null) return this.log(`${path} is gone: keys kept as they were`, 'warn');
+      keys.replace(file);
+      const closed = this.gateway?.closeRevoked() ?? 0;
+      this.log(`keys reloaded from ${path}: ${file.keys.length}; ${closed} sessions closed`);
+    } catch (error) {
+      this.log(`${path} unreadable, keys kept as they were: ${(error as Error).message}`, 'error');
+    }
   }
 
   /** Starts a worker and resolves with its 'ready' message (rejects if it fails first). */
@@ -365,6 +387,7 @@ export class BourseNode {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unwatchKeys();
     this.gateway?.close();
     this.reads?.close();
     this.input?.publish();
@@ -378,6 +401,7 @@ export class BourseNode {
 
   /** Tears down after a failed start. */
   private async abort(): Promise<void> {
+    this.unwatchKeys();
     this.gateway?.close();
     this.inputRing.halt();
     this.outputRing.halt();

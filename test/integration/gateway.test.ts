@@ -22,7 +22,9 @@ import {
 import { loginKey, loginProof, splitApiKey } from '../../src/protocol/login.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
-import { createKey } from '../../src/gateway/api-keys.js';
+import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
@@ -873,5 +875,52 @@ test('subscriptions go on after a dropped connection; a refused one reaches onEr
       await Promise.all([writer.close(), reader.close(), limited.close()]);
     },
     keysFile(admin, reading, user),
+  );
+});
+
+test('keys.json changes apply while the node runs: revoked keys cut off, new ones in', async () => {
+  const admin = createKey(131, true, []);
+  const user = createKey(132, false, [1]);
+  let dataDir = '';
+  await withNode(
+    async (_node, url) => {
+      const root = await BourseClient.connect(url, { clientId: 131, apiKey: admin.token });
+      await setUp(root);
+      const session = await BourseClient.connect(url, {
+        clientId: 132,
+        apiKey: user.token,
+        reconnectAttempts: 0,
+      });
+      const transfer = { account: 1, target: 2, ref: 1, quantity: 1 };
+      assert.equal((await session.transfer(transfer))[0].status, Status.Ok);
+      const later = createKey(133, false, [2]);
+      // `bourse keys revoke` and `create` rewrite the file (atomically) as this does.
+      writeKeyFile(dataDir, { version: 1, keys: [admin.record, later.record] });
+      const deadline = Date.now() + 5_000;
+      let cut: unknown = null;
+      while (cut === null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await session.transfer(transfer).catch((error: unknown) => (cut = error));
+      }
+      assert.ok(cut instanceof ClientError && cut.code === 4010, String(cut));
+      assert.match(String(cut), /API key revoked/);
+      await assert.rejects(
+        BourseClient.connect(url, { clientId: 132, apiKey: user.token }),
+        /API key refused/,
+      );
+      const fresh = await BourseClient.connect(url, { clientId: 133, apiKey: later.token });
+      const other = { account: 2, target: 1, ref: 1, quantity: 1 };
+      assert.equal((await fresh.transfer(other))[0].status, Status.Ok, 'no restart needed');
+      // A file that cannot be read leaves the keys as they were (never open to everyone).
+      writeFileSync(join(dataDir, 'keys.json'), '{ not json');
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      assert.equal((await fresh.transfer(other))[0].status, Status.Ok, 'still logged in');
+      await assert.rejects(BourseClient.connect(url, { clientId: 134 }), /API key refused/);
+      await Promise.all([root.close(), fresh.close()]);
+    },
+    (dir) => {
+      dataDir = dir;
+      keysFile(admin, user)(dir);
+    },
   );
 });
