@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flag } from '../../../bench/lib/flags.js';
+import { spawnSync } from 'node:child_process';
+import { parseFlag as flag } from '../../../bench/lib/flags.js';
 
 function withArgv<T>(args: string[], body: () => T): T {
   const saved = process.argv;
@@ -36,4 +37,11 @@ test('bench flags: the value given, the fallback when absent, an error when not 
     );
   }
   assert.throws(() => withArgv(['--rate'], () => flag('--rate', 5)), /--rate takes/);
+});
+
+test('a bench given a bad flag says so and exits 64, without a stack trace', () => {
+  const script = new URL('../../../bench/macro/pipeline.bench.js', import.meta.url).pathname;
+  const run = spawnSync(process.execPath, [script, '--small', '--rate', '0'], { encoding: 'utf8' });
+  assert.equal(run.status, 64);
+  assert.equal(run.stderr.trim(), 'bench: --rate takes a whole number from 1, not 0');
 });
