@@ -17,6 +17,23 @@
 import { assert } from '../stdx/assert.js';
 
 /** What a batch resolves with. Command i of the batch has client seq firstClientSeq + i. */
+/** One result for consecutive batches (a large batch sent in parts), in their order. */
+export function joinResults(parts: readonly BatchResult[]): BatchResult {
+  let count = 0;
+  for (const p of parts) count += p.count;
+  const status = new Uint16Array(count);
+  const sequence = new Float64Array(count);
+  let at = 0;
+  let rejected = 0;
+  for (const p of parts) {
+    status.set(p.status, at);
+    sequence.set(p.sequence, at);
+    at += p.count;
+    rejected += p.rejected;
+  }
+  return { count, firstClientSeq: parts[0]?.firstClientSeq ?? 0, status, sequence, rejected };
+}
+
 export interface BatchResult {
   readonly count: number;
   readonly firstClientSeq: number;

@@ -27,6 +27,7 @@ import {
   type CommandFields,
 } from '../protocol/command-writer.js';
 import { checkConnectOptions, invalidField } from './input-check.js';
+import { ClientError, memberUrls, openSession, type ConnectOptions } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
@@ -34,24 +35,21 @@ import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
 import { frameFits } from './frame-check.js';
-import { Batches, type BatchResult } from './batches.js';
+import { Batches, joinResults, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
-import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
   CommandsFlag,
   FrameError,
   FrameType,
   frameHeaderBytes,
-  challengeBytes,
-  LoginMethod,
   protocolVersion,
   StreamKind,
   topicRequestId,
   writeHeader,
-  readPath,
 } from '../protocol/frames.js';
 
 export type { EventRecord } from '../protocol/event-reader.js';
+export { ClientError, type ConnectOptions } from './session.js';
 export type { BatchResult } from './batches.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
@@ -61,46 +59,6 @@ export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 type OnEvents = (events: EventRecord[]) => void;
 type OnRefusal = (error: ClientError) => void;
-
-export interface ConnectOptions {
-  clientId: number;
-  /** The API key (`bk_...`) made for this client id by `bourse keys create`. */
-  apiKey?: string;
-  /**
-   * 'key' (default) sends the key in Hello; 'challenge' sends only its id and signs a server
-   * nonce with the secret (HMAC-SHA256), so the secret never crosses the wire.
-   */
-  login?: 'key' | 'challenge';
-  /**
-   * Client sequence number of the first command. Default: the one the server names in Welcome,
-   * one past the highest this client id used (1 for a new id), so that a restarted process
-   * goes on where the last one stopped.
-   */
-  firstClientSeq?: number;
-  /**
-   * Commands sent but not yet answered; past it, calls wait (backpressure). Default: the
-   * server's idempotency window, so that a resend after a drop always gets the original
-   * outcome. Above it, a resent command older than the window is refused with
-   * IdempotencySeqTooOld (never applied twice), and its outcome is in the journal.
-   */
-  inFlightMax?: number;
-  /**
-   * Rounds of reconnecting after a drop before failing what is pending (default 20); each round
-   * tries every member once.
-   */
-  reconnectAttempts?: number;
-  /**
-   * The other cluster members' addresses. Only the primary takes clients (standbys answer 503),
-   * so connecting, and reconnecting after a failover, tries each address in turn.
-   */
-  members?: string[];
-  /**
-   * A read-only session (path /read): subscriptions only, commands are refused (Error 5). Any
-   * cluster member takes it, a standby included, so journal and book streams can be read
-   * from a standby and leave the primary to commands.
-   */
-  readOnly?: boolean;
-}
 
 /** The events of an Events frame, decoded. */
 function decodeEvents(data: Buffer): EventRecord[] {
@@ -117,97 +75,9 @@ function decodeEvents(data: Buffer): EventRecord[] {
 /** Attempts to open the connection again after a drop (backoff 50 ms doubling to 1 s). */
 const reconnectAttemptsMax = 20;
 
-/**
- * The masking key of every frame the SDK sends: zero, which `ws` takes as "no masking" and then
- * sends the frame's bytes as they are, instead of copying and XOR-ing them (a 16 KB frame of
- * 250 commands: an allocation, a copy and a pass over it, each time). RFC 6455 asks clients for
- * random keys so that a script in a browser cannot shape the bytes an old proxy on the path
- * reads as HTTP (section 10.3); this SDK runs in Node, and its frames are the binary protocol.
- */
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
-}
-
-/** Connects, sends Hello, and resolves at Welcome (rejects on a close or an error first). */
-function openSession(
-  url: string,
-  options: ConnectOptions,
-): Promise<{ socket: WebSocket; durableSequence: number; window: number; nextSeq: number }> {
-  return new Promise((resolve, reject) => {
-    const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
-    const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
-    socket.binaryType = 'nodebuffer';
-    socket.once('error', reject);
-    socket.once('open', () => {
-      socket.send(helloFrame(options));
-      const onMessage = (data: Buffer): void => {
-        if (data.readUInt8(0) === FrameType.Challenge)
-          return socket.send(answerFrame(options, data));
-        socket.removeAllListeners();
-        if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
-        const long = data.byteLength >= frameHeaderBytes + 24; // a server that says the next seq
-        resolve({
-          socket,
-          window: data.readUInt32LE(frameHeaderBytes + 4),
-          durableSequence: data.readDoubleLE(frameHeaderBytes + 8),
-          nextSeq: long ? data.readDoubleLE(frameHeaderBytes + 16) : 0,
-        });
-      };
-      socket.on('message', onMessage);
-      socket.once('close', (code: number, reason: Buffer) => {
-        reject(new ClientError(code, `closed during Hello: ${reason.toString()}`));
-      });
-    });
-  });
-}
-
-/** Hello: the whole key, or for challenge login only its id (`bk_<id>`). */
-function helloFrame(options: ConnectOptions): ArrayBuffer {
-  const challenge = options.login === 'challenge';
-  const token = options.apiKey ?? '';
-  const name = challenge ? token.split('_').slice(0, 2).join('_') : token;
-  const key = Buffer.from(name, 'latin1');
-  const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
-  writeHeader(hello, 0, FrameType.Hello, 0);
-  hello.setUint32(frameHeaderBytes, options.clientId, true);
-  hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
-  hello.setUint16(frameHeaderBytes + 6, challenge ? LoginMethod.Challenge : LoginMethod.Key, true);
-  new Uint8Array(hello.buffer).set(key, frameHeaderBytes + 8);
-  return hello.buffer;
-}
-
-/** Answer: the secret's proof for the Challenge's nonce. */
-function answerFrame(options: ConnectOptions, challenge: Buffer): Buffer {
-  const key = splitApiKey(options.apiKey ?? '');
-  const nonce = challenge.subarray(frameHeaderBytes, frameHeaderBytes + challengeBytes);
-  const proof =
-    key === null
-      ? Buffer.alloc(challengeBytes)
-      : loginProof(loginKey(key.secret), nonce, options.clientId);
-  const frame = Buffer.alloc(frameHeaderBytes + challengeBytes);
-  writeHeader(new DataView(frame.buffer, frame.byteOffset), 0, FrameType.Answer, 0);
-  proof.copy(frame, frameHeaderBytes);
-  return frame;
-}
-
-/** The addresses to try, `first` first, then the other members in their order. */
-function memberUrls(first: string, options: ConnectOptions): string[] {
-  return [first, ...(options.members ?? []).filter((u) => u !== first)];
-}
-
 /** First wait before sending again a frame the server refused as Busy (ms); it doubles. */
 const busyRetryMs = 1;
 const busyRetryMsMax = 100;
-
-export class ClientError extends Error {
-  override readonly name = 'ClientError';
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface Pending {
   resolve: (events: EventRecord[]) => void;
@@ -460,15 +330,11 @@ export class BourseClient {
    * Many commands of one kind for one promise: it resolves once every one is answered, with
    * each command's status and head-event sequence (BatchResult), in the order given. Commands
    * sent in the same tick share frames with any others. A batch waits until it fits in flight
-   * (inFlightMax; a larger batch is refused at once). It is rejected as a whole if a frame
-   * carrying it is refused as a whole, or if the connection is lost for good; what was applied
-   * is in the journal.
+   * (inFlightMax); a larger one goes as consecutive parts of a quarter of it, in order, nothing
+   * else between them. It is rejected as a whole if a frame carrying it is refused as a whole,
+   * or if the connection is lost for good; what was applied is in the journal.
    */
   submitBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
-    if (list.length > this.inFlightMax) {
-      const why = `a batch of ${list.length} is more than inFlightMax (${this.inFlightMax})`;
-      return Promise.reject(new RangeError(why));
-    }
     for (let i = 0; i < list.length; i++) {
       const bad = invalidField(list[i]);
       if (bad !== null) {
@@ -476,6 +342,15 @@ export class BourseClient {
       }
       const narrow = narrowFieldError(list[i]);
       if (narrow !== null) return Promise.reject(new RangeError(`[${i}].${narrow}`));
+    }
+    if (list.length > this.inFlightMax) {
+      // Parts of a quarter of the window: several in flight at once, not one and a wait.
+      const part = Math.max(1, Math.floor(this.inFlightMax / 4));
+      const parts: Promise<BatchResult>[] = [];
+      for (let at = 0; at < list.length; at += part) {
+        parts.push(this.submitBatch(kind, list.slice(at, at + part)));
+      }
+      return Promise.all(parts).then(joinResults);
     }
     if (this.mustWait(list.length)) {
       return this.later(list.length, () => this.enqueueBatch(kind, list));

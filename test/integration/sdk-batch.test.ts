@@ -137,7 +137,16 @@ test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost nod
       client.submitBatch(CommandKind.Transfer, [ok, { ...ok, ref: 2 ** 40 }]),
       /\[1\]\.ref: 0 to 4294967295/,
     );
-    await assert.rejects(client.submitBatch(CommandKind.Transfer, transfers(101, 10)), RangeError);
+    // Larger than inFlightMax (100): sent in parts, in order, with nothing between them.
+    const big = client.submitBatch(CommandKind.Transfer, Array(250).fill(ok));
+    const single = client.transfer(ok); // issued after the batch: answered after all of it
+    const [whole, [head]] = await Promise.all([big, single]);
+    assert.equal(whole.count, 250);
+    assert.equal(whole.rejected, 0);
+    assert.ok(whole.status.every((s) => s === Status.Ok));
+    for (let i = 1; i < 250; i++) assert.ok(whole.sequence[i] > whole.sequence[i - 1], 'in order');
+    assert.equal(head.clientSeq, whole.firstClientSeq + 250, 'its seqs are consecutive');
+    assert.ok(head.sequence > whole.sequence[249]);
     assert.equal((await client.submitBatch(CommandKind.Transfer, [])).count, 0);
     // Account 3 is not this key's: the frame is refused as a whole, and the batch with it.
     const foreign = { account: 3, target: 1, ref: 1, quantity: 1 };
