@@ -68,6 +68,13 @@ export function parsePort(name: string, text: string): number {
   return value;
 }
 
+/** A whole number of 1 or more (a 0 would mean "always": snapshots back to back). */
+export function parsePositive(name: string, text: string): number {
+  const value = parseCount(name, text);
+  if (value === 0) throw new UsageError(`${name}: '${text}': 1 or more`);
+  return value;
+}
+
 export function parseCount(name: string, text: string): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) {

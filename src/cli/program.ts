@@ -17,7 +17,15 @@ import {
   revokeKeyCommand,
   type CreateKeyOptions,
 } from './keys.js';
-import { bindFailure, parseCount, parsePort, parseTimeUs, table, UsageError } from './output.js';
+import {
+  bindFailure,
+  parseCount,
+  parsePort,
+  parsePositive,
+  parseTimeUs,
+  table,
+  UsageError,
+} from './output.js';
 import { replay } from './replay.js';
 import { cluster, member, type MemberOptions } from './cluster.js';
 import { drill, type DrillOptions } from './drill.js';
@@ -42,6 +50,7 @@ const option =
   };
 const count = option(parseCount);
 const port = option(parsePort);
+const positive = option(parsePositive);
 
 export function program(): Command {
   const p = new Command('bourse')
@@ -198,9 +207,9 @@ function addStart(p: Command): void {
     .option(
       '--snapshot-events <n>',
       'journaled events between snapshots',
-      count('--snapshot-events'),
+      positive('--snapshot-events'),
     )
-    .option('--snapshot-ms <ms>', 'longest time between snapshots', count('--snapshot-ms'))
+    .option('--snapshot-ms <ms>', 'longest time between snapshots', positive('--snapshot-ms'))
     .addHelpText('after', '\nExample:\n  bourse start --data ./data')
     .action(
       (o: {
@@ -278,7 +287,7 @@ function addInspect(p: Command): void {
     .description('print journaled events in readable form')
     .option('--data <dir>', 'data folder', './data')
     .option('--from-seq <n>', 'first sequence', count('--from-seq'), 1)
-    .option('--count <k>', 'events to print', count('--count'), 20)
+    .option('--count <k>', 'events to print', positive('--count'), 20)
     .addHelpText('after', '\nExample:\n  bourse inspect --data ./data --from-seq 100 --count 10')
     .action((o: { data: string; fromSeq: number; count: number }) => void inspect(o));
 }

@@ -241,6 +241,10 @@ test('ports and cluster shapes that cannot work are refused before anything is w
     const port = bourse('start', '--data', join(dir, 'single'), '--port', '99999');
     assert.equal(port.code, 64);
     assert.match(port.err, /--port: '99999' is not a port \(0 to 65535\)/);
+    // 0 would mean "always": a snapshot started as soon as the last one was written.
+    const always = bourse('start', '--data', join(dir, 'single'), '--snapshot-events', '0');
+    assert.equal(always.code, 64);
+    assert.match(always.err, /--snapshot-events: '0': 1 or more/);
     const fromEnv = bourseWith({ BOURSE_PORT: '70000' }, 'start', '--data', join(dir, 'single'));
     assert.equal(fromEnv.code, 64);
     assert.match(fromEnv.err, /BOURSE_PORT: --port: '70000' is not a port/);
