@@ -440,8 +440,13 @@ export class Gateway {
     if (!grant.admin && (adminOnly(fields.kind) || !grant.accounts.has(fields.account ?? 0))) {
       return 'not allowed for this API key';
     }
+    // A session numbers its client's commands itself: an HTTP command under the same id would
+    // take one of its seqs, and the session's own command with it would be answered as a repeat.
+    if (this.sessions.has(fields.clientId)) {
+      return `conflict: client id ${fields.clientId} has a session open; send there instead`;
+    }
     const key = `${fields.clientId}/${fields.clientSeq}`;
-    if (this.httpPending.has(key)) return 'a command with this clientSeq is waiting already';
+    if (this.httpPending.has(key)) return 'conflict: a command with this clientSeq is waiting';
     if (!this.sink.hasRoom(1)) return 'busy: send again later';
     writeCommand(this.sink.ring.records.u32, this.sink.claim(), fields);
     this.sink.commit();

@@ -158,11 +158,15 @@ function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands
     const refused = commands.submit(token, parsed, (events) => {
       if (!aborted) res.cork(() => json(res, '200 OK', { events: events.map(readable) }));
     });
-    if (refused !== null)
-      json(res, refused.startsWith('busy') ? '503 Service Unavailable' : '403 Forbidden', {
-        error: refused,
-      });
+    if (refused !== null) json(res, refusalStatus(refused), { error: refused });
   });
+}
+
+/** The HTTP status of a refused command, by its reason's first word. */
+function refusalStatus(reason: string): string {
+  if (reason.startsWith('busy')) return '503 Service Unavailable';
+  if (reason.startsWith('conflict')) return '409 Conflict';
+  return '403 Forbidden';
 }
 
 function readBody(res: HttpResponse, done: (body: Buffer | null) => void): void {

@@ -283,15 +283,8 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
       const r = await post({ ...f, clientId: 71, clientSeq: ++seq });
       assert.equal(r.status, 200);
     }
-    const r = await post({
-      kind: 'Transfer',
-      clientId: 71,
-      clientSeq: ++seq,
-      account: 1,
-      target: 2,
-      ref: 1,
-      quantity: 3,
-    });
+    const transferFields = { kind: 'Transfer', account: 1, target: 2, ref: 1, quantity: 3 };
+    const r = await post({ ...transferFields, clientId: 71, clientSeq: ++seq });
     const answer = (await r.json()) as {
       events: { statusName: string; sequence: number; timestamp: number }[];
     };
@@ -308,6 +301,17 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
       (await fetch(`${base}/commands`, { method: 'POST', body: 'x'.repeat(10_000) })).status,
       413,
     );
+    // A client id with a binary session open: its seqs are the session's (409, not applied).
+    const session = await BourseClient.connect(url, { clientId: 72 });
+    const clash = await post({ ...transferFields, clientId: 72, clientSeq: 1 });
+    assert.equal(clash.status, 409);
+    assert.match(((await clash.json()) as { error: string }).error, /client id 72 has a session/);
+    const [own] = await session.transfer(transferFields);
+    assert.equal(own.clientSeq, 1, "the session's seq 1 was not taken");
+    assert.equal(own.status, Status.Ok);
+    await session.close();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the server sees the close
+    assert.equal((await post({ ...transferFields, clientId: 72, clientSeq: 2 })).status, 200);
     const bySeq = (await (await fetch(`${base}/events?from=3&count=2`)).json()) as {
       sequence: number;
     }[];
