@@ -26,7 +26,7 @@ import {
   writeCommandOf,
   type CommandFields,
 } from '../protocol/command-writer.js';
-import { checkConnectOptions, invalidField } from './input-check.js';
+import { checkConnectOptions, invalidField, notAField, unknownField } from './input-check.js';
 import { ClientError, memberUrls, openSession, type ConnectOptions } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
@@ -322,6 +322,8 @@ export class BourseClient {
     if (bad !== null) return Promise.reject(new TypeError(`${bad} must be a safe integer`));
     const narrow = narrowFieldError(fields);
     if (narrow !== null) return Promise.reject(new RangeError(narrow));
+    const unknown = unknownField(fields);
+    if (unknown !== null) return Promise.reject(new TypeError(`${unknown}: ${notAField}`));
     if (this.mustWait(1)) return this.later(1, () => this.enqueue(kind, fields));
     return this.enqueue(kind, fields);
   }
@@ -343,6 +345,9 @@ export class BourseClient {
       const narrow = narrowFieldError(list[i]);
       if (narrow !== null) return Promise.reject(new RangeError(`[${i}].${narrow}`));
     }
+    // The first only: a batch's commands are built alike, and this walks each one's keys.
+    const unknown = list.length > 0 ? unknownField(list[0]) : null;
+    if (unknown !== null) return Promise.reject(new TypeError(`[0].${unknown}: ${notAField}`));
     if (list.length > this.inFlightMax) {
       // Parts of a quarter of the window: several in flight at once, not one and a wait.
       const part = Math.max(1, Math.floor(this.inFlightMax / 4));

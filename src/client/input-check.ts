@@ -39,6 +39,36 @@ function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
+/**
+ * The names a command's fields may have (`kind` is taken and ignored: the call names the kind).
+ * Anything else is a mistake the wire would not show: `{ side: 'sell' }` from JavaScript was
+ * dropped and the order placed as a buy.
+ */
+const fieldNames = new Set([
+  'kind',
+  'account',
+  'target',
+  'ref',
+  'price',
+  'quantity',
+  'aux',
+  'flags',
+  'tif',
+  'stp',
+  'makerFeeBps',
+  'takerFeeBps',
+]);
+
+export const notAField =
+  'not a command field (account, target, ref, price, quantity, aux, flags, tif, stp, ' +
+  'makerFeeBps, takerFeeBps; native-layouts/commands.fbs says which each kind reads)';
+
+/** The first property of `f` that is no command field, or null (no allocation). */
+export function unknownField(f: object): string | null {
+  for (const key in f) if (!fieldNames.has(key)) return key;
+  return null;
+}
+
 /** Absent, or a safe integer (the wire takes integers only). */
 function integer(value: number | undefined): boolean {
   return value === undefined || Number.isSafeInteger(value);

@@ -50,6 +50,11 @@ test('the SDK gets each command back once durable, with its status and events', 
     await assert.rejects(client.placeOrder({ ...order, tif: 257 }), /tif: 0 to 255/);
     await assert.rejects(client.transfer({ ...order, ref: 2 ** 32 }), /ref: 0 to 4294967295/);
     await assert.rejects(client.placeOrder({ ...order, stp: -1 }), RangeError);
+    // A field the protocol does not have is refused, not dropped: this would have been a buy.
+    const sell = { ...order, side: 'sell' } as unknown as typeof order;
+    await assert.rejects(client.placeOrder(sell), /side: not a command field/);
+    const misnamed = [{ ...order, instrument: 1 }] as unknown as (typeof order)[];
+    await assert.rejects(client.submitBatch(CommandKind.PlaceOrder, misnamed), /\[0\]\.instrument/);
     // Options the wire cannot carry are refused before a socket opens: id 1.5 was written as 1.
     for (const [options, why] of [
       [{ clientId: 1.5 }, /clientId: a whole number from 1 to 4294967295, not 1\.5/],
