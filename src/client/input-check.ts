@@ -4,7 +4,7 @@
  * being truncated on the way (client id 1.5 was written as 1: another client's id, its
  * idempotency window and its commands).
  */
-import type { CommandFields } from '../protocol/command-writer.js';
+import { commandFieldNames, type CommandFields } from '../protocol/command-writer.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 
@@ -44,24 +44,11 @@ function shown(value: unknown): string {
  * Anything else is a mistake the wire would not show: `{ side: 'sell' }` from JavaScript was
  * dropped and the order placed as a buy.
  */
-const fieldNames = new Set([
-  'kind',
-  'account',
-  'target',
-  'ref',
-  'price',
-  'quantity',
-  'aux',
-  'flags',
-  'tif',
-  'stp',
-  'makerFeeBps',
-  'takerFeeBps',
-]);
+const fieldNames = new Set<string>(['kind', ...commandFieldNames]);
 
 export const notAField =
-  'not a command field (account, target, ref, price, quantity, aux, flags, tif, stp, ' +
-  'makerFeeBps, takerFeeBps; native-layouts/commands.fbs says which each kind reads)';
+  `not a command field (${commandFieldNames.join(', ')}; ` +
+  'native-layouts/commands.fbs says which each kind reads)';
 
 /** The first property of `f` that is no command field, or null (no allocation). */
 export function unknownField(f: object): string | null {

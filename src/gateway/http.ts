@@ -13,7 +13,11 @@
  */
 import { httpBodyMaxBytes, httpEventsMax, httpPendingMax } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import { narrowFieldError, type CommandFields } from '../protocol/command-writer.js';
+import {
+  commandFieldNames,
+  narrowFieldError,
+  type CommandFields,
+} from '../protocol/command-writer.js';
 import { commandKindName, eventKindName, type EventRecord } from '../protocol/event-reader.js';
 import { statusName } from '../protocol/status.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
@@ -183,21 +187,7 @@ function readBody(res: HttpResponse, done: (body: Buffer | null) => void): void 
   });
 }
 
-const integerFields = [
-  'clientId',
-  'clientSeq',
-  'account',
-  'target',
-  'ref',
-  'price',
-  'quantity',
-  'aux',
-  'flags',
-  'tif',
-  'stp',
-  'makerFeeBps',
-  'takerFeeBps',
-] as const;
+const integerFields = ['clientId', 'clientSeq', ...commandFieldNames] as const;
 
 /** A command from JSON, every number checked; or the reason it is refused. */
 export function parseCommand(body: Buffer): CommandFields | string {

@@ -24,6 +24,21 @@ export interface CommandFields {
   aux?: number;
 }
 
+/** The fields a command may carry besides its kind and its client's id and seq. */
+export const commandFieldNames = [
+  'account',
+  'target',
+  'ref',
+  'price',
+  'quantity',
+  'aux',
+  'flags',
+  'tif',
+  'stp',
+  'makerFeeBps',
+  'takerFeeBps',
+] as const;
+
 /**
  * The command's narrow fields and their largest values: written as is, a larger value would
  * spill into the next field (flags 0x102 would make the order IOC), so it is refused instead.
