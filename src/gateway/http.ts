@@ -209,6 +209,12 @@ export function parseCommand(body: Buffer): CommandFields | string {
     const numbers = `or its number (1 to ${CommandKind.Count - 1})`;
     return `kind: one of ${kindNames()}, ${numbers}; got ${shown(o.kind)}`;
   }
+  // An unknown name is refused, not dropped: {"side": "sell"} would have placed a buy.
+  for (const name of Object.keys(o)) {
+    if (name !== 'kind' && !(integerFields as readonly string[]).includes(name)) {
+      return `${shown(name)}: not a command field (${integerFields.join(', ')})`;
+    }
+  }
   const fields: Record<string, number> = { kind };
   for (const name of integerFields) {
     const v = o[name];

@@ -34,6 +34,13 @@ test('a narrow field past its bytes is refused, not written into the next field'
   assert.equal(typeof parse(edge), 'object', 'the largest values fit');
 });
 
+test('a field the protocol does not have is refused, not dropped (a buy, else)', () => {
+  const order = { kind: 'PlaceOrder', clientId: 1, clientSeq: 1, account: 1, quantity: 1 };
+  assert.match(parse({ ...order, side: 'sell' }) as string, /^"side": not a command field \(/);
+  assert.match(parse({ ...order, instrument: 1 }) as string, /"instrument": not a command/);
+  assert.equal(typeof parse({ ...order, ref: 1, price: 5, flags: 2 }), 'object');
+});
+
 test('an unknown kind is refused with the kinds there are and what was sent', () => {
   for (const kind of ['transfre', 99, 0, 1.5, null, undefined, 'x'.repeat(500)]) {
     const why = parse({ kind, clientId: 1, clientSeq: 1 });
