@@ -59,6 +59,9 @@ export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 type OnEvents = (events: EventRecord[]) => void;
 type OnRefusal = (error: ClientError) => void;
+type OnError = (error: Error) => void;
+/** Ends a subscription (what the subscribe calls return). */
+export type Unsubscribe = () => void;
 
 /** The events of an Events frame, decoded. */
 function decodeEvents(data: Buffer): EventRecord[] {
@@ -218,19 +221,23 @@ export class BourseClient {
     fromSequence: number,
     onEvents: (events: EventRecord[]) => void,
     onError: (error: ClientError) => void = () => {},
-  ): void {
+  ): Unsubscribe {
     const requestId = this.sendSubscribe(StreamKind.Journal, fromSequence);
-    this.subs.addJournal(requestId, fromSequence, onEvents, onError as (error: Error) => void);
+    const reader = this.subs.addJournal(requestId, fromSequence, onEvents, onError as OnError);
+    return () => {
+      const id = this.subs.end(reader);
+      if (id !== -1) this.sendFrame(FrameType.Unsubscribe, id, StreamKind.Journal, 0);
+    };
   }
 
-  /** Every durable trade of `instrument`, as it happens. */
-  subscribeTrades(instrument: number, onEvents: OnEvents, onError: OnRefusal = () => {}): void {
-    this.subscribeTopic(StreamKind.Trades, instrument, onEvents, onError);
+  /** Every durable trade of `instrument`, as it happens. The function returned ends it. */
+  subscribeTrades(instrument: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
+    return this.subscribeTopic(StreamKind.Trades, instrument, onEvents, onError);
   }
 
   /** Every durable event that names `account` (needs a key for it, or an admin key). */
-  subscribeAccount(account: number, onEvents: OnEvents, onError: OnRefusal = () => {}): void {
-    this.subscribeTopic(StreamKind.Account, account, onEvents, onError);
+  subscribeAccount(account: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
+    return this.subscribeTopic(StreamKind.Account, account, onEvents, onError);
   }
 
   /**
@@ -242,25 +249,42 @@ export class BourseClient {
     instrument: number,
     onBook: (book: BookView) => void,
     options: { top?: boolean; onError?: OnRefusal } = {},
-  ): void {
+  ): Unsubscribe {
     const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
     const key = `${kind}/${instrument}`;
-    const handlers = this.bookHandlers.get(key) ?? [];
-    handlers.push(onBook);
-    this.bookHandlers.set(key, handlers);
-    const onError = (options.onError ?? (() => {})) as (error: Error) => void;
-    this.subs.addAsk(this.sendSubscribe(kind, instrument), kind, instrument, onError);
+    const handler = (book: BookView): void => onBook(book); // its own, to take out
+    this.bookHandlers.set(key, [...(this.bookHandlers.get(key) ?? []), handler]);
+    const onError = (options.onError ?? (() => {})) as OnError;
+    const ask = this.subs.addAsk(this.sendSubscribe(kind, instrument), kind, instrument, onError);
+    return () => {
+      const left = (this.bookHandlers.get(key) ?? []).filter((h) => h !== handler);
+      this.bookHandlers.set(key, left);
+      this.endAsk(ask, kind, instrument);
+    };
+  }
+
+  /** Forgets a topic or book subscription; the server's stream ends with the last of them. */
+  private endAsk(ask: object, kind: StreamKind, param: number): void {
+    const id = this.subs.end(ask);
+    if (id !== -1 && !this.subs.asking(kind, param)) {
+      this.sendFrame(FrameType.Unsubscribe, id, kind, param);
+    }
   }
 
   /** Sends a Subscribe frame; its request id. */
   private sendSubscribe(kind: StreamKind, param: number): number {
     const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
+    this.sendFrame(FrameType.Subscribe, requestId, kind, param);
+    return requestId;
+  }
+
+  /** A Subscribe or Unsubscribe frame: stream kind and its parameter. */
+  private sendFrame(type: FrameType, requestId: number, kind: StreamKind, param: number): void {
     const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
-    writeHeader(frame, 0, FrameType.Subscribe, requestId);
+    writeHeader(frame, 0, type, requestId);
     frame.setUint8(frameHeaderBytes, kind);
     frame.setFloat64(frameHeaderBytes + 8, param, true);
-    this.socket.send(frame.buffer);
-    return requestId;
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame.buffer);
   }
 
   private onBookFrame(data: Buffer): void {
@@ -273,22 +297,28 @@ export class BourseClient {
     kind: StreamKind,
     param: number,
     onEvents: OnEvents,
-    onError: OnRefusal,
-  ): void {
+    onError: OnRefusal = () => {},
+  ): Unsubscribe {
     const id = topicRequestId(kind);
-    const handlers = this.topicHandlers.get(id) ?? [];
     // One request id per stream kind: a client subscribed to two instruments (or accounts)
     // gets both in the same frames, and each handler hears only the events that name its own.
     const names =
       kind === StreamKind.Trades
         ? (e: EventRecord) => e.ref === param
         : (e: EventRecord) => e.account === param || e.counterparty === param;
-    handlers.push((events) => {
+    const handler = (events: EventRecord[]): void => {
       const named = events.filter(names);
       if (named.length > 0) onEvents(named);
-    });
-    this.topicHandlers.set(id, handlers);
-    this.subs.addAsk(this.sendSubscribe(kind, param), kind, param, onError as (e: Error) => void);
+    };
+    this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);
+    const ask = this.subs.addAsk(this.sendSubscribe(kind, param), kind, param, onError as OnError);
+    return () => {
+      this.topicHandlers.set(
+        id,
+        (this.topicHandlers.get(id) ?? []).filter((h) => h !== handler),
+      );
+      this.endAsk(ask, kind, param);
+    };
   }
 
   transfer(f: Fields): Promise<EventRecord[]> {
@@ -475,6 +505,9 @@ export class BourseClient {
       for (const handler of handlers) handler(events);
       return;
     }
+    // Answers carry request id 0. Any other is a stream this client ended (its last frames on
+    // the way): read as answers, another client's events could settle this one's commands.
+    if (requestId !== 0) return;
     const count = data.readUInt32LE(frameHeaderBytes);
     if (this.incoming.length < count * 32) this.incoming = new Uint32Array(count * 32);
     const aligned = this.incoming;

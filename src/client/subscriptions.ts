@@ -37,17 +37,44 @@ export class Subscriptions {
   /** Topic and book subscriptions, by the request id of their latest Subscribe frame. */
   private readonly asks = new Map<number, Ask>();
 
+  /** Keeps a journal subscription; returns it, to `end` it by. */
   addJournal(
     requestId: number,
     from: number,
     onEvents: JournalReader['onEvents'],
     onError: OnError,
-  ): void {
-    this.journals.set(requestId, { onEvents, onError, from, seenAtFrom: 0, skip: 0 });
+  ): object {
+    const reader = { onEvents, onError, from, seenAtFrom: 0, skip: 0 };
+    this.journals.set(requestId, reader);
+    return reader;
   }
 
-  addAsk(requestId: number, kind: StreamKind, param: number, onError: OnError): void {
-    this.asks.set(requestId, { kind, param, onError });
+  /** Keeps a topic or book subscription; returns it, to `end` it by. */
+  addAsk(requestId: number, kind: StreamKind, param: number, onError: OnError): object {
+    const ask = { kind, param, onError };
+    this.asks.set(requestId, ask);
+    return ask;
+  }
+
+  /**
+   * Forgets a subscription (its frames, if any still come, go nowhere); returns the request id
+   * of its latest Subscribe, or -1 when it had ended (refused, or ended before).
+   */
+  end(subscription: object): number {
+    for (const map of [this.journals, this.asks] as Map<number, object>[]) {
+      for (const [id, s] of map) {
+        if (s !== subscription) continue;
+        map.delete(id);
+        return id;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether a topic or book subscription of `kind` and `param` is still kept. */
+  asking(kind: StreamKind, param: number): boolean {
+    for (const ask of this.asks.values()) if (ask.kind === kind && ask.param === param) return true;
+    return false;
   }
 
   /** True when `requestId` is a journal subscription's (its frames go to `deliver`). */

@@ -48,7 +48,7 @@ import { adminOnly, challengeNonce, openGrant, type Grant, type KeyRing } from '
 import { mountHttp, notPrimary, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
-import { BookTopics, mountReads, type StateReads } from './reads.js';
+import { BookTopics, depthTopic, mountReads, topTopic, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
@@ -310,6 +310,7 @@ export class Gateway {
     }
     if (type === FrameType.Commands) return this.onCommands(ws, view);
     if (type === FrameType.Subscribe) return this.onSubscribe(ws, view);
+    if (type === FrameType.Unsubscribe) return this.onUnsubscribe(ws, view);
     ws.end(CloseCode.UnknownType, `unknown frame type ${type}`);
   }
 
@@ -533,6 +534,23 @@ export class Gateway {
       return;
     }
     this.sendError(ws, requestId, FrameError.BadSubscription, `unknown stream ${kind}`);
+  }
+
+  /**
+   * Ends a stream of this session: the journal subscription the header's request id names, or
+   * the trades, account or book topic the body names. Nothing is answered; frames already on
+   * their way still come. Ending a stream never subscribed to does nothing.
+   */
+  private onUnsubscribe(ws: WebSocket<Session>, view: DataView): void {
+    if (view.byteLength < frameHeaderBytes + 16) {
+      return ws.end(CloseCode.Malformed, 'short Unsubscribe');
+    }
+    const kind = view.getUint8(frameHeaderBytes);
+    const param = view.getFloat64(frameHeaderBytes + 8, true);
+    if (kind === StreamKind.Journal) return this.streams.unsubscribe(ws, view.getUint32(4, true));
+    if (!Number.isSafeInteger(param) || param < 0) return;
+    const topic = topicOf(kind, param);
+    if (topic !== null) ws.unsubscribe(topic); // the topics' counts stay: an "ever" gate
   }
 
   /** Stream 2 (anyone): one instrument's trades; the dashboard's pages take it too. */
@@ -768,4 +786,13 @@ export class Gateway {
     );
     if (status === 2) ws.end(CloseCode.SlowConsumer, 'reading too slowly');
   }
+}
+
+/** The pub/sub topic of a trades, account or book stream; null for any other kind. */
+function topicOf(kind: number, param: number): string | null {
+  if (kind === StreamKind.Trades) return tradesTopic(param);
+  if (kind === StreamKind.Account) return accountTopic(param);
+  if (kind === StreamKind.Depth) return depthTopic(param);
+  if (kind === StreamKind.TopOfBook) return topTopic(param);
+  return null;
 }

@@ -77,6 +77,12 @@ export class JournalStreams<S> {
     this.pump(sub);
   }
 
+  /** Ends the journal subscription `requestId` of `ws` (Unsubscribe). */
+  unsubscribe(ws: WebSocket<S>, requestId: number): void {
+    const at = this.subscribers.findIndex((s) => s.ws === ws && s.requestId === requestId);
+    if (at !== -1) this.subscribers.splice(at, 1);
+  }
+
   /** Forgets every subscription of a closed socket. */
   drop(ws: WebSocket<S>): void {
     for (let i = this.subscribers.length - 1; i >= 0; i--) {

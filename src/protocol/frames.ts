@@ -14,6 +14,7 @@
  *                              of book), reserved u8 × 7, f64: from sequence (journal),
  *                              instrument, or account
  *                    Answer    body: HMAC-SHA256 (32 bytes) of the Challenge
+ *                    Unsubscribe  body: as Subscribe; request id: the Subscribe's (journal)
  *   server → client  Welcome   body: client id u32, window u32, durable sequence f64
  *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
  *                    Results   body: count u32, reserved u32, then count 24-byte CommandResult
@@ -35,6 +36,8 @@ export const enum FrameType {
   Subscribe = 0x03,
   /** The answer to a Challenge: HMAC-SHA256 of it (see `loginProof`). */
   Answer = 0x04,
+  /** Ends a stream: the Subscribe's body (and, for the journal, its request id). */
+  Unsubscribe = 0x05,
   Welcome = 0x81,
   Events = 0x82,
   Error = 0x83,

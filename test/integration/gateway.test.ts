@@ -136,6 +136,14 @@ test('hostile input is closed with its code and never reaches the engine', async
         CloseCode.UnknownType,
       ],
       [
+        'short Unsubscribe',
+        (ws) => {
+          ws.send(hello(32));
+          ws.send(frame(FrameType.Unsubscribe, Buffer.alloc(4)));
+        },
+        CloseCode.Malformed,
+      ],
+      [
         'garbage batch',
         (ws) => {
           ws.send(hello(32));
@@ -932,4 +940,51 @@ test('keys.json changes apply while the node runs: revoked keys cut off, new one
       keysFile(admin, user)(dir);
     },
   );
+});
+
+test('a subscription ends when asked; another on the same stream goes on', async () => {
+  await withNode(async (_node, url) => {
+    const writer = await BourseClient.connect(url, { clientId: 141 });
+    await setUp(writer);
+    const reader = await BourseClient.connect(url, { clientId: 142 });
+    const counts = { journal: 0, first: 0, second: 0, book: 0 };
+    const endJournal = reader.subscribeJournal(1, (e) => (counts.journal += e.length));
+    const endFirst = reader.subscribeAccount(1, (e) => (counts.first += e.length));
+    reader.subscribeAccount(1, (e) => (counts.second += e.length));
+    const endBook = reader.subscribeBook(1, () => counts.book++);
+    const send = async (n: number): Promise<void> => {
+      const transfer = { account: 1, target: 2, ref: 1, quantity: 1 };
+      await Promise.all(Array.from({ length: n }, () => writer.transfer(transfer)));
+    };
+    const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
+    await send(20);
+    await settle();
+    assert.equal(counts.first, 20);
+    assert.equal(counts.second, 20);
+    const journalBefore = counts.journal;
+    assert.ok(journalBefore >= 20);
+    endJournal();
+    endFirst();
+    endBook();
+    endFirst(); // twice: nothing more happens
+    await settle(); // frames already on their way have come
+    const snapshot = { ...counts };
+    await send(20);
+    await settle();
+    assert.equal(counts.journal, snapshot.journal, 'the journal stream ended');
+    assert.equal(counts.first, snapshot.first, 'the first account handler ended');
+    assert.equal(counts.second, snapshot.second + 20, 'the second one on the same account goes on');
+    // A journal stream ended at once still sends what it had read: other clients' events, with
+    // their own client seqs. They must not settle this client's commands (seqs 1, 2, ... too).
+    const quick = await BourseClient.connect(url, { clientId: 143 });
+    quick.subscribeJournal(1, () => {})(); // subscribed and ended in one go
+    const mine = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        quick.transfer({ account: 1, target: 2, ref: 1, quantity: 1 }),
+      ),
+    );
+    for (const [head] of mine) assert.equal(head.clientId, 143, "this client's own answer");
+    await quick.close();
+    await Promise.all([writer.close(), reader.close()]);
+  });
 });
