@@ -10,9 +10,18 @@
  *        └──────────────────────┘ file BOURSE_BENCH_HDR: the histogram, compressed
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants as fs,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { percentilePlot, percentilePoints } from './bench-plot.js';
@@ -52,6 +61,12 @@ export async function bench(scenario: string, o: BenchOptions): Promise<BenchRep
   }
   const rate = o.rate === undefined ? [] : ['--rate', String(o.rate)];
   const args = [...(o.small ? ['--small'] : []), ...rate];
+  try {
+    reportFolder(o.out); // before the run: a bench of minutes, then no place for its report
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`--out ${o.out}: cannot write reports there (${code})`);
+  }
   const scratch = mkdtempSync(join(tmpdir(), 'bourse-bench-report-'));
   try {
     const hdrFile = join(scratch, 'histogram.json');
@@ -62,6 +77,22 @@ export async function bench(scenario: string, o: BenchOptions): Promise<BenchRep
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Makes the report folder (and missing parents, one at a time) and checks it is writable.
+ * Not mkdirSync's recursive mode: under /proc it looped for ever in the kernel (ENOENT, then
+ * EEXIST for the parent, then ENOENT again).
+ */
+function reportFolder(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(dir) === dir) throw error;
+    reportFolder(dirname(dir));
+    mkdirSync(dir);
+  }
+  accessSync(dir, fs.W_OK);
 }
 
 /** Runs the bench; resolves with its stdout (also passed through) once it exits cleanly. */
@@ -118,7 +149,6 @@ function writeReport(
   figures: Record<string, unknown>,
   exported: ExportedHistogram | null,
 ): BenchReport {
-  mkdirSync(o.out, { recursive: true });
   const rate = o.rate === undefined ? '' : `-${o.rate}`; // one report per rate drawn
   const name = `${scenario}-${o.small ? 'small' : 'large'}${rate}`;
   const at = new Date().toISOString();

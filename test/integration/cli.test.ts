@@ -147,6 +147,14 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     assert.match(scenario.err, /scenario 'nope': one of engine, pipeline, e2e, replicated/);
     const rate = bourse('bench', 'engine', '--rate', '100');
     assert.equal(rate.code, 64, 'the engine bench has no open loop');
+    // A report folder that cannot be written is refused before the bench runs (it hung in
+    // the kernel under /proc, and failed as 'internal error' after the run elsewhere).
+    for (const out of ['/dev/null/reports', '/proc/no-such-folder']) {
+      const refused = bourse('bench', 'engine', '--small', '--out', out);
+      assert.equal(refused.code, 64, refused.err);
+      assert.match(refused.err, /--out .*: cannot write reports there \((ENOTDIR|ENOENT)\)/);
+      assert.doesNotMatch(refused.out, /bench:engine/, 'refused before the bench ran');
+    }
     const zero = bourse('bench', 'e2e', '--small', '--rate', '0');
     assert.equal(zero.code, 64, 'an open loop needs a rate');
     assert.match(zero.err, /--rate: 0: 1 or more commands\/s/);
