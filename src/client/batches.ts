@@ -17,6 +17,21 @@
 import { assert } from '../stdx/assert.js';
 
 /** What a batch resolves with. Command i of the batch has client seq firstClientSeq + i. */
+export interface BatchResult {
+  readonly count: number;
+  readonly firstClientSeq: number;
+  /** Per command: its status (0 is Ok; statusName() names the others). */
+  readonly status: Uint16Array;
+  /**
+   * Per command: the journal sequence of its first event (its head). A command sent again
+   * after a drop and recognised as a repeat is answered, with its original status, by an event
+   * of its own: this is that event's sequence.
+   */
+  readonly sequence: Float64Array;
+  /** Commands whose status is not Ok. */
+  rejected: number;
+}
+
 /** One result for consecutive batches (a large batch sent in parts), in their order. */
 export function joinResults(parts: readonly BatchResult[]): BatchResult {
   let count = 0;
@@ -32,21 +47,6 @@ export function joinResults(parts: readonly BatchResult[]): BatchResult {
     rejected += p.rejected;
   }
   return { count, firstClientSeq: parts[0]?.firstClientSeq ?? 0, status, sequence, rejected };
-}
-
-export interface BatchResult {
-  readonly count: number;
-  readonly firstClientSeq: number;
-  /** Per command: its status (0 is Ok; statusName() names the others). */
-  readonly status: Uint16Array;
-  /**
-   * Per command: the journal sequence of its first event (its head). A command sent again
-   * after a drop and recognised as a repeat is answered, with its original status, by an event
-   * of its own: this is that event's sequence.
-   */
-  readonly sequence: Float64Array;
-  /** Commands whose status is not Ok. */
-  rejected: number;
 }
 
 /** Status slot of a command not answered yet (no status code comes near it). */

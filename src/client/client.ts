@@ -383,10 +383,15 @@ export class BourseClient {
       const part = Math.max(1, Math.floor(this.inFlightMax / 4));
       const parts: Promise<BatchResult>[] = [];
       for (let at = 0; at < list.length; at += part) {
-        parts.push(this.submitBatch(kind, list.slice(at, at + part)));
+        parts.push(this.sendBatch(kind, list.slice(at, at + part))); // checked above, whole
       }
       return Promise.all(parts).then(joinResults);
     }
+    return this.sendBatch(kind, list);
+  }
+
+  /** A checked batch that fits in flight: now, or once there is room (in order). */
+  private sendBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
     if (this.mustWait(list.length)) {
       return this.later(list.length, () => this.enqueueBatch(kind, list));
     }

@@ -4,20 +4,17 @@
  * being truncated on the way (client id 1.5 was written as 1: another client's id, its
  * idempotency window and its commands).
  */
-import { commandFieldNames, type CommandFields } from '../protocol/command-writer.js';
+import {
+  commandFieldNames,
+  isCommandFieldName,
+  type CommandFields,
+} from '../protocol/command-writer.js';
+import type { ConnectOptions } from './session.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 
-/** The options `connect` checks (a subset of ConnectOptions, which lives with the client). */
-interface SessionOptions {
-  clientId: number;
-  firstClientSeq?: number;
-  inFlightMax?: number;
-  reconnectAttempts?: number;
-}
-
 /** @throws TypeError or RangeError naming the option, before any connection is made. */
-export function checkConnectOptions(o: SessionOptions): void {
+export function checkConnectOptions(o: ConnectOptions): void {
   const id = o.clientId;
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 0xffff_ffff) {
     throw new RangeError(`clientId: a whole number from 1 to 4294967295, not ${shown(id)}`);
@@ -44,7 +41,6 @@ function shown(value: unknown): string {
  * Anything else is a mistake the wire would not show: `{ side: 'sell' }` from JavaScript was
  * dropped and the order placed as a buy.
  */
-const fieldNames = new Set<string>(['kind', ...commandFieldNames]);
 
 export const notAField =
   `not a command field (${commandFieldNames.join(', ')}; ` +
@@ -52,7 +48,7 @@ export const notAField =
 
 /** The first property of `f` that is no command field, or null (no allocation). */
 export function unknownField(f: object): string | null {
-  for (const key in f) if (!fieldNames.has(key)) return key;
+  for (const key in f) if (key !== 'kind' && !isCommandFieldName(key)) return key;
   return null;
 }
 

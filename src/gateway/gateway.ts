@@ -406,7 +406,6 @@ export class Gateway {
     return this.sessions.size + this.readers.size;
   }
 
-  /** Open connections by kind, for /metrics (read when scraped). */
   /**
    * Closes the sessions (command and read-only) whose key is no longer on the ring (the node
    * reloaded keys.json after `bourse keys revoke`), with 4010; returns how many.
@@ -422,6 +421,7 @@ export class Gateway {
     return revoked.length;
   }
 
+  /** Open connections by kind, for /metrics (read when scraped). */
   connections(): GatewayConnections {
     const session = this.sessions.size;
     const read = this.readers.size;

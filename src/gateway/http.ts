@@ -15,6 +15,7 @@ import { httpBodyMaxBytes, httpEventsMax, httpPendingMax } from '../constants.js
 import { CommandKind } from '../protocol/command-layout.js';
 import {
   commandFieldNames,
+  isCommandFieldName,
   narrowFieldError,
   type CommandFields,
 } from '../protocol/command-writer.js';
@@ -211,7 +212,8 @@ export function parseCommand(body: Buffer): CommandFields | string {
   }
   // An unknown name is refused, not dropped: {"side": "sell"} would have placed a buy.
   for (const name of Object.keys(o)) {
-    if (name !== 'kind' && !(integerFields as readonly string[]).includes(name)) {
+    const identity = name === 'kind' || name === 'clientId' || name === 'clientSeq';
+    if (!identity && !isCommandFieldName(name)) {
       return `${shown(name)}: not a command field (${integerFields.join(', ')})`;
     }
   }

@@ -39,6 +39,13 @@ export const commandFieldNames = [
   'takerFeeBps',
 ] as const;
 
+const fieldNameSet = new Set<string>(commandFieldNames);
+
+/** Whether `name` is one of commandFieldNames (a Set: the SDK asks this of every field). */
+export function isCommandFieldName(name: string): boolean {
+  return fieldNameSet.has(name);
+}
+
 /**
  * The command's narrow fields and their largest values: written as is, a larger value would
  * spill into the next field (flags 0x102 would make the order IOC), so it is refused instead.
