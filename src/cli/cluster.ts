@@ -151,6 +151,11 @@ export function spawnMember(
   return spawn(process.execPath, args, { stdio: ['ignore', output, output] });
 }
 
+/** Member `id`'s data folder in a local cluster's folder. */
+export function memberDataDir(data: string, id: number): string {
+  return join(data, `member-${id}`);
+}
+
 export interface ClusterOptions {
   nodes: number;
   data: string;
@@ -169,7 +174,7 @@ export async function cluster(options: ClusterOptions): Promise<void> {
   }
   const file = readClusterFile(path);
   const children = file.members.map((m) =>
-    spawnMember(path, m.id, join(options.data, `member-${m.id}`), fresh),
+    spawnMember(path, m.id, memberDataDir(options.data, m.id), fresh),
   );
   process.stdout.write(
     [

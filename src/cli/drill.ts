@@ -23,7 +23,7 @@ import { BourseClient, type EventRecord } from '../client/client.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layout.js';
 import { clusterMembersMax, memberStopMs } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
-import { spawnMember, type ClusterFile } from './cluster.js';
+import { memberDataDir, spawnMember, type ClusterFile } from './cluster.js';
 import { freePort } from './ports.js';
 import { progressBar, UsageError } from './output.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
@@ -93,7 +93,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   };
   const file = await writeCluster(dir, options.nodes);
   const clusterPath = join(dir, 'cluster.json');
-  const dataOf = (id: number): string => join(dir, `member-${id}`);
+  const dataOf = (id: number): string => memberDataDir(dir, id);
   const children = new Map<number, ChildProcess>();
   const logOf = (id: number): number => openSync(join(dir, `member-${id}.log`), 'a');
   for (const m of file.members) {

@@ -1,15 +1,23 @@
 /**
  * `bourse keys`: API keys in `<data>/keys.json`. `create` shows the new key once; the file keeps
- * only its SHA-256. A running node reads the file when it starts.
+ * only its SHA-256. A running node takes a change within a second (it polls the file).
+ *
+ * `--data` may name a node's folder or a local cluster's (the folder `bourse cluster` made: a
+ * cluster.json and one member-<id> folder per member). A cluster's keys go to every member's
+ * folder, the same record in each: after a failover the new primary knows every key the old
+ * one did. Every file is read and checked before any is written.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   createKey,
+  keyClientIdMax,
   keyFilePath,
   readKeyFile,
   writeKeyFile,
   type KeyFile,
 } from '../gateway/api-keys.js';
+import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
 
 export interface CreateKeyOptions {
@@ -19,26 +27,50 @@ export interface CreateKeyOptions {
   accounts?: string;
 }
 
+/** One folder a keys command reads or changes: a node's, or a cluster member's. */
+interface KeyFolder {
+  dir: string;
+  /** 'node', or 'member <id>'. */
+  name: string;
+  file: KeyFile | null;
+}
+
+/** The folders `data` stands for, each with its key file read and checked. */
+function keyFolders(data: string): KeyFolder[] {
+  const clusterPath = join(data, 'cluster.json');
+  if (!existsSync(clusterPath)) return [{ dir: data, name: 'node', file: readKeyFile(data) }];
+  return readClusterFile(clusterPath).members.map((m) => {
+    const dir = memberDataDir(data, m.id);
+    return { dir, name: `member ${m.id}`, file: readKeyFile(dir) };
+  });
+}
+
 export function createKeyCommand(options: CreateKeyOptions): void {
-  if (options.client < 1) throw new UsageError('--client: a client id is 1 or more');
+  if (options.client < 1 || options.client > keyClientIdMax) {
+    throw new UsageError(`--client: a client id from 1 to ${keyClientIdMax}`);
+  }
   const accounts = parseAccounts(options.accounts ?? '');
   if (options.admin !== true && accounts.length === 0) {
     throw new UsageError('give --admin or --accounts 1,2,... (what the key may act on)');
   }
-  mkdirSync(options.data, { recursive: true });
-  const existing = readKeyFile(options.data);
-  const file: KeyFile = existing ?? { version: 1, keys: [] };
+  const folders = keyFolders(options.data);
   const { record, token } = createKey(options.client, options.admin === true, accounts);
-  file.keys.push(record);
-  writeKeyFile(options.data, file);
+  for (const folder of folders) {
+    mkdirSync(folder.dir, { recursive: true });
+    const file: KeyFile = folder.file ?? { version: 1, keys: [] };
+    file.keys.push(record);
+    writeKeyFile(folder.dir, file);
+  }
+  const first = folders.some((f) => f.file === null);
   process.stdout.write(
     `${token}\n` +
       `key ${record.id} for client ${record.clientId} ` +
       `(${record.admin ? 'admin' : `accounts ${accounts.join(',')}`}) saved in ` +
-      `${keyFilePath(options.data)}. This is the only time the key is shown. ` +
-      (existing === null
-        ? 'The first key: restart a node running on this folder (it has no keys until then).\n'
-        : 'A node running on this folder takes it within a second.\n'),
+      `${folders.map((f) => keyFilePath(f.dir)).join(', ')}. ` +
+      'This is the only time the key is shown. ' +
+      (first
+        ? 'The first key: restart what runs on this folder (until then it has no keys).\n'
+        : 'What runs on this folder takes it within a second.\n'),
   );
 }
 
@@ -54,30 +86,47 @@ function parseAccounts(text: string): number[] {
 }
 
 export function listKeysCommand(data: string): void {
-  const file = readKeyFile(data);
-  if (file === null) {
-    process.stdout.write(`no keys in ${keyFilePath(data)} (the node runs without them)\n`);
+  const folders = keyFolders(data);
+  const rows = new Map<string, Record<string, string | number>>();
+  const holders = new Map<string, string[]>();
+  for (const folder of folders) {
+    for (const k of folder.file?.keys ?? []) {
+      rows.set(k.id, {
+        id: k.id,
+        client: k.clientId,
+        grants: k.admin ? 'admin' : `accounts ${k.accounts.join(',')}`,
+        created: k.created,
+      });
+      holders.set(k.id, [...(holders.get(k.id) ?? []), folder.name]);
+    }
+  }
+  if (rows.size === 0) {
+    const where = folders.map((f) => keyFilePath(f.dir)).join(', ');
+    process.stdout.write(`no keys in ${where} (the node runs without them)\n`);
     return;
   }
-  const rows = file.keys.map((k) => ({
-    id: k.id,
-    client: k.clientId,
-    grants: k.admin ? 'admin' : `accounts ${k.accounts.join(',')}`,
-    created: k.created,
-  }));
-  process.stdout.write(table(rows) + '\n');
+  if (folders.length > 1) {
+    // A key some members lack logs in on those only: name them, so the operator can mend it.
+    for (const [id, row] of rows) {
+      const held = holders.get(id) ?? [];
+      row.members = held.length === folders.length ? 'all' : `only ${held.join(', ')}`;
+    }
+  }
+  process.stdout.write(table([...rows.values()]) + '\n');
 }
 
 export function revokeKeyCommand(data: string, id: string): void {
-  const file = readKeyFile(data);
-  const before = file?.keys.length ?? 0;
-  if (file === null || !file.keys.some((k) => k.id === id)) {
-    throw new UsageError(`no key ${id} in ${keyFilePath(data)}`);
+  const folders = keyFolders(data).filter((f) => f.file?.keys.some((k) => k.id === id));
+  if (folders.length === 0) {
+    throw new UsageError(`no key ${id} under ${data} (see bourse keys list)`);
   }
-  file.keys = file.keys.filter((k) => k.id !== id);
-  writeKeyFile(data, file);
+  for (const folder of folders) {
+    const file = folder.file as KeyFile;
+    file.keys = file.keys.filter((k) => k.id !== id);
+    writeKeyFile(folder.dir, file);
+  }
   process.stdout.write(
-    `revoked key ${id} (${before - 1} left); a node running on this folder refuses it within ` +
-      `a second and closes its sessions\n`,
+    `revoked key ${id} in ${folders.map((f) => keyFilePath(f.dir)).join(', ')}; what runs ` +
+      `there refuses it within a second and closes its sessions\n`,
   );
 }

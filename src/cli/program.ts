@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
+import { KeyFileError } from '../gateway/api-keys.js';
 import { gatewayPortDefault } from '../constants.js';
 import { applySettings, configurable } from './config.js';
 import { inspect } from './inspect.js';
@@ -305,6 +306,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof StorageError) {
       process.stderr.write(`bourse: ${error.message} [${error.code}]\n`);
       return exitCodeOf(error.code);
+    }
+    if (error instanceof KeyFileError) {
+      process.stderr.write(`bourse: ${error.message}\n`);
+      return 65; // EX_DATAERR
     }
     if (error instanceof UsageError) {
       process.stderr.write(`bourse: ${error.message}\n`);

@@ -46,15 +46,60 @@ export function keyFilePath(dataDir: string): string {
   return join(dataDir, 'keys.json');
 }
 
-/** The key file, or null when the folder has none (development mode: no authentication). */
+/** A key file that cannot be used: its path and what is wrong (the CLI exits 65). */
+export class KeyFileError extends Error {
+  override readonly name = 'KeyFileError';
+}
+
+/** The highest client id: the wire carries it in 32 bits. */
+export const keyClientIdMax = 0xffff_ffff;
+
+/**
+ * The key file, or null when the folder has none (development mode: no authentication).
+ * @throws KeyFileError when it is not JSON or a record is malformed: a key file edited by hand
+ * must never grant what it does not say (a client id of "7", accounts as a string).
+ */
 export function readKeyFile(dataDir: string): KeyFile | null {
   const path = keyFilePath(dataDir);
   if (!existsSync(path)) return null;
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
-  if (parsed.version !== 1 || !Array.isArray(parsed.keys)) {
-    throw new Error(`${path} is not a bourse key file (version 1)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new KeyFileError(`${path}: not JSON (${(error as Error).message})`);
   }
-  return parsed;
+  const file = parsed as KeyFile | null;
+  if (file?.version !== 1 || !Array.isArray(file.keys)) {
+    throw new KeyFileError(`${path} is not a bourse key file (version 1)`);
+  }
+  const ids = new Set<string>();
+  file.keys.forEach((key, i) => {
+    const problem = keyRecordProblem(key);
+    if (problem !== null) throw new KeyFileError(`${path}: key ${i + 1}: ${problem}`);
+    if (ids.has(key.id)) throw new KeyFileError(`${path}: key id ${key.id} twice`);
+    ids.add(key.id);
+  });
+  return file;
+}
+
+/** What is wrong with one stored key, or null. */
+function keyRecordProblem(key: KeyRecord): string | null {
+  if (typeof key !== 'object' || key === null) return 'not an object';
+  if (typeof key.id !== 'string' || !/^[0-9a-f]{8}$/.test(key.id)) return 'id: 8 hex digits';
+  if (typeof key.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(key.sha256)) {
+    return 'sha256: 64 hex digits';
+  }
+  const client = key.clientId;
+  if (!Number.isInteger(client) || client < 1 || client > keyClientIdMax) {
+    return `clientId: a whole number from 1 to ${keyClientIdMax}`;
+  }
+  if (typeof key.admin !== 'boolean') return 'admin: true or false';
+  const accounts = key.accounts as unknown;
+  if (!Array.isArray(accounts) || !accounts.every((a) => Number.isSafeInteger(a) && a >= 1)) {
+    return 'accounts: a list of account ids (whole numbers, 1 or more)';
+  }
+  if (!key.admin && accounts.length === 0) return 'grants nothing (not admin, no accounts)';
+  return null;
 }
 
 /** Writes the key file atomically (temp file, then rename), readable by its owner only. */

@@ -1,0 +1,117 @@
+/**
+ * `bourse keys` on real folders: a node's and a local cluster's (every member gets the key),
+ * and key files that are damaged are refused with their path and exit 65, never half-read.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { KeyRing, readKeyFile, type KeyFile } from '../../src/gateway/api-keys.js';
+import { localCluster } from '../../src/cli/cluster.js';
+
+const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+function bourse(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function keysOf(dir: string): KeyFile {
+  return JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as KeyFile;
+}
+
+test('keys on a cluster folder go to every member, and are revoked from every member', () => {
+  const dir = tempDataDir();
+  try {
+    writeFileSync(join(dir, 'cluster.json'), JSON.stringify(localCluster(3, 39_400)));
+    const made = bourse('keys', 'create', '--data', dir, '--client', '7', '--accounts', '1,2');
+    assert.equal(made.code, 0, made.err);
+    const token = made.out.split('\n')[0];
+    for (const id of [1, 2, 3]) {
+      const member = join(dir, `member-${id}`);
+      assert.match(made.out, new RegExp(`member-${id}`));
+      const file = readKeyFile(member);
+      assert.ok(file !== null, `member ${id} has a key file`);
+      // The same record everywhere: the token logs in on whichever member is primary.
+      const grant = new KeyRing(file).verify(token);
+      assert.deepEqual(grant && [grant.clientId, [...grant.accounts]], [7, [1, 2]]);
+    }
+    // A member that lost its copy is named by list, so the operator can mend it.
+    const second = bourse('keys', 'create', '--data', dir, '--client', '8', '--admin');
+    assert.equal(second.code, 0, second.err);
+    const id2 = keysOf(join(dir, 'member-1')).keys[1].id;
+    const member3 = keysOf(join(dir, 'member-3'));
+    member3.keys = member3.keys.filter((k) => k.id !== id2);
+    writeFileSync(join(dir, 'member-3', 'keys.json'), JSON.stringify(member3));
+    const listed = bourse('keys', 'list', '--data', dir);
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, new RegExp(`${id2} .*only member 1, member 2`));
+    assert.doesNotMatch(listed.out, /secret|bk_/);
+
+    const id1 = keysOf(join(dir, 'member-1')).keys[0].id;
+    const revoked = bourse('keys', 'revoke', '--data', dir, '--id', id1);
+    assert.equal(revoked.code, 0, revoked.err);
+    for (const id of [1, 2, 3]) {
+      const ids = keysOf(join(dir, `member-${id}`)).keys.map((k) => k.id);
+      assert.ok(!ids.includes(id1), `member ${id} no longer has the revoked key`);
+    }
+    const again = bourse('keys', 'revoke', '--data', dir, '--id', id1);
+    assert.equal(again.code, 64);
+    assert.match(again.err, new RegExp(`no key ${id1}`));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a damaged key file: its path and the fault, exit 65, and nothing written', () => {
+  const dir = tempDataDir();
+  try {
+    const sha = 'a'.repeat(64);
+    const cases: [string, RegExp][] = [
+      ['{bad', /keys\.json: not JSON/],
+      ['{"version":2,"keys":[]}', /not a bourse key file/],
+      [record({ clientId: '7' }), /key 1: clientId/],
+      [record({ clientId: 2 ** 32 }), /key 1: clientId/],
+      [record({ accounts: '1,2' }), /key 1: accounts/],
+      [record({ accounts: [], admin: false }), /key 1: grants nothing/],
+      [record({ admin: 'yes' }), /key 1: admin/],
+      [record({ sha256: 'xyz' }), /key 1: sha256/],
+      [record({ id: 'ABC' }), /key 1: id/],
+    ];
+    function record(over: Record<string, unknown>): string {
+      const key = { id: 'abcdef12', sha256: sha, clientId: 7, admin: true, accounts: [] };
+      return JSON.stringify({ version: 1, keys: [{ ...key, ...over }] });
+    }
+    for (const [text, message] of cases) {
+      writeFileSync(join(dir, 'keys.json'), text);
+      for (const args of [
+        ['keys', 'list', '--data', dir],
+        ['keys', 'create', '--data', dir, '--client', '3', '--admin'],
+      ]) {
+        const r = bourse(...args);
+        assert.equal(r.code, 65, `${args[1]} on ${text}: ${r.err}`);
+        assert.match(r.err, message);
+        assert.doesNotMatch(r.err, /internal error|\n    at /);
+        assert.equal(readFileSync(join(dir, 'keys.json'), 'utf8'), text, 'file unchanged');
+      }
+    }
+    const twice = JSON.parse(record({})) as KeyFile;
+    twice.keys.push(twice.keys[0]);
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify(twice));
+    assert.match(bourse('keys', 'list', '--data', dir).err, /key id abcdef12 twice/);
+    const node = join(dir, 'node');
+    mkdirSync(node);
+    writeFileSync(join(node, 'keys.json'), '{bad');
+    const started = bourse('start', '--data', node, '--port', '0');
+    assert.equal(started.code, 65, started.err);
+    assert.match(started.err, /keys\.json: not JSON/);
+    const big = bourse('keys', 'create', '--data', dir, '--client', String(2 ** 32), '--admin');
+    assert.equal(big.code, 64);
+    assert.match(big.err, /--client: a client id from 1 to 4294967295/);
+  } finally {
+    removeDir(dir);
+  }
+});
