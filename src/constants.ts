@@ -347,6 +347,14 @@ export const hostLookupTries = 2;
  * cancelled) could otherwise hold the process for its DNS timeouts.
  */
 export const memberExitWaitMs = 500;
+/**
+ * `bourse cluster` starts a member that exited again after this long (ms), as a process
+ * supervisor would; one that exits with an error code within memberRestartQuickMs of its start
+ * (a corrupt folder, a port taken) is left down, its reason in its log: restarting it would
+ * only repeat the fault.
+ */
+export const memberRestartDelayMs = 1000;
+export const memberRestartQuickMs = 5000;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
 

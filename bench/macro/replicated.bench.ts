@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnMember } from '../../src/cli/cluster.js';
+import { spawnMember } from '../../src/cli/cluster-supervise.js';
 import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import {

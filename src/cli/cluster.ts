@@ -6,12 +6,11 @@
  *                                "replicationPort": 9101}, ...]}
  *   <data>/member-<id>/   each member's data folder
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { clusterMembersMax, memberExitWaitMs } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
+import { MemberProcess } from './cluster-supervise.js';
 import { cliLog } from './logger.js';
 import { UsageError } from './output.js';
 
@@ -134,23 +133,6 @@ export async function member(options: MemberOptions): Promise<void> {
   setTimeout(() => process.exit(), memberExitWaitMs).unref(); // see memberExitWaitMs
 }
 
-const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
-
-/** Starts member `id` of `clusterPath` as a child process. */
-export function spawnMember(
-  clusterPath: string,
-  id: number,
-  dataDir: string,
-  bootstrap: boolean,
-  /** Where its stdout and stderr go: inherited, dropped, or a file descriptor. */
-  output: 'inherit' | 'ignore' | number = 'inherit',
-): ChildProcess {
-  const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
-  args.push('--data', dataDir);
-  if (bootstrap) args.push('--bootstrap');
-  return spawn(process.execPath, args, { stdio: ['ignore', output, output] });
-}
-
 /** Member `id`'s data folder in a local cluster's folder. */
 export function memberDataDir(data: string, id: number): string {
   return join(data, `member-${id}`);
@@ -173,17 +155,21 @@ export async function cluster(options: ClusterOptions): Promise<void> {
     writeFileSync(path, JSON.stringify(file, null, 2) + '\n');
   }
   const file = readClusterFile(path);
-  const children = file.members.map((m) =>
-    spawnMember(path, m.id, memberDataDir(options.data, m.id), fresh),
-  );
+  // A cluster file written by hand, no member started yet: the cluster is being formed. (Without
+  // bootstrap, each empty folder would count as a lost disk, and no member would ever vote.)
+  const dirs = file.members.map((m) => memberDataDir(options.data, m.id));
+  const bootstrap = fresh || dirs.every((dir) => !existsSync(dir));
+  const members = file.members.map((m, i) => new MemberProcess(path, m.id, dirs[i], bootstrap));
   process.stdout.write(
     [
       `bourse cluster: ${file.members.length} members (${path})`,
       ...file.members.map(
-        (m) => `  member ${m.id}: ws://${m.host}:${m.port}/  replication udp ${m.replicationPort}`,
+        (m, i) =>
+          `  member ${m.id}: ws://${m.host}:${m.port}/  replication udp ${m.replicationPort}` +
+          `  (pid ${members[i].pid()})`,
       ),
       'clients: connect to any member with the others in `members` (the SDK finds the primary)',
-      'Ctrl-C stops every member cleanly',
+      'a member that exits is started again; Ctrl-C stops every member cleanly',
       '',
     ].join('\n'),
   );
@@ -191,13 +177,5 @@ export async function cluster(options: ClusterOptions): Promise<void> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise((resolve) => {
-          c.once('exit', resolve);
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(members.map((m) => m.stop()));
 }

@@ -177,8 +177,17 @@ export class ClusterNode {
     const { db, lock } = openStorage(options.dataDir);
     const member = new ClusterNode(options, db, lock);
     const self = member.member(options.id);
-    await member.transport.bind(options.listen ?? self.host, self.replicationPort);
-    await member.startFollower();
+    try {
+      await member.transport.bind(options.listen ?? self.host, self.replicationPort);
+      await member.startFollower();
+    } catch (error) {
+      // A member that cannot serve (its client port taken) must not stay half-started: its
+      // bound transport would keep it voting, and electable, with no gateway for clients.
+      member.transport.close();
+      closeJournalDb(db);
+      lock.release();
+      throw error;
+    }
     member.tickedAt = performance.now(); // starting is not a stall
     member.ticker = setInterval(() => member.onTick(), replicationTickMs);
     member.log(`member ${options.id}: standby, term ${member.consensus.term}`);

@@ -1,0 +1,100 @@
+/**
+ * `bourse cluster`'s members as child processes, kept running: a member that exits while the
+ * cluster runs (killed, crashed) is reported and started again, and rejoins as a standby that
+ * catches up. One that fails right after its start is reported and left down.
+ *
+ *   spawn ──► running ──exit──► (stopping?) ──no──► quick exit? ──no──► wait, spawn again
+ *                                   │yes                 │yes
+ *                                   ▼                    ▼
+ *                                 done             left down (reported)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { memberRestartDelayMs, memberRestartQuickMs } from '../constants.js';
+
+const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** Starts member `id` of `clusterPath` as a child process. */
+export function spawnMember(
+  clusterPath: string,
+  id: number,
+  dataDir: string,
+  bootstrap: boolean,
+  /** Where its stdout and stderr go: inherited, dropped, or a file descriptor. */
+  output: 'inherit' | 'ignore' | number = 'inherit',
+): ChildProcess {
+  const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
+  args.push('--data', dataDir);
+  if (bootstrap) args.push('--bootstrap');
+  return spawn(process.execPath, args, { stdio: ['ignore', output, output] });
+}
+
+export class MemberProcess {
+  readonly id: number;
+  private readonly clusterPath: string;
+  private readonly dataDir: string;
+  private child: ChildProcess | null = null;
+  private startedAt = 0;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** How many times it was started again. */
+  restarts = 0;
+
+  constructor(clusterPath: string, id: number, dataDir: string, bootstrap: boolean) {
+    this.clusterPath = clusterPath;
+    this.id = id;
+    this.dataDir = dataDir;
+    this.start(bootstrap);
+  }
+
+  /** The running process's pid, or null while it is down. */
+  pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** Stops it (SIGTERM: a clean stop) and resolves when it has exited; no restart after. */
+  stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+
+  private start(bootstrap: boolean): void {
+    this.startedAt = Date.now();
+    const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap);
+    this.child = child;
+    child.once('exit', (code, signal) => this.exited(code, signal));
+  }
+
+  private exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.child = null;
+    if (this.stopping) return;
+    const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
+    const ranMs = Date.now() - this.startedAt;
+    // Killed by a signal is not a fault of its own: only a quick exit with an error code is.
+    if (signal === null && code !== 0 && ranMs < memberRestartQuickMs) {
+      say(
+        `member ${this.id} exited (${how}) ${ranMs} ms after its start: left down (its log ` +
+          'above says why); the others go on while they are a majority',
+      );
+      return;
+    }
+    say(`member ${this.id} exited (${how}); starting it again in ${memberRestartDelayMs} ms`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      this.restarts++;
+      this.start(false);
+      say(`member ${this.id} started again (pid ${this.pid()}); it rejoins as a standby`);
+    }, memberRestartDelayMs);
+  }
+}
+
+function say(message: string): void {
+  process.stderr.write(`bourse cluster: ${message}\n`);
+}

@@ -1,0 +1,99 @@
+/**
+ * `bourse cluster` as an operator runs it: a hand-written cluster file forms a new cluster, a
+ * member that cannot start is reported and left down, a member killed while the cluster runs is
+ * started again and rejoins, and Ctrl-C stops every member.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/cli/ports.js';
+import type { ClusterFile } from '../../src/cli/cluster.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { until } from '../harness/wait.js';
+
+const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+async function roleOf(port: number): Promise<string | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    return ((await res.json()) as { role: string }).role;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('bourse cluster: a killed member comes back; one that cannot start is left down', async () => {
+  const dir = tempDataDir();
+  const file: ClusterFile = { members: [] };
+  for (let id = 1; id <= 3; id++) {
+    const port = await freePort('tcp');
+    file.members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
+  }
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
+  // Member 3's client port is taken: it fails at its start, every time.
+  const blocker: Server = createServer();
+  await new Promise<void>((r) => blocker.listen(file.members[2].port, '127.0.0.1', r));
+  const child = spawn(process.execPath, [main, 'cluster', '--data', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const pids: number[] = [];
+  try {
+    await until(
+      'member 3 left down',
+      () => /member 3 exited \(exit code 69\) \d+ ms after its start: left down/.test(out),
+      20_000,
+    );
+    const ports = file.members.slice(0, 2).map((m) => m.port);
+    await until(
+      'a primary',
+      async () => (await Promise.all(ports.map(roleOf))).includes('primary'),
+      20_000,
+    );
+    const pid1 = Number(/member 1: ws:\S+ +replication udp \d+ +\(pid (\d+)\)/.exec(out)?.[1]);
+    assert.ok(alive(pid1), 'member 1 runs');
+    pids.push(pid1);
+    process.kill(pid1, 'SIGKILL');
+    await until(
+      'member 1 reported',
+      () => /member 1 exited \(signal SIGKILL\); starting it again/.test(out),
+      10_000,
+    );
+    const again = /member 1 started again \(pid (\d+)\)/;
+    await until('member 1 restarted', () => again.test(out), 10_000);
+    pids.push(Number(again.exec(out)?.[1]));
+    // Back with member 2, the two are a majority again: one primary, one standby.
+    await until(
+      'primary and standby',
+      async () => {
+        const roles = await Promise.all(ports.map(roleOf));
+        return roles.includes('primary') && roles.includes('standby');
+      },
+      30_000,
+    );
+    assert.doesNotMatch(out, /member 3 started again/);
+  } finally {
+    child.kill('SIGINT');
+    const code = await exited;
+    blocker.close();
+    removeDir(dir);
+    assert.equal(code, 0, out.slice(-3000));
+    for (const pid of pids.slice(1)) assert.ok(!alive(pid), `member pid ${pid} stopped`);
+  }
+});
