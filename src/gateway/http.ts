@@ -199,6 +199,7 @@ export function parseCommand(body: Buffer): CommandFields | string {
     return 'the body is not JSON';
   }
   if (typeof value !== 'object' || value === null) return 'the body is not a JSON object';
+  if (Array.isArray(value)) return 'the body is one command (a JSON object), not a list';
   const o = value as Record<string, unknown>;
   const kind = typeof o.kind === 'string' ? kindByName(o.kind) : o.kind;
   if (

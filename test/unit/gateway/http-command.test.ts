@@ -52,3 +52,11 @@ test('an unknown kind is refused with the kinds there are and what was sent', ()
   assert.match(parse({ kind: 'transfre', clientId: 1, clientSeq: 1 }) as string, /got "transfre"$/);
   assert.match(parse({ clientId: 1, clientSeq: 1 }) as string, /got nothing$/);
 });
+
+test('a body that is not one command object says what it is', () => {
+  assert.equal(parseCommand(Buffer.from('{bad')), 'the body is not JSON');
+  assert.equal(parse(null), 'the body is not a JSON object');
+  assert.equal(parse(7), 'the body is not a JSON object');
+  const list = [{ kind: 'AddAsset', clientId: 1, clientSeq: 1, ref: 1, aux: 2 }];
+  assert.equal(parse(list), 'the body is one command (a JSON object), not a list');
+});
