@@ -27,6 +27,23 @@ import {
   type CommandFields,
 } from '../protocol/command-writer.js';
 import { checkConnectOptions, invalidField, notAField, unknownField } from './input-check.js';
+import {
+  namedCommands,
+  toFields,
+  type AccountArgs,
+  type AmendArgs,
+  type AssetArgs,
+  type CancelArgs,
+  type FundsArgs,
+  type InstrumentArgs,
+  type InstrumentRef,
+  type NamedCommand,
+  type OrderArgs,
+  type PendingTransferArgs,
+  type PostPendingArgs,
+  type TransferArgs,
+  type VoidPendingArgs,
+} from './named-commands.js';
 import { ClientError, memberUrls, openSession, type ConnectOptions } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
@@ -51,6 +68,7 @@ import {
 export type { EventRecord } from '../protocol/event-reader.js';
 export { ClientError, type ConnectOptions } from './session.js';
 export type { BatchResult } from './batches.js';
+export type * from './named-commands.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
 /** Command kinds as values, for `submit` and `submitBatch` (the generated FlatBuffers enum). */
@@ -321,8 +339,62 @@ export class BourseClient {
     };
   }
 
-  transfer(f: Fields): Promise<EventRecord[]> {
-    return this.submit(CommandKind.Transfer, f);
+  /** Named fields (TransferArgs), or the protocol's (`account`, `target`, `ref`, `quantity`). */
+  transfer(f: TransferArgs | Fields): Promise<EventRecord[]> {
+    return 'from' in f ? this.named('transfer', f) : this.submit(CommandKind.Transfer, f);
+  }
+
+  /** Holds `amount` of `from`'s funds for `to`, until posted, voided or timed out. */
+  transferPending(f: PendingTransferArgs): Promise<EventRecord[]> {
+    return this.named('transferPending', f);
+  }
+
+  /** Moves up to the held amount of a pending transfer; the rest of the hold is released. */
+  postPending(f: PostPendingArgs): Promise<EventRecord[]> {
+    return this.named('postPending', f);
+  }
+
+  voidPending(f: VoidPendingArgs): Promise<EventRecord[]> {
+    return this.named('voidPending', f);
+  }
+
+  createAccount(f: AccountArgs): Promise<EventRecord[]> {
+    return this.named('createAccount', f);
+  }
+
+  addAsset(f: AssetArgs): Promise<EventRecord[]> {
+    return this.named('addAsset', f);
+  }
+
+  deposit(f: FundsArgs): Promise<EventRecord[]> {
+    return this.named('deposit', f);
+  }
+
+  withdraw(f: FundsArgs): Promise<EventRecord[]> {
+    return this.named('withdraw', f);
+  }
+
+  addInstrument(f: InstrumentArgs): Promise<EventRecord[]> {
+    return this.named('addInstrument', f);
+  }
+
+  haltInstrument(f: InstrumentRef): Promise<EventRecord[]> {
+    return this.named('haltInstrument', f);
+  }
+
+  resumeInstrument(f: InstrumentRef): Promise<EventRecord[]> {
+    return this.named('resumeInstrument', f);
+  }
+
+  /** A named command (named-commands.ts), checked, then sent as `submit` sends. */
+  private named(name: NamedCommand, args: object): Promise<EventRecord[]> {
+    let fields: Fields;
+    try {
+      fields = toFields(name, args);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.submit(namedCommands[name][0], fields);
   }
 
   /** `submitBatch` of transfers. */
@@ -330,16 +402,21 @@ export class BourseClient {
     return this.submitBatch(CommandKind.Transfer, list);
   }
 
-  placeOrder(f: Fields): Promise<EventRecord[]> {
-    return this.submit(CommandKind.PlaceOrder, f);
+  /** Named fields (OrderArgs: side, instrument, price or market...), or the protocol's. */
+  placeOrder(f: OrderArgs | Fields): Promise<EventRecord[]> {
+    return 'side' in f || 'instrument' in f || 'market' in f
+      ? this.named('placeOrder', f)
+      : this.submit(CommandKind.PlaceOrder, f);
   }
 
-  cancel(f: Fields): Promise<EventRecord[]> {
-    return this.submit(CommandKind.CancelOrder, f);
+  /** Named fields (`account`, `order`), or the protocol's (`account`, `target`). */
+  cancel(f: CancelArgs | Fields): Promise<EventRecord[]> {
+    return 'order' in f ? this.named('cancel', f) : this.submit(CommandKind.CancelOrder, f);
   }
 
-  amend(f: Fields): Promise<EventRecord[]> {
-    return this.submit(CommandKind.AmendOrder, f);
+  /** Named fields (`account`, `order`, `price`, `quantity`), or the protocol's. */
+  amend(f: AmendArgs | Fields): Promise<EventRecord[]> {
+    return 'order' in f ? this.named('amend', f) : this.submit(CommandKind.AmendOrder, f);
   }
 
   /**

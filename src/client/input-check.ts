@@ -32,7 +32,7 @@ function atLeast(name: string, value: number | undefined, min: number): void {
 }
 
 /** A value as an error shows it: a string in quotes, so that "7" is told from 7. */
-function shown(value: unknown): string {
+export function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 

@@ -52,7 +52,8 @@ test('the SDK gets each command back once durable, with its status and events', 
     await assert.rejects(client.placeOrder({ ...order, stp: -1 }), RangeError);
     // A field the protocol does not have is refused, not dropped: this would have been a buy.
     const sell = { ...order, side: 'sell' } as unknown as typeof order;
-    await assert.rejects(client.placeOrder(sell), /side: not a command field/);
+    await assert.rejects(client.placeOrder(sell), /'target' .* named and protocol fields mixed/);
+    await assert.rejects(client.transfer({ ...order, sell: 1 } as never), /sell: not a command/);
     const misnamed = [{ ...order, instrument: 1 }] as unknown as (typeof order)[];
     await assert.rejects(client.submitBatch(CommandKind.PlaceOrder, misnamed), /\[0\]\.instrument/);
     // Options the wire cannot carry are refused before a socket opens: id 1.5 was written as 1.
