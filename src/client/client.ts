@@ -73,6 +73,10 @@ export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
 /** Command kinds as values, for `submit` and `submitBatch` (the generated FlatBuffers enum). */
 export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
+/** Event kinds and status codes as values, to read answers and streams by. */
+export { EventKind } from '../protocol/generated/bourse/protocol/event-kind.js';
+export { Status } from '../protocol/generated/bourse/protocol/status.js';
+export { eventKindName } from '../protocol/event-reader.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 type OnEvents = (events: EventRecord[]) => void;

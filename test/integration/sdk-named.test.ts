@@ -4,14 +4,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BourseClient, type EventRecord } from '../../src/client/client.js';
-import { EventKind } from '../../src/protocol/event-layout.js';
-import { Status } from '../../src/protocol/status.js';
+// What a client developer imports: the package's own exports.
+import {
+  BourseClient,
+  EventKind,
+  eventKindName,
+  Status,
+  type EventRecord,
+} from '../../src/client/client.js';
 import { withNode } from '../harness/gateway-node.js';
 
 function ok(events: EventRecord[], kind: EventKind): EventRecord {
   assert.equal(events[0].status, Status.Ok, JSON.stringify(events[0]));
-  assert.equal(events[0].kind, kind);
+  assert.equal(eventKindName(events[0].kind), EventKind[kind]);
   return events[0];
 }
 
