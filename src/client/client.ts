@@ -43,7 +43,7 @@ import {
   type PostPendingArgs,
   type TransferArgs,
   type VoidPendingArgs,
-} from './named-commands.js';
+} from '../protocol/named-commands.js';
 import { ClientError, memberUrls, openSession, type ConnectOptions } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
@@ -68,7 +68,7 @@ import {
 export type { EventRecord } from '../protocol/event-reader.js';
 export { ClientError, type ConnectOptions } from './session.js';
 export type { BatchResult } from './batches.js';
-export type * from './named-commands.js';
+export type * from '../protocol/named-commands.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
 /** Command kinds as values, for `submit` and `submitBatch` (the generated FlatBuffers enum). */

@@ -10,6 +10,7 @@ import {
   type CommandFields,
 } from '../protocol/command-writer.js';
 import type { ConnectOptions } from './session.js';
+import { shown } from '../protocol/shown.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 
@@ -29,11 +30,6 @@ function atLeast(name: string, value: number | undefined, min: number): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`${name}: a whole number from ${min}, not ${shown(value)}`);
   }
-}
-
-/** A value as an error shows it: a string in quotes, so that "7" is told from 7. */
-export function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 /**

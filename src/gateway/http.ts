@@ -21,6 +21,8 @@ import {
 } from '../protocol/command-writer.js';
 import { commandKindName, eventKindName, type EventRecord } from '../protocol/event-reader.js';
 import { statusName } from '../protocol/status.js';
+import { shown } from '../protocol/shown.js';
+import { namedCommandOf, toFields } from '../protocol/named-commands.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
@@ -211,16 +213,11 @@ export function parseCommand(body: Buffer): CommandFields | string {
     const numbers = `or its number (1 to ${CommandKind.Count - 1})`;
     return `kind: one of ${kindNames()}, ${numbers}; got ${shown(o.kind)}`;
   }
-  // An unknown name is refused, not dropped: {"side": "sell"} would have placed a buy.
-  for (const name of Object.keys(o)) {
-    const identity = name === 'kind' || name === 'clientId' || name === 'clientSeq';
-    if (!identity && !isCommandFieldName(name)) {
-      return `${shown(name)}: not a command field (${integerFields.join(', ')})`;
-    }
-  }
+  const source = withProtocolNames(o, kind);
+  if (typeof source === 'string') return source;
   const fields: Record<string, number> = { kind };
   for (const name of integerFields) {
-    const v = o[name];
+    const v = source[name];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < -(2 ** 53 - 1)) {
       return `${name}: a safe integer`;
@@ -234,6 +231,31 @@ export function parseCommand(body: Buffer): CommandFields | string {
   const narrow = narrowFieldError(fields);
   if (narrow !== null) return narrow;
   return fields as unknown as CommandFields;
+}
+
+/**
+ * The body with the protocol's field names: as it is, or mapped from the SDK's named fields
+ * (`{"kind": "transfer", "from": 1, "to": 2, "asset": 1, "amount": 5}`) when it uses any name
+ * the protocol lacks. An unknown name is refused, not dropped: {"side": "sell"} in a body of
+ * protocol names would have placed a buy.
+ */
+function withProtocolNames(
+  o: Record<string, unknown>,
+  kind: number,
+): Record<string, unknown> | string {
+  const isIdentity = (name: string): boolean =>
+    name === 'kind' || name === 'clientId' || name === 'clientSeq';
+  const foreign = Object.keys(o).find((name) => !isIdentity(name) && !isCommandFieldName(name));
+  if (foreign === undefined) return o;
+  const named = namedCommandOf(kind);
+  if (named === null) return `${shown(foreign)}: not a command field (${integerFields.join(', ')})`;
+  const args: Record<string, unknown> = {};
+  for (const name of Object.keys(o)) if (!isIdentity(name)) args[name] = o[name];
+  try {
+    return { clientId: o.clientId, clientSeq: o.clientSeq, ...toFields(named, args) };
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** A kind by name, as people write it: Transfer, transfer, place_order, place-order. */
@@ -251,12 +273,6 @@ function kindNames(): string {
   const names: string[] = [];
   for (let k = 1; k < CommandKind.Count; k++) names.push(commandKindName(k));
   return names.join(', ');
-}
-
-/** A value as the error names it: JSON, cut short (the body may be 4 KB of anything). */
-function shown(value: unknown): string {
-  const text = value === undefined ? 'nothing' : JSON.stringify(value);
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 /**

@@ -36,9 +36,42 @@ test('a narrow field past its bytes is refused, not written into the next field'
 
 test('a field the protocol does not have is refused, not dropped (a buy, else)', () => {
   const order = { kind: 'PlaceOrder', clientId: 1, clientSeq: 1, account: 1, quantity: 1 };
-  assert.match(parse({ ...order, side: 'sell' }) as string, /^"side": not a command field \(/);
-  assert.match(parse({ ...order, instrument: 1 }) as string, /"instrument": not a command/);
+  // Read as the SDK's named fields, which then lack the instrument and the price.
+  assert.match(parse({ ...order, side: 'sell' }) as string, /placeOrder: 'instrument' is missing/);
+  assert.match(parse({ ...order, side: 'sell', ref: 1 }) as string, /'ref' .* fields mixed/);
+  assert.match(parse({ ...order, sell: true }) as string, /placeOrder: 'sell' is not one of/);
   assert.equal(typeof parse({ ...order, ref: 1, price: 5, flags: 2 }), 'object');
+  const tick = { kind: 'Tick', clientId: 1, clientSeq: 1 };
+  assert.match(parse({ ...tick, side: 'sell' }) as string, /^"side": not a command field \(/);
+});
+
+test("a POSTed command may use the SDK's named fields, mapped to the protocol's", () => {
+  const id = { clientId: 4, clientSeq: 9 };
+  const transfer = { ...id, kind: 'transfer', from: 1, to: 2, asset: 3, amount: 50 };
+  assert.deepEqual(parse(transfer), {
+    ...id,
+    kind: CommandKind.Transfer,
+    account: 1,
+    target: 2,
+    ref: 3,
+    quantity: 50,
+    flags: 0,
+  });
+  const order = { ...id, kind: 'place_order', account: 1, instrument: 2, quantity: 100 };
+  const sell = parse({ ...order, side: 'sell', price: 7, tif: 'FOK' });
+  assert.deepEqual(sell, {
+    ...id,
+    kind: CommandKind.PlaceOrder,
+    account: 1,
+    ref: 2,
+    quantity: 100,
+    price: 7,
+    flags: 2, // Sell
+    tif: 2, // Fok
+    stp: 0,
+  });
+  assert.match(parse({ ...transfer, amount: 1.5 }) as string, /'amount' must be a safe integer/);
+  assert.equal(parse({ ...transfer, clientId: 0 }), 'clientId: 1 to 2^32 - 1');
 });
 
 test('an unknown kind is refused with the kinds there are and what was sent', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toFields } from '../../../src/client/named-commands.js';
+import { toFields } from '../../../src/protocol/named-commands.js';
 import {
   CommandFlag,
   SelfTradePrevention,

@@ -7,14 +7,9 @@
  *
  *   named fields ──check──► protocol fields ──► the same path as submit()
  */
-import {
-  CommandFlag,
-  CommandKind,
-  SelfTradePrevention,
-  TimeInForce,
-} from '../protocol/command-layout.js';
-import { isCommandFieldName, type CommandFields } from '../protocol/command-writer.js';
-import { shown } from './input-check.js';
+import { CommandFlag, CommandKind, SelfTradePrevention, TimeInForce } from './command-layout.js';
+import { isCommandFieldName, type CommandFields } from './command-writer.js';
+import { shown } from './shown.js';
 
 export type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
 
@@ -207,6 +202,14 @@ export const namedCommands = {
 } as const satisfies Record<string, readonly [CommandKind, Mapping]>;
 
 export type NamedCommand = keyof typeof namedCommands;
+
+/** The named command of a command kind (Tick has none). */
+export function namedCommandOf(kind: number): NamedCommand | null {
+  for (const name of Object.keys(namedCommands) as NamedCommand[]) {
+    if (namedCommands[name][0] === kind) return name;
+  }
+  return null;
+}
 
 function fundsMap(): Mapping {
   return [
