@@ -1,6 +1,7 @@
 /**
  * `bourse keys`: API keys in `<data>/keys.json`. `create` shows the new key once; the file keeps
- * only its SHA-256. A running node takes a change within a second (it polls the file).
+ * only its SHA-256. A running node takes a change within a second (it polls the file), the
+ * first key too (development mode ends).
  *
  * `--data` may name a node's folder or a local cluster's (the folder `bourse cluster` made: a
  * cluster.json and one member-<id> folder per member). A cluster's keys go to every member's
@@ -62,15 +63,16 @@ export function createKeyCommand(options: CreateKeyOptions): void {
     writeKeyFile(folder.dir, file);
   }
   const first = folders.some((f) => f.file === null);
+  const effect = first
+    ? 'What runs on this folder requires keys within a second (sessions without one closed).\n'
+    : 'What runs on this folder takes it within a second.\n';
   process.stdout.write(
     `${token}\n` +
       `key ${record.id} for client ${record.clientId} ` +
       `(${record.admin ? 'admin' : `accounts ${accounts.join(',')}`}) saved in ` +
       `${folders.map((f) => keyFilePath(f.dir)).join(', ')}. ` +
       'This is the only time the key is shown. ' +
-      (first
-        ? 'The first key: restart what runs on this folder (until then it has no keys).\n'
-        : 'What runs on this folder takes it within a second.\n'),
+      effect,
   );
 }
 

@@ -44,7 +44,15 @@ import {
 } from '../protocol/frames.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
-import { adminOnly, challengeNonce, openGrant, type Grant, type KeyRing } from './api-keys.js';
+import {
+  adminOnly,
+  challengeNonce,
+  mayReadAccount,
+  mayReadJournal,
+  openGrant,
+  type Grant,
+  type KeyRing,
+} from './api-keys.js';
 import { mountHttp, notPrimary, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
@@ -235,13 +243,15 @@ export class Gateway {
       close: (ws) => this.onClose(ws),
     });
     if (options.reads !== null) {
-      mountReads(this.app, options.reads, (token, account) => this.mayRead(token, account));
+      mountReads(this.app, options.reads, (token, account) =>
+        mayReadAccount(this.options.keys, token, account),
+      );
       this.books = new BookTopics(this.app, options.reads);
     }
     mountHttp(this.app, options.journal, options.role, {
       submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
       pending: () => this.httpPending.size,
-      mayReadJournal: (token) => this.mayReadJournal(token),
+      mayReadJournal: (token) => mayReadJournal(this.options.keys, token),
     });
     this.topics = new Topics(this.app);
     this.tail = new TopicsTail(
@@ -407,18 +417,20 @@ export class Gateway {
   }
 
   /**
-   * Closes the sessions (command and read-only) whose key is no longer on the ring (the node
-   * reloaded keys.json after `bourse keys revoke`), with 4010; returns how many.
+   * Takes the keys of keys.json as it now is; closes (4010) and counts the sessions whose key
+   * is off the ring, and, with a node's first keys, those opened without one: each must now
+   * log in.
    */
-  closeRevoked(): number {
-    const keys = this.options.keys;
-    if (keys === null) return 0;
-    const revoked = [...this.sessions.values(), ...this.readers].filter((ws) => {
+  useKeys(keys: KeyRing): number {
+    this.options.keys = keys;
+    let closed = 0;
+    for (const ws of [...this.sessions.values(), ...this.readers]) {
       const keyId = ws.getUserData().grant?.keyId ?? null;
-      return keyId !== null && !keys.has(keyId);
-    });
-    for (const ws of revoked) ws.end(CloseCode.Unauthorized, 'API key revoked');
-    return revoked.length;
+      if (keyId !== null && keys.has(keyId)) continue;
+      ws.end(CloseCode.Unauthorized, keyId === null ? 'API keys now required' : 'API key revoked');
+      closed++;
+    }
+    return closed;
   }
 
   /** Open connections by kind, for /metrics (read when scraped). */
@@ -455,18 +467,6 @@ export class Gateway {
     this.clientSeqs.note(fields.clientId, fields.clientSeq ?? 0);
     this.httpPending.set(key, answer);
     return null;
-  }
-
-  /** True when `token` may read the journal (an admin key; anyone in development mode). */
-  private mayReadJournal(token: string): boolean {
-    return this.options.keys === null || this.options.keys.verify(token)?.admin === true;
-  }
-
-  /** True when `token` may read `account` (its key or admin; anyone in development mode). */
-  private mayRead(token: string, account: number): boolean {
-    if (this.options.keys === null) return true;
-    const grant = this.options.keys.verify(token);
-    return grant !== null && (grant.admin || grant.accounts.has(account));
   }
 
   /** The grant of the Hello's API key (which must belong to `clientId`), or null. */

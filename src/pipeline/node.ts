@@ -128,6 +128,8 @@ export class BourseNode {
   gateway: Gateway | null = null;
   /** Stops watching keys.json (a no-op until the gateway opens with keys). */
   private unwatchKeys: () => void = () => {};
+  /** The gateway's API keys (null: development mode, until keys.json appears). */
+  private keys: KeyRing | null = null;
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private readonly lock: DataLock;
@@ -284,7 +286,9 @@ export class BourseNode {
       );
     }
     const keys = keyFile === null ? null : new KeyRing(keyFile);
-    if (keys !== null) this.unwatchKeys = watchKeyFile(this.dataDir, () => this.reloadKeys(keys));
+    this.keys = keys;
+    // Watched with or without keys: the first key made while the node runs takes effect too.
+    this.unwatchKeys = watchKeyFile(this.dataDir, () => this.reloadKeys());
     this.gateway = new Gateway({
       keys,
       idempotencyWindow: this.config.idempotencyWindow,
@@ -312,16 +316,18 @@ export class BourseNode {
 
   /**
    * keys.json changed (`bourse keys create` or `revoke`): new keys log in from now on, and the
-   * sessions of a revoked key are closed. A file that cannot be read, or is gone, leaves the
-   * keys as they were: losing it must never open the node to everyone.
+   * sessions of a revoked key are closed; the first keys end development mode, closing the
+   * sessions opened without one. A file that cannot be read, or is gone, leaves the keys as
+   * they were: losing it must never open the node to everyone.
    */
-  private reloadKeys(keys: KeyRing): void {
+  private reloadKeys(): void {
     const path = keyFilePath(this.dataDir);
     try {
       const file = readKeyFile(this.dataDir);
       if (file === null) return this.log(`${path} is gone: keys kept as they were`, 'warn');
-      keys.replace(file);
-      const closed = this.gateway?.closeRevoked() ?? 0;
+      if (this.keys === null) this.keys = new KeyRing(file);
+      else this.keys.replace(file);
+      const closed = this.gateway?.useKeys(this.keys) ?? 0;
       this.log(`keys reloaded from ${path}: ${file.keys.length}; ${closed} sessions closed`);
     } catch (error) {
       this.log(`${path} unreadable, keys kept as they were: ${(error as Error).message}`, 'error');

@@ -896,6 +896,40 @@ test('subscriptions go on after a dropped connection; a refused one reaches onEr
   );
 });
 
+/** Sends `fields` every 50 ms until the session is closed with 4010 and `why` (at most 5 s). */
+async function cutOff(
+  client: BourseClient,
+  fields: { account: number; target: number; ref: number; quantity: number },
+  why: RegExp,
+): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let cut: unknown = null;
+  while (cut === null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await client.transfer(fields).catch((error: unknown) => (cut = error));
+  }
+  assert.ok(cut instanceof ClientError && cut.code === 4010, String(cut));
+  assert.match(String(cut), why);
+}
+
+test('the first keys end development mode at once: keyless sessions closed', async () => {
+  await withNode(async (node, url) => {
+    const open = await BourseClient.connect(url, { clientId: 141, reconnectAttempts: 0 });
+    await setUp(open);
+    const transfer = { account: 1, target: 2, ref: 1, quantity: 1 };
+    assert.equal((await open.transfer(transfer))[0].status, Status.Ok, 'development mode');
+    const admin = createKey(142, true, []);
+    writeKeyFile(node.dataDir, { version: 1, keys: [admin.record] }); // `bourse keys create`
+    await cutOff(open, transfer, /API keys now required/);
+    await assert.rejects(BourseClient.connect(url, { clientId: 141 }), /API key refused/);
+    const base = url.replace('ws://', 'http://');
+    assert.equal((await fetch(`${base}events?from=1&count=1`)).status, 403, 'journal closed');
+    const keyed = await BourseClient.connect(url, { clientId: 142, apiKey: admin.token });
+    assert.equal((await keyed.transfer(transfer))[0].status, Status.Ok, 'no restart needed');
+    await keyed.close();
+  });
+});
+
 test('keys.json changes apply while the node runs: revoked keys cut off, new ones in', async () => {
   const admin = createKey(131, true, []);
   const user = createKey(132, false, [1]);
@@ -914,14 +948,7 @@ test('keys.json changes apply while the node runs: revoked keys cut off, new one
       const later = createKey(133, false, [2]);
       // `bourse keys revoke` and `create` rewrite the file (atomically) as this does.
       writeKeyFile(dataDir, { version: 1, keys: [admin.record, later.record] });
-      const deadline = Date.now() + 5_000;
-      let cut: unknown = null;
-      while (cut === null && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        await session.transfer(transfer).catch((error: unknown) => (cut = error));
-      }
-      assert.ok(cut instanceof ClientError && cut.code === 4010, String(cut));
-      assert.match(String(cut), /API key revoked/);
+      await cutOff(session, transfer, /API key revoked/);
       await assert.rejects(
         BourseClient.connect(url, { clientId: 132, apiKey: user.token }),
         /API key refused/,
