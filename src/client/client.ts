@@ -28,6 +28,7 @@ import {
 } from '../protocol/command-writer.js';
 import { checkConnectOptions, invalidField, notAField, unknownField } from './input-check.js';
 import {
+  namedList,
   namedCommands,
   toFields,
   type AccountArgs,
@@ -401,9 +402,14 @@ export class BourseClient {
     return this.submit(namedCommands[name][0], fields);
   }
 
-  /** `submitBatch` of transfers. */
-  transferBatch(list: readonly Fields[]): Promise<BatchResult> {
-    return this.submitBatch(CommandKind.Transfer, list);
+  /**
+   * `submitBatch` of transfers, by named fields (TransferArgs: each mapped, a little slower)
+   * or by the protocol's.
+   */
+  transferBatch(list: readonly TransferArgs[] | readonly Fields[]): Promise<BatchResult> {
+    const fields = list.length > 0 && 'from' in list[0] ? namedList('transfer', list) : list;
+    if (fields instanceof Error) return Promise.reject(fields);
+    return this.submitBatch(CommandKind.Transfer, fields as readonly Fields[]);
   }
 
   /** Named fields (OrderArgs: side, instrument, price or market...), or the protocol's. */

@@ -254,6 +254,20 @@ export function toFields(name: NamedCommand, args: object): Fields {
   return f;
 }
 
+/** `toFields` of every item of a list, or the first error, naming its item. */
+export function namedList(name: NamedCommand, list: readonly object[]): Fields[] | Error {
+  const out: Fields[] = [];
+  for (let i = 0; i < list.length; i++) {
+    try {
+      out.push(toFields(name, list[i]));
+    } catch (error) {
+      const e = error as Error;
+      return new (e.constructor as ErrorConstructor)(`[${i}] ${e.message}`);
+    }
+  }
+  return out;
+}
+
 function orderFlags(name: string, a: Record<string, unknown>): number {
   if (name !== 'placeOrder') return 0;
   const side = a.side;

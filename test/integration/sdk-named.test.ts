@@ -97,6 +97,18 @@ test('the SDK named calls: payments and trading end to end', async () => {
         c.transfer({ from: 1, to: 3, asset: 1, amount: 5, account: 1 } as never),
         /'account' is not one of its fields/,
       );
+      const batch = await c.transferBatch([
+        { from: 1, to: 3, asset: 1, amount: 2 },
+        { from: 3, to: 1, asset: 1, amount: 1 },
+      ]);
+      assert.deepEqual([batch.count, batch.status[0], batch.status[1]], [2, Status.Ok, Status.Ok]);
+      await assert.rejects(
+        c.transferBatch([
+          { from: 1, to: 3, asset: 1, amount: 2 },
+          { from: 1, to: 3, asset: 1 } as never,
+        ]),
+        /^TypeError: \[1\] transfer: 'amount' is missing/,
+      );
       // The protocol's own field names still work.
       const raw = await c.transfer({ account: 1, target: 3, ref: 1, quantity: 5 });
       ok(raw, EventKind.Transferred);
