@@ -126,7 +126,7 @@ export class BourseNode {
   processorStats: { commands: number; gcPauses: number; gcPauseMaxMs: number } | null = null;
   /** The client gateway, when the options asked for one. */
   gateway: Gateway | null = null;
-  /** Stops watching keys.json (a no-op until the gateway opens with keys). */
+  /** Stops watching keys.json (a no-op until the gateway opens). */
   private unwatchKeys: () => void = () => {};
   /** The gateway's API keys (null: development mode, until keys.json appears). */
   private keys: KeyRing | null = null;
@@ -325,12 +325,23 @@ export class BourseNode {
     try {
       const file = readKeyFile(this.dataDir);
       if (file === null) return this.log(`${path} is gone: keys kept as they were`, 'warn');
+      // A ring replaced in place: the gateway holds it.
       if (this.keys === null) this.keys = new KeyRing(file);
       else this.keys.replace(file);
       const closed = this.gateway?.useKeys(this.keys) ?? 0;
       this.log(`keys reloaded from ${path}: ${file.keys.length}; ${closed} sessions closed`);
     } catch (error) {
-      this.log(`${path} unreadable, keys kept as they were: ${(error as Error).message}`, 'error');
+      const why = (error as Error).message;
+      if (this.keys !== null) return this.log(`${path} unreadable, keys kept: ${why}`, 'error');
+      // The first keys.json, damaged: keys were meant, so none is taken until it is mended (as
+      // a start with it refuses to run), rather than the node staying open to everyone.
+      this.keys = new KeyRing({ version: 1, keys: [] });
+      const closed = this.gateway?.useKeys(this.keys) ?? 0;
+      this.log(
+        `${path} unreadable: every login refused until it is mended (${why}); ${closed} ` +
+          'sessions closed',
+        'error',
+      );
     }
   }
 

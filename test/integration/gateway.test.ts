@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { until } from '../harness/wait.js';
 
 test('the SDK gets each command back once durable, with its status and events', async () => {
   await withNode(async (node, url) => {
@@ -927,6 +928,25 @@ test('the first keys end development mode at once: keyless sessions closed', asy
     const keyed = await BourseClient.connect(url, { clientId: 142, apiKey: admin.token });
     assert.equal((await keyed.transfer(transfer))[0].status, Status.Ok, 'no restart needed');
     await keyed.close();
+  });
+});
+
+test('a damaged first keys.json shuts the door until it is mended (never left open)', async () => {
+  await withNode(async (node, url) => {
+    const open = await BourseClient.connect(url, { clientId: 151, reconnectAttempts: 0 });
+    await setUp(open);
+    writeFileSync(join(node.dataDir, 'keys.json'), '{ "version": 1, "keys": [ {');
+    await cutOff(open, { account: 1, target: 2, ref: 1, quantity: 1 }, /API keys now required/);
+    await assert.rejects(BourseClient.connect(url, { clientId: 151 }), /API key refused/);
+    const admin = createKey(152, true, []);
+    writeKeyFile(node.dataDir, { version: 1, keys: [admin.record] });
+    await until('the mended file is read', async () => {
+      const c = await BourseClient.connect(url, { clientId: 152, apiKey: admin.token }).catch(
+        () => null,
+      );
+      await c?.close();
+      return c !== null;
+    });
   });
 });
 
