@@ -8,7 +8,7 @@
  * folder, the same record in each: after a failover the new primary knows every key the old
  * one did. Every file is read and checked before any is written.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createKey,
@@ -38,6 +38,9 @@ interface KeyFolder {
 
 /** The folders `data` stands for, each with its key file read and checked. */
 function keyFolders(data: string): KeyFolder[] {
+  if (existsSync(data) && !statSync(data).isDirectory()) {
+    throw new UsageError(`--data: ${data} is a file, not a data folder`);
+  }
   const clusterPath = join(data, 'cluster.json');
   if (!existsSync(clusterPath)) return [{ dir: data, name: 'node', file: readKeyFile(data) }];
   return readClusterFile(clusterPath).members.map((m) => {

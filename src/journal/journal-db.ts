@@ -10,7 +10,7 @@
  * after LMDB has written and fsynced it, so "committed" and "durable" are both true when
  * `transactionSync` returns (overlappingSync off). The journal is never rewritten.
  */
-import { mkdirSync, accessSync, constants as fs } from 'node:fs';
+import { mkdirSync, accessSync, statSync, constants as fs } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
@@ -107,10 +107,23 @@ export function prepareDir(dir: string, options: { create: boolean; readOnly: bo
     if (code === 'ENOENT') {
       throw new StorageError(StorageCode.DataMissing, `data folder ${dir} does not exist`);
     }
-    throw new StorageError(
-      StorageCode.DataUnwritable,
-      `data folder ${dir} is not writable (${code})`,
-    );
+    if (!isFile(dir)) {
+      throw new StorageError(
+        StorageCode.DataUnwritable,
+        `data folder ${dir} is not writable (${code})`,
+      );
+    }
+  }
+  if (isFile(dir)) {
+    throw new StorageError(StorageCode.DataMissing, `${dir} is a file, not a data folder`);
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

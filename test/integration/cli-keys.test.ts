@@ -66,7 +66,7 @@ test('keys on a cluster folder go to every member, and are revoked from every me
   }
 });
 
-test('a damaged key file: its path and the fault, exit 65, and nothing written', () => {
+test('a damaged key file (exit 65) or a file as --data (64, 66): named, nothing written', () => {
   const dir = tempDataDir();
   try {
     const sha = 'a'.repeat(64);
@@ -108,6 +108,17 @@ test('a damaged key file: its path and the fault, exit 65, and nothing written',
     const started = bourse('start', '--data', node, '--port', '0');
     assert.equal(started.code, 65, started.err);
     assert.match(started.err, /keys\.json: not JSON/);
+    const file = join(dir, 'keys.json');
+    for (const args of [['list'], ['create', '--client', '3', '--admin']]) {
+      const r = bourse('keys', ...args, '--data', file);
+      assert.equal(r.code, 64, r.err);
+      assert.match(r.err, /is a file, not a data folder/);
+    }
+    for (const command of ['verify', 'replay', 'inspect']) {
+      const r = bourse(command, '--data', file);
+      assert.equal(r.code, 66, r.err);
+      assert.match(r.err, /is a file, not a data folder/);
+    }
     const big = bourse('keys', 'create', '--data', dir, '--client', String(2 ** 32), '--admin');
     assert.equal(big.code, 64);
     assert.match(big.err, /--client: a client id from 1 to 4294967295/);
