@@ -155,6 +155,13 @@ export async function cluster(options: ClusterOptions): Promise<void> {
     writeFileSync(path, JSON.stringify(file, null, 2) + '\n');
   }
   const file = readClusterFile(path);
+  const ports = file.members.map((m) => m.port);
+  if (!fresh && (options.nodes !== file.members.length || options.basePort !== ports[0])) {
+    process.stderr.write(
+      `bourse cluster: ${path} exists: its ${file.members.length} members run on ports ` +
+        `${ports.join(', ')} (--nodes and --base-port shape a new cluster folder only)\n`,
+    );
+  }
   // A cluster file written by hand, no member started yet: the cluster is being formed. (Without
   // bootstrap, each empty folder would count as a lost disk, and no member would ever vote.)
   const dirs = file.members.map((m) => memberDataDir(options.data, m.id));

@@ -88,6 +88,9 @@ test('bourse cluster: a killed member comes back; one that cannot start is left 
       30_000,
     );
     assert.doesNotMatch(out, /member 3 started again/);
+    // The file's shape wins over the flags' defaults, and the operator is told so.
+    const all = file.members.map((m) => m.port).join(', ');
+    assert.ok(out.includes(`exists: its 3 members run on ports ${all} (--nodes`), out);
   } finally {
     child.kill('SIGINT');
     const code = await exited;
