@@ -10,6 +10,7 @@ import {
   existsSync,
   readFileSync,
   renameSync,
+  type Stats,
   unwatchFile,
   watchFile,
   writeFileSync,
@@ -140,7 +141,10 @@ function sha256(text: string): string {
  */
 export function watchKeyFile(dataDir: string, changed: () => void): () => void {
   const path = keyFilePath(dataDir);
-  const listener = (): void => changed();
+  // Polling a file that does not exist reports it once as changed (from nothing to nothing).
+  const listener = (now: Stats, before: Stats): void => {
+    if (now.mtimeMs !== 0 || before.mtimeMs !== 0) changed();
+  };
   watchFile(path, { interval: keysReloadPollMs, persistent: false }, listener);
   return () => unwatchFile(path, listener);
 }

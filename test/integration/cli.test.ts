@@ -19,7 +19,7 @@ import {
   openJournalDb,
   sequenceKey,
 } from '../../src/journal/journal-db.js';
-import { dataLockFileName } from '../../src/constants.js';
+import { dataLockFileName, keysReloadPollMs } from '../../src/constants.js';
 import { open } from 'lmdb';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -318,7 +318,8 @@ test('start prints where it stands and stops cleanly on Ctrl-C', async () => {
       out += chunk.toString();
       if (sent || !out.includes('ready')) return;
       sent = true; // one Ctrl-C: a second one would kill it, as it should
-      child.kill('SIGINT');
+      // After a look at keys.json or two (keysReloadPollMs): no keys is no news.
+      setTimeout(() => child.kill('SIGINT'), 2 * keysReloadPollMs);
     });
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 0);
@@ -338,6 +339,8 @@ test('start prints where it stands and stops cleanly on Ctrl-C', async () => {
       assert.ok(!Number.isNaN(Date.parse(line.time as string)));
     }
     assert.ok(logged.some((l) => /development mode/.test(l.msg as string)));
+    // Only that line names keys.json: polling a file that is not there is no news.
+    assert.equal(logged.filter((l) => /keys\.json/.test(l.msg as string)).length, 1, err);
     assert.ok(logged.some((l) => l.msg === 'stopping'));
   } finally {
     removeDir(dir);
