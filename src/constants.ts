@@ -417,6 +417,12 @@ export function eventsPerCommandMax(config: EngineConfig): number {
 }
 
 export function assertEngineConfig(config: EngineConfig): void {
+  const problem = engineConfigProblem(config);
+  assert(problem === null, `config: ${problem}`);
+}
+
+/** What makes a config unusable, or null (operators' capacities are checked with it). */
+export function engineConfigProblem(config: EngineConfig): string | null {
   const positive = [
     config.accountCountMax,
     config.assetCountMax,
@@ -431,21 +437,23 @@ export function assertEngineConfig(config: EngineConfig): void {
     config.fillsPerCommandMax,
     config.expiriesPerCommandMax,
   ];
-  for (const value of positive) {
-    assert(Number.isSafeInteger(value), 'config: capacities must be integers');
-    assert(value > 0, 'config: capacities must be positive');
+  if (!positive.every((v) => Number.isSafeInteger(v) && v > 0)) {
+    return 'capacities are whole numbers of 1 or more';
   }
-  assert(config.assetCountMax >= 2, 'config: at least one asset id');
-  assert(config.assetCountMax <= 65_536, 'config: asset ids fit the event ref field');
-  assert(config.instrumentCountMax >= 2, 'config: at least one instrument id');
   const window = config.idempotencyWindow;
-  assert((window & (window - 1)) === 0, 'config: idempotency window is a power of two');
-  assert(config.levelCountMax <= config.orderCountMax, 'config: a level holds at least one order');
-  assert(config.levelsPerSideMax <= config.levelCountMax, 'config: side fits the level pool');
-  // Balances are indexed by account slot * assetCountMax + asset: keep that below 2^31.
-  assert(config.accountCountMax * config.assetCountMax < 2 ** 31, 'config: balance index');
-  assert(config.instrumentCountMax * 2 * config.levelsPerSideMax < 2 ** 31, 'config: side index');
-  assert(config.clientCountMax * window < 2 ** 31, 'config: idempotency window index');
+  const problems: [boolean, string][] = [
+    [config.assetCountMax < 2, 'at least one asset id (assets 2 or more)'],
+    [config.assetCountMax > 65_536, 'asset ids fit the event ref field (assets at most 65536)'],
+    [config.instrumentCountMax < 2, 'at least one instrument id (instruments 2 or more)'],
+    [(window & (window - 1)) !== 0, 'the idempotency window is a power of two'],
+    [config.levelCountMax > config.orderCountMax, 'levels at most orders (a level holds one)'],
+    [config.levelsPerSideMax > config.levelCountMax, `levels at least ${config.levelsPerSideMax}`],
+    // Balances are indexed by account slot * assetCountMax + asset: kept below 2^31.
+    [config.accountCountMax * config.assetCountMax >= 2 ** 31, 'accounts x assets below 2^31'],
+    [config.instrumentCountMax * 2 * config.levelsPerSideMax >= 2 ** 31, 'side index below 2^31'],
+    [config.clientCountMax * window >= 2 ** 31, 'clients x idempotency window below 2^31'],
+  ];
+  return problems.find(([broken]) => broken)?.[1] ?? null;
 }
 
 export function assertConstants(): void {

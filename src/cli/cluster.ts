@@ -6,16 +6,20 @@
  *                                "replicationPort": 9101}, ...]}
  *   <data>/member-<id>/   each member's data folder
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterMembersMax, memberExitWaitMs } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
 import { MemberProcess } from './cluster-supervise.js';
+import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
+import { capacityFlags, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
 import { UsageError } from './output.js';
 
 export interface ClusterFile {
   members: ClusterMember[];
+  /** The engine capacities every member runs with (none: each folder's, or the defaults). */
+  capacities?: Capacities;
 }
 
 /** Reads and checks a cluster file. @throws UsageError naming what is wrong. */
@@ -56,7 +60,8 @@ export function readClusterFile(path: string): ClusterFile {
     claim(`port ${m.host}:${String(m.port)} (tcp)`);
     claim(`port ${m.host}:${String(m.replicationPort)} (udp)`);
   }
-  return { members: members as ClusterMember[] };
+  const capacities = capacitiesFromFile((parsed as { capacities?: unknown }).capacities, path);
+  return { members: members as ClusterMember[], capacities };
 }
 
 /**
@@ -103,6 +108,7 @@ export interface MemberOptions {
   data: string;
   bootstrap?: boolean;
   listen?: string;
+  capacities?: Capacities;
 }
 
 /**
@@ -122,6 +128,7 @@ export async function member(options: MemberOptions): Promise<void> {
     dataDir: options.data,
     bootstrap: options.bootstrap === true,
     listen: options.listen,
+    capacities: { ...file.capacities, ...options.capacities },
     log,
   });
   await new Promise<void>((resolve) => {
@@ -133,6 +140,23 @@ export async function member(options: MemberOptions): Promise<void> {
   setTimeout(() => process.exit(), memberExitWaitMs).unref(); // see memberExitWaitMs
 }
 
+/** Writes capacities asked for into the cluster file (each member checks them: grow only). */
+function keepCapacities(path: string, asked: Capacities): void {
+  const text = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const kept = capacitiesFromFile(text.capacities, path);
+  for (const [flag, name] of capacityFlags) {
+    const [before, value] = [kept[name], asked[name]];
+    if (before !== undefined && value !== undefined && value < before) {
+      throw new UsageError(
+        `--${flag} ${value}: ${path} keeps ${before} for every member (grow only, never shrink)`,
+      );
+    }
+  }
+  text.capacities = capacitiesToFile({ ...kept, ...asked });
+  writeFileSync(`${path}.tmp`, JSON.stringify(text, null, 2) + '\n');
+  renameSync(`${path}.tmp`, path);
+}
+
 /** Member `id`'s data folder in a local cluster's folder. */
 export function memberDataDir(data: string, id: number): string {
   return join(data, `member-${id}`);
@@ -142,6 +166,8 @@ export interface ClusterOptions {
   nodes: number;
   data: string;
   basePort: number;
+  /** Written into cluster.json: every member runs with the same. */
+  capacities?: Capacities;
 }
 
 /** `bourse cluster`: writes the cluster file (first run) and runs every member. */
@@ -154,6 +180,8 @@ export async function cluster(options: ClusterOptions): Promise<void> {
     const file = localCluster(options.nodes, options.basePort);
     writeFileSync(path, JSON.stringify(file, null, 2) + '\n');
   }
+  const asked = options.capacities ?? {};
+  if (Object.keys(asked).length > 0) keepCapacities(path, asked);
   const file = readClusterFile(path);
   const ports = file.members.map((m) => m.port);
   if (!fresh && (options.nodes !== file.members.length || options.basePort !== ports[0])) {

@@ -28,10 +28,11 @@ import {
   UsageError,
 } from './output.js';
 import { replay } from './replay.js';
-import { cluster, member, type MemberOptions } from './cluster.js';
+import { cluster as runCluster, member as runMember, type MemberOptions } from './cluster.js';
+import { capacitiesOf, capacityOptions } from './capacities.js';
 import { drill, type DrillOptions } from './drill.js';
 import { bench, benchScenarios, type BenchOptions } from './bench.js';
-import { start } from './start.js';
+import { start as runStart, type StartOptions } from './start.js';
 import { verify } from './verify.js';
 import { version } from './version.js';
 
@@ -98,7 +99,8 @@ function addBench(p: Command): void {
 }
 
 function addCluster(p: Command): void {
-  p.command('cluster')
+  const cluster = p
+    .command('cluster')
     .description('run a local cluster: one process per member, on loopback ports')
     .option('--nodes <n>', 'members (an odd number: 3 tolerates one failure)', count('--nodes'), 3)
     .option('--data <dir>', 'folder for cluster.json and each member-<id> folder', './cluster')
@@ -108,9 +110,12 @@ function addCluster(p: Command): void {
       port('--base-port'),
       9001,
     )
-    .addHelpText('after', '\nExample:\n  bourse cluster --nodes 3 --data ./cluster')
-    .action((o: { nodes: number; data: string; basePort: number }) => cluster(o));
-  p.command('member')
+    .addHelpText('after', '\nExample:\n  bourse cluster --nodes 3 --data ./cluster');
+  capacityOptions(cluster).action((o: ClusterFlags) =>
+    runCluster({ ...o, capacities: capacitiesOf(o) }),
+  );
+  const member = p
+    .command('member')
     .description('run one member of a cluster (bourse cluster starts these)')
     .requiredOption('--cluster <file>', 'the cluster file (members, their hosts and ports)')
     .requiredOption('--id <n>', "this member's id", count('--id'))
@@ -127,8 +132,16 @@ function addCluster(p: Command): void {
         '  bourse member --cluster ./cluster/cluster.json --id 2 --data ./cluster/member-2\n' +
         'Without --bootstrap, a member whose folder is empty has lost its disk: it catches up\n' +
         'before it votes again.',
-    )
-    .action((o: MemberOptions) => member(o));
+    );
+  capacityOptions(member).action((o: MemberOptions) =>
+    runMember({ ...o, capacities: capacitiesOf(o) }),
+  );
+}
+
+interface ClusterFlags {
+  nodes: number;
+  data: string;
+  basePort: number;
 }
 
 function addDrill(p: Command): void {
@@ -195,7 +208,8 @@ function addKeys(p: Command): void {
 }
 
 function addStart(p: Command): void {
-  p.command('start')
+  const start = p
+    .command('start')
     .description('run a single node on a data folder (Ctrl-C stops it cleanly)')
     .option('--data <dir>', 'data folder', './data')
     .option('--host <address>', 'address to serve clients on', '127.0.0.1')
@@ -211,16 +225,14 @@ function addStart(p: Command): void {
       positive('--snapshot-events'),
     )
     .option('--snapshot-ms <ms>', 'longest time between snapshots', positive('--snapshot-ms'))
-    .addHelpText('after', '\nExample:\n  bourse start --data ./data')
-    .action(
-      (o: {
-        data: string;
-        host: string;
-        port: number;
-        snapshotEvents?: number;
-        snapshotMs?: number;
-      }) => start(o),
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bourse start --data ./data\n' +
+        '  bourse start --accounts-max 1000000 --orders-max 1000000',
     );
+  capacityOptions(start).action((o: StartOptions) =>
+    runStart({ ...o, capacities: capacitiesOf(o) }),
+  );
 }
 
 interface ReplayFlags {

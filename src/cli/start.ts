@@ -7,6 +7,7 @@ import { BourseNode } from '../pipeline/node.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { cliLog } from './logger.js';
 import { version } from './version.js';
+import { capacityLine, type Capacities } from '../pipeline/engine-config.js';
 
 export interface StartOptions {
   data: string;
@@ -14,6 +15,7 @@ export interface StartOptions {
   port: number;
   snapshotEvents?: number;
   snapshotMs?: number;
+  capacities?: Capacities;
 }
 
 export async function start(options: StartOptions): Promise<void> {
@@ -22,6 +24,7 @@ export async function start(options: StartOptions): Promise<void> {
     dataDir: options.data,
     snapshotIntervalEvents: options.snapshotEvents,
     snapshotIntervalMs: options.snapshotMs,
+    capacities: options.capacities,
     gateway: { host: options.host, port: options.port },
     log,
   });
@@ -38,6 +41,7 @@ export async function start(options: StartOptions): Promise<void> {
       `data:      ${node.dataDir}`,
       `journal:   sequence ${r.sequence} (replayed ${r.eventsReplayed} events from ${from}` +
         ` in ${r.recoveryMs.toFixed(0)} ms)`,
+      `capacity:  ${capacityLine(node.config)}`,
       `clients:   ws://${options.host}:${node.gateway?.port ?? options.port}/ (binary protocol, ` +
         'docs/PROTOCOL.md)',
       `health:    http://${options.host}:${node.gateway?.port ?? options.port}/health`,

@@ -25,6 +25,8 @@ export const enum StorageCode {
   SnapshotCorrupt = 'SNAPSHOT_CORRUPT',
   /** A cluster member's folder opened as a single node (the wrong command). */
   ClusterMember = 'CLUSTER_MEMBER',
+  /** Capacities that cannot be used (below the folder's, or inconsistent). */
+  ConfigRefused = 'CONFIG_REFUSED',
 }
 
 /** Exit codes by error code (sysexits.h where one fits). */
@@ -39,6 +41,7 @@ export function exitCodeOf(code: string): number {
     case StorageCode.Locked:
       return 75; // EX_TEMPFAIL
     case StorageCode.ClusterMember:
+    case StorageCode.ConfigRefused:
       return 64; // EX_USAGE
     case StorageCode.SchemaMismatch:
       return 65; // EX_DATAERR

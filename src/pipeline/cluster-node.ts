@@ -24,6 +24,7 @@
  * ones before it), and opens for commands. A deposed primary stops its node, cuts batches it
  * never proposed, and starts a new hot standby node from a committed snapshot.
  */
+import { capacityLine, type Capacities } from './engine-config.js';
 import {
   engineConfigDefault,
   probeQuietTicks,
@@ -48,7 +49,7 @@ import type { Entry, Message } from '../replication/messages.js';
 import { entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
-import { BourseNode, openStorage, type NodeLog } from './node.js';
+import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
 import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
 
 export interface ClusterMember {
@@ -63,7 +64,9 @@ export interface ClusterNodeOptions {
   id: number;
   members: readonly ClusterMember[];
   dataDir: string;
+  /** As for a single node (NodeOptions): every member must run with the same. */
   config?: EngineConfig;
+  capacities?: Capacities;
   /**
    * True while the cluster is being formed: a folder that was never a member is new. Otherwise
    * a member without its data lost its disk, and comes back recovering (it does not vote).
@@ -175,7 +178,8 @@ export class ClusterNode {
   /** Opens the member's storage, binds its ports and starts as a standby. */
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const { db, lock } = openStorage(options.dataDir);
-    const member = new ClusterNode(options, db, lock);
+    const config = await configOf(db, lock, options);
+    const member = new ClusterNode({ ...options, config }, db, lock);
     const self = member.member(options.id);
     try {
       await member.transport.bind(options.listen ?? self.host, self.replicationPort);
@@ -184,13 +188,13 @@ export class ClusterNode {
       // A member that cannot serve (its client port taken) must not stay half-started: its
       // bound transport would keep it voting, and electable, with no gateway for clients.
       member.transport.close();
-      closeJournalDb(db);
-      lock.release();
+      await closeStorage(db, lock);
       throw error;
     }
     member.tickedAt = performance.now(); // starting is not a stall
     member.ticker = setInterval(() => member.onTick(), replicationTickMs);
     member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
+    member.log(`member ${options.id}: capacity ${capacityLine(config)}`);
     return member;
   }
 

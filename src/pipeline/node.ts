@@ -38,6 +38,7 @@ import { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import { configFor, type Capacities } from './engine-config.js';
 import type { Handover } from './handover.js';
 import {
   closeJournalDb,
@@ -60,7 +61,10 @@ import { ReadClient } from './read-client.js';
 
 export interface NodeOptions {
   dataDir: string;
+  /** The whole engine config (tests); otherwise the folder's, with `capacities` on top. */
   config?: EngineConfig;
+  /** Capacities an operator asked for (engine-config.ts: they may grow, never shrink). */
+  capacities?: Capacities;
   snapshotIntervalEvents?: number;
   snapshotIntervalMs?: number;
   /** When false, the caller feeds the input ring from its own thread (benches). */
@@ -214,12 +218,13 @@ export class BourseNode {
           'read it with `bourse replay`, `verify` or `inspect`',
       );
     }
-    const node = new BourseNode(options, db, lock);
+    const config = await configOf(db, lock, options);
+    const node = new BourseNode({ ...options, config }, db, lock);
     try {
       await node.boot(options);
     } catch (error) {
       await node.abort();
-      throw error;
+      throw /allocation failed/.test(String(error)) ? tooLarge(config, error) : error;
     }
     return node;
   }
@@ -229,7 +234,6 @@ export class BourseNode {
     if (options.term !== undefined && options.term < this.tail.term) {
       throw new Error(`node: term ${options.term} is older than the journal's ${this.tail.term}`);
     }
-    storeConfig(this.db, this.config);
     // The three workers start at once: each loads its modules and rebuilds its own state, and
     // none needs another until events flow (the rings hold them). A failover waits for this.
     const [, recovery] = await Promise.all([
@@ -267,6 +271,8 @@ export class BourseNode {
       }),
     ]);
     this.recovery = recovery as BlpReady;
+    // Kept once the workers hold the state: capacities that failed to start are not kept.
+    storeConfig(this.db, this.config);
     for (const s of this.recovery.skippedSnapshots) {
       this.log(`snapshot skipped: ${s.reason}`, 'warn');
     }
@@ -508,4 +514,40 @@ export function openStorage(dataDir: string): { db: JournalDb; lock: DataLock } 
     lock.release();
     throw error;
   }
+}
+
+/**
+ * The engine config to run with (`options.config`, or `configFor` the folder and the
+ * capacities asked for); the storage just opened is closed when it is refused.
+ */
+export async function configOf(
+  db: JournalDb,
+  lock: DataLock,
+  options: { config?: EngineConfig; capacities?: Capacities },
+): Promise<EngineConfig> {
+  try {
+    return options.config ?? configFor(db, options.capacities ?? {});
+  } catch (error) {
+    await closeStorage(db, lock);
+    throw error;
+  }
+}
+
+/**
+ * Closes storage opened by `openStorage` after a refusal. lmdb-js never returns from closing
+ * an environment it created in the same turn of the event loop: one turn goes by first.
+ */
+export async function closeStorage(db: JournalDb, lock: DataLock): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  closeJournalDb(db);
+  lock.release();
+}
+
+/** A state its capacities make too large for this machine's memory (a worker's allocation). */
+function tooLarge(config: EngineConfig, error: unknown): StorageError {
+  return new StorageError(
+    StorageCode.ConfigRefused,
+    `the engine's state for ${config.accountCountMax} accounts and ${config.orderCountMax} ` +
+      `orders does not fit in this machine's memory (${String(error)}): ask for less`,
+  );
 }

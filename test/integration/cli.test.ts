@@ -287,6 +287,17 @@ test('ports and cluster shapes that cannot work are refused before anything is w
       assert.equal(refused.code, 64, refused.err);
       assert.match(refused.err, why);
     }
+    const two = [member(1, 9001, 9101), member(2, 9002, 9102)];
+    for (const [capacities, why] of [
+      [{ 'accounts-max': 0 }, /capacity "accounts-max": a whole number, 1 or more/],
+      [{ accounts: 5 }, /capacity "accounts" is not one of accounts-max, assets-max/],
+      [[1], /"capacities" is an object of flag names/],
+    ] as const) {
+      writeFileSync(file, JSON.stringify({ members: two, capacities }));
+      const refused = bourse(...run);
+      assert.equal(refused.code, 64, refused.err);
+      assert.match(refused.err, why);
+    }
     assert.equal(existsSync(join(dir, 'm1')), false, 'no member folder made');
 
     // A drill kills the primary: with fewer than 3 members no majority is left to elect.
@@ -299,6 +310,48 @@ test('ports and cluster shapes that cannot work are refused before anything is w
       assert.equal(drill.code, 64, drill.err);
       assert.match(drill.err, why);
     }
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** Runs `bourse start` until it is ready, then Ctrl-C; resolves with its stdout. */
+async function startOnce(...args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [main, 'start', '--port', '0', ...args], {
+    stdio: 'pipe',
+  });
+  let out = '';
+  let sent = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (sent || !out.includes('ready')) return;
+    sent = true; // one Ctrl-C: a second one kills it
+    child.kill('SIGINT');
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  assert.equal(code, 0, out);
+  return out;
+}
+
+test('capacities: set by flag, kept by the folder, grown but never shrunk', async () => {
+  const dir = tempDataDir();
+  try {
+    const data = join(dir, 'node');
+    const first = await startOnce('--data', data, '--accounts-max', '300000');
+    assert.match(first, /capacity: +300,000 accounts, 262,144 orders, 15 assets/);
+    assert.match(await startOnce('--data', data), /capacity: +300,000 accounts/, 'kept');
+    const shrink = bourse('start', '--data', data, '--accounts-max', '1000');
+    assert.equal(shrink.code, 64);
+    assert.match(shrink.err, /--accounts-max 1000 is below the 300000 this data folder ran with/);
+    const odd = bourse('start', '--data', join(dir, 'new'), '--orders-max', '1000');
+    assert.equal(odd.code, 64);
+    assert.match(odd.err, /capacities refused: levels at most orders/);
+    const grown = await startOnce('--data', data, '--orders-max', '400000');
+    assert.match(grown, /capacity: +300,000 accounts, 400,000 orders/);
+    const replayed = bourse('replay', '--data', data, '--balances');
+    assert.equal(replayed.code, 0, replayed.err);
   } finally {
     removeDir(dir);
   }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,8 @@ test('bourse cluster: a killed member comes back; one that cannot start is left 
   // Member 3's client port is taken: it fails at its start, every time.
   const blocker: Server = createServer();
   await new Promise<void>((r) => blocker.listen(file.members[2].port, '127.0.0.1', r));
-  const child = spawn(process.execPath, [main, 'cluster', '--data', dir], {
+  const args = [main, 'cluster', '--data', dir, '--accounts-max', '300000'];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -88,6 +89,14 @@ test('bourse cluster: a killed member comes back; one that cannot start is left 
       30_000,
     );
     assert.doesNotMatch(out, /member 3 started again/);
+    // Capacities go into the cluster file: every member, a restarted one too, runs with them.
+    const kept = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as object;
+    assert.deepEqual((kept as { capacities: object }).capacities, { 'accounts-max': 300_000 });
+    for (const id of [1, 2]) {
+      const lines = out.split('\n').filter((l) => l.includes(`member ${id}: capacity`));
+      assert.ok(lines.length >= 1 + (id % 2), out); // member 1 twice: started, then restarted
+      for (const line of lines) assert.match(line, /300,000 accounts, 262,144 orders/);
+    }
     // The file's shape wins over the flags' defaults, and the operator is told so.
     const all = file.members.map((m) => m.port).join(', ');
     assert.ok(out.includes(`exists: its 3 members run on ports ${all} (--nodes`), out);

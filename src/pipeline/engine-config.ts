@@ -1,0 +1,62 @@
+/**
+ * The engine config a node runs with: the one its data folder was last run with (or, for a
+ * new folder, the defaults), with the capacities an operator asked for on top. A capacity may
+ * grow between runs, never shrink: the journal may hold more accounts, orders or clients than
+ * a smaller state has room for, and replaying it must never find a table full.
+ */
+import { engineConfigDefault, engineConfigProblem, type EngineConfig } from '../constants.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import { storedConfig, type JournalDb } from '../journal/journal-db.js';
+
+/** Capacities by name, as an operator may set them (the rest of EngineConfig is fixed). */
+export type Capacities = Partial<Record<CapacityName, number>>;
+export type CapacityName =
+  | 'accountCountMax'
+  | 'assetCountMax'
+  | 'instrumentCountMax'
+  | 'orderCountMax'
+  | 'levelCountMax'
+  | 'pendingCountMax'
+  | 'clientCountMax';
+
+/** Flag, config field, and what it counts. */
+export const capacityFlags: readonly (readonly [string, CapacityName, string])[] = [
+  ['accounts-max', 'accountCountMax', 'accounts, ever'],
+  ['assets-max', 'assetCountMax', 'asset ids are 1 to this - 1'],
+  ['instruments-max', 'instrumentCountMax', 'instrument ids are 1 to this - 1'],
+  ['orders-max', 'orderCountMax', 'resting orders, all books'],
+  ['levels-max', 'levelCountMax', 'price levels in use, all books'],
+  ['pending-max', 'pendingCountMax', 'two-phase transfers open at once'],
+  ['clients-max', 'clientCountMax', 'client ids, ever'],
+];
+
+/** @throws StorageError (CONFIG_REFUSED) naming the capacity that cannot be used. */
+export function configFor(db: JournalDb, asked: Capacities): EngineConfig {
+  const stored = storedConfig(db);
+  const base = stored ?? engineConfigDefault;
+  const config: EngineConfig = { ...base, ...asked };
+  for (const [flag, name] of capacityFlags) {
+    if (stored !== null && config[name] < stored[name]) {
+      throw new StorageError(
+        StorageCode.ConfigRefused,
+        `--${flag} ${config[name]} is below the ${stored[name]} this data folder ran with: ` +
+          'a capacity may grow, never shrink (the journal may need every slot)',
+      );
+    }
+  }
+  const problem = engineConfigProblem(config);
+  if (problem !== null) {
+    throw new StorageError(StorageCode.ConfigRefused, `capacities refused: ${problem}`);
+  }
+  return config;
+}
+
+/** The capacities a node runs with, for people (the data folder keeps them). */
+export function capacityLine(c: EngineConfig): string {
+  const n = (v: number): string => v.toLocaleString('en-US');
+  return (
+    `${n(c.accountCountMax)} accounts, ${n(c.orderCountMax)} orders, ` +
+    `${n(c.assetCountMax - 1)} assets, ${n(c.instrumentCountMax - 1)} instruments, ` +
+    `${n(c.clientCountMax)} clients`
+  );
+}
