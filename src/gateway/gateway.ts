@@ -40,7 +40,6 @@ import {
   verifyCommandBatch,
   writeHeader,
   type BatchSpan,
-  readPath,
 } from '../protocol/frames.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
@@ -53,7 +52,7 @@ import {
   type Grant,
   type KeyRing,
 } from './api-keys.js';
-import { mountHttp, notPrimary, type JournalQueries } from './http.js';
+import { mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
 import { BookTopics, depthTopic, mountReads, topTopic, type StateReads } from './reads.js';
@@ -228,7 +227,8 @@ export class Gateway {
           res.writeStatus('503 Service Unavailable').end('too many sessions');
           return;
         }
-        const readOnly = req.getUrl() === readPath;
+        const readOnly = sessionOfPath(res, req.getUrl());
+        if (readOnly === null) return;
         if (!readOnly && !options.role.accepting()) return notPrimary(res, options.role);
         res.upgrade<Session>(
           { clientId: 0, grant: null, refused: [], challenge: null, readOnly, results: null },

@@ -22,6 +22,7 @@ import {
 import { commandKindName, eventKindName, type EventRecord } from '../protocol/event-reader.js';
 import { statusName } from '../protocol/status.js';
 import { shown } from '../protocol/shown.js';
+import { readPath } from '../protocol/frames.js';
 import { namedCommandOf, toFields } from '../protocol/named-commands.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
@@ -282,6 +283,19 @@ function kindNames(): string {
  */
 export function notPrimary(res: HttpResponse, role: NodeRole): void {
   json(res, '503 Service Unavailable', { error: 'not the primary', ...role.describe() });
+}
+
+/**
+ * A WebSocket's session by its path: false for commands (`/`), true for reads (`/read`), a
+ * trailing slash allowed; null for any other path, answered 404 here. A mistyped path must
+ * not open a command session (`/read/` did, and `/raed` too).
+ */
+export function sessionOfPath(res: HttpResponse, url: string): boolean | null {
+  const path = url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url;
+  if (path === '/' || path === '') return false;
+  if (path === readPath) return true;
+  json(res, '404 Not Found', { error: `no session at ${url}: / takes commands, /read reads` });
+  return null;
 }
 
 /** Ends `res` with `status` and `body` as JSON. */

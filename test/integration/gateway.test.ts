@@ -913,6 +913,31 @@ async function cutOff(
   assert.match(String(cut), why);
 }
 
+test('sessions open on / (commands) and /read only: a mistyped path is 404', async () => {
+  await withNode(async (_node, url) => {
+    /** The upgrade's outcome: 'open', or the HTTP status it was refused with. */
+    const outcome = (path: string): Promise<string | number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(url + path);
+        ws.once('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.on('error', () => {}); // the refusal also ends the socket
+        ws.once('unexpected-response', (req, res) => {
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+      });
+    assert.equal(await outcome(''), 'open');
+    assert.equal(await outcome('read'), 'open');
+    assert.equal(await outcome('read/'), 'open');
+    for (const path of ['raed', 'read/x', 'commands', 'health']) {
+      assert.equal(await outcome(path), 404, path);
+    }
+  });
+});
+
 test('the first keys end development mode at once: keyless sessions closed', async () => {
   await withNode(async (node, url) => {
     const open = await BourseClient.connect(url, { clientId: 141, reconnectAttempts: 0 });
