@@ -3,21 +3,15 @@
  * in cluster.json for every member). A data folder keeps the capacities it ran with; a flag
  * raises one (never lowers it: engine-config.ts).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { capacityFlags, type Capacities } from '../pipeline/engine-config.js';
 import { engineConfigDefault } from '../constants.js';
-import { parsePositive, UsageError } from './output.js';
+import { asOption, parsePositive, UsageError } from './output.js';
 
 /** Adds the capacity flags to `cmd`. */
 export function capacityOptions(cmd: Command): Command {
   for (const [flag, field, what] of capacityFlags) {
-    const parse = (text: string): number => {
-      try {
-        return parsePositive(`--${flag}`, text);
-      } catch (error) {
-        throw new InvalidArgumentError((error as Error).message);
-      }
-    };
+    const parse = asOption(parsePositive)(`--${flag}`);
     const help = `${what} (a new folder: ${engineConfigDefault[field]}; may grow, not shrink)`;
     cmd.option(`--${flag} <n>`, help, parse);
   }

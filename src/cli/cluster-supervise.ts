@@ -37,8 +37,6 @@ export class MemberProcess {
   private startedAt = 0;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
-  /** How many times it was started again. */
-  restarts = 0;
 
   constructor(clusterPath: string, id: number, dataDir: string, bootstrap: boolean) {
     this.clusterPath = clusterPath;
@@ -88,7 +86,6 @@ export class MemberProcess {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;
-      this.restarts++;
       this.start(false);
       say(`member ${this.id} started again (pid ${this.pid()}); it rejoins as a standby`);
     }, memberRestartDelayMs);

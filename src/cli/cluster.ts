@@ -12,7 +12,7 @@ import { clusterMembersMax, memberExitWaitMs } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
 import { MemberProcess } from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
-import { capacityFlags, type Capacities } from '../pipeline/engine-config.js';
+import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
 import { UsageError } from './output.js';
 
@@ -144,13 +144,12 @@ export async function member(options: MemberOptions): Promise<void> {
 function keepCapacities(path: string, asked: Capacities): void {
   const text = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   const kept = capacitiesFromFile(text.capacities, path);
-  for (const [flag, name] of capacityFlags) {
-    const [before, value] = [kept[name], asked[name]];
-    if (before !== undefined && value !== undefined && value < before) {
-      throw new UsageError(
-        `--${flag} ${value}: ${path} keeps ${before} for every member (grow only, never shrink)`,
-      );
-    }
+  const shrunk = shrunkCapacity(kept, asked);
+  if (shrunk !== null) {
+    throw new UsageError(
+      `--${shrunk.flag} ${shrunk.asked}: ${path} keeps ${shrunk.kept} for every member ` +
+        '(grow only, never shrink)',
+    );
   }
   text.capacities = capacitiesToFile({ ...kept, ...asked });
   writeFileSync(`${path}.tmp`, JSON.stringify(text, null, 2) + '\n');

@@ -12,12 +12,12 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createKey,
-  keyClientIdMax,
   keyFilePath,
   readKeyFile,
   writeKeyFile,
   type KeyFile,
 } from '../gateway/api-keys.js';
+import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
 
@@ -50,8 +50,8 @@ function keyFolders(data: string): KeyFolder[] {
 }
 
 export function createKeyCommand(options: CreateKeyOptions): void {
-  if (options.client < 1 || options.client > keyClientIdMax) {
-    throw new UsageError(`--client: a client id from 1 to ${keyClientIdMax}`);
+  if (!isClientId(options.client)) {
+    throw new UsageError(`--client: a client id from 1 to ${clientIdMax}`);
   }
   const accounts = parseAccounts(options.accounts ?? '');
   if (options.admin !== true && accounts.length === 0) {

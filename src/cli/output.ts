@@ -3,6 +3,7 @@
  * stderr only when it is a terminal (so piped output and tests stay clean).
  */
 import cliProgress from 'cli-progress';
+import { InvalidArgumentError } from 'commander';
 import { ListenError } from '../gateway/gateway.js';
 
 export function table(rows: readonly Record<string, unknown>[]): string {
@@ -53,6 +54,16 @@ export function bindFailure(error: unknown): string | null {
   if (e?.syscall === 'getaddrinfo') return `cannot resolve ${e.hostname} to bind it: ${e.code}`;
   return null;
 }
+
+/** A commander argument parser from one that throws UsageError (commander names the flag). */
+export const asOption =
+  (parse: (name: string, text: string) => number) => (name: string) => (text: string) => {
+    try {
+      return parse(name, text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
 
 /** A wrong flag or value: exit code 64 (EX_USAGE) with the message. */
 export class UsageError extends Error {

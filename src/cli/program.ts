@@ -19,6 +19,7 @@ import {
   type CreateKeyOptions,
 } from './keys.js';
 import {
+  asOption,
   bindFailure,
   parseCount,
   parsePort,
@@ -41,18 +42,9 @@ const ipAddress = (name: string) => (text: string) => {
   return text;
 };
 
-/** A commander argument parser from one that throws UsageError. */
-const option =
-  (parse: (name: string, text: string) => number) => (name: string) => (text: string) => {
-    try {
-      return parse(name, text);
-    } catch (error) {
-      throw new InvalidArgumentError((error as Error).message);
-    }
-  };
-const count = option(parseCount);
-const port = option(parsePort);
-const positive = option(parsePositive);
+const count = asOption(parseCount);
+const port = asOption(parsePort);
+const positive = asOption(parsePositive);
 
 export function program(): Command {
   const p = new Command('bourse')

@@ -21,11 +21,7 @@ import WebSocket from 'ws';
 import { commandSizeBytes, commandsPerFrameMax, sdkWaitingCompactAt } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import {
-  narrowFieldError,
-  writeCommandOf,
-  type CommandFields,
-} from '../protocol/command-writer.js';
+import { narrowFieldError, writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
 import { checkConnectOptions, invalidField, notAField, unknownField } from './input-check.js';
 import {
   namedList,
@@ -79,7 +75,7 @@ export { EventKind } from '../protocol/generated/bourse/protocol/event-kind.js';
 export { Status } from '../protocol/generated/bourse/protocol/status.js';
 export { eventKindName } from '../protocol/event-reader.js';
 
-type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
+type Fields = CommandBody;
 type OnEvents = (events: EventRecord[]) => void;
 type OnRefusal = (error: ClientError) => void;
 type OnError = (error: Error) => void;

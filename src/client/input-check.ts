@@ -5,20 +5,23 @@
  * idempotency window and its commands).
  */
 import {
+  clientIdMax,
   commandFieldNames,
+  isClientId,
   isCommandFieldName,
-  type CommandFields,
+  type CommandBody,
 } from '../protocol/command-writer.js';
 import type { ConnectOptions } from './session.js';
 import { shown } from '../protocol/shown.js';
 
-type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
+type Fields = CommandBody;
 
 /** @throws TypeError or RangeError naming the option, before any connection is made. */
 export function checkConnectOptions(o: ConnectOptions): void {
-  const id = o.clientId;
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 0xffff_ffff) {
-    throw new RangeError(`clientId: a whole number from 1 to 4294967295, not ${shown(id)}`);
+  if (!isClientId(o.clientId)) {
+    throw new RangeError(
+      `clientId: a whole number from 1 to ${clientIdMax}, not ${shown(o.clientId)}`,
+    );
   }
   atLeast('firstClientSeq', o.firstClientSeq, 1);
   atLeast('inFlightMax', o.inFlightMax, 1); // 0 would wait for room that never comes

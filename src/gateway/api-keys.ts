@@ -18,6 +18,7 @@ import {
 import { join } from 'node:path';
 import { keysReloadPollMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
+import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { loginProof, splitApiKey } from '../protocol/login.js';
 
 export interface KeyRecord {
@@ -51,9 +52,6 @@ export function keyFilePath(dataDir: string): string {
 export class KeyFileError extends Error {
   override readonly name = 'KeyFileError';
 }
-
-/** The highest client id: the wire carries it in 32 bits. */
-export const keyClientIdMax = 0xffff_ffff;
 
 /**
  * The key file, or null when the folder has none (development mode: no authentication).
@@ -90,10 +88,7 @@ function keyRecordProblem(key: KeyRecord): string | null {
   if (typeof key.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(key.sha256)) {
     return 'sha256: 64 hex digits';
   }
-  const client = key.clientId;
-  if (!Number.isInteger(client) || client < 1 || client > keyClientIdMax) {
-    return `clientId: a whole number from 1 to ${keyClientIdMax}`;
-  }
+  if (!isClientId(key.clientId)) return `clientId: a whole number from 1 to ${clientIdMax}`;
   if (typeof key.admin !== 'boolean') return 'admin: true or false';
   const accounts = key.accounts as unknown;
   if (!Array.isArray(accounts) || !accounts.every((a) => Number.isSafeInteger(a) && a >= 1)) {

@@ -15,6 +15,7 @@ import { httpBodyMaxBytes, httpEventsMax, httpPendingMax } from '../constants.js
 import { CommandKind } from '../protocol/command-layout.js';
 import {
   commandFieldNames,
+  isClientId,
   isCommandFieldName,
   narrowFieldError,
   type CommandFields,
@@ -225,7 +226,7 @@ export function parseCommand(body: Buffer): CommandFields | string {
     }
     fields[name] = v;
   }
-  if (fields.clientId === undefined || fields.clientId < 1 || fields.clientId > 0xffffffff) {
+  if (!isClientId(fields.clientId)) {
     return 'clientId: 1 to 2^32 - 1';
   }
   if (fields.clientSeq === undefined || fields.clientSeq < 1) return 'clientSeq: 1 or more';

@@ -99,6 +99,10 @@ export function openEnv(path: string, readOnly: boolean, pageSize: number): Root
 }
 
 export function prepareDir(dir: string, options: { create: boolean; readOnly: boolean }): void {
+  // Told first: creating over a file fails as "exists", and reading it passes.
+  if (isFile(dir)) {
+    throw new StorageError(StorageCode.DataMissing, `${dir} is a file, not a data folder`);
+  }
   try {
     if (options.create) mkdirSync(dir, { recursive: true });
     accessSync(dir, options.readOnly ? fs.R_OK : fs.R_OK | fs.W_OK);
@@ -107,15 +111,10 @@ export function prepareDir(dir: string, options: { create: boolean; readOnly: bo
     if (code === 'ENOENT') {
       throw new StorageError(StorageCode.DataMissing, `data folder ${dir} does not exist`);
     }
-    if (!isFile(dir)) {
-      throw new StorageError(
-        StorageCode.DataUnwritable,
-        `data folder ${dir} is not writable (${code})`,
-      );
-    }
-  }
-  if (isFile(dir)) {
-    throw new StorageError(StorageCode.DataMissing, `${dir} is a file, not a data folder`);
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `data folder ${dir} is not writable (${code})`,
+    );
   }
 }
 

@@ -30,19 +30,32 @@ export const capacityFlags: readonly (readonly [string, CapacityName, string])[]
   ['clients-max', 'clientCountMax', 'client ids, ever'],
 ];
 
+/** The first capacity `asked` lowers below what was `kept`, or null (they may only grow). */
+export function shrunkCapacity(
+  kept: Capacities,
+  asked: Capacities,
+): { flag: string; kept: number; asked: number } | null {
+  for (const [flag, name] of capacityFlags) {
+    const [before, value] = [kept[name], asked[name]];
+    if (before !== undefined && value !== undefined && value < before) {
+      return { flag, kept: before, asked: value };
+    }
+  }
+  return null;
+}
+
 /** @throws StorageError (CONFIG_REFUSED) naming the capacity that cannot be used. */
 export function configFor(db: JournalDb, asked: Capacities): EngineConfig {
   const stored = storedConfig(db);
   const base = stored ?? engineConfigDefault;
   const config: EngineConfig = { ...base, ...asked };
-  for (const [flag, name] of capacityFlags) {
-    if (stored !== null && config[name] < stored[name]) {
-      throw new StorageError(
-        StorageCode.ConfigRefused,
-        `--${flag} ${config[name]} is below the ${stored[name]} this data folder ran with: ` +
-          'a capacity may grow, never shrink (the journal may need every slot)',
-      );
-    }
+  const shrunk = shrunkCapacity(stored ?? {}, asked);
+  if (shrunk !== null) {
+    throw new StorageError(
+      StorageCode.ConfigRefused,
+      `--${shrunk.flag} ${shrunk.asked} is below the ${shrunk.kept} this data folder ran ` +
+        'with: a capacity may grow, never shrink (the journal may need every slot)',
+    );
   }
   const problem = engineConfigProblem(config);
   if (problem !== null) {

@@ -24,6 +24,17 @@ export interface CommandFields {
   aux?: number;
 }
 
+/** A command's fields besides its kind and its client's id and seq. */
+export type CommandBody = Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>;
+
+/** The highest client id: the wire carries it in 32 bits. */
+export const clientIdMax = 0xffff_ffff;
+
+/** Whether `value` is a client id (a whole number from 1 to clientIdMax). */
+export function isClientId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= clientIdMax;
+}
+
 /** The fields a command may carry besides its kind and its client's id and seq. */
 export const commandFieldNames = [
   'account',
@@ -60,9 +71,7 @@ const narrowFields = [
 ] as const;
 
 /** "tif: 0 to 255" for the first narrow field out of its range (or not whole), else null. */
-export function narrowFieldError(
-  f: Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>,
-): string | null {
+export function narrowFieldError(f: CommandBody): string | null {
   // Each field read by name first: the SDK checks every command it sends.
   if (fits(f.ref, 0xffff_ffff) && fits(f.flags, 0xff) && fits(f.tif, 0xff) && fits(f.stp, 0xff)) {
     if (fits(f.makerFeeBps, 0xffff) && fits(f.takerFeeBps, 0xffff)) return null;
@@ -94,7 +103,7 @@ export function writeCommandOf(
   kind: number,
   clientId: number,
   clientSeq: number,
-  f: Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>,
+  f: CommandBody,
 ): void {
   assert(narrowFieldError(f) === null, 'command-writer: narrow fields within their bytes');
   const bits = (kind & 0xff) | ((f.flags ?? 0) << 8) | ((f.tif ?? 0) << 16) | ((f.stp ?? 0) << 24);

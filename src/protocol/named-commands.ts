@@ -8,10 +8,10 @@
  *   named fields ──check──► protocol fields ──► the same path as submit()
  */
 import { CommandFlag, CommandKind, SelfTradePrevention, TimeInForce } from './command-layout.js';
-import { isCommandFieldName, type CommandFields } from './command-writer.js';
+import { isCommandFieldName, type CommandBody } from './command-writer.js';
 import { shown } from './shown.js';
 
-export type Fields = Omit<CommandFields, 'clientId' | 'clientSeq' | 'kind'>;
+type Fields = CommandBody;
 
 export interface TransferArgs {
   /** The account debited. */
@@ -311,14 +311,13 @@ function choice(
   absent: number,
 ): number {
   if (value === undefined) return absent;
-  const found = typeof value === 'string' ? byName[value] : undefined;
-  if (found === undefined || !Object.hasOwn(byName, value as string)) {
+  if (typeof value !== 'string' || !Object.hasOwn(byName, value)) {
     const names = Object.keys(byName).map((n) => `'${n}'`);
     throw new TypeError(
       `placeOrder: '${named}' is one of ${names.join(', ')}, not ${shown(value)}`,
     );
   }
-  return found;
+  return byName[value];
 }
 
 function flag(name: string, a: Record<string, unknown>, key: string): boolean {
