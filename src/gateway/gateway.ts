@@ -58,7 +58,7 @@ import { TopicsTail } from './topics-tail.js';
 import { BookTopics, depthTopic, mountReads, topTopic, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { Dashboard } from './dashboard/dashboard.js';
-import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
+import { isClientId, writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
@@ -331,7 +331,7 @@ export class Gateway {
     }
     if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
     const clientId = view.getUint32(frameHeaderBytes, true);
-    if (clientId === 0) return ws.end(CloseCode.BadClientId, 'client id must be 1 or more');
+    if (!isClientId(clientId)) return ws.end(CloseCode.BadClientId, 'not a client id');
     const method =
       view.byteLength >= frameHeaderBytes + 8 ? view.getUint16(frameHeaderBytes + 6, true) : 0;
     if (method === LoginMethod.Challenge && this.options.keys !== null) {

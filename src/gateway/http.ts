@@ -15,6 +15,7 @@ import { httpBodyMaxBytes, httpEventsMax, httpPendingMax } from '../constants.js
 import { CommandKind } from '../protocol/command-layout.js';
 import {
   commandFieldNames,
+  clientIdMax,
   isClientId,
   isCommandFieldName,
   narrowFieldError,
@@ -227,7 +228,7 @@ export function parseCommand(body: Buffer): CommandFields | string {
     fields[name] = v;
   }
   if (!isClientId(fields.clientId)) {
-    return 'clientId: 1 to 2^32 - 1';
+    return `clientId: 1 to ${clientIdMax}`;
   }
   if (fields.clientSeq === undefined || fields.clientSeq < 1) return 'clientSeq: 1 or more';
   const narrow = narrowFieldError(fields);

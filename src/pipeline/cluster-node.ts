@@ -24,6 +24,7 @@
  * ones before it), and opens for commands. A deposed primary stops its node, cuts batches it
  * never proposed, and starts a new hot standby node from a committed snapshot.
  */
+import { reservedClientId } from '../protocol/command-writer.js';
 import { capacityLine, type Capacities } from './engine-config.js';
 import {
   engineConfigDefault,
@@ -85,7 +86,7 @@ export interface ClusterNodeOptions {
 }
 
 /** The client id the cluster's own commands (the Tick that opens a term) are sent under. */
-export const clusterClientId = 0xffffffff;
+export const clusterClientId = reservedClientId;
 
 export class ClusterNode {
   readonly id: number;

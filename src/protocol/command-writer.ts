@@ -27,8 +27,13 @@ export interface CommandFields {
 /** A command's fields besides its kind and its client's id and seq. */
 export type CommandBody = Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>;
 
-/** The highest client id: the wire carries it in 32 bits. */
-export const clientIdMax = 0xffff_ffff;
+/**
+ * The highest client id. The wire carries 32 bits; the last value, reservedClientId, is the
+ * cluster's own (the Tick that opens a term, numbered by term): a client under it would share
+ * that idempotency window, its seq 1 answered as a repeat of term 1's Tick.
+ */
+export const clientIdMax = 0xffff_fffe;
+export const reservedClientId = 0xffff_ffff;
 
 /** Whether `value` is a client id (a whole number from 1 to clientIdMax). */
 export function isClientId(value: unknown): value is number {

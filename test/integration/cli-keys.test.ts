@@ -121,7 +121,11 @@ test('a damaged key file (exit 65) or a file as --data (64, 66): named, nothing 
     }
     const big = bourse('keys', 'create', '--data', dir, '--client', String(2 ** 32), '--admin');
     assert.equal(big.code, 64);
-    assert.match(big.err, /--client: a client id from 1 to 4294967295/);
+    assert.match(big.err, /--client: a client id from 1 to 4294967294/);
+    const reserved = ['--client', String(2 ** 32 - 1), '--admin']; // the cluster's own id
+    const refused = bourse('keys', 'create', '--data', dir, ...reserved);
+    assert.equal(refused.code, 64);
+    assert.match(refused.err, /--client: a client id from 1 to 4294967294/);
   } finally {
     removeDir(dir);
   }

@@ -59,7 +59,8 @@ test('the SDK gets each command back once durable, with its status and events', 
     await assert.rejects(client.submitBatch(CommandKind.PlaceOrder, misnamed), /\[0\]\.instrument/);
     // Options the wire cannot carry are refused before a socket opens: id 1.5 was written as 1.
     for (const [options, why] of [
-      [{ clientId: 1.5 }, /clientId: a whole number from 1 to 4294967295, not 1\.5/],
+      [{ clientId: 1.5 }, /clientId: a whole number from 1 to 4294967294, not 1\.5/],
+      [{ clientId: 2 ** 32 - 1 }, /clientId: .* not 4294967295/],
       [{ clientId: 2 ** 33 }, /clientId: .* not 8589934592/],
       [{ clientId: '7' as unknown as number }, /clientId: .* not "7"/],
       [{ clientId: 12, inFlightMax: 0 }, /inFlightMax: a whole number from 1, not 0/],
@@ -128,6 +129,8 @@ test('hostile input is closed with its code and never reaches the engine', async
         CloseCode.HelloRequired,
       ],
       ['client id 0', (ws) => ws.send(hello(0)), CloseCode.BadClientId],
+      // The cluster's own id (its term-opening Ticks): a client under it would share their seqs.
+      ['the reserved client id', (ws) => ws.send(hello(2 ** 32 - 1)), CloseCode.BadClientId],
       ['client id in use', (ws) => ws.send(hello(21)), CloseCode.ClientIdInUse],
       [
         'unknown type',

@@ -71,7 +71,9 @@ test("a POSTed command may use the SDK's named fields, mapped to the protocol's"
     stp: 0,
   });
   assert.match(parse({ ...transfer, amount: 1.5 }) as string, /'amount' must be a safe integer/);
-  assert.equal(parse({ ...transfer, clientId: 0 }), 'clientId: 1 to 2^32 - 1');
+  assert.equal(parse({ ...transfer, clientId: 0 }), 'clientId: 1 to 4294967294');
+  // The last 32-bit id is the cluster's own (its term-opening Ticks): never a client's.
+  assert.equal(parse({ ...transfer, clientId: 2 ** 32 - 1 }), 'clientId: 1 to 4294967294');
 });
 
 test('an unknown kind is refused with the kinds there are and what was sent', () => {
