@@ -200,6 +200,11 @@ export const readModelYieldMs = 5;
  * (bench:journal --reader-commits 1500: 785 us at 4 KB, 690 at 16 KB, 578 at 64 KB).
  */
 export const journalPageSizeBytes = 16_384;
+/**
+ * A node refuses to start on a disk with less free space than this: it could journal only a few
+ * batches, and LMDB crashes the process (SIGSEGV, seen with 12 KB free) creating an environment.
+ */
+export const dataFreeBytesMin = 8 * 2 ** 20;
 /** LMDB page size of a new snapshots.mdb: its values are 1 MB chunks, written rarely. */
 export const snapshotPageSizeBytes = 65_536;
 /** Bytes of one stored snapshot chunk (an LMDB value, written in its own transaction). */

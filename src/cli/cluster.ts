@@ -131,13 +131,17 @@ export async function member(options: MemberOptions): Promise<void> {
     capacities: { ...file.capacities, ...options.capacities },
     log,
   });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const stopped = new Promise<null>((resolve) => {
+    process.once('SIGINT', () => resolve(null));
+    process.once('SIGTERM', () => resolve(null));
   });
+  const failure = await Promise.race([stopped, node.failed]);
   await node.stop();
-  log('stopped cleanly');
   setTimeout(() => process.exit(), memberExitWaitMs).unref(); // see memberExitWaitMs
+  // A failed member exits with its error's code (74 for the disk), so that it is seen and
+  // started again (bourse cluster) rather than lingering silent.
+  if (failure !== null) throw failure;
+  log('stopped cleanly');
 }
 
 /** Writes capacities asked for into the cluster file (each member checks them: grow only). */

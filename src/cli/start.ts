@@ -51,10 +51,15 @@ export async function start(options: StartOptions): Promise<void> {
     ].join('\n'),
   );
   log(`started: journal at sequence ${r.sequence}, clients on port ${node.gateway?.port}`);
-  await stopped;
+  const failure = await Promise.race([stopped.then(() => null), node.failed]);
   log('stopping');
   await node.stop();
   const durable = node.progress.get(ProgressSlot.sequenceDurable);
   const at = Math.max(durable, r.sequence);
+  if (failure !== null) {
+    // Nothing past `at` was answered: clients send those commands again once a node runs.
+    process.stdout.write(`stopped: the node failed; journal durable through sequence ${at}\n`);
+    throw failure; // its message and exit code (74 for the disk) come from program.ts
+  }
   process.stdout.write(`stopped cleanly; journal durable through sequence ${at}\n`);
 }

@@ -288,15 +288,15 @@ export class Gateway {
     });
   }
 
-  /** Stops listening and closes every session. */
-  close(): void {
+  /** Stops listening and closes every session (1001; a failed node says why, with 1011). */
+  close(code = 1001, reason = 'server shutting down'): void {
     if (this.listenSocket !== null) uws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
     this.clientSeqs.close();
     this.tail.stop();
     this.dashboard.close();
     for (const ws of [...this.sessions.values(), ...this.readers]) {
-      ws.end(1001, 'server shutting down');
+      ws.end(code, reason);
     }
     this.sessions.clear();
     this.readers.clear();

@@ -39,14 +39,19 @@ export class DataLock {
   private tryCreate(): boolean {
     try {
       const fd = openSync(this.path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
       this.held = true;
       return true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      rmSync(this.path, { force: true }); // created empty on a full disk: not a lock
       throw new StorageError(
-        StorageCode.DataUnwritable,
+        code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
         `cannot create ${this.path}: ${(error as Error).message}`,
       );
     }

@@ -10,10 +10,11 @@
  * after LMDB has written and fsynced it, so "committed" and "durable" are both true when
  * `transactionSync` returns (overlappingSync off). The journal is never rewritten.
  */
-import { mkdirSync, accessSync, statSync, constants as fs } from 'node:fs';
+import { mkdirSync, accessSync, statSync, statfsSync, constants as fs } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
+  dataFreeBytesMin,
   journalPageSizeBytes,
   schemaVersion,
   snapshotPageSizeBytes,
@@ -116,6 +117,19 @@ export function prepareDir(dir: string, options: { create: boolean; readOnly: bo
       `data folder ${dir} is not writable (${code})`,
     );
   }
+  if (!options.readOnly) checkFreeSpace(dir);
+}
+
+/** Refuses a disk too full to run on (dataFreeBytesMin); reading needs no room. */
+function checkFreeSpace(dir: string): void {
+  const disk = statfsSync(dir);
+  const free = disk.bavail * disk.bsize;
+  if (free >= dataFreeBytesMin) return;
+  throw new StorageError(
+    StorageCode.DataFull,
+    `no space left on the disk of ${dir}: ${free} bytes free, a node needs at least ` +
+      `${dataFreeBytesMin} to start`,
+  );
 }
 
 function isFile(path: string): boolean {

@@ -19,6 +19,8 @@ export const enum StorageCode {
   DataMissing = 'DATA_MISSING',
   DataUnwritable = 'DATA_UNWRITABLE',
   DataFull = 'DATA_FULL',
+  /** The disk refused a write (EIO): failing, or full where the file system says so (tmpfs). */
+  DataIo = 'DATA_IO',
   Locked = 'DATA_LOCKED',
   SchemaMismatch = 'SCHEMA_MISMATCH',
   JournalCorrupt = 'JOURNAL_CORRUPT',
@@ -37,6 +39,7 @@ export function exitCodeOf(code: string): number {
     case StorageCode.DataUnwritable:
       return 73; // EX_CANTCREAT
     case StorageCode.DataFull:
+    case StorageCode.DataIo:
       return 74; // EX_IOERR
     case StorageCode.Locked:
       return 75; // EX_TEMPFAIL
@@ -51,4 +54,46 @@ export function exitCodeOf(code: string): number {
     default:
       return 70; // EX_SOFTWARE
   }
+}
+
+/** LMDB's MDB_MAP_FULL: the environment reached its map size. */
+const mdbMapFull = -30792;
+
+/**
+ * A write to LMDB that failed, as a StorageError naming what was written and why, when the
+ * cause is the disk (ENOSPC, LMDB's MDB_MAP_FULL, EIO); any other error is returned as it is.
+ * lmdb-js throws a plain Error whose `code` is the errno (28, 5) or LMDB's own code.
+ */
+export function writeFailure(error: unknown, what: string, sequence = -1): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 28 || code === 'ENOSPC' || code === mdbMapFull || /ENOSPC|No space/i.test(message)) {
+    return new StorageError(
+      StorageCode.DataFull,
+      `cannot write ${what}: no space left on the disk (${message})`,
+      sequence,
+    );
+  }
+  if (code === 5 || code === 'EIO' || /Input\/output error/i.test(message)) {
+    return new StorageError(
+      StorageCode.DataIo,
+      `cannot write ${what}: input/output error (the disk is full or failing)`,
+      sequence,
+    );
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
+/**
+ * The cause of a failed asynchronous LMDB write. lmdb-js rejects each write of a failed commit
+ * with "Commit failed (see commitError for details)" and the cause in a promise of its own,
+ * `commitError`, which rejects unhandled (ending the process) unless someone awaits it.
+ */
+export async function commitCause(error: unknown): Promise<unknown> {
+  const pending = (error as { commitError?: unknown } | null)?.commitError;
+  if (!(pending instanceof Promise)) return error;
+  return pending.then(
+    () => error,
+    (cause: unknown) => cause,
+  );
 }

@@ -28,6 +28,7 @@ import type { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { after } from '../ring/ring-layout.js';
 import { BatchEncoder, hashSizeBytes } from './journal-codec.js';
 import { sequenceKey, writeU64BE, type JournalDb } from './journal-db.js';
+import { writeFailure } from './journal-errors.js';
 import { JournalProgress, ProgressSlot } from './journal-progress.js';
 
 /** Where the journal ends: the next batch links to `hash` and starts after `sequence`. */
@@ -132,10 +133,16 @@ export class JournalWriter {
     // path of pages in the commit; a lookup by time reads on from the entry before.
     const indexed = timestamp - this.indexedAt >= timeIndexIntervalUs;
     if (indexed) this.indexedAt = timestamp;
-    this.db.journal.transactionSync(() => {
-      this.db.journal.putSync(key, value);
-      if (indexed) this.db.timeIndex.putSync(timeKey, this.empty);
-    });
+    try {
+      this.db.journal.transactionSync(() => {
+        this.db.journal.putSync(key, value);
+        if (indexed) this.db.timeIndex.putSync(timeKey, this.empty);
+      });
+    } catch (error) {
+      // Nothing of the batch is durable, so none of its commands was answered: the node stops
+      // (node.ts, fail), and their clients send them again to the node that takes over.
+      throw writeFailure(error, `the journal batch at sequence ${firstSequence}`, firstSequence);
+    }
   }
 
   /** The batch's events as one contiguous view (a copy only when the batch wraps the ring). */

@@ -42,6 +42,7 @@ import type { DataLock } from '../journal/data-lock.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { checkedBatch } from '../journal/journal-reader.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
+import { writeFailure } from '../journal/journal-errors.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
@@ -135,6 +136,14 @@ export class ClusterNode {
   /** The standby's group commit on its way to disk, if any. */
   private storing: Promise<void> | null = null;
   private storeFailed = false;
+  private reportFailure: (error: Error) => void = () => {};
+  /**
+   * Resolves once this member cannot go on (its node failed, it cannot store what it receives,
+   * or a role change failed). It has gone silent first: no acks, no votes, no heartbeats, so
+   * the others elect without it (a primary whose disk is full would otherwise hold the cluster
+   * up). Whoever runs it stops it: `bourse member` exits, and `bourse cluster` starts it again.
+   */
+  readonly failed = new Promise<Error>((resolve) => (this.reportFailure = resolve));
 
   private constructor(options: ClusterNodeOptions, db: JournalDb, lock: DataLock) {
     this.id = options.id;
@@ -355,8 +364,9 @@ export class ClusterNode {
       (error: Error) => {
         this.storing = null;
         this.storeFailed = true;
-        this.log(`member ${this.id}: cannot store replicated batches: ${error.message}`, 'error');
-        this.silence(); // a member that cannot write must not ack or vote
+        const failure = writeFailure(error, 'replicated batches');
+        this.log(`member ${this.id}: ${failure.message}`, 'error');
+        this.failMember(failure); // a member that cannot write must not ack or vote
       },
     );
   }
@@ -395,7 +405,7 @@ export class ClusterNode {
     this.changing = this.changing.then(change).catch((error: Error) => {
       // A member that cannot take its role must not linger half-way: stop it, loudly.
       this.log(`member ${this.id}: role change failed: ${error.message}`, 'error');
-      this.silence();
+      this.failMember(error);
     });
   }
 
@@ -448,6 +458,15 @@ export class ClusterNode {
     node.publisher.gate = () => this.committedSequence;
     this.node = node;
     node.follow(this.followLimit());
+    // The same node serves on as primary once promoted; a demotion starts a new one.
+    void node.failed.then((error) => {
+      if (this.node === node && !this.stopped) this.failMember(error);
+    });
+  }
+
+  private failMember(error: Error): void {
+    this.silence();
+    this.reportFailure(error);
   }
 
   /** What the gateway obeys and reports: commands only once promoted; role, term, lag. */
@@ -579,7 +598,7 @@ export class ClusterNode {
     this.serving = false;
     this.feeder = null;
     this.draining = true;
-    node.publisher.abandonUncommitted = true; // no quorum will answer them now
+    node.publisher.abandon = true; // no quorum will answer them now
     const started = performance.now();
     await node.stop();
     this.node = null;
@@ -632,7 +651,7 @@ export class ClusterNode {
     }
     if (this.storing !== null) await this.storing;
     if (this.node !== null) {
-      this.node.publisher.abandonUncommitted = true; // the transport is closed: no more acks
+      this.node.publisher.abandon = true; // the transport is closed: no more acks
       await this.node.stop();
     }
     this.node = null;

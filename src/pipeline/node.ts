@@ -107,6 +107,7 @@ interface WorkerMessage {
   sequence?: number;
   ms?: number;
   bytes?: Uint8Array;
+  text?: string;
 }
 
 /** How much a log line matters. */
@@ -136,6 +137,12 @@ export class BourseNode {
   private keys: KeyRing | null = null;
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
+  private reportFailure: (error: Error) => void = () => {};
+  /**
+   * Resolves with that error, once: the node has stopped taking commands and closed its
+   * sessions; whoever runs it stops it (`bourse start` and `member` exit, code 74 for a disk).
+   */
+  readonly failed = new Promise<Error>((resolve) => (this.reportFailure = resolve));
   private readonly lock: DataLock;
   private readonly ownsStorage: boolean;
   private readonly db: JournalDb;
@@ -379,6 +386,7 @@ export class BourseNode {
         if (message.type === 'snapshot') {
           this.log(`snapshot at sequence ${message.sequence} (${message.ms?.toFixed(0)} ms)`);
         }
+        if (message.type === 'snapshot-failed') this.log(`${message.text}`, 'error');
       });
       worker.once('error', (thrown) => {
         const error = fromWorker(thrown);
@@ -402,6 +410,12 @@ export class BourseNode {
     this.log(`node failed: ${error.message}`, 'error');
     this.inputRing.halt();
     this.outputRing.halt();
+    // What is durable is answered; what is not never will be (its clients send it again).
+    this.publisher.abandon = true;
+    // Closed, not left hanging: clients reconnect (to another member) and resend, or fail with
+    // the reason. (A WebSocket close reason holds at most 123 bytes.)
+    this.gateway?.close(1011, `node failed: ${error.message}`.slice(0, 120));
+    this.reportFailure(error);
   }
 
   /**

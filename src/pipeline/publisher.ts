@@ -32,11 +32,12 @@ export class Publisher {
    */
   gate: (() => number) | null = null;
   /**
-   * Set when a deposed primary stops: once the ring is halted, events still waiting for the
-   * quorum are left unanswered (their clients send again to the new primary, whose journal
-   * decides them) instead of waiting for a commit that may never come.
+   * Set when events still waiting can never be answered: a deposed primary's (no quorum will
+   * commit them) and a failed node's (its journal writer stopped: they will never be durable).
+   * Once the ring is halted they are left unanswered (their clients send them again, to the
+   * node that takes over, whose journal decides them) instead of waited for forever.
    */
-  abandonUncommitted = false;
+  abandon = false;
   /** The copy of a command whose events straddle the ring's end (deliverWrapped). */
   private readonly straddle: RecordBuffer;
   /** Ends the current wait for the quorum (see `wake`), or null. */
@@ -63,12 +64,13 @@ export class Publisher {
         continue;
       }
       if (available !== durable) {
-        if (this.abandonUncommitted && ring.halted()) return;
+        if (this.abandon && ring.halted()) return;
         await this.quorumWait();
         continue;
       }
       if (!ring.halted()) continue;
       if (this.barrier.position() === Atomics.load(ring.header, RingWord.cursor)) return;
+      if (this.abandon) return;
       await new Promise((resolve) => setTimeout(resolve, 1)); // draining after halt
     }
   }

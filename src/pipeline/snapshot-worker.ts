@@ -34,6 +34,7 @@ import { closeJournalDb, openJournalDb, type JournalDb } from '../journal/journa
 import { journalBatchEndingAt } from '../journal/journal-reader.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { lowerThreadPriority } from '../journal/thread-priority.js';
+import { writeFailure } from '../journal/journal-errors.js';
 import type { SnapshotTask, SnapshotTaskResult } from '../journal/snapshot-task.js';
 import { Piscina } from 'piscina';
 import { RingBuffer } from '../ring/ring-buffer.js';
@@ -247,12 +248,23 @@ class SnapshotWriter {
     this.appliedAt = r.eventsApplied;
     const task = this.copy(Buffer.from(batch.hash).toString('hex'));
     const started = performance.now();
-    this.writing = (this.pool.run(task) as Promise<SnapshotTaskResult>).then((done) => {
-      this.writing = null;
-      const ms = performance.now() - started;
-      if (done.sequence < 0) return; // aborted: the node is stopping
-      parentPort?.postMessage({ type: 'snapshot', sequence: done.sequence, ms });
-    });
+    const sequence = r.sequence;
+    this.writing = (this.pool.run(task) as Promise<SnapshotTaskResult>).then(
+      (done) => {
+        this.writing = null;
+        const ms = performance.now() - started;
+        if (done.sequence < 0) return; // aborted: the node is stopping
+        parentPort?.postMessage({ type: 'snapshot', sequence: done.sequence, ms });
+      },
+      (error: unknown) => {
+        // A snapshot only shortens a restart (the journal is the record): the node goes on,
+        // and the next one is tried at the next interval; its parts written so far are removed
+        // then (removeOrphans). A full disk stops the node at its next journal batch.
+        this.writing = null;
+        const failure = writeFailure(error, `the snapshot at sequence ${sequence}`, sequence);
+        parentPort?.postMessage({ type: 'snapshot-failed', sequence, text: failure.message });
+      },
+    );
   }
 
   /** What the copy will read (the replica's arrays) and write (their places in `state`). */

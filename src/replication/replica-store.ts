@@ -18,6 +18,7 @@ import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
 import { keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { lastSequenceOf as batchLastSequence, readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
+import { commitCause } from '../journal/journal-errors.js';
 import { replicaPayloadCacheEntries } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 
@@ -282,8 +283,12 @@ export class ReplicaStore {
         queued.push(e.first);
       }
     }
-    await Promise.all(done);
-    await this.db.root.flushed;
+    try {
+      await Promise.all(done);
+      await this.db.root.flushed;
+    } catch (error) {
+      throw await commitCause(error); // errno and all (a full disk: see ClusterNode.flushWrites)
+    }
   }
 }
 

@@ -20,14 +20,19 @@ export class TestCluster {
   /** Committed entries each member's consensus keeps in memory (undefined: the default). */
   logRetain: number | undefined;
 
-  static async start(size: number, logRetain?: number): Promise<TestCluster> {
+  /** `dirs`: data folders to use, by member id (a fresh temporary one for any not given). */
+  static async start(
+    size: number,
+    logRetain?: number,
+    dirs: readonly string[] = [],
+  ): Promise<TestCluster> {
     const cluster = new TestCluster();
     cluster.logRetain = logRetain;
     for (let id = 1; id <= size; id++) {
       const port = await freePort('tcp');
       const replicationPort = await freePort('udp');
       cluster.members.push({ id, host: '127.0.0.1', port, replicationPort });
-      cluster.dirs.push(tempDataDir());
+      cluster.dirs.push(dirs[id - 1] ?? tempDataDir());
     }
     for (let id = 1; id <= size; id++) cluster.nodes.push(await cluster.boot(id, true));
     return cluster;
