@@ -362,6 +362,8 @@ export const memberRestartDelayMs = 1000;
 export const memberRestartQuickMs = 5000;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
+/** The file that makes a folder a local cluster's (`bourse cluster`): members in member-N. */
+export const clusterFileName = 'cluster.json';
 
 /**
  * Capacities of the engine's preallocated state. All memory is sized from these at start-up;

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterMembersMax, memberExitWaitMs } from '../constants.js';
+import { clusterFileName, clusterMembersMax, memberExitWaitMs } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
 import { MemberProcess } from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
@@ -175,7 +175,7 @@ export interface ClusterOptions {
 
 /** `bourse cluster`: writes the cluster file (first run) and runs every member. */
 export async function cluster(options: ClusterOptions): Promise<void> {
-  const path = join(options.data, 'cluster.json');
+  const path = join(options.data, clusterFileName);
   const fresh = !existsSync(path);
   if (fresh) checkLocalCluster(options.nodes, options.basePort);
   mkdirSync(options.data, { recursive: true });

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layout.js';
-import { clusterMembersMax, memberStopMs } from '../constants.js';
+import { clusterFileName, clusterMembersMax, memberStopMs } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
@@ -93,7 +93,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     if (options.verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
   };
   const file = await writeCluster(dir, options.nodes);
-  const clusterPath = join(dir, 'cluster.json');
+  const clusterPath = join(dir, clusterFileName);
   const dataOf = (id: number): string => memberDataDir(dir, id);
   const children = new Map<number, ChildProcess>();
   const logOf = (id: number): number => openSync(join(dir, `member-${id}.log`), 'a');
@@ -160,7 +160,7 @@ export async function writeCluster(dir: string, nodes: number): Promise<ClusterF
     const replicationPort = await freePort('udp');
     file.members.push({ id, host: '127.0.0.1', port, replicationPort });
   }
-  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file, null, 2) + '\n');
+  writeFileSync(join(dir, clusterFileName), JSON.stringify(file, null, 2) + '\n');
   return file;
 }
 

@@ -10,6 +10,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterFileName } from '../constants.js';
 import {
   createKey,
   keyFilePath,
@@ -41,7 +42,7 @@ function keyFolders(data: string): KeyFolder[] {
   if (existsSync(data) && !statSync(data).isDirectory()) {
     throw new UsageError(`--data: ${data} is a file, not a data folder`);
   }
-  const clusterPath = join(data, 'cluster.json');
+  const clusterPath = join(data, clusterFileName);
   if (!existsSync(clusterPath)) return [{ dir: data, name: 'node', file: readKeyFile(data) }];
   return readClusterFile(clusterPath).members.map((m) => {
     const dir = memberDataDir(data, m.id);

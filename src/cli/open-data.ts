@@ -2,8 +2,11 @@
  * Opening a data folder for the offline tools (replay, verify, inspect): read-only, with the
  * engine config the node last ran with, and the journal's end checked.
  */
-import { engineConfigDefault, type EngineConfig } from '../constants.js';
-import { openJournalDb, storedConfig, type JournalDb } from '../journal/journal-db.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterFileName, engineConfigDefault, type EngineConfig } from '../constants.js';
+import { dataFile, openJournalDb, storedConfig, type JournalDb } from '../journal/journal-db.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import type { JournalTail } from '../journal/journal-writer.js';
 
@@ -14,6 +17,15 @@ export interface OpenData {
 }
 
 export function openData(dir: string): OpenData {
+  if (!existsSync(dataFile(dir)) && existsSync(join(dir, clusterFileName))) {
+    const members = readdirSync(dir).filter((name) => /^member-\d+$/.test(name));
+    throw new StorageError(
+      StorageCode.DataMissing,
+      `${dir} is a cluster's folder (${clusterFileName}): each member has its journal; give ` +
+        `one member's folder, e.g. --data ${join(dir, members[0] ?? 'member-1')}` +
+        (members.length > 0 ? ` (${members.join(', ')})` : ''),
+    );
+  }
   const db = openJournalDb(dir, { create: false, readOnly: true });
   const config = storedConfig(db) ?? engineConfigDefault;
   return { db, config, tail: journalTail(db) };

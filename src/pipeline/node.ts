@@ -14,11 +14,14 @@
  * input ring; each stage drains what it has and halts the next, so everything accepted is
  * journaled before the workers exit.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   assertConstants,
   assertEngineConfig,
+  clusterFileName,
   engineConfigDefault,
   engineV8Flags,
   eventSizeBytes,
@@ -211,6 +214,14 @@ export class BourseNode {
     assertConstants();
     assertEngineConfig(options.config ?? engineConfigDefault);
     setFlagsFromString(engineV8Flags.join(' '));
+    if (options.storage === undefined && existsSync(join(options.dataDir, clusterFileName))) {
+      // A single node started there would make a new, empty exchange beside the members'.
+      throw new StorageError(
+        StorageCode.ClusterMember,
+        `data folder ${options.dataDir} holds a cluster (${clusterFileName}): run it with ` +
+          `\`bourse cluster --data ${options.dataDir}\`; a single node needs a folder of its own`,
+      );
+    }
     const { db, lock } = options.storage ?? openStorage(options.dataDir);
     if (options.storage === undefined && db.meta.get('member') === '1') {
       // A member's journal may end with batches never committed on a majority, and its

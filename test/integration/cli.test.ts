@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,6 +203,26 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     );
     assert.ok(readFileSync(file).equals(before), 'the journal was not touched');
     assert.equal(sequenceKey(last.readUInt32BE(4)).equals(last), true);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("a cluster's folder is not a single node's: start refuses it, the readers name members", () => {
+  const dir = tempDataDir();
+  try {
+    writeFileSync(join(dir, 'cluster.json'), '{"members": []}\n');
+    for (const id of [1, 2, 3]) mkdirSync(join(dir, `member-${id}`));
+    // It started a new, empty exchange beside the members (journal.mdb in the cluster folder).
+    const started = bourse('start', '--data', dir);
+    assert.equal(started.code, 64, started.err);
+    assert.match(started.err, /holds a cluster \(cluster\.json\): run it with `bourse cluster/);
+    assert.equal(existsSync(dataFile(dir)), false, 'nothing written');
+    for (const tool of ['replay', 'inspect', 'verify']) {
+      const read = bourse(tool, '--data', dir);
+      assert.equal(read.code, 66, `${tool}: ${read.err}`);
+      assert.match(read.err, /a cluster's folder .* --data \S+member-1 \(member-1, member-2/);
+    }
   } finally {
     removeDir(dir);
   }
