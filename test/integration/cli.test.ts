@@ -208,7 +208,7 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
   }
 });
 
-test("a cluster's folder is not a single node's: start refuses it, the readers name members", () => {
+test("a cluster's folder is not a single node's: start refuses it, readers name members", () => {
   const dir = tempDataDir();
   try {
     writeFileSync(join(dir, 'cluster.json'), '{"members": []}\n');
