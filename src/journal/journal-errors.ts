@@ -61,8 +61,8 @@ const mdbMapFull = -30792;
 
 /**
  * A write to LMDB that failed, as a StorageError naming what was written and why, when the
- * cause is the disk (ENOSPC, LMDB's MDB_MAP_FULL, EIO); any other error is returned as it is.
- * lmdb-js throws a plain Error whose `code` is the errno (28, 5) or LMDB's own code.
+ * cause is the disk (ENOSPC, LMDB's MDB_MAP_FULL, EROFS, EIO); any other error is returned as
+ * it is. lmdb-js throws a plain Error whose `code` is the errno (28, 30, 5) or LMDB's own code.
  */
 export function writeFailure(error: unknown, what: string, sequence = -1): Error {
   const code = (error as { code?: unknown } | null)?.code;
@@ -71,6 +71,13 @@ export function writeFailure(error: unknown, what: string, sequence = -1): Error
     return new StorageError(
       StorageCode.DataFull,
       `cannot write ${what}: no space left on the disk (${message})`,
+      sequence,
+    );
+  }
+  if (code === 30 || code === 13 || /EROFS|EACCES|read-only file system/i.test(message)) {
+    return new StorageError(
+      StorageCode.DataUnwritable,
+      `cannot write ${what}: the disk is read-only or the folder not writable (${message})`,
       sequence,
     );
   }
