@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     const summary = summarise(loads, size);
     const batchCommands = loads.batch.reduce((sum, r) => sum + r.done, 0);
     const stillPrimary = (await findPrimary(file)) === primary.id;
+    if (!stillPrimary) printRoleChanges(dir, members.length);
     const byRole = (from: LoadPhase, to: LoadPhase, commands: number): RoleCpu => {
       const cpu = (id: number): number =>
         ((cpuAt.get(to)!.get(id)! - cpuAt.get(from)!.get(id)!) * 1000) / commands;
@@ -80,6 +81,19 @@ async function main(): Promise<void> {
     // BOURSE_BENCH_KEEP=1 keeps the members' folders and logs (to see why a run went wrong).
     if (process.env.BOURSE_BENCH_KEEP === '1') console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The primary changed during the run: what each member logged about roles, elections and its
+ * event loop, so that the reason is on record (the folders are removed after the run).
+ */
+function printRoleChanges(dir: string, count: number): void {
+  const telling = /term \d+"|stalled|candidate|took over|stepping down|failed|deposed/;
+  console.log('the primary changed during the run; the members logged:');
+  for (let id = 1; id <= count; id++) {
+    const lines = readFileSync(join(dir, `member-${id}.log`), 'utf8').split('\n');
+    for (const line of lines.filter((l) => telling.test(l)).slice(-20)) console.log(`  ${line}`);
   }
 }
 
