@@ -205,6 +205,11 @@ export const journalPageSizeBytes = 16_384;
  * batches, and LMDB crashes the process (SIGSEGV, seen with 12 KB free) creating an environment.
  */
 export const dataFreeBytesMin = 8 * 2 ** 20;
+/** Below this much free space the node warns (disk-watch.ts): 1 GiB, ~8M events. */
+export const dataFreeBytesWarn = 2 ** 30;
+/** How often the free space is looked at (ms), and how often at most a warning is logged. */
+export const diskCheckMs = 10_000;
+export const diskWarnEveryMs = 60_000;
 /** LMDB page size of a new snapshots.mdb: its values are 1 MB chunks, written rarely. */
 export const snapshotPageSizeBytes = 65_536;
 /** Bytes of one stored snapshot chunk (an LMDB value, written in its own transaction). */

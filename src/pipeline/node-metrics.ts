@@ -28,6 +28,8 @@ export interface NodeMetricSources {
   /** Open connections by kind; null when the node has no gateway. */
   connections(): GatewayConnections | null;
   role: NodeRole;
+  /** Free bytes on the data folder's disk (disk-watch.ts). */
+  diskFree(): number;
 }
 
 /** A gauge in `registry` whose value is read when /metrics is scraped. */
@@ -149,6 +151,8 @@ function registerPipeline(registry: Registry, sources: NodeMetricSources): void 
     return c === null ? 0 : c.session + c.read;
   };
   readGauge(registry, 'bourse_gateway_sessions', 'Sessions logged in (commands + reads)', sessions);
+  const free = 'Free bytes on the disk of the data folder (a full disk stops the node)';
+  readGauge(registry, 'bourse_disk_free_bytes', free, () => sources.diskFree());
   const open = 'Open WebSocket connections by kind';
   labelled(registry, 'bourse_gateway_connections', open, 'kind', () =>
     Object.entries(sources.connections() ?? {}),

@@ -60,6 +60,7 @@ import { InputPort } from './input-port.js';
 import { journalQueries } from './queries.js';
 import { nodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
+import { DiskWatch } from './disk-watch.js';
 import { ReadClient } from './read-client.js';
 
 export interface NodeOptions {
@@ -153,6 +154,7 @@ export class BourseNode {
   private readonly sealed: NodeOptions['sealed'];
   private stopping = false;
   private readonly snapshotControl = new SharedArrayBuffer(4);
+  private readonly disk: DiskWatch;
   private workers: Worker[] = [];
   /** Queries and book views, answered by the snapshot worker's replica (durable state). */
   private reads: ReadClient | null = null;
@@ -173,6 +175,7 @@ export class BourseNode {
     this.lock = lock;
     this.ownsStorage = options.storage === undefined;
     this.log = options.log ?? (() => {});
+    this.disk = new DiskWatch(options.dataDir, this.log);
     this.sealed = options.sealed;
     this.following = options.follow !== undefined;
     this.role = options.role ?? this.singleNode();
@@ -296,6 +299,7 @@ export class BourseNode {
     }
     this.reads = new ReadClient(this.workers[2], this.config.instrumentCountMax); // snapshotter
     this.publishing = this.publisher.run();
+    this.disk.start();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
   }
 
@@ -331,6 +335,7 @@ export class BourseNode {
           outputRing: this.outputRing,
           connections: () => this.gateway?.connections() ?? null,
           role: this.role,
+          diskFree: () => this.disk.free(),
         }),
       ),
       role: this.role,
@@ -436,6 +441,7 @@ export class BourseNode {
   async stop(): Promise<void> {
     this.stopping = true;
     this.unwatchKeys();
+    this.disk.stop();
     this.gateway?.close();
     this.reads?.close();
     this.input?.publish();
@@ -450,6 +456,7 @@ export class BourseNode {
   /** Tears down after a failed start. */
   private async abort(): Promise<void> {
     this.unwatchKeys();
+    this.disk.stop();
     this.gateway?.close();
     this.inputRing.halt();
     this.outputRing.halt();

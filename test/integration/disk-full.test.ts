@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/ports.js';
@@ -95,6 +96,12 @@ test('bourse start on a disk that fills: stops with 74, loses nothing acknowledg
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
     await until('the node is ready', () => out.includes('ready;'), 20_000);
+    // Said before it fills: a warning in the log, and the free bytes in /metrics.
+    await until('a warning', () => /disk of .*: \d+ MB free; the node stops when/.test(err));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const free = Number(/^bourse_disk_free_bytes (\d+)$/m.exec(metrics)?.[1]);
+    const stats = statfsSync(data);
+    assert.ok(Math.abs(free - stats.bavail * stats.bsize) < 2 ** 20, `${free} bytes free`);
     const client = await BourseClient.connect(`ws://127.0.0.1:${port}/`, {
       clientId: 7,
       inFlightMax: 8000,
