@@ -201,12 +201,16 @@ export class BourseClient {
     const urls = memberUrls(url, options);
     let session: Awaited<ReturnType<typeof openSession>> | null = null;
     let found = url;
+    const refusals: string[] = [];
     for (let i = 0; session === null; i++) {
       try {
         session = await openSession(urls[i], options);
         found = urls[i];
       } catch (error) {
-        if (i === urls.length - 1 || error instanceof ClientError) throw error;
+        if (urls.length === 1 || error instanceof ClientError) throw error;
+        refusals.push((error as Error).message);
+        if (i === urls.length - 1)
+          throw new Error(`no member took the session: ${refusals.join('; ')}`);
       }
     }
     const client = new BourseClient(session.socket, found, options);

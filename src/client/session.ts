@@ -88,7 +88,7 @@ export function openSession(
     const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
     const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
     socket.binaryType = 'nodebuffer';
-    socket.once('error', reject);
+    socket.once('error', (error) => reject(connectError(target, error)));
     socket.once('open', () => {
       socket.send(helloFrame(options));
       const onMessage = (data: Buffer): void => {
@@ -110,6 +110,23 @@ export function openSession(
       });
     });
   });
+}
+
+/**
+ * Why a connection could not open, with the address: ws's own words ("Unexpected server
+ * response: 404") do not say what to do. A plain Error, not a ClientError: connect goes on to
+ * the next member (a standby answers 503).
+ */
+function connectError(url: string, error: Error): Error {
+  const status = Number(/Unexpected server response: (\d+)/.exec(error.message)?.[1]);
+  const code = (error as NodeJS.ErrnoException).code;
+  let why = error.message;
+  if (status === 404)
+    why = 'no bourse endpoint at this path (HTTP 404): / takes commands, /read reads';
+  else if (status === 503) why = 'not taking sessions now (HTTP 503: a standby, or starting)';
+  else if (status > 0) why = `the WebSocket upgrade was refused (HTTP ${status})`;
+  else if (code === 'ECONNREFUSED') why = 'nothing listens there (ECONNREFUSED): is the node up?';
+  return Object.assign(new Error(`${url}: ${why}`), { code, status });
 }
 
 /** Hello: the whole key, or for challenge login only its id (`bk_<id>`). */

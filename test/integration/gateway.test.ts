@@ -29,6 +29,7 @@ import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
+import { freePort } from '../../src/cli/ports.js';
 
 test('the SDK gets each command back once durable, with its status and events', async () => {
   await withNode(async (node, url) => {
@@ -938,6 +939,33 @@ test('sessions open on / (commands) and /read only: a mistyped path is 404', asy
     for (const path of ['raed', 'read/x', 'commands', 'health']) {
       assert.equal(await outcome(path), 404, path);
     }
+  });
+});
+
+test('the SDK says why a connection did not open, with the address', async () => {
+  await withNode(async (_node, url) => {
+    // It said "Unexpected server response: 404" and "connect ECONNREFUSED 127.0.0.1:N".
+    await assert.rejects(
+      BourseClient.connect(`${url}ws`, { clientId: 151 }),
+      /\/ws: no bourse endpoint at this path \(HTTP 404\): \/ takes commands, \/read reads/,
+    );
+    const closed = `ws://127.0.0.1:${await freePort('tcp')}/`;
+    const nothing = /nothing listens there \(ECONNREFUSED\): is the node up\?/;
+    await assert.rejects(BourseClient.connect(closed, { clientId: 151 }), nothing);
+    // With members, every refusal is named, and the one that answers is taken.
+    await assert.rejects(
+      BourseClient.connect(closed, { clientId: 151, members: [closed, `${url}x`] }),
+      /^Error: no member took the session: ws:.* nothing listens .*; ws:.*\/x: no bourse endpoint/,
+    );
+    const found = await BourseClient.connect(closed, { clientId: 151, members: [closed, url] });
+    await found.close();
+    // A BigInt amount is named as one (it showed as "not 100").
+    const client = await BourseClient.connect(url, { clientId: 152 });
+    await assert.rejects(
+      client.transfer({ from: 1, to: 2, asset: 1, amount: 100n as unknown as number }),
+      /'amount' must be a safe integer, not 100n \(a BigInt; numbers are plain numbers\)/,
+    );
+    await client.close();
   });
 });
 
