@@ -158,12 +158,14 @@ test('a primary whose disk fills goes silent and exits; another takes over', asy
   const cluster = await TestCluster.start(3, undefined, [disk.dir]);
   const small = cluster.nodes[0] as ClusterNode;
   try {
-    // Member 1, on the small disk, made the primary: every other primary is cut off in turn.
-    for (let tries = 0; tries < 10 && !small.accepting; tries++) {
-      const primary = await cluster.primary();
+    // Member 1, on the small disk, made the primary: each other primary is cut off until it
+    // steps down (an election among the other two), then let back in, until member 1 wins one.
+    for (let tries = 0; tries < 16 && !small.accepting; tries++) {
+      const primary = await cluster.primary(null, 20_000);
       if (primary === small) break;
       primary.partition();
-      await cluster.primary(primary);
+      await cluster.primary(primary, 20_000);
+      await until('the cut-off primary steps down', () => !primary.accepting, 20_000);
       primary.heal();
     }
     await until('member 1 is the primary', () => small.accepting, 20_000);
