@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -319,6 +319,16 @@ test('ports and cluster shapes that cannot work are refused before anything is w
       assert.match(refused.err, why);
     }
     assert.equal(existsSync(join(dir, 'm1')), false, 'no member folder made');
+    // A cluster's capacities grow, never shrink (every member checks its folder's against them).
+    const folder = join(dir, 'cluster');
+    mkdirSync(folder);
+    const kept = JSON.stringify({ members: two, capacities: { 'accounts-max': 300_000 } });
+    writeFileSync(join(folder, 'cluster.json'), kept);
+    const shrunk = bourse('cluster', '--data', folder, '--accounts-max', '1000');
+    assert.equal(shrunk.code, 64, shrunk.err);
+    assert.match(shrunk.err, /--accounts-max 1000: \S+cluster\.json keeps 300000 for every member/);
+    assert.equal(readFileSync(join(folder, 'cluster.json'), 'utf8'), kept, 'the file as it was');
+    assert.deepEqual(readdirSync(folder), ['cluster.json'], 'no member started');
 
     // A drill kills the primary: with fewer than 3 members no majority is left to elect.
     for (const [flag, value, why] of [
