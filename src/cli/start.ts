@@ -8,6 +8,7 @@ import { ProgressSlot } from '../journal/journal-progress.js';
 import { cliLog } from './logger.js';
 import { version } from './version.js';
 import { capacityLine, type Capacities } from '../pipeline/engine-config.js';
+import { dataFreeBytesWarn } from '../constants.js';
 
 export interface StartOptions {
   data: string;
@@ -42,6 +43,7 @@ export async function start(options: StartOptions): Promise<void> {
       `journal:   sequence ${r.sequence} (replayed ${r.eventsReplayed} events from ${from}` +
         ` in ${r.recoveryMs.toFixed(0)} ms)`,
       `capacity:  ${capacityLine(node.config)}`,
+      `disk:      ${diskLine(node.diskFree())}`,
       `clients:   ws://${options.host}:${node.gateway?.port ?? options.port}/ (binary protocol, ` +
         'docs/PROTOCOL.md)',
       `health:    http://${options.host}:${node.gateway?.port ?? options.port}/health`,
@@ -62,4 +64,13 @@ export async function start(options: StartOptions): Promise<void> {
     throw failure; // its message and exit code (74 for the disk) come from program.ts
   }
   process.stdout.write(`stopped cleanly; journal durable through sequence ${at}\n`);
+}
+
+/** Free space as the start banner shows it, with the warning when it is low (disk-watch.ts). */
+function diskLine(free: number): string {
+  if (free < 0) return 'free space unknown';
+  const gb = free / 2 ** 30;
+  const shown = gb >= 10 ? `${gb.toFixed(0)} GB` : `${(free / 2 ** 20).toFixed(0)} MB`;
+  const low = free < dataFreeBytesWarn ? ' (low: the node stops when the disk is full)' : '';
+  return `${shown} free${low}`;
 }

@@ -515,6 +515,11 @@ export class BourseNode {
     this.recovery = processor as BlpReady;
   }
 
+  /** Free bytes on the data folder's disk (disk-watch.ts). */
+  diskFree(): number {
+    return this.disk.free();
+  }
+
   /** The journal's storage (shared with a cluster node that owns it). */
   get journalDb(): JournalDb {
     return this.db;

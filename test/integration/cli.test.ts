@@ -371,6 +371,7 @@ test('capacities: set by flag, kept by the folder, grown but never shrunk', asyn
     const data = join(dir, 'node');
     const first = await startOnce('--data', data, '--accounts-max', '300000');
     assert.match(first, /capacity: +300,000 accounts, 262,144 orders, 15 assets/);
+    assert.match(first, /\ndisk: +\d+ [GM]B free/);
     assert.match(await startOnce('--data', data), /capacity: +300,000 accounts/, 'kept');
     const shrink = bourse('start', '--data', data, '--accounts-max', '1000');
     assert.equal(shrink.code, 64);

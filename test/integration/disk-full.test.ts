@@ -96,7 +96,8 @@ test('bourse start on a disk that fills: stops with 74, loses nothing acknowledg
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
     await until('the node is ready', () => out.includes('ready;'), 20_000);
-    // Said before it fills: a warning in the log, and the free bytes in /metrics.
+    // Said before it fills: in the banner, a warning in the log, and the free bytes in /metrics.
+    assert.match(out, /\ndisk: +\d+ MB free \(low: the node stops when the disk is full\)/);
     await until('a warning', () => /disk of .*: \d+ MB free; the node stops when/.test(err));
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const free = Number(/^bourse_disk_free_bytes (\d+)$/m.exec(metrics)?.[1]);
