@@ -22,12 +22,13 @@ export function inspect(options: InspectOptions): string[] {
       const aligned = new Uint32Array(view.count * EventWord.size);
       new Uint8Array(aligned.buffer).set(view.events);
       const hash = Buffer.from(view.hash).toString('hex').slice(0, 16);
-      const events = `${view.count} events, term ${view.term}, ${hash}…`;
-      const header = `batch ${view.firstSequence}: ${events}`;
+      const events = `${view.count} event${view.count === 1 ? '' : 's'}, term ${view.term}, ${hash}…`;
+      let header: string | null = `batch ${view.firstSequence}: ${events}`;
       for (let i = 0; i < view.count && printed < options.count; i++) {
         const event = readEvent(aligned, i * (eventSizeBytes >> 2));
         if (event.sequence < options.fromSeq) continue;
-        if (lines[lines.length - 1] !== header) lines.push(header); // only over what it prints
+        if (header !== null) lines.push(header); // once, over the first event it prints
+        header = null;
         lines.push('  ' + formatEvent(event));
         printed++;
       }

@@ -115,6 +115,10 @@ test('replay, inspect and verify read a data folder', async () => {
     assert.equal(inspect.code, 0, inspect.err);
     assert.equal(inspect.out.split('\n').filter((l) => l.startsWith('  #')).length, 3);
     assert.match(inspect.out, /^ {2}#5 /m);
+    // Each batch named once, over its first event printed (it was repeated over each).
+    const headers = inspect.out.split('\n').filter((l) => l.startsWith('batch '));
+    assert.ok(headers.length < 3, `3 events of one or two batches: ${inspect.out}`);
+    assert.equal(new Set(headers).size, headers.length, inspect.out);
     assert.doesNotMatch(replay.out, /does not exist|ends at/, 'nothing missing, nothing said');
     // Asked for what is not there: said so, not an empty table alone.
     const past = bourse('replay', '--data', dir, '--to-seq', '99999', '--account', '424242');
