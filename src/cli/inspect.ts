@@ -22,7 +22,8 @@ export function inspect(options: InspectOptions): string[] {
       const aligned = new Uint32Array(view.count * EventWord.size);
       new Uint8Array(aligned.buffer).set(view.events);
       const hash = Buffer.from(view.hash).toString('hex').slice(0, 16);
-      const events = `${view.count} event${view.count === 1 ? '' : 's'}, term ${view.term}, ${hash}…`;
+      const plural = view.count === 1 ? '' : 's';
+      const events = `${view.count} event${plural}, term ${view.term}, ${hash}…`;
       let header: string | null = `batch ${view.firstSequence}: ${events}`;
       for (let i = 0; i < view.count && printed < options.count; i++) {
         const event = readEvent(aligned, i * (eventSizeBytes >> 2));
