@@ -117,11 +117,13 @@ export function prepareDir(dir: string, options: { create: boolean; readOnly: bo
       `data folder ${dir} is not writable (${code})`,
     );
   }
-  if (!options.readOnly) checkFreeSpace(dir);
 }
 
-/** Refuses a disk too full to run on (dataFreeBytesMin); reading needs no room. */
-function checkFreeSpace(dir: string): void {
+/**
+ * Refuses a disk too full to start a node on (dataFreeBytesMin). Only where a node starts
+ * (openStorage): a running node's threads open the folder again, and reading needs no room.
+ */
+export function checkFreeSpace(dir: string): void {
   const disk = statfsSync(dir);
   const free = disk.bavail * disk.bsize;
   if (free >= dataFreeBytesMin) return;

@@ -44,6 +44,7 @@ import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { configFor, type Capacities } from './engine-config.js';
 import type { Handover } from './handover.js';
 import {
+  checkFreeSpace,
   closeJournalDb,
   openJournalDb,
   prepareDir,
@@ -544,6 +545,7 @@ function fromWorker(error: Error): Error {
  */
 export function openStorage(dataDir: string): { db: JournalDb; lock: DataLock } {
   prepareDir(dataDir, { create: true, readOnly: false });
+  checkFreeSpace(dataDir);
   const lock = DataLock.acquire(dataDir);
   try {
     return { db: openJournalDb(dataDir, { create: true, readOnly: false }), lock };
