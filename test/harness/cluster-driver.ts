@@ -137,7 +137,7 @@ export class TestCluster {
       assert.deepEqual(await this.balancesAt(n.id, last.sequence), expected, `member ${n.id}`);
     }
     assert.equal(new Set(acked).size, acked.length, 'each acknowledged transfer once');
-    const failed = this.lines.filter((l) => / failed|cannot store/.test(l));
+    const failed = this.lines.filter((l) => / failed|cannot write/.test(l));
     assert.deepEqual(failed, [], 'no member failed');
   }
 
