@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { memberRestartDelayMs, memberRestartQuickMs } from '../constants.js';
+import { exitCodeMeaning } from './output.js';
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -72,7 +73,8 @@ export class MemberProcess {
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
     this.child = null;
     if (this.stopping) return;
-    const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
+    const how =
+      signal === null ? `exit code ${code}: ${exitCodeMeaning(code ?? 70)}` : `signal ${signal}`;
     const ranMs = Date.now() - this.startedAt;
     // Killed by a signal is not a fault of its own: only a quick exit with an error code is.
     if (signal === null && code !== 0 && ranMs < memberRestartQuickMs) {

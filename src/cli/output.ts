@@ -93,3 +93,27 @@ export function parseCount(name: string, text: string): number {
   }
   return value;
 }
+
+/** What a `bourse` exit code says (program.ts maps failures to them), for a supervisor's log. */
+export function exitCodeMeaning(code: number): string {
+  switch (code) {
+    case 0:
+      return 'stopped';
+    case 64:
+      return 'bad usage or settings';
+    case 65:
+      return 'data corrupt or of another schema';
+    case 66:
+      return 'data missing';
+    case 69:
+      return 'address or port unavailable';
+    case 73:
+      return 'data folder not writable';
+    case 74:
+      return 'disk full or failing';
+    case 75:
+      return 'data folder in use';
+    default:
+      return 'internal error';
+  }
+}
