@@ -365,6 +365,14 @@ export const memberExitWaitMs = 500;
  */
 export const memberRestartDelayMs = 1000;
 export const memberRestartQuickMs = 5000;
+/**
+ * ...unless its cause lies outside its folder and may clear (a port taken, a disk full or not
+ * writable, a folder in use: exit 69, 73, 74, 75). Such a member is tried again after this long
+ * (ms), doubling up to the max: back once the operator frees the disk or the port, without
+ * restarting the whole cluster.
+ */
+export const memberRetryDownMs = 10_000;
+export const memberRetryDownMsMax = 300_000;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
 /** The file that makes a folder a local cluster's (`bourse cluster`): members in member-N. */

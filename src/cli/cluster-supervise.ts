@@ -1,16 +1,25 @@
 /**
  * `bourse cluster`'s members as child processes, kept running: a member that exits while the
  * cluster runs (killed, crashed) is reported and started again, and rejoins as a standby that
- * catches up. One that fails right after its start is reported and left down.
+ * catches up. One that fails right after its start is reported, and tried again later when its
+ * cause may clear (a port, a disk: 10 s, 20 s, ... up to 5 min), else left down.
  *
- *   spawn ──► running ──exit──► (stopping?) ──no──► quick exit? ──no──► wait, spawn again
+ *   spawn ──► running ──exit──► (stopping?) ──no──► quick exit? ──no──► wait 1 s, spawn again
  *                                   │yes                 │yes
  *                                   ▼                    ▼
- *                                 done             left down (reported)
+ *                                 done         may clear? ──yes──► wait 10 s, 20 s, ..., spawn
+ *                                                        │no
+ *                                                        ▼
+ *                                                  left down (reported)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { memberRestartDelayMs, memberRestartQuickMs } from '../constants.js';
+import {
+  memberRestartDelayMs,
+  memberRestartQuickMs,
+  memberRetryDownMs,
+  memberRetryDownMsMax,
+} from '../constants.js';
 import { exitCodeMeaning } from './output.js';
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -38,6 +47,8 @@ export class MemberProcess {
   private startedAt = 0;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
+  /** The wait before trying again a member whose quick exit may clear (memberRetryDownMs). */
+  private retryMs = memberRetryDownMs;
 
   constructor(clusterPath: string, id: number, dataDir: string, bootstrap: boolean) {
     this.clusterPath = clusterPath;
@@ -78,22 +89,36 @@ export class MemberProcess {
     const ranMs = Date.now() - this.startedAt;
     // Killed by a signal is not a fault of its own: only a quick exit with an error code is.
     if (signal === null && code !== 0 && ranMs < memberRestartQuickMs) {
-      say(
-        `member ${this.id} exited (${how}) ${ranMs} ms after its start: left down (its log ` +
-          'above says why); the others go on while they are a majority',
-      );
-      return;
+      const at = `member ${this.id} exited (${how}) ${ranMs} ms after its start`;
+      if (!mayClear(code ?? 70)) {
+        say(`${at}: left down (its log above says why); the others go on while a majority`);
+        return;
+      }
+      const waitMs = this.retryMs;
+      this.retryMs = Math.min(this.retryMs * 2, memberRetryDownMsMax);
+      say(`${at}: down; trying it again in ${waitMs / 1000} s (free the disk or the port)`);
+      return this.restartAfter(waitMs);
     }
+    this.retryMs = memberRetryDownMs; // it ran: a later fault starts the waits afresh
     say(`member ${this.id} exited (${how}); starting it again in ${memberRestartDelayMs} ms`);
+    this.restartAfter(memberRestartDelayMs);
+  }
+
+  private restartAfter(ms: number): void {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;
       this.start(false);
       say(`member ${this.id} started again (pid ${this.pid()}); it rejoins as a standby`);
-    }, memberRestartDelayMs);
+    }, ms);
   }
 }
 
 function say(message: string): void {
   process.stderr.write(`bourse cluster: ${message}\n`);
+}
+
+/** Exit codes whose cause lies outside the member's folder and may clear (program.ts). */
+function mayClear(code: number): boolean {
+  return code === 69 || code === 73 || code === 74 || code === 75;
 }
