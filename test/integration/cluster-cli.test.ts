@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/ports.js';
 import type { ClusterFile } from '../../src/cli/cluster.js';
+import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 
@@ -119,5 +120,39 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
     removeDir(dir);
     assert.equal(code, 0, out.slice(-3000));
     for (const pid of pids.slice(1)) assert.ok(!alive(pid), `member pid ${pid} stopped`);
+  }
+});
+
+test('bourse cluster leaves down a member whose own folder is at fault (not retried)', async () => {
+  const dir = tempDataDir();
+  const file: ClusterFile = { members: [] };
+  for (let id = 1; id <= 3; id++) {
+    const port = await freePort('tcp');
+    file.members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
+  }
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
+  // Member 3's folder holds a journal of another schema version: retrying cannot mend it.
+  const db = openJournalDb(join(dir, 'member-3'), { create: true, readOnly: false });
+  db.meta.putSync('schema-version', '99');
+  await new Promise((resolve) => setTimeout(resolve, 10)); // see closeStorage (node.ts)
+  closeJournalDb(db);
+  const child = spawn(process.execPath, [main, 'cluster', '--data', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    const exit65 = /member 3 exited \(exit code 65: data corrupt or of another schema\) \d+ ms/;
+    const leftDown = (): boolean => exit65.test(out) && /after its start: left down/.test(out);
+    await until('member 3 left down', leftDown, 20_000);
+    assert.match(out, /schema version 99/, 'its log says why');
+    assert.doesNotMatch(out, /member 3 started again|member 3 .*trying it again/);
+  } finally {
+    child.kill('SIGINT');
+    const code = await exited;
+    removeDir(dir);
+    assert.equal(code, 0, out.slice(-3000));
   }
 });
