@@ -37,14 +37,20 @@ function alive(pid: number): boolean {
   }
 }
 
-test('bourse cluster: a killed member comes back; one that cannot start is retried', async () => {
-  const dir = tempDataDir();
+/** A hand-written cluster file of three members on free loopback ports, in `dir`. */
+async function writeClusterFile(dir: string): Promise<ClusterFile> {
   const file: ClusterFile = { members: [] };
   for (let id = 1; id <= 3; id++) {
     const port = await freePort('tcp');
     file.members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
   }
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
+  return file;
+}
+
+test('bourse cluster: a killed member comes back; one that cannot start is retried', async () => {
+  const dir = tempDataDir();
+  const file = await writeClusterFile(dir);
   // Member 3's client port is taken: it fails at its start, every time.
   const blocker: Server = createServer();
   await new Promise<void>((r) => blocker.listen(file.members[2].port, '127.0.0.1', r));
@@ -125,12 +131,7 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
 
 test('bourse cluster leaves down a member whose own folder is at fault (not retried)', async () => {
   const dir = tempDataDir();
-  const file: ClusterFile = { members: [] };
-  for (let id = 1; id <= 3; id++) {
-    const port = await freePort('tcp');
-    file.members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
-  }
-  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
+  const file = await writeClusterFile(dir);
   // Member 3's folder holds a journal of another schema version: retrying cannot mend it.
   const db = openJournalDb(join(dir, 'member-3'), { create: true, readOnly: false });
   db.meta.putSync('schema-version', '99');
