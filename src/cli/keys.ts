@@ -21,6 +21,7 @@ import {
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 
 export interface CreateKeyOptions {
   data: string;
@@ -64,7 +65,7 @@ export function createKeyCommand(options: CreateKeyOptions): void {
     mkdirSync(folder.dir, { recursive: true });
     const file: KeyFile = folder.file ?? { version: 1, keys: [] };
     file.keys.push(record);
-    writeKeyFile(folder.dir, file);
+    saveKeyFile(folder.dir, file);
   }
   const first = folders.some((f) => f.file === null);
   const effect = first
@@ -121,6 +122,26 @@ export function listKeysCommand(data: string): void {
   process.stdout.write(table([...rows.values()]) + '\n');
 }
 
+/** writeKeyFile, its disk's failures told as such (exit 74 for a full disk, 73 read-only). */
+function saveKeyFile(dir: string, file: KeyFile): void {
+  try {
+    writeKeyFile(dir, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const path = keyFilePath(dir);
+    if (code === 'ENOSPC') {
+      throw new StorageError(
+        StorageCode.DataFull,
+        `cannot write ${path}: no space left on the disk`,
+      );
+    }
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+      throw new StorageError(StorageCode.DataUnwritable, `cannot write ${path} (${code})`);
+    }
+    throw error;
+  }
+}
+
 export function revokeKeyCommand(data: string, id: string): void {
   const folders = keyFolders(data).filter((f) => f.file?.keys.some((k) => k.id === id));
   if (folders.length === 0) {
@@ -129,7 +150,7 @@ export function revokeKeyCommand(data: string, id: string): void {
   for (const folder of folders) {
     const file = folder.file as KeyFile;
     file.keys = file.keys.filter((k) => k.id !== id);
-    writeKeyFile(folder.dir, file);
+    saveKeyFile(folder.dir, file);
   }
   process.stdout.write(
     `revoked key ${id} in ${folders.map((f) => keyFilePath(f.dir)).join(', ')}; what runs ` +

@@ -10,6 +10,7 @@ import {
   existsSync,
   readFileSync,
   renameSync,
+  rmSync,
   type Stats,
   unwatchFile,
   watchFile,
@@ -102,9 +103,14 @@ function keyRecordProblem(key: KeyRecord): string | null {
 export function writeKeyFile(dataDir: string, file: KeyFile): void {
   const path = keyFilePath(dataDir);
   const temp = `${path}.tmp`;
-  writeFileSync(temp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(temp, 0o600);
-  renameSync(temp, path);
+  try {
+    writeFileSync(temp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(temp, 0o600);
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true }); // a half-written copy (a full disk): the file is as it was
+    throw error;
+  }
 }
 
 /** Makes a key; returns its record (to store) and the token (to show once). */

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { statfsSync } from 'node:fs';
+import { readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/ports.js';
@@ -150,6 +150,23 @@ test('bourse start on a disk that fills: stops with 74, loses nothing acknowledg
     });
     assert.equal(again.status, 74, again.stdout + again.stderr);
     assert.match(again.stderr, /no space left on the disk of .*: \d+ bytes free, a node needs/);
+    // The last bytes taken too: a key made now is refused as such, and leaves nothing
+    // half-written (it was 'internal error', exit 70, and an empty keys.json.tmp).
+    spawnSync('dd', ['if=/dev/zero', `of=${join(disk.dir, 'filler')}`, 'bs=4k']);
+    assert.equal(statfsSync(data).bavail, 0, 'the disk is full');
+    const key = spawnSync(
+      process.execPath,
+      [main, 'keys', 'create', '--data', data, '--client', '9', '--admin'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(key.status, 74, key.stderr);
+    assert.match(key.stderr, /cannot write \S+keys\.json: no space left on the disk/);
+    assert.deepEqual(
+      readdirSync(data).filter((f) => f.startsWith('keys')),
+      [],
+    );
   } finally {
     child.kill('SIGKILL');
     await exited;
