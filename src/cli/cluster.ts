@@ -6,7 +6,7 @@
  *                                "replicationPort": 9101}, ...]}
  *   <data>/member-<id>/   each member's data folder
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterFileName, clusterMembersMax, memberExitWaitMs } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
@@ -14,7 +14,7 @@ import { MemberProcess } from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
-import { UsageError } from './output.js';
+import { UsageError, writeFileWhole } from './output.js';
 
 export interface ClusterFile {
   members: ClusterMember[];
@@ -156,8 +156,7 @@ function keepCapacities(path: string, asked: Capacities): void {
     );
   }
   text.capacities = capacitiesToFile({ ...kept, ...asked });
-  writeFileSync(`${path}.tmp`, JSON.stringify(text, null, 2) + '\n');
-  renameSync(`${path}.tmp`, path);
+  writeFileWhole(path, JSON.stringify(text, null, 2) + '\n');
 }
 
 /** Member `id`'s data folder in a local cluster's folder. */
@@ -181,7 +180,7 @@ export async function cluster(options: ClusterOptions): Promise<void> {
   mkdirSync(options.data, { recursive: true });
   if (fresh) {
     const file = localCluster(options.nodes, options.basePort);
-    writeFileSync(path, JSON.stringify(file, null, 2) + '\n');
+    writeFileWhole(path, JSON.stringify(file, null, 2) + '\n');
   }
   const asked = options.capacities ?? {};
   if (Object.keys(asked).length > 0) keepCapacities(path, asked);

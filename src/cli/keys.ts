@@ -20,8 +20,7 @@ import {
 } from '../gateway/api-keys.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { memberDataDir, readClusterFile } from './cluster.js';
-import { table, UsageError } from './output.js';
-import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import { diskWriteError, table, UsageError } from './output.js';
 
 export interface CreateKeyOptions {
   data: string;
@@ -127,18 +126,7 @@ function saveKeyFile(dir: string, file: KeyFile): void {
   try {
     writeKeyFile(dir, file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const path = keyFilePath(dir);
-    if (code === 'ENOSPC') {
-      throw new StorageError(
-        StorageCode.DataFull,
-        `cannot write ${path}: no space left on the disk`,
-      );
-    }
-    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-      throw new StorageError(StorageCode.DataUnwritable, `cannot write ${path} (${code})`);
-    }
-    throw error;
+    throw diskWriteError(error, keyFilePath(dir));
   }
 }
 

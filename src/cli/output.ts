@@ -2,9 +2,11 @@
  * How the CLI talks to people: plain tables on stdout, messages on stderr, and a progress bar on
  * stderr only when it is a terminal (so piped output and tests stay clean).
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
 import { ListenError } from '../gateway/gateway.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 
 export function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';
@@ -116,4 +118,34 @@ export function exitCodeMeaning(code: number): string {
     default:
       return 'internal error';
   }
+}
+
+/**
+ * Writes `text` to `path` through a temporary file and a rename (a reader never sees half of
+ * it); a disk's failure is told as such (diskWriteError) and leaves nothing behind.
+ */
+export function writeFileWhole(path: string, text: string): void {
+  const temp = `${path}.tmp`;
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw diskWriteError(error, path);
+  }
+}
+
+/** A write's failure as the CLI tells it: a full disk is exit 74, a read-only one 73. */
+export function diskWriteError(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC') {
+    return new StorageError(
+      StorageCode.DataFull,
+      `cannot write ${path}: no space left on the disk`,
+    );
+  }
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return new StorageError(StorageCode.DataUnwritable, `cannot write ${path} (${code})`);
+  }
+  return error;
 }

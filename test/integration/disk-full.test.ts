@@ -167,6 +167,14 @@ test('bourse start on a disk that fills: stops with 74, loses nothing acknowledg
       readdirSync(data).filter((f) => f.startsWith('keys')),
       [],
     );
+    const cluster = join(disk.dir, 'cluster');
+    const formed = spawnSync(process.execPath, [main, 'cluster', '--data', cluster], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(formed.status, 74, formed.stderr);
+    assert.match(formed.stderr, /cannot write \S+cluster\.json: no space left on the disk/);
+    assert.deepEqual(readdirSync(cluster), [], 'no half-written cluster.json');
   } finally {
     child.kill('SIGKILL');
     await exited;
