@@ -20,7 +20,8 @@ import {
 } from '../gateway/api-keys.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { memberDataDir, readClusterFile } from './cluster.js';
-import { diskWriteError, table, UsageError } from './output.js';
+import { table, UsageError } from './output.js';
+import { writeFailure } from '../journal/journal-errors.js';
 
 export interface CreateKeyOptions {
   data: string;
@@ -126,7 +127,7 @@ function saveKeyFile(dir: string, file: KeyFile): void {
   try {
     writeKeyFile(dir, file);
   } catch (error) {
-    throw diskWriteError(error, keyFilePath(dir));
+    throw writeFailure(error, keyFilePath(dir));
   }
 }
 

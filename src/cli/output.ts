@@ -6,7 +6,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
 import { ListenError } from '../gateway/gateway.js';
-import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import { writeFailure } from '../journal/journal-errors.js';
 
 export function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';
@@ -122,7 +122,8 @@ export function exitCodeMeaning(code: number): string {
 
 /**
  * Writes `text` to `path` through a temporary file and a rename (a reader never sees half of
- * it); a disk's failure is told as such (diskWriteError) and leaves nothing behind.
+ * it); a disk's failure is told as such (writeFailure: 74 full, 73 read-only) and leaves
+ * nothing behind.
  */
 export function writeFileWhole(path: string, text: string): void {
   const temp = `${path}.tmp`;
@@ -131,21 +132,6 @@ export function writeFileWhole(path: string, text: string): void {
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
-    throw diskWriteError(error, path);
+    throw writeFailure(error, path);
   }
-}
-
-/** A write's failure as the CLI tells it: a full disk is exit 74, a read-only one 73. */
-export function diskWriteError(error: unknown, path: string): unknown {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC') {
-    return new StorageError(
-      StorageCode.DataFull,
-      `cannot write ${path}: no space left on the disk`,
-    );
-  }
-  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-    return new StorageError(StorageCode.DataUnwritable, `cannot write ${path} (${code})`);
-  }
-  return error;
 }

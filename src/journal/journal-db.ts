@@ -124,14 +124,19 @@ export function prepareDir(dir: string, options: { create: boolean; readOnly: bo
  * (openStorage): a running node's threads open the folder again, and reading needs no room.
  */
 export function checkFreeSpace(dir: string): void {
-  const disk = statfsSync(dir);
-  const free = disk.bavail * disk.bsize;
+  const free = diskFreeBytes(dir);
   if (free >= dataFreeBytesMin) return;
   throw new StorageError(
     StorageCode.DataFull,
     `no space left on the disk of ${dir}: ${free} bytes free, a node needs at least ` +
       `${dataFreeBytesMin} to start`,
   );
+}
+
+/** Bytes this process may still write on the disk under `dir`. */
+export function diskFreeBytes(dir: string): number {
+  const disk = statfsSync(dir);
+  return disk.bavail * disk.bsize;
 }
 
 function isFile(path: string): boolean {

@@ -61,8 +61,9 @@ const mdbMapFull = -30792;
 
 /**
  * A write to LMDB that failed, as a StorageError naming what was written and why, when the
- * cause is the disk (ENOSPC, LMDB's MDB_MAP_FULL, EROFS, EIO); any other error is returned as
- * it is. lmdb-js throws a plain Error whose `code` is the errno (28, 30, 5) or LMDB's own code.
+ * cause is the disk (ENOSPC, LMDB's MDB_MAP_FULL, EROFS, EACCES, EPERM, EIO); any other error is
+ * returned as it is. lmdb-js throws a plain Error whose `code` is the errno (28, 30, 5) or LMDB's
+ * own code; node:fs's `code` is the name ('ENOSPC'), which its message starts with.
  */
 export function writeFailure(error: unknown, what: string, sequence = -1): Error {
   const code = (error as { code?: unknown } | null)?.code;
@@ -74,7 +75,7 @@ export function writeFailure(error: unknown, what: string, sequence = -1): Error
       sequence,
     );
   }
-  if (code === 30 || code === 13 || /EROFS|EACCES|read-only file system/i.test(message)) {
+  if (code === 30 || code === 13 || /EROFS|EACCES|EPERM|read-only file system/i.test(message)) {
     return new StorageError(
       StorageCode.DataUnwritable,
       `cannot write ${what}: the disk is read-only or the folder not writable (${message})`,

@@ -5,8 +5,8 @@
  * at start and then at most once a minute, while fewer than dataFreeBytesWarn are free, with the
  * time left at the rate the space has been going.
  */
-import { statfsSync } from 'node:fs';
 import { dataFreeBytesWarn, diskCheckMs, diskWarnEveryMs } from '../constants.js';
+import { diskFreeBytes } from '../journal/journal-db.js';
 import type { NodeLog } from './node.js';
 
 export class DiskWatch {
@@ -38,8 +38,7 @@ export class DiskWatch {
   /** Free bytes for this process on the disk (-1 when the folder cannot be asked). */
   free(): number {
     try {
-      const disk = statfsSync(this.dir);
-      return disk.bavail * disk.bsize;
+      return diskFreeBytes(this.dir);
     } catch {
       return -1;
     }

@@ -231,8 +231,7 @@ export class BourseNode {
       // A member's journal may end with batches never committed on a majority, and its
       // snapshots may hold them: a single node would take them for the truth and part from
       // the cluster's history for good.
-      closeJournalDb(db);
-      lock.release();
+      await closeStorage(db, lock);
       throw new StorageError(
         StorageCode.ClusterMember,
         `data folder ${options.dataDir} belongs to a cluster member (its journal may end with ` +
