@@ -27,8 +27,8 @@
  *   writes an entry of its term at once (`openTerm`).
  * - A standby appends only entries that chain onto its log by hash, and cuts its log back
  *   where the primary's differs: only entries never committed can differ.
- * - A replica that lost its disk (`recovering`) neither votes nor stands until it has caught
- *   up with a primary's commit: it cannot vouch for what it acknowledged before.
+ * - A replica that lost its disk (`recovering`) neither votes nor stands until it holds a
+ *   commit its primary made in its own term: it cannot vouch for what it acknowledged before.
  */
 import {
   appendEntriesMax,
@@ -143,8 +143,12 @@ export class Consensus {
   private durable: number;
   /** Highest index known to match the current primary's log (reset with each term). */
   private verified = 0;
-  /** Commit index to reach before a recovering replica may vote again. */
+  /**
+   * Commit index to hold durably before a recovering replica may vote again; fixed once it is a
+   * commit of the primary's own term (checkRecovered).
+   */
   private recoverTarget = -1;
+  private recoverFixed = false;
   private readonly members: readonly number[];
   private readonly random: () => number;
   private readonly io: ConsensusIo;
@@ -314,7 +318,9 @@ export class Consensus {
     this.preVoting = false;
     this.heardPrimaryAt = this.now;
     this.suspected = false;
-    if (this.recovering && this.recoverTarget < m.commit) this.recoverTarget = m.commit;
+    if (this.recovering && !this.recoverFixed && this.recoverTarget < m.commit) {
+      this.recoverTarget = m.commit;
+    }
     if (m.commit > this.primaryCommit) this.primaryCommit = m.commit;
     if (m.prevIndex > this.lastIndex) return this.sendStatus(m.from, false, this.lastIndex);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
@@ -578,12 +584,25 @@ export class Consensus {
     if (changed) this.io.roleChanged(this.role, this.term);
   }
 
+  /**
+   * A recovering replica votes again once it holds, durably, a commit its primary made in its
+   * own term, and the first commit it heard. A primary's commit index is exact only from its
+   * term's first commit on: one just elected, or restarted, knows no commit past its compaction
+   * base, and a target taken from that could be reached before the replica held entries it had
+   * acknowledged, which it could then vote against (test/simulation/cluster.test.ts).
+   */
   private checkRecovered(): void {
     if (!this.recovering || this.recoverTarget < 0) return;
-    if (this.durable >= this.recoverTarget && this.commit >= this.recoverTarget) {
-      this.recovering = false;
-      this.io.recovered();
+    if (!this.recoverFixed) {
+      // The first commit seen of the primary's own term: entries committed before are below it.
+      if (this.commit === 0 || this.commit < this.recoverTarget) return;
+      if (this.at(this.commit).term !== this.term) return;
+      this.recoverTarget = this.commit;
+      this.recoverFixed = true;
     }
+    if (this.durable < this.recoverTarget) return;
+    this.recovering = false;
+    this.io.recovered();
   }
 
   private majorityHeard(): boolean {

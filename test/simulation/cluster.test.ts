@@ -130,3 +130,51 @@ test('consensus: a standby cut off from a live primary cannot depose it (pre-vot
   for (let t = 0; t < 200; t++) sim.step(resendTicks);
   assert.equal(cutOff.consensus.commit, primary.consensus.commit, 'it catches up once healed');
 });
+
+/**
+ * A replica that lost its disk may vote again only once it holds a commit its primary made in
+ * its own term. A primary just restarted knows no commit past its compaction base, and the
+ * wiped replica took that stale commit (0 here) as its target: it voted again at its first
+ * append, before it held an entry acknowledged with its help, and then voted for a candidate
+ * that lacked that entry. The entry was lost (TigerBeetle's lesson from Jepsen).
+ */
+test('consensus: a wiped replica votes again only once it holds a commit of its primary', () => {
+  const sim = new SimCluster(new Rng(11), 3, noFaults, 1_000_000);
+  for (let t = 0; t < 300 && sim.primary() === undefined; t++) sim.step(resendTicks);
+  const p = sim.primary()!;
+  assert.ok(p !== undefined, 'a primary is elected');
+  // More entries than a standby's window, so a replica's catch-up takes several round trips.
+  for (let i = 0; i < 300; i++) {
+    sim.submit(1);
+    for (let t = 0; t < 3; t++) sim.step(resendTicks);
+  }
+  for (let t = 0; t < 500 && sim.waiting.size > 0; t++) sim.step(resendTicks);
+  const [b, c] = sim.replicas.filter((r) => r !== p);
+  sim.cut.add(`${p.id}>${b.id}`); // b misses what follows
+  const x = sim.submit(2);
+  const key = `${x.client}:${x.seq}`;
+  for (let t = 0; t < 500 && !sim.acked.has(key); t++) sim.step(resendTicks);
+  assert.ok(sim.acked.has(key), 'acknowledged, durable on the primary and c');
+  sim.crash(p, false);
+  sim.crash(c, true); // c loses its disk
+  for (let t = 0; t < 50; t++) sim.step(resendTicks); // what they had in flight is gone
+  sim.cut.clear();
+  sim.restart(p);
+  sim.restart(c);
+  // Only p can win: b's log lacks x, and c may not vote. Then b hears no more from p.
+  for (let t = 0; t < 2_000 && sim.primary() !== p; t++) sim.step(resendTicks);
+  assert.equal(sim.primary(), p, 'p is primary again');
+  sim.cut.add(`${p.id}>${b.id}`);
+  for (let t = 0; t < 2_000 && c.consensus.recovering; t++) sim.step(resendTicks);
+  assert.equal(c.consensus.recovering, false, 'c caught up');
+  sim.crash(p, false); // b and c elect: c must hold x now
+  sim.cut.clear();
+  for (let t = 0; t < 2_000 && sim.primary() === undefined; t++) sim.step(resendTicks);
+  sim.restart(p);
+  const marker = sim.submit(3);
+  const markerKey = `${marker.client}:${marker.seq}`;
+  for (let t = 0; t < 3_000 && !sim.acked.has(markerKey); t++) sim.step(resendTicks);
+  assert.ok(sim.acked.has(markerKey), 'the cluster serves again');
+  for (let t = 0; t < 500; t++) sim.step(resendTicks);
+  for (const r of sim.replicas) assert.ok(r.seen.has(key), `replica ${r.id} holds x`);
+});
