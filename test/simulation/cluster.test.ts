@@ -1,8 +1,8 @@
 /**
  * Deterministic simulation of the consensus core (test/harness/sim-cluster.ts): thousands of
  * seeded scenarios of 3 or 5 replicas under dropped, duplicated, delayed and reordered
- * messages, one-way partitions, crashes, restarts and lost disks. Each checks, throughout and
- * after the faults heal:
+ * messages, one-way partitions, crashes, restarts, lost disks and power lost everywhere at
+ * once. Each checks, throughout and after the faults heal:
  *   - a committed entry never changes, on any replica (identical committed prefixes);
  *   - at most one primary per term;
  *   - no acknowledged command is lost, and each is applied once on every replica;
@@ -32,6 +32,9 @@ function faultPhase(sim: SimCluster, rng: Rng, ticks: number): void {
     const mayWipe = sim.recoveringCount() < Math.floor((sim.size - 1) / 2);
     if (r.up && rng.chance(0.004)) sim.crash(r, mayWipe && rng.chance(0.25));
     else if (!r.up && rng.chance(0.02)) sim.restart(r);
+    // Power lost everywhere at once (a disk with it, at times): every replica restarts knowing
+    // no commit past its base.
+    if (rng.chance(0.001)) for (const each of sim.replicas) sim.crash(each, each === r && mayWipe);
     sim.step(resendTicks);
   }
 }
