@@ -218,6 +218,14 @@ export const snapshotChunkSizeBytes = 1 << 20;
 export const snapshotWritePaceMs = 5;
 /** The SDK drops the submissions it has sent from its waiting queue this many at a time. */
 export const sdkWaitingCompactAt = 1024;
+/**
+ * The SDK's connect to a cluster whose members answer 503 (none primary yet: starting, or
+ * electing): how long it goes on looking, and the pause between its rounds over the members.
+ * A restarted cluster took 0.2-2 s to elect and promote here (2 s while serving a wiped
+ * member's catch-up).
+ */
+export const sdkConnectWaitMs = 10_000;
+export const sdkConnectRoundMs = 100;
 /** Journal batches a primary keeps read for sending (each goes to every standby). */
 export const replicaPayloadCacheEntries = 32;
 /** How long a stopping node lets a snapshot being written finish before it cuts it short (ms). */

@@ -41,7 +41,8 @@ import {
   type TransferArgs,
   type VoidPendingArgs,
 } from '../protocol/named-commands.js';
-import { ClientError, memberUrls, openSession, type ConnectOptions } from './session.js';
+import { ClientError, memberUrls, openFirstSession, openSession } from './session.js';
+import type { ConnectOptions } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
@@ -198,21 +199,7 @@ export class BourseClient {
   /** Opens a session: connects, says Hello, waits for Welcome. */
   static async connect(url: string, options: ConnectOptions): Promise<BourseClient> {
     checkConnectOptions(options); // before any socket: a bad id would act as another client
-    const urls = memberUrls(url, options);
-    let session: Awaited<ReturnType<typeof openSession>> | null = null;
-    let found = url;
-    const refusals: string[] = [];
-    for (let i = 0; session === null; i++) {
-      try {
-        session = await openSession(urls[i], options);
-        found = urls[i];
-      } catch (error) {
-        if (urls.length === 1 || error instanceof ClientError) throw error;
-        refusals.push((error as Error).message);
-        if (i === urls.length - 1)
-          throw new Error(`no member took the session: ${refusals.join('; ')}`);
-      }
-    }
+    const { session, url: found } = await openFirstSession(memberUrls(url, options), options);
     const client = new BourseClient(session.socket, found, options);
     client.durableSequence = session.durableSequence;
     // By default at most the server's idempotency window in flight: after a drop, every command

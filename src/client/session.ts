@@ -8,6 +8,7 @@
  *          ◄── Welcome(window, durable sequence, next seq)
  */
 import WebSocket from 'ws';
+import { sdkConnectRoundMs, sdkConnectWaitMs } from '../constants.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
   FrameType,
@@ -50,6 +51,11 @@ export interface ConnectOptions {
    * so connecting, and reconnecting after a failover, tries each address in turn.
    */
   members?: string[];
+  /**
+   * How long `connect` keeps looking for the primary while members answer but none takes the
+   * session (503: a standby, or a cluster still electing or starting), in ms; default 10,000.
+   */
+  connectWaitMs?: number;
   /**
    * A read-only session (path /read): subscriptions only, commands are refused (Error 5). Any
    * cluster member takes it, a standby included, so journal and book streams can be read
@@ -159,6 +165,42 @@ function answerFrame(options: ConnectOptions, challenge: Buffer): Buffer {
 }
 
 /** The addresses to try, `first` first, then the other members in their order. */
+type Session = Awaited<ReturnType<typeof openSession>>;
+
+/**
+ * Opens a session on the first of `urls` that takes it. One address is tried once: a node that
+ * is not up says so at once. With several (a cluster), a member that is up but not primary
+ * answers 503, and while a cluster starts or elects none is primary: so while any member
+ * answers 503, rounds over all of them go on for `connectWaitMs`. Refusals that waiting does
+ * not mend (nothing listens anywhere, a wrong path, a ClientError: a wrong key) end it at once.
+ */
+export async function openFirstSession(
+  urls: readonly string[],
+  options: ConnectOptions,
+): Promise<{ session: Session; url: string }> {
+  const started = performance.now();
+  const waitMs = options.connectWaitMs ?? sdkConnectWaitMs;
+  for (;;) {
+    const refusals: string[] = [];
+    let standing = false; // a member is up, and not (yet) primary
+    for (const url of urls) {
+      try {
+        return { session: await openSession(url, options), url };
+      } catch (error) {
+        if (urls.length === 1 || error instanceof ClientError) throw error;
+        refusals.push((error as Error).message);
+        if ((error as { status?: number }).status === 503) standing = true;
+      }
+    }
+    const waited = performance.now() - started;
+    if (!standing || waited + sdkConnectRoundMs > waitMs) {
+      const after = waited >= sdkConnectRoundMs ? ` in ${(waited / 1000).toFixed(1)} s` : '';
+      throw new Error(`no member took the session${after}: ${refusals.join('; ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, sdkConnectRoundMs));
+  }
+}
+
 export function memberUrls(first: string, options: ConnectOptions): string[] {
   return [first, ...(options.members ?? []).filter((u) => u !== first)];
 }

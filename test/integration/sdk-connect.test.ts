@@ -1,0 +1,71 @@
+/**
+ * The SDK's connect to a cluster that has no primary yet. Started right after `bourse
+ * cluster`, or during an election, every member answered 503 and connect failed at once ("no
+ * member took the session"), though a primary came up a moment later.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { BourseClient } from '../../src/client/client.js';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { freePort } from '../../src/cli/ports.js';
+import { smallConfig } from '../harness/engine-driver.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+
+/** An HTTP server that answers every request, upgrades too, with 503: a standing member. */
+async function standingMember(): Promise<{ server: Server; url: string }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(503, { 'content-type': 'application/json' });
+    response.end('{"role":"standby"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return { server, url: `ws://127.0.0.1:${address.port}/` };
+}
+
+test('the SDK waits while members answer 503, and takes the primary once one is up', async () => {
+  const standby = await standingMember();
+  const port = await freePort('tcp');
+  const primaryUrl = `ws://127.0.0.1:${port}/`;
+  const dir = tempDataDir();
+  let node: BourseNode | null = null;
+  // The primary comes up 600 ms after the client starts looking.
+  const up = new Promise((resolve) => setTimeout(resolve, 600)).then(async () => {
+    node = await BourseNode.start({
+      dataDir: dir,
+      config: smallConfig,
+      gateway: { host: '127.0.0.1', port },
+    });
+  });
+  try {
+    const members = [standby.url, primaryUrl];
+    const started = performance.now();
+    const client = await BourseClient.connect(standby.url, { clientId: 7, members });
+    assert.ok(performance.now() - started >= 500, 'it waited for the primary');
+    await up;
+    const events = await client.addAsset({ asset: 1, scale: 2 });
+    assert.equal(events[0].status, 0, 'the session it found takes commands');
+    await client.close();
+    // A cluster that stays without a primary: the wait ends, naming every member's refusal.
+    await (node as BourseNode | null)?.stop();
+    node = null;
+    await assert.rejects(
+      BourseClient.connect(standby.url, { clientId: 7, members, connectWaitMs: 400 }),
+      /^Error: no member took the session in 0\.[3-9] s: .*HTTP 503.*; .*nothing listens there/,
+    );
+    // Nothing standing (no member up at all): no wait, as for a single node.
+    standby.server.close();
+    const quick = performance.now();
+    await assert.rejects(
+      BourseClient.connect(standby.url, { clientId: 7, members }),
+      /^Error: no member took the session: .*nothing listens there.*; .*nothing listens there/,
+    );
+    assert.ok(performance.now() - quick < 1_000, 'it failed at once');
+  } finally {
+    await up;
+    await (node as BourseNode | null)?.stop();
+    standby.server.close();
+    removeDir(dir);
+  }
+});
