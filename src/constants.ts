@@ -228,6 +228,11 @@ export const sdkConnectWaitMs = 10_000;
 export const sdkConnectRoundMs = 100;
 /** Journal batches a primary keeps read for sending (each goes to every standby). */
 export const replicaPayloadCacheEntries = 32;
+/**
+ * Compacted entries' metadata a primary keeps read back for a standby far behind (~300 bytes
+ * each): four windows (`replicationWindowEntries`), each entry read from disk once.
+ */
+export const replicaMetaCacheEntries = 1_024;
 /** How long a stopping node lets a snapshot being written finish before it cuts it short (ms). */
 export const snapshotStopWaitMs = 2_000;
 /**
