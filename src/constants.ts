@@ -308,6 +308,11 @@ export const stallTicksLogged = 10;
  * `catchUpLogTicks` (a member's log is its progress bar: it runs as a daemon).
  */
 export const catchUpLogEntriesMin = 64;
+/**
+ * Events a primary sends per turn of its event loop to standbys a window or more behind (read
+ * back from disk and packed: ~2 MB, a few ms); the rest wait for the next turn.
+ */
+export const catchUpEventsPerTurn = 16_384;
 export const catchUpLogTicks = 200;
 /**
  * After a failed start, a node waits this long for its workers to end on their own before it

@@ -31,6 +31,7 @@ import {
   probeQuietTicks,
   readyLagEventsMax,
   stallTicksLogged,
+  catchUpEventsPerTurn,
   catchUpLogEntriesMin,
   catchUpLogTicks,
   followWaitMs,
@@ -128,6 +129,9 @@ export class ClusterNode {
    * are held by the store (`hold`): consensus counts this member's copy once its writer says.
    */
   private sealed: { first: number; bytes: Uint8Array }[] = [];
+  /** Catch-up events sent in this turn of the event loop, and whether its end is scheduled. */
+  private catchUpSent = 0;
+  private catchUpTurn = false;
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
   /** Entries received but not yet written, and where the log ends once they are. */
@@ -302,7 +306,27 @@ export class ClusterNode {
         this.store.setRecovering(false);
         this.log(`member ${this.id}: caught up; votes again`);
       },
+      catchUpRoom: (events) => this.catchUpRoom(events),
     };
+  }
+
+  /**
+   * At most `catchUpEventsPerTurn` events of catch-up (at least one append) per turn of the
+   * event loop; the rest go in the next (setImmediate: after this turn's I/O, before its
+   * timers wait again), so that clients and heartbeats are served between them.
+   */
+  private catchUpRoom(events: number): boolean {
+    if (this.catchUpSent > 0 && this.catchUpSent + events > catchUpEventsPerTurn) return false;
+    this.catchUpSent += events;
+    if (!this.catchUpTurn) {
+      this.catchUpTurn = true;
+      setImmediate(() => {
+        this.catchUpTurn = false;
+        this.catchUpSent = 0;
+        if (!this.stopped) this.consensus.resumeCatchUp();
+      });
+    }
+    return true;
   }
 
   /**

@@ -79,6 +79,13 @@ export interface ConsensusIo {
   openTerm(term: number): void;
   /** A recovering replica caught up: store that (a crash before it must come back recovering). */
   recovered(): void;
+  /**
+   * Whether the primary may send now `events` more events to a standby a window or more
+   * behind its log (catch-up, read back from disk). False defers them to
+   * `resumeCatchUp`: a primary serving a wiped member sent windows of old batches for as long
+   * as its statuses kept coming, and its event loop stalled 100-270 ms at a time.
+   */
+  catchUpRoom(events: number): boolean;
 }
 
 export interface ConsensusOptions {
@@ -149,6 +156,8 @@ export class Consensus {
    */
   private recoverTarget = -1;
   private recoverFixed = false;
+  /** Catch-up sends that `io.catchUpRoom` deferred to `resumeCatchUp`. */
+  private catchUpDeferred = false;
   private readonly members: readonly number[];
   private readonly random: () => number;
   private readonly io: ConsensusIo;
@@ -269,6 +278,13 @@ export class Consensus {
       return;
     }
     if (this.now >= this.electionAt && !this.recovering) this.preStand();
+  }
+
+  /** Sends what `catchUpRoom` deferred (the caller's next turn). */
+  resumeCatchUp(): void {
+    if (!this.catchUpDeferred) return;
+    this.catchUpDeferred = false;
+    if (this.role === Role.Primary) this.broadcast(false);
   }
 
   /** The primary appends an entry it made (of its term, chained onto its log). */
@@ -667,6 +683,13 @@ export class Consensus {
       this.lastWithin(from - 1, appendEventsMax),
     );
     if (to < from) return;
+    if (from + replicationWindowEntries <= this.lastIndex) {
+      const events = this.at(to).last - this.at(from).first + 1;
+      if (!this.io.catchUpRoom(events)) {
+        this.catchUpDeferred = true;
+        return;
+      }
+    }
     const prevIndex = from - 1;
     const append: Append = {
       kind: 'append',

@@ -150,6 +150,8 @@ export class SimCluster {
       recovered: () => {
         replica.disk.recovering = false;
       },
+      // A turn's catch-up share, used up at random: deferred sends go at the next step.
+      catchUpRoom: () => this.rng.chance(0.7),
     };
   }
 
@@ -242,6 +244,7 @@ export class SimCluster {
     this.now++;
     this.flushDisks();
     this.deliver();
+    for (const r of this.replicas) if (r.up) r.consensus.resumeCatchUp();
     for (const r of this.replicas) if (r.up) r.consensus.tick();
     // Probe hints (ClusterNode: the primary's port refused), right or wrong: they may start an
     // election early, and must never change how one is won.
