@@ -36,6 +36,11 @@ export interface DrillOptions {
   /** Accounts the transfers and orders use, and commands kept in flight. */
   accounts: number;
   window: number;
+  /**
+   * Every this many kills (0: never), the killed member also loses its disk: it restarts on
+   * an empty folder, catches up from the others, and may not vote until it has.
+   */
+  loseDiskEvery?: number;
   /** Print progress lines on stderr. */
   verbose?: boolean;
 }
@@ -44,6 +49,8 @@ export interface DrillReport {
   drill: 'failover';
   nodes: number;
   kills: number;
+  /** Kills after which the member restarted on an empty folder (a lost disk). */
+  disks_lost: number;
   acked: number;
   lost: number;
   duplicated: number;
@@ -93,13 +100,8 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     if (options.verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
   };
   const file = await writeCluster(dir, options.nodes);
-  const clusterPath = join(dir, clusterFileName);
-  const dataOf = (id: number): string => memberDataDir(dir, id);
-  const children = new Map<number, ChildProcess>();
-  const logOf = (id: number): number => openSync(join(dir, `member-${id}.log`), 'a');
-  for (const m of file.members) {
-    children.set(m.id, spawnMember(clusterPath, m.id, dataOf(m.id), true, logOf(m.id)));
-  }
+  const members = new Members(dir, file);
+  const children = members.children;
   let failed = true;
   try {
     const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
@@ -108,6 +110,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     const load = newLoad();
     const pumping = pump(client, load, options, rng);
     const takeovers: number[] = [];
+    let disksLost = 0;
     for (let k = 0; k < options.kills; k++) {
       // Each kill finds the whole cluster up and caught up: killing the primary while the last
       // victim is still starting (or replaying) would time that restart, not the takeover.
@@ -125,10 +128,11 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
         `kill ${k + 1} at ${at}: member ${primary}; the SDK reconnected after ` +
           `${reconnectedMs.toFixed(0)} ms; the next result ${ms.toFixed(0)} ms later`,
       );
-      children.set(
-        primary,
-        spawnMember(clusterPath, primary, dataOf(primary), false, logOf(primary)),
-      );
+      const every = options.loseDiskEvery ?? 0;
+      const loseDisk = every > 0 && (k + 1) % every === 0;
+      if (loseDisk) say(`kill ${k + 1}: member ${primary} lost its disk; it restarts empty`);
+      disksLost += loseDisk ? 1 : 0;
+      members.restart(primary, loseDisk);
       bar?.update(k + 1);
     }
     bar?.stop();
@@ -139,17 +143,45 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     await converge(file);
     await stopAll(children);
     const check = checkReplicas(
-      file.members.map((m) => dataOf(m.id)),
+      file.members.map((m) => members.dataOf(m.id)),
       load.acked,
       2 * depositEach * options.accounts, // both assets, no fees: trades move, never make
     );
     failed = false;
-    return report(options, load, takeovers, check);
+    return report(options, load, { takeovers, disksLost }, check);
   } finally {
     for (const c of children.values()) c.kill('SIGKILL');
     if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
     else if (process.env.BOURSE_DRILL_KEEP === '1') process.stderr.write(`drill: kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The drill's member processes, on their folders, each logging to a file in the drill's. */
+class Members {
+  readonly children = new Map<number, ChildProcess>();
+
+  constructor(
+    private readonly dir: string,
+    file: ClusterFile,
+  ) {
+    for (const m of file.members) this.spawn(m.id, true);
+  }
+
+  dataOf(id: number): string {
+    return memberDataDir(this.dir, id);
+  }
+
+  /** Starts a killed member again on its folder, or on an empty one when it lost its disk. */
+  restart(id: number, loseDisk: boolean): void {
+    if (loseDisk) rmSync(this.dataOf(id), { recursive: true, force: true });
+    this.spawn(id, false);
+  }
+
+  private spawn(id: number, bootstrap: boolean): void {
+    const log = openSync(join(this.dir, `member-${id}.log`), 'a');
+    const path = join(this.dir, clusterFileName);
+    this.children.set(id, spawnMember(path, id, this.dataOf(id), bootstrap, log));
   }
 }
 
@@ -367,13 +399,14 @@ function percentile(values: number[], p: number): number {
 function report(
   o: DrillOptions,
   load: Load,
-  takeovers: number[],
+  { takeovers, disksLost }: { takeovers: number[]; disksLost: number },
   check: ReplicaCheck,
 ): DrillReport {
   return {
     drill: 'failover',
     nodes: o.nodes,
     kills: takeovers.length,
+    disks_lost: disksLost,
     acked: load.acked.size,
     lost: check.lost,
     duplicated: check.duplicated,

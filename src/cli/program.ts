@@ -146,12 +146,23 @@ function addDrill(p: Command): void {
     .option('--seed <n>', 'seed of the load and of the kill times', count('--seed'), 1)
     .option('--accounts <n>', 'accounts the transfers and orders use', count('--accounts'), 100)
     .option('--window <n>', 'transfers in flight', count('--window'), 64)
-    .addHelpText('after', '\nExample:\n  bourse drill failover --kills 10')
+    .option(
+      '--lose-disk-every <n>',
+      'every n-th killed member also loses its disk: restarts on an empty folder (0: never)',
+      count('--lose-disk-every'),
+      0,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bourse drill failover --kills 10\n' +
+        '  bourse drill failover --kills 6 --lose-disk-every 3',
+    )
     .action(async (o: Omit<DrillOptions, 'verbose'>) => {
       const r = await drill({ ...o, verbose: true });
       process.stdout.write(
         table([
           { measure: 'kills', value: r.kills },
+          { measure: 'of them, disks lost (restarted empty)', value: r.disks_lost },
           { measure: 'acknowledged commands', value: r.acked },
           { measure: 'lost', value: r.lost },
           { measure: 'applied twice', value: r.duplicated },
