@@ -27,6 +27,8 @@ export const enum StorageCode {
   SnapshotCorrupt = 'SNAPSHOT_CORRUPT',
   /** A cluster member's folder opened as a single node (the wrong command). */
   ClusterMember = 'CLUSTER_MEMBER',
+  /** A member's folder that another member wrote (copied): its votes and log are not this one's. */
+  OtherMember = 'OTHER_MEMBER',
   /** Capacities that cannot be used (below the folder's, or inconsistent). */
   ConfigRefused = 'CONFIG_REFUSED',
 }
@@ -47,6 +49,7 @@ export function exitCodeOf(code: string): number {
     case StorageCode.ConfigRefused:
       return 64; // EX_USAGE
     case StorageCode.SchemaMismatch:
+    case StorageCode.OtherMember:
       return 65; // EX_DATAERR
     case StorageCode.JournalCorrupt:
     case StorageCode.SnapshotCorrupt:

@@ -49,7 +49,7 @@ import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
 import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
-import { entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
+import { claimMemberFolder, entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
@@ -192,6 +192,12 @@ export class ClusterNode {
   /** Opens the member's storage, binds its ports and starts as a standby. */
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const { db, lock } = openStorage(options.dataDir);
+    try {
+      claimMemberFolder(db, options.dataDir, options.id);
+    } catch (error) {
+      await closeStorage(db, lock);
+      throw error;
+    }
     const config = await configOf(db, lock, options);
     const member = new ClusterNode({ ...options, config }, db, lock);
     const self = member.member(options.id);

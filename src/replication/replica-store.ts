@@ -18,7 +18,7 @@ import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
 import { keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { lastSequenceOf as batchLastSequence, readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
-import { commitCause } from '../journal/journal-errors.js';
+import { commitCause, StorageCode, StorageError } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 
@@ -44,6 +44,27 @@ export interface HeldBatch {
   /** Its last event sequence. */
   readonly last: number;
   readonly bytes: Uint8Array;
+}
+
+/**
+ * Refuses a member folder that another member wrote, and notes `id` in one that names none. A
+ * copied folder (to seed a new member faster, say) would vote with another member's votes and
+ * log as if they were its own: the votes it cast and the entries it acknowledged are lost, as
+ * with a lost disk, but nothing would say so. An empty folder is safe: it catches up first.
+ * @throws StorageError OTHER_MEMBER
+ */
+export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): void {
+  const owner = db.meta.get('member-id');
+  if (owner === undefined) {
+    db.meta.putSync('member-id', String(id));
+    return;
+  }
+  if (owner === String(id)) return;
+  throw new StorageError(
+    StorageCode.OtherMember,
+    `${dataDir} holds member ${owner}'s data, not member ${id}'s (copied?): start member ` +
+      `${id} on its own folder, or on an empty one, from which it catches up from the others`,
+  );
 }
 
 export class ReplicaStore {

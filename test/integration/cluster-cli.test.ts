@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,5 +155,45 @@ test('bourse cluster leaves down a member whose own folder is at fault (not retr
     const code = await exited;
     removeDir(dir);
     assert.equal(code, 0, out.slice(-3000));
+  }
+});
+
+/** Runs `bourse` to its exit; resolves with its code and output. */
+function runBourse(args: string[], stopAfterMs = 0): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  if (stopAfterMs > 0) setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
+
+test('bourse member refuses a folder another member wrote (a copied folder)', async () => {
+  const dir = tempDataDir();
+  await writeClusterFile(dir);
+  const cluster = join(dir, 'cluster.json');
+  const member = (id: number, data: string, ...more: string[]): string[] => [
+    'member',
+    '--cluster',
+    cluster,
+    '--id',
+    String(id),
+    '--data',
+    data,
+    ...more,
+  ];
+  try {
+    // Member 1 runs for a moment on its folder, which is then copied to seed member 3.
+    const first = await runBourse(member(1, join(dir, 'member-1'), '--bootstrap'), 1_500);
+    assert.equal(first.code, 0, first.out);
+    cpSync(join(dir, 'member-1'), join(dir, 'member-3'), { recursive: true });
+    const copied = await runBourse(member(3, join(dir, 'member-3')), 15_000); // or it runs on
+    assert.equal(copied.code, 65, copied.out);
+    assert.match(copied.out, /holds member 1's data, not member 3's \(copied\?\): start member 3/);
+    // Its own folder, or an empty one, is fine: member 1 again on its own.
+    const own = await runBourse(member(1, join(dir, 'member-1')), 1_500);
+    assert.equal(own.code, 0, own.out);
+  } finally {
+    removeDir(dir);
   }
 });
