@@ -104,7 +104,7 @@ export function exitCodeMeaning(code: number): string {
     case 64:
       return 'bad usage or settings';
     case 65:
-      return 'data corrupt or of another schema';
+      return 'data corrupt, of another schema or another member';
     case 66:
       return 'data missing';
     case 69:

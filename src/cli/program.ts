@@ -1,7 +1,7 @@
 /**
  * The `bourse` command line. Each command's action lives in its own file; this one declares
  * flags, help and examples, and maps failures to exit codes:
- *   0 ok · 64 bad usage · 65 data corrupt or of another schema · 66 data missing ·
+ *   0 ok · 64 bad usage · 65 data corrupt, of another schema or member · 66 data missing ·
  *   69 address or port unavailable · 73 data unwritable · 74 disk full ·
  *   75 data folder locked · 70 internal error
  */
