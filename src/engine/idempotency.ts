@@ -12,7 +12,7 @@
  *
  * Memory is clientCountMax * window entries, fixed; nothing grows with the number of commands.
  */
-import { assert } from '../stdx/assert.js';
+import { assert, assertRoom } from '../stdx/assert.js';
 import { U53Map } from '../stdx/u53-map.js';
 import type { EngineConfig } from '../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from './checksum.js';
@@ -122,7 +122,7 @@ export class Clients {
   }
 
   private create(clientId: number): number {
-    assert(this.count < this.countMax, 'idempotency: client table full');
+    assertRoom(this.count < this.countMax, 'idempotency: client table full');
     const slot = this.count++;
     this.map.insert(clientId, slot);
     this.ids[slot] = clientId;

@@ -532,6 +532,15 @@ export class BourseNode {
  */
 function fromWorker(error: Error): Error {
   const copy = error as Error & { code?: unknown; sequence?: unknown };
+  if (copy.code === 'BOURSE_CAPACITY') {
+    // A member with smaller capacities than its primary's: mended by its operator, not a bug.
+    return new StorageError(
+      StorageCode.ConfigRefused,
+      `this node's capacities are smaller than those its journal's events were decided with ` +
+        `(${copy.message}): run every member with the same capacities (the cluster file's ` +
+        `"capacities", or the same --*-max flags), or larger ones`,
+    );
+  }
   if (copy.name !== 'StorageError' || typeof copy.code !== 'string') return error;
   const sequence = typeof copy.sequence === 'number' ? copy.sequence : -1;
   return new StorageError(copy.code, copy.message, sequence);

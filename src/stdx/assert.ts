@@ -5,11 +5,29 @@
  */
 export class AssertionError extends Error {
   override readonly name = 'AssertionError';
-  readonly code = 'BOURSE_ASSERTION';
+  readonly code: string = 'BOURSE_ASSERTION';
 }
 
 export function assert(condition: boolean, message: string): asserts condition {
   if (!condition) fail(message);
+}
+
+/**
+ * A table, pool or id range out of room where the engine had made sure of room before it
+ * decided: the events come from a node with larger capacities (a cluster member started with
+ * smaller ones than its primary's). An invariant broken here all the same, but one an operator
+ * mends: the node names it so (`code`, pipeline/node.ts), and stops.
+ */
+export function assertRoom(condition: boolean, message: string): asserts condition {
+  if (!condition) failRoom(message);
+}
+
+export class CapacityError extends AssertionError {
+  override readonly code: string = 'BOURSE_CAPACITY';
+}
+
+function failRoom(message: string): never {
+  throw new CapacityError(message);
 }
 
 /** Kept out of line so that `assert` stays small enough to inline everywhere. */

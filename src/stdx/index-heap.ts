@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert, assertRoom } from './assert.js';
 import type { StateImage } from './state-image.js';
 
 /**
@@ -39,7 +39,7 @@ export class IndexHeap {
 
   push(slot: number, key: number, tie: number): void {
     assert(this.position[slot] === -1, 'index-heap: slot already present');
-    assert(this.size < this.heap.length, 'index-heap: full');
+    assertRoom(this.size < this.heap.length, 'index-heap: full');
     this.key[slot] = key;
     this.tie[slot] = tie;
     this.heap[this.size] = slot;

@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert, assertRoom } from './assert.js';
 import type { StateImage } from './state-image.js';
 
 /**
@@ -36,7 +36,7 @@ export class SlotPool {
   }
 
   acquire(): number {
-    assert(this.freeCount > 0, 'slot-pool: exhausted');
+    assertRoom(this.freeCount > 0, 'slot-pool: exhausted');
     this.freeCount--;
     const slot = this.free[this.freeCount];
     if (slot >= this.highWater) this.highWater = slot + 1;

@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert, assertRoom } from './assert.js';
 import { hashU53 } from './hash.js';
 import { pushUsed, type StateImage } from './state-image.js';
 
@@ -65,7 +65,7 @@ export class U53Map {
   /** Inserts a key that is not present. */
   insert(key: number, value: number): void {
     assert(key > 0, 'u53-map: key must be positive');
-    assert(this.count < this.countMax, 'u53-map: full');
+    assertRoom(this.count < this.countMax, 'u53-map: full');
     const entries = this.entries;
     let index = home(key, this.mask);
     while (entries[index * 2] !== 0) {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/ports.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
+import type { EngineConfig } from '../../src/constants.js';
 import { smallConfig } from './engine-driver.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 import { until } from './wait.js';
@@ -19,6 +20,8 @@ export class TestCluster {
   readonly lines: string[] = [];
   /** Committed entries each member's consensus keeps in memory (undefined: the default). */
   logRetain: number | undefined;
+  /** Capacities by member id, for a member booted on a new folder (default: smallConfig). */
+  readonly configs = new Map<number, EngineConfig>();
 
   /** `dirs`: data folders to use, by member id (a fresh temporary one for any not given). */
   static async start(
@@ -43,7 +46,7 @@ export class TestCluster {
       id,
       members: this.members,
       dataDir: this.dirs[id - 1],
-      config: smallConfig,
+      config: this.configs.get(id) ?? smallConfig,
       bootstrap,
       log: (line) => this.lines.push(line),
       logRetain: this.logRetain,

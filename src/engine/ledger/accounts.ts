@@ -18,7 +18,7 @@
  * take 40 KB of `direct` instead of 10,000 cache lines scattered over the map's 8 MB (the
  * default capacity), and the lookup was 45% of a replica's time applying transfers.
  */
-import { assert } from '../../stdx/assert.js';
+import { assert, assertRoom } from '../../stdx/assert.js';
 import { U53Map } from '../../stdx/u53-map.js';
 import type { EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from '../checksum.js';
@@ -82,7 +82,7 @@ export class Accounts {
 
   create(id: number): number {
     assert(this.slotOf(id) === -1, 'accounts: id exists');
-    assert(this.count < this.countMax, 'accounts: table full');
+    assertRoom(this.count < this.countMax, 'accounts: table full');
     const slot = this.count++;
     if (id < this.direct.length) {
       this.direct[id] = slot + 1;

@@ -4,7 +4,7 @@
  * 2^53 - 1 when depositing caps every balance and every sum of balances too, because transfers
  * and trades only move funds: no other overflow check is needed downstream.
  */
-import { assert } from '../../stdx/assert.js';
+import { assert, assertRoom } from '../../stdx/assert.js';
 import type { EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from '../checksum.js';
 import type { StateImage } from '../../stdx/state-image.js';
@@ -32,7 +32,8 @@ export class Assets {
   }
 
   add(asset: number, scale: number): void {
-    assert(asset > 0 && asset < this.countMax, 'assets: id out of range');
+    assert(asset > 0, 'assets: id is positive');
+    assertRoom(asset < this.countMax, 'assets: id out of range');
     assert(this.scale[asset] === -1, 'assets: id exists');
     this.scale[asset] = scale;
     const a = entityKeyA(ChecksumEntity.Asset, asset);

@@ -7,7 +7,7 @@
  * a sell holds its base quantity. Fees never change after creation, so a resting order's hold
  * can always be recomputed from its price and open quantity (see `buyHold`).
  */
-import { assert } from '../../stdx/assert.js';
+import { assert, assertRoom } from '../../stdx/assert.js';
 import { bpsOf } from '../../stdx/int.js';
 import type { EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from '../checksum.js';
@@ -70,7 +70,8 @@ export class Instruments {
     feeAccountSlot: number,
     configHash: number,
   ): void {
-    assert(id > 0 && id < this.countMax, 'instruments: id out of range');
+    assert(id > 0, 'instruments: id is positive');
+    assertRoom(id < this.countMax, 'instruments: id out of range');
     assert(this.exists[id] === 0, 'instruments: id exists');
     this.exists[id] = 1;
     this.base[id] = base;

@@ -12,7 +12,7 @@
  * A level is a packed 32-byte record in a fixed pool:
  *   f64[4l] price   f64[4l + 1] total open quantity   i32[8l + 4] head  5 tail  6 order count
  */
-import { assert } from '../../stdx/assert.js';
+import { assert, assertRoom } from '../../stdx/assert.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
 import type { EngineConfig } from '../../constants.js';
 import { pushUsed, type StateImage } from '../../stdx/state-image.js';
@@ -102,7 +102,7 @@ export class Levels {
 
   /** Adds an empty level at `price`, which must not exist on side `s`. */
   insert(s: number, price: number): number {
-    assert(this.hasRoom(s), 'levels: side full');
+    assertRoom(this.hasRoom(s), 'levels: side full');
     const key = (s & 1) === 0 ? price : -price;
     const at = this.lowerBound(s, key);
     const base = s * this.perSide;
