@@ -313,6 +313,11 @@ export const catchUpLogEntriesMin = 64;
  * back from disk and packed: ~2 MB, a few ms); the rest wait for the next turn.
  */
 export const catchUpEventsPerTurn = 16_384;
+/**
+ * How long a member started with --bootstrap on an empty folder waits for each other member's
+ * /health before it acts as new (pipeline/formation-check.ts), in ms.
+ */
+export const bootstrapPeerCheckMs = 300;
 export const catchUpLogTicks = 200;
 /**
  * After a failed start, a node waits this long for its workers to end on their own before it

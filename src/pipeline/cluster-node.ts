@@ -50,6 +50,7 @@ import { Consensus, type ConsensusIo } from '../replication/consensus.js';
 import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
 import { claimMemberFolder, entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
+import { peerWithHistory } from './formation-check.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
@@ -198,8 +199,9 @@ export class ClusterNode {
       await closeStorage(db, lock);
       throw error;
     }
+    const bootstrap = await bootstrapping(options, db);
     const config = await configOf(db, lock, options);
-    const member = new ClusterNode({ ...options, config }, db, lock);
+    const member = new ClusterNode({ ...options, config, bootstrap }, db, lock);
     const self = member.member(options.id);
     try {
       await member.transport.bind(options.listen ?? self.host, self.replicationPort);
@@ -688,6 +690,23 @@ export class ClusterNode {
     closeJournalDb(this.store.db);
     this.lock.release();
   }
+}
+
+/**
+ * Whether an empty folder started with --bootstrap is a new member: not when another member's
+ * journal already holds events (formation-check.ts); then it comes back recovering.
+ */
+async function bootstrapping(options: ClusterNodeOptions, db: JournalDb): Promise<boolean> {
+  if (options.bootstrap !== true || new ReplicaStore(db).loadVote().member) return false;
+  const others = options.members.filter((m) => m.id !== options.id);
+  const found = await peerWithHistory(others);
+  if (found === null) return true;
+  options.log?.(
+    `member ${options.id}: --bootstrap, but member ${found.id}'s journal is at sequence ` +
+      `${found.sequence}: this empty folder is not a new member (a lost disk?)`,
+    'warn',
+  );
+  return false;
 }
 
 /** Waits for `work` (when there is any) or `ms`, whichever ends first. */

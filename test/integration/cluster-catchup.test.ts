@@ -87,3 +87,31 @@ async function caughtUp(cluster: TestCluster, primary: ClusterNode, member: Clus
     assert.equal(member.consensus.hashAt(i), primary.consensus.hashAt(i), `entry ${i}`);
   }
 }
+
+/**
+ * A member that lost its disk and is started again with the command line that formed the
+ * cluster (--bootstrap: compose's BOURSE_BOOTSTRAP=1 default) acted as a new member and could
+ * vote at once. It asks the others first: their journals hold events, so it comes back
+ * recovering.
+ */
+test('cluster: a wiped member started with --bootstrap comes back recovering', () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const client = await cluster.setUpClient(8, 20);
+    const wiped = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
+    await wiped.stop();
+    removeDir(cluster.dirs[wiped.id - 1]);
+    cluster.dirs[wiped.id - 1] = tempDataDir();
+    const fresh = await cluster.boot(wiped.id, true); // --bootstrap, by mistake
+    cluster.nodes[wiped.id - 1] = fresh;
+    // (It may have caught up already: the journal is short.)
+    const said = `member ${wiped.id}: recovering (no data): will not vote until caught up`;
+    assert.ok(cluster.lines.includes(said), 'it may not vote before it catches up');
+    assert.ok(
+      cluster.lines.some((l) => /--bootstrap, but member \d's journal is at sequence/.test(l)),
+      'it says why',
+    );
+    await transfers(client, 3);
+    await until('it catches up and votes again', () => !fresh.consensus.recovering);
+    await client.close();
+  }));
