@@ -734,8 +734,11 @@ export class BourseClient {
           this.resendAll();
           this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
           return;
-        } catch {
-          // The node may still be starting or failing over: try again.
+        } catch (error) {
+          // The node may still be starting or failing over: try again; a standby that names
+          // its primary sends us there too.
+          const hint = (error as { primaryUrl?: string }).primaryUrl;
+          if (hint !== undefined && !urls.includes(hint)) urls.push(hint);
         }
       }
     }

@@ -95,6 +95,17 @@ export function openSession(
     const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
     socket.binaryType = 'nodebuffer';
     socket.once('error', (error) => reject(connectError(target, error)));
+    // A refused upgrade: its body may name the primary (a standby's 503), to go to next.
+    socket.once('unexpected-response', (request, response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += body.length < 4096 ? chunk : ''));
+      response.on('end', () => {
+        request.destroy();
+        const error = new Error(`Unexpected server response: ${response.statusCode}`);
+        reject(connectError(target, error, primaryUrlIn(body)));
+      });
+    });
     socket.once('open', () => {
       socket.send(helloFrame(options));
       const onMessage = (data: Buffer): void => {
@@ -123,7 +134,7 @@ export function openSession(
  * response: 404") do not say what to do. A plain Error, not a ClientError: connect goes on to
  * the next member (a standby answers 503).
  */
-function connectError(url: string, error: Error): Error {
+function connectError(url: string, error: Error, primaryUrl?: string): Error {
   const status = Number(/Unexpected server response: (\d+)/.exec(error.message)?.[1]);
   const code = (error as NodeJS.ErrnoException).code;
   let why = error.message;
@@ -132,7 +143,18 @@ function connectError(url: string, error: Error): Error {
   else if (status === 503) why = 'not taking sessions now (HTTP 503: a standby, or starting)';
   else if (status > 0) why = `the WebSocket upgrade was refused (HTTP ${status})`;
   else if (code === 'ECONNREFUSED') why = 'nothing listens there (ECONNREFUSED): is the node up?';
-  return Object.assign(new Error(`${url}: ${why}`), { code, status });
+  if (primaryUrl !== undefined) why += `; its primary: ${primaryUrl}`;
+  return Object.assign(new Error(`${url}: ${why}`), { code, status, primaryUrl });
+}
+
+/** The primary's address a standby's 503 names (`primaryUrl`), if it is one. */
+function primaryUrlIn(body: string): string | undefined {
+  try {
+    const url = (JSON.parse(body) as { primaryUrl?: unknown }).primaryUrl;
+    return typeof url === 'string' && /^wss?:\/\//.test(url) ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Hello: the whole key, or for challenge login only its id (`bk_<id>`). */
@@ -168,11 +190,12 @@ function answerFrame(options: ConnectOptions, challenge: Buffer): Buffer {
 type Session = Awaited<ReturnType<typeof openSession>>;
 
 /**
- * Opens a session on the first of `urls` that takes it. One address is tried once: a node that
- * is not up says so at once. With several (a cluster), a member that is up but not primary
- * answers 503, and while a cluster starts or elects none is primary: so while any member
- * answers 503, rounds over all of them go on for `connectWaitMs`. Refusals that waiting does
- * not mend (nothing listens anywhere, a wrong path, a ClientError: a wrong key) end it at once.
+ * Opens a session on the first of `urls` that takes it. A cluster member that is up but not
+ * primary answers 503, naming the primary when it knows one (tried next: the redirect), and
+ * while a cluster starts or elects none is primary: so while any member answers 503, rounds
+ * over all of them go on for `connectWaitMs`. Refusals that waiting does not mend (nothing
+ * listens anywhere, a wrong path, a ClientError: a wrong key) end it at once, as does any
+ * refusal but 503 of a single address.
  */
 export async function openFirstSession(
   urls: readonly string[],
@@ -180,16 +203,20 @@ export async function openFirstSession(
 ): Promise<{ session: Session; url: string }> {
   const started = performance.now();
   const waitMs = options.connectWaitMs ?? sdkConnectWaitMs;
+  const list = [...urls];
   for (;;) {
     const refusals: string[] = [];
     let standing = false; // a member is up, and not (yet) primary
-    for (const url of urls) {
+    for (let i = 0; i < list.length; i++) {
       try {
-        return { session: await openSession(url, options), url };
+        return { session: await openSession(list[i], options), url: list[i] };
       } catch (error) {
-        if (urls.length === 1 || error instanceof ClientError) throw error;
+        const { status, primaryUrl } = error as { status?: number; primaryUrl?: string };
+        // A standby names its primary: try it next (the redirect), whatever list was given.
+        if (primaryUrl !== undefined && !list.includes(primaryUrl)) list.push(primaryUrl);
+        if (error instanceof ClientError || (list.length === 1 && status !== 503)) throw error;
         refusals.push((error as Error).message);
-        if ((error as { status?: number }).status === 503) standing = true;
+        if (status === 503) standing = true;
       }
     }
     const waited = performance.now() - started;

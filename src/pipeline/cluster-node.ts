@@ -274,6 +274,12 @@ export class ClusterNode {
     return { role: roleName(this.consensus.role), term: this.consensus.term };
   }
 
+  /** `{ primaryUrl }` of the primary this member knows (its client address), or nothing. */
+  private primaryUrl(): { primaryUrl?: string } {
+    const m = this.options.members.find((x) => x.id === this.consensus.primary);
+    return m === undefined ? {} : { primaryUrl: `ws://${m.host}:${m.port}/` };
+  }
+
   private member(id: number): ClusterMember {
     const m = this.options.members.find((x) => x.id === id);
     if (m === undefined) throw new Error(`cluster: no member ${id}`);
@@ -511,6 +517,8 @@ export class ClusterNode {
         accepting: this.accepting,
         term: this.consensus.term,
         primary: this.consensus.primary,
+        // Where clients reach it: a 503 to a session on a standby names it, and the SDK goes.
+        ...this.primaryUrl(),
         members: this.memberIds(),
         committedSequence: this.committedSequence,
         // A standby's state in memory (follow mode), or what the primary has decided.

@@ -1,7 +1,8 @@
 /**
  * The SDK's connect to a cluster that has no primary yet. Started right after `bourse
  * cluster`, or during an election, every member answered 503 and connect failed at once ("no
- * member took the session"), though a primary came up a moment later.
+ * member took the session"), though a primary came up a moment later. And given a standby's
+ * address alone, it failed, though the standby's 503 could name the primary.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { BourseNode } from '../../src/pipeline/node.js';
 import { freePort } from '../../src/cli/ports.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { TestCluster } from '../harness/cluster-driver.js';
 
 /** An HTTP server that answers every request, upgrades too, with 503: a standing member. */
 async function standingMember(): Promise<{ server: Server; url: string }> {
@@ -69,3 +71,18 @@ test('the SDK waits while members answer 503, and takes the primary once one is 
     removeDir(dir);
   }
 });
+
+test('the SDK given only a standby’s address follows it to the primary (503 names it)', () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const standby = cluster.nodes.find((n) => n !== null && n !== primary);
+    assert.ok(standby !== undefined && standby !== null);
+    const urls = cluster.urls();
+    const health = await fetch(urls[standby.id - 1].replace('ws://', 'http://') + 'health');
+    const body = (await health.json()) as { primaryUrl?: string };
+    assert.equal(body.primaryUrl, urls[primary.id - 1], '/health names the primary too');
+    const client = await BourseClient.connect(urls[standby.id - 1], { clientId: 9 });
+    const events = await client.addAsset({ asset: 1, scale: 2 });
+    assert.equal(events[0].status, 0, 'its session is on the primary');
+    await client.close();
+  }));
