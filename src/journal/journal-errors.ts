@@ -29,6 +29,8 @@ export const enum StorageCode {
   ClusterMember = 'CLUSTER_MEMBER',
   /** A member's folder that another member wrote (copied): its votes and log are not this one's. */
   OtherMember = 'OTHER_MEMBER',
+  /** A single node's folder started as a cluster member (the wrong command). */
+  SingleNode = 'SINGLE_NODE',
   /** Capacities that cannot be used (below the folder's, or inconsistent). */
   ConfigRefused = 'CONFIG_REFUSED',
 }
@@ -46,6 +48,7 @@ export function exitCodeOf(code: string): number {
     case StorageCode.Locked:
       return 75; // EX_TEMPFAIL
     case StorageCode.ClusterMember:
+    case StorageCode.SingleNode:
     case StorageCode.ConfigRefused:
       return 64; // EX_USAGE
     case StorageCode.SchemaMismatch:

@@ -16,7 +16,8 @@
 import type { Database } from 'lmdb';
 import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
 import { keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { lastSequenceOf as batchLastSequence, readBatches } from '../journal/journal-reader.js';
+import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
+import { readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { commitCause, StorageCode, StorageError } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
@@ -55,6 +56,7 @@ export interface HeldBatch {
  */
 export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): void {
   const owner = db.meta.get('member-id');
+  if (owner === undefined && db.meta.get('member') !== '1') refuseSingleNode(db, dataDir);
   if (owner === undefined) {
     db.meta.putSync('member-id', String(id));
     return;
@@ -64,6 +66,23 @@ export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): v
     StorageCode.OtherMember,
     `${dataDir} holds member ${owner}'s data, not member ${id}'s (copied?): start member ` +
       `${id} on its own folder, or on an empty one, from which it catches up from the others`,
+  );
+}
+
+/**
+ * A folder that never was a member's but holds a journal is a single node's (`bourse start`).
+ * A member started on it (to grow the node into a cluster) joined a cluster whose other,
+ * empty members elected a primary without it, and that primary's first append cut its whole
+ * history: every event the single node had acknowledged, gone. @throws StorageError SINGLE_NODE
+ */
+function refuseSingleNode(db: JournalDb, dataDir: string): void {
+  if (db.journal.getKeys({ limit: 1 })[Symbol.iterator]().next().done === true) return; // empty
+  throw new StorageError(
+    StorageCode.SingleNode,
+    `${dataDir} holds a single node's journal (through sequence ${journalTail(db).sequence}), ` +
+      "not a member's: a member cannot start on it (a cluster elected without it would cut " +
+      'that history). Start members on empty folders; growing a single node into a cluster ' +
+      'is not supported',
   );
 }
 

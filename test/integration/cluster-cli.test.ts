@@ -16,6 +16,9 @@ import type { ClusterFile } from '../../src/cli/cluster.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
+import { BourseClient } from '../../src/client/client.js';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { smallConfig } from '../harness/engine-driver.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -193,6 +196,32 @@ test('bourse member refuses a folder another member wrote (a copied folder)', as
     // Its own folder, or an empty one, is fine: member 1 again on its own.
     const own = await runBourse(member(1, join(dir, 'member-1')), 1_500);
     assert.equal(own.code, 0, own.out);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('bourse member refuses a single node’s folder, a cluster would cut its history', async () => {
+  const dir = tempDataDir();
+  await writeClusterFile(dir);
+  const single = join(dir, 'member-1');
+  try {
+    // A single node journals one command there (as `bourse start` would).
+    const node = await BourseNode.start({
+      dataDir: single,
+      config: smallConfig,
+      gateway: { host: '127.0.0.1', port: 0 },
+    });
+    const client = await BourseClient.connect(`ws://127.0.0.1:${node.gateway?.port}/`, {
+      clientId: 4,
+    });
+    assert.equal((await client.addAsset({ asset: 1, scale: 2 }))[0].status, 0);
+    await client.close();
+    await node.stop();
+    const args = ['member', '--cluster', join(dir, 'cluster.json'), '--id', '1', '--data', single];
+    const member = await runBourse([...args, '--bootstrap'], 15_000); // or it runs on
+    assert.equal(member.code, 64, member.out);
+    assert.match(member.out, /holds a single node's journal \(through sequence \d+\), not a/);
   } finally {
     removeDir(dir);
   }
