@@ -123,7 +123,9 @@ function addCluster(p: Command): void {
       '\nExample:\n' +
         '  bourse member --cluster ./cluster/cluster.json --id 2 --data ./cluster/member-2\n' +
         'Without --bootstrap, a member whose folder is empty has lost its disk: it catches up\n' +
-        'before it votes again.',
+        'before it votes again. With it, an empty folder is new only while no other member\n' +
+        'answers with a journal that holds events. A folder another member wrote, or a single\n' +
+        "node's, is refused.",
     );
   capacityOptions(member).action((o: MemberOptions) =>
     runMember({ ...o, capacities: capacitiesOf(o) }),
