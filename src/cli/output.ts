@@ -2,11 +2,11 @@
  * How the CLI talks to people: plain tables on stdout, messages on stderr, and a progress bar on
  * stderr only when it is a terminal (so piped output and tests stay clean).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
 import { ListenError } from '../gateway/gateway.js';
 import { writeFailure } from '../journal/journal-errors.js';
+import { replaceFile } from '../gateway/replace-file.js';
 
 export function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';
@@ -126,12 +126,9 @@ export function exitCodeMeaning(code: number): string {
  * nothing behind.
  */
 export function writeFileWhole(path: string, text: string): void {
-  const temp = `${path}.tmp`;
   try {
-    writeFileSync(temp, text);
-    renameSync(temp, path);
+    replaceFile(path, text);
   } catch (error) {
-    rmSync(temp, { force: true });
     throw writeFailure(error, path);
   }
 }

@@ -186,7 +186,6 @@ function answerFrame(options: ConnectOptions, challenge: Buffer): Buffer {
   return frame;
 }
 
-/** The addresses to try, `first` first, then the other members in their order. */
 type Session = Awaited<ReturnType<typeof openSession>>;
 
 /**
@@ -228,6 +227,7 @@ export async function openFirstSession(
   }
 }
 
+/** The addresses to try, `first` first, then the other members in their order. */
 export function memberUrls(first: string, options: ConnectOptions): string[] {
   return [first, ...(options.members ?? []).filter((u) => u !== first)];
 }

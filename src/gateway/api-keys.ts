@@ -5,18 +5,9 @@
  * shown once, when `bourse keys create` makes them, and never logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  unwatchFile,
-  watchFile,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFile } from './replace-file.js';
 import { keysReloadPollMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
@@ -101,16 +92,7 @@ function keyRecordProblem(key: KeyRecord): string | null {
 
 /** Writes the key file atomically (temp file, then rename), readable by its owner only. */
 export function writeKeyFile(dataDir: string, file: KeyFile): void {
-  const path = keyFilePath(dataDir);
-  const temp = `${path}.tmp`;
-  try {
-    writeFileSync(temp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
-    chmodSync(temp, 0o600);
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true }); // a half-written copy (a full disk): the file is as it was
-    throw error;
-  }
+  replaceFile(keyFilePath(dataDir), JSON.stringify(file, null, 2) + '\n', 0o600);
 }
 
 /** Makes a key; returns its record (to store) and the token (to show once). */

@@ -49,7 +49,12 @@ import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
 import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
-import { claimMemberFolder, entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
+import {
+  claimMemberFolder,
+  entryMetaOf,
+  ReplicaStore,
+  wasMember,
+} from '../replication/replica-store.js';
 import { peerWithHistory } from './formation-check.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
@@ -705,7 +710,7 @@ export class ClusterNode {
  * journal already holds events (formation-check.ts); then it comes back recovering.
  */
 async function bootstrapping(options: ClusterNodeOptions, db: JournalDb): Promise<boolean> {
-  if (options.bootstrap !== true || new ReplicaStore(db).loadVote().member) return false;
+  if (options.bootstrap !== true || wasMember(db)) return false;
   const others = options.members.filter((m) => m.id !== options.id);
   const found = await peerWithHistory(others);
   if (found === null) return true;

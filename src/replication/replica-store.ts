@@ -56,7 +56,7 @@ export interface HeldBatch {
  */
 export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): void {
   const owner = db.meta.get('member-id');
-  if (owner === undefined && db.meta.get('member') !== '1') refuseSingleNode(db, dataDir);
+  if (owner === undefined && !wasMember(db)) refuseSingleNode(db, dataDir);
   if (owner === undefined) {
     db.meta.putSync('member-id', String(id));
     return;
@@ -67,6 +67,11 @@ export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): v
     `${dataDir} holds member ${owner}'s data, not member ${id}'s (copied?): start member ` +
       `${id} on its own folder, or on an empty one, from which it catches up from the others`,
   );
+}
+
+/** Whether this folder has been part of its cluster (StoredVote's `member`). */
+export function wasMember(db: JournalDb): boolean {
+  return db.meta.get('member') === '1';
 }
 
 /**
@@ -111,7 +116,7 @@ export class ReplicaStore {
       term: Number(meta.get('term') ?? '0'),
       votedFor: Number(meta.get('votedFor') ?? '-1'),
       recovering: meta.get('recovering') === '1',
-      member: meta.get('member') === '1',
+      member: wasMember(this.db),
     };
   }
 

@@ -1,0 +1,20 @@
+/**
+ * Replaces the file at `path` with `text` through a temporary file and a rename, so that a
+ * reader never sees half of it. When a write fails (a full disk), the temporary file is removed
+ * and the file stays as it was; the error is thrown as it came. For small configuration files:
+ * the gateway's keys.json, and the CLI's cluster.json (the CLI may import the gateway; the
+ * folders under both, stdx included, do no I/O).
+ */
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+
+export function replaceFile(path: string, text: string, mode?: number): void {
+  const temp = `${path}.tmp`;
+  try {
+    writeFileSync(temp, text, mode === undefined ? undefined : { mode });
+    if (mode !== undefined) chmodSync(temp, mode); // a temporary file left over keeps its mode
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
