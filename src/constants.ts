@@ -319,6 +319,8 @@ export const catchUpEventsPerTurn = 16_384;
  */
 export const bootstrapPeerCheckMs = 300;
 export const catchUpLogTicks = 200;
+/** A member of another cluster is logged at most this often (ms), each. */
+export const foreignLogMs = 10_000;
 /**
  * After a failed start, a node waits this long for its workers to end on their own before it
  * terminates them (ms): a worker terminated inside a native call, such as LMDB opening its

@@ -34,6 +34,7 @@ import {
   catchUpEventsPerTurn,
   catchUpLogEntriesMin,
   catchUpLogTicks,
+  foreignLogMs,
   followWaitMs,
   replicationTickMs,
   clientSeqsPromotionWaitMs,
@@ -56,6 +57,7 @@ import {
   wasMember,
 } from '../replication/replica-store.js';
 import { peerWithHistory } from './formation-check.js';
+import { clusterIdText } from '../replication/hashes.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
@@ -137,6 +139,8 @@ export class ClusterNode {
   private sealed: { first: number; bytes: Uint8Array }[] = [];
   /** Catch-up events sent in this turn of the event loop, and whether its end is scheduled. */
   private catchUpSent = 0;
+  /** Members of another cluster, by id, and when that was last logged (onForeign). */
+  private readonly foreignLoggedAt = new Map<number, number>();
   private catchUpTurn = false;
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
@@ -190,6 +194,7 @@ export class ClusterNode {
         log: stored.log,
         base: stored.base,
         retain: options.logRetain,
+        clusterId: this.store.loadClusterId(),
       },
       this.io(),
     );
@@ -326,7 +331,30 @@ export class ClusterNode {
         this.log(`member ${this.id}: caught up; votes again`);
       },
       catchUpRoom: (events) => this.catchUpRoom(events),
+      sealed: (clusterId) => {
+        this.store.saveClusterId(clusterId);
+        this.log(`member ${this.id}: cluster id ${clusterIdText(clusterId)} (its first entry's)`);
+      },
+      foreign: (from, clusterId) => this.onForeign(from, clusterId),
     };
+  }
+
+  /**
+   * A member that speaks for another cluster: a folder copied from one, or left from an earlier
+   * forming of this one. Logged once per `foreignLogMs` per member; its messages are dropped.
+   */
+  private onForeign(from: number, clusterId: number): void {
+    const now = Date.now();
+    if (now - (this.foreignLoggedAt.get(from) ?? -foreignLogMs) < foreignLogMs) return;
+    this.foreignLoggedAt.set(from, now);
+    const ours = clusterIdText(this.consensus.clusterId);
+    this.log(
+      `member ${this.id}: member ${from} holds another cluster's journal (cluster id ` +
+        `${clusterIdText(clusterId)}, this member's ${ours}): its messages are dropped. The ` +
+        'members of the majority are right: empty the folder of the other, which then ' +
+        'catches up from them',
+      'error',
+    );
   }
 
   /**
@@ -525,6 +553,8 @@ export class ClusterNode {
         // Where clients reach it: a 503 to a session on a standby names it, and the SDK goes.
         ...this.primaryUrl(),
         members: this.memberIds(),
+        // Members that agree on it hold one history (null: no entry committed yet).
+        cluster: this.consensus.clusterId === 0 ? null : clusterIdText(this.consensus.clusterId),
         committedSequence: this.committedSequence,
         // A standby's state in memory (follow mode), or what the primary has decided.
         appliedSequence: this.node?.progress.get(ProgressSlot.sequencePublished) ?? 0,

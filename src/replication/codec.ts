@@ -3,15 +3,15 @@
  * `decodeMessage` bounds-checks every length against the buffer and returns null for anything
  * malformed, so a bad datagram is dropped, never thrown.
  *
- *   0     1        2      3          8          16
- *   +-----+--------+------+----------+----------+------------------------------------------+
- *   | kind| version| from | reserved | term f64 | kind's body                              |
- *   +-----+--------+------+----------+----------+------------------------------------------+
+ *   0     1        2      3          4             8          16
+ *   +-----+--------+------+----------+-------------+----------+----------------------------+
+ *   | kind| version| from | reserved | cluster u32 | term f64 | kind's body                |
+ *   +-----+--------+------+----------+-------------+----------+----------------------------+
  *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
  *                 term f64, first f64, count u32, payload bytes u32, packed bytes u32,
  *                 prevHash 32, hash 32, last f64, payload packed (zero-words.ts)
  *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
- *   vote-request: lastIndex f64, lastTerm f64, pre u8
+ *   vote-request: lastIndex f64, lastTerm f64, pre u8, reserved 3, first u32
  *   vote:         granted u8, pre u8
  */
 import { clusterMembersMax } from '../constants.js';
@@ -21,8 +21,9 @@ import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js'
 /**
  * 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. 5: packing
  * predicts each word from the two events before (not XOR with one), a mask per 32 words.
+ * 6: every message carries its sender's cluster id, a vote request its first entry's.
  */
-export const replicationVersion = 5;
+export const replicationVersion = 6;
 const headerBytes = 16;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2 + 8;
@@ -79,6 +80,7 @@ export function encodeMessage(m: Message): Buffer {
   buf.writeUInt8(kind, 0);
   buf.writeUInt8(replicationVersion, 1);
   buf.writeUInt8(m.from, 2);
+  buf.writeUInt32LE(m.cluster, 4);
   buf.writeDoubleLE(m.term, 8);
   const at = headerBytes;
   if (m.kind === 'append') return writeAppend(buf, at, m);
@@ -91,6 +93,7 @@ export function encodeMessage(m: Message): Buffer {
     buf.writeDoubleLE(m.lastIndex, at);
     buf.writeDoubleLE(m.lastTerm, at + 8);
     buf.writeUInt8(m.pre ? 1 : 0, at + 16);
+    buf.writeUInt32LE(m.first, at + 20);
   } else {
     buf.writeUInt8(m.granted ? 1 : 0, at);
     buf.writeUInt8(m.pre ? 1 : 0, at + 1);
@@ -100,7 +103,7 @@ export function encodeMessage(m: Message): Buffer {
 
 function bodyBytes(m: Message): number {
   if (m.kind === 'status') return 32;
-  if (m.kind === 'vote-request') return 17;
+  if (m.kind === 'vote-request') return 24;
   if (m.kind === 'vote') return 2;
   let bytes = 8 + hashBytes + 8 + 4;
   for (const e of m.entries) bytes += entryHeaderBytes + packed(e.payload).byteLength;
@@ -144,40 +147,43 @@ export function messageVersion(buf: Buffer): number | null {
 export function decodeMessage(buf: Buffer): Message | null {
   if (buf.byteLength < headerBytes || buf.readUInt8(1) !== replicationVersion) return null;
   const from = buf.readUInt8(2);
+  const cluster = buf.readUInt32LE(4);
   const term = buf.readDoubleLE(8);
   if (from < 1 || from > clusterMembersMax || !isCount(term)) return null;
   const at = headerBytes;
   const left = buf.byteLength - at;
   switch (buf.readUInt8(0)) {
     case Kind.Append:
-      return readAppend(buf, from, term);
+      return readAppend(buf, from, cluster, term);
     case Kind.Status: {
       if (left < 32) return null;
       const match = buf.readDoubleLE(at + 8);
       const durable = buf.readDoubleLE(at + 16);
       const nak = buf.readDoubleLE(at + 24);
       if (!isCount(match) || !isCount(durable) || !isCount(nak) || durable > match) return null;
-      return { kind: 'status', term, from, ok: buf.readUInt8(at) === 1, match, durable, nak };
+      const ok = buf.readUInt8(at) === 1;
+      return { kind: 'status', cluster, term, from, ok, match, durable, nak };
     }
     case Kind.VoteRequest: {
-      if (left < 17) return null;
+      if (left < 24) return null;
       const lastIndex = buf.readDoubleLE(at);
       const lastTerm = buf.readDoubleLE(at + 8);
       if (!isCount(lastIndex) || !isCount(lastTerm)) return null;
       const pre = buf.readUInt8(at + 16) === 1;
-      return { kind: 'vote-request', term, from, lastIndex, lastTerm, pre };
+      const first = buf.readUInt32LE(at + 20);
+      return { kind: 'vote-request', cluster, term, from, lastIndex, lastTerm, first, pre };
     }
     case Kind.Vote: {
       if (left < 2) return null;
       const pre = buf.readUInt8(at + 1) === 1;
-      return { kind: 'vote', term, from, granted: buf.readUInt8(at) === 1, pre };
+      return { kind: 'vote', cluster, term, from, granted: buf.readUInt8(at) === 1, pre };
     }
     default:
       return null;
   }
 }
 
-function readAppend(buf: Buffer, from: number, term: number): Append | null {
+function readAppend(buf: Buffer, from: number, cluster: number, term: number): Append | null {
   let at = headerBytes;
   if (buf.byteLength < at + 20 + hashBytes) return null;
   const prevIndex = buf.readDoubleLE(at);
@@ -209,7 +215,7 @@ function readAppend(buf: Buffer, from: number, term: number): Append | null {
     entries.push({ ...e, payload });
     at += packed;
   }
-  return { kind: 'append', term, from, prevIndex, prevHash, entries, commit };
+  return { kind: 'append', cluster, term, from, prevIndex, prevHash, entries, commit };
 }
 
 /** A non-negative safe integer. */

@@ -29,6 +29,10 @@
  *   where the primary's differs: only entries never committed can differ.
  * - A replica that lost its disk (`recovering`) neither votes nor stands until it holds a
  *   commit its primary made in its own term: it cannot vouch for what it acknowledged before.
+ * - Once its first entry is committed, a replica knows its cluster's id (hashes.ts) and drops
+ *   every message of another cluster's: a folder of another cluster (copied, or left from an
+ *   earlier forming) held a longer log of a higher term, won the votes, and cut the cluster's
+ *   committed history to its own.
  */
 import {
   appendEntriesMax,
@@ -45,66 +49,14 @@ import {
   logRetainEntries,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
-import { genesisHashHex } from './hashes.js';
+import { clusterIdOf, genesisHashHex } from './hashes.js';
 import { lastSequenceOf, Role, type Append, type Entry, type EntryMeta } from './messages.js';
 import type { Message } from './messages.js';
 import type { Status } from './messages.js';
 import type { Vote, VoteRequest } from './messages.js';
+import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
 
-export interface ConsensusIo {
-  send(to: number, message: Message): void;
-  /** Store `entries` from log index `index` (1-based), dropping any stored there or after; call
-   * `onDurable` once they are on disk. */
-  write(index: number, entries: readonly Entry[]): void;
-  /**
-   * The metadata of a compacted entry (at or before the base: committed and durable here),
-   * read back from storage, for a standby far behind or a replica that restarted.
-   */
-  stored(index: number): EntryMeta;
-  /**
-   * Entries from `from` on (committed and durable here) leave memory: keep what `stored` needs
-   * to find them. Losing this in a crash is safe: the restart keeps more in memory.
-   */
-  compacted(from: number, entries: readonly EntryMeta[]): void;
-  /** The stored bytes of the entry at `index` (to send it). */
-  payload(index: number, entry: EntryMeta): Uint8Array;
-  /** False for an entry whose bytes do not match its metadata (corrupt or forged): refused. */
-  verify(entry: Entry): boolean;
-  /** Store the term and vote durably before returning: they guard every vote. */
-  saveVote(term: number, votedFor: number): void;
-  /** Entries up to `index` are committed. */
-  committed(index: number): void;
-  roleChanged(role: Role, term: number): void;
-  /** This replica is primary of a new term: propose an entry of that term now. */
-  openTerm(term: number): void;
-  /** A recovering replica caught up: store that (a crash before it must come back recovering). */
-  recovered(): void;
-  /**
-   * Whether the primary may send now `events` more events to a standby a window or more
-   * behind its log (catch-up, read back from disk). False defers them to
-   * `resumeCatchUp`: a primary serving a wiped member sent windows of old batches for as long
-   * as its statuses kept coming, and its event loop stalled 100-270 ms at a time.
-   */
-  catchUpRoom(events: number): boolean;
-}
-
-export interface ConsensusOptions {
-  id: number;
-  /** Every member's id, this one included. */
-  members: readonly number[];
-  /** Uniform in [0, 1): only election timeouts use it (seeded in simulation). */
-  random: () => number;
-  /** True when this replica lost its data (or never had it) and the cluster may hold more. */
-  recovering: boolean;
-  /** What survived a restart: the stored term and vote, and the durable log after `base`. */
-  term: number;
-  votedFor: number;
-  log: readonly EntryMeta[];
-  /** Entries up to this index were compacted (committed; `io.stored` reads them); 0: none. */
-  base?: number;
-  /** Committed entries kept in memory after a compaction (default `logRetainEntries`). */
-  retain?: number;
-}
+export type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
 
 /** Per standby, on the primary. */
 interface Peer {
@@ -131,8 +83,13 @@ export class Consensus {
   votedFor: number;
   /** Index of the last committed entry. */
   commit = 0;
-  /** On a primary: entries sent to standbys, and of those, sent again (lost, or thought so). */
-  readonly stats = { entriesSent: 0, entriesResent: 0 };
+  /** The cluster's id (0 until its first entry is committed), sent with every message. */
+  clusterId: number;
+  /**
+   * On a primary: entries sent to standbys, and of those, sent again (lost, or thought so).
+   * On any replica: messages of another cluster, dropped.
+   */
+  readonly stats = { entriesSent: 0, entriesResent: 0, foreignMessages: 0 };
   /** The primary this replica follows in its term (-1: none known). */
   primary = -1;
   /** On a standby: the highest commit index its primary has announced (catch-up's target). */
@@ -195,7 +152,9 @@ export class Consensus {
     assert(this.retain >= 1, 'consensus: keeps at least one entry');
     this.durable = this.lastIndex;
     this.commit = this.base; // only committed entries are ever compacted
+    this.clusterId = options.clusterId ?? 0;
     this.io = io;
+    this.seal();
     this.resetElection();
   }
 
@@ -313,6 +272,7 @@ export class Consensus {
     // A pre-vote, or a granted one, names a term no one is in yet.
     const pre = (message.kind === 'vote-request' || message.kind === 'vote') && message.pre;
     const prospective = pre && (message.kind === 'vote-request' || message.granted);
+    if (this.isForeign(message.cluster)) return this.dropForeign(message.from, message.cluster);
     if (message.term > this.term && !prospective) this.becomeStandby(message.term, -1);
     switch (message.kind) {
       case 'append':
@@ -340,6 +300,9 @@ export class Consensus {
     if (m.commit > this.primaryCommit) this.primaryCommit = m.commit;
     if (m.prevIndex > this.lastIndex) return this.sendStatus(m.from, false, this.lastIndex);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
+    // A first entry not this cluster's (from a member that knows no id yet): never cut to it.
+    const first = m.prevIndex === 0 && m.entries.length > 0 ? clusterIdOf(m.entries[0].hash) : 0;
+    if (this.isForeign(first)) return this.dropForeign(m.from, first);
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
       return this.sendStatus(m.from, false, this.conflictStart(m.prevIndex) - 1);
     }
@@ -351,6 +314,7 @@ export class Consensus {
       this.commit = commit;
       this.io.committed(commit);
       this.compact();
+      this.seal();
     }
     this.sendStatus(m.from, true, 0);
     this.checkRecovered();
@@ -386,6 +350,7 @@ export class Consensus {
     const match = Math.min(this.verified, this.lastIndex);
     const status: Status = {
       kind: 'status',
+      cluster: this.clusterId,
       term: this.term,
       from: this.id,
       ok,
@@ -445,6 +410,7 @@ export class Consensus {
     this.commit = majority;
     this.io.committed(majority);
     this.compact();
+    this.seal();
     this.broadcast(false); // standbys learn the commit without waiting for a heartbeat
   }
 
@@ -470,7 +436,15 @@ export class Consensus {
       this.io.saveVote(this.term, this.votedFor);
       this.resetElection();
     }
-    this.io.send(m.from, { kind: 'vote', term: this.term, from: this.id, granted, pre: false });
+    const cluster = this.clusterId;
+    this.io.send(m.from, {
+      kind: 'vote',
+      cluster,
+      term: this.term,
+      from: this.id,
+      granted,
+      pre: false,
+    });
   }
 
   /** A pre-vote changes nothing here: no term, no vote, no timer. */
@@ -478,11 +452,16 @@ export class Consensus {
     const granted =
       m.term > this.term && this.upToDate(m) && !this.recovering && !this.hearsPrimary();
     const term = granted ? m.term : this.term;
-    this.io.send(m.from, { kind: 'vote', term, from: this.id, granted, pre: true });
+    const cluster = this.clusterId;
+    this.io.send(m.from, { kind: 'vote', cluster, term, from: this.id, granted, pre: true });
   }
 
-  /** A candidate's log is at least as complete as this one (last term, then last index). */
+  /**
+   * A candidate's log starts with this cluster's first entry (once that is known), and is at
+   * least as complete as this one (last term, then last index).
+   */
   private upToDate(m: VoteRequest): boolean {
+    if (this.clusterId !== 0 && m.first !== this.clusterId) return false;
     const lastTerm = this.lastTerm();
     return m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.lastIndex);
   }
@@ -526,10 +505,12 @@ export class Consensus {
   private requestVotes(term: number, pre: boolean): void {
     const request: VoteRequest = {
       kind: 'vote-request',
+      cluster: this.clusterId,
       term,
       from: this.id,
       lastIndex: this.lastIndex,
       lastTerm: this.lastTerm(),
+      first: this.lastIndex === 0 ? 0 : clusterIdOf(this.hashAt(1)),
       pre,
     };
     for (const member of this.members) if (member !== this.id) this.io.send(member, request);
@@ -621,6 +602,23 @@ export class Consensus {
     this.io.recovered();
   }
 
+  /** Once the first entry is committed, the cluster's id is known, for good. */
+  private seal(): void {
+    if (this.clusterId !== 0 || this.commit < 1) return;
+    this.clusterId = clusterIdOf(this.hashAt(1));
+    this.io.sealed(this.clusterId);
+  }
+
+  /** `clusterId` (0: none said) is another cluster's than this one's (once known). */
+  private isForeign(clusterId: number): boolean {
+    return clusterId !== 0 && this.clusterId !== 0 && clusterId !== this.clusterId;
+  }
+
+  private dropForeign(from: number, clusterId: number): void {
+    this.stats.foreignMessages++;
+    this.io.foreign(from, clusterId);
+  }
+
   private majorityHeard(): boolean {
     let heard = 1;
     for (const peer of this.peers.values()) {
@@ -663,6 +661,7 @@ export class Consensus {
     const prevIndex = peer.known ? peer.match : peer.next - 1;
     const heartbeat: Append = {
       kind: 'append',
+      cluster: this.clusterId,
       term: this.term,
       from: this.id,
       prevIndex,
@@ -693,6 +692,7 @@ export class Consensus {
     const prevIndex = from - 1;
     const append: Append = {
       kind: 'append',
+      cluster: this.clusterId,
       term: this.term,
       from: this.id,
       prevIndex,

@@ -9,8 +9,9 @@
  *            `replicationWindowEntries` past what a standby holds durably; ok = false is a NAK:
  *            "I hold entries up to `nak`; send from there")
  *
- *   candidate ──vote-request {term, lastIndex, lastTerm, pre}──► every replica
+ *   candidate ──vote-request {term, lastIndex, lastTerm, first, pre}──► every replica
  *             ◄─vote {term, granted, pre}─────────────────────────
+ *   (every message also carries the sender's cluster id; another cluster's is dropped)
  *   (pre: Raft's pre-vote, §9.6 of Ongaro's thesis: "would you vote for me in term + 1?",
  *    asked before standing; it changes no one's term or vote, so a replica that merely
  *    stopped hearing its primary, while the others still hear it, cannot depose it.)
@@ -45,6 +46,8 @@ export interface Entry extends EntryMeta {
 
 export interface Append {
   readonly kind: 'append';
+  /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
+  readonly cluster: number;
   readonly term: number;
   readonly from: number;
   /** Index (1-based, 0 for none) and hash of the entry just before `entries`. */
@@ -57,6 +60,8 @@ export interface Append {
 
 export interface Status {
   readonly kind: 'status';
+  /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
+  readonly cluster: number;
   readonly term: number;
   readonly from: number;
   readonly ok: boolean;
@@ -69,16 +74,22 @@ export interface Status {
 
 export interface VoteRequest {
   readonly kind: 'vote-request';
+  /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
+  readonly cluster: number;
   readonly term: number;
   readonly from: number;
   readonly lastIndex: number;
   readonly lastTerm: number;
+  /** The id its first entry would give a cluster (0: an empty log): voters check it. */
+  readonly first: number;
   /** A pre-vote: `term` is the term the sender would stand in. */
   readonly pre: boolean;
 }
 
 export interface Vote {
   readonly kind: 'vote';
+  /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
+  readonly cluster: number;
   readonly term: number;
   readonly from: number;
   readonly granted: boolean;

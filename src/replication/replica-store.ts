@@ -22,6 +22,7 @@ import { genesisHash } from '../journal/journal-codec.js';
 import { commitCause, StorageCode, StorageError } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
+import { clusterIdOf } from './hashes.js';
 
 export interface StoredVote {
   term: number;
@@ -126,6 +127,22 @@ export class ReplicaStore {
    */
   loadCommitted(): number {
     return Number(this.db.meta.get('committed') ?? '0');
+  }
+
+  /**
+   * The cluster's id as stored (0: not known yet). A folder from before ids were stored whose
+   * journal holds a commit takes its first entry's (the first entry is committed before any).
+   */
+  loadClusterId(): number {
+    const stored = this.db.meta.get('cluster-id');
+    if (stored !== undefined) return Number(stored);
+    if (this.loadCommitted() < 1 || this.db.journal.get(sequenceKey(1)) === undefined) return 0;
+    return clusterIdOf(this.metaAtSequence(1).hash);
+  }
+
+  /** Once, when the first entry is committed (lost in a crash, it is found again then). */
+  saveClusterId(id: number): void {
+    this.db.meta.putSync('cluster-id', String(id));
   }
 
   /** Stores the term and vote; durable when it returns. */

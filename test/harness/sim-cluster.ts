@@ -45,6 +45,8 @@ class Disk {
   log: EntryMeta[] = [];
   /** Entries up to here were compacted out of consensus's memory (it reads them back here). */
   base = 0;
+  /** The cluster id consensus stored (0: none yet). */
+  clusterId = 0;
   pending: { at: number; index: number; entries: readonly EntryMeta[] }[] = [];
 }
 
@@ -112,6 +114,7 @@ export class SimCluster {
         log: replica.disk.log.slice(replica.disk.base),
         base: replica.disk.base,
         retain: this.retain,
+        clusterId: replica.disk.clusterId,
       },
       this.io(replica),
     );
@@ -150,6 +153,10 @@ export class SimCluster {
       recovered: () => {
         replica.disk.recovering = false;
       },
+      sealed: (clusterId) => {
+        replica.disk.clusterId = clusterId;
+      },
+      foreign: () => {}, // counted in consensus.stats
       // A turn's catch-up share, used up at random: deferred sends go at the next step.
       catchUpRoom: () => this.rng.chance(0.7),
     };
@@ -215,7 +222,8 @@ export class SimCluster {
     const prevHash = c.hashAt(c.lastIndex);
     const first = c.lastSequence() + 1;
     const count = Math.max(1, commands.length);
-    const text = JSON.stringify([c.term, first, count, commands]);
+    // The tick stands for a batch's timestamp: it makes each cluster's first entry its own.
+    const text = JSON.stringify([c.term, first, count, commands, this.now]);
     const hash = createHash('sha256').update(prevHash).update(text).digest('hex');
     this.contents.set(hash, commands);
     const last = first + count - 1; // one event per command here
@@ -296,8 +304,19 @@ export class SimCluster {
       replica.disk.base = 0;
       replica.disk.term = 0;
       replica.disk.votedFor = -1;
+      replica.disk.clusterId = 0;
       replica.disk.recovering = true;
     }
+  }
+
+  /**
+   * Replaces the disk of `replica` (down) with a copy of `other`'s, a replica of the cluster
+   * `from`: an operator's copied folder. The entries' contents come along (they verify).
+   */
+  transplant(replica: Replica, from: SimCluster, other: Replica): void {
+    const d = other.disk;
+    Object.assign(replica.disk, { ...d, log: [...d.log], pending: [] });
+    for (const [hash, commands] of from.contents) this.contents.set(hash, commands);
   }
 
   restart(replica: Replica): void {

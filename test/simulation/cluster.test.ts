@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { noFaults, Rng, SimCluster } from '../harness/sim-cluster.js';
+import { noFaults, Replica, Rng, SimCluster } from '../harness/sim-cluster.js';
 
 const resendTicks = 40;
 
@@ -180,4 +180,52 @@ test('consensus: a wiped replica votes again only once it holds a commit of its 
   assert.ok(sim.acked.has(markerKey), 'the cluster serves again');
   for (let t = 0; t < 500; t++) sim.step(resendTicks);
   for (const r of sim.replicas) assert.ok(r.seen.has(key), `replica ${r.id} holds x`);
+});
+
+/** Runs `sim` until a primary has acknowledged `count` commands (and another term or two). */
+function serve(sim: SimCluster, count: number, terms: number): Replica {
+  for (let k = 0; k <= terms; k++) {
+    if (k > 0) sim.crash(sim.primary()!, false); // a new term
+    for (let t = 0; t < 2_000 && sim.primary() === undefined; t++) sim.step(resendTicks);
+    for (const r of sim.replicas) if (!r.up) sim.restart(r);
+    for (let i = 0; i < count; i++) sim.submit(1 + k);
+    for (let t = 0; t < 2_000 && sim.waiting.size > 0; t++) sim.step(resendTicks);
+    assert.equal(sim.waiting.size, 0, 'every command acknowledged');
+  }
+  for (let t = 0; t < 100; t++) sim.step(resendTicks); // every replica learns the commit
+  return sim.primary()!;
+}
+
+/**
+ * One member's folder copied from another cluster (or left from an earlier forming of this
+ * one): its log is longer and of a higher term, so by Raft's rule alone it wins the votes of
+ * a cluster that holds less, and cuts that cluster's committed history to its own. Once a
+ * replica's first entry is committed it knows its cluster's id, and drops the other's messages.
+ */
+test("consensus: a replica holding another cluster's log is refused, and cuts nothing", () => {
+  const other = new SimCluster(new Rng(21), 3, noFaults, 1_000_000);
+  serve(other, 40, 3); // a longer log, of a higher term
+  const sim = new SimCluster(new Rng(22), 3, noFaults, 1_000_000);
+  serve(sim, 10, 0);
+  const [a, b, c] = sim.replicas;
+  assert.notEqual(a.consensus.clusterId, 0, 'the id is known once the first entry is committed');
+  assert.notEqual(other.replicas[1].consensus.clusterId, a.consensus.clusterId, 'two ids');
+  const acked = [...sim.acked];
+  sim.crash(b, false);
+  sim.crash(c, false);
+  sim.transplant(b, other, other.replicas[1]);
+  for (let t = 0; t < 50; t++) sim.step(resendTicks);
+  sim.restart(a);
+  sim.restart(b); // a and b: b's log would win a's vote
+  for (let t = 0; t < 1_000; t++) sim.step(resendTicks);
+  assert.equal(sim.primary(), undefined, 'a and b refuse each other: no majority');
+  assert.ok(a.consensus.stats.foreignMessages > 0, "a dropped b's messages");
+  sim.restart(c);
+  const marker = sim.submit(9);
+  for (let t = 0; t < 2_000 && sim.waiting.size > 0; t++) sim.step(resendTicks);
+  assert.ok(sim.acked.has(`${marker.client}:${marker.seq}`), 'a and c serve');
+  for (let t = 0; t < 200; t++) sim.step(resendTicks); // both learn the commit
+  for (const r of [a, c]) for (const key of acked) assert.ok(r.seen.has(key), `${r.id}: ${key}`);
+  assert.equal(b.consensus.clusterId, other.replicas[1].consensus.clusterId, 'b is untouched');
+  assert.equal(b.consensus.lastIndex, other.replicas[1].consensus.lastIndex);
 });

@@ -41,6 +41,7 @@ function append(from: number, entries: number, payloadBytes: number, tag: number
   }
   return {
     kind: 'append',
+    cluster: 0x8000_0001,
     term: 3,
     from,
     prevIndex: tag,
@@ -76,9 +77,18 @@ async function pair(
 test('codec: every message kind round-trips; garbage decodes to null, never throws', () => {
   const messages: Message[] = [
     append(1, 3, 500, 7),
-    { kind: 'status', term: 4, from: 2, ok: false, match: 9, durable: 8, nak: 5 },
-    { kind: 'vote-request', term: 5, from: 3, lastIndex: 12, lastTerm: 4, pre: false },
-    { kind: 'vote', term: 5, from: 1, granted: true, pre: true },
+    { kind: 'status', cluster: 7, term: 4, from: 2, ok: false, match: 9, durable: 8, nak: 5 },
+    {
+      kind: 'vote-request',
+      cluster: 0,
+      term: 5,
+      from: 3,
+      lastIndex: 12,
+      lastTerm: 4,
+      first: 0xfedc_ba98,
+      pre: false,
+    },
+    { kind: 'vote', cluster: 0xffff_ffff, term: 5, from: 1, granted: true, pre: true },
   ];
   for (const m of messages) {
     const back = decodeMessage(encodeMessage(m)) as Message;
@@ -198,8 +208,8 @@ test('a one-way partition cuts one direction only', async () => {
   a.onMessage = (m) => toA.push(m);
   try {
     a.faults = { ...noFaultPlan(), blockTo: new Set([2]) };
-    a.send(2, { kind: 'vote', term: 1, from: 1, granted: true, pre: false });
-    b.send(1, { kind: 'vote', term: 1, from: 2, granted: false, pre: false });
+    a.send(2, { kind: 'vote', cluster: 0, term: 1, from: 1, granted: true, pre: false });
+    b.send(1, { kind: 'vote', cluster: 0, term: 1, from: 2, granted: false, pre: false });
     await until('b to a', () => toA.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(toB.length, 0, 'a to b is cut');
@@ -233,6 +243,7 @@ test('a probe reports a peer whose port is closed, and not one that is open', as
 /** A small message from member 1, for the address tests below. */
 const status: Message = {
   kind: 'status',
+  cluster: 0,
   term: 1,
   from: 1,
   ok: true,
@@ -359,6 +370,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     await send(forged);
     const status = encodeMessage({
       kind: 'status',
+      cluster: 0,
       term: 1,
       from: 1,
       ok: true,
@@ -371,7 +383,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     whole.writeUInt8(1, 1);
     whole.writeUInt32LE(77, 4); // its own message id
     await send(whole);
-    a.send(2, { kind: 'vote', term: 2, from: 1, granted: true, pre: false });
+    a.send(2, { kind: 'vote', cluster: 0, term: 2, from: 1, granted: true, pre: false });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
     assert.ok(b.stats.messagesDropped >= 7, `dropped ${b.stats.messagesDropped}`);

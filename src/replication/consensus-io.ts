@@ -1,0 +1,63 @@
+/** What the consensus core (consensus.ts) asks of whatever runs it: a node, or the simulation. */
+import type { Entry, EntryMeta, Message, Role } from './messages.js';
+
+export interface ConsensusIo {
+  send(to: number, message: Message): void;
+  /** Store `entries` from log index `index` (1-based), dropping any stored there or after; call
+   * `onDurable` once they are on disk. */
+  write(index: number, entries: readonly Entry[]): void;
+  /**
+   * The metadata of a compacted entry (at or before the base: committed and durable here),
+   * read back from storage, for a standby far behind or a replica that restarted.
+   */
+  stored(index: number): EntryMeta;
+  /**
+   * Entries from `from` on (committed and durable here) leave memory: keep what `stored` needs
+   * to find them. Losing this in a crash is safe: the restart keeps more in memory.
+   */
+  compacted(from: number, entries: readonly EntryMeta[]): void;
+  /** The stored bytes of the entry at `index` (to send it). */
+  payload(index: number, entry: EntryMeta): Uint8Array;
+  /** False for an entry whose bytes do not match its metadata (corrupt or forged): refused. */
+  verify(entry: Entry): boolean;
+  /** Store the term and vote durably before returning: they guard every vote. */
+  saveVote(term: number, votedFor: number): void;
+  /** Entries up to `index` are committed. */
+  committed(index: number): void;
+  roleChanged(role: Role, term: number): void;
+  /** This replica is primary of a new term: propose an entry of that term now. */
+  openTerm(term: number): void;
+  /** A recovering replica caught up: store that (a crash before it must come back recovering). */
+  recovered(): void;
+  /** The cluster's id is known (its first entry is committed): store it (or find it again). */
+  sealed(clusterId: number): void;
+  /** A message from a member of another cluster (`clusterId`) was dropped. */
+  foreign(from: number, clusterId: number): void;
+  /**
+   * Whether the primary may send now `events` more events to a standby a window or more
+   * behind its log (catch-up, read back from disk). False defers them to
+   * `resumeCatchUp`: a primary serving a wiped member sent windows of old batches for as long
+   * as its statuses kept coming, and its event loop stalled 100-270 ms at a time.
+   */
+  catchUpRoom(events: number): boolean;
+}
+
+export interface ConsensusOptions {
+  id: number;
+  /** Every member's id, this one included. */
+  members: readonly number[];
+  /** Uniform in [0, 1): only election timeouts use it (seeded in simulation). */
+  random: () => number;
+  /** True when this replica lost its data (or never had it) and the cluster may hold more. */
+  recovering: boolean;
+  /** What survived a restart: the stored term and vote, and the durable log after `base`. */
+  term: number;
+  votedFor: number;
+  log: readonly EntryMeta[];
+  /** Entries up to this index were compacted (committed; `io.stored` reads them); 0: none. */
+  base?: number;
+  /** Committed entries kept in memory after a compaction (default `logRetainEntries`). */
+  retain?: number;
+  /** The cluster's id as stored (0: not known yet). */
+  clusterId?: number;
+}

@@ -1,0 +1,95 @@
+/**
+ * A member folder of another cluster: copied from one, or left from an earlier forming of this
+ * one. Its log was longer, of a higher term, so by Raft's vote rule alone it won the votes, and
+ * its first appends cut this cluster's committed history to its own. A member that knows its
+ * cluster's id (its first committed entry's) drops the other's messages; the others go on.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { BourseClient } from '../../src/client/client.js';
+import { Status } from '../../src/protocol/status.js';
+import { TestCluster } from '../harness/cluster-driver.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { until } from '../harness/wait.js';
+import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
+
+test('cluster: a member folder of another cluster is refused, and cuts nothing', async () => {
+  const copy = tempDataDir();
+  let cluster: TestCluster | null = null;
+  try {
+    const otherId = await otherClustersMember2(copy);
+    cluster = await TestCluster.start(3);
+    const client = await cluster.setUpClient(8, 0);
+    const last = await transfers(client, 5);
+    await client.close();
+    const primary = await cluster.primary();
+    const ours = primary.consensus.clusterId;
+    assert.notEqual(ours, otherId, 'each forming has its own id');
+    const expected = await cluster.balancesAt(primary.id, last);
+    await until('every member knows the id', () =>
+      cluster!.nodes.every((n) => n!.consensus.clusterId === ours),
+    );
+    for (let id = 1; id <= 3; id++) await stopMember(cluster, id);
+    removeDir(cluster.dirs[1]);
+    cluster.dirs[1] = copy; // member 2's folder, from the other cluster
+
+    const one = (cluster.nodes[0] = await cluster.boot(1, false));
+    const foreign = (cluster.nodes[1] = await cluster.boot(2, false));
+    const said = "member 1: member 2 holds another cluster's journal";
+    await until('member 1 says why', () => cluster!.lines.some((l) => l.startsWith(said)));
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // elections time out meanwhile
+    assert.equal(one.accepting || foreign.accepting, false, 'no majority of one history');
+
+    cluster.nodes[2] = await cluster.boot(3, false);
+    const serving = await cluster.primary();
+    assert.notEqual(serving, foreign);
+    assert.equal(serving.consensus.clusterId, ours);
+    assert.deepEqual(await cluster.balancesAt(serving.id, last), expected, 'history intact');
+    assert.equal(foreign.consensus.clusterId, otherId, 'the foreign folder is left alone');
+    assert.ok(foreign.consensus.stats.foreignMessages > 0);
+  } finally {
+    await cluster?.stop();
+    removeDir(copy);
+  }
+});
+
+/**
+ * Forms a cluster, serves transfers over two terms (a longer log, of a higher term, than the
+ * test's cluster will hold), and copies member 2's folder to `copy`. Returns its cluster id.
+ */
+async function otherClustersMember2(copy: string): Promise<number> {
+  const other = await TestCluster.start(3);
+  try {
+    const client = await other.setUpClient(7, 20);
+    await transfers(client, 30);
+    await stopMember(other, (await other.primary()).id); // a new term
+    await other.primary();
+    await transfers(client, 30);
+    await client.close();
+    const member2 = other.nodes[1] as ClusterNode;
+    await until('member 2 knows the id', () => member2.consensus.clusterId !== 0);
+    const id = member2.consensus.clusterId;
+    for (let m = 1; m <= 3; m++) await stopMember(other, m);
+    cpSync(other.dirs[1], copy, { recursive: true });
+    return id;
+  } finally {
+    await other.stop();
+  }
+}
+
+async function stopMember(cluster: TestCluster, id: number): Promise<void> {
+  await cluster.nodes[id - 1]?.stop();
+  cluster.nodes[id - 1] = null;
+}
+
+/** `count` transfers one after another; the sequence of the last. */
+async function transfers(client: BourseClient, count: number): Promise<number> {
+  let sequence = 0;
+  for (let i = 0; i < count; i++) {
+    const [head] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    assert.equal(head.status, Status.Ok);
+    sequence = head.sequence;
+  }
+  return sequence;
+}
