@@ -57,7 +57,7 @@ import {
   wasMember,
 } from '../replication/replica-store.js';
 import { peerWithHistory } from './formation-check.js';
-import { clusterIdText } from '../replication/hashes.js';
+import { clusterIdText, membersText } from '../replication/hashes.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
@@ -335,18 +335,28 @@ export class ClusterNode {
         this.store.saveClusterId(clusterId);
         this.log(`member ${this.id}: cluster id ${clusterIdText(clusterId)} (its first entry's)`);
       },
-      foreign: (from, clusterId) => this.onForeign(from, clusterId),
+      foreign: (from, clusterId, members) => this.onForeign(from, clusterId, members),
     };
   }
 
   /**
-   * A member that speaks for another cluster: a folder copied from one, or left from an earlier
-   * forming of this one. Logged once per `foreignLogMs` per member; its messages are dropped.
+   * A member whose cluster file lists other members, or that speaks for another cluster (a
+   * folder copied from one, or left from an earlier forming of this one). Logged once per
+   * `foreignLogMs` per member; its messages are dropped.
    */
-  private onForeign(from: number, clusterId: number): void {
+  private onForeign(from: number, clusterId: number, members: number): void {
     const now = Date.now();
     if (now - (this.foreignLoggedAt.get(from) ?? -foreignLogMs) < foreignLogMs) return;
     this.foreignLoggedAt.set(from, now);
+    if (members !== this.consensus.membersMask) {
+      const mine = membersText(this.consensus.membersMask);
+      return this.log(
+        `member ${this.id}: member ${from}'s cluster file lists members ${membersText(members)}, ` +
+          `this member's ${mine}: its messages are dropped (majorities of two sets could ` +
+          'elect two primaries). Give every member the same cluster file',
+        'error',
+      );
+    }
     const ours = clusterIdText(this.consensus.clusterId);
     this.log(
       `member ${this.id}: member ${from} holds another cluster's journal (cluster id ` +

@@ -3,10 +3,11 @@
  * `decodeMessage` bounds-checks every length against the buffer and returns null for anything
  * malformed, so a bad datagram is dropped, never thrown.
  *
- *   0     1        2      3          4             8          16
- *   +-----+--------+------+----------+-------------+----------+----------------------------+
- *   | kind| version| from | reserved | cluster u32 | term f64 | kind's body                |
- *   +-----+--------+------+----------+-------------+----------+----------------------------+
+ *   0     1        2      3           4             8          16
+ *   +-----+--------+------+-----------+-------------+----------+---------------------------+
+ *   | kind| version| from | members u8| cluster u32 | term f64 | kind's body               |
+ *   +-----+--------+------+-----------+-------------+----------+---------------------------+
+ *   (members: bit id - 1 for each member of the sender's cluster file)
  *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
  *                 term f64, first f64, count u32, payload bytes u32, packed bytes u32,
  *                 prevHash 32, hash 32, last f64, payload packed (zero-words.ts)
@@ -21,7 +22,8 @@ import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js'
 /**
  * 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. 5: packing
  * predicts each word from the two events before (not XOR with one), a mask per 32 words.
- * 6: every message carries its sender's cluster id, a vote request its first entry's.
+ * 6: every message carries its sender's cluster id and members, a vote request its first
+ * entry's id.
  */
 export const replicationVersion = 6;
 const headerBytes = 16;
@@ -80,6 +82,7 @@ export function encodeMessage(m: Message): Buffer {
   buf.writeUInt8(kind, 0);
   buf.writeUInt8(replicationVersion, 1);
   buf.writeUInt8(m.from, 2);
+  buf.writeUInt8(m.members, 3);
   buf.writeUInt32LE(m.cluster, 4);
   buf.writeDoubleLE(m.term, 8);
   const at = headerBytes;
@@ -147,6 +150,7 @@ export function messageVersion(buf: Buffer): number | null {
 export function decodeMessage(buf: Buffer): Message | null {
   if (buf.byteLength < headerBytes || buf.readUInt8(1) !== replicationVersion) return null;
   const from = buf.readUInt8(2);
+  const members = buf.readUInt8(3);
   const cluster = buf.readUInt32LE(4);
   const term = buf.readDoubleLE(8);
   if (from < 1 || from > clusterMembersMax || !isCount(term)) return null;
@@ -154,7 +158,7 @@ export function decodeMessage(buf: Buffer): Message | null {
   const left = buf.byteLength - at;
   switch (buf.readUInt8(0)) {
     case Kind.Append:
-      return readAppend(buf, from, cluster, term);
+      return readAppend(buf, from, { cluster, members, term });
     case Kind.Status: {
       if (left < 32) return null;
       const match = buf.readDoubleLE(at + 8);
@@ -162,7 +166,7 @@ export function decodeMessage(buf: Buffer): Message | null {
       const nak = buf.readDoubleLE(at + 24);
       if (!isCount(match) || !isCount(durable) || !isCount(nak) || durable > match) return null;
       const ok = buf.readUInt8(at) === 1;
-      return { kind: 'status', cluster, term, from, ok, match, durable, nak };
+      return { kind: 'status', cluster, members, term, from, ok, match, durable, nak };
     }
     case Kind.VoteRequest: {
       if (left < 24) return null;
@@ -171,19 +175,28 @@ export function decodeMessage(buf: Buffer): Message | null {
       if (!isCount(lastIndex) || !isCount(lastTerm)) return null;
       const pre = buf.readUInt8(at + 16) === 1;
       const first = buf.readUInt32LE(at + 20);
-      return { kind: 'vote-request', cluster, term, from, lastIndex, lastTerm, first, pre };
+      const request = { lastIndex, lastTerm, first, pre };
+      return { kind: 'vote-request', cluster, members, term, from, ...request };
     }
     case Kind.Vote: {
       if (left < 2) return null;
       const pre = buf.readUInt8(at + 1) === 1;
-      return { kind: 'vote', cluster, term, from, granted: buf.readUInt8(at) === 1, pre };
+      const granted = buf.readUInt8(at) === 1;
+      return { kind: 'vote', cluster, members, term, from, granted, pre };
     }
     default:
       return null;
   }
 }
 
-function readAppend(buf: Buffer, from: number, cluster: number, term: number): Append | null {
+/** The header's fields every message has (but its kind and sender). */
+interface Header {
+  cluster: number;
+  members: number;
+  term: number;
+}
+
+function readAppend(buf: Buffer, from: number, header: Header): Append | null {
   let at = headerBytes;
   if (buf.byteLength < at + 20 + hashBytes) return null;
   const prevIndex = buf.readDoubleLE(at);
@@ -215,7 +228,7 @@ function readAppend(buf: Buffer, from: number, cluster: number, term: number): A
     entries.push({ ...e, payload });
     at += packed;
   }
-  return { kind: 'append', cluster, term, from, prevIndex, prevHash, entries, commit };
+  return { kind: 'append', ...header, from, prevIndex, prevHash, entries, commit };
 }
 
 /** A non-negative safe integer. */

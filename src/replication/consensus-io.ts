@@ -31,8 +31,11 @@ export interface ConsensusIo {
   recovered(): void;
   /** The cluster's id is known (its first entry is committed): store it (or find it again). */
   sealed(clusterId: number): void;
-  /** A message from a member of another cluster (`clusterId`) was dropped. */
-  foreign(from: number, clusterId: number): void;
+  /**
+   * A message was dropped: its sender is of another cluster (`clusterId`: the id it or its
+   * first entry gives) or lists other members (`members`, a mask: membersMaskOf).
+   */
+  foreign(from: number, clusterId: number, members: number): void;
   /**
    * Whether the primary may send now `events` more events to a standby a window or more
    * behind its log (catch-up, read back from disk). False defers them to

@@ -49,7 +49,7 @@ import {
   logRetainEntries,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
-import { clusterIdOf, genesisHashHex } from './hashes.js';
+import { clusterIdOf, genesisHashHex, membersMaskOf } from './hashes.js';
 import { lastSequenceOf, Role, type Append, type Entry, type EntryMeta } from './messages.js';
 import type { Message } from './messages.js';
 import type { Status } from './messages.js';
@@ -85,6 +85,12 @@ export class Consensus {
   commit = 0;
   /** The cluster's id (0 until its first entry is committed), sent with every message. */
   clusterId: number;
+  /**
+   * Bit id - 1 set for each member (membersMaskOf), sent with every message: a member whose
+   * cluster file lists other members counts majorities of another set, and two such sets can
+   * each elect a primary in one term. Its messages are dropped.
+   */
+  readonly membersMask: number;
   /**
    * On a primary: entries sent to standbys, and of those, sent again (lost, or thought so).
    * On any replica: messages of another cluster, dropped.
@@ -141,6 +147,7 @@ export class Consensus {
     assert(new Set(options.members).size === options.members.length, 'consensus: unique ids');
     this.id = options.id;
     this.members = options.members;
+    this.membersMask = membersMaskOf(options.members);
     this.durables = new Float64Array(options.members.length);
     this.random = options.random;
     this.recovering = options.recovering;
@@ -272,7 +279,9 @@ export class Consensus {
     // A pre-vote, or a granted one, names a term no one is in yet.
     const pre = (message.kind === 'vote-request' || message.kind === 'vote') && message.pre;
     const prospective = pre && (message.kind === 'vote-request' || message.granted);
-    if (this.isForeign(message.cluster)) return this.dropForeign(message.from, message.cluster);
+    if (message.members !== this.membersMask || this.isForeign(message.cluster)) {
+      return this.dropForeign(message.from, message.cluster, message.members);
+    }
     if (message.term > this.term && !prospective) this.becomeStandby(message.term, -1);
     switch (message.kind) {
       case 'append':
@@ -302,7 +311,7 @@ export class Consensus {
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
     // A first entry not this cluster's (from a member that knows no id yet): never cut to it.
     const first = m.prevIndex === 0 && m.entries.length > 0 ? clusterIdOf(m.entries[0].hash) : 0;
-    if (this.isForeign(first)) return this.dropForeign(m.from, first);
+    if (this.isForeign(first)) return this.dropForeign(m.from, first, m.members);
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
       return this.sendStatus(m.from, false, this.conflictStart(m.prevIndex) - 1);
     }
@@ -351,6 +360,7 @@ export class Consensus {
     const status: Status = {
       kind: 'status',
       cluster: this.clusterId,
+      members: this.membersMask,
       term: this.term,
       from: this.id,
       ok,
@@ -436,15 +446,12 @@ export class Consensus {
       this.io.saveVote(this.term, this.votedFor);
       this.resetElection();
     }
-    const cluster = this.clusterId;
-    this.io.send(m.from, {
-      kind: 'vote',
-      cluster,
-      term: this.term,
-      from: this.id,
-      granted,
-      pre: false,
-    });
+    this.sendVote(m.from, this.term, granted, false);
+  }
+
+  private sendVote(to: number, term: number, granted: boolean, pre: boolean): void {
+    const { clusterId: cluster, membersMask: members, id: from } = this;
+    this.io.send(to, { kind: 'vote', cluster, members, term, from, granted, pre });
   }
 
   /** A pre-vote changes nothing here: no term, no vote, no timer. */
@@ -452,8 +459,7 @@ export class Consensus {
     const granted =
       m.term > this.term && this.upToDate(m) && !this.recovering && !this.hearsPrimary();
     const term = granted ? m.term : this.term;
-    const cluster = this.clusterId;
-    this.io.send(m.from, { kind: 'vote', cluster, term, from: this.id, granted, pre: true });
+    this.sendVote(m.from, term, granted, true);
   }
 
   /**
@@ -506,6 +512,7 @@ export class Consensus {
     const request: VoteRequest = {
       kind: 'vote-request',
       cluster: this.clusterId,
+      members: this.membersMask,
       term,
       from: this.id,
       lastIndex: this.lastIndex,
@@ -614,9 +621,9 @@ export class Consensus {
     return clusterId !== 0 && this.clusterId !== 0 && clusterId !== this.clusterId;
   }
 
-  private dropForeign(from: number, clusterId: number): void {
+  private dropForeign(from: number, clusterId: number, members: number): void {
     this.stats.foreignMessages++;
-    this.io.foreign(from, clusterId);
+    this.io.foreign(from, clusterId, members);
   }
 
   private majorityHeard(): boolean {
@@ -662,6 +669,7 @@ export class Consensus {
     const heartbeat: Append = {
       kind: 'append',
       cluster: this.clusterId,
+      members: this.membersMask,
       term: this.term,
       from: this.id,
       prevIndex,
@@ -693,6 +701,7 @@ export class Consensus {
     const append: Append = {
       kind: 'append',
       cluster: this.clusterId,
+      members: this.membersMask,
       term: this.term,
       from: this.id,
       prevIndex,

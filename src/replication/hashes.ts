@@ -18,3 +18,17 @@ export function clusterIdOf(firstHash: string): number {
 export function clusterIdText(id: number): string {
   return id.toString(16).padStart(8, '0');
 }
+
+/** Bit `id - 1` set for each member id (ids are 1 to clusterMembersMax, at most 8). */
+export function membersMaskOf(ids: readonly number[]): number {
+  let mask = 0;
+  for (const id of ids) mask |= 1 << (id - 1);
+  return mask;
+}
+
+/** The member ids a mask names, as operators read them: "1,2,3". */
+export function membersText(mask: number): string {
+  const ids: number[] = [];
+  for (let id = 1; id <= 8; id++) if ((mask & (1 << (id - 1))) !== 0) ids.push(id);
+  return ids.join(',');
+}

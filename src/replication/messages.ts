@@ -11,7 +11,8 @@
  *
  *   candidate ──vote-request {term, lastIndex, lastTerm, first, pre}──► every replica
  *             ◄─vote {term, granted, pre}─────────────────────────
- *   (every message also carries the sender's cluster id; another cluster's is dropped)
+ *   (every message also carries the sender's cluster id and member ids; a message of another
+ *    cluster, or of a member whose cluster file lists other members, is dropped)
  *   (pre: Raft's pre-vote, §9.6 of Ongaro's thesis: "would you vote for me in term + 1?",
  *    asked before standing; it changes no one's term or vote, so a replica that merely
  *    stopped hearing its primary, while the others still hear it, cannot depose it.)
@@ -48,6 +49,8 @@ export interface Append {
   readonly kind: 'append';
   /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
   readonly cluster: number;
+  /** The members its cluster file lists (membersMaskOf): another set's is dropped. */
+  readonly members: number;
   readonly term: number;
   readonly from: number;
   /** Index (1-based, 0 for none) and hash of the entry just before `entries`. */
@@ -62,6 +65,8 @@ export interface Status {
   readonly kind: 'status';
   /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
   readonly cluster: number;
+  /** The members its cluster file lists (membersMaskOf): another set's is dropped. */
+  readonly members: number;
   readonly term: number;
   readonly from: number;
   readonly ok: boolean;
@@ -76,6 +81,8 @@ export interface VoteRequest {
   readonly kind: 'vote-request';
   /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
   readonly cluster: number;
+  /** The members its cluster file lists (membersMaskOf): another set's is dropped. */
+  readonly members: number;
   readonly term: number;
   readonly from: number;
   readonly lastIndex: number;
@@ -90,6 +97,8 @@ export interface Vote {
   readonly kind: 'vote';
   /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
   readonly cluster: number;
+  /** The members its cluster file lists (membersMaskOf): another set's is dropped. */
+  readonly members: number;
   readonly term: number;
   readonly from: number;
   readonly granted: boolean;

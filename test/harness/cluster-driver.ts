@@ -41,10 +41,11 @@ export class TestCluster {
     return cluster;
   }
 
-  boot(id: number, bootstrap: boolean): Promise<ClusterNode> {
+  /** `members`: the cluster file member `id` is given (default: the cluster's). */
+  boot(id: number, bootstrap: boolean, members = this.members): Promise<ClusterNode> {
     return ClusterNode.start({
       id,
-      members: this.members,
+      members,
       dataDir: this.dirs[id - 1],
       config: this.configs.get(id) ?? smallConfig,
       bootstrap,

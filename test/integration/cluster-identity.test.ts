@@ -12,6 +12,7 @@ import { Status } from '../../src/protocol/status.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
+import { freePort } from '../../src/cli/ports.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 
 test('cluster: a member folder of another cluster is refused, and cuts nothing', async () => {
@@ -77,6 +78,42 @@ async function otherClustersMember2(copy: string): Promise<number> {
     await other.stop();
   }
 }
+
+/**
+ * A member started with a cluster file that lists other members (a fourth, here) counts its
+ * majorities among another set: members of two sets could each elect a primary in one term.
+ * The others drop its messages, and both sides say why; with the right file it rejoins.
+ */
+test('cluster: a member whose cluster file lists other members is refused', () =>
+  TestCluster.with(3, async (cluster) => {
+    const client = await cluster.setUpClient(9, 20);
+    await transfers(client, 3);
+    const primary = await cluster.primary();
+    const odd = cluster.nodes.find((n) => n !== primary) as ClusterNode;
+    await stopMember(cluster, odd.id);
+    const fourth = {
+      id: 4,
+      host: '127.0.0.1',
+      port: await freePort('tcp'),
+      replicationPort: await freePort('udp'),
+    };
+    const wrong = await cluster.boot(odd.id, false, [...cluster.members, fourth]);
+    cluster.nodes[odd.id - 1] = wrong;
+    const lines = cluster.lines;
+    const theirs = `member ${odd.id}'s cluster file lists members 1,2,3,4, this member's 1,2,3`;
+    await until('the others say why', () => lines.some((l) => l.includes(theirs)));
+    const its = `cluster file lists members 1,2,3, this member's 1,2,3,4: its messages are dropped`;
+    await until('it says why', () =>
+      lines.some((l) => l.startsWith(`member ${odd.id}: `) && l.includes(its)),
+    );
+    const last = await transfers(client, 3); // the other two serve
+    assert.equal(wrong.consensus.primary, -1, 'it follows no one');
+    assert.ok(wrong.consensus.lastSequence() < last, 'it got none of that');
+    await stopMember(cluster, odd.id);
+    const right = (cluster.nodes[odd.id - 1] = await cluster.boot(odd.id, false));
+    await until('with the right file it catches up', () => right.consensus.lastSequence() >= last);
+    await client.close();
+  }));
 
 async function stopMember(cluster: TestCluster, id: number): Promise<void> {
   await cluster.nodes[id - 1]?.stop();

@@ -42,6 +42,7 @@ function append(from: number, entries: number, payloadBytes: number, tag: number
   return {
     kind: 'append',
     cluster: 0x8000_0001,
+    members: 0b11,
     term: 3,
     from,
     prevIndex: tag,
@@ -77,10 +78,21 @@ async function pair(
 test('codec: every message kind round-trips; garbage decodes to null, never throws', () => {
   const messages: Message[] = [
     append(1, 3, 500, 7),
-    { kind: 'status', cluster: 7, term: 4, from: 2, ok: false, match: 9, durable: 8, nak: 5 },
+    {
+      kind: 'status',
+      cluster: 7,
+      members: 0b111_1111,
+      term: 4,
+      from: 2,
+      ok: false,
+      match: 9,
+      durable: 8,
+      nak: 5,
+    },
     {
       kind: 'vote-request',
       cluster: 0,
+      members: 0b11,
       term: 5,
       from: 3,
       lastIndex: 12,
@@ -88,7 +100,15 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
       first: 0xfedc_ba98,
       pre: false,
     },
-    { kind: 'vote', cluster: 0xffff_ffff, term: 5, from: 1, granted: true, pre: true },
+    {
+      kind: 'vote',
+      cluster: 0xffff_ffff,
+      members: 0b11,
+      term: 5,
+      from: 1,
+      granted: true,
+      pre: true,
+    },
   ];
   for (const m of messages) {
     const back = decodeMessage(encodeMessage(m)) as Message;
@@ -208,8 +228,24 @@ test('a one-way partition cuts one direction only', async () => {
   a.onMessage = (m) => toA.push(m);
   try {
     a.faults = { ...noFaultPlan(), blockTo: new Set([2]) };
-    a.send(2, { kind: 'vote', cluster: 0, term: 1, from: 1, granted: true, pre: false });
-    b.send(1, { kind: 'vote', cluster: 0, term: 1, from: 2, granted: false, pre: false });
+    a.send(2, {
+      kind: 'vote',
+      cluster: 0,
+      members: 0b11,
+      term: 1,
+      from: 1,
+      granted: true,
+      pre: false,
+    });
+    b.send(1, {
+      kind: 'vote',
+      cluster: 0,
+      members: 0b11,
+      term: 1,
+      from: 2,
+      granted: false,
+      pre: false,
+    });
     await until('b to a', () => toA.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(toB.length, 0, 'a to b is cut');
@@ -244,6 +280,7 @@ test('a probe reports a peer whose port is closed, and not one that is open', as
 const status: Message = {
   kind: 'status',
   cluster: 0,
+  members: 0b11,
   term: 1,
   from: 1,
   ok: true,
@@ -371,6 +408,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     const status = encodeMessage({
       kind: 'status',
       cluster: 0,
+      members: 0b11,
       term: 1,
       from: 1,
       ok: true,
@@ -383,7 +421,15 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     whole.writeUInt8(1, 1);
     whole.writeUInt32LE(77, 4); // its own message id
     await send(whole);
-    a.send(2, { kind: 'vote', cluster: 0, term: 2, from: 1, granted: true, pre: false });
+    a.send(2, {
+      kind: 'vote',
+      cluster: 0,
+      members: 0b11,
+      term: 2,
+      from: 1,
+      granted: true,
+      pre: false,
+    });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
     assert.ok(b.stats.messagesDropped >= 7, `dropped ${b.stats.messagesDropped}`);
