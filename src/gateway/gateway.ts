@@ -300,6 +300,7 @@ export class Gateway {
     }
     this.sessions.clear();
     this.readers.clear();
+    this.app.close(); // kept-alive HTTP too: a stopped node served them (cluster-fence.test)
   }
 
   private onMessage(ws: WebSocket<Session>, message: ArrayBuffer, isBinary: boolean): void {

@@ -11,6 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Agent, get } from 'node:http';
 import { until } from '../harness/wait.js';
 import { Role } from '../../src/replication/messages.js';
 import { TestCluster, TransferLoad } from '../harness/cluster-driver.js';
@@ -34,4 +35,47 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
     assert.equal(await load.stop(), null, 'every transfer answered Ok, across the failover');
     await cluster.assertOneHistory(client, load.acked);
     await client.close();
+  }));
+
+/**
+ * A member that steps down stops its node and starts a new one on the same port. The old
+ * node's gateway closed its listening socket and its sessions, but kept-alive HTTP connections
+ * went on being served by it: /health and every read there answered from the stopped node
+ * (its durable sequence frozen where its term ended; `drill partition`'s convergence check,
+ * which reads /health through fetch's kept-alive pool, waited on it forever).
+ */
+test('cluster: after stepping down, a kept-alive HTTP connection reads the new node', () =>
+  TestCluster.with(3, async (cluster) => {
+    const first = await cluster.primary();
+    const client = await cluster.setUpClient(6, 200);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const m = cluster.members[first.id - 1];
+    const durable = (): Promise<number> =>
+      new Promise((resolve) => {
+        const request = get({ host: m.host, port: m.port, path: '/health', agent }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () =>
+            resolve((JSON.parse(body) as { durableSequence: number }).durableSequence),
+          );
+        });
+        request.on('error', () => resolve(-1)); // closed under it: the next one reconnects
+      });
+    try {
+      assert.ok((await durable()) > 0, 'the connection is open, and kept');
+      first.partition(); // its clients keep their sessions; it steps down
+      await until('it follows again', () =>
+        cluster.lines.some((l) => l.startsWith(`member ${first.id}: following again`)),
+      );
+      first.heal();
+      const [head] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+      assert.equal(head.status, 0);
+      await until(
+        'its port answers from the new node',
+        async () => (await durable()) >= head.sequence,
+      );
+      await client.close();
+    } finally {
+      agent.destroy();
+    }
   }));
