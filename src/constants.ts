@@ -226,6 +226,15 @@ export const sdkWaitingCompactAt = 1024;
  */
 export const sdkConnectWaitMs = 10_000;
 export const sdkConnectRoundMs = 100;
+/**
+ * A connection that answers nothing (no frame, no pong) for this long is dropped, and the SDK
+ * reconnects (ms; the connect option silenceMs); so is a session not opened within it. Above
+ * the longest event-loop stalls measured on a loaded member (~1 s), so that a slow primary is
+ * not left for a standby.
+ */
+export const sdkSilenceMs = 2_000;
+/** How often the SDK looks at a connection it heard nothing from, and pings it (ms). */
+export const sdkPingMs = 250;
 /** Journal batches a primary keeps read for sending (each goes to every standby). */
 export const replicaPayloadCacheEntries = 32;
 /**

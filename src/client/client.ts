@@ -19,6 +19,7 @@
  */
 import WebSocket from 'ws';
 import { commandSizeBytes, commandsPerFrameMax, sdkWaitingCompactAt } from '../constants.js';
+import { sdkSilenceMs } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { narrowFieldError, writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
@@ -49,6 +50,7 @@ import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
+import { Liveness } from './liveness.js';
 import { frameFits } from './frame-check.js';
 import { Batches, joinResults, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
@@ -163,6 +165,10 @@ export class BourseClient {
     { bytes: Buffer; first: number; last: number; left: number }
   >();
   private closed: Error | null = null;
+  /** Drops a connection that went silent (a hung or cut-off member): see liveness.ts. */
+  private readonly liveness: Liveness;
+  /** The member whose connection went silent: tried last when reconnecting (it may hang). */
+  private silentUrl = '';
   /**
    * Submissions waiting for room in flight, oldest first from `waitingHead` (a head index, not
    * shift(): thousands may wait); each says whether it went.
@@ -177,11 +183,18 @@ export class BourseClient {
     this.clientId = options.clientId;
     this.nextSeq = options.firstClientSeq ?? 1;
     this.inFlightMax = options.inFlightMax ?? 100_000;
+    this.liveness = new Liveness(options.silenceMs ?? sdkSilenceMs, (silent, quietMs) => {
+      this.lastError = `no answer for ${quietMs} ms`;
+      this.silentUrl = this.url;
+      silent.terminate(); // a drop: reconnect, resend
+    });
     this.attach(socket);
   }
 
   private attach(socket: WebSocket): void {
+    this.liveness.watch(socket);
     socket.on('message', (data: Buffer) => {
+      this.liveness.heard++;
       if (frameFits(data)) return this.onFrame(data);
       // Never a throw in the socket's handler: drop the connection, reconnect and resend.
       this.malformedFrames++;
@@ -715,6 +728,8 @@ export class BourseClient {
       this.lastDrop = `${code} ${reason} ${this.lastError}`.trim();
       this.lastError = '';
       const urls = memberUrls(this.url, this.options);
+      if (urls.length > 1 && urls[0] === this.silentUrl) urls.push(urls.shift() as string);
+      this.silentUrl = '';
       const attempts = (this.options.reconnectAttempts ?? reconnectAttemptsMax) * urls.length;
       for (let attempt = 0; attempt < attempts; attempt++) {
         const round = Math.floor(attempt / urls.length);
@@ -752,6 +767,7 @@ export class BourseClient {
   }
 
   private fail(code: number, reason: string): void {
+    this.liveness.stop();
     let unanswered = new ClientError(code, `connection closed (${code}): ${reason}`);
     this.closed = unanswered;
     if (this.closing) {

@@ -26,6 +26,7 @@ export function checkConnectOptions(o: ConnectOptions): void {
   atLeast('firstClientSeq', o.firstClientSeq, 1);
   atLeast('inFlightMax', o.inFlightMax, 1); // 0 would wait for room that never comes
   atLeast('reconnectAttempts', o.reconnectAttempts, 0);
+  atLeast('silenceMs', o.silenceMs, 0);
 }
 
 function atLeast(name: string, value: number | undefined, min: number): void {

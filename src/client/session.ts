@@ -8,7 +8,7 @@
  *          ◄── Welcome(window, durable sequence, next seq)
  */
 import WebSocket from 'ws';
-import { sdkConnectRoundMs, sdkConnectWaitMs } from '../constants.js';
+import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
   FrameType,
@@ -57,6 +57,13 @@ export interface ConnectOptions {
    */
   connectWaitMs?: number;
   /**
+   * A connection that answers nothing (no frame, no pong) for this long is dropped and the SDK
+   * reconnects, as after any drop; a session not opened within it is given up (ms; default
+   * 2,000; 0: never). A primary that hangs, or sits across a network partition, keeps its TCP
+   * connection open: without this, the SDK waited on it for as long as that lasted.
+   */
+  silenceMs?: number;
+  /**
    * A read-only session (path /read): subscriptions only, commands are refused (Error 5). Any
    * cluster member takes it, a standby included, so journal and book streams can be read
    * from a standby and leave the primary to commands.
@@ -90,10 +97,27 @@ export function openSession(
   url: string,
   options: ConnectOptions,
 ): Promise<{ socket: WebSocket; durableSequence: number; window: number; nextSeq: number }> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolveOpen, rejectOpen) => {
     const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
     const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
     socket.binaryType = 'nodebuffer';
+    // A member that hangs accepts the TCP connection (its kernel does) and never answers.
+    const waitMs = options.silenceMs ?? sdkSilenceMs;
+    const timer =
+      waitMs === 0
+        ? null
+        : setTimeout(() => {
+            socket.terminate();
+            rejectOpen(new Error(`${target}: no answer within ${waitMs} ms (hung, or cut off?)`));
+          }, waitMs);
+    const reject = (error: Error): void => {
+      if (timer !== null) clearTimeout(timer);
+      rejectOpen(error);
+    };
+    const resolve = (session: Parameters<typeof resolveOpen>[0]): void => {
+      if (timer !== null) clearTimeout(timer);
+      resolveOpen(session);
+    };
     socket.once('error', (error) => reject(connectError(target, error)));
     // A refused upgrade: its body may name the primary (a standby's 503), to go to next.
     socket.once('unexpected-response', (request, response) => {

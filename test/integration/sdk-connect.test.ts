@@ -13,6 +13,8 @@ import { freePort } from '../../src/cli/ports.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { TestCluster } from '../harness/cluster-driver.js';
+import { FreezableProxy } from '../harness/freezable-proxy.js';
+import { setupCommands } from '../harness/generators.js';
 
 /** An HTTP server that answers every request, upgrades too, with 503: a standing member. */
 async function standingMember(): Promise<{ server: Server; url: string }> {
@@ -85,4 +87,35 @@ test('the SDK given only a standby’s address follows it to the primary (503 na
     const events = await client.addAsset({ asset: 1, scale: 2 });
     assert.equal(events[0].status, 0, 'its session is on the primary');
     await client.close();
+  }));
+
+/**
+ * A primary that hangs, or is cut off by a partition, keeps its TCP connections open: the SDK
+ * waited on it for as long as that lasted (8 s of SIGSTOP: 8 s without a result, though a
+ * standby had taken over within a second). Now a connection that answers nothing, not even a
+ * ping, for `silenceMs` is dropped, and the SDK finds the new primary and resends.
+ */
+test('the SDK leaves a primary that went silent (hung, or cut off) for the new one', () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const proxy = await FreezableProxy.start(cluster.members[primary.id - 1].port);
+    const members = cluster.urls().map((u, i) => (i === primary.id - 1 ? proxy.url : u));
+    const client = await BourseClient.connect(proxy.url, { clientId: 12, members, silenceMs: 500 });
+    try {
+      for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // idle: pings keep it
+      assert.equal(client.reconnects, 0, 'a quiet connection that answers pings is kept');
+      proxy.freeze(); // from here the client hears nothing from the primary...
+      await primary.stop(); // ...which goes, unseen; the others elect
+      cluster.nodes[primary.id - 1] = null;
+      const answered = client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+      const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000));
+      const result = await Promise.race([answered, timeout]);
+      assert.ok(result !== null, 'answered by the new primary (not after the partition heals)');
+      assert.equal(result[0].status, 0);
+      assert.match(client.lastDrop, /no answer for \d+ ms/);
+    } finally {
+      await client.close();
+      proxy.close();
+    }
   }));

@@ -1,0 +1,71 @@
+/**
+ * Notices a connection that went silent. A primary that hangs (a stopped process, a long
+ * stall) or sits across a network partition keeps its TCP connection open, and the SDK waited
+ * on it for as long as that lasted: 8 s of SIGSTOP on a cluster's primary gave 8 s without a
+ * result, though another member had taken over within a second; across a partition, TCP gives
+ * up only after minutes. Every `sdkPingMs`, a connection heard from since the last look is
+ * fine; one that was not is pinged, and one silent for `silenceMs` is dropped: the SDK then
+ * reconnects, finds the primary, and sends again what was not answered.
+ *
+ * Anything heard counts, a frame or a pong: the owner bumps `heard` per frame (a counter, not
+ * a clock read). A look that comes late (this process stalled, and what arrived meanwhile waits
+ * behind the timer) blames no one.
+ */
+import WebSocket from 'ws';
+import { sdkPingMs } from '../constants.js';
+
+export class Liveness {
+  /** Frames and pongs heard on the watched connection, as the owner counts them. */
+  heard = 0;
+  private seen = 0;
+  private quietMs = 0;
+  private lookedAt = 0;
+  private socket: WebSocket | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly periodMs: number;
+
+  constructor(
+    private readonly silenceMs: number,
+    private readonly onSilent: (socket: WebSocket, quietMs: number) => void,
+  ) {
+    this.periodMs = Math.min(sdkPingMs, Math.max(1, Math.floor(silenceMs / 2)));
+  }
+
+  /** Watches `socket` (a new connection after a reconnect) from now. */
+  watch(socket: WebSocket): void {
+    this.socket = socket;
+    this.quietMs = 0;
+    this.seen = this.heard;
+    socket.on('pong', () => this.heard++);
+    if (this.timer !== null || this.silenceMs === 0) return;
+    this.lookedAt = performance.now();
+    this.timer = setInterval(() => this.look(), this.periodMs);
+    this.timer.unref(); // a client does not keep its process alive by watching
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.socket = null;
+  }
+
+  private look(): void {
+    const now = performance.now();
+    const elapsed = now - this.lookedAt;
+    this.lookedAt = now;
+    const socket = this.socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN) return;
+    if (this.heard !== this.seen || elapsed > 2 * this.periodMs) {
+      this.seen = this.heard;
+      this.quietMs = 0;
+      return;
+    }
+    this.quietMs += elapsed;
+    if (this.quietMs >= this.silenceMs) {
+      const quiet = Math.round(this.quietMs);
+      this.quietMs = 0;
+      return this.onSilent(socket, quiet);
+    }
+    socket.ping();
+  }
+}

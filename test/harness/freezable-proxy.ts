@@ -1,0 +1,57 @@
+/**
+ * A TCP proxy that can go silent without closing anything: what a client sees of a member
+ * that hangs (a stopped process) or sits across a network partition. Frozen, it forwards
+ * nothing either way and opens no new upstream connections; every socket stays open.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import assert from 'node:assert/strict';
+
+export class FreezableProxy {
+  frozen = false;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<FreezableProxy> {
+    let proxy: FreezableProxy | null = null;
+    const server = createServer((client) => proxy?.accept(client, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    assert.ok(address !== null && typeof address === 'object');
+    proxy = new FreezableProxy(server, address.port);
+    return proxy;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/`;
+  }
+
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  close(): void {
+    for (const s of this.sockets) s.destroy();
+    this.server.close();
+  }
+
+  private accept(client: Socket, targetPort: number): void {
+    this.sockets.add(client);
+    client.on('error', () => {});
+    if (this.frozen) {
+      client.pause(); // accepted by the kernel, never answered
+      return;
+    }
+    const upstream = connect(targetPort, '127.0.0.1');
+    this.sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('data', (d) => this.frozen || upstream.write(d));
+    upstream.on('data', (d) => this.frozen || client.write(d));
+    client.on('close', () => this.frozen || upstream.destroy());
+    upstream.on('close', () => this.frozen || client.destroy());
+  }
+}
