@@ -465,6 +465,25 @@ export class ClusterNode {
     return Math.min(this.committedSequence, durable);
   }
 
+  /**
+   * At a clean stop, stores what a standby received and had not stored yet: its journal is
+   * then what its memory held (a drill reads every stopped replica's disk; a standby caught
+   * up, by its commit, but 7,040 events short on disk failed the check as not identical).
+   */
+  private async storeLeftWrites(): Promise<void> {
+    const writes = this.pendingWrites;
+    this.pendingWrites = [];
+    if (writes.length === 0 || this.storeFailed) return;
+    const last = writes[writes.length - 1];
+    const stored = lastSequenceOf(last[last.length - 1]);
+    try {
+      await this.store.writeMany(writes, Math.min(this.committedSequence, stored));
+    } catch (error) {
+      const failure = writeFailure(error as Error, 'replicated batches, at stop');
+      this.log(`member ${this.id}: ${failure.message}`, 'error');
+    }
+  }
+
   /** Resolves once everything received is stored (before the workers take over). */
   private async drainWrites(): Promise<void> {
     for (;;) {
@@ -735,6 +754,7 @@ export class ClusterNode {
       if (c === this.changing) break;
     }
     if (this.storing !== null) await this.storing;
+    await this.storeLeftWrites();
     if (this.node !== null) {
       this.node.publisher.abandon = true; // the transport is closed: no more acks
       await this.node.stop();
