@@ -32,11 +32,14 @@ export function spawnMember(
   bootstrap: boolean,
   /** Where its stdout and stderr go: inherited, dropped, or a file descriptor. */
   output: 'inherit' | 'ignore' | number = 'inherit',
+  /** A command it runs under (`ip netns exec <ns>`), which execs it: the pid stays its. */
+  prefix: readonly string[] = [],
 ): ChildProcess {
   const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
   args.push('--data', dataDir);
   if (bootstrap) args.push('--bootstrap');
-  return spawn(process.execPath, args, { stdio: ['ignore', output, output] });
+  const [command, ...rest] = [...prefix, process.execPath, ...args];
+  return spawn(command, rest, { stdio: ['ignore', output, output] });
 }
 
 export class MemberProcess {

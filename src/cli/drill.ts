@@ -45,15 +45,12 @@ export interface DrillOptions {
   verbose?: boolean;
 }
 
-export interface DrillReport {
-  drill: 'failover';
-  nodes: number;
-  kills: number;
-  /** Kills after which the member restarted on an empty folder (a lost disk). */
-  disks_lost: number;
+/** What every drill reports of its load, its takeovers and the history it checked. */
+export interface HistoryFigures {
   acked: number;
   lost: number;
   duplicated: number;
+  /** From each kill or cut of the primary until the SDK got a result again. */
   takeover_ms_p50: number;
   takeover_ms_p99: number;
   takeover_ms_max: number;
@@ -62,11 +59,19 @@ export interface DrillReport {
   last_sequence: number;
 }
 
-const depositEach = 1_000_000_000;
+export interface DrillReport extends HistoryFigures {
+  drill: 'failover';
+  nodes: number;
+  kills: number;
+  /** Kills after which the member restarted on an empty folder (a lost disk). */
+  disks_lost: number;
+}
+
+export const depositEach = 1_000_000_000;
 /** One command in `orderEvery` is an order on the one instrument (asset 2 for asset 1). */
 const orderEvery = 4;
 
-interface Load {
+export interface Load {
   acked: Map<number, number>;
   inFlight: Set<Promise<unknown>>;
   lastAckAt: number;
@@ -147,7 +152,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       load.acked,
       2 * depositEach * options.accounts, // both assets, no fees: trades move, never make
     );
-    failed = false;
+    failed = !checkPassed(check); // a failed check keeps the logs and folders
     return report(options, load, { takeovers, disksLost }, check);
   } finally {
     for (const c of children.values()) c.kill('SIGKILL');
@@ -158,12 +163,14 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
 }
 
 /** The drill's member processes, on their folders, each logging to a file in the drill's. */
-class Members {
+export class Members {
   readonly children = new Map<number, ChildProcess>();
 
   constructor(
     private readonly dir: string,
     file: ClusterFile,
+    /** The command each member runs under (a network namespace's), by id. */
+    private readonly prefix: (id: number) => string[] = () => [],
   ) {
     for (const m of file.members) this.spawn(m.id, true);
   }
@@ -181,7 +188,8 @@ class Members {
   private spawn(id: number, bootstrap: boolean): void {
     const log = openSync(join(this.dir, `member-${id}.log`), 'a');
     const path = join(this.dir, clusterFileName);
-    this.children.set(id, spawnMember(path, id, this.dataOf(id), bootstrap, log));
+    const prefix = this.prefix(id);
+    this.children.set(id, spawnMember(path, id, this.dataOf(id), bootstrap, log, prefix));
   }
 }
 
@@ -196,7 +204,7 @@ export async function writeCluster(dir: string, nodes: number): Promise<ClusterF
   return file;
 }
 
-async function connectWithRetry(urls: string[]): Promise<BourseClient> {
+export async function connectWithRetry(urls: string[]): Promise<BourseClient> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await BourseClient.connect(urls[0], {
@@ -212,7 +220,7 @@ async function connectWithRetry(urls: string[]): Promise<BourseClient> {
 }
 
 /** Two assets, every account funded with both, and an instrument trading one for the other. */
-async function setUp(client: BourseClient, accounts: number): Promise<void> {
+export async function setUp(client: BourseClient, accounts: number): Promise<void> {
   const all: Promise<EventRecord[]>[] = [];
   for (const asset of [1, 2]) all.push(client.submit(CommandKind.AddAsset, { ref: asset, aux: 2 }));
   for (let a = 1; a <= accounts; a++)
@@ -250,7 +258,12 @@ function nextCommand(client: BourseClient, rng: Rng, accounts: number): Promise<
 }
 
 /** Keeps `window` commands in flight until `load.running` is false, then drains. */
-async function pump(client: BourseClient, load: Load, o: DrillOptions, rng: Rng): Promise<void> {
+export async function pump(
+  client: BourseClient,
+  load: Load,
+  o: Pick<DrillOptions, 'window' | 'accounts'>,
+  rng: Rng,
+): Promise<void> {
   while (load.running) {
     while (load.running && load.inFlight.size < o.window) {
       const sent = nextCommand(client, rng, o.accounts);
@@ -272,12 +285,12 @@ async function pump(client: BourseClient, load: Load, o: DrillOptions, rng: Rng)
   await Promise.all(load.inFlight);
 }
 
-function newLoad(): Load {
+export function newLoad(): Load {
   return { acked: new Map(), inFlight: new Set(), lastAckAt: 0, running: true, error: null };
 }
 
 /** Milliseconds from the kill until the SDK reconnected, and until it got a result again. */
-async function timeTakeover(
+export async function timeTakeover(
   client: BourseClient,
   load: Load,
   killedAt: number,
@@ -316,7 +329,7 @@ interface Health {
   appliedSequence: number;
 }
 
-async function health(m: { host: string; port: number }): Promise<Health | null> {
+export async function health(m: { host: string; port: number }): Promise<Health | null> {
   try {
     const r = await fetch(`http://${m.host}:${m.port}/health`, {
       signal: AbortSignal.timeout(500),
@@ -344,7 +357,7 @@ export async function findPrimary(file: ClusterFile): Promise<number> {
  * Waits until every member answers /health and has applied what was committed when they all
  * first answered (a restarted member has started and caught up: its state is hot again).
  */
-async function allCaughtUp(file: ClusterFile): Promise<void> {
+export async function allCaughtUp(file: ClusterFile): Promise<void> {
   let target = -1;
   for (let attempt = 0; attempt < 1500; attempt++) {
     const all = await Promise.all(file.members.map((m) => health(m)));
@@ -358,15 +371,19 @@ async function allCaughtUp(file: ClusterFile): Promise<void> {
 }
 
 /** Waits until every member has committed (and applied) what the primary has journaled. */
-async function converge(file: ClusterFile): Promise<void> {
+export async function converge(file: ClusterFile): Promise<void> {
   for (let attempt = 0; attempt < 500; attempt++) {
     const all = await Promise.all(file.members.map((m) => health(m)));
     const primary = all.find((h) => h?.role === 'primary' && h.accepting);
     const target = primary?.durableSequence ?? -1;
-    if (primary !== undefined && all.every((h) => h?.committedSequence === target)) return;
+    // Committed everywhere, and on every disk (a standby's commit can run ahead of its disk).
+    const at = (h: Health | null): boolean =>
+      h?.committedSequence === target && h.durableSequence === target;
+    if (primary !== undefined && all.every(at)) return;
     await sleep(20);
   }
-  throw new Error('drill: the members did not converge within 10 s');
+  const seen = await Promise.all(file.members.map((m) => health(m)));
+  throw new Error(`drill: the members did not converge within 10 s: ${JSON.stringify(seen)}`);
 }
 
 export async function stopAll(children: Map<number, ChildProcess>): Promise<void> {
@@ -390,7 +407,12 @@ export async function stopAll(children: Map<number, ChildProcess>): Promise<void
   );
 }
 
-function percentile(values: number[], p: number): number {
+/** Nothing lost or applied twice, every replica the same, the assets conserved. */
+export function checkPassed(c: ReplicaCheck): boolean {
+  return c.lost === 0 && c.duplicated === 0 && c.identical && c.conserved;
+}
+
+export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
@@ -419,6 +441,6 @@ function report(
   };
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,203 @@
+/**
+ * `bourse drill partition --cuts K`: network partitions, made by the kernel, under load. Each
+ * member runs in a network namespace of its own (netns.ts); the drill's SDK client reaches
+ * them over a bridge. K times, once every member is caught up, it cuts one member off for 1-3
+ * s, then heals it:
+ *   - the primary, off the network entirely (its link down): the others elect, and the SDK,
+ *     whose connection to it goes silent, finds the new primary (takeover timed);
+ *   - the primary, off from the other members only (blackhole routes): its clients still reach
+ *     it, and it must answer none of their commands (it can commit nothing), step down, and
+ *     send them on;
+ *   - a standby, off the network: the load goes on.
+ * A healed former primary must come back a standby. Then the whole history is checked as in
+ * `drill failover` (drill-check.ts). The last line printed is JSON.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterFileName, clusterMembersMax } from '../constants.js';
+import { Rng } from '../stdx/rng.js';
+import type { ClusterFile } from './cluster.js';
+import { checkReplicas } from './drill-check.js';
+import { NetNamespaces } from './netns.js';
+import { progressBar, UsageError } from './output.js';
+import * as d from './drill.js';
+
+export interface PartitionOptions {
+  cuts: number;
+  nodes: number;
+  seed: number;
+  accounts: number;
+  window: number;
+  verbose?: boolean;
+}
+
+type Cut = 'primary-off' | 'primary-members' | 'standby-off';
+
+export interface PartitionReport extends d.HistoryFigures {
+  drill: 'partition';
+  nodes: number;
+  cuts: number;
+  /** Cuts of each kind: the primary off the network, off the other members, a standby off. */
+  primary_off: number;
+  primary_members: number;
+  standby_off: number;
+  /**
+   * Medians by kind: off the network, the SDK waits out its silence (2 s); off the members
+   * only, the primary steps down after an election timeout and its clients move at once.
+   */
+  takeover_ms_p50_off: number;
+  takeover_ms_p50_members: number;
+  /** Every former primary came back a standby once healed. */
+  fenced: boolean;
+}
+
+const kinds: readonly Cut[] = ['primary-off', 'primary-members', 'standby-off'];
+
+export function checkPartition(o: PartitionOptions): void {
+  if (o.nodes < 3 || o.nodes > clusterMembersMax) {
+    throw new UsageError(
+      `--nodes: ${o.nodes}: 3 to ${clusterMembersMax} (a cut leaves a majority)`,
+    );
+  }
+  if (o.cuts < 1) throw new UsageError('--cuts: 1 or more');
+  if (o.window < 1) throw new UsageError('--window: 1 or more transfers in flight');
+  if (o.accounts < 1) throw new UsageError('--accounts: 1 or more');
+}
+
+export async function drillPartition(o: PartitionOptions): Promise<PartitionReport> {
+  checkPartition(o);
+  const rng = new Rng(o.seed);
+  const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
+  const net = NetNamespaces.create(ids, (process.pid * 7 + Date.now()) % 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-partition-'));
+  const say = (line: string): void => {
+    if (o.verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
+  };
+  let members: d.Members | null = null;
+  let failed = true;
+  // Ctrl-C skips `finally`: the namespaces, the bridge and the members would outlive the drill.
+  const interrupted = (): void => {
+    for (const c of members?.children.values() ?? []) c.kill('SIGKILL');
+    net.destroy();
+    process.stderr.write(`drill: interrupted; removed its namespaces; logs in ${dir}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  try {
+    const file = writeNetCluster(dir, ids, net);
+    members = new d.Members(dir, file, (id) => net.execPrefix(id));
+    const client = await d.connectWithRetry(file.members.map((m) => `ws://${m.host}:${m.port}/`));
+    await d.setUp(client, o.accounts);
+    const load = d.newLoad();
+    const pumping = d.pump(client, load, o, rng);
+    const seen = await cutRounds(o, { file, net, rng, say }, client, load);
+    load.running = false;
+    await pumping;
+    if (load.error !== null) throw load.error;
+    await client.close();
+    await d.converge(file);
+    await d.stopAll(members.children);
+    const dataDirs = ids.map((id) => members!.dataOf(id));
+    const check = checkReplicas(dataDirs, load.acked, 2 * d.depositEach * o.accounts);
+    // A failed check keeps the members' logs and folders, to see why.
+    failed = !d.checkPassed(check);
+    return {
+      drill: 'partition',
+      nodes: o.nodes,
+      cuts: o.cuts,
+      primary_off: seen.counts[0],
+      primary_members: seen.counts[1],
+      standby_off: seen.counts[2],
+      acked: load.acked.size,
+      lost: check.lost,
+      duplicated: check.duplicated,
+      takeover_ms_p50: d.percentile(seen.takeovers, 50),
+      takeover_ms_p99: d.percentile(seen.takeovers, 99),
+      takeover_ms_max: Math.round(Math.max(0, ...seen.takeovers)),
+      takeover_ms_p50_off: d.percentile(seen.byKind[0], 50),
+      takeover_ms_p50_members: d.percentile(seen.byKind[1], 50),
+      fenced: seen.fenced,
+      replicas_identical: check.identical,
+      conserved: check.conserved,
+      last_sequence: check.lastSequence,
+    };
+  } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+    for (const c of members?.children.values() ?? []) c.kill('SIGKILL');
+    net.destroy();
+    if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every member on port 9001 (replication 9101) of its own namespace's address. */
+function writeNetCluster(dir: string, ids: number[], net: NetNamespaces): ClusterFile {
+  const file: ClusterFile = {
+    members: ids.map((id) => ({ id, host: net.hostOf(id), port: 9001, replicationPort: 9101 })),
+  };
+  writeFileSync(join(dir, clusterFileName), JSON.stringify(file, null, 2) + '\n');
+  return file;
+}
+
+interface Setting {
+  file: ClusterFile;
+  net: NetNamespaces;
+  rng: Rng;
+  say: (line: string) => void;
+}
+
+/** The cuts, one kind after another in turn; their takeovers, and whether each was fenced. */
+async function cutRounds(
+  o: PartitionOptions,
+  s: Setting,
+  client: Parameters<typeof d.timeTakeover>[0],
+  load: d.Load,
+): Promise<{ counts: number[]; takeovers: number[]; byKind: number[][]; fenced: boolean }> {
+  const counts = [0, 0, 0];
+  const takeovers: number[] = [];
+  const byKind: number[][] = [[], []];
+  let fenced = true;
+  const bar = o.verbose === true ? progressBar('drill: cuts', o.cuts) : null;
+  for (let k = 0; k < o.cuts; k++) {
+    await d.allCaughtUp(s.file);
+    await d.sleep(300 + s.rng.int(900));
+    const kind = kinds[k % kinds.length];
+    counts[k % kinds.length]++;
+    const primary = await d.findPrimary(s.file);
+    const others = s.file.members.map((m) => m.id).filter((id) => id !== primary);
+    const victim = kind === 'standby-off' ? others[s.rng.int(others.length)] : primary;
+    const holdMs = 1_000 + s.rng.int(2_000);
+    const cutAt = performance.now();
+    if (kind === 'primary-members') s.net.cutMembers(victim);
+    else s.net.cutLink(victim);
+    if (kind !== 'standby-off') {
+      await d.sleep(50); // results the primary sent before the cut have been read by now
+      const { ms } = await d.timeTakeover(client, load, cutAt);
+      takeovers.push(ms);
+      byKind[k % kinds.length].push(ms);
+      s.say(`cut ${k + 1} (${kind}): member ${victim}; the next result ${ms.toFixed(0)} ms later`);
+    } else s.say(`cut ${k + 1} (${kind}): member ${victim}`);
+    await d.sleep(Math.max(0, holdMs - (performance.now() - cutAt)));
+    if (kind === 'primary-members') s.net.healMembers(victim);
+    else s.net.healLink(victim);
+    if (kind !== 'standby-off' && !(await cameBackStandby(s.file, victim))) {
+      s.say(`cut ${k + 1}: member ${victim} did not come back a standby`);
+      fenced = false;
+    }
+    bar?.update(k + 1);
+  }
+  bar?.stop();
+  return { counts, takeovers, byKind, fenced };
+}
+
+/** Whether a healed former primary answers as a standby within 10 s. */
+async function cameBackStandby(file: ClusterFile, id: number): Promise<boolean> {
+  const m = file.members.find((x) => x.id === id)!;
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const h = await d.health(m);
+    if (h?.role === 'standby') return true;
+    await d.sleep(20);
+  }
+  return false;
+}
