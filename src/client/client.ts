@@ -167,8 +167,7 @@ export class BourseClient {
   private closed: Error | null = null;
   /** Drops a connection that went silent (a hung or cut-off member): see liveness.ts. */
   private readonly liveness: Liveness;
-  /** The member whose connection went silent: tried last when reconnecting (it may hang). */
-  private silentUrl = '';
+  private silentUrl = ''; // the member that went silent: tried last when reconnecting
   /**
    * Submissions waiting for room in flight, oldest first from `waitingHead` (a head index, not
    * shift(): thousands may wait); each says whether it went.
@@ -183,7 +182,8 @@ export class BourseClient {
     this.clientId = options.clientId;
     this.nextSeq = options.firstClientSeq ?? 1;
     this.inFlightMax = options.inFlightMax ?? 100_000;
-    this.liveness = new Liveness(options.silenceMs ?? sdkSilenceMs, (silent, quietMs) => {
+    const awaiting = (): boolean => this.unanswered.size > 0 || this.subs.active;
+    this.liveness = new Liveness(options.silenceMs ?? sdkSilenceMs, awaiting, (silent, quietMs) => {
       this.lastError = `no answer for ${quietMs} ms`;
       this.silentUrl = this.url;
       silent.terminate(); // a drop: reconnect, resend

@@ -9,7 +9,9 @@
  *
  * Anything heard counts, a frame or a pong: the owner bumps `heard` per frame (a counter, not
  * a clock read). A look that comes late (this process stalled, and what arrived meanwhile waits
- * behind the timer) blames no one.
+ * behind the timer) blames no one. A connection awaiting nothing (no command unanswered, no
+ * subscription) is not pinged: 10,000 idle sessions pinging 4 times a second would be 40,000
+ * pings a second for the server; its next command is watched from the next look on.
  */
 import WebSocket from 'ws';
 import { sdkPingMs } from '../constants.js';
@@ -26,6 +28,8 @@ export class Liveness {
 
   constructor(
     private readonly silenceMs: number,
+    /** Whether the owner awaits anything on the connection (answers, a subscription's frames). */
+    private readonly awaiting: () => boolean,
     private readonly onSilent: (socket: WebSocket, quietMs: number) => void,
   ) {
     this.periodMs = Math.min(sdkPingMs, Math.max(1, Math.floor(silenceMs / 2)));
@@ -55,7 +59,7 @@ export class Liveness {
     this.lookedAt = now;
     const socket = this.socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) return;
-    if (this.heard !== this.seen || elapsed > 2 * this.periodMs) {
+    if (this.heard !== this.seen || elapsed > 2 * this.periodMs || !this.awaiting()) {
       this.seen = this.heard;
       this.quietMs = 0;
       return;

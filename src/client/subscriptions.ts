@@ -37,6 +37,11 @@ export class Subscriptions {
   /** Topic and book subscriptions, by the request id of their latest Subscribe frame. */
   private readonly asks = new Map<number, Ask>();
 
+  /** Any subscription kept (its connection is watched: liveness.ts). */
+  get active(): boolean {
+    return this.journals.size > 0 || this.asks.size > 0;
+  }
+
   /** Keeps a journal subscription; returns it, to `end` it by. */
   addJournal(
     requestId: number,

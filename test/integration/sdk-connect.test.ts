@@ -103,8 +103,11 @@ test('the SDK leaves a primary that went silent (hung, or cut off) for the new o
     const client = await BourseClient.connect(proxy.url, { clientId: 12, members, silenceMs: 500 });
     try {
       for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
-      await new Promise((resolve) => setTimeout(resolve, 1_500)); // idle: pings keep it
+      // Quiet, but watched (a subscription awaits frames): pings keep it.
+      const end = client.subscribeJournal(client.durableSequence + 1_000_000, () => {});
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.equal(client.reconnects, 0, 'a quiet connection that answers pings is kept');
+      end();
       proxy.freeze(); // from here the client hears nothing from the primary...
       await primary.stop(); // ...which goes, unseen; the others elect
       cluster.nodes[primary.id - 1] = null;
