@@ -8,6 +8,8 @@
  *   - the primary, off from the other members only (blackhole routes): its clients still reach
  *     it, and it must answer none of their commands (it can commit nothing), step down, and
  *     send them on;
+ *   - the primary, deaf to the other members (one way: they hear its heartbeats, it hears no
+ *     acks): it must step down on its own, and only then do the others elect;
  *   - a standby, off the network: the load goes on.
  * A healed former primary must come back a standby. Then the whole history is checked as in
  * `drill failover` (drill-check.ts). The last line printed is JSON.
@@ -32,15 +34,43 @@ export interface PartitionOptions {
   verbose?: boolean;
 }
 
-type Cut = 'primary-off' | 'primary-members' | 'standby-off';
+type Cut = 'primary-off' | 'primary-members' | 'primary-deaf' | 'standby-off';
+
+/** Whom each kind of cut takes off, and how (netns.ts), in the order the drill takes them. */
+const cuts: Record<
+  Cut,
+  {
+    standby: boolean;
+    cut: (n: NetNamespaces, id: number) => void;
+    heal: (n: NetNamespaces, id: number) => void;
+  }
+> = {
+  'primary-off': { standby: false, cut: (n, id) => n.cutLink(id), heal: (n, id) => n.healLink(id) },
+  'primary-members': {
+    standby: false,
+    cut: (n, id) => n.cutMembers(id),
+    heal: (n, id) => n.healMembers(id),
+  },
+  'primary-deaf': {
+    standby: false,
+    cut: (n, id) => n.cutTowards(id),
+    heal: (n, id) => n.healTowards(id),
+  },
+  'standby-off': { standby: true, cut: (n, id) => n.cutLink(id), heal: (n, id) => n.healLink(id) },
+};
+const kinds = Object.keys(cuts) as Cut[];
 
 export interface PartitionReport extends d.HistoryFigures {
   drill: 'partition';
   nodes: number;
   cuts: number;
-  /** Cuts of each kind: the primary off the network, off the other members, a standby off. */
+  /**
+   * Cuts of each kind: the primary off the network, off the other members both ways, deaf to
+   * them (it reaches them, they do not reach it), and a standby off the network.
+   */
   primary_off: number;
   primary_members: number;
+  primary_deaf: number;
   standby_off: number;
   /**
    * Medians by kind: off the network, the SDK waits out its silence (2 s); off the members
@@ -48,11 +78,10 @@ export interface PartitionReport extends d.HistoryFigures {
    */
   takeover_ms_p50_off: number;
   takeover_ms_p50_members: number;
+  takeover_ms_p50_deaf: number;
   /** Every former primary came back a standby once healed. */
   fenced: boolean;
 }
-
-const kinds: readonly Cut[] = ['primary-off', 'primary-members', 'standby-off'];
 
 export function checkPartition(o: PartitionOptions): void {
   if (o.nodes < 3 || o.nodes > clusterMembersMax) {
@@ -106,17 +135,19 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
       drill: 'partition',
       nodes: o.nodes,
       cuts: o.cuts,
-      primary_off: seen.counts[0],
-      primary_members: seen.counts[1],
-      standby_off: seen.counts[2],
+      primary_off: seen.counts['primary-off'],
+      primary_members: seen.counts['primary-members'],
+      primary_deaf: seen.counts['primary-deaf'],
+      standby_off: seen.counts['standby-off'],
       acked: load.acked.size,
       lost: check.lost,
       duplicated: check.duplicated,
       takeover_ms_p50: d.percentile(seen.takeovers, 50),
       takeover_ms_p99: d.percentile(seen.takeovers, 99),
       takeover_ms_max: Math.round(Math.max(0, ...seen.takeovers)),
-      takeover_ms_p50_off: d.percentile(seen.byKind[0], 50),
-      takeover_ms_p50_members: d.percentile(seen.byKind[1], 50),
+      takeover_ms_p50_off: d.percentile(seen.byKind['primary-off'], 50),
+      takeover_ms_p50_members: d.percentile(seen.byKind['primary-members'], 50),
+      takeover_ms_p50_deaf: d.percentile(seen.byKind['primary-deaf'], 50),
       fenced: seen.fenced,
       replicas_identical: check.identical,
       conserved: check.conserved,
@@ -153,35 +184,39 @@ async function cutRounds(
   s: Setting,
   client: Parameters<typeof d.timeTakeover>[0],
   load: d.Load,
-): Promise<{ counts: number[]; takeovers: number[]; byKind: number[][]; fenced: boolean }> {
-  const counts = [0, 0, 0];
+): Promise<{
+  counts: Record<Cut, number>;
+  takeovers: number[];
+  byKind: Record<Cut, number[]>;
+  fenced: boolean;
+}> {
+  const counts = Object.fromEntries(kinds.map((k) => [k, 0])) as Record<Cut, number>;
+  const byKind = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Cut, number[]>;
   const takeovers: number[] = [];
-  const byKind: number[][] = [[], []];
   let fenced = true;
   const bar = o.verbose === true ? progressBar('drill: cuts', o.cuts) : null;
   for (let k = 0; k < o.cuts; k++) {
     await d.allCaughtUp(s.file);
     await d.sleep(300 + s.rng.int(900));
     const kind = kinds[k % kinds.length];
-    counts[k % kinds.length]++;
+    const how = cuts[kind];
+    counts[kind]++;
     const primary = await d.findPrimary(s.file);
     const others = s.file.members.map((m) => m.id).filter((id) => id !== primary);
-    const victim = kind === 'standby-off' ? others[s.rng.int(others.length)] : primary;
+    const victim = how.standby ? others[s.rng.int(others.length)] : primary;
     const holdMs = 1_000 + s.rng.int(2_000);
     const cutAt = performance.now();
-    if (kind === 'primary-members') s.net.cutMembers(victim);
-    else s.net.cutLink(victim);
-    if (kind !== 'standby-off') {
+    how.cut(s.net, victim);
+    if (!how.standby) {
       await d.sleep(50); // results the primary sent before the cut have been read by now
       const { ms } = await d.timeTakeover(client, load, cutAt);
       takeovers.push(ms);
-      byKind[k % kinds.length].push(ms);
+      byKind[kind].push(ms);
       s.say(`cut ${k + 1} (${kind}): member ${victim}; the next result ${ms.toFixed(0)} ms later`);
     } else s.say(`cut ${k + 1} (${kind}): member ${victim}`);
     await d.sleep(Math.max(0, holdMs - (performance.now() - cutAt)));
-    if (kind === 'primary-members') s.net.healMembers(victim);
-    else s.net.healLink(victim);
-    if (kind !== 'standby-off' && !(await cameBackStandby(s.file, victim))) {
+    how.heal(s.net, victim);
+    if (!how.standby && !(await cameBackStandby(s.file, victim))) {
       s.say(`cut ${k + 1}: member ${victim} did not come back a standby`);
       fenced = false;
     }

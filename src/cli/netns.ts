@@ -8,9 +8,11 @@
  *     ├── veth <tag>h2 ═══ eth0 10.77.X.2   namespace bourse-<tag>-2: member 2
  *     └── veth <tag>h3 ═══ eth0 10.77.X.3   namespace bourse-<tag>-3: member 3
  *
- * Two cuts: `cutLink` sets a member's veth down (it is cut off from everyone, clients
+ * Three cuts: `cutLink` sets a member's veth down (it is cut off from everyone, clients
  * included); `cutMembers` adds blackhole routes between it and the other members only (its
- * clients still reach it: a primary that must stop answering them, as it can commit nothing).
+ * clients still reach it: a primary that must stop answering them, as it can commit nothing);
+ * `cutTowards` adds them in the other members' namespaces only, one way: it still reaches
+ * them, they no longer reach it (a primary whose heartbeats arrive and whose acks do not).
  * `destroy` removes everything made (a namespace's removal takes its end of the veth along).
  */
 import { execFileSync } from 'node:child_process';
@@ -71,11 +73,19 @@ export class NetNamespaces {
   }
 
   cutMembers(id: number): void {
-    this.routes(id, 'add');
+    this.routes(id, 'add', true);
   }
 
   healMembers(id: number): void {
-    this.routes(id, 'del');
+    this.routes(id, 'del', true);
+  }
+
+  cutTowards(id: number): void {
+    this.routes(id, 'add', false);
+  }
+
+  healTowards(id: number): void {
+    this.routes(id, 'del', false);
   }
 
   destroy(): void {
@@ -118,11 +128,11 @@ export class NetNamespaces {
     }
   }
 
-  /** Blackhole routes both ways between member `id` and every other member. */
-  private routes(id: number, op: 'add' | 'del'): void {
+  /** Blackhole routes from every other member to member `id`, and back too when `both`. */
+  private routes(id: number, op: 'add' | 'del', both: boolean): void {
     for (const other of this.ids) {
       if (other === id) continue;
-      ip('-n', this.nsOf(id), 'route', op, 'blackhole', `${this.hostOf(other)}/32`);
+      if (both) ip('-n', this.nsOf(id), 'route', op, 'blackhole', `${this.hostOf(other)}/32`);
       ip('-n', this.nsOf(other), 'route', op, 'blackhole', `${this.hostOf(id)}/32`);
     }
   }

@@ -200,7 +200,7 @@ function addPartitionDrill(group: Command): void {
     .description('cut members off the network under load (namespaces; root); check the history')
     .option(
       '--cuts <k>',
-      'partitions, in turn: primary off, primary off the members, standby off',
+      'partitions, in turn: primary off, off the members, deaf to them; standby off',
       count('--cuts'),
       6,
     )
@@ -213,16 +213,17 @@ function addPartitionDrill(group: Command): void {
     )
     .action(async (o: Omit<PartitionOptions, 'verbose'>) => {
       const r = await drillPartition({ ...o, verbose: true });
-      const cuts = `${r.primary_off} / ${r.primary_members} / ${r.standby_off}`;
+      const cuts = `${r.primary_off} / ${r.primary_members} / ${r.primary_deaf} / ${r.standby_off}`;
       const takeover = `${r.takeover_ms_p50} / ${r.takeover_ms_p99} / ${r.takeover_ms_max}`;
-      const byKind = `${r.takeover_ms_p50_off} / ${r.takeover_ms_p50_members}`;
+      const p50s = [r.takeover_ms_p50_off, r.takeover_ms_p50_members, r.takeover_ms_p50_deaf];
+      const byKind = p50s.join(' / ');
       const rows = [
-        { measure: 'cuts: primary off / off the members / standby off', value: cuts },
+        { measure: 'cuts: primary off / off the members / deaf / standby off', value: cuts },
         { measure: 'acknowledged commands', value: r.acked },
         { measure: 'lost', value: r.lost },
         { measure: 'applied twice', value: r.duplicated },
         { measure: 'takeover p50 / p99 / max (ms)', value: takeover },
-        { measure: 'takeover p50: primary off / off the members (ms)', value: byKind },
+        { measure: 'takeover p50: primary off / off the members / deaf (ms)', value: byKind },
         { measure: 'former primaries back as standbys', value: String(r.fenced) },
         { measure: 'replicas identical (chain, state)', value: String(r.replicas_identical) },
         { measure: 'assets conserved', value: String(r.conserved) },

@@ -32,12 +32,13 @@ test('drill: two SIGKILLs of the primary under load, one with its disk lost', as
 /**
  * The partition drill (bourse drill partition): each member in a network namespace of its
  * own; the primary cut off the network, then off the other members only (its clients still
- * reach it), then a standby cut off, each for 1-3 s under load. The cut-off primaries come
- * back as standbys, and the history is whole, once each.
+ * reach it), then deaf to them (one way), then a standby cut off, each for 1-3 s under load.
+ * The cut-off primaries come back as standbys, and the history is whole, once each.
  */
 test('drill: real partitions (network namespaces) of the primary and of a standby', async () => {
-  const r = await drillPartition({ cuts: 3, nodes: 3, seed: 7, accounts: 50, window: 32 });
-  assert.deepEqual([r.primary_off, r.primary_members, r.standby_off], [1, 1, 1]);
+  const r = await drillPartition({ cuts: 4, nodes: 3, seed: 7, accounts: 50, window: 32 });
+  const kinds = [r.primary_off, r.primary_members, r.primary_deaf, r.standby_off];
+  assert.deepEqual(kinds, [1, 1, 1, 1], 'one cut of each kind');
   assert.ok(r.acked > 100, `load went on: ${r.acked} acknowledged`);
   assert.equal(r.lost, 0, 'no acknowledged command lost');
   assert.equal(r.duplicated, 0, 'no command applied twice');
