@@ -235,6 +235,13 @@ export const sdkConnectRoundMs = 100;
 export const sdkSilenceMs = 2_000;
 /** How often the SDK looks at a connection it heard nothing from, and pings it (ms). */
 export const sdkPingMs = 250;
+/**
+ * Quiet this long (ms), the SDK also asks the other members' /health, every look, whether one
+ * of them is a primary taking commands (client/primary-probe.ts), each within
+ * `sdkProbeTimeoutMs`: one cut off the network is then left as soon as another takes over.
+ */
+export const sdkProbeAfterMs = 500;
+export const sdkProbeTimeoutMs = 200;
 /** Journal batches a primary keeps read for sending (each goes to every standby). */
 export const replicaPayloadCacheEntries = 32;
 /**

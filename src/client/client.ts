@@ -112,6 +112,8 @@ interface Pending {
   frame: number;
 }
 
+type UnansweredFrame = { bytes: Buffer; first: number; last: number; left: number };
+
 export class BourseClient {
   readonly clientId: number;
   /** The journal's durable sequence when the session opened. */
@@ -160,18 +162,12 @@ export class BourseClient {
    * Frames not yet fully answered, by request id: their bytes (to send again after a Busy
    * refusal or a reconnect) and the client seqs they carry (to fail them on an Error frame).
    */
-  private readonly unanswered = new Map<
-    number,
-    { bytes: Buffer; first: number; last: number; left: number }
-  >();
+  private readonly unanswered = new Map<number, UnansweredFrame>();
   private closed: Error | null = null;
   /** Drops a connection that went silent (a hung or cut-off member): see liveness.ts. */
   private readonly liveness: Liveness;
   private silentUrl = ''; // the member that went silent: tried last when reconnecting
-  /**
-   * Submissions waiting for room in flight, oldest first from `waitingHead` (a head index, not
-   * shift(): thousands may wait); each says whether it went.
-   */
+  /** Submissions waiting for room, oldest first from `waitingHead`; each says if it went. */
   private readonly waiting: ((closed: Error | null) => boolean)[] = [];
   private waitingHead = 0;
 
@@ -182,11 +178,14 @@ export class BourseClient {
     this.clientId = options.clientId;
     this.nextSeq = options.firstClientSeq ?? 1;
     this.inFlightMax = options.inFlightMax ?? 100_000;
-    const awaiting = (): boolean => this.unanswered.size > 0 || this.subs.active;
-    this.liveness = new Liveness(options.silenceMs ?? sdkSilenceMs, awaiting, (silent, quietMs) => {
-      this.lastError = `no answer for ${quietMs} ms`;
-      this.silentUrl = this.url;
-      silent.terminate(); // a drop: reconnect, resend
+    this.liveness = new Liveness(options.silenceMs ?? sdkSilenceMs, {
+      awaiting: () => this.unanswered.size > 0 || this.subs.active,
+      others: () => memberUrls(this.url, options).slice(1),
+      drop: (silent, why) => {
+        this.lastError = why;
+        this.silentUrl = this.url;
+        silent.terminate(); // a drop: reconnect, resend
+      },
     });
     this.attach(socket);
   }

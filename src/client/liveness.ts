@@ -14,7 +14,17 @@
  * pings a second for the server; its next command is watched from the next look on.
  */
 import WebSocket from 'ws';
-import { sdkPingMs } from '../constants.js';
+import { sdkPingMs, sdkProbeAfterMs, sdkProbeTimeoutMs } from '../constants.js';
+import { primaryAmong } from './primary-probe.js';
+
+export interface LivenessOwner {
+  /** Whether it awaits anything on the connection (answers, a subscription's frames). */
+  awaiting(): boolean;
+  /** The other members' addresses, asked who is primary once the connection is quiet. */
+  others(): readonly string[];
+  /** Drops `socket` (the owner reconnects); `why` says why. */
+  drop(socket: WebSocket, why: string): void;
+}
 
 export class Liveness {
   /** Frames and pongs heard on the watched connection, as the owner counts them. */
@@ -25,12 +35,11 @@ export class Liveness {
   private socket: WebSocket | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly periodMs: number;
+  private probing = false;
 
   constructor(
     private readonly silenceMs: number,
-    /** Whether the owner awaits anything on the connection (answers, a subscription's frames). */
-    private readonly awaiting: () => boolean,
-    private readonly onSilent: (socket: WebSocket, quietMs: number) => void,
+    private readonly owner: LivenessOwner,
   ) {
     this.periodMs = Math.min(sdkPingMs, Math.max(1, Math.floor(silenceMs / 2)));
   }
@@ -59,7 +68,7 @@ export class Liveness {
     this.lookedAt = now;
     const socket = this.socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) return;
-    if (this.heard !== this.seen || elapsed > 2 * this.periodMs || !this.awaiting()) {
+    if (this.heard !== this.seen || elapsed > 2 * this.periodMs || !this.owner.awaiting()) {
       this.seen = this.heard;
       this.quietMs = 0;
       return;
@@ -68,8 +77,20 @@ export class Liveness {
     if (this.quietMs >= this.silenceMs) {
       const quiet = Math.round(this.quietMs);
       this.quietMs = 0;
-      return this.onSilent(socket, quiet);
+      return this.owner.drop(socket, `no answer for ${quiet} ms`);
     }
     socket.ping();
+    if (this.quietMs >= sdkProbeAfterMs && !this.probing) this.probe(socket);
+  }
+
+  /** Leaves `socket`, still quiet, for another member that says it is a primary. */
+  private probe(socket: WebSocket): void {
+    this.probing = true;
+    const seen = this.seen;
+    void primaryAmong(this.owner.others(), sdkProbeTimeoutMs).then((url) => {
+      this.probing = false;
+      if (url === null || this.socket !== socket || this.heard !== seen) return;
+      if (socket.readyState === WebSocket.OPEN) this.owner.drop(socket, `quiet; ${url} is primary`);
+    });
   }
 }
