@@ -28,6 +28,7 @@ export function primaryAmong(urls: readonly string[], timeoutMs: number): Promis
 
 function isAcceptingPrimary(url: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
+    if (!URL.canParse(url)) return resolve(false); // a throw here would go unhandled
     const at = new URL(url);
     const options = { host: at.hostname, port: at.port, path: '/health', agent: false };
     const request = get({ ...options, timeout: timeoutMs }, (response) => {
