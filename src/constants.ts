@@ -531,6 +531,7 @@ export function assertConstants(): void {
   assert(commandSizeBytes % 8 === 0, 'constants: command size is a multiple of 8');
   assert(eventSizeBytes % 8 === 0, 'constants: event size is a multiple of 8');
   assert(feeBpsMax <= 10_000, 'constants: fees never exceed the notional');
+  assert(clusterMembersMax <= 8, 'constants: member ids fit a replication header byte');
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
   // A book level is at most ~70 bytes of JSON, a member ~100, the rest ~2 KB.
   const dashboardBytes = dashboardBookLevels * 2 * 70 + clusterMembersMax * 100 + 2048;

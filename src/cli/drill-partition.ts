@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterFileName, clusterMembersMax } from '../constants.js';
+import { clusterFileName } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import type { ClusterFile } from './cluster.js';
 import { checkReplicas } from './drill-check.js';
@@ -84,14 +84,8 @@ export interface PartitionReport extends d.HistoryFigures {
 }
 
 export function checkPartition(o: PartitionOptions): void {
-  if (o.nodes < 3 || o.nodes > clusterMembersMax) {
-    throw new UsageError(
-      `--nodes: ${o.nodes}: 3 to ${clusterMembersMax} (a cut leaves a majority)`,
-    );
-  }
+  d.checkDrill(o, 'a cut');
   if (o.cuts < 1) throw new UsageError('--cuts: 1 or more');
-  if (o.window < 1) throw new UsageError('--window: 1 or more transfers in flight');
-  if (o.accounts < 1) throw new UsageError('--accounts: 1 or more');
 }
 
 export async function drillPartition(o: PartitionOptions): Promise<PartitionReport> {
@@ -100,9 +94,7 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
   const net = NetNamespaces.create(ids, (process.pid * 7 + Date.now()) % 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'bourse-partition-'));
-  const say = (line: string): void => {
-    if (o.verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
-  };
+  const say = d.sayer(o.verbose);
   let members: d.Members | null = null;
   let failed = true;
   // Ctrl-C skips `finally`: the namespaces, the bridge and the members would outlive the drill.
@@ -130,7 +122,8 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
     const dataDirs = ids.map((id) => members!.dataOf(id));
     const check = checkReplicas(dataDirs, load.acked, 2 * d.depositEach * o.accounts);
     // A failed check keeps the members' logs and folders, to see why.
-    failed = !d.checkPassed(check);
+    const history = d.historyFigures(load, seen.takeovers, check);
+    failed = !d.historyPassed(history); // a failed check keeps the logs and folders
     return {
       drill: 'partition',
       nodes: o.nodes,
@@ -139,19 +132,11 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
       primary_members: seen.counts['primary-members'],
       primary_deaf: seen.counts['primary-deaf'],
       standby_off: seen.counts['standby-off'],
-      acked: load.acked.size,
-      lost: check.lost,
-      duplicated: check.duplicated,
-      takeover_ms_p50: d.percentile(seen.takeovers, 50),
-      takeover_ms_p99: d.percentile(seen.takeovers, 99),
-      takeover_ms_max: Math.round(Math.max(0, ...seen.takeovers)),
+      ...history,
       takeover_ms_p50_off: d.percentile(seen.byKind['primary-off'], 50),
       takeover_ms_p50_members: d.percentile(seen.byKind['primary-members'], 50),
       takeover_ms_p50_deaf: d.percentile(seen.byKind['primary-deaf'], 50),
       fenced: seen.fenced,
-      replicas_identical: check.identical,
-      conserved: check.conserved,
-      last_sequence: check.lastSequence,
     };
   } finally {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);

@@ -20,6 +20,7 @@ import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
+import { healthOf } from '../client/primary-probe.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layout.js';
 import { clusterFileName, clusterMembersMax, memberStopMs } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
@@ -85,10 +86,14 @@ export interface Load {
  * one (3 members at least), ids go up to clusterMembersMax, and the load needs commands in
  * flight and an account. @throws UsageError
  */
-export function checkDrill(options: DrillOptions): void {
+export function checkDrill(
+  options: Pick<DrillOptions, 'nodes' | 'window' | 'accounts'>,
+  /** What takes a member away in this drill. */
+  fault = 'a kill',
+): void {
   if (options.nodes < 3 || options.nodes > clusterMembersMax) {
     throw new UsageError(
-      `--nodes: ${options.nodes}: 3 to ${clusterMembersMax} (a kill must leave a majority)`,
+      `--nodes: ${options.nodes}: 3 to ${clusterMembersMax} (${fault} must leave a majority)`,
     );
   }
   if (options.window < 1) throw new UsageError('--window: 1 or more transfers in flight');
@@ -101,9 +106,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-drill-'));
   // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
   const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
-  const say = (line: string): void => {
-    if (options.verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
-  };
+  const say = sayer(options.verbose);
   const file = await writeCluster(dir, options.nodes);
   const members = new Members(dir, file);
   const children = members.children;
@@ -152,8 +155,9 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       load.acked,
       2 * depositEach * options.accounts, // both assets, no fees: trades move, never make
     );
-    failed = !checkPassed(check); // a failed check keeps the logs and folders
-    return report(options, load, { takeovers, disksLost }, check);
+    const r = report(options, load, { takeovers, disksLost }, check);
+    failed = !historyPassed(r); // a failed check keeps the logs and folders
+    return r;
   } finally {
     for (const c of children.values()) c.kill('SIGKILL');
     if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
@@ -330,14 +334,7 @@ interface Health {
 }
 
 export async function health(m: { host: string; port: number }): Promise<Health | null> {
-  try {
-    const r = await fetch(`http://${m.host}:${m.port}/health`, {
-      signal: AbortSignal.timeout(500),
-    });
-    return (await r.json()) as Health;
-  } catch {
-    return null;
-  }
+  return (await healthOf(m.host, m.port, 500)) as Health | null;
 }
 
 /** The member serving clients (its gateway's /health names the primary role). */
@@ -408,11 +405,21 @@ export async function stopAll(children: Map<number, ChildProcess>): Promise<void
 }
 
 /** Nothing lost or applied twice, every replica the same, the assets conserved. */
-export function checkPassed(c: ReplicaCheck): boolean {
-  return c.lost === 0 && c.duplicated === 0 && c.identical && c.conserved;
+export function historyPassed(r: HistoryFigures): boolean {
+  return r.lost === 0 && r.duplicated === 0 && r.replicas_identical && r.conserved;
 }
 
-export function percentile(values: number[], p: number): number {
+/**
+ * Progress lines on stderr when `verbose`, unless it is a terminal: there a bar counts the
+ * rounds (lines would break it).
+ */
+export function sayer(verbose: boolean | undefined): (line: string) => void {
+  return (line) => {
+    if (verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
+  };
+}
+
+export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
@@ -424,11 +431,18 @@ function report(
   { takeovers, disksLost }: { takeovers: number[]; disksLost: number },
   check: ReplicaCheck,
 ): DrillReport {
+  const kills = takeovers.length;
+  const history = historyFigures(load, takeovers, check);
+  return { drill: 'failover', nodes: o.nodes, kills, disks_lost: disksLost, ...history };
+}
+
+/** A drill's load, its takeovers (ms each) and the checked history, as it reports them. */
+export function historyFigures(
+  load: Load,
+  takeovers: readonly number[],
+  check: ReplicaCheck,
+): HistoryFigures {
   return {
-    drill: 'failover',
-    nodes: o.nodes,
-    kills: takeovers.length,
-    disks_lost: disksLost,
     acked: load.acked.size,
     lost: check.lost,
     duplicated: check.duplicated,

@@ -26,28 +26,44 @@ export function primaryAmong(urls: readonly string[], timeoutMs: number): Promis
   });
 }
 
-function isAcceptingPrimary(url: string, timeoutMs: number): Promise<boolean> {
+async function isAcceptingPrimary(url: string, timeoutMs: number): Promise<boolean> {
+  if (!URL.canParse(url)) return false; // a throw would go unhandled
+  const at = new URL(url);
+  const health = await healthOf(at.hostname, Number(at.port), timeoutMs);
+  return health?.role === 'primary' && health.accepting === true;
+}
+
+/**
+ * A node's /health (docs/PROTOCOL.md), or null when it does not answer within `timeoutMs` or
+ * answers no JSON object. One GET on a connection of its own, closed after (no agent): fetch's
+ * pool kept a socket to a member's port, which a later request used after the member had
+ * stopped or restarted there. (pipeline/formation-check.ts does the same for a member: its
+ * folder may not import this one.)
+ */
+export function healthOf(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<Record<string, unknown> | null> {
   return new Promise((resolve) => {
-    if (!URL.canParse(url)) return resolve(false); // a throw here would go unhandled
-    const at = new URL(url);
-    const options = { host: at.hostname, port: at.port, path: '/health', agent: false };
-    const request = get({ ...options, timeout: timeoutMs }, (response) => {
+    const options = { host, port, path: '/health', agent: false, timeout: timeoutMs };
+    const request = get(options, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += body.length < 4096 ? chunk : ''));
-      response.on('end', () => resolve(acceptsCommands(body)));
+      response.on('end', () => resolve(objectIn(body)));
     });
     request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(false));
-    request.on('close', () => resolve(false)); // after 'end' (which won), or cut short
+    request.on('error', () => resolve(null));
+    request.on('close', () => resolve(null)); // after 'end' (which won), or cut short
   });
 }
 
-function acceptsCommands(body: string): boolean {
+function objectIn(body: string): Record<string, unknown> | null {
   try {
-    const health = JSON.parse(body) as { role?: unknown; accepting?: unknown };
-    return health.role === 'primary' && health.accepting === true;
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
   } catch {
-    return false;
+    return null;
   }
 }

@@ -431,10 +431,7 @@ export class ClusterNode {
     const durable = this.pendingDurable;
     this.pendingWrites = [];
     if (writes.length === 0 || durable === null || this.stopped || this.storeFailed) return;
-    const last = writes[writes.length - 1];
-    const stored = lastSequenceOf(last[last.length - 1]);
-    const written = this.store.writeMany(writes, Math.min(this.committedSequence, stored));
-    this.storing = written.then(
+    this.storing = this.writeAll(writes).then(
       () => {
         this.storing = null;
         if (this.stopped) return;
@@ -474,14 +471,19 @@ export class ClusterNode {
     const writes = this.pendingWrites;
     this.pendingWrites = [];
     if (writes.length === 0 || this.storeFailed) return;
-    const last = writes[writes.length - 1];
-    const stored = lastSequenceOf(last[last.length - 1]);
     try {
-      await this.store.writeMany(writes, Math.min(this.committedSequence, stored));
+      await this.writeAll(writes);
     } catch (error) {
       const failure = writeFailure(error as Error, 'replicated batches, at stop');
       this.log(`member ${this.id}: ${failure.message}`, 'error');
     }
+  }
+
+  /** Stores `writes` in one transaction, with the commit as far as they reach. */
+  private writeAll(writes: readonly (readonly Entry[])[]): Promise<void> {
+    const last = writes[writes.length - 1];
+    const stored = lastSequenceOf(last[last.length - 1]);
+    return this.store.writeMany(writes, Math.min(this.committedSequence, stored));
   }
 
   /** Resolves once everything received is stored (before the workers take over). */

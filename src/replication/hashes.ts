@@ -1,5 +1,6 @@
 /** Hashes as the replication layer names them: lower-case hex of the journal's SHA-256. */
 import { genesisHash } from '../journal/journal-codec.js';
+import { clusterMembersMax } from '../constants.js';
 
 /** The `prevHash` of the first entry of every journal. */
 export const genesisHashHex = Buffer.from(genesisHash).toString('hex');
@@ -19,7 +20,7 @@ export function clusterIdText(id: number): string {
   return id.toString(16).padStart(8, '0');
 }
 
-/** Bit `id - 1` set for each member id (ids are 1 to clusterMembersMax, at most 8). */
+/** Bit `id - 1` set for each member id (ids are 1 to clusterMembersMax: one byte). */
 export function membersMaskOf(ids: readonly number[]): number {
   let mask = 0;
   for (const id of ids) mask |= 1 << (id - 1);
@@ -29,6 +30,6 @@ export function membersMaskOf(ids: readonly number[]): number {
 /** The member ids a mask names, as operators read them: "1,2,3". */
 export function membersText(mask: number): string {
   const ids: number[] = [];
-  for (let id = 1; id <= 8; id++) if ((mask & (1 << (id - 1))) !== 0) ids.push(id);
+  for (let id = 1; id <= clusterMembersMax; id++) if ((mask & (1 << (id - 1))) !== 0) ids.push(id);
   return ids.join(',');
 }

@@ -136,7 +136,7 @@ export class ReplicaStore {
   loadClusterId(): number {
     const stored = this.db.meta.get('cluster-id');
     if (stored !== undefined) return Number(stored);
-    if (this.loadCommitted() < 1 || this.db.journal.get(sequenceKey(1)) === undefined) return 0;
+    if (this.loadCommitted() < 1 || !this.db.journal.doesExist(sequenceKey(1))) return 0;
     return clusterIdOf(this.metaAtSequence(1).hash);
   }
 
