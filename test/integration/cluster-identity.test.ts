@@ -64,12 +64,17 @@ async function otherClustersMember2(copy: string): Promise<number> {
   try {
     const client = await other.setUpClient(7, 20);
     await transfers(client, 30);
-    await stopMember(other, (await other.primary()).id); // a new term
-    await other.primary();
+    const first = (await other.primary()).id;
+    await stopMember(other, first); // a new term
+    const second = await other.primary();
+    // Member 2's folder is the one copied: back up if it was the primary stopped.
+    if (first === 2) other.nodes[1] = await other.boot(2, false);
     await transfers(client, 30);
     await client.close();
     const member2 = other.nodes[1] as ClusterNode;
     await until('member 2 knows the id', () => member2.consensus.clusterId !== 0);
+    const c = member2.consensus;
+    await until('member 2 holds the whole log', () => c.durableIndex >= second.consensus.commit);
     const id = member2.consensus.clusterId;
     for (let m = 1; m <= 3; m++) await stopMember(other, m);
     cpSync(other.dirs[1], copy, { recursive: true });
