@@ -14,6 +14,7 @@
  * A healed former primary must come back a standby. Then the whole history is checked as in
  * `drill failover` (drill-check.ts). The last line printed is JSON.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,13 +99,8 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   let members: d.Members | null = null;
   let failed = true;
   // Ctrl-C skips `finally`: the namespaces, the bridge and the members would outlive the drill.
-  const interrupted = (): void => {
-    for (const c of members?.children.values() ?? []) c.kill('SIGKILL');
-    net.destroy();
-    process.stderr.write(`drill: interrupted; removed its namespaces; logs in ${dir}\n`);
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  const running = (): Iterable<ChildProcess> => members?.children.values() ?? [];
+  const stopListening = d.onInterrupt(dir, running, () => net.destroy());
   try {
     const file = writeNetCluster(dir, ids, net);
     members = new d.Members(dir, file, (id) => net.execPrefix(id));
@@ -139,7 +135,7 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
       fenced: seen.fenced,
     };
   } finally {
-    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+    stopListening();
     for (const c of members?.children.values() ?? []) c.kill('SIGKILL');
     net.destroy();
     if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);

@@ -16,7 +16,7 @@
  * takeover_ms_p99, replicas_identical (and more).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
@@ -110,6 +110,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   const file = await writeCluster(dir, options.nodes);
   const members = new Members(dir, file);
   const children = members.children;
+  const stopListening = onInterrupt(dir, () => children.values());
   let failed = true;
   try {
     const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
@@ -159,6 +160,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     failed = !historyPassed(r); // a failed check keeps the logs and folders
     return r;
   } finally {
+    stopListening();
     for (const c of children.values()) c.kill('SIGKILL');
     if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
     else if (process.env.BOURSE_DRILL_KEEP === '1') process.stderr.write(`drill: kept ${dir}\n`);
@@ -453,6 +455,55 @@ export function historyFigures(
     conserved: check.conserved,
     last_sequence: check.lastSequence,
   };
+}
+
+/**
+ * Ctrl-C or SIGTERM skips a drill's `finally`: its members would outlive it and its folder stay
+ * behind. Until the returned function is called, either signal runs `release` (what else the
+ * drill made: network namespaces), kills the members and waits for them to exit (one still
+ * writing would leave files in a folder being removed), removes the folder (kept with
+ * BOURSE_DRILL_KEEP=1) and exits 130 (SIGINT) or 143 (SIGTERM). All of it synchronously: the
+ * drill's own flow must not go on meanwhile into what is being torn down.
+ */
+export function onInterrupt(
+  dir: string,
+  children: () => Iterable<ChildProcess>,
+  release: () => void = () => {},
+): () => void {
+  const interrupted = (signal: NodeJS.Signals): void => {
+    const left = [...children()];
+    for (const c of left) c.kill('SIGKILL');
+    release();
+    waitExitedSync(left, memberStopMs);
+    const keep = process.env.BOURSE_DRILL_KEEP === '1';
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+    const where = keep ? `its folder is kept: ${dir}` : 'its folder is removed';
+    process.stderr.write(`drill: interrupted (${signal}); its members are stopped, ${where}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  return () => {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+  };
+}
+
+/**
+ * Blocks until each process has exited (or `ms` pass). Without the event loop a killed child is
+ * not reaped: it has exited once it is a zombie ('Z' in /proc/<pid>/stat) or gone.
+ */
+function waitExitedSync(children: readonly ChildProcess[], ms: number): void {
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = performance.now() + ms;
+  while (children.some(running) && performance.now() < deadline) Atomics.wait(tick, 0, 0, 10);
+}
+
+function running(child: ChildProcess): boolean {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false; // reaped already
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -19,6 +19,7 @@ import { until } from '../harness/wait.js';
 import { BourseClient } from '../../src/client/client.js';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
+import { alive } from '../harness/processes.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -28,15 +29,6 @@ async function roleOf(port: number): Promise<string | null> {
     return ((await res.json()) as { role: string }).role;
   } catch {
     return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,9 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { drill } from '../../src/cli/drill.js';
 import { drillPartition } from '../../src/cli/drill-partition.js';
+import { alive } from '../harness/processes.js';
 
 test('drill: two SIGKILLs of the primary under load, one with its disk lost', async () => {
   const r = await drill({
@@ -48,6 +52,56 @@ test('drill: real partitions (network namespaces) of the primary and of a standb
   assert.ok(r.takeover_ms_max > 0 && r.takeover_ms_max < 30_000, 'each takeover was timed');
   assert.equal(namespacesLeft(), '', 'every namespace it made is gone');
 });
+
+const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+/**
+ * A drill stopped by SIGTERM (a supervisor, \`timeout\`) or by Ctrl-C from outside a terminal
+ * skips its \`finally\`: it must still stop its members and remove its folder, not leave three
+ * processes running on a cluster no one watches.
+ */
+test('drill: SIGTERM to a running drill stops its members and removes its folder', async (t) => {
+  const drillProcess = spawn(process.execPath, [main, 'drill', 'failover', '--kills', '50'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  drillProcess.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => drillProcess.once('exit', resolve));
+  t.after(() => drillProcess.kill('SIGKILL')); // a failed check must not leave it running
+  const members = await membersOf(drillProcess.pid!);
+  t.after(() => members.filter(alive).forEach((pid) => process.kill(pid, 'SIGKILL')));
+  const args = readFileSync(`/proc/${members[0]}/cmdline`, 'utf8').split('\0');
+  const dir = dirname(args[args.indexOf('--data') + 1]);
+  assert.ok(existsSync(dir), `the drill's folder: ${dir}`);
+  await new Promise((resolve) => setTimeout(resolve, 1_500)); // under load by now
+  drillProcess.kill('SIGTERM');
+  assert.equal(await exited, 143, `the drill exits 128 + SIGTERM: ${stderr}`);
+  assert.match(stderr, /interrupted \(SIGTERM\); its members are stopped/);
+  assert.deepEqual(members.filter(alive), [], 'no member outlives the drill');
+  assert.equal(existsSync(dir), false, 'its folder is removed');
+});
+
+/** The pids of the drill's three member processes, once all three run (within 20 s). */
+async function membersOf(pid: number): Promise<number[]> {
+  for (let i = 0; i < 200; i++) {
+    const members = childrenOf(pid)
+      .split('\n')
+      .filter((l) => l.includes(' member --cluster '))
+      .map((l) => Number.parseInt(l, 10));
+    if (members.length === 3) return members;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the drill did not start its three members within 20 s');
+}
+
+/** `ps` lines (pid, command) of the children of \`pid\` ('' when it has none: ps exits 1). */
+function childrenOf(pid: number): string {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).toString();
+  } catch {
+    return '';
+  }
+}
 
 function namespacesLeft(): string {
   const list = execFileSync('ip', ['netns', 'list']).toString();
