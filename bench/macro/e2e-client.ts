@@ -24,6 +24,9 @@ import * as hdr from 'hdr-histogram-js';
 import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { GcWatch } from '../lib/gc-watch.js';
+import { endWithParent } from '../lib/bench-exit.js';
+
+endWithParent();
 
 const [url, clientIdText, mode, secondsText, accountsText, knobText, membersText] =
   process.argv.slice(2);

@@ -6,6 +6,9 @@
  */
 import WebSocket from 'ws';
 import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
+import { endWithParent } from '../lib/bench-exit.js';
+
+endWithParent();
 
 const [url, firstText, countText] = process.argv.slice(2);
 const first = Number(firstText);

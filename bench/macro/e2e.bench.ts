@@ -28,6 +28,7 @@ import {
   summarise,
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
+import { removeOnSignal } from '../lib/bench-exit.js';
 
 const small = process.argv.includes('--small');
 const size = loadSize(small);
@@ -63,6 +64,7 @@ async function idle(url: string): Promise<{ open: number; rssMb: number; rssGrow
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-e2e-'));
+  removeOnSignal(dir);
   const node = await BourseNode.start({
     dataDir: dir,
     config: { ...engineConfigDefault, accountCountMax: accounts + 16 },

@@ -25,6 +25,7 @@ import type { ProducerData } from './pipeline-producer.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { flag } from '../lib/flags.js';
+import { removeOnSignal } from '../lib/bench-exit.js';
 
 const small = process.argv.includes('--small');
 // `--name N` overrides, for experiments (the published sizes use none); checked (flags.ts).
@@ -63,6 +64,7 @@ async function untilDurable(node: BourseNode, sequence: number): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-bench-'));
+  removeOnSignal(dir);
   const snapshotIntervalEvents = flag('--snapshot-events', small ? 100_000 : 2_000_000);
   const node = await BourseNode.start({
     dataDir: dir,

@@ -23,6 +23,7 @@ import {
   summarise,
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
+import { exitOnSignal } from '../lib/bench-exit.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 
 const small = process.argv.includes('--small');
@@ -34,12 +35,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-replicated-'));
   const file = await writeCluster(dir, members);
   const children = new Map<number, ChildProcess>();
-  // Whatever ends this process (a client error, a signal), the members go with it.
-  process.on('exit', () => {
-    for (const c of children.values()) c.kill('SIGKILL');
+  // Whatever ends this process (a client error, a signal), the members go with it; a signal
+  // removes the folder too (after the kill: retried while a dying member's files go).
+  const killAll = (): void => children.forEach((c) => c.kill('SIGKILL'));
+  process.on('exit', killAll);
+  exitOnSignal(() => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => process.exit(130));
   benchProgress(0, 6, 'starting members');
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');

@@ -114,15 +114,32 @@ function runBench(scenario: string, args: string[], hdrFile: string): Promise<st
     bar ??= progressBar(`bench ${scenario}`, m.total);
     bar.update(m.done ?? 0);
   });
+  // Ctrl-C or SIGTERM goes on to the bench, which stops what it started (members, load
+  // processes, its folder: bench/lib/bench-exit.ts); this process ends once the bench has.
+  let interrupted: NodeJS.Signals | null = null;
+  const passOn = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
+    child.kill(signal);
+  };
+  process.on('SIGINT', passOn).on('SIGTERM', passOn);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => {
+      process.off('SIGINT', passOn).off('SIGTERM', passOn);
       (bar as Progress | null)?.stop();
       process.stdout.write(output);
+      if (interrupted !== null) endInterrupted(interrupted, dirname(hdrFile));
       if (code === 0) return resolve(output);
       reject(new Error(`bench ${scenario} failed (${signal ?? `exit code ${code}`})`));
     });
   });
+}
+
+/** No report from a bench stopped halfway: says so, removes the scratch folder, exits. */
+function endInterrupted(signal: NodeJS.Signals, scratch: string): never {
+  rmSync(scratch, { recursive: true, force: true });
+  process.stderr.write(`bench: interrupted (${signal}); no report written\n`);
+  process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 
 function lastJsonLine(output: string, scenario: string): Record<string, unknown> {

@@ -8,11 +8,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
+import { alive, awaitChildren } from '../harness/processes.js';
+import { until } from '../harness/wait.js';
 import {
   closeJournalDb,
   dataFile,
@@ -138,6 +141,36 @@ test('replay, inspect and verify read a data folder', async () => {
   } finally {
     removeDir(dir);
   }
+});
+
+/**
+ * \`bourse bench\` stopped by SIGTERM (or Ctrl-C from outside a terminal) passes the signal on:
+ * the bench stops its load processes and removes its node's folder, and no report is written.
+ * Before, the CLI died alone and its bench ran on, with four client processes, for a minute.
+ */
+test('bench: SIGTERM ends the bench and what it started, and writes no report', async (t) => {
+  const out = tempDataDir();
+  const folders = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('bourse-e2e-'));
+  const before = folders();
+  const cli = spawn(process.execPath, [main, 'bench', 'e2e', '--out', out], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+  const started: number[] = [];
+  t.after(() => {
+    for (const pid of [cli.pid!, ...started].filter(alive)) process.kill(pid, 'SIGKILL');
+    removeDir(out);
+  });
+  started.push(...(await awaitChildren(cli.pid!, 'e2e.bench.js', 1)));
+  started.push(...(await awaitChildren(started[0], 'e2e-client.js', 4, 60_000)));
+  cli.kill('SIGTERM');
+  assert.equal(await exited, 143, stderr);
+  assert.match(stderr, /bench: interrupted \(SIGTERM\); no report written/);
+  await until('the bench and its four clients exit', () => !started.some(alive), 5_000);
+  assert.deepEqual(readdirSync(out), [], 'no report');
+  assert.deepEqual(folders(), before, "the bench's node folder is removed");
 });
 
 test('bad situations: a message, an exit code, and nothing written', async () => {

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drill } from '../../src/cli/drill.js';
 import { drillPartition } from '../../src/cli/drill-partition.js';
-import { alive } from '../harness/processes.js';
+import { alive, awaitChildren } from '../harness/processes.js';
 
 test('drill: two SIGKILLs of the primary under load, one with its disk lost', async () => {
   const r = await drill({
@@ -68,7 +68,7 @@ test('drill: SIGTERM to a running drill stops its members and removes its folder
   drillProcess.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => drillProcess.once('exit', resolve));
   t.after(() => drillProcess.kill('SIGKILL')); // a failed check must not leave it running
-  const members = await membersOf(drillProcess.pid!);
+  const members = await awaitChildren(drillProcess.pid!, ' member --cluster ', 3);
   t.after(() => members.filter(alive).forEach((pid) => process.kill(pid, 'SIGKILL')));
   const args = readFileSync(`/proc/${members[0]}/cmdline`, 'utf8').split('\0');
   const dir = dirname(args[args.indexOf('--data') + 1]);
@@ -80,28 +80,6 @@ test('drill: SIGTERM to a running drill stops its members and removes its folder
   assert.deepEqual(members.filter(alive), [], 'no member outlives the drill');
   assert.equal(existsSync(dir), false, 'its folder is removed');
 });
-
-/** The pids of the drill's three member processes, once all three run (within 20 s). */
-async function membersOf(pid: number): Promise<number[]> {
-  for (let i = 0; i < 200; i++) {
-    const members = childrenOf(pid)
-      .split('\n')
-      .filter((l) => l.includes(' member --cluster '))
-      .map((l) => Number.parseInt(l, 10));
-    if (members.length === 3) return members;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the drill did not start its three members within 20 s');
-}
-
-/** `ps` lines (pid, command) of the children of \`pid\` ('' when it has none: ps exits 1). */
-function childrenOf(pid: number): string {
-  try {
-    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).toString();
-  } catch {
-    return '';
-  }
-}
 
 function namespacesLeft(): string {
   const list = execFileSync('ip', ['netns', 'list']).toString();
