@@ -216,6 +216,12 @@ export const snapshotPageSizeBytes = 65_536;
 export const snapshotChunkSizeBytes = 1 << 20;
 /** Pause between two snapshot chunk writes, so their fsyncs interleave with the journal's (ms). */
 export const snapshotWritePaceMs = 5;
+/**
+ * Submissions (calls; a batch is one) the SDK holds waiting for room in flight; one
+ * more is refused at once (Busy). A waiting call holds ~0.7 KB (its fields, closure and
+ * promise): the queue stays under ~70 MB. A caller that awaits its calls never reaches it.
+ */
+export const sdkQueueMax = 100_000;
 /** The SDK drops the submissions it has sent from its waiting queue this many at a time. */
 export const sdkWaitingCompactAt = 1024;
 /**

@@ -18,8 +18,7 @@
  * reconnect is recognised by the engine and applied once.
  */
 import WebSocket from 'ws';
-import { commandSizeBytes, commandsPerFrameMax, sdkWaitingCompactAt } from '../constants.js';
-import { sdkSilenceMs } from '../constants.js';
+import { commandSizeBytes, commandsPerFrameMax, sdkQueueMax, sdkSilenceMs } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { narrowFieldError, writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
@@ -51,6 +50,7 @@ import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
 import { Liveness } from './liveness.js';
+import { Admission } from './admission.js';
 import { frameFits } from './frame-check.js';
 import { Batches, joinResults, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
@@ -145,7 +145,6 @@ export class BourseClient {
   /** Commands of `submit` among the queued ones: they need their events, not only results. */
   private queuedSingles = 0;
   private nextSeq: number;
-  private inFlightMax: number;
   private flushScheduled = false;
   private frameSeq = 0;
   /** Handlers of pub/sub streams (trades, accounts), by the streams' fixed request ids. */
@@ -167,9 +166,8 @@ export class BourseClient {
   /** Drops a connection that went silent (a hung or cut-off member): see liveness.ts. */
   private readonly liveness: Liveness;
   private silentUrl = ''; // the member that went silent: tried last when reconnecting
-  /** Submissions waiting for room, oldest first from `waitingHead`; each says if it went. */
-  private readonly waiting: ((closed: Error | null) => boolean)[] = [];
-  private waitingHead = 0;
+  /** Room in flight, and the submissions waiting for it (backpressure). */
+  private readonly admission: Admission;
 
   private constructor(socket: WebSocket, url: string, options: ConnectOptions) {
     this.socket = socket;
@@ -177,7 +175,12 @@ export class BourseClient {
     this.options = options;
     this.clientId = options.clientId;
     this.nextSeq = options.firstClientSeq ?? 1;
-    this.inFlightMax = options.inFlightMax ?? 100_000;
+    this.admission = new Admission(
+      () => this.pending.size + this.batches.commands,
+      options.inFlightMax ?? 100_000,
+      options.queueMax ?? sdkQueueMax,
+      () => this.closed,
+    );
     this.liveness = new Liveness(options.silenceMs ?? sdkSilenceMs, {
       awaiting: () => this.unanswered.size > 0 || this.subs.active,
       others: () => memberUrls(this.url, options).slice(1),
@@ -216,7 +219,9 @@ export class BourseClient {
     client.durableSequence = session.durableSequence;
     // By default at most the server's idempotency window in flight: after a drop, every command
     // sent again is still within the outcomes the engine keeps, so it gets its original answer.
-    if (options.inFlightMax === undefined) client.inFlightMax = Math.max(1, session.window);
+    if (options.inFlightMax === undefined) {
+      client.admission.inFlightMax = Math.max(1, session.window);
+    }
     // A client id used before (a restarted process) goes on after its last seq: from 1 again,
     // its commands would be answered as repeats of its old ones and never applied.
     const next = session.nextSeq;
@@ -440,8 +445,10 @@ export class BourseClient {
     if (narrow !== null) return Promise.reject(new RangeError(narrow));
     const unknown = unknownField(fields);
     if (unknown !== null) return Promise.reject(new TypeError(`${unknown}: ${notAField}`));
-    if (this.mustWait(1)) return this.later(1, () => this.enqueue(kind, fields));
-    return this.enqueue(kind, fields);
+    if (!this.admission.mustWait(1)) return this.enqueue(kind, fields);
+    const busy = this.admission.refusal();
+    if (busy !== null) return Promise.reject(busy);
+    return this.admission.later(1, () => this.enqueue(kind, fields));
   }
 
   /**
@@ -464,68 +471,22 @@ export class BourseClient {
     // The first only: a batch's commands are built alike, and this walks each one's keys.
     const unknown = list.length > 0 ? unknownField(list[0]) : null;
     if (unknown !== null) return Promise.reject(new TypeError(`[0].${unknown}: ${notAField}`));
-    if (list.length > this.inFlightMax) {
-      // Parts of a quarter of the window: several in flight at once, not one and a wait.
-      const part = Math.max(1, Math.floor(this.inFlightMax / 4));
-      const parts: Promise<BatchResult>[] = [];
-      for (let at = 0; at < list.length; at += part) {
-        parts.push(this.sendBatch(kind, list.slice(at, at + part))); // checked above, whole
-      }
-      return Promise.all(parts).then(joinResults);
+    if (list.length <= this.admission.inFlightMax) {
+      if (!this.admission.mustWait(list.length)) return this.enqueueBatch(kind, list);
+      const busy = this.admission.refusal();
+      if (busy !== null) return Promise.reject(busy);
+      return this.admission.later(list.length, () => this.enqueueBatch(kind, list));
     }
-    return this.sendBatch(kind, list);
-  }
-
-  /** A checked batch that fits in flight: now, or once there is room (in order). */
-  private sendBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
-    if (this.mustWait(list.length)) {
-      return this.later(list.length, () => this.enqueueBatch(kind, list));
-    }
-    return this.enqueueBatch(kind, list);
-  }
-
-  /** Whether `count` more commands must queue: no room in flight, or others queued first. */
-  private mustWait(count: number): boolean {
-    const full = this.inFlight() + count > this.inFlightMax;
-    return full || this.waiting.length > this.waitingHead || this.closed !== null;
-  }
-
-  /**
-   * Queues a submission of `count` commands until there is room in flight (answers make room),
-   * behind those queued before it: submissions go out in the order they were made.
-   */
-  private later<T>(count: number, go: () => Promise<T>): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push((closed) => {
-        if (closed !== null) reject(closed);
-        else if (this.inFlight() + count > this.inFlightMax) return false;
-        else go().then(resolve, reject);
-        return true;
-      });
-      this.drain();
-    });
-  }
-
-  /** Sends the queued submissions that now fit, oldest first (or fails them all once closed). */
-  private drain(): void {
-    const waiting = this.waiting;
-    while (this.waitingHead < waiting.length && waiting[this.waitingHead](this.closed)) {
-      this.waitingHead++;
-    }
-    // Runs after every answer: with nothing queued it returns here, allocating nothing (a
-    // splice of zero entries still returns a new array).
-    if (this.waitingHead === 0) return;
-    if (this.waitingHead === waiting.length) {
-      waiting.length = 0;
-      this.waitingHead = 0;
-    } else if (this.waitingHead >= sdkWaitingCompactAt) {
-      waiting.splice(0, this.waitingHead); // compacts now and then, never per submission
-      this.waitingHead = 0;
-    }
-  }
-
-  private inFlight(): number {
-    return this.pending.size + this.batches.commands;
+    // Parts of a quarter of the window: several in flight at once, not one and a wait.
+    const busy = this.admission.refusal();
+    if (busy !== null) return Promise.reject(busy);
+    const part = Math.max(1, Math.floor(this.admission.inFlightMax / 4));
+    const counts = Array.from({ length: Math.ceil(list.length / part) }, (_, i) =>
+      Math.min(part, list.length - i * part),
+    );
+    const go = (i: number): Promise<BatchResult> =>
+      this.enqueueBatch(kind, list.slice(i * part, i * part + counts[i])); // checked, whole
+    return this.admission.laterInParts(counts, go).then(joinResults);
   }
 
   private enqueueBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
@@ -647,7 +608,7 @@ export class BourseClient {
     if (frame < 0) return;
     this.retryMs = busyRetryMs;
     this.countAnswer(frame);
-    this.drain();
+    this.admission.drain();
   }
 
   /** A frame refused as a whole: fail each of its commands with the server's reason. */
@@ -675,7 +636,7 @@ export class BourseClient {
       this.pending.delete(seq);
       p.reject(new ClientError(code, text));
     }
-    this.drain(); // their room in flight is free
+    this.admission.drain(); // their room in flight is free
   }
 
   private answer(clientSeq: number, p: Pending): void {
@@ -683,7 +644,7 @@ export class BourseClient {
     this.retryMs = busyRetryMs; // the server is taking commands again
     this.countAnswer(p.frame);
     p.resolve(p.events);
-    this.drain();
+    this.admission.drain();
   }
 
   /**
@@ -779,7 +740,7 @@ export class BourseClient {
     for (const p of this.pending.values()) p.reject(p.frame === 0 ? this.closed : unanswered);
     this.pending.clear();
     this.batches.failAll(unanswered); // a batch may have been partly sent
-    this.drain();
+    this.admission.drain();
   }
 
   /**

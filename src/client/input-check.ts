@@ -25,6 +25,7 @@ export function checkConnectOptions(o: ConnectOptions): void {
   }
   atLeast('firstClientSeq', o.firstClientSeq, 1);
   atLeast('inFlightMax', o.inFlightMax, 1); // 0 would wait for room that never comes
+  atLeast('queueMax', o.queueMax, 0); // 0: a call without room in flight is refused at once
   atLeast('reconnectAttempts', o.reconnectAttempts, 0);
   atLeast('silenceMs', o.silenceMs, 0);
 }

@@ -42,6 +42,12 @@ export interface ConnectOptions {
    */
   inFlightMax?: number;
   /**
+   * Submissions (calls; a batch is one, however large) held waiting for room in flight
+   * (default sdkQueueMax, 100,000). Past it a call is refused at once with ClientError
+   * Busy and nothing sent: a loop that never awaits its calls cannot fill the heap.
+   */
+  queueMax?: number;
+  /**
    * Rounds of reconnecting after a drop before failing what is pending (default 20); each round
    * tries every member once.
    */

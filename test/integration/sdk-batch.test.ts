@@ -166,6 +166,41 @@ test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost nod
   }, prepare);
 });
 
+/**
+ * The SDK's queue is bounded (queueMax): a caller that never awaits its calls is refused at
+ * once past it, with nothing sent, instead of filling its heap (a million unawaited transfers
+ * held 742 MB). A batch is one submission however large.
+ */
+test('queueMax: past it a call is refused at once (Busy), and nothing of it is sent', async () => {
+  await withNode(async (_node, url) => {
+    const admin = await BourseClient.connect(url, { clientId: 207 });
+    await setUp(admin); // many calls at once: under the default queueMax
+    await admin.close();
+    const client = await BourseClient.connect(url, { clientId: 206, inFlightMax: 2, queueMax: 3 });
+    const ok = { account: 1, target: 2, ref: 1, quantity: 1 };
+    const calls = Array.from({ length: 5 }, () => client.transfer(ok)); // 2 in flight, 3 wait
+    const busy = (e: unknown): boolean => e instanceof ClientError && e.code === FrameError.Busy;
+    const refused = await client.transfer(ok).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(busy(refused), `refused: ${String(refused)}`);
+    assert.match((refused as Error).message, /3 submissions already wait .*\(queueMax 3\)/);
+    await assert.rejects(client.transferBatch(Array(40).fill(ok)), busy, 'a batch too');
+    const heads = (await Promise.all(calls)).map(([head]) => head);
+    assert.ok(heads.every((h) => h.status === Status.Ok));
+    // Awaited, a batch 20 times the window goes, in parts, as one submission of the queue.
+    const whole = await client.transferBatch(Array(40).fill(ok));
+    assert.equal(whole.count, 40);
+    assert.ok(whole.status.every((s) => s === Status.Ok));
+    assert.equal(whole.firstClientSeq, heads[4].clientSeq + 1, 'no seq spent on a refusal');
+    const events = await journalEvents(url, 1, whole.sequence[39]);
+    const mine = events.filter((e) => e.clientId === 206 && e.kind === EventKind.Transferred);
+    assert.equal(mine.length, 45, 'the five calls and the batch: nothing refused was sent');
+    await client.close();
+  });
+});
+
 test('the package exports command kinds as values, the same as the wire layout', () => {
   assert.equal(PackageKinds.Transfer, CommandKind.Transfer);
   assert.equal(PackageKinds.PlaceOrder, CommandKind.PlaceOrder);
