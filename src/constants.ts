@@ -405,6 +405,12 @@ export const hostLookupTries = 2;
  */
 export const memberExitWaitMs = 500;
 /**
+ * A member started by a supervisor (bourse cluster, a drill, bench:replicated) checks this
+ * often whether the supervisor still runs (ms); once it is gone (SIGKILL, the OOM killer), the
+ * member stops cleanly instead of running on, unwatched, with its ports and folder held.
+ */
+export const memberSupervisorCheckMs = 1_000;
+/**
  * `bourse cluster` starts a member that exited again after this long (ms), as a process
  * supervisor would; one that exits with an error code within memberRestartQuickMs of its start
  * (a corrupt folder, a port taken) is left down, its reason in its log: restarting it would

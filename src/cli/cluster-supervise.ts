@@ -24,6 +24,9 @@ import { exitCodeMeaning } from './output.js';
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
+/** Names the supervisor's pid to the members it starts (watchSupervisor in cluster.ts). */
+export const supervisorPidVariable = 'BOURSE_SUPERVISOR_PID';
+
 /** Starts member `id` of `clusterPath` as a child process. */
 export function spawnMember(
   clusterPath: string,
@@ -39,7 +42,9 @@ export function spawnMember(
   args.push('--data', dataDir);
   if (bootstrap) args.push('--bootstrap');
   const [command, ...rest] = [...prefix, process.execPath, ...args];
-  return spawn(command, rest, { stdio: ['ignore', output, output] });
+  // The member stops when this process is gone (watchSupervisor in cluster.ts).
+  const env = { ...process.env, [supervisorPidVariable]: String(process.pid) };
+  return spawn(command, rest, { stdio: ['ignore', output, output], env });
 }
 
 export class MemberProcess {

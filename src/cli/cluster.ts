@@ -8,9 +8,14 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterFileName, clusterMembersMax, memberExitWaitMs } from '../constants.js';
+import {
+  clusterFileName,
+  clusterMembersMax,
+  memberExitWaitMs,
+  memberSupervisorCheckMs,
+} from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
-import { MemberProcess } from './cluster-supervise.js';
+import { MemberProcess, supervisorPidVariable } from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
@@ -134,6 +139,7 @@ export async function member(options: MemberOptions): Promise<void> {
   const stopped = new Promise<null>((resolve) => {
     process.once('SIGINT', () => resolve(null));
     process.once('SIGTERM', () => resolve(null));
+    watchSupervisor(log, () => resolve(null));
   });
   const failure = await Promise.race([stopped, node.failed]);
   await node.stop();
@@ -142,6 +148,23 @@ export async function member(options: MemberOptions): Promise<void> {
   // started again (bourse cluster) rather than lingering silent.
   if (failure !== null) throw failure;
   log('stopped cleanly');
+}
+
+/**
+ * A member started by a supervisor stops once the supervisor is gone: killed with SIGKILL, it
+ * could not stop its members, which ran on with their ports and folders held (the next
+ * `bourse cluster` on the folder was refused: in use). Its parent is then another process.
+ */
+function watchSupervisor(log: (message: string) => void, stop: () => void): void {
+  const supervisor = Number(process.env[supervisorPidVariable] ?? '0');
+  if (supervisor === 0) return; // run by hand, or by a service manager: nothing to watch
+  const timer = setInterval(() => {
+    if (process.ppid === supervisor) return;
+    clearInterval(timer);
+    log(`its supervisor (pid ${supervisor}) is gone: stopping`);
+    stop();
+  }, memberSupervisorCheckMs);
+  timer.unref();
 }
 
 /** Writes capacities asked for into the cluster file (each member checks them: grow only). */

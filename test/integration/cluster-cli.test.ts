@@ -19,7 +19,7 @@ import { until } from '../harness/wait.js';
 import { BourseClient } from '../../src/client/client.js';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
-import { alive } from '../harness/processes.js';
+import { alive, awaitChildren } from '../harness/processes.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -121,6 +121,40 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
     removeDir(dir);
     assert.equal(code, 0, out.slice(-3000));
     for (const pid of pids.slice(1)) assert.ok(!alive(pid), `member pid ${pid} stopped`);
+  }
+});
+
+/**
+ * A supervisor killed with SIGKILL (the OOM killer, kill -9) cannot stop its members: they ran
+ * on, unwatched, holding their ports and folders. Each now sees its supervisor gone and stops
+ * cleanly within a second or so.
+ */
+test('bourse cluster killed with SIGKILL: its members stop cleanly', async () => {
+  const dir = tempDataDir();
+  const file = await writeClusterFile(dir);
+  const child = spawn(process.execPath, [main, 'cluster', '--data', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const members = await awaitChildren(child.pid!, ' member --cluster ', 3);
+  try {
+    const ports = file.members.map((m) => m.port);
+    await until(
+      'a primary',
+      async () => (await Promise.all(ports.map(roleOf))).includes('primary'),
+      20_000,
+    );
+    child.kill('SIGKILL');
+    await until('every member stops', () => !members.some(alive), 15_000);
+    const lines = out.split('\n');
+    const gone = `its supervisor (pid ${child.pid}) is gone: stopping`;
+    assert.equal(lines.filter((l) => l.includes(gone)).length, 3, out.slice(-3000));
+    assert.equal(lines.filter((l) => l.includes('stopped cleanly')).length, 3, out.slice(-3000));
+  } finally {
+    for (const pid of members.filter(alive)) process.kill(pid, 'SIGKILL');
+    removeDir(dir);
   }
 });
 
