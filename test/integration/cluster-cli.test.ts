@@ -160,7 +160,7 @@ test('bourse cluster killed with SIGKILL: its members stop cleanly', async () =>
 
 test('bourse cluster leaves down a member whose own folder is at fault (not retried)', async () => {
   const dir = tempDataDir();
-  const file = await writeClusterFile(dir);
+  await writeClusterFile(dir);
   // Member 3's folder holds a journal of another schema version: retrying cannot mend it.
   const db = openJournalDb(join(dir, 'member-3'), { create: true, readOnly: false });
   db.meta.putSync('schema-version', '99');

@@ -17,7 +17,6 @@ import { setupCommands } from '../harness/generators.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { closeJournalDb, dataFile, openJournalDb } from '../../src/journal/journal-db.js';
 import { Replica } from '../../src/pipeline/replay.js';
 import { smallConfig } from '../harness/engine-driver.js';

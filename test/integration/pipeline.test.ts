@@ -4,7 +4,6 @@ import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { EngineDriver, smallConfig } from '../harness/engine-driver.js';
 import { setupCommands } from '../harness/generators.js';
 import { workload } from '../harness/workload.js';
-import { CommandKind } from '../../src/protocol/command-layout.js';
 import type { CommandFields } from '../../src/protocol/command-writer.js';
 import type { EventRecord } from '../../src/protocol/event-reader.js';
 import { openJournalDb, closeJournalDb } from '../../src/journal/journal-db.js';
