@@ -19,7 +19,7 @@ import { MemberProcess, supervisorPidVariable } from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
-import { UsageError, writeFileWhole } from './output.js';
+import { stopSignal, UsageError, writeFileWhole } from './output.js';
 
 export interface ClusterFile {
   members: ClusterMember[];
@@ -127,6 +127,8 @@ export async function member(options: MemberOptions): Promise<void> {
   }
   let node: ClusterNode | null = null;
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
+  const signalled = stopSignal();
+  log(`member ${options.id}: starting on ${options.data}`);
   node = await ClusterNode.start({
     id: options.id,
     members: file.members,
@@ -136,11 +138,7 @@ export async function member(options: MemberOptions): Promise<void> {
     capacities: { ...file.capacities, ...options.capacities },
     log,
   });
-  const stopped = new Promise<null>((resolve) => {
-    process.once('SIGINT', () => resolve(null));
-    process.once('SIGTERM', () => resolve(null));
-    watchSupervisor(log, () => resolve(null));
-  });
+  const stopped = Promise.race([signalled, supervisorGone(log)]).then(() => null);
   const failure = await Promise.race([stopped, node.failed]);
   await node.stop();
   setTimeout(() => process.exit(), memberExitWaitMs).unref(); // see memberExitWaitMs
@@ -155,16 +153,19 @@ export async function member(options: MemberOptions): Promise<void> {
  * could not stop its members, which ran on with their ports and folders held (the next
  * `bourse cluster` on the folder was refused: in use). Its parent is then another process.
  */
-function watchSupervisor(log: (message: string) => void, stop: () => void): void {
+function supervisorGone(log: (message: string) => void): Promise<void> {
   const supervisor = Number(process.env[supervisorPidVariable] ?? '0');
-  if (supervisor === 0) return; // run by hand, or by a service manager: nothing to watch
-  const timer = setInterval(() => {
-    if (process.ppid === supervisor) return;
-    clearInterval(timer);
-    log(`its supervisor (pid ${supervisor}) is gone: stopping`);
-    stop();
-  }, memberSupervisorCheckMs);
-  timer.unref();
+  // Run by hand, or by a service manager: nothing to watch.
+  if (supervisor === 0) return new Promise(() => {});
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (process.ppid === supervisor) return;
+      clearInterval(timer);
+      log(`its supervisor (pid ${supervisor}) is gone: stopping`);
+      resolve();
+    }, memberSupervisorCheckMs);
+    timer.unref();
+  });
 }
 
 /** Writes capacities asked for into the cluster file (each member checks them: grow only). */
@@ -233,9 +234,6 @@ export async function cluster(options: ClusterOptions): Promise<void> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopSignal();
   await Promise.all(members.map((m) => m.stop()));
 }

@@ -6,6 +6,7 @@
 import { BourseNode } from '../pipeline/node.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { cliLog } from './logger.js';
+import { stopSignal } from './output.js';
 import { version } from './version.js';
 import { capacityLine, type Capacities } from '../pipeline/engine-config.js';
 import { dataFreeBytesWarn } from '../constants.js';
@@ -21,6 +22,8 @@ export interface StartOptions {
 
 export async function start(options: StartOptions): Promise<void> {
   const log = cliLog({ role: 'primary' });
+  const stopped = stopSignal();
+  log(`starting on ${options.data}`);
   const node = await BourseNode.start({
     dataDir: options.data,
     snapshotIntervalEvents: options.snapshotEvents,
@@ -28,10 +31,6 @@ export async function start(options: StartOptions): Promise<void> {
     capacities: options.capacities,
     gateway: { host: options.host, port: options.port },
     log,
-  });
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
   });
   const r = node.recovery;
   const from = r.snapshotSequence === -1 ? 'the journal start' : `snapshot ${r.snapshotSequence}`;

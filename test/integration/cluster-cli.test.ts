@@ -188,12 +188,16 @@ test('bourse cluster leaves down a member whose own folder is at fault (not retr
 });
 
 /** Runs `bourse` to its exit; resolves with its code and output. */
+/** Runs bourse; SIGTERM `stopAfterMs` after its first output (its handler is in place then). */
 function runBourse(args: string[], stopAfterMs = 0): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  if (stopAfterMs > 0) setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
+  const heard = (d: Buffer): void => {
+    if (out === '' && stopAfterMs > 0) setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
+    out += d.toString();
+  };
+  child.stdout.on('data', heard);
+  child.stderr.on('data', heard);
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
 }
 
