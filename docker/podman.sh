@@ -2,7 +2,7 @@
 # Builds and runs docker/ with podman, where there is no Docker engine (the project's machines:
 # Debian bookworm, root, no registry of images, the npm registry and Debian's packages only).
 #
-#   docker/podman.sh install            # podman, podman-compose, runc, debootstrap (apt)
+#   docker/podman.sh install            # podman, podman-compose, runc, debootstrap, dnsname (apt)
 #   docker/podman.sh base               # the base image, built here (below)
 #   docker/podman.sh build              # base, then the Dockerfile -> localhost/bourse:local
 #   docker/podman.sh compose up -d bourse-1 bourse-2 bourse-3   # podman-compose, any args
@@ -35,6 +35,9 @@ install() {
   for tool in podman podman-compose runc debootstrap; do
     command -v "$tool" > /dev/null || missing+=("$tool")
   done
+  # compose's members find each other by service name through this CNI plugin: without it (a
+  # Recommends that --no-install-recommends leaves out) no name resolves and no member votes.
+  [ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "podman.sh: installing ${missing[*]} from Debian's packages" >&2
   export DEBIAN_FRONTEND=noninteractive
