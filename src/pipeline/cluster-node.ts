@@ -757,6 +757,7 @@ export class ClusterNode {
     }
     if (this.storing !== null) await this.storing;
     await this.storeLeftWrites();
+    if (!this.storeFailed) this.store.keepCommitted(this.followLimit());
     if (this.node !== null) {
       this.node.publisher.abandon = true; // the transport is closed: no more acks
       await this.node.stop();

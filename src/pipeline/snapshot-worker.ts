@@ -25,6 +25,7 @@ import {
   ringSleepMs,
   snapshotKeepCount,
   snapshotTouchPagesPerTurn,
+  snapshotAtStopSequencesMin,
   snapshotStopWaitMs,
   snapshotThreadNice,
   handoverHintMs,
@@ -79,7 +80,8 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   // Atomics.waitAsync and pool results do not keep a worker's event loop alive.
   const keepAlive = setInterval(() => {}, 1 << 30);
   const stopped = (): boolean => Atomics.load(control, 0) !== 0;
-  if (data.follow !== null) await followUntilPromoted(data.follow, db, snapshots, stopped);
+  const promoted =
+    data.follow !== null && (await followUntilPromoted(data.follow, db, snapshots, stopped));
   const ring = RingBuffer.attach(data.outputRing);
   const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [0]);
   let turnedAt = performance.now();
@@ -104,6 +106,14 @@ async function main(data: SnapshotWorkerData): Promise<void> {
     }
     await watchedMoved(barrier);
   }
+  // A clean stop. A single node's replica applies what is left in the ring (all journaled by
+  // now); a standby's stands at its commit limit. A cluster's primary takes none: its state
+  // may run past what a majority holds, and a start loads no snapshot past its commit.
+  if (data.follow === null) {
+    const left = barrier.available();
+    if (after(left, barrier.position())) applyThrough(replica, barrier, left);
+  }
+  if (!promoted) snapshots.takeAtStop();
   await snapshots.settled();
   reads.stop();
   parentPort?.off('message', onRequest);
@@ -114,14 +124,15 @@ async function main(data: SnapshotWorkerData): Promise<void> {
 
 /**
  * A hot standby's snapshotter: applies the journal up to the commit limit (follower.ts); once
- * promoted, at the journal's end, hands its state to the processor (handover.ts).
+ * promoted, at the journal's end, hands its state to the processor (handover.ts). Whether it
+ * was promoted (false: stopped first).
  */
 async function followUntilPromoted(
   follow: NonNullable<SnapshotWorkerData['follow']>,
   db: JournalDb,
   snapshots: SnapshotWriter,
   stopped: () => boolean,
-): Promise<void> {
+): Promise<boolean> {
   const replica = snapshots.replica;
   const progress = new JournalProgress(follow.progress);
   const post = (message: TouchHint): void => parentPort?.postMessage(message);
@@ -130,10 +141,11 @@ async function followUntilPromoted(
     snapshots.takeIfDue();
     snapshots.warmForHandover(post);
   };
-  if (!(await followJournal(replica, db, progress, stopped, applied))) return;
+  if (!(await followJournal(replica, db, progress, stopped, applied))) return false;
   const handover = await snapshots.handOver(); // for the processor, which takes over from it
   parentPort?.postMessage({ type: 'promoted', sequence: replica.sequence, handover });
   lowerThreadPriority(snapshotThreadNice);
+  return true;
 }
 
 /** Resolves when the word this consumer watches changes, or after ringSleepMs. */
@@ -178,6 +190,8 @@ class SnapshotWriter {
   private takenAt = performance.now();
   private readonly abort = new Int32Array(new SharedArrayBuffer(4));
   private appliedAt: number;
+  /** The sequence of the newest snapshot: loaded at the start, or taken since. */
+  private snapshotSequence: number;
   /** A snapshot is due and its pages are being touched (see PageToucher), or null. */
   private toucher: PageToucher | null = null;
   /** Where each array starts in `state`. */
@@ -202,6 +216,7 @@ class SnapshotWriter {
       return start;
     });
     this.appliedAt = replica.eventsApplied;
+    this.snapshotSequence = replica.snapshot?.sequence ?? 0;
     this.pool = new Piscina({
       execArgv: [...piscinaExecArgv],
       filename: new URL('../journal/snapshot-task.js', import.meta.url).href,
@@ -241,11 +256,31 @@ class SnapshotWriter {
     }
     if (this.toucher.touch(snapshotTouchPagesPerTurn)) return;
     this.toucher = null;
+    this.write();
+  }
+
+  /**
+   * A clean stop: a snapshot of the state as it stands when the newest is
+   * snapshotAtStopSequencesMin commands old or more (its pages are not touched first: nothing
+   * waits on this thread now). `settled` gives it snapshotStopWaitMs.
+   */
+  takeAtStop(): void {
+    if (this.writing !== null) return; // one is being written: settled waits for it
+    if (this.lentTo !== null && Atomics.load(this.lentTo, 0) === 0) return;
+    if (this.replica.sequence - this.snapshotSequence < snapshotAtStopSequencesMin) return;
+    this.toucher = null;
+    this.write();
+  }
+
+  /** Copies the state and hands it to the pool to write (the replica is at a batch's end). */
+  private write(): void {
+    const r = this.replica;
     const batch = journalBatchEndingAt(this.db, r.sequence);
     this.db.root.resetReadTxn();
     if (batch === null) return; // not at a batch end: cannot happen; try again later
     this.takenAt = performance.now();
     this.appliedAt = r.eventsApplied;
+    this.snapshotSequence = r.sequence;
     const task = this.copy(Buffer.from(batch.hash).toString('hex'));
     const started = performance.now();
     const sequence = r.sequence;

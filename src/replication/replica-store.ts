@@ -130,6 +130,15 @@ export class ReplicaStore {
   }
 
   /**
+   * At a clean stop: stores `sequence` (committed, and held here) when it is past the one
+   * stored, which moves only with writes: a standby's snapshot taken at its stop stands at its
+   * commit limit, and its next start loads no snapshot past the stored commit.
+   */
+  keepCommitted(sequence: number): void {
+    if (sequence > this.loadCommitted()) this.db.meta.putSync('committed', String(sequence));
+  }
+
+  /**
    * The cluster's id as stored (0: not known yet). A folder from before ids were stored whose
    * journal holds a commit takes its first entry's (the first entry is committed before any).
    */

@@ -25,6 +25,7 @@ import {
 } from '../../src/journal/snapshot-store.js';
 import {
   journalPageSizeBytes,
+  snapshotAtStopSequencesMin,
   snapshotPageSizeBytes,
   stateLayoutVersion,
 } from '../../src/constants.js';
@@ -124,6 +125,37 @@ test('each snapshot equals a replay to its sequence; restart uses the newest', a
     assert.equal(r.sequence, events.at(-1)?.sequence);
     assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
     assert.ok(r.eventsReplayed < events.length, 'only the tail was replayed');
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/**
+ * A clean stop snapshots the state when the newest snapshot is snapshotAtStopSequencesMin
+ * commands old or more (here: none taken while running), so that the next start restores it
+ * and replays nothing. A stop with nothing new takes none.
+ */
+test('a clean stop snapshots a state far past the newest; a start replays nothing', async () => {
+  const dir = tempDataDir();
+  try {
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const commands = workload(1, snapshotAtStopSequencesMin + 2_000, 1);
+    for (let at = 0; at < commands.length; at += 20_000) {
+      await driver.submit(commands.slice(at, at + 20_000));
+    }
+    await driver.untilDurable(commands.length);
+    await driver.stop();
+    const again = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const r = again.node.recovery;
+    await again.stop();
+    assert.equal(r.sequence, commands.length);
+    assert.equal(r.snapshotSequence, r.sequence, "restored from the stop's snapshot");
+    assert.equal(r.eventsReplayed, 0, 'nothing replayed');
+    assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    const count = listSnapshots(db).length;
+    closeJournalDb(db);
+    assert.equal(count, 1, 'the second stop, with nothing new, took none');
   } finally {
     removeDir(dir);
   }

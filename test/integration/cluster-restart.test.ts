@@ -1,0 +1,82 @@
+/**
+ * A whole cluster stopped cleanly and started again. Each standby snapshots its state at its
+ * stop (its commit limit, stored with it), so that after the restart the member elected takes
+ * over from that snapshot instead of replaying every command since its last one: with 1-3M
+ * commands to replay, the takeover after a whole-cluster restart took 0.5-4 s. The primary
+ * takes none (its state may run past what a majority holds).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestCluster } from '../harness/cluster-driver.js';
+import { removeDir } from '../harness/node-driver.js';
+import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
+import { listSnapshots } from '../../src/journal/snapshot-store.js';
+import { snapshotAtStopSequencesMin } from '../../src/constants.js';
+import { Status } from '../../src/protocol/status.js';
+import { BourseClient } from '../../src/client/client.js';
+import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
+
+/** The newest snapshot's sequence in a stopped member's folder (-1: none), its stored commit. */
+function stored(dir: string): { snapshot: number; committed: number } {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  try {
+    const [newest] = listSnapshots(db);
+    return {
+      snapshot: newest === undefined ? -1 : newest.sequence,
+      committed: Number(db.meta.get('committed') ?? '0'),
+    };
+  } finally {
+    closeJournalDb(db);
+  }
+}
+
+test('whole-cluster restart: standbys snapshot at a clean stop and restore it', async () => {
+  const first = await TestCluster.start(3);
+  const dirs = [...first.dirs];
+  let second: TestCluster | null = null;
+  try {
+    const client = await first.setUpClient(31, 5);
+    const primary = await first.primary();
+    const transfer = { account: 1, target: 2, ref: 1, quantity: 1 };
+    let last = 0;
+    for (let sent = 0; sent < snapshotAtStopSequencesMin + 1_000; sent += 10_000) {
+      const r = await client.transferBatch(Array<typeof transfer>(10_000).fill(transfer));
+      assert.equal(r.rejected, 0);
+      last = r.sequence[r.count - 1];
+    }
+    await client.close();
+    const standbys = first.nodes.filter((n) => n !== primary) as ClusterNode[];
+    for (const n of standbys) await first.balancesAt(n.id, last); // applied through `last`
+    // The standbys first: stopped after the primary, one of them would be elected.
+    for (const n of [...standbys, primary]) await n.stop();
+    first.nodes.fill(null);
+    for (const n of standbys) {
+      const s = stored(dirs[n.id - 1]);
+      assert.equal(s.snapshot, last, `member ${n.id} snapshotted its state at its stop`);
+      assert.ok(s.committed >= s.snapshot, `member ${n.id} stored its commit with it`);
+    }
+    assert.ok(stored(dirs[primary.id - 1]).snapshot < last, 'the primary took none');
+    // Started again on the same folders: a primary is elected, the history goes on.
+    second = await TestCluster.start(3, undefined, dirs);
+    const urls = second.urls();
+    const elected = await second.primary();
+    const again = await BourseClient.connect(urls[elected.id - 1], { clientId: 32, members: urls });
+    const [head] = await again.transfer(transfer);
+    assert.equal(head.status, Status.Ok);
+    assert.ok(head.sequence > last);
+    await again.close();
+    for (const id of [1, 2, 3]) {
+      assert.deepEqual(
+        await second.balancesAt(id, head.sequence),
+        await second.balancesAt(1, head.sequence),
+      );
+    }
+  } catch (error) {
+    console.error([...first.lines, ...(second?.lines ?? [])].join('\n'));
+    throw error;
+  } finally {
+    if (second !== null) await second.stop();
+    else for (const n of first.nodes) await n?.stop();
+    for (const dir of dirs) removeDir(dir);
+  }
+});
