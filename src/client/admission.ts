@@ -57,7 +57,8 @@ export class Admission {
    * refused call's: the loop's.
    */
   refusal(): ClientError | null {
-    if (this.queued < this.queueMax) {
+    // A closed session refuses with why it closed (later() rejects with that), not Busy.
+    if (this.queued < this.queueMax || this.closed() !== null) {
       this.full = null;
       return null;
     }

@@ -198,6 +198,10 @@ test('queueMax: past it a call is refused at once (Busy), and nothing of it is s
     const mine = events.filter((e) => e.clientId === 206 && e.kind === EventKind.Transferred);
     assert.equal(mine.length, 45, 'the five calls and the batch: nothing refused was sent');
     await client.close();
+    // Closed, a client says so, whatever its queue: not Busy (queueMax 0 refuses any wait).
+    const none = await BourseClient.connect(url, { clientId: 208, queueMax: 0 });
+    await none.close();
+    await assert.rejects(none.transfer(ok), /closed by the client: not sent, not applied/);
   });
 });
 
