@@ -359,6 +359,15 @@ export const workerStopMs = 30_000;
 /** A member process asked to stop (SIGTERM) by a drill or a bench is killed after this (ms). */
 export const memberStopMs = 20_000;
 export const suspectStaggerTicks = 3;
+/**
+ * A member that has heard no primary since it started stands once it has been quiet this many
+ * ticks (in the order of ids, as when its primary is suspected gone), not after a whole
+ * election timeout: a whole cluster starting at once has no primary to hear, and its first
+ * election waited 0.5-1 s for nothing. Joining a running cluster, a member hears the primary
+ * (every heartbeatTicks) long before this, and pre-votes keep one that does not from
+ * disturbing the members that do.
+ */
+export const startQuietTicks = 20;
 export const suspectJitterTicks = 2;
 /** A candidate that stood on a suspicion stands again after this (plus its stagger) if it lost. */
 export const splitRetryTicks = 10;

@@ -40,6 +40,7 @@ import {
   electionTimeoutTicksMin,
   suspectJitterTicks,
   splitRetryTicks,
+  startQuietTicks,
   suspectStaggerTicks,
   heartbeatTicks,
   resendTicks,
@@ -134,6 +135,8 @@ export class Consensus {
   /** Tick this replica last heard its primary, and whether a probe says the primary is gone. */
   private heardPrimaryAt = Number.NEGATIVE_INFINITY;
   private suspected = false;
+  /** Whether any primary has been heard (or been this member) since it started. */
+  private heardPrimary = false;
   /** Ticks this replica waits after lower-ranked ones when the primary is suspected gone. */
   private suspectStagger = 0;
   private now = 0;
@@ -243,6 +246,9 @@ export class Consensus {
       if (this.now >= this.heartbeatAt) this.broadcast(true);
       return;
     }
+    if (!this.heardPrimary && !this.suspected && this.quietTicks >= startQuietTicks) {
+      this.suspectPrimary(); // none to hear yet: a whole cluster starting (startQuietTicks)
+    }
     if (this.now >= this.electionAt && !this.recovering) this.preStand();
   }
 
@@ -302,6 +308,7 @@ export class Consensus {
     this.resetElection();
     this.preVoting = false;
     this.heardPrimaryAt = this.now;
+    this.heardPrimary = true;
     this.suspected = false;
     if (this.recovering && !this.recoverFixed && this.recoverTarget < m.commit) {
       this.recoverTarget = m.commit;
@@ -547,6 +554,7 @@ export class Consensus {
   }
 
   private becomePrimary(): void {
+    this.heardPrimary = true;
     this.preVoting = false;
     this.role = Role.Primary;
     this.primary = this.id;

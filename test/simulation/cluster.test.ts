@@ -13,6 +13,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noFaults, Replica, Rng, SimCluster } from '../harness/sim-cluster.js';
+import {
+  electionTimeoutTicksMax,
+  electionTimeoutTicksMin,
+  startQuietTicks,
+  suspectJitterTicks,
+  suspectStaggerTicks,
+} from '../../src/constants.js';
 
 const resendTicks = 40;
 
@@ -204,6 +211,9 @@ function serve(sim: SimCluster, count: number, terms: number): Replica {
  */
 test("consensus: a replica holding another cluster's log is refused, and cuts nothing", () => {
   const other = new SimCluster(new Rng(21), 3, noFaults, 1_000_000);
+  // Formed by another member, later on its clock: a first entry (its clock in it) that is not
+  // the other cluster's twin (members that hear no primary stand at set times: startQuietTicks).
+  other.crash(other.replicas[0], false);
   serve(other, 40, 3); // a longer log, of a higher term
   const sim = new SimCluster(new Rng(22), 3, noFaults, 1_000_000);
   serve(sim, 10, 0);
@@ -228,4 +238,34 @@ test("consensus: a replica holding another cluster's log is refused, and cuts no
   for (const r of [a, c]) for (const key of acked) assert.ok(r.seen.has(key), `${r.id}: ${key}`);
   assert.equal(b.consensus.clusterId, other.replicas[1].consensus.clusterId, 'b is untouched');
   assert.equal(b.consensus.lastIndex, other.replicas[1].consensus.lastIndex);
+});
+
+/**
+ * A whole cluster starting at once has no primary to hear: each member stands once quiet for
+ * startQuietTicks, in the order of ids, instead of after an election timeout
+ * (electionTimeoutTicksMin or more: its first election waited 0.5-1 s for nothing). A member
+ * that starts into a running cluster hears the primary first and disturbs nobody.
+ */
+test('consensus: a cluster starting at once elects within startQuietTicks and a few', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const sim = new SimCluster(new Rng(seed), 3, noFaults, 1_000_000);
+    let ticks = 0;
+    while (sim.primary() === undefined && ticks < 1_000) {
+      sim.step(resendTicks);
+      ticks++;
+    }
+    const bound = startQuietTicks + 2 * suspectStaggerTicks + suspectJitterTicks + 4;
+    assert.ok(ticks <= bound, `seed ${seed}: a primary after ${ticks} ticks (at most ${bound})`);
+    assert.ok(bound < electionTimeoutTicksMin, 'sooner than any election timeout');
+    // A standby restarted (a new process: it has heard no primary) rejoins without an election.
+    const primary = sim.primary()!;
+    const term = primary.consensus.term;
+    const standby = sim.replicas.find((r) => r !== primary)!;
+    sim.crash(standby, false);
+    for (let t = 0; t < 10; t++) sim.step(resendTicks);
+    sim.restart(standby);
+    for (let t = 0; t < 3 * electionTimeoutTicksMax; t++) sim.step(resendTicks);
+    assert.equal(sim.primary(), primary, `seed ${seed}: the same primary`);
+    assert.equal(primary.consensus.term, term, `seed ${seed}: no election`);
+  }
 });
