@@ -757,7 +757,8 @@ export class ClusterNode {
     }
     if (this.storing !== null) await this.storing;
     await this.storeLeftWrites();
-    if (!this.storeFailed) this.store.keepCommitted(this.followLimit());
+    const unkept = this.storeFailed ? null : this.store.keepCommitted(this.followLimit());
+    if (unkept !== null) this.log(`member ${this.id}: ${unkept.message}`, 'warn');
     if (this.node !== null) {
       this.node.publisher.abandon = true; // the transport is closed: no more acks
       await this.node.stop();

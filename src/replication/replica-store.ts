@@ -19,7 +19,7 @@ import { keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.
 import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
-import { commitCause, StorageCode, StorageError } from '../journal/journal-errors.js';
+import { commitCause, StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 import { clusterIdOf } from './hashes.js';
@@ -132,10 +132,16 @@ export class ReplicaStore {
   /**
    * At a clean stop: stores `sequence` (committed, and held here) when it is past the one
    * stored, which moves only with writes: a standby's snapshot taken at its stop stands at its
-   * commit limit, and its next start loads no snapshot past the stored commit.
+   * commit limit, and its next start loads no snapshot past the stored commit. Only a hint for
+   * that start: a failed write is returned (to log), not thrown, and the stop goes on.
    */
-  keepCommitted(sequence: number): void {
-    if (sequence > this.loadCommitted()) this.db.meta.putSync('committed', String(sequence));
+  keepCommitted(sequence: number): Error | null {
+    try {
+      if (sequence > this.loadCommitted()) this.db.meta.putSync('committed', String(sequence));
+      return null;
+    } catch (error) {
+      return writeFailure(error as Error, 'the commit, at stop');
+    }
   }
 
   /**
