@@ -445,10 +445,7 @@ export class BourseClient {
     if (narrow !== null) return Promise.reject(new RangeError(narrow));
     const unknown = unknownField(fields);
     if (unknown !== null) return Promise.reject(new TypeError(`${unknown}: ${notAField}`));
-    if (!this.admission.mustWait(1)) return this.enqueue(kind, fields);
-    const busy = this.admission.refusal();
-    if (busy !== null) return Promise.reject(busy);
-    return this.admission.later(1, () => this.enqueue(kind, fields));
+    return this.admission.admit(1, () => this.enqueue(kind, fields));
   }
 
   /**
@@ -472,21 +469,16 @@ export class BourseClient {
     const unknown = list.length > 0 ? unknownField(list[0]) : null;
     if (unknown !== null) return Promise.reject(new TypeError(`[0].${unknown}: ${notAField}`));
     if (list.length <= this.admission.inFlightMax) {
-      if (!this.admission.mustWait(list.length)) return this.enqueueBatch(kind, list);
-      const busy = this.admission.refusal();
-      if (busy !== null) return Promise.reject(busy);
-      return this.admission.later(list.length, () => this.enqueueBatch(kind, list));
+      return this.admission.admit(list.length, () => this.enqueueBatch(kind, list));
     }
     // Parts of a quarter of the window: several in flight at once, not one and a wait.
-    const busy = this.admission.refusal();
-    if (busy !== null) return Promise.reject(busy);
     const part = Math.max(1, Math.floor(this.admission.inFlightMax / 4));
     const counts = Array.from({ length: Math.ceil(list.length / part) }, (_, i) =>
       Math.min(part, list.length - i * part),
     );
     const go = (i: number): Promise<BatchResult> =>
       this.enqueueBatch(kind, list.slice(i * part, i * part + counts[i])); // checked, whole
-    return this.admission.laterInParts(counts, go).then(joinResults);
+    return this.admission.admitInParts(counts, go).then(joinResults);
   }
 
   private enqueueBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
