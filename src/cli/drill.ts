@@ -501,15 +501,20 @@ export function onInterrupt(
 function waitExitedSync(children: readonly ChildProcess[], ms: number): void {
   const tick = new Int32Array(new SharedArrayBuffer(4));
   const deadline = performance.now() + ms;
+  const running = (c: ChildProcess): boolean => c.pid !== undefined && isRunning(c.pid);
   while (children.some(running) && performance.now() < deadline) Atomics.wait(tick, 0, 0, 10);
 }
 
-function running(child: ChildProcess): boolean {
+/**
+ * Whether process `pid` runs. A zombie (exited, not reaped yet: by its parent's event loop, or
+ * by init for an orphan) does not, though signal 0 would still find it: /proc decides.
+ */
+export function isRunning(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
-    return false; // reaped already
+    return false; // gone, or reaped already
   }
 }
 

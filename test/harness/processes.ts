@@ -1,19 +1,9 @@
 /** Processes in tests: whether one still runs, and which it started. */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { isRunning } from '../../src/cli/drill.js';
 
-/**
- * Whether process `pid` runs. A zombie (exited, not yet reaped: an orphan waits for init) does
- * not: signal 0 would still find it, so its state in /proc decides.
- */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+/** Whether process `pid` runs (a zombie does not: see isRunning). */
+export const alive = isRunning;
 
 /** The children of `pid` whose command line includes `marker`: their pids. */
 export function childrenOf(pid: number, marker: string): number[] {
