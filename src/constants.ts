@@ -359,6 +359,9 @@ export const workerStopMs = 30_000;
 /** A member process asked to stop (SIGTERM) by a drill or a bench is killed after this (ms). */
 export const memberStopMs = 20_000;
 export const suspectStaggerTicks = 3;
+export const suspectJitterTicks = 2;
+/** A candidate that stood on a suspicion stands again after this (plus its stagger) if it lost. */
+export const splitRetryTicks = 10;
 /**
  * A member that has heard no primary since it started stands once it has been quiet this many
  * ticks (in the order of ids, as when its primary is suspected gone), not after a whole
@@ -368,9 +371,6 @@ export const suspectStaggerTicks = 3;
  * disturbing the members that do.
  */
 export const startQuietTicks = 20;
-export const suspectJitterTicks = 2;
-/** A candidate that stood on a suspicion stands again after this (plus its stagger) if it lost. */
-export const splitRetryTicks = 10;
 /** Entries one append message carries. */
 export const appendEntriesMax = 64;
 /** Entries a primary sends past what a standby holds durably (the flow-control window). */

@@ -117,9 +117,8 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
     await d.stopAll(members.children);
     const dataDirs = ids.map((id) => members!.dataOf(id));
     const check = checkReplicas(dataDirs, load.acked, 2 * d.depositEach * o.accounts);
-    // A failed check keeps the members' logs and folders, to see why.
     const history = d.historyFigures(load, seen.takeovers, check);
-    failed = !d.historyPassed(history); // a failed check keeps the logs and folders
+    failed = !d.historyPassed(history); // a failed check keeps the logs and folders, to see why
     return {
       drill: 'partition',
       nodes: o.nodes,

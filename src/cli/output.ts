@@ -67,7 +67,6 @@ export const asOption =
     }
   };
 
-/** A wrong flag or value: exit code 64 (EX_USAGE) with the message. */
 /**
  * Resolves on the first SIGINT or SIGTERM. Listened for from before a node starts: a signal
  * while it starts (replaying a journal can take seconds) killed it at once instead of stopping
@@ -79,6 +78,7 @@ export function stopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** A wrong flag or value: exit code 64 (EX_USAGE) with the message. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

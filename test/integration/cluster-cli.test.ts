@@ -187,8 +187,10 @@ test('bourse cluster leaves down a member whose own folder is at fault (not retr
   }
 });
 
-/** Runs `bourse` to its exit; resolves with its code and output. */
-/** Runs bourse; SIGTERM `stopAfterMs` after its first output (its handler is in place then). */
+/**
+ * Runs `bourse` to its exit; resolves with its code and output. With `stopAfterMs`, SIGTERM
+ * that long after its first output (its handler is in place by then).
+ */
 function runBourse(args: string[], stopAfterMs = 0): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
