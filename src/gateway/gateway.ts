@@ -33,8 +33,6 @@ import {
   FrameError,
   FrameType,
   frameHeaderBytes,
-  challengeBytes,
-  LoginMethod,
   protocolVersion,
   StreamKind,
   verifyCommandBatch,
@@ -45,7 +43,6 @@ import type { RingBuffer } from '../ring/ring-buffer.js';
 import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
 import {
   adminOnly,
-  challengeNonce,
   mayReadAccount,
   mayReadJournal,
   openGrant,
@@ -58,13 +55,14 @@ import { TopicsTail } from './topics-tail.js';
 import { BookTopics, depthTopic, mountReads, topTopic, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { Dashboard } from './dashboard/dashboard.js';
-import { isClientId, writeCommand, type CommandFields } from '../protocol/command-writer.js';
+import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 import { ClientSeqs } from './client-seqs.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
+import { Login, type LoginFields } from './login.js';
 
 /** 32-bit words of one command. */
 const commandWords = commandSizeBytes >> 2;
@@ -129,8 +127,7 @@ export interface GatewayConnections {
   dashboard: number;
 }
 
-interface Session {
-  clientId: number;
+interface Session extends LoginFields {
   grant: Grant | null;
   /**
    * Request ids of the frames refused as Busy, oldest first. Until they come again, in this
@@ -138,8 +135,6 @@ interface Session {
    * engine in the order it sent them.
    */
   refused: number[];
-  /** A challenge login under way: the key named in Hello and the nonce sent to sign. */
-  challenge: { keyName: string; clientId: number; nonce: Buffer } | null;
   /** Opened on the read path: subscriptions only, on any member (a standby included). */
   readOnly: boolean;
   /** Its ResultsOnly frames still to be answered (made at the first such frame). */
@@ -191,6 +186,10 @@ export class Gateway {
   private readonly tail: TopicsTail;
   private readonly books: BookTopics | null = null;
   private readonly dashboard: Dashboard;
+  private readonly login = new Login<Session>(
+    () => this.options.keys,
+    (ws, requestId, clientId, grant) => this.welcome(ws, requestId, clientId, grant),
+  );
   port = -1;
 
   constructor(private readonly options: GatewayOptions) {
@@ -312,8 +311,10 @@ export class Gateway {
     }
     const type = view.getUint8(0);
     const session = ws.getUserData();
-    if (type === FrameType.Hello) return this.onHello(ws, view);
-    if (type === FrameType.Answer && session.challenge !== null) return this.onAnswer(ws, view);
+    if (type === FrameType.Hello) return this.login.onHello(ws, view);
+    if (type === FrameType.Answer && session.challenge !== null) {
+      return this.login.onAnswer(ws, view);
+    }
     if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
     if (type === FrameType.Commands && session.readOnly) {
       const text = 'read-only session: send commands on the primary';
@@ -323,54 +324,6 @@ export class Gateway {
     if (type === FrameType.Subscribe) return this.onSubscribe(ws, view);
     if (type === FrameType.Unsubscribe) return this.onUnsubscribe(ws, view);
     ws.end(CloseCode.UnknownType, `unknown frame type ${type}`);
-  }
-
-  private onHello(ws: WebSocket<Session>, view: DataView): void {
-    const session = ws.getUserData();
-    if (session.clientId !== 0 || session.challenge !== null) {
-      return ws.end(CloseCode.Malformed, 'Hello sent twice');
-    }
-    if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
-    const clientId = view.getUint32(frameHeaderBytes, true);
-    if (!isClientId(clientId)) return ws.end(CloseCode.BadClientId, 'not a client id');
-    const method =
-      view.byteLength >= frameHeaderBytes + 8 ? view.getUint16(frameHeaderBytes + 6, true) : 0;
-    if (method === LoginMethod.Challenge && this.options.keys !== null) {
-      return this.sendChallenge(ws, view, clientId);
-    }
-    if (method !== LoginMethod.Key && method !== LoginMethod.Challenge) {
-      return ws.end(CloseCode.Malformed, `unknown login method ${method}`);
-    }
-    const grant =
-      method === LoginMethod.Key ? this.authenticate(view, clientId) : openGrant(clientId);
-    this.welcome(ws, view.getUint32(4, true), clientId, grant);
-  }
-
-  /** Challenge login, step 1: remember the key named, send a fresh nonce to sign. */
-  private sendChallenge(ws: WebSocket<Session>, view: DataView, clientId: number): void {
-    const length = view.getUint16(frameHeaderBytes + 4, true);
-    const start = frameHeaderBytes + 8;
-    if (length === 0 || length > 64 || start + length > view.byteLength) {
-      return ws.end(CloseCode.Unauthorized, 'API key refused');
-    }
-    const keyName = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
-    const nonce = challengeNonce(challengeBytes);
-    ws.getUserData().challenge = { keyName, clientId, nonce };
-    const frame = new Uint8Array(frameHeaderBytes + challengeBytes);
-    writeHeader(new DataView(frame.buffer), 0, FrameType.Challenge, view.getUint32(4, true));
-    frame.set(nonce, frameHeaderBytes);
-    ws.send(frame, true);
-  }
-
-  /** Challenge login, step 2: check the proof; a wrong one closes with 4010. */
-  private onAnswer(ws: WebSocket<Session>, view: DataView): void {
-    const challenge = ws.getUserData().challenge;
-    if (challenge === null || this.options.keys === null) return;
-    ws.getUserData().challenge = null;
-    const proof = new Uint8Array(view.buffer, view.byteOffset + frameHeaderBytes);
-    const { keyName, clientId, nonce } = challenge;
-    const grant = this.options.keys.verifyProof(keyName, clientId, nonce, proof);
-    this.welcome(ws, view.getUint32(4, true), clientId, grant);
   }
 
   /** Opens the session of an authenticated client (or closes on a refused key). */
@@ -468,19 +421,6 @@ export class Gateway {
     this.clientSeqs.note(fields.clientId, fields.clientSeq ?? 0);
     this.httpPending.set(key, answer);
     return null;
-  }
-
-  /** The grant of the Hello's API key (which must belong to `clientId`), or null. */
-  private authenticate(view: DataView, clientId: number): Grant | null {
-    const keys = this.options.keys;
-    if (keys === null) return openGrant(clientId);
-    if (view.byteLength < frameHeaderBytes + 8) return null;
-    const length = view.getUint16(frameHeaderBytes + 4, true);
-    const start = frameHeaderBytes + 8;
-    if (length === 0 || start + length > view.byteLength) return null;
-    const token = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
-    const grant = keys.verify(token);
-    return grant !== null && grant.clientId === clientId ? grant : null;
   }
 
   /** True when the session's key allows every command of the batch. */

@@ -1,0 +1,107 @@
+/**
+ * Logging in on a session: Hello with an API key, or Hello naming a key, then a Challenge
+ * to sign and its Answer (docs/PROTOCOL.md). Either ends in `welcome`, with the grant of the
+ * key, or null for a refused one (the gateway closes with 4010).
+ *
+ *   client ──Hello {clientId, method, key}──────────► grant of the key ─► welcome
+ *   client ──Hello {clientId, Challenge, key name}──► nonce
+ *          ◄─Challenge {nonce}──────────────────────
+ *   client ──Answer {HMAC(secret, nonce, clientId)}─► grant if the proof holds ─► welcome
+ */
+import { isClientId } from '../protocol/command-writer.js';
+import {
+  challengeBytes,
+  CloseCode,
+  FrameType,
+  frameHeaderBytes,
+  LoginMethod,
+  writeHeader,
+} from '../protocol/frames.js';
+import { challengeNonce, openGrant, type Grant, type KeyRing } from './api-keys.js';
+import type { WebSocket } from './uws.js';
+
+/** What a session keeps of its login. */
+export interface LoginFields {
+  /** 0 until logged in. */
+  clientId: number;
+  /** A challenge login under way: the key named in Hello and the nonce sent to sign. */
+  challenge: { keyName: string; clientId: number; nonce: Buffer } | null;
+}
+
+/** Opens the session of `clientId` with `grant`, or closes it (null: the key was refused). */
+export type Welcome<S> = (
+  ws: WebSocket<S>,
+  requestId: number,
+  clientId: number,
+  grant: Grant | null,
+) => void;
+
+export class Login<S extends LoginFields> {
+  constructor(
+    /** The API keys as they now are (null: no keys, every session is admin). */
+    private readonly keys: () => KeyRing | null,
+    private readonly welcome: Welcome<S>,
+  ) {}
+
+  onHello(ws: WebSocket<S>, view: DataView): void {
+    const session = ws.getUserData();
+    if (session.clientId !== 0 || session.challenge !== null) {
+      return ws.end(CloseCode.Malformed, 'Hello sent twice');
+    }
+    if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
+    const clientId = view.getUint32(frameHeaderBytes, true);
+    if (!isClientId(clientId)) return ws.end(CloseCode.BadClientId, 'not a client id');
+    const method =
+      view.byteLength >= frameHeaderBytes + 8 ? view.getUint16(frameHeaderBytes + 6, true) : 0;
+    if (method === LoginMethod.Challenge && this.keys() !== null) {
+      return this.sendChallenge(ws, view, clientId);
+    }
+    if (method !== LoginMethod.Key && method !== LoginMethod.Challenge) {
+      return ws.end(CloseCode.Malformed, `unknown login method ${method}`);
+    }
+    const grant =
+      method === LoginMethod.Key ? this.authenticate(view, clientId) : openGrant(clientId);
+    this.welcome(ws, view.getUint32(4, true), clientId, grant);
+  }
+
+  /** Challenge login, step 1: remember the key named, send a fresh nonce to sign. */
+  private sendChallenge(ws: WebSocket<S>, view: DataView, clientId: number): void {
+    const length = view.getUint16(frameHeaderBytes + 4, true);
+    const start = frameHeaderBytes + 8;
+    if (length === 0 || length > 64 || start + length > view.byteLength) {
+      return ws.end(CloseCode.Unauthorized, 'API key refused');
+    }
+    const keyName = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
+    const nonce = challengeNonce(challengeBytes);
+    ws.getUserData().challenge = { keyName, clientId, nonce };
+    const frame = new Uint8Array(frameHeaderBytes + challengeBytes);
+    writeHeader(new DataView(frame.buffer), 0, FrameType.Challenge, view.getUint32(4, true));
+    frame.set(nonce, frameHeaderBytes);
+    ws.send(frame, true);
+  }
+
+  /** Challenge login, step 2: check the proof; a wrong one closes with 4010. */
+  onAnswer(ws: WebSocket<S>, view: DataView): void {
+    const challenge = ws.getUserData().challenge;
+    const keys = this.keys();
+    if (challenge === null || keys === null) return;
+    ws.getUserData().challenge = null;
+    const proof = new Uint8Array(view.buffer, view.byteOffset + frameHeaderBytes);
+    const { keyName, clientId, nonce } = challenge;
+    const grant = keys.verifyProof(keyName, clientId, nonce, proof);
+    this.welcome(ws, view.getUint32(4, true), clientId, grant);
+  }
+
+  /** The grant of the Hello's API key (which must belong to `clientId`), or null. */
+  private authenticate(view: DataView, clientId: number): Grant | null {
+    const keys = this.keys();
+    if (keys === null) return openGrant(clientId);
+    if (view.byteLength < frameHeaderBytes + 8) return null;
+    const length = view.getUint16(frameHeaderBytes + 4, true);
+    const start = frameHeaderBytes + 8;
+    if (length === 0 || start + length > view.byteLength) return null;
+    const token = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
+    const grant = keys.verify(token);
+    return grant !== null && grant.clientId === clientId ? grant : null;
+  }
+}
