@@ -14,6 +14,7 @@
  *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
  *   vote-request: lastIndex f64, lastTerm f64, pre u8, reserved 3, first u32
  *   vote:         granted u8, pre u8
+ *   timeout-now:  (no body)
  */
 import { clusterMembersMax } from '../constants.js';
 import type { Append, Entry, Message } from './messages.js';
@@ -23,7 +24,8 @@ import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js'
  * 3: entry payloads packed (zero-words.ts). 4: each entry says its last sequence. 5: packing
  * predicts each word from the two events before (not XOR with one), a mask per 32 words.
  * 6: every message carries its sender's cluster id and members, a vote request its first
- * entry's id.
+ * entry's id (and, since, timeout-now: a kind older members drop as garbage, so they only
+ * miss the hint that speeds a handover up).
  */
 export const replicationVersion = 6;
 const headerBytes = 16;
@@ -37,7 +39,16 @@ const enum Kind {
   Status = 2,
   VoteRequest = 3,
   Vote = 4,
+  TimeoutNow = 5,
 }
+
+const kindOf: Readonly<Record<Message['kind'], Kind>> = {
+  append: Kind.Append,
+  status: Kind.Status,
+  'vote-request': Kind.VoteRequest,
+  vote: Kind.Vote,
+  'timeout-now': Kind.TimeoutNow,
+};
 
 /**
  * Each payload's packed bytes, kept while its entry lives: the primary sends the same entry to
@@ -71,15 +82,7 @@ export function encodeMessage(m: Message): Buffer {
   // An append (tens of KB) writes every byte but the header's reserved ones: no zero-fill first.
   const buf =
     m.kind === 'append' ? Buffer.allocUnsafeSlow(size).fill(0, 0, headerBytes) : Buffer.alloc(size);
-  const kind =
-    m.kind === 'append'
-      ? Kind.Append
-      : m.kind === 'status'
-        ? Kind.Status
-        : m.kind === 'vote-request'
-          ? Kind.VoteRequest
-          : Kind.Vote;
-  buf.writeUInt8(kind, 0);
+  buf.writeUInt8(kindOf[m.kind], 0);
   buf.writeUInt8(replicationVersion, 1);
   buf.writeUInt8(m.from, 2);
   buf.writeUInt8(m.members, 3);
@@ -97,7 +100,7 @@ export function encodeMessage(m: Message): Buffer {
     buf.writeDoubleLE(m.lastTerm, at + 8);
     buf.writeUInt8(m.pre ? 1 : 0, at + 16);
     buf.writeUInt32LE(m.first, at + 20);
-  } else {
+  } else if (m.kind === 'vote') {
     buf.writeUInt8(m.granted ? 1 : 0, at);
     buf.writeUInt8(m.pre ? 1 : 0, at + 1);
   }
@@ -108,6 +111,7 @@ function bodyBytes(m: Message): number {
   if (m.kind === 'status') return 32;
   if (m.kind === 'vote-request') return 24;
   if (m.kind === 'vote') return 2;
+  if (m.kind === 'timeout-now') return 0;
   let bytes = 8 + hashBytes + 8 + 4;
   for (const e of m.entries) bytes += entryHeaderBytes + packed(e.payload).byteLength;
   return bytes;
@@ -143,7 +147,7 @@ function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
 export function messageVersion(buf: Buffer): number | null {
   if (buf.byteLength < headerBytes) return null;
   const kind = buf.readUInt8(0);
-  return kind >= Kind.Append && kind <= Kind.Vote ? buf.readUInt8(1) : null;
+  return kind >= Kind.Append && kind <= Kind.TimeoutNow ? buf.readUInt8(1) : null;
 }
 
 /** The message in `buf`, or null when it is malformed in any way. */
@@ -184,6 +188,8 @@ export function decodeMessage(buf: Buffer): Message | null {
       const granted = buf.readUInt8(at) === 1;
       return { kind: 'vote', cluster, members, term, from, granted, pre };
     }
+    case Kind.TimeoutNow:
+      return { kind: 'timeout-now', cluster, members, term, from };
     default:
       return null;
   }

@@ -64,3 +64,21 @@ export interface ConsensusOptions {
   /** The cluster's id as stored (0: not known yet). */
   clusterId?: number;
 }
+
+/** Per standby, on the primary. */
+export interface Peer {
+  /** Next index to send, and the highest sent so far. */
+  next: number;
+  sent: number;
+  /** Highest index known to match, and known durable there. */
+  match: number;
+  durable: number;
+  /** Tick of the last status heard. */
+  heardAt: number;
+  /** The highest index ever sent (in this term): below it, a send is a resend. */
+  highest: number;
+  /** Tick `match` last moved (or entries went out with none in flight before). */
+  progressAt: number;
+  /** An ok status heard in this term: `match` is where the standby stands. */
+  known: boolean;
+}

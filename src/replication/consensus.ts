@@ -5,6 +5,7 @@
  * the deterministic simulation (test/simulation) and in a real node.
  *
  *   timeout, no primary heard, and a majority's pre-votes   votes from a majority
+ *   (or timeout-now from its primary: transferLeadership)
  *   ┌─────────┐ ─────────────────────────► ┌───────────┐ ─────────────────────► ┌─────────┐
  *   │ standby │                            │ candidate │                        │ primary │
  *   └─────────┘ ◄───────────────────────── └───────────┘                        └─────────┘
@@ -54,28 +55,10 @@ import { clusterIdOf, genesisHashHex, membersMaskOf } from './hashes.js';
 import { lastSequenceOf, Role, type Append, type Entry, type EntryMeta } from './messages.js';
 import type { Message } from './messages.js';
 import type { Status } from './messages.js';
-import type { Vote, VoteRequest } from './messages.js';
-import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
+import type { TimeoutNow, Vote, VoteRequest } from './messages.js';
+import type { ConsensusIo, ConsensusOptions, Peer } from './consensus-io.js';
 
 export type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
-
-/** Per standby, on the primary. */
-interface Peer {
-  /** Next index to send, and the highest sent so far. */
-  next: number;
-  sent: number;
-  /** Highest index known to match, and known durable there. */
-  match: number;
-  durable: number;
-  /** Tick of the last status heard. */
-  heardAt: number;
-  /** The highest index ever sent (in this term): below it, a send is a resend. */
-  highest: number;
-  /** Tick `match` last moved (or entries went out with none in flight before). */
-  progressAt: number;
-  /** An ok status heard in this term: `match` is where the standby stands. */
-  known: boolean;
-}
 
 export class Consensus {
   readonly id: number;
@@ -238,6 +221,28 @@ export class Consensus {
     if (soon < this.electionAt) this.electionAt = soon;
   }
 
+  /**
+   * The primary hands the cluster over (its clean stop; Raft's leadership transfer, §3.10): the
+   * standby that holds its whole log durably and was heard from last stands at once. Returns that
+   * member, or -1 when none holds it all; then the others find this one gone as after a
+   * crash (a refused probe, then an election). The caller has stopped proposing: an entry
+   * appended after this would make the standby's log too short to win.
+   */
+  transferLeadership(): number {
+    if (this.role !== Role.Primary) return -1;
+    let to = -1;
+    let heardAt = Number.NEGATIVE_INFINITY;
+    for (const [id, peer] of this.peers) {
+      if (peer.durable !== this.lastIndex || peer.heardAt <= heardAt) continue;
+      to = id;
+      heardAt = peer.heardAt;
+    }
+    if (to === -1) return -1;
+    const { clusterId: cluster, membersMask: members, term, id: from } = this;
+    this.io.send(to, { kind: 'timeout-now', cluster, members, term, from });
+    return to;
+  }
+
   /** One tick of the consensus clock. */
   tick(): void {
     this.now++;
@@ -298,6 +303,8 @@ export class Consensus {
         return this.onVoteRequest(message);
       case 'vote':
         return this.onVote(message);
+      case 'timeout-now':
+        return this.onTimeoutNow(message);
     }
   }
 
@@ -500,6 +507,16 @@ export class Consensus {
     if (!this.preVoting || m.term !== this.term + 1 || !m.granted) return;
     this.preVotes.add(m.from);
     if (this.preVotes.size * 2 > this.members.length) this.stand();
+  }
+
+  /**
+   * Its primary hands over to this standby: it stands now, without pre-votes (the others
+   * still hear the primary, and would refuse them). The votes are asked as in any election.
+   */
+  private onTimeoutNow(m: TimeoutNow): void {
+    if (this.role !== Role.Standby || this.recovering) return;
+    if (m.term !== this.term || m.from !== this.primary) return;
+    this.stand();
   }
 
   /** Asks for pre-votes; stands when a majority would vote for it. */

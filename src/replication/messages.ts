@@ -16,6 +16,10 @@
  *   (pre: Raft's pre-vote, §9.6 of Ongaro's thesis: "would you vote for me in term + 1?",
  *    asked before standing; it changes no one's term or vote, so a replica that merely
  *    stopped hearing its primary, while the others still hear it, cannot depose it.)
+ *
+ *   primary ──timeout-now {term}──► the standby it hands over to (a clean stop): stand now
+ *   (Raft's leadership transfer, §3.10: sent only to a standby holding the primary's whole
+ *    log durably, which then stands without pre-votes, as its election timeout would make it)
  */
 
 /** What consensus keeps of each journal batch (the bytes stay in storage). */
@@ -106,7 +110,18 @@ export interface Vote {
   readonly pre: boolean;
 }
 
-export type Message = Append | Status | VoteRequest | Vote;
+export interface TimeoutNow {
+  readonly kind: 'timeout-now';
+  /** The sender's cluster id (hashes.ts; 0 until it knows it): another cluster's is dropped. */
+  readonly cluster: number;
+  /** The members its cluster file lists (membersMaskOf): another set's is dropped. */
+  readonly members: number;
+  /** The primary's term: a standby of another term ignores it. */
+  readonly term: number;
+  readonly from: number;
+}
+
+export type Message = Append | Status | VoteRequest | Vote | TimeoutNow;
 
 export const enum Role {
   Standby = 0,

@@ -13,6 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noFaults, Replica, Rng, SimCluster } from '../harness/sim-cluster.js';
+import { Role } from '../../src/replication/messages.js';
 import {
   electionTimeoutTicksMax,
   electionTimeoutTicksMin,
@@ -42,6 +43,9 @@ function faultPhase(sim: SimCluster, rng: Rng, ticks: number): void {
     // Power lost everywhere at once (a disk with it, at times): every replica restarts knowing
     // no commit past its base.
     if (rng.chance(0.001)) for (const each of sim.replicas) sim.crash(each, each === r && mayWipe);
+    // A primary hands over (its clean stop), at times while it still proposes: a successor
+    // whose log then falls short loses, and the transfer must cost at most an election.
+    if (rng.chance(0.002)) sim.primary()?.consensus.transferLeadership();
     sim.step(resendTicks);
   }
 }
@@ -268,4 +272,51 @@ test('consensus: a cluster starting at once elects within startQuietTicks and a 
     assert.equal(sim.primary(), primary, `seed ${seed}: the same primary`);
     assert.equal(primary.consensus.term, term, `seed ${seed}: no election`);
   }
+});
+
+/**
+ * A primary's clean stop hands over (Raft's leadership transfer): the standby holding its whole
+ * log stands at once, without pre-votes (which the others, hearing the primary, would refuse),
+ * and wins the next term within a few ticks; a standby that lacks entries is never named.
+ */
+test('consensus: a primary hands over to a standby that holds its whole log', () => {
+  const sim = new SimCluster(new Rng(31), 3, noFaults, 1_000_000);
+  const p = serve(sim, 20, 0);
+  const [b, c] = sim.replicas.filter((r) => r !== p);
+  const term = p.consensus.term;
+  // A timeout-now not from the standby's primary, or of another term, changes nothing.
+  const header = { cluster: b.consensus.clusterId, members: b.consensus.membersMask };
+  b.consensus.receive({ kind: 'timeout-now', ...header, term, from: c.id });
+  b.consensus.receive({ kind: 'timeout-now', ...header, term: term - 1, from: p.id });
+  assert.equal(b.consensus.role, Role.Standby, 'ignored');
+  // b misses the last entries: only c may be named.
+  sim.cut.add(`${p.id}>${b.id}`);
+  sim.submit(5);
+  for (let t = 0; t < 200 && sim.waiting.size > 0; t++) sim.step(resendTicks);
+  assert.equal(sim.waiting.size, 0, 'acknowledged by p and c');
+  const acked = [...sim.acked];
+  const to = p.consensus.transferLeadership();
+  assert.equal(to, c.id, 'the standby that holds the whole log');
+  let ticks = 0;
+  for (; ticks < 100 && sim.primary() !== c; ticks++) sim.step(resendTicks);
+  assert.equal(sim.primary(), c, 'c is primary');
+  assert.equal(c.consensus.term, term + 1, 'of the next term');
+  assert.ok(
+    ticks <= 3,
+    `within ${ticks} ticks (an election timeout is ${electionTimeoutTicksMin})`,
+  );
+  assert.equal(p.consensus.role, Role.Standby, 'p stepped down');
+  sim.cut.clear();
+  const marker = sim.submit(6);
+  for (let t = 0; t < 500 && sim.waiting.size > 0; t++) sim.step(resendTicks);
+  assert.ok(sim.acked.has(`${marker.client}:${marker.seq}`), 'c serves');
+  for (let t = 0; t < 200; t++) sim.step(resendTicks);
+  for (const r of sim.replicas)
+    for (const key of acked) assert.ok(r.seen.has(key), `${r.id}: ${key}`);
+  // Every standby behind: none is named, and the primary stays.
+  sim.cut.add(`${c.id}>${b.id}`).add(`${c.id}>${p.id}`);
+  sim.submit(7);
+  for (let t = 0; t < 5; t++) sim.step(resendTicks);
+  assert.equal(c.consensus.transferLeadership(), -1, 'no standby holds the whole log');
+  assert.equal(b.consensus.transferLeadership(), -1, 'a standby hands nothing over');
 });

@@ -109,6 +109,7 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
       granted: true,
       pre: true,
     },
+    { kind: 'timeout-now', cluster: 0x0102_0304, members: 0b111, term: 7, from: 2 },
   ];
   for (const m of messages) {
     const back = decodeMessage(encodeMessage(m)) as Message;
