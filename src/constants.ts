@@ -358,6 +358,14 @@ export const foreignLogMs = 10_000;
 export const workerStopMs = 30_000;
 /** A member process asked to stop (SIGTERM) by a drill or a bench is killed after this (ms). */
 export const memberStopMs = 20_000;
+/**
+ * A primary's clean stop hands the cluster over (ClusterNode.transferLeadership): it waits at
+ * most this long (ms) for the commands it took in to be committed and answered, then at most
+ * `transferVoteWaitMs` for the standby it named to stand. Either past its bound, the stop goes
+ * on: the others then find the primary gone as after a crash.
+ */
+export const transferDrainMs = 500;
+export const transferVoteWaitMs = 100;
 export const suspectStaggerTicks = 3;
 export const suspectJitterTicks = 2;
 /** A candidate that stood on a suspicion stands again after this (plus its stagger) if it lost. */

@@ -520,6 +520,11 @@ export class Gateway {
     if (grant === null || !this.allowed(grant, view, span)) {
       return this.sendError(ws, requestId, FrameError.Forbidden, 'not allowed for this API key');
     }
+    if (!this.options.role.accepting()) {
+      // A primary handing over (or deposed): sent again after a wait, and once the session
+      // closes, to the next primary. Not counted as refused: it is no slow reader.
+      return this.sendError(ws, requestId, FrameError.Busy, 'not taking commands: stopping');
+    }
     const sink = this.sink;
     const refused = ws.getUserData().refused;
     const turn = refused.length === 0 || refused[0] === requestId;

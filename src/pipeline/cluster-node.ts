@@ -34,7 +34,6 @@ import {
   catchUpEventsPerTurn,
   catchUpLogEntriesMin,
   catchUpLogTicks,
-  foreignLogMs,
   followWaitMs,
   replicationTickMs,
   clientSeqsPromotionWaitMs,
@@ -57,11 +56,13 @@ import {
   wasMember,
 } from '../replication/replica-store.js';
 import { peerWithHistory } from './formation-check.js';
-import { clusterIdText, membersText } from '../replication/hashes.js';
+import { clusterIdText } from '../replication/hashes.js';
 import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
 import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
+import { ForeignMembers } from './foreign-members.js';
+import { transferLeadership } from './leadership-transfer.js';
 
 export interface ClusterMember {
   id: number;
@@ -139,9 +140,9 @@ export class ClusterNode {
   private sealed: { first: number; bytes: Uint8Array }[] = [];
   /** Catch-up events sent in this turn of the event loop, and whether its end is scheduled. */
   private catchUpSent = 0;
-  /** Members of another cluster, by id, and when that was last logged (onForeign). */
-  private readonly foreignLoggedAt = new Map<number, number>();
   private catchUpTurn = false;
+  /** Members whose messages are dropped (another cluster's, or another member list). */
+  private readonly foreign: ForeignMembers;
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
   /** Entries received but not yet written, and where the log ends once they are. */
@@ -198,6 +199,7 @@ export class ClusterNode {
       },
       this.io(),
     );
+    this.foreign = new ForeignMembers(this.consensus, this.log);
   }
 
   /** Opens the member's storage, binds its ports and starts as a standby. */
@@ -335,36 +337,8 @@ export class ClusterNode {
         this.store.saveClusterId(clusterId);
         this.log(`member ${this.id}: cluster id ${clusterIdText(clusterId)} (its first entry's)`);
       },
-      foreign: (from, clusterId, members) => this.onForeign(from, clusterId, members),
+      foreign: (from, clusterId, members) => this.foreign.report(from, clusterId, members),
     };
-  }
-
-  /**
-   * A member whose cluster file lists other members, or that speaks for another cluster (a
-   * folder copied from one, or left from an earlier forming of this one). Logged once per
-   * `foreignLogMs` per member; its messages are dropped.
-   */
-  private onForeign(from: number, clusterId: number, members: number): void {
-    const now = Date.now();
-    if (now - (this.foreignLoggedAt.get(from) ?? -foreignLogMs) < foreignLogMs) return;
-    this.foreignLoggedAt.set(from, now);
-    if (members !== this.consensus.membersMask) {
-      const mine = membersText(this.consensus.membersMask);
-      return this.log(
-        `member ${this.id}: member ${from}'s cluster file lists members ${membersText(members)}, ` +
-          `this member's ${mine}: its messages are dropped (majorities of two sets could ` +
-          'elect two primaries). Give every member the same cluster file',
-        'error',
-      );
-    }
-    const ours = clusterIdText(this.consensus.clusterId);
-    this.log(
-      `member ${this.id}: member ${from} holds another cluster's journal (cluster id ` +
-        `${clusterIdText(clusterId)}, this member's ${ours}): its messages are dropped. The ` +
-        'members of the majority are right: empty the folder of the other, which then ' +
-        'catches up from them',
-      'error',
-    );
   }
 
   /**
@@ -724,8 +698,17 @@ export class ClusterNode {
    * consensus clock keeps running, so a silenced primary steps down on its own.
    */
   silence(): void {
+    this.serving = false; // and a stop after this hands nothing over
     this.partition();
     this.node?.gateway?.close();
+  }
+
+  /** A serving primary's clean stop hands the cluster over first (leadership-transfer.ts). */
+  private async transferLeadership(): Promise<void> {
+    const node = this.node;
+    if (!this.accepting || node === null) return;
+    this.serving = false; // no more commands: the gateway answers them Busy
+    await transferLeadership(node, this.consensus, this.log);
   }
 
   /** Cuts every link to the other members both ways; its clients keep their sessions. */
@@ -743,8 +726,9 @@ export class ClusterNode {
     this.transport.faults.blockFrom.clear();
   }
 
-  /** Stops everything and releases the folder. */
+  /** Stops everything and releases the folder; a serving primary hands over first. */
   async stop(): Promise<void> {
+    await this.transferLeadership();
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     this.feeder = null; // and feedOnProgress ends

@@ -16,7 +16,6 @@ import { assert } from '../stdx/assert.js';
 import { Status as GeneratedStatus } from '../protocol/generated/bourse/protocol/status.js';
 import { statusName } from '../protocol/status.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
-import { consumerWord, distance, RingWord } from '../ring/ring-layout.js';
 import { flushBucketCount, JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { GatewayConnections, NodeRole } from '../gateway/gateway.js';
 import { registerSingleNodeRole } from './cluster-metrics.js';
@@ -139,8 +138,8 @@ function registerPipeline(registry: Registry, sources: NodeMetricSources): void 
   const { inputRing, outputRing } = sources;
   const occupied = 'Slots published, not yet consumed by the slowest consumer';
   labelled(registry, 'bourse_ring_occupancy_slots', occupied, 'ring', () => [
-    ['input', occupancy(inputRing)],
-    ['output', occupancy(outputRing)],
+    ['input', inputRing.occupancy()],
+    ['output', outputRing.occupancy()],
   ]);
   labelled(registry, 'bourse_ring_capacity_slots', 'Slots of each ring', 'ring', () => [
     ['input', inputRing.slotCount],
@@ -176,17 +175,6 @@ function labelled(
       for (const [value, n] of read()) this.set({ [label]: value }, n);
     },
   });
-}
-
-/** Slots published and not yet released by the slowest consumer (wrap-aware). */
-function occupancy(ring: RingBuffer): number {
-  const cursor = Atomics.load(ring.header, RingWord.cursor);
-  let most = 0;
-  for (let i = 0; i < ring.consumers; i++) {
-    const consumed = Atomics.load(ring.header, consumerWord(i));
-    most = Math.max(most, distance(cursor, consumed));
-  }
-  return most;
 }
 
 /**

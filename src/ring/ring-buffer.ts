@@ -5,7 +5,14 @@
  */
 import { assert } from '../stdx/assert.js';
 import { RecordBuffer } from '../stdx/records.js';
-import { consumerWord, headerBytes, ringBytes, ringMagic, RingWord } from './ring-layout.js';
+import {
+  consumerWord,
+  distance,
+  headerBytes,
+  ringBytes,
+  ringMagic,
+  RingWord,
+} from './ring-layout.js';
 
 export interface RingSpec {
   slotCount: number;
@@ -79,5 +86,16 @@ export class RingBuffer {
 
   halted(): boolean {
     return Atomics.load(this.header, RingWord.halt) === 1;
+  }
+
+  /** Slots published and not yet released by the slowest consumer (wrap-aware). */
+  occupancy(): number {
+    const cursor = Atomics.load(this.header, RingWord.cursor);
+    let most = 0;
+    for (let i = 0; i < this.consumers; i++) {
+      const consumed = Atomics.load(this.header, consumerWord(i));
+      most = Math.max(most, distance(cursor, consumed));
+    }
+    return most;
   }
 }

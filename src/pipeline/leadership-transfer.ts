@@ -1,0 +1,56 @@
+/**
+ * A primary's clean stop (SIGTERM, Ctrl-C, a rolling restart) hands the cluster over instead
+ * of leaving the standbys to notice its silence (a probe, pre-votes, then an election):
+ *
+ *   primary                                    standby holding its whole log    other standby
+ *   takes no more commands (gateway: Busy)
+ *   waits: both rings empty, so every command
+ *   taken in is committed and answered
+ *   ──timeout-now {term}──────────────────────► stands at once (no pre-votes:
+ *                                               the others still hear the primary)
+ *   ◄──vote-request {term + 1}──────────────── ──vote-request──────────────────► grants
+ *   grants, and steps down; its stop goes on:                                    (log as long)
+ *   sessions close (1001), the SDK reconnects
+ *   and sends again what was refused Busy      primary of term + 1
+ *
+ * Each wait is bounded (transferDrainMs, transferVoteWaitMs): a primary that cannot drain (no
+ * quorum) or whose successor does not stand stops anyway, and the others elect as after a
+ * crash. Nothing here decides safety: standing is always safe, and votes go as in any election.
+ */
+import { transferDrainMs, transferVoteWaitMs } from '../constants.js';
+import type { Consensus } from '../replication/consensus.js';
+import type { BourseNode, NodeLog } from './node.js';
+
+/** Drains the primary's `node`, names its successor and waits for it to stand (logged). */
+export async function transferLeadership(
+  node: BourseNode,
+  consensus: Consensus,
+  log: NodeLog,
+): Promise<void> {
+  const started = performance.now();
+  const empty = (): boolean =>
+    node.inputRing.occupancy() === 0 && node.outputRing.occupancy() === 0;
+  const drained = await waitUntil(empty, transferDrainMs);
+  const term = consensus.term;
+  const to = consensus.transferLeadership();
+  const stood = to !== -1 && (await waitUntil(() => consensus.term > term, transferVoteWaitMs));
+  const ms = (performance.now() - started).toFixed(0);
+  const answered = drained ? 'all it took in answered' : 'not all it took in answered yet';
+  const id = consensus.id;
+  if (to === -1) {
+    const why = 'no standby holds its whole journal';
+    return log(`member ${id}: stopping as primary (${answered}; ${why})`, 'warn');
+  }
+  const how = stood ? 'stood' : 'was named (its vote request not heard yet)';
+  log(`member ${id}: handed over in ${ms} ms: member ${to} ${how}; ${answered}`);
+}
+
+/** Whether `done()` came true within `ms` (looked at each millisecond). */
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() >= until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return true;
+}
