@@ -7,7 +7,8 @@
  *      them on together, and only once committed);
  *   3. K times, once every member answers and then at a random moment: SIGKILL the primary,
  *      time until the SDK gets its next result (the takeover), and restart the killed member
- *      on its data;
+ *      on its data (with `--signal SIGTERM`, a clean stop instead, as a rolling restart makes:
+ *      the primary hands over, and the takeover is the longest wait for a result around it);
  *   4. stop the load, let every member catch up, stop them, and check the whole history:
  *      every acknowledged command is in the journal exactly once, every replica has the same
  *      hash chain and the same state checksum, and the assets are conserved.
@@ -42,9 +43,14 @@ export interface DrillOptions {
    * an empty folder, catches up from the others, and may not vote until it has.
    */
   loseDiskEvery?: number;
+  /** What the primary is sent: SIGKILL (a crash; the default) or SIGTERM (a clean stop). */
+  signal?: DrillSignal;
   /** Print progress lines on stderr. */
   verbose?: boolean;
 }
+
+export const drillSignals = ['SIGKILL', 'SIGTERM'] as const;
+export type DrillSignal = (typeof drillSignals)[number];
 
 /** What every drill reports of its load, its takeovers and the history it checked. */
 export interface HistoryFigures {
@@ -63,9 +69,13 @@ export interface HistoryFigures {
 export interface DrillReport extends HistoryFigures {
   drill: 'failover';
   nodes: number;
+  /** What the primary was sent each time. */
+  signal: DrillSignal;
   kills: number;
   /** Kills after which the member restarted on an empty folder (a lost disk). */
   disks_lost: number;
+  /** Clean stops (SIGTERM) after which the stopped primary logged that it handed over. */
+  handed_over: number;
 }
 
 export const depositEach = 1_000_000_000;
@@ -76,6 +86,8 @@ export interface Load {
   acked: Map<number, number>;
   inFlight: Set<Promise<unknown>>;
   lastAckAt: number;
+  /** The longest time between two results since it was last set to 0 (ms). */
+  longestGap: number;
   running: boolean;
   /** The first error of the load (the SDK gave up): the drill fails with it, members stopped. */
   error: Error | null;
@@ -103,6 +115,7 @@ export function checkDrill(
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   checkDrill(options);
   const rng = new Rng(options.seed);
+  const signal = options.signal ?? 'SIGKILL';
   const dir = mkdtempSync(join(tmpdir(), 'bourse-drill-'));
   // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
   const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
@@ -120,22 +133,21 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     const pumping = pump(client, load, options, rng);
     const takeovers: number[] = [];
     let disksLost = 0;
+    let handedOver = 0;
     for (let k = 0; k < options.kills; k++) {
       // Each kill finds the whole cluster up and caught up: killing the primary while the last
       // victim is still starting (or replaying) would time that restart, not the takeover.
       await allCaughtUp(file);
       await sleep(300 + rng.int(900));
       const primary = await findPrimary(file);
-      const killedAt = performance.now();
-      children.get(primary)?.kill('SIGKILL');
-      await new Promise((resolve) => children.get(primary)?.once('exit', resolve));
-      await sleep(20); // what the dead primary sent before it died has been read by now
-      const { ms, reconnectedMs } = await timeTakeover(client, load, killedAt);
+      const handovers = members.handovers(primary);
+      const { ms, reconnectedMs, at } = await stopPrimary(children, primary, client, load, signal);
       takeovers.push(ms);
-      const at = new Date(Date.now() - (performance.now() - killedAt)).toISOString();
+      handedOver += members.handovers(primary) - handovers;
+      const wait = signal === 'SIGKILL' ? 'the next result after' : 'the longest wait for a result';
       say(
-        `kill ${k + 1} at ${at}: member ${primary}; the SDK reconnected after ` +
-          `${reconnectedMs.toFixed(0)} ms; the next result ${ms.toFixed(0)} ms later`,
+        `${signal} ${k + 1} at ${at}: member ${primary}; the SDK reconnected after ` +
+          `${reconnectedMs.toFixed(0)} ms; ${wait} ${ms.toFixed(0)} ms`,
       );
       const every = options.loseDiskEvery ?? 0;
       const loseDisk = every > 0 && (k + 1) % every === 0;
@@ -156,7 +168,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       load.acked,
       2 * depositEach * options.accounts, // both assets, no fees: trades move, never make
     );
-    const r = report(options, load, { takeovers, disksLost }, check);
+    const r = report(options, load, { takeovers, disksLost, handedOver }, check);
     failed = !historyPassed(r); // a failed check keeps the logs and folders
     return r;
   } finally {
@@ -183,6 +195,12 @@ export class Members {
 
   dataOf(id: number): string {
     return memberDataDir(this.dir, id);
+  }
+
+  /** Times member `id` has logged that it handed the cluster over (a clean stop as primary). */
+  handovers(id: number): number {
+    const log = readFileSync(join(this.dir, `member-${id}.log`), 'utf8');
+    return log.split(': handed over in ').length - 1;
   }
 
   /** Starts a killed member again on its folder, or on an empty one when it lost its disk. */
@@ -283,7 +301,9 @@ export async function pump(
       const tracked = sent.then(
         ([head]) => {
           load.acked.set(head.clientSeq, head.status);
-          load.lastAckAt = performance.now();
+          const now = performance.now();
+          load.longestGap = Math.max(load.longestGap, now - load.lastAckAt);
+          load.lastAckAt = now;
         },
         (error: Error) => {
           load.error ??= error;
@@ -299,7 +319,31 @@ export async function pump(
 }
 
 export function newLoad(): Load {
-  return { acked: new Map(), inFlight: new Set(), lastAckAt: 0, running: true, error: null };
+  const started = { lastAckAt: performance.now(), longestGap: 0 };
+  return { acked: new Map(), inFlight: new Set(), ...started, running: true, error: null };
+}
+
+/**
+ * Sends the primary `signal` and waits for its exit. The takeover of a kill is the time until
+ * the SDK got a result again; that of a clean stop, which answers what it took in and hands
+ * over, the longest wait for a result from the signal until the first result after its exit.
+ */
+async function stopPrimary(
+  children: ReadonlyMap<number, ChildProcess>,
+  primary: number,
+  client: BourseClient,
+  load: Load,
+  signal: DrillSignal,
+): Promise<{ ms: number; reconnectedMs: number; at: string }> {
+  load.longestGap = 0;
+  const killedAt = performance.now();
+  const at = new Date().toISOString();
+  const reconnected = watchReconnect(client, killedAt); // a clean stop's, before its exit
+  children.get(primary)?.kill(signal);
+  await new Promise((resolve) => children.get(primary)?.once('exit', resolve));
+  await sleep(20); // what the dead primary sent before it died has been read by now
+  const { ms, reconnectedMs } = await timeTakeover(client, load, killedAt, reconnected);
+  return { ms: signal === 'SIGKILL' ? ms : load.longestGap, reconnectedMs, at };
 }
 
 /** Milliseconds from the kill until the SDK reconnected, and until it got a result again. */
@@ -307,19 +351,29 @@ export async function timeTakeover(
   client: BourseClient,
   load: Load,
   killedAt: number,
+  reconnected = watchReconnect(client, killedAt),
 ): Promise<{ ms: number; reconnectedMs: number }> {
-  const reconnects = client.reconnects;
-  let reconnectedMs = -1;
-  const watch = setInterval(() => {
-    if (reconnectedMs < 0 && client.reconnects > reconnects) {
-      reconnectedMs = performance.now() - killedAt;
-    }
-  }, 1);
   try {
-    return { ms: await takeover(load, killedAt, performance.now()), reconnectedMs };
+    return { ms: await takeover(load, killedAt, performance.now()), reconnectedMs: reconnected() };
   } finally {
-    clearInterval(watch);
+    reconnected(); // the watch ends (again, after a failure)
   }
+}
+
+/**
+ * Watches for the SDK's next reconnect. The function returned ends the watch and says when it
+ * came: ms since `from` (-1: none).
+ */
+function watchReconnect(client: BourseClient, from: number): () => number {
+  const reconnects = client.reconnects;
+  let ms = -1;
+  const watch = setInterval(() => {
+    if (ms < 0 && client.reconnects > reconnects) ms = performance.now() - from;
+  }, 1);
+  return () => {
+    clearInterval(watch);
+    return ms;
+  };
 }
 
 /** Milliseconds from the kill until the SDK got a result again. */
@@ -437,12 +491,18 @@ export function percentile(values: readonly number[], p: number): number {
 function report(
   o: DrillOptions,
   load: Load,
-  { takeovers, disksLost }: { takeovers: number[]; disksLost: number },
+  {
+    takeovers,
+    disksLost,
+    handedOver,
+  }: { takeovers: number[]; disksLost: number; handedOver: number },
   check: ReplicaCheck,
 ): DrillReport {
   const kills = takeovers.length;
   const history = historyFigures(load, takeovers, check);
-  return { drill: 'failover', nodes: o.nodes, kills, disks_lost: disksLost, ...history };
+  const signal = o.signal ?? 'SIGKILL';
+  const figures = { kills, disks_lost: disksLost, handed_over: handedOver };
+  return { drill: 'failover', nodes: o.nodes, signal, ...figures, ...history };
 }
 
 /** A drill's load, its takeovers (ms each) and the checked history, as it reports them. */

@@ -6,7 +6,7 @@
  *   75 data folder locked · 70 internal error
  */
 import { isIP } from 'node:net';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { KeyFileError } from '../gateway/api-keys.js';
 import { gatewayPortDefault } from '../constants.js';
@@ -31,7 +31,8 @@ import {
 import { replay } from './replay.js';
 import { cluster as runCluster, member as runMember, type MemberOptions } from './cluster.js';
 import { capacitiesOf, capacityOptions } from './capacities.js';
-import { drill, historyPassed, type DrillOptions, type HistoryFigures } from './drill.js';
+import { drill, drillSignals, historyPassed } from './drill.js';
+import type { DrillOptions, HistoryFigures } from './drill.js';
 import { drillPartition, type PartitionOptions } from './drill-partition.js';
 import { bench, benchScenarios, type BenchOptions } from './bench.js';
 import { start as runStart, type StartOptions } from './start.js';
@@ -156,9 +157,17 @@ function drillCommand(group: Command, name: string): Command {
 
 function addFailoverDrill(group: Command): void {
   drillCommand(group, 'failover')
-    .description('kill the primary K times under load; check nothing acknowledged is lost')
-    .option('--kills <k>', 'times to SIGKILL the primary', count('--kills'), 5)
+    .description('kill (or stop) the primary K times under load; check nothing acked is lost')
+    .option('--kills <k>', 'times to kill (--signal) the primary', count('--kills'), 5)
     .option('--seed <n>', 'seed of the load and of the kill times', count('--seed'), 1)
+    .addOption(
+      new Option(
+        '--signal <name>',
+        'SIGKILL: a crash; SIGTERM: a clean stop (a rolling restart): the primary hands over',
+      )
+        .choices(drillSignals)
+        .default('SIGKILL'),
+    )
     .option(
       '--lose-disk-every <n>',
       'every n-th killed member also loses its disk: restarts on an empty folder (0: never)',
@@ -168,13 +177,15 @@ function addFailoverDrill(group: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n  bourse drill failover --kills 10\n' +
-        '  bourse drill failover --kills 6 --lose-disk-every 3',
+        '  bourse drill failover --kills 6 --lose-disk-every 3\n' +
+        '  bourse drill failover --kills 10 --signal SIGTERM',
     )
     .action(async (o: Omit<DrillOptions, 'verbose'>) => {
       const r = await drill({ ...o, verbose: true });
       const rows = [
-        { measure: 'kills', value: r.kills },
+        { measure: `kills (${r.signal})`, value: r.kills },
         { measure: 'of them, disks lost (restarted empty)', value: r.disks_lost },
+        { measure: 'of them, handed over (a clean stop)', value: r.handed_over },
         ...historyRows(r, []),
       ];
       process.stdout.write(table(rows as never[]) + '\n' + JSON.stringify(r) + '\n');

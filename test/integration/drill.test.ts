@@ -1,8 +1,8 @@
 /**
- * The failover drill with real processes (bourse drill failover): three member processes, the
- * primary SIGKILLed twice under load and restarted, the second time on an empty folder (a lost
- * disk: it catches up from the others); nothing acknowledged is lost or applied twice, and
- * every replica ends with the same chain and state.
+ * The drills with real processes (bourse drill failover, partition): three member processes,
+ * the primary SIGKILLed twice under load and restarted, the second time on an empty folder (a
+ * lost disk: it catches up from the others), or stopped cleanly, or cut off; nothing
+ * acknowledged is lost or applied twice, and every replica ends with the same chain and state.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,27 +10,41 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { drill } from '../../src/cli/drill.js';
+import { drill, type HistoryFigures } from '../../src/cli/drill.js';
 import { drillPartition } from '../../src/cli/drill-partition.js';
 import { alive, awaitChildren } from '../harness/processes.js';
 
-test('drill: two SIGKILLs of the primary under load, one with its disk lost', async () => {
-  const r = await drill({
-    kills: 2,
-    nodes: 3,
-    seed: 11,
-    accounts: 50,
-    window: 32,
-    loseDiskEvery: 2,
-  });
-  assert.equal(r.kills, 2);
-  assert.equal(r.disks_lost, 1, 'the second killed member restarted on an empty folder');
+/** A small failover drill: two kills (or clean stops) of the primary, a light load. */
+const twoKills = { kills: 2, nodes: 3, accounts: 50, window: 32 };
+
+/** The load went on, and the history is whole: nothing lost or twice, replicas alike. */
+function assertHistory(r: HistoryFigures): void {
   assert.ok(r.acked > 100, `load went on: ${r.acked} acknowledged`);
   assert.equal(r.lost, 0, 'no acknowledged command lost');
   assert.equal(r.duplicated, 0, 'no command applied twice');
   assert.equal(r.replicas_identical, true, 'same chain and state checksum on every replica');
-  assert.equal(r.conserved, true, 'the asset is conserved');
+  assert.equal(r.conserved, true, 'the assets are conserved');
+}
+
+test('drill: two SIGKILLs of the primary under load, one with its disk lost', async () => {
+  const r = await drill({ ...twoKills, seed: 11, loseDiskEvery: 2 });
+  assert.equal(r.kills, 2);
+  assert.equal(r.disks_lost, 1, 'the second killed member restarted on an empty folder');
+  assert.equal(r.handed_over, 0, 'a killed primary hands nothing over');
+  assertHistory(r);
   assert.ok(r.takeover_ms_max > 0 && r.takeover_ms_max < 30_000, 'each takeover was timed');
+});
+
+/**
+ * A rolling restart's clean stops (SIGTERM): each time the primary answers what it took in and
+ * hands over to a standby that holds its whole log, which stands at once.
+ */
+test('drill: two clean stops (SIGTERM) of the primary under load, each handed over', async () => {
+  const r = await drill({ ...twoKills, seed: 12, signal: 'SIGTERM' });
+  assert.equal(r.signal, 'SIGTERM');
+  assert.equal(r.kills, 2);
+  assert.equal(r.handed_over, 2, 'each stopped primary handed over');
+  assertHistory(r);
 });
 
 /**
@@ -43,12 +57,8 @@ test('drill: real partitions (network namespaces) of the primary and of a standb
   const r = await drillPartition({ cuts: 4, nodes: 3, seed: 7, accounts: 50, window: 32 });
   const kinds = [r.primary_off, r.primary_members, r.primary_deaf, r.standby_off];
   assert.deepEqual(kinds, [1, 1, 1, 1], 'one cut of each kind');
-  assert.ok(r.acked > 100, `load went on: ${r.acked} acknowledged`);
-  assert.equal(r.lost, 0, 'no acknowledged command lost');
-  assert.equal(r.duplicated, 0, 'no command applied twice');
   assert.equal(r.fenced, true, 'each cut-off primary came back a standby');
-  assert.equal(r.replicas_identical, true, 'same chain and state checksum on every replica');
-  assert.equal(r.conserved, true, 'the assets are conserved');
+  assertHistory(r);
   assert.ok(r.takeover_ms_max > 0 && r.takeover_ms_max < 30_000, 'each takeover was timed');
   assert.equal(namespacesLeft(), '', 'every namespace it made is gone');
 });
