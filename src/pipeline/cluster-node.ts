@@ -495,9 +495,11 @@ export class ClusterNode {
     const node = this.node;
     if (node === null) throw new Error('no standby node to promote');
     this.promoted = true;
-    await this.drainWrites(); // the workers take over at the journal's end: all of it stored
     const started = performance.now();
+    await this.drainWrites(); // the workers take over at the journal's end: all of it stored
+    const stored = performance.now();
     await node.promote(term);
+    const promoted = performance.now();
     // Deposed while promoting: the demotion queued behind this stops the node.
     if (this.consensus.role !== Role.Primary || this.consensus.term !== term) return;
     // Where each client id left off, from the state handed over (its read model is there now),
@@ -512,10 +514,20 @@ export class ClusterNode {
     this.feeder = feeder;
     void this.feedOnProgress(feeder, node);
     this.openTerm(node, term);
-    const ms = (performance.now() - started).toFixed(0);
+    const now = performance.now();
     const self = this.member(this.id);
     this.log(`member ${this.id}: serving clients on ${self.host}:${self.port}, term ${term}`);
-    this.log(`member ${this.id}: took over in ${ms} ms at sequence ${node.tail.sequence}`);
+    // Where a takeover's time goes: its last writes, the workers' handover, client seqs.
+    const [all, store, workers, seqs] = [
+      now - started,
+      stored - started,
+      promoted - stored,
+      now - promoted,
+    ].map((ms) => ms.toFixed(0));
+    this.log(
+      `member ${this.id}: took over in ${all} ms at sequence ${node.tail.sequence} (stores ` +
+        `${store} ms, workers ${workers} ms, client seqs ${seqs} ms)`,
+    );
   }
 
   /** A hot standby: a node in follow mode, serving reads on the client port. */
