@@ -337,6 +337,7 @@ export const stallTicksLogged = 10;
  * `catchUpLogTicks` (a member's log is its progress bar: it runs as a daemon).
  */
 export const catchUpLogEntriesMin = 64;
+export const catchUpLogTicks = 200;
 /**
  * Events a primary sends per turn of its event loop to standbys a window or more behind (read
  * back from disk and packed: ~2 MB, a few ms); the rest wait for the next turn.
@@ -347,7 +348,6 @@ export const catchUpEventsPerTurn = 16_384;
  * /health before it acts as new (pipeline/formation-check.ts), in ms.
  */
 export const bootstrapPeerCheckMs = 300;
-export const catchUpLogTicks = 200;
 /** A member of another cluster is logged at most this often (ms), each. */
 export const foreignLogMs = 10_000;
 /**

@@ -215,6 +215,8 @@ export class ClusterNode {
     const config = await configOf(db, lock, options);
     const member = new ClusterNode({ ...options, config, bootstrap }, db, lock);
     const self = member.member(options.id);
+    // Said before binding: a term learnt from the others while starting is a change of its own.
+    member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
     try {
       await member.transport.bind(options.listen ?? self.host, self.replicationPort);
       await member.startFollower();
@@ -227,7 +229,6 @@ export class ClusterNode {
     }
     member.tickedAt = performance.now(); // starting is not a stall
     member.ticker = setInterval(() => member.onTick(), replicationTickMs);
-    member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
     member.log(`member ${options.id}: capacity ${capacityLine(config)}`);
     return member;
   }
