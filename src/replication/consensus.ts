@@ -120,8 +120,11 @@ export class Consensus {
   private suspected = false;
   /** Whether any primary has been heard (or been this member) since it started. */
   private heardPrimary = false;
-  /** Ticks this replica waits after lower-ranked ones when the primary is suspected gone. */
-  private suspectStagger = 0;
+  /**
+   * Ticks this replica waits after lower ones to retry a split vote: its place among all the
+   * ids, which no two share (suspectPrimary's order leaves out the primary each suspected).
+   */
+  private readonly retryStagger: number;
   private now = 0;
   private electionAt = 0;
   /** Tick the election timer was last reset (a standby last heard its primary, or voted). */
@@ -133,6 +136,7 @@ export class Consensus {
     assert(new Set(options.members).size === options.members.length, 'consensus: unique ids');
     this.id = options.id;
     this.members = options.members;
+    this.retryStagger = options.members.filter((m) => m < options.id).length * suspectStaggerTicks;
     this.membersMask = membersMaskOf(options.members);
     this.durables = new Float64Array(options.members.length);
     this.random = options.random;
@@ -215,8 +219,7 @@ export class Consensus {
     // costs a whole election timeout more.
     let rank = 0;
     for (const m of this.members) if (m < this.id && m !== this.primary) rank++;
-    this.suspectStagger = rank * suspectStaggerTicks;
-    const delay = 1 + this.suspectStagger + Math.floor(this.random() * suspectJitterTicks);
+    const delay = 1 + rank * suspectStaggerTicks + Math.floor(this.random() * suspectJitterTicks);
     const soon = this.now + delay;
     if (soon < this.electionAt) this.electionAt = soon;
   }
@@ -390,6 +393,8 @@ export class Consensus {
     const peer = this.peers.get(m.from);
     if (peer === undefined) return;
     peer.heardAt = this.now;
+    // A match past this log cannot be of this term (its log only grows): garbage, dropped.
+    if (m.match > this.lastIndex) return;
     if (!m.ok) {
       if (this.inFlight(peer, m.nak)) return;
       peer.next = Math.max(1, Math.min(peer.next, m.nak + 1));
@@ -551,6 +556,10 @@ export class Consensus {
   private stand(): void {
     this.preVoting = false;
     this.term++;
+    // What it verified was against the last term's primary. Kept, a standby that lost this
+    // election told the winner it matched entries the winner never sent it (the winner then
+    // counted them toward a commit): simulation seed 14935.
+    this.verified = 0;
     this.role = Role.Candidate;
     this.primary = -1;
     this.votedFor = this.id;
@@ -561,8 +570,9 @@ export class Consensus {
     if (this.suspected) {
       // The primary is gone and every standby knows it: a split vote (two stood at once) is
       // retried in id order after a round trip's grace, not after a whole election timeout
-      // (0.5-1 s, a drill's slowest takeover).
-      const retry = this.now + splitRetryTicks + this.suspectStagger;
+      // (0.5-1 s, a drill's slowest takeover). Two that had suspected different primaries
+      // could share a place in that order, and then retried in step forever (seed 24790).
+      const retry = this.now + splitRetryTicks + this.retryStagger;
       if (retry < this.electionAt) this.electionAt = retry;
     }
     this.io.roleChanged(this.role, this.term);
