@@ -51,8 +51,9 @@ import {
   logRetainEntries,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
-import { clusterIdOf, genesisHashHex, membersMaskOf } from './hashes.js';
-import { lastSequenceOf, Role, type Append, type Entry, type EntryMeta } from './messages.js';
+import { clusterIdOf, membersMaskOf } from './hashes.js';
+import { Role, type Append, type Entry, type EntryMeta } from './messages.js';
+import { EntryLog } from './entry-log.js';
 import type { Message } from './messages.js';
 import type { Status } from './messages.js';
 import type { TimeoutNow, Vote, VoteRequest } from './messages.js';
@@ -86,12 +87,10 @@ export class Consensus {
   primaryCommit = 0;
   recovering: boolean;
   /**
-   * Entries after `base` (log compaction, Raft §7): older ones are committed and durable, and
-   * stay in the journal only, so that memory does not grow with the journal. A compaction
-   * leaves `retain` committed entries, enough for a standby's window of entries in flight.
+   * The entries' metadata (entry-log.ts). A compaction (Raft §7) leaves `retain` committed
+   * entries in memory, enough for a standby's window of entries in flight.
    */
-  private readonly log: EntryMeta[];
-  private base: number;
+  private readonly log: EntryLog;
   private readonly retain: number;
   /** Entries durable on this replica's disk (a prefix of `log`). */
   private durable: number;
@@ -143,12 +142,11 @@ export class Consensus {
     this.recovering = options.recovering;
     this.term = options.term;
     this.votedFor = options.votedFor;
-    this.log = [...options.log];
-    this.base = options.base ?? 0;
+    this.log = new EntryLog(options.log, options.base ?? 0, (index) => io.stored(index));
     this.retain = options.retain ?? logRetainEntries;
     assert(this.retain >= 1, 'consensus: keeps at least one entry');
     this.durable = this.lastIndex;
-    this.commit = this.base; // only committed entries are ever compacted
+    this.commit = this.log.base; // only committed entries are ever compacted
     this.clusterId = options.clusterId ?? 0;
     this.io = io;
     this.seal();
@@ -156,7 +154,7 @@ export class Consensus {
   }
 
   get lastIndex(): number {
-    return this.base + this.log.length;
+    return this.log.lastIndex;
   }
 
   get durableIndex(): number {
@@ -170,24 +168,20 @@ export class Consensus {
   }
 
   hashAt(index: number): string {
-    return index === 0 ? genesisHashHex : this.at(index).hash;
+    return this.log.hashAt(index);
   }
 
   lastSequence(): number {
-    return this.lastIndex === 0 ? 0 : lastSequenceOf(this.at(this.lastIndex));
+    return this.log.lastSequence();
   }
 
   /** Entries held in memory: those after the compaction base. */
   get entriesInMemory(): number {
-    return this.log.length;
+    return this.log.inMemory;
   }
 
-  /**
-   * The entry at `index` (in the log), from memory, or for a compacted one from storage: only
-   * a standby far behind, or a restart, reads those.
-   */
   private at(index: number): EntryMeta {
-    return index > this.base ? this.log[index - this.base - 1] : this.io.stored(index);
+    return this.log.at(index);
   }
 
   /** On the primary: the highest index `member` holds durably (-1 when unknown or not primary). */
@@ -196,9 +190,8 @@ export class Consensus {
     return this.peers.get(member)?.durable ?? -1;
   }
 
-  /** The term of the last entry (0 for an empty log): what votes compare first. */
   private lastTerm(): number {
-    return this.lastIndex === 0 ? 0 : this.at(this.lastIndex).term;
+    return this.log.lastTerm();
   }
 
   /** Ticks a standby has gone without hearing its primary (0 on a primary). */
@@ -273,7 +266,7 @@ export class Consensus {
     assert(entry.term === this.term, 'consensus: an entry of the current term');
     assert(entry.prevHash === this.hashAt(this.lastIndex), 'consensus: chained by hash');
     assert(entry.first === this.lastSequence() + 1, 'consensus: sequences follow on');
-    this.log.push(metaOf(entry));
+    this.log.append(entry);
     this.io.write(this.lastIndex, [entry]);
     this.broadcast(false);
   }
@@ -356,9 +349,9 @@ export class Consensus {
     if (i === entries.length) return; // nothing new (a duplicate or an older message)
     const at = prevIndex + i; // entries before `at` match
     assert(at >= this.commit, 'consensus: a committed entry never changes');
-    this.log.length = at - this.base;
+    this.log.truncate(at);
     if (this.durable > at) this.durable = at;
-    for (let k = i; k < entries.length; k++) this.log.push(metaOf(entries[k]));
+    for (let k = i; k < entries.length; k++) this.log.append(entries[k]);
     this.io.write(at + 1, entries.slice(i));
   }
 
@@ -449,11 +442,9 @@ export class Consensus {
    */
   private compact(): void {
     const upTo = Math.min(this.commit, this.durable) - this.retain;
-    if (upTo - this.base < this.retain) return;
-    const from = this.base + 1;
-    const gone = this.log.splice(0, upTo - this.base);
-    this.base = upTo;
-    this.io.compacted(from, gone);
+    if (upTo - this.log.base < this.retain) return;
+    const from = this.log.base + 1;
+    this.io.compacted(from, this.log.compact(upTo));
   }
 
   private onVoteRequest(m: VoteRequest): void {
@@ -717,12 +708,12 @@ export class Consensus {
 
   private sendTo(id: number, peer: Peer): void {
     const from = Math.max(peer.sent + 1, peer.next);
-    const windowEnd = this.lastWithin(peer.durable, replicationWindowEvents);
+    const windowEnd = this.log.lastWithin(peer.durable, replicationWindowEvents);
     const limit = Math.min(windowEnd, peer.durable + replicationWindowEntries);
     const to = Math.min(
       limit,
       from + appendEntriesMax - 1,
-      this.lastWithin(from - 1, appendEventsMax),
+      this.log.lastWithin(from - 1, appendEventsMax),
     );
     if (to < from) return;
     if (from + replicationWindowEntries <= this.lastIndex) {
@@ -752,25 +743,6 @@ export class Consensus {
     this.io.send(id, append);
   }
 
-  /**
-   * The last index whose sequences end within `events` of the end of entry `after` (at least
-   * `after + 1`, so that one entry larger than the bound still goes): about that many events
-   * (a command's events share a sequence). Binary search: sequences grow with the index.
-   */
-  private lastWithin(after: number, events: number): number {
-    const last = this.lastIndex;
-    if (after >= last) return last;
-    const base = after === 0 ? 0 : lastSequenceOf(this.at(after));
-    let lo = after + 1;
-    let hi = last;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (lastSequenceOf(this.at(mid)) - base <= events) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
   /** Entries [from, to] with their bytes, to send. */
   private entries(from: number, to: number): Entry[] {
     const out: Entry[] = [];
@@ -790,10 +762,4 @@ export class Consensus {
     const span = electionTimeoutTicksMax - electionTimeoutTicksMin;
     this.electionAt = this.now + electionTimeoutTicksMin + Math.floor(this.random() * span);
   }
-}
-
-/** Only the metadata, so that the log does not hold every batch's bytes. */
-function metaOf(e: Entry): EntryMeta {
-  const { term, first, last, count, prevHash, hash } = e;
-  return { term, first, last, count, prevHash, hash };
 }
