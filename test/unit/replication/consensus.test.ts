@@ -1,0 +1,103 @@
+/**
+ * One consensus replica driven message by message, for rules the simulation
+ * (test/simulation/cluster.test.ts) reaches only in rare seeds.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Consensus, type ConsensusIo } from '../../../src/replication/consensus.js';
+import { genesisHashHex, membersMaskOf } from '../../../src/replication/hashes.js';
+import type { Entry, Message, Status } from '../../../src/replication/messages.js';
+
+const members = [1, 2, 3];
+const mask = membersMaskOf(members);
+
+/** Entries 1..n of `term`, one event each, chained by made-up hashes. */
+function entries(n: number, term: number): Entry[] {
+  const out: Entry[] = [];
+  let prevHash = genesisHashHex;
+  for (let i = 1; i <= n; i++) {
+    const hash = (term * 1000 + i).toString(16).padStart(64, 'a');
+    out.push({ term, first: i, last: i, count: 1, prevHash, hash, payload: new Uint8Array(0) });
+    prevHash = hash;
+  }
+  return out;
+}
+
+/** A replica whose messages land in `sent`; its disk takes everything and reports nothing. */
+function replica(id: number): { consensus: Consensus; sent: { to: number; m: Message }[] } {
+  const sent: { to: number; m: Message }[] = [];
+  const io: ConsensusIo = {
+    send: (to, m) => sent.push({ to, m }),
+    write: () => {},
+    stored: () => assert.fail('nothing is compacted here'),
+    compacted: () => {},
+    payload: () => new Uint8Array(0),
+    verify: () => true,
+    saveVote: () => {},
+    committed: () => {},
+    roleChanged: () => {},
+    openTerm: () => {},
+    recovered: () => {},
+    sealed: () => {},
+    foreign: () => {},
+    catchUpRoom: () => true,
+  };
+  const options = { id, members, random: () => 0.5, recovering: false, term: 1, votedFor: -1 };
+  return { consensus: new Consensus({ ...options, log: [] }, io), sent };
+}
+
+function append(from: number, term: number, prevIndex: number, prevHash: string, es: Entry[]) {
+  const fields = { cluster: 0, members: mask, term, from, prevIndex, prevHash, commit: 0 };
+  return { kind: 'append' as const, ...fields, entries: es };
+}
+
+test('a standby that stood and lost claims to the winner only what the winner sent it', () => {
+  const { consensus, sent } = replica(2);
+  const log = entries(5, 1);
+  consensus.receive(append(1, 1, 0, genesisHashHex, log)); // all 5 verified against member 1
+  // Member 1 hands over to it (its clean stop): it stands in term 2 ...
+  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 1 });
+  assert.equal(consensus.term, 2);
+  // ... and loses to member 3, whose log ends at entry 3 (4 and 5 never reached it).
+  sent.length = 0;
+  consensus.receive(append(3, 2, 3, log[2].hash, []));
+  assert.equal(consensus.primary, 3);
+  const statuses = sent.filter((s) => s.to === 3 && s.m.kind === 'status');
+  assert.ok(statuses.length > 0, 'it answers the new primary');
+  for (const { m } of statuses) {
+    // Before the fix: match 5, entries member 3 never had (counted toward its commits).
+    assert.ok((m as Status).match <= 3, `match ${(m as Status).match} within member 3's log`);
+  }
+});
+
+/** The tick at which `c` next asks for (pre-)votes, ticking it up to `limit` times. */
+function nextRequestTick(c: Consensus, sent: { m: Message }[], limit: number): number {
+  sent.length = 0;
+  for (let t = 1; t <= limit; t++) {
+    c.tick();
+    if (sent.some((s) => s.m.kind === 'vote-request')) return t;
+  }
+  return -1;
+}
+
+test('two standbys that stood at once retry a split vote at different ticks', () => {
+  // Member 1 followed member 3 and member 2 followed member 1 (each missed a change): by the
+  // order that leaves out the suspected primary, both were first.
+  const one = replica(1);
+  const two = replica(2);
+  one.consensus.receive(append(3, 1, 0, genesisHashHex, []));
+  two.consensus.receive(append(1, 1, 0, genesisHashHex, []));
+  for (const [r, primary] of [
+    [one, 3],
+    [two, 1],
+  ] as const) {
+    r.consensus.suspectPrimary();
+    r.consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: primary });
+    assert.equal(r.consensus.term, 2, 'it stood');
+  }
+  // No votes reach them (a split vote): each asks again, member 1 first.
+  const first = nextRequestTick(one.consensus, one.sent, 1_000);
+  const second = nextRequestTick(two.consensus, two.sent, 1_000);
+  assert.ok(first > 0 && second > 0, 'both ask again');
+  assert.ok(second > first, `member 2 at tick ${second}, after member 1 at ${first}`);
+});
