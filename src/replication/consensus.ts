@@ -546,15 +546,9 @@ export class Consensus {
   /** Stands for election in a new term. */
   private stand(): void {
     this.preVoting = false;
-    this.term++;
-    // What it verified was against the last term's primary. Kept, a standby that lost this
-    // election told the winner it matched entries the winner never sent it (the winner then
-    // counted them toward a commit): simulation seed 14935.
-    this.verified = 0;
+    this.enterTerm(this.term + 1, this.id);
     this.role = Role.Candidate;
     this.primary = -1;
-    this.votedFor = this.id;
-    this.io.saveVote(this.term, this.id);
     this.votes.clear();
     this.votes.add(this.id);
     this.resetElection();
@@ -598,14 +592,25 @@ export class Consensus {
     this.broadcast(true);
   }
 
+  /**
+   * Enters a newer `term`, having voted for `votedFor` in it (-1: not yet), stored before
+   * anything is sent in it. What was verified was against the last term's primary: kept, a
+   * standby that stood and lost told the winner it matched entries the winner never sent it
+   * (the winner then counted them toward a commit; simulation seed 14935).
+   */
+  private enterTerm(term: number, votedFor: number): void {
+    assert(term > this.term, 'consensus: terms only grow');
+    this.term = term;
+    this.votedFor = votedFor;
+    this.verified = 0;
+    this.io.saveVote(term, votedFor);
+  }
+
   private becomeStandby(term: number, primary: number): void {
     const changed = this.role !== Role.Standby || term !== this.term;
     if (term !== this.term) {
-      this.term = term;
-      this.votedFor = -1;
-      this.verified = 0;
+      this.enterTerm(term, -1);
       this.suspected = false;
-      this.io.saveVote(term, -1);
     }
     this.role = Role.Standby;
     this.primary = primary;

@@ -14,7 +14,7 @@ import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 
 export class EntryLog {
   private readonly entries: EntryMeta[];
-  private first: number;
+  private compactedTo: number;
 
   constructor(
     entries: readonly EntryMeta[],
@@ -23,16 +23,16 @@ export class EntryLog {
     private readonly stored: (index: number) => EntryMeta,
   ) {
     this.entries = [...entries];
-    this.first = base;
+    this.compactedTo = base;
   }
 
   /** The last compacted index (0: none). */
   get base(): number {
-    return this.first;
+    return this.compactedTo;
   }
 
   get lastIndex(): number {
-    return this.first + this.entries.length;
+    return this.compactedTo + this.entries.length;
   }
 
   /** Entries held in memory: those after the base. */
@@ -42,7 +42,9 @@ export class EntryLog {
 
   /** The entry at `index` (1-based, in the log), from memory or from storage. */
   at(index: number): EntryMeta {
-    return index > this.first ? this.entries[index - this.first - 1] : this.stored(index);
+    return index > this.compactedTo
+      ? this.entries[index - this.compactedTo - 1]
+      : this.stored(index);
   }
 
   hashAt(index: number): string {
@@ -64,15 +66,18 @@ export class EntryLog {
 
   /** Cuts the log back to its first `index` entries (never into the compacted ones). */
   truncate(index: number): void {
-    assert(index >= this.first, 'entry log: a cut after the base');
-    this.entries.length = index - this.first;
+    assert(index >= this.compactedTo, 'entry log: a cut after the base');
+    this.entries.length = index - this.compactedTo;
   }
 
   /** Drops entries up to `upTo` from memory; returns them, oldest first. */
   compact(upTo: number): EntryMeta[] {
-    assert(upTo > this.first && upTo <= this.lastIndex, 'entry log: compaction within the log');
-    const gone = this.entries.splice(0, upTo - this.first);
-    this.first = upTo;
+    assert(
+      upTo > this.compactedTo && upTo <= this.lastIndex,
+      'entry log: compaction within the log',
+    );
+    const gone = this.entries.splice(0, upTo - this.compactedTo);
+    this.compactedTo = upTo;
     return gone;
   }
 
