@@ -75,7 +75,7 @@ export interface Peer {
   durable: number;
   /** Tick of the last status heard. */
   heardAt: number;
-  /** The highest index ever sent (in this term): below it, a send is a resend. */
+  /** The highest index sent in this term (to what the standby still holds): below it, a resend. */
   highest: number;
   /** Tick `match` last moved (or entries went out with none in flight before). */
   progressAt: number;

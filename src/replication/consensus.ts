@@ -390,8 +390,11 @@ export class Consensus {
     if (m.match > this.lastIndex) return;
     if (!m.ok) {
       if (this.inFlight(peer, m.nak)) return;
+      const lost = m.nak < peer.match;
+      if (lost) this.lostEntries(peer, m);
       peer.next = Math.max(1, Math.min(peer.next, m.nak + 1));
       peer.sent = peer.next - 1;
+      if (lost) this.sendHeartbeat(m.from, peer);
       return this.sendTo(m.from, peer);
     }
     peer.known = true;
@@ -403,6 +406,23 @@ export class Consensus {
     if (peer.next <= peer.match) peer.next = peer.match + 1;
     this.advanceCommit();
     this.sendTo(m.from, peer);
+  }
+
+  /**
+   * A standby that lacks entries it matched in this term lost them: it restarted (without what
+   * it had not synced) or lost its disk. What it matched and holds durably are then what it
+   * says now: a stale match sent it, after each status, to the old match's end, which drew
+   * a NAK and a rewind again (a wiped member's catch-up went 64 entries a round trip, 90% of
+   * the entries sent resends), and a stale durable would count entries it no longer holds
+   * toward a commit. Its status names what it verified in this term, nothing after a restart,
+   * so a heartbeat at the rewind point (an entry it holds) has it name its durable again.
+   */
+  private lostEntries(peer: Peer, m: Status): void {
+    peer.match = Math.min(peer.match, m.match);
+    peer.durable = Math.min(peer.durable, m.durable);
+    peer.highest = Math.min(peer.highest, m.nak);
+    peer.known = false;
+    peer.progressAt = this.now;
   }
 
   /**
@@ -578,7 +598,7 @@ export class Consensus {
       const peer = {
         next,
         sent,
-        highest: sent,
+        highest: 0, // nothing sent in this term yet
         match: 0,
         durable: 0,
         heardAt: this.now,

@@ -101,3 +101,48 @@ test('two standbys that stood at once retry a split vote at different ticks', ()
   assert.ok(first > 0 && second > 0, 'both ask again');
   assert.ok(second > first, `member 2 at tick ${second}, after member 1 at ${first}`);
 });
+
+function status(from: number, term: number, ok: boolean, match: number, nak: number): Status {
+  const fields = { cluster: 0, members: mask, term, from, ok, match, durable: match, nak };
+  return { kind: 'status', ...fields };
+}
+
+/** The first entry of each append `sent` to `to` (its prevIndex + 1), heartbeats left out. */
+function appendsFrom(sent: { to: number; m: Message }[], to: number): number[] {
+  const out: number[] = [];
+  for (const s of sent) {
+    if (s.to === to && s.m.kind === 'append' && s.m.entries.length > 0) {
+      out.push(s.m.prevIndex + 1);
+    }
+  }
+  return out;
+}
+
+test('a standby that lost its disk is sent its log from where it stands now', () => {
+  const { consensus, sent } = replica(1);
+  for (const e of entries(300, 1)) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
+  // Member 2 hands over to member 1, which member 3 elects in term 2.
+  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
+  consensus.receive({
+    kind: 'vote',
+    cluster: 0,
+    members: mask,
+    term: 2,
+    from: 3,
+    granted: true,
+    pre: false,
+  });
+  assert.equal(consensus.primary, 1);
+  consensus.receive(status(2, 2, true, 300, 0));
+  assert.equal(consensus.durableAt(2), 300);
+  // Member 2 comes back on an empty folder: its log ends at 0.
+  sent.length = 0;
+  consensus.receive(status(2, 2, false, 0, 0));
+  // Before the fix: 300, entries it no longer holds, still counted toward commits.
+  assert.equal(consensus.durableAt(2), 0, 'what it holds durably is what it says now');
+  assert.deepEqual(appendsFrom(sent, 2), [1]);
+  sent.length = 0;
+  consensus.receive(status(2, 2, true, 64, 0));
+  // Before the fix: nothing, or entry 301 (past the old match), which it NAKs again.
+  assert.deepEqual(appendsFrom(sent, 2), [65], 'the next entries after what it holds now');
+});
