@@ -44,6 +44,7 @@ import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-
 import { checkedBatch } from '../journal/journal-reader.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { writeFailure } from '../journal/journal-errors.js';
+import { GroupCommit } from './group-commit.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
@@ -145,12 +146,8 @@ export class ClusterNode {
   private readonly foreign: ForeignMembers;
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
-  /** Entries received but not yet written, and where the log ends once they are. */
-  private pendingWrites: (readonly Entry[])[] = [];
-  private pendingDurable: { index: number; hash: string } | null = null;
-  /** The standby's group commit on its way to disk, if any. */
-  private storing: Promise<void> | null = null;
-  private storeFailed = false;
+  /** A standby's writes of what it receives (group-commit.ts). */
+  private readonly writes: GroupCommit;
   private reportFailure: (error: Error) => void = () => {};
   /**
    * Resolves once this member cannot go on (its node failed, it cannot store what it receives,
@@ -166,6 +163,19 @@ export class ClusterNode {
     this.lock = lock;
     this.store = new ReplicaStore(db);
     this.log = options.log ?? (() => {});
+    this.writes = new GroupCommit(this.store, {
+      stored: (index, hash) => {
+        this.consensus.onDurable(index, hash);
+        this.node?.follow(this.followLimit());
+      },
+      failed: (error) => {
+        const failure = writeFailure(error, 'replicated batches');
+        this.log(`member ${this.id}: ${failure.message}`, 'error');
+        this.failMember(failure); // a member that cannot write must not ack or vote
+      },
+      committedSequence: () => this.committedSequence,
+      stopped: () => this.stopped,
+    });
     const vote = this.store.loadVote();
     const recovering = vote.recovering || (!vote.member && !options.bootstrap);
     if (!vote.member || recovering) this.store.setRecovering(recovering);
@@ -377,51 +387,14 @@ export class ClusterNode {
 
   /**
    * Consensus stores entries. On the primary they come from its own journal writer, durable
-   * once its progress says so (reportDurable); on a standby they are written here
-   * (flushWrites), then reported durable.
+   * once its progress says so (reportDurable); on a standby they are written by its group
+   * commit, then reported durable.
    */
   private write(at: number, entries: readonly Entry[]): void {
-    const last = entries[entries.length - 1];
     const index = at + entries.length - 1;
-    if (this.proposing) {
-      this.store.hold(last, index); // sent (and resent) from memory until it is durable here
-      return;
-    }
-    this.pendingWrites.push(entries);
-    this.pendingDurable = { index, hash: last.hash };
-    if (this.pendingWrites.length === 1 && this.storing === null) {
-      setImmediate(() => this.flushWrites());
-    }
-  }
-
-  /**
-   * Group commit, with the fsync off the event loop: every append that arrived while the last
-   * write went to disk goes into the next transaction, then one status. Writing synchronously
-   * here blocked the event loop for each fsync; under load a standby then read heartbeats too
-   * late, stood for election, and deposed a healthy primary.
-   */
-  private flushWrites(): void {
-    if (this.storing !== null) return;
-    const writes = this.pendingWrites;
-    const durable = this.pendingDurable;
-    this.pendingWrites = [];
-    if (writes.length === 0 || durable === null || this.stopped || this.storeFailed) return;
-    this.storing = this.writeAll(writes).then(
-      () => {
-        this.storing = null;
-        if (this.stopped) return;
-        this.consensus.onDurable(durable.index, durable.hash);
-        this.node?.follow(this.followLimit());
-        this.flushWrites();
-      },
-      (error: Error) => {
-        this.storing = null;
-        this.storeFailed = true;
-        const failure = writeFailure(error, 'replicated batches');
-        this.log(`member ${this.id}: ${failure.message}`, 'error');
-        this.failMember(failure); // a member that cannot write must not ack or vote
-      },
-    );
+    // The primary's: sent (and resent) from memory until it is durable here.
+    if (this.proposing) this.store.hold(entries[entries.length - 1], index);
+    else this.writes.add(entries, index);
   }
 
   /**
@@ -435,39 +408,6 @@ export class ClusterNode {
     const c = this.consensus;
     const durable = c.durableIndex === 0 ? 0 : lastSequenceOf(c.entry(c.durableIndex));
     return Math.min(this.committedSequence, durable);
-  }
-
-  /**
-   * At a clean stop, stores what a standby received and had not stored yet: its journal is
-   * then what its memory held (a drill reads every stopped replica's disk; a standby caught
-   * up, by its commit, but 7,040 events short on disk failed the check as not identical).
-   */
-  private async storeLeftWrites(): Promise<void> {
-    const writes = this.pendingWrites;
-    this.pendingWrites = [];
-    if (writes.length === 0 || this.storeFailed) return;
-    try {
-      await this.writeAll(writes);
-    } catch (error) {
-      const failure = writeFailure(error as Error, 'replicated batches, at stop');
-      this.log(`member ${this.id}: ${failure.message}`, 'error');
-    }
-  }
-
-  /** Stores `writes` in one transaction, with the commit as far as they reach. */
-  private writeAll(writes: readonly (readonly Entry[])[]): Promise<void> {
-    const last = writes[writes.length - 1];
-    const stored = lastSequenceOf(last[last.length - 1]);
-    return this.store.writeMany(writes, Math.min(this.committedSequence, stored));
-  }
-
-  /** Resolves once everything received is stored (before the workers take over). */
-  private async drainWrites(): Promise<void> {
-    for (;;) {
-      if (this.storing !== null) await this.storing;
-      else if (this.pendingWrites.length > 0 && !this.stopped) this.flushWrites();
-      else return;
-    }
   }
 
   private onRoleChanged(role: Role, term: number): void {
@@ -497,7 +437,7 @@ export class ClusterNode {
     if (node === null) throw new Error('no standby node to promote');
     this.promoted = true;
     const started = performance.now();
-    await this.drainWrites(); // the workers take over at the journal's end: all of it stored
+    await this.writes.drain(); // the workers take over at the journal's end: all of it stored
     const stored = performance.now();
     await node.promote(term);
     const promoted = performance.now();
@@ -752,9 +692,11 @@ export class ClusterNode {
       await c;
       if (c === this.changing) break;
     }
-    if (this.storing !== null) await this.storing;
-    await this.storeLeftWrites();
-    const unkept = this.storeFailed ? null : this.store.keepCommitted(this.followLimit());
+    await this.writes.storeLeft().catch((error: Error) => {
+      const failure = writeFailure(error, 'replicated batches, at stop');
+      this.log(`member ${this.id}: ${failure.message}`, 'error');
+    });
+    const unkept = this.writes.failed ? null : this.store.keepCommitted(this.followLimit());
     if (unkept !== null) this.log(`member ${this.id}: ${unkept.message}`, 'warn');
     if (this.node !== null) {
       this.node.publisher.abandon = true; // the transport is closed: no more acks
