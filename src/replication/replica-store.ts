@@ -380,7 +380,7 @@ export class ReplicaStore {
       await Promise.all(done);
       await this.db.root.flushed;
     } catch (error) {
-      throw await commitCause(error); // errno and all (a full disk: see ClusterNode.flushWrites)
+      throw await commitCause(error); // errno and all (a full disk: see GroupCommit.flush)
     }
   }
 }
