@@ -8,7 +8,9 @@
  *   3. K times, once every member answers and then at a random moment: SIGKILL the primary,
  *      time until the SDK gets its next result (the takeover), and restart the killed member
  *      on its data (with `--signal SIGTERM`, a clean stop instead, as a rolling restart makes:
- *      the primary hands over, and the takeover is the longest wait for a result around it);
+ *      the primary hands over, and the takeover is the longest wait for a result around it;
+ *      with `--victim standby` or `any`, a standby is killed instead, or any member: the
+ *      primary must go on committing with the others, and the wiped standby catch up under it);
  *   4. stop the load, let every member catch up, stop them, and check the whole history:
  *      every acknowledged command is in the journal exactly once, every replica has the same
  *      hash chain and the same state checksum, and the assets are conserved.
@@ -45,12 +47,16 @@ export interface DrillOptions {
   loseDiskEvery?: number;
   /** What the primary is sent: SIGKILL (a crash; the default) or SIGTERM (a clean stop). */
   signal?: DrillSignal;
+  /** Whose process each kill stops: the primary (the default), a standby, or any member. */
+  victim?: DrillVictim;
   /** Print progress lines on stderr. */
   verbose?: boolean;
 }
 
 export const drillSignals = ['SIGKILL', 'SIGTERM'] as const;
 export type DrillSignal = (typeof drillSignals)[number];
+export const drillVictims = ['primary', 'standby', 'any'] as const;
+export type DrillVictim = (typeof drillVictims)[number];
 
 /** What every drill reports of its load, its takeovers and the history it checked. */
 export interface HistoryFigures {
@@ -69,9 +75,18 @@ export interface HistoryFigures {
 export interface DrillReport extends HistoryFigures {
   drill: 'failover';
   nodes: number;
-  /** What the primary was sent each time. */
+  /** What the victim was sent each time, and who the victims were. */
   signal: DrillSignal;
+  victim: DrillVictim;
   kills: number;
+  /**
+   * Kills of a standby (the rest were of the primary, whose takeovers are timed), and of them
+   * those after which the same member was primary still: a standby's loss must not depose it.
+   */
+  standby_kills: number;
+  primary_kept: number;
+  /** The longest wait for a result around a standby's kill (ms): the quorum goes on without it. */
+  standby_stall_ms_max: number;
   /** Kills after which the member restarted on an empty folder (a lost disk). */
   disks_lost: number;
   /** Clean stops (SIGTERM) after which the stopped primary logged that it handed over. */
@@ -115,7 +130,6 @@ export function checkDrill(
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   checkDrill(options);
   const rng = new Rng(options.seed);
-  const signal = options.signal ?? 'SIGKILL';
   const dir = mkdtempSync(join(tmpdir(), 'bourse-drill-'));
   // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
   const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
@@ -131,29 +145,16 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     await setUp(client, options.accounts);
     const load = newLoad();
     const pumping = pump(client, load, options, rng);
-    const takeovers: number[] = [];
-    let disksLost = 0;
-    let handedOver = 0;
+    const rounds: Rounds = {
+      takeovers: [],
+      stalls: [],
+      primaryKept: 0,
+      disksLost: 0,
+      handedOver: 0,
+    };
+    const run = { file, members, client, load, options, rng, say, rounds };
     for (let k = 0; k < options.kills; k++) {
-      // Each kill finds the whole cluster up and caught up: killing the primary while the last
-      // victim is still starting (or replaying) would time that restart, not the takeover.
-      await allCaughtUp(file);
-      await sleep(300 + rng.int(900));
-      const primary = await findPrimary(file);
-      const handovers = members.handovers(primary);
-      const { ms, reconnectedMs, at } = await stopPrimary(children, primary, client, load, signal);
-      takeovers.push(ms);
-      handedOver += members.handovers(primary) - handovers;
-      const wait = signal === 'SIGKILL' ? 'the next result after' : 'the longest wait for a result';
-      say(
-        `${signal} ${k + 1} at ${at}: member ${primary}; the SDK reconnected after ` +
-          `${reconnectedMs.toFixed(0)} ms; ${wait} ${ms.toFixed(0)} ms`,
-      );
-      const every = options.loseDiskEvery ?? 0;
-      const loseDisk = every > 0 && (k + 1) % every === 0;
-      if (loseDisk) say(`kill ${k + 1}: member ${primary} lost its disk; it restarts empty`);
-      disksLost += loseDisk ? 1 : 0;
-      members.restart(primary, loseDisk);
+      await killOnce(k, run);
       bar?.update(k + 1);
     }
     bar?.stop();
@@ -168,7 +169,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       load.acked,
       2 * depositEach * options.accounts, // both assets, no fees: trades move, never make
     );
-    const r = report(options, load, { takeovers, disksLost, handedOver }, check);
+    const r = report(options, load, rounds, check);
     failed = !historyPassed(r); // a failed check keeps the logs and folders
     return r;
   } finally {
@@ -178,6 +179,74 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     else if (process.env.BOURSE_DRILL_KEEP === '1') process.stderr.write(`drill: kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the kills of a failover drill found. */
+interface Rounds {
+  /** Per kill of the primary: until the SDK got a result again (ms). */
+  takeovers: number[];
+  /** Per kill of a standby: the longest wait for a result around it (ms). */
+  stalls: number[];
+  primaryKept: number;
+  disksLost: number;
+  handedOver: number;
+}
+
+interface Run {
+  file: ClusterFile;
+  members: Members;
+  client: BourseClient;
+  load: Load;
+  options: DrillOptions;
+  rng: Rng;
+  say: (line: string) => void;
+  rounds: Rounds;
+}
+
+/**
+ * One kill, of the primary (its takeover timed) or of a standby, and the victim's restart (on
+ * an empty folder every `loseDiskEvery`-th). Each finds the whole cluster up and caught up:
+ * killing while the last victim is still starting (or replaying) would time that restart.
+ */
+async function killOnce(k: number, run: Run): Promise<void> {
+  const { file, members, client, load, options, rng, say, rounds } = run;
+  const signal = options.signal ?? 'SIGKILL';
+  await allCaughtUp(file);
+  await sleep(300 + rng.int(900));
+  const primary = await findPrimary(file);
+  const victim = pickVictim(options.victim ?? 'primary', primary, file, rng);
+  if (victim === primary) {
+    const handovers = members.handovers(primary);
+    const stop = await stopPrimary(members.children, primary, client, load, signal);
+    rounds.takeovers.push(stop.ms);
+    rounds.handedOver += members.handovers(primary) - handovers;
+    const wait = signal === 'SIGKILL' ? 'the next result after' : 'the longest wait for a result';
+    say(
+      `${signal} ${k + 1} at ${stop.at}: member ${primary}; the SDK reconnected after ` +
+        `${stop.reconnectedMs.toFixed(0)} ms; ${wait} ${stop.ms.toFixed(0)} ms`,
+    );
+  } else {
+    const stop = await stopStandby(members.children, victim, load, signal);
+    rounds.stalls.push(stop.ms);
+    const kept = (await findPrimary(file)) === primary;
+    rounds.primaryKept += kept ? 1 : 0;
+    say(
+      `${signal} ${k + 1} at ${stop.at}: standby ${victim}; the longest wait for a result ` +
+        `${stop.ms.toFixed(0)} ms; member ${primary} ${kept ? 'still' : 'no longer'} primary`,
+    );
+  }
+  const every = options.loseDiskEvery ?? 0;
+  const loseDisk = every > 0 && (k + 1) % every === 0;
+  if (loseDisk) say(`kill ${k + 1}: member ${victim} lost its disk; it restarts empty`);
+  rounds.disksLost += loseDisk ? 1 : 0;
+  members.restart(victim, loseDisk);
+}
+
+/** The member to kill: the primary, a standby or any member (the last two drawn by `rng`). */
+function pickVictim(kind: DrillVictim, primary: number, file: ClusterFile, rng: Rng): number {
+  if (kind === 'primary') return primary;
+  const ids = file.members.map((m) => m.id).filter((id) => kind === 'any' || id !== primary);
+  return ids[rng.int(ids.length)];
 }
 
 /** The drill's member processes, on their folders, each logging to a file in the drill's. */
@@ -346,6 +415,25 @@ async function stopPrimary(
   return { ms: signal === 'SIGKILL' ? ms : load.longestGap, reconnectedMs, at };
 }
 
+/**
+ * Sends standby `id` `signal` and waits for its exit, then for a result: the primary commits
+ * with the other members meanwhile, so the figure is the longest wait for a result around it.
+ */
+async function stopStandby(
+  children: ReadonlyMap<number, ChildProcess>,
+  id: number,
+  load: Load,
+  signal: DrillSignal,
+): Promise<{ ms: number; at: string }> {
+  load.longestGap = 0;
+  const killedAt = performance.now();
+  const at = new Date().toISOString();
+  children.get(id)?.kill(signal);
+  await new Promise((resolve) => children.get(id)?.once('exit', resolve));
+  await takeover(load, killedAt, performance.now());
+  return { ms: load.longestGap, at };
+}
+
 /** Milliseconds from the kill until the SDK reconnected, and until it got a result again. */
 export async function timeTakeover(
   client: BourseClient,
@@ -488,21 +576,19 @@ export function percentile(values: readonly number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
 }
 
-function report(
-  o: DrillOptions,
-  load: Load,
-  {
-    takeovers,
-    disksLost,
-    handedOver,
-  }: { takeovers: number[]; disksLost: number; handedOver: number },
-  check: ReplicaCheck,
-): DrillReport {
-  const kills = takeovers.length;
+function report(o: DrillOptions, load: Load, rounds: Rounds, check: ReplicaCheck): DrillReport {
+  const { takeovers, stalls } = rounds;
   const history = historyFigures(load, takeovers, check);
-  const signal = o.signal ?? 'SIGKILL';
-  const figures = { kills, disks_lost: disksLost, handed_over: handedOver };
-  return { drill: 'failover', nodes: o.nodes, signal, ...figures, ...history };
+  const how = { signal: o.signal ?? 'SIGKILL', victim: o.victim ?? 'primary' };
+  const figures = {
+    kills: takeovers.length + stalls.length,
+    standby_kills: stalls.length,
+    primary_kept: rounds.primaryKept,
+    standby_stall_ms_max: Math.round(Math.max(0, ...stalls)),
+    disks_lost: rounds.disksLost,
+    handed_over: rounds.handedOver,
+  };
+  return { drill: 'failover', nodes: o.nodes, ...how, ...figures, ...history };
 }
 
 /** A drill's load, its takeovers (ms each) and the checked history, as it reports them. */

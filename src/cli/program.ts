@@ -31,7 +31,7 @@ import {
 import { replay } from './replay.js';
 import { cluster as runCluster, member as runMember, type MemberOptions } from './cluster.js';
 import { capacitiesOf, capacityOptions } from './capacities.js';
-import { drill, drillSignals, historyPassed } from './drill.js';
+import { drill, drillSignals, drillVictims, historyPassed } from './drill.js';
 import type { DrillOptions, HistoryFigures } from './drill.js';
 import { drillPartition, type PartitionOptions } from './drill-partition.js';
 import { bench, benchScenarios, type BenchOptions } from './bench.js';
@@ -158,7 +158,7 @@ function drillCommand(group: Command, name: string): Command {
 function addFailoverDrill(group: Command): void {
   drillCommand(group, 'failover')
     .description('kill (or stop) the primary K times under load; check nothing acked is lost')
-    .option('--kills <k>', 'times to kill (--signal) the primary', count('--kills'), 5)
+    .option('--kills <k>', 'times to kill (--signal) the primary (--victim)', count('--kills'), 5)
     .option('--seed <n>', 'seed of the load and of the kill times', count('--seed'), 1)
     .addOption(
       new Option(
@@ -167,6 +167,11 @@ function addFailoverDrill(group: Command): void {
       )
         .choices(drillSignals)
         .default('SIGKILL'),
+    )
+    .addOption(
+      new Option('--victim <who>', 'whose process each kill stops (any: drawn by the seed)')
+        .choices(drillVictims)
+        .default('primary'),
     )
     .option(
       '--lose-disk-every <n>',
@@ -178,12 +183,19 @@ function addFailoverDrill(group: Command): void {
       'after',
       '\nExamples:\n  bourse drill failover --kills 10\n' +
         '  bourse drill failover --kills 6 --lose-disk-every 3\n' +
-        '  bourse drill failover --kills 10 --signal SIGTERM',
+        '  bourse drill failover --kills 10 --signal SIGTERM\n' +
+        '  bourse drill failover --kills 8 --victim standby --lose-disk-every 2',
     )
     .action(async (o: Omit<DrillOptions, 'verbose'>) => {
       const r = await drill({ ...o, verbose: true });
       const rows = [
-        { measure: `kills (${r.signal})`, value: r.kills },
+        { measure: `kills (${r.signal}, victim: ${r.victim})`, value: r.kills },
+        { measure: 'of them, of a standby', value: r.standby_kills },
+        { measure: 'of those, the primary the same after', value: r.primary_kept },
+        {
+          measure: 'longest wait for a result around a standby kill (ms)',
+          value: r.standby_stall_ms_max,
+        },
         { measure: 'of them, disks lost (restarted empty)', value: r.disks_lost },
         { measure: 'of them, handed over (a clean stop)', value: r.handed_over },
         ...historyRows(r, []),
@@ -234,7 +246,10 @@ function historyRows(r: HistoryFigures, extra: { measure: string; value: unknown
     { measure: 'applied twice', value: r.duplicated },
     {
       measure: 'takeover p50 / p99 / max (ms)',
-      value: `${r.takeover_ms_p50} / ${r.takeover_ms_p99} / ${r.takeover_ms_max}`,
+      value:
+        r.takeover_ms_max > 0 // none: only standbys were killed
+          ? `${r.takeover_ms_p50} / ${r.takeover_ms_p99} / ${r.takeover_ms_max}`
+          : '-',
     },
     ...extra,
     { measure: 'replicas identical (chain, state)', value: String(r.replicas_identical) },

@@ -36,6 +36,23 @@ test('drill: two SIGKILLs of the primary under load, one with its disk lost', as
 });
 
 /**
+ * Standbys killed instead: the primary goes on committing with the other standby, the same
+ * member throughout, and the second victim comes back on an empty folder and catches up
+ * under it (the primary must take the word of a standby that lost what it had matched).
+ */
+test('drill: two SIGKILLs of a standby under load, one with its disk lost', async () => {
+  const r = await drill({ ...twoKills, seed: 13, loseDiskEvery: 2, victim: 'standby' });
+  assert.equal(r.victim, 'standby');
+  assert.equal(r.kills, 2);
+  assert.equal(r.standby_kills, 2);
+  assert.equal(r.primary_kept, 2, 'a standby lost does not depose the primary');
+  assert.equal(r.disks_lost, 1);
+  assert.equal(r.takeover_ms_max, 0, 'no primary was killed: no takeover');
+  assert.ok(r.standby_stall_ms_max > 0, 'the wait around each kill was timed');
+  assertHistory(r);
+});
+
+/**
  * A rolling restart's clean stops (SIGTERM): each time the primary answers what it took in and
  * hands over to a standby that holds its whole log, which stands at once.
  */
