@@ -26,8 +26,7 @@ import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { percentilePlot, percentilePoints } from './bench-plot.js';
 import { progressBar, UsageError, type Progress } from './output.js';
-
-export const benchScenarios = ['engine', 'pipeline', 'e2e', 'replicated'] as const;
+import { benchScenarios } from './choices.js';
 
 export interface BenchOptions {
   small?: boolean;

@@ -32,6 +32,7 @@ import { spawnMember } from './cluster-supervise.js';
 import { freePort } from './ports.js';
 import { progressBar, UsageError } from './output.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
+import type { DrillSignal, DrillVictim } from './choices.js';
 
 export interface DrillOptions {
   kills: number;
@@ -52,11 +53,6 @@ export interface DrillOptions {
   /** Print progress lines on stderr. */
   verbose?: boolean;
 }
-
-export const drillSignals = ['SIGKILL', 'SIGTERM'] as const;
-export type DrillSignal = (typeof drillSignals)[number];
-export const drillVictims = ['primary', 'standby', 'any'] as const;
-export type DrillVictim = (typeof drillVictims)[number];
 
 /** What every drill reports of its load, its takeovers and the history it checked. */
 export interface HistoryFigures {

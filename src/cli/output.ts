@@ -4,7 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
-import { ListenError } from '../gateway/gateway.js';
+import { ListenError } from '../gateway/listen-error.js';
 import { writeFailure } from '../journal/journal-errors.js';
 import { replaceFile } from '../gateway/replace-file.js';
 

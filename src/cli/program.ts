@@ -11,13 +11,7 @@ import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { KeyFileError } from '../gateway/api-keys.js';
 import { gatewayPortDefault } from '../constants.js';
 import { applySettings, configurable } from './config.js';
-import { inspect } from './inspect.js';
-import {
-  createKeyCommand,
-  listKeysCommand,
-  revokeKeyCommand,
-  type CreateKeyOptions,
-} from './keys.js';
+import type { CreateKeyOptions } from './keys.js';
 import {
   asOption,
   bindFailure,
@@ -28,16 +22,15 @@ import {
   table,
   UsageError,
 } from './output.js';
-import { replay } from './replay.js';
-import { cluster as runCluster, member as runMember, type MemberOptions } from './cluster.js';
+import type { MemberOptions } from './cluster.js';
 import { capacitiesOf, capacityOptions } from './capacities.js';
-import { drill, drillSignals, drillVictims, historyPassed } from './drill.js';
+import { benchScenarios, drillSignals, drillVictims } from './choices.js';
 import type { DrillOptions, HistoryFigures } from './drill.js';
-import { drillPartition, type PartitionOptions } from './drill-partition.js';
-import { bench, benchScenarios, type BenchOptions } from './bench.js';
-import { start as runStart, type StartOptions } from './start.js';
-import { verify } from './verify.js';
+import type { PartitionOptions } from './drill-partition.js';
+import type { BenchOptions } from './bench.js';
+import type { StartOptions } from './start.js';
 import { version } from './version.js';
+// Each command's code (LMDB, uWS, the pipeline: ~0.3 s to load) is imported when it runs.
 
 const ipAddress = (name: string) => (text: string) => {
   if (isIP(text) === 0) throw new InvalidArgumentError(`${name}: '${text}' is not an IP address`);
@@ -87,6 +80,7 @@ function addBench(p: Command): void {
         '  bourse bench e2e --rate 50000 --out /tmp/results',
     )
     .action(async (scenario: string, o: BenchOptions) => {
+      const { bench } = await import('./bench.js');
       const r = await bench(scenario, o);
       process.stderr.write(`report: ${r.json}${r.svg === null ? '' : `, plot: ${r.svg}`}\n`);
     });
@@ -105,9 +99,10 @@ function addCluster(p: Command): void {
       9001,
     )
     .addHelpText('after', '\nExample:\n  bourse cluster --nodes 3 --data ./cluster');
-  capacityOptions(cluster).action((o: ClusterFlags) =>
-    runCluster({ ...o, capacities: capacitiesOf(o) }),
-  );
+  capacityOptions(cluster).action(async (o: ClusterFlags) => {
+    const { cluster: run } = await import('./cluster.js');
+    await run({ ...o, capacities: capacitiesOf(o) });
+  });
   const member = p
     .command('member')
     .description('run one member of a cluster (bourse cluster starts these)')
@@ -129,9 +124,10 @@ function addCluster(p: Command): void {
         'answers with a journal that holds events. A folder another member wrote, or a single\n' +
         "node's, is refused.",
     );
-  capacityOptions(member).action((o: MemberOptions) =>
-    runMember({ ...o, capacities: capacitiesOf(o) }),
-  );
+  capacityOptions(member).action(async (o: MemberOptions) => {
+    const { member: run } = await import('./cluster.js');
+    await run({ ...o, capacities: capacitiesOf(o) });
+  });
 }
 
 interface ClusterFlags {
@@ -187,6 +183,7 @@ function addFailoverDrill(group: Command): void {
         '  bourse drill failover --kills 8 --victim standby --lose-disk-every 2',
     )
     .action(async (o: Omit<DrillOptions, 'verbose'>) => {
+      const { drill, historyPassed } = await import('./drill.js');
       const r = await drill({ ...o, verbose: true });
       const rows = [
         { measure: `kills (${r.signal}, victim: ${r.victim})`, value: r.kills },
@@ -222,6 +219,10 @@ function addPartitionDrill(group: Command): void {
         '\nExample:\n  sudo bourse drill partition --cuts 9',
     )
     .action(async (o: Omit<PartitionOptions, 'verbose'>) => {
+      const [{ drillPartition }, { historyPassed }] = await Promise.all([
+        import('./drill-partition.js'),
+        import('./drill.js'),
+      ]);
       const r = await drillPartition({ ...o, verbose: true });
       const cuts = `${r.primary_off} / ${r.primary_members} / ${r.primary_deaf} / ${r.standby_off}`;
       const p50s = [r.takeover_ms_p50_off, r.takeover_ms_p50_members, r.takeover_ms_p50_deaf];
@@ -269,20 +270,22 @@ function addKeys(p: Command): void {
     .option('--admin', 'may create accounts, deposit, withdraw and manage instruments')
     .option('--accounts <ids>', 'comma-separated accounts the key may act on')
     .addHelpText('after', '\nExample:\n  bourse keys create --client 7 --accounts 1,2')
-    .action((o: CreateKeyOptions) => createKeyCommand(o));
+    .action(async (o: CreateKeyOptions) => (await import('./keys.js')).createKeyCommand(o));
   keys
     .command('list')
     .description('show the keys (never their secrets)')
     .option('--data <dir>', 'data folder', './data')
     .addHelpText('after', '\nExample:\n  bourse keys list --data ./data')
-    .action((o: { data: string }) => listKeysCommand(o.data));
+    .action(async (o: { data: string }) => (await import('./keys.js')).listKeysCommand(o.data));
   keys
     .command('revoke')
     .description('remove a key')
     .option('--data <dir>', 'data folder', './data')
     .requiredOption('--id <id>', 'the key id (from keys list)')
     .addHelpText('after', '\nExample:\n  bourse keys revoke --data ./data --id 3c5e92ee')
-    .action((o: { data: string; id: string }) => revokeKeyCommand(o.data, o.id));
+    .action(async (o: { data: string; id: string }) =>
+      (await import('./keys.js')).revokeKeyCommand(o.data, o.id),
+    );
 }
 
 function addStart(p: Command): void {
@@ -308,9 +311,10 @@ function addStart(p: Command): void {
       '\nExamples:\n  bourse start --data ./data\n' +
         '  bourse start --accounts-max 1000000 --orders-max 1000000',
     );
-  capacityOptions(start).action((o: StartOptions) =>
-    runStart({ ...o, capacities: capacitiesOf(o) }),
-  );
+  capacityOptions(start).action(async (o: StartOptions) => {
+    const { start: run } = await import('./start.js');
+    await run({ ...o, capacities: capacitiesOf(o) });
+  });
 }
 
 interface ReplayFlags {
@@ -342,11 +346,12 @@ function addReplay(p: Command): void {
       '\nExamples:\n  bourse replay --data ./data --to-seq 1000 --balances\n' +
         '  bourse replay --data ./data --to-time 2026-11-24T12:00:00Z --book 1',
     )
-    .action((o: ReplayFlags) => {
+    .action(async (o: ReplayFlags) => {
       if (o.toSeq !== undefined && o.toTime !== undefined) {
         throw new UsageError('give --to-seq or --to-time, not both');
       }
       const toTimeUs = o.toTime === undefined ? undefined : parseTimeUs(o.toTime);
+      const { replay } = await import('./replay.js');
       replay({ ...o, toTimeUs, print: true });
     });
 }
@@ -357,6 +362,7 @@ function addVerify(p: Command): void {
     .option('--data <dir>', 'data folder', './data')
     .addHelpText('after', '\nExample:\n  bourse verify --data ./data')
     .action(async (o: { data: string }) => {
+      const { verify } = await import('./verify.js');
       const report = await verify(o.data);
       const summary =
         `${report.batches} batches, ${report.events} events through sequence ` +
@@ -380,7 +386,10 @@ function addInspect(p: Command): void {
     .option('--from-seq <n>', 'first sequence', count('--from-seq'), 1)
     .option('--count <k>', 'events to print', positive('--count'), 20)
     .addHelpText('after', '\nExample:\n  bourse inspect --data ./data --from-seq 100 --count 10')
-    .action((o: { data: string; fromSeq: number; count: number }) => void inspect(o));
+    .action(async (o: { data: string; fromSeq: number; count: number }) => {
+      const { inspect } = await import('./inspect.js');
+      inspect(o); // prints the lines (and returns them, for tests)
+    });
 }
 
 /** Runs the CLI; resolves with the exit code. */

@@ -25,6 +25,7 @@ import {
 import { assert } from '../stdx/assert.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { CommandWord } from '../protocol/command-layout.js';
+import { ListenError } from './listen-error.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import {
   BatchFault,
@@ -65,15 +66,12 @@ import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
 
 /** 32-bit words of one command. */
+export { ListenError };
+
 const commandWords = commandSizeBytes >> 2;
 // Every Events frame (the largest the gateway sends) stays below uWS's faulty path.
 const eventsFrameBytesMax = frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes;
 assert(eventsFrameBytesMax <= wsMessageBytesMax, 'gateway: an Events frame fits one message');
-
-/** The client port could not be bound (in use, or an address that is not this machine's). */
-export class ListenError extends Error {
-  override readonly name = 'ListenError';
-}
 
 /** Where commands go: the producer side of the input ring. */
 export interface CommandSink {
