@@ -64,21 +64,3 @@ export interface ConsensusOptions {
   /** The cluster's id as stored (0: not known yet). */
   clusterId?: number;
 }
-
-/** Per standby, on the primary. */
-export interface Peer {
-  /** Next index to send, and the highest sent so far. */
-  next: number;
-  sent: number;
-  /** Highest index known to match, and known durable there. */
-  match: number;
-  durable: number;
-  /** Tick of the last status heard. */
-  heardAt: number;
-  /** The highest index sent in this term (to what the standby still holds): below it, a resend. */
-  highest: number;
-  /** Tick `match` last moved (or entries went out with none in flight before). */
-  progressAt: number;
-  /** An ok status heard in this term: `match` is where the standby stands. */
-  known: boolean;
-}

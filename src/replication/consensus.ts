@@ -57,7 +57,8 @@ import { EntryLog } from './entry-log.js';
 import type { Message } from './messages.js';
 import type { Status } from './messages.js';
 import type { TimeoutNow, Vote, VoteRequest } from './messages.js';
-import type { ConsensusIo, ConsensusOptions, Peer } from './consensus-io.js';
+import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
+import { acked, inFlight, naked, newPeer, probing, type Peer } from './peer.js';
 
 export type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
 
@@ -389,52 +390,13 @@ export class Consensus {
     // A match past this log cannot be of this term (its log only grows): garbage, dropped.
     if (m.match > this.lastIndex) return;
     if (!m.ok) {
-      if (this.inFlight(peer, m.nak)) return;
-      const lost = m.nak < peer.match;
-      if (lost) this.lostEntries(peer, m);
-      peer.next = Math.max(1, Math.min(peer.next, m.nak + 1));
-      peer.sent = peer.next - 1;
-      if (lost) this.sendHeartbeat(m.from, peer);
+      if (inFlight(peer, m.nak, this.now)) return;
+      if (naked(peer, m, this.now)) this.sendHeartbeat(m.from, peer); // it lost entries
       return this.sendTo(m.from, peer);
     }
-    peer.known = true;
-    if (m.match > peer.match) {
-      peer.match = m.match;
-      peer.progressAt = this.now;
-    }
-    if (m.durable > peer.durable) peer.durable = m.durable;
-    if (peer.next <= peer.match) peer.next = peer.match + 1;
+    acked(peer, m, this.now);
     this.advanceCommit();
     this.sendTo(m.from, peer);
-  }
-
-  /**
-   * A standby that lacks entries it matched in this term lost them: it restarted (without what
-   * it had not synced) or lost its disk. What it matched and holds durably are then what it
-   * says now: a stale match sent it, after each status, to the old match's end, which drew
-   * a NAK and a rewind again (a wiped member's catch-up went 64 entries a round trip, 90% of
-   * the entries sent resends), and a stale durable would count entries it no longer holds
-   * toward a commit. Its status names what it verified in this term, nothing after a restart,
-   * so a heartbeat at the rewind point (an entry it holds) has it name its durable again.
-   */
-  private lostEntries(peer: Peer, m: Status): void {
-    peer.match = Math.min(peer.match, m.match);
-    peer.durable = Math.min(peer.durable, m.durable);
-    peer.highest = Math.min(peer.highest, m.nak);
-    peer.known = false;
-    peer.progressAt = this.now;
-  }
-
-  /**
-   * A NAK for entries sent lately, past where the standby is known to match, is most often a
-   * message overtaken by the next one while the transport repaired it: they are on their way,
-   * and sending them again (the window again, behind the first copy in the paced queue) made
-   * half of all entries sent resends. If they were lost, `resendTicks` without progress
-   * resends them (as it does a conflict past the match, which is rarer and also repaired).
-   */
-  private inFlight(peer: Peer, nak: number): boolean {
-    if (!peer.known || nak < peer.match || nak >= peer.highest) return false;
-    return this.now - peer.progressAt < resendTicks;
   }
 
   /** Commit = the highest index durable on a majority, if it is of this term. */
@@ -593,19 +555,7 @@ export class Consensus {
     this.peers.clear();
     for (const member of this.members) {
       if (member === this.id) continue;
-      const next = this.lastIndex + 1;
-      const sent = next - 1;
-      const peer = {
-        next,
-        sent,
-        highest: 0, // nothing sent in this term yet
-        match: 0,
-        durable: 0,
-        heardAt: this.now,
-        progressAt: this.now,
-        known: false,
-      };
-      this.peers.set(member, peer);
+      this.peers.set(member, newPeer(this.lastIndex, this.now));
     }
     this.io.roleChanged(this.role, this.term);
     this.io.openTerm(this.term);
@@ -732,6 +682,7 @@ export class Consensus {
   }
 
   private sendTo(id: number, peer: Peer): void {
+    if (probing(peer, this.now)) return;
     const from = Math.max(peer.sent + 1, peer.next);
     const windowEnd = this.log.lastWithin(peer.durable, replicationWindowEvents);
     const limit = Math.min(windowEnd, peer.durable + replicationWindowEntries);

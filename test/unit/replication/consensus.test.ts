@@ -11,11 +11,10 @@ import type { Entry, Message, Status } from '../../../src/replication/messages.j
 const members = [1, 2, 3];
 const mask = membersMaskOf(members);
 
-/** Entries 1..n of `term`, one event each, chained by made-up hashes. */
-function entries(n: number, term: number): Entry[] {
+/** Entries start..start+n-1 of `term`, one event each, chained by made-up hashes. */
+function entries(n: number, term: number, start = 1, prevHash = genesisHashHex): Entry[] {
   const out: Entry[] = [];
-  let prevHash = genesisHashHex;
-  for (let i = 1; i <= n; i++) {
+  for (let i = start; i < start + n; i++) {
     const hash = (term * 1000 + i).toString(16).padStart(64, 'a');
     out.push({ term, first: i, last: i, count: 1, prevHash, hash, payload: new Uint8Array(0) });
     prevHash = hash;
@@ -145,4 +144,40 @@ test('a standby that lost its disk is sent its log from where it stands now', ()
   consensus.receive(status(2, 2, true, 64, 0));
   // Before the fix: nothing, or entry 301 (past the old match), which it NAKs again.
   assert.deepEqual(appendsFrom(sent, 2), [65], 'the next entries after what it holds now');
+});
+
+const vote = { kind: 'vote' as const, cluster: 0, members: mask, granted: true, pre: false };
+
+test('a standby silent for an election timeout is sent heartbeats only, which probe it', () => {
+  const { consensus, sent } = replica(1);
+  const log = entries(300, 1);
+  for (const e of log) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
+  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
+  consensus.receive({ ...vote, term: 2, from: 3 });
+  for (const member of [2, 3]) consensus.receive(status(member, 2, true, 300, 0));
+  // Member 3 stops answering; member 2 keeps up. One entry a tick for 300 ticks.
+  const next = entries(300, 2, 301, log[299].hash);
+  let late = 0; // entries sent to member 3 after it had been silent 100 ticks
+  let heartbeats = 0;
+  for (let t = 0; t < 300; t++) {
+    sent.length = 0;
+    consensus.propose(next[t]);
+    consensus.tick();
+    consensus.receive(status(2, 2, true, next[t].first, 0));
+    if (t < 100) continue;
+    for (const { to, m } of sent) {
+      if (to !== 3 || m.kind !== 'append') continue;
+      late += m.entries.length;
+      heartbeats += m.entries.length === 0 ? 1 : 0;
+    }
+  }
+  assert.equal(consensus.primary, 1, 'still primary (member 2 answers)');
+  // Before: 1,376 (each new entry, and every 30 ticks all that was unacknowledged again).
+  assert.equal(late, 0, 'no entries to a member silent for an election timeout');
+  assert.ok(heartbeats >= 60, `${heartbeats} heartbeats in 200 ticks probe it`);
+  // It answers (back, behind): entries go to it again at once.
+  sent.length = 0;
+  consensus.receive(status(3, 2, true, 300, 0));
+  const resumed = sent.filter((x) => x.to === 3 && x.m.kind === 'append');
+  assert.ok(resumed.some((x) => x.m.kind === 'append' && x.m.prevIndex === 300));
 });

@@ -1,0 +1,95 @@
+/**
+ * A primary's view of one standby (Raft's nextIndex and matchIndex, and what flow control and
+ * repair need besides): where to send from, what is in flight, what the standby is known to
+ * match and to hold durably. consensus.ts keeps one per standby for its term; the rules that
+ * change one on a status live here.
+ */
+import { electionTimeoutTicksMin, resendTicks } from '../constants.js';
+import type { Status } from './messages.js';
+
+export interface Peer {
+  /** Next index to send, and the highest sent so far. */
+  next: number;
+  sent: number;
+  /** Highest index known to match, and known durable there. */
+  match: number;
+  durable: number;
+  /** Tick of the last status heard. */
+  heardAt: number;
+  /** The highest index sent in this term (to what the standby still holds): below it, a resend. */
+  highest: number;
+  /** Tick `match` last moved (or entries went out with none in flight before). */
+  progressAt: number;
+  /** An ok status heard in this term: `match` is where the standby stands. */
+  known: boolean;
+}
+
+/** A standby as a new primary first sees it: sent up to the primary's log, nothing known. */
+export function newPeer(lastIndex: number, now: number): Peer {
+  return {
+    next: lastIndex + 1,
+    sent: lastIndex,
+    highest: 0, // nothing sent in this term yet
+    match: 0,
+    durable: 0,
+    heardAt: now,
+    progressAt: now,
+    known: false,
+  };
+}
+
+/** An ok status: the standby matches (and holds durably) what it says, at least. */
+export function acked(peer: Peer, m: Status, now: number): void {
+  peer.known = true;
+  if (m.match > peer.match) {
+    peer.match = m.match;
+    peer.progressAt = now;
+  }
+  if (m.durable > peer.durable) peer.durable = m.durable;
+  if (peer.next <= peer.match) peer.next = peer.match + 1;
+}
+
+/**
+ * A NAK: sends again from the index it names. Returns true when the standby lacks entries it
+ * matched in this term: it lost them, having restarted (without what it had not synced) or
+ * lost its disk. What it matched and holds durably are then what it says now: a stale match
+ * sent it, after each status, to the old match's end, which drew a NAK and a rewind again (a
+ * wiped member's catch-up went 64 entries a round trip, 90% of the entries sent resends), and
+ * a stale durable would count entries it no longer holds toward a commit. Its status names
+ * what it verified in this term, nothing after a restart, so the caller sends a heartbeat at
+ * the rewind point (an entry it holds), and the standby names its durable again.
+ */
+export function naked(peer: Peer, m: Status, now: number): boolean {
+  const lost = m.nak < peer.match;
+  if (lost) {
+    peer.match = Math.min(peer.match, m.match);
+    peer.durable = Math.min(peer.durable, m.durable);
+    peer.highest = Math.min(peer.highest, m.nak);
+    peer.known = false;
+    peer.progressAt = now;
+  }
+  peer.next = Math.max(1, Math.min(peer.next, m.nak + 1));
+  peer.sent = peer.next - 1;
+  return lost;
+}
+
+/**
+ * A NAK for entries sent lately, past where the standby is known to match, is most often a
+ * message overtaken by the next one while the transport repaired it: they are on their way,
+ * and sending them again (the window again, behind the first copy in the paced queue) made
+ * half of all entries sent resends. If they were lost, `resendTicks` without progress
+ * resends them (as it does a conflict past the match, which is rarer and also repaired).
+ */
+export function inFlight(peer: Peer, nak: number, now: number): boolean {
+  if (!peer.known || nak < peer.match || nak >= peer.highest) return false;
+  return now - peer.progressAt < resendTicks;
+}
+
+/**
+ * A standby silent for an election timeout (stopped, or cut off) is sent no entries, only the
+ * heartbeats, which probe it: the first status it answers with ends this. Its window, resent
+ * every `resendTicks` to a member not there, was read back, packed and sent for nothing.
+ */
+export function probing(peer: Peer, now: number): boolean {
+  return now - peer.heardAt >= electionTimeoutTicksMin;
+}
