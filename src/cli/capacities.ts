@@ -4,7 +4,7 @@
  * raises one (never lowers it: engine-config.ts).
  */
 import type { Command } from 'commander';
-import { capacityFlags, type Capacities } from '../pipeline/engine-config.js';
+import { capacityFlags, type Capacities } from '../pipeline/capacity-flags.js';
 import { engineConfigDefault } from '../constants.js';
 import { asOption, parsePositive, UsageError } from './output.js';
 

@@ -7,28 +7,9 @@
 import { engineConfigDefault, engineConfigProblem, type EngineConfig } from '../constants.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { storedConfig, type JournalDb } from '../journal/journal-db.js';
+import { capacityFlags, type Capacities } from './capacity-flags.js';
 
-/** Capacities by name, as an operator may set them (the rest of EngineConfig is fixed). */
-export type Capacities = Partial<Record<CapacityName, number>>;
-export type CapacityName =
-  | 'accountCountMax'
-  | 'assetCountMax'
-  | 'instrumentCountMax'
-  | 'orderCountMax'
-  | 'levelCountMax'
-  | 'pendingCountMax'
-  | 'clientCountMax';
-
-/** Flag, config field, and what it counts. */
-export const capacityFlags: readonly (readonly [string, CapacityName, string])[] = [
-  ['accounts-max', 'accountCountMax', 'accounts, ever'],
-  ['assets-max', 'assetCountMax', 'asset ids are 1 to this - 1'],
-  ['instruments-max', 'instrumentCountMax', 'instrument ids are 1 to this - 1'],
-  ['orders-max', 'orderCountMax', 'resting orders, all books'],
-  ['levels-max', 'levelCountMax', 'price levels in use, all books'],
-  ['pending-max', 'pendingCountMax', 'two-phase transfers open at once'],
-  ['clients-max', 'clientCountMax', 'client ids, ever'],
-];
+export type { Capacities, CapacityName } from './capacity-flags.js';
 
 /** The first capacity `asked` lowers below what was `kept`, or null (they may only grow). */
 export function shrunkCapacity(
