@@ -62,6 +62,7 @@ import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
 import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
+import { CounterCarry } from './node-metrics.js';
 import { ForeignMembers } from './foreign-members.js';
 import { transferLeadership } from './leadership-transfer.js';
 
@@ -148,6 +149,8 @@ export class ClusterNode {
   private followScheduled = false;
   /** A standby's writes of what it receives (group-commit.ts). */
   private readonly writes: GroupCommit;
+  /** What its earlier nodes counted: /metrics' counters go on across a demotion. */
+  private readonly counters = new CounterCarry();
   private reportFailure: (error: Error) => void = () => {};
   /**
    * Resolves once this member cannot go on (its node failed, it cannot store what it receives,
@@ -482,6 +485,7 @@ export class ClusterNode {
       sealed: (first, bytes) => this.onSealed(first, bytes),
       follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
       role: this.roleView(),
+      counters: this.counters,
       log: this.log,
     });
     node.publisher.gate = () => this.committedSequence;

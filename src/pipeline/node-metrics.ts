@@ -29,6 +29,8 @@ export interface NodeMetricSources {
   role: NodeRole;
   /** Free bytes on the data folder's disk (disk-watch.ts). */
   diskFree(): number;
+  /** What the member's earlier nodes counted (a fresh one for a node of its own). */
+  carried: CounterCarry;
 }
 
 /** A gauge in `registry` whose value is read when /metrics is scraped. */
@@ -48,20 +50,46 @@ export function readGauge(
   });
 }
 
-/** A counter read when scraped (it restarts from 0 with the node, as Prometheus expects). */
-export function readCounter(
+/**
+ * What a cluster member's earlier nodes counted. A member makes a new node (with progress
+ * counters from 0) when it is deposed; its counters go on from the last node's, since a
+ * counter that falls back reads to Prometheus as a restart and loses what it counted since
+ * the scrape before. The member owns it (several members may share a process, in tests), and
+ * it goes with the process: counters restart from 0 then, as Prometheus expects.
+ */
+export class CounterCarry {
+  readonly counters = new Map<string, number>();
+  readonly rejections = new Float64Array(statusCodeCountMax);
+  readonly flushBuckets = new Float64Array(flushBucketCount);
+  flushSeconds = 0;
+}
+
+/** One node's counters: how to read each, so that a retired node's totals can be carried. */
+type CounterReads = Map<string, () => number>;
+
+/** A node's counters: how to read each (to carry its totals on), and the earlier totals. */
+interface Counters {
+  reads: CounterReads;
+  carried: CounterCarry;
+}
+
+/** A counter read when scraped, on from where the member's earlier nodes left it. */
+function readCounter(
   registry: Registry,
+  counters: Counters,
   name: string,
   help: string,
   read: () => number,
 ): void {
+  counters.reads.set(name, read);
+  const carried = counters.carried.counters;
   new Counter({
     name,
     help,
     registers: [registry],
     collect(this: Counter) {
       this.reset();
-      this.inc(read());
+      this.inc((carried.get(name) ?? 0) + read());
     },
   });
 }
@@ -81,18 +109,43 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-/** Registers the node's metrics; returns what GET /metrics answers: the node's, the process's. */
-export function nodeMetrics(sources: NodeMetricSources): () => Promise<string> {
+export interface NodeMetrics {
+  /** What GET /metrics answers: the node's metrics, then the process's. */
+  scrape(): Promise<string>;
+  /** The node has stopped: its counters' last values carry over to the process's next node. */
+  retire(): void;
+}
+
+/** Registers the node's metrics. */
+export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
   const registry = new Registry();
-  registerJournal(registry, sources.progress);
-  registerPipeline(registry, sources);
+  const carried = sources.carried;
+  const counters: Counters = { reads: new Map(), carried };
+  registerJournal(registry, counters, sources.progress);
+  registerPipeline(registry, counters, sources);
   if (sources.role.register !== undefined) sources.role.register(registry);
   else registerSingleNodeRole(registry);
   const own = processMetrics();
-  return async () => (await registry.metrics()) + '\n' + (await own.metrics());
+  let retired = false;
+  return {
+    scrape: async () => (await registry.metrics()) + '\n' + (await own.metrics()),
+    retire: () => {
+      if (retired) return;
+      retired = true;
+      for (const [name, read] of counters.reads) {
+        carried.counters.set(name, (carried.counters.get(name) ?? 0) + read());
+      }
+      const p = sources.progress;
+      for (let code = 0; code < statusCodeCountMax; code++) {
+        carried.rejections[code] += p.rejections[code];
+      }
+      for (let b = 0; b < flushBucketCount; b++) carried.flushBuckets[b] += p.flushBuckets[b];
+      carried.flushSeconds += p.get(ProgressSlot.commitUsTotal) / 1e6;
+    },
+  };
 }
 
-function registerJournal(registry: Registry, progress: JournalProgress): void {
+function registerJournal(registry: Registry, counters: Counters, progress: JournalProgress): void {
   const at = (slot: ProgressSlot) => (): number => progress.get(slot);
   readGauge(
     registry,
@@ -101,30 +154,38 @@ function registerJournal(registry: Registry, progress: JournalProgress): void {
     at(ProgressSlot.sequenceDurable),
   );
   const batches = at(ProgressSlot.batchesWritten);
-  readCounter(registry, 'bourse_journal_batches_total', 'Journal batches written', batches);
+  const counter = (name: string, help: string, read: () => number): void =>
+    readCounter(registry, counters, name, help, read);
+  counter('bourse_journal_batches_total', 'Journal batches written', batches);
   const events = at(ProgressSlot.eventsWritten);
-  readCounter(registry, 'bourse_events_total', 'Events journaled (durable) since start', events);
-  readCounter(registry, 'bourse_journal_events_total', 'The same as bourse_events_total', events);
+  counter('bourse_events_total', 'Events journaled (durable) since the process started', events);
+  counter('bourse_journal_events_total', 'The same as bourse_events_total', events);
   readGauge(
     registry,
     'bourse_journal_commit_seconds_max',
     'Longest journal batch encode + commit + fsync since start',
     () => progress.get(ProgressSlot.commitUsMax) / 1e6,
   );
-  registerFlushHistogram(registry, progress);
-  registerRejections(registry, progress);
+  registerFlushHistogram(registry, progress, counters.carried);
+  registerRejections(registry, progress, counters.carried);
 }
 
-function registerPipeline(registry: Registry, sources: NodeMetricSources): void {
+function registerPipeline(
+  registry: Registry,
+  counters: Counters,
+  sources: NodeMetricSources,
+): void {
   const p = sources.progress;
   readCounter(
     registry,
+    counters,
     'bourse_commands_total',
-    'Commands the business-logic processor took since start',
+    'Commands the business-logic processor took since the process started',
     () => p.get(ProgressSlot.commandsProcessed),
   );
   readCounter(
     registry,
+    counters,
     'bourse_processor_gc_pauses_total',
     "GC pauses on the business-logic processor's thread while it decides",
     () => p.get(ProgressSlot.processorGcPauses),
@@ -183,18 +244,22 @@ function labelled(
  * Histogram can only observe values itself, so this metric hands the registry its values
  * directly, in the shape prom-client's own Histogram gives them.
  */
-function registerFlushHistogram(registry: Registry, progress: JournalProgress): void {
+function registerFlushHistogram(
+  registry: Registry,
+  progress: JournalProgress,
+  carried: CounterCarry,
+): void {
   const name = 'bourse_journal_flush_seconds';
   const help = 'Time one journal batch took to encode, commit and fsync';
   const get = () => {
     const values: { metricName: string; labels: Record<string, string>; value: number }[] = [];
     let count = 0;
     for (let b = 0; b < flushBucketCount; b++) {
-      count += progress.flushBuckets[b];
+      count += carried.flushBuckets[b] + progress.flushBuckets[b];
       const le = b < journalFlushBucketsUs.length ? String(journalFlushBucketsUs[b] / 1e6) : '+Inf';
       values.push({ metricName: `${name}_bucket`, labels: { le }, value: count });
     }
-    const sum = progress.get(ProgressSlot.commitUsTotal) / 1e6;
+    const sum = carried.flushSeconds + progress.get(ProgressSlot.commitUsTotal) / 1e6;
     values.push({ metricName: `${name}_sum`, labels: {}, value: sum });
     values.push({ metricName: `${name}_count`, labels: {}, value: count });
     return { name, help, type: 'histogram', aggregator: 'sum', values };
@@ -221,7 +286,11 @@ for (const value of Object.values(GeneratedStatus)) {
  * writer as they become durable. Every rejection code is shown, 0 until it happens, so that
  * rate() sees the first one.
  */
-function registerRejections(registry: Registry, progress: JournalProgress): void {
+function registerRejections(
+  registry: Registry,
+  progress: JournalProgress,
+  carried: CounterCarry,
+): void {
   new Counter({
     name: 'bourse_rejections_total',
     help: 'Commands rejected (durable), by status code name (src/protocol/status.ts)',
@@ -229,11 +298,11 @@ function registerRejections(registry: Registry, progress: JournalProgress): void
     registers: [registry],
     collect(this: Counter) {
       this.reset();
-      const counts = progress.rejections;
-      for (const code of rejectionCodes) this.inc({ code: statusName(code) }, counts[code]);
+      const count = (code: number): number => carried.rejections[code] + progress.rejections[code];
+      for (const code of rejectionCodes) this.inc({ code: statusName(code) }, count(code));
       for (let code = 0; code < statusCodeCountMax; code++) {
-        if (counts[code] === 0 || isRejectionCode[code] === 1) continue;
-        this.inc({ code: code === 0 ? 'OutOfRange' : statusName(code) }, counts[code]);
+        if (count(code) === 0 || isRejectionCode[code] === 1) continue;
+        this.inc({ code: code === 0 ? 'OutOfRange' : statusName(code) }, count(code));
       }
     },
   });

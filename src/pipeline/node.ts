@@ -59,7 +59,7 @@ import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
 import { journalQueries } from './queries.js';
-import { nodeMetrics } from './node-metrics.js';
+import { CounterCarry, nodeMetrics, type NodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
 import { DiskWatch } from './disk-watch.js';
 import { ReadClient } from './read-client.js';
@@ -99,6 +99,8 @@ export interface NodeOptions {
   follow?: { notAfter: number };
   /** The role the gateway reports and obeys; a single node is a primary that always accepts. */
   role?: NodeRole;
+  /** What the cluster member's earlier nodes counted: /metrics' counters go on from there. */
+  counters?: CounterCarry;
   /**
    * Called on the main thread with each journal batch as soon as it is encoded, before it is
    * durable here (journal-writer.ts `SealedBatch`; the bytes are the callee's to keep).
@@ -140,6 +142,7 @@ export class BourseNode {
   private unwatchKeys: () => void = () => {};
   /** The gateway's API keys (null: development mode, until keys.json appears). */
   private keys: KeyRing | null = null;
+  private metrics: NodeMetrics | null = null;
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private reportFailure: (error: Error) => void = () => {};
@@ -167,6 +170,7 @@ export class BourseNode {
   private promotions: Promise<unknown>[] = [];
   private readonly following: boolean;
   private readonly role: NodeRole;
+  private readonly counters: CounterCarry;
   private publishing: Promise<void> = Promise.resolve();
 
   private constructor(options: NodeOptions, db: JournalDb, lock: DataLock) {
@@ -180,6 +184,7 @@ export class BourseNode {
     this.sealed = options.sealed;
     this.following = options.follow !== undefined;
     this.role = options.role ?? this.singleNode();
+    this.counters = options.counters ?? new CounterCarry();
     const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
     this.inputRing = RingBuffer.create({
       slotCount: options.inputRingSlots ?? inputRingSlotCount,
@@ -317,6 +322,16 @@ export class BourseNode {
     this.keys = keys;
     // Watched with or without keys: the first key made while the node runs takes effect too.
     this.unwatchKeys = watchKeyFile(this.dataDir, () => this.reloadKeys());
+    const metrics = nodeMetrics({
+      progress: this.progress,
+      inputRing: this.inputRing,
+      outputRing: this.outputRing,
+      connections: () => this.gateway?.connections() ?? null,
+      role: this.role,
+      diskFree: () => this.disk.free(),
+      carried: this.counters,
+    });
+    this.metrics = metrics;
     this.gateway = new Gateway({
       keys,
       idempotencyWindow: this.config.idempotencyWindow,
@@ -325,19 +340,7 @@ export class BourseNode {
       sink: this.input,
       events: this.publisher,
       reads: this.reads,
-      journal: journalQueries(
-        this.db,
-        this.progress,
-        this.role,
-        nodeMetrics({
-          progress: this.progress,
-          inputRing: this.inputRing,
-          outputRing: this.outputRing,
-          connections: () => this.gateway?.connections() ?? null,
-          role: this.role,
-          diskFree: () => this.disk.free(),
-        }),
-      ),
+      journal: journalQueries(this.db, this.progress, this.role, () => metrics.scrape()),
       role: this.role,
     });
     await this.gateway.listen();
@@ -477,6 +480,7 @@ export class BourseNode {
   }
 
   private close(): void {
+    this.metrics?.retire();
     if (this.ownsStorage) {
       closeJournalDb(this.db);
       this.lock.release();

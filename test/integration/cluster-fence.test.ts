@@ -22,6 +22,8 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
     const client = await cluster.setUpClient(5, 200);
     const load = new TransferLoad(client);
     await until('load flows', () => load.acked.length >= 500);
+    const commandsBefore = await commandsTotal(cluster, first.id);
+    assert.ok(commandsBefore > 0, 'its processor counted commands');
     first.silence(); // its clients drop; the SDK finds the new primary and resends
     const second = await cluster.primary(first);
     await until('load flows on the new primary', () => load.acked.length >= 1_500);
@@ -32,10 +34,21 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
     );
     await until('it hears the new primary', () => first.consensus.primary === second.id);
     assert.equal(first.role, Role.Standby);
+    // Its new node's counters go on from the old one's (Prometheus would read a fall as a restart).
+    assert.ok((await commandsTotal(cluster, first.id)) >= commandsBefore, 'counters go on');
     assert.equal(await load.stop(), null, 'every transfer answered Ok, across the failover');
     await cluster.assertOneHistory(client, load.acked);
     await client.close();
   }));
+
+/** bourse_commands_total on member `id`'s /metrics. */
+async function commandsTotal(cluster: TestCluster, id: number): Promise<number> {
+  const m = cluster.members[id - 1];
+  const text = await (await fetch(`http://${m.host}:${m.port}/metrics`)).text();
+  const line = /^bourse_commands_total (\d+)$/m.exec(text);
+  assert.ok(line !== null, 'bourse_commands_total is shown');
+  return Number(line[1]);
+}
 
 /**
  * A member that steps down stops its node and starts a new one on the same port. The old

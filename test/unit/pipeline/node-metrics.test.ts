@@ -1,0 +1,68 @@
+/**
+ * /metrics across a cluster member's change of role. A deposed primary stops its node and
+ * starts a new one, with progress counters from 0: its counters must go on from the old node's
+ * totals (a counter that falls back reads to Prometheus as a restart, and what it counted since
+ * the last scrape is lost), while gauges show the new node alone.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JournalProgress, ProgressSlot } from '../../../src/journal/journal-progress.js';
+import { CounterCarry, nodeMetrics, type NodeMetrics } from '../../../src/pipeline/node-metrics.js';
+import { RingBuffer } from '../../../src/ring/ring-buffer.js';
+import { Status } from '../../../src/protocol/status.js';
+
+function node(progress: JournalProgress, carried: CounterCarry): NodeMetrics {
+  const ring = (): RingBuffer =>
+    RingBuffer.create({ slotCount: 16, slotSizeBytes: 64, consumers: 1, spill: 0 });
+  return nodeMetrics({
+    progress,
+    inputRing: ring(),
+    outputRing: ring(),
+    connections: () => null,
+    role: { accepting: () => true, describe: () => ({}) },
+    diskFree: () => 1,
+    carried,
+  });
+}
+
+/** The value of the sample named `name` (with its labels, as printed), or NaN. */
+function sample(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+}
+
+function count(progress: JournalProgress, commands: number, events: number, us: number): void {
+  progress.set(ProgressSlot.commandsProcessed, commands);
+  progress.set(ProgressSlot.eventsWritten, events);
+  progress.set(ProgressSlot.sequenceDurable, commands);
+  progress.set(ProgressSlot.commitUsTotal, us);
+  progress.flushBuckets[0] += 1;
+  progress.rejections[Status.LedgerInsufficientFunds] += 2;
+}
+
+test("metrics: counters go on across a member's new node; gauges do not", async () => {
+  const carried = new CounterCarry(); // the cluster member's
+  const first = new JournalProgress();
+  const old = node(first, carried);
+  count(first, 100, 150, 2_000);
+  const before = await old.scrape();
+  assert.equal(sample(before, 'bourse_commands_total'), 100);
+  old.retire();
+  old.retire(); // a second call (stop after a failure) counts nothing twice
+
+  const second = new JournalProgress();
+  const next = node(second, carried);
+  count(second, 7, 9, 500);
+  const after = await next.scrape();
+  assert.equal(sample(after, 'bourse_commands_total'), 107);
+  assert.equal(sample(after, 'bourse_events_total'), 159);
+  assert.equal(sample(after, 'bourse_journal_events_total'), 159);
+  assert.equal(sample(after, 'bourse_journal_flush_seconds_count'), 2);
+  assert.equal(sample(after, 'bourse_journal_flush_seconds_sum'), 0.0025);
+  assert.equal(sample(after, 'bourse_rejections_total{code="LedgerInsufficientFunds"}'), 4);
+  // A gauge is the new node's own: its durable sequence, not a sum.
+  assert.equal(sample(after, 'bourse_journal_durable_sequence'), 7);
+  // Another member in the same process (tests run clusters in one) counts on its own.
+  const other = await node(new JournalProgress(), new CounterCarry()).scrape();
+  assert.equal(sample(other, 'bourse_commands_total'), 0);
+});
