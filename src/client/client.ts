@@ -21,8 +21,9 @@ import WebSocket from 'ws';
 import { commandSizeBytes, commandsPerFrameMax, sdkQueueMax, sdkSilenceMs } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import { narrowFieldError, writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
-import { checkConnectOptions, invalidField, notAField, unknownField } from './input-check.js';
+import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
+import { checkConnectOptions, checkSubscribe, commandError, givenNamed } from './input-check.js';
+import { shown } from '../protocol/shown.js';
 import {
   namedList,
   namedCommands,
@@ -252,6 +253,7 @@ export class BourseClient {
     onEvents: (events: EventRecord[]) => void,
     onError: (error: ClientError) => void = () => {},
   ): Unsubscribe {
+    checkSubscribe('subscribeJournal', 'fromSequence', fromSequence, onEvents);
     const requestId = this.sendSubscribe(StreamKind.Journal, fromSequence);
     const reader = this.subs.addJournal(requestId, fromSequence, onEvents, onError as OnError);
     return () => {
@@ -262,11 +264,13 @@ export class BourseClient {
 
   /** Every durable trade of `instrument`, as it happens. The function returned ends it. */
   subscribeTrades(instrument: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
+    checkSubscribe('subscribeTrades', 'instrument', instrument, onEvents);
     return this.subscribeTopic(StreamKind.Trades, instrument, onEvents, onError);
   }
 
   /** Every durable event that names `account` (needs a key for it, or an admin key). */
   subscribeAccount(account: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
+    checkSubscribe('subscribeAccount', 'account', account, onEvents);
     return this.subscribeTopic(StreamKind.Account, account, onEvents, onError);
   }
 
@@ -280,6 +284,7 @@ export class BourseClient {
     onBook: (book: BookView) => void,
     options: { top?: boolean; onError?: OnRefusal } = {},
   ): Unsubscribe {
+    checkSubscribe('subscribeBook', 'instrument', instrument, onBook);
     const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
     const key = `${kind}/${instrument}`;
     const handler = (book: BookView): void => onBook(book); // its own, to take out
@@ -353,7 +358,9 @@ export class BourseClient {
 
   /** Named fields (TransferArgs), or the protocol's (`account`, `target`, `ref`, `quantity`). */
   transfer(f: TransferArgs | Fields): Promise<EventRecord[]> {
-    return 'from' in f ? this.named('transfer', f) : this.submit(CommandKind.Transfer, f);
+    return givenNamed(f, 'from')
+      ? this.named('transfer', f)
+      : this.submit(CommandKind.Transfer, f as Fields);
   }
 
   /** Holds `amount` of `from`'s funds for `to`, until posted, voided or timed out. */
@@ -414,26 +421,33 @@ export class BourseClient {
    * or by the protocol's.
    */
   transferBatch(list: readonly TransferArgs[] | readonly Fields[]): Promise<BatchResult> {
-    const fields = list.length > 0 && 'from' in list[0] ? namedList('transfer', list) : list;
+    if (!Array.isArray(list))
+      return Promise.reject(new TypeError(`list: an array, not ${shown(list)}`));
+    const fields =
+      list.length > 0 && givenNamed(list[0], 'from') ? namedList('transfer', list) : list;
     if (fields instanceof Error) return Promise.reject(fields);
     return this.submitBatch(CommandKind.Transfer, fields as readonly Fields[]);
   }
 
   /** Named fields (OrderArgs: side, instrument, price or market...), or the protocol's. */
   placeOrder(f: OrderArgs | Fields): Promise<EventRecord[]> {
-    return 'side' in f || 'instrument' in f || 'market' in f
+    return givenNamed(f, 'side') || 'instrument' in f || 'market' in f
       ? this.named('placeOrder', f)
       : this.submit(CommandKind.PlaceOrder, f);
   }
 
   /** Named fields (`account`, `order`), or the protocol's (`account`, `target`). */
   cancel(f: CancelArgs | Fields): Promise<EventRecord[]> {
-    return 'order' in f ? this.named('cancel', f) : this.submit(CommandKind.CancelOrder, f);
+    return givenNamed(f, 'order')
+      ? this.named('cancel', f)
+      : this.submit(CommandKind.CancelOrder, f as Fields);
   }
 
   /** Named fields (`account`, `order`, `price`, `quantity`), or the protocol's. */
   amend(f: AmendArgs | Fields): Promise<EventRecord[]> {
-    return 'order' in f ? this.named('amend', f) : this.submit(CommandKind.AmendOrder, f);
+    return givenNamed(f, 'order')
+      ? this.named('amend', f)
+      : this.submit(CommandKind.AmendOrder, f as Fields);
   }
 
   /**
@@ -442,12 +456,8 @@ export class BourseClient {
    * async function's own and the answer's), which showed in a client's profile.
    */
   submit(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
-    const bad = invalidField(fields);
-    if (bad !== null) return Promise.reject(new TypeError(`${bad} must be a safe integer`));
-    const narrow = narrowFieldError(fields);
-    if (narrow !== null) return Promise.reject(new RangeError(narrow));
-    const unknown = unknownField(fields);
-    if (unknown !== null) return Promise.reject(new TypeError(`${unknown}: ${notAField}`));
+    const error = commandError(kind, fields, -1, true);
+    if (error !== null) return Promise.reject(error);
     return this.admission.admit(1, () => this.enqueue(kind, fields));
   }
 
@@ -460,17 +470,13 @@ export class BourseClient {
    * or if the connection is lost for good; what was applied is in the journal.
    */
   submitBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
+    if (!Array.isArray(list))
+      return Promise.reject(new TypeError(`list: an array, not ${shown(list)}`));
+    // Names in the first only: a batch's commands are built alike, and that walks its keys.
     for (let i = 0; i < list.length; i++) {
-      const bad = invalidField(list[i]);
-      if (bad !== null) {
-        return Promise.reject(new TypeError(`[${i}].${bad} must be a safe integer`));
-      }
-      const narrow = narrowFieldError(list[i]);
-      if (narrow !== null) return Promise.reject(new RangeError(`[${i}].${narrow}`));
+      const error = commandError(kind, list[i], i, i === 0);
+      if (error !== null) return Promise.reject(error);
     }
-    // The first only: a batch's commands are built alike, and this walks each one's keys.
-    const unknown = list.length > 0 ? unknownField(list[0]) : null;
-    if (unknown !== null) return Promise.reject(new TypeError(`[0].${unknown}: ${notAField}`));
     if (list.length <= this.admission.inFlightMax) {
       return this.admission.admit(list.length, () => this.enqueueBatch(kind, list));
     }

@@ -9,8 +9,10 @@ import {
   commandFieldNames,
   isClientId,
   isCommandFieldName,
+  narrowFieldError,
   type CommandBody,
 } from '../protocol/command-writer.js';
+import { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
 import type { ConnectOptions } from './session.js';
 import { shown } from '../protocol/shown.js';
 
@@ -68,4 +70,57 @@ export function invalidField(f: Fields): string | null {
   }
   const names = ['account', 'target', 'ref', 'quantity', 'price', 'aux'] as const;
   return names.find((name) => !integer(f[name])) ?? null;
+}
+
+/** The highest command kind (the wire's kind is one byte: a larger number lost its high bits). */
+const commandKindMax = Math.max(...Object.values(CommandKind).filter((k) => typeof k === 'number'));
+
+/**
+ * Why a command of `kind` with fields `f` cannot be sent, or null: a kind that is none (999
+ * went out as 231, its low byte: 259 would have been a Deposit), fields that are no object, a
+ * field that is not a safe integer, a value too wide for its place, a name that is no field
+ * (`names`: a batch checks its first command's only). `at`: its place in a batch, or -1.
+ */
+export function commandError(
+  kind: number,
+  f: Fields,
+  at: number,
+  names: boolean,
+): TypeError | RangeError | null {
+  const where = (): string => (at < 0 ? '' : `[${at}].`);
+  if (!Number.isInteger(kind) || kind < 1 || kind > commandKindMax) {
+    return new RangeError(`kind: a CommandKind from 1 to ${commandKindMax}, not ${shown(kind)}`);
+  }
+  if (typeof f !== 'object' || f === null) {
+    return new TypeError(`${where()}fields: an object of the command's fields, not ${shown(f)}`);
+  }
+  const bad = invalidField(f);
+  if (bad !== null) return new TypeError(`${where()}${bad} must be a safe integer`);
+  const narrow = narrowFieldError(f);
+  if (narrow !== null) return new RangeError(`${where()}${narrow}`);
+  const unknown = names ? unknownField(f) : null;
+  return unknown === null ? null : new TypeError(`${where()}${unknown}: ${notAField}`);
+}
+
+/**
+ * Whether a call that takes named fields or the protocol's was given named ones: `key` (a
+ * name only the named form has) is in it, or it is no object at all, which the named form's
+ * check then refuses with the call's name and fields.
+ */
+export function givenNamed(f: unknown, key: string): boolean {
+  return typeof f !== 'object' || f === null || key in f;
+}
+
+/**
+ * @throws TypeError at a subscribe call given a handler that is no function (it threw later,
+ * from the socket's message event, and ended the process) or a parameter that is no whole
+ * number from 0 (the server refused it, heard only through `onError`).
+ */
+export function checkSubscribe(call: string, name: string, value: number, handler: unknown): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${call}: '${name}' must be a whole number from 0, not ${shown(value)}`);
+  }
+  if (typeof handler !== 'function') {
+    throw new TypeError(`${call}: the handler must be a function, not ${shown(handler)}`);
+  }
 }

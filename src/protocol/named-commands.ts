@@ -226,7 +226,10 @@ function fundsMap(): Mapping {
  */
 export function toFields(name: NamedCommand, args: object): Fields {
   const [, mapping] = namedCommands[name];
-  if (typeof args !== 'object' || args === null) throw new TypeError(`${name}: give its fields`);
+  if (typeof args !== 'object' || args === null) {
+    const names = mapping.map(([named]) => named).join(', ');
+    throw new TypeError(`${name}: give its fields in an object (${names}), not ${shown(args)}`);
+  }
   const a = args as Record<string, unknown>;
   for (const key of Object.keys(a)) {
     if (!mapping.some(([named]) => named === key)) {

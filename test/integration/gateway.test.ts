@@ -14,9 +14,11 @@ import { Status } from '../../src/protocol/status.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import {
   CloseCode,
+  FrameError,
   FrameType,
   frameHeaderBytes,
   LoginMethod,
+  StreamKind,
   writeHeader,
 } from '../../src/protocol/frames.js';
 import { loginKey, loginProof, splitApiKey } from '../../src/protocol/login.js';
@@ -642,16 +644,23 @@ test('journal stream: catches up from an offset, then goes live; no gap, no repe
       seen,
       Array.from({ length: end - 9 }, (_, i) => 10 + i),
     );
-    let refused: ClientError | null = null;
-    const user = await BourseClient.connect(url, { clientId: 113 });
-    user.subscribeJournal(
-      -5,
-      () => {},
-      (e) => (refused = e),
-    );
-    while (refused === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.ok(refused !== null, 'a bad start is refused');
-    await Promise.all([writer.close(), reader.close(), user.close()]);
+    // A bad start is refused (the SDK refuses it before sending; a raw client is answered).
+    const body = Buffer.alloc(16);
+    body.writeUInt8(StreamKind.Journal, 0);
+    body.writeDoubleLE(-5, 8);
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.once('error', reject);
+      ws.once('open', () => ws.send(hello(113)));
+      ws.on('message', (data: Buffer) => {
+        if (data.readUInt8(0) === FrameType.Welcome) ws.send(frame(FrameType.Subscribe, body));
+        if (data.readUInt8(0) !== FrameType.Error) return;
+        resolve(data);
+        ws.close();
+      });
+    });
+    assert.equal(answer.readUInt16LE(frameHeaderBytes), FrameError.BadSubscription);
+    await Promise.all([writer.close(), reader.close()]);
   });
 });
 
@@ -965,6 +974,53 @@ test('the SDK says why a connection did not open, with the address', async () =>
       client.transfer({ from: 1, to: 2, asset: 1, amount: 100n as unknown as number }),
       /'amount' must be a safe integer, not 100n \(a BigInt; numbers are plain numbers\)/,
     );
+    await client.close();
+  });
+});
+
+/**
+ * Calls the SDK cannot send are refused at the call, each naming the call and what is wrong,
+ * and nothing of them is sent. Before: a kind past 255 went out as its low byte (259 as a
+ * Deposit, which the engine applied), fields that were no object threw a raw "Cannot use 'in'
+ * operator" synchronously from promise-returning calls, and a subscription's missing handler
+ * threw later, from the socket's message event, ending the process.
+ */
+test('the SDK refuses what it cannot send, naming the call, and sends nothing', async () => {
+  await withNode(async (node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 153 });
+    await setUp(client);
+    const before = node.progress.get(ProgressSlot.sequenceDurable);
+    const deposit = { account: 1, target: 1, quantity: 5 };
+    const refused: [() => Promise<unknown>, RegExp][] = [
+      [
+        () => client.submit(259 as CommandKind, deposit),
+        /^RangeError: kind: a CommandKind from 1 to 15, not 259/,
+      ],
+      [() => client.submit(0 as CommandKind, deposit), /kind: a CommandKind from 1 to 15, not 0/],
+      [() => client.submit(CommandKind.Deposit, null as never), /fields: an object .*, not null/],
+      [() => client.submitBatch(CommandKind.Deposit, null as never), /list: an array, not null/],
+      [() => client.submitBatch(CommandKind.Deposit, [deposit, 7 as never]), /\[1\]\.fields:/],
+      [() => client.submitBatch(259 as CommandKind, [deposit]), /kind: a CommandKind/],
+      [() => client.transfer(null as never), /^TypeError: transfer: give its fields in an obj/],
+      [() => client.transferBatch([null as never]), /\[0\] transfer: give its fields/],
+      [() => client.cancel(undefined as never), /cancel: give its fields/],
+      [() => client.amend(5 as never), /amend: give its fields .*, not 5/],
+      [() => client.placeOrder(null as never), /placeOrder: give its fields/],
+    ];
+    for (const [call, why] of refused) {
+      let result: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => (result = call()), 'refused through the promise, not thrown');
+      await assert.rejects(result as Promise<unknown>, why);
+    }
+    const book = (): void => {};
+    assert.throws(() => client.subscribeBook('1' as never, book), /'instrument' must be a whole/);
+    assert.throws(() => client.subscribeTrades(-1, book), /subscribeTrades: 'instrument'/);
+    assert.throws(() => client.subscribeAccount(1, undefined as never), /handler must be a func/);
+    assert.throws(() => client.subscribeJournal(0.5, book), /'fromSequence' must be a whole/);
+    // Nothing went out: the next command takes the next seq, and is the next in the journal.
+    const [head] = await client.transfer({ from: 1, to: 2, asset: 1, amount: 1 });
+    assert.equal(head.status, Status.Ok);
+    assert.equal(head.sequence, before + 1);
     await client.close();
   });
 });
