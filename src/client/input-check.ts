@@ -30,6 +30,46 @@ export function checkConnectOptions(o: ConnectOptions): void {
   atLeast('queueMax', o.queueMax, 0); // 0: a call without room in flight is refused at once
   atLeast('reconnectAttempts', o.reconnectAttempts, 0);
   atLeast('silenceMs', o.silenceMs, 0);
+  atLeast('connectWaitMs', o.connectWaitMs, 0);
+  // Each of these threw later, from the socket's open event, and ended the process.
+  if (o.apiKey !== undefined && typeof o.apiKey !== 'string') {
+    throw new TypeError(`apiKey: a key as \`bourse keys create\` shows it, not ${shown(o.apiKey)}`);
+  }
+  if (o.login !== undefined && o.login !== 'key' && o.login !== 'challenge') {
+    throw new TypeError(`login: 'key' or 'challenge', not ${shown(o.login)}`);
+  }
+  const members = o.members as unknown;
+  if (members !== undefined && !(Array.isArray(members) && members.every(isText))) {
+    throw new TypeError(`members: a list of ws:// addresses, not ${shown(members)}`);
+  }
+  if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') {
+    throw new TypeError(`readOnly: true or false, not ${shown(o.readOnly)}`);
+  }
+  const unknown = Object.keys(o).find((key) => !connectOptionNames.has(key));
+  if (unknown !== undefined) {
+    throw new TypeError(`${unknown}: not an option (${[...connectOptionNames].join(', ')})`);
+  }
+}
+
+/** Every option of `connect` (a misspelt one was ignored: `inflightMax` left the default). */
+const connectOptionNames = new Set(
+  Object.keys({
+    clientId: true,
+    apiKey: true,
+    login: true,
+    firstClientSeq: true,
+    inFlightMax: true,
+    queueMax: true,
+    reconnectAttempts: true,
+    members: true,
+    connectWaitMs: true,
+    silenceMs: true,
+    readOnly: true,
+  } satisfies Record<keyof ConnectOptions, true>),
+);
+
+function isText(value: unknown): boolean {
+  return typeof value === 'string';
 }
 
 function atLeast(name: string, value: number | undefined, min: number): void {

@@ -69,6 +69,12 @@ test('the SDK gets each command back once durable, with its status and events', 
       [{ clientId: 12, inFlightMax: 0 }, /inFlightMax: a whole number from 1, not 0/],
       [{ clientId: 12, firstClientSeq: -3 }, /firstClientSeq: a whole number from 1/],
       [{ clientId: 12, reconnectAttempts: NaN }, /reconnectAttempts: a whole number from 0/],
+      // These threw later, from the socket's open event, and ended the process.
+      [{ clientId: 12, apiKey: 123 as unknown as string }, /apiKey: a key .* not 123/],
+      [{ clientId: 12, members: url as unknown as string[] }, /members: a list of ws:/],
+      [{ clientId: 12, login: 'pw' as 'key' }, /login: 'key' or 'challenge', not "pw"/],
+      // A misspelt option was ignored, and the default taken.
+      [{ clientId: 12, inflightMax: 5 } as { clientId: number }, /inflightMax: not an option/],
     ] as const) {
       await assert.rejects(BourseClient.connect(url, options), why);
     }
