@@ -127,19 +127,23 @@ export function commandError(
   at: number,
   names: boolean,
 ): TypeError | RangeError | null {
-  const where = (): string => (at < 0 ? '' : `[${at}].`);
   if (!Number.isInteger(kind) || kind < 1 || kind > commandKindMax) {
     return new RangeError(`kind: a CommandKind from 1 to ${commandKindMax}, not ${shown(kind)}`);
   }
   if (typeof f !== 'object' || f === null) {
-    return new TypeError(`${where()}fields: an object of the command's fields, not ${shown(f)}`);
+    return new TypeError(`${placed(at)}fields: an object of the command's fields, not ${shown(f)}`);
   }
   const bad = invalidField(f);
-  if (bad !== null) return new TypeError(`${where()}${bad} must be a safe integer`);
+  if (bad !== null) return new TypeError(`${placed(at)}${bad} must be a safe integer`);
   const narrow = narrowFieldError(f);
-  if (narrow !== null) return new RangeError(`${where()}${narrow}`);
+  if (narrow !== null) return new RangeError(`${placed(at)}${narrow}`);
   const unknown = names ? unknownField(f) : null;
-  return unknown === null ? null : new TypeError(`${where()}${unknown}: ${notAField}`);
+  return unknown === null ? null : new TypeError(`${placed(at)}${unknown}: ${notAField}`);
+}
+
+/** A batch command's place, as its errors begin ('' for a single command). */
+function placed(at: number): string {
+  return at < 0 ? '' : `[${at}].`;
 }
 
 /**
