@@ -23,6 +23,7 @@ import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
 import { checkConnectOptions, checkSubscribe, commandError, givenNamed } from './input-check.js';
+import { chainParts, ChainGather, isLinked, type ChainMember } from './chains.js';
 import { shown } from '../protocol/shown.js';
 import {
   namedList,
@@ -52,7 +53,7 @@ import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
 import { Liveness } from './liveness.js';
 import { Admission } from './admission.js';
-import { frameFits } from './frame-check.js';
+import { decodeEvents, frameFits } from './frame-check.js';
 import { Batches, joinResults, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
 import {
@@ -85,18 +86,6 @@ type OnRefusal = (error: ClientError) => void;
 type OnError = (error: Error) => void;
 /** Ends a subscription (what the subscribe calls return). */
 export type Unsubscribe = () => void;
-
-/** The events of an Events frame, decoded. */
-function decodeEvents(data: Buffer): EventRecord[] {
-  const count = data.readUInt32LE(frameHeaderBytes);
-  const aligned = new Uint32Array(count * 32);
-  new Uint8Array(aligned.buffer).set(
-    data.subarray(frameHeaderBytes + 8, frameHeaderBytes + 8 + count * 128),
-  );
-  const events: EventRecord[] = [];
-  for (let i = 0; i < count; i++) events.push(readEvent(aligned, i * 32));
-  return events;
-}
 
 /**
  * Rounds of attempts to open the connection again after a drop: a cluster's rounds wait 5 ms
@@ -172,6 +161,8 @@ export class BourseClient {
   private silentUrl = ''; // the member that went silent: tried last when reconnecting
   /** Room in flight, and the submissions waiting for it (backpressure). */
   private readonly admission: Admission;
+  /** Single calls of a linked chain, held until it closes (chains.ts). */
+  private readonly chain = new ChainGather((members) => this.sendChain(members));
 
   private constructor(socket: WebSocket, url: string, options: ConnectOptions) {
     this.socket = socket;
@@ -458,7 +449,22 @@ export class BourseClient {
   submit(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
     const error = commandError(kind, fields, -1, true);
     if (error !== null) return Promise.reject(error);
+    if (this.chain.open || isLinked(fields)) return this.chain.add(kind, fields);
     return this.admission.admit(1, () => this.enqueue(kind, fields));
+  }
+
+  /** A closed chain of single calls: one submission, staged in one frame. */
+  private sendChain(members: ChainMember[]): void {
+    const n = members.length;
+    const fail = (error: Error): void => members.forEach((m) => m.reject(error));
+    const max = Math.min(this.admission.inFlightMax, commandsPerFrameMax);
+    if (n > max) return fail(new RangeError(`a linked chain of ${n} calls; at most ${max}`));
+    const go = (): Promise<void> => {
+      if (this.queued + n > commandsPerFrameMax) this.flush();
+      for (const m of members) this.enqueue(m.kind, m.fields).then(m.resolve, m.reject);
+      return Promise.resolve();
+    };
+    this.admission.admit(n, go).catch(fail);
   }
 
   /**
@@ -473,10 +479,14 @@ export class BourseClient {
     if (!Array.isArray(list))
       return Promise.reject(new TypeError(`list: an array, not ${shown(list)}`));
     // Names in the first only: a batch's commands are built alike, and that walks its keys.
+    let chained = false;
     for (let i = 0; i < list.length; i++) {
       const error = commandError(kind, list[i], i, i === 0);
       if (error !== null) return Promise.reject(error);
+      chained ||= isLinked(list[i]);
     }
+    if (this.chain.open) this.chain.abandon('a batch was submitted before it closed');
+    if (chained) return this.submitChained(kind, list);
     if (list.length <= this.admission.inFlightMax) {
       return this.admission.admit(list.length, () => this.enqueueBatch(kind, list));
     }
@@ -487,6 +497,27 @@ export class BourseClient {
     );
     const go = (i: number): Promise<BatchResult> =>
       this.enqueueBatch(kind, list.slice(i * part, i * part + counts[i])); // checked, whole
+    return this.admission.admitInParts(counts, go).then(joinResults);
+  }
+
+  /** submitBatch of a list with linked chains: each in one frame, none left open at its end. */
+  private submitChained(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
+    const last = list.length - 1;
+    if (isLinked(list[last])) {
+      return Promise.reject(new RangeError(`[${last}]: the batch ends inside a linked chain`));
+    }
+    const max = Math.min(this.admission.inFlightMax, commandsPerFrameMax);
+    let counts: number[];
+    try {
+      counts = chainParts(list, Math.max(1, Math.floor(max / 4)), max);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+    const go = (i: number): Promise<BatchResult> => {
+      if (this.queued + counts[i] > commandsPerFrameMax) this.flush(); // its chains in one frame
+      return this.enqueueBatch(kind, list.slice(starts[i], starts[i] + counts[i]));
+    };
     return this.admission.admitInParts(counts, go).then(joinResults);
   }
 

@@ -15,6 +15,7 @@ import { FrameType, frameHeaderBytes } from '../protocol/frames.js';
 import { eventSizeBytes } from '../constants.js';
 import { resultSizeBytes } from '../protocol/result-layout.js';
 import { bookFrameFits } from '../protocol/book-frame.js';
+import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 
 export function frameFits(data: Buffer): boolean {
   if (data.length < frameHeaderBytes) return false;
@@ -27,4 +28,16 @@ export function frameFits(data: Buffer): boolean {
   if (type === FrameType.Error) return data.length >= frameHeaderBytes + 4;
   if (type === FrameType.Book) return bookFrameFits(data);
   return true; // other types are not read
+}
+
+/** The events of an Events frame (one that fits), decoded. */
+export function decodeEvents(data: Buffer): EventRecord[] {
+  const count = data.readUInt32LE(frameHeaderBytes);
+  const aligned = new Uint32Array(count * 32);
+  new Uint8Array(aligned.buffer).set(
+    data.subarray(frameHeaderBytes + 8, frameHeaderBytes + 8 + count * 128),
+  );
+  const events: EventRecord[] = [];
+  for (let i = 0; i < count; i++) events.push(readEvent(aligned, i * 32));
+  return events;
 }

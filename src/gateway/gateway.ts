@@ -24,7 +24,7 @@ import {
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import type { RecordBuffer } from '../stdx/records.js';
-import { CommandWord } from '../protocol/command-layout.js';
+import { CommandFlag, CommandWord } from '../protocol/command-layout.js';
 import { ListenError } from './listen-error.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import {
@@ -514,6 +514,11 @@ export class Gateway {
     if (span.count > commandsPerFrameMax) {
       return this.sendError(ws, requestId, FrameError.TooManyCommands, 'too many commands');
     }
+    const last = span.start + (span.count - 1) * commandSizeBytes;
+    if ((view.getUint8(last + CommandWord.bits * 4 + 1) & CommandFlag.Linked) !== 0) {
+      const why = 'linked chain left open: a chain closes within its frame';
+      return this.sendError(ws, requestId, FrameError.ChainOpen, why);
+    }
     const grant = ws.getUserData().grant;
     if (grant === null || !this.allowed(grant, view, span)) {
       return this.sendError(ws, requestId, FrameError.Forbidden, 'not allowed for this API key');
@@ -539,7 +544,6 @@ export class Gateway {
       session.results.add(view, span); // when full: answered with Events
     }
     this.copyCommands(view, span, session.clientId);
-    const last = span.start + (span.count - 1) * commandSizeBytes;
     this.clientSeqs.note(session.clientId, readU64At(view, last + CommandWord.clientSeq * 4));
     this.sink.publish();
   }

@@ -12,7 +12,7 @@
  * the answer comes from the durable side of the output ring. JSON is for this edge only.
  */
 import { httpBodyMaxBytes, httpEventsMax, httpPendingMax } from '../constants.js';
-import { CommandKind } from '../protocol/command-layout.js';
+import { CommandFlag, CommandKind } from '../protocol/command-layout.js';
 import {
   commandFieldNames,
   clientIdMax,
@@ -233,6 +233,10 @@ export function parseCommand(body: Buffer): CommandFields | string {
   if (fields.clientSeq === undefined || fields.clientSeq < 1) return 'clientSeq: 1 or more';
   const narrow = narrowFieldError(fields);
   if (narrow !== null) return narrow;
+  // A chain closes with a command without the flag, in the same frame: one command never does.
+  if (((fields.flags ?? 0) & CommandFlag.Linked) !== 0) {
+    return 'linked: a chain of linked commands goes in one WebSocket frame, not over HTTP';
+  }
   return fields as unknown as CommandFields;
 }
 

@@ -105,6 +105,11 @@ export const enum FrameError {
   BadSubscription = 4,
   /** Commands on a read-only session (path /read): they go to the primary's default path. */
   ReadOnly = 5,
+  /**
+   * The frame's last command is flagged Linked: a linked chain closes within its frame (the
+   * engine would hold the chain open until the client's next command, whenever that came).
+   */
+  ChainOpen = 6,
 }
 
 export const enum StreamKind {

@@ -30,8 +30,10 @@ test('a narrow field past its bytes is refused, not written into the next field'
   assert.equal(parse({ ...order, stp: -1 }), 'stp: 0 to 255');
   assert.equal(parse({ ...order, makerFeeBps: 65_536 }), 'makerFeeBps: 0 to 65535');
   assert.equal(parse({ ...order, ref: 2 ** 32 }), 'ref: 0 to 4294967295');
-  const edge = { ...order, flags: 255, tif: 255, stp: 255, takerFeeBps: 65_535, ref: 2 ** 32 - 1 };
+  // 254: every flag bit but Linked (one command over HTTP never closes a chain).
+  const edge = { ...order, flags: 254, tif: 255, stp: 255, takerFeeBps: 65_535, ref: 2 ** 32 - 1 };
   assert.equal(typeof parse(edge), 'object', 'the largest values fit');
+  assert.match(parse({ ...order, flags: 255 }) as string, /^linked: a chain of linked commands/);
 });
 
 test('a field the protocol does not have is refused, not dropped (a buy, else)', () => {

@@ -1,0 +1,78 @@
+/**
+ * The SDK keeps linked chains whole (src/client/chains.ts): single calls are held until the
+ * call that closes their chain, a chain left open at the end of its tick is refused, and a
+ * batch is cut into parts only between chains.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ChainGather,
+  chainLength,
+  chainParts,
+  type ChainMember,
+} from '../../../src/client/chains.js';
+import { CommandFlag } from '../../../src/protocol/command-layout.js';
+
+const linked = { account: 1, flags: CommandFlag.Linked };
+const closer = { account: 1 };
+
+test('chainLength: a chain runs to its first command without the flag', () => {
+  const list = [closer, linked, linked, closer, linked, closer];
+  assert.deepEqual(
+    list.map((_, i) => chainLength(list, i)),
+    [1, 3, 2, 1, 2, 1],
+  );
+});
+
+test('chainParts: parts of about the size asked, cut only between chains', () => {
+  // Chains of 3, 1, 3, 2 (the last closes the list).
+  const list = [linked, linked, closer, closer, linked, linked, closer, linked, closer];
+  assert.deepEqual(chainParts(list, 2, 4), [3, 4, 2]);
+  assert.deepEqual(chainParts(list, 100, 100), [9]);
+  assert.deepEqual(chainParts(list, 1, 3), [3, 1, 3, 2]);
+  assert.equal(
+    chainParts(list, 2, 4).reduce((a, b) => a + b),
+    list.length,
+  );
+  assert.throws(() => chainParts(list, 1, 2), /\[0\]: a linked chain of 3 commands; at most 2/);
+  // No chains: plain parts.
+  const plain = Array(10).fill(closer);
+  assert.deepEqual(chainParts(plain, 4, 8), [4, 4, 2]);
+});
+
+test('ChainGather: held until the closing call, then sent whole, in call order', async () => {
+  const sent: ChainMember[][] = [];
+  const gather = new ChainGather((members) => sent.push(members));
+  const calls = [gather.add(5, linked), gather.add(5, linked)];
+  assert.equal(gather.open, true);
+  assert.equal(sent.length, 0, 'nothing sent while the chain is open');
+  calls.push(gather.add(5, closer));
+  assert.equal(gather.open, false);
+  assert.equal(sent.length, 1);
+  assert.deepEqual(
+    sent[0].map((m) => m.fields),
+    [linked, linked, closer],
+  );
+  sent[0].forEach((m, i) => m.resolve([{ sequence: i } as never]));
+  const answers = await Promise.all(calls);
+  assert.deepEqual(
+    answers.map((a) => a[0].sequence),
+    [0, 1, 2],
+  );
+});
+
+test('ChainGather: a chain still open when its tick ends is refused, nothing sent', async () => {
+  const sent: ChainMember[][] = [];
+  const gather = new ChainGather((members) => sent.push(members));
+  const first = gather.add(5, linked);
+  const second = gather.add(5, linked);
+  await assert.rejects(first, /linked chain of 2 calls refused, nothing sent: the tick ended/);
+  await assert.rejects(second, /the tick ended with the chain open/);
+  assert.equal(sent.length, 0);
+  assert.equal(gather.open, false);
+  // The next chain, closed within its tick, goes.
+  const next = [gather.add(5, linked), gather.add(5, closer)];
+  assert.equal(sent.length, 1);
+  sent[0].forEach((m) => m.resolve([]));
+  await Promise.all(next);
+});
