@@ -116,12 +116,12 @@ function getReady(
 function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries): void {
   const from = req.getQuery('from');
   const fromTime = req.getQuery('from-time');
-  const count = Math.min(Number(req.getQuery('count') ?? '100'), httpEventsMax);
+  const count = Math.min(queryNumber(req.getQuery('count') ?? '100'), httpEventsMax);
   if (!Number.isSafeInteger(count) || count < 1) {
     return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
   }
   if (from !== undefined && from !== '') {
-    const sequence = Number(from);
+    const sequence = queryNumber(from);
     if (!Number.isSafeInteger(sequence) || sequence < 0) {
       return json(res, '400 Bad Request', { error: 'from: a sequence number' });
     }
@@ -135,6 +135,14 @@ function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries)
     return json(res, '200 OK', journal.eventsFromTime(us, count).map(readable));
   }
   json(res, '400 Bad Request', { error: 'give from=SEQ or from-time=T' });
+}
+
+/**
+ * A whole number in a query string (decimal digits only), or NaN. `Number` also took '1e3'
+ * (account 1000), '0x10', ' 7' and '' (0).
+ */
+export function queryNumber(text: string | undefined): number {
+  return text !== undefined && /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
 }
 
 /** An event as JSON, with its kind and status by name. */

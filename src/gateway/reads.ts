@@ -12,7 +12,7 @@ import { bookDepthLevels, bookQueryDepthMax } from '../constants.js';
 import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.js';
 import { bookFrame } from '../protocol/book-frame.js';
 import type { HttpResponse, TemplatedApp } from './uws.js';
-import { bearerToken, json } from './http.js';
+import { bearerToken, json, queryNumber } from './http.js';
 
 export type StateQuery =
   | { what: 'balances' | 'orders'; account: number }
@@ -46,7 +46,7 @@ export type AccountReadCheck = (token: string, account: number) => boolean;
 export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountReadCheck): void {
   for (const what of ['balances', 'orders'] as const) {
     app.get(`/${what}`, (res, req) => {
-      const account = Number(req.getQuery('account') ?? '');
+      const account = queryNumber(req.getQuery('account'));
       if (!Number.isSafeInteger(account) || account < 1) {
         return json(res, '400 Bad Request', { error: 'account: an account id' });
       }
@@ -61,8 +61,8 @@ export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountRea
     });
   }
   app.get('/book', (res, req) => {
-    const instrument = Number(req.getQuery('instrument') ?? '');
-    const depth = Number(req.getQuery('depth') || String(bookDepthLevels));
+    const instrument = queryNumber(req.getQuery('instrument'));
+    const depth = queryNumber(req.getQuery('depth') || String(bookDepthLevels));
     if (!Number.isSafeInteger(instrument) || instrument < 1) {
       return json(res, '400 Bad Request', { error: 'instrument: an instrument id' });
     }

@@ -352,6 +352,8 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
     }[];
     assert.ok(byTime.length === 1 && byTime[0].sequence <= answer.events[0].sequence);
     assert.equal((await fetch(`${base}/events`)).status, 400);
+    assert.equal((await fetch(`${base}/events?from=1e1`)).status, 400, 'digits only');
+    assert.equal((await fetch(`${base}/events?from=1&count=0x10`)).status, 400);
     const poor = { kind: 'Transfer', clientId: 71, account: 1, target: 2, ref: 1 };
     const rejected = await post({ ...poor, clientSeq: ++seq, quantity: 10 ** 12 });
     const refusal = (

@@ -93,6 +93,11 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
       ['/book?instrument=2&depth=0', 400],
       ['/book?instrument=2&depth=100000', 400],
       ['/book', 400],
+      // Decimal digits only: Number() read '1e3' as account 1000, '0x2' as 2, '' as 0.
+      ['/balances?account=1e3', 400],
+      ['/orders?account=0x2', 400],
+      ['/balances?account=', 400],
+      ['/book?instrument=2&depth=1e1', 400],
     ] as const) {
       const r = await get(`${base}${path}`);
       assert.equal(r.status, status, path);
