@@ -513,7 +513,8 @@ export class BourseClient {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+    const starts = [0];
+    for (const n of counts) starts.push(starts[starts.length - 1] + n);
     const go = (i: number): Promise<BatchResult> => {
       if (this.queued + counts[i] > commandsPerFrameMax) this.flush(); // its chains in one frame
       return this.enqueueBatch(kind, list.slice(starts[i], starts[i] + counts[i]));
