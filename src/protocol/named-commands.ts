@@ -21,7 +21,11 @@ export interface TransferArgs {
   asset: number;
   /** In the asset's minor units. */
   amount: number;
-  /** This and the client's next command succeed or fail together. */
+  /**
+   * This and the client's next command succeed or fail together (a chain runs to the first
+   * command without the flag). Through the SDK, make the chain's calls in one tick: it sends
+   * them together once the last one comes, and refuses a chain still open when the tick ends.
+   */
   linked?: boolean;
 }
 
@@ -37,12 +41,14 @@ export interface PostPendingArgs {
   pending: number;
   /** At most what it holds. */
   amount: number;
+  /** As TransferArgs' `linked`. */
   linked?: boolean;
 }
 
 export interface VoidPendingArgs {
   from: number;
   pending: number;
+  /** As TransferArgs' `linked`. */
   linked?: boolean;
 }
 
