@@ -41,7 +41,13 @@ import {
   type BatchSpan,
 } from '../protocol/frames.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
-import { uws, type TemplatedApp, type us_listen_socket, type WebSocket } from './uws.js';
+import {
+  listenExclusive,
+  uws,
+  type TemplatedApp,
+  type us_listen_socket,
+  type WebSocket,
+} from './uws.js';
 import {
   adminOnly,
   mayReadAccount,
@@ -273,7 +279,7 @@ export class Gateway {
   async listen(): Promise<number> {
     await this.clientSeqs.load();
     return new Promise((resolve, reject) => {
-      this.app.listen(this.options.host, this.options.port, (socket) => {
+      listenExclusive(this.app, this.options.host, this.options.port, (socket) => {
         if (socket === false) {
           reject(new ListenError(`cannot listen on ${this.options.host}:${this.options.port}`));
           return;

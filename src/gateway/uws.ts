@@ -51,6 +51,30 @@ function loadNative(): UwsModule {
   }
 }
 
+/**
+ * Binds `app` to host:port alone. uWS sets SO_REUSEPORT by default: a second node started on
+ * a port a running node holds bound it too, and the kernel handed each new connection to one
+ * or the other (clients split between two ledgers, /health and /metrics answered by either).
+ * LIBUS_LISTEN_EXCLUSIVE_PORT (1; the binary takes it, the typings lack the overload) makes
+ * that bind fail, as any other taken port does.
+ */
+export function listenExclusive(
+  app: TemplatedApp,
+  host: string,
+  port: number,
+  done: (socket: Uws.us_listen_socket | false) => void,
+): void {
+  const listen = app.listen as unknown as (
+    host: string,
+    port: number,
+    options: number,
+    done: (socket: Uws.us_listen_socket | false) => void,
+  ) => void;
+  listen.call(app, host, port, listenExclusivePort, done);
+}
+
+const listenExclusivePort = 1;
+
 let loaded: UwsModule | null = null;
 
 /** The native uWebSockets.js module (loaded on first use). @throws GatewayError */

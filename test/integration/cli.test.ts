@@ -383,6 +383,41 @@ test('ports and cluster shapes that cannot work are refused before anything is w
   }
 });
 
+/**
+ * A second node on the port of a running one is refused. uWS binds with SO_REUSEPORT by
+ * default: the second node bound the port too, and the kernel split new connections between
+ * the two (clients, /health and /metrics each reached one ledger or the other).
+ */
+test('a second node on the port a running node holds: exit 69', async () => {
+  const dir = tempDataDir();
+  const port = String(await freePort('tcp'));
+  const args = [main, 'start', '--data', join(dir, 'a'), '--port', port];
+  const first = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  first.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise((resolve) => first.once('exit', resolve));
+  try {
+    await until('the first node is ready', () => out.includes('ready'), 30_000);
+    const second = spawnSync(
+      process.execPath,
+      [main, 'start', '--data', join(dir, 'b'), '--port', port],
+      {
+        encoding: 'utf8',
+        timeout: 20_000, // the old build ran on, sharing the port
+      },
+    );
+    assert.equal(second.status, 69, second.stderr);
+    assert.match(
+      second.stderr,
+      new RegExp(`cannot listen on 127.0.0.1:${port}: the port is in use`),
+    );
+  } finally {
+    first.kill('SIGTERM');
+    await exited;
+    removeDir(dir);
+  }
+});
+
 /** Runs `bourse start` until it is ready, then Ctrl-C; resolves with its stdout. */
 async function startOnce(...args: string[]): Promise<string> {
   const child = spawn(process.execPath, [main, 'start', '--port', '0', ...args], {
