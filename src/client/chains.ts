@@ -36,16 +36,39 @@ export function isLinked(f: CommandBody): boolean {
 /** Single calls of an open chain, held until the call that closes it. */
 export class ChainGather {
   private members: ChainMember[] = [];
+  /** Why a call of the chain now being made was refused: the rest of it is refused too. */
+  private refused: string | null = null;
 
   /** `send` takes a closed chain's calls, in call order. */
   constructor(private readonly send: (members: ChainMember[]) => void) {}
 
+  /** Whether the next call belongs to a chain begun before it (held, or being refused). */
   get open(): boolean {
-    return this.members.length > 0;
+    return this.members.length > 0 || this.refused !== null;
+  }
+
+  /**
+   * A call refused before it was held (a bad field; `args` as given, named or the protocol's):
+   * when it belongs to a chain, the chain is refused whole, the calls held and those still to
+   * come up to its end. Sending the others would apply part of what was meant as all or none.
+   */
+  refuse(error: Error, args: unknown): Promise<never> {
+    const a = typeof args === 'object' && args !== null ? (args as Record<string, unknown>) : {};
+    const linked = a.linked === true || isLinked(a as CommandBody);
+    if (this.members.length > 0) this.abandon(`one of its calls was refused (${error.message})`);
+    if (this.open || linked) this.refused = linked ? error.message : null;
+    if (linked) queueMicrotask(() => (this.refused = null)); // a chain lives in one tick
+    return Promise.reject(error);
   }
 
   /** Holds a call of the chain; a call without the flag closes it and sends it whole. */
   add(kind: number, fields: CommandBody): Promise<EventRecord[]> {
+    const refused = this.refused;
+    if (refused !== null) {
+      if (!isLinked(fields)) this.refused = null; // its last call
+      const why = `an earlier call of it was refused (${refused})`;
+      return Promise.reject(new TypeError(`linked chain refused, nothing sent: ${why}`));
+    }
     return new Promise((resolve, reject) => {
       const member = { kind, fields, resolve, reject };
       this.members.push(member);

@@ -402,7 +402,7 @@ export class BourseClient {
     try {
       fields = toFields(name, args);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return this.chain.refuse(error as Error, args);
     }
     return this.submit(namedCommands[name][0], fields);
   }
@@ -448,7 +448,7 @@ export class BourseClient {
    */
   submit(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
     const error = commandError(kind, fields, -1, true);
-    if (error !== null) return Promise.reject(error);
+    if (error !== null) return this.chain.refuse(error, fields);
     if (this.chain.open || isLinked(fields)) return this.chain.add(kind, fields);
     return this.admission.admit(1, () => this.enqueue(kind, fields));
   }

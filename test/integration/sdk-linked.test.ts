@@ -55,6 +55,14 @@ test('linked calls through the SDK: all or nothing, one frame, never left open',
     ]);
     const failed = Status.LedgerLinkedEventFailed;
     assert.deepEqual(statuses(bad), [failed, failed, Status.LedgerInsufficientFunds]);
+    // A call of the chain refused for a bad field: the whole chain is refused, nothing sent
+    // (the others went out before, as a chain of two).
+    const partial = [
+      client.transfer(pay(1, 2, 5, true)),
+      client.transfer({ ...pay(2, 3, 5, true), amount: 1.5 }),
+      client.transfer(pay(3, 4, 5)),
+    ];
+    for (const call of partial) await assert.rejects(call, TypeError);
     // Left open: refused at the end of the tick, nothing sent (it hung before).
     const open = client.transfer(pay(1, 2, 5, true));
     await assert.rejects(within(2_000, open), /^TypeError: linked chain of 1 calls refused/);

@@ -76,3 +76,30 @@ test('ChainGather: a chain still open when its tick ends is refused, nothing sen
   sent[0].forEach((m) => m.resolve([]));
   await Promise.all(next);
 });
+
+test('ChainGather: a call of a chain refused before it is held refuses all of it', async () => {
+  const sent: ChainMember[][] = [];
+  const gather = new ChainGather((members) => sent.push(members));
+  const bad = new TypeError("transfer: 'amount' is missing");
+  // The middle call is refused: the one held and the one after it are refused too. (No await
+  // between a chain's calls: a chain lives in one tick.)
+  const first = gather.add(5, linked);
+  const middle = gather.refuse(bad, { from: 1, linked: true });
+  assert.equal(gather.open, true, 'the rest of the chain is still to come');
+  const last = gather.add(5, closer);
+  assert.equal(gather.open, false, 'its last call ended it');
+  await assert.rejects(middle, /'amount' is missing/);
+  await assert.rejects(first, /refused, nothing sent: one of its calls was refused \(transfer/);
+  await assert.rejects(last, /linked chain refused, nothing sent: an earlier call of it was/);
+  // The first call refused: the rest (protocol fields) is refused up to the closing call.
+  const calls = [gather.refuse(bad, linked), gather.add(5, linked), gather.add(5, closer)];
+  await assert.rejects(calls[0], TypeError);
+  for (const call of calls.slice(1)) await assert.rejects(call, /an earlier call of it was/);
+  // A refused call outside any chain changes nothing; the next chain goes.
+  await assert.rejects(gather.refuse(bad, closer), TypeError);
+  assert.equal(gather.open, false);
+  const next = [gather.add(5, linked), gather.add(5, closer)];
+  assert.equal(sent.length, 1);
+  sent[0].forEach((m) => m.resolve([]));
+  await Promise.all(next);
+});
