@@ -86,10 +86,11 @@ export class ChainGather {
     });
   }
 
-  /** Refuses the open chain's calls (none of them was sent). */
+  /** Refuses the calls held (none was sent) and ends the chain: the next call starts anew. */
   abandon(why: string): void {
     const chain = this.members;
     this.members = [];
+    this.refused = null;
     const error = new TypeError(
       `linked chain of ${chain.length} calls refused, nothing sent: ${why}; a chain closes ` +
         'with a call without linked: true, made in the same tick',
