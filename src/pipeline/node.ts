@@ -260,6 +260,11 @@ export class BourseNode {
     if (options.term !== undefined && options.term < this.tail.term) {
       throw new Error(`node: term ${options.term} is older than the journal's ${this.tail.term}`);
     }
+    // The journal is durable to its tail: /health, /ready, /metrics and Welcome said 0 after a
+    // restart until the first new batch. (A standby's is what its primary committed: follow.)
+    if (options.follow === undefined) {
+      this.progress.set(ProgressSlot.sequenceDurable, this.tail.sequence);
+    }
     // The three workers start at once: each loads its modules and rebuilds its own state, and
     // none needs another until events flow (the rings hold them). A failover waits for this.
     const [, recovery] = await Promise.all([

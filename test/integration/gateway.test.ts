@@ -1156,3 +1156,44 @@ test('a subscription ends when asked; another on the same stream goes on', async
     await Promise.all([writer.close(), reader.close()]);
   });
 });
+
+/**
+ * After a restart, /health, /metrics and Welcome name the journal's durable sequence at once:
+ * they said 0 until the first new batch, so a load balancer or a dashboard saw an empty node.
+ */
+test('a restarted node reports its journal durable from the start', async () => {
+  const dir = tempDataDir();
+  const start = (): Promise<BourseNode> =>
+    BourseNode.start({
+      dataDir: dir,
+      config: smallConfig,
+      gateway: { host: '127.0.0.1', port: 0 },
+    });
+  try {
+    const first = await start();
+    const client = await BourseClient.connect(`ws://127.0.0.1:${first.gateway?.port}/`, {
+      clientId: 161,
+    });
+    await setUp(client);
+    const [last] = await client.transfer({ from: 1, to: 2, asset: 1, amount: 1 });
+    await client.close();
+    await first.stop();
+    const again = await start();
+    try {
+      const base = `http://127.0.0.1:${again.gateway?.port}`;
+      const health = (await (await fetch(`${base}/health`)).json()) as { durableSequence: number };
+      assert.equal(health.durableSequence, last.sequence);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, new RegExp(`^bourse_journal_durable_sequence ${last.sequence}$`, 'm'));
+      const next = await BourseClient.connect(`ws://127.0.0.1:${again.gateway?.port}/`, {
+        clientId: 162,
+      });
+      assert.equal(next.durableSequence, last.sequence, 'Welcome');
+      await next.close();
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
