@@ -81,6 +81,8 @@ export { Status } from '../protocol/generated/bourse/protocol/status.js';
 export { eventKindName } from '../protocol/event-reader.js';
 
 type Fields = CommandBody;
+/** A command kind: the exported `CommandKind`'s members (the schema's enum), or numbers. */
+type CommandKindValue = number;
 type OnEvents = (events: EventRecord[]) => void;
 type OnRefusal = (error: ClientError) => void;
 type OnError = (error: Error) => void;
@@ -446,7 +448,7 @@ export class BourseClient {
    * Not an async function: with room in flight, a command costs one promise, not two (the
    * async function's own and the answer's), which showed in a client's profile.
    */
-  submit(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
+  submit(kind: CommandKindValue, fields: Fields): Promise<EventRecord[]> {
     const error = commandError(kind, fields, -1, true);
     if (error !== null) return this.chain.refuse(error, fields);
     if (this.chain.open || isLinked(fields)) return this.chain.add(kind, fields);
@@ -475,7 +477,7 @@ export class BourseClient {
    * else between them. It is rejected as a whole if a frame carrying it is refused as a whole,
    * or if the connection is lost for good; what was applied is in the journal.
    */
-  submitBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
+  submitBatch(kind: CommandKindValue, list: readonly Fields[]): Promise<BatchResult> {
     if (!Array.isArray(list))
       return Promise.reject(new TypeError(`list: an array, not ${shown(list)}`));
     // Names in the first only: a batch's commands are built alike, and that walks its keys.
@@ -501,7 +503,7 @@ export class BourseClient {
   }
 
   /** submitBatch of a list with linked chains: each in one frame, none left open at its end. */
-  private submitChained(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
+  private submitChained(kind: CommandKindValue, list: readonly Fields[]): Promise<BatchResult> {
     const last = list.length - 1;
     if (isLinked(list[last])) {
       return Promise.reject(new RangeError(`[${last}]: the batch ends inside a linked chain`));
@@ -522,7 +524,7 @@ export class BourseClient {
     return this.admission.admitInParts(counts, go).then(joinResults);
   }
 
-  private enqueueBatch(kind: CommandKind, list: readonly Fields[]): Promise<BatchResult> {
+  private enqueueBatch(kind: CommandKindValue, list: readonly Fields[]): Promise<BatchResult> {
     if (list.length === 0) {
       const none = { status: new Uint16Array(0), sequence: new Float64Array(0), rejected: 0 };
       return Promise.resolve({ count: 0, firstClientSeq: this.nextSeq, ...none });
@@ -533,7 +535,7 @@ export class BourseClient {
   }
 
   /** Writes the command into this tick's frame; the promise settles with its answer. */
-  private enqueue(kind: CommandKind, fields: Fields): Promise<EventRecord[]> {
+  private enqueue(kind: CommandKindValue, fields: Fields): Promise<EventRecord[]> {
     const clientSeq = this.stage(kind, fields);
     this.queuedSingles++;
     return new Promise((resolve, reject) => {
@@ -542,7 +544,7 @@ export class BourseClient {
   }
 
   /** Writes a command into this tick's frame (sending a full one first); its client seq. */
-  private stage(kind: CommandKind, fields: Fields): number {
+  private stage(kind: CommandKindValue, fields: Fields): number {
     if (this.queued === commandsPerFrameMax) this.flush();
     const clientSeq = this.nextSeq++;
     writeCommandOf(this.stagingU32, this.queued * 16, kind, this.clientId, clientSeq, fields);
