@@ -51,6 +51,7 @@ export function capacityLine(c: EngineConfig): string {
   return (
     `${n(c.accountCountMax)} accounts, ${n(c.orderCountMax)} orders, ` +
     `${n(c.assetCountMax - 1)} assets, ${n(c.instrumentCountMax - 1)} instruments, ` +
-    `${n(c.clientCountMax)} clients`
+    `${n(c.clientCountMax)} clients, ${n(c.levelCountMax)} price levels, ` +
+    `${n(c.pendingCountMax)} pending transfers`
   );
 }

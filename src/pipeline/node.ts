@@ -59,6 +59,7 @@ import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
 import { journalQueries } from './queries.js';
+import { capacityFlags } from './capacity-flags.js';
 import { CounterCarry, nodeMetrics, type NodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
 import { DiskWatch } from './disk-watch.js';
@@ -250,7 +251,7 @@ export class BourseNode {
       await node.boot(options);
     } catch (error) {
       await node.abort();
-      throw /allocation failed/.test(String(error)) ? tooLarge(config, error) : error;
+      throw outOfMemory.test(String(error)) ? tooLarge(config, error) : error;
     }
     return node;
   }
@@ -599,11 +600,19 @@ export async function closeStorage(db: JournalDb, lock: DataLock): Promise<void>
   lock.release();
 }
 
+/**
+ * What V8 says of an array too large to allocate: past the heap or the machine ("allocation
+ * failed"), or past a typed array's or buffer's length limit (a worker's state, or the
+ * snapshotter's copy of it: `--orders-max 50000000` ended in exit 70 with the latter).
+ */
+const outOfMemory = /allocation failed|Invalid (typed )?array (buffer )?length/;
+
 /** A state its capacities make too large for this machine's memory (a worker's allocation). */
 function tooLarge(config: EngineConfig, error: unknown): StorageError {
+  const asked = capacityFlags.map(([flag, name]) => `--${flag} ${config[name]}`).join(', ');
   return new StorageError(
     StorageCode.ConfigRefused,
-    `the engine's state for ${config.accountCountMax} accounts and ${config.orderCountMax} ` +
-      `orders does not fit in this machine's memory (${String(error)}): ask for less`,
+    `the engine's state for these capacities does not fit in this machine's memory (${asked}; ` +
+      `${String(error)}): ask for less`,
   );
 }

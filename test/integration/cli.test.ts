@@ -452,6 +452,20 @@ test('capacities: set by flag, kept by the folder, grown but never shrunk', asyn
     const odd = bourse('start', '--data', join(dir, 'new'), '--orders-max', '1000');
     assert.equal(odd.code, 64);
     assert.match(odd.err, /capacities refused: levels at most orders/);
+    // Too large for this machine: refused (64) and not kept. --orders-max 50M and --pending-max
+    // 100M ended in exit 70 (a typed array past its length limit, not "allocation failed").
+    for (const [flag, value] of [
+      ['--orders-max', '50000000'],
+      ['--pending-max', '100000000'],
+    ]) {
+      const huge = bourse('start', '--data', join(dir, 'huge'), flag, value);
+      assert.equal(huge.code, 64, huge.err);
+      assert.match(
+        huge.err,
+        new RegExp(`does not fit in this machine's memory \\(.*${flag} ${value}`),
+      );
+    }
+    assert.match(await startOnce('--data', join(dir, 'huge')), /262,144 orders, .* 65,536 pending/);
     const grown = await startOnce('--data', data, '--orders-max', '400000');
     assert.match(grown, /capacity: +300,000 accounts, 400,000 orders/);
     const replayed = bourse('replay', '--data', data, '--balances');

@@ -35,7 +35,8 @@ test('capacities: the folder keeps them; a flag may raise one, never lower it', 
     assert.deepEqual(storedConfig(db), grown, 'a refusal writes nothing');
     assert.equal(
       capacityLine(grown),
-      '1,000,000 accounts, 500,000 orders, 15 assets, 255 instruments, 16,384 clients',
+      '1,000,000 accounts, 500,000 orders, 15 assets, 255 instruments, 16,384 clients, ' +
+        '65,536 price levels, 65,536 pending transfers',
     );
   } finally {
     // lmdb-js closing an environment in the same turn that opened it never returns.
