@@ -351,7 +351,7 @@ export class BourseClient {
 
   /** Named fields (TransferArgs), or the protocol's (`account`, `target`, `ref`, `quantity`). */
   transfer(f: TransferArgs | Fields): Promise<EventRecord[]> {
-    return givenNamed(f, 'from')
+    return givenNamed(f, 'from', 'account')
       ? this.named('transfer', f)
       : this.submit(CommandKind.Transfer, f as Fields);
   }
@@ -417,7 +417,9 @@ export class BourseClient {
     if (!Array.isArray(list))
       return Promise.reject(new TypeError(`list: an array, not ${shown(list)}`));
     const fields =
-      list.length > 0 && givenNamed(list[0], 'from') ? namedList('transfer', list) : list;
+      list.length > 0 && givenNamed(list[0], 'from', 'account')
+        ? namedList('transfer', list)
+        : list;
     if (fields instanceof Error) return Promise.reject(fields);
     return this.submitBatch(CommandKind.Transfer, fields as readonly Fields[]);
   }
@@ -431,14 +433,14 @@ export class BourseClient {
 
   /** Named fields (`account`, `order`), or the protocol's (`account`, `target`). */
   cancel(f: CancelArgs | Fields): Promise<EventRecord[]> {
-    return givenNamed(f, 'order')
+    return givenNamed(f, 'order', 'target')
       ? this.named('cancel', f)
       : this.submit(CommandKind.CancelOrder, f as Fields);
   }
 
   /** Named fields (`account`, `order`, `price`, `quantity`), or the protocol's. */
   amend(f: AmendArgs | Fields): Promise<EventRecord[]> {
-    return givenNamed(f, 'order')
+    return givenNamed(f, 'order', 'target')
       ? this.named('amend', f)
       : this.submit(CommandKind.AmendOrder, f as Fields);
   }

@@ -20,6 +20,9 @@ type Fields = CommandBody;
 
 /** @throws TypeError or RangeError naming the option, before any connection is made. */
 export function checkConnectOptions(o: ConnectOptions): void {
+  if (typeof o !== 'object' || o === null) {
+    throw new TypeError(`options: an object with at least clientId, not ${shown(o)}`);
+  }
   if (!isClientId(o.clientId)) {
     throw new RangeError(
       `clientId: a whole number from 1 to ${clientIdMax}, not ${shown(o.clientId)}`,
@@ -147,12 +150,14 @@ function placed(at: number): string {
 }
 
 /**
- * Whether a call that takes named fields or the protocol's was given named ones: `key` (a
- * name only the named form has) is in it, or it is no object at all, which the named form's
- * check then refuses with the call's name and fields.
+ * Whether a call that takes named fields or the protocol's was given named ones: `named` (a
+ * name only the named form has) is in it, or `own` (one the protocol's form always has) is
+ * not, or it is no object at all; the named form's check then says what is missing or wrong,
+ * with the call's name. (`{ to, asset, amount }` was read as protocol fields: "to: not a
+ * command field"; `{}` was sent, all zeros.)
  */
-export function givenNamed(f: unknown, key: string): boolean {
-  return typeof f !== 'object' || f === null || key in f;
+export function givenNamed(f: unknown, named: string, own?: string): boolean {
+  return typeof f !== 'object' || f === null || named in f || (own !== undefined && !(own in f));
 }
 
 /**

@@ -1014,6 +1014,11 @@ test('the SDK refuses what it cannot send, naming the call, and sends nothing', 
       [() => client.cancel(undefined as never), /cancel: give its fields/],
       [() => client.amend(5 as never), /amend: give its fields .*, not 5/],
       [() => client.placeOrder(null as never), /placeOrder: give its fields/],
+      // Read as the protocol's fields before: "to: not a command field", and {} sent as zeros.
+      [() => client.transfer({ to: 2, asset: 1, amount: 1 } as never), /'from' is missing/],
+      [() => client.transfer({} as never), /^TypeError: transfer: 'from' is missing/],
+      [() => client.cancel({ account: 1 } as never), /cancel: 'order' is missing/],
+      [() => BourseClient.connect(url, undefined as never), /^TypeError: options: an object/],
     ];
     for (const [call, why] of refused) {
       let result: Promise<unknown> | undefined;
