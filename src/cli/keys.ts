@@ -59,6 +59,12 @@ export function createKeyCommand(options: CreateKeyOptions): void {
   if (options.admin !== true && accounts.length === 0) {
     throw new UsageError('give --admin or --accounts 1,2,... (what the key may act on)');
   }
+  if (options.admin === true && accounts.length > 0) {
+    // Taken silently before: the key acted on every account, not the ones named.
+    throw new UsageError(
+      'give --admin or --accounts, not both: an admin key acts on every account',
+    );
+  }
   const folders = keyFolders(options.data);
   const { record, token } = createKey(options.client, options.admin === true, accounts);
   for (const folder of folders) {

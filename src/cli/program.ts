@@ -137,7 +137,13 @@ interface ClusterFlags {
 }
 
 function addDrill(p: Command): void {
-  const group = p.command('drill').description('failover and partition drills, real processes');
+  const group = p
+    .command('drill')
+    .description('failover and partition drills, real processes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bourse drill failover --kills 10\n  bourse drill partition --cuts 9   (root)',
+    );
   addFailoverDrill(group);
   addPartitionDrill(group);
 }
@@ -261,7 +267,11 @@ function historyRows(r: HistoryFigures, extra: { measure: string; value: unknown
 function addKeys(p: Command): void {
   const keys = p
     .command('keys')
-    .description('API keys: each binds a client id to admin rights or to accounts');
+    .description('API keys: each binds a client id to admin rights or to accounts')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bourse keys create --client 7 --accounts 1,2\n  bourse keys list',
+    );
   keys
     .command('create')
     .description('make a key and show it once')

@@ -126,6 +126,20 @@ test('a damaged key file (exit 65) or a file as --data (64, 66): named, nothing 
     const refused = bourse('keys', 'create', '--data', dir, ...reserved);
     assert.equal(refused.code, 64);
     assert.match(refused.err, /--client: a client id from 1 to 4294967294/);
+    // Both: the accounts were dropped without a word, and the key was an admin's.
+    const both = bourse(
+      'keys',
+      'create',
+      '--data',
+      dir,
+      '--client',
+      '4',
+      '--admin',
+      '--accounts',
+      '1',
+    );
+    assert.equal(both.code, 64);
+    assert.match(both.err, /give --admin or --accounts, not both/);
   } finally {
     removeDir(dir);
   }

@@ -197,6 +197,9 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     assert.equal(zero.code, 64, 'an open loop needs a rate');
     assert.match(zero.err, /--rate: 0: 1 or more commands\/s/);
     assert.match(bourse('bench', '--help').out, /Examples:\n {2}bourse bench engine/);
+    // Every command's help has examples, the groups' too (keys and drill had none).
+    assert.match(bourse('keys', '--help').out, /Examples:\n {2}bourse keys create/);
+    assert.match(bourse('drill', '--help').out, /Examples:\n {2}bourse drill failover/);
 
     writeFileSync(join(dir, dataLockFileName), `${process.pid}\n`);
     const locked = bourse('start', '--data', dir);
