@@ -13,11 +13,9 @@ import { fork } from 'node:child_process';
 import {
   accessSync,
   constants as fs,
-  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -27,6 +25,7 @@ import * as hdr from 'hdr-histogram-js';
 import { percentilePlot, percentilePoints } from './bench-plot.js';
 import { progressBar, UsageError, type Progress } from './output.js';
 import { benchScenarios } from './choices.js';
+import { makeDirs } from '../journal/make-dirs.js';
 
 export interface BenchOptions {
   small?: boolean;
@@ -78,19 +77,9 @@ export async function bench(scenario: string, o: BenchOptions): Promise<BenchRep
   }
 }
 
-/**
- * Makes the report folder (and missing parents, one at a time) and checks it is writable.
- * Not mkdirSync's recursive mode: under /proc it looped for ever in the kernel (ENOENT, then
- * EEXIST for the parent, then ENOENT again).
- */
+/** Makes the report folder (and missing parents: makeDirs) and checks it is writable. */
 function reportFolder(dir: string): void {
-  try {
-    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(dir) === dir) throw error;
-    reportFolder(dirname(dir));
-    mkdirSync(dir);
-  }
+  makeDirs(dir);
   accessSync(dir, fs.W_OK);
 }
 

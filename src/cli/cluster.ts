@@ -6,7 +6,7 @@
  *                                "replicationPort": 9101}, ...]}
  *   <data>/member-<id>/   each member's data folder
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   clusterFileName,
@@ -20,6 +20,7 @@ import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
 import { stopSignal, UsageError, writeFileWhole } from './output.js';
+import { createFolder } from '../journal/make-dirs.js';
 
 export interface ClusterFile {
   members: ClusterMember[];
@@ -201,7 +202,7 @@ export async function cluster(options: ClusterOptions): Promise<void> {
   const path = join(options.data, clusterFileName);
   const fresh = !existsSync(path);
   if (fresh) checkLocalCluster(options.nodes, options.basePort);
-  mkdirSync(options.data, { recursive: true });
+  createFolder(options.data);
   if (fresh) {
     const file = localCluster(options.nodes, options.basePort);
     writeFileWhole(path, JSON.stringify(file, null, 2) + '\n');

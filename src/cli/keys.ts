@@ -8,7 +8,7 @@
  * folder, the same record in each: after a failover the new primary knows every key the old
  * one did. Every file is read and checked before any is written.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterFileName } from '../constants.js';
 import {
@@ -22,6 +22,7 @@ import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
 import { writeFailure } from '../journal/journal-errors.js';
+import { createFolder } from '../journal/make-dirs.js';
 
 export interface CreateKeyOptions {
   data: string;
@@ -68,7 +69,7 @@ export function createKeyCommand(options: CreateKeyOptions): void {
   const folders = keyFolders(options.data);
   const { record, token } = createKey(options.client, options.admin === true, accounts);
   for (const folder of folders) {
-    mkdirSync(folder.dir, { recursive: true });
+    createFolder(folder.dir);
     const file: KeyFile = folder.file ?? { version: 1, keys: [] };
     file.keys.push(record);
     saveKeyFile(folder.dir, file);

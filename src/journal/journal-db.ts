@@ -10,7 +10,7 @@
  * after LMDB has written and fsynced it, so "committed" and "durable" are both true when
  * `transactionSync` returns (overlappingSync off). The journal is never rewritten.
  */
-import { mkdirSync, accessSync, statSync, statfsSync, constants as fs } from 'node:fs';
+import { accessSync, statSync, statfsSync, constants as fs } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
@@ -21,6 +21,7 @@ import {
   type EngineConfig,
 } from '../constants.js';
 import { StorageCode, StorageError } from './journal-errors.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface JournalDb {
   root: RootDatabase;
@@ -105,7 +106,7 @@ export function prepareDir(dir: string, options: { create: boolean; readOnly: bo
     throw new StorageError(StorageCode.DataMissing, `${dir} is a file, not a data folder`);
   }
   try {
-    if (options.create) mkdirSync(dir, { recursive: true });
+    if (options.create) makeDirs(dir);
     accessSync(dir, options.readOnly ? fs.R_OK : fs.R_OK | fs.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

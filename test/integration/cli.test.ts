@@ -179,6 +179,18 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
   try {
     assert.equal(bourse('replay', '--data', join(dir, 'missing')).code, 66);
     assert.equal(bourse('start', '--data', '/dev/null/data').code, 73);
+    // Under /proc, mkdir's recursive mode looped for ever at full CPU, deaf to SIGTERM: start,
+    // keys create and cluster now refuse at once, naming the folder.
+    const proc = bourse('start', '--data', '/proc/no-such-data', '--port', '0');
+    assert.equal(proc.code, 66, proc.err);
+    for (const args of [
+      ['keys', 'create', '--data', '/proc/no-such-data', '--client', '3', '--admin'],
+      ['cluster', '--nodes', '3', '--data', '/proc/no-such-data'],
+    ]) {
+      const r = bourse(...args);
+      assert.equal(r.code, 73, r.err);
+      assert.match(r.err, /cannot create the folder \/proc\/no-such-data: ENOENT/);
+    }
     assert.equal(bourse('replay', '--to-seq', '-1').code, 64);
     const scenario = bourse('bench', 'nope');
     assert.equal(scenario.code, 64);
