@@ -81,7 +81,20 @@ export function mountHttp(
     if (role.accepting()) return postCommand(res, req, commands);
     notPrimary(res, role);
   });
+  // A known path asked with another method is 405 and says which it takes (it was 404, "no
+  // such endpoint"). uWS tries a method's own routes before `any`.
+  const reads = ['/health', '/ready', '/metrics', '/events', '/balances', '/orders', '/book'];
+  for (const path of reads) app.any(path, (res) => wrongMethod(res, 'GET'));
+  app.any('/commands', (res) => wrongMethod(res, 'POST'));
   app.any('/*', (res) => json(res, '404 Not Found', { error: 'no such endpoint' }));
+}
+
+function wrongMethod(res: HttpResponse, allow: string): void {
+  res
+    .writeStatus('405 Method Not Allowed')
+    .writeHeader('allow', allow)
+    .writeHeader('content-type', 'application/json')
+    .end(JSON.stringify({ error: `this endpoint takes ${allow}` }));
 }
 
 /** What GET /health answers (the dashboard shows the same): role and journal position. */

@@ -352,6 +352,12 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
     }[];
     assert.ok(byTime.length === 1 && byTime[0].sequence <= answer.events[0].sequence);
     assert.equal((await fetch(`${base}/events`)).status, 400);
+    // A known endpoint asked with another method: 405 and the method it takes (it was 404).
+    const wrong = await fetch(`${base}/health`, { method: 'POST' });
+    assert.deepEqual([wrong.status, wrong.headers.get('allow')], [405, 'GET']);
+    const get = await fetch(`${base}/commands`);
+    assert.deepEqual([get.status, get.headers.get('allow')], [405, 'POST']);
+    assert.equal((await fetch(`${base}/nothing-here`, { method: 'POST' })).status, 404);
     assert.equal((await fetch(`${base}/events?from=1e1`)).status, 400, 'digits only');
     assert.equal((await fetch(`${base}/events?from=1&count=0x10`)).status, 400);
     const poor = { kind: 'Transfer', clientId: 71, account: 1, target: 2, ref: 1 };
