@@ -108,14 +108,19 @@ export function chainLength(list: readonly CommandBody[], i: number): number {
 
 /**
  * A batch of `list` with chains cut into parts of about `part` commands, each part at most
- * `max` and never ending inside a chain; or why it cannot be (a chain longer than `max`).
+ * `max` and never ending inside a chain; or why it cannot be (a chain longer than `max`), as
+ * namedList answers.
  */
-export function chainParts(list: readonly CommandBody[], part: number, max: number): number[] {
+export function chainParts(
+  list: readonly CommandBody[],
+  part: number,
+  max: number,
+): number[] | RangeError {
   const counts: number[] = [];
   let size = 0;
   for (let i = 0; i < list.length;) {
     const n = chainLength(list, i);
-    if (n > max) throw new RangeError(`[${i}]: a linked chain of ${n} commands; at most ${max}`);
+    if (n > max) return new RangeError(`[${i}]: a linked chain of ${n} commands; at most ${max}`);
     if (size > 0 && size + n > max) {
       counts.push(size);
       size = 0;

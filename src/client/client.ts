@@ -414,12 +414,9 @@ export class BourseClient {
    * or by the protocol's.
    */
   transferBatch(list: readonly TransferArgs[] | readonly Fields[]): Promise<BatchResult> {
-    if (!Array.isArray(list))
-      return Promise.reject(new TypeError(`list: an array, not ${shown(list)}`));
-    const fields =
-      list.length > 0 && givenNamed(list[0], 'from', 'account')
-        ? namedList('transfer', list)
-        : list;
+    // Anything but an array goes on to submitBatch, which refuses it.
+    const named = Array.isArray(list) && list.length > 0 && givenNamed(list[0], 'from', 'account');
+    const fields = named ? namedList('transfer', list) : list;
     if (fields instanceof Error) return Promise.reject(fields);
     return this.submitBatch(CommandKind.Transfer, fields as readonly Fields[]);
   }
@@ -457,11 +454,16 @@ export class BourseClient {
     return this.admission.admit(1, () => this.enqueue(kind, fields));
   }
 
+  /** The longest chain that can go: in flight at once, and in one frame. */
+  private get chainMax(): number {
+    return Math.min(this.admission.inFlightMax, commandsPerFrameMax);
+  }
+
   /** A closed chain of single calls: one submission, staged in one frame. */
   private sendChain(members: ChainMember[]): void {
     const n = members.length;
     const fail = (error: Error): void => members.forEach((m) => m.reject(error));
-    const max = Math.min(this.admission.inFlightMax, commandsPerFrameMax);
+    const max = this.chainMax;
     if (n > max) return fail(new RangeError(`a linked chain of ${n} calls; at most ${max}`));
     const go = (): Promise<void> => {
       if (this.queued + n > commandsPerFrameMax) this.flush();
@@ -510,13 +512,9 @@ export class BourseClient {
     if (isLinked(list[last])) {
       return Promise.reject(new RangeError(`[${last}]: the batch ends inside a linked chain`));
     }
-    const max = Math.min(this.admission.inFlightMax, commandsPerFrameMax);
-    let counts: number[];
-    try {
-      counts = chainParts(list, Math.max(1, Math.floor(max / 4)), max);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    const max = this.chainMax;
+    const counts = chainParts(list, Math.max(1, Math.floor(max / 4)), max);
+    if (counts instanceof Error) return Promise.reject(counts);
     const starts = [0];
     for (const n of counts) starts.push(starts[starts.length - 1] + n);
     const go = (i: number): Promise<BatchResult> => {
