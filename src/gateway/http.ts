@@ -63,9 +63,9 @@ export function mountHttp(
   role: NodeRole,
   commands: HttpCommands,
 ): void {
-  app.get('/health', (res) => json(res, '200 OK', health(role, journal)));
-  app.get('/ready', (res, req) => getReady(res, req, role, journal));
-  app.get('/metrics', (res) => {
+  route(app, 'get', '/health', (res) => json(res, '200 OK', health(role, journal)));
+  route(app, 'get', '/ready', (res, req) => getReady(res, req, role, journal));
+  route(app, 'get', '/metrics', (res) => {
     let aborted = false;
     res.onAborted(() => (aborted = true));
     void journal.metrics().then((text) => {
@@ -73,28 +73,36 @@ export function mountHttp(
       res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4').end(text));
     });
   });
-  app.get('/events', (res, req) => {
+  route(app, 'get', '/events', (res, req) => {
     if (commands.mayReadJournal(bearerToken(req))) return getEvents(res, req, journal);
     json(res, '403 Forbidden', { error: 'the journal needs an admin key' });
   });
-  app.post('/commands', (res, req) => {
+  route(app, 'post', '/commands', (res, req) => {
     if (role.accepting()) return postCommand(res, req, commands);
     notPrimary(res, role);
   });
-  // A known path asked with another method is 405 and says which it takes (it was 404, "no
-  // such endpoint"). uWS tries a method's own routes before `any`.
-  const reads = ['/health', '/ready', '/metrics', '/events', '/balances', '/orders', '/book'];
-  for (const path of reads) app.any(path, (res) => wrongMethod(res, 'GET'));
-  app.any('/commands', (res) => wrongMethod(res, 'POST'));
   app.any('/*', (res) => json(res, '404 Not Found', { error: 'no such endpoint' }));
 }
 
-function wrongMethod(res: HttpResponse, allow: string): void {
-  res
-    .writeStatus('405 Method Not Allowed')
-    .writeHeader('allow', allow)
-    .writeHeader('content-type', 'application/json')
-    .end(JSON.stringify({ error: `this endpoint takes ${allow}` }));
+/**
+ * Serves `method` at `path`; any other method there is answered 405 with `Allow` naming it
+ * (it was 404, "no such endpoint"). uWS tries a method's own routes before `any`.
+ */
+export function route(
+  app: TemplatedApp,
+  method: 'get' | 'post',
+  path: string,
+  handler: (res: HttpResponse, req: HttpRequest) => void,
+): void {
+  app[method](path, handler);
+  const allow = method.toUpperCase();
+  app.any(path, (res) => {
+    res
+      .writeStatus('405 Method Not Allowed')
+      .writeHeader('allow', allow)
+      .writeHeader('content-type', 'application/json')
+      .end(JSON.stringify({ error: `this endpoint takes ${allow}` }));
+  });
 }
 
 /** What GET /health answers (the dashboard shows the same): role and journal position. */

@@ -12,7 +12,7 @@ import { bookDepthLevels, bookQueryDepthMax } from '../constants.js';
 import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.js';
 import { bookFrame } from '../protocol/book-frame.js';
 import type { HttpResponse, TemplatedApp } from './uws.js';
-import { bearerToken, json, queryNumber } from './http.js';
+import { bearerToken, json, queryNumber, route } from './http.js';
 
 export type StateQuery =
   | { what: 'balances' | 'orders'; account: number }
@@ -45,7 +45,7 @@ export type AccountReadCheck = (token: string, account: number) => boolean;
 
 export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountReadCheck): void {
   for (const what of ['balances', 'orders'] as const) {
-    app.get(`/${what}`, (res, req) => {
+    route(app, 'get', `/${what}`, (res, req) => {
       const account = queryNumber(req.getQuery('account'));
       if (!Number.isSafeInteger(account) || account < 1) {
         return json(res, '400 Bad Request', { error: 'account: an account id' });
@@ -60,7 +60,7 @@ export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountRea
       }));
     });
   }
-  app.get('/book', (res, req) => {
+  route(app, 'get', '/book', (res, req) => {
     const instrument = queryNumber(req.getQuery('instrument'));
     const depth = queryNumber(req.getQuery('depth') || String(bookDepthLevels));
     if (!Number.isSafeInteger(instrument) || instrument < 1) {
