@@ -64,12 +64,9 @@ export class CounterCarry {
   flushSeconds = 0;
 }
 
-/** One node's counters: how to read each, so that a retired node's totals can be carried. */
-type CounterReads = Map<string, () => number>;
-
 /** A node's counters: how to read each (to carry its totals on), and the earlier totals. */
 interface Counters {
-  reads: CounterReads;
+  reads: Map<string, () => number>;
   carried: CounterCarry;
 }
 
