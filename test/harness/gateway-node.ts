@@ -9,6 +9,7 @@ import { smallConfig } from './engine-driver.js';
 import { setupCommands } from './generators.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 import { writeKeyFile, type createKey } from '../../src/gateway/api-keys.js';
+import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
 
 export async function withNode(
   run: (node: BourseNode, url: string) => Promise<void>,
@@ -56,4 +57,20 @@ export async function setUp(client: BourseClient): Promise<void> {
 /** A `prepare` for withNode: the data folder's keys.json holds these keys. */
 export function keysFile(...keys: ReturnType<typeof createKey>[]): (dir: string) => void {
   return (dir) => writeKeyFile(dir, { version: 1, keys: keys.map((k) => k.record) });
+}
+
+/** A raw frame of `type` (request id 1) with `body`, at protocol `version` (1 by default). */
+export function frame(type: number, body: Uint8Array, version = 1): Buffer {
+  const bytes = Buffer.alloc(frameHeaderBytes + body.byteLength);
+  writeHeader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, type, 1);
+  bytes.writeUInt8(version, 1);
+  bytes.set(body, frameHeaderBytes);
+  return bytes;
+}
+
+/** A raw Hello frame for `clientId` (no key: a node in development mode takes it). */
+export function hello(clientId: number): Buffer {
+  const body = Buffer.alloc(4);
+  body.writeUInt32LE(clientId);
+  return frame(FrameType.Hello, body);
 }

@@ -3,7 +3,7 @@
  * with its documented code while other clients go on.
  */
 import { test } from 'node:test';
-import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
+import { frame, hello, keysFile, setUp, withNode } from '../harness/gateway-node.js';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
@@ -103,20 +103,6 @@ function closeCodeFor(url: string, send: (ws: WebSocket) => void): Promise<numbe
     ws.once('open', () => send(ws));
     ws.once('close', (code) => resolve(code));
   });
-}
-
-function frame(type: number, body: Uint8Array, version = 1): Buffer {
-  const bytes = Buffer.alloc(frameHeaderBytes + body.byteLength);
-  writeHeader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, type, 1);
-  bytes.writeUInt8(version, 1);
-  bytes.set(body, frameHeaderBytes);
-  return bytes;
-}
-
-function hello(clientId: number): Buffer {
-  const body = Buffer.alloc(4);
-  body.writeUInt32LE(clientId);
-  return frame(FrameType.Hello, body);
 }
 
 test('hostile input is closed with its code and never reaches the engine', async () => {
@@ -590,6 +576,11 @@ test('a client id used again (a restarted process) goes on after its last seq', 
   });
 });
 
+/**
+ * After a restart a client id goes on after its seqs; and /health, /metrics and Welcome name
+ * the journal's durable sequence at once (they said 0 until the first new batch, so a load
+ * balancer or a dashboard saw an empty node).
+ */
 test('after the node restarts, a client id goes on after the seqs in its journal', async () => {
   const dir = tempDataDir();
   const start = () =>
@@ -609,8 +600,14 @@ test('after the node restarts, a client id goes on after the seqs in its journal
     await node.stop();
     node = await start(); // the table comes from the replayed state, before the port opens
     try {
+      const base = `http://127.0.0.1:${node.gateway?.port}`;
+      const health = (await (await fetch(`${base}/health`)).json()) as { durableSequence: number };
+      assert.equal(health.durableSequence, last.sequence);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, new RegExp(`^bourse_journal_durable_sequence ${last.sequence}$`, 'm'));
       const url = `ws://127.0.0.1:${node.gateway?.port}/`;
       const again = await BourseClient.connect(url, { clientId: 171 });
+      assert.equal(again.durableSequence, last.sequence, 'Welcome');
       const [next] = await again.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
       assert.equal(next.kind, EventKind.Transferred, 'applied, not a repeat');
       assert.equal(next.clientSeq, last.clientSeq + 1);
@@ -1166,45 +1163,4 @@ test('a subscription ends when asked; another on the same stream goes on', async
     await quick.close();
     await Promise.all([writer.close(), reader.close()]);
   });
-});
-
-/**
- * After a restart, /health, /metrics and Welcome name the journal's durable sequence at once:
- * they said 0 until the first new batch, so a load balancer or a dashboard saw an empty node.
- */
-test('a restarted node reports its journal durable from the start', async () => {
-  const dir = tempDataDir();
-  const start = (): Promise<BourseNode> =>
-    BourseNode.start({
-      dataDir: dir,
-      config: smallConfig,
-      gateway: { host: '127.0.0.1', port: 0 },
-    });
-  try {
-    const first = await start();
-    const client = await BourseClient.connect(`ws://127.0.0.1:${first.gateway?.port}/`, {
-      clientId: 161,
-    });
-    await setUp(client);
-    const [last] = await client.transfer({ from: 1, to: 2, asset: 1, amount: 1 });
-    await client.close();
-    await first.stop();
-    const again = await start();
-    try {
-      const base = `http://127.0.0.1:${again.gateway?.port}`;
-      const health = (await (await fetch(`${base}/health`)).json()) as { durableSequence: number };
-      assert.equal(health.durableSequence, last.sequence);
-      const metrics = await (await fetch(`${base}/metrics`)).text();
-      assert.match(metrics, new RegExp(`^bourse_journal_durable_sequence ${last.sequence}$`, 'm'));
-      const next = await BourseClient.connect(`ws://127.0.0.1:${again.gateway?.port}/`, {
-        clientId: 162,
-      });
-      assert.equal(next.durableSequence, last.sequence, 'Welcome');
-      await next.close();
-    } finally {
-      await again.stop();
-    }
-  } finally {
-    removeDir(dir);
-  }
 });

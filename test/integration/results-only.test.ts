@@ -10,17 +10,11 @@ import { BourseClient } from '../../src/client/client.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
-import {
-  CloseCode,
-  CommandsFlag,
-  FrameType,
-  frameHeaderBytes,
-  writeHeader,
-} from '../../src/protocol/frames.js';
+import { CloseCode, CommandsFlag, FrameType, frameHeaderBytes } from '../../src/protocol/frames.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand, type CommandFields } from '../../src/protocol/command-writer.js';
 import { resultSizeBytes } from '../../src/protocol/result-layout.js';
-import { journalEvents, setUp, withNode } from '../harness/gateway-node.js';
+import { hello, journalEvents, setUp, withNode } from '../harness/gateway-node.js';
 import { until } from '../harness/wait.js';
 
 interface Result {
@@ -47,11 +41,8 @@ class RawSession {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
-    const hello = Buffer.alloc(frameHeaderBytes + 4);
-    writeHeader(new DataView(hello.buffer, hello.byteOffset), 0, FrameType.Hello, 1);
-    hello.writeUInt32LE(clientId, frameHeaderBytes);
     const welcome = new Promise((resolve) => ws.once('message', resolve));
-    ws.send(hello);
+    ws.send(hello(clientId));
     await welcome;
     return new RawSession(ws);
   }

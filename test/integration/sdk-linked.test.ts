@@ -9,12 +9,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { setUp, withNode } from '../harness/gateway-node.js';
+import { hello, setUp, withNode } from '../harness/gateway-node.js';
 import { BourseClient, type EventRecord } from '../../src/client/client.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
-import { FrameError, FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
+import { FrameError, FrameType, frameHeaderBytes } from '../../src/protocol/frames.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { Status } from '../../src/protocol/status.js';
 
@@ -151,11 +151,7 @@ test('the gateway refuses a frame ending inside a chain, and linked HTTP command
       }),
     );
     await new Promise((resolve) => ws.once('open', resolve));
-    const hello = new Uint8Array(frameHeaderBytes + 4);
-    const view = new DataView(hello.buffer);
-    writeHeader(view, 0, FrameType.Hello, 1);
-    view.setUint32(frameHeaderBytes, 307, true);
-    ws.send(hello);
+    ws.send(hello(307));
     ws.send(new CommandBatchEncoder(2).encode(staging, 2, 9));
     const error = await within(5_000, answer);
     assert.equal(error.readUInt16LE(frameHeaderBytes), FrameError.ChainOpen);
