@@ -21,7 +21,7 @@ import {
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
-import { writeFailure } from '../journal/journal-errors.js';
+import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';
 
 export interface CreateKeyOptions {
@@ -39,10 +39,17 @@ interface KeyFolder {
   file: KeyFile | null;
 }
 
-/** The folders `data` stands for, each with its key file read and checked. */
-function keyFolders(data: string): KeyFolder[] {
+/**
+ * The folders `data` stands for, each with its key file read and checked. `list` and `revoke`
+ * need the folder to exist (exit 66): a mistyped path said "no keys" (exit 0) or "no key"
+ * (exit 64), as if it were a node's folder without them. `create` makes it.
+ */
+function keyFolders(data: string, mustExist: boolean): KeyFolder[] {
   if (existsSync(data) && !statSync(data).isDirectory()) {
     throw new UsageError(`--data: ${data} is a file, not a data folder`);
+  }
+  if (mustExist && !existsSync(data)) {
+    throw new StorageError(StorageCode.DataMissing, `data folder ${data} does not exist`);
   }
   const clusterPath = join(data, clusterFileName);
   if (!existsSync(clusterPath)) return [{ dir: data, name: 'node', file: readKeyFile(data) }];
@@ -66,7 +73,7 @@ export function createKeyCommand(options: CreateKeyOptions): void {
       'give --admin or --accounts, not both: an admin key acts on every account',
     );
   }
-  const folders = keyFolders(options.data);
+  const folders = keyFolders(options.data, false);
   const { record, token } = createKey(options.client, options.admin === true, accounts);
   for (const folder of folders) {
     createFolder(folder.dir);
@@ -100,7 +107,7 @@ function parseAccounts(text: string): number[] {
 }
 
 export function listKeysCommand(data: string): void {
-  const folders = keyFolders(data);
+  const folders = keyFolders(data, true);
   const rows = new Map<string, Record<string, string | number>>();
   const holders = new Map<string, string[]>();
   for (const folder of folders) {
@@ -139,7 +146,7 @@ function saveKeyFile(dir: string, file: KeyFile): void {
 }
 
 export function revokeKeyCommand(data: string, id: string): void {
-  const folders = keyFolders(data).filter((f) => f.file?.keys.some((k) => k.id === id));
+  const folders = keyFolders(data, true).filter((f) => f.file?.keys.some((k) => k.id === id));
   if (folders.length === 0) {
     throw new UsageError(`no key ${id} under ${data} (see bourse keys list)`);
   }

@@ -66,7 +66,7 @@ test('keys on a cluster folder go to every member, and are revoked from every me
   }
 });
 
-test('a damaged key file (exit 65) or a file as --data (64, 66): named, nothing written', () => {
+test('a damaged key file (65), a file (64, 66) or no folder (66) as --data: named, nothing written', () => {
   const dir = tempDataDir();
   try {
     const sha = 'a'.repeat(64);
@@ -113,6 +113,13 @@ test('a damaged key file (exit 65) or a file as --data (64, 66): named, nothing 
       const r = bourse('keys', ...args, '--data', file);
       assert.equal(r.code, 64, r.err);
       assert.match(r.err, /is a file, not a data folder/);
+    }
+    // A mistyped folder: list said "no keys" (exit 0) and revoke "no key" (64).
+    const missing = join(dir, 'no-such-folder');
+    for (const args of [['list'], ['revoke', '--id', 'abcdef12']]) {
+      const r = bourse('keys', ...args, '--data', missing);
+      assert.equal(r.code, 66, r.err);
+      assert.match(r.err, /data folder .*no-such-folder does not exist/);
     }
     for (const command of ['verify', 'replay', 'inspect']) {
       const r = bourse(command, '--data', file);
