@@ -66,7 +66,7 @@ test('keys on a cluster folder go to every member, and are revoked from every me
   }
 });
 
-test('a damaged key file (65), a file (64, 66) or no folder (66) as --data: named, nothing written', () => {
+test('damaged key file (65), a file (64, 66) or no folder (66) as --data: no writes', () => {
   const dir = tempDataDir();
   try {
     const sha = 'a'.repeat(64);
