@@ -246,7 +246,7 @@ export class BourseClient {
     onEvents: (events: EventRecord[]) => void,
     onError: (error: ClientError) => void = () => {},
   ): Unsubscribe {
-    checkSubscribe('subscribeJournal', 'fromSequence', fromSequence, onEvents);
+    checkSubscribe('subscribeJournal', 'fromSequence', fromSequence, onEvents, this.closed);
     const requestId = this.sendSubscribe(StreamKind.Journal, fromSequence);
     const reader = this.subs.addJournal(requestId, fromSequence, onEvents, onError as OnError);
     return () => {
@@ -257,13 +257,13 @@ export class BourseClient {
 
   /** Every durable trade of `instrument`, as it happens. The function returned ends it. */
   subscribeTrades(instrument: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
-    checkSubscribe('subscribeTrades', 'instrument', instrument, onEvents);
+    checkSubscribe('subscribeTrades', 'instrument', instrument, onEvents, this.closed);
     return this.subscribeTopic(StreamKind.Trades, instrument, onEvents, onError);
   }
 
   /** Every durable event that names `account` (needs a key for it, or an admin key). */
   subscribeAccount(account: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
-    checkSubscribe('subscribeAccount', 'account', account, onEvents);
+    checkSubscribe('subscribeAccount', 'account', account, onEvents, this.closed);
     return this.subscribeTopic(StreamKind.Account, account, onEvents, onError);
   }
 
@@ -277,7 +277,7 @@ export class BourseClient {
     onBook: (book: BookView) => void,
     options: { top?: boolean; onError?: OnRefusal } = {},
   ): Unsubscribe {
-    checkSubscribe('subscribeBook', 'instrument', instrument, onBook);
+    checkSubscribe('subscribeBook', 'instrument', instrument, onBook, this.closed);
     const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
     const key = `${kind}/${instrument}`;
     const handler = (book: BookView): void => onBook(book); // its own, to take out
@@ -787,6 +787,7 @@ export class BourseClient {
    */
   close(): Promise<void> {
     this.closing = true;
+    this.closed ??= new ClientError(1000, 'closed by the client: not sent, not applied');
     this.queued = 0; // staged this tick: never sent (their promises say so)
     return new Promise((resolve) => {
       if (this.socket.readyState === WebSocket.CLOSED) return resolve();

@@ -13,7 +13,7 @@ import {
   type CommandBody,
 } from '../protocol/command-writer.js';
 import { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
-import type { ConnectOptions } from './session.js';
+import { ClientError, type ConnectOptions } from './session.js';
 import { shown } from '../protocol/shown.js';
 
 type Fields = CommandBody;
@@ -165,7 +165,21 @@ export function givenNamed(f: unknown, named: string, own?: string): boolean {
  * from the socket's message event, and ended the process) or a parameter that is no whole
  * number from 0 (the server refused it, heard only through `onError`).
  */
-export function checkSubscribe(call: string, name: string, value: number, handler: unknown): void {
+/**
+ * @throws TypeError for a bad parameter or handler, and the session's error once it is closed
+ * (a subscription on a closed client heard nothing, and said nothing).
+ */
+export function checkSubscribe(
+  call: string,
+  name: string,
+  value: number,
+  handler: unknown,
+  closed: Error | null,
+): void {
+  if (closed !== null) {
+    const code = closed instanceof ClientError ? closed.code : 0;
+    throw new ClientError(code, `${call}: the session is closed (${closed.message})`);
+  }
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`${call}: '${name}' must be a whole number from 0, not ${shown(value)}`);
   }

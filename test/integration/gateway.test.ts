@@ -1037,7 +1037,16 @@ test('the SDK refuses what it cannot send, naming the call, and sends nothing', 
     const [head] = await client.transfer({ from: 1, to: 2, asset: 1, amount: 1 });
     assert.equal(head.status, Status.Ok);
     assert.equal(head.sequence, before + 1);
-    await client.close();
+    const closing = client.close();
+    // A call or a subscription after close is refused; a subscription heard nothing before.
+    await assert.rejects(
+      client.submit(CommandKind.Deposit, deposit),
+      /closed by the client: not sent/,
+    );
+    assert.throws(() => client.subscribeTrades(1, book), /subscribeTrades: the session is closed/);
+    await closing;
+    assert.throws(() => client.subscribeBook(1, book), /subscribeBook: the session is closed/);
+    assert.throws(() => client.subscribeJournal(1, book), /subscribeJournal: the session is clo/);
   });
 });
 
