@@ -239,6 +239,13 @@ export const sdkConnectRoundMs = 100;
  * not left for a standby.
  */
 export const sdkSilenceMs = 2_000;
+
+/**
+ * Rounds of attempts to open the connection again after a drop (the `reconnectAttempts`
+ * option's default): a cluster's rounds wait 5 ms doubling to 100 ms (about 1.7 s in all), a
+ * single node's 25 ms doubling to 1 s (about 17 s).
+ */
+export const sdkReconnectRounds = 20;
 /** How often the SDK looks at a connection it heard nothing from, and pings it (ms). */
 export const sdkPingMs = 250;
 /**

@@ -43,7 +43,8 @@ import {
   type TransferArgs,
   type VoidPendingArgs,
 } from '../protocol/named-commands.js';
-import { ClientError, memberUrls, openFirstSession, openSession } from './session.js';
+import { ClientError, memberUrls, openFirstSession } from './session.js';
+import { reopenSession } from './reconnect.js';
 import type { ConnectOptions } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
@@ -89,12 +90,6 @@ type OnError = (error: Error) => void;
 /** Ends a subscription (what the subscribe calls return). */
 export type Unsubscribe = () => void;
 
-/**
- * Rounds of attempts to open the connection again after a drop: a cluster's rounds wait 5 ms
- * doubling to 100 ms (about 1.7 s in all), a single node's 25 ms doubling to 1 s.
- */
-const reconnectAttemptsMax = 20;
-
 /** First wait before sending again a frame the server refused as Busy (ms); it doubles. */
 const busyRetryMs = 1;
 const busyRetryMsMax = 100;
@@ -107,7 +102,8 @@ interface Pending {
   frame: number;
 }
 
-type UnansweredFrame = { bytes: Buffer; first: number; last: number; left: number };
+/** `sent`: it went out on an open socket (staged while reconnecting, it waits for the next). */
+type UnansweredFrame = { bytes: Buffer; first: number; last: number; left: number; sent: boolean };
 
 export class BourseClient {
   readonly clientId: number;
@@ -566,7 +562,8 @@ export class BourseClient {
     const bytes = Buffer.from(frame);
     const first = this.nextSeq - this.queued;
     const last = this.nextSeq - 1;
-    this.unanswered.set(requestId, { bytes, first, last, left: this.queued });
+    const unanswered = { bytes, first, last, left: this.queued, sent: false };
+    this.unanswered.set(requestId, unanswered);
     for (let seq = first; seq <= last; seq++) {
       const p = this.pending.get(seq);
       if (p !== undefined) p.frame = requestId;
@@ -574,7 +571,13 @@ export class BourseClient {
     }
     this.queued = 0;
     this.queuedSingles = 0;
-    this.socket.send(bytes);
+    this.transmit(unanswered);
+  }
+
+  private transmit(frame: UnansweredFrame): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    this.socket.send(frame.bytes);
+    frame.sent = true;
   }
 
   private onFrame(data: Buffer): void {
@@ -722,37 +725,19 @@ export class BourseClient {
     if (!this.closing && (code < 4000 || code > 4999)) {
       this.lastDrop = `${code} ${reason} ${this.lastError}`.trim();
       this.lastError = '';
-      const urls = memberUrls(this.url, this.options);
-      if (urls.length > 1 && urls[0] === this.silentUrl) urls.push(urls.shift() as string);
+      const stopped = (): boolean => this.closing;
+      const back = await reopenSession(this.url, this.silentUrl, this.options, stopped);
       this.silentUrl = '';
-      const attempts = (this.options.reconnectAttempts ?? reconnectAttemptsMax) * urls.length;
-      for (let attempt = 0; attempt < attempts; attempt++) {
-        const round = Math.floor(attempt / urls.length);
-        // A round tries every member at once after the other (a dead one refuses at once, a
-        // standby answers 503); rounds wait. A cluster elects a new primary within a few
-        // hundred ms, and one handed over (a clean stop) serves 40-90 ms after the old one
-        // closed its sessions: look for it at once and soon, then 10× a second (rounds at 25,
-        // 75, 175 ms kept a client waiting ~100 ms past a handed-over primary's start).
-        const firstMs = urls.length > 1 ? 5 : 25;
-        const capMs = urls.length > 1 ? 100 : 1000;
-        const pauseMs = attempt % urls.length === 0 ? Math.min(firstMs * 2 ** round, capMs) : 0;
-        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-        try {
-          const url = urls[attempt % urls.length];
-          const session = await openSession(url, this.options);
-          this.url = url;
-          this.socket = session.socket;
-          this.attach(session.socket);
-          this.reconnects++;
-          this.resendAll();
-          this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
-          return;
-        } catch (error) {
-          // The node may still be starting or failing over: try again; a standby that names
-          // its primary sends us there too.
-          const hint = (error as { primaryUrl?: string }).primaryUrl;
-          if (hint !== undefined && !urls.includes(hint)) urls.push(hint);
-        }
+      // Closed meanwhile: close() answered what was pending. Reconnecting then sent it again.
+      if (this.closing) return;
+      if (back !== null) {
+        this.url = back.url;
+        this.socket = back.session.socket;
+        this.attach(back.session.socket);
+        this.reconnects++;
+        this.resendAll();
+        this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
+        return;
       }
     }
     this.fail(code, reason);
@@ -761,7 +746,7 @@ export class BourseClient {
   private resendAll(): void {
     const ids = [...this.unanswered.keys()].sort((a, b) => a - b);
     this.refused.clear();
-    for (const id of ids) this.socket.send(this.unanswered.get(id)?.bytes ?? Buffer.alloc(0));
+    for (const id of ids) this.transmit(this.unanswered.get(id) as UnansweredFrame);
   }
 
   private fail(code: number, reason: string): void {
@@ -775,7 +760,10 @@ export class BourseClient {
         'closed by the client before its answer: it may have been applied (see the journal)';
       unanswered = new ClientError(code, why);
     }
-    for (const p of this.pending.values()) p.reject(p.frame === 0 ? this.closed : unanswered);
+    for (const p of this.pending.values()) {
+      const sent = p.frame !== 0 && this.unanswered.get(p.frame)?.sent === true;
+      p.reject(sent ? unanswered : this.closed);
+    }
     this.pending.clear();
     this.batches.failAll(unanswered); // a batch may have been partly sent
     this.admission.drain();
@@ -790,7 +778,11 @@ export class BourseClient {
     this.closed ??= new ClientError(1000, 'closed by the client: not sent, not applied');
     this.queued = 0; // staged this tick: never sent (their promises say so)
     return new Promise((resolve) => {
-      if (this.socket.readyState === WebSocket.CLOSED) return resolve();
+      // Dropped and reconnecting (or failed): nothing more will close, so answer the pending now.
+      if (this.socket.readyState === WebSocket.CLOSED) {
+        this.fail(1000, 'bye');
+        return resolve();
+      }
       this.socket.once('close', () => resolve());
       this.socket.close(1000, 'bye');
     });

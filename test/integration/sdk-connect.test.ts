@@ -15,6 +15,7 @@ import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import { FreezableProxy } from '../harness/freezable-proxy.js';
 import { setupCommands } from '../harness/generators.js';
+import { ProgressSlot } from '../../src/journal/journal-progress.js';
 
 /** An HTTP server that answers every request, upgrades too, with 503: a standing member. */
 async function standingMember(): Promise<{ server: Server; url: string }> {
@@ -70,6 +71,52 @@ test('the SDK waits while members answer 503, and takes the primary once one is 
     await up;
     await (node as BourseNode | null)?.stop();
     standby.server.close();
+    removeDir(dir);
+  }
+});
+
+/**
+ * close() while the SDK reconnects to a node that went away: its pending calls hung until every
+ * attempt failed (about 17 s for one node), and a node back meanwhile got the session again and
+ * the calls, after the client was closed.
+ */
+test('close() while reconnecting answers at once, and never reconnects', async () => {
+  const port = await freePort('tcp');
+  const dir = tempDataDir();
+  const gateway = { host: '127.0.0.1', port };
+  let node: BourseNode | null = await BourseNode.start({
+    dataDir: dir,
+    config: smallConfig,
+    gateway,
+  });
+  try {
+    const client = await BourseClient.connect(`ws://127.0.0.1:${port}/`, { clientId: 7 });
+    for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
+    await node.stop(); // 1001: a drop, so the client tries again
+    node = null;
+    const call = client.transfer({ from: 1, to: 2, asset: 1, amount: 1 });
+    const settled = call.then(
+      () => 'applied',
+      (error: Error) => error.message,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.close();
+    const late = new Promise((resolve) => setTimeout(() => resolve('still pending'), 1_000));
+    assert.equal(
+      await Promise.race([settled, late]),
+      'closed by the client: not sent, not applied',
+    );
+    node = await BourseNode.start({ dataDir: dir, config: smallConfig, gateway });
+    const durable = node.progress.get(ProgressSlot.sequenceDurable);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the next rounds
+    assert.equal(client.reconnects, 0, 'the closed client did not come back');
+    assert.equal(
+      node.progress.get(ProgressSlot.sequenceDurable),
+      durable,
+      'nothing was sent after close',
+    );
+  } finally {
+    await node?.stop();
     removeDir(dir);
   }
 });

@@ -1,0 +1,49 @@
+/**
+ * After a drop, the session again: on the same member or another, in rounds. A cluster elects a
+ * new primary within a few hundred ms, and one handed over (a clean stop) serves 40-90 ms after
+ * the old one closed its sessions: look for it at once and soon, then 10× a second (rounds at
+ * 25, 75, 175 ms kept a client waiting ~100 ms past a handed-over primary's start).
+ */
+import { sdkReconnectRounds } from '../constants.js';
+import { memberUrls, openSession, type ConnectOptions } from './session.js';
+
+type Session = Awaited<ReturnType<typeof openSession>>;
+
+/**
+ * The first member that takes the session, `first` first and `silent` (a member that went
+ * silent) last; null once every round failed, or when `stopped()` (the client was closed
+ * meanwhile: a session opened then is closed at once, never used).
+ */
+export async function reopenSession(
+  first: string,
+  silent: string,
+  options: ConnectOptions,
+  stopped: () => boolean,
+): Promise<{ session: Session; url: string } | null> {
+  const urls = memberUrls(first, options);
+  if (urls.length > 1 && urls[0] === silent) urls.push(urls.shift() as string);
+  const attempts = (options.reconnectAttempts ?? sdkReconnectRounds) * urls.length;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const round = Math.floor(attempt / urls.length);
+    // A round tries every member at once after the other (a dead one refuses at once, a
+    // standby answers 503); rounds wait.
+    const firstMs = urls.length > 1 ? 5 : 25;
+    const capMs = urls.length > 1 ? 100 : 1000;
+    const pauseMs = attempt % urls.length === 0 ? Math.min(firstMs * 2 ** round, capMs) : 0;
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    if (stopped()) return null;
+    try {
+      const url = urls[attempt % urls.length];
+      const session = await openSession(url, options);
+      if (!stopped()) return { session, url };
+      session.socket.close(1000, 'bye');
+      return null;
+    } catch (error) {
+      // The node may still be starting or failing over: try again; a standby that names
+      // its primary sends us there too.
+      const hint = (error as { primaryUrl?: string }).primaryUrl;
+      if (hint !== undefined && !urls.includes(hint)) urls.push(hint);
+    }
+  }
+  return null;
+}
