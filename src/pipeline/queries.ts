@@ -13,7 +13,12 @@ import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { JournalQueries } from '../gateway/http.js';
 import type { NodeRole } from '../gateway/gateway.js';
 
-/** Up to `count` events of the batches from `start` to `last` that pass `keep`. */
+/**
+ * The events of whole commands (the events of one command share its sequence) from the batches
+ * from `start` to `last` that pass `keep`: at most `count`, unless the first command alone has
+ * more, which comes whole. A page cut inside a command (an order and its trades) lost the rest
+ * of it to a reader paging from the last sequence + 1.
+ */
 function collect(
   db: JournalDb,
   start: Buffer,
@@ -22,17 +27,24 @@ function collect(
   keep: (e: EventRecord) => boolean,
 ): EventRecord[] {
   const out: EventRecord[] = [];
+  let commandAt = 0; // where the last command's events start in `out`
   db.root.resetReadTxn();
   readBatches(db, start, null, (view: BatchView) => {
     if (view.firstSequence > last) return false;
     const aligned = new Uint32Array(view.count * EventWord.size);
     new Uint8Array(aligned.buffer).set(view.events);
-    for (let i = 0; i < view.count && out.length < count; i++) {
+    for (let i = 0; i < view.count; i++) {
       const event = readEvent(aligned, i * (eventSizeBytes >> 2));
-      if (keep(event)) out.push(event);
+      if (!keep(event)) continue;
+      if (out.length === 0 || event.sequence !== out[out.length - 1].sequence) {
+        if (out.length >= count) return false;
+        commandAt = out.length;
+      }
+      out.push(event);
     }
-    return out.length < count;
+    return true; // batches end at command boundaries
   });
+  if (out.length > count && commandAt > 0) out.length = commandAt;
   return out;
 }
 

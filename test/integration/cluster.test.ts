@@ -214,10 +214,11 @@ test('cluster: batches (ResultsOnly) follow a failover, each command applied onc
     }
     const self = cluster.members[second.id - 1];
     const seqs: number[] = [];
-    for (let from = 1; ; from += 1000) {
+    for (let from = 1; ;) {
       const page = await fetch(`http://${self.host}:${self.port}/events?from=${from}&count=1000`);
       const events = (await page.json()) as EventRecord[];
       if (events.length === 0) break;
+      from = events[events.length - 1].sequence + 1; // pages hold whole commands
       for (const e of events) {
         if (e.kind === EventKind.Transferred && e.clientId === 7) seqs.push(e.clientSeq);
       }

@@ -184,3 +184,48 @@ test('book streams: the current view, then each change; top of book only the bes
     await Promise.all([trader.close(), watcher.close()]);
   });
 });
+
+/**
+ * GET /events pages end at a command's last event (a command's events share its sequence).
+ * A page cut inside one (an order and its trades) lost the rest of it to a reader paging from
+ * the last sequence + 1, as PROTOCOL.md says to.
+ */
+test('GET /events: pages hold whole commands; paging from last seq + 1 loses none', async () => {
+  await withNode(async (_node, url) => {
+    const base = httpBase(url);
+    const client = await BourseClient.connect(url, { clientId: 133 });
+    await setUp(client);
+    const sell = { account: 1, ref: 2, price: 100, quantity: 1, flags: CommandFlag.Sell };
+    for (let i = 0; i < 3; i++) await client.placeOrder(sell);
+    const buy = await client.placeOrder({ account: 2, ref: 2, price: 100, quantity: 3 });
+    assert.equal(buy.length, 4, 'accepted and three trades, at one sequence');
+    await client.close();
+    type Page = { sequence: number; kindName: string }[];
+    const page = async (query: string): Promise<Page> =>
+      (await (await fetch(`${base}/events?${query}`)).json()) as Page;
+    const all = await page('from=1&count=1000');
+    const paged: Page = [];
+    for (let from = 1; ;) {
+      const part = await page(`from=${from}&count=2`);
+      if (part.length === 0) break;
+      assert.ok(part.length <= 2 || new Set(part.map((e) => e.sequence)).size === 1);
+      paged.push(...part);
+      from = part[part.length - 1].sequence + 1;
+    }
+    assert.deepEqual(paged, all, 'every event, once, in order');
+    // A command with more events than count comes whole (the page cannot end before it).
+    const whole = await page(`from=${buy[0].sequence}&count=2`);
+    assert.deepEqual(
+      whole.map((e) => e.kindName),
+      ['OrderAccepted', 'Trade', 'Trade', 'Trade'],
+    );
+    const byTime = await page(`from-time=${buy[0].timestamp}&count=3`);
+    assert.equal(byTime.length, 4, 'by time too');
+    // Two one-event commands then the order's four: count 5 stops before the order.
+    const cut = await page(`from=${buy[0].sequence - 2}&count=5`);
+    assert.deepEqual(
+      cut.map((e) => e.sequence),
+      [buy[0].sequence - 2, buy[0].sequence - 1],
+    );
+  });
+});
