@@ -36,6 +36,7 @@ import {
   frameHeaderBytes,
   protocolVersion,
   StreamKind,
+  topicRequestIdBase,
   verifyCommandBatch,
   writeHeader,
   type BatchSpan,
@@ -458,6 +459,12 @@ export class Gateway {
       this.sendError(ws, requestId, FrameError.Forbidden, text);
     if (kind === StreamKind.Journal) {
       if (!grant.admin) return forbidden('the journal stream needs an admin key');
+      // Its frames carry its request id: one of the streams' looked like their frames, and one
+      // used twice made two streams that Unsubscribe could not tell apart.
+      if (requestId >= topicRequestIdBase || this.streams.has(ws, requestId)) {
+        const why = `request id ${requestId}: in use, or reserved (0xFFFF0000 and up)`;
+        return this.sendError(ws, requestId, FrameError.BadSubscription, why);
+      }
       return this.streams.subscribe(ws, requestId, param);
     }
     // On a standby, trades and account streams follow the journal (nothing is published).

@@ -77,6 +77,11 @@ export class JournalStreams<S> {
     this.pump(sub);
   }
 
+  /** Whether `ws` has a journal subscription of `requestId`. */
+  has(ws: WebSocket<S>, requestId: number): boolean {
+    return this.subscribers.some((s) => s.ws === ws && s.requestId === requestId);
+  }
+
   /** Ends the journal subscription `requestId` of `ws` (Unsubscribe). */
   unsubscribe(ws: WebSocket<S>, requestId: number): void {
     const at = this.subscribers.findIndex((s) => s.ws === ws && s.requestId === requestId);

@@ -212,7 +212,10 @@ export function eventsFrameBytes(count: number): number {
   return frameHeaderBytes + 8 + count * eventSizeBytes;
 }
 
+/** Request ids from here up are the pub/sub streams' (topicRequestId): none is a client's. */
+export const topicRequestIdBase = 0xffff0000;
+
 /** Request id of the Events frames of a pub/sub stream (trades, account): one per kind. */
 export function topicRequestId(kind: StreamKind): number {
-  return (0xffff0000 | kind) >>> 0;
+  return (topicRequestIdBase | kind) >>> 0;
 }

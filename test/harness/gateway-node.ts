@@ -60,9 +60,9 @@ export function keysFile(...keys: ReturnType<typeof createKey>[]): (dir: string)
 }
 
 /** A raw frame of `type` (request id 1) with `body`, at protocol `version` (1 by default). */
-export function frame(type: number, body: Uint8Array, version = 1): Buffer {
+export function frame(type: number, body: Uint8Array, version = 1, requestId = 1): Buffer {
   const bytes = Buffer.alloc(frameHeaderBytes + body.byteLength);
-  writeHeader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, type, 1);
+  writeHeader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, type, requestId);
   bytes.writeUInt8(version, 1);
   bytes.set(body, frameHeaderBytes);
   return bytes;

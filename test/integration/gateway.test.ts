@@ -655,22 +655,33 @@ test('journal stream: catches up from an offset, then goes live; no gap, no repe
       seen,
       Array.from({ length: end - 9 }, (_, i) => 10 + i),
     );
-    // A bad start is refused (the SDK refuses it before sending; a raw client is answered).
-    const body = Buffer.alloc(16);
-    body.writeUInt8(StreamKind.Journal, 0);
-    body.writeDoubleLE(-5, 8);
-    const answer = await new Promise<Buffer>((resolve, reject) => {
+    // A bad start is refused (the SDK refuses it before sending; a raw client is answered), and
+    // so is a request id in use or reserved for the shared streams (their frames carry it).
+    const journalFrom = (start: number, requestId: number): Buffer => {
+      const body = Buffer.alloc(16);
+      body.writeUInt8(StreamKind.Journal, 0);
+      body.writeDoubleLE(start, 8);
+      return frame(FrameType.Subscribe, body, 1, requestId);
+    };
+    const asked = [journalFrom(-5, 1), journalFrom(1, 5), journalFrom(1, 5)];
+    asked.push(journalFrom(1, 0xffff0002));
+    const errors = await new Promise<Buffer[]>((resolve, reject) => {
+      const found: Buffer[] = [];
       const ws = new WebSocket(url);
       ws.once('error', reject);
       ws.once('open', () => ws.send(hello(113)));
+      setTimeout(() => resolve(found), 5_000).unref(); // fewer than three: the check says so
       ws.on('message', (data: Buffer) => {
-        if (data.readUInt8(0) === FrameType.Welcome) ws.send(frame(FrameType.Subscribe, body));
-        if (data.readUInt8(0) !== FrameType.Error) return;
-        resolve(data);
+        if (data.readUInt8(0) === FrameType.Welcome) for (const f of asked) ws.send(f);
+        if (data.readUInt8(0) !== FrameType.Error || found.push(data) < 3) return;
+        resolve(found);
         ws.close();
       });
     });
-    assert.equal(answer.readUInt16LE(frameHeaderBytes), FrameError.BadSubscription);
+    assert.deepEqual(
+      errors.map((e) => [e.readUInt32LE(4), e.readUInt16LE(frameHeaderBytes)]),
+      [1, 5, 0xffff0002].map((id) => [id, FrameError.BadSubscription]),
+    );
     await Promise.all([writer.close(), reader.close()]);
   });
 });
