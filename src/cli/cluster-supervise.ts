@@ -57,6 +57,8 @@ export class MemberProcess {
   private restartTimer: NodeJS.Timeout | null = null;
   /** The wait before trying again a member whose quick exit may clear (memberRetryDownMs). */
   private retryMs = memberRetryDownMs;
+  /** Told of a member left down, with its exit code (cluster.ts ends once all are). */
+  onLeftDown: (code: number) => void = () => {};
 
   constructor(clusterPath: string, id: number, dataDir: string, bootstrap: boolean) {
     this.clusterPath = clusterPath;
@@ -100,7 +102,7 @@ export class MemberProcess {
       const at = `member ${this.id} exited (${how}) ${ranMs} ms after its start`;
       if (!mayClear(code ?? 70)) {
         say(`${at}: left down (its log above says why); the others go on while a majority`);
-        return;
+        return this.onLeftDown(code ?? 70);
       }
       const waitMs = this.retryMs;
       this.retryMs = Math.min(this.retryMs * 2, memberRetryDownMsMax);

@@ -6,11 +6,13 @@
  *                                "replicationPort": 9101}, ...]}
  *   <data>/member-<id>/   each member's data folder
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   clusterFileName,
   clusterMembersMax,
+  engineConfigDefault,
+  engineConfigProblem,
   memberExitWaitMs,
   memberSupervisorCheckMs,
 } from '../constants.js';
@@ -19,8 +21,11 @@ import { MemberProcess, supervisorPidVariable } from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
-import { stopSignal, UsageError, writeFileWhole } from './output.js';
+import { ExitError, exitCodeMeaning, stopSignal, UsageError, writeFileWhole } from './output.js';
 import { createFolder } from '../journal/make-dirs.js';
+import { DataLock } from '../journal/data-lock.js';
+import { dataFile } from '../journal/journal-db.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 
 export interface ClusterFile {
   members: ClusterMember[];
@@ -169,9 +174,13 @@ function supervisorGone(log: (message: string) => void): Promise<void> {
   });
 }
 
-/** Writes capacities asked for into the cluster file (each member checks them: grow only). */
-function keepCapacities(path: string, asked: Capacities): void {
-  const text = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+/**
+ * Writes capacities asked for into the cluster file (each member checks them: grow only);
+ * returns the file as it was, to restore if no member can use them (its memory).
+ */
+function keepCapacities(path: string, asked: Capacities): string {
+  const before = readFileSync(path, 'utf8');
+  const text = JSON.parse(before) as Record<string, unknown>;
   const kept = capacitiesFromFile(text.capacities, path);
   const shrunk = shrunkCapacity(kept, asked);
   if (shrunk !== null) {
@@ -180,8 +189,12 @@ function keepCapacities(path: string, asked: Capacities): void {
         '(grow only, never shrink)',
     );
   }
+  // Checked before they are kept: kept, a capacity no member can use stopped every start after.
+  const problem = engineConfigProblem({ ...engineConfigDefault, ...kept, ...asked });
+  if (problem !== null) throw new UsageError(`capacities refused: ${problem}`);
   text.capacities = capacitiesToFile({ ...kept, ...asked });
   writeFileWhole(path, JSON.stringify(text, null, 2) + '\n');
+  return before;
 }
 
 /** Member `id`'s data folder in a local cluster's folder. */
@@ -197,18 +210,46 @@ export interface ClusterOptions {
   capacities?: Capacities;
 }
 
+/**
+ * The cluster's folder, checked and locked: a file, or a single node's folder (members were
+ * made in it, beside its journal, which then no longer started), is refused, and so is a folder
+ * another `bourse cluster` runs (its members failed to start, and were tried again for ever).
+ */
+function clusterFolder(data: string, fresh: boolean): DataLock {
+  if (existsSync(data) && !statSync(data).isDirectory()) {
+    throw new StorageError(StorageCode.DataMissing, `${data} is a file, not a data folder`);
+  }
+  if (fresh && existsSync(dataFile(data))) {
+    throw new StorageError(
+      StorageCode.SingleNode,
+      `${data} holds a single node's journal: a cluster's folder holds cluster.json and its ` +
+        "members' folders (start the cluster in a new folder)",
+    );
+  }
+  createFolder(data);
+  return DataLock.acquire(data);
+}
+
 /** `bourse cluster`: writes the cluster file (first run) and runs every member. */
 export async function cluster(options: ClusterOptions): Promise<void> {
   const path = join(options.data, clusterFileName);
   const fresh = !existsSync(path);
   if (fresh) checkLocalCluster(options.nodes, options.basePort);
-  createFolder(options.data);
+  const lock = clusterFolder(options.data, fresh);
+  try {
+    await runCluster(options, path, fresh);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runCluster(options: ClusterOptions, path: string, fresh: boolean): Promise<void> {
   if (fresh) {
     const file = localCluster(options.nodes, options.basePort);
     writeFileWhole(path, JSON.stringify(file, null, 2) + '\n');
   }
   const asked = options.capacities ?? {};
-  if (Object.keys(asked).length > 0) keepCapacities(path, asked);
+  const before = Object.keys(asked).length > 0 ? keepCapacities(path, asked) : null;
   const file = readClusterFile(path);
   const ports = file.members.map((m) => m.port);
   if (!fresh && (options.nodes !== file.members.length || options.basePort !== ports[0])) {
@@ -235,6 +276,19 @@ export async function cluster(options: ClusterOptions): Promise<void> {
       '',
     ].join('\n'),
   );
-  await stopSignal();
+  const allDown = new Promise<number>((resolve) => {
+    let down = 0;
+    for (const m of members) m.onLeftDown = (code) => ++down === members.length && resolve(code);
+  });
+  const ended = await Promise.race([stopSignal(), allDown]);
   await Promise.all(members.map((m) => m.stop()));
+  // Every member left down: nothing runs (the process ended with 13, a pending await).
+  if (typeof ended === 'number') {
+    let why = `every member is left down (exit ${ended}: ${exitCodeMeaning(ended)}; see above)`;
+    if (ended === 64 && before !== null) {
+      writeFileWhole(path, before); // kept, they stopped every later start too
+      why += `; the capacities asked for are not kept in ${path}`;
+    }
+    throw new ExitError(why, ended);
+  }
 }

@@ -83,6 +83,17 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A failure told by its message, with the exit code it ends in. */
+export class ExitError extends Error {
+  override readonly name = 'ExitError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A TCP or UDP port: 0 (any free one, where the flag allows it) to 65535. */
 export function parsePort(name: string, text: string): number {
   const value = Number(text);

@@ -15,6 +15,7 @@ import type { CreateKeyOptions } from './keys.js';
 import {
   asOption,
   bindFailure,
+  ExitError,
   parseCount,
   parsePort,
   parsePositive,
@@ -423,6 +424,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`bourse: ${error.message}\n`);
       return 64;
+    }
+    if (error instanceof ExitError) {
+      process.stderr.write(`bourse: ${error.message}\n`);
+      return error.exitCode;
     }
     const unavailable = bindFailure(error);
     if (unavailable !== null) {

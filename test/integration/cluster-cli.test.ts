@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,6 +184,52 @@ test('bourse cluster leaves down a member whose own folder is at fault (not retr
     const code = await exited;
     removeDir(dir);
     assert.equal(code, 0, out.slice(-3000));
+  }
+});
+
+/**
+ * What `bourse cluster` refuses before it starts anything, and how it ends when no member can
+ * run. Before: capacities no member could use were kept in cluster.json (every later start
+ * failed), every member left down ended the process with 13 and no word, a second cluster on
+ * the folder had its members retried for ever, and a single node's folder got members.
+ */
+test('bourse cluster: refused folders and capacities; every member down ends it', async () => {
+  const dir = tempDataDir();
+  const single = tempDataDir();
+  try {
+    await writeClusterFile(dir);
+    const text = readFileSync(join(dir, 'cluster.json'), 'utf8');
+    const huge = await runBourse(['cluster', '--data', dir, '--accounts-max', String(1e14)]);
+    assert.equal(huge.code, 64, huge.out);
+    assert.match(huge.out, /capacities refused: accounts x assets below 2\^31/);
+    assert.equal(readFileSync(join(dir, 'cluster.json'), 'utf8'), text, 'nothing kept');
+    writeFileSync(join(dir, 'bourse.lock'), `${process.pid}\n`); // a running cluster's
+    const twice = await runBourse(['cluster', '--data', dir], 15_000); // or it runs on
+    assert.equal(twice.code, 75, twice.out);
+    assert.match(twice.out, /in use by a running node \(pid \d+/);
+    rmSync(join(dir, 'bourse.lock'));
+    const journal = openJournalDb(single, { create: true, readOnly: false }); // a node's
+    await new Promise((resolve) => setTimeout(resolve, 10)); // see closeStorage (node.ts)
+    closeJournalDb(journal);
+    const node = await runBourse(['cluster', '--data', single], 15_000);
+    assert.equal(node.code, 64, node.out);
+    assert.match(node.out, /holds a single node's journal/);
+    const file = await runBourse(['cluster', '--data', join(dir, 'cluster.json')]);
+    assert.equal(file.code, 66, file.out);
+    // Every member's folder of another schema: each is left down, and the cluster ends so.
+    for (let id = 1; id <= 3; id++) {
+      const db = openJournalDb(join(dir, `member-${id}`), { create: true, readOnly: false });
+      db.meta.putSync('schema-version', '99');
+      await new Promise((resolve) => setTimeout(resolve, 10)); // see closeStorage (node.ts)
+      closeJournalDb(db);
+    }
+    const down = await runBourse(['cluster', '--data', dir], 30_000);
+    assert.equal(down.code, 65, down.out.slice(-2000));
+    assert.match(down.out, /every member is left down \(exit 65: data corrupt/);
+    assert.ok(!existsSync(join(dir, 'bourse.lock')), 'its lock is released');
+  } finally {
+    removeDir(dir);
+    removeDir(single);
   }
 });
 
