@@ -118,6 +118,7 @@ test('bench:pipeline --small runs (through bourse bench) and reports every figur
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
   assert.equal(figures.replay_events, figures.journaled_events, 'replay reads everything');
+  assert.ok((figures.p999_us as number) <= (figures.max_us as number), 'p99.9 within the max');
 });
 
 test('bench:e2e --small runs and reports every figure the issue asks for', () => {

@@ -10,6 +10,7 @@ import { clientV8Flags } from '../../src/constants.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { benchProgress } from './report-out.js';
 import { flag } from './flags.js';
+import { percentileOf } from '../../src/stdx/percentile.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
 
@@ -201,9 +202,9 @@ export async function idleRoundTrip(
 /** The latency keys of an open loop (µs). */
 function latencyFigures(histogram: hdr.Histogram) {
   return {
-    p50_us: histogram.getValueAtPercentile(50),
-    p99_us: histogram.getValueAtPercentile(99),
-    p999_us: histogram.getValueAtPercentile(99.9),
+    p50_us: percentileOf(histogram, 50),
+    p99_us: percentileOf(histogram, 99),
+    p999_us: percentileOf(histogram, 99.9),
     max_us: histogram.maxValue,
     latency_samples: histogram.totalCount,
   };
@@ -234,9 +235,9 @@ export function summarise(
     closed_window: size.window,
     open_loop_rate: size.openRate,
     ...latencyFigures(histogram),
-    batch_open_p50_us: batched.getValueAtPercentile(50),
-    batch_open_p99_us: batched.getValueAtPercentile(99),
-    batch_open_p999_us: batched.getValueAtPercentile(99.9),
+    batch_open_p50_us: percentileOf(batched, 50),
+    batch_open_p99_us: percentileOf(batched, 99),
+    batch_open_p999_us: percentileOf(batched, 99.9),
     rejected: all.reduce((sum, r) => sum + r.rejected, 0),
     /** The status of a rejection, if any (0: none), so that a run with rejections says why. */
     rejected_status: all.find((r) => r.rejectedStatus !== 0)?.rejectedStatus ?? 0,

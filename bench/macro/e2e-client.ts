@@ -25,6 +25,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { GcWatch } from '../lib/gc-watch.js';
 import { endWithParent } from '../lib/bench-exit.js';
+import { dueBy } from '../lib/open-loop.js';
 
 endWithParent();
 
@@ -133,7 +134,7 @@ async function openLoop(
   const all: Promise<unknown>[] = [];
   let sent = 0;
   while (sent < total) {
-    const due = Math.min(total, Math.floor((performance.now() - start) * perMs));
+    const due = Math.min(total, dueBy(performance.now() - start, perMs));
     if (due > sent) all.push(send(sent, due, intended));
     sent = Math.max(sent, due);
     await new Promise((resolve) => setTimeout(resolve, 1));

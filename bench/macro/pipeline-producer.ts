@@ -16,6 +16,7 @@ import { WaitStrategy } from '../../src/ring/wait-strategy.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
 import { CommandKind, CommandWord, SequencedWord } from '../../src/protocol/command-layout.js';
 import { write64 } from '../../src/stdx/records.js';
+import { dueBy } from '../lib/open-loop.js';
 
 export interface ProducerData {
   ring: SharedArrayBuffer;
@@ -79,7 +80,7 @@ function open(): void {
   const end = d.firstClientSeq + d.count;
   while (seq < end) {
     const now = performance.timeOrigin + performance.now();
-    const due = Math.min(end, d.firstClientSeq + Math.floor((now - start) * perMs));
+    const due = Math.min(end, d.firstClientSeq + dueBy(now - start, perMs));
     if (due > seq) {
       sequencer.reserve(Math.min(due - seq, ring.slotCount >> 1));
       const n = Math.min(due - seq, ring.slotCount >> 1);

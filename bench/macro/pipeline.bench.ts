@@ -26,6 +26,7 @@ import { machine, machineLine, printTable } from '../lib/table.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { flag } from '../lib/flags.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
+import { percentileOf } from '../../src/stdx/percentile.js';
 
 const small = process.argv.includes('--small');
 // `--name N` overrides, for experiments (the published sizes use none); checked (flags.ts).
@@ -171,13 +172,13 @@ async function main(): Promise<void> {
     commands: closedCount,
     commands_per_s: Math.round(closedCount / (closedMs / 1000)),
     open_loop_rate: openRate,
-    p50_us: histogram.getValueAtPercentile(50),
-    p99_us: histogram.getValueAtPercentile(99),
-    p999_us: histogram.getValueAtPercentile(99.9),
-    queue_p50_us: queued.getValueAtPercentile(50),
-    queue_p99_us: queued.getValueAtPercentile(99),
-    stamp_to_durable_p50_us: durable.getValueAtPercentile(50),
-    stamp_to_durable_p99_us: durable.getValueAtPercentile(99),
+    p50_us: percentileOf(histogram, 50),
+    p99_us: percentileOf(histogram, 99),
+    p999_us: percentileOf(histogram, 99.9),
+    queue_p50_us: percentileOf(queued, 50),
+    queue_p99_us: percentileOf(queued, 99),
+    stamp_to_durable_p50_us: percentileOf(durable, 50),
+    stamp_to_durable_p99_us: percentileOf(durable, 99),
     max_us: histogram.maxValue,
     latency_samples: histogram.totalCount,
     journal_batches: batches,

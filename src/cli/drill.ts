@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
 import { healthOf } from '../client/primary-probe.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layout.js';
-import { clusterFileName, clusterMembersMax, memberStopMs } from '../constants.js';
+import { clusterFileName, clusterMembersMax, memberStopMs, sdkQueueMax } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
@@ -119,7 +119,11 @@ export function checkDrill(
       `--nodes: ${options.nodes}: 3 to ${clusterMembersMax} (${fault} must leave a majority)`,
     );
   }
-  if (options.window < 1) throw new UsageError('--window: 1 or more transfers in flight');
+  if (options.window < 1 || options.window > sdkQueueMax) {
+    // Past the SDK's queue, its calls were refused (Busy) and the drill ended in exit 70.
+    const most = sdkQueueMax.toLocaleString('en-US');
+    throw new UsageError(`--window: 1 to ${most} transfers in flight (what the SDK queues)`);
+  }
   if (options.accounts < 1) throw new UsageError('--accounts: 1 or more');
 }
 

@@ -387,7 +387,8 @@ test('ports and cluster shapes that cannot work are refused before anything is w
     for (const [flag, value, why] of [
       ['--nodes', '1', /--nodes: 1: 3 to 7 \(a kill must leave a majority\)/],
       ['--nodes', '9', /--nodes: 9: 3 to 7/],
-      ['--window', '0', /--window: 1 or more transfers in flight/],
+      ['--window', '0', /--window: 1 to 100,000 transfers in flight/],
+      ['--window', '200000', /--window: 1 to 100,000 transfers in flight/],
     ] as const) {
       const drill = bourse('drill', 'failover', '--kills', '1', flag, value);
       assert.equal(drill.code, 64, drill.err);

@@ -16,6 +16,7 @@ import { dashboardLatencyUsMax } from '../../constants.js';
 import { EventFlag, EventWord } from '../../protocol/event-layout.js';
 import { readU64, type RecordBuffer } from '../../stdx/records.js';
 import { assert } from '../../stdx/assert.js';
+import { percentileOf } from '../../stdx/percentile.js';
 
 /** Result latency over one interval, in microseconds (all 0 when no result came). */
 export interface LatencyFigures {
@@ -59,10 +60,10 @@ export class ResultMeter {
     const h = this.histogram;
     const latencyUs: LatencyFigures = {
       count: h.totalCount,
-      p50: h.totalCount === 0 ? 0 : h.getValueAtPercentile(50),
-      p90: h.totalCount === 0 ? 0 : h.getValueAtPercentile(90),
-      p99: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99),
-      p999: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99.9),
+      p50: h.totalCount === 0 ? 0 : percentileOf(h, 50),
+      p90: h.totalCount === 0 ? 0 : percentileOf(h, 90),
+      p99: h.totalCount === 0 ? 0 : percentileOf(h, 99),
+      p999: h.totalCount === 0 ? 0 : percentileOf(h, 99.9),
       max: h.totalCount === 0 ? 0 : h.maxValue,
     };
     h.reset();
