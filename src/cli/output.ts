@@ -34,12 +34,25 @@ export function progressBar(label: string, total: number): Progress {
 
 /** Parses a time given as ISO-8601 or as microseconds since the epoch. */
 export function parseTimeUs(text: string): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms))
+  // Dates from YYYY-MM-DD only: V8 reads much else as a date too ('-5' as May 2001).
+  const iso = /^\d{4}-\d{2}-\d{2}([T ]|$)/.test(text);
+  const us = /^\d+$/.test(text) ? Number(text) : iso ? Date.parse(text) * 1000 : Number.NaN;
+  if (Number.isNaN(us)) {
     throw new UsageError(`--to-time: '${text}' is not ISO-8601 or microseconds`);
-  return ms * 1000;
+  }
+  // Journal times are microseconds since 1970 (16 digits today). A bare year (2030) was read
+  // as 2,030 µs, and a time past 2^53 µs ended in an internal error.
+  if (us < timeUsMin || !Number.isSafeInteger(us)) {
+    throw new UsageError(
+      `--to-time: '${text}': a time from 1970-01-12 on, as ISO-8601 ` +
+        '(2026-11-24T12:00:00Z) or microseconds since 1970 (16 digits today)',
+    );
+  }
+  return us;
 }
+
+/** 10^12 µs: 1970-01-12. No journal holds a time before it (its times are the clock's). */
+const timeUsMin = 1e12;
 
 /**
  * A port that could not be bound, as the message for people (exit code 69, EX_UNAVAILABLE), or

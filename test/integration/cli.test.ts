@@ -133,6 +133,12 @@ test('replay, inspect and verify read a data folder', async () => {
     assert.match(noBook.out, /\(instrument 63 does not exist at this sequence\)/);
     const early = bourse('replay', '--data', dir, '--to-time', '2001-01-01T00:00:00Z');
     assert.match(early.out, /^state before the first event: nothing applied$/m);
+    // A bare year was read as 2,030 µs, '-5' as May 2001, and a time past 2^53 µs crashed.
+    for (const time of ['2030', '-5', '1969-12-31', '99999999999999999999999']) {
+      const refused = bourse('replay', '--data', dir, '--to-time', time);
+      assert.equal(refused.code, 64, `${time}: ${refused.err}`);
+      assert.match(refused.err, /--to-time: '.+'(: a time from 1970| is not ISO-8601)/);
+    }
     const beyond = bourse('inspect', '--data', dir, '--from-seq', '99999');
     assert.match(beyond.out, /^no events from sequence 99999: the journal ends at \d+$/m);
     assert.doesNotMatch(beyond.out, /^batch /m, 'no batch header without its events');
