@@ -123,7 +123,12 @@ export function listKeysCommand(data: string): void {
   }
   if (rows.size === 0) {
     const where = folders.map((f) => keyFilePath(f.dir)).join(', ');
-    process.stdout.write(`no keys in ${where} (the node runs without them)\n`);
+    // A key file with no key left (the last revoked) is not development mode: every login is
+    // refused. Said "the node runs without them" before.
+    const how = folders.every((f) => f.file === null)
+      ? 'the node runs without them (development mode: every session is admin)'
+      : 'every login is refused until a key is created';
+    process.stdout.write(`no keys in ${where}: ${how}\n`);
     return;
   }
   if (folders.length > 1) {

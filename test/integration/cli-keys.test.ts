@@ -58,6 +58,10 @@ test('keys on a cluster folder go to every member, and are revoked from every me
       const ids = keysOf(join(dir, `member-${id}`)).keys.map((k) => k.id);
       assert.ok(!ids.includes(id1), `member ${id} no longer has the revoked key`);
     }
+    // The last key revoked: the members refuse every login (no development mode).
+    assert.equal(bourse('keys', 'revoke', '--data', dir, '--id', id2).code, 0);
+    const none = bourse('keys', 'list', '--data', dir);
+    assert.match(none.out, /no keys in .*: every login is refused until a key is created/);
     const again = bourse('keys', 'revoke', '--data', dir, '--id', id1);
     assert.equal(again.code, 64);
     assert.match(again.err, new RegExp(`no key ${id1}`));
