@@ -10,8 +10,14 @@ import { rmSync } from 'node:fs';
 
 /** Ctrl-C or SIGTERM: `cleanUp` (synchronous), then exit 130 (SIGINT) or 143 (SIGTERM). */
 export function exitOnSignal(cleanUp: () => void): void {
+  let stopping = false;
+  // Listened for with `on`, not `once`: Ctrl-C on a terminal signals the whole process group,
+  // and `bourse bench` passes its own on, so a second signal comes at once. With the listener
+  // gone, it killed the bench in its clean-up, and its folder (300 MB of journal) stayed.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       cleanUp();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });

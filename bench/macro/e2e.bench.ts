@@ -47,11 +47,17 @@ async function idle(url: string): Promise<{ open: number; rssMb: number; rssGrow
   const opened = await Promise.all(
     children.map(
       (c) =>
-        new Promise<number>((resolve) =>
-          c.once('message', (m) => resolve((m as { open: number }).open)),
-        ),
+        new Promise<number>((resolve, reject) => {
+          c.once('message', (m) => resolve((m as { open: number }).open));
+          // One that dies before it reports (no port, no descriptor left): the bench waited
+          // for it for ever.
+          c.once('exit', (code) => reject(new Error(`idle sessions: a client exited (${code})`)));
+        }),
     ),
-  );
+  ).catch((error: Error) => {
+    for (const c of children) c.kill();
+    throw error;
+  });
   const after = process.memoryUsage().rss;
   for (const c of children) c.send('close');
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
@@ -76,7 +82,11 @@ async function main(): Promise<void> {
   benchProgress(1, 6, 'idle sessions');
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
-  const held = await idle(url);
+  const held = await idle(url).catch(async (error: Error) => {
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const roundTrip = await idleRoundTrip(url, small ? 50 : 400, 900);
   const load = summarise(await closedThenOpen(url, size), size);
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);

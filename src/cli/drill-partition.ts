@@ -93,22 +93,25 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   checkPartition(o);
   const rng = new Rng(o.seed);
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
-  const net = NetNamespaces.create(ids, (process.pid * 7 + Date.now()) % 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'bourse-partition-'));
+  let net: NetNamespaces | null = null;
   const say = d.sayer(o.verbose);
   let members: d.Members | null = null;
   let failed = true;
   // Ctrl-C skips `finally`: the namespaces, the bridge and the members would outlive the drill.
   const running = (): Iterable<ChildProcess> => members?.children.values() ?? [];
-  const stopListening = d.onInterrupt(dir, running, () => net.destroy());
+  // Listened for before the namespaces are made: a Ctrl-C meanwhile left one behind.
+  const stopListening = d.onInterrupt(dir, running, () => net?.destroy());
   try {
-    const file = writeNetCluster(dir, ids, net);
-    members = new d.Members(dir, file, (id) => net.execPrefix(id));
+    const made = NetNamespaces.create(ids, (process.pid * 7 + Date.now()) % 1_000_000);
+    net = made;
+    const file = writeNetCluster(dir, ids, made);
+    members = new d.Members(dir, file, (id) => made.execPrefix(id));
     const client = await d.connectWithRetry(file.members.map((m) => `ws://${m.host}:${m.port}/`));
     await d.setUp(client, o.accounts);
     const load = d.newLoad();
     const pumping = d.pump(client, load, o, rng);
-    const seen = await cutRounds(o, { file, net, rng, say }, client, load);
+    const seen = await cutRounds(o, { file, net: made, rng, say }, client, load);
     load.running = false;
     await pumping;
     if (load.error !== null) throw load.error;
@@ -136,8 +139,9 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   } finally {
     stopListening();
     for (const c of members?.children.values() ?? []) c.kill('SIGKILL');
-    net.destroy();
-    if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
+    net?.destroy();
+    if (failed && net !== null)
+      process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }

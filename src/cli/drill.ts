@@ -623,7 +623,10 @@ export function onInterrupt(
   children: () => Iterable<ChildProcess>,
   release: () => void = () => {},
 ): () => void {
+  let stopping = false;
   const interrupted = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
     const left = [...children()];
     for (const c of left) c.kill('SIGKILL');
     release();
@@ -634,7 +637,9 @@ export function onInterrupt(
     process.stderr.write(`drill: interrupted (${signal}); its members are stopped, ${where}\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  // `on`, not `once`: a second signal (Ctrl-C signals the whole process group) found no
+  // listener and killed the drill halfway through this.
+  process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
   return () => {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
   };

@@ -16,7 +16,7 @@
  * `destroy` removes everything made (a namespace's removal takes its end of the veth along).
  */
 import { execFileSync } from 'node:child_process';
-import { UsageError } from './output.js';
+import { ExitError, UsageError } from './output.js';
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -50,7 +50,11 @@ export class NetNamespaces {
       ns.build();
     } catch (error) {
       ns.destroy();
-      throw error;
+      // Ctrl-C signals the process group: the `ip` running then dies of it.
+      const signal = (error as { signal?: NodeJS.Signals | null }).signal;
+      if (signal !== 'SIGINT' && signal !== 'SIGTERM') throw error;
+      const why = `interrupted (${signal}) while making its network namespaces; none is left`;
+      throw new ExitError(`drill partition: ${why}`, signal === 'SIGINT' ? 130 : 143);
     }
     return ns;
   }

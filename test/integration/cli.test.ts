@@ -155,30 +155,41 @@ test('replay, inspect and verify read a data folder', async () => {
  * the bench stops its load processes and removes its node's folder, and no report is written.
  * Before, the CLI died alone and its bench ran on, with four client processes, for a minute.
  */
-test('bench: SIGTERM ends the bench and what it started, and writes no report', async (t) => {
-  const out = tempDataDir();
-  const folders = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('bourse-e2e-'));
-  const before = folders();
-  const cli = spawn(process.execPath, [main, 'bench', 'e2e', '--out', out], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+for (const group of [false, true]) {
+  // Ctrl-C on a terminal signals the whole process group: the bench got SIGINT twice (its own,
+  // and the CLI's), and the second killed it during its clean-up: its folder stayed.
+  const how = group ? 'SIGINT to its process group (Ctrl-C)' : 'SIGTERM';
+  test(`bench: ${how} ends the bench and what it started, and writes no report`, async (t) => {
+    const out = tempDataDir();
+    const folders = (): string[] =>
+      readdirSync(tmpdir()).filter((n) => n.startsWith('bourse-e2e-'));
+    const before = folders();
+    const size = group ? ['--small'] : []; // small: where it was seen (2 clients)
+    const cli = spawn(process.execPath, [main, 'bench', 'e2e', ...size, '--out', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: group, // a process group of its own, as a terminal's job
+    });
+    let stderr = '';
+    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    const started: number[] = [];
+    t.after(() => {
+      for (const pid of [cli.pid!, ...started].filter(alive)) process.kill(pid, 'SIGKILL');
+      removeDir(out);
+    });
+    started.push(...(await awaitChildren(cli.pid!, 'e2e.bench.js', 1)));
+    const clients = group ? 2 : 4;
+    started.push(...(await awaitChildren(started[0], 'e2e-client.js', clients, 60_000)));
+    if (group) process.kill(-cli.pid!, 'SIGINT');
+    else cli.kill('SIGTERM');
+    const signal = group ? 'SIGINT' : 'SIGTERM';
+    assert.equal(await exited, group ? 130 : 143, stderr);
+    assert.match(stderr, new RegExp(`bench: interrupted \\(${signal}\\); no report written`));
+    await until('the bench and its clients exit', () => !started.some(alive), 5_000);
+    assert.deepEqual(readdirSync(out), [], 'no report');
+    assert.deepEqual(folders(), before, "the bench's node folder is removed");
   });
-  let stderr = '';
-  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
-  const started: number[] = [];
-  t.after(() => {
-    for (const pid of [cli.pid!, ...started].filter(alive)) process.kill(pid, 'SIGKILL');
-    removeDir(out);
-  });
-  started.push(...(await awaitChildren(cli.pid!, 'e2e.bench.js', 1)));
-  started.push(...(await awaitChildren(started[0], 'e2e-client.js', 4, 60_000)));
-  cli.kill('SIGTERM');
-  assert.equal(await exited, 143, stderr);
-  assert.match(stderr, /bench: interrupted \(SIGTERM\); no report written/);
-  await until('the bench and its four clients exit', () => !started.some(alive), 5_000);
-  assert.deepEqual(readdirSync(out), [], 'no report');
-  assert.deepEqual(folders(), before, "the bench's node folder is removed");
-});
+}
 
 test('bad situations: a message, an exit code, and nothing written', async () => {
   const dir = await dataWith(900);
