@@ -37,6 +37,8 @@ export interface JournalQueries extends JournalChunks {
   durableSequence(): number;
   /** Commands the business-logic processor took since the node started (0 on a standby). */
   commandsProcessed(): number;
+  /** Events journaled durably since the node started (on a standby: stored). */
+  eventsDurable(): number;
   /** Prometheus text: the node's metrics, then the process's. */
   metrics(): Promise<string>;
 }

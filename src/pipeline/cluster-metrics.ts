@@ -1,7 +1,7 @@
 /**
  * A cluster member's gauges on /metrics: its role and term, what is committed, and on the
- * primary each standby's replication lag (events the primary holds that the standby has not
- * yet made durable).
+ * primary each standby's replication lag (sequences the primary holds that the standby has not
+ * yet made durable: one per command, whose events share it; the metric's name says events).
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Consensus } from '../replication/consensus.js';
@@ -53,7 +53,7 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
   });
   new Gauge({
     name: 'bourse_replication_lag_events',
-    help: 'On the primary: events it holds that a standby has not made durable',
+    help: 'On the primary: sequences (one per command) it holds that a standby has not stored',
     labelNames: ['member'],
     registers: [registry],
     collect(this: Gauge) {
@@ -64,8 +64,8 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
 }
 
 /**
- * On the primary: each standby's replication lag, in events it holds that the standby has not
- * made durable (empty on any other role). /metrics and the dashboard both show it.
+ * On the primary: each standby's replication lag, in sequences it holds that the standby has
+ * not made durable (empty on any other role). /metrics and the dashboard both show it.
  */
 export function replicationLags(view: ClusterView): Map<number, number> {
   const c = view.consensus;

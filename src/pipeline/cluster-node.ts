@@ -149,6 +149,8 @@ export class ClusterNode {
   private followScheduled = false;
   /** A standby's writes of what it receives (group-commit.ts). */
   private readonly writes: GroupCommit;
+  /** Events stored while no node ran (a standby's starts): counted by the next one. */
+  private storedUncounted = 0;
   /** What its earlier nodes counted: /metrics' counters go on across a demotion. */
   private readonly counters = new CounterCarry();
   private reportFailure: (error: Error) => void = () => {};
@@ -167,7 +169,12 @@ export class ClusterNode {
     this.store = new ReplicaStore(db);
     this.log = options.log ?? (() => {});
     this.writes = new GroupCommit(this.store, {
-      stored: (index, hash) => {
+      stored: (index, hash, events) => {
+        this.storedUncounted += events; // bourse_events_total: a standby's journaled events
+        if (this.node !== null) {
+          this.node.countStored(this.storedUncounted);
+          this.storedUncounted = 0;
+        }
         this.consensus.onDurable(index, hash);
         this.node?.follow(this.followLimit());
       },
@@ -490,6 +497,8 @@ export class ClusterNode {
     });
     node.publisher.gate = () => this.committedSequence;
     this.node = node;
+    node.countStored(this.storedUncounted);
+    this.storedUncounted = 0;
     node.follow(this.followLimit());
     // The same node serves on as primary once promoted; a demotion starts a new one.
     void node.failed.then((error) => {

@@ -12,8 +12,8 @@ import { lastSequenceOf, type Entry } from '../replication/messages.js';
 import type { ReplicaStore } from '../replication/replica-store.js';
 
 export interface GroupCommitSink {
-  /** Everything up to `index`, ending with `hash`, is on disk. */
-  stored(index: number, hash: string): void;
+  /** Everything up to `index`, ending with `hash`, is on disk: `events` more of them. */
+  stored(index: number, hash: string, events: number): void;
   /** A write failed: nothing more is written (the member must not ack or vote). */
   failed(error: Error): void;
   /** The highest event sequence committed: the store records it with each write. */
@@ -53,11 +53,13 @@ export class GroupCommit {
     const end = this.pendingEnd;
     this.pending = [];
     if (writes.length === 0 || end === null || this.sink.stopped() || this.broken) return;
+    let events = 0;
+    for (const entries of writes) for (const entry of entries) events += entry.count;
     this.storing = this.writeAll(writes).then(
       () => {
         this.storing = null;
         if (this.sink.stopped()) return;
-        this.sink.stored(end.index, end.hash);
+        this.sink.stored(end.index, end.hash, events);
         this.flush();
       },
       (error: Error) => {

@@ -155,7 +155,11 @@ function registerJournal(registry: Registry, counters: Counters, progress: Journ
     readCounter(registry, counters, name, help, read);
   counter('bourse_journal_batches_total', 'Journal batches written', batches);
   const events = at(ProgressSlot.eventsWritten);
-  counter('bourse_events_total', 'Events journaled (durable) since the process started', events);
+  counter(
+    'bourse_events_total',
+    'Events journaled durably since the process started (on a standby: stored)',
+    events,
+  );
   counter('bourse_journal_events_total', 'The same as bourse_events_total', events);
   readGauge(
     registry,

@@ -493,6 +493,14 @@ export class BourseNode {
     }
   }
 
+  /** Follow mode: `events` more stored durably here (a standby's journal writer is its own). */
+  countStored(events: number): void {
+    this.progress.set(
+      ProgressSlot.eventsWritten,
+      this.progress.get(ProgressSlot.eventsWritten) + events,
+    );
+  }
+
   /**
    * Follow mode: the workers may apply the journal up to `sequence` (committed on a majority
    * and stored here). Reads on this node see that far.

@@ -107,6 +107,7 @@ export function journalQueries(
     chunkFrom: (from, eventsMax) => chunkFrom(db, from, eventsMax, visible()),
     durableSequence: () => progress.get(ProgressSlot.sequenceDurable),
     commandsProcessed: () => progress.get(ProgressSlot.commandsProcessed),
+    eventsDurable: () => progress.get(ProgressSlot.eventsWritten),
     metrics,
   };
 }

@@ -254,6 +254,10 @@ async function hotStandbysAgree(cluster: TestCluster, primary: ClusterNode, sequ
     assert.deepEqual([why.ready, why.role, why.reason], [false, 'standby', 'not the primary']);
     const reads = await fetch(`http://${m.host}:${m.port}/ready?for=reads`);
     assert.equal(reads.status, 200, 'a standby that follows is ready for reads');
+    // It was 0 on a standby: only a primary's journal writer counted.
+    const text = await (await fetch(`http://${m.host}:${m.port}/metrics`)).text();
+    const stored = Number(/^bourse_events_total (\d+)$/m.exec(text)?.[1]);
+    assert.ok(stored >= sequence, `a standby counts the events it journals (${stored})`);
   }
   const p = cluster.members[primary.id - 1];
   const metrics = await (await fetch(`http://${p.host}:${p.port}/metrics`)).text();

@@ -63,7 +63,7 @@ export class Dashboard {
   /** A tick's reads are still running (the next tick is skipped, not queued). */
   private ticking = false;
   private lastAtMs = 0;
-  private lastSequence = 0;
+  private lastEvents = 0;
   private lastCommands = 0;
 
   constructor(
@@ -127,7 +127,7 @@ export class Dashboard {
     this.meter.take(); // start from now
     this.meter.on = true;
     this.lastAtMs = performance.now();
-    this.lastSequence = this.sources.journal.durableSequence();
+    this.lastEvents = this.sources.journal.eventsDurable();
     this.lastCommands = this.sources.journal.commandsProcessed();
     this.timer = setInterval(() => void this.tick(), dashboardTickMs);
   }
@@ -202,15 +202,15 @@ export class Dashboard {
     const { role, journal } = this.sources;
     const nowMs = performance.now();
     const seconds = Math.max(nowMs - this.lastAtMs, 1) / 1000;
-    // Sequences number events: their advance is the events made durable (on a standby,
-    // committed and stored), whatever the role. Commands are counted by the processor.
-    const sequence = journal.durableSequence();
+    // Events made durable (on a standby, stored). Not the sequence's advance: a sequence
+    // numbers a command, whose events (an order and its trades) share it.
+    const events = journal.eventsDurable();
     const commands = journal.commandsProcessed();
     const { latencyUs } = this.meter.take();
-    const eventsPerSecond = Math.max(sequence - this.lastSequence, 0) / seconds;
+    const eventsPerSecond = Math.max(events - this.lastEvents, 0) / seconds;
     const commandsPerSecond = Math.max(commands - this.lastCommands, 0) / seconds;
     this.lastAtMs = nowMs;
-    this.lastSequence = sequence;
+    this.lastEvents = events;
     this.lastCommands = commands;
     const node = health(role, journal);
     return {
