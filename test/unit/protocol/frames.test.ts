@@ -39,6 +39,17 @@ test('a batch the encoder wrote verifies and holds the very command bytes', () =
   );
 });
 
+/** docs/PROTOCOL.md draws these bytes for clients in other languages: they must stay so. */
+test('a Commands frame is laid out as PROTOCOL.md draws it', () => {
+  const commands = new Uint8Array(128).fill(0xaa);
+  const frame = new CommandBatchEncoder(4).encode(commands, 2, 7);
+  assert.equal(frame.byteLength, 32 + 64 * 2);
+  const head = [2, 1, 0, 0, 7, 0, 0, 0]; // Commands, version 1, no flags, request id 7
+  const body = [12, 0, 0, 0, 0, 0, 6, 0, 8, 0, 4, 0, 6, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0];
+  assert.deepEqual([...frame.subarray(0, 32)], [...head, ...body]);
+  assert.deepEqual(frame.subarray(32), commands);
+});
+
 test('random bytes and mutated batches never read outside the frame', () => {
   const valid = new CommandBatchEncoder(8).encode(new Uint8Array(8 * 64).fill(7), 8, 1).slice();
   const arbitraryFrame = fc.oneof(

@@ -36,6 +36,13 @@ import { TimeInForce } from './time-in-force.js';
  * `ref` is the asset (ledger kinds) or the instrument (trading kinds). `status` is Ok for an
  * accepted command, the reason for a Rejected event, the original status for a Duplicate, and the
  * reason an order's remainder expired or a resting order was canceled by the engine.
+ *
+ * A sequence numbers a command: all of its events share it (an order and its trades).
+ * OrderAccepted's `amount` is what the order takes from available at placement: the part that
+ * fills at once, at its fill prices with the taker fee, and the part that rests, at the limit
+ * with the larger fee (0 when nothing fills or rests); its trades are paid out of it. As
+ * journaled a Trade names both sides; each reader gets its own side only (docs/PROTOCOL.md,
+ * "Trades are anonymous").
  */
 export class Event {
   bb: flatbuffers.ByteBuffer|null = null;
