@@ -23,7 +23,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { percentilePlot, percentilePoints } from './bench-plot.js';
-import { progressBar, UsageError, type Progress } from './output.js';
+import { ExitError, progressBar, UsageError, type Progress } from './output.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { benchScenarios } from './choices.js';
 import { makeDirs } from '../journal/make-dirs.js';
 
@@ -65,7 +66,7 @@ export async function bench(scenario: string, o: BenchOptions): Promise<BenchRep
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new UsageError(`--out ${o.out}: cannot write reports there (${code})`);
   }
-  const scratch = mkdtempSync(join(tmpdir(), 'bourse-bench-report-'));
+  const scratch = scratchFolder();
   try {
     const hdrFile = join(scratch, 'histogram.json');
     const output = await runBench(scenario, args, hdrFile);
@@ -118,7 +119,10 @@ function runBench(scenario: string, args: string[], hdrFile: string): Promise<st
       process.stdout.write(output);
       if (interrupted !== null) endInterrupted(interrupted, dirname(hdrFile));
       if (code === 0) return resolve(output);
-      reject(new Error(`bench ${scenario} failed (${signal ?? `exit code ${code}`})`));
+      // Said as an internal error with a stack before; the bench's own output says why.
+      const how = signal ?? `exit code ${code}`;
+      const exit = code !== null && code >= 64 && code <= 78 ? code : 70;
+      reject(new ExitError(`bench ${scenario} failed (${how}); its output above says why`, exit));
     });
   });
 }
@@ -187,4 +191,17 @@ function writeReport(
   const subtitle = `${at.slice(0, 10)} · ${on} · ${samples} samples${load}`;
   writeFileSync(svg, percentilePlot(title, subtitle, exported.unit, points) + '\n');
   return { figures, json, svg };
+}
+
+/** A folder for the bench's histogram, in TMPDIR: one that cannot be made is named (exit 73). */
+function scratchFolder(): string {
+  try {
+    return mkdtempSync(join(tmpdir(), 'bourse-bench-report-'));
+  } catch (error) {
+    const why = (error as Error).message;
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `cannot make a scratch folder in ${tmpdir()} (TMPDIR): ${why}`,
+    );
+  }
 }

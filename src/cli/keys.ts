@@ -97,13 +97,16 @@ export function createKeyCommand(options: CreateKeyOptions): void {
 
 function parseAccounts(text: string): number[] {
   if (text === '') return [];
-  return text.split(',').map((part) => {
+  const accounts = text.split(',').map((part) => {
     const value = Number(part.trim());
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new UsageError(`--accounts: '${part}' is not an account id`);
     }
     return value;
   });
+  const twice = accounts.find((a, i) => accounts.indexOf(a) !== i);
+  if (twice !== undefined) throw new UsageError(`--accounts: ${twice} is named twice`);
+  return accounts;
 }
 
 export function listKeysCommand(data: string): void {

@@ -351,7 +351,11 @@ function addReplay(p: Command): void {
     .option('--balances', 'print non-zero balances')
     .option('--orders', 'print open orders')
     .option('--book <instrument>', "print this instrument's book", count('--book'))
-    .option('--account <id>', 'only this account', count('--account'))
+    .option(
+      '--account <id>',
+      'only this account (alone: its balances and orders)',
+      count('--account'),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  bourse replay --data ./data --to-seq 1000 --balances\n' +
@@ -362,8 +366,11 @@ function addReplay(p: Command): void {
         throw new UsageError('give --to-seq or --to-time, not both');
       }
       const toTimeUs = o.toTime === undefined ? undefined : parseTimeUs(o.toTime);
+      // --account alone printed nothing of the account: it means its balances and orders.
+      const both = o.account !== undefined && o.balances !== true && o.orders !== true;
+      const shown = both ? { balances: true, orders: true } : {};
       const { replay } = await import('./replay.js');
-      replay({ ...o, toTimeUs, print: true });
+      replay({ ...o, ...shown, toTimeUs, print: true });
     });
 }
 

@@ -130,6 +130,9 @@ test('damaged key file (65), a file (64, 66) or no folder (66) as --data: no wri
       assert.equal(r.code, 66, r.err);
       assert.match(r.err, /is a file, not a data folder/);
     }
+    const repeated = bourse('keys', 'create', '--data', dir, '--client', '5', '--accounts', '1,1');
+    assert.equal(repeated.code, 64, 'an account named twice (taken as it was)');
+    assert.match(repeated.err, /--accounts: 1 is named twice/);
     const big = bourse('keys', 'create', '--data', dir, '--client', String(2 ** 32), '--admin');
     assert.equal(big.code, 64);
     assert.match(big.err, /--client: a client id from 1 to 4294967294/);

@@ -129,6 +129,10 @@ test('replay, inspect and verify read a data folder', async () => {
     assert.equal(past.code, 0, past.err);
     assert.match(past.out, /\(the journal ends at sequence \d+; --to-seq 99999 is past it\)/);
     assert.match(past.out, /\(account 424242 does not exist at this sequence\)/);
+    // --account alone: its balances and orders (it printed nothing of the account).
+    const alone = bourse('replay', '--data', dir, '--account', '1');
+    assert.match(alone.out, /^balances\n.*\n +1 /m);
+    assert.match(alone.out, /^open orders$/m);
     const noBook = bourse('replay', '--data', dir, '--book', '63');
     assert.match(noBook.out, /\(instrument 63 does not exist at this sequence\)/);
     const early = bourse('replay', '--data', dir, '--to-time', '2001-01-01T00:00:00Z');
@@ -209,6 +213,10 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
       assert.match(r.err, /cannot create the folder \/proc\/no-such-data: ENOENT/);
     }
     assert.equal(bourse('replay', '--to-seq', '-1').code, 64);
+    // A TMPDIR where no folder can be made: named, exit 73 (it was an internal error, 70).
+    const noTmp = bourseWith({ TMPDIR: '/proc/no-such-tmp' }, 'bench', 'engine', '--small');
+    assert.equal(noTmp.code, 73, noTmp.err);
+    assert.match(noTmp.err, /cannot make a scratch folder in \/proc\/no-such-tmp \(TMPDIR\)/);
     const scenario = bourse('bench', 'nope');
     assert.equal(scenario.code, 64);
     assert.match(scenario.err, /scenario 'nope': one of engine, pipeline, e2e, replicated/);
