@@ -4,7 +4,8 @@ import { batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
 import { readEvent, formatEvent } from '../protocol/event-reader.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { eventSizeBytes } from '../constants.js';
-import { openData } from './open-data.js';
+import { openJournal } from './open-data.js';
+import { journalTail } from '../journal/journal-reader.js';
 
 export interface InspectOptions {
   data: string;
@@ -13,7 +14,7 @@ export interface InspectOptions {
 }
 
 export function inspect(options: InspectOptions): string[] {
-  const { db, tail } = openData(options.data);
+  const { db } = openJournal(options.data);
   const lines: string[] = [];
   let printed = 0;
   try {
@@ -35,11 +36,16 @@ export function inspect(options: InspectOptions): string[] {
       }
       return printed < options.count;
     });
+    if (printed === 0) {
+      const end = journalTail(db).sequence;
+      lines.push(`no events from sequence ${options.fromSeq}: the journal ends at ${end}`);
+    }
+  } catch (error) {
+    // A damaged batch (exit 65, its sequence named): the events before it are still shown.
+    if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
+    throw error;
   } finally {
     closeJournalDb(db);
-  }
-  if (printed === 0) {
-    lines.push(`no events from sequence ${options.fromSeq}: the journal ends at ${tail.sequence}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   return lines;

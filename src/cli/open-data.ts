@@ -17,6 +17,12 @@ export interface OpenData {
 }
 
 export function openData(dir: string): OpenData {
+  const { db, config } = openJournal(dir);
+  return { db, config, tail: journalTail(db) };
+}
+
+/** The folder's journal and config, its end not read (inspect reads up to a damaged batch). */
+export function openJournal(dir: string): Omit<OpenData, 'tail'> {
   if (!existsSync(dataFile(dir)) && existsSync(join(dir, clusterFileName))) {
     const members = readdirSync(dir).filter((name) => /^member-\d+$/.test(name));
     throw new StorageError(
@@ -27,6 +33,5 @@ export function openData(dir: string): OpenData {
     );
   }
   const db = openJournalDb(dir, { create: false, readOnly: true });
-  const config = storedConfig(db) ?? engineConfigDefault;
-  return { db, config, tail: journalTail(db) };
+  return { db, config: storedConfig(db) ?? engineConfigDefault };
 }

@@ -281,6 +281,11 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     );
     assert.ok(readFileSync(file).equals(before), 'the journal was not touched');
     assert.equal(sequenceKey(last.readUInt32BE(4)).equals(last), true);
+    // inspect shows the events before the damaged batch (it printed nothing), then names it.
+    const shown = bourse('inspect', '--data', dir, '--from-seq', '1', '--count', '1000000');
+    assert.equal(shown.code, 65, shown.err);
+    assert.match(shown.out, /^batch 1: /m);
+    assert.match(shown.err, new RegExp(`batch at sequence ${last.readUInt32BE(4)} does not match`));
   } finally {
     removeDir(dir);
   }
