@@ -234,6 +234,8 @@ export function summarise(
     batch_commands_per_s: rate(loads.batch),
     closed_window: size.window,
     open_loop_rate: size.openRate,
+    /** Below the rate offered, the node did not keep up: the latencies measure a growing queue. */
+    open_loop_answered_per_s: rate(loads.open),
     ...latencyFigures(histogram),
     batch_open_p50_us: percentileOf(batched, 50),
     batch_open_p99_us: percentileOf(batched, 99),
@@ -259,6 +261,11 @@ export function summarise(
     {
       measure: `  through submitBatch (500 per call), ${size.batchWindow} in flight, 1 process`,
       value: figures.batch_commands_per_s,
+      unit: 'commands/s',
+    },
+    {
+      measure: `open loop: ${size.openRate.toLocaleString('en-US')}/s offered, answered`,
+      value: figures.open_loop_answered_per_s,
       unit: 'commands/s',
     },
     { measure: `latency p50 @ ${size.openRate}/s open loop`, value: figures.p50_us, unit: 'µs' },
