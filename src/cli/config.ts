@@ -5,8 +5,9 @@
  *
  * Every option that takes a value can come from the environment as BOURSE_ and its flag's
  * name in capitals (--snapshot-events: BOURSE_SNAPSHOT_EVENTS). The file holds the same names
- * as keys (`snapshot-events: 2000000`), at the top level or in a section named after the
- * command (`start:`, `bench:` …), the section winning. A flag without a value (--bootstrap)
+ * as keys (`snapshot-events: 2000000`), at the top level, in a group's section (`drill:`,
+ * `keys:`) or in a section named after the command (`start:`, `failover:` …, also inside its
+ * group's), the nearest winning. A flag without a value (--bootstrap)
  * is true or false in the file, and 1/true/yes or 0/false/no/empty in the environment.
  * File values go through the flag's own parser, so a wrong one gets the same message, with
  * the file and key named; a key no option has is refused, with the keys allowed.
@@ -51,7 +52,8 @@ export function applySettings(cmd: Command, commandNames: readonly string[]): vo
   }
   const file = cmd.getOptionValue('config') as string | undefined;
   if (file === undefined) return;
-  const settings = readSettings(file, cmd.name(), commandNames);
+  const group = cmd.parent?.parent != null ? cmd.parent.name() : null;
+  const settings = readSettings(file, [group, cmd.name()], commandNames);
   for (const [key, value] of Object.entries(settings)) {
     const option = cmd.options.find((o) => o.name() === key && o.name() !== 'config');
     if (option === undefined) {
@@ -78,9 +80,14 @@ function fromDefault(cmd: Command, option: Option): boolean {
   return source === undefined || source === 'default';
 }
 
+/**
+ * The settings for a command from `file`: its top-level keys, then its group's section (`drill:`
+ * for `drill failover`; a group's section may hold its commands' own), then the command's,
+ * each overriding the one before. A `drill:` section was refused as an unknown setting.
+ */
 function readSettings(
   file: string,
-  command: string,
+  [group, command]: [string | null, string],
   commandNames: readonly string[],
 ): Record<string, unknown> {
   let text: string;
@@ -102,16 +109,28 @@ function readSettings(
   if (typeof document !== 'object' || Array.isArray(document)) {
     throw new UsageError(`--config: ${file} must hold a map of settings`);
   }
-  const top: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(document)) {
-    if (!commandNames.includes(key)) top[key] = value;
+  const settings = ownKeys(document as Record<string, unknown>, commandNames);
+  const ofGroup = group === null ? {} : section(file, document, group);
+  Object.assign(settings, ownKeys(ofGroup, commandNames), section(file, ofGroup, command));
+  return Object.assign(settings, section(file, document, command));
+}
+
+/** The keys of `map` that are settings, not sections. */
+function ownKeys(
+  map: Record<string, unknown>,
+  sections: readonly string[],
+): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(map).filter(([key]) => !sections.includes(key)));
+}
+
+/** `map`'s section `name` ({} when absent). @throws UsageError when it is not a map. */
+function section(file: string, map: object, name: string): Record<string, unknown> {
+  const found = (map as Record<string, unknown>)[name];
+  if (found === undefined) return {};
+  if (typeof found !== 'object' || found === null || Array.isArray(found)) {
+    throw new UsageError(`--config: ${file}: '${name}' must hold a map of settings`);
   }
-  const section = (document as Record<string, unknown>)[command];
-  if (section === undefined) return top;
-  if (typeof section !== 'object' || section === null || Array.isArray(section)) {
-    throw new UsageError(`--config: ${file}: '${command}' must hold a map of settings`);
-  }
-  return { ...top, ...(section as Record<string, unknown>) };
+  return found as Record<string, unknown>;
 }
 
 /** `value` through the option's own parser; `where` names its origin in an error. */

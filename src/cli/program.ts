@@ -57,7 +57,9 @@ export function program(): Command {
   addBench(p);
   const leaves = leafCommands(p);
   for (const leaf of leaves) configurable(leaf);
-  const names = leaves.map((c) => c.name());
+  // Sections of a settings file: each command's, and a group's (drill:, keys:) for its own.
+  const groups = p.commands.filter((c) => c.commands.length > 0).map((c) => c.name());
+  const names = [...leaves.map((c) => c.name()), ...groups];
   p.hook('preAction', (_program, action) => applySettings(action, names));
   return p;
 }

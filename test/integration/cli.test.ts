@@ -76,6 +76,12 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     const badFlag = bourseWith(bootstrap, 'member', '--cluster', 'none.json', '--id', '1');
     assert.equal(badFlag.code, 64);
     assert.match(badFlag.err, /BOURSE_BOOTSTRAP: 1, true, yes, or 0, false, no, empty/);
+    // A group's section (drill:, keys:) holds its commands' settings, and may hold their own.
+    writeFileSync(yaml, 'drill:\n  window: abc\nkeys:\n  list:\n    data: /nowhere/keys\n');
+    const drill = bourse('drill', 'failover', '--config', yaml);
+    assert.equal(drill.code, 64, drill.err);
+    assert.match(drill.err, /bourse\.yaml: window: --window: 'abc' is not a whole number/);
+    assert.match(bourse('keys', 'list', '--config', yaml).err, /\/nowhere\/keys does not exist/);
     const missing = bourse('start', '--config', join(dir, 'none.yaml'));
     assert.equal(missing.code, 64);
     assert.match(missing.err, /cannot read .*none\.yaml \(ENOENT\)/);
