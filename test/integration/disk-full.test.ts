@@ -173,8 +173,9 @@ test('bourse start on a disk that fills: stops with 74, loses nothing acknowledg
       timeout: 20_000,
     });
     assert.equal(formed.status, 74, formed.stderr);
-    assert.match(formed.stderr, /cannot write \S+cluster\.json: no space left on the disk/);
-    assert.deepEqual(readdirSync(cluster), [], 'no half-written cluster.json');
+    // Its first write is its lock (one bourse cluster per folder), then cluster.json.
+    assert.match(formed.stderr, /cannot create \S+cluster\/bourse\.lock: ENOSPC: no space left/);
+    assert.deepEqual(readdirSync(cluster), [], 'no half-written lock or cluster.json');
   } finally {
     child.kill('SIGKILL');
     await exited;
