@@ -24,6 +24,13 @@ import { exitCodeMeaning } from './output.js';
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
+/**
+ * The signal `bourse cluster` stops all its members with: a clean stop without a handover. On
+ * SIGTERM or SIGINT each primary handed over to a standby that was stopping too (Ctrl-C
+ * reached every member of the terminal's process group), which stood in a new term for nothing.
+ */
+export const wholeClusterSignal = 'SIGUSR2';
+
 /** Names the supervisor's pid to the members it starts (watchSupervisor in cluster.ts). */
 export const supervisorPidVariable = 'BOURSE_SUPERVISOR_PID';
 
@@ -37,6 +44,8 @@ export function spawnMember(
   output: 'inherit' | 'ignore' | number = 'inherit',
   /** A command it runs under (`ip netns exec <ns>`), which execs it: the pid stays its. */
   prefix: readonly string[] = [],
+  /** In a process group of its own: a terminal's Ctrl-C reaches the supervisor alone. */
+  detached = false,
 ): ChildProcess {
   const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
   args.push('--data', dataDir);
@@ -44,7 +53,7 @@ export function spawnMember(
   const [command, ...rest] = [...prefix, process.execPath, ...args];
   // The member stops when this process is gone (watchSupervisor in cluster.ts).
   const env = { ...process.env, [supervisorPidVariable]: String(process.pid) };
-  return spawn(command, rest, { stdio: ['ignore', output, output], env });
+  return spawn(command, rest, { stdio: ['ignore', output, output], env, detached });
 }
 
 export class MemberProcess {
@@ -72,21 +81,32 @@ export class MemberProcess {
     return this.child?.pid ?? null;
   }
 
-  /** Stops it (SIGTERM: a clean stop) and resolves when it has exited; no restart after. */
-  stop(): Promise<void> {
+  /**
+   * Stops it (SIGTERM: a clean stop, a primary handing over; `wholeClusterSignal`: every member
+   * stops, so none hands over) and resolves when it has exited; no restart after.
+   */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.stopping = true;
     if (this.restartTimer !== null) clearTimeout(this.restartTimer);
     const child = this.child;
     if (child === null) return Promise.resolve();
     return new Promise((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
   }
 
   private start(bootstrap: boolean): void {
     this.startedAt = Date.now();
-    const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap);
+    const child = spawnMember(
+      this.clusterPath,
+      this.id,
+      this.dataDir,
+      bootstrap,
+      'inherit',
+      [],
+      true,
+    );
     this.child = child;
     child.once('exit', (code, signal) => this.exited(code, signal));
   }

@@ -17,7 +17,7 @@ import {
   memberSupervisorCheckMs,
 } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
-import { MemberProcess, supervisorPidVariable } from './cluster-supervise.js';
+import { MemberProcess, supervisorPidVariable, wholeClusterSignal } from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
@@ -134,6 +134,10 @@ export async function member(options: MemberOptions): Promise<void> {
   let node: ClusterNode | null = null;
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
   const signalled = stopSignal();
+  // Its whole cluster stops (wholeClusterSignal): no standby is left to hand over to.
+  const whole = new Promise<'whole'>((resolve) =>
+    process.once(wholeClusterSignal, () => resolve('whole')),
+  );
   log(`member ${options.id}: starting on ${options.data}`);
   node = await ClusterNode.start({
     id: options.id,
@@ -144,9 +148,13 @@ export async function member(options: MemberOptions): Promise<void> {
     capacities: { ...file.capacities, ...options.capacities },
     log,
   });
-  const stopped = Promise.race([signalled, supervisorGone(log)]).then(() => null);
+  let wholeCluster = false;
+  const stopped = Promise.race([signalled, whole, supervisorGone(log)]).then((why) => {
+    wholeCluster = why === 'whole';
+    return null;
+  });
   const failure = await Promise.race([stopped, node.failed]);
-  await node.stop();
+  await node.stop({ handOver: !wholeCluster });
   setTimeout(() => process.exit(), memberExitWaitMs).unref(); // see memberExitWaitMs
   // A failed member exits with its error's code (74 for the disk), so that it is seen and
   // started again (bourse cluster) rather than lingering silent.
@@ -281,7 +289,7 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
     for (const m of members) m.onLeftDown = (code) => ++down === members.length && resolve(code);
   });
   const ended = await Promise.race([stopSignal(), allDown]);
-  await Promise.all(members.map((m) => m.stop()));
+  await Promise.all(members.map((m) => m.stop(wholeClusterSignal)));
   // Every member left down: nothing runs (the process ended with 13, a pending await).
   if (typeof ended === 'number') {
     let why = `every member is left down (exit ${ended}: ${exitCodeMeaning(ended)}; see above)`;

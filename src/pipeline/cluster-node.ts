@@ -692,9 +692,12 @@ export class ClusterNode {
     this.transport.faults.blockFrom.clear();
   }
 
-  /** Stops everything and releases the folder; a serving primary hands over first. */
-  async stop(): Promise<void> {
-    await this.transferLeadership();
+  /**
+   * Stops everything and releases the folder; a serving primary hands over first, unless its
+   * whole cluster stops (`handOver: false`).
+   */
+  async stop(options: { handOver?: boolean } = {}): Promise<void> {
+    if (options.handOver !== false) await this.transferLeadership();
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     this.feeder = null; // and feedOnProgress ends

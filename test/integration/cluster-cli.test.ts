@@ -115,12 +115,18 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
     const all = file.members.map((m) => m.port).join(', ');
     assert.ok(out.includes(`exists: its 3 members run on ports ${all} (--nodes`), out);
   } finally {
+    const stopAt = out.length;
     child.kill('SIGINT');
     const code = await exited;
     if (blocked) blocker.close();
     removeDir(dir);
     assert.equal(code, 0, out.slice(-3000));
     for (const pid of pids.slice(1)) assert.ok(!alive(pid), `member pid ${pid} stopped`);
+    // The whole cluster stops: no primary hands over to a standby that is stopping too (one
+    // did, and it stood in a new term for nothing).
+    const stopping = out.slice(stopAt);
+    assert.doesNotMatch(stopping, /handed over|candidate/, stopping.slice(-3000));
+    assert.equal(stopping.match(/stopped cleanly/g)?.length, 3, 'every member stopped cleanly');
   }
 });
 
