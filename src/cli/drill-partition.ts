@@ -77,9 +77,10 @@ export interface PartitionReport extends d.HistoryFigures {
    * Medians by kind: off the network, the SDK waits out its silence (2 s); off the members
    * only, the primary steps down after an election timeout and its clients move at once.
    */
-  takeover_ms_p50_off: number;
-  takeover_ms_p50_members: number;
-  takeover_ms_p50_deaf: number;
+  /** Per kind of cut; null for a kind that did not come up. */
+  takeover_ms_p50_off: number | null;
+  takeover_ms_p50_members: number | null;
+  takeover_ms_p50_deaf: number | null;
   /** Every former primary came back a standby once healed. */
   fenced: boolean;
 }

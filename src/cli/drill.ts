@@ -60,9 +60,10 @@ export interface HistoryFigures {
   lost: number;
   duplicated: number;
   /** From each kill or cut of the primary until the SDK got a result again. */
-  takeover_ms_p50: number;
-  takeover_ms_p99: number;
-  takeover_ms_max: number;
+  /** null when no primary was taken away (only standbys): no takeover to time. */
+  takeover_ms_p50: number | null;
+  takeover_ms_p99: number | null;
+  takeover_ms_max: number | null;
   replicas_identical: boolean;
   conserved: boolean;
   last_sequence: number;
@@ -570,8 +571,9 @@ export function sayer(verbose: boolean | undefined): (line: string) => void {
   };
 }
 
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
+/** The `p`th percentile of `values`, or null when there are none (JSON says none, not 0 ms). */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
 }
@@ -603,7 +605,7 @@ export function historyFigures(
     duplicated: check.duplicated,
     takeover_ms_p50: percentile(takeovers, 50),
     takeover_ms_p99: percentile(takeovers, 99),
-    takeover_ms_max: Math.round(Math.max(0, ...takeovers)),
+    takeover_ms_max: takeovers.length === 0 ? null : Math.round(Math.max(...takeovers)),
     replicas_identical: check.identical,
     conserved: check.conserved,
     last_sequence: check.lastSequence,

@@ -235,7 +235,7 @@ function addPartitionDrill(group: Command): void {
       const r = await drillPartition({ ...o, verbose: true });
       const cuts = `${r.primary_off} / ${r.primary_members} / ${r.primary_deaf} / ${r.standby_off}`;
       const p50s = [r.takeover_ms_p50_off, r.takeover_ms_p50_members, r.takeover_ms_p50_deaf];
-      const byKind = p50s.join(' / ');
+      const byKind = p50s.map((ms) => ms ?? '-').join(' / ');
       const rows = [
         { measure: 'cuts: primary off / off the members / deaf / standby off', value: cuts },
         ...historyRows(r, [
@@ -257,7 +257,7 @@ function historyRows(r: HistoryFigures, extra: { measure: string; value: unknown
     {
       measure: 'takeover p50 / p99 / max (ms)',
       value:
-        r.takeover_ms_max > 0 // none: only standbys were killed
+        r.takeover_ms_max !== null // none: only standbys were killed
           ? `${r.takeover_ms_p50} / ${r.takeover_ms_p99} / ${r.takeover_ms_max}`
           : '-',
     },
