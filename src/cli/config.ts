@@ -44,11 +44,13 @@ export function envName(option: Option): string {
  * --config. @throws UsageError for an unreadable file, an unknown key or a wrong value.
  */
 export function applySettings(cmd: Command, commandNames: readonly string[]): void {
+  origins.clear();
   for (const option of cmd.options) {
     const value = option.envVar === undefined ? undefined : process.env[option.envVar];
     if (value === undefined || !fromDefault(cmd, option)) continue;
     const attribute = option.attributeName();
     cmd.setOptionValueWithSource(attribute, fromEnv(option.envVar!, option, value), 'env');
+    origins.set(option.long ?? '', option.envVar!);
   }
   const file = cmd.getOptionValue('config') as string | undefined;
   if (file === undefined) return;
@@ -63,7 +65,22 @@ export function applySettings(cmd: Command, commandNames: readonly string[]): vo
     if (!fromDefault(cmd, option)) continue; // a flag or BOURSE_* wins
     const where = `${file}: ${key}`;
     cmd.setOptionValueWithSource(option.attributeName(), parsed(where, option, value), 'config');
+    origins.set(option.long ?? '', where);
   }
+}
+
+/** Where each setting not given as a flag came from (`--window` → `bourse.yaml: window`). */
+const origins = new Map<string, string>();
+
+/**
+ * `message` of a refusal with the origin of the setting it starts with (`--window: ...`), when
+ * that came from a file or the environment: a value its parser takes but a later check refuses
+ * (`window: 0`) was told as if it had been a flag.
+ */
+export function withOrigin(message: string): string {
+  const flag = /^(--[a-z0-9-]+)[: ]/.exec(message)?.[1];
+  const origin = flag === undefined ? undefined : origins.get(flag);
+  return origin === undefined ? message : `${origin}: ${message}`;
 }
 
 /** A flag without a value (--bootstrap) is 1/true/yes or 0/false/no/empty in the environment. */

@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { KeyFileError } from '../gateway/api-keys.js';
 import { gatewayPortDefault } from '../constants.js';
-import { applySettings, configurable } from './config.js';
+import { applySettings, configurable, withOrigin } from './config.js';
 import type { CreateKeyOptions } from './keys.js';
 import {
   asOption,
@@ -431,7 +431,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       return 65; // EX_DATAERR
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`bourse: ${error.message}\n`);
+      process.stderr.write(`bourse: ${withOrigin(error.message)}\n`);
       return 64;
     }
     if (error instanceof ExitError) {

@@ -82,6 +82,13 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     assert.equal(drill.code, 64, drill.err);
     assert.match(drill.err, /bourse\.yaml: window: --window: 'abc' is not a whole number/);
     assert.match(bourse('keys', 'list', '--config', yaml).err, /\/nowhere\/keys does not exist/);
+    // A value its parser takes but a later check refuses: the origin is named too (it was not).
+    writeFileSync(yaml, 'drill:\n  window: 0\n');
+    const later = bourse('drill', 'failover', '--config', yaml);
+    assert.equal(later.code, 64, later.err);
+    assert.match(later.err, /bourse\.yaml: window: --window: 1 to 100,000 transfers/);
+    const fromVar = bourseWith({ BOURSE_NODES: '2' }, 'drill', 'failover');
+    assert.match(fromVar.err, /BOURSE_NODES: --nodes: 2: 3 to 7/);
     const missing = bourse('start', '--config', join(dir, 'none.yaml'));
     assert.equal(missing.code, 64);
     assert.match(missing.err, /cannot read .*none\.yaml \(ENOENT\)/);
