@@ -46,7 +46,8 @@ interface KeyFolder {
  */
 function keyFolders(data: string, mustExist: boolean): KeyFolder[] {
   if (existsSync(data) && !statSync(data).isDirectory()) {
-    throw new UsageError(`--data: ${data} is a file, not a data folder`);
+    // 66, as start, replay, verify, inspect and cluster say it (keys said 64).
+    throw new StorageError(StorageCode.DataMissing, `${data} is a file, not a data folder`);
   }
   if (mustExist && !existsSync(data)) {
     throw new StorageError(StorageCode.DataMissing, `data folder ${data} does not exist`);

@@ -70,7 +70,7 @@ test('keys on a cluster folder go to every member, and are revoked from every me
   }
 });
 
-test('damaged key file (65), a file (64, 66) or no folder (66) as --data: no writes', () => {
+test('damaged key file (65), a file or no folder (66) as --data: nothing written', () => {
   const dir = tempDataDir();
   try {
     const sha = 'a'.repeat(64);
@@ -115,7 +115,7 @@ test('damaged key file (65), a file (64, 66) or no folder (66) as --data: no wri
     const file = join(dir, 'keys.json');
     for (const args of [['list'], ['create', '--client', '3', '--admin']]) {
       const r = bourse('keys', ...args, '--data', file);
-      assert.equal(r.code, 64, r.err);
+      assert.equal(r.code, 66, r.err);
       assert.match(r.err, /is a file, not a data folder/);
     }
     // A mistyped folder: list said "no keys" (exit 0) and revoke "no key" (64).
