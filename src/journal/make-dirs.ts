@@ -10,7 +10,9 @@ import { StorageCode, StorageError } from './journal-errors.js';
 
 export function makeDirs(dir: string): void {
   try {
-    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    if (!statSync(dir).isDirectory()) {
+      throw Object.assign(new Error(`ENOTDIR: ${dir} is a file`), { code: 'ENOTDIR' });
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(dir) === dir) throw error;
     makeDirs(dirname(dir));
