@@ -7,21 +7,15 @@
  *                                 └ cleanUp: members killed, folder removed
  */
 import { rmSync } from 'node:fs';
+import { onStopSignal, signalExitCode } from '../../src/cli/signals.js';
 
 /** Ctrl-C or SIGTERM: `cleanUp` (synchronous), then exit 130 (SIGINT) or 143 (SIGTERM). */
 export function exitOnSignal(cleanUp: () => void): void {
-  let stopping = false;
-  // Listened for with `on`, not `once`: Ctrl-C on a terminal signals the whole process group,
-  // and `bourse bench` passes its own on, so a second signal comes at once. With the listener
-  // gone, it killed the bench in its clean-up, and its folder (300 MB of journal) stayed.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      cleanUp();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  }
+  // A second signal killed the bench in its clean-up (onStopSignal): its folder stayed.
+  onStopSignal((signal) => {
+    cleanUp();
+    process.exit(signalExitCode(signal));
+  });
 }
 
 /** Removes `dir` when the bench is stopped by a signal. */

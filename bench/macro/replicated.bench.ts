@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');
     const data = join(dir, `member-${m.id}`);
-    children.set(m.id, spawnMember(join(dir, 'cluster.json'), m.id, data, true, log));
+    children.set(m.id, spawnMember(join(dir, 'cluster.json'), m.id, data, true, { output: log }));
   }
   try {
     const primary = file.members[(await findPrimary(file)) - 1];

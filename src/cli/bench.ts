@@ -26,6 +26,7 @@ import { percentilePlot, percentilePoints } from './bench-plot.js';
 import { ExitError, progressBar, UsageError, type Progress } from './output.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { benchScenarios } from './choices.js';
+import { signalExitCode } from './signals.js';
 import { makeDirs } from '../journal/make-dirs.js';
 
 export interface BenchOptions {
@@ -131,7 +132,7 @@ function runBench(scenario: string, args: string[], hdrFile: string): Promise<st
 function endInterrupted(signal: NodeJS.Signals, scratch: string): never {
   rmSync(scratch, { recursive: true, force: true });
   process.stderr.write(`bench: interrupted (${signal}); no report written\n`);
-  process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.exit(signalExitCode(signal));
 }
 
 function lastJsonLine(output: string, scenario: string): Record<string, unknown> {

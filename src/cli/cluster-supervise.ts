@@ -34,18 +34,23 @@ export const wholeClusterSignal = 'SIGUSR2';
 /** Names the supervisor's pid to the members it starts (watchSupervisor in cluster.ts). */
 export const supervisorPidVariable = 'BOURSE_SUPERVISOR_PID';
 
+/** How a member process is started (spawnMember); each has a default. */
+export interface MemberSpawn {
+  /** Where its stdout and stderr go: inherited, dropped, or a file descriptor. */
+  output?: 'inherit' | 'ignore' | number;
+  /** A command it runs under (`ip netns exec <ns>`), which execs it: the pid stays its. */
+  prefix?: readonly string[];
+  /** In a process group of its own: a terminal's Ctrl-C reaches the supervisor alone. */
+  detached?: boolean;
+}
+
 /** Starts member `id` of `clusterPath` as a child process. */
 export function spawnMember(
   clusterPath: string,
   id: number,
   dataDir: string,
   bootstrap: boolean,
-  /** Where its stdout and stderr go: inherited, dropped, or a file descriptor. */
-  output: 'inherit' | 'ignore' | number = 'inherit',
-  /** A command it runs under (`ip netns exec <ns>`), which execs it: the pid stays its. */
-  prefix: readonly string[] = [],
-  /** In a process group of its own: a terminal's Ctrl-C reaches the supervisor alone. */
-  detached = false,
+  { output = 'inherit', prefix = [], detached = false }: MemberSpawn = {},
 ): ChildProcess {
   const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
   args.push('--data', dataDir);
@@ -98,15 +103,9 @@ export class MemberProcess {
 
   private start(bootstrap: boolean): void {
     this.startedAt = Date.now();
-    const child = spawnMember(
-      this.clusterPath,
-      this.id,
-      this.dataDir,
-      bootstrap,
-      'inherit',
-      [],
-      true,
-    );
+    const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap, {
+      detached: true,
+    });
     this.child = child;
     child.once('exit', (code, signal) => this.exited(code, signal));
   }

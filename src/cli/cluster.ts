@@ -6,7 +6,7 @@
  *                                "replicationPort": 9101}, ...]}
  *   <data>/member-<id>/   each member's data folder
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   clusterFileName,
@@ -24,7 +24,7 @@ import { cliLog } from './logger.js';
 import { ExitError, exitCodeMeaning, stopSignal, UsageError, writeFileWhole } from './output.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { DataLock } from '../journal/data-lock.js';
-import { dataFile } from '../journal/journal-db.js';
+import { dataFile, refuseFile } from '../journal/journal-db.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 
 export interface ClusterFile {
@@ -224,9 +224,7 @@ export interface ClusterOptions {
  * another `bourse cluster` runs (its members failed to start, and were tried again for ever).
  */
 function clusterFolder(data: string, fresh: boolean): DataLock {
-  if (existsSync(data) && !statSync(data).isDirectory()) {
-    throw new StorageError(StorageCode.DataMissing, `${data} is a file, not a data folder`);
-  }
+  refuseFile(data);
   if (fresh && existsSync(dataFile(data))) {
     throw new StorageError(
       StorageCode.SingleNode,

@@ -31,6 +31,7 @@ import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
 import { freePort } from './ports.js';
 import { progressBar, UsageError } from './output.js';
+import { onStopSignal, signalExitCode } from './signals.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
 import type { DrillSignal, DrillVictim } from './choices.js';
 
@@ -283,7 +284,10 @@ export class Members {
     const log = openSync(join(this.dir, `member-${id}.log`), 'a');
     const path = join(this.dir, clusterFileName);
     const prefix = this.prefix(id);
-    this.children.set(id, spawnMember(path, id, this.dataOf(id), bootstrap, log, prefix));
+    this.children.set(
+      id,
+      spawnMember(path, id, this.dataOf(id), bootstrap, { output: log, prefix }),
+    );
   }
 }
 
@@ -625,10 +629,7 @@ export function onInterrupt(
   children: () => Iterable<ChildProcess>,
   release: () => void = () => {},
 ): () => void {
-  let stopping = false;
-  const interrupted = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
+  return onStopSignal((signal) => {
     const left = [...children()];
     for (const c of left) c.kill('SIGKILL');
     release();
@@ -637,14 +638,8 @@ export function onInterrupt(
     if (!keep) rmSync(dir, { recursive: true, force: true });
     const where = keep ? `its folder is kept: ${dir}` : 'its folder is removed';
     process.stderr.write(`drill: interrupted (${signal}); its members are stopped, ${where}\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  // `on`, not `once`: a second signal (Ctrl-C signals the whole process group) found no
-  // listener and killed the drill halfway through this.
-  process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
-  return () => {
-    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-  };
+    process.exit(signalExitCode(signal));
+  });
 }
 
 /**

@@ -1,11 +1,10 @@
 /** `bourse inspect`: prints journaled events in readable form, from a sequence on. */
 import { closeJournalDb } from '../journal/journal-db.js';
-import { batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
+import { batchKeyAtOrBefore, journalTail, readBatches } from '../journal/journal-reader.js';
 import { readEvent, formatEvent } from '../protocol/event-reader.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { eventSizeBytes } from '../constants.js';
 import { openJournal } from './open-data.js';
-import { journalTail } from '../journal/journal-reader.js';
 
 export interface InspectOptions {
   data: string;

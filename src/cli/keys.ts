@@ -8,7 +8,7 @@
  * folder, the same record in each: after a failover the new primary knows every key the old
  * one did. Every file is read and checked before any is written.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterFileName } from '../constants.js';
 import {
@@ -23,6 +23,7 @@ import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
 import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';
+import { refuseFile } from '../journal/journal-db.js';
 
 export interface CreateKeyOptions {
   data: string;
@@ -45,10 +46,7 @@ interface KeyFolder {
  * (exit 64), as if it were a node's folder without them. `create` makes it.
  */
 function keyFolders(data: string, mustExist: boolean): KeyFolder[] {
-  if (existsSync(data) && !statSync(data).isDirectory()) {
-    // 66, as start, replay, verify, inspect and cluster say it (keys said 64).
-    throw new StorageError(StorageCode.DataMissing, `${data} is a file, not a data folder`);
-  }
+  refuseFile(data); // 66, as start, replay, verify, inspect and cluster say it (keys said 64)
   if (mustExist && !existsSync(data)) {
     throw new StorageError(StorageCode.DataMissing, `data folder ${data} does not exist`);
   }

@@ -17,6 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { ExitError, UsageError } from './output.js';
+import { signalExitCode } from './signals.js';
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -54,7 +55,7 @@ export class NetNamespaces {
       const signal = (error as { signal?: NodeJS.Signals | null }).signal;
       if (signal !== 'SIGINT' && signal !== 'SIGTERM') throw error;
       const why = `interrupted (${signal}) while making its network namespaces; none is left`;
-      throw new ExitError(`drill partition: ${why}`, signal === 'SIGINT' ? 130 : 143);
+      throw new ExitError(`drill partition: ${why}`, signalExitCode(signal));
     }
     return ns;
   }

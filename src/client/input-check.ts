@@ -163,11 +163,8 @@ export function givenNamed(f: unknown, named: string, own?: string): boolean {
 /**
  * @throws TypeError at a subscribe call given a handler that is no function (it threw later,
  * from the socket's message event, and ended the process) or a parameter that is no whole
- * number from 0 (the server refused it, heard only through `onError`).
- */
-/**
- * @throws TypeError for a bad parameter or handler, and the session's error once it is closed
- * (a subscription on a closed client heard nothing, and said nothing).
+ * number from 0 (the server refused it, heard only through `onError`); ClientError once the
+ * session is closed (a subscription then heard nothing, and said nothing).
  */
 export function checkSubscribe(
   call: string,

@@ -101,10 +101,7 @@ export function openEnv(path: string, readOnly: boolean, pageSize: number): Root
 }
 
 export function prepareDir(dir: string, options: { create: boolean; readOnly: boolean }): void {
-  // Told first: creating over a file fails as "exists", and reading it passes.
-  if (isFile(dir)) {
-    throw new StorageError(StorageCode.DataMissing, `${dir} is a file, not a data folder`);
-  }
+  refuseFile(dir); // told first: creating over a file fails as "exists", and reading it passes
   try {
     if (options.create) makeDirs(dir);
     accessSync(dir, options.readOnly ? fs.R_OK : fs.R_OK | fs.W_OK);
@@ -138,6 +135,13 @@ export function checkFreeSpace(dir: string): void {
 export function diskFreeBytes(dir: string): number {
   const disk = statfsSync(dir);
   return disk.bavail * disk.bsize;
+}
+
+/** @throws StorageError DATA_MISSING (exit 66) when `dir` is a file, not a folder. */
+export function refuseFile(dir: string): void {
+  if (isFile(dir)) {
+    throw new StorageError(StorageCode.DataMissing, `${dir} is a file, not a data folder`);
+  }
 }
 
 function isFile(path: string): boolean {

@@ -151,6 +151,14 @@ export class ClusterNode {
   private readonly writes: GroupCommit;
   /** Events stored while no node ran (a standby's starts): counted by the next one. */
   private storedUncounted = 0;
+
+  /** bourse_events_total on a standby: the events its group commit stored. */
+  private countStored(events: number): void {
+    this.storedUncounted += events;
+    if (this.node === null) return;
+    this.node.countStored(this.storedUncounted);
+    this.storedUncounted = 0;
+  }
   /** What its earlier nodes counted: /metrics' counters go on across a demotion. */
   private readonly counters = new CounterCarry();
   private reportFailure: (error: Error) => void = () => {};
@@ -170,11 +178,7 @@ export class ClusterNode {
     this.log = options.log ?? (() => {});
     this.writes = new GroupCommit(this.store, {
       stored: (index, hash, events) => {
-        this.storedUncounted += events; // bourse_events_total: a standby's journaled events
-        if (this.node !== null) {
-          this.node.countStored(this.storedUncounted);
-          this.storedUncounted = 0;
-        }
+        this.countStored(events);
         this.consensus.onDurable(index, hash);
         this.node?.follow(this.followLimit());
       },
@@ -497,8 +501,7 @@ export class ClusterNode {
     });
     node.publisher.gate = () => this.committedSequence;
     this.node = node;
-    node.countStored(this.storedUncounted);
-    this.storedUncounted = 0;
+    this.countStored(0); // what was stored while no node ran
     node.follow(this.followLimit());
     // The same node serves on as primary once promoted; a demotion starts a new one.
     void node.failed.then((error) => {

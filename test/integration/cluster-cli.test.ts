@@ -32,6 +32,14 @@ async function roleOf(port: number): Promise<string | null> {
   }
 }
 
+/** An empty journal in `folder` (a single node's), of schema version `schema` if given. */
+async function journalIn(folder: string, schema?: string): Promise<void> {
+  const db = openJournalDb(folder, { create: true, readOnly: false });
+  if (schema !== undefined) db.meta.putSync('schema-version', schema);
+  await new Promise((resolve) => setTimeout(resolve, 10)); // see closeStorage (node.ts)
+  closeJournalDb(db);
+}
+
 /** A hand-written cluster file of three members on free loopback ports, in `dir`. */
 async function writeClusterFile(dir: string): Promise<ClusterFile> {
   const file: ClusterFile = { members: [] };
@@ -168,10 +176,7 @@ test('bourse cluster leaves down a member whose own folder is at fault (not retr
   const dir = tempDataDir();
   await writeClusterFile(dir);
   // Member 3's folder holds a journal of another schema version: retrying cannot mend it.
-  const db = openJournalDb(join(dir, 'member-3'), { create: true, readOnly: false });
-  db.meta.putSync('schema-version', '99');
-  await new Promise((resolve) => setTimeout(resolve, 10)); // see closeStorage (node.ts)
-  closeJournalDb(db);
+  await journalIn(join(dir, 'member-3'), '99');
   const child = spawn(process.execPath, [main, 'cluster', '--data', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -214,21 +219,14 @@ test('bourse cluster: refused folders and capacities; every member down ends it'
     assert.equal(twice.code, 75, twice.out);
     assert.match(twice.out, /in use by a running node \(pid \d+/);
     rmSync(join(dir, 'bourse.lock'));
-    const journal = openJournalDb(single, { create: true, readOnly: false }); // a node's
-    await new Promise((resolve) => setTimeout(resolve, 10)); // see closeStorage (node.ts)
-    closeJournalDb(journal);
+    await journalIn(single); // a node's
     const node = await runBourse(['cluster', '--data', single], 15_000);
     assert.equal(node.code, 64, node.out);
     assert.match(node.out, /holds a single node's journal/);
     const file = await runBourse(['cluster', '--data', join(dir, 'cluster.json')]);
     assert.equal(file.code, 66, file.out);
     // Every member's folder of another schema: each is left down, and the cluster ends so.
-    for (let id = 1; id <= 3; id++) {
-      const db = openJournalDb(join(dir, `member-${id}`), { create: true, readOnly: false });
-      db.meta.putSync('schema-version', '99');
-      await new Promise((resolve) => setTimeout(resolve, 10)); // see closeStorage (node.ts)
-      closeJournalDb(db);
-    }
+    for (let id = 1; id <= 3; id++) await journalIn(join(dir, `member-${id}`), '99');
     const down = await runBourse(['cluster', '--data', dir], 30_000);
     assert.equal(down.code, 65, down.out.slice(-2000));
     assert.match(down.out, /every member is left down \(exit 65: data corrupt/);
