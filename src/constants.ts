@@ -12,14 +12,22 @@ export const eventSizeBytes = 128;
 export const feeBpsMax = 1_000;
 /** Highest decimal scale of an asset. */
 export const assetScaleMax = 18;
+/**
+ * Ids of the last pending transfers that expired, remembered so that a post or void arriving after
+ * the timeout is told `LedgerPendingExpired` rather than `LedgerPendingUnknown` (32 KB; searched
+ * only when a post or void names no pending transfer).
+ */
+export const pendingExpiredRemembered = 4096;
 /** Schema version written into every journal batch. */
 export const schemaVersion = 1;
 /**
  * Version of the engine state's layout in memory, written into every snapshot (which holds the
  * state's arrays as they are): a snapshot of another layout is skipped, and the journal replays
- * instead. 2: hash tables place keys in blocks of 16 consecutive ones (stdx/u53-map.ts).
+ * instead. 2: hash tables place keys in blocks of 16 consecutive ones (stdx/u53-map.ts). 3: a
+ * client's idempotency window is a ring in the order commands were decided (engine/idempotency.ts),
+ * and the ids of the last expired pending transfers are kept (ledger/pending-transfers.ts).
  */
-export const stateLayoutVersion = 2;
+export const stateLayoutVersion = 3;
 /**
  * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
  * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.

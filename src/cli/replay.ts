@@ -4,7 +4,8 @@
  */
 import { readU64At } from '../stdx/records.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { batchAtTime, readBatches } from '../journal/journal-reader.js';
+import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
+import { EventFlag } from '../protocol/event-layout.js';
 import { Replica } from '../pipeline/replay.js';
 import { openData } from './open-data.js';
 import { progressBar, table } from './output.js';
@@ -25,12 +26,14 @@ export interface ReplayOptions {
 export function replay(options: ReplayOptions): Replica {
   const { db, config, tail } = openData(options.data);
   try {
-    const limit = limitSequence(options, db, tail.sequence);
+    const asked = limitSequence(options, db, tail.sequence);
+    const chain = chainAround(db, asked, config.chainLengthMax);
+    const limit = chain === null ? asked : chain[0] - 1;
     const replica = new Replica(config);
     const bar = progressBar('replay', Math.min(limit, tail.sequence));
     replica.replay(db, limit, () => bar.update(replica.sequence));
     bar.stop();
-    if (options.print === true) print(replica, options, tail.sequence);
+    if (options.print === true) print(replica, options, tail.sequence, chain);
     return replica;
   } finally {
     closeJournalDb(db);
@@ -44,6 +47,35 @@ function limitSequence(options: ReplayOptions, db: JournalDb, end: number): numb
   const first = batchAtTime(db, options.toTimeUs);
   if (first === -1) return 0;
   return lastSequenceAtTime(db, first, options.toTimeUs);
+}
+
+/**
+ * The linked chain that `sequence` is a member of, but not its last ([first, last]), or null.
+ * A chain's members are decided together when its last one arrives: the state between them
+ * never existed, so a replay that would stop inside one stops just before it. Only a chain
+ * closed by its own client within `lengthMax` members can have been applied; any other run of
+ * linked commands was rejected whole and changed nothing, so it needs no rounding.
+ */
+function chainAround(db: JournalDb, sequence: number, lengthMax: number): [number, number] | null {
+  const client = new Map<number, number>(); // head event's sequence -> client id, minus if Linked
+  readBatches(db, batchKeyAtOrBefore(db, Math.max(1, sequence - lengthMax)), null, (view) => {
+    const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
+    for (let at = 0; at < view.events.byteLength; at += 128) {
+      const flags = dv.getUint16(at + 32, true);
+      if ((flags & EventFlag.Head) === 0) continue;
+      const id = dv.getUint32(at + 24, true);
+      client.set(readU64At(dv, at), (flags & EventFlag.Linked) !== 0 ? -id : id);
+    }
+    return view.firstSequence <= sequence + lengthMax;
+  });
+  const member = client.get(sequence) ?? 0;
+  if (member >= 0) return null;
+  let first = sequence;
+  while (client.get(first - 1) === member) first--;
+  let last = sequence;
+  while (client.get(last) === member) last++;
+  const closed = client.get(last) === -member;
+  return closed && last - first < lengthMax ? [first, last] : null;
 }
 
 /**
@@ -80,7 +112,12 @@ function absent(replica: Replica, options: ReplayOptions, end: number): string[]
   return notes;
 }
 
-function print(replica: Replica, options: ReplayOptions, end: number): void {
+function print(
+  replica: Replica,
+  options: ReplayOptions,
+  end: number,
+  chain: [number, number] | null,
+): void {
   const e = replica.engine;
   const when = new Date(replica.timestamp / 1000).toISOString();
   const out: string[] = [
@@ -88,6 +125,12 @@ function print(replica: Replica, options: ReplayOptions, end: number): void {
       ? 'state before the first event: nothing applied'
       : `state at sequence ${replica.sequence} (${when}), ${replica.eventsApplied} events applied`,
     `state checksum ${e.checksum.hex()}`,
+    ...(chain === null
+      ? []
+      : [
+          `(sequences ${chain[0]} to ${chain[1]} are one linked chain, decided together when ` +
+            `${chain[1]} arrived: no state existed between them, so this is the state before it)`,
+        ]),
     ...absent(replica, options, end),
   ];
   const account = options.account ?? -1;

@@ -143,6 +143,8 @@ export class Applier {
     assert(posted + release === p.amount[slot], 'apply: pending resolves its whole amount');
     this.accounts.move(debit, asset, release, -(posted + release));
     if (posted > 0) this.accounts.move(p.creditSlot[slot], asset, posted, 0);
+    if ((u32[e + EventWord.kindStatus] & 0xff) === EventKind.PendingExpired)
+      p.noteExpired(p.ids[slot]);
     p.remove(slot, this.accounts.id(debit));
   }
 

@@ -3,9 +3,10 @@
  * being decided (sequence, timestamp, client id and seq, command kind, tif, stp).
  *
  * The first event of a client command gets the Head flag; when the command is new to the
- * idempotency window it also gets Record, so apply remembers its outcome. Every event is written
- * whole (unused fields zeroed), so the bytes of an event depend only on the decision: replicas
- * and the journal hash see identical records.
+ * idempotency window it also gets Record, so apply remembers its outcome, and when the command
+ * is flagged Linked it also gets Linked, so a reader of the journal sees where chains end. Every
+ * event is written whole (unused fields zeroed), so the bytes of an event depend only on the
+ * decision: replicas and the journal hash see identical records.
  */
 import { assert } from '../stdx/assert.js';
 import { write64 } from '../stdx/records.js';
@@ -86,6 +87,8 @@ export class Emitter {
     let allFlags = flags;
     if (this.headPending) {
       allFlags |= this.recordPending ? EventFlag.Head | EventFlag.Record : EventFlag.Head;
+      // CommandFlag.Linked is bit 8 of the bits word; EventFlag.Linked is 64.
+      allFlags |= (cmd[w + CommandWord.bits] >>> 2) & EventFlag.Linked;
       if (this.recordPending) this.recordHead = e;
       this.headPending = false;
     }

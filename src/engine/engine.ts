@@ -219,6 +219,14 @@ export class Engine {
     em.reset(out, outStart);
     this.appliedCount = outStart;
     const chain = this.chain;
+    if (chain.overflowClient !== 0) {
+      if (chain.overflowClient === cmd[w + CommandWord.clientId]) {
+        this.refuseOverflowed();
+        this.applier.advanceTo(c.clock);
+        return em.count - outStart;
+      }
+      chain.overflowClient = 0;
+    }
     if (chain.length > 0 && chain.clientId() !== cmd[w + CommandWord.clientId]) {
       this.linked.reject(Status.LedgerLinkedChainOpen);
       this.applyPending();
@@ -303,8 +311,11 @@ export class Engine {
     this.appliedCount = em.count;
   }
 
-  /** Decides one command outside any chain; its decider applies what it emits. */
-  private decideOne(): void {
+  /**
+   * Decides one command outside any chain; its decider applies what it emits. A `refusal` other
+   * than Ok rejects a new command with that status instead of deciding it.
+   */
+  private decideOne(refusal: Status = Status.Ok): void {
     const em = this.emitter;
     const c = this.cursor;
     em.startCommand(c);
@@ -320,7 +331,7 @@ export class Engine {
       status = idempotencyStatus(cls);
       if (status === Status.Ok) {
         em.markRecord();
-        status = this.dispatch();
+        status = refusal === Status.Ok ? this.dispatch() : refusal;
       }
     }
     if (status !== Status.Ok) emitRejected(em, c, status);
@@ -335,12 +346,22 @@ export class Engine {
       this.linked.reject(Status.LedgerLinkedChainTooLong);
       this.applyPending();
       this.cursor.point(cmd, w);
-      this.emitter.startCommand(this.cursor);
-      emitRejected(this.emitter, this.cursor, Status.LedgerLinkedChainTooLong);
+      chain.overflowClient = cmd[w + CommandWord.clientId];
+      this.refuseOverflowed();
       return;
     }
     chain.push(cmd, w);
     if (!linked) this.linked.close();
+  }
+
+  /**
+   * Rejects a member of a chain that outgrew the buffer, from the one that overflowed it to the
+   * one that closes it: the whole chain fails, as linked commands must, rather than its tail
+   * standing alone as a new chain. Each is checked and recorded for idempotency as usual.
+   */
+  private refuseOverflowed(): void {
+    if ((this.cursor.flags() & CommandFlag.Linked) === 0) this.chain.overflowClient = 0;
+    this.decideOne(Status.LedgerLinkedChainTooLong);
   }
 
   private dispatch(): Status {

@@ -1,14 +1,19 @@
 /**
  * Idempotency: a command is applied once, however often it is retried.
  *
- * Every command carries (clientId, clientSeq), and a client's sequence numbers only go up. Per
- * client the engine keeps a high-water mark (the highest clientSeq decided) and a window of the
- * last `idempotencyWindow` outcomes, indexed by `clientSeq & (window - 1)`:
+ * Every command carries (clientId, clientSeq), and a client's sequence numbers only go up (they
+ * may skip). Per client the engine keeps a high-water mark (the highest clientSeq decided) and a
+ * ring of its last `idempotencyWindow` new commands' outcomes, in the order they were decided,
+ * so their clientSeqs ascend from the oldest entry round to the newest:
  *
- *   clientSeq > hwm                         new command
- *   clientSeq <= hwm, window slot holds it  duplicate: answer with the recorded outcome
- *   hwm - window < clientSeq <= hwm         never decided, arrived late: out of order
- *   clientSeq <= hwm - window               too old to know: the client must query
+ *   clientSeq > hwm                              new command
+ *   clientSeq <= hwm, the ring holds it          duplicate: answer with the recorded outcome
+ *   oldest in the ring < clientSeq <= hwm        never decided, arrived late: out of order
+ *   clientSeq < oldest in a full ring            too old to know: the client must query
+ *
+ * The ring is indexed by arrival, not by `clientSeq % window`: with seqs far apart (a client
+ * that skips numbers) the window still holds the last `window` commands, as PROTOCOL.md says.
+ * A lookup below the high-water mark (a resend: rare) is a binary search of the ring.
  *
  * Memory is clientCountMax * window entries, fixed; nothing grows with the number of commands.
  */
@@ -33,11 +38,13 @@ export class Clients {
   readonly map: U53Map;
   readonly ids: Float64Array;
   readonly highWaterMark: Float64Array;
+  /** Per client slot: how many new commands it has recorded (the ring's write position). */
+  readonly recorded: Float64Array;
   /**
-   * The window, three doubles per entry (one cache line holds two entries and a half): the
-   * clientSeq recorded there (0: none), the engine sequence of that command (so a duplicate can
-   * point at its events) and its status. The entry of (slot, seq) starts at
-   * 3 * (slot * window + seq % window).
+   * The rings, three doubles per entry (one cache line holds two entries and a half): the
+   * clientSeq recorded there, the engine sequence of that command (so a duplicate can point at
+   * its events) and its status. A client's k-th record (from 0) is the entry that starts at
+   * 3 * (slot * window + k % window).
    */
   readonly entries: Float64Array;
   readonly window: number;
@@ -59,6 +66,7 @@ export class Clients {
     this.map = new U53Map(config.clientCountMax);
     this.ids = new Float64Array(config.clientCountMax);
     this.highWaterMark = new Float64Array(config.clientCountMax);
+    this.recorded = new Float64Array(config.clientCountMax);
     this.entries = new Float64Array(config.clientCountMax * config.idempotencyWindow * 3);
     this.keyA = new Int32Array(config.clientCountMax);
     this.keyB = new Int32Array(config.clientCountMax);
@@ -89,12 +97,34 @@ export class Clients {
     }
     const hwm = this.highWaterMark[slot];
     if (clientSeq > hwm) return clientSeq > floor ? Idempotency.New : Idempotency.OutOfOrder;
-    const index = (slot * this.window + (clientSeq & (this.window - 1))) * 3;
-    if (this.entries[index] === clientSeq) {
+    return this.find(slot, clientSeq);
+  }
+
+  /**
+   * Looks `clientSeq` (at most the high-water mark) up in the ring of client `slot`: a binary
+   * search over its entries in the order they were recorded, oldest first.
+   */
+  private find(slot: number, clientSeq: number): Idempotency {
+    const window = this.window;
+    const recorded = this.recorded[slot];
+    const count = recorded < window ? recorded : window;
+    const oldest = recorded < window ? 0 : recorded % window;
+    const base = slot * window;
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[(base + ((oldest + mid) & (window - 1))) * 3] < clientSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    const index = (base + ((oldest + lo) & (window - 1))) * 3;
+    if (lo < count && this.entries[index] === clientSeq) {
       this.foundIndex = index;
       return Idempotency.Duplicate;
     }
-    return clientSeq > hwm - this.window ? Idempotency.OutOfOrder : Idempotency.TooOld;
+    // Every command decided since the oldest entry is in the ring: a seq above it was never
+    // decided. Below it, only a ring that has wrapped can have forgotten it.
+    return lo > 0 || recorded <= window ? Idempotency.OutOfOrder : Idempotency.TooOld;
   }
 
   /** The recorded engine sequence of the duplicate `check` found. */
@@ -115,7 +145,9 @@ export class Clients {
     const hwm = this.highWaterMark;
     this.checksum.staged[0] = clientSeq;
     this.checksum.write(this.keyA[slot], this.keyB[slot], fieldHighWaterMark, hwm, slot);
-    const index = (slot * this.window + (clientSeq & (this.window - 1))) * 3;
+    const k = this.recorded[slot];
+    this.recorded[slot] = k + 1;
+    const index = (slot * this.window + (k % this.window)) * 3;
     this.entries[index] = clientSeq;
     this.entries[index + 1] = sequence;
     this.entries[index + 2] = status;
@@ -138,6 +170,7 @@ export class Clients {
     const n = this.count;
     pushUsed(image, this.ids, n * 8);
     pushUsed(image, this.highWaterMark, n * 8);
+    pushUsed(image, this.recorded, n * 8);
     pushUsed(image, this.entries, n * this.window * 3 * 8);
     pushUsed(image, this.keyA, n * 4);
     pushUsed(image, this.keyB, n * 4);

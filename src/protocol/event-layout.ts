@@ -68,6 +68,8 @@ export const enum EventFlag {
   Market = 8,
   PostOnly = 16,
   PriorityKept = 32,
+  /** On a head event: the command was flagged Linked (a member of a chain, not its last). */
+  Linked = 64,
 }
 
 /**

@@ -17,7 +17,8 @@ export type Op =
   | { t: 'retry'; back: number }
   | { t: 'advance'; us: number }
   /** Skip a client seq (so a later 'late' command can arrive out of order). */
-  | { t: 'skip'; client: number }
+  /** The client skips `n` seqs (more than the window: its ring must not be indexed by seq). */
+  | { t: 'skip'; client: number; n: number }
   /** A new command under an old client seq: a duplicate id, out of order, or too old. */
   | { t: 'late'; client: number; back: number; f: Fields }
   /** A linked chain; `interruptAt` puts another client's command before that member. */
@@ -192,7 +193,14 @@ export const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: chain },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('skip' as const), client }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('skip' as const),
+      client,
+      n: fc.integer({ min: 1, max: 40 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({

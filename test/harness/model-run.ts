@@ -147,7 +147,7 @@ export function start(config: EngineConfig): Run {
 export function playOps(r: Run, ops: Op[]): void {
   for (const op of ops) {
     if (op.t === 'advance') r.d.advance(op.us);
-    else if (op.t === 'skip') r.next(op.client);
+    else if (op.t === 'skip') for (let i = 0; i < op.n; i++) r.next(op.client);
     else if (op.t === 'late') {
       const seq = r.next(op.client) - op.back;
       r.submit({ ...op.f, clientId: op.client, clientSeq: Math.max(seq, 1) });

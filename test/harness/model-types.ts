@@ -46,8 +46,10 @@ export interface ModelOrder {
 
 export interface ModelClient {
   hwm: number;
-  /** The ring the engine keeps: slot seq % window holds { seq, sequence, status }. */
-  ring: Array<{ seq: number; sequence: number; status: number } | undefined>;
+  /** The client's last `idempotencyWindow` new commands, oldest first. */
+  log: Array<{ seq: number; sequence: number; status: number }>;
+  /** How many new commands it has had in all (more than the window: old ones forgotten). */
+  recorded: number;
 }
 
 export interface ModelState {
@@ -59,6 +61,8 @@ export interface ModelState {
   instruments: Map<number, ModelInstrument>;
   orders: Map<number, ModelOrder>;
   clients: Map<number, ModelClient>;
+  /** Ids of expired pending transfers, oldest first (the engine keeps the last 4,096). */
+  expired: number[];
   priorityNext: number;
 }
 
@@ -84,6 +88,7 @@ export function emptyState(): ModelState {
     instruments: new Map(),
     orders: new Map(),
     clients: new Map(),
+    expired: [],
     priorityNext: 1,
   };
 }

@@ -4,7 +4,7 @@
  * and every balance. It shares no code with src/engine; only the protocol's enums and the fee
  * rounding rule (floor) are common ground.
  */
-import type { EngineConfig } from '../../src/constants.js';
+import { pendingExpiredRemembered, type EngineConfig } from '../../src/constants.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import { EventFlag, EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
@@ -66,6 +66,7 @@ export class EventSink {
     let head = false;
     if (this.headPending) {
       allFlags |= EventFlag.Head;
+      if (((c.flags ?? 0) & CommandFlag.Linked) !== 0) allFlags |= EventFlag.Linked;
       if (this.recordPending) allFlags |= EventFlag.Record;
       head = this.recordPending;
       this.headPending = false;
@@ -129,6 +130,8 @@ export class ReferenceModel {
   state: ModelState = emptyState();
   readonly config: EngineConfig;
   private chain: ModelCommand[] = [];
+  /** The client whose chain outgrew chainLengthMax, until the chain closes (0: none). */
+  private overflowClient = 0;
 
   constructor(config: EngineConfig) {
     this.config = config;
@@ -141,11 +144,16 @@ export class ReferenceModel {
   /** Runs one command; returns its events (none while a linked chain stays open). */
   execute(cmd: ModelCommand): ModelEvent[] {
     const sink = new EventSink();
+    const linked = ((cmd.flags ?? 0) & CommandFlag.Linked) !== 0;
+    if (this.overflowClient !== 0 && this.overflowClient === cmd.clientId) {
+      this.refuseOverflowed(sink, cmd, linked);
+      return sink.events;
+    }
+    this.overflowClient = 0;
     if (this.chain.length > 0 && this.chain[0].clientId !== cmd.clientId) {
       this.rejectChain(sink, Status.LedgerLinkedChainOpen);
     }
     if (this.chain.length === 0) this.expire(sink, cmd);
-    const linked = ((cmd.flags ?? 0) & CommandFlag.Linked) !== 0;
     if ((this.chain.length > 0 || linked) && cmd.clientId !== 0) {
       this.linkedMember(sink, cmd, linked);
     } else {
@@ -176,10 +184,18 @@ export class ReferenceModel {
         release: p.amount,
       });
       this.resolvePending(this.state, p.id, 0);
+      this.state.expired.push(p.id);
+      if (this.state.expired.length > pendingExpiredRemembered) this.state.expired.shift();
     }
   }
 
-  private decideOne(sink: EventSink, cmd: ModelCommand): void {
+  /** A chain that outgrew chainLengthMax: every member up to the closing one is rejected. */
+  private refuseOverflowed(sink: EventSink, cmd: ModelCommand, linked: boolean): void {
+    if (!linked) this.overflowClient = 0;
+    this.decideOne(sink, cmd, Status.LedgerLinkedChainTooLong);
+  }
+
+  private decideOne(sink: EventSink, cmd: ModelCommand, refusal = Status.Ok): void {
     sink.start(cmd, false);
     if (cmd.clientId === 0) return sink.rejected(Status.CommandClientInvalid);
     if (cmd.clientSeq <= 0 || cmd.clientSeq > SAFE)
@@ -190,7 +206,7 @@ export class ReferenceModel {
     let status = idem;
     if (idem === Status.Ok) {
       sink.markRecord();
-      status = this.dispatch(sink, this.state, cmd, null);
+      status = refusal === Status.Ok ? this.dispatch(sink, this.state, cmd, null) : refusal;
     }
     if (status !== Status.Ok) sink.rejected(status);
     if (sink.recordHead !== null) this.record(sink.recordHead);
@@ -210,26 +226,24 @@ export class ReferenceModel {
     }
     if (seq > client.hwm)
       return { cls: seq > floor ? Cls.New : Cls.OutOfOrder, status: 0, sequence: 0 };
-    const entry = client.ring[seq % this.config.idempotencyWindow];
-    if (entry !== undefined && entry.seq === seq) {
+    const entry = client.log.find((e) => e.seq === seq);
+    if (entry !== undefined) {
       return { cls: Cls.Duplicate, status: entry.status, sequence: entry.sequence };
     }
-    const cls = seq > client.hwm - this.config.idempotencyWindow ? Cls.OutOfOrder : Cls.TooOld;
-    return { cls, status: 0, sequence: 0 };
+    const forgotten = client.recorded > this.config.idempotencyWindow && seq < client.log[0].seq;
+    return { cls: forgotten ? Cls.TooOld : Cls.OutOfOrder, status: 0, sequence: 0 };
   }
 
   private record(head: ModelEvent): void {
     let client = this.state.clients.get(head.clientId);
     if (client === undefined) {
-      client = { hwm: 0, ring: new Array(this.config.idempotencyWindow) };
+      client = { hwm: 0, log: [], recorded: 0 };
       this.state.clients.set(head.clientId, client);
     }
     client.hwm = head.clientSeq;
-    client.ring[head.clientSeq % this.config.idempotencyWindow] = {
-      seq: head.clientSeq,
-      sequence: head.sequence,
-      status: head.status,
-    };
+    client.log.push({ seq: head.clientSeq, sequence: head.sequence, status: head.status });
+    if (client.log.length > this.config.idempotencyWindow) client.log.shift();
+    client.recorded++;
   }
 
   /** Decides and applies one command against `s`; `chainCreated` counts pendings in a chain. */
@@ -386,7 +400,11 @@ export class ReferenceModel {
     if (idStatus(cmd.account ?? 0) !== Status.Ok) return Status.CommandIdInvalid;
     if (idStatus(cmd.target ?? 0) !== Status.Ok) return Status.CommandIdInvalid;
     const p = s.pendings.get(cmd.target ?? 0);
-    if (p === undefined) return Status.LedgerPendingUnknown;
+    if (p === undefined) {
+      return s.expired.includes(cmd.target ?? 0)
+        ? Status.LedgerPendingExpired
+        : Status.LedgerPendingUnknown;
+    }
     if (p.debit !== cmd.account) return Status.LedgerPendingAccountMismatch;
     if (p.expiresAt !== 0 && p.expiresAt <= cmd.timestamp) return Status.LedgerPendingExpired;
     let posted = 0;
@@ -486,8 +504,8 @@ export class ReferenceModel {
   private linkedMember(sink: EventSink, cmd: ModelCommand, linked: boolean): void {
     if (this.chain.length === this.config.chainLengthMax) {
       this.rejectChain(sink, Status.LedgerLinkedChainTooLong);
-      sink.start(cmd, false);
-      sink.rejected(Status.LedgerLinkedChainTooLong);
+      this.overflowClient = cmd.clientId;
+      this.refuseOverflowed(sink, cmd, linked);
       return;
     }
     this.chain.push(cmd);

@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
+import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
+import type { CommandFields } from '../../src/protocol/command-writer.js';
 import { alive, awaitChildren } from '../harness/processes.js';
 import { until } from '../harness/wait.js';
 import { freePort } from '../../src/cli/ports.js';
@@ -108,6 +110,43 @@ async function dataWith(commands: number): Promise<string> {
   await driver.stop();
   return dir;
 }
+
+test('replay stopping inside a linked chain shows the state before the chain', async () => {
+  const dir = tempDataDir();
+  try {
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const base = { clientId: 5, ref: 1 };
+    const commands: Omit<CommandFields, 'clientSeq'>[] = [
+      { ...base, kind: CommandKind.AddAsset, aux: 2 },
+      { ...base, kind: CommandKind.CreateAccount, account: 1 },
+      { ...base, kind: CommandKind.CreateAccount, account: 2 },
+      { ...base, kind: CommandKind.Deposit, account: 1, quantity: 100 },
+    ];
+    const move = { ...base, kind: CommandKind.Transfer, account: 1, target: 2, quantity: 10 };
+    commands.push({ ...move, flags: CommandFlag.Linked }, { ...move, flags: CommandFlag.Linked });
+    commands.push(move, move); // the first closes the chain of sequences 5 to 7; 8 stands alone
+    await driver.submit(commands.map((c, i) => ({ ...c, clientSeq: i + 1 })));
+    await driver.untilDurable(8);
+    await driver.stop();
+    const balance = (seq: string): string => {
+      const r = bourse('replay', '--data', dir, '--to-seq', seq, '--account', '1', '--balances');
+      assert.equal(r.code, 0, r.err);
+      return r.out;
+    };
+    for (const seq of ['5', '6']) {
+      const out = balance(seq);
+      assert.match(out, /state at sequence 4 /);
+      assert.match(out, /sequences 5 to 7 are one linked chain/);
+      assert.match(out, /\n\s*1\s+1\s+100\s+0\s*\n/, 'nothing of the chain applied');
+    }
+    const closed = balance('7');
+    assert.match(closed, /state at sequence 7 /);
+    assert.doesNotMatch(closed, /linked chain/);
+    assert.match(closed, /\n\s*1\s+1\s+70\s+0\s*\n/, 'the whole chain applied');
+  } finally {
+    removeDir(dir);
+  }
+});
 
 test('replay, inspect and verify read a data folder', async () => {
   const dir = await dataWith(1_200);

@@ -199,8 +199,9 @@ export class LedgerDecider {
     if (status !== Status.Ok) return status;
     status = idStatus(c.u32, c.w + CommandWord.target);
     if (status !== Status.Ok) return status;
-    if (!this.loadPending(readU64(c.u32, c.w + CommandWord.target))) {
-      return Status.LedgerPendingUnknown;
+    const id = readU64(c.u32, c.w + CommandWord.target);
+    if (!this.loadPending(id)) {
+      return this.pendings.expired(id) ? Status.LedgerPendingExpired : Status.LedgerPendingUnknown;
     }
     const f = this.found;
     if (this.accounts.id(f[0]) !== readU64(c.u32, c.w + CommandWord.account)) {

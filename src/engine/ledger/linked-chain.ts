@@ -30,6 +30,11 @@ export class LinkedChain {
   length = 0;
   /** Overlay in use: balance reads must add its deltas. */
   active = false;
+  /**
+   * The client whose chain outgrew the buffer (0: none): its commands are rejected up to the one
+   * that closes the chain (Engine.refuseOverflowed).
+   */
+  overflowClient = 0;
 
   readonly balanceIndex: Int32Array;
   readonly availableDelta: Float64Array;
@@ -82,6 +87,7 @@ export class LinkedChain {
   clear(): void {
     this.length = 0;
     this.active = false;
+    this.overflowClient = 0;
     this.balanceCount = 0;
     this.pendingCount = 0;
     this.pendingCreated = 0;

@@ -8,9 +8,9 @@ import { assert } from '../../stdx/assert.js';
 import { IndexHeap } from '../../stdx/index-heap.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
 import { U53Map } from '../../stdx/u53-map.js';
-import type { EngineConfig } from '../../constants.js';
+import { pendingExpiredRemembered, type EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyB, recordKeyA, StateChecksum } from '../checksum.js';
-import type { StateImage } from '../../stdx/state-image.js';
+import { pushUsed, type StateImage } from '../../stdx/state-image.js';
 
 /** One checksum field, the amount, under a key folding in the id, expiry and debit account. */
 const fieldAmount = 0;
@@ -26,6 +26,10 @@ export class PendingTransfers {
   readonly amount: Float64Array;
   /** Logical time at which the transfer expires; 0 means never. */
   readonly expiresAt: Float64Array;
+  /** Ids of the last `pendingExpiredRemembered` expired transfers, a ring by expiry order. */
+  readonly expiredIds = new Float64Array(pendingExpiredRemembered);
+  /** How many transfers have expired (the ring's write position). */
+  expiredCount = 0;
   private readonly checksum: StateChecksum;
 
   constructor(config: EngineConfig, checksum: StateChecksum) {
@@ -84,6 +88,19 @@ export class PendingTransfers {
     this.pool.release(slot);
   }
 
+  /** Remembers that pending transfer `id` expired (apply side). */
+  noteExpired(id: number): void {
+    this.expiredIds[this.expiredCount % pendingExpiredRemembered] = id;
+    this.expiredCount++;
+  }
+
+  /** True when `id` is among the remembered expired transfers (a rejection's path: a scan). */
+  expired(id: number): boolean {
+    const n = Math.min(this.expiredCount, pendingExpiredRemembered);
+    for (let i = 0; i < n; i++) if (this.expiredIds[i] === id) return true;
+    return false;
+  }
+
   private checksumFields(slot: number, debitId: number, sign: number): void {
     const a = recordKeyA(ChecksumEntity.Pending, this.ids[slot], this.expiresAt[slot], debitId);
     this.checksum.stored(a, entityKeyB(a), fieldAmount, this.amount, slot, sign);
@@ -95,10 +112,14 @@ export class PendingTransfers {
     this.expiries.saveImage(image);
     const a = image.arrays;
     a.push(this.ids, this.debitSlot, this.creditSlot, this.asset, this.amount, this.expiresAt);
+    pushUsed(image, this.expiredIds, Math.min(this.expiredCount, pendingExpiredRemembered) * 8);
+    image.counters.push(this.expiredCount);
   }
 
   loadCounters(counters: readonly number[], at: number): number {
     const next = this.map.loadCounters(counters, at);
-    return this.expiries.loadCounters(counters, this.pool.loadCounters(counters, next));
+    const last = this.expiries.loadCounters(counters, this.pool.loadCounters(counters, next));
+    this.expiredCount = counters[last];
+    return last + 1;
   }
 }

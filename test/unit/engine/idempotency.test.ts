@@ -53,12 +53,29 @@ test('a seq skipped earlier and sent late is refused as out of order', () => {
   assert.deepEqual(d.balance(11, USD), { available: 60, held: 0 });
 });
 
-test('a seq older than the window is refused as too old', () => {
-  const d = ledger();
-  d.submit({ ...transfer, quantity: 1, clientSeq: 100 });
-  d.submit({ ...transfer, quantity: 1, clientSeq: 200 });
+test('a seq below every command the window holds is refused as too old', () => {
+  const d = ledger({ ...smallConfig, idempotencyWindow: 4 });
+  for (const clientSeq of [100, 200, 300, 400, 500])
+    d.submit({ ...transfer, quantity: 1, clientSeq });
   const [old] = d.submit({ ...transfer, quantity: 1, clientSeq: 150 });
-  assert.equal(old.status, Status.IdempotencySeqTooOld);
+  assert.equal(old.status, Status.IdempotencySeqTooOld, '100 was forgotten, 150 may have been');
+  const [late] = d.submit({ ...transfer, quantity: 1, clientSeq: 250 });
+  assert.equal(late.status, Status.IdempotencySeqOutOfOrder, 'between 200 and 500: never sent');
+  assert.deepEqual(d.balance(11, USD), { available: 5, held: 0 });
+});
+
+test('the window holds the last commands however far apart their seqs (PROTOCOL.md)', () => {
+  const d = ledger(); // a window of 16: seqs 2 and 18 would share a slot if it were seq % 16
+  const send = { ...transfer, quantity: 1, clientId: 9 };
+  const [first] = d.submit({ ...send, clientSeq: 2 });
+  d.submit({ ...send, clientSeq: 18 });
+  d.submit({ ...send, clientSeq: 1_000_002 });
+  const [again] = d.submit({ ...send, clientSeq: 2 });
+  assert.equal(again.kind, EventKind.Duplicate);
+  assert.equal(again.otherId, first.sequence);
+  const [never] = d.submit({ ...send, clientSeq: 3 });
+  assert.equal(never.status, Status.IdempotencySeqOutOfOrder);
+  assert.deepEqual(d.balance(11, USD), { available: 3, held: 0 });
 });
 
 test('client id 0 and client seq 0 are refused without being recorded', () => {

@@ -133,6 +133,29 @@ test('a chain longer than chainLengthMax is rejected with LedgerLinkedChainTooLo
   assert.deepEqual(d.balance(10, USD), { available: 100, held: 0 });
 });
 
+test('the members after the one that overflows a chain are rejected too, up to its close', () => {
+  const d = ledger(); // chains of at most 8: members 9 to 11 used to form a chain of their own
+  for (let i = 0; i < 8; i++) d.submit(transfer(10, 11, 1));
+  assert.equal(d.submit(transfer(10, 11, 1)).length, 9);
+  const tail = [d.submit(transfer(10, 11, 1)), d.submit(transfer(10, 11, 1, 0))];
+  for (const events of tail) {
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.status]),
+      [[EventKind.Rejected, Status.LedgerLinkedChainTooLong]],
+    );
+    assert.notEqual(events[0].flags & EventFlag.Record, 0, 'recorded: a resend is a Duplicate');
+  }
+  assert.deepEqual(d.balance(10, USD), { available: 100, held: 0 });
+  const after = d.submit(transfer(10, 11, 1, 0));
+  assert.equal(after[0].status, Status.Ok, 'the next command stands alone');
+  const [retry] = d.submit({ ...transfer(10, 11, 1, 0), clientSeq: tail[1][0].clientSeq });
+  assert.deepEqual(
+    [retry.kind, retry.status],
+    [EventKind.Duplicate, Status.LedgerLinkedChainTooLong],
+  );
+  assertConsistent(d);
+});
+
 test('a retried chain gets its original outcomes as duplicates', () => {
   const d = ledger();
   const first = chain(d, [transfer(10, 11, 10), transfer(10, 12, 10, 0)]);

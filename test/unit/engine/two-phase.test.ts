@@ -117,8 +117,25 @@ test('a pending transfer expires when logical time passes its timeout', () => {
   assert.equal(events[0].release, 300);
   assert.deepEqual(d.balance(10, USD), { available: 1_000, held: 0 });
   const late = d.submit({ kind: CommandKind.TransferPost, account: 10, target: id, quantity: 1 });
-  assert.equal(late[0].status, Status.LedgerPendingUnknown);
+  assert.equal(late[0].status, Status.LedgerPendingExpired);
+  const voided = d.submit({ kind: CommandKind.TransferVoid, account: 10, target: id });
+  assert.equal(voided[0].status, Status.LedgerPendingExpired);
   assertConsistent(d);
+});
+
+test('a post after the timeout is told Expired, not Unknown, by the first command too', () => {
+  const d = ledger();
+  const id = pending(d, 300, 2_500);
+  d.advance(5_000); // the post itself finds the transfer due: it expires first, then the post
+  const events = d.submit({ kind: CommandKind.TransferPost, account: 10, target: id, quantity: 1 });
+  assert.deepEqual(
+    events.map((e) => [e.kind, e.status]),
+    [
+      [EventKind.PendingExpired, Status.Ok],
+      [EventKind.Rejected, Status.LedgerPendingExpired],
+    ],
+  );
+  assert.deepEqual(d.balance(10, USD), { available: 1_000, held: 0 });
 });
 
 test('expirations run in (expiry, id) order, at most expiriesPerCommandMax per command', () => {

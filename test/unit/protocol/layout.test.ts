@@ -303,6 +303,7 @@ test('our const enums match the generated enums member by member', () => {
       [EventFlag.Market, GenEventFlag.Market],
       [EventFlag.PostOnly, GenEventFlag.PostOnly],
       [EventFlag.PriorityKept, GenEventFlag.PriorityKept],
+      [EventFlag.Linked, GenEventFlag.Linked],
     ],
     GenEventFlag,
   );

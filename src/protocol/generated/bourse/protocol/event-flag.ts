@@ -35,5 +35,11 @@ export enum EventFlag {
   /**
    * An amendment that kept time priority.
    */
-  PriorityKept = 32
+  PriorityKept = 32,
+
+  /**
+   * On a head event: the command was flagged Linked, so a later one closes its chain. A
+   * chain's members are decided together when it closes: no state exists between them.
+   */
+  Linked = 64
 }
