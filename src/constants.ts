@@ -137,6 +137,13 @@ export const clientSeqsPromotionWaitMs = 50;
 export const refusedFramesMax = 4096;
 /** Bytes a slow client may leave unread before it is closed (CloseCode.SlowConsumer). */
 export const sessionBackpressureMaxBytes = 4 << 20;
+/**
+ * uWS's own limit, past which it drops a send (silently, for pub/sub): far above ours, which
+ * the gateway enforces itself (gateway/slow-consumers.ts), so that it is never reached.
+ */
+export const sessionBackpressureDropBytes = 64 << 20;
+/** How often every session's unread bytes are checked against the limit (ms). */
+export const slowConsumerSweepMs = 10;
 /** Seconds without any message before a connection is closed (pings keep it open). */
 export const sessionIdleTimeoutSeconds = 120;
 /**
@@ -467,6 +474,10 @@ export const memberRetryDownMs = 10_000;
 export const memberRetryDownMsMax = 300_000;
 /** File in the data folder that holds the running node's pid (one node per folder). */
 export const dataLockFileName = 'bourse.lock';
+/** util-linux's flock(1), which takes the data folder's lock for us (journal/data-lock.ts). */
+export const dataLockTool = 'flock';
+/** Tries to lock the data folder's lock file while its holders keep unlinking it (data-lock.ts). */
+export const dataLockAttemptsMax = 100;
 /** The file that makes a folder a local cluster's (`bourse cluster`): members in member-N. */
 export const clusterFileName = 'cluster.json';
 

@@ -17,7 +17,7 @@ import {
   eventSizeBytes,
   eventsPerFrameMax,
   refusedFramesMax,
-  sessionBackpressureMaxBytes,
+  sessionBackpressureDropBytes,
   sessionCountMax,
   sessionIdleTimeoutSeconds,
   wsMessageBytesMax,
@@ -69,6 +69,7 @@ import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 import { ClientSeqs } from './client-seqs.js';
+import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
 
@@ -170,6 +171,8 @@ export class Gateway {
   private readonly sessions = new Map<number, WebSocket<Session>>();
   /** Read-only sessions (path /read): subscriptions only, no client id's place. */
   private readonly readers = new Set<WebSocket<Session>>();
+  /** Closes sessions that read too slowly, pub/sub included (slow-consumers.ts). */
+  private readonly slowSweep = new SlowConsumerSweep<Session>(() => this.allSessions());
   /** Where each client id left off (Welcome's next client seq). */
   private readonly clientSeqs: ClientSeqs;
   private readonly span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
@@ -219,9 +222,9 @@ export class Gateway {
     });
     this.app.ws<Session>('/*', {
       maxPayloadLength: frameHeaderBytes + 64 + commandsPerFrameMax * commandSizeBytes,
-      maxBackpressure: sessionBackpressureMaxBytes,
-      // Past maxBackpressure uWS drops a send (status 2); we close such a client ourselves,
-      // with CloseCode.SlowConsumer, rather than let it miss events.
+      // Past this uWS drops sends, and skips pub/sub subscribers silently: we close a slow
+      // client ourselves, at a lower limit, with 4008, rather than let it miss events.
+      maxBackpressure: sessionBackpressureDropBytes,
       closeOnBackpressureLimit: 0,
       idleTimeout: sessionIdleTimeoutSeconds,
       sendPingsAutomatically: true,
@@ -279,6 +282,7 @@ export class Gateway {
   /** Starts listening; resolves with the port. @throws ListenError when it cannot be bound. */
   async listen(): Promise<number> {
     await this.clientSeqs.load();
+    this.slowSweep.start();
     return new Promise((resolve, reject) => {
       listenExclusive(this.app, this.options.host, this.options.port, (socket) => {
         if (socket === false) {
@@ -297,6 +301,7 @@ export class Gateway {
     if (this.listenSocket !== null) uws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
     this.clientSeqs.close();
+    this.slowSweep.stop();
     this.tail.stop();
     this.dashboard.close();
     for (const ws of [...this.sessions.values(), ...this.readers]) {
@@ -369,6 +374,11 @@ export class Gateway {
    */
   reloadClientSeqs(): Promise<void> {
     return this.clientSeqs.load();
+  }
+
+  private *allSessions(): Generator<WebSocket<Session>> {
+    yield* this.sessions.values();
+    yield* this.readers;
   }
 
   sessionCount(): number {
@@ -696,8 +706,8 @@ export class Gateway {
     view.setUint32(frameHeaderBytes, count, true);
     view.setUint32(frameHeaderBytes + 4, 0, true);
     const bytes = frameHeaderBytes + 8 + count * ResultWord.size * 4;
-    const status = ws.send(new Uint8Array(out.buffer, 0, bytes), true);
-    if (status === 2) ws.end(CloseCode.SlowConsumer, 'reading too slowly');
+    ws.send(new Uint8Array(out.buffer, 0, bytes), true);
+    closeIfSlow(ws);
   }
 
   /** Answers the HTTP commands whose events are in this run (each command's come together). */
@@ -741,11 +751,8 @@ export class Gateway {
     view.setUint32(frameHeaderBytes + 4, 0, true);
     this.outgoing.set(events, frameHeaderBytes + 8);
     if (answers) hideMakers(this.outgoing, view, frameHeaderBytes + 8, n);
-    const status = ws.send(
-      this.outgoing.subarray(0, frameHeaderBytes + 8 + events.byteLength),
-      true,
-    );
-    if (status === 2) ws.end(CloseCode.SlowConsumer, 'reading too slowly');
+    ws.send(this.outgoing.subarray(0, frameHeaderBytes + 8 + events.byteLength), true);
+    closeIfSlow(ws);
   }
 }
 

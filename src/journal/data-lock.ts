@@ -1,16 +1,40 @@
 /**
- * One node per data folder. LMDB lets many processes open an environment, so the folder holds a
- * lock file with the owner's pid, created exclusively. A lock whose pid is no longer running is
- * stale (the node was killed) and is taken over.
+ * One node per data folder. LMDB lets many processes open an environment (and two writers then
+ * overwrite each other's batches), so the folder holds a lock file under an exclusive flock(2).
+ *
+ * The kernel holds the lock for the open file description and drops it when the process ends,
+ * however it ends: there is no stale lock to detect, and no window between "the owner is dead"
+ * and "take it over" for a second process to slip through (a pid file taken over by delete and
+ * create let two nodes start on one folder). Node has no flock binding, so util-linux's
+ * `flock -n 3` is run on our descriptor, passed as the child's fd 3: parent and child share one
+ * open file description, so the lock the child takes stays with us after it exits.
+ *
+ *   node ──open(bourse.lock)──> fd ──spawn, stdio[3] = fd──> flock -n 3 ──exit 0: ours
+ *                                                                      └─exit 1: held elsewhere
+ *
+ * The file holds the owner's pid, for the message a second node prints, and goes when the lock
+ * is let go (unlinked while still locked). A process that opened it just before that unlink
+ * then locks a file no one else can see, so a lock counts only when the path still names the
+ * file that was locked (same device and inode); otherwise it is tried again.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { dataLockFileName } from '../constants.js';
+import { dataLockAttemptsMax, dataLockFileName, dataLockTool } from '../constants.js';
 import { StorageCode, StorageError } from './journal-errors.js';
 
 export class DataLock {
   readonly path: string;
-  private held = false;
+  private fd = -1;
 
   private constructor(path: string) {
     this.path = path;
@@ -18,38 +42,79 @@ export class DataLock {
 
   /**
    * Takes the lock on `dir`.
-   * @throws StorageError DATA_LOCKED when a running process holds it.
+   * @throws StorageError DATA_LOCKED when another process (or another lock in this one) holds it.
    */
   static acquire(dir: string): DataLock {
     const lock = new DataLock(join(dir, dataLockFileName));
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (lock.tryCreate()) return lock;
-      const owner = lock.owner();
-      if (owner !== process.pid && alive(owner)) {
-        throw new StorageError(
-          StorageCode.Locked,
-          `data folder ${dir} is in use by a running node (pid ${owner}, ${lock.path})`,
-        );
+    for (let attempt = 0; attempt < dataLockAttemptsMax; attempt++) {
+      const fd = lock.lockFile(dir);
+      if (lock.stillNamed(fd)) {
+        lock.fd = fd;
+        lock.writePid();
+        return lock;
       }
-      rmSync(lock.path, { force: true });
+      closeSync(fd); // unlinked by its last holder after we opened it: open the new one
     }
-    throw new StorageError(StorageCode.Locked, `cannot take the lock ${lock.path}`);
+    throw new StorageError(
+      StorageCode.Locked,
+      `cannot take the lock ${lock.path}: it keeps moving`,
+    );
   }
 
-  private tryCreate(): boolean {
-    try {
-      const fd = openSync(this.path, 'wx');
-      try {
-        writeSync(fd, `${process.pid}\n`);
-      } finally {
-        closeSync(fd);
+  /** Opens the lock file and flocks it; returns the descriptor. @throws StorageError */
+  private lockFile(dir: string): number {
+    const fd = this.open();
+    const r = spawnSync(dataLockTool, ['-n', '-x', '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+    });
+    if (r.status !== 0) {
+      closeSync(fd);
+      if (r.error !== undefined || r.status !== 1) {
+        const why = r.error?.message ?? (r.stderr.toString().trim() || `exit ${r.status}`);
+        throw new StorageError(
+          StorageCode.Locked,
+          `cannot lock ${this.path} with ${dataLockTool} (util-linux): ${why}`,
+        );
       }
-      this.held = true;
-      return true;
+      const owner = this.owner();
+      throw new StorageError(
+        StorageCode.Locked,
+        `data folder ${dir} is in use by a running node (${owner}, ${this.path})`,
+      );
+    }
+    return fd;
+  }
+
+  /** True when the path still names the file open on `fd`. */
+  private stillNamed(fd: number): boolean {
+    try {
+      const held = fstatSync(fd);
+      const named = statSync(this.path);
+      return held.dev === named.dev && held.ino === named.ino;
+    } catch {
+      return false; // unlinked
+    }
+  }
+
+  private writePid(): void {
+    try {
+      ftruncateSync(this.fd, 0);
+      writeSync(this.fd, `${process.pid}\n`, 0);
+    } catch (error) {
+      this.release();
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new StorageError(
+        code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
+        `cannot write ${this.path}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private open(): number {
+    try {
+      return openSync(this.path, 'a+');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      rmSync(this.path, { force: true }); // created empty on a full disk: not a lock
       throw new StorageError(
         code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
         `cannot create ${this.path}: ${(error as Error).message}`,
@@ -57,27 +122,25 @@ export class DataLock {
     }
   }
 
-  private owner(): number {
+  /** The holder as the file names it, for the message. */
+  private owner(): string {
     try {
-      return Number.parseInt(readFileSync(this.path, 'utf8'), 10);
+      const pid = Number.parseInt(readFileSync(this.path, 'utf8'), 10);
+      return Number.isSafeInteger(pid) && pid > 0 ? `pid ${pid}` : 'pid not yet written';
     } catch {
-      return -1;
+      return 'pid unknown';
     }
   }
 
+  /** Lets the folder go: the file is unlinked while locked, then the lock closed with it. */
   release(): void {
-    if (!this.held) return;
-    this.held = false;
-    rmSync(this.path, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (this.fd === -1) return;
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      rmSync(this.path, { force: true });
+    } finally {
+      closeSync(fd);
+    }
   }
 }

@@ -26,6 +26,7 @@ import {
   sequenceKey,
 } from '../../src/journal/journal-db.js';
 import { dataLockFileName, keysReloadPollMs } from '../../src/constants.js';
+import { DataLock } from '../../src/journal/data-lock.js';
 import { open } from 'lmdb';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -290,11 +291,12 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     assert.match(bourse('keys', '--help').out, /Examples:\n {2}bourse keys create/);
     assert.match(bourse('drill', '--help').out, /Examples:\n {2}bourse drill failover/);
 
-    writeFileSync(join(dir, dataLockFileName), `${process.pid}\n`);
+    const held = DataLock.acquire(dir); // as a running node holds it
     const locked = bourse('start', '--data', dir);
     assert.equal(locked.code, 75);
-    assert.match(locked.err, /in use by a running node \(pid \d+/);
-    writeFileSync(join(dir, dataLockFileName), '999999999\n'); // stale: taken over
+    assert.match(locked.err, new RegExp(`in use by a running node \\(pid ${process.pid}`));
+    held.release();
+    writeFileSync(join(dir, dataLockFileName), '999999999\n'); // a killed node's: no lock held
 
     const marked = openJournalDb(dir, { create: false, readOnly: false });
     marked.meta.putSync('member', '1'); // as a cluster member's vote or recovery flag marks it

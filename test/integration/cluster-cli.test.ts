@@ -7,13 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/ports.js';
 import type { ClusterFile } from '../../src/cli/cluster.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
+import { DataLock } from '../../src/journal/data-lock.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 import { BourseClient } from '../../src/client/client.js';
@@ -214,11 +215,11 @@ test('bourse cluster: refused folders and capacities; every member down ends it'
     assert.equal(huge.code, 64, huge.out);
     assert.match(huge.out, /capacities refused: accounts x assets below 2\^31/);
     assert.equal(readFileSync(join(dir, 'cluster.json'), 'utf8'), text, 'nothing kept');
-    writeFileSync(join(dir, 'bourse.lock'), `${process.pid}\n`); // a running cluster's
+    const held = DataLock.acquire(dir); // as a running cluster holds it
     const twice = await runBourse(['cluster', '--data', dir], 15_000); // or it runs on
     assert.equal(twice.code, 75, twice.out);
     assert.match(twice.out, /in use by a running node \(pid \d+/);
-    rmSync(join(dir, 'bourse.lock'));
+    held.release();
     await journalIn(single); // a node's
     const node = await runBourse(['cluster', '--data', single], 15_000);
     assert.equal(node.code, 64, node.out);
