@@ -2,6 +2,9 @@
  * Errors at the storage edge: each has a stable `code` and a message for an operator. The CLI
  * maps them to exit codes; nothing is written half-way when one is thrown.
  */
+import { statfsSync } from 'node:fs';
+import { dataFreeBytesMin } from '../constants.js';
+
 export class StorageError extends Error {
   override readonly name = 'StorageError';
   readonly code: string;
@@ -71,7 +74,7 @@ const mdbMapFull = -30792;
  * returned as it is. lmdb-js throws a plain Error whose `code` is the errno (28, 30, 5) or LMDB's
  * own code; node:fs's `code` is the name ('ENOSPC'), which its message starts with.
  */
-export function writeFailure(error: unknown, what: string, sequence = -1): Error {
+export function writeFailure(error: unknown, what: string, sequence = -1, dir = ''): Error {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (code === 28 || code === 'ENOSPC' || code === mdbMapFull || /ENOSPC|No space/i.test(message)) {
@@ -89,6 +92,16 @@ export function writeFailure(error: unknown, what: string, sequence = -1): Error
     );
   }
   if (code === 5 || code === 'EIO' || /Input\/output error/i.test(message)) {
+    // LMDB reports a write that found the disk full while spilling pages as EIO (error 5).
+    const free = dir === '' ? -1 : freeBytes(dir);
+    if (free >= 0 && free < dataFreeBytesMin) {
+      return new StorageError(
+        StorageCode.DataFull,
+        `cannot write ${what}: no space left on the disk (${free} bytes free in ${dir}; ` +
+          `LMDB said input/output error)`,
+        sequence,
+      );
+    }
     return new StorageError(
       StorageCode.DataIo,
       `cannot write ${what}: input/output error (the disk is full or failing)`,
@@ -110,4 +123,14 @@ export async function commitCause(error: unknown): Promise<unknown> {
     () => error,
     (cause: unknown) => cause,
   );
+}
+
+/** Bytes free on the disk of `dir`, or -1 when it cannot be told. */
+function freeBytes(dir: string): number {
+  try {
+    const disk = statfsSync(dir);
+    return disk.bavail * disk.bsize;
+  } catch {
+    return -1;
+  }
 }

@@ -141,7 +141,8 @@ export class JournalWriter {
     } catch (error) {
       // Nothing of the batch is durable, so none of its commands was answered: the node stops
       // (node.ts, fail), and their clients send them again to the node that takes over.
-      throw writeFailure(error, `the journal batch at sequence ${firstSequence}`, firstSequence);
+      const what = `the journal batch at sequence ${firstSequence}`;
+      throw writeFailure(error, what, firstSequence, this.db.path);
     }
   }
 

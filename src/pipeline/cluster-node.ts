@@ -183,7 +183,7 @@ export class ClusterNode {
         this.node?.follow(this.followLimit());
       },
       failed: (error) => {
-        const failure = writeFailure(error, 'replicated batches');
+        const failure = writeFailure(error, 'replicated batches', -1, options.dataDir);
         this.log(`member ${this.id}: ${failure.message}`, 'error');
         this.failMember(failure); // a member that cannot write must not ack or vote
       },

@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { mountSmallDisk } from '../../harness/small-disk.js';
 import {
   commitCause,
   exitCodeOf,
@@ -57,4 +59,18 @@ test("lmdb-js's deferred commit error is awaited and its cause returned", async 
   const plain = new Error('plain');
   assert.equal(await commitCause(plain), plain);
   assert.equal(await commitCause(null), null);
+});
+
+test('an input/output error on a disk that is full is told as a full disk', () => {
+  const disk = mountSmallDisk(4); // 4 MB: below what a node needs free (dataFreeBytesMin)
+  try {
+    const eio = lmdbError(5, 'Input/output error'); // LMDB's page spill that hit ENOSPC
+    const full = writeFailure(eio, 'the journal batch at sequence 7', 7, disk.dir);
+    assert.equal((full as StorageError).code, 'DATA_FULL');
+    assert.match(full.message, /no space left on the disk \(\d+ bytes free in .*input\/output/);
+    const roomy = writeFailure(eio, 'the journal batch at sequence 7', 7, tmpdir());
+    assert.equal((roomy as StorageError).code, 'DATA_IO', 'room left: the disk is failing');
+  } finally {
+    disk.release();
+  }
 });
