@@ -105,7 +105,7 @@ export class DataLock {
       const code = (error as NodeJS.ErrnoException).code;
       throw new StorageError(
         code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
-        `cannot write ${this.path}: ${(error as Error).message}`,
+        `cannot create ${this.path}: ${(error as Error).message}`,
       );
     }
   }
