@@ -35,7 +35,10 @@ export interface PendingTransferArgs extends TransferArgs {
 }
 
 export interface PostPendingArgs {
-  /** The pending transfer's debit account. */
+  /**
+   * The account acting: the pending transfer's debit account (the payer) or its credit account
+   * (the payee, capturing what was authorised to it).
+   */
   from: number;
   /** The pending transfer: the sequence its TransferPending was given. */
   pending: number;
@@ -46,6 +49,7 @@ export interface PostPendingArgs {
 }
 
 export interface VoidPendingArgs {
+  /** As PostPendingArgs' `from`: either of the pending transfer's accounts. */
   from: number;
   pending: number;
   /** As TransferArgs' `linked`. */

@@ -405,7 +405,9 @@ export class ReferenceModel {
         ? Status.LedgerPendingExpired
         : Status.LedgerPendingUnknown;
     }
-    if (p.debit !== cmd.account) return Status.LedgerPendingAccountMismatch;
+    if (p.debit !== cmd.account && p.credit !== cmd.account) {
+      return Status.LedgerPendingAccountMismatch;
+    }
     if (p.expiresAt !== 0 && p.expiresAt <= cmd.timestamp) return Status.LedgerPendingExpired;
     let posted = 0;
     if (cmd.kind === CommandKind.TransferPost) {

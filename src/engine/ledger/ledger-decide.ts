@@ -204,7 +204,10 @@ export class LedgerDecider {
       return this.pendings.expired(id) ? Status.LedgerPendingExpired : Status.LedgerPendingUnknown;
     }
     const f = this.found;
-    if (this.accounts.id(f[0]) !== readU64(c.u32, c.w + CommandWord.account)) {
+    // Either side may resolve it: the payer, or the payee capturing (or releasing) what was
+    // authorised to it, as a merchant does with a card hold.
+    const acting = readU64(c.u32, c.w + CommandWord.account);
+    if (this.accounts.id(f[0]) !== acting && this.accounts.id(f[1]) !== acting) {
       return Status.LedgerPendingAccountMismatch;
     }
     if (f[4] !== 0 && f[4] <= c.clock[1]) return Status.LedgerPendingExpired;

@@ -92,15 +92,38 @@ test('voiding releases everything back to the debit account', () => {
   assertConsistent(d);
 });
 
-test('only the debit account may post or void, and unknown ids are refused', () => {
-  const d = ledger();
+test('either side may post or void, no other account; unknown ids are refused', () => {
+  const d = ledger(); // pending transfers from 10 (payer) to 11 (payee)
   const id = pending(d, 300);
-  const post = d.submit({ kind: CommandKind.TransferPost, account: 11, target: id, quantity: 1 });
-  assert.equal(post[0].status, Status.LedgerPendingAccountMismatch);
+  const stranger = d.submit({
+    kind: CommandKind.TransferPost,
+    account: 12,
+    target: id,
+    quantity: 1,
+  });
+  assert.equal(stranger[0].status, Status.LedgerPendingAccountMismatch);
   const voided = d.submit({ kind: CommandKind.TransferVoid, account: 12, target: id });
   assert.equal(voided[0].status, Status.LedgerPendingAccountMismatch);
+  // The payee captures part of what was authorised to it, as a merchant does.
+  const [captured] = d.submit({
+    kind: CommandKind.TransferPost,
+    account: 11,
+    target: id,
+    quantity: 100,
+  });
+  assert.deepEqual(
+    [captured.kind, captured.account, captured.counterparty],
+    [EventKind.PendingPosted, 10, 11],
+  );
+  assert.deepEqual(d.balance(10, USD), { available: 900, held: 0 });
+  assert.deepEqual(d.balance(11, USD), { available: 100, held: 0 });
+  const released = pending(d, 50);
+  const [gone] = d.submit({ kind: CommandKind.TransferVoid, account: 11, target: released });
+  assert.equal(gone.kind, EventKind.PendingVoided, 'the payee may release a hold too');
+  assert.deepEqual(d.balance(10, USD), { available: 900, held: 0 });
   const unknown = d.submit({ kind: CommandKind.TransferVoid, account: 10, target: 9_999 });
   assert.equal(unknown[0].status, Status.LedgerPendingUnknown);
+  assertConsistent(d);
 });
 
 test('a pending transfer expires when logical time passes its timeout', () => {
