@@ -9,7 +9,9 @@
  * session before its Welcome. Until a load has answered, the next seq is unknown (0) and the
  * client picks its own.
  */
-import { acceptedSeqClientsMax, clientSeqsRetryMs } from '../constants.js';
+import { acceptedSeqClientsMax, clientSeqsRetryMs, commandSizeBytes } from '../constants.js';
+import { CommandWord } from '../protocol/command-layout.js';
+import { readU64At } from '../stdx/records.js';
 import type { StateReads } from './reads.js';
 
 export class ClientSeqs {
@@ -40,8 +42,14 @@ export class ClientSeqs {
     );
   }
 
-  /** A command of `clientId` with `seq` was accepted (or decided). */
+  /**
+   * A command of `clientId` with `seq` was accepted (or decided). Only a valid seq (1 to
+   * 2^53 - 1) counts: the engine rejects any other (CommandClientSeqInvalid), and one such as
+   * 2^64 - 1 read as a double made Welcome say 18446744073709552000, after which every command
+   * of the client's next session was refused as too old.
+   */
   note(clientId: number, seq: number): void {
+    if (!isClientSeq(seq)) return;
     const seen = this.highest.get(clientId);
     if (seen !== undefined && seen >= seq) return;
     if (seen === undefined && this.highest.size >= acceptedSeqClientsMax) {
@@ -61,4 +69,22 @@ export class ClientSeqs {
   close(): void {
     this.generation = -1;
   }
+}
+
+/** A client seq the engine may accept: a whole number from 1 to 2^53 - 1. */
+function isClientSeq(seq: number): boolean {
+  return Number.isSafeInteger(seq) && seq >= 1;
+}
+
+/**
+ * The seq a Commands frame raises its client's to: its last command's, or when that one is
+ * invalid (and rejected), the last valid one before it. Seqs increase within a frame, so this
+ * reads one command, and walks back only over a frame's invalid tail.
+ */
+export function frameClientSeq(view: DataView, start: number, count: number): number {
+  for (let i = count - 1; i >= 0; i--) {
+    const seq = readU64At(view, start + i * commandSizeBytes + CommandWord.clientSeq * 4);
+    if (isClientSeq(seq)) return seq;
+  }
+  return 0;
 }

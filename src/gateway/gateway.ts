@@ -68,7 +68,7 @@ import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
-import { ClientSeqs } from './client-seqs.js';
+import { ClientSeqs, frameClientSeq } from './client-seqs.js';
 import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
@@ -567,7 +567,7 @@ export class Gateway {
       session.results.add(view, span); // when full: answered with Events
     }
     this.copyCommands(view, span, session.clientId);
-    this.clientSeqs.note(session.clientId, readU64At(view, last + CommandWord.clientSeq * 4));
+    this.clientSeqs.note(session.clientId, frameClientSeq(view, span.start, span.count));
     this.sink.publish();
   }
 
