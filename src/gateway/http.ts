@@ -151,13 +151,26 @@ function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries)
     return json(res, '200 OK', journal.eventsFrom(sequence, count).map(readable));
   }
   if (fromTime !== undefined && fromTime !== '') {
-    const us = /^\d+$/.test(fromTime) ? Number(fromTime) : Date.parse(fromTime) * 1000;
-    if (!Number.isSafeInteger(us)) {
-      return json(res, '400 Bad Request', { error: 'from-time: ISO-8601 or microseconds' });
+    const us = timeUs(fromTime);
+    if (us === null) {
+      const error = 'from-time: ISO-8601 or microseconds since the epoch (not before it)';
+      return json(res, '400 Bad Request', { error });
     }
     return json(res, '200 OK', journal.eventsFromTime(us, count).map(readable));
   }
   json(res, '400 Bad Request', { error: 'give from=SEQ or from-time=T' });
+}
+
+/**
+ * A `from-time`: microseconds since the epoch, or an ISO-8601 date or time (in µs); null for
+ * anything else or a time before the epoch. Date.parse alone took other forms: it read '-1' as
+ * 2001-01-01 (V8's legacy parser), and that page came back 200.
+ */
+function timeUs(text: string): number | null {
+  if (/^\d+$/.test(text)) return Number.isSafeInteger(Number(text)) ? Number(text) : null;
+  if (!/^\d{4}-\d{2}-\d{2}(T\S+)?$/.test(text)) return null;
+  const us = Date.parse(text) * 1000;
+  return Number.isSafeInteger(us) && us >= 0 ? us : null;
 }
 
 /**
@@ -178,10 +191,13 @@ export function readable(e: EventRecord): Record<string, unknown> {
   };
 }
 
-/** The token of an `authorization: Bearer <key>` header, or '' when there is none. */
+/**
+ * The token of an `authorization: Bearer <key>` header, or '' when there is none. The scheme's
+ * case does not matter (RFC 7235 2.1): `bearer <key>` was refused 403.
+ */
 export function bearerToken(req: HttpRequest): string {
   const auth = req.getHeader('authorization');
-  return auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  return auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7) : '';
 }
 
 function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands): void {
@@ -323,14 +339,13 @@ export function notPrimary(res: HttpResponse, role: NodeRole): void {
 }
 
 /**
- * A WebSocket's session by its path: false for commands (`/`), true for reads (`/read`), a
- * trailing slash allowed; null for any other path, answered 404 here. A mistyped path must
- * not open a command session (`/read/` did, and `/raed` too).
+ * A WebSocket's session by its path: false for commands (`/`), true for reads (`/read`, or
+ * `/read/`); null for any other path, answered 404 here. A mistyped path must not open a
+ * command session (`/read/` did, and `/raed` too; `//` did, as `/` with a trailing slash).
  */
 export function sessionOfPath(res: HttpResponse, url: string): boolean | null {
-  const path = url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url;
-  if (path === '/' || path === '') return false;
-  if (path === readPath) return true;
+  if (url === '/' || url === '') return false;
+  if (url === readPath || url === `${readPath}/`) return true;
   json(res, '404 Not Found', { error: `no session at ${url}: / takes commands, /read reads` });
   return null;
 }

@@ -131,6 +131,16 @@ test('HTTP reads of an account need a key that grants it; the journal an admin k
       assert.equal(granted.status, 200, `${query}: admin`);
       assert.ok(Array.isArray(granted.body) && granted.body.length > 0, `${query}: events`);
     }
+    // The scheme's case does not matter (RFC 7235): 'bearer' was refused 403.
+    const lower = await fetch(`${base}/events?from=1`, {
+      headers: { authorization: `bearer ${admin.token}` },
+    });
+    assert.equal(lower.status, 200, 'a lower-case scheme');
+    // A time before the epoch is no time of the journal: '-1' answered 200 from the start.
+    for (const time of ['-1', '1969-12-31T23:59:59Z', 'yesterday', 'Jan 1 2020']) {
+      const bad = await get(`${base}/events?from-time=${time}`, admin.token);
+      assert.equal(bad.status, 400, `from-time=${time}`);
+    }
     await root.close();
   }, prepare);
 });
