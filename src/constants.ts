@@ -125,6 +125,12 @@ export const commandsPerFrameMax = 4096;
 /** Client sessions connected at one time. */
 export const sessionCountMax = 10_000;
 /**
+ * Subscriptions one session may hold (topics of trades, account and book streams, and journal
+ * streams): each topic costs uWS memory, and a session subscribing to millions of instruments
+ * grew a node by 1 GB. Far above what a client watches (the SDK asks once per stream).
+ */
+export const subscriptionsPerSessionMax = 1_024;
+/**
  * Client ids whose highest accepted client seq the gateway holds for Welcome (client-seqs.ts);
  * past it the table starts over from the engine's, and a failed load is tried again after
  * clientSeqsRetryMs.

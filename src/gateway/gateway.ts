@@ -45,8 +45,11 @@ import type { RingBuffer } from '../ring/ring-buffer.js';
 import {
   listenExclusive,
   uws,
+  type HttpRequest,
+  type HttpResponse,
   type TemplatedApp,
   type us_listen_socket,
+  type us_socket_context_t,
   type WebSocket,
 } from './uws.js';
 import {
@@ -60,8 +63,10 @@ import {
 import { mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
-import { BookTopics, depthTopic, mountReads, topTopic, type StateReads } from './reads.js';
+import { BookTopics, mountReads, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
+import { countTopic, dropTopic, tooMany, topicRefusal } from './session-subscriptions.js';
+import type { SubscriptionFields } from './session-subscriptions.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
@@ -133,7 +138,7 @@ export interface GatewayConnections {
   dashboard: number;
 }
 
-interface Session extends LoginFields {
+interface Session extends LoginFields, SubscriptionFields {
   grant: Grant | null;
   /**
    * Request ids of the frames refused as Busy, oldest first. Until they come again, in this
@@ -229,22 +234,7 @@ export class Gateway {
       idleTimeout: sessionIdleTimeoutSeconds,
       sendPingsAutomatically: true,
       compression: uws().DISABLED,
-      upgrade: (res, req, context) => {
-        if (this.sessionCount() >= sessionCountMax) {
-          res.writeStatus('503 Service Unavailable').end('too many sessions');
-          return;
-        }
-        const readOnly = sessionOfPath(res, req.getUrl());
-        if (readOnly === null) return;
-        if (!readOnly && !options.role.accepting()) return notPrimary(res, options.role);
-        res.upgrade<Session>(
-          { clientId: 0, grant: null, refused: [], challenge: null, readOnly, results: null },
-          req.getHeader('sec-websocket-key'),
-          req.getHeader('sec-websocket-protocol'),
-          req.getHeader('sec-websocket-extensions'),
-          context,
-        );
-      },
+      upgrade: (res, req, context) => this.onUpgrade(res, req, context),
       open: () => void this.opened++,
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       close: (ws) => this.onClose(ws),
@@ -268,6 +258,24 @@ export class Gateway {
       (records, slot, count) => this.topics.publish(records, slot, count),
     );
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
+  }
+
+  /** A WebSocket asked for: a session, logged in by its first frame (Hello). */
+  private onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    if (this.sessionCount() >= sessionCountMax) {
+      res.writeStatus('503 Service Unavailable').end('too many sessions');
+      return;
+    }
+    const readOnly = sessionOfPath(res, req.getUrl());
+    if (readOnly === null) return;
+    if (!readOnly && !this.options.role.accepting()) return notPrimary(res, this.options.role);
+    res.upgrade<Session>(
+      newSession(readOnly),
+      req.getHeader('sec-websocket-key'),
+      req.getHeader('sec-websocket-protocol'),
+      req.getHeader('sec-websocket-extensions'),
+      context,
+    );
   }
 
   /** A socket closed: its streams and its session go (a newer session of its client stays). */
@@ -467,35 +475,35 @@ export class Gateway {
     }
     const forbidden = (text: string): void =>
       this.sendError(ws, requestId, FrameError.Forbidden, text);
+    const refuse = (text: string): void =>
+      this.sendError(ws, requestId, FrameError.BadSubscription, text);
     if (kind === StreamKind.Journal) {
       if (!grant.admin) return forbidden('the journal stream needs an admin key');
       // Its frames carry its request id: one of the streams' looked like their frames, and one
       // used twice made two streams that Unsubscribe could not tell apart.
       if (requestId >= topicRequestIdBase || this.streams.has(ws, requestId)) {
-        const why = `request id ${requestId}: in use, or reserved (0xFFFF0000 and up)`;
-        return this.sendError(ws, requestId, FrameError.BadSubscription, why);
+        return refuse(`request id ${requestId}: in use, or reserved (0xFFFF0000 and up)`);
       }
+      const full = tooMany(ws);
+      if (full !== null) return refuse(full);
+      ws.getUserData().subscriptions++;
       return this.streams.subscribe(ws, requestId, param);
     }
-    // On a standby, trades and account streams follow the journal (nothing is published).
-    if (kind === StreamKind.Trades || kind === StreamKind.Account) {
-      if (!this.options.role.accepting()) this.tail.start();
+    const refused = topicRefusal(ws, kind, param, this.options.reads?.instrumentCountMax ?? null);
+    if (refused !== null) return refuse(refused);
+    if (kind === StreamKind.Account && !grant.admin && !grant.accounts.has(param)) {
+      return forbidden('not your account');
     }
+    countTopic(ws, kind, param);
     if (kind === StreamKind.Trades) return this.subscribeTrades(ws, param);
-    if (kind === StreamKind.Depth || kind === StreamKind.TopOfBook) {
-      const reads = this.options.reads;
-      if (this.books === null || reads === null || param < 1 || param >= reads.instrumentCountMax) {
-        return this.sendError(ws, requestId, FrameError.BadSubscription, 'no such book');
-      }
-      return this.books.subscribe(ws, kind, param);
-    }
     if (kind === StreamKind.Account) {
-      if (!grant.admin && !grant.accounts.has(param)) return forbidden('not your account');
+      // On a standby, account streams follow the journal (nothing is published), as trades do.
+      if (!this.options.role.accepting()) this.tail.start();
       this.topics.accounts++;
       ws.subscribe(accountTopic(param));
       return;
     }
-    this.sendError(ws, requestId, FrameError.BadSubscription, `unknown stream ${kind}`);
+    this.books?.subscribe(ws, kind as StreamKind.Depth | StreamKind.TopOfBook, param);
   }
 
   /**
@@ -509,10 +517,13 @@ export class Gateway {
     }
     const kind = view.getUint8(frameHeaderBytes);
     const param = view.getFloat64(frameHeaderBytes + 8, true);
-    if (kind === StreamKind.Journal) return this.streams.unsubscribe(ws, view.getUint32(4, true));
+    if (kind === StreamKind.Journal) {
+      const requestId = view.getUint32(4, true);
+      if (this.streams.has(ws, requestId)) ws.getUserData().subscriptions--;
+      return this.streams.unsubscribe(ws, requestId);
+    }
     if (!Number.isSafeInteger(param) || param < 0) return;
-    const topic = topicOf(kind, param);
-    if (topic !== null) ws.unsubscribe(topic); // the topics' counts stay: an "ever" gate
+    dropTopic(ws, kind, param); // the topics' counts stay: an "ever" gate
   }
 
   /** Stream 2 (anyone): one instrument's trades; the dashboard's pages take it too. */
@@ -756,11 +767,15 @@ export class Gateway {
   }
 }
 
-/** The pub/sub topic of a trades, account or book stream; null for any other kind. */
-function topicOf(kind: number, param: number): string | null {
-  if (kind === StreamKind.Trades) return tradesTopic(param);
-  if (kind === StreamKind.Account) return accountTopic(param);
-  if (kind === StreamKind.Depth) return depthTopic(param);
-  if (kind === StreamKind.TopOfBook) return topTopic(param);
-  return null;
+/** A session not logged in yet. */
+function newSession(readOnly: boolean): Session {
+  return {
+    clientId: 0,
+    grant: null,
+    refused: [],
+    challenge: null,
+    readOnly,
+    results: null,
+    subscriptions: 0,
+  };
 }

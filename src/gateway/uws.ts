@@ -13,6 +13,7 @@ export type {
   HttpRequest,
   HttpResponse,
   us_listen_socket,
+  us_socket_context_t,
   WebSocket,
 } from '@trufflesuite/uws-js-unofficial';
 

@@ -101,7 +101,7 @@ export const enum FrameError {
   TooManyCommands = 2,
   /** A command the session's key does not allow (admin-only kind, or an account not granted). */
   Forbidden = 3,
-  /** A Subscribe frame for an unknown stream or with a bad start. */
+  /** A Subscribe for an unknown stream, a bad parameter, or past subscriptionsPerSessionMax. */
   BadSubscription = 4,
   /** Commands on a read-only session (path /read): they go to the primary's default path. */
   ReadOnly = 5,

@@ -5,8 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { hello, withNode } from '../harness/gateway-node.js';
-import { FrameType, frameHeaderBytes } from '../../src/protocol/frames.js';
+import { frame, hello, withNode } from '../harness/gateway-node.js';
+import { smallConfig } from '../harness/engine-driver.js';
+import { subscriptionsPerSessionMax } from '../../src/constants.js';
+import { FrameError, FrameType, frameHeaderBytes, StreamKind } from '../../src/protocol/frames.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
@@ -89,5 +91,70 @@ test('an invalid client seq (2^64 - 1) does not move the next seq Welcome names'
     const again = await login(url, 31);
     assert.equal(nextSeq(again.welcome), 8, 'one past the last valid seq, not 2^64');
     again.ws.close();
+  });
+});
+
+/** A Subscribe (or Unsubscribe) frame for `kind` and `param`, with `requestId`. */
+function subscribe(kind: number, param: number, requestId: number, type = FrameType.Subscribe) {
+  const body = Buffer.alloc(16);
+  body.writeUInt8(kind, 0);
+  body.writeDoubleLE(param, 8);
+  return frame(type, body, 1, requestId);
+}
+
+/**
+ * Sends `frames`, then one Subscribe to an unknown stream as a marker, and resolves with the
+ * request ids of the Error frames the server answered before the marker's (in order: the
+ * server answers frames in the order they came).
+ */
+async function refusedIds(raw: Raw, frames: Buffer[]): Promise<number[]> {
+  const skip = raw.frames.length;
+  const marker = 0x7fff_ffff;
+  for (const f of frames) raw.ws.send(f);
+  raw.ws.send(subscribe(99, 1, marker));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const errors = raw.frames.slice(skip).filter((f) => f.readUInt8(0) === FrameType.Error);
+    const ids = errors.map((f) => f.readUInt32LE(4));
+    if (ids.at(-1) === marker) {
+      const codes = new Set(errors.map((f) => f.readUInt16LE(frameHeaderBytes)));
+      assert.deepEqual([...codes], [FrameError.BadSubscription], 'every refusal is Error 4');
+      return ids.slice(0, -1);
+    }
+    assert.ok(Date.now() < deadline, 'the marker was answered');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('subscriptions name what can exist, and a session holds a bounded number', async () => {
+  await withNode(async (_node, url) => {
+    const reader = await login(`${url}read`, 32);
+    const end = smallConfig.instrumentCountMax;
+    // Trades of any id were taken: millions of them grew the node by 1 GB.
+    const bad = [
+      subscribe(StreamKind.Trades, 0, 1),
+      subscribe(StreamKind.Trades, end, 2),
+      subscribe(StreamKind.Trades, 2 ** 53 - 1, 3),
+      subscribe(StreamKind.Account, 0, 4),
+      subscribe(StreamKind.Depth, end, 5),
+    ];
+    const good = [subscribe(StreamKind.Trades, 1, 6), subscribe(StreamKind.Trades, end - 1, 7)];
+    assert.deepEqual(await refusedIds(reader, [...bad, ...good]), [1, 2, 3, 4, 5]);
+    // Up to the cap (two trades topics held already); the same topic again costs nothing.
+    const accounts = Array.from({ length: subscriptionsPerSessionMax - 2 }, (_, i) =>
+      subscribe(StreamKind.Account, 1 + i, 100 + i),
+    );
+    accounts.push(subscribe(StreamKind.Account, 1, 10), subscribe(StreamKind.Trades, 1, 11));
+    assert.deepEqual(await refusedIds(reader, accounts), [], 'up to the cap');
+    const past = [subscribe(StreamKind.Account, 5_000, 12), subscribe(StreamKind.Trades, 9, 13)];
+    assert.deepEqual(await refusedIds(reader, past), [12, 13], 'one more is refused');
+    // One ended makes room for one more.
+    const swap = [
+      subscribe(StreamKind.Account, 1, 14, FrameType.Unsubscribe),
+      subscribe(StreamKind.Account, 5_000, 15),
+      subscribe(StreamKind.Account, 5_001, 16),
+    ];
+    assert.deepEqual(await refusedIds(reader, swap), [16], 'room for one');
+    reader.ws.close();
   });
 });

@@ -1,0 +1,70 @@
+/**
+ * What one session may subscribe to, and how many (docs/PROTOCOL.md, "Subscriptions"). Each
+ * topic a session holds costs memory in uWS's pub/sub, and the topics of trades were taken for
+ * any id: one read session subscribing to millions of instruments grew the node by 1 GB. So a
+ * stream's parameter must name something that can exist, and a session holds at most
+ * subscriptionsPerSessionMax subscriptions (topics and journal streams together).
+ */
+import { subscriptionsPerSessionMax } from '../constants.js';
+import { StreamKind } from '../protocol/frames.js';
+import { depthTopic, topTopic } from './reads.js';
+import { accountTopic, tradesTopic } from './topics.js';
+import type { WebSocket } from './uws.js';
+
+/** What a session keeps of its subscriptions. */
+export interface SubscriptionFields {
+  /** Topics it is subscribed to, plus its journal streams. */
+  subscriptions: number;
+}
+
+/** The pub/sub topic of a trades, account or book stream; null for any other kind. */
+export function topicOf(kind: number, param: number): string | null {
+  if (kind === StreamKind.Trades) return tradesTopic(param);
+  if (kind === StreamKind.Account) return accountTopic(param);
+  if (kind === StreamKind.Depth) return depthTopic(param);
+  if (kind === StreamKind.TopOfBook) return topTopic(param);
+  return null;
+}
+
+/**
+ * Why a Subscribe to a trades, account or book stream is refused with Error 4, or null: an
+ * instrument outside 1 .. instrumentCountMax - 1, account 0, an unknown stream, or one topic
+ * more than the session may hold (a topic it holds already costs nothing: not counted twice).
+ */
+export function topicRefusal(
+  ws: WebSocket<SubscriptionFields>,
+  kind: number,
+  param: number,
+  instrumentCountMax: number | null,
+): string | null {
+  const book = kind === StreamKind.Depth || kind === StreamKind.TopOfBook;
+  // Without a read model (null) there are no books, and an instrument is what a trade's u32
+  // `ref` can name.
+  const end = instrumentCountMax ?? (book ? 1 : 2 ** 32);
+  if ((book || kind === StreamKind.Trades) && (param < 1 || param >= end)) {
+    return book ? 'no such book' : 'no such instrument';
+  }
+  if (kind === StreamKind.Account && param < 1) return 'no such account';
+  const topic = topicOf(kind, param);
+  if (topic === null) return `unknown stream ${kind}`;
+  if (ws.isSubscribed(topic)) return null;
+  return tooMany(ws);
+}
+
+/** Error 4's text when the session holds as many subscriptions as it may, else null. */
+export function tooMany(ws: WebSocket<SubscriptionFields>): string | null {
+  if (ws.getUserData().subscriptions < subscriptionsPerSessionMax) return null;
+  return `too many subscriptions: at most ${subscriptionsPerSessionMax} per session`;
+}
+
+/** Counts the topic of a stream the session is about to subscribe to (once per topic). */
+export function countTopic(ws: WebSocket<SubscriptionFields>, kind: number, param: number): void {
+  const topic = topicOf(kind, param);
+  if (topic !== null && !ws.isSubscribed(topic)) ws.getUserData().subscriptions++;
+}
+
+/** Unsubscribes the session from a topic, and counts it off when it held it. */
+export function dropTopic(ws: WebSocket<SubscriptionFields>, kind: number, param: number): void {
+  const topic = topicOf(kind, param);
+  if (topic !== null && ws.unsubscribe(topic)) ws.getUserData().subscriptions--;
+}
