@@ -122,8 +122,29 @@ export const statusCodeCountMax = 512;
 export const gatewayPortDefault = 9001;
 /** Commands in one Commands frame. */
 export const commandsPerFrameMax = 4096;
-/** Client sessions connected at one time. */
+/**
+ * WebSockets open at one time on the binary protocol's paths (/ and /read), logged in or not;
+ * one more upgrade is answered 503 (gateway/admission.ts).
+ */
 export const sessionCountMax = 10_000;
+/**
+ * ...of which not logged in yet: one more upgrade is answered 503. A login takes one round trip
+ * (two for a challenge), so a thousand at once is a burst of reconnects; 12,000 sockets that
+ * never sent Hello were taken above sessionCountMax, and 20,000 used up the file descriptors.
+ */
+export const loginsPendingMax = 1_000;
+/**
+ * A socket that has not logged in (Hello, or Hello and Answer) this long after it opened is
+ * closed with 4001 (ms): far above a login's round trips; the idle timeout (120 s, pings keep
+ * it open) was the only limit. Looked for every loginSweepMs, so it may take that much longer.
+ */
+export const loginTimeoutMs = 10_000;
+export const loginSweepMs = 1_000;
+/**
+ * Read sessions (/read) one client id may hold; one more is closed with 4009. A key belongs to
+ * one client id: one non-admin key took all sessionCountMax places and locked everyone out.
+ */
+export const readSessionsPerClientMax = 64;
 /**
  * Subscriptions one session may hold (topics of trades, account and book streams, and journal
  * streams): each topic costs uWS memory, and a session subscribing to millions of instruments

@@ -18,7 +18,7 @@ import {
   eventsPerFrameMax,
   refusedFramesMax,
   sessionBackpressureDropBytes,
-  sessionCountMax,
+  readSessionsPerClientMax,
   sessionIdleTimeoutSeconds,
   wsMessageBytesMax,
 } from '../constants.js';
@@ -75,6 +75,7 @@ import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 import { ClientSeqs, frameClientSeq } from './client-seqs.js';
 import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
+import { Admission } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
 
@@ -181,8 +182,8 @@ export class Gateway {
   /** Where each client id left off (Welcome's next client seq). */
   private readonly clientSeqs: ClientSeqs;
   private readonly span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
-  /** WebSockets open on the binary protocol's paths (logged in or not). */
-  private opened = 0;
+  /** Who may open a socket, and how long it may take to log in. */
+  private readonly admission = new Admission<Session>();
   /** One outgoing Events frame per session, built here and sent at the end of each run. */
   private readonly outgoing = new Uint8Array(eventsFrameBytesMax);
   private readonly outgoingView = new DataView(this.outgoing.buffer);
@@ -235,7 +236,7 @@ export class Gateway {
       sendPingsAutomatically: true,
       compression: uws().DISABLED,
       upgrade: (res, req, context) => this.onUpgrade(res, req, context),
-      open: () => void this.opened++,
+      open: (ws) => this.admission.opened(ws),
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       close: (ws) => this.onClose(ws),
     });
@@ -262,10 +263,8 @@ export class Gateway {
 
   /** A WebSocket asked for: a session, logged in by its first frame (Hello). */
   private onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-    if (this.sessionCount() >= sessionCountMax) {
-      res.writeStatus('503 Service Unavailable').end('too many sessions');
-      return;
-    }
+    const full = this.admission.upgradeRefusal(this.sessionCount());
+    if (full !== null) return void res.writeStatus('503 Service Unavailable').end(full);
     const readOnly = sessionOfPath(res, req.getUrl());
     if (readOnly === null) return;
     if (!readOnly && !this.options.role.accepting()) return notPrimary(res, this.options.role);
@@ -280,10 +279,9 @@ export class Gateway {
 
   /** A socket closed: its streams and its session go (a newer session of its client stays). */
   private onClose(ws: WebSocket<Session>): void {
-    this.opened--;
     this.streams.drop(ws);
     const clientId = ws.getUserData().clientId;
-    this.readers.delete(ws);
+    this.admission.closed(ws, this.readers.delete(ws) ? clientId : null);
     if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
   }
 
@@ -311,6 +309,7 @@ export class Gateway {
     this.clientSeqs.close();
     this.slowSweep.stop();
     this.tail.stop();
+    this.admission.stop();
     this.dashboard.close();
     for (const ws of [...this.sessions.values(), ...this.readers]) {
       ws.end(code, reason);
@@ -357,6 +356,10 @@ export class Gateway {
     // read on its own id beside its command session, and results go to the command session.
     if (!session.readOnly && this.sessions.has(clientId)) {
       return ws.end(CloseCode.ClientIdInUse, `client id ${clientId} is connected already`);
+    }
+    if (!this.admission.loggedIn(ws, session.readOnly ? clientId : null)) {
+      const why = `client id ${clientId} has ${readSessionsPerClientMax} read sessions open`;
+      return ws.end(CloseCode.TooManyReadSessions, why);
     }
     session.clientId = clientId;
     session.grant = grant;
@@ -414,7 +417,7 @@ export class Gateway {
   connections(): GatewayConnections {
     const session = this.sessions.size;
     const read = this.readers.size;
-    const login = Math.max(0, this.opened - session - read);
+    const login = this.admission.pendingCount;
     return { session, read, login, dashboard: this.dashboard.viewerCount() };
   }
 

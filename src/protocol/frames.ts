@@ -83,6 +83,8 @@ export const enum CloseCode {
   BadClientId = 4006,
   ClientIdInUse = 4007,
   SlowConsumer = 4008,
+  /** A read session past readSessionsPerClientMax of its client id. */
+  TooManyReadSessions = 4009,
   /** Missing, unknown or wrong API key, or a key for another client id. */
   Unauthorized = 4010,
 }

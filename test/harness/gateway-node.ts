@@ -2,6 +2,7 @@
  * A real node with its gateway on a free loopback port, for SDK and protocol tests.
  */
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { BourseNode } from '../../src/pipeline/node.js';
 import type { BourseClient, EventRecord } from '../../src/client/client.js';
 import { Status } from '../../src/protocol/status.js';
@@ -73,4 +74,20 @@ export function hello(clientId: number): Buffer {
   const body = Buffer.alloc(4);
   body.writeUInt32LE(clientId);
   return frame(FrameType.Hello, body);
+}
+
+/** An upgrade's outcome: 'open' (the socket is closed again), or the HTTP status refusing it. */
+export function upgradeOutcome(url: string): Promise<string | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('error', () => {}); // the refusal also ends the socket
+    ws.once('unexpected-response', (req, res) => {
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+  });
 }

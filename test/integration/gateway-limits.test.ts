@@ -5,10 +5,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { frame, hello, withNode } from '../harness/gateway-node.js';
+import { frame, hello, upgradeOutcome, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
-import { subscriptionsPerSessionMax } from '../../src/constants.js';
-import { FrameError, FrameType, frameHeaderBytes, StreamKind } from '../../src/protocol/frames.js';
+import {
+  loginsPendingMax,
+  loginTimeoutMs,
+  readSessionsPerClientMax,
+  subscriptionsPerSessionMax,
+} from '../../src/constants.js';
+import {
+  CloseCode,
+  FrameError,
+  FrameType,
+  frameHeaderBytes,
+  StreamKind,
+} from '../../src/protocol/frames.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
@@ -30,6 +41,15 @@ function openRaw(url: string): Promise<Raw> {
     ws.once('error', reject);
     ws.once('open', () => resolve({ ws, frames, closed }));
   });
+}
+
+/** `promise`, or a failure naming `what` after `ms` (so a test on faulty code ends). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Waits (at most 5 s) for a frame of `type` past the first `skip` frames. */
@@ -156,5 +176,50 @@ test('subscriptions name what can exist, and a session holds a bounded number', 
     ];
     assert.deepEqual(await refusedIds(reader, swap), [16], 'room for one');
     reader.ws.close();
+  });
+});
+
+test('one client id holds a bounded number of read sessions', async () => {
+  await withNode(async (_node, url) => {
+    const read = `${url}read`;
+    const held = await Promise.all(
+      Array.from({ length: readSessionsPerClientMax }, () => login(read, 34)),
+    );
+    const extra = await openRaw(read);
+    extra.ws.send(hello(34));
+    const code = await within(extra.closed, 5_000, 'one more read session closed');
+    assert.equal(code, CloseCode.TooManyReadSessions, 'one more is closed');
+    const other = await login(read, 35);
+    assert.equal(nextSeq(other.welcome), 0, 'another client id reads on');
+    const commands = await login(url, 34);
+    assert.equal(commands.welcome.readUInt8(0), FrameType.Welcome, 'its command session too');
+    held[0].ws.close();
+    await held[0].closed;
+    const again = await login(read, 34);
+    assert.equal(again.welcome.readUInt32LE(frameHeaderBytes), 34, 'room again once one closed');
+    for (const raw of [...held.slice(1), other, commands, again]) raw.ws.close();
+  });
+});
+
+test('sockets that do not log in are bounded, and closed after the login deadline', async () => {
+  await withNode(async (_node, url) => {
+    const early = await login(url, 36);
+    // 12,000 sockets without Hello were taken, past the session cap, and kept until idle.
+    const silent: Raw[] = [];
+    while (silent.length < loginsPendingMax) {
+      const batch = Math.min(100, loginsPendingMax - silent.length);
+      silent.push(...(await Promise.all(Array.from({ length: batch }, () => openRaw(url)))));
+    }
+    assert.equal(await upgradeOutcome(url), 503, 'one more login under way is refused');
+    const opened = Date.now();
+    const all = Promise.all(silent.map((raw) => raw.closed));
+    const codes = await within(all, loginTimeoutMs + 5_000, 'sockets without login closed');
+    assert.ok(Date.now() - opened <= loginTimeoutMs + 3_000, 'closed near the deadline');
+    assert.deepEqual(new Set(codes), new Set([CloseCode.HelloRequired]), 'closed with 4001');
+    assert.equal(await upgradeOutcome(url), 'open', 'room again');
+    early.ws.send(subscribe(99, 1, 5));
+    const refused = await frameOf(early, FrameType.Error);
+    assert.equal(refused.readUInt32LE(4), 5, 'a session that logged in stays open');
+    early.ws.close();
   });
 });

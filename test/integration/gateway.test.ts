@@ -3,7 +3,14 @@
  * with its documented code while other clients go on.
  */
 import { test } from 'node:test';
-import { frame, hello, keysFile, setUp, withNode } from '../harness/gateway-node.js';
+import {
+  frame,
+  hello,
+  keysFile,
+  setUp,
+  upgradeOutcome,
+  withNode,
+} from '../harness/gateway-node.js';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
@@ -950,20 +957,7 @@ async function cutOff(
 
 test('sessions open on / (commands) and /read only: a mistyped path is 404', async () => {
   await withNode(async (_node, url) => {
-    /** The upgrade's outcome: 'open', or the HTTP status it was refused with. */
-    const outcome = (path: string): Promise<string | number> =>
-      new Promise((resolve) => {
-        const ws = new WebSocket(url + path);
-        ws.once('open', () => {
-          ws.close();
-          resolve('open');
-        });
-        ws.on('error', () => {}); // the refusal also ends the socket
-        ws.once('unexpected-response', (req, res) => {
-          resolve(res.statusCode ?? 0);
-          req.destroy();
-        });
-      });
+    const outcome = (path: string): Promise<string | number> => upgradeOutcome(url + path);
     assert.equal(await outcome(''), 'open');
     assert.equal(await outcome('read'), 'open');
     assert.equal(await outcome('read/'), 'open');
