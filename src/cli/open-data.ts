@@ -5,7 +5,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterFileName, engineConfigDefault, type EngineConfig } from '../constants.js';
-import { dataFile, openJournalDb, storedConfig, type JournalDb } from '../journal/journal-db.js';
+import {
+  closeJournalDb,
+  dataFile,
+  openJournalDb,
+  storedConfig,
+  type JournalDb,
+} from '../journal/journal-db.js';
+import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import type { JournalTail } from '../journal/journal-writer.js';
@@ -16,13 +23,14 @@ export interface OpenData {
   tail: JournalTail;
 }
 
-export function openData(dir: string): OpenData {
-  const { db, config } = openJournal(dir);
+/** `snapshots`: open snapshots.mdb too (verify checks them; replay and inspect never read it). */
+export function openData(dir: string, snapshots = false): OpenData {
+  const { db, config } = openJournal(dir, snapshots);
   return { db, config, tail: journalTail(db) };
 }
 
 /** The folder's journal and config, its end not read (inspect reads up to a damaged batch). */
-export function openJournal(dir: string): Omit<OpenData, 'tail'> {
+export function openJournal(dir: string, snapshots = false): Omit<OpenData, 'tail'> {
   if (!existsSync(dataFile(dir)) && existsSync(join(dir, clusterFileName))) {
     const members = readdirSync(dir).filter((name) => /^member-\d+$/.test(name));
     throw new StorageError(
@@ -32,6 +40,19 @@ export function openJournal(dir: string): Omit<OpenData, 'tail'> {
         (members.length > 0 ? ` (${members.join(', ')})` : ''),
     );
   }
-  const db = openJournalDb(dir, { create: false, readOnly: true });
+  const lost = journalFileLost(dir);
+  if (lost !== null) refuseLostJournal(dir, `is ${lost}`, readersThen);
+  // Replay and inspect read the journal alone: a damaged snapshots.mdb stopped them too.
+  const db = openJournalDb(dir, { create: false, readOnly: true, snapshots });
+  if (db.journal.getKeysCount({ limit: 1 }) === 0) {
+    try {
+      refuseLostJournal(dir, 'holds no batch', readersThen, db);
+    } catch (error) {
+      closeJournalDb(db);
+      throw error;
+    }
+  }
   return { db, config: storedConfig(db) ?? engineConfigDefault };
 }
+
+const readersThen = 'there are no events to read';

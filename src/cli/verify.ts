@@ -22,7 +22,7 @@ export interface VerifyReport {
 }
 
 export async function verify(dataDir: string): Promise<VerifyReport> {
-  const { db, config } = openData(dataDir);
+  const { db, config } = openData(dataDir, true);
   const report: VerifyReport = {
     ok: true,
     batches: 0,

@@ -21,14 +21,16 @@ import {
   type EngineConfig,
 } from '../constants.js';
 import { StorageCode, StorageError } from './journal-errors.js';
+import { checkLmdbFile } from './lmdb-meta.js';
 import { makeDirs } from './make-dirs.js';
 
 export interface JournalDb {
   root: RootDatabase;
-  snapshotRoot: RootDatabase;
+  /** Null when not opened: replay and inspect never need it, verify not when there is none. */
+  snapshotRoot: RootDatabase | null;
   journal: Database<Buffer, Buffer>;
   timeIndex: Database<Buffer, Buffer>;
-  snapshots: Database<Buffer, Buffer>;
+  snapshots: Database<Buffer, Buffer> | null;
   meta: Database<string, string>;
   path: string;
 }
@@ -44,22 +46,44 @@ export function snapshotFile(dir: string): string {
   return join(dir, 'snapshots.mdb');
 }
 
-/** Opens (creating when `create`) the storage in `dir`, checking the schema version. */
+/** What to do about a damaged snapshots.mdb, as its refusal says. */
+export const snapshotFileAdvice =
+  'snapshots are derived data: move snapshots.mdb away and the node starts from the journal alone';
+
+const journalFileAdvice =
+  'nothing can read the journal as it is: restore journal.mdb from a backup (a cluster ' +
+  "member's folder can be emptied instead: it catches up from the other members)";
+
+/**
+ * Opens (creating when `create`) the storage in `dir`, checking the schema version. Each file's
+ * meta pages are checked first (lmdb-meta.ts): a damaged or cut-short file is refused before
+ * LMDB maps it. With `snapshots` false, snapshots.mdb is not opened at all (replay, inspect);
+ * read-only, it is not opened when there is none.
+ * @throws StorageError naming the file and what is wrong.
+ */
 export function openJournalDb(
   dir: string,
-  options: { create: boolean; readOnly: boolean },
+  options: { create: boolean; readOnly: boolean; snapshots?: boolean },
 ): JournalDb {
   prepareDir(dir, options);
   const path = dataFile(dir);
+  const found = checkLmdbFile(path, StorageCode.JournalCorrupt, journalFileAdvice);
+  if (options.readOnly && found !== 'sound') {
+    const empty = found === 'empty' ? ' (an empty file)' : '';
+    throw new StorageError(StorageCode.DataMissing, `no journal at ${path}${empty}`);
+  }
+  const withSnapshots = options.snapshots !== false && snapshotsToOpen(dir, options.readOnly);
   const root = openEnv(path, options.readOnly, journalPageSizeBytes);
-  const snapshotRoot = openEnv(snapshotFile(dir), options.readOnly, snapshotPageSizeBytes);
+  const snapshotRoot = withSnapshots
+    ? openEnv(snapshotFile(dir), options.readOnly, snapshotPageSizeBytes)
+    : null;
   const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
   const db = {
     root,
     snapshotRoot,
     journal: root.openDB<Buffer, Buffer>('journal', binary),
     timeIndex: root.openDB<Buffer, Buffer>('time-index', binary),
-    snapshots: snapshotRoot.openDB<Buffer, Buffer>('snapshots', binary),
+    snapshots: snapshotRoot?.openDB<Buffer, Buffer>('snapshots', binary) ?? null,
     meta: root.openDB<string, string>('meta', { encoding: 'string' }),
     path,
   };
@@ -69,7 +93,13 @@ export function openJournalDb(
 
 export function closeJournalDb(db: JournalDb): void {
   db.root.close();
-  db.snapshotRoot.close();
+  db.snapshotRoot?.close();
+}
+
+/** Whether to open snapshots.mdb (checked first): read-only, only when there is one. */
+function snapshotsToOpen(dir: string, readOnly: boolean): boolean {
+  const found = checkLmdbFile(snapshotFile(dir), StorageCode.SnapshotCorrupt, snapshotFileAdvice);
+  return !readOnly || found === 'sound';
 }
 
 /**

@@ -14,6 +14,8 @@
 import { createHash } from 'node:crypto';
 import { snapshotChunkSizeBytes, stateLayoutVersion } from '../constants.js';
 import { usedBytes, type StateImage } from '../stdx/state-image.js';
+import type { Database } from 'lmdb';
+import { assert } from '../stdx/assert.js';
 import { readU64BE, writeU64BE, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
 
@@ -37,6 +39,12 @@ export type SnapshotFields = Omit<
   SnapshotHeader,
   'layout' | 'counters' | 'arrays' | 'chunks' | 'sha256'
 >;
+
+/** The snapshots database; a caller that opened the storage without it must not get here. */
+function store(db: JournalDb): Database<Buffer, Buffer> {
+  assert(db.snapshots !== null, 'snapshot-store: snapshots.mdb was not opened');
+  return db.snapshots;
+}
 
 function partKey(sequence: number, part: number): Buffer {
   const key = Buffer.alloc(12);
@@ -81,16 +89,15 @@ export function writeSnapshot(
   const old = listSnapshots(db).slice(Math.max(0, keep - 1));
   removeOrphans(db);
   const pause = new Int32Array(new SharedArrayBuffer(4));
+  const snapshots = store(db);
   for (let i = 0; i < chunks.length; i++) {
     if (aborted()) return null;
-    db.snapshots.transactionSync(() =>
-      db.snapshots.putSync(partKey(header.sequence, i + 1), chunks[i]),
-    );
+    snapshots.transactionSync(() => snapshots.putSync(partKey(header.sequence, i + 1), chunks[i]));
     if (paceMs > 0) Atomics.wait(pause, 0, 0, paceMs);
   }
   if (aborted()) return null;
-  db.snapshots.transactionSync(() => {
-    db.snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
+  snapshots.transactionSync(() => {
+    snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
     for (const o of old) removeSnapshot(db, o.sequence, o.chunks);
   });
   return header;
@@ -100,20 +107,21 @@ export function writeSnapshot(
 function removeOrphans(db: JournalDb): void {
   const headed = new Set<number>();
   const parts: Buffer[] = [];
-  for (const key of db.snapshots.getKeys()) {
+  for (const key of store(db).getKeys()) {
     if (key.byteLength !== 12) continue;
     if (key.readUInt32BE(8) === 0) headed.add(readU64BE(key, 0));
     else parts.push(key);
   }
   const orphans = parts.filter((key) => !headed.has(readU64BE(key, 0)));
   if (orphans.length === 0) return;
-  db.snapshots.transactionSync(() => {
-    for (const key of orphans) db.snapshots.removeSync(key);
+  const snapshots = store(db);
+  snapshots.transactionSync(() => {
+    for (const key of orphans) snapshots.removeSync(key);
   });
 }
 
 function removeSnapshot(db: JournalDb, sequence: number, chunks: number): void {
-  for (let part = 0; part <= chunks; part++) db.snapshots.removeSync(partKey(sequence, part));
+  for (let part = 0; part <= chunks; part++) store(db).removeSync(partKey(sequence, part));
 }
 
 /** The array's first `used` bytes without their trailing zeros (a view, no copy). */
@@ -142,6 +150,7 @@ function digest(header: SnapshotHeader, chunks: readonly Buffer[]): string {
  */
 export function listSnapshots(db: JournalDb): SnapshotHeader[] {
   const found: SnapshotHeader[] = [];
+  if (db.snapshots === null) return found; // a read-only folder without snapshots.mdb
   for (const { key, value } of db.snapshots.getRange({ reverse: true })) {
     if (key.byteLength !== 12 || key.readUInt32BE(8) !== 0) continue;
     found.push(parseHeader(readU64BE(key, 0), value));
@@ -198,7 +207,7 @@ export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): Uint8
   if (header.sha256 === 'corrupt') throw bad('has an unreadable header');
   const chunks: Buffer[] = [];
   for (let part = 1; part <= header.chunks; part++) {
-    const chunk = db.snapshots.getBinary(partKey(header.sequence, part));
+    const chunk = store(db).getBinary(partKey(header.sequence, part));
     if (chunk === undefined) throw bad(`is missing part ${part}`);
     chunks.push(Buffer.from(chunk));
   }

@@ -52,6 +52,7 @@ import {
   type JournalDb,
 } from '../journal/journal-db.js';
 import { journalTail } from '../journal/journal-reader.js';
+import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
 import { KeyRing, keyFilePath, readKeyFile, watchKeyFile } from '../gateway/api-keys.js';
@@ -232,7 +233,10 @@ export class BourseNode {
           `\`bourse cluster --data ${options.dataDir}\`; a single node needs a folder of its own`,
       );
     }
+    const lost = options.storage === undefined ? journalFileLost(options.dataDir) : null;
+    if (lost !== null) refuseLostJournal(options.dataDir, `is ${lost}`, lostThen);
     const { db, lock } = options.storage ?? openStorage(options.dataDir);
+    if (options.storage === undefined) await refuseEmptyJournal(options.dataDir, db, lock);
     if (options.storage === undefined && db.meta.get('member') === '1') {
       // A member's journal may end with batches never committed on a majority, and its
       // snapshots may hold them: a single node would take them for the truth and part from
@@ -577,6 +581,23 @@ export function openStorage(dataDir: string): { db: JournalDb; lock: DataLock } 
     return { db: openJournalDb(dataDir, { create: true, readOnly: false }), lock };
   } catch (error) {
     lock.release();
+    throw error;
+  }
+}
+
+const lostThen = 'a node started here would begin a new, empty exchange at sequence 0';
+
+/**
+ * Refuses to start a single node on a folder whose journal is lost while its snapshots are not
+ * (lost-journal.ts), once its storage is open: a journal with no batch in it (a missing or empty
+ * journal.mdb is refused before, as LMDB would make a new one of it).
+ */
+async function refuseEmptyJournal(dir: string, db: JournalDb, lock: DataLock): Promise<void> {
+  if (db.journal.getKeysCount({ limit: 1 }) > 0) return;
+  try {
+    refuseLostJournal(dir, 'holds no batch', lostThen, db);
+  } catch (error) {
+    await closeStorage(db, lock);
     throw error;
   }
 }

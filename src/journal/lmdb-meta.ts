@@ -1,0 +1,97 @@
+/**
+ * Checks an LMDB file's two meta pages before lmdb-js maps it. LMDB maps the whole file and
+ * trusts its meta page: a file cut short made every reader die of SIGBUS on the first page past
+ * its end, and garbage over a meta page made it die of SIGSEGV, with no message either way.
+ *
+ * The layout, as lmdb-js 3.5 (its own LMDB fork, data version 2) writes it on 64-bit Linux, and
+ * as read back from a node's journal.mdb and snapshots.mdb (mdb.c: MDB_page_header, MDB_meta):
+ *
+ *   page 0 at byte 0, page 1 at byte pageSize; each:
+ *     0  u64 pgno (0 or 1)    8  u64 txnid    16 u16 pad    18 u16 flags (P_META 0x08)
+ *     20 u32 lower/upper      24 MDB_meta:
+ *     24 u32 magic 0xBEEFC0DE 28 u32 version (low 16 bits: 2)   32 u64 address   40 u64 mapsize
+ *     48 MDB_db free-list (its first u32 is the page size)      96 MDB_db main
+ *     144 u64 last page used  152 u64 txnid of the commit that wrote this meta
+ *
+ * The page header is 24 bytes in this fork (LMDB 0.9's is 16). LMDB reads the meta with the
+ * higher txnid, and the pages up to its last one. Both meta pages must be sound: this fork reads
+ * page 1 without checking it, and either page damaged crashed every reader (both seen).
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { StorageError } from './journal-errors.js';
+
+const metaBytes = 160;
+const metaFlag = 0x08;
+const magic = 0xbeefc0de;
+const dataVersion = 2;
+const pageSizeMin = 256; // LMDB refuses smaller and larger pages (mdb_env_set_pagesize)
+const pageSizeMax = 65_536;
+
+/** What was found: no file, an empty one (LMDB makes a new environment of it), or sound. */
+export type LmdbFileState = 'absent' | 'empty' | 'sound';
+
+interface Meta {
+  pageSizeBytes: number;
+  lastPage: number;
+  txnId: bigint;
+}
+
+/**
+ * Refuses an LMDB file whose meta pages are damaged or that is shorter than its meta page says.
+ * `code` is the StorageError code to refuse with; `advice` ends the message (what to do).
+ * @throws StorageError `code` naming the file and what is wrong with it.
+ */
+export function checkLmdbFile(path: string, code: string, advice: string): LmdbFileState {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent';
+    return 'sound'; // unreadable: LMDB's open says why (permissions), without mapping anything
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return 'empty';
+    const refuse = (what: string): StorageError =>
+      new StorageError(code, `${path} is damaged: ${what}; ${advice}`);
+    const first = readMeta(fd, 0, 0);
+    if (typeof first === 'string') throw refuse(`its first meta page ${first}`);
+    const second = readMeta(fd, first.pageSizeBytes, 1);
+    if (typeof second === 'string') throw refuse(`its second meta page ${second}`);
+    if (second.pageSizeBytes !== first.pageSizeBytes) {
+      throw refuse('its two meta pages name different page sizes');
+    }
+    const newest = second.txnId > first.txnId ? second : first;
+    const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
+    if (size < needed) {
+      throw refuse(
+        `it is cut short (${size} bytes; its last page, ${newest.lastPage}, ends at byte ` +
+          `${needed} with ${newest.pageSizeBytes}-byte pages)`,
+      );
+    }
+    return 'sound';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The meta page `pgno` at byte `at`, or what is wrong with it. */
+function readMeta(fd: number, at: number, pgno: number): Meta | string {
+  const page = Buffer.alloc(metaBytes);
+  if (readSync(fd, page, 0, metaBytes, at) < metaBytes) return 'is past the end of the file';
+  if (page.readUInt32LE(24) !== magic) return 'has no LMDB magic (0xBEEFC0DE)';
+  if ((page.readUInt32LE(28) & 0xffff) !== dataVersion) return 'has another LMDB data version';
+  if ((page.readUInt16LE(18) & metaFlag) === 0) return 'is not marked as a meta page';
+  if (page.readBigUInt64LE(0) !== BigInt(pgno)) return 'has the wrong page number';
+  const pageSizeBytes = page.readUInt32LE(48);
+  const power = (pageSizeBytes & (pageSizeBytes - 1)) === 0;
+  if (!power || pageSizeBytes < pageSizeMin || pageSizeBytes > pageSizeMax) {
+    return `names an impossible page size (${pageSizeBytes})`;
+  }
+  const lastPage = page.readBigUInt64LE(144);
+  if (lastPage < 1n || lastPage > BigInt(Number.MAX_SAFE_INTEGER) / BigInt(pageSizeBytes)) {
+    return `names an impossible last page (${lastPage})`;
+  }
+  return { pageSizeBytes, lastPage: Number(lastPage), txnId: page.readBigUInt64LE(152) };
+}

@@ -1,0 +1,207 @@
+/**
+ * Damaged storage files in a data folder made by a real node: journal.mdb or snapshots.mdb cut
+ * short or overwritten, journal.mdb lost beside its snapshots. Each is refused with its exit
+ * code and a message naming the file (LMDB mapped past the end of a cut file: SIGBUS, exit 135;
+ * garbage over a meta page: SIGSEGV, 139), and nothing is written.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
+import { smallConfig } from '../harness/engine-driver.js';
+import { workload } from '../harness/workload.js';
+import {
+  closeJournalDb,
+  dataFile,
+  openEnv,
+  openJournalDb,
+  snapshotFile,
+} from '../../src/journal/journal-db.js';
+import { listSnapshots } from '../../src/journal/snapshot-store.js';
+import { journalPageSizeBytes, schemaVersion } from '../../src/constants.js';
+
+const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+function bourse(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? (r.signal === null ? -1 : 128), out: r.stdout, err: r.stderr };
+}
+
+/** A folder with 3,000 commands journaled and at least one snapshot taken. */
+async function makeFolder(): Promise<string> {
+  const dir = tempDataDir();
+  const driver = await NodeDriver.start({
+    dataDir: dir,
+    config: smallConfig,
+    snapshotIntervalEvents: 1_000,
+    snapshotIntervalMs: 50,
+  });
+  const commands = workload(1, 3_000, 1);
+  for (let at = 0; at < commands.length; at += 500) {
+    const chunk = commands.slice(at, at + 500);
+    await driver.submit(chunk); // one chunk at a time: several journal batches
+    await driver.untilDurable(at + chunk.length);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the snapshotter catches up
+  await driver.stop();
+  return dir;
+}
+
+/** Every file of `dir` with its bytes, to show that nothing was written. */
+function contents(dir: string): Map<string, Buffer> {
+  const files = readdirSync(dir).filter((name) => !name.endsWith('-lock'));
+  return new Map(files.map((name) => [name, readFileSync(join(dir, name))]));
+}
+
+const tools = ['start', 'replay', 'verify', 'inspect'] as const;
+
+function run(tool: (typeof tools)[number], dir: string): { code: number; err: string } {
+  return tool === 'start'
+    ? bourse(tool, '--data', dir, '--port', '0')
+    : bourse(tool, '--data', dir);
+}
+
+test('a journal.mdb cut short or overwritten: exit 65 naming it, for every tool', async () => {
+  const made = await makeFolder();
+  const dir = tempDataDir();
+  try {
+    const size = statSync(dataFile(made)).size;
+    const damages: [string, (file: string) => void, RegExp][] = [
+      ['cut to 64 KB', (f) => truncateSync(f, 65_536), /cut short \(65536 bytes; its last page/],
+      ['cut to half', (f) => truncateSync(f, Math.floor(size / 2)), /cut short/],
+      ['random bytes over its first 32 KB', overwrite(0), /first meta page has no LMDB magic/],
+      ['random bytes over its second meta page', overwrite(16_384), /second meta page/],
+    ];
+    for (const [what, damage, why] of damages) {
+      removeDir(dir);
+      cpSync(made, dir, { recursive: true });
+      damage(dataFile(dir));
+      const before = contents(dir);
+      for (const tool of tools) {
+        const r = run(tool, dir);
+        assert.equal(r.code, 65, `${what}, ${tool}: exit ${r.code} ${r.err}`);
+        assert.match(r.err, new RegExp(`${dataFile(dir)} is damaged: `), `${what}, ${tool}`);
+        assert.match(r.err, why, `${what}, ${tool}`);
+        assert.match(r.err, /restore journal\.mdb from a backup/);
+      }
+      assert.deepEqual(contents(dir), before, `${what}: nothing written`);
+    }
+  } finally {
+    removeDir(made);
+    removeDir(dir);
+  }
+});
+
+/** Writes 16 KB of random bytes at `offset` of a file. */
+function overwrite(offset: number): (file: string) => void {
+  return (file) => {
+    const bytes = readFileSync(file);
+    randomBytes(offset === 0 ? 32_768 : 16_384).copy(bytes, offset);
+    writeFileSync(file, bytes);
+  };
+}
+
+test('a damaged snapshots.mdb: start refuses it (65); replay, inspect never open it', async () => {
+  const made = await makeFolder();
+  const dir = tempDataDir();
+  try {
+    for (const [what, damage] of [
+      ['cut short', (f: string) => truncateSync(f, 131_072)],
+      ['random bytes over its meta pages', overwrite(0)],
+    ] as const) {
+      removeDir(dir);
+      cpSync(made, dir, { recursive: true });
+      damage(snapshotFile(dir));
+      const before = contents(dir);
+      for (const tool of ['start', 'verify'] as const) {
+        const r = run(tool, dir);
+        assert.equal(r.code, 65, `${what}, ${tool}: exit ${r.code} ${r.err}`);
+        assert.match(r.err, new RegExp(`${snapshotFile(dir)} is damaged: `));
+        assert.match(r.err, /move snapshots\.mdb away and the node starts from the journal/);
+      }
+      const replay = bourse('replay', '--data', dir, '--to-seq', '100');
+      assert.equal(replay.code, 0, `${what}, replay: exit ${replay.code} ${replay.err}`);
+      assert.match(replay.out, /state at sequence 100 /);
+      const inspect = bourse('inspect', '--data', dir, '--from-seq', '5', '--count', '2');
+      assert.equal(inspect.code, 0, `${what}, inspect: exit ${inspect.code} ${inspect.err}`);
+      assert.match(inspect.out, /^ {2}#5 /m);
+      assert.deepEqual(contents(dir), before, `${what}: nothing written`);
+    }
+    // As the message says: moved away, the node starts from the journal alone.
+    renameSync(snapshotFile(dir), join(dir, 'snapshots.mdb.damaged'));
+    const verified = bourse('verify', '--data', dir);
+    assert.equal(verified.code, 0, verified.err); // no snapshots.mdb: nothing to check (was 66)
+  } finally {
+    removeDir(made);
+    removeDir(dir);
+  }
+});
+
+test('a journal lost beside its snapshots: start, replay and inspect refuse (65)', async () => {
+  const made = await makeFolder();
+  const dir = tempDataDir();
+  try {
+    const newest = newestSnapshot(made);
+    assert.ok(newest > 0, 'the node took a snapshot');
+    const losses: [string, (d: string) => void, string][] = [
+      ['missing', (d) => removeDir(dataFile(d)), 'is missing'],
+      ['an empty file', (d) => writeFileSync(dataFile(d), ''), 'is empty'],
+      ['a new journal', (d) => newJournal(d), 'holds no batch'],
+    ];
+    for (const [what, lose, how] of losses) {
+      removeDir(dir);
+      cpSync(made, dir, { recursive: true });
+      lose(dir);
+      const before = contents(dir);
+      for (const tool of ['start', 'replay', 'inspect'] as const) {
+        const r = run(tool, dir);
+        assert.equal(r.code, 65, `${what}, ${tool}: exit ${r.code} ${r.err}`);
+        assert.match(
+          r.err,
+          new RegExp(
+            `data folder ${dir} holds snapshots up to sequence ${newest}, but its journal ` +
+              `\\(journal\\.mdb\\) ${how}`,
+          ),
+          `${what}, ${tool}`,
+        );
+        if (tool === 'start') assert.match(r.err, /would begin a new, empty exchange/);
+      }
+      assert.deepEqual(contents(dir), before, `${what}: nothing written`);
+    }
+  } finally {
+    removeDir(made);
+    removeDir(dir);
+  }
+});
+
+/** The sequence of the newest snapshot in `dir`. */
+function newestSnapshot(dir: string): number {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  try {
+    return listSnapshots(db)[0]?.sequence ?? -1;
+  } finally {
+    closeJournalDb(db);
+  }
+}
+
+/**
+ * Replaces the folder's journal.mdb with a new journal that holds no batch, as a node started
+ * on the folder after journal.mdb was lost left it.
+ */
+function newJournal(dir: string): void {
+  removeDir(dataFile(dir));
+  removeDir(`${dataFile(dir)}-lock`);
+  const root = openEnv(dataFile(dir), false, journalPageSizeBytes);
+  const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+  root.openDB('journal', binary);
+  root.openDB('time-index', binary);
+  const meta = root.openDB<string, string>('meta', { encoding: 'string' });
+  meta.putSync('schema-version', String(schemaVersion));
+  meta.putSync('engine-config', JSON.stringify(smallConfig));
+  root.close();
+}
