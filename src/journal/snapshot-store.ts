@@ -179,6 +179,12 @@ function parseHeader(sequence: number, value: Buffer): SnapshotHeader {
   };
 }
 
+/** What is wrong with a header that did not parse (listSnapshots), or null for a sound one. */
+export function headerFault(header: SnapshotHeader): string | null {
+  if (header.sha256 !== 'corrupt') return null;
+  return `snapshot at sequence ${header.sequence} has an unreadable header`;
+}
+
 /**
  * Reads a snapshot's arrays (full length, zero-filled past what was stored) and checks its hash.
  * @throws StorageError SNAPSHOT_CORRUPT when any byte of it differs from what was written.
@@ -204,7 +210,9 @@ export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): Uint8
       `snapshot at sequence ${header.sequence} ${what}`,
       header.sequence,
     );
-  if (header.sha256 === 'corrupt') throw bad('has an unreadable header');
+  const unreadable = headerFault(header);
+  if (unreadable !== null)
+    throw new StorageError(StorageCode.SnapshotCorrupt, unreadable, header.sequence);
   const chunks: Buffer[] = [];
   for (let part = 1; part <= header.chunks; part++) {
     const chunk = store(db).getBinary(partKey(header.sequence, part));

@@ -22,6 +22,7 @@ import { readBatches } from '../journal/journal-reader.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { checkChain, type ChainReport } from '../journal/chain-check.js';
 import {
+  headerFault,
   listSnapshots,
   loadSnapshotStored,
   type SnapshotHeader,
@@ -64,6 +65,10 @@ export class Replica {
 
   /** Restores `header`'s snapshot; returns why it cannot be used, or null when loaded. */
   tryLoad(db: JournalDb, header: SnapshotHeader): string | null {
+    // A header that does not parse has no config: it was reported as 'taken with another
+    // engine config', where verify said what it is.
+    const unreadable = headerFault(header);
+    if (unreadable !== null) return unreadable;
     if (JSON.stringify(header.config) !== JSON.stringify(this.engine.config)) {
       return `snapshot at sequence ${header.sequence} was taken with another engine config`;
     }

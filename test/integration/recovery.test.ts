@@ -255,6 +255,34 @@ test('a corrupt snapshot is skipped for an older one, and verify names it', asyn
   }
 });
 
+test('a garbled snapshot header is skipped at start for what it is, as verify says', async () => {
+  const { dir } = await makeData(2, 2_000);
+  try {
+    const env = open({ path: snapshotFile(dir), maxDbs: 8 });
+    const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+    const snapshots = env.openDB<Buffer, Buffer>('snapshots', binary);
+    const [newest] = [...snapshots.getKeys({ reverse: true })].filter(
+      (key) => key.readUInt32BE(8) === 0, // a header: sequence, then part 0
+    );
+    const sequence = newest.readUInt32BE(4);
+    snapshots.putSync(newest, Buffer.from('{"sequence": garbled'));
+    await env.close();
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const r = driver.node.recovery;
+    await driver.stop();
+    assert.equal(r.skippedSnapshots[0].sequence, sequence);
+    // It said 'was taken with another engine config' (a header that does not parse has none).
+    const unreadable = `snapshot at sequence ${sequence} has an unreadable header`;
+    assert.equal(r.skippedSnapshots[0].reason, unreadable);
+    assert.ok(r.snapshotSequence < sequence, 'an older snapshot or the journal instead');
+    assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
+    const report = await verify(dir);
+    assert.equal(report.problems[0].message, unreadable, 'verify says the same');
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('snapshots of another state layout are skipped, and the journal replays instead', async () => {
   const { dir } = await makeData(1, 2_000);
   try {
