@@ -19,6 +19,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StorageError } from './journal-errors.js';
+import { lmdbShortPagesAllowed } from '../constants.js';
 
 const metaBytes = 160;
 const metaFlag = 0x08;
@@ -64,7 +65,10 @@ export function checkLmdbFile(path: string, code: string, advice: string): LmdbF
     }
     const newest = second.txnId > first.txnId ? second : first;
     const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
-    if (size < needed) {
+    // A sound file may end a little before its last page: LMDB does not write a page that was
+    // allocated and freed again in one transaction ("loose"), and such pages are never read.
+    // So only a file short by more than lmdbShortPagesAllowed pages is refused.
+    if (size < needed - lmdbShortPagesAllowed * newest.pageSizeBytes) {
       throw refuse(
         `it is cut short (${size} bytes; its last page, ${newest.lastPage}, ends at byte ` +
           `${needed} with ${newest.pageSizeBytes}-byte pages)`,
