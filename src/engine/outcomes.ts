@@ -3,9 +3,9 @@
  * fields, so the audit trail shows what was refused) and a duplicate (which points at the
  * original outcome).
  */
-import { CommandWord } from '../protocol/command-layout.js';
+import { CommandKind, CommandWord } from '../protocol/command-layout.js';
 import { EventKind, EventWord } from '../protocol/event-layout.js';
-import type { Status } from '../protocol/status.js';
+import { Status } from '../protocol/status.js';
 import type { CommandCursor } from './cursor.js';
 import type { Emitter } from './emitter.js';
 
@@ -26,6 +26,17 @@ export function emitDuplicate(
 ): void {
   const e = em.begin(EventKind.Duplicate, status, 0, c.word(CommandWord.ref));
   em.set(e, EventWord.otherId, sequence);
+  // What the original created (an order, a transfer, a pending transfer) has its sequence for
+  // an id: a client that resent a PlaceOrder after a failover needs the id to cancel it.
+  if (status === Status.Ok && createsWithSequenceId(c.kind())) em.set(e, EventWord.id, sequence);
+}
+
+function createsWithSequenceId(kind: number): boolean {
+  return (
+    kind === CommandKind.PlaceOrder ||
+    kind === CommandKind.Transfer ||
+    kind === CommandKind.TransferPending
+  );
 }
 
 function copy64(u32: Uint32Array, to: number, c: CommandCursor, from: number): void {

@@ -114,7 +114,9 @@ export class EventSink {
 
   duplicate(status: number, sequence: number): void {
     const c = this.cmd as ModelCommand;
-    this.emit(EventKind.Duplicate, status, 0, c.ref ?? 0, { otherId: sequence });
+    const creates = [CommandKind.PlaceOrder, CommandKind.Transfer, CommandKind.TransferPending];
+    const id = status === Status.Ok && creates.includes(c.kind) ? sequence : 0;
+    this.emit(EventKind.Duplicate, status, 0, c.ref ?? 0, { otherId: sequence, id });
   }
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineDriver, smallConfig } from '../../harness/engine-driver.js';
-import { assertConsistent } from '../../harness/fixtures.js';
+import { assertConsistent, buy, market } from '../../harness/fixtures.js';
 import { CommandKind } from '../../../src/protocol/command-layout.js';
 import { EventFlag, EventKind } from '../../../src/protocol/event-layout.js';
 import { Status } from '../../../src/protocol/status.js';
@@ -106,4 +106,24 @@ test('the window is bounded: memory per client does not grow with commands', () 
   assert.equal(gone.status, Status.IdempotencySeqTooOld);
   const [kept] = d.submit({ kind: CommandKind.Tick, clientSeq: d.clientSeq - 2 });
   assert.equal(kept.kind, EventKind.Duplicate);
+});
+
+test('a resent order or transfer is answered with the id of what the original made', () => {
+  const d = market();
+  const [order] = buy(d, 10, 100, 10);
+  assert.equal(order.kind, EventKind.OrderAccepted);
+  const [again] = buy(d, 10, 100, 10, { clientSeq: order.clientSeq });
+  assert.deepEqual(
+    [again.kind, again.status, again.id],
+    [EventKind.Duplicate, Status.Ok, order.id],
+  );
+  const [cancelled] = d.submit({ kind: CommandKind.CancelOrder, account: 10, target: again.id });
+  assert.equal(cancelled.status, Status.Ok, 'the id a resend got cancels the order');
+  const move = { kind: CommandKind.Transfer, account: 10, target: 11, ref: USD, quantity: 5 };
+  const [moved] = d.submit(move);
+  const [repeat] = d.submit({ ...move, clientSeq: moved.clientSeq });
+  assert.equal(repeat.id, moved.id);
+  const [refused] = d.submit({ ...move, quantity: 1e15 });
+  const [refusedAgain] = d.submit({ ...move, quantity: 1e15, clientSeq: refused.clientSeq });
+  assert.equal(refusedAgain.id, 0, 'a rejection made nothing');
 });
