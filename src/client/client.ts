@@ -43,15 +43,22 @@ import {
   type TransferArgs,
   type VoidPendingArgs,
 } from '../protocol/named-commands.js';
-import { ClientError, memberUrls, openFirstSession } from './session.js';
+import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
 import { reopenSession } from './reconnect.js';
-import type { ConnectOptions } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
+import {
+  closedErrors,
+  foreignErrors,
+  lowestUnsent,
+  type CutOff,
+  type Pending,
+  type UnansweredFrame,
+} from './unanswered.js';
 import { Liveness } from './liveness.js';
 import { Admission } from './admission.js';
 import { decodeEvents, frameFits } from './frame-check.js';
@@ -91,19 +98,8 @@ type OnError = (error: Error) => void;
 export type Unsubscribe = () => void;
 
 /** First wait before sending again a frame the server refused as Busy (ms); it doubles. */
-const busyRetryMs = 1;
-const busyRetryMsMax = 100;
-
-interface Pending {
-  resolve: (events: EventRecord[]) => void;
-  reject: (error: Error) => void;
-  events: EventRecord[];
-  /** Request id of the frame that carries it (set when the frame is sent). */
-  frame: number;
-}
-
-/** `sent`: it went out on an open socket (staged while reconnecting, it waits for the next). */
-type UnansweredFrame = { bytes: Buffer; first: number; last: number; left: number; sent: boolean };
+const busyRetryMs = 1,
+  busyRetryMsMax = 100;
 
 export class BourseClient {
   readonly clientId: number;
@@ -731,11 +727,14 @@ export class BourseClient {
       // Closed meanwhile: close() answered what was pending. Reconnecting then sent it again.
       if (this.closing) return;
       if (back !== null) {
+        this.flush(); // what this tick staged goes into a frame, unsent (the socket is down)
+        const foreign = back.session.nextSeq > lowestUnsent(this.unanswered, this.nextSeq);
         this.url = back.url;
         this.socket = back.session.socket;
         this.attach(back.session.socket);
         this.reconnects++;
-        this.resendAll();
+        if (foreign) this.yieldSeqs(back.session.nextSeq);
+        else this.resendAll();
         this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
         return;
       }
@@ -749,23 +748,32 @@ export class BourseClient {
     for (const id of ids) this.transmit(this.unanswered.get(id) as UnansweredFrame);
   }
 
+  /**
+   * Another connection used this client id while this one was down (the server has seqs this
+   * client never sent): a resend would get its outcomes, as repeats. Fail all; go on from `next`.
+   */
+  private yieldSeqs(next: number): void {
+    this.rejectAll(foreignErrors(this.clientId, next));
+    this.unanswered.clear();
+    this.refused.clear();
+    this.nextSeq = next;
+  }
+
   private fail(code: number, reason: string): void {
     this.liveness.stop();
-    let unanswered = new ClientError(code, `connection closed (${code}): ${reason}`);
-    this.closed = unanswered;
-    if (this.closing) {
-      // Our own close: say of each command whether it left, so a caller knows what to check.
-      this.closed = new ClientError(code, 'closed by the client: not sent, not applied');
-      const why =
-        'closed by the client before its answer: it may have been applied (see the journal)';
-      unanswered = new ClientError(code, why);
-    }
+    // Say of each command whether it left, so a caller knows what to check.
+    const errors = closedErrors(code, reason, this.closing);
+    this.closed = errors.closed;
+    this.rejectAll(errors);
+  }
+
+  private rejectAll(errors: CutOff): void {
     for (const p of this.pending.values()) {
       const sent = p.frame !== 0 && this.unanswered.get(p.frame)?.sent === true;
-      p.reject(sent ? unanswered : this.closed);
+      p.reject(sent ? errors.sent : errors.unsent);
     }
     this.pending.clear();
-    this.batches.failAll(unanswered); // a batch may have been partly sent
+    this.batches.failAll(errors.sent); // a batch may have been partly sent
     this.admission.drain();
   }
 

@@ -15,10 +15,11 @@ export class FreezableProxy {
     readonly port: number,
   ) {}
 
-  static async start(targetPort: number): Promise<FreezableProxy> {
+  /** A proxy to `targetPort`, on `port` (0: any free one; a given one: a proxy back again). */
+  static async start(targetPort: number, port = 0): Promise<FreezableProxy> {
     let proxy: FreezableProxy | null = null;
     const server = createServer((client) => proxy?.accept(client, targetPort));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const address = server.address();
     assert.ok(address !== null && typeof address === 'object');
     proxy = new FreezableProxy(server, address.port);

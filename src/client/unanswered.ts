@@ -1,0 +1,71 @@
+/**
+ * Commands sent and not yet answered, and what a caller is told when they are cut off: whether
+ * each was sent (so it may have been applied: see the journal) or never left (not applied).
+ */
+import type { EventRecord } from '../protocol/event-reader.js';
+import { ClientError } from './session.js';
+
+export interface Pending {
+  resolve: (events: EventRecord[]) => void;
+  reject: (error: Error) => void;
+  events: EventRecord[];
+  /** Request id of the frame that carries it (set when the frame is sent). */
+  frame: number;
+}
+
+/** `sent`: it went out on an open socket (staged while reconnecting, it waits for the next). */
+export type UnansweredFrame = {
+  bytes: Buffer;
+  first: number;
+  last: number;
+  left: number;
+  sent: boolean;
+};
+
+/** The errors for a connection that ends: later calls, commands sent, commands never sent. */
+export interface CutOff {
+  closed: ClientError;
+  sent: ClientError;
+  unsent: ClientError;
+}
+
+/** Why commands end unanswered when the connection closes (`ours`: the client closed it). */
+export function closedErrors(code: number, reason: string, ours: boolean): CutOff {
+  if (ours) {
+    const closed = new ClientError(code, 'closed by the client: not sent, not applied');
+    const why =
+      'closed by the client before its answer: it may have been applied (see the journal)';
+    return { closed, sent: new ClientError(code, why), unsent: closed };
+  }
+  const what = `connection closed (${code}): ${reason}`;
+  const unsent = new ClientError(code, `${what}: not sent, not applied`);
+  const why = `${what}: sent, not answered: it may have been applied (see the journal)`;
+  return { closed: unsent, sent: new ClientError(code, why), unsent };
+}
+
+/**
+ * Why commands end unanswered when another connection used this client id while this one was
+ * down: the server's seqs moved past ours, so a resend would be taken as a repeat of the other
+ * connection's commands and answered with their outcomes.
+ */
+export function foreignErrors(clientId: number, nextSeq: number): CutOff {
+  const what =
+    `client id ${clientId} was used by another connection while this one was down ` +
+    `(the server's next seq is ${nextSeq}); not sent again`;
+  return {
+    closed: new ClientError(4007, what),
+    sent: new ClientError(
+      4007,
+      `${what}: it was sent before, so it may have been applied (see the journal)`,
+    ),
+    unsent: new ClientError(4007, `${what}: never sent, not applied`),
+  };
+}
+
+/** The lowest client seq staged and never sent (`nextSeq` when every one went out). */
+export function lowestUnsent(frames: Map<number, UnansweredFrame>, nextSeq: number): number {
+  let lowest = nextSeq;
+  for (const frame of frames.values())
+    if (!frame.sent && frame.first < lowest) lowest = frame.first;
+  return lowest;
+}

@@ -1,0 +1,85 @@
+/**
+ * A client id used by another connection while this one was down: the SDK must not resend
+ * under seqs the server has since taken from the other one (a resend would be answered with
+ * the other connection's outcomes, as repeats reading Ok, and never applied), and a
+ * connection the server closes for good tells of each command whether it had been sent.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BourseClient, ClientError, EventKind } from '../../src/client/client.js';
+import { Status } from '../../src/protocol/status.js';
+import { FreezableProxy } from '../harness/freezable-proxy.js';
+import { setUp, withNode } from '../harness/gateway-node.js';
+import { until } from '../harness/wait.js';
+
+const move = { account: 1, target: 2, ref: 1, quantity: 1 };
+
+async function balance(url: string, account: number): Promise<number> {
+  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+  const body = (await (await fetch(`${base}/balances?account=${account}`)).json()) as {
+    balances: { asset: number; available: number }[];
+  };
+  return body.balances.find((b) => b.asset === 1)?.available ?? 0;
+}
+
+test('a client id used elsewhere while the SDK was down: nothing resent, calls told', async () => {
+  await withNode(async (_node, url) => {
+    const nodePort = Number(new URL(url).port);
+    let proxy = await FreezableProxy.start(nodePort);
+    const a = await BourseClient.connect(proxy.url, { clientId: 71, reconnectAttempts: 200 });
+    await setUp(a);
+    const [first] = await a.transfer(move);
+    assert.equal(first.status, Status.Ok);
+    const proxyPort = proxy.port;
+    proxy.close(); // A's connection drops, and it cannot reconnect for now
+    await until('A sees its connection drop', () => a.lastDrop !== '');
+    const lost = a.transfer(move); // staged while down: never sent
+    let b: BourseClient | null = null;
+    await until('the server lets client id 71 in again', async () => {
+      b = await BourseClient.connect(url, { clientId: 71 }).catch(() => null);
+      return b !== null;
+    });
+    const other = b as unknown as BourseClient;
+    for (let i = 0; i < 3; i++) {
+      const [done] = await other.transfer({ ...move, target: 3 });
+      assert.equal(done.status, Status.Ok);
+    }
+    await other.close();
+    const before = await balance(url, 2);
+    proxy = await FreezableProxy.start(nodePort, proxyPort); // A finds the node again
+    try {
+      const error = await lost.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ClientError, `rejected, not answered as a repeat: ${error}`);
+      assert.match(error.message, /used by another connection .*: never sent, not applied/);
+      const [after] = await a.transfer(move); // from the server's next seq: a new command
+      assert.deepEqual([after.kind, after.status], [EventKind.Transferred, Status.Ok]);
+      assert.equal(await balance(url, 2), before + 1, 'applied once, the lost one never');
+    } finally {
+      await a.close();
+      proxy.close();
+    }
+  });
+});
+
+test('a session closed for good says of each command whether it had been sent', async () => {
+  await withNode(async (node, url) => {
+    const a = await BourseClient.connect(url, { clientId: 72, inFlightMax: 1 });
+    await setUp(a);
+    const calls = Array.from({ length: 3 }, () => a.transfer(move));
+    node.gateway?.close(4010, 'API key revoked'); // as a revoked key's session is closed
+    const outcomes = await Promise.allSettled(calls);
+    const reasons = outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'answered'));
+    for (const reason of reasons) {
+      if (reason === 'answered') continue;
+      assert.match(reason, /connection closed \(4010\): API key revoked: /);
+      assert.match(reason, /sent, not answered: it may have been applied|not sent, not applied/);
+    }
+    assert.ok(
+      reasons.some((r) => /not sent, not applied/.test(r)),
+      reasons.join('\n'),
+    );
+  });
+});
