@@ -45,7 +45,7 @@ import {
 } from '../protocol/named-commands.js';
 import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
 import { reopenSession } from './reconnect.js';
-import { Subscriptions } from './subscriptions.js';
+import { Delivered, Subscriptions } from './subscriptions.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -326,8 +326,9 @@ export class BourseClient {
       kind === StreamKind.Trades
         ? (e: EventRecord) => e.ref === param
         : (e: EventRecord) => e.account === param || e.counterparty === param;
+    const delivered = new Delivered(); // none twice across a reconnect
     const handler = (events: EventRecord[]): void => {
-      const named = events.filter(names);
+      const named = events.filter((e) => names(e) && delivered.fresh(e.sequence, this.reconnects));
       if (named.length > 0) onEvents(named);
     };
     this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);

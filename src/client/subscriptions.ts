@@ -2,7 +2,10 @@
  * A session's subscriptions, kept so that a reconnect (a dropped connection, a failover to a
  * new primary) takes every one of them up again, as a consumer of a topic expects:
  *
- *   trades, account, book   asked for again on the new connection (handlers stay as they are)
+ *   trades, account, book   asked for again on the new connection (handlers stay as they are);
+ *                           trades and account events it had already delivered are dropped
+ *                           (a new primary's stream starts from what it had committed, which
+ *                           may be behind what the old one sent: `Delivered`)
  *   journal                 asked for again from the last sequence delivered; the events of
  *                           that sequence already delivered are skipped (a command's events
  *                           share its sequence and may span frames), so none comes twice
@@ -24,6 +27,38 @@ interface JournalReader {
   seenAtFrom: number;
   /** Events of sequence `from` to skip in what comes next (after a resume). */
   skip: number;
+}
+
+/**
+ * What a trades or account handler has delivered, so that a reconnect repeats nothing. Its
+ * events come in journal order; a command's events share one sequence. After a reconnect the
+ * new stream may start again inside or before what was delivered: its events below the last
+ * sequence delivered are dropped, and of that sequence as many as were delivered.
+ */
+export class Delivered {
+  private last = -1;
+  private atLast = 0;
+  private seenAtLast = 0;
+  private connection = 0;
+
+  /** True when the event of `sequence`, arriving on connection number `connection`, is new. */
+  fresh(sequence: number, connection: number): boolean {
+    if (connection !== this.connection) {
+      this.connection = connection;
+      this.seenAtLast = 0; // the new stream repeats `last`'s events from its first one
+    }
+    if (sequence < this.last) return false;
+    if (sequence === this.last) {
+      this.seenAtLast++;
+      if (this.seenAtLast <= this.atLast) return false;
+      this.atLast++;
+      return true;
+    }
+    this.last = sequence;
+    this.atLast = 1;
+    this.seenAtLast = 1;
+    return true;
+  }
 }
 
 interface Ask {
