@@ -241,9 +241,9 @@ export class Gateway {
       close: (ws) => this.onClose(ws),
     });
     if (options.reads !== null) {
-      mountReads(this.app, options.reads, (token, account) =>
-        mayReadAccount(this.options.keys, token, account),
-      );
+      const may = (token: string, account: number): boolean =>
+        mayReadAccount(this.options.keys, token, account);
+      mountReads(this.app, options.reads, may, options.role);
       this.books = new BookTopics(this.app, options.reads);
     }
     mountHttp(this.app, options.journal, options.role, {

@@ -128,12 +128,17 @@ function getReady(
     return json(res, '400 Bad Request', { error: 'for: commands or reads' });
   }
   const use: ReadyUse = asked === 'reads' ? 'reads' : 'commands';
-  const fallback = use === 'reads' || role.accepting() ? null : 'not the primary';
-  const reason = role.notReady === undefined ? fallback : role.notReady(use);
+  const reason = notReadyFor(role, use);
   const where = { ...role.describe(), durableSequence: journal.durableSequence() };
   const body = { ready: reason === null, for: use, ...where };
   if (reason === null) return json(res, '200 OK', body);
   json(res, '503 Service Unavailable', { ...body, reason });
+}
+
+/** Why the node is not ready for `use` (what GET /ready answers), or null when it is. */
+export function notReadyFor(role: NodeRole, use: ReadyUse): string | null {
+  if (role.notReady !== undefined) return role.notReady(use);
+  return use === 'reads' || role.accepting() ? null : 'not the primary';
 }
 
 function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries): void {

@@ -7,12 +7,18 @@
  *   GET /balances?account=N            the account's non-zero balances (its key, or admin)
  *   GET /orders?account=N              the account's resting orders (its key, or admin)
  *   GET /book?instrument=N&depth=D     the best D levels per side (anyone)
+ *
+ * A node not ready for reads (GET /ready?for=reads: a standby catching up, recovering or with
+ * no primary, a primary still promoting) answers them 503 with the same reason: its read model
+ * may stand far behind what the cluster committed (a restarted member, replaying its journal
+ * from an old snapshot, answered 200 at sequence 6,501 while committed was 1,884,053).
  */
 import { bookDepthLevels, bookQueryDepthMax } from '../constants.js';
 import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.js';
 import { bookFrame } from '../protocol/book-frame.js';
 import type { HttpResponse, TemplatedApp } from './uws.js';
-import { bearerToken, json, queryNumber, route } from './http.js';
+import { bearerToken, json, notReadyFor, queryNumber, route } from './http.js';
+import type { NodeRole } from './gateway.js';
 
 export type StateQuery =
   | { what: 'balances' | 'orders'; account: number }
@@ -43,7 +49,12 @@ export class ReadBusyError extends Error {
 /** Says whether a bearer token may read an account (its key or admin; anyone without keys). */
 export type AccountReadCheck = (token: string, account: number) => boolean;
 
-export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountReadCheck): void {
+export function mountReads(
+  app: TemplatedApp,
+  reads: StateReads,
+  may: AccountReadCheck,
+  role: NodeRole,
+): void {
   for (const what of ['balances', 'orders'] as const) {
     route(app, 'get', `/${what}`, (res, req) => {
       const account = queryNumber(req.getQuery('account'));
@@ -53,6 +64,7 @@ export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountRea
       if (!may(bearerToken(req), account)) {
         return json(res, '403 Forbidden', { error: 'not allowed for this API key' });
       }
+      if (notReady(res, role)) return;
       answer(res, reads.query({ what, account }), 'no such account', (body, sequence) => ({
         sequence,
         account,
@@ -69,12 +81,25 @@ export function mountReads(app: TemplatedApp, reads: StateReads, may: AccountRea
     if (!Number.isSafeInteger(depth) || depth < 1 || depth > bookQueryDepthMax) {
       return json(res, '400 Bad Request', { error: `depth: 1 to ${bookQueryDepthMax}` });
     }
+    if (notReady(res, role)) return;
     const query = reads.query({ what: 'book', instrument, depth });
     answer(res, query, 'no such instrument', (body, sequence) => ({
       sequence,
       ...(body as object),
     }));
   });
+}
+
+/**
+ * Answers 503 when the node is not ready for reads, with the reason and role fields GET
+ * /ready?for=reads gives (so a client can tell a standby catching up from a busy one); true then.
+ */
+function notReady(res: HttpResponse, role: NodeRole): boolean {
+  const reason = notReadyFor(role, 'reads');
+  if (reason === null) return false;
+  const body = { error: `not ready for reads: ${reason}`, reason, ...role.describe() };
+  json(res, '503 Service Unavailable', body);
+  return true;
 }
 
 function answer(
