@@ -552,13 +552,25 @@ export class ClusterNode {
     if (this.stopped || this.draining) return 'stopping';
     if (node === null) return 'starting';
     if (node.failure !== null) return `failed: ${node.failure.message}`;
-    if (c.role === Role.Primary) return this.accepting ? null : 'promoting';
+    if (c.role === Role.Primary) return this.primaryNotReady(use);
     if (c.role === Role.Candidate) return 'election under way';
     if (use === 'commands') return 'not the primary';
     if (c.recovering) return 'recovering: catching up before it votes';
     if (c.primary < 0) return 'no primary known';
     const applied = node.progress.get(ProgressSlot.sequencePublished);
     if (this.committedSequence - applied > readyLagEventsMax) return 'catching up';
+    return null;
+  }
+
+  /**
+   * A primary: ready once it serves; for reads, also once its term's first commit covers the
+   * journal it took over with. Its read model applied that whole journal on promotion, and the
+   * entries it inherited are committed only with its term's first: until then a read could show
+   * what a new election may still cut.
+   */
+  private primaryNotReady(use: ReadyUse): string | null {
+    if (!this.accepting) return 'promoting';
+    if (use === 'reads' && this.committedSequence < this.servingFrom) return 'committing its term';
     return null;
   }
 

@@ -2,10 +2,12 @@
  * Worker entry of the snapshotter: a replica that follows the output ring as its consumer 2,
  * behind the journal writer (consumer 0), so it applies only durable events, and writes a
  * snapshot every `snapshotIntervalEvents` events or `snapshotIntervalMs`, whichever comes first.
+ * On a cluster's primary it follows the publisher instead, so it applies only events committed
+ * on a majority (see `ahead`).
  *
  *   output ring  [ e e e e e e e e ]   consumer 0 journal writer (releases whole batches)
- *                                      consumer 1 publisher      (behind 0)
- *                                      consumer 2 snapshotter    (behind 0)
+ *                                      consumer 1 publisher      (behind 0; a cluster's: commit)
+ *                                      consumer 2 snapshotter    (behind 0; a cluster's: behind 1)
  *
  * Reading the events from the ring, not back from LMDB, keeps the snapshotter off the
  * journal's pages and saves decoding and hashing: measured at 500k commands/s on two cores, p99
@@ -83,7 +85,7 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   const promoted =
     data.follow !== null && (await followUntilPromoted(data.follow, db, snapshots, stopped));
   const ring = RingBuffer.attach(data.outputRing);
-  const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [0]);
+  const barrier = new SequenceBarrier(ring, 2, new WaitStrategy(0, ringSleepMs), [ahead(data)]);
   let turnedAt = performance.now();
   while (!stopped()) {
     const available = barrier.available();
@@ -146,6 +148,19 @@ async function followUntilPromoted(
   parentPort?.postMessage({ type: 'promoted', sequence: replica.sequence, handover });
   lowerThreadPriority(snapshotThreadNice);
   return true;
+}
+
+/**
+ * The consumer the replica follows in the output ring: the journal writer (0) on a single node,
+ * where durable is final; on a cluster's primary, the publisher (1), which passes only events
+ * committed on a majority (its quorum gate). Behind the journal writer alone, the primary's
+ * reads showed commands durable on its disk but not yet on a majority (applied 1,817,056 while
+ * committed was 1,816,928), which a failover may still cut: never acknowledged, yet read. The
+ * publisher releases whole committed batches (a commit ends at an entry, one journal batch),
+ * so snapshots still stand at a batch's end.
+ */
+function ahead(data: SnapshotWorkerData): number {
+  return data.follow === null ? 0 : 1;
 }
 
 /** Resolves when the word this consumer watches changes, or after ringSleepMs. */

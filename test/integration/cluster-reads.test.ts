@@ -2,12 +2,17 @@
  * What a cluster member's HTTP reads may show (docs/PROTOCOL.md, "Readiness"; docs/ROLES.md):
  *
  * - a member not ready for reads (a restarted standby replaying its journal from an old
- *   snapshot) answers them 503 with the reason /ready?for=reads gives, not 200 far behind.
+ *   snapshot) answers them 503 with the reason /ready?for=reads gives, not 200 far behind;
+ * - the primary's reads show only what a majority holds: a command durable on the primary
+ *   alone (its standbys cut off) is not read there until it is committed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestCluster } from '../harness/cluster-driver.js';
+import { until } from '../harness/wait.js';
 import { readyLagEventsMax } from '../../src/constants.js';
+import { ProgressSlot } from '../../src/journal/journal-progress.js';
+import { Status } from '../../src/protocol/status.js';
 import type { ClusterMember, ClusterNode } from '../../src/pipeline/cluster-node.js';
 
 interface Read {
@@ -66,5 +71,39 @@ test('a restarted standby answers reads 503 until it is ready for them', async (
     const ready = await getJson(m, '/ready?for=reads');
     assert.equal(ready.status, 200, '/ready?for=reads agrees');
     assert.deepEqual(await cluster.balancesAt(standby.id, last), expected);
+  });
+});
+
+test("the primary's reads show only what a majority holds", async () => {
+  await TestCluster.with(3, async (cluster) => {
+    const client = await cluster.setUpClient(52, 20);
+    const primary = await cluster.primary();
+    const p = cluster.members[primary.id - 1];
+    const [first] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    const before = await cluster.balancesAt(primary.id, first.sequence);
+    const node = primary.node!;
+    const durable = (): number => node.progress.get(ProgressSlot.sequenceDurable);
+    await until('the first transfer is durable on the primary', () => durable() >= first.sequence);
+    const durableBefore = durable();
+    // The standbys cut off: the primary journals the next transfer alone, and never hears
+    // that a majority holds it (it steps down after an election timeout, 0.5 s at the least).
+    const standbys = cluster.nodes.filter((n) => n !== null && n !== primary) as ClusterNode[];
+    for (const s of standbys) s.partition();
+    const second = client.transfer({ account: 1, target: 2, ref: 1, quantity: 7 });
+    await until('the second is durable on the primary alone', () => durable() > durableBefore);
+    const cutoff = Date.now() + 200; // the read model had long applied it, behind the journal
+    while (Date.now() < cutoff) {
+      const read = await getJson(p, '/balances?account=1');
+      if (read.status !== 200) break; // stepped down: it serves no reads then
+      assert.ok(read.sequence <= primary.committedSequence, `read at ${read.sequence}`);
+      assert.ok(read.sequence < durable(), 'not what only its own disk holds');
+      assert.deepEqual(read.balances, before, 'balances as committed');
+    }
+    for (const s of standbys) s.heal();
+    const [head] = await second;
+    assert.equal(head.status, Status.Ok);
+    const serving = await cluster.primary();
+    assert.notDeepEqual(await cluster.balancesAt(serving.id, head.sequence), before);
+    await client.close();
   });
 });
