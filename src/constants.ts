@@ -196,6 +196,12 @@ export const resultRangesPerSessionMax = 256;
 export const httpBodyMaxBytes = 4096;
 /** Events one GET /events returns. */
 export const httpEventsMax = 1000;
+/**
+ * Journal events one GET /events?account=N looks at (the account's are among them): a page of an
+ * account with little activity stops there and names where to go on (`next`), so that one
+ * request never reads the whole journal.
+ */
+export const httpAccountScanEventsMax = 100_000;
 /** HTTP commands waiting for their durable answer. */
 export const httpPendingMax = 10_000;
 /**

@@ -250,6 +250,7 @@ export class Gateway {
       submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
       pending: () => this.httpPending.size,
       mayReadJournal: (token) => mayReadJournal(this.options.keys, token),
+      mayReadAccount: (token, account) => mayReadAccount(this.options.keys, token, account),
     });
     this.topics = new Topics(this.app);
     this.tail = new TopicsTail(

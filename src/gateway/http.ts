@@ -28,12 +28,19 @@ import { readPath } from '../protocol/frames.js';
 import { namedCommandOf, toFields } from '../protocol/named-commands.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
+import { ownSideOf } from './trade-privacy.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
 export interface JournalQueries extends JournalChunks {
   eventsFrom(sequence: number, count: number): EventRecord[];
   eventsFromTime(timestampUs: number, count: number): EventRecord[];
+  /** The events naming `account` from `sequence` (a bounded look); `next`: where to go on. */
+  eventsNaming(
+    account: number,
+    sequence: number,
+    count: number,
+  ): { events: EventRecord[]; next: number };
   durableSequence(): number;
   /** Commands the business-logic processor took since the node started (0 on a standby). */
   commandsProcessed(): number;
@@ -57,6 +64,8 @@ export interface HttpCommands {
    * key (as for the journal stream), or anyone when the node has no keys (development mode).
    */
   mayReadJournal(token: string): boolean;
+  /** Whether a bearer token may read `account` (a key granting it, or an admin key). */
+  mayReadAccount(token: string, account: number): boolean;
 }
 
 export function mountHttp(
@@ -76,7 +85,10 @@ export function mountHttp(
     });
   });
   route(app, 'get', '/events', (res, req) => {
-    if (commands.mayReadJournal(bearerToken(req))) return getEvents(res, req, journal);
+    const token = bearerToken(req);
+    const account = req.getQuery('account') ?? '';
+    if (account !== '') return getAccountEvents(res, req, journal, account, commands, token);
+    if (commands.mayReadJournal(token)) return getEvents(res, req, journal);
     json(res, '403 Forbidden', { error: 'the journal needs an admin key' });
   });
   route(app, 'post', '/commands', (res, req) => {
@@ -164,6 +176,40 @@ function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries)
     return json(res, '200 OK', journal.eventsFromTime(us, count).map(readable));
   }
   json(res, '400 Bad Request', { error: 'give from=SEQ or from-time=T' });
+}
+
+/**
+ * GET /events?account=N&from=SEQ&count=C: the events that name one account, for a key that
+ * grants it (the whole journal needs an admin key), so that a client can read what its account
+ * streams sent while it was not connected. Trades show only the account's own side, as its
+ * stream does. `{events, next}`: `next` is where the next page starts.
+ */
+function getAccountEvents(
+  res: HttpResponse,
+  req: HttpRequest,
+  journal: JournalQueries,
+  accountText: string,
+  commands: HttpCommands,
+  token: string,
+): void {
+  const account = queryNumber(accountText);
+  const sequence = queryNumber(req.getQuery('from') ?? '');
+  const count = Math.min(queryNumber(req.getQuery('count') ?? '100'), httpEventsMax);
+  if (!Number.isSafeInteger(account) || account < 1) {
+    return json(res, '400 Bad Request', { error: 'account: an account id' });
+  }
+  if (!Number.isSafeInteger(sequence) || sequence < 0) {
+    return json(res, '400 Bad Request', { error: 'from: a sequence number (with account=)' });
+  }
+  if (!Number.isSafeInteger(count) || count < 1) {
+    return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
+  }
+  if (!commands.mayReadAccount(token, account)) {
+    return json(res, '403 Forbidden', { error: 'reading this account needs a key that grants it' });
+  }
+  const page = journal.eventsNaming(account, sequence, count);
+  const events = page.events.map((e) => readable(ownSideOf(e, account)));
+  json(res, '200 OK', { account, events, next: page.next });
 }
 
 /**

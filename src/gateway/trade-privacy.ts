@@ -56,3 +56,20 @@ export function hideMakerOf(e: EventRecord): EventRecord {
   e.aux = 0;
   return e;
 }
+
+/**
+ * A decoded event as `account`'s own stream shows it (GET /events?account=N): of a Trade
+ * between two accounts, only that account's side (hideMaker's or hideTaker's fields cleared).
+ */
+export function ownSideOf(e: EventRecord, account: number): EventRecord {
+  if (e.kind !== EventKind.Trade || e.account === e.counterparty) return e;
+  if (e.account === account) return hideMakerOf(e);
+  e.clientSeq = 0;
+  e.clientId = 0;
+  e.tif = 0;
+  e.stp = 0;
+  e.account = 0;
+  e.id = 0;
+  e.fee = 0;
+  return e;
+}

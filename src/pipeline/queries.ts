@@ -3,7 +3,7 @@
  * by time (straight from LMDB).
  */
 import { readU64At } from '../stdx/records.js';
-import { eventSizeBytes } from '../constants.js';
+import { eventSizeBytes, httpAccountScanEventsMax } from '../constants.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { EventWord } from '../protocol/event-layout.js';
 import type { BatchView } from '../journal/journal-codec.js';
@@ -46,6 +46,42 @@ function collect(
   });
   if (out.length > count && commandAt > 0) out.length = commandAt;
   return out;
+}
+
+/**
+ * The events that name `account` (as `account` or `counterparty`) from sequence `from` on: at
+ * most `count` (whole commands), looking at most at `scanMax` events; `next` is the sequence to
+ * go on from (past everything looked at).
+ */
+function eventsNaming(
+  db: JournalDb,
+  account: number,
+  from: number,
+  count: number,
+  last: number,
+): { events: EventRecord[]; next: number } {
+  const out: EventRecord[] = [];
+  let scanned = 0;
+  let next = from;
+  db.root.resetReadTxn();
+  readBatches(db, batchKeyAtOrBefore(db, from), null, (view: BatchView) => {
+    if (view.firstSequence > last) return false;
+    const aligned = new Uint32Array(view.count * EventWord.size);
+    new Uint8Array(aligned.buffer).set(view.events);
+    for (let i = 0; i < view.count; i++) {
+      const event = readEvent(aligned, i * (eventSizeBytes >> 2));
+      if (event.sequence < from) continue;
+      if (event.sequence >= next) {
+        // A new command: stop here, whole commands only, once the page or the scan is full.
+        if (out.length >= count || scanned >= httpAccountScanEventsMax) return false;
+        next = event.sequence + 1;
+      }
+      scanned++;
+      if (event.account === account || event.counterparty === account) out.push(event);
+    }
+    return true; // batches end at command boundaries
+  });
+  return { events: out, next };
 }
 
 /** Raw events of whole batches from sequence `from` on (about `eventsMax`), or null. */
@@ -99,6 +135,8 @@ export function journalQueries(
       collect(db, batchKeyAtOrBefore(db, sequence), count, visible(), (e) => {
         return e.sequence >= sequence;
       }),
+    eventsNaming: (account, sequence, count) =>
+      eventsNaming(db, account, sequence, count, visible()),
     eventsFromTime: (us, count) => {
       const first = batchAtTime(db, us);
       const start = sequenceKey(Math.max(first, 0));
