@@ -220,10 +220,7 @@ export class BourseClient {
     return client;
   }
 
-  /**
-   * Drops the connection as a network failure would (tests, drills). The client reconnects
-   * and sends again everything not yet answered.
-   */
+  /** Drops the connection as a network failure would (tests, drills): it reconnects, resends. */
   dropConnection(): void {
     this.socket.terminate();
   }
@@ -737,6 +734,7 @@ export class BourseClient {
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
         this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
+        this.options.onReconnect?.(back.url);
         return;
       }
     }

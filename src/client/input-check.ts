@@ -45,6 +45,9 @@ export function checkConnectOptions(o: ConnectOptions): void {
   if (members !== undefined && !(Array.isArray(members) && members.every(isText))) {
     throw new TypeError(`members: a list of ws:// addresses, not ${shown(members)}`);
   }
+  if (o.onReconnect !== undefined && typeof o.onReconnect !== 'function') {
+    throw new TypeError(`onReconnect: a function, not ${shown(o.onReconnect)}`);
+  }
   if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') {
     throw new TypeError(`readOnly: true or false, not ${shown(o.readOnly)}`);
   }
@@ -68,6 +71,7 @@ const connectOptionNames = new Set(
     connectWaitMs: true,
     silenceMs: true,
     readOnly: true,
+    onReconnect: true,
   } satisfies Record<keyof ConnectOptions, true>),
 );
 

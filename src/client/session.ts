@@ -75,6 +75,13 @@ export interface ConnectOptions {
    * from a standby and leave the primary to commands.
    */
   readOnly?: boolean;
+  /**
+   * Called each time the SDK has opened the session again after a drop (`url`: the member it
+   * is on now), once its unanswered commands went out again and its subscriptions were asked
+   * for again. Trades and account events that became durable while no connection was up are
+   * not sent again: page `GET /events?account=N` from the last sequence a handler saw.
+   */
+  onReconnect?: (url: string) => void;
 }
 
 export class ClientError extends Error {

@@ -26,7 +26,12 @@ test('a client id used elsewhere while the SDK was down: nothing resent, calls t
   await withNode(async (_node, url) => {
     const nodePort = Number(new URL(url).port);
     let proxy = await FreezableProxy.start(nodePort);
-    const a = await BourseClient.connect(proxy.url, { clientId: 71, reconnectAttempts: 200 });
+    const reopened: string[] = [];
+    const a = await BourseClient.connect(proxy.url, {
+      clientId: 71,
+      reconnectAttempts: 200,
+      onReconnect: (at) => reopened.push(at),
+    });
     await setUp(a);
     const [first] = await a.transfer(move);
     assert.equal(first.status, Status.Ok);
@@ -54,6 +59,7 @@ test('a client id used elsewhere while the SDK was down: nothing resent, calls t
       );
       assert.ok(error instanceof ClientError, `rejected, not answered as a repeat: ${error}`);
       assert.match(error.message, /used by another connection .*: never sent, not applied/);
+      assert.deepEqual(reopened, [proxy.url], 'onReconnect heard the session open again');
       const [after] = await a.transfer(move); // from the server's next seq: a new command
       assert.deepEqual([after.kind, after.status], [EventKind.Transferred, Status.Ok]);
       assert.equal(await balance(url, 2), before + 1, 'applied once, the lost one never');
