@@ -10,7 +10,7 @@
  * after LMDB has written and fsynced it, so "committed" and "durable" are both true when
  * `transactionSync` returns (overlappingSync off). The journal is never rewritten.
  */
-import { accessSync, statSync, statfsSync, constants as fs } from 'node:fs';
+import { accessSync, statSync, constants as fs } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
@@ -23,6 +23,7 @@ import {
 import { StorageCode, StorageError } from './journal-errors.js';
 import { checkLmdbFile } from './lmdb-meta.js';
 import { makeDirs } from './make-dirs.js';
+import { diskFreeBytes } from './disk-free.js';
 
 export interface JournalDb {
   root: RootDatabase;
@@ -159,12 +160,6 @@ export function checkFreeSpace(dir: string): void {
     `no space left on the disk of ${dir}: ${free} bytes free, a node needs at least ` +
       `${dataFreeBytesMin} to start`,
   );
-}
-
-/** Bytes this process may still write on the disk under `dir`. */
-export function diskFreeBytes(dir: string): number {
-  const disk = statfsSync(dir);
-  return disk.bavail * disk.bsize;
 }
 
 /** @throws StorageError DATA_MISSING (exit 66) when `dir` is a file, not a folder. */

@@ -2,7 +2,7 @@
  * Errors at the storage edge: each has a stable `code` and a message for an operator. The CLI
  * maps them to exit codes; nothing is written half-way when one is thrown.
  */
-import { statfsSync } from 'node:fs';
+import { diskFreeBytes } from './disk-free.js';
 import { dataFreeBytesMin } from '../constants.js';
 
 export class StorageError extends Error {
@@ -128,8 +128,7 @@ export async function commitCause(error: unknown): Promise<unknown> {
 /** Bytes free on the disk of `dir`, or -1 when it cannot be told. */
 function freeBytes(dir: string): number {
   try {
-    const disk = statfsSync(dir);
-    return disk.bavail * disk.bsize;
+    return diskFreeBytes(dir);
   } catch {
     return -1;
   }

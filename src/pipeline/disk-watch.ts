@@ -6,7 +6,7 @@
  * time left at the rate the space has been going.
  */
 import { dataFreeBytesWarn, diskCheckMs, diskWarnEveryMs } from '../constants.js';
-import { diskFreeBytes } from '../journal/journal-db.js';
+import { diskFreeBytes } from '../journal/disk-free.js';
 import type { NodeLog } from './node.js';
 
 export class DiskWatch {
