@@ -5,7 +5,7 @@
 import { readU64At } from '../stdx/records.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
-import { EventFlag } from '../protocol/event-layout.js';
+import { EventFlag, EventOffset } from '../protocol/event-layout.js';
 import { Replica } from '../pipeline/replay.js';
 import { openData } from './open-data.js';
 import { progressBar, table } from './output.js';
@@ -60,11 +60,14 @@ function chainAround(db: JournalDb, sequence: number, lengthMax: number): [numbe
   const client = new Map<number, number>(); // head event's sequence -> client id, minus if Linked
   readBatches(db, batchKeyAtOrBefore(db, Math.max(1, sequence - lengthMax)), null, (view) => {
     const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
-    for (let at = 0; at < view.events.byteLength; at += 128) {
-      const flags = dv.getUint16(at + 32, true);
+    for (let at = 0; at < view.events.byteLength; at += EventOffset.size) {
+      const flags = dv.getUint16(at + EventOffset.flags, true);
       if ((flags & EventFlag.Head) === 0) continue;
-      const id = dv.getUint32(at + 24, true);
-      client.set(readU64At(dv, at), (flags & EventFlag.Linked) !== 0 ? -id : id);
+      const id = dv.getUint32(at + EventOffset.clientId, true);
+      client.set(
+        readU64At(dv, at + EventOffset.sequence),
+        (flags & EventFlag.Linked) !== 0 ? -id : id,
+      );
     }
     return view.firstSequence <= sequence + lengthMax;
   });

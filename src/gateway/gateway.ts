@@ -312,9 +312,7 @@ export class Gateway {
     this.tail.stop();
     this.admission.stop();
     this.dashboard.close();
-    for (const ws of [...this.sessions.values(), ...this.readers]) {
-      ws.end(code, reason);
-    }
+    for (const ws of [...this.allSessions()]) ws.end(code, reason);
     this.sessions.clear();
     this.readers.clear();
     this.app.close(); // kept-alive HTTP too: a stopped node served them (cluster-fence.test)
@@ -405,7 +403,7 @@ export class Gateway {
   useKeys(keys: KeyRing): number {
     this.options.keys = keys;
     let closed = 0;
-    for (const ws of [...this.sessions.values(), ...this.readers]) {
+    for (const ws of [...this.allSessions()]) {
       const keyId = ws.getUserData().grant?.keyId ?? null;
       if (keyId !== null && keys.has(keyId)) continue;
       ws.end(CloseCode.Unauthorized, keyId === null ? 'API keys now required' : 'API key revoked');

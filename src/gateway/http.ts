@@ -153,13 +153,18 @@ export function notReadyFor(role: NodeRole, use: ReadyUse): string | null {
   return use === 'reads' || role.accepting() ? null : 'not the primary';
 }
 
+/** A page's `count` of events (100 when not given, at most httpEventsMax), or null when bad. */
+function pageCount(req: HttpRequest): number | null {
+  const count = Math.min(queryNumber(req.getQuery('count') ?? '100'), httpEventsMax);
+  return Number.isSafeInteger(count) && count >= 1 ? count : null;
+}
+
 function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries): void {
   const from = req.getQuery('from');
   const fromTime = req.getQuery('from-time');
-  const count = Math.min(queryNumber(req.getQuery('count') ?? '100'), httpEventsMax);
-  if (!Number.isSafeInteger(count) || count < 1) {
+  const count = pageCount(req);
+  if (count === null)
     return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
-  }
   if (from !== undefined && from !== '') {
     const sequence = queryNumber(from);
     if (!Number.isSafeInteger(sequence) || sequence < 0) {
@@ -194,16 +199,15 @@ function getAccountEvents(
 ): void {
   const account = queryNumber(accountText);
   const sequence = queryNumber(req.getQuery('from') ?? '');
-  const count = Math.min(queryNumber(req.getQuery('count') ?? '100'), httpEventsMax);
+  const count = pageCount(req);
   if (!Number.isSafeInteger(account) || account < 1) {
     return json(res, '400 Bad Request', { error: 'account: an account id' });
   }
   if (!Number.isSafeInteger(sequence) || sequence < 0) {
     return json(res, '400 Bad Request', { error: 'from: a sequence number (with account=)' });
   }
-  if (!Number.isSafeInteger(count) || count < 1) {
+  if (count === null)
     return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
-  }
   if (!commands.mayReadAccount(token, account)) {
     return json(res, '403 Forbidden', { error: 'reading this account needs a key that grants it' });
   }

@@ -102,11 +102,7 @@ export class DataLock {
       writeSync(this.fd, `${process.pid}\n`, 0);
     } catch (error) {
       this.release();
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new StorageError(
-        code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
-        `cannot create ${this.path}: ${(error as Error).message}`,
-      );
+      throw this.createFailure(error);
     }
   }
 
@@ -114,12 +110,17 @@ export class DataLock {
     try {
       return openSync(this.path, 'a+');
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new StorageError(
-        code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
-        `cannot create ${this.path}: ${(error as Error).message}`,
-      );
+      throw this.createFailure(error);
     }
+  }
+
+  /** The lock file could not be made (opened or written): a full disk, or one not writable. */
+  private createFailure(error: unknown): StorageError {
+    const code = (error as NodeJS.ErrnoException).code;
+    return new StorageError(
+      code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
+      `cannot create ${this.path}: ${(error as Error).message}`,
+    );
   }
 
   /** The holder as the file names it, for the message. */

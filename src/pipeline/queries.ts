@@ -14,6 +14,28 @@ import type { JournalQueries } from '../gateway/http.js';
 import type { NodeRole } from '../gateway/gateway.js';
 
 /**
+ * Hands `visit` each event, decoded, of the batches from `start` to `last` (whole batches: they
+ * end at command boundaries), until it returns false.
+ */
+function eachEvent(
+  db: JournalDb,
+  start: Buffer,
+  last: number,
+  visit: (e: EventRecord) => boolean,
+): void {
+  db.root.resetReadTxn();
+  readBatches(db, start, null, (view: BatchView) => {
+    if (view.firstSequence > last) return false;
+    const aligned = new Uint32Array(view.count * EventWord.size);
+    new Uint8Array(aligned.buffer).set(view.events);
+    for (let i = 0; i < view.count; i++) {
+      if (!visit(readEvent(aligned, i * (eventSizeBytes >> 2)))) return false;
+    }
+    return true;
+  });
+}
+
+/**
  * The events of whole commands (the events of one command share its sequence) from the batches
  * from `start` to `last` that pass `keep`: at most `count`, unless the first command alone has
  * more, which comes whole. A page cut inside a command (an order and its trades) lost the rest
@@ -28,21 +50,14 @@ function collect(
 ): EventRecord[] {
   const out: EventRecord[] = [];
   let commandAt = 0; // where the last command's events start in `out`
-  db.root.resetReadTxn();
-  readBatches(db, start, null, (view: BatchView) => {
-    if (view.firstSequence > last) return false;
-    const aligned = new Uint32Array(view.count * EventWord.size);
-    new Uint8Array(aligned.buffer).set(view.events);
-    for (let i = 0; i < view.count; i++) {
-      const event = readEvent(aligned, i * (eventSizeBytes >> 2));
-      if (!keep(event)) continue;
-      if (out.length === 0 || event.sequence !== out[out.length - 1].sequence) {
-        if (out.length >= count) return false;
-        commandAt = out.length;
-      }
-      out.push(event);
+  eachEvent(db, start, last, (event) => {
+    if (!keep(event)) return true;
+    if (out.length === 0 || event.sequence !== out[out.length - 1].sequence) {
+      if (out.length >= count) return false;
+      commandAt = out.length;
     }
-    return true; // batches end at command boundaries
+    out.push(event);
+    return true;
   });
   if (out.length > count && commandAt > 0) out.length = commandAt;
   return out;
@@ -50,8 +65,8 @@ function collect(
 
 /**
  * The events that name `account` (as `account` or `counterparty`) from sequence `from` on: at
- * most `count` (whole commands), looking at most at `scanMax` events; `next` is the sequence to
- * go on from (past everything looked at).
+ * most `count` (whole commands), looking at most at httpAccountScanEventsMax events; `next` is
+ * the sequence to go on from (past everything looked at).
  */
 function eventsNaming(
   db: JournalDb,
@@ -63,23 +78,16 @@ function eventsNaming(
   const out: EventRecord[] = [];
   let scanned = 0;
   let next = from;
-  db.root.resetReadTxn();
-  readBatches(db, batchKeyAtOrBefore(db, from), null, (view: BatchView) => {
-    if (view.firstSequence > last) return false;
-    const aligned = new Uint32Array(view.count * EventWord.size);
-    new Uint8Array(aligned.buffer).set(view.events);
-    for (let i = 0; i < view.count; i++) {
-      const event = readEvent(aligned, i * (eventSizeBytes >> 2));
-      if (event.sequence < from) continue;
-      if (event.sequence >= next) {
-        // A new command: stop here, whole commands only, once the page or the scan is full.
-        if (out.length >= count || scanned >= httpAccountScanEventsMax) return false;
-        next = event.sequence + 1;
-      }
-      scanned++;
-      if (event.account === account || event.counterparty === account) out.push(event);
+  eachEvent(db, batchKeyAtOrBefore(db, from), last, (event) => {
+    if (event.sequence < from) return true;
+    if (event.sequence >= next) {
+      // A new command: stop here, whole commands only, once the page or the scan is full.
+      if (out.length >= count || scanned >= httpAccountScanEventsMax) return false;
+      next = event.sequence + 1;
     }
-    return true; // batches end at command boundaries
+    scanned++;
+    if (event.account === account || event.counterparty === account) out.push(event);
+    return true;
   });
   return { events: out, next };
 }
