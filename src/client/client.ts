@@ -46,7 +46,7 @@ import {
 import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
 import { reopenSession } from './reconnect.js';
 import { Delivered, Subscriptions } from './subscriptions.js';
-import { EventFlag, EventWord } from '../protocol/event-layout.js';
+import { EventFlag, EventWord, namesAccount } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
@@ -322,7 +322,7 @@ export class BourseClient {
     const names =
       kind === StreamKind.Trades
         ? (e: EventRecord) => e.ref === param
-        : (e: EventRecord) => e.account === param || e.counterparty === param;
+        : (e: EventRecord) => namesAccount(e.kind, e.account, e.counterparty, param);
     const delivered = new Delivered(); // none twice across a reconnect
     const handler = (events: EventRecord[]): void => {
       const named = events.filter((e) => names(e) && delivered.fresh(e.sequence, this.reconnects));

@@ -1,9 +1,9 @@
 /**
  * Market data and account subscriptions over uWS pub/sub. Each durable Trade goes to topic
- * `trades/<instrument>`, and each event that names an account (as `account` or
- * `counterparty`) goes to `account/<id>`. One Events frame per event, with a fixed request id
- * per stream (`topicRequestId`), so that the frame is shared by every subscriber. Nothing is
- * built while a stream has no subscriber.
+ * `trades/<instrument>`, and each event that names an account (as `account`, or as a
+ * `counterparty` that takes part: not a Rejected command's target) goes to `account/<id>`.
+ * One Events frame per event, with a fixed request id per stream (`topicRequestId`), so that
+ * the frame is shared by every subscriber. Nothing is built while a stream has no subscriber.
  *
  * Trades are anonymous (trade-privacy.ts): the public trades stream names neither side, an
  * account's stream names only its own side.
@@ -11,7 +11,7 @@
 import { eventSizeBytes } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64 } from '../stdx/records.js';
-import { EventKind, EventWord } from '../protocol/event-layout.js';
+import { counterpartyTakesPart, EventKind, EventWord } from '../protocol/event-layout.js';
 import {
   FrameType,
   frameHeaderBytes,
@@ -69,7 +69,7 @@ export class Topics {
       // A trade with oneself (both sides one account) hides nothing from that account.
       const own = trade && counterparty !== account ? Hide.Maker : Hide.Nothing;
       if (account !== 0) this.send(accountTopic(account), StreamKind.Account, event, own);
-      if (counterparty !== 0 && counterparty !== account) {
+      if (counterparty !== 0 && counterparty !== account && counterpartyTakesPart(kind)) {
         const side = trade ? Hide.Taker : Hide.Nothing;
         this.send(accountTopic(counterparty), StreamKind.Account, event, side);
       }

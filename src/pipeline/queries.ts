@@ -5,7 +5,7 @@
 import { readU64At } from '../stdx/records.js';
 import { eventSizeBytes, httpAccountScanEventsMax } from '../constants.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
-import { EventWord } from '../protocol/event-layout.js';
+import { EventWord, namesAccount } from '../protocol/event-layout.js';
 import type { BatchView } from '../journal/journal-codec.js';
 import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
@@ -86,7 +86,7 @@ function eventsNaming(
       next = event.sequence + 1;
     }
     scanned++;
-    if (event.account === account || event.counterparty === account) out.push(event);
+    if (namesAccount(event.kind, event.account, event.counterparty, account)) out.push(event);
     return true;
   });
   return { events: out, next };

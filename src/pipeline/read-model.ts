@@ -72,7 +72,10 @@ export class ReadModel {
         quantity: levels[3 + (first + i) * 3],
         orders: levels[4 + (first + i) * 3],
       }));
-    return { instrument, bids: rows(0, levels[0]), asks: rows(levels[0], levels[1]) };
+    // A halted book keeps its orders but takes no new ones (cancels still go): a reader of
+    // the book must tell it from a quiet one.
+    const halted = this.replica.engine.instruments.halted[instrument] === 1;
+    return { instrument, halted, bids: rows(0, levels[0]), asks: rows(levels[0], levels[1]) };
   }
 
   /** (client id, highest decided client seq) pairs of every client the engine knows. */

@@ -61,6 +61,28 @@ export const enum EventKind {
   Count = 21,
 }
 
+/**
+ * Whether an event's `counterparty` is an account that takes part (the credit side of a transfer,
+ * the maker of a trade). A Rejected event copies the command's target there, which may be an
+ * order or pending id or an account that nothing happened to: the streams and reads that serve
+ * an account's events (docs/PROTOCOL.md, stream 3) must not hand it to that account.
+ */
+export function counterpartyTakesPart(kind: number): boolean {
+  return (
+    (kind >= EventKind.Transferred && kind <= EventKind.PendingExpired) || kind === EventKind.Trade
+  );
+}
+
+/** Whether an event names `account` as a party (stream 3, GET /events?account=). */
+export function namesAccount(
+  kind: number,
+  account: number,
+  counterparty: number,
+  wanted: number,
+): boolean {
+  return account === wanted || (counterparty === wanted && counterpartyTakesPart(kind));
+}
+
 export const enum EventFlag {
   Head = 1,
   Record = 2,

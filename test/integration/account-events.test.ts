@@ -67,3 +67,54 @@ test('an account key reads its own account events, paged, and a trade shows its 
     keysFile(admin, user),
   );
 });
+
+test('a rejected command reaches its own account only, not the one its target names', async () => {
+  const admin = createKey(90, true, []);
+  const other = createKey(92, false, [4]);
+  await withNode(
+    async (_node, url) => {
+      const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+      const client = await BourseClient.connect(url, { clientId: 90, apiKey: admin.token });
+      await setUp(client);
+      const watcher = await BourseClient.connect(url, { clientId: 92, apiKey: other.token });
+      const streamed: number[] = [];
+      watcher.subscribeAccount(4, (events) => streamed.push(...events.map((e) => e.kind)));
+      const transfers = async (n: number): Promise<void> => {
+        await client.transfer({ from: 1, to: 4, asset: 1, amount: 3 });
+        for (let i = 0; i < 500; i++) {
+          if (streamed.filter((k) => k === EventKind.Transferred).length >= n) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      await transfers(1); // the subscription is in
+      // Order and pending ids are sequences, so they meet account ids: 4 is account 4 too.
+      const refused = [
+        await client.cancel({ account: 1, order: 4 }),
+        await client.amend({ account: 1, order: 4, price: 5, quantity: 10 }),
+        await client.postPending({ from: 1, pending: 4, amount: 1 }),
+        await client.transfer({ from: 1, to: 4, asset: 1, amount: 1e12 }),
+      ];
+      for (const [e] of refused) assert.equal(e.kind, EventKind.Rejected);
+      await transfers(2);
+      const transferred = [EventKind.Transferred, EventKind.Transferred];
+      assert.deepEqual(streamed, transferred, "account 4's stream: the transfers only");
+      const read = (account: number, key: string): Promise<Page> =>
+        fetch(`${base}/events?account=${account}&from=1&count=1000`, {
+          headers: { authorization: `Bearer ${key}` },
+        }).then((r) => r.json() as Promise<Page>);
+      const four = await read(4, other.token);
+      const foreign = four.events.filter((e) => e.account !== 4);
+      assert.deepEqual(
+        foreign.map((e) => e.kind),
+        transferred,
+        'GET /events?account=4: no foreign rejection',
+      );
+      const one = await read(1, admin.token);
+      const ownRejections = one.events.filter((e) => e.kind === EventKind.Rejected);
+      assert.equal(ownRejections.length, 4, 'the sender sees its own rejections');
+      await watcher.close();
+      await client.close();
+    },
+    keysFile(admin, other),
+  );
+});

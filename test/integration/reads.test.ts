@@ -83,6 +83,11 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
     const book = await getAt(`${base}/book?instrument=2&depth=1`, last.sequence);
     assert.deepEqual(book.bids, [{ price: 90, quantity: 7, orders: 1 }]);
     assert.deepEqual(book.asks, [{ price: 100, quantity: 5, orders: 1 }], 'depth 1: best only');
+    assert.equal(book.halted, false);
+    const [halt] = await client.haltInstrument({ instrument: 2 });
+    const halted = await getAt(`${base}/book?instrument=2`, halt.sequence);
+    assert.equal(halted.halted, true, 'a halted book says so');
+    assert.equal((halted.bids as unknown[]).length, 1, 'and keeps its orders');
     await client.close();
 
     for (const [path, status] of [
