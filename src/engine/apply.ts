@@ -86,11 +86,13 @@ export class Applier {
 
   /** Remembers a command's outcome for idempotent retries (its head event, flagged Record). */
   recordOutcome(u32: Uint32Array, e: number): void {
+    const kindStatus = u32[e + EventWord.kindStatus];
     this.clients.record(
       u32[e + EventWord.clientId],
       readU64(u32, e + EventWord.clientSeq),
       readU64(u32, e + EventWord.sequence),
-      u32[e + EventWord.kindStatus] >>> 16,
+      kindStatus >>> 16,
+      (kindStatus >>> 8) & 0xff,
     );
   }
 

@@ -324,7 +324,7 @@ export class Engine {
     if (status === Status.Ok) {
       const cls = this.clients.check(clientId, c.clientSeq(), 0);
       if (cls === Idempotency.Duplicate) {
-        emitDuplicate(em, c, this.clients.foundStatus(), this.clients.foundSequence());
+        emitDuplicate(em, c, this.clients.foundOutcome(), this.clients.foundSequence());
         this.appliedCount = em.count;
         return;
       }

@@ -33,6 +33,17 @@ export const enum Idempotency {
 }
 
 const fieldHighWaterMark = 0;
+const outcomeKindUnit = 65_536;
+
+/** The status of a recorded outcome. */
+export function recordedStatus(outcome: number): number {
+  return outcome % outcomeKindUnit;
+}
+
+/** The command kind of a recorded outcome (0 in snapshots made before it was kept). */
+export function recordedKind(outcome: number): number {
+  return Math.floor(outcome / outcomeKindUnit);
+}
 
 export class Clients {
   readonly map: U53Map;
@@ -43,8 +54,11 @@ export class Clients {
   /**
    * The rings, three doubles per entry (one cache line holds two entries and a half): the
    * clientSeq recorded there, the engine sequence of that command (so a duplicate can point at
-   * its events) and its status. A client's k-th record (from 0) is the entry that starts at
-   * 3 * (slot * window + k % window).
+   * its events) and its outcome: status + command kind * 65536 (`recordedStatus`,
+   * `recordedKind`; a duplicate names what the original made only when the original made it:
+   * a seq reused for a PlaceOrder after a CreateAccount got the account's sequence as an
+   * id). A client's k-th record (from 0) is the entry that starts at 3 * (slot * window +
+   * k % window).
    */
   readonly entries: Float64Array;
   readonly window: number;
@@ -132,13 +146,19 @@ export class Clients {
     return this.entries[this.foundIndex + 1];
   }
 
-  /** The recorded status of the duplicate `check` found. */
-  foundStatus(): number {
+  /** The recorded outcome (status and kind) of the duplicate `check` found. */
+  foundOutcome(): number {
     return this.entries[this.foundIndex + 2];
   }
 
-  /** Records the outcome of a new command (apply side). */
-  record(clientId: number, clientSeq: number, sequence: number, status: number): void {
+  /** Records the outcome of a new command of kind `commandKind` (apply side). */
+  record(
+    clientId: number,
+    clientSeq: number,
+    sequence: number,
+    status: number,
+    commandKind: number,
+  ): void {
     let slot = this.slotOf(clientId);
     if (slot === -1) slot = this.create(clientId);
     assert(clientSeq > this.highWaterMark[slot], 'idempotency: recorded seq goes up');
@@ -150,7 +170,7 @@ export class Clients {
     const index = (slot * this.window + (k % this.window)) * 3;
     this.entries[index] = clientSeq;
     this.entries[index + 1] = sequence;
-    this.entries[index + 2] = status;
+    this.entries[index + 2] = status + commandKind * outcomeKindUnit;
   }
 
   private create(clientId: number): number {

@@ -8,6 +8,7 @@ import { EventKind, EventWord } from '../protocol/event-layout.js';
 import { Status } from '../protocol/status.js';
 import type { CommandCursor } from './cursor.js';
 import type { Emitter } from './emitter.js';
+import { recordedKind, recordedStatus } from './idempotency.js';
 
 export function emitRejected(em: Emitter, c: CommandCursor, status: Status): void {
   const e = em.begin(EventKind.Rejected, status, 0, c.word(CommandWord.ref));
@@ -18,17 +19,21 @@ export function emitRejected(em: Emitter, c: CommandCursor, status: Status): voi
   copy64(em.u32, e + EventWord.aux, c, CommandWord.aux);
 }
 
+/** A Duplicate of the command recorded with `outcome` (idempotency.ts) at `sequence`. */
 export function emitDuplicate(
   em: Emitter,
   c: CommandCursor,
-  status: number,
+  outcome: number,
   sequence: number,
 ): void {
+  const status = recordedStatus(outcome);
   const e = em.begin(EventKind.Duplicate, status, 0, c.word(CommandWord.ref));
   em.set(e, EventWord.otherId, sequence);
   // What the original created (an order, a transfer, a pending transfer) has its sequence for
-  // an id: a client that resent a PlaceOrder after a failover needs the id to cancel it.
-  if (status === Status.Ok && createsWithSequenceId(c.kind())) em.set(e, EventWord.id, sequence);
+  // an id: a client that resent a PlaceOrder after a failover needs the id to cancel it. The
+  // original's kind decides (the resend's, for records kept before kinds were).
+  const kind = recordedKind(outcome) || c.kind();
+  if (status === Status.Ok && createsWithSequenceId(kind)) em.set(e, EventWord.id, sequence);
 }
 
 function createsWithSequenceId(kind: number): boolean {

@@ -47,7 +47,8 @@ export interface ModelOrder {
 export interface ModelClient {
   hwm: number;
   /** The client's last `idempotencyWindow` new commands, oldest first. */
-  log: Array<{ seq: number; sequence: number; status: number }>;
+  /** `kind`: the command's kind (a duplicate names an id only if the original made one). */
+  log: Array<{ seq: number; sequence: number; status: number; kind: number }>;
   /** How many new commands it has had in all (more than the window: old ones forgotten). */
   recorded: number;
 }

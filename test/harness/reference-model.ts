@@ -112,10 +112,11 @@ export class EventSink {
     });
   }
 
-  duplicate(status: number, sequence: number): void {
+  /** A Duplicate of an original of `kind` (what it made, if anything, is named by its id). */
+  duplicate(status: number, sequence: number, kind = 0): void {
     const c = this.cmd as ModelCommand;
     const creates = [CommandKind.PlaceOrder, CommandKind.Transfer, CommandKind.TransferPending];
-    const id = status === Status.Ok && creates.includes(c.kind) ? sequence : 0;
+    const id = status === Status.Ok && creates.includes(kind) ? sequence : 0;
     this.emit(EventKind.Duplicate, status, 0, c.ref ?? 0, { otherId: sequence, id });
   }
 }
@@ -203,7 +204,7 @@ export class ReferenceModel {
     if (cmd.clientSeq <= 0 || cmd.clientSeq > SAFE)
       return sink.rejected(Status.CommandClientSeqInvalid);
     const cls = this.classify(cmd.clientId, cmd.clientSeq, 0);
-    if (cls.cls === Cls.Duplicate) return sink.duplicate(cls.status, cls.sequence);
+    if (cls.cls === Cls.Duplicate) return sink.duplicate(cls.status, cls.sequence, cls.kind);
     const idem = idempotencyStatus(cls.cls);
     let status = idem;
     if (idem === Status.Ok) {
@@ -219,7 +220,7 @@ export class ReferenceModel {
     clientId: number,
     seq: number,
     floor: number,
-  ): { cls: Cls; status: number; sequence: number } {
+  ): { cls: Cls; status: number; sequence: number; kind?: number } {
     const client = this.state.clients.get(clientId);
     if (client === undefined) {
       if (this.state.clients.size >= this.config.clientCountMax)
@@ -230,7 +231,7 @@ export class ReferenceModel {
       return { cls: seq > floor ? Cls.New : Cls.OutOfOrder, status: 0, sequence: 0 };
     const entry = client.log.find((e) => e.seq === seq);
     if (entry !== undefined) {
-      return { cls: Cls.Duplicate, status: entry.status, sequence: entry.sequence };
+      return { cls: Cls.Duplicate, ...entry };
     }
     const forgotten = client.recorded > this.config.idempotencyWindow && seq < client.log[0].seq;
     return { cls: forgotten ? Cls.TooOld : Cls.OutOfOrder, status: 0, sequence: 0 };
@@ -243,7 +244,8 @@ export class ReferenceModel {
       this.state.clients.set(head.clientId, client);
     }
     client.hwm = head.clientSeq;
-    client.log.push({ seq: head.clientSeq, sequence: head.sequence, status: head.status });
+    const { clientSeq: seq, sequence, status, commandKind: kind } = head;
+    client.log.push({ seq, sequence, status, kind });
     if (client.log.length > this.config.idempotencyWindow) client.log.shift();
     client.recorded++;
   }
@@ -516,9 +518,16 @@ export class ReferenceModel {
     if (!linked) this.closeChain(sink);
   }
 
-  private classifyChain(): Array<{ cls: Cls; own: Status; status: number; sequence: number }> {
+  private classifyChain(): Array<{
+    cls: Cls;
+    own: Status;
+    status: number;
+    sequence: number;
+    kind?: number;
+  }> {
     let floor = 0;
-    const out: Array<{ cls: Cls; own: Status; status: number; sequence: number }> = [];
+    const out: Array<{ cls: Cls; own: Status; status: number; sequence: number; kind?: number }> =
+      [];
     for (const m of this.chain) {
       if (m.clientSeq <= 0 || m.clientSeq > SAFE) {
         out.push({
@@ -535,7 +544,7 @@ export class ReferenceModel {
         floor = m.clientSeq;
         own = memberKindStatus(m);
       }
-      out.push({ cls: c.cls, own, status: c.status, sequence: c.sequence });
+      out.push({ cls: c.cls, own, status: c.status, sequence: c.sequence, kind: c.kind });
     }
     return out;
   }
@@ -562,13 +571,13 @@ export class ReferenceModel {
 
   private answerChain(
     sink: EventSink,
-    classes: Array<{ cls: Cls; own: Status; status: number; sequence: number }>,
+    classes: Array<{ cls: Cls; own: Status; status: number; sequence: number; kind?: number }>,
     status: Status,
   ): void {
     this.chain.forEach((m, i) => {
       const c = classes[i];
       sink.start(m, false);
-      if (c.cls === Cls.Duplicate) sink.duplicate(c.status, c.sequence);
+      if (c.cls === Cls.Duplicate) sink.duplicate(c.status, c.sequence, c.kind);
       else {
         if (c.cls === Cls.New || c.own === Status.Ok) sink.markRecord();
         sink.rejected(c.own !== Status.Ok ? c.own : status);
