@@ -17,6 +17,7 @@
 import { FrameError } from '../protocol/frames.js';
 import { sdkWaitingCompactAt } from '../constants.js';
 import { ClientError } from './session.js';
+import { settledParts } from './batch-parts.js';
 
 /** Sends a waiting submission once it fits; false while it does not (it stays first). */
 type Waiter = (closed: Error | null) => boolean;
@@ -110,16 +111,26 @@ export class Admission {
   ): Promise<T[]> {
     return new Promise((resolve, reject) => {
       const sent: Promise<T>[] = [];
+      // Every part sent is waited for (none left to reject unhandled), and the batch is told
+      // as a whole (batch-parts.ts).
+      const settle = (cut: Error | null): void => {
+        void Promise.allSettled(sent).then((outcomes) => {
+          const done = settledParts(outcomes, counts, cut);
+          if (done instanceof Error) reject(done);
+          else resolve(done);
+        });
+      };
       this.waiting.push((closed) => {
         if (closed !== null) {
-          reject(closed);
+          if (sent.length === 0) reject(closed);
+          else settle(closed);
           return true;
         }
         while (sent.length < counts.length) {
           if (this.inFlight() + counts[sent.length] > this.inFlightMax) return false;
           sent.push(go(sent.length));
         }
-        Promise.all(sent).then(resolve, reject);
+        settle(null);
         return true;
       });
       this.drain();

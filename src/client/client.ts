@@ -45,7 +45,7 @@ import {
 } from '../protocol/named-commands.js';
 import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
 import { reopenSession } from './reconnect.js';
-import { Delivered, Subscriptions } from './subscriptions.js';
+import { Delivered, Subscriptions, warnRefused } from './subscriptions.js';
 import { EventFlag, EventWord, namesAccount } from '../protocol/event-layout.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
@@ -54,6 +54,7 @@ import { SeqWindow } from './seq-window.js';
 import {
   closedErrors,
   foreignErrors,
+  frameRefused,
   lowestUnsent,
   type CutOff,
   type Pending,
@@ -77,13 +78,13 @@ import {
 
 export type { EventRecord } from '../protocol/event-reader.js';
 export { ClientError, type ConnectOptions } from './session.js';
+export { BatchCutOff } from './batch-parts.js';
 export type { BatchResult } from './batches.js';
 export type * from '../protocol/named-commands.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export { statusName } from '../protocol/status.js';
-/** Command kinds as values, for `submit` and `submitBatch` (the generated FlatBuffers enum). */
+/** Command and event kinds and status codes as values (the generated FlatBuffers enums). */
 export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
-/** Event kinds and status codes as values, to read answers and streams by. */
 export { EventKind } from '../protocol/generated/bourse/protocol/event-kind.js';
 export { Status } from '../protocol/generated/bourse/protocol/status.js';
 export { eventKindName } from '../protocol/event-reader.js';
@@ -233,7 +234,7 @@ export class BourseClient {
   subscribeJournal(
     fromSequence: number,
     onEvents: (events: EventRecord[]) => void,
-    onError: (error: ClientError) => void = () => {},
+    onError: (error: ClientError) => void = warnRefused,
   ): Unsubscribe {
     checkSubscribe('subscribeJournal', 'fromSequence', fromSequence, onEvents, this.closed);
     const requestId = this.sendSubscribe(StreamKind.Journal, fromSequence);
@@ -271,7 +272,7 @@ export class BourseClient {
     const key = `${kind}/${instrument}`;
     const handler = (book: BookView): void => onBook(book); // its own, to take out
     this.bookHandlers.set(key, [...(this.bookHandlers.get(key) ?? []), handler]);
-    const onError = (options.onError ?? (() => {})) as OnError;
+    const onError = (options.onError ?? warnRefused) as OnError;
     const ask = this.subs.addAsk(this.sendSubscribe(kind, instrument), kind, instrument, onError);
     return () => {
       const left = (this.bookHandlers.get(key) ?? []).filter((h) => h !== handler);
@@ -314,7 +315,7 @@ export class BourseClient {
     kind: StreamKind,
     param: number,
     onEvents: OnEvents,
-    onError: OnRefusal = () => {},
+    onError: OnRefusal = warnRefused,
   ): Unsubscribe {
     const id = topicRequestId(kind);
     // One request id per stream kind: a client subscribed to two instruments (or accounts)
@@ -661,12 +662,13 @@ export class BourseClient {
       return;
     }
     this.unanswered.delete(requestId);
-    this.batches.failRange(frame.first, frame.last, new ClientError(code, text));
+    const error = frameRefused(code, text, frame.last - frame.first + 1);
+    this.batches.failRange(frame.first, frame.last, error);
     for (let seq = frame.first; seq <= frame.last; seq++) {
       const p = this.pending.get(seq);
       if (p === undefined) continue;
       this.pending.delete(seq);
-      p.reject(new ClientError(code, text));
+      p.reject(error);
     }
     this.admission.drain(); // their room in flight is free
   }

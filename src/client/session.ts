@@ -89,6 +89,8 @@ export class ClientError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    /** The command was sent and never answered: it may have been applied (see the journal). */
+    readonly mayHaveApplied = false,
   ) {
     super(message);
   }

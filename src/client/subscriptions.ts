@@ -170,3 +170,13 @@ export class Subscriptions {
     for (const ask of asks) this.asks.set(send(ask.kind, ask.param), ask);
   }
 }
+
+/**
+ * What a refused subscription does when its caller gave no onError: a process warning (to
+ * stderr, or a 'warning' listener), with the server's reason. It used to vanish without a
+ * word: a subscribeBook of an instrument past the node's range just never delivered.
+ */
+export function warnRefused(error: Error): void {
+  const why = `bourse: subscription refused: ${error.message} (pass onError to handle it)`;
+  process.emitWarning(why, { code: 'BOURSE_SUBSCRIPTION_REFUSED' });
+}

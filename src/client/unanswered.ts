@@ -35,12 +35,12 @@ export function closedErrors(code: number, reason: string, ours: boolean): CutOf
     const closed = new ClientError(code, 'closed by the client: not sent, not applied');
     const why =
       'closed by the client before its answer: it may have been applied (see the journal)';
-    return { closed, sent: new ClientError(code, why), unsent: closed };
+    return { closed, sent: new ClientError(code, why, true), unsent: closed };
   }
   const what = `connection closed (${code}): ${reason}`;
   const unsent = new ClientError(code, `${what}: not sent, not applied`);
   const why = `${what}: sent, not answered: it may have been applied (see the journal)`;
-  return { closed: unsent, sent: new ClientError(code, why), unsent };
+  return { closed: unsent, sent: new ClientError(code, why, true), unsent };
 }
 
 /**
@@ -57,6 +57,7 @@ export function foreignErrors(clientId: number, nextSeq: number): CutOff {
     sent: new ClientError(
       4007,
       `${what}: it was sent before, so it may have been applied (see the journal)`,
+      true,
     ),
     unsent: new ClientError(4007, `${what}: never sent, not applied`),
   };
@@ -68,4 +69,18 @@ export function lowestUnsent(frames: Map<number, UnansweredFrame>, nextSeq: numb
   for (const frame of frames.values())
     if (!frame.sent && frame.first < lowest) lowest = frame.first;
   return lowest;
+}
+
+/**
+ * Why a command of a frame the server refused as a whole failed. The SDK sends the calls of
+ * one tick in one frame, so an allowed call made in the same tick as a forbidden one failed
+ * with "not allowed for this API key" and no word of the other: say so. Nothing of a refused
+ * frame was applied.
+ */
+export function frameRefused(code: number, text: string, commands: number): ClientError {
+  if (commands === 1) return new ClientError(code, `${text}: not applied`);
+  const why =
+    `${text}: its frame of ${commands} commands was refused as a whole, for any one of them ` +
+    `(the SDK sends the calls of one tick together): not applied`;
+  return new ClientError(code, why);
 }

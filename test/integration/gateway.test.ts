@@ -933,6 +933,14 @@ test('subscriptions go on after a dropped connection; a refused one reaches onEr
       limited.subscribeBook(9_999, () => {}, { onError: (e) => refusals.push(e.message) });
       await until(() => refusals.length === 2);
       assert.deepEqual(refusals.sort(), ['no such book', 'not your account']);
+      // Without onError a refusal is a process warning, not silence.
+      const warnings: string[] = [];
+      const onWarning = (w: Error & { code?: string }): number => warnings.push(`${w.code}`);
+      process.on('warning', onWarning);
+      limited.subscribeBook(9_998, () => {});
+      await until(() => warnings.length === 1);
+      process.off('warning', onWarning);
+      assert.deepEqual(warnings, ['BOURSE_SUBSCRIPTION_REFUSED']);
       await Promise.all([writer.close(), reader.close(), limited.close()]);
     },
     keysFile(admin, reading, user),

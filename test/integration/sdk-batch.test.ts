@@ -8,7 +8,14 @@
 import { test } from 'node:test';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
-import { BourseClient, ClientError, CommandKind as PackageKinds } from '../../src/client/client.js';
+import {
+  BatchCutOff,
+  BourseClient,
+  ClientError,
+  CommandKind as PackageKinds,
+  type BatchResult,
+  type EventRecord,
+} from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
@@ -152,8 +159,33 @@ test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost nod
     const foreign = { account: 3, target: 1, ref: 1, quantity: 1 };
     await assert.rejects(
       client.submitBatch(CommandKind.Transfer, [ok, foreign]),
-      (e: ClientError) => e.code === FrameError.Forbidden,
+      (e: ClientError) => e.code === FrameError.Forbidden && /refused as a whole/.test(e.message),
     );
+    // Calls made in one tick go in one frame: the allowed one is told why it failed with it.
+    const [allowed, forbidden] = await Promise.allSettled([
+      client.transfer(ok),
+      client.transfer(foreign),
+    ]);
+    assert.equal(allowed.status, 'rejected');
+    assert.match(String(allowed.reason), /its frame of 2 commands was refused as a whole/);
+    assert.equal(forbidden.status, 'rejected');
+    // Refused in its third part (a batch larger than inFlightMax goes in parts): the first two
+    // were applied, and the error says so, with their results, rather than "refused".
+    const late = Array(250).fill(ok);
+    late[220] = foreign;
+    const cut = await client.submitBatch(CommandKind.Transfer, late).then(
+      () => assert.fail('a part was refused'),
+      (e: BatchCutOff<BatchResult>) => e,
+    );
+    assert.ok(cut instanceof BatchCutOff, String(cut));
+    assert.deepEqual([cut.code, cut.answered, cut.unanswered, cut.notApplied], [3, 200, 0, 50]);
+    assert.equal(cut.mayHaveApplied, false);
+    assert.equal(
+      cut.results.reduce((n, r) => n + r.count, 0),
+      200,
+      'the answered parts',
+    );
+    assert.match(cut.message, /200 were answered .* 50 were not applied/);
     // The session goes on: a later batch is answered.
     const after = await client.submitBatch(CommandKind.Transfer, [ok, ok, ok]);
     assert.deepEqual([...after.status], [Status.Ok, Status.Ok, Status.Ok]);
@@ -164,6 +196,59 @@ test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost nod
       'a lost node fails the batch',
     );
   }, prepare);
+});
+
+/** Every journal event from sequence `from` to the durable end (GET /events, paged). */
+async function eventsFrom(url: string, from: number): Promise<EventRecord[]> {
+  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+  const events: EventRecord[] = [];
+  for (;;) {
+    const at = events.length === 0 ? from : events[events.length - 1].sequence + 1;
+    const page = (await (await fetch(`${base}/events?from=${at}&count=1000`)).json()) as [];
+    if (page.length === 0) return events;
+    events.push(...(page as EventRecord[]));
+  }
+}
+
+test('submitBatch: closed while its parts go out, it tells what was applied', async () => {
+  const unhandled: unknown[] = [];
+  const record = (e: unknown): number => unhandled.push(e);
+  process.on('unhandledRejection', record);
+  try {
+    await withNode(async (_node, url) => {
+      const client = await BourseClient.connect(url, { clientId: 206 });
+      await setUp(client);
+      const from = (await eventsFrom(url, 1)).length + 1;
+      // 16 in flight (the window here): 200 parts, each answered before the next goes.
+      const batch = client.submitBatch(CommandKind.Transfer, transfers(3_200, 1_000_000));
+      const outcome = batch.then(
+        () => null,
+        (e: Error) => e,
+      );
+      for (let i = 0; i < 2_000; i++) {
+        if ((await eventsFrom(url, from)).length >= 48) break;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await client.close();
+      const cut = await outcome;
+      assert.ok(cut instanceof BatchCutOff, `cut off part way: ${String(cut)}`);
+      const { answered, unanswered, notApplied } = cut;
+      assert.ok(answered >= 48 && notApplied > 0, `${answered} answered, ${notApplied} not`);
+      assert.equal(answered + unanswered + notApplied, 3_200);
+      assert.equal(
+        cut.results.reduce((n, r) => n + r.count, 0),
+        answered,
+      );
+      const applied = (await eventsFrom(url, from)).filter(
+        (e) => e.clientId === 206 && (e.flags & 1) !== 0,
+      ).length;
+      assert.ok(applied >= answered && applied <= answered + unanswered, `${applied} applied`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  assert.deepEqual(unhandled, [], 'no part of the batch rejects unhandled');
 });
 
 /**
