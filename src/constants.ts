@@ -289,11 +289,12 @@ export const sdkConnectRoundMs = 100;
 export const sdkSilenceMs = 2_000;
 
 /**
- * Rounds of attempts to open the connection again after a drop (the `reconnectAttempts`
- * option's default): a cluster's rounds wait 5 ms doubling to 100 ms (about 1.7 s in all), a
- * single node's 25 ms doubling to 1 s (about 17 s).
+ * How long the SDK tries to open the connection again after a drop (ms; the connect option
+ * reconnectWaitMs): a cluster's rounds wait 5 ms doubling to 100 ms, a single node's 25 ms
+ * doubling to 1 s. Above a lost quorum's or a restarted cluster's few seconds (20 rounds,
+ * 1.7 s on a cluster, gave up on both).
  */
-export const sdkReconnectRounds = 20;
+export const sdkReconnectWaitMs = 30_000;
 /** How often the SDK looks at a connection it heard nothing from, and pings it (ms). */
 export const sdkPingMs = 250;
 /**

@@ -308,7 +308,7 @@ export async function connectWithRetry(urls: string[]): Promise<BourseClient> {
       return await BourseClient.connect(urls[0], {
         clientId: 9,
         members: urls,
-        reconnectAttempts: 400,
+        reconnectWaitMs: 60_000, // the kills come one after another
       });
     } catch (error) {
       if (attempt > 300) throw error;

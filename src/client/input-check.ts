@@ -32,6 +32,7 @@ export function checkConnectOptions(o: ConnectOptions): void {
   atLeast('inFlightMax', o.inFlightMax, 1); // 0 would wait for room that never comes
   atLeast('queueMax', o.queueMax, 0); // 0: a call without room in flight is refused at once
   atLeast('reconnectAttempts', o.reconnectAttempts, 0);
+  atLeast('reconnectWaitMs', o.reconnectWaitMs, 0);
   atLeast('silenceMs', o.silenceMs, 0);
   atLeast('connectWaitMs', o.connectWaitMs, 0);
   // Each of these threw later, from the socket's open event, and ended the process.
@@ -67,6 +68,7 @@ const connectOptionNames = new Set(
     inFlightMax: true,
     queueMax: true,
     reconnectAttempts: true,
+    reconnectWaitMs: true,
     members: true,
     connectWaitMs: true,
     silenceMs: true,

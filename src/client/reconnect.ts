@@ -2,9 +2,11 @@
  * After a drop, the session again: on the same member or another, in rounds. A cluster elects a
  * new primary within a few hundred ms, and one handed over (a clean stop) serves 40-90 ms after
  * the old one closed its sessions: look for it at once and soon, then 10× a second (rounds at
- * 25, 75, 175 ms kept a client waiting ~100 ms past a handed-over primary's start).
+ * 25, 75, 175 ms kept a client waiting ~100 ms past a handed-over primary's start). Rounds go
+ * on for reconnectWaitMs: 20 rounds (1.7 s on a cluster) gave up for good on a cluster that had
+ * lost its quorum for 5 s, or restarted, and its client failed every later call.
  */
-import { sdkReconnectRounds } from '../constants.js';
+import { sdkReconnectWaitMs } from '../constants.js';
 import { memberUrls, openSession, type ConnectOptions } from './session.js';
 
 type Session = Awaited<ReturnType<typeof openSession>>;
@@ -22,8 +24,9 @@ export async function reopenSession(
 ): Promise<{ session: Session; url: string } | null> {
   const urls = memberUrls(first, options);
   if (urls.length > 1 && urls[0] === silent) urls.push(urls.shift() as string);
-  const attempts = (options.reconnectAttempts ?? sdkReconnectRounds) * urls.length;
-  for (let attempt = 0; attempt < attempts; attempt++) {
+  const attempts = (options.reconnectAttempts ?? Infinity) * urls.length;
+  const until = performance.now() + (options.reconnectWaitMs ?? sdkReconnectWaitMs);
+  for (let attempt = 0; attempt < attempts && performance.now() < until; attempt++) {
     const round = Math.floor(attempt / urls.length);
     // A round tries every member at once after the other (a dead one refuses at once, a
     // standby answers 503); rounds wait.

@@ -48,8 +48,14 @@ export interface ConnectOptions {
    */
   queueMax?: number;
   /**
-   * Rounds of reconnecting after a drop before failing what is pending (default 20); each round
-   * tries every member once.
+   * How long the SDK goes on reconnecting after a drop before it fails what is pending and
+   * closes for good (ms; default 30,000): long enough for a cluster to elect, or to come back
+   * from a lost quorum or a restart of every member. Calls made meanwhile wait.
+   */
+  reconnectWaitMs?: number;
+  /**
+   * At most this many rounds of reconnecting (each tries every member once), within
+   * reconnectWaitMs; default: as many as fit.
    */
   reconnectAttempts?: number;
   /**
@@ -116,21 +122,21 @@ export function openSession(
     const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
     const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
     socket.binaryType = 'nodebuffer';
-    // A member that hangs accepts the TCP connection (its kernel does) and never answers.
-    const waitMs = options.silenceMs ?? sdkSilenceMs;
-    const timer =
-      waitMs === 0
-        ? null
-        : setTimeout(() => {
-            socket.terminate();
-            rejectOpen(new Error(`${target}: no answer within ${waitMs} ms (hung, or cut off?)`));
-          }, waitMs);
+    // A member that hangs accepts the TCP connection (its kernel does) and never answers. With
+    // silenceMs 0 (an open session is never dropped for silence) an opening still ends, after
+    // connectWaitMs: connect hung for ever on such a port.
+    const waitMs =
+      (options.silenceMs ?? sdkSilenceMs) || (options.connectWaitMs ?? sdkConnectWaitMs);
+    const timer = setTimeout(() => {
+      socket.terminate();
+      rejectOpen(new Error(`${target}: no answer within ${waitMs} ms (hung, or cut off?)`));
+    }, waitMs);
     const reject = (error: Error): void => {
-      if (timer !== null) clearTimeout(timer);
+      clearTimeout(timer);
       rejectOpen(error);
     };
     const resolve = (session: Parameters<typeof resolveOpen>[0]): void => {
-      if (timer !== null) clearTimeout(timer);
+      clearTimeout(timer);
       resolveOpen(session);
     };
     socket.once('error', (error) => reject(connectError(target, error)));

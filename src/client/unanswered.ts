@@ -37,7 +37,7 @@ export function closedErrors(code: number, reason: string, ours: boolean): CutOf
       'closed by the client before its answer: it may have been applied (see the journal)';
     return { closed, sent: new ClientError(code, why, true), unsent: closed };
   }
-  const what = `connection closed (${code}): ${reason}`;
+  const what = `connection closed (${code})${reason === '' ? '' : `: ${reason}`}`;
   const unsent = new ClientError(code, `${what}: not sent, not applied`);
   const why = `${what}: sent, not answered: it may have been applied (see the journal)`;
   return { closed: unsent, sent: new ClientError(code, why, true), unsent };

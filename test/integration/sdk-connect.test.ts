@@ -80,15 +80,19 @@ test('the SDK waits while members answer 503, and takes the primary once one is 
  * attempt failed (about 17 s for one node), and a node back meanwhile got the session again and
  * the calls, after the client was closed.
  */
+/** A single node on `port`, its data in `dir`. */
+function nodeOn(port: number, dir: string): Promise<BourseNode> {
+  return BourseNode.start({
+    dataDir: dir,
+    config: smallConfig,
+    gateway: { host: '127.0.0.1', port },
+  });
+}
+
 test('close() while reconnecting answers at once, and never reconnects', async () => {
   const port = await freePort('tcp');
   const dir = tempDataDir();
-  const gateway = { host: '127.0.0.1', port };
-  let node: BourseNode | null = await BourseNode.start({
-    dataDir: dir,
-    config: smallConfig,
-    gateway,
-  });
+  let node: BourseNode | null = await nodeOn(port, dir);
   try {
     const client = await BourseClient.connect(`ws://127.0.0.1:${port}/`, { clientId: 7 });
     for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
@@ -106,7 +110,7 @@ test('close() while reconnecting answers at once, and never reconnects', async (
       await Promise.race([settled, late]),
       'closed by the client: not sent, not applied',
     );
-    node = await BourseNode.start({ dataDir: dir, config: smallConfig, gateway });
+    node = await nodeOn(port, dir);
     const durable = node.progress.get(ProgressSlot.sequenceDurable);
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the next rounds
     assert.equal(client.reconnects, 0, 'the closed client did not come back');
@@ -118,6 +122,50 @@ test('close() while reconnecting answers at once, and never reconnects', async (
   } finally {
     await node?.stop();
     removeDir(dir);
+  }
+});
+
+test('the SDK goes on reconnecting for reconnectWaitMs: seconds without a node', async () => {
+  const port = await freePort('tcp');
+  const dead = `ws://127.0.0.1:${await freePort('tcp')}/`; // nothing listens there
+  const dir = tempDataDir();
+  let node: BourseNode | null = await nodeOn(port, dir);
+  try {
+    const url = `ws://127.0.0.1:${port}/`;
+    // Two members: rounds of 5 ms doubling to 100 ms, of which 20 (1.7 s) were all it made.
+    const client = await BourseClient.connect(url, { clientId: 8, members: [url, dead] });
+    for (const f of setupCommands()) assert.equal((await client.submit(f.kind, f))[0].status, 0);
+    await node.stop(); // every member gone, as when a cluster lost its quorum or restarts
+    node = null;
+    const call = client.transfer({ from: 1, to: 2, asset: 1, amount: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    node = await nodeOn(port, dir);
+    const [head] = await call;
+    assert.equal(head.status, 0, 'answered once the node was back');
+    assert.equal(client.reconnects, 1);
+    await client.close();
+  } finally {
+    await node?.stop();
+    removeDir(dir);
+  }
+});
+
+test('silenceMs 0: opening on a port that never answers ends after connectWaitMs', async () => {
+  const proxy = await FreezableProxy.start(await freePort('tcp'));
+  proxy.freeze(); // accepts TCP, answers nothing
+  try {
+    const opening = BourseClient.connect(proxy.url, {
+      clientId: 9,
+      silenceMs: 0,
+      connectWaitMs: 300,
+    }).then(
+      () => 'connected',
+      (error: Error) => error.message,
+    );
+    const hung = new Promise((resolve) => setTimeout(() => resolve('still pending'), 3_000));
+    assert.match(String(await Promise.race([opening, hung])), /no answer within 300 ms/);
+  } finally {
+    proxy.close();
   }
 });
 
