@@ -8,7 +8,7 @@
  *   named fields ──check──► protocol fields ──► the same path as submit()
  */
 import { CommandFlag, CommandKind, SelfTradePrevention, TimeInForce } from './command-layout.js';
-import { isCommandFieldName, type CommandBody } from './command-writer.js';
+import { isCommandFieldName, narrowFieldError, type CommandBody } from './command-writer.js';
 import { shown } from './shown.js';
 
 type Fields = CommandBody;
@@ -234,6 +234,18 @@ function fundsMap(): Mapping {
  * @throws TypeError for a missing, unknown or mistyped field; RangeError for a value out of
  * its range (checked again, with the protocol's names, on the way to the wire).
  */
+/**
+ * Refuses a value too large for its narrow wire field, by the call's own name for it: the
+ * wire's check said "ref: 0 to 4294967295" to a caller of addAsset({ asset: 2 ** 33 }).
+ */
+function narrowCheck(name: NamedCommand, mapping: Mapping, f: Fields): void {
+  const narrow = narrowFieldError(f);
+  if (narrow === null) return;
+  const wire = narrow.slice(0, narrow.indexOf(':')) as keyof Fields;
+  const named = mapping.find(([, field]) => field === wire)?.[0] ?? wire;
+  throw new RangeError(`${name}: '${named}'${narrow.slice(wire.length)}, not ${shown(f[wire])}`);
+}
+
 export function toFields(name: NamedCommand, args: object): Fields {
   const [, mapping] = namedCommands[name];
   if (typeof args !== 'object' || args === null) {
@@ -264,6 +276,7 @@ export function toFields(name: NamedCommand, args: object): Fields {
   }
   f.flags = (flag(name, a, 'linked') ? CommandFlag.Linked : 0) | orderFlags(name, a);
   if (name === 'placeOrder') orderChoices(a, f);
+  narrowCheck(name, mapping, f);
   return f;
 }
 

@@ -61,6 +61,11 @@ test('the SDK gets each command back once durable, with its status and events', 
     await assert.rejects(client.placeOrder({ ...order, tif: 257 }), /tif: 0 to 255/);
     await assert.rejects(client.transfer({ ...order, ref: 2 ** 32 }), /ref: 0 to 4294967295/);
     await assert.rejects(client.placeOrder({ ...order, stp: -1 }), RangeError);
+    // Named fields are refused by their own names, not the wire's.
+    await assert.rejects(
+      client.addAsset({ asset: 2 ** 33, scale: 2 }),
+      /^RangeError: addAsset: 'asset': 0 to 4294967295, not 8589934592$/,
+    );
     // A field the protocol does not have is refused, not dropped: this would have been a buy.
     const sell = { ...order, side: 'sell' } as unknown as typeof order;
     await assert.rejects(client.placeOrder(sell), /'target' .* named and protocol fields mixed/);
