@@ -616,7 +616,9 @@ export function engineConfigProblem(config: EngineConfig): string | null {
     [config.instrumentCountMax * 2 * config.levelsPerSideMax >= 2 ** 31, 'side index below 2^31'],
     [config.clientCountMax * window >= 2 ** 31, 'clients x idempotency window below 2^31'],
   ];
-  return problems.find(([broken]) => broken)?.[1] ?? null;
+  // Every problem at once: told one at a time, a fix for one met the next on the next start.
+  const broken = problems.filter(([is]) => is).map(([, why]) => why);
+  return broken.length === 0 ? null : broken.join('; ');
 }
 
 export function assertConstants(): void {

@@ -423,7 +423,8 @@ export async function run(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 64;
     }
     if (error instanceof StorageError) {
-      process.stderr.write(`bourse: ${error.message} [${error.code}]\n`);
+      // A capacity from a config file is named by its origin, as a usage error's is.
+      process.stderr.write(`bourse: ${withOrigin(error.message)} [${error.code}]\n`);
       return exitCodeOf(error.code);
     }
     if (error instanceof KeyFileError) {

@@ -549,6 +549,15 @@ test('capacities: set by flag, kept by the folder, grown but never shrunk', asyn
     const shrink = bourse('start', '--data', data, '--accounts-max', '1000');
     assert.equal(shrink.code, 64);
     assert.match(shrink.err, /--accounts-max 1000 is below the 300000 this data folder ran with/);
+    // From a config file, the refusal names the file, as other settings' refusals do.
+    const file = join(dir, 'small.json');
+    writeFileSync(file, JSON.stringify({ 'accounts-max': 1000 }));
+    const fromFile = bourse('start', '--data', data, '--config', file);
+    assert.equal(fromFile.code, 64);
+    assert.match(
+      fromFile.err,
+      /small\.json: accounts-max: --accounts-max 1000 is below the 300000/,
+    );
     const odd = bourse('start', '--data', join(dir, 'new'), '--orders-max', '1000');
     assert.equal(odd.code, 64);
     assert.match(odd.err, /capacities refused: levels at most orders/);

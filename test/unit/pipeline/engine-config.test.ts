@@ -32,6 +32,11 @@ test('capacities: the folder keeps them; a flag may raise one, never lower it', 
     refused({ accountCountMax: 999_999 }, /--accounts-max 999999 is below the 1000000/);
     refused({ levelCountMax: 70_000, orderCountMax: 600_000, assetCountMax: 2 ** 20 }, /assets/);
     refused({ levelCountMax: 600_000 }, /levels at most orders/);
+    // Every problem at once, not one per start.
+    refused(
+      { levelCountMax: 600_000, assetCountMax: 2 ** 20 },
+      /asset ids fit .*; levels at most orders/,
+    );
     assert.deepEqual(storedConfig(db), grown, 'a refusal writes nothing');
     assert.equal(
       capacityLine(grown),
