@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** Process entry of `bourse` (the package's bin). */
 import { run } from './cli/program.js';
+import { supervise, supervises } from './cli/supervise.js';
 
-process.exitCode = await run(process.argv.slice(2));
+const argv = process.argv.slice(2);
+process.exitCode = supervises(argv) ? await supervise(argv) : await run(argv);

@@ -31,6 +31,7 @@ import type { PartitionOptions } from './drill-partition.js';
 import type { BenchOptions } from './bench.js';
 import type { StartOptions } from './start.js';
 import { version } from './version.js';
+import { lmdbErrorName, noteDataDir, runDataDir } from './supervise.js';
 // Each command's code (LMDB, uWS, the pipeline: ~0.3 s to load) is imported when it runs.
 
 const ipAddress = (name: string) => (text: string) => {
@@ -60,7 +61,10 @@ export function program(): Command {
   // Sections of a settings file: each command's, and a group's (drill:, keys:) for its own.
   const groups = p.commands.filter((c) => c.commands.length > 0).map((c) => c.name());
   const names = [...leaves.map((c) => c.name()), ...groups];
-  p.hook('preAction', (_program, action) => applySettings(action, names));
+  p.hook('preAction', (_program, action) => {
+    applySettings(action, names);
+    noteDataDir(action.opts().data); // where a damaged file is looked for (supervise.ts)
+  });
   return p;
 }
 
@@ -417,11 +421,16 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     await program().parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (error) {
-    if (error instanceof CommanderError) {
+  } catch (caught) {
+    if (caught instanceof CommanderError) {
       // commander has printed the help, version or usage message already.
-      return error.exitCode === 0 ? 0 : 64;
+      return caught.exitCode === 0 ? 0 : 64;
     }
+    // LMDB's own errors name no file: a walk of the folder's files finds the damaged one.
+    const error =
+      lmdbErrorName(caught) === null
+        ? caught
+        : (await import('./damaged-file.js')).lmdbFailure(caught, runDataDir());
     if (error instanceof StorageError) {
       // A capacity from a config file is named by its origin, as a usage error's is.
       process.stderr.write(`bourse: ${withOrigin(error.message)} [${error.code}]\n`);

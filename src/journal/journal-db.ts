@@ -51,7 +51,8 @@ export function snapshotFile(dir: string): string {
 export const snapshotFileAdvice =
   'snapshots are derived data: move snapshots.mdb away and the node starts from the journal alone';
 
-const journalFileAdvice =
+/** What to do about a damaged journal.mdb (the CLI says it of a page LMDB fails on too). */
+export const journalFileAdvice =
   'nothing can read the journal as it is: restore journal.mdb from a backup (a cluster ' +
   "member's folder can be emptied instead: it catches up from the other members)";
 
