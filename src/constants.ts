@@ -197,6 +197,14 @@ export const httpBodyMaxBytes = 4096;
 /** Events one GET /events returns. */
 export const httpEventsMax = 1000;
 /**
+ * Times a reader may give (replay --to-time, GET /events?from-time), in µs since 1970: 0 (before
+ * every event), or from 2000-01-01 (946,684,800,000,000, 15 digits) up to 2255-01-01, within
+ * 2^53. A journal's times are its clock's, so nothing lies between; a 13-digit number there is
+ * milliseconds (Date.now()) read as µs, which gave 1970-01-21 and no event at all.
+ */
+export const readTimeUsMin = 946_684_800_000_000;
+export const readTimeUsMax = 8_993_721_600_000_000;
+/**
  * Journal events one GET /events?account=N looks at (the account's are among them): a page of an
  * account with little activity stops there and names where to go on (`next`), so that one
  * request never reads the whole journal.
@@ -635,6 +643,8 @@ export function assertConstants(): void {
   assert(commandSizeBytes % 8 === 0, 'constants: command size is a multiple of 8');
   assert(eventSizeBytes % 8 === 0, 'constants: event size is a multiple of 8');
   assert(feeBpsMax <= 10_000, 'constants: fees never exceed the notional');
+  assert(readTimeUsMin < readTimeUsMax, 'constants: a time range to read');
+  assert(Number.isSafeInteger(readTimeUsMax), 'constants: read times are safe integers');
   assert(clusterMembersMax <= 8, 'constants: member ids fit a replication header byte');
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
   // A book level is at most ~70 bytes of JSON, a member ~100, the rest ~2 KB.

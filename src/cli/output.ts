@@ -7,6 +7,7 @@ import { InvalidArgumentError } from 'commander';
 import { ListenError } from '../gateway/listen-error.js';
 import { writeFailure } from '../journal/journal-errors.js';
 import { replaceFile } from '../gateway/replace-file.js';
+import { readTimeUs } from '../protocol/time-us.js';
 
 export function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';
@@ -32,27 +33,12 @@ export function progressBar(label: string, total: number): Progress {
   return { update: (v) => bar.update(v), stop: () => bar.stop() };
 }
 
-/** Parses a time given as ISO-8601 or as microseconds since the epoch. */
+/** Parses a time given as ISO-8601 or as microseconds since the epoch (protocol/time-us.ts). */
 export function parseTimeUs(text: string): number {
-  // Dates from YYYY-MM-DD only: V8 reads much else as a date too ('-5' as May 2001).
-  const iso = /^\d{4}-\d{2}-\d{2}([T ]|$)/.test(text);
-  const us = /^\d+$/.test(text) ? Number(text) : iso ? Date.parse(text) * 1000 : Number.NaN;
-  if (Number.isNaN(us)) {
-    throw new UsageError(`--to-time: '${text}' is not ISO-8601 or microseconds`);
-  }
-  // Journal times are microseconds since 1970 (16 digits today). A bare year (2030) was read
-  // as 2,030 µs, and a time past 2^53 µs ended in an internal error.
-  if (us < timeUsMin || !Number.isSafeInteger(us)) {
-    throw new UsageError(
-      `--to-time: '${text}': a time from 1970-01-12 on, as ISO-8601 ` +
-        '(2026-11-24T12:00:00Z) or microseconds since 1970 (16 digits today)',
-    );
-  }
-  return us;
+  const time = readTimeUs(text);
+  if (time.problem !== null) throw new UsageError(`--to-time: ${time.problem}`);
+  return time.us;
 }
-
-/** 10^12 µs: 1970-01-12. No journal holds a time before it (its times are the clock's). */
-const timeUsMin = 1e12;
 
 /**
  * A port that could not be bound, as the message for people (exit code 69, EX_UNAVAILABLE), or

@@ -7,6 +7,7 @@ import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-
 import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
 import { EventFlag, EventOffset } from '../protocol/event-layout.js';
 import { Replica } from '../pipeline/replay.js';
+import { isoTimeUs } from '../protocol/time-us.js';
 import { openData } from './open-data.js';
 import { progressBar, table } from './output.js';
 import { balances, bookSide, openOrders } from '../pipeline/state-view.js';
@@ -122,7 +123,7 @@ function print(
   chain: [number, number] | null,
 ): void {
   const e = replica.engine;
-  const when = new Date(replica.timestamp / 1000).toISOString();
+  const when = isoTimeUs(replica.timestamp); // to the µs: pasted into --to-time, it includes it
   const out: string[] = [
     replica.sequence === 0
       ? 'state before the first event: nothing applied'

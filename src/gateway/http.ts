@@ -25,6 +25,7 @@ import { commandKindName, eventKindName, type EventRecord } from '../protocol/ev
 import { statusName } from '../protocol/status.js';
 import { shown } from '../protocol/shown.js';
 import { readPath } from '../protocol/frames.js';
+import { readTimeUs } from '../protocol/time-us.js';
 import { namedCommandOf, toFields } from '../protocol/named-commands.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
@@ -173,12 +174,12 @@ function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries)
     return json(res, '200 OK', journal.eventsFrom(sequence, count).map(readable));
   }
   if (fromTime !== undefined && fromTime !== '') {
-    const us = timeUs(fromTime);
-    if (us === null) {
-      const error = 'from-time: ISO-8601 or microseconds since the epoch (not before it)';
-      return json(res, '400 Bad Request', { error });
+    // As replay --to-time reads it (protocol/time-us.ts): to the µs, the same range.
+    const time = readTimeUs(fromTime);
+    if (time.problem !== null) {
+      return json(res, '400 Bad Request', { error: `from-time: ${time.problem}` });
     }
-    return json(res, '200 OK', journal.eventsFromTime(us, count).map(readable));
+    return json(res, '200 OK', journal.eventsFromTime(time.us, count).map(readable));
   }
   json(res, '400 Bad Request', { error: 'give from=SEQ or from-time=T' });
 }
@@ -214,18 +215,6 @@ function getAccountEvents(
   const page = journal.eventsNaming(account, sequence, count);
   const events = page.events.map((e) => readable(ownSideOf(e, account)));
   json(res, '200 OK', { account, events, next: page.next });
-}
-
-/**
- * A `from-time`: microseconds since the epoch, or an ISO-8601 date or time (in µs); null for
- * anything else or a time before the epoch. Date.parse alone took other forms: it read '-1' as
- * 2001-01-01 (V8's legacy parser), and that page came back 200.
- */
-function timeUs(text: string): number | null {
-  if (/^\d+$/.test(text)) return Number.isSafeInteger(Number(text)) ? Number(text) : null;
-  if (!/^\d{4}-\d{2}-\d{2}(T\S+)?$/.test(text)) return null;
-  const us = Date.parse(text) * 1000;
-  return Number.isSafeInteger(us) && us >= 0 ? us : null;
 }
 
 /**

@@ -190,11 +190,20 @@ test('replay, inspect and verify read a data folder', async () => {
     assert.match(noBook.out, /\(instrument 63 does not exist at this sequence\)/);
     const early = bourse('replay', '--data', dir, '--to-time', '2001-01-01T00:00:00Z');
     assert.match(early.out, /^state before the first event: nothing applied$/m);
+    // Times to the µs: the time replay prints, pasted back, includes its event (it printed
+    // milliseconds, and a fraction's digits past them were dropped).
+    const at = /^state at sequence 30 \((\S+)\)/m.exec(replay.out)?.[1] ?? '';
+    assert.match(at, /\.\d{6}Z$/, replay.out);
+    const pasted = bourse('replay', '--data', dir, '--to-time', at);
+    assert.ok(Number(/^state at sequence (\d+) /m.exec(pasted.out)?.[1]) >= 30, pasted.out);
+    const millis = bourse('replay', '--data', dir, '--to-time', String(Date.now()));
+    assert.equal(millis.code, 64, millis.err);
+    assert.match(millis.err, /^bourse: --to-time: '\d{13}' is out of range \(13 digits: milli/);
     // A bare year was read as 2,030 µs, '-5' as May 2001, and a time past 2^53 µs crashed.
     for (const time of ['2030', '-5', '1969-12-31', '99999999999999999999999']) {
       const refused = bourse('replay', '--data', dir, '--to-time', time);
       assert.equal(refused.code, 64, `${time}: ${refused.err}`);
-      assert.match(refused.err, /--to-time: '.+'(: a time from 1970| is not ISO-8601)/);
+      assert.match(refused.err, /--to-time: '.+' (is out of range: a|is not a) time from 2000/);
     }
     const beyond = bourse('inspect', '--data', dir, '--from-seq', '99999');
     assert.match(beyond.out, /^no events from sequence 99999: the journal ends at \d+$/m);

@@ -9,6 +9,7 @@ import { BourseClient, type BookView } from '../../src/client/client.js';
 import { createKey } from '../../src/gateway/api-keys.js';
 import { CommandFlag } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
+import { isoTimeUs } from '../../src/protocol/time-us.js';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 
 type Json = Record<string, unknown> & { sequence: number };
@@ -215,7 +216,7 @@ test('GET /events: pages hold whole commands; paging from last seq + 1 loses non
     const buy = await client.placeOrder({ account: 2, ref: 2, price: 100, quantity: 3 });
     assert.equal(buy.length, 4, 'accepted and three trades, at one sequence');
     await client.close();
-    type Page = { sequence: number; kindName: string }[];
+    type Page = { sequence: number; kindName: string; timestamp: number }[];
     const page = async (query: string): Promise<Page> =>
       (await (await fetch(`${base}/events?${query}`)).json()) as Page;
     const all = await page('from=1&count=1000');
@@ -236,6 +237,15 @@ test('GET /events: pages hold whole commands; paging from last seq + 1 loses non
     );
     const byTime = await page(`from-time=${buy[0].timestamp}&count=3`);
     assert.equal(byTime.length, 4, 'by time too');
+    // To the µs, as ISO-8601 too: 1 µs after an event starts after it (the fraction's last
+    // three digits were dropped, and the page began with that event).
+    const before = all.find((e) => e.sequence === buy[0].sequence - 1);
+    assert.ok(before !== undefined);
+    const after = await page(`from-time=${isoTimeUs(before.timestamp + 1)}&count=1`);
+    assert.ok(after[0].timestamp > before.timestamp, `${JSON.stringify(after[0])}`);
+    const millis = await fetch(`${base}/events?from-time=${Math.floor(before.timestamp / 1000)}`);
+    assert.equal(millis.status, 400, 'milliseconds');
+    assert.match(((await millis.json()) as { error: string }).error, /13 digits: milliseconds\?/);
     // Two one-event commands then the order's four: count 5 stops before the order.
     const cut = await page(`from=${buy[0].sequence - 2}&count=5`);
     assert.deepEqual(
