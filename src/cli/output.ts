@@ -104,17 +104,24 @@ export function parsePort(name: string, text: string): number {
 
 /** A whole number of 1 or more (a 0 would mean "always": snapshots back to back). */
 export function parsePositive(name: string, text: string): number {
-  const value = parseCount(name, text);
-  if (value === 0) throw new UsageError(`${name}: '${text}': 1 or more`);
+  const value = wholeNumber(text);
+  if (value < 1) throw new UsageError(`${name}: '${text}' is not a whole number ≥ 1`);
   return value;
 }
 
 export function parseCount(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new UsageError(`${name}: '${text}' is not a whole number ≥ 0`);
-  }
+  const value = wholeNumber(text);
+  if (value < 0) throw new UsageError(`${name}: '${text}' is not a whole number ≥ 0`);
   return value;
+}
+
+/**
+ * Decimal digits as a safe integer, or -1. `Number` also took '' (0: `--to-seq ""` replayed
+ * nothing), '0x10', '1e3' and ' 7'.
+ */
+function wholeNumber(text: string): number {
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : -1;
+  return Number.isSafeInteger(value) ? value : -1;
 }
 
 /** What a `bourse` exit code says (program.ts maps failures to them), for a supervisor's log. */

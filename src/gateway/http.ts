@@ -166,6 +166,10 @@ function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries)
   const count = pageCount(req);
   if (count === null)
     return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
+  if (from !== undefined && from !== '' && fromTime !== undefined && fromTime !== '') {
+    // As replay refuses --to-seq with --to-time: one was silently dropped (from-time).
+    return json(res, '400 Bad Request', { error: 'give from=SEQ or from-time=T, not both' });
+  }
   if (from !== undefined && from !== '') {
     const sequence = queryNumber(from);
     if (!Number.isSafeInteger(sequence) || sequence < 0) {

@@ -205,6 +205,19 @@ test('replay, inspect and verify read a data folder', async () => {
       assert.equal(refused.code, 64, `${time}: ${refused.err}`);
       assert.match(refused.err, /--to-time: '.+' (is out of range: a|is not a) time from 2000/);
     }
+    // Decimal digits only ('' was 0, '0x10' 16), one message for a count of 0 and of -3.
+    for (const [flag, text] of [
+      ['--to-seq', ''],
+      ['--to-seq', '0x10'],
+      ['--to-seq', '1e3'],
+    ]) {
+      const bad = bourse('replay', '--data', dir, flag, text);
+      assert.equal(bad.code, 64, `${flag} '${text}': ${bad.out}`);
+    }
+    for (const text of ['0', '-3']) {
+      const bad = bourse('inspect', '--data', dir, '--count', text);
+      assert.match(bad.err, /--count: '-?\d' is not a whole number ≥ 1/, bad.err);
+    }
     const beyond = bourse('inspect', '--data', dir, '--from-seq', '99999');
     assert.match(beyond.out, /^no events from sequence 99999: the journal ends at \d+$/m);
     assert.doesNotMatch(beyond.out, /^batch /m, 'no batch header without its events');
@@ -418,7 +431,7 @@ test('ports and cluster shapes that cannot work are refused before anything is w
     // 0 would mean "always": a snapshot started as soon as the last one was written.
     const always = bourse('start', '--data', join(dir, 'single'), '--snapshot-events', '0');
     assert.equal(always.code, 64);
-    assert.match(always.err, /--snapshot-events: '0': 1 or more/);
+    assert.match(always.err, /--snapshot-events: '0' is not a whole number ≥ 1/);
     const fromEnv = bourseWith({ BOURSE_PORT: '70000' }, 'start', '--data', join(dir, 'single'));
     assert.equal(fromEnv.code, 64);
     assert.match(fromEnv.err, /BOURSE_PORT: --port: '70000' is not a port/);

@@ -246,6 +246,9 @@ test('GET /events: pages hold whole commands; paging from last seq + 1 loses non
     const millis = await fetch(`${base}/events?from-time=${Math.floor(before.timestamp / 1000)}`);
     assert.equal(millis.status, 400, 'milliseconds');
     assert.match(((await millis.json()) as { error: string }).error, /13 digits: milliseconds\?/);
+    const both = await fetch(`${base}/events?from=1&from-time=${before.timestamp}`);
+    assert.equal(both.status, 400, 'from and from-time: one was dropped');
+    assert.match(((await both.json()) as { error: string }).error, /not both/);
     // Two one-event commands then the order's four: count 5 stops before the order.
     const cut = await page(`from=${buy[0].sequence - 2}&count=5`);
     assert.deepEqual(
