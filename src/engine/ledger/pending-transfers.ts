@@ -8,7 +8,11 @@ import { assert } from '../../stdx/assert.js';
 import { IndexHeap } from '../../stdx/index-heap.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
 import { U53Map } from '../../stdx/u53-map.js';
-import { pendingExpiredRemembered, type EngineConfig } from '../../constants.js';
+import {
+  pendingExpiredFilterSlots,
+  pendingExpiredRemembered,
+  type EngineConfig,
+} from '../../constants.js';
 import { ChecksumEntity, entityKeyB, recordKeyA, StateChecksum } from '../checksum.js';
 import { pushUsed, type StateImage } from '../../stdx/state-image.js';
 
@@ -30,6 +34,12 @@ export class PendingTransfers {
   readonly expiredIds = new Float64Array(pendingExpiredRemembered);
   /** How many transfers have expired (the ring's write position). */
   expiredCount = 0;
+  /**
+   * How many ring entries fall in each slot (id % slots): 0 means the id is not in the ring,
+   * without a scan. Derived from the ring (not in snapshots): rebuilt after a load.
+   */
+  private readonly expiredFilter = new Uint16Array(pendingExpiredFilterSlots);
+  private expiredFilterStale = false;
   private readonly checksum: StateChecksum;
 
   constructor(config: EngineConfig, checksum: StateChecksum) {
@@ -90,15 +100,32 @@ export class PendingTransfers {
 
   /** Remembers that pending transfer `id` expired (apply side). */
   noteExpired(id: number): void {
-    this.expiredIds[this.expiredCount % pendingExpiredRemembered] = id;
+    if (this.expiredFilterStale) this.rebuildExpiredFilter();
+    const at = this.expiredCount % pendingExpiredRemembered;
+    const filter = this.expiredFilter;
+    if (this.expiredCount >= pendingExpiredRemembered) {
+      filter[this.expiredIds[at] % pendingExpiredFilterSlots]--;
+    }
+    this.expiredIds[at] = id;
+    filter[id % pendingExpiredFilterSlots]++;
     this.expiredCount++;
   }
 
-  /** True when `id` is among the remembered expired transfers (a rejection's path: a scan). */
+  /** True when `id` is among the remembered expired transfers (the filter, then a scan). */
   expired(id: number): boolean {
+    if (this.expiredFilterStale) this.rebuildExpiredFilter();
+    if (this.expiredFilter[id % pendingExpiredFilterSlots] === 0) return false;
     const n = Math.min(this.expiredCount, pendingExpiredRemembered);
     for (let i = 0; i < n; i++) if (this.expiredIds[i] === id) return true;
     return false;
+  }
+
+  private rebuildExpiredFilter(): void {
+    this.expiredFilter.fill(0);
+    const n = Math.min(this.expiredCount, pendingExpiredRemembered);
+    for (let i = 0; i < n; i++)
+      this.expiredFilter[this.expiredIds[i] % pendingExpiredFilterSlots]++;
+    this.expiredFilterStale = false;
   }
 
   private checksumFields(slot: number, debitId: number, sign: number): void {
@@ -120,6 +147,7 @@ export class PendingTransfers {
     const next = this.map.loadCounters(counters, at);
     const last = this.expiries.loadCounters(counters, this.pool.loadCounters(counters, next));
     this.expiredCount = counters[last];
+    this.expiredFilterStale = true; // the ring comes with the image's arrays
     return last + 1;
   }
 }

@@ -237,3 +237,45 @@ test('a timeout that is negative or overflows logical time is refused', () => {
   });
   assert.equal(huge[0].status, Status.LedgerTimeoutInvalid);
 });
+
+test('the last 4,096 expired ids are told Expired, older ones Unknown, after a restore too', () => {
+  const d = ledger();
+  const ids: number[] = [];
+  for (let i = 0; i < 4_100; i++) {
+    ids.push(pending(d, 1, 1));
+    d.submit({ kind: CommandKind.Tick }); // expires it (1 µs timeout)
+    d.submit({ kind: CommandKind.Deposit, account: 10, ref: USD, quantity: 1 });
+  }
+  const post = (driver: EngineDriver, id: number): number =>
+    driver.submitAt(
+      {
+        kind: CommandKind.TransferPost,
+        account: 10,
+        target: id,
+        quantity: 1,
+        clientId: 2,
+        clientSeq: driver.sequence + 1,
+      },
+      driver.sequence + 1,
+      driver.timestamp + 1_000,
+    )[0].status;
+  const told = (driver: EngineDriver): number[] =>
+    [ids[0], ids[3], ids[4], ids[4_099], d.sequence + 10].map((id) => post(driver, id));
+  const expected = [
+    Status.LedgerPendingUnknown, // pushed out of the ring by later expiries
+    Status.LedgerPendingUnknown,
+    Status.LedgerPendingExpired,
+    Status.LedgerPendingExpired,
+    Status.LedgerPendingUnknown, // never a pending transfer
+  ];
+  const image = d.engine.image();
+  const twin = new EngineDriver();
+  twin.engine.restore(
+    image.arrays.map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice()),
+    [...image.counters],
+    image.arrays.map((a) => a.byteLength),
+  );
+  [twin.sequence, twin.timestamp] = [d.sequence, d.timestamp];
+  assert.deepEqual(told(d), expected);
+  assert.deepEqual(told(twin), expected, 'the same from a restored image');
+});
