@@ -16,22 +16,46 @@ const lockModule = fileURLToPath(new URL('../../../src/journal/data-lock.js', im
 
 /**
  * A process that tries to lock `dir` at time `at` (ms; all contenders of a round at once: the
- * race is microseconds wide), says won or refused, and holds what it won for 400 ms.
+ * race is microseconds wide) and says won or refused: `outcome`. It holds what it won until
+ * `release` (its stdin ends): a winner that let go after a fixed time could be gone before a
+ * contender started late on a loaded machine, and that one won too, rightly.
  */
-function contender(dir: string, at = 0): Promise<string> {
+function contender(
+  dir: string,
+  at = 0,
+): { outcome: Promise<string>; release: () => Promise<void> } {
   const script =
     `const { DataLock } = await import(${JSON.stringify(lockModule)});` +
     `while (Date.now() < ${at});` +
     `try { DataLock.acquire(${JSON.stringify(dir)}); console.log('won'); }` +
     `catch (e) { console.log(e.code === 'DATA_LOCKED' ? 'refused' : 'error ' + e.message); }` +
-    `setTimeout(() => {}, 400);`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+    `process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+  const outcome = new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
     child.on('error', reject);
     child.on('exit', () => resolve(out.trim()));
   });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return {
+    outcome,
+    release: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+/** One contender's outcome, released at once (what it won is let go when it exits). */
+async function once(dir: string): Promise<string> {
+  const c = contender(dir);
+  const outcome = await c.outcome;
+  await c.release();
+  return outcome;
 }
 
 test('of processes racing for a folder a dead node left locked, exactly one wins', async () => {
@@ -40,7 +64,9 @@ test('of processes racing for a folder a dead node left locked, exactly one wins
     for (let round = 0; round < 10; round++) {
       writeFileSync(join(dir, dataLockFileName), '999999999\n'); // a killed node's pid
       const at = Date.now() + 300;
-      const outcomes = await Promise.all(Array.from({ length: 6 }, () => contender(dir, at)));
+      const round6 = Array.from({ length: 6 }, () => contender(dir, at));
+      const outcomes = await Promise.all(round6.map((c) => c.outcome));
+      await Promise.all(round6.map((c) => c.release()));
       assert.deepEqual(
         [...outcomes].sort(),
         [...Array<string>(5).fill('refused'), 'won'],
@@ -59,11 +85,11 @@ test('a lock file naming a live process that holds no lock is taken over', async
     writeFileSync(join(dir, dataLockFileName), `${sleeper.pid}\n`);
     const lock = DataLock.acquire(dir);
     assert.equal(readFileSync(join(dir, dataLockFileName), 'utf8'), `${process.pid}\n`);
-    assert.equal(await contender(dir), 'refused', 'held by this process now');
+    assert.equal(await once(dir), 'refused', 'held by this process now');
     assert.throws(() => DataLock.acquire(dir), /in use by a running node \(pid \d+/);
     lock.release();
     assert.ok(!existsSync(join(dir, dataLockFileName)), 'the lock file goes');
-    assert.equal(await contender(dir), 'won', 'released');
+    assert.equal(await once(dir), 'won', 'released');
   } finally {
     sleeper.kill();
     removeDir(dir);
