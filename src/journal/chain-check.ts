@@ -12,6 +12,8 @@ import {
   piscinaExecArgv,
 } from '../constants.js';
 import type { JournalDb } from './journal-db.js';
+import { StorageError } from './journal-errors.js';
+import { checkWalkEnd } from './journal-reader.js';
 import type { SegmentResult, SegmentTask } from './verify-segment.js';
 
 export interface ChainReport {
@@ -36,6 +38,13 @@ export async function checkChain(
 ): Promise<ChainReport> {
   const keys = [...db.journal.getKeys({ start })];
   const report: ChainReport = { batches: 0, events: 0, lastSequence: 0, problem: null };
+  try {
+    checkWalkEnd(db, start, keys.at(-1) ?? null, keys.length); // the segments start from these
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    report.problem = { sequence: error.sequence, message: error.message };
+    return report;
+  }
   if (keys.length === 0) return report;
   const threads = Math.max(1, Math.min(availableParallelism(), threadsMax));
   const tasks = segments(dataDir, keys, threads * chainCheckSegmentsPerThread);

@@ -58,6 +58,8 @@ export function readBatches(
 ): void {
   let prev = prevHash;
   let lastFirst = -1;
+  let lastKey: Buffer | null = null;
+  let walked = 0;
   for (const key of db.journal.getKeys({ start })) {
     const value = db.journal.getBinaryFast(key);
     if (value === undefined) throw corrupt(keySequence(key), 'vanished while read');
@@ -67,9 +69,68 @@ export function readBatches(
     }
     if (view.firstSequence <= lastFirst) throw corrupt(view.firstSequence, 'is out of order');
     lastFirst = view.firstSequence;
+    lastKey = key;
+    walked++;
     prev = Uint8Array.from(view.hash); // a copy: the next read overwrites the view
     if (!onBatch(view)) return;
   }
+  checkWalkEnd(db, start, lastKey, walked);
+}
+
+/**
+ * A cursor walk that ran out must have reached the journal's last key, and one from the first
+ * key must have seen every entry LMDB counts. One damaged pointer in a branch or leaf page made
+ * the cursor end early, silently: verify passed a journal cut to 52 of its 79 batches and replay
+ * stopped 27 batches short. Neither the hash chain nor the walk itself can tell (the batches it
+ * saw link up): the last key (a reverse read, which descends the tree on its own path) and the
+ * entry count (kept in the database's record, apart from the pages) can. One read and one stat,
+ * in the walk's read transaction, so a writer appending meanwhile is not seen as damage.
+ * @throws StorageError (JOURNAL_CORRUPT) naming the file and where the walk stopped.
+ */
+export function checkWalkEnd(
+  db: JournalDb,
+  start: Buffer,
+  lastKey: Buffer | null,
+  walked: number,
+): void {
+  const stopped =
+    lastKey === null
+      ? `found no batch from sequence ${safeSequence(start)} on`
+      : `stopped after the batch at sequence ${keySequence(lastKey)}`;
+  for (const end of db.journal.getKeys({ reverse: true, limit: 1 })) {
+    if (lastKey === null ? Buffer.compare(end, start) >= 0 : Buffer.compare(end, lastKey) > 0) {
+      const what = `its last batch is at sequence ${safeSequence(end)}`;
+      throw walkCut(db, `reading the journal ${stopped}, but ${what}`, lastKey);
+    }
+  }
+  if (!fromFirstKey(db, start)) return;
+  const entries = (db.journal.getStats() as { entryCount: number }).entryCount;
+  if (entries !== walked) {
+    const what = `LMDB counts ${entries} batches, the walk saw ${walked}`;
+    throw walkCut(db, `reading the journal ${stopped}, but ${what}`, lastKey);
+  }
+}
+
+/** Whether no key of the journal comes before `start` (a walk from it sees every entry). */
+function fromFirstKey(db: JournalDb, start: Buffer): boolean {
+  for (const first of db.journal.getKeys({ limit: 1 })) return Buffer.compare(first, start) >= 0;
+  return true;
+}
+
+function walkCut(db: JournalDb, what: string, lastKey: Buffer | null): StorageError {
+  const sequence = lastKey === null ? 0 : keySequence(lastKey);
+  return new StorageError(
+    StorageCode.JournalCorrupt,
+    `${db.path} is damaged: ${what} (a damaged LMDB page hides the rest); restore it from a ` +
+      'backup',
+    sequence,
+  );
+}
+
+/** A key's sequence, or -1 when the key is no sequence a journal can hold (past 2^53). */
+export function safeSequence(key: Buffer): number {
+  const sequence = keySequence(key);
+  return Number.isSafeInteger(sequence) ? sequence : -1;
 }
 
 /** Key of the batch holding `sequence` (the last key at or before it), or the first key. */

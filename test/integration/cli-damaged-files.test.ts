@@ -12,9 +12,9 @@ import { cpSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs
 import { truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { journaledFolder } from '../harness/journaled-folder.js';
 import { smallConfig } from '../harness/engine-driver.js';
-import { workload } from '../harness/workload.js';
 import {
   closeJournalDb,
   dataFile,
@@ -33,23 +33,8 @@ function bourse(...args: string[]): { code: number; out: string; err: string } {
 }
 
 /** A folder with 3,000 commands journaled and at least one snapshot taken. */
-async function makeFolder(): Promise<string> {
-  const dir = tempDataDir();
-  const driver = await NodeDriver.start({
-    dataDir: dir,
-    config: smallConfig,
-    snapshotIntervalEvents: 1_000,
-    snapshotIntervalMs: 50,
-  });
-  const commands = workload(1, 3_000, 1);
-  for (let at = 0; at < commands.length; at += 500) {
-    const chunk = commands.slice(at, at + 500);
-    await driver.submit(chunk); // one chunk at a time: several journal batches
-    await driver.untilDurable(at + chunk.length);
-  }
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the snapshotter catches up
-  await driver.stop();
-  return dir;
+function makeFolder(): Promise<string> {
+  return journaledFolder({ count: 3_000, chunk: 500, snapshotEvents: 1_000, pauseMs: 0 });
 }
 
 /** Every file of `dir` with its bytes, to show that nothing was written. */

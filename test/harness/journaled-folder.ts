@@ -1,0 +1,36 @@
+/**
+ * A data folder written by a real node, for tests of the offline tools and of damage: `count`
+ * commands of the standard workload, journaled `chunk` at a time (several batches), with
+ * snapshots taken every `snapshotEvents` events.
+ */
+import { NodeDriver, tempDataDir } from './node-driver.js';
+import { smallConfig } from './engine-driver.js';
+import { workload } from './workload.js';
+
+export interface FolderShape {
+  count: number;
+  chunk: number;
+  snapshotEvents: number;
+  /** Pause after each chunk, so that the snapshotter keeps up (ms). */
+  pauseMs: number;
+}
+
+export async function journaledFolder(shape: FolderShape): Promise<string> {
+  const dir = tempDataDir();
+  const driver = await NodeDriver.start({
+    dataDir: dir,
+    config: smallConfig,
+    snapshotIntervalEvents: shape.snapshotEvents,
+    snapshotIntervalMs: 50,
+  });
+  const commands = workload(1, shape.count, 1);
+  for (let at = 0; at < commands.length; at += shape.chunk) {
+    const chunk = commands.slice(at, at + shape.chunk);
+    await driver.submit(chunk); // one chunk at a time: several journal batches
+    await driver.untilDurable(at + chunk.length);
+    await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the snapshotter catches up
+  await driver.stop();
+  return dir;
+}
