@@ -11,28 +11,64 @@ import { keySequence, readU64BE, sequenceKey, writeU64BE, type JournalDb } from 
 import { StorageCode, StorageError } from './journal-errors.js';
 import type { JournalTail } from './journal-writer.js';
 
-/** Decodes one stored batch or throws a StorageError naming its key's sequence. */
+/**
+ * Decodes one stored batch or throws a StorageError naming its key's sequence. A damaged key
+ * may read as a number past 2^53 (a flipped high byte): it is named by its bytes instead.
+ */
 export function checkedBatch(key: Buffer, value: Uint8Array, checkHash = true): BatchView {
-  const sequence = keySequence(key);
+  const sequence = safeSequence(key);
   const view = decodeBatch(value, checkHash);
-  if (view === 'malformed') throw corrupt(sequence, 'is malformed (offsets out of bounds)');
+  if (view === 'malformed') throw corrupt(key, 'is malformed (offsets out of bounds)');
   if (view === 'schema') {
     throw new StorageError(
       StorageCode.SchemaMismatch,
-      `journal batch at sequence ${sequence} has a schema other than ${schemaVersion}`,
+      `journal batch ${batchName(key)} has a schema other than ${schemaVersion}`,
       sequence,
     );
   }
-  if (view === 'hash') throw corrupt(sequence, 'does not match its hash');
-  if (view.firstSequence !== sequence) throw corrupt(sequence, 'is stored under another key');
+  if (view === 'hash') throw corrupt(key, 'does not match its hash');
+  if (view.firstSequence !== sequence) {
+    throw new StorageError(
+      StorageCode.JournalCorrupt,
+      `journal batch at sequence ${view.firstSequence} is stored under a damaged key ` +
+        `(${key.toString('hex')}, not its own first sequence)`,
+      view.firstSequence,
+    );
+  }
   return view;
 }
 
-function corrupt(sequence: number, what: string): StorageError {
+/** How a message names the batch under `key`: its sequence, or the key's bytes. */
+function batchName(key: Buffer): string {
+  const sequence = safeSequence(key);
+  return sequence === -1
+    ? `under the damaged key ${key.toString('hex')}`
+    : `at sequence ${sequence}`;
+}
+
+function corrupt(key: Buffer, what: string): StorageError {
   return new StorageError(
     StorageCode.JournalCorrupt,
-    `journal batch at sequence ${sequence} ${what}`,
-    sequence,
+    `journal batch ${batchName(key)} ${what}`,
+    safeSequence(key),
+  );
+}
+
+/**
+ * A key the cursor gave but LMDB cannot find again: its bytes were damaged out of order in
+ * their page (a flipped byte read as sequence 4294967334 or 72057594037927940 was reported as
+ * the batch's sequence). Named by its neighbours: the batch read before it and the next key.
+ */
+function lostKey(db: JournalDb, key: Buffer, lastEnd: number, next: Buffer | null): StorageError {
+  const before = lastEnd === -1 ? 'as the first key' : `after the batch ending at ${lastEnd}`;
+  const following =
+    next === null ? 'the last key' : `before the key of sequence ${safeSequence(next)}`;
+  return new StorageError(
+    StorageCode.JournalCorrupt,
+    `${db.path} is damaged: the key ${before} and ${following} reads ${key.toString('hex')}, ` +
+      `which is not its batch's first sequence (${lastEnd + 1} expected) and which LMDB ` +
+      'cannot find again; restore journal.mdb from a backup',
+    lastEnd === -1 ? 0 : lastEnd + 1,
   );
 }
 
@@ -58,21 +94,32 @@ export function readBatches(
 ): void {
   let prev = prevHash;
   let lastFirst = -1;
+  let lastEnd = -1;
   let lastKey: Buffer | null = null;
   let walked = 0;
-  for (const key of db.journal.getKeys({ start })) {
-    const value = db.journal.getBinaryFast(key);
-    if (value === undefined) throw corrupt(keySequence(key), 'vanished while read');
-    const view = checkedBatch(key, value.subarray(0, value.length), checkHashes);
-    if (prev !== null && !Buffer.from(prev).equals(view.prevHash)) {
-      throw corrupt(view.firstSequence, 'does not link to the batch before it');
+  const keys = db.journal.getKeys({ start })[Symbol.iterator]();
+  try {
+    for (let at = keys.next(); at.done !== true; at = keys.next()) {
+      const key = at.value;
+      const value = db.journal.getBinaryFast(key);
+      if (value === undefined) {
+        const next = keys.next();
+        throw lostKey(db, Buffer.from(key), lastEnd, next.done === true ? null : next.value);
+      }
+      const view = checkedBatch(key, value.subarray(0, value.length), checkHashes);
+      if (prev !== null && !Buffer.from(prev).equals(view.prevHash)) {
+        throw corrupt(key, 'does not link to the batch before it');
+      }
+      if (view.firstSequence <= lastFirst) throw corrupt(key, 'is out of order');
+      lastFirst = view.firstSequence;
+      lastEnd = lastSequenceOf(view);
+      lastKey = key;
+      walked++;
+      prev = Uint8Array.from(view.hash); // a copy: the next read overwrites the view
+      if (!onBatch(view)) return;
     }
-    if (view.firstSequence <= lastFirst) throw corrupt(view.firstSequence, 'is out of order');
-    lastFirst = view.firstSequence;
-    lastKey = key;
-    walked++;
-    prev = Uint8Array.from(view.hash); // a copy: the next read overwrites the view
-    if (!onBatch(view)) return;
+  } finally {
+    keys.return?.(); // closes the cursor when the walk stops early
   }
   checkWalkEnd(db, start, lastKey, walked);
 }
@@ -153,10 +200,13 @@ export function journalTail(db: JournalDb): JournalTail {
   const tail = last[last.length - 1];
   const linked = last.length === 2 ? last[0].hash : genesisHash;
   if (last.length === 1 && !Buffer.from(genesisHash).equals(tail.prevHash)) {
-    throw corrupt(tail.firstSequence, 'is the first batch but does not start the chain');
+    throw corrupt(
+      sequenceKey(tail.firstSequence),
+      'is the first batch but does not start the chain',
+    );
   }
   if (!Buffer.from(linked).equals(tail.prevHash)) {
-    throw corrupt(tail.firstSequence, 'does not link to the batch before it');
+    throw corrupt(sequenceKey(tail.firstSequence), 'does not link to the batch before it');
   }
   return { sequence: lastSequenceOf(tail), hash: tail.hash, term: tail.term };
 }

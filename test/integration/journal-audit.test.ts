@@ -17,7 +17,7 @@ import {
   sequenceKey,
   type JournalDb,
 } from '../../src/journal/journal-db.js';
-import { readBatches } from '../../src/journal/journal-reader.js';
+import { checkedBatch, readBatches } from '../../src/journal/journal-reader.js';
 import { checkChain } from '../../src/journal/chain-check.js';
 import { genesisHash } from '../../src/journal/journal-codec.js';
 import { StorageError } from '../../src/journal/journal-errors.js';
@@ -45,6 +45,30 @@ function copy(): string {
   return dir;
 }
 
+interface KeyOptions {
+  start?: Buffer;
+  reverse?: boolean;
+  limit?: number;
+}
+
+/** `db` whose journal's getKeys gives what `edit` makes of the stored keys (copies). */
+function withKeys(db: JournalDb, edit: (keys: Buffer[], o: KeyOptions) => Buffer[]): JournalDb {
+  const journal = new Proxy(db.journal, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (prop !== 'getKeys') {
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      }
+      return (o: KeyOptions = {}) =>
+        edit(
+          [...target.getKeys(o)].map((k) => Buffer.from(k)),
+          o,
+        );
+    },
+  });
+  return { ...db, journal };
+}
+
 /**
  * `db` as a damaged page shows it: the cursor's walk ends before the `keep`-th key. With
  * `reverseToo`, a reverse read ends there as well (a damaged branch page that lost its last
@@ -52,28 +76,11 @@ function copy(): string {
  */
 function cutWalk(db: JournalDb, keep: number, reverseToo: boolean): JournalDb {
   const all = [...db.journal.getKeys()].map((k) => Buffer.from(k));
-  const cut = all[keep];
-  const journal = new Proxy(db.journal, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (prop !== 'getKeys') {
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      }
-      return (o: { start?: Buffer; reverse?: boolean; limit?: number } = {}) => {
-        const keys = [...target.getKeys(o)].map((k) => Buffer.from(k));
-        if (o.reverse === true && !reverseToo) return keys;
-        const kept = keys.filter((k) => Buffer.compare(k, cut) < 0);
-        if (o.reverse === true && o.limit !== undefined) {
-          return all
-            .filter((k) => Buffer.compare(k, cut) < 0)
-            .reverse()
-            .slice(0, o.limit);
-        }
-        return kept;
-      };
-    },
+  const before = all.filter((k) => Buffer.compare(k, all[keep]) < 0);
+  return withKeys(db, (keys, o) => {
+    if (o.reverse !== true) return keys.filter((k) => Buffer.compare(k, all[keep]) < 0);
+    return reverseToo ? [...before].reverse().slice(0, o.limit) : keys;
   });
-  return { ...db, journal };
 }
 
 function walkAll(db: JournalDb): number {
@@ -117,5 +124,47 @@ test('verify and replay pass the undamaged folder', () => {
     assert.equal(replayed.code, 0, replayed.err);
   } finally {
     removeDir(dir);
+  }
+});
+
+/** `db` with the `at`-th key read as `damage` makes it (the cursor gives it; a get finds none). */
+function damagedKey(db: JournalDb, at: number, damage: (key: Buffer) => void): JournalDb {
+  return withKeys(db, (keys, o) => {
+    if (o.reverse !== true && keys.length > at) damage(keys[at]);
+    return keys;
+  });
+}
+
+test('a damaged batch key is named by its neighbours, never as a sequence past 2^53', () => {
+  const db = openJournalDb(made, { create: false, readOnly: true });
+  try {
+    const ends: number[] = [];
+    readBatches(db, sequenceKey(0), genesisHash, (view) => ends.push(view.firstSequence) > 0);
+    for (const byte of [0, 3]) {
+      const damaged = damagedKey(db, 2, (key) => (key[byte] ^= 1));
+      assert.throws(
+        () => walkAll(damaged),
+        (e: unknown) => {
+          assert.ok(e instanceof StorageError);
+          assert.match(e.message, /journal\.mdb is damaged: the key after the batch ending at /);
+          assert.match(e.message, new RegExp(`before the key of sequence ${ends[3]} reads `));
+          assert.equal(e.sequence, ends[2]);
+          for (const n of e.message.match(/\d{6,}/g) ?? []) {
+            assert.ok(Number(n) <= Number.MAX_SAFE_INTEGER, `no made-up sequence: ${n}`);
+          }
+          return true;
+        },
+      );
+    }
+    // A key that still sorts in place (LMDB finds it) but is not its batch's own.
+    const key = sequenceKey(ends[2]);
+    key[0] = 1;
+    const value = db.journal.getBinary(sequenceKey(ends[2])) as Buffer;
+    assert.throws(
+      () => checkedBatch(key, value),
+      new RegExp(`batch at sequence ${ends[2]} is stored under a damaged key \\(01`),
+    );
+  } finally {
+    closeJournalDb(db);
   }
 });
