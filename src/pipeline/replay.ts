@@ -15,6 +15,7 @@ import {
   stateLayoutVersion,
 } from '../constants.js';
 import { RecordBuffer, readU64 } from '../stdx/records.js';
+import { AssertionError, CapacityError } from '../stdx/assert.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { genesisHash, type BatchView } from '../journal/journal-codec.js';
 import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
@@ -40,6 +41,8 @@ export class Replica {
   /** Snapshots that failed their checks, with why (for logs and `verify`). */
   readonly skipped: { sequence: number; reason: string }[] = [];
   private readonly staging: RecordBuffer;
+  /** The sequence of the event being applied (a refusal names it). */
+  private applying = 0;
 
   constructor(config: EngineConfig) {
     this.engine = new Engine(config);
@@ -118,7 +121,7 @@ export class Replica {
   replay(db: JournalDb, limitSequence: number, onBatch?: (view: BatchView) => void): number {
     const before = this.eventsApplied;
     readBatches(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
-      const done = this.applyBatch(view, limitSequence);
+      const done = this.applyJournaled(db, view, limitSequence);
       if (onBatch !== undefined) onBatch(view);
       return !done;
     });
@@ -138,7 +141,7 @@ export class Replica {
     const start = sequenceKey(this.sequence + 1);
     const onBatch = (view: BatchView): boolean => {
       if (view.firstSequence > limit) return false; // a hot standby stops at the commit limit
-      this.applyBatch(view, Infinity);
+      this.applyJournaled(db, view, Infinity);
       batches++;
       return batches < batchesMax;
     };
@@ -167,6 +170,28 @@ export class Replica {
   }
 
   /**
+   * `applyBatch`, with an engine assert raised by a journaled event reported as what it is: a
+   * journal whose events do not apply (a tail rewritten with recomputed hashes passed every
+   * hash, then replay and start died of "idempotency: recorded seq goes up" and a stack trace,
+   * exit 70). The engine's asserts guard its invariants against its own bugs; events read back
+   * from disk are input, so here a failed one is data to refuse. A CapacityError is not: the
+   * node names it (a member started with smaller capacities than its primary's).
+   * @throws StorageError (JOURNAL_CORRUPT) naming journal.mdb, the sequence and the assert.
+   */
+  private applyJournaled(db: JournalDb, view: BatchView, limit: number): boolean {
+    try {
+      return this.applyBatch(view, limit);
+    } catch (error) {
+      if (!(error instanceof AssertionError) || error instanceof CapacityError) throw error;
+      throw new StorageError(
+        StorageCode.JournalCorrupt,
+        `${db.path}: the events at sequence ${this.applying} do not apply (${error.message})`,
+        this.applying,
+      );
+    }
+  }
+
+  /**
    * Applies one batch's events up to `limit`; true when the limit was reached. Runs of up to
    * prefetchCommandsMax events are read ahead first (engine/prefetch.ts: their misses overlap).
    */
@@ -181,6 +206,7 @@ export class Replica {
         const w = i * EventWord.size;
         const sequence = readU64(u32, w + EventWord.sequence);
         if (sequence > limit) return true;
+        this.applying = sequence;
         engine.applyAt(u32, w);
         this.sequence = sequence;
         this.timestamp = readU64(u32, w + EventWord.timestamp);

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
@@ -15,11 +15,17 @@ import {
   closeJournalDb,
   openJournalDb,
   sequenceKey,
+  snapshotFile,
   type JournalDb,
 } from '../../src/journal/journal-db.js';
 import { checkedBatch, readBatches } from '../../src/journal/journal-reader.js';
 import { checkChain } from '../../src/journal/chain-check.js';
-import { genesisHash } from '../../src/journal/journal-codec.js';
+import {
+  BatchEncoder,
+  decodeBatch,
+  genesisHash,
+  type BatchView,
+} from '../../src/journal/journal-codec.js';
 import { StorageError } from '../../src/journal/journal-errors.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -166,5 +172,66 @@ test('a damaged batch key is named by its neighbours, never as a sequence past 2
     );
   } finally {
     closeJournalDb(db);
+  }
+});
+
+/**
+ * Rewrites the batches from the `from`-th on (counted from the end when negative), re-hashing
+ * each so that the chain still holds: `edit` changes the first one's events in place.
+ */
+function rewriteBatches(dir: string, from: number, edit: (events: Buffer) => void): void {
+  const db = openJournalDb(dir, { create: false, readOnly: false, snapshots: false });
+  try {
+    const stored = [...db.journal.getRange()].map(({ key, value }) => ({
+      key: Buffer.from(key),
+      view: decodeBatch(Buffer.from(value)) as BatchView,
+    }));
+    const first = from < 0 ? stored.length + from : from;
+    const encoder = new BatchEncoder(1_024);
+    let prev = first === 0 ? genesisHash : stored[first - 1].view.hash;
+    db.journal.transactionSync(() => {
+      for (const { key, view } of stored.slice(first)) {
+        const events = Buffer.from(view.events);
+        if (key.equals(stored[first].key)) edit(events);
+        const hash = new Uint8Array(32);
+        const bytes = encoder.encode(
+          view.term,
+          view.firstSequence,
+          view.timestamp,
+          events,
+          prev,
+          hash,
+        );
+        db.journal.putSync(key, Buffer.from(bytes));
+        prev = hash;
+      }
+    });
+  } finally {
+    closeJournalDb(db);
+  }
+}
+
+test('a re-hashed tail whose events do not apply: exit 65 naming the sequence, no stack', () => {
+  const dir = copy();
+  try {
+    // The first command of the second-last batch claims a client seq 1,000 higher: the
+    // commands after it go down (the engine's idempotency assert).
+    rewriteBatches(dir, -2, (events) =>
+      events.writeBigUInt64LE(events.readBigUInt64LE(16) + 1000n, 16),
+    );
+    // Without snapshots (derived data) every tool reads the rewritten batches from the journal.
+    rmSync(snapshotFile(dir));
+    for (const tool of ['verify', 'replay', 'start'] as const) {
+      const r = bourse(tool, '--data', dir, ...(tool === 'start' ? ['--port', '0'] : []));
+      assert.equal(r.code, 65, `${tool}: exit ${r.code} ${r.out} ${r.err}`);
+      assert.match(
+        r.out + r.err,
+        /journal\.mdb: the events at sequence \d+ do not apply \(idempotency: [^)]+\)/,
+        tool,
+      );
+      assert.doesNotMatch(r.err, /internal error|    at /, tool);
+    }
+  } finally {
+    removeDir(dir);
   }
 });
