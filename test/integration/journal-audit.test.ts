@@ -8,11 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 import {
   closeJournalDb,
+  openEnv,
   openJournalDb,
   sequenceKey,
   snapshotFile,
@@ -27,6 +29,7 @@ import {
   type BatchView,
 } from '../../src/journal/journal-codec.js';
 import { StorageError } from '../../src/journal/journal-errors.js';
+import { snapshotPageSizeBytes } from '../../src/constants.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -231,6 +234,63 @@ test('a re-hashed tail whose events do not apply: exit 65 naming the sequence, n
       );
       assert.doesNotMatch(r.err, /internal error|    at /, tool);
     }
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/**
+ * Changes the newest snapshot's state (every stored byte of array `index`: the balances are
+ * array 3) and re-hashes its header, as a forger would (the header's sha256 covers the header
+ * with sha256 '' and then the chunks). Returns its sequence.
+ */
+function forgeNewestSnapshot(dir: string, index: number): number {
+  const root = openEnv(snapshotFile(dir), false, snapshotPageSizeBytes);
+  try {
+    const snapshots = root.openDB<Buffer, Buffer>('snapshots', binary);
+    const keys = [...snapshots.getKeys()].map((k) => Buffer.from(k));
+    const headerKey = keys.filter((k) => k.readUInt32BE(8) === 0).at(-1) as Buffer;
+    type Header = { chunks: number; arrays: [number, number][] };
+    const header = JSON.parse(String(snapshots.get(headerKey))) as Header;
+    const part = (n: number): Buffer => Buffer.concat([headerKey.subarray(0, 8), u32BE(n)]);
+    const chunks = Array.from({ length: header.chunks }, (_, i) =>
+      Buffer.from(snapshots.get(part(i + 1)) as Buffer),
+    );
+    const state = Buffer.concat(chunks);
+    const from = header.arrays.slice(0, index).reduce((sum, [, stored]) => sum + stored, 0);
+    for (let at = from; at < from + header.arrays[index][1]; at++) state[at] ^= 0x01;
+    for (let i = 0, at = 0; i < chunks.length; at += chunks[i].length, i++) {
+      state.copy(chunks[i], 0, at, at + chunks[i].length);
+    }
+    const hash = createHash('sha256').update(JSON.stringify({ ...header, sha256: '' }));
+    for (const chunk of chunks) hash.update(chunk);
+    const forged = { ...header, sha256: hash.digest('hex') };
+    snapshots.transactionSync(() => {
+      chunks.forEach((chunk, i) => snapshots.putSync(part(i + 1), chunk));
+      snapshots.putSync(headerKey, Buffer.from(JSON.stringify(forged)));
+    });
+    return Number(headerKey.readBigUInt64BE(0));
+  } finally {
+    root.close();
+  }
+}
+
+function u32BE(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+
+test('a snapshot whose state was changed and its header re-hashed: verify says so (65)', () => {
+  const dir = copy();
+  try {
+    const sequence = forgeNewestSnapshot(dir, 3);
+    const r = bourse('verify', '--data', dir);
+    assert.equal(r.code, 65, r.out + r.err);
+    const why = `snapshot at sequence ${sequence} does not match its state checksum`;
+    assert.match(r.out, new RegExp(`CORRUPT at sequence ${sequence}: ${why}`));
   } finally {
     removeDir(dir);
   }
