@@ -10,11 +10,13 @@
  * after LMDB has written and fsynced it, so "committed" and "durable" are both true when
  * `transactionSync` returns (overlappingSync off). The journal is never rewritten.
  */
+import { createHash } from 'node:crypto';
 import { accessSync, statSync, constants as fs } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
   dataFreeBytesMin,
+  engineConfigProblem,
   journalPageSizeBytes,
   schemaVersion,
   snapshotPageSizeBytes,
@@ -230,13 +232,46 @@ export function keySequence(key: Buffer): number {
 }
 
 const configKey = 'engine-config';
+/** SHA-256 of the stored config's text (hex); absent in journals written before it was kept. */
+const configHashKey = 'engine-config-sha256';
 
-/** The engine config the journal was last written with (replay tools rebuild with it). */
+/**
+ * The engine config the journal was last written with (replay tools rebuild with it). Checked
+ * against its SHA-256: one damaged byte of it made verify die of an engine assert (exit 70) and
+ * start refuse the operator's settings (64), and another changed a capacity unseen. A journal
+ * written before the checksum was kept has none: its config is then only checked for sense.
+ * @throws StorageError (JOURNAL_CORRUPT) naming journal.mdb when the config is damaged.
+ */
 export function storedConfig(db: JournalDb): EngineConfig | null {
   const text = db.meta.get(configKey);
-  return text === undefined ? null : (JSON.parse(text) as EngineConfig);
+  if (text === undefined) return null;
+  const hash = db.meta.get(configHashKey);
+  const damaged = (what: string): StorageError =>
+    new StorageError(
+      StorageCode.JournalCorrupt,
+      `${db.path} is damaged: its stored engine config ${what}; ${journalFileAdvice}`,
+    );
+  if (hash !== undefined && hash !== configHash(text)) throw damaged('does not match its SHA-256');
+  let config: EngineConfig;
+  try {
+    config = JSON.parse(text) as EngineConfig;
+  } catch {
+    throw damaged('is not JSON');
+  }
+  const problem = typeof config === 'object' ? engineConfigProblem(config) : 'not an object';
+  const unchecked = hash === undefined ? ' (written without a checksum)' : '';
+  if (problem !== null) throw damaged(`is not a config this build can run${unchecked}: ${problem}`);
+  return config;
 }
 
 export function storeConfig(db: JournalDb, config: EngineConfig): void {
-  db.meta.transactionSync(() => db.meta.putSync(configKey, JSON.stringify(config)));
+  const text = JSON.stringify(config);
+  db.meta.transactionSync(() => {
+    db.meta.putSync(configKey, text);
+    db.meta.putSync(configHashKey, configHash(text));
+  });
+}
+
+function configHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -295,3 +295,50 @@ test('a snapshot whose state was changed and its header re-hashed: verify says s
     removeDir(dir);
   }
 });
+
+/** Rewrites journal.mdb's meta entries: `edit` gets them and returns those to write. */
+function editMeta(dir: string, edit: (meta: Map<string, string>) => void): void {
+  const db = openJournalDb(dir, { create: false, readOnly: false, snapshots: false });
+  try {
+    const meta = new Map([...db.meta.getRange()].map(({ key, value }) => [key, value]));
+    edit(meta);
+    db.meta.transactionSync(() => {
+      for (const key of db.meta.getKeys()) if (!meta.has(key)) db.meta.removeSync(key);
+      for (const [key, value] of meta) db.meta.putSync(key, value);
+    });
+  } finally {
+    closeJournalDb(db);
+  }
+}
+
+test('a damaged stored engine config: exit 65 naming journal.mdb, for every tool', () => {
+  const damages: [string, (meta: Map<string, string>) => void, RegExp][] = [
+    [
+      'a capacity changed',
+      (m) => m.set('engine-config', String(m.get('engine-config')).replace(/(\d)(,)/, '$10$2')),
+      /its stored engine config does not match its SHA-256/,
+    ],
+    [
+      'no checksum (an older journal) and not JSON',
+      (m) => {
+        m.delete('engine-config-sha256');
+        m.set('engine-config', String(m.get('engine-config')).slice(0, 20));
+      },
+      /its stored engine config is not JSON/,
+    ],
+  ];
+  for (const [what, damage, why] of damages) {
+    const dir = copy();
+    try {
+      editMeta(dir, damage);
+      for (const tool of ['verify', 'replay', 'start'] as const) {
+        const r = bourse(tool, '--data', dir, ...(tool === 'start' ? ['--port', '0'] : []));
+        assert.equal(r.code, 65, `${what}, ${tool}: exit ${r.code} ${r.out} ${r.err}`);
+        assert.match(r.err, /journal\.mdb is damaged: /, `${what}, ${tool}`);
+        assert.match(r.err, why, `${what}, ${tool}`);
+      }
+    } finally {
+      removeDir(dir);
+    }
+  }
+});
