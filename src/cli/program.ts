@@ -30,6 +30,7 @@ import type { DrillOptions, HistoryFigures } from './drill.js';
 import type { PartitionOptions } from './drill-partition.js';
 import type { BenchOptions } from './bench.js';
 import type { StartOptions } from './start.js';
+import type { Anchor } from './verify.js';
 import { version } from './version.js';
 import { lmdbErrorName, noteDataDir, runDataDir } from './supervise.js';
 // Each command's code (LMDB, uWS, the pipeline: ~0.3 s to load) is imported when it runs.
@@ -384,15 +385,25 @@ function addVerify(p: Command): void {
   p.command('verify')
     .description('check the journal hash chain (in parallel) and every snapshot against a replay')
     .option('--data <dir>', 'data folder', './data')
-    .addHelpText('after', '\nExample:\n  bourse verify --data ./data')
-    .action(async (o: { data: string }) => {
+    .option(
+      '--head <seq:hash>',
+      'a head printed by an earlier verify: the journal must still hold that batch',
+      parseHead,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bourse verify --data ./data\n' +
+        '  bourse verify --data ./data --head 1200:<the 64 hex digits it printed>',
+    )
+    .action(async (o: { data: string; head?: Anchor }) => {
       const { verify } = await import('./verify.js');
-      const report = await verify(o.data);
+      const report = await verify(o.data, o.head);
       const summary =
         `${report.batches} batches, ${report.events} events through sequence ` +
         `${report.lastSequence}, ${report.snapshotsChecked} snapshots`;
+      const head = `verify: head ${report.lastSequence}:${report.lastHash}\n`;
       if (report.ok) {
-        process.stdout.write(`verify: ok: ${summary}\n`);
+        process.stdout.write(`verify: ok: ${summary}\n${head}`);
         return;
       }
       for (const problem of report.problems)
@@ -401,6 +412,18 @@ function addVerify(p: Command): void {
         );
       process.exitCode = 65;
     });
+}
+
+/** --head SEQ:HASH, as verify prints it. */
+function parseHead(text: string): Anchor {
+  const found = /^(\d{1,16}):([0-9a-f]{64})$/i.exec(text);
+  const sequence = Number(found?.[1]);
+  if (found === null || !Number.isSafeInteger(sequence) || sequence < 1) {
+    throw new InvalidArgumentError(
+      `--head: '${text}' is not SEQ:HASH (a sequence, a colon, 64 hex digits)`,
+    );
+  }
+  return { sequence, hash: found[2].toLowerCase() };
 }
 
 function addInspect(p: Command): void {

@@ -6,6 +6,7 @@
 import { checkChain } from '../journal/chain-check.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { journalBatchEndingAt } from '../journal/journal-reader.js';
 import { engineConfigProblem, stateLayoutVersion, type EngineConfig } from '../constants.js';
 import {
   listSnapshots,
@@ -22,17 +23,26 @@ export interface VerifyReport {
   batches: number;
   events: number;
   lastSequence: number;
+  /** The last batch's hash (hex): with lastSequence, the head to keep as an anchor. */
+  lastHash: string;
   snapshotsChecked: number;
   problems: { sequence: number; message: string }[];
 }
 
-export async function verify(dataDir: string): Promise<VerifyReport> {
+/** A head kept from an earlier verify: the batch ending at `sequence` had hash `hash` (hex). */
+export interface Anchor {
+  sequence: number;
+  hash: string;
+}
+
+export async function verify(dataDir: string, anchor?: Anchor): Promise<VerifyReport> {
   const { db, config } = openData(dataDir, true);
   const report: VerifyReport = {
     ok: true,
     batches: 0,
     events: 0,
     lastSequence: 0,
+    lastHash: '',
     snapshotsChecked: 0,
     problems: [],
   };
@@ -46,8 +56,11 @@ export async function verify(dataDir: string): Promise<VerifyReport> {
     report.batches = chain.batches;
     report.events = chain.events;
     report.lastSequence = chain.lastSequence;
+    report.lastHash = chain.lastHash;
     if (chain.problem !== null) report.problems.push(chain.problem);
-    else verifyReplay(db, new Replica(config), report);
+    else if (anchor !== undefined && anchorFault(db, anchor) !== null) {
+      report.problems.push({ sequence: anchor.sequence, message: anchorFault(db, anchor) ?? '' });
+    } else verifyReplay(db, new Replica(config), report);
   } finally {
     closeJournalDb(db);
   }
@@ -127,4 +140,21 @@ function contentFault(
   restored.set(key, replica);
   const reason = replica.tryLoad(db, header);
   return reason === null ? null : reason.replace(`snapshot at sequence ${header.sequence} `, '');
+}
+
+/**
+ * Whether the journal still holds the anchor's batch: the chain proves each batch follows the
+ * one before it, not that nothing was cut from or rewritten at the end (a chain re-hashed from
+ * any batch on, or cut after any batch, still holds). A head kept from an earlier verify does:
+ * once the whole chain holds, the batch ending at its sequence must have its hash, and every
+ * batch before it is then the one that was there (appending after it is not detected: the new
+ * head is printed). Returns what is wrong, or null.
+ */
+function anchorFault(db: JournalDb, anchor: Anchor): string | null {
+  const kept = `the head kept (sequence ${anchor.sequence}, batch hash ${anchor.hash})`;
+  const view = journalBatchEndingAt(db, anchor.sequence);
+  if (view === null) return `no batch of the journal ends at sequence ${anchor.sequence}: ${kept}`;
+  const hash = Buffer.from(view.hash).toString('hex');
+  if (hash === anchor.hash) return null;
+  return `the batch ending at sequence ${anchor.sequence} has hash ${hash}, not ${kept}`;
 }

@@ -20,6 +20,8 @@ export interface ChainReport {
   batches: number;
   events: number;
   lastSequence: number;
+  /** The hash of the last batch checked (hex; '' when none): the head an auditor can keep. */
+  lastHash: string;
   /** The first problem found, with the sequence it belongs to; null when the chain holds. */
   problem: { sequence: number; message: string } | null;
 }
@@ -37,7 +39,13 @@ export async function checkChain(
   threadsMax: number = chainCheckThreadsMax,
 ): Promise<ChainReport> {
   const keys = [...db.journal.getKeys({ start })];
-  const report: ChainReport = { batches: 0, events: 0, lastSequence: 0, problem: null };
+  const report: ChainReport = {
+    batches: 0,
+    events: 0,
+    lastSequence: 0,
+    lastHash: '',
+    problem: null,
+  };
   try {
     checkWalkEnd(db, start, keys.at(-1) ?? null, keys.length); // the segments start from these
   } catch (error) {
@@ -105,6 +113,7 @@ function combine(results: readonly SegmentResult[], prevHash: string, report: Ch
     report.batches += r.batches;
     report.events += r.events;
     report.lastSequence = r.lastSequence;
+    if (r.batches > 0) report.lastHash = r.lastHash;
     prev = r.lastHash;
   }
 }

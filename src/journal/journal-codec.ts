@@ -9,7 +9,10 @@
  *   hash = SHA-256( prev_hash ‖ schema u16 ‖ term u64 ‖ first_sequence u64 ‖ count u32 ‖
  *                   timestamp u64 ‖ event bytes )          (integers little-endian)
  *
- * The first batch's prev_hash is 32 zero bytes. One batch never splits a command's events, so a
+ * The first batch's prev_hash is 32 zero bytes. The chain shows damage and changes inside it;
+ * it cannot show a tail cut off, rewritten and re-hashed, or appended by whoever can write the
+ * file: for that, a head (last sequence and batch hash) kept elsewhere (`bourse verify --head`).
+ * One batch never splits a command's events, so a
  * journal cut after any batch replays to a state between two commands. The envelope uses the
  * generated builder (its 64-bit fields cost a few BigInts per batch, not per event); the events
  * vector is one memcpy. Decoding checks every offset against the buffer before reading, because

@@ -342,3 +342,25 @@ test('a damaged stored engine config: exit 65 naming journal.mdb, for every tool
     }
   }
 });
+
+test('verify prints the head; --head refuses a journal cut or rewritten before it', () => {
+  const dir = copy();
+  try {
+    const first = bourse('verify', '--data', dir);
+    const head = /^verify: head (\d+):([0-9a-f]{64})$/m.exec(first.out);
+    assert.ok(head !== null, first.out);
+    assert.equal(bourse('verify', '--data', dir, '--head', head[0].slice(13)).code, 0);
+    // The last batch deleted: the chain still holds; the head kept does not.
+    const db = openJournalDb(dir, { create: false, readOnly: false, snapshots: false });
+    const last = [...db.journal.getKeys({ reverse: true, limit: 1 })][0];
+    db.journal.transactionSync(() => db.journal.removeSync(Buffer.from(last)));
+    closeJournalDb(db);
+    rmSync(snapshotFile(dir)); // the newest snapshot named the batch deleted
+    const cut = bourse('verify', '--data', dir, '--head', `${head[1]}:${head[2]}`);
+    assert.equal(cut.code, 65, cut.out + cut.err);
+    assert.match(cut.out, new RegExp(`no batch of the journal ends at sequence ${head[1]}`));
+    assert.equal(bourse('verify', '--data', dir, '--head', '12:zz').code, 64);
+  } finally {
+    removeDir(dir);
+  }
+});
