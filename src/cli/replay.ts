@@ -4,7 +4,8 @@
  */
 import { readU64At } from '../stdx/records.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
+import { batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
+import { batchAtTimeChecked } from '../journal/time-index.js';
 import { EventFlag, EventOffset } from '../protocol/event-layout.js';
 import { Replica } from '../pipeline/replay.js';
 import { isoTimeUs } from '../protocol/time-us.js';
@@ -45,8 +46,9 @@ export function replay(options: ReplayOptions): Replica {
 function limitSequence(options: ReplayOptions, db: JournalDb, end: number): number {
   if (options.toSeq !== undefined) return options.toSeq;
   if (options.toTimeUs === undefined) return end;
-  const first = batchAtTime(db, options.toTimeUs);
-  if (first === -1) return 0;
+  // Cross-checked against the batches: a damaged index gave an empty or wrong state.
+  const first = batchAtTimeChecked(db, options.toTimeUs);
+  if (first <= 0) return 0;
   return lastSequenceAtTime(db, first, options.toTimeUs);
 }
 

@@ -7,6 +7,7 @@ import { checkChain } from '../journal/chain-check.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { journalBatchEndingAt } from '../journal/journal-reader.js';
+import { checkTimeIndex } from '../journal/time-index.js';
 import { engineConfigProblem, stateLayoutVersion, type EngineConfig } from '../constants.js';
 import {
   listSnapshots,
@@ -78,6 +79,7 @@ function verifyReplay(db: JournalDb, replica: Replica, report: VerifyReport): vo
     const bar = progressBar('verify replay', report.lastSequence);
     replica.replay(db, Infinity, () => bar.update(replica.sequence));
     bar.stop();
+    checkTimeIndex(db); // replay --to-time reads it
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
     report.problems.push({ sequence: error.sequence, message: error.message });

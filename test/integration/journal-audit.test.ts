@@ -364,3 +364,49 @@ test('verify prints the head; --head refuses a journal cut or rewritten before i
     removeDir(dir);
   }
 });
+
+/** Rewrites the time index: `edit` maps each entry's key to its new key, or null to drop it. */
+function editTimeIndex(dir: string, edit: (key: Buffer) => Buffer | null): void {
+  const db = openJournalDb(dir, { create: false, readOnly: false, snapshots: false });
+  try {
+    const keys = [...db.timeIndex.getKeys()].map((k) => Buffer.from(k));
+    db.timeIndex.transactionSync(() => {
+      for (const key of keys) db.timeIndex.removeSync(key);
+      for (const key of keys.map(edit))
+        if (key !== null) db.timeIndex.putSync(key, Buffer.alloc(0));
+    });
+  } finally {
+    closeJournalDb(db);
+  }
+}
+
+test('a time index deleted or shifted: verify and replay --to-time refuse (65)', () => {
+  const hourUs = 3_600_000_000n;
+  const edits: [string, (key: Buffer) => Buffer | null, RegExp][] = [
+    ['deleted', () => null, /its time index lacks the entry for the batch at sequence \d+/],
+    [
+      'an hour later',
+      (key) => {
+        key.writeBigUInt64BE(key.readBigUInt64BE(0) + hourUs, 0);
+        return key;
+      },
+      /its time index has an entry for sequence \d+ at \d+ µs, but that batch is at \d+/,
+    ],
+  ];
+  for (const [what, edit, why] of edits) {
+    const dir = copy();
+    try {
+      const before = bourse('replay', '--data', dir, '--to-time', '2099-01-01T00:00:00Z');
+      editTimeIndex(dir, edit);
+      const verified = bourse('verify', '--data', dir);
+      assert.equal(verified.code, 65, `${what}: ${verified.out}`);
+      assert.match(verified.out, why, what);
+      const replayed = bourse('replay', '--data', dir, '--to-time', '2099-01-01T00:00:00Z');
+      assert.equal(replayed.code, 65, `${what}: ${replayed.out} ${replayed.err}`);
+      assert.match(replayed.err, /journal\.mdb is damaged: its time index /, what);
+      assert.match(before.out, /^state at sequence \d+ /, 'the index as written serves');
+    } finally {
+      removeDir(dir);
+    }
+  }
+});
