@@ -258,6 +258,11 @@ export class Gateway {
       () => options.journal.durableSequence(),
       handOver,
       (records, slot, count) => this.topics.publish(records, slot, count),
+      // Streams that can no longer follow the journal end, so that clients go elsewhere.
+      (error) => {
+        const why = `journal read failed: ${String(error)}`.slice(0, 120);
+        for (const ws of [...this.allSessions()]) ws.end(1011, why);
+      },
     );
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
   }

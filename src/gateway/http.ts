@@ -101,7 +101,9 @@ export function mountHttp(
 
 /**
  * Serves `method` at `path`; any other method there is answered 405 with `Allow` naming it
- * (it was 404, "no such endpoint"). uWS tries a method's own routes before `any`.
+ * (it was 404, "no such endpoint"). uWS tries a method's own routes before `any`. A handler
+ * that throws is answered 500 with the error's message: a throw out of a uWS handler ends the
+ * process, and GET /events on a journal that a damaged page cut short took the node down.
  */
 export function route(
   app: TemplatedApp,
@@ -109,7 +111,13 @@ export function route(
   path: string,
   handler: (res: HttpResponse, req: HttpRequest) => void,
 ): void {
-  app[method](path, handler);
+  app[method](path, (res, req) => {
+    try {
+      handler(res, req);
+    } catch (error) {
+      failed(res, error);
+    }
+  });
   const allow = method.toUpperCase();
   app.any(path, (res) => {
     res
@@ -118,6 +126,16 @@ export function route(
       .writeHeader('content-type', 'application/json')
       .end(JSON.stringify({ error: `this endpoint takes ${allow}` }));
   });
+}
+
+/** Answers 500 with why, unless the handler answered already (then nothing more can go). */
+function failed(res: HttpResponse, error: unknown): void {
+  const why = error instanceof Error ? error.message : String(error);
+  try {
+    res.cork(() => json(res, '500 Internal Server Error', { error: why }));
+  } catch {
+    // Answered, or the client went away: there is no one to tell.
+  }
 }
 
 /** What GET /health answers (the dashboard shows the same): role and journal position. */

@@ -125,7 +125,8 @@ export class JournalStreams<S> {
     const step = (): void => {
       if (!this.subscribers.includes(sub)) return;
       while (sub.ws.getBufferedAmount() <= bufferedMaxBytes) {
-        const chunk = this.journal.chunkFrom(sub.next, chunkEvents);
+        const chunk = this.readChunk(sub);
+        if (chunk === undefined) return; // the read failed: the session is closed
         const handOver = chunk === null ? this.handOver() : 0;
         if (chunk === null && (handOver === null || sub.next <= handOver)) {
           setTimeout(step, journalPollMs); // a standby, or not yet past the hand-over
@@ -142,6 +143,20 @@ export class JournalStreams<S> {
       setTimeout(step, 5);
     };
     step();
+  }
+
+  /**
+   * The next chunk for `sub`, or undefined when the journal could not be read (a damaged page):
+   * the session is closed with 1011 and why. Thrown from a timer, it ended the process.
+   */
+  private readChunk(sub: Subscriber<S>): ReturnType<JournalChunks['chunkFrom']> | undefined {
+    try {
+      return this.journal.chunkFrom(sub.next, chunkEvents);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      sub.ws.end(1011, `journal read failed: ${why}`.slice(0, 120));
+      return undefined;
+    }
   }
 
   private sendChunked(sub: Subscriber<S>, bytes: Uint8Array, n: number): void {

@@ -38,13 +38,15 @@ export class TopicsTail {
     /** Once promoted, the sequence after which the node publishes live (null before). */
     private readonly handOver: () => number | null,
     private readonly publish: (records: RecordBuffer, slot: number, count: number) => void,
+    /** Called, the tail stopped, when the journal cannot be read (a damaged page). */
+    private readonly fail: (error: unknown) => void,
   ) {}
 
   /** Follows the journal from what is visible now (idempotent). */
   start(): void {
     if (this.timer !== null) return;
     this.next = this.visible() + 1;
-    this.timer = setInterval(() => this.poll(), journalPollMs);
+    this.timer = setInterval(() => this.pollOrFail(), journalPollMs);
   }
 
   stop(): void {
@@ -59,7 +61,17 @@ export class TopicsTail {
    * reach its account stream after those the new primary decided.
    */
   catchUp(): void {
-    if (this.timer !== null) this.poll();
+    if (this.timer !== null) this.pollOrFail();
+  }
+
+  /** Polls; a read that throws stops the tail and is handed on (from a timer it ended all). */
+  private pollOrFail(): void {
+    try {
+      this.poll();
+    } catch (error) {
+      this.stop();
+      this.fail(error);
+    }
   }
 
   private poll(): void {
