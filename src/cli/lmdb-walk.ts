@@ -51,7 +51,16 @@ function walkFile(path: string, pageSize: number): void {
     const names = Array.from(root.getKeys(), (key) => String(key).replace(/\0$/, ''));
     for (const name of names) {
       const db = root.openDB<Buffer, Buffer>(name, { keyEncoding: 'binary', encoding: 'binary' });
-      for (const key of db.getKeys({})) void key; // reaching it is the check
+      let seen = 0;
+      for (const key of db.getKeys({})) if (key !== undefined) seen++; // reaching it is the check
+      // A damaged branch pointer can end the walk early without an error: LMDB's own count
+      // (kept in the database record, apart from the pages) tells.
+      const counted = (db.getStats() as { entryCount: number }).entryCount;
+      if (seen !== counted) {
+        throw new Error(
+          `its B-tree gives ${seen} of the ${counted} entries it counts in '${name}'`,
+        );
+      }
     }
   } finally {
     root.close();
