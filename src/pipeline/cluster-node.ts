@@ -363,6 +363,15 @@ export class ClusterNode {
         this.log(`member ${this.id}: cluster id ${clusterIdText(clusterId)} (its first entry's)`);
       },
       foreign: (from, clusterId, members) => this.foreign.report(from, clusterId, members),
+      truncated: (at, to, first, last) => {
+        // Commands no majority holds, dropped for the primary's: never answered to a client
+        // (the SDK sends them again), but the operator should see that they went, and which.
+        this.log(
+          `member ${this.id}: cut its uncommitted tail: entries ${at + 1} to ${to} ` +
+            `(sequences ${first} to ${last}), for the primary's`,
+          'warn',
+        );
+      },
     };
   }
 
@@ -665,7 +674,16 @@ export class ClusterNode {
     this.node = null;
     this.draining = false;
     if (this.stopped) return;
-    this.store.truncateAfter(this.consensus.lastSequence());
+    const after = this.consensus.lastSequence();
+    const cut = this.store.truncateAfter(after);
+    if (cut !== null) {
+      // Journaled by its writer, never proposed: no other member ever saw them.
+      this.log(
+        `member ${this.id}: cut its journal's unproposed tail: ${cut.batches} batches ` +
+          `(sequences ${after + 1} to ${cut.last})`,
+        'warn',
+      );
+    }
     const stopped = performance.now();
     await this.startFollower();
     const stopMs = (stopped - started).toFixed(0);

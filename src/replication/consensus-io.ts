@@ -22,6 +22,12 @@ export interface ConsensusIo {
   verify(entry: Entry): boolean;
   /** Store the term and vote durably before returning: they guard every vote. */
   saveVote(term: number, votedFor: number): void;
+  /**
+   * The log was cut after `at`: its entries `at + 1` to `to` (sequences `first` to `last`),
+   * never committed, differ from the primary's. A deposed primary's uncommitted tail goes this
+   * way: the operator is told what it lost (its clients were never answered for it).
+   */
+  truncated(at: number, to: number, first: number, last: number): void;
   /** Entries up to `index` are committed. */
   committed(index: number): void;
   roleChanged(role: Role, term: number): void;

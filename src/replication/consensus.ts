@@ -350,6 +350,10 @@ export class Consensus {
     if (i === entries.length) return; // nothing new (a duplicate or an older message)
     const at = prevIndex + i; // entries before `at` match
     assert(at >= this.commit, 'consensus: a committed entry never changes');
+    if (at < this.lastIndex) {
+      const first = this.at(at + 1).first;
+      this.io.truncated(at, this.lastIndex, first, this.lastSequence());
+    }
     this.log.truncate(at);
     if (this.durable > at) this.durable = at;
     for (let k = i; k < entries.length; k++) this.log.append(entries[k]);

@@ -319,15 +319,27 @@ export class ReplicaStore {
     return last;
   }
 
-  /** Removes every batch after `sequence` (a deposed primary's batches never proposed). */
-  truncateAfter(sequence: number): void {
+  /**
+   * Removes every batch after `sequence` (a deposed primary's batches never proposed), and says
+   * how many it removed and the last sequence they held (null: none), for its log.
+   */
+  truncateAfter(sequence: number): { batches: number; last: number } | null {
     this.recent.clear();
     this.held.clear();
     const journal = this.db.journal;
+    let cut: { batches: number; last: number } | null = null;
     journal.transactionSync(() => {
       const stale = [...journal.getKeys({ start: sequenceKey(sequence + 1) })];
+      if (stale.length === 0) return;
+      const key = stale[stale.length - 1];
+      const tail = journal.getBinary(key);
+      const view = tail === undefined ? 'absent' : decodeBatch(tail, false);
+      // A batch that does not decode is cut all the same: its key is its first sequence.
+      const last = typeof view === 'string' ? keySequence(key) : batchLastSequence(view);
+      cut = { batches: stale.length, last };
       for (const key of stale) journal.removeSync(key);
     });
+    return cut;
   }
 
   /** True when the bytes decode, hash to `hash`, and say what the metadata says. */

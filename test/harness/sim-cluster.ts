@@ -157,6 +157,7 @@ export class SimCluster {
         replica.disk.clusterId = clusterId;
       },
       foreign: () => {}, // counted in consensus.stats
+      truncated: () => {}, // what a cut may drop, consensus asserts (never a committed entry)
       // A turn's catch-up share, used up at random: deferred sends go at the next step.
       catchUpRoom: () => this.rng.chance(0.7),
     };

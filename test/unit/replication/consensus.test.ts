@@ -22,9 +22,17 @@ function entries(n: number, term: number, start = 1, prevHash = genesisHashHex):
   return out;
 }
 
-/** A replica whose messages land in `sent`; its disk takes everything and reports nothing. */
-function replica(id: number): { consensus: Consensus; sent: { to: number; m: Message }[] } {
+/**
+ * A replica whose messages land in `sent`, and its log's cuts in `cuts` ([at, to, first, last]);
+ * its disk takes everything and reports nothing.
+ */
+function replica(id: number): {
+  consensus: Consensus;
+  sent: { to: number; m: Message }[];
+  cuts: number[][];
+} {
   const sent: { to: number; m: Message }[] = [];
+  const cuts: number[][] = [];
   const io: ConsensusIo = {
     send: (to, m) => sent.push({ to, m }),
     write: () => {},
@@ -40,9 +48,10 @@ function replica(id: number): { consensus: Consensus; sent: { to: number; m: Mes
     sealed: () => {},
     foreign: () => {},
     catchUpRoom: () => true,
+    truncated: (at, to, first, last) => cuts.push([at, to, first, last]),
   };
   const options = { id, members, random: () => 0.5, recovering: false, term: 1, votedFor: -1 };
-  return { consensus: new Consensus({ ...options, log: [] }, io), sent };
+  return { consensus: new Consensus({ ...options, log: [] }, io), sent, cuts };
 }
 
 function append(from: number, term: number, prevIndex: number, prevHash: string, es: Entry[]) {
@@ -180,4 +189,23 @@ test('a standby silent for an election timeout is sent heartbeats only, which pr
   consensus.receive(status(3, 2, true, 300, 0));
   const resumed = sent.filter((x) => x.to === 3 && x.m.kind === 'append');
   assert.ok(resumed.some((x) => x.m.kind === 'append' && x.m.prevIndex === 300));
+});
+
+/**
+ * A deposed primary's uncommitted tail, cut when the new primary's entries differ, is reported
+ * (cluster-node.ts logs it at warn): before, only "following again" was logged, and an operator
+ * could not tell that entries were dropped, nor which.
+ */
+test('a cut of the uncommitted tail is reported: entries and sequences', () => {
+  const { consensus, cuts } = replica(2);
+  const log = entries(5, 1);
+  consensus.receive({ ...append(1, 1, 0, genesisHashHex, log), commit: 2 });
+  assert.deepEqual(cuts, [], 'appending cuts nothing');
+  consensus.receive(append(1, 1, 0, genesisHashHex, log.slice(0, 3))); // a duplicate
+  assert.deepEqual(cuts, [], 'a duplicate cuts nothing');
+  // Member 3, elected in term 2, holds entries 1-3 and one of its own at 4.
+  const own = entries(1, 2, 4, log[2].hash);
+  consensus.receive(append(3, 2, 3, log[2].hash, own));
+  assert.deepEqual(cuts, [[3, 5, 4, 5]], 'entries 4-5, sequences 4-5, cut after entry 3');
+  assert.equal(consensus.lastIndex, 4);
 });

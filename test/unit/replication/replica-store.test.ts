@@ -7,6 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
+import { sequenceKey } from '../../../src/journal/journal-db.js';
+import { BatchEncoder, genesisHash, hashSizeBytes } from '../../../src/journal/journal-codec.js';
+import { eventSizeBytes } from '../../../src/constants.js';
 import { ReplicaStore } from '../../../src/replication/replica-store.js';
 import type { Entry } from '../../../src/replication/messages.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
@@ -88,6 +91,41 @@ test('many batches read for a lagging standby do not push out the held ones', as
     store.hold(sealed, 101);
     for (const e of old) store.payload(e); // each read is remembered, the oldest forgotten
     assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
+    closeJournalDb(db);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** A real batch (it decodes) of events with sequences `sequences`, chained to nothing. */
+function batchOf(sequences: number[]): Buffer {
+  const events = new Uint8Array(sequences.length * eventSizeBytes);
+  const dv = new DataView(events.buffer);
+  sequences.forEach((s, i) => dv.setBigUint64(i * eventSizeBytes, BigInt(s), true));
+  const encoder = new BatchEncoder(sequences.length);
+  const hash = new Uint8Array(hashSizeBytes);
+  return Buffer.from(encoder.encode(1, sequences[0], 0, events, genesisHash, hash));
+}
+
+/**
+ * A deposed primary cuts the batches its writer journaled but never proposed: truncateAfter
+ * says how many, and the last sequence they held, so that the cut is logged (before, it was
+ * silent: an operator saw only "following again").
+ */
+test('truncateAfter says what it cut: batches and their last sequence', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    const batches = [
+      [1, 2],
+      [3, 3, 4],
+      [5, 6, 6],
+    ];
+    for (const b of batches) await db.journal.put(sequenceKey(b[0]), batchOf(b));
+    assert.equal(store.truncateAfter(6), null, 'nothing after 6: nothing cut');
+    assert.deepEqual(store.truncateAfter(2), { batches: 2, last: 6 });
+    assert.deepEqual([...db.journal.getKeys({})].map(keySequence), [1]);
     closeJournalDb(db);
   } finally {
     removeDir(dir);
