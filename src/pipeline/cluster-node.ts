@@ -313,7 +313,7 @@ export class ClusterNode {
 
   /** `{ primaryUrl }` of the primary this member knows (its client address), or nothing. */
   private primaryUrl(): { primaryUrl?: string } {
-    const m = this.options.members.find((x) => x.id === this.consensus.primary);
+    const m = this.options.members.find((x) => x.id === this.consensus.heardPrimaryId);
     return m === undefined ? {} : { primaryUrl: `ws://${m.host}:${m.port}/` };
   }
 
@@ -532,7 +532,8 @@ export class ClusterNode {
         member: this.id,
         accepting: this.accepting,
         term: this.consensus.term,
-        primary: this.consensus.primary,
+        // Not one silent for an election timeout: the SDK asks /health who is primary.
+        primary: this.consensus.heardPrimaryId,
         // Where clients reach it: a 503 to a session on a standby names it, and the SDK goes.
         ...this.primaryUrl(),
         members: this.memberIds(),
@@ -553,7 +554,8 @@ export class ClusterNode {
   /**
    * Why this member is not ready for `use` (GET /ready, docs/PROTOCOL.md), or null. Commands:
    * only a primary that serves in its term. Reads: also a standby that follows a primary it
-   * knows, votes (not recovering) and has applied all but `readyLagEventsMax` committed events.
+   * hears (within an election timeout), votes (not recovering) and has applied all but
+   * `readyLagEventsMax` committed events.
    */
   private notReady(use: ReadyUse): string | null {
     const c = this.consensus;
@@ -566,6 +568,9 @@ export class ClusterNode {
     if (use === 'commands') return 'not the primary';
     if (c.recovering) return 'recovering: catching up before it votes';
     if (c.primary < 0) return 'no primary known';
+    // Cut off from it (and from a majority, or one would have elected): what it shows may be
+    // far behind what is committed by now.
+    if (c.heardPrimaryId < 0) return 'primary silent';
     const applied = node.progress.get(ProgressSlot.sequencePublished);
     if (this.committedSequence - applied > readyLagEventsMax) return 'catching up';
     return null;

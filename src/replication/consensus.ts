@@ -201,6 +201,18 @@ export class Consensus {
   }
 
   /**
+   * The primary this replica hears now: itself on a primary; on another role the primary of
+   * its term while heard within an election timeout and no probe says it is gone; else -1.
+   * `primary` stays the primary of its term (a timeout-now must come from it), but one that
+   * fell silent is not named to clients: a standby cut off from the majority kept naming a
+   * dead primary, and serving reads as if it followed one, for as long as the term lasted.
+   * Heartbeat jitter (a slow primary, a few hundred ms) is far within the timeout.
+   */
+  get heardPrimaryId(): number {
+    return this.hearsPrimary() ? this.primary : -1;
+  }
+
+  /**
    * A hint from outside: the primary's process looks gone (its port refused a probe). Stand
    * within a few ticks instead of waiting out the election timeout. It changes only when an
    * election starts, never how one is won, so a wrong hint costs an election, not safety.

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { TestCluster } from '../harness/cluster-driver.js';
 import { until } from '../harness/wait.js';
 import { readyLagEventsMax } from '../../src/constants.js';
+import { electionTimeoutTicksMin, replicationTickMs } from '../../src/constants.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { Status } from '../../src/protocol/status.js';
 import type { ClusterMember, ClusterNode } from '../../src/pipeline/cluster-node.js';
@@ -66,7 +67,11 @@ test('a restarted standby answers reads 503 until it is ready for them', async (
     assert.ok(read.sequence >= last - readyLagEventsMax, `first read at ${read.sequence}`);
     assert.ok(refused.size > 0, 'refused while replaying its journal');
     for (const reason of refused) {
-      assert.match(reason, /^(no primary known|catching up|election under way)$/, reason);
+      assert.match(
+        reason,
+        /^(no primary known|primary silent|catching up|election under way)$/,
+        reason,
+      );
     }
     const ready = await getJson(m, '/ready?for=reads');
     assert.equal(ready.status, 200, '/ready?for=reads agrees');
@@ -105,5 +110,53 @@ test("the primary's reads show only what a majority holds", async () => {
     const serving = await cluster.primary();
     assert.notDeepEqual(await cluster.balancesAt(serving.id, head.sequence), before);
     await client.close();
+  });
+});
+
+/**
+ * A standby cut off from its primary and from the other standby (both SIGKILLed, in the audit)
+ * kept naming the dead primary in /health and answered reads 200, for as long as its term
+ * lasted: it can elect no one alone. After an election timeout unheard, it names no primary and
+ * is not ready for reads ("primary silent"); it is ready again once it hears a primary.
+ */
+test('a standby that no longer hears its primary names none and serves no reads', async () => {
+  await TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const [other, survivor] = cluster.nodes.filter((n) => n !== primary) as ClusterNode[];
+    const m = cluster.members[survivor.id - 1];
+    await until(
+      'the survivor follows',
+      async () => (await getJson(m, '/ready?for=reads')).status === 200,
+    );
+    primary.partition();
+    other.partition();
+    const cutAt = Date.now();
+    await until(
+      'the survivor is not ready for reads',
+      async () => {
+        const ready = await getJson(m, '/ready?for=reads');
+        return ready.status === 503;
+      },
+      5_000,
+    );
+    const silentMs = Date.now() - cutAt;
+    const health = (await getJson(m, '/health')) as Read & { primary?: number; role?: string };
+    assert.equal(health.primary, -1, 'no primary named');
+    const ready = await getJson(m, '/ready?for=reads');
+    assert.equal(ready.reason, 'primary silent');
+    const read = await getJson(m, '/balances?account=1');
+    assert.deepEqual([read.status, read.reason], [503, 'primary silent']);
+    assert.ok(silentMs >= electionTimeoutTicksMin * replicationTickMs - 50, `after ${silentMs} ms`);
+    primary.heal();
+    other.heal();
+    await until(
+      'ready again once it hears a primary',
+      async () => {
+        return (await getJson(m, '/ready?for=reads')).status === 200;
+      },
+      10_000,
+    );
+    const again = (await getJson(m, '/health')) as Read & { primary?: number };
+    assert.ok((again.primary ?? -1) >= 0, 'names its primary again');
   });
 });

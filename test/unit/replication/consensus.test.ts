@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Consensus, type ConsensusIo } from '../../../src/replication/consensus.js';
 import { genesisHashHex, membersMaskOf } from '../../../src/replication/hashes.js';
 import type { Entry, Message, Status } from '../../../src/replication/messages.js';
+import { electionTimeoutTicksMin } from '../../../src/constants.js';
 
 const members = [1, 2, 3];
 const mask = membersMaskOf(members);
@@ -208,4 +209,24 @@ test('a cut of the uncommitted tail is reported: entries and sequences', () => {
   consensus.receive(append(3, 2, 3, log[2].hash, own));
   assert.deepEqual(cuts, [[3, 5, 4, 5]], 'entries 4-5, sequences 4-5, cut after entry 3');
   assert.equal(consensus.lastIndex, 4);
+});
+
+/**
+ * A standby names its primary (in /health, and is ready for reads) only while it hears it:
+ * cut off from it, it kept naming a dead primary for as long as its term lasted. A primary
+ * slow for less than an election timeout (heartbeat jitter) is still named.
+ */
+test('a standby names its primary only while it hears it', () => {
+  const { consensus } = replica(2);
+  consensus.receive(append(1, 1, 0, genesisHashHex, entries(2, 1)));
+  assert.equal(consensus.heardPrimaryId, 1);
+  for (let t = 1; t < electionTimeoutTicksMin; t++) consensus.tick();
+  assert.equal(consensus.heardPrimaryId, 1, 'silent for less than an election timeout');
+  consensus.tick();
+  assert.equal(consensus.primary, 1, 'still the primary of its term');
+  assert.equal(consensus.heardPrimaryId, -1, 'silent for an election timeout: not named');
+  consensus.receive(append(1, 1, 2, entries(2, 1)[1].hash, [])); // a heartbeat
+  assert.equal(consensus.heardPrimaryId, 1, 'heard again');
+  consensus.suspectPrimary(); // a probe found its port closed
+  assert.equal(consensus.heardPrimaryId, -1, 'a probe says it is gone: not named');
 });
