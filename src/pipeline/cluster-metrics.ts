@@ -5,7 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Consensus } from '../replication/consensus.js';
-import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
+import { lastSequenceOf, memberRoleName, memberRoleNames, Role } from '../replication/messages.js';
 import { readGauge } from './node-metrics.js';
 
 export interface ClusterView {
@@ -14,8 +14,6 @@ export interface ClusterView {
   readonly committedSequence: number;
   memberIds(): readonly number[];
 }
-
-const roles = [Role.Standby, Role.Candidate, Role.Primary];
 
 /**
  * A single node's role, as a cluster member shows it (always the primary), so that dashboards
@@ -28,7 +26,7 @@ export function registerSingleNodeRole(registry: Registry): void {
     labelNames: ['role'],
     registers: [registry],
     collect(this: Gauge) {
-      for (const r of roles) this.set({ role: roleName(r) }, r === Role.Primary ? 1 : 0);
+      for (const r of memberRoleNames) this.set({ role: r }, r === 'primary' ? 1 : 0);
     },
   });
 }
@@ -41,7 +39,8 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
     labelNames: ['role'],
     registers: [registry],
     collect(this: Gauge) {
-      for (const r of roles) this.set({ role: roleName(r) }, c.role === r ? 1 : 0);
+      const shown = memberRoleName(c.role, c.recovering); // a recovering member: `recovering`
+      for (const r of memberRoleNames) this.set({ role: r }, shown === r ? 1 : 0);
     },
   });
   const plain = (name: string, help: string, read: () => number): void =>

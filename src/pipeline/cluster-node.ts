@@ -48,7 +48,7 @@ import { GroupCommit } from './group-commit.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
-import { lastSequenceOf, Role, roleName } from '../replication/messages.js';
+import { lastSequenceOf, memberRoleName, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
 import {
   claimMemberFolder,
@@ -308,7 +308,7 @@ export class ClusterNode {
 
   /** Role (by name) and term, for the fields of log lines. */
   logFields(): { role: string; term: number } {
-    return { role: roleName(this.consensus.role), term: this.consensus.term };
+    return { role: this.roleShown(), term: this.consensus.term };
   }
 
   /** `{ primaryUrl }` of the primary this member knows (its client address), or nothing. */
@@ -523,12 +523,17 @@ export class ClusterNode {
     this.reportFailure(error);
   }
 
+  /** The role by the name /health, /metrics and log fields show (memberRoleName). */
+  private roleShown(): string {
+    return memberRoleName(this.consensus.role, this.consensus.recovering);
+  }
+
   /** What the gateway obeys and reports: commands only once promoted; role, term, lag. */
   private roleView(): NodeRole {
     return {
       accepting: () => this.accepting,
       describe: () => ({
-        role: roleName(this.consensus.role),
+        role: this.roleShown(),
         member: this.id,
         accepting: this.accepting,
         term: this.consensus.term,

@@ -132,3 +132,16 @@ export const enum Role {
 export function roleName(role: Role): string {
   return role === Role.Primary ? 'primary' : role === Role.Candidate ? 'candidate' : 'standby';
 }
+
+/** Every name a member's role is shown by (/health, /metrics, log fields). */
+export const memberRoleNames = ['standby', 'candidate', 'primary', 'recovering'] as const;
+
+/**
+ * A member's role as operators see it: a standby that lost its disk (it neither votes nor
+ * stands until caught up) is `recovering`, a role of its own in docs/ROLES.md. Consensus keeps
+ * it a standby: it follows and stores as one. Shown as "standby", an operator could tell it
+ * only from /ready?for=reads or the logs.
+ */
+export function memberRoleName(role: Role, recovering: boolean): string {
+  return role === Role.Standby && recovering ? 'recovering' : roleName(role);
+}

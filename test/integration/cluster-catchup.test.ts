@@ -161,3 +161,38 @@ test('cluster: a standby stopped under load stores everything it had received', 
     await cluster.assertOneHistory(client, load.acked);
     await client.close();
   }));
+
+/**
+ * A member that lost its disk is shown as `recovering` (docs/ROLES.md draws it as a role of its
+ * own) in /health and /metrics, until it has caught up and votes again: both said "standby",
+ * and only /ready?for=reads and the logs told it apart.
+ */
+test('cluster: a recovering member says so in /health and /metrics', () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const [wiped, other] = cluster.nodes.filter((n) => n !== primary) as ClusterNode[];
+    await wiped.stop();
+    removeDir(cluster.dirs[wiped.id - 1]);
+    cluster.dirs[wiped.id - 1] = tempDataDir();
+    // Cut off from the others, it stays recovering for as long as the checks take.
+    primary.partition();
+    other.partition();
+    const fresh = await cluster.boot(wiped.id, false);
+    cluster.nodes[wiped.id - 1] = fresh;
+    const m = cluster.members[wiped.id - 1];
+    const shown = async (): Promise<{ role: string; metric: string }> => {
+      const health = (await (await fetch(`http://${m.host}:${m.port}/health`)).json()) as {
+        role: string;
+      };
+      const text = await (await fetch(`http://${m.host}:${m.port}/metrics`)).text();
+      const metric = /^bourse_cluster_role\{role="(\w+)"\} 1$/m.exec(text)?.[1] ?? 'none';
+      return { role: health.role, metric };
+    };
+    assert.equal(fresh.consensus.recovering, true);
+    assert.deepEqual(await shown(), { role: 'recovering', metric: 'recovering' });
+    assert.deepEqual(fresh.logFields().role, 'recovering', 'its log lines too');
+    primary.heal();
+    other.heal();
+    await until('it catches up and votes again', () => !fresh.consensus.recovering, 20_000);
+    assert.deepEqual(await shown(), { role: 'standby', metric: 'standby' });
+  }));
