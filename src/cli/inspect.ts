@@ -1,7 +1,9 @@
 /** `bourse inspect`: prints journaled events in readable form, from a sequence on. */
 import { closeJournalDb } from '../journal/journal-db.js';
 import { batchKeyAtOrBefore, journalTail, readBatches } from '../journal/journal-reader.js';
+import type { BatchView } from '../journal/journal-codec.js';
 import { readEvent, formatEvent } from '../protocol/event-reader.js';
+import { isoTimeUs } from '../protocol/time-us.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { eventSizeBytes } from '../constants.js';
 import { openJournal } from './open-data.js';
@@ -21,14 +23,11 @@ export function inspect(options: InspectOptions): string[] {
     readBatches(db, start, null, (view) => {
       const aligned = new Uint32Array(view.count * EventWord.size);
       new Uint8Array(aligned.buffer).set(view.events);
-      const hash = Buffer.from(view.hash).toString('hex').slice(0, 16);
-      const plural = view.count === 1 ? '' : 's';
-      const events = `${view.count} event${plural}, term ${view.term}, ${hash}…`;
-      let header: string | null = `batch ${view.firstSequence}: ${events}`;
+      let header: string[] | null = batchHeader(view);
       for (let i = 0; i < view.count && printed < options.count; i++) {
         const event = readEvent(aligned, i * (eventSizeBytes >> 2));
         if (event.sequence < options.fromSeq) continue;
-        if (header !== null) lines.push(header); // once, over the first event it prints
+        if (header !== null) lines.push(...header); // once, over the first event it prints
         header = null;
         lines.push('  ' + formatEvent(event));
         printed++;
@@ -48,4 +47,18 @@ export function inspect(options: InspectOptions): string[] {
   }
   process.stdout.write(lines.join('\n') + '\n');
   return lines;
+}
+
+/**
+ * A batch's lines: its time (to the µs, as replay --to-time takes it) and both hashes in full,
+ * so an auditor can check the chain by hand (16 digits and '…' could not be compared).
+ */
+function batchHeader(view: BatchView): string[] {
+  const plural = view.count === 1 ? '' : 's';
+  const time = isoTimeUs(view.timestamp);
+  return [
+    `batch ${view.firstSequence} at ${time}: ${view.count} event${plural}, term ${view.term}`,
+    `  prev ${Buffer.from(view.prevHash).toString('hex')}`,
+    `  hash ${Buffer.from(view.hash).toString('hex')}`,
+  ];
 }

@@ -6,8 +6,10 @@ import { readI64, readU64 } from '../stdx/records.js';
 import { EventWord } from './event-layout.js';
 import { EventKind as GeneratedEventKind } from './generated/bourse/protocol/event-kind.js';
 import { CommandKind as GeneratedCommandKind } from './generated/bourse/protocol/command-kind.js';
+import { EventFlag as GeneratedEventFlag } from './generated/bourse/protocol/event-flag.js';
 import { statusName } from './status.js';
-import { enumName } from './enum-name.js';
+import { enumName, flagNames } from './enum-name.js';
+import { isoTimeUs } from './time-us.js';
 
 export interface EventRecord {
   sequence: number;
@@ -72,9 +74,14 @@ export function commandKindName(kind: number): string {
   return enumName(GeneratedCommandKind, kind);
 }
 
-/** One line, fields that are zero left out: `#12 Trade ok instrument=1 account=7 ...`. */
+/**
+ * One line, fields that are zero left out, its time to the µs (pasted into replay --to-time, it
+ * includes the event) and flags by name (`flags=3` had to be decoded by hand):
+ * `#12 2026-12-04T19:54:55.118904Z Traded Ok ref=1 account=7 ... flags=Head|Record`.
+ */
 export function formatEvent(ev: EventRecord): string {
-  const parts = ['#' + ev.sequence, eventKindName(ev.kind), statusName(ev.status)];
+  const parts = ['#' + ev.sequence, isoTimeUs(ev.timestamp), eventKindName(ev.kind)];
+  parts.push(statusName(ev.status));
   if (ev.clientId !== 0) parts.push('client=' + ev.clientId + '/' + ev.clientSeq);
   const named: Array<[string, number]> = [
     ['ref', ev.ref],
@@ -89,8 +96,8 @@ export function formatEvent(ev: EventRecord): string {
     ['counterpartyFee', ev.counterpartyFee],
     ['release', ev.release],
     ['aux', ev.aux],
-    ['flags', ev.flags],
   ];
   for (const [name, value] of named) if (value !== 0) parts.push(name + '=' + value);
+  if (ev.flags !== 0) parts.push('flags=' + flagNames(GeneratedEventFlag, ev.flags));
   return parts.join(' ');
 }

@@ -230,6 +230,45 @@ test('replay, inspect and verify read a data folder', async () => {
 });
 
 /**
+ * inspect for an audit: it printed no time (replay --to-time works by time), 16 hex digits of
+ * each batch's hash and '…' (the chain could not be followed by hand) and flags as numbers.
+ */
+test('inspect: times to the µs, full hashes that chain, flags by name', async () => {
+  const dir = await dataWith(1_200);
+  try {
+    const all = bourse('inspect', '--data', dir, '--count', '1000000');
+    assert.equal(all.code, 0, all.err);
+    const header =
+      /^batch (\d+) at (\S+): \d+ events?, term \d+\n {2}prev (\S+)\n {2}hash (\S+)$/gm;
+    const batches = [...all.out.matchAll(header)];
+    assert.ok(batches.length >= 3, `1,200 commands in batches of 400 at most: ${all.out}`);
+    let prev = '0'.repeat(64);
+    for (const [, , , before, hash] of batches) {
+      assert.equal(before, prev, 'each batch names the one before it, in full');
+      assert.match(hash, /^[0-9a-f]{64}$/);
+      prev = hash;
+    }
+    // Each time, pasted into replay --to-time, includes what it is the time of.
+    const [, first, batchTime] = batches[1];
+    const event = /^ {2}#30 (\S+) /m.exec(all.out)?.[1] ?? '';
+    for (const [time, sequence] of [
+      [batchTime, Number(first)],
+      [event, 30],
+    ] as const) {
+      assert.match(time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/, all.out);
+      const r = bourse('replay', '--data', dir, '--to-time', time);
+      assert.equal(r.code, 0, r.err);
+      const at = Number(/^state at sequence (\d+) /m.exec(r.out)?.[1]);
+      assert.ok(at >= sequence, `${time}: ${r.out}`);
+    }
+    assert.match(all.out, /^ {2}#1 \S+ AssetAdded Ok .* flags=Head\|Record$/m);
+    assert.doesNotMatch(all.out, /flags=\d/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/**
  * \`bourse bench\` stopped by SIGTERM (or Ctrl-C from outside a terminal) passes the signal on:
  * the bench stops its load processes and removes its node's folder, and no report is written.
  * Before, the CLI died alone and its bench ran on, with four client processes, for a minute.
@@ -360,7 +399,7 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     // inspect shows the events before the damaged batch (it printed nothing), then names it.
     const shown = bourse('inspect', '--data', dir, '--from-seq', '1', '--count', '1000000');
     assert.equal(shown.code, 65, shown.err);
-    assert.match(shown.out, /^batch 1: /m);
+    assert.match(shown.out, /^batch 1 at /m);
     assert.match(shown.err, new RegExp(`batch at sequence ${last.readUInt32BE(4)} does not match`));
   } finally {
     removeDir(dir);
