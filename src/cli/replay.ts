@@ -143,16 +143,23 @@ function print(
   if (options.balances === true) out.push('', 'balances', table(balances(e, account) as never[]));
   if (options.orders === true)
     out.push('', 'open orders', table(openOrders(e, account) as never[]));
-  if (options.book !== undefined) {
-    out.push(
-      '',
-      `book ${options.book} asks (best first)`,
-      table(bookSide(e, options.book, true) as never[]),
-    );
-    out.push(
-      `book ${options.book} bids (best first)`,
-      table(bookSide(e, options.book, false) as never[]),
-    );
-  }
+  if (options.book !== undefined) out.push('', ...bookLines(replica, options.book));
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/**
+ * A book's sides, after whether it is halted: a halted book keeps its orders but takes no new
+ * ones, and its tables alone could not tell it from a quiet one (GET /book says it too).
+ */
+function bookLines(replica: Replica, instrument: number): string[] {
+  const e = replica.engine;
+  const halted = e.instruments.halted[instrument] === 1;
+  const state = halted ? 'halted (it keeps its orders, takes no new ones; cancels go)' : 'trading';
+  return [
+    ...(e.instruments.has(instrument) ? [`book ${instrument}: ${state}`] : []),
+    `book ${instrument} asks (best first)`,
+    table(bookSide(e, instrument, true) as never[]),
+    `book ${instrument} bids (best first)`,
+    table(bookSide(e, instrument, false) as never[]),
+  ];
 }

@@ -100,10 +100,15 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
   }
 });
 
-async function dataWith(commands: number): Promise<string> {
+/** A folder with a workload of `commands` (set-up first), then `then`. */
+async function dataWith(
+  commands: number,
+  then: Omit<CommandFields, 'clientId' | 'clientSeq'>[] = [],
+): Promise<string> {
   const dir = tempDataDir();
   const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
   const all = workload(1, commands);
+  all.push(...then.map((c, i) => ({ ...c, clientId: 1, clientSeq: all.length + i + 1 })));
   for (let at = 0; at < all.length; at += 400) {
     await driver.submit(all.slice(at, at + 400));
     await driver.untilDurable(Math.min(at + 400, all.length));
@@ -263,6 +268,24 @@ test('inspect: times to the µs, full hashes that chain, flags by name', async (
     }
     assert.match(all.out, /^ {2}#1 \S+ AssetAdded Ok .* flags=Head\|Record$/m);
     assert.doesNotMatch(all.out, /flags=\d/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** replay --book showed a halted book as a quiet one: GET /book says \`halted\`, replay did not. */
+test('replay --book says whether the book is halted', async () => {
+  const dir = await dataWith(100, [{ kind: CommandKind.HaltInstrument, ref: 1 }]);
+  try {
+    const before = bourse('replay', '--data', dir, '--to-seq', '80', '--book', '1');
+    assert.equal(before.code, 0, before.err);
+    assert.match(before.out, /^book 1: trading\nbook 1 asks/m);
+    const halted = bourse('replay', '--data', dir, '--book', '1');
+    assert.equal(halted.code, 0, halted.err);
+    assert.match(halted.out, /^book 1: halted \(it keeps its orders, takes no new ones; cancel/m);
+    assert.match(halted.out, /^book 1 bids \(best first\)$/m);
+    const none = bourse('replay', '--data', dir, '--book', '3');
+    assert.doesNotMatch(none.out, /^book 3: /m, 'no state for a book that does not exist');
   } finally {
     removeDir(dir);
   }
