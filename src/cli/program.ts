@@ -57,6 +57,7 @@ export function program(): Command {
   addCluster(p);
   addDrill(p);
   addBench(p);
+  refuseAsBourse(p, 'bourse');
   const leaves = leafCommands(p);
   for (const leaf of leaves) configurable(leaf);
   // Sections of a settings file: each command's, and a group's (drill:, keys:) for its own.
@@ -67,6 +68,22 @@ export function program(): Command {
     noteDataDir(action.opts().data); // where a damaged file is looked for (supervise.ts)
   });
   return p;
+}
+
+/**
+ * commander's own refusals (an unknown option or command, a missing argument, a value not among
+ * the choices) read `error: …`, while every other refusal reads `bourse: …`. Each command's now
+ * reads `bourse <command>: …`, with commander's "(Did you mean …?)" kept; the exit code stays
+ * 64 (run). A value one of our parsers refused was said twice ("option '--count <k>' argument
+ * '0' is invalid. --count: '0' is not …"): its reason names the flag, and is said alone.
+ */
+function refuseAsBourse(cmd: Command, path: string): void {
+  const invalid = /^option '(--[a-z0-9-]+)[^']*' argument '.*' is invalid\. (?=\1[: ])/s;
+  cmd.configureOutput({
+    outputError: (text, write) =>
+      write(`${path}: ${text.replace(/^error: /, '').replace(invalid, '')}`),
+  });
+  for (const sub of cmd.commands) refuseAsBourse(sub, `${path} ${sub.name()}`);
 }
 
 /** Commands that run something (not groups such as `keys` or `drill`). */

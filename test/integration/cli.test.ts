@@ -100,6 +100,40 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
   }
 });
 
+/**
+ * commander's own refusals read `error: option '--x' …` where every other reads `bourse: …`:
+ * now `bourse <command>: …`, its suggestion kept, exit 64; help and version are as they were.
+ */
+test("commander's refusals read 'bourse <command>: …', exit 64", () => {
+  const refusals: [string[], RegExp][] = [
+    [
+      ['inspect', '--from-sq', '3'],
+      /^bourse inspect: unknown option '--from-sq'\n\(Did you mean --from-seq\?\)$/,
+    ],
+    [['inspct'], /^bourse: unknown command 'inspct'\n\(Did you mean inspect\?\)$/],
+    [['--nope'], /^bourse: unknown option '--nope'$/],
+    [['keys', 'create'], /^bourse keys create: required option '--client <id>' not specified$/],
+    [['bench'], /^bourse bench: missing required argument 'scenario'$/],
+    [['inspect', '--count'], /^bourse inspect: option '--count <k>' argument missing$/],
+    [
+      ['drill', 'failover', '--signal', 'X'],
+      /^bourse drill failover: option '--signal <name>' argument 'X' is invalid\. Allowed choices/,
+    ],
+    // One of our parsers' reasons names the flag: said once, not after commander's own words.
+    [['inspect', '--count', '0'], /^bourse inspect: --count: '0' is not a whole number ≥ 1$/],
+  ];
+  for (const [args, message] of refusals) {
+    const r = bourse(...args);
+    assert.equal(r.code, 64, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err.trimEnd(), message);
+    assert.equal(r.out, '', args.join(' '));
+  }
+  const help = bourse('inspect', '--help');
+  assert.equal(help.code, 0, help.err);
+  assert.match(help.out, /^Usage: bourse inspect \[options\]\n/);
+  assert.equal(bourse('--version').code, 0);
+});
+
 /** A folder with a workload of `commands` (set-up first), then `then`. */
 async function dataWith(
   commands: number,
