@@ -15,12 +15,14 @@ import type { NodeRole } from '../gateway/gateway.js';
 
 /**
  * Whether these reads recompute each batch's SHA-256 (the chain's links are compared either
- * way). They run on the consensus thread, and a page of an account's events hashed up to 13 MB
- * of batches: 15% of a node paging GET /events, in a profile. Each batch's hash was checked
- * when it was stored (the journal writer made it; a standby checks each batch it receives,
- * ReplicaStore.verify), and `bourse verify` checks them all.
+ * way). They do: what GET /events and a journal subscription hand out is what downstream
+ * systems take for the record, and a byte that rots on the disk after the batch was stored
+ * must be refused there, not passed on. It costs (15-19% of a node paging GET /events, in a
+ * profile), but the stalls that got a primary deposed came from the account pages' scan of
+ * 100,000 events (now httpAccountScanEventsMax, 10,000), not from hashing: a 1,000-event page
+ * took as long without it.
  */
-const hashesRecomputed = false;
+const hashesRecomputed = true;
 
 /**
  * Hands `visit` each event, decoded, of the batches from `start` to `last` (whole batches: they
