@@ -247,14 +247,17 @@ export function queryNumber(text: string | undefined): number {
   return text !== undefined && /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
 }
 
-/** An event as JSON, with its kind and status by name. */
-export function readable(e: EventRecord): Record<string, unknown> {
-  return {
-    ...e,
-    kindName: eventKindName(e.kind),
-    commandKindName: commandKindName(e.commandKind),
-    statusName: statusName(e.status),
-  };
+/**
+ * An event for JSON, with its kind and status by name: named in place (every caller hands a
+ * record decoded for this answer alone). A copy by spread was half the cost of a 1,000-event
+ * page of GET /events on the consensus thread (3.8 ms a warm page, 1.8 in place).
+ */
+export function readable(e: EventRecord): EventRecord & Record<string, unknown> {
+  const named = e as EventRecord & Record<string, unknown>;
+  named.kindName = eventKindName(e.kind);
+  named.commandKindName = commandKindName(e.commandKind);
+  named.statusName = statusName(e.status);
+  return named;
 }
 
 /**
