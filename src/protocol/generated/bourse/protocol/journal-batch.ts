@@ -11,7 +11,11 @@ import { Event } from './event.js';
 /**
  * One journal record. The LMDB key is first_sequence as 8 bytes big-endian.
  * `hash` is SHA-256 over (prev_hash, the envelope's scalar fields, the raw event bytes), so a
- * flipped byte anywhere in the batch, or a removed or reordered batch, breaks the chain.
+ * flipped byte anywhere in a batch, or a batch removed, inserted or reordered before the last,
+ * breaks the chain. The chain is not anchored: batches cut from the end, or a tail rewritten
+ * with recomputed hashes, or a batch appended with a recomputed hash, still form a chain.
+ * Only a head kept elsewhere (`bourse verify` prints it; `--head SEQ:HASH` checks it) shows
+ * that the journal still holds what it held then.
  */
 export class JournalBatch {
   bb: flatbuffers.ByteBuffer|null = null;
