@@ -255,6 +255,12 @@ export const readQueryTimeoutMs = 5000;
 /** Longest the read model applies events without turning to queries and book views (ms). */
 export const readModelYieldMs = 5;
 /**
+ * Longest the read model goes on starting queries in one turn before the replica applies
+ * again (ms; one query may run past it). Queries served back to back without it held the
+ * replica off the output ring until the ring filled and the processor stopped.
+ */
+export const readModelQueryBudgetMs = 5;
+/**
  * LMDB page size of a new journal (journal.mdb; an existing one keeps the size it was made with).
  * Each commit writes whole pages: the batch's overflow pages, and a new copy of the leaf, branch
  * and free-list pages it touched. With 64 KB pages a 33 KB batch wrote ~370 KB a commit, and

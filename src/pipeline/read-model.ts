@@ -11,11 +11,11 @@
  *                                     ◄───────  book whose view changed: book {instrument,
  *                                               sequence, levels (bookLevels layout)}
  *
- * Messages are handled between applied ranges, and each range ends at a journal batch, so
+ * Queries are served between applied ranges, and each range ends at a journal batch, so
  * every answer and every book view is consistent at one durable sequence, which it names.
  * Book views are conflated: a subscriber sees the latest view at most once per interval.
  */
-import { bookDepthLevels, bookPublishIntervalMs } from '../constants.js';
+import { bookDepthLevels, bookPublishIntervalMs, readModelQueryBudgetMs } from '../constants.js';
 import type { Replica } from './replay.js';
 import { balances, bookLevels, openOrders } from './state-view.js';
 
@@ -44,14 +44,50 @@ export class ReadModel {
   /** The last view sent per watched instrument (an empty one until the first is sent). */
   private readonly watched = new Map<number, Float64Array>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Queries waiting, oldest first from `head`; `serving` while a serveSome is scheduled. */
+  private readonly queue: Exclude<ReadRequest, { type: 'watch' }>[] = [];
+  private head = 0;
+  private serving = false;
 
   constructor(
     private readonly replica: Replica,
     private readonly post: (message: ReadAnswer | BookView) => void,
   ) {}
 
+  /**
+   * Takes a request: a watch at once, a query into the queue, served a budget at a time
+   * (`serveSome`). Served as they came, back-to-back queries kept the replica from the output
+   * ring (each message is handled in the turn it arrives): a soak audit's /orders pollers held
+   * it there 30-40 s, the ring filled and the processor answered nothing. Now each turn the
+   * loop gives them serves at most readModelQueryBudgetMs of queries, and the replica applies
+   * in between: reads wait (and time out, 503) before commands do.
+   */
   onMessage(request: ReadRequest): void {
     if (request.type === 'watch') return this.watch(request.instrument);
+    this.queue.push(request);
+    if (!this.serving) {
+      this.serving = true;
+      setImmediate(() => this.serveSome());
+    }
+  }
+
+  /** Queries waiting to be served. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  private serveSome(): void {
+    const until = performance.now() + readModelQueryBudgetMs;
+    do this.answer(this.queue[this.head++]);
+    while (this.head < this.queue.length && performance.now() < until);
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.serving = false;
+    } else setImmediate(() => this.serveSome()); // the replica applies first
+  }
+
+  private answer(request: Exclude<ReadRequest, { type: 'watch' }>): void {
     const engine = this.replica.engine;
     let body: unknown;
     if (request.what === 'book') body = this.book(request.instrument, request.depth);
