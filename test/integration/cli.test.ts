@@ -151,6 +151,16 @@ async function dataWith(
   return dir;
 }
 
+test('output into a pipe its reader closed early ends quietly (| head)', async () => {
+  const child = spawn(process.execPath, [main, 'inspect', '--help']);
+  child.stdout.destroy(); // the reader is gone before the first line
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, err);
+  assert.doesNotMatch(err, /EPIPE/);
+});
+
 test('replay stopping inside a linked chain shows the state before the chain', async () => {
   const dir = tempDataDir();
   try {
