@@ -429,6 +429,18 @@ export const bootstrapPeerCheckMs = 300;
 /** A member of another cluster is logged at most this often (ms), each. */
 export const foreignLogMs = 10_000;
 /**
+ * Messages in a row from one member, all of the same other cluster (or member list), before
+ * a member says so in its log: the advice that follows (empty a folder) destroys data, so one
+ * message, which a damaged datagram could have been before checksums, never concludes it.
+ * Heartbeats (every heartbeatTicks, 30 ms) bring this many in a fraction of a second.
+ */
+export const foreignMessagesMin = 8;
+/**
+ * Datagrams (or messages) from one member that say the same other transport or replication
+ * version before a member logs that it speaks it (see foreignMessagesMin).
+ */
+export const otherVersionDatagramsMin = 8;
+/**
  * After a failed start, a node waits this long for its workers to end on their own before it
  * terminates them (ms): a worker terminated inside a native call, such as LMDB opening its
  * environment, can abort the whole process.

@@ -8,9 +8,13 @@
  *
  *   0      1        2      3      4            8       10      12         16
  *   +------+--------+------+------+------------+-------+-------+----------+-------------+
- *   | 0xB5 | version| type | from | message id | index | count | reserved | chunk       |
+ *   | 0xB5 | version| type | from | message id | index | count | CRC-32   | chunk       |
  *   +------+--------+------+------+------------+-------+-------+----------+-------------+
  *   type 1 fragment; type 2 NAK: the body is u16 fragment indices the receiver lacks
+ *
+ * Every datagram is checked against its CRC-32 (datagram.ts) before any field of it is read:
+ * one that fails is dropped and counted, and repaired as a lost one (NAK, or consensus's
+ * resend), so no damaged term, position or NAK range ever reaches consensus.
  *
  * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN
  * does not reorder, so a fragment missing before one that arrived is lost: it is NAKed after
@@ -42,14 +46,17 @@ import { Rng } from '../stdx/rng.js';
 import { newResolver, resolverLookup, type HostLookup } from './host-lookup.js';
 import { decodeMessage, encodeMessage, messageVersion, replicationVersion } from './codec.js';
 import type { Append, Message } from './messages.js';
-
-const magic = 0xb5;
-const version = 1;
-const datagramHeaderBytes = 16;
-const enum DatagramType {
-  Fragment = 1,
-  Nak = 2,
-}
+import {
+  check,
+  Check,
+  datagramHeaderBytes,
+  datagramMagic,
+  DatagramType,
+  seal,
+  transportVersion,
+  writeHeader,
+} from './datagram.js';
+import { OtherVersions, type VersionLayer } from './other-versions.js';
 
 export interface PeerAddress {
   id: number;
@@ -66,6 +73,9 @@ export interface FaultPlan {
   reorder: number;
   /** Extra delay, uniform in [0, delayMsMax]. */
   delayMsMax: number;
+  /** Chance a datagram is sent with one bit flipped (`corruptBit`, else one drawn). */
+  corrupt: number;
+  corruptBit?: number;
   /** Peers this node cannot send to, and cannot hear from (one-way partitions). */
   blockTo: Set<number>;
   blockFrom: Set<number>;
@@ -78,6 +88,7 @@ export function noFaultPlan(seed = 1): FaultPlan {
     duplicate: 0,
     reorder: 0,
     delayMsMax: 0,
+    corrupt: 0,
     blockTo: new Set(),
     blockFrom: new Set(),
   };
@@ -98,6 +109,8 @@ export interface TransportStats {
   appendsShared: number;
   /** Datagrams or messages of another transport or replication version (also dropped). */
   otherVersion: number;
+  /** Datagrams whose CRC-32 did not match their bytes (damaged): dropped unread. */
+  checksumFailures: number;
   /** Connects that failed (a peer's name that did not resolve, say): retried later. */
   connectFailures: number;
   /** Datagrams dropped because their peer's connect had failed (retried later). */
@@ -162,6 +175,7 @@ export class UdpTransport {
     probesReceived: 0,
     sendQueueFull: 0,
     otherVersion: 0,
+    checksumFailures: 0,
     connectFailures: 0,
     unconnectedDrops: 0,
     peersMoved: 0,
@@ -231,7 +245,7 @@ export class UdpTransport {
    * a mixed cluster (a member left out of an upgrade) would only show as elections that fail.
    */
   onOtherVersion: (id: number, what: string) => void = () => {};
-  private readonly versionsTold = new Set<string>();
+  private readonly versions = new OtherVersions((id, what) => this.onOtherVersion(id, what));
   port = -1;
 
   constructor(
@@ -487,15 +501,9 @@ export class UdpTransport {
     // allocUnsafe takes small buffers from node's pool (Buffer.alloc made an ArrayBuffer per
     // header); every byte of it is written below.
     const datagram = Buffer.allocUnsafe(datagramHeaderBytes + to - from);
-    datagram.fill(0, 0, datagramHeaderBytes);
-    datagram.writeUInt8(magic, 0);
-    datagram.writeUInt8(version, 1);
-    datagram.writeUInt8(DatagramType.Fragment, 2);
-    datagram.writeUInt8(this.id, 3);
-    datagram.writeUInt32LE(id, 4);
-    datagram.writeUInt16LE(i, 8);
-    datagram.writeUInt16LE(n, 10);
+    writeHeader(datagram, DatagramType.Fragment, this.id, id, i, n);
     bytes.copy(datagram, datagramHeaderBytes, from, to);
+    seal(datagram); // once: the datagram goes to every peer sharing the append, and resends
     return datagram;
   }
 
@@ -572,12 +580,22 @@ export class UdpTransport {
       return;
     }
     const copies = this.rng.chance(f.duplicate) ? 2 : 1;
+    if (f.corrupt > 0 && this.rng.chance(f.corrupt)) d = this.corrupted(d);
     for (let c = 0; c < copies; c++) this.emit(d);
     if (this.held !== null) {
       const held = this.held;
       this.held = null;
       this.emit(held);
     }
+  }
+
+  /** A copy of `d` with one bit flipped (the queued bytes may be shared, and are resent). */
+  private corrupted(d: Datagram): Datagram {
+    this.stats.faultsInjected++;
+    const bytes = Buffer.from(d.bytes);
+    const bit = this.faults.corruptBit ?? this.rng.int(bytes.byteLength * 8);
+    if (bit < bytes.byteLength * 8) bytes[bit >> 3] ^= 1 << (bit & 7);
+    return { ...d, bytes };
   }
 
   private emit(d: Datagram): void {
@@ -600,11 +618,17 @@ export class UdpTransport {
       return;
     }
     if (datagram.byteLength < datagramHeaderBytes) return this.dropped();
-    if (datagram.readUInt8(0) !== magic) return this.dropped();
+    const checked = check(datagram);
+    if (checked === Check.Corrupt) {
+      this.stats.checksumFailures++;
+      return this.dropped();
+    }
+    if (datagram.readUInt8(0) !== datagramMagic) return this.dropped();
     const from = datagram.readUInt8(3);
     if (!this.peers.has(from)) return this.dropped();
     const theirs = datagram.readUInt8(1);
-    if (theirs !== version) return this.otherVersion(from, 'transport', theirs);
+    if (theirs !== transportVersion) return this.otherVersion(from, 'transport', theirs);
+    if (checked !== Check.Intact) return this.dropped(); // a version-1 header saying 2
     if (this.faults.blockFrom.has(from)) {
       this.stats.faultsInjected++;
       return;
@@ -620,15 +644,12 @@ export class UdpTransport {
     this.stats.messagesDropped++;
   }
 
-  /** A member's datagram or message of another version: dropped, and told once per version. */
-  private otherVersion(from: number, layer: 'transport' | 'replication', theirs: number): void {
+  /** A member's datagram or message of another version: dropped, told once several say so. */
+  private otherVersion(from: number, layer: VersionLayer, theirs: number): void {
     this.dropped();
     this.stats.otherVersion++;
-    const key = `${from}:${layer}:${theirs}`;
-    if (this.versionsTold.has(key)) return;
-    this.versionsTold.add(key);
-    const ours = layer === 'transport' ? version : replicationVersion;
-    this.onOtherVersion(from, `${layer} version ${theirs} (this member speaks ${ours})`);
+    const ours = layer === 'transport' ? transportVersion : replicationVersion;
+    this.versions.note(from, layer, theirs, ours);
   }
 
   private onFragment(datagram: Buffer, from: number): void {
@@ -708,13 +729,9 @@ export class UdpTransport {
     }
     if (missing.length === 0) return false;
     const nak = Buffer.alloc(datagramHeaderBytes + missing.length * 2);
-    nak.writeUInt8(magic, 0);
-    nak.writeUInt8(version, 1);
-    nak.writeUInt8(DatagramType.Nak, 2);
-    nak.writeUInt8(this.id, 3);
-    nak.writeUInt32LE(p.id, 4);
-    nak.writeUInt16LE(missing.length, 8);
+    writeHeader(nak, DatagramType.Nak, this.id, p.id, missing.length, 0);
     missing.forEach((index, i) => nak.writeUInt16LE(index, datagramHeaderBytes + i * 2));
+    seal(nak);
     this.stats.naksSent++;
     this.transmit({ to: peer, bytes: nak, waiting: null, index: 0 });
     return true;

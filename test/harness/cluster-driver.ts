@@ -12,6 +12,7 @@ import { until } from './wait.js';
 import { BourseClient } from '../../src/client/client.js';
 import { setupCommands } from './generators.js';
 import { Status, statusName } from '../../src/protocol/status.js';
+import { noFaultPlan, type FaultPlan } from '../../src/replication/udp-transport.js';
 
 export class TestCluster {
   readonly members: ClusterMember[] = [];
@@ -22,6 +23,11 @@ export class TestCluster {
   logRetain: number | undefined;
   /** Capacities by member id, for a member booted on a new folder (default: smallConfig). */
   readonly configs = new Map<number, EngineConfig>();
+  /**
+   * Each member's transport faults, by id: none at each boot (a partition() is not carried
+   * into the member's next life), then change them at will.
+   */
+  readonly faults = new Map<number, FaultPlan>();
 
   /** `dirs`: data folders to use, by member id (a fresh temporary one for any not given). */
   static async start(
@@ -51,7 +57,21 @@ export class TestCluster {
       bootstrap,
       log: (line) => this.lines.push(line),
       logRetain: this.logRetain,
+      faults: this.newFaultPlan(id),
     });
+  }
+
+  private newFaultPlan(id: number): FaultPlan {
+    const plan = noFaultPlan(id);
+    this.faults.set(id, plan);
+    return plan;
+  }
+
+  /** The faults of member `id` as it runs now (its last boot's). */
+  faultPlan(id: number): FaultPlan {
+    const plan = this.faults.get(id);
+    assert.ok(plan !== undefined, 'a member that was booted');
+    return plan;
   }
 
   urls(): string[] {

@@ -19,6 +19,14 @@ import {
 import type { Append, Entry, Message } from '../../../src/replication/messages.js';
 import { noFaultPlan, UdpTransport } from '../../../src/replication/udp-transport.js';
 import type { HostLookup } from '../../../src/replication/host-lookup.js';
+import {
+  datagramHeaderBytes,
+  DatagramType,
+  seal,
+  transportVersion,
+  writeHeader,
+} from '../../../src/replication/datagram.js';
+import { otherVersionDatagramsMin } from '../../../src/constants.js';
 
 function hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -317,14 +325,21 @@ test('a peer name that does not resolve yet: datagrams dropped, retried, then se
 });
 
 /** Sends `message` to `port` as member `from` would, in one datagram from `address`. */
+/**
+ * A datagram as member `from` of transport `version` would send it: one fragment of one, of
+ * `body`, sealed with its checksum unless `version` is 1 (which had none).
+ */
+function forge(from: number, body: Buffer, version = transportVersion): Buffer {
+  const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), body]);
+  const id = Math.floor(Math.random() * 2 ** 32);
+  writeHeader(datagram, DatagramType.Fragment, from, id, 0, 1);
+  datagram.writeUInt8(version, 1);
+  if (version !== 1) seal(datagram);
+  return datagram;
+}
+
 async function sendFrom(address: string, port: number, from: number, message: Message) {
-  const datagram = Buffer.concat([Buffer.alloc(16), encodeMessage(message)]);
-  datagram.writeUInt8(0xb5, 0); // magic
-  datagram.writeUInt8(1, 1); // transport version
-  datagram.writeUInt8(1, 2); // a fragment
-  datagram.writeUInt8(from, 3);
-  datagram.writeUInt32LE(Math.floor(Math.random() * 2 ** 32), 4); // message id
-  datagram.writeUInt16LE(1, 10); // one fragment of one
+  const datagram = forge(from, encodeMessage(message));
   const raw = createSocket('udp4');
   await new Promise<void>((resolve) => raw.bind(0, address, resolve));
   await new Promise((resolve) => raw.send(datagram, port, '127.0.0.1', resolve));
@@ -387,25 +402,20 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     const port = b.port;
     const send = (bytes: Buffer): Promise<void> =>
       new Promise((resolve) => raw.send(bytes, port, '127.0.0.1', () => resolve()));
-    await send(Buffer.from('garbage'));
+    await send(Buffer.from('garbage')); // too short for a header
     await send(Buffer.alloc(0)); // a probe (see probe()): counted apart, not as a loss
-    await send(Buffer.alloc(16)); // bad magic
-    const forged = Buffer.alloc(40);
-    forged.writeUInt8(0xb5, 0);
-    forged.writeUInt8(1, 1);
-    forged.writeUInt8(1, 2);
-    forged.writeUInt8(9, 3); // not a member
-    await send(forged);
-    forged.writeUInt8(1, 3); // a member, one fragment, but the message inside is garbage
-    forged.writeUInt16LE(1, 10);
-    await send(forged);
-    // A member of another transport version, then of another replication version (a whole
-    // message, one fragment): each dropped, each told once however often it comes.
+    await send(Buffer.alloc(16)); // its checksum (zero) is not its bytes'
+    const bad = forge(1, Buffer.alloc(24));
+    bad.writeUInt8(0xb4, 0);
+    seal(bad);
+    await send(bad); // bad magic, sealed
+    await send(forge(9, Buffer.alloc(24))); // not a member
+    await send(forge(1, Buffer.alloc(24))); // a member, one fragment, the message garbage
+    // A member of another transport version (sealed, as versions from 2 on are), one of
+    // version 1 (no checksum), then of another replication version (a whole message in one
+    // fragment): each dropped, each told once enough of them said so, however often they come.
     const told: string[] = [];
     b.onOtherVersion = (id, what) => told.push(`${id}: ${what}`);
-    forged.writeUInt8(9, 1);
-    await send(forged);
-    await send(forged);
     const status = encodeMessage({
       kind: 'status',
       cluster: 0,
@@ -418,10 +428,10 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
       nak: 0,
     });
     status.writeUInt8(replicationVersion + 1, 1);
-    const whole = Buffer.concat([forged.subarray(0, 16), status]);
-    whole.writeUInt8(1, 1);
-    whole.writeUInt32LE(77, 4); // its own message id
-    await send(whole);
+    const times = otherVersionDatagramsMin + 2;
+    for (let i = 0; i < times; i++) await send(forge(1, Buffer.alloc(24), 9));
+    for (let i = 0; i < times; i++) await send(forge(1, Buffer.alloc(24), 1));
+    for (let i = 0; i < times; i++) await send(forge(1, status));
     a.send(2, {
       kind: 'vote',
       cluster: 0,
@@ -433,15 +443,87 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
-    assert.ok(b.stats.messagesDropped >= 7, `dropped ${b.stats.messagesDropped}`);
+    assert.ok(b.stats.messagesDropped >= 5 + 3 * times, `dropped ${b.stats.messagesDropped}`);
     assert.equal(b.stats.probesReceived, 1);
-    assert.equal(b.stats.otherVersion, 3);
+    assert.equal(b.stats.checksumFailures, 1);
+    assert.equal(b.stats.otherVersion, 3 * times);
+    const n = otherVersionDatagramsMin;
     assert.deepEqual(told, [
-      '1: transport version 9 (this member speaks 1)',
-      `1: replication version ${replicationVersion + 1} (this member speaks ${replicationVersion})`,
+      `1: transport version 9 (this member speaks 2; ${n} datagrams said so)`,
+      `1: transport version 1 (this member speaks 2; ${n} datagrams said so)`,
+      `1: replication version ${replicationVersion + 1} (this member speaks ` +
+        `${replicationVersion}; ${n} messages said so)`,
     ]);
   } finally {
     raw.close();
+    close();
+  }
+});
+
+test('a datagram with any one bit flipped is dropped and counted, never decoded', async () => {
+  // Header fields a flipped bit made into other valid values before checksums: the term (bit
+  // 51 of term 2 is term 3), the commit, a status's match and durable positions, a NAK range.
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  const raw = createSocket('udp4');
+  try {
+    const send = (bytes: Buffer): Promise<void> =>
+      new Promise((resolve) => raw.send(bytes, b.port, '127.0.0.1', () => resolve()));
+    const header = { cluster: 0x8000_0001, members: 0b11, term: 2, from: 1 } as const;
+    const messages: Message[] = [
+      { ...header, kind: 'status', ok: true, match: 40, durable: 39, nak: 0 },
+      { ...header, kind: 'status', ok: false, match: 40, durable: 40, nak: 12 },
+      { ...header, kind: 'vote-request', lastIndex: 9, lastTerm: 2, first: 7, pre: false },
+      { ...header, kind: 'vote', granted: true, pre: true },
+      { ...append(1, 1, 64, 5), term: 2, commit: 41 },
+    ];
+    const nak = Buffer.alloc(datagramHeaderBytes + 4);
+    writeHeader(nak, DatagramType.Nak, 1, 123, 2, 0);
+    nak.writeUInt16LE(3, datagramHeaderBytes);
+    nak.writeUInt16LE(4, datagramHeaderBytes + 2);
+    seal(nak);
+    const datagrams = [...messages.map((m) => forge(1, encodeMessage(m))), nak];
+    let flips = 0;
+    for (const datagram of datagrams) {
+      // Every bit of the headers (both) and of small bodies; every 7th bit of larger ones.
+      for (let bit = 0; bit < datagram.byteLength * 8; bit += bit < 8 * 96 ? 1 : 7) {
+        const flipped = Buffer.from(datagram);
+        flipped[bit >> 3] ^= 1 << (bit & 7);
+        await send(flipped);
+        flips++;
+      }
+    }
+    a.send(2, messages[0]); // then good traffic: it passes
+    await until('the good message', () => received.length === 1);
+    assert.deepEqual(plain(received[0]), plain(messages[0]));
+    assert.ok(flips > 2_000, `flips ${flips}`);
+    assert.equal(b.stats.checksumFailures, flips);
+    assert.equal(b.stats.messagesDropped, flips);
+    assert.equal(b.stats.otherVersion, 0);
+    assert.equal(a.stats.fragmentsResent, 0, 'no flipped NAK made it resend');
+  } finally {
+    raw.close();
+    close();
+  }
+});
+
+test('a corrupting link: damaged datagrams are repaired as lost ones, messages whole', async () => {
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  try {
+    a.faults = { ...noFaultPlan(5), corrupt: 0.2 };
+    b.faults = { ...noFaultPlan(6), corrupt: 0.2 }; // NAKs too
+    // Messages of many datagrams: a one-datagram message damaged is lost whole, and left to
+    // consensus to resend, as a lost one is.
+    const sent = [append(1, 2, 60_000, 1), append(1, 3, 40_000, 2)];
+    for (const m of sent) a.send(2, m);
+    await until('every message', () => received.length === sent.length, 10_000);
+    const byTag = (m: Message): number => (m.kind === 'append' ? m.prevIndex : -1);
+    received.sort((x, y) => byTag(x) - byTag(y));
+    assert.deepEqual(received.map(plain), sent.map(plain));
+    assert.ok(b.stats.checksumFailures > 0, 'some were damaged');
+    assert.ok(b.stats.naksSent > 0 && a.stats.fragmentsResent > 0, 'and repaired');
+  } finally {
     close();
   }
 });
