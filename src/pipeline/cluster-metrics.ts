@@ -2,16 +2,22 @@
  * A cluster member's gauges on /metrics: its role and term, what is committed, and on the
  * primary each standby's replication lag (sequences the primary holds that the standby has not
  * yet made durable: one per command, whose events share it; the metric's name says events).
+ * And its transport's and consensus's counters (NAKs, resends, drops, damaged datagrams,
+ * elections): they were only logged when a member stopped, so a lossy or corrupting link
+ * showed nowhere while it lasted.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Consensus } from '../replication/consensus.js';
 import { lastSequenceOf, memberRoleName, memberRoleNames, Role } from '../replication/messages.js';
-import { readGauge } from './node-metrics.js';
+import type { TransportStats } from '../replication/udp-transport.js';
+import { readGauge, readTotal } from './node-metrics.js';
 
 export interface ClusterView {
   readonly id: number;
   readonly consensus: Consensus;
   readonly committedSequence: number;
+  /** The member's transport's counters (it lives as long as the member: no carry needed). */
+  readonly transportStats: Readonly<TransportStats>;
   memberIds(): readonly number[];
 }
 
@@ -50,6 +56,7 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
   plain('bourse_cluster_committed_sequence', 'Last sequence durable on a majority', () => {
     return view.committedSequence;
   });
+  registerTransferCounters(registry, view);
   new Gauge({
     name: 'bourse_replication_lag_events',
     help: 'On the primary: sequences (one per command) it holds that a standby has not stored',
@@ -60,6 +67,49 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
       for (const [id, lag] of replicationLags(view)) this.set({ member: String(id) }, lag);
     },
   });
+}
+
+/**
+ * Totals of the member's transport and consensus, read when scraped. Both live as long as the
+ * member (across its nodes, so across role changes), so the totals only grow.
+ */
+function registerTransferCounters(registry: Registry, view: ClusterView): void {
+  const t = view.transportStats;
+  const s = view.consensus.stats;
+  const total = (name: string, help: string, read: () => number): void =>
+    readTotal(registry, name, help, read);
+  const replication = 'bourse_replication_';
+  total(`${replication}datagrams_sent_total`, 'Replication datagrams sent', () => t.datagramsSent);
+  total(`${replication}datagrams_received_total`, 'Replication datagrams received', () => {
+    return t.datagramsReceived;
+  });
+  total(`${replication}naks_sent_total`, 'NAKs sent for fragments missing', () => t.naksSent);
+  total(`${replication}fragments_resent_total`, 'Fragments resent for NAKs', () => {
+    return t.fragmentsResent;
+  });
+  total(
+    `${replication}dropped_total`,
+    'Datagrams or messages dropped: malformed, damaged, of unknown senders or other versions, ' +
+      'or incomplete past the reassembly timeout',
+    () => t.messagesDropped,
+  );
+  total(`${replication}checksum_failures_total`, 'Datagrams whose CRC-32 did not match', () => {
+    return t.checksumFailures;
+  });
+  total(`${replication}other_version_total`, 'Datagrams or messages of another version', () => {
+    return t.otherVersion;
+  });
+  total(`${replication}send_queue_full_total`, 'Messages not sent: send queue full', () => {
+    return t.sendQueueFull;
+  });
+  total(`${replication}foreign_messages_total`, "Messages of another cluster's, dropped", () => {
+    return s.foreignMessages;
+  });
+  total(`${replication}entries_resent_total`, 'On a primary: entries sent again', () => {
+    return s.entriesResent;
+  });
+  total('bourse_cluster_term_changes_total', 'Terms this member entered', () => s.termChanges);
+  total('bourse_cluster_elections_total', 'Elections this member stood in', () => s.elections);
 }
 
 /**

@@ -58,7 +58,7 @@ import {
 } from '../replication/replica-store.js';
 import { peerWithHistory } from './formation-check.js';
 import { clusterIdText } from '../replication/hashes.js';
-import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
+import { UdpTransport, type FaultPlan, type TransportStats } from '../replication/udp-transport.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
 import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
@@ -304,6 +304,11 @@ export class ClusterNode {
 
   get role(): Role {
     return this.consensus.role;
+  }
+
+  /** The transport's counters, for /metrics (cluster-metrics.ts). */
+  get transportStats(): Readonly<TransportStats> {
+    return this.transport.stats;
   }
 
   /** Role (by name) and term, for the fields of log lines. */

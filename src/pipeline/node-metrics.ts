@@ -80,13 +80,23 @@ function readCounter(
 ): void {
   counters.reads.set(name, read);
   const carried = counters.carried.counters;
+  readTotal(registry, name, help, () => (carried.get(name) ?? 0) + read());
+}
+
+/** A counter in `registry` whose total (it only grows) is read when /metrics is scraped. */
+export function readTotal(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
   new Counter({
     name,
     help,
     registers: [registry],
     collect(this: Counter) {
       this.reset();
-      this.inc((carried.get(name) ?? 0) + read());
+      this.inc(read());
     },
   });
 }

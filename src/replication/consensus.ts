@@ -79,9 +79,16 @@ export class Consensus {
   readonly membersMask: number;
   /**
    * On a primary: entries sent to standbys, and of those, sent again (lost, or thought so).
-   * On any replica: messages of another cluster, dropped.
+   * On any replica: messages of another cluster, dropped; terms entered (each one an election
+   * somewhere, or a damaged term before checksums); elections this replica stood in.
    */
-  readonly stats = { entriesSent: 0, entriesResent: 0, foreignMessages: 0 };
+  readonly stats = {
+    entriesSent: 0,
+    entriesResent: 0,
+    foreignMessages: 0,
+    termChanges: 0,
+    elections: 0,
+  };
   /** The primary this replica follows in its term (-1: none known). */
   primary = -1;
   /** On a standby: the highest commit index its primary has announced (catch-up's target). */
@@ -543,6 +550,7 @@ export class Consensus {
 
   /** Stands for election in a new term. */
   private stand(): void {
+    this.stats.elections++;
     this.preVoting = false;
     this.enterTerm(this.term + 1, this.id);
     this.role = Role.Candidate;
@@ -587,6 +595,7 @@ export class Consensus {
   private enterTerm(term: number, votedFor: number): void {
     assert(term > this.term, 'consensus: terms only grow');
     this.term = term;
+    this.stats.termChanges++;
     this.votedFor = votedFor;
     this.verified = 0;
     this.io.saveVote(term, votedFor);

@@ -58,6 +58,10 @@ test('cluster: flipped term bits in the primary datagrams depose no one', () =>
     const failures = standbys.reduce((sum, n) => sum + checksumFailures(n), 0);
     assert.ok(failures >= 5, `the standbys dropped ${failures} damaged datagrams`);
     for (const n of cluster.nodes) assert.equal(n?.consensus.term, term, 'the term stayed');
+    const m = cluster.members[standbys[0].id - 1];
+    const metrics = await (await fetch(`http://${m.host}:${m.port}/metrics`)).text();
+    const shown = /^bourse_replication_checksum_failures_total (\d+)$/m.exec(metrics);
+    assert.equal(Number(shown?.[1]), checksumFailures(standbys[0]), 'and /metrics shows them');
     assert.equal(await cluster.primary(), primary, 'and so did the primary');
     const deposit = { kind: CommandKind.Deposit, account: 1, ref: 1, quantity: 5 };
     const [done] = await client.submit(deposit.kind, deposit);
