@@ -1,8 +1,9 @@
 /**
  * `bourse drill partition --cuts K`: network partitions, made by the kernel, under load. Each
  * member runs in a network namespace of its own (netns.ts); the drill's SDK client reaches
- * them over a bridge. K times, once every member is caught up, it cuts one member off for 1-3
- * s, then heals it:
+ * them over a bridge. Whole cuts only (a link down, blackhole routes): no loss, delay,
+ * duplication, corruption or rate limit (no netem; the transport's fault plan has those).
+ * K times, once every member is caught up, it cuts one member off for 1-3 s, then heals it:
  *   - the primary, off the network entirely (its link down): the others elect, and the SDK,
  *     whose connection to it goes silent, finds the new primary (takeover timed);
  *   - the primary, off from the other members only (blackhole routes): its clients still reach

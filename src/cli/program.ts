@@ -246,6 +246,7 @@ function addPartitionDrill(group: Command): void {
     .addHelpText(
       'after',
       '\nEach member runs in a network namespace of its own, on a bridge; a cut lasts 1-3 s.\n' +
+        'Cuts are a link set down or blackhole routes: no loss, delay or corruption.\n' +
         'Needs root and iproute2; everything it makes is removed afterwards.\n' +
         '\nExample:\n  sudo bourse drill partition --cuts 9',
     )
