@@ -233,9 +233,12 @@ test('a damaged B-tree page: exit 65 naming the file, never a stack trace or abo
         for (const tool of used) {
           const r = run(tool, dir);
           const what = `${basename(file)} page ${page}, ${tool}: exit ${r.code} ${r.err}`;
-          // replay and inspect read the batches only: a page of another database (the time
-          // index, which verify checks) is nothing to them. start and verify read every page.
-          if (r.code === 0 && (tool === 'replay' || tool === 'inspect')) continue;
+          // Only verify reads every page, values too. replay and inspect read the batches
+          // (a page of the time index is nothing to them), and start walks the trees' keys
+          // and replays from its snapshot on (a batch's value page before it is read only
+          // when asked for: README, 'a damaged page first read while the node runs'). They
+          // may succeed; what they must never do is die with a stack trace or an abort.
+          if (r.code === 0 && tool !== 'verify') continue;
           assert.equal(r.code, 65, what);
           assert.match(r.err, new RegExp(`bourse: ${damaged} is damaged: LMDB `), what);
           assert.doesNotMatch(r.err, /bourse: internal error|\n {4}at /, what);
