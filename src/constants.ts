@@ -248,6 +248,15 @@ export const dashboardMessageBytesMax = wsMessageBytesMax;
 export const dashboardBackpressureMaxBytes = 1 << 20;
 /** Longest result latency the dashboard tells apart (µs); a longer one counts as this. */
 export const dashboardLatencyUsMax = 60_000_000;
+/**
+ * The main thread's event-loop delay on /metrics (process-metrics.ts): sampled every
+ * eventLoopResolutionMs by Node's monitorEventLoopDelay, whose samples are whole timer
+ * intervals (an idle loop read as the resolution, 10 ms); the resolution is taken off each.
+ * Figures cover the last whole window of eventLoopWindowMs, so that two scrapes close together,
+ * or two Prometheus servers, read the same values (prom-client's reset at every scrape).
+ */
+export const eventLoopResolutionMs = 10;
+export const eventLoopWindowMs = 60_000;
 /** Queries (HTTP balances, orders, book) waiting for the read model. */
 export const readQueriesPendingMax = 1000;
 /** A query the read model has not answered by then fails with 503 (ms). */

@@ -10,7 +10,7 @@
  *
  * docs/PROTOCOL.md ("Metrics") lists every name.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { journalFlushBucketsUs, statusCodeCountMax } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { Status as GeneratedStatus } from '../protocol/generated/bourse/protocol/status.js';
@@ -19,6 +19,7 @@ import type { RingBuffer } from '../ring/ring-buffer.js';
 import { flushBucketCount, JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { GatewayConnections, NodeRole } from '../gateway/gateway.js';
 import { registerSingleNodeRole } from './cluster-metrics.js';
+import { processMetrics } from './process-metrics.js';
 
 export interface NodeMetricSources {
   progress: JournalProgress;
@@ -99,21 +100,6 @@ export function readTotal(
       this.inc(read());
     },
   });
-}
-
-/**
- * The process's own metrics (event-loop delay, GC pauses of the main thread, heap, CPU), in
- * one registry for the whole process: collectDefaultMetrics installs observers that cannot be
- * removed, and a cluster member makes a new node (and registry) at every change of role.
- */
-let processRegistry: Registry | null = null;
-
-function processMetrics(): Registry {
-  if (processRegistry === null) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
-  }
-  return processRegistry;
 }
 
 export interface NodeMetrics {

@@ -66,3 +66,23 @@ test("metrics: counters go on across a member's new node; gauges do not", async 
   const other = await node(new JournalProgress(), new CounterCarry()).scrape();
   assert.equal(sample(other, 'bourse_commands_total'), 0);
 });
+
+test('metrics: two quick scrapes read no NaN or sentinel; memory by kind', async () => {
+  const metrics = node(new JournalProgress(), new CounterCarry());
+  await metrics.scrape();
+  const text = await metrics.scrape(); // prom-client's event-loop histogram was reset by the first
+  const values = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  for (const line of values) {
+    assert.doesNotMatch(line, /\sNaN$/, line);
+    if (!/^(nodejs|bourse)_eventloop_/.test(line)) continue;
+    const seconds = Number(line.slice(line.lastIndexOf(' ') + 1));
+    assert.ok(seconds >= 0 && seconds < 1, line); // 9223372036.854776: no sample since reset
+  }
+  const anon = sample(text, 'bourse_process_resident_anon_bytes');
+  assert.ok(anon > 1e6 && anon < process.memoryUsage().rss, 'anonymous memory: part of the RSS');
+  assert.ok(sample(text, 'bourse_process_resident_file_bytes') >= 0);
+  // An idle loop reads about 0, not the 10 ms sampling interval.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const idle = sample(await metrics.scrape(), 'bourse_eventloop_delay_seconds{quantile="0.5"}');
+  assert.ok(idle >= 0 && idle < 0.005, `idle loop's median delay ${idle}`);
+});
