@@ -20,6 +20,7 @@ import { flushBucketCount, JournalProgress, ProgressSlot } from '../journal/jour
 import type { GatewayConnections, NodeRole } from '../gateway/gateway.js';
 import { registerSingleNodeRole } from './cluster-metrics.js';
 import { processMetrics } from './process-metrics.js';
+import type { SnapshotStats } from './snapshot-stats.js';
 
 export interface NodeMetricSources {
   progress: JournalProgress;
@@ -32,6 +33,8 @@ export interface NodeMetricSources {
   diskFree(): number;
   /** What the member's earlier nodes counted (a fresh one for a node of its own). */
   carried: CounterCarry;
+  /** Snapshots taken (a node without a snapshotter of its own: absent). */
+  snapshots?: SnapshotStats;
 }
 
 /** A gauge in `registry` whose value is read when /metrics is scraped. */
@@ -116,6 +119,7 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
   const counters: Counters = { reads: new Map(), carried };
   registerJournal(registry, counters, sources.progress);
   registerPipeline(registry, counters, sources);
+  if (sources.snapshots !== undefined) registerSnapshots(registry, counters, sources.snapshots);
   if (sources.role.register !== undefined) sources.role.register(registry);
   else registerSingleNodeRole(registry);
   const own = processMetrics();
@@ -214,6 +218,32 @@ function registerPipeline(
   labelled(registry, 'bourse_gateway_connections', open, 'kind', () =>
     Object.entries(sources.connections() ?? {}),
   );
+}
+
+/** The newest snapshot and how many were taken (snapshot-stats.ts). */
+function registerSnapshots(registry: Registry, counters: Counters, stats: SnapshotStats): void {
+  const counter = (name: string, help: string, read: () => number): void =>
+    readCounter(registry, counters, name, help, read);
+  counter('bourse_snapshots_total', 'Snapshots taken', () => stats.taken);
+  counter('bourse_snapshot_failures_total', 'Snapshots that failed', () => stats.failed);
+  const gauge = (name: string, help: string, read: () => number): void =>
+    readGauge(registry, name, help, read);
+  const age = 'Seconds since the newest snapshot was stored (since the start before the first)';
+  gauge('bourse_snapshot_age_seconds', age, () => stats.ageSeconds(Date.now()));
+  const last = 'Sequence of the newest snapshot taken (0 before the first)';
+  gauge('bourse_snapshot_sequence', last, () => stats.last?.sequence ?? 0);
+  gauge('bourse_snapshot_bytes', 'Bytes the newest snapshot stored', () => stats.last?.bytes ?? 0);
+  const took = 'How long the newest snapshot took, from due to stored, by part';
+  labelled(registry, 'bourse_snapshot_duration_seconds', took, 'part', () => {
+    const l = stats.last;
+    if (l === null) return [];
+    const s = (ms: number): number => ms / 1000;
+    const parts: [string, number][] = [
+      ['total', s(l.ms)],
+      ['touch', s(l.touchMs)],
+    ];
+    return [...parts, ['copy', s(l.copyMs)], ['write', s(l.writeMs)]];
+  });
 }
 
 /** A gauge with one label, whose values are read when scraped. */

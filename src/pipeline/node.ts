@@ -65,6 +65,7 @@ import { CounterCarry, nodeMetrics, type NodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
 import { DiskWatch } from './disk-watch.js';
 import { ReadClient } from './read-client.js';
+import { SnapshotStats, type SnapshotTaken } from './snapshot-stats.js';
 
 export interface NodeOptions {
   dataDir: string;
@@ -173,6 +174,8 @@ export class BourseNode {
   private readonly following: boolean;
   private readonly role: NodeRole;
   private readonly counters: CounterCarry;
+  /** The snapshots taken since the start, for the log and /metrics. */
+  readonly snapshots = new SnapshotStats(Date.now());
   private publishing: Promise<void> = Promise.resolve();
 
   private constructor(options: NodeOptions, db: JournalDb, lock: DataLock) {
@@ -340,6 +343,7 @@ export class BourseNode {
       role: this.role,
       diskFree: () => this.disk.free(),
       carried: this.counters,
+      snapshots: this.snapshots,
     });
     this.metrics = metrics;
     this.gateway = new Gateway({
@@ -413,9 +417,12 @@ export class BourseNode {
           this.processorStats = message as unknown as BourseNode['processorStats'];
         }
         if (message.type === 'snapshot') {
-          this.log(`snapshot at sequence ${message.sequence} (${message.ms?.toFixed(0)} ms)`);
+          this.log(this.snapshots.onTaken(message as unknown as SnapshotTaken, Date.now()));
         }
-        if (message.type === 'snapshot-failed') this.log(`${message.text}`, 'error');
+        if (message.type === 'snapshot-failed') {
+          this.snapshots.failed += 1;
+          this.log(`${message.text}`, 'error');
+        }
       });
       worker.once('error', (thrown) => {
         const error = fromWorker(thrown);
