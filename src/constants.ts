@@ -120,6 +120,15 @@ export const timeIndexIntervalUs = 100_000;
 export const journalFlushBucketsUs: readonly number[] = [
   100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
 ];
+/**
+ * Upper bounds (µs) of `bourse_result_latency_seconds`'s buckets: from a command's sequencing to
+ * its durable result reaching the gateway (result-latency.ts). Up to 60 s: a soak's stalls held
+ * results 30-40 s, and a histogram that tops out below that would hide them in +Inf.
+ */
+export const resultLatencyBucketsUs: readonly number[] = [
+  250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
+  2_500_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000,
+];
 /** A standby further behind than this in applying committed events is not ready for reads. */
 export const readyLagEventsMax = 65_536;
 /** Status codes are below this (src/protocol/status.ts); rejections are counted per code. */
@@ -671,6 +680,9 @@ export function assertConstants(): void {
     'constants: ring is a power of 2',
   );
   assert(ringBatchMax < inputRingSlotCount, 'constants: a batch fits the ring');
+  for (let i = 1; i < resultLatencyBucketsUs.length; i++) {
+    assert(resultLatencyBucketsUs[i] > resultLatencyBucketsUs[i - 1], 'constants: buckets ascend');
+  }
   for (let i = 1; i < journalFlushBucketsUs.length; i++) {
     assert(journalFlushBucketsUs[i] > journalFlushBucketsUs[i - 1], 'constants: buckets ascend');
   }

@@ -47,7 +47,17 @@ export const enum ProgressSlot {
   /** GC pauses on the processor's thread while it decides, and the longest (microseconds). */
   processorGcPauses = 14,
   processorGcPauseMaxUs = 15,
-  count = 16,
+  /** Wall-clock time (ms since the epoch) the last durable batch was recorded. */
+  durableAtMs = 16,
+  /** Last command sequence the snapshotter's replica (the read model) applied. */
+  readModelSequence = 17,
+  /** Entries in use of each capacity table (capacity-use.ts); the processor, once a second. */
+  ordersUsed = 18,
+  levelsUsed = 19,
+  pendingUsed = 20,
+  accountsUsed = 21,
+  clientsUsed = 22,
+  count = 23,
 }
 
 /**

@@ -186,6 +186,7 @@ export class JournalWriter {
     p.set(ProgressSlot.sequenceCommitted, sequence);
     p.set(ProgressSlot.sequenceDurable, sequence);
     p.set(ProgressSlot.timestampDurable, timestamp);
+    p.set(ProgressSlot.durableAtMs, performance.timeOrigin + performance.now()); // per batch
     p.set(ProgressSlot.batchesWritten, p.get(ProgressSlot.batchesWritten) + 1);
     p.set(ProgressSlot.eventsWritten, p.get(ProgressSlot.eventsWritten) + count);
     p.set(ProgressSlot.bytesWritten, p.get(ProgressSlot.bytesWritten) + bytes);

@@ -17,6 +17,7 @@ import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { awaitHandover, takeHandover } from './handover.js';
 import { BusinessLogicProcessor } from './business-logic-processor.js';
 import { ProcessorGc } from './processor-gc.js';
+import { writeCapacityUse } from './capacity-use.js';
 import { recover, Replica } from './replay.js';
 
 export interface BlpWorkerData {
@@ -114,8 +115,13 @@ async function main(data: BlpWorkerData): Promise<void> {
   collectStartupGarbage();
   // GC on this thread while it decides: V8's profiler records each pause (off the hot path),
   // sampled into the shared counters once a second for /metrics.
+  // The tables' use for /metrics and the pipeline watch likewise, once a second.
   const gc = new ProcessorGc(progress);
-  processor.onSecond = () => gc.sample();
+  processor.onSecond = () => {
+    gc.sample();
+    writeCapacityUse(replica.engine, progress);
+  };
+  writeCapacityUse(replica.engine, progress);
   gc.start();
   processor.run();
   output.halt();

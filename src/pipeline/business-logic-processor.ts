@@ -40,7 +40,8 @@ export class BusinessLogicProcessor {
   commandsProcessed = 0;
   /**
    * Called at most once a second, after a batch (never per command): the worker samples its
-   * GC profiler for /metrics there. While idle the loop waits and nothing is sampled.
+   * GC profiler and the capacity tables' use for /metrics there. While idle the loop waits
+   * and nothing is sampled.
    */
   onSecond: (() => void) | null = null;
   private secondDueUs = 0;

@@ -11,7 +11,12 @@
  * docs/PROTOCOL.md ("Metrics") lists every name.
  */
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
-import { journalFlushBucketsUs, statusCodeCountMax } from '../constants.js';
+import {
+  journalFlushBucketsUs,
+  resultLatencyBucketsUs,
+  statusCodeCountMax,
+  type EngineConfig,
+} from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { Status as GeneratedStatus } from '../protocol/generated/bourse/protocol/status.js';
 import { statusName } from '../protocol/status.js';
@@ -21,6 +26,8 @@ import type { GatewayConnections, NodeRole } from '../gateway/gateway.js';
 import { registerSingleNodeRole } from './cluster-metrics.js';
 import { processMetrics } from './process-metrics.js';
 import type { SnapshotStats } from './snapshot-stats.js';
+import { ResultLatency } from './result-latency.js';
+import { capacityMax, capacityTables, type CapacityTable } from './capacity-use.js';
 
 export interface NodeMetricSources {
   progress: JournalProgress;
@@ -35,6 +42,10 @@ export interface NodeMetricSources {
   carried: CounterCarry;
   /** Snapshots taken (a node without a snapshotter of its own: absent). */
   snapshots?: SnapshotStats;
+  /** The engine's config: the capacity tables' maxima (absent: no capacity gauges). */
+  config?: EngineConfig;
+  /** Queries of the read model that timed out or were refused (503s). */
+  reads?: { readonly timeouts: number; readonly refusals: number };
 }
 
 /** A gauge in `registry` whose value is read when /metrics is scraped. */
@@ -66,6 +77,8 @@ export class CounterCarry {
   readonly rejections = new Float64Array(statusCodeCountMax);
   readonly flushBuckets = new Float64Array(flushBucketCount);
   flushSeconds = 0;
+  /** Result latency (a publisher listener): counted into from every node of the member. */
+  readonly results = new ResultLatency();
 }
 
 /** A node's counters: how to read each (to carry its totals on), and the earlier totals. */
@@ -120,6 +133,21 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
   registerJournal(registry, counters, sources.progress);
   registerPipeline(registry, counters, sources);
   if (sources.snapshots !== undefined) registerSnapshots(registry, counters, sources.snapshots);
+  registerProgress(registry, sources);
+  if (sources.config !== undefined) registerCapacities(registry, sources.progress, sources.config);
+  const reads = sources.reads;
+  if (reads !== undefined) {
+    const timedOut = 'Read-model queries not answered in time (HTTP 503)';
+    readCounter(registry, counters, 'bourse_read_timeouts_total', timedOut, () => reads.timeouts);
+    const refused = 'Read-model queries refused at once: too many waited (HTTP 503)';
+    readCounter(registry, counters, 'bourse_read_refusals_total', refused, () => reads.refusals);
+  }
+  const results = carried.results;
+  const latency = "Command's result latency: from sequencing to its durable result at the gateway";
+  registerHistogram(registry, 'bourse_result_latency_seconds', latency, resultLatencyBucketsUs, {
+    count: (b) => results.buckets[b],
+    sumSeconds: () => results.sumSeconds,
+  });
   if (sources.role.register !== undefined) sources.role.register(registry);
   else registerSingleNodeRole(registry);
   const own = processMetrics();
@@ -246,6 +274,55 @@ function registerSnapshots(registry: Registry, counters: Counters, stats: Snapsh
   });
 }
 
+/** Ring consumers by index, as /metrics names them (node.ts makes the rings). */
+const consumerNames = { input: ['processor'], output: ['journal', 'publisher', 'snapshotter'] };
+
+/**
+ * Where each stage stands: each ring consumer's lag behind its ring's cursor, the read model's
+ * sequence and lag behind the durable one, and how long ago a batch last became durable.
+ */
+function registerProgress(registry: Registry, sources: NodeMetricSources): void {
+  const p = sources.progress;
+  const rings = { input: sources.inputRing, output: sources.outputRing };
+  const lagHelp = "Slots published that a ring's consumer has not yet released";
+  new Gauge({
+    name: 'bourse_ring_consumer_lag_slots',
+    help: lagHelp,
+    labelNames: ['ring', 'consumer'],
+    registers: [registry],
+    collect(this: Gauge) {
+      for (const ring of ['input', 'output'] as const) {
+        const names = consumerNames[ring];
+        for (let i = 0; i < rings[ring].consumers && i < names.length; i++) {
+          this.set({ ring, consumer: names[i] }, rings[ring].consumerLag(i));
+        }
+      }
+    },
+  });
+  const applied = (): number => p.get(ProgressSlot.readModelSequence);
+  const durable = (): number => p.get(ProgressSlot.sequenceDurable);
+  const gauge = (name: string, help: string, read: () => number): void =>
+    readGauge(registry, name, help, read);
+  gauge('bourse_read_model_sequence', 'Last sequence the read model applied', applied);
+  const behind = 'Durable sequences the read model has not applied yet (reads lag this far)';
+  gauge('bourse_read_model_lag_sequences', behind, () => Math.max(0, durable() - applied()));
+  const age = 'Seconds since a journal batch last became durable (since the start before one)';
+  gauge('bourse_journal_durable_age_seconds', age, () => {
+    return Math.max(0, (Date.now() - p.get(ProgressSlot.durableAtMs)) / 1000);
+  });
+}
+
+/** `bourse_capacity_used{table}` and `_max{table}`: how full the engine's tables are. */
+function registerCapacities(registry: Registry, p: JournalProgress, config: EngineConfig): void {
+  const each = (name: string, help: string, read: (t: CapacityTable) => number): void => {
+    labelled(registry, name, help, 'table', () => capacityTables.map((t) => [t.name, read(t)]));
+  };
+  const used = 'Entries in use of each engine table (sampled by the processor once a second)';
+  each('bourse_capacity_used', used, (t) => p.get(t.slot));
+  const max = 'Entries each engine table holds (its --*-max); full: commands are rejected';
+  each('bourse_capacity_max', max, (t) => capacityMax(config, t));
+}
+
 /** A gauge with one label, whose values are read when scraped. */
 function labelled(
   registry: Registry,
@@ -266,33 +343,47 @@ function labelled(
 }
 
 /**
- * `bourse_journal_flush_seconds`: a histogram of the time each journal batch took to encode,
- * commit and fsync. The journal writer counts batches per bucket in shared memory; prom-client's
- * Histogram can only observe values itself, so this metric hands the registry its values
- * directly, in the shape prom-client's own Histogram gives them.
+ * A histogram whose counts the pipeline keeps (per bucket, not cumulative; the last past every
+ * bound): prom-client's Histogram can only observe values itself, so this metric hands the
+ * registry its values directly, in the shape prom-client's own Histogram gives them.
+ */
+function registerHistogram(
+  registry: Registry,
+  name: string,
+  help: string,
+  boundsUs: readonly number[],
+  read: { count(bucket: number): number; sumSeconds(): number },
+): void {
+  const get = () => {
+    const values: { metricName: string; labels: Record<string, string>; value: number }[] = [];
+    let count = 0;
+    for (let b = 0; b <= boundsUs.length; b++) {
+      count += read.count(b);
+      const le = b < boundsUs.length ? String(boundsUs[b] / 1e6) : '+Inf';
+      values.push({ metricName: `${name}_bucket`, labels: { le }, value: count });
+    }
+    values.push({ metricName: `${name}_sum`, labels: {}, value: read.sumSeconds() });
+    values.push({ metricName: `${name}_count`, labels: {}, value: count });
+    return { name, help, type: 'histogram', aggregator: 'sum', values };
+  };
+  const metric = { name, help, type: 'histogram', aggregator: 'sum', get, reset: () => {} };
+  registry.registerMetric(metric as unknown as Metric);
+}
+
+/**
+ * `bourse_journal_flush_seconds`: the time each journal batch took to encode, commit and fsync,
+ * counted per bucket in shared memory by the journal writer.
  */
 function registerFlushHistogram(
   registry: Registry,
   progress: JournalProgress,
   carried: CounterCarry,
 ): void {
-  const name = 'bourse_journal_flush_seconds';
   const help = 'Time one journal batch took to encode, commit and fsync';
-  const get = () => {
-    const values: { metricName: string; labels: Record<string, string>; value: number }[] = [];
-    let count = 0;
-    for (let b = 0; b < flushBucketCount; b++) {
-      count += carried.flushBuckets[b] + progress.flushBuckets[b];
-      const le = b < journalFlushBucketsUs.length ? String(journalFlushBucketsUs[b] / 1e6) : '+Inf';
-      values.push({ metricName: `${name}_bucket`, labels: { le }, value: count });
-    }
-    const sum = carried.flushSeconds + progress.get(ProgressSlot.commitUsTotal) / 1e6;
-    values.push({ metricName: `${name}_sum`, labels: {}, value: sum });
-    values.push({ metricName: `${name}_count`, labels: {}, value: count });
-    return { name, help, type: 'histogram', aggregator: 'sum', values };
-  };
-  const metric = { name, help, type: 'histogram', aggregator: 'sum', get, reset: () => {} };
-  registry.registerMetric(metric as unknown as Metric);
+  registerHistogram(registry, 'bourse_journal_flush_seconds', help, journalFlushBucketsUs, {
+    count: (b) => carried.flushBuckets[b] + progress.flushBuckets[b],
+    sumSeconds: () => carried.flushSeconds + progress.get(ProgressSlot.commitUsTotal) / 1e6,
+  });
 }
 
 /** Every status code that names a rejection: the schema's codes but Ok and 350-399. */

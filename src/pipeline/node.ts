@@ -273,6 +273,7 @@ export class BourseNode {
     if (options.follow === undefined) {
       this.progress.set(ProgressSlot.sequenceDurable, this.tail.sequence);
     }
+    this.progress.set(ProgressSlot.durableAtMs, Date.now()); // the age counts from the start
     // The three workers start at once: each loads its modules and rebuilds its own state, and
     // none needs another until events flow (the rings hold them). A failover waits for this.
     const [, recovery] = await Promise.all([
@@ -303,6 +304,7 @@ export class BourseNode {
         intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
         intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
         tailSequence: this.tail.sequence,
+        progress: this.progress.buffer,
         follow:
           options.follow === undefined
             ? null
@@ -316,6 +318,7 @@ export class BourseNode {
       this.log(`snapshot skipped: ${s.reason}`, 'warn');
     }
     this.reads = new ReadClient(this.workers[2], this.config.instrumentCountMax); // snapshotter
+    this.publisher.listen(this.counters.results.listener);
     this.publishing = this.publisher.run();
     this.disk.start();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
@@ -344,6 +347,8 @@ export class BourseNode {
       diskFree: () => this.disk.free(),
       carried: this.counters,
       snapshots: this.snapshots,
+      config: this.config,
+      reads: this.reads ?? undefined,
     });
     this.metrics = metrics;
     this.gateway = new Gateway({
@@ -521,6 +526,7 @@ export class BourseNode {
     if (sequence <= this.progress.get(ProgressSlot.followLimit)) return;
     this.progress.set(ProgressSlot.followLimit, sequence);
     this.progress.set(ProgressSlot.sequenceDurable, sequence);
+    this.progress.set(ProgressSlot.durableAtMs, Date.now());
     this.progress.bump();
   }
 

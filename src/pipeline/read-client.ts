@@ -19,6 +19,9 @@ export class ReadClient implements StateReads {
   private readonly waiting = new Map<number, Waiting>();
   private readonly bookListeners: ((i: number, s: number, l: Float64Array) => void)[] = [];
   private nextId = 1;
+  /** Queries not answered within readQueryTimeoutMs, and refused as too many waited (503s). */
+  timeouts = 0;
+  refusals = 0;
 
   constructor(
     private readonly worker: Worker,
@@ -32,12 +35,14 @@ export class ReadClient implements StateReads {
 
   query(query: StateQuery): Promise<{ sequence: number; body: unknown }> {
     if (this.waiting.size >= readQueriesPendingMax) {
+      this.refusals += 1;
       return Promise.reject(new ReadBusyError('busy: too many queries waiting'));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
+        this.timeouts += 1;
         reject(new ReadBusyError('the read model did not answer in time'));
       }, readQueryTimeoutMs);
       this.waiting.set(id, { resolve, reject, timer });

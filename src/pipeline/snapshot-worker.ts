@@ -61,6 +61,8 @@ export interface SnapshotWorkerData {
   intervalEvents: number;
   intervalMs: number;
   tailSequence: number;
+  /** The node's progress words: the replica's sequence goes there (the read model's lag). */
+  progress: SharedArrayBuffer;
   /** A hot standby's snapshotter (see BlpWorkerData.follow); it serves reads as it follows. */
   follow: { notAfter: number; progress: SharedArrayBuffer } | null;
 }
@@ -75,6 +77,8 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   if (data.follow === null) await recover(replica, db, data.dataDir, data.tailSequence);
   else loadFollowerSnapshot(replica, db, data.follow.notAfter);
   db.root.resetReadTxn();
+  const progress = new JournalProgress(data.progress);
+  progress.set(ProgressSlot.readModelSequence, replica.sequence);
   const snapshots = new SnapshotWriter(db, replica, data);
   const reads = new ReadModel(replica, (message) => parentPort?.postMessage(message));
   const onRequest = (request: ReadRequest): void => reads.onMessage(request);
@@ -92,6 +96,7 @@ async function main(data: SnapshotWorkerData): Promise<void> {
     const available = barrier.available();
     if (after(available, barrier.position())) {
       applyThrough(replica, barrier, available);
+      progress.set(ProgressSlot.readModelSequence, replica.sequence); // once per batch
       snapshots.takeIfDue();
       // Let queries, book views and the snapshot task's completion in now and then.
       if (snapshots.writing !== null || performance.now() - turnedAt >= readModelYieldMs) {
@@ -141,6 +146,7 @@ async function followUntilPromoted(
   const post = (message: TouchHint): void => parentPort?.postMessage(message);
   const applied = (): void => {
     progress.set(ProgressSlot.sequencePublished, replica.sequence); // for /health
+    progress.set(ProgressSlot.readModelSequence, replica.sequence);
     snapshots.takeIfDue();
     snapshots.warmForHandover(post);
   };

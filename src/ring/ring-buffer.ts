@@ -88,6 +88,14 @@ export class RingBuffer {
     return Atomics.load(this.header, RingWord.halt) === 1;
   }
 
+  /** Slots published and not yet released by consumer `i` (wrap-aware; for /metrics). */
+  consumerLag(i: number): number {
+    assert(i >= 0, 'ring: consumer index');
+    assert(i < this.consumers, 'ring: consumer exists');
+    const cursor = Atomics.load(this.header, RingWord.cursor);
+    return distance(cursor, Atomics.load(this.header, consumerWord(i)));
+  }
+
   /** Slots published and not yet released by the slowest consumer (wrap-aware). */
   occupancy(): number {
     const cursor = Atomics.load(this.header, RingWord.cursor);

@@ -61,3 +61,62 @@ test('a snapshot is logged and measured from due to stored, by part', async () =
     removeDir(dir);
   }
 });
+
+test('/metrics: where each stage stands, result latency and how full the tables are', async () => {
+  const dir = tempDataDir();
+  const driver = await NodeDriver.start({
+    dataDir: dir,
+    config: smallConfig,
+    gateway: { host: '127.0.0.1', port: 0 },
+  });
+  try {
+    const commands = workload(3, 1_000, 11);
+    await driver.submit(commands);
+    await driver.untilDurable(commands.length);
+    // The processor samples the tables' use once a second, after a batch.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const more = workload(3, 1, 12).slice(-1);
+    await driver.submit([{ ...more[0], clientSeq: commands.length + 1 }]);
+    await driver.untilDurable(commands.length + 1);
+    const base = `http://127.0.0.1:${driver.node.gateway?.port}`;
+    let text = '';
+    const scrape = async (): Promise<number> => {
+      text = await (await fetch(`${base}/metrics`)).text();
+      return series(text, 'bourse_read_model_lag_sequences');
+    };
+    const deadline = performance.now() + 5_000;
+    while ((await scrape()) !== 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the read model catches up
+    }
+    for (const consumer of ['journal', 'publisher', 'snapshotter']) {
+      const lag = series(
+        text,
+        `bourse_ring_consumer_lag_slots{ring="output",consumer="${consumer}"}`,
+      );
+      assert.ok(lag >= 0 && lag < 100, `${consumer}: ${lag}`);
+    }
+    assert.ok(
+      series(text, 'bourse_ring_consumer_lag_slots{ring="input",consumer="processor"}') >= 0,
+    );
+    assert.ok(series(text, 'bourse_read_model_sequence') > 0);
+    assert.ok(series(text, 'bourse_read_model_lag_sequences') >= 0);
+    const age = series(text, 'bourse_journal_durable_age_seconds');
+    assert.ok(age >= 0 && age < 10, `durable age ${age}`);
+    assert.ok(series(text, 'bourse_result_latency_seconds_count') >= commands.length);
+    assert.ok(series(text, 'bourse_result_latency_seconds_bucket{le="60"}') >= commands.length);
+    assert.ok(series(text, 'bourse_result_latency_seconds_sum') > 0);
+    assert.equal(series(text, 'bourse_capacity_max{table="orders"}'), smallConfig.orderCountMax);
+    assert.equal(
+      series(text, 'bourse_capacity_max{table="accounts"}'),
+      smallConfig.accountCountMax,
+    );
+    assert.ok(series(text, 'bourse_capacity_used{table="accounts"}') >= 6, 'the accounts made');
+    assert.ok(series(text, 'bourse_capacity_used{table="orders"}') >= 1, 'resting orders');
+    assert.equal(series(text, 'bourse_capacity_used{table="clients"}'), 1);
+    assert.equal(series(text, 'bourse_read_timeouts_total'), 0);
+    assert.equal(series(text, 'bourse_read_refusals_total'), 0);
+  } finally {
+    await driver.stop();
+    removeDir(dir);
+  }
+});
