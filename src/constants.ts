@@ -129,6 +129,20 @@ export const resultLatencyBucketsUs: readonly number[] = [
   250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
   2_500_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000,
 ];
+/**
+ * The pipeline watch (pipeline-watch.ts), on the main thread every pipelineWatchMs: commands
+ * waiting while no batch becomes durable for pipelineStallMs is a stall (logged, and /ready for
+ * commands answers 503 until the pipeline moves); a ring at ringFullPercent of its slots for
+ * pipelineStallMs is logged with the consumer that holds it; a capacity table at
+ * capacityWarnPercent, or full, is logged; and reads that timed out. Each kind of line at most
+ * once per watchLogEveryMs: a soak's 30-40 s outage logged nothing, and one logged per command
+ * would bury it.
+ */
+export const pipelineWatchMs = 1_000;
+export const pipelineStallMs = 5_000;
+export const ringFullPercent = 95;
+export const capacityWarnPercent = 90;
+export const watchLogEveryMs = 30_000;
 /** A standby further behind than this in applying committed events is not ready for reads. */
 export const readyLagEventsMax = 65_536;
 /** Status codes are below this (src/protocol/status.ts); rejections are counted per code. */
@@ -680,6 +694,9 @@ export function assertConstants(): void {
     'constants: ring is a power of 2',
   );
   assert(ringBatchMax < inputRingSlotCount, 'constants: a batch fits the ring');
+  assert(pipelineStallMs >= 2 * pipelineWatchMs, 'constants: a stall spans watch ticks');
+  assert(capacityWarnPercent < 100, 'constants: a table is warned of before it is full');
+  assert(ringFullPercent < 100, 'constants: a ring near full counts as full');
   for (let i = 1; i < resultLatencyBucketsUs.length; i++) {
     assert(resultLatencyBucketsUs[i] > resultLatencyBucketsUs[i - 1], 'constants: buckets ascend');
   }

@@ -49,6 +49,8 @@ export interface JournalQueries extends JournalChunks {
   eventsDurable(): number;
   /** Prometheus text: the node's metrics, then the process's. */
   metrics(): Promise<string>;
+  /** Why no command is being answered (the pipeline watch: a stall), or null. */
+  stalled(): string | null;
 }
 
 /** What the gateway does with an authorised HTTP command. */
@@ -145,8 +147,9 @@ export function health(role: NodeRole, journal: JournalQueries): Record<string, 
 
 /**
  * GET /ready: 200 `{ready: true, ...}` when the node is ready for commands (a serving primary;
- * a single node once started) or, with `?for=reads`, for reads (also a standby that follows its
- * primary); otherwise 503 `{ready: false, reason, ...}`. Both add the role, as /health does.
+ * a single node once started; neither while its pipeline is stalled) or, with `?for=reads`, for
+ * reads (also a standby that follows its primary); otherwise 503 `{ready: false, reason, ...}`.
+ * Both add the role, as /health does.
  */
 function getReady(
   res: HttpResponse,
@@ -159,7 +162,8 @@ function getReady(
     return json(res, '400 Bad Request', { error: 'for: commands or reads' });
   }
   const use: ReadyUse = asked === 'reads' ? 'reads' : 'commands';
-  const reason = notReadyFor(role, use);
+  // A stall holds commands only: reads are answered from the read model meanwhile.
+  const reason = notReadyFor(role, use) ?? (use === 'commands' ? journal.stalled() : null);
   const where = { ...role.describe(), durableSequence: journal.durableSequence() };
   const body = { ready: reason === null, for: use, ...where };
   if (reason === null) return json(res, '200 OK', body);

@@ -44,6 +44,8 @@ export interface NodeMetricSources {
   snapshots?: SnapshotStats;
   /** The engine's config: the capacity tables' maxima (absent: no capacity gauges). */
   config?: EngineConfig;
+  /** The pipeline watch (absent: no stall gauge). */
+  watch?: { stalledSeconds(nowMs: number): number };
   /** Queries of the read model that timed out or were refused (503s). */
   reads?: { readonly timeouts: number; readonly refusals: number };
 }
@@ -134,6 +136,13 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
   registerPipeline(registry, counters, sources);
   if (sources.snapshots !== undefined) registerSnapshots(registry, counters, sources.snapshots);
   registerProgress(registry, sources);
+  const watch = sources.watch;
+  if (watch !== undefined) {
+    const stalled = 'Seconds commands have waited with nothing durable (0 unless stalled)';
+    readGauge(registry, 'bourse_pipeline_stalled_seconds', stalled, () => {
+      return watch.stalledSeconds(Date.now());
+    });
+  }
   if (sources.config !== undefined) registerCapacities(registry, sources.progress, sources.config);
   const reads = sources.reads;
   if (reads !== undefined) {

@@ -28,6 +28,7 @@ import {
   eventsPerCommandMax,
   inputRingSlotCount,
   outputRingSlotCount,
+  pipelineWatchMs,
   ringSleepMs,
   ringSpinCount,
   snapshotIntervalEvents,
@@ -65,6 +66,7 @@ import { CounterCarry, nodeMetrics, type NodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
 import { DiskWatch } from './disk-watch.js';
 import { ReadClient } from './read-client.js';
+import { PipelineWatch } from './pipeline-watch.js';
 import { SnapshotStats, type SnapshotTaken } from './snapshot-stats.js';
 
 export interface NodeOptions {
@@ -146,6 +148,9 @@ export class BourseNode {
   /** The gateway's API keys (null: development mode, until keys.json appears). */
   private keys: KeyRing | null = null;
   private metrics: NodeMetrics | null = null;
+  /** The pipeline watch and its timer, once the workers have started. */
+  private watch: PipelineWatch | null = null;
+  private watchTimer: ReturnType<typeof setInterval> | undefined;
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private reportFailure: (error: Error) => void = () => {};
@@ -318,10 +323,36 @@ export class BourseNode {
       this.log(`snapshot skipped: ${s.reason}`, 'warn');
     }
     this.reads = new ReadClient(this.workers[2], this.config.instrumentCountMax); // snapshotter
+    this.startWatch();
     this.publisher.listen(this.counters.results.listener);
     this.publishing = this.publisher.run();
     this.disk.start();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
+  }
+
+  /**
+   * Starts the pipeline watch (pipeline-watch.ts): a look at the rings and the progress words
+   * every pipelineWatchMs, which logs stalls, full rings and tables and read timeouts, and
+   * holds /ready for commands at 503 while the pipeline is stalled. Quiet once the node failed
+   * or is stopping (that is said already).
+   */
+  private startWatch(): void {
+    const watch = new PipelineWatch(
+      {
+        progress: this.progress,
+        input: this.inputRing,
+        output: this.outputRing,
+        config: this.config,
+        reads: this.reads,
+        log: this.log,
+      },
+      Date.now(),
+    );
+    this.watch = watch;
+    this.watchTimer = setInterval(() => {
+      if (this.failure === null && !this.stopping) watch.tick(Date.now());
+    }, pipelineWatchMs);
+    this.watchTimer.unref();
   }
 
   private async openGateway(where: { host: string; port: number }): Promise<void> {
@@ -349,6 +380,7 @@ export class BourseNode {
       snapshots: this.snapshots,
       config: this.config,
       reads: this.reads ?? undefined,
+      watch: this.watch ?? undefined,
     });
     this.metrics = metrics;
     this.gateway = new Gateway({
@@ -359,7 +391,13 @@ export class BourseNode {
       sink: this.input,
       events: this.publisher,
       reads: this.reads,
-      journal: journalQueries(this.db, this.progress, this.role, () => metrics.scrape()),
+      journal: journalQueries(
+        this.db,
+        this.progress,
+        this.role,
+        () => metrics.scrape(),
+        () => (this.watch === null ? null : this.watch.stalled()),
+      ),
       role: this.role,
     });
     await this.gateway.listen();
@@ -465,6 +503,7 @@ export class BourseNode {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watchTimer);
     this.unwatchKeys();
     this.disk.stop();
     this.gateway?.close();
@@ -480,6 +519,7 @@ export class BourseNode {
 
   /** Tears down after a failed start. */
   private async abort(): Promise<void> {
+    clearInterval(this.watchTimer);
     this.unwatchKeys();
     this.disk.stop();
     this.gateway?.close();

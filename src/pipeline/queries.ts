@@ -152,6 +152,7 @@ export function journalQueries(
   progress: JournalProgress,
   role: NodeRole,
   metrics: JournalQueries['metrics'],
+  stalled: JournalQueries['stalled'] = () => null,
 ): JournalQueries {
   // A cluster member shows only what a majority holds: its journal may hold a tail that is not
   // committed yet (a standby's follow limit, or a primary's batches still waiting for acks).
@@ -174,5 +175,6 @@ export function journalQueries(
     commandsProcessed: () => progress.get(ProgressSlot.commandsProcessed),
     eventsDurable: () => progress.get(ProgressSlot.eventsWritten),
     metrics,
+    stalled,
   };
 }

@@ -6,8 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
+import type { NodeOptions } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
+import { ProgressSlot } from '../../src/journal/journal-progress.js';
 
 /** The value of one series (name and labels, as written) in Prometheus text, or NaN. */
 function series(text: string, name: string): number {
@@ -23,18 +25,34 @@ async function until(done: () => boolean, what: string): Promise<void> {
   }
 }
 
-test('a snapshot is logged and measured from due to stored, by part', async () => {
+interface Running {
+  driver: NodeDriver;
+  lines: string[];
+  base: string;
+}
+
+/** Runs `body` on a node with a gateway, with the log's lines; then stops it. */
+async function withNode(extra: Partial<NodeOptions>, body: (n: Running) => Promise<void>) {
   const dir = tempDataDir();
   const lines: string[] = [];
   const driver = await NodeDriver.start({
     dataDir: dir,
     config: smallConfig,
-    snapshotIntervalEvents: 1_000,
-    snapshotIntervalMs: 60_000,
     gateway: { host: '127.0.0.1', port: 0 },
     log: (line) => lines.push(line),
+    ...extra,
   });
   try {
+    await body({ driver, lines, base: `http://127.0.0.1:${driver.node.gateway?.port}` });
+  } finally {
+    await driver.stop();
+    removeDir(dir);
+  }
+}
+
+test('a snapshot is logged and measured from due to stored, by part', async () => {
+  const options = { snapshotIntervalEvents: 1_000, snapshotIntervalMs: 60_000 };
+  await withNode(options, async ({ driver, lines, base }) => {
     const commands = workload(3, 2_000, 7);
     await driver.submit(commands);
     await driver.untilDurable(commands.length);
@@ -44,7 +62,6 @@ test('a snapshot is logged and measured from due to stored, by part', async () =
     assert.ok(parts !== null, logged());
     const [total, touch, copy, write] = parts.slice(1).map(Number);
     assert.ok(Math.abs(total - (touch + copy + write)) <= 2, 'the whole is its parts');
-    const base = `http://127.0.0.1:${driver.node.gateway?.port}`;
     const text = await (await fetch(`${base}/metrics`)).text();
     assert.ok(series(text, 'bourse_snapshots_total') >= 1);
     assert.equal(series(text, 'bourse_snapshot_failures_total'), 0);
@@ -56,20 +73,11 @@ test('a snapshot is logged and measured from due to stored, by part', async () =
       series(text, `bourse_snapshot_duration_seconds{part="${part}"}`);
     const sum = took('touch') + took('copy') + took('write');
     assert.ok(Math.abs(took('total') - sum) < 1e-6, 'total: touch + copy + write');
-  } finally {
-    await driver.stop();
-    removeDir(dir);
-  }
+  });
 });
 
 test('/metrics: where each stage stands, result latency and how full the tables are', async () => {
-  const dir = tempDataDir();
-  const driver = await NodeDriver.start({
-    dataDir: dir,
-    config: smallConfig,
-    gateway: { host: '127.0.0.1', port: 0 },
-  });
-  try {
+  await withNode({}, async ({ driver, base }) => {
     const commands = workload(3, 1_000, 11);
     await driver.submit(commands);
     await driver.untilDurable(commands.length);
@@ -78,7 +86,6 @@ test('/metrics: where each stage stands, result latency and how full the tables 
     const more = workload(3, 1, 12).slice(-1);
     await driver.submit([{ ...more[0], clientSeq: commands.length + 1 }]);
     await driver.untilDurable(commands.length + 1);
-    const base = `http://127.0.0.1:${driver.node.gateway?.port}`;
     let text = '';
     const scrape = async (): Promise<number> => {
       text = await (await fetch(`${base}/metrics`)).text();
@@ -115,8 +122,40 @@ test('/metrics: where each stage stands, result latency and how full the tables 
     assert.equal(series(text, 'bourse_capacity_used{table="clients"}'), 1);
     assert.equal(series(text, 'bourse_read_timeouts_total'), 0);
     assert.equal(series(text, 'bourse_read_refusals_total'), 0);
-  } finally {
-    await driver.stop();
-    removeDir(dir);
-  }
+  });
+});
+
+test('/ready for commands is 503 while the pipeline is stalled, 200 once it moves', async () => {
+  await withNode({}, async ({ driver, lines, base }) => {
+    const commands = workload(3, 10, 5);
+    await driver.submit(commands);
+    await driver.untilDurable(commands.length);
+    const ready = async (use: string) => await fetch(`${base}/ready?for=${use}`);
+    assert.equal((await ready('commands')).status, 200);
+    // As if 40 commands were decided and their batch never became durable (a journal writer
+    // stuck in fsync): the processor writes this word only when commands flow.
+    const progress = driver.node.progress;
+    const durable = progress.get(ProgressSlot.sequenceDurable);
+    progress.set(ProgressSlot.sequencePublished, durable + 40);
+    let stalled = await ready('commands');
+    const deadline = performance.now() + 15_000; // a stall is 5 s (pipelineStallMs)
+    while (stalled.status === 200 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      stalled = await ready('commands');
+    }
+    assert.equal(stalled.status, 503);
+    const body = (await stalled.json()) as { ready: boolean; reason: string };
+    assert.equal(body.ready, false);
+    assert.match(body.reason, /^stalled: nothing durable for \d+ s while 40 commands wait/);
+    assert.equal((await ready('reads')).status, 200, 'reads are answered meanwhile');
+    assert.ok(
+      lines.some((l) => l.startsWith('pipeline stalled')),
+      'and the log says so',
+    );
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.ok(series(metrics, 'bourse_pipeline_stalled_seconds') >= 5);
+    progress.set(ProgressSlot.sequencePublished, durable);
+    await until(() => lines.some((l) => l.startsWith('pipeline moves again')), 'moving');
+    assert.equal((await ready('commands')).status, 200);
+  });
 });
