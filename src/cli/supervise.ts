@@ -64,7 +64,13 @@ export function lmdbErrorName(error: unknown): string | null {
 
 /** Runs `argv` in a child and resolves with its exit code, or 65 for damage it aborted on. */
 export function supervise(argv: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, main, ...argv], {
+  // Without concurrent recompilation: about one verify in 20-40 never exited. At exit the main
+  // thread waits in NodePlatform::DrainTasks for a background TurboFan job, which waits in
+  // CollectionBarrier::AwaitCollectionBackground for a GC that only the main thread would run
+  // (gdb on a hung verify, Node 20.20.2). Compiling on the main thread costs a one-shot tool
+  // little, and 0 of 80 runs hung with it (the flag set from inside the process did not help).
+  const flags = [...process.execArgv, '--no-concurrent-recompilation'];
+  const child = spawn(process.execPath, [...flags, main, ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     env: { ...process.env, [childEnv]: '1' },
   });
