@@ -13,16 +13,14 @@ import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { JournalQueries } from '../gateway/http.js';
 import type { NodeRole } from '../gateway/gateway.js';
 
-/**
- * Whether these reads recompute each batch's SHA-256 (the chain's links are compared either
- * way). They do: what GET /events and a journal subscription hand out is what downstream
- * systems take for the record, and a byte that rots on the disk after the batch was stored
- * must be refused there, not passed on. It costs (15-19% of a node paging GET /events, in a
- * profile), but the stalls that got a primary deposed came from the account pages' scan of
- * 100,000 events (now httpAccountScanEventsMax, 10,000), not from hashing: a 1,000-event page
- * took as long without it.
+/*
+ * These reads recompute each batch's SHA-256 (readBatches' default): what GET /events and a
+ * journal subscription hand out is what downstream systems take for the record, and a byte
+ * that rots on the disk after the batch was stored must be refused there, not passed on. It
+ * costs (15-19% of a node paging GET /events, in a profile), but the stalls that got a primary
+ * deposed came from the account pages' scan of 100,000 events (now httpAccountScanEventsMax,
+ * 10,000), not from hashing: a 1,000-event page took as long without it.
  */
-const hashesRecomputed = true;
 
 /**
  * Hands `visit` each event, decoded, of the batches from `start` to `last` (whole batches: they
@@ -34,7 +32,8 @@ function eachEvent(
   last: number,
   visit: (e: EventRecord) => boolean,
 ): void {
-  const onBatch = (view: BatchView): boolean => {
+  db.root.resetReadTxn();
+  readBatches(db, start, null, (view: BatchView) => {
     if (view.firstSequence > last) return false;
     const aligned = new Uint32Array(view.count * EventWord.size);
     new Uint8Array(aligned.buffer).set(view.events);
@@ -42,9 +41,7 @@ function eachEvent(
       if (!visit(readEvent(aligned, i * (eventSizeBytes >> 2)))) return false;
     }
     return true;
-  };
-  db.root.resetReadTxn();
-  readBatches(db, start, null, onBatch, hashesRecomputed);
+  });
 }
 
 /**
@@ -115,26 +112,19 @@ function chunkFrom(
   let count = 0;
   let last = -1;
   db.root.resetReadTxn();
-  const start = batchKeyAtOrBefore(db, from);
-  readBatches(
-    db,
-    start,
-    null,
-    (view: BatchView) => {
-      if (view.firstSequence > visible) return false; // batches end at command boundaries
-      const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
-      let skip = 0; // the first batch may start before `from`
-      while (skip < view.count && readSeq(dv, skip) < from) skip++;
-      if (skip < view.count) {
-        // A copy (Buffer's slice() would be a view): the view is the reader's, reused.
-        parts.push(Uint8Array.prototype.slice.call(view.events, skip * eventSizeBytes));
-        count += view.count - skip;
-        last = readSeq(dv, view.count - 1);
-      }
-      return count < eventsMax;
-    },
-    hashesRecomputed,
-  );
+  readBatches(db, batchKeyAtOrBefore(db, from), null, (view: BatchView) => {
+    if (view.firstSequence > visible) return false; // batches end at command boundaries
+    const dv = new DataView(view.events.buffer, view.events.byteOffset, view.events.byteLength);
+    let skip = 0; // the first batch may start before `from`
+    while (skip < view.count && readSeq(dv, skip) < from) skip++;
+    if (skip < view.count) {
+      // A copy (Buffer's slice() would be a view): the view is the reader's, reused.
+      parts.push(Uint8Array.prototype.slice.call(view.events, skip * eventSizeBytes));
+      count += view.count - skip;
+      last = readSeq(dv, view.count - 1);
+    }
+    return count < eventsMax;
+  });
   if (count === 0) return null;
   return { events: Buffer.concat(parts), count, last };
 }
