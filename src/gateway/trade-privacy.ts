@@ -46,15 +46,19 @@ export function hideMakers(u8: Uint8Array, view: DataView, from: number, n: numb
   }
 }
 
+/** The fields hideMaker and hideTaker clear, by name, for decoded events. */
+const makerFields = ['counterparty', 'otherId', 'counterpartyFee', 'release', 'aux'] as const;
+const takerFields = ['clientSeq', 'clientId', 'tif', 'stp', 'account', 'id', 'fee'] as const;
+
+function clear(e: EventRecord, fields: readonly (keyof EventRecord)[]): EventRecord {
+  for (const f of fields) (e[f] as number) = 0;
+  return e;
+}
+
 /** The same for a decoded event (HTTP answers). */
 export function hideMakerOf(e: EventRecord): EventRecord {
   if (e.kind !== EventKind.Trade || e.account === e.counterparty) return e;
-  e.counterparty = 0;
-  e.otherId = 0;
-  e.counterpartyFee = 0;
-  e.release = 0;
-  e.aux = 0;
-  return e;
+  return clear(e, makerFields);
 }
 
 /**
@@ -63,13 +67,5 @@ export function hideMakerOf(e: EventRecord): EventRecord {
  */
 export function ownSideOf(e: EventRecord, account: number): EventRecord {
   if (e.kind !== EventKind.Trade || e.account === e.counterparty) return e;
-  if (e.account === account) return hideMakerOf(e);
-  e.clientSeq = 0;
-  e.clientId = 0;
-  e.tif = 0;
-  e.stp = 0;
-  e.account = 0;
-  e.id = 0;
-  e.fee = 0;
-  return e;
+  return e.account === account ? clear(e, makerFields) : clear(e, takerFields);
 }
