@@ -39,9 +39,10 @@ export class BusinessLogicProcessor {
   private readonly clock = new Float64Array(2);
   commandsProcessed = 0;
   /**
-   * Called at most once a second, after a batch (never per command): the worker samples its
-   * GC profiler and the capacity tables' use for /metrics there. While idle the loop waits
-   * and nothing is sampled.
+   * Called at most once a second, after a batch or while idle (never per command): the worker
+   * samples its GC profiler and the capacity tables' use for /metrics there. Idle, the loop
+   * wakes every ringSleepMs anyway, so the last batch's effect is sampled too (it was not:
+   * the gauges kept whatever the batch before it left, until traffic came back).
    */
   onSecond: (() => void) | null = null;
   private secondDueUs = 0;
@@ -68,10 +69,12 @@ export class BusinessLogicProcessor {
   /** Processes batches until the input ring is halted and drained. */
   run(): void {
     for (;;) {
-      const available = this.input.waitFor();
+      const available = this.input.waitOnce();
       const position = this.input.position();
       if (!after(available, position) || this.output.ring.halted()) {
         if (this.input.ring.halted() || this.output.ring.halted()) return;
+        const now = clockUs();
+        if (now >= this.secondDueUs) this.everySecond(now);
         continue;
       }
       const last =

@@ -64,6 +64,19 @@ export class SequenceBarrier {
     }
   }
 
+  /**
+   * waitFor's one round: returns available() after at most one bounded wait (a spin, then one
+   * sleep of at most the strategy's sleepMs), even when nothing new came, so that an idle
+   * consumer can do its periodic work between sleeps.
+   */
+  waitOnce(): number {
+    const limit = this.available();
+    if (this.ready(limit)) return limit;
+    const word = this.watchedWord();
+    this.wait.waitChange(this.ring.header, word, Atomics.load(this.ring.header, word));
+    return this.available();
+  }
+
   /** Frees every slot up to `sequence` for the producer. */
   release(sequence: number): void {
     this.released = sequence;

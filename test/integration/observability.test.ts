@@ -10,6 +10,7 @@ import type { NodeOptions } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
 
 /** The value of one series (name and labels, as written) in Prometheus text, or NaN. */
 function series(text: string, name: string): number {
@@ -122,6 +123,29 @@ test('/metrics: where each stage stands, result latency and how full the tables 
     assert.equal(series(text, 'bourse_capacity_used{table="clients"}'), 1);
     assert.equal(series(text, 'bourse_read_timeouts_total'), 0);
     assert.equal(series(text, 'bourse_read_refusals_total'), 0);
+  });
+});
+
+test("the tables' use on /metrics follows the last batch once the node is idle", async () => {
+  await withNode({}, async ({ driver, base }) => {
+    const setup = workload(3, 0);
+    await driver.submit(setup);
+    await driver.untilDurable(setup.length);
+    const accounts = async (): Promise<number> =>
+      series(
+        await (await fetch(`${base}/metrics`)).text(),
+        'bourse_capacity_used{table="accounts"}',
+      );
+    const before = await accounts();
+    // Within the second after the first sample: then no command comes again.
+    const create = { kind: CommandKind.CreateAccount, clientId: 3, account: 4_000 };
+    await driver.submit([{ ...create, clientSeq: setup.length + 1 }]);
+    await driver.untilDurable(setup.length + 1);
+    const deadline = performance.now() + 5_000;
+    while ((await accounts()) !== before + 1 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(await accounts(), before + 1, 'the idle node sampled the account made last');
   });
 });
 
