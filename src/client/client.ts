@@ -46,8 +46,8 @@ import {
 import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
 import { reopenSession } from './reconnect.js';
 import { Delivered, Subscriptions, warnRefused } from './subscriptions.js';
-import { EventFlag, EventWord, namesAccount } from '../protocol/event-layout.js';
-import { readEvent, type EventRecord } from '../protocol/event-reader.js';
+import { namesAccount } from '../protocol/event-layout.js';
+import type { EventRecord } from '../protocol/event-reader.js';
 import { readU64 } from '../stdx/records.js';
 import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
@@ -62,6 +62,7 @@ import {
 } from './unanswered.js';
 import { Liveness } from './liveness.js';
 import { Admission } from './admission.js';
+import { AnswerRuns } from './answer-runs.js';
 import { decodeEvents, frameFits } from './frame-check.js';
 import { Batches, joinResults, type BatchResult } from './batches.js';
 import { readBookFrame, type BookView } from '../protocol/book-frame.js';
@@ -123,12 +124,16 @@ export class BourseClient {
   private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
   private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
   private readonly stagingU32 = new Uint32Array(this.staging.buffer);
-  /** Results of one Events frame, decoded into this reused buffer (4-byte aligned). */
+  /** One Results frame, copied into this reused buffer (4-byte aligned). */
   private incoming = new Uint32Array(1024 * 32);
   /** Single commands in flight by client seq (not a Map: see seq-window.ts). */
   private readonly pending = new SeqWindow<Pending>();
   /** submitBatch's batches in flight. */
   private readonly batches = new Batches();
+  private readonly answers = new AnswerRuns(this.pending, {
+    answer: (seq, p) => this.answer(seq, p),
+    answerBatched: (seq, status, sequence) => this.answerBatched(seq, status, sequence),
+  });
   private queued = 0;
   /** Commands of `submit` among the queued ones: they need their events, not only results. */
   private queuedSingles = 0;
@@ -593,33 +598,7 @@ export class BourseClient {
     // Answers carry request id 0. Any other is a stream this client ended (its last frames on
     // the way): read as answers, another client's events could settle this one's commands.
     if (requestId !== 0) return;
-    const count = data.readUInt32LE(frameHeaderBytes);
-    if (this.incoming.length < count * 32) this.incoming = new Uint32Array(count * 32);
-    const aligned = this.incoming;
-    new Uint8Array(aligned.buffer).set(
-      data.subarray(frameHeaderBytes + 8, frameHeaderBytes + 8 + count * 128),
-    );
-    // A command's events arrive together, its head first: answer it when its run ends. Events
-    // become objects only for single commands; a batch's command takes its head's two fields.
-    let open: Pending | null = null;
-    let openSeq = -1;
-    for (let e = 0; e < count * 32; e += 32) {
-      const seq = readU64(aligned, e + EventWord.clientSeq);
-      const head = (aligned[e + EventWord.flagsTifStp] & EventFlag.Head) !== 0;
-      if (seq !== openSeq || head) {
-        if (open !== null) this.answer(openSeq, open);
-        openSeq = seq;
-        open = this.pending.get(seq) ?? null;
-        if (open === null && head) this.answerInBatch(aligned, e, seq);
-      }
-      if (open !== null) open.events.push(readEvent(aligned, e));
-    }
-    if (open !== null) this.answer(openSeq, open);
-  }
-
-  private answerInBatch(u32: Uint32Array, e: number, seq: number): void {
-    const status = u32[e + EventWord.kindStatus] >>> 16;
-    this.answerBatched(seq, status, readU64(u32, e + EventWord.sequence));
+    this.answers.read(data);
   }
 
   /** A Results frame: the outcome of each command of our ResultsOnly frames (all batched). */
@@ -732,6 +711,7 @@ export class BourseClient {
         this.url = back.url;
         this.socket = back.session.socket;
         this.attach(back.session.socket);
+        this.answers.reset(); // a command cut between two frames is answered again, whole
         this.reconnects++;
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
@@ -769,6 +749,7 @@ export class BourseClient {
   }
 
   private rejectAll(errors: CutOff): void {
+    this.answers.reset();
     for (const p of this.pending.values()) {
       const sent = p.frame !== 0 && this.unanswered.get(p.frame)?.sent === true;
       p.reject(sent ? errors.sent : errors.unsent);

@@ -31,6 +31,7 @@ import {
   BatchFault,
   CloseCode,
   CommandsFlag,
+  EventsFlag,
   FrameError,
   FrameType,
   frameHeaderBytes,
@@ -217,7 +218,7 @@ export class Gateway {
     this.clientSeqs = new ClientSeqs(options.reads);
     this.streams = new JournalStreams<Session>(
       options.journal,
-      (ws, requestId, events, n) => this.sendEvents(ws, events, n, requestId, false),
+      (ws, requestId, events, n) => this.sendEvents(ws, events, n, 0, requestId, false),
       handOver,
     );
     this.app = uws().App();
@@ -659,15 +660,21 @@ export class Gateway {
       ) {
         n++;
       }
+      // Cut inside a command (past eventsPerFrameMax): its events go on in the next frame.
+      const more =
+        i + n < count &&
+        u32[(slot + i + n) * EventWord.size + EventWord.clientId] === clientId &&
+        (u32[(slot + i + n) * EventWord.size + EventWord.flagsTifStp] & EventFlag.Head) === 0;
       const results = ws.getUserData().results;
       if (results === null || results.isEmpty()) {
         this.sendEvents(
           ws,
           records.u8.subarray((slot + i) * eventSizeBytes, (slot + i + n) * eventSizeBytes),
           n,
+          more ? EventsFlag.More : 0,
         );
       } else {
-        this.sendRun(ws, results, records, slot + i, n);
+        this.sendRun(ws, results, records, slot + i, n, more);
       }
       i += n - 1;
     }
@@ -684,6 +691,7 @@ export class Gateway {
     records: RecordBuffer,
     from: number,
     n: number,
+    more: boolean,
   ): void {
     const u32 = records.u32;
     let i = 0;
@@ -702,6 +710,7 @@ export class Gateway {
           ws,
           u8.subarray((from + i) * eventSizeBytes, (from + k) * eventSizeBytes),
           k - i,
+          more && k === n ? EventsFlag.More : 0,
         );
       }
       i = k;
@@ -760,11 +769,12 @@ export class Gateway {
     ws: WebSocket<Session>,
     events: Uint8Array,
     n: number,
+    flags: number,
     requestId = 0,
     answers = true,
   ): void {
     const view = this.outgoingView;
-    writeHeader(view, 0, FrameType.Events, requestId);
+    writeHeader(view, 0, FrameType.Events, requestId, flags);
     view.setUint32(frameHeaderBytes, n, true);
     view.setUint32(frameHeaderBytes + 4, 0, true);
     this.outgoing.set(events, frameHeaderBytes + 8);

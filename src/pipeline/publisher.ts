@@ -139,8 +139,9 @@ export class Publisher {
 
   /**
    * A run that goes past the ring's end: `head` events from `slot`, then `wrapped` from slot 0.
-   * A command's events never go out in two calls (the gateway frames each call, and a client
-   * is answered when a frame ends), so the command that straddles the end goes from a copy:
+   * A command's events never go out in two calls (the gateway frames each call, and marks a
+   * cut inside a command, EventsFlag.More, only within a call), so the command that straddles
+   * the end goes from a copy:
    *
    *   ring   [ c c . . . . . a b b ]     a, b, c: commands; b's events straddle the end
    *   calls  (a)  (b b b, copied)  (c c)

@@ -50,8 +50,8 @@ export const enum FrameType {
 }
 
 /**
- * Bits of a Commands frame's header flags (every other frame type: 0). A frame with a bit not
- * named here is closed as Malformed.
+ * Bits of a Commands frame's header flags (every other frame a client sends: 0). A frame with a
+ * bit not named here is closed as Malformed.
  */
 export const enum CommandsFlag {
   /**
@@ -60,6 +60,16 @@ export const enum CommandsFlag {
    */
   ResultsOnly = 1,
   All = 1,
+}
+
+/**
+ * Bits of an Events frame's header flags. The server keeps a frame to at most eventsPerFrameMax
+ * events, so one command's events (a sweep of 300 makers) can go on in the next Events frame
+ * of the session: its last command is then not answered yet.
+ */
+export const enum EventsFlag {
+  /** The frame's last command has more events in the session's next Events frame. */
+  More = 1,
 }
 
 /** How Hello logs in (the u16 after the key length). */
