@@ -28,7 +28,7 @@ import {
 } from '../../constants.js';
 import { assert } from '../../stdx/assert.js';
 import type { DurableEvents, NodeRole } from '../gateway.js';
-import { health, type JournalQueries } from '../http.js';
+import { health, ignoreAbort, type JournalQueries } from '../http.js';
 import type { StateReads } from '../reads.js';
 import { tradesTopic } from '../topics.js';
 import { uws, type HttpResponse, type TemplatedApp, type WebSocket } from '../uws.js';
@@ -249,6 +249,7 @@ export class Dashboard {
 
 /** Answers a GET with one of the page's files (no cache: a node upgrade changes them). */
 function asset(res: HttpResponse, type: string, body: string): void {
+  res.onAborted(ignoreAbort); // a reset connection mid-answer must not end the process
   res
     .writeStatus('200 OK')
     .writeHeader('content-type', type)
