@@ -38,7 +38,9 @@ export interface StateReads {
   /** Starts book views of an instrument (idempotent). */
   watchBook(instrument: number): void;
   /** Called with each changed book view (`bookLevels` layout). */
-  onBook(listener: (instrument: number, sequence: number, levels: Float64Array) => void): void;
+  onBook(
+    listener: (instrument: number, sequence: number, levels: Float64Array, halted: boolean) => void,
+  ): void;
 }
 
 export class ReadBusyError extends Error {
@@ -146,7 +148,9 @@ export class BookTopics {
     private readonly app: TemplatedApp,
     private readonly reads: StateReads,
   ) {
-    reads.onBook((instrument, sequence, levels) => this.onBook(instrument, sequence, levels));
+    reads.onBook((instrument, sequence, levels, halted) =>
+      this.onBook(instrument, sequence, levels, halted),
+    );
   }
 
   /** Subscribes a socket, and sends it the current view when there is one. */
@@ -162,11 +166,17 @@ export class BookTopics {
     if (last !== undefined) ws.send(last, true);
   }
 
-  private onBook(instrument: number, sequence: number, levels: Float64Array): void {
-    const depth = bookFrame(StreamKind.Depth, instrument, sequence, levels, bookDepthLevels);
+  private onBook(
+    instrument: number,
+    sequence: number,
+    levels: Float64Array,
+    halted: boolean,
+  ): void {
+    const view = { instrument, sequence, levels, halted };
+    const depth = bookFrame(StreamKind.Depth, view, bookDepthLevels);
     this.lastDepth.set(instrument, depth);
     this.app.publish(depthTopic(instrument), depth, true);
-    const top = bookFrame(StreamKind.TopOfBook, instrument, sequence, levels, 1);
+    const top = bookFrame(StreamKind.TopOfBook, view, 1);
     const before = this.lastTop.get(instrument);
     this.lastTop.set(instrument, top);
     if (before === undefined || !sameLevels(before, top)) {
@@ -175,7 +185,7 @@ export class BookTopics {
   }
 }
 
-/** Same levels (the sequence, at bytes 16..24, may differ). */
+/** Same levels and flags (halted) (the sequence, at bytes 16..24, may differ). */
 function sameLevels(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   const start = frameHeaderBytes + bookBodyBytes;

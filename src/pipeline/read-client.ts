@@ -15,9 +15,17 @@ interface Waiting {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** A book's view as published: its `bookLevels` levels, and whether it is halted. */
+export type BookListener = (
+  instrument: number,
+  sequence: number,
+  levels: Float64Array,
+  halted: boolean,
+) => void;
+
 export class ReadClient implements StateReads {
   private readonly waiting = new Map<number, Waiting>();
-  private readonly bookListeners: ((i: number, s: number, l: Float64Array) => void)[] = [];
+  private readonly bookListeners: BookListener[] = [];
   private nextId = 1;
   /** Queries not answered within readQueryTimeoutMs, and refused as too many waited (503s). */
   timeouts = 0;
@@ -54,13 +62,13 @@ export class ReadClient implements StateReads {
     this.post({ type: 'watch', instrument });
   }
 
-  onBook(listener: (instrument: number, sequence: number, levels: Float64Array) => void): void {
+  onBook(listener: BookListener): void {
     this.bookListeners.push(listener);
   }
 
   private deliverBook(view: BookView): void {
     for (const listener of this.bookListeners)
-      listener(view.instrument, view.sequence, view.levels);
+      listener(view.instrument, view.sequence, view.levels, view.halted);
   }
 
   /** Fails every waiting query (the node is stopping). */

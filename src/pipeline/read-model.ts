@@ -38,11 +38,15 @@ export interface BookView {
   sequence: number;
   /** `bookLevels` layout, at most `bookDepthLevels` per side. */
   levels: Float64Array;
+  /** Halted: it keeps its orders and takes cancels only (a quoting client must know). */
+  halted: boolean;
 }
 
 export class ReadModel {
   /** The last view sent per watched instrument (an empty one until the first is sent). */
   private readonly watched = new Map<number, Float64Array>();
+  /** The watched instruments halted when their view was last sent. */
+  private readonly haltedSent = new Set<number>();
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Queries waiting, oldest first from `head`; `serving` while a serveSome is scheduled. */
   private readonly queue: Exclude<ReadRequest, { type: 'watch' }>[] = [];
@@ -140,10 +144,14 @@ export class ReadModel {
   /** Sends each watched book whose view changed since it was last sent. */
   publishBooks(): void {
     for (const [instrument, last] of this.watched) {
-      const levels = bookLevels(this.replica.engine, instrument, bookDepthLevels);
-      if (sameView(last, levels)) continue;
+      const engine = this.replica.engine;
+      const levels = bookLevels(engine, instrument, bookDepthLevels);
+      const halted = engine.instruments.halted[instrument] === 1;
+      if (sameView(last, levels) && halted === this.haltedSent.has(instrument)) continue;
       this.watched.set(instrument, levels);
-      this.post({ type: 'book', instrument, sequence: this.replica.sequence, levels });
+      if (halted) this.haltedSent.add(instrument);
+      else this.haltedSent.delete(instrument);
+      this.post({ type: 'book', instrument, sequence: this.replica.sequence, levels, halted });
     }
   }
 

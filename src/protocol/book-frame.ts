@@ -2,6 +2,8 @@
  * Book frames (docs/PROTOCOL.md, "Subscriptions"): one view of a book, written by the gateway
  * from the read model's `bookLevels` layout and read by the SDK.
  *
+ * The header's flags say whether the book is halted (BookFlag).
+ *
  *   8        12     14     16         24
  *   +--------+------+------+----------+----------------------------------------+
  *   | instr. | bids | asks | sequence | levels: price f64, quantity f64,       |
@@ -33,21 +35,33 @@ export interface BookView {
   bids: BookLevel[];
   /** Best first. */
   asks: BookLevel[];
+  /** Halted: its orders stay, only cancels are taken (place and amend are rejected). */
+  halted: boolean;
 }
 
-/** A Book frame of the best `depth` levels per side of a `bookLevels` view. */
-export function bookFrame(
-  kind: StreamKind,
-  instrument: number,
-  sequence: number,
-  levels: Float64Array,
-  depth: number,
-): Uint8Array {
+/** Bits of a Book frame's header flags. */
+export const enum BookFlag {
+  /** The book is halted: it keeps its orders and takes cancels only, until resumed. */
+  Halted = 1,
+}
+
+/** A book's view as the read model publishes it (`levels`: the `bookLevels` layout). */
+export interface BookSource {
+  instrument: number;
+  sequence: number;
+  levels: Float64Array;
+  halted: boolean;
+}
+
+/** A Book frame of the best `depth` levels per side of a view. */
+export function bookFrame(kind: StreamKind, source: BookSource, depth: number): Uint8Array {
+  const { instrument, sequence, levels } = source;
   const bids = Math.min(depth, levels[0]);
   const asks = Math.min(depth, levels[1]);
   const frame = new Uint8Array(frameHeaderBytes + bookBodyBytes + (bids + asks) * bookLevelBytes);
   const view = new DataView(frame.buffer);
-  writeHeader(view, 0, FrameType.Book, topicRequestId(kind));
+  const flags = source.halted ? BookFlag.Halted : 0;
+  writeHeader(view, 0, FrameType.Book, topicRequestId(kind), flags);
   view.setUint32(frameHeaderBytes, instrument, true);
   view.setUint16(frameHeaderBytes + 4, bids, true);
   view.setUint16(frameHeaderBytes + 6, asks, true);
@@ -94,5 +108,6 @@ export function readBookFrame(frame: Uint8Array): BookView {
     sequence: view.getFloat64(frameHeaderBytes + 8, true),
     bids: Array.from({ length: bids }, level),
     asks: Array.from({ length: asks }, level),
+    halted: (view.getUint16(2, true) & BookFlag.Halted) !== 0,
   };
 }

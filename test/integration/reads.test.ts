@@ -197,6 +197,16 @@ test('book streams: the current view, then each change; top of book only the bes
       const now = depth[depth.length - 1];
       return now.asks.length === 0 ? now : undefined;
     });
+    // A halt changes no level, yet both streams say so; and again on resume.
+    assert.ok(depth.every((view) => !view.halted));
+    const [halt] = await trader.haltInstrument({ instrument: 2 });
+    const halted = await waitFor('a halted view', () => depth.find((b) => b.halted));
+    assert.ok(halted.sequence >= halt.sequence);
+    const before = depth[depth.indexOf(halted) - 1];
+    assert.deepEqual([halted.bids, halted.asks], [before.bids, before.asks], 'the same levels');
+    await waitFor('a halted top', () => top.find((b) => b.halted));
+    await trader.resumeInstrument({ instrument: 2 });
+    await waitFor('resumed', () => (depth[depth.length - 1].halted ? undefined : true));
     await Promise.all([trader.close(), watcher.close()]);
   });
 });
