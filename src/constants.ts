@@ -31,9 +31,10 @@ export const schemaVersion = 1;
  * state's arrays as they are): a snapshot of another layout is skipped, and the journal replays
  * instead. 2: hash tables place keys in blocks of 16 consecutive ones (stdx/u53-map.ts). 3: a
  * client's idempotency window is a ring in the order commands were decided (engine/idempotency.ts),
- * and the ids of the last expired pending transfers are kept (ledger/pending-transfers.ts).
+ * and the ids of the last expired pending transfers are kept (ledger/pending-transfers.ts). 4: each
+ * window entry keeps the command's fingerprint (engine/fingerprint.ts), four doubles an entry.
  */
-export const stateLayoutVersion = 3;
+export const stateLayoutVersion = 4;
 /**
  * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
  * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.

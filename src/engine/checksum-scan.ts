@@ -6,6 +6,7 @@
 import { ChecksumEntity, entityKeyA, entityKeyB, recordKeyA, StateChecksum } from './checksum.js';
 import { mixNumber } from '../stdx/hash.js';
 import type { Engine } from './engine.js';
+import { fingerprintField } from './idempotency.js';
 
 export function scanChecksum(engine: Engine): StateChecksum {
   const sum = new StateChecksum();
@@ -57,6 +58,12 @@ function scanClients(engine: Engine, sum: StateChecksum): void {
   for (let slot = 0; slot < clients.count; slot++) {
     const a = entityKeyA(ChecksumEntity.Client, clients.ids[slot]);
     sum.changeField(a, entityKeyB(a), 0, 0, clients.highWaterMark[slot]);
+    const recorded = clients.recorded[slot];
+    for (let k = Math.max(0, recorded - clients.window); k < recorded; k++) {
+      const index = clients.entryIndex(slot, k);
+      const field = fingerprintField(clients.entries[index]);
+      sum.changeField(a, entityKeyB(a), field, 0, clients.entries[index + 3]);
+    }
   }
 }
 

@@ -12,7 +12,7 @@ export function clientSeqStatus(c: CommandCursor): Status {
   return Status.Ok;
 }
 
-/** The rejection for an idempotency class (Ok for new commands and duplicates). */
+/** The rejection for an idempotency class (Ok for new commands and true duplicates). */
 export function idempotencyStatus(cls: number): Status {
   switch (cls) {
     case Idempotency.OutOfOrder:
@@ -21,6 +21,8 @@ export function idempotencyStatus(cls: number): Status {
       return Status.IdempotencySeqTooOld;
     case Idempotency.TableFull:
       return Status.IdempotencyClientTableFull;
+    case Idempotency.Reused:
+      return Status.IdempotencySeqReused;
     default:
       return Status.Ok;
   }

@@ -4,14 +4,16 @@
  *
  * The first event of a client command gets the Head flag; when the command is new to the
  * idempotency window it also gets Record, so apply remembers its outcome, and when the command
- * is flagged Linked it also gets Linked, so a reader of the journal sees where chains end. Every
+ * is flagged Linked it also gets Linked, so a reader of the journal sees where chains end. A
+ * recorded head also carries the command's fingerprint (fingerprint.ts), which apply remembers
+ * with the outcome: replicas learn it from the event, as they learn everything. Every
  * event is written whole (unused fields zeroed), so the bytes of an event depend only on the
  * decision: replicas and the journal hash see identical records.
  */
 import { assert } from '../stdx/assert.js';
 import { write64 } from '../stdx/records.js';
 import { CommandWord, SequencedWord } from '../protocol/command-layout.js';
-import { EventFlag, EventWord } from '../protocol/event-layout.js';
+import { EventFlag, EventWord, fingerprintWord } from '../protocol/event-layout.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import type { CommandCursor } from './cursor.js';
 
@@ -33,6 +35,8 @@ export class Emitter {
   private system = false;
   private headPending = false;
   private recordPending = false;
+  /** The fingerprint of the command marked for recording (markRecord). */
+  private fingerprint = 0;
   private readonly eventsPerCallMax: number;
 
   constructor(eventsPerCallMax: number) {
@@ -70,9 +74,21 @@ export class Emitter {
     this.recordHead = -1;
   }
 
-  /** Marks the current command as new: its head event will be recorded for idempotency. */
-  markRecord(): void {
+  /**
+   * Marks the current command as new: its head event will be recorded for idempotency, with
+   * `fingerprint` (commandFingerprint of the command, non-zero).
+   */
+  markRecord(fingerprint: number): void {
+    assert(fingerprint !== 0, 'emitter: a recorded command has a fingerprint');
     this.recordPending = true;
+    this.fingerprint = fingerprint;
+  }
+
+  /** Whether the recorded head still carries its fingerprint (no payload was set over it). */
+  headKeepsFingerprint(): boolean {
+    const e = this.recordHead;
+    const kind = this.u32[e + EventWord.kindStatus] & 0xff;
+    return (this.u32[e + fingerprintWord(kind)] | 0) === this.fingerprint;
   }
 
   /** Starts an event and returns its first word; the caller sets the payload with `set`. */
@@ -123,6 +139,8 @@ export class Emitter {
     f64[d + 8] = 0;
     f64[d + 9] = 0;
     f64[d + 10] = 0;
+    // After the clearing: the head's payload words are zero but this one (fingerprintWord).
+    if (this.recordHead === e) u32[e + fingerprintWord(kind)] = this.fingerprint;
     return e;
   }
 

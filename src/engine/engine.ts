@@ -44,6 +44,7 @@ import { Applier } from './apply.js';
 import { Prefetcher } from './prefetch.js';
 import { emitDuplicate, emitRejected } from './outcomes.js';
 import { clientSeqStatus, idempotencyStatus } from './command-checks.js';
+import { commandFingerprint } from './fingerprint.js';
 
 export class Engine {
   readonly config: EngineConfig;
@@ -322,7 +323,9 @@ export class Engine {
     const clientId = c.word(CommandWord.clientId);
     let status = clientId === 0 ? Status.CommandClientInvalid : clientSeqStatus(c);
     if (status === Status.Ok) {
-      const cls = this.clients.check(clientId, c.clientSeq(), 0);
+      // Computed for every command: a new one records it, a repeat is compared with it.
+      const fingerprint = commandFingerprint(c.u32, c.w);
+      const cls = this.clients.check(clientId, c.clientSeq(), 0, fingerprint);
       if (cls === Idempotency.Duplicate) {
         emitDuplicate(em, c, this.clients.foundOutcome(), this.clients.foundSequence());
         this.appliedCount = em.count;
@@ -330,12 +333,15 @@ export class Engine {
       }
       status = idempotencyStatus(cls);
       if (status === Status.Ok) {
-        em.markRecord();
+        em.markRecord(fingerprint);
         status = refusal === Status.Ok ? this.dispatch() : refusal;
       }
     }
     if (status !== Status.Ok) emitRejected(em, c, status);
-    if (em.recordHead >= 0) this.applier.recordOutcome(em.u32, em.recordHead);
+    if (em.recordHead >= 0) {
+      assert(em.headKeepsFingerprint(), 'engine: no payload overwrites the fingerprint');
+      this.applier.recordOutcome(em.u32, em.recordHead);
+    }
     this.appliedCount = em.count;
   }
 

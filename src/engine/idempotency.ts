@@ -7,7 +7,9 @@
  * so their clientSeqs ascend from the oldest entry round to the newest:
  *
  *   clientSeq > hwm                              new command
- *   clientSeq <= hwm, the ring holds it          duplicate: answer with the recorded outcome
+ *   clientSeq <= hwm, the ring holds it          duplicate: answer with the recorded outcome,
+ *                                                if it is the same command (fingerprint.ts);
+ *                                                another command reusing the seq: refused
  *   oldest in the ring < clientSeq <= hwm        never decided, arrived late: out of order
  *   clientSeq < oldest in a full ring            too old to know: the client must query
  *
@@ -16,12 +18,17 @@
  * A lookup below the high-water mark (a resend: rare) is a binary search of the ring.
  *
  * Memory is clientCountMax * window entries, fixed; nothing grows with the number of commands.
+ *
+ * The state checksum covers the high-water mark and each remembered fingerprint (a field per
+ * (client, clientSeq), added when recorded and taken out when the ring forgets it), so a
+ * replica that remembered another command under a seq does not compare equal.
  */
 import { assert, assertRoom } from '../stdx/assert.js';
 import { U53Map } from '../stdx/u53-map.js';
 import type { EngineConfig } from '../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from './checksum.js';
 import { pushUsed, type StateImage } from '../stdx/state-image.js';
+import { hashU53 } from '../stdx/hash.js';
 
 export const enum Idempotency {
   New = 0,
@@ -30,10 +37,14 @@ export const enum Idempotency {
   TooOld = 3,
   /** A new client, and the client table is full. */
   TableFull = 4,
+  /** The seq is in the ring, recorded for a different command (another fingerprint). */
+  Reused = 5,
 }
 
 const fieldHighWaterMark = 0;
 const outcomeKindUnit = 65_536;
+/** Doubles per ring entry: clientSeq, engine sequence, outcome, fingerprint. */
+const entryWords = 4;
 
 /** The status of a recorded outcome. */
 export function recordedStatus(outcome: number): number {
@@ -45,6 +56,14 @@ export function recordedKind(outcome: number): number {
   return Math.floor(outcome / outcomeKindUnit);
 }
 
+/**
+ * The checksum field number of the fingerprint recorded for `clientSeq`: 1 and up (field 0 is
+ * the high-water mark), from the seq, so that replicas agree whatever their ring positions.
+ */
+export function fingerprintField(clientSeq: number): number {
+  return 1 + (hashU53(clientSeq) >>> 1);
+}
+
 export class Clients {
   readonly map: U53Map;
   readonly ids: Float64Array;
@@ -52,13 +71,12 @@ export class Clients {
   /** Per client slot: how many new commands it has recorded (the ring's write position). */
   readonly recorded: Float64Array;
   /**
-   * The rings, three doubles per entry (one cache line holds two entries and a half): the
-   * clientSeq recorded there, the engine sequence of that command (so a duplicate can point at
-   * its events) and its outcome: status + command kind * 65536 (`recordedStatus`,
-   * `recordedKind`; a duplicate names what the original made only when the original made it:
-   * a seq reused for a PlaceOrder after a CreateAccount got the account's sequence as an
-   * id). A client's k-th record (from 0) is the entry that starts at 3 * (slot * window +
-   * k % window).
+   * The rings, four doubles per entry (two to a cache line): the clientSeq recorded there, the
+   * engine sequence of that command (so a duplicate can point at its events), its outcome:
+   * status + command kind * 65536 (`recordedStatus`, `recordedKind`), and its fingerprint
+   * (fingerprint.ts, as an int32; 0: not known, recorded from an event written before
+   * fingerprints were kept). A client's k-th record (from 0) is the entry that starts at
+   * 4 * (slot * window + k % window).
    */
   readonly entries: Float64Array;
   readonly window: number;
@@ -81,7 +99,7 @@ export class Clients {
     this.ids = new Float64Array(config.clientCountMax);
     this.highWaterMark = new Float64Array(config.clientCountMax);
     this.recorded = new Float64Array(config.clientCountMax);
-    this.entries = new Float64Array(config.clientCountMax * config.idempotencyWindow * 3);
+    this.entries = new Float64Array(config.clientCountMax * config.idempotencyWindow * entryWords);
     this.keyA = new Int32Array(config.clientCountMax);
     this.keyB = new Int32Array(config.clientCountMax);
     this.checksum = checksum;
@@ -101,9 +119,11 @@ export class Clients {
   /**
    * Classifies (clientId, clientSeq) against the recorded state. `floor` is the highest
    * clientSeq already taken by earlier members of the same linked chain (0 outside a chain).
-   * Sets `foundIndex` for a duplicate.
+   * `fingerprint` is the command's (commandFingerprint): a recorded seq is a Duplicate only
+   * when the entry's fingerprint is the same or not known, Reused otherwise. Sets `foundIndex`
+   * for either.
    */
-  check(clientId: number, clientSeq: number, floor: number): Idempotency {
+  check(clientId: number, clientSeq: number, floor: number, fingerprint: number): Idempotency {
     const slot = this.slotOf(clientId);
     if (slot === -1) {
       if (this.count >= this.countMax) return Idempotency.TableFull;
@@ -111,7 +131,10 @@ export class Clients {
     }
     const hwm = this.highWaterMark[slot];
     if (clientSeq > hwm) return clientSeq > floor ? Idempotency.New : Idempotency.OutOfOrder;
-    return this.find(slot, clientSeq);
+    const cls = this.find(slot, clientSeq);
+    if (cls !== Idempotency.Duplicate) return cls;
+    const known = this.entries[this.foundIndex + 3];
+    return known === 0 || known === fingerprint ? Idempotency.Duplicate : Idempotency.Reused;
   }
 
   /**
@@ -128,10 +151,11 @@ export class Clients {
     let hi = count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.entries[(base + ((oldest + mid) & (window - 1))) * 3] < clientSeq) lo = mid + 1;
+      const at = (base + ((oldest + mid) & (window - 1))) * entryWords;
+      if (this.entries[at] < clientSeq) lo = mid + 1;
       else hi = mid;
     }
-    const index = (base + ((oldest + lo) & (window - 1))) * 3;
+    const index = (base + ((oldest + lo) & (window - 1))) * entryWords;
     if (lo < count && this.entries[index] === clientSeq) {
       this.foundIndex = index;
       return Idempotency.Duplicate;
@@ -151,26 +175,46 @@ export class Clients {
     return this.entries[this.foundIndex + 2];
   }
 
-  /** Records the outcome of a new command of kind `commandKind` (apply side). */
+  /**
+   * Records the outcome of a new command of kind `commandKind`, whose fingerprint is
+   * `fingerprint` (an int32; 0: not known) (apply side).
+   */
   record(
     clientId: number,
     clientSeq: number,
     sequence: number,
     status: number,
     commandKind: number,
+    fingerprint: number,
   ): void {
     let slot = this.slotOf(clientId);
     if (slot === -1) slot = this.create(clientId);
     assert(clientSeq > this.highWaterMark[slot], 'idempotency: recorded seq goes up');
+    assert((fingerprint | 0) === fingerprint, 'idempotency: a fingerprint is an int32');
     const hwm = this.highWaterMark;
     this.checksum.staged[0] = clientSeq;
     this.checksum.write(this.keyA[slot], this.keyB[slot], fieldHighWaterMark, hwm, slot);
     const k = this.recorded[slot];
     this.recorded[slot] = k + 1;
-    const index = (slot * this.window + (k % this.window)) * 3;
+    const index = this.entryIndex(slot, k);
+    // The entry this one replaces (a full ring's oldest) leaves the checksum with the ring.
+    if (k >= this.window) this.sumFingerprint(slot, index, -1);
     this.entries[index] = clientSeq;
     this.entries[index + 1] = sequence;
     this.entries[index + 2] = status + commandKind * outcomeKindUnit;
+    this.entries[index + 3] = fingerprint;
+    this.sumFingerprint(slot, index, 1);
+  }
+
+  /** The index in `entries` of client `slot`'s k-th record (from 0). */
+  entryIndex(slot: number, k: number): number {
+    return (slot * this.window + (k % this.window)) * entryWords;
+  }
+
+  /** Adds (`sign` 1) or takes out (-1) the fingerprint of the entry at `index`. */
+  private sumFingerprint(slot: number, index: number, sign: number): void {
+    const field = fingerprintField(this.entries[index]);
+    this.checksum.stored(this.keyA[slot], this.keyB[slot], field, this.entries, index + 3, sign);
   }
 
   private create(clientId: number): number {
@@ -191,7 +235,7 @@ export class Clients {
     pushUsed(image, this.ids, n * 8);
     pushUsed(image, this.highWaterMark, n * 8);
     pushUsed(image, this.recorded, n * 8);
-    pushUsed(image, this.entries, n * this.window * 3 * 8);
+    pushUsed(image, this.entries, n * this.window * entryWords * 8);
     pushUsed(image, this.keyA, n * 4);
     pushUsed(image, this.keyB, n * 4);
     image.counters.push(this.count);

@@ -83,6 +83,18 @@ export function namesAccount(
   return account === wanted || (counterparty === wanted && counterpartyTakesPart(kind));
 }
 
+/**
+ * The word where a head event flagged Record keeps its command's fingerprint
+ * (engine/fingerprint.ts), so that replay and standbys, which rebuild state from events alone,
+ * remember it as the primary does. It is the low word of `other_id`, which no recorded head
+ * kind uses (other_id's high word stays 0), except InstrumentAdded, whose other_id is the quote
+ * asset: there it is the low word of `release`. Events written before fingerprints were kept
+ * have 0 there: "not known".
+ */
+export function fingerprintWord(kind: number): number {
+  return kind === EventKind.InstrumentAdded ? EventWord.release : EventWord.otherId;
+}
+
 export const enum EventFlag {
   Head = 1,
   Record = 2,

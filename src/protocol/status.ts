@@ -22,6 +22,7 @@ export const enum Status {
   IdempotencySeqOutOfOrder = 151,
   IdempotencyClientTableFull = 152,
   IdempotencyChainMixed = 153,
+  IdempotencySeqReused = 154,
 
   LedgerAccountUnknown = 200,
   LedgerAccountExists = 201,

@@ -48,7 +48,8 @@ export interface ModelClient {
   hwm: number;
   /** The client's last `idempotencyWindow` new commands, oldest first. */
   /** `kind`: the command's kind (a duplicate names an id only if the original made one). */
-  log: Array<{ seq: number; sequence: number; status: number; kind: number }>;
+  /** `fingerprint`: the command's (model-fingerprint.ts), as its head event carried it. */
+  log: Array<{ seq: number; sequence: number; status: number; kind: number; fingerprint: number }>;
   /** How many new commands it has had in all (more than the window: old ones forgotten). */
   recorded: number;
 }

@@ -1,8 +1,8 @@
 /**
  * The reference model: the engine's rules written a second time, as plainly as possible, with
  * Maps and objects. Property tests run the same commands through both and compare every event
- * and every balance. It shares no code with src/engine; only the protocol's enums and the fee
- * rounding rule (floor) are common ground.
+ * and every balance. It shares no code with src/engine; only the protocol's enums, the fee
+ * rounding rule (floor) and the fingerprint's hash steps (model-fingerprint.ts) are common ground.
  */
 import { pendingExpiredRemembered, type EngineConfig } from '../../src/constants.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
@@ -17,6 +17,7 @@ import {
   type ModelState,
 } from './model-types.js';
 import { decideOrderCommand } from './reference-book.js';
+import { fingerprintField, fingerprintIn, fingerprintOf } from './model-fingerprint.js';
 
 export const SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -39,6 +40,7 @@ export class EventSink {
   private system = false;
   private headPending = false;
   private recordPending = false;
+  private fingerprint = 0;
   /** The head event, if it was recorded. */
   recordHead: ModelEvent | null = null;
 
@@ -52,6 +54,7 @@ export class EventSink {
 
   markRecord(): void {
     this.recordPending = true;
+    this.fingerprint = fingerprintOf(this.cmd as ModelCommand);
   }
 
   emit(
@@ -96,7 +99,10 @@ export class EventSink {
       aux: 0,
       ...f,
     };
-    if (head) this.recordHead = e;
+    if (head) {
+      e[fingerprintField(kind)] = this.fingerprint >>> 0;
+      this.recordHead = e;
+    }
     this.events.push(e);
     return e;
   }
@@ -127,6 +133,8 @@ const enum Cls {
   OutOfOrder,
   TooOld,
   TableFull,
+  /** The seq was recorded for another command (another fingerprint). */
+  Reused,
 }
 
 export class ReferenceModel {
@@ -203,7 +211,7 @@ export class ReferenceModel {
     if (cmd.clientId === 0) return sink.rejected(Status.CommandClientInvalid);
     if (cmd.clientSeq <= 0 || cmd.clientSeq > SAFE)
       return sink.rejected(Status.CommandClientSeqInvalid);
-    const cls = this.classify(cmd.clientId, cmd.clientSeq, 0);
+    const cls = this.classify(cmd.clientId, cmd.clientSeq, 0, fingerprintOf(cmd));
     if (cls.cls === Cls.Duplicate) return sink.duplicate(cls.status, cls.sequence, cls.kind);
     const idem = idempotencyStatus(cls.cls);
     let status = idem;
@@ -215,11 +223,15 @@ export class ReferenceModel {
     if (sink.recordHead !== null) this.record(sink.recordHead);
   }
 
-  /** Idempotency class of (client, seq); `floor` is the last seq taken earlier in a chain. */
+  /**
+   * Idempotency class of (client, seq); `floor` is the last seq taken earlier in a chain. A
+   * recorded seq is a duplicate when its fingerprint is `fingerprint` or not known (0).
+   */
   private classify(
     clientId: number,
     seq: number,
     floor: number,
+    fingerprint: number,
   ): { cls: Cls; status: number; sequence: number; kind?: number } {
     const client = this.state.clients.get(clientId);
     if (client === undefined) {
@@ -231,7 +243,8 @@ export class ReferenceModel {
       return { cls: seq > floor ? Cls.New : Cls.OutOfOrder, status: 0, sequence: 0 };
     const entry = client.log.find((e) => e.seq === seq);
     if (entry !== undefined) {
-      return { cls: Cls.Duplicate, ...entry };
+      const same = entry.fingerprint === 0 || entry.fingerprint === fingerprint;
+      return { cls: same ? Cls.Duplicate : Cls.Reused, ...entry };
     }
     const forgotten = client.recorded > this.config.idempotencyWindow && seq < client.log[0].seq;
     return { cls: forgotten ? Cls.TooOld : Cls.OutOfOrder, status: 0, sequence: 0 };
@@ -245,7 +258,7 @@ export class ReferenceModel {
     }
     client.hwm = head.clientSeq;
     const { clientSeq: seq, sequence, status, commandKind: kind } = head;
-    client.log.push({ seq, sequence, status, kind });
+    client.log.push({ seq, sequence, status, kind, fingerprint: fingerprintIn(head) });
     if (client.log.length > this.config.idempotencyWindow) client.log.shift();
     client.recorded++;
   }
@@ -538,7 +551,7 @@ export class ReferenceModel {
         });
         continue;
       }
-      const c = this.classify(m.clientId, m.clientSeq, floor);
+      const c = this.classify(m.clientId, m.clientSeq, floor, fingerprintOf(m));
       let own = idempotencyStatus(c.cls);
       if (c.cls === Cls.New) {
         floor = m.clientSeq;
@@ -554,7 +567,7 @@ export class ReferenceModel {
     const allNew = classes.every((c) => c.cls === Cls.New && c.own === Status.Ok);
     if (allNew) this.decideChain(sink);
     else {
-      const anyDup = classes.some((c) => c.cls === Cls.Duplicate);
+      const anyDup = classes.some((c) => c.cls === Cls.Duplicate || c.cls === Cls.Reused);
       this.answerChain(
         sink,
         classes,
@@ -620,6 +633,7 @@ function idempotencyStatus(cls: Cls): Status {
   if (cls === Cls.OutOfOrder) return Status.IdempotencySeqOutOfOrder;
   if (cls === Cls.TooOld) return Status.IdempotencySeqTooOld;
   if (cls === Cls.TableFull) return Status.IdempotencyClientTableFull;
+  if (cls === Cls.Reused) return Status.IdempotencySeqReused;
   return Status.Ok;
 }
 

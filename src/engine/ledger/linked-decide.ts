@@ -2,6 +2,9 @@
  * Deciding a closed linked chain as one unit (see linked-chain.ts for the buffer and overlay).
  *
  *   all members duplicates        -> a Duplicate event each (a retried chain)
+ *   a member's seq used by another
+ *     command (IdempotencySeqReused) -> it is rejected so; the others are answered as if it
+ *                                    were a duplicate: nothing is decided
  *   some duplicates, some new     -> new members rejected IdempotencyChainMixed
  *   a member fails its own checks -> it is rejected with its reason, the others with
  *                                    LedgerLinkedEventFailed; nothing changes
@@ -14,6 +17,7 @@ import type { CommandCursor } from '../cursor.js';
 import type { Emitter } from '../emitter.js';
 import { emitDuplicate, emitRejected } from '../outcomes.js';
 import { clientSeqStatus, idempotencyStatus } from '../command-checks.js';
+import { commandFingerprint } from '../fingerprint.js';
 import type { LedgerDecider } from './ledger-decide.js';
 import type { LinkedChain } from './linked-chain.js';
 
@@ -52,7 +56,9 @@ export class LinkedDecider {
     if (news === length && !this.anyOwnStatus()) {
       this.decideMembers();
     } else {
-      const anyDuplicate = this.countClass(Idempotency.Duplicate) > 0;
+      // A seq reused by another command is a used seq too: the chain mixes old and new.
+      const used = this.countClass(Idempotency.Duplicate) + this.countClass(Idempotency.Reused);
+      const anyDuplicate = used > 0;
       this.answer(anyDuplicate ? Status.IdempotencyChainMixed : Status.LedgerLinkedEventFailed);
     }
     this.chain.clear();
@@ -76,10 +82,10 @@ export class LinkedDecider {
         const entries = this.clients.entries;
         emitDuplicate(em, this.cursor, entries[found + 2], entries[found + 1]);
       } else if (this.memberStatus[i] !== Status.Ok) {
-        if (cls === Idempotency.New) em.markRecord();
+        if (cls === Idempotency.New) em.markRecord(this.fingerprint());
         emitRejected(em, this.cursor, this.memberStatus[i]);
       } else {
-        em.markRecord();
+        em.markRecord(this.fingerprint());
         emitRejected(em, this.cursor, status);
       }
     }
@@ -94,7 +100,7 @@ export class LinkedDecider {
     let failure: Status = Status.Ok;
     for (let i = 0; i < this.chain.length && failedAt === -1; i++) {
       this.pointAt(i);
-      em.markRecord();
+      em.markRecord(this.fingerprint());
       failure = this.decideMember();
       if (failure !== Status.Ok) failedAt = i;
     }
@@ -103,7 +109,7 @@ export class LinkedDecider {
     em.rewind(start);
     for (let i = 0; i < this.chain.length; i++) {
       this.pointAt(i);
-      em.markRecord();
+      em.markRecord(this.fingerprint());
       emitRejected(em, this.cursor, i === failedAt ? failure : Status.LedgerLinkedEventFailed);
     }
   }
@@ -140,7 +146,7 @@ export class LinkedDecider {
       let cls: number = Idempotency.OutOfOrder;
       if (status === Status.Ok) {
         const clientSeq = this.cursor.clientSeq();
-        cls = this.clients.check(clientId, clientSeq, floor);
+        cls = this.clients.check(clientId, clientSeq, floor, this.fingerprint());
         this.memberFound[i] = this.clients.foundIndex;
         status = idempotencyStatus(cls);
         if (cls === Idempotency.New) {
@@ -173,6 +179,11 @@ export class LinkedDecider {
     let n = 0;
     for (let i = 0; i < this.chain.length; i++) if (this.memberClass[i] === cls) n++;
     return n;
+  }
+
+  /** The fingerprint of the member the cursor points at. */
+  private fingerprint(): number {
+    return commandFingerprint(this.cursor.u32, this.cursor.w);
   }
 
   private pointAt(i: number): void {

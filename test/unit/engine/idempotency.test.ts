@@ -126,12 +126,13 @@ test('a resent order or transfer is answered with the id of what the original ma
   const [refused] = d.submit({ ...move, quantity: 1e15 });
   const [refusedAgain] = d.submit({ ...move, quantity: 1e15, clientSeq: refused.clientSeq });
   assert.equal(refusedAgain.id, 0, 'a rejection made nothing');
-  // A seq reused for another kind: the original made no order, so the answer names none (it
-  // named the original's sequence, a deposit here, as an order id).
+  // A seq reused for another kind is refused (it was answered as a Duplicate naming the
+  // deposit's sequence); recordedKind still keeps an outcome recorded without a fingerprint
+  // from naming a deposit as an order (the replay test in idempotency-fingerprint.test.ts).
   const [deposit] = d.submit({ kind: CommandKind.Deposit, account: 10, ref: USD, quantity: 1 });
   const [reused] = buy(d, 10, 100, 10, { clientSeq: deposit.clientSeq });
   assert.deepEqual(
-    [reused.kind, reused.status, reused.otherId, reused.id],
-    [EventKind.Duplicate, Status.Ok, deposit.sequence, 0],
+    [reused.kind, reused.status, reused.id],
+    [EventKind.Rejected, Status.IdempotencySeqReused, 0],
   );
 });

@@ -174,8 +174,8 @@ test('a retried chain gets its original outcomes as duplicates', () => {
 
 test('a chain mixing retried and new commands refuses the new ones', () => {
   const d = ledger();
-  const [done] = d.submit(transfer(10, 11, 10, 0));
-  d.submit({ ...transfer(10, 11, 10), clientSeq: done.clientSeq });
+  const first = chain(d, [transfer(10, 11, 10), transfer(10, 12, 10, 0)]);
+  d.submit({ ...transfer(10, 11, 10), clientSeq: first[0].clientSeq });
   const events = d.submit(transfer(10, 12, 10, 0));
   assert.deepEqual(
     events.map((e) => [e.kind, e.status]),
@@ -184,4 +184,38 @@ test('a chain mixing retried and new commands refuses the new ones', () => {
       [EventKind.Rejected, Status.IdempotencyChainMixed],
     ],
   );
+  // A command sent alone, resent as a chain's member, is another command: the flag Linked
+  // makes it one of a pair that succeeds or fails together, which the original was not.
+  const [alone] = d.submit(transfer(10, 11, 10, 0));
+  d.submit({ ...transfer(10, 11, 10), clientSeq: alone.clientSeq });
+  const relinked = d.submit(transfer(10, 12, 10, 0));
+  assert.deepEqual(
+    relinked.map((e) => [e.kind, e.status]),
+    [
+      [EventKind.Rejected, Status.IdempotencySeqReused],
+      [EventKind.Rejected, Status.IdempotencyChainMixed],
+    ],
+  );
+  assert.deepEqual(d.balance(10, USD), { available: 70, held: 0 });
+});
+
+test('a resent chain with one member changed: that member is refused, nothing is applied', () => {
+  const d = ledger();
+  const first = chain(d, [transfer(10, 11, 10), transfer(10, 12, 10), transfer(10, 11, 5, 0)]);
+  const seqs = first.map((e) => e.clientSeq);
+  const checksum = d.engine.checksum.hex();
+  d.submit({ ...transfer(10, 11, 10), clientSeq: seqs[0] });
+  d.submit({ ...transfer(10, 12, 50), clientSeq: seqs[1] }); // the amount changed
+  const resent = d.submit({ ...transfer(10, 11, 5, 0), clientSeq: seqs[2] });
+  assert.deepEqual(
+    resent.map((e) => [e.kind, e.status, e.flags & EventFlag.Record]),
+    [
+      [EventKind.Duplicate, Status.Ok, 0],
+      [EventKind.Rejected, Status.IdempotencySeqReused, 0],
+      [EventKind.Duplicate, Status.Ok, 0],
+    ],
+  );
+  assert.equal(d.engine.checksum.hex(), checksum, 'nothing recorded, nothing moved');
+  assert.deepEqual(d.balance(10, USD), { available: 75, held: 0 });
+  assertConsistent(d);
 });

@@ -33,6 +33,11 @@ import { TimeInForce } from './time-in-force.js';
  * | OrderCanceled     | owner      |              | order id    |              | price | canceled |        |     |                  | released |    |
  * | OrderAmended      | owner      |              | order id    |              | price | new open | held   |     |                  | released | resting quantity |
  *
+ * A head event flagged Record also carries its command's fingerprint (src/engine/fingerprint.ts)
+ * as a u32 in the low word of `other_id`, or of `release` for InstrumentAdded (whose other_id
+ * is the quote asset): replicas rebuild the idempotency window from events alone. 0 in events
+ * written before it was kept.
+ *
  * `ref` is the asset (ledger kinds) or the instrument (trading kinds). `status` is Ok for an
  * accepted command, the reason for a Rejected event, the original status for a Duplicate, and the
  * reason an order's remainder expired or a resting order was canceled by the engine.

@@ -23,6 +23,12 @@ export enum Status {
   IdempotencySeqOutOfOrder = 151,
   IdempotencyClientTableFull = 152,
   IdempotencyChainMixed = 153,
+
+  /**
+   * The client seq was used by a different command: a repeat must be the same command
+   * (kind, flags and every field but client id and seq), else nothing is applied.
+   */
+  IdempotencySeqReused = 154,
   LedgerAccountUnknown = 200,
   LedgerAccountExists = 201,
   LedgerAccountTableFull = 202,

@@ -1,0 +1,30 @@
+/**
+ * A command's fingerprint: 32 bits that tell a repeat of a command from another command sent
+ * under the same (client id, client seq). Idempotency (idempotency.ts) keeps one per remembered
+ * outcome; a repeat whose fingerprint differs is refused (IdempotencySeqReused) instead of
+ * being answered with the first command's outcome, which a client that lost its seq counter
+ * would read as the success of a payment that never happened.
+ *
+ * It hashes every word of the Command struct that says what is asked, in order:
+ *
+ *   word 3      kind | flags << 8 | tif << 16 | stp << 24
+ *   words 4-15  account, target, ref, maker|taker fee bps, price, quantity, aux
+ *
+ * and leaves out client_seq and client_id (words 0-2: the key itself) and the sequencer's stamp
+ * (sequence, timestamp: a resend is stamped anew). 0 means "not known" (outcomes recorded from
+ * events written before fingerprints were kept): a hash of 0 is returned as 1.
+ */
+import { CommandWord } from '../protocol/command-layout.js';
+import { fmix32, mix32 } from '../stdx/hash.js';
+
+/** Distinguishes this hash from the other murmur3 uses (hash tables, the checksum). */
+const fingerprintSeed = 0x2545f491;
+
+/** The fingerprint of the Command at word `w` of `u32`, as a non-zero int32 (hash.ts). */
+export function commandFingerprint(u32: Uint32Array, w: number): number {
+  let h = fingerprintSeed;
+  for (let i = CommandWord.bits; i < CommandWord.size; i++) h = mix32(h, u32[w + i]);
+  // The murmur3 finalizer, with the length in words, spreads the last words into every bit.
+  h = fmix32(h ^ (CommandWord.size - CommandWord.bits));
+  return h === 0 ? 1 : h;
+}
