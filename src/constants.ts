@@ -636,13 +636,32 @@ export const engineConfigDefault: EngineConfig = Object.freeze({
 });
 
 /**
+ * Orders one CancelAll cancels: as many as an order may fill, so that its events (its head and
+ * one OrderCanceled each) fit the room an order's take (eventsPerCommandMax), and one command
+ * costs the engine about what the largest sweep does. More are canceled by sending it again.
+ */
+export function cancelAllPerCommandMax(config: EngineConfig): number {
+  return config.fillsPerCommandMax;
+}
+
+/**
+ * Resting orders of its account one CancelAll looks at, canceled or passed over (another
+ * instrument's), as a multiple of what it cancels. A look reads one order record; bounding the
+ * looks bounds a command that filters one instrument out of many of the account's orders, and
+ * the head event names where to go on (`other_id`), so that sending it again makes progress.
+ */
+export const cancelAllLooksPerCancel = 4;
+
+/**
  * The most events one call to `Engine.execute` can write, so that callers reserve that much
  * room first. Terms: expirations that run before the command; a linked chain rejected because
- * this command did not continue it; then the command's own events, the larger of a closing chain
- * (one event per member) and an order (accepted + fills + one expiry).
+ * this command did not continue it; then the command's own events, the largest of a closing
+ * chain (one event per member), an order (accepted + fills + one expiry) and a CancelAll (its
+ * head + one per order canceled).
  */
 export function eventsPerCommandMax(config: EngineConfig): number {
-  const own = Math.max(config.chainLengthMax, config.fillsPerCommandMax + 2);
+  const order = config.fillsPerCommandMax + 2;
+  const own = Math.max(config.chainLengthMax, order, cancelAllPerCommandMax(config) + 1);
   return config.expiriesPerCommandMax + config.chainLengthMax + own;
 }
 

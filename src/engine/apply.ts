@@ -230,6 +230,7 @@ export class Applier {
       case EventKind.Rejected:
       case EventKind.Duplicate:
       case EventKind.Ticked:
+      case EventKind.AllCanceled: // its OrderCanceled events that follow change the state
         return;
       default:
         assert(false, 'apply: unknown event kind');

@@ -39,6 +39,7 @@ import { Levels } from './order-book/levels.js';
 import { Book } from './order-book/book.js';
 import { Matcher } from './order-book/matcher.js';
 import { OrderDecider } from './order-book/order-decide.js';
+import { CancelAllDecider } from './order-book/cancel-all.js';
 import { AdminDecider } from './admin-decide.js';
 import { Applier } from './apply.js';
 import { Prefetcher } from './prefetch.js';
@@ -65,6 +66,7 @@ export class Engine {
   private readonly ledger: LedgerDecider;
   private readonly linked: LinkedDecider;
   private readonly orderDecider: OrderDecider;
+  private readonly cancelAll: CancelAllDecider;
   private readonly admin: AdminDecider;
   private readonly applier: Applier;
   private readonly prefetcher: Prefetcher;
@@ -121,6 +123,15 @@ export class Engine {
       em,
       applier.orders,
     );
+    this.cancelAll = new CancelAllDecider(
+      config,
+      this.accounts,
+      this.instruments,
+      this.orders,
+      cursor,
+      em,
+      this.orderDecider.taker,
+    );
     this.prefetcher = new Prefetcher(this.accounts, this.orders, this.instruments);
     this.admin = new AdminDecider(
       this.accounts,
@@ -171,6 +182,7 @@ export class Engine {
     counters: readonly number[],
     lengths: readonly number[],
   ): void {
+    this.orders.clearAccountLists(); // derived from the records, which are about to change
     const target = this.image();
     assert(arrays.length === target.arrays.length, 'engine: snapshot has every array');
     for (let i = 0; i < arrays.length; i++) {
@@ -186,6 +198,7 @@ export class Engine {
     const parts = this.parts();
     for (let i = 0; i < parts.length; i++) at = parts[i].loadCounters(counters, at);
     assert(at === counters.length, 'engine: snapshot has every counter');
+    this.orders.rebuildAccountLists(new Float64Array(this.orders.pool.used()));
     this.decided[0] = this.applier.position[0];
     this.decided[1] = this.applier.position[1];
     this.chain.clear();
@@ -407,6 +420,8 @@ export class Engine {
         return this.orderDecider.decideAmendOrder();
       case CommandKind.Tick:
         return this.admin.decideTick();
+      case CommandKind.CancelAll:
+        return this.cancelAll.decide();
       default:
         return Status.CommandKindUnknown;
     }

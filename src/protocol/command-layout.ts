@@ -48,8 +48,9 @@ export const enum CommandKind {
   CancelOrder = 13,
   AmendOrder = 14,
   Tick = 15,
+  CancelAll = 16,
   /** One past the highest kind. */
-  Count = 16,
+  Count = 17,
 }
 
 export const enum CommandFlag {

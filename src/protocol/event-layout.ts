@@ -58,7 +58,8 @@ export const enum EventKind {
   OrderCanceled = 18,
   OrderAmended = 19,
   Ticked = 20,
-  Count = 21,
+  AllCanceled = 21,
+  Count = 22,
 }
 
 /**

@@ -85,6 +85,17 @@ export interface CancelArgs {
   order: number;
 }
 
+export interface CancelAllArgs {
+  account: number;
+  /** Only this instrument's orders (0 or absent: every instrument's). */
+  instrument?: number;
+  /**
+   * Go on from this order: the `otherId` of the previous round's AllCanceled head (0 or absent:
+   * from the account's oldest order). The SDK's cancelAll sets it itself.
+   */
+  next?: number;
+}
+
 export interface AmendArgs extends CancelArgs {
   /** The new price (a change loses time priority). */
   price: number;
@@ -173,6 +184,14 @@ export const namedCommands = {
     [
       ['account', 'account', true],
       ['order', 'target', true],
+    ],
+  ],
+  cancelAll: [
+    CommandKind.CancelAll,
+    [
+      ['account', 'account', true],
+      ['instrument', 'ref', false],
+      ['next', 'target', false],
     ],
   ],
   amend: [

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { EngineDriver, smallConfig } from './engine-driver.js';
 import { scanChecksum } from '../../src/engine/checksum-scan.js';
+import { assertSameAccountLists } from './account-lists.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import type { EngineConfig } from '../../src/constants.js';
 import type { EventRecord } from '../../src/protocol/event-reader.js';
@@ -66,11 +67,16 @@ export function sell(
   });
 }
 
-/** The replica from the journal, the rescanned checksum and the primary all agree. */
+/**
+ * The replica from the journal, the rescanned checksum and the primary all agree, and so do
+ * their account order lists (which the checksum leaves out).
+ */
 export function assertConsistent(d: EngineDriver): void {
   const primary = d.engine.checksum.hex();
   assert.equal(scanChecksum(d.engine).hex(), primary, 'incremental checksum = rescan');
-  assert.equal(d.replay().checksum.hex(), primary, 'replica = primary');
+  const replica = d.replay();
+  assert.equal(replica.checksum.hex(), primary, 'replica = primary');
+  assertSameAccountLists(d.engine, replica, 'replica = primary');
 }
 
 /** Sum over accounts of available + held for an asset. */

@@ -4,7 +4,8 @@
  * (base 2, tick 5, lot 10, fees 10/20 bps) and instrument 2 (base 3, tick 1, lot 1, no fees).
  * Account 8 exists with little money (to run out), account 7 never exists.
  * Operations refer to earlier operations by distance (`back`), resolved when the run happens:
- * cancels and amends to earlier orders, posts and voids to earlier pending transfers.
+ * cancels, amends and some CancelAlls to earlier orders, posts and voids to earlier pending
+ * transfers.
  */
 import fc from 'fast-check';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
@@ -142,9 +143,20 @@ function cmd(f: fc.Arbitrary<Fields>): fc.Arbitrary<Op> {
   });
 }
 
-/** Operations whose target is an earlier operation's sequence, filled in at run time. */
+/** CancelAll of one instrument (3 never exists) or of all (0). */
+const cancelAll = fc.record({
+  kind: fc.constant(CommandKind.CancelAll),
+  account,
+  ref: fc.constantFrom(0, 0, 1, 2, 3),
+});
+
+/**
+ * Operations whose target is an earlier operation's sequence, filled in at run time (for a
+ * CancelAll, the order to go on from).
+ */
 const targeted = fc.oneof(
   fc.record({ kind: fc.constant(CommandKind.CancelOrder), account }),
+  cancelAll,
   fc.record({
     kind: fc.constant(CommandKind.AmendOrder),
     account,
@@ -183,6 +195,7 @@ export const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: cmd(ledger) },
   { weight: 12, arbitrary: cmd(orderOp) },
   { weight: 5, arbitrary: cmd(targeted as fc.Arbitrary<Fields>) },
+  { weight: 1, arbitrary: cmd(cancelAll as fc.Arbitrary<Fields>) },
   { weight: 1, arbitrary: cmd(admin as fc.Arbitrary<Fields>) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('retry' as const), back }) },
   {

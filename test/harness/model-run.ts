@@ -7,6 +7,7 @@ import { EngineDriver } from './engine-driver.js';
 import { ReferenceModel } from './reference-model.js';
 import { setupCommands, type Op } from './generators.js';
 import { scanChecksum } from '../../src/engine/checksum-scan.js';
+import { assertSameAccountLists } from './account-lists.js';
 import type { EngineConfig } from '../../src/constants.js';
 import type { CommandFields } from '../../src/protocol/command-writer.js';
 import type { EventRecord } from '../../src/protocol/event-reader.js';
@@ -132,7 +133,9 @@ export class Run {
   finish(): void {
     const engine = this.d.engine;
     assert.equal(scanChecksum(engine).hex(), engine.checksum.hex(), 'incremental = rescan');
-    assert.equal(this.d.replay().checksum.hex(), engine.checksum.hex(), 'replica = primary');
+    const replica = this.d.replay();
+    assert.equal(replica.checksum.hex(), engine.checksum.hex(), 'replica = primary');
+    assertSameAccountLists(engine, replica, 'replica = primary');
   }
 }
 
@@ -186,16 +189,17 @@ function playChain(r: Run, op: Extract<Op, { t: 'chain' }>): void {
 }
 
 /**
- * Points cancels and amends at the `back`-th latest order, posts and voids at the `back`-th
- * latest pending transfer, usually as its owner. `mode` shapes amendments against the target:
- * 0 as generated, 1 same price and less, 2 unchanged, 3 same price and more.
+ * Points cancels, amends and CancelAlls at the `back`-th latest order, posts and voids at the
+ * `back`-th latest pending transfer, usually as its owner. `mode` shapes amendments against the
+ * target: 0 as generated, 1 same price and less, 2 unchanged, 3 same price and more.
  */
 function resolve(
   r: Run,
   op: Extract<Op, { t: 'cmd' }>,
 ): Omit<CommandFields, 'clientId' | 'clientSeq'> {
   const k = op.f.kind;
-  const orders = k === CommandKind.CancelOrder || k === CommandKind.AmendOrder;
+  const orders =
+    k === CommandKind.CancelOrder || k === CommandKind.AmendOrder || k === CommandKind.CancelAll;
   const pendings = k === CommandKind.TransferPost || k === CommandKind.TransferVoid;
   if (!orders && !pendings) return op.f;
   const want = orders ? CommandKind.PlaceOrder : CommandKind.TransferPending;

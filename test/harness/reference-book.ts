@@ -2,7 +2,11 @@
  * The reference model's order books: orders in a Map, matching by sorting the opposite side on
  * every taker (best price, then time). Slow and obvious on purpose.
  */
-import type { EngineConfig } from '../../src/constants.js';
+import {
+  cancelAllLooksPerCancel,
+  cancelAllPerCommandMax,
+  type EngineConfig,
+} from '../../src/constants.js';
 import {
   CommandFlag,
   CommandKind,
@@ -145,6 +149,53 @@ export function decideOrderCommand(
     return Status.Ok;
   }
   return amend(sink, s, config, cmd, o, ins);
+}
+
+/**
+ * CancelAll: the account's orders oldest first (by id), from the target's place when it is one
+ * of them; at most cancelAllPerCommandMax canceled and cancelAllLooksPerCancel times that many
+ * looked at. The head names the first order not looked at (0: none left).
+ */
+export function cancelAll(
+  sink: EventSink,
+  s: ModelState,
+  config: EngineConfig,
+  cmd: ModelCommand,
+): Status {
+  const account = cmd.account ?? 0;
+  if (idStatus(account) !== Status.Ok) return Status.CommandIdInvalid;
+  if (!s.accounts.has(account)) return Status.LedgerAccountUnknown;
+  const instrument = cmd.ref ?? 0;
+  if (instrument !== 0 && !s.instruments.has(instrument)) return Status.MatchingInstrumentUnknown;
+  const target = cmd.target ?? 0;
+  if (target !== 0 && idStatus(target) !== Status.Ok) return Status.CommandIdInvalid;
+  const mine = [...s.orders.values()].filter((o) => o.account === account);
+  mine.sort((a, b) => a.id - b.id);
+  let at = Math.max(
+    0,
+    mine.findIndex((o) => o.id === target),
+  ); // not found: the oldest
+  const head = sink.emit(EventKind.AllCanceled, Status.Ok, 0, instrument, { account });
+  const cancelsMax = cancelAllPerCommandMax(config);
+  let canceled = 0;
+  for (let looks = 0; at < mine.length && canceled < cancelsMax; looks++, at++) {
+    if (looks === cancelsMax * cancelAllLooksPerCancel) break;
+    const o = mine[at];
+    if (instrument !== 0 && o.instrument !== instrument) continue;
+    const ins = s.instruments.get(o.instrument)!;
+    sink.emit(EventKind.OrderCanceled, Status.Ok, o.sell ? EventFlag.Sell : 0, o.instrument, {
+      account,
+      id: o.id,
+      price: o.price,
+      quantity: o.open,
+      release: restingHold(ins, o),
+    });
+    cancel(s, ins, o);
+    canceled++;
+  }
+  head.quantity = canceled;
+  head.otherId = at < mine.length ? mine[at].id : 0;
+  return Status.Ok;
 }
 
 function shapeStatus(s: ModelState, cmd: ModelCommand): Status {

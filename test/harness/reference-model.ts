@@ -16,7 +16,7 @@ import {
   type ModelEvent,
   type ModelState,
 } from './model-types.js';
-import { decideOrderCommand } from './reference-book.js';
+import { cancelAll, decideOrderCommand } from './reference-book.js';
 import { fingerprintField, fingerprintIn, fingerprintOf } from './model-fingerprint.js';
 
 export const SAFE = Number.MAX_SAFE_INTEGER;
@@ -300,6 +300,8 @@ export class ReferenceModel {
       case CommandKind.CancelOrder:
       case CommandKind.AmendOrder:
         return decideOrderCommand(sink, s, this.config, cmd);
+      case CommandKind.CancelAll:
+        return cancelAll(sink, s, this.config, cmd);
       default:
         return Status.CommandKindUnknown;
     }

@@ -36,6 +36,17 @@ test('the engine agrees with the reference model on random workloads', () => {
   );
 });
 
+test('the engine agrees with the reference model when a CancelAll stops at its bounds', () => {
+  // One fill, so one cancel and four looks per CancelAll: its bounds are reached often.
+  const oneFill = { ...tight, orderCountMax: 16, fillsPerCommandMax: 1 };
+  fc.assert(
+    fc.property(fc.array(opArbitrary, { minLength: 20, maxLength: 120 }), (ops) => {
+      play(oneFill, ops);
+    }),
+    { numRuns: 100 },
+  );
+});
+
 test('the engine agrees with the reference model at tight capacities', () => {
   fc.assert(
     fc.property(fc.array(opArbitrary, { minLength: 20, maxLength: 120 }), (ops) => {

@@ -29,7 +29,8 @@ export class OrderDecider {
   private readonly cursor: CommandCursor;
   private readonly emitter: Emitter;
   private readonly applier: OrderApplier;
-  private readonly taker: TakerEmitter;
+  /** Emits order events; shared with CancelAllDecider, which cancels as CancelOrder does. */
+  readonly taker: TakerEmitter;
   private readonly ticket = new OrderTicket();
 
   constructor(
@@ -90,13 +91,7 @@ export class OrderDecider {
   decideCancelOrder(): Status {
     const slot = this.findOwnOrder();
     if (slot < 0) return -slot;
-    const orders = this.orders;
-    const instrument = orders.instrument(slot);
-    const e = this.taker.emitOrderEvent(EventKind.OrderCanceled, Status.Ok, slot, instrument);
-    this.emitter.set(e, EventWord.price, orders.price(slot));
-    this.emitter.set(e, EventWord.quantity, orders.open(slot));
-    this.emitter.set(e, EventWord.release, restingHold(this.instruments, orders, instrument, slot));
-    this.applier.applyCanceled(this.emitter.u32, e, slot);
+    this.taker.emitCanceled(slot);
     return Status.Ok;
   }
 

@@ -8,11 +8,21 @@
  *   f64[8o + 0] id   f64[8o + 1] price   f64[8o + 2] open quantity
  *   i32[16o + 6] account slot  7 instrument  8 level  9 prev  10 next
  *   i32[16o + 11] checksum key A  12 key B (set when it rests)  13 side  14 post-only  15 stp
+ *
+ * Each account's orders also form a doubly linked list, so that CancelAll finds them without a
+ * pass over the whole table. An order joins its account's list when its slot is taken and leaves
+ * it when the slot is freed, so the list is in the order slots were taken: ascending ids (an id
+ * is its PlaceOrder's sequence; an amendment keeps the slot, and its place in the list). That
+ * order is a function of the records alone: the lists are rebuilt from them on restore, and are
+ * neither in snapshots nor in the checksum.
+ *
+ *   accountFirst[a] - 1 ──► o1 ⇄ o2 ⇄ o3 ◄── accountLast[a] - 1     (0: the account has none)
+ *   links[2o] next, links[2o + 1] prev (-1: none): one array, so an order's two links share a line
  */
 import { assert } from '../../stdx/assert.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
 import { U53Map } from '../../stdx/u53-map.js';
-import type { EngineConfig } from '../../constants.js';
+import { verify, type EngineConfig } from '../../constants.js';
 import { pushUsed, type StateImage } from '../../stdx/state-image.js';
 
 export const enum Side {
@@ -46,6 +56,11 @@ export class Orders {
   readonly pool: SlotPool;
   readonly f64: Float64Array;
   readonly i32: Int32Array;
+  /** Per account slot: its first and last order's slot + 1 (0, as allocated: none). */
+  private readonly accountFirst: Int32Array;
+  private readonly accountLast: Int32Array;
+  /** Per order slot: the next and the previous order of its account (-1: none). */
+  private readonly links: Int32Array;
 
   constructor(config: EngineConfig) {
     const n = config.orderCountMax;
@@ -54,6 +69,9 @@ export class Orders {
     const buffer = new ArrayBuffer(n * OrderF64.size * 8);
     this.f64 = new Float64Array(buffer);
     this.i32 = new Int32Array(buffer);
+    this.accountFirst = new Int32Array(config.accountCountMax);
+    this.accountLast = new Int32Array(config.accountCountMax);
+    this.links = new Int32Array(n * 2);
   }
 
   slotOf(id: number): number {
@@ -107,6 +125,14 @@ export class Orders {
   stp(o: number): number {
     return this.i32[o * OrderI32.size + OrderI32.stp];
   }
+  /** The oldest order of account slot `a`, or -1. */
+  firstOfAccount(a: number): number {
+    return this.accountFirst[a] - 1;
+  }
+  /** The next (younger) order of order `o`'s account, or -1. */
+  nextOfAccount(o: number): number {
+    return this.links[o * 2];
+  }
 
   setPrice(o: number, price: number): void {
     this.f64[o * OrderF64.size + OrderF64.price] = price;
@@ -151,6 +177,7 @@ export class Orders {
     this.i32[i + OrderI32.side] = side;
     this.i32[i + OrderI32.postOnly] = postOnly;
     this.i32[i + OrderI32.stp] = stp;
+    this.appendToAccount(o, account);
     return o;
   }
 
@@ -158,10 +185,66 @@ export class Orders {
     assert(this.level(o) === -1, 'orders: released while in a level');
     assert(this.id(o) > 0, 'orders: slot in use');
     this.map.remove(this.id(o));
+    this.removeFromAccount(o, this.account(o));
     // The whole record is cleared: a snapshot stores records up to the pool's high water only.
     const f = o * OrderF64.size;
     for (let k = 0; k < OrderF64.size; k++) this.f64[f + k] = 0;
     this.pool.release(o);
+  }
+
+  private appendToAccount(o: number, a: number): void {
+    const last = this.accountLast[a] - 1;
+    assert(a >= 0 && a < this.accountLast.length, 'orders: account slot in range');
+    // Reading the last order's record may cost a cache miss: checked only when verifying.
+    if (verify) assert(last === -1 || this.id(last) < this.id(o), 'orders: ids ascend');
+    this.links[o * 2] = -1;
+    this.links[o * 2 + 1] = last;
+    if (last === -1) this.accountFirst[a] = o + 1;
+    else this.links[last * 2] = o;
+    this.accountLast[a] = o + 1;
+  }
+
+  private removeFromAccount(o: number, a: number): void {
+    const next = this.links[o * 2];
+    const prev = this.links[o * 2 + 1];
+    assert(prev !== -1 || this.accountFirst[a] === o + 1, 'orders: first of its account');
+    assert(next !== -1 || this.accountLast[a] === o + 1, 'orders: last of its account');
+    if (prev === -1) this.accountFirst[a] = next + 1;
+    else this.links[prev * 2] = next;
+    if (next === -1) this.accountLast[a] = prev + 1;
+    else this.links[next * 2 + 1] = prev;
+    this.links[o * 2] = -1;
+    this.links[o * 2 + 1] = -1;
+  }
+
+  /**
+   * Empties the account lists of the orders held now: before a restore overwrites the records.
+   * Only the accounts with orders are written, so a fresh engine's lists stay unmapped.
+   */
+  clearAccountLists(): void {
+    for (let o = 0; o < this.pool.highWater; o++) {
+      if (this.id(o) === 0) continue;
+      this.accountFirst[this.account(o)] = 0;
+      this.accountLast[this.account(o)] = 0;
+    }
+  }
+
+  /**
+   * Builds the account lists from the records (after a restore): each order appended to its
+   * account's in ascending id order, as they were when the state was saved. `ids` is room to
+   * sort them in, one per order in use (the caller allocates it: restore only).
+   */
+  rebuildAccountLists(ids: Float64Array): void {
+    assert(ids.length === this.pool.used(), 'orders: room for every id');
+    let n = 0;
+    for (let o = 0; o < this.pool.highWater; o++) if (this.id(o) > 0) ids[n++] = this.id(o);
+    assert(n === ids.length, 'orders: every slot in use has an id');
+    ids.sort();
+    for (let k = 0; k < n; k++) {
+      const o = this.map.get(ids[k]);
+      assert(o !== -1, 'orders: id in the map');
+      this.appendToAccount(o, this.account(o));
+    }
   }
 
   saveImage(image: StateImage): void {

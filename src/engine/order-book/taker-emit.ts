@@ -13,7 +13,7 @@ import { EventFlag, EventKind, EventWord } from '../../protocol/event-layout.js'
 import type { Accounts } from '../ledger/accounts.js';
 import type { Emitter } from '../emitter.js';
 import type { Instruments } from './instruments.js';
-import type { Matcher } from './matcher.js';
+import { restingHold, type Matcher } from './matcher.js';
 import type { OrderApplier } from './order-apply.js';
 import { Ticket, type OrderTicket } from './order-shape.js';
 import { Orders, Side } from './orders.js';
@@ -95,6 +95,18 @@ export class TakerEmitter {
     em.set(e, EventWord.account, this.accounts.id(orders.account(slot)));
     em.set(e, EventWord.id, orders.id(slot));
     return e;
+  }
+
+  /** Cancels resting order `slot` as its owner asked (CancelOrder, CancelAll): emits, applies. */
+  emitCanceled(slot: number): void {
+    const orders = this.orders;
+    const em = this.emitter;
+    const instrument = orders.instrument(slot);
+    const e = this.emitOrderEvent(EventKind.OrderCanceled, Status.Ok, slot, instrument);
+    em.set(e, EventWord.price, orders.price(slot));
+    em.set(e, EventWord.quantity, orders.open(slot));
+    em.set(e, EventWord.release, restingHold(this.instruments, orders, instrument, slot));
+    this.applier.applyCanceled(em.u32, e, slot);
   }
 
   private takerFlags(t: OrderTicket): number {

@@ -7,6 +7,7 @@ import { playOps, start } from '../../harness/model-run.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { CommandKind } from '../../../src/protocol/command-layout.js';
 import { scanChecksum } from '../../../src/engine/checksum-scan.js';
+import { assertSameAccountLists } from '../../harness/account-lists.js';
 import { usedBytes, type StateImage } from '../../../src/stdx/state-image.js';
 
 /**
@@ -52,6 +53,7 @@ test('an engine restored from an image goes on exactly like the original', () =>
       copy(twin.engine.image()); // checks a restored state keeps zeros past its used bytes
       assert.equal(twin.engine.checksum.hex(), run.d.engine.checksum.hex());
       assert.equal(scanChecksum(twin.engine).hex(), twin.engine.checksum.hex());
+      assertSameAccountLists(twin.engine, run.d.engine, 'restored = original');
       const from = run.history.length;
       playOps(run, after); // checked against the model as it goes
       for (let i = from; i < run.history.length; i++) {

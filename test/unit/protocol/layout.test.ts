@@ -236,6 +236,7 @@ test('our const enums match the generated enums member by member', () => {
       [CommandKind.CancelOrder, GenCommandKind.CancelOrder],
       [CommandKind.AmendOrder, GenCommandKind.AmendOrder],
       [CommandKind.Tick, GenCommandKind.Tick],
+      [CommandKind.CancelAll, GenCommandKind.CancelAll],
     ],
     GenCommandKind,
   );
@@ -263,6 +264,7 @@ test('our const enums match the generated enums member by member', () => {
       [EventKind.OrderCanceled, GenEventKind.OrderCanceled],
       [EventKind.OrderAmended, GenEventKind.OrderAmended],
       [EventKind.Ticked, GenEventKind.Ticked],
+      [EventKind.AllCanceled, GenEventKind.AllCanceled],
     ],
     GenEventKind,
   );

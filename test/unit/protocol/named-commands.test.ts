@@ -70,6 +70,13 @@ test('named commands become the protocol fields of commands.fbs', () => {
     flags: 0,
   });
   assert.deepEqual(toFields('addAsset', { asset: 1, scale: 2 }), { ref: 1, aux: 2, flags: 0 });
+  assert.deepEqual(toFields('cancelAll', { account: 4 }), { account: 4, flags: 0 });
+  assert.deepEqual(toFields('cancelAll', { account: 4, instrument: 2, next: 77 }), {
+    account: 4,
+    ref: 2,
+    target: 77,
+    flags: 0,
+  });
 });
 
 test('a named command with a wrong, missing or mistyped field is refused, naming it', () => {
@@ -87,6 +94,8 @@ test('a named command with a wrong, missing or mistyped field is refused, naming
     [['placeOrder', { ...order, postOnly: 1 }], /'postOnly' is true or false/],
     [['placeOrder', { ...order, flags: 2 }], /'flags' is not one of its fields/],
     [['cancel', { account: 1 }], /cancel: 'order' is missing/],
+    [['cancelAll', { instrument: 1 }], /cancelAll: 'account' is missing/],
+    [['cancelAll', { account: 1, instrument: 2 ** 32 }], /cancelAll: 'instrument'/],
     [['deposit', null as unknown as object], /deposit: give its fields/],
   ];
   for (const [args, message] of cases) assert.throws(() => toFields(...args), message);

@@ -23,5 +23,6 @@ export enum CommandKind {
   PlaceOrder = 12,
   CancelOrder = 13,
   AmendOrder = 14,
-  Tick = 15
+  Tick = 15,
+  CancelAll = 16
 }

@@ -27,5 +27,6 @@ export enum EventKind {
   OrderExpired = 17,
   OrderCanceled = 18,
   OrderAmended = 19,
-  Ticked = 20
+  Ticked = 20,
+  AllCanceled = 21
 }

@@ -32,6 +32,7 @@ import { TimeInForce } from './time-in-force.js';
  * | OrderExpired      | owner      |              | order id    |              |       | expired  |        |     |                  |         |     |
  * | OrderCanceled     | owner      |              | order id    |              | price | canceled |        |     |                  | released |    |
  * | OrderAmended      | owner      |              | order id    |              | price | new open | held   |     |                  | released | resting quantity |
+ * | AllCanceled       | owner      |              |             | resume at (0: none remain) | | orders canceled | |     |                  |         |     |
  *
  * A head event flagged Record also carries its command's fingerprint (src/engine/fingerprint.ts)
  * as a u32 in the low word of `other_id`, or of `release` for InstrumentAdded (whose other_id
@@ -41,6 +42,12 @@ import { TimeInForce } from './time-in-force.js';
  * `ref` is the asset (ledger kinds) or the instrument (trading kinds). `status` is Ok for an
  * accepted command, the reason for a Rejected event, the original status for a Duplicate, and the
  * reason an order's remainder expired or a resting order was canceled by the engine.
+ *
+ * AllCanceled heads a CancelAll (`ref` the instrument, 0: all): `quantity` orders canceled, each
+ * by an OrderCanceled (status Ok) that follows, oldest first. `other_id` is 0 when the command
+ * went through all of the owner's orders (none that it covers remain); otherwise it stopped at
+ * its bound, some may remain, and the same command sent again with `target` = `other_id` goes on
+ * from that order.
  *
  * A sequence numbers a command: all of its events share it (an order and its trades).
  * OrderAccepted's `amount` is what the order takes from available at placement: the part that

@@ -1,0 +1,121 @@
+/**
+ * Deciding CancelAll: cancel the resting orders of one account, in one instrument or in all,
+ * each as CancelOrder would (an OrderCanceled that releases its hold). The account's orders are
+ * found through its list in Orders (oldest first), not by a pass over the order table.
+ *
+ *   AllCanceled (head: count, where to go on)   OrderCanceled   OrderCanceled   ...
+ *
+ * One command cancels at most cancelAllPerCommandMax orders and looks at most
+ * cancelAllLooksPerCancel times that many (another instrument's are passed over): the head names
+ * the first order not looked at, and the command sent again with it as `target` goes on from
+ * there. Orders younger than it are after it in the list, and those before it were looked at and
+ * passed over, so a client that repeats until `other_id` is 0 misses none. A `target` that no
+ * longer rests, or is another account's, starts again from the oldest: never wrong, only slower.
+ */
+import {
+  cancelAllLooksPerCancel,
+  cancelAllPerCommandMax,
+  type EngineConfig,
+} from '../../constants.js';
+import { assert } from '../../stdx/assert.js';
+import { Status } from '../../protocol/status.js';
+import { CommandWord } from '../../protocol/command-layout.js';
+import { EventKind, EventWord } from '../../protocol/event-layout.js';
+import { idStatus } from '../../protocol/command-fields.js';
+import { readU64 } from '../../stdx/records.js';
+import type { Accounts } from '../ledger/accounts.js';
+import type { CommandCursor } from '../cursor.js';
+import type { Emitter } from '../emitter.js';
+import type { Instruments } from './instruments.js';
+import type { Orders } from './orders.js';
+import type { TakerEmitter } from './taker-emit.js';
+
+export class CancelAllDecider {
+  private readonly cancelsMax: number;
+  private readonly looksMax: number;
+  private readonly accounts: Accounts;
+  private readonly instruments: Instruments;
+  private readonly orders: Orders;
+  private readonly cursor: CommandCursor;
+  private readonly emitter: Emitter;
+  private readonly taker: TakerEmitter;
+  /** Orders the last `cancelFrom` canceled. */
+  private canceled = 0;
+
+  constructor(
+    config: EngineConfig,
+    accounts: Accounts,
+    instruments: Instruments,
+    orders: Orders,
+    cursor: CommandCursor,
+    emitter: Emitter,
+    taker: TakerEmitter,
+  ) {
+    this.cancelsMax = cancelAllPerCommandMax(config);
+    this.looksMax = this.cancelsMax * cancelAllLooksPerCancel;
+    this.accounts = accounts;
+    this.instruments = instruments;
+    this.orders = orders;
+    this.cursor = cursor;
+    this.emitter = emitter;
+    this.taker = taker;
+  }
+
+  /** Checks the command, then emits (and applies) the head and one cancel per order. */
+  decide(): Status {
+    const c = this.cursor;
+    let status = idStatus(c.u32, c.w + CommandWord.account);
+    if (status !== Status.Ok) return status;
+    const accountId = readU64(c.u32, c.w + CommandWord.account);
+    const account = this.accounts.slotOf(accountId);
+    if (account === -1) return Status.LedgerAccountUnknown;
+    const instrument = c.word(CommandWord.ref);
+    if (instrument !== 0 && !this.instruments.has(instrument)) {
+      return Status.MatchingInstrumentUnknown;
+    }
+    const hasTarget = c.word(CommandWord.target) !== 0 || c.word(CommandWord.target + 1) !== 0;
+    if (hasTarget) {
+      status = idStatus(c.u32, c.w + CommandWord.target);
+      if (status !== Status.Ok) return status;
+    }
+    const em = this.emitter;
+    const head = em.begin(EventKind.AllCanceled, Status.Ok, 0, instrument);
+    em.set(head, EventWord.account, accountId);
+    const start = hasTarget ? this.resumeAt(account) : this.orders.firstOfAccount(account);
+    const stop = this.cancelFrom(start, instrument);
+    em.set(head, EventWord.quantity, this.canceled);
+    em.set(head, EventWord.otherId, stop === -1 ? 0 : this.orders.id(stop));
+    return Status.Ok;
+  }
+
+  /** The command's target when it is one of `account`'s orders, else its oldest order. */
+  private resumeAt(account: number): number {
+    const c = this.cursor;
+    const o = this.orders.slotOf(readU64(c.u32, c.w + CommandWord.target));
+    if (o !== -1 && this.orders.account(o) === account) return o;
+    return this.orders.firstOfAccount(account);
+  }
+
+  /**
+   * Cancels orders of `instrument` (0: any) along the account list from order `o`, within the
+   * bounds; returns the first order not looked at (-1: the list's end). Each cancel takes the
+   * order out of the list, so its successor is read first.
+   */
+  private cancelFrom(o: number, instrument: number): number {
+    const orders = this.orders;
+    let canceled = 0;
+    let at = o;
+    for (let looks = 0; at !== -1 && canceled < this.cancelsMax && looks < this.looksMax; looks++) {
+      const next = orders.nextOfAccount(at);
+      if (instrument === 0 || orders.instrument(at) === instrument) {
+        this.taker.emitCanceled(at);
+        canceled++;
+      }
+      at = next;
+    }
+    assert(canceled <= this.cancelsMax, 'cancel all: within its bound');
+    assert(at === -1 || orders.id(at) > 0, 'cancel all: stops at a resting order');
+    this.canceled = canceled;
+    return at;
+  }
+}
