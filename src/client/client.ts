@@ -24,6 +24,7 @@ import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
 import { checkConnectOptions, checkSubscribe, commandError, givenNamed } from './input-check.js';
 import { chainParts, ChainGather, isLinked, type ChainMember } from './chains.js';
+import { cancelAllRounds } from './cancel-all.js';
 import { shown } from '../protocol/shown.js';
 import {
   namedList,
@@ -33,6 +34,7 @@ import {
   type AmendArgs,
   type AssetArgs,
   type CancelArgs,
+  type CancelAllArgs,
   type FundsArgs,
   type InstrumentArgs,
   type InstrumentRef,
@@ -429,6 +431,14 @@ export class BourseClient {
     return givenNamed(f, 'order', 'target')
       ? this.named('cancel', f)
       : this.submit(CommandKind.CancelOrder, f as Fields);
+  }
+
+  /**
+   * Cancels every resting order of `account` (of `instrument` only, if given), in as many
+   * CancelAll rounds as it takes; resolves with every round's events (cancel-all.ts).
+   */
+  cancelAll(f: CancelAllArgs): Promise<EventRecord[]> {
+    return cancelAllRounds((args) => this.named('cancelAll', args), f);
   }
 
   /** Named fields (`account`, `order`, `price`, `quantity`), or the protocol's. */

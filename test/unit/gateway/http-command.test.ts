@@ -72,6 +72,21 @@ test("a POSTed command may use the SDK's named fields, mapped to the protocol's"
     tif: 2, // Fok
     stp: 0,
   });
+  const cancelAll = { ...id, kind: 'cancel-all', account: 1 };
+  assert.deepEqual(parse({ ...cancelAll, instrument: 2, next: 9 }), {
+    ...id,
+    kind: CommandKind.CancelAll,
+    account: 1,
+    ref: 2,
+    target: 9,
+    flags: 0,
+  });
+  assert.deepEqual(parse({ ...cancelAll, kind: 'CancelAll', ref: 0 }), {
+    ...id,
+    kind: CommandKind.CancelAll,
+    account: 1,
+    ref: 0,
+  });
   assert.match(parse({ ...transfer, amount: 1.5 }) as string, /'amount' must be a safe integer/);
   assert.equal(parse({ ...transfer, clientId: 0 }), 'clientId: 1 to 4294967294');
   // The last 32-bit id is the cluster's own (its term-opening Ticks): never a client's.
@@ -82,8 +97,8 @@ test('an unknown kind is refused with the kinds there are and what was sent', ()
   for (const kind of ['transfre', 99, 0, 1.5, null, undefined, 'x'.repeat(500)]) {
     const why = parse({ kind, clientId: 1, clientSeq: 1 });
     assert.equal(typeof why, 'string', String(kind));
-    assert.match(why as string, /^kind: one of CreateAccount, AddAsset, .*Tick, or its number/);
-    assert.match(why as string, /\(1 to 15\)/);
+    assert.match(why as string, /^kind: one of CreateAccount, AddAsset, .*CancelAll, or its nu/);
+    assert.match(why as string, /\(1 to 16\)/);
     assert.ok((why as string).length < 400, 'a long value is cut short');
   }
   assert.match(parse({ kind: 'transfre', clientId: 1, clientSeq: 1 }) as string, /got "transfre"$/);
