@@ -87,13 +87,15 @@ export function namesAccount(
 /**
  * The word where a head event flagged Record keeps its command's fingerprint
  * (engine/fingerprint.ts), so that replay and standbys, which rebuild state from events alone,
- * remember it as the primary does. It is the low word of `other_id`, which no recorded head
- * kind uses (other_id's high word stays 0), except InstrumentAdded, whose other_id is the quote
- * asset: there it is the low word of `release`. Events written before fingerprints were kept
- * have 0 there: "not known".
+ * remember it as the primary does. It is the low word of `other_id`, which no other recorded
+ * head kind uses (other_id's high word stays 0), except InstrumentAdded, whose other_id is the
+ * quote asset, and AllCanceled, whose other_id is where to go on: there it is the low word of
+ * `release`. Events written before fingerprints were kept have 0 there: "not known".
  */
 export function fingerprintWord(kind: number): number {
-  return kind === EventKind.InstrumentAdded ? EventWord.release : EventWord.otherId;
+  return kind === EventKind.InstrumentAdded || kind === EventKind.AllCanceled
+    ? EventWord.release
+    : EventWord.otherId;
 }
 
 export const enum EventFlag {

@@ -22,9 +22,13 @@ export function fingerprintOf(c: CommandFields): number {
   return h === 0 ? 1 : h;
 }
 
-/** A recorded head event keeps it in other_id, or InstrumentAdded (other_id: quote) release. */
+/**
+ * A recorded head event keeps it in other_id; InstrumentAdded (other_id: the quote asset) and
+ * AllCanceled (other_id: where to go on) in release.
+ */
 export function fingerprintField(kind: number): 'otherId' | 'release' {
-  return kind === EventKind.InstrumentAdded ? 'release' : 'otherId';
+  const inRelease = kind === EventKind.InstrumentAdded || kind === EventKind.AllCanceled;
+  return inRelease ? 'release' : 'otherId';
 }
 
 /** The fingerprint a recorded head event carries (0: written before they were kept). */

@@ -36,8 +36,8 @@ import { TimeInForce } from './time-in-force.js';
  *
  * A head event flagged Record also carries its command's fingerprint (src/engine/fingerprint.ts)
  * as a u32 in the low word of `other_id`, or of `release` for InstrumentAdded (whose other_id
- * is the quote asset): replicas rebuild the idempotency window from events alone. 0 in events
- * written before it was kept.
+ * is the quote asset) and AllCanceled (whose other_id is where to go on): replicas rebuild the
+ * idempotency window from events alone. 0 in events written before it was kept.
  *
  * `ref` is the asset (ledger kinds) or the instrument (trading kinds). `status` is Ok for an
  * accepted command, the reason for a Rejected event, the original status for a Duplicate, and the
