@@ -144,6 +144,13 @@ export const pipelineStallMs = 5_000;
 export const ringFullPercent = 95;
 export const capacityWarnPercent = 90;
 export const watchLogEveryMs = 30_000;
+/**
+ * Expiry of pending transfers runs only before a command (engine.ts expire()), at most
+ * expiriesPerCommandMax per command. The node that takes commands looks every expiryTickMs at
+ * the engine's next expiry (published by the processor) and sends a Tick once it is due, so
+ * an idle node releases due holds within about this long, and a backlog clears Tick by Tick.
+ */
+export const expiryTickMs = 100;
 /** A standby further behind than this in applying committed events is not ready for reads. */
 export const readyLagEventsMax = 65_536;
 /** Status codes are below this (src/protocol/status.ts); rejections are counted per code. */

@@ -153,6 +153,16 @@ export class Engine {
     return this.chain.length > 0;
   }
 
+  /**
+   * The logical time (µs) at which the next pending transfer expires, or 0 when none waits.
+   * Expiry only runs before a command, so the node's timer reads this (through the processor)
+   * to send a Tick when it is due; the engine itself never looks at a clock.
+   */
+  nextExpiryUs(): number {
+    const heap = this.pendings.expiries;
+    return heap.size === 0 ? 0 : heap.peekKey();
+  }
+
   /** Sequence and timestamp of the last applied event. */
   position(): Float64Array {
     return this.applier.position;

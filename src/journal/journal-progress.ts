@@ -57,7 +57,12 @@ export const enum ProgressSlot {
   pendingUsed = 20,
   accountsUsed = 21,
   clientsUsed = 22,
-  count = 23,
+  /**
+   * Logical time (µs) of the engine's next pending-transfer expiry, 0 when none: the
+   * processor's, after each batch; the node's expiry timer sends a Tick once it is due.
+   */
+  nextExpiryUs = 23,
+  count = 24,
 }
 
 /**

@@ -64,6 +64,8 @@ export class BusinessLogicProcessor {
     const position = engine.position();
     this.clock[0] = position[0];
     this.clock[1] = position[1];
+    // Holds recovered (or handed over) may be due already: the timer learns of them now.
+    progress.set(ProgressSlot.nextExpiryUs, engine.nextExpiryUs());
   }
 
   /** Processes batches until the input ring is halted and drained. */
@@ -99,6 +101,8 @@ export class BusinessLogicProcessor {
     this.progress.set(ProgressSlot.commandsProcessed, this.commandsProcessed);
     this.output.publish();
     this.progress.set(ProgressSlot.sequencePublished, this.clock[0]);
+    // Before the release: once the node's expiry timer sees its Tick taken, this is current.
+    this.progress.set(ProgressSlot.nextExpiryUs, this.engine.nextExpiryUs());
     this.input.release(last);
     if (now >= this.secondDueUs) this.everySecond(now);
   }

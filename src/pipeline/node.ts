@@ -60,6 +60,7 @@ import { KeyRing, keyFilePath, readKeyFile, watchKeyFile } from '../gateway/api-
 import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
+import { ExpiryTicker } from './expiry-ticker.js';
 import { journalQueries } from './queries.js';
 import { capacityFlags } from './capacity-flags.js';
 import { CounterCarry, nodeMetrics, type NodeMetrics } from './node-metrics.js';
@@ -151,6 +152,8 @@ export class BourseNode {
   /** The pipeline watch and its timer, once the workers have started. */
   private watch: PipelineWatch | null = null;
   private watchTimer: ReturnType<typeof setInterval> | undefined;
+  /** Sends a Tick when pending transfers are due (null: the input is fed from elsewhere). */
+  expiryTicker: ExpiryTicker | null = null;
   /** The first fatal error of any worker; the node stops taking commands. */
   failure: Error | null = null;
   private reportFailure: (error: Error) => void = () => {};
@@ -326,6 +329,7 @@ export class BourseNode {
     this.startWatch();
     this.publisher.listen(this.counters.results.listener);
     this.publishing = this.publisher.run();
+    this.startExpiryTicker();
     this.disk.start();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
   }
@@ -353,6 +357,14 @@ export class BourseNode {
       if (this.failure === null && !this.stopping) watch.tick(Date.now());
     }, pipelineWatchMs);
     this.watchTimer.unref();
+  }
+
+  /** Expiries on an idle node (expiry-ticker.ts): only while it takes commands. */
+  private startExpiryTicker(): void {
+    if (this.input === null) return;
+    const may = (): boolean => this.failure === null && !this.stopping && this.role.accepting();
+    this.expiryTicker = new ExpiryTicker(this.input, this.progress, may);
+    this.expiryTicker.start();
   }
 
   private async openGateway(where: { host: string; port: number }): Promise<void> {
@@ -504,6 +516,7 @@ export class BourseNode {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.watchTimer);
+    this.expiryTicker?.stop();
     this.unwatchKeys();
     this.disk.stop();
     this.gateway?.close();
@@ -520,6 +533,7 @@ export class BourseNode {
   /** Tears down after a failed start. */
   private async abort(): Promise<void> {
     clearInterval(this.watchTimer);
+    this.expiryTicker?.stop();
     this.unwatchKeys();
     this.disk.stop();
     this.gateway?.close();

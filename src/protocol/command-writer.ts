@@ -28,11 +28,14 @@ export interface CommandFields {
 export type CommandBody = Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>;
 
 /**
- * The highest client id. The wire carries 32 bits; the last value, reservedClientId, is the
- * cluster's own (the Tick that opens a term, numbered by term): a client under it would share
- * that idempotency window, its seq 1 answered as a repeat of term 1's Tick.
+ * The highest client id. The wire carries 32 bits; the last two values are the node's own. A
+ * client under one would share its idempotency window (its seq 1 answered as a repeat of term
+ * 1's Tick, or its seqs refused as out of order behind the timer's).
+ *   reservedClientId  the cluster's: the Tick that opens a term, numbered by term
+ *   timerClientId     the Ticks that expire due pending transfers (pipeline/expiry-ticker.ts)
  */
-export const clientIdMax = 0xffff_fffe;
+export const clientIdMax = 0xffff_fffd;
+export const timerClientId = 0xffff_fffe;
 export const reservedClientId = 0xffff_ffff;
 
 /** Whether `value` is a client id (a whole number from 1 to clientIdMax). */

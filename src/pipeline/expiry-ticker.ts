@@ -1,0 +1,76 @@
+/**
+ * Sends a Tick when a pending transfer is due to expire, so that an idle node releases it.
+ *
+ *   processor (after each batch)             main thread, every expiryTickMs
+ *   progress[nextExpiryUs] = heap's min ───► due <= clockUs()? and no Tick of ours in the ring?
+ *                                              └► Tick (timerClientId) ──► input ring
+ *
+ * The engine expires due holds only before it decides a command, at most expiriesPerCommandMax
+ * per command, and it never reads a clock (it is deterministic). Without this, a node nobody
+ * sent a command to showed expired holds as held for ever, and a burst of due holds was
+ * released 64 per client command (a payer's transfer refused, its retry accepted). One Tick at
+ * a time: the next goes once the processor has taken the last, and has published the next
+ * expiry it leaves (a backlog clears Tick by Tick).
+ */
+import { expiryTickMs } from '../constants.js';
+import { CommandKind } from '../protocol/command-layout.js';
+import { timerClientId, writeCommand } from '../protocol/command-writer.js';
+import { after, consumerWord, RingWord } from '../ring/ring-layout.js';
+import { ProgressSlot, type JournalProgress } from '../journal/journal-progress.js';
+import { clockUs } from './business-logic-processor.js';
+import type { InputPort } from './input-port.js';
+
+export class ExpiryTicker {
+  private readonly input: InputPort;
+  private readonly progress: JournalProgress;
+  /** Whether the node may send commands now (it accepts them, has not failed, not stopping). */
+  private readonly may: () => boolean;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Whether a Tick was sent that the processor may not have taken yet, and its sequence. */
+  private sent = false;
+  private sentSequence = 0;
+  /** The last client seq sent under timerClientId. */
+  private clientSeq = 0;
+  /** Ticks sent since the start (tests, and whoever debugs a busy journal). */
+  ticks = 0;
+
+  constructor(input: InputPort, progress: JournalProgress, may: () => boolean) {
+    this.input = input;
+    this.progress = progress;
+    this.may = may;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(clockUs()), expiryTickMs);
+    this.timer.unref(); // never what keeps a process alive
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Sends a Tick if an expiry is due at `nowUs` (the processor's clock); true if it did. */
+  tick(nowUs: number): boolean {
+    if (!this.may()) return false;
+    const header = this.input.ring.header;
+    if (this.sent && after(this.sentSequence, Atomics.load(header, consumerWord(0)))) {
+      return false; // still in the ring: its expiries are not in the progress slot yet
+    }
+    this.sent = false;
+    const due = this.progress.get(ProgressSlot.nextExpiryUs);
+    if (due === 0 || due > nowUs || !this.input.hasRoom(1)) return false;
+    // Any seq would do: expiry runs before the idempotency check, so even a Tick refused as
+    // out of order (a clock set back across a restart) expires what is due. Rising with the
+    // wall clock keeps them new across restarts, so they are journaled as plain Ticks.
+    this.clientSeq = Math.max(this.clientSeq + 1, Math.floor(Date.now() * 1000));
+    const fields = { kind: CommandKind.Tick, clientId: timerClientId, clientSeq: this.clientSeq };
+    writeCommand(this.input.ring.records.u32, this.input.claim(), fields);
+    this.input.commit();
+    this.input.publish();
+    // The gateway publishes whole frames in one turn, so the cursor is this Tick's sequence.
+    this.sentSequence = Atomics.load(header, RingWord.cursor);
+    this.sent = true;
+    this.ticks += 1;
+    return true;
+  }
+}
