@@ -243,7 +243,14 @@ export class BourseClient {
     onEvents: (events: EventRecord[]) => void,
     onError: (error: ClientError) => void = warnRefused,
   ): Unsubscribe {
-    checkSubscribe('subscribeJournal', 'fromSequence', fromSequence, onEvents, this.closed);
+    checkSubscribe(
+      'subscribeJournal',
+      'fromSequence',
+      fromSequence,
+      onEvents,
+      this.closed,
+      onError,
+    );
     const requestId = this.sendSubscribe(StreamKind.Journal, fromSequence);
     const reader = this.subs.addJournal(requestId, fromSequence, onEvents, onError as OnError);
     return () => {
@@ -254,13 +261,13 @@ export class BourseClient {
 
   /** Every durable trade of `instrument`, as it happens. The function returned ends it. */
   subscribeTrades(instrument: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
-    checkSubscribe('subscribeTrades', 'instrument', instrument, onEvents, this.closed);
+    checkSubscribe('subscribeTrades', 'instrument', instrument, onEvents, this.closed, onError);
     return this.subscribeTopic(StreamKind.Trades, instrument, onEvents, onError);
   }
 
   /** Every durable event that names `account` (needs a key for it, or an admin key). */
   subscribeAccount(account: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
-    checkSubscribe('subscribeAccount', 'account', account, onEvents, this.closed);
+    checkSubscribe('subscribeAccount', 'account', account, onEvents, this.closed, onError);
     return this.subscribeTopic(StreamKind.Account, account, onEvents, onError);
   }
 
@@ -274,7 +281,7 @@ export class BourseClient {
     onBook: (book: BookView) => void,
     options: { top?: boolean; onError?: OnRefusal } = {},
   ): Unsubscribe {
-    checkSubscribe('subscribeBook', 'instrument', instrument, onBook, this.closed);
+    checkSubscribe('subscribeBook', 'instrument', instrument, onBook, this.closed, options);
     const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
     const key = `${kind}/${instrument}`;
     const handler = (book: BookView): void => onBook(book); // its own, to take out

@@ -170,7 +170,8 @@ export function givenNamed(f: unknown, named: string, own?: string): boolean {
  * @throws TypeError at a subscribe call given a handler that is no function (it threw later,
  * from the socket's message event, and ended the process) or a parameter that is no whole
  * number from 0 (the server refused it, heard only through `onError`); ClientError once the
- * session is closed (a subscription then heard nothing, and said nothing).
+ * session is closed (a subscription then heard nothing, and said nothing). `onError` is the
+ * call's refusal handler (a function or undefined), or for subscribeBook its options object.
  */
 export function checkSubscribe(
   call: string,
@@ -178,6 +179,7 @@ export function checkSubscribe(
   value: number,
   handler: unknown,
   closed: Error | null,
+  onError: unknown,
 ): void {
   if (closed !== null) {
     const code = closed instanceof ClientError ? closed.code : 0;
@@ -189,4 +191,38 @@ export function checkSubscribe(
   if (typeof handler !== 'function') {
     throw new TypeError(`${call}: the handler must be a function, not ${shown(handler)}`);
   }
+  if (call === 'subscribeBook') checkBookOptions(onError);
+  else checkOnError(call, onError);
+}
+
+/**
+ * A refusal handler: a function, or nothing. An object passed instead (the `{ onError }` form
+ * that subscribeBook takes) was kept and called when the server refused the subscription:
+ * `TypeError: ask.onError is not a function`, thrown from the socket's handler, uncatchable.
+ */
+function checkOnError(call: string, onError: unknown): void {
+  if (onError === undefined || typeof onError === 'function') return;
+  const hint =
+    typeof onError === 'object' && onError !== null && 'onError' in onError
+      ? " (the { onError } object is subscribeBook's; pass the function itself)"
+      : '';
+  throw new TypeError(`${call}: onError must be a function, not ${shown(onError)}${hint}`);
+}
+
+const bookOptionNames = new Set(['top', 'onError']);
+
+/** subscribeBook's options: `{ top?: boolean, onError?: function }`, nothing else. */
+function checkBookOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`subscribeBook: options must be { top, onError }, not ${shown(options)}`);
+  }
+  const o = options as { top?: unknown; onError?: unknown };
+  const unknown = Object.keys(o).find((key) => !bookOptionNames.has(key));
+  if (unknown !== undefined) {
+    throw new TypeError(`subscribeBook: ${unknown}: not an option (top, onError)`);
+  }
+  if (o.top !== undefined && typeof o.top !== 'boolean') {
+    throw new TypeError(`subscribeBook: top must be true or false, not ${shown(o.top)}`);
+  }
+  checkOnError('subscribeBook', o.onError);
 }

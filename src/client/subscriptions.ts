@@ -149,9 +149,9 @@ export class Subscriptions {
     const ask = this.asks.get(requestId);
     this.journals.delete(requestId);
     this.asks.delete(requestId);
-    if (reader !== undefined) reader.onError(error);
-    else if (ask !== undefined) ask.onError(error);
-    return reader !== undefined || ask !== undefined;
+    const onError = reader?.onError ?? ask?.onError;
+    if (onError !== undefined) callRefusal(onError, error);
+    return onError !== undefined;
   }
 
   /**
@@ -168,6 +168,20 @@ export class Subscriptions {
       this.journals.set(send(StreamKind.Journal, reader.from), reader);
     }
     for (const ask of asks) this.asks.set(send(ask.kind, ask.param), ask);
+  }
+}
+
+/**
+ * Calls a refusal handler from the socket's message event, where whatever it throws would be
+ * out of its caller's reach and end the process (`ask.onError is not a function` did): a
+ * throw becomes a process warning instead, and the session goes on.
+ */
+function callRefusal(onError: OnError, error: Error): void {
+  try {
+    onError(error);
+  } catch (thrown) {
+    const why = `bourse: a subscription's onError threw: ${String(thrown)} (on ${error.message})`;
+    process.emitWarning(why, { code: 'BOURSE_ONERROR_THREW' });
   }
 }
 

@@ -44,3 +44,20 @@ test('topic and book subscriptions are asked for again; a refused one is not', (
   assert.equal(subs.refuse(50, new Error('not your account')), true, 'known by its new id');
   assert.deepEqual(refused, ['book: no such book', 'account: not your account']);
 });
+
+test('a refusal handler that throws is a process warning, not a throw from the socket', () => {
+  const subs = new Subscriptions();
+  subs.addAsk(3, 3, 42, () => {
+    throw new TypeError('handler bug');
+  });
+  const warnings: string[] = [];
+  const emit = process.emitWarning;
+  process.emitWarning = ((w: string) => void warnings.push(w)) as typeof process.emitWarning;
+  try {
+    assert.equal(subs.refuse(3, new Error('not your account')), true);
+  } finally {
+    process.emitWarning = emit;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /onError threw: TypeError: handler bug \(on not your account\)/);
+});
