@@ -30,6 +30,7 @@ import { namedCommandOf, toFields } from '../protocol/named-commands.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
 import { ownSideOf } from './trade-privacy.js';
+import { inexactNumber } from './json-numbers.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
@@ -329,11 +330,15 @@ const integerFields = ['clientId', 'clientSeq', ...commandFieldNames] as const;
 /** A command from JSON, every number checked; or the reason it is refused. */
 export function parseCommand(body: Buffer): CommandFields | string {
   let value: unknown;
+  const text = body.toString('utf8');
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return 'the body is not JSON';
   }
+  // Before any field is read: JSON.parse has rounded a number that a double cannot hold.
+  const inexact = inexactNumber(text);
+  if (inexact !== null) return inexact;
   if (typeof value !== 'object' || value === null) return 'the body is not a JSON object';
   if (Array.isArray(value)) return 'the body is one command (a JSON object), not a list';
   const o = value as Record<string, unknown>;

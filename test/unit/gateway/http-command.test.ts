@@ -87,7 +87,7 @@ test("a POSTed command may use the SDK's named fields, mapped to the protocol's"
     account: 1,
     ref: 0,
   });
-  assert.match(parse({ ...transfer, amount: 1.5 }) as string, /'amount' must be a safe integer/);
+  assert.match(parse({ ...transfer, amount: 1.5 }) as string, /^amount: 1\.5 is not a whole/);
   assert.equal(parse({ ...transfer, clientId: 0 }), 'clientId: 1 to 4294967293');
   // The last 32-bit id is the cluster's own (its term-opening Ticks): never a client's.
   assert.equal(parse({ ...transfer, clientId: 2 ** 32 - 1 }), 'clientId: 1 to 4294967293');
@@ -96,7 +96,7 @@ test("a POSTed command may use the SDK's named fields, mapped to the protocol's"
 });
 
 test('an unknown kind is refused with the kinds there are and what was sent', () => {
-  for (const kind of ['transfre', 99, 0, 1.5, null, undefined, 'x'.repeat(500)]) {
+  for (const kind of ['transfre', 99, 0, -1, null, undefined, 'x'.repeat(500)]) {
     const why = parse({ kind, clientId: 1, clientSeq: 1 });
     assert.equal(typeof why, 'string', String(kind));
     assert.match(why as string, /^kind: one of CreateAccount, AddAsset, .*CancelAll, or its nu/);
@@ -113,4 +113,24 @@ test('a body that is not one command object says what it is', () => {
   assert.equal(parse(7), 'the body is not a JSON object');
   const list = [{ kind: 'AddAsset', clientId: 1, clientSeq: 1, ref: 1, aux: 2 }];
   assert.equal(parse(list), 'the body is one command (a JSON object), not a list');
+});
+
+test('a number JSON.parse would round is refused as written, not taken as another', () => {
+  const raw = (text: string): ReturnType<typeof parseCommand> => parseCommand(Buffer.from(text));
+  const head = '{"kind":"transfer","clientId":1,"clientSeq":1,"from":1,"to":2,"asset":1,';
+  // Both were accepted as 100 and refused quoting 9007199254740992, a number never sent.
+  const fraction = raw(`${head}"amount":100.0000000000000001}`);
+  assert.match(fraction as string, /^amount: 100\.0000000000000001 is not a whole number/);
+  const big = raw(`${head}"amount":9007199254740993}`);
+  assert.match(big as string, /^amount: 9007199254740993 is not a whole number/);
+  assert.match(raw(`${head}"amount":1e2}`) as string, /^amount: 1e2 is not/);
+  assert.match(raw(`${head}"amount":-9007199254740992}`) as string, /-9007199254740992 is not/);
+  assert.match(raw(`${head}"amount":100.0}`) as string, /^amount: 100\.0 is not/);
+  // The largest safe integers pass; digits, dots and quotes inside strings are no numbers.
+  const max = raw(`${head}"amount":9007199254740991}`);
+  assert.equal((max as { quantity: number }).quantity, 9007199254740991);
+  const quoted = raw(`{"kind":"tr\\\"1.5e9\\\\","clientId":1,"clientSeq":1}`);
+  assert.match(quoted as string, /^kind: one of/, 'the kind is refused, not a number in it');
+  const spaced = raw(`{ "clientSeq" : 1.25 , "kind": "deposit", "clientId": 1 }`);
+  assert.match(spaced as string, /^clientSeq: 1\.25 is not/);
 });
