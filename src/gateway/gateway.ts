@@ -64,7 +64,7 @@ import {
 import { mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
-import { BookTopics, mountReads, type StateReads } from './reads.js';
+import { accountKnown, BookTopics, mountReads, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { countTopic, dropTopic, tooMany, topicRefusal } from './session-subscriptions.js';
 import type { SubscriptionFields } from './session-subscriptions.js';
@@ -252,6 +252,7 @@ export class Gateway {
       pending: () => this.httpPending.size,
       mayReadJournal: (token) => mayReadJournal(this.options.keys, token),
       mayReadAccount: (token, account) => mayReadAccount(this.options.keys, token, account),
+      accountKnown: (account) => accountKnown(options.reads, account),
     });
     this.topics = new Topics(this.app);
     this.tail = new TopicsTail(

@@ -70,6 +70,8 @@ export interface HttpCommands {
   mayReadJournal(token: string): boolean;
   /** Whether a bearer token may read `account` (a key granting it, or an admin key). */
   mayReadAccount(token: string, account: number): boolean;
+  /** Whether the read model knows `account`; null when it cannot tell (none, or busy). */
+  accountKnown(account: number): Promise<boolean | null>;
 }
 
 export function mountHttp(
@@ -250,9 +252,20 @@ function getAccountEvents(
   if (!commands.mayReadAccount(token, account)) {
     return json(res, '403 Forbidden', { error: 'reading this account needs a key that grants it' });
   }
-  const page = journal.eventsNaming(account, sequence, count);
-  const events = page.events.map((e) => readable(ownSideOf(e, account)));
-  json(res, '200 OK', { account, events, next: page.next });
+  // Unknown: 404, as /balances and /orders answer (it was 200 with no events, or with the
+  // rejections of commands that named it). The read model says, as it does for them; when it
+  // cannot (busy), the journal is read as before rather than the page refused.
+  let aborted = false;
+  res.onAborted(() => (aborted = true));
+  void commands.accountKnown(account).then((known) => {
+    if (aborted) return;
+    res.cork(() => {
+      if (known === false) return json(res, '404 Not Found', { error: 'no such account' });
+      const page = journal.eventsNaming(account, sequence, count);
+      const events = page.events.map((e) => readable(ownSideOf(e, account)));
+      json(res, '200 OK', { account, events, next: page.next });
+    });
+  });
 }
 
 /**

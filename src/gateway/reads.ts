@@ -21,7 +21,8 @@ import { bearerToken, json, notReadyFor, queryNumber, route } from './http.js';
 import type { NodeRole } from './gateway.js';
 
 export type StateQuery =
-  | { what: 'balances' | 'orders'; account: number }
+  /** 'account': body true for a known account (null, as for the others, when unknown). */
+  | { what: 'balances' | 'orders' | 'account'; account: number }
   | { what: 'book'; instrument: number; depth: number }
   /** Every client id the engine knows with its highest decided seq: pairs in a Float64Array. */
   | { what: 'clients' };
@@ -41,6 +42,18 @@ export interface StateReads {
   onBook(
     listener: (instrument: number, sequence: number, levels: Float64Array, halted: boolean) => void,
   ): void;
+}
+
+/**
+ * Whether the read model knows `account` (GET /events?account= answers 404 when it does not,
+ * as /balances does); null when there is no read model or it did not answer (busy, stopping).
+ */
+export function accountKnown(reads: StateReads | null, account: number): Promise<boolean | null> {
+  if (reads === null) return Promise.resolve(null);
+  return reads.query({ what: 'account', account }).then(
+    ({ body }) => body !== null,
+    () => null,
+  );
 }
 
 export class ReadBusyError extends Error {

@@ -20,7 +20,7 @@ import type { Replica } from './replay.js';
 import { balances, bookLevels, openOrders } from './state-view.js';
 
 export type ReadRequest =
-  | { type: 'query'; id: number; what: 'balances' | 'orders'; account: number }
+  | { type: 'query'; id: number; what: 'balances' | 'orders' | 'account'; account: number }
   | { type: 'query'; id: number; what: 'book'; instrument: number; depth: number }
   | { type: 'query'; id: number; what: 'clients' }
   | { type: 'watch'; instrument: number };
@@ -98,6 +98,7 @@ export class ReadModel {
     else if (request.what === 'clients') body = this.clientSeqs();
     else if (engine.accounts.slotOf(request.account) === -1)
       body = null; // no such account
+    else if (request.what === 'account') body = true;
     else if (request.what === 'balances') body = balances(engine, request.account);
     else body = openOrders(engine, request.account);
     this.post({ type: 'answer', id: request.id, sequence: this.replica.sequence, body });

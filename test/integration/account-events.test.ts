@@ -60,6 +60,11 @@ test('an account key reads its own account events, paged, and a trade shows its 
       assert.equal((await get('account=2&from=1')).status, 403, 'not its account');
       assert.equal((await get('from=1')).status, 403, 'the whole journal needs an admin key');
       assert.equal((await get('account=1')).status, 400, 'from is needed');
+      // 404 as /balances answers: it was 200 with no events (an audit's finding).
+      const unknown = await get('account=999&from=1', admin.token);
+      assert.equal(unknown.status, 404, 'an account the node does not know');
+      assert.deepEqual(await unknown.json(), { error: 'no such account' });
+      assert.equal((await get('account=5&from=1', admin.token)).status, 200, 'one it knows');
       const makerSide = (await (await get('account=2&from=1', admin.token)).json()) as Page;
       const made = makerSide.events.find((e) => e.kind === EventKind.Trade);
       assert.deepEqual([made?.account, made?.counterparty], [0, 2], 'the taker hidden from 2');
