@@ -107,6 +107,26 @@ export function chainLength(list: readonly CommandBody[], i: number): number {
 }
 
 /**
+ * Why a chain of `n` calls or commands (`what`) cannot go: the SDK sends a chain whole, in
+ * flight at once and in one frame, so `max` is inFlightMax (or a frame's commands). The
+ * message names the limits: "at most 128" alone left a caller to guess which one.
+ */
+export function chainTooLong(at: string, n: number, what: string, max: number): RangeError {
+  return new RangeError(
+    `${at}a linked chain of ${n} ${what}; at most ${max} (inFlightMax: a chain goes in ` +
+      'flight whole; the server takes at most chainLengthMax members, 128 by default)',
+  );
+}
+
+/** Why a batch whose last command (index `last`) is flagged linked cannot go. */
+export function batchEndsInChain(last: number): RangeError {
+  return new RangeError(
+    `[${last}]: the batch ends inside a linked chain (its last command has linked: true; a ` +
+      'chain closes with a command without it, in the same batch)',
+  );
+}
+
+/**
  * A batch of `list` with chains cut into parts of about `part` commands, each part at most
  * `max` and never ending inside a chain; or why it cannot be (a chain longer than `max`), as
  * namedList answers.
@@ -120,7 +140,7 @@ export function chainParts(
   let size = 0;
   for (let i = 0; i < list.length;) {
     const n = chainLength(list, i);
-    if (n > max) return new RangeError(`[${i}]: a linked chain of ${n} commands; at most ${max}`);
+    if (n > max) return chainTooLong(`[${i}]: `, n, 'commands', max);
     if (size > 0 && size + n > max) {
       counts.push(size);
       size = 0;

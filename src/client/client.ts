@@ -23,7 +23,14 @@ import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
 import { checkConnectOptions, checkSubscribe, commandError, givenNamed } from './input-check.js';
-import { chainParts, ChainGather, isLinked, type ChainMember } from './chains.js';
+import {
+  batchEndsInChain,
+  chainParts,
+  chainTooLong,
+  ChainGather,
+  isLinked,
+  type ChainMember,
+} from './chains.js';
 import { cancelAllRounds } from './cancel-all.js';
 import { shown } from '../protocol/shown.js';
 import {
@@ -477,7 +484,7 @@ export class BourseClient {
     const n = members.length;
     const fail = (error: Error): void => members.forEach((m) => m.reject(error));
     const max = this.chainMax;
-    if (n > max) return fail(new RangeError(`a linked chain of ${n} calls; at most ${max}`));
+    if (n > max) return fail(chainTooLong('', n, 'calls', max));
     const go = (): Promise<void> => {
       if (this.queued + n > commandsPerFrameMax) this.flush();
       for (const m of members) this.enqueue(m.kind, m.fields).then(m.resolve, m.reject);
@@ -523,7 +530,7 @@ export class BourseClient {
   private submitChained(kind: CommandKindValue, list: readonly Fields[]): Promise<BatchResult> {
     const last = list.length - 1;
     if (isLinked(list[last])) {
-      return Promise.reject(new RangeError(`[${last}]: the batch ends inside a linked chain`));
+      return Promise.reject(batchEndsInChain(last));
     }
     const max = this.chainMax;
     const counts = chainParts(list, Math.max(1, Math.floor(max / 4)), max);

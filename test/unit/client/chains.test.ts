@@ -37,6 +37,8 @@ test('chainParts: parts of about the size asked, cut only between chains', () =>
   const tooLong = chainParts(list, 1, 2);
   assert.ok(tooLong instanceof RangeError);
   assert.match(tooLong.message, /\[0\]: a linked chain of 3 commands; at most 2/);
+  // The limits are named: "at most 2" alone left the caller to guess which limit it was.
+  assert.match(tooLong.message, /at most 2 \(inFlightMax: .* chainLengthMax members, 128/);
   // No chains: plain parts.
   const plain = Array(10).fill(closer);
   assert.deepEqual(chainParts(plain, 4, 8), [4, 4, 2]);
