@@ -55,6 +55,12 @@ import { TimeInForce } from './time-in-force.js';
  * with the larger fee (0 when nothing fills or rests); its trades are paid out of it. As
  * journaled a Trade names both sides; each reader gets its own side only (docs/PROTOCOL.md,
  * "Trades are anonymous").
+ * OrderAmended's `quantity` is the new open quantity (compared with the open quantity after
+ * any fills). An amend that kept priority (PriorityKept: a lower quantity at the same price)
+ * reports the change: `amount` 0, `release` the hold it freed. A price change or a higher
+ * quantity reports totals: `amount` the new hold (as OrderAccepted's, fills included),
+ * `release` the old hold; available changes by release - amount.
+ * Rejected repeats the command: the amount asked for is in `quantity`, and `amount` is 0.
  */
 export class Event {
   bb: flatbuffers.ByteBuffer|null = null;
