@@ -1,9 +1,9 @@
 /**
- * Reads a session's answers out of Events frames (request id 0). A command's events come in
- * order, its head event (flag Head) first, and together; most end in the frame they begin in.
- * The server keeps a frame to at most 127 events, though, so a command with more (an order
- * that sweeps 300 makers) or one that a frame's cut falls on goes on in the next frame, which
- * the frame's EventsFlag.More says:
+ * Reads a session's answers out of Results frames and Events frames (request id 0). A
+ * command's events come in order, its head event (flag Head) first, and together; most end in
+ * the frame they begin in. The server keeps a frame to at most 127 events, though, so a
+ * command with more (an order that sweeps 300 makers) or one that a frame's cut falls on goes
+ * on in the next frame, which the frame's EventsFlag.More says:
  *
  *   frame n    (More): [... | head of C, trade, trade, ..., trade]
  *   frame n+1        : [trade, ..., trade | head of D, ...]       C is answered here, whole
@@ -14,6 +14,7 @@
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent } from '../protocol/event-reader.js';
 import { EventsFlag, frameHeaderBytes } from '../protocol/frames.js';
+import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { readU64 } from '../stdx/records.js';
 import type { SeqWindow } from './seq-window.js';
 import type { Pending } from './unanswered.js';
@@ -28,7 +29,7 @@ export interface AnswerSink {
 export class AnswerRuns {
   private readonly pending: SeqWindow<Pending>;
   private readonly sink: AnswerSink;
-  /** One frame's events, copied into this reused buffer (4-byte aligned). */
+  /** One frame's events or results, copied into this reused buffer (4-byte aligned). */
   private incoming = new Uint32Array(1024 * EventWord.size);
   /** The command whose events are being read (null: not a single command of ours). */
   private open: Pending | null = null;
@@ -62,6 +63,24 @@ export class AnswerRuns {
       if (this.open !== null) this.open.events.push(readEvent(u32, e));
     }
     if ((data.readUInt16LE(2) & EventsFlag.More) === 0) this.finish();
+  }
+
+  /** A Results frame: the outcome of each command of our ResultsOnly frames (all batched). */
+  readResults(data: Buffer): void {
+    const count = data.readUInt32LE(frameHeaderBytes);
+    const words = count * ResultWord.size;
+    if (this.incoming.length < words) this.incoming = new Uint32Array(words);
+    const u32 = this.incoming;
+    const body = frameHeaderBytes + 8;
+    new Uint8Array(u32.buffer).set(data.subarray(body, body + words * 4));
+    for (let r = 0; r < words; r += ResultWord.size) {
+      const sequence = readU64(u32, r + ResultWord.sequence);
+      this.sink.answerBatched(
+        readU64(u32, r + ResultWord.clientSeq),
+        resultStatus(u32, r),
+        sequence,
+      );
+    }
   }
 
   /**

@@ -57,8 +57,6 @@ import { reopenSession } from './reconnect.js';
 import { Delivered, Subscriptions, warnRefused } from './subscriptions.js';
 import { namesAccount } from '../protocol/event-layout.js';
 import type { EventRecord } from '../protocol/event-reader.js';
-import { readU64 } from '../stdx/records.js';
-import { ResultWord, resultStatus } from '../protocol/result-layout.js';
 import { SeqWindow } from './seq-window.js';
 import {
   closedErrors,
@@ -133,8 +131,6 @@ export class BourseClient {
   private readonly encoder = new CommandBatchEncoder(commandsPerFrameMax);
   private readonly staging = new Uint8Array(commandsPerFrameMax * commandSizeBytes);
   private readonly stagingU32 = new Uint32Array(this.staging.buffer);
-  /** One Results frame, copied into this reused buffer (4-byte aligned). */
-  private incoming = new Uint32Array(1024 * 32);
   /** Single commands in flight by client seq (not a Map: see seq-window.ts). */
   private readonly pending = new SeqWindow<Pending>();
   /** submitBatch's batches in flight. */
@@ -609,7 +605,7 @@ export class BourseClient {
     if (data.readUInt8(1) !== protocolVersion) return;
     if (type === FrameType.Error) return this.onError(data);
     if (type === FrameType.Book) return this.onBookFrame(data);
-    if (type === FrameType.Results) return this.onResults(data);
+    if (type === FrameType.Results) return this.answers.readResults(data);
     if (type !== FrameType.Events) return;
     const requestId = data.readUInt32LE(4);
     if (this.subs.isJournal(requestId)) return this.subs.deliver(requestId, decodeEvents(data));
@@ -623,20 +619,6 @@ export class BourseClient {
     // the way): read as answers, another client's events could settle this one's commands.
     if (requestId !== 0) return;
     this.answers.read(data);
-  }
-
-  /** A Results frame: the outcome of each command of our ResultsOnly frames (all batched). */
-  private onResults(data: Buffer): void {
-    const count = data.readUInt32LE(frameHeaderBytes);
-    const words = count * ResultWord.size;
-    if (this.incoming.length < words) this.incoming = new Uint32Array(words);
-    const u32 = this.incoming;
-    const body = frameHeaderBytes + 8;
-    new Uint8Array(u32.buffer).set(data.subarray(body, body + words * 4));
-    for (let r = 0; r < words; r += ResultWord.size) {
-      const sequence = readU64(u32, r + ResultWord.sequence);
-      this.answerBatched(readU64(u32, r + ResultWord.clientSeq), resultStatus(u32, r), sequence);
-    }
   }
 
   private answerBatched(seq: number, status: number, sequence: number): void {
