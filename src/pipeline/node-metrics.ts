@@ -13,6 +13,7 @@
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import {
   journalFlushBucketsUs,
+  metricsCacheMs,
   resultLatencyBucketsUs,
   statusCodeCountMax,
   type EngineConfig,
@@ -25,6 +26,7 @@ import { flushBucketCount, JournalProgress, ProgressSlot } from '../journal/jour
 import type { GatewayConnections, NodeRole } from '../gateway/gateway.js';
 import { registerSingleNodeRole } from './cluster-metrics.js';
 import { processMetrics } from './process-metrics.js';
+import { ScrapeCache } from './scrape-cache.js';
 import type { SnapshotStats } from './snapshot-stats.js';
 import { ResultLatency } from './result-latency.js';
 import { capacityMax, capacityTables, type CapacityTable } from './capacity-use.js';
@@ -48,6 +50,8 @@ export interface NodeMetricSources {
   watch?: { stalledSeconds(nowMs: number): number };
   /** Queries of the read model that timed out or were refused (503s). */
   reads?: { readonly timeouts: number; readonly refusals: number };
+  /** How long a scrape's text is served again (ms; metricsCacheMs unless given: tests). */
+  scrapeCacheMs?: number;
 }
 
 /** A gauge in `registry` whose value is read when /metrics is scraped. */
@@ -160,9 +164,15 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
   if (sources.role.register !== undefined) sources.role.register(registry);
   else registerSingleNodeRole(registry);
   const own = processMetrics();
+  const cache = new ScrapeCache(
+    async () => (await registry.metrics()) + '\n' + (await own.metrics()),
+    sources.scrapeCacheMs ?? metricsCacheMs,
+  );
+  const computed = 'Computations of /metrics (scrapes close together share one: metricsCacheMs)';
+  readCounter(registry, counters, 'bourse_metrics_computed_total', computed, () => cache.computed);
   let retired = false;
   return {
-    scrape: async () => (await registry.metrics()) + '\n' + (await own.metrics()),
+    scrape: () => cache.text(),
     retire: () => {
       if (retired) return;
       retired = true;

@@ -16,6 +16,7 @@ import { openData } from '../../src/cli/open-data.js';
 import { closeJournalDb } from '../../src/journal/journal-db.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
+import { metricsCacheMs } from '../../src/constants.js';
 
 const retain = 2;
 
@@ -194,5 +195,7 @@ test('cluster: a recovering member says so in /health and /metrics', () =>
     primary.heal();
     other.heal();
     await until('it catches up and votes again', () => !fresh.consensus.recovering, 20_000);
+    // /metrics serves a scrape's text for up to metricsCacheMs: the next computed one says so.
+    await new Promise((resolve) => setTimeout(resolve, metricsCacheMs));
     assert.deepEqual(await shown(), { role: 'standby', metric: 'standby' });
   }));

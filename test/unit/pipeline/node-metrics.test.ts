@@ -22,6 +22,7 @@ function node(progress: JournalProgress, carried: CounterCarry): NodeMetrics {
     role: { accepting: () => true, describe: () => ({}) },
     diskFree: () => 1,
     carried,
+    scrapeCacheMs: 0, // each scrape computed: these read what changed since the last
   });
 }
 
