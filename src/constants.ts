@@ -295,6 +295,15 @@ export const eventLoopWindowMs = 60_000;
  * Prometheus scrapes every 10 s or more, so a second of age is never seen there.
  */
 export const metricsCacheMs = 1000;
+/**
+ * Journal events all catching-up journal subscribers together may read and send in one turn
+ * of the event loop (gateway/journal-stream.ts), taken round-robin, a chunk of at most
+ * journalCatchUpChunkEvents each: 1,024 subscriptions from sequence 1 each read 8,192 events a
+ * step and looped while their own socket took them, sending 7 GB in 10 s on the gateway's
+ * thread (a client's p99 went to 1.9 s). One turn costs about 1 MB and a few ms now.
+ */
+export const journalCatchUpEventsPerTurnMax = 8192;
+export const journalCatchUpChunkEvents = 1024;
 /** Queries (HTTP balances, orders, book) waiting for the read model. */
 export const readQueriesPendingMax = 1000;
 /** A query the read model has not answered by then fails with 503 (ms). */
@@ -750,6 +759,10 @@ export function assertConstants(): void {
   assert(readTimeUsMin < readTimeUsMax, 'constants: a time range to read');
   assert(Number.isSafeInteger(readTimeUsMax), 'constants: read times are safe integers');
   assert(clusterMembersMax <= 8, 'constants: member ids fit a replication header byte');
+  assert(
+    journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax,
+    'constants: a chunk fits a turn',
+  );
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
   // A book level is at most ~70 bytes of JSON, a member ~100, the rest ~2 KB.
   const dashboardBytes = dashboardBookLevels * 2 * 70 + clusterMembersMax * 100 + 2048;

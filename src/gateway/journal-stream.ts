@@ -17,8 +17,19 @@
  * command. While a subscriber catches up it ignores live runs: those events are durable, so
  * the LMDB reads will reach them. A subscriber that falls behind while live goes back to
  * catching up instead of buffering without limit.
+ *
+ * Catching up shares one budget: a turn of the event loop sends at most
+ * journalCatchUpEventsPerTurnMax events over all subscribers, a chunk each in turn
+ * (round-robin), and the next turn waits for the event loop (setImmediate). Each subscriber
+ * read and sent as much as its own socket took, in one go: a thousand of them from sequence 1
+ * held the gateway's thread for seconds.
  */
-import { eventSizeBytes, eventsPerFrameMax } from '../constants.js';
+import {
+  eventSizeBytes,
+  eventsPerFrameMax,
+  journalCatchUpChunkEvents,
+  journalCatchUpEventsPerTurnMax,
+} from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64 } from '../stdx/records.js';
 import { EventWord } from '../protocol/event-layout.js';
@@ -48,18 +59,23 @@ interface Subscriber<S> {
   requestId: number;
   next: number;
   live: boolean;
-  pumping: boolean;
 }
 
 /** Bytes unsent on a socket above which catching up waits (and a live reader falls back). */
 const bufferedMaxBytes = 1 << 20;
-/** Events read from LMDB per catch-up step. */
-const chunkEvents = 8192;
 /** How often a caught-up subscriber on a standby looks for new batches (ms). */
 export const journalPollMs = 10;
 
 export class JournalStreams<S> {
-  private readonly subscribers: Subscriber<S>[] = [];
+  /** Every subscription (a Set: a step asks whether its subscriber is still here, in O(1)). */
+  private readonly subscribers = new Set<Subscriber<S>>();
+  /**
+   * The subscribers catching up, in round-robin order: a turn takes the first, and puts it
+   * back last while it still catches up (a Set keeps insertion order).
+   */
+  private readonly catching = new Set<Subscriber<S>>();
+  /** A turn is scheduled (setImmediate, or a timer while nothing moved). */
+  private scheduled = false;
 
   constructor(
     private readonly journal: JournalChunks,
@@ -72,32 +88,42 @@ export class JournalStreams<S> {
   ) {}
 
   subscribe(ws: WebSocket<S>, requestId: number, from: number): void {
-    const sub = { ws, requestId, next: Math.max(from, 1), live: false, pumping: false };
-    this.subscribers.push(sub);
+    const sub = { ws, requestId, next: Math.max(from, 1), live: false };
+    this.subscribers.add(sub);
     this.pump(sub);
   }
 
   /** Whether `ws` has a journal subscription of `requestId`. */
   has(ws: WebSocket<S>, requestId: number): boolean {
-    return this.subscribers.some((s) => s.ws === ws && s.requestId === requestId);
+    return this.find(ws, requestId) !== undefined;
   }
 
   /** Ends the journal subscription `requestId` of `ws` (Unsubscribe). */
   unsubscribe(ws: WebSocket<S>, requestId: number): void {
-    const at = this.subscribers.findIndex((s) => s.ws === ws && s.requestId === requestId);
-    if (at !== -1) this.subscribers.splice(at, 1);
+    const sub = this.find(ws, requestId);
+    if (sub === undefined) return;
+    this.subscribers.delete(sub);
+    this.catching.delete(sub);
   }
 
   /** Forgets every subscription of a closed socket. */
   drop(ws: WebSocket<S>): void {
-    for (let i = this.subscribers.length - 1; i >= 0; i--) {
-      if (this.subscribers[i].ws === ws) this.subscribers.splice(i, 1);
+    for (const sub of this.subscribers) {
+      if (sub.ws !== ws) continue;
+      this.subscribers.delete(sub); // deleting the current entry keeps a Set's iteration going
+      this.catching.delete(sub);
     }
+  }
+
+  private find(ws: WebSocket<S>, requestId: number): Subscriber<S> | undefined {
+    for (const sub of this.subscribers)
+      if (sub.ws === ws && sub.requestId === requestId) return sub;
+    return undefined;
   }
 
   /** Live delivery: a run of durable events from the publisher. */
   deliver(records: RecordBuffer, slot: number, count: number): void {
-    if (this.subscribers.length === 0) return;
+    if (this.subscribers.size === 0) return;
     const u32 = records.u32;
     const lastSeq = readU64(u32, (slot + count - 1) * EventWord.size + EventWord.sequence);
     for (const sub of this.subscribers) {
@@ -118,40 +144,72 @@ export class JournalStreams<S> {
     }
   }
 
-  /** Catches a subscriber up from LMDB while its socket keeps up; then it goes live. */
+  /** Puts a subscriber among those catching up from LMDB; turns take it from there. */
   private pump(sub: Subscriber<S>): void {
-    if (sub.pumping) return;
-    sub.pumping = true;
-    const step = (): void => {
-      if (!this.subscribers.includes(sub)) return;
-      while (sub.ws.getBufferedAmount() <= bufferedMaxBytes) {
-        const chunk = this.readChunk(sub);
-        if (chunk === undefined) return; // the read failed: the session is closed
-        const handOver = chunk === null ? this.handOver() : 0;
-        if (chunk === null && (handOver === null || sub.next <= handOver)) {
-          setTimeout(step, journalPollMs); // a standby, or not yet past the hand-over
-          return;
-        }
-        if (chunk === null) {
-          sub.live = true; // up to date, in this same turn: no live run was missed
-          sub.pumping = false;
-          return;
-        }
-        this.sendChunked(sub, chunk.events, chunk.count);
-        sub.next = chunk.last + 1;
-      }
-      setTimeout(step, 5);
-    };
-    step();
+    this.catching.add(sub);
+    this.schedule(true);
+  }
+
+  private schedule(moved: boolean): void {
+    if (this.scheduled || this.catching.size === 0) return;
+    this.scheduled = true;
+    // Nothing moved (sockets full, a standby polling): look again later, not at once.
+    if (moved) setImmediate(() => this.turn());
+    else setTimeout(() => this.turn(), journalPollMs);
+  }
+
+  /**
+   * One turn: each catching-up subscriber in turn reads and sends a chunk, until
+   * journalCatchUpEventsPerTurnMax events went out (then the rest go first next turn). The
+   * event loop runs between turns, so sessions, commands and HTTP are served meanwhile.
+   */
+  private turn(): void {
+    this.scheduled = false;
+    let budget = journalCatchUpEventsPerTurnMax;
+    let moved = false;
+    const visits = this.catching.size;
+    for (let visit = 0; visit < visits && budget > 0; visit++) {
+      const sub = this.catching.values().next().value as Subscriber<S>;
+      this.catching.delete(sub);
+      const sent = this.step(sub, Math.min(budget, journalCatchUpChunkEvents));
+      if (sent === null) continue; // live, or gone
+      this.catching.add(sub);
+      budget -= sent;
+      moved ||= sent > 0;
+    }
+    this.schedule(moved);
+  }
+
+  /**
+   * Sends `sub` its next chunk while its socket keeps up: the events sent (0: it waits), or
+   * null when it no longer catches up (it went live, or its session is closed).
+   */
+  private step(sub: Subscriber<S>, eventsMax: number): number | null {
+    if (!this.subscribers.has(sub)) return null;
+    if (sub.ws.getBufferedAmount() > bufferedMaxBytes) return 0;
+    const chunk = this.readChunk(sub, eventsMax);
+    if (chunk === undefined) return null; // the read failed: the session is closed
+    if (chunk === null) {
+      const handOver = this.handOver();
+      if (handOver === null || sub.next <= handOver) return 0; // a standby, or before hand-over
+      sub.live = true; // up to date, in this same turn: no live run was missed
+      return null;
+    }
+    this.sendChunked(sub, chunk.events, chunk.count);
+    sub.next = chunk.last + 1;
+    return chunk.count;
   }
 
   /**
    * The next chunk for `sub`, or undefined when the journal could not be read (a damaged page):
    * the session is closed with 1011 and why. Thrown from a timer, it ended the process.
    */
-  private readChunk(sub: Subscriber<S>): ReturnType<JournalChunks['chunkFrom']> | undefined {
+  private readChunk(
+    sub: Subscriber<S>,
+    eventsMax: number,
+  ): ReturnType<JournalChunks['chunkFrom']> | undefined {
     try {
-      return this.journal.chunkFrom(sub.next, chunkEvents);
+      return this.journal.chunkFrom(sub.next, eventsMax);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       sub.ws.end(1011, `journal read failed: ${why}`.slice(0, 120));
