@@ -30,6 +30,7 @@ import { namedCommandOf, toFields } from '../protocol/named-commands.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
 import { ownSideOf } from './trade-privacy.js';
+import { jsonKeyProblem } from './json-body.js';
 import { inexactNumber } from './json-numbers.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
 
@@ -349,6 +350,8 @@ export function parseCommand(body: Buffer): CommandFields | string {
   } catch {
     return 'the body is not JSON';
   }
+  const keyProblem = jsonKeyProblem(text); // a key twice, or __proto__ (json-body.ts)
+  if (keyProblem !== null) return keyProblem;
   // Before any field is read: JSON.parse has rounded a number that a double cannot hold.
   const inexact = inexactNumber(text);
   if (inexact !== null) return inexact;
@@ -405,7 +408,7 @@ function withProtocolNames(
   if (foreign === undefined) return o;
   const named = namedCommandOf(kind);
   if (named === null) return `${shown(foreign)}: not a command field (${integerFields.join(', ')})`;
-  const args: Record<string, unknown> = {};
+  const args = Object.create(null) as Record<string, unknown>; // no prototype to reach
   for (const name of Object.keys(o)) if (!isIdentity(name)) args[name] = o[name];
   try {
     return { clientId: o.clientId, clientSeq: o.clientSeq, ...toFields(named, args) };

@@ -134,3 +134,36 @@ test('a number JSON.parse would round is refused as written, not taken as anothe
   const spaced = raw(`{ "clientSeq" : 1.25 , "kind": "deposit", "clientId": 1 }`);
   assert.match(spaced as string, /^clientSeq: 1\.25 is not/);
 });
+
+/**
+ * A hostile-input audit: `__proto__` set the arguments' prototype, and the fields were read
+ * through it past every check (a Transfer of 7); a key given twice ran the last (a Deposit).
+ */
+test('__proto__ and other prototype names are refused as field names, at any depth', () => {
+  const transfer = '"kind":"Transfer","clientId":1,"clientSeq":1,"from":1,"to":2,"asset":1';
+  const raw = (text: string): ReturnType<typeof parseCommand> => parseCommand(Buffer.from(text));
+  assert.equal(raw(`{${transfer},"__proto__":{"amount":7}}`), '"__proto__": not a field name');
+  assert.equal(raw(`{${transfer},"amount":1,"constructor":1}`), '"constructor": not a field name');
+  assert.equal(
+    raw(`{${transfer},"amount":1,"x":{"prototype":1}}`),
+    '"prototype": not a field name',
+  );
+  assert.equal(
+    raw(`{${transfer},"\\u005f_proto__":{"amount":7}}`),
+    '"__proto__": not a field name',
+  );
+  assert.equal(typeof raw(`{${transfer},"amount":7}`), 'object', 'the same without it');
+});
+
+test('a key given twice is refused (JSON.parse kept the last)', () => {
+  const rest = '"clientId":1,"clientSeq":1,"account":1,"asset":1,"amount":5';
+  const raw = (text: string): ReturnType<typeof parseCommand> => parseCommand(Buffer.from(text));
+  assert.equal(raw(`{"kind":"Transfer","kind":"Deposit",${rest}}`), '"kind": given twice');
+  assert.equal(raw(`{"kind":"Deposit",${rest},"amount":6}`), '"amount": given twice');
+  assert.equal(raw(`{"kind":"Deposit",${rest},"\\u0061mount":6}`), '"amount": given twice');
+  // The same name in another object, or as a string value, is no repeat.
+  const fine = `{"kind":"Deposit",${rest},"x":{"kind":"a"}}`;
+  assert.notEqual(raw(fine), '"kind": given twice');
+  assert.equal(typeof raw(`{"kind":"Deposit",${rest}}`), 'object');
+  assert.equal(typeof raw(`{"kind":"Deposit",${rest.replace('1,', '1 , ')}}`), 'object');
+});
