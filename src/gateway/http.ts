@@ -32,6 +32,7 @@ import type { JournalChunks } from './journal-stream.js';
 import { ownSideOf } from './trade-privacy.js';
 import { jsonKeyProblem } from './json-body.js';
 import { inexactNumber } from './json-numbers.js';
+import { badEscapeParameter } from './query-escapes.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
@@ -128,6 +129,11 @@ export function route(
 ): void {
   app[method](path, (res, req) => {
     res.onAborted(ignoreAbort);
+    const badEscape = badEscapeParameter(req.getQuery() ?? '');
+    if (badEscape !== null) {
+      const error = `${badEscape}: a malformed percent-escape (% and two hex digits)`;
+      return json(res, '400 Bad Request', { error });
+    }
     try {
       handler(res, req);
     } catch (error) {

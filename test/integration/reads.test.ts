@@ -104,11 +104,20 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
       ['/orders?account=0x2', 400],
       ['/balances?account=', 400],
       ['/book?instrument=2&depth=1e1', 400],
+      // uWS decoded a malformed escape to digits: %ZZ read account 3, %:1 account 1.
+      ['/balances?account=%ZZ', 400],
+      ['/balances?account=%:1', 400],
+      ['/orders?account=1%', 400],
+      ['/book?instrument=%2', 400],
     ] as const) {
       const r = await get(`${base}${path}`);
       assert.equal(r.status, status, path);
       assert.equal(typeof r.body.error, 'string', `${path} says why`);
     }
+    const garbled = await get(`${base}/balances?x=1&account=%ZZ`);
+    assert.equal(garbled.body.error, 'account: a malformed percent-escape (% and two hex digits)');
+    const escaped = await get(`${base}/balances?account=%31`);
+    assert.equal(escaped.body.account, 1, 'a well-formed escape is read');
   });
 });
 
