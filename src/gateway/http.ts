@@ -33,6 +33,7 @@ import { ownSideOf } from './trade-privacy.js';
 import { jsonKeyProblem } from './json-body.js';
 import { inexactNumber } from './json-numbers.js';
 import { badEscapeParameter } from './query-escapes.js';
+import { headOnly } from './head.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
@@ -113,10 +114,11 @@ export function mountHttp(
 export function ignoreAbort(): void {}
 
 /**
- * Serves `method` at `path`; any other method there is answered 405 with `Allow` naming it
- * (it was 404, "no such endpoint"). uWS tries a method's own routes before `any`. A handler
- * that throws is answered 500 with the error's message: a throw out of a uWS handler ends the
- * process, and GET /events on a journal that a damaged page cut short took the node down.
+ * Serves `method` at `path` (a GET route answers HEAD too: head.ts); any other method there is
+ * answered 405 with `Allow` naming it (it was 404, "no such endpoint"). uWS tries a method's
+ * own routes before `any`. A handler that throws is answered 500 with the error's message: a
+ * throw out of a uWS handler ends the process, and GET /events on a journal that a damaged page
+ * cut short took the node down.
  * Every handler has an abort handler (its own replaces this one): a client that reset the
  * connection while a large answer went out ended the process too, as uWS does when end()
  * cannot finish and nothing would hear of the abort (a fuzzing audit: GET /events, 35 KB).
@@ -127,7 +129,7 @@ export function route(
   path: string,
   handler: (res: HttpResponse, req: HttpRequest) => void,
 ): void {
-  app[method](path, (res, req) => {
+  const serve = (res: HttpResponse, req: HttpRequest): void => {
     res.onAborted(ignoreAbort);
     const badEscape = badEscapeParameter(req.getQuery() ?? '');
     if (badEscape !== null) {
@@ -139,15 +141,17 @@ export function route(
     } catch (error) {
       failed(res, error);
     }
-  });
-  const allow = method.toUpperCase();
+  };
+  app[method](path, serve);
+  if (method === 'get') app.head(path, (res, req) => serve(headOnly(res), req));
+  const allow = method === 'get' ? 'GET, HEAD' : 'POST';
   app.any(path, (res) => {
     res.onAborted(ignoreAbort);
     res
       .writeStatus('405 Method Not Allowed')
       .writeHeader('allow', allow)
       .writeHeader('content-type', 'application/json')
-      .end(JSON.stringify({ error: `this endpoint takes ${allow}` }));
+      .end(JSON.stringify({ error: `this endpoint takes ${method.toUpperCase()}` }));
   });
 }
 

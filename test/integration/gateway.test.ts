@@ -352,7 +352,7 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
     assert.equal((await fetch(`${base}/events`)).status, 400);
     // A known endpoint asked with another method: 405 and the method it takes (it was 404).
     const wrong = await fetch(`${base}/health`, { method: 'POST' });
-    assert.deepEqual([wrong.status, wrong.headers.get('allow')], [405, 'GET']);
+    assert.deepEqual([wrong.status, wrong.headers.get('allow')], [405, 'GET, HEAD']);
     const get = await fetch(`${base}/commands`);
     assert.deepEqual([get.status, get.headers.get('allow')], [405, 'POST']);
     assert.equal((await fetch(`${base}/nothing-here`, { method: 'POST' })).status, 404);
