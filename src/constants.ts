@@ -171,11 +171,20 @@ export const sessionCountMax = 10_000;
  */
 export const loginsPendingMax = 1_000;
 /**
- * A socket that has not logged in (Hello, or Hello and Answer) this long after it opened is
- * closed with 4001 (ms): far above a login's round trips; the idle timeout (120 s, pings keep
- * it open) was the only limit. Looked for every loginSweepMs, so it may take that much longer.
+ * ...of which from one remote address: one more upgrade from it is answered 503. Alone, the
+ * global pool let one address that re-opened ~1,000 silent sockets every loginTimeoutMs lock
+ * every keyed client out ("too many logins under way"). A host behind NAT with many clients
+ * still logs 64 in at a time, each within a round trip.
  */
-export const loginTimeoutMs = 10_000;
+export const loginsPendingPerAddressMax = 64;
+/**
+ * A socket that has not logged in (Hello, or Hello and Answer) this long after it opened is
+ * closed with 4001 (ms): far above a login's round trips (two for a challenge); the idle
+ * timeout (120 s, pings keep it open) was the only limit. It was 10 s: shorter, a socket that
+ * never logs in holds its place in the pools above half as long. Looked for every
+ * loginSweepMs, so it may take that much longer.
+ */
+export const loginTimeoutMs = 5_000;
 export const loginSweepMs = 1_000;
 /**
  * Read sessions (/read) one client id may hold; one more is closed with 4009. A key belongs to
@@ -264,6 +273,11 @@ export const bookQueryDepthMax = 1000;
 export const bookPublishIntervalMs = 10;
 /** Dashboard pages (GET /dashboard, WebSocket /dashboard/live) connected at one time. */
 export const dashboardViewersMax = 16;
+/**
+ * ...of which from one remote address: 16 idle sockets from one host (no key needed) locked
+ * operators out for as long as they stayed open.
+ */
+export const dashboardViewersPerAddressMax = 4;
 /** A dashboard page gets a snapshot this often (ms). */
 export const dashboardTickMs = 1000;
 /** Book levels per side in a dashboard snapshot. */
@@ -763,6 +777,8 @@ export function assertConstants(): void {
     journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax,
     'constants: a chunk fits a turn',
   );
+  assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
+  assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
   // A book level is at most ~70 bytes of JSON, a member ~100, the rest ~2 KB.
   const dashboardBytes = dashboardBookLevels * 2 * 70 + clusterMembersMax * 100 + 2048;

@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
 import { endWithParent } from '../lib/bench-exit.js';
+import { loginsPendingPerAddressMax } from '../../src/constants.js';
 
 endWithParent();
 
@@ -30,9 +31,12 @@ function open(clientId: number): Promise<void> {
   });
 }
 
-for (let i = 0; i < count; i += 200) {
+// In waves: one address may have loginsPendingPerAddressMax (64) sockets logging in at once,
+// and two of these processes open from the same address.
+const wave = loginsPendingPerAddressMax / 2;
+for (let i = 0; i < count; i += wave) {
   await Promise.all(
-    Array.from({ length: Math.min(200, count - i) }, (_, j) => open(first + i + j)),
+    Array.from({ length: Math.min(wave, count - i) }, (_, j) => open(first + i + j)),
   );
 }
 process.send?.({ open: sockets.length });

@@ -148,7 +148,7 @@ export function openSession(
       response.on('end', () => {
         request.destroy();
         const error = new Error(`Unexpected server response: ${response.statusCode}`);
-        reject(connectError(target, error, primaryUrlIn(body)));
+        reject(connectError(target, error, primaryUrlIn(body), reasonIn(body)));
       });
     });
     socket.once('open', () => {
@@ -179,17 +179,29 @@ export function openSession(
  * response: 404") do not say what to do. A plain Error, not a ClientError: connect goes on to
  * the next member (a standby answers 503).
  */
-function connectError(url: string, error: Error, primaryUrl?: string): Error {
+function connectError(url: string, error: Error, primaryUrl?: string, reason?: string): Error {
   const status = Number(/Unexpected server response: (\d+)/.exec(error.message)?.[1]);
   const code = (error as NodeJS.ErrnoException).code;
   let why = error.message;
   if (status === 404)
     why = 'no bourse endpoint at this path (HTTP 404): / takes commands, /read reads';
+  // The server's own reason ("too many logins under way from this address") says what to do.
+  else if (status === 503 && reason !== undefined) why = `${reason} (HTTP 503)`;
   else if (status === 503) why = 'not taking sessions now (HTTP 503: a standby, or starting)';
   else if (status > 0) why = `the WebSocket upgrade was refused (HTTP ${status})`;
   else if (code === 'ECONNREFUSED') why = 'nothing listens there (ECONNREFUSED): is the node up?';
   if (primaryUrl !== undefined) why += `; its primary: ${primaryUrl}`;
   return Object.assign(new Error(`${url}: ${why}`), { code, status, primaryUrl });
+}
+
+/** The reason a refusal's JSON body gives (`error`), at most 200 characters, if it has one. */
+function reasonIn(body: string): string | undefined {
+  try {
+    const error = (JSON.parse(body) as { error?: unknown }).error;
+    return typeof error === 'string' && error !== '' ? error.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The primary's address a standby's 503 names (`primaryUrl`), if it is one. */

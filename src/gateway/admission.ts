@@ -1,27 +1,33 @@
 /**
  * Who may hold a WebSocket on the binary protocol's paths (docs/PROTOCOL.md, "Limits"):
  *
- *   upgrade ──(open sockets < sessionCountMax, not logged in < loginsPendingMax, else 503)──►
+ *   upgrade ──(open sockets < sessionCountMax, not logged in < loginsPendingMax, and from its
+ *              address < loginsPendingPerAddressMax, else 503)──►
  *   open ──(Hello, or Hello + Answer, within loginTimeoutMs, else closed 4001)──► logged in
  *   a read session ──(its client id's read sessions < readSessionsPerClientMax, else 4009)──►
  *
  * Sockets that never logged in counted nowhere and never timed out: 12,000 of them were taken
  * above the session cap, and 20,000 used up the process's file descriptors. And one client id
  * (one non-admin key) could take every session place on /read, locking everyone else out.
+ * And one address that kept ~1,000 silent sockets open took the whole login pool.
  */
 import {
   loginSweepMs,
   loginTimeoutMs,
   loginsPendingMax,
+  loginsPendingPerAddressMax,
   readSessionsPerClientMax,
   sessionCountMax,
 } from '../constants.js';
 import { CloseCode } from '../protocol/frames.js';
-import type { WebSocket } from './uws.js';
+import { assert } from '../stdx/assert.js';
+import type { HttpResponse, WebSocket } from './uws.js';
 
 export class Admission<S> {
-  /** Sockets open and not logged in, with when they opened (ms): oldest first. */
-  private readonly pending = new Map<WebSocket<S>, number>();
+  /** Sockets open and not logged in, with when they opened (ms) and from where: oldest first. */
+  private readonly pending = new Map<WebSocket<S>, { atMs: number; address: string }>();
+  /** How many of them each remote address holds (an address holding none is absent). */
+  private readonly pendingByAddress = new Map<string, number>();
   /** Read sessions open, by client id. */
   private readonly readers = new Map<number, number>();
   private sweeper: NodeJS.Timeout | null = null;
@@ -31,17 +37,36 @@ export class Admission<S> {
     return this.pending.size;
   }
 
-  /** Why an upgrade is refused (503), or null; `loggedIn`: sessions open, read ones too. */
-  upgradeRefusal(loggedIn: number): string | null {
+  /**
+   * Why an upgrade from `address` is refused (503), or null; `loggedIn`: sessions open, read
+   * ones too.
+   */
+  upgradeRefusal(loggedIn: number, address: string): string | null {
     if (loggedIn + this.pending.size >= sessionCountMax) return 'too many sessions';
     if (this.pending.size >= loginsPendingMax) return 'too many logins under way';
+    if ((this.pendingByAddress.get(address) ?? 0) >= loginsPendingPerAddressMax) {
+      return 'too many logins under way from this address';
+    }
     return null;
   }
 
   /** A socket opened: it must log in within loginTimeoutMs. */
   opened(ws: WebSocket<S>): void {
-    this.pending.set(ws, Date.now());
+    const address = remoteAddress(ws);
+    this.pending.set(ws, { atMs: Date.now(), address });
+    this.pendingByAddress.set(address, (this.pendingByAddress.get(address) ?? 0) + 1);
     this.sweeper ??= setInterval(() => this.sweep(), loginSweepMs).unref();
+  }
+
+  /** Forgets a socket that logged in or closed (or timed out) among those pending. */
+  private settle(ws: WebSocket<S>): void {
+    const entry = this.pending.get(ws);
+    if (entry === undefined) return;
+    this.pending.delete(ws);
+    const held = this.pendingByAddress.get(entry.address) ?? 0;
+    assert(held >= 1, 'admission: a pending socket counted at its address');
+    if (held === 1) this.pendingByAddress.delete(entry.address);
+    else this.pendingByAddress.set(entry.address, held - 1);
   }
 
   /**
@@ -54,13 +79,13 @@ export class Admission<S> {
       if (held >= readSessionsPerClientMax) return false;
       this.readers.set(readOf, held + 1);
     }
-    this.pending.delete(ws);
+    this.settle(ws);
     return true;
   }
 
   /** A socket closed; `readOf`: the client id of the read session it was, or null. */
   closed(ws: WebSocket<S>, readOf: number | null): void {
-    this.pending.delete(ws);
+    this.settle(ws);
     if (readOf === null) return;
     const held = this.readers.get(readOf) ?? 0;
     if (held <= 1) this.readers.delete(readOf);
@@ -75,10 +100,18 @@ export class Admission<S> {
   /** Closes the sockets that have not logged in within loginTimeoutMs (4001). */
   private sweep(): void {
     const before = Date.now() - loginTimeoutMs;
-    for (const [ws, at] of this.pending) {
-      if (at > before) break;
-      this.pending.delete(ws);
+    for (const [ws, { atMs }] of this.pending) {
+      if (atMs > before) break;
+      this.settle(ws);
       ws.end(CloseCode.HelloRequired, `no login within ${loginTimeoutMs / 1000} s`);
     }
   }
+}
+
+/**
+ * The remote address of a socket or of an upgrade's response, as text (IPv4 dotted, IPv6
+ * hex); the same host gives the same text at upgrade and at open.
+ */
+export function remoteAddress(from: WebSocket<unknown> | HttpResponse): string {
+  return Buffer.from(from.getRemoteAddressAsText()).toString('latin1');
 }

@@ -61,7 +61,7 @@ import {
   type Grant,
   type KeyRing,
 } from './api-keys.js';
-import { mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
+import { json, mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
 import { accountKnown, BookTopics, mountReads, type StateReads } from './reads.js';
@@ -76,7 +76,7 @@ import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 import { ClientSeqs, frameClientSeq } from './client-seqs.js';
 import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
-import { Admission } from './admission.js';
+import { Admission, remoteAddress } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
 
@@ -271,8 +271,8 @@ export class Gateway {
 
   /** A WebSocket asked for: a session, logged in by its first frame (Hello). */
   private onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-    const full = this.admission.upgradeRefusal(this.sessionCount());
-    if (full !== null) return void res.writeStatus('503 Service Unavailable').end(full);
+    const full = this.admission.upgradeRefusal(this.sessionCount(), remoteAddress(res));
+    if (full !== null) return json(res, '503 Service Unavailable', { error: full });
     const readOnly = sessionOfPath(res, req.getUrl());
     if (readOnly === null) return;
     if (!readOnly && !this.options.role.accepting()) return notPrimary(res, this.options.role);

@@ -16,7 +16,11 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { dashboardTickMs, dashboardViewersMax } from '../../src/constants.js';
+import {
+  dashboardTickMs,
+  dashboardViewersMax,
+  dashboardViewersPerAddressMax,
+} from '../../src/constants.js';
 import { BourseClient } from '../../src/client/client.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
@@ -234,8 +238,12 @@ test(
 );
 
 /** A dashboard socket and the JSON messages it received, in order. */
-async function openLive(url: string): Promise<{ ws: WebSocket; texts: Record<string, unknown>[] }> {
-  const ws = new WebSocket(url);
+/** A dashboard socket, from `localAddress` (a loopback address: 127.x.y.z) if given. */
+async function openLive(
+  url: string,
+  localAddress?: string,
+): Promise<{ ws: WebSocket; texts: Record<string, unknown>[] }> {
+  const ws = new WebSocket(url, { localAddress });
   const texts: Record<string, unknown>[] = [];
   ws.on('message', (data: Buffer, binary: boolean) => {
     if (!binary) texts.push(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
@@ -279,8 +287,16 @@ test('the dashboard socket: snapshots, bad requests refused, pages bounded', asy
       assert.equal(snapshot.bookError, 'no such instrument');
       assert.equal(snapshot.commandsPerSecond, 0);
 
-      for (let i = 1; i < dashboardViewersMax; i++) sockets.push((await openLive(live)).ws);
-      await assert.rejects(openLive(live), /503/, 'one page too many');
+      // One address holds a few pages (16 idle ones from one host locked operators out).
+      for (let i = 1; i < dashboardViewersPerAddressMax; i++) {
+        sockets.push((await openLive(live)).ws);
+      }
+      await assert.rejects(openLive(live), /503/, 'one page too many from this address');
+      for (let i = dashboardViewersPerAddressMax; i < dashboardViewersMax; i++) {
+        const from = `127.0.0.${2 + Math.floor(i / dashboardViewersPerAddressMax)}`;
+        sockets.push((await openLive(live, from)).ws);
+      }
+      await assert.rejects(openLive(live, '127.0.0.99'), /503/, 'one page too many');
     } finally {
       for (const ws of sockets) ws.close();
     }

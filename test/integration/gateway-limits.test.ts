@@ -9,6 +9,7 @@ import { frame, hello, upgradeOutcome, withNode } from '../harness/gateway-node.
 import { smallConfig } from '../harness/engine-driver.js';
 import {
   loginsPendingMax,
+  loginsPendingPerAddressMax,
   loginTimeoutMs,
   readSessionsPerClientMax,
   subscriptionsPerSessionMax,
@@ -24,6 +25,7 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
 import { Status } from '../../src/protocol/status.js';
+import { BourseClient } from '../../src/client/client.js';
 
 /** A raw socket and every frame the server sent it so far. */
 interface Raw {
@@ -32,9 +34,10 @@ interface Raw {
   closed: Promise<number>;
 }
 
-function openRaw(url: string): Promise<Raw> {
+/** A raw socket, from `localAddress` (a loopback address: 127.x.y.z) if given. */
+function openRaw(url: string, localAddress?: string): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { localAddress });
     const frames: Buffer[] = [];
     const closed = new Promise<number>((done) => ws.once('close', (code) => done(code)));
     ws.on('message', (data: Buffer) => frames.push(data));
@@ -81,8 +84,12 @@ async function eventsOf(raw: Raw, n: number): Promise<Buffer[]> {
 }
 
 /** A raw session of `clientId` (development mode: no key), once welcomed. */
-async function login(url: string, clientId: number): Promise<Raw & { welcome: Buffer }> {
-  const raw = await openRaw(url);
+async function login(
+  url: string,
+  clientId: number,
+  localAddress?: string,
+): Promise<Raw & { welcome: Buffer }> {
+  const raw = await openRaw(url, localAddress);
   raw.ws.send(hello(clientId));
   return { ...raw, welcome: await frameOf(raw, FrameType.Welcome) };
 }
@@ -206,9 +213,12 @@ test('sockets that do not log in are bounded, and closed after the login deadlin
     const early = await login(url, 36);
     // 12,000 sockets without Hello were taken, past the session cap, and kept until idle.
     const silent: Raw[] = [];
+    // From many addresses: one address holds at most loginsPendingPerAddressMax (below).
     while (silent.length < loginsPendingMax) {
-      const batch = Math.min(100, loginsPendingMax - silent.length);
-      silent.push(...(await Promise.all(Array.from({ length: batch }, () => openRaw(url)))));
+      const batch = Math.min(loginsPendingPerAddressMax, loginsPendingMax - silent.length);
+      const from = `127.0.0.${2 + silent.length / loginsPendingPerAddressMax}`;
+      const opened = Array.from({ length: batch }, () => openRaw(url, from));
+      silent.push(...(await Promise.all(opened)));
     }
     assert.equal(await upgradeOutcome(url), 503, 'one more login under way is refused');
     const opened = Date.now();
@@ -221,5 +231,48 @@ test('sockets that do not log in are bounded, and closed after the login deadlin
     const refused = await frameOf(early, FrameType.Error);
     assert.equal(refused.readUInt32LE(4), 5, 'a session that logged in stays open');
     early.ws.close();
+  });
+});
+
+/** An upgrade's refusal: its status and the JSON body's error. */
+function refusalOf(url: string): Promise<{ status: number; error: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('error', () => {});
+    ws.once('open', () => reject(new Error('opened')));
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, error: (JSON.parse(body) as Json).error });
+      });
+    });
+  });
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * ~1,000 silent sockets from one host, re-opened every login timeout, held the whole login pool
+ * and locked keyed clients out with a plain-text 503 (a hostile-input audit).
+ */
+test('one address holds a bounded share of the logins under way; a 503 says why', async () => {
+  await withNode(async (_node, url) => {
+    const silent = await Promise.all(
+      Array.from({ length: loginsPendingPerAddressMax }, () => openRaw(url)),
+    );
+    const refused = await refusalOf(url);
+    assert.deepEqual(refused, {
+      status: 503,
+      error: 'too many logins under way from this address',
+    });
+    const other = await login(url, 37, '127.0.0.2');
+    assert.equal(other.welcome.readUInt8(0), FrameType.Welcome, 'another address logs in');
+    // The SDK shows the server's reason, not a guess ("a standby, or starting").
+    const sdk = BourseClient.connect(url, { clientId: 38, connectWaitMs: 0 });
+    await assert.rejects(sdk, /too many logins under way from this address \(HTTP 503\)/);
+    other.ws.close();
+    for (const raw of silent) raw.ws.close();
   });
 });

@@ -24,11 +24,13 @@ import {
   dashboardRequestBytesMax,
   dashboardTickMs,
   dashboardViewersMax,
+  dashboardViewersPerAddressMax,
   sessionIdleTimeoutSeconds,
 } from '../../constants.js';
 import { assert } from '../../stdx/assert.js';
 import type { DurableEvents, NodeRole } from '../gateway.js';
-import { health, ignoreAbort, type JournalQueries } from '../http.js';
+import { health, ignoreAbort, json, type JournalQueries } from '../http.js';
+import { remoteAddress } from '../admission.js';
 import type { StateReads } from '../reads.js';
 import { tradesTopic } from '../topics.js';
 import { uws, type HttpResponse, type TemplatedApp, type WebSocket } from '../uws.js';
@@ -37,9 +39,10 @@ import { dashboardHtml } from './dashboard-page.js';
 import { dashboardScript } from './dashboard-script.js';
 import { ResultMeter } from './result-meter.js';
 
-/** One open page: the instrument it shows. */
+/** One open page: the instrument it shows, and the address it came from. */
 export interface Viewer {
   instrument: number;
+  address: string;
 }
 
 export interface DashboardSources {
@@ -58,6 +61,8 @@ const instrumentDefault = 1;
 
 export class Dashboard {
   private readonly viewers = new Set<WebSocket<Viewer>>();
+  /** Pages open by remote address (an address with none is absent). */
+  private readonly byAddress = new Map<string, number>();
   private readonly meter = new ResultMeter();
   private timer: ReturnType<typeof setInterval> | null = null;
   /** A tick's reads are still running (the next tick is skipped, not queued). */
@@ -85,14 +90,13 @@ export class Dashboard {
       sendPingsAutomatically: true,
       compression: uws().DISABLED,
       upgrade: (res, req, context) => {
-        if (this.viewers.size >= dashboardViewersMax) {
-          res.writeStatus('503 Service Unavailable').end('too many dashboard pages');
-          return;
-        }
+        const address = remoteAddress(res);
+        const full = this.refusal(address);
+        if (full !== null) return json(res, '503 Service Unavailable', { error: full });
         const asked = req.getQuery('instrument') ?? '';
         const instrument = asked === '' ? instrumentDefault : this.instrumentOf(Number(asked));
         res.upgrade<Viewer>(
-          { instrument: instrument ?? instrumentDefault },
+          { instrument: instrument ?? instrumentDefault, address },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -114,14 +118,26 @@ export class Dashboard {
   close(): void {
     const open = [...this.viewers];
     this.viewers.clear();
+    this.byAddress.clear();
     this.stopTimer();
     for (const ws of open) ws.end(1001, 'server shutting down');
   }
 
+  /** Why a page from `address` is refused now, or null. */
+  private refusal(address: string): string | null {
+    if (this.viewers.size >= dashboardViewersMax) return 'too many dashboard pages';
+    const held = this.byAddress.get(address) ?? 0;
+    return held >= dashboardViewersPerAddressMax
+      ? 'too many dashboard pages from this address'
+      : null;
+  }
+
   private onOpen(ws: WebSocket<Viewer>): void {
     // Pages upgraded together may pass the check in upgrade(): this one is the bound.
-    if (this.viewers.size >= dashboardViewersMax) return ws.end(1013, 'too many pages');
+    const address = ws.getUserData().address;
+    if (this.refusal(address) !== null) return ws.end(1013, 'too many pages');
     this.viewers.add(ws);
+    this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
     this.sources.subscribeTrades(ws, ws.getUserData().instrument);
     if (this.timer !== null) return;
     this.meter.take(); // start from now
@@ -133,7 +149,11 @@ export class Dashboard {
   }
 
   private onClose(ws: WebSocket<Viewer>): void {
-    this.viewers.delete(ws);
+    if (!this.viewers.delete(ws)) return; // refused at open, or closed by close()
+    const address = ws.getUserData().address;
+    const held = this.byAddress.get(address) ?? 0;
+    if (held <= 1) this.byAddress.delete(address);
+    else this.byAddress.set(address, held - 1);
     if (this.viewers.size === 0) this.stopTimer();
   }
 
