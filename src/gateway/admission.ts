@@ -21,7 +21,8 @@ import {
 } from '../constants.js';
 import { CloseCode } from '../protocol/frames.js';
 import { assert } from '../stdx/assert.js';
-import type { HttpResponse, WebSocket } from './uws.js';
+import type { HttpRequest, HttpResponse, WebSocket } from './uws.js';
+import { crossOriginRefusal } from './origin.js';
 
 export class Admission<S> {
   /** Sockets open and not logged in, with when they opened (ms) and from where: oldest first. */
@@ -38,10 +39,22 @@ export class Admission<S> {
   }
 
   /**
-   * Why an upgrade from `address` is refused (503), or null; `loggedIn`: sessions open, read
-   * ones too.
+   * Why an upgrade is refused (403 from another site's page in development mode, else 503 when
+   * full), or null; `loggedIn`: sessions open, read ones too.
    */
-  upgradeRefusal(loggedIn: number, address: string): string | null {
+  upgradeRefusal(
+    loggedIn: number,
+    res: HttpResponse,
+    req: HttpRequest,
+    node: { keys: unknown },
+  ): { status: string; error: string } | null {
+    const crossOrigin = crossOriginRefusal(req, node.keys === null);
+    if (crossOrigin !== null) return { status: '403 Forbidden', error: crossOrigin };
+    const full = this.fullness(loggedIn, remoteAddress(res));
+    return full === null ? null : { status: '503 Service Unavailable', error: full };
+  }
+
+  private fullness(loggedIn: number, address: string): string | null {
     if (loggedIn + this.pending.size >= sessionCountMax) return 'too many sessions';
     if (this.pending.size >= loginsPendingMax) return 'too many logins under way';
     if ((this.pendingByAddress.get(address) ?? 0) >= loginsPendingPerAddressMax) {

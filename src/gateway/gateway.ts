@@ -76,7 +76,7 @@ import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 import { ClientSeqs, frameClientSeq } from './client-seqs.js';
 import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
-import { Admission, remoteAddress } from './admission.js';
+import { Admission } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
 
@@ -210,9 +210,8 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
     this.durableSequence = () => options.journal.durableSequence();
-    // Where live publishing starts: 0 on a single node, null on a standby (nothing published),
-    // the promotion sequence on a promoted member. Journal streams and the topics' tail hand
-    // over to the publisher there.
+    // Where live publishing starts (journal streams and the topics' tail hand over there): 0 on
+    // a single node, null on a standby (nothing published), the promotion sequence if promoted.
     const handOver = (): number | null =>
       options.role.handOver?.() ?? (options.role.accepting() ? 0 : null);
     this.clientSeqs = new ClientSeqs(options.reads);
@@ -251,6 +250,7 @@ export class Gateway {
       submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
       pending: () => this.httpPending.size,
       mayReadJournal: (token) => mayReadJournal(this.options.keys, token),
+      development: () => this.options.keys === null,
       mayReadAccount: (token, account) => mayReadAccount(this.options.keys, token, account),
       accountKnown: (account) => accountKnown(options.reads, account),
     });
@@ -271,8 +271,8 @@ export class Gateway {
 
   /** A WebSocket asked for: a session, logged in by its first frame (Hello). */
   private onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-    const full = this.admission.upgradeRefusal(this.sessionCount(), remoteAddress(res));
-    if (full !== null) return json(res, '503 Service Unavailable', { error: full });
+    const refused = this.admission.upgradeRefusal(this.sessionCount(), res, req, this.options);
+    if (refused !== null) return json(res, refused.status, { error: refused.error });
     const readOnly = sessionOfPath(res, req.getUrl());
     if (readOnly === null) return;
     if (!readOnly && !this.options.role.accepting()) return notPrimary(res, this.options.role);

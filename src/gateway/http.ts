@@ -34,6 +34,7 @@ import { jsonKeyProblem } from './json-body.js';
 import { inexactNumber } from './json-numbers.js';
 import { badEscapeParameter } from './query-escapes.js';
 import { headOnly } from './head.js';
+import { crossOriginRefusal, isJsonContentType } from './origin.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
@@ -75,6 +76,8 @@ export interface HttpCommands {
   mayReadAccount(token: string, account: number): boolean;
   /** Whether the read model knows `account`; null when it cannot tell (none, or busy). */
   accountKnown(account: number): Promise<boolean | null>;
+  /** No keys: every session is admin (origin.ts refuses other sites' pages then). */
+  development(): boolean;
 }
 
 export function mountHttp(
@@ -101,8 +104,11 @@ export function mountHttp(
     json(res, '403 Forbidden', { error: 'the journal needs an admin key' });
   });
   route(app, 'post', '/commands', (res, req) => {
-    if (role.accepting()) return postCommand(res, req, commands);
-    notPrimary(res, role);
+    const crossOrigin = crossOriginRefusal(req, commands.development());
+    if (crossOrigin !== null) return json(res, '403 Forbidden', { error: crossOrigin });
+    if (!role.accepting()) return notPrimary(res, role);
+    if (isJsonContentType(req)) return postCommand(res, req, commands);
+    json(res, '415 Unsupported Media Type', { error: 'content-type: application/json' });
   });
   app.any('/*', (res) => {
     res.onAborted(ignoreAbort);

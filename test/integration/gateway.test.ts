@@ -40,6 +40,9 @@ import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 import { freePort } from '../../src/cli/ports.js';
 
+/** POST /commands takes JSON only (415 otherwise). */
+const jsonType = { 'content-type': 'application/json' };
+
 test('the SDK gets each command back once durable, with its status and events', async () => {
   await withNode(async (node, url) => {
     const client = await BourseClient.connect(url, { clientId: 11 });
@@ -297,7 +300,7 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
   await withNode(async (node, url) => {
     const base = url.replace('ws://', 'http://').replace(/\/$/, '');
     const post = (body: unknown): Promise<Response> =>
-      fetch(`${base}/commands`, { method: 'POST', body: JSON.stringify(body) });
+      fetch(`${base}/commands`, { method: 'POST', headers: jsonType, body: JSON.stringify(body) });
     const health = (await (await fetch(`${base}/health`)).json()) as {
       status: string;
       role: string;
@@ -316,16 +319,15 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
     assert.equal(answer.events[0].statusName, 'Ok');
     assert.ok(node.progress.get(ProgressSlot.sequenceDurable) >= answer.events[0].sequence);
     assert.equal((await post('nonsense')).status, 400);
-    assert.equal((await fetch(`${base}/commands`, { method: 'POST', body: '{' })).status, 400);
+    const posted = (body: string): Promise<Response> =>
+      fetch(`${base}/commands`, { method: 'POST', headers: jsonType, body });
+    assert.equal((await posted('{')).status, 400);
     assert.equal(
       (await post({ kind: 'Transfer', clientId: 71, clientSeq: ++seq, quantity: 1.5 })).status,
       400,
     );
     assert.equal((await post({ kind: 99, clientId: 71, clientSeq: ++seq })).status, 400);
-    assert.equal(
-      (await fetch(`${base}/commands`, { method: 'POST', body: 'x'.repeat(10_000) })).status,
-      413,
-    );
+    assert.equal((await posted('x'.repeat(10_000))).status, 413);
     // A client id with a binary session open: its seqs are the session's (409, not applied).
     const session = await BourseClient.connect(url, { clientId: 72 });
     const clash = await post({ ...transferFields, clientId: 72, clientSeq: 1 });
@@ -423,7 +425,7 @@ test('HTTP commands need the key of their client id when keys exist', async () =
       fetch(`${base}/commands`, {
         method: 'POST',
         body: JSON.stringify(body),
-        headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+        headers: key === undefined ? jsonType : { ...jsonType, authorization: `Bearer ${key}` },
       });
     const transfer = {
       kind: 'Transfer',
@@ -767,6 +769,7 @@ test('trades: the public stream names neither side, each party only its own', as
     const buy = { kind: 'PlaceOrder', clientId: 123, clientSeq: 1, account: 2, ref: 2 };
     const posted = await fetch(`${base}/commands`, {
       method: 'POST',
+      headers: jsonType,
       body: JSON.stringify({ ...buy, price: 100, quantity: 5 }),
     });
     const answer = ((await posted.json()) as { events: EventRecord[] }).events;

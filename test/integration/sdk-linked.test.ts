@@ -160,6 +160,7 @@ test('the gateway refuses a frame ending inside a chain, and linked HTTP command
     const port = new URL(url).port;
     const response = await fetch(`http://127.0.0.1:${port}/commands`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         kind: 'transfer',
         clientId: 308,
