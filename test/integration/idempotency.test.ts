@@ -25,7 +25,11 @@ test('HTTP: a seq reused for another amount is refused; a true resend is a Dupli
   await withNode(async (_node, url) => {
     const base = url.replace('ws://', 'http://').replace(/\/$/, '');
     const post = async (body: unknown): Promise<NamedEvent> => {
-      const r = await fetch(`${base}/commands`, { method: 'POST', body: JSON.stringify(body) });
+      const r = await fetch(`${base}/commands`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(r.status, 200);
       return ((await r.json()) as { events: NamedEvent[] }).events[0];
     };

@@ -96,7 +96,7 @@ test('cancelAll pulls every quote in rounds; streams see it; other keys are refu
         const r = await fetch(`${base}/commands`, {
           method: 'POST',
           body: JSON.stringify({ clientId: 143, ...body }),
-          headers: { authorization: `Bearer ${http.token}` },
+          headers: { authorization: `Bearer ${http.token}`, 'content-type': 'application/json' },
         });
         const answer = (await r.json()) as { events?: EventRecord[] };
         return [r.status, answer.events ?? []];
