@@ -9,6 +9,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Consensus } from '../replication/consensus.js';
 import { lastSequenceOf, memberRoleName, memberRoleNames, Role } from '../replication/messages.js';
+import type { OtherVersion } from '../replication/other-versions.js';
 import type { TransportStats } from '../replication/udp-transport.js';
 import { readGauge, readTotal } from './node-metrics.js';
 
@@ -19,6 +20,8 @@ export interface ClusterView {
   /** The member's transport's counters (it lives as long as the member: no carry needed). */
   readonly transportStats: Readonly<TransportStats>;
   memberIds(): readonly number[];
+  /** Members heard on another version and not on this one since. */
+  otherVersions(): readonly OtherVersion[];
 }
 
 /**
@@ -57,6 +60,18 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
     return view.committedSequence;
   });
   registerTransferCounters(registry, view);
+  new Gauge({
+    name: 'bourse_replication_other_version',
+    help: 'The version a member was heard on that is not this one, by member and layer',
+    labelNames: ['member', 'layer'],
+    registers: [registry],
+    collect(this: Gauge) {
+      this.reset(); // a member heard on this member's version again is gone from the list
+      for (const o of view.otherVersions()) {
+        this.set({ member: String(o.member), layer: o.layer }, o.version);
+      }
+    },
+  });
   new Gauge({
     name: 'bourse_replication_lag_events',
     help: 'On the primary: sequences (one per command) it holds that a standby has not stored',

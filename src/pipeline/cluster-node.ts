@@ -50,15 +50,11 @@ import { writeCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
 import { lastSequenceOf, memberRoleName, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
-import {
-  claimMemberFolder,
-  entryMetaOf,
-  ReplicaStore,
-  wasMember,
-} from '../replication/replica-store.js';
-import { peerWithHistory } from './formation-check.js';
+import { claimMemberFolder, entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
+import { bootstrapping } from './formation-check.js';
 import { clusterIdText } from '../replication/hashes.js';
 import { UdpTransport, type FaultPlan, type TransportStats } from '../replication/udp-transport.js';
+import type { OtherVersion } from '../replication/other-versions.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
 import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
@@ -204,8 +200,10 @@ export class ClusterNode {
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
     };
+    // A warning: members of two versions do not hear each other (README, rolling upgrades).
     this.transport.onOtherVersion = (id, what) => {
-      this.log(`member ${this.id}: member ${id} speaks ${what}; their messages are dropped`);
+      const line = `member ${id} speaks ${what}; their messages are dropped until it speaks ours`;
+      this.log(`member ${this.id}: ${line}`, 'warn');
     };
     const stored = this.store.loadLog();
     this.consensus = new Consensus(
@@ -309,6 +307,11 @@ export class ClusterNode {
   /** The transport's counters, for /metrics (cluster-metrics.ts). */
   get transportStats(): Readonly<TransportStats> {
     return this.transport.stats;
+  }
+
+  /** Members heard on another version (and not on this one since), for /health and /metrics. */
+  otherVersions(): OtherVersion[] {
+    return this.transport.otherVersions();
   }
 
   /** Role (by name) and term, for the fields of log lines. */
@@ -547,6 +550,8 @@ export class ClusterNode {
         // Where clients reach it: a 503 to a session on a standby names it, and the SDK goes.
         ...this.primaryUrl(),
         members: this.memberIds(),
+        // Members this one cannot hear: another version's (a rolling upgrade under way).
+        otherVersions: this.otherVersions(),
         // Members that agree on it hold one history (null: no entry committed yet).
         cluster: this.consensus.clusterId === 0 ? null : clusterIdText(this.consensus.clusterId),
         committedSequence: this.committedSequence,
@@ -770,23 +775,6 @@ export class ClusterNode {
     closeJournalDb(this.store.db);
     this.lock.release();
   }
-}
-
-/**
- * Whether an empty folder started with --bootstrap is a new member: not when another member's
- * journal already holds events (formation-check.ts); then it comes back recovering.
- */
-async function bootstrapping(options: ClusterNodeOptions, db: JournalDb): Promise<boolean> {
-  if (options.bootstrap !== true || wasMember(db)) return false;
-  const others = options.members.filter((m) => m.id !== options.id);
-  const found = await peerWithHistory(others);
-  if (found === null) return true;
-  options.log?.(
-    `member ${options.id}: --bootstrap, but member ${found.id}'s journal is at sequence ` +
-      `${found.sequence}: this empty folder is not a new member (a lost disk?)`,
-    'warn',
-  );
-  return false;
 }
 
 /** Waits for `work` (when there is any) or `ms`, whichever ends first. */

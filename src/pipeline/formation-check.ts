@@ -9,11 +9,40 @@
  */
 import { get } from 'node:http';
 import { bootstrapPeerCheckMs } from '../constants.js';
+import type { JournalDb } from '../journal/journal-db.js';
+import { wasMember } from '../replication/replica-store.js';
+import type { NodeLog } from './node.js';
 
 export interface Peer {
   id: number;
   host: string;
   port: number;
+}
+
+/** What `bootstrapping` reads of a member's options (ClusterNodeOptions). */
+export interface BootstrapOptions {
+  id: number;
+  /** Every member's client address, this one's too. */
+  members: readonly Peer[];
+  bootstrap: boolean;
+  log?: NodeLog;
+}
+
+/**
+ * Whether an empty folder started with --bootstrap is a new member: not when another member's
+ * journal already holds events (formation-check.ts); then it comes back recovering.
+ */
+export async function bootstrapping(options: BootstrapOptions, db: JournalDb): Promise<boolean> {
+  if (options.bootstrap !== true || wasMember(db)) return false;
+  const others = options.members.filter((m) => m.id !== options.id);
+  const found = await peerWithHistory(others);
+  if (found === null) return true;
+  options.log?.(
+    `member ${options.id}: --bootstrap, but member ${found.id}'s journal is at sequence ` +
+      `${found.sequence}: this empty folder is not a new member (a lost disk?)`,
+    'warn',
+  );
+  return false;
 }
 
 /** The first other member whose journal holds events, with its durable sequence, or null. */

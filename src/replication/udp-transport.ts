@@ -56,7 +56,7 @@ import {
   transportVersion,
   writeHeader,
 } from './datagram.js';
-import { OtherVersions, type VersionLayer } from './other-versions.js';
+import { type OtherVersion, OtherVersions, type VersionLayer } from './other-versions.js';
 
 export interface PeerAddress {
   id: number;
@@ -240,12 +240,16 @@ export class UdpTransport {
   /** Told when a probe finds a peer's port closed: its process is gone. */
   onUnreachable: (id: number) => void = () => {};
   /**
-   * Told once per peer and version when a member speaks another transport or replication
+   * Told once per peer and change of version when a member speaks another transport or replication
    * version: members of different versions cannot replicate to each other, and without this
    * a mixed cluster (a member left out of an upgrade) would only show as elections that fail.
    */
   onOtherVersion: (id: number, what: string) => void = () => {};
   private readonly versions = new OtherVersions((id, what) => this.onOtherVersion(id, what));
+  /** Members heard on another version and not on this one since (/health, /metrics). */
+  otherVersions(): OtherVersion[] {
+    return this.versions.heard();
+  }
   port = -1;
 
   constructor(
@@ -629,6 +633,7 @@ export class UdpTransport {
     const theirs = datagram.readUInt8(1);
     if (theirs !== transportVersion) return this.otherVersion(from, 'transport', theirs);
     if (checked !== Check.Intact) return this.dropped(); // a version-1 header saying 2
+    this.versions.ours(from, 'transport');
     if (this.faults.blockFrom.has(from)) {
       this.stats.faultsInjected++;
       return;
@@ -682,6 +687,7 @@ export class UdpTransport {
     if (theirs !== null && theirs !== replicationVersion) {
       return this.otherVersion(from, 'replication', theirs);
     }
+    if (theirs !== null) this.versions.ours(from, 'replication');
     const message = decodeMessage(bytes);
     if (message === null || message.from !== from) return this.dropped();
     this.stats.messagesReceived++;

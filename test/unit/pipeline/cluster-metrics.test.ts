@@ -26,6 +26,7 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
     committedSequence: 0,
     transportStats: transport.stats,
     memberIds: () => [1, 2, 3],
+    otherVersions: () => [],
   };
   const registry = new Registry();
   registerClusterMetrics(registry, view);
