@@ -414,11 +414,11 @@ function addVerify(p: Command): void {
         '  bourse verify --data ./data --head 1200:<the 64 hex digits it printed>',
     )
     .action(async (o: { data: string; head?: Anchor }) => {
-      const { verify } = await import('./verify.js');
+      const { snapshotsLine, verify } = await import('./verify.js');
       const report = await verify(o.data, o.head);
       const summary =
         `${report.batches} batches, ${report.events} events through sequence ` +
-        `${report.lastSequence}, ${report.snapshotsChecked} snapshots`;
+        `${report.lastSequence}, ${snapshotsLine(report)}`;
       const head = `verify: head ${report.lastSequence}:${report.lastHash}\n`;
       if (report.ok) {
         process.stdout.write(`verify: ok: ${summary}\n${head}`);

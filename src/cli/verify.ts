@@ -15,7 +15,7 @@ import {
   type SnapshotHeader,
 } from '../journal/snapshot-store.js';
 import { StorageError } from '../journal/journal-errors.js';
-import { Replica } from '../pipeline/replay.js';
+import { Replica, takenWith } from '../pipeline/replay.js';
 import { openData } from './open-data.js';
 import { progressBar, type Progress } from './output.js';
 
@@ -27,6 +27,13 @@ export interface VerifyReport {
   /** The last batch's hash (hex): with lastSequence, the head to keep as an anchor. */
   lastHash: string;
   snapshotsChecked: number;
+  /**
+   * Of those checked, the ones start skips (it replays from the journal instead): of another
+   * state layout (this build cannot read their arrays), or taken under another engine config
+   * than the folder's (its capacities were raised since). Not damage: verify passes them.
+   */
+  snapshotsOtherLayout: number;
+  snapshotsOtherConfig: number;
   problems: { sequence: number; message: string }[];
 }
 
@@ -45,6 +52,8 @@ export async function verify(dataDir: string, anchor?: Anchor): Promise<VerifyRe
     lastSequence: 0,
     lastHash: '',
     snapshotsChecked: 0,
+    snapshotsOtherLayout: 0,
+    snapshotsOtherConfig: 0,
     problems: [],
   };
   try {
@@ -115,6 +124,8 @@ function verifySnapshots(db: JournalDb, replica: Replica, report: VerifyReport):
       fail('differs from the state the journal replays to');
     }
     report.snapshotsChecked++;
+    if (header.layout !== stateLayoutVersion) report.snapshotsOtherLayout++;
+    else if (!takenWith(header, replica.engine.config)) report.snapshotsOtherConfig++;
     bar.update(report.snapshotsChecked);
   }
   bar.stop();
@@ -159,4 +170,28 @@ function anchorFault(db: JournalDb, anchor: Anchor): string | null {
   const hash = Buffer.from(view.hash).toString('hex');
   if (hash === anchor.hash) return null;
   return `the batch ending at sequence ${anchor.sequence} has hash ${hash}, not ${kept}`;
+}
+
+/**
+ * How many snapshots were checked, and which of them start cannot use: `3 snapshots (2 usable
+ * by start; 1 of another state layout: start skips it and replays from the journal)`. Before,
+ * verify counted them with the others, and start then replayed far more than it led one to
+ * expect.
+ */
+export function snapshotsLine(report: VerifyReport): string {
+  const all = `${report.snapshotsChecked} snapshots`;
+  const layout = report.snapshotsOtherLayout;
+  const config = report.snapshotsOtherConfig;
+  const skipped = layout + config;
+  if (skipped === 0) return all;
+  const kinds = [
+    ...(layout > 0 ? [`${layout} of another state layout`] : []),
+    ...(config > 0 ? [`${config} of another engine config`] : []),
+  ];
+  const them = skipped === 1 ? 'it' : 'them';
+  const usable = report.snapshotsChecked - skipped;
+  return (
+    `${all} (${usable} usable by start; ${kinds.join(', ')}: ` +
+    `start skips ${them} and replays from the journal)`
+  );
 }

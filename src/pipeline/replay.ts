@@ -72,7 +72,7 @@ export class Replica {
     // engine config', where verify said what it is.
     const unreadable = headerFault(header);
     if (unreadable !== null) return unreadable;
-    if (JSON.stringify(header.config) !== JSON.stringify(this.engine.config)) {
+    if (!takenWith(header, this.engine.config)) {
       return `snapshot at sequence ${header.sequence} was taken with another engine config`;
     }
     if (header.layout !== stateLayoutVersion) {
@@ -216,6 +216,14 @@ export class Replica {
     this.batchHash = Uint8Array.from(view.hash); // the view is the reader's, reused
     return false;
   }
+}
+
+/**
+ * Whether a snapshot was taken under `config`: its arrays are sized by it, so start restores
+ * only such (verify counts the others apart, as start skips them).
+ */
+export function takenWith(header: SnapshotHeader, config: EngineConfig): boolean {
+  return JSON.stringify(header.config) === JSON.stringify(config);
 }
 
 /**
