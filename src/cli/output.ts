@@ -141,6 +141,8 @@ export function exitCodeMeaning(code: number): string {
       return 'data folder not writable';
     case 74:
       return 'disk full or failing';
+    case 71:
+      return 'a program it needs is missing or failed (flock)';
     case 75:
       return 'data folder in use';
     default:

@@ -42,7 +42,8 @@ export class DataLock {
 
   /**
    * Takes the lock on `dir`.
-   * @throws StorageError DATA_LOCKED when another process (or another lock in this one) holds it.
+   * @throws StorageError DATA_LOCKED when another process (or another lock in this one) holds it,
+   *   TOOL_FAILED when flock is missing or fails otherwise.
    */
   static acquire(dir: string): DataLock {
     const lock = new DataLock(join(dir, dataLockFileName));
@@ -70,9 +71,12 @@ export class DataLock {
     if (r.status !== 0) {
       closeSync(fd);
       if (r.error !== undefined || r.status !== 1) {
-        const why = r.error?.message ?? (r.stderr.toString().trim() || `exit ${r.status}`);
+        const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+        const why = missing
+          ? 'not found on PATH (install util-linux)'
+          : (r.error?.message ?? (r.stderr.toString().trim() || `exit ${r.status}`));
         throw new StorageError(
-          StorageCode.Locked,
+          StorageCode.ToolFailed,
           `cannot lock ${this.path} with ${dataLockTool} (util-linux): ${why}`,
         );
       }

@@ -25,6 +25,11 @@ export const enum StorageCode {
   /** The disk refused a write (EIO): failing, or full where the file system says so (tmpfs). */
   DataIo = 'DATA_IO',
   Locked = 'DATA_LOCKED',
+  /**
+   * A program the node runs could not run or failed (util-linux's flock, for the data lock):
+   * the machine lacks it, not a node holding the folder (that is Locked).
+   */
+  ToolFailed = 'TOOL_FAILED',
   SchemaMismatch = 'SCHEMA_MISMATCH',
   JournalCorrupt = 'JOURNAL_CORRUPT',
   SnapshotCorrupt = 'SNAPSHOT_CORRUPT',
@@ -50,6 +55,8 @@ export function exitCodeOf(code: string): number {
       return 74; // EX_IOERR
     case StorageCode.Locked:
       return 75; // EX_TEMPFAIL
+    case StorageCode.ToolFailed:
+      return 71; // EX_OSERR: 69 (EX_UNAVAILABLE) already means an address or port
     case StorageCode.ClusterMember:
     case StorageCode.SingleNode:
     case StorageCode.ConfigRefused:
