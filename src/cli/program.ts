@@ -52,6 +52,7 @@ export function program(): Command {
   addStart(p);
   addReplay(p);
   addVerify(p);
+  addBackup(p);
   addInspect(p);
   addKeys(p);
   addCluster(p);
@@ -442,6 +443,29 @@ function parseHead(text: string): Anchor {
     );
   }
   return { sequence, hash: found[2].toLowerCase() };
+}
+
+function addBackup(p: Command): void {
+  p.command('backup')
+    .description("copy a data folder consistently, its node running or not (LMDB's own copy)")
+    .option('--data <dir>', 'data folder', './data')
+    .requiredOption('--to <dir>', 'where the copy goes: a new or empty folder')
+    .addHelpText(
+      'after',
+      '\nExample:\n  bourse backup --data ./data --to /backups/bourse-2026-12-04\n' +
+        '  bourse verify --data /backups/bourse-2026-12-04',
+    )
+    .action(async (o: { data: string; to: string }) => {
+      const { backup } = await import('./backup.js');
+      const copied = await backup(o.data, o.to);
+      const also = [copied.snapshots ? 'snapshots' : '', copied.keys ? 'keys.json' : '']
+        .filter((what) => what !== '')
+        .join(' and ');
+      process.stdout.write(
+        `backup: ${o.to} holds the journal through sequence ${copied.sequence}` +
+          `${also === '' ? '' : ` with ${also}`}\nbackup: head ${copied.sequence}:${copied.hash}\n`,
+      );
+    });
 }
 
 function addInspect(p: Command): void {

@@ -55,8 +55,9 @@ export const snapshotFileAdvice =
 
 /** What to do about a damaged journal.mdb (the CLI says it of a page LMDB fails on too). */
 export const journalFileAdvice =
-  'nothing can read the journal as it is: restore journal.mdb from a backup (a cluster ' +
-  "member's folder can be emptied instead: it catches up from the other members)";
+  'nothing can read the journal as it is: restore journal.mdb from a backup, with its ' +
+  'snapshots.mdb (`bourse backup` makes one of a running node; a cluster ' +
+  "member's folder is emptied instead: it catches up from the other members)";
 
 /**
  * Opens (creating when `create`) the storage in `dir`, checking the schema version. Each file's

@@ -67,7 +67,7 @@ function lostKey(db: JournalDb, key: Buffer, lastEnd: number, next: Buffer | nul
     StorageCode.JournalCorrupt,
     `${db.path} is damaged: the key ${before} and ${following} reads ${key.toString('hex')}, ` +
       `which is not its batch's first sequence (${lastEnd + 1} expected) and which LMDB ` +
-      'cannot find again; restore journal.mdb from a backup',
+      'cannot find again; restore journal.mdb from a backup (`bourse backup` makes one)',
     lastEnd === -1 ? 0 : lastEnd + 1,
   );
 }
@@ -169,7 +169,7 @@ function walkCut(db: JournalDb, what: string, lastKey: Buffer | null): StorageEr
   return new StorageError(
     StorageCode.JournalCorrupt,
     `${db.path} is damaged: ${what} (a damaged LMDB page hides the rest); restore it from a ` +
-      'backup',
+      'backup (`bourse backup` makes one)',
     sequence,
   );
 }

@@ -1,0 +1,90 @@
+/**
+ * `bourse backup`: a consistent copy of a data folder, the node running or not. Each LMDB file
+ * is copied by LMDB itself (mdb_env_copy2 through lmdb-js's `backup`), inside one read
+ * transaction of the environment opened read-only: the copy is the file as some commit left
+ * it, whatever the node writes meanwhile. A plain `cp -a` of a running node's folder copies
+ * pages of different commits, and is refused later as damaged.
+ *
+ * snapshots.mdb is copied before journal.mdb. The journal only grows, so every snapshot in the
+ * copy stands at or before the copied journal's end; the other order could keep a snapshot of
+ * a batch the copied journal does not hold (verify: "names a journal batch that is not there").
+ * keys.json is copied with its mode (0600: it holds what lets clients in). The lock files
+ * (bourse.lock, *.mdb-lock) are not copied: they belong to the running processes.
+ *
+ *   DIR/snapshots.mdb ──LMDB copy──> DIR2/snapshots.mdb     (first: ≤ the journal's end)
+ *   DIR/journal.mdb   ──LMDB copy──> DIR2/journal.mdb       (the head of the copy)
+ *   DIR/keys.json     ──copy, mode─> DIR2/keys.json
+ */
+import { chmodSync, copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { keyFilePath } from '../gateway/api-keys.js';
+import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journal/journal-db.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import { journalTail } from '../journal/journal-reader.js';
+import { createFolder } from '../journal/make-dirs.js';
+import { openJournal } from './open-data.js';
+
+export interface BackupReport {
+  /** The copied journal's last sequence and its batch's hash (hex): the copy's head. */
+  sequence: number;
+  hash: string;
+  snapshots: boolean;
+  keys: boolean;
+}
+
+/**
+ * Copies `from` into `to`, a folder that does not exist yet or is empty.
+ * @throws StorageError DATA_UNWRITABLE for a target with files in it or one not creatable;
+ *   what opening `from` throws (missing, damaged, of another schema).
+ */
+export async function backup(from: string, to: string): Promise<BackupReport> {
+  refuseTarget(to);
+  const { db } = openJournal(from, true); // read-only: a running node goes on writing
+  let snapshots = false;
+  try {
+    createFolder(to);
+    if (db.snapshotRoot !== null) {
+      await db.snapshotRoot.backup(snapshotFile(to), false);
+      snapshots = true;
+    }
+    await db.root.backup(dataFile(to), false);
+  } catch (error) {
+    if (error instanceof StorageError) throw error;
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `cannot copy ${from} into ${to}: ${(error as Error).message}`,
+    );
+  } finally {
+    closeJournalDb(db);
+  }
+  const keys = copyKeys(from, to);
+  return { ...headOf(to), snapshots, keys };
+}
+
+/** A target with anything in it is refused: a backup never mixes with other files. */
+function refuseTarget(to: string): void {
+  if (!existsSync(to)) return;
+  const entries = statSync(to).isDirectory() ? readdirSync(to) : null;
+  if (entries !== null && entries.length === 0) return;
+  const what = entries === null ? 'is a file' : `is not empty (${entries.length} entries)`;
+  throw new StorageError(StorageCode.DataUnwritable, `backup target ${to} ${what}`);
+}
+
+/** Copies keys.json when there is one, with its mode; returns whether there was. */
+function copyKeys(from: string, to: string): boolean {
+  const source = keyFilePath(from);
+  if (!existsSync(source)) return false;
+  copyFileSync(source, keyFilePath(to)); // keys are replaced by rename: whole, old or new
+  chmodSync(keyFilePath(to), statSync(source).mode & 0o777);
+  return true;
+}
+
+/** The copy's head, read back from it (and its last batch's link checked on the way). */
+function headOf(to: string): { sequence: number; hash: string } {
+  const db = openJournalDb(to, { create: false, readOnly: true, snapshots: false });
+  try {
+    const tail = journalTail(db);
+    return { sequence: tail.sequence, hash: Buffer.from(tail.hash).toString('hex') };
+  } finally {
+    closeJournalDb(db);
+  }
+}
