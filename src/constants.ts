@@ -632,6 +632,21 @@ export const lmdbShortPagesAllowed = 2;
 export const clusterFileName = 'cluster.json';
 
 /**
+ * Copies of the engine's state a node holds, each every table at its full size: the
+ * processor's, the snapshotter's (its read model), and the buffer the snapshotter copies its
+ * state into to write a snapshot (snapshot-worker.ts SnapshotWriter, also a handover's).
+ */
+export const stateCopiesCount = 3;
+/**
+ * The share of the machine's memory (os.totalmem(), or the cgroup's limit when lower) the
+ * state's copies may take, in percent: capacities beyond it are refused before they are kept.
+ * The rest is for the heap, the rings, LMDB's pages and the rest of the machine. V8 allocates
+ * the tables lazily, so without this a state larger than the memory started, and failed only
+ * once it filled up.
+ */
+export const stateMemoryPercentMax = 75;
+
+/**
  * Capacities of the engine's preallocated state. All memory is sized from these at start-up;
  * reaching one is a business rejection with a status code, never growth.
  */

@@ -19,10 +19,13 @@ import { BusinessLogicProcessor } from './business-logic-processor.js';
 import { ProcessorGc } from './processor-gc.js';
 import { writeCapacityUse } from './capacity-use.js';
 import { recover, Replica } from './replay.js';
+import { refuseStateTooLarge } from './state-memory.js';
 
 export interface BlpWorkerData {
   dataDir: string;
   config: EngineConfig;
+  /** Capacities the folder does not keep yet: refused when too large (state-memory.ts). */
+  newCapacities: boolean;
   inputRing: SharedArrayBuffer;
   outputRing: SharedArrayBuffer;
   progress: SharedArrayBuffer;
@@ -89,6 +92,7 @@ async function rebuild(data: BlpWorkerData, replica: Replica, started: number): 
 async function main(data: BlpWorkerData): Promise<void> {
   const started = performance.now();
   const replica = new Replica(data.config);
+  if (data.newCapacities) refuseStateTooLarge(replica.engine); // before the node keeps them
   const eventsReplayed = await rebuild(data, replica, started);
   const output = RingBuffer.attach(data.outputRing);
   if (eventsReplayed < 0) {

@@ -50,6 +50,7 @@ import {
   openJournalDb,
   prepareDir,
   storeConfig,
+  storedConfig,
   type JournalDb,
 } from '../journal/journal-db.js';
 import { journalTail } from '../journal/journal-reader.js';
@@ -62,7 +63,7 @@ import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
 import { ExpiryTicker } from './expiry-ticker.js';
 import { journalQueries } from './queries.js';
-import { capacityFlags } from './capacity-flags.js';
+import { capacitiesAsked } from './state-memory.js';
 import { CounterCarry, nodeMetrics, type NodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
 import { DiskWatch } from './disk-watch.js';
@@ -282,6 +283,8 @@ export class BourseNode {
       this.progress.set(ProgressSlot.sequenceDurable, this.tail.sequence);
     }
     this.progress.set(ProgressSlot.durableAtMs, Date.now()); // the age counts from the start
+    // Checked against the memory only when not kept yet: a folder already kept must start.
+    const newCapacities = JSON.stringify(storedConfig(this.db)) !== JSON.stringify(this.config);
     // The three workers start at once: each loads its modules and rebuilds its own state, and
     // none needs another until events flow (the rings hold them). A failover waits for this.
     const [, recovery] = await Promise.all([
@@ -298,6 +301,7 @@ export class BourseNode {
       this.spawn('blp-worker.js', {
         dataDir: this.dataDir,
         config: this.config,
+        newCapacities,
         inputRing: this.inputRing.buffer,
         outputRing: this.outputRing.buffer,
         progress: this.progress.buffer,
@@ -307,6 +311,7 @@ export class BourseNode {
       this.spawn('snapshot-worker.js', {
         dataDir: this.dataDir,
         config: this.config,
+        newCapacities,
         outputRing: this.outputRing.buffer,
         control: this.snapshotControl,
         intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
@@ -699,16 +704,24 @@ export async function closeStorage(db: JournalDb, lock: DataLock): Promise<void>
 /**
  * What V8 says of an array too large to allocate: past the heap or the machine ("allocation
  * failed"), or past a typed array's or buffer's length limit (a worker's state, or the
- * snapshotter's copy of it: `--orders-max 50000000` ended in exit 70 with the latter).
+ * snapshotter's copy of it: `--orders-max 50000000` ended in exit 70 with the latter). A state
+ * that allocates but is too large for the memory is refused by state-memory.ts.
  */
 const outOfMemory = /allocation failed|Invalid (typed )?array (buffer )?length/;
 
-/** A state its capacities make too large for this machine's memory (a worker's allocation). */
+/**
+ * Capacities whose tables could not be allocated, said as what happened: one table longer
+ * than V8 allows a typed array (whatever the memory), or an allocation the machine refused.
+ * Both were said as "does not fit in this machine's memory".
+ */
 function tooLarge(config: EngineConfig, error: unknown): StorageError {
-  const asked = capacityFlags.map(([flag, name]) => `--${flag} ${config[name]}`).join(', ');
+  const asked = capacitiesAsked(config);
+  const what = /Invalid/.test(String(error))
+    ? "an array for these capacities (a table, or the snapshotter's buffer for all of them) " +
+      "is longer than V8's typed array length limit"
+    : "the engine's state for these capacities could not be allocated (out of memory)";
   return new StorageError(
     StorageCode.ConfigRefused,
-    `the engine's state for these capacities does not fit in this machine's memory (${asked}; ` +
-      `${String(error)}): ask for less`,
+    `${what} (${asked}; ${String(error)}): ask for less`,
   );
 }

@@ -46,6 +46,7 @@ import { WaitStrategy } from '../ring/wait-strategy.js';
 import { after, distance } from '../ring/ring-layout.js';
 import { followJournal, loadFollowerSnapshot } from './follower.js';
 import { describeHandover, type Handover, type TouchHint } from './handover.js';
+import { refuseStateTooLarge } from './state-memory.js';
 import { recover, Replica } from './replay.js';
 import { PageToucher, type TouchRange } from './page-toucher.js';
 import { usedBytes, usedSizes, type StateImage } from '../stdx/state-image.js';
@@ -55,6 +56,8 @@ import type { SnapshotTaken } from './snapshot-stats.js';
 export interface SnapshotWorkerData {
   dataDir: string;
   config: EngineConfig;
+  /** Capacities the folder does not keep yet: refused when too large (state-memory.ts). */
+  newCapacities: boolean;
   outputRing: SharedArrayBuffer;
   /** Int32 word 0: set to 1 to stop. */
   control: SharedArrayBuffer;
@@ -74,6 +77,9 @@ async function main(data: SnapshotWorkerData): Promise<void> {
   const db = openJournalDb(data.dataDir, { create: false, readOnly: false });
   const control = new Int32Array(data.control);
   const replica = new Replica(data.config);
+  // Here too, before its snapshot buffer (SnapshotWriter) is allocated: whichever worker
+  // refuses first, a state too large is said as such, not as that buffer's length limit.
+  if (data.newCapacities) refuseStateTooLarge(replica.engine);
   if (data.follow === null) await recover(replica, db, data.dataDir, data.tailSequence);
   else loadFollowerSnapshot(replica, db, data.follow.notAfter);
   db.root.resetReadTxn();
