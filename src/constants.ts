@@ -303,18 +303,16 @@ export const dashboardLatencyUsMax = 60_000_000;
 export const eventLoopResolutionMs = 10;
 export const eventLoopWindowMs = 60_000;
 /**
- * GET /metrics answers the text of a scrape this recent (ms), and scrapes that arrive while one
- * is computed wait for it: each scrape read every registry anew on the main thread, and 50
- * connections scraping (1,200/s, no key needed) took a client's transfer p99 from 5 to 275 ms.
- * Prometheus scrapes every 10 s or more, so a second of age is never seen there.
+ * GET /metrics answers a scrape this recent (ms); scrapes during one wait for it. Each read every
+ * registry anew on the main thread: 50 connections scraping (1,200/s, no key needed) took a
+ * client's transfer p99 from 5 to 275 ms. Prometheus scrapes every 10 s or more.
  */
 export const metricsCacheMs = 1000;
 /**
- * Journal events all catching-up journal subscribers together may read and send in one turn
- * of the event loop (gateway/journal-stream.ts), taken round-robin, a chunk of at most
- * journalCatchUpChunkEvents each: 1,024 subscriptions from sequence 1 each read 8,192 events a
- * step and looped while their own socket took them, sending 7 GB in 10 s on the gateway's
- * thread (a client's p99 went to 1.9 s). One turn costs about 1 MB and a few ms now.
+ * Events all catching-up journal subscribers together read and send in one event-loop turn
+ * (gateway/journal-stream.ts), round-robin, a chunk of at most journalCatchUpChunkEvents each:
+ * 1,024 subscriptions from sequence 1 each looped over 8,192-event reads while their socket took
+ * them, 7 GB in 10 s on the gateway's thread (a client's p99: 1.9 s). A turn: ~1 MB, a few ms.
  */
 export const journalCatchUpEventsPerTurnMax = 8192;
 export const journalCatchUpChunkEvents = 1024;
@@ -632,18 +630,14 @@ export const lmdbShortPagesAllowed = 2;
 export const clusterFileName = 'cluster.json';
 
 /**
- * Copies of the engine's state a node holds, each every table at its full size: the
- * processor's, the snapshotter's (its read model), and the buffer the snapshotter copies its
- * state into to write a snapshot (snapshot-worker.ts SnapshotWriter, also a handover's).
+ * Copies of the engine's state a node holds, every table at full size: the processor's, the
+ * snapshotter's (its read model), and the buffer it copies its state into to write a snapshot
+ * (snapshot-worker.ts SnapshotWriter, also a handover's). Together they may take this share (%)
+ * of the machine's memory (os.totalmem(), or the cgroup's limit when lower): capacities beyond
+ * are refused before they are kept (V8 allocates lazily: a state larger than the memory started
+ * and failed once it filled up). The rest is for the heap, the rings and LMDB's pages.
  */
 export const stateCopiesCount = 3;
-/**
- * The share of the machine's memory (os.totalmem(), or the cgroup's limit when lower) the
- * state's copies may take, in percent: capacities beyond it are refused before they are kept.
- * The rest is for the heap, the rings, LMDB's pages and the rest of the machine. V8 allocates
- * the tables lazily, so without this a state larger than the memory started, and failed only
- * once it filled up.
- */
 export const stateMemoryPercentMax = 75;
 
 /**
