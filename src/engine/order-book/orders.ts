@@ -16,8 +16,9 @@
  * order is a function of the records alone: the lists are rebuilt from them on restore, and are
  * neither in snapshots nor in the checksum.
  *
- *   accountFirst[a] - 1 ──► o1 ⇄ o2 ⇄ o3 ◄── accountLast[a] - 1     (0: the account has none)
- *   links[2o] next, links[2o + 1] prev (-1: none): one array, so an order's two links share a line
+ *   accountEnds[2a] - 1 ──► o1 ⇄ o2 ⇄ o3 ◄── accountEnds[2a + 1] - 1   (0: the account has none)
+ *   links[2o] next, links[2o + 1] prev (-1: none): one array, so an order's two links share a line,
+ *   as an account's two ends do
  */
 import { assert } from '../../stdx/assert.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
@@ -57,8 +58,8 @@ export class Orders {
   readonly f64: Float64Array;
   readonly i32: Int32Array;
   /** Per account slot: its first and last order's slot + 1 (0, as allocated: none). */
-  private readonly accountFirst: Int32Array;
-  private readonly accountLast: Int32Array;
+  /** Per account slot: its first order + 1 and its last order + 1 (0: none), side by side. */
+  private readonly accountEnds: Int32Array;
   /** Per order slot: the next and the previous order of its account (-1: none). */
   private readonly links: Int32Array;
 
@@ -69,8 +70,7 @@ export class Orders {
     const buffer = new ArrayBuffer(n * OrderF64.size * 8);
     this.f64 = new Float64Array(buffer);
     this.i32 = new Int32Array(buffer);
-    this.accountFirst = new Int32Array(config.accountCountMax);
-    this.accountLast = new Int32Array(config.accountCountMax);
+    this.accountEnds = new Int32Array(config.accountCountMax * 2);
     this.links = new Int32Array(n * 2);
   }
 
@@ -127,7 +127,7 @@ export class Orders {
   }
   /** The oldest order of account slot `a`, or -1. */
   firstOfAccount(a: number): number {
-    return this.accountFirst[a] - 1;
+    return this.accountEnds[a * 2] - 1;
   }
   /** The next (younger) order of order `o`'s account, or -1. */
   nextOfAccount(o: number): number {
@@ -193,25 +193,25 @@ export class Orders {
   }
 
   private appendToAccount(o: number, a: number): void {
-    const last = this.accountLast[a] - 1;
-    assert(a >= 0 && a < this.accountLast.length, 'orders: account slot in range');
+    const last = this.accountEnds[a * 2 + 1] - 1;
+    assert(a >= 0 && a * 2 < this.accountEnds.length, 'orders: account slot in range');
     // Reading the last order's record may cost a cache miss: checked only when verifying.
     if (verify) assert(last === -1 || this.id(last) < this.id(o), 'orders: ids ascend');
     this.links[o * 2] = -1;
     this.links[o * 2 + 1] = last;
-    if (last === -1) this.accountFirst[a] = o + 1;
+    if (last === -1) this.accountEnds[a * 2] = o + 1;
     else this.links[last * 2] = o;
-    this.accountLast[a] = o + 1;
+    this.accountEnds[a * 2 + 1] = o + 1;
   }
 
   private removeFromAccount(o: number, a: number): void {
     const next = this.links[o * 2];
     const prev = this.links[o * 2 + 1];
-    assert(prev !== -1 || this.accountFirst[a] === o + 1, 'orders: first of its account');
-    assert(next !== -1 || this.accountLast[a] === o + 1, 'orders: last of its account');
-    if (prev === -1) this.accountFirst[a] = next + 1;
+    assert(prev !== -1 || this.accountEnds[a * 2] === o + 1, 'orders: first of its account');
+    assert(next !== -1 || this.accountEnds[a * 2 + 1] === o + 1, 'orders: last of its account');
+    if (prev === -1) this.accountEnds[a * 2] = next + 1;
     else this.links[prev * 2] = next;
-    if (next === -1) this.accountLast[a] = prev + 1;
+    if (next === -1) this.accountEnds[a * 2 + 1] = prev + 1;
     else this.links[next * 2 + 1] = prev;
     this.links[o * 2] = -1;
     this.links[o * 2 + 1] = -1;
@@ -224,8 +224,8 @@ export class Orders {
   clearAccountLists(): void {
     for (let o = 0; o < this.pool.highWater; o++) {
       if (this.id(o) === 0) continue;
-      this.accountFirst[this.account(o)] = 0;
-      this.accountLast[this.account(o)] = 0;
+      this.accountEnds[this.account(o) * 2] = 0;
+      this.accountEnds[this.account(o) * 2 + 1] = 0;
     }
   }
 
