@@ -79,11 +79,10 @@ import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
 import { Admission } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
+import { copyCommands } from './command-copy.js';
 
-/** 32-bit words of one command. */
 export { ListenError };
 
-const commandWords = commandSizeBytes >> 2;
 // Every Events frame (the largest the gateway sends) stays below uWS's faulty path.
 const eventsFrameBytesMax = frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes;
 assert(eventsFrameBytesMax <= wsMessageBytesMax, 'gateway: an Events frame fits one message');
@@ -586,44 +585,9 @@ export class Gateway {
       session.results ??= new ResultRanges();
       session.results.add(view, span); // when full: answered with Events
     }
-    this.copyCommands(view, span, session.clientId);
+    copyCommands(this.sink, view, span, session.clientId);
     this.clientSeqs.note(session.clientId, frameClientSeq(view, span.start, span.count));
     this.sink.publish();
-  }
-
-  /**
-   * Copies the frame's commands into claimed input ring slots, each with the session's client
-   * id (a session speaks only for its own). Word by word through one view of the frame: the
-   * copy made a view per command (for TypedArray.set), garbage at every command.
-   */
-  private copyCommands(view: DataView, span: BatchSpan, clientId: number): void {
-    const sink = this.sink;
-    const u32 = sink.ring.records.u32;
-    const at = view.byteOffset + span.start;
-    if ((at & 3) !== 0) return this.copyCommandsUnaligned(view, span, clientId);
-    const words = new Uint32Array(view.buffer, at, span.count * commandWords);
-    for (let i = 0; i < span.count; i++) {
-      const w = sink.claim();
-      const f = i * commandWords;
-      for (let k = 0; k < commandWords; k++) u32[w + k] = words[f + k];
-      u32[w + CommandWord.clientId] = clientId;
-      sink.commit();
-    }
-  }
-
-  /** copyCommands for a vector at an odd offset (legal FlatBuffers, though our SDK aligns). */
-  private copyCommandsUnaligned(view: DataView, span: BatchSpan, clientId: number): void {
-    const sink = this.sink;
-    const frame = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    const u8 = sink.ring.records.u8;
-    const u32 = sink.ring.records.u32;
-    for (let i = 0; i < span.count; i++) {
-      const w = sink.claim();
-      const from = span.start + i * commandSizeBytes;
-      u8.set(frame.subarray(from, from + commandSizeBytes), w * 4);
-      u32[w + CommandWord.clientId] = clientId;
-      sink.commit();
-    }
   }
 
   private sendError(
