@@ -238,6 +238,28 @@ export const eventsPerFrameMax = Math.floor((wsMessageBytesMax - 16) / eventSize
  * answered with Events, as frames without the flag are: nothing is lost, it costs bandwidth.
  */
 export const resultRangesPerSessionMax = 256;
+/**
+ * Accounts a session that asked to cancel on disconnect (Hello flag) may place or amend orders
+ * for: the gateway notes each, to send a CancelAll for each if the session is lost. A Commands
+ * frame naming one more is refused with Error 7 (TooManyAccounts), nothing of it sent: a note
+ * dropped silently would leave that account's orders resting after a loss.
+ */
+export const cancelOnDisconnectAccountsMax = 64;
+/**
+ * Accounts whose cancels on disconnect are under way at once (waiting for ring room, or for a
+ * round's answer), over every lost session. Past it, a loss's further accounts are not canceled
+ * and the node says so (logged, and counted on /metrics): sessionCountMax sessions lost at once,
+ * each with accounts of its own, are far past what a node serves.
+ */
+export const cancelOnDisconnectPendingMax = 65_536;
+/**
+ * CancelAll rounds one account's cancel on disconnect sends at most (each takes
+ * fillsPerCommandMax orders): a full default order table takes 256. Past it the gateway stops
+ * and logs that orders remain, rather than follow an account that gains orders as fast.
+ */
+export const cancelOnDisconnectRoundsMax = 1_024;
+/** How soon cancels on disconnect that found the input ring full are tried again (ms). */
+export const cancelOnDisconnectRetryMs = 10;
 /** Bytes of a POST /commands body. */
 export const httpBodyMaxBytes = 4096;
 /** Events one GET /events returns. */

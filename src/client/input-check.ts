@@ -52,6 +52,13 @@ export function checkConnectOptions(o: ConnectOptions): void {
   if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') {
     throw new TypeError(`readOnly: true or false, not ${shown(o.readOnly)}`);
   }
+  const cancel = o.cancelOnDisconnect;
+  if (cancel !== undefined && typeof cancel !== 'boolean') {
+    throw new TypeError(`cancelOnDisconnect: true or false, not ${shown(cancel)}`);
+  }
+  if (cancel === true && o.readOnly === true) {
+    throw new TypeError('cancelOnDisconnect: a read-only session places no orders to cancel');
+  }
   const unknown = Object.keys(o).find((key) => !connectOptionNames.has(key));
   if (unknown !== undefined) {
     throw new TypeError(`${unknown}: not an option (${[...connectOptionNames].join(', ')})`);
@@ -73,6 +80,7 @@ const connectOptionNames = new Set(
     connectWaitMs: true,
     silenceMs: true,
     readOnly: true,
+    cancelOnDisconnect: true,
     onReconnect: true,
   } satisfies Record<keyof ConnectOptions, true>),
 );

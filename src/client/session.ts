@@ -14,6 +14,7 @@ import {
   FrameType,
   frameHeaderBytes,
   challengeBytes,
+  HelloFlag,
   LoginMethod,
   writeHeader,
   readPath,
@@ -81,6 +82,14 @@ export interface ConnectOptions {
    * from a standby and leave the primary to commands.
    */
   readOnly?: boolean;
+  /**
+   * Cancel on disconnect: if this session's connection is lost (a drop, a crash, the server
+   * closing it; not `close()`), the server cancels the resting orders of every account this
+   * session placed or amended orders for (docs/PROTOCOL.md, "Cancel on disconnect"). Asked for
+   * again at every reconnect. Refused with a read-only session; a server that does not do it
+   * fails `connect`. Default false.
+   */
+  cancelOnDisconnect?: boolean;
   /**
    * Called each time the SDK has opened the session again after a drop (`url`: the member it
    * is on now), once its unanswered commands went out again and its subscriptions were asked
@@ -158,6 +167,11 @@ export function openSession(
           return socket.send(answerFrame(options, data));
         socket.removeAllListeners();
         if (data.readUInt8(0) !== FrameType.Welcome) return reject(new Error('no Welcome'));
+        if (!tookFlags(options, data.readUInt16LE(2))) {
+          socket.on('error', () => {}); // its listeners are gone: an error must not throw
+          socket.close(1000, 'bye'); // a clean close: the server cancels nothing for it
+          return reject(new Error(`${target}: this server does not cancel on disconnect`));
+        }
         const long = data.byteLength >= frameHeaderBytes + 24; // a server that says the next seq
         resolve({
           socket,
@@ -214,6 +228,17 @@ function primaryUrlIn(body: string): string | undefined {
   }
 }
 
+/** The Hello flags `options` ask for. */
+function helloFlags(options: ConnectOptions): number {
+  return options.cancelOnDisconnect === true ? HelloFlag.CancelOnDisconnect : 0;
+}
+
+/** Whether Welcome's flags say the server took every Hello flag asked for. */
+function tookFlags(options: ConnectOptions, welcomeFlags: number): boolean {
+  const asked = helloFlags(options);
+  return (welcomeFlags & asked) === asked;
+}
+
 /** Hello: the whole key, or for challenge login only its id (`bk_<id>`). */
 function helloFrame(options: ConnectOptions): ArrayBuffer {
   const challenge = options.login === 'challenge';
@@ -221,7 +246,7 @@ function helloFrame(options: ConnectOptions): ArrayBuffer {
   const name = challenge ? token.split('_').slice(0, 2).join('_') : token;
   const key = Buffer.from(name, 'latin1');
   const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
-  writeHeader(hello, 0, FrameType.Hello, 0);
+  writeHeader(hello, 0, FrameType.Hello, 0, helloFlags(options));
   hello.setUint32(frameHeaderBytes, options.clientId, true);
   hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
   hello.setUint16(frameHeaderBytes + 6, challenge ? LoginMethod.Challenge : LoginMethod.Key, true);

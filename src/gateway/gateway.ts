@@ -12,6 +12,7 @@
  * callback returns (uWS reuses the message's memory).
  */
 import {
+  cancelOnDisconnectAccountsMax,
   commandSizeBytes,
   commandsPerFrameMax,
   eventSizeBytes,
@@ -80,6 +81,7 @@ import { Admission } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFields } from './login.js';
 import { copyCommands } from './command-copy.js';
+import { CancelOnDisconnect, type CancelFields, type GatewayLog } from './cancel-on-disconnect.js';
 
 export { ListenError };
 
@@ -139,7 +141,7 @@ export interface GatewayConnections {
   dashboard: number;
 }
 
-interface Session extends LoginFields, SubscriptionFields {
+interface Session extends LoginFields, SubscriptionFields, CancelFields {
   grant: Grant | null;
   /**
    * Request ids of the frames refused as Busy, oldest first. Until they come again, in this
@@ -168,6 +170,8 @@ export interface GatewayOptions {
   idempotencyWindow: number;
   /** A standby serves reads only: sessions and commands are refused with 503. */
   role: NodeRole;
+  /** Lines for the operator (cancels on disconnect); none when absent. */
+  log?: GatewayLog;
 }
 
 export class Gateway {
@@ -200,6 +204,8 @@ export class Gateway {
   private readonly tail: TopicsTail;
   private readonly books: BookTopics | null = null;
   private readonly dashboard: Dashboard;
+  /** Sessions' orders canceled when they are lost (cancel-on-disconnect.ts). */
+  readonly cancels: CancelOnDisconnect;
   private readonly login = new Login<Session>(
     () => this.options.keys,
     (ws, requestId, clientId, grant) => this.welcome(ws, requestId, clientId, grant),
@@ -214,6 +220,11 @@ export class Gateway {
     const handOver = (): number | null =>
       options.role.handOver?.() ?? (options.role.accepting() ? 0 : null);
     this.clientSeqs = new ClientSeqs(options.reads);
+    this.cancels = new CancelOnDisconnect(
+      options.sink,
+      () => options.role.accepting(),
+      options.log ?? (() => {}),
+    );
     this.streams = new JournalStreams<Session>(
       options.journal,
       (ws, requestId, events, n) => this.sendEvents(ws, events, n, 0, requestId, false),
@@ -237,7 +248,7 @@ export class Gateway {
       upgrade: (res, req, context) => this.onUpgrade(res, req, context),
       open: (ws) => this.admission.opened(ws),
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
-      close: (ws) => this.onClose(ws),
+      close: (ws, code) => this.onClose(ws, code),
     });
     if (options.reads !== null) {
       const may = (token: string, account: number): boolean =>
@@ -285,9 +296,10 @@ export class Gateway {
   }
 
   /** A socket closed: its streams and its session go (a newer session of its client stays). */
-  private onClose(ws: WebSocket<Session>): void {
+  private onClose(ws: WebSocket<Session>, code: number): void {
     this.streams.drop(ws);
     const clientId = ws.getUserData().clientId;
+    this.cancels.closed(ws.getUserData(), clientId, code);
     this.admission.closed(ws, this.readers.delete(ws) ? clientId : null);
     if (clientId !== 0 && this.sessions.get(clientId) === ws) this.sessions.delete(clientId);
   }
@@ -318,6 +330,7 @@ export class Gateway {
     this.tail.stop();
     this.admission.stop();
     this.dashboard.close();
+    this.cancels.stop(); // before the sessions close: a node that stops cancels nothing
     for (const ws of [...this.allSessions()]) ws.end(code, reason);
     this.sessions.clear();
     this.readers.clear();
@@ -371,7 +384,7 @@ export class Gateway {
     if (session.readOnly) this.readers.add(ws);
     else this.sessions.set(clientId, ws);
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
-    writeHeader(reply, 0, FrameType.Welcome, requestId);
+    writeHeader(reply, 0, FrameType.Welcome, requestId, this.cancels.opened(session));
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
@@ -565,6 +578,10 @@ export class Gateway {
     if (grant === null || !this.allowed(grant, view, span)) {
       return this.sendError(ws, requestId, FrameError.Forbidden, 'not allowed for this API key');
     }
+    if (!this.cancels.note(ws.getUserData(), view, span)) {
+      const why = `cancel on disconnect notes at most ${cancelOnDisconnectAccountsMax} accounts`;
+      return this.sendError(ws, requestId, FrameError.TooManyAccounts, why);
+    }
     if (!this.options.role.accepting()) {
       // A primary handing over (or deposed): sent again after a wait, and once the session
       // closes, to the next primary. Not counted as refused: it is no slow reader.
@@ -609,6 +626,7 @@ export class Gateway {
   private deliver(records: RecordBuffer, slot: number, count: number): void {
     const u32 = records.u32;
     if (this.httpPending.size > 0) this.answerHttp(records, slot, count);
+    this.cancels.deliver(records, slot, count);
     this.streams.deliver(records, slot, count);
     this.tail.catchUp(); // a promoted standby's tail first (topics-tail.ts)
     this.topics.publish(records, slot, count);
@@ -756,6 +774,8 @@ function newSession(readOnly: boolean): Session {
     grant: null,
     refused: [],
     challenge: null,
+    helloFlags: 0,
+    cancelAccounts: null,
     readOnly,
     results: null,
     subscriptions: 0,

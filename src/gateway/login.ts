@@ -14,6 +14,7 @@ import {
   CloseCode,
   FrameType,
   frameHeaderBytes,
+  HelloFlag,
   LoginMethod,
   writeHeader,
 } from '../protocol/frames.js';
@@ -26,6 +27,8 @@ export interface LoginFields {
   clientId: number;
   /** A challenge login under way: the key named in Hello and the nonce sent to sign. */
   challenge: { keyName: string; clientId: number; nonce: Buffer } | null;
+  /** The Hello's header flags (HelloFlag bits), for Welcome to take. */
+  helloFlags: number;
 }
 
 /** Opens the session of `clientId` with `grant`, or closes it (null: the key was refused). */
@@ -49,6 +52,11 @@ export class Login<S extends LoginFields> {
       return ws.end(CloseCode.Malformed, 'Hello sent twice');
     }
     if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
+    const flags = view.getUint16(2, true);
+    if ((flags & ~HelloFlag.All) !== 0) {
+      return ws.end(CloseCode.Malformed, `unknown Hello flags ${flags}`);
+    }
+    session.helloFlags = flags;
     const clientId = view.getUint32(frameHeaderBytes, true);
     if (!isClientId(clientId)) return ws.end(CloseCode.BadClientId, 'not a client id');
     const method =

@@ -24,6 +24,7 @@ import { statusName } from '../protocol/status.js';
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import { flushBucketCount, JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { GatewayConnections, NodeRole } from '../gateway/gateway.js';
+import type { CancelCounts } from '../gateway/cancel-on-disconnect.js';
 import { registerSingleNodeRole } from './cluster-metrics.js';
 import { processMetrics } from './process-metrics.js';
 import { ScrapeCache } from './scrape-cache.js';
@@ -37,6 +38,8 @@ export interface NodeMetricSources {
   outputRing: RingBuffer;
   /** Open connections by kind; null when the node has no gateway. */
   connections(): GatewayConnections | null;
+  /** What cancel on disconnect did (absent, or null: no gateway). */
+  cancelsOnDisconnect?(): CancelCounts | null;
   role: NodeRole;
   /** Free bytes on the data folder's disk (disk-watch.ts). */
   diskFree(): number;
@@ -148,6 +151,8 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
     });
   }
   if (sources.config !== undefined) registerCapacities(registry, sources.progress, sources.config);
+  const cancels = sources.cancelsOnDisconnect;
+  if (cancels !== undefined) registerCancels(registry, counters, cancels);
   const reads = sources.reads;
   if (reads !== undefined) {
     const timedOut = 'Read-model queries not answered in time (HTTP 503)';
@@ -265,6 +270,27 @@ function registerPipeline(
   labelled(registry, 'bourse_gateway_connections', open, 'kind', () =>
     Object.entries(sources.connections() ?? {}),
   );
+}
+
+/** Cancels on disconnect (gateway/cancel-on-disconnect.ts), read when scraped. */
+function registerCancels(
+  registry: Registry,
+  counters: Counters,
+  read: () => CancelCounts | null,
+): void {
+  const counter = (name: string, help: string, of: (c: CancelCounts) => number): void =>
+    readCounter(registry, counters, name, help, () => {
+      const c = read();
+      return c === null ? 0 : of(c);
+    });
+  const sessions = 'Lost sessions (cancel on disconnect) whose accounts got CancelAll rounds';
+  counter('bourse_cancel_on_disconnect_sessions_total', sessions, (c) => c.sessions);
+  const rounds = 'CancelAll rounds of cancel on disconnect answered with AllCanceled';
+  counter('bourse_cancel_on_disconnect_rounds_total', rounds, (c) => c.rounds);
+  const orders = 'Orders canceled on disconnect';
+  counter('bourse_cancel_on_disconnect_orders_total', orders, (c) => c.orders);
+  const dropped = 'Accounts of lost sessions not canceled (node not taking commands, or too many)';
+  counter('bourse_cancel_on_disconnect_dropped_total', dropped, (c) => c.dropped);
 }
 
 /** The newest snapshot and how many were taken (snapshot-stats.ts). */

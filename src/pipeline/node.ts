@@ -391,6 +391,7 @@ export class BourseNode {
       inputRing: this.inputRing,
       outputRing: this.outputRing,
       connections: () => this.gateway?.connections() ?? null,
+      cancelsOnDisconnect: () => this.gateway?.cancels.counts ?? null,
       role: this.role,
       diskFree: () => this.disk.free(),
       carried: this.counters,
@@ -416,6 +417,7 @@ export class BourseNode {
         () => (this.watch === null ? null : this.watch.stalled()),
       ),
       role: this.role,
+      log: this.log,
     });
     await this.gateway.listen();
   }

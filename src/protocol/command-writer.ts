@@ -28,13 +28,16 @@ export interface CommandFields {
 export type CommandBody = Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>;
 
 /**
- * The highest client id. The wire carries 32 bits; the last two values are the node's own. A
+ * The highest client id. The wire carries 32 bits; the last three values are the node's own. A
  * client under one would share its idempotency window (its seq 1 answered as a repeat of term
  * 1's Tick, or its seqs refused as out of order behind the timer's).
- *   reservedClientId  the cluster's: the Tick that opens a term, numbered by term
- *   timerClientId     the Ticks that expire due pending transfers (pipeline/expiry-ticker.ts)
+ *   disconnectClientId  the gateway's CancelAll rounds for lost sessions that asked to cancel
+ *                       on disconnect (gateway/cancel-on-disconnect.ts)
+ *   timerClientId       the Ticks that expire due pending transfers (pipeline/expiry-ticker.ts)
+ *   reservedClientId    the cluster's: the Tick that opens a term, numbered by term
  */
-export const clientIdMax = 0xffff_fffd;
+export const clientIdMax = 0xffff_fffc;
+export const disconnectClientId = 0xffff_fffd;
 export const timerClientId = 0xffff_fffe;
 export const reservedClientId = 0xffff_ffff;
 

@@ -7,7 +7,8 @@
  *   | u8   | u8 = 1 | u16      | u32         |                                |
  *   +------+--------+----------+-------------+--------------------------------+
  *
- *   client → server  Hello     body: client id u32, key length u16, reserved u16, API key
+ *   client → server  Hello     body: client id u32, key length u16, login method u16, API key;
+ *                              flags: CancelOnDisconnect (1)
  *                    Commands  body: a FlatBuffers CommandBatch (vector of 64-byte Command);
  *                              flags: ResultsOnly (1) asks for Results instead of Events
  *                    Subscribe body: stream u8 (1 journal, 2 trades, 3 account, 4 depth, 5 top
@@ -15,7 +16,8 @@
  *                              instrument, or account
  *                    Answer    body: HMAC-SHA256 (32 bytes) of the Challenge
  *                    Unsubscribe  body: as Subscribe; request id: the Subscribe's (journal)
- *   server → client  Welcome   body: client id u32, window u32, durable sequence f64
+ *   server → client  Welcome   body: client id u32, window u32, durable sequence f64, next
+ *                              seq f64; flags: the Hello flags the server took
  *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
  *                    Results   body: count u32, reserved u32, then count 24-byte CommandResult
  *                    Error     body: code u16, reserved u16, UTF-8 message
@@ -50,7 +52,24 @@ export const enum FrameType {
 }
 
 /**
- * Bits of a Commands frame's header flags (every other frame a client sends: 0). A frame with a
+ * Bits of a Hello frame's header flags. A Hello with a bit not named here is closed as
+ * Malformed, so that a client never believes a server took what it cannot know. Welcome's
+ * flags repeat the bits the server took: a client that asked and finds the bit missing there
+ * talks to a server that does not do it (an older one wrote Welcome's flags as 0).
+ */
+export const enum HelloFlag {
+  /**
+   * On a loss of this session (any close but the client's own with 1000, while the node runs
+   * and takes commands), cancel the resting orders of every account it placed or amended
+   * orders for (docs/PROTOCOL.md, "Cancel on disconnect"). A read-only session does not take it.
+   */
+  CancelOnDisconnect = 1,
+  All = 1,
+}
+
+/**
+ * Bits of a Commands frame's header flags (Hello's: HelloFlag; every other frame a client
+ * sends: 0). A frame with a
  * bit not named here is closed as Malformed.
  */
 export const enum CommandsFlag {
@@ -122,6 +141,11 @@ export const enum FrameError {
    * engine would hold the chain open until the client's next command, whenever that came).
    */
   ChainOpen = 6,
+  /**
+   * A session that cancels on disconnect placing or amending orders for one account more than
+   * the gateway notes for it (cancelOnDisconnectAccountsMax): nothing of the frame was sent.
+   */
+  TooManyAccounts = 7,
 }
 
 export const enum StreamKind {

@@ -77,7 +77,7 @@ test('the SDK gets each command back once durable, with its status and events', 
     await assert.rejects(client.submitBatch(CommandKind.PlaceOrder, misnamed), /\[0\]\.instrument/);
     // Options the wire cannot carry are refused before a socket opens: id 1.5 was written as 1.
     for (const [options, why] of [
-      [{ clientId: 1.5 }, /clientId: a whole number from 1 to 4294967293, not 1\.5/],
+      [{ clientId: 1.5 }, /clientId: a whole number from 1 to 4294967292, not 1\.5/],
       [{ clientId: 2 ** 32 - 1 }, /clientId: .* not 4294967295/],
       [{ clientId: 2 ** 33 }, /clientId: .* not 8589934592/],
       [{ clientId: '7' as unknown as number }, /clientId: .* not "7"/],

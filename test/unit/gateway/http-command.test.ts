@@ -88,11 +88,13 @@ test("a POSTed command may use the SDK's named fields, mapped to the protocol's"
     ref: 0,
   });
   assert.match(parse({ ...transfer, amount: 1.5 }) as string, /^amount: 1\.5 is not a whole/);
-  assert.equal(parse({ ...transfer, clientId: 0 }), 'clientId: 1 to 4294967293');
+  assert.equal(parse({ ...transfer, clientId: 0 }), 'clientId: 1 to 4294967292');
   // The last 32-bit id is the cluster's own (its term-opening Ticks): never a client's.
-  assert.equal(parse({ ...transfer, clientId: 2 ** 32 - 1 }), 'clientId: 1 to 4294967293');
+  assert.equal(parse({ ...transfer, clientId: 2 ** 32 - 1 }), 'clientId: 1 to 4294967292');
   // The one before is the node's expiry timer's (its Ticks): never a client's either.
-  assert.equal(parse({ ...transfer, clientId: 2 ** 32 - 2 }), 'clientId: 1 to 4294967293');
+  assert.equal(parse({ ...transfer, clientId: 2 ** 32 - 2 }), 'clientId: 1 to 4294967292');
+  // And the one before that the gateway's cancels on disconnect (CancelAll rounds).
+  assert.equal(parse({ ...transfer, clientId: 2 ** 32 - 3 }), 'clientId: 1 to 4294967292');
 });
 
 test('an unknown kind is refused with the kinds there are and what was sent', () => {

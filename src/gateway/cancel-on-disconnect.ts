@@ -1,0 +1,275 @@
+/**
+ * Cancel on disconnect (docs/PROTOCOL.md, "Cancel on disconnect"): a session that asked for it
+ * in Hello (HelloFlag.CancelOnDisconnect) has the resting orders of every account it placed or
+ * amended orders for canceled when its connection is lost.
+ *
+ *   Commands frame ──► note the accounts of PlaceOrder and AmendOrder (at most
+ *                      cancelOnDisconnectAccountsMax a session)
+ *   session lost   ──► a chain per account: CancelAll(account, ref 0, target 0) ──► input ring
+ *   durable head   ──► AllCanceled, other_id ≠ 0 and before the chain's first round:
+ *                      CancelAll(account, ref 0, target other_id) ──► input ring ... until 0
+ *
+ * The rounds are commands like any client's, under the node's own disconnectClientId: sequenced,
+ * journaled, replicated and applied once per client seq. A chain stops at the first order placed
+ * after its first round (order ids are the sequences that placed them): those are the re-quotes
+ * of a client that came back, and the loss was seen before them.
+ *
+ * What counts as a loss: any close of a command session but the client's own with code 1000
+ * (the SDK's close()), while the node runs and takes commands. The node stopping (Gateway.close)
+ * cancels nothing, nor does a member that is not primary: its sessions' orders stay.
+ */
+import {
+  cancelOnDisconnectAccountsMax,
+  cancelOnDisconnectPendingMax,
+  cancelOnDisconnectRetryMs,
+  cancelOnDisconnectRoundsMax,
+  commandSizeBytes,
+} from '../constants.js';
+import { assert } from '../stdx/assert.js';
+import { readU64, readU64At, type RecordBuffer } from '../stdx/records.js';
+import { CommandKind, CommandOffset } from '../protocol/command-layout.js';
+import { disconnectClientId, writeCommand } from '../protocol/command-writer.js';
+import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
+import { HelloFlag, type BatchSpan } from '../protocol/frames.js';
+import { statusName } from '../protocol/status.js';
+import type { CommandSink } from './gateway.js';
+
+/** What a session keeps for cancel on disconnect. */
+export interface CancelFields {
+  /** The accounts it placed or amended orders for; null: it did not ask to cancel. */
+  cancelAccounts: Set<number> | null;
+}
+
+/** Where the gateway writes lines for the operator (the node's log). */
+export type GatewayLog = (line: string, level?: 'info' | 'warn' | 'error') => void;
+
+/** What /metrics shows of cancels on disconnect (each only grows). */
+export interface CancelCounts {
+  /** Lost sessions whose accounts got cancels. */
+  sessions: number;
+  /** CancelAll rounds answered with AllCanceled. */
+  rounds: number;
+  /** Orders those rounds canceled. */
+  orders: number;
+  /** Accounts not canceled: past cancelOnDisconnectPendingMax, or the node stopped taking. */
+  dropped: number;
+}
+
+/** One account's cancels: its rounds, one in the ring at a time. */
+interface Chain {
+  account: number;
+  /** The order the next round goes on from (0: the oldest). */
+  target: number;
+  /** Rounds written so far. */
+  rounds: number;
+  /** The first round's sequence (0 until answered): orders from there on came after the loss. */
+  bound: number;
+  /** Another loss named the account after the first round left: a new chain once this ends. */
+  again: boolean;
+}
+
+export class CancelOnDisconnect {
+  /** Chains under way, one per account (at most cancelOnDisconnectPendingMax). */
+  private readonly chains = new Map<number, Chain>();
+  /** Chains whose next round waits for room in the ring, oldest first. */
+  private readonly waiting: Chain[] = [];
+  /** Chains whose round is in the ring, by that round's client seq. */
+  private readonly sent = new Map<number, Chain>();
+  /** The last client seq written under disconnectClientId. */
+  private clientSeq = 0;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  /** The accounts the frame being noted added (at most cancelOnDisconnectAccountsMax). */
+  private readonly added: number[] = [];
+  readonly counts: CancelCounts = { sessions: 0, rounds: 0, orders: 0, dropped: 0 };
+
+  constructor(
+    private readonly sink: CommandSink,
+    /** Whether the node takes commands now (a single node, or a cluster's primary). */
+    private readonly accepting: () => boolean,
+    private readonly log: GatewayLog,
+  ) {}
+
+  /** A session logged in: takes its Hello's flag (command sessions only); Welcome's flags. */
+  opened(session: CancelFields & { helloFlags: number; readOnly: boolean }): number {
+    const asked = (session.helloFlags & HelloFlag.CancelOnDisconnect) !== 0;
+    if (!asked || session.readOnly) return 0;
+    session.cancelAccounts = new Set();
+    return HelloFlag.CancelOnDisconnect;
+  }
+
+  /**
+   * Notes the accounts of a Commands frame's PlaceOrder and AmendOrder commands. False, and
+   * nothing of the frame noted, when they would pass cancelOnDisconnectAccountsMax: the caller
+   * refuses the frame (noted, its accounts would fill the set for a frame never sent).
+   */
+  note(session: CancelFields, view: DataView, span: BatchSpan): boolean {
+    const accounts = session.cancelAccounts;
+    if (accounts === null) return true;
+    const added = this.added;
+    added.length = 0;
+    for (let i = 0; i < span.count; i++) {
+      const at = span.start + i * commandSizeBytes;
+      const kind = view.getUint8(at + CommandOffset.kind);
+      if (kind !== CommandKind.PlaceOrder && kind !== CommandKind.AmendOrder) continue;
+      const account = readU64At(view, at + CommandOffset.account);
+      // No order rests on account 0 or on an id past 2^53 (the engine refuses them), and
+      // writeCommand takes safe integers only.
+      if (accounts.has(account) || !Number.isSafeInteger(account) || account < 1) continue;
+      if (accounts.size >= cancelOnDisconnectAccountsMax) {
+        for (const a of added) accounts.delete(a);
+        return false;
+      }
+      accounts.add(account);
+      added.push(account);
+    }
+    assert(accounts.size <= cancelOnDisconnectAccountsMax, 'cancels: accounts noted are bounded');
+    return true;
+  }
+
+  /** A socket closed with `code`: a loss of a session that asked starts its chains. */
+  closed(session: CancelFields, clientId: number, code: number): void {
+    const accounts = session.cancelAccounts;
+    session.cancelAccounts = null;
+    if (accounts === null || accounts.size === 0 || code === 1000 || this.stopped) return;
+    const list = [...accounts].join(', ');
+    if (!this.accepting()) {
+      this.counts.dropped += accounts.size;
+      const why = 'this node does not take commands now';
+      return this.log(`client ${clientId}: session lost; accounts ${list} not canceled: ${why}`);
+    }
+    this.counts.sessions++;
+    this.log(
+      `client ${clientId}: session lost (close ${code}); canceling the resting orders of ` +
+        `accounts ${list} (cancel on disconnect)`,
+    );
+    for (const account of accounts) this.start(account);
+    this.send();
+  }
+
+  /** Follows the rounds' answers among durable events (nothing to do while none is out). */
+  deliver(records: RecordBuffer, slot: number, count: number): void {
+    if (this.sent.size === 0) return;
+    const u32 = records.u32;
+    for (let i = 0; i < count; i++) {
+      const e = (slot + i) * EventWord.size;
+      if (u32[e + EventWord.clientId] !== disconnectClientId) continue;
+      if ((u32[e + EventWord.flagsTifStp] & EventFlag.Head) === 0) continue;
+      const seq = readU64(u32, e + EventWord.clientSeq);
+      const chain = this.sent.get(seq);
+      // Not ours: a round of this node before a restart, or of the last primary.
+      if (chain === undefined) continue;
+      this.sent.delete(seq);
+      this.answered(chain, u32, e);
+    }
+    this.send();
+  }
+
+  /** The node stops: nothing more is sent (its sessions' closes are no losses). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
+    this.chains.clear();
+    this.waiting.length = 0;
+    this.sent.clear();
+  }
+
+  /** Chains under way (tests). */
+  pendingCount(): number {
+    return this.chains.size;
+  }
+
+  private start(account: number): void {
+    const chain = this.chains.get(account);
+    if (chain !== undefined) {
+      // A chain whose first round has not left covers this loss too; a later one may not.
+      if (chain.rounds > 0) chain.again = true;
+      return;
+    }
+    if (this.chains.size >= cancelOnDisconnectPendingMax) {
+      this.counts.dropped++;
+      const why = `${cancelOnDisconnectPendingMax} accounts' cancels are under way`;
+      return this.log(`cancel on disconnect: account ${account} not canceled: ${why}`, 'error');
+    }
+    const fresh = { account, target: 0, rounds: 0, bound: 0, again: false };
+    this.chains.set(account, fresh);
+    this.waiting.push(fresh);
+  }
+
+  /** A round's head event: count it, then the next round, the chain's end, or a new chain. */
+  private answered(chain: Chain, u32: Uint32Array, e: number): void {
+    const kindStatus = u32[e + EventWord.kindStatus];
+    if ((kindStatus & 0xff) !== EventKind.AllCanceled) {
+      const status = statusName(kindStatus >>> 16);
+      this.log(`cancel on disconnect: account ${chain.account}: refused (${status})`, 'warn');
+      return this.end(chain);
+    }
+    this.counts.rounds++;
+    this.counts.orders += readU64(u32, e + EventWord.quantity);
+    if (chain.bound === 0) chain.bound = readU64(u32, e + EventWord.sequence);
+    const next = readU64(u32, e + EventWord.otherId);
+    // Orders from the first round's sequence on were placed after the loss was seen: they stay.
+    if (next === 0 || next > chain.bound) return this.end(chain);
+    if (chain.rounds >= cancelOnDisconnectRoundsMax) {
+      const why = `${cancelOnDisconnectRoundsMax} rounds sent, orders remain from ${next}`;
+      this.log(`cancel on disconnect: account ${chain.account}: stopped (${why})`, 'warn');
+      return this.end(chain);
+    }
+    chain.target = next;
+    this.waiting.push(chain);
+  }
+
+  private end(chain: Chain): void {
+    this.chains.delete(chain.account);
+    if (chain.again) this.start(chain.account);
+  }
+
+  /** Writes the waiting rounds that fit the ring; the rest are tried again shortly. */
+  private send(): void {
+    if (this.waiting.length === 0 || this.stopped) return;
+    if (!this.accepting()) return this.dropWaiting();
+    let n = 0;
+    while (n < this.waiting.length && this.sink.hasRoom(1)) this.write(this.waiting[n++]);
+    if (n > 0) {
+      this.waiting.splice(0, n);
+      this.sink.publish();
+    }
+    // A full ring is no reason to drop a cancel: it empties as the engine goes on.
+    if (this.waiting.length > 0 && this.retry === null) {
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.send();
+      }, cancelOnDisconnectRetryMs);
+      this.retry.unref();
+    }
+  }
+
+  private write(chain: Chain): void {
+    // Rising with the wall clock keeps the seqs new across restarts and failovers (the engine
+    // refuses a client's seq at or below its last as a repeat or out of order).
+    this.clientSeq = Math.max(this.clientSeq + 1, Math.floor(Date.now() * 1000));
+    const u32 = this.sink.ring.records.u32;
+    writeCommand(u32, this.sink.claim(), {
+      kind: CommandKind.CancelAll,
+      clientId: disconnectClientId,
+      clientSeq: this.clientSeq,
+      account: chain.account,
+      target: chain.target,
+      ref: 0, // every instrument
+    });
+    this.sink.commit();
+    chain.rounds++;
+    this.sent.set(this.clientSeq, chain);
+  }
+
+  /** The node stopped taking commands (deposed, handing over): its cancels are not sent. */
+  private dropWaiting(): void {
+    const accounts = this.waiting.map((c) => c.account);
+    for (const chain of this.waiting) this.chains.delete(chain.account);
+    this.waiting.length = 0;
+    this.counts.dropped += accounts.length;
+    const why = 'this node no longer takes commands';
+    this.log(`cancel on disconnect: accounts ${accounts.join(', ')} not canceled: ${why}`, 'warn');
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Cancel on disconnect on a real node: a session that asked for it in Hello has its resting
+ * orders canceled when its connection is lost (a drop, or the server closing it), in as many
+ * CancelAll rounds as it takes, journaled under the node's disconnectClientId; its clean close,
+ * and a session that did not ask, cancel nothing; other sessions' orders stay.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { BourseClient, EventKind, Status, type EventRecord } from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
+import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
+import { disconnectClientId, writeCommand } from '../../src/protocol/command-writer.js';
+import {
+  FrameError,
+  FrameType,
+  frameHeaderBytes,
+  HelloFlag,
+  readPath,
+} from '../../src/protocol/frames.js';
+import { cancelOnDisconnectAccountsMax } from '../../src/constants.js';
+import { frame, setUp, withNode } from '../harness/gateway-node.js';
+import { smallConfig } from '../harness/engine-driver.js';
+
+/** Instrument 2 of setupCommands: tick 1, lot 1, no fees. */
+const book2 = 2;
+
+async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+const httpOf = (url: string): string => url.replace('ws://', 'http://').replace(/\/$/, '');
+
+async function restingIds(url: string, account: number): Promise<number[]> {
+  const body = (await (await fetch(`${httpOf(url)}/orders?account=${account}`)).json()) as {
+    orders: { id: number }[];
+  };
+  return body.orders.map((o) => o.id).sort((a, b) => a - b);
+}
+
+/** The journal's events from `from` on, under the node's cancel-on-disconnect client id. */
+async function disconnectEvents(url: string, from: number): Promise<EventRecord[]> {
+  const out: EventRecord[] = [];
+  for (let at = from; ;) {
+    const page = (await (await fetch(`${httpOf(url)}/events?from=${at}&count=1000`)).json()) as [];
+    if (page.length === 0) return out;
+    for (const e of page as EventRecord[]) if (e.clientId === disconnectClientId) out.push(e);
+    at = (page as EventRecord[]).at(-1)!.sequence + 1;
+  }
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${httpOf(url)}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1]);
+}
+
+/** Places `n` buys of 1 on book 2 for `account`; their order ids. */
+async function quote(c: BourseClient, account: number, n: number): Promise<number[]> {
+  const placed = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      c.placeOrder({ account, instrument: book2, side: 'buy', price: 10 + (i % 20), quantity: 1 }),
+    ),
+  );
+  for (const [head] of placed) assert.equal(head.status, Status.Ok);
+  return placed.map(([head]) => head.id);
+}
+
+const ofKind = (events: EventRecord[], kind: EventKind): EventRecord[] =>
+  events.filter((e) => e.kind === kind);
+
+test('a lost session has its orders canceled; a clean close and others keep theirs', async () => {
+  await withNode(async (_node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 170 });
+    await setUp(root);
+    const maker = await BourseClient.connect(url, { clientId: 171, cancelOnDisconnect: true });
+    const plain = await BourseClient.connect(url, { clientId: 172 });
+    const ones = await quote(maker, 1, 3);
+    const twos = await quote(maker, 2, 2);
+    const [amended] = await maker.amend({
+      account: 2,
+      order: twos[0],
+      price: 10,
+      quantity: 2,
+    });
+    assert.equal(amended.status, Status.Ok);
+    const threes = await quote(plain, 3, 1);
+    const fours = await quote(root, 4, 1);
+    const from = ones[0];
+
+    plain.dropConnection(); // no flag: nothing canceled
+    maker.dropConnection();
+    await until('both reconnected', () => maker.reconnects === 1 && plain.reconnects === 1);
+    await until('accounts 1 and 2 emptied', async () => {
+      return (await restingIds(url, 1)).length + (await restingIds(url, 2)).length === 0;
+    });
+    assert.deepEqual(await restingIds(url, 3), threes, 'a session without the flag keeps its');
+    assert.deepEqual(await restingIds(url, 4), fours, "another session's orders stay");
+    const events = await disconnectEvents(url, from);
+    const heads = ofKind(events, EventKind.AllCanceled);
+    assert.deepEqual(
+      heads.map((h) => [h.account, h.quantity, h.otherId, h.status]).sort(),
+      [
+        [1, 3, 0, Status.Ok],
+        [2, 2, 0, Status.Ok],
+      ],
+      'one round per account, journaled under the system client id',
+    );
+    assert.ok(heads.every((h) => h.commandKind === CommandKind.CancelAll && h.ref === 0));
+    const canceled = ofKind(events, EventKind.OrderCanceled).map((e) => e.id);
+    assert.deepEqual(
+      canceled.sort((a, b) => a - b),
+      [...ones, ...twos].sort((a, b) => a - b),
+    );
+    assert.equal(await metric(url, 'bourse_cancel_on_disconnect_orders_total'), 5);
+    assert.equal(await metric(url, 'bourse_cancel_on_disconnect_rounds_total'), 2);
+    assert.equal(await metric(url, 'bourse_cancel_on_disconnect_sessions_total'), 1);
+
+    // The SDK asked again when it reconnected: a re-quote is canceled at the next loss.
+    const requote = await quote(maker, 1, 1);
+    assert.deepEqual(await restingIds(url, 1), requote, 'a re-quote after the loss stays');
+    maker.dropConnection();
+    await until('the re-quote canceled', async () => (await restingIds(url, 1)).length === 0);
+    await until('reconnected again', () => maker.reconnects === 2);
+
+    // The client's own close (1000) is no loss.
+    const kept = await quote(maker, 2, 2);
+    await maker.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await restingIds(url, 2), kept, 'close() cancels nothing');
+    await plain.close();
+    await root.close();
+  });
+});
+
+test('more orders than one CancelAll takes are canceled over several rounds', async () => {
+  const perCommand = smallConfig.fillsPerCommandMax;
+  await withNode(async (_node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 180 });
+    await setUp(root);
+    const maker = await BourseClient.connect(url, { clientId: 181, cancelOnDisconnect: true });
+    const ids = await quote(maker, 1, 2 * perCommand + 22);
+    const from = ids[0];
+    maker.dropConnection();
+    await until('every order canceled', async () => (await restingIds(url, 1)).length === 0);
+    const events = await disconnectEvents(url, from);
+    const heads = ofKind(events, EventKind.AllCanceled);
+    assert.deepEqual(
+      heads.map((h) => [h.quantity, h.otherId === 0]),
+      [
+        [perCommand, false],
+        [perCommand, false],
+        [22, true],
+      ],
+      'three rounds, each going on from the last one',
+    );
+    assert.deepEqual(
+      heads.slice(1).map((h) => h.clientSeq > heads[0].clientSeq),
+      [true, true],
+    );
+    assert.deepEqual(
+      ofKind(events, EventKind.OrderCanceled).map((e) => e.id),
+      ids,
+    );
+    await until('reconnected', () => maker.reconnects === 1);
+    await maker.close();
+    await root.close();
+  });
+});
+
+/** A raw session on `url` whose Hello has header flags `flags`; its Welcome or close. */
+async function rawSession(url: string, clientId: number, flags: number) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const messages: Buffer[] = [];
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.on('message', (data: Buffer) => messages.push(data));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const body = Buffer.alloc(8);
+  body.writeUInt32LE(clientId);
+  const hello = frame(FrameType.Hello, body);
+  hello.writeUInt16LE(flags, 2);
+  ws.send(hello);
+  const welcome = await Promise.race([
+    until('Welcome', () => messages.length > 0).then(() => messages[0]),
+    closed.then(() => null),
+  ]);
+  return { ws, messages, closed, welcome };
+}
+
+/** A Commands frame of PlaceOrders (account each), client seqs from `seq`. */
+function orders(accounts: number[], seq: number): Uint8Array {
+  const u32 = new Uint32Array(accounts.length * 16);
+  accounts.forEach((account, i) => {
+    const fields = { account, ref: book2, price: 10, quantity: 1 };
+    writeCommand(u32, i * 16, {
+      kind: CommandKind.PlaceOrder,
+      clientId: 0,
+      clientSeq: seq + i,
+      ...fields,
+    });
+  });
+  return new CommandBatchEncoder(accounts.length).encode(
+    new Uint8Array(u32.buffer),
+    accounts.length,
+    9,
+  );
+}
+
+test('Hello flags: said in Welcome, unknown bits refused; a server close is a loss', async () => {
+  await withNode(async (_node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 190 });
+    await setUp(root);
+    const unknown = await rawSession(url, 191, 2);
+    assert.equal(await unknown.closed, 4002, 'an unknown Hello flag closes as Malformed');
+    const reader = await rawSession(url + readPath.slice(1), 192, HelloFlag.CancelOnDisconnect);
+    assert.equal(reader.welcome?.readUInt16LE(2), 0, 'a read-only session does not take it');
+    reader.ws.close();
+    const without = await rawSession(url, 193, 0);
+    assert.equal(without.welcome?.readUInt16LE(2), 0);
+    without.ws.close();
+
+    const s = await rawSession(url, 194, HelloFlag.CancelOnDisconnect);
+    assert.equal(s.welcome?.readUInt16LE(2), HelloFlag.CancelOnDisconnect, 'Welcome says so');
+    const many = Array.from({ length: cancelOnDisconnectAccountsMax + 1 }, (_, i) => 100 + i);
+    s.ws.send(orders(many, 1));
+    await until('an answer', () => s.messages.length > 1);
+    assert.equal(s.messages[1].readUInt8(0), FrameType.Error);
+    assert.equal(s.messages[1].readUInt16LE(frameHeaderBytes), FrameError.TooManyAccounts);
+    s.ws.send(orders([5, 5], 1));
+    await until('the orders answered', () => s.messages.length > 2);
+    assert.equal(s.messages[2].readUInt8(0), FrameType.Events, s.messages[2].toString('utf8', 12));
+    assert.equal((await restingIds(url, 5)).length, 2);
+    s.ws.send('a text frame'); // a protocol violation: the server closes, a loss
+    assert.equal(await s.closed, 4004);
+    await until('account 5 emptied', async () => (await restingIds(url, 5)).length === 0);
+
+    await assert.rejects(
+      BourseClient.connect(url, { clientId: 195, cancelOnDisconnect: 1 as unknown as boolean }),
+      /cancelOnDisconnect: true or false, not 1/,
+    );
+    await assert.rejects(
+      BourseClient.connect(url, { clientId: 195, readOnly: true, cancelOnDisconnect: true }),
+      /cancelOnDisconnect: a read-only session places no orders/,
+    );
+    await root.close();
+  });
+});

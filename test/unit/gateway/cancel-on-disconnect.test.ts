@@ -1,0 +1,226 @@
+/**
+ * CancelOnDisconnect without a node: the accounts a session notes (bounded), which closes are
+ * losses, and how rounds follow their AllCanceled answers (other_id, the first round's
+ * sequence, a full ring, a refusal, a second loss while a chain is under way).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CancelOnDisconnect,
+  type CancelFields,
+} from '../../../src/gateway/cancel-on-disconnect.js';
+import type { CommandSink } from '../../../src/gateway/gateway.js';
+import { cancelOnDisconnectAccountsMax } from '../../../src/constants.js';
+import { CommandKind, CommandWord, SequencedWord } from '../../../src/protocol/command-layout.js';
+import { disconnectClientId, writeCommand } from '../../../src/protocol/command-writer.js';
+import { EventFlag, EventKind, EventWord } from '../../../src/protocol/event-layout.js';
+import { BatchFault, HelloFlag, type BatchSpan } from '../../../src/protocol/frames.js';
+import { Status } from '../../../src/protocol/status.js';
+import { readU64, RecordBuffer, write64 } from '../../../src/stdx/records.js';
+
+/** An input ring's producer side that records what was written; `room` slots are free. */
+class FakeSink {
+  readonly records = RecordBuffer.allocate(64, SequencedWord.size * 4);
+  readonly ring = { records: this.records } as unknown as CommandSink['ring'];
+  room = 64;
+  written = 0;
+  published = 0;
+  hasRoom(n: number): boolean {
+    return n <= this.room;
+  }
+  claim(): number {
+    return this.written * SequencedWord.size;
+  }
+  commit(): void {
+    this.written++;
+    this.room--;
+  }
+  publish(): void {
+    this.published = this.written;
+  }
+  /** The i-th command written: [account, target, ref, client seq]. */
+  command(i: number): number[] {
+    const u32 = this.records.u32;
+    const w = i * SequencedWord.size;
+    assert.equal(u32[w + CommandWord.clientId], disconnectClientId);
+    assert.equal(u32[w + CommandWord.bits] & 0xff, CommandKind.CancelAll);
+    return [CommandWord.account, CommandWord.target].map((f) => readU64(u32, w + f));
+  }
+  clientSeq(i: number): number {
+    return readU64(this.records.u32, i * SequencedWord.size + CommandWord.clientSeq);
+  }
+}
+
+function setUp(accepting = () => true) {
+  const sink = new FakeSink();
+  const lines: string[] = [];
+  const cancels = new CancelOnDisconnect(sink as unknown as CommandSink, accepting, (line) => {
+    lines.push(line);
+  });
+  return { sink, lines, cancels };
+}
+
+/** A logged-in session that asked to cancel on disconnect. */
+function asking(cancels: CancelOnDisconnect): CancelFields {
+  const session = {
+    cancelAccounts: null,
+    helloFlags: HelloFlag.CancelOnDisconnect,
+    readOnly: false,
+  };
+  assert.equal(cancels.opened(session), HelloFlag.CancelOnDisconnect, 'Welcome says it took it');
+  return session;
+}
+
+/** A frame body of commands (kind, account) (the span starts at byte 0). */
+function frame(...commands: [number, number][]): [DataView, BatchSpan] {
+  const u32 = new Uint32Array(commands.length * 16);
+  commands.forEach(([kind, account], i) => {
+    writeCommand(u32, i * 16, { kind, clientId: 9, clientSeq: i + 1, account });
+  });
+  return [new DataView(u32.buffer), { fault: BatchFault.None, start: 0, count: commands.length }];
+}
+
+/** The head event of the round with `clientSeq`: AllCanceled (or `kind`) at `sequence`. */
+function answer(clientSeq: number, sequence: number, canceled: number, otherId: number, kind = 0) {
+  const events = RecordBuffer.allocate(2, EventWord.size * 4);
+  const u32 = events.u32;
+  write64(u32, EventWord.sequence, sequence);
+  write64(u32, EventWord.clientSeq, clientSeq);
+  u32[EventWord.clientId] = disconnectClientId;
+  const status = kind === 0 ? Status.Ok : Status.LedgerAccountUnknown;
+  u32[EventWord.kindStatus] = (kind || EventKind.AllCanceled) | (status << 16);
+  u32[EventWord.flagsTifStp] = EventFlag.Head;
+  write64(u32, EventWord.quantity, canceled);
+  write64(u32, EventWord.otherId, otherId);
+  // An OrderCanceled of the round after it (not a head: passed over).
+  u32.copyWithin(EventWord.size, 0, EventWord.size);
+  u32[EventWord.size + EventWord.kindStatus] = EventKind.OrderCanceled;
+  u32[EventWord.size + EventWord.flagsTifStp] = 0;
+  return events;
+}
+
+test('a session notes the accounts it places or amends orders for, at most the bound', () => {
+  const { cancels } = setUp();
+  const off = { cancelAccounts: null, helloFlags: 0, readOnly: false };
+  assert.equal(cancels.opened(off), 0, 'not asked');
+  assert.equal(cancels.note(off, ...frame([CommandKind.PlaceOrder, 1])), true);
+  assert.equal(off.cancelAccounts, null, 'nothing noted without the flag');
+  const reader = { cancelAccounts: null, helloFlags: HelloFlag.CancelOnDisconnect, readOnly: true };
+  assert.equal(cancels.opened(reader), 0, 'a read-only session does not take it');
+
+  const session = asking(cancels);
+  const kinds = frame(
+    [CommandKind.PlaceOrder, 1],
+    [CommandKind.AmendOrder, 2],
+    [CommandKind.CancelOrder, 3],
+    [CommandKind.Transfer, 4],
+    [CommandKind.CancelAll, 5],
+    [CommandKind.PlaceOrder, 0],
+    [CommandKind.PlaceOrder, 1],
+  );
+  assert.equal(cancels.note(session, ...kinds), true);
+  assert.deepEqual([...session.cancelAccounts!], [1, 2], 'orders placed or amended only');
+
+  const fill = Array.from({ length: cancelOnDisconnectAccountsMax - 2 }, (_, i) => i + 10);
+  assert.equal(
+    cancels.note(session, ...frame(...fill.map((a) => [12, a] as [number, number]))),
+    true,
+  );
+  assert.equal(session.cancelAccounts!.size, cancelOnDisconnectAccountsMax);
+  assert.equal(cancels.note(session, ...frame([CommandKind.PlaceOrder, 1])), true, 'known');
+  assert.equal(cancels.note(session, ...frame([CommandKind.PlaceOrder, 999])), false, 'one more');
+  const fresh = asking(cancels);
+  const tooMany = fill
+    .concat([1, 2, 3])
+    .map((a) => [CommandKind.PlaceOrder, a] as [number, number]);
+  assert.equal(cancels.note(fresh, ...frame(...tooMany)), false, 'a frame of one too many');
+  assert.equal(fresh.cancelAccounts!.size, 0, 'a refused frame notes nothing');
+  assert.equal(session.cancelAccounts!.size, cancelOnDisconnectAccountsMax, 'never past it');
+});
+
+test('a loss sends a round per account; a clean close, a stop or a standby sends none', () => {
+  const { sink, lines, cancels } = setUp();
+  const clean = asking(cancels);
+  cancels.note(clean, ...frame([CommandKind.PlaceOrder, 1]));
+  cancels.closed(clean, 7, 1000);
+  assert.equal(sink.written, 0, "the client's own close(1000) cancels nothing");
+
+  const empty = asking(cancels);
+  cancels.closed(empty, 7, 1006);
+  assert.equal(sink.written, 0, 'a session that placed nothing cancels nothing');
+
+  const lost = asking(cancels);
+  cancels.note(lost, ...frame([CommandKind.PlaceOrder, 1], [CommandKind.PlaceOrder, 2]));
+  cancels.closed(lost, 7, 4008); // closed by the server for reading slowly: a loss
+  assert.deepEqual(
+    [sink.command(0), sink.command(1)],
+    [
+      [1, 0],
+      [2, 0],
+    ],
+  );
+  assert.equal(sink.published, 2, 'published');
+  assert.ok(sink.clientSeq(1) > sink.clientSeq(0), 'seqs rise');
+  assert.ok(sink.clientSeq(0) >= Math.floor(Date.now() * 1000) - 10_000_000, 'from the clock');
+  assert.match(lines[0], /client 7: session lost \(close 4008\).* accounts 1, 2/);
+  assert.equal(cancels.counts.sessions, 1);
+
+  let primary = false;
+  const standby = setUp(() => primary);
+  const there = asking(standby.cancels);
+  standby.cancels.note(there, ...frame([CommandKind.PlaceOrder, 1]));
+  standby.cancels.closed(there, 8, 1006);
+  assert.equal(standby.sink.written, 0, 'a node that does not take commands sends none');
+  assert.equal(standby.cancels.counts.dropped, 1);
+  assert.match(standby.lines[0], /not canceled/);
+  primary = true;
+  const stopping = asking(standby.cancels);
+  standby.cancels.note(stopping, ...frame([CommandKind.PlaceOrder, 1]));
+  standby.cancels.stop();
+  standby.cancels.closed(stopping, 8, 1001);
+  assert.equal(standby.sink.written, 0, 'the node stopping cancels nothing');
+});
+
+test('rounds follow other_id until 0, and stop at orders placed after the first round', () => {
+  const { sink, cancels } = setUp();
+  const session = asking(cancels);
+  cancels.note(session, ...frame([CommandKind.PlaceOrder, 1], [CommandKind.PlaceOrder, 2]));
+  cancels.closed(session, 7, 1006);
+  const [seq1, seq2] = [sink.clientSeq(0), sink.clientSeq(1)];
+  // Account 1: 64 canceled, go on from order 500 (before the round's sequence, 900).
+  cancels.deliver(answer(seq1, 900, 64, 500), 0, 2);
+  assert.deepEqual(sink.command(2), [1, 500], 'the next round goes on from other_id');
+  // Account 2: go on from 950, an order placed after the first round (900): a re-quote.
+  cancels.deliver(answer(seq2, 901, 3, 950), 0, 2);
+  assert.equal(sink.written, 3, 'orders after the loss stay');
+  cancels.deliver(answer(sink.clientSeq(2), 960, 10, 955), 0, 2);
+  assert.equal(sink.written, 3, "past the first round's sequence: done");
+  assert.equal(cancels.pendingCount(), 0);
+  assert.deepEqual([cancels.counts.rounds, cancels.counts.orders], [3, 77]);
+  cancels.deliver(answer(seq1, 900, 64, 500), 0, 2);
+  assert.equal(sink.written, 3, 'an answer not awaited is passed over');
+});
+
+test('a full ring waits, a refusal ends a chain, a second loss starts a new one', async () => {
+  const { sink, lines, cancels } = setUp();
+  sink.room = 0;
+  const a = asking(cancels);
+  cancels.note(a, ...frame([CommandKind.PlaceOrder, 1]));
+  cancels.closed(a, 7, 1006);
+  assert.equal(sink.written, 0, 'no room');
+  sink.room = 8;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(sink.written, 1, 'sent once the ring had room');
+
+  const b = asking(cancels);
+  cancels.note(b, ...frame([CommandKind.PlaceOrder, 1]));
+  cancels.closed(b, 7, 1006);
+  assert.equal(sink.written, 1, 'one round of an account in the ring at a time');
+  cancels.deliver(answer(sink.clientSeq(0), 100, 2, 0), 0, 2);
+  assert.deepEqual(sink.command(1), [1, 0], "the second loss's chain, from the oldest");
+  const refusal = answer(sink.clientSeq(1), 200, 0, 0, EventKind.Rejected);
+  cancels.deliver(refusal, 0, 2);
+  assert.equal(cancels.pendingCount(), 0);
+  assert.match(lines.at(-1)!, /account 1: refused \(LedgerAccountUnknown\)/);
+  cancels.stop();
+});
