@@ -42,36 +42,11 @@ export const stateLayoutVersion = 4;
 export const verify: boolean = process.env.BOURSE_VERIFY === '1';
 
 /**
- * V8 flags for processes that run the engine, set before their workers start.
- * - Inlining budget: the decide path is a few dozen small functions; V8's default budget (920
- *   bytecodes per optimized function) stops inlining half-way, and every remaining call costs
- *   argument checks and frame set-up. Measured with callgrind on a transfer: 3,779 instructions
- *   by default, 2,791 with this budget.
- * - Young generation: workers start with 16 MB semi-spaces instead of a few MB. The processor
- *   allocates nothing per command once compiled, but its first ~50k commands leave ~2 MB (code
- *   deoptimized on a path first taken runs interpreted for a while), and with a small young
- *   generation that ended in a scavenge mid-load: 0.4 to 17 ms of wall time on a 2-core guest
- *   (bench:pipeline, one or two per run). With 16 MB it fills after hundreds of millions of
- *   commands instead (bench:pipeline: no pause in its runs). Pages are mapped only once used.
- * - Old generation: a full GC only once the heap has grown to 5x what the last one left (V8's
- *   own factor here was about 2x). A cluster member's main thread keeps ~20 MB of live objects,
- *   and the replication path keeps buffers for milliseconds to seconds (messages retained for
- *   NAKs, batches in flight), which outlive the young generation and count against that limit:
- *   every member ran a mark-compact one to three times a second, and the concurrent marking took
- *   a quarter of the primary's CPU (perf). With this flag, bench:replicated --rate 40000
- *   (alternating, same hour): 8-40 mark-compacts per member per run instead of 92-159; one call
- *   per command 157-168k against 125k commands/s, CPU per command on the primary 4.6-5.0 against
- *   5.7-6.0 us. Memory stays bounded: the limit is a factor of what is live.
- * - No memory reducer: when a process looks idle (a member between bursts, or at a low rate),
- *   V8 shrinks its heap, and the next burst grows it again on pages the kernel must hand out
- *   and zero afresh; on this guest, whose free memory the host takes back (virtio-balloon free
- *   page reporting), each such page is also faulted in by the host (`clear_page_erms` was 7%
- *   of all samples in bench:replicated's 40k/s open loop). Without it, four pairs of
- *   bench:replicated --rate 40000 alternated: CPU per command on the primary 3.63 -> 3.47 us
- *   (means, whole run), batched 397k -> 424k/s, open loop p50 15.0 -> 12.4 ms. V8 makes the
- *   reducer when an isolate's heap is set up, so the flag holds for the isolates started after
- *   it is set (a node's workers: processor, journal writer, snapshotter, piscina), not for the
- *   main thread's. Heap limits are unchanged: a heap still shrinks after a full GC.
+ * V8 flags for processes that run the engine, set before their workers start: a larger
+ * inlining budget (the decide path is dozens of small functions: 3,779 -> 2,791 instructions a
+ * transfer), 16 MB semi-spaces (no scavenge mid-load), a full GC only at 5x the live heap (a
+ * member's marking took a quarter of the primary's CPU) and no memory reducer (pages re-faulted
+ * after each idle spell). docs/TUNING.md has each one's reason and measurements.
  */
 export const engineV8Flags: readonly string[] = [
   '--max-inlined-bytecode-size-cumulative=4000',
@@ -82,15 +57,9 @@ export const engineV8Flags: readonly string[] = [
 
 /**
  * Node flags recommended for processes that stream through the SDK (README), and given to the
- * benches' client processes. Every command in flight keeps a promise, its resolvers and its
- * answer alive until it is answered: with thousands in flight that is megabytes of live young
- * objects, and V8's young generation starts at 1 MB and grows slowly. Each scavenge then copied
- * nearly everything (8-27 ms each in bench:e2e's clients on a 2-core guest). With 16 MB
- * semi-spaces, bench:e2e's one-call-per-command closed loop went from 220-225k to 435-452k
- * commands/s (same hour, alternating). Since the SDK holds single commands in a SeqWindow, not
- * a Map (src/client/seq-window.ts), that loop runs as fast with V8's default (measured both
- * ways, fifteenth session); the benches keep the flag so that their figures stay comparable.
- * The flag is not allowed in NODE_OPTIONS: pass it to `node` (or a fork's `execArgv`).
+ * benches' client processes: 16 MB semi-spaces, since thousands of commands in flight keep
+ * megabytes of young objects alive (docs/TUNING.md). Not allowed in NODE_OPTIONS: pass it to
+ * `node` (or a fork's `execArgv`).
  */
 export const clientV8Flags: readonly string[] = ['--min-semi-space-size=16'];
 
