@@ -141,20 +141,21 @@ export const sessionCountMax = 10_000;
 export const loginsPendingMax = 1_000;
 /**
  * ...of which from one remote address: one more upgrade from it is answered 503. Alone, the
- * global pool let one address that re-opened ~1,000 silent sockets every loginTimeoutMs lock
- * every keyed client out ("too many logins under way"). A host behind NAT with many clients
- * still logs 64 in at a time, each within a round trip.
+ * global pool let one address re-opening ~1,000 silent sockets lock every keyed client out; a
+ * host behind NAT with many clients still logs 64 in at a time, each within a round trip.
  */
 export const loginsPendingPerAddressMax = 64;
 /**
- * A socket that has not logged in (Hello, or Hello and Answer) this long after it opened is
- * closed with 4001 (ms): far above a login's round trips (two for a challenge); the idle
- * timeout (120 s, pings keep it open) was the only limit. It was 10 s: shorter, a socket that
- * never logs in holds its place in the pools above half as long. Looked for every
- * loginSweepMs, so it may take that much longer.
+ * A socket not logged in (Hello, or Hello and Answer) this long after opening is closed, 4001
+ * (ms): far above a login's round trips. It was 10 s (the idle timeout, 120 s, before that);
+ * shorter, a silent socket holds its pool place half as long. Looked for every loginSweepMs.
  */
 export const loginTimeoutMs = 5_000;
 export const loginSweepMs = 1_000;
+/** Refused logins are summed up in one warn line at most this often (ms; login-failures.ts). */
+export const loginFailureLogMs = 10_000;
+/** Addresses one such line counts apart (the rest together): bounds its map per interval. */
+export const loginFailureAddressesMax = 1_024;
 /**
  * Read sessions (/read) one client id may hold; one more is closed with 4009. A key belongs to
  * one client id: one non-admin key took all sessionCountMax places and locked everyone out.

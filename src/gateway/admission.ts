@@ -23,6 +23,7 @@ import { CloseCode } from '../protocol/frames.js';
 import { assert } from '../stdx/assert.js';
 import type { HttpRequest, HttpResponse, WebSocket } from './uws.js';
 import { crossOriginRefusal } from './origin.js';
+import type { LoginFailures } from './login-failures.js';
 
 export class Admission<S> {
   /** Sockets open and not logged in, with when they opened (ms) and from where: oldest first. */
@@ -32,6 +33,9 @@ export class Admission<S> {
   /** Read sessions open, by client id. */
   private readonly readers = new Map<number, number>();
   private sweeper: NodeJS.Timeout | null = null;
+
+  /** `failures`: where a socket that never logs in is counted (reason `timeout`). */
+  constructor(private readonly failures: () => LoginFailures) {}
 
   /** Sockets open and not logged in yet. */
   get pendingCount(): number {
@@ -113,9 +117,10 @@ export class Admission<S> {
   /** Closes the sockets that have not logged in within loginTimeoutMs (4001). */
   private sweep(): void {
     const before = Date.now() - loginTimeoutMs;
-    for (const [ws, { atMs }] of this.pending) {
+    for (const [ws, { atMs, address }] of this.pending) {
       if (atMs > before) break;
       this.settle(ws);
+      this.failures().note('timeout', address);
       ws.end(CloseCode.HelloRequired, `no login within ${loginTimeoutMs / 1000} s`);
     }
   }

@@ -12,6 +12,7 @@ import { keysReloadPollMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { loginProof, splitApiKey } from '../protocol/login.js';
+import type { LoginFailureReason } from './login-failures.js';
 
 export interface KeyRecord {
   id: string;
@@ -174,12 +175,30 @@ export class KeyRing {
     nonce: Uint8Array,
     proof: Uint8Array,
   ): Grant | null {
-    const match = /^bk_([0-9a-f]{8})$/.exec(keyName);
-    const record = match === null ? undefined : this.byId.get(match[1]);
+    const record = this.named(keyName);
     if (record === undefined || record.clientId !== clientId) return null;
     const want = loginProof(Buffer.from(record.sha256, 'hex'), nonce, clientId);
     if (proof.byteLength !== want.byteLength || !timingSafeEqual(want, proof)) return null;
     return grantOf(record);
+  }
+
+  /**
+   * Why verify() refused `token`, or verifyProof() a proof for key `bk_<id>` and `clientId`:
+   * for the count of refused logins (login-failures.ts), never told to the client.
+   */
+  refusal(token: string, clientId: number): LoginFailureReason {
+    const key = splitApiKey(token);
+    if (key !== null) return this.byId.has(key.id) ? 'wrong_secret' : 'unknown_key';
+    if (!/^bk_[0-9a-f]{8}$/.test(token)) return 'malformed';
+    const record = this.named(token);
+    if (record === undefined) return 'unknown_key';
+    return record.clientId === clientId ? 'wrong_secret' : 'wrong_client';
+  }
+
+  /** The key named `bk_<id>` (a challenge login's Hello), if on the ring. */
+  private named(keyName: string): KeyRecord | undefined {
+    const match = /^bk_([0-9a-f]{8})$/.exec(keyName);
+    return match === null ? undefined : this.byId.get(match[1]);
   }
 }
 

@@ -79,7 +79,7 @@ import { ClientSeqs, frameClientSeq } from './client-seqs.js';
 import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
 import { Admission } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
-import { Login, type LoginFields } from './login.js';
+import { Login, type LoginFailures, type LoginFields } from './login.js';
 import { copyCommands } from './command-copy.js';
 import { CancelOnDisconnect, type CancelFields, type GatewayLog } from './cancel-on-disconnect.js';
 
@@ -172,6 +172,8 @@ export interface GatewayOptions {
   role: NodeRole;
   /** Lines for the operator (cancels on disconnect); none when absent. */
   log?: GatewayLog;
+  /** Refused logins: counted by reason, summed up in the log (login-failures.ts). */
+  loginFailures: LoginFailures;
 }
 
 export class Gateway {
@@ -187,7 +189,7 @@ export class Gateway {
   private readonly clientSeqs: ClientSeqs;
   private readonly span: BatchSpan = { fault: BatchFault.None, start: 0, count: 0 };
   /** Who may open a socket, and how long it may take to log in. */
-  private readonly admission = new Admission<Session>();
+  private readonly admission = new Admission<Session>(() => this.options.loginFailures);
   /** One outgoing Events frame per session, built here and sent at the end of each run. */
   private readonly outgoing = new Uint8Array(eventsFrameBytesMax);
   private readonly outgoingView = new DataView(this.outgoing.buffer);
@@ -207,7 +209,7 @@ export class Gateway {
   /** Sessions' orders canceled when they are lost (cancel-on-disconnect.ts). */
   readonly cancels: CancelOnDisconnect;
   private readonly login = new Login<Session>(
-    () => this.options.keys,
+    () => this.options,
     (ws, requestId, clientId, grant) => this.welcome(ws, requestId, clientId, grant),
   );
   port = -1;
@@ -329,6 +331,7 @@ export class Gateway {
     this.slowSweep.stop();
     this.tail.stop();
     this.admission.stop();
+    this.options.loginFailures.stop(); // this interval's line now, no timer left
     this.dashboard.close();
     this.cancels.stop(); // before the sessions close: a node that stops cancels nothing
     for (const ws of [...this.allSessions()]) ws.end(code, reason);
@@ -361,23 +364,18 @@ export class Gateway {
     ws.end(CloseCode.UnknownType, `unknown frame type ${type}`);
   }
 
-  /** Opens the session of an authenticated client (or closes on a refused key). */
-  private welcome(
-    ws: WebSocket<Session>,
-    requestId: number,
-    clientId: number,
-    grant: Grant | null,
-  ): void {
+  /** Opens the session of an authenticated client (or refuses it: its id is busy, 4007/4009). */
+  private welcome(ws: WebSocket<Session>, requestId: number, clientId: number, grant: Grant): void {
     const session = ws.getUserData();
-    if (grant === null) return ws.end(CloseCode.Unauthorized, 'API key refused');
     // A read-only session sends no commands, so it holds no client id's place: a client may
     // read on its own id beside its command session, and results go to the command session.
     if (!session.readOnly && this.sessions.has(clientId)) {
-      return ws.end(CloseCode.ClientIdInUse, `client id ${clientId} is connected already`);
+      const why = `client id ${clientId} is connected already`;
+      return this.login.refuse(ws, 'client_id_taken', CloseCode.ClientIdInUse, why);
     }
     if (!this.admission.loggedIn(ws, session.readOnly ? clientId : null)) {
       const why = `client id ${clientId} has ${readSessionsPerClientMax} read sessions open`;
-      return ws.end(CloseCode.TooManyReadSessions, why);
+      return this.login.refuse(ws, 'read_sessions_full', CloseCode.TooManyReadSessions, why);
     }
     session.clientId = clientId;
     session.grant = grant;

@@ -1,7 +1,7 @@
 /**
  * Logging in on a session: Hello with an API key, or Hello naming a key, then a Challenge
  * to sign and its Answer (docs/PROTOCOL.md). Either ends in `welcome`, with the grant of the
- * key, or null for a refused one (the gateway closes with 4010).
+ * key, or in a refusal: closed (4010 for a key), and counted by reason (login-failures.ts).
  *
  *   client ──Hello {clientId, method, key}──────────► grant of the key ─► welcome
  *   client ──Hello {clientId, Challenge, key name}──► nonce
@@ -19,7 +19,11 @@ import {
   writeHeader,
 } from '../protocol/frames.js';
 import { challengeNonce, openGrant, type Grant, type KeyRing } from './api-keys.js';
+import type { LoginFailureReason, LoginFailures } from './login-failures.js';
+import { remoteAddress } from './admission.js';
 import type { WebSocket } from './uws.js';
+
+export type { LoginFailures };
 
 /** What a session keeps of its login. */
 export interface LoginFields {
@@ -31,45 +35,68 @@ export interface LoginFields {
   helloFlags: number;
 }
 
-/** Opens the session of `clientId` with `grant`, or closes it (null: the key was refused). */
+/** Opens the session of `clientId` with `grant` (or refuses it: `Login.refuse`). */
 export type Welcome<S> = (
   ws: WebSocket<S>,
   requestId: number,
   clientId: number,
-  grant: Grant | null,
+  grant: Grant,
 ) => void;
 
 export class Login<S extends LoginFields> {
   constructor(
-    /** The API keys as they now are (null: no keys, every session is admin). */
-    private readonly keys: () => KeyRing | null,
+    /** The API keys as they now are (null: no keys, every session is admin), and the count. */
+    private readonly node: () => { keys: KeyRing | null; loginFailures: LoginFailures },
     private readonly welcome: Welcome<S>,
   ) {}
 
   onHello(ws: WebSocket<S>, view: DataView): void {
     const session = ws.getUserData();
     if (session.clientId !== 0 || session.challenge !== null) {
-      return ws.end(CloseCode.Malformed, 'Hello sent twice');
+      return this.refuse(ws, 'malformed', CloseCode.Malformed, 'Hello sent twice');
     }
-    if (view.byteLength < frameHeaderBytes + 4) return ws.end(CloseCode.Malformed, 'short Hello');
+    if (view.byteLength < frameHeaderBytes + 4) {
+      return this.refuse(ws, 'malformed', CloseCode.Malformed, 'short Hello');
+    }
     const flags = view.getUint16(2, true);
     if ((flags & ~HelloFlag.All) !== 0) {
-      return ws.end(CloseCode.Malformed, `unknown Hello flags ${flags}`);
+      return this.refuse(ws, 'malformed', CloseCode.Malformed, `unknown Hello flags ${flags}`);
     }
     session.helloFlags = flags;
     const clientId = view.getUint32(frameHeaderBytes, true);
-    if (!isClientId(clientId)) return ws.end(CloseCode.BadClientId, 'not a client id');
+    if (!isClientId(clientId)) {
+      return this.refuse(ws, 'malformed', CloseCode.BadClientId, 'not a client id');
+    }
     const method =
       view.byteLength >= frameHeaderBytes + 8 ? view.getUint16(frameHeaderBytes + 6, true) : 0;
-    if (method === LoginMethod.Challenge && this.keys() !== null) {
+    if (method === LoginMethod.Challenge && this.node().keys !== null) {
       return this.sendChallenge(ws, view, clientId);
     }
     if (method !== LoginMethod.Key && method !== LoginMethod.Challenge) {
-      return ws.end(CloseCode.Malformed, `unknown login method ${method}`);
+      return this.refuse(ws, 'malformed', CloseCode.Malformed, `unknown login method ${method}`);
     }
     const grant =
       method === LoginMethod.Key ? this.authenticate(view, clientId) : openGrant(clientId);
-    this.welcome(ws, view.getUint32(4, true), clientId, grant);
+    this.finish(ws, view.getUint32(4, true), clientId, grant);
+  }
+
+  /** Closes a socket whose login is refused, and counts why (never with the key). */
+  refuse(ws: WebSocket<S>, reason: LoginFailureReason, code: CloseCode, text: string): void {
+    this.node().loginFailures.note(reason, remoteAddress(ws));
+    ws.end(code, text);
+  }
+
+  /** Welcome with the key's grant, or 4010 with the reason it was refused. */
+  private finish(
+    ws: WebSocket<S>,
+    requestId: number,
+    clientId: number,
+    grant: Grant | LoginFailureReason,
+  ): void {
+    if (typeof grant === 'string') {
+      return this.refuse(ws, grant, CloseCode.Unauthorized, 'API key refused');
+    }
+    this.welcome(ws, requestId, clientId, grant);
   }
 
   /** Challenge login, step 1: remember the key named, send a fresh nonce to sign. */
@@ -77,7 +104,8 @@ export class Login<S extends LoginFields> {
     const length = view.getUint16(frameHeaderBytes + 4, true);
     const start = frameHeaderBytes + 8;
     if (length === 0 || length > 64 || start + length > view.byteLength) {
-      return ws.end(CloseCode.Unauthorized, 'API key refused');
+      const reason = length === 0 ? 'no_key' : 'malformed';
+      return this.refuse(ws, reason, CloseCode.Unauthorized, 'API key refused');
     }
     const keyName = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
     const nonce = challengeNonce(challengeBytes);
@@ -91,25 +119,27 @@ export class Login<S extends LoginFields> {
   /** Challenge login, step 2: check the proof; a wrong one closes with 4010. */
   onAnswer(ws: WebSocket<S>, view: DataView): void {
     const challenge = ws.getUserData().challenge;
-    const keys = this.keys();
+    const keys = this.node().keys;
     if (challenge === null || keys === null) return;
     ws.getUserData().challenge = null;
     const proof = new Uint8Array(view.buffer, view.byteOffset + frameHeaderBytes);
     const { keyName, clientId, nonce } = challenge;
     const grant = keys.verifyProof(keyName, clientId, nonce, proof);
-    this.welcome(ws, view.getUint32(4, true), clientId, grant);
+    this.finish(ws, view.getUint32(4, true), clientId, grant ?? keys.refusal(keyName, clientId));
   }
 
-  /** The grant of the Hello's API key (which must belong to `clientId`), or null. */
-  private authenticate(view: DataView, clientId: number): Grant | null {
-    const keys = this.keys();
+  /** The grant of the Hello's API key (which must belong to `clientId`), or why it is refused. */
+  private authenticate(view: DataView, clientId: number): Grant | LoginFailureReason {
+    const keys = this.node().keys;
     if (keys === null) return openGrant(clientId);
-    if (view.byteLength < frameHeaderBytes + 8) return null;
+    if (view.byteLength < frameHeaderBytes + 8) return 'no_key';
     const length = view.getUint16(frameHeaderBytes + 4, true);
     const start = frameHeaderBytes + 8;
-    if (length === 0 || start + length > view.byteLength) return null;
+    if (length === 0) return 'no_key';
+    if (start + length > view.byteLength) return 'malformed';
     const token = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
     const grant = keys.verify(token);
-    return grant !== null && grant.clientId === clientId ? grant : null;
+    if (grant === null) return keys.refusal(token, clientId);
+    return grant.clientId === clientId ? grant : 'wrong_client';
   }
 }

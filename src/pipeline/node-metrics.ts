@@ -31,6 +31,7 @@ import { ScrapeCache } from './scrape-cache.js';
 import type { SnapshotStats } from './snapshot-stats.js';
 import { ResultLatency } from './result-latency.js';
 import { capacityMax, capacityTables, type CapacityTable } from './capacity-use.js';
+import { loginFailureReasons, type LoginFailureReason } from '../gateway/login-failures.js';
 
 export interface NodeMetricSources {
   progress: JournalProgress;
@@ -53,6 +54,8 @@ export interface NodeMetricSources {
   watch?: { stalledSeconds(nowMs: number): number };
   /** Queries of the read model that timed out or were refused (503s). */
   reads?: { readonly timeouts: number; readonly refusals: number };
+  /** Logins refused, by reason (absent: a node without a gateway). */
+  loginFailures?: { total(reason: LoginFailureReason): number };
   /** How long a scrape's text is served again (ms; metricsCacheMs unless given: tests). */
   scrapeCacheMs?: number;
 }
@@ -159,6 +162,9 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
     readCounter(registry, counters, 'bourse_read_timeouts_total', timedOut, () => reads.timeouts);
     const refused = 'Read-model queries refused at once: too many waited (HTTP 503)';
     readCounter(registry, counters, 'bourse_read_refusals_total', refused, () => reads.refusals);
+  }
+  if (sources.loginFailures !== undefined) {
+    registerLoginFailures(registry, counters, sources.loginFailures);
   }
   const results = carried.results;
   const latency = "Command's result latency: from sequencing to its durable result at the gateway";
@@ -354,6 +360,35 @@ function registerProgress(registry: Registry, sources: NodeMetricSources): void 
   const age = 'Seconds since a journal batch last became durable (since the start before one)';
   gauge('bourse_journal_durable_age_seconds', age, () => {
     return Math.max(0, (Date.now() - p.get(ProgressSlot.durableAtMs)) / 1000);
+  });
+}
+
+/**
+ * `bourse_login_failures_total{reason}`: WebSocket logins refused (login-failures.ts). Every
+ * reason is shown, 0 until it happens, so that rate() sees the first one.
+ */
+function registerLoginFailures(
+  registry: Registry,
+  counters: Counters,
+  failures: { total(reason: LoginFailureReason): number },
+): void {
+  const name = 'bourse_login_failures_total';
+  const carried = counters.carried.counters;
+  const key = (reason: LoginFailureReason): string => `${name}{${reason}}`;
+  for (const reason of loginFailureReasons) {
+    counters.reads.set(key(reason), () => failures.total(reason));
+  }
+  new Counter({
+    name,
+    help: 'WebSocket logins refused, by reason (docs/PROTOCOL.md, "Metrics")',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      for (const reason of loginFailureReasons) {
+        this.inc({ reason }, (carried.get(key(reason)) ?? 0) + failures.total(reason));
+      }
+    },
   });
 }
 

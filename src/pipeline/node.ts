@@ -58,6 +58,7 @@ import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
 import { KeyRing, keyFilePath, readKeyFile, watchKeyFile } from '../gateway/api-keys.js';
+import { LoginFailures } from '../gateway/login-failures.js';
 import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
 import { InputPort } from './input-port.js';
@@ -386,6 +387,7 @@ export class BourseNode {
     this.keys = keys;
     // Watched with or without keys: the first key made while the node runs takes effect too.
     this.unwatchKeys = watchKeyFile(this.dataDir, () => this.reloadKeys());
+    const loginFailures = new LoginFailures(this.log);
     const metrics = nodeMetrics({
       progress: this.progress,
       inputRing: this.inputRing,
@@ -399,10 +401,12 @@ export class BourseNode {
       config: this.config,
       reads: this.reads ?? undefined,
       watch: this.watch ?? undefined,
+      loginFailures,
     });
     this.metrics = metrics;
     this.gateway = new Gateway({
       keys,
+      loginFailures,
       idempotencyWindow: this.config.idempotencyWindow,
       host: where.host,
       port: where.port,
