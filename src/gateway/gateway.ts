@@ -350,9 +350,7 @@ export class Gateway {
     const type = view.getUint8(0);
     const session = ws.getUserData();
     if (type === FrameType.Hello) return this.login.onHello(ws, view);
-    if (type === FrameType.Answer && session.challenge !== null) {
-      return this.login.onAnswer(ws, view);
-    }
+    if (type === FrameType.Answer) return this.login.onAnswer(ws, view);
     if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
     if (type === FrameType.Commands && session.readOnly) {
       const text = 'read-only session: send commands on the primary';

@@ -116,12 +116,20 @@ export class Login<S extends LoginFields> {
     ws.send(frame, true);
   }
 
-  /** Challenge login, step 2: check the proof; a wrong one closes with 4010. */
+  /**
+   * Challenge login, step 2: check the proof; a wrong one closes with 4010. An Answer with no
+   * challenge pending (a development node sends none: it welcomes a challenge Hello at once)
+   * is out of place, as a second Hello is: 4002 (it was 4003, "unknown frame type 4").
+   */
   onAnswer(ws: WebSocket<S>, view: DataView): void {
-    const challenge = ws.getUserData().challenge;
+    const session = ws.getUserData();
+    const challenge = session.challenge;
     const keys = this.node().keys;
-    if (challenge === null || keys === null) return;
-    ws.getUserData().challenge = null;
+    if (challenge === null || keys === null) {
+      if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
+      return ws.end(CloseCode.Malformed, 'Answer with no challenge pending');
+    }
+    session.challenge = null;
     const proof = new Uint8Array(view.buffer, view.byteOffset + frameHeaderBytes);
     const { keyName, clientId, nonce } = challenge;
     const grant = keys.verifyProof(keyName, clientId, nonce, proof);

@@ -150,6 +150,31 @@ test('hostile input is closed with its code and never reaches the engine', async
         },
         CloseCode.UnknownType,
       ],
+      // Out of place, as a second Hello is: it was 4003, "unknown frame type 4".
+      [
+        'Answer with no challenge pending',
+        (ws) => {
+          ws.send(hello(34));
+          ws.send(frame(FrameType.Answer, Buffer.alloc(32)));
+        },
+        CloseCode.Malformed,
+      ],
+      [
+        'Answer to a challenge Hello that development mode welcomed at once',
+        (ws) => {
+          const body = Buffer.alloc(8);
+          body.writeUInt32LE(35);
+          body.writeUInt16LE(LoginMethod.Challenge, 6);
+          ws.send(frame(FrameType.Hello, body));
+          ws.send(frame(FrameType.Answer, Buffer.alloc(32)));
+        },
+        CloseCode.Malformed,
+      ],
+      [
+        'Answer before Hello',
+        (ws) => ws.send(frame(FrameType.Answer, Buffer.alloc(32))),
+        CloseCode.HelloRequired,
+      ],
       [
         'short Unsubscribe',
         (ws) => {
