@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import {
+  dashboardRequestBytesMax,
   dashboardTickMs,
   dashboardViewersMax,
   dashboardViewersPerAddressMax,
@@ -278,6 +279,11 @@ test('the dashboard socket: snapshots, bad requests refused, pages bounded', asy
       for (const refusal of first.texts.slice(0, 3)) {
         assert.deepEqual(refusal, { type: 'error', error: 'instrument: an id from 1 to 255' });
       }
+      // Past dashboardRequestBytesMax uWS drops the socket unsaid: PROTOCOL.md said 1009.
+      const large = await openLive(live);
+      const closed = new Promise<number>((resolve) => large.ws.once('close', resolve));
+      large.ws.send(JSON.stringify({ instrument: 1, pad: 'x'.repeat(dashboardRequestBytesMax) }));
+      assert.equal(await closed, 1006, 'a message over the limit: no close frame');
       await until('a snapshot', () => first.texts.some((t) => t.type === 'snapshot'), waitMs);
       const snapshot = first.texts.find((t) => t.type === 'snapshot') as Record<string, unknown>;
       assert.equal((snapshot.node as { role: string }).role, 'primary');
