@@ -207,18 +207,29 @@ export function notReadyFor(role: NodeRole, use: ReadyUse): string | null {
   return use === 'reads' || role.accepting() ? null : 'not the primary';
 }
 
-/** A page's `count` of events (100 when not given, at most httpEventsMax), or null when bad. */
+/**
+ * A page's `count` of events: 100 when not given, and any larger run of digits than
+ * httpEventsMax taken as it (as documented: count=1001 was, but 17 digits were refused 400);
+ * null when it is no whole number of 1 or more in digits (0, -1, 1.5, 1e9).
+ */
 function pageCount(req: HttpRequest): number | null {
-  const count = Math.min(queryNumber(req.getQuery('count') ?? '100'), httpEventsMax);
-  return Number.isSafeInteger(count) && count >= 1 ? count : null;
+  const text = req.getQuery('count') ?? '100';
+  if (!/^\d+$/.test(text)) return null;
+  // Digits alone: Number() reads a longer run than a double holds as more than the bound.
+  const count = Math.min(Number(text), httpEventsMax);
+  return count >= 1 ? count : null;
 }
+
+/** What a bad `count` is answered (it said "1 to 1000", and a larger one was taken). */
+const countError =
+  `count: a whole number from 1, in digits ` +
+  `(more than ${httpEventsMax} is taken as ${httpEventsMax})`;
 
 function getEvents(res: HttpResponse, req: HttpRequest, journal: JournalQueries): void {
   const from = req.getQuery('from');
   const fromTime = req.getQuery('from-time');
   const count = pageCount(req);
-  if (count === null)
-    return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
+  if (count === null) return json(res, '400 Bad Request', { error: countError });
   if (from !== undefined && from !== '' && fromTime !== undefined && fromTime !== '') {
     // As replay refuses --to-seq with --to-time: one was silently dropped (from-time).
     return json(res, '400 Bad Request', { error: 'give from=SEQ or from-time=T, not both' });
@@ -264,8 +275,7 @@ function getAccountEvents(
   if (!Number.isSafeInteger(sequence) || sequence < 0) {
     return json(res, '400 Bad Request', { error: 'from: a sequence number (with account=)' });
   }
-  if (count === null)
-    return json(res, '400 Bad Request', { error: `count: 1 to ${httpEventsMax}` });
+  if (count === null) return json(res, '400 Bad Request', { error: countError });
   if (!commands.mayReadAccount(token, account)) {
     return json(res, '403 Forbidden', { error: 'reading this account needs a key that grants it' });
   }

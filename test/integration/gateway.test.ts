@@ -385,6 +385,22 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
     assert.equal((await fetch(`${base}/nothing-here`, { method: 'POST' })).status, 404);
     assert.equal((await fetch(`${base}/events?from=1e1`)).status, 400, 'digits only');
     assert.equal((await fetch(`${base}/events?from=1&count=0x10`)).status, 400);
+    // A larger count than 1,000 is taken as 1,000, as documented, however many digits (20 were
+    // refused 400, "count: 1 to 1000", while 1001 was taken); 0 or no digits is 400.
+    for (const count of ['1001', '99999999999999999999', '0005']) {
+      const page = await fetch(`${base}/events?from=1&count=${count}`);
+      assert.equal(page.status, 200, `count=${count}`);
+      assert.ok(((await page.json()) as unknown[]).length > 0, `count=${count}`);
+    }
+    for (const count of ['0', '-1', '1.5', '1e9', '']) {
+      const page = await fetch(`${base}/events?from=1&count=${count}`);
+      assert.equal(page.status, 400, `count=${count}`);
+      const error = ((await page.json()) as { error: string }).error;
+      assert.equal(
+        error,
+        'count: a whole number from 1, in digits (more than 1000 is taken as 1000)',
+      );
+    }
     const poor = { kind: 'Transfer', clientId: 71, account: 1, target: 2, ref: 1 };
     const rejected = await post({ ...poor, clientSeq: ++seq, quantity: 10 ** 12 });
     const refusal = (
