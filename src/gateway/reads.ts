@@ -90,8 +90,15 @@ export function mountReads(
   route(app, 'get', '/book', (res, req) => {
     const instrument = queryNumber(req.getQuery('instrument'));
     const depth = queryNumber(req.getQuery('depth') || String(bookDepthLevels));
-    if (!Number.isSafeInteger(instrument) || instrument < 1) {
-      return json(res, '400 Bad Request', { error: 'instrument: an instrument id' });
+    // Outside the configured ids is a bad parameter (400), as Subscribe refuses it (Error 4):
+    // it was 404, as for an id in range that no AddInstrument has added yet.
+    if (
+      !Number.isSafeInteger(instrument) ||
+      instrument < 1 ||
+      instrument >= reads.instrumentCountMax
+    ) {
+      const error = `instrument: an instrument id from 1 to ${reads.instrumentCountMax - 1}`;
+      return json(res, '400 Bad Request', { error });
     }
     if (!Number.isSafeInteger(depth) || depth < 1 || depth > bookQueryDepthMax) {
       return json(res, '400 Bad Request', { error: `depth: 1 to ${bookQueryDepthMax}` });

@@ -95,7 +95,10 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
       ['/balances?account=999', 404],
       ['/balances?account=x', 400],
       ['/orders?account=-1', 400],
-      ['/book?instrument=200', 404],
+      ['/book?instrument=200', 404], // in range (1 to 255), never added
+      ['/book?instrument=255', 404],
+      ['/book?instrument=256', 400], // past the configured ids: it was 404
+      ['/book?instrument=0', 400],
       ['/book?instrument=2&depth=0', 400],
       ['/book?instrument=2&depth=100000', 400],
       ['/book', 400],
@@ -114,6 +117,8 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
       assert.equal(r.status, status, path);
       assert.equal(typeof r.body.error, 'string', `${path} says why`);
     }
+    const past = await get(`${base}/book?instrument=256`);
+    assert.equal(past.body.error, 'instrument: an instrument id from 1 to 255');
     const garbled = await get(`${base}/balances?x=1&account=%ZZ`);
     assert.equal(garbled.body.error, 'account: a malformed percent-escape (% and two hex digits)');
     const escaped = await get(`${base}/balances?account=%31`);
