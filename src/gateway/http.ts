@@ -101,7 +101,7 @@ export function mountHttp(
     const account = req.getQuery('account') ?? '';
     if (account !== '') return getAccountEvents(res, req, journal, account, commands, token);
     if (commands.mayReadJournal(token)) return getEvents(res, req, journal);
-    json(res, '403 Forbidden', { error: 'the journal needs an admin key' });
+    keyRefused(res, token, 'the journal needs an admin key');
   });
   route(app, 'post', '/commands', (res, req) => {
     const crossOrigin = crossOriginRefusal(req, commands.development());
@@ -277,7 +277,7 @@ function getAccountEvents(
   }
   if (count === null) return json(res, '400 Bad Request', { error: countError });
   if (!commands.mayReadAccount(token, account)) {
-    return json(res, '403 Forbidden', { error: 'reading this account needs a key that grants it' });
+    return keyRefused(res, token, 'reading this account needs a key that grants it');
   }
   // Unknown: 404, as /balances and /orders answer (it was 200 with no events, or with the
   // rejections of commands that named it). The read model says, as it does for them; when it
@@ -325,6 +325,20 @@ export function bearerToken(req: HttpRequest): string {
   return auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7) : '';
 }
 
+/**
+ * Answers a request its key does not allow: 401 with `www-authenticate: Bearer` when it sent
+ * no key at all (it was 403 "not allowed for this API key", which reads as a key refused), else
+ * 403 with `error`. Only a node with keys refuses (development mode allows every request).
+ */
+export function keyRefused(res: HttpResponse, token: string, error: string): void {
+  if (token !== '') return json(res, '403 Forbidden', { error });
+  res
+    .writeStatus('401 Unauthorized')
+    .writeHeader('www-authenticate', 'Bearer')
+    .writeHeader('content-type', 'application/json')
+    .end(JSON.stringify({ error: 'API key missing: send Authorization: Bearer <key>' }));
+}
+
 function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands): void {
   const token = bearerToken(req);
   let aborted = false;
@@ -340,7 +354,10 @@ function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands
     const refused = commands.submit(token, parsed, (events) => {
       if (!aborted) res.cork(() => json(res, '200 OK', { events: events.map(readable) }));
     });
-    if (refused !== null) json(res, refusalStatus(refused), { error: refused });
+    if (refused === null) return;
+    const status = refusalStatus(refused);
+    if (status.startsWith('403')) keyRefused(res, token, refused);
+    else json(res, status, { error: refused });
   });
 }
 

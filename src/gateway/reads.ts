@@ -17,7 +17,7 @@ import { bookDepthLevels, bookQueryDepthMax } from '../constants.js';
 import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.js';
 import { bookFrame } from '../protocol/book-frame.js';
 import type { HttpResponse, TemplatedApp } from './uws.js';
-import { bearerToken, json, notReadyFor, queryNumber, route } from './http.js';
+import { bearerToken, json, keyRefused, notReadyFor, queryNumber, route } from './http.js';
 import type { NodeRole } from './gateway.js';
 
 export type StateQuery =
@@ -76,9 +76,8 @@ export function mountReads(
       if (!Number.isSafeInteger(account) || account < 1) {
         return json(res, '400 Bad Request', { error: 'account: an account id' });
       }
-      if (!may(bearerToken(req), account)) {
-        return json(res, '403 Forbidden', { error: 'not allowed for this API key' });
-      }
+      const token = bearerToken(req);
+      if (!may(token, account)) return keyRefused(res, token, 'not allowed for this API key');
       if (notReady(res, role)) return;
       answer(res, reads.query({ what, account }), 'no such account', (body, sequence) => ({
         sequence,

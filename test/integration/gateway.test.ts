@@ -477,7 +477,10 @@ test('HTTP commands need the key of their client id when keys exist', async () =
       ref: 1,
       quantity: 1,
     };
-    assert.equal((await post(transfer)).status, 403, 'no key');
+    const keyless = await post(transfer);
+    assert.equal(keyless.status, 401, 'no key');
+    assert.equal(keyless.headers.get('www-authenticate'), 'Bearer');
+    assert.equal((await post(transfer, 'bk_00000000_x')).status, 403, 'an unknown key');
     assert.equal(
       (await post({ ...transfer, clientId: 82 }, user.token)).status,
       403,
@@ -1125,7 +1128,7 @@ test('the first keys end development mode at once: keyless sessions closed', asy
     await cutOff(open, transfer, /API keys now required/);
     await assert.rejects(BourseClient.connect(url, { clientId: 141 }), /API key refused/);
     const base = url.replace('ws://', 'http://');
-    assert.equal((await fetch(`${base}events?from=1&count=1`)).status, 403, 'journal closed');
+    assert.equal((await fetch(`${base}events?from=1&count=1`)).status, 401, 'journal closed');
     const keyed = await BourseClient.connect(url, { clientId: 142, apiKey: admin.token });
     assert.equal((await keyed.transfer(transfer))[0].status, Status.Ok, 'no restart needed');
     await keyed.close();

@@ -137,15 +137,25 @@ test('HTTP reads of an account need a key that grants it; the journal an admin k
     assert.equal((await get(`${base}/balances?account=1`, user.token)).status, 200, 'its own');
     assert.equal((await get(`${base}/balances?account=2`, user.token)).status, 403, 'not its');
     assert.equal((await get(`${base}/orders?account=2`, user.token)).status, 403, 'not its');
-    assert.equal((await get(`${base}/balances?account=2`)).status, 403, 'no key');
+    // No key at all is 401, with the scheme to use (it was 403, as for a key refused).
+    for (const path of ['/balances?account=2', '/orders?account=1', '/events?from=1']) {
+      const r = await fetch(`${base}${path}`);
+      assert.equal(r.status, 401, `${path}: no key`);
+      assert.equal(r.headers.get('www-authenticate'), 'Bearer', path);
+      const body = (await r.json()) as { error: string };
+      assert.equal(body.error, 'API key missing: send Authorization: Bearer <key>', path);
+    }
+    const basic = { authorization: 'Basic dXNlcjpwYXNz' };
+    assert.equal((await fetch(`${base}/balances?account=1`, { headers: basic })).status, 401);
     assert.equal((await get(`${base}/balances?account=2`, admin.token)).status, 200, 'admin');
     assert.equal((await get(`${base}/book?instrument=2`)).status, 200, 'books are public');
     // The journal holds every client's events: admin only, by sequence or by time.
     for (const query of ['from=1&count=10', 'from-time=0&count=10']) {
       const events = `${base}/events?${query}`;
-      const denied = await get(events);
-      assert.equal(denied.status, 403, `${query}: no key`);
+      const denied = await get(events, 'bk_00000000_wrong');
+      assert.equal(denied.status, 403, `${query}: a key refused`);
       assert.match(String(denied.body.error), /admin key/);
+      assert.equal((await get(events)).status, 401, `${query}: no key`);
       assert.equal((await get(events, user.token)).status, 403, `${query}: not admin`);
       const granted = await get(events, admin.token);
       assert.equal(granted.status, 200, `${query}: admin`);
