@@ -31,12 +31,18 @@ test('HEAD is answered wherever GET is: the same status and headers, no body', a
       ['/ready', 200],
       ['/metrics', 200],
       ['/balances?account=x', 400],
+      // The dashboard's files were mounted apart from route(): HEAD was not answered.
+      ['/dashboard', 200],
+      ['/dashboard/app.js', 200],
     ] as const) {
       const head = await fetch(`${base}${path}`, { method: 'HEAD' });
       const get = await fetch(`${base}${path}`);
       assert.equal(head.status, status, `HEAD ${path}`);
       assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), path);
+      assert.equal(await head.text(), '', `HEAD ${path}: no body`);
     }
+    const posted = await fetch(`${base}/dashboard`, { method: 'POST' });
+    assert.deepEqual([posted.status, posted.headers.get('allow')], [405, 'GET, HEAD']);
     // No body on the wire: the GET behind it on the same connection is read as its own answer.
     const both = await exchange(
       port,

@@ -29,7 +29,7 @@ import {
 } from '../../constants.js';
 import { assert } from '../../stdx/assert.js';
 import type { DurableEvents, NodeRole } from '../gateway.js';
-import { health, ignoreAbort, json, type JournalQueries } from '../http.js';
+import { health, json, route, type JournalQueries } from '../http.js';
 import { remoteAddress } from '../admission.js';
 import type { StateReads } from '../reads.js';
 import { tradesTopic } from '../topics.js';
@@ -76,8 +76,10 @@ export class Dashboard {
     private readonly sources: DashboardSources,
   ) {
     sources.events.listen((records, slot, count) => this.meter.onDurable(records, slot, count));
-    app.get('/dashboard', (res) => asset(res, 'text/html; charset=utf-8', dashboardHtml));
-    app.get('/dashboard/app.js', (res) => {
+    // Through route(), as every other GET: HEAD too (health checkers use it; it was 404), and
+    // 405 for other methods.
+    route(app, 'get', '/dashboard', (res) => asset(res, 'text/html; charset=utf-8', dashboardHtml));
+    route(app, 'get', '/dashboard/app.js', (res) => {
       asset(res, 'text/javascript; charset=utf-8', dashboardScript);
     });
     app.ws<Viewer>('/dashboard/live', {
@@ -269,7 +271,6 @@ export class Dashboard {
 
 /** Answers a GET with one of the page's files (no cache: a node upgrade changes them). */
 function asset(res: HttpResponse, type: string, body: string): void {
-  res.onAborted(ignoreAbort); // a reset connection mid-answer must not end the process
   res
     .writeStatus('200 OK')
     .writeHeader('content-type', type)
