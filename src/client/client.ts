@@ -90,6 +90,7 @@ export { BatchCutOff } from './batch-parts.js';
 export type { BatchResult } from './batches.js';
 export type * from '../protocol/named-commands.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
+export type { StreamGap } from './subscriptions.js';
 export { statusName } from '../protocol/status.js';
 /** Command and event kinds and status codes as values (the generated FlatBuffers enums). */
 export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
@@ -347,7 +348,8 @@ export class BourseClient {
       if (named.length > 0) onEvents(named);
     };
     this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);
-    const ask = this.subs.addAsk(this.sendSubscribe(kind, param), kind, param, onError as OnError);
+    const requestId = this.sendSubscribe(kind, param);
+    const ask = this.subs.addAsk(requestId, kind, param, onError as OnError, delivered);
     return () => {
       this.topicHandlers.set(
         id,
@@ -721,8 +723,8 @@ export class BourseClient {
         this.reconnects++;
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
-        this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
-        this.options.onReconnect?.(back.url);
+        const gaps = this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
+        this.options.onReconnect?.(back.url, gaps);
         return;
       }
     }

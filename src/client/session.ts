@@ -7,6 +7,7 @@
  *          ◄── Challenge(nonce) ── Answer(proof) ──►      (challenge login only)
  *          ◄── Welcome(window, durable sequence, next seq)
  */
+import type { StreamGap } from './subscriptions.js';
 import WebSocket from 'ws';
 import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
@@ -94,9 +95,10 @@ export interface ConnectOptions {
    * Called each time the SDK has opened the session again after a drop (`url`: the member it
    * is on now), once its unanswered commands went out again and its subscriptions were asked
    * for again. Trades and account events that became durable while no connection was up are
-   * not sent again: page `GET /events?account=N` from the last sequence a handler saw.
+   * not sent again: `gaps` names each such stream and the last sequence it handed over, from
+   * which `GET /events?account=N&from=<afterSequence + 1>` pages what it may have missed.
    */
-  onReconnect?: (url: string) => void;
+  onReconnect?: (url: string, gaps: StreamGap[]) => void;
 }
 
 export class ClientError extends Error {

@@ -37,6 +37,12 @@ interface JournalReader {
  */
 export class Delivered {
   private last = -1;
+
+  /** The sequence of the last event handed over (-1: none yet). */
+  get lastSequence(): number {
+    return this.last;
+  }
+
   private atLast = 0;
   private seenAtLast = 0;
   private connection = 0;
@@ -65,6 +71,20 @@ interface Ask {
   kind: StreamKind;
   param: number;
   onError: OnError;
+  /** A trades or account stream's: what it handed over (to say where a gap may begin). */
+  delivered: Delivered | null;
+}
+
+/**
+ * A trades or account stream asked for again after a reconnect: its events durable after
+ * `afterSequence` (the last it handed over; -1: none yet) and before the first it hands over on
+ * the new connection may be missing (`GET /events?account=N&from=afterSequence+1` has them).
+ */
+export interface StreamGap {
+  stream: 'trades' | 'account';
+  /** The instrument or the account. */
+  id: number;
+  afterSequence: number;
 }
 
 export class Subscriptions {
@@ -90,8 +110,14 @@ export class Subscriptions {
   }
 
   /** Keeps a topic or book subscription; returns it, to `end` it by. */
-  addAsk(requestId: number, kind: StreamKind, param: number, onError: OnError): object {
-    const ask = { kind, param, onError };
+  addAsk(
+    requestId: number,
+    kind: StreamKind,
+    param: number,
+    onError: OnError,
+    delivered: Delivered | null = null,
+  ): object {
+    const ask = { kind, param, onError, delivered };
     this.asks.set(requestId, ask);
     return ask;
   }
@@ -156,9 +182,10 @@ export class Subscriptions {
 
   /**
    * After a reconnect: asks again for each subscription through `send` (kind, parameter;
-   * it returns the new frame's request id). A journal goes on from its last sequence.
+   * it returns the new frame's request id). A journal goes on from its last sequence; the
+   * trades and account streams' possible gaps are returned.
    */
-  resume(send: (kind: StreamKind, param: number) => number): void {
+  resume(send: (kind: StreamKind, param: number) => number): StreamGap[] {
     const journals = [...this.journals.values()];
     const asks = [...this.asks.values()];
     this.journals.clear();
@@ -167,7 +194,14 @@ export class Subscriptions {
       reader.skip = reader.seenAtFrom;
       this.journals.set(send(StreamKind.Journal, reader.from), reader);
     }
-    for (const ask of asks) this.asks.set(send(ask.kind, ask.param), ask);
+    const gaps: StreamGap[] = [];
+    for (const ask of asks) {
+      this.asks.set(send(ask.kind, ask.param), ask);
+      if (ask.delivered === null) continue;
+      const stream = ask.kind === StreamKind.Trades ? 'trades' : 'account';
+      gaps.push({ stream, id: ask.param, afterSequence: ask.delivered.lastSequence });
+    }
+    return gaps;
   }
 }
 
