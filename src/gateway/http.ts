@@ -91,10 +91,15 @@ export function mountHttp(
   route(app, 'get', '/metrics', (res) => {
     let aborted = false;
     res.onAborted(() => (aborted = true));
-    void journal.metrics().then((text) => {
-      if (aborted) return;
-      res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4').end(text));
-    });
+    void journal.metrics().then(
+      (text) => {
+        if (aborted) return;
+        res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4').end(text));
+      },
+      (error: unknown) => {
+        if (!aborted) failed(res, error); // a collector that threw: 500, the node goes on
+      },
+    );
   });
   route(app, 'get', '/events', (res, req) => {
     const token = bearerToken(req);
@@ -286,12 +291,18 @@ function getAccountEvents(
   res.onAborted(() => (aborted = true));
   void commands.accountKnown(account).then((known) => {
     if (aborted) return;
-    res.cork(() => {
-      if (known === false) return json(res, '404 Not Found', { error: 'no such account' });
-      const page = journal.eventsNaming(account, sequence, count);
-      const events = page.events.map((e) => readable(ownSideOf(e, account)));
-      json(res, '200 OK', { account, events, next: page.next });
-    });
+    // Out of route()'s try: a journal read that throws here must be answered too (500), or the
+    // rejection, unhandled, ends the process.
+    try {
+      res.cork(() => {
+        if (known === false) return json(res, '404 Not Found', { error: 'no such account' });
+        const page = journal.eventsNaming(account, sequence, count);
+        const events = page.events.map((e) => readable(ownSideOf(e, account)));
+        json(res, '200 OK', { account, events, next: page.next });
+      });
+    } catch (error) {
+      failed(res, error);
+    }
   });
 }
 

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { frame, hello, withNode } from '../harness/gateway-node.js';
+import { frame, hello, setUp, withNode } from '../harness/gateway-node.js';
+import { BourseClient } from '../../src/client/client.js';
 import { FrameType, StreamKind } from '../../src/protocol/frames.js';
 import type { BourseNode } from '../../src/pipeline/node.js';
 
@@ -18,16 +19,26 @@ function damageReads(node: BourseNode): void {
   const damaged = (): never => {
     throw new Error('journal.mdb is damaged (a test)');
   };
-  for (const read of ['eventsFrom', 'eventsFromTime', 'chunkFrom']) journal[read] = damaged;
+  for (const read of ['eventsFrom', 'eventsFromTime', 'chunkFrom', 'eventsNaming']) {
+    journal[read] = damaged;
+  }
 }
 
 test('a failed journal read is answered 500 or closes its stream; the node goes on', async () => {
   await withNode(async (node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 70 });
+    await setUp(client); // account 1 is known: its page is read from the journal
+    await client.close();
     damageReads(node);
     const base = url.replace('ws://', 'http://').replace(/\/$/, '');
     const events = await fetch(`${base}/events?from=1`);
     assert.equal(events.status, 500);
     assert.deepEqual(await events.json(), { error: 'journal.mdb is damaged (a test)' });
+    // An account's page is read once the read model said the account exists (a promise's
+    // callback, out of the route's try): a throw there ended the process.
+    const account = await fetch(`${base}/events?account=1&from=1`);
+    assert.equal(account.status, 500);
+    assert.deepEqual(await account.json(), { error: 'journal.mdb is damaged (a test)' });
     const ws = new WebSocket(url);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const closed = new Promise<[number, string]>((resolve) =>
