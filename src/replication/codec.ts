@@ -25,9 +25,11 @@ import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js'
  * predicts each word from the two events before (not XOR with one), a mask per 32 words.
  * 6: every message carries its sender's cluster id and members, a vote request its first
  * entry's id (and, since, timeout-now: a kind older members drop as garbage, so they only
- * miss the hint that speeds a handover up).
+ * miss the hint that speeds a handover up). 7: entries may hold events version 6 members
+ * cannot apply (AllCanceled, command fingerprints in head events): a standby of 6 asserted on
+ * the first CancelAll, so the two versions now ignore each other, as upgrades expect.
  */
-export const replicationVersion = 6;
+export const replicationVersion = 7;
 const headerBytes = 16;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2 + 8;
