@@ -88,6 +88,12 @@ export class CancelOnDisconnect {
     /** Whether the node takes commands now (a single node, or a cluster's primary). */
     private readonly accepting: () => boolean,
     private readonly log: GatewayLog,
+    /**
+     * The highest seq the engine holds for disconnectClientId (0: not known): rounds go above
+     * it, or a new primary whose clock is behind the old one's (or a clock set back across a
+     * restart) had its rounds refused as out of order, and the orders stayed.
+     */
+    private readonly seqFloor: () => number = () => 0,
   ) {}
 
   /** A session logged in: takes its Hello's flag (command sessions only); Welcome's flags. */
@@ -246,9 +252,10 @@ export class CancelOnDisconnect {
   }
 
   private write(chain: Chain): void {
-    // Rising with the wall clock keeps the seqs new across restarts and failovers (the engine
-    // refuses a client's seq at or below its last as a repeat or out of order).
-    this.clientSeq = Math.max(this.clientSeq + 1, Math.floor(Date.now() * 1000));
+    // Above the engine's last for this client (it refuses a seq at or below it as a repeat or
+    // out of order), and rising with the wall clock while that is not known.
+    const floor = this.seqFloor() + 1;
+    this.clientSeq = Math.max(this.clientSeq + 1, Math.floor(Date.now() * 1000), floor);
     const u32 = this.sink.ring.records.u32;
     writeCommand(u32, this.sink.claim(), {
       kind: CommandKind.CancelAll,

@@ -70,7 +70,11 @@ import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { countTopic, dropTopic, tooMany, topicRefusal } from './session-subscriptions.js';
 import type { SubscriptionFields } from './session-subscriptions.js';
 import { Dashboard } from './dashboard/dashboard.js';
-import { writeCommand, type CommandFields } from '../protocol/command-writer.js';
+import {
+  disconnectClientId,
+  writeCommand,
+  type CommandFields,
+} from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
@@ -226,6 +230,7 @@ export class Gateway {
       options.sink,
       () => options.role.accepting(),
       options.log ?? (() => {}),
+      () => Math.max(0, this.clientSeqs.next(disconnectClientId) - 1),
     );
     this.streams = new JournalStreams<Session>(
       options.journal,

@@ -51,14 +51,28 @@ class FakeSink {
   }
 }
 
-function setUp(accepting = () => true) {
+function setUp(accepting = () => true, seqFloor = () => 0) {
   const sink = new FakeSink();
   const lines: string[] = [];
-  const cancels = new CancelOnDisconnect(sink as unknown as CommandSink, accepting, (line) => {
+  const log = (line: string): void => {
     lines.push(line);
-  });
+  };
+  const cancels = new CancelOnDisconnect(sink as unknown as CommandSink, accepting, log, seqFloor);
   return { sink, lines, cancels };
 }
+
+test("rounds go above the engine's last seq for the system client, past a clock behind it", () => {
+  // A new primary whose clock is an hour behind the old one's last round.
+  const ahead = Math.floor(Date.now() * 1000) + 3_600_000_000;
+  const { sink, cancels } = setUp(
+    () => true,
+    () => ahead,
+  );
+  const lost = asking(cancels);
+  cancels.note(lost, ...frame([CommandKind.PlaceOrder, 1]));
+  cancels.closed(lost, 7, 1006);
+  assert.equal(sink.clientSeq(0), ahead + 1);
+});
 
 /** A logged-in session that asked to cancel on disconnect. */
 function asking(cancels: CancelOnDisconnect): CancelFields {
