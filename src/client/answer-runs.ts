@@ -84,8 +84,9 @@ export class AnswerRuns {
   }
 
   /**
-   * The connection dropped: a command cut between frames is answered again, whole, after the
-   * resend (as a repeat), so what came of it is forgotten.
+   * The connection dropped: a command cut between frames is answered again after the resend,
+   * as a repeat (a Duplicate event with the original outcome, not its trades: those are in the
+   * journal and the account streams), so the part that came is forgotten.
    */
   reset(): void {
     if (this.open !== null) this.open.events.length = 0;

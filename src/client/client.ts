@@ -719,7 +719,7 @@ export class BourseClient {
         this.url = back.url;
         this.socket = back.session.socket;
         this.attach(back.session.socket);
-        this.answers.reset(); // a command cut between two frames is answered again, whole
+        this.answers.reset(); // a command cut between two frames is answered again (a repeat)
         this.reconnects++;
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
