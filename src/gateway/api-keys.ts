@@ -74,6 +74,16 @@ export function readKeyFile(dataDir: string): KeyFile | null {
   return file;
 }
 
+/**
+ * A client id releases before 2026-12-05 let keys have (up to 4294967294) that the node now
+ * keeps for itself (timerClientId, disconnectClientId). Such a key still loads, so that `start`
+ * and `keys list` / `revoke` work on the folder, but logs in nowhere: Hello and HTTP refuse the
+ * id (4006, 400) as they refuse any id past clientIdMax.
+ */
+function retiredClientId(id: unknown): boolean {
+  return Number.isInteger(id) && (id as number) > clientIdMax && (id as number) <= 0xffff_fffe;
+}
+
 /** What is wrong with one stored key, or null. */
 function keyRecordProblem(key: KeyRecord): string | null {
   if (typeof key !== 'object' || key === null) return 'not an object';
@@ -81,7 +91,9 @@ function keyRecordProblem(key: KeyRecord): string | null {
   if (typeof key.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(key.sha256)) {
     return 'sha256: 64 hex digits';
   }
-  if (!isClientId(key.clientId)) return `clientId: a whole number from 1 to ${clientIdMax}`;
+  if (!isClientId(key.clientId) && !retiredClientId(key.clientId)) {
+    return `clientId: a whole number from 1 to ${clientIdMax}`;
+  }
   if (typeof key.admin !== 'boolean') return 'admin: true or false';
   const accounts = key.accounts as unknown;
   if (!Array.isArray(accounts) || !accounts.every((a) => Number.isSafeInteger(a) && a >= 1)) {

@@ -70,6 +70,29 @@ test('keys on a cluster folder go to every member, and are revoked from every me
   }
 });
 
+test('a key of a client id the node now keeps for itself loads, and can be revoked', () => {
+  const dir = tempDataDir();
+  try {
+    // Made by an older release (its maximum was 4294967294): start and keys refused the file.
+    const made = bourse('keys', 'create', '--data', dir, '--client', '7', '--admin');
+    assert.equal(made.code, 0, made.err);
+    const file = keysOf(dir);
+    const old = { ...file.keys[0], id: 'abcdef12', clientId: 2 ** 32 - 2 };
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify({ ...file, keys: [...file.keys, old] }));
+    assert.equal(readKeyFile(dir)?.keys.length, 2);
+    const listed = bourse('keys', 'list', '--data', dir);
+    assert.equal(listed.code, 0, listed.err);
+    const revoked = bourse('keys', 'revoke', '--data', dir, '--id', 'abcdef12');
+    assert.equal(revoked.code, 0, revoked.err);
+    assert.deepEqual(
+      keysOf(dir).keys.map((k) => k.clientId),
+      [7],
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('damaged key file (65), a file or no folder (66) as --data: nothing written', () => {
   const dir = tempDataDir();
   try {
