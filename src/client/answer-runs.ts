@@ -42,12 +42,8 @@ export class AnswerRuns {
 
   /** One Events frame of answers. Events become objects only for single commands. */
   read(data: Buffer): void {
-    const count = data.readUInt32LE(frameHeaderBytes);
-    const words = count * EventWord.size;
-    if (this.incoming.length < words) this.incoming = new Uint32Array(words);
+    const words = this.copyIn(data, EventWord.size);
     const u32 = this.incoming;
-    const body = frameHeaderBytes + 8;
-    new Uint8Array(u32.buffer).set(data.subarray(body, body + words * 4));
     for (let e = 0; e < words; e += EventWord.size) {
       const seq = readU64(u32, e + EventWord.clientSeq);
       const head = (u32[e + EventWord.flagsTifStp] & EventFlag.Head) !== 0;
@@ -67,12 +63,8 @@ export class AnswerRuns {
 
   /** A Results frame: the outcome of each command of our ResultsOnly frames (all batched). */
   readResults(data: Buffer): void {
-    const count = data.readUInt32LE(frameHeaderBytes);
-    const words = count * ResultWord.size;
-    if (this.incoming.length < words) this.incoming = new Uint32Array(words);
+    const words = this.copyIn(data, ResultWord.size);
     const u32 = this.incoming;
-    const body = frameHeaderBytes + 8;
-    new Uint8Array(u32.buffer).set(data.subarray(body, body + words * 4));
     for (let r = 0; r < words; r += ResultWord.size) {
       const sequence = readU64(u32, r + ResultWord.sequence);
       this.sink.answerBatched(
@@ -92,6 +84,18 @@ export class AnswerRuns {
     if (this.open !== null) this.open.events.length = 0;
     this.open = null;
     this.openSeq = -1;
+  }
+
+  /**
+   * Copies an Events or Results frame's records (count: u32 after the header, then the
+   * records from byte 16) into `incoming`, aligned for word reads; returns their words.
+   */
+  private copyIn(data: Buffer, recordWords: number): number {
+    const words = data.readUInt32LE(frameHeaderBytes) * recordWords;
+    if (this.incoming.length < words) this.incoming = new Uint32Array(words);
+    const body = frameHeaderBytes + 8;
+    new Uint8Array(this.incoming.buffer).set(data.subarray(body, body + words * 4));
+    return words;
   }
 
   private finish(): void {

@@ -122,7 +122,7 @@ export function mountHttp(
 }
 
 /** For answers that go out at once: a reset connection leaves nothing to clean up. */
-export function ignoreAbort(): void {}
+function ignoreAbort(): void {}
 
 /**
  * Serves `method` at `path` (a GET route answers HEAD too: head.ts); any other method there is
