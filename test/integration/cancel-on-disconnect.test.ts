@@ -21,16 +21,14 @@ import {
 import { cancelOnDisconnectAccountsMax } from '../../src/constants.js';
 import { frame, setUp, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
+import { until } from '../harness/wait.js';
 
 /** Instrument 2 of setupCommands: tick 1, lot 1, no fees. */
 const book2 = 2;
 
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await done()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
+/** Waits (5 s at most) until `done`. */
+function waitUntil(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  return until(what, done, 5_000);
 }
 
 const httpOf = (url: string): string => url.replace('ws://', 'http://').replace(/\/$/, '');
@@ -94,8 +92,8 @@ test('a lost session has its orders canceled; a clean close and others keep thei
 
     plain.dropConnection(); // no flag: nothing canceled
     maker.dropConnection();
-    await until('both reconnected', () => maker.reconnects === 1 && plain.reconnects === 1);
-    await until('accounts 1 and 2 emptied', async () => {
+    await waitUntil('both reconnected', () => maker.reconnects === 1 && plain.reconnects === 1);
+    await waitUntil('accounts 1 and 2 emptied', async () => {
       return (await restingIds(url, 1)).length + (await restingIds(url, 2)).length === 0;
     });
     assert.deepEqual(await restingIds(url, 3), threes, 'a session without the flag keeps its');
@@ -124,8 +122,8 @@ test('a lost session has its orders canceled; a clean close and others keep thei
     const requote = await quote(maker, 1, 1);
     assert.deepEqual(await restingIds(url, 1), requote, 'a re-quote after the loss stays');
     maker.dropConnection();
-    await until('the re-quote canceled', async () => (await restingIds(url, 1)).length === 0);
-    await until('reconnected again', () => maker.reconnects === 2);
+    await waitUntil('the re-quote canceled', async () => (await restingIds(url, 1)).length === 0);
+    await waitUntil('reconnected again', () => maker.reconnects === 2);
 
     // The client's own close (1000) is no loss.
     const kept = await quote(maker, 2, 2);
@@ -146,7 +144,7 @@ test('more orders than one CancelAll takes are canceled over several rounds', as
     const ids = await quote(maker, 1, 2 * perCommand + 22);
     const from = ids[0];
     maker.dropConnection();
-    await until('every order canceled', async () => (await restingIds(url, 1)).length === 0);
+    await waitUntil('every order canceled', async () => (await restingIds(url, 1)).length === 0);
     const events = await disconnectEvents(url, from);
     const heads = ofKind(events, EventKind.AllCanceled);
     assert.deepEqual(
@@ -166,7 +164,7 @@ test('more orders than one CancelAll takes are canceled over several rounds', as
       ofKind(events, EventKind.OrderCanceled).map((e) => e.id),
       ids,
     );
-    await until('reconnected', () => maker.reconnects === 1);
+    await waitUntil('reconnected', () => maker.reconnects === 1);
     await maker.close();
     await root.close();
   });
@@ -230,16 +228,16 @@ test('Hello flags: said in Welcome, unknown bits refused; a server close is a lo
     assert.equal(s.welcome?.readUInt16LE(2), HelloFlag.CancelOnDisconnect, 'Welcome says so');
     const many = Array.from({ length: cancelOnDisconnectAccountsMax + 1 }, (_, i) => 100 + i);
     s.ws.send(orders(many, 1));
-    await until('an answer', () => s.messages.length > 1);
+    await waitUntil('an answer', () => s.messages.length > 1);
     assert.equal(s.messages[1].readUInt8(0), FrameType.Error);
     assert.equal(s.messages[1].readUInt16LE(frameHeaderBytes), FrameError.TooManyAccounts);
     s.ws.send(orders([5, 5], 1));
-    await until('the orders answered', () => s.messages.length > 2);
+    await waitUntil('the orders answered', () => s.messages.length > 2);
     assert.equal(s.messages[2].readUInt8(0), FrameType.Events, s.messages[2].toString('utf8', 12));
     assert.equal((await restingIds(url, 5)).length, 2);
     s.ws.send('a text frame'); // a protocol violation: the server closes, a loss
     assert.equal(await s.closed, 4004);
-    await until('account 5 emptied', async () => (await restingIds(url, 5)).length === 0);
+    await waitUntil('account 5 emptied', async () => (await restingIds(url, 5)).length === 0);
 
     await assert.rejects(
       BourseClient.connect(url, { clientId: 195, cancelOnDisconnect: 1 as unknown as boolean }),

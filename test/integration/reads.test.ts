@@ -11,6 +11,7 @@ import { CommandFlag } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
 import { isoTimeUs } from '../../src/protocol/time-us.js';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
+import { found } from '../harness/wait.js';
 
 type Json = Record<string, unknown> & { sequence: number };
 
@@ -36,14 +37,9 @@ async function getAt(url: string, sequence: number): Promise<Json> {
   }
 }
 
-async function waitFor<T>(what: string, find: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** Waits (5 s at most) for `find` to give a value. */
+function waitFor<T>(what: string, find: () => T | undefined): Promise<T> {
+  return found(what, find, 5_000);
 }
 
 test('HTTP reads: balances, open orders and a book, at the durable sequence named', async () => {

@@ -11,13 +11,14 @@ import type { BookView } from '../../src/protocol/book-frame.js';
 import { createKey } from '../../src/gateway/api-keys.js';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
+import { until } from '../harness/wait.js';
 
 /** Instrument 2 of setupCommands: tick 1, lot 1, no fees. */
 const book2 = 2;
 
-async function until(what: string, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(done(), what);
+/** Waits (5 s at most) until `done`. */
+function waitUntil(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  return until(what, done, 5_000);
 }
 
 const ofKind = (events: EventRecord[], kind: EventKind): EventRecord[] =>
@@ -57,7 +58,7 @@ test('cancelAll pulls every quote in rounds; streams see it; other keys are refu
       const inBook2 = await quote(c, 1, book2, perCommand + 30);
       const inBook1 = await quote(c, 1, 1, 5);
       // 21 prices; a depth view shows 20 (bookDepthLevels).
-      await until('the book shows the quotes', () => (book?.bids.length ?? 0) === 20);
+      await waitUntil('the book shows the quotes', () => (book?.bids.length ?? 0) === 20);
 
       const first = await c.cancelAll({ account: 1, instrument: book2 });
       const heads = ofKind(first, EventKind.AllCanceled);
@@ -74,12 +75,12 @@ test('cancelAll pulls every quote in rounds; streams see it; other keys are refu
         inBook2,
         'oldest first',
       );
-      await until('the book keeps the other account only', () => book?.bids.length === 1);
+      await waitUntil('the book keeps the other account only', () => book?.bids.length === 1);
       assert.deepEqual(
         book!.bids.map((l) => l.price),
         [7],
       );
-      await until('the account stream hears every cancel', () => {
+      await waitUntil('the account stream hears every cancel', () => {
         return ofKind(streamed, EventKind.OrderCanceled).length === inBook2.length;
       });
       assert.equal(ofKind(streamed, EventKind.AllCanceled).length, 2);

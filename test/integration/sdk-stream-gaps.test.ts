@@ -12,15 +12,7 @@ import {
   type StreamGap,
 } from '../../src/client/client.js';
 import { setUp, withNode } from '../harness/gateway-node.js';
-
-async function until<T>(what: string, get: () => T | undefined): Promise<T> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
-    const value = get();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`${what}: not in time`);
-}
+import { found } from '../harness/wait.js';
 
 test('onReconnect names each stream and the last sequence it handed over', async () => {
   await withNode(async (_node, url) => {
@@ -37,11 +29,11 @@ test('onReconnect names each stream and the last sequence it handed over', async
     // Frames are taken in order: once a later command is answered, both streams are in place.
     await watcher.submit(CommandKind.Tick, {});
     const [paid] = await payer.transfer({ from: 1, to: 2, asset: 1, amount: 5 });
-    const last = await until('the transfer on the stream', () =>
+    const last = await found('the transfer on the stream', () =>
       seen.find((e) => e.sequence === paid.sequence),
     );
     watcher.dropConnection();
-    const gaps = await until('the reconnect', () => reconnects[0]);
+    const gaps = await found('the reconnect', () => reconnects[0]);
     assert.deepEqual(gaps, [
       { stream: 'account', id: 1, afterSequence: last.sequence },
       { stream: 'trades', id: 2, afterSequence: -1 },
