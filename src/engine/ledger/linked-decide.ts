@@ -31,6 +31,8 @@ export class LinkedDecider {
   private readonly memberClass: Uint8Array;
   private readonly memberStatus: Uint16Array;
   private readonly memberFound: Int32Array;
+  /** Per member: its fingerprint, computed once when classified (0 when its seq is invalid). */
+  private readonly memberFingerprint: Int32Array;
 
   constructor(
     chain: LinkedChain,
@@ -47,6 +49,7 @@ export class LinkedDecider {
     this.memberClass = new Uint8Array(chain.lengthMax);
     this.memberStatus = new Uint16Array(chain.lengthMax);
     this.memberFound = new Int32Array(chain.lengthMax);
+    this.memberFingerprint = new Int32Array(chain.lengthMax);
   }
 
   /** Decides the buffered chain, which has just closed, and empties the buffer. */
@@ -82,10 +85,10 @@ export class LinkedDecider {
         const entries = this.clients.entries;
         emitDuplicate(em, this.cursor, entries[found + 2], entries[found + 1]);
       } else if (this.memberStatus[i] !== Status.Ok) {
-        if (cls === Idempotency.New) em.markRecord(this.fingerprint());
+        if (cls === Idempotency.New) em.markRecord(this.memberFingerprint[i]);
         emitRejected(em, this.cursor, this.memberStatus[i]);
       } else {
-        em.markRecord(this.fingerprint());
+        em.markRecord(this.memberFingerprint[i]);
         emitRejected(em, this.cursor, status);
       }
     }
@@ -100,7 +103,7 @@ export class LinkedDecider {
     let failure: Status = Status.Ok;
     for (let i = 0; i < this.chain.length && failedAt === -1; i++) {
       this.pointAt(i);
-      em.markRecord(this.fingerprint());
+      em.markRecord(this.memberFingerprint[i]);
       failure = this.decideMember();
       if (failure !== Status.Ok) failedAt = i;
     }
@@ -109,7 +112,7 @@ export class LinkedDecider {
     em.rewind(start);
     for (let i = 0; i < this.chain.length; i++) {
       this.pointAt(i);
-      em.markRecord(this.fingerprint());
+      em.markRecord(this.memberFingerprint[i]);
       emitRejected(em, this.cursor, i === failedAt ? failure : Status.LedgerLinkedEventFailed);
     }
   }
@@ -144,9 +147,12 @@ export class LinkedDecider {
       this.memberStatus[i] = Status.Ok;
       let status = clientSeqStatus(this.cursor);
       let cls: number = Idempotency.OutOfOrder;
+      this.memberFingerprint[i] = 0;
       if (status === Status.Ok) {
         const clientSeq = this.cursor.clientSeq();
-        cls = this.clients.check(clientId, clientSeq, floor, this.fingerprint());
+        const fingerprint = commandFingerprint(this.cursor.u32, this.cursor.w);
+        this.memberFingerprint[i] = fingerprint;
+        cls = this.clients.check(clientId, clientSeq, floor, fingerprint);
         this.memberFound[i] = this.clients.foundIndex;
         status = idempotencyStatus(cls);
         if (cls === Idempotency.New) {
@@ -179,11 +185,6 @@ export class LinkedDecider {
     let n = 0;
     for (let i = 0; i < this.chain.length; i++) if (this.memberClass[i] === cls) n++;
     return n;
-  }
-
-  /** The fingerprint of the member the cursor points at. */
-  private fingerprint(): number {
-    return commandFingerprint(this.cursor.u32, this.cursor.w);
   }
 
   private pointAt(i: number): void {
