@@ -28,7 +28,7 @@ import {
 import { assert } from '../stdx/assert.js';
 import { readU64, readU64At, type RecordBuffer } from '../stdx/records.js';
 import { CommandKind, CommandOffset } from '../protocol/command-layout.js';
-import { disconnectClientId, writeCommand } from '../protocol/command-writer.js';
+import { disconnectClientId, nextSystemSeq, writeCommand } from '../protocol/command-writer.js';
 import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
 import { HelloFlag, type BatchSpan } from '../protocol/frames.js';
 import { statusName } from '../protocol/status.js';
@@ -254,8 +254,7 @@ export class CancelOnDisconnect {
   private write(chain: Chain): void {
     // Above the engine's last for this client (it refuses a seq at or below it as a repeat or
     // out of order), and rising with the wall clock while that is not known.
-    const floor = this.seqFloor() + 1;
-    this.clientSeq = Math.max(this.clientSeq + 1, Math.floor(Date.now() * 1000), floor);
+    this.clientSeq = nextSystemSeq(this.clientSeq, this.seqFloor());
     const u32 = this.sink.ring.records.u32;
     writeCommand(u32, this.sink.claim(), {
       kind: CommandKind.CancelAll,

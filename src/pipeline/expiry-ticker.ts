@@ -14,7 +14,7 @@
  */
 import { expiryTickMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import { timerClientId, writeCommand } from '../protocol/command-writer.js';
+import { nextSystemSeq, timerClientId, writeCommand } from '../protocol/command-writer.js';
 import { after, consumerWord, RingWord } from '../ring/ring-layout.js';
 import { ProgressSlot, type JournalProgress } from '../journal/journal-progress.js';
 import { clockUs } from './business-logic-processor.js';
@@ -62,7 +62,7 @@ export class ExpiryTicker {
     // Any seq would do: expiry runs before the idempotency check, so even a Tick refused as
     // out of order (a clock set back across a restart) expires what is due. Rising with the
     // wall clock keeps them new across restarts, so they are journaled as plain Ticks.
-    this.clientSeq = Math.max(this.clientSeq + 1, Math.floor(Date.now() * 1000));
+    this.clientSeq = nextSystemSeq(this.clientSeq);
     const fields = { kind: CommandKind.Tick, clientId: timerClientId, clientSeq: this.clientSeq };
     writeCommand(this.input.ring.records.u32, this.input.claim(), fields);
     this.input.commit();

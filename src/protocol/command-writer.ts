@@ -41,6 +41,16 @@ export const disconnectClientId = 0xffff_fffd;
 export const timerClientId = 0xffff_fffe;
 export const reservedClientId = 0xffff_ffff;
 
+/**
+ * The next seq of one of the node's own client ids (timer, disconnect): past `last` (the one it
+ * sent before) and past `floor` (the engine's last for that id, 0 when not known), and rising
+ * with the wall clock in microseconds, so that a restart, which starts `last` at 0, stays above
+ * what the journal holds.
+ */
+export function nextSystemSeq(last: number, floor = 0): number {
+  return Math.max(last + 1, floor + 1, Math.floor(Date.now() * 1000));
+}
+
 /** Whether `value` is a client id (a whole number from 1 to clientIdMax). */
 export function isClientId(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= clientIdMax;
