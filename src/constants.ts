@@ -612,12 +612,6 @@ export const dataLockFileName = 'bourse.lock';
 export const dataLockTool = 'flock';
 /** Tries to lock the data folder's lock file while its holders keep unlinking it (data-lock.ts). */
 export const dataLockAttemptsMax = 100;
-/**
- * Pages an LMDB file may fall short of its last page and still be opened (journal/lmdb-meta.ts):
- * pages allocated and freed in one transaction are not written. A file cut shorter than this
- * is refused rather than mapped (its readers died of SIGBUS).
- */
-export const lmdbShortPagesAllowed = 2;
 /** The file that makes a folder a local cluster's (`bourse cluster`): members in member-N. */
 export const clusterFileName = 'cluster.json';
 

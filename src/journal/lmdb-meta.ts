@@ -11,6 +11,7 @@
  *     20 u32 lower/upper      24 MDB_meta:
  *     24 u32 magic 0xBEEFC0DE 28 u32 version (low 16 bits: 2)   32 u64 address   40 u64 mapsize
  *     48 MDB_db free-list (its first u32 is the page size)      96 MDB_db main
+ *        (an MDB_db's root page is its u64 at 40: the free list's at 88, main's at 136)
  *     144 u64 last page used  152 u64 txnid of the commit that wrote this meta
  *
  * The page header is 24 bytes in this fork (LMDB 0.9's is 16). LMDB reads the meta with the
@@ -19,7 +20,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StorageError } from './journal-errors.js';
-import { lmdbShortPagesAllowed } from '../constants.js';
+import { pagePastEnd } from './lmdb-pages.js';
 
 const metaBytes = 160;
 const metaFlag = 0x08;
@@ -35,6 +36,8 @@ interface Meta {
   pageSizeBytes: number;
   lastPage: number;
   txnId: bigint;
+  /** The free-page and main databases' root pages. */
+  roots: number[];
 }
 
 /**
@@ -65,13 +68,16 @@ export function checkLmdbFile(path: string, code: string, advice: string): LmdbF
     }
     const newest = second.txnId > first.txnId ? second : first;
     const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
-    // A sound file may end a little before its last page: LMDB does not write a page that was
-    // allocated and freed again in one transaction ("loose"), and such pages are never read.
-    // So only a file short by more than lmdbShortPagesAllowed pages is refused.
-    if (size < needed - lmdbShortPagesAllowed * newest.pageSizeBytes) {
+    // A sound file may end before its last page (pages LMDB never wrote, lmdb-pages.ts): a
+    // short file is refused only when its B-trees reach a page it does not hold.
+    const missing =
+      size < needed
+        ? pagePastEnd({ fd, pageSizeBytes: newest.pageSizeBytes, sizeBytes: size }, newest.roots)
+        : null;
+    if (missing !== null) {
       throw refuse(
         `it is cut short (${size} bytes; its last page, ${newest.lastPage}, ends at byte ` +
-          `${needed} with ${newest.pageSizeBytes}-byte pages)`,
+          `${needed} with ${newest.pageSizeBytes}-byte pages, and ${missing})`,
       );
     }
     return 'sound';
@@ -97,5 +103,6 @@ function readMeta(fd: number, at: number, pgno: number): Meta | string {
   if (lastPage < 1n || lastPage > BigInt(Number.MAX_SAFE_INTEGER) / BigInt(pageSizeBytes)) {
     return `names an impossible last page (${lastPage})`;
   }
-  return { pageSizeBytes, lastPage: Number(lastPage), txnId: page.readBigUInt64LE(152) };
+  const roots = [page.readBigUInt64LE(88), page.readBigUInt64LE(136)].map(Number);
+  return { pageSizeBytes, lastPage: Number(lastPage), txnId: page.readBigUInt64LE(152), roots };
 }

@@ -1,0 +1,128 @@
+/**
+ * An LMDB file that ends before its last page: sound when the missing pages are ones LMDB never
+ * wrote (a node killed after a transaction that freed pages left files 1 to 4 pages short),
+ * refused when its B-trees reach a missing page (mapping it killed readers and writers with
+ * SIGBUS, or SIGABRT for a partial page). The refusals are checked against what LMDB itself
+ * does with the same file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkLmdbFile } from '../../../src/journal/lmdb-meta.js';
+import { openEnv } from '../../../src/journal/journal-db.js';
+import { journalPageSizeBytes as pageSize } from '../../../src/constants.js';
+import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+
+const journalDbModule = fileURLToPath(
+  new URL('../../../src/journal/journal-db.js', import.meta.url),
+);
+const valueBytes = 1_000_000; // an overflow run of 62 pages
+
+/** A file of 200 small entries, then one 1 MB value in a transaction of its own. */
+function makeFile(dir: string): string {
+  const path = join(dir, 'journal.mdb');
+  const root = openEnv(path, false, pageSize);
+  const db = root.openDB<Buffer, Buffer>('journal', { keyEncoding: 'binary', encoding: 'binary' });
+  db.transactionSync(() => {
+    for (let i = 0; i < 200; i++) db.putSync(Buffer.from(`k${1000 + i}`), Buffer.alloc(300, i));
+  });
+  db.transactionSync(() => db.putSync(Buffer.from('z'), Buffer.alloc(valueBytes, 7)));
+  root.close();
+  return path;
+}
+
+/** Reads every entry, then writes one, in a process of its own: how it ended. */
+function useWithLmdb(path: string): { status: number | null; signal: string | null } {
+  const script =
+    `const { openEnv } = await import(${JSON.stringify(journalDbModule)});` +
+    `const root = openEnv(${JSON.stringify(path)}, false, ${pageSize});` +
+    `const db = root.openDB('journal', { keyEncoding: 'binary', encoding: 'binary' });` +
+    `let n = 0; for (const { value } of db.getRange({})) n += value.length;` +
+    `db.transactionSync(() => db.putSync(Buffer.from('y'), Buffer.alloc(50000)));` +
+    `root.close();`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script]);
+  return { status: child.status, signal: child.signal };
+}
+
+/** The newest meta page's byte offset (the one with the higher txnid). */
+function newestMeta(fd: number): number {
+  const txn = (at: number): bigint => {
+    const bytes = Buffer.alloc(8);
+    readSync(fd, bytes, 0, 8, at + 152);
+    return bytes.readBigUInt64LE(0);
+  };
+  return txn(pageSize) > txn(0) ? pageSize : 0;
+}
+
+/** The first page of the file's overflow run of `valueBytes`. */
+function overflowStart(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const header = Buffer.alloc(24);
+    for (let pgno = 2; pgno * pageSize < statSync(path).size; pgno++) {
+      readSync(fd, header, 0, 24, pgno * pageSize);
+      const run = header.readUInt32LE(20);
+      if ((header.readUInt16LE(18) & 0x04) !== 0 && run * pageSize >= valueBytes) return pgno;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  throw new Error('no overflow run');
+}
+
+function verdict(path: string): string {
+  try {
+    return checkLmdbFile(path, 'JOURNAL_CORRUPT', 'restore it');
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+test('a file whose meta names 4 pages it never wrote is sound, and LMDB uses it', () => {
+  const dir = tempDataDir();
+  try {
+    const path = makeFile(dir);
+    // What a kill after a transaction that freed pages leaves: the newest meta's last page is
+    // past the end of the file, and nothing reaches the pages between.
+    const fd = openSync(path, 'r+');
+    const at = newestMeta(fd) + 144;
+    const last = Buffer.alloc(8);
+    readSync(fd, last, 0, 8, at);
+    last.writeBigUInt64LE(last.readBigUInt64LE(0) + 4n);
+    writeSync(fd, last, 0, 8, at);
+    closeSync(fd);
+    assert.equal(verdict(path), 'sound'); // was refused: "cut short", more than 2 pages
+    assert.deepEqual(useWithLmdb(path), { status: 0, signal: null });
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a file cut by a page or inside a value: refused naming the page; LMDB died of it', () => {
+  const dir = tempDataDir();
+  try {
+    const path = makeFile(dir);
+    const size = statSync(path).size;
+    const start = overflowStart(path);
+    const cuts: [number, RegExp][] = [
+      [size - pageSize, /, and page \d+, which its B-tree reaches, is past its end\)/],
+      [size - 100, /, and page \d+, which its B-tree reaches, is past its end\)/],
+      [(start + 10) * pageSize, new RegExp(`overflow pages ${start} to ${start + 61}, `)],
+    ];
+    for (const [cut, why] of cuts) {
+      const copy = join(dir, `cut-${cut}.mdb`);
+      spawnSync('cp', [path, copy]);
+      truncateSync(copy, cut);
+      const said = verdict(copy);
+      assert.match(said, /is damaged: it is cut short \(/, `cut to ${cut}`);
+      assert.match(said, why, `cut to ${cut}`);
+      const died = useWithLmdb(copy).signal ?? 'no signal';
+      assert.match(died, /^SIG(BUS|ABRT)$/, `cut to ${cut}: what the check prevents`);
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
