@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { KeyFileError } from '../gateway/api-keys.js';
-import { gatewayPortDefault } from '../constants.js';
+import { gatewayPortDefault, snapshotIntervalEvents, snapshotIntervalMs } from '../constants.js';
 import { applySettings, configurable, withOrigin } from './config.js';
 import type { CreateKeyOptions } from './keys.js';
 import {
@@ -304,7 +304,11 @@ function addKeys(p: Command): void {
     .description('make a key and show it once')
     .option('--data <dir>', 'data folder', './data')
     .requiredOption('--client <id>', 'client id the key logs in as', count('--client'))
-    .option('--admin', 'may create accounts, deposit, withdraw and manage instruments')
+    .option(
+      '--admin',
+      'may send every command (create accounts, deposit, withdraw, manage instruments) for ' +
+        'any account, and read the journal',
+    )
     .option('--accounts <ids>', 'comma-separated accounts the key may act on')
     .addHelpText('after', '\nExample:\n  bourse keys create --client 7 --accounts 1,2')
     .action(async (o: CreateKeyOptions) => (await import('./keys.js')).createKeyCommand(o));
@@ -339,10 +343,14 @@ function addStart(p: Command): void {
     )
     .option(
       '--snapshot-events <n>',
-      'journaled events between snapshots',
+      `journaled events between snapshots (when not given: ${snapshotIntervalEvents})`,
       positive('--snapshot-events'),
     )
-    .option('--snapshot-ms <ms>', 'longest time between snapshots', positive('--snapshot-ms'))
+    .option(
+      '--snapshot-ms <ms>',
+      `longest time between snapshots, with new events (when not given: ${snapshotIntervalMs})`,
+      positive('--snapshot-ms'),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  bourse start --data ./data\n' +
@@ -452,7 +460,7 @@ function addBackup(p: Command): void {
     .requiredOption('--to <dir>', 'where the copy goes: a new or empty folder')
     .addHelpText(
       'after',
-      '\nExample:\n  bourse backup --data ./data --to /backups/bourse-2026-12-04\n' +
+      '\nExamples:\n  bourse backup --data ./data --to /backups/bourse-2026-12-04\n' +
         '  bourse verify --data /backups/bourse-2026-12-04',
     )
     .action(async (o: { data: string; to: string }) => {
