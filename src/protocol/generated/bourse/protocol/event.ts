@@ -18,7 +18,7 @@ import { TimeInForce } from './time-in-force.js';
  * | kind              | account    | counterparty | id          | other_id     | price | quantity | amount | fee | counterparty_fee | release | aux |
  * |-------------------|------------|--------------|-------------|--------------|-------|----------|--------|-----|------------------|---------|-----|
  * | Rejected          | cmd.account| cmd.target   |             |              | cmd.price | cmd.quantity | | | | | cmd.aux |
- * | Duplicate         |            |              |             | original sequence | |       |        |     |                  |         |     |
+ * | Duplicate         |            |              | original's order or transfer id | original sequence | | |  |     |                  |         |     |
  * | AccountCreated    | account    |              |             |              |       |          |        |     |                  |         |     |
  * | AssetAdded        |            |              |             |              |       |          |        |     |                  |         | scale |
  * | Deposited/Withdrawn | account  |              |             |              |       |          | amount |     |                  |         |     |
@@ -32,6 +32,7 @@ import { TimeInForce } from './time-in-force.js';
  * | OrderExpired      | owner      |              | order id    |              |       | expired  |        |     |                  |         |     |
  * | OrderCanceled     | owner      |              | order id    |              | price | canceled |        |     |                  | released |    |
  * | OrderAmended      | owner      |              | order id    |              | price | new open | held   |     |                  | released | resting quantity |
+ * | Ticked            |            |              |             |              |       |          |        |     |                  |         |     |
  * | AllCanceled       | owner      |              |             | resume at (0: none remain) | | orders canceled | |     |                  |         |     |
  *
  * A head event flagged Record also carries its command's fingerprint (src/engine/fingerprint.ts)
