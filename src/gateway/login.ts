@@ -126,8 +126,10 @@ export class Login<S extends LoginFields> {
     const challenge = session.challenge;
     const keys = this.node().keys;
     if (challenge === null || keys === null) {
-      if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
-      return ws.end(CloseCode.Malformed, 'Answer with no challenge pending');
+      if (session.clientId === 0) {
+        return this.refuse(ws, 'malformed', CloseCode.HelloRequired, 'send Hello first');
+      }
+      return this.refuse(ws, 'malformed', CloseCode.Malformed, 'Answer with no challenge pending');
     }
     session.challenge = null;
     const proof = new Uint8Array(view.buffer, view.byteOffset + frameHeaderBytes);

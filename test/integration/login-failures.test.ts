@@ -78,11 +78,14 @@ test('refused logins are counted by reason on /metrics and summed up in one line
         assert.equal(await closeCodeOf(url, [frame(FrameType.Hello, body)]), code, reason);
       }
     }
+    // An Answer with no challenge pending (was closed uncounted).
+    const answer = frame(FrameType.Answer, Buffer.alloc(32));
+    assert.equal(await closeCodeOf(url, [answer]), CloseCode.HelloRequired, 'Answer first');
     // The first scrape is computed now (later ones within metricsCacheMs share it).
     const text = await (await fetch(url.replace('ws', 'http') + 'metrics')).text();
     assert.equal(failures(text, 'wrong_secret'), 41);
     assert.equal(failures(text, 'unknown_key'), 3);
-    assert.equal(failures(text, 'malformed'), 3);
+    assert.equal(failures(text, 'malformed'), 4);
     assert.equal(failures(text, 'no_key'), 2);
     assert.equal(failures(text, 'wrong_client'), 1);
     assert.equal(failures(text, 'client_id_taken'), 1);
@@ -94,10 +97,10 @@ test('refused logins are counted by reason on /metrics and summed up in one line
     removeDir(dir);
   }
   const summaries = lines.filter((l) => /logins refused/.test(l.line));
-  assert.equal(summaries.length, 1, 'one line for 51 failures');
+  assert.equal(summaries.length, 1, 'one line for 52 failures');
   const { line, level } = summaries[0];
   assert.equal(level, 'warn');
-  assert.match(line, /: 51 \(malformed 3, no_key 2, unknown_key 3, wrong_secret 41, /);
-  assert.match(line, /wrong_client 1, client_id_taken 1\); from 1 address, most: 127\.0\.0\.1 51/);
+  assert.match(line, /: 52 \(malformed 4, no_key 2, unknown_key 3, wrong_secret 41, /);
+  assert.match(line, /wrong_client 1, client_id_taken 1\); from 1 address, most: 127\.0\.0\.1 52/);
   assert.ok(!line.includes(secret) && !line.includes(id), 'never a key');
 });
