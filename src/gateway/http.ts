@@ -352,6 +352,9 @@ export function keyRefused(res: HttpResponse, token: string, error: string): voi
 
 function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands): void {
   const token = bearerToken(req);
+  // No key where keys are needed: 401 before the body is read (its checks would tell a caller
+  // without a key how commands are judged; it was 400 for a bad body, 401 for a good one).
+  if (token === '' && !commands.development()) return keyRefused(res, token, '');
   let aborted = false;
   res.onAborted(() => (aborted = true));
   readBody(res, (body) => {

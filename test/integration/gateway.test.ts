@@ -480,6 +480,9 @@ test('HTTP commands need the key of their client id when keys exist', async () =
     const keyless = await post(transfer);
     assert.equal(keyless.status, 401, 'no key');
     assert.equal(keyless.headers.get('www-authenticate'), 'Bearer');
+    // The key is asked for before the body is read: no field checks for a caller without one.
+    assert.equal((await post({ kind: 'Transfer', clientSeq: 0 })).status, 401, 'no key, bad body');
+    assert.equal((await post('x'.repeat(70_000))).status, 401, 'no key, body too large');
     assert.equal((await post(transfer, 'bk_00000000_x')).status, 403, 'an unknown key');
     assert.equal(
       (await post({ ...transfer, clientId: 82 }, user.token)).status,
