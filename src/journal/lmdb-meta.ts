@@ -55,8 +55,7 @@ export function checkLmdbFile(path: string, code: string, advice: string): LmdbF
     return 'sound'; // unreadable: LMDB's open says why (permissions), without mapping anything
   }
   try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return 'empty';
+    if (fstatSync(fd).size === 0) return 'empty';
     const refuse = (what: string): StorageError =>
       new StorageError(code, `${path} is damaged: ${what}; ${advice}`);
     const first = readMeta(fd, 0, 0);
@@ -67,6 +66,12 @@ export function checkLmdbFile(path: string, code: string, advice: string): LmdbF
       throw refuse('its two meta pages name different page sizes');
     }
     const newest = second.txnId > first.txnId ? second : first;
+    // The size is read after the meta pages: another thread or process may commit meanwhile
+    // (a member's workers open the journal while it writes what it catches up), and LMDB
+    // writes a commit's pages before its meta page, so a file grows before a meta page says
+    // so. Read before them, the size of a file that grew in between was taken for one cut
+    // short: a member's start failed so (cluster-faults, seed 3, in CI and 1 run in 20 here).
+    const size = fstatSync(fd).size;
     const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
     // A sound file may end before its last page (pages LMDB never wrote, lmdb-pages.ts): a
     // short file is refused only when its B-trees reach a page it does not hold.
