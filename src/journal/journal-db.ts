@@ -96,9 +96,14 @@ export function openJournalDb(
   return db;
 }
 
-export function closeJournalDb(db: JournalDb): void {
-  db.root.close();
-  db.snapshotRoot?.close();
+/**
+ * Closes both environments. lmdb-js closes one only once the writes queued on it are done:
+ * the promise resolves then. A write queued after this call (on any of their databases) is
+ * not refused when it is made: lmdb-js throws "The environment is already closed." from a
+ * setImmediate of its own, an uncaught exception. So stop what writes first.
+ */
+export async function closeJournalDb(db: JournalDb): Promise<void> {
+  await Promise.all([db.root.close(), db.snapshotRoot?.close()]);
 }
 
 /** Whether to open snapshots.mdb (checked first): read-only, only when there is one. */

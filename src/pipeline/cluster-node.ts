@@ -40,7 +40,7 @@ import {
   type EngineConfig,
 } from '../constants.js';
 import type { DataLock } from '../journal/data-lock.js';
-import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { checkedBatch } from '../journal/journal-reader.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { writeFailure } from '../journal/journal-errors.js';
@@ -244,9 +244,10 @@ export class ClusterNode {
       await member.startFollower();
     } catch (error) {
       // A member that cannot serve (its client port taken) must not stay half-started: its
-      // bound transport would keep it voting, and electable, with no gateway for clients.
-      member.transport.close();
-      await closeStorage(db, lock);
+      // bound transport would keep it voting, and electable, with no gateway for clients. It
+      // stops as any member does (stop): closed under the catch-up's write in flight, its
+      // storage got the next write, which lmdb-js threw uncaught (cluster-faults, seed 3).
+      await member.stop({ handOver: false }).catch((e: Error) => member.log(e.message, 'error'));
       throw error;
     }
     member.tickedAt = performance.now(); // starting is not a stall
@@ -458,7 +459,7 @@ export class ClusterNode {
   }
 
   private async promote(term: number): Promise<void> {
-    if (this.stopped || this.consensus.role !== Role.Primary || this.consensus.term !== term) {
+    if (!this.stillPromoting(term)) {
       // Deposed before it began: the node is still a hot standby, nothing to undo (a later
       // term's promotion, if queued, sets the flag again).
       this.promoted = false;
@@ -473,11 +474,12 @@ export class ClusterNode {
     await node.promote(term);
     const promoted = performance.now();
     // Deposed while promoting: the demotion queued behind this stops the node.
-    if (this.consensus.role !== Role.Primary || this.consensus.term !== term) return;
+    if (!this.stillPromoting(term)) return;
     // Where each client id left off, from the state handed over (its read model is there now),
     // so that a client that restarts tells its next seq; a busy read model does not hold the
     // takeover up for long (Welcome says "unknown" until it answers).
     await waitAtMost(node.gateway?.reloadClientSeqs(), clientSeqsPromotionWaitMs);
+    if (!this.stillPromoting(term)) return;
     this.serving = true;
     this.servingFrom = node.tail.sequence;
     const feeder = {};
@@ -500,6 +502,11 @@ export class ClusterNode {
       `member ${this.id}: took over in ${all} ms at sequence ${node.tail.sequence} (stores ` +
         `${store} ms, workers ${workers} ms, client seqs ${seqs} ms)`,
     );
+  }
+
+  /** Whether a promotion to `term` goes on after a wait: not if deposed, nor once stopping. */
+  private stillPromoting(term: number): boolean {
+    return !this.stopped && this.consensus.role === Role.Primary && this.consensus.term === term;
   }
 
   /** A hot standby: a node in follow mode, serving reads on the client port. */
@@ -630,7 +637,7 @@ export class ClusterNode {
 
   /** A batch the journal writer sealed (not yet durable): proposed at once while feeding. */
   private onSealed(first: number, bytes: Uint8Array): void {
-    if (this.feeder === null) return; // not (yet, or any more) this term's primary
+    if (this.feeder === null || this.stopped) return; // not (yet, or any more) a primary
     this.sealed.push({ first, bytes });
     this.feed();
   }
@@ -642,7 +649,7 @@ export class ClusterNode {
   private feed(): void {
     const node = this.node;
     const c = this.consensus;
-    if (node === null || c.role !== Role.Primary) return;
+    if (node === null || this.stopped || c.role !== Role.Primary) return;
     const durable = node.progress.get(ProgressSlot.sequenceDurable);
     let last = c.lastSequence();
     for (;;) {
@@ -747,7 +754,9 @@ export class ClusterNode {
 
   /**
    * Stops everything and releases the folder; a serving primary hands over first, unless its
-   * whole cluster stops (`handOver: false`).
+   * whole cluster stops (`handOver: false`). What starts work stops first (clock, messages,
+   * feeding; `stopped` makes late callbacks no-ops), then the work in flight ends (role
+   * changes, writes, the node), and only then is the storage closed.
    */
   async stop(options: { handOver?: boolean } = {}): Promise<void> {
     if (options.handOver !== false) await this.transferLeadership();
@@ -772,7 +781,7 @@ export class ClusterNode {
       await this.node.stop();
     }
     this.node = null;
-    closeJournalDb(this.store.db);
+    await this.store.close(); // once its queued writes are done
     this.lock.release();
   }
 }

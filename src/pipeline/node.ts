@@ -538,7 +538,7 @@ export class BourseNode {
     await this.publishing;
     Atomics.store(new Int32Array(this.snapshotControl), 0, 1);
     await Promise.all(this.exits);
-    this.close();
+    await this.close();
   }
 
   /** Tears down after a failed start. */
@@ -563,13 +563,14 @@ export class BourseNode {
       await Promise.all(this.workers.map((w) => w.terminate()));
     }
     clearTimeout(timer);
-    this.close();
+    await this.close();
   }
 
-  private close(): void {
+  /** The folder is released once the storage is closed (its queued writes done). */
+  private async close(): Promise<void> {
     this.metrics?.retire();
     if (this.ownsStorage) {
-      closeJournalDb(this.db);
+      await closeJournalDb(this.db);
       this.lock.release();
     }
   }
@@ -703,7 +704,7 @@ export async function configOf(
  */
 export async function closeStorage(db: JournalDb, lock: DataLock): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 0));
-  closeJournalDb(db);
+  await closeJournalDb(db);
   lock.release();
 }
 

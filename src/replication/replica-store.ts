@@ -15,7 +15,7 @@
  */
 import type { Database } from 'lmdb';
 import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
-import { keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { closeJournalDb, keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
@@ -105,6 +105,8 @@ export class ReplicaStore {
    * then commits): kept until they are, whatever `recent` evicts (catch-up reads fill it).
    */
   private readonly held = new Map<number, HeldBatch>();
+  /** Set by `close`: no asynchronous write is queued from then on (see close). */
+  private closed = false;
 
   constructor(readonly db: JournalDb) {
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
@@ -199,9 +201,21 @@ export class ReplicaStore {
     return { base, log };
   }
 
+  /**
+   * Closes the storage once the writes queued on it are done. The member stops what writes
+   * first (ClusterNode.stop); a late asynchronous write is not made all the same (lmdb-js
+   * threw it uncaught, see closeJournalDb): a log-index note is dropped (a restart reads those
+   * entries from the journal), and `writeMany` rejects, to its caller.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await closeJournalDb(this.db);
+  }
+
   /** Notes where compacted entries are, in one asynchronous transaction. */
   saveIndex(from: number, entries: readonly EntryMeta[]): void {
     for (let k = 0; k < entries.length; k++) this.indexPending.set(from + k, entries[k].first);
+    if (this.closed) return; // a restart loads these entries from the journal instead
     const write = this.logIndex.transaction(() => {
       for (let k = 0; k < entries.length; k++) {
         this.logIndex.putSync(sequenceKey(from + k), sequenceKey(entries[k].first));
@@ -368,6 +382,8 @@ export class ReplicaStore {
    * waited: two event-loop round trips, ~2 ms of a standby's ~5 ms write on an idle cluster.)
    */
   async writeMany(writes: readonly (readonly Entry[])[], committed: number): Promise<void> {
+    // Never resolved unwritten: that would say durable what is not (so acknowledge it).
+    if (this.closed) throw new Error('replica store: closed (the member stopped)');
     const journal = this.db.journal;
     const done: Promise<boolean>[] = [this.db.meta.put('committed', String(committed))];
     const queued: number[] = []; // first sequences put by this call, ascending
