@@ -605,6 +605,9 @@ export class UdpTransport {
   private emit(d: Datagram): void {
     const delay = this.faults.delayMsMax > 0 ? this.rng.next() * this.faults.delayMsMax : 0;
     const go = (): void => {
+      // Delayed past close(): sending threw ERR_SOCKET_DGRAM_NOT_RUNNING from the timer (and
+      // the sender looked up made a socket that nothing would close).
+      if (this.closed) return;
       this.stats.datagramsSent++;
       const sender = this.senderFor(d.to);
       if (sender === 'failed') this.stats.unconnectedDrops++;

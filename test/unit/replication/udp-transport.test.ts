@@ -527,3 +527,21 @@ test('a corrupting link: damaged datagrams are repaired as lost ones, messages w
     close();
   }
 });
+
+test('a datagram delayed past close() is not sent, and nothing throws', async () => {
+  const received: Message[] = [];
+  const { a, close } = await pair(received);
+  const thrown: unknown[] = [];
+  const keep = (error: unknown): void => void thrown.push(error);
+  process.on('uncaughtException', keep);
+  try {
+    a.faults = { ...noFaultPlan(3), delayMsMax: 20 };
+    for (let i = 0; i < 5; i++) a.send(2, append(1, 1, 100, 200 + i));
+    await new Promise((resolve) => setImmediate(resolve)); // pumped: each datagram on a timer
+    close(); // a member stopping with datagrams still delayed
+    await new Promise((resolve) => setTimeout(resolve, 100)); // every delay (<= 20 ms) ran
+  } finally {
+    process.off('uncaughtException', keep);
+  }
+  assert.deepEqual(thrown.map(String), [], 'a late send on the closed socket threw from a timer');
+});
