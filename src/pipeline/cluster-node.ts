@@ -61,6 +61,7 @@ import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
 import { CounterCarry } from './node-metrics.js';
 import { ForeignMembers } from './foreign-members.js';
 import { transferLeadership } from './leadership-transfer.js';
+import { waitAtMost } from './wait-at-most.js';
 
 export interface ClusterMember {
   id: number;
@@ -787,9 +788,3 @@ export class ClusterNode {
 }
 
 /** Waits for `work` (when there is any) or `ms`, whichever ends first. */
-function waitAtMost(work: Promise<void> | undefined, ms: number): Promise<void> {
-  if (work === undefined) return Promise.resolve();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}

@@ -50,6 +50,7 @@ import { refuseStateTooLarge } from './state-memory.js';
 import { recover, Replica } from './replay.js';
 import { PageToucher, type TouchRange } from './page-toucher.js';
 import { usedBytes, usedSizes, type StateImage } from '../stdx/state-image.js';
+import { waitAtMost } from './wait-at-most.js';
 import { ReadModel, type ReadRequest } from './read-model.js';
 import type { SnapshotTaken } from './snapshot-stats.js';
 
@@ -435,10 +436,7 @@ class SnapshotWriter {
   async settled(): Promise<void> {
     const writing = this.writing;
     if (writing !== null) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise((resolve) => (timer = setTimeout(resolve, snapshotStopWaitMs)));
-      await Promise.race([writing, late]);
-      clearTimeout(timer);
+      await waitAtMost(writing, snapshotStopWaitMs);
       Atomics.store(this.abort, 0, 1);
       await writing;
     }
