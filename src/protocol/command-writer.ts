@@ -126,15 +126,30 @@ export function writeCommandOf(
   clientSeq: number,
   f: CommandBody,
 ): void {
-  assert(narrowFieldError(f) === null, 'command-writer: narrow fields within their bytes');
-  const bits = (kind & 0xff) | ((f.flags ?? 0) << 8) | ((f.tif ?? 0) << 16) | ((f.stp ?? 0) << 24);
+  // Each field read once (the SDK writes every command it sends through here, with fields of
+  // many shapes); the narrow ones checked as narrowFieldError does, on the values written.
+  const flags = f.flags ?? 0;
+  const tif = f.tif ?? 0;
+  const stp = f.stp ?? 0;
+  const ref = f.ref ?? 0;
+  const makerFeeBps = f.makerFeeBps ?? 0;
+  const takerFeeBps = f.takerFeeBps ?? 0;
+  assert(
+    (flags & 0xff) === flags &&
+      (tif & 0xff) === tif &&
+      (stp & 0xff) === stp &&
+      ref >>> 0 === ref &&
+      (makerFeeBps & 0xffff) === makerFeeBps &&
+      (takerFeeBps & 0xffff) === takerFeeBps,
+    'command-writer: narrow fields within their bytes',
+  );
   write64(u32, w + CommandWord.clientSeq, checked(clientSeq));
   u32[w + CommandWord.clientId] = clientId;
-  u32[w + CommandWord.bits] = bits;
+  u32[w + CommandWord.bits] = (kind & 0xff) | (flags << 8) | (tif << 16) | (stp << 24);
   write64(u32, w + CommandWord.account, checked(f.account ?? 0));
   write64(u32, w + CommandWord.target, checked(f.target ?? 0));
-  u32[w + CommandWord.ref] = f.ref ?? 0;
-  u32[w + CommandWord.feeBps] = (f.makerFeeBps ?? 0) | ((f.takerFeeBps ?? 0) << 16);
+  u32[w + CommandWord.ref] = ref;
+  u32[w + CommandWord.feeBps] = makerFeeBps | (takerFeeBps << 16);
   write64(u32, w + CommandWord.price, checked(f.price ?? 0));
   write64(u32, w + CommandWord.quantity, checked(f.quantity ?? 0));
   write64(u32, w + CommandWord.aux, checked(f.aux ?? 0));
