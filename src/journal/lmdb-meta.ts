@@ -58,37 +58,51 @@ export function checkLmdbFile(path: string, code: string, advice: string): LmdbF
     if (fstatSync(fd).size === 0) return 'empty';
     const refuse = (what: string): StorageError =>
       new StorageError(code, `${path} is damaged: ${what}; ${advice}`);
-    const first = readMeta(fd, 0, 0);
-    if (typeof first === 'string') throw refuse(`its first meta page ${first}`);
-    const second = readMeta(fd, first.pageSizeBytes, 1);
-    if (typeof second === 'string') throw refuse(`its second meta page ${second}`);
-    if (second.pageSizeBytes !== first.pageSizeBytes) {
-      throw refuse('its two meta pages name different page sizes');
+    for (let walk = 0; walk < liveWalksMax; walk++) {
+      const newest = newestMeta(fd, refuse);
+      // The size is taken after the meta: LMDB writes a commit's pages before its meta page, so
+      // the file then holds what this meta's commit wrote. Taken before (it was), a commit by
+      // another thread or process in between named pages past the size read, and a live
+      // journal was refused as "cut short" (a member's workers open it while it is written).
+      const size = fstatSync(fd).size;
+      const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
+      // A sound file may end before its last page (pages LMDB never wrote, lmdb-pages.ts): a
+      // short file is refused only when its B-trees reach a page it does not hold.
+      if (size >= needed) return 'sound';
+      const file = { fd, pageSizeBytes: newest.pageSizeBytes, sizeBytes: size };
+      const missing = pagePastEnd(file, newest.roots);
+      if (missing === null) return 'sound';
+      // A commit during the walk may have reused pages it read (freed two commits before):
+      // what it found holds only if no writer committed meanwhile. Else walk again.
+      if (newestMeta(fd, refuse).txnId === newest.txnId) {
+        throw refuse(
+          `it is cut short (${size} bytes; its last page, ${newest.lastPage}, ends at byte ` +
+            `${needed} with ${newest.pageSizeBytes}-byte pages, and ${missing})`,
+        );
+      }
     }
-    const newest = second.txnId > first.txnId ? second : first;
-    // The size is read after the meta pages: another thread or process may commit meanwhile
-    // (a member's workers open the journal while it writes what it catches up), and LMDB
-    // writes a commit's pages before its meta page, so a file grows before a meta page says
-    // so. Read before them, the size of a file that grew in between was taken for one cut
-    // short: a member's start failed so (cluster-faults, seed 3, in CI and 1 run in 20 here).
-    const size = fstatSync(fd).size;
-    const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
-    // A sound file may end before its last page (pages LMDB never wrote, lmdb-pages.ts): a
-    // short file is refused only when its B-trees reach a page it does not hold.
-    const missing =
-      size < needed
-        ? pagePastEnd({ fd, pageSizeBytes: newest.pageSizeBytes, sizeBytes: size }, newest.roots)
-        : null;
-    if (missing !== null) {
-      throw refuse(
-        `it is cut short (${size} bytes; its last page, ${newest.lastPage}, ends at byte ` +
-          `${needed} with ${newest.pageSizeBytes}-byte pages, and ${missing})`,
-      );
-    }
-    return 'sound';
+    return 'sound'; // a writer commits to it all the while: LMDB has it open, and whole
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Walks of a short file made while a writer commits to it: a walk of a large journal under
+ * load never ends between two commits, and the writer that keeps committing has it open.
+ */
+const liveWalksMax = 3;
+
+/** The meta page with the higher txnid; both must be sound. @throws a refusal if not. */
+function newestMeta(fd: number, refuse: (what: string) => StorageError): Meta {
+  const first = readMeta(fd, 0, 0);
+  if (typeof first === 'string') throw refuse(`its first meta page ${first}`);
+  const second = readMeta(fd, first.pageSizeBytes, 1);
+  if (typeof second === 'string') throw refuse(`its second meta page ${second}`);
+  if (second.pageSizeBytes !== first.pageSizeBytes) {
+    throw refuse('its two meta pages name different page sizes');
+  }
+  return second.txnId > first.txnId ? second : first;
 }
 
 /** The meta page `pgno` at byte `at`, or what is wrong with it. */
