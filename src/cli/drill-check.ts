@@ -9,6 +9,7 @@ import { readEvent } from '../protocol/event-reader.js';
 import { Replica } from '../pipeline/replay.js';
 import { balances } from '../pipeline/state-view.js';
 import { openData } from './open-data.js';
+import { SeqCounts } from './seq-counts.js';
 
 export interface ReplicaCheck {
   identical: boolean;
@@ -23,7 +24,7 @@ interface Replayed {
   checksum: string;
   lastSequence: number;
   /** Commands of the drill's client applied (head events, not Duplicate answers), by seq. */
-  applied: Map<number, number>;
+  applied: SeqCounts;
   total: number;
 }
 
@@ -31,7 +32,7 @@ function replayMember(dir: string, clientId: number): Replayed {
   const { db, config, tail } = openData(dir);
   try {
     const replica = new Replica(config);
-    const applied = new Map<number, number>();
+    const applied = new SeqCounts();
     replica.replay(db, tail.sequence, (view) => {
       const words = new Uint32Array(view.count * EventWord.size);
       new Uint8Array(words.buffer).set(view.events.subarray(0, words.byteLength));
@@ -39,7 +40,7 @@ function replayMember(dir: string, clientId: number): Replayed {
         const e = readEvent(words, i * EventWord.size);
         if (e.clientId !== clientId || (e.flags & EventFlag.Head) === 0) continue;
         if (e.kind === EventKind.Duplicate) continue;
-        applied.set(e.clientSeq, (applied.get(e.clientSeq) ?? 0) + 1);
+        applied.add(e.clientSeq);
       }
     });
     const total = balances(replica.engine).reduce((sum, b) => sum + b.available + b.held, 0);
@@ -55,10 +56,10 @@ function replayMember(dir: string, clientId: number): Replayed {
   }
 }
 
-/** Checks every member's data against the acknowledged commands (client seq → status). */
+/** Checks every member's data against the acknowledged commands (their client seqs). */
 export function checkReplicas(
   dirs: readonly string[],
-  acked: ReadonlyMap<number, number>,
+  acked: SeqCounts,
   expectedTotal: number,
   clientId = 9,
 ): ReplicaCheck {
@@ -67,8 +68,8 @@ export function checkReplicas(
   const identical = all.every((r) => r.tail === first.tail && r.checksum === first.checksum);
   let lost = 0;
   let duplicated = 0;
-  for (const seq of acked.keys()) if (!first.applied.has(seq)) lost++;
-  for (const times of first.applied.values()) if (times > 1) duplicated++;
+  for (const [seq] of acked.entries()) if (first.applied.count(seq) === 0) lost++;
+  for (const [, times] of first.applied.entries()) if (times > 1) duplicated++;
   return {
     identical,
     lost,

@@ -33,6 +33,7 @@ import { freePort } from './ports.js';
 import { progressBar, UsageError } from './output.js';
 import { onStopSignal, signalExitCode } from './signals.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
+import { SeqCounts } from './seq-counts.js';
 import type { DrillSignal, DrillVictim } from './choices.js';
 
 export interface DrillOptions {
@@ -96,7 +97,8 @@ export const depositEach = 1_000_000_000;
 const orderEvery = 4;
 
 export interface Load {
-  acked: Map<number, number>;
+  /** The client seqs of the commands acknowledged. */
+  acked: SeqCounts;
   inFlight: Set<Promise<unknown>>;
   lastAckAt: number;
   /** The longest time between two results since it was last set to 0 (ms). */
@@ -374,7 +376,7 @@ export async function pump(
       const sent = nextCommand(client, rng, o.accounts);
       const tracked = sent.then(
         ([head]) => {
-          load.acked.set(head.clientSeq, head.status);
+          load.acked.add(head.clientSeq);
           const now = performance.now();
           load.longestGap = Math.max(load.longestGap, now - load.lastAckAt);
           load.lastAckAt = now;
@@ -394,7 +396,7 @@ export async function pump(
 
 export function newLoad(): Load {
   const started = { lastAckAt: performance.now(), longestGap: 0 };
-  return { acked: new Map(), inFlight: new Set(), ...started, running: true, error: null };
+  return { acked: new SeqCounts(), inFlight: new Set(), ...started, running: true, error: null };
 }
 
 /**
