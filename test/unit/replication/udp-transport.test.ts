@@ -545,3 +545,19 @@ test('a datagram delayed past close() is not sent, and nothing throws', async ()
   }
   assert.deepEqual(thrown.map(String), [], 'a late send on the closed socket threw from a timer');
 });
+
+test('messages of one datagram are not kept for NAKs; larger ones are', async () => {
+  const received: Message[] = [];
+  const { a, close } = await pair(received);
+  try {
+    // A standby's statuses: kept, they grew its heap by ~20 bytes a command, for ever.
+    for (let i = 0; i < 5_000; i++) a.send(2, append(1, 0, 0, i));
+    await until('the small messages', () => received.length === 5_000);
+    assert.equal(a.retainedMessages(), 0, 'no NAK can ask for a message of one datagram');
+    a.send(2, append(1, 4, 4096, 1));
+    await until('the append', () => received.length === 5_001);
+    assert.equal(a.retainedMessages(), 1, 'kept: its fragments may be NAKed');
+  } finally {
+    close();
+  }
+});
