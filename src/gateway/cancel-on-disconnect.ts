@@ -28,7 +28,7 @@ import {
 import { assert } from '../stdx/assert.js';
 import { readU64, readU64At, type RecordBuffer } from '../stdx/records.js';
 import { CommandKind, CommandOffset } from '../protocol/command-layout.js';
-import { disconnectClientId, nextSystemSeq, writeCommand } from '../protocol/command-writer.js';
+import { disconnectClientId, nextSystemSeq, putCommand } from '../protocol/command-writer.js';
 import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
 import { HelloFlag, type BatchSpan } from '../protocol/frames.js';
 import { statusName } from '../protocol/status.js';
@@ -255,8 +255,7 @@ export class CancelOnDisconnect {
     // Above the engine's last for this client (it refuses a seq at or below it as a repeat or
     // out of order), and rising with the wall clock while that is not known.
     this.clientSeq = nextSystemSeq(this.clientSeq, this.seqFloor());
-    const u32 = this.sink.ring.records.u32;
-    writeCommand(u32, this.sink.claim(), {
+    putCommand(this.sink, {
       kind: CommandKind.CancelAll,
       clientId: disconnectClientId,
       clientSeq: this.clientSeq,
@@ -264,7 +263,6 @@ export class CancelOnDisconnect {
       target: chain.target,
       ref: 0, // every instrument
     });
-    this.sink.commit();
     chain.rounds++;
     this.sent.set(this.clientSeq, chain);
   }

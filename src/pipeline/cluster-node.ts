@@ -46,7 +46,7 @@ import { ProgressSlot } from '../journal/journal-progress.js';
 import { writeFailure } from '../journal/journal-errors.js';
 import { GroupCommit } from './group-commit.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import { writeCommand } from '../protocol/command-writer.js';
+import { putCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
 import { lastSequenceOf, memberRoleName, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
@@ -616,8 +616,7 @@ export class ClusterNode {
     const input = node.input;
     if (input === null || !input.hasRoom(1)) return;
     const fields = { kind: CommandKind.Tick, clientId: clusterClientId, clientSeq: term };
-    writeCommand(input.ring.records.u32, input.claim(), fields);
-    input.commit();
+    putCommand(input, fields);
     input.publish();
   }
 

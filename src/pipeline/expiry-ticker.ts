@@ -14,7 +14,7 @@
  */
 import { expiryTickMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
-import { nextSystemSeq, timerClientId, writeCommand } from '../protocol/command-writer.js';
+import { nextSystemSeq, putCommand, timerClientId } from '../protocol/command-writer.js';
 import { after, consumerWord, RingWord } from '../ring/ring-layout.js';
 import { ProgressSlot, type JournalProgress } from '../journal/journal-progress.js';
 import { clockUs } from './business-logic-processor.js';
@@ -64,8 +64,7 @@ export class ExpiryTicker {
     // wall clock keeps them new across restarts, so they are journaled as plain Ticks.
     this.clientSeq = nextSystemSeq(this.clientSeq);
     const fields = { kind: CommandKind.Tick, clientId: timerClientId, clientSeq: this.clientSeq };
-    writeCommand(this.input.ring.records.u32, this.input.claim(), fields);
-    this.input.commit();
+    putCommand(this.input, fields);
     this.input.publish();
     // The gateway publishes whole frames in one turn, so the cursor is this Tick's sequence.
     this.sentSequence = Atomics.load(header, RingWord.cursor);

@@ -155,6 +155,23 @@ export function writeCommandOf(
   write64(u32, w + CommandWord.aux, checked(f.aux ?? 0));
 }
 
+/** The producer side of the input ring, as far as writing one command needs it. */
+export interface CommandSlots {
+  readonly ring: { readonly records: { readonly u32: Uint32Array } };
+  /** Word offset of the next free slot (after hasRoom(1)). */
+  claim(): number;
+  commit(): void;
+}
+
+/**
+ * Writes the node's own command (a Tick, a cancel round) into the next slot and takes it; the
+ * caller checked for room and publishes.
+ */
+export function putCommand(slots: CommandSlots, f: CommandFields): void {
+  writeCommand(slots.ring.records.u32, slots.claim(), f);
+  slots.commit();
+}
+
 /** Stamps the SequencedCommand at word `w` as the sequencer does: sequence and timestamp (us). */
 export function stampCommand(
   u32: Uint32Array,
