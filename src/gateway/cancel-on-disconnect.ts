@@ -7,12 +7,14 @@
  *                      cancelOnDisconnectAccountsMax a session)
  *   session lost   ──► a chain per account: CancelAll(account, ref 0, target 0) ──► input ring
  *   durable head   ──► AllCanceled, other_id ≠ 0 and before the chain's first round:
- *                      CancelAll(account, ref 0, target other_id) ──► input ring ... until 0
+ *                      CancelAll(account, ref 0, target other_id, aux first round's sequence)
+ *                      ──► input ring ... until 0
  *
  * The rounds are commands like any client's, under the node's own disconnectClientId: sequenced,
  * journaled, replicated and applied once per client seq. A chain stops at the first order placed
  * after its first round (order ids are the sequences that placed them): those are the re-quotes
- * of a client that came back, and the loss was seen before them.
+ * of a client that came back, and the loss was seen before them. The later rounds carry that
+ * bound (aux), so that the engine stops there too instead of going on into them.
  *
  * What counts as a loss: any close of a command session but the client's own with code 1000
  * (the SDK's close()), while the node runs and takes commands. The node stopping (Gateway.close)
@@ -262,6 +264,9 @@ export class CancelOnDisconnect {
       account: chain.account,
       target: chain.target,
       ref: 0, // every instrument
+      // After the first round, only orders placed before it: a round goes on along the list,
+      // into the re-quotes of a client that came back (cancel-all.ts).
+      aux: chain.bound,
     });
     chain.rounds++;
     this.sent.set(this.clientSeq, chain);

@@ -143,11 +143,18 @@ function cmd(f: fc.Arbitrary<Fields>): fc.Arbitrary<Op> {
   });
 }
 
-/** CancelAll of one instrument (3 never exists) or of all (0). */
+/**
+ * CancelAll of one instrument (3 never exists) or of all (0), sometimes only of the orders
+ * placed before a sequence (aux: a run's sequences are in the hundreds).
+ */
 const cancelAll = fc.record({
   kind: fc.constant(CommandKind.CancelAll),
   account,
   ref: fc.constantFrom(0, 0, 1, 2, 3),
+  aux: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 400 }) },
+  ),
 });
 
 /**

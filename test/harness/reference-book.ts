@@ -154,7 +154,8 @@ export function decideOrderCommand(
 /**
  * CancelAll: the account's orders oldest first (by id), from the target's place when it is one
  * of them; at most cancelAllPerCommandMax canceled and cancelAllLooksPerCancel times that many
- * looked at. The head names the first order not looked at (0: none left).
+ * looked at, and only those placed before `aux` (when not 0). The head names the first order
+ * not looked at (0: none left before that bound).
  */
 export function cancelAll(
   sink: EventSink,
@@ -169,7 +170,11 @@ export function cancelAll(
   if (instrument !== 0 && !s.instruments.has(instrument)) return Status.MatchingInstrumentUnknown;
   const target = cmd.target ?? 0;
   if (target !== 0 && idStatus(target) !== Status.Ok) return Status.CommandIdInvalid;
-  const mine = [...s.orders.values()].filter((o) => o.account === account);
+  const before = cmd.aux ?? 0; // only orders placed before it (0: all)
+  if (before !== 0 && idStatus(before) !== Status.Ok) return Status.CommandIdInvalid;
+  const mine = [...s.orders.values()].filter(
+    (o) => o.account === account && (before === 0 || o.id < before),
+  );
   mine.sort((a, b) => a.id - b.id);
   let at = Math.max(
     0,

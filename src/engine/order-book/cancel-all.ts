@@ -11,6 +11,12 @@
  * there. Orders younger than it are after it in the list, and those before it were looked at and
  * passed over, so a client that repeats until `other_id` is 0 misses none. A `target` that no
  * longer rests, or is another account's, starts again from the oldest: never wrong, only slower.
+ *
+ * `aux`, when not 0, is a bound: only orders placed before that sequence (ids below it) are
+ * canceled, and the command stops at the first order at or past it (`other_id` 0). Cancel on
+ * disconnect sends its later rounds so, with its first round's sequence: a round goes on along
+ * the list into whatever the account placed meanwhile, and a client that came back and quoted
+ * again had its new quotes canceled by the second round.
  */
 import {
   cancelAllLooksPerCancel,
@@ -78,11 +84,17 @@ export class CancelAllDecider {
       status = idStatus(c.u32, c.w + CommandWord.target);
       if (status !== Status.Ok) return status;
     }
+    const bounded = c.word(CommandWord.aux) !== 0 || c.word(CommandWord.aux + 1) !== 0;
+    if (bounded) {
+      status = idStatus(c.u32, c.w + CommandWord.aux);
+      if (status !== Status.Ok) return status;
+    }
+    const before = bounded ? readU64(c.u32, c.w + CommandWord.aux) : Number.POSITIVE_INFINITY;
     const em = this.emitter;
     const head = em.begin(EventKind.AllCanceled, Status.Ok, 0, instrument);
     em.set(head, EventWord.account, accountId);
     const start = hasTarget ? this.resumeAt(account) : this.orders.firstOfAccount(account);
-    const stop = this.cancelFrom(start, instrument);
+    const stop = this.cancelFrom(start, instrument, before);
     em.set(head, EventWord.quantity, this.canceled);
     em.set(head, EventWord.otherId, stop === -1 ? 0 : this.orders.id(stop));
     return Status.Ok;
@@ -97,15 +109,17 @@ export class CancelAllDecider {
   }
 
   /**
-   * Cancels orders of `instrument` (0: any) along the account list from order `o`, within the
-   * bounds; returns the first order not looked at (-1: the list's end). Each cancel takes the
+   * Cancels orders of `instrument` (0: any) placed before sequence `before` along the account
+   * list from order `o`, within the bounds; returns the first order not looked at (-1: the
+   * list's end, or an order at or past `before`: the list ascends by id). Each cancel takes the
    * order out of the list, so its successor is read first.
    */
-  private cancelFrom(o: number, instrument: number): number {
+  private cancelFrom(o: number, instrument: number, before: number): number {
     const orders = this.orders;
     let canceled = 0;
     let at = o;
     for (let looks = 0; at !== -1 && canceled < this.cancelsMax && looks < this.looksMax; looks++) {
+      if (orders.id(at) >= before) break;
       const next = orders.nextOfAccount(at);
       if (instrument === 0 || orders.instrument(at) === instrument) {
         this.taker.emitCanceled(at);
@@ -113,6 +127,7 @@ export class CancelAllDecider {
       }
       at = next;
     }
+    if (at !== -1 && orders.id(at) >= before) at = -1; // none left before the bound
     assert(canceled <= this.cancelsMax, 'cancel all: within its bound');
     assert(at === -1 || orders.id(at) > 0, 'cancel all: stops at a resting order');
     this.canceled = canceled;

@@ -17,6 +17,9 @@ import { EventFlag, EventKind, EventWord } from '../../../src/protocol/event-lay
 import { BatchFault, HelloFlag, type BatchSpan } from '../../../src/protocol/frames.js';
 import { Status } from '../../../src/protocol/status.js';
 import { readU64, RecordBuffer, write64 } from '../../../src/stdx/records.js';
+import { smallConfig } from '../../harness/engine-driver.js';
+import { buy, market } from '../../harness/fixtures.js';
+import type { EventRecord } from '../../../src/protocol/event-reader.js';
 
 /** An input ring's producer side that records what was written; `room` slots are free. */
 class FakeSink {
@@ -213,6 +216,34 @@ test('rounds follow other_id until 0, and stop at orders placed after the first 
   assert.deepEqual([cancels.counts.rounds, cancels.counts.orders], [3, 77]);
   cancels.deliver(answer(seq1, 900, 64, 500), 0, 2);
   assert.equal(sink.written, 3, 'an answer not awaited is passed over');
+});
+
+test('a later round leaves the orders placed after the first round (a re-quote)', () => {
+  // Two cancels a round: the three orders before the loss take two rounds.
+  const d = market({ ...smallConfig, fillsPerCommandMax: 2 });
+  const { sink, cancels } = setUp();
+  const session = asking(cancels);
+  cancels.note(session, ...frame([CommandKind.PlaceOrder, 10]));
+  const old = [490, 485, 480].map((price) => buy(d, 10, price, 10)[0].id);
+  cancels.closed(session, 7, 1006);
+  /** The engine decides round `i` as written to the ring; its answer goes back. */
+  const round = (i: number): EventRecord[] => {
+    const events = d.executeRaw(sink.records.u32, i * SequencedWord.size);
+    cancels.deliver(d.out, 0, events.length);
+    return events;
+  };
+  const canceled = (events: EventRecord[]): number[] =>
+    events.filter((e) => e.kind === EventKind.OrderCanceled).map((e) => e.id);
+  assert.deepEqual(canceled(round(0)), old.slice(0, 2));
+  // The client came back and quoted again before the second round was sequenced.
+  const requote = buy(d, 10, 495, 10)[0].id;
+  assert.equal(sink.written, 2, 'a second round, from the third order');
+  const second = round(1);
+  assert.deepEqual(canceled(second), [old[2]], 'only the orders from before the loss');
+  assert.equal(second[0].otherId, 0, 'none remain from before the first round');
+  assert.notEqual(d.engine.orders.slotOf(requote), -1, 'the re-quote rests');
+  assert.equal(sink.written, 2);
+  assert.equal(cancels.pendingCount(), 0);
 });
 
 test('a full ring waits, a refusal ends a chain, a second loss starts a new one', async () => {

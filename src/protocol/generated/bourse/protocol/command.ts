@@ -28,13 +28,14 @@ import { TimeInForce } from './time-in-force.js';
  * | CancelOrder      | owner        | order id      |            |            |           |                |
  * | AmendOrder       | owner        | order id      |            | new price  | new open quantity |        |
  * | Tick             |              |               |            |            |           |                |
- * | CancelAll        | owner        | resume at     | instrument |            |           |                |
+ * | CancelAll        | owner        | resume at     | instrument |            |           | before (0: all) |
  *
  * AddInstrument also uses maker_fee_bps and taker_fee_bps; PlaceOrder uses flags, tif and stp.
  * CancelAll cancels the owner's resting orders in one instrument (0: in all), oldest first, a
  * bounded number per command (docs/PROTOCOL.md): its head event, AllCanceled, says how many, and
  * names the order to resume at when some may remain: send it again with that as target (0: start
- * from the owner's oldest order).
+ * from the owner's oldest order). An aux other than 0 cancels only orders placed before that
+ * sequence (order ids below it).
  * Prices are quote minor units per lot: a fill of q base minor units at price p costs
  * (q / lot_size) * p quote minor units.
  */
