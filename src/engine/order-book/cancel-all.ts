@@ -10,7 +10,8 @@
  * the first order not looked at, and the command sent again with it as `target` goes on from
  * there. Orders younger than it are after it in the list, and those before it were looked at and
  * passed over, so a client that repeats until `other_id` is 0 misses none. A `target` that no
- * longer rests, or is another account's, starts again from the oldest: never wrong, only slower.
+ * longer rests, is another account's or is at or past the bound (below) starts again from the
+ * oldest: never wrong, only slower.
  *
  * `aux`, when not 0, is a bound: only orders placed before that sequence (ids below it) are
  * canceled, and the command stops at the first order at or past it (`other_id` 0). Cancel on
@@ -93,18 +94,22 @@ export class CancelAllDecider {
     const em = this.emitter;
     const head = em.begin(EventKind.AllCanceled, Status.Ok, 0, instrument);
     em.set(head, EventWord.account, accountId);
-    const start = hasTarget ? this.resumeAt(account) : this.orders.firstOfAccount(account);
+    const start = hasTarget ? this.resumeAt(account, before) : this.orders.firstOfAccount(account);
     const stop = this.cancelFrom(start, instrument, before);
     em.set(head, EventWord.quantity, this.canceled);
     em.set(head, EventWord.otherId, stop === -1 ? 0 : this.orders.id(stop));
     return Status.Ok;
   }
 
-  /** The command's target when it is one of `account`'s orders, else its oldest order. */
-  private resumeAt(account: number): number {
+  /**
+   * The command's target when it is one of `account`'s orders placed before `before`, else its
+   * oldest order. (A target at or past the bound stopped the command at once, `other_id` 0, with
+   * orders before the bound left resting: a client repeating until 0 missed them.)
+   */
+  private resumeAt(account: number, before: number): number {
     const c = this.cursor;
     const o = this.orders.slotOf(readU64(c.u32, c.w + CommandWord.target));
-    if (o !== -1 && this.orders.account(o) === account) return o;
+    if (o !== -1 && this.orders.account(o) === account && this.orders.id(o) < before) return o;
     return this.orders.firstOfAccount(account);
   }
 

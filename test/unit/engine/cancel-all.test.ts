@@ -114,6 +114,26 @@ test('past its bound a CancelAll names where to go on, and sending it again fini
   assertConsistent(d);
 });
 
+test('a bounded CancelAll cancels only older orders, whatever target it is sent with', () => {
+  // A target at or past the bound stopped it at once (other_id 0, the older orders resting):
+  // such a target now starts from the oldest, as one that no longer rests does.
+  for (const pick of ['none', 'the bound', 'a newer order'] as const) {
+    const d = twoBooks({ ...smallConfig, fillsPerCommandMax: 4 });
+    const old = [place(d, 10, BOOK, 400, 10), place(d, 10, BOOK2, 405, 10)];
+    const bound = place(d, 10, BOOK, 410, 10); // placed once the bound was taken: it stays
+    const newer = place(d, 10, BOOK2, 415, 10);
+    const target = pick === 'none' ? 0 : pick === 'the bound' ? bound : newer;
+    const events = d.submit({ kind: CommandKind.CancelAll, account: 10, target, aux: bound });
+    assert.deepEqual(canceledIds(events), old, `target: ${pick}`);
+    assert.equal(events[0].otherId, 0, `target: ${pick}: none left before the bound`);
+    assert.deepEqual(canceledIds(cancelAll(d, 10)), [bound, newer], `target: ${pick}`);
+    assertConsistent(d);
+  }
+  const d = twoBooks();
+  const negative = d.submit({ kind: CommandKind.CancelAll, account: 10, aux: -1 });
+  assert.equal(negative[0].status, Status.CommandIdInvalid, 'a bound that is no id');
+});
+
 test("a CancelAll that passes over other instruments' orders goes on from where it stopped", () => {
   // Two cancels and eight looks per command.
   const d = twoBooks({ ...smallConfig, fillsPerCommandMax: 2 });
