@@ -45,6 +45,7 @@ import { checkedBatch } from '../journal/journal-reader.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { writeFailure } from '../journal/journal-errors.js';
 import { GroupCommit } from './group-commit.js';
+import { waitAtMost } from './wait-at-most.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { putCommand } from '../protocol/command-writer.js';
 import { Consensus, type ConsensusIo } from '../replication/consensus.js';
@@ -61,7 +62,6 @@ import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
 import { CounterCarry } from './node-metrics.js';
 import { ForeignMembers } from './foreign-members.js';
 import { transferLeadership } from './leadership-transfer.js';
-import { waitAtMost } from './wait-at-most.js';
 
 export interface ClusterMember {
   id: number;
@@ -355,7 +355,7 @@ export class ClusterNode {
       stored: (index) => this.store.metaAt(index),
       compacted: (from, entries) => this.store.saveIndex(from, entries),
       verify: (entry) => this.store.verify(entry),
-      saveVote: (term, votedFor) => this.store.saveVote(term, votedFor),
+      saveVote: (term, votedFor) => this.keep(() => this.store.saveVote(term, votedFor)),
       committed: (index) => {
         this.committedSequence = lastSequenceOf(this.consensus.entry(index));
         this.node?.publisher.wake(); // its results may go now
@@ -364,12 +364,12 @@ export class ClusterNode {
       roleChanged: (role, term) => this.onRoleChanged(role, term),
       openTerm: () => {}, // the Tick is journaled once the node is up (promote)
       recovered: () => {
-        this.store.setRecovering(false);
+        this.keep(() => this.store.setRecovering(false));
         this.log(`member ${this.id}: caught up; votes again`);
       },
       catchUpRoom: (events) => this.catchUpRoom(events),
       sealed: (clusterId) => {
-        this.store.saveClusterId(clusterId);
+        this.keep(() => this.store.saveClusterId(clusterId));
         this.log(`member ${this.id}: cluster id ${clusterIdText(clusterId)} (its first entry's)`);
       },
       foreign: (from, clusterId, members) => this.foreign.report(from, clusterId, members),
@@ -532,6 +532,16 @@ export class ClusterNode {
     void node.failed.then((error) => {
       if (this.node === node && !this.stopped) this.failMember(error);
     });
+  }
+
+  /** A write before consensus goes on (a vote): one the disk fails silences and fails it. */
+  private keep(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.log(`member ${this.id}: ${(error as Error).message}`, 'error');
+      this.failMember(error as Error);
+    }
   }
 
   private failMember(error: Error): void {
@@ -785,5 +795,3 @@ export class ClusterNode {
     this.lock.release();
   }
 }
-
-/** Waits for `work` (when there is any) or `ms`, whichever ends first. */

@@ -159,23 +159,39 @@ export class ReplicaStore {
 
   /** Once, when the first entry is committed (lost in a crash, it is found again then). */
   saveClusterId(id: number): void {
-    this.db.meta.putSync('cluster-id', String(id));
+    this.durably('the cluster id', () => this.db.meta.putSync('cluster-id', String(id)));
   }
 
   /** Stores the term and vote; durable when it returns. */
   saveVote(term: number, votedFor: number): void {
-    this.db.meta.transactionSync(() => {
-      this.db.meta.putSync('term', String(term));
-      this.db.meta.putSync('votedFor', String(votedFor));
-      this.db.meta.putSync('member', '1');
-    });
+    this.durably(`the vote (term ${term})`, () =>
+      this.db.meta.transactionSync(() => {
+        this.db.meta.putSync('term', String(term));
+        this.db.meta.putSync('votedFor', String(votedFor));
+        this.db.meta.putSync('member', '1');
+      }),
+    );
   }
 
   setRecovering(recovering: boolean): void {
-    this.db.meta.transactionSync(() => {
-      this.db.meta.putSync('recovering', recovering ? '1' : '0');
-      this.db.meta.putSync('member', '1');
-    });
+    this.durably('the recovering flag', () =>
+      this.db.meta.transactionSync(() => {
+        this.db.meta.putSync('recovering', recovering ? '1' : '0');
+        this.db.meta.putSync('member', '1');
+      }),
+    );
+  }
+
+  /**
+   * A synchronous write of the member's own state. @throws StorageError (DATA_IO, DATA_FULL,
+   * ...: exit 74 and the like) when the disk fails it, not lmdb-js's bare error (exit 70).
+   */
+  private durably(what: string, write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      throw writeFailure(error, what, -1, this.db.path);
+    }
   }
 
   /**
