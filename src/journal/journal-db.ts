@@ -22,7 +22,7 @@ import {
   snapshotPageSizeBytes,
   type EngineConfig,
 } from '../constants.js';
-import { StorageCode, StorageError } from './journal-errors.js';
+import { StorageCode, StorageError, writeFailure } from './journal-errors.js';
 import { checkLmdbFile } from './lmdb-meta.js';
 import { makeDirs } from './make-dirs.js';
 import { diskFreeBytes } from './disk-free.js';
@@ -205,7 +205,10 @@ const schemaKey = 'schema-version';
 function checkSchema(db: JournalDb, readOnly: boolean): void {
   const stored = db.meta.get(schemaKey);
   if (stored === undefined) {
-    if (!readOnly) db.meta.transactionSync(() => db.meta.put(schemaKey, String(schemaVersion)));
+    if (readOnly) return;
+    writeMeta(db, 'the schema version', () =>
+      db.meta.transactionSync(() => db.meta.put(schemaKey, String(schemaVersion))),
+    );
     return;
   }
   if (Number(stored) !== schemaVersion) {
@@ -272,10 +275,26 @@ export function storedConfig(db: JournalDb): EngineConfig | null {
 
 export function storeConfig(db: JournalDb, config: EngineConfig): void {
   const text = JSON.stringify(config);
-  db.meta.transactionSync(() => {
-    db.meta.putSync(configKey, text);
-    db.meta.putSync(configHashKey, configHash(text));
-  });
+  writeMeta(db, 'the engine config', () =>
+    db.meta.transactionSync(() => {
+      db.meta.putSync(configKey, text);
+      db.meta.putSync(configHashKey, configHash(text));
+    }),
+  );
+}
+
+/**
+ * A synchronous write to journal.mdb's own tables. @throws StorageError (DATA_IO, DATA_FULL,
+ * ...: exit 74 and the like) naming `what` when the disk fails it: lmdb-js's bare error made a
+ * node started on a failing disk exit 70 ("internal error", a stack trace), and `bourse
+ * cluster` left such a member down for good instead of starting it again once the disk is back.
+ */
+export function writeMeta(db: JournalDb, what: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    throw writeFailure(error, what, -1, db.path);
+  }
 }
 
 function configHash(text: string): string {

@@ -15,7 +15,8 @@
  */
 import type { Database } from 'lmdb';
 import { decodeBatch, type BatchView } from '../journal/journal-codec.js';
-import { closeJournalDb, keySequence, sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import { closeJournalDb, keySequence, sequenceKey, writeMeta } from '../journal/journal-db.js';
+import type { JournalDb } from '../journal/journal-db.js';
 import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { genesisHash } from '../journal/journal-codec.js';
@@ -59,7 +60,7 @@ export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): v
   const owner = db.meta.get('member-id');
   if (owner === undefined && !wasMember(db)) refuseSingleNode(db, dataDir);
   if (owner === undefined) {
-    db.meta.putSync('member-id', String(id));
+    writeMeta(db, 'the member id', () => db.meta.putSync('member-id', String(id)));
     return;
   }
   if (owner === String(id)) return;
@@ -159,12 +160,12 @@ export class ReplicaStore {
 
   /** Once, when the first entry is committed (lost in a crash, it is found again then). */
   saveClusterId(id: number): void {
-    this.durably('the cluster id', () => this.db.meta.putSync('cluster-id', String(id)));
+    writeMeta(this.db, 'the cluster id', () => this.db.meta.putSync('cluster-id', String(id)));
   }
 
   /** Stores the term and vote; durable when it returns. */
   saveVote(term: number, votedFor: number): void {
-    this.durably(`the vote (term ${term})`, () =>
+    writeMeta(this.db, `the vote (term ${term})`, () =>
       this.db.meta.transactionSync(() => {
         this.db.meta.putSync('term', String(term));
         this.db.meta.putSync('votedFor', String(votedFor));
@@ -174,24 +175,12 @@ export class ReplicaStore {
   }
 
   setRecovering(recovering: boolean): void {
-    this.durably('the recovering flag', () =>
+    writeMeta(this.db, 'the recovering flag', () =>
       this.db.meta.transactionSync(() => {
         this.db.meta.putSync('recovering', recovering ? '1' : '0');
         this.db.meta.putSync('member', '1');
       }),
     );
-  }
-
-  /**
-   * A synchronous write of the member's own state. @throws StorageError (DATA_IO, DATA_FULL,
-   * ...: exit 74 and the like) when the disk fails it, not lmdb-js's bare error (exit 70).
-   */
-  private durably(what: string, write: () => void): void {
-    try {
-      write();
-    } catch (error) {
-      throw writeFailure(error, what, -1, this.db.path);
-    }
   }
 
   /**
