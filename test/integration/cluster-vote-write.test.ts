@@ -26,6 +26,9 @@ function failMetaWrites(db: JournalDb): void {
 test('a member whose disk fails its vote goes silent with DATA_IO, nothing thrown', () =>
   TestCluster.with(3, async (cluster) => {
     const primary = await cluster.primary();
+    // A member booted after the first election recovers first, and votes for no one until then.
+    const voting = (): boolean => cluster.nodes.every((n) => n !== null && !n.consensus.recovering);
+    await until('every member votes', voting, 20_000);
     const victim = cluster.nodes.find((n) => n !== null && n !== primary);
     assert.ok(victim !== undefined && victim !== null);
     const seen: { failure: Error | null } = { failure: null };
