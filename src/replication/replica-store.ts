@@ -228,11 +228,13 @@ export class ReplicaStore {
     });
     // Until it commits, reads come from `indexPending`; if it fails (the disk under the
     // journal failing too), they keep coming from there.
+    // A failed commit's cause is in a promise of its own that ends the process unless read
+    // (commitCause): read, and dropped; the journal's own writes report the disk.
     write.then(
       () => {
         for (let k = 0; k < entries.length; k++) this.indexPending.delete(from + k);
       },
-      () => {},
+      (error: unknown) => void commitCause(error),
     );
   }
 

@@ -131,3 +131,29 @@ test('truncateAfter says what it cut: batches and their last sequence', async ()
     removeDir(dir);
   }
 });
+
+test('a log-index write whose commit fails reads its cause: no unhandled rejection', async () => {
+  const dir = tempDataDir();
+  const unhandled: unknown[] = [];
+  const keep = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', keep);
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    // What lmdb-js does when a commit fails (the disk): each write of it rejects, and the cause
+    // is in a promise of its own, commitError, that rejects unhandled unless read.
+    const logIndex = (store as unknown as { logIndex: { transaction: () => Promise<boolean> } })
+      .logIndex;
+    logIndex.transaction = () => {
+      const cause = Promise.reject(new Error('EIO: i/o error'));
+      return Promise.reject(Object.assign(new Error('Commit failed'), { commitError: cause }));
+    };
+    store.saveIndex(1, [{ first: 1, last: 2, term: 1, hash: 0 } as never]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(unhandled.map(String), []);
+    await closeJournalDb(db);
+  } finally {
+    process.off('unhandledRejection', keep);
+    removeDir(dir);
+  }
+});
