@@ -349,17 +349,20 @@ export class ReplicaStore {
     this.held.clear();
     const journal = this.db.journal;
     let cut: { batches: number; last: number } | null = null;
-    journal.transactionSync(() => {
-      const stale = [...journal.getKeys({ start: sequenceKey(sequence + 1) })];
-      if (stale.length === 0) return;
-      const key = stale[stale.length - 1];
-      const tail = journal.getBinary(key);
-      const view = tail === undefined ? 'absent' : decodeBatch(tail, false);
-      // A batch that does not decode is cut all the same: its key is its first sequence.
-      const last = typeof view === 'string' ? keySequence(key) : batchLastSequence(view);
-      cut = { batches: stale.length, last };
-      for (const key of stale) journal.removeSync(key);
-    });
+    // On a failing disk: a storage error (exit 74, retried by the supervisor), not lmdb's own.
+    writeMeta(this.db, `the journal's cut after sequence ${sequence}`, () =>
+      journal.transactionSync(() => {
+        const stale = [...journal.getKeys({ start: sequenceKey(sequence + 1) })];
+        if (stale.length === 0) return;
+        const key = stale[stale.length - 1];
+        const tail = journal.getBinary(key);
+        const view = tail === undefined ? 'absent' : decodeBatch(tail, false);
+        // A batch that does not decode is cut all the same: its key is its first sequence.
+        const last = typeof view === 'string' ? keySequence(key) : batchLastSequence(view);
+        cut = { batches: stale.length, last };
+        for (const key of stale) journal.removeSync(key);
+      }),
+    );
     return cut;
   }
 

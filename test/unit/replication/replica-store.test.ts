@@ -11,6 +11,7 @@ import { sequenceKey } from '../../../src/journal/journal-db.js';
 import { BatchEncoder, genesisHash, hashSizeBytes } from '../../../src/journal/journal-codec.js';
 import { eventSizeBytes } from '../../../src/constants.js';
 import { ReplicaStore } from '../../../src/replication/replica-store.js';
+import { exitCodeOf, StorageError } from '../../../src/journal/journal-errors.js';
 import type { Entry } from '../../../src/replication/messages.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 
@@ -126,6 +127,18 @@ test('truncateAfter says what it cut: batches and their last sequence', async ()
     assert.equal(store.truncateAfter(6), null, 'nothing after 6: nothing cut');
     assert.deepEqual(store.truncateAfter(2), { batches: 2, last: 6 });
     assert.deepEqual([...db.journal.getKeys({})].map(keySequence), [1]);
+    // On a failing disk (lmdb-js throws a bare Error, code 5): a storage error, exit 74, that
+    // the supervisor retries (lmdb's own error ended a deposed primary with exit 1 before).
+    db.journal.transactionSync = () => {
+      throw Object.assign(new Error('Input/output error'), { code: 5 });
+    };
+    assert.throws(
+      () => store.truncateAfter(0),
+      (error: unknown) =>
+        error instanceof StorageError &&
+        exitCodeOf(error.code) === 74 &&
+        /cannot write the journal's cut after sequence 0: input\/output error/.test(error.message),
+    );
     closeJournalDb(db);
   } finally {
     removeDir(dir);
