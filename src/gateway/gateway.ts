@@ -46,6 +46,7 @@ import {
 import type { RingBuffer } from '../ring/ring-buffer.js';
 import {
   listenExclusive,
+  releasingApp,
   uws,
   type HttpRequest,
   type HttpResponse,
@@ -237,7 +238,7 @@ export class Gateway {
       (ws, requestId, events, n) => this.sendEvents(ws, events, n, 0, requestId, false),
       handOver,
     );
-    this.app = uws().App();
+    this.app = releasingApp(); // a stopped gateway's handlers are not kept
     // Before the binary protocol's '/*', so that its routes are matched first.
     this.dashboard = new Dashboard(this.app, {
       ...options, // its role, journal, reads and durable events

@@ -83,3 +83,52 @@ export function uws(): UwsModule {
   loaded ??= loadNative();
   return loaded;
 }
+
+type Handler = (...args: never[]) => unknown;
+/** An app's method that registers a handler: a route's, or a WebSocket behavior's. */
+type Registers = (pattern: unknown, handlers: unknown) => unknown;
+
+/** The app's methods that take a route's handler (an HTTP one) after the pattern. */
+const httpRoutes = ['get', 'post', 'options', 'del', 'patch', 'put', 'head', 'connect', 'trace'];
+
+/**
+ * An app whose handlers are let go once close() has closed its connections. uWS keeps every
+ * handler an app is given for the life of the process (the native app is never freed, close()
+ * or not), and with them all their closures reach: a stopped node's gateway, its rings (21 MB)
+ * and the node itself, once for each change of role of a cluster member. Here uWS holds only
+ * trampolines into `held`, which close() drops. A late call then finds nothing: an HTTP one is
+ * answered 503, any other does nothing.
+ */
+export function releasingApp(): TemplatedApp {
+  const app = uws().App();
+  let held: Handler[] | null = [];
+  const hold = (handler: Handler, http: boolean): Handler => {
+    const at = (held ?? []).push(handler) - 1;
+    return (...args) => {
+      const live = held?.[at];
+      if (live !== undefined) return live(...args);
+      if (http) (args[0] as Uws.HttpResponse).writeStatus('503 Service Unavailable').end();
+      return undefined;
+    };
+  };
+  const methods = app as unknown as Record<string, Registers> & { close: () => void };
+  for (const name of [...httpRoutes, 'any']) {
+    const own = methods[name].bind(app);
+    methods[name] = (pattern, handler) => own(pattern, hold(handler as Handler, true));
+  }
+  const ws = methods.ws.bind(app);
+  methods.ws = (pattern, behavior) => {
+    const wrapped: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(behavior as object)) {
+      const handler = typeof value === 'function' ? (value as Handler) : null;
+      wrapped[key] = handler === null ? value : hold(handler, key === 'upgrade');
+    }
+    return ws(pattern, wrapped);
+  };
+  const close = methods.close.bind(app);
+  methods.close = () => {
+    close(); // its sockets' close handlers run in it
+    held = null;
+  };
+  return app;
+}
