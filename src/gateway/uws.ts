@@ -84,7 +84,7 @@ export function uws(): UwsModule {
   return loaded;
 }
 
-type Handler = (...args: never[]) => unknown;
+type Handler = (a: unknown, b: unknown, c: unknown, d: unknown) => unknown;
 /** An app's method that registers a handler: a route's, or a WebSocket behavior's. */
 type Registers = (pattern: unknown, handlers: unknown) => unknown;
 
@@ -104,10 +104,12 @@ export function releasingApp(): TemplatedApp {
   let held: Handler[] | null = [];
   const hold = (handler: Handler, http: boolean): Handler => {
     const at = (held ?? []).push(handler) - 1;
-    return (...args) => {
+    // Four fixed arguments (uWS passes at most four), not a rest array: a WebSocket message
+    // comes through here, and the hot path allocates nothing.
+    return (a, b, c, d) => {
       const live = held?.[at];
-      if (live !== undefined) return live(...args);
-      if (http) (args[0] as Uws.HttpResponse).writeStatus('503 Service Unavailable').end();
+      if (live !== undefined) return live(a, b, c, d);
+      if (http) (a as Uws.HttpResponse).writeStatus('503 Service Unavailable').end();
       return undefined;
     };
   };
