@@ -12,8 +12,9 @@ import { once } from 'node:events';
 import { closeSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkLmdbFile } from '../../../src/journal/lmdb-meta.js';
+import { checkLmdbFile, fillShortLmdbFile } from '../../../src/journal/lmdb-meta.js';
 import { openEnv } from '../../../src/journal/journal-db.js';
+import { closeStorage, openStorage } from '../../../src/pipeline/node.js';
 import { journalPageSizeBytes as pageSize } from '../../../src/constants.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 
@@ -96,7 +97,16 @@ test('a file whose meta names 4 pages it never wrote is sound, and LMDB uses it'
     writeSync(fd, last, 0, 8, at);
     closeSync(fd);
     assert.equal(verdict(path), 'sound'); // was refused: "cut short", more than 2 pages
+    const copy = join(dir, 'copy.mdb');
+    spawnSync('cp', [path, copy]);
     assert.deepEqual(useWithLmdb(path), { status: 0, signal: null });
+    // The node's start fills such a file out to its last page: later checks need no walk.
+    const short = statSync(copy).size;
+    assert.equal(fillShortLmdbFile(copy), 4 * pageSize);
+    assert.equal(statSync(copy).size, short + 4 * pageSize);
+    assert.equal(fillShortLmdbFile(copy), 0, 'whole now');
+    assert.equal(verdict(copy), 'sound');
+    assert.deepEqual(useWithLmdb(copy), { status: 0, signal: null });
   } finally {
     removeDir(dir);
   }
@@ -117,6 +127,8 @@ test('a file cut by a page or inside a value: refused naming the page; LMDB died
       const copy = join(dir, `cut-${cut}.mdb`);
       spawnSync('cp', [path, copy]);
       truncateSync(copy, cut);
+      assert.equal(fillShortLmdbFile(copy), 0, `cut to ${cut}: not filled out`);
+      assert.equal(statSync(copy).size, cut);
       const said = verdict(copy);
       assert.match(said, /is damaged: it is cut short \(/, `cut to ${cut}`);
       assert.match(said, why, `cut to ${cut}`);
@@ -177,6 +189,28 @@ test('a file another process commits to is never refused while it is written', a
   } finally {
     writer.kill('SIGKILL');
     await once(writer, 'exit');
+    removeDir(dir);
+  }
+});
+
+test("a node's start fills out its short but sound journal.mdb (its lock held)", async () => {
+  const dir = tempDataDir();
+  try {
+    const first = openStorage(dir);
+    await closeStorage(first.db, first.lock);
+    const path = join(dir, 'journal.mdb');
+    const fd = openSync(path, 'r+');
+    const at = newestMeta(fd) + 144;
+    const last = Buffer.alloc(8);
+    readSync(fd, last, 0, 8, at);
+    last.writeBigUInt64LE(last.readBigUInt64LE(0) + 2n); // 2 pages never written
+    writeSync(fd, last, 0, 8, at);
+    closeSync(fd);
+    const size = statSync(path).size;
+    const again = openStorage(dir);
+    await closeStorage(again.db, again.lock);
+    assert.ok(statSync(path).size >= size + 2 * pageSize, 'filled out to its last page');
+  } finally {
     removeDir(dir);
   }
 });
