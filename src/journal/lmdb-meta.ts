@@ -60,24 +60,14 @@ export function checkLmdbFile(path: string, code: string, advice: string): LmdbF
       new StorageError(code, `${path} is damaged: ${what}; ${advice}`);
     for (let walk = 0; walk < liveWalksMax; walk++) {
       const newest = newestMeta(fd, refuse);
-      // The size is taken after the meta: LMDB writes a commit's pages before its meta page, so
-      // the file then holds what this meta's commit wrote. Taken before (it was), a commit by
-      // another thread or process in between named pages past the size read, and a live
-      // journal was refused as "cut short" (a member's workers open it while it is written).
-      const size = fstatSync(fd).size;
-      const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
-      // A sound file may end before its last page (pages LMDB never wrote, lmdb-pages.ts): a
-      // short file is refused only when its B-trees reach a page it does not hold.
-      if (size >= needed) return 'sound';
-      const file = { fd, pageSizeBytes: newest.pageSizeBytes, sizeBytes: size };
-      const missing = pagePastEnd(file, newest.roots);
-      if (missing === null) return 'sound';
+      const short = shortfall(fd, newest);
+      if (short.missing === null) return 'sound';
       // A commit during the walk may have reused pages it read (freed two commits before):
       // what it found holds only if no writer committed meanwhile. Else walk again.
       if (newestMeta(fd, refuse).txnId === newest.txnId) {
         throw refuse(
-          `it is cut short (${size} bytes; its last page, ${newest.lastPage}, ends at byte ` +
-            `${needed} with ${newest.pageSizeBytes}-byte pages, and ${missing})`,
+          `it is cut short (${short.size} bytes; its last page, ${newest.lastPage}, ends at ` +
+            `byte ${short.needed} with ${newest.pageSizeBytes}-byte pages, and ${short.missing})`,
         );
       }
     }
@@ -103,23 +93,42 @@ export function fillShortLmdbFile(path: string): number {
     return 0; // absent or unreadable: the check says why
   }
   try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return 0;
+    if (fstatSync(fd).size === 0) return 0;
     let newest: Meta;
     try {
       newest = newestMeta(fd, (what) => new StorageError('', what));
     } catch {
       return 0; // damaged meta pages: refused by the check
     }
-    const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
-    if (size >= needed) return 0;
-    const file = { fd, pageSizeBytes: newest.pageSizeBytes, sizeBytes: size };
-    if (pagePastEnd(file, newest.roots) !== null) return 0; // cut short: refused by the check
-    ftruncateSync(fd, needed);
-    return needed - size;
+    const short = shortfall(fd, newest);
+    if (short.size >= short.needed || short.missing !== null) return 0; // whole, or cut short
+    ftruncateSync(fd, short.needed);
+    return short.needed - short.size;
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The file's size (taken after `newest` was read), the bytes its last page ends at, and, when
+ * it is shorter, the first page its B-trees reach that it does not hold (null: none).
+ *
+ * The size is taken after the meta: LMDB writes a commit's pages before its meta page, so the
+ * file then holds what this meta's commit wrote. Taken before (it was), a commit by another
+ * thread or process in between named pages past the size read, and a live journal was refused
+ * as "cut short" (a member's workers open it while it is written). A sound file may end before
+ * its last page (pages LMDB never wrote, lmdb-pages.ts): a short one is damaged only when its
+ * B-trees reach a page it does not hold.
+ */
+function shortfall(
+  fd: number,
+  newest: Meta,
+): { size: number; needed: number; missing: string | null } {
+  const size = fstatSync(fd).size;
+  const needed = (newest.lastPage + 1) * newest.pageSizeBytes;
+  if (size >= needed) return { size, needed, missing: null };
+  const file = { fd, pageSizeBytes: newest.pageSizeBytes, sizeBytes: size };
+  return { size, needed, missing: pagePastEnd(file, newest.roots) };
 }
 
 /**
