@@ -284,7 +284,8 @@ export function storeConfig(db: JournalDb, config: EngineConfig): void {
 }
 
 /**
- * A synchronous write to journal.mdb's own tables. @throws StorageError (DATA_IO, DATA_FULL,
+ * A synchronous write to journal.mdb (its own tables, or a member's cut of its journal's
+ * tail). @throws StorageError (DATA_IO, DATA_FULL,
  * ...: exit 74 and the like) naming `what` when the disk fails it: lmdb-js's bare error made a
  * node started on a failing disk exit 70 ("internal error", a stack trace), and `bourse
  * cluster` left such a member down for good instead of starting it again once the disk is back.
