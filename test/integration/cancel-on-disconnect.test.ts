@@ -22,6 +22,7 @@ import { cancelOnDisconnectAccountsMax } from '../../src/constants.js';
 import { frame, setUp, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { until } from '../harness/wait.js';
+import { seriesValue } from '../harness/metrics-text.js';
 
 /** Instrument 2 of setupCommands: tick 1, lot 1, no fees. */
 const book2 = 2;
@@ -52,9 +53,7 @@ async function disconnectEvents(url: string, from: number): Promise<EventRecord[
 }
 
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${httpOf(url)}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1]);
+  return seriesValue(await (await fetch(`${httpOf(url)}/metrics`)).text(), name);
 }
 
 /** Places `n` buys of 1 on book 2 for `account`; their order ids. */

@@ -39,6 +39,7 @@ import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 import { freePort } from '../../src/cli/ports.js';
+import { seriesValue } from '../harness/metrics-text.js';
 
 /** POST /commands takes JSON only (415 otherwise). */
 const jsonType = { 'content-type': 'application/json' };
@@ -414,9 +415,9 @@ test('HTTP: health, a JSON command answered once durable, events, metrics', asyn
 
 /** The value of one series (name and labels, as written) in Prometheus text. */
 function series(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  assert.ok(line !== undefined, `${name} on /metrics`);
-  return Number(line.slice(name.length + 1));
+  const value = seriesValue(text, name);
+  assert.ok(!Number.isNaN(value), `${name} on /metrics`);
+  return value;
 }
 
 /**

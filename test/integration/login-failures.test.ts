@@ -12,6 +12,7 @@ import { CloseCode, FrameType, LoginMethod } from '../../src/protocol/frames.js'
 import { frame, keysFile } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { seriesValue } from '../harness/metrics-text.js';
 
 /** A Hello body: client id, key length, login method, key. */
 function helloBody(clientId: number, key: string, method: number = LoginMethod.Key): Buffer {
@@ -41,10 +42,7 @@ function closeCodeOf(url: string, frames: Buffer[]): Promise<number> {
 
 /** The value of `bourse_login_failures_total{reason}` in a /metrics text. */
 function failures(text: string, reason: string): number {
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`bourse_login_failures_total{reason="${reason}"}`));
-  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
+  return seriesValue(text, `bourse_login_failures_total{reason="${reason}"}`);
 }
 
 test('refused logins are counted by reason on /metrics and summed up in one line', async () => {

@@ -12,12 +12,7 @@ import { workload } from '../harness/workload.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { metricsCacheMs } from '../../src/constants.js';
-
-/** The value of one series (name and labels, as written) in Prometheus text, or NaN. */
-function series(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
-}
+import { seriesValue as series } from '../harness/metrics-text.js';
 
 async function until(done: () => boolean, what: string): Promise<void> {
   const deadline = performance.now() + 20_000;

@@ -11,6 +11,7 @@ import { registerClusterMetrics } from '../../../src/pipeline/cluster-metrics.js
 import type { Consensus } from '../../../src/replication/consensus.js';
 import { Role } from '../../../src/replication/messages.js';
 import { UdpTransport } from '../../../src/replication/udp-transport.js';
+import { seriesValue } from '../../harness/metrics-text.js';
 
 test('transport and consensus counters are on /metrics, as they stand when scraped', async () => {
   const transport = new UdpTransport(1, [], () => {}); // never bound: only its counters
@@ -31,9 +32,9 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
   const registry = new Registry();
   registerClusterMetrics(registry, view);
   const scrape = async (name: string): Promise<number> => {
-    const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
-    assert.ok(line !== undefined, `${name} is on /metrics`);
-    return Number(line.split(' ')[1]);
+    const value = seriesValue(await registry.metrics(), name);
+    assert.ok(!Number.isNaN(value), `${name} is on /metrics`);
+    return value;
   };
   assert.equal(await scrape('bourse_replication_checksum_failures_total'), 0);
   Object.assign(transport.stats, { checksumFailures: 7, naksSent: 4, fragmentsResent: 9 });

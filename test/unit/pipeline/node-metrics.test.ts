@@ -10,6 +10,7 @@ import { JournalProgress, ProgressSlot } from '../../../src/journal/journal-prog
 import { CounterCarry, nodeMetrics, type NodeMetrics } from '../../../src/pipeline/node-metrics.js';
 import { RingBuffer } from '../../../src/ring/ring-buffer.js';
 import { Status } from '../../../src/protocol/status.js';
+import { seriesValue as sample } from '../../harness/metrics-text.js';
 
 function node(progress: JournalProgress, carried: CounterCarry): NodeMetrics {
   const ring = (): RingBuffer =>
@@ -24,12 +25,6 @@ function node(progress: JournalProgress, carried: CounterCarry): NodeMetrics {
     carried,
     scrapeCacheMs: 0, // each scrape computed: these read what changed since the last
   });
-}
-
-/** The value of the sample named `name` (with its labels, as printed), or NaN. */
-function sample(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
 }
 
 function count(progress: JournalProgress, commands: number, events: number, us: number): void {
