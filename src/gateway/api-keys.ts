@@ -35,6 +35,8 @@ export interface Grant {
   accounts: ReadonlySet<number>;
   /** The key it logged in with (null: development mode, no keys). */
   keyId: string | null;
+  /** That key's stored hash when it logged in: a secret replaced since ends the session. */
+  keySha256: string | null;
 }
 
 export function keyFilePath(dataDir: string): string {
@@ -164,6 +166,22 @@ export class KeyRing {
     return this.byId.has(keyId);
   }
 
+  /**
+   * Whether a session's `grant` still holds: its key is on the ring with the same secret and
+   * client id, and grants at least as much (admin still, every account still). A key edited to
+   * grant less must not go on acting, through sessions opened before, as it did: only removing
+   * it closed them. A key that grants more keeps its sessions (they gain only at their next login).
+   */
+  stillGrants(grant: Grant): boolean {
+    const record = grant.keyId === null ? undefined : this.byId.get(grant.keyId);
+    if (record === undefined) return false;
+    if (record.sha256 !== grant.keySha256 || record.clientId !== grant.clientId) return false;
+    if (grant.admin && !record.admin) return false;
+    const accounts = new Set(record.accounts);
+    for (const account of grant.accounts) if (!accounts.has(account)) return false;
+    return true;
+  }
+
   /** The grant of a valid token, or null. Constant-time in the secret. */
   verify(token: string): Grant | null {
     const key = splitApiKey(token);
@@ -216,7 +234,8 @@ export class KeyRing {
 
 function grantOf(record: KeyRecord): Grant {
   const accounts = new Set(record.accounts);
-  return { clientId: record.clientId, admin: record.admin, accounts, keyId: record.id };
+  const { clientId, admin, id: keyId, sha256: keySha256 } = record;
+  return { clientId, admin, accounts, keyId, keySha256 };
 }
 
 /** A fresh nonce for a Challenge. */
@@ -238,7 +257,7 @@ export function mayReadAccount(keys: KeyRing | null, token: string, account: num
 
 /** The grant every session gets when the data folder has no key file. */
 export function openGrant(clientId: number): Grant {
-  return { clientId, admin: true, accounts: new Set(), keyId: null };
+  return { clientId, admin: true, accounts: new Set(), keyId: null, keySha256: null };
 }
 
 /** Command kinds only an admin key may send. */

@@ -418,16 +418,16 @@ export class Gateway {
 
   /**
    * Takes the keys of keys.json as it now is; closes (4010) and counts the sessions whose key
-   * is off the ring, and, with a node's first keys, those opened without one: each must now
-   * log in.
+   * is off the ring or now grants less (KeyRing.stillGrants), and, with a node's first keys,
+   * those opened without one: each must now log in.
    */
   useKeys(keys: KeyRing): number {
     this.options.keys = keys;
     let closed = 0;
     for (const ws of [...this.allSessions()]) {
-      const keyId = ws.getUserData().grant?.keyId ?? null;
-      if (keyId !== null && keys.has(keyId)) continue;
-      ws.end(CloseCode.Unauthorized, keyId === null ? 'API keys now required' : 'API key revoked');
+      const grant = ws.getUserData().grant;
+      if (grant === null || keys.stillGrants(grant)) continue;
+      ws.end(CloseCode.Unauthorized, keyClosing(keys, grant.keyId));
       closed++;
     }
     return closed;
@@ -767,6 +767,12 @@ export class Gateway {
     ws.send(this.outgoing.subarray(0, frameHeaderBytes + 8 + events.byteLength), true);
     closeIfSlow(ws);
   }
+}
+
+/** Why a session whose grant no longer holds is closed. */
+function keyClosing(keys: KeyRing, keyId: string | null): string {
+  if (keyId === null) return 'API keys now required';
+  return keys.has(keyId) ? 'API key changed' : 'API key revoked';
 }
 
 /** A session not logged in yet. */

@@ -1,0 +1,89 @@
+/**
+ * Authorisation as keys change and keys are guessed: a session's rights never outlive what
+ * keys.json grants, and keys refused over HTTP are counted as refused logins are.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BourseClient, ClientError } from '../../src/client/client.js';
+import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
+import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
+import { Status } from '../../src/protocol/status.js';
+
+type Transfer = { account: number; target: number; ref: number; quantity: number };
+
+/** Sends `fields` until the session is closed (4010); resolves with why, or fails in 5 s. */
+async function closedWhy(client: BourseClient, fields: Transfer): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const error = await client.transfer(fields).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    if (error === null) continue;
+    assert.ok(error instanceof ClientError && error.code === 4010, String(error));
+    return String(error);
+  }
+  assert.fail('the session was not closed');
+}
+
+test('a key edited to grant less closes its sessions; one granting more keeps them', async () => {
+  const admin = createKey(131, true, []);
+  const narrowed = createKey(132, false, [1, 2]);
+  const rotated = createKey(133, false, [3]);
+  const demoted = createKey(134, true, []);
+  const widened = createKey(135, false, [4]);
+  const all = [admin, narrowed, rotated, demoted, widened];
+  let dataDir = '';
+  await withNode(
+    async (_node, url) => {
+      const root = await BourseClient.connect(url, { clientId: 131, apiKey: admin.token });
+      await setUp(root);
+      const open = (key: (typeof all)[number]): Promise<BourseClient> =>
+        BourseClient.connect(url, {
+          clientId: key.record.clientId,
+          apiKey: key.token,
+          reconnectAttempts: 0,
+        });
+      const sessions = await Promise.all([open(narrowed), open(rotated), open(demoted)]);
+      const [narrow, rotate, demote] = sessions;
+      const wide = await open(widened);
+      const from = (account: number): Transfer => ({ account, target: 6, ref: 1, quantity: 1 });
+      for (const [client, account] of [
+        [narrow, 1],
+        [rotate, 3],
+        [demote, 5],
+        [wide, 4],
+      ] as const) {
+        assert.equal((await client.transfer(from(account)))[0].status, Status.Ok);
+      }
+      // Edited by hand (no `bourse keys` command changes a key): the ids stay.
+      const other = createKey(133, false, [3]).record;
+      writeKeyFile(dataDir, {
+        version: 1,
+        keys: [
+          admin.record,
+          { ...narrowed.record, accounts: [2] }, // account 1 taken away
+          { ...rotated.record, sha256: other.sha256 }, // a new secret, the same id
+          { ...demoted.record, admin: false, accounts: [5] },
+          { ...widened.record, accounts: [4, 1] },
+        ],
+      });
+      assert.match(await closedWhy(narrow, from(1)), /API key changed/);
+      assert.match(await closedWhy(rotate, from(3)), /API key changed/);
+      assert.match(await closedWhy(demote, from(5)), /API key changed/);
+      // The same reload left the widened key's session open, with what it had.
+      assert.equal((await wide.transfer(from(4)))[0].status, Status.Ok);
+      await assert.rejects(wide.transfer(from(1)), /not allowed for this API key/);
+      await assert.rejects(open(rotated), /API key refused/);
+      const again = await open(narrowed);
+      await assert.rejects(again.transfer(from(1)), /not allowed for this API key/);
+      assert.equal((await again.transfer(from(2)))[0].status, Status.Ok);
+      await Promise.all([root.close(), wide.close(), again.close()]);
+    },
+    (dir) => {
+      dataDir = dir;
+      keysFile(...all)(dir);
+    },
+  );
+});
