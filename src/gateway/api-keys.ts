@@ -243,18 +243,6 @@ export function challengeNonce(bytes: number): Buffer {
   return randomBytes(bytes);
 }
 
-/** True when `token` may read the journal: an admin key, or anyone in development mode. */
-export function mayReadJournal(keys: KeyRing | null, token: string): boolean {
-  return keys === null || keys.verify(token)?.admin === true;
-}
-
-/** True when `token` may read `account`: its key or an admin's, or anyone without keys. */
-export function mayReadAccount(keys: KeyRing | null, token: string, account: number): boolean {
-  if (keys === null) return true;
-  const grant = keys.verify(token);
-  return grant !== null && (grant.admin || grant.accounts.has(account));
-}
-
 /** The grant every session gets when the data folder has no key file. */
 export function openGrant(clientId: number): Grant {
   return { clientId, admin: true, accounts: new Set(), keyId: null, keySha256: null };

@@ -55,14 +55,8 @@ import {
   type us_socket_context_t,
   type WebSocket,
 } from './uws.js';
-import {
-  adminOnly,
-  mayReadAccount,
-  mayReadJournal,
-  openGrant,
-  type Grant,
-  type KeyRing,
-} from './api-keys.js';
+import { adminOnly, type Grant, type KeyRing } from './api-keys.js';
+import { HttpKeys } from './http-keys.js';
 import { json, mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
 import { TopicsTail } from './topics-tail.js';
@@ -213,6 +207,11 @@ export class Gateway {
   private readonly dashboard: Dashboard;
   /** Sessions' orders canceled when they are lost (cancel-on-disconnect.ts). */
   readonly cancels: CancelOnDisconnect;
+  /** HTTP requests' keys, a refused one counted as a refused login. */
+  private readonly httpKeys = new HttpKeys(
+    () => this.options.keys,
+    () => this.options.loginFailures,
+  );
   private readonly login = new Login<Session>(
     () => this.options,
     (ws, requestId, clientId, grant) => this.welcome(ws, requestId, clientId, grant),
@@ -258,18 +257,18 @@ export class Gateway {
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       close: (ws, code) => this.onClose(ws, code),
     });
+    const keys = this.httpKeys;
+    const may = keys.mayReadAccount.bind(keys);
     if (options.reads !== null) {
-      const may = (token: string, account: number): boolean =>
-        mayReadAccount(this.options.keys, token, account);
       mountReads(this.app, options.reads, may, options.role);
       this.books = new BookTopics(this.app, options.reads);
     }
     mountHttp(this.app, options.journal, options.role, {
-      submit: (token, fields, answer) => this.submitHttp(token, fields, answer),
+      submit: (token, fields, answer, res) => this.submitHttp(token, fields, answer, res),
       pending: () => this.httpPending.size,
-      mayReadJournal: (token) => mayReadJournal(this.options.keys, token),
+      mayReadJournal: keys.mayReadJournal.bind(keys),
       development: () => this.options.keys === null,
-      mayReadAccount: (token, account) => mayReadAccount(this.options.keys, token, account),
+      mayReadAccount: may,
       accountKnown: (account) => accountKnown(options.reads, account),
     });
     this.topics = new Topics(this.app);
@@ -446,10 +445,10 @@ export class Gateway {
     token: string,
     fields: CommandFields,
     answer: (events: EventRecord[]) => void,
+    res: HttpResponse,
   ): string | null {
-    const keys = this.options.keys;
-    const grant = keys === null ? openGrant(fields.clientId) : keys.verify(token);
-    if (grant === null || grant.clientId !== fields.clientId) return 'API key refused';
+    const grant = this.httpKeys.grant(token, res, fields.clientId);
+    if (grant === null) return 'API key refused';
     if (!grant.admin && (adminOnly(fields.kind) || !grant.accounts.has(fields.account ?? 0))) {
       return 'not allowed for this API key';
     }

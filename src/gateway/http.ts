@@ -65,15 +65,17 @@ export interface HttpCommands {
     token: string,
     fields: CommandFields,
     answer: (events: EventRecord[]) => void,
+    res: HttpResponse,
   ): string | null;
   pending(): number;
   /**
    * Whether a bearer token may read the journal: it holds every client's events, so an admin
    * key (as for the journal stream), or anyone when the node has no keys (development mode).
+   * A refused key is counted (http-keys.ts): `res` is the request's.
    */
-  mayReadJournal(token: string): boolean;
+  mayReadJournal(token: string, res: HttpResponse): boolean;
   /** Whether a bearer token may read `account` (a key granting it, or an admin key). */
-  mayReadAccount(token: string, account: number): boolean;
+  mayReadAccount(token: string, account: number, res: HttpResponse): boolean;
   /** Whether the read model knows `account`; null when it cannot tell (none, or busy). */
   accountKnown(account: number): Promise<boolean | null>;
   /** No keys: every session is admin (origin.ts refuses other sites' pages then). */
@@ -105,7 +107,7 @@ export function mountHttp(
     const token = bearerToken(req);
     const account = req.getQuery('account') ?? '';
     if (account !== '') return getAccountEvents(res, req, journal, account, commands, token);
-    if (commands.mayReadJournal(token)) return getEvents(res, req, journal);
+    if (commands.mayReadJournal(token, res)) return getEvents(res, req, journal);
     keyRefused(res, token, 'the journal needs an admin key');
   });
   route(app, 'post', '/commands', (res, req) => {
@@ -281,7 +283,7 @@ function getAccountEvents(
     return json(res, '400 Bad Request', { error: 'from: a sequence number (with account=)' });
   }
   if (count === null) return json(res, '400 Bad Request', { error: countError });
-  if (!commands.mayReadAccount(token, account)) {
+  if (!commands.mayReadAccount(token, account, res)) {
     return keyRefused(res, token, 'reading this account needs a key that grants it');
   }
   // Unknown: 404, as /balances and /orders answer (it was 200 with no events, or with the
@@ -365,9 +367,10 @@ function postCommand(res: HttpResponse, req: HttpRequest, commands: HttpCommands
     }
     const parsed = parseCommand(body);
     if (typeof parsed === 'string') return json(res, '400 Bad Request', { error: parsed });
-    const refused = commands.submit(token, parsed, (events) => {
+    const answer = (events: EventRecord[]): void => {
       if (!aborted) res.cork(() => json(res, '200 OK', { events: events.map(readable) }));
-    });
+    };
+    const refused = commands.submit(token, parsed, answer, res);
     if (refused === null) return;
     const status = refusalStatus(refused);
     if (status.startsWith('403')) keyRefused(res, token, refused);

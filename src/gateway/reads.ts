@@ -61,8 +61,11 @@ export class ReadBusyError extends Error {
   readonly code = 'READ_BUSY';
 }
 
-/** Says whether a bearer token may read an account (its key or admin; anyone without keys). */
-export type AccountReadCheck = (token: string, account: number) => boolean;
+/**
+ * Says whether a bearer token may read an account (its key or admin; anyone without keys),
+ * counting a refused key (http-keys.ts) with the address of `res`.
+ */
+export type AccountReadCheck = (token: string, account: number, res: HttpResponse) => boolean;
 
 export function mountReads(
   app: TemplatedApp,
@@ -77,7 +80,7 @@ export function mountReads(
         return json(res, '400 Bad Request', { error: 'account: an account id' });
       }
       const token = bearerToken(req);
-      if (!may(token, account)) return keyRefused(res, token, 'not allowed for this API key');
+      if (!may(token, account, res)) return keyRefused(res, token, 'not allowed for this API key');
       if (notReady(res, role)) return;
       answer(res, reads.query({ what, account }), 'no such account', (body, sequence) => ({
         sequence,

@@ -364,7 +364,8 @@ function registerProgress(registry: Registry, sources: NodeMetricSources): void 
 }
 
 /**
- * `bourse_login_failures_total{reason}`: WebSocket logins refused (login-failures.ts). Every
+ * `bourse_login_failures_total{reason}`: WebSocket logins and HTTP keys refused (login-failures.ts,
+ * http-keys.ts). Every
  * reason is shown, 0 until it happens, so that rate() sees the first one.
  */
 function registerLoginFailures(
@@ -380,7 +381,7 @@ function registerLoginFailures(
   }
   new Counter({
     name,
-    help: 'WebSocket logins refused, by reason (docs/PROTOCOL.md, "Metrics")',
+    help: 'Logins refused (WebSocket; HTTP keys), by reason (docs/PROTOCOL.md, "Metrics")',
     labelNames: ['reason'],
     registers: [registry],
     collect(this: Counter) {

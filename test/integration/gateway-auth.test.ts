@@ -8,6 +8,10 @@ import { BourseClient, ClientError } from '../../src/client/client.js';
 import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 import { Status } from '../../src/protocol/status.js';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { smallConfig } from '../harness/engine-driver.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { seriesValue } from '../harness/metrics-text.js';
 
 type Transfer = { account: number; target: number; ref: number; quantity: number };
 
@@ -86,4 +90,60 @@ test('a key edited to grant less closes its sessions; one granting more keeps th
       keysFile(...all)(dir);
     },
   );
+});
+
+test('keys refused over HTTP are counted and summed up as refused logins are', async () => {
+  const user = createKey(71, false, [1]);
+  const [, id, secret] = /^bk_([0-9a-f]{8})_(.+)$/.exec(user.token)!;
+  const dir = tempDataDir();
+  keysFile(user)(dir);
+  const lines: string[] = [];
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config: smallConfig,
+    gateway: { host: '127.0.0.1', port: 0 },
+    log: (line) => lines.push(line),
+  });
+  const base = `http://127.0.0.1:${node.gateway?.port}`;
+  const get = async (path: string, token: string | null): Promise<number> => {
+    const headers: Record<string, string> =
+      token === null ? {} : { authorization: `Bearer ${token}` };
+    const response = await fetch(base + path, { headers });
+    await response.text();
+    return response.status;
+  };
+  try {
+    const wrong = `bk_${id}_${'x'.repeat(secret.length)}`;
+    for (let i = 0; i < 3; i++) assert.equal(await get('/balances?account=1', wrong), 403);
+    assert.equal(await get('/events?from=0', `bk_00000000_${secret}`), 403);
+    assert.equal(await get('/orders?account=1', 'not-a-key'), 403);
+    assert.equal(await get('/events?account=1&from=0', wrong), 403);
+    const command = { kind: 'transfer', clientId: 72, clientSeq: 1, from: 1, to: 2, asset: 1 };
+    const posted = await fetch(`${base}/commands`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...command, amount: 1 }),
+    });
+    assert.equal(posted.status, 403, await posted.text());
+    // Not guesses: no key at all (401), a good key asking for another account (403), a read.
+    assert.equal(await get('/balances?account=1', null), 401);
+    assert.equal(await get('/balances?account=2', user.token), 403);
+    assert.notEqual(await get('/balances?account=1', user.token), 403);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const failures = (reason: string): number =>
+      seriesValue(text, `bourse_login_failures_total{reason="${reason}"}`);
+    assert.equal(failures('wrong_secret'), 4);
+    assert.equal(failures('unknown_key'), 1);
+    assert.equal(failures('malformed'), 1);
+    assert.equal(failures('wrong_client'), 1);
+    assert.equal(failures('no_key'), 0);
+  } finally {
+    await node.stop(); // writes the interval's line now
+    removeDir(dir);
+  }
+  const summaries = lines.filter((line) => /logins refused/.test(line));
+  assert.equal(summaries.length, 1);
+  assert.match(summaries[0], /: 7 \(malformed 1, unknown_key 1, wrong_secret 4, wrong_client 1\)/);
+  assert.match(summaries[0], /most: 127\.0\.0\.1 7$/);
+  assert.ok(!summaries[0].includes(secret) && !summaries[0].includes(id), 'never a key');
 });
