@@ -120,7 +120,12 @@ export class BourseClient {
   private socket: WebSocket;
   /** The member this client is connected to (it moves on failover). */
   private url: string;
-  private readonly options: ConnectOptions;
+  /**
+   * Held in a #private field: it holds the API key, and a `private` one is an ordinary
+   * property, shown by console.log(client) and util.inspect, and walked by loggers that
+   * serialize objects (an audit found the whole key in inspect's output).
+   */
+  readonly #options: ConnectOptions;
   private closing = false;
   /** Times the connection was opened again after a drop. */
   reconnects = 0;
@@ -173,7 +178,7 @@ export class BourseClient {
   private constructor(socket: WebSocket, url: string, options: ConnectOptions) {
     this.socket = socket;
     this.url = url;
-    this.options = options;
+    this.#options = options;
     this.clientId = options.clientId;
     this.nextSeq = options.firstClientSeq ?? 1;
     this.admission = new Admission(
@@ -709,7 +714,7 @@ export class BourseClient {
       this.lastDrop = `${code} ${reason} ${this.lastError}`.trim();
       this.lastError = '';
       const stopped = (): boolean => this.closing;
-      const back = await reopenSession(this.url, this.silentUrl, this.options, stopped);
+      const back = await reopenSession(this.url, this.silentUrl, this.#options, stopped);
       this.silentUrl = '';
       // Closed meanwhile: close() answered what was pending. Reconnecting then sent it again.
       if (this.closing) return;
@@ -724,7 +729,7 @@ export class BourseClient {
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
         const gaps = this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
-        this.options.onReconnect?.(back.url, gaps);
+        this.#options.onReconnect?.(back.url, gaps);
         return;
       }
     }

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { BourseClient, ClientError } from '../../src/client/client.js';
 import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
@@ -146,4 +147,21 @@ test('keys refused over HTTP are counted and summed up as refused logins are', a
   assert.match(summaries[0], /: 7 \(malformed 1, unknown_key 1, wrong_secret 4, wrong_client 1\)/);
   assert.match(summaries[0], /most: 127\.0\.0\.1 7$/);
   assert.ok(!summaries[0].includes(secret) && !summaries[0].includes(id), 'never a key');
+});
+
+test("an SDK client's inspect output shows no part of its API key", async () => {
+  const user = createKey(81, false, [1]);
+  const secret = user.token.split('_')[2];
+  await withNode(async (_node, url) => {
+    for (const login of ['key', 'challenge'] as const) {
+      const client = await BourseClient.connect(url, {
+        clientId: 81,
+        apiKey: user.token,
+        login,
+      });
+      const shown = inspect(client, { depth: Infinity }); // console.log shows depth 2 of it
+      assert.ok(!shown.includes(secret), `inspect(client) holds the secret (${login} login)`);
+      await client.close();
+    }
+  }, keysFile(user));
 });
