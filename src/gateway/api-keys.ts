@@ -5,7 +5,7 @@
  * shown once, when `bourse keys create` makes them, and never logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { existsSync, readFileSync, statSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFile } from './replace-file.js';
 import { keysReloadPollMs } from '../constants.js';
@@ -103,6 +103,24 @@ function keyRecordProblem(key: KeyRecord): string | null {
   }
   if (!key.admin && accounts.length === 0) return 'grants nothing (not admin, no accounts)';
   return null;
+}
+
+/**
+ * Why the key file is exposed, or null: group or others may read or write it. Its hashes are
+ * enough to log in by challenge (they are the HMAC keys, not only checks), so it must be as
+ * private as the secrets. `bourse keys` writes it 0600; one copied in by hand, or from a volume,
+ * may not be, and nothing said so.
+ */
+export function keyFileExposure(dataDir: string): string | null {
+  const path = keyFilePath(dataDir);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined || (stat.mode & 0o077) === 0) return null;
+  const mode = stat.mode & 0o777;
+  return `${path} is mode ${octal(mode)}: group or others may reach the API keys (chmod 600)`;
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`;
 }
 
 /** Writes the key file atomically (temp file, then rename), readable by its owner only. */

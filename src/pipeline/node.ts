@@ -60,7 +60,13 @@ import { journalTail } from '../journal/journal-reader.js';
 import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
-import { KeyRing, keyFilePath, readKeyFile, watchKeyFile } from '../gateway/api-keys.js';
+import {
+  KeyRing,
+  keyFileExposure,
+  keyFilePath,
+  readKeyFile,
+  watchKeyFile,
+} from '../gateway/api-keys.js';
 import { LoginFailures } from '../gateway/login-failures.js';
 import type { JournalTail } from '../journal/journal-writer.js';
 import type { BlpReady } from './blp-worker.js';
@@ -386,6 +392,7 @@ export class BourseNode {
         'warn',
       );
     }
+    if (keyFile !== null) this.warnKeyExposure();
     const keys = keyFile === null ? null : new KeyRing(keyFile);
     this.keys = keys;
     // Watched with or without keys: the first key made while the node runs takes effect too.
@@ -429,6 +436,12 @@ export class BourseNode {
     await this.gateway.listen();
   }
 
+  /** Says when others may read keys.json or replace it (keyFileExposure), at each read. */
+  private warnKeyExposure(): void {
+    const exposure = keyFileExposure(this.dataDir);
+    if (exposure !== null) this.log(exposure, 'warn');
+  }
+
   /**
    * keys.json changed (`bourse keys create` or `revoke`): new keys log in from now on, and the
    * sessions of a revoked key are closed; the first keys end development mode, closing the
@@ -445,6 +458,7 @@ export class BourseNode {
       else this.keys.replace(file);
       const closed = this.gateway?.useKeys(this.keys) ?? 0;
       this.log(`keys reloaded from ${path}: ${file.keys.length}; ${closed} sessions closed`);
+      this.warnKeyExposure();
     } catch (error) {
       const why = (error as Error).message;
       if (this.keys !== null) return this.log(`${path} unreadable, keys kept: ${why}`, 'error');

@@ -13,6 +13,9 @@ import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { seriesValue } from '../harness/metrics-text.js';
+import { until } from '../harness/wait.js';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 type Transfer = { account: number; target: number; ref: number; quantity: number };
 
@@ -164,4 +167,39 @@ test("an SDK client's inspect output shows no part of its API key", async () => 
       await client.close();
     }
   }, keysFile(user));
+});
+
+test('a keys.json that group or others may read is warned of at start and at reloads', async () => {
+  const user = createKey(91, false, [1]);
+  const dir = tempDataDir();
+  keysFile(user)(dir);
+  const path = join(dir, 'keys.json');
+  chmodSync(path, 0o644); // copied in by hand, say
+  const lines: { line: string; level?: string }[] = [];
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config: smallConfig,
+    gateway: { host: '127.0.0.1', port: 0 },
+    log: (line, level) => lines.push({ line, level }),
+  });
+  const warnings = (): string[] =>
+    lines.filter((l) => l.level === 'warn' && l.line.includes('may reach')).map((l) => l.line);
+  const reloads = (): number => lines.filter((l) => /keys reloaded/.test(l.line)).length;
+  try {
+    assert.deepEqual(warnings(), [
+      `${path} is mode 0644: group or others may reach the API keys (chmod 600)`,
+    ]);
+    // `bourse keys` writes 0600: a reload of such a file says nothing more.
+    writeKeyFile(dir, { version: 1, keys: [user.record, createKey(92, false, [2]).record] });
+    await until('a reload', () => reloads() === 1);
+    assert.equal(warnings().length, 1);
+    chmodSync(path, 0o640);
+    writeFileSync(path, readFileSync(path)); // a change the node sees (its mtime)
+    await until('a second reload', () => reloads() === 2);
+    assert.equal(warnings().length, 2);
+    assert.match(warnings()[1], /is mode 0640: /);
+  } finally {
+    await node.stop();
+    removeDir(dir);
+  }
 });
