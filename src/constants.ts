@@ -24,6 +24,13 @@ export const pendingExpiredRemembered = 4096;
  * them could hold the engine near 500k commands/s). 32 KB.
  */
 export const pendingExpiredFilterSlots = 16_384;
+/**
+ * Client ids the node keeps for its own commands (protocol/client-ids.ts: the expiry Ticks, the
+ * cancel-on-disconnect rounds, a term's first Tick). The client table has a slot for each of them
+ * beyond `clientCountMax`, so they never take a customer's slot, and the node's own commands are
+ * never refused for a full table: a cancel on disconnect must cancel, however many clients came.
+ */
+export const nodeClientIdCount = 3;
 /** Schema version written into every journal batch. */
 export const schemaVersion = 1;
 /**
@@ -33,8 +40,10 @@ export const schemaVersion = 1;
  * client's idempotency window is a ring in the order commands were decided (engine/idempotency.ts),
  * and the ids of the last expired pending transfers are kept (ledger/pending-transfers.ts). 4: each
  * window entry keeps the command's fingerprint (engine/fingerprint.ts), four doubles an entry.
+ * 5: the client table has nodeClientIdCount slots more, for the node's own ids, and counts them
+ * apart (engine/idempotency.ts).
  */
-export const stateLayoutVersion = 4;
+export const stateLayoutVersion = 5;
 /**
  * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
  * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.
@@ -645,7 +654,10 @@ export interface EngineConfig {
   readonly levelsPerSideMax: number;
   /** Pending (two-phase) transfers not yet posted, voided or expired. */
   readonly pendingCountMax: number;
-  /** Distinct client ids, ever. */
+  /**
+   * Distinct client ids, ever. The node's own ids (nodeClientIdCount) have slots of their own
+   * beyond these: customers get all of them.
+   */
   readonly clientCountMax: number;
   /** Recent outcomes kept per client for idempotent retries; a power of two. */
   readonly idempotencyWindow: number;
@@ -728,6 +740,7 @@ export function engineConfigProblem(config: EngineConfig): string | null {
     return 'capacities are whole numbers of 1 or more';
   }
   const window = config.idempotencyWindow;
+  const clientSlots = config.clientCountMax + nodeClientIdCount;
   const problems: [boolean, string][] = [
     [config.assetCountMax < 2, 'at least one asset id (assets 2 or more)'],
     [config.assetCountMax > 65_536, 'asset ids fit the event ref field (assets at most 65536)'],
@@ -738,7 +751,7 @@ export function engineConfigProblem(config: EngineConfig): string | null {
     // Balances are indexed by account slot * assetCountMax + asset: kept below 2^31.
     [config.accountCountMax * config.assetCountMax >= 2 ** 31, 'accounts x assets below 2^31'],
     [config.instrumentCountMax * 2 * config.levelsPerSideMax >= 2 ** 31, 'side index below 2^31'],
-    [config.clientCountMax * window >= 2 ** 31, 'clients x idempotency window below 2^31'],
+    [clientSlots * window >= 2 ** 31, 'clients x idempotency window below 2^31'],
   ];
   // Every problem at once: told one at a time, a fix for one met the next on the next start.
   const broken = problems.filter(([is]) => is).map(([, why]) => why);

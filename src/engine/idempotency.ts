@@ -17,7 +17,16 @@
  * that skips numbers) the window still holds the last `window` commands, as PROTOCOL.md says.
  * A lookup below the high-water mark (a resend: rare) is a binary search of the ring.
  *
- * Memory is clientCountMax * window entries, fixed; nothing grows with the number of commands.
+ * The table holds clientCountMax customers' ids, and beside them the node's own
+ * (nodeClientIdCount, protocol/client-ids.ts), counted apart: the node's commands (expiry
+ * Ticks, cancel-on-disconnect rounds, a term's Tick) are never refused TableFull, and they take
+ * no customer's slot. They keep their idempotency (a round resent under its seq is a repeat,
+ * the gateway numbers rounds above the id's high-water mark), so they are recorded like any.
+ * Which ids may take a slot depends on the id and the table only: every replica, replaying the
+ * same events, fills the same slots.
+ *
+ * Memory is (clientCountMax + nodeClientIdCount) * window entries, fixed; nothing grows with
+ * the number of commands.
  *
  * The state checksum covers the high-water mark and each remembered fingerprint (a field per
  * (client, clientSeq), added when recorded and taken out when the ring forgets it), so a
@@ -25,7 +34,8 @@
  */
 import { assert, assertRoom } from '../stdx/assert.js';
 import { U53Map } from '../stdx/u53-map.js';
-import type { EngineConfig } from '../constants.js';
+import { nodeClientIdCount, type EngineConfig } from '../constants.js';
+import { isNodeClientId } from '../protocol/client-ids.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from './checksum.js';
 import { pushUsed, type StateImage } from '../stdx/state-image.js';
 import { hashU53 } from '../stdx/hash.js';
@@ -80,8 +90,14 @@ export class Clients {
    */
   readonly entries: Float64Array;
   readonly window: number;
+  /** Customers' ids the table holds (config.clientCountMax). */
   readonly countMax: number;
+  /** Slots: customers' and the node's own ids. */
+  readonly slotCountMax: number;
+  /** Slots in use, handed out from 0 up and never freed: customers' and the node's. */
   count = 0;
+  /** Of those, the node's own ids (at most nodeClientIdCount). */
+  nodeCount = 0;
   /** Where `check` found a duplicate: the index of its entry in `entries`. */
   foundIndex = -1;
   /** Checksum keys per client slot, computed once. */
@@ -93,16 +109,28 @@ export class Clients {
   private readonly checksum: StateChecksum;
 
   constructor(config: EngineConfig, checksum: StateChecksum) {
+    const slots = config.clientCountMax + nodeClientIdCount;
     this.countMax = config.clientCountMax;
+    this.slotCountMax = slots;
     this.window = config.idempotencyWindow;
-    this.map = new U53Map(config.clientCountMax);
-    this.ids = new Float64Array(config.clientCountMax);
-    this.highWaterMark = new Float64Array(config.clientCountMax);
-    this.recorded = new Float64Array(config.clientCountMax);
-    this.entries = new Float64Array(config.clientCountMax * config.idempotencyWindow * entryWords);
-    this.keyA = new Int32Array(config.clientCountMax);
-    this.keyB = new Int32Array(config.clientCountMax);
+    this.map = new U53Map(slots);
+    this.ids = new Float64Array(slots);
+    this.highWaterMark = new Float64Array(slots);
+    this.recorded = new Float64Array(slots);
+    this.entries = new Float64Array(slots * config.idempotencyWindow * entryWords);
+    this.keyA = new Int32Array(slots);
+    this.keyB = new Int32Array(slots);
     this.checksum = checksum;
+  }
+
+  /** Customers' ids in the table (capacity-use.ts shows this against clientCountMax). */
+  customerCount(): number {
+    return this.count - this.nodeCount;
+  }
+
+  /** Whether a new client `clientId` finds no room: only a customer's, once they fill theirs. */
+  private full(clientId: number): boolean {
+    return this.count - this.nodeCount >= this.countMax && !isNodeClientId(clientId);
   }
 
   /** The slot of client `clientId`, or -1. */
@@ -126,7 +154,7 @@ export class Clients {
   check(clientId: number, clientSeq: number, floor: number, fingerprint: number): Idempotency {
     const slot = this.slotOf(clientId);
     if (slot === -1) {
-      if (this.count >= this.countMax) return Idempotency.TableFull;
+      if (this.full(clientId)) return Idempotency.TableFull;
       return clientSeq > floor ? Idempotency.New : Idempotency.OutOfOrder;
     }
     const hwm = this.highWaterMark[slot];
@@ -218,7 +246,11 @@ export class Clients {
   }
 
   private create(clientId: number): number {
-    assertRoom(this.count < this.countMax, 'idempotency: client table full');
+    // A replica meets a full table only if its primary had more room (capacities).
+    assertRoom(!this.full(clientId), 'idempotency: client table full');
+    if (isNodeClientId(clientId)) this.nodeCount++;
+    assert(this.nodeCount <= nodeClientIdCount, 'idempotency: the node has nodeClientIdCount ids');
+    assert(this.count < this.slotCountMax, 'idempotency: a slot for every id allowed in');
     const slot = this.count++;
     this.map.insert(clientId, slot);
     this.ids[slot] = clientId;
@@ -238,14 +270,17 @@ export class Clients {
     pushUsed(image, this.entries, n * this.window * entryWords * 8);
     pushUsed(image, this.keyA, n * 4);
     pushUsed(image, this.keyB, n * 4);
-    image.counters.push(this.count);
+    image.counters.push(this.count, this.nodeCount);
   }
 
   loadCounters(counters: readonly number[], at: number): number {
     const next = this.map.loadCounters(counters, at);
     this.count = counters[next];
+    this.nodeCount = counters[next + 1];
+    assert(this.count <= this.slotCountMax, 'idempotency: loaded slots fit');
+    assert(this.nodeCount <= nodeClientIdCount, 'idempotency: loaded node ids fit');
     this.lastId = 0;
     this.lastSlot = -1;
-    return next + 1;
+    return next + 2;
   }
 }

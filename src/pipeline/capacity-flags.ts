@@ -22,5 +22,5 @@ export const capacityFlags: readonly (readonly [string, CapacityName, string])[]
   ['orders-max', 'orderCountMax', 'resting orders, all books'],
   ['levels-max', 'levelCountMax', 'price levels in use, all books'],
   ['pending-max', 'pendingCountMax', 'two-phase transfers open at once'],
-  ['clients-max', 'clientCountMax', 'client ids, ever'],
+  ['clients-max', 'clientCountMax', "clients' ids, ever (the node's own apart)"],
 ];

@@ -56,7 +56,8 @@ export function writeCapacityUse(engine: Engine, progress: JournalProgress): voi
   progress.set(ProgressSlot.levelsUsed, engine.levels.pool.used());
   progress.set(ProgressSlot.pendingUsed, engine.pendings.pool.used());
   progress.set(ProgressSlot.accountsUsed, engine.accounts.count);
-  progress.set(ProgressSlot.clientsUsed, engine.clients.count);
+  // Customers' ids only: the node's own have slots beyond clientCountMax (idempotency.ts).
+  progress.set(ProgressSlot.clientsUsed, engine.clients.customerCount());
 }
 
 /** A table's maximum under `config`. */

@@ -27,19 +27,14 @@ export interface CommandFields {
 /** A command's fields besides its kind and its client's id and seq. */
 export type CommandBody = Omit<CommandFields, 'kind' | 'clientId' | 'clientSeq'>;
 
-/**
- * The highest client id. The wire carries 32 bits; the last three values are the node's own. A
- * client under one would share its idempotency window (its seq 1 answered as a repeat of term
- * 1's Tick, or its seqs refused as out of order behind the timer's).
- *   disconnectClientId  the gateway's CancelAll rounds for lost sessions that asked to cancel
- *                       on disconnect (gateway/cancel-on-disconnect.ts)
- *   timerClientId       the Ticks that expire due pending transfers (pipeline/expiry-ticker.ts)
- *   reservedClientId    the cluster's: the Tick that opens a term, numbered by term
- */
-export const clientIdMax = 0xffff_fffc;
-export const disconnectClientId = 0xffff_fffd;
-export const timerClientId = 0xffff_fffe;
-export const reservedClientId = 0xffff_ffff;
+// The client ids, kept here too for the many callers that write commands under them.
+export {
+  clientIdMax,
+  disconnectClientId,
+  isClientId,
+  reservedClientId,
+  timerClientId,
+} from './client-ids.js';
 
 /**
  * The next seq of one of the node's own client ids (timer, disconnect): past `last` (the one it
@@ -49,11 +44,6 @@ export const reservedClientId = 0xffff_ffff;
  */
 export function nextSystemSeq(last: number, floor = 0): number {
   return Math.max(last + 1, floor + 1, Math.floor(Date.now() * 1000));
-}
-
-/** Whether `value` is a client id (a whole number from 1 to clientIdMax). */
-export function isClientId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= clientIdMax;
 }
 
 /** The fields a command may carry besides its kind and its client's id and seq. */

@@ -29,14 +29,19 @@ export class TestCluster {
    */
   readonly faults = new Map<number, FaultPlan>();
 
-  /** `dirs`: data folders to use, by member id (a fresh temporary one for any not given). */
+  /**
+   * `dirs`: data folders to use, by member id (a fresh temporary one for any not given);
+   * `config`: every member's capacities (default: smallConfig).
+   */
   static async start(
     size: number,
     logRetain?: number,
     dirs: readonly string[] = [],
+    config?: EngineConfig,
   ): Promise<TestCluster> {
     const cluster = new TestCluster();
     cluster.logRetain = logRetain;
+    if (config !== undefined) for (let id = 1; id <= size; id++) cluster.configs.set(id, config);
     for (let id = 1; id <= size; id++) {
       const port = await freePort('tcp');
       const replicationPort = await freePort('udp');
@@ -97,8 +102,9 @@ export class TestCluster {
     size: number,
     body: (cluster: TestCluster) => Promise<void>,
     logRetain?: number,
+    config?: EngineConfig,
   ): Promise<void> {
-    const cluster = await TestCluster.start(size, logRetain);
+    const cluster = await TestCluster.start(size, logRetain, [], config);
     try {
       await body(cluster);
     } catch (error) {

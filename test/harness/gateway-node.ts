@@ -7,6 +7,7 @@ import { BourseNode } from '../../src/pipeline/node.js';
 import type { BourseClient, EventRecord } from '../../src/client/client.js';
 import { Status } from '../../src/protocol/status.js';
 import { smallConfig } from './engine-driver.js';
+import type { EngineConfig } from '../../src/constants.js';
 import { setupCommands } from './generators.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 import { writeKeyFile, type createKey } from '../../src/gateway/api-keys.js';
@@ -16,12 +17,13 @@ export async function withNode(
   run: (node: BourseNode, url: string) => Promise<void>,
   prepare: (dir: string) => void = () => {},
   inputRingSlots?: number,
+  config: EngineConfig = smallConfig,
 ): Promise<void> {
   const dir = tempDataDir();
   prepare(dir);
   const node = await BourseNode.start({
     dataDir: dir,
-    config: smallConfig,
+    config,
     gateway: { host: '127.0.0.1', port: 0 },
     inputRingSlots,
   });

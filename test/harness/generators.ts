@@ -1,7 +1,8 @@
 /**
- * fast-check arbitraries for engine workloads over a small universe: 3 clients, accounts 1..6
- * (7 never exists), a fee account 9, assets 1 (quote), 2 and 3 (4 never exists), instrument 1
- * (base 2, tick 5, lot 10, fees 10/20 bps) and instrument 2 (base 3, tick 1, lot 1, no fees).
+ * fast-check arbitraries for engine workloads over a small universe: 3 clients and the node's
+ * own ids, accounts 1..6 (7 never exists), a fee account 9, assets 1 (quote), 2 and 3 (4 never
+ * exists), instrument 1 (base 2, tick 5, lot 10, fees 10/20 bps) and instrument 2 (base 3,
+ * tick 1, lot 1, no fees).
  * Account 8 exists with little money (to run out), account 7 never exists.
  * Operations refer to earlier operations by distance (`back`), resolved when the run happens:
  * cancels, amends and some CancelAlls to earlier orders, posts and voids to earlier pending
@@ -9,7 +10,12 @@
  */
 import fc from 'fast-check';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
-import type { CommandFields } from '../../src/protocol/command-writer.js';
+import {
+  disconnectClientId,
+  reservedClientId,
+  timerClientId,
+  type CommandFields,
+} from '../../src/protocol/command-writer.js';
 
 type Fields = Omit<CommandFields, 'clientId' | 'clientSeq'>;
 
@@ -174,6 +180,21 @@ const targeted = fc.oneof(
   fc.record({ kind: fc.constant(CommandKind.TransferVoid), account }),
 );
 
+/**
+ * The node's own commands (client-ids.ts): Ticks and cancel-on-disconnect rounds, under ids the
+ * client table keeps slots for beyond the customers' clientCountMax.
+ */
+const nodeCommand: fc.Arbitrary<Op> = fc.record({
+  t: fc.constant('cmd' as const),
+  client: fc.constantFrom(disconnectClientId, timerClientId, reservedClientId),
+  f: fc.oneof(
+    fc.record({ kind: fc.constant(CommandKind.Tick) }) as fc.Arbitrary<Fields>,
+    cancelAll as fc.Arbitrary<Fields>,
+  ),
+  back,
+  mode: fc.constant(0),
+});
+
 const admin = fc.oneof(
   fc.record({
     kind: fc.constantFrom(CommandKind.HaltInstrument, CommandKind.ResumeInstrument),
@@ -204,6 +225,7 @@ export const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: cmd(targeted as fc.Arbitrary<Fields>) },
   { weight: 1, arbitrary: cmd(cancelAll as fc.Arbitrary<Fields>) },
   { weight: 1, arbitrary: cmd(admin as fc.Arbitrary<Fields>) },
+  { weight: 1, arbitrary: nodeCommand },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('retry' as const), back }) },
   {
     weight: 1,

@@ -8,6 +8,7 @@ import { pendingExpiredRemembered, type EngineConfig } from '../../src/constants
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import { EventFlag, EventKind } from '../../src/protocol/event-layout.js';
 import { Status } from '../../src/protocol/status.js';
+import { clientIdMax } from '../../src/protocol/command-writer.js';
 import {
   cloneState,
   emptyState,
@@ -235,7 +236,9 @@ export class ReferenceModel {
   ): { cls: Cls; status: number; sequence: number; kind?: number } {
     const client = this.state.clients.get(clientId);
     if (client === undefined) {
-      if (this.state.clients.size >= this.config.clientCountMax)
+      // clientCountMax customers; the node's own ids (past clientIdMax) always find a slot.
+      const customers = [...this.state.clients.keys()].filter((id) => id <= clientIdMax).length;
+      if (clientId <= clientIdMax && customers >= this.config.clientCountMax)
         return { cls: Cls.TableFull, status: 0, sequence: 0 };
       return { cls: seq > floor ? Cls.New : Cls.OutOfOrder, status: 0, sequence: 0 };
     }
