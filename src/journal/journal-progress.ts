@@ -62,7 +62,12 @@ export const enum ProgressSlot {
    * processor's, after each batch; the node's expiry timer sends a Tick once it is due.
    */
   nextExpiryUs = 23,
-  count = 24,
+  /**
+   * Logical time (µs) of the last batch the processor stamped (the engine's position before
+   * its first): the expiry timer's "now" is never below it (pipeline/logical-time.ts).
+   */
+  timestampStamped = 24,
+  count = 25,
 }
 
 /**

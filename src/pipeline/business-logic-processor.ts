@@ -22,11 +22,7 @@ import type { Sequencer } from '../ring/sequencer.js';
 import { after, distance } from '../ring/ring-layout.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { prefetchCommandsMax } from '../constants.js';
-
-/** Microseconds since the epoch, from the monotonic clock anchored at process start. */
-export function clockUs(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
-}
+import { clockUs, nextTimestampUs } from './logical-time.js';
 
 export class BusinessLogicProcessor {
   private readonly engine: Engine;
@@ -35,7 +31,7 @@ export class BusinessLogicProcessor {
   private readonly progress: JournalProgress;
   private readonly batchMax: number;
   private readonly room: number;
-  /** [last sequence stamped, last timestamp stamped] (logical time never goes back). */
+  /** [last sequence stamped, last timestamp stamped] (logical-time.ts: it never goes back). */
   private readonly clock = new Float64Array(2);
   commandsProcessed = 0;
   /**
@@ -64,6 +60,7 @@ export class BusinessLogicProcessor {
     const position = engine.position();
     this.clock[0] = position[0];
     this.clock[1] = position[1];
+    progress.set(ProgressSlot.timestampStamped, position[1]);
     // Holds recovered (or handed over) may be due already: the timer learns of them now.
     progress.set(ProgressSlot.nextExpiryUs, engine.nextExpiryUs());
   }
@@ -88,7 +85,7 @@ export class BusinessLogicProcessor {
   /** Decides input sequences (from, last], publishes their events, releases the batch. */
   processBatch(from: number, last: number): void {
     const now = clockUs();
-    if (now > this.clock[1]) this.clock[1] = now;
+    this.clock[1] = nextTimestampUs(now, this.clock[1]);
     // A run of up to prefetchCommandsMax commands at a time: read ahead, then decide.
     for (let end = from; end !== last;) {
       const start = end;
@@ -101,7 +98,8 @@ export class BusinessLogicProcessor {
     this.progress.set(ProgressSlot.commandsProcessed, this.commandsProcessed);
     this.output.publish();
     this.progress.set(ProgressSlot.sequencePublished, this.clock[0]);
-    // Before the release: once the node's expiry timer sees its Tick taken, this is current.
+    // Before the release: once the node's expiry timer sees its Tick taken, these are current.
+    this.progress.set(ProgressSlot.timestampStamped, this.clock[1]);
     this.progress.set(ProgressSlot.nextExpiryUs, this.engine.nextExpiryUs());
     this.input.release(last);
     if (now >= this.secondDueUs) this.everySecond(now);

@@ -2,7 +2,8 @@
  * Sends a Tick when a pending transfer is due to expire, so that an idle node releases it.
  *
  *   processor (after each batch)             main thread, every expiryTickMs
- *   progress[nextExpiryUs] = heap's min ───► due <= clockUs()? and no Tick of ours in the ring?
+ *   progress[nextExpiryUs] = heap's min ───► due <= nextTimestampUs(clockUs(), stamped)?
+ *   progress[timestampStamped] = its time      and no Tick of ours in the ring?
  *                                              └► Tick (timerClientId) ──► input ring
  *
  * The engine expires due holds only before it decides a command, at most expiriesPerCommandMax
@@ -11,13 +12,18 @@
  * released 64 per client command (a payer's transfer refused, its retry accepted). One Tick at
  * a time: the next goes once the processor has taken the last, and has published the next
  * expiry it leaves (a backlog clears Tick by Tick).
+ *
+ * Due means due in logical time (logical-time.ts): the time the Tick will be stamped with, never
+ * below the last one stamped. Compared with the clock alone, holds due by the journal's time on
+ * a node whose clock is behind it (a failover or a restart onto a slower clock, with a backlog
+ * past what one command expires) waited for the clock to catch up, or for a client's command.
  */
 import { expiryTickMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { nextSystemSeq, putCommand, timerClientId } from '../protocol/command-writer.js';
 import { after, consumerWord, RingWord } from '../ring/ring-layout.js';
 import { ProgressSlot, type JournalProgress } from '../journal/journal-progress.js';
-import { clockUs } from './business-logic-processor.js';
+import { clockUs, nextTimestampUs } from './logical-time.js';
 import type { InputPort } from './input-port.js';
 
 export class ExpiryTicker {
@@ -49,7 +55,10 @@ export class ExpiryTicker {
     clearInterval(this.timer);
   }
 
-  /** Sends a Tick if an expiry is due at `nowUs` (the processor's clock); true if it did. */
+  /**
+   * Sends a Tick if an expiry is due when the clock reads `nowUs` (clockUs()), in logical time;
+   * true if it did.
+   */
   tick(nowUs: number): boolean {
     if (!this.may()) return false;
     const header = this.input.ring.header;
@@ -58,7 +67,10 @@ export class ExpiryTicker {
     }
     this.sent = false;
     const due = this.progress.get(ProgressSlot.nextExpiryUs);
-    if (due === 0 || due > nowUs || !this.input.hasRoom(1)) return false;
+    const stamped = this.progress.get(ProgressSlot.timestampStamped);
+    if (due === 0 || due > nextTimestampUs(nowUs, stamped) || !this.input.hasRoom(1)) {
+      return false;
+    }
     // Any seq would do: expiry runs before the idempotency check, so even a Tick refused as
     // out of order (a clock set back across a restart) expires what is due. Rising with the
     // wall clock keeps them new across restarts, so they are journaled as plain Ticks.

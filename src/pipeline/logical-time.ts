@@ -1,0 +1,32 @@
+/**
+ * Logical time: the timestamp (µs since the epoch) the processor stamps on each command. It is
+ * the only time the engine knows (the engine never reads a clock): a pending transfer's
+ * `expiresAt` is in it, and so are the journal's time index and `replay --to-time`.
+ *
+ *   clockUs() ────────┐
+ *                      ├─► nextTimestampUs ─► stamped on a batch ─► engine (expiries)
+ *   last stamped ─────┘                       │
+ *     (the engine's position at start-up)     └─► progress[timestampStamped]
+ *                                                  └─► expiry ticker: due <= nextTimestampUs?
+ *
+ * The rule: a batch is stamped max(clock, last stamped), so logical time never goes back, not
+ * across a restart nor a failover: a node starts from the last timestamp its journal holds,
+ * whatever its own clock says. A node whose clock is behind that keeps logical time where the
+ * journal left it until its clock catches up. The expiry ticker asks whether a hold is due by
+ * the same rule, the time its Tick will be stamped with, so a hold that is due in logical time
+ * is ticked at once even while the node's clock is behind.
+ *
+ * The clock is the process's monotonic clock anchored at its start (performance.timeOrigin is
+ * one per process in Node 20, so the main thread and the workers read the same clock): a step
+ * of the wall clock (NTP) while the node runs moves neither logical time nor any hold's expiry.
+ */
+
+/** Microseconds since the epoch, from the monotonic clock anchored at process start. */
+export function clockUs(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** The timestamp of a batch stamped when the clock reads `nowUs`, after one stamped `lastUs`. */
+export function nextTimestampUs(nowUs: number, lastUs: number): number {
+  return nowUs > lastUs ? nowUs : lastUs;
+}
