@@ -12,9 +12,11 @@
  * The rule: a batch is stamped max(clock, last stamped), so logical time never goes back, not
  * across a restart nor a failover: a node starts from the last timestamp its journal holds,
  * whatever its own clock says. A node whose clock is behind that keeps logical time where the
- * journal left it until its clock catches up. The expiry ticker asks whether a hold is due by
- * the same rule, the time its Tick will be stamped with, so a hold that is due in logical time
- * is ticked at once even while the node's clock is behind.
+ * journal left it until its clock catches up (bourse_clock_behind_seconds shows how far), and
+ * holds expire that much late; one whose clock is ahead moves logical time forward to it, and
+ * holds due in between expire at once. Only clocks kept in sync avoid both. The expiry ticker
+ * asks whether a hold is due by the same rule, the time its Tick will be stamped with, so a
+ * hold that is due in logical time is ticked at once even while the node's clock is behind.
  *
  * The clock is the process's monotonic clock anchored at its start (performance.timeOrigin is
  * one per process in Node 20, so the main thread and the workers read the same clock): a step

@@ -30,6 +30,7 @@ import { processMetrics } from './process-metrics.js';
 import { ScrapeCache } from './scrape-cache.js';
 import type { SnapshotStats } from './snapshot-stats.js';
 import { ResultLatency } from './result-latency.js';
+import { clockUs } from './logical-time.js';
 import { capacityMax, capacityTables, type CapacityTable } from './capacity-use.js';
 import { loginFailureReasons, type LoginFailureReason } from '../gateway/login-failures.js';
 
@@ -330,7 +331,8 @@ const consumerNames = { input: ['processor'], output: ['journal', 'publisher', '
 
 /**
  * Where each stage stands: each ring consumer's lag behind its ring's cursor, the read model's
- * sequence and lag behind the durable one, and how long ago a batch last became durable.
+ * sequence and lag behind the durable one, how long ago a batch last became durable, and how
+ * far the clock is behind logical time.
  */
 function registerProgress(registry: Registry, sources: NodeMetricSources): void {
   const p = sources.progress;
@@ -360,6 +362,12 @@ function registerProgress(registry: Registry, sources: NodeMetricSources): void 
   const age = 'Seconds since a journal batch last became durable (since the start before one)';
   gauge('bourse_journal_durable_age_seconds', age, () => {
     return Math.max(0, (Date.now() - p.get(ProgressSlot.durableAtMs)) / 1000);
+  });
+  // A clock behind the journal's time holds logical time still (logical-time.ts): holds expire
+  // late by as much, and nothing else shows it.
+  const behindClock = "Seconds this node's clock is behind the logical time it last stamped";
+  gauge('bourse_clock_behind_seconds', behindClock, () => {
+    return Math.max(0, p.get(ProgressSlot.timestampStamped) - clockUs()) / 1e6;
   });
 }
 

@@ -82,3 +82,15 @@ test('metrics: two quick scrapes read no NaN or sentinel; memory by kind', async
   const idle = sample(await metrics.scrape(), 'bourse_eventloop_delay_seconds{quantile="0.5"}');
   assert.ok(idle >= 0 && idle < 0.005, `idle loop's median delay ${idle}`);
 });
+
+test("metrics: how far the node's clock is behind the logical time it stamped", async () => {
+  const progress = new JournalProgress();
+  const metrics = node(progress, new CounterCarry());
+  const clock = (): number => Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  progress.set(ProgressSlot.timestampStamped, clock() - 5_000_000); // stamped 5 s ago
+  assert.equal(sample(await metrics.scrape(), 'bourse_clock_behind_seconds'), 0);
+  // The journal an hour ahead of this clock (a failover onto a slower one): logical time holds.
+  progress.set(ProgressSlot.timestampStamped, clock() + 3_600_000_000);
+  const behind = sample(await metrics.scrape(), 'bourse_clock_behind_seconds');
+  assert.ok(behind > 3_590 && behind <= 3_600, `behind by ${behind} s`);
+});
