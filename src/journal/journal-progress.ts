@@ -47,7 +47,11 @@ export const enum ProgressSlot {
   /** GC pauses on the processor's thread while it decides, and the longest (microseconds). */
   processorGcPauses = 14,
   processorGcPauseMaxUs = 15,
-  /** Wall-clock time (ms since the epoch) the last durable batch was recorded. */
+  /**
+   * When the last durable batch was recorded (ms since the epoch), on the process's monotonic
+   * clock (performance.timeOrigin + now, pipeline/logical-time.ts clockMs), which its age is
+   * read against: not Date.now(), which a step of the wall clock moves.
+   */
   durableAtMs = 16,
   /** Last command sequence the snapshotter's replica (the read model) applied. */
   readModelSequence = 17,

@@ -28,6 +28,14 @@ export function clockUs(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
+/**
+ * The same clock in milliseconds, for ages and stalls measured on the main thread (the journal
+ * writer stamps `durableAtMs` with it): a step of the wall clock moves none of them.
+ */
+export function clockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** The timestamp of a batch stamped when the clock reads `nowUs`, after one stamped `lastUs`. */
 export function nextTimestampUs(nowUs: number, lastUs: number): number {
   return nowUs > lastUs ? nowUs : lastUs;

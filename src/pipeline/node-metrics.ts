@@ -30,7 +30,7 @@ import { processMetrics } from './process-metrics.js';
 import { ScrapeCache } from './scrape-cache.js';
 import type { SnapshotStats } from './snapshot-stats.js';
 import { ResultLatency } from './result-latency.js';
-import { clockUs } from './logical-time.js';
+import { clockMs, clockUs } from './logical-time.js';
 import { capacityMax, capacityTables, type CapacityTable } from './capacity-use.js';
 import { loginFailureReasons, type LoginFailureReason } from '../gateway/login-failures.js';
 
@@ -151,7 +151,7 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
   if (watch !== undefined) {
     const stalled = 'Seconds commands have waited with nothing durable (0 unless stalled)';
     readGauge(registry, 'bourse_pipeline_stalled_seconds', stalled, () => {
-      return watch.stalledSeconds(Date.now());
+      return watch.stalledSeconds(clockMs());
     });
   }
   if (sources.config !== undefined) registerCapacities(registry, sources.progress, sources.config);
@@ -309,7 +309,7 @@ function registerSnapshots(registry: Registry, counters: Counters, stats: Snapsh
   const gauge = (name: string, help: string, read: () => number): void =>
     readGauge(registry, name, help, read);
   const age = 'Seconds since the newest snapshot was stored (since the start before the first)';
-  gauge('bourse_snapshot_age_seconds', age, () => stats.ageSeconds(Date.now()));
+  gauge('bourse_snapshot_age_seconds', age, () => stats.ageSeconds(clockMs()));
   const last = 'Sequence of the newest snapshot taken (0 before the first)';
   gauge('bourse_snapshot_sequence', last, () => stats.last?.sequence ?? 0);
   gauge('bourse_snapshot_bytes', 'Bytes the newest snapshot stored', () => stats.last?.bytes ?? 0);
@@ -361,7 +361,7 @@ function registerProgress(registry: Registry, sources: NodeMetricSources): void 
   gauge('bourse_read_model_lag_sequences', behind, () => Math.max(0, durable() - applied()));
   const age = 'Seconds since a journal batch last became durable (since the start before one)';
   gauge('bourse_journal_durable_age_seconds', age, () => {
-    return Math.max(0, (Date.now() - p.get(ProgressSlot.durableAtMs)) / 1000);
+    return Math.max(0, (clockMs() - p.get(ProgressSlot.durableAtMs)) / 1000);
   });
   // A clock behind the journal's time holds logical time still (logical-time.ts): holds expire
   // late by as much, and nothing else shows it.

@@ -80,6 +80,7 @@ import { DiskWatch } from './disk-watch.js';
 import { ReadClient } from './read-client.js';
 import { PipelineWatch } from './pipeline-watch.js';
 import { SnapshotStats, type SnapshotTaken } from './snapshot-stats.js';
+import { clockMs } from './logical-time.js';
 
 export interface NodeOptions {
   dataDir: string;
@@ -194,7 +195,7 @@ export class BourseNode {
   private readonly role: NodeRole;
   private readonly counters: CounterCarry;
   /** The snapshots taken since the start, for the log and /metrics. */
-  readonly snapshots = new SnapshotStats(Date.now());
+  readonly snapshots = new SnapshotStats(clockMs());
   private publishing: Promise<void> = Promise.resolve();
 
   private constructor(options: NodeOptions, db: JournalDb, lock: DataLock) {
@@ -292,7 +293,7 @@ export class BourseNode {
     if (options.follow === undefined) {
       this.progress.set(ProgressSlot.sequenceDurable, this.tail.sequence);
     }
-    this.progress.set(ProgressSlot.durableAtMs, Date.now()); // the age counts from the start
+    this.progress.set(ProgressSlot.durableAtMs, clockMs()); // the age counts from the start
     // Checked against the memory only when not kept yet: a folder already kept must start.
     const newCapacities = JSON.stringify(storedConfig(this.db)) !== JSON.stringify(this.config);
     // The three workers start at once: each loads its modules and rebuilds its own state, and
@@ -365,11 +366,11 @@ export class BourseNode {
         reads: this.reads,
         log: this.log,
       },
-      Date.now(),
+      clockMs(),
     );
     this.watch = watch;
     this.watchTimer = setInterval(() => {
-      if (this.failure === null && !this.stopping) watch.tick(Date.now());
+      if (this.failure === null && !this.stopping) watch.tick(clockMs());
     }, pipelineWatchMs);
     this.watchTimer.unref();
   }
@@ -500,7 +501,7 @@ export class BourseNode {
           this.processorStats = message as unknown as BourseNode['processorStats'];
         }
         if (message.type === 'snapshot') {
-          this.log(this.snapshots.onTaken(message as unknown as SnapshotTaken, Date.now()));
+          this.log(this.snapshots.onTaken(message as unknown as SnapshotTaken, clockMs()));
         }
         if (message.type === 'snapshot-failed') {
           this.snapshots.failed += 1;
@@ -609,7 +610,7 @@ export class BourseNode {
     if (sequence <= this.progress.get(ProgressSlot.followLimit)) return;
     this.progress.set(ProgressSlot.followLimit, sequence);
     this.progress.set(ProgressSlot.sequenceDurable, sequence);
-    this.progress.set(ProgressSlot.durableAtMs, Date.now());
+    this.progress.set(ProgressSlot.durableAtMs, clockMs());
     this.progress.bump();
   }
 

@@ -7,15 +7,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JournalProgress, ProgressSlot } from '../../../src/journal/journal-progress.js';
-import { CounterCarry, nodeMetrics, type NodeMetrics } from '../../../src/pipeline/node-metrics.js';
+import {
+  CounterCarry,
+  nodeMetrics,
+  type NodeMetrics,
+  type NodeMetricSources,
+} from '../../../src/pipeline/node-metrics.js';
+import { PipelineWatch } from '../../../src/pipeline/pipeline-watch.js';
+import { SnapshotStats } from '../../../src/pipeline/snapshot-stats.js';
+import { pipelineStallMs } from '../../../src/constants.js';
+import { smallConfig } from '../../harness/engine-driver.js';
 import { RingBuffer } from '../../../src/ring/ring-buffer.js';
 import { Status } from '../../../src/protocol/status.js';
 import { seriesValue as sample } from '../../harness/metrics-text.js';
 
-function node(progress: JournalProgress, carried: CounterCarry): NodeMetrics {
+function node(
+  progress: JournalProgress,
+  carried: CounterCarry,
+  more: Partial<NodeMetricSources> = {},
+): NodeMetrics {
   const ring = (): RingBuffer =>
     RingBuffer.create({ slotCount: 16, slotSizeBytes: 64, consumers: 1, spill: 0 });
   return nodeMetrics({
+    ...more,
     progress,
     inputRing: ring(),
     outputRing: ring(),
@@ -93,4 +107,44 @@ test("metrics: how far the node's clock is behind the logical time it stamped", 
   progress.set(ProgressSlot.timestampStamped, clock() + 3_600_000_000);
   const behind = sample(await metrics.scrape(), 'bourse_clock_behind_seconds');
   assert.ok(behind > 3_590 && behind <= 3_600, `behind by ${behind} s`);
+});
+
+/** A pipeline watch that has seen commands wait, nothing durable, for `ms` before `nowMs`. */
+function stalledWatch(nowMs: number, ms: number): PipelineWatch {
+  const progress = new JournalProgress();
+  const ring = { slotCount: 1024, consumers: 1, occupancy: () => 5, consumerLag: () => 5 };
+  const log = (): void => {};
+  const sources = { progress, input: ring, output: ring, config: smallConfig, reads: null, log };
+  const watch = new PipelineWatch(sources, nowMs - ms);
+  watch.tick(nowMs - ms);
+  watch.tick(nowMs);
+  assert.ok(watch.stalled() !== null);
+  return watch;
+}
+
+test('metrics: ages and stalls stay put when the wall clock steps (NTP)', async (t) => {
+  // The journal writer stamps durable batches on the process's monotonic clock; so does this.
+  const clockMs = (): number => performance.timeOrigin + performance.now();
+  const progress = new JournalProgress();
+  progress.set(ProgressSlot.durableAtMs, clockMs() - 10_000);
+  const snapshots = new SnapshotStats(clockMs() - 30_000);
+  const watch = stalledWatch(clockMs(), pipelineStallMs + 3_000);
+  const metrics = node(progress, new CounterCarry(), { snapshots, watch });
+  /** Each age within a minute past what it was when set up (a slow scrape adds to them). */
+  const agesRead = async (what: string): Promise<void> => {
+    const text = await metrics.scrape();
+    const expected = { journal_durable_age: 10, snapshot_age: 30, pipeline_stalled: 8 };
+    for (const [name, seconds] of Object.entries(expected)) {
+      const read = sample(text, `bourse_${name}_seconds`);
+      assert.ok(read >= seconds && read < seconds + 60, `${what}: ${name} read ${read} s`);
+    }
+  };
+  await agesRead('no step');
+  const wallMs = Date.now();
+  for (const stepMs of [2 * 3_600_000, -3_600_000]) {
+    t.mock.method(Date, 'now', () => wallMs + stepMs);
+    // Read 7210, 7230, 7208 s after a step forward, and 0 after one back (blind for an hour).
+    await agesRead(`a step of ${stepMs / 1000} s`);
+    t.mock.restoreAll();
+  }
 });
