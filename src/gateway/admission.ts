@@ -26,7 +26,13 @@ import { crossOriginRefusal } from './origin.js';
 import type { LoginFailures } from './login-failures.js';
 
 export class Admission<S> {
-  /** Sockets open and not logged in, with when they opened (ms) and from where: oldest first. */
+  /**
+   * Sockets open and not logged in, with when they opened and from where: oldest first. The
+   * time is performance.now() (ms), which only goes forward: the sweep stops at the first one
+   * not yet due, and with Date.now() a step of the wall clock back (NTP) made a socket opened
+   * before it look due only that much later: no socket timed out until then, and silent ones
+   * could fill the login pool (new ones refused 503). A step forward timed out all at once.
+   */
   private readonly pending = new Map<WebSocket<S>, { atMs: number; address: string }>();
   /** How many of them each remote address holds (an address holding none is absent). */
   private readonly pendingByAddress = new Map<string, number>();
@@ -70,7 +76,7 @@ export class Admission<S> {
   /** A socket opened: it must log in within loginTimeoutMs. */
   opened(ws: WebSocket<S>): void {
     const address = remoteAddress(ws);
-    this.pending.set(ws, { atMs: Date.now(), address });
+    this.pending.set(ws, { atMs: performance.now(), address });
     this.pendingByAddress.set(address, (this.pendingByAddress.get(address) ?? 0) + 1);
     this.sweeper ??= setInterval(() => this.sweep(), loginSweepMs).unref();
   }
@@ -116,7 +122,7 @@ export class Admission<S> {
 
   /** Closes the sockets that have not logged in within loginTimeoutMs (4001). */
   private sweep(): void {
-    const before = Date.now() - loginTimeoutMs;
+    const before = performance.now() - loginTimeoutMs;
     for (const [ws, { atMs, address }] of this.pending) {
       if (atMs > before) break;
       this.settle(ws);
