@@ -3,11 +3,11 @@
  * the only time the engine knows (the engine never reads a clock): a pending transfer's
  * `expiresAt` is in it, and so are the journal's time index and `replay --to-time`.
  *
- *   clockUs() ────────┐
- *                      ├─► nextTimestampUs ─► stamped on a batch ─► engine (expiries)
- *   last stamped ─────┘                       │
- *     (the engine's position at start-up)     └─► progress[timestampStamped]
- *                                                  └─► expiry ticker: due <= nextTimestampUs?
+ *   clock ────────┐
+ *                 ├─► nextTimestampUs ─► stamped on a batch ─► engine (expiries)
+ *   last stamped ─┘                      │
+ *   (at start-up:                        └─► progress[timestampStamped]
+ *    the engine's position)                  └─► expiry ticker: due <= nextTimestampUs?
  *
  * The rule: a batch is stamped max(clock, last stamped), so logical time never goes back, not
  * across a restart nor a failover: a node starts from the last timestamp its journal holds,
