@@ -96,7 +96,16 @@ export { statusName } from '../protocol/status.js';
 export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
 export { EventKind } from '../protocol/generated/bourse/protocol/event-kind.js';
 export { Status } from '../protocol/generated/bourse/protocol/status.js';
-export { eventKindName } from '../protocol/event-reader.js';
+/** Bits of an event's `flags` (Head, Record, Sell: the taker sold, ...), and its tif and stp. */
+export { EventFlag } from '../protocol/generated/bourse/protocol/event-flag.js';
+export { TimeInForce } from '../protocol/generated/bourse/protocol/time-in-force.js';
+export {
+  SelfTradePrevention, // the engine's self-trade rule of an order
+} from '../protocol/generated/bourse/protocol/self-trade-prevention.js';
+export { commandKindName, eventKindName, formatEvent } from '../protocol/event-reader.js';
+/** The protocol's fields of a command (`submit`, `submitBatch`): commands.fbs names them. */
+export type { CommandBody } from '../protocol/command-writer.js';
+export { ClientErrorCode } from './error-codes.js';
 
 type Fields = CommandBody;
 /** A command kind: the exported `CommandKind`'s members (the schema's enum), or numbers. */

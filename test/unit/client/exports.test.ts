@@ -1,0 +1,39 @@
+/**
+ * What a client developer can import from the package (`bourse`, resolved through
+ * package.json's exports as an application would): the values needed to read events and
+ * errors without copying numbers from the docs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+type Sdk = typeof import('../../../src/client/client.js');
+const packageName = 'bourse'; // a variable: tsc must not resolve the package while building it
+
+test('the package exports the enums and helpers that reading events and errors needs', async () => {
+  const sdk = (await import(packageName)) as Sdk;
+  // A maker reads the taker's side of a Trade from its flags; a journal reader finds each
+  // command's first event by Head.
+  assert.equal(sdk.EventFlag.Head, 1);
+  assert.equal(sdk.EventFlag.Sell, 4);
+  assert.equal(sdk.EventFlag.PriorityKept, 32);
+  assert.equal(sdk.TimeInForce.Ioc, 1);
+  assert.equal(sdk.SelfTradePrevention.CancelTaker, 1);
+  assert.equal(sdk.commandKindName(sdk.CommandKind.Transfer), 'Transfer');
+  const line = sdk.formatEvent({ ...zeroEvent(), sequence: 7, kind: sdk.EventKind.Transferred });
+  assert.match(line, /^#7 .* Transferred Ok/);
+  // ClientError codes by name: the protocol's Error frame codes and close codes.
+  assert.equal(sdk.ClientErrorCode.Busy, 1);
+  assert.equal(sdk.ClientErrorCode.Forbidden, 3);
+  assert.equal(sdk.ClientErrorCode.ChainOpen, 6);
+  assert.equal(sdk.ClientErrorCode.ConnectionLost, 1006);
+  assert.equal(sdk.ClientErrorCode.ClientIdInUse, 4007);
+  assert.equal(sdk.ClientErrorCode.Unauthorized, 4010);
+});
+
+function zeroEvent(): import('../../../src/client/client.js').EventRecord {
+  const names = ['sequence', 'timestamp', 'clientSeq', 'clientId', 'kind', 'commandKind'] as const;
+  const more = ['status', 'flags', 'tif', 'stp', 'ref', 'account', 'counterparty', 'id'] as const;
+  const rest = ['otherId', 'price', 'quantity', 'amount', 'fee', 'counterpartyFee'] as const;
+  const all = [...names, ...more, ...rest, 'release', 'aux'] as const;
+  return Object.fromEntries(all.map((n) => [n, 0])) as never;
+}
