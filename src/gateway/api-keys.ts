@@ -11,6 +11,7 @@ import { replaceFile } from './replace-file.js';
 import { keysReloadPollMs } from '../constants.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
+import { commandKindName } from '../protocol/event-reader.js';
 import { loginProof, splitApiKey } from '../protocol/login.js';
 import type { LoginFailureReason } from './login-failures.js';
 
@@ -264,6 +265,24 @@ export function challengeNonce(bytes: number): Buffer {
 /** The grant every session gets when the data folder has no key file. */
 export function openGrant(clientId: number): Grant {
   return { clientId, admin: true, accounts: new Set(), keyId: null, keySha256: null };
+}
+
+/**
+ * Why `grant` may not send a command of `kind` naming `account`, or null when it may. The
+ * refusal said only "not allowed for this API key": a market maker whose frame held a quote
+ * for one account too many could not tell which command or account it was.
+ */
+export function commandRefusal(grant: Grant, kind: number, account: number): string | null {
+  if (grant.admin) return null;
+  if (adminOnly(kind))
+    return `not allowed for this API key: ${commandKindName(kind)} needs an admin key`;
+  if (!grant.accounts.has(account)) return accountRefusal(account);
+  return null;
+}
+
+/** Why a key that does not grant `account` may not act on it or read it. */
+export function accountRefusal(account: number): string {
+  return `not allowed for this API key: it does not grant account ${account}`;
 }
 
 /** Command kinds only an admin key may send. */

@@ -55,7 +55,7 @@ import {
   type us_socket_context_t,
   type WebSocket,
 } from './uws.js';
-import { adminOnly, type Grant, type KeyRing } from './api-keys.js';
+import { commandRefusal, type Grant, type KeyRing } from './api-keys.js';
 import { HttpKeys } from './http-keys.js';
 import { json, mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
@@ -448,10 +448,14 @@ export class Gateway {
     res: HttpResponse,
   ): string | null {
     const grant = this.httpKeys.grant(token, res, fields.clientId);
-    if (grant === null) return 'API key refused';
-    if (!grant.admin && (adminOnly(fields.kind) || !grant.accounts.has(fields.account ?? 0))) {
-      return 'not allowed for this API key';
+    if (grant === null) {
+      // Counted as refused (http-keys.ts); the caller holding another client's key is told whose.
+      const owner = this.options.keys?.verify(token)?.clientId;
+      if (owner === undefined) return 'API key refused';
+      return `API key refused: it is client ${owner}'s, not client ${fields.clientId}'s`;
     }
+    const refusal = commandRefusal(grant, fields.kind, fields.account ?? 0);
+    if (refusal !== null) return refusal;
     // A session numbers its client's commands itself: an HTTP command under the same id would
     // take one of its seqs, and the session's own command with it would be answered as a repeat.
     if (this.sessions.has(fields.clientId)) {
@@ -468,16 +472,15 @@ export class Gateway {
     return null;
   }
 
-  /** True when the session's key allows every command of the batch. */
-  private allowed(grant: Grant, view: DataView, span: BatchSpan): boolean {
-    if (grant.admin) return true;
+  /** Why the key may not send one of the frame's commands (the first such), or null. */
+  private refusal(grant: Grant, view: DataView, span: BatchSpan): string | null {
+    if (grant.admin) return null;
     for (let i = 0; i < span.count; i++) {
       const at = span.start + i * commandSizeBytes;
-      if (adminOnly(view.getUint8(at + 12))) return false;
-      const account = readU64At(view, at + 16);
-      if (!grant.accounts.has(account)) return false;
+      const refused = commandRefusal(grant, view.getUint8(at + 12), readU64At(view, at + 16));
+      if (refused !== null) return refused;
     }
-    return true;
+    return null;
   }
 
   /**
@@ -576,9 +579,8 @@ export class Gateway {
       return this.sendError(ws, requestId, FrameError.ChainOpen, why);
     }
     const grant = ws.getUserData().grant;
-    if (grant === null || !this.allowed(grant, view, span)) {
-      return this.sendError(ws, requestId, FrameError.Forbidden, 'not allowed for this API key');
-    }
+    const forbidden = grant === null ? 'not allowed: no API key' : this.refusal(grant, view, span);
+    if (forbidden !== null) return this.sendError(ws, requestId, FrameError.Forbidden, forbidden);
     if (!this.cancels.note(ws.getUserData(), view, span)) {
       const why = `cancel on disconnect notes at most ${cancelOnDisconnectAccountsMax} accounts`;
       return this.sendError(ws, requestId, FrameError.TooManyAccounts, why);

@@ -34,7 +34,7 @@ import { jsonKeyProblem } from './json-body.js';
 import { inexactNumber } from './json-numbers.js';
 import { badEscapeParameter } from './query-escapes.js';
 import { headOnly } from './head.js';
-import { crossOriginRefusal, isJsonContentType } from './origin.js';
+import { contentTypeRefusal, crossOriginRefusal, isJsonContentType } from './origin.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
 
 /** Reads of the journal for GET /events (the composition root provides them). */
@@ -115,7 +115,7 @@ export function mountHttp(
     if (crossOrigin !== null) return json(res, '403 Forbidden', { error: crossOrigin });
     if (!role.accepting()) return notPrimary(res, role);
     if (isJsonContentType(req)) return postCommand(res, req, commands);
-    json(res, '415 Unsupported Media Type', { error: 'content-type: application/json' });
+    json(res, '415 Unsupported Media Type', { error: contentTypeRefusal(req) });
   });
   app.any('/*', (res) => {
     res.onAborted(ignoreAbort);

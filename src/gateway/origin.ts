@@ -38,3 +38,16 @@ export function isJsonContentType(req: HttpRequest): boolean {
   const type = req.getHeader('content-type').split(';')[0].trim().toLowerCase();
   return type === 'application/json';
 }
+
+/**
+ * Why a POST was refused for its Content-Type: what came and what to send. It said only
+ * "content-type: application/json", and `curl -d` (which sends form encoding) met it first.
+ */
+export function contentTypeRefusal(req: HttpRequest): string {
+  const sent = req.getHeader('content-type').slice(0, 80);
+  const came = sent === '' ? 'no content-type' : `content-type ${JSON.stringify(sent)}`;
+  return (
+    `content-type: application/json required; this request had ${came} ` +
+    "(curl -d sends application/x-www-form-urlencoded: add -H 'content-type: application/json')"
+  );
+}

@@ -18,6 +18,7 @@ import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.
 import { bookFrame } from '../protocol/book-frame.js';
 import type { HttpResponse, TemplatedApp } from './uws.js';
 import { bearerToken, json, keyRefused, notReadyFor, queryNumber, route } from './http.js';
+import { accountRefusal } from './api-keys.js';
 import type { NodeRole } from './gateway.js';
 
 export type StateQuery =
@@ -80,7 +81,7 @@ export function mountReads(
         return json(res, '400 Bad Request', { error: 'account: an account id' });
       }
       const token = bearerToken(req);
-      if (!may(token, account, res)) return keyRefused(res, token, 'not allowed for this API key');
+      if (!may(token, account, res)) return keyRefused(res, token, accountRefusal(account));
       if (notReady(res, role)) return;
       answer(res, reads.query({ what, account }), 'no such account', (body, sequence) => ({
         sequence,

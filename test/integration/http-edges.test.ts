@@ -86,7 +86,11 @@ test('development mode: pages of other sites are refused; POST /commands takes J
     assert.match(((await evil.json()) as { error: string }).error, /^development mode/);
     const plain = await post({ 'content-type': 'text/plain' });
     assert.equal(plain.status, 415, 'JSON only, in every mode');
-    assert.deepEqual(await plain.json(), { error: 'content-type: application/json' });
+    const refusal = ((await plain.json()) as { error: string }).error;
+    assert.match(
+      refusal,
+      /^content-type: application\/json required; this request had content-type "text\/plain"/,
+    );
     const own = await post({ origin: base, 'content-type': 'application/json; charset=utf-8' });
     assert.equal(own.status, 200, "the node's own page, and clients without Origin, go on");
     // WebSocket upgrades alike; DNS rebinding makes Origin and Host agree on a name.

@@ -1,0 +1,85 @@
+/**
+ * A refusal says what was refused and what to do: which account a key does not grant, which
+ * kind needs an admin key, whose key was sent, and which Content-Type came. Each said only
+ * "not allowed for this API key", "API key refused" or "content-type: application/json".
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
+import { BourseClient, ClientError, ClientErrorCode } from '../../src/client/client.js';
+import { createKey } from '../../src/gateway/api-keys.js';
+
+const base = (url: string): string => url.replace('ws://', 'http://').replace(/\/$/, '');
+
+test('a Forbidden frame names the account not granted, or the admin kind', async () => {
+  const admin = createKey(161, true, []);
+  const user = createKey(162, false, [1, 2]);
+  await withNode(
+    async (_node, url) => {
+      const root = await BourseClient.connect(url, { clientId: 161, apiKey: admin.token });
+      await setUp(root);
+      const client = await BourseClient.connect(url, { clientId: 162, apiKey: user.token });
+      const forbidden = (pattern: RegExp) => (e: ClientError) =>
+        e.code === ClientErrorCode.Forbidden && pattern.test(e.message);
+      await assert.rejects(
+        client.transfer({ from: 3, to: 1, asset: 1, amount: 5 }),
+        forbidden(/^not allowed for this API key: it does not grant account 3: not applied$/),
+      );
+      await assert.rejects(
+        client.deposit({ account: 1, asset: 1, amount: 5 }),
+        forbidden(/^not allowed for this API key: Deposit needs an admin key: not applied$/),
+      );
+      await client.close();
+      await root.close();
+    },
+    keysFile(admin, user),
+  );
+});
+
+test('HTTP refusals name the key its client, the account and the Content-Type', async () => {
+  const user = createKey(171, false, [1]);
+  await withNode(async (_node, url) => {
+    const post = async (body: object, type: string | null): Promise<[number, string]> => {
+      const headers: Record<string, string> = { authorization: `Bearer ${user.token}` };
+      if (type !== null) headers['content-type'] = type;
+      const r = await fetch(`${base(url)}/commands`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
+      return [r.status, ((await r.json()) as { error: string }).error];
+    };
+    const json = 'application/json';
+    const transfer = { kind: 'transfer', clientId: 171, clientSeq: 1, from: 1, to: 2 };
+    const pay = { ...transfer, asset: 1, amount: 1 };
+    assert.deepEqual(await post({ ...pay, clientId: 172 }, json), [
+      403,
+      "API key refused: it is client 171's, not client 172's",
+    ]);
+    assert.deepEqual(await post({ ...pay, from: 2, to: 1 }, json), [
+      403,
+      'not allowed for this API key: it does not grant account 2',
+    ]);
+    const deposit = { kind: 'deposit', clientId: 171, clientSeq: 2, account: 1 };
+    assert.deepEqual(await post({ ...deposit, asset: 1, amount: 1 }, json), [
+      403,
+      'not allowed for this API key: Deposit needs an admin key',
+    ]);
+    // curl -d sends form encoding; a client may send no Content-Type at all.
+    const [status, error] = await post(pay, 'application/x-www-form-urlencoded');
+    assert.equal(status, 415);
+    assert.match(error, /had content-type "application\/x-www-form-urlencoded"/);
+    assert.match(error, /add -H 'content-type: application\/json'/);
+    const blob = new Blob([JSON.stringify(pay)]); // fetch sends a type-less Blob without one
+    const bare = await fetch(`${base(url)}/commands`, { method: 'POST', body: blob });
+    assert.equal(bare.status, 415);
+    assert.match(((await bare.json()) as { error: string }).error, /had no content-type/);
+    const read = await fetch(`${base(url)}/balances?account=2`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    assert.equal(read.status, 403);
+    assert.deepEqual(await read.json(), {
+      error: 'not allowed for this API key: it does not grant account 2',
+    });
+  }, keysFile(user));
+});
