@@ -79,7 +79,9 @@ export class ChainGather {
       } else if (this.members.length === 1) {
         queueMicrotask(() => {
           if (this.members[0] !== member) return;
-          const why = 'the tick ended with the chain open (its last call had linked: true)';
+          const why =
+            'an await or the end of the tick came with the chain open ' +
+            '(its last call had linked: true)';
           this.abandon(why);
         });
       }
@@ -93,7 +95,7 @@ export class ChainGather {
     this.refused = null;
     const error = new TypeError(
       `linked chain of ${chain.length} calls refused, nothing sent: ${why}; a chain closes ` +
-        'with a call without linked: true, made in the same tick',
+        'with a call without linked: true, made with no await since its first call',
     );
     for (const m of chain) m.reject(error);
   }

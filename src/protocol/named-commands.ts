@@ -23,8 +23,9 @@ export interface TransferArgs {
   amount: number;
   /**
    * This and the client's next command succeed or fail together (a chain runs to the first
-   * command without the flag). Through the SDK, make the chain's calls in one tick: it sends
-   * them together once the last one comes, and refuses a chain still open when the tick ends.
+   * command without the flag). Through the SDK, make the chain's calls with no `await` between
+   * them: it sends them together once the last one comes, and refuses a chain still open at
+   * the first microtask (an `await`, even of a settled promise, or the end of the tick).
    */
   linked?: boolean;
 }
