@@ -31,7 +31,11 @@ export interface TransferArgs {
 }
 
 export interface PendingTransferArgs extends TransferArgs {
-  /** Logical microseconds after which the hold is voided (0 or absent: never). */
+  /**
+   * Logical microseconds after which the hold expires (0 or absent: never): its funds return
+   * with a `PendingExpired` event (not `PendingVoided`), and a later post or void of it is
+   * rejected `LedgerPendingExpired`.
+   */
   timeoutUs?: number;
 }
 
