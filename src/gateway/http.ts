@@ -26,7 +26,12 @@ import { statusName } from '../protocol/status.js';
 import { shown } from '../protocol/shown.js';
 import { readPath } from '../protocol/frames.js';
 import { readTimeUs } from '../protocol/time-us.js';
-import { namedCommandOf, toFields } from '../protocol/named-commands.js';
+import {
+  namedCommandOf,
+  namedCommands,
+  toFields,
+  type NamedCommand,
+} from '../protocol/named-commands.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { JournalChunks } from './journal-stream.js';
 import { ownSideOf } from './trade-privacy.js';
@@ -478,9 +483,17 @@ function withProtocolNames(
 }
 
 /** A kind by name, as people write it: Transfer, transfer, place_order, place-order. */
+/**
+ * A kind by the protocol's name, or by the name of the SDK call that sends it: a body written
+ * with the SDK's field names (`from`, `pending`) used its call's name too (`postPending`,
+ * `cancel`), and was refused as an unknown kind.
+ */
 function kindByName(name: string): number {
   const wanted = nameKey(name);
   for (let k = 1; k < CommandKind.Count; k++) if (nameKey(commandKindName(k)) === wanted) return k;
+  for (const call of Object.keys(namedCommands) as NamedCommand[]) {
+    if (nameKey(call) === wanted) return namedCommands[call][0];
+  }
   return -1;
 }
 

@@ -14,6 +14,11 @@ test('a POSTed command names its kind as the protocol spells it, or as people wr
     ['place_order', CommandKind.PlaceOrder],
     ['place-order', CommandKind.PlaceOrder],
     ['TRANSFER_PENDING', CommandKind.TransferPending],
+    // The SDK's call names, which its field names come with.
+    ['postPending', CommandKind.TransferPost],
+    ['void_pending', CommandKind.TransferVoid],
+    ['cancel', CommandKind.CancelOrder],
+    ['amend', CommandKind.AmendOrder],
   ] as const) {
     const fields = parse({ kind: name, clientId: 1, clientSeq: 1 });
     assert.equal(typeof fields, 'object', name);
