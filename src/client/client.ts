@@ -122,7 +122,7 @@ const busyRetryMs = 1,
 
 export class BourseClient {
   readonly clientId: number;
-  /** The journal's durable sequence when the session opened. */
+  /** The journal's durable sequence when the session last opened (connect, or a reconnect). */
   durableSequence = 0;
   /** Frames the server refused as Busy (and this client sent again): backpressure felt. */
   busyRefusals = 0;
@@ -731,6 +731,7 @@ export class BourseClient {
         this.flush(); // what this tick staged goes into a frame, unsent (the socket is down)
         const foreign = back.session.nextSeq > lowestUnsent(this.unanswered, this.nextSeq);
         this.url = back.url;
+        this.durableSequence = back.session.durableSequence;
         this.socket = back.session.socket;
         this.attach(back.session.socket);
         this.answers.reset(); // a command cut between two frames is answered again (a repeat)
