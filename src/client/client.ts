@@ -254,7 +254,7 @@ export class BourseClient {
   /**
    * Reads the journal from `fromSequence`, like a topic from an offset: past events first, then
    * new ones as they become durable, in order, each once, across reconnects (it goes on where
-   * it was). Needs an admin key. `onError` hears a refusal; every subscription takes one.
+   * it was). Needs an admin key. Every subscription's `onError` hears a refusal, or its end.
    */
   subscribeJournal(
     fromSequence: number,
@@ -769,6 +769,7 @@ export class BourseClient {
     const errors = closedErrors(code, reason, this.closing);
     this.closed = errors.closed;
     this.rejectAll(errors);
+    if (errors.ended !== null) this.subs.endAll(errors.ended); // else each ended unheard
   }
 
   private rejectAll(errors: CutOff): void {

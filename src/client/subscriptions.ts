@@ -181,6 +181,19 @@ export class Subscriptions {
   }
 
   /**
+   * The client closed for good, not by its close(): a drop no member mended within
+   * reconnectWaitMs, or a close the server chose (a revoked key, a slow reader). Each
+   * subscription hears it through its onError and is dropped; a client of subscriptions only
+   * (a book feed, a maker's account stream) stopped delivering without a word.
+   */
+  endAll(error: Error): void {
+    const ended = [...this.journals.values(), ...this.asks.values()];
+    this.journals.clear();
+    this.asks.clear();
+    for (const subscription of ended) callRefusal(subscription.onError, error);
+  }
+
+  /**
    * After a reconnect: asks again for each subscription through `send` (kind, parameter;
    * it returns the new frame's request id). A journal goes on from its last sequence; the
    * trades and account streams' possible gaps are returned.
@@ -225,6 +238,6 @@ function callRefusal(onError: OnError, error: Error): void {
  * word: a subscribeBook of an instrument past the node's range just never delivered.
  */
 export function warnRefused(error: Error): void {
-  const why = `bourse: subscription refused: ${error.message} (pass onError to handle it)`;
+  const why = `bourse: subscription refused or ended: ${error.message} (pass onError to handle it)`;
   process.emitWarning(why, { code: 'BOURSE_SUBSCRIPTION_REFUSED' });
 }

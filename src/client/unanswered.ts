@@ -22,11 +22,15 @@ export type UnansweredFrame = {
   sent: boolean;
 };
 
-/** The errors for a connection that ends: later calls, commands sent, commands never sent. */
+/**
+ * The errors for a connection that ends: later calls, commands sent, commands never sent, and
+ * the subscriptions' end when the client closes for good not by its own close() (else null).
+ */
 export interface CutOff {
   closed: ClientError;
   sent: ClientError;
   unsent: ClientError;
+  ended: ClientError | null;
 }
 
 /** Why commands end unanswered when the connection closes (`ours`: the client closed it). */
@@ -35,12 +39,13 @@ export function closedErrors(code: number, reason: string, ours: boolean): CutOf
     const closed = new ClientError(code, 'closed by the client: not sent, not applied');
     const why =
       'closed by the client before its answer: it may have been applied (see the journal)';
-    return { closed, sent: new ClientError(code, why, true), unsent: closed };
+    return { closed, sent: new ClientError(code, why, true), unsent: closed, ended: null };
   }
   const what = `connection closed (${code})${reason === '' ? '' : `: ${reason}`}`;
   const unsent = new ClientError(code, `${what}: not sent, not applied`);
   const why = `${what}: sent, not answered: it may have been applied (see the journal)`;
-  return { closed: unsent, sent: new ClientError(code, why, true), unsent };
+  const ended = new ClientError(code, `${what}: the stream ended; subscribe on a new client`);
+  return { closed: unsent, sent: new ClientError(code, why, true), unsent, ended };
 }
 
 /**
@@ -60,6 +65,7 @@ export function foreignErrors(clientId: number, nextSeq: number): CutOff {
       true,
     ),
     unsent: new ClientError(4007, `${what}: never sent, not applied`),
+    ended: null, // the session goes on: its subscriptions were asked for again
   };
 }
 
