@@ -94,7 +94,7 @@ export class Login<S extends LoginFields> {
     grant: Grant | LoginFailureReason,
   ): void {
     if (typeof grant === 'string') {
-      return this.refuse(ws, grant, CloseCode.Unauthorized, 'API key refused');
+      return this.refuse(ws, grant, CloseCode.Unauthorized, refusalText(grant));
     }
     this.welcome(ws, requestId, clientId, grant);
   }
@@ -105,7 +105,7 @@ export class Login<S extends LoginFields> {
     const start = frameHeaderBytes + 8;
     if (length === 0 || length > 64 || start + length > view.byteLength) {
       const reason = length === 0 ? 'no_key' : 'malformed';
-      return this.refuse(ws, reason, CloseCode.Unauthorized, 'API key refused');
+      return this.refuse(ws, reason, CloseCode.Unauthorized, refusalText(reason));
     }
     const keyName = Buffer.from(view.buffer, view.byteOffset + start, length).toString('latin1');
     const nonce = challengeNonce(challengeBytes);
@@ -152,4 +152,15 @@ export class Login<S extends LoginFields> {
     if (grant === null) return keys.refusal(token, clientId);
     return grant.clientId === clientId ? grant : 'wrong_client';
   }
+}
+
+/**
+ * The close reason of a refused key. What the client sent itself (no key, or one not shaped
+ * `bk_<id>_<secret>`) is said: a developer who connected without `apiKey` to a node with keys
+ * read only "API key refused". Whether a key id exists, or whose it is, is not.
+ */
+function refusalText(reason: LoginFailureReason): string {
+  if (reason === 'no_key') return 'API key refused: none sent, and this node requires keys';
+  if (reason === 'malformed') return 'API key refused: malformed (keys read bk_<id>_<secret>)';
+  return 'API key refused';
 }

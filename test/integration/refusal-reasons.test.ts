@@ -36,6 +36,28 @@ test('a Forbidden frame names the account not granted, or the admin kind', async
   );
 });
 
+test('a refused login says when no key was sent, or none shaped as one, and no more', async () => {
+  const user = createKey(191, false, [1]);
+  const other = createKey(192, false, [1]);
+  await withNode(
+    async (_node, url) => {
+      const refused = (pattern: RegExp) => (e: ClientError) =>
+        e.code === ClientErrorCode.Unauthorized && pattern.test(e.message);
+      const connect = (apiKey?: string) => BourseClient.connect(url, { clientId: 191, apiKey });
+      await assert.rejects(
+        connect(),
+        refused(/API key refused: none sent, and this node requires/),
+      );
+      await assert.rejects(connect('hello'), refused(/API key refused: malformed \(keys read bk_/));
+      // Whose a key is, or whether it exists, is not told: only that it was refused.
+      await assert.rejects(connect(other.token), refused(/: API key refused$/));
+      await assert.rejects(connect(user.token.slice(0, -1) + '_'), refused(/: API key refused$/));
+      await (await connect(user.token)).close();
+    },
+    keysFile(user, other),
+  );
+});
+
 test('HTTP refusals name the key its client, the account and the Content-Type', async () => {
   const user = createKey(171, false, [1]);
   await withNode(async (_node, url) => {
