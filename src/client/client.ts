@@ -54,8 +54,7 @@ import {
 } from '../protocol/named-commands.js';
 import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
 import { reopenSession } from './reconnect.js';
-import { Delivered, Subscriptions, warnRefused } from './subscriptions.js';
-import { namesAccount } from '../protocol/event-layout.js';
+import { Delivered, Subscriptions, topicNames, warnRefused } from './subscriptions.js';
 import type { EventRecord } from '../protocol/event-reader.js';
 import { SeqWindow } from './seq-window.js';
 import {
@@ -352,10 +351,7 @@ export class BourseClient {
     const id = topicRequestId(kind);
     // One request id per stream kind: a client subscribed to two instruments (or accounts)
     // gets both in the same frames, and each handler hears only the events that name its own.
-    const names =
-      kind === StreamKind.Trades
-        ? (e: EventRecord) => e.ref === param
-        : (e: EventRecord) => namesAccount(e.kind, e.account, e.counterparty, param);
+    const names = topicNames(kind, param);
     const delivered = new Delivered(); // none twice across a reconnect
     const handler = (events: EventRecord[]): void => {
       const named = events.filter((e) => names(e) && delivered.fresh(e.sequence, this.reconnects));
@@ -365,10 +361,8 @@ export class BourseClient {
     const requestId = this.sendSubscribe(kind, param);
     const ask = this.subs.addAsk(requestId, kind, param, onError as OnError, delivered);
     return () => {
-      this.topicHandlers.set(
-        id,
-        (this.topicHandlers.get(id) ?? []).filter((h) => h !== handler),
-      );
+      const left = (this.topicHandlers.get(id) ?? []).filter((h) => h !== handler);
+      this.topicHandlers.set(id, left);
       this.endAsk(ask, kind, param);
     };
   }

@@ -15,6 +15,7 @@
  */
 import type { EventRecord } from '../protocol/event-reader.js';
 import { StreamKind } from '../protocol/frames.js';
+import { namesAccount } from '../protocol/event-layout.js';
 
 type OnError = (error: Error) => void;
 
@@ -240,4 +241,11 @@ function callRefusal(onError: OnError, error: Error): void {
 export function warnRefused(error: Error): void {
   const why = `bourse: subscription refused or ended: ${error.message} (pass onError to handle it)`;
   process.emitWarning(why, { code: 'BOURSE_SUBSCRIPTION_REFUSED' });
+}
+
+/** Which events of a topic stream a subscriber of `param` hears: its instrument's or account's. */
+export function topicNames(kind: StreamKind, param: number): (e: EventRecord) => boolean {
+  return kind === StreamKind.Trades
+    ? (e) => e.ref === param
+    : (e) => namesAccount(e.kind, e.account, e.counterparty, param);
 }
