@@ -266,6 +266,12 @@ export const httpPendingMax = 10_000;
  * takes effect within this, a revoked key's sessions closed.
  */
 export const keysReloadPollMs = 500;
+/**
+ * Random draws `bourse keys create` makes for a key id that keys.json does not hold yet. An id
+ * is 32 bits: even with a million keys a draw clashes 1 time in 4,300, all 8 about 1 in 10^29,
+ * so running out means the random source is broken, and no key is made.
+ */
+export const keyIdDrawsMax = 8;
 /** Levels per side in a depth stream's Book frame. */
 export const bookDepthLevels = 20;
 /** Levels per side one GET /book may ask for. */

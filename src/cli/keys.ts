@@ -17,6 +17,7 @@ import {
   readKeyFile,
   writeKeyFile,
   type KeyFile,
+  type RandomSource,
 } from '../gateway/api-keys.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { memberDataDir, readClusterFile } from './cluster.js';
@@ -58,7 +59,12 @@ function keyFolders(data: string, mustExist: boolean): KeyFolder[] {
   });
 }
 
-export function createKeyCommand(options: CreateKeyOptions): void {
+/**
+ * Makes a key and adds it to every folder's key file. Its id is none of the ids in any of
+ * them (a member may hold a key the others lost): a clash was written before, and the next
+ * start refused the file (exit 65). `random`: tests give fixed bytes.
+ */
+export function createKeyCommand(options: CreateKeyOptions, random?: RandomSource): void {
   if (!isClientId(options.client)) {
     throw new UsageError(`--client: a client id from 1 to ${clientIdMax}`);
   }
@@ -73,7 +79,9 @@ export function createKeyCommand(options: CreateKeyOptions): void {
     );
   }
   const folders = keyFolders(options.data, false);
-  const { record, token } = createKey(options.client, options.admin === true, accounts);
+  const taken = new Set(folders.flatMap((f) => f.file?.keys.map((k) => k.id) ?? []));
+  const admin = options.admin === true;
+  const { record, token } = createKey(options.client, admin, accounts, taken, random);
   for (const folder of folders) {
     createFolder(folder.dir);
     const file: KeyFile = folder.file ?? { version: 1, keys: [] };
