@@ -41,11 +41,9 @@ export async function reopenSession(
       if (!stopped()) return { session, url };
       session.socket.close(1000, 'bye');
       return null;
-    } catch (error) {
-      // The node may still be starting or failing over: try again; a standby that names
-      // its primary sends us there too.
-      const hint = (error as { primaryUrl?: string }).primaryUrl;
-      if (hint !== undefined && !urls.includes(hint)) urls.push(hint);
+    } catch {
+      // The node may still be starting or failing over: try again. The primary a standby
+      // names is not added: only the addresses given are tried (openFirstSession's notGiven).
     }
   }
   return null;

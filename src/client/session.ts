@@ -62,7 +62,8 @@ export interface ConnectOptions {
   reconnectAttempts?: number;
   /**
    * The other cluster members' addresses. Only the primary takes clients (standbys answer 503),
-   * so connecting, and reconnecting after a failover, tries each address in turn.
+   * so connecting, and reconnecting after a failover, tries each address in turn. With connect's
+   * url, these are the only addresses the SDK goes to: a primary a 503 names elsewhere is not.
    */
   members?: string[];
   /**
@@ -274,11 +275,11 @@ type Session = Awaited<ReturnType<typeof openSession>>;
 
 /**
  * Opens a session on the first of `urls` that takes it. A cluster member that is up but not
- * primary answers 503, naming the primary when it knows one (tried next: the redirect), and
- * while a cluster starts or elects none is primary: so while any member answers 503, rounds
- * over all of them go on for `connectWaitMs`. Refusals that waiting does not mend (nothing
- * listens anywhere, a wrong path, a ClientError: a wrong key) end it at once, as does any
- * refusal but 503 of a single address.
+ * primary answers 503, naming the primary when it knows one, and while a cluster starts or
+ * elects none is primary: so while any member answers 503, rounds over all of them go on for
+ * `connectWaitMs`. Refusals that waiting does not mend (nothing listens anywhere, a wrong path, a
+ * ClientError: a wrong key) end it at once, as does any refusal but 503 of a single address.
+ * The primary a 503 names is not added to `urls` (see notGiven).
  */
 export async function openFirstSession(
   urls: readonly string[],
@@ -286,19 +287,17 @@ export async function openFirstSession(
 ): Promise<{ session: Session; url: string }> {
   const started = performance.now();
   const waitMs = options.connectWaitMs ?? sdkConnectWaitMs;
-  const list = [...urls];
   for (;;) {
     const refusals: string[] = [];
     let standing = false; // a member is up, and not (yet) primary
-    for (let i = 0; i < list.length; i++) {
+    for (const url of urls) {
       try {
-        return { session: await openSession(list[i], options), url: list[i] };
+        return { session: await openSession(url, options), url };
       } catch (error) {
         const { status, primaryUrl } = error as { status?: number; primaryUrl?: string };
-        // A standby names its primary: try it next (the redirect), whatever list was given.
-        if (primaryUrl !== undefined && !list.includes(primaryUrl)) list.push(primaryUrl);
-        if (error instanceof ClientError || (list.length === 1 && status !== 503)) throw error;
-        refusals.push((error as Error).message);
+        if (error instanceof ClientError || (urls.length === 1 && status !== 503)) throw error;
+        const unlisted = primaryUrl !== undefined && !isGivenUrl(primaryUrl, urls);
+        refusals.push((error as Error).message + (unlisted ? notGiven : ''));
         if (status === 503) standing = true;
       }
     }
@@ -309,6 +308,25 @@ export async function openFirstSession(
     }
     await new Promise((resolve) => setTimeout(resolve, sdkConnectRoundMs));
   }
+}
+
+/**
+ * A standby's 503 names its primary's address; the SDK goes only to addresses it was given
+ * (connect's url and `members`). Hello carries the API key (all of it, but for challenge
+ * login), and a node misconfigured, or not the caller's, could name any address: followed, it
+ * received the key, and the session's commands. It is named in the error that ends the wait.
+ */
+const notGiven =
+  ' (not followed: not among the addresses given to connect, its url and members; ' +
+  "add it to members if it is this cluster's)";
+
+/**
+ * Whether `url` is one of `given`, as a URL: `ws://h:9001` is `ws://h:9001/`, and the host's
+ * case does not count. Not a DNS lookup: a host given by another name is another address.
+ */
+function isGivenUrl(url: string, given: readonly string[]): boolean {
+  const href = URL.canParse(url) ? new URL(url).href : url;
+  return given.some((g) => g === url || (URL.canParse(g) && new URL(g).href === href));
 }
 
 /** The addresses to try, `first` first, then the other members in their order. */

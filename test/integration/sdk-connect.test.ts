@@ -1,8 +1,8 @@
 /**
  * The SDK's connect to a cluster that has no primary yet. Started right after `bourse
  * cluster`, or during an election, every member answered 503 and connect failed at once ("no
- * member took the session"), though a primary came up a moment later. And given a standby's
- * address alone, it failed, though the standby's 503 could name the primary.
+ * member took the session"), though a primary came up a moment later. A standby's 503 names the
+ * primary: the SDK goes there when it was given that address (members), and otherwise says so.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -169,7 +169,7 @@ test('silenceMs 0: opening on a port that never answers ends after connectWaitMs
   }
 });
 
-test('the SDK given only a standby’s address follows it to the primary (503 names it)', () =>
+test('the SDK goes to the primary a standby’s 503 names only if it was given', () =>
   TestCluster.with(3, async (cluster) => {
     const primary = await cluster.primary();
     const standby = cluster.nodes.find((n) => n !== null && n !== primary);
@@ -178,7 +178,13 @@ test('the SDK given only a standby’s address follows it to the primary (503 na
     const health = await fetch(urls[standby.id - 1].replace('ws://', 'http://') + 'health');
     const body = (await health.json()) as { primaryUrl?: string };
     assert.equal(body.primaryUrl, urls[primary.id - 1], '/health names the primary too');
-    const client = await BourseClient.connect(urls[standby.id - 1], { clientId: 9 });
+    // Only the standby given: the API key must not go wherever a node says (sdk-redirect).
+    await assert.rejects(
+      BourseClient.connect(urls[standby.id - 1], { clientId: 9, connectWaitMs: 300 }),
+      /HTTP 503.*; its primary: ws:\S+ \(not followed: not among the addresses given/,
+    );
+    const members = urls;
+    const client = await BourseClient.connect(urls[standby.id - 1], { clientId: 9, members });
     const events = await client.addAsset({ asset: 1, scale: 2 });
     assert.equal(events[0].status, 0, 'its session is on the primary');
     await client.close();
