@@ -3,7 +3,7 @@
  * and the SDK went there, whatever it was, connecting and reconnecting alike: Hello carries the
  * API key (for challenge login its id, and a proof for a nonce the other side picks, which it
  * could relay), so a node misconfigured, or not the caller's, that named another address had
- * the key sent there. Ports 28400-28599.
+ * the key sent there.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { freePort } from '../../src/cli/ports.js';
 
 const apiKey = 'bk_0a1b2c3d_q2V_Lm9-Xc3aB7dR0sT4uW8yZ1eF5gH6';
 
@@ -44,11 +45,12 @@ function closeServer(server: Server): Promise<void> {
 }
 
 test('connect does not follow a 503 to an address it was not given', async () => {
-  const strange = await stranger(28_401);
-  const standby = await standbyNaming(28_400, 'ws://127.0.0.1:28401/');
+  const [near, far] = [await freePort('tcp'), await freePort('tcp')];
+  const strange = await stranger(far);
+  const standby = await standbyNaming(near, `ws://127.0.0.1:${far}/`);
   try {
     for (const login of ['key', 'challenge'] as const) {
-      const opening = BourseClient.connect('ws://127.0.0.1:28400/', {
+      const opening = BourseClient.connect(`ws://127.0.0.1:${near}/`, {
         clientId: 7,
         apiKey,
         login,
@@ -64,7 +66,7 @@ test('connect does not follow a 503 to an address it was not given', async () =>
         String(error),
         new RegExp(
           'no member took the session in 0\\.\\d s: .*HTTP 503.*its primary: ' +
-            'ws://127\\.0\\.0\\.1:28401/ \\(not followed: not among the addresses given',
+            `ws://127\\.0\\.0\\.1:${far}/ \\(not followed: not among the addresses given`,
         ),
       );
     }
@@ -76,15 +78,16 @@ test('connect does not follow a 503 to an address it was not given', async () =>
 
 test('a 503 naming a given member: the session opens there', async () => {
   const dir = tempDataDir();
+  const [near, port] = [await freePort('tcp'), await freePort('tcp')];
   const node = await BourseNode.start({
     dataDir: dir,
     config: smallConfig,
-    gateway: { host: '127.0.0.1', port: 28_403 },
+    gateway: { host: '127.0.0.1', port },
   });
-  const standby = await standbyNaming(28_402, 'ws://127.0.0.1:28403/');
+  const standby = await standbyNaming(near, `ws://127.0.0.1:${port}/`);
   try {
     // Given without the trailing slash: the same address.
-    const members = ['ws://127.0.0.1:28402/', 'ws://127.0.0.1:28403'];
+    const members = [`ws://127.0.0.1:${near}/`, `ws://127.0.0.1:${port}`];
     const client = await BourseClient.connect(members[0], { clientId: 7, apiKey, members });
     const events = await client.addAsset({ asset: 1, scale: 2 });
     assert.equal(events[0].status, 0, 'its session is on the member the 503 named');
@@ -98,20 +101,21 @@ test('a 503 naming a given member: the session opens there', async () => {
 
 test('reconnecting does not follow a 503 to an address it was not given', async () => {
   const dir = tempDataDir();
+  const [port, far] = [await freePort('tcp'), await freePort('tcp')];
   let node: BourseNode | null = await BourseNode.start({
     dataDir: dir,
     config: smallConfig,
-    gateway: { host: '127.0.0.1', port: 28_404 },
+    gateway: { host: '127.0.0.1', port },
   });
-  const strange = await stranger(28_405);
+  const strange = await stranger(far);
   let standby: Server | null = null;
   try {
-    const url = 'ws://127.0.0.1:28404/';
+    const url = `ws://127.0.0.1:${port}/`;
     const client = await BourseClient.connect(url, { clientId: 8, apiKey, reconnectWaitMs: 1_500 });
     await node.stop(); // a drop: the client looks for the session again...
     node = null;
     // ...where the node was, now a member that names another address as its primary.
-    standby = await standbyNaming(28_404, 'ws://127.0.0.1:28405/');
+    standby = await standbyNaming(port, `ws://127.0.0.1:${far}/`);
     const call = client.addAsset({ asset: 1, scale: 2 });
     await assert.rejects(call, /not sent, not applied|closed/);
     assert.deepEqual(strange.heard, [], 'nothing reached the address the standby named');
