@@ -728,20 +728,9 @@ export function assertEngineConfig(config: EngineConfig): void {
 
 /** What makes a config unusable, or null (operators' capacities are checked with it). */
 export function engineConfigProblem(config: EngineConfig): string | null {
-  const positive = [
-    config.accountCountMax,
-    config.assetCountMax,
-    config.instrumentCountMax,
-    config.orderCountMax,
-    config.levelCountMax,
-    config.levelsPerSideMax,
-    config.pendingCountMax,
-    config.clientCountMax,
-    config.idempotencyWindow,
-    config.chainLengthMax,
-    config.fillsPerCommandMax,
-    config.expiriesPerCommandMax,
-  ];
+  // Every capacity, named as the defaults name them (all of EngineConfig's fields).
+  const names = Object.keys(engineConfigDefault) as (keyof EngineConfig)[];
+  const positive = names.map((name) => config[name]);
   if (!positive.every((v) => Number.isSafeInteger(v) && v > 0)) {
     return 'capacities are whole numbers of 1 or more';
   }

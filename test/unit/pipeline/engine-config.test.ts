@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engineConfigDefault } from '../../../src/constants.js';
+import { engineConfigDefault, engineConfigProblem } from '../../../src/constants.js';
 import {
   closeJournalDb,
   openJournalDb,
@@ -49,4 +49,17 @@ test('capacities: the folder keeps them; a flag may raise one, never lower it', 
     closeJournalDb(db);
     removeDir(dir);
   }
+});
+
+test('capacities: every one is a whole number of 1 or more, a missing one too', () => {
+  assert.equal(engineConfigProblem(engineConfigDefault), null);
+  const whole = 'capacities are whole numbers of 1 or more';
+  for (const name of Object.keys(engineConfigDefault)) {
+    for (const bad of [0, -1, 1.5, Number.NaN, undefined, '8']) {
+      const config = { ...engineConfigDefault, [name]: bad } as never;
+      assert.equal(engineConfigProblem(config), whole, `${name}: ${String(bad)}`);
+    }
+  }
+  const { pendingCountMax: _, ...missing } = engineConfigDefault;
+  assert.equal(engineConfigProblem(missing as never), whole, 'a stored config without one');
 });
