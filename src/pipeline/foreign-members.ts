@@ -22,7 +22,10 @@ interface Run {
 }
 
 export class ForeignMembers {
-  /** When each member was last logged (Date.now()). */
+  /**
+   * When each member was last logged (performance.now(): with Date.now(), a step of the wall
+   * clock back silenced the line for as long as the step).
+   */
   private readonly loggedAt = new Map<number, number>();
   /** By member (at most clusterMembersMax). */
   private readonly runs = new Map<number, Run>();
@@ -41,7 +44,7 @@ export class ForeignMembers {
     }
     const count = ++run.count;
     if (count < foreignMessagesMin) return;
-    const now = Date.now();
+    const now = performance.now();
     if (now - (this.loggedAt.get(from) ?? -foreignLogMs) < foreignLogMs) return;
     this.loggedAt.set(from, now);
     const id = this.consensus.id;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foreignMessagesMin } from '../../../src/constants.js';
+import { foreignLogMs, foreignMessagesMin } from '../../../src/constants.js';
 import { ForeignMembers } from '../../../src/pipeline/foreign-members.js';
 
 const ours = 0x9a0491cc;
@@ -44,4 +44,18 @@ test('another member list is told only once several messages say it', () => {
   assert.equal(lines.length, 1);
   const said = "cluster file lists members 1,2,3,4, this member's 1,2,3: its messages are dropped";
   assert.ok(lines[0].includes(said), lines[0]);
+});
+
+test('a step of the wall clock back does not silence the line', (t) => {
+  const { foreign, lines } = member();
+  let wall = Date.now();
+  t.mock.method(Date, 'now', () => wall);
+  let mono = performance.now();
+  t.mock.method(performance, 'now', () => mono);
+  for (let i = 0; i < foreignMessagesMin; i++) foreign.report(3, 0x12345678, 0b111);
+  assert.equal(lines.length, 1);
+  wall -= 3_600_000; // NTP steps the clock an hour back; the monotonic clock goes on
+  mono += foreignLogMs;
+  foreign.report(3, 0x12345678, 0b111);
+  assert.equal(lines.length, 2, 'told again once foreignLogMs passed');
 });
