@@ -363,7 +363,7 @@ export const snapshotChunkSizeBytes = 1 << 20;
 export const snapshotWritePaceMs = 5;
 /**
  * Submissions (calls; a batch is one) the SDK holds waiting for room in flight; one
- * more is refused at once (Busy). A waiting call holds ~0.7 KB (its fields, closure and
+ * more is refused at once (QueueFull). A waiting call holds ~0.7 KB (its fields, closure and
  * promise): the queue stays under ~70 MB. A caller that awaits its calls never reaches it.
  */
 export const sdkQueueMax = 100_000;

@@ -124,7 +124,7 @@ export function checkDrill(
     );
   }
   if (options.window < 1 || options.window > sdkQueueMax) {
-    // Past the SDK's queue, its calls were refused (Busy) and the drill ended in exit 70.
+    // Past the SDK's queue, its calls were refused (QueueFull) and the drill ended in exit 70.
     const most = sdkQueueMax.toLocaleString('en-US');
     throw new UsageError(`--window: 1 to ${most} transfers in flight (what the SDK queues)`);
   }

@@ -7,16 +7,16 @@
  *              waiting, in call order ──an answer makes room──► staged
  *                       │ queueMax submissions waiting already
  *                       ▼
- *              rejected at once (ClientError Busy): nothing sent; await earlier calls first
+ *              rejected at once (ClientError QueueFull): nothing sent; await earlier calls first
  *
  * A caller that awaits its calls never meets the limit. One that issues calls without awaiting
  * them (a loop of a million transfers) used to queue every one of them, each a closure, a
  * promise and its fields: 742 MB of heap for a million, all at once. A submission is one call,
  * or one batch however large (its commands stay the caller's list).
  */
-import { FrameError } from '../protocol/frames.js';
 import { sdkWaitingCompactAt } from '../constants.js';
 import { ClientError } from './session.js';
+import { ClientErrorCode } from './error-codes.js';
 import { settledParts } from './batch-parts.js';
 
 /** Sends a waiting submission once it fits; false while it does not (it stays first). */
@@ -46,7 +46,7 @@ export class Admission {
 
   /**
    * A submission of `count` commands (at most inFlightMax): `go` now when it fits and none
-   * waits before it, else queued behind those (in call order), else refused (Busy).
+   * waits before it, else queued behind those (in call order), else refused (QueueFull).
    */
   admit<T>(count: number, go: () => Promise<T>): Promise<T> {
     if (!this.mustWait(count)) return go();
@@ -57,7 +57,7 @@ export class Admission {
   /**
    * A batch larger than the window, as one submission: it sends its parts (`counts` commands
    * each) as room allows, several in flight at once, and stays first until its last part is
-   * sent, so nothing else goes between them. Refused (Busy) when the queue is full.
+   * sent, so nothing else goes between them. Refused (QueueFull) when the queue is full.
    */
   admitInParts<T>(counts: readonly number[], go: (part: number) => Promise<T>): Promise<T[]> {
     const busy = this.refusal();
@@ -78,7 +78,7 @@ export class Admission {
    * refused call's: the loop's.
    */
   private refusal(): ClientError | null {
-    // A closed session refuses with why it closed (later() rejects with that), not Busy.
+    // A closed session refuses with why it closed (later() rejects with that), not QueueFull.
     if (this.queued < this.queueMax || this.closed() !== null) {
       this.full = null;
       return null;
@@ -87,7 +87,7 @@ export class Admission {
     const why =
       `busy: ${this.queued} submissions already wait for room in flight (queueMax ` +
       `${this.queueMax}); nothing was sent: await earlier calls before making more`;
-    this.full = new ClientError(FrameError.Busy, why);
+    this.full = new ClientError(ClientErrorCode.QueueFull, why);
     return this.full;
   }
 

@@ -3,11 +3,17 @@
  * copied from docs/PROTOCOL.md (its Error codes and Close codes tables), since the SDK
  * exported neither: 3 and 4010 read alike in a catch block. The values come from the
  * protocol's own const enums, so they cannot drift from what the gateway sends.
+ *
+ * Codes from 5000 up are the SDK's own: no server sends them (close codes end at 4999, and the
+ * protocol's Error codes are small numbers), so a code read here says who refused.
  */
 import { CloseCode, FrameError } from '../protocol/frames.js';
 
 export const ClientErrorCode = {
-  /** The server's input ring was full (the SDK sends the frame again itself), or `queueMax`. */
+  /**
+   * The server's input ring was full. The SDK sends such a frame again itself, so a call does
+   * not fail with it; the SDK's own refusal past `queueMax` is QueueFull.
+   */
   Busy: FrameError.Busy,
   TooManyCommands: FrameError.TooManyCommands,
   /** A command or stream the session's key does not allow: nothing of its frame applied. */
@@ -38,4 +44,10 @@ export const ClientErrorCode = {
   TooManyReadSessions: CloseCode.TooManyReadSessions,
   /** The API key was missing, unknown, wrong, another client id's, or revoked. */
   Unauthorized: CloseCode.Unauthorized,
+  /**
+   * The SDK's own refusal, never the server's: `queueMax` submissions already waited for room
+   * in flight, and nothing of this call was sent. Await earlier calls before making more.
+   * (It was code 1, Busy, which the SDK retries itself when the server says it.)
+   */
+  QueueFull: 5000,
 } as const;

@@ -46,7 +46,8 @@ export interface ConnectOptions {
   /**
    * Submissions (calls; a batch is one, however large) held waiting for room in flight
    * (default sdkQueueMax, 100,000). Past it a call is refused at once with ClientError
-   * Busy and nothing sent: a loop that never awaits its calls cannot fill the heap.
+   * QueueFull (5000, the SDK's own code) and nothing sent: a loop that never awaits its calls
+   * cannot fill the heap.
    */
   queueMax?: number;
   /**

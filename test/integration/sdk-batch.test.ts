@@ -12,6 +12,7 @@ import {
   BatchCutOff,
   BourseClient,
   ClientError,
+  ClientErrorCode,
   CommandKind as PackageKinds,
   type BatchResult,
   type EventRecord,
@@ -254,9 +255,11 @@ test('submitBatch: closed while its parts go out, it tells what was applied', as
 /**
  * The SDK's queue is bounded (queueMax): a caller that never awaits its calls is refused at
  * once past it, with nothing sent, instead of filling its heap (a million unawaited transfers
- * held 742 MB). A batch is one submission however large.
+ * held 742 MB). A batch is one submission however large. The refusal has the SDK's own code,
+ * QueueFull: it was 1, the server's Busy, which the SDK retries itself, so a caller could not
+ * tell "await your calls" from the server's backpressure.
  */
-test('queueMax: past it a call is refused at once (Busy), and nothing of it is sent', async () => {
+test('queueMax: past it a call is refused at once (QueueFull), nothing of it sent', async () => {
   await withNode(async (_node, url) => {
     const admin = await BourseClient.connect(url, { clientId: 207 });
     await setUp(admin); // many calls at once: under the default queueMax
@@ -264,14 +267,16 @@ test('queueMax: past it a call is refused at once (Busy), and nothing of it is s
     const client = await BourseClient.connect(url, { clientId: 206, inFlightMax: 2, queueMax: 3 });
     const ok = { account: 1, target: 2, ref: 1, quantity: 1 };
     const calls = Array.from({ length: 5 }, () => client.transfer(ok)); // 2 in flight, 3 wait
-    const busy = (e: unknown): boolean => e instanceof ClientError && e.code === FrameError.Busy;
+    const full = (e: unknown): boolean =>
+      e instanceof ClientError && e.code === ClientErrorCode.QueueFull;
     const refused = await client.transfer(ok).then(
       () => null,
       (e: unknown) => e,
     );
-    assert.ok(busy(refused), `refused: ${String(refused)}`);
+    assert.ok(refused instanceof ClientError, `refused: ${String(refused)}`);
+    assert.equal(refused.code, ClientErrorCode.QueueFull, 'the SDK’s code, not the server’s Busy');
     assert.match((refused as Error).message, /3 submissions already wait .*\(queueMax 3\)/);
-    await assert.rejects(client.transferBatch(Array(40).fill(ok)), busy, 'a batch too');
+    await assert.rejects(client.transferBatch(Array(40).fill(ok)), full, 'a batch too');
     const heads = (await Promise.all(calls)).map(([head]) => head);
     assert.ok(heads.every((h) => h.status === Status.Ok));
     // Awaited, a batch 20 times the window goes, in parts, as one submission of the queue.
@@ -283,7 +288,7 @@ test('queueMax: past it a call is refused at once (Busy), and nothing of it is s
     const mine = events.filter((e) => e.clientId === 206 && e.kind === EventKind.Transferred);
     assert.equal(mine.length, 45, 'the five calls and the batch: nothing refused was sent');
     await client.close();
-    // Closed, a client says so, whatever its queue: not Busy (queueMax 0 refuses any wait).
+    // Closed, a client says so, whatever its queue: not QueueFull (queueMax 0 refuses any wait).
     const none = await BourseClient.connect(url, { clientId: 208, queueMax: 0 });
     await none.close();
     await assert.rejects(none.transfer(ok), /closed by the client: not sent, not applied/);

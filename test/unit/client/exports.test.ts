@@ -28,6 +28,8 @@ test('the package exports the enums and helpers that reading events and errors n
   assert.equal(sdk.ClientErrorCode.ConnectionLost, 1006);
   assert.equal(sdk.ClientErrorCode.ClientIdInUse, 4007);
   assert.equal(sdk.ClientErrorCode.Unauthorized, 4010);
+  // The SDK's own refusal past queueMax: none of the server's codes.
+  assert.equal(sdk.ClientErrorCode.QueueFull, 5000);
 });
 
 function zeroEvent(): import('../../../src/client/client.js').EventRecord {
