@@ -67,6 +67,7 @@ import {
   type UnansweredFrame,
 } from './unanswered.js';
 import { Liveness } from './liveness.js';
+import { BusyResend } from './busy-resend.js';
 import { Admission } from './admission.js';
 import { AnswerRuns } from './answer-runs.js';
 import { decodeEvents, frameFits } from './frame-check.js';
@@ -115,10 +116,6 @@ type OnError = (error: Error) => void;
 /** Ends a subscription (what the subscribe calls return). */
 export type Unsubscribe = () => void;
 
-/** First wait before sending again a frame the server refused as Busy (ms); it doubles. */
-const busyRetryMs = 1,
-  busyRetryMsMax = 100;
-
 export class BourseClient {
   readonly clientId: number;
   /** The journal's durable sequence when the session last opened (connect, or a reconnect). */
@@ -165,15 +162,17 @@ export class BourseClient {
   private readonly bookHandlers = new Map<string, ((book: BookView) => void)[]>();
   /** Journal, topic and book subscriptions, asked for again after a reconnect. */
   private readonly subs = new Subscriptions();
-  /** Frames refused as Busy, waiting to be sent again. */
-  private readonly refused = new Set<number>();
-  private resendTimer: ReturnType<typeof setTimeout> | null = null;
-  private retryMs = busyRetryMs;
   /**
    * Frames not yet fully answered, by request id: their bytes (to send again after a Busy
    * refusal or a reconnect) and the client seqs they carry (to fail them on an Error frame).
    */
   private readonly unanswered = new Map<number, UnansweredFrame>();
+  /** Frames refused as Busy, sent again after a backoff (busy-resend.ts). */
+  private readonly busy = new BusyResend(
+    this.unanswered,
+    (bytes) => this.socket.send(bytes),
+    () => this.closed !== null,
+  );
   private closed: Error | null = null;
   /** Drops a connection that went silent (a hung or cut-off member): see liveness.ts. */
   private readonly liveness: Liveness;
@@ -634,7 +633,7 @@ export class BourseClient {
   private answerBatched(seq: number, status: number, sequence: number): void {
     const frame = this.batches.answer(seq, status, sequence);
     if (frame < 0) return;
-    this.retryMs = busyRetryMs;
+    this.busy.answered();
     this.countAnswer(frame);
     this.admission.drain();
   }
@@ -651,10 +650,8 @@ export class BourseClient {
     const frame = this.unanswered.get(requestId);
     if (frame === undefined) return;
     if (code === FrameError.Busy) {
-      this.refused.add(requestId);
       this.busyRefusals++;
-      this.scheduleResend();
-      return;
+      return this.busy.refuse(requestId);
     }
     this.unanswered.delete(requestId);
     const error = frameRefused(code, text, frame.last - frame.first + 1);
@@ -670,29 +667,10 @@ export class BourseClient {
 
   private answer(clientSeq: number, p: Pending): void {
     this.pending.delete(clientSeq);
-    this.retryMs = busyRetryMs; // the server is taking commands again
+    this.busy.answered(); // the server is taking commands again
     this.countAnswer(p.frame);
     p.resolve(p.events);
     this.admission.drain();
-  }
-
-  /**
-   * Sends the refused frames again, in the order they were first sent (the server refuses
-   * every frame after a Busy one until that one comes again), after a doubling backoff.
-   */
-  private scheduleResend(): void {
-    if (this.resendTimer !== null) return;
-    this.resendTimer = setTimeout(() => {
-      this.resendTimer = null;
-      if (this.closed !== null) return;
-      const ids = [...this.refused].sort((a, b) => a - b);
-      this.refused.clear();
-      for (const id of ids) {
-        const frame = this.unanswered.get(id);
-        if (frame !== undefined) this.socket.send(frame.bytes);
-      }
-    }, this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, busyRetryMsMax);
   }
 
   /**
@@ -742,7 +720,7 @@ export class BourseClient {
 
   private resendAll(): void {
     const ids = [...this.unanswered.keys()].sort((a, b) => a - b);
-    this.refused.clear();
+    this.busy.clear();
     for (const id of ids) this.transmit(this.unanswered.get(id) as UnansweredFrame);
   }
 
@@ -753,7 +731,7 @@ export class BourseClient {
   private yieldSeqs(next: number): void {
     this.rejectAll(foreignErrors(this.clientId, next));
     this.unanswered.clear();
-    this.refused.clear();
+    this.busy.clear();
     this.nextSeq = next;
   }
 
