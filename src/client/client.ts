@@ -52,7 +52,8 @@ import {
   type TransferArgs,
   type VoidPendingArgs,
 } from '../protocol/named-commands.js';
-import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
+import { ClientError, memberUrls, type ConnectOptions } from './session.js';
+import { ConnectionStates, openTold, type ConnectionState } from './connection-state.js';
 import { reopenSession } from './reconnect.js';
 import { Delivered, Subscriptions, topicNames, warnRefused } from './subscriptions.js';
 import type { EventRecord } from '../protocol/event-reader.js';
@@ -106,6 +107,7 @@ export { commandKindName, eventKindName, formatEvent } from '../protocol/event-r
 /** The protocol's fields of a command (`submit`, `submitBatch`): commands.fbs names them. */
 export type { CommandBody } from '../protocol/command-writer.js';
 export { ClientErrorCode } from './error-codes.js';
+export type * from './connection-state.js';
 
 type Fields = CommandBody;
 /** A command kind: the exported `CommandKind`'s members (the schema's enum), or numbers. */
@@ -182,7 +184,12 @@ export class BourseClient {
   /** Single calls of a linked chain, held until it closes (chains.ts). */
   private readonly chain = new ChainGather((members) => this.sendChain(members));
 
-  private constructor(socket: WebSocket, url: string, options: ConnectOptions) {
+  private constructor(
+    socket: WebSocket,
+    url: string,
+    options: ConnectOptions,
+    private readonly states: ConnectionStates,
+  ) {
     this.socket = socket;
     this.url = url;
     this.#options = options;
@@ -227,8 +234,8 @@ export class BourseClient {
   /** Opens a session: connects, says Hello, waits for Welcome. */
   static async connect(url: string, options: ConnectOptions): Promise<BourseClient> {
     checkConnectOptions(options); // before any socket: a bad id would act as another client
-    const { session, url: found } = await openFirstSession(memberUrls(url, options), options);
-    const client = new BourseClient(session.socket, found, options);
+    const { session, url: found, states } = await openTold(url, options);
+    const client = new BourseClient(session.socket, found, options, states);
     client.durableSequence = session.durableSequence;
     // By default at most the server's idempotency window in flight: after a drop, every command
     // sent again is still within the outcomes the engine keeps, so it gets its original answer.
@@ -241,7 +248,13 @@ export class BourseClient {
     if (options.firstClientSeq === undefined && Number.isSafeInteger(next) && next > 0) {
       client.nextSeq = next;
     }
+    states.opened(found, 0);
     return client;
+  }
+
+  /** The connection's state now (see `onState`); a new object at each change. */
+  get connection(): ConnectionState {
+    return this.states.now;
   }
 
   /** Drops the connection as a network failure would (tests, drills): it reconnects, resends. */
@@ -693,6 +706,7 @@ export class BourseClient {
   private async onClose(code: number, reason: string): Promise<void> {
     if (!this.closing && (code < 4000 || code > 4999)) {
       this.lastDrop = `${code} ${reason} ${this.lastError}`.trim();
+      this.states.lost(this.url, code, `${reason} ${this.lastError}`.trim());
       this.lastError = '';
       const stopped = (): boolean => this.closing;
       const back = await reopenSession(this.url, this.silentUrl, this.#options, stopped);
@@ -711,6 +725,7 @@ export class BourseClient {
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
         const gaps = this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
+        this.states.opened(back.url, this.reconnects);
         this.#options.onReconnect?.(back.url, gaps);
         return;
       }
@@ -740,6 +755,7 @@ export class BourseClient {
     // Say of each command whether it left, so a caller knows what to check.
     const errors = closedErrors(code, reason, this.closing);
     this.closed = errors.closed;
+    this.states.closed(code, reason, this.closing);
     this.rejectAll(errors);
     if (errors.ended !== null) this.subs.endAll(errors.ended); // else each ended unheard
   }
@@ -762,6 +778,7 @@ export class BourseClient {
   close(): Promise<void> {
     this.closing = true;
     this.closed ??= new ClientError(1000, 'closed by the client: not sent, not applied');
+    this.states.closed(1000, 'closed by the client', true);
     this.queued = 0; // staged this tick: never sent (their promises say so)
     return new Promise((resolve) => {
       // Dropped and reconnecting (or failed): nothing more will close, so answer the pending now.

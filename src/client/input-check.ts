@@ -49,6 +49,9 @@ export function checkConnectOptions(o: ConnectOptions): void {
   if (o.onReconnect !== undefined && typeof o.onReconnect !== 'function') {
     throw new TypeError(`onReconnect: a function, not ${shown(o.onReconnect)}`);
   }
+  if (o.onState !== undefined && typeof o.onState !== 'function') {
+    throw new TypeError(`onState: a function, not ${shown(o.onState)}`);
+  }
   if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') {
     throw new TypeError(`readOnly: true or false, not ${shown(o.readOnly)}`);
   }
@@ -82,6 +85,7 @@ const connectOptionNames = new Set(
     readOnly: true,
     cancelOnDisconnect: true,
     onReconnect: true,
+    onState: true,
   } satisfies Record<keyof ConnectOptions, true>),
 );
 

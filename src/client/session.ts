@@ -8,6 +8,7 @@
  *          ◄── Welcome(window, durable sequence, next seq)
  */
 import type { StreamGap } from './subscriptions.js';
+import type { OnState } from './connection-state.js';
 import WebSocket from 'ws';
 import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
 import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
@@ -101,6 +102,15 @@ export interface ConnectOptions {
    * which `GET /events?account=N&from=<afterSequence + 1>` pages what it may have missed.
    */
   onReconnect?: (url: string, gaps: StreamGap[]) => void;
+  /**
+   * Called at each change of the connection's state, once each, in order: 'connecting' (from
+   * connect), 'open' (before connect resolves, and after each reconnect, before onReconnect),
+   * 'reconnecting' (at a drop, before any attempt: stop quoting), 'closed' (once, last; from
+   * close() itself too), with the member, the close code and reason, and what the server does
+   * with the session's resting orders (connection-state.ts). `client.connection` is the state
+   * now. A throw is a process warning (BOURSE_ONSTATE_THREW); the client goes on.
+   */
+  onState?: OnState;
 }
 
 export class ClientError extends Error {

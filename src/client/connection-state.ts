@@ -1,0 +1,169 @@
+/**
+ * The client's connection state, and `onState`, which hears it change. A market maker must stop
+ * quoting the moment its connection is cut, not after the SDK is back (onReconnect) or by
+ * polling `lastDrop`; and it must know when the SDK gave up, and what became of its resting
+ * orders on the server (docs/PROTOCOL.md, "Cancel on disconnect").
+ *
+ *   connect() ──► connecting ──► open ──► reconnecting ──► open ──► ...
+ *                     │           │            │
+ *                     └───────────┴────────────┴──► closed   (once; nothing after it)
+ *
+ * Each transition is told once, in this order, from the socket's own events: `reconnecting` at
+ * the drop (before any attempt), `open` once a session is open again (its unanswered commands
+ * sent again, its subscriptions asked for again, before onReconnect), `closed` when the SDK gave
+ * up, the server closed the session for a reason, or close() was called (told by close() itself,
+ * before it returns). A callback that throws is reported as a process warning; the client goes
+ * on. A callback may call close(): its `closed` is told from inside it.
+ */
+import { assert } from '../stdx/assert.js';
+import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
+
+export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/**
+ * What the server does with the resting orders that cancel on disconnect covers, those of every
+ * account the session that ended placed or amended orders for (the whole account's, whichever
+ * session placed them):
+ * - 'kept': they stay on the book. The session did not ask for cancel on disconnect, or its close
+ *   is not a loss: the client's close() (1000), the node stopping or a deposed primary stepping
+ *   down (1001). The next session covers an account only once it places or amends an order
+ *   for it: until then a market maker back on the book has live quotes no one will cancel.
+ * - 'canceled': the server closed the session for a reason (4000-4999): a loss, it cancels them.
+ * - 'unknown': the connection dropped (1006: reset, cut off, or silent and dropped by the SDK),
+ *   or 1011 (a node failing cancels nothing; a journal stream's failure on a running node
+ *   does). A node that is up cancels them once it sees the loss; one that crashed, or a new
+ *   primary after a failover, does not. Treat them as gone, and cancel before quoting again.
+ */
+export type OrdersFate = 'kept' | 'canceled' | 'unknown';
+
+export interface ConnectionState {
+  readonly state: ConnectionStateName;
+  /**
+   * connecting: connect's url. open: the member the session is on. reconnecting: the member
+   * whose connection ended. closed: the member it was on last (connect's url if none opened).
+   */
+  readonly url: string;
+  /**
+   * reconnecting: the close code of the drop (ClientErrorCode: 1006 lost, 1001 the node
+   * stopping, 1011 failed). closed: the code calls are now refused with (1000: close(); the
+   * drop's after giving up; 4000-4999: the server closed the session; a failed connect's
+   * ClientError code, else 1006). 0 for connecting and open.
+   */
+  readonly code: number;
+  /** Why, in words ('' for connecting and open). */
+  readonly reason: string;
+  /** Whether the session asked for cancel on disconnect (the server took it, or connect failed). */
+  readonly cancelOnDisconnect: boolean;
+  /** reconnecting, closed: what the server does with the last session's resting orders. */
+  readonly orders: OrdersFate | null;
+  /** Times the session was opened again after a drop, so far. */
+  readonly reconnects: number;
+}
+
+export type OnState = (state: ConnectionState) => void;
+
+/** The next states each state may go to. */
+const next: Record<ConnectionStateName, readonly ConnectionStateName[]> = {
+  connecting: ['open', 'closed'],
+  open: ['reconnecting', 'closed'],
+  reconnecting: ['open', 'closed'],
+  closed: [],
+};
+
+export class ConnectionStates {
+  /** The state now (a new object each transition: one told to onState is never changed). */
+  now: ConnectionState;
+
+  constructor(
+    url: string,
+    private readonly cancelOnDisconnect: boolean,
+    private readonly onState: OnState | undefined,
+  ) {
+    this.now = this.state('connecting', url, 0, '', null, 0);
+    this.tell();
+  }
+
+  /** A session is open on `url` (connect's, or a reconnect's). */
+  opened(url: string, reconnects: number): void {
+    this.to(this.state('open', url, 0, '', null, reconnects));
+  }
+
+  /** The connection to `url` dropped; the SDK looks for the session again. */
+  lost(url: string, code: number, reason: string): void {
+    const orders = ordersFate(this.cancelOnDisconnect, code);
+    this.to(this.state('reconnecting', url, code, reason, orders, this.now.reconnects));
+  }
+
+  /**
+   * Closed for good with `code` (`ours`: by close()). Told once: later calls, as the socket's
+   * close after close() or a reconnect that ends after it, say nothing.
+   */
+  closed(code: number, reason: string, ours: boolean): void {
+    if (this.now.state === 'closed') return;
+    const was = this.now;
+    // While reconnecting, no session is open: the drop decided the orders' fate.
+    let orders = was.orders;
+    if (was.state === 'open') orders = ours ? 'kept' : ordersFate(this.cancelOnDisconnect, code);
+    let why = reason;
+    if (was.state === 'reconnecting' && !ours) why = `gave up reconnecting (${reason})`;
+    this.to(this.state('closed', was.url, code, why, orders, was.reconnects));
+  }
+
+  private to(state: ConnectionState): void {
+    assert(next[this.now.state].includes(state.state), 'connection state: a transition allowed');
+    this.now = state;
+    this.tell();
+  }
+
+  /**
+   * Calls onState, from the socket's events or close(): a throw there would end the process or
+   * break the reconnect under way, so it becomes a process warning and the client goes on.
+   */
+  private tell(): void {
+    if (this.onState === undefined) return;
+    const state = this.now;
+    try {
+      this.onState(state);
+    } catch (thrown) {
+      const why = `bourse: onState threw: ${String(thrown)} (on '${state.state}')`;
+      process.emitWarning(why, { code: 'BOURSE_ONSTATE_THREW' });
+    }
+  }
+
+  private state(
+    state: ConnectionStateName,
+    url: string,
+    code: number,
+    reason: string,
+    orders: OrdersFate | null,
+    reconnects: number,
+  ): ConnectionState {
+    const cancelOnDisconnect = this.cancelOnDisconnect;
+    return Object.freeze({ state, url, code, reason, cancelOnDisconnect, orders, reconnects });
+  }
+}
+
+/** What the server does with a session's orders when its connection closes with `code`. */
+export function ordersFate(cancelOnDisconnect: boolean, code: number): OrdersFate {
+  if (!cancelOnDisconnect || code === 1000 || code === 1001) return 'kept';
+  if (code >= 4000 && code <= 4999) return 'canceled';
+  return 'unknown';
+}
+
+/**
+ * connect's first session, told to onState: `connecting` first, then (the caller tells `open`
+ * once its client is set up) or `closed` with why it failed, and the failure thrown.
+ */
+export async function openTold(
+  url: string,
+  options: ConnectOptions,
+): Promise<Awaited<ReturnType<typeof openFirstSession>> & { states: ConnectionStates }> {
+  const states = new ConnectionStates(url, options.cancelOnDisconnect === true, options.onState);
+  try {
+    return { ...(await openFirstSession(memberUrls(url, options), options)), states };
+  } catch (error) {
+    const code = error instanceof ClientError ? error.code : 1006;
+    states.closed(code, (error as Error).message, false);
+    throw error;
+  }
+}
