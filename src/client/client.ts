@@ -725,8 +725,9 @@ export class BourseClient {
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
         const gaps = this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
-        this.states.opened(back.url, this.reconnects);
-        this.#options.onReconnect?.(back.url, gaps);
+        this.states.opened(back.url, this.reconnects, () =>
+          this.#options.onReconnect?.(back.url, gaps),
+        );
         return;
       }
     }

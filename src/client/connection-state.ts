@@ -83,9 +83,16 @@ export class ConnectionStates {
     this.tell();
   }
 
-  /** A session is open on `url` (connect's, or a reconnect's). */
-  opened(url: string, reconnects: number): void {
+  /**
+   * A session is open on `url` (connect's, or a reconnect's); then `onReconnect`, the caller's
+   * handler of a reconnect, is called (a throw there is a warning too).
+   */
+  opened(url: string, reconnects: number, onReconnect?: () => void): void {
     this.to(this.state('open', url, 0, '', null, reconnects));
+    // Not when onState closed the client: nothing is told after close().
+    if (onReconnect !== undefined && this.now.state === 'open') {
+      callHandler('onReconnect', onReconnect, url);
+    }
   }
 
   /** The connection to `url` dropped; the SDK looks for the session again. */
@@ -115,19 +122,10 @@ export class ConnectionStates {
     this.tell();
   }
 
-  /**
-   * Calls onState, from the socket's events or close(): a throw there would end the process or
-   * break the reconnect under way, so it becomes a process warning and the client goes on.
-   */
   private tell(): void {
-    if (this.onState === undefined) return;
+    const onState = this.onState;
     const state = this.now;
-    try {
-      this.onState(state);
-    } catch (thrown) {
-      const why = `bourse: onState threw: ${String(thrown)} (on '${state.state}')`;
-      process.emitWarning(why, { code: 'BOURSE_ONSTATE_THREW' });
-    }
+    if (onState !== undefined) callHandler('onState', () => onState(state), `'${state.state}'`);
   }
 
   private state(
@@ -165,5 +163,20 @@ export async function openTold(
     const code = error instanceof ClientError ? error.code : 1006;
     states.closed(code, (error as Error).message, false);
     throw error;
+  }
+}
+
+/**
+ * Calls a caller's handler (onState, onReconnect) from the socket's events or close(): a throw
+ * there ended the process (an unhandled rejection of the reconnect under way) or would leave a
+ * reconnect half done, so it becomes a process warning (BOURSE_ONSTATE_THREW, ...), and the
+ * client goes on. `on`: what it was called for, in the warning.
+ */
+function callHandler(name: 'onState' | 'onReconnect', call: () => void, on: string): void {
+  try {
+    call();
+  } catch (thrown) {
+    const why = `bourse: ${name} threw: ${String(thrown)} (on ${on})`;
+    process.emitWarning(why, { code: `BOURSE_${name.toUpperCase()}_THREW` });
   }
 }

@@ -100,6 +100,7 @@ export interface ConnectOptions {
    * for again. Trades and account events that became durable while no connection was up are
    * not sent again: `gaps` names each such stream and the last sequence it handed over, from
    * which `GET /events?account=N&from=<afterSequence + 1>` pages what it may have missed.
+   * A throw is a process warning (BOURSE_ONRECONNECT_THREW); the client goes on.
    */
   onReconnect?: (url: string, gaps: StreamGap[]) => void;
   /**

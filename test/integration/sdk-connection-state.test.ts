@@ -206,3 +206,36 @@ test('onState: a connect that fails ends in closed, with why', async () => {
   );
   assert.match(told[1].reason, /nothing listens there/);
 });
+
+/**
+ * onReconnect ran inside the reconnect's async close handler: a throw there was an unhandled
+ * rejection, and Node ended the process (a market maker's bug in its handler took it down).
+ */
+test('a throwing onReconnect is a process warning: the client goes on', async () => {
+  const warnings: string[] = [];
+  const record = (w: Error & { code?: string }): void => {
+    if (w.code === 'BOURSE_ONRECONNECT_THREW') warnings.push(w.message);
+  };
+  process.on('warning', record);
+  try {
+    await withNode(async (_node, url) => {
+      const client = await BourseClient.connect(url, {
+        clientId: 197,
+        silenceMs: 0,
+        onReconnect: () => {
+          throw new Error('no reconnect');
+        },
+      });
+      await setUp(client);
+      client.dropConnection();
+      await until('reconnected', () => client.reconnects === 1);
+      const [head] = await client.transfer({ from: 1, to: 2, asset: 1, amount: 5 });
+      assert.equal(head.status, Status.Ok);
+      await until('the throw reported', () => warnings.length === 1);
+      assert.match(warnings[0], /onReconnect threw: Error: no reconnect \(on ws:/);
+      await client.close();
+    });
+  } finally {
+    process.off('warning', record);
+  }
+});
