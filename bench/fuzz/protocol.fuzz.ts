@@ -27,6 +27,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
+import { removeOnSignal } from '../lib/bench-exit.js';
 
 const small = process.argv.includes('--small');
 const seconds = small ? 2 : 30;
@@ -68,6 +69,7 @@ function verifierPhase(): { frames: number; accepted: number } {
 
 async function livePhase(): Promise<{ frames: number; closes: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-fuzz-'));
+  removeOnSignal(dir); // Ctrl-C: the node's folder goes too (it stayed), then exit 130
   const node = await BourseNode.start({
     dataDir: dir,
     config: engineConfigDefault,
