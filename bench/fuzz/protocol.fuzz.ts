@@ -28,7 +28,13 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
+import { checkArgs } from '../lib/flags.js';
 
+checkArgs({
+  run: 'npm run bench:fuzz --',
+  switches: { '--small': 'the CI size: 2 s (large: 30 s)' },
+  values: {},
+});
 const small = process.argv.includes('--small');
 const seconds = small ? 2 : 30;
 

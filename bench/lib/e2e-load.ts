@@ -9,10 +9,19 @@ import { BourseClient } from '../../src/client/client.js';
 import { clientV8Flags } from '../../src/constants.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { benchProgress } from './report-out.js';
-import { flag } from './flags.js';
+import { flag, type BenchUsage } from './flags.js';
 import { percentileOf } from '../../src/stdx/percentile.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
+
+/** The flags of bench:e2e and bench:replicated (flags.ts checkArgs). */
+export function loadUsage(name: string): BenchUsage {
+  return {
+    run: `npm run bench:${name} --`,
+    switches: { '--small': 'the CI size: 2 client processes, 2 s a phase' },
+    values: { '--rate': 'open-loop rate, commands/s (100k; small 20k)' },
+  };
+}
 
 /**
  * The load's size: the same for bench:e2e and bench:replicated, so that they compare.

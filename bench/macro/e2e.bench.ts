@@ -25,11 +25,14 @@ import {
   fundAccounts,
   idleRoundTrip,
   loadSize,
+  loadUsage,
   summarise,
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
+import { checkArgs } from '../lib/flags.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
 
+checkArgs(loadUsage('e2e'));
 const small = process.argv.includes('--small');
 const size = loadSize(small);
 const { processes, accounts, window } = size;

@@ -36,10 +36,16 @@ import { GcWatch, heapAfterGc } from '../lib/gc-watch.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { measureCapacity } from './engine-capacity.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
+import { checkArgs } from '../lib/flags.js';
 
 // Before any hot code is compiled: the same flags the node runs with (see constants.ts).
 for (const flag of engineV8Flags) setFlagsFromString(flag);
 
+checkArgs({
+  run: 'npm run bench:engine --',
+  switches: { '--small': 'the CI size: 200k commands over 2k accounts (large: 4M, 100k)' },
+  values: {},
+});
 const small = process.argv.includes('--small');
 const workloadConfig: WorkloadConfig = {
   seed: 42,

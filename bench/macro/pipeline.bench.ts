@@ -24,10 +24,20 @@ import { Replica, replayChecked } from '../../src/pipeline/replay.js';
 import type { ProducerData } from './pipeline-producer.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
-import { flag } from '../lib/flags.js';
+import { checkArgs, flag } from '../lib/flags.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
 import { percentileOf } from '../../src/stdx/percentile.js';
 
+checkArgs({
+  run: 'npm run bench:pipeline --',
+  switches: { '--small': 'the CI size: a few seconds' },
+  values: {
+    '--closed': 'commands in the closed loop (10M; small 200k)',
+    '--rate': 'open-loop rate, commands/s (500k; small 50k)',
+    '--seconds': 'open-loop seconds (10; small 2)',
+    '--snapshot-events': 'events between snapshots (2M; small 100k)',
+  },
+});
 const small = process.argv.includes('--small');
 // `--name N` overrides, for experiments (the published sizes use none); checked (flags.ts).
 const accounts = small ? 1_000 : 10_000;

@@ -14,6 +14,18 @@
 import { machine, printTable } from '../lib/table.js';
 import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 import { exportHistogram } from '../lib/report-out.js';
+import { checkArgs } from '../lib/flags.js';
+
+checkArgs({
+  run: 'npm run bench:remote --',
+  switches: { '--small': 'the CI size: 2 client processes, 2 s a phase' },
+  values: {
+    '--members': 'the addresses of the node or cluster, ws://host:port/, comma-separated',
+    '--rate': 'open-loop rate, commands/s (100k; small 20k)',
+    '--clients-base': 'first client id (default: from the clock, a fresh range each run)',
+  },
+  valueNames: { '--members': 'URL,...' },
+});
 
 function flag(name: string): string | undefined {
   const at = process.argv.indexOf(name);

@@ -20,12 +20,15 @@ import {
   fundAccounts,
   idleRoundTrip,
   loadSize,
+  loadUsage,
   summarise,
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
+import { checkArgs } from '../lib/flags.js';
 import { exitOnSignal } from '../lib/bench-exit.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 
+checkArgs(loadUsage('replicated'));
 const small = process.argv.includes('--small');
 const size = loadSize(small);
 const { processes, accounts, window } = size;

@@ -27,10 +27,19 @@ import { join } from 'node:path';
 import type { RootDatabase, Transaction } from 'lmdb';
 import { journalPageSizeBytes } from '../../src/constants.js';
 import { openEnv, sequenceKey } from '../../src/journal/journal-db.js';
-import { flag } from '../lib/flags.js';
+import { checkArgs, flag } from '../lib/flags.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
 
+checkArgs({
+  run: 'npm run bench:journal --',
+  switches: { '--small': 'the CI size: 200 commits a case (3,000)' },
+  values: {
+    '--commits': 'timed commits a case',
+    '--batch-bytes': 'bytes a commit (33,000)',
+    '--reader-commits': 'commits a read transaction lives (20)',
+  },
+});
 const small = process.argv.includes('--small');
 const commits = flag('--commits', small ? 200 : 3_000);
 /** A batch of ~260 events of 128 bytes: bench:replicated's batches at ~260k commands/s. */

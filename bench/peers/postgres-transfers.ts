@@ -40,8 +40,21 @@ import { Status } from '../../src/protocol/status.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 import { closedLoop, makeStream, type Stream } from './transfer-stream.js';
-import { flag } from '../lib/flags.js';
+import { checkArgs, flag } from '../lib/flags.js';
 
+checkArgs({
+  run: 'npm run bench:peer-postgres --',
+  switches: { '--small': 'the CI size: 5,000 transfers (1M)' },
+  values: {
+    '--seed': 'seed of the transfer stream',
+    '--transfers': 'transfers in the stream',
+    '--connections': 'PostgreSQL connections (32; small 16; at most 96)',
+    '--lanes': 'bourse client processes (3; small 2)',
+    '--window': 'bourse transfers in flight, all lanes (12,000; small 1,000)',
+    '--bourse-runs': "fresh-node runs of bourse's side, the median compared (3; small 1)",
+    '--batch': 'transfers a submitBatch call (250; 0: one call a transfer)',
+  },
+});
 const small = process.argv.includes('--small');
 /** scripts/postgres.sh sets max_connections = 100; this leaves a few for psql. */
 const connectionsMax = 96;
@@ -56,7 +69,7 @@ const size = {
   /** Amounts are uniform in 1..amountMax: large enough beside the deposit to overdraw. */
   amountMax: 4_000,
   /** PostgreSQL connections, each one transfer at a time. */
-  connections: flag('--connections', small ? 16 : 32),
+  connections: flag('--connections', small ? 16 : 32, 1, connectionsMax),
   /** bourse client processes (one SDK connection each), and commands in flight in all. */
   lanes: flag('--lanes', small ? 2 : 3),
   window: flag('--window', small ? 1_000 : 12_000),
@@ -70,9 +83,6 @@ const size = {
    */
   warmup: small ? 5_000 : 200_000,
 };
-if (size.connections > connectionsMax) {
-  throw new Error(`--connections: at most ${connectionsMax} (postgres.sh's max_connections)`);
-}
 const asset = 1;
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const postgresScript = join(root, 'scripts', 'postgres.sh');

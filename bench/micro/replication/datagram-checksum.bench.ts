@@ -13,9 +13,14 @@
 import { crc32 } from 'node:zlib';
 import { udpPayloadBytesMax } from '../../../src/constants.js';
 import { datagramHeaderBytes } from '../../../src/replication/datagram.js';
-import { flag } from '../../lib/flags.js';
+import { checkArgs, flag } from '../../lib/flags.js';
 import { machine, machineLine, printTable } from '../../lib/table.js';
 
+checkArgs({
+  run: 'node dist/bench/micro/replication/datagram-checksum.bench.js',
+  switches: { '--small': 'the CI size: 100k datagrams a case (2M)' },
+  values: { '--datagrams': 'datagrams a round', '--rounds': 'rounds a case, the best shown (7)' },
+});
 const small = process.argv.includes('--small');
 const datagrams = flag('--datagrams', small ? 100_000 : 2_000_000);
 const rounds = flag('--rounds', 7);
