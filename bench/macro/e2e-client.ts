@@ -43,6 +43,10 @@ const client = await BourseClient.connect(url, {
   inFlightMax: 1 << 20,
   members,
   reconnectAttempts,
+}).catch((error: Error) => {
+  // One line, not a stack: the node went away (a bench stopped by Ctrl-C kills it first).
+  console.error(`client ${clientId} (${mode}): cannot connect: ${error.message}`);
+  process.exit(1);
 });
 const histogram = hdr.build({
   lowestDiscernibleValue: 1,

@@ -7,9 +7,10 @@
  *   node dist/bench/macro/remote.bench.js --members ws://a:9001/,ws://b:9001/ [--small]
  *     [--rate N] [--clients-base N]
  *
- * Client ids start at --clients-base (default 1000) so that runs against the same cluster do
- * not reuse one another's ids (a reused id's commands are answered from the idempotency
- * window). Prints a table and a last JSON line, like every bench.
+ * Client ids start at --clients-base (by default a fresh range from the clock) so that runs
+ * against the same cluster do not reuse one another's ids (a reused id's commands are answered
+ * from the idempotency window). Prints a table and a last JSON line, like every bench. A node
+ * it cannot reach, or an address that is none, is said in one line (exit 69, 64), not a stack.
  */
 import { machine, printTable } from '../lib/table.js';
 import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
@@ -38,6 +39,11 @@ if (membersText === undefined || membersText === '') {
   process.exit(64);
 }
 const members = membersText.split(',');
+const notAddress = members.find((m) => !isWsAddress(m));
+if (notAddress !== undefined) {
+  console.error(`bench:remote: --members: '${notAddress}' is not a ws:// or wss:// address`);
+  process.exit(64);
+}
 const small = process.argv.includes('--small');
 const size = loadSize(small);
 // A fresh range per run (seconds since the epoch, in thousands): ids stay below 2^32.
@@ -47,8 +53,24 @@ if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 32 - 1000) {
   process.exit(64);
 }
 
+/** ws://host:port/ or wss://… (the ws library threw a SyntaxError with a stack on others). */
+function isWsAddress(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
-  await fundAccounts(members[0], size.accounts, members, idBase + 1);
+  try {
+    await fundAccounts(members[0], size.accounts, members, idBase + 1);
+  } catch (error) {
+    // The SDK's message names the address and why ("nothing listens there (ECONNREFUSED)").
+    console.error(`bench:remote: cannot start the load: ${(error as Error).message}`);
+    process.exit(69); // EX_UNAVAILABLE
+  }
   const load = summarise(await closedThenOpen(members[0], size, members, idBase), size);
   const host = await machine();
   const figures = {
@@ -68,4 +90,10 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(figures));
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // A client process that failed has said why on stderr; this says what it stopped.
+  console.error(`bench:remote: the load stopped: ${(error as Error).message}`);
+  process.exit(70);
+}
