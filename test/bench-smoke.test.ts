@@ -4,10 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BourseNode } from '../src/pipeline/node.js';
+import { engineConfigDefault } from '../src/constants.js';
+import { singleNodeMode } from '../bench/lib/modes.js';
 
 const dist = join(new URL('.', import.meta.url).pathname, '..');
 
@@ -115,6 +118,7 @@ test('bench:pipeline --small runs (through bourse bench) and reports every figur
     assert.ok(key in figures, `missing ${key}`);
   }
   assert.equal(figures.bench, 'pipeline');
+  assert.equal(figures.mode, singleNodeMode, 'one node, no replication: said');
   assertSteal(figures);
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
@@ -137,6 +141,7 @@ test('bench:e2e --small runs and reports every figure the issue asks for', () =>
     assert.ok(key in figures, `missing ${key}`);
   }
   assert.equal(figures.bench, 'e2e');
+  assert.equal(figures.mode, singleNodeMode, 'one node, no replication: said');
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.rejected, 0, 'every transfer is funded');
   // A drop would resend, and a resend past the idempotency window is refused (the uWS bug).
@@ -187,7 +192,7 @@ test('bench:replicated --small runs three member processes and reports every fig
   }
   assert.equal(figures.bench, 'replicated');
   assert.equal(figures.standbys, 2);
-  assert.match(String(figures.mode), /^quorum/, 'the mode is labelled');
+  assert.equal(figures.mode, 'quorum: durable on 2 of 3 members before each result');
   assert.ok((figures.commands_per_s as number) > 0);
   assert.equal(figures.rejected, 0, 'every transfer is funded');
   assert.equal(figures.client_reconnects, 0, 'no client connection dropped');
@@ -219,5 +224,37 @@ test('bench:peer-postgres --small runs both peers, and each holds the no-overdra
     assert.equal(figures[`${side}_no_negative`], true, `${side}: no negative balance`);
     assert.equal(figures[`${side}_failed`], 0, `${side}: no transfer failed otherwise`);
     assert.ok((figures[`${side}_rejected`] as number) > 0, `${side}: the stream overdraws`);
+  }
+});
+
+test('bench:remote --small against a node started here: its load and the mode', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-remote-smoke-'));
+  const node = await BourseNode.start({
+    dataDir: dir,
+    config: { ...engineConfigDefault, accountCountMax: 1_016 },
+    gateway: { host: '127.0.0.1', port: 0 },
+  });
+  try {
+    const url = `ws://127.0.0.1:${node.gateway?.port}/`;
+    const script = join(dist, 'bench/macro/remote.bench.js');
+    const run = spawn(process.execPath, [script, '--small', '--members', url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+    assert.equal(code, 0);
+    const lines = out.trim().split('\n');
+    assert.match(out, /^bench:remote \(small, single node, no replication\) against /m);
+    const figures = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+    assertSteal(figures);
+    assert.equal(figures.bench, 'remote');
+    assert.equal(figures.mode, singleNodeMode);
+    assert.equal(figures.rejected, 0, 'every transfer is funded');
+    assert.ok((figures.commands_per_s as number) > 0);
+    assert.equal(figures.latency_samples, (figures.open_loop_rate as number) * 2, 'every command');
+  } finally {
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -30,6 +30,7 @@ import {
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs } from '../lib/flags.js';
+import { modeTitle, singleNodeMode } from '../lib/modes.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
 
 checkArgs(loadUsage('e2e'));
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     bench: 'e2e',
     cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
+    mode: singleNodeMode,
     connections: processes,
     ...load.figures,
     idle_connections: held.open,
@@ -109,7 +111,8 @@ async function main(): Promise<void> {
     idle_round_trip_p50_us: roundTrip.p50,
     idle_round_trip_p99_us: roundTrip.p99,
   };
-  printTable(`bench:e2e (${figures.size}) on ${machineLine(host)}`, [
+  const title = `bench:e2e (${figures.size}, ${modeTitle(figures.mode)})`;
+  printTable(`${title} on ${machineLine(host)}`, [
     ...load.rows(`durable commands/s, closed loop, ${window} in flight`),
     { measure: 'client processes (connections)', value: processes, unit: '' },
     {

@@ -25,6 +25,7 @@ import type { ProducerData } from './pipeline-producer.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs, flag } from '../lib/flags.js';
+import { modeTitle, singleNodeMode } from '../lib/modes.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
 import { percentileOf } from '../../src/stdx/percentile.js';
 
@@ -183,6 +184,7 @@ async function main(): Promise<void> {
     bench: 'pipeline',
     cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
+    mode: singleNodeMode,
     commands: closedCount,
     commands_per_s: Math.round(closedCount / (closedMs / 1000)),
     open_loop_rate: openRate,
@@ -209,7 +211,8 @@ async function main(): Promise<void> {
     gc_pause_max_ms: Math.round((gc?.gcPauseMaxMs ?? -1) * 1000) / 1000,
     result_checksum: replica.engine.checksum.hex(),
   };
-  printTable(`bench:pipeline (${figures.size}) on ${machineLine(host)}`, [
+  const title = `bench:pipeline (${figures.size}, ${modeTitle(figures.mode)})`;
+  printTable(`${title} on ${machineLine(host)}`, [
     {
       measure: 'durable throughput (closed loop)',
       value: figures.commands_per_s,

@@ -12,10 +12,11 @@
  * from the idempotency window). Prints a table and a last JSON line, like every bench. A node
  * it cannot reach, or an address that is none, is said in one line (exit 69, 64), not a stack.
  */
-import { machine, printTable } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
 import { closedThenOpen, fundAccounts, loadSize, summarise } from '../lib/e2e-load.js';
 import { exportHistogram } from '../lib/report-out.js';
 import { checkArgs } from '../lib/flags.js';
+import { modeOfMembers, modeTitle } from '../lib/modes.js';
 
 checkArgs({
   run: 'npm run bench:remote --',
@@ -64,6 +65,9 @@ function isWsAddress(text: string): boolean {
 }
 
 async function main(): Promise<void> {
+  // What a result waits for there (one node's disk, or a majority's): asked before the load.
+  const probe = await modeOfMembers(members);
+  const mode = 'mode' in probe ? probe.mode : `unknown (GET /health: ${probe.unreachable})`;
   try {
     await fundAccounts(members[0], size.accounts, members, idBase + 1);
   } catch (error) {
@@ -77,15 +81,20 @@ async function main(): Promise<void> {
     bench: 'remote',
     cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
+    mode,
     members: members.length,
     connections: size.processes,
     ...load.figures,
     runner: host,
   };
-  printTable(`bench:remote (${figures.size}) against ${members.join(', ')}`, [
-    ...load.rows('durable results, closed loop'),
-    { measure: 'rejected', value: figures.rejected, unit: '' },
-  ]);
+  const against = `against ${members.join(', ')}`;
+  printTable(
+    `bench:remote (${figures.size}, ${modeTitle(mode)}) ${against}; runner ${machineLine(host)}`,
+    [
+      ...load.rows('durable results, closed loop'),
+      { measure: 'rejected', value: figures.rejected, unit: '' },
+    ],
+  );
   exportHistogram(load.histogram, 'us', 'send → durable result, open loop');
   console.log(JSON.stringify(figures));
 }

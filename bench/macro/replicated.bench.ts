@@ -25,6 +25,7 @@ import {
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs } from '../lib/flags.js';
+import { modeTitle, quorumMode } from '../lib/modes.js';
 import { exitOnSignal } from '../lib/bench-exit.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 
@@ -134,7 +135,7 @@ async function report(
     bench: 'replicated',
     cpu_steal_pct: host.cpu_steal_pct,
     size: small ? 'small' : 'large',
-    mode: 'quorum: durable on 2 of 3 members before each result',
+    mode: quorumMode(members),
     standbys: members - 1,
     connections: processes,
     ...s.figures,
@@ -149,7 +150,7 @@ async function report(
   };
   {
     const on = machineLine(host);
-    printTable(`bench:replicated (${figures.size}, quorum) on ${on}`, [
+    printTable(`bench:replicated (${figures.size}, ${modeTitle(figures.mode)}) on ${on}`, [
       ...s.rows(`durable on a majority, commands/s, ${window} in flight`),
       { measure: 'standbys', value: figures.standbys, unit: '' },
       {

@@ -444,6 +444,12 @@ async function main(): Promise<void> {
       `seed ${size.seed}, stream ${stream.checksum}; ${machineLine(host)}`,
     [
       { measure: 'server', ...sides((s) => s.label) },
+      {
+        measure: 'a transfer is answered once',
+        postgres: 'its WAL is fsynced (synchronous_commit=on)',
+        bourse: 'its journal batch is fsynced',
+      },
+      { measure: 'replication', postgres: 'none: one server', bourse: 'none: one node' },
       { measure: 'durable transfers/s', ...sides((s) => s.transfersPerS) },
       {
         measure: `bourse runs (median compared)`,
@@ -475,6 +481,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       bench: 'peer-postgres',
       size: small ? 'small' : 'default',
+      mode: 'one server each: durable on its disk before each answer, no replication',
       cpu_steal_pct: host.cpu_steal_pct,
       postgres_transfers_per_s: postgres.transfersPerS,
       bourse_transfers_per_s: bourse.transfersPerS,
