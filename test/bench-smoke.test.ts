@@ -185,6 +185,18 @@ test('bench:journal --small times commits at each LMDB page size and the file fl
   }
 });
 
+test('bench datagram-checksum --small times each checksum on the same datagrams', () => {
+  const figures = lastJson('bench/micro/replication/datagram-checksum.bench.js', ['--small']);
+  assert.equal(figures.bench, 'datagram-checksum');
+  assert.equal(figures.size, 'small');
+  const cases = figures.cases as Array<{ name: string; ns_per_datagram: number; hash: number }>;
+  assert.deepEqual(
+    cases.map((c) => c.name),
+    ['zlib.crc32 (native CRC-32)', 'JS CRC-32C slice-by-8', 'JS FNV-1a by word (weak)'],
+  );
+  for (const c of cases) assert.ok(c.ns_per_datagram > 0 && Number.isInteger(c.hash), c.name);
+});
+
 test('bench:replicated --small runs three member processes and reports every figure', () => {
   const figures = lastJson('bench/macro/replicated.bench.js', ['--small']);
   for (const key of ['bench', 'commands_per_s', 'p50_us', 'p99_us', 'p999_us', 'standbys']) {

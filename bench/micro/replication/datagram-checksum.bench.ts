@@ -108,7 +108,15 @@ async function main(): Promise<void> {
       'result hash': c.hash.toString(16),
     })),
   );
-  const figures = { bench: 'datagram-checksum', datagrams, datagramBytes, rounds, cases };
+  const figures = {
+    bench: 'datagram-checksum',
+    size: small ? 'small' : 'default',
+    cpu_steal_pct: host.cpu_steal_pct, // as every bench's JSON line (README)
+    datagrams,
+    datagramBytes,
+    rounds,
+    cases,
+  };
   console.log(JSON.stringify({ ...figures, machine: host }));
 }
 
