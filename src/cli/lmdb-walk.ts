@@ -51,6 +51,8 @@ function walkFile(path: string, pageSize: number): void {
     const names = Array.from(root.getKeys(), (key) => String(key).replace(/\0$/, ''));
     for (const name of names) {
       const db = root.openDB<Buffer, Buffer>(name, { keyEncoding: 'binary', encoding: 'binary' });
+      // A key that names no table (another program's file): the open refuses it, naming it.
+      if (db === undefined) continue;
       let seen = 0;
       for (const key of db.getKeys({})) if (key !== undefined) seen++; // reaching it is the check
       // A damaged branch pointer can end the walk early without an error: LMDB's own count

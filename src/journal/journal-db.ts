@@ -79,9 +79,18 @@ export function openJournalDb(
   }
   const withSnapshots = options.snapshots !== false && snapshotsToOpen(dir, options.readOnly);
   const root = openEnv(path, options.readOnly, journalPageSizeBytes);
-  const snapshotRoot = withSnapshots
-    ? openEnv(snapshotFile(dir), options.readOnly, snapshotPageSizeBytes)
-    : null;
+  let snapshotRoot: RootDatabase | null = null;
+  try {
+    refuseForeign(root, path, journalTables, options.readOnly, journalFileAdvice);
+    if (withSnapshots) {
+      const file = snapshotFile(dir);
+      snapshotRoot = openEnv(file, options.readOnly, snapshotPageSizeBytes);
+      refuseForeign(snapshotRoot, file, snapshotTables, options.readOnly, snapshotFileAdvice);
+    }
+  } catch (error) {
+    void Promise.all([root.close(), snapshotRoot?.close()]);
+    throw error;
+  }
   const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
   const db = {
     root,
@@ -105,6 +114,54 @@ export function openJournalDb(
 export async function closeJournalDb(db: JournalDb): Promise<void> {
   await Promise.all([db.root.close(), db.snapshotRoot?.close()]);
 }
+
+/**
+ * The tables each file holds, the ones a reader needs first; `log-index` is a cluster member's
+ * (replica-store.ts). Every table a journal has is made when a node first opens it.
+ */
+const journalTables = { needed: ['journal', 'time-index', 'meta'], other: ['log-index'] };
+const snapshotTables = { needed: ['snapshots'], other: [] };
+
+/**
+ * Refuses an LMDB file that is not one of bourse's: its main database lists a table bourse does
+ * not have, or (read-only, where nothing is made) lacks one it needs. Another program's LMDB
+ * file (its main database holds plain keys) made replay, verify and inspect die of a TypeError
+ * (exit 70, a stack trace), and start call it damaged ("LMDB says Cannot read properties of
+ * undefined"). Checked before any table is opened: a writer would add bourse's tables to it.
+ * @throws StorageError SCHEMA_MISMATCH (exit 65) naming the file and the tables found.
+ */
+function refuseForeign(
+  root: RootDatabase,
+  path: string,
+  tables: { needed: string[]; other: string[] },
+  readOnly: boolean,
+  advice: string,
+): void {
+  const names: string[] = [];
+  for (const key of root.getKeys({ limit: foreignNamesMax + 1 })) {
+    names.push(
+      Buffer.from(key as Buffer)
+        .toString('latin1')
+        .replace(/\0$/, ''),
+    );
+  }
+  const known = (name: string): boolean =>
+    tables.needed.includes(name) || tables.other.includes(name);
+  const strange = names.filter((name) => !known(name));
+  const missing = readOnly ? tables.needed.filter((name) => !names.includes(name)) : [];
+  if (strange.length === 0 && missing.length === 0) return;
+  const shown = names.slice(0, foreignNamesMax).map((name) => JSON.stringify(name));
+  const more = names.length > foreignNamesMax ? ', …' : '';
+  const found = names.length === 0 ? 'no table' : `the keys ${shown.join(', ')}${more}`;
+  throw new StorageError(
+    StorageCode.SchemaMismatch,
+    `${path} is not a bourse file, or its list of tables is damaged: its main database holds ` +
+      `${found}, where bourse keeps the tables ${tables.needed.join(', ')}; ${advice}`,
+  );
+}
+
+/** How many of a foreign file's keys a refusal names. */
+const foreignNamesMax = 5;
 
 /** Whether to open snapshots.mdb (checked first): read-only, only when there is one. */
 function snapshotsToOpen(dir: string, readOnly: boolean): boolean {

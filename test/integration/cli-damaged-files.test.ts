@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { open } from 'lmdb';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
@@ -247,6 +248,44 @@ test('a damaged B-tree page: exit 65 naming the file, never a stack trace or abo
       }
     }
     assert.deepEqual([...seen].sort(), ['abort', 'error'], 'both kinds of failure were met');
+  } finally {
+    removeDir(made);
+    removeDir(dir);
+  }
+});
+
+/** An LMDB file another program wrote: plain keys in its main database, no tables. */
+async function foreignLmdb(file: string): Promise<void> {
+  const root = open({ path: file }); // lmdb-js's defaults: string keys, msgpack values
+  root.putSync('settings', { theirs: true });
+  await root.close();
+}
+
+test("another program's LMDB file: every tool refuses it (65); none adds to it", async () => {
+  const made = await makeFolder();
+  const dir = tempDataDir();
+  try {
+    await foreignLmdb(dataFile(dir));
+    const before = contents(dir);
+    for (const tool of tools) {
+      const r = run(tool, dir);
+      assert.equal(r.code, 65, `${tool}: exit ${r.code} ${r.err}`); // the readers' was 70
+      assert.doesNotMatch(r.err, /internal error|TypeError/, tool);
+      assert.match(r.err, new RegExp(`${dataFile(dir)} is not a bourse file`), tool);
+      assert.match(r.err, /its main database holds the keys "settings"/, tool);
+    }
+    assert.deepEqual(contents(dir), before, 'nothing written, no table added');
+    // Beside a real journal: verify refuses it (it counted no snapshots and passed).
+    removeDir(dir);
+    cpSync(made, dir, { recursive: true });
+    removeDir(snapshotFile(dir));
+    removeDir(`${snapshotFile(dir)}-lock`);
+    await foreignLmdb(snapshotFile(dir));
+    const verified = run('verify', dir);
+    assert.equal(verified.code, 65, verified.err);
+    assert.match(verified.err, new RegExp(`${snapshotFile(dir)} is not a bourse file`));
+    assert.match(verified.err, /move snapshots\.mdb away/);
+    assert.equal(run('replay', dir).code, 0, 'replay never reads snapshots.mdb');
   } finally {
     removeDir(made);
     removeDir(dir);
