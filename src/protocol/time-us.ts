@@ -40,8 +40,19 @@ function isoUs(text: string): number | string {
   if (fraction.length > 6) return `'${text}': at most 6 digits after the second (microseconds)`;
   if (fraction !== '' && !/:\d{2}:\d{2}$/.test(m[1])) return `'${text}' is not ${rangeText}`;
   const ms = Date.parse(m[1] + (m[3] ?? ''));
-  if (Number.isNaN(ms)) return `'${text}' is not ${rangeText}`;
+  if (Number.isNaN(ms) || !dayExists(m[1])) return `'${text}' is not ${rangeText}`;
   return ms * 1000 + Number(fraction.padEnd(6, '0'));
+}
+
+/**
+ * Whether the date's day is one its month has. Date.parse takes any day up to 31: 2026-02-30
+ * was read as 2 March and 2026-11-31 as 1 December, so a mistyped date replayed to another day
+ * without a word.
+ */
+function dayExists(date: string): boolean {
+  const [year, month, day] = date.slice(0, 10).split('-').map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate(); // day 0: the month's last
+  return day >= 1 && day <= daysInMonth;
 }
 
 /** `us` as ISO-8601 in UTC with all six digits of the fraction: 2026-12-04T19:54:55.118904Z. */
