@@ -121,7 +121,7 @@ export class Replica {
   replay(db: JournalDb, limitSequence: number, onBatch?: (view: BatchView) => void): number {
     const before = this.eventsApplied;
     readBatches(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
-      const done = this.applyJournaled(db, view, limitSequence);
+      const done = this.applyJournaled(db, view, limitSequence, true);
       if (onBatch !== undefined) onBatch(view);
       return !done;
     });
@@ -141,7 +141,7 @@ export class Replica {
     const start = sequenceKey(this.sequence + 1);
     const onBatch = (view: BatchView): boolean => {
       if (view.firstSequence > limit) return false; // a hot standby stops at the commit limit
-      this.applyJournaled(db, view, Infinity);
+      this.applyJournaled(db, view, Infinity, false);
       batches++;
       return batches < batchesMax;
     };
@@ -174,18 +174,32 @@ export class Replica {
    * journal whose events do not apply (a tail rewritten with recomputed hashes passed every
    * hash, then replay and start died of "idempotency: recorded seq goes up" and a stack trace,
    * exit 70). The engine's asserts guard its invariants against its own bugs; events read back
-   * from disk are input, so here a failed one is data to refuse. A CapacityError is not: the
-   * node names it (a member started with smaller capacities than its primary's).
+   * from disk are input, so here a failed one is data to refuse. A CapacityError is too when
+   * `capacityIsData` (the offline tools, `replay()`: they rebuild with the folder's own stored
+   * config, so the folder holds events its config cannot: replay and verify died of it, exit
+   * 70 and a stack trace); a node names it itself (a member started with smaller capacities
+   * than its primary's).
    * @throws StorageError (JOURNAL_CORRUPT) naming journal.mdb, the sequence and the assert.
    */
-  private applyJournaled(db: JournalDb, view: BatchView, limit: number): boolean {
+  private applyJournaled(
+    db: JournalDb,
+    view: BatchView,
+    limit: number,
+    capacityIsData: boolean,
+  ): boolean {
     try {
       return this.applyBatch(view, limit);
     } catch (error) {
-      if (!(error instanceof AssertionError) || error instanceof CapacityError) throw error;
+      if (!(error instanceof AssertionError)) throw error;
+      if (error instanceof CapacityError && !capacityIsData) throw error;
+      const at = `${db.path}: the events at sequence ${this.applying}`;
       throw new StorageError(
         StorageCode.JournalCorrupt,
-        `${db.path}: the events at sequence ${this.applying} do not apply (${error.message})`,
+        error instanceof CapacityError
+          ? `${at} need larger capacities than the folder's stored engine config (` +
+              `${error.message}): its node ran with smaller capacities than these events were ` +
+              'decided with (a member smaller than its primary), or the stored config was changed'
+          : `${at} do not apply (${error.message})`,
         this.applying,
       );
     }

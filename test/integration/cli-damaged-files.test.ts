@@ -22,6 +22,7 @@ import {
   openEnv,
   openJournalDb,
   snapshotFile,
+  storeConfig,
 } from '../../src/journal/journal-db.js';
 import { listSnapshots } from '../../src/journal/snapshot-store.js';
 import { journalPageSizeBytes, schemaVersion, snapshotPageSizeBytes } from '../../src/constants.js';
@@ -288,6 +289,29 @@ test("another program's LMDB file: every tool refuses it (65); none adds to it",
     assert.equal(run('replay', dir).code, 0, 'replay never reads snapshots.mdb');
   } finally {
     removeDir(made);
+    removeDir(dir);
+  }
+});
+
+test('a stored engine config too small for its journal: replay and verify name it', async () => {
+  const dir = await makeFolder();
+  try {
+    // As a member smaller than its primary keeps it, or an edit with its SHA-256 redone.
+    const db = openJournalDb(dir, { create: false, readOnly: false });
+    storeConfig(db, { ...smallConfig, accountCountMax: 2 });
+    await closeJournalDb(db);
+    const replayed = bourse('replay', '--data', dir);
+    const verified = bourse('verify', '--data', dir);
+    for (const [tool, r, text] of [
+      ['replay', replayed, replayed.err],
+      ['verify', verified, verified.out],
+    ] as const) {
+      assert.equal(r.code, 65, `${tool}: exit ${r.code} ${r.err}`); // was 70, a stack trace
+      assert.doesNotMatch(r.err, /internal error/, tool);
+      assert.match(text, /the events at sequence \d+ need larger capacities than the folder's/);
+      assert.match(text, /stored engine config \(accounts: table full\)/, tool);
+    }
+  } finally {
     removeDir(dir);
   }
 });
