@@ -485,7 +485,7 @@ function addInspect(p: Command): void {
     .addHelpText('after', '\nExample:\n  bourse inspect --data ./data --from-seq 100 --count 10')
     .action(async (o: { data: string; fromSeq: number; count: number }) => {
       const { inspect } = await import('./inspect.js');
-      inspect(o); // prints the lines (and returns them, for tests)
+      await inspect(o); // prints the events, batch by batch
     });
 }
 
