@@ -117,8 +117,9 @@ function verifySnapshots(db: JournalDb, replica: Replica, report: VerifyReport):
     }
     const contents = contentFault(header, db, restored);
     if (contents !== null) fail(contents);
-    else if (replica.sequence !== header.sequence) fail('is not at a batch end of the journal');
-    else if (Buffer.from(replica.batchHash).toString('hex') !== header.batchHash) {
+    else if (replica.sequence !== header.sequence || !replica.atBatchEnd) {
+      fail('is not at a batch end of the journal');
+    } else if (Buffer.from(replica.batchHash).toString('hex') !== header.batchHash) {
       fail('names a journal batch that is not there');
     } else if (replica.engine.checksum.hex() !== header.stateChecksum) {
       fail('differs from the state the journal replays to');

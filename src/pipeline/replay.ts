@@ -15,11 +15,11 @@ import {
   stateLayoutVersion,
 } from '../constants.js';
 import { RecordBuffer, readU64 } from '../stdx/records.js';
-import { AssertionError, CapacityError } from '../stdx/assert.js';
+import { assert, AssertionError, CapacityError } from '../stdx/assert.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { genesisHash, type BatchView } from '../journal/journal-codec.js';
 import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
-import { readBatches } from '../journal/journal-reader.js';
+import { batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { checkChain, type ChainReport } from '../journal/chain-check.js';
 import {
@@ -43,6 +43,13 @@ export class Replica {
   private readonly staging: RecordBuffer;
   /** The sequence of the event being applied (a refusal names it). */
   private applying = 0;
+  /**
+   * The last replay stopped inside a batch: its events up to `sequence` are applied, and
+   * `batchHash` is still the one before it. The next replay goes on inside it (it went on from
+   * the next batch: it reported a sound journal's next batch as "does not link", and verify
+   * said so of a journal whose only fault was a snapshot taken inside a batch).
+   */
+  private insideBatch = false;
 
   constructor(config: EngineConfig) {
     this.engine = new Engine(config);
@@ -101,6 +108,7 @@ export class Replica {
     this.timestamp = header.timestamp;
     this.batchHash = Buffer.from(header.batchHash, 'hex');
     this.snapshot = header;
+    this.insideBatch = false;
     return null;
   }
 
@@ -113,14 +121,17 @@ export class Replica {
   }
 
   /**
-   * Applies every batch after the current position, up to the last event at or before
-   * `limitSequence`, checking the hash chain from the current batch hash. Returns the events
-   * applied. `onBatch` sees each batch after it was applied (the view is valid during the call
-   * only).
+   * Applies every event after the current position (the rest of a batch a replay stopped
+   * inside, then every batch after it), up to the last event at or before `limitSequence`,
+   * checking the hash chain from the current batch hash. Returns the events applied. `onBatch`
+   * sees each batch after it was applied (the view is valid during the call only).
    */
   replay(db: JournalDb, limitSequence: number, onBatch?: (view: BatchView) => void): number {
     const before = this.eventsApplied;
-    readBatches(db, sequenceKey(this.sequence + 1), this.batchHash, (view) => {
+    const start = this.insideBatch
+      ? batchKeyAtOrBefore(db, this.sequence)
+      : sequenceKey(this.sequence + 1);
+    readBatches(db, start, this.batchHash, (view) => {
       const done = this.applyJournaled(db, view, limitSequence, true);
       if (onBatch !== undefined) onBatch(view);
       return !done;
@@ -136,6 +147,7 @@ export class Replica {
    * durable went from about 3 ms to 20-30 ms for good once a thread kept a read open).
    */
   follow(db: JournalDb, batchesMax: number, checkHashes = true, limit = Infinity): number {
+    assert(!this.insideBatch, 'replica: follows from a batch end');
     db.root.resetReadTxn();
     let batches = 0;
     const start = sequenceKey(this.sequence + 1);
@@ -206,20 +218,26 @@ export class Replica {
   }
 
   /**
-   * Applies one batch's events up to `limit`; true when the limit was reached. Runs of up to
-   * prefetchCommandsMax events are read ahead first (engine/prefetch.ts: their misses overlap).
+   * Applies one batch's events up to `limit`, from the first not applied yet (all of them but
+   * in a batch a replay stopped inside); true when the limit was reached inside it. Runs of up
+   * to prefetchCommandsMax events are read ahead first (engine/prefetch.ts: their misses overlap).
    */
   private applyBatch(view: BatchView, limit: number): boolean {
     const u32 = eventWords(view.events, this.staging);
     const engine = this.engine;
-    for (let start = 0; start < view.count; start += prefetchCommandsMax) {
+    const resumed = this.insideBatch;
+    const first = resumed ? firstAfter(u32, view.count, this.sequence) : 0;
+    for (let start = first; start < view.count; start += prefetchCommandsMax) {
       const end = Math.min(start + prefetchCommandsMax, view.count);
       for (let i = start; i < end; i++) engine.prefetchNoteEvent(u32, i * EventWord.size);
       engine.prefetchRead();
       for (let i = start; i < end; i++) {
         const w = i * EventWord.size;
         const sequence = readU64(u32, w + EventWord.sequence);
-        if (sequence > limit) return true;
+        if (sequence > limit) {
+          this.insideBatch = resumed || i > 0; // a batch not begun is not stood inside
+          return true;
+        }
         this.applying = sequence;
         engine.applyAt(u32, w);
         this.sequence = sequence;
@@ -228,8 +246,21 @@ export class Replica {
       }
     }
     this.batchHash = Uint8Array.from(view.hash); // the view is the reader's, reused
+    this.insideBatch = false;
     return false;
   }
+
+  /** Whether the replica stands at the end of a journal batch (not inside one). */
+  get atBatchEnd(): boolean {
+    return !this.insideBatch;
+  }
+}
+
+/** The index of the first of `count` events (words `u32`) whose sequence is past `sequence`. */
+function firstAfter(u32: Uint32Array, count: number, sequence: number): number {
+  let i = 0;
+  while (i < count && readU64(u32, i * EventWord.size + EventWord.sequence) <= sequence) i++;
+  return i;
 }
 
 /**
