@@ -218,10 +218,11 @@ export const eventsPerFrameMax = Math.floor((wsMessageBytesMax - 16) / eventSize
  */
 export const resultRangesPerSessionMax = 256;
 /**
- * Accounts a session that asked to cancel on disconnect (Hello flag) may place or amend orders
- * for: the gateway notes each, to send a CancelAll for each if the session is lost. A Commands
- * frame naming one more is refused with Error 7 (TooManyAccounts), nothing of it sent: a note
- * dropped silently would leave that account's orders resting after a loss.
+ * Accounts an admin key's session that asked to cancel on disconnect (Hello flag) may place or
+ * amend orders for: the gateway notes each, to send a CancelAll for each if the session is lost.
+ * A Commands frame naming one more is refused with Error 7 (TooManyAccounts), nothing of it
+ * sent: a note dropped silently would leave that account's orders resting after a loss. (An
+ * account key's session covers its key's accounts, which keys.json bounds, and notes nothing.)
  */
 export const cancelOnDisconnectAccountsMax = 64;
 /**

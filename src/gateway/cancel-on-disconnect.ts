@@ -1,20 +1,32 @@
 /**
  * Cancel on disconnect (docs/PROTOCOL.md, "Cancel on disconnect"): a session that asked for it
- * in Hello (HelloFlag.CancelOnDisconnect) has the resting orders of every account it placed or
- * amended orders for canceled when its connection is lost.
+ * in Hello (HelloFlag.CancelOnDisconnect) has the resting orders of the accounts it covers
+ * canceled when its connection is lost.
  *
- *   Commands frame ──► note the accounts of PlaceOrder and AmendOrder (at most
- *                      cancelOnDisconnectAccountsMax a session)
+ *   Welcome        ──► covers every account its key grants (an account key), from the start
+ *   Commands frame ──► an admin key's session (or any, with no keys): note the accounts of
+ *                      PlaceOrder and AmendOrder (at most cancelOnDisconnectAccountsMax)
  *   session lost   ──► a chain per account: CancelAll(account, ref 0, target 0) ──► input ring
  *   durable head   ──► AllCanceled, other_id ≠ 0 and before the chain's first round:
  *                      CancelAll(account, ref 0, target other_id, aux first round's sequence)
  *                      ──► input ring ... until 0
  *
+ * Why the key's accounts from Welcome: orders outlive the session that placed them when its
+ * close was no loss (the node's 1001 at a restart, a failover to another member). A session
+ * that covered only what it named itself left them uncovered until it placed or amended an
+ * order for their account again, so that a drop in between canceled nothing. The engine cannot
+ * say which client placed a resting order (an order holds its account, not its client), so the
+ * gateway cannot look up "this client's orders" at login; the key's grant it holds already, the
+ * same on every member (keys.json), with nothing to ask the engine. An admin key grants every
+ * account: its sessions still cover what they name.
+ *
  * The rounds are commands like any client's, under the node's own disconnectClientId: sequenced,
- * journaled, replicated and applied once per client seq. A chain stops at the first order placed
- * after its first round (order ids are the sequences that placed them): those are the re-quotes
- * of a client that came back, and the loss was seen before them. The later rounds carry that
- * bound (aux), so that the engine stops there too instead of going on into them.
+ * journaled, replicated and applied once per client seq. Which accounts get them is the
+ * gateway's choice alone; nothing of it enters the engine but the commands. A chain stops at the
+ * first order placed after its first round (order ids are the sequences that placed them):
+ * those are the re-quotes of a client that came back, and the loss was seen before them. The
+ * later rounds carry that bound (aux), so that the engine stops there too instead of going on
+ * into them.
  *
  * What counts as a loss: any close of a command session but the client's own with code 1000
  * (the SDK's close()), while the node runs and takes commands. The node stopping (Gateway.close)
@@ -40,7 +52,18 @@ import type { CommandSink } from './gateway.js';
 export interface CancelFields {
   /** The accounts it placed or amended orders for; null: it did not ask to cancel. */
   cancelAccounts: Set<number> | null;
+  /** The accounts its key grants, covered from Welcome; null: an admin key, or no flag. */
+  cancelGranted: ReadonlySet<number> | null;
 }
+
+/** What the gateway granted a session (api-keys.ts Grant): its accounts, or every one. */
+export interface CoverGrant {
+  admin: boolean;
+  accounts: ReadonlySet<number>;
+}
+
+/** Accounts a log line names before "and N more" (a key may grant thousands). */
+const accountsLoggedMax = 16;
 
 /** Where the gateway writes lines for the operator (the node's log). */
 export type GatewayLog = (line: string, level?: 'info' | 'warn' | 'error') => void;
@@ -98,11 +121,19 @@ export class CancelOnDisconnect {
     private readonly seqFloor: () => number = () => 0,
   ) {}
 
-  /** A session logged in: takes its Hello's flag (command sessions only); Welcome's flags. */
-  opened(session: CancelFields & { helloFlags: number; readOnly: boolean }): number {
+  /**
+   * A session logged in with `grant`: takes its Hello's flag (command sessions only), covering
+   * from now on every account an account key grants; returns Welcome's flags.
+   */
+  opened(
+    session: CancelFields & { helloFlags: number; readOnly: boolean; grant: CoverGrant | null },
+  ): number {
     const asked = (session.helloFlags & HelloFlag.CancelOnDisconnect) !== 0;
     if (!asked || session.readOnly) return 0;
     session.cancelAccounts = new Set();
+    const grant = session.grant;
+    // Shared, not copied: a session's grant never changes (a key that grants less closes it).
+    session.cancelGranted = grant === null || grant.admin ? null : grant.accounts;
     return HelloFlag.CancelOnDisconnect;
   }
 
@@ -113,7 +144,9 @@ export class CancelOnDisconnect {
    */
   note(session: CancelFields, view: DataView, span: BatchSpan): boolean {
     const accounts = session.cancelAccounts;
-    if (accounts === null) return true;
+    // An account key's session covers its accounts already, and may name no other (refusal()
+    // ran first): nothing to note.
+    if (accounts === null || session.cancelGranted !== null) return true;
     const added = this.added;
     added.length = 0;
     for (let i = 0; i < span.count; i++) {
@@ -137,12 +170,13 @@ export class CancelOnDisconnect {
 
   /** A socket closed with `code`: a loss of a session that asked starts its chains. */
   closed(session: CancelFields, clientId: number, code: number): void {
-    const accounts = session.cancelAccounts;
+    const accounts = covered(session);
     session.cancelAccounts = null;
-    if (accounts === null || accounts.size === 0 || code === 1000 || this.stopped) return;
-    const list = [...accounts].join(', ');
+    session.cancelGranted = null;
+    if (accounts.length === 0 || code === 1000 || this.stopped) return;
+    const list = accountList(accounts);
     if (!this.accepting()) {
-      this.counts.dropped += accounts.size;
+      this.counts.dropped += accounts.length;
       const why = 'this node does not take commands now';
       return this.log(`client ${clientId}: session lost; accounts ${list} not canceled: ${why}`);
     }
@@ -279,6 +313,24 @@ export class CancelOnDisconnect {
     this.waiting.length = 0;
     this.counts.dropped += accounts.length;
     const why = 'this node no longer takes commands';
-    this.log(`cancel on disconnect: accounts ${accounts.join(', ')} not canceled: ${why}`, 'warn');
+    const list = accountList(accounts);
+    this.log(`cancel on disconnect: accounts ${list} not canceled: ${why}`, 'warn');
   }
+}
+
+/** The accounts a session covers: its key's, or those it named (none without the flag). */
+function covered(session: CancelFields): number[] {
+  const noted = session.cancelAccounts;
+  if (noted === null) return [];
+  const granted = session.cancelGranted;
+  if (granted === null) return [...noted];
+  assert(noted.size === 0, 'cancels: an account key session notes nothing');
+  return [...granted];
+}
+
+/** "1, 2, 3", or for a long list its first accountsLoggedMax and how many more. */
+function accountList(accounts: readonly number[]): string {
+  const shown = accounts.slice(0, accountsLoggedMax).join(', ');
+  const more = accounts.length - accountsLoggedMax;
+  return more > 0 ? `${shown} and ${more} more` : shown;
 }

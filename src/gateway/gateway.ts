@@ -785,6 +785,7 @@ function newSession(readOnly: boolean): Session {
     challenge: null,
     helloFlags: 0,
     cancelAccounts: null,
+    cancelGranted: null,
     readOnly,
     results: null,
     subscriptions: 0,

@@ -77,12 +77,17 @@ test("rounds go above the engine's last seq for the system client, past a clock 
   assert.equal(sink.clientSeq(0), ahead + 1);
 });
 
-/** A logged-in session that asked to cancel on disconnect. */
-function asking(cancels: CancelOnDisconnect): CancelFields {
+/** An admin key's grant (as every session's on a node without keys). */
+const adminGrant = { admin: true, accounts: new Set<number>() };
+
+/** A logged-in session that asked to cancel on disconnect (an admin key's by default). */
+function asking(cancels: CancelOnDisconnect, grant = adminGrant): CancelFields {
   const session = {
     cancelAccounts: null,
+    cancelGranted: null,
     helloFlags: HelloFlag.CancelOnDisconnect,
     readOnly: false,
+    grant,
   };
   assert.equal(cancels.opened(session), HelloFlag.CancelOnDisconnect, 'Welcome says it took it');
   return session;
@@ -118,11 +123,17 @@ function answer(clientSeq: number, sequence: number, canceled: number, otherId: 
 
 test('a session notes the accounts it places or amends orders for, at most the bound', () => {
   const { cancels } = setUp();
-  const off = { cancelAccounts: null, helloFlags: 0, readOnly: false };
+  const off = {
+    cancelAccounts: null,
+    cancelGranted: null,
+    helloFlags: 0,
+    readOnly: false,
+    grant: adminGrant,
+  };
   assert.equal(cancels.opened(off), 0, 'not asked');
   assert.equal(cancels.note(off, ...frame([CommandKind.PlaceOrder, 1])), true);
   assert.equal(off.cancelAccounts, null, 'nothing noted without the flag');
-  const reader = { cancelAccounts: null, helloFlags: HelloFlag.CancelOnDisconnect, readOnly: true };
+  const reader = { ...off, helloFlags: HelloFlag.CancelOnDisconnect, readOnly: true };
   assert.equal(cancels.opened(reader), 0, 'a read-only session does not take it');
 
   const session = asking(cancels);
@@ -196,6 +207,41 @@ test('a loss sends a round per account; a clean close, a stop or a standby sends
   standby.cancels.stop();
   standby.cancels.closed(stopping, 8, 1001);
   assert.equal(standby.sink.written, 0, 'the node stopping cancels nothing');
+});
+
+test("an account key's session covers every account it grants from Welcome", () => {
+  const { sink, lines, cancels } = setUp();
+  const key = { admin: false, accounts: new Set([3, 1, 2]) };
+  // Orders kept through a node restart or a failover: this session names none of them.
+  const kept = asking(cancels, key);
+  assert.equal(cancels.note(kept, ...frame([CommandKind.Transfer, 4])), true);
+  cancels.closed(kept, 7, 1006);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => sink.command(i)),
+    [
+      [3, 0],
+      [1, 0],
+      [2, 0],
+    ],
+    'a round for each account of the key, none named',
+  );
+  assert.match(lines[0], /accounts 3, 1, 2 \(cancel on disconnect\)/);
+
+  const quoting = asking(cancels, key);
+  assert.equal(cancels.note(quoting, ...frame([CommandKind.PlaceOrder, 1])), true);
+  assert.equal(quoting.cancelAccounts!.size, 0, 'nothing to note: its accounts are covered');
+  cancels.closed(quoting, 7, 1000);
+  assert.equal(sink.written, 3, 'its own close (1000) cancels nothing');
+
+  const many = { admin: false, accounts: new Set(Array.from({ length: 100 }, (_, i) => i + 1)) };
+  const broker = asking(cancels, many);
+  const more = many.accounts.size - cancelOnDisconnectAccountsMax;
+  assert.ok(more > 0, 'a key may grant more accounts than a session may name');
+  cancels.closed(broker, 8, 1006);
+  assert.equal(cancels.pendingCount(), 100, 'a chain for every one of them');
+  assert.equal(sink.written, 64, 'as many rounds as the (fake) ring takes; the rest wait');
+  assert.match(lines.at(-1)!, /accounts 1, 2, .*, 16 and 84 more \(cancel on disconnect\)/);
+  cancels.stop();
 });
 
 test('rounds follow other_id until 0, and stop at orders placed after the first round', () => {
