@@ -55,7 +55,8 @@ import {
 import { ClientError, memberUrls, type ConnectOptions } from './session.js';
 import { ConnectionStates, openTold, type ConnectionState } from './connection-state.js';
 import { reopenSession } from './reconnect.js';
-import { Delivered, Subscriptions, topicNames, warnRefused } from './subscriptions.js';
+import { Delivered, Subscriptions, topicHandler, warnRefused } from './subscriptions.js';
+import { callHandler } from './handler-calls.js';
 import type { EventRecord } from '../protocol/event-reader.js';
 import { SeqWindow } from './seq-window.js';
 import {
@@ -266,6 +267,8 @@ export class BourseClient {
    * Reads the journal from `fromSequence`, like a topic from an offset: past events first, then
    * new ones as they become durable, in order, each once, across reconnects (it goes on where
    * it was). Needs an admin key. Every subscription's `onError` hears a refusal, or its end.
+   * A handler that throws (any subscription's) is a process warning, BOURSE_ONEVENTS_THREW,
+   * ONBOOK, ONERROR (handler-calls.ts): the client and its other handlers go on.
    */
   subscribeJournal(
     fromSequence: number,
@@ -313,7 +316,9 @@ export class BourseClient {
     checkSubscribe('subscribeBook', 'instrument', instrument, onBook, this.closed, options);
     const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
     const key = `${kind}/${instrument}`;
-    const handler = (book: BookView): void => onBook(book); // its own, to take out
+    const about = `the book of instrument ${instrument}`;
+    // Its own, to take out; a throw is a warning, and the other handlers of the frame still run.
+    const handler = (book: BookView): void => callHandler('onBook', onBook, book, about);
     this.bookHandlers.set(key, [...(this.bookHandlers.get(key) ?? []), handler]);
     const onError = (options.onError ?? warnRefused) as OnError;
     const ask = this.subs.addAsk(this.sendSubscribe(kind, instrument), kind, instrument, onError);
@@ -363,12 +368,8 @@ export class BourseClient {
     const id = topicRequestId(kind);
     // One request id per stream kind: a client subscribed to two instruments (or accounts)
     // gets both in the same frames, and each handler hears only the events that name its own.
-    const names = topicNames(kind, param);
     const delivered = new Delivered(); // none twice across a reconnect
-    const handler = (events: EventRecord[]): void => {
-      const named = events.filter((e) => names(e) && delivered.fresh(e.sequence, this.reconnects));
-      if (named.length > 0) onEvents(named);
-    };
+    const handler = topicHandler(kind, param, onEvents, delivered, () => this.reconnects);
     this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);
     const requestId = this.sendSubscribe(kind, param);
     const ask = this.subs.addAsk(requestId, kind, param, onError as OnError, delivered);

@@ -16,6 +16,7 @@
  * on. A callback may call close(): its `closed` is told from inside it.
  */
 import { assert } from '../stdx/assert.js';
+import { callHandler } from './handler-calls.js';
 import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
 
 export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -93,7 +94,7 @@ export class ConnectionStates {
     this.to(this.state('open', url, 0, '', null, reconnects));
     // Not when onState closed the client: nothing is told after close().
     if (onReconnect !== undefined && this.now.state === 'open') {
-      callHandler('onReconnect', onReconnect, url);
+      callHandler('onReconnect', onReconnect, undefined, url);
     }
   }
 
@@ -127,7 +128,7 @@ export class ConnectionStates {
   private tell(): void {
     const onState = this.onState;
     const state = this.now;
-    if (onState !== undefined) callHandler('onState', () => onState(state), `'${state.state}'`);
+    if (onState !== undefined) callHandler('onState', onState, state, `'${state.state}'`);
   }
 
   private state(
@@ -165,20 +166,5 @@ export async function openTold(
     const code = error instanceof ClientError ? error.code : 1006;
     states.closed(code, (error as Error).message, false);
     throw error;
-  }
-}
-
-/**
- * Calls a caller's handler (onState, onReconnect) from the socket's events or close(): a throw
- * there ended the process (an unhandled rejection of the reconnect under way) or would leave a
- * reconnect half done, so it becomes a process warning (BOURSE_ONSTATE_THREW, ...), and the
- * client goes on. `on`: what it was called for, in the warning.
- */
-function callHandler(name: 'onState' | 'onReconnect', call: () => void, on: string): void {
-  try {
-    call();
-  } catch (thrown) {
-    const why = `bourse: ${name} threw: ${String(thrown)} (on ${on})`;
-    process.emitWarning(why, { code: `BOURSE_${name.toUpperCase()}_THREW` });
   }
 }

@@ -16,12 +16,15 @@
 import type { EventRecord } from '../protocol/event-reader.js';
 import { StreamKind } from '../protocol/frames.js';
 import { namesAccount } from '../protocol/event-layout.js';
+import { callHandler } from './handler-calls.js';
 
 type OnError = (error: Error) => void;
 
 interface JournalReader {
   onEvents: (events: EventRecord[]) => void;
   onError: OnError;
+  /** What it is, for a warning when a handler throws. */
+  about: string;
   /** Where to go on from: the last sequence delivered (the start until one is). */
   from: number;
   /** Events of sequence `from` already delivered (to skip when resuming there). */
@@ -105,7 +108,8 @@ export class Subscriptions {
     onEvents: JournalReader['onEvents'],
     onError: OnError,
   ): object {
-    const reader = { onEvents, onError, from, seenAtFrom: 0, skip: 0 };
+    const about = `the journal stream from sequence ${from}`;
+    const reader = { onEvents, onError, about, from, seenAtFrom: 0, skip: 0 };
     this.journals.set(requestId, reader);
     return reader;
   }
@@ -167,7 +171,9 @@ export class Subscriptions {
         reader.seenAtFrom = 1;
       }
     }
-    if (fresh.length > 0) reader.onEvents(fresh);
+    // Counted as delivered above, before the handler runs: one that throws is not sent them
+    // again after a reconnect.
+    if (fresh.length > 0) callHandler('onEvents', reader.onEvents, fresh, reader.about);
   }
 
   /** Hands a refusal to its subscription, which is then dropped; false when not one. */
@@ -222,15 +228,10 @@ export class Subscriptions {
 /**
  * Calls a refusal handler from the socket's message event, where whatever it throws would be
  * out of its caller's reach and end the process (`ask.onError is not a function` did): a
- * throw becomes a process warning instead, and the session goes on.
+ * throw becomes a process warning instead (BOURSE_ONERROR_THREW), and the session goes on.
  */
 function callRefusal(onError: OnError, error: Error): void {
-  try {
-    onError(error);
-  } catch (thrown) {
-    const why = `bourse: a subscription's onError threw: ${String(thrown)} (on ${error.message})`;
-    process.emitWarning(why, { code: 'BOURSE_ONERROR_THREW' });
-  }
+  callHandler('onError', onError, error, error.message);
 }
 
 /**
@@ -248,4 +249,27 @@ export function topicNames(kind: StreamKind, param: number): (e: EventRecord) =>
   return kind === StreamKind.Trades
     ? (e) => e.ref === param
     : (e) => namesAccount(e.kind, e.account, e.counterparty, param);
+}
+
+/**
+ * A trades or account subscriber's handler of its stream's frames: hands `onEvents` the events
+ * that name its instrument or account and that it has not had (`delivered`; `connection`: the
+ * connection number, the client's reconnects). They count as delivered before `onEvents` runs,
+ * and a throw there is a process warning (handler-calls.ts): the frame's other subscribers
+ * still hear it, and nothing comes twice.
+ */
+export function topicHandler(
+  kind: StreamKind,
+  param: number,
+  onEvents: (events: EventRecord[]) => void,
+  delivered: Delivered,
+  connection: () => number,
+): (events: EventRecord[]) => void {
+  const names = topicNames(kind, param);
+  const about =
+    kind === StreamKind.Trades ? `the trades of instrument ${param}` : `account ${param}`;
+  return (events) => {
+    const named = events.filter((e) => names(e) && delivered.fresh(e.sequence, connection()));
+    if (named.length > 0) callHandler('onEvents', onEvents, named, about);
+  };
 }

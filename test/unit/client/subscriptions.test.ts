@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Subscriptions } from '../../../src/client/subscriptions.js';
+import { Delivered, Subscriptions, topicHandler } from '../../../src/client/subscriptions.js';
+import { StreamKind } from '../../../src/protocol/frames.js';
 import type { EventRecord } from '../../../src/protocol/event-reader.js';
 
 const events = (...sequences: number[]): EventRecord[] =>
@@ -60,4 +61,55 @@ test('a refusal handler that throws is a process warning, not a throw from the s
   }
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /onError threw: TypeError: handler bug \(on not your account\)/);
+});
+
+/** Runs `body` with process warnings caught: their texts. */
+function warningsOf(body: () => void): string[] {
+  const warnings: string[] = [];
+  const emit = process.emitWarning;
+  process.emitWarning = ((w: string) => void warnings.push(w)) as typeof process.emitWarning;
+  try {
+    body();
+  } finally {
+    process.emitWarning = emit;
+  }
+  return warnings;
+}
+
+test('a throwing events handler is a warning; what it was handed is not handed again', () => {
+  const subs = new Subscriptions();
+  const heard: number[] = [];
+  subs.addJournal(
+    7,
+    5,
+    (batch) => {
+      heard.push(...batch.map((e) => e.sequence));
+      throw new Error('bug');
+    },
+    () => {},
+  );
+  const trades = (e: EventRecord[]) => e.map((x) => ({ ...x, ref: 2 }) as EventRecord);
+  let connection = 0;
+  const onTrades = topicHandler(
+    StreamKind.Trades,
+    2,
+    (batch) => {
+      heard.push(...batch.map((e) => -e.sequence));
+      throw new Error('bug');
+    },
+    new Delivered(),
+    () => connection,
+  );
+  const warnings = warningsOf(() => {
+    subs.deliver(7, events(5, 6));
+    onTrades(trades(events(5, 6)));
+    subs.resume(() => 8);
+    connection = 1; // a reconnect: the streams start again inside what was handed over
+    subs.deliver(8, events(6, 7));
+    onTrades(trades(events(6, 7)));
+  });
+  assert.deepEqual(heard, [5, 6, -5, -6, 7, -7], 'each once, the throws notwithstanding');
+  assert.equal(warnings.length, 4);
+  assert.match(warnings[0], /onEvents threw: Error: bug \(on the journal stream from sequence 5\)/);
+  assert.match(warnings[1], /onEvents threw: Error: bug \(on the trades of instrument 2\)/);
 });
