@@ -5,7 +5,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ringBatchMax, ringSleepMs, ringSpinCount, type EngineConfig } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
@@ -37,6 +37,8 @@ export interface BlpWorkerData {
    * at once.
    */
   follow: boolean;
+  /** Follow mode: where the snapshotter's page hints and handover come from (else null). */
+  handover: MessagePort | null;
 }
 
 /** What the processor reports once recovered ('ready'), or once it took over ('promoted'). */
@@ -73,8 +75,10 @@ function report(type: BlpReady['type'], replica: Replica, replayed: number, ms: 
  */
 async function rebuild(data: BlpWorkerData, replica: Replica, started: number): Promise<number> {
   if (data.follow) {
+    assert(data.handover !== null, 'processor: a follower hears its snapshotter');
     report('ready', replica, 0, performance.now() - started);
-    const handover = await awaitHandover(RingBuffer.attach(data.inputRing), replica);
+    const input = RingBuffer.attach(data.inputRing);
+    const handover = await awaitHandover(input, replica, data.handover);
     if (handover === null) return -1;
     takeHandover(replica, handover);
     return handover.eventsApplied;

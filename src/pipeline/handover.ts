@@ -4,20 +4,24 @@
  * twice on a standby cost about a fifth of its CPU (perf, bench:replicated: the processor's
  * follower 706 samples, the snapshotter's 585, the member's main thread 1,530).
  *
- *   snapshotter                          node (main thread)              processor
+ *   snapshotter                          its own channel                 processor
  *   follows; every second: ── 'touch' (sizes in use) ─────────────────► maps those pages in
  *   maps in its copy buffer
  *   promoted: applies the journal to its end, copies its state into its snapshot buffer
- *   'promoted' + Handover ─────────────► 'handover' ──────────────────► restores the copy,
+ *   Handover ──────────────────────────── 'handover' ─────────────────► restores the copy,
  *   takes no snapshot until ◄──────────── released word ◄─────────────── releases the buffer,
- *                                                                        takes over
+ *   'promoted' ──► node (main thread)                                    takes over
+ *
+ * The channel (a MessageChannel the node makes for each standby) keeps the state's buffer out
+ * of the main thread: there it stayed reachable until that thread's next full collection (see
+ * BourseNode.boot), while the two workers free it as they end.
  *
  * Both sides touch their pages ahead: a first access to a page costs a fault (12-27 µs on this
  * VM), and done at promotion the 7.5 MB of even an empty state's tables (their hash tables are
  * copied whole) added 60-90 ms to each takeover (`bourse drill`). The copy holds what is in use
  * of each array (StateImage.used), so it is a memcpy of that, twice, one per side.
  */
-import { parentPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import {
   followWaitMs,
   handoverTouchPagesPerTurn,
@@ -123,9 +127,13 @@ function touchHinted(replica: Replica, used: readonly number[]): PageToucher {
 /**
  * The processor of a hot standby: touches the pages its snapshotter's hints name, and resolves
  * with the state it hands over on promotion, or null once the input ring is halted first (the
- * node stops unpromoted).
+ * node stops unpromoted). Both come on `port`, which is closed on return.
  */
-export async function awaitHandover(input: RingBuffer, replica: Replica): Promise<Handover | null> {
+export async function awaitHandover(
+  input: RingBuffer,
+  replica: Replica,
+  port: MessagePort,
+): Promise<Handover | null> {
   let handover: Handover | null = null;
   let toucher = null as PageToucher | null; // set by messages (the compiler cannot see that)
   let arrived = (): void => {};
@@ -135,7 +143,7 @@ export async function awaitHandover(input: RingBuffer, replica: Replica): Promis
     else return;
     arrived();
   };
-  parentPort?.on('message', onMessage);
+  port.on('message', onMessage);
   try {
     while (handover === null && !input.halted()) {
       if (toucher !== null && !toucher.touch(handoverTouchPagesPerTurn)) toucher = null;
@@ -146,7 +154,8 @@ export async function awaitHandover(input: RingBuffer, replica: Replica): Promis
       });
     }
   } finally {
-    parentPort?.off('message', onMessage);
+    port.off('message', onMessage);
+    port.close();
   }
   return handover;
 }

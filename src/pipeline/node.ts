@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   assertConstants,
   assertEngineConfig,
@@ -43,7 +43,6 @@ import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { configFor, type Capacities } from './engine-config.js';
-import type { Handover } from './handover.js';
 import {
   checkFreeSpace,
   closeJournalDb,
@@ -296,46 +295,7 @@ export class BourseNode {
     this.progress.set(ProgressSlot.durableAtMs, clockMs()); // the age counts from the start
     // Checked against the memory only when not kept yet: a folder already kept must start.
     const newCapacities = JSON.stringify(storedConfig(this.db)) !== JSON.stringify(this.config);
-    // The three workers start at once: each loads its modules and rebuilds its own state, and
-    // none needs another until events flow (the rings hold them). A failover waits for this.
-    const [, recovery] = await Promise.all([
-      this.spawn('journal-worker.js', {
-        dataDir: this.dataDir,
-        outputRing: this.outputRing.buffer,
-        progress: this.progress.buffer,
-        tailSequence: this.tail.sequence,
-        tailHash: this.tail.hash,
-        term: options.term ?? this.tail.term,
-        follow: this.following,
-        shareSealed: options.sealed !== undefined,
-      }),
-      this.spawn('blp-worker.js', {
-        dataDir: this.dataDir,
-        config: this.config,
-        newCapacities,
-        inputRing: this.inputRing.buffer,
-        outputRing: this.outputRing.buffer,
-        progress: this.progress.buffer,
-        tailSequence: this.tail.sequence,
-        follow: this.following,
-      }),
-      this.spawn('snapshot-worker.js', {
-        dataDir: this.dataDir,
-        config: this.config,
-        newCapacities,
-        outputRing: this.outputRing.buffer,
-        control: this.snapshotControl,
-        intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
-        intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
-        tailSequence: this.tail.sequence,
-        progress: this.progress.buffer,
-        follow:
-          options.follow === undefined
-            ? null
-            : { notAfter: options.follow.notAfter, progress: this.progress.buffer },
-      }),
-    ]);
-    this.recovery = recovery as BlpReady;
+    this.recovery = await this.startWorkers(options, newCapacities);
     // Kept once the workers hold the state: capacities that failed to start are not kept.
     storeConfig(this.db, this.config);
     for (const s of this.recovery.skippedSnapshots) {
@@ -348,6 +308,71 @@ export class BourseNode {
     this.startExpiryTicker();
     this.disk.start();
     if (options.gateway !== undefined) await this.openGateway(options.gateway);
+  }
+
+  /**
+   * Starts the three workers at once: each loads its modules and rebuilds its own state, and
+   * none needs another until events flow (the rings hold them). A failover waits for this.
+   * Resolves with the processor's recovery report.
+   */
+  private async startWorkers(options: NodeOptions, newCapacities: boolean): Promise<BlpReady> {
+    // A standby's snapshotter hands its state to the processor on this channel (handover.ts).
+    // Not through this thread: the state's buffer (up to the whole state's size) would be
+    // reachable here until this thread's next full collection, which a SharedArrayBuffer does
+    // not hasten, and this thread collects seldom (its heap is small): a member kept every
+    // stopped node's copy, resident as far as it was touched, long after its workers ended.
+    const handover = this.following ? new MessageChannel() : null;
+    const [, recovery] = await Promise.all([
+      this.spawn('journal-worker.js', {
+        dataDir: this.dataDir,
+        outputRing: this.outputRing.buffer,
+        progress: this.progress.buffer,
+        tailSequence: this.tail.sequence,
+        tailHash: this.tail.hash,
+        term: options.term ?? this.tail.term,
+        follow: this.following,
+        shareSealed: options.sealed !== undefined,
+      }),
+      this.spawn(
+        'blp-worker.js',
+        {
+          dataDir: this.dataDir,
+          config: this.config,
+          newCapacities,
+          inputRing: this.inputRing.buffer,
+          outputRing: this.outputRing.buffer,
+          progress: this.progress.buffer,
+          tailSequence: this.tail.sequence,
+          follow: this.following,
+          handover: handover?.port2 ?? null,
+        },
+        handover === null ? [] : [handover.port2],
+      ),
+      this.spawn(
+        'snapshot-worker.js',
+        {
+          dataDir: this.dataDir,
+          config: this.config,
+          newCapacities,
+          outputRing: this.outputRing.buffer,
+          control: this.snapshotControl,
+          intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
+          intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
+          tailSequence: this.tail.sequence,
+          progress: this.progress.buffer,
+          follow:
+            options.follow === undefined || handover === null
+              ? null
+              : {
+                  notAfter: options.follow.notAfter,
+                  progress: this.progress.buffer,
+                  handover: handover.port1,
+                },
+        },
+        handover === null ? [] : [handover.port1],
+      ),
+    ]);
+    return recovery as BlpReady;
   }
 
   /**
@@ -475,9 +500,13 @@ export class BourseNode {
     }
   }
 
-  /** Starts a worker and resolves with its 'ready' message (rejects if it fails first). */
-  private spawn(file: string, workerData: unknown): Promise<unknown> {
-    const worker = new Worker(new URL(`./${file}`, import.meta.url), { workerData });
+  /**
+   * Starts a worker and resolves with its 'ready' message (rejects if it fails first). `ports`,
+   * found in `workerData`, are moved to it.
+   */
+  private spawn(file: string, workerData: unknown, ports: MessagePort[] = []): Promise<unknown> {
+    const url = new URL(`./${file}`, import.meta.url);
+    const worker = new Worker(url, { workerData, transferList: ports });
     this.workers.push(worker);
     this.exits.push(new Promise((resolve) => worker.once('exit', resolve)));
     let promoted = (_message: unknown): void => {};
@@ -496,7 +525,6 @@ export class BourseNode {
         }
         if (message.type === 'ready') resolve(message);
         if (message.type === 'promoted') promoted(message);
-        if (file === 'snapshot-worker.js') this.relayToProcessor(message);
         if (message.type === 'stopped' && file === 'blp-worker.js') {
           this.processorStats = message as unknown as BourseNode['processorStats'];
         }
@@ -514,12 +542,6 @@ export class BourseNode {
         reject(error);
       });
     });
-  }
-
-  /** A standby's snapshotter to its processor: page hints, and the state on promotion. */
-  private relayToProcessor(message: { type: string; handover?: Handover }): void {
-    if (message.type === 'touch') this.workers[1].postMessage(message);
-    if (message.type === 'promoted') this.workers[1].postMessage(message.handover);
   }
 
   private fail(error: Error): void {

@@ -18,7 +18,7 @@
  * On a hot standby it follows the journal in LMDB up to the commit limit instead (follower.ts),
  * and on promotion hands its state to the processor (handover.ts), then follows the ring.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { EngineConfig } from '../constants.js';
 import {
   piscinaExecArgv,
@@ -67,8 +67,11 @@ export interface SnapshotWorkerData {
   tailSequence: number;
   /** The node's progress words: the replica's sequence goes there (the read model's lag). */
   progress: SharedArrayBuffer;
-  /** A hot standby's snapshotter (see BlpWorkerData.follow); it serves reads as it follows. */
-  follow: { notAfter: number; progress: SharedArrayBuffer } | null;
+  /**
+   * A hot standby's snapshotter (see BlpWorkerData.follow); it serves reads as it follows, and
+   * sends page hints and, once promoted, its state to the processor on `handover`.
+   */
+  follow: { notAfter: number; progress: SharedArrayBuffer; handover: MessagePort } | null;
 }
 
 async function main(data: SnapshotWorkerData): Promise<void> {
@@ -150,16 +153,19 @@ async function followUntilPromoted(
 ): Promise<boolean> {
   const replica = snapshots.replica;
   const progress = new JournalProgress(follow.progress);
-  const post = (message: TouchHint): void => parentPort?.postMessage(message);
+  const post = (message: TouchHint): void => follow.handover.postMessage(message);
   const applied = (): void => {
     progress.set(ProgressSlot.sequencePublished, replica.sequence); // for /health
     progress.set(ProgressSlot.readModelSequence, replica.sequence);
     snapshots.takeIfDue();
     snapshots.warmForHandover(post);
   };
-  if (!(await followJournal(replica, db, progress, stopped, applied))) return false;
-  const handover = await snapshots.handOver(); // for the processor, which takes over from it
-  parentPort?.postMessage({ type: 'promoted', sequence: replica.sequence, handover });
+  const promoted = await followJournal(replica, db, progress, stopped, applied);
+  // For the processor, which takes over from it; the node hears only that it was promoted.
+  if (promoted) follow.handover.postMessage(await snapshots.handOver());
+  follow.handover.close();
+  if (!promoted) return false;
+  parentPort?.postMessage({ type: 'promoted', sequence: replica.sequence });
   lowerThreadPriority(snapshotThreadNice);
   return true;
 }
