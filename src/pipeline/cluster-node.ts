@@ -510,8 +510,8 @@ export class ClusterNode {
     return !this.stopped && this.consensus.role === Role.Primary && this.consensus.term === term;
   }
 
-  /** A hot standby: a node in follow mode, serving reads on the client port. */
-  private async startFollower(): Promise<void> {
+  /** A hot standby: a node in follow mode serving reads; on a stopped node's rings if given. */
+  private async startFollower(rings?: BourseNode['rings']): Promise<void> {
     const self = this.member(this.id);
     const node = await BourseNode.start({
       dataDir: this.options.dataDir,
@@ -522,6 +522,7 @@ export class ClusterNode {
       follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
       role: this.roleView(),
       counters: this.counters,
+      rings,
       log: this.log,
     });
     node.publisher.gate = () => this.committedSequence;
@@ -722,7 +723,7 @@ export class ClusterNode {
       );
     }
     const stopped = performance.now();
-    await this.startFollower();
+    await this.startFollower(node.rings);
     const stopMs = (stopped - started).toFixed(0);
     const followMs = (performance.now() - stopped).toFixed(0);
     this.log(`member ${this.id}: following again (${stopMs} ms to stop, ${followMs} to follow)`);

@@ -15,6 +15,8 @@ export class InputPort {
   readonly ring: RingBuffer;
   private readonly sequencer: Sequencer;
   private readonly words: number;
+  /** Its node stopped: it takes nothing more (the ring may serve a next node: node-rings.ts). */
+  private retired = false;
 
   constructor(ring: RingBuffer, wait: WaitStrategy) {
     assert(ring.slotSizeBytes === SequencedWord.size * 4, 'input: slots hold sequenced commands');
@@ -23,15 +25,15 @@ export class InputPort {
     this.words = ring.slotSizeBytes >> 2;
   }
 
-  /** True when `n` more commands fit now. */
+  /** True when `n` more commands fit now (never once retired). */
   hasRoom(n: number): boolean {
-    return this.sequencer.hasRoom(n);
+    return !this.retired && this.sequencer.hasRoom(n);
   }
 
-  /** Resolves once `n` commands fit (or the ring halted: then false). */
+  /** Resolves once `n` commands fit (or the ring halted, or the port retired: then false). */
   async waitRoom(n: number): Promise<boolean> {
-    while (!this.sequencer.hasRoom(n)) {
-      if (this.ring.halted()) return false;
+    while (!this.hasRoom(n)) {
+      if (this.retired || this.ring.halted()) return false;
       this.sequencer.publish();
       const header = this.ring.header;
       const seen = Atomics.load(header, consumerWord(0));
@@ -48,6 +50,7 @@ export class InputPort {
    * (64 bytes); `commit()` takes it. Call only after `hasRoom(1)`.
    */
   claim(): number {
+    assert(!this.retired, 'input: a stopped node takes no command');
     return this.ring.slot(this.sequencer.nextSequence()) * this.words;
   }
 
@@ -64,6 +67,15 @@ export class InputPort {
 
   /** Makes every taken slot visible to the processor (end of batch). */
   publish(): void {
-    this.sequencer.publish();
+    if (!this.retired) this.sequencer.publish();
+  }
+
+  /**
+   * Its node stops, once it has published what it took: from now on there is never room, and
+   * nothing is published, whoever still holds the port (the ring may serve a next node).
+   */
+  retire(): void {
+    this.publish();
+    this.retired = true;
   }
 }

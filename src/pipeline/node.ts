@@ -24,10 +24,6 @@ import {
   clusterFileName,
   engineConfigDefault,
   engineV8Flags,
-  eventSizeBytes,
-  eventsPerCommandMax,
-  inputRingSlotCount,
-  outputRingSlotCount,
   pipelineWatchMs,
   ringSleepMs,
   ringSpinCount,
@@ -36,9 +32,8 @@ import {
   workerStopMs,
   type EngineConfig,
 } from '../constants.js';
-import { SequencedWord } from '../protocol/command-layout.js';
 import type { NodeRole } from '../gateway/gateway.js';
-import { RingBuffer } from '../ring/ring-buffer.js';
+import type { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
@@ -75,6 +70,7 @@ import { journalQueries } from './queries.js';
 import { capacitiesAsked } from './state-memory.js';
 import { CounterCarry, nodeMetrics, type NodeMetrics } from './node-metrics.js';
 import { Publisher } from './publisher.js';
+import { NodeRings } from './node-rings.js';
 import { DiskWatch } from './disk-watch.js';
 import { ReadClient } from './read-client.js';
 import { PipelineWatch } from './pipeline-watch.js';
@@ -93,6 +89,11 @@ export interface NodeOptions {
   mainThreadProducer?: boolean;
   /** Input ring slots (a power of two); `inputRingSlotCount` by default. Tests make it small. */
   inputRingSlots?: number;
+  /**
+   * Rings lent by the caller (a cluster member's, for each node it starts: node-rings.ts),
+   * whose last node has stopped; the node allocates its own when absent.
+   */
+  rings?: NodeRings;
   /** Serve clients (binary WebSocket + HTTP) here; no gateway when absent. Port 0: any. */
   gateway?: { host: string; port: number };
   /**
@@ -143,6 +144,8 @@ export class BourseNode {
   readonly dataDir: string;
   readonly config: EngineConfig;
   readonly progress = new JournalProgress();
+  /** Its rings: its own, or lent (NodeOptions.rings); `inputRing` and `outputRing` are theirs. */
+  readonly rings: NodeRings;
   readonly inputRing: RingBuffer;
   readonly outputRing: RingBuffer;
   readonly publisher: Publisher;
@@ -210,18 +213,10 @@ export class BourseNode {
     this.role = options.role ?? this.singleNode();
     this.counters = options.counters ?? new CounterCarry();
     const wait = new WaitStrategy(ringSpinCount, ringSleepMs);
-    this.inputRing = RingBuffer.create({
-      slotCount: options.inputRingSlots ?? inputRingSlotCount,
-      slotSizeBytes: SequencedWord.size * 4,
-      consumers: 1,
-      spill: 0,
-    });
-    this.outputRing = RingBuffer.create({
-      slotCount: outputRingSlotCount,
-      slotSizeBytes: eventSizeBytes,
-      consumers: 3, // journal writer, publisher, snapshotter
-      spill: eventsPerCommandMax(this.config),
-    });
+    this.rings = options.rings ?? new NodeRings(this.config, options.inputRingSlots);
+    this.rings.lendTo(this.config);
+    this.inputRing = this.rings.input;
+    this.outputRing = this.rings.output;
     this.publisher = new Publisher(this.outputRing);
     this.input = options.mainThreadProducer === false ? null : new InputPort(this.inputRing, wait);
   }
@@ -572,7 +567,7 @@ export class BourseNode {
     this.disk.stop();
     this.gateway?.close();
     this.reads?.close();
-    this.input?.publish();
+    this.input?.retire(); // what it took is published; it takes nothing more
     this.inputRing.halt();
     await Promise.all(this.exits.slice(0, 2));
     await this.publishing;
@@ -588,6 +583,7 @@ export class BourseNode {
     this.unwatchKeys();
     this.disk.stop();
     this.gateway?.close();
+    this.input?.retire();
     this.inputRing.halt();
     this.outputRing.halt();
     Atomics.store(new Int32Array(this.snapshotControl), 0, 1);

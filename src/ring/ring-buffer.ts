@@ -77,6 +77,24 @@ export class RingBuffer {
     return sequence & this.mask;
   }
 
+  /**
+   * Makes the ring new again for its next parties, once every party of the last ones has ended
+   * (a cluster member lends its rings to each node it starts): nothing published, nothing
+   * consumed, nobody asleep, not halted. The slots keep their old bytes: none is read before it
+   * is written again.
+   */
+  reset(): void {
+    const header = this.header;
+    Atomics.store(header, RingWord.cursor, -1);
+    Atomics.store(header, RingWord.cursorSleepers, 0);
+    for (let i = 0; i < this.consumers; i++) {
+      Atomics.store(header, consumerWord(i), -1);
+      Atomics.store(header, consumerWord(i) + 1, 0); // its sleepers
+    }
+    Atomics.store(header, RingWord.halt, 0);
+    assert(Atomics.load(header, RingWord.cursor) === -1, 'ring: reset to nothing published');
+  }
+
   /** Asks every party of the ring to stop waiting and return (shutdown). */
   halt(): void {
     Atomics.store(this.header, RingWord.halt, 1);

@@ -24,6 +24,7 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
     await until('load flows', () => load.acked.length >= 500);
     const commandsBefore = await commandsTotal(cluster, first.id);
     assert.ok(commandsBefore > 0, 'its processor counted commands');
+    const rings = [first.node?.inputRing.buffer, first.node?.outputRing.buffer];
     first.silence(); // its clients drop; the SDK finds the new primary and resends
     const second = await cluster.primary(first);
     await until('load flows on the new primary', () => load.acked.length >= 1_500);
@@ -36,6 +37,9 @@ test('cluster: a deposed primary is fenced, cut back, and rejoins as a standby',
     assert.equal(first.role, Role.Standby);
     // Its new node's counters go on from the old one's (Prometheus would read a fall as a restart).
     assert.ok((await commandsTotal(cluster, first.id)) >= commandsBefore, 'counters go on');
+    // And on the rings its first node allocated (node-rings.ts), not new ones each time.
+    assert.equal(first.node?.inputRing.buffer, rings[0], 'the same input ring');
+    assert.equal(first.node?.outputRing.buffer, rings[1], 'the same output ring');
     assert.equal(await load.stop(), null, 'every transfer answered Ok, across the failover');
     await cluster.assertOneHistory(client, load.acked);
     await client.close();

@@ -53,6 +53,27 @@ test('nothing is visible to consumers before publish, then the whole batch at on
   assert.equal(barrier.available(), 2);
 });
 
+test('a reset ring is as new: its next parties start from nothing, not halted', () => {
+  const ring = RingBuffer.create({ slotCount: 4, slotSizeBytes: 8, consumers: 2, spill: 0 });
+  const used = new Sequencer(ring, wait);
+  used.advance(3);
+  used.publish();
+  new SequenceBarrier(ring, 0, wait).release(2);
+  ring.halt();
+  ring.reset();
+  assert.equal(ring.halted(), false);
+  assert.equal(ring.occupancy(), 0);
+  assert.deepEqual([ring.header[RingWord.cursor], ring.header[consumerWord(1)]], [-1, -1]);
+  const seq = new Sequencer(ring, wait);
+  const barrier = new SequenceBarrier(ring, 0, wait);
+  assert.equal(seq.nextSequence(), 0);
+  assert.ok(seq.hasRoom(4));
+  assert.equal(barrier.available(), -1, 'nothing published yet');
+  seq.advance(1);
+  seq.publish();
+  assert.equal(barrier.available(), 0);
+});
+
 test('a consumer that depends on another sees only what that one has passed', () => {
   const ring = RingBuffer.create({ slotCount: 8, slotSizeBytes: 8, consumers: 2, spill: 0 });
   const seq = new Sequencer(ring, wait);
