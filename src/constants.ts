@@ -643,6 +643,20 @@ export const stateCopiesCount = 3;
 export const stateMemoryPercentMax = 75;
 
 /**
+ * glibc's mmap threshold (bytes) for member processes: `bourse cluster`, drills and benches
+ * start members with MALLOC_MMAP_THRESHOLD_ set to it unless it is set already, and the image
+ * sets it. A member starts new workers at every demotion, and each allocates its tables anew
+ * (two states: 45 arrays, 56 MB of them 4-16 MB each at the default capacities). glibc raises
+ * its threshold to the size of each large block freed (up to 32 MB), so after the first
+ * workers ended their successors' tables came from malloc's arenas and, freed, stayed there:
+ * 3 members under load, 60 SIGSTOPs of the primary, the arenas reached 283-353 MB after 17-22
+ * demotions, growing still (RssAnon 623-733 MB). With it fixed here, each table is a mapping
+ * of its own, returned as its worker ends: arenas 45-65 MB, RssAnon 323-392 MB (320-370
+ * without role changes). Smaller blocks stay in the arenas as before.
+ */
+export const memberMallocMmapThresholdBytes = 128 * 1024;
+
+/**
  * Capacities of the engine's preallocated state. All memory is sized from these at start-up;
  * reaching one is a business rejection with a status code, never growth.
  */

@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  memberMallocMmapThresholdBytes,
   memberRestartDelayMs,
   memberRestartQuickMs,
   memberRetryDownMs,
@@ -33,6 +34,9 @@ export const wholeClusterSignal = 'SIGUSR2';
 
 /** Names the supervisor's pid to the members it starts (watchSupervisor in cluster.ts). */
 export const supervisorPidVariable = 'BOURSE_SUPERVISOR_PID';
+
+/** glibc's, read at a process's start (memberMallocMmapThresholdBytes). */
+export const mallocMmapThresholdVariable = 'MALLOC_MMAP_THRESHOLD_';
 
 /** How a member process is started (spawnMember); each has a default. */
 export interface MemberSpawn {
@@ -57,7 +61,11 @@ export function spawnMember(
   if (bootstrap) args.push('--bootstrap');
   const [command, ...rest] = [...prefix, process.execPath, ...args];
   // The member stops when this process is gone (watchSupervisor in cluster.ts).
-  const env = { ...process.env, [supervisorPidVariable]: String(process.pid) };
+  const env = {
+    [mallocMmapThresholdVariable]: String(memberMallocMmapThresholdBytes), // constants.ts
+    ...process.env,
+    [supervisorPidVariable]: String(process.pid),
+  };
   return spawn(command, rest, { stdio: ['ignore', output, output], env, detached });
 }
 

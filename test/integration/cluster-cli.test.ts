@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/ports.js';
+import * as constants from '../../src/constants.js';
 import type { ClusterFile } from '../../src/cli/cluster.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { DataLock } from '../../src/journal/data-lock.js';
@@ -84,6 +85,11 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
     );
     const pid1 = Number(/member 1: ws:\S+ +replication udp \d+ +\(pid (\d+)\)/.exec(out)?.[1]);
     assert.ok(alive(pid1), 'member 1 runs');
+    // glibc's mmap threshold is fixed for a member (constants.ts), unless the operator set one.
+    const threshold =
+      process.env.MALLOC_MMAP_THRESHOLD_ ?? String(constants.memberMallocMmapThresholdBytes);
+    const environ = readFileSync(`/proc/${pid1}/environ`, 'latin1').split('\0');
+    assert.ok(environ.includes(`MALLOC_MMAP_THRESHOLD_=${threshold}`), 'its malloc setting');
     pids.push(pid1);
     process.kill(pid1, 'SIGKILL');
     await until(
