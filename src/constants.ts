@@ -25,10 +25,9 @@ export const pendingExpiredRemembered = 4096;
  */
 export const pendingExpiredFilterSlots = 16_384;
 /**
- * Client ids the node keeps for its own commands (protocol/client-ids.ts: the expiry Ticks, the
- * cancel-on-disconnect rounds, a term's first Tick). The client table has a slot for each of them
- * beyond `clientCountMax`, so they never take a customer's slot, and the node's own commands are
- * never refused for a full table: a cancel on disconnect must cancel, however many clients came.
+ * Client ids the node keeps for its own commands (protocol/client-ids.ts). The client table has
+ * a slot for each beyond `clientCountMax`: the node's commands (expiry Ticks, cancel-on-disconnect
+ * rounds, a term's first Tick) are never refused for a full table, nor take a customer's slot.
  */
 export const nodeClientIdCount = 3;
 /** Schema version written into every journal batch. */
@@ -643,16 +642,11 @@ export const stateCopiesCount = 3;
 export const stateMemoryPercentMax = 75;
 
 /**
- * glibc's mmap threshold (bytes) for member processes: `bourse cluster`, drills and benches
- * start members with MALLOC_MMAP_THRESHOLD_ set to it unless it is set already, and the image
- * sets it. A member starts new workers at every demotion, and each allocates its tables anew
- * (two states: 45 arrays, 56 MB of them 4-16 MB each at the default capacities). glibc raises
- * its threshold to the size of each large block freed (up to 32 MB), so after the first
- * workers ended their successors' tables came from malloc's arenas and, freed, stayed there:
- * 3 members under load, 60 SIGSTOPs of the primary, the arenas reached 283-353 MB after 17-22
- * demotions, growing still (RssAnon 623-733 MB). With it fixed here, each table is a mapping
- * of its own, returned as its worker ends: arenas 45-65 MB, RssAnon 323-392 MB (320-370
- * without role changes). Smaller blocks stay in the arenas as before.
+ * glibc's mmap threshold (bytes) for members (MALLOC_MMAP_THRESHOLD_, set by `bourse cluster`,
+ * drills, benches and the image unless set already). glibc raises its threshold to each large
+ * block freed, so the 4-16 MB tables of workers a demotion ended stayed in malloc's arenas: 60
+ * failovers took members' RssAnon to 623-733 MB, growing; fixed, each table is a mapping of its
+ * own, returned as its worker ends (323-392 MB; 320-370 without role changes).
  */
 export const memberMallocMmapThresholdBytes = 128 * 1024;
 
@@ -769,20 +763,17 @@ export function engineConfigProblem(config: EngineConfig): string | null {
 }
 
 export function assertConstants(): void {
-  assert((inputRingSlotCount & (inputRingSlotCount - 1)) === 0, 'constants: ring is a power of 2');
-  assert(
-    (outputRingSlotCount & (outputRingSlotCount - 1)) === 0,
-    'constants: ring is a power of 2',
-  );
+  for (const slots of [inputRingSlotCount, outputRingSlotCount]) {
+    assert((slots & (slots - 1)) === 0, 'constants: ring is a power of 2');
+  }
   assert(ringBatchMax < inputRingSlotCount, 'constants: a batch fits the ring');
   assert(pipelineStallMs >= 2 * pipelineWatchMs, 'constants: a stall spans watch ticks');
   assert(capacityWarnPercent < 100, 'constants: a table is warned of before it is full');
   assert(ringFullPercent < 100, 'constants: a ring near full counts as full');
-  for (let i = 1; i < resultLatencyBucketsUs.length; i++) {
-    assert(resultLatencyBucketsUs[i] > resultLatencyBucketsUs[i - 1], 'constants: buckets ascend');
-  }
-  for (let i = 1; i < journalFlushBucketsUs.length; i++) {
-    assert(journalFlushBucketsUs[i] > journalFlushBucketsUs[i - 1], 'constants: buckets ascend');
+  for (const buckets of [resultLatencyBucketsUs, journalFlushBucketsUs]) {
+    for (let i = 1; i < buckets.length; i++) {
+      assert(buckets[i] > buckets[i - 1], 'constants: buckets ascend');
+    }
   }
   assert(statusCodeCountMax <= 1 << 16, 'constants: status codes fit the event status field');
   assert(commandSizeBytes % 8 === 0, 'constants: command size is a multiple of 8');
@@ -791,10 +782,7 @@ export function assertConstants(): void {
   assert(readTimeUsMin < readTimeUsMax, 'constants: a time range to read');
   assert(Number.isSafeInteger(readTimeUsMax), 'constants: read times are safe integers');
   assert(clusterMembersMax <= 8, 'constants: member ids fit a replication header byte');
-  assert(
-    journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax,
-    'constants: a chunk fits a turn',
-  );
+  assert(journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax, 'constants: chunk in turn');
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
   assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
