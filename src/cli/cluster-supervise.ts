@@ -74,6 +74,11 @@ export class MemberProcess {
   private readonly clusterPath: string;
   private readonly dataDir: string;
   private child: ChildProcess | null = null;
+  /**
+   * When it was last spawned, on the monotonic clock: with the wall clock (Date.now), a step
+   * back (NTP) made a member that ran for hours and then failed look like a quick exit, and it
+   * was left down (or waited 10 s and more) instead of being started again after 1 s.
+   */
   private startedAt = 0;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -110,7 +115,7 @@ export class MemberProcess {
   }
 
   private start(bootstrap: boolean): void {
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
     const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap, {
       detached: true,
     });
@@ -123,7 +128,7 @@ export class MemberProcess {
     if (this.stopping) return;
     const how =
       signal === null ? `exit code ${code}: ${exitCodeMeaning(code ?? 70)}` : `signal ${signal}`;
-    const ranMs = Date.now() - this.startedAt;
+    const ranMs = Math.round(performance.now() - this.startedAt);
     // Killed by a signal is not a fault of its own: only a quick exit with an error code is.
     if (signal === null && code !== 0 && ranMs < memberRestartQuickMs) {
       const at = `member ${this.id} exited (${how}) ${ranMs} ms after its start`;
