@@ -527,7 +527,7 @@ export const otherVersionDatagramsMin = 8;
  * environment, can abort the whole process.
  */
 export const workerStopMs = 30_000;
-/** A member process asked to stop (SIGTERM) by a drill or a bench is killed after this (ms). */
+/** A member asked to stop by `bourse cluster`, a drill or a bench is killed after this (ms). */
 export const memberStopMs = 20_000;
 /**
  * A primary's clean stop hands the cluster over (ClusterNode.transferLeadership): it waits at

@@ -20,6 +20,7 @@ import {
   memberRestartQuickMs,
   memberRetryDownMs,
   memberRetryDownMsMax,
+  memberStopMs,
 } from '../constants.js';
 import { exitCodeMeaning } from './output.js';
 
@@ -101,15 +102,32 @@ export class MemberProcess {
 
   /**
    * Stops it (SIGTERM: a clean stop, a primary handing over; `wholeClusterSignal`: every member
-   * stops, so none hands over) and resolves when it has exited; no restart after.
+   * stops, so none hands over) and resolves when it has exited; no restart after. One that has
+   * not exited after `killAfterMs` (stopped with SIGSTOP, hung) is killed with SIGKILL, and
+   * given up after as long again (a process stuck in the kernel, on a failing disk, outlives
+   * SIGKILL), each said: a Ctrl-C of `bourse cluster` waited for it for ever, saying nothing.
    */
-  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs = memberStopMs): Promise<void> {
     this.stopping = true;
     if (this.restartTimer !== null) clearTimeout(this.restartTimer);
     const child = this.child;
     if (child === null) return Promise.resolve();
     return new Promise((resolve) => {
-      child.once('exit', () => resolve());
+      const pid = child.pid;
+      const seconds = killAfterMs / 1000;
+      const giveUp = (): void => {
+        say(`member ${this.id} (pid ${pid}) still runs ${seconds} s after SIGKILL: left`);
+        resolve();
+      };
+      let timer = setTimeout(() => {
+        say(`member ${this.id} (pid ${pid}) did not stop within ${seconds} s: killed (SIGKILL)`);
+        child.kill('SIGKILL');
+        timer = setTimeout(giveUp, killAfterMs);
+      }, killAfterMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.kill(signal);
     });
   }
@@ -156,7 +174,8 @@ export class MemberProcess {
   }
 }
 
-function say(message: string): void {
+/** A line of `bourse cluster`'s own on stderr (its members' lines are JSON). */
+export function say(message: string): void {
   process.stderr.write(`bourse cluster: ${message}\n`);
 }
 

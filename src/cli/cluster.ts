@@ -7,21 +7,28 @@
  *   <data>/member-<id>/   each member's data folder
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as absolute } from 'node:path';
 import {
   clusterFileName,
   clusterMembersMax,
   engineConfigDefault,
   engineConfigProblem,
   memberExitWaitMs,
+  memberStopMs,
   memberSupervisorCheckMs,
 } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
-import { MemberProcess, supervisorPidVariable, wholeClusterSignal } from './cluster-supervise.js';
+import {
+  MemberProcess,
+  say,
+  supervisorPidVariable,
+  wholeClusterSignal,
+} from './cluster-supervise.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
 import { ExitError, exitCodeMeaning, stopSignal, UsageError, writeFileWhole } from './output.js';
+import { onStopSignal } from './signals.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { DataLock } from '../journal/data-lock.js';
 import { dataFile, refuseFile } from '../journal/journal-db.js';
@@ -236,6 +243,30 @@ function clusterFolder(data: string, fresh: boolean): DataLock {
   return DataLock.acquire(data);
 }
 
+/**
+ * Waits for SIGINT or SIGTERM (resolves with it), or for every member left down (with the last
+ * one's exit code), then stops every member. Signals are listened for until all have stopped:
+ * a second Ctrl-C meanwhile (the first listener gone) killed the supervisor, and a member
+ * that had not stopped yet ran on.
+ */
+async function runUntilStopped(members: MemberProcess[]): Promise<NodeJS.Signals | number> {
+  const allDown = new Promise<number>((resolve) => {
+    let down = 0;
+    for (const m of members) m.onLeftDown = (code) => ++down === members.length && resolve(code);
+  });
+  const seconds = memberStopMs / 1000;
+  const wait = `stopping every member (one still running after ${seconds} s is killed)`;
+  let stopOff = (): void => {};
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    stopOff = onStopSignal(resolve, () => say(`stopping already: ${wait}`));
+  });
+  const ended = await Promise.race([signalled, allDown]);
+  if (typeof ended !== 'number') say(`${ended}: ${wait}`);
+  await Promise.all(members.map((m) => m.stop(wholeClusterSignal)));
+  stopOff();
+  return ended;
+}
+
 /** `bourse cluster`: writes the cluster file (first run) and runs every member. */
 export async function cluster(options: ClusterOptions): Promise<void> {
   const path = join(options.data, clusterFileName);
@@ -282,12 +313,9 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
       '',
     ].join('\n'),
   );
-  const allDown = new Promise<number>((resolve) => {
-    let down = 0;
-    for (const m of members) m.onLeftDown = (code) => ++down === members.length && resolve(code);
-  });
-  const ended = await Promise.race([stopSignal(), allDown]);
-  await Promise.all(members.map((m) => m.stop(wholeClusterSignal)));
+  const ended = await runUntilStopped(members);
+  const kept = `${absolute(options.data)} keeps cluster.json and every member's folder`;
+  if (typeof ended !== 'number') say(`stopped; ${kept} (the same command starts it again)`);
   // Every member left down: nothing runs (the process ended with 13, a pending await).
   if (typeof ended === 'number') {
     let why = `every member is left down (exit ${ended}: ${exitCodeMeaning(ended)}; see above)`;

@@ -14,10 +14,14 @@ export function signalExitCode(signal: NodeJS.Signals): number {
  * whole process group (and `bourse bench` passes its own on), so a second signal comes at once,
  * and with the listener gone it killed the process halfway through its clean-up.
  */
-export function onStopSignal(stop: (signal: NodeJS.Signals) => void): () => void {
+export function onStopSignal(
+  stop: (signal: NodeJS.Signals) => void,
+  /** Told of each signal after the first (a second Ctrl-C: told to wait). */
+  again: (signal: NodeJS.Signals) => void = () => {},
+): () => void {
   let stopping = false;
   const listener = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
+    if (stopping) return again(signal);
     stopping = true;
     stop(signal);
   };
