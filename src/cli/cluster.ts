@@ -29,6 +29,7 @@ import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
 import { ExitError, exitCodeMeaning, stopSignal, UsageError, writeFileWhole } from './output.js';
 import { onStopSignal } from './signals.js';
+import { portsTaken } from './ports.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { DataLock } from '../journal/data-lock.js';
 import { dataFile, refuseFile } from '../journal/journal-db.js';
@@ -267,6 +268,31 @@ async function runUntilStopped(members: MemberProcess[]): Promise<NodeJS.Signals
   return ended;
 }
 
+/**
+ * Refuses (exit 69) a cluster any of whose ports cannot be bound, before any member starts and
+ * before a new folder's cluster.json is written: the members whose ports were free ran on, a
+ * cluster without its majority or with one member fewer, while the others failed and were
+ * tried again every 10 s to 5 min; and the file kept the taken ports for every later run.
+ */
+async function refuseTakenPorts(file: ClusterFile, fresh: boolean): Promise<void> {
+  const taken = await portsTaken(file.members);
+  if (taken.length === 0) return;
+  const how = fresh ? 'another --base-port, or free them' : 'free them';
+  throw new ExitError(
+    `cannot bind ${taken.join('; ')}: no member started (${how}; \`ss -tulpn\` shows who ` +
+      'holds a port)',
+    69,
+  );
+}
+
+/** Puts back the cluster file `before` capacities were kept in it (if they were), and throws. */
+function restoreOnError(path: string, before: string | null): (error: unknown) => never {
+  return (error) => {
+    if (before !== null) writeFileWhole(path, before);
+    throw error;
+  };
+}
+
 /** `bourse cluster`: writes the cluster file (first run) and runs every member. */
 export async function cluster(options: ClusterOptions): Promise<void> {
   const path = join(options.data, clusterFileName);
@@ -283,11 +309,13 @@ export async function cluster(options: ClusterOptions): Promise<void> {
 async function runCluster(options: ClusterOptions, path: string, fresh: boolean): Promise<void> {
   if (fresh) {
     const file = localCluster(options.nodes, options.basePort);
+    await refuseTakenPorts(file, true); // before the file keeps them
     writeFileWhole(path, JSON.stringify(file, null, 2) + '\n');
   }
   const asked = options.capacities ?? {};
   const before = Object.keys(asked).length > 0 ? keepCapacities(path, asked) : null;
   const file = readClusterFile(path);
+  if (!fresh) await refuseTakenPorts(file, false).catch(restoreOnError(path, before));
   const ports = file.members.map((m) => m.port);
   if (!fresh && (options.nodes !== file.members.length || options.basePort !== ports[0])) {
     process.stderr.write(
