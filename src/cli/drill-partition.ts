@@ -16,8 +16,7 @@
  * `drill failover` (drill-check.ts). The last line printed is JSON.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterFileName } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
@@ -95,7 +94,7 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   checkPartition(o);
   const rng = new Rng(o.seed);
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
-  const dir = mkdtempSync(join(tmpdir(), 'bourse-partition-'));
+  const dir = d.drillFolder('bourse-partition-');
   let net: NetNamespaces | null = null;
   const say = d.sayer(o.verbose);
   let members: d.Members | null = null;
@@ -109,6 +108,7 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
     net = made;
     const file = writeNetCluster(dir, ids, made);
     members = new d.Members(dir, file, (id) => made.execPrefix(id));
+    members.onUnbidden = d.failOnMemberExit(dir, running, () => made.destroy());
     const client = await d.connectWithRetry(file.members.map((m) => `ws://${m.host}:${m.port}/`));
     await d.setUp(client, o.accounts);
     const load = d.newLoad();

@@ -30,7 +30,8 @@ import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
 import { freePort } from './ports.js';
-import { progressBar, UsageError } from './output.js';
+import { exitCodeMeaning, progressBar, UsageError } from './output.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { onStopSignal, signalExitCode } from './signals.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
 import { SeqCounts } from './seq-counts.js';
@@ -134,7 +135,7 @@ export function checkDrill(
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   checkDrill(options);
   const rng = new Rng(options.seed);
-  const dir = mkdtempSync(join(tmpdir(), 'bourse-drill-'));
+  const dir = drillFolder('bourse-drill-');
   // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
   const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
   const say = sayer(options.verbose);
@@ -142,6 +143,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   const members = new Members(dir, file);
   const children = members.children;
   const stopListening = onInterrupt(dir, () => children.values());
+  members.onUnbidden = failOnMemberExit(dir, () => children.values());
   let failed = true;
   try {
     const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
@@ -256,6 +258,11 @@ function pickVictim(kind: DrillVictim, primary: number, file: ClusterFile, rng: 
 /** The drill's member processes, on their folders, each logging to a file in the drill's. */
 export class Members {
   readonly children = new Map<number, ChildProcess>();
+  /**
+   * Told of a member that exited without being sent a signal by the drill (its disk full, a
+   * crash): nothing would restart it, and the drill waited for it until a timeout.
+   */
+  onUnbidden: (id: number, code: number | null, signal: NodeJS.Signals | null) => void = () => {};
 
   constructor(
     private readonly dir: string,
@@ -286,10 +293,10 @@ export class Members {
     const log = openSync(join(this.dir, `member-${id}.log`), 'a');
     const path = join(this.dir, clusterFileName);
     const prefix = this.prefix(id);
-    this.children.set(
-      id,
-      spawnMember(path, id, this.dataOf(id), bootstrap, { output: log, prefix }),
-    );
+    const child = spawnMember(path, id, this.dataOf(id), bootstrap, { output: log, prefix });
+    this.children.set(id, child);
+    // `killed`: the drill sent it a signal (a kill, a clean stop, the end), which it awaits.
+    child.once('exit', (code, signal) => child.killed || this.onUnbidden(id, code, signal));
   }
 }
 
@@ -642,6 +649,51 @@ export function onInterrupt(
     process.stderr.write(`drill: interrupted (${signal}); its members are stopped, ${where}\n`);
     process.exit(signalExitCode(signal));
   });
+}
+
+/**
+ * What a member exiting on its own does to a drill: the drill ends at once, its other members
+ * killed, its folder kept, with the member's exit code and reason and the end of its log (a
+ * disk too small ended in 'internal error: no member took the session' after some 20 s, the
+ * reason only in the member's log). Exits with the member's code (74: the disk), or 70.
+ */
+export function failOnMemberExit(
+  dir: string,
+  children: () => Iterable<ChildProcess>,
+  release: () => void = () => {},
+): (id: number, code: number | null, signal: NodeJS.Signals | null) => void {
+  return (id, code, signal) => {
+    const left = [...children()];
+    for (const c of left) c.kill('SIGKILL');
+    release();
+    waitExitedSync(left, memberStopMs);
+    const how =
+      signal === null
+        ? `exited by itself (exit code ${code}: ${exitCodeMeaning(code ?? 70)})`
+        : `was killed from outside the drill (${signal}: by hand, the OOM killer?)`;
+    const log = join(dir, `member-${id}.log`);
+    const tail = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-3);
+    process.stderr.write(
+      `drill: member ${id} ${how}; the end of ${log}:\n` +
+        tail.map((line) => `  ${line}\n`).join('') +
+        `drill: failed; the members are stopped, their logs are in ${dir}\n`,
+    );
+    // A sysexits code (64-78) says what failed (74: the disk); anything else is internal (70).
+    process.exit(code !== null && code >= 64 && code <= 78 ? code : 70);
+  };
+}
+
+/** A new folder for a drill in TMPDIR: one that cannot be made is named (exit 73). */
+export function drillFolder(prefix: string): string {
+  try {
+    return mkdtempSync(join(tmpdir(), prefix));
+  } catch (error) {
+    const why = (error as Error).message;
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `cannot make the drill's folder in ${tmpdir()} (TMPDIR): ${why}`,
+    );
+  }
 }
 
 /**
