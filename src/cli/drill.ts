@@ -575,6 +575,25 @@ export function historyPassed(r: HistoryFigures): boolean {
 }
 
 /**
+ * A drill's last line on stderr: which of its rules failed, or that every one held (the exit
+ * code is 0 only then). `more` are a drill's own rules, each with what is said when it fails.
+ * Before, a run that passed ended on its JSON, with no word on whether it had.
+ */
+export function verdict(r: HistoryFigures, more: [holds: boolean, failed: string][] = []): string {
+  const rules: [boolean, string][] = [
+    [r.lost === 0, `${r.lost} acknowledged command(s) lost`],
+    [r.duplicated === 0, `${r.duplicated} command(s) applied twice`],
+    [r.replicas_identical, 'the replicas differ (hash chain or state)'],
+    [r.conserved, 'the assets are not conserved'],
+    ...more,
+  ];
+  const failed = rules.filter(([holds]) => !holds).map(([, said]) => said);
+  if (failed.length > 0) return `drill: FAILED: ${failed.join('; ')}\n`;
+  const acked = r.acked.toLocaleString('en-US');
+  return `drill: passed: every rule held (${acked} acknowledged, none lost or twice)\n`;
+}
+
+/**
  * Progress lines on stderr when `verbose`, unless it is a terminal: there a bar counts the
  * rounds (lines would break it).
  */

@@ -215,7 +215,7 @@ function addFailoverDrill(group: Command): void {
         '  bourse drill failover --kills 8 --victim standby --lose-disk-every 2',
     )
     .action(async (o: Omit<DrillOptions, 'verbose'>) => {
-      const { drill, historyPassed } = await import('./drill.js');
+      const { drill, historyPassed, verdict } = await import('./drill.js');
       const r = await drill({ ...o, verbose: true });
       const rows = [
         { measure: `kills (${r.signal}, victim: ${r.victim})`, value: r.kills },
@@ -230,6 +230,7 @@ function addFailoverDrill(group: Command): void {
         ...historyRows(r, []),
       ];
       process.stdout.write(table(rows as never[]) + '\n' + JSON.stringify(r) + '\n');
+      process.stderr.write(verdict(r));
       if (!historyPassed(r)) process.exitCode = 1;
     });
 }
@@ -252,7 +253,7 @@ function addPartitionDrill(group: Command): void {
         '\nExample:\n  sudo bourse drill partition --cuts 9',
     )
     .action(async (o: Omit<PartitionOptions, 'verbose'>) => {
-      const [{ drillPartition }, { historyPassed }] = await Promise.all([
+      const [{ drillPartition }, { historyPassed, verdict }] = await Promise.all([
         import('./drill-partition.js'),
         import('./drill.js'),
       ]);
@@ -268,6 +269,8 @@ function addPartitionDrill(group: Command): void {
         ]),
       ];
       process.stdout.write(table(rows as never[]) + '\n' + JSON.stringify(r) + '\n');
+      const fenced = 'a former primary did not come back a standby';
+      process.stderr.write(verdict(r, [[r.fenced, fenced]]));
       if (!historyPassed(r) || !r.fenced) process.exitCode = 1;
     });
 }

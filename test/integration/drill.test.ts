@@ -163,3 +163,22 @@ test('drill: a member that exits by itself ends the drill with its reason', asyn
   assert.equal(noTmp.code, 73, noTmp.err);
   assert.match(noTmp.err, /cannot make the drill's folder in \/proc\/no-such-tmp \(TMPDIR\)/);
 });
+
+/** Run from the CLI, a drill ends with its JSON on stdout, then its verdict on stderr. */
+test('drill: the CLI ends with its JSON, a verdict, and exit 0 when every rule held', async () => {
+  const args = [main, 'drill', 'failover', '--kills', '1', '--accounts', '20', '--window', '16'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const bound = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  clearTimeout(bound);
+  assert.equal(code, 0, err);
+  const report = JSON.parse(out.trimEnd().split('\n').at(-1)!) as HistoryFigures;
+  assertHistory(report);
+  const last = err.trimEnd().split('\n').at(-1);
+  const acked = report.acked.toLocaleString('en-US');
+  assert.equal(last, `drill: passed: every rule held (${acked} acknowledged, none lost or twice)`);
+});
