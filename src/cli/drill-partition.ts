@@ -23,7 +23,7 @@ import { Rng } from '../stdx/rng.js';
 import type { ClusterFile } from './cluster.js';
 import { checkReplicas } from './drill-check.js';
 import { NetNamespaces } from './netns.js';
-import { progressBar, UsageError } from './output.js';
+import { progressBar, UsageError, type Progress } from './output.js';
 import * as d from './drill.js';
 
 export interface PartitionOptions {
@@ -96,24 +96,30 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
   const dir = d.drillFolder('bourse-partition-');
   let net: NetNamespaces | null = null;
+  // On a terminal, a bar counts the cuts: stopped however the drill ends (see drill.ts).
+  const bar = o.verbose === true ? progressBar('drill: cuts', o.cuts) : null;
   const say = d.sayer(o.verbose);
+  const release = (): void => {
+    bar?.stop();
+    net?.destroy();
+  };
   let members: d.Members | null = null;
   let failed = true;
   // Ctrl-C skips `finally`: the namespaces, the bridge and the members would outlive the drill.
   const running = (): Iterable<ChildProcess> => members?.children.values() ?? [];
   // Listened for before the namespaces are made: a Ctrl-C meanwhile left one behind.
-  const stopListening = d.onInterrupt(dir, running, () => net?.destroy());
+  const stopListening = d.onInterrupt(dir, running, release);
   try {
     const made = NetNamespaces.create(ids, (process.pid * 7 + Date.now()) % 1_000_000);
     net = made;
     const file = writeNetCluster(dir, ids, made);
     members = new d.Members(dir, file, (id) => made.execPrefix(id));
-    members.onUnbidden = d.failOnMemberExit(dir, running, () => made.destroy());
+    members.onUnbidden = d.failOnMemberExit(dir, running, release);
     const client = await d.connectWithRetry(file.members.map((m) => `ws://${m.host}:${m.port}/`));
     await d.setUp(client, o.accounts);
     const load = d.newLoad();
     const pumping = d.pump(client, load, o, rng);
-    const seen = await cutRounds(o, { file, net: made, rng, say }, client, load);
+    const seen = await cutRounds(o, { file, net: made, rng, say, bar }, client, load);
     load.running = false;
     await pumping;
     if (load.error !== null) throw load.error;
@@ -141,7 +147,7 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   } finally {
     stopListening();
     for (const c of members?.children.values() ?? []) c.kill('SIGKILL');
-    net?.destroy();
+    release();
     if (failed && net !== null)
       process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
@@ -162,6 +168,7 @@ interface Setting {
   net: NetNamespaces;
   rng: Rng;
   say: (line: string) => void;
+  bar: Progress | null;
 }
 
 /** The cuts, one kind after another in turn; their takeovers, and whether each was fenced. */
@@ -180,7 +187,6 @@ async function cutRounds(
   const byKind = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Cut, number[]>;
   const takeovers: number[] = [];
   let fenced = true;
-  const bar = o.verbose === true ? progressBar('drill: cuts', o.cuts) : null;
   for (let k = 0; k < o.cuts; k++) {
     await d.allCaughtUp(s.file);
     await d.sleep(300 + s.rng.int(900));
@@ -206,9 +212,9 @@ async function cutRounds(
       s.say(`cut ${k + 1}: member ${victim} did not come back a standby`);
       fenced = false;
     }
-    bar?.update(k + 1);
+    s.bar?.update(k + 1);
   }
-  bar?.stop();
+  s.bar?.stop();
   return { counts, takeovers, byKind, fenced };
 }
 

@@ -136,14 +136,17 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   checkDrill(options);
   const rng = new Rng(options.seed);
   const dir = drillFolder('bourse-drill-');
-  // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
-  const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
-  const say = sayer(options.verbose);
   const file = await writeCluster(dir, options.nodes);
   const members = new Members(dir, file);
   const children = members.children;
-  const stopListening = onInterrupt(dir, () => children.values());
-  members.onUnbidden = failOnMemberExit(dir, () => children.values());
+  // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
+  // It is stopped however the drill ends: left running, its redraw timer held the process
+  // after an error, for ever.
+  const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
+  const say = sayer(options.verbose);
+  const stopBar = (): void => bar?.stop();
+  const stopListening = onInterrupt(dir, () => children.values(), stopBar);
+  members.onUnbidden = failOnMemberExit(dir, () => children.values(), stopBar);
   let failed = true;
   try {
     const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
@@ -163,7 +166,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       await killOnce(k, run);
       bar?.update(k + 1);
     }
-    bar?.stop();
+    stopBar();
     load.running = false;
     await pumping;
     if (load.error !== null) throw load.error;
@@ -179,6 +182,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     failed = !historyPassed(r); // a failed check keeps the logs and folders
     return r;
   } finally {
+    stopBar();
     stopListening();
     for (const c of children.values()) c.kill('SIGKILL');
     if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);

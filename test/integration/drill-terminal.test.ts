@@ -1,0 +1,29 @@
+/**
+ * A drill on a terminal draws a progress bar on stderr. A drill that failed (the SDK gave up,
+ * no primary, no convergence) left the bar running: its redraw timer held the process, which
+ * printed its error and then never exited, and the terminal kept its line wrapping off.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BourseClient } from '../../src/client/client.js';
+import { drill } from '../../src/cli/drill.js';
+import { removeDir } from '../harness/node-driver.js';
+
+test('a drill on a terminal that fails stops its progress bar', async (t) => {
+  const tty = process.stderr.isTTY;
+  process.stderr.isTTY = true;
+  t.after(() => (process.stderr.isTTY = tty));
+  let said = '';
+  t.mock.method(process.stderr, 'write', (text: string | Uint8Array) => {
+    said += String(text);
+    return true;
+  });
+  // Every member runs, but no session opens: the drill gives up after its retries (~15 s).
+  t.mock.method(BourseClient, 'connect', () => Promise.reject(new Error('no session (test)')));
+  const options = { kills: 2, nodes: 3, seed: 1, accounts: 10, window: 4, verbose: true };
+  await assert.rejects(drill(options), /no session \(test\)/);
+  t.mock.restoreAll();
+  removeDir(/the members' logs are in (\S+)/.exec(said)?.[1] ?? '/nonexistent');
+  assert.match(said, /drill: kills \[/, 'the bar was drawn');
+  assert.ok(said.includes('\x1b[?7h'), 'the bar was stopped: line wrapping is on again');
+});
