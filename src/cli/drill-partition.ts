@@ -96,9 +96,9 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
   const dir = d.drillFolder('bourse-partition-');
   let net: NetNamespaces | null = null;
-  // On a terminal, a bar counts the cuts: stopped however the drill ends (see drill.ts).
+  // A line per cut; on a terminal, a bar below them counts the cuts (stopped however it ends).
   const bar = o.verbose === true ? progressBar('drill: cuts', o.cuts) : null;
-  const say = d.sayer(o.verbose);
+  const say = d.sayer(bar);
   const release = (): void => {
     bar?.stop();
     net?.destroy();

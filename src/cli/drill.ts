@@ -30,7 +30,7 @@ import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
 import { freePort } from './ports.js';
-import { exitCodeMeaning, progressBar, UsageError } from './output.js';
+import { exitCodeMeaning, progressBar, UsageError, type Progress } from './output.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { onStopSignal, signalExitCode } from './signals.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
@@ -139,11 +139,10 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   const file = await writeCluster(dir, options.nodes);
   const members = new Members(dir, file);
   const children = members.children;
-  // On a terminal, a bar counts the kills (lines would break it); elsewhere, a line per kill.
-  // It is stopped however the drill ends: left running, its redraw timer held the process
-  // after an error, for ever.
+  // A line per kill; on a terminal, a bar below them counts the kills. It is stopped however
+  // the drill ends: left running, its redraw timer held the process after an error, for ever.
   const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
-  const say = sayer(options.verbose);
+  const say = sayer(bar);
   const stopBar = (): void => bar?.stop();
   const stopListening = onInterrupt(dir, () => children.values(), stopBar);
   members.onUnbidden = failOnMemberExit(dir, () => children.values(), stopBar);
@@ -598,13 +597,12 @@ export function verdict(r: HistoryFigures, more: [holds: boolean, failed: string
 }
 
 /**
- * Progress lines on stderr when `verbose`, unless it is a terminal: there a bar counts the
- * rounds (lines would break it).
+ * A line on stderr for each round (who was killed or cut, the takeover), when the drill is
+ * `verbose` (has a `bar`); on a terminal above the bar that counts the rounds. On a terminal
+ * it said nothing of them before: the operator saw a bar, and percentiles at the end.
  */
-export function sayer(verbose: boolean | undefined): (line: string) => void {
-  return (line) => {
-    if (verbose === true && !process.stderr.isTTY) process.stderr.write(`drill: ${line}\n`);
-  };
+export function sayer(bar: Progress | null): (line: string) => void {
+  return (line) => bar?.say(`drill: ${line}`);
 }
 
 /** The `p`th percentile of `values`, or null when there are none (JSON says none, not 0 ms). */

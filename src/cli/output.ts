@@ -20,17 +20,31 @@ export function table(rows: readonly Record<string, unknown>[]): string {
 
 export interface Progress {
   update(value: number): void;
+  /** Writes `line` on stderr: on a terminal, above the bar, which is drawn again below it. */
+  say(line: string): void;
   stop(): void;
 }
 
 export function progressBar(label: string, total: number): Progress {
-  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const write = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (!process.stderr.isTTY) return { update: () => {}, say: write, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr },
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total}`,
+      stream: process.stderr,
+      // Drawn again after a line said above it, unchanged as it is (else only once it moves).
+      forceRedraw: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
-  return { update: (v) => bar.update(v), stop: () => bar.stop() };
+  const say = (line: string): void => {
+    // The bar's line cleared and the line in its place; the bar's new line saved as the one
+    // its stop goes back to (ESC 7, as its start did): it went back above the lines said.
+    process.stderr.write(`\r\x1b[2K${line}\n\x1b7`);
+    bar.render();
+  };
+  return { update: (v) => bar.update(v), say, stop: () => bar.stop() };
 }
 
 /** Parses a time given as ISO-8601 or as microseconds since the epoch (protocol/time-us.ts). */
