@@ -25,7 +25,13 @@ import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
 import { healthOf } from '../client/primary-probe.js';
 import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layout.js';
-import { clusterFileName, clusterMembersMax, memberStopMs, sdkQueueMax } from '../constants.js';
+import {
+  clusterFileName,
+  clusterMembersMax,
+  engineConfigDefault,
+  memberStopMs,
+  sdkQueueMax,
+} from '../constants.js';
 import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
@@ -129,7 +135,13 @@ export function checkDrill(
     const most = sdkQueueMax.toLocaleString('en-US');
     throw new UsageError(`--window: 1 to ${most} transfers in flight (what the SDK queues)`);
   }
-  if (options.accounts < 1) throw new UsageError('--accounts: 1 or more');
+  // Members run with the default capacities: past them, the set-up was refused after minutes
+  // of deposits (300,000: 'internal error: drill: set-up refused with status 202' at 1m49s).
+  const most = engineConfigDefault.accountCountMax;
+  if (options.accounts < 1 || options.accounts > most) {
+    const said = most.toLocaleString('en-US');
+    throw new UsageError(`--accounts: 1 to ${said} (the accounts capacity its members run with)`);
+  }
 }
 
 export async function drill(options: DrillOptions): Promise<DrillReport> {

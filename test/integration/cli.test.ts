@@ -601,6 +601,9 @@ test('ports and cluster shapes that cannot work are refused before anything is w
       ['--nodes', '9', /--nodes: 9: 3 to 7/],
       ['--window', '0', /--window: 1 to 100,000 transfers in flight/],
       ['--window', '200000', /--window: 1 to 100,000 transfers in flight/],
+      // Past its members' accounts capacity: refused at once, not after minutes of set-up.
+      ['--accounts', '262145', /--accounts: 1 to 262,144 \(the accounts capacity its members/],
+      ['--accounts', '0', /--accounts: 1 to 262,144/],
     ] as const) {
       const drill = bourse('drill', 'failover', '--kills', '1', flag, value);
       assert.equal(drill.code, 64, drill.err);
