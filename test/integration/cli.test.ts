@@ -8,7 +8,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
@@ -346,13 +345,15 @@ for (const group of [false, true]) {
   const how = group ? 'SIGINT to its process group (Ctrl-C)' : 'SIGTERM';
   test(`bench: ${how} ends the bench and what it started, and writes no report`, async (t) => {
     const out = tempDataDir();
-    const folders = (): string[] =>
-      readdirSync(tmpdir()).filter((n) => n.startsWith('bourse-e2e-'));
+    // A temp folder of its own: another bench on the machine makes and removes bourse-e2e-*.
+    const tmp = tempDataDir();
+    const folders = (): string[] => readdirSync(tmp).filter((n) => n.startsWith('bourse-e2e-'));
     const before = folders();
     const size = group ? ['--small'] : []; // small: where it was seen (2 clients)
     const cli = spawn(process.execPath, [main, 'bench', 'e2e', ...size, '--out', out], {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: group, // a process group of its own, as a terminal's job
+      env: { ...process.env, TMPDIR: tmp },
     });
     let stderr = '';
     cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -361,10 +362,12 @@ for (const group of [false, true]) {
     t.after(() => {
       for (const pid of [cli.pid!, ...started].filter(alive)) process.kill(pid, 'SIGKILL');
       removeDir(out);
+      removeDir(tmp);
     });
     started.push(...(await awaitChildren(cli.pid!, 'e2e.bench.js', 1)));
     const clients = group ? 2 : 4;
     started.push(...(await awaitChildren(started[0], 'e2e-client.js', clients, 60_000)));
+    assert.equal(folders().length, before.length + 1, "the bench's node folder, in its TMPDIR");
     if (group) process.kill(-cli.pid!, 'SIGINT');
     else cli.kill('SIGTERM');
     const signal = group ? 'SIGINT' : 'SIGTERM';
