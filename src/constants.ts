@@ -590,6 +590,12 @@ export const udpReassemblyTimeoutMs = 500;
  * Members started together (containers) come up before their names resolve.
  */
 export const udpConnectRetryMs = 250;
+/**
+ * Replication datagrams refused (not from the member they name, or not under the cluster's
+ * secret) are told in the log at most this often (ms), with how many came meanwhile: one line
+ * per forged datagram would let a flood fill the disk.
+ */
+export const refusedLogMs = 10_000;
 /** A lookup of a member's host name: each DNS query's timeout (ms) and tries. */
 export const hostLookupTimeoutMs = 1000;
 export const hostLookupTries = 2;

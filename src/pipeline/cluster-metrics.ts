@@ -6,10 +6,11 @@
  * elections): they were only logged when a member stopped, so a lossy or corrupting link
  * showed nowhere while it lasted.
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Consensus } from '../replication/consensus.js';
 import { lastSequenceOf, memberRoleName, memberRoleNames, Role } from '../replication/messages.js';
 import type { OtherVersion } from '../replication/other-versions.js';
+import { refusalReasons } from '../replication/refusals.js';
 import type { TransportStats } from '../replication/udp-transport.js';
 import { readGauge, readTotal } from './node-metrics.js';
 
@@ -110,6 +111,18 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
   );
   total(`${replication}checksum_failures_total`, 'Datagrams whose CRC-32 did not match', () => {
     return t.checksumFailures;
+  });
+  new Counter({
+    name: `${replication}refused_total`,
+    help:
+      'Datagrams refused: naming no member, or not from the address and port of the member ' +
+      'they name',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      for (const reason of refusalReasons) this.inc({ reason }, t.refused[reason]);
+    },
   });
   total(`${replication}other_version_total`, 'Datagrams or messages of another version', () => {
     return t.otherVersion;

@@ -54,7 +54,8 @@ import type { Entry, Message } from '../replication/messages.js';
 import { claimMemberFolder, entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { bootstrapping } from './formation-check.js';
 import { clusterIdText } from '../replication/hashes.js';
-import { UdpTransport, type FaultPlan, type TransportStats } from '../replication/udp-transport.js';
+import type { FaultPlan, TransportStats, UdpTransport } from '../replication/udp-transport.js';
+import { memberTransport } from './member-transport.js';
 import type { OtherVersion } from '../replication/other-versions.js';
 import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
@@ -192,19 +193,9 @@ export class ClusterNode {
     if (!vote.member || recovering) this.store.setRecovering(recovering);
     if (recovering)
       this.log(`member ${this.id}: recovering (no data): will not vote until caught up`);
-    this.transport = new UdpTransport(
-      this.id,
-      options.members.map((m) => ({ id: m.id, host: m.host, port: m.replicationPort })),
-      (message) => this.receive(message),
-      options.faults,
-    );
+    this.transport = memberTransport(options, (message) => this.receive(message), this.log);
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
-    };
-    // A warning: members of two versions do not hear each other (README, rolling upgrades).
-    this.transport.onOtherVersion = (id, what) => {
-      const line = `member ${id} speaks ${what}; their messages are dropped until it speaks ours`;
-      this.log(`member ${this.id}: ${line}`, 'warn');
     };
     const stored = this.store.loadLog();
     this.consensus = new Consensus(

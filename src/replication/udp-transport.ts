@@ -14,7 +14,10 @@
  *
  * Every datagram is checked against its CRC-32 (datagram.ts) before any field of it is read:
  * one that fails is dropped and counted, and repaired as a lost one (NAK, or consensus's
- * resend), so no damaged term, position or NAK range ever reaches consensus.
+ * resend), so no damaged term, position or NAK range ever reaches consensus. Then its source:
+ * every member sends from the socket bound to its replication port, and a datagram that
+ * names a member but comes from another address or port than that member's is refused
+ * (peer-addresses.ts, refusals.ts).
  *
  * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN
  * does not reorder, so a fragment missing before one that arrived is lost: it is NAKed after
@@ -28,8 +31,7 @@
  * unknown senders, malformed ones and those past every bound are dropped and counted, never
  * thrown.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import {
   udpBurstMax,
   udpConnectRetryMs,
@@ -57,12 +59,10 @@ import {
   writeHeader,
 } from './datagram.js';
 import { type OtherVersion, OtherVersions, type VersionLayer } from './other-versions.js';
+import { PeerAddresses, Source, type PeerAddress } from './peer-addresses.js';
+import { type RefusalReason, Refusals } from './refusals.js';
 
-export interface PeerAddress {
-  id: number;
-  host: string;
-  port: number;
-}
+export type { PeerAddress } from './peer-addresses.js';
 
 /** Faults the transport injects (tests, drills); all drawn from `seed`. Mutable at run time. */
 export interface FaultPlan {
@@ -111,12 +111,14 @@ export interface TransportStats {
   otherVersion: number;
   /** Datagrams whose CRC-32 did not match their bytes (damaged): dropped unread. */
   checksumFailures: number;
-  /** Connects that failed (a peer's name that did not resolve, say): retried later. */
+  /** Lookups of a peer's name, or probe connects, that failed: retried later. */
   connectFailures: number;
-  /** Datagrams dropped because their peer's connect had failed (retried later). */
+  /** Datagrams not sent because their peer's name was not resolved (yet, or again). */
   unconnectedDrops: number;
-  /** Peers whose name came to resolve to another address (their sockets were replaced). */
+  /** Peers whose name came to resolve to another address (followed: peer-addresses.ts). */
   peersMoved: number;
+  /** Datagrams refused, by reason: not from the member they name (refusals.ts). */
+  refused: Readonly<Record<RefusalReason, number>>;
 }
 
 /** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
@@ -163,6 +165,8 @@ interface Partial {
 const emptyDatagram = Buffer.alloc(0);
 
 export class UdpTransport {
+  /** Told in the log at a bounded rate (onRefused); counted in `stats.refused`. */
+  private readonly refusals = new Refusals((line) => this.onRefused(line));
   readonly stats: TransportStats = {
     datagramsSent: 0,
     datagramsReceived: 0,
@@ -179,10 +183,16 @@ export class UdpTransport {
     connectFailures: 0,
     unconnectedDrops: 0,
     peersMoved: 0,
+    refused: this.refusals.total,
   };
   faults: FaultPlan;
+  /**
+   * The one socket, bound to this member's replication port: every datagram is sent from it,
+   * so that its source is the address and port the cluster file gives this member, the only
+   * one the others take this member's datagrams from (peer-addresses.ts).
+   */
   private readonly socket: Socket;
-  private readonly peers = new Map<number, PeerAddress>();
+  private readonly peers: PeerAddresses;
   private readonly rng: Rng;
   private nextId: number;
   /**
@@ -205,12 +215,6 @@ export class UdpTransport {
    * a sixth of the ~9% of a core each member used doing nothing.
    */
   private timer: ReturnType<typeof setInterval> | null = null;
-  /**
-   * Following a peer that moved (a container restarted with a new address): the address its
-   * datagrams last came from, by peer, and the peers whose name is being looked up again.
-   */
-  private readonly sources = new Map<number, string>();
-  private readonly resolving = new Set<number>();
   /** Peers' names to addresses (host-lookup.ts); cancelled on close. */
   private readonly resolver = newResolver();
   private readonly lookup: HostLookup;
@@ -221,15 +225,7 @@ export class UdpTransport {
   /** A pump is queued for the end of the current job (pumpSoon). */
   private pumpQueued = false;
 
-  /**
-   * Connected sockets to send from, by peer, once connected (null: connecting). Sending from
-   * the bound socket to an address made node look the address up per datagram, and the
-   * kernel route each one. A profile of a loaded primary (bench:replicated) spent 47% of its
-   * busy main thread in dgram's send before, 40% after: the rest is the kernel's loopback
-   * delivery, which the sender pays. Receivers tell senders by the header's id, not the port.
-   */
-  private readonly senders = new Map<number, Socket | 'connecting' | 'failed'>();
-  /** Sockets whose connect (its name's lookup) is in flight, closed with the transport. */
+  /** Probe sockets whose connect (its name's lookup) is in flight, closed with the transport. */
   private readonly connecting = new Set<Socket>();
   /** Connected sockets for probes, by peer, once connected (see probe()). */
   private readonly probes = new Map<number, Socket | null>();
@@ -239,6 +235,8 @@ export class UdpTransport {
   onMessage: (message: Message) => void;
   /** Told when a probe finds a peer's port closed: its process is gone. */
   onUnreachable: (id: number) => void = () => {};
+  /** Told of refused datagrams, at most once per refusedLogMs (refusals.ts). */
+  onRefused: (line: string) => void = () => {};
   /**
    * Told once per peer and change of version when a member speaks another transport or replication
    * version: members of different versions cannot replicate to each other, and without this
@@ -261,13 +259,17 @@ export class UdpTransport {
   ) {
     this.lookup = lookup ?? resolverLookup(this.resolver);
     this.onMessage = onMessage;
+    this.peers = new PeerAddresses(this.lookup, {
+      failed: () => this.stats.connectFailures++,
+      moved: (id) => this.peerMoved(id),
+    });
     this.setPeers(peers);
     this.faults = faults;
     this.rng = new Rng(faults.seed);
     this.nextId = (Math.random() * 0xffffffff) >>> 0; // a restarted node's ids do not collide
     const buffers = { recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 };
     this.socket = createSocket({ type: 'udp4', lookup: this.lookup, ...buffers });
-    this.socket.on('message', (datagram, from) => this.onDatagram(datagram, from.address));
+    this.socket.on('message', (datagram, from) => this.onDatagram(datagram, from));
     this.socket.on('error', () => {}); // ICMP unreachable and the like: loss, repaired above
   }
 
@@ -286,9 +288,8 @@ export class UdpTransport {
 
   /** The other members' addresses (this node's own entry is skipped). */
   setPeers(peers: readonly PeerAddress[]): void {
-    this.peers.clear();
-    this.closeSenders(); // reconnected on next send
-    for (const p of peers) if (p.id !== this.id) this.peers.set(p.id, p);
+    this.peers.set(peers.filter((p) => p.id !== this.id));
+    this.closeProbes(); // connected again on the next probe
   }
 
   close(): void {
@@ -297,47 +298,23 @@ export class UdpTransport {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.resolver.cancel();
+    this.peers.close();
     this.socket.close();
-    for (const probe of this.probes.values()) probe?.close();
-    this.probes.clear();
-    this.closeSenders();
+    this.closeProbes();
   }
 
-  private closeSenders(): void {
-    for (const sender of this.senders.values()) if (typeof sender !== 'string') sender.close();
-    this.senders.clear();
+  private closeProbes(): void {
+    for (const probe of this.probes.values()) probe?.close();
+    this.probes.clear();
     for (const s of this.connecting) s.close(); // its connect's callback is then never called
     this.connecting.clear();
   }
 
-  /**
-   * A connected socket keeps the address it was connected to. When a peer's datagrams start to
-   * come from another address, its name (not an IP) is looked up once more, one lookup at a
-   * time, and if it now resolves elsewhere its sockets are replaced. Without this a member
-   * that came back at a new address would never hear from us again. Only the name decides:
-   * a datagram's source does not redirect anything.
-   */
-  private noteSource(id: number, address: string): void {
-    const last = this.sources.get(id);
-    if (last === address) return;
-    this.sources.set(id, address);
-    const peer = this.peers.get(id);
-    if (last === undefined || peer === undefined || isIP(peer.host) !== 0) return;
-    if (this.resolving.has(id)) return;
-    this.resolving.add(id);
-    this.lookup(peer.host, { family: 4 }, (error, resolved) => {
-      this.resolving.delete(id);
-      const sender = this.senders.get(id);
-      if (error !== null || this.closed || sender === undefined || typeof sender === 'string') {
-        return;
-      }
-      if (sender.remoteAddress().address === resolved) return;
-      this.stats.peersMoved++;
-      sender.close();
-      this.senders.delete(id); // connected again, to the new address, by the next send
-      this.probes.get(id)?.close();
-      this.probes.delete(id);
-    });
+  /** A peer's name resolves elsewhere now: its probe socket is connected again on next use. */
+  private peerMoved(id: number): void {
+    this.stats.peersMoved++;
+    this.probes.get(id)?.close();
+    this.probes.delete(id);
   }
 
   /** Connects `s` to `peer`; held in `connecting` meanwhile, so that closing ends it. */
@@ -386,29 +363,6 @@ export class UdpTransport {
       return;
     }
     socket?.send(emptyDatagram);
-  }
-
-  /**
-   * The connected socket for `peer`; 'connecting' until it is (send from the bound one), or
-   * 'failed' while a failed connect waits to be tried again (drop: the peer is unreachable).
-   */
-  private senderFor(peer: PeerAddress): Socket | 'connecting' | 'failed' {
-    const known = this.senders.get(peer.id);
-    if (known !== undefined) return known;
-    const s = createSocket({ type: 'udp4', lookup: this.lookup, sendBufferSize: 8 << 20 });
-    this.senders.set(peer.id, 'connecting');
-    s.on('error', () => {}); // ECONNREFUSED from a dead peer: loss, repaired above
-    this.connect(s, peer, (error) => {
-      if (this.closed || this.senders.get(peer.id) !== 'connecting') s.close();
-      else if (error === undefined) this.senders.set(peer.id, s);
-      else {
-        this.senders.set(peer.id, 'failed');
-        const forget = (): boolean =>
-          this.senders.get(peer.id) === 'failed' && this.senders.delete(peer.id);
-        this.connectFailed(s, forget);
-      }
-    });
-    return 'connecting';
   }
 
   /** Messages kept to answer NAKs (retain). */
@@ -621,16 +575,18 @@ export class UdpTransport {
       // the sender looked up made a socket that nothing would close).
       if (this.closed) return;
       this.stats.datagramsSent++;
-      const sender = this.senderFor(d.to);
-      if (sender === 'failed') this.stats.unconnectedDrops++;
-      else if (sender === 'connecting') this.socket.send(d.bytes, d.to.port, d.to.host);
-      else sender.send(d.bytes);
+      // From the bound socket (its port is how peers know this member), to the peer's IP: the
+      // lookup node runs per send returns at once for an IP (host-lookup.ts). Connected
+      // sockets, one per peer, sent from ports of their own, which no peer could check.
+      const address = this.peers.addressOf(d.to.id);
+      if (address === null) this.stats.unconnectedDrops++;
+      else this.socket.send(d.bytes, d.to.port, address);
     };
     if (delay > 0) setTimeout(go, delay);
     else go();
   }
 
-  private onDatagram(datagram: Buffer, source: string): void {
+  private onDatagram(datagram: Buffer, source: RemoteInfo): void {
     this.stats.datagramsReceived++;
     if (datagram.byteLength === 0) {
       this.stats.probesReceived++;
@@ -644,7 +600,7 @@ export class UdpTransport {
     }
     if (datagram.readUInt8(0) !== datagramMagic) return this.dropped();
     const from = datagram.readUInt8(3);
-    if (!this.peers.has(from)) return this.dropped();
+    if (!this.fromPeer(from, source)) return this.dropped();
     const theirs = datagram.readUInt8(1);
     if (theirs !== transportVersion) return this.otherVersion(from, 'transport', theirs);
     if (checked !== Check.Intact) return this.dropped(); // a version-1 header saying 2
@@ -653,7 +609,6 @@ export class UdpTransport {
       this.stats.faultsInjected++;
       return;
     }
-    this.noteSource(from, source);
     const type = datagram.readUInt8(2);
     if (type === DatagramType.Nak) return this.onNak(datagram, from);
     if (type !== DatagramType.Fragment) return this.dropped();
@@ -662,6 +617,25 @@ export class UdpTransport {
 
   private dropped(): void {
     this.stats.messagesDropped++;
+  }
+
+  /**
+   * Whether a datagram whose header names member `from` came from that member's address and
+   * port; refused (counted, told at a bounded rate) when not. Checked after the checksum (a
+   * damaged id is damage, not a refusal) and before anything else of the datagram is read.
+   */
+  private fromPeer(from: number, source: RemoteInfo): boolean {
+    if (!this.peers.has(from)) {
+      this.refusals.note('member', from, source.address, source.port, 'no member');
+      return false;
+    }
+    const seen = this.peers.check(from, source.address, source.port);
+    if (seen === Source.Peer) return true;
+    if (seen === Source.Other) {
+      const expected = this.peers.shown(from);
+      this.refusals.note('address', from, source.address, source.port, expected);
+    }
+    return false;
   }
 
   /** A member's datagram or message of another version: dropped, told once several say so. */

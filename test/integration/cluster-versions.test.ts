@@ -13,13 +13,16 @@ import { datagramHeaderBytes, DatagramType, writeHeader } from '../../src/replic
 import { TestCluster } from '../harness/cluster-driver.js';
 import { until } from '../harness/wait.js';
 
-/** Datagrams as member `from` of transport version 1 sends them (no checksum then). */
-async function sendVersion1(from: number, to: ClusterMember): Promise<void> {
+/**
+ * Datagrams as member `from` of transport version 1 sends them (no checksum then), from its
+ * address and port (`from` is stopped: it comes back on the other version).
+ */
+async function sendVersion1(from: ClusterMember, to: ClusterMember): Promise<void> {
   const raw = createSocket('udp4');
-  await new Promise<void>((resolve) => raw.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => raw.bind(from.replicationPort, from.host, resolve));
   for (let i = 0; i < otherVersionDatagramsMin; i++) {
     const datagram = Buffer.alloc(datagramHeaderBytes + 24);
-    writeHeader(datagram, DatagramType.Fragment, from, i + 1, 0, 1);
+    writeHeader(datagram, DatagramType.Fragment, from.id, i + 1, 0, 1);
     datagram.writeUInt8(1, 1);
     await new Promise((resolve) => raw.send(datagram, to.replicationPort, to.host, resolve));
   }
@@ -38,15 +41,15 @@ test('cluster: a member of another transport version is named in /health and war
     await cluster.primary();
     await cluster.nodes[2]!.stop(); // member 3 goes to be upgraded...
     cluster.nodes[2] = null;
-    const [one] = cluster.members;
-    await sendVersion1(3, one); // ...and comes back on the other version
+    const [one, , three] = cluster.members;
+    await sendVersion1(three, one); // ...and comes back on the other version
     const said = 'member 1: member 3 speaks transport version 1';
     await until('member 1 says so', () => cluster.lines.some((l) => l.startsWith(said)));
     const heard = [{ member: 3, layer: 'transport', version: 1 }];
     assert.deepEqual(await otherVersionsOf(one), heard);
     const metrics = await (await fetch(`http://${one.host}:${one.port}/metrics`)).text();
     assert.match(metrics, /bourse_replication_other_version\{member="3",layer="transport"\} 1/);
-    await sendVersion1(3, one);
+    await sendVersion1(three, one);
     const told = (): number => cluster.lines.filter((l) => l.startsWith(said)).length;
     assert.equal(told(), 1, 'told once per change, not per datagram');
 
@@ -54,7 +57,7 @@ test('cluster: a member of another transport version is named in /health and war
     await until('member 1 forgets it', async () => (await otherVersionsOf(one))?.length === 0);
     await cluster.nodes[2].stop(); // rolled back: a change back is told again
     cluster.nodes[2] = null;
-    await sendVersion1(3, one);
+    await sendVersion1(three, one);
     await until('told again', () => told() === 2);
     assert.deepEqual(await otherVersionsOf(one), heard);
   }));

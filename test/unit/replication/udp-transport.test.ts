@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../../harness/wait.js';
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import fc from 'fast-check';
 import {
@@ -324,7 +324,6 @@ test('a peer name that does not resolve yet: datagrams dropped, retried, then se
   }
 });
 
-/** Sends `message` to `port` as member `from` would, in one datagram from `address`. */
 /**
  * A datagram as member `from` of transport `version` would send it: one fragment of one, of
  * `body`, sealed with its checksum unless `version` is 1 (which had none).
@@ -338,17 +337,21 @@ function forge(from: number, body: Buffer, version = transportVersion): Buffer {
   return datagram;
 }
 
-async function sendFrom(address: string, port: number, from: number, message: Message) {
-  const datagram = forge(from, encodeMessage(message));
+/** A socket bound to `address` (and `port`, default any): a process that is not a member. */
+async function rawSocket(address = '127.0.0.1', port = 0): Promise<Socket> {
   const raw = createSocket('udp4');
-  await new Promise<void>((resolve) => raw.bind(0, address, resolve));
-  await new Promise((resolve) => raw.send(datagram, port, '127.0.0.1', resolve));
-  raw.close();
+  await new Promise<void>((resolve) => raw.bind(port, address, resolve));
+  return raw;
+}
+
+function sendRaw(raw: Socket, bytes: Buffer, port: number): Promise<void> {
+  return new Promise((resolve) => raw.send(bytes, port, '127.0.0.1', () => resolve()));
 }
 
 test('a peer whose name moves to another address (a restarted container) is followed', async () => {
-  // A connected socket keeps the address it was connected to. When the peer's datagrams come
-  // from another address, its name is looked up again, and if it moved it gets new sockets.
+  // Its datagrams are taken from the address its name resolves to, and sent there. When they
+  // come from another address, they are refused, and the name is looked up again (at most once
+  // per udpConnectRetryMs): if it moved, the peer is followed; the source alone moves nothing.
   let at = '127.0.0.3'; // where the name points first: nothing listens there
   const lookups: string[] = [];
   const moving: HostLookup = (host, options, done) => {
@@ -357,35 +360,36 @@ test('a peer whose name moves to another address (a restarted container) is foll
     done(null, at, 4);
   };
   const received: Message[] = [];
-  const a = new UdpTransport(1, [], () => {}, noFaultPlan(), moving);
+  const heard: Message[] = [];
+  const a = new UdpTransport(1, [], (m) => heard.push(m), noFaultPlan(), moving);
   const b = new UdpTransport(2, [], (m) => received.push(m));
   try {
     const portA = await a.bind('127.0.0.1', 0);
     const port = await b.bind('127.0.0.1', 0);
     a.setPeers([{ id: 2, host: 'member-b', port }]);
     b.setPeers([{ id: 1, host: '127.0.0.1', port: portA }]);
-    const sent = async (): Promise<void> => {
+    const exchange = async (): Promise<void> => {
       for (let i = 0; i < 5; i++) {
         a.send(2, status);
-        a.probe(2);
+        b.send(1, { ...status, from: 2 });
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
-    await sent();
-    const connects = lookups.length; // the sender's and the probe's connects
-    await sendFrom('127.0.0.4', portA, 2, { ...status, from: 2 }); // its first address seen
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(lookups.length, connects, 'a first source is only noted');
-    await sendFrom('127.0.0.5', portA, 2, { ...status, from: 2 }); // another: looked up
-    await until('a looks the name up again', () => lookups.length === connects + 1);
-    await sent();
-    assert.equal(received.length, 0, 'still at its old address: nothing moved');
-    assert.equal(a.stats.peersMoved, 0);
+    await exchange();
+    assert.equal(received.length, 0, 'sent to where the name points: nothing there');
+    assert.equal(heard.length, 0, 'b speaks from 127.0.0.1, not where its name points');
+    assert.ok(a.stats.refused.address > 0);
+    const asked = lookups.length;
+    await until('a looks the name up again', () => {
+      b.send(1, { ...status, from: 2 });
+      return lookups.length > asked;
+    });
+    assert.equal(a.stats.peersMoved, 0, 'still where it was');
     at = '127.0.0.1'; // the member came back elsewhere, and speaks from there
-    await sendFrom('127.0.0.6', portA, 2, { ...status, from: 2 });
-    await until('b gets messages at its new address', () => {
+    await until('a follows b to its new address', () => {
       a.send(2, status);
-      return received.length > 0;
+      b.send(1, { ...status, from: 2 });
+      return received.length > 0 && heard.length > 0;
     });
     assert.equal(a.stats.peersMoved, 1);
   } finally {
@@ -394,23 +398,54 @@ test('a peer whose name moves to another address (a restarted container) is foll
   }
 });
 
+test('a datagram naming a member from another socket is refused, counted and told', async () => {
+  // A process on the host (not a member) sends a well-formed status "from member 1": before,
+  // its source was not checked, and one such status with a higher term deposed a primary.
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  const told: string[] = [];
+  b.onRefused = (line) => told.push(line);
+  const raw = await rawSocket();
+  const rawPort = raw.address().port;
+  try {
+    const forged = forge(1, encodeMessage({ ...status, term: 9 }));
+    for (let i = 0; i < 50; i++) await sendRaw(raw, forged, b.port);
+    await sendRaw(raw, forge(6, encodeMessage({ ...status, from: 6 })), b.port);
+    a.send(2, status); // member 1 itself, from its port: taken
+    await until('member 1 is heard', () => received.length === 1);
+    assert.equal(received[0].term, 1, 'only member 1 itself');
+    assert.deepEqual(b.stats.refused, { member: 1, address: 50 });
+    assert.deepEqual(told, [
+      `refused 1 replication datagram(s); the last named member 1 and came from ` +
+        `127.0.0.1:${rawPort} (member 1 is at 127.0.0.1:${a.port})`,
+    ]);
+  } finally {
+    raw.close();
+    close();
+  }
+});
+
 test('hostile datagrams are dropped and counted; good traffic goes on', async () => {
   const received: Message[] = [];
   const { a, b, close } = await pair(received);
-  const raw = createSocket('udp4');
+  // Member 3, as b knows it: what a member may send that b must still drop.
+  const raw = await rawSocket();
+  b.setPeers([
+    { id: 1, host: '127.0.0.1', port: a.port },
+    { id: 3, host: '127.0.0.1', port: raw.address().port },
+  ]);
   try {
     const port = b.port;
-    const send = (bytes: Buffer): Promise<void> =>
-      new Promise((resolve) => raw.send(bytes, port, '127.0.0.1', () => resolve()));
+    const send = (bytes: Buffer): Promise<void> => sendRaw(raw, bytes, port);
     await send(Buffer.from('garbage')); // too short for a header
     await send(Buffer.alloc(0)); // a probe (see probe()): counted apart, not as a loss
     await send(Buffer.alloc(16)); // its checksum (zero) is not its bytes'
-    const bad = forge(1, Buffer.alloc(24));
+    const bad = forge(3, Buffer.alloc(24));
     bad.writeUInt8(0xb4, 0);
     seal(bad);
     await send(bad); // bad magic, sealed
     await send(forge(9, Buffer.alloc(24))); // not a member
-    await send(forge(1, Buffer.alloc(24))); // a member, one fragment, the message garbage
+    await send(forge(3, Buffer.alloc(24))); // a member, one fragment, the message garbage
     // A member of another transport version (sealed, as versions from 2 on are), one of
     // version 1 (no checksum), then of another replication version (a whole message in one
     // fragment): each dropped, each told once enough of them said so, however often they come.
@@ -421,7 +456,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
       cluster: 0,
       members: 0b11,
       term: 1,
-      from: 1,
+      from: 3,
       ok: true,
       match: 0,
       durable: 0,
@@ -429,9 +464,9 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     });
     status.writeUInt8(replicationVersion + 1, 1);
     const times = otherVersionDatagramsMin + 2;
-    for (let i = 0; i < times; i++) await send(forge(1, Buffer.alloc(24), 9));
-    for (let i = 0; i < times; i++) await send(forge(1, Buffer.alloc(24), 1));
-    for (let i = 0; i < times; i++) await send(forge(1, status));
+    for (let i = 0; i < times; i++) await send(forge(3, Buffer.alloc(24), 9));
+    for (let i = 0; i < times; i++) await send(forge(3, Buffer.alloc(24), 1));
+    for (let i = 0; i < times; i++) await send(forge(3, status));
     a.send(2, {
       kind: 'vote',
       cluster: 0,
@@ -448,10 +483,11 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     assert.equal(b.stats.checksumFailures, 1);
     assert.equal(b.stats.otherVersion, 3 * times);
     const n = otherVersionDatagramsMin;
+    assert.deepEqual(b.stats.refused, { member: 1, address: 0 });
     assert.deepEqual(told, [
-      `1: transport version 9 (this member speaks 2; ${n} datagrams said so)`,
-      `1: transport version 1 (this member speaks 2; ${n} datagrams said so)`,
-      `1: replication version ${replicationVersion + 1} (this member speaks ` +
+      `3: transport version 9 (this member speaks 2; ${n} datagrams said so)`,
+      `3: transport version 1 (this member speaks 2; ${n} datagrams said so)`,
+      `3: replication version ${replicationVersion + 1} (this member speaks ` +
         `${replicationVersion}; ${n} messages said so)`,
     ]);
   } finally {

@@ -1,0 +1,33 @@
+/**
+ * A cluster member's replication transport (src/replication/udp-transport.ts), made from its
+ * options and told where to say what it sees: members of another version, and datagrams it
+ * refuses (not from the member they name), both warnings, the second at a bounded rate.
+ */
+import { UdpTransport, type FaultPlan } from '../replication/udp-transport.js';
+import type { Message } from '../replication/messages.js';
+import type { NodeLog } from './node.js';
+
+/** What the transport needs of a member's options (ClusterNodeOptions). */
+export interface TransportOptions {
+  id: number;
+  members: readonly { id: number; host: string; replicationPort: number }[];
+  faults?: FaultPlan;
+}
+
+export function memberTransport(
+  options: TransportOptions,
+  receive: (message: Message) => void,
+  log: NodeLog,
+): UdpTransport {
+  const id = options.id;
+  const peers = options.members.map((m) => ({ id: m.id, host: m.host, port: m.replicationPort }));
+  const transport = new UdpTransport(id, peers, receive, options.faults);
+  // A warning: members of two versions do not hear each other (README, rolling upgrades).
+  transport.onOtherVersion = (from, what) => {
+    const line = `member ${from} speaks ${what}; their messages are dropped until it speaks ours`;
+    log(`member ${id}: ${line}`, 'warn');
+  };
+  // Someone sends what no member sends (docs/ROLES.md, "Who may speak on the replication port").
+  transport.onRefused = (line) => log(`member ${id}: ${line}`, 'warn');
+  return transport;
+}

@@ -1,0 +1,49 @@
+/**
+ * Datagrams a member refuses because they are not what a member sends: counted by reason (for
+ * /metrics), and told in the log at most once per `refusedLogMs`, with how many came since the
+ * last line and where the last one came from. A flood of forged datagrams is one line every
+ * few seconds, never a line per datagram (the log would become the attack); a single one is
+ * told at once.
+ *
+ *   member   the header names no other member of the cluster file
+ *   address  it names one, but did not come from that member's address and port
+ */
+import { refusedLogMs } from '../constants.js';
+
+export type RefusalReason = 'member' | 'address';
+export const refusalReasons: readonly RefusalReason[] = ['member', 'address'];
+
+export class Refusals {
+  /** Datagrams refused, by reason, since the transport started (they only grow). */
+  readonly total: Record<RefusalReason, number> = { member: 0, address: 0 };
+  /** Refused since the last line. */
+  private untold = 0;
+  private toldAt = -Infinity;
+
+  /** `tell(line)`: says the line (a warning: someone sends what no member sends). */
+  constructor(private readonly tell: (line: string) => void) {}
+
+  /**
+   * One refused datagram: from `address`:`port`, naming member `from`, which is at `expected`
+   * (its address as the cluster file gives it, or 'no member'). Nothing is built unless told.
+   */
+  note(reason: RefusalReason, from: number, address: string, port: number, expected: string) {
+    this.total[reason]++;
+    this.untold++;
+    const now = performance.now();
+    if (now - this.toldAt < refusedLogMs) return;
+    const seconds = Number.isFinite(this.toldAt) ? (now - this.toldAt) / 1000 : 0;
+    const since = seconds > 0 ? ` in ${seconds.toFixed(0)} s` : '';
+    this.tell(
+      `refused ${this.untold} replication datagram(s)${since}; the last named member ${from} ` +
+        `and came from ${address}:${port} (${why(reason, from, expected)})`,
+    );
+    this.toldAt = now;
+    this.untold = 0;
+  }
+}
+
+function why(reason: RefusalReason, from: number, expected: string): string {
+  if (reason === 'member') return `no other member of the cluster file has id ${from}`;
+  return `member ${from} is at ${expected}`;
+}
