@@ -635,6 +635,10 @@ export const dataLockTool = 'flock';
 export const dataLockAttemptsMax = 100;
 /** The file that makes a folder a local cluster's (`bourse cluster`): members in member-N. */
 export const clusterFileName = 'cluster.json';
+/** Beside it, the cluster's replication secret (cli/cluster-secret.ts), mode 0600. */
+export const clusterSecretFileName = 'replication.key';
+/** Bytes of that secret (written as twice as many hex digits): replication/datagram-mac.ts. */
+export const replicationSecretBytes = 32;
 
 /**
  * Copies of the engine's state a node holds, every table at full size: the processor's, the

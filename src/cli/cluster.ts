@@ -18,6 +18,8 @@ import {
   memberSupervisorCheckMs,
 } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
+import type { NodeLog } from '../pipeline/node.js';
+import { makeSecret, readSecret, secretBeside, secretExposure } from './cluster-secret.js';
 import {
   MemberProcess,
   say,
@@ -127,6 +129,10 @@ export interface MemberOptions {
   data: string;
   bootstrap?: boolean;
   listen?: string;
+  /** The replication secret's file (default: beside the cluster file, cluster-secret.ts). */
+  secret?: string;
+  /** Make the secret's file when it is missing (members sharing one volume). */
+  makeSecret?: boolean;
   capacities?: Capacities;
 }
 
@@ -141,6 +147,7 @@ export async function member(options: MemberOptions): Promise<void> {
   }
   let node: ClusterNode | null = null;
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
+  const secret = memberSecret(options, log);
   const signalled = stopSignal();
   // Its whole cluster stops (wholeClusterSignal): no standby is left to hand over to.
   const whole = new Promise<'whole'>((resolve) =>
@@ -153,6 +160,7 @@ export async function member(options: MemberOptions): Promise<void> {
     dataDir: options.data,
     bootstrap: options.bootstrap === true,
     listen: options.listen,
+    secret,
     capacities: { ...file.capacities, ...options.capacities },
     log,
   });
@@ -168,6 +176,18 @@ export async function member(options: MemberOptions): Promise<void> {
   // started again (bourse cluster) rather than lingering silent.
   if (failure !== null) throw failure;
   log('stopped cleanly');
+}
+
+/** The member's replication secret, made first if asked; its file's exposure warned of. */
+function memberSecret(options: MemberOptions, log: NodeLog): Buffer {
+  const path = options.secret ?? secretBeside(options.cluster);
+  if (options.makeSecret === true && makeSecret(path)) {
+    log(`member ${options.id}: made the replication secret ${path}`);
+  }
+  const secret = readSecret(path);
+  const exposure = secretExposure(path);
+  if (exposure !== null) log(`member ${options.id}: ${exposure}`, 'warn');
+  return secret;
 }
 
 /**
@@ -316,6 +336,9 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
   const before = Object.keys(asked).length > 0 ? keepCapacities(path, asked) : null;
   const file = readClusterFile(path);
   if (!fresh) await refuseTakenPorts(file, false).catch(restoreOnError(path, before));
+  // Made on the first run (of this version, too), kept after: every member reads it there.
+  const secretPath = secretBeside(path);
+  const secretNew = makeSecret(secretPath);
   const ports = file.members.map((m) => m.port);
   if (!fresh && (options.nodes !== file.members.length || options.basePort !== ports[0])) {
     process.stderr.write(
@@ -336,6 +359,7 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
           `  member ${m.id}: ws://${m.host}:${m.port}/  replication udp ${m.replicationPort}` +
           `  (pid ${members[i].pid()})`,
       ),
+      `replication secret: ${secretPath} (${secretNew ? 'made now' : 'kept'}; mode 0600)`,
       'clients: connect to any member with the others in `members` (the SDK finds the primary)',
       'a member that exits is started again; Ctrl-C stops every member cleanly',
       '',

@@ -18,7 +18,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterFileName } from '../constants.js';
+import { clusterFileName, clusterSecretFileName } from '../constants.js';
+import { makeSecret } from './cluster-secret.js';
 import { Rng } from '../stdx/rng.js';
 import type { ClusterFile } from './cluster.js';
 import { checkReplicas } from './drill-check.js';
@@ -160,6 +161,7 @@ function writeNetCluster(dir: string, ids: number[], net: NetNamespaces): Cluste
     members: ids.map((id) => ({ id, host: net.hostOf(id), port: 9001, replicationPort: 9101 })),
   };
   writeFileSync(join(dir, clusterFileName), JSON.stringify(file, null, 2) + '\n');
+  makeSecret(join(dir, clusterSecretFileName)); // beside it: where its members read it
   return file;
 }
 

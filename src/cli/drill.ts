@@ -28,10 +28,12 @@ import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layou
 import {
   clusterFileName,
   clusterMembersMax,
+  clusterSecretFileName,
   engineConfigDefault,
   memberStopMs,
   sdkQueueMax,
 } from '../constants.js';
+import { makeSecret } from './cluster-secret.js';
 import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
@@ -323,6 +325,7 @@ export async function writeCluster(dir: string, nodes: number): Promise<ClusterF
     file.members.push({ id, host: '127.0.0.1', port, replicationPort });
   }
   writeFileSync(join(dir, clusterFileName), JSON.stringify(file, null, 2) + '\n');
+  makeSecret(join(dir, clusterSecretFileName)); // beside it: where its members read it
   return file;
 }
 

@@ -141,10 +141,19 @@ function addCluster(p: Command): void {
       'IP address to bind its ports to (default: its host; 0.0.0.0: all)',
       ipAddress('--listen'),
     )
+    .option(
+      '--secret <file>',
+      "the cluster's replication secret, the same on every member (default: replication.key " +
+        'beside the cluster file)',
+    )
+    .option('--make-secret', 'make the secret file when missing (members sharing one volume)')
     .addHelpText(
       'after',
       '\nExample:\n' +
         '  bourse member --cluster ./cluster/cluster.json --id 2 --data ./cluster/member-2\n' +
+        'Every member needs the same replication secret: 64 hex digits in a file of mode 0600\n' +
+        '(bourse cluster makes one; by hand: openssl rand -hex 32). A member without it does\n' +
+        'not start; one with another is refused by the others.\n' +
         'Without --bootstrap, a member whose folder is empty has lost its disk: it catches up\n' +
         'before it votes again. With it, an empty folder is new only while no other member\n' +
         'answers with a journal that holds events. A folder another member wrote, or a single\n' +

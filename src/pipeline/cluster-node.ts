@@ -90,6 +90,11 @@ export interface ClusterNodeOptions {
    * image's health check on 127.0.0.1 and published ports.
    */
   listen?: string;
+  /**
+   * The cluster's replication secret (secretBytes, the same on every member): every datagram
+   * carries a MAC under it, and one without it is refused (src/replication/datagram-mac.ts).
+   */
+  secret: Uint8Array;
   faults?: FaultPlan;
   log?: NodeLog;
   /** Committed entries consensus keeps in memory (default `logRetainEntries`; tests: few). */

@@ -11,6 +11,8 @@ import type { NodeLog } from './node.js';
 export interface TransportOptions {
   id: number;
   members: readonly { id: number; host: string; replicationPort: number }[];
+  /** The cluster's replication secret (every member's the same): datagrams' MACs. */
+  secret: Uint8Array;
   faults?: FaultPlan;
 }
 
@@ -21,7 +23,7 @@ export function memberTransport(
 ): UdpTransport {
   const id = options.id;
   const peers = options.members.map((m) => ({ id: m.id, host: m.host, port: m.replicationPort }));
-  const transport = new UdpTransport(id, peers, receive, options.faults);
+  const transport = new UdpTransport(id, peers, receive, options.secret, options.faults);
   // A warning: members of two versions do not hear each other (README, rolling upgrades).
   transport.onOtherVersion = (from, what) => {
     const line = `member ${from} speaks ${what}; their messages are dropped until it speaks ours`;

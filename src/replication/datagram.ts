@@ -1,12 +1,15 @@
 /**
- * A replication datagram's header and its checksum (the transport's layout, udp-transport.ts).
+ * A replication datagram's header, its checksum and its MAC (the transport's layout,
+ * udp-transport.ts).
  *
- *   0      1        2      3      4            8       10      12         16
- *   +------+--------+------+------+------------+-------+-------+----------+-------------+
- *   | 0xB5 | version| type | from | message id | index | count | CRC-32   | chunk       |
- *   +------+--------+------+------+------------+-------+-------+----------+-------------+
- *   CRC-32: of every byte of the datagram, these four taken as zero (transport version 2 on;
- *   version 1 left them zero and checked nothing)
+ *   0      1        2      3      4            8       10      12         16         32
+ *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
+ *   | 0xB5 | version| type | from | message id | index | count | CRC-32   | MAC      | chunk |
+ *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
+ *   MAC (transport version 3 on): 16 bytes of HMAC-SHA256 under the cluster's secret, of every
+ *   byte of the datagram, the CRC-32 and MAC fields taken as zero (datagram-mac.ts).
+ *   CRC-32: of every byte of the datagram (the MAC included), its own four taken as zero
+ *   (version 2 on; version 1 left them zero and checked nothing).
  *
  * Why a checksum of our own: UDP's is 16 bits, optional on IPv4, and misses some double-bit
  * errors. A datagram's header and its message's header (term, commit, acks, NAK ranges, votes)
@@ -14,29 +17,50 @@
  * for 15 s, through a corrupting proxy) deposed it twice, and a flipped durable position or
  * commit could have counted a false majority. CRC-32 finds every error of 1 to 3 bits and
  * every burst of up to 32 bits in a datagram of this size (the IEEE polynomial's Hamming
- * distance is 4 below 91,607 bits; a datagram is below 11,300). node's zlib.crc32 (native,
+ * distance is 4 below 91,607 bits; a datagram is below 11,400). node's zlib.crc32 (native,
  * node 20.15 on) cost 0.36-0.43 µs a 1,400-byte datagram here (0.1 µs an 84-byte heartbeat),
  * a JS CRC-32C (slice-by-8) 0.73-1.1 µs, a word-wise FNV-1a hash 0.42-0.44 µs, and it finds
  * less: bench/micro/replication/datagram-checksum.bench.ts. Paid once a datagram sent (an
  * append's datagrams are sealed once for every standby) and once a datagram received.
+ *
+ * Why both, when the MAC finds damage too: the CRC-32 sits where version 2 has it, so that a
+ * member of version 2 still finds a version-3 datagram intact and says "member 2 speaks
+ * transport version 3" (a rolling upgrade), rather than counting it as damaged; and damage
+ * (counted, repaired as loss) stays apart from forgery (refused, told). It costs a fifth of
+ * the MAC (bench/micro/replication/datagram-mac.bench.ts).
  */
 import { crc32 } from 'node:zlib';
+import { udpPayloadBytesMax } from '../constants.js';
+import { DatagramMac } from './datagram-mac.js';
 
 export const datagramMagic = 0xb5;
-/** 2: every datagram carries a CRC-32 of its bytes (`checksumAt`). */
-export const transportVersion = 2;
+/**
+ * 2: every datagram carries a CRC-32 of its bytes (`checksumAt`). 3: and a MAC under the
+ * cluster's secret (`macAt`); the chunk starts at 32.
+ */
+export const transportVersion = 3;
 /** The last version with no checksum (the field was zero): still told apart, see check(). */
 const uncheckedVersion = 1;
-export const datagramHeaderBytes = 16;
+export const datagramHeaderBytes = 32;
+/** What every version from 2 on has alike: its version byte, and its checksum at 12. */
+export const checkedHeaderBytes = 16;
 /** Versions from 2 on keep the checksum here, so that one version can check another's. */
 const checksumAt = 12;
+const macAt = 16;
+/** The largest datagram a member sends (a fragment; a NAK is smaller): larger ones are not. */
+export const datagramBytesMax = datagramHeaderBytes + udpPayloadBytesMax;
+
+/** The MAC of this layout under `secret` (the cluster's, secretBytes). */
+export function datagramMac(secret: Uint8Array): DatagramMac {
+  return new DatagramMac(secret, datagramBytesMax, checksumAt, datagramHeaderBytes);
+}
 
 export const enum DatagramType {
   Fragment = 1,
   Nak = 2,
 }
 
-/** Writes a header; the checksum field stays zero until seal(). */
+/** Writes a header; the checksum and MAC fields stay zero until seal(). */
 export function writeHeader(
   datagram: Buffer,
   type: DatagramType,
@@ -52,12 +76,13 @@ export function writeHeader(
   datagram.writeUInt32LE(id, 4);
   datagram.writeUInt16LE(index, 8);
   datagram.writeUInt16LE(count, 10);
-  datagram.writeUInt32LE(0, checksumAt);
+  datagram.fill(0, checksumAt, datagramHeaderBytes);
 }
 
-/** Sets the checksum of a datagram whose every byte is written (and its field zero). */
-export function seal(datagram: Buffer): void {
-  if (datagram.readUInt32LE(checksumAt) !== 0) datagram.writeUInt32LE(0, checksumAt);
+/** Sets the MAC, then the checksum, of a datagram whose every other byte is written. */
+export function seal(datagram: Buffer, mac: DatagramMac): void {
+  datagram.fill(0, checksumAt, datagramHeaderBytes);
+  mac.sign(datagram, macAt);
   datagram.writeUInt32LE(crc32(datagram), checksumAt);
 }
 
@@ -70,7 +95,7 @@ export const enum Check {
 }
 
 /**
- * Whether `datagram` (of at least datagramHeaderBytes) is as its sender sealed it. Nothing in
+ * Whether `datagram` (of at least checkedHeaderBytes) is as its sender sealed it. Nothing in
  * it but its length is read before this. The checksum field is zeroed to compute the sum (the
  * datagram is the receiver's own buffer; only its chunk is kept). A version-1 datagram has a
  * zero field and version byte 1; a damaged version-2 one looks so only when two bits of its
@@ -82,4 +107,13 @@ export function check(datagram: Buffer): Check {
   if (said === 0 && datagram.readUInt8(1) === uncheckedVersion) return Check.Unchecked;
   datagram.writeUInt32LE(0, checksumAt);
   return crc32(datagram) === said ? Check.Intact : Check.Corrupt;
+}
+
+/**
+ * Whether the MAC of `datagram` (intact, of this version) is the cluster secret's: made by a
+ * member (or replayed: see docs/ROLES.md). Checked once its source is the member's.
+ */
+export function authentic(datagram: Buffer, mac: DatagramMac): boolean {
+  const n = datagram.byteLength;
+  return n >= datagramHeaderBytes && n <= datagramBytesMax && mac.verify(datagram, macAt);
 }

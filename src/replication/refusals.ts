@@ -7,15 +7,17 @@
  *
  *   member   the header names no other member of the cluster file
  *   address  it names one, but did not come from that member's address and port
+ *   mac      it came from there, but its MAC is not the cluster secret's (datagram-mac.ts):
+ *            a member with another secret, or a forgery from the member's own address
  */
 import { refusedLogMs } from '../constants.js';
 
-export type RefusalReason = 'member' | 'address';
-export const refusalReasons: readonly RefusalReason[] = ['member', 'address'];
+export type RefusalReason = 'member' | 'address' | 'mac';
+export const refusalReasons: readonly RefusalReason[] = ['member', 'address', 'mac'];
 
 export class Refusals {
   /** Datagrams refused, by reason, since the transport started (they only grow). */
-  readonly total: Record<RefusalReason, number> = { member: 0, address: 0 };
+  readonly total: Record<RefusalReason, number> = { member: 0, address: 0, mac: 0 };
   /** Refused since the last line. */
   private untold = 0;
   private toldAt = -Infinity;
@@ -45,5 +47,6 @@ export class Refusals {
 
 function why(reason: RefusalReason, from: number, expected: string): string {
   if (reason === 'member') return `no other member of the cluster file has id ${from}`;
-  return `member ${from} is at ${expected}`;
+  if (reason === 'address') return `member ${from} is at ${expected}`;
+  return "its MAC does not match this member's replication secret: another secret, or forged";
 }

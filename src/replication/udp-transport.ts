@@ -6,18 +6,22 @@
  *
  *   message (encodeMessage) ──split──► fragments of ≤ udpPayloadBytesMax, each a datagram:
  *
- *   0      1        2      3      4            8       10      12         16
- *   +------+--------+------+------+------------+-------+-------+----------+-------------+
- *   | 0xB5 | version| type | from | message id | index | count | CRC-32   | chunk       |
- *   +------+--------+------+------+------------+-------+-------+----------+-------------+
+ *   0      1        2      3      4            8       10      12         16         32
+ *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
+ *   | 0xB5 | version| type | from | message id | index | count | CRC-32   | MAC      | chunk |
+ *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
  *   type 1 fragment; type 2 NAK: the body is u16 fragment indices the receiver lacks
  *
- * Every datagram is checked against its CRC-32 (datagram.ts) before any field of it is read:
- * one that fails is dropped and counted, and repaired as a lost one (NAK, or consensus's
- * resend), so no damaged term, position or NAK range ever reaches consensus. Then its source:
- * every member sends from the socket bound to its replication port, and a datagram that
- * names a member but comes from another address or port than that member's is refused
- * (peer-addresses.ts, refusals.ts).
+ * A datagram received is read in this order, each step dropping it before the next:
+ *   1. its CRC-32 (datagram.ts), before any field is read: one that fails is damaged, counted,
+ *      and repaired as a lost one (NAK, or consensus's resend), so no damaged term, position
+ *      or NAK range ever reaches consensus;
+ *   2. its source: every member sends from the socket bound to its replication port, and a
+ *      datagram that names a member from another address or port is refused (peer-addresses.ts,
+ *      refusals.ts): on one host, no other process can send from there;
+ *   3. its version (other-versions.ts), then its MAC under the cluster's secret
+ *      (datagram-mac.ts): one that does not match is refused, so that only a holder of the
+ *      secret speaks as a member, wherever it sends from.
  *
  * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN
  * does not reorder, so a fragment missing before one that arrived is lost: it is NAKed after
@@ -49,15 +53,19 @@ import { newResolver, resolverLookup, type HostLookup } from './host-lookup.js';
 import { decodeMessage, encodeMessage, messageVersion, replicationVersion } from './codec.js';
 import type { Append, Message } from './messages.js';
 import {
+  authentic,
   check,
   Check,
+  checkedHeaderBytes,
   datagramHeaderBytes,
+  datagramMac,
   datagramMagic,
   DatagramType,
   seal,
   transportVersion,
   writeHeader,
 } from './datagram.js';
+import type { DatagramMac } from './datagram-mac.js';
 import { type OtherVersion, OtherVersions, type VersionLayer } from './other-versions.js';
 import { PeerAddresses, Source, type PeerAddress } from './peer-addresses.js';
 import { type RefusalReason, Refusals } from './refusals.js';
@@ -117,7 +125,7 @@ export interface TransportStats {
   unconnectedDrops: number;
   /** Peers whose name came to resolve to another address (followed: peer-addresses.ts). */
   peersMoved: number;
-  /** Datagrams refused, by reason: not from the member they name (refusals.ts). */
+  /** Datagrams refused, by reason: not from the member they name, or forged (refusals.ts). */
   refused: Readonly<Record<RefusalReason, number>>;
 }
 
@@ -193,6 +201,8 @@ export class UdpTransport {
    */
   private readonly socket: Socket;
   private readonly peers: PeerAddresses;
+  /** Signs every datagram sent and checks every one received (the cluster's secret). */
+  private readonly mac: DatagramMac;
   private readonly rng: Rng;
   private nextId: number;
   /**
@@ -250,13 +260,16 @@ export class UdpTransport {
   }
   port = -1;
 
+  /** `secret`: the cluster's replication secret (secretBytes), the same on every member. */
   constructor(
     readonly id: number,
     peers: readonly PeerAddress[],
     onMessage: (message: Message) => void,
+    secret: Uint8Array,
     faults: FaultPlan = noFaultPlan(),
     lookup?: HostLookup,
   ) {
+    this.mac = datagramMac(secret);
     this.lookup = lookup ?? resolverLookup(this.resolver);
     this.onMessage = onMessage;
     this.peers = new PeerAddresses(this.lookup, {
@@ -466,7 +479,7 @@ export class UdpTransport {
     const datagram = Buffer.allocUnsafe(datagramHeaderBytes + to - from);
     writeHeader(datagram, DatagramType.Fragment, this.id, id, i, n);
     bytes.copy(datagram, datagramHeaderBytes, from, to);
-    seal(datagram); // once: the datagram goes to every peer sharing the append, and resends
+    seal(datagram, this.mac); // once: the datagram goes to every peer sharing it, and resends
     return datagram;
   }
 
@@ -592,7 +605,7 @@ export class UdpTransport {
       this.stats.probesReceived++;
       return;
     }
-    if (datagram.byteLength < datagramHeaderBytes) return this.dropped();
+    if (datagram.byteLength < checkedHeaderBytes) return this.dropped();
     const checked = check(datagram);
     if (checked === Check.Corrupt) {
       this.stats.checksumFailures++;
@@ -603,7 +616,8 @@ export class UdpTransport {
     if (!this.fromPeer(from, source)) return this.dropped();
     const theirs = datagram.readUInt8(1);
     if (theirs !== transportVersion) return this.otherVersion(from, 'transport', theirs);
-    if (checked !== Check.Intact) return this.dropped(); // a version-1 header saying 2
+    if (checked !== Check.Intact) return this.dropped(); // a version-1 header saying ours
+    if (!authentic(datagram, this.mac)) return this.forged(from, source);
     this.versions.ours(from, 'transport');
     if (this.faults.blockFrom.has(from)) {
       this.stats.faultsInjected++;
@@ -617,6 +631,12 @@ export class UdpTransport {
 
   private dropped(): void {
     this.stats.messagesDropped++;
+  }
+
+  /** A datagram from a member's address whose MAC is not the secret's: refused, and told. */
+  private forged(from: number, source: RemoteInfo): void {
+    this.dropped();
+    this.refusals.note('mac', from, source.address, source.port, this.peers.shown(from));
   }
 
   /**
@@ -726,7 +746,7 @@ export class UdpTransport {
     const nak = Buffer.alloc(datagramHeaderBytes + missing.length * 2);
     writeHeader(nak, DatagramType.Nak, this.id, p.id, missing.length, 0);
     missing.forEach((index, i) => nak.writeUInt16LE(index, datagramHeaderBytes + i * 2));
-    seal(nak);
+    seal(nak, this.mac);
     this.stats.naksSent++;
     this.transmit({ to: peer, bytes: nak, waiting: null, index: 0 });
     return true;

@@ -3,6 +3,8 @@
  * picked free, each with its own data folder.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { secretBytes } from '../../src/replication/datagram-mac.js';
 import { freePort } from '../../src/cli/ports.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
 import type { EngineConfig } from '../../src/constants.js';
@@ -28,6 +30,9 @@ export class TestCluster {
    * into the member's next life), then change them at will.
    */
   readonly faults = new Map<number, FaultPlan>();
+  /** The cluster's replication secret, the same for every member (unless a test says not). */
+  readonly secrets = new Map<number, Uint8Array>();
+  readonly secret = randomBytes(secretBytes);
 
   /**
    * `dirs`: data folders to use, by member id (a fresh temporary one for any not given);
@@ -63,6 +68,7 @@ export class TestCluster {
       log: (line) => this.lines.push(line),
       logRetain: this.logRetain,
       faults: this.newFaultPlan(id),
+      secret: this.secrets.get(id) ?? this.secret,
     });
   }
 

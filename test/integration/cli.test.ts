@@ -18,6 +18,7 @@ import type { CommandFields } from '../../src/protocol/command-writer.js';
 import { alive, awaitChildren } from '../harness/processes.js';
 import { until } from '../harness/wait.js';
 import { freePort } from '../../src/cli/ports.js';
+import { makeSecret } from '../../src/cli/cluster-secret.js';
 import {
   closeJournalDb,
   dataFile,
@@ -517,6 +518,7 @@ test('a port that cannot be bound: exit 69, the address named; a bad --listen: 6
     }));
     const clusterFile = join(dir, 'cluster.json');
     writeFileSync(clusterFile, JSON.stringify({ members }));
+    makeSecret(join(dir, 'replication.key'));
     const member = ['member', '--cluster', clusterFile, '--id', '1', '--data', join(dir, 'm1')];
     const busy = bourse(...member);
     assert.equal(busy.code, 69, busy.err);

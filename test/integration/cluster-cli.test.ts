@@ -7,12 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/ports.js';
 import * as constants from '../../src/constants.js';
+import { makeSecret } from '../../src/cli/cluster-secret.js';
 import type { ClusterFile } from '../../src/cli/cluster.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { DataLock } from '../../src/journal/data-lock.js';
@@ -42,14 +43,18 @@ async function journalIn(folder: string, schema?: string): Promise<void> {
   closeJournalDb(db);
 }
 
-/** A hand-written cluster file of three members on free loopback ports, in `dir`. */
-async function writeClusterFile(dir: string): Promise<ClusterFile> {
+/**
+ * A hand-written cluster file of three members on free loopback ports, in `dir`, and beside it
+ * the replication secret when `secret` (`bourse cluster` makes one; `bourse member` needs one).
+ */
+async function writeClusterFile(dir: string, secret = false): Promise<ClusterFile> {
   const file: ClusterFile = { members: [] };
   for (let id = 1; id <= 3; id++) {
     const port = await freePort('tcp');
     file.members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
   }
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
+  if (secret) makeSecret(join(dir, 'replication.key'));
   return file;
 }
 
@@ -121,6 +126,11 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
         new RegExp(`member ${id}: ws:\\S+ +replication udp \\d+ +\\(pid (\\d+)\\)`).exec(out)?.[1],
       );
     const pid1 = pidOf(1);
+    // A cluster file without a secret (written by hand, or by an earlier version): made now.
+    const secretPath = join(dir, 'replication.key');
+    assert.ok(out.includes(`replication secret: ${secretPath} (made now; mode 0600)`), out);
+    assert.equal(statSync(secretPath).mode & 0o777, 0o600);
+    assert.match(readFileSync(secretPath, 'utf8'), /^[0-9a-f]{64}\n$/);
     assert.ok(alive(pid1), 'member 1 runs');
     // glibc's mmap threshold is fixed for a member (constants.ts), unless the operator set one.
     const threshold =
@@ -308,7 +318,7 @@ function runBourse(args: string[], stopAfterMs = 0): Promise<{ code: number | nu
 
 test('bourse member refuses a folder another member wrote (a copied folder)', async () => {
   const dir = tempDataDir();
-  await writeClusterFile(dir);
+  await writeClusterFile(dir, true);
   const cluster = join(dir, 'cluster.json');
   const member = (id: number, data: string, ...more: string[]): string[] => [
     'member',
@@ -338,7 +348,7 @@ test('bourse member refuses a folder another member wrote (a copied folder)', as
 
 test('bourse member refuses a single node’s folder, a cluster would cut its history', async () => {
   const dir = tempDataDir();
-  await writeClusterFile(dir);
+  await writeClusterFile(dir, true);
   const single = join(dir, 'member-1');
   try {
     // A single node journals one command there (as `bourse start` would).
@@ -357,6 +367,49 @@ test('bourse member refuses a single node’s folder, a cluster would cut its hi
     const member = await runBourse([...args, '--bootstrap'], 15_000); // or it runs on
     assert.equal(member.code, 64, member.out);
     assert.match(member.out, /holds a single node's journal \(through sequence \d+\), not a/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/**
+ * A member without the cluster's replication secret does not start, and says where it looked
+ * and how to get one (it could neither be heard nor hear anyone); --make-secret makes one
+ * (0600); --secret names another file; a secret others may read is warned of.
+ */
+test('bourse member: no replication secret, no start; --make-secret, --secret', async () => {
+  const dir = tempDataDir();
+  await writeClusterFile(dir);
+  const cluster = join(dir, 'cluster.json');
+  const member = (...more: string[]): string[] => [
+    'member',
+    '--cluster',
+    cluster,
+    '--id',
+    '1',
+    '--data',
+    join(dir, 'member-1'),
+    ...more,
+  ];
+  const secretPath = join(dir, 'replication.key');
+  try {
+    const none = await runBourse(member('--bootstrap'), 10_000); // or it runs on
+    assert.equal(none.code, 64, none.out);
+    assert.ok(none.out.includes(`no replication secret at ${secretPath}: every member`), none.out);
+    assert.equal(existsSync(join(dir, 'member-1')), false, 'nothing written');
+    const made = await runBourse(member('--bootstrap', '--make-secret'), 1_500);
+    assert.equal(made.code, 0, made.out);
+    assert.ok(made.out.includes(`made the replication secret ${secretPath}`), made.out);
+    assert.equal(statSync(secretPath).mode & 0o777, 0o600);
+    const other = join(dir, 'other.key');
+    writeFileSync(other, 'not hex\n', { mode: 0o600 });
+    const bad = await runBourse(member('--secret', other), 10_000);
+    assert.equal(bad.code, 64, bad.out);
+    assert.match(bad.out, /replication secret \S+other\.key: 64 hex digits expected/);
+    chmodSync(secretPath, 0o644);
+    const exposed = await runBourse(member(), 1_500);
+    assert.equal(exposed.code, 0, exposed.out);
+    assert.match(exposed.out, /replication\.key is mode 0644: group or others may read the repl/);
   } finally {
     removeDir(dir);
   }

@@ -5,21 +5,29 @@
  * member left the cluster without a primary for good (a candidate's next term could not be
  * encoded; the term is stored). Each is well-formed, names a member, carries the cluster id,
  * the member list and a good checksum; it only comes from another socket than the member's.
- * Every member now refuses them and counts them, and the cluster goes on as if none came.
+ * Every member now refuses them and counts them, and the cluster goes on as if none came: from
+ * another socket (the source is not the member's), or from the member's own port while it is
+ * down (the MAC is not the cluster secret's). A member started with another secret is refused,
+ * and said to be; with the right one it rejoins.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { encodeMessage } from '../../src/replication/codec.js';
-import { DatagramType, seal, writeHeader } from '../../src/replication/datagram.js';
-import { datagramHeaderBytes } from '../../src/replication/datagram.js';
+import { randomBytes } from 'node:crypto';
+import { datagramHeaderBytes, datagramMac, DatagramType } from '../../src/replication/datagram.js';
+import { seal, writeHeader } from '../../src/replication/datagram.js';
+import { secretBytes } from '../../src/replication/datagram-mac.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import { until } from '../harness/wait.js';
 import { seriesValue } from '../harness/metrics-text.js';
 
-/** A status "from member `from`" to `to` in term `term`, as member `from` would send it. */
-function forgedStatus(to: ClusterNode, from: number, term: number): Buffer {
+/**
+ * A status "from member `from`" to `to` in term `term`, as member `from` would send it, its MAC
+ * under `secret` (default: the cluster's own, as if the forger held it).
+ */
+function forgedStatus(to: ClusterNode, from: number, term: number, secret: Uint8Array): Buffer {
   const c = to.consensus;
   const body = encodeMessage({
     kind: 'status',
@@ -34,7 +42,7 @@ function forgedStatus(to: ClusterNode, from: number, term: number): Buffer {
   });
   const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), body]);
   writeHeader(datagram, DatagramType.Fragment, from, (0x5eed_0000 + term) >>> 0, 0, 1);
-  seal(datagram);
+  seal(datagram, datagramMac(secret));
   return datagram;
 }
 
@@ -42,9 +50,15 @@ async function send(raw: Socket, datagram: Buffer, port: number): Promise<void> 
   await new Promise((resolve) => raw.send(datagram, port, '127.0.0.1', resolve));
 }
 
-/** Datagrams member `n` refused as not from the member they name (0 before there was a count). */
-function refusedBy(n: ClusterNode): number {
-  return n.transportStats.refused?.address ?? 0;
+/** Datagrams member `n` refused for `reason` (0 before there was a count). */
+function refusedBy(n: ClusterNode, reason: 'address' | 'mac' = 'address'): number {
+  return n.transportStats.refused?.[reason] ?? 0;
+}
+
+async function boundSocket(port = 0): Promise<Socket> {
+  const raw = createSocket('udp4');
+  await new Promise<void>((resolve) => raw.bind(port, '127.0.0.1', resolve));
+  return raw;
 }
 
 test('cluster: forged datagrams from another socket on the host are refused', () =>
@@ -52,12 +66,12 @@ test('cluster: forged datagrams from another socket on the host are refused', ()
     const primary = await cluster.primary();
     const term = primary.consensus.term;
     const standby = cluster.nodes.find((n) => n !== null && n !== primary)!;
-    const raw = createSocket('udp4');
-    await new Promise<void>((resolve) => raw.bind(0, '127.0.0.1', resolve));
+    const raw = await boundSocket();
     try {
       const port = (n: ClusterNode): number => cluster.members[n.id - 1].replicationPort;
       // One status with the term one up: it deposed the primary.
-      await send(raw, forgedStatus(primary, standby.id, term + 1), port(primary));
+      const secret = cluster.secret; // the worst case: even made with the secret
+      await send(raw, forgedStatus(primary, standby.id, term + 1, secret), port(primary));
       await until('the primary refused it (or took it)', () => {
         return refusedBy(primary) === 1 || primary.consensus.term !== term;
       });
@@ -67,7 +81,8 @@ test('cluster: forged datagrams from another socket on the host are refused', ()
       const members = cluster.nodes as ClusterNode[];
       for (const n of members) {
         const other = members.find((m) => m !== n)!;
-        await send(raw, forgedStatus(n, other.id, Number.MAX_SAFE_INTEGER), port(n));
+        const forged = forgedStatus(n, other.id, Number.MAX_SAFE_INTEGER, secret);
+        await send(raw, forged, port(n));
       }
       await until('every member refused it (or took it)', () =>
         members.every((n) => refusedBy(n) >= 1 || n.consensus.term !== term),
@@ -92,4 +107,52 @@ test('cluster: forged datagrams from another socket on the host are refused', ()
     } finally {
       raw.close();
     }
+  }));
+
+test("cluster: from a member's own port, without the secret, a datagram is refused", () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const term = primary.consensus.term;
+    const standby = cluster.nodes.find((n) => n !== null && n !== primary)!;
+    const id = standby.id;
+    const at = cluster.members[id - 1];
+    await standby.stop(); // its port is free: another process takes it
+    cluster.nodes[id - 1] = null;
+    const raw = await boundSocket(at.replicationPort);
+    try {
+      const port = cluster.members[primary.id - 1].replicationPort;
+      const guess = randomBytes(secretBytes);
+      await send(raw, forgedStatus(primary, id, term + 1, guess), port);
+      await until('the primary refused it (or took it)', () => {
+        return refusedBy(primary, 'mac') === 1 || primary.consensus.term !== term;
+      });
+      assert.equal(primary.consensus.term, term, 'the forged term is not taken');
+      assert.ok(primary.accepting, 'still the primary');
+    } finally {
+      raw.close();
+    }
+    // The member back with another secret: refused both ways, and said to be.
+    cluster.secrets.set(id, randomBytes(secretBytes));
+    cluster.nodes[id - 1] = await cluster.boot(id, false);
+    const mac = "its MAC does not match this member's replication secret";
+    const refusing = (by: number, of: number): boolean =>
+      cluster.lines.some(
+        (l) =>
+          l.startsWith(`member ${by}: refused `) &&
+          l.includes(mac) &&
+          l.includes(`named member ${of} `),
+      );
+    await until(
+      'each side refuses the other',
+      () => refusing(primary.id, id) && refusing(id, primary.id),
+    );
+    assert.equal(primary.consensus.term, term, 'no election came of it');
+    assert.ok(primary.accepting);
+    // With the cluster's secret it rejoins and catches up.
+    await cluster.nodes[id - 1]!.stop();
+    cluster.secrets.delete(id);
+    const back = await cluster.boot(id, false);
+    cluster.nodes[id - 1] = back;
+    await until('it follows the primary', () => back.consensus.primary === primary.id);
+    await until('and holds its log', () => back.consensus.durableIndex >= primary.consensus.commit);
   }));

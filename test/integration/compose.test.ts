@@ -18,7 +18,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  statSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,12 +139,19 @@ test('docker/compose.yml runs as local processes on loopback', { timeout: 120_00
       for (const volume of s.volumes ?? []) {
         const [from, to] = volume.split(':');
         if (from === './cluster.json') mounts.set(to, clusterPath);
-        else mounts.set(to, join(temp, from)); // a named volume: its own folder
+        else mounts.set(to, join(temp, from)); // a named volume: its own folder (shared by name)
+        if (from !== './cluster.json') mkdirSync(join(temp, from), { recursive: true });
       }
+      // A path in a mount is that path in its folder.
+      const mounted = (a: string): string | undefined => {
+        for (const [to, from] of mounts)
+          if (a.startsWith(`${to}/`)) return from + a.slice(to.length);
+        return mounts.get(a);
+      };
       // 0.0.0.0 in a container is every address of its own network namespace: here, the
       // service's own loopback address (three members cannot all take 0.0.0.0:9001).
       const own = (a: string) => (a === '0.0.0.0' ? address.get(name)! : a);
-      const argv = (s.command ?? []).map((a) => mounts.get(a) ?? own(a));
+      const argv = (s.command ?? []).map((a) => mounted(a) ?? own(a));
       assert.ok(
         argv.some((a) => a.startsWith(temp)),
         `${name}'s volumes are used`,
@@ -145,6 +160,10 @@ test('docker/compose.yml runs as local processes on loopback', { timeout: 120_00
     }
 
     const self = cluster.members as { id: number; host: string; port: number }[];
+    // One secret, made by the first member to start, read by the others from the shared volume.
+    const secret = join(temp, 'bourse-secret', 'replication.key');
+    await until('the replication secret is made', () => existsSync(secret));
+    assert.equal(statSync(secret).mode & 0o777, 0o600);
     await until(
       'one primary accepting, two standbys',
       async () => {

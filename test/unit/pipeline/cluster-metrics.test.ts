@@ -14,7 +14,7 @@ import { UdpTransport } from '../../../src/replication/udp-transport.js';
 import { seriesValue } from '../../harness/metrics-text.js';
 
 test('transport and consensus counters are on /metrics, as they stand when scraped', async () => {
-  const transport = new UdpTransport(1, [], () => {}); // never bound: only its counters
+  const transport = new UdpTransport(1, [], () => {}, new Uint8Array(32)); // only its counters
   const stats = { entriesSent: 0, entriesResent: 0, foreignMessages: 0 };
   const consensus = {
     role: Role.Standby,
@@ -48,5 +48,11 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
   assert.equal(await scrape('bourse_cluster_term_changes_total'), 3);
   assert.equal(await scrape('bourse_cluster_elections_total'), 1);
   assert.equal(await scrape('bourse_replication_other_version_total'), 0);
+  const refused = transport.stats.refused as Record<string, number>;
+  refused.address = 6;
+  refused.mac = 5;
+  assert.equal(await scrape('bourse_replication_refused_total{reason="member"}'), 0);
+  assert.equal(await scrape('bourse_replication_refused_total{reason="address"}'), 6);
+  assert.equal(await scrape('bourse_replication_refused_total{reason="mac"}'), 5);
   transport.close();
 });

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../../harness/wait.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import fc from 'fast-check';
@@ -21,12 +22,18 @@ import { noFaultPlan, UdpTransport } from '../../../src/replication/udp-transpor
 import type { HostLookup } from '../../../src/replication/host-lookup.js';
 import {
   datagramHeaderBytes,
+  datagramMac,
   DatagramType,
   seal,
   transportVersion,
   writeHeader,
 } from '../../../src/replication/datagram.js';
 import { otherVersionDatagramsMin } from '../../../src/constants.js';
+import { secretBytes } from '../../../src/replication/datagram-mac.js';
+
+/** The cluster's secret in these tests, and its MAC. */
+const secret = randomBytes(secretBytes);
+const mac = datagramMac(secret);
 
 function hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -70,8 +77,8 @@ async function pair(
   received: Message[],
 ): Promise<{ a: UdpTransport; b: UdpTransport; close: () => void }> {
   const ports = [0, 0];
-  const a = new UdpTransport(1, [], () => {});
-  const b = new UdpTransport(2, [], (m) => received.push(m));
+  const a = new UdpTransport(1, [], () => {}, secret);
+  const b = new UdpTransport(2, [], (m) => received.push(m), secret);
   ports[0] = await a.bind('127.0.0.1', 0);
   ports[1] = await b.bind('127.0.0.1', 0);
   const peers = [
@@ -184,7 +191,7 @@ test('the pacing timer runs only while datagrams wait or messages are incomplete
 
 test('an append to two standbys is encoded once; a resend still arrives', async () => {
   const got: Message[][] = [[], [], []];
-  const nodes = [1, 2, 3].map((id) => new UdpTransport(id, [], (m) => got[id - 1].push(m)));
+  const nodes = [1, 2, 3].map((id) => new UdpTransport(id, [], (m) => got[id - 1].push(m), secret));
   const ports = await Promise.all(nodes.map((n) => n.bind('127.0.0.1', 0)));
   const peers = ports.map((port, i) => ({ id: i + 1, host: '127.0.0.1', port }));
   for (const n of nodes) n.setPeers(peers);
@@ -326,14 +333,32 @@ test('a peer name that does not resolve yet: datagrams dropped, retried, then se
 
 /**
  * A datagram as member `from` of transport `version` would send it: one fragment of one, of
- * `body`, sealed with its checksum unless `version` is 1 (which had none).
+ * `body`, sealed with its MAC under `with` and its checksum unless `version` is 1 (which had
+ * neither).
  */
-function forge(from: number, body: Buffer, version = transportVersion): Buffer {
+function forge(from: number, body: Buffer, version = transportVersion, with_ = mac): Buffer {
   const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), body]);
-  const id = Math.floor(Math.random() * 2 ** 32);
-  writeHeader(datagram, DatagramType.Fragment, from, id, 0, 1);
+  writeHeader(datagram, DatagramType.Fragment, from, randomId(), 0, 1);
   datagram.writeUInt8(version, 1);
-  if (version !== 1) seal(datagram);
+  if (version !== 1) seal(datagram, with_);
+  return datagram;
+}
+
+function randomId(): number {
+  return Math.floor(Math.random() * 2 ** 32);
+}
+
+/** A datagram as a member of transport version 2 sends it: a 16-byte header, a CRC-32, no MAC. */
+function forgeVersion2(from: number, body: Buffer): Buffer {
+  const datagram = Buffer.concat([Buffer.alloc(16), body]);
+  datagram.writeUInt8(0xb5, 0);
+  datagram.writeUInt8(2, 1);
+  datagram.writeUInt8(DatagramType.Fragment, 2);
+  datagram.writeUInt8(from, 3);
+  datagram.writeUInt32LE(randomId(), 4);
+  datagram.writeUInt16LE(0, 8);
+  datagram.writeUInt16LE(1, 10);
+  datagram.writeUInt32LE(crc32(datagram), 12);
   return datagram;
 }
 
@@ -361,8 +386,8 @@ test('a peer whose name moves to another address (a restarted container) is foll
   };
   const received: Message[] = [];
   const heard: Message[] = [];
-  const a = new UdpTransport(1, [], (m) => heard.push(m), noFaultPlan(), moving);
-  const b = new UdpTransport(2, [], (m) => received.push(m));
+  const a = new UdpTransport(1, [], (m) => heard.push(m), secret, noFaultPlan(), moving);
+  const b = new UdpTransport(2, [], (m) => received.push(m), secret);
   try {
     const portA = await a.bind('127.0.0.1', 0);
     const port = await b.bind('127.0.0.1', 0);
@@ -414,10 +439,50 @@ test('a datagram naming a member from another socket is refused, counted and tol
     a.send(2, status); // member 1 itself, from its port: taken
     await until('member 1 is heard', () => received.length === 1);
     assert.equal(received[0].term, 1, 'only member 1 itself');
-    assert.deepEqual(b.stats.refused, { member: 1, address: 50 });
+    assert.deepEqual(b.stats.refused, { member: 1, address: 50, mac: 0 });
     assert.deepEqual(told, [
       `refused 1 replication datagram(s); the last named member 1 and came from ` +
         `127.0.0.1:${rawPort} (member 1 is at 127.0.0.1:${a.port})`,
+    ]);
+  } finally {
+    raw.close();
+    close();
+  }
+});
+
+test("from a member's own address, a datagram without the secret's MAC is refused", async () => {
+  // Whoever sends from a member's address and port (the member's port while it is down, or a
+  // network that lets sources be forged) still cannot speak as it without the secret.
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  const told: string[] = [];
+  b.onRefused = (line) => told.push(line);
+  const raw = await rawSocket(); // member 3, as b knows it
+  const port3 = raw.address().port;
+  b.setPeers([
+    { id: 1, host: '127.0.0.1', port: a.port },
+    { id: 3, host: '127.0.0.1', port: port3 },
+  ]);
+  try {
+    const body = encodeMessage({ ...status, from: 3, term: 9 });
+    const otherSecret = forge(3, body, transportVersion, datagramMac(randomBytes(secretBytes)));
+    const noMac = forge(3, body);
+    noMac.fill(0, 12, datagramHeaderBytes); // no MAC, and a checksum that matches
+    noMac.writeUInt32LE(crc32(noMac), 12);
+    const altered = forge(3, body); // the term changed after sealing, the checksum made anew
+    altered.writeDoubleLE(10, datagramHeaderBytes + 8);
+    altered.fill(0, 12, 16);
+    altered.writeUInt32LE(crc32(altered), 12);
+    for (const d of [otherSecret, noMac, altered]) await sendRaw(raw, d, b.port);
+    await sendRaw(raw, forge(3, encodeMessage({ ...status, from: 3, term: 2 })), b.port);
+    await until('member 3 with the secret is heard', () => received.length === 1);
+    assert.equal(received[0].term, 2, 'only the datagram made with the secret');
+    assert.deepEqual(b.stats.refused, { member: 0, address: 0, mac: 3 });
+    assert.equal(b.stats.checksumFailures, 0, 'refused as forged, not counted as damage');
+    assert.deepEqual(told, [
+      `refused 1 replication datagram(s); the last named member 3 and came from ` +
+        `127.0.0.1:${port3} (its MAC does not match this member's replication secret: ` +
+        'another secret, or forged)',
     ]);
   } finally {
     raw.close();
@@ -442,7 +507,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     await send(Buffer.alloc(16)); // its checksum (zero) is not its bytes'
     const bad = forge(3, Buffer.alloc(24));
     bad.writeUInt8(0xb4, 0);
-    seal(bad);
+    seal(bad, mac);
     await send(bad); // bad magic, sealed
     await send(forge(9, Buffer.alloc(24))); // not a member
     await send(forge(3, Buffer.alloc(24))); // a member, one fragment, the message garbage
@@ -466,6 +531,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     const times = otherVersionDatagramsMin + 2;
     for (let i = 0; i < times; i++) await send(forge(3, Buffer.alloc(24), 9));
     for (let i = 0; i < times; i++) await send(forge(3, Buffer.alloc(24), 1));
+    for (let i = 0; i < times; i++) await send(forgeVersion2(3, Buffer.alloc(24)));
     for (let i = 0; i < times; i++) await send(forge(3, status));
     a.send(2, {
       kind: 'vote',
@@ -478,15 +544,16 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
-    assert.ok(b.stats.messagesDropped >= 5 + 3 * times, `dropped ${b.stats.messagesDropped}`);
+    assert.ok(b.stats.messagesDropped >= 5 + 4 * times, `dropped ${b.stats.messagesDropped}`);
     assert.equal(b.stats.probesReceived, 1);
     assert.equal(b.stats.checksumFailures, 1);
-    assert.equal(b.stats.otherVersion, 3 * times);
+    assert.equal(b.stats.otherVersion, 4 * times);
     const n = otherVersionDatagramsMin;
-    assert.deepEqual(b.stats.refused, { member: 1, address: 0 });
+    assert.deepEqual(b.stats.refused, { member: 1, address: 0, mac: 0 });
     assert.deepEqual(told, [
-      `3: transport version 9 (this member speaks 2; ${n} datagrams said so)`,
-      `3: transport version 1 (this member speaks 2; ${n} datagrams said so)`,
+      `3: transport version 9 (this member speaks 3; ${n} datagrams said so)`,
+      `3: transport version 1 (this member speaks 3; ${n} datagrams said so)`,
+      `3: transport version 2 (this member speaks 3; ${n} datagrams said so)`,
       `3: replication version ${replicationVersion + 1} (this member speaks ` +
         `${replicationVersion}; ${n} messages said so)`,
     ]);
@@ -517,7 +584,7 @@ test('a datagram with any one bit flipped is dropped and counted, never decoded'
     writeHeader(nak, DatagramType.Nak, 1, 123, 2, 0);
     nak.writeUInt16LE(3, datagramHeaderBytes);
     nak.writeUInt16LE(4, datagramHeaderBytes + 2);
-    seal(nak);
+    seal(nak, mac);
     const datagrams = [...messages.map((m) => forge(1, encodeMessage(m))), nak];
     let flips = 0;
     for (const datagram of datagrams) {
