@@ -13,7 +13,7 @@
  *                 prevHash 32, hash 32, last f64, payload packed (zero-words.ts)
  *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
  *   vote-request: lastIndex f64, lastTerm f64, pre u8, reserved 3, first u32
- *   vote:         granted u8, pre u8
+ *   vote:         granted u8, pre u8, to u8 (the candidate it answers)
  *   timeout-now:  (no body)
  */
 import { clusterMembersMax } from '../constants.js';
@@ -28,8 +28,9 @@ import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js'
  * miss the hint that speeds a handover up). 7: entries may hold events version 6 members
  * cannot apply (AllCanceled, command fingerprints in head events): a standby of 6 asserted on
  * the first CancelAll, so the two versions now ignore each other, as upgrades expect.
+ * 8: a vote names the candidate it answers (messages.ts, Vote).
  */
-export const replicationVersion = 7;
+export const replicationVersion = 8;
 const headerBytes = 16;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2 + 8;
@@ -105,6 +106,7 @@ export function encodeMessage(m: Message): Buffer {
   } else if (m.kind === 'vote') {
     buf.writeUInt8(m.granted ? 1 : 0, at);
     buf.writeUInt8(m.pre ? 1 : 0, at + 1);
+    buf.writeUInt8(m.to, at + 2);
   }
   return buf;
 }
@@ -112,7 +114,7 @@ export function encodeMessage(m: Message): Buffer {
 function bodyBytes(m: Message): number {
   if (m.kind === 'status') return 32;
   if (m.kind === 'vote-request') return 24;
-  if (m.kind === 'vote') return 2;
+  if (m.kind === 'vote') return 3;
   if (m.kind === 'timeout-now') return 0;
   let bytes = 8 + hashBytes + 8 + 4;
   for (const e of m.entries) bytes += entryHeaderBytes + packed(e.payload).byteLength;
@@ -185,10 +187,12 @@ export function decodeMessage(buf: Buffer): Message | null {
       return { kind: 'vote-request', cluster, members, term, from, ...request };
     }
     case Kind.Vote: {
-      if (left < 2) return null;
+      if (left < 3) return null;
       const pre = buf.readUInt8(at + 1) === 1;
       const granted = buf.readUInt8(at) === 1;
-      return { kind: 'vote', cluster, members, term, from, granted, pre };
+      const to = buf.readUInt8(at + 2);
+      if (to < 1 || to > clusterMembersMax) return null;
+      return { kind: 'vote', cluster, members, term, from, granted, pre, to };
     }
     case Kind.TimeoutNow:
       return { kind: 'timeout-now', cluster, members, term, from };

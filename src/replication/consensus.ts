@@ -80,7 +80,8 @@ export class Consensus {
   /**
    * On a primary: entries sent to standbys, and of those, sent again (lost, or thought so).
    * On any replica: messages of another cluster, dropped; terms entered (each one an election
-   * somewhere, or a damaged term before checksums); elections this replica stood in.
+   * somewhere, or a damaged term before checksums); elections this replica stood in; votes
+   * for another replica, dropped.
    */
   readonly stats = {
     entriesSent: 0,
@@ -88,6 +89,7 @@ export class Consensus {
     foreignMessages: 0,
     termChanges: 0,
     elections: 0,
+    votesNotOurs: 0,
   };
   /** The primary this replica follows in its term (-1: none known). */
   primary = -1;
@@ -303,6 +305,11 @@ export class Consensus {
   }
 
   receive(message: Message): void {
+    // A vote for another replica (sent again to this one): it says nothing to this one.
+    if (message.kind === 'vote' && message.to !== this.id) {
+      this.stats.votesNotOurs++;
+      return;
+    }
     // A pre-vote, or a granted one, names a term no one is in yet.
     const pre = (message.kind === 'vote-request' || message.kind === 'vote') && message.pre;
     const prospective = pre && (message.kind === 'vote-request' || message.granted);
@@ -466,7 +473,7 @@ export class Consensus {
 
   private sendVote(to: number, term: number, granted: boolean, pre: boolean): void {
     const { clusterId: cluster, membersMask: members, id: from } = this;
-    this.io.send(to, { kind: 'vote', cluster, members, term, from, granted, pre });
+    this.io.send(to, { kind: 'vote', cluster, members, term, from, granted, pre, to });
   }
 
   /** A pre-vote changes nothing here: no term, no vote, no timer. */

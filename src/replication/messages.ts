@@ -10,7 +10,7 @@
  *            "I hold entries up to `nak`; send from there")
  *
  *   candidate ──vote-request {term, lastIndex, lastTerm, first, pre}──► every replica
- *             ◄─vote {term, granted, pre}─────────────────────────
+ *             ◄─vote {term, granted, pre, to}─────────────────────
  *   (every message also carries the sender's cluster id and member ids; a message of another
  *    cluster, or of a member whose cluster file lists other members, is dropped)
  *   (pre: Raft's pre-vote, §9.6 of Ongaro's thesis: "would you vote for me in term + 1?",
@@ -108,6 +108,13 @@ export interface Vote {
   readonly granted: boolean;
   /** The answer to a pre-vote: granted, `term` is the one asked about; refused, the voter's. */
   readonly pre: boolean;
+  /**
+   * The candidate it answers. A vote counts for the one replica that asked: without its name,
+   * a granted vote sent again to another candidate of the same term (a replayed datagram, on a
+   * network that lets sources be forged: the MAC does not tell receivers apart) counted for
+   * that one too, and two could win one term.
+   */
+  readonly to: number;
 }
 
 export interface TimeoutNow {

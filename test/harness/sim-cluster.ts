@@ -19,9 +19,14 @@ export interface Faults {
   delayMax: number;
   /** Ticks a disk write takes to become durable, at most. */
   flushMax: number;
+  /**
+   * Chance a message is also delivered to another replica than its own (a datagram replayed to
+   * another member, on a network that lets sources be forged). Drawn only when set.
+   */
+  misdeliver?: number;
 }
 
-export const noFaults: Faults = { drop: 0, duplicate: 0, delayMax: 0, flushMax: 1 };
+export const noFaults: Faults = { drop: 0, duplicate: 0, delayMax: 0, flushMax: 1, misdeliver: 0 };
 
 /** One client command: applied at most once, however often it is sent. */
 export interface Command {
@@ -180,6 +185,13 @@ export class SimCluster {
     for (let c = 0; c < copies; c++) {
       const at = this.now + 1 + this.rng.int(this.faults.delayMax + 1);
       this.network.push({ at, order: this.order++, from, to, message });
+    }
+    const misdeliver = this.faults.misdeliver ?? 0; // no draw when unset: seeds replay as before
+    if (misdeliver > 0 && this.rng.chance(misdeliver)) {
+      const other = 1 + this.rng.int(this.replicas.length);
+      if (other === from || other === to) return;
+      const at = this.now + 1 + this.rng.int(this.faults.delayMax + 1);
+      this.network.push({ at, order: this.order++, from, to: other, message });
     }
   }
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consensus, type ConsensusIo } from '../../../src/replication/consensus.js';
 import { genesisHashHex, membersMaskOf } from '../../../src/replication/hashes.js';
-import type { Entry, Message, Status } from '../../../src/replication/messages.js';
+import { Role, type Entry, type Message, type Status } from '../../../src/replication/messages.js';
 import { electionTimeoutTicksMin } from '../../../src/constants.js';
 
 const members = [1, 2, 3];
@@ -140,6 +140,7 @@ test('a standby that lost its disk is sent its log from where it stands now', ()
     from: 3,
     granted: true,
     pre: false,
+    to: 1,
   });
   assert.equal(consensus.primary, 1);
   consensus.receive(status(2, 2, true, 300, 0));
@@ -156,7 +157,31 @@ test('a standby that lost its disk is sent its log from where it stands now', ()
   assert.deepEqual(appendsFrom(sent, 2), [65], 'the next entries after what it holds now');
 });
 
-const vote = { kind: 'vote' as const, cluster: 0, members: mask, granted: true, pre: false };
+const vote = {
+  kind: 'vote' as const,
+  cluster: 0,
+  members: mask,
+  granted: true,
+  pre: false,
+  to: 1,
+};
+
+/**
+ * A vote counts only for the candidate it names. A granted vote carried no name: sent again to
+ * another candidate of the same term (a datagram replayed, MAC and all, on a network that lets
+ * sources be forged), it counted there too, and two replicas could win one term.
+ */
+test('a vote for another candidate counts for none; its own does', () => {
+  const { consensus } = replica(1);
+  for (const e of entries(10, 1)) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
+  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
+  assert.equal(consensus.role, Role.Candidate);
+  consensus.receive({ ...vote, term: 2, from: 3, to: 2 }); // 3's vote for 2, replayed to 1
+  assert.equal(consensus.role, Role.Candidate, 'not elected by a vote for another');
+  assert.equal(consensus.stats.votesNotOurs, 1);
+  consensus.receive({ ...vote, term: 2, from: 3 });
+  assert.equal(consensus.role, Role.Primary);
+});
 
 test('a standby silent for an election timeout is sent heartbeats only, which probe it', () => {
   const { consensus, sent } = replica(1);

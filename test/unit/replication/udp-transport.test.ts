@@ -123,6 +123,7 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
       from: 1,
       granted: true,
       pre: true,
+      to: 7,
     },
     { kind: 'timeout-now', cluster: 0x0102_0304, members: 0b111, term: 7, from: 2 },
   ];
@@ -252,6 +253,7 @@ test('a one-way partition cuts one direction only', async () => {
       from: 1,
       granted: true,
       pre: false,
+      to: 2,
     });
     b.send(1, {
       kind: 'vote',
@@ -261,6 +263,7 @@ test('a one-way partition cuts one direction only', async () => {
       from: 2,
       granted: false,
       pre: false,
+      to: 1,
     });
     await until('b to a', () => toA.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -541,6 +544,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
       from: 1,
       granted: true,
       pre: false,
+      to: 2,
     });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
@@ -577,7 +581,7 @@ test('a datagram with any one bit flipped is dropped and counted, never decoded'
       { ...header, kind: 'status', ok: true, match: 40, durable: 39, nak: 0 },
       { ...header, kind: 'status', ok: false, match: 40, durable: 40, nak: 12 },
       { ...header, kind: 'vote-request', lastIndex: 9, lastTerm: 2, first: 7, pre: false },
-      { ...header, kind: 'vote', granted: true, pre: true },
+      { ...header, kind: 'vote', granted: true, pre: true, to: 2 },
       { ...append(1, 1, 64, 5), term: 2, commit: 41 },
     ];
     const nak = Buffer.alloc(datagramHeaderBytes + 4);
