@@ -22,14 +22,20 @@ export class Refusals {
   private untold = 0;
   private toldAt = -Infinity;
 
-  /** `tell(line)`: says the line (a warning: someone sends what no member sends). */
-  constructor(private readonly tell: (line: string) => void) {}
+  /**
+   * `tell(line)`: says the line (a warning: someone sends what no member sends). `where(id)`:
+   * member `id`'s address and port, as the cluster file gives them.
+   */
+  constructor(
+    private readonly tell: (line: string) => void,
+    private readonly where: (id: number) => string,
+  ) {}
 
   /**
-   * One refused datagram: from `address`:`port`, naming member `from`, which is at `expected`
-   * (its address as the cluster file gives it, or 'no member'). Nothing is built unless told.
+   * One refused datagram: from `address`:`port`, naming member `from`. Counted; nothing is
+   * built unless told (a flood of them costs no allocation of ours).
    */
-  note(reason: RefusalReason, from: number, address: string, port: number, expected: string) {
+  note(reason: RefusalReason, from: number, address: string, port: number): void {
     this.total[reason]++;
     this.untold++;
     const now = performance.now();
@@ -38,15 +44,15 @@ export class Refusals {
     const since = seconds > 0 ? ` in ${seconds.toFixed(0)} s` : '';
     this.tell(
       `refused ${this.untold} replication datagram(s)${since}; the last named member ${from} ` +
-        `and came from ${address}:${port} (${why(reason, from, expected)})`,
+        `and came from ${address}:${port} (${this.why(reason, from)})`,
     );
     this.toldAt = now;
     this.untold = 0;
   }
-}
 
-function why(reason: RefusalReason, from: number, expected: string): string {
-  if (reason === 'member') return `no other member of the cluster file has id ${from}`;
-  if (reason === 'address') return `member ${from} is at ${expected}`;
-  return "its MAC does not match this member's replication secret: another secret, or forged";
+  private why(reason: RefusalReason, from: number): string {
+    if (reason === 'member') return `no other member of the cluster file has id ${from}`;
+    if (reason === 'address') return `member ${from} is at ${this.where(from)}`;
+    return "its MAC does not match this member's replication secret: another secret, or forged";
+  }
 }

@@ -178,7 +178,10 @@ const emptyDatagram = Buffer.alloc(0);
 
 export class UdpTransport {
   /** Told in the log at a bounded rate (onRefused); counted in `stats.refused`. */
-  private readonly refusals = new Refusals((line) => this.onRefused(line));
+  private readonly refusals = new Refusals(
+    (line) => this.onRefused(line),
+    (id) => this.peers.shown(id),
+  );
   readonly stats: TransportStats = {
     datagramsSent: 0,
     datagramsReceived: 0,
@@ -636,7 +639,7 @@ export class UdpTransport {
   /** A datagram from a member's address whose MAC is not the secret's: refused, and told. */
   private forged(from: number, source: RemoteInfo): void {
     this.dropped();
-    this.refusals.note('mac', from, source.address, source.port, this.peers.shown(from));
+    this.refusals.note('mac', from, source.address, source.port);
   }
 
   /**
@@ -646,15 +649,12 @@ export class UdpTransport {
    */
   private fromPeer(from: number, source: RemoteInfo): boolean {
     if (!this.peers.has(from)) {
-      this.refusals.note('member', from, source.address, source.port, 'no member');
+      this.refusals.note('member', from, source.address, source.port);
       return false;
     }
     const seen = this.peers.check(from, source.address, source.port);
     if (seen === Source.Peer) return true;
-    if (seen === Source.Other) {
-      const expected = this.peers.shown(from);
-      this.refusals.note('address', from, source.address, source.port, expected);
-    }
+    if (seen === Source.Other) this.refusals.note('address', from, source.address, source.port);
     return false;
   }
 
