@@ -33,14 +33,11 @@ export const nodeClientIdCount = 3;
 /** Schema version written into every journal batch. */
 export const schemaVersion = 1;
 /**
- * Version of the engine state's layout in memory, written into every snapshot (which holds the
- * state's arrays as they are): a snapshot of another layout is skipped, and the journal replays
- * instead. 2: hash tables place keys in blocks of 16 consecutive ones (stdx/u53-map.ts). 3: a
- * client's idempotency window is a ring in the order commands were decided (engine/idempotency.ts),
- * and the ids of the last expired pending transfers are kept (ledger/pending-transfers.ts). 4: each
- * window entry keeps the command's fingerprint (engine/fingerprint.ts), four doubles an entry.
- * 5: the client table has nodeClientIdCount slots more, for the node's own ids, and counts them
- * apart (engine/idempotency.ts).
+ * Version of the engine state's layout, written into every snapshot (the state's arrays as they
+ * are): a snapshot of another layout is skipped, the journal replays instead. 2: hash tables in
+ * blocks of 16 keys (stdx/u53-map.ts). 3: idempotency windows are rings in decision order, and
+ * the last expired pending ids are kept. 4: window entries keep the command's fingerprint. 5:
+ * the client table has nodeClientIdCount slots more, counted apart (engine/idempotency.ts).
  */
 export const stateLayoutVersion = 5;
 /**
@@ -108,13 +105,10 @@ export const resultLatencyBucketsUs: readonly number[] = [
   2_500_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000,
 ];
 /**
- * The pipeline watch (pipeline-watch.ts), on the main thread every pipelineWatchMs: commands
- * waiting while no batch becomes durable for pipelineStallMs is a stall (logged, and /ready for
- * commands answers 503 until the pipeline moves); a ring at ringFullPercent of its slots for
- * pipelineStallMs is logged with the consumer that holds it; a capacity table at
- * capacityWarnPercent, or full, is logged; and reads that timed out. Each kind of line at most
- * once per watchLogEveryMs: a soak's 30-40 s outage logged nothing, and one logged per command
- * would bury it.
+ * The pipeline watch (pipeline-watch.ts), every pipelineWatchMs: no batch durable for
+ * pipelineStallMs while commands wait is a stall (logged; /ready for commands 503 until it
+ * moves); a ring at ringFullPercent for as long is logged with its holder, as are tables at
+ * capacityWarnPercent or full and reads timed out, each kind once per watchLogEveryMs.
  */
 export const pipelineWatchMs = 1_000;
 export const pipelineStallMs = 5_000;
@@ -217,11 +211,10 @@ export const eventsPerFrameMax = Math.floor((wsMessageBytesMax - 16) / eventSize
  */
 export const resultRangesPerSessionMax = 256;
 /**
- * Accounts an admin key's session that asked to cancel on disconnect (Hello flag) may place or
- * amend orders for: the gateway notes each, to send a CancelAll for each if the session is lost.
- * A Commands frame naming one more is refused with Error 7 (TooManyAccounts), nothing of it
- * sent: a note dropped silently would leave that account's orders resting after a loss. (An
- * account key's session covers its key's accounts, which keys.json bounds, and notes nothing.)
+ * Accounts an admin key's cancel-on-disconnect session may place or amend orders for (each
+ * noted, for a CancelAll on a loss; an account key's covers its key's). A frame naming one more
+ * is refused with Error 7 (TooManyAccounts), nothing of it sent: a note dropped silently would
+ * leave that account's orders resting after a loss.
  */
 export const cancelOnDisconnectAccountsMax = 64;
 /**
@@ -267,9 +260,8 @@ export const httpPendingMax = 10_000;
  */
 export const keysReloadPollMs = 500;
 /**
- * Random draws `bourse keys create` makes for a key id that keys.json does not hold yet. An id
- * is 32 bits: even with a million keys a draw clashes 1 time in 4,300, all 8 about 1 in 10^29,
- * so running out means the random source is broken, and no key is made.
+ * Draws `bourse keys create` makes for a key id not in keys.json (32 bits: with a million keys,
+ * all 8 clash 1 time in 10^29: the random source is broken, and no key is made).
  */
 export const keyIdDrawsMax = 8;
 /** Levels per side in a depth stream's Book frame. */
@@ -591,9 +583,8 @@ export const udpReassemblyTimeoutMs = 500;
  */
 export const udpConnectRetryMs = 250;
 /**
- * Replication datagrams refused (not from the member they name, or not under the cluster's
- * secret) are told in the log at most this often (ms), with how many came meanwhile: one line
- * per forged datagram would let a flood fill the disk.
+ * Replication datagrams refused (not from the member they name, not under the cluster's secret)
+ * are logged at most this often (ms), counted meanwhile: a flood must not fill the disk.
  */
 export const refusedLogMs = 10_000;
 /** A lookup of a member's host name: each DNS query's timeout (ms) and tries. */
