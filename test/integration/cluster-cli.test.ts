@@ -11,9 +11,8 @@ import { chmodSync, cpSync, existsSync, readFileSync, statSync, writeFileSync } 
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/cli/ports.js';
 import * as constants from '../../src/constants.js';
-import { makeSecret } from '../../src/cli/cluster-secret.js';
+import { writeClusterFile } from '../harness/cluster-file.js';
 import type { ClusterFile } from '../../src/cli/cluster.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { DataLock } from '../../src/journal/data-lock.js';
@@ -47,17 +46,6 @@ async function journalIn(folder: string, schema?: string): Promise<void> {
  * A hand-written cluster file of three members on free loopback ports, in `dir`, and beside it
  * the replication secret when `secret` (`bourse cluster` makes one; `bourse member` needs one).
  */
-async function writeClusterFile(dir: string, secret = false): Promise<ClusterFile> {
-  const file: ClusterFile = { members: [] };
-  for (let id = 1; id <= 3; id++) {
-    const port = await freePort('tcp');
-    file.members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
-  }
-  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
-  if (secret) makeSecret(join(dir, 'replication.key'));
-  return file;
-}
-
 /** Listens on `port` as soon as it is free (a killed member's), within `ms`. */
 async function takePort(server: Server, port: number, ms = 1_000): Promise<void> {
   for (const deadline = Date.now() + ms; ;) {

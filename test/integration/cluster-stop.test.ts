@@ -7,12 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memberStopMs } from '../../src/constants.js';
-import { freePort } from '../../src/cli/ports.js';
-import type { ClusterFile } from '../../src/cli/cluster.js';
+import { writeClusterFile } from '../harness/cluster-file.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 import { alive, awaitChildren } from '../harness/processes.js';
@@ -29,12 +26,7 @@ async function answers(port: number): Promise<boolean> {
 
 test('Ctrl-C of bourse cluster: a member that does not stop is killed, and said', async () => {
   const dir = tempDataDir();
-  const file: ClusterFile = { members: [] };
-  for (let id = 1; id <= 3; id++) {
-    const port = await freePort('tcp');
-    file.members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
-  }
-  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
+  const file = await writeClusterFile(dir);
   const child = spawn(process.execPath, [main, 'cluster', '--data', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
