@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { clusterSecretFileName, replicationSecretBytes as secretBytes } from '../constants.js';
 import { writeFailure } from '../journal/journal-errors.js';
 import { UsageError } from './output.js';
+import { exposedMode } from '../gateway/replace-file.js';
 
 /** The secret's file beside a cluster file (where `bourse cluster` keeps it). */
 export function secretBeside(clusterPath: string): string {
@@ -56,9 +57,8 @@ export function readSecret(path: string): Buffer {
 
 /** Why the secret is exposed, or null: group or others may read or write it (as keys.json). */
 export function secretExposure(path: string): string | null {
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (stat === undefined || (stat.mode & 0o077) === 0) return null;
-  const mode = `0${(stat.mode & 0o777).toString(8).padStart(3, '0')}`;
+  const mode = exposedMode(path);
+  if (mode === null) return null;
   return (
     `${path} is mode ${mode}: group or others may read the replication secret, and so ` +
     'speak as any member (chmod 600)'

@@ -5,9 +5,9 @@
  * shown once, when `bourse keys create` makes them, and never logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
-import { replaceFile } from './replace-file.js';
+import { exposedMode, replaceFile } from './replace-file.js';
 import { keyIdDrawsMax, keysReloadPollMs } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { CommandKind } from '../protocol/command-layout.js';
@@ -115,14 +115,9 @@ function keyRecordProblem(key: KeyRecord): string | null {
  */
 export function keyFileExposure(dataDir: string): string | null {
   const path = keyFilePath(dataDir);
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (stat === undefined || (stat.mode & 0o077) === 0) return null;
-  const mode = stat.mode & 0o777;
-  return `${path} is mode ${octal(mode)}: group or others may reach the API keys (chmod 600)`;
-}
-
-function octal(mode: number): string {
-  return `0${mode.toString(8).padStart(3, '0')}`;
+  const mode = exposedMode(path);
+  if (mode === null) return null;
+  return `${path} is mode ${mode}: group or others may reach the API keys (chmod 600)`;
 }
 
 /** Writes the key file atomically (temp file, then rename), readable by its owner only. */

@@ -5,7 +5,7 @@
  * the gateway's keys.json, and the CLI's cluster.json (the CLI may import the gateway; the
  * folders under both, stdx included, do no I/O).
  */
-import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 export function replaceFile(path: string, text: string, mode?: number): void {
   const temp = `${path}.tmp`;
@@ -17,4 +17,15 @@ export function replaceFile(path: string, text: string, mode?: number): void {
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * The mode of the file at `path` as an octal text (`0644`) when group or others may read or
+ * write it; null when only its owner may, or when there is no file. For the files that hold
+ * secrets: keys.json, and the cluster's replication secret.
+ */
+export function exposedMode(path: string): string | null {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined || (stat.mode & 0o077) === 0) return null;
+  return `0${(stat.mode & 0o777).toString(8).padStart(3, '0')}`;
 }
