@@ -130,7 +130,7 @@ export class Clients {
 
   /** Whether a new client `clientId` finds no room: only a customer's, once they fill theirs. */
   private full(clientId: number): boolean {
-    return this.count - this.nodeCount >= this.countMax && !isNodeClientId(clientId);
+    return this.customerCount() >= this.countMax && !isNodeClientId(clientId);
   }
 
   /** The slot of client `clientId`, or -1. */
