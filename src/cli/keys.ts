@@ -1,7 +1,8 @@
 /**
  * `bourse keys`: API keys in `<data>/keys.json`. `create` shows the new key once; the file keeps
- * only its SHA-256. A running node takes a change within a second (it polls the file), the
- * first key too (development mode ends).
+ * only its stored key (gateway/api-keys.ts); `upgrade` rewrites a version 1 file. A running
+ * node takes a change within a second (it polls the file), the first key too (development mode
+ * ends).
  *
  * `--data` may name a node's folder or a local cluster's (the folder `bourse cluster` made: a
  * cluster.json and one member-<id> folder per member). A cluster's keys go to every member's
@@ -84,7 +85,7 @@ export function createKeyCommand(options: CreateKeyOptions, random?: RandomSourc
   const { record, token } = createKey(options.client, admin, accounts, taken, random);
   for (const folder of folders) {
     createFolder(folder.dir);
-    const file: KeyFile = folder.file ?? { version: 1, keys: [] };
+    const file: KeyFile = folder.file ?? { version: 2, keys: [] };
     file.keys.push(record);
     saveKeyFile(folder.dir, file);
   }
@@ -158,6 +159,22 @@ function saveKeyFile(dir: string, file: KeyFile): void {
   } catch (error) {
     throw writeFailure(error, keyFilePath(dir));
   }
+}
+
+/**
+ * Rewrites every version 1 key file under `data` as version 2: the same keys, each SHA-256(secret)
+ * (which logs in by challenge as it is) replaced by its stored key (which does not). Clients
+ * keep their keys. A file already at version 2 is left alone.
+ */
+export function upgradeKeysCommand(data: string): void {
+  const folders = keyFolders(data, true).filter((f) => f.file?.version === 1);
+  for (const folder of folders) saveKeyFile(folder.dir, folder.file as KeyFile);
+  const paths = folders.map((f) => keyFilePath(f.dir)).join(', ');
+  process.stdout.write(
+    folders.length === 0
+      ? `no version 1 key file under ${data}: nothing to do\n`
+      : `rewrote ${paths} as version 2 (the same keys; what runs there takes it within a second)\n`,
+  );
 }
 
 export function revokeKeyCommand(data: string, id: string): void {

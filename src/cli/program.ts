@@ -331,6 +331,11 @@ function addKeys(p: Command): void {
     .addHelpText('after', '\nExample:\n  bourse keys list --data ./data')
     .action(async (o: { data: string }) => (await import('./keys.js')).listKeysCommand(o.data));
   keys
+    .command('upgrade')
+    .description('rewrite a version 1 keys.json (whose hashes log in) as version 2')
+    .option('--data <dir>', 'data folder', './data')
+    .action(async (o: { data: string }) => (await import('./keys.js')).upgradeKeysCommand(o.data));
+  keys
     .command('revoke')
     .description('remove a key')
     .option('--data <dir>', 'data folder', './data')

@@ -11,7 +11,7 @@ import type { StreamGap } from './subscriptions.js';
 import type { OnState } from './connection-state.js';
 import WebSocket from 'ws';
 import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
-import { loginKey, loginProof, splitApiKey } from '../protocol/login.js';
+import { clientKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
   FrameType,
   frameHeaderBytes,
@@ -277,7 +277,7 @@ function answerFrame(options: ConnectOptions, challenge: Buffer): Buffer {
   const proof =
     key === null
       ? Buffer.alloc(challengeBytes)
-      : loginProof(loginKey(key.secret), nonce, options.clientId);
+      : loginProof(clientKey(key.secret), nonce, options.clientId);
   const frame = Buffer.alloc(frameHeaderBytes + challengeBytes);
   writeHeader(new DataView(frame.buffer, frame.byteOffset), 0, FrameType.Answer, 0);
   proof.copy(frame, frameHeaderBytes);

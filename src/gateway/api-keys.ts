@@ -1,10 +1,13 @@
 /**
  * API keys. A key is bound to one client id and grants either admin rights or a set of
- * accounts. Clients present `bk_<id>_<secret>` in Hello; the data folder keeps only the
- * secret's SHA-256 (`<data>/keys.json`, mode 0600), compared in constant time. Secrets are
- * shown once, when `bourse keys create` makes them, and never logged.
+ * accounts. Clients present `bk_<id>_<secret>` in Hello; the data folder keeps only each
+ * secret's stored key, SHA-256(SHA-256(secret)) (`<data>/keys.json` version 2, mode 0600),
+ * compared in constant time: it checks a key or a challenge proof, but signs no proof itself
+ * (protocol/login.ts). Secrets are shown once, when `bourse keys create` makes them, and never
+ * logged. Version 1 files kept SHA-256(secret), which does sign proofs: they are still read
+ * (each hash taken on to its stored key), warned of, and rewritten by `bourse keys upgrade`.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import { exposedMode, replaceFile } from './replace-file.js';
@@ -13,12 +16,13 @@ import { assert } from '../stdx/assert.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
 import { commandKindName } from '../protocol/event-reader.js';
-import { loginProof, splitApiKey } from '../protocol/login.js';
+import { clientKey, proofHolds, splitApiKey, storedKey } from '../protocol/login.js';
 import type { LoginFailureReason } from './login-failures.js';
 
 export interface KeyRecord {
   id: string;
-  sha256: string;
+  /** SHA-256(SHA-256(secret)), hex. */
+  stored: string;
   clientId: number;
   admin: boolean;
   accounts: number[];
@@ -26,7 +30,8 @@ export interface KeyRecord {
 }
 
 export interface KeyFile {
-  version: 1;
+  /** The version read (1: the records held SHA-256(secret), taken on to `stored`); 2 written. */
+  version: 1 | 2;
   keys: KeyRecord[];
 }
 
@@ -37,8 +42,8 @@ export interface Grant {
   accounts: ReadonlySet<number>;
   /** The key it logged in with (null: development mode, no keys). */
   keyId: string | null;
-  /** That key's stored hash when it logged in: a secret replaced since ends the session. */
-  keySha256: string | null;
+  /** That key's stored key when it logged in: a secret replaced since ends the session. */
+  keyStored: string | null;
 }
 
 export function keyFilePath(dataDir: string): string {
@@ -65,17 +70,24 @@ export function readKeyFile(dataDir: string): KeyFile | null {
     throw new KeyFileError(`${path}: not JSON (${(error as Error).message})`);
   }
   const file = parsed as KeyFile | null;
-  if (file?.version !== 1 || !Array.isArray(file.keys)) {
-    throw new KeyFileError(`${path} is not a bourse key file (version 1)`);
+  const version = file?.version;
+  if (file === null || (version !== 1 && version !== 2) || !Array.isArray(file.keys)) {
+    throw new KeyFileError(`${path} is not a bourse key file (version 1 or 2)`);
   }
   const ids = new Set<string>();
   file.keys.forEach((key, i) => {
-    const problem = keyRecordProblem(key);
+    const problem = keyRecordProblem(key, version);
     if (problem !== null) throw new KeyFileError(`${path}: key ${i + 1}: ${problem}`);
     if (ids.has(key.id)) throw new KeyFileError(`${path}: key id ${key.id} twice`);
     ids.add(key.id);
   });
-  return file;
+  return { version, keys: file.keys.map((key) => (version === 1 ? fromVersion1(key) : key)) };
+}
+
+/** A version 1 record: its SHA-256(secret) taken on to the stored key, and dropped. */
+function fromVersion1(key: KeyRecord): KeyRecord {
+  const { sha256, ...rest } = key as KeyRecord & { sha256: string };
+  return { ...rest, stored: storedKey(Buffer.from(sha256, 'hex')).toString('hex') };
 }
 
 /**
@@ -89,12 +101,12 @@ function retiredClientId(id: unknown): boolean {
 }
 
 /** What is wrong with one stored key, or null. */
-function keyRecordProblem(key: KeyRecord): string | null {
+function keyRecordProblem(key: KeyRecord, version: 1 | 2): string | null {
   if (typeof key !== 'object' || key === null) return 'not an object';
   if (typeof key.id !== 'string' || !/^[0-9a-f]{8}$/.test(key.id)) return 'id: 8 hex digits';
-  if (typeof key.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(key.sha256)) {
-    return 'sha256: 64 hex digits';
-  }
+  const field = version === 1 ? 'sha256' : 'stored';
+  const hash = (key as unknown as Record<string, unknown>)[field];
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return `${field}: 64 hex digits`;
   if (!isClientId(key.clientId) && !retiredClientId(key.clientId)) {
     return `clientId: a whole number from 1 to ${clientIdMax}`;
   }
@@ -108,21 +120,34 @@ function keyRecordProblem(key: KeyRecord): string | null {
 }
 
 /**
- * Why the key file is exposed, or null: group or others may read or write it. Its hashes are
- * enough to log in by challenge (they are the HMAC keys, not only checks), so it must be as
- * private as the secrets. `bourse keys` writes it 0600; one copied in by hand, or from a volume,
- * may not be, and nothing said so.
+ * What is wrong with how the key file is kept: group or others may read or write it (whoever
+ * may write it grants themselves keys; a stored key read is one offline guess at a secret), or
+ * it is version 1, whose hashes log in by challenge as they are. `bourse keys` writes it 0600,
+ * version 2; one copied in by hand, or from a volume, or older, may not be, and nothing said so.
  */
-export function keyFileExposure(dataDir: string): string | null {
+export function keyFileWarnings(dataDir: string, file: KeyFile): string[] {
   const path = keyFilePath(dataDir);
+  const warnings: string[] = [];
   const mode = exposedMode(path);
-  if (mode === null) return null;
-  return `${path} is mode ${mode}: group or others may reach the API keys (chmod 600)`;
+  if (mode !== null) {
+    warnings.push(`${path} is mode ${mode}: group or others may reach the API keys (chmod 600)`);
+  }
+  if (file.version === 1) {
+    warnings.push(
+      `${path} is version 1: whoever reads it can log in with its keys by challenge; ` +
+        `\`bourse keys upgrade --data ${dataDir}\` rewrites it as version 2 (keys unchanged)`,
+    );
+  }
+  return warnings;
 }
 
-/** Writes the key file atomically (temp file, then rename), readable by its owner only. */
+/** Writes the key file, version 2, atomically (temp file, then rename), owner-only. */
 export function writeKeyFile(dataDir: string, file: KeyFile): void {
-  replaceFile(keyFilePath(dataDir), JSON.stringify(file, null, 2) + '\n', 0o600);
+  const keys = file.keys.map(({ id, stored, clientId, admin, accounts, created }) => {
+    return { id, stored, clientId, admin, accounts, created };
+  });
+  const text = JSON.stringify({ version: 2, keys }, null, 2) + '\n';
+  replaceFile(keyFilePath(dataDir), text, 0o600);
 }
 
 /** Random bytes: node:crypto's randomBytes, or a test's fixed ones. */
@@ -149,7 +174,7 @@ export function createKey(
   assert(secret.length === 32, 'a secret is 24 random bytes, 32 in base64url');
   const record: KeyRecord = {
     id,
-    sha256: sha256(secret),
+    stored: storedKey(clientKey(secret)).toString('hex'),
     clientId,
     admin,
     accounts,
@@ -169,10 +194,6 @@ function freshKeyId(taken: ReadonlySet<string>, random: RandomSource): string {
     `${keyIdDrawsMax} key ids drawn at random were all among the ` +
       `${taken.size} in use: the random source is broken; no key made`,
   );
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /**
@@ -217,7 +238,7 @@ export class KeyRing {
   stillGrants(grant: Grant): boolean {
     const record = grant.keyId === null ? undefined : this.byId.get(grant.keyId);
     if (record === undefined) return false;
-    if (record.sha256 !== grant.keySha256 || record.clientId !== grant.clientId) return false;
+    if (record.stored !== grant.keyStored || record.clientId !== grant.clientId) return false;
     if (grant.admin && !record.admin) return false;
     const accounts = new Set(record.accounts);
     for (const account of grant.accounts) if (!accounts.has(account)) return false;
@@ -230,16 +251,16 @@ export class KeyRing {
     if (key === null) return null;
     const record = this.byId.get(key.id);
     if (record === undefined) return null;
-    const want = Buffer.from(record.sha256, 'hex');
-    const got = Buffer.from(sha256(key.secret), 'hex');
+    const want = Buffer.from(record.stored, 'hex');
+    const got = storedKey(clientKey(key.secret));
     if (want.byteLength !== got.byteLength || !timingSafeEqual(want, got)) return null;
     return grantOf(record);
   }
 
   /**
    * The grant of a challenge login: key id `bk_<id>`, the nonce sent, and the client's proof
-   * (`loginProof`). Null for an unknown id, another client's key, or a wrong proof; the proof
-   * is compared in constant time.
+   * (`loginProof`, checked by `proofHolds`). Null for an unknown id, another client's key, or
+   * a wrong proof; the proof is checked in constant time.
    */
   verifyProof(
     keyName: string,
@@ -249,8 +270,7 @@ export class KeyRing {
   ): Grant | null {
     const record = this.named(keyName);
     if (record === undefined || record.clientId !== clientId) return null;
-    const want = loginProof(Buffer.from(record.sha256, 'hex'), nonce, clientId);
-    if (proof.byteLength !== want.byteLength || !timingSafeEqual(want, proof)) return null;
+    if (!proofHolds(Buffer.from(record.stored, 'hex'), nonce, clientId, proof)) return null;
     return grantOf(record);
   }
 
@@ -276,8 +296,8 @@ export class KeyRing {
 
 function grantOf(record: KeyRecord): Grant {
   const accounts = new Set(record.accounts);
-  const { clientId, admin, id: keyId, sha256: keySha256 } = record;
-  return { clientId, admin, accounts, keyId, keySha256 };
+  const { clientId, admin, id: keyId, stored: keyStored } = record;
+  return { clientId, admin, accounts, keyId, keyStored };
 }
 
 /** A fresh nonce for a Challenge. */
@@ -287,7 +307,7 @@ export function challengeNonce(bytes: number): Buffer {
 
 /** The grant every session gets when the data folder has no key file. */
 export function openGrant(clientId: number): Grant {
-  return { clientId, admin: true, accounts: new Set(), keyId: null, keySha256: null };
+  return { clientId, admin: true, accounts: new Set(), keyId: null, keyStored: null };
 }
 
 /**

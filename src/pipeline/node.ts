@@ -56,10 +56,11 @@ import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
 import {
   KeyRing,
-  keyFileExposure,
+  keyFileWarnings,
   keyFilePath,
   readKeyFile,
   watchKeyFile,
+  type KeyFile,
 } from '../gateway/api-keys.js';
 import { LoginFailures } from '../gateway/login-failures.js';
 import type { JournalTail } from '../journal/journal-writer.js';
@@ -413,7 +414,7 @@ export class BourseNode {
         'warn',
       );
     }
-    if (keyFile !== null) this.warnKeyExposure();
+    if (keyFile !== null) this.warnKeyFile(keyFile);
     const keys = keyFile === null ? null : new KeyRing(keyFile);
     this.keys = keys;
     // Watched with or without keys: the first key made while the node runs takes effect too.
@@ -457,10 +458,9 @@ export class BourseNode {
     await this.gateway.listen();
   }
 
-  /** Says when others may read keys.json or replace it (keyFileExposure), at each read. */
-  private warnKeyExposure(): void {
-    const exposure = keyFileExposure(this.dataDir);
-    if (exposure !== null) this.log(exposure, 'warn');
+  /** Says how keys.json is badly kept (keyFileWarnings: its mode, version 1), at each read. */
+  private warnKeyFile(file: KeyFile): void {
+    for (const warning of keyFileWarnings(this.dataDir, file)) this.log(warning, 'warn');
   }
 
   /**
@@ -479,13 +479,13 @@ export class BourseNode {
       else this.keys.replace(file);
       const closed = this.gateway?.useKeys(this.keys) ?? 0;
       this.log(`keys reloaded from ${path}: ${file.keys.length}; ${closed} sessions closed`);
-      this.warnKeyExposure();
+      this.warnKeyFile(file);
     } catch (error) {
       const why = (error as Error).message;
       if (this.keys !== null) return this.log(`${path} unreadable, keys kept: ${why}`, 'error');
       // The first keys.json, damaged: keys were meant, so none is taken until it is mended (as
       // a start with it refuses to run), rather than the node staying open to everyone.
-      this.keys = new KeyRing({ version: 1, keys: [] });
+      this.keys = new KeyRing({ version: 2, keys: [] });
       const closed = this.gateway?.useKeys(this.keys) ?? 0;
       this.log(
         `${path} unreadable: every login refused until it is mended (${why}); ${closed} ` +

@@ -36,7 +36,7 @@ export const enum FrameType {
   Hello = 0x01,
   Commands = 0x02,
   Subscribe = 0x03,
-  /** The answer to a Challenge: HMAC-SHA256 of it (see `loginProof`). */
+  /** The answer to a Challenge: the client key under the HMAC-SHA256 of it (`loginProof`). */
   Answer = 0x04,
   /** Ends a stream: the Subscribe's body (and, for the journal, its request id). */
   Unsubscribe = 0x05,

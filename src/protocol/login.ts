@@ -1,27 +1,59 @@
 /**
  * Challenge login (docs/PROTOCOL.md, "Version handshake and login"). The secret never crosses
- * the wire: Hello names the key by its id, the server sends a fresh nonce, and the client
- * answers with
+ * the wire, and what the server keeps cannot log in: Hello names the key by its id, the server
+ * sends a fresh nonce, and the client answers with (as SCRAM, RFC 5802, does)
  *
- *   proof = HMAC-SHA256(key = SHA-256(secret), "bourse-login-v1" ‖ nonce ‖ client id u32 LE)
+ *   client key = SHA-256(secret)                 held by the client only
+ *   stored key = SHA-256(client key)             all keys.json holds
+ *   signature  = HMAC-SHA256(stored key, "bourse-login-v2" ‖ nonce ‖ client id u32 LE)
+ *   proof      = client key XOR signature
  *
- * The server holds SHA-256(secret) in keys.json, so it can check the proof; a proof is bound
- * to one nonce and one client id, so a recorded one is worth nothing later.
+ * The server recomputes the signature, takes it off the proof and checks that the SHA-256 of
+ * what is left is the stored key. Version 1 took the HMAC under SHA-256(secret), which
+ * keys.json held: whoever read the file could log in as any key. A proof is bound to one nonce
+ * and one client id, so a recorded one is worth nothing later.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-const context = Buffer.from('bourse-login-v1', 'latin1');
+const context = Buffer.from('bourse-login-v2', 'latin1');
 
-/** The HMAC key of a secret: its SHA-256 (raw bytes). */
-export function loginKey(secret: string): Buffer {
+/** The bytes of a proof (and of each key): a SHA-256. */
+export const loginProofBytes = 32;
+
+/** A secret's client key: its SHA-256 (raw bytes). */
+export function clientKey(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
 }
 
-/** The proof a client sends in Answer for `nonce`. */
+/** What the server stores of a key: the SHA-256 of its client key. */
+export function storedKey(key: Uint8Array): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+/** The proof a client sends in Answer for `nonce`: its client key under the signature. */
 export function loginProof(key: Uint8Array, nonce: Uint8Array, clientId: number): Buffer {
+  const proof = signature(storedKey(key), nonce, clientId);
+  for (let i = 0; i < proof.byteLength; i++) proof[i] ^= key[i];
+  return proof;
+}
+
+/** Whether `proof` answers `nonce` for `clientId` under the stored key; constant time. */
+export function proofHolds(
+  stored: Uint8Array,
+  nonce: Uint8Array,
+  clientId: number,
+  proof: Uint8Array,
+): boolean {
+  if (proof.byteLength !== loginProofBytes || stored.byteLength !== loginProofBytes) return false;
+  const key = signature(stored, nonce, clientId);
+  for (let i = 0; i < key.byteLength; i++) key[i] ^= proof[i];
+  return timingSafeEqual(storedKey(key), stored);
+}
+
+function signature(stored: Uint8Array, nonce: Uint8Array, clientId: number): Buffer {
   const id = Buffer.alloc(4);
   id.writeUInt32LE(clientId >>> 0, 0);
-  return createHmac('sha256', key).update(context).update(nonce).update(id).digest();
+  return createHmac('sha256', stored).update(context).update(nonce).update(id).digest();
 }
 
 /** Splits `bk_<id>_<secret>` into its id and secret, or null when it is not one. */

@@ -59,7 +59,7 @@ export async function setUp(client: BourseClient): Promise<void> {
 
 /** A `prepare` for withNode: the data folder's keys.json holds these keys. */
 export function keysFile(...keys: ReturnType<typeof createKey>[]): (dir: string) => void {
-  return (dir) => writeKeyFile(dir, { version: 1, keys: keys.map((k) => k.record) });
+  return (dir) => writeKeyFile(dir, { version: 2, keys: keys.map((k) => k.record) });
 }
 
 /** A raw frame of `type` (request id 1) with `body`, at protocol `version` (1 by default). */

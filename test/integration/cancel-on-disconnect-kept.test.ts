@@ -24,7 +24,7 @@ const admin = createKey(210, true, []);
 const maker = createKey(211, false, [1, 2]);
 
 function writeKeys(dir: string): string {
-  writeKeyFile(dir, { version: 1, keys: [admin.record, maker.record] });
+  writeKeyFile(dir, { version: 2, keys: [admin.record, maker.record] });
   return dir;
 }
 

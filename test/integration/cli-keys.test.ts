@@ -9,7 +9,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
-import { KeyRing, readKeyFile, type KeyFile } from '../../src/gateway/api-keys.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { KeyRing, keyFileWarnings, readKeyFile, type KeyFile } from '../../src/gateway/api-keys.js';
+import { clientKey, loginProof } from '../../src/protocol/login.js';
 import { localCluster } from '../../src/cli/cluster.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -70,6 +72,42 @@ test('keys on a cluster folder go to every member, and are revoked from every me
   }
 });
 
+test('a version 1 key file logs in, is warned of, and upgrade leaves no hash that logs in', () => {
+  const dir = tempDataDir();
+  try {
+    // Version 1 kept SHA-256(secret): the HMAC key of a challenge proof, so the file logged in.
+    const secret = 'q2V_Lm9-Xc3aB7dR0sT4uW8yZ1eF5gH6';
+    const token = `bk_0a1b2c3d_${secret}`;
+    const sha256 = createHash('sha256').update(secret).digest('hex');
+    const key = { id: '0a1b2c3d', sha256, clientId: 7, admin: true, accounts: [], created: '' };
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify({ version: 1, keys: [key] }));
+    const old = readKeyFile(dir)!;
+    assert.equal(old.version, 1);
+    assert.equal(new KeyRing(old).verify(token)?.clientId, 7, 'its key logs in as before');
+    assert.match(keyFileWarnings(dir, old).join('\n'), /is version 1: whoever reads it can log in/);
+
+    const upgraded = bourse('keys', 'upgrade', '--data', dir);
+    assert.equal(upgraded.code, 0, upgraded.err);
+    assert.match(upgraded.out, /rewrote .*keys\.json as version 2/);
+    const text = readFileSync(join(dir, 'keys.json'), 'utf8');
+    assert.doesNotMatch(text, new RegExp(sha256), 'the old hash is gone from the file');
+    const file = readKeyFile(dir)!;
+    assert.equal(file.version, 2);
+    assert.deepEqual(keyFileWarnings(dir, file), []);
+    const ring = new KeyRing(file);
+    assert.equal(ring.verify(token)?.clientId, 7, 'the same key logs in');
+    const nonce = randomBytes(32);
+    const proof = loginProof(clientKey(secret), nonce, 7);
+    assert.equal(ring.verifyProof('bk_0a1b2c3d', 7, nonce, proof)?.clientId, 7);
+    // What the file holds now signs no proof (the old hash did: it is the client key).
+    const forged = loginProof(Buffer.from(file.keys[0].stored, 'hex'), nonce, 7);
+    assert.equal(ring.verifyProof('bk_0a1b2c3d', 7, nonce, forged), null, 'the file signs none');
+    assert.match(bourse('keys', 'upgrade', '--data', dir).out, /nothing to do/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('a key of a client id the node now keeps for itself loads, and can be revoked', () => {
   const dir = tempDataDir();
   try {
@@ -99,18 +137,20 @@ test('damaged key file (65), a file or no folder (66) as --data: nothing written
     const sha = 'a'.repeat(64);
     const cases: [string, RegExp][] = [
       ['{bad', /keys\.json: not JSON/],
-      ['{"version":2,"keys":[]}', /not a bourse key file/],
+      ['{"version":3,"keys":[]}', /not a bourse key file/],
       [record({ clientId: '7' }), /key 1: clientId/],
       [record({ clientId: 2 ** 32 }), /key 1: clientId/],
       [record({ accounts: '1,2' }), /key 1: accounts/],
       [record({ accounts: [], admin: false }), /key 1: grants nothing/],
       [record({ admin: 'yes' }), /key 1: admin/],
       [record({ sha256: 'xyz' }), /key 1: sha256/],
+      [record({ sha256: undefined, stored: sha }), /key 1: sha256/], // version 1's field
+      [record({ sha256: undefined, stored: 'xyz' }, 2), /key 1: stored/],
       [record({ id: 'ABC' }), /key 1: id/],
     ];
-    function record(over: Record<string, unknown>): string {
+    function record(over: Record<string, unknown>, version = 1): string {
       const key = { id: 'abcdef12', sha256: sha, clientId: 7, admin: true, accounts: [] };
-      return JSON.stringify({ version: 1, keys: [{ ...key, ...over }] });
+      return JSON.stringify({ version, keys: [{ ...key, ...over }] });
     }
     for (const [text, message] of cases) {
       writeFileSync(join(dir, 'keys.json'), text);

@@ -68,11 +68,11 @@ test('a key edited to grant less closes its sessions; one granting more keeps th
       // Edited by hand (no `bourse keys` command changes a key): the ids stay.
       const other = createKey(133, false, [3]).record;
       writeKeyFile(dataDir, {
-        version: 1,
+        version: 2,
         keys: [
           admin.record,
           { ...narrowed.record, accounts: [2] }, // account 1 taken away
-          { ...rotated.record, sha256: other.sha256 }, // a new secret, the same id
+          { ...rotated.record, stored: other.stored }, // a new secret, the same id
           { ...demoted.record, admin: false, accounts: [5] },
           { ...widened.record, accounts: [4, 1] },
         ],
@@ -190,7 +190,7 @@ test('a keys.json that group or others may read is warned of at start and at rel
       `${path} is mode 0644: group or others may reach the API keys (chmod 600)`,
     ]);
     // `bourse keys` writes 0600: a reload of such a file says nothing more.
-    writeKeyFile(dir, { version: 1, keys: [user.record, createKey(92, false, [2]).record] });
+    writeKeyFile(dir, { version: 2, keys: [user.record, createKey(92, false, [2]).record] });
     await until('a reload', () => reloads() === 1);
     assert.equal(warnings().length, 1);
     chmodSync(path, 0o640);

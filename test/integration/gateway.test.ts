@@ -28,10 +28,10 @@ import {
   StreamKind,
   writeHeader,
 } from '../../src/protocol/frames.js';
-import { loginKey, loginProof, splitApiKey } from '../../src/protocol/login.js';
+import { clientKey, loginProof, splitApiKey } from '../../src/protocol/login.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
-import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
+import { createKey, readKeyFile, writeKeyFile } from '../../src/gateway/api-keys.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BourseNode } from '../../src/pipeline/node.js';
@@ -868,7 +868,7 @@ function answer(ws: WebSocket, proof: Buffer): Promise<{ type?: number; code?: n
 test('challenge login: a fresh nonce signed; wrong or replayed proofs closed', async () => {
   const user = createKey(91, false, [1]);
   const prepare = keysFile(user);
-  await withNode(async (_node, url) => {
+  await withNode(async (node, url) => {
     const client = await BourseClient.connect(url, {
       clientId: 91,
       apiKey: user.token,
@@ -877,7 +877,7 @@ test('challenge login: a fresh nonce signed; wrong or replayed proofs closed', a
     await client.close();
     const { id, secret } = splitApiKey(user.token)!;
     const first = await challengeHello(url, 91, `bk_${id}`);
-    const proof = loginProof(loginKey(secret), first.nonce, 91);
+    const proof = loginProof(clientKey(secret), first.nonce, 91);
     assert.deepEqual(await answer(first.ws, proof), { type: FrameType.Welcome }, 'right proof');
     first.ws.close();
     await new Promise((resolve) => first.ws.once('close', resolve));
@@ -886,14 +886,19 @@ test('challenge login: a fresh nonce signed; wrong or replayed proofs closed', a
     assert.notDeepEqual(again.nonce, first.nonce, 'a fresh nonce each time');
     assert.deepEqual(await answer(again.ws, proof), { code: CloseCode.Unauthorized }, 'replayed');
     const wrong = await challengeHello(url, 91, `bk_${id}`);
-    const forged = loginProof(loginKey('not-the-secret'), wrong.nonce, 91);
+    const forged = loginProof(clientKey('not-the-secret'), wrong.nonce, 91);
     assert.deepEqual(await answer(wrong.ws, forged), { code: CloseCode.Unauthorized }, 'forged');
     const other = await challengeHello(url, 92, `bk_${id}`);
-    const theirs = loginProof(loginKey(secret), other.nonce, 92);
+    const theirs = loginProof(clientKey(secret), other.nonce, 92);
     assert.deepEqual(await answer(other.ws, theirs), { code: CloseCode.Unauthorized }, 'client');
     const unknown = await challengeHello(url, 91, 'bk_00000000');
-    const guess = loginProof(loginKey(secret), unknown.nonce, 91);
+    const guess = loginProof(clientKey(secret), unknown.nonce, 91);
     assert.deepEqual(await answer(unknown.ws, guess), { code: CloseCode.Unauthorized }, 'no key');
+    // keys.json stolen: what it holds of the key signs no proof that logs in.
+    const stored = Buffer.from(readKeyFile(node.dataDir)!.keys[0].stored, 'hex');
+    const thief = await challengeHello(url, 91, `bk_${id}`);
+    const stolen = loginProof(stored, thief.nonce, 91);
+    assert.deepEqual(await answer(thief.ws, stolen), { code: CloseCode.Unauthorized }, 'thief');
     await assert.rejects(
       BourseClient.connect(url, {
         clientId: 91,
@@ -1128,7 +1133,7 @@ test('the first keys end development mode at once: keyless sessions closed', asy
     const transfer = { account: 1, target: 2, ref: 1, quantity: 1 };
     assert.equal((await open.transfer(transfer))[0].status, Status.Ok, 'development mode');
     const admin = createKey(142, true, []);
-    writeKeyFile(node.dataDir, { version: 1, keys: [admin.record] }); // `bourse keys create`
+    writeKeyFile(node.dataDir, { version: 2, keys: [admin.record] }); // `bourse keys create`
     await cutOff(open, transfer, /API keys now required/);
     await assert.rejects(BourseClient.connect(url, { clientId: 141 }), /API key refused/);
     const base = url.replace('ws://', 'http://');
@@ -1147,7 +1152,7 @@ test('a damaged first keys.json shuts the door until it is mended (never left op
     await cutOff(open, { account: 1, target: 2, ref: 1, quantity: 1 }, /API keys now required/);
     await assert.rejects(BourseClient.connect(url, { clientId: 151 }), /API key refused/);
     const admin = createKey(152, true, []);
-    writeKeyFile(node.dataDir, { version: 1, keys: [admin.record] });
+    writeKeyFile(node.dataDir, { version: 2, keys: [admin.record] });
     await until('the mended file is read', async () => {
       const c = await BourseClient.connect(url, { clientId: 152, apiKey: admin.token }).catch(
         () => null,
@@ -1175,7 +1180,7 @@ test('keys.json changes apply while the node runs: revoked keys cut off, new one
       assert.equal((await session.transfer(transfer))[0].status, Status.Ok);
       const later = createKey(133, false, [2]);
       // `bourse keys revoke` and `create` rewrite the file (atomically) as this does.
-      writeKeyFile(dataDir, { version: 1, keys: [admin.record, later.record] });
+      writeKeyFile(dataDir, { version: 2, keys: [admin.record, later.record] });
       await cutOff(session, transfer, /API key revoked/);
       await assert.rejects(
         BourseClient.connect(url, { clientId: 132, apiKey: user.token }),

@@ -30,7 +30,7 @@ function fixedRandom(ids: string[]): (size: number) => Buffer {
 /** A key file holding one key, of id `id`. */
 function fileWith(id: string, clientId: number): KeyFile {
   const { record } = createKey(clientId, true, []);
-  return { version: 1, keys: [{ ...record, id }] };
+  return { version: 2, keys: [{ ...record, id }] };
 }
 
 function quietStdout(t: TestContext): string[] {
