@@ -69,6 +69,10 @@ export class Login<S extends LoginFields> {
     }
     const method =
       view.byteLength >= frameHeaderBytes + 8 ? view.getUint16(frameHeaderBytes + 6, true) : 0;
+    if (method === LoginMethod.ChallengeV1) {
+      const why = 'challenge login 1 is retired: use method 2 (docs/PROTOCOL.md); update the SDK';
+      return this.refuse(ws, 'malformed', CloseCode.Unauthorized, why);
+    }
     if (method === LoginMethod.Challenge && this.node().keys !== null) {
       return this.sendChallenge(ws, view, clientId);
     }

@@ -95,8 +95,13 @@ export const enum EventsFlag {
 export const enum LoginMethod {
   /** The API key itself travels in Hello. */
   Key = 0,
+  /**
+   * Retired (2026-12-05): challenge login whose proof keys.json could sign. Refused with 4010
+   * and a reason naming method 2, so an old client is told why rather than "key refused".
+   */
+  ChallengeV1 = 1,
   /** Hello carries the key id only (`bk_<id>`); the secret signs a server nonce. */
-  Challenge = 1,
+  Challenge = 2,
 }
 
 /** Bytes of a Challenge's nonce and of an Answer's HMAC. */

@@ -26,7 +26,12 @@ function helloBody(clientId: number, key: string, method: number = LoginMethod.K
 }
 
 /** Opens a raw socket, sends `frames` and resolves with the close code the server chose. */
-function closeCodeOf(url: string, frames: Buffer[]): Promise<number> {
+async function closeCodeOf(url: string, frames: Buffer[]): Promise<number> {
+  return (await closeOf(url, frames)).code;
+}
+
+/** closeCodeOf, with the close's reason. */
+function closeOf(url: string, frames: Buffer[]): Promise<{ code: number; reason: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.once('error', reject);
@@ -36,7 +41,7 @@ function closeCodeOf(url: string, frames: Buffer[]): Promise<number> {
       if (data.readUInt8(0) !== FrameType.Challenge) return;
       ws.send(frame(FrameType.Answer, Buffer.alloc(32, 7)));
     });
-    ws.once('close', (code) => resolve(code));
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
 }
 
@@ -76,6 +81,10 @@ test('refused logins are counted by reason on /metrics and summed up in one line
         assert.equal(await closeCodeOf(url, [frame(FrameType.Hello, body)]), code, reason);
       }
     }
+    // Challenge login 1 (whose proofs keys.json could sign) is refused, saying what to use.
+    const v1 = await closeOf(url, [frame(FrameType.Hello, helloBody(71, `bk_${id}`, 1))]);
+    assert.equal(v1.code, CloseCode.Unauthorized);
+    assert.match(v1.reason, /challenge login 1 is retired: use method 2 \(docs\/PROTOCOL\.md\)/);
     // An Answer with no challenge pending (was closed uncounted).
     const answer = frame(FrameType.Answer, Buffer.alloc(32));
     assert.equal(await closeCodeOf(url, [answer]), CloseCode.HelloRequired, 'Answer first');
@@ -83,7 +92,7 @@ test('refused logins are counted by reason on /metrics and summed up in one line
     const text = await (await fetch(url.replace('ws', 'http') + 'metrics')).text();
     assert.equal(failures(text, 'wrong_secret'), 41);
     assert.equal(failures(text, 'unknown_key'), 3);
-    assert.equal(failures(text, 'malformed'), 4);
+    assert.equal(failures(text, 'malformed'), 5);
     assert.equal(failures(text, 'no_key'), 2);
     assert.equal(failures(text, 'wrong_client'), 1);
     assert.equal(failures(text, 'client_id_taken'), 1);
@@ -95,10 +104,10 @@ test('refused logins are counted by reason on /metrics and summed up in one line
     removeDir(dir);
   }
   const summaries = lines.filter((l) => /logins refused/.test(l.line));
-  assert.equal(summaries.length, 1, 'one line for 52 failures');
+  assert.equal(summaries.length, 1, 'one line for 53 failures');
   const { line, level } = summaries[0];
   assert.equal(level, 'warn');
-  assert.match(line, /: 52 \(malformed 4, no_key 2, unknown_key 3, wrong_secret 41, /);
-  assert.match(line, /wrong_client 1, client_id_taken 1\); from 1 address, most: 127\.0\.0\.1 52/);
+  assert.match(line, /: 53 \(malformed 5, no_key 2, unknown_key 3, wrong_secret 41, /);
+  assert.match(line, /wrong_client 1, client_id_taken 1\); from 1 address, most: 127\.0\.0\.1 53/);
   assert.ok(!line.includes(secret) && !line.includes(id), 'never a key');
 });
