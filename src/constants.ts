@@ -576,6 +576,8 @@ export const udpNakDelayMs = 2;
 export const udpNakTailMs = 20;
 /** ...and dropped after this long (ms): consensus resends it. */
 export const udpReassemblyTimeoutMs = 500;
+/** Ids of each other member's last messages kept to take each once (replay-window.ts). */
+export const udpReplayWindowIds = 1 << 17;
 /**
  * A peer whose host name did not resolve, or whose connect failed, is tried again after this
  * long (ms); its datagrams are dropped meanwhile (lost, as on the wire: consensus resends).

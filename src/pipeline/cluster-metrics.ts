@@ -115,8 +115,8 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
   new Counter({
     name: `${replication}refused_total`,
     help:
-      'Datagrams refused: naming no member, or not from the address and port of the member ' +
-      'they name',
+      'Datagrams refused: naming no member, not from the address and port of the member they ' +
+      "name, not under the cluster's secret, or of a run of that member before the one heard",
     labelNames: ['reason'],
     registers: [registry],
     collect(this: Counter) {
@@ -124,6 +124,11 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
       for (const reason of refusalReasons) this.inc({ reason }, t.refused[reason]);
     },
   });
+  total(
+    `${replication}duplicates_total`,
+    'Datagrams of messages taken already or too far behind: duplicates, or replays',
+    () => t.duplicates,
+  );
   total(`${replication}other_version_total`, 'Datagrams or messages of another version', () => {
     return t.otherVersion;
   });

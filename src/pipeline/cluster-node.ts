@@ -198,7 +198,8 @@ export class ClusterNode {
     if (!vote.member || recovering) this.store.setRecovering(recovering);
     if (recovering)
       this.log(`member ${this.id}: recovering (no data): will not vote until caught up`);
-    this.transport = memberTransport(options, (message) => this.receive(message), this.log);
+    const start = this.store.nextTransportStart();
+    this.transport = memberTransport({ ...options, start }, (m) => this.receive(m), this.log);
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
     };

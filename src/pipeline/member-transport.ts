@@ -14,6 +14,8 @@ export interface TransportOptions {
   /** The cluster's replication secret (every member's the same): datagrams' MACs. */
   secret: Uint8Array;
   faults?: FaultPlan;
+  /** This run's start, above every earlier run's (ReplicaStore.nextTransportStart). */
+  start: number;
 }
 
 export function memberTransport(
@@ -23,7 +25,8 @@ export function memberTransport(
 ): UdpTransport {
   const id = options.id;
   const peers = options.members.map((m) => ({ id: m.id, host: m.host, port: m.replicationPort }));
-  const transport = new UdpTransport(id, peers, receive, options.secret, options.faults);
+  const { secret, faults, start } = options;
+  const transport = new UdpTransport(id, peers, receive, secret, faults, undefined, start);
   // A warning: members of two versions do not hear each other (README, rolling upgrades).
   transport.onOtherVersion = (from, what) => {
     const line = `member ${from} speaks ${what}; their messages are dropped until it speaks ours`;

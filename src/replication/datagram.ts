@@ -2,12 +2,14 @@
  * A replication datagram's header, its checksum and its MAC (the transport's layout,
  * udp-transport.ts).
  *
- *   0      1        2      3      4            8       10      12         16         32
- *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
- *   | 0xB5 | version| type | from | message id | index | count | CRC-32   | MAC      | chunk |
- *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
+ *   0      1        2      3      4            8       10      12       16       32      40
+ *   +------+--------+------+------+------------+-------+-------+--------+--------+-------+-----+
+ *   | 0xB5 | version| type | from | message id | index | count | CRC-32 | MAC    | start | ... |
+ *   +------+--------+------+------+------------+-------+-------+--------+--------+-------+-----+
  *   MAC (transport version 3 on): 16 bytes of HMAC-SHA256 under the cluster's secret, of every
  *   byte of the datagram, the CRC-32 and MAC fields taken as zero (datagram-mac.ts).
+ *   start (version 4 on): the sender's start, a float64 that only grows across its runs; with
+ *   the message id, it lets a receiver take each message once (replay-window.ts).
  *   CRC-32: of every byte of the datagram (the MAC included), its own four taken as zero
  *   (version 2 on; version 1 left them zero and checked nothing).
  *
@@ -36,23 +38,26 @@ import { DatagramMac } from './datagram-mac.js';
 export const datagramMagic = 0xb5;
 /**
  * 2: every datagram carries a CRC-32 of its bytes (`checksumAt`). 3: and a MAC under the
- * cluster's secret (`macAt`); the chunk starts at 32.
+ * cluster's secret (`macAt`). 4: and its sender's start (`startAt`); the chunk starts at 40.
  */
-export const transportVersion = 3;
+export const transportVersion = 4;
 /** The last version with no checksum (the field was zero): still told apart, see check(). */
 const uncheckedVersion = 1;
-export const datagramHeaderBytes = 32;
+export const datagramHeaderBytes = 40;
 /** What every version from 2 on has alike: its version byte, and its checksum at 12. */
 export const checkedHeaderBytes = 16;
 /** Versions from 2 on keep the checksum here, so that one version can check another's. */
 const checksumAt = 12;
 const macAt = 16;
+/** The fields the MAC is computed without: the checksum and the MAC itself. */
+export const macFieldsEnd = 32;
+const startAt = 32;
 /** The largest datagram a member sends (a fragment; a NAK is smaller): larger ones are not. */
 export const datagramBytesMax = datagramHeaderBytes + udpPayloadBytesMax;
 
 /** The MAC of this layout under `secret` (the cluster's, secretBytes). */
 export function datagramMac(secret: Uint8Array): DatagramMac {
-  return new DatagramMac(secret, datagramBytesMax, checksumAt, datagramHeaderBytes);
+  return new DatagramMac(secret, datagramBytesMax, checksumAt, macFieldsEnd);
 }
 
 export const enum DatagramType {
@@ -60,7 +65,7 @@ export const enum DatagramType {
   Nak = 2,
 }
 
-/** Writes a header; the checksum and MAC fields stay zero until seal(). */
+/** Writes a header of the sender's `start`; the checksum and MAC stay zero until seal(). */
 export function writeHeader(
   datagram: Buffer,
   type: DatagramType,
@@ -68,6 +73,7 @@ export function writeHeader(
   id: number,
   index: number,
   count: number,
+  start: number,
 ): void {
   datagram.writeUInt8(datagramMagic, 0);
   datagram.writeUInt8(transportVersion, 1);
@@ -76,12 +82,18 @@ export function writeHeader(
   datagram.writeUInt32LE(id, 4);
   datagram.writeUInt16LE(index, 8);
   datagram.writeUInt16LE(count, 10);
-  datagram.fill(0, checksumAt, datagramHeaderBytes);
+  datagram.fill(0, checksumAt, macFieldsEnd);
+  datagram.writeDoubleLE(start, startAt);
+}
+
+/** The sender's start a datagram (intact, of this version) carries. */
+export function startOf(datagram: Buffer): number {
+  return datagram.readDoubleLE(startAt);
 }
 
 /** Sets the MAC, then the checksum, of a datagram whose every other byte is written. */
 export function seal(datagram: Buffer, mac: DatagramMac): void {
-  datagram.fill(0, checksumAt, datagramHeaderBytes);
+  datagram.fill(0, checksumAt, macFieldsEnd);
   mac.sign(datagram, macAt);
   datagram.writeUInt32LE(crc32(datagram), checksumAt);
 }

@@ -9,15 +9,17 @@
  *   address  it names one, but did not come from that member's address and port
  *   mac      it came from there, but its MAC is not the cluster secret's (datagram-mac.ts):
  *            a member with another secret, or a forgery from the member's own address
+ *   stale    a member made it, in a run before the one heard since (replay-window.ts): sent
+ *            again by someone who recorded it
  */
 import { refusedLogMs } from '../constants.js';
 
-export type RefusalReason = 'member' | 'address' | 'mac';
-export const refusalReasons: readonly RefusalReason[] = ['member', 'address', 'mac'];
+export type RefusalReason = 'member' | 'address' | 'mac' | 'stale';
+export const refusalReasons: readonly RefusalReason[] = ['member', 'address', 'mac', 'stale'];
 
 export class Refusals {
   /** Datagrams refused, by reason, since the transport started (they only grow). */
-  readonly total: Record<RefusalReason, number> = { member: 0, address: 0, mac: 0 };
+  readonly total: Record<RefusalReason, number> = { member: 0, address: 0, mac: 0, stale: 0 };
   /** Refused since the last line. */
   private untold = 0;
   private toldAt = -Infinity;
@@ -53,6 +55,12 @@ export class Refusals {
   private why(reason: RefusalReason, from: number): string {
     if (reason === 'member') return `no other member of the cluster file has id ${from}`;
     if (reason === 'address') return `member ${from} is at ${this.where(from)}`;
+    if (reason === 'stale') {
+      return (
+        `made by member ${from} in a run before the one heard since: sent again by someone ` +
+        `who recorded it (or member ${from} lost its folder and restarted with its clock set back)`
+      );
+    }
     return "its MAC does not match this member's replication secret: another secret, or forged";
   }
 }

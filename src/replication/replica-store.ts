@@ -24,6 +24,7 @@ import { commitCause, StorageCode, StorageError, writeFailure } from '../journal
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 import { clusterIdOf } from './hashes.js';
+import { nextStart } from './replay-window.js';
 
 export interface StoredVote {
   term: number;
@@ -172,6 +173,20 @@ export class ReplicaStore {
         this.db.meta.putSync('member', '1');
       }),
     );
+  }
+
+  /**
+   * A start for this run's replication transport, above every earlier run's, stored before it
+   * is used: the other members refuse datagrams of a run before one they heard
+   * (replay-window.ts), and a start from the clock alone, set back across a restart, would
+   * leave this member unheard until its clock caught up.
+   */
+  nextTransportStart(): number {
+    const start = nextStart(Number(this.db.meta.get('transport-start') ?? '0'));
+    writeMeta(this.db, 'the transport start', () =>
+      this.db.meta.putSync('transport-start', String(start)),
+    );
+    return start;
   }
 
   setRecovering(recovering: boolean): void {

@@ -6,11 +6,13 @@
  *
  *   message (encodeMessage) ──split──► fragments of ≤ udpPayloadBytesMax, each a datagram:
  *
- *   0      1        2      3      4            8       10      12         16         32
- *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
- *   | 0xB5 | version| type | from | message id | index | count | CRC-32   | MAC      | chunk |
- *   +------+--------+------+------+------------+-------+-------+----------+----------+-------+
- *   type 1 fragment; type 2 NAK: the body is u16 fragment indices the receiver lacks
+ *   0      1        2      3      4            8       10      12       16       32      40
+ *   +------+--------+------+------+------------+-------+-------+--------+--------+-------+-----+
+ *   | 0xB5 | version| type | from | message id | index | count | CRC-32 | MAC    | start | ... |
+ *   +------+--------+------+------+------------+-------+-------+--------+--------+-------+-----+
+ *   type 1 fragment: a chunk of the message;
+ *   type 2 NAK, a message of its own (its id is the NAK's): the start and id (f64, u32) of the
+ *   message it repairs, then u16 indices of the fragments the receiver lacks (`index` of them)
  *
  * A datagram received is read in this order, each step dropping it before the next:
  *   1. its CRC-32 (datagram.ts), before any field is read: one that fails is damaged, counted,
@@ -21,7 +23,10 @@
  *      refusals.ts): on one host, no other process can send from there;
  *   3. its version (other-versions.ts), then its MAC under the cluster's secret
  *      (datagram-mac.ts): one that does not match is refused, so that only a holder of the
- *      secret speaks as a member, wherever it sends from.
+ *      secret speaks as a member, wherever it sends from;
+ *   4. its sender's start and message id (replay-window.ts): a message is taken once, and none
+ *      of a run of the sender's before the one heard since, so that a datagram recorded and
+ *      sent again (its MAC is good) does nothing.
  *
  * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN
  * does not reorder, so a fragment missing before one that arrived is lost: it is NAKed after
@@ -37,6 +42,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import {
+  clusterMembersMax,
   udpBurstMax,
   udpConnectRetryMs,
   udpDatagramsPerMsMax,
@@ -45,10 +51,12 @@ import {
   udpPayloadBytesMax,
   udpReassemblyMax,
   udpReassemblyTimeoutMs,
+  udpReplayWindowIds,
   udpRetainedBytesMax,
   udpSendQueueMax,
 } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
+import { assert } from '../stdx/assert.js';
 import { newResolver, resolverLookup, type HostLookup } from './host-lookup.js';
 import { decodeMessage, encodeMessage, messageVersion, replicationVersion } from './codec.js';
 import type { Append, Message } from './messages.js';
@@ -62,72 +70,21 @@ import {
   datagramMagic,
   DatagramType,
   seal,
+  startOf,
   transportVersion,
   writeHeader,
 } from './datagram.js';
+import { Freshness, nextStart, ReplayWindows } from './replay-window.js';
 import type { DatagramMac } from './datagram-mac.js';
 import { type OtherVersion, OtherVersions, type VersionLayer } from './other-versions.js';
 import { PeerAddresses, Source, type PeerAddress } from './peer-addresses.js';
 import { type RefusalReason, Refusals } from './refusals.js';
+import { noFaultPlan, type FaultPlan } from './fault-plan.js';
+import { newTransportStats, type TransportStats } from './transport-stats.js';
 
 export type { PeerAddress } from './peer-addresses.js';
-
-/** Faults the transport injects (tests, drills); all drawn from `seed`. Mutable at run time. */
-export interface FaultPlan {
-  seed: number;
-  drop: number;
-  duplicate: number;
-  /** Chance a datagram is held back and sent after the next one. */
-  reorder: number;
-  /** Extra delay, uniform in [0, delayMsMax]. */
-  delayMsMax: number;
-  /** Chance a datagram is sent with one bit flipped (`corruptBit`, else one drawn). */
-  corrupt: number;
-  corruptBit?: number;
-  /** Peers this node cannot send to, and cannot hear from (one-way partitions). */
-  blockTo: Set<number>;
-  blockFrom: Set<number>;
-}
-
-export function noFaultPlan(seed = 1): FaultPlan {
-  return {
-    seed,
-    drop: 0,
-    duplicate: 0,
-    reorder: 0,
-    delayMsMax: 0,
-    corrupt: 0,
-    blockTo: new Set(),
-    blockFrom: new Set(),
-  };
-}
-
-export interface TransportStats {
-  datagramsSent: number;
-  datagramsReceived: number;
-  faultsInjected: number;
-  naksSent: number;
-  fragmentsResent: number;
-  messagesReceived: number;
-  messagesDropped: number;
-  /** Empty datagrams: another member's probe (see probe()), not a message lost. */
-  probesReceived: number;
-  sendQueueFull: number;
-  /** Appends sent with the bytes encoded for another peer (SharedAppend). */
-  appendsShared: number;
-  /** Datagrams or messages of another transport or replication version (also dropped). */
-  otherVersion: number;
-  /** Datagrams whose CRC-32 did not match their bytes (damaged): dropped unread. */
-  checksumFailures: number;
-  /** Lookups of a peer's name, or probe connects, that failed: retried later. */
-  connectFailures: number;
-  /** Datagrams not sent because their peer's name was not resolved (yet, or again). */
-  unconnectedDrops: number;
-  /** Peers whose name came to resolve to another address (followed: peer-addresses.ts). */
-  peersMoved: number;
-  /** Datagrams refused, by reason: not from the member they name, or forged (refusals.ts). */
-  refused: Readonly<Record<RefusalReason, number>>;
-}
+export { noFaultPlan, type FaultPlan } from './fault-plan.js';
+export type { TransportStats } from './transport-stats.js';
 
 /** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
 interface Datagram {
@@ -164,6 +121,8 @@ interface SharedAppend {
 
 interface Partial {
   from: number;
+  /** The sender's start the message was sent in (a NAK names it). */
+  start: number;
   id: number;
   chunks: (Buffer | undefined)[];
   missing: number;
@@ -175,6 +134,8 @@ interface Partial {
 }
 
 const emptyDatagram = Buffer.alloc(0);
+/** A NAK's body first names the message it repairs: its start (f64) and id (u32). */
+const nakTargetBytes = 12;
 
 export class UdpTransport {
   /** Told in the log at a bounded rate (onRefused); counted in `stats.refused`. */
@@ -182,24 +143,7 @@ export class UdpTransport {
     (line) => this.onRefused(line),
     (id) => this.peers.shown(id),
   );
-  readonly stats: TransportStats = {
-    datagramsSent: 0,
-    datagramsReceived: 0,
-    faultsInjected: 0,
-    naksSent: 0,
-    fragmentsResent: 0,
-    appendsShared: 0,
-    messagesReceived: 0,
-    messagesDropped: 0,
-    probesReceived: 0,
-    sendQueueFull: 0,
-    otherVersion: 0,
-    checksumFailures: 0,
-    connectFailures: 0,
-    unconnectedDrops: 0,
-    peersMoved: 0,
-    refused: this.refusals.total,
-  };
+  readonly stats: TransportStats = newTransportStats(this.refusals.total);
   faults: FaultPlan;
   /**
    * The one socket, bound to this member's replication port: every datagram is sent from it,
@@ -211,7 +155,14 @@ export class UdpTransport {
   /** Signs every datagram sent and checks every one received (the cluster's secret). */
   private readonly mac: DatagramMac;
   private readonly rng: Rng;
-  private nextId: number;
+  /**
+   * This run's start (its datagrams carry it), and the last message id it gave: ids go up from
+   * 1 within a start, and a receiver takes each (start, id) once (replay-window.ts).
+   */
+  private runStart: number;
+  private nextId = 0;
+  /** What each member has sent that this one took (replay-window.ts). */
+  private readonly windows = new ReplayWindows(clusterMembersMax, udpReplayWindowIds);
   /**
    * Two paced queues: control (heartbeats, statuses, votes, NAK answers' requests) goes before
    * bulk (entries), so that a long backlog of entries never delays a heartbeat into an
@@ -225,7 +176,6 @@ export class UdpTransport {
   private shared: SharedAppend | null = null;
   private retainedBytes = 0;
   private readonly partials = new Map<number, Partial>();
-  private readonly completed = new Set<number>();
   /**
    * The 1 ms pacing and NAK timer runs only while there is something to pace or reassemble
    * (wakeTimer): on an idle cluster it fired a thousand times a second in every member, about
@@ -267,7 +217,10 @@ export class UdpTransport {
   }
   port = -1;
 
-  /** `secret`: the cluster's replication secret (secretBytes), the same on every member. */
+  /**
+   * `secret`: the cluster's replication secret (secretBytes), the same on every member.
+   * `start`: above every earlier run's of member `id` (a member's is stored: replica-store.ts).
+   */
   constructor(
     readonly id: number,
     peers: readonly PeerAddress[],
@@ -275,7 +228,9 @@ export class UdpTransport {
     secret: Uint8Array,
     faults: FaultPlan = noFaultPlan(),
     lookup?: HostLookup,
+    start = nextStart(0),
   ) {
+    this.runStart = start;
     this.mac = datagramMac(secret);
     this.lookup = lookup ?? resolverLookup(this.resolver);
     this.onMessage = onMessage;
@@ -286,7 +241,6 @@ export class UdpTransport {
     this.setPeers(peers);
     this.faults = faults;
     this.rng = new Rng(faults.seed);
-    this.nextId = (Math.random() * 0xffffffff) >>> 0; // a restarted node's ids do not collide
     const buffers = { recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 };
     this.socket = createSocket({ type: 'udp4', lookup: this.lookup, ...buffers });
     this.socket.on('message', (datagram, from) => this.onDatagram(datagram, from));
@@ -308,6 +262,7 @@ export class UdpTransport {
 
   /** The other members' addresses (this node's own entry is skipped). */
   setPeers(peers: readonly PeerAddress[]): void {
+    for (const p of peers) assert(p.id >= 1 && p.id <= clusterMembersMax, 'udp: a member id');
     this.peers.set(peers.filter((p) => p.id !== this.id));
     this.closeProbes(); // connected again on the next probe
   }
@@ -385,6 +340,11 @@ export class UdpTransport {
     socket?.send(emptyDatagram);
   }
 
+  /** This run's start, which its datagrams carry (a new one once its message ids ran out). */
+  get start(): number {
+    return this.runStart;
+  }
+
   /** Messages kept to answer NAKs (retain). */
   retainedMessages(): number {
     return this.retained.size;
@@ -396,7 +356,7 @@ export class UdpTransport {
     if (peer === undefined) return;
     const reuse = this.reusable(to, message);
     const bytes = reuse?.bytes ?? encodeMessage(message);
-    const id = reuse?.id ?? (this.nextId = (this.nextId + 1) >>> 0);
+    const id = reuse?.id ?? this.newId();
     const count = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
     if (count > 0xffff || this.queued() + count > udpSendQueueMax) {
       this.stats.sendQueueFull++;
@@ -413,6 +373,22 @@ export class UdpTransport {
       this.shared = { message, bytes, id, datagrams, to: new Set([to]) };
     }
     this.pumpSoon();
+  }
+
+  /**
+   * The next message id. Past the last u32 (4 billion messages: a day or more of a busy
+   * primary) the run takes a new start and numbers from 1 again; what it kept for NAKs is of
+   * the old start, which receivers now drop.
+   */
+  private newId(): number {
+    if (this.nextId === 0xffff_ffff) {
+      this.runStart = nextStart(this.runStart);
+      this.nextId = 0;
+      this.shared = null;
+      this.retained.clear();
+      this.retainedBytes = 0;
+    }
+    return ++this.nextId;
   }
 
   /** The shared append when `m` is the same append and `to` has not had it, else null. */
@@ -477,7 +453,7 @@ export class UdpTransport {
     // allocUnsafe takes small buffers from node's pool (Buffer.alloc made an ArrayBuffer per
     // header); every byte of it is written below.
     const datagram = Buffer.allocUnsafe(datagramHeaderBytes + to - from);
-    writeHeader(datagram, DatagramType.Fragment, this.id, id, i, n);
+    writeHeader(datagram, DatagramType.Fragment, this.id, id, i, n, this.start);
     bytes.copy(datagram, datagramHeaderBytes, from, to);
     // Once: the datagram goes to every peer sharing it, and again to answer NAKs. (Cut and
     // signed anew for each NAK, resends cost ~4 µs each; a receiver NAKing a burst of loss
@@ -626,10 +602,27 @@ export class UdpTransport {
       this.stats.faultsInjected++;
       return;
     }
+    const start = startOf(datagram);
+    const fresh = this.windows.check(from, start, datagram.readUInt32LE(4));
+    if (fresh === Freshness.Stale) return this.refused('stale', from, source);
+    if (fresh === Freshness.Heard || fresh === Freshness.Old) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (fresh === Freshness.Restarted) this.forgetPartials(from);
     const type = datagram.readUInt8(2);
     if (type === DatagramType.Nak) return this.onNak(datagram, from);
     if (type !== DatagramType.Fragment) return this.dropped();
-    this.onFragment(datagram, from);
+    this.onFragment(datagram, from, start);
+  }
+
+  /** Member `from` began a new run: its messages of the last one will not be completed. */
+  private forgetPartials(from: number): void {
+    for (const [key, p] of this.partials) {
+      if (p.from !== from) continue;
+      this.partials.delete(key);
+      this.stats.messagesDropped++;
+    }
   }
 
   private dropped(): void {
@@ -638,8 +631,12 @@ export class UdpTransport {
 
   /** A datagram from a member's address whose MAC is not the secret's: refused, and told. */
   private forged(from: number, source: RemoteInfo): void {
+    this.refused('mac', from, source);
+  }
+
+  private refused(reason: RefusalReason, from: number, source: RemoteInfo): void {
     this.dropped();
-    this.refusals.note('mac', from, source.address, source.port);
+    this.refusals.note(reason, from, source.address, source.port);
   }
 
   /**
@@ -666,18 +663,20 @@ export class UdpTransport {
     this.versions.note(from, layer, theirs, ours);
   }
 
-  private onFragment(datagram: Buffer, from: number): void {
+  /** A fragment of message `id` of `from`'s run `start` (not taken yet: replay-window.ts). */
+  private onFragment(datagram: Buffer, from: number, start: number): void {
     const id = datagram.readUInt32LE(4);
     const index = datagram.readUInt16LE(8);
     const count = datagram.readUInt16LE(10);
     const key = messageKey(from, id);
-    if (count === 0 || index >= count || this.completed.has(key)) return;
+    if (count === 0 || index >= count) return;
     const now = performance.now();
     let p = this.partials.get(key);
     if (p === undefined) {
       if (this.partials.size >= udpReassemblyMax) this.evictOldestPartial();
       const chunks = new Array<Buffer | undefined>(count).fill(undefined);
-      p = { from, id, chunks, missing: count, highest: -1, lastAt: now, nakAt: 0, startedAt: now };
+      const times = { lastAt: now, nakAt: 0, startedAt: now };
+      p = { from, start, id, chunks, missing: count, highest: -1, ...times };
       this.partials.set(key, p);
     }
     if (p.chunks.length !== count || p.chunks[index] !== undefined) return;
@@ -690,7 +689,7 @@ export class UdpTransport {
       return;
     }
     this.partials.delete(key);
-    this.complete(key);
+    this.windows.taken(from, id);
     const bytes = Buffer.concat(p.chunks as Buffer[]);
     const theirs = messageVersion(bytes);
     if (theirs !== null && theirs !== replicationVersion) {
@@ -701,15 +700,6 @@ export class UdpTransport {
     if (message === null || message.from !== from) return this.dropped();
     this.stats.messagesReceived++;
     this.onMessage(message);
-  }
-
-  /** Remembers recent complete ids so that late duplicates are not reassembled again. */
-  private complete(key: number): void {
-    this.completed.add(key);
-    if (this.completed.size > udpReassemblyMax * 4) {
-      const oldest = this.completed.values().next().value as number;
-      this.completed.delete(oldest);
-    }
   }
 
   private evictOldestPartial(): void {
@@ -743,26 +733,34 @@ export class UdpTransport {
       if (p.chunks[i] === undefined) missing.push(i);
     }
     if (missing.length === 0) return false;
-    const nak = Buffer.alloc(datagramHeaderBytes + missing.length * 2);
-    writeHeader(nak, DatagramType.Nak, this.id, p.id, missing.length, 0);
-    missing.forEach((index, i) => nak.writeUInt16LE(index, datagramHeaderBytes + i * 2));
+    const at = datagramHeaderBytes + nakTargetBytes;
+    const nak = Buffer.alloc(at + missing.length * 2);
+    writeHeader(nak, DatagramType.Nak, this.id, this.newId(), missing.length, 0, this.start);
+    nak.writeDoubleLE(p.start, datagramHeaderBytes);
+    nak.writeUInt32LE(p.id, datagramHeaderBytes + 8);
+    missing.forEach((index, i) => nak.writeUInt16LE(index, at + i * 2));
     seal(nak, this.mac);
     this.stats.naksSent++;
     this.transmit({ to: peer, bytes: nak, waiting: null, index: 0 });
     return true;
   }
 
-  /** Resends the fragments a receiver lacks, if the message is still retained. */
+  /**
+   * Resends the fragments a receiver lacks, if the message is of this run and still retained.
+   * A NAK is a message of one datagram: taken once (a NAK sent again resends nothing).
+   */
   private onNak(datagram: Buffer, from: number): void {
-    const id = datagram.readUInt32LE(4);
+    this.windows.taken(from, datagram.readUInt32LE(4));
     const n = datagram.readUInt16LE(8);
-    const retained = this.retained.get(messageKey(from, id));
+    const at = datagramHeaderBytes + nakTargetBytes;
+    if (datagram.byteLength < at + n * 2) return this.dropped();
+    if (datagram.readDoubleLE(datagramHeaderBytes) !== this.start) return; // of an earlier run
+    const retained = this.retained.get(messageKey(from, datagram.readUInt32LE(at - 4)));
     const peer = this.peers.get(from);
     if (retained === undefined || peer === undefined) return;
-    if (datagram.byteLength < datagramHeaderBytes + n * 2) return this.dropped();
     const count = retained.waiting.length;
     for (let i = 0; i < n; i++) {
-      const index = datagram.readUInt16LE(datagramHeaderBytes + i * 2);
+      const index = datagram.readUInt16LE(at + i * 2);
       if (index >= count || retained.waiting[index] === 1) continue; // still queued: coming
       if (this.queued() >= udpSendQueueMax) continue;
       this.stats.fragmentsResent++;

@@ -41,7 +41,7 @@ function forgedStatus(to: ClusterNode, from: number, term: number, secret: Uint8
     nak: 0,
   });
   const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), body]);
-  writeHeader(datagram, DatagramType.Fragment, from, (0x5eed_0000 + term) >>> 0, 0, 1);
+  writeHeader(datagram, DatagramType.Fragment, from, (0x5eed_0000 + term) >>> 0, 0, 1, 1);
   seal(datagram, datagramMac(secret));
   return datagram;
 }

@@ -22,7 +22,7 @@ async function sendVersion1(from: ClusterMember, to: ClusterMember): Promise<voi
   await new Promise<void>((resolve) => raw.bind(from.replicationPort, from.host, resolve));
   for (let i = 0; i < otherVersionDatagramsMin; i++) {
     const datagram = Buffer.alloc(datagramHeaderBytes + 24);
-    writeHeader(datagram, DatagramType.Fragment, from.id, i + 1, 0, 1);
+    writeHeader(datagram, DatagramType.Fragment, from.id, i + 1, 0, 1, 0);
     datagram.writeUInt8(1, 1);
     await new Promise((resolve) => raw.send(datagram, to.replicationPort, to.host, resolve));
   }

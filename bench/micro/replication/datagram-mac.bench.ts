@@ -20,7 +20,7 @@
  */
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { datagramBytesMax, datagramHeaderBytes } from '../../../src/replication/datagram.js';
+import { datagramBytesMax, macFieldsEnd } from '../../../src/replication/datagram.js';
 import { DatagramMac, macBytes, secretBytes } from '../../../src/replication/datagram-mac.js';
 import { flag } from '../../lib/flags.js';
 import { machine, machineLine, printTable } from '../../lib/table.js';
@@ -35,7 +35,7 @@ const secret = randomBytes(secretBytes);
 const key = createHmac('sha256', secret)
   .update('bourse replication datagrams, transport version 3')
   .digest();
-const mac = new DatagramMac(secret, datagramBytesMax, 12, datagramHeaderBytes);
+const mac = new DatagramMac(secret, datagramBytesMax, 12, macFieldsEnd);
 
 /** HMAC-SHA256 from hash() with Buffers out, on buffers made once. */
 const inner = Buffer.alloc(64 + datagramBytesMax);
@@ -46,7 +46,7 @@ for (let i = 0; i < 64; i++) {
 }
 function hashBuffers(d: Buffer): number {
   d.copy(inner, 64);
-  inner.fill(0, 64 + 12, 64 + datagramHeaderBytes);
+  inner.fill(0, 64 + 12, 64 + macFieldsEnd);
   hash('sha256', inner.subarray(0, 64 + d.byteLength), 'buffer').copy(outer, 64);
   return hash('sha256', outer, 'buffer')[0];
 }
@@ -84,7 +84,7 @@ const cases: [string, (d: Buffer) => number][] = [
 function checkOnce(): void {
   const d = randomBytes(datagramBytesMax);
   mac.sign(d, macAt);
-  const zeroed = Buffer.from(d).fill(0, 12, datagramHeaderBytes);
+  const zeroed = Buffer.from(d).fill(0, 12, macFieldsEnd);
   const want = createHmac('sha256', key).update(zeroed).digest().subarray(0, macBytes);
   if (!want.equals(d.subarray(macAt, macAt + macBytes))) throw new Error('MAC is not HMAC');
 }

@@ -51,7 +51,11 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
   const refused = transport.stats.refused as Record<string, number>;
   refused.address = 6;
   refused.mac = 5;
+  refused.stale = 4;
+  transport.stats.duplicates = 3;
   assert.equal(await scrape('bourse_replication_refused_total{reason="member"}'), 0);
+  assert.equal(await scrape('bourse_replication_refused_total{reason="stale"}'), 4);
+  assert.equal(await scrape('bourse_replication_duplicates_total'), 3);
   assert.equal(await scrape('bourse_replication_refused_total{reason="address"}'), 6);
   assert.equal(await scrape('bourse_replication_refused_total{reason="mac"}'), 5);
   transport.close();

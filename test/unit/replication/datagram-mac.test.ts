@@ -2,16 +2,18 @@
  * The datagram MAC (src/replication/datagram-mac.ts) is HMAC-SHA256 as RFC 2104 and node's
  * createHmac make it, under the key derived from the secret, over the datagram with its
  * checksum and MAC fields taken as zero, cut to 16 bytes; and any one bit changed in what it
- * covers, the MAC included, fails it.
+ * covers (the header after the MAC included: the sender's start), the MAC included, fails it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { datagramBytesMax, datagramHeaderBytes } from '../../../src/replication/datagram.js';
+import { datagramMac, macFieldsEnd } from '../../../src/replication/datagram.js';
 import { DatagramMac, macBytes, secretBytes } from '../../../src/replication/datagram-mac.js';
 
 const secret = randomBytes(secretBytes);
-const mac = new DatagramMac(secret, datagramBytesMax, 12, datagramHeaderBytes);
+/** The layout's own: every header field but the checksum and the MAC covered (the start too). */
+const mac = datagramMac(secret);
 const macAt = 16;
 
 /** What the MAC of `datagram` must be, from node's createHmac. */
@@ -20,7 +22,7 @@ function expected(datagram: Buffer): Buffer {
     .update('bourse replication datagrams, transport version 3')
     .digest();
   const zeroed = Buffer.from(datagram);
-  zeroed.fill(0, 12, datagramHeaderBytes);
+  zeroed.fill(0, 12, macFieldsEnd);
   return createHmac('sha256', key).update(zeroed).digest().subarray(0, macBytes);
 }
 

@@ -341,11 +341,15 @@ test('a peer name that does not resolve yet: datagrams dropped, retried, then se
  */
 function forge(from: number, body: Buffer, version = transportVersion, with_ = mac): Buffer {
   const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), body]);
-  writeHeader(datagram, DatagramType.Fragment, from, randomId(), 0, 1);
+  writeHeader(datagram, DatagramType.Fragment, from, ++forgedId, 0, 1, forgedStart);
   datagram.writeUInt8(version, 1);
   if (version !== 1) seal(datagram, with_);
   return datagram;
 }
+
+/** A forger's run: one start, ids going up (as a member numbers its messages). */
+const forgedStart = Date.now();
+let forgedId = 0;
 
 function randomId(): number {
   return Math.floor(Math.random() * 2 ** 32);
@@ -442,7 +446,7 @@ test('a datagram naming a member from another socket is refused, counted and tol
     a.send(2, status); // member 1 itself, from its port: taken
     await until('member 1 is heard', () => received.length === 1);
     assert.equal(received[0].term, 1, 'only member 1 itself');
-    assert.deepEqual(b.stats.refused, { member: 1, address: 50, mac: 0 });
+    assert.deepEqual(b.stats.refused, { member: 1, address: 50, mac: 0, stale: 0 });
     assert.deepEqual(told, [
       `refused 1 replication datagram(s); the last named member 1 and came from ` +
         `127.0.0.1:${rawPort} (member 1 is at 127.0.0.1:${a.port})`,
@@ -480,7 +484,7 @@ test("from a member's own address, a datagram without the secret's MAC is refuse
     await sendRaw(raw, forge(3, encodeMessage({ ...status, from: 3, term: 2 })), b.port);
     await until('member 3 with the secret is heard', () => received.length === 1);
     assert.equal(received[0].term, 2, 'only the datagram made with the secret');
-    assert.deepEqual(b.stats.refused, { member: 0, address: 0, mac: 3 });
+    assert.deepEqual(b.stats.refused, { member: 0, address: 0, mac: 3, stale: 0 });
     assert.equal(b.stats.checksumFailures, 0, 'refused as forged, not counted as damage');
     assert.deepEqual(told, [
       `refused 1 replication datagram(s); the last named member 3 and came from ` +
@@ -553,11 +557,11 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
     assert.equal(b.stats.checksumFailures, 1);
     assert.equal(b.stats.otherVersion, 4 * times);
     const n = otherVersionDatagramsMin;
-    assert.deepEqual(b.stats.refused, { member: 1, address: 0, mac: 0 });
+    assert.deepEqual(b.stats.refused, { member: 1, address: 0, mac: 0, stale: 0 });
     assert.deepEqual(told, [
-      `3: transport version 9 (this member speaks 3; ${n} datagrams said so)`,
-      `3: transport version 1 (this member speaks 3; ${n} datagrams said so)`,
-      `3: transport version 2 (this member speaks 3; ${n} datagrams said so)`,
+      `3: transport version 9 (this member speaks ${transportVersion}; ${n} datagrams said so)`,
+      `3: transport version 1 (this member speaks ${transportVersion}; ${n} datagrams said so)`,
+      `3: transport version 2 (this member speaks ${transportVersion}; ${n} datagrams said so)`,
       `3: replication version ${replicationVersion + 1} (this member speaks ` +
         `${replicationVersion}; ${n} messages said so)`,
     ]);
@@ -584,10 +588,12 @@ test('a datagram with any one bit flipped is dropped and counted, never decoded'
       { ...header, kind: 'vote', granted: true, pre: true, to: 2 },
       { ...append(1, 1, 64, 5), term: 2, commit: 41 },
     ];
-    const nak = Buffer.alloc(datagramHeaderBytes + 4);
-    writeHeader(nak, DatagramType.Nak, 1, 123, 2, 0);
-    nak.writeUInt16LE(3, datagramHeaderBytes);
-    nak.writeUInt16LE(4, datagramHeaderBytes + 2);
+    const nak = Buffer.alloc(datagramHeaderBytes + 16);
+    writeHeader(nak, DatagramType.Nak, 1, ++forgedId, 2, 0, forgedStart);
+    nak.writeDoubleLE(a.start, datagramHeaderBytes); // a message of b's run...
+    nak.writeUInt32LE(123, datagramHeaderBytes + 8); // ...its id
+    nak.writeUInt16LE(3, datagramHeaderBytes + 12);
+    nak.writeUInt16LE(4, datagramHeaderBytes + 14);
     seal(nak, mac);
     const datagrams = [...messages.map((m) => forge(1, encodeMessage(m))), nak];
     let flips = 0;

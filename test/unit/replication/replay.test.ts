@@ -1,0 +1,203 @@
+/**
+ * Datagrams a member really sent, recorded and sent again from its own address and port: their
+ * MAC is good (a member made them), so only the transport's memory of what it took stops them.
+ * It remembered the last 1,024 messages, by a random id a run: anything older, or of an earlier
+ * run, was taken again (a dead primary's heartbeats kept its standbys from electing; a NAK sent
+ * again had its fragments resent each time). Now each message of a member's run is taken once
+ * (within a window of 2^17 ids), and none of a run before the one heard (replay-window.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:dgram';
+import { until } from '../../harness/wait.js';
+import type { Append, Entry, Message } from '../../../src/replication/messages.js';
+import { UdpTransport } from '../../../src/replication/udp-transport.js';
+import { secretBytes } from '../../../src/replication/datagram-mac.js';
+import { Freshness, ReplayWindows } from '../../../src/replication/replay-window.js';
+
+const secret = randomBytes(secretBytes);
+
+const status: Message = {
+  kind: 'status',
+  cluster: 0,
+  members: 0b11,
+  term: 1,
+  from: 1,
+  ok: true,
+  match: 1,
+  durable: 1,
+  nak: 0,
+};
+
+/** A message of many datagrams from member 1. */
+function largeAppend(): Append {
+  const payload = new Uint8Array(60_000).map((_, i) => (i * 7) & 0xff);
+  const hash = 'ab'.repeat(32);
+  const entry: Entry = { term: 1, first: 1, last: 1, count: 1, prevHash: hash, hash, payload };
+  const fields = { cluster: 0, members: 0b11, term: 1, from: 1, prevIndex: 0, commit: 0 };
+  return { kind: 'append', ...fields, prevHash: hash, entries: [entry] };
+}
+
+/** What `t` sends from now on (copies), and a way to send bytes from its own socket. */
+function record(t: UdpTransport): {
+  sent: Buffer[];
+  sendFrom: (bytes: Buffer, port: number) => void;
+} {
+  const socket = (t as unknown as { socket: Socket }).socket;
+  const sent: Buffer[] = [];
+  const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+  socket.send = ((...args: unknown[]) => {
+    if (Buffer.isBuffer(args[0]) && args[0].byteLength > 0) sent.push(Buffer.from(args[0]));
+    send(...args);
+  }) as typeof socket.send;
+  return { sent, sendFrom: (bytes, port) => send(bytes, port, '127.0.0.1') };
+}
+
+/** Member `id` bound on loopback (`port`: 0 for any), taking messages into `received`. */
+async function member(id: number, received: Message[], port = 0): Promise<UdpTransport> {
+  const t = new UdpTransport(id, [], (m) => received.push(m), secret);
+  await t.bind('127.0.0.1', port);
+  return t;
+}
+
+function peers(a: UdpTransport, b: UdpTransport): { id: number; host: string; port: number }[] {
+  return [
+    { id: 1, host: '127.0.0.1', port: a.port },
+    { id: 2, host: '127.0.0.1', port: b.port },
+  ];
+}
+
+/** `count` statuses from `a` to member 2, a hundred at a time, each taken by `received`. */
+async function sendMany(a: UdpTransport, count: number, received: Message[]): Promise<void> {
+  for (let sent = 0; sent < count; sent += 100) {
+    const before = received.length;
+    for (let i = 0; i < 100; i++) a.send(2, status);
+    await until('a hundred statuses', () => received.length === before + 100);
+  }
+}
+
+async function arrival(t: UdpTransport, before: number): Promise<void> {
+  await until('the datagram arrives', () => t.stats.datagramsReceived > before);
+}
+
+test('a message sent again from its sender, however much later, is taken once', async () => {
+  const received: Message[] = [];
+  const a = await member(1, []);
+  const b = await member(2, received);
+  a.setPeers(peers(a, b));
+  b.setPeers(peers(a, b));
+  const fromA = record(a);
+  try {
+    a.send(2, { ...status, term: 7 });
+    await until('the first', () => received.length === 1);
+    await sendMany(a, 1_100, received); // more than the 1,024 messages remembered before
+    const before = b.stats.datagramsReceived;
+    fromA.sendFrom(fromA.sent[0], b.port);
+    await arrival(b, before);
+    assert.equal(received.length, 1_101, 'not taken again');
+    assert.equal(received.filter((m) => m.term === 7).length, 1);
+    assert.equal(b.stats.duplicates, 1);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+/** Member 1 started again on `port` (its last run closed), known to `b`, its datagrams recorded. */
+async function restart(
+  port: number,
+  b: UdpTransport,
+): Promise<{ t: UdpTransport; sent: Buffer[]; sendFrom: (bytes: Buffer, port: number) => void }> {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const t = await member(1, [], port);
+  t.setPeers(peers(t, b));
+  return { t, ...record(t) };
+}
+
+test("datagrams of a member's earlier runs are not taken once a later run is heard", async () => {
+  // The run just before the newest: dropped as its late datagrams would be; any earlier one:
+  // refused and told (nothing but a replay sends it).
+  const received: Message[] = [];
+  const first = await member(1, []);
+  const b = await member(2, received);
+  first.setPeers(peers(first, b));
+  b.setPeers(peers(first, b));
+  const told: string[] = [];
+  b.onRefused = (line) => told.push(line);
+  const fromFirst = record(first);
+  const port = first.port;
+  first.send(2, { ...status, term: 7 });
+  await until('the first run heard', () => received.length === 1);
+  first.close();
+  const second = await restart(port, b);
+  second.t.send(2, { ...status, term: 8 });
+  await until('the second run heard', () => received.length === 2);
+  second.t.close();
+  const third = await restart(port, b);
+  try {
+    await sendMany(third.t, 1_100, received);
+    const before = b.stats.datagramsReceived;
+    third.sendFrom(fromFirst.sent[0], b.port); // the first run's, from the member's port
+    third.sendFrom(second.sent[0], b.port); // the second's
+    await until('both arrive', () => b.stats.datagramsReceived >= before + 2);
+    assert.equal(received.filter((m) => m.term >= 7).length, 2, 'neither taken again');
+    assert.equal(b.stats.refused.stale, 1);
+    assert.equal(b.stats.duplicates, 1);
+    assert.equal(told.length, 1);
+    assert.match(told[0], /in a run before the one heard since: sent again by someone/);
+    assert.ok(first.start < second.t.start && second.t.start < third.t.start, 'starts grow');
+  } finally {
+    third.t.close();
+    b.close();
+  }
+});
+
+test('a NAK sent again resends nothing', async () => {
+  const received: Message[] = [];
+  const a = await member(1, []);
+  const b = await member(2, received);
+  a.setPeers(peers(a, b));
+  b.setPeers(peers(a, b));
+  const fromB = record(b);
+  try {
+    a.faults.drop = 0.3; // some fragments lost: b NAKs them
+    a.send(2, largeAppend());
+    await until('the append, repaired', () => received.length === 1);
+    a.faults.drop = 0;
+    const naks = fromB.sent.filter((d) => d.readUInt8(2) === 2);
+    assert.ok(naks.length > 0 && a.stats.fragmentsResent > 0, 'repaired by NAKs');
+    const resent = a.stats.fragmentsResent;
+    const before = a.stats.datagramsReceived;
+    for (const nak of naks) fromB.sendFrom(nak, a.port);
+    await until('the NAKs arrive', () => a.stats.datagramsReceived >= before + naks.length);
+    assert.equal(a.stats.fragmentsResent, resent, 'nothing resent');
+    assert.equal(a.stats.duplicates, naks.length);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('replay windows: each id once, the window moves up, a restart begins anew', () => {
+  const w = new ReplayWindows(3, 64);
+  assert.equal(w.check(2, 100, 1), Freshness.Restarted, 'the first start heard');
+  w.taken(2, 1);
+  assert.equal(w.check(2, 100, 1), Freshness.Heard);
+  assert.equal(w.check(2, 100, 3), Freshness.New, 'ids skipped are no matter');
+  assert.equal(w.check(2, 100, 2), Freshness.New, 'a late one, not taken yet');
+  w.taken(2, 2);
+  assert.equal(w.check(2, 100, 2), Freshness.Heard);
+  assert.equal(w.check(2, 100, 70), Freshness.New, 'the window moves up to 70');
+  assert.equal(w.check(2, 100, 6), Freshness.Old, 'more than 64 below: too old to tell');
+  assert.equal(w.check(2, 100, 7), Freshness.New, 'within 64 below');
+  w.taken(2, 7);
+  w.taken(2, 1); // passed while it was reassembled: nothing
+  assert.equal(w.check(2, 100, 7 + 64), Freshness.New, 'its bit was cleared as the window moved');
+  assert.equal(w.check(3, 100, 1), Freshness.Restarted, 'members apart');
+  assert.equal(w.check(2, 200, 5), Freshness.Restarted, 'a new run');
+  assert.equal(w.check(2, 200, 7), Freshness.New, 'nothing of the last run carried');
+  assert.equal(w.check(2, 100, 300), Freshness.Old, 'the run before: its last datagrams');
+  assert.equal(w.check(2, 50, 300), Freshness.Stale, 'a run before that one');
+  assert.equal(w.check(2, Number.NaN, 300), Freshness.Stale);
+});
