@@ -10,7 +10,10 @@ import {
   type CancelFields,
 } from '../../../src/gateway/cancel-on-disconnect.js';
 import type { CommandSink } from '../../../src/gateway/gateway.js';
-import { cancelOnDisconnectAccountsMax } from '../../../src/constants.js';
+import {
+  cancelOnDisconnectAccountsMax,
+  cancelOnDisconnectPendingMax,
+} from '../../../src/constants.js';
 import { CommandKind, CommandWord, SequencedWord } from '../../../src/protocol/command-layout.js';
 import { disconnectClientId, writeCommand } from '../../../src/protocol/command-writer.js';
 import { EventFlag, EventKind, EventWord } from '../../../src/protocol/event-layout.js';
@@ -241,6 +244,26 @@ test("an account key's session covers every account it grants from Welcome", () 
   assert.equal(cancels.pendingCount(), 100, 'a chain for every one of them');
   assert.equal(sink.written, 64, 'as many rounds as the (fake) ring takes; the rest wait');
   assert.match(lines.at(-1)!, /accounts 1, 2, .*, 16 and 84 more \(cancel on disconnect\)/);
+  cancels.stop();
+});
+
+test('accounts past the chains that may be under way are said in one line, not one each', () => {
+  // A key may grant any number of accounts (a broker's); each loss of its session starts a
+  // chain per account, at most cancelOnDisconnectPendingMax under way. The rest were an error
+  // line each: 34,464 lines at one loss of a key granting 100,000 accounts.
+  const { lines, cancels } = setUp();
+  const n = cancelOnDisconnectPendingMax + 1_000;
+  const key = { admin: false, accounts: new Set(Array.from({ length: n }, (_, i) => i + 1)) };
+  cancels.closed(asking(cancels, key), 9, 1006);
+  assert.equal(cancels.pendingCount(), cancelOnDisconnectPendingMax);
+  assert.equal(cancels.counts.dropped, 1_000);
+  assert.equal(lines.length, 2, 'the loss, and the accounts left');
+  const first = cancelOnDisconnectPendingMax + 1;
+  assert.ok(
+    lines[1].startsWith(`cancel on disconnect: accounts ${first}, ${first + 1}, `),
+    lines[1],
+  );
+  assert.match(lines[1], / and 984 more not canceled: 65536 accounts' cancels are under way$/);
   cancels.stop();
 });
 
