@@ -36,17 +36,17 @@ function nowUs(): number {
  * An engine whose journal ends an hour past this node's clock, holding `holds` transfers of 1
  * from account 10 that expired before its last command, which released only 4 of them.
  */
-function engineAhead(holds: number): EngineDriver {
+function engineAhead(holds: number, timeoutUs = 50_000): EngineDriver {
   const d = new EngineDriver();
   d.timestamp = nowUs() + hourUs;
   d.submit({ kind: CommandKind.AddAsset, ref: USD, aux: 2 });
   for (const account of [10, 11]) d.submit({ kind: CommandKind.CreateAccount, account });
   d.submit({ kind: CommandKind.Deposit, account: 10, ref: USD, quantity: 1_000 });
   for (let i = 0; i < holds; i++) {
-    const pending = { account: 10, target: 11, ref: USD, quantity: 1, aux: 50_000 };
+    const pending = { account: 10, target: 11, ref: USD, quantity: 1, aux: timeoutUs };
     d.submit({ kind: CommandKind.TransferPending, ...pending });
   }
-  d.advance(100_000);
+  d.advance(2 * timeoutUs);
   d.submit({ kind: CommandKind.Deposit, account: 11, ref: USD, quantity: 1 });
   return d;
 }
@@ -121,4 +121,23 @@ test('ticker: a hold due by the clock is ticked, one not yet due is not', () => 
   assert.equal(events[0].release, 5);
   assert.equal(ticker.tick(nowUs()), false, 'the other is due in an hour');
   assert.deepEqual(d.balance(10, USD), { available: 993, held: 7 });
+});
+
+test('ticker: a backlog of due holds gets bursts of Ticks, not one Tick a turn', () => {
+  // 116 holds due at once, 4 expired per command (smallConfig): 29 Ticks' worth. One Tick a
+  // timer turn (100 ms) took 29 turns, as 65,536 holds at the default 64 took 1,024 (103 s).
+  const d = engineAhead(120, 1_000_000); // none due while they are made
+  assert.equal(d.balance(10, USD).held, 116);
+  const { ticker, step } = pipeline(d.engine);
+  let turns = 0;
+  let expired = 0;
+  for (; turns < 40 && ticker.tick(nowUs()); turns++) {
+    const events = step();
+    expired += events.filter((e) => e.kind === EventKind.PendingExpired).length;
+  }
+  assert.equal(expired, 116, 'every due hold released');
+  assert.deepEqual(d.balance(10, USD), { available: 1_000, held: 0 });
+  // Bursts of 1, 2, 4, 8, 16 Ticks: 4 + 8 + 16 + 32 + 64 holds.
+  assert.ok(turns <= 5, `${turns} turns of the timer`);
+  assert.ok(ticker.ticks <= 2 * 29, `${ticker.ticks} Ticks for 29 Ticks' worth of holds`);
 });
