@@ -14,16 +14,10 @@ export const feeBpsMax = 1_000;
 export const assetScaleMax = 18;
 /**
  * Ids of the last pending transfers that expired, remembered so that a post or void arriving after
- * the timeout is told `LedgerPendingExpired` rather than `LedgerPendingUnknown` (32 KB; searched
- * only when a post or void names no pending transfer).
+ * the timeout is told `LedgerPendingExpired` rather than `LedgerPendingUnknown` (32 KB, and a
+ * 128 KB table of them for look-ups, pending-transfers.ts).
  */
 export const pendingExpiredRemembered = 4096;
-/**
- * Counters (a power of two) of a filter in front of that search: a post or void of an id no
- * pending transfer ever had costs one look-up, not a scan of 4,096 ids (~2 µs: a client sending
- * them could hold the engine near 500k commands/s). 32 KB.
- */
-export const pendingExpiredFilterSlots = 16_384;
 /**
  * Client ids the node keeps for its own commands (protocol/client-ids.ts). The client table has
  * a slot for each beyond `clientCountMax`: the node's commands (expiry Ticks, cancel-on-disconnect

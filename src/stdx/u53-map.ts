@@ -110,6 +110,12 @@ export class U53Map {
     this.count--;
   }
 
+  /** Removes every key (a table derived from other state, before it is rebuilt). */
+  clear(): void {
+    this.entries.fill(0);
+    this.count = 0;
+  }
+
   saveImage(image: StateImage): void {
     // Removal clears the entry it frees, so an empty table is all zeros.
     pushUsed(image, this.entries, this.count === 0 ? 0 : this.entries.byteLength);

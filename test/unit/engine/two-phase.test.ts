@@ -279,3 +279,34 @@ test('the last 4,096 expired ids are told Expired, older ones Unknown, after a r
   assert.deepEqual(told(d), expected);
   assert.deepEqual(told(twin), expected, 'the same from a restored image');
 });
+
+test('a void of an id no transfer had is one look-up, whatever the id', () => {
+  // 300 expired ids are remembered. Ids 16,384 k past one of them passed the filter in front
+  // of the ring (id % 16,384 counters), and each such void scanned the ring: ~10x a command.
+  const d = ledger();
+  const ids: number[] = [];
+  for (let i = 0; i < 300; i++) ids.push(pending(d, 1, 1)); // the next command expires it
+  d.submit({ kind: CommandKind.Tick });
+  assert.equal(d.engine.pendings.expiredCount, 300);
+  const pendings = d.engine.pendings;
+  let reads = 0;
+  const ring = new Proxy(pendings.expiredIds, {
+    get(target, key) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  Object.defineProperty(pendings, 'expiredIds', { value: ring });
+  for (let k = 1; k <= 20; k++) {
+    const [voided] = d.submit({
+      kind: CommandKind.TransferVoid,
+      account: 10,
+      target: ids[k] + 16_384 * k,
+    });
+    assert.equal(voided.status, Status.LedgerPendingUnknown);
+  }
+  const [expired] = d.submit({ kind: CommandKind.TransferVoid, account: 10, target: ids[7] });
+  assert.equal(expired.status, Status.LedgerPendingExpired);
+  assert.equal(reads, 0, 'ring entries read by 21 voids');
+});
