@@ -220,12 +220,6 @@ export const cancelOnDisconnectAccountsMax = 64;
  * each with accounts of its own, are far past what a node serves.
  */
 export const cancelOnDisconnectPendingMax = 65_536;
-/**
- * CancelAll rounds one account's cancel on disconnect sends at most (each takes
- * fillsPerCommandMax orders): a full default order table takes 256. Past it the gateway stops
- * and logs that orders remain, rather than follow an account that gains orders as fast.
- */
-export const cancelOnDisconnectRoundsMax = 1_024;
 /** How soon cancels on disconnect that found the input ring full are tried again (ms). */
 export const cancelOnDisconnectRetryMs = 10;
 /** Bytes of a POST /commands body. */

@@ -36,7 +36,6 @@ import {
   cancelOnDisconnectAccountsMax,
   cancelOnDisconnectPendingMax,
   cancelOnDisconnectRetryMs,
-  cancelOnDisconnectRoundsMax,
   commandSizeBytes,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
@@ -264,8 +263,12 @@ export class CancelOnDisconnect {
     const next = readU64(u32, e + EventWord.otherId);
     // Orders from the first round's sequence on were placed after the loss was seen: they stay.
     if (next === 0 || next > chain.bound) return this.end(chain);
-    if (chain.rounds >= cancelOnDisconnectRoundsMax) {
-      const why = `${cancelOnDisconnectRoundsMax} rounds sent, orders remain from ${next}`;
+    // No round cap: every round but the last cancels a full round's orders (every instrument's,
+    // placed before the bound, which no new order is), so rounds are bounded by the order
+    // table. A cap of 1,024 rounds left the orders of an account holding more than a million
+    // (--orders-max 2M) resting after a loss. A round that canceled none would not progress.
+    if (readU64(u32, e + EventWord.quantity) === 0) {
+      const why = `a round canceled none, orders remain from ${next}`;
       this.log(`cancel on disconnect: account ${chain.account}: stopped (${why})`, 'warn');
       return this.end(chain);
     }

@@ -338,3 +338,36 @@ test('a full ring waits, a refusal ends a chain, a second loss starts a new one'
   assert.match(lines.at(-1)!, /account 1: refused \(LedgerAccountUnknown\)/);
   cancels.stop();
 });
+
+test('a loss cancels every order of an account, however many rounds that takes', () => {
+  // 1,100 full rounds (1,024 each), then the last: an account holding more than a million
+  // orders (--orders-max 2M). At most 1,024 rounds were sent, and the rest stayed resting.
+  const { sink, lines, cancels } = setUp();
+  const session = asking(cancels);
+  cancels.note(session, ...frame([CommandKind.PlaceOrder, 1]));
+  cancels.closed(session, 7, 1006);
+  const bound = 5_000_000; // the first round's sequence
+  let sent = 1;
+  for (let round = 0; round < 1_100 && sink.written === 1; round++, sent++) {
+    const seq = sink.clientSeq(0);
+    [sink.written, sink.room] = [0, 64]; // the ring took the round
+    cancels.deliver(answer(seq, bound + round, 1_024, 1 + (round + 1) * 1_024), 0, 2);
+  }
+  assert.equal(sent, 1_101, 'a round after each answer naming orders left');
+  assert.deepEqual(sink.command(0), [1, 1 + 1_100 * 1_024]);
+  cancels.deliver(answer(sink.clientSeq(0), bound + 1_100, 5, 0), 0, 2);
+  assert.equal(cancels.pendingCount(), 0);
+  assert.deepEqual([cancels.counts.rounds, cancels.counts.orders], [1_101, 1_100 * 1_024 + 5]);
+  assert.ok(!lines.some((line) => line.includes('stopped')), lines.join('\n'));
+});
+
+test('a round that canceled nothing yet names orders left ends the chain, logged', () => {
+  const { sink, lines, cancels } = setUp();
+  const session = asking(cancels);
+  cancels.note(session, ...frame([CommandKind.PlaceOrder, 1]));
+  cancels.closed(session, 7, 1006);
+  cancels.deliver(answer(sink.clientSeq(0), 900, 0, 500), 0, 2);
+  assert.equal(sink.written, 1, 'no further round');
+  assert.equal(cancels.pendingCount(), 0);
+  assert.match(lines[1], /account 1: stopped \(a round canceled none, orders remain from 500\)/);
+});
