@@ -29,6 +29,7 @@ import {
   ringSpinCount,
   snapshotIntervalEvents,
   snapshotIntervalMs,
+  snapshotTimeSequencesMin,
   workerStopMs,
   type EngineConfig,
 } from '../constants.js';
@@ -86,6 +87,8 @@ export interface NodeOptions {
   capacities?: Capacities;
   snapshotIntervalEvents?: number;
   snapshotIntervalMs?: number;
+  /** Commands a snapshot due by time needs since the last (snapshotTimeSequencesMin). Tests. */
+  snapshotTimeSequencesMin?: number;
   /** When false, the caller feeds the input ring from its own thread (benches). */
   mainThreadProducer?: boolean;
   /** Input ring slots (a power of two); `inputRingSlotCount` by default. Tests make it small. */
@@ -354,6 +357,7 @@ export class BourseNode {
           control: this.snapshotControl,
           intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
           intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
+          timeSequencesMin: options.snapshotTimeSequencesMin ?? snapshotTimeSequencesMin,
           tailSequence: this.tail.sequence,
           progress: this.progress.buffer,
           follow:

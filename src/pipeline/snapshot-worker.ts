@@ -64,6 +64,8 @@ export interface SnapshotWorkerData {
   control: SharedArrayBuffer;
   intervalEvents: number;
   intervalMs: number;
+  /** Commands since the last snapshot that one due by time needs. */
+  timeSequencesMin: number;
   tailSequence: number;
   /** The node's progress words: the replica's sequence goes there (the read model's lag). */
   progress: SharedArrayBuffer;
@@ -287,7 +289,8 @@ class SnapshotWriter {
     if (this.toucher === null) {
       const due =
         r.eventsApplied - this.appliedAt >= this.data.intervalEvents ||
-        performance.now() - this.takenAt >= this.data.intervalMs;
+        (performance.now() - this.takenAt >= this.data.intervalMs &&
+          r.sequence - this.snapshotSequence >= this.data.timeSequencesMin);
       if (!due) return;
       this.dueAt = performance.now();
       this.toucher = this.pagesToTouch();

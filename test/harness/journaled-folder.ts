@@ -22,6 +22,7 @@ export async function journaledFolder(shape: FolderShape): Promise<string> {
     config: smallConfig,
     snapshotIntervalEvents: shape.snapshotEvents,
     snapshotIntervalMs: 50,
+    snapshotTimeSequencesMin: 1, // a snapshot by time whatever the commands
   });
   const commands = workload(1, shape.count, 1);
   for (let at = 0; at < commands.length; at += shape.chunk) {

@@ -40,7 +40,11 @@ test('backup of a running node: verify passes, its head is in the source, keys c
       0,
     );
     const options = { dataDir: dir, config: smallConfig, snapshotIntervalEvents: 300 };
-    const driver = await NodeDriver.start({ ...options, snapshotIntervalMs: 50 });
+    const driver = await NodeDriver.start({
+      ...options,
+      snapshotIntervalMs: 50,
+      snapshotTimeSequencesMin: 1,
+    });
     const commands = workload(1, 20_000);
     let at = 0;
     const submitChunk = async (): Promise<void> => {

@@ -51,6 +51,7 @@ async function makeData(
       config: smallConfig,
       snapshotIntervalEvents: 1_500,
       snapshotIntervalMs: 50,
+      snapshotTimeSequencesMin: 1,
     });
     const commands = workload(run, perRun, run);
     const base = events.at(-1)?.sequence ?? 0;
