@@ -53,6 +53,19 @@ test('bench:engine --small runs and reports every figure the issue asks for', ()
   assert.ok((figures.commands_per_s as number) > 0);
 });
 
+test('bench:engine-worst --small times every worst case within its bound of events', () => {
+  const figures = lastJson('bench/macro/engine-worst.bench.js', ['--small']);
+  assert.equal(figures.bench, 'engine-worst');
+  const config = figures.config as Record<string, number>;
+  const cases = figures.cases as { name: string; count: number; events_max: number }[];
+  assert.equal(cases.length, 9);
+  for (const c of cases) {
+    assert.ok(c.count > 0, `${c.name}: measured`);
+    // One command's events: at most an order's fills and its head and expiry.
+    assert.ok(c.events_max <= config.fillsPerCommandMax + 2, `${c.name}: ${c.events_max} events`);
+  }
+});
+
 interface BenchReport {
   command: string;
   machine: { cores: number };
