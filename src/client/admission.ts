@@ -128,7 +128,11 @@ export class Admission {
         }
         while (sent.length < counts.length) {
           if (this.inFlight() + counts[sent.length] > this.inFlightMax) return false;
-          sent.push(go(sent.length));
+          const part = go(sent.length);
+          // Handled now: a part refused (its frame) while later ones wait for room was a
+          // rejection with no handler until settle, an unhandledRejection that ended the process.
+          part.catch(() => {});
+          sent.push(part);
         }
         settle(null);
         return true;

@@ -211,6 +211,33 @@ async function eventsFrom(url: string, from: number): Promise<EventRecord[]> {
   }
 }
 
+/**
+ * A batch larger than inFlightMax goes in parts; one refused (its frame) while later parts
+ * waited for room rejected with no handler yet: an unhandledRejection, the end of a process
+ * that runs with node's default (a read-only session refuses every frame, Error 5).
+ */
+test('submitBatch: a part refused while later ones wait: rejected, nothing unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const record = (e: unknown): number => unhandled.push(e);
+  process.on('unhandledRejection', record);
+  try {
+    await withNode(async (_node, url) => {
+      const options = { clientId: 209, readOnly: true, inFlightMax: 8 };
+      const client = await BourseClient.connect(url, options);
+      const list = Array(40).fill({ account: 1, target: 2, ref: 1, quantity: 1 });
+      await assert.rejects(
+        client.submitBatch(CommandKind.Transfer, list), // parts of 2: four in flight, 16 wait
+        (e: ClientError) => e.code === FrameError.ReadOnly,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await client.close();
+    });
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  assert.deepEqual(unhandled, [], 'no part of the batch rejects unhandled');
+});
+
 test('submitBatch: closed while its parts go out, it tells what was applied', async () => {
   const unhandled: unknown[] = [];
   const record = (e: unknown): number => unhandled.push(e);
