@@ -149,6 +149,8 @@ export const loginsPendingPerAddressMax = 64;
  * shorter, a silent socket holds its pool place half as long. Looked for every loginSweepMs.
  */
 export const loginTimeoutMs = 5_000;
+/** A client id's session silent this long since a login pinged it yields it (silent-holder.ts). */
+export const sessionHolderSilenceMs = 2_000;
 export const loginSweepMs = 1_000;
 /** Refused logins are summed up in one warn line at most this often (ms; login-failures.ts). */
 export const loginFailureLogMs = 10_000;

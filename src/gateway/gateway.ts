@@ -81,6 +81,7 @@ import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFailures, type LoginFields } from './login.js';
 import { copyCommands } from './command-copy.js';
 import { CancelOnDisconnect, type CancelFields, type GatewayLog } from './cancel-on-disconnect.js';
+import { idFree, newHolderFields, type HolderFields } from './silent-holder.js';
 
 export { ListenError };
 
@@ -140,7 +141,7 @@ export interface GatewayConnections {
   dashboard: number;
 }
 
-interface Session extends LoginFields, SubscriptionFields, CancelFields {
+interface Session extends LoginFields, SubscriptionFields, CancelFields, HolderFields {
   grant: Grant | null;
   /**
    * Request ids of the frames refused as Busy, oldest first. Until they come again, in this
@@ -255,6 +256,7 @@ export class Gateway {
       upgrade: (res, req, context) => this.onUpgrade(res, req, context),
       open: (ws) => this.admission.opened(ws),
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      pong: (ws) => ws.getUserData().heard++,
       close: (ws, code) => this.onClose(ws, code),
     });
     const keys = this.httpKeys;
@@ -354,6 +356,7 @@ export class Gateway {
     }
     const type = view.getUint8(0);
     const session = ws.getUserData();
+    session.heard++;
     if (type === FrameType.Hello) return this.login.onHello(ws, view);
     if (type === FrameType.Answer) return this.login.onAnswer(ws, view);
     if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
@@ -372,7 +375,7 @@ export class Gateway {
     const session = ws.getUserData();
     // A read-only session sends no commands, so it holds no client id's place: a client may
     // read on its own id beside its command session, and results go to the command session.
-    if (!session.readOnly && this.sessions.has(clientId)) {
+    if (!session.readOnly && !idFree(this.sessions, clientId, this.options.log)) {
       const why = `client id ${clientId} is connected already`;
       return this.login.refuse(ws, 'client_id_taken', CloseCode.ClientIdInUse, why);
     }
@@ -789,5 +792,6 @@ function newSession(readOnly: boolean): Session {
     readOnly,
     results: null,
     subscriptions: 0,
+    ...newHolderFields(),
   };
 }

@@ -89,3 +89,51 @@ test('a session closed for good says of each command whether it had been sent', 
     );
   });
 });
+
+/**
+ * A connection cut without the node hearing of it (the client's network gone, a proxy frozen:
+ * no FIN) held its client id until the idle timeout, 120 s: the SDK, back by another address,
+ * was refused 4007 at every try until reconnectWaitMs ran out, and failed what was pending. A
+ * login of a held id now pings the holder, and one silent for sessionHolderSilenceMs since is
+ * replaced.
+ */
+test('a session cut off unseen gives its client id to the next login, once silent', async () => {
+  await withNode(async (_node, url) => {
+    const proxy = await FreezableProxy.start(Number(new URL(url).port));
+    const options = { clientId: 73, members: [proxy.url, url], silenceMs: 500 };
+    const a = await BourseClient.connect(proxy.url, { ...options, reconnectWaitMs: 8_000 });
+    try {
+      await setUp(a);
+      const before = await balance(url, 2);
+      proxy.freeze(); // the node keeps A's session: its TCP connection is open and silent
+      const [head] = await a.transfer(move); // dropped for silence, sent again to `url`
+      assert.deepEqual([head.kind, head.status], [EventKind.Transferred, Status.Ok]);
+      assert.equal(a.reconnects, 1);
+      assert.equal(await balance(url, 2), before + 1, 'applied once');
+    } finally {
+      await a.close();
+      proxy.close();
+    }
+  });
+});
+
+test('a session that answers keeps its client id: another login is refused 4007', async () => {
+  await withNode(async (_node, url) => {
+    const a = await BourseClient.connect(url, { clientId: 74 });
+    try {
+      await setUp(a);
+      const other = await BourseClient.connect(url, { clientId: 74, connectWaitMs: 3_000 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(other instanceof ClientError, String(other));
+      assert.equal(other.code, 4007);
+      assert.match(other.message, /client id 74 is connected already/);
+      const [head] = await a.transfer(move); // pinged and answering: still A's
+      assert.equal(head.status, Status.Ok);
+      assert.equal(a.reconnects, 0);
+    } finally {
+      await a.close();
+    }
+  });
+});
