@@ -37,7 +37,10 @@ export const ClientErrorCode = {
   VersionUnsupported: CloseCode.VersionUnsupported,
   Malformed: CloseCode.Malformed,
   BadClientId: CloseCode.BadClientId,
-  /** Another session of this client id is open. */
+  /**
+   * Another session of this client id is open and answers (connect waited connectWaitMs for it
+   * to go); or this session went silent and a new login of its client id took its place.
+   */
   ClientIdInUse: CloseCode.ClientIdInUse,
   /** More than 4 MB unread, or too many refused frames. */
   SlowConsumer: CloseCode.SlowConsumer,

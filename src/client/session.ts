@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
 import { clientKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
+  CloseCode,
   FrameType,
   frameHeaderBytes,
   challengeBytes,
@@ -70,7 +71,9 @@ export interface ConnectOptions {
   members?: string[];
   /**
    * How long `connect` keeps looking for the primary while members answer but none takes the
-   * session (503: a standby, or a cluster still electing or starting), in ms; default 10,000.
+   * session (503: a standby, or a cluster still electing or starting), or while the client id's
+   * session is still open (4007: a restarted process's, or one cut off unseen, which the node
+   * gives up after 2 s of silence), in ms; default 10,000.
    */
   connectWaitMs?: number;
   /**
@@ -290,8 +293,10 @@ type Session = Awaited<ReturnType<typeof openSession>>;
  * Opens a session on the first of `urls` that takes it. A cluster member that is up but not
  * primary answers 503, naming the primary when it knows one, and while a cluster starts or
  * elects none is primary: so while any member answers 503, rounds over all of them go on for
- * `connectWaitMs`. Refusals that waiting does not mend (nothing listens anywhere, a wrong path, a
- * ClientError: a wrong key) end it at once, as does any refusal but 503 of a single address.
+ * `connectWaitMs`, and so do they while the client id's session is open (4007: isIdHeld).
+ * Refusals that waiting does not mend (nothing listens anywhere, a wrong path, another
+ * ClientError: a wrong key) end it at once, as does any refusal but 503 or 4007 of a single
+ * address.
  * The primary a 503 names is not added to `urls` (see notGiven).
  */
 export async function openFirstSession(
@@ -303,24 +308,40 @@ export async function openFirstSession(
   for (;;) {
     const refusals: string[] = [];
     let standing = false; // a member is up, and not (yet) primary
+    let held: ClientError | null = null; // the client id's session is open (4007)
     for (const url of urls) {
       try {
         return { session: await openSession(url, options), url };
       } catch (error) {
         const { status, primaryUrl } = error as { status?: number; primaryUrl?: string };
-        if (error instanceof ClientError || (urls.length === 1 && status !== 503)) throw error;
+        if (isIdHeld(error)) held = error;
+        else if (error instanceof ClientError || (urls.length === 1 && status !== 503)) {
+          throw error;
+        }
         const unlisted = primaryUrl !== undefined && !isGivenUrl(primaryUrl, urls);
         refusals.push((error as Error).message + (unlisted ? notGiven : ''));
         if (status === 503) standing = true;
       }
     }
     const waited = performance.now() - started;
-    if (!standing || waited + sdkConnectRoundMs > waitMs) {
+    if (!(standing || held !== null) || waited + sdkConnectRoundMs > waitMs) {
       const after = waited >= sdkConnectRoundMs ? ` in ${(waited / 1000).toFixed(1)} s` : '';
-      throw new Error(`no member took the session${after}: ${refusals.join('; ')}`);
+      const why = `no member took the session${after}: ${refusals.join('; ')}`;
+      throw held === null ? new Error(why) : new ClientError(held.code, why);
     }
     await new Promise((resolve) => setTimeout(resolve, sdkConnectRoundMs));
   }
+}
+
+/**
+ * A refusal that waiting mends: the client id's session is open (4007), which the node ends
+ * once it sees its connection gone, or, silent, once a login has pinged it for
+ * sessionHolderSilenceMs (a process restarted at once, or the SDK's own connection cut without
+ * the node hearing of it). connect failed at once on it, with a ClientError a caller seldom
+ * catches; it now tries again for connectWaitMs, as while a cluster elects.
+ */
+function isIdHeld(error: unknown): error is ClientError {
+  return error instanceof ClientError && error.code === CloseCode.ClientIdInUse;
 }
 
 /**

@@ -137,3 +137,28 @@ test('a session that answers keeps its client id: another login is refused 4007'
     }
   });
 });
+
+/**
+ * A process restarted at once, or a client whose last connection was cut unseen, logs in while
+ * its client id's old session is still open: connect failed at once with ClientError 4007, which
+ * ended a caller that did not catch it. Waiting mends it (the node gives the id up once that
+ * session is seen gone, or silent after a ping): connect tries again for connectWaitMs.
+ */
+test('connect, the old session of its client id still open: it waits for its end', async () => {
+  await withNode(async (_node, url) => {
+    const proxy = await FreezableProxy.start(Number(new URL(url).port));
+    const old = await BourseClient.connect(proxy.url, { clientId: 75, silenceMs: 0 });
+    let again: BourseClient | null = null;
+    try {
+      await setUp(old);
+      proxy.freeze(); // the old process is gone, unseen: its session stays open, silent
+      again = await BourseClient.connect(url, { clientId: 75 });
+      const [head] = await again.transfer(move);
+      assert.deepEqual([head.kind, head.status], [EventKind.Transferred, Status.Ok]);
+    } finally {
+      await again?.close();
+      proxy.close();
+      await old.close();
+    }
+  });
+});
