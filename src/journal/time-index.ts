@@ -119,3 +119,20 @@ export function checkTimeIndex(db: JournalDb): void {
     entries.return?.();
   }
 }
+
+/**
+ * The index's entries for batches from sequence `first` on, to remove with them when a member
+ * cuts its journal's tail (a deposed primary's batches never committed, or a standby's tail
+ * that a new primary replaced). They are its last entries: the index is in time order, and
+ * time never goes back along a journal (each primary stamps from the last batch's time on). Left
+ * behind, each pointed at a batch gone, or at another primary's batch there with another time,
+ * and verify called the member's journal damaged (seen after SIGSTOPs of a cluster's primary).
+ */
+export function timeIndexKeysFrom(db: JournalDb, first: number): Buffer[] {
+  const keys: Buffer[] = [];
+  for (const key of db.timeIndex.getKeys({ reverse: true })) {
+    if (readU64BE(key, 8) < first) break;
+    keys.push(Buffer.from(key));
+  }
+  return keys;
+}

@@ -19,6 +19,7 @@ import { closeJournalDb, keySequence, sequenceKey, writeMeta } from '../journal/
 import type { JournalDb } from '../journal/journal-db.js';
 import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
 import { readBatches } from '../journal/journal-reader.js';
+import { timeIndexKeysFrom } from '../journal/time-index.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { commitCause, StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
@@ -376,6 +377,8 @@ export class ReplicaStore {
         const last = typeof view === 'string' ? keySequence(key) : batchLastSequence(view);
         cut = { batches: stale.length, last };
         for (const key of stale) journal.removeSync(key);
+        for (const key of timeIndexKeysFrom(this.db, sequence + 1))
+          this.db.timeIndex.removeSync(key);
       }),
     );
     return cut;
@@ -415,9 +418,15 @@ export class ReplicaStore {
     for (const entries of writes) {
       if (entries.length === 0) continue;
       const from = entries[0].first;
+      let cut = false;
       for (const key of journal.getKeys({ start: sequenceKey(from) })) {
         done.push(journal.remove(key));
+        cut = true;
       }
+      // Batches this member journaled as primary have time index entries: cut them too.
+      if (cut)
+        for (const key of timeIndexKeysFrom(this.db, from))
+          done.push(this.db.timeIndex.remove(key));
       while (queued.length > 0 && queued[queued.length - 1] >= from) {
         done.push(journal.remove(sequenceKey(queued.pop() as number))); // queued, not stored
       }

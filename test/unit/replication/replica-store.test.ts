@@ -14,6 +14,8 @@ import { ReplicaStore } from '../../../src/replication/replica-store.js';
 import { exitCodeOf, StorageError } from '../../../src/journal/journal-errors.js';
 import type { Entry } from '../../../src/replication/messages.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+import { checkTimeIndex } from '../../../src/journal/time-index.js';
+import { writeU64BE, type JournalDb } from '../../../src/journal/journal-db.js';
 
 /** An entry whose payload names it (writeMany stores bytes as given; verify checks them). */
 function entry(first: number, tag: string): Entry {
@@ -167,6 +169,66 @@ test('a log-index write whose commit fails reads its cause: no unhandled rejecti
     await closeJournalDb(db);
   } finally {
     process.off('unhandledRejection', keep);
+    removeDir(dir);
+  }
+});
+
+/** A batch of two events from `first`, at `timeUs`, after the batch whose hash is `prev`. */
+function linked(
+  prev: Uint8Array,
+  first: number,
+  timeUs: number,
+): { bytes: Buffer; hash: Uint8Array } {
+  const events = new Uint8Array(2 * eventSizeBytes);
+  const dv = new DataView(events.buffer);
+  [first, first + 1].forEach((s, i) => dv.setBigUint64(i * eventSizeBytes, BigInt(s), true));
+  const hash = new Uint8Array(hashSizeBytes);
+  const bytes = Buffer.from(new BatchEncoder(2).encode(1, first, timeUs, events, prev, hash));
+  return { bytes, hash };
+}
+
+/** Journals `batch` with its time index entry, as the writer of a primary does. */
+async function journalAsPrimary(db: JournalDb, batch: Buffer, first: number, timeUs: number) {
+  await db.journal.put(sequenceKey(first), batch);
+  const timeKey = Buffer.alloc(16);
+  writeU64BE(timeKey, timeUs, 0);
+  sequenceKey(first).copy(timeKey, 8);
+  await db.timeIndex.put(timeKey, Buffer.alloc(0));
+}
+
+/**
+ * A member cuts its journal's tail when deposed (truncateAfter: batches it journaled as primary,
+ * never proposed) or when a new primary's entries replace it (writeMany); the time index entries
+ * of the batches cut stayed, and verify then called the member's journal damaged ("its time
+ * index has an entry for sequence N at T, but that batch is at T'" or "no batch starts there"):
+ * seen on every member of a cluster whose primary was stopped (SIGSTOP) and resumed.
+ */
+test('a cut tail takes its time index entries with it: verify finds the index sound', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    db.meta.putSync('member-id', '1'); // a member's index: only its own batches as primary
+    const store = new ReplicaStore(db);
+    const t = 1_796_000_000_000_000;
+    const b1 = linked(genesisHash, 1, t);
+    const b3 = linked(b1.hash, 3, t + 200_000);
+    const b5 = linked(b3.hash, 5, t + 400_000);
+    await journalAsPrimary(db, b1.bytes, 1, t);
+    await journalAsPrimary(db, b3.bytes, 3, t + 200_000);
+    await journalAsPrimary(db, b5.bytes, 5, t + 400_000);
+    store.truncateAfter(2); // deposed: 3 and 5 were never proposed
+    const n3 = linked(b1.hash, 3, t + 100_000); // the new primary's 3, at another time
+    await db.journal.put(sequenceKey(3), n3.bytes);
+    checkTimeIndex(db);
+    // Primary again: its 5 is indexed; then a newer primary's 5 replaces it (writeMany).
+    await journalAsPrimary(db, linked(n3.hash, 5, t + 300_000).bytes, 5, t + 300_000);
+    const payload = linked(n3.hash, 5, t + 250_000).bytes;
+    const replacing = { term: 2, first: 5, last: 6, count: 2, prevHash: '', hash: 'n', payload };
+    await store.writeMany([[replacing]], 0);
+    checkTimeIndex(db);
+    assert.equal([...db.timeIndex.getKeys()].length, 1, 'the entry of batch 1 alone is left');
+    closeJournalDb(db);
+  } finally {
     removeDir(dir);
   }
 });
