@@ -710,7 +710,8 @@ export class BourseClient {
       this.states.lost(this.url, code, `${reason} ${this.lastError}`.trim());
       this.lastError = '';
       const stopped = (): boolean => this.closing;
-      const back = await reopenSession(this.url, this.silentUrl, this.#options, stopped);
+      const tried = { last: '' };
+      const back = await reopenSession(this.url, this.silentUrl, this.#options, stopped, tried);
       this.silentUrl = '';
       // Closed meanwhile: close() answered what was pending. Reconnecting then sent it again.
       if (this.closing) return;
@@ -731,6 +732,8 @@ export class BourseClient {
         );
         return;
       }
+      if (tried.last !== '')
+        reason = `${reason === '' ? '' : `${reason}; `}last try: ${tried.last}`;
     }
     this.fail(code, reason);
   }

@@ -14,13 +14,16 @@ type Session = Awaited<ReturnType<typeof openSession>>;
 /**
  * The first member that takes the session, `first` first and `silent` (a member that went
  * silent) last; null once every round failed, or when `stopped()` (the client was closed
- * meanwhile: a session opened then is closed at once, never used).
+ * meanwhile: a session opened then is closed at once, never used). `tried.last` is why the last
+ * attempt failed: a client that gave up said only "gave up reconnecting ()" after a 1006,
+ * nothing of what 30 s of tries had met (nothing listening, a 503, 4007).
  */
 export async function reopenSession(
   first: string,
   silent: string,
   options: ConnectOptions,
   stopped: () => boolean,
+  tried: { last: string } = { last: '' },
 ): Promise<{ session: Session; url: string } | null> {
   const urls = memberUrls(first, options);
   if (urls.length > 1 && urls[0] === silent) urls.push(urls.shift() as string);
@@ -41,9 +44,10 @@ export async function reopenSession(
       if (!stopped()) return { session, url };
       session.socket.close(1000, 'bye');
       return null;
-    } catch {
+    } catch (error) {
       // The node may still be starting or failing over: try again. The primary a standby
       // names is not added: only the addresses given are tried (openFirstSession's notGiven).
+      tried.last = (error as Error).message;
     }
   }
   return null;

@@ -139,6 +139,9 @@ test('onState: closed once when the SDK gives up, or from inside a callback', as
       'closed 1001 kept 0',
     ]);
     assert.match(givesUp[3].reason, /^gave up reconnecting/);
+    // What its tries met, not only the drop: it said "gave up reconnecting (server shutting
+    // down)" and nothing of 300 ms of refused connections.
+    assert.match(givesUp[3].reason, /; last try: ws:\/\/.*nothing listens there \(ECONNREFUSED\)/);
     // Later calls are refused with the code the closed state named.
     const refused = await a.transfer({ from: 1, to: 2, asset: 1, amount: 1 }).catch((e) => e);
     assert.ok(refused instanceof ClientError);
