@@ -590,9 +590,8 @@ export const refusedLogMs = 10_000;
 export const hostLookupTimeoutMs = 1000;
 export const hostLookupTries = 2;
 /**
- * How long a stopped member waits for its last handles before it exits (ms): everything it
- * accepted is journaled by then, and a host name lookup in flight (getaddrinfo cannot be
- * cancelled) could otherwise hold the process for its DNS timeouts.
+ * How long a stopped member waits for its last handles before it exits (ms): all it accepted is
+ * journaled, and a host lookup in flight (getaddrinfo cannot be cancelled) would hold it longer.
  */
 export const memberExitWaitMs = 500;
 /**
@@ -602,18 +601,21 @@ export const memberExitWaitMs = 500;
  */
 export const memberSupervisorCheckMs = 1_000;
 /**
- * `bourse cluster` starts a member that exited again after this long (ms), as a process
- * supervisor would; one that exits with an error code within memberRestartQuickMs of its start
- * (a corrupt folder, a port taken) is left down, its reason in its log: restarting it would
- * only repeat the fault.
+ * `bourse cluster` starts a member that exited again after memberRestartDelayMs, the wait
+ * doubling (up to its max) while each run fails within memberUpStableMs of its start, and
+ * says at the memberCrashLoopCount-th such failure in a row that it is crash-looping (one
+ * crashing at once was restarted every second for ever). One that exits with an error code
+ * within memberRestartQuickMs (a corrupt folder) is left down: a restart would repeat the fault.
  */
 export const memberRestartDelayMs = 1000;
+export const memberRestartDelayMsMax = 60_000;
+export const memberUpStableMs = 60_000;
+export const memberCrashLoopCount = 5;
 export const memberRestartQuickMs = 5000;
 /**
- * ...unless its cause lies outside its folder and may clear (a port taken, a disk full or not
- * writable, a folder in use: exit 69, 73, 74, 75). Such a member is tried again after this long
- * (ms), doubling up to the max: back once the operator frees the disk or the port, without
- * restarting the whole cluster.
+ * ...unless its cause may clear (a port taken, a disk full or not writable, a folder in use:
+ * exit 69, 73, 74, 75): tried again after this long (ms), doubling up to the max, it is back
+ * once the operator frees the disk or the port, without restarting the whole cluster.
  */
 export const memberRetryDownMs = 10_000;
 export const memberRetryDownMsMax = 300_000;
@@ -782,6 +784,7 @@ export function assertConstants(): void {
   assert(readTimeUsMin < readTimeUsMax, 'constants: a time range to read');
   assert(Number.isSafeInteger(readTimeUsMax), 'constants: read times are safe integers');
   assert(clusterMembersMax <= 8, 'constants: member ids fit a replication header byte');
+  assert(memberRestartQuickMs < memberUpStableMs, 'constants: a quick exit is a failed run');
   assert(journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax, 'constants: chunk in turn');
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
   assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');

@@ -2,27 +2,34 @@
  * `bourse cluster`'s members as child processes, kept running: a member that exits while the
  * cluster runs (killed, crashed) is reported and started again, and rejoins as a standby that
  * catches up. One that fails right after its start is reported, and tried again later when its
- * cause may clear (a port, a disk: 10 s, 20 s, ... up to 5 min), else left down.
+ * cause may clear (a port, a disk: 10 s, 20 s, ... up to 5 min), else left down. One whose
+ * runs keep failing within a minute of their start waits longer each time (1 s, 2 s, ... up to
+ * 60 s), and is said to be crash-looping once, with its exit and the line it failed with.
  *
- *   spawn ──► running ──exit──► (stopping?) ──no──► quick exit? ──no──► wait 1 s, spawn again
- *                                   │yes                 │yes
+ *   spawn ──► running ──exit──► (stopping?) ──no──► quick exit? ──no──► wait 1 s (doubling
+ *                                   │yes                 │yes           while runs fail), spawn
  *                                   ▼                    ▼
  *                                 done         may clear? ──yes──► wait 10 s, 20 s, ..., spawn
  *                                                        │no
  *                                                        ▼
  *                                                  left down (reported)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
+  memberCrashLoopCount,
   memberMallocMmapThresholdBytes,
   memberRestartDelayMs,
+  memberRestartDelayMsMax,
   memberRestartQuickMs,
   memberRetryDownMs,
   memberRetryDownMsMax,
   memberStopMs,
+  memberUpStableMs,
 } from '../constants.js';
 import { exitCodeMeaning } from './output.js';
+import { LastWords, lastWordsFd, lastWordsVariable } from './last-words.js';
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -47,6 +54,8 @@ export interface MemberSpawn {
   prefix?: readonly string[];
   /** In a process group of its own: a terminal's Ctrl-C reaches the supervisor alone. */
   detached?: boolean;
+  /** A pipe on fd 3, down which it tells the line it fails with (last-words.ts). */
+  lastWords?: boolean;
 }
 
 /** Starts member `id` of `clusterPath` as a child process. */
@@ -55,7 +64,7 @@ export function spawnMember(
   id: number,
   dataDir: string,
   bootstrap: boolean,
-  { output = 'inherit', prefix = [], detached = false }: MemberSpawn = {},
+  { output = 'inherit', prefix = [], detached = false, lastWords = false }: MemberSpawn = {},
 ): ChildProcess {
   const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
   args.push('--data', dataDir);
@@ -66,8 +75,10 @@ export function spawnMember(
     [mallocMmapThresholdVariable]: String(memberMallocMmapThresholdBytes), // constants.ts
     ...process.env,
     [supervisorPidVariable]: String(process.pid),
+    ...(lastWords ? { [lastWordsVariable]: String(lastWordsFd) } : {}),
   };
-  return spawn(command, rest, { stdio: ['ignore', output, output], env, detached });
+  const stdio: StdioOptions = ['ignore', output, output, ...(lastWords ? ['pipe' as const] : [])];
+  return spawn(command, rest, { stdio, env, detached });
 }
 
 export class MemberProcess {
@@ -85,6 +96,10 @@ export class MemberProcess {
   private restartTimer: NodeJS.Timeout | null = null;
   /** The wait before trying again a member whose quick exit may clear (memberRetryDownMs). */
   private retryMs = memberRetryDownMs;
+  /** The wait before starting it again after another exit (memberRestartDelayMs, doubling). */
+  private restartMs = memberRestartDelayMs;
+  /** Its runs in a row that ended within memberUpStableMs of their start. */
+  private failures = 0;
   /** Told of a member left down, with its exit code (cluster.ts ends once all are). */
   onLeftDown: (code: number) => void = () => {};
 
@@ -136,17 +151,30 @@ export class MemberProcess {
     this.startedAt = performance.now();
     const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap, {
       detached: true,
+      lastWords: true,
     });
     this.child = child;
-    child.once('exit', (code, signal) => this.exited(code, signal));
+    const words = new LastWords((child.stdio[lastWordsFd] as Readable | null) ?? null);
+    child.once('exit', (code, signal) => {
+      this.child = null;
+      const ranMs = Math.round(performance.now() - this.startedAt);
+      // What it told before its exit may be read just after it: awaited, briefly.
+      void words.settled(lastWordsWaitMs).then(() => this.exited(code, signal, ranMs, words));
+    });
   }
 
-  private exited(code: number | null, signal: NodeJS.Signals | null): void {
-    this.child = null;
+  private exited(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    ranMs: number,
+    words: LastWords,
+  ): void {
     if (this.stopping) return;
     const how =
       signal === null ? `exit code ${code}: ${exitCodeMeaning(code ?? 70)}` : `signal ${signal}`;
-    const ranMs = Math.round(performance.now() - this.startedAt);
+    // A run that lasted is no longer part of a crash loop: the waits start afresh.
+    this.failures = ranMs < memberUpStableMs ? this.failures + 1 : 1;
+    if (this.failures === 1) this.restartMs = memberRestartDelayMs;
     // Killed by a signal is not a fault of its own: only a quick exit with an error code is.
     if (signal === null && code !== 0 && ranMs < memberRestartQuickMs) {
       const at = `member ${this.id} exited (${how}) ${ranMs} ms after its start`;
@@ -157,11 +185,32 @@ export class MemberProcess {
       const waitMs = this.retryMs;
       this.retryMs = Math.min(this.retryMs * 2, memberRetryDownMsMax);
       say(`${at}: down; trying it again in ${waitMs / 1000} s (free the disk or the port)`);
+      this.sayCrashLoop(how, words.line(), waitMs);
       return this.restartAfter(waitMs);
     }
     this.retryMs = memberRetryDownMs; // it ran: a later fault starts the waits afresh
-    say(`member ${this.id} exited (${how}); starting it again in ${memberRestartDelayMs} ms`);
-    this.restartAfter(memberRestartDelayMs);
+    const waitMs = this.restartMs;
+    this.restartMs = Math.min(this.restartMs * 2, memberRestartDelayMsMax);
+    say(`member ${this.id} exited (${how}); starting it again in ${waitMs / 1000} s`);
+    this.sayCrashLoop(how, words.line(), waitMs);
+    this.restartAfter(waitMs);
+  }
+
+  /**
+   * Says once, at the memberCrashLoopCount-th failed run in a row, that the member is
+   * crash-looping, how it last ended and the line it failed with: each exit was said alike,
+   * and the operator had to find the loop and its cause among the members' lines.
+   */
+  private sayCrashLoop(how: string, line: string | null, waitMs: number): void {
+    if (this.failures !== memberCrashLoopCount) return;
+    const within = memberUpStableMs / 1000;
+    const told = line === null ? 'it told no reason (see its log above)' : `it said: ${line}`;
+    say(
+      `member ${this.id} is crash-looping: ${this.failures} runs in a row ended within ` +
+        `${within} s of their start, the last with ${how}; ${told}. It is tried again in ` +
+        `${waitMs / 1000} s, the waits doubling up to ${memberRestartDelayMsMax / 1000} s ` +
+        `until a run lasts ${within} s: fix the cause, or stop the cluster`,
+    );
   }
 
   private restartAfter(ms: number): void {
@@ -173,6 +222,9 @@ export class MemberProcess {
     }, ms);
   }
 }
+
+/** How long an exited member's told line is waited for (ms): it comes at once, if at all. */
+const lastWordsWaitMs = 200;
 
 /** A line of `bourse cluster`'s own on stderr (its members' lines are JSON). */
 export function say(message: string): void {

@@ -33,6 +33,7 @@ import type { StartOptions } from './start.js';
 import type { Anchor } from './verify.js';
 import { version } from './version.js';
 import { lmdbErrorName, noteDataDir, runDataDir } from './supervise.js';
+import { tellLastWords } from './last-words.js';
 // Each command's code (LMDB, uWS, the pipeline: ~0.3 s to load) is imported when it runs.
 
 const ipAddress = (name: string) => (text: string) => {
@@ -516,34 +517,30 @@ export async function run(argv: readonly string[]): Promise<number> {
       // commander has printed the help, version or usage message already.
       return caught.exitCode === 0 ? 0 : 64;
     }
-    // LMDB's own errors name no file: a walk of the folder's files finds the damaged one.
-    const error =
-      lmdbErrorName(caught) === null
-        ? caught
-        : (await import('./damaged-file.js')).lmdbFailure(caught, runDataDir());
-    if (error instanceof StorageError) {
-      // A capacity from a config file is named by its origin, as a usage error's is.
-      process.stderr.write(`bourse: ${withOrigin(error.message)} [${error.code}]\n`);
-      return exitCodeOf(error.code);
-    }
-    if (error instanceof KeyFileError) {
-      process.stderr.write(`bourse: ${error.message}\n`);
-      return 65; // EX_DATAERR
-    }
-    if (error instanceof UsageError) {
-      process.stderr.write(`bourse: ${withOrigin(error.message)}\n`);
-      return 64;
-    }
-    if (error instanceof ExitError) {
-      process.stderr.write(`bourse: ${error.message}\n`);
-      return error.exitCode;
-    }
-    const unavailable = bindFailure(error);
-    if (unavailable !== null) {
-      process.stderr.write(`bourse: ${unavailable}\n`);
-      return 69;
-    }
-    process.stderr.write(`bourse: internal error: ${(error as Error).stack ?? String(error)}\n`);
-    return 70;
+    return failed(caught);
   }
+}
+
+/** Says why the command failed (on stderr, and to a supervisor: last-words.ts); its exit code. */
+async function failed(caught: unknown): Promise<number> {
+  const say = (line: string, code: number): number => {
+    process.stderr.write(`bourse: ${line}\n`);
+    tellLastWords(`bourse: ${line}`);
+    return code;
+  };
+  // LMDB's own errors name no file: a walk of the folder's files finds the damaged one.
+  const error =
+    lmdbErrorName(caught) === null
+      ? caught
+      : (await import('./damaged-file.js')).lmdbFailure(caught, runDataDir());
+  if (error instanceof StorageError) {
+    // A capacity from a config file is named by its origin, as a usage error's is.
+    return say(`${withOrigin(error.message)} [${error.code}]`, exitCodeOf(error.code));
+  }
+  if (error instanceof KeyFileError) return say(error.message, 65); // EX_DATAERR
+  if (error instanceof UsageError) return say(withOrigin(error.message), 64);
+  if (error instanceof ExitError) return say(error.message, error.exitCode);
+  const unavailable = bindFailure(error);
+  if (unavailable !== null) return say(unavailable, 69);
+  return say(`internal error: ${(error as Error).stack ?? String(error)}`, 70);
 }

@@ -1,14 +1,18 @@
 /**
  * `bourse cluster`'s supervision of one member (MemberProcess), with real member processes that
  * exit at once: their cluster file is missing, so each ends with exit code 64 (bad usage),
- * a fault of their own that a restart cannot mend when it comes right after their start.
+ * a fault of their own that a restart cannot mend when it comes right after their start; or
+ * they kill themselves as they start (NODE_OPTIONS), as a native crash would.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { memberRestartQuickMs } from '../../../src/constants.js';
+import * as constants from '../../../src/constants.js';
 import { MemberProcess } from '../../../src/cli/cluster-supervise.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+
+const { memberCrashLoopCount, memberRestartDelayMsMax, memberRestartQuickMs } = constants;
+const { memberUpStableMs } = constants;
 
 /** Waits (a bounded number of turns, on real timers) until `done`; false if it never was. */
 async function turnsUntil(done: () => boolean, turns = 300): Promise<boolean> {
@@ -33,11 +37,96 @@ test('a step of the wall clock back does not make a long run a quick exit', asyn
     const restarted = await turnsUntil(() => said.includes('member 1 started again'));
     const first = said.split('\n').find((line) => line.includes('member 1 exited')) ?? '';
     assert.ok(restarted, said);
-    assert.match(first, /exit code 64: bad usage or settings\); starting it again in 1000 ms/);
+    assert.match(first, /exit code 64: bad usage or settings\); starting it again in 1 s/);
     assert.doesNotMatch(first, /after its start/);
   } finally {
     await member.stop();
     t.mock.restoreAll();
     removeDir(dir);
   }
+});
+
+/**
+ * Stands in for setTimeout: a wait of a second or more (the supervisor's restart waits) is
+ * noted and runs at once; shorter ones run as asked. Returns the waits noted.
+ */
+function fastWaits(t: TestContext): number[] {
+  const real = globalThis.setTimeout;
+  const waits: number[] = [];
+  const fake = (fn: () => void, ms = 0): NodeJS.Timeout => {
+    if (ms >= 1000) waits.push(ms);
+    return real(fn, ms >= 1000 ? 0 : ms);
+  };
+  t.mock.method(globalThis, 'setTimeout', fake);
+  return waits;
+}
+
+/** The doubling waits from 1 s, capped: what a crash loop of `runs` runs is to wait. */
+function doubling(runs: number): number[] {
+  return Array.from({ length: runs }, (_, i) => Math.min(1000 * 2 ** i, memberRestartDelayMsMax));
+}
+
+/**
+ * A member whose runs each end a few seconds after their start (past the quick-exit window,
+ * so not left down) was started again every second for ever, each exit said alike. Now the
+ * wait doubles up to its cap, and the loop is said once, with the line the member failed with;
+ * a run that lasted (memberUpStableMs) starts the waits afresh.
+ */
+test('a member failing run after run waits longer each time; its loop is said once', async (t) => {
+  const dir = tempDataDir();
+  let said = '';
+  t.mock.method(process.stderr, 'write', (text: string) => ((said += text), true));
+  let mono = performance.now();
+  let runMs = memberRestartQuickMs + 1_000; // each run, on the supervisor's monotonic clock
+  t.mock.method(performance, 'now', () => (mono += runMs)); // read at a start, then its exit
+  const waits = fastWaits(t);
+  const runs = 8;
+  const member = new MemberProcess(join(dir, 'cluster.json'), 1, join(dir, 'member-1'), false);
+  try {
+    assert.ok(await turnsUntil(() => waits.length >= runs), said);
+    assert.deepEqual(waits.slice(0, runs), doubling(runs), said);
+    runMs = memberUpStableMs + 1_000; // a run that lasted: the next failure waits 1 s again
+    const after = waits.length;
+    assert.ok(await turnsUntil(() => waits.length > after), said);
+    runMs = memberRestartQuickMs + 1_000;
+    assert.equal(waits[after], 1000, said);
+  } finally {
+    t.mock.restoreAll();
+    await member.stop();
+    removeDir(dir);
+  }
+  const loops = said.split('\n').filter((line) => line.includes('is crash-looping'));
+  assert.equal(loops.length, 1, said);
+  assert.match(loops[0], new RegExp(`member 1 is crash-looping: ${memberCrashLoopCount} runs`));
+  assert.match(loops[0], /the last with exit code 64: bad usage or settings; it said: bourse: /);
+  assert.match(loops[0], /cluster file \S+cluster\.json: ENOENT/);
+});
+
+/**
+ * A member killed by a signal as it starts (a native crash at every start: SIGABRT on a damaged
+ * page, the OOM killer) is no quick exit of its own: it was started again every second for
+ * ever. It waits longer each time too, and its loop is said, with the signal.
+ */
+test('a member killed by a signal at every start waits longer each time', async (t) => {
+  const dir = tempDataDir();
+  let said = '';
+  t.mock.method(process.stderr, 'write', (text: string) => ((said += text), true));
+  const waits = fastWaits(t);
+  const options = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = '--import=data:text/javascript,process.kill(process.pid,9)';
+  const runs = memberCrashLoopCount + 1;
+  const member = new MemberProcess(join(dir, 'cluster.json'), 1, join(dir, 'member-1'), false);
+  try {
+    assert.ok(await turnsUntil(() => waits.length >= runs), said);
+    assert.deepEqual(waits.slice(0, runs), doubling(runs), said);
+  } finally {
+    if (options === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = options;
+    t.mock.restoreAll();
+    await member.stop();
+    removeDir(dir);
+  }
+  const loops = said.split('\n').filter((line) => line.includes('is crash-looping'));
+  assert.equal(loops.length, 1, said);
+  assert.match(loops[0], /the last with signal SIGKILL; it told no reason \(see its log above\)/);
 });
