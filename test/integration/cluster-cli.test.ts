@@ -126,6 +126,8 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
     const environ = readFileSync(`/proc/${pid1}/environ`, 'latin1').split('\0');
     assert.ok(environ.includes(`MALLOC_MMAP_THRESHOLD_=${threshold}`), 'its malloc setting');
     pids.push(pid1);
+    // Killed once it has started (said its capacities): a primary may be elected before.
+    await until('member 1 started', () => out.includes('member 1: capacity'), 20_000);
     process.kill(pid1, 'SIGKILL');
     await until(
       'member 1 reported',
