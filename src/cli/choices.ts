@@ -13,3 +13,7 @@ export type DrillSignal = (typeof drillSignals)[number];
 /** Whose process a failover drill's kills stop. */
 export const drillVictims = ['primary', 'standby', 'any'] as const;
 export type DrillVictim = (typeof drillVictims)[number];
+
+/** How `bourse cluster` and `bourse member` write their own lines on stderr (log-format.ts). */
+export const logFormats = ['text', 'json'] as const;
+export type LogFormat = (typeof logFormats)[number];

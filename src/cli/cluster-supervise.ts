@@ -30,6 +30,8 @@ import {
 } from '../constants.js';
 import { exitCodeMeaning } from './output.js';
 import { LastWords, lastWordsFd, lastWordsVariable } from './last-words.js';
+import { chosenLogFormat, logFormatVariable, writeOwnLine, type OwnLevel } from './log-format.js';
+import type { LogFormat } from './choices.js';
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -56,6 +58,8 @@ export interface MemberSpawn {
   detached?: boolean;
   /** A pipe on fd 3, down which it tells the line it fails with (last-words.ts). */
   lastWords?: boolean;
+  /** The format of its own lines (log-format.ts): its supervisor's. */
+  logFormat?: LogFormat;
 }
 
 /** Starts member `id` of `clusterPath` as a child process. */
@@ -64,7 +68,13 @@ export function spawnMember(
   id: number,
   dataDir: string,
   bootstrap: boolean,
-  { output = 'inherit', prefix = [], detached = false, lastWords = false }: MemberSpawn = {},
+  {
+    output = 'inherit',
+    prefix = [],
+    detached = false,
+    lastWords = false,
+    logFormat,
+  }: MemberSpawn = {},
 ): ChildProcess {
   const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
   args.push('--data', dataDir);
@@ -76,6 +86,7 @@ export function spawnMember(
     ...process.env,
     [supervisorPidVariable]: String(process.pid),
     ...(lastWords ? { [lastWordsVariable]: String(lastWordsFd) } : {}),
+    ...(logFormat === undefined ? {} : { [logFormatVariable]: logFormat }),
   };
   const stdio: StdioOptions = ['ignore', output, output, ...(lastWords ? ['pipe' as const] : [])];
   return spawn(command, rest, { stdio, env, detached });
@@ -131,11 +142,17 @@ export class MemberProcess {
       const pid = child.pid;
       const seconds = killAfterMs / 1000;
       const giveUp = (): void => {
-        say(`member ${this.id} (pid ${pid}) still runs ${seconds} s after SIGKILL: left`);
+        const left = `member ${this.id} (pid ${pid}) still runs ${seconds} s after SIGKILL: left`;
+        say(left, { member: this.id, event: 'left-running', pid }, 'error');
         resolve();
       };
       let timer = setTimeout(() => {
-        say(`member ${this.id} (pid ${pid}) did not stop within ${seconds} s: killed (SIGKILL)`);
+        const killed = `did not stop within ${seconds} s: killed (SIGKILL)`;
+        say(
+          `member ${this.id} (pid ${pid}) ${killed}`,
+          { member: this.id, event: 'killed', pid },
+          'warn',
+        );
         child.kill('SIGKILL');
         timer = setTimeout(giveUp, killAfterMs);
       }, killAfterMs);
@@ -152,6 +169,7 @@ export class MemberProcess {
     const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap, {
       detached: true,
       lastWords: true,
+      logFormat: chosenLogFormat() ?? undefined,
     });
     this.child = child;
     const words = new LastWords((child.stdio[lastWordsFd] as Readable | null) ?? null);
@@ -172,6 +190,7 @@ export class MemberProcess {
     if (this.stopping) return;
     const how =
       signal === null ? `exit code ${code}: ${exitCodeMeaning(code ?? 70)}` : `signal ${signal}`;
+    const fields = { member: this.id, code, signal, ranMs };
     // A run that lasted is no longer part of a crash loop: the waits start afresh.
     this.failures = ranMs < memberUpStableMs ? this.failures + 1 : 1;
     if (this.failures === 1) this.restartMs = memberRestartDelayMs;
@@ -179,20 +198,27 @@ export class MemberProcess {
     if (signal === null && code !== 0 && ranMs < memberRestartQuickMs) {
       const at = `member ${this.id} exited (${how}) ${ranMs} ms after its start`;
       if (!mayClear(code ?? 70)) {
-        say(`${at}: left down (its log above says why); the others go on while a majority`);
+        const why = 'left down (its log above says why); the others go on while a majority';
+        say(`${at}: ${why}`, { ...fields, event: 'left-down' }, 'error');
         return this.onLeftDown(code ?? 70);
       }
       const waitMs = this.retryMs;
       this.retryMs = Math.min(this.retryMs * 2, memberRetryDownMsMax);
-      say(`${at}: down; trying it again in ${waitMs / 1000} s (free the disk or the port)`);
-      this.sayCrashLoop(how, words.line(), waitMs);
+      const retry = `trying it again in ${waitMs / 1000} s (free the disk or the port)`;
+      say(`${at}: down; ${retry}`, { ...fields, event: 'down', restartMs: waitMs }, 'error');
+      this.sayCrashLoop(how, words.line(), waitMs, fields);
       return this.restartAfter(waitMs);
     }
     this.retryMs = memberRetryDownMs; // it ran: a later fault starts the waits afresh
     const waitMs = this.restartMs;
     this.restartMs = Math.min(this.restartMs * 2, memberRestartDelayMsMax);
-    say(`member ${this.id} exited (${how}); starting it again in ${waitMs / 1000} s`);
-    this.sayCrashLoop(how, words.line(), waitMs);
+    const again = `starting it again in ${waitMs / 1000} s`;
+    say(
+      `member ${this.id} exited (${how}); ${again}`,
+      { ...fields, event: 'exited', restartMs: waitMs },
+      'warn',
+    );
+    this.sayCrashLoop(how, words.line(), waitMs, fields);
     this.restartAfter(waitMs);
   }
 
@@ -201,7 +227,12 @@ export class MemberProcess {
    * crash-looping, how it last ended and the line it failed with: each exit was said alike,
    * and the operator had to find the loop and its cause among the members' lines.
    */
-  private sayCrashLoop(how: string, line: string | null, waitMs: number): void {
+  private sayCrashLoop(
+    how: string,
+    line: string | null,
+    waitMs: number,
+    fields: Record<string, unknown>,
+  ): void {
     if (this.failures !== memberCrashLoopCount) return;
     const within = memberUpStableMs / 1000;
     const told = line === null ? 'it told no reason (see its log above)' : `it said: ${line}`;
@@ -210,6 +241,8 @@ export class MemberProcess {
         `${within} s of their start, the last with ${how}; ${told}. It is tried again in ` +
         `${waitMs / 1000} s, the waits doubling up to ${memberRestartDelayMsMax / 1000} s ` +
         `until a run lasts ${within} s: fix the cause, or stop the cluster`,
+      { ...fields, event: 'crash-loop', runs: this.failures, said: line, restartMs: waitMs },
+      'error',
     );
   }
 
@@ -218,7 +251,9 @@ export class MemberProcess {
       this.restartTimer = null;
       if (this.stopping) return;
       this.start(false);
-      say(`member ${this.id} started again (pid ${this.pid()}); it rejoins as a standby`);
+      const pid = this.pid();
+      const again = `member ${this.id} started again (pid ${pid}); it rejoins as a standby`;
+      say(again, { member: this.id, event: 'started', pid });
     }, ms);
   }
 }
@@ -226,9 +261,16 @@ export class MemberProcess {
 /** How long an exited member's told line is waited for (ms): it comes at once, if at all. */
 const lastWordsWaitMs = 200;
 
-/** A line of `bourse cluster`'s own on stderr (its members' lines are JSON). */
-export function say(message: string): void {
-  process.stderr.write(`bourse cluster: ${message}\n`);
+/**
+ * A line of `bourse cluster`'s own on stderr: text, or JSON as its members' lines are, named
+ * `bourse cluster`, with `fields` (log-format.ts).
+ */
+export function say(
+  message: string,
+  fields: Record<string, unknown> = {},
+  level: OwnLevel = 'info',
+): void {
+  writeOwnLine('bourse cluster', message, level, { name: 'bourse cluster', ...fields });
 }
 
 /** Exit codes whose cause lies outside the member's folder and may clear (program.ts). */

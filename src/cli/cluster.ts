@@ -103,9 +103,11 @@ export function checkLocalCluster(nodes: number, basePort: number): void {
   }
   if (nodes % 2 === 0) {
     const tolerated = Math.floor((nodes - 1) / 2);
-    process.stderr.write(
-      `bourse cluster: warning: ${nodes} members tolerate ${tolerated} failure(s), as ` +
-        `${nodes - 1} do; an odd number (3, 5, 7) is the usual choice\n`,
+    say(
+      `warning: ${nodes} members tolerate ${tolerated} failure(s), as ${nodes - 1} do; an ` +
+        'odd number (3, 5, 7) is the usual choice',
+      {},
+      'warn',
     );
   }
 }
@@ -341,9 +343,11 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
   const secretNew = makeSecret(secretPath);
   const ports = file.members.map((m) => m.port);
   if (!fresh && (options.nodes !== file.members.length || options.basePort !== ports[0])) {
-    process.stderr.write(
-      `bourse cluster: ${path} exists: its ${file.members.length} members run on ports ` +
-        `${ports.join(', ')} (--nodes and --base-port shape a new cluster folder only)\n`,
+    say(
+      `${path} exists: its ${file.members.length} members run on ports ${ports.join(', ')} ` +
+        '(--nodes and --base-port shape a new cluster folder only)',
+      {},
+      'warn',
     );
   }
   // A cluster file written by hand, no member started yet: the cluster is being formed. (Without

@@ -25,7 +25,9 @@ import {
 } from './output.js';
 import type { MemberOptions } from './cluster.js';
 import { capacitiesOf, capacityOptions } from './capacities.js';
-import { benchScenarios, drillSignals, drillVictims } from './choices.js';
+import { benchScenarios, drillSignals, drillVictims, logFormats } from './choices.js';
+import type { LogFormat } from './choices.js';
+import { chooseLogFormat, chosenLogFormat, writeOwnLine } from './log-format.js';
 import type { DrillOptions, HistoryFigures } from './drill.js';
 import type { PartitionOptions } from './drill-partition.js';
 import type { BenchOptions } from './bench.js';
@@ -125,8 +127,15 @@ function addCluster(p: Command): void {
       port('--base-port'),
       9001,
     )
+    .addOption(
+      logFormatOption(
+        'its own lines on stderr, and the line a member fails with: text, or JSON lines ' +
+          "like the members' logs",
+      ),
+    )
     .addHelpText('after', '\nExample:\n  bourse cluster --nodes 3 --data ./cluster');
   capacityOptions(cluster).action(async (o: ClusterFlags) => {
+    chooseLogFormat(o.logFormat);
     const { cluster: run } = await import('./cluster.js');
     await run({ ...o, capacities: capacitiesOf(o) });
   });
@@ -148,6 +157,7 @@ function addCluster(p: Command): void {
         'beside the cluster file)',
     )
     .option('--make-secret', 'make the secret file when missing (members sharing one volume)')
+    .addOption(logFormatOption('the line it fails with on stderr: text, or JSON like its log'))
     .addHelpText(
       'after',
       '\nExample:\n' +
@@ -160,7 +170,8 @@ function addCluster(p: Command): void {
         'answers with a journal that holds events. A folder another member wrote, or a single\n' +
         "node's, is refused.",
     );
-  capacityOptions(member).action(async (o: MemberOptions) => {
+  capacityOptions(member).action(async (o: MemberOptions & { logFormat?: LogFormat }) => {
+    chooseLogFormat(o.logFormat, { member: o.id });
     const { member: run } = await import('./cluster.js');
     await run({ ...o, capacities: capacitiesOf(o) });
   });
@@ -170,6 +181,15 @@ interface ClusterFlags {
   nodes: number;
   data: string;
   basePort: number;
+  logFormat?: LogFormat;
+}
+
+/** --log-format, `what` it sets (log-format.ts). */
+function logFormatOption(what: string): Option {
+  return new Option(
+    '--log-format <format>',
+    `${what} (default: JSON unless stderr is a terminal)`,
+  ).choices(logFormats);
 }
 
 function addDrill(p: Command): void {
@@ -524,7 +544,9 @@ export async function run(argv: readonly string[]): Promise<number> {
 /** Says why the command failed (on stderr, and to a supervisor: last-words.ts); its exit code. */
 async function failed(caught: unknown): Promise<number> {
   const say = (line: string, code: number): number => {
-    process.stderr.write(`bourse: ${line}\n`);
+    // A command that chose a format (cluster, member) ends in it: its stderr is a log's.
+    if (chosenLogFormat() === null) process.stderr.write(`bourse: ${line}\n`);
+    else writeOwnLine('bourse', line, 'fatal', { exitCode: code });
     tellLastWords(`bourse: ${line}`);
     return code;
   };

@@ -17,6 +17,7 @@ import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import type { CommandFields } from '../../src/protocol/command-writer.js';
 import { alive, awaitChildren } from '../harness/processes.js';
 import { until } from '../harness/wait.js';
+import { readable } from '../harness/log-lines.js';
 import { freePort } from '../../src/cli/ports.js';
 import { makeSecret } from '../../src/cli/cluster-secret.js';
 import {
@@ -44,7 +45,8 @@ function bourseWith(
     timeout: 60_000,
     env: { ...process.env, ...env },
   });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  // A cluster's or a member's failure is a JSON line on a stderr that is no terminal: its msg.
+  return { code: r.status ?? -1, out: r.stdout, err: readable(r.stderr) };
 }
 
 test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () => {

@@ -18,6 +18,7 @@ import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { DataLock } from '../../src/journal/data-lock.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
+import { jsonLines, readable } from '../harness/log-lines.js';
 import { BourseClient } from '../../src/client/client.js';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { smallConfig } from '../harness/engine-driver.js';
@@ -225,6 +226,11 @@ test('bourse cluster killed with SIGKILL: its members stop cleanly', async () =>
   }
 });
 
+/**
+ * A member whose own folder is at fault is left down, not retried. Its stderr not a terminal,
+ * the supervisor writes JSON lines as its members do (before, its text lines came between
+ * theirs), and so does the member for the line it fails with: a collector reads one format.
+ */
 test('bourse cluster leaves down a member whose own folder is at fault (not retried)', async () => {
   const dir = tempDataDir();
   await writeClusterFile(dir);
@@ -233,22 +239,40 @@ test('bourse cluster leaves down a member whose own folder is at fault (not retr
   const child = spawn(process.execPath, [main, 'cluster', '--data', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const said = (): string => readable(err);
   try {
     const exit65 = /member 3 exited \(exit code 65: data corrupt, of another schema or another/;
-    const leftDown = (): boolean => exit65.test(out) && /after its start: left down/.test(out);
+    const leftDown = (): boolean =>
+      exit65.test(said()) && /after its start: left down/.test(said());
     await until('member 3 left down', leftDown, 20_000);
-    assert.match(out, /schema version 99/, 'its log says why');
-    assert.doesNotMatch(out, /member 3 started again|member 3 .*trying it again/);
+    assert.match(said(), /schema version 99/, 'its log says why');
+    assert.doesNotMatch(said(), /member 3 started again|member 3 .*trying it again/);
   } finally {
     child.kill('SIGINT');
     const code = await exited;
     removeDir(dir);
-    assert.equal(code, 0, out.slice(-3000));
+    assert.equal(code, 0, err.slice(-3000));
   }
+  const lines = err.split('\n').filter((line) => line !== '');
+  const parsed = jsonLines(err);
+  assert.equal(parsed.length, lines.length, 'every line on stderr is JSON');
+  for (const line of parsed) {
+    assert.equal(typeof line.time, 'string');
+    assert.equal(typeof line.pid, 'number');
+    assert.equal(typeof line.msg, 'string');
+  }
+  const down = parsed.find((line) => line.event === 'left-down');
+  const fields = { name: 'bourse cluster', level: 'error', member: 3, code: 65, signal: null };
+  assert.deepEqual({ ...down, ...fields }, down, JSON.stringify(down));
+  const failed = parsed.find((line) => line.member === 3 && line.level === 'fatal');
+  assert.equal(failed?.exitCode, 65, err.slice(-3000));
+  assert.match(String(failed?.msg), /schema version 99/);
+  assert.ok(
+    parsed.some((line) => line.name === 'bourse cluster' && /^stopped; /.test(String(line.msg))),
+  );
 });
 
 /**
@@ -303,7 +327,10 @@ function runBourse(args: string[], stopAfterMs = 0): Promise<{ code: number | nu
   };
   child.stdout.on('data', heard);
   child.stderr.on('data', heard);
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+  // A cluster's or member's failure is a JSON line when stderr is no terminal: its msg here.
+  return new Promise((resolve) =>
+    child.once('exit', (code) => resolve({ code, out: readable(out) })),
+  );
 }
 
 test('bourse member refuses a folder another member wrote (a copied folder)', async () => {

@@ -152,7 +152,11 @@ test('drill: a member that exits by itself ends the drill with its reason', asyn
     const r = await runDrill({ TMPDIR: disk.dir }, 60_000);
     assert.equal(r.code, 74, r.err);
     assert.match(r.err, /member \d exited by itself \(exit code 74: disk full or failing\)/);
-    assert.match(r.err, /bourse: no space left on the disk of \S+member-\d: \d+ bytes free/);
+    // The member's last line, in its log file: JSON (log-format.ts), at level fatal.
+    assert.match(
+      r.err,
+      /"level":"fatal".*"msg":"no space left on the disk of \S+member-\d: \d+ byte/,
+    );
     assert.ok(r.err.includes(`their logs are in ${disk.dir}/bourse-drill-`), r.err);
     const left = execFileSync('ps', ['-eo', 'args']).toString();
     assert.ok(!left.includes(`${disk.dir}/`), 'no member process left');

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as constants from '../../../src/constants.js';
 import { MemberProcess } from '../../../src/cli/cluster-supervise.js';
+import { chooseLogFormat } from '../../../src/cli/log-format.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 
 const { memberCrashLoopCount, memberRestartDelayMsMax, memberRestartQuickMs } = constants;
@@ -77,6 +78,7 @@ test('a member failing run after run waits longer each time; its loop is said on
   let said = '';
   t.mock.method(process.stderr, 'write', (text: string) => ((said += text), true));
   let mono = performance.now();
+  chooseLogFormat('json');
   let runMs = memberRestartQuickMs + 1_000; // each run, on the supervisor's monotonic clock
   t.mock.method(performance, 'now', () => (mono += runMs)); // read at a start, then its exit
   const waits = fastWaits(t);
@@ -100,6 +102,11 @@ test('a member failing run after run waits longer each time; its loop is said on
   assert.match(loops[0], new RegExp(`member 1 is crash-looping: ${memberCrashLoopCount} runs`));
   assert.match(loops[0], /the last with exit code 64: bad usage or settings; it said: bourse: /);
   assert.match(loops[0], /cluster file \S+cluster\.json: ENOENT/);
+  // As a JSON line (log-format.ts), the loop's facts are fields too.
+  const loop = JSON.parse(loops[0]) as Record<string, unknown>;
+  const facts = { name: 'bourse cluster', level: 'error', event: 'crash-loop', member: 1 };
+  assert.deepEqual({ ...loop, ...facts, runs: memberCrashLoopCount, code: 64 }, loop);
+  assert.match(String(loop.said), /^bourse: cluster file \S+cluster\.json: ENOENT/);
 });
 
 /**
