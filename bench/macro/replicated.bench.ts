@@ -12,7 +12,8 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster-supervise.js';
-import { findPrimary, stopAll, writeCluster } from '../../src/cli/drill.js';
+import { findPrimary, stopAll } from '../../src/cli/drill.js';
+import { drillMembers, writeDrillCluster } from '../../src/cli/drill-folder.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import {
   closedThenOpen,
@@ -37,7 +38,8 @@ const members = 3;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-replicated-'));
-  const file = await writeCluster(dir, members);
+  const file = await drillMembers(members);
+  writeDrillCluster(dir, file);
   const children = new Map<number, ChildProcess>();
   // Whatever ends this process (a client error, a signal), the members go with it; a signal
   // removes the folder too (after the kill: retried while a dying member's files go).

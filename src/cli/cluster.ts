@@ -94,13 +94,7 @@ export function checkLocalCluster(nodes: number, basePort: number): void {
   if (nodes < 1 || nodes > clusterMembersMax) {
     throw new UsageError(`--nodes: ${nodes}: 1 to ${clusterMembersMax} members`);
   }
-  const last = basePort + nodes - 1 + replicationPortOffset;
-  if (basePort < 1 || last > 65_535) {
-    throw new UsageError(
-      `--base-port: ${basePort}: members use ports ${basePort}..${basePort + nodes - 1} and ` +
-        `${basePort + replicationPortOffset}..${last}, which must lie within 1..65535`,
-    );
-  }
+  checkBasePort(nodes, basePort);
   if (nodes % 2 === 0) {
     const tolerated = Math.floor((nodes - 1) / 2);
     say(
@@ -108,6 +102,17 @@ export function checkLocalCluster(nodes: number, basePort: number): void {
         'odd number (3, 5, 7) is the usual choice',
       {},
       'warn',
+    );
+  }
+}
+
+/** Refuses a --base-port whose members' ports (localCluster) leave 1..65535. @throws UsageError */
+export function checkBasePort(nodes: number, basePort: number): void {
+  const last = basePort + nodes - 1 + replicationPortOffset;
+  if (basePort < 1 || last > 65_535) {
+    throw new UsageError(
+      `--base-port: ${basePort}: members use ports ${basePort}..${basePort + nodes - 1} and ` +
+        `${basePort + replicationPortOffset}..${last}, which must lie within 1..65535`,
     );
   }
 }

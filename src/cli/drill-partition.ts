@@ -16,16 +16,13 @@
  * `drill failover` (drill-check.ts). The last line printed is JSON.
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { clusterFileName, clusterSecretFileName } from '../constants.js';
-import { makeSecret } from './cluster-secret.js';
 import { Rng } from '../stdx/rng.js';
 import type { ClusterFile } from './cluster.js';
 import { checkReplicas } from './drill-check.js';
 import { NetNamespaces } from './netns.js';
 import { progressBar, UsageError, type Progress } from './output.js';
 import * as d from './drill.js';
+import { checkDrillData, drillFolder, leaveFolder, writeDrillCluster } from './drill-folder.js';
 
 export interface PartitionOptions {
   cuts: number;
@@ -34,6 +31,10 @@ export interface PartitionOptions {
   accounts: number;
   window: number;
   verbose?: boolean;
+  /** The drill's folder (new or empty), kept after it; none: a new one in TMPDIR. */
+  data?: string;
+  /** Every member's client port in its own namespace (replication: +100); none: 9001. */
+  basePort?: number;
 }
 
 type Cut = 'primary-off' | 'primary-members' | 'primary-deaf' | 'standby-off';
@@ -89,17 +90,30 @@ export interface PartitionReport extends d.HistoryFigures {
 export function checkPartition(o: PartitionOptions): void {
   d.checkDrill(o, 'a cut');
   if (o.cuts < 1) throw new UsageError('--cuts: 1 or more');
+  const port = o.basePort;
+  if (port !== undefined && (port < 1 || port + replicationPortOffset > 65_535)) {
+    throw new UsageError(
+      `--base-port: ${port}: each member uses ${port} and ${port + replicationPortOffset} ` +
+        '(replication) in its own namespace, which must lie within 1..65535',
+    );
+  }
+  checkDrillData(o.data);
+}
+
+/** Whether every rule held: the history's, and every cut-off primary back as a standby. */
+export function partitionPassed(r: PartitionReport): boolean {
+  return d.historyPassed(r) && r.fenced;
 }
 
 export async function drillPartition(o: PartitionOptions): Promise<PartitionReport> {
   checkPartition(o);
   const rng = new Rng(o.seed);
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
-  const dir = d.drillFolder('bourse-partition-');
+  const place = drillFolder('bourse-partition-', o.data);
+  const dir = place.dir;
   let net: NetNamespaces | null = null;
   // A line per cut; on a terminal, a bar below them counts the cuts (stopped however it ends).
   const bar = o.verbose === true ? progressBar('drill: cuts', o.cuts) : null;
-  const say = d.sayer(bar);
   const release = (): void => {
     bar?.stop();
     net?.destroy();
@@ -109,18 +123,20 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
   // Ctrl-C skips `finally`: the namespaces, the bridge and the members would outlive the drill.
   const running = (): Iterable<ChildProcess> => members?.children.values() ?? [];
   // Listened for before the namespaces are made: a Ctrl-C meanwhile left one behind.
-  const stopListening = d.onInterrupt(dir, running, release);
+  const stopListening = d.onInterrupt(place, running, release);
   try {
     const made = NetNamespaces.create(ids, (process.pid * 7 + Date.now()) % 1_000_000);
     net = made;
-    const file = writeNetCluster(dir, ids, made);
+    const file = netCluster(ids, made, o.basePort ?? partitionPortDefault);
+    writeDrillCluster(dir, file);
     members = new d.Members(dir, file, (id) => made.execPrefix(id));
     members.onUnbidden = d.failOnMemberExit(dir, running, release);
     const client = await d.connectWithRetry(file.members.map((m) => `ws://${m.host}:${m.port}/`));
     await d.setUp(client, o.accounts);
     const load = d.newLoad();
     const pumping = d.pump(client, load, o, rng);
-    const seen = await cutRounds(o, { file, net: made, rng, say, bar }, client, load);
+    const setting = { file, net: made, rng, say: d.sayer(bar), bar };
+    const seen = await cutRounds(o, setting, client, load);
     load.running = false;
     await pumping;
     if (load.error !== null) throw load.error;
@@ -129,40 +145,55 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
     await d.stopAll(members.children);
     const dataDirs = ids.map((id) => members!.dataOf(id));
     const check = checkReplicas(dataDirs, load.acked, 2 * d.depositEach * o.accounts);
-    const history = d.historyFigures(load, seen.takeovers, check);
-    failed = !d.historyPassed(history); // a failed check keeps the logs and folders, to see why
-    return {
-      drill: 'partition',
-      nodes: o.nodes,
-      cuts: o.cuts,
-      primary_off: seen.counts['primary-off'],
-      primary_members: seen.counts['primary-members'],
-      primary_deaf: seen.counts['primary-deaf'],
-      standby_off: seen.counts['standby-off'],
-      ...history,
-      takeover_ms_p50_off: d.percentile(seen.byKind['primary-off'], 50),
-      takeover_ms_p50_members: d.percentile(seen.byKind['primary-members'], 50),
-      takeover_ms_p50_deaf: d.percentile(seen.byKind['primary-deaf'], 50),
-      fenced: seen.fenced,
-    };
+    const r = partitionReport(o, seen, d.historyFigures(load, seen.takeovers, check));
+    failed = !d.historyPassed(r); // a failed check keeps the logs and folders, to see why
+    return r;
   } finally {
     stopListening();
     for (const c of members?.children.values() ?? []) c.kill('SIGKILL');
     release();
-    if (failed && net !== null)
-      process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
-    else rmSync(dir, { recursive: true, force: true });
+    // Without its namespaces (not root, no iproute2), nothing ran: nothing to keep.
+    leaveFolder(place, failed && net !== null);
   }
 }
 
-/** Every member on port 9001 (replication 9101) of its own namespace's address. */
-function writeNetCluster(dir: string, ids: number[], net: NetNamespaces): ClusterFile {
-  const file: ClusterFile = {
-    members: ids.map((id) => ({ id, host: net.hostOf(id), port: 9001, replicationPort: 9101 })),
+/** What the cuts saw, by kind. */
+interface Seen {
+  counts: Record<Cut, number>;
+  takeovers: number[];
+  byKind: Record<Cut, number[]>;
+  fenced: boolean;
+}
+
+function partitionReport(
+  o: PartitionOptions,
+  seen: Seen,
+  history: d.HistoryFigures,
+): PartitionReport {
+  return {
+    drill: 'partition',
+    nodes: o.nodes,
+    cuts: o.cuts,
+    primary_off: seen.counts['primary-off'],
+    primary_members: seen.counts['primary-members'],
+    primary_deaf: seen.counts['primary-deaf'],
+    standby_off: seen.counts['standby-off'],
+    ...history,
+    takeover_ms_p50_off: d.percentile(seen.byKind['primary-off'], 50),
+    takeover_ms_p50_members: d.percentile(seen.byKind['primary-members'], 50),
+    takeover_ms_p50_deaf: d.percentile(seen.byKind['primary-deaf'], 50),
+    fenced: seen.fenced,
   };
-  writeFileSync(join(dir, clusterFileName), JSON.stringify(file, null, 2) + '\n');
-  makeSecret(join(dir, clusterSecretFileName)); // beside it: where its members read it
-  return file;
+}
+
+/** Each member's client port in its own namespace, unless --base-port; replication 100 above. */
+const partitionPortDefault = 9001;
+const replicationPortOffset = 100;
+
+/** Every member on the same ports, each on its own namespace's address. */
+function netCluster(ids: number[], net: NetNamespaces, port: number): ClusterFile {
+  const replicationPort = port + replicationPortOffset;
+  return { members: ids.map((id) => ({ id, host: net.hostOf(id), port, replicationPort })) };
 }
 
 interface Setting {
@@ -179,12 +210,7 @@ async function cutRounds(
   s: Setting,
   client: Parameters<typeof d.timeTakeover>[0],
   load: d.Load,
-): Promise<{
-  counts: Record<Cut, number>;
-  takeovers: number[];
-  byKind: Record<Cut, number[]>;
-  fenced: boolean;
-}> {
+): Promise<Seen> {
   const counts = Object.fromEntries(kinds.map((k) => [k, 0])) as Record<Cut, number>;
   const byKind = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Cut, number[]>;
   const takeovers: number[] = [];

@@ -1,7 +1,8 @@
 /**
  * `bourse drill failover --kills K`: a hot-standby failover drill with real processes.
  *
- *   1. start a local cluster (one process per member) on free loopback ports;
+ *   1. start a local cluster (one process per member) on free loopback ports (or from
+ *      --base-port), in a new folder in TMPDIR (or --data's, kept: drill-folder.ts);
  *   2. put transfers and orders on it through the SDK, a window of them always in flight (an
  *      order that trades has several events under its one sequence: the quorum gate must hand
  *      them on together, and only once committed);
@@ -19,8 +20,7 @@
  * takeover_ms_p99, replicas_identical (and more).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BourseClient, type EventRecord } from '../client/client.js';
 import { healthOf } from '../client/primary-probe.js';
@@ -28,18 +28,21 @@ import { CommandFlag, CommandKind, TimeInForce } from '../protocol/command-layou
 import {
   clusterFileName,
   clusterMembersMax,
-  clusterSecretFileName,
   engineConfigDefault,
   memberStopMs,
   sdkQueueMax,
 } from '../constants.js';
-import { makeSecret } from './cluster-secret.js';
 import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
-import { freePort } from './ports.js';
+import {
+  drillFolder,
+  drillMembers,
+  leaveFolder,
+  writeDrillCluster,
+  type DrillPlace,
+} from './drill-folder.js';
 import { exitCodeMeaning, progressBar, UsageError, type Progress } from './output.js';
-import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { onStopSignal, signalExitCode } from './signals.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
 import { SeqCounts } from './seq-counts.js';
@@ -63,6 +66,10 @@ export interface DrillOptions {
   victim?: DrillVictim;
   /** Print progress lines on stderr. */
   verbose?: boolean;
+  /** The drill's folder (new or empty), kept after it; none: a new one in TMPDIR. */
+  data?: string;
+  /** Member 1's client port (replication: +100), as `bourse cluster`; none: free ones. */
+  basePort?: number;
 }
 
 /** What every drill reports of its load, its takeovers and the history it checked. */
@@ -149,17 +156,18 @@ export function checkDrill(
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   checkDrill(options);
   const rng = new Rng(options.seed);
-  const dir = drillFolder('bourse-drill-');
-  const file = await writeCluster(dir, options.nodes);
-  const members = new Members(dir, file);
+  const file = await drillMembers(options.nodes, options.basePort);
+  const place = drillFolder('bourse-drill-', options.data);
+  writeDrillCluster(place.dir, file);
+  const members = new Members(place.dir, file);
   const children = members.children;
   // A line per kill; on a terminal, a bar below them counts the kills. It is stopped however
   // the drill ends: left running, its redraw timer held the process after an error, for ever.
   const bar = options.verbose === true ? progressBar('drill: kills', options.kills) : null;
   const say = sayer(bar);
   const stopBar = (): void => bar?.stop();
-  const stopListening = onInterrupt(dir, () => children.values(), stopBar);
-  members.onUnbidden = failOnMemberExit(dir, () => children.values(), stopBar);
+  const stopListening = onInterrupt(place, () => children.values(), stopBar);
+  members.onUnbidden = failOnMemberExit(place.dir, () => children.values(), stopBar);
   let failed = true;
   try {
     const urls = file.members.map((m) => `ws://${m.host}:${m.port}/`);
@@ -198,9 +206,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     stopBar();
     stopListening();
     for (const c of children.values()) c.kill('SIGKILL');
-    if (failed) process.stderr.write(`drill: failed; the members' logs are in ${dir}\n`);
-    else if (process.env.BOURSE_DRILL_KEEP === '1') process.stderr.write(`drill: kept ${dir}\n`);
-    else rmSync(dir, { recursive: true, force: true });
+    leaveFolder(place, failed);
   }
 }
 
@@ -315,18 +321,6 @@ export class Members {
     // `killed`: the drill sent it a signal (a kill, a clean stop, the end), which it awaits.
     child.once('exit', (code, signal) => child.killed || this.onUnbidden(id, code, signal));
   }
-}
-
-export async function writeCluster(dir: string, nodes: number): Promise<ClusterFile> {
-  const file: ClusterFile = { members: [] };
-  for (let id = 1; id <= nodes; id++) {
-    const port = await freePort('tcp');
-    const replicationPort = await freePort('udp');
-    file.members.push({ id, host: '127.0.0.1', port, replicationPort });
-  }
-  writeFileSync(join(dir, clusterFileName), JSON.stringify(file, null, 2) + '\n');
-  makeSecret(join(dir, clusterSecretFileName)); // beside it: where its members read it
-  return file;
 }
 
 export async function connectWithRetry(urls: string[]): Promise<BourseClient> {
@@ -665,12 +659,12 @@ export function historyFigures(
  * Ctrl-C or SIGTERM skips a drill's `finally`: its members would outlive it and its folder stay
  * behind. Until the returned function is called, either signal runs `release` (what else the
  * drill made: network namespaces), kills the members and waits for them to exit (one still
- * writing would leave files in a folder being removed), removes the folder (kept with
- * BOURSE_DRILL_KEEP=1) and exits 130 (SIGINT) or 143 (SIGTERM). All of it synchronously: the
- * drill's own flow must not go on meanwhile into what is being torn down.
+ * writing would leave files in a folder being removed), removes the folder (kept when given
+ * with --data, or with BOURSE_DRILL_KEEP=1) and exits 130 (SIGINT) or 143 (SIGTERM). All of it
+ * synchronously: the drill's own flow must not go on meanwhile into what is being torn down.
  */
 export function onInterrupt(
-  dir: string,
+  place: DrillPlace,
   children: () => Iterable<ChildProcess>,
   release: () => void = () => {},
 ): () => void {
@@ -679,9 +673,8 @@ export function onInterrupt(
     for (const c of left) c.kill('SIGKILL');
     release();
     waitExitedSync(left, memberStopMs);
-    const keep = process.env.BOURSE_DRILL_KEEP === '1';
-    if (!keep) rmSync(dir, { recursive: true, force: true });
-    const where = keep ? `its folder is kept: ${dir}` : 'its folder is removed';
+    if (!place.kept) rmSync(place.dir, { recursive: true, force: true });
+    const where = place.kept ? `its folder is kept: ${place.dir}` : 'its folder is removed';
     process.stderr.write(`drill: interrupted (${signal}); its members are stopped, ${where}\n`);
     process.exit(signalExitCode(signal));
   });
@@ -717,19 +710,6 @@ export function failOnMemberExit(
     // A sysexits code (64-78) says what failed (74: the disk); anything else is internal (70).
     process.exit(code !== null && code >= 64 && code <= 78 ? code : 70);
   };
-}
-
-/** A new folder for a drill in TMPDIR: one that cannot be made is named (exit 73). */
-export function drillFolder(prefix: string): string {
-  try {
-    return mkdtempSync(join(tmpdir(), prefix));
-  } catch (error) {
-    const why = (error as Error).message;
-    throw new StorageError(
-      StorageCode.DataUnwritable,
-      `cannot make the drill's folder in ${tmpdir()} (TMPDIR): ${why}`,
-    );
-  }
 }
 
 /**

@@ -6,14 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { drill, type HistoryFigures } from '../../src/cli/drill.js';
 import { drillPartition } from '../../src/cli/drill-partition.js';
 import { alive, awaitChildren } from '../harness/processes.js';
 import { mountSmallDisk } from '../harness/small-disk.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { freePort, portsTaken } from '../../src/cli/ports.js';
+import { localCluster, type ClusterFile } from '../../src/cli/cluster.js';
 
 /** A small failover drill: two kills (or clean stops) of the primary, a light load. */
 const twoKills = { kills: 2, nodes: 3, accounts: 50, window: 32 };
@@ -123,9 +127,9 @@ function namespacesLeft(): string {
 function runDrill(
   env: Record<string, string>,
   ms: number,
+  args = ['drill', 'failover', '--kills', '2'],
 ): Promise<{ code: unknown; err: string }> {
-  const args = [main, 'drill', 'failover', '--kills', '2'];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [main, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -185,4 +189,63 @@ test('drill: the CLI ends with its JSON, a verdict, and exit 0 when every rule h
   const last = err.trimEnd().split('\n').at(-1);
   const acked = report.acked.toLocaleString('en-US');
   assert.equal(last, `drill: passed: every rule held (${acked} acknowledged, none lost or twice)`);
+});
+
+/** Member 1's client port of `nodes` members laid out from it (and 100 above) all free now. */
+async function freeBase(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort('tcp');
+    if (base + nodes - 1 + 100 > 65_535) continue;
+    if ((await portsTaken(localCluster(nodes, base).members)).length === 0) return base;
+  }
+  throw new Error('no free run of ports for the drill');
+}
+
+/**
+ * An operator's drill: --data names its folder, kept after a pass (cluster.json, each member's
+ * folder and log; a member's folder verifies), and --base-port its members' ports, laid out as
+ * `bourse cluster` lays them. A folder that holds anything, a port taken and one out of range
+ * are refused before anything starts. Before, neither flag existed: the folder was a temporary
+ * one removed after a pass, and the ports were whatever the kernel gave.
+ */
+test("drill: --data keeps the drill's folder, --base-port sets its ports (checked)", async () => {
+  const parent = tempDataDir();
+  const dir = join(parent, 'drill');
+  const base = await freeBase(3);
+  const load = ['--kills', '1', '--accounts', '20', '--window', '16'];
+  const where = ['--data', dir, '--base-port', String(base)];
+  const blocker = createServer();
+  try {
+    const r = await runDrill({}, 120_000, ['drill', 'failover', ...load, ...where]);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(r.err.includes(`drill: kept ${dir} (each member's folder and log)`), r.err);
+    const file = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterFile;
+    assert.deepEqual(
+      file.members.map((m) => [m.port, m.replicationPort]),
+      [0, 1, 2].map((i) => [base + i, base + 100 + i]),
+    );
+    for (const id of [1, 2, 3]) assert.ok(existsSync(join(dir, `member-${id}.log`)), `log ${id}`);
+    const verified = spawnSync(process.execPath, [main, 'verify', '--data', join(dir, 'member-1')]);
+    assert.equal(verified.status, 0, verified.stdout.toString() + verified.stderr.toString());
+    assert.match(verified.stdout.toString(), /^verify: ok: /);
+
+    const full = await runDrill({}, 30_000, ['drill', 'failover', ...load, ...where]);
+    assert.equal(full.code, 64, full.err);
+    assert.ok(full.err.includes(`--data: ${dir} is not empty: a drill forms a new`), full.err);
+    await new Promise<void>((resolve) => blocker.listen(base, '127.0.0.1', resolve));
+    const other = join(parent, 'other');
+    const taken = ['--data', other, '--base-port', String(base)];
+    const busy = await runDrill({}, 30_000, ['drill', 'failover', ...load, ...taken]);
+    assert.equal(busy.code, 69, busy.err);
+    const said = `cannot bind 127.0.0.1:${base} (tcp, member 1): EADDRINUSE: the drill started`;
+    assert.ok(busy.err.includes(said), busy.err);
+    assert.equal(existsSync(other), false, 'no folder made');
+    const high = ['--data', other, '--base-port', '65500'];
+    const range = await runDrill({}, 30_000, ['drill', 'failover', ...load, ...high]);
+    assert.equal(range.code, 64, range.err);
+    assert.match(range.err, /--base-port: 65500: members use ports 65500\.\.65502 and 65600\.\./);
+  } finally {
+    blocker.close();
+    removeDir(parent);
+  }
 });
