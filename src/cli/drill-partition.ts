@@ -100,7 +100,11 @@ export function checkPartition(o: PartitionOptions): void {
   checkDrillData(o.data);
 }
 
-/** Whether every rule held: the history's, and every cut-off primary back as a standby. */
+/**
+ * Whether every rule held: the history's, and every cut-off primary back as a standby. The
+ * exit code and the folder kept follow it: a drill that failed only the last rule removed its
+ * folder, and with it the members' logs that said why.
+ */
 export function partitionPassed(r: PartitionReport): boolean {
   return d.historyPassed(r) && r.fenced;
 }
@@ -146,7 +150,7 @@ export async function drillPartition(o: PartitionOptions): Promise<PartitionRepo
     const dataDirs = ids.map((id) => members!.dataOf(id));
     const check = checkReplicas(dataDirs, load.acked, 2 * d.depositEach * o.accounts);
     const r = partitionReport(o, seen, d.historyFigures(load, seen.takeovers, check));
-    failed = !d.historyPassed(r); // a failed check keeps the logs and folders, to see why
+    failed = !partitionPassed(r); // a failed drill keeps the logs and folders, to see why
     return r;
   } finally {
     stopListening();
@@ -246,10 +250,14 @@ async function cutRounds(
   return { counts, takeovers, byKind, fenced };
 }
 
-/** Whether a healed former primary answers as a standby within 10 s. */
+/**
+ * Whether a healed former primary answers as a standby within 10 s. Bounded in time too: each
+ * ask of a member that does not answer waits out its 500 ms timeout, and 500 asks took 260 s.
+ */
 async function cameBackStandby(file: ClusterFile, id: number): Promise<boolean> {
   const m = file.members.find((x) => x.id === id)!;
-  for (let attempt = 0; attempt < 500; attempt++) {
+  const deadline = performance.now() + 10_000;
+  for (let attempt = 0; attempt < 500 && performance.now() < deadline; attempt++) {
     const h = await d.health(m);
     if (h?.role === 'standby') return true;
     await d.sleep(20);

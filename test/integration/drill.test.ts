@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { drillPartition } from '../../src/cli/drill-partition.js';
 import { alive, awaitChildren } from '../harness/processes.js';
 import { mountSmallDisk } from '../harness/small-disk.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { until } from '../harness/wait.js';
 import { freePort, portsTaken } from '../../src/cli/ports.js';
 import { localCluster, type ClusterFile } from '../../src/cli/cluster.js';
 
@@ -247,5 +248,59 @@ test("drill: --data keeps the drill's folder, --base-port sets its ports (checke
   } finally {
     blocker.close();
     removeDir(parent);
+  }
+});
+
+/** Runs `ip` with `args`; its output. */
+function ip(...args: string[]): string {
+  return execFileSync('ip', args).toString();
+}
+
+/**
+ * A partition drill that fails only its own rule, a cut-off primary coming back a standby,
+ * keeps its folder and names it. Before, that failure alone removed the folder, and with it
+ * the members' logs that said why. The test makes the failure: once the drill sets the cut
+ * primary's link down, the test takes that link off the bridge too, so the drill's heal (link
+ * up) leaves it cut off; the drill finds it not back, says so, and the link is put back on
+ * the bridge: the member catches up, and the history checks pass.
+ */
+test('drill: a partition drill failed on "came back a standby" keeps its folder', async (t) => {
+  const tmp = tempDataDir();
+  const args = [main, 'drill', 'partition', '--cuts', '1', '--accounts', '20', '--window', '16'];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, TMPDIR: tmp },
+  });
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<unknown>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  t.after(() => child.kill('SIGKILL'));
+  try {
+    const members = await awaitChildren(child.pid!, ' member --cluster ', 3);
+    // Namespace bourse-<tag>-<id>: the member's veth is <tag>h<id>, the bridge <tag>b.
+    const tag = /^bourse-(bp\d{4})-\d/.exec(ip('netns', 'identify', String(members[0])))?.[1];
+    assert.ok(tag !== undefined, "the drill's namespaces");
+    const down = (id: number): boolean =>
+      !/<[^>]*\bUP\b/.test(ip('-o', 'link', 'show', `${tag}h${id}`));
+    let victim = 0;
+    await until('a link cut', () => (victim = [1, 2, 3].find(down) ?? 0) > 0, 60_000);
+    ip('link', 'set', `${tag}h${victim}`, 'nomaster');
+    await until('not back', () => err.includes('did not come back a standby'), 30_000).catch(
+      (error: Error) => assert.fail(`${error.message}: ${err}`),
+    );
+    ip('link', 'set', `${tag}h${victim}`, 'master', `${tag}b`);
+    assert.equal(await exited, 1, err);
+    const verdict = 'drill: FAILED: a former primary did not come back a standby';
+    assert.equal(err.trimEnd().split('\n').at(-1), verdict, 'that rule alone failed');
+    const dir = readdirSync(tmp).find((name) => name.startsWith('bourse-partition-'));
+    assert.ok(dir !== undefined, `the drill's folder is kept: ${err}`);
+    const kept = `drill: failed; the members' logs and folders are in ${join(tmp, dir)}`;
+    assert.ok(err.includes(kept), err);
+    assert.ok(existsSync(join(tmp, dir, `member-${victim}.log`)), 'with its logs');
+    assert.equal(namespacesLeft(), '', `every namespace it made is gone: ${err}`);
+  } finally {
+    removeDir(tmp);
   }
 });
