@@ -102,12 +102,14 @@ export const resultLatencyBucketsUs: readonly number[] = [
  * The pipeline watch (pipeline-watch.ts), every pipelineWatchMs: no batch durable for
  * pipelineStallMs while commands wait is a stall (logged; /ready for commands 503 until it
  * moves); a ring at ringFullPercent for as long is logged with its holder, as are tables at
- * capacityWarnPercent or full and reads timed out, each kind once per watchLogEveryMs.
+ * capacityWarnPercent or full, reads timed out and a clock clockBehindWarnMs behind logical
+ * time, each kind once per watchLogEveryMs.
  */
 export const pipelineWatchMs = 1_000;
 export const pipelineStallMs = 5_000;
 export const ringFullPercent = 95;
 export const capacityWarnPercent = 90;
+export const clockBehindWarnMs = 1_000;
 export const watchLogEveryMs = 30_000;
 /**
  * Expiry of pending transfers runs only before a command (engine.ts expire()), at most
@@ -126,10 +128,7 @@ export const statusCodeCountMax = 512;
 export const gatewayPortDefault = 9001;
 /** Commands in one Commands frame. */
 export const commandsPerFrameMax = 4096;
-/**
- * WebSockets open at one time on the binary protocol's paths (/ and /read), logged in or not;
- * one more upgrade is answered 503 (gateway/admission.ts).
- */
+/** WebSockets open at once on / and /read, logged in or not; one more is answered 503. */
 export const sessionCountMax = 10_000;
 /**
  * ...of which not logged in yet: one more upgrade is answered 503. A login takes one round trip

@@ -10,12 +10,18 @@
  *   ring full     a ring at ringFullPercent of its slots for pipelineStallMs, and who holds it
  *   capacity      an engine table at capacityWarnPercent, and full (commands are rejected)
  *   reads         queries of the read model that timed out (HTTP 503)
+ *   clock         the node's clock clockBehindWarnMs or more behind the logical time it last
+ *                 stamped (logical-time.ts): commands keep that time until the clock catches
+ *                 up, and holds expire that much late
  *
  * A soak's 30-40 s outages (the read model held the output ring) logged nothing and /ready
- * stayed 200; the order table was full for 28 minutes without a line.
+ * stayed 200; the order table was full for 28 minutes without a line. A primary whose clock
+ * was an hour behind (or that took over from one whose clock was an hour ahead) held logical
+ * time still for that hour with nothing said but bourse_clock_behind_seconds.
  */
 import {
   capacityWarnPercent,
+  clockBehindWarnMs,
   pipelineStallMs,
   readQueryTimeoutMs,
   ringFullPercent,
@@ -71,6 +77,7 @@ export class PipelineWatch {
     this.watchRing('output', nowMs);
     this.watchCapacities(nowMs);
     this.watchReads(nowMs);
+    this.watchClock(nowMs);
   }
 
   /** Why the node answers no command now (for GET /ready), or null. */
@@ -162,6 +169,19 @@ export class PipelineWatch {
       `${this.timeoutsUntold} reads timed out (not answered in ${readQueryTimeoutMs / 1000} s, ` +
       `answered 503); the read model is ${lag} sequences behind`;
     if (this.warn('reads', nowMs, line)) this.timeoutsUntold = 0;
+  }
+
+  /** `nowMs` is the clock logical time is stamped from (logical-time.ts clockMs). */
+  private watchClock(nowMs: number): void {
+    const stampedMs = this.s.progress.get(ProgressSlot.timestampStamped) / 1000;
+    const behindMs = stampedMs - nowMs;
+    if (behindMs < clockBehindWarnMs) return;
+    const line =
+      `clock ${(behindMs / 1000).toFixed(0)} s behind the logical time this node last ` +
+      'stamped (its journal holds it): commands keep that time until the clock catches up, ' +
+      'and holds expire that much late; check the time sync (NTP) of this host, and of any ' +
+      'member whose clock ran ahead';
+    this.warn('clock', nowMs, line);
   }
 
   /** Logs `line` unless a line of this kind went out within watchLogEveryMs. */

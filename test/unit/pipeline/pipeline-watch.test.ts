@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { JournalProgress, ProgressSlot } from '../../../src/journal/journal-progress.js';
 import { PipelineWatch, type WatchedRing } from '../../../src/pipeline/pipeline-watch.js';
 import { smallConfig } from '../../harness/engine-driver.js';
-import { pipelineStallMs, watchLogEveryMs } from '../../../src/constants.js';
+import * as constants from '../../../src/constants.js';
+
+const { clockBehindWarnMs, pipelineStallMs, watchLogEveryMs } = constants;
 
 class FakeRing implements WatchedRing {
   readonly lags: number[];
@@ -90,4 +92,30 @@ test('watch: tables near full and full, and reads that timed out', () => {
   assert.equal(w.lines.length, 3, 'the next read timeout waits for watchLogEveryMs');
   w.watch.tick(watchLogEveryMs);
   assert.match(w.lines.map(([, l]) => l).join('\n'), /^1 reads timed out/m);
+});
+
+/**
+ * A clock behind the logical time the node stamped (its clock an hour behind, or a former
+ * primary's an hour ahead) holds logical time still: holds expire that much late. It was shown
+ * only by bourse_clock_behind_seconds; it is logged now, once per watchLogEveryMs, from a
+ * second behind (a clock a little behind after a failover is not worth a line).
+ */
+test('watch: a clock behind logical time is logged, rate-limited', () => {
+  const w = watched();
+  const hourUs = 3_600_000_000;
+  const clocks = (): string[] =>
+    w.lines.filter(([, l]) => l.startsWith('clock ')).map(([, l]) => l);
+  w.progress.set(ProgressSlot.timestampStamped, 10_000 * 1000 + (clockBehindWarnMs - 1) * 1000);
+  w.watch.tick(10_000);
+  assert.deepEqual(clocks(), [], 'just under the bound: quiet');
+  w.progress.set(ProgressSlot.timestampStamped, 11_000 * 1000 + hourUs);
+  w.watch.tick(11_000);
+  assert.equal(clocks().length, 1);
+  assert.match(clocks()[0], /^clock 3600 s behind the logical time this node last stamped/);
+  assert.match(clocks()[0], /holds expire that much late; check the time sync \(NTP\)/);
+  assert.equal(w.lines.find(([, l]) => l.startsWith('clock '))?.[0], 'warn');
+  for (let t = 12_000; t < 11_000 + watchLogEveryMs; t += 1_000) w.watch.tick(t);
+  assert.equal(clocks().length, 1, 'once per watchLogEveryMs');
+  w.watch.tick(11_000 + watchLogEveryMs);
+  assert.equal(clocks().length, 2);
 });
