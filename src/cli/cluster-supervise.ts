@@ -206,7 +206,7 @@ export class MemberProcess {
       this.retryMs = Math.min(this.retryMs * 2, memberRetryDownMsMax);
       const retry = `trying it again in ${waitMs / 1000} s (free the disk or the port)`;
       say(`${at}: down; ${retry}`, { ...fields, event: 'down', restartMs: waitMs }, 'error');
-      this.sayCrashLoop(how, words.line(), waitMs, fields);
+      this.sayCrashLoop(how, words.line(), [waitMs, memberRetryDownMsMax], fields);
       return this.restartAfter(waitMs);
     }
     this.retryMs = memberRetryDownMs; // it ran: a later fault starts the waits afresh
@@ -218,19 +218,20 @@ export class MemberProcess {
       { ...fields, event: 'exited', restartMs: waitMs },
       'warn',
     );
-    this.sayCrashLoop(how, words.line(), waitMs, fields);
+    this.sayCrashLoop(how, words.line(), [waitMs, memberRestartDelayMsMax], fields);
     this.restartAfter(waitMs);
   }
 
   /**
    * Says once, at the memberCrashLoopCount-th failed run in a row, that the member is
    * crash-looping, how it last ended and the line it failed with: each exit was said alike,
-   * and the operator had to find the loop and its cause among the members' lines.
+   * and the operator had to find the loop and its cause among the members' lines. `waits`:
+   * the next wait, and the most the waits double up to (ms).
    */
   private sayCrashLoop(
     how: string,
     line: string | null,
-    waitMs: number,
+    [waitMs, maxMs]: [number, number],
     fields: Record<string, unknown>,
   ): void {
     if (this.failures !== memberCrashLoopCount) return;
@@ -239,7 +240,7 @@ export class MemberProcess {
     say(
       `member ${this.id} is crash-looping: ${this.failures} runs in a row ended within ` +
         `${within} s of their start, the last with ${how}; ${told}. It is tried again in ` +
-        `${waitMs / 1000} s, the waits doubling up to ${memberRestartDelayMsMax / 1000} s ` +
+        `${waitMs / 1000} s, the waits doubling up to ${maxMs / 1000} s ` +
         `until a run lasts ${within} s: fix the cause, or stop the cluster`,
       { ...fields, event: 'crash-loop', runs: this.failures, said: line, restartMs: waitMs },
       'error',

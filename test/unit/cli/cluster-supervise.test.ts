@@ -6,10 +6,13 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as constants from '../../../src/constants.js';
 import { MemberProcess } from '../../../src/cli/cluster-supervise.js';
 import { chooseLogFormat } from '../../../src/cli/log-format.js';
+import { DataLock } from '../../../src/journal/data-lock.js';
+import { writeClusterFile } from '../../harness/cluster-file.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 
 const { memberCrashLoopCount, memberRestartDelayMsMax, memberRestartQuickMs } = constants;
@@ -102,6 +105,7 @@ test('a member failing run after run waits longer each time; its loop is said on
   assert.match(loops[0], new RegExp(`member 1 is crash-looping: ${memberCrashLoopCount} runs`));
   assert.match(loops[0], /the last with exit code 64: bad usage or settings; it said: bourse: /);
   assert.match(loops[0], /cluster file \S+cluster\.json: ENOENT/);
+  assert.match(loops[0], /It is tried again in 16 s, the waits doubling up to 60 s until a run/);
   // As a JSON line (log-format.ts), the loop's facts are fields too.
   const loop = JSON.parse(loops[0]) as Record<string, unknown>;
   const facts = { name: 'bourse cluster', level: 'error', event: 'crash-loop', member: 1 };
@@ -136,4 +140,37 @@ test('a member killed by a signal at every start waits longer each time', async 
   const loops = said.split('\n').filter((line) => line.includes('is crash-looping'));
   assert.equal(loops.length, 1, said);
   assert.match(loops[0], /the last with signal SIGKILL; it told no reason \(see its log above\)/);
+});
+
+/**
+ * A member whose start fails at once on a cause that may clear (here its folder in use, exit
+ * 75) is tried again after 10 s, 20 s, ... up to 5 min; its loop is said once too, with those
+ * waits (it said "up to 60 s", the other kind of exit's).
+ */
+test('a start failing on a cause that may clear: its loop names those waits', async (t) => {
+  const dir = tempDataDir();
+  await writeClusterFile(dir, true);
+  mkdirSync(join(dir, 'member-1'));
+  const held = DataLock.acquire(join(dir, 'member-1')); // as another node holds it
+  let said = '';
+  t.mock.method(process.stderr, 'write', (text: string) => ((said += text), true));
+  chooseLogFormat('text');
+  const waits = fastWaits(t);
+  const runs = memberCrashLoopCount;
+  const member = new MemberProcess(join(dir, 'cluster.json'), 1, join(dir, 'member-1'), false);
+  try {
+    assert.ok(await turnsUntil(() => waits.length >= runs), said);
+    const retries = [10_000, 20_000, 40_000, 80_000, 160_000];
+    assert.deepEqual(waits.slice(0, runs), retries, said);
+  } finally {
+    t.mock.restoreAll();
+    await member.stop();
+    held.release();
+    removeDir(dir);
+  }
+  const loops = said.split('\n').filter((line) => line.includes('is crash-looping'));
+  assert.equal(loops.length, 1, said);
+  assert.match(loops[0], /^bourse cluster: member 1 is crash-looping: 5 runs in a row ended/);
+  assert.match(loops[0], /the last with exit code 75: data folder in use; it said: bourse: /);
+  assert.match(loops[0], /It is tried again in 160 s, the waits doubling up to 300 s until/);
 });
