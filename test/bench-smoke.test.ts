@@ -38,6 +38,8 @@ test('bench:engine --small runs and reports every figure the issue asks for', ()
   for (const key of [
     'bench',
     'commands_per_s',
+    'cpu_ns_per_command',
+    'orders_cpu_ns_per_command',
     'peer_orders_per_s',
     'ratio_vs_peer',
     'gc_pause_max_ms',
@@ -51,6 +53,12 @@ test('bench:engine --small runs and reports every figure the issue asks for', ()
   assert.equal(figures.bench, 'engine');
   assert.equal(typeof figures.commands_per_s, 'number');
   assert.ok((figures.commands_per_s as number) > 0);
+  // CPU time a command, on this thread's clock where Linux gives it (lib/thread-cpu.ts).
+  assert.equal(figures.cpu_clock, process.platform === 'linux' ? 'thread' : 'process');
+  for (const key of ['cpu_ns_per_command', 'orders_cpu_ns_per_command']) {
+    const ns = figures[key] as number;
+    assert.ok(Number.isInteger(ns) && ns > 0, `${key} ${ns}`);
+  }
 });
 
 test('bench:engine-worst --small times every worst case within its bound of events', () => {

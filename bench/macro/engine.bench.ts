@@ -7,11 +7,15 @@
  * Phases:
  *   1. mixed: a seeded mix of transfers and limit, market and cancel orders over many accounts
  *      and instruments; warmed up, then measured (commands/s, events/s, GC pauses, heap growth,
- *      and the spread of time per block of 1,000 commands);
+ *      the spread of time per block of 1,000 commands, and the CPU time a command);
  *   2. orders only: the mix's order commands through bourse and through nodejs-order-book
- *      10.1.1, the same stream, for the speed ratio;
+ *      10.1.1, the same stream, for the speed ratio (and bourse's CPU time a command);
  *   3. capacity: an engine sized for N accounts and N resting orders, filled, and its memory.
  * Prints a table, then one JSON line with every figure.
+ *
+ * CPU time a command is the bench thread's own run time over the measured loop
+ * (lib/thread-cpu.ts): on a shared machine, wall-clock rates swing with the neighbours' load
+ * and steal, so compare builds by it (alternating them), not by commands/s.
  */
 import { setFlagsFromString } from 'node:v8';
 import * as hdr from 'hdr-histogram-js';
@@ -37,6 +41,7 @@ import { machine, machineLine, printTable } from '../lib/table.js';
 import { measureCapacity } from './engine-capacity.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs } from '../lib/flags.js';
+import { cpuClock, cpuNs } from '../lib/thread-cpu.js';
 
 // Before any hot code is compiled: the same flags the node runs with (see constants.ts).
 for (const flag of engineV8Flags) setFlagsFromString(flag);
@@ -121,6 +126,7 @@ async function mixedPhase(gc: GcWatch, w: Workload) {
   runner.run(w.mix, 0, warm);
   const blocks = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 1e9 });
   const heapBefore = heapAfterGc();
+  const cpu0 = cpuNs();
   const t0 = gc.now();
   let events = 0;
   for (let from = warm; from < w.mixCount; from += blockSize) {
@@ -128,8 +134,9 @@ async function mixedPhase(gc: GcWatch, w: Workload) {
     events += runner.run(w.mix, from, Math.min(from + blockSize, w.mixCount));
     blocks.recordValue(Math.round(((gc.now() - b0) * 1e6) / blockSize));
   }
-  exportHistogram(blocks, 'ns', 'ns per command, mean of each 1k-command block');
   const t1 = gc.now();
+  const cpu1 = cpuNs();
+  exportHistogram(blocks, 'ns', 'ns per command, mean of each 1k-command block');
   const heapAfter = heapAfterGc();
   await gc.settle();
   const pauses = gc.between(t0, t1);
@@ -140,6 +147,7 @@ async function mixedPhase(gc: GcWatch, w: Workload) {
     events,
     seconds,
     commandsPerS: commands / seconds,
+    cpuNsPerCommand: (cpu1 - cpu0) / commands,
     eventsPerS: events / seconds,
     gcCount: pauses.count,
     gcMaxMs: pauses.maxMs,
@@ -157,10 +165,13 @@ function ordersPhase(gc: GcWatch, w: Workload) {
   runner.run(w.setup, 0, w.setupCount);
   const warm = Math.floor(w.orderCount * warmupShare);
   runner.run(w.orders, 0, warm);
+  const cpu0 = cpuNs();
   const t0 = gc.now();
   runner.run(w.orders, warm, w.orderCount);
   const seconds = (gc.now() - t0) / 1000;
-  return { ordersPerS: (w.orderCount - warm) / seconds };
+  const cpu1 = cpuNs();
+  const orders = w.orderCount - warm;
+  return { ordersPerS: orders / seconds, cpuNsPerOrder: (cpu1 - cpu0) / orders };
 }
 
 /** The same order stream through nodejs-order-book, one book per instrument. */
@@ -216,11 +227,17 @@ async function main(): Promise<void> {
       value: Math.round(mixed.commandsPerS),
       goal: '>= 10M',
     },
+    {
+      measure: `CPU ns/mixed command (${cpuClock} clock)`,
+      value: Math.round(mixed.cpuNsPerCommand),
+      goal: '<= 100',
+    },
     { measure: 'mixed events/s', value: Math.round(mixed.eventsPerS), goal: '' },
     { measure: 'ns/command per 1k block, p50', value: mixed.nsP50, goal: '' },
     { measure: 'ns/command per 1k block, p99', value: mixed.nsP99, goal: '' },
     { measure: 'ns/command per 1k block, max', value: mixed.nsMax, goal: '' },
     { measure: 'orders-only commands/s (bourse)', value: Math.round(orders.ordersPerS), goal: '' },
+    { measure: 'CPU ns/orders-only command', value: Math.round(orders.cpuNsPerOrder), goal: '' },
     { measure: 'orders/s nodejs-order-book 10.1.1', value: Math.round(peer.ordersPerS), goal: '' },
     { measure: 'speed vs nodejs-order-book (x)', value: ratio, goal: '>= 30' },
     { measure: 'GC pauses in steady state', value: mixed.gcCount, goal: '' },
@@ -244,11 +261,14 @@ async function main(): Promise<void> {
       workload: workloadConfig,
       v8_flags: engineV8Flags,
       commands_per_s: Math.round(mixed.commandsPerS),
+      cpu_clock: cpuClock,
+      cpu_ns_per_command: Math.round(mixed.cpuNsPerCommand),
       events_per_s: Math.round(mixed.eventsPerS),
       ns_per_command_p50: mixed.nsP50,
       ns_per_command_p99: mixed.nsP99,
       ns_per_command_max: mixed.nsMax,
       orders_per_s: Math.round(orders.ordersPerS),
+      orders_cpu_ns_per_command: Math.round(orders.cpuNsPerOrder),
       peer: 'nodejs-order-book@10.1.1',
       peer_orders_per_s: Math.round(peer.ordersPerS),
       ratio_vs_peer: Number(ratio.toFixed(2)),
