@@ -112,7 +112,7 @@ export class Engine {
       applier,
     );
     this.linked = new LinkedDecider(this.chain, this.clients, this.ledger, cursor, em);
-    const matcher = new Matcher(config, this.orders, this.levels, this.instruments);
+    const matcher = new Matcher(config, this.accounts, this.orders, this.levels, this.instruments);
     this.orderDecider = new OrderDecider(
       this.accounts,
       this.instruments,

@@ -7,25 +7,38 @@
  * deciding finds the lines in cache (~190 ns). Nothing here writes state: commands decide, and
  * events apply, the same way with or without it (the processor, replicas and replay use it).
  *
- *   run:   [ c0 c1 c2 ... c127 ]   note:  each command's account slots, a cancel's order id
+ *   run:   [ c0 c1 c2 ... c127 ]   note:  each command's account slots, a cancel's order id,
+ *                                         a new order's account and id
  *                                  read:  the ids' table entries, then their slots, the
- *                                         orders' records (their accounts), then every noted
- *                                         account line, each loop a handful of loads
+ *                                         orders' records (their accounts, their places in
+ *                                         the accounts' order lists), then every noted
+ *                                         account line, then the new orders' list ends and
+ *                                         id entries, each loop a handful of loads
  *                                  decide: c0, c1, ... (hits)
  *
  * Reading in phases, each a loop over independent loads, keeps more misses in flight than one
  * loop that follows each command's chain of loads to its end (measured: 4-14% of the whole
  * run). An order id's table entry is a miss of its own (ids are hashed over 32 MB), so every
  * noted id's entry is read before any id is looked up (with the checksum's single write per
- * change, orders only at 100k accounts took 0.84-0.88 of the time). Tried and left out: a new
- * order's level tail and free slot (finding the level costs more than the miss it saves), its
- * id's table entry, a cancelled order's FIFO neighbours and level, the first makers of the
- * book side a new order takes from (their records, accounts and id entries: the head of the
- * best level only, or four deep), the account of the head of the opposite best level (no gain
- * measured for any).
+ * change, orders only at 100k accounts took 0.84-0.88 of the time). The accounts' order lists
+ * (orders.ts) cost misses of their own: an order that leaves reads its links and its account's
+ * list ends, one that rests its account's last order. With those and the new order's id entry
+ * read here, and the makers' lines read as the match walks them (matcher.ts), a profile of the
+ * orders-only stream lost the stalls it showed at each, and bench:engine's two phases took 3-4%
+ * less CPU time (alternated runs, 12 pairs, twice, 2026-12-05). Tried and left out: a new
+ * order's level tail and free slot (finding the level costs more than the miss it saves), a
+ * cancelled order's FIFO neighbours and level, the first makers of the book side a new order
+ * takes from (their records, accounts and id entries: the head of the best level only, or four
+ * deep), the account of the head of the opposite best level (no gain measured for any). A new
+ * order's id entry alone, before the lists, measured no gain either.
  */
 import { prefetchCommandsMax } from '../constants.js';
-import { CommandFlag, CommandKind, CommandWord } from '../protocol/command-layout.js';
+import {
+  CommandFlag,
+  CommandKind,
+  CommandWord,
+  SequencedWord,
+} from '../protocol/command-layout.js';
 import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
 import { readU64 } from '../stdx/records.js';
 import type { Accounts } from './ledger/accounts.js';
@@ -46,6 +59,13 @@ export class Prefetcher {
   /** Noted order slots, whose records (and accounts) are read next. */
   private readonly orderSlots: Int32Array;
   private orderCount = 0;
+  /**
+   * Noted new orders: the account slot (whose order list the order joins if it rests) and the
+   * order's id (its PlaceOrder's sequence, whose table entry it takes).
+   */
+  private readonly placedAccounts: Int32Array;
+  private readonly placedIds: Float64Array;
+  private placedCount = 0;
   /** A sum of everything read, kept so that the reads are not optimised away. */
   private readonly kept = new Float64Array(1);
 
@@ -60,6 +80,8 @@ export class Prefetcher {
     this.records = new Int32Array(prefetchCommandsMax * 2);
     this.orderSlots = new Int32Array(prefetchCommandsMax);
     this.orderIds = new Float64Array(prefetchCommandsMax);
+    this.placedAccounts = new Int32Array(prefetchCommandsMax);
+    this.placedIds = new Float64Array(prefetchCommandsMax);
   }
 
   /** Notes what the command at word `w` of `u32` will touch first (past capacity: nothing). */
@@ -75,6 +97,7 @@ export class Prefetcher {
     const ref = u32[w + CommandWord.ref];
     if (kind === CommandKind.PlaceOrder) {
       this.noteBalance(slot, this.heldAsset(ref, (bits & sellBit) === 0 ? 0 : 1));
+      this.notePlaced(slot, readU64(u32, w + SequencedWord.sequence));
       return;
     }
     this.noteBalance(slot, ref);
@@ -106,7 +129,11 @@ export class Prefetcher {
         return;
       case EventKind.OrderAccepted: {
         const side = (u32[e + EventWord.flagsTifStp] & EventFlag.Sell) === 0 ? 0 : 1;
-        this.noteAccount(readU64(u32, e + EventWord.account), this.heldAsset(ref, side));
+        const slot = this.accounts.slotOf(readU64(u32, e + EventWord.account));
+        if (slot < 0) return;
+        this.noteBalance(slot, this.heldAsset(ref, side));
+        if (readU64(u32, e + EventWord.aux) > 0)
+          this.notePlaced(slot, readU64(u32, e + EventWord.id));
         return;
       }
       case EventKind.OrderCanceled:
@@ -130,13 +157,21 @@ export class Prefetcher {
     }
     for (let k = 0; k < this.orderCount; k++) {
       const o = this.orderSlots[k];
-      this.noteBalance(orders.account(o), this.heldAsset(orders.instrument(o), orders.side(o)));
+      const a = orders.account(o);
+      this.noteBalance(a, this.heldAsset(orders.instrument(o), orders.side(o)));
+      // Its links and its account's ends in the accounts' order lists, which it leaves.
+      sum += orders.nextOfAccount(o) + orders.firstOfAccount(a);
     }
     const f64 = this.accounts.f64;
     for (let k = 0; k < this.balanceCount; k++) {
       sum += f64[this.records[k]] + f64[this.balances[k]];
     }
+    for (let k = 0; k < this.placedCount; k++) {
+      sum += orders.lastOfAccount(this.placedAccounts[k]);
+      sum += map.entries[map.probeStart(this.placedIds[k])];
+    }
     this.kept[0] += sum;
+    this.placedCount = 0;
     this.orderIdCount = 0;
     this.orderCount = 0;
     this.balanceCount = 0;
@@ -155,6 +190,13 @@ export class Prefetcher {
   /** Notes an order id to look up (in `read`, after its table entry has been read). */
   private noteOrder(id: number): void {
     if (id > 0 && this.orderIdCount < this.orderIds.length) this.orderIds[this.orderIdCount++] = id;
+  }
+
+  /** Notes a new order's account (its order list's end) and id (its table entry). */
+  private notePlaced(slot: number, id: number): void {
+    if (this.placedCount === this.placedIds.length) return;
+    this.placedAccounts[this.placedCount] = slot;
+    this.placedIds[this.placedCount++] = id;
   }
 
   /** Notes the account's first line (id, checksum keys) and its balance of `asset`. */

@@ -15,6 +15,7 @@ import { assert } from '../../stdx/assert.js';
 import { Status } from '../../protocol/status.js';
 import { SelfTradePrevention } from '../../protocol/command-layout.js';
 import type { EngineConfig } from '../../constants.js';
+import type { Accounts } from '../ledger/accounts.js';
 import type { Instruments } from './instruments.js';
 import type { Levels } from './levels.js';
 import { Orders, Side } from './orders.js';
@@ -59,12 +60,22 @@ export class Matcher {
    * is boxed, and the engine must not allocate.
    */
   readonly params = new Float64Array(3);
+  private readonly accounts: Accounts;
   private readonly orders: Orders;
   private readonly levels: Levels;
   private readonly instruments: Instruments;
+  /** A sum of what `readAhead` loads, kept so that the loads are not optimised away. */
+  private readonly kept = new Float64Array(1);
 
-  constructor(config: EngineConfig, orders: Orders, levels: Levels, instruments: Instruments) {
+  constructor(
+    config: EngineConfig,
+    accounts: Accounts,
+    orders: Orders,
+    levels: Levels,
+    instruments: Instruments,
+  ) {
     this.plan = new MatchPlan(config);
+    this.accounts = accounts;
     this.orders = orders;
     this.levels = levels;
     this.instruments = instruments;
@@ -96,6 +107,8 @@ export class Matcher {
       const level = levels.sideLevels[base + at];
       const price = levels.price(level);
       if (side === Side.Buy ? price > limit : price < limit) return;
+      // The taker's balance of what it receives is settled with each fill: read it ahead too.
+      this.kept[0] += this.accountLines(instrument, account);
       if (!this.matchLevel(instrument, side, level, account, stp)) return;
     }
   }
@@ -164,6 +177,7 @@ export class Matcher {
         ins.buyHold(instrument, openAfter, price);
       assert(release >= 0, 'matcher: maker release is not negative');
     }
+    this.readAhead(instrument, maker, openAfter === 0);
     plan.makerSlot[i] = maker;
     plan.quantity[i] = fill;
     plan.price[i] = price;
@@ -180,6 +194,7 @@ export class Matcher {
     const plan = this.plan;
     const orders = this.orders;
     const i = plan.count++;
+    this.readAhead(instrument, maker, true);
     plan.makerSlot[i] = maker;
     plan.quantity[i] = 0;
     plan.price[i] = orders.price(maker);
@@ -188,6 +203,35 @@ export class Matcher {
     plan.makerFee[i] = 0;
     plan.makerRelease[i] = restingHold(this.instruments, orders, instrument, maker);
     plan.makerOpenAfter[i] = 0;
+  }
+
+  /**
+   * Reads, without using them, the lines that carrying out the plan will touch for `maker`: its
+   * account's record and balances (accountLines), and, when it leaves the book (`leaves`), its
+   * id's entry in the order table, its links and its account's ends in the accounts' order
+   * lists. They are cache misses (a maker rested long ago), and the events that need them come
+   * one after another, each waiting for its own: loaded here, while the walk goes on, they are
+   * in flight together. Nothing is written but `kept`, which no decision reads.
+   */
+  private readAhead(instrument: number, maker: number, leaves: boolean): void {
+    const orders = this.orders;
+    const a = orders.account(maker);
+    let sum = this.accountLines(instrument, a);
+    if (leaves) {
+      const map = orders.map;
+      sum += map.entries[map.probeStart(orders.id(maker))];
+      sum += orders.nextOfAccount(maker) + orders.firstOfAccount(a);
+    }
+    this.kept[0] += sum;
+  }
+
+  /** The sum of account slot `a`'s id and its balances of the instrument's two assets. */
+  private accountLines(instrument: number, a: number): number {
+    const accounts = this.accounts;
+    const ins = this.instruments;
+    const f64 = accounts.f64;
+    const b = a * accounts.blockSize;
+    return f64[b] + f64[b + ins.base[instrument] * 2] + f64[b + ins.quote[instrument] * 2];
   }
 
   /** The largest multiple of the lot, at most `fill`, whose cost with taker fee fits the funds. */

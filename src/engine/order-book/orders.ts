@@ -129,6 +129,10 @@ export class Orders {
   firstOfAccount(a: number): number {
     return this.accountEnds[a * 2] - 1;
   }
+  /** The youngest order of account slot `a`, or -1. */
+  lastOfAccount(a: number): number {
+    return this.accountEnds[a * 2 + 1] - 1;
+  }
   /** The next (younger) order of order `o`'s account, or -1. */
   nextOfAccount(o: number): number {
     return this.links[o * 2];
