@@ -31,9 +31,10 @@ export const schemaVersion = 1;
  * are): a snapshot of another layout is skipped, the journal replays instead. 2: hash tables in
  * blocks of 16 keys (stdx/u53-map.ts). 3: idempotency windows are rings in decision order, and
  * the last expired pending ids are kept. 4: window entries keep the command's fingerprint. 5:
- * the client table has nodeClientIdCount slots more, counted apart (engine/idempotency.ts).
+ * the client table has nodeClientIdCount slots more, counted apart (engine/idempotency.ts). 6:
+ * an order's record holds the slot of the client that placed it (order-book/orders.ts).
  */
-export const stateLayoutVersion = 5;
+export const stateLayoutVersion = 6;
 /**
  * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
  * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.
@@ -702,9 +703,9 @@ export const engineConfigDefault: EngineConfig = Object.freeze({
 });
 
 /**
- * Orders one CancelAll cancels: as many as an order may fill, so that its events (its head and
- * one OrderCanceled each) fit the room an order's take (eventsPerCommandMax), and one command
- * costs the engine about what the largest sweep does. More are canceled by sending it again.
+ * Orders one CancelAll or CancelClientOrders cancels: as many as an order may fill, so that its
+ * events (a head, an OrderCanceled each) fit the room an order's take (eventsPerCommandMax), and
+ * one command costs the engine about what the largest sweep does. More: send it again.
  */
 export function cancelAllPerCommandMax(config: EngineConfig): number {
   return config.fillsPerCommandMax;

@@ -45,7 +45,7 @@ export class Applier {
     this.pendings = pendings;
     this.clients = clients;
     this.instruments = instruments;
-    this.orders = new OrderApplier(accounts, instruments, book);
+    this.orders = new OrderApplier(accounts, instruments, book, clients);
   }
 
   /** The replica path: applies the event at word `e` of `u32`, whatever its kind. */

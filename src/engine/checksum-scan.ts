@@ -7,6 +7,7 @@ import { ChecksumEntity, entityKeyA, entityKeyB, recordKeyA, StateChecksum } fro
 import { mixNumber } from '../stdx/hash.js';
 import type { Engine } from './engine.js';
 import { fingerprintField } from './idempotency.js';
+import { orderKeyA } from './order-book/book.js';
 
 export function scanChecksum(engine: Engine): StateChecksum {
   const sum = new StateChecksum();
@@ -97,7 +98,8 @@ function scanOrders(engine: Engine, sum: StateChecksum): void {
   const orders = engine.orders;
   for (let o = 0; o < orders.pool.capacity; o++) {
     if (orders.id(o) === 0 || orders.level(o) === -1) continue;
-    const a = recordKeyA(ChecksumEntity.Order, orders.id(o), orders.price(o), orders.side(o));
+    const client = engine.clients.ids[orders.client(o)];
+    const a = orderKeyA(orders.id(o), orders.price(o), orders.side(o), client);
     sum.changeField(a, entityKeyB(a), 0, 0, orders.open(o));
   }
 }

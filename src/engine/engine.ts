@@ -86,9 +86,9 @@ export class Engine {
     this.pendings = new PendingTransfers(config, checksum);
     this.clients = new Clients(config, checksum);
     this.instruments = new Instruments(config, checksum);
-    this.orders = new Orders(config);
+    this.orders = new Orders(config, this.clients.slotCountMax);
     this.levels = new Levels(config);
-    this.book = new Book(this.orders, this.levels, checksum);
+    this.book = new Book(this.orders, this.levels, checksum, this.clients.ids);
     this.chain = new LinkedChain(config);
     this.applier = new Applier(
       this.accounts,
@@ -126,6 +126,7 @@ export class Engine {
     this.cancelAll = new CancelAllDecider(
       config,
       this.accounts,
+      this.clients,
       this.instruments,
       this.orders,
       cursor,
@@ -192,7 +193,7 @@ export class Engine {
     counters: readonly number[],
     lengths: readonly number[],
   ): void {
-    this.orders.clearAccountLists(); // derived from the records, which are about to change
+    this.orders.clearLists(); // derived from the records, which are about to change
     const target = this.image();
     assert(arrays.length === target.arrays.length, 'engine: snapshot has every array');
     for (let i = 0; i < arrays.length; i++) {
@@ -208,7 +209,7 @@ export class Engine {
     const parts = this.parts();
     for (let i = 0; i < parts.length; i++) at = parts[i].loadCounters(counters, at);
     assert(at === counters.length, 'engine: snapshot has every counter');
-    this.orders.rebuildAccountLists(new Float64Array(this.orders.pool.used()));
+    this.orders.rebuildLists(new Float64Array(this.orders.pool.used()));
     this.decided[0] = this.applier.position[0];
     this.decided[1] = this.applier.position[1];
     this.chain.clear();
@@ -432,6 +433,8 @@ export class Engine {
         return this.admin.decideTick();
       case CommandKind.CancelAll:
         return this.cancelAll.decide();
+      case CommandKind.CancelClientOrders:
+        return this.cancelAll.decideClient();
       default:
         return Status.CommandKindUnknown;
     }

@@ -145,6 +145,18 @@ export class Clients {
   }
 
   /**
+   * The slot of client `clientId`, taken now if it has none (apply side: an order records the
+   * slot of the client that placed it). On the primary an order rests before its command's
+   * outcome is recorded, and a new client gets its slot here; a replica records the head first
+   * (Applier.apply) and finds the slot taken. Either way slots go in the order clients first
+   * appear in the events, so every replica gives each client the same slot.
+   */
+  slotFor(clientId: number): number {
+    const slot = this.slotOf(clientId);
+    return slot !== -1 ? slot : this.create(clientId);
+  }
+
+  /**
    * Classifies (clientId, clientSeq) against the recorded state. `floor` is the highest
    * clientSeq already taken by earlier members of the same linked chain (0 outside a chain).
    * `fingerprint` is the command's (commandFingerprint): a recorded seq is a Duplicate only

@@ -311,14 +311,26 @@ export function openGrant(clientId: number): Grant {
 }
 
 /**
- * Why `grant` may not send a command of `kind` naming `account`, or null when it may. The
- * refusal said only "not allowed for this API key": a market maker whose frame held a quote
- * for one account too many could not tell which command or account it was.
+ * Why `grant` may not send a command of `kind` naming `account` (and `ref`, read for
+ * CancelClientOrders: the client whose orders go), or null when it may. The refusal said only
+ * "not allowed for this API key": a market maker whose frame held a quote for one account too
+ * many could not tell which command or account it was.
  */
-export function commandRefusal(grant: Grant, kind: number, account: number): string | null {
+export function commandRefusal(
+  grant: Grant,
+  kind: number,
+  account: number,
+  ref: number,
+): string | null {
   if (grant.admin) return null;
   if (adminOnly(kind))
     return `not allowed for this API key: ${commandKindName(kind)} needs an admin key`;
+  // Names no account: its own client's orders only, wherever they rest.
+  if (kind === CommandKind.CancelClientOrders) {
+    if (ref === grant.clientId) return null;
+    const own = grant.clientId;
+    return `not allowed for this API key: it cancels client ${own}'s orders, not ${ref}'s`;
+  }
   if (!grant.accounts.has(account)) return accountRefusal(account);
   return null;
 }

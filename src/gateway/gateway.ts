@@ -25,7 +25,7 @@ import {
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import type { RecordBuffer } from '../stdx/records.js';
-import { CommandFlag, CommandWord } from '../protocol/command-layout.js';
+import { CommandFlag, CommandOffset, CommandWord } from '../protocol/command-layout.js';
 import { ListenError } from './listen-error.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import {
@@ -457,7 +457,7 @@ export class Gateway {
       if (owner === undefined) return 'API key refused';
       return `API key refused: it is client ${owner}'s, not client ${fields.clientId}'s`;
     }
-    const refusal = commandRefusal(grant, fields.kind, fields.account ?? 0);
+    const refusal = commandRefusal(grant, fields.kind, fields.account ?? 0, fields.ref ?? 0);
     if (refusal !== null) return refusal;
     // A session numbers its client's commands itself: an HTTP command under the same id would
     // take one of its seqs, and the session's own command with it would be answered as a repeat.
@@ -480,7 +480,9 @@ export class Gateway {
     if (grant.admin) return null;
     for (let i = 0; i < span.count; i++) {
       const at = span.start + i * commandSizeBytes;
-      const refused = commandRefusal(grant, view.getUint8(at + 12), readU64At(view, at + 16));
+      const kind = view.getUint8(at + CommandOffset.kind);
+      const ref = view.getUint32(at + CommandOffset.ref, true);
+      const refused = commandRefusal(grant, kind, readU64At(view, at + CommandOffset.account), ref);
       if (refused !== null) return refused;
     }
     return null;

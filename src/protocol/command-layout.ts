@@ -49,8 +49,9 @@ export const enum CommandKind {
   AmendOrder = 14,
   Tick = 15,
   CancelAll = 16,
+  CancelClientOrders = 17,
   /** One past the highest kind. */
-  Count = 17,
+  Count = 18,
 }
 
 export const enum CommandFlag {

@@ -101,6 +101,13 @@ export interface CancelAllArgs {
   next?: number;
 }
 
+export interface CancelClientOrdersArgs {
+  /** The client id whose resting orders go (an account key: its own only). */
+  client: number;
+  /** As CancelAllArgs' `next`, along the client's orders. */
+  next?: number;
+}
+
 export interface AmendArgs extends CancelArgs {
   /** The new price (a change loses time priority). */
   price: number;
@@ -196,6 +203,13 @@ export const namedCommands = {
     [
       ['account', 'account', true],
       ['instrument', 'ref', false],
+      ['next', 'target', false],
+    ],
+  ],
+  cancelClientOrders: [
+    CommandKind.CancelClientOrders,
+    [
+      ['client', 'ref', true],
       ['next', 'target', false],
     ],
   ],

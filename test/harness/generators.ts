@@ -164,12 +164,26 @@ const cancelAll = fc.record({
 });
 
 /**
+ * CancelClientOrders of a customer (1 to 3), of no client (0) or of one never seen (9),
+ * sometimes bounded as cancelAll is.
+ */
+const cancelClient = fc.record({
+  kind: fc.constant(CommandKind.CancelClientOrders),
+  ref: fc.constantFrom(1, 2, 3, 0, 9),
+  aux: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 400 }) },
+  ),
+});
+
+/**
  * Operations whose target is an earlier operation's sequence, filled in at run time (for a
- * CancelAll, the order to go on from).
+ * CancelAll or CancelClientOrders, the order to go on from).
  */
 const targeted = fc.oneof(
   fc.record({ kind: fc.constant(CommandKind.CancelOrder), account }),
   cancelAll,
+  cancelClient,
   fc.record({
     kind: fc.constant(CommandKind.AmendOrder),
     account,
@@ -190,6 +204,7 @@ const nodeCommand: fc.Arbitrary<Op> = fc.record({
   f: fc.oneof(
     fc.record({ kind: fc.constant(CommandKind.Tick) }) as fc.Arbitrary<Fields>,
     cancelAll as fc.Arbitrary<Fields>,
+    cancelClient as fc.Arbitrary<Fields>,
   ),
   back,
   mode: fc.constant(0),

@@ -136,6 +136,19 @@ export class Run {
     const replica = this.d.replay();
     assert.equal(replica.checksum.hex(), engine.checksum.hex(), 'replica = primary');
     assertSameAccountLists(engine, replica, 'replica = primary');
+    this.checkOrderClients();
+  }
+
+  /** Each resting order's client, as the engine keeps it, is the model's (who placed it). */
+  private checkOrderClients(): void {
+    const engine = this.d.engine;
+    const orders = engine.orders;
+    assert.equal(orders.pool.used(), this.m.state.orders.size, 'as many orders rest');
+    for (const o of this.m.state.orders.values()) {
+      const slot = orders.slotOf(o.id);
+      assert.notEqual(slot, -1, `order ${o.id} rests`);
+      assert.equal(engine.clients.ids[orders.client(slot)], o.client, `order ${o.id}'s client`);
+    }
   }
 }
 
@@ -189,9 +202,10 @@ function playChain(r: Run, op: Extract<Op, { t: 'chain' }>): void {
 }
 
 /**
- * Points cancels, amends and CancelAlls at the `back`-th latest order, posts and voids at the
- * `back`-th latest pending transfer, usually as its owner. `mode` shapes amendments against the
- * target: 0 as generated, 1 same price and less, 2 unchanged, 3 same price and more.
+ * Points cancels, amends, CancelAlls and CancelClientOrders at the `back`-th latest order, posts
+ * and voids at the `back`-th latest pending transfer, usually as its owner. `mode` shapes
+ * amendments against the target: 0 as generated, 1 same price and less, 2 unchanged, 3 same
+ * price and more.
  */
 function resolve(
   r: Run,
@@ -199,7 +213,10 @@ function resolve(
 ): Omit<CommandFields, 'clientId' | 'clientSeq'> {
   const k = op.f.kind;
   const orders =
-    k === CommandKind.CancelOrder || k === CommandKind.AmendOrder || k === CommandKind.CancelAll;
+    k === CommandKind.CancelOrder ||
+    k === CommandKind.AmendOrder ||
+    k === CommandKind.CancelAll ||
+    k === CommandKind.CancelClientOrders;
   const pendings = k === CommandKind.TransferPost || k === CommandKind.TransferVoid;
   if (!orders && !pendings) return op.f;
   const want = orders ? CommandKind.PlaceOrder : CommandKind.TransferPending;

@@ -40,6 +40,8 @@ export interface ModelOrder {
   open: number;
   postOnly: boolean;
   stp: number;
+  /** The client id that placed it. */
+  client: number;
   /** Time priority: smaller rests earlier. */
   priority: number;
 }

@@ -203,6 +203,52 @@ export function cancelAll(
   return Status.Ok;
 }
 
+/**
+ * CancelClientOrders: the orders client `ref` placed, on any account, oldest first, from
+ * `target` when it is one of them before the bound (else the oldest); at most
+ * cancelAllPerCommandMax, `other_id` the first one left.
+ */
+export function cancelClientOrders(
+  sink: EventSink,
+  s: ModelState,
+  config: EngineConfig,
+  cmd: ModelCommand,
+): Status {
+  const client = cmd.ref ?? 0;
+  if (client === 0) return Status.CommandIdInvalid;
+  const target = cmd.target ?? 0;
+  if (target !== 0 && idStatus(target) !== Status.Ok) return Status.CommandIdInvalid;
+  const before = cmd.aux ?? 0;
+  if (before !== 0 && idStatus(before) !== Status.Ok) return Status.CommandIdInvalid;
+  const mine = [...s.orders.values()].filter(
+    (o) => o.client === client && (before === 0 || o.id < before),
+  );
+  mine.sort((a, b) => a.id - b.id);
+  let at = Math.max(
+    0,
+    mine.findIndex((o) => o.id === target),
+  );
+  const head = sink.emit(EventKind.AllCanceled, Status.Ok, 0, client, {});
+  const cancelsMax = cancelAllPerCommandMax(config);
+  let canceled = 0;
+  for (; at < mine.length && canceled < cancelsMax; at++) {
+    const o = mine[at];
+    const ins = s.instruments.get(o.instrument)!;
+    sink.emit(EventKind.OrderCanceled, Status.Ok, o.sell ? EventFlag.Sell : 0, o.instrument, {
+      account: o.account,
+      id: o.id,
+      price: o.price,
+      quantity: o.open,
+      release: restingHold(ins, o),
+    });
+    cancel(s, ins, o);
+    canceled++;
+  }
+  head.quantity = canceled;
+  head.otherId = at < mine.length ? mine[at].id : 0;
+  return Status.Ok;
+}
+
 function shapeStatus(s: ModelState, cmd: ModelCommand): Status {
   const flags = cmd.flags ?? 0;
   const tif = cmd.tif ?? 0;
@@ -290,6 +336,7 @@ function place(sink: EventSink, s: ModelState, config: EngineConfig, cmd: ModelC
     open: 0,
     postOnly: (flags & CommandFlag.PostOnly) !== 0,
     stp: cmd.stp ?? 0,
+    client: cmd.clientId,
     priority: 0,
   };
   emitTaker(sink, s, ins, order, EventKind.OrderAccepted, headFlags, quantity, p, rest, 0);

@@ -17,7 +17,7 @@ import {
   type ModelEvent,
   type ModelState,
 } from './model-types.js';
-import { cancelAll, decideOrderCommand } from './reference-book.js';
+import { cancelAll, cancelClientOrders, decideOrderCommand } from './reference-book.js';
 import { fingerprintField, fingerprintIn, fingerprintOf } from './model-fingerprint.js';
 
 export const SAFE = Number.MAX_SAFE_INTEGER;
@@ -305,6 +305,8 @@ export class ReferenceModel {
         return decideOrderCommand(sink, s, this.config, cmd);
       case CommandKind.CancelAll:
         return cancelAll(sink, s, this.config, cmd);
+      case CommandKind.CancelClientOrders:
+        return cancelClientOrders(sink, s, this.config, cmd);
       default:
         return Status.CommandKindUnknown;
     }

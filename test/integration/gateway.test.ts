@@ -1081,9 +1081,9 @@ test('the SDK refuses what it cannot send, naming the call, and sends nothing', 
     const refused: [() => Promise<unknown>, RegExp][] = [
       [
         () => client.submit(259 as CommandKind, deposit),
-        /^RangeError: kind: a CommandKind from 1 to 16, not 259/,
+        /^RangeError: kind: a CommandKind from 1 to 17, not 259/,
       ],
-      [() => client.submit(0 as CommandKind, deposit), /kind: a CommandKind from 1 to 16, not 0/],
+      [() => client.submit(0 as CommandKind, deposit), /kind: a CommandKind from 1 to 17, not 0/],
       [() => client.submit(CommandKind.Deposit, null as never), /fields: an object .*, not null/],
       [() => client.submitBatch(CommandKind.Deposit, null as never), /list: an array, not null/],
       [() => client.submitBatch(CommandKind.Deposit, [deposit, 7 as never]), /\[1\]\.fields:/],

@@ -6,7 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
-import { BourseClient, ClientError, ClientErrorCode } from '../../src/client/client.js';
+import {
+  BourseClient,
+  ClientError,
+  ClientErrorCode,
+  EventKind,
+  type EventRecord,
+} from '../../src/client/client.js';
+import { CommandKind } from '../../src/protocol/command-layout.js';
 import { createKey } from '../../src/gateway/api-keys.js';
 
 const base = (url: string): string => url.replace('ws://', 'http://').replace(/\/$/, '');
@@ -105,3 +112,51 @@ test('HTTP refusals name the key its client, the account and the Content-Type', 
     });
   }, keysFile(user));
 });
+
+test("an account key may cancel its own client's orders by client id, no other's", async () => {
+  const admin = createKey(163, true, []);
+  const user = createKey(164, false, [1]);
+  await withNode(
+    async (_node, url) => {
+      const root = await BourseClient.connect(url, { clientId: 163, apiKey: admin.token });
+      await setUp(root);
+      const client = await BourseClient.connect(url, { clientId: 164, apiKey: user.token });
+      const bid = { account: 1, instrument: 2, side: 'buy', price: 10, quantity: 1 } as const;
+      const [own] = await client.placeOrder(bid);
+      const [admins] = await root.placeOrder(bid);
+      const canceled = (events: EventRecord[]): number[] =>
+        events.filter((e) => e.kind === EventKind.OrderCanceled).map((e) => e.id);
+      const forbidden = (e: ClientError): boolean =>
+        e.code === ClientErrorCode.Forbidden &&
+        /^not allowed for this API key: it cancels client 164's orders, not 163's/.test(e.message);
+      await assert.rejects(client.submit(CommandKind.CancelClientOrders, { ref: 163 }), forbidden);
+      const [status] = await postCommand(url, user.token, {
+        kind: 'cancelClientOrders',
+        clientId: 164,
+        clientSeq: 100,
+        client: 163,
+      });
+      assert.equal(status, 403, 'over HTTP too');
+      const mine = await client.submit(CommandKind.CancelClientOrders, { ref: 164 });
+      assert.deepEqual(canceled(mine), [own.id], "its own, not the admin's on its account");
+      const [again] = await client.placeOrder(bid);
+      const byAdmin = await root.submit(CommandKind.CancelClientOrders, { ref: 164 });
+      assert.deepEqual(canceled(byAdmin), [again.id], "an admin key cancels any client's");
+      const left = await root.submit(CommandKind.CancelAll, { account: 1 });
+      assert.deepEqual(canceled(left), [admins.id]);
+      await client.close();
+      await root.close();
+    },
+    keysFile(admin, user),
+  );
+});
+
+/** POST /commands with `token`: [status, error]. */
+async function postCommand(url: string, token: string, body: object): Promise<[number, string]> {
+  const r = await fetch(`${base(url)}/commands`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return [r.status, ((await r.json()) as { error: string }).error];
+}

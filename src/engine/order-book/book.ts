@@ -9,19 +9,29 @@ import type { Orders } from './orders.js';
 
 /**
  * A resting order enters the checksum as one field, its open quantity, under a key that folds in
- * its id, price and side (which never change while it rests: a price amendment re-rests it).
+ * its id, price, side and the client id that placed it (which never change while it rests: a
+ * price amendment re-rests it). The client is in it because CancelClientOrders acts on it: a
+ * replica that held another client for an order would cancel other orders.
  */
 const fieldOpen = 0;
+
+/** The first checksum key of a resting order (book.ts and the full scan, checksum-scan.ts). */
+export function orderKeyA(id: number, price: number, side: number, clientId: number): number {
+  return recordKeyA(ChecksumEntity.Order, id, price, side + clientId * 2);
+}
 
 export class Book {
   readonly orders: Orders;
   readonly levels: Levels;
   private readonly checksum: StateChecksum;
+  /** The client table's ids by slot (Clients.ids): an order keeps its client's slot. */
+  private readonly clientIds: Float64Array;
 
-  constructor(orders: Orders, levels: Levels, checksum: StateChecksum) {
+  constructor(orders: Orders, levels: Levels, checksum: StateChecksum, clientIds: Float64Array) {
     this.orders = orders;
     this.levels = levels;
     this.checksum = checksum;
+    this.clientIds = clientIds;
   }
 
   /** Appends order `o` to the back of the level at `price`, with `open` quantity. */
@@ -44,7 +54,8 @@ export class Book {
     orders.setLevel(o, l);
     orders.setPrice(o, price);
     orders.setOpen(o, open);
-    const a = recordKeyA(ChecksumEntity.Order, orders.id(o), price, orders.side(o));
+    const client = this.clientIds[orders.client(o)];
+    const a = orderKeyA(orders.id(o), price, orders.side(o), client);
     const b = entityKeyB(a);
     orders.setKeys(o, a, b);
     this.checksum.stored(a, b, fieldOpen, orders.f64, orders.openIndex(o), 1);

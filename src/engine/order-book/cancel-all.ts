@@ -2,6 +2,9 @@
  * Deciding CancelAll: cancel the resting orders of one account, in one instrument or in all,
  * each as CancelOrder would (an OrderCanceled that releases its hold). The account's orders are
  * found through its list in Orders (oldest first), not by a pass over the order table.
+ * CancelClientOrders does the same for the orders one client id placed (`ref`), whatever their
+ * account or instrument, along the client's list: a lost session's orders can go while another
+ * client's on a shared account stay.
  *
  *   AllCanceled (head: count, where to go on)   OrderCanceled   OrderCanceled   ...
  *
@@ -31,6 +34,7 @@ import { EventKind, EventWord } from '../../protocol/event-layout.js';
 import { idStatus } from '../../protocol/command-fields.js';
 import { readU64 } from '../../stdx/records.js';
 import type { Accounts } from '../ledger/accounts.js';
+import type { Clients } from '../idempotency.js';
 import type { CommandCursor } from '../cursor.js';
 import type { Emitter } from '../emitter.js';
 import type { Instruments } from './instruments.js';
@@ -41,17 +45,23 @@ export class CancelAllDecider {
   private readonly cancelsMax: number;
   private readonly looksMax: number;
   private readonly accounts: Accounts;
+  private readonly clients: Clients;
   private readonly instruments: Instruments;
   private readonly orders: Orders;
   private readonly cursor: CommandCursor;
   private readonly emitter: Emitter;
   private readonly taker: TakerEmitter;
-  /** Orders the last `cancelFrom` canceled. */
+  /** Orders the last `cancelFrom` or `cancelClientFrom` canceled. */
   private canceled = 0;
+  /** The command's `target` is an order id (not 0), as `checkBounds` found. */
+  private hasTarget = false;
+  /** Only orders with ids below this (the command's `aux`; +Infinity: 0, no bound). */
+  private before = Number.POSITIVE_INFINITY;
 
   constructor(
     config: EngineConfig,
     accounts: Accounts,
+    clients: Clients,
     instruments: Instruments,
     orders: Orders,
     cursor: CommandCursor,
@@ -61,6 +71,7 @@ export class CancelAllDecider {
     this.cancelsMax = cancelAllPerCommandMax(config);
     this.looksMax = this.cancelsMax * cancelAllLooksPerCancel;
     this.accounts = accounts;
+    this.clients = clients;
     this.instruments = instruments;
     this.orders = orders;
     this.cursor = cursor;
@@ -80,24 +91,61 @@ export class CancelAllDecider {
     if (instrument !== 0 && !this.instruments.has(instrument)) {
       return Status.MatchingInstrumentUnknown;
     }
-    const hasTarget = c.word(CommandWord.target) !== 0 || c.word(CommandWord.target + 1) !== 0;
-    if (hasTarget) {
-      status = idStatus(c.u32, c.w + CommandWord.target);
+    status = this.checkBounds();
+    if (status !== Status.Ok) return status;
+    const before = this.before;
+    const em = this.emitter;
+    const head = em.begin(EventKind.AllCanceled, Status.Ok, 0, instrument);
+    em.set(head, EventWord.account, accountId);
+    const start = this.hasTarget
+      ? this.resumeAt(account, before)
+      : this.orders.firstOfAccount(account);
+    const stop = this.cancelFrom(start, instrument, before);
+    em.set(head, EventWord.quantity, this.canceled);
+    em.set(head, EventWord.otherId, stop === -1 ? 0 : this.orders.id(stop));
+    return Status.Ok;
+  }
+
+  /**
+   * Decides CancelClientOrders: the orders client `ref` placed, on every account and
+   * instrument, oldest first; `target` and `aux` as CancelAll's. A client the table does not
+   * hold has placed none: Ok, nothing canceled.
+   */
+  decideClient(): Status {
+    const c = this.cursor;
+    const clientId = c.word(CommandWord.ref);
+    if (clientId === 0) return Status.CommandIdInvalid;
+    const status = this.checkBounds();
+    if (status !== Status.Ok) return status;
+    const client = this.clients.slotOf(clientId);
+    const em = this.emitter;
+    const head = em.begin(EventKind.AllCanceled, Status.Ok, 0, clientId);
+    let start = -1;
+    if (client !== -1) {
+      start = this.hasTarget
+        ? this.resumeInClient(client, this.before)
+        : this.orders.firstOfClient(client);
+    }
+    const stop = this.cancelClientFrom(start, this.before);
+    em.set(head, EventWord.quantity, this.canceled);
+    em.set(head, EventWord.otherId, stop === -1 ? 0 : this.orders.id(stop));
+    return Status.Ok;
+  }
+
+  /** Checks `target` and `aux` (ids when not 0), and notes them in `hasTarget` and `before`. */
+  private checkBounds(): Status {
+    const c = this.cursor;
+    this.hasTarget = c.word(CommandWord.target) !== 0 || c.word(CommandWord.target + 1) !== 0;
+    if (this.hasTarget) {
+      const status = idStatus(c.u32, c.w + CommandWord.target);
       if (status !== Status.Ok) return status;
     }
     const bounded = c.word(CommandWord.aux) !== 0 || c.word(CommandWord.aux + 1) !== 0;
     if (bounded) {
-      status = idStatus(c.u32, c.w + CommandWord.aux);
+      const status = idStatus(c.u32, c.w + CommandWord.aux);
       if (status !== Status.Ok) return status;
     }
-    const before = bounded ? readU64(c.u32, c.w + CommandWord.aux) : Number.POSITIVE_INFINITY;
-    const em = this.emitter;
-    const head = em.begin(EventKind.AllCanceled, Status.Ok, 0, instrument);
-    em.set(head, EventWord.account, accountId);
-    const start = hasTarget ? this.resumeAt(account, before) : this.orders.firstOfAccount(account);
-    const stop = this.cancelFrom(start, instrument, before);
-    em.set(head, EventWord.quantity, this.canceled);
-    em.set(head, EventWord.otherId, stop === -1 ? 0 : this.orders.id(stop));
+    this.before = bounded ? readU64(c.u32, c.w + CommandWord.aux) : Number.POSITIVE_INFINITY;
     return Status.Ok;
   }
 
@@ -111,6 +159,14 @@ export class CancelAllDecider {
     const o = this.orders.slotOf(readU64(c.u32, c.w + CommandWord.target));
     if (o !== -1 && this.orders.account(o) === account && this.orders.id(o) < before) return o;
     return this.orders.firstOfAccount(account);
+  }
+
+  /** The same as `resumeAt`, along client slot `client`'s list. */
+  private resumeInClient(client: number, before: number): number {
+    const c = this.cursor;
+    const o = this.orders.slotOf(readU64(c.u32, c.w + CommandWord.target));
+    if (o !== -1 && this.orders.client(o) === client && this.orders.id(o) < before) return o;
+    return this.orders.firstOfClient(client);
   }
 
   /**
@@ -135,6 +191,29 @@ export class CancelAllDecider {
     if (at !== -1 && orders.id(at) >= before) at = -1; // none left before the bound
     assert(canceled <= this.cancelsMax, 'cancel all: within its bound');
     assert(at === -1 || orders.id(at) > 0, 'cancel all: stops at a resting order');
+    this.canceled = canceled;
+    return at;
+  }
+
+  /**
+   * Cancels orders placed before sequence `before` along a client's list from order `o`, at
+   * most cancelsMax; returns the first order not canceled (-1: none left before the bound).
+   * Every order looked at is canceled (no instrument to pass over), so the cancels bound the
+   * looks.
+   */
+  private cancelClientFrom(o: number, before: number): number {
+    const orders = this.orders;
+    let canceled = 0;
+    let at = o;
+    while (at !== -1 && canceled < this.cancelsMax && orders.id(at) < before) {
+      const next = orders.nextOfClient(at);
+      this.taker.emitCanceled(at);
+      canceled++;
+      at = next;
+    }
+    if (at !== -1 && orders.id(at) >= before) at = -1; // none left before the bound
+    assert(canceled <= this.cancelsMax, 'cancel client: within its bound');
+    assert(at === -1 || orders.id(at) > 0, 'cancel client: stops at a resting order');
     this.canceled = canceled;
     return at;
   }

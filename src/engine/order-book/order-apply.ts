@@ -12,6 +12,7 @@ import { verify } from '../../constants.js';
 import { EventFlag, EventKind, EventWord } from '../../protocol/event-layout.js';
 import { readU64 } from '../../stdx/records.js';
 import type { Accounts } from '../ledger/accounts.js';
+import type { Clients } from '../idempotency.js';
 import type { Book } from './book.js';
 import type { Instruments } from './instruments.js';
 import { restingHold } from './matcher.js';
@@ -21,11 +22,13 @@ export class OrderApplier {
   private readonly accounts: Accounts;
   private readonly instruments: Instruments;
   private readonly book: Book;
+  private readonly clients: Clients;
 
-  constructor(accounts: Accounts, instruments: Instruments, book: Book) {
+  constructor(accounts: Accounts, instruments: Instruments, book: Book, clients: Clients) {
     this.accounts = accounts;
     this.instruments = instruments;
     this.book = book;
+    this.clients = clients;
   }
 
   /** The replica path for order events: resolves ids, then the per-kind apply. */
@@ -60,6 +63,8 @@ export class OrderApplier {
     const rest = readU64(u32, e + EventWord.aux);
     if (rest === 0) return;
     const postOnly = (bits & EventFlag.PostOnly) !== 0 ? 1 : 0;
+    const clientId = u32[e + EventWord.clientId];
+    assert(clientId !== 0, 'apply: a resting order has the client that placed it');
     const o = this.book.orders.acquire(
       readU64(u32, e + EventWord.id),
       account,
@@ -67,6 +72,7 @@ export class OrderApplier {
       side,
       postOnly,
       bits >>> 24,
+      this.clients.slotFor(clientId),
     );
     this.book.rest(o, readU64(u32, e + EventWord.price), rest);
   }

@@ -7,18 +7,21 @@
  *
  *   f64[8o + 0] id   f64[8o + 1] price   f64[8o + 2] open quantity
  *   i32[16o + 6] account slot  7 instrument  8 level  9 prev  10 next
- *   i32[16o + 11] checksum key A  12 key B (set when it rests)  13 side  14 post-only  15 stp
+ *   i32[16o + 11] checksum key A  12 key B (set when it rests)  13 side
+ *   i32[16o + 14] post-only | stp << 1  15 client slot (the client table's, idempotency.ts)
  *
- * Each account's orders also form a doubly linked list, so that CancelAll finds them without a
- * pass over the whole table. An order joins its account's list when its slot is taken and leaves
- * it when the slot is freed, so the list is in the order slots were taken: ascending ids (an id
- * is its PlaceOrder's sequence; an amendment keeps the slot, and its place in the list). That
- * order is a function of the records alone: the lists are rebuilt from them on restore, and are
- * neither in snapshots nor in the checksum.
+ * Each account's orders, and each client's (the client id that placed them), also form a
+ * doubly linked list, so that CancelAll and CancelClientOrders find them without a pass over
+ * the whole table. An order joins both lists when its slot is taken and leaves them when the
+ * slot is freed, so each list is in the order slots were taken: ascending ids (an id is its
+ * PlaceOrder's sequence; an amendment keeps the slot, and its place in the lists). That order
+ * is a function of the records alone: the lists are rebuilt from them on restore, and are
+ * neither in snapshots nor in the checksum (the client slot is in the record, and so in both).
  *
- *   accountEnds[2a] - 1 ──► o1 ⇄ o2 ⇄ o3 ◄── accountEnds[2a + 1] - 1   (0: the account has none)
- *   links[2o] next, links[2o + 1] prev (-1: none): one array, so an order's two links share a line,
- *   as an account's two ends do
+ *   ends[2a] - 1 ──► o1 ⇄ o2 ⇄ o3 ◄── ends[2a + 1] - 1   (0: none; accountEnds, clientEnds)
+ *   links[4o] next, links[4o + 1] prev of its account's list; links[4o + 2], [4o + 3] of its
+ *   client's (-1: none): one array, so an order's four links share a line, as a list's two
+ *   ends do
  */
 import { assert } from '../../stdx/assert.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
@@ -47,9 +50,16 @@ const enum OrderI32 {
   keyA = 11,
   keyB = 12,
   side = 13,
-  postOnly = 14,
-  stp = 15,
+  /** Post-only in bit 0, the self-trade prevention above it. */
+  postOnlyStp = 14,
+  client = 15,
   size = 16,
+}
+
+/** Where an order's links of each list start among its four (links[4o + base]). */
+const enum ListBase {
+  account = 0,
+  client = 2,
 }
 
 export class Orders {
@@ -57,13 +67,15 @@ export class Orders {
   readonly pool: SlotPool;
   readonly f64: Float64Array;
   readonly i32: Int32Array;
-  /** Per account slot: its first and last order's slot + 1 (0, as allocated: none). */
   /** Per account slot: its first order + 1 and its last order + 1 (0: none), side by side. */
   private readonly accountEnds: Int32Array;
-  /** Per order slot: the next and the previous order of its account (-1: none). */
+  /** Per client slot: the same, for the orders the client placed. */
+  private readonly clientEnds: Int32Array;
+  /** Per order slot: the next and the previous order of its account, then of its client. */
   private readonly links: Int32Array;
 
-  constructor(config: EngineConfig) {
+  /** `clientSlots`: the client table's slots (Clients.slotCountMax). */
+  constructor(config: EngineConfig, clientSlots: number) {
     const n = config.orderCountMax;
     this.map = new U53Map(n);
     this.pool = new SlotPool(n);
@@ -71,7 +83,8 @@ export class Orders {
     this.f64 = new Float64Array(buffer);
     this.i32 = new Int32Array(buffer);
     this.accountEnds = new Int32Array(config.accountCountMax * 2);
-    this.links = new Int32Array(n * 2);
+    this.clientEnds = new Int32Array(clientSlots * 2);
+    this.links = new Int32Array(n * 4);
   }
 
   slotOf(id: number): number {
@@ -120,10 +133,14 @@ export class Orders {
     return this.i32[o * OrderI32.size + OrderI32.side];
   }
   postOnly(o: number): number {
-    return this.i32[o * OrderI32.size + OrderI32.postOnly];
+    return this.i32[o * OrderI32.size + OrderI32.postOnlyStp] & 1;
   }
   stp(o: number): number {
-    return this.i32[o * OrderI32.size + OrderI32.stp];
+    return this.i32[o * OrderI32.size + OrderI32.postOnlyStp] >>> 1;
+  }
+  /** The client slot of the client that placed order `o`. */
+  client(o: number): number {
+    return this.i32[o * OrderI32.size + OrderI32.client];
   }
   /** The oldest order of account slot `a`, or -1. */
   firstOfAccount(a: number): number {
@@ -135,7 +152,15 @@ export class Orders {
   }
   /** The next (younger) order of order `o`'s account, or -1. */
   nextOfAccount(o: number): number {
-    return this.links[o * 2];
+    return this.links[o * 4 + ListBase.account];
+  }
+  /** The oldest order client slot `c` placed, or -1. */
+  firstOfClient(c: number): number {
+    return this.clientEnds[c * 2] - 1;
+  }
+  /** The next (younger) order of order `o`'s client, or -1. */
+  nextOfClient(o: number): number {
+    return this.links[o * 4 + ListBase.client];
   }
 
   setPrice(o: number, price: number): void {
@@ -165,6 +190,7 @@ export class Orders {
     side: number,
     postOnly: number,
     stp: number,
+    client: number,
   ): number {
     const o = this.pool.acquire();
     this.map.insert(id, o);
@@ -179,9 +205,9 @@ export class Orders {
     this.i32[i + OrderI32.prev] = -1;
     this.i32[i + OrderI32.next] = -1;
     this.i32[i + OrderI32.side] = side;
-    this.i32[i + OrderI32.postOnly] = postOnly;
-    this.i32[i + OrderI32.stp] = stp;
-    this.appendToAccount(o, account);
+    this.i32[i + OrderI32.postOnlyStp] = postOnly | (stp << 1);
+    this.i32[i + OrderI32.client] = client;
+    this.appendToLists(o, account, client);
     return o;
   }
 
@@ -189,56 +215,68 @@ export class Orders {
     assert(this.level(o) === -1, 'orders: released while in a level');
     assert(this.id(o) > 0, 'orders: slot in use');
     this.map.remove(this.id(o));
-    this.removeFromAccount(o, this.account(o));
+    this.removeFrom(this.accountEnds, ListBase.account, o, this.account(o));
+    this.removeFrom(this.clientEnds, ListBase.client, o, this.client(o));
     // The whole record is cleared: a snapshot stores records up to the pool's high water only.
     const f = o * OrderF64.size;
     for (let k = 0; k < OrderF64.size; k++) this.f64[f + k] = 0;
     this.pool.release(o);
   }
 
-  private appendToAccount(o: number, a: number): void {
-    const last = this.accountEnds[a * 2 + 1] - 1;
-    assert(a >= 0 && a * 2 < this.accountEnds.length, 'orders: account slot in range');
-    // Reading the last order's record may cost a cache miss: checked only when verifying.
-    if (verify) assert(last === -1 || this.id(last) < this.id(o), 'orders: ids ascend');
-    this.links[o * 2] = -1;
-    this.links[o * 2 + 1] = last;
-    if (last === -1) this.accountEnds[a * 2] = o + 1;
-    else this.links[last * 2] = o;
-    this.accountEnds[a * 2 + 1] = o + 1;
+  private appendToLists(o: number, account: number, client: number): void {
+    this.appendTo(this.accountEnds, ListBase.account, o, account);
+    this.appendTo(this.clientEnds, ListBase.client, o, client);
   }
 
-  private removeFromAccount(o: number, a: number): void {
-    const next = this.links[o * 2];
-    const prev = this.links[o * 2 + 1];
-    assert(prev !== -1 || this.accountEnds[a * 2] === o + 1, 'orders: first of its account');
-    assert(next !== -1 || this.accountEnds[a * 2 + 1] === o + 1, 'orders: last of its account');
-    if (prev === -1) this.accountEnds[a * 2] = next + 1;
-    else this.links[prev * 2] = next;
-    if (next === -1) this.accountEnds[a * 2 + 1] = prev + 1;
-    else this.links[next * 2 + 1] = prev;
-    this.links[o * 2] = -1;
-    this.links[o * 2 + 1] = -1;
+  /** Appends order `o` to the list of slot `a` whose ends are in `ends`, links at `base`. */
+  private appendTo(ends: Int32Array, base: number, o: number, a: number): void {
+    assert(a >= 0 && a * 2 < ends.length, 'orders: account or client slot in range');
+    const last = ends[a * 2 + 1] - 1;
+    // Reading the last order's record may cost a cache miss: checked only when verifying.
+    if (verify) assert(last === -1 || this.id(last) < this.id(o), 'orders: ids ascend');
+    this.links[o * 4 + base] = -1;
+    this.links[o * 4 + base + 1] = last;
+    if (last === -1) ends[a * 2] = o + 1;
+    else this.links[last * 4 + base] = o;
+    ends[a * 2 + 1] = o + 1;
+  }
+
+  /** Takes order `o` out of the list of slot `a` whose ends are in `ends`, links at `base`. */
+  private removeFrom(ends: Int32Array, base: number, o: number, a: number): void {
+    const next = this.links[o * 4 + base];
+    const prev = this.links[o * 4 + base + 1];
+    assert(prev !== -1 || ends[a * 2] === o + 1, 'orders: first of its list');
+    assert(next !== -1 || ends[a * 2 + 1] === o + 1, 'orders: last of its list');
+    if (prev === -1) ends[a * 2] = next + 1;
+    else this.links[prev * 4 + base] = next;
+    if (next === -1) ends[a * 2 + 1] = prev + 1;
+    else this.links[next * 4 + base + 1] = prev;
+    this.links[o * 4 + base] = -1;
+    this.links[o * 4 + base + 1] = -1;
   }
 
   /**
-   * Empties the account lists of the orders held now: before a restore overwrites the records.
-   * Only the accounts with orders are written, so a fresh engine's lists stay unmapped.
+   * Empties the account and client lists of the orders held now: before a restore overwrites
+   * the records. Only the accounts and clients with orders are written, so a fresh engine's
+   * lists stay unmapped.
    */
-  clearAccountLists(): void {
+  clearLists(): void {
     for (let o = 0; o < this.pool.highWater; o++) {
       if (this.id(o) === 0) continue;
       this.accountEnds[this.account(o) * 2] = 0;
       this.accountEnds[this.account(o) * 2 + 1] = 0;
+      this.clientEnds[this.client(o) * 2] = 0;
+      this.clientEnds[this.client(o) * 2 + 1] = 0;
     }
   }
 
   /**
-   * Builds the account lists from the records (after a restore): each order appended to its
-   * account's in ascending id order, as they were when the state was saved. `ids` is room to
-   * sort them in, one per order in use (the caller allocates it: restore only).
+   * Builds the account and client lists from the records (after a restore): each order
+   * appended to its account's and its client's in ascending id order, as they were when the
+   * state was saved. `ids` is room to sort them in, one per order in use (the caller allocates
+   * it: restore only).
    */
-  rebuildAccountLists(ids: Float64Array): void {
+  rebuildLists(ids: Float64Array): void {
     assert(ids.length === this.pool.used(), 'orders: room for every id');
     let n = 0;
     for (let o = 0; o < this.pool.highWater; o++) if (this.id(o) > 0) ids[n++] = this.id(o);
@@ -247,7 +285,7 @@ export class Orders {
     for (let k = 0; k < n; k++) {
       const o = this.map.get(ids[k]);
       assert(o !== -1, 'orders: id in the map');
-      this.appendToAccount(o, this.account(o));
+      this.appendToLists(o, this.account(o), this.client(o));
     }
   }
 

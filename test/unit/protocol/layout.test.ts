@@ -237,6 +237,7 @@ test('our const enums match the generated enums member by member', () => {
       [CommandKind.AmendOrder, GenCommandKind.AmendOrder],
       [CommandKind.Tick, GenCommandKind.Tick],
       [CommandKind.CancelAll, GenCommandKind.CancelAll],
+      [CommandKind.CancelClientOrders, GenCommandKind.CancelClientOrders],
     ],
     GenCommandKind,
   );

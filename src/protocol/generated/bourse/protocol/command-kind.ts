@@ -24,5 +24,6 @@ export enum CommandKind {
   CancelOrder = 13,
   AmendOrder = 14,
   Tick = 15,
-  CancelAll = 16
+  CancelAll = 16,
+  CancelClientOrders = 17
 }

@@ -29,13 +29,15 @@ import { TimeInForce } from './time-in-force.js';
  * | AmendOrder       | owner        | order id      |            | new price  | new open quantity |        |
  * | Tick             |              |               |            |            |           |                |
  * | CancelAll        | owner        | resume at     | instrument |            |           | before (0: all) |
+ * | CancelClientOrders |            | resume at     | client id  |            |           | before (0: all) |
  *
  * AddInstrument also uses maker_fee_bps and taker_fee_bps; PlaceOrder uses flags, tif and stp.
  * CancelAll cancels the owner's resting orders in one instrument (0: in all), oldest first, a
  * bounded number per command (docs/PROTOCOL.md): its head event, AllCanceled, says how many, and
  * names the order to resume at when some may remain: send it again with that as target (0: start
  * from the owner's oldest order). An aux other than 0 cancels only orders placed before that
- * sequence (order ids below it).
+ * sequence (order ids below it). CancelClientOrders does the same for the resting orders the
+ * client id `ref` placed, on every account and instrument (cancel on disconnect sends it).
  * Prices are quote minor units per lot: a fill of q base minor units at price p costs
  * (q / lot_size) * p quote minor units.
  */

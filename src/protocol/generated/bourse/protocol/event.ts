@@ -33,7 +33,7 @@ import { TimeInForce } from './time-in-force.js';
  * | OrderCanceled     | owner      |              | order id    |              | price | canceled |        |     |                  | released |    |
  * | OrderAmended      | owner      |              | order id    |              | price | new open | held   |     |                  | released | resting quantity |
  * | Ticked            |            |              |             |              |       |          |        |     |                  |         |     |
- * | AllCanceled       | owner      |              |             | resume at (0: none remain) | | orders canceled | |     |                  |         |     |
+ * | AllCanceled       | owner (0: by client) |    |             | resume at (0: none remain) | | orders canceled | |     |                  |         |     |
  *
  * A head event flagged Record also carries its command's fingerprint (src/engine/fingerprint.ts)
  * as a u32 in the low word of `other_id`, or of `release` for InstrumentAdded (whose other_id
@@ -44,7 +44,8 @@ import { TimeInForce } from './time-in-force.js';
  * accepted command, the reason for a Rejected event, the original status for a Duplicate, and the
  * reason an order's remainder expired or a resting order was canceled by the engine.
  *
- * AllCanceled heads a CancelAll (`ref` the instrument, 0: all): `quantity` orders canceled, each
+ * AllCanceled heads a CancelAll (`ref` the instrument, 0: all) or a CancelClientOrders (`ref`
+ * the client id, `account` 0; `command_kind` tells them apart): `quantity` orders canceled, each
  * by an OrderCanceled (status Ok) that follows, oldest first. `other_id` is 0 when the command
  * went through all of the owner's orders (none that it covers remain); otherwise it stopped at
  * its bound, some may remain, and the same command sent again with `target` = `other_id` goes on
