@@ -209,17 +209,10 @@ export const eventsPerFrameMax = Math.floor((wsMessageBytesMax - 16) / eventSize
  */
 export const resultRangesPerSessionMax = 256;
 /**
- * Accounts an admin key's cancel-on-disconnect session may place or amend orders for (each
- * noted, for a CancelAll on a loss; an account key's covers its key's). A frame naming one more
- * is refused with Error 7 (TooManyAccounts), nothing of it sent: a note dropped silently would
- * leave that account's orders resting after a loss.
- */
-export const cancelOnDisconnectAccountsMax = 64;
-/**
- * Accounts whose cancels on disconnect are under way at once (waiting for ring room, or for a
- * round's answer), over every lost session. Past it, a loss's further accounts are not canceled
- * and the node says so (logged, and counted on /metrics): sessionCountMax sessions lost at once,
- * each with accounts of its own, are far past what a node serves.
+ * Clients whose cancels on disconnect are under way at once (waiting for ring room, or for a
+ * round's answer), a chain per lost session's client id. Past it, a lost session's orders are
+ * not canceled and the node says so (logged, and counted on /metrics): a node serves at most
+ * sessionCountMax sessions, and a chain ends within seconds.
  */
 export const cancelOnDisconnectPendingMax = 65_536;
 /** How soon cancels on disconnect that found the input ring full are tried again (ms). */

@@ -22,15 +22,11 @@ import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from '
 export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /**
- * What the server does with the resting orders that cancel on disconnect covers, those of every
- * account the session that ended covered (the whole account's, whichever session placed them):
- * with an account key, every account the key grants; with an admin key (or no keys), those it
- * placed or amended orders for:
+ * What the server does with the resting orders that cancel on disconnect covers: those the
+ * client id placed (on any account; not another client's on the same account):
  * - 'kept': they stay on the book. The session did not ask for cancel on disconnect, or its close
  *   is not a loss: the client's close() (1000), the node stopping or a deposed primary stepping
- *   down (1001). The next session with the flag covers them from its start when its key grants
- *   their account; an admin key's only once it places or amends an order there (until then a
- *   market maker back on the book has live quotes no one will cancel).
+ *   down (1001). The next session of the client id with the flag covers them from its start.
  * - 'canceled': the server closed the session for a reason (4000-4999): a loss, it cancels them.
  * - 'unknown': the connection dropped (1006: reset, cut off, or silent and dropped by the SDK),
  *   or 1011 (a node failing cancels nothing; a journal stream's failure on a running node

@@ -24,7 +24,7 @@ export const ClientErrorCode = {
   ReadOnly: FrameError.ReadOnly,
   /** A frame ending inside a linked chain. */
   ChainOpen: FrameError.ChainOpen,
-  /** Cancel on disconnect: orders for more accounts than a session notes. */
+  /** From older servers only: cancel on disconnect noted a session's accounts, at most 64. */
   TooManyAccounts: FrameError.TooManyAccounts,
   /** `close()` was called. */
   ClosedByClient: 1000,

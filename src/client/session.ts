@@ -91,11 +91,10 @@ export interface ConnectOptions {
   readOnly?: boolean;
   /**
    * Cancel on disconnect: if this session's connection is lost (a drop, a crash, the server
-   * closing it; not `close()`), the server cancels the resting orders of every account this
-   * session covers: all that its key grants, from its start; with an admin key (or no keys),
-   * those it placed or amended orders for (docs/PROTOCOL.md, "Cancel on disconnect"). Asked
-   * for again at every reconnect. Refused with a read-only session; a server that does not do
-   * it fails `connect`. Default false.
+   * closing it; not `close()`), the server cancels the resting orders this client id placed,
+   * those kept from before its start included, and no other client's (docs/PROTOCOL.md,
+   * "Cancel on disconnect"). Asked for again at every reconnect. Refused with a read-only
+   * session; a server that does not do it fails `connect`. Default false.
    */
   cancelOnDisconnect?: boolean;
   /**

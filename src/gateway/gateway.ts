@@ -12,7 +12,6 @@
  * callback returns (uWS reuses the message's memory).
  */
 import {
-  cancelOnDisconnectAccountsMax,
   commandSizeBytes,
   commandsPerFrameMax,
   eventSizeBytes,
@@ -586,10 +585,6 @@ export class Gateway {
     const grant = ws.getUserData().grant;
     const forbidden = grant === null ? 'not allowed: no API key' : this.refusal(grant, view, span);
     if (forbidden !== null) return this.sendError(ws, requestId, FrameError.Forbidden, forbidden);
-    if (!this.cancels.note(ws.getUserData(), view, span)) {
-      const why = `cancel on disconnect notes at most ${cancelOnDisconnectAccountsMax} accounts`;
-      return this.sendError(ws, requestId, FrameError.TooManyAccounts, why);
-    }
     if (!this.options.role.accepting()) {
       // A primary handing over (or deposed): sent again after a wait, and once the session
       // closes, to the next primary. Not counted as refused: it is no slow reader.
@@ -789,8 +784,7 @@ function newSession(readOnly: boolean): Session {
     refused: [],
     challenge: null,
     helloFlags: 0,
-    cancelAccounts: null,
-    cancelGranted: null,
+    cancelOnDisconnect: false,
     readOnly,
     results: null,
     subscriptions: 0,

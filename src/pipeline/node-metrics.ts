@@ -290,13 +290,13 @@ function registerCancels(
       const c = read();
       return c === null ? 0 : of(c);
     });
-  const sessions = 'Lost sessions (cancel on disconnect) whose accounts got CancelAll rounds';
+  const sessions = 'Lost sessions (cancel on disconnect) whose orders got cancel rounds';
   counter('bourse_cancel_on_disconnect_sessions_total', sessions, (c) => c.sessions);
-  const rounds = 'CancelAll rounds of cancel on disconnect answered with AllCanceled';
+  const rounds = 'CancelClientOrders rounds of cancel on disconnect answered with AllCanceled';
   counter('bourse_cancel_on_disconnect_rounds_total', rounds, (c) => c.rounds);
   const orders = 'Orders canceled on disconnect';
   counter('bourse_cancel_on_disconnect_orders_total', orders, (c) => c.orders);
-  const dropped = 'Accounts of lost sessions not canceled (node not taking commands, or too many)';
+  const dropped = 'Lost sessions not canceled (node not taking commands, or too many)';
   counter('bourse_cancel_on_disconnect_dropped_total', dropped, (c) => c.dropped);
 }
 

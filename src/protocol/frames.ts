@@ -147,8 +147,9 @@ export const enum FrameError {
    */
   ChainOpen = 6,
   /**
-   * A session that cancels on disconnect placing or amending orders for one account more than
-   * the gateway notes for it (cancelOnDisconnectAccountsMax): nothing of the frame was sent.
+   * Sent only by servers before cancel on disconnect went by client id (state layout 6): a
+   * session that cancels on disconnect placing orders for more accounts than they noted.
+   * Kept so that the code is not given another meaning.
    */
   TooManyAccounts = 7,
 }

@@ -1,9 +1,11 @@
 /**
- * Cancel on disconnect covers the quotes a session kept through a close that was no loss: a
- * node restart (1001) or a failover to another member. The session reopened after it covered
- * an account only once it placed or amended an order there again, so that a drop in between
- * canceled nothing: a market maker's quotes rested on with nobody watching them. A session of
- * an account key now covers every account its key grants from its Welcome.
+ * Cancel on disconnect cancels the orders of the lost session's client id, and only those: the
+ * engine keeps with each resting order the client that placed it. So a second trader's or an
+ * admin's orders on a shared account stay when one session drops (they went too, when the
+ * rounds canceled whole accounts), and the quotes a session kept through a close that was no
+ * loss (a node restart, 1001, or a failover to another member) are covered by the session that
+ * reopens, an admin key's as an account key's (an admin key's covered nothing of them: it
+ * grants every account, and only the accounts it named again were canceled).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,9 +24,13 @@ import { until } from '../harness/wait.js';
 const admin = createKey(210, true, []);
 /** The market maker's key: accounts 1 and 2. */
 const maker = createKey(211, false, [1, 2]);
+/** A second trader on account 1, and a second admin (a desk's quoting engine). */
+const trader = createKey(212, false, [1]);
+const desk = createKey(213, true, []);
 
 function writeKeys(dir: string): string {
-  writeKeyFile(dir, { version: 2, keys: [admin.record, maker.record] });
+  const keys = [admin, maker, trader, desk].map((k) => k.record);
+  writeKeyFile(dir, { version: 2, keys });
   return dir;
 }
 
@@ -51,10 +57,20 @@ async function quote(c: BourseClient, account: number, n: number): Promise<numbe
   return ids;
 }
 
-/** The maker's session: its key, the flag, no drop for silence (only the ones made here). */
-function connectMaker(url: string, members?: string[]): Promise<BourseClient> {
-  const options = { clientId: 211, apiKey: maker.token, cancelOnDisconnect: true, silenceMs: 0 };
+/** A session of `key` with the flag, no drop for silence (only the ones made here). */
+function connectWith(
+  key: ReturnType<typeof createKey>,
+  url: string,
+  members?: string[],
+): Promise<BourseClient> {
+  const clientId = key.record.clientId;
+  const options = { clientId, apiKey: key.token, cancelOnDisconnect: true, silenceMs: 0 };
   return BourseClient.connect(url, members === undefined ? options : { ...options, members });
+}
+
+/** The maker's session. */
+function connectMaker(url: string, members?: string[]): Promise<BourseClient> {
+  return connectWith(maker, url, members);
 }
 
 /** The journal's OrderCanceled events under the node's cancel-on-disconnect client id. */
@@ -67,22 +83,58 @@ async function canceledByNode(url: string, from: number): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
-test('quotes kept through a node restart are canceled when the new session drops', async () => {
+/** A single node on a free port, with the keys; started again by `start`. */
+async function singleNode() {
   const port = await freePort('tcp');
   const dir = writeKeys(tempDataDir());
   const url = `ws://127.0.0.1:${port}/`;
   const start = (): Promise<BourseNode> =>
     BourseNode.start({ dataDir: dir, config: smallConfig, gateway: { host: '127.0.0.1', port } });
+  return { dir, url, start };
+}
+
+test("two keys' sessions on one account: the one lost takes only its own orders", async () => {
+  const { dir, url, start } = await singleNode();
+  const node = await start();
+  try {
+    const root = await BourseClient.connect(url, { clientId: 210, apiKey: admin.token });
+    await setUp(root);
+    const mm = await connectMaker(url);
+    const other = await connectWith(trader, url);
+    const mine = await quote(mm, 1, 3);
+    const theirs = await quote(other, 1, 2);
+    const admins = await quote(root, 1, 1);
+    const kept = [...theirs, ...admins];
+    mm.dropConnection();
+    await until("the maker's quotes canceled", async () => {
+      return (await restingIds(url, 1))?.join() === kept.join();
+    });
+    assert.deepEqual(await canceledByNode(url, mine[0]), mine);
+    await until('reconnected', () => mm.reconnects === 1);
+    // The other trader drops too: its own go, the admin's stay.
+    other.dropConnection();
+    await until("the trader's quotes canceled", async () => {
+      return (await restingIds(url, 1))?.join() === admins.join();
+    });
+    assert.deepEqual(await canceledByNode(url, mine[0]), [...mine, ...theirs]);
+    await until('reconnected', () => other.reconnects === 1);
+    await Promise.all([mm.close(), other.close(), root.close()]);
+  } finally {
+    await node.stop();
+    removeDir(dir);
+  }
+});
+
+test('quotes kept through a node restart are canceled when the new session drops', async () => {
+  const { dir, url, start } = await singleNode();
   let node: BourseNode | null = await start();
   try {
     const root = await BourseClient.connect(url, { clientId: 210, apiKey: admin.token });
     await setUp(root);
     const mm = await connectMaker(url);
     const quotes = await quote(mm, 1, 3);
-    // On account 2, which the maker's key grants, by the admin (cancel on disconnect covers
-    // an account, whoever placed its orders); account 3 is no account of the key.
+    // On account 2, which the maker's key grants, by the admin: not the maker's, it stays.
     const other = await quote(root, 2, 1);
-    const outside = await quote(root, 3, 1);
     await root.close();
 
     await node.stop(); // 1001: no loss, the quotes stay
@@ -93,9 +145,8 @@ test('quotes kept through a node restart are canceled when the new session drops
     // The reopened session places nothing, and drops.
     mm.dropConnection();
     await until('the kept quotes canceled', async () => (await restingIds(url, 1))?.length === 0);
-    await until('account 2 emptied too', async () => (await restingIds(url, 2))?.length === 0);
-    assert.deepEqual(await restingIds(url, 3), outside, 'an account the key does not grant');
-    assert.deepEqual(await canceledByNode(url, quotes[0]), [...quotes, ...other]);
+    assert.deepEqual(await canceledByNode(url, quotes[0]), quotes);
+    assert.deepEqual(await restingIds(url, 2), other, "the admin's order on its account stays");
     await until('reconnected again', () => mm.reconnects === 2);
     await mm.close();
   } finally {
@@ -104,7 +155,35 @@ test('quotes kept through a node restart are canceled when the new session drops
   }
 });
 
-test('quotes kept through a failover are canceled by the new primary at a drop', async () => {
+test("an admin key's quotes kept through a restart are canceled, no one else's", async () => {
+  const { dir, url, start } = await singleNode();
+  let node: BourseNode | null = await start();
+  try {
+    const root = await BourseClient.connect(url, { clientId: 210, apiKey: admin.token });
+    await setUp(root);
+    const quoter = await connectWith(desk, url);
+    const quotes = [...(await quote(quoter, 1, 2)), ...(await quote(quoter, 3, 2))];
+    const others = [...(await quote(root, 1, 1)), ...(await quote(root, 3, 1))];
+    await root.close();
+
+    await node.stop();
+    node = await start();
+    await until('the desk reconnected', () => quoter.reconnects === 1, 10_000);
+    quoter.dropConnection(); // it names no account after the restart
+    await until('its kept quotes canceled', async () => {
+      const left = [...((await restingIds(url, 1)) ?? []), ...((await restingIds(url, 3)) ?? [])];
+      return left.join() === others.join();
+    });
+    assert.deepEqual(await canceledByNode(url, quotes[0]), quotes);
+    await until('reconnected again', () => quoter.reconnects === 2);
+    await quoter.close();
+  } finally {
+    await node?.stop();
+    removeDir(dir);
+  }
+});
+
+test("an admin key's quotes kept through a failover are canceled by the new primary", async () => {
   const dirs = [1, 2, 3].map(() => writeKeys(tempDataDir()));
   const cluster = await TestCluster.start(3, undefined, dirs);
   try {
@@ -116,20 +195,25 @@ test('quotes kept through a failover are canceled by the new primary at a drop',
       members: urls,
     });
     await setUp(root);
-    await root.close();
-    const mm = await connectMaker(urls[first.id - 1], urls);
+    // An admin key's session: it names no account after the failover.
+    const mm = await connectWith(desk, urls[first.id - 1], urls);
     const quotes = await quote(mm, 1, 3);
+    const others = await quote(root, 1, 1); // the same account, another client: it stays
+    await root.close();
+    const all = [...quotes, ...others];
 
     first.silence(); // its sessions closed 1001 (no loss), cut off from the others
     const second = await cluster.primary(first);
     const there = urls[second.id - 1];
     await until('the maker followed the new primary', () => mm.reconnects === 1, 15_000);
     await until('the quotes are on its book', async () => {
-      return (await restingIds(there, 1))?.join() === quotes.join();
+      return (await restingIds(there, 1))?.join() === all.join();
     });
 
     mm.dropConnection();
-    await until('the kept quotes canceled', async () => (await restingIds(there, 1))?.length === 0);
+    await until('the kept quotes canceled', async () => {
+      return (await restingIds(there, 1))?.join() === others.join();
+    });
     assert.deepEqual(await canceledByNode(there, quotes[0]), quotes);
     await until('reconnected again', () => mm.reconnects === 2, 15_000);
     await mm.close();
