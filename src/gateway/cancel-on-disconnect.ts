@@ -192,7 +192,7 @@ export class CancelOnDisconnect {
     if (next === 0 || next > chain.bound) return this.end(chain);
     // No round cap: every round but the last cancels a full round's orders (every instrument's,
     // placed before the bound, which no new order is), so rounds are bounded by the order
-    // table. A cap of 1,024 rounds left the orders of an account holding more than a million
+    // table. A cap of 1,024 rounds left the orders of a client holding more than a million
     // (--orders-max 2M) resting after a loss. A round that canceled none would not progress.
     if (readU64(u32, e + EventWord.quantity) === 0) {
       const why = `a round canceled none, orders remain from ${next}`;
