@@ -18,11 +18,23 @@ test('a drill on a terminal that fails stops its progress bar', async (t) => {
     said += String(text);
     return true;
   });
-  // Every member runs, but no session opens: the drill gives up after its retries (~15 s).
-  t.mock.method(BourseClient, 'connect', () => Promise.reject(new Error('no session (test)')));
+  // Every member runs and the SDK connects, but its first commands fail: the drill fails at
+  // once. (A refused connect fails it too, but only after its retries: 15 s of waiting.) The
+  // drill does not close its client when it fails; the test does.
+  const clients: BourseClient[] = [];
+  const connect = BourseClient.connect.bind(BourseClient);
+  t.mock.method(BourseClient, 'connect', async (...args: Parameters<typeof connect>) => {
+    const client = await connect(...args);
+    clients.push(client);
+    return client;
+  });
+  const refuse = () => Promise.reject(new Error('no session (test)'));
+  t.mock.method(BourseClient.prototype, 'submitBatch', refuse);
   const options = { kills: 2, nodes: 3, seed: 1, accounts: 10, window: 4, verbose: true };
   await assert.rejects(drill(options), /no session \(test\)/);
   t.mock.restoreAll();
+  await Promise.all(clients.map((client) => client.close()));
+  assert.equal(clients.length, 1, 'the drill connected');
   removeDir(/the members' logs are in (\S+)/.exec(said)?.[1] ?? '/nonexistent');
   assert.match(said, /drill: kills \[/, 'the bar was drawn');
   assert.ok(said.includes('\x1b[?7h'), 'the bar was stopped: line wrapping is on again');
