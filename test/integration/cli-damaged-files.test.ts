@@ -4,7 +4,7 @@
  * code and a message naming the file (LMDB mapped past the end of a cut file: SIGBUS, exit 135;
  * garbage over a meta page: SIGSEGV, 139), and nothing is written.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,10 +34,20 @@ function bourse(...args: string[]): { code: number; out: string; err: string } {
   return { code: r.status ?? (r.signal === null ? -1 : 128), out: r.stdout, err: r.stderr };
 }
 
-/** A folder with 3,000 commands journaled and at least one snapshot taken. */
-function makeFolder(): Promise<string> {
-  return journaledFolder({ count: 3_000, chunk: 500, snapshotEvents: 1_000, pauseMs: 0 });
+let made: Promise<string> | null = null;
+
+/**
+ * A folder with 3,000 commands journaled and at least one snapshot taken, made by a real node
+ * once for every test here (a node run each took seconds): each test damages a copy of it.
+ */
+function madeFolder(): Promise<string> {
+  made ??= journaledFolder({ count: 3_000, chunk: 500, snapshotEvents: 1_000, pauseMs: 0 });
+  return made;
 }
+
+after(async () => {
+  if (made !== null) removeDir(await made);
+});
 
 /** Every file of `dir` with its bytes, to show that nothing was written. */
 function contents(dir: string): Map<string, Buffer> {
@@ -54,7 +64,7 @@ function run(tool: (typeof tools)[number], dir: string): { code: number; err: st
 }
 
 test('a journal.mdb cut short or overwritten: exit 65 naming it, for every tool', async () => {
-  const made = await makeFolder();
+  const made = await madeFolder();
   const dir = tempDataDir();
   try {
     const size = statSync(dataFile(made)).size;
@@ -79,7 +89,6 @@ test('a journal.mdb cut short or overwritten: exit 65 naming it, for every tool'
       assert.deepEqual(contents(dir), before, `${what}: nothing written`);
     }
   } finally {
-    removeDir(made);
     removeDir(dir);
   }
 });
@@ -94,7 +103,7 @@ function overwrite(offset: number): (file: string) => void {
 }
 
 test('a damaged snapshots.mdb: start refuses it (65); replay, inspect never open it', async () => {
-  const made = await makeFolder();
+  const made = await madeFolder();
   const dir = tempDataDir();
   try {
     for (const [what, damage] of [
@@ -124,13 +133,12 @@ test('a damaged snapshots.mdb: start refuses it (65); replay, inspect never open
     const verified = bourse('verify', '--data', dir);
     assert.equal(verified.code, 0, verified.err); // no snapshots.mdb: nothing to check (was 66)
   } finally {
-    removeDir(made);
     removeDir(dir);
   }
 });
 
 test('a journal lost beside its snapshots: start, replay and inspect refuse (65)', async () => {
-  const made = await makeFolder();
+  const made = await madeFolder();
   const dir = tempDataDir();
   try {
     const newest = newestSnapshot(made);
@@ -161,7 +169,6 @@ test('a journal lost beside its snapshots: start, replay and inspect refuse (65)
       assert.deepEqual(contents(dir), before, `${what}: nothing written`);
     }
   } finally {
-    removeDir(made);
     removeDir(dir);
   }
 });
@@ -214,7 +221,7 @@ function flipPageType(file: string, page: number, pageSizeBytes: number): void {
 }
 
 test('a damaged B-tree page: exit 65 naming the file, never a stack trace or abort', async () => {
-  const made = await makeFolder();
+  const made = await madeFolder();
   const dir = tempDataDir();
   try {
     const files: [string, number, readonly (typeof tools)[number][]][] = [
@@ -250,7 +257,6 @@ test('a damaged B-tree page: exit 65 naming the file, never a stack trace or abo
     }
     assert.deepEqual([...seen].sort(), ['abort', 'error'], 'both kinds of failure were met');
   } finally {
-    removeDir(made);
     removeDir(dir);
   }
 });
@@ -263,7 +269,7 @@ async function foreignLmdb(file: string): Promise<void> {
 }
 
 test("another program's LMDB file: every tool refuses it (65); none adds to it", async () => {
-  const made = await makeFolder();
+  const made = await madeFolder();
   const dir = tempDataDir();
   try {
     await foreignLmdb(dataFile(dir));
@@ -288,14 +294,14 @@ test("another program's LMDB file: every tool refuses it (65); none adds to it",
     assert.match(verified.err, /move snapshots\.mdb away/);
     assert.equal(run('replay', dir).code, 0, 'replay never reads snapshots.mdb');
   } finally {
-    removeDir(made);
     removeDir(dir);
   }
 });
 
 test('a stored engine config too small for its journal: replay and verify name it', async () => {
-  const dir = await makeFolder();
+  const dir = tempDataDir();
   try {
+    cpSync(await madeFolder(), dir, { recursive: true });
     // As a member smaller than its primary keeps it, or an edit with its SHA-256 redone.
     const db = openJournalDb(dir, { create: false, readOnly: false });
     storeConfig(db, { ...smallConfig, accountCountMax: 2 });
