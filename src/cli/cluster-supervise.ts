@@ -105,8 +105,10 @@ export class MemberProcess {
   private startedAt = 0;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
-  /** The wait before trying again a member whose quick exit may clear (memberRetryDownMs). */
-  private retryMs = memberRetryDownMs;
+  /** The first wait before trying again a member whose quick exit may clear. */
+  private readonly retryFirstMs: number;
+  /** The next such wait: retryFirstMs, doubled at each quick exit up to memberRetryDownMsMax. */
+  private retryMs: number;
   /** The wait before starting it again after another exit (memberRestartDelayMs, doubling). */
   private restartMs = memberRestartDelayMs;
   /** Its runs in a row that ended within memberUpStableMs of their start. */
@@ -114,10 +116,18 @@ export class MemberProcess {
   /** Told of a member left down, with its exit code (cluster.ts ends once all are). */
   onLeftDown: (code: number) => void = () => {};
 
-  constructor(clusterPath: string, id: number, dataDir: string, bootstrap: boolean) {
+  constructor(
+    clusterPath: string,
+    id: number,
+    dataDir: string,
+    bootstrap: boolean,
+    retryFirstMs = memberRetryDownMs,
+  ) {
     this.clusterPath = clusterPath;
     this.id = id;
     this.dataDir = dataDir;
+    this.retryFirstMs = retryFirstMs;
+    this.retryMs = retryFirstMs;
     this.start(bootstrap);
   }
 
@@ -209,7 +219,7 @@ export class MemberProcess {
       this.sayCrashLoop(how, words.line(), [waitMs, memberRetryDownMsMax], fields);
       return this.restartAfter(waitMs);
     }
-    this.retryMs = memberRetryDownMs; // it ran: a later fault starts the waits afresh
+    this.retryMs = this.retryFirstMs; // it ran: a later fault starts the waits afresh
     const waitMs = this.restartMs;
     this.restartMs = Math.min(this.restartMs * 2, memberRestartDelayMsMax);
     const again = `starting it again in ${waitMs / 1000} s`;

@@ -14,6 +14,7 @@ import {
   engineConfigDefault,
   engineConfigProblem,
   memberExitWaitMs,
+  memberRetryDownMs,
   memberStopMs,
   memberSupervisorCheckMs,
 } from '../constants.js';
@@ -251,6 +252,10 @@ export interface ClusterOptions {
   basePort: number;
   /** Written into cluster.json: every member runs with the same. */
   capacities?: Capacities;
+  /** A member still running this long after it was asked to stop is killed (memberStopMs). */
+  memberStopMs?: number;
+  /** The first wait before a member whose start failed is tried again (memberRetryDownMs). */
+  memberRetryMs?: number;
 }
 
 /**
@@ -277,12 +282,15 @@ function clusterFolder(data: string, fresh: boolean): DataLock {
  * a second Ctrl-C meanwhile (the first listener gone) killed the supervisor, and a member
  * that had not stopped yet ran on.
  */
-async function runUntilStopped(members: MemberProcess[]): Promise<NodeJS.Signals | number> {
+async function runUntilStopped(
+  members: MemberProcess[],
+  stopMs: number,
+): Promise<NodeJS.Signals | number> {
   const allDown = new Promise<number>((resolve) => {
     let down = 0;
     for (const m of members) m.onLeftDown = (code) => ++down === members.length && resolve(code);
   });
-  const seconds = memberStopMs / 1000;
+  const seconds = stopMs / 1000;
   const wait = `stopping every member (one still running after ${seconds} s is killed)`;
   let stopOff = (): void => {};
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
@@ -290,7 +298,7 @@ async function runUntilStopped(members: MemberProcess[]): Promise<NodeJS.Signals
   });
   const ended = await Promise.race([signalled, allDown]);
   if (typeof ended !== 'number') say(`${ended}: ${wait}`);
-  await Promise.all(members.map((m) => m.stop(wholeClusterSignal)));
+  await Promise.all(members.map((m) => m.stop(wholeClusterSignal, stopMs)));
   stopOff();
   return ended;
 }
@@ -359,7 +367,10 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
   // bootstrap, each empty folder would count as a lost disk, and no member would ever vote.)
   const dirs = file.members.map((m) => memberDataDir(options.data, m.id));
   const bootstrap = fresh || dirs.every((dir) => !existsSync(dir));
-  const members = file.members.map((m, i) => new MemberProcess(path, m.id, dirs[i], bootstrap));
+  const retryMs = options.memberRetryMs ?? memberRetryDownMs;
+  const members = file.members.map(
+    (m, i) => new MemberProcess(path, m.id, dirs[i], bootstrap, retryMs),
+  );
   process.stdout.write(
     [
       `bourse cluster: ${file.members.length} members (${path})`,
@@ -374,7 +385,7 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
       '',
     ].join('\n'),
   );
-  const ended = await runUntilStopped(members);
+  const ended = await runUntilStopped(members, options.memberStopMs ?? memberStopMs);
   const kept = `${absolute(options.data)} keeps cluster.json and every member's folder`;
   if (typeof ended !== 'number') say(`stopped; ${kept} (the same command starts it again)`);
   // Every member left down: nothing runs (the process ended with 13, a pending await).

@@ -9,7 +9,13 @@ import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { KeyFileError } from '../gateway/api-keys.js';
-import { gatewayPortDefault, snapshotIntervalEvents, snapshotIntervalMs } from '../constants.js';
+import {
+  gatewayPortDefault,
+  memberRetryDownMs,
+  memberStopMs,
+  snapshotIntervalEvents,
+  snapshotIntervalMs,
+} from '../constants.js';
 import { applySettings, configurable, withOrigin } from './config.js';
 import type { CreateKeyOptions } from './keys.js';
 import {
@@ -133,12 +139,29 @@ function addCluster(p: Command): void {
           "like the members' logs",
       ),
     )
+    .option(
+      '--member-stop-ms <ms>',
+      'a member still running this long after it is asked to stop is killed (SIGKILL)',
+      positive('--member-stop-ms'),
+      memberStopMs,
+    )
+    .option(
+      '--member-retry-ms <ms>',
+      'first wait before a member whose start failed (a port, a disk) is tried again; doubled ' +
+        'each time, up to 5 min',
+      positive('--member-retry-ms'),
+      memberRetryDownMs,
+    )
     .addHelpText('after', '\nExample:\n  bourse cluster --nodes 3 --data ./cluster');
   capacityOptions(cluster).action(async (o: ClusterFlags) => {
     chooseLogFormat(o.logFormat);
     const { cluster: run } = await import('./cluster.js');
     await run({ ...o, capacities: capacitiesOf(o) });
   });
+  addMember(p);
+}
+
+function addMember(p: Command): void {
   const member = p
     .command('member')
     .description('run one member of a cluster (bourse cluster starts these)')
@@ -182,6 +205,8 @@ interface ClusterFlags {
   data: string;
   basePort: number;
   logFormat?: LogFormat;
+  memberStopMs: number;
+  memberRetryMs: number;
 }
 
 /** --log-format, `what` it sets (log-format.ts). */
