@@ -99,6 +99,8 @@ export interface ClusterNodeOptions {
   log?: NodeLog;
   /** Committed entries consensus keeps in memory (default `logRetainEntries`; tests: few). */
   logRetain?: number;
+  /** As for a single node (NodeOptions; default `snapshotIntervalMs`). */
+  snapshotIntervalMs?: number;
 }
 
 /** The client id the cluster's own commands (the Tick that opens a term) are sent under. */
@@ -521,6 +523,7 @@ export class ClusterNode {
       counters: this.counters,
       rings,
       log: this.log,
+      snapshotIntervalMs: this.options.snapshotIntervalMs,
     });
     node.publisher.gate = () => this.committedSequence;
     this.node = node;

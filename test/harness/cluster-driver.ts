@@ -23,6 +23,8 @@ export class TestCluster {
   readonly lines: string[] = [];
   /** Committed entries each member's consensus keeps in memory (undefined: the default). */
   logRetain: number | undefined;
+  /** The members' periodic snapshots (undefined: the default, snapshotIntervalMs). */
+  snapshotIntervalMs: number | undefined;
   /** Capacities by member id, for a member booted on a new folder (default: smallConfig). */
   readonly configs = new Map<number, EngineConfig>();
   /**
@@ -36,16 +38,19 @@ export class TestCluster {
 
   /**
    * `dirs`: data folders to use, by member id (a fresh temporary one for any not given);
-   * `config`: every member's capacities (default: smallConfig).
+   * `config`: every member's capacities (default: smallConfig); `snapshotIntervalMs`: the
+   * members' periodic snapshots (default: a node's).
    */
   static async start(
     size: number,
     logRetain?: number,
     dirs: readonly string[] = [],
     config?: EngineConfig,
+    snapshotIntervalMs?: number,
   ): Promise<TestCluster> {
     const cluster = new TestCluster();
     cluster.logRetain = logRetain;
+    cluster.snapshotIntervalMs = snapshotIntervalMs;
     if (config !== undefined) for (let id = 1; id <= size; id++) cluster.configs.set(id, config);
     for (let id = 1; id <= size; id++) {
       const port = await freePort('tcp');
@@ -67,6 +72,7 @@ export class TestCluster {
       bootstrap,
       log: (line) => this.lines.push(line),
       logRetain: this.logRetain,
+      snapshotIntervalMs: this.snapshotIntervalMs,
       faults: this.newFaultPlan(id),
       secret: this.secrets.get(id) ?? this.secret,
     });
