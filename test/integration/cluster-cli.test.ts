@@ -103,7 +103,8 @@ test('bourse cluster: a killed member comes back; one that cannot start is retri
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': the output is all read then (its last lines could still be in the pipe).
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   const pids: number[] = [];
   try {
     const ports = file.members.map((m) => m.port);
@@ -215,6 +216,8 @@ test('bourse cluster killed with SIGKILL: its members stop cleanly', async () =>
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  // Once the members are gone too, whose output goes to the same pipes.
+  const closed = new Promise((r) => child.once('close', r));
   const members = await awaitChildren(child.pid!, ' member --cluster ', 3);
   try {
     const ports = file.members.map((m) => m.port);
@@ -225,6 +228,7 @@ test('bourse cluster killed with SIGKILL: its members stop cleanly', async () =>
     );
     child.kill('SIGKILL');
     await until('every member stops', () => !members.some(alive), 15_000);
+    await closed; // their last lines read (they were still in the pipe, at times, under load)
     const lines = out.split('\n');
     const gone = `its supervisor (pid ${child.pid}) is gone: stopping`;
     assert.equal(lines.filter((l) => l.includes(gone)).length, 3, out.slice(-3000));
@@ -250,7 +254,7 @@ test('bourse cluster leaves down a member whose own folder is at fault (not retr
   });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   const said = (): string => readable(err);
   try {
     const exit65 = /member 3 exited \(exit code 65: data corrupt, of another schema or another/;
@@ -338,7 +342,7 @@ function runBourse(args: string[], stopAfterMs = 0): Promise<{ code: number | nu
   child.stderr.on('data', heard);
   // A cluster's or member's failure is a JSON line when stderr is no terminal: its msg here.
   return new Promise((resolve) =>
-    child.once('exit', (code) => resolve({ code, out: readable(out) })),
+    child.once('close', (code) => resolve({ code, out: readable(out) })),
   );
 }
 

@@ -38,7 +38,7 @@ test('Ctrl-C of bourse cluster: a member that does not stop is killed, and said'
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   const members = await awaitChildren(child.pid!, ' member --cluster ', 3);
   let code: number | null | 'hung' = 'hung';
   try {

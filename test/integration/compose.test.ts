@@ -92,12 +92,20 @@ function run(argv: string[], env: Record<string, string>, lines: string[]): Chil
   const keep = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  void exited(child); // watched from its start: its pipes may close before anyone asks
   return child;
 }
 
+const closes = new WeakMap<ChildProcess, Promise<number | null>>();
+
+/** Its exit code, once its pipes are closed too: 'exit' can come first, its last lines unread. */
 function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((done) => child.once('exit', (code) => done(code)));
+  let closed = closes.get(child);
+  if (closed === undefined) {
+    closed = new Promise((done) => child.once('close', (code) => done(code)));
+    closes.set(child, closed);
+  }
+  return closed;
 }
 
 async function health(host: string, port: number): Promise<{ role: string; accepting: boolean }> {

@@ -93,7 +93,7 @@ test('bourse start on a disk that fills: stops with 74, loses nothing acknowledg
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   try {
     await until('the node is ready', () => out.includes('ready;'), 20_000);
     // Said before it fills: in the banner, a warning in the log, and the free bytes in /metrics.

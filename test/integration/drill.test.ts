@@ -101,7 +101,7 @@ test('drill: SIGTERM to a running drill stops its members and removes its folder
   });
   let stderr = '';
   drillProcess.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => drillProcess.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => drillProcess.once('close', resolve));
   t.after(() => drillProcess.kill('SIGKILL')); // a failed check must not leave it running
   const members = await awaitChildren(drillProcess.pid!, ' member --cluster ', 3);
   t.after(() => members.filter(alive).forEach((pid) => process.kill(pid, 'SIGKILL')));
@@ -138,7 +138,7 @@ function runDrill(
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const bound = setTimeout(() => child.kill('SIGKILL'), ms);
   return new Promise((resolve) =>
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       clearTimeout(bound);
       resolve({ code: code ?? signal, err });
     }),
@@ -182,7 +182,7 @@ test('drill: the CLI ends with its JSON, a verdict, and exit 0 when every rule h
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const bound = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const code = await new Promise((resolve) => child.once('close', resolve));
   clearTimeout(bound);
   assert.equal(code, 0, err);
   const report = JSON.parse(out.trimEnd().split('\n').at(-1)!) as HistoryFigures;
@@ -274,7 +274,7 @@ test('drill: a partition drill failed on "came back a standby" keeps its folder'
   let err = '';
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<unknown>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
+    child.once('close', (code, signal) => resolve(code ?? signal)),
   );
   t.after(() => child.kill('SIGKILL'));
   try {
