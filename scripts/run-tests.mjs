@@ -2,9 +2,20 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner, whose summary
 // (tests, pass, fail) CI reads. `npm test` builds first. Extra arguments pass through, e.g.
 //   npm test -- --test-name-pattern=ledger
-import { readdirSync } from 'node:fs';
+//
+// Two queues run side by side, each one file at a time (a core each on the 2-core machines):
+//
+//   serial:  integration files that start processes or clusters (they import node:child_process,
+//            the cluster driver, a drill or the process helpers): members, drills, benches and
+//            containers time elections, takeovers and exits, so no two of these run at once;
+//   light:   the rest (unit, simulation, tidy, integration on one in-process node), and the
+//            files named in oneShot below.
+//
+// Each queue's spec output is passed on line by line as it comes; their two summaries are
+// taken out and added up into one, in the spec reporter's form, at the end.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const testRoot = join(root, 'dist', 'test');
@@ -19,14 +30,98 @@ function find(dir) {
   return found;
 }
 
-const files = find(testRoot).sort().map((f) => relative(root, f));
+/** Imports that start processes or a cluster. */
+const starters = [
+  'node:child_process',
+  '/harness/cluster-driver.js',
+  '/harness/processes.js',
+  '/src/cli/drill.js',
+  '/src/cli/drill-partition.js',
+];
+
+/**
+ * Files that start processes, but only one-shot tools (bourse replay, verify, inspect, keys,
+ * backup on folders of their own; tsc): nothing in them elects, loads or times anything.
+ * A file renamed falls back to the serial queue.
+ */
+const oneShot = [
+  'cli-backup',
+  'cli-capacity-memory',
+  'cli-damaged-files',
+  'cli-keys',
+  'cli-lock-tool',
+  'cli-verify-snapshots',
+  'journal-audit',
+  'sdk-types',
+].map((name) => `integration/${name}.test.js`);
+
+/** A file outside unit/ whose imports say it starts processes or a cluster. */
+function serial(path) {
+  const name = relative(testRoot, path);
+  if (name.startsWith('unit/') || oneShot.includes(name)) return false;
+  const imports = readFileSync(path, 'utf8').matchAll(/^import .* from '([^']+)';$/gm);
+  return [...imports].some(([, from]) => starters.some((s) => from.endsWith(s)));
+}
+
+const files = find(testRoot).sort();
 if (files.length === 0) {
   console.error('run-tests: no test files under dist/test; did the build run?');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files],
-  { cwd: root, stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+const queues = [files.filter(serial), files.filter((f) => !serial(f))].filter((q) => q.length);
+
+const summaryKeys = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+const summaryLine = /^\u2139 (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
+
+/**
+ * Runs one queue and passes its output on, less its summary (the block of summary lines that
+ * ends with duration_ms; failing tests are listed after it), which it resolves with.
+ */
+function runQueue(queue) {
+  const args = ['--test', '--test-reporter=spec', ...process.argv.slice(2)];
+  const child = spawn(process.execPath, [...args, ...queue.map((f) => relative(root, f))], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let partial = '';
+  let held = []; // summary lines so far: printed after all if another line follows them
+  let counts = null;
+  const take = (text) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop();
+    let out = '';
+    for (const line of lines) {
+      const summary = summaryLine.exec(line);
+      if (summary === null) {
+        out += held.map((h) => `${h}\n`).join('') + `${line}\n`;
+        held = [];
+        continue;
+      }
+      held.push(line);
+      if (summary[1] !== 'duration_ms') continue;
+      const block = Object.fromEntries(held.map((l) => summaryLine.exec(l).slice(1)));
+      if (counts === null && summaryKeys.every((k) => k in block)) [counts, held] = [block, []];
+    }
+    if (out !== '') process.stdout.write(out);
+  };
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', take);
+  return new Promise((resolve) => {
+    child.once('close', (code, signal) => {
+      take('\n'); // the last line, if it had no newline
+      if (held.length > 0) process.stdout.write(held.map((h) => `${h}\n`).join(''));
+      resolve({ code: code ?? (signal === null ? 1 : 128), counts });
+    });
+  });
+}
+
+const started = performance.now();
+const results = await Promise.all(queues.map(runQueue));
+if (results.every((r) => r.counts !== null)) {
+  for (const key of summaryKeys) {
+    const sum = results.reduce((n, r) => n + Number(r.counts[key]), 0);
+    process.stdout.write(`\u2139 ${key} ${sum}\n`);
+  }
+  process.stdout.write(`\u2139 duration_ms ${performance.now() - started}\n`);
+}
+process.exit(results.find((r) => r.code !== 0)?.code ?? 0);
