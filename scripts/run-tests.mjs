@@ -41,10 +41,11 @@ const starters = [
 
 /**
  * Files that start processes, but only one-shot tools (bourse replay, verify, inspect, keys,
- * backup on folders of their own; tsc): nothing in them elects, loads or times anything.
- * A file renamed falls back to the serial queue.
+ * backup on folders of their own, a node at most until it is ready; tsc): nothing in them
+ * elects, loads or times anything. A file renamed falls back to the serial queue.
  */
 const oneShot = [
+  'cli',
   'cli-backup',
   'cli-capacity-memory',
   'cli-damaged-files',

@@ -1,11 +1,13 @@
 /**
- * A data folder written by a real node, for tests of the offline tools and of damage: `count`
+ * Data folders written by a real node, for tests of the offline tools and of damage: `count`
  * commands of the standard workload, journaled `chunk` at a time (several batches), with
- * snapshots taken every `snapshotEvents` events.
+ * snapshots taken every `snapshotEvents` events (journaledFolder); or a workload and given
+ * commands after it (dataWith).
  */
 import { NodeDriver, tempDataDir } from './node-driver.js';
 import { smallConfig } from './engine-driver.js';
 import { workload } from './workload.js';
+import type { CommandFields } from '../../src/protocol/command-writer.js';
 
 export interface FolderShape {
   count: number;
@@ -32,6 +34,23 @@ export async function journaledFolder(shape: FolderShape): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
   }
   await new Promise((resolve) => setTimeout(resolve, 300)); // the snapshotter catches up
+  await driver.stop();
+  return dir;
+}
+
+/** A folder with a workload of `commands` (set-up first), then `then`. */
+export async function dataWith(
+  commands: number,
+  then: Omit<CommandFields, 'clientId' | 'clientSeq'>[] = [],
+): Promise<string> {
+  const dir = tempDataDir();
+  const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+  const all = workload(1, commands);
+  all.push(...then.map((c, i) => ({ ...c, clientId: 1, clientSeq: all.length + i + 1 })));
+  for (let at = 0; at < all.length; at += 400) {
+    await driver.submit(all.slice(at, at + 400));
+    await driver.untilDurable(Math.min(at + 400, all.length));
+  }
   await driver.stop();
   return dir;
 }

@@ -1,24 +1,22 @@
 /**
  * The CLI on real data folders: every bad situation gets a clear message and its exit code, and
- * leaves the data as it was; start stops cleanly on Ctrl-C.
+ * leaves the data as it was. Its commands here run once and end (a node at most until it is
+ * ready); cli-running.test.ts has start and bench running, and their signals.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { smallConfig } from '../harness/engine-driver.js';
-import { workload } from '../harness/workload.js';
 import { CommandFlag, CommandKind } from '../../src/protocol/command-layout.js';
 import type { CommandFields } from '../../src/protocol/command-writer.js';
-import { alive, awaitChildren } from '../harness/processes.js';
-import { until } from '../harness/wait.js';
+import { dataWith } from '../harness/journaled-folder.js';
 import { readable } from '../harness/log-lines.js';
-import { freePort } from '../../src/cli/ports.js';
 import { makeSecret } from '../../src/cli/cluster-secret.js';
 import {
   closeJournalDb,
@@ -26,7 +24,7 @@ import {
   openJournalDb,
   sequenceKey,
 } from '../../src/journal/journal-db.js';
-import { dataLockFileName, keysReloadPollMs } from '../../src/constants.js';
+import { dataLockFileName } from '../../src/constants.js';
 import { DataLock } from '../../src/journal/data-lock.js';
 import { open } from 'lmdb';
 
@@ -136,29 +134,12 @@ test("commander's refusals read 'bourse <command>: …', exit 64", () => {
   assert.equal(bourse('--version').code, 0);
 });
 
-/** A folder with a workload of `commands` (set-up first), then `then`. */
-async function dataWith(
-  commands: number,
-  then: Omit<CommandFields, 'clientId' | 'clientSeq'>[] = [],
-): Promise<string> {
-  const dir = tempDataDir();
-  const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
-  const all = workload(1, commands);
-  all.push(...then.map((c, i) => ({ ...c, clientId: 1, clientSeq: all.length + i + 1 })));
-  for (let at = 0; at < all.length; at += 400) {
-    await driver.submit(all.slice(at, at + 400));
-    await driver.untilDurable(Math.min(at + 400, all.length));
-  }
-  await driver.stop();
-  return dir;
-}
-
 test('output into a pipe its reader closed early ends quietly (| head)', async () => {
   const child = spawn(process.execPath, [main, 'inspect', '--help']);
   child.stdout.destroy(); // the reader is gone before the first line
   let err = '';
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const code = await new Promise((resolve) => child.once('close', resolve));
   assert.equal(code, 0, err);
   assert.doesNotMatch(err, /EPIPE/);
 });
@@ -336,51 +317,6 @@ test('replay --book says whether the book is halted', async () => {
     removeDir(dir);
   }
 });
-
-/**
- * \`bourse bench\` stopped by SIGTERM (or Ctrl-C from outside a terminal) passes the signal on:
- * the bench stops its load processes and removes its node's folder, and no report is written.
- * Before, the CLI died alone and its bench ran on, with four client processes, for a minute.
- */
-for (const group of [false, true]) {
-  // Ctrl-C on a terminal signals the whole process group: the bench got SIGINT twice (its own,
-  // and the CLI's), and the second killed it during its clean-up: its folder stayed.
-  const how = group ? 'SIGINT to its process group (Ctrl-C)' : 'SIGTERM';
-  test(`bench: ${how} ends the bench and what it started, and writes no report`, async (t) => {
-    const out = tempDataDir();
-    // A temp folder of its own: another bench on the machine makes and removes bourse-e2e-*.
-    const tmp = tempDataDir();
-    const folders = (): string[] => readdirSync(tmp).filter((n) => n.startsWith('bourse-e2e-'));
-    const before = folders();
-    const size = group ? ['--small'] : []; // small: where it was seen (2 clients)
-    const cli = spawn(process.execPath, [main, 'bench', 'e2e', ...size, '--out', out], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: group, // a process group of its own, as a terminal's job
-      env: { ...process.env, TMPDIR: tmp },
-    });
-    let stderr = '';
-    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
-    const started: number[] = [];
-    t.after(() => {
-      for (const pid of [cli.pid!, ...started].filter(alive)) process.kill(pid, 'SIGKILL');
-      removeDir(out);
-      removeDir(tmp);
-    });
-    started.push(...(await awaitChildren(cli.pid!, 'e2e.bench.js', 1)));
-    const clients = group ? 2 : 4;
-    started.push(...(await awaitChildren(started[0], 'e2e-client.js', clients, 60_000)));
-    assert.equal(folders().length, before.length + 1, "the bench's node folder, in its TMPDIR");
-    if (group) process.kill(-cli.pid!, 'SIGINT');
-    else cli.kill('SIGTERM');
-    const signal = group ? 'SIGINT' : 'SIGTERM';
-    assert.equal(await exited, group ? 130 : 143, stderr);
-    assert.match(stderr, new RegExp(`bench: interrupted \\(${signal}\\); no report written`));
-    await until('the bench and its clients exit', () => !started.some(alive), 5_000);
-    assert.deepEqual(readdirSync(out), [], 'no report');
-    assert.deepEqual(folders(), before, "the bench's node folder is removed");
-  });
-}
 
 test('bad situations: a message, an exit code, and nothing written', async () => {
   const dir = await dataWith(900);
@@ -621,41 +557,6 @@ test('ports and cluster shapes that cannot work are refused before anything is w
   }
 });
 
-/**
- * A second node on the port of a running one is refused. uWS binds with SO_REUSEPORT by
- * default: the second node bound the port too, and the kernel split new connections between
- * the two (clients, /health and /metrics each reached one ledger or the other).
- */
-test('a second node on the port a running node holds: exit 69', async () => {
-  const dir = tempDataDir();
-  const port = String(await freePort('tcp'));
-  const args = [main, 'start', '--data', join(dir, 'a'), '--port', port];
-  const first = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  first.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise((resolve) => first.once('exit', resolve));
-  try {
-    await until('the first node is ready', () => out.includes('ready'), 30_000);
-    const second = spawnSync(
-      process.execPath,
-      [main, 'start', '--data', join(dir, 'b'), '--port', port],
-      {
-        encoding: 'utf8',
-        timeout: 20_000, // the old build ran on, sharing the port
-      },
-    );
-    assert.equal(second.status, 69, second.stderr);
-    assert.match(
-      second.stderr,
-      new RegExp(`cannot listen on 127.0.0.1:${port}: the port is in use`),
-    );
-  } finally {
-    first.kill('SIGTERM');
-    await exited;
-    removeDir(dir);
-  }
-});
-
 /** Runs `bourse start` until it is ready, then Ctrl-C; resolves with its stdout. */
 async function startOnce(...args: string[]): Promise<string> {
   const child = spawn(process.execPath, [main, 'start', '--port', '0', ...args], {
@@ -670,7 +571,7 @@ async function startOnce(...args: string[]): Promise<string> {
     child.kill('SIGINT');
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const code = await new Promise((resolve) => child.once('close', resolve));
   clearTimeout(timer);
   assert.equal(code, 0, out);
   return out;
@@ -717,87 +618,6 @@ test('capacities: set by flag, kept by the folder, grown but never shrunk', asyn
     assert.match(grown, /capacity: +300,000 accounts, 400,000 orders/);
     const replayed = bourse('replay', '--data', data, '--balances');
     assert.equal(replayed.code, 0, replayed.err);
-  } finally {
-    removeDir(dir);
-  }
-});
-
-/**
- * A SIGTERM (or Ctrl-C) while a node is still starting (a long replay) stops it cleanly once
- * started: it is listened for from before the start. Before, the handler came after it, and a
- * signal in between killed the node at once (exit by signal, not 0; a CI flake of a member
- * stopped 1.5 s after its launch).
- */
-test('a SIGTERM while the node starts stops it cleanly once started', async () => {
-  const dir = tempDataDir();
-  const port = await freePort('tcp');
-  try {
-    const args = [main, 'start', '--data', dir, '--port', String(port)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await until('its first log line', () => out.includes('"msg":"starting on'), 20_000);
-    assert.equal(await accepting(port), false, 'the node is still starting');
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
-    assert.match(out, /stopped cleanly; journal durable through sequence \d+/);
-  } finally {
-    removeDir(dir);
-  }
-});
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-test('start prints where it stands and stops cleanly on Ctrl-C', async () => {
-  const dir = await dataWith(300);
-  try {
-    const child = spawn(process.execPath, [main, 'start', '--data', dir, '--port', '0'], {
-      stdio: 'pipe',
-    });
-    let out = '';
-    let err = '';
-    let sent = false;
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (sent || !out.includes('ready')) return;
-      sent = true; // one Ctrl-C: a second one would kill it, as it should
-      // After a look at keys.json or two (keysReloadPollMs): no keys is no news.
-      setTimeout(() => child.kill('SIGINT'), 2 * keysReloadPollMs);
-    });
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    assert.equal(code, 0);
-    assert.match(out, /^bourse \d+\.\d+\.\d+$/m);
-    assert.match(out, /role: +primary/);
-    assert.match(out, new RegExp(`data: +${dir}`));
-    assert.match(out, /journal: +sequence \d+/);
-    assert.match(out, /stopped cleanly; journal durable through sequence \d+/);
-    // Its log: pino JSON lines on stderr, each with a level, a message and its role.
-    const lines = err.split('\n').filter((l) => l !== '');
-    assert.ok(lines.length >= 2, err);
-    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    for (const line of logged) {
-      assert.ok(['info', 'warn', 'error'].includes(line.level as string), JSON.stringify(line));
-      assert.equal(typeof line.msg, 'string');
-      assert.equal(line.role, 'primary');
-      assert.ok(!Number.isNaN(Date.parse(line.time as string)));
-    }
-    assert.ok(logged.some((l) => /development mode/.test(l.msg as string)));
-    // Only that line names keys.json: polling a file that is not there is no news.
-    assert.equal(logged.filter((l) => /keys\.json/.test(l.msg as string)).length, 1, err);
-    assert.ok(logged.some((l) => l.msg === 'stopping'));
   } finally {
     removeDir(dir);
   }
