@@ -58,7 +58,11 @@ export class TestCluster {
       cluster.members.push({ id, host: '127.0.0.1', port, replicationPort });
       cluster.dirs.push(dirs[id - 1] ?? tempDataDir());
     }
-    for (let id = 1; id <= size; id++) cluster.nodes.push(await cluster.boot(id, true));
+    // All at once, as `bourse cluster` starts them. One after another, the first two could
+    // elect and commit before the last was up (a loaded machine), which then took its empty
+    // folder for a lost disk: recovering, no vote, and no majority once a member was cut off.
+    const ids = cluster.members.map((m) => m.id);
+    cluster.nodes.push(...(await Promise.all(ids.map((id) => cluster.boot(id, true)))));
     return cluster;
   }
 
