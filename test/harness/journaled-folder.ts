@@ -7,6 +7,8 @@
 import { NodeDriver, tempDataDir } from './node-driver.js';
 import { smallConfig } from './engine-driver.js';
 import { workload } from './workload.js';
+import { until } from './wait.js';
+import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import type { CommandFields } from '../../src/protocol/command-writer.js';
 
 export interface FolderShape {
@@ -27,14 +29,24 @@ export async function journaledFolder(shape: FolderShape): Promise<string> {
     snapshotTimeSequencesMin: 1, // a snapshot by time whatever the commands
   });
   const commands = workload(1, shape.count, 1);
-  for (let at = 0; at < commands.length; at += shape.chunk) {
-    const chunk = commands.slice(at, at + shape.chunk);
-    await driver.submit(chunk); // one chunk at a time: several journal batches
-    await driver.untilDurable(at + chunk.length);
-    await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
+  try {
+    for (let at = 0; at < commands.length; at += shape.chunk) {
+      const chunk = commands.slice(at, at + shape.chunk);
+      await driver.submit(chunk); // one chunk at a time: several journal batches
+      await driver.untilDurable(at + chunk.length);
+      await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
+    }
+    // The snapshotter catches up: its replica applies everything, and the first snapshot due
+    // (by events, if not by time before) is stored; then it may finish another. (300 ms alone
+    // were too short on a loaded machine: a folder without a snapshot.)
+    const applied = (): number => driver.node.progress.get(ProgressSlot.readModelSequence);
+    const end = commands.length;
+    const stored = (): boolean => end < shape.snapshotEvents || driver.node.snapshots.taken > 0;
+    await until('the snapshotter caught up', () => applied() >= end && stored(), 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  } finally {
+    await driver.stop();
   }
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the snapshotter catches up
-  await driver.stop();
   return dir;
 }
 
