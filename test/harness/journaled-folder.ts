@@ -36,18 +36,27 @@ export async function journaledFolder(shape: FolderShape): Promise<string> {
       await driver.untilDurable(at + chunk.length);
       await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
     }
-    // The snapshotter catches up: its replica applies everything, and the first snapshot due
-    // (by events, if not by time before) is stored; then it may finish another. (300 ms alone
-    // were too short on a loaded machine: a folder without a snapshot.)
-    const applied = (): number => driver.node.progress.get(ProgressSlot.readModelSequence);
-    const end = commands.length;
-    const stored = (): boolean => end < shape.snapshotEvents || driver.node.snapshots.taken > 0;
-    await until('the snapshotter caught up', () => applied() >= end && stored(), 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilSnapshotterCaughtUp(driver, commands.length, shape.snapshotEvents);
   } finally {
     await driver.stop();
   }
   return dir;
+}
+
+/**
+ * The snapshotter catches up: its replica applies everything to `end`, and the first snapshot
+ * due (by events, if not by time before) is stored; then it may finish another. (300 ms alone
+ * were too short on a loaded machine: a folder without a snapshot, or one fewer than a run's.)
+ */
+export async function untilSnapshotterCaughtUp(
+  driver: NodeDriver,
+  end: number,
+  snapshotEvents: number,
+): Promise<void> {
+  const applied = (): number => driver.node.progress.get(ProgressSlot.readModelSequence);
+  const stored = (): boolean => end < snapshotEvents || driver.node.snapshots.taken > 0;
+  await until('the snapshotter caught up', () => applied() >= end && stored(), 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 /** A folder with a workload of `commands` (set-up first), then `then`. */

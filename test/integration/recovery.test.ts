@@ -9,6 +9,7 @@ import { open } from 'lmdb';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { EngineDriver, smallConfig } from '../harness/engine-driver.js';
 import { workload } from '../harness/workload.js';
+import { untilSnapshotterCaughtUp } from '../harness/journaled-folder.js';
 import {
   closeJournalDb,
   type JournalDb,
@@ -60,7 +61,8 @@ async function makeData(
       await driver.submit(chunk); // one chunk at a time: several journal batches
       await driver.untilDurable(base + at + chunk.length);
     }
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the snapshotter catch up
+    // Each run stores a snapshot of its own (the test below wants two runs' two, at least).
+    await untilSnapshotterCaughtUp(driver, base + commands.length, 1_500);
     await driver.stop();
     events.push(...driver.durable);
   }
