@@ -201,9 +201,12 @@ export class MemberProcess {
     const how =
       signal === null ? `exit code ${code}: ${exitCodeMeaning(code ?? 70)}` : `signal ${signal}`;
     const fields = { member: this.id, code, signal, ranMs };
-    // A run that lasted is no longer part of a crash loop: the waits start afresh.
-    this.failures = ranMs < memberUpStableMs ? this.failures + 1 : 1;
-    if (this.failures === 1) this.restartMs = memberRestartDelayMs;
+    // A run that lasted ends a crash loop and is none of the next one's runs (counted as its
+    // first, a loop was said one failed run early, and its count was wrong): the waits start
+    // afresh from it.
+    const lasted = ranMs >= memberUpStableMs;
+    this.failures = lasted ? 0 : this.failures + 1;
+    if (lasted) this.restartMs = memberRestartDelayMs;
     // Killed by a signal is not a fault of its own: only a quick exit with an error code is.
     if (signal === null && code !== 0 && ranMs < memberRestartQuickMs) {
       const at = `member ${this.id} exited (${how}) ${ranMs} ms after its start`;

@@ -174,3 +174,39 @@ test('a start failing on a cause that may clear: its loop names those waits', as
   assert.match(loops[0], /the last with exit code 75: data folder in use; it said: bourse: /);
   assert.match(loops[0], /It is tried again in 160 s, the waits doubling up to 300 s until/);
 });
+
+/**
+ * A run that lasted (memberUpStableMs) is no failed run: the loop is said at the
+ * memberCrashLoopCount-th failed run after it, as from a member's first start. It was counted
+ * as the first of the loop: four failed runs after a member had run for an hour were said as
+ * 'crash-looping: 5 runs in a row ended within 60 s of their start'.
+ */
+test('a run that lasted is not counted among the crash loop runs', async (t) => {
+  const dir = tempDataDir();
+  let said = '';
+  t.mock.method(process.stderr, 'write', (text: string) => ((said += text), true));
+  let mono = performance.now();
+  chooseLogFormat('json');
+  let reads = 0; // the first run's start and exit: a run that lasted; then runs of 6 s
+  const runMs = (): number =>
+    reads++ < 2 ? memberUpStableMs + 1_000 : memberRestartQuickMs + 1_000;
+  t.mock.method(performance, 'now', () => (mono += runMs()));
+  const waits = fastWaits(t);
+  const runs = memberCrashLoopCount + 2; // the one that lasted, the loop, one more
+  const member = new MemberProcess(join(dir, 'cluster.json'), 1, join(dir, 'member-1'), false);
+  try {
+    assert.ok(await turnsUntil(() => waits.length >= runs), said);
+    assert.deepEqual(waits.slice(0, runs), [1000, ...doubling(runs).slice(1)], said);
+  } finally {
+    t.mock.restoreAll();
+    await member.stop();
+    removeDir(dir);
+  }
+  const lines = said.split('\n').filter((line) => line !== '');
+  const loopAt = lines.findIndex((line) => line.includes('is crash-looping'));
+  const loop = JSON.parse(lines[loopAt]) as Record<string, unknown>;
+  assert.equal(loop.runs, memberCrashLoopCount, said);
+  const exits = lines.slice(0, loopAt).filter((line) => line.includes('"event":"exited"'));
+  assert.equal(exits.length, memberCrashLoopCount + 1, said); // the one that lasted, then 5
+  assert.equal(loop.restartMs, 2 ** memberCrashLoopCount * 1000, said);
+});
