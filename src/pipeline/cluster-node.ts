@@ -200,8 +200,9 @@ export class ClusterNode {
     if (!vote.member || recovering) this.store.setRecovering(recovering);
     if (recovering)
       this.log(`member ${this.id}: recovering (no data): will not vote until caught up`);
-    const start = this.store.nextTransportStart();
-    this.transport = memberTransport({ ...options, start }, (m) => this.receive(m), this.log);
+    const renewStart = (floor: number): number => this.store.nextTransportStart(floor);
+    const transportOptions = { ...options, start: renewStart(0), renewStart };
+    this.transport = memberTransport(transportOptions, (m) => this.receive(m), this.log);
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
     };

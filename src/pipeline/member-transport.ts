@@ -16,6 +16,8 @@ export interface TransportOptions {
   faults?: FaultPlan;
   /** This run's start, above every earlier run's (ReplicaStore.nextTransportStart). */
   start: number;
+  /** A new start above `floor`, stored before use, once the run's message ids run out. */
+  renewStart?: (floor: number) => number;
 }
 
 export function memberTransport(
@@ -27,6 +29,7 @@ export function memberTransport(
   const peers = options.members.map((m) => ({ id: m.id, host: m.host, port: m.replicationPort }));
   const { secret, faults, start } = options;
   const transport = new UdpTransport(id, peers, receive, secret, faults, undefined, start);
+  if (options.renewStart !== undefined) transport.renewStart = options.renewStart;
   // A warning: members of two versions do not hear each other (README, rolling upgrades).
   transport.onOtherVersion = (from, what) => {
     const line = `member ${from} speaks ${what}; their messages are dropped until it speaks ours`;

@@ -180,10 +180,12 @@ export class ReplicaStore {
    * A start for this run's replication transport, above every earlier run's, stored before it
    * is used: the other members refuse datagrams of a run before one they heard
    * (replay-window.ts), and a start from the clock alone, set back across a restart, would
-   * leave this member unheard until its clock caught up.
+   * leave this member unheard until its clock caught up. `floor`: the start in use, for a run
+   * whose message ids ran out (UdpTransport.renewStart).
    */
-  nextTransportStart(): number {
-    const start = nextStart(Number(this.db.meta.get('transport-start') ?? '0'));
+  nextTransportStart(floor = 0): number {
+    const stored = Number(this.db.meta.get('transport-start') ?? '0');
+    const start = nextStart(Math.max(stored, floor));
     writeMeta(this.db, 'the transport start', () =>
       this.db.meta.putSync('transport-start', String(start)),
     );

@@ -340,6 +340,14 @@ export class UdpTransport {
     socket?.send(emptyDatagram);
   }
 
+  /**
+   * A new start above `floor` for a run whose message ids ran out; a member's stores it first
+   * (ReplicaStore.nextTransportStart), as it stored its first, so that its next run, with the
+   * clock set back, cannot start below it. Not stored, a restart behind the clock began below
+   * the start the others had heard last, and they refused it as stale.
+   */
+  renewStart: (floor: number) => number = nextStart;
+
   /** This run's start, which its datagrams carry (a new one once its message ids ran out). */
   get start(): number {
     return this.runStart;
@@ -382,7 +390,7 @@ export class UdpTransport {
    */
   private newId(): number {
     if (this.nextId === 0xffff_ffff) {
-      this.runStart = nextStart(this.runStart);
+      this.runStart = this.renewStart(this.runStart);
       this.nextId = 0;
       this.shared = null;
       this.retained.clear();

@@ -14,6 +14,7 @@ import type { Socket } from 'node:dgram';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 import type { Message } from '../../src/replication/messages.js';
 import type { UdpTransport } from '../../src/replication/udp-transport.js';
+import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 
 /** Heartbeats each standby is sent before the primary stops: more than the old 1,024. */
@@ -100,6 +101,34 @@ test("cluster: a silent primary's datagrams, sent again from its port, hold off 
     } finally {
       replaying = false;
       await replays;
+    }
+  }));
+
+/**
+ * A run whose message ids ran out (2^32) takes a new start, and a restart must begin above it
+ * too: a start is stored in the member's folder before use (ReplicaStore.nextTransportStart),
+ * so that a clock set back across the restart cannot make the next run's start lower, which the
+ * others refuse as stale. The new start of a run was not stored: only its first start was, and
+ * a restart with the clock behind the renewal began below it.
+ */
+test('cluster: a start taken when the message ids run out is stored before use', () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const transport = (primary as unknown as { transport: UdpTransport }).transport;
+    const first = transport.start;
+    (transport as unknown as { nextId: number }).nextId = 0xffff_ffff; // the last id given
+    const other = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
+    transport.send(other.id, heartbeat(primary));
+    const renewed = transport.start;
+    assert.ok(renewed > first, 'a new start once the ids ran out');
+    await primary.stop();
+    cluster.nodes[primary.id - 1] = null;
+    const db = openJournalDb(cluster.dirs[primary.id - 1], { create: false, readOnly: true });
+    try {
+      const stored = Number(db.meta.get('transport-start'));
+      assert.ok(stored >= renewed, `stored ${stored}, below the start in use ${renewed}`);
+    } finally {
+      await closeJournalDb(db);
     }
   }));
 
