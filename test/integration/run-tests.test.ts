@@ -16,8 +16,11 @@ const script = fileURLToPath(new URL('../../../scripts/run-tests.mjs', import.me
 /** How long a run of the runner may take before the test kills it (ms): a hung runner. */
 const runBoundMs = 60_000;
 
-/** A tree with the runner and `files` (path under dist/test -> source). */
-function tree(files: Record<string, string>): string {
+/**
+ * A tree with the runner and `files` (path under dist/test -> source), and under test/ the
+ * sources named in `sources` (none: no test/ folder).
+ */
+function tree(files: Record<string, string>, sources: string[] = []): string {
   const root = tempDataDir();
   mkdirSync(join(root, 'scripts'));
   copyFileSync(script, join(root, 'scripts', 'run-tests.mjs'));
@@ -25,6 +28,11 @@ function tree(files: Record<string, string>): string {
     const at = join(root, 'dist', 'test', path);
     mkdirSync(join(at, '..'), { recursive: true });
     writeFileSync(at, source);
+  }
+  for (const path of sources) {
+    const at = join(root, 'test', path.replace(/\.js$/, '.ts'));
+    mkdirSync(join(at, '..'), { recursive: true });
+    writeFileSync(at, '// the source\n');
   }
   return root;
 }
@@ -101,6 +109,26 @@ test('a file that never ends is stopped at the bound, named, and fails the run',
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /never\.test\.js[^\n]*\n\s*'test timed out after 3000ms'/, r.out);
     assert.match(r.out, /^\u2139 cancelled 1$/m, r.out);
+  } finally {
+    removeDir(root);
+  }
+});
+
+/**
+ * tsc removes no output: a test deleted or renamed in test/ stayed in a dist/ built before, and
+ * was run, the old test against the new code (here one that fails: the run failed for it).
+ */
+test('a compiled test whose source is gone is named and not run', async () => {
+  const failing = "import test from 'node:test';\ntest('fails', () => { throw 1; });\n";
+  const root = tree({ 'unit/gone.test.js': failing, 'unit/kept.test.js': passing }, [
+    'unit/kept.test.js',
+  ]);
+  try {
+    const r = await run(root);
+    assert.equal(r.killed, false, r.out);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /dist\/test\/unit\/gone\.test\.js not run: its source is gone/, r.out);
+    assert.match(r.out, /^\u2139 tests 1$/m, r.out);
   } finally {
     removeDir(root);
   }
