@@ -61,6 +61,8 @@ export interface JournalQueries extends JournalChunks {
   metrics(): Promise<string>;
   /** Why no command is being answered (the pipeline watch: a stall), or null. */
   stalled(): string | null;
+  /** Free bytes on the data folder's disk at the last look (disk-watch.ts); -1: unknown. */
+  dataFreeBytes?(): number;
 }
 
 /** What the gateway does with an authorised HTTP command. */
@@ -183,9 +185,19 @@ function failed(res: HttpResponse, error: unknown): void {
   }
 }
 
-/** What GET /health answers (the dashboard shows the same): role and journal position. */
+/**
+ * What GET /health answers (the dashboard shows the same): role, journal position and the free
+ * space on the data folder's disk (null when not known: a full disk stops the node).
+ */
 export function health(role: NodeRole, journal: JournalQueries): Record<string, unknown> {
-  return { status: 'ok', ...role.describe(), durableSequence: journal.durableSequence() };
+  const free = journal.dataFreeBytes?.() ?? -1;
+  const dataFreeBytes = free < 0 ? null : free;
+  return {
+    status: 'ok',
+    ...role.describe(),
+    durableSequence: journal.durableSequence(),
+    dataFreeBytes,
+  };
 }
 
 /**

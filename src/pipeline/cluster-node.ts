@@ -29,7 +29,6 @@ import { capacityLine, type Capacities } from './engine-config.js';
 import {
   engineConfigDefault,
   probeQuietTicks,
-  readyLagEventsMax,
   stallTicksLogged,
   catchUpEventsPerTurn,
   catchUpLogEntriesMin,
@@ -57,12 +56,14 @@ import { clusterIdText } from '../replication/hashes.js';
 import type { FaultPlan, TransportStats, UdpTransport } from '../replication/udp-transport.js';
 import { memberTransport } from './member-transport.js';
 import type { OtherVersion } from '../replication/other-versions.js';
-import type { NodeRole, ReadyUse } from '../gateway/gateway.js';
+import type { NodeRole } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
 import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
 import { CounterCarry } from './node-metrics.js';
 import { ForeignMembers } from './foreign-members.js';
 import { transferLeadership } from './leadership-transfer.js';
+import { MembersHeard } from './members-heard.js';
+import { memberNotReady, type MemberReadyView } from './member-ready.js';
 
 export interface ClusterMember {
   id: number;
@@ -166,6 +167,8 @@ export class ClusterNode {
   }
   /** What its earlier nodes counted: /metrics' counters go on across a demotion. */
   private readonly counters = new CounterCarry();
+  /** When each member was last heard, by the wall clock (members-heard.ts). */
+  private readonly heard: MembersHeard;
   private reportFailure: (error: Error) => void = () => {};
   /**
    * Resolves once this member cannot go on (its node failed, it cannot store what it receives,
@@ -181,6 +184,7 @@ export class ClusterNode {
     this.lock = lock;
     this.store = new ReplicaStore(db);
     this.log = options.log ?? (() => {});
+    this.heard = new MembersHeard(options.members.map((m) => m.id));
     this.writes = new GroupCommit(this.store, {
       stored: (index, hash, events) => {
         this.countStored(events);
@@ -334,6 +338,7 @@ export class ClusterNode {
   }
 
   private receive(message: Message): void {
+    this.heard.stamp(message.from, performance.now());
     // While this member's node is, or is becoming, a primary, or drains after being deposed,
     // its journal writer writes: entries from another primary wait (they are sent again) so
     // that one writer at a time touches the journal (two broke the hash chain under load).
@@ -558,6 +563,8 @@ export class ClusterNode {
 
   /** What the gateway obeys and reports: commands only once promoted; role, term, lag. */
   private roleView(): NodeRole {
+    const c = this.consensus;
+    const lags = (): Map<number, number> => replicationLags(this);
     return {
       accepting: () => this.accepting,
       describe: () => ({
@@ -570,6 +577,8 @@ export class ClusterNode {
         // Where clients reach it: a 503 to a session on a standby names it, and the SDK goes.
         ...this.primaryUrl(),
         members: this.memberIds(),
+        // Up or down, heard when, and on the primary the lag (members-heard.ts).
+        peers: this.heard.peersOf(this.id, c.role, c.primary, lags(), performance.now()),
         // Members this one cannot hear: another version's (a rolling upgrade under way).
         otherVersions: this.otherVersions(),
         // Members that agree on it hold one history (null: no entry committed yet).
@@ -582,45 +591,14 @@ export class ClusterNode {
       handOver: () => (this.serving ? this.servingFrom : null),
       register: (registry) => registerClusterMetrics(registry, this),
       replicationLags: () => replicationLags(this),
-      notReady: (use) => this.notReady(use),
+      notReady: (use) => memberNotReady(this.readyView(), use),
     };
   }
 
-  /**
-   * Why this member is not ready for `use` (GET /ready, docs/PROTOCOL.md), or null. Commands:
-   * only a primary that serves in its term. Reads: also a standby that follows a primary it
-   * hears (within an election timeout), votes (not recovering) and has applied all but
-   * `readyLagEventsMax` committed events.
-   */
-  private notReady(use: ReadyUse): string | null {
-    const c = this.consensus;
-    const node = this.node;
-    if (this.stopped || this.draining) return 'stopping';
-    if (node === null) return 'starting';
-    if (node.failure !== null) return `failed: ${node.failure.message}`;
-    if (c.role === Role.Primary) return this.primaryNotReady(use);
-    if (c.role === Role.Candidate) return 'election under way';
-    if (use === 'commands') return 'not the primary';
-    if (c.recovering) return 'recovering: catching up before it votes';
-    if (c.primary < 0) return 'no primary known';
-    // Cut off from it (and from a majority, or one would have elected): what it shows may be
-    // far behind what is committed by now.
-    if (c.heardPrimaryId < 0) return 'primary silent';
-    const applied = node.progress.get(ProgressSlot.sequencePublished);
-    if (this.committedSequence - applied > readyLagEventsMax) return 'catching up';
-    return null;
-  }
-
-  /**
-   * A primary: ready once it serves; for reads, also once its term's first commit covers the
-   * journal it took over with. Its read model applied that whole journal on promotion, and the
-   * entries it inherited are committed only with its term's first: until then a read could show
-   * what a new election may still cut.
-   */
-  private primaryNotReady(use: ReadyUse): string | null {
-    if (!this.accepting) return 'promoting';
-    if (use === 'reads' && this.committedSequence < this.servingFrom) return 'committing its term';
-    return null;
+  private readyView(): MemberReadyView {
+    const { node, consensus, committedSequence, accepting, servingFrom } = this;
+    const stopping = this.stopped || this.draining;
+    return { stopping, node, consensus, committedSequence, accepting, servingFrom };
   }
 
   /** Journals a Tick in the new term: the term's first entry, which commits those before. */

@@ -44,6 +44,15 @@ export class DiskWatch {
     }
   }
 
+  /**
+   * The free bytes the last check found (-1 before one, or when the folder could not be
+   * asked): for GET /health, which must not make a syscall per request (a statfs on a network
+   * disk can block). At most diskCheckMs old.
+   */
+  freeAtLastCheck(): number {
+    return this.lastFree;
+  }
+
   private check(): void {
     const free = this.free();
     const now = performance.now();

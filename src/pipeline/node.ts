@@ -455,6 +455,7 @@ export class BourseNode {
         this.role,
         () => metrics.scrape(),
         () => (this.watch === null ? null : this.watch.stalled()),
+        () => this.disk.freeAtLastCheck(),
       ),
       role: this.role,
       log: this.log,

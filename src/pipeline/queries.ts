@@ -143,6 +143,7 @@ export function journalQueries(
   role: NodeRole,
   metrics: JournalQueries['metrics'],
   stalled: JournalQueries['stalled'] = () => null,
+  dataFreeBytes: () => number = () => -1,
 ): JournalQueries {
   // A cluster member shows only what a majority holds: its journal may hold a tail that is not
   // committed yet (a standby's follow limit, or a primary's batches still waiting for acks).
@@ -166,5 +167,6 @@ export function journalQueries(
     eventsDurable: () => progress.get(ProgressSlot.eventsWritten),
     metrics,
     stalled,
+    dataFreeBytes,
   };
 }
