@@ -63,6 +63,7 @@ import { CounterCarry } from './node-metrics.js';
 import { ForeignMembers } from './foreign-members.js';
 import { transferLeadership } from './leadership-transfer.js';
 import { MembersHeard } from './members-heard.js';
+import { PrimaryClaim } from './primary-claim.js';
 import { memberNotReady, type MemberReadyView } from './member-ready.js';
 
 export interface ClusterMember {
@@ -167,8 +168,9 @@ export class ClusterNode {
   }
   /** What its earlier nodes counted: /metrics' counters go on across a demotion. */
   private readonly counters = new CounterCarry();
-  /** When each member was last heard, by the wall clock (members-heard.ts). */
+  /** When each member was last heard (members-heard.ts), and a primary's claim to be one. */
   private readonly heard: MembersHeard;
+  private readonly claim: PrimaryClaim;
   private reportFailure: (error: Error) => void = () => {};
   /**
    * Resolves once this member cannot go on (its node failed, it cannot store what it receives,
@@ -185,6 +187,10 @@ export class ClusterNode {
     this.store = new ReplicaStore(db);
     this.log = options.log ?? (() => {});
     this.heard = new MembersHeard(options.members.map((m) => m.id));
+    this.claim = new PrimaryClaim(
+      this.id,
+      options.members.map((m) => m.id),
+    );
     this.writes = new GroupCommit(this.store, {
       stored: (index, hash, events) => {
         this.countStored(events);
@@ -280,6 +286,7 @@ export class ClusterNode {
     if (gap > replicationTickMs * stallTicksLogged) {
       this.log(`member ${this.id}: event loop stalled ${gap.toFixed(0)} ms`, 'warn');
     }
+    this.claim.ticked(now, gap);
     const c = this.consensus;
     c.tick();
     if (++this.ticks % catchUpLogTicks === 0) this.logCatchUp();
@@ -350,6 +357,9 @@ export class ClusterNode {
       return this.consensus.receive({ ...message, entries: [] });
     }
     this.consensus.receive(message);
+    const c = this.consensus;
+    const ack = message.kind === 'status' && message.term === c.term && c.role === Role.Primary;
+    if (ack) this.claim.status(message.from, performance.now());
   }
 
   private io(): ConsensusIo {
@@ -570,7 +580,8 @@ export class ClusterNode {
       describe: () => ({
         role: this.roleShown(),
         member: this.id,
-        accepting: this.accepting,
+        // Not a primary that heard no majority lately (stopped, stalled): it may be deposed.
+        accepting: this.accepting && this.claim.confirmed(performance.now()),
         term: this.consensus.term,
         // Not one silent for an election timeout: the SDK asks /health who is primary.
         primary: this.consensus.heardPrimaryId,
@@ -598,7 +609,8 @@ export class ClusterNode {
   private readyView(): MemberReadyView {
     const { node, consensus, committedSequence, accepting, servingFrom } = this;
     const stopping = this.stopped || this.draining;
-    return { stopping, node, consensus, committedSequence, accepting, servingFrom };
+    const confirmed = this.claim.confirmed(performance.now());
+    return { stopping, node, consensus, committedSequence, accepting, servingFrom, confirmed };
   }
 
   /** Journals a Tick in the new term: the term's first entry, which commits those before. */

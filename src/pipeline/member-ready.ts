@@ -18,6 +18,8 @@ export interface MemberReadyView {
   readonly accepting: boolean;
   /** The last sequence decided before its node began to serve. */
   readonly servingFrom: number;
+  /** A primary: whether it heard a majority within an election timeout (members-heard.ts). */
+  readonly confirmed: boolean;
 }
 
 /**
@@ -45,13 +47,16 @@ export function memberNotReady(m: MemberReadyView, use: ReadyUse): string | null
 }
 
 /**
- * A primary: ready once it serves; for reads, also once its term's first commit covers the
- * journal it took over with. Its read model applied that whole journal on promotion, and the
- * entries it inherited are committed only with its term's first: until then a read could show
- * what a new election may still cut.
+ * A primary: ready once it serves and hears a majority; for reads, also once its term's first
+ * commit covers the journal it took over with. Its read model applied that whole journal on
+ * promotion, and the entries it inherited are committed only with its term's first: until then
+ * a read could show what a new election may still cut. One that heard no majority lately (it
+ * was stopped, or stalled, or is cut off) may have been deposed meanwhile: not ready until it
+ * hears one again, or steps down.
  */
 function primaryNotReady(m: MemberReadyView, use: ReadyUse): string | null {
   if (!m.accepting) return 'promoting';
+  if (!m.confirmed) return 'unconfirmed: no majority heard lately, it may have been deposed';
   if (use === 'reads' && m.committedSequence < m.servingFrom) return 'committing its term';
   return null;
 }

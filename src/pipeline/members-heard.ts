@@ -1,7 +1,8 @@
 /**
  * When this member last heard each other member, by the wall clock: /health's `peers`, each
- * member up or down and how long ago it was heard. Any message a member sends counts: it shows
- * the member's process up and reachable.
+ * member up or down and how long ago it was heard (primary-claim.ts keeps a primary's
+ * standbys' statuses the same way). Any message a member sends counts: it shows the member's
+ * process up and reachable.
  */
 import { electionTimeoutTicksMin, replicationTickMs } from '../constants.js';
 import { assert } from '../stdx/assert.js';
@@ -42,6 +43,16 @@ export class MembersHeard {
     const at = this.ids.indexOf(member);
     const heard = at < 0 ? Number.NEGATIVE_INFINITY : this.heardAtMs[at];
     return heard === Number.NEGATIVE_INFINITY ? null : Math.max(0, nowMs - heard);
+  }
+
+  /** Whether `self` and the members heard within memberDownMs make a majority. */
+  majorityHeard(self: number, nowMs: number): boolean {
+    let heard = 0;
+    for (const id of this.ids) {
+      const ago = id === self ? 0 : this.agoMs(id, nowMs);
+      if (ago !== null && ago < memberDownMs) heard++;
+    }
+    return heard * 2 > this.ids.length;
   }
 
   /**
