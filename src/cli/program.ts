@@ -497,12 +497,22 @@ function addVerify(p: Command): void {
       'a head printed by an earlier verify: the journal must still hold that batch',
       parseHead,
     )
+    .option(
+      '--repair-time-index',
+      'first rebuild the time index from the journal (a member folder written before the ' +
+        'time-index cut fix can hold stale entries); the node must be stopped',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  bourse verify --data ./data\n' +
-        '  bourse verify --data ./data --head 1200:<the 64 hex digits it printed>',
+        '  bourse verify --data ./data --head 1200:<the 64 hex digits it printed>\n' +
+        '  bourse verify --data ./cluster/member-2 --repair-time-index',
     )
-    .action(async (o: { data: string; head?: Anchor }) => {
+    .action(async (o: { data: string; head?: Anchor; repairTimeIndex?: boolean }) => {
+      if (o.repairTimeIndex === true) {
+        const { repairLine, repairTimeIndex } = await import('./repair-time-index.js');
+        process.stdout.write(repairLine(repairTimeIndex(o.data)));
+      }
       const { snapshotsLine, verify } = await import('./verify.js');
       const report = await verify(o.data, o.head);
       const summary =

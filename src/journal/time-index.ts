@@ -17,10 +17,15 @@ function sparseByDesign(db: JournalDb): boolean {
   return db.meta.get('member-id') !== undefined || db.meta.get('member') === '1';
 }
 
+/**
+ * The index is damaged, not the journal: the message says how to rebuild it (an old member's
+ * folder kept stale entries, and verify's CORRUPT line left the operator nothing to do).
+ */
 function damaged(db: JournalDb, what: string, sequence: number): StorageError {
   return new StorageError(
     StorageCode.JournalCorrupt,
-    `${db.path} is damaged: its time index ${what}`,
+    `${db.path} is damaged: its time index ${what} (the node stopped, ` +
+      '`bourse verify --repair-time-index` rebuilds the index from the journal)',
     sequence,
   );
 }
@@ -135,4 +140,48 @@ export function timeIndexKeysFrom(db: JournalDb, first: number): Buffer[] {
     keys.push(Buffer.from(key));
   }
   return keys;
+}
+
+/** What a rebuild of the time index did: entries before, how many of them were stale, after. */
+export interface TimeIndexRebuild {
+  before: number;
+  stale: number;
+  after: number;
+}
+
+/**
+ * Rebuilds the time index from the journal, the way the journal writer makes it: the first
+ * batch, then each batch timeIndexIntervalUs or more after the last one indexed. For folders a
+ * cluster member wrote before its cuts took their entries with them (timeIndexKeysFrom): their
+ * stale entries made verify call the folder damaged and `replay --to-time` refuse times near
+ * them, and on the running member GET /events?from-time could start at another primary's
+ * batch. A member's rebuilt index covers every batch (it had only those it wrote as primary),
+ * which its checks allow. Every batch is read and its hash checked before anything is written
+ * (a damaged journal throws StorageError, the index untouched); then one transaction replaces
+ * the index. The caller holds the folder's lock (no node writes it meanwhile).
+ */
+export function rebuildTimeIndex(db: JournalDb): TimeIndexRebuild {
+  let before = 0;
+  let stale = 0;
+  for (const key of db.timeIndex.getKeys()) {
+    before++;
+    if (batchTime(db, readU64BE(key, 8)) !== readU64BE(key, 0)) stale++;
+  }
+  const keys: Buffer[] = [];
+  let indexedAt = -Infinity;
+  readBatches(db, sequenceKey(0), null, (view) => {
+    if (view.timestamp - indexedAt < timeIndexIntervalUs) return true;
+    indexedAt = view.timestamp;
+    const key = Buffer.alloc(16);
+    writeU64BE(key, view.timestamp, 0);
+    sequenceKey(view.firstSequence).copy(key, 8);
+    keys.push(key);
+    return true;
+  });
+  const empty = Buffer.alloc(0);
+  db.timeIndex.transactionSync(() => {
+    db.timeIndex.clearSync();
+    for (const key of keys) db.timeIndex.putSync(key, empty);
+  });
+  return { before, stale, after: keys.length };
 }
