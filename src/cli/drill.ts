@@ -100,8 +100,11 @@ export interface DrillReport extends HistoryFigures {
    */
   standby_kills: number;
   primary_kept: number;
-  /** The longest wait for a result around a standby's kill (ms): the quorum goes on without it. */
-  standby_stall_ms_max: number;
+  /**
+   * The longest wait for a result around a standby's kill (ms): the quorum goes on without it.
+   * Null when no standby was killed (it printed 0, as if a wait had been timed and was none).
+   */
+  standby_stall_ms_max: number | null;
   /** Kills after which the member restarted on an empty folder (a lost disk). */
   disks_lost: number;
   /** Clean stops (SIGTERM) after which the stopped primary logged that it handed over. */
@@ -629,7 +632,7 @@ function report(o: DrillOptions, load: Load, rounds: Rounds, check: ReplicaCheck
     kills: takeovers.length + stalls.length,
     standby_kills: stalls.length,
     primary_kept: rounds.primaryKept,
-    standby_stall_ms_max: Math.round(Math.max(0, ...stalls)),
+    standby_stall_ms_max: stalls.length === 0 ? null : Math.round(Math.max(...stalls)),
     disks_lost: rounds.disksLost,
     handed_over: rounds.handedOver,
   };

@@ -293,7 +293,7 @@ function addFailoverDrill(group: Command): void {
         { measure: 'of those, the primary the same after', value: r.primary_kept },
         {
           measure: 'longest wait for a result around a standby kill (ms)',
-          value: r.standby_stall_ms_max,
+          value: r.standby_stall_ms_max ?? '-', // none: only primaries were killed
         },
         { measure: 'of them, disks lost (restarted empty)', value: r.disks_lost },
         { measure: 'of them, handed over (a clean stop)', value: r.handed_over },
