@@ -7,7 +7,7 @@ import { eventSizeBytes, httpAccountScanEventsMax } from '../constants.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { EventWord, namesAccount } from '../protocol/event-layout.js';
 import type { BatchView } from '../journal/journal-codec.js';
-import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
+import type { JournalDb } from '../journal/journal-db.js';
 import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { JournalQueries } from '../gateway/http.js';
@@ -157,8 +157,10 @@ export function journalQueries(
     eventsNaming: (account, sequence, count) =>
       eventsNaming(db, account, sequence, count, visible()),
     eventsFromTime: (us, count) => {
-      const first = batchAtTime(db, us);
-      const start = sequenceKey(Math.max(first, 0));
+      // The batch holding the entry's sequence: an old member's folder can keep an entry
+      // where no batch starts now (verify --repair-time-index), and reading from that key on
+      // skipped the batch that holds it. The events before `us` are left out below.
+      const start = batchKeyAtOrBefore(db, Math.max(batchAtTime(db, us), 0));
       return collect(db, start, count, visible(), (e) => e.timestamp >= us);
     },
     chunkFrom: (from, eventsMax) => chunkFrom(db, from, eventsMax, visible()),
