@@ -32,6 +32,8 @@ export interface CreateKeyOptions {
   client: number;
   admin?: boolean;
   accounts?: string;
+  /** A client id another key holds with other grants is refused without this. */
+  shareClient?: boolean;
 }
 
 /** One folder a keys command reads or changes: a node's, or a cluster member's. */
@@ -82,6 +84,16 @@ export function createKeyCommand(options: CreateKeyOptions, random?: RandomSourc
   const folders = keyFolders(options.data, false);
   const taken = new Set(folders.flatMap((f) => f.file?.keys.map((k) => k.id) ?? []));
   const admin = options.admin === true;
+  const sharing = clientSharers(folders, options.client, admin, accounts);
+  if (sharing.other.length > 0 && options.shareClient !== true) {
+    throw new UsageError(
+      `client ${options.client} is held by key ${sharing.other.join(', ')} with other ` +
+        'grants. Keys of one client id act as one client: one run of client sequences, one ' +
+        "set of orders, and each may cancel the other's orders (CancelClientOrders, cancel " +
+        'on disconnect) on accounts it does not grant. Give another --client, the same ' +
+        'grants (a rotation), or --share-client',
+    );
+  }
   const { record, token } = createKey(options.client, admin, accounts, taken, random);
   for (const folder of folders) {
     createFolder(folder.dir);
@@ -99,7 +111,45 @@ export function createKeyCommand(options: CreateKeyOptions, random?: RandomSourc
       `(${record.admin ? 'admin' : `accounts ${accounts.join(',')}`}) saved in ` +
       `${folders.map((f) => keyFilePath(f.dir)).join(', ')}. ` +
       'This is the only time the key is shown. ' +
-      effect,
+      effect +
+      sharedNote(sharing, options.client),
+  );
+}
+
+interface Sharers {
+  /** Keys of the client id with the same grants (a rotation). */
+  same: string[];
+  /** Keys of the client id with other grants. */
+  other: string[];
+}
+
+/** The keys in any folder that hold `client` already, by whether their grants are these. */
+function clientSharers(
+  folders: KeyFolder[],
+  client: number,
+  admin: boolean,
+  accounts: number[],
+): Sharers {
+  const grants = (a: boolean, list: readonly number[]): string =>
+    a ? 'admin' : [...list].sort((x, y) => x - y).join(',');
+  const wanted = grants(admin, accounts);
+  const same = new Set<string>();
+  const other = new Set<string>();
+  for (const folder of folders) {
+    for (const key of folder.file?.keys ?? []) {
+      if (key.clientId !== client) continue;
+      (grants(key.admin, key.accounts) === wanted ? same : other).add(key.id);
+    }
+  }
+  return { same: [...same], other: [...other] };
+}
+
+function sharedNote(sharing: Sharers, client: number): string {
+  const keys = [...sharing.same, ...sharing.other];
+  if (keys.length === 0) return '';
+  return (
+    `Key ${keys.join(', ')} holds client ${client} too: the keys act as one client ` +
+    '(one session at a time; revoke the old key once clients use the new one).\n'
   );
 }
 

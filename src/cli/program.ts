@@ -385,6 +385,10 @@ function addKeys(p: Command): void {
         'any account, and read the journal',
     )
     .option('--accounts <ids>', 'comma-separated accounts the key may act on')
+    .option(
+      '--share-client',
+      'allow a client id another key holds with other grants (they act as one client)',
+    )
     .addHelpText('after', '\nExample:\n  bourse keys create --client 7 --accounts 1,2')
     .action(async (o: CreateKeyOptions) => (await import('./keys.js')).createKeyCommand(o));
   keys

@@ -90,3 +90,55 @@ test('no free id after keyIdDrawsMax draws: refused, nothing written', (t) => {
     removeDir(dir);
   }
 });
+
+/** A key file holding one key of client 7, with these grants. */
+function fileOfClient7(admin: boolean, accounts: number[]): KeyFile {
+  const { record } = createKey(7, admin, accounts);
+  return { version: 2, keys: [{ ...record, id: '77777777' }] };
+}
+
+// Keys of one client id act as one client: one run of client sequences and one set of orders,
+// so an account key could cancel, by client id or on disconnect, orders another key of its
+// client placed on accounts it does not grant. Such a key was written without a word.
+test('a client id held with other grants is refused without --share-client', (t) => {
+  const dir = tempDataDir();
+  try {
+    writeKeyFile(dir, fileOfClient7(false, [1, 2]));
+    const before = readFileSync(join(dir, 'keys.json'), 'utf8');
+    const written = quietStdout(t);
+    for (const grants of [{ accounts: '3' }, { admin: true }, { accounts: '1' }]) {
+      assert.throws(
+        () => createKeyCommand({ data: dir, client: 7, ...grants }),
+        /client 7 is held by key 77777777 with other grants.*--share-client/s,
+      );
+    }
+    assert.equal(readFileSync(join(dir, 'keys.json'), 'utf8'), before, 'nothing written');
+    assert.deepEqual(written, [], 'no key shown');
+    createKeyCommand({ data: dir, client: 7, accounts: '3', shareClient: true });
+    t.mock.restoreAll();
+    assert.match(written.join(''), /Key 77777777 holds client 7 too/);
+    assert.equal(readKeyFile(dir)?.keys.length, 2);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a rotation (the same grants) and another client id are taken as before', (t) => {
+  const dir = tempDataDir();
+  try {
+    writeKeyFile(dir, fileOfClient7(false, [2, 1]));
+    const written = quietStdout(t);
+    createKeyCommand({ data: dir, client: 7, accounts: '1,2' });
+    createKeyCommand({ data: dir, client: 8, accounts: '3' });
+    t.mock.restoreAll();
+    const out = written.join('');
+    assert.equal(out.match(/holds client 7 too/g)?.length, 1, 'the rotation is noted once');
+    assert.doesNotMatch(out, /holds client 8/);
+    assert.deepEqual(
+      readKeyFile(dir)?.keys.map((k) => k.clientId),
+      [7, 7, 8],
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
