@@ -36,7 +36,8 @@ export async function journaledFolder(shape: FolderShape): Promise<string> {
       await driver.untilDurable(at + chunk.length);
       await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
     }
-    await untilSnapshotterCaughtUp(driver, commands.length, shape.snapshotEvents);
+    const end = commands.length;
+    await untilSnapshotterCaughtUp(driver, end, end >= shape.snapshotEvents);
   } finally {
     await driver.stop();
   }
@@ -44,17 +45,18 @@ export async function journaledFolder(shape: FolderShape): Promise<string> {
 }
 
 /**
- * The snapshotter catches up: its replica applies everything to `end`, and the first snapshot
- * due (by events, if not by time before) is stored; then it may finish another. (300 ms alone
- * were too short on a loaded machine: a folder without a snapshot, or one fewer than a run's.)
+ * The snapshotter catches up: its replica applies everything to `end`, and (`snapshotDue`:
+ * the node's commands reach its snapshot interval) the first snapshot due, by events if not by
+ * time before, is stored; then it may finish another. (300 ms alone were too short on a loaded
+ * machine: a folder without a snapshot, or one fewer than a run's.)
  */
 export async function untilSnapshotterCaughtUp(
   driver: NodeDriver,
   end: number,
-  snapshotEvents: number,
+  snapshotDue: boolean,
 ): Promise<void> {
   const applied = (): number => driver.node.progress.get(ProgressSlot.readModelSequence);
-  const stored = (): boolean => end < snapshotEvents || driver.node.snapshots.taken > 0;
+  const stored = (): boolean => !snapshotDue || driver.node.snapshots.taken > 0;
   await until('the snapshotter caught up', () => applied() >= end && stored(), 20_000);
   await new Promise((resolve) => setTimeout(resolve, 300));
 }

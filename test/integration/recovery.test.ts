@@ -56,14 +56,19 @@ async function makeData(
     });
     const commands = workload(run, perRun, run);
     const base = events.at(-1)?.sequence ?? 0;
-    for (let at = 0; at < commands.length; at += 500) {
-      const chunk = commands.slice(at, at + 500);
-      await driver.submit(chunk); // one chunk at a time: several journal batches
-      await driver.untilDurable(base + at + chunk.length);
+    try {
+      for (let at = 0; at < commands.length; at += 500) {
+        const chunk = commands.slice(at, at + 500);
+        await driver.submit(chunk); // one chunk at a time: several journal batches
+        await driver.untilDurable(base + at + chunk.length);
+      }
+      // A run of 1,500 commands or more stores a snapshot of its own (the tests want two runs'
+      // two, at least); a shorter one may or may not.
+      const end = base + commands.length;
+      await untilSnapshotterCaughtUp(driver, end, commands.length >= 1_500);
+    } finally {
+      await driver.stop(); // else a failure left the node running, and the file never ended
     }
-    // Each run stores a snapshot of its own (the test below wants two runs' two, at least).
-    await untilSnapshotterCaughtUp(driver, base + commands.length, 1_500);
-    await driver.stop();
     events.push(...driver.durable);
   }
   return { dir, events };
