@@ -287,7 +287,8 @@ test('the dashboard socket: snapshots, bad requests refused, pages bounded', asy
       await until('a snapshot', () => first.texts.some((t) => t.type === 'snapshot'), waitMs);
       const snapshot = first.texts.find((t) => t.type === 'snapshot') as Record<string, unknown>;
       assert.equal((snapshot.node as { role: string }).role, 'primary');
-      assert.deepEqual(snapshot.members, [{ id: null, role: 'primary', self: true, lagEvents: 0 }]);
+      const self = { id: null, role: 'primary', self: true, lagEvents: 0 };
+      assert.deepEqual(snapshot.members, [{ ...self, state: 'up', heardMsAgo: null }]);
       assert.equal(snapshot.instrument, 1);
       assert.equal(snapshot.book, null, 'no instrument was added');
       assert.equal(snapshot.bookError, 'no such instrument');

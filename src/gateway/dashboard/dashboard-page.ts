@@ -89,7 +89,7 @@ export const dashboardHtml = String.raw`<!doctype html>
     </table>
     <h2 style="margin-top: 14px">Members</h2>
     <table id="members">
-      <thead><tr><th>member</th><th>role</th><th>lag (events)</th></tr></thead>
+      <thead><tr><th>member</th><th>role</th><th>state</th><th>lag (events)</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>

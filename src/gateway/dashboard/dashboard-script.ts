@@ -74,7 +74,9 @@ export const dashboardScript = String.raw`'use strict';
     text('durable', number(node.durableSequence));
     var rows = members.map(function (m) {
       var id = m.id === null ? 'this node' : String(m.id) + (m.self ? ' (this)' : '');
-      return [id, m.role, m.lagEvents === null ? '-' : number(m.lagEvents)];
+      var heard = m.heardMsAgo === null ? '' : ' (heard ' + number(m.heardMsAgo) + ' ms ago)';
+      return [id, m.role, m.self ? 'up' : m.state + heard,
+        m.lagEvents === null ? '-' : number(m.lagEvents)];
     });
     fill('members', rows, null);
   }

@@ -15,6 +15,31 @@ export interface MemberRow {
    * known for the others only on the primary (null elsewhere: a standby does not know).
    */
   lagEvents: number | null;
+  /**
+   * From /health's `peers`: up, down (silent past memberDownMs while this node expects to hear
+   * it), or unknown; this node itself is up. Absent before: a stopped standby looked the same
+   * as a live one on a standby's page, and as one with a lag that did not move on a primary's.
+   */
+  state: 'up' | 'down' | 'unknown';
+  /** Milliseconds since this node last heard it (null: itself, or never heard). */
+  heardMsAgo: number | null;
+}
+
+type Heard = Pick<MemberRow, 'state' | 'heardMsAgo'>;
+
+/** `describe.peers` (src/pipeline/members-heard.ts: PeerHealth) by member id. */
+function heardOf(describe: Record<string, unknown>): Map<number, Heard> {
+  const heard = new Map<number, Heard>();
+  const peers = Array.isArray(describe.peers) ? (describe.peers as unknown[]) : [];
+  for (const peer of peers) {
+    if (typeof peer !== 'object' || peer === null) continue;
+    const p = peer as Record<string, unknown>;
+    if (typeof p.member !== 'number') continue;
+    const state = p.state === 'up' || p.state === 'down' ? p.state : 'unknown';
+    const ago = typeof p.heardMsAgo === 'number' ? p.heardMsAgo : null;
+    heard.set(p.member, { state, heardMsAgo: ago });
+  }
+  return heard;
 }
 
 /**
@@ -28,14 +53,25 @@ export function membersOf(
 ): MemberRow[] {
   const role = typeof describe.role === 'string' ? describe.role : 'unknown';
   const id = typeof describe.member === 'number' ? describe.member : null;
-  const rows: MemberRow[] = [{ id, role, self: true, lagEvents: role === 'primary' ? 0 : null }];
+  const heard = heardOf(describe);
+  const of = (member: number): Heard => heard.get(member) ?? { state: 'unknown', heardMsAgo: null };
+  const rows: MemberRow[] = [
+    {
+      id,
+      role,
+      self: true,
+      lagEvents: role === 'primary' ? 0 : null,
+      state: 'up',
+      heardMsAgo: null,
+    },
+  ];
   for (const [member, lagEvents] of lags) {
     if (rows.length >= clusterMembersMax) break;
-    rows.push({ id: member, role: 'standby', self: false, lagEvents });
+    rows.push({ id: member, role: 'standby', self: false, lagEvents, ...of(member) });
   }
   const primary = describe.primary;
   if (role !== 'primary' && typeof primary === 'number' && primary >= 0 && primary !== id) {
-    rows.push({ id: primary, role: 'primary', self: false, lagEvents: 0 });
+    rows.push({ id: primary, role: 'primary', self: false, lagEvents: 0, ...of(primary) });
   }
   const all = Array.isArray(describe.members) ? (describe.members as unknown[]) : [];
   for (const member of all) {
@@ -43,7 +79,7 @@ export function membersOf(
     if (typeof member !== 'number' || rows.some((r) => r.id === member)) continue;
     // Not the primary (listed above when known): a standby while there is one.
     const other = typeof primary === 'number' && primary >= 0 ? 'standby' : 'member';
-    rows.push({ id: member, role: other, self: false, lagEvents: null });
+    rows.push({ id: member, role: other, self: false, lagEvents: null, ...of(member) });
   }
   return rows;
 }
