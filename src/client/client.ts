@@ -55,8 +55,8 @@ import {
 import { ClientError, memberUrls, type ConnectOptions } from './session.js';
 import { ConnectionStates, openTold, type ConnectionState } from './connection-state.js';
 import { reopenSession } from './reconnect.js';
-import { Delivered, Subscriptions, topicHandler, warnRefused } from './subscriptions.js';
-import { callHandler } from './handler-calls.js';
+import { warnRefused } from './subscriptions.js';
+import { Streams } from './streams.js';
 import type { EventRecord } from '../protocol/event-reader.js';
 import { SeqWindow } from './seq-window.js';
 import {
@@ -72,9 +72,9 @@ import { Liveness } from './liveness.js';
 import { BusyResend } from './busy-resend.js';
 import { Admission } from './admission.js';
 import { AnswerRuns } from './answer-runs.js';
-import { decodeEvents, frameFits } from './frame-check.js';
+import { frameFits } from './frame-check.js';
 import { Batches, joinResults, type BatchResult } from './batches.js';
-import { readBookFrame, type BookView } from '../protocol/book-frame.js';
+import type { BookView } from '../protocol/book-frame.js';
 import {
   CommandsFlag,
   FrameError,
@@ -82,8 +82,6 @@ import {
   frameHeaderBytes,
   protocolVersion,
   StreamKind,
-  topicRequestId,
-  writeHeader,
 } from '../protocol/frames.js';
 
 export type { EventRecord } from '../protocol/event-reader.js';
@@ -159,12 +157,15 @@ export class BourseClient {
   private nextSeq: number;
   private flushScheduled = false;
   private frameSeq = 0;
-  /** Handlers of pub/sub streams (trades, accounts), by the streams' fixed request ids. */
-  private readonly topicHandlers = new Map<number, ((events: EventRecord[]) => void)[]>();
-  /** Handlers of book streams, by "<stream kind>/<instrument>". */
-  private readonly bookHandlers = new Map<string, ((book: BookView) => void)[]>();
-  /** Journal, topic and book subscriptions, asked for again after a reconnect. */
-  private readonly subs = new Subscriptions();
+  /** Journal, topic and book streams: their frames and handlers (streams.ts). */
+  private readonly streams = new Streams({
+    send: (frame) => {
+      if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
+    },
+    requestId: () => (this.frameSeq = (this.frameSeq + 1) >>> 0),
+    reconnects: () => this.reconnects,
+  });
+  private readonly subs = this.streams.subs;
   /**
    * Frames not yet fully answered, by request id: their bytes (to send again after a Busy
    * refusal or a reconnect) and the client seqs they carry (to fail them on an Error frame).
@@ -283,24 +284,19 @@ export class BourseClient {
       this.closed,
       onError,
     );
-    const requestId = this.sendSubscribe(StreamKind.Journal, fromSequence);
-    const reader = this.subs.addJournal(requestId, fromSequence, onEvents, onError as OnError);
-    return () => {
-      const id = this.subs.end(reader);
-      if (id !== -1) this.sendFrame(FrameType.Unsubscribe, id, StreamKind.Journal, 0);
-    };
+    return this.streams.journal(fromSequence, onEvents, onError as OnError);
   }
 
   /** Every durable trade of `instrument`, as it happens. The function returned ends it. */
   subscribeTrades(instrument: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
     checkSubscribe('subscribeTrades', 'instrument', instrument, onEvents, this.closed, onError);
-    return this.subscribeTopic(StreamKind.Trades, instrument, onEvents, onError);
+    return this.streams.topic(StreamKind.Trades, instrument, onEvents, onError as OnError);
   }
 
   /** Every durable event that names `account` (needs a key for it, or an admin key). */
   subscribeAccount(account: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
     checkSubscribe('subscribeAccount', 'account', account, onEvents, this.closed, onError);
-    return this.subscribeTopic(StreamKind.Account, account, onEvents, onError);
+    return this.streams.topic(StreamKind.Account, account, onEvents, onError as OnError);
   }
 
   /**
@@ -314,70 +310,8 @@ export class BourseClient {
     options: { top?: boolean; onError?: OnRefusal } = {},
   ): Unsubscribe {
     checkSubscribe('subscribeBook', 'instrument', instrument, onBook, this.closed, options);
-    const kind = options.top === true ? StreamKind.TopOfBook : StreamKind.Depth;
-    const key = `${kind}/${instrument}`;
-    const about = `the book of instrument ${instrument}`;
-    // Its own, to take out; a throw is a warning, and the other handlers of the frame still run.
-    const handler = (book: BookView): void => callHandler('onBook', onBook, book, about);
-    this.bookHandlers.set(key, [...(this.bookHandlers.get(key) ?? []), handler]);
     const onError = (options.onError ?? warnRefused) as OnError;
-    const ask = this.subs.addAsk(this.sendSubscribe(kind, instrument), kind, instrument, onError);
-    return () => {
-      const left = (this.bookHandlers.get(key) ?? []).filter((h) => h !== handler);
-      this.bookHandlers.set(key, left);
-      this.endAsk(ask, kind, instrument);
-    };
-  }
-
-  /** Forgets a topic or book subscription; the server's stream ends with the last of them. */
-  private endAsk(ask: object, kind: StreamKind, param: number): void {
-    const id = this.subs.end(ask);
-    if (id !== -1 && !this.subs.asking(kind, param)) {
-      this.sendFrame(FrameType.Unsubscribe, id, kind, param);
-    }
-  }
-
-  /** Sends a Subscribe frame; its request id. */
-  private sendSubscribe(kind: StreamKind, param: number): number {
-    const requestId = (this.frameSeq = (this.frameSeq + 1) >>> 0);
-    this.sendFrame(FrameType.Subscribe, requestId, kind, param);
-    return requestId;
-  }
-
-  /** A Subscribe or Unsubscribe frame: stream kind and its parameter. */
-  private sendFrame(type: FrameType, requestId: number, kind: StreamKind, param: number): void {
-    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
-    writeHeader(frame, 0, type, requestId);
-    frame.setUint8(frameHeaderBytes, kind);
-    frame.setFloat64(frameHeaderBytes + 8, param, true);
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame.buffer);
-  }
-
-  private onBookFrame(data: Buffer): void {
-    const book = readBookFrame(data);
-    const kind = data.readUInt32LE(4) & 0xffff;
-    for (const handler of this.bookHandlers.get(`${kind}/${book.instrument}`) ?? []) handler(book);
-  }
-
-  private subscribeTopic(
-    kind: StreamKind,
-    param: number,
-    onEvents: OnEvents,
-    onError: OnRefusal = warnRefused,
-  ): Unsubscribe {
-    const id = topicRequestId(kind);
-    // One request id per stream kind: a client subscribed to two instruments (or accounts)
-    // gets both in the same frames, and each handler hears only the events that name its own.
-    const delivered = new Delivered(); // none twice across a reconnect
-    const handler = topicHandler(kind, param, onEvents, delivered, () => this.reconnects);
-    this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);
-    const requestId = this.sendSubscribe(kind, param);
-    const ask = this.subs.addAsk(requestId, kind, param, onError as OnError, delivered);
-    return () => {
-      const left = (this.topicHandlers.get(id) ?? []).filter((h) => h !== handler);
-      this.topicHandlers.set(id, left);
-      this.endAsk(ask, kind, param);
-    };
+    return this.streams.book(instrument, onBook, options.top === true, onError);
   }
 
   /** Named fields (TransferArgs), or the protocol's (`account`, `target`, `ref`, `quantity`). */
@@ -627,17 +561,11 @@ export class BourseClient {
     const type = data.readUInt8(0);
     if (data.readUInt8(1) !== protocolVersion) return;
     if (type === FrameType.Error) return this.onError(data);
-    if (type === FrameType.Book) return this.onBookFrame(data);
+    if (type === FrameType.Book) return this.streams.onBook(data);
     if (type === FrameType.Results) return this.answers.readResults(data);
     if (type !== FrameType.Events) return;
     const requestId = data.readUInt32LE(4);
-    if (this.subs.isJournal(requestId)) return this.subs.deliver(requestId, decodeEvents(data));
-    const handlers = this.topicHandlers.get(requestId);
-    if (handlers !== undefined) {
-      const events = decodeEvents(data);
-      for (const handler of handlers) handler(events);
-      return;
-    }
+    if (this.streams.onEvents(requestId, data)) return;
     // Answers carry request id 0. Any other is a stream this client ended (its last frames on
     // the way): read as answers, another client's events could settle this one's commands.
     if (requestId !== 0) return;
@@ -726,7 +654,7 @@ export class BourseClient {
         this.reconnects++;
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
-        const gaps = this.subs.resume((kind, param) => this.sendSubscribe(kind, param));
+        const gaps = this.subs.resume((kind, param) => this.streams.subscribe(kind, param));
         this.states.opened(back.url, this.reconnects, () =>
           this.#options.onReconnect?.(back.url, gaps),
         );

@@ -1,0 +1,146 @@
+/**
+ * The client's side of its streams: Subscribe and Unsubscribe frames, and the handlers that
+ * the server's stream frames go to (client.ts passes them here, by request id or book key).
+ * What is kept for a reconnect is in Subscriptions (subscriptions.ts).
+ *
+ *   subscribeJournal ──► Subscribe(Journal, from)    Events(request id) ──► the reader
+ *   subscribeTrades  ──► Subscribe(Trades, inst)     Events(Trades' fixed id) ──► each handler
+ *   subscribeAccount ──► Subscribe(Account, acct)    Events(Account's fixed id) ──► each handler
+ *   subscribeBook    ──► Subscribe(Depth|Top, inst)  Book(kind, instrument) ──► each handler
+ */
+import type { EventRecord } from '../protocol/event-reader.js';
+import { readBookFrame, type BookView } from '../protocol/book-frame.js';
+import {
+  FrameType,
+  frameHeaderBytes,
+  StreamKind,
+  topicRequestId,
+  writeHeader,
+} from '../protocol/frames.js';
+import { callHandler } from './handler-calls.js';
+import { decodeEvents } from './frame-check.js';
+import { Delivered, Subscriptions, topicHandler, warnRefused } from './subscriptions.js';
+
+type OnEvents = (events: EventRecord[]) => void;
+type OnError = (error: Error) => void;
+
+/** What the streams need of the client. */
+export interface StreamsLink {
+  /** Sends a frame if the connection is open (a reconnect asks for every stream again). */
+  send(frame: ArrayBuffer): void;
+  /** A new request id (shared with command frames). */
+  requestId(): number;
+  /** Times the connection was opened again: a topic handler drops what it heard before. */
+  reconnects(): number;
+}
+
+export class Streams {
+  /** Journal, topic and book subscriptions, asked for again after a reconnect. */
+  readonly subs = new Subscriptions();
+  /** Handlers of pub/sub streams (trades, accounts), by the streams' fixed request ids. */
+  private readonly topicHandlers = new Map<number, OnEvents[]>();
+  /** Handlers of book streams, by "<stream kind>/<instrument>". */
+  private readonly bookHandlers = new Map<string, ((book: BookView) => void)[]>();
+
+  constructor(private readonly link: StreamsLink) {}
+
+  /** The journal from `fromSequence` (client.ts subscribeJournal). */
+  journal(fromSequence: number, onEvents: OnEvents, onError: OnError): () => void {
+    const requestId = this.subscribe(StreamKind.Journal, fromSequence);
+    const reader = this.subs.addJournal(requestId, fromSequence, onEvents, onError);
+    return () => {
+      const id = this.subs.end(reader);
+      if (id !== -1) this.sendFrame(FrameType.Unsubscribe, id, StreamKind.Journal, 0);
+    };
+  }
+
+  /** A trades or account stream (client.ts subscribeTrades, subscribeAccount). */
+  topic(
+    kind: StreamKind,
+    param: number,
+    onEvents: OnEvents,
+    onError: OnError = warnRefused,
+  ): () => void {
+    const id = topicRequestId(kind);
+    // One request id per stream kind: a client subscribed to two instruments (or accounts)
+    // gets both in the same frames, and each handler hears only the events that name its own.
+    const delivered = new Delivered(); // none twice across a reconnect
+    const handler = topicHandler(kind, param, onEvents, delivered, () => this.link.reconnects());
+    this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);
+    const requestId = this.subscribe(kind, param);
+    const ask = this.subs.addAsk(requestId, kind, param, onError, delivered);
+    return () => {
+      const left = (this.topicHandlers.get(id) ?? []).filter((h) => h !== handler);
+      this.topicHandlers.set(id, left);
+      this.endAsk(ask, kind, param);
+    };
+  }
+
+  /** A book stream, whole (Depth) or its top (client.ts subscribeBook). */
+  book(
+    instrument: number,
+    onBook: (book: BookView) => void,
+    top: boolean,
+    onError: OnError,
+  ): () => void {
+    const kind = top ? StreamKind.TopOfBook : StreamKind.Depth;
+    const key = `${kind}/${instrument}`;
+    const about = `the book of instrument ${instrument}`;
+    // Its own, to take out; a throw is a warning, and the other handlers of the frame still run.
+    const handler = (book: BookView): void => callHandler('onBook', onBook, book, about);
+    this.bookHandlers.set(key, [...(this.bookHandlers.get(key) ?? []), handler]);
+    const ask = this.subs.addAsk(this.subscribe(kind, instrument), kind, instrument, onError);
+    return () => {
+      const left = (this.bookHandlers.get(key) ?? []).filter((h) => h !== handler);
+      this.bookHandlers.set(key, left);
+      this.endAsk(ask, kind, instrument);
+    };
+  }
+
+  /**
+   * An Events frame of request id `requestId`: handed to its journal reader or topic handlers;
+   * false when it is no stream's (an answer to commands).
+   */
+  onEvents(requestId: number, data: Buffer): boolean {
+    if (this.subs.isJournal(requestId)) {
+      this.subs.deliver(requestId, decodeEvents(data));
+      return true;
+    }
+    const handlers = this.topicHandlers.get(requestId);
+    if (handlers === undefined) return false;
+    const events = decodeEvents(data);
+    for (const handler of handlers) handler(events);
+    return true;
+  }
+
+  /** A Book frame: to the handlers of its stream kind and instrument. */
+  onBook(data: Buffer): void {
+    const book = readBookFrame(data);
+    const kind = data.readUInt32LE(4) & 0xffff;
+    for (const handler of this.bookHandlers.get(`${kind}/${book.instrument}`) ?? []) handler(book);
+  }
+
+  /** Sends a Subscribe frame; its request id. */
+  subscribe(kind: StreamKind, param: number): number {
+    const requestId = this.link.requestId();
+    this.sendFrame(FrameType.Subscribe, requestId, kind, param);
+    return requestId;
+  }
+
+  /** Forgets a topic or book subscription; the server's stream ends with the last of them. */
+  private endAsk(ask: object, kind: StreamKind, param: number): void {
+    const id = this.subs.end(ask);
+    if (id !== -1 && !this.subs.asking(kind, param)) {
+      this.sendFrame(FrameType.Unsubscribe, id, kind, param);
+    }
+  }
+
+  /** A Subscribe or Unsubscribe frame: stream kind and its parameter. */
+  private sendFrame(type: FrameType, requestId: number, kind: StreamKind, param: number): void {
+    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
+    writeHeader(frame, 0, type, requestId);
+    frame.setUint8(frameHeaderBytes, kind);
+    frame.setFloat64(frameHeaderBytes + 8, param, true);
+    this.link.send(frame.buffer);
+  }
+}
