@@ -344,12 +344,6 @@ export const snapshotWritePaceMs = 5;
  * promise): the queue stays under ~70 MB. A caller that awaits its calls never reaches it.
  */
 export const sdkQueueMax = 100_000;
-/**
- * CancelAll rounds one SDK cancelAll sends at most (client/cancel-all.ts). A full default order
- * table takes 256 rounds of 1,024; more means orders come in as fast as they go, and the caller
- * is told (the last head's otherId is not 0) rather than kept waiting for ever.
- */
-export const sdkCancelAllRoundsMax = 1_024;
 /** The SDK drops the submissions it has sent from its waiting queue this many at a time. */
 export const sdkWaitingCompactAt = 1024;
 /**

@@ -31,7 +31,7 @@ import {
   isLinked,
   type ChainMember,
 } from './chains.js';
-import { cancelAllRounds } from './cancel-all.js';
+import { cancelRounds } from './cancel-all.js';
 import { shown } from '../protocol/shown.js';
 import {
   namedList,
@@ -401,11 +401,29 @@ export class BourseClient {
   }
 
   /**
-   * Cancels every resting order of `account` (of `instrument` only, if given), in as many
-   * CancelAll rounds as it takes; resolves with every round's events (cancel-all.ts).
+   * Cancels every resting order of `account` (of `instrument` only, if given) placed before
+   * the call's first round, in as many CancelAll rounds as it takes; resolves with every
+   * round's events (cancel-all.ts).
    */
   cancelAll(f: CancelAllArgs): Promise<EventRecord[]> {
-    return cancelAllRounds((args) => this.named('cancelAll', args), f);
+    return this.cancelRounds('cancelAll', f);
+  }
+
+  /** The rounds of a cancelAll or cancelClientOrders, from `next` if given. */
+  private cancelRounds(
+    name: 'cancelAll' | 'cancelClientOrders',
+    f: object,
+  ): Promise<EventRecord[]> {
+    let fields: Fields;
+    try {
+      fields = toFields(name, f);
+    } catch (error) {
+      return this.chain.refuse(error as Error, f);
+    }
+    const kind = namedCommands[name][0];
+    const send = (target: number, aux: number): Promise<EventRecord[]> =>
+      this.submit(kind, { ...fields, target, aux });
+    return cancelRounds(send, fields.target ?? 0);
   }
 
   /** Named fields (`account`, `order`, `price`, `quantity`), or the protocol's. */

@@ -126,3 +126,32 @@ test('cancelAll pulls every quote in rounds; streams see it; other keys are refu
     keysFile(admin, maker, http),
   );
 });
+
+test('cancelAll follows more rounds than 1,024 to the end (one order a round)', async () => {
+  const orders = 1_100;
+  const config = { ...smallConfig, fillsPerCommandMax: 1, orderCountMax: 2_048 };
+  await withNode(
+    async (_node, url) => {
+      const c = await BourseClient.connect(url, { clientId: 145 });
+      await setUp(c);
+      const bid = { account: 1, instrument: book2, side: 'buy', price: 10, quantity: 1 } as const;
+      const placed = (
+        await Promise.all(Array.from({ length: orders }, () => c.placeOrder(bid)))
+      ).map(([head]) => head.id);
+      const events = await c.cancelAll({ account: 1 });
+      const heads = ofKind(events, EventKind.AllCanceled);
+      assert.equal(heads.length, orders, 'a round per order (the SDK stopped at 1,024)');
+      assert.equal(heads.at(-1)?.otherId, 0, 'none remain');
+      assert.deepEqual(
+        ofKind(events, EventKind.OrderCanceled).map((e) => e.id),
+        placed,
+      );
+      const [left] = await c.cancelAll({ account: 1 });
+      assert.deepEqual([left.quantity, left.otherId], [0, 0], 'nothing left to cancel');
+      await c.close();
+    },
+    undefined,
+    undefined,
+    config,
+  );
+});

@@ -1,50 +1,91 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cancelAllRounds } from '../../../src/client/cancel-all.js';
+import { cancelRounds } from '../../../src/client/cancel-all.js';
 import { EventKind } from '../../../src/protocol/event-layout.js';
 import { Status } from '../../../src/protocol/status.js';
 import type { EventRecord } from '../../../src/protocol/event-reader.js';
-import type { CancelAllArgs } from '../../../src/protocol/named-commands.js';
-import { sdkCancelAllRoundsMax } from '../../../src/constants.js';
 
-const event = (kind: number, status: number, otherId = 0, id = 0): EventRecord =>
-  ({ kind, status, otherId, id }) as EventRecord;
+const event = (
+  kind: number,
+  status: number,
+  otherId = 0,
+  id = 0,
+  more: Partial<EventRecord> = {},
+): EventRecord => ({ kind, status, otherId, id, quantity: 0, sequence: 0, ...more }) as EventRecord;
 
-/** A fake node: answers each round from `answers`, noting what was sent. */
+/** A round's head: `quantity` canceled, go on from `otherId`, sequenced at `sequence`. */
+const head = (otherId: number, quantity: number, sequence = 0): EventRecord =>
+  event(EventKind.AllCanceled, Status.Ok, otherId, 0, { quantity, sequence });
+
+/** A fake node: answers each round from `answers` (the last again), noting what was sent. */
 function fake(answers: EventRecord[][]) {
-  const sent: CancelAllArgs[] = [];
-  const send = (args: CancelAllArgs): Promise<EventRecord[]> => {
-    sent.push(args);
+  const sent: [target: number, before: number][] = [];
+  const send = (target: number, before: number): Promise<EventRecord[]> => {
+    sent.push([target, before]);
     return Promise.resolve(answers[Math.min(sent.length, answers.length) - 1]);
   };
   return { sent, send };
 }
 
-test('cancelAll sends rounds, each from where the last stopped, until none remain', async () => {
+test('rounds go on from where the last stopped, bounded by the first round, until 0', async () => {
   const { sent, send } = fake([
-    [event(EventKind.AllCanceled, Status.Ok, 40), event(EventKind.OrderCanceled, 0, 0, 31)],
+    [head(40, 1, 900), event(EventKind.OrderCanceled, 0, 0, 31)],
     // A resend answered as a Duplicate does not say where it stopped: from the oldest again.
-    [event(EventKind.Duplicate, Status.Ok, 12)],
-    [event(EventKind.AllCanceled, Status.Ok, 0), event(EventKind.OrderCanceled, 0, 0, 40)],
+    [event(EventKind.Duplicate, Status.Ok, 901)],
+    [head(0, 1, 905), event(EventKind.OrderCanceled, 0, 0, 40)],
   ]);
-  const events = await cancelAllRounds(send, { account: 3, instrument: 2 });
-  assert.deepEqual(
-    sent.map((a) => a.next),
-    [0, 40, 0],
-  );
-  assert.ok(sent.every((a) => a.account === 3 && a.instrument === 2));
+  const events = await cancelRounds(send, 0);
+  assert.deepEqual(sent, [
+    [0, 0],
+    [40, 900],
+    [0, 900],
+  ]);
   assert.deepEqual(
     events.filter((e) => e.kind === EventKind.OrderCanceled).map((e) => e.id),
     [31, 40],
   );
 });
 
-test('cancelAll stops at a refusal, and after its most rounds', async () => {
+test("a first round's Duplicate: the rest bounded by the original's sequence", async () => {
+  const { sent, send } = fake([[event(EventKind.Duplicate, Status.Ok, 700)], [head(0, 3, 750)]]);
+  await cancelRounds(send, 12);
+  assert.deepEqual(sent, [
+    [12, 0],
+    [0, 700],
+  ]);
+});
+
+test('rounds stop at a refusal', async () => {
   const refused = fake([[event(EventKind.Rejected, Status.LedgerAccountUnknown)]]);
-  const events = await cancelAllRounds(refused.send, { account: 9 });
+  const events = await cancelRounds(refused.send, 0);
   assert.deepEqual([refused.sent.length, events[0].status], [1, Status.LedgerAccountUnknown]);
-  const endless = fake([[event(EventKind.AllCanceled, Status.Ok, 5)]]);
-  const all = await cancelAllRounds(endless.send, { account: 1 });
-  assert.equal(endless.sent.length, sdkCancelAllRoundsMax);
-  assert.equal(all.at(-1)?.otherId, 5, 'the caller sees that some remain');
+});
+
+test('no round cap: 5,000 rounds of one order each are followed to the end', async () => {
+  let n = 0;
+  const send = (target: number, before: number): Promise<EventRecord[]> => {
+    n++;
+    assert.equal(target, n === 1 ? 0 : n + 10);
+    assert.equal(before, n === 1 ? 0 : 99_999);
+    return Promise.resolve([head(n === 5_000 ? 0 : n + 11, 1, 99_999)]);
+  };
+  const events = await cancelRounds(send, 0);
+  assert.equal(n, 5_000, 'every round (the SDK stopped at 1,024)');
+  assert.equal(events.at(-1)?.otherId, 0);
+});
+
+test('a round that passes orders over without canceling goes on while it moves on', async () => {
+  const { sent, send } = fake([[head(50, 0, 900)], [head(90, 0, 901)], [head(0, 2, 902)]]);
+  await cancelRounds(send, 0);
+  assert.deepEqual(
+    sent.map(([target]) => target),
+    [0, 50, 90],
+  );
+});
+
+test('a round that neither cancels nor moves on ends the call (an engine fault)', async () => {
+  const stuck = fake([[head(50, 1, 900)], [head(50, 0, 901)]]);
+  const events = await cancelRounds(stuck.send, 0);
+  assert.equal(stuck.sent.length, 2);
+  assert.equal(events.at(-1)?.otherId, 50, 'the caller sees that some remain');
 });
