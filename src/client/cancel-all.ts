@@ -14,10 +14,12 @@
  *
  * No round cap. The bound makes the rounds finite by what the engine holds: no order placed
  * after the first round is looked at, and every round but the last cancels at least one of the
- * orders placed before it or moves `otherId` on along them. (A cap of 1,024 rounds left an
- * account's orders past 1,024 rounds resting; the engine's own cap, in cancel on disconnect,
- * went for the same reason.) A round that does neither would be an engine fault: it ends the
- * call, with that round's head (`otherId` not 0) last among its heads.
+ * orders placed before it, or moves `otherId` on along them, or (its target canceled meanwhile
+ * by another call, or filled) starts again from the oldest, which takes one of them away too.
+ * (A cap of 1,024 rounds left an account's orders past 1,024 rounds resting; cancel on
+ * disconnect's own cap went for the same reason.) A round that cancels none and names its own
+ * target again would be an engine fault (a round looks at its target first): it ends the call,
+ * with that round's head (`otherId` not 0) last among its heads.
  */
 import { EventKind } from '../protocol/event-layout.js';
 import type { EventRecord } from '../protocol/event-reader.js';
@@ -50,7 +52,7 @@ export async function cancelRounds(send: SendRound, from: number): Promise<Event
     }
     if (head.kind !== EventKind.AllCanceled || head.otherId === 0) return all;
     if (before === 0) before = head.sequence;
-    if (head.quantity === 0 && head.otherId <= next) return all; // no progress
+    if (head.quantity === 0 && head.otherId === next) return all; // no progress
     next = head.otherId;
   }
 }

@@ -83,6 +83,15 @@ test('a round that passes orders over without canceling goes on while it moves o
   );
 });
 
+test('a round that starts again from the oldest (its target gone) goes on', async () => {
+  const { sent, send } = fake([[head(50, 0, 900)], [head(30, 0, 901)], [head(0, 2, 902)]]);
+  await cancelRounds(send, 0);
+  assert.deepEqual(
+    sent.map(([target]) => target),
+    [0, 50, 30],
+  );
+});
+
 test('a round that neither cancels nor moves on ends the call (an engine fault)', async () => {
   const stuck = fake([[head(50, 1, 900)], [head(50, 0, 901)]]);
   const events = await cancelRounds(stuck.send, 0);
