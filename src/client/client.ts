@@ -42,6 +42,7 @@ import {
   type AssetArgs,
   type CancelArgs,
   type CancelAllArgs,
+  type CancelClientOrdersArgs,
   type FundsArgs,
   type InstrumentArgs,
   type InstrumentRef,
@@ -407,6 +408,20 @@ export class BourseClient {
    */
   cancelAll(f: CancelAllArgs): Promise<EventRecord[]> {
     return this.cancelRounds('cancelAll', f);
+  }
+
+  /**
+   * Cancels every resting order this client id placed, on any account or instrument (not
+   * those of other clients on the same accounts), as `cancelAll` does: CancelClientOrders
+   * rounds naming this client id, which any key may send.
+   */
+  cancelMyOrders(): Promise<EventRecord[]> {
+    return this.cancelRounds('cancelClientOrders', { client: this.clientId });
+  }
+
+  /** `cancelMyOrders` of another client id: needs an admin key (an operator's clean-up). */
+  cancelClientOrders(f: CancelClientOrdersArgs): Promise<EventRecord[]> {
+    return this.cancelRounds('cancelClientOrders', f);
   }
 
   /** The rounds of a cancelAll or cancelClientOrders, from `next` if given. */
