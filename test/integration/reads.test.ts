@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { BourseClient, type BookView } from '../../src/client/client.js';
 import { createKey } from '../../src/gateway/api-keys.js';
 import { CommandFlag } from '../../src/protocol/command-layout.js';
@@ -119,6 +120,53 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
     assert.equal(garbled.body.error, 'account: a malformed percent-escape (% and two hex digits)');
     const escaped = await get(`${base}/balances?account=%31`);
     assert.equal(escaped.body.account, 1, 'a well-formed escape is read');
+  });
+});
+
+/** The answer cell of PROTOCOL.md's HTTP table row for `request` (as the row begins). */
+function documentedAnswer(request: string): string {
+  const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+  const row = doc.split('\n').find((line) => line.startsWith(`| \`${request}`));
+  assert.ok(row !== undefined, `PROTOCOL.md's HTTP table has ${request}`);
+  return row.split('|')[2];
+}
+
+/** The keys of `body` and of the first item of each of its lists, as `path.key`. */
+function keysOf(body: Record<string, unknown>, path = ''): string[] {
+  const keys: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    keys.push(`${path}${key}`);
+    const first: unknown = Array.isArray(value) ? value[0] : undefined;
+    if (typeof first === 'object' && first !== null) {
+      keys.push(...keysOf(first as Record<string, unknown>, `${path}${key}[].`));
+    }
+  }
+  return keys;
+}
+
+// A client reads these answers from the table alone: GET /orders named none of its fields
+// (a bot looked for `quantity`; it is `open`), nor GET /book those of its levels.
+test("PROTOCOL.md's HTTP table names every field of the reads' answers", async () => {
+  await withNode(async (_node, url) => {
+    const base = httpBase(url);
+    const client = await BourseClient.connect(url, { clientId: 132 });
+    await setUp(client);
+    const [last] = await client.placeOrder({ account: 1, ref: 2, price: 90, quantity: 7 });
+    const reads: [string, string][] = [
+      ['GET /balances?account=N', '/balances?account=1'],
+      ['GET /orders?account=N', '/orders?account=1'],
+      ['GET /book?instrument=N&depth=D', '/book?instrument=2'],
+      ['GET /health', '/health'],
+    ];
+    for (const [request, path] of reads) {
+      const cell = documentedAnswer(request);
+      const body = await getAt(`${base}${path}`, last.sequence);
+      const missing = keysOf(body).filter(
+        (k) => !new RegExp(`\\b${k.split('.').pop()}\\b`).test(cell),
+      );
+      assert.deepEqual(missing, [], `${request}: fields the table does not name`);
+    }
+    await client.close();
   });
 });
 
