@@ -31,7 +31,7 @@ export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'clos
  * - 'unknown': the connection dropped (1006: reset, cut off, or silent and dropped by the SDK),
  *   or 1011 (a node failing cancels nothing; a journal stream's failure on a running node
  *   does). A node that is up cancels them once it sees the loss; one that crashed, or a new
- *   primary after a failover, does not. Treat them as gone, and cancel before quoting again.
+ *   primary after a failover, does not. Treat them as gone; cancelMyOrders() before quoting.
  */
 export type OrdersFate = 'kept' | 'canceled' | 'unknown';
 
