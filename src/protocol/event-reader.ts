@@ -12,8 +12,9 @@ import { enumName, flagNames } from './enum-name.js';
 import { isoTimeUs } from './time-us.js';
 
 /**
- * One event (native-layouts/events.fbs says what each kind fills in). The SDK's calls resolve
- * with their command's events, the head first (flag Head, the command's status). After a
+ * One event (docs/PROTOCOL.md's table "What each event kind fills in" says which fields each
+ * kind sets, as native-layouts/events.fbs does). The SDK's calls resolve with their command's
+ * events, the head first (flag Head, the command's status). After a
  * reconnect, a command the node had applied before the drop is answered by one `Duplicate`
  * event instead: `status` the original's, `id` the order or transfer it made, `otherId` the
  * sequence of its original head, and `account`, `price`, `quantity`, `amount` 0 (its original

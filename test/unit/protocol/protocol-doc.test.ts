@@ -129,3 +129,20 @@ test('the Event table: the SDK reads each field at the offset and width it gives
     assert.equal(event[name], values[camel(field)], field);
   }
 });
+
+// What each kind fills in was only in events.fbs: a client written from PROTOCOL.md could not
+// tell that a maker's Trade carries its order's open quantity in `aux`, or a CancelAll where to
+// go on in `other_id`. The document has the table now, as the schema has it.
+test('the table of what each event kind fills in is the one events.fbs has', () => {
+  const schema = readFileSync(join(root, 'native-layouts', 'events.fbs'), 'utf8');
+  const cells = (line: string): string[] =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+  const lines = schema.split('\n').filter((l) => l.startsWith('/// |'));
+  const rows = lines.map((l) => cells(l.slice(4))).filter((r) => !r.every((c) => /^-*$/.test(c)));
+  assert.ok(rows.length > 10, 'events.fbs has the table');
+  const documented = tableAfter('What each event kind fills in');
+  assert.deepEqual(documented, rows.slice(1));
+});
