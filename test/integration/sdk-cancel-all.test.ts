@@ -155,3 +155,32 @@ test('cancelAll follows more rounds than 1,024 to the end (one order a round)', 
     config,
   );
 });
+
+test('cancelAll and cancelMyOrders leave orders placed after their first round', async () => {
+  const config = { ...smallConfig, fillsPerCommandMax: 1 };
+  await withNode(
+    async (_node, url) => {
+      const c = await BourseClient.connect(url, { clientId: 146 });
+      await setUp(c);
+      const bid = { account: 1, instrument: book2, side: 'buy', price: 10, quantity: 1 } as const;
+      for (const pull of [() => c.cancelAll({ account: 1 }), () => c.cancelMyOrders()]) {
+        const before = await Promise.all([1, 2, 3, 4].map(() => c.placeOrder(bid)));
+        // Staged after the first round, in its frame: sequenced after it.
+        const pulled = pull();
+        const [after] = await c.placeOrder(bid);
+        const events = await pulled;
+        assert.deepEqual(
+          ofKind(events, EventKind.OrderCanceled).map((e) => e.id),
+          before.map(([head]) => head.id),
+          'the orders before it, one a round',
+        );
+        const [left] = await c.cancel({ account: 1, order: after.id });
+        assert.equal(left.kind, EventKind.OrderCanceled, 'the order after it rested on');
+      }
+      await c.close();
+    },
+    undefined,
+    undefined,
+    config,
+  );
+});
