@@ -107,6 +107,12 @@ export { commandKindName, eventKindName, formatEvent } from '../protocol/event-r
 /** The protocol's fields of a command (`submit`, `submitBatch`): commands.fbs names them. */
 export type { CommandBody } from '../protocol/command-writer.js';
 export { ClientErrorCode } from './error-codes.js';
+/**
+ * The node's own client ids, as events carry them: an OrderCanceled under disconnectClientId
+ * is cancel on disconnect's, a Tick under timerClientId expired holds, reservedClientId's
+ * Ticks open a cluster term. No session may log in as one (4006).
+ */
+export { disconnectClientId, timerClientId, reservedClientId } from '../protocol/client-ids.js';
 export type * from './connection-state.js';
 
 type Fields = CommandBody;

@@ -32,6 +32,15 @@ test('the package exports the enums and helpers that reading events and errors n
   assert.equal(sdk.ClientErrorCode.QueueFull, 5000);
 });
 
+// A maker reading its account stream tells the node's cancels on disconnect from its own by
+// their client id, which PROTOCOL.md names disconnectClientId: the SDK did not export it.
+test("the package exports the node's own client ids", async () => {
+  const sdk = (await import(packageName)) as Sdk;
+  assert.equal(sdk.disconnectClientId, 4294967293);
+  assert.equal(sdk.timerClientId, 4294967294);
+  assert.equal(sdk.reservedClientId, 4294967295);
+});
+
 function zeroEvent(): import('../../../src/client/client.js').EventRecord {
   const names = ['sequence', 'timestamp', 'clientSeq', 'clientId', 'kind', 'commandKind'] as const;
   const more = ['status', 'flags', 'tif', 'stp', 'ref', 'account', 'counterparty', 'id'] as const;
