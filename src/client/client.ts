@@ -99,6 +99,8 @@ export { EventKind } from '../protocol/generated/bourse/protocol/event-kind.js';
 export { Status } from '../protocol/generated/bourse/protocol/status.js';
 /** Bits of an event's `flags` (Head, Record, Sell: the taker sold, ...), and its tif and stp. */
 export { EventFlag } from '../protocol/generated/bourse/protocol/event-flag.js';
+/** Bits of a command's `flags` (Sell, Market, PostOnly, Linked), for `submit` and `submitBatch`. */
+export { CommandFlag } from '../protocol/generated/bourse/protocol/command-flag.js';
 export { TimeInForce } from '../protocol/generated/bourse/protocol/time-in-force.js';
 export {
   SelfTradePrevention, // the engine's self-trade rule of an order

@@ -17,6 +17,9 @@ test('the package exports the enums and helpers that reading events and errors n
   assert.equal(sdk.EventFlag.Sell, 4);
   assert.equal(sdk.EventFlag.PriorityKept, 32);
   assert.equal(sdk.TimeInForce.Ioc, 1);
+  // submit and submitBatch take the protocol's fields: a sell order's flags need Sell.
+  assert.equal(sdk.CommandFlag.Sell, 2);
+  assert.equal(sdk.CommandFlag.PostOnly, 8);
   assert.equal(sdk.SelfTradePrevention.CancelTaker, 1);
   assert.equal(sdk.commandKindName(sdk.CommandKind.Transfer), 'Transfer');
   const line = sdk.formatEvent({ ...zeroEvent(), sequence: 7, kind: sdk.EventKind.Transferred });
