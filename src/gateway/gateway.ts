@@ -54,7 +54,7 @@ import {
   type us_socket_context_t,
   type WebSocket,
 } from './uws.js';
-import { commandRefusal, type Grant, type KeyRing } from './api-keys.js';
+import { accountRefusal, commandRefusal, type Grant, type KeyRing } from './api-keys.js';
 import { HttpKeys } from './http-keys.js';
 import { json, mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
@@ -520,8 +520,9 @@ export class Gateway {
     }
     const refused = topicRefusal(ws, kind, param, this.options.reads?.instrumentCountMax ?? null);
     if (refused !== null) return refuse(refused);
+    // Worded as a command's refusal is: 'not your account' did not say which key rule it was.
     if (kind === StreamKind.Account && !grant.admin && !grant.accounts.has(param)) {
-      return forbidden('not your account');
+      return forbidden(accountRefusal(param));
     }
     countTopic(ws, kind, param);
     if (kind === StreamKind.Trades) return this.subscribeTrades(ws, param);

@@ -994,7 +994,10 @@ test('subscriptions go on after a dropped connection; a refused one reaches onEr
       );
       limited.subscribeBook(9_999, () => {}, { onError: (e) => refusals.push(e.message) });
       await until(() => refusals.length === 2);
-      assert.deepEqual(refusals.sort(), ['no such book', 'not your account']);
+      assert.deepEqual(refusals.sort(), [
+        'no such book',
+        'not allowed for this API key: it does not grant account 3',
+      ]);
       // Without onError a refusal is a process warning, not silence.
       const warnings: string[] = [];
       const onWarning = (w: Error & { code?: string }): number => warnings.push(`${w.code}`);

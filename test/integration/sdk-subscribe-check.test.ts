@@ -34,7 +34,7 @@ test('a subscribe call with a mistyped onError or book options is refused at onc
       // The function itself is the form that works: a refusal reaches it.
       client.subscribeAccount(3, handler, onError);
       await until('the refusal', () => refusals.length === 1, 5_000);
-      assert.deepEqual(refusals, ['not your account']);
+      assert.deepEqual(refusals, ['not allowed for this API key: it does not grant account 3']);
     } finally {
       await client.close();
     }
