@@ -14,7 +14,7 @@
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import { readEvent } from '../protocol/event-reader.js';
 import { EventsFlag, frameHeaderBytes } from '../protocol/frames.js';
-import { ResultWord, resultStatus } from '../protocol/result-layout.js';
+import { ResultWord, resultKind, resultStatus } from '../protocol/result-layout.js';
 import { readU64 } from '../stdx/records.js';
 import type { SeqWindow } from './seq-window.js';
 import type { Pending } from './unanswered.js';
@@ -22,8 +22,8 @@ import type { Pending } from './unanswered.js';
 export interface AnswerSink {
   /** A single command's answer: all its events. */
   answer(clientSeq: number, pending: Pending): void;
-  /** A batch's command: its head event's status and sequence. */
-  answerBatched(clientSeq: number, status: number, sequence: number): void;
+  /** A batch's command: its head event's status, sequence and kind. */
+  answerBatched(clientSeq: number, status: number, sequence: number, kind: number): void;
 }
 
 export class AnswerRuns {
@@ -52,8 +52,9 @@ export class AnswerRuns {
         this.openSeq = seq;
         this.open = this.pending.get(seq) ?? null;
         if (this.open === null && head) {
-          const status = u32[e + EventWord.kindStatus] >>> 16;
-          this.sink.answerBatched(seq, status, readU64(u32, e + EventWord.sequence));
+          const kindStatus = u32[e + EventWord.kindStatus];
+          const sequence = readU64(u32, e + EventWord.sequence);
+          this.sink.answerBatched(seq, kindStatus >>> 16, sequence, kindStatus & 0xff);
         }
       }
       if (this.open !== null) this.open.events.push(readEvent(u32, e));
@@ -71,6 +72,7 @@ export class AnswerRuns {
         readU64(u32, r + ResultWord.clientSeq),
         resultStatus(u32, r),
         sequence,
+        resultKind(u32, r),
       );
     }
   }

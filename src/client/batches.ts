@@ -23,11 +23,17 @@ export interface BatchResult {
   /** Per command: its status (0 is Ok; statusName() names the others). */
   readonly status: Uint16Array;
   /**
-   * Per command: the journal sequence of its first event (its head). A command sent again
-   * after a drop and recognised as a repeat is answered, with its original status, by an event
-   * of its own: this is that event's sequence.
+   * Per command: the journal sequence of its first event (its head): for an accepted
+   * PlaceOrder, Transfer or TransferPending, the id of the order or transfer it made. A command
+   * sent again after a drop and recognised as a repeat is answered, with its original status,
+   * by an event of its own (`kind` Duplicate): this is that event's sequence, not the id.
    */
   readonly sequence: Float64Array;
+  /**
+   * Per command: the kind of its head event (EventKind): Duplicate for a repeat, Rejected for
+   * a rejection, else the command's own (OrderAccepted, Transferred, ...).
+   */
+  readonly kind: Uint8Array;
   /** Commands whose status is not Ok. */
   rejected: number;
 }
@@ -38,15 +44,18 @@ export function joinResults(parts: readonly BatchResult[]): BatchResult {
   for (const p of parts) count += p.count;
   const status = new Uint16Array(count);
   const sequence = new Float64Array(count);
+  const kind = new Uint8Array(count);
   let at = 0;
   let rejected = 0;
   for (const p of parts) {
     status.set(p.status, at);
     sequence.set(p.sequence, at);
+    kind.set(p.kind, at);
     at += p.count;
     rejected += p.rejected;
   }
-  return { count, firstClientSeq: parts[0]?.firstClientSeq ?? 0, status, sequence, rejected };
+  const firstClientSeq = parts[0]?.firstClientSeq ?? 0;
+  return { count, firstClientSeq, status, sequence, kind, rejected };
 }
 
 /** Status slot of a command not answered yet (no status code comes near it). */
@@ -83,7 +92,8 @@ export class Batches {
     return new Promise((resolve, reject) => {
       const status = new Uint16Array(count).fill(unanswered);
       const sequence = new Float64Array(count);
-      const result = { count, firstClientSeq: first, status, sequence, rejected: 0 };
+      const kind = new Uint8Array(count);
+      const result = { count, firstClientSeq: first, status, sequence, kind, rejected: 0 };
       const frames = new Uint32Array(count);
       this.list.push({ result, frames, left: count, failed: false, resolve, reject });
       this.commands += count;
@@ -113,16 +123,17 @@ export class Batches {
   }
 
   /**
-   * The head event of `seq` arrived: records it. Returns the request id of its frame, or -1
-   * when no batch holds `seq` or it was answered already.
+   * The head event of `seq` arrived (its status, sequence and kind): records it. Returns the
+   * request id of its frame, or -1 when no batch holds `seq` or it was answered already.
    */
-  answer(seq: number, status: number, sequence: number): number {
+  answer(seq: number, status: number, sequence: number, kind: number): number {
     const batch = this.find(seq);
     if (batch === null) return -1;
     const i = seq - batch.result.firstClientSeq;
     if (batch.result.status[i] !== unanswered) return -1;
     batch.result.status[i] = status;
     batch.result.sequence[i] = sequence;
+    batch.result.kind[i] = kind;
     if (status !== 0) batch.result.rejected++;
     this.settle(batch, 1);
     return batch.frames[i];

@@ -158,7 +158,7 @@ export class BourseClient {
   private readonly batches = new Batches();
   private readonly answers = new AnswerRuns(this.pending, {
     answer: (seq, p) => this.answer(seq, p),
-    answerBatched: (seq, status, sequence) => this.answerBatched(seq, status, sequence),
+    answerBatched: (seq, status, sequence, kind) => this.answerBatched(seq, status, sequence, kind),
   });
   private queued = 0;
   /** Commands of `submit` among the queued ones: they need their events, not only results. */
@@ -540,7 +540,12 @@ export class BourseClient {
 
   private enqueueBatch(kind: CommandKindValue, list: readonly Fields[]): Promise<BatchResult> {
     if (list.length === 0) {
-      const none = { status: new Uint16Array(0), sequence: new Float64Array(0), rejected: 0 };
+      const none = {
+        status: new Uint16Array(0),
+        sequence: new Float64Array(0),
+        kind: new Uint8Array(0),
+        rejected: 0,
+      };
       return Promise.resolve({ count: 0, firstClientSeq: this.nextSeq, ...none });
     }
     const done = this.batches.add(this.nextSeq, list.length);
@@ -613,8 +618,8 @@ export class BourseClient {
     this.answers.read(data);
   }
 
-  private answerBatched(seq: number, status: number, sequence: number): void {
-    const frame = this.batches.answer(seq, status, sequence);
+  private answerBatched(seq: number, status: number, sequence: number, kind: number): void {
+    const frame = this.batches.answer(seq, status, sequence, kind);
     if (frame < 0) return;
     this.busy.answered();
     this.countAnswer(frame);

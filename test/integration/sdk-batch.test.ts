@@ -122,6 +122,53 @@ test('submitBatch: a dropped connection is resent, each command applied once', a
   });
 });
 
+// A bot cancels its batch's orders by their ids, `sequence`: a command the node had applied
+// already (sent again after a drop, or by a restarted process from the same seq) is answered by
+// a Duplicate event, whose sequence is no order's id, and nothing in the result said which.
+test("submitBatch: each command's head kind tells an order's id from a repeat's", async () => {
+  await withNode(async (_node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 139 });
+    await setUp(root);
+    await root.close();
+    const bids = [1, 2, 3].map((i) => ({ account: 1, ref: 2, price: 10 + i, quantity: 1 }));
+    const kinds = (r: BatchResult): number[] => [...r.kind];
+    const c = await BourseClient.connect(url, { clientId: 138 });
+    const placed = await c.submitBatch(CommandKind.PlaceOrder, bids); // ResultsOnly: Results
+    assert.deepEqual(
+      kinds(placed),
+      [1, 1, 1].map(() => EventKind.OrderAccepted),
+    );
+    // With a single command in its frame, the batch is answered by Events frames.
+    const [mixed, single] = await Promise.all([
+      c.submitBatch(CommandKind.PlaceOrder, bids.slice(0, 1)),
+      c.placeOrder(bids[0]),
+    ]);
+    assert.deepEqual(kinds(mixed), [EventKind.OrderAccepted]);
+    assert.equal(single[0].kind, EventKind.OrderAccepted);
+    await c.close();
+    // The same seqs again: every command a repeat, its sequence the Duplicate's.
+    const again = await BourseClient.connect(url, {
+      clientId: 138,
+      firstClientSeq: placed.firstClientSeq,
+    });
+    const repeated = await again.submitBatch(CommandKind.PlaceOrder, bids);
+    assert.deepEqual(
+      kinds(repeated),
+      [1, 2, 3].map(() => EventKind.Duplicate),
+    );
+    assert.deepEqual([...repeated.status], [Status.Ok, Status.Ok, Status.Ok]);
+    await again.close();
+    const last = await BourseClient.connect(url, { clientId: 138 }); // its next seq, past both
+    for (let i = 0; i < 3; i++) {
+      const isOrder = repeated.kind[i] !== EventKind.Duplicate;
+      const id = isOrder ? repeated.sequence[i] : placed.sequence[i];
+      const [canceled] = await last.cancel({ account: 1, target: id });
+      assert.equal(canceled.kind, EventKind.OrderCanceled, `order ${i} by its id`);
+    }
+    await last.close();
+  });
+});
+
 test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost node)', async () => {
   const admin = createKey(205, true, []);
   const user = createKey(204, false, [1, 2]);
