@@ -22,7 +22,13 @@ import { commandSizeBytes, commandsPerFrameMax, sdkQueueMax, sdkSilenceMs } from
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
-import { checkConnectOptions, checkSubscribe, commandError, givenNamed } from './input-check.js';
+import {
+  checkConnectOptions,
+  checkSubscribe,
+  checkUrl,
+  commandError,
+  givenNamed,
+} from './input-check.js';
 import {
   batchEndsInChain,
   chainParts,
@@ -244,6 +250,7 @@ export class BourseClient {
 
   /** Opens a session: connects, says Hello, waits for Welcome. */
   static async connect(url: string, options: ConnectOptions): Promise<BourseClient> {
+    checkUrl('url', url);
     checkConnectOptions(options); // before any socket: a bad id would act as another client
     const { session, url: found, states } = await openTold(url, options);
     const client = new BourseClient(session.socket, found, options, states);

@@ -46,6 +46,7 @@ export function checkConnectOptions(o: ConnectOptions): void {
   if (members !== undefined && !(Array.isArray(members) && members.every(isText))) {
     throw new TypeError(`members: a list of ws:// addresses, not ${shown(members)}`);
   }
+  for (const [i, member] of (o.members ?? []).entries()) checkUrl(`members[${i}]`, member);
   if (o.onReconnect !== undefined && typeof o.onReconnect !== 'function') {
     throw new TypeError(`onReconnect: a function, not ${shown(o.onReconnect)}`);
   }
@@ -88,6 +89,22 @@ const connectOptionNames = new Set(
     onState: true,
   } satisfies Record<keyof ConnectOptions, true>),
 );
+
+/**
+ * A node's address, ws://host:port (wss:// behind a TLS proxy). '127.0.0.1:9001' was refused
+ * by the socket library's bare 'Invalid URL', and 'http://...' by its own words, after connect.
+ */
+export function checkUrl(name: string, url: unknown): void {
+  let protocol = '';
+  try {
+    protocol = typeof url === 'string' ? new URL(url).protocol : '';
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'ws:' && protocol !== 'wss:') {
+    throw new TypeError(`${name}: a node's address as ws://host:port, not ${shown(url)}`);
+  }
+}
 
 function isText(value: unknown): boolean {
   return typeof value === 'string';

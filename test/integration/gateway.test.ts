@@ -94,6 +94,20 @@ test('the SDK gets each command back once durable, with its status and events', 
     ] as const) {
       await assert.rejects(BourseClient.connect(url, options), why);
     }
+    // An address without ws:// met the socket library's bare 'Invalid URL'.
+    const port = new URL(url).port;
+    for (const [address, why] of [
+      [`127.0.0.1:${port}`, /url: a node's address as ws:\/\/host:port, not "127.0.0.1:\d+"/],
+      [`http://127.0.0.1:${port}/`, /url: a node's address as ws:\/\/host:port, not "http:/],
+      [42 as unknown as string, /url: a node's address as ws:\/\/host:port, not 42/],
+    ] as const) {
+      await assert.rejects(BourseClient.connect(address, { clientId: 12 }), why);
+    }
+    const members = [url, 'localhost:1'];
+    await assert.rejects(
+      BourseClient.connect(url, { clientId: 12, members }),
+      /members\[1\]: a node's address as ws:\/\/host:port, not "localhost:1"/,
+    );
     const many = await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
         client.transfer({ account: 1 + (i % 6), target: 1 + ((i + 1) % 6), ref: 1, quantity: 1 }),
