@@ -32,9 +32,10 @@ export const schemaVersion = 1;
  * blocks of 16 keys (stdx/u53-map.ts). 3: idempotency windows are rings in decision order, and
  * the last expired pending ids are kept. 4: window entries keep the command's fingerprint. 5:
  * the client table has nodeClientIdCount slots more, counted apart (engine/idempotency.ts). 6:
- * an order's record holds the slot of the client that placed it (order-book/orders.ts).
+ * an order's record holds the slot of the client that placed it (order-book/orders.ts). 7: the
+ * client table marks the clients with a cancel-on-disconnect session (engine/cancel-cover.ts).
  */
-export const stateLayoutVersion = 6;
+export const stateLayoutVersion = 7;
 /**
  * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
  * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.
@@ -217,6 +218,12 @@ export const resultRangesPerSessionMax = 256;
 export const cancelOnDisconnectPendingMax = 65_536;
 /** How soon cancels on disconnect that found the input ring full are tried again (ms). */
 export const cancelOnDisconnectRetryMs = 10;
+/**
+ * How long a node that starts taking commands (a new primary, a restart) waits for each client
+ * the state marks as having a cancel-on-disconnect session to log in again (ms); then that
+ * client's orders go. The SDK is back within a second of it (its rounds wait at most 100 ms).
+ */
+export const cancelOnDisconnectGraceMs = 5_000;
 /** Bytes of a POST /commands body. */
 export const httpBodyMaxBytes = 4096;
 /** Events one GET /events returns. */

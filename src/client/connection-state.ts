@@ -26,12 +26,14 @@ export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'clos
  * client id placed (on any account; not another client's on the same account):
  * - 'kept': they stay on the book. The session did not ask for cancel on disconnect, or its close
  *   is not a loss: the client's close() (1000), the node stopping or a deposed primary stepping
- *   down (1001). The next session of the client id with the flag covers them from its start.
+ *   down (1001). The next session of the client id with the flag covers them from its start;
+ *   after a 1001, it must log in within 5 s of a node taking commands again, or they go.
  * - 'canceled': the server closed the session for a reason (4000-4999): a loss, it cancels them.
  * - 'unknown': the connection dropped (1006: reset, cut off, or silent and dropped by the SDK),
  *   or 1011 (a node failing cancels nothing; a journal stream's failure on a running node
- *   does). A node that is up cancels them once it sees the loss; one that crashed, or a new
- *   primary after a failover, does not. Treat them as gone; cancelMyOrders() before quoting.
+ *   does). A node that is up cancels them once it sees the loss; after a crash or a failover,
+ *   the node that takes commands next does 5 s on, unless the client id logged in again by
+ *   then (the SDK's reconnect: they are kept). Treat them as gone; cancelMyOrders() before quoting again.
  */
 export type OrdersFate = 'kept' | 'canceled' | 'unknown';
 

@@ -21,6 +21,7 @@ import type { Clients } from './idempotency.js';
 import type { Instruments } from './order-book/instruments.js';
 import type { Book } from './order-book/book.js';
 import { OrderApplier } from './order-book/order-apply.js';
+import { applyCoverSet } from './cancel-cover.js';
 
 export class Applier {
   /** [last applied sequence, last applied timestamp]. */
@@ -227,6 +228,8 @@ export class Applier {
         return this.applyHalted(u32, e, 1);
       case EventKind.InstrumentResumed:
         return this.applyHalted(u32, e, 0);
+      case EventKind.CancelOnDisconnectSet:
+        return applyCoverSet(this.clients, u32, e);
       case EventKind.Rejected:
       case EventKind.Duplicate:
       case EventKind.Ticked:

@@ -6,7 +6,7 @@
 import { ChecksumEntity, entityKeyA, entityKeyB, recordKeyA, StateChecksum } from './checksum.js';
 import { mixNumber } from '../stdx/hash.js';
 import type { Engine } from './engine.js';
-import { fingerprintField } from './idempotency.js';
+import { fieldCovered, fingerprintField } from './idempotency.js';
 import { orderKeyA } from './order-book/book.js';
 
 export function scanChecksum(engine: Engine): StateChecksum {
@@ -59,6 +59,7 @@ function scanClients(engine: Engine, sum: StateChecksum): void {
   for (let slot = 0; slot < clients.count; slot++) {
     const a = entityKeyA(ChecksumEntity.Client, clients.ids[slot]);
     sum.changeField(a, entityKeyB(a), 0, 0, clients.highWaterMark[slot]);
+    sum.changeField(a, entityKeyB(a), fieldCovered, 0, clients.covered[slot]);
     const recorded = clients.recorded[slot];
     for (let k = Math.max(0, recorded - clients.window); k < recorded; k++) {
       const index = clients.entryIndex(slot, k);

@@ -41,6 +41,7 @@ import { Matcher } from './order-book/matcher.js';
 import { OrderDecider } from './order-book/order-decide.js';
 import { CancelAllDecider } from './order-book/cancel-all.js';
 import { AdminDecider } from './admin-decide.js';
+import { CancelCoverDecider } from './cancel-cover.js';
 import { Applier } from './apply.js';
 import { Prefetcher } from './prefetch.js';
 import { emitDuplicate, emitRejected } from './outcomes.js';
@@ -68,6 +69,7 @@ export class Engine {
   private readonly orderDecider: OrderDecider;
   private readonly cancelAll: CancelAllDecider;
   private readonly admin: AdminDecider;
+  private readonly cover: CancelCoverDecider;
   private readonly applier: Applier;
   private readonly prefetcher: Prefetcher;
   /** [last decided sequence, last decided timestamp]. */
@@ -142,6 +144,7 @@ export class Engine {
       em,
       applier,
     );
+    this.cover = new CancelCoverDecider(this.clients, cursor, em);
   }
 
   /**
@@ -435,6 +438,8 @@ export class Engine {
         return this.cancelAll.decide();
       case CommandKind.CancelClientOrders:
         return this.cancelAll.decideClient();
+      case CommandKind.SetCancelOnDisconnect:
+        return this.cover.decide();
       default:
         return Status.CommandKindUnknown;
     }

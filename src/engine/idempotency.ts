@@ -52,6 +52,11 @@ export const enum Idempotency {
 }
 
 const fieldHighWaterMark = 0;
+/**
+ * The checksum field of a client's cancel-on-disconnect mark: above every fingerprint field
+ * (1 + a 31-bit hash), so that none can share it.
+ */
+export const fieldCovered = 0x8000_0001;
 const outcomeKindUnit = 65_536;
 /** Doubles per ring entry: clientSeq, engine sequence, outcome, fingerprint. */
 const entryWords = 4;
@@ -89,6 +94,12 @@ export class Clients {
    * 4 * (slot * window + k % window).
    */
   readonly entries: Float64Array;
+  /**
+   * Per client slot: 1 while the client has a cancel-on-disconnect session, as the node's
+   * SetCancelOnDisconnect commands said (cancel-cover.ts). A new primary reads it to know whose
+   * orders to cancel when such a client does not come back after a failover.
+   */
+  readonly covered: Float64Array;
   readonly window: number;
   /** Customers' ids the table holds (config.clientCountMax). */
   readonly countMax: number;
@@ -118,6 +129,7 @@ export class Clients {
     this.highWaterMark = new Float64Array(slots);
     this.recorded = new Float64Array(slots);
     this.entries = new Float64Array(slots * config.idempotencyWindow * entryWords);
+    this.covered = new Float64Array(slots);
     this.keyA = new Int32Array(slots);
     this.keyB = new Int32Array(slots);
     this.checksum = checksum;
@@ -246,6 +258,19 @@ export class Clients {
     this.sumFingerprint(slot, index, 1);
   }
 
+  /** Marks client `slot` as having a cancel-on-disconnect session (1) or not (0). */
+  setCovered(slot: number, covered: number): void {
+    assert(slot >= 0 && slot < this.count, 'idempotency: a covered client has a slot');
+    assert(covered === 0 || covered === 1, 'idempotency: covered is 0 or 1');
+    this.checksum.staged[0] = covered;
+    this.checksum.write(this.keyA[slot], this.keyB[slot], fieldCovered, this.covered, slot);
+  }
+
+  /** Whether a new client `clientId` would find the table full (cancel-cover.ts). */
+  wouldBeFull(clientId: number): boolean {
+    return this.slotOf(clientId) === -1 && this.full(clientId);
+  }
+
   /** The index in `entries` of client `slot`'s k-th record (from 0). */
   entryIndex(slot: number, k: number): number {
     return (slot * this.window + (k % this.window)) * entryWords;
@@ -280,6 +305,7 @@ export class Clients {
     pushUsed(image, this.highWaterMark, n * 8);
     pushUsed(image, this.recorded, n * 8);
     pushUsed(image, this.entries, n * this.window * entryWords * 8);
+    pushUsed(image, this.covered, n * 8);
     pushUsed(image, this.keyA, n * 4);
     pushUsed(image, this.keyB, n * 4);
     image.counters.push(this.count, this.nodeCount);

@@ -26,8 +26,26 @@
  * What counts as a loss: any close of a command session but the client's own with code 1000
  * (the SDK's close()), while the node runs and takes commands. The node stopping (Gateway.close)
  * cancels nothing, nor does a member that is not primary: its sessions' orders stay.
+ *
+ * Which clients have a session that asked is in the replicated state too (engine/cancel-cover.ts),
+ * so that their orders do not outlive a primary that failed with their sessions:
+ *
+ *   a session with the flag opens       ──► SetCancelOnDisconnect(ref client, aux 1), unless
+ *                                           this gateway marked the client already
+ *   its client closes it with 1000, or
+ *   the client logs in without the flag ──► SetCancelOnDisconnect(ref client, aux 0)
+ *   the node starts taking commands     ──► cancelOnDisconnectGraceMs later, the marked clients
+ *   (a new primary, a restart)              that have not logged in since: a chain each
+ *
+ * A loss leaves the mark (the client is expected back with the flag: a reconnect storm writes
+ * nothing but the rounds). The marks are commands under disconnectClientId like the rounds.
  */
-import { cancelOnDisconnectPendingMax, cancelOnDisconnectRetryMs } from '../constants.js';
+import {
+  cancelOnDisconnectGraceMs,
+  cancelOnDisconnectPendingMax,
+  cancelOnDisconnectRetryMs,
+  clientSeqsRetryMs,
+} from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { readU64, type RecordBuffer } from '../stdx/records.js';
 import { CommandKind } from '../protocol/command-layout.js';
@@ -36,6 +54,7 @@ import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
 import { HelloFlag } from '../protocol/frames.js';
 import { statusName } from '../protocol/status.js';
 import type { CommandSink } from './gateway.js';
+import type { StateReads } from './reads.js';
 
 /** What a session keeps for cancel on disconnect. */
 export interface CancelFields {
@@ -56,7 +75,12 @@ export interface CancelCounts {
   orders: number;
   /** Lost sessions not canceled: past cancelOnDisconnectPendingMax, or the node stopped taking. */
   dropped: number;
+  /** Of `sessions`, clients marked in the state that did not log in within the grace. */
+  unreturned: number;
 }
+
+/** A client's command session now, as the gateway has it (undefined: none). */
+export type SessionOf = (clientId: number) => CancelFields | undefined;
 
 /** One client's cancels: its rounds, one in the ring at a time. */
 interface Chain {
@@ -82,7 +106,22 @@ export class CancelOnDisconnect {
   private clientSeq = 0;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
-  readonly counts: CancelCounts = { sessions: 0, rounds: 0, orders: 0, dropped: 0 };
+  /** Clients this gateway marked (or found marked) as having a session with the flag. */
+  private readonly covered = new Set<number>();
+  /** Marks to write, client * 2 + (1 on, 0 off), oldest first. */
+  private readonly marks: number[] = [];
+  /** The marks in the ring, by client seq: their client, for a refusal's log line. */
+  private readonly marksSent = new Map<number, number>();
+  /** During a grace (takeOver): the clients that logged in since it began; else null. */
+  private cameBack: Set<number> | null = null;
+  private grace: ReturnType<typeof setTimeout> | null = null;
+  readonly counts: CancelCounts = {
+    sessions: 0,
+    rounds: 0,
+    orders: 0,
+    dropped: 0,
+    unreturned: 0,
+  };
 
   constructor(
     private readonly sink: CommandSink,
@@ -97,19 +136,53 @@ export class CancelOnDisconnect {
     private readonly seqFloor: () => number = () => 0,
   ) {}
 
-  /** A session logged in: takes its Hello's flag (command sessions only); Welcome's flags. */
-  opened(session: CancelFields & { helloFlags: number; readOnly: boolean }): number {
+  /**
+   * A session of `clientId` logged in: takes its Hello's flag (command sessions only), and
+   * marks the client in the state when that changes; returns Welcome's flags.
+   */
+  opened(
+    session: CancelFields & { helloFlags: number; readOnly: boolean },
+    clientId: number,
+  ): number {
     const asked = (session.helloFlags & HelloFlag.CancelOnDisconnect) !== 0;
     session.cancelOnDisconnect = asked && !session.readOnly;
+    if (!session.readOnly && !this.stopped) {
+      this.cameBack?.add(clientId);
+      if (this.covered.has(clientId) !== session.cancelOnDisconnect) {
+        this.mark(clientId, session.cancelOnDisconnect);
+        this.send();
+      }
+    }
     return session.cancelOnDisconnect ? HelloFlag.CancelOnDisconnect : 0;
+  }
+
+  /**
+   * The node starts taking commands (a restart, a standby promoted): after
+   * cancelOnDisconnectGraceMs, the clients the state marks that have not logged in since lost
+   * their sessions with the node that held them, and their orders go.
+   */
+  takeOver(reads: StateReads | null, sessionOf: SessionOf): void {
+    if (reads === null || this.stopped) return;
+    if (this.grace !== null) clearTimeout(this.grace);
+    this.cameBack = new Set();
+    this.grace = setTimeout(() => {
+      this.grace = null;
+      this.graceEnded(reads, sessionOf, 0);
+    }, cancelOnDisconnectGraceMs);
+    this.grace.unref();
   }
 
   /** A socket closed with `code`: a loss of a session that asked starts its client's chain. */
   closed(session: CancelFields, clientId: number, code: number): void {
     const asked = session.cancelOnDisconnect;
     session.cancelOnDisconnect = false;
-    if (!asked || code === 1000 || this.stopped) return;
+    if (!asked || this.stopped) return;
     assert(clientId !== 0, 'cancels: a session that asked has logged in');
+    if (code === 1000) {
+      // The client's own close: its orders stay, and so must they after a failover.
+      if (this.accepting()) this.mark(clientId, false);
+      return this.send();
+    }
     if (!this.accepting()) {
       this.counts.dropped++;
       const why = 'this node does not take commands now';
@@ -130,13 +203,16 @@ export class CancelOnDisconnect {
 
   /** Follows the rounds' answers among durable events (nothing to do while none is out). */
   deliver(records: RecordBuffer, slot: number, count: number): void {
-    if (this.sent.size === 0) return;
+    if (this.sent.size === 0 && this.marksSent.size === 0) return;
     const u32 = records.u32;
     for (let i = 0; i < count; i++) {
       const e = (slot + i) * EventWord.size;
       if (u32[e + EventWord.clientId] !== disconnectClientId) continue;
       if ((u32[e + EventWord.flagsTifStp] & EventFlag.Head) === 0) continue;
       const seq = readU64(u32, e + EventWord.clientSeq);
+      if (this.marksSent.size > 0 && this.markAnswered(seq, u32[e + EventWord.kindStatus])) {
+        continue;
+      }
       const chain = this.sent.get(seq);
       // Not ours: a round of this node before a restart, or of the last primary.
       if (chain === undefined) continue;
@@ -150,10 +226,106 @@ export class CancelOnDisconnect {
   stop(): void {
     this.stopped = true;
     if (this.retry !== null) clearTimeout(this.retry);
+    if (this.grace !== null) clearTimeout(this.grace);
     this.retry = null;
+    this.grace = null;
+    this.cameBack = null;
     this.chains.clear();
     this.waiting.length = 0;
     this.sent.clear();
+    this.marks.length = 0;
+    this.marksSent.clear();
+  }
+
+  /** Whether a grace after taking over is under way (tests). */
+  graceRunning(): boolean {
+    return this.grace !== null || this.cameBack !== null;
+  }
+
+  /** Notes that `client` is marked (on) or not in the state, and queues the command saying so. */
+  private mark(client: number, on: boolean): void {
+    if (on) this.covered.add(client);
+    else this.covered.delete(client);
+    this.marks.push(client * 2 + (on ? 1 : 0));
+  }
+
+  /** A mark's head event (true), or not one of this node's marks (false). */
+  private markAnswered(seq: number, kindStatus: number): boolean {
+    const client = this.marksSent.get(seq);
+    if (client === undefined) return false;
+    this.marksSent.delete(seq);
+    if ((kindStatus & 0xff) !== EventKind.CancelOnDisconnectSet) {
+      const status = statusName(kindStatus >>> 16);
+      this.log(`cancel on disconnect: client ${client}: not marked (${status})`, 'warn');
+    }
+    return true;
+  }
+
+  /**
+   * The grace after taking over ended: asks the state which clients are marked, and starts a
+   * chain for each that has not logged in since. A busy read model is asked again (a few times).
+   */
+  private graceEnded(reads: StateReads, sessionOf: SessionOf, tries: number): void {
+    reads.query({ what: 'covered' }).then(
+      (answer) => this.cancelUnreturned(answer.body as Float64Array, sessionOf),
+      () => {
+        if (this.stopped) return;
+        if (tries >= graceQueryTriesMax) {
+          this.cameBack = null;
+          const why = 'the read model did not answer';
+          return this.log(`cancel on disconnect: after taking over: ${why}`, 'error');
+        }
+        const again = (): void => this.graceEnded(reads, sessionOf, tries + 1);
+        setTimeout(again, clientSeqsRetryMs).unref();
+      },
+    );
+  }
+
+  /** Chains for the marked `clients` that did not come back; the others keep their orders. */
+  private cancelUnreturned(clients: Float64Array, sessionOf: SessionOf): void {
+    const cameBack = this.cameBack;
+    this.cameBack = null;
+    if (this.stopped || cameBack === null) return;
+    if (!this.accepting()) {
+      const why = 'this node no longer takes commands';
+      return this.log(`cancel on disconnect: after taking over: nothing canceled: ${why}`);
+    }
+    const lost: number[] = [];
+    for (const client of clients) {
+      const session = sessionOf(client);
+      if (session !== undefined) {
+        // Back with the flag: its login marked it. Back without: the state's mark goes.
+        if (!session.cancelOnDisconnect) this.mark(client, false);
+        continue;
+      }
+      this.covered.add(client); // a loss keeps the mark, as the session's own would
+      if (cameBack.has(client)) continue; // back in time, and gone again: its session's close
+      lost.push(client);
+    }
+    const back = clients.length - lost.length;
+    this.log(
+      `cancel on disconnect: grace after taking over ended: ${clients.length} clients marked, ` +
+        `${back} back in time, ${lost.length} not`,
+    );
+    if (lost.length > 0) this.cancelLost(lost);
+    this.send();
+  }
+
+  /** Starts the chains of the marked clients that did not log in within the grace. */
+  private cancelLost(clients: readonly number[]): void {
+    const why = `no session within ${cancelOnDisconnectGraceMs} ms of taking over`;
+    this.log(
+      `cancel on disconnect: clients ${clientList(clients)}: ${why}; canceling the resting ` +
+        'orders they placed',
+    );
+    for (const client of clients) {
+      this.counts.sessions++;
+      this.counts.unreturned++;
+      if (this.start(client)) continue;
+      this.counts.dropped++;
+      const full = `${cancelOnDisconnectPendingMax} clients' cancels are under way`;
+      this.log(`cancel on disconnect: client ${client}: not canceled: ${full}`, 'error');
+    }
   }
 
   /** Chains under way (tests). */
@@ -210,18 +382,20 @@ export class CancelOnDisconnect {
     assert(room, 'cancels: an ending chain leaves room for its client');
   }
 
-  /** Writes the waiting rounds that fit the ring; the rest are tried again shortly. */
+  /** Writes the waiting marks and rounds that fit the ring; the rest are tried again shortly. */
   private send(): void {
-    if (this.waiting.length === 0 || this.stopped) return;
+    if ((this.waiting.length === 0 && this.marks.length === 0) || this.stopped) return;
     if (!this.accepting()) return this.dropWaiting();
+    let m = 0;
+    while (m < this.marks.length && this.sink.hasRoom(1)) this.writeMark(this.marks[m++]);
+    if (m > 0) this.marks.splice(0, m);
     let n = 0;
     while (n < this.waiting.length && this.sink.hasRoom(1)) this.write(this.waiting[n++]);
-    if (n > 0) {
-      this.waiting.splice(0, n);
-      this.sink.publish();
-    }
+    if (n > 0) this.waiting.splice(0, n);
+    if (m + n > 0) this.sink.publish();
     // A full ring is no reason to drop a cancel: it empties as the engine goes on.
-    if (this.waiting.length > 0 && this.retry === null) {
+    const left = this.waiting.length + this.marks.length;
+    if (left > 0 && this.retry === null) {
       this.retry = setTimeout(() => {
         this.retry = null;
         this.send();
@@ -248,8 +422,24 @@ export class CancelOnDisconnect {
     this.sent.set(this.clientSeq, chain);
   }
 
+  private writeMark(mark: number): void {
+    const client = Math.floor(mark / 2);
+    this.clientSeq = nextSystemSeq(this.clientSeq, this.seqFloor());
+    putCommand(this.sink, {
+      kind: CommandKind.SetCancelOnDisconnect,
+      clientId: disconnectClientId,
+      clientSeq: this.clientSeq,
+      ref: client,
+      aux: mark % 2,
+    });
+    this.marksSent.set(this.clientSeq, client);
+  }
+
   /** The node stopped taking commands (deposed, handing over): its cancels are not sent. */
   private dropWaiting(): void {
+    // The next primary reads the marks the state has; those not written are its to judge.
+    this.marks.length = 0;
+    if (this.waiting.length === 0) return;
     const clients = this.waiting.map((c) => c.client);
     for (const chain of this.waiting) this.chains.delete(chain.client);
     this.waiting.length = 0;
@@ -259,6 +449,9 @@ export class CancelOnDisconnect {
     this.log(`cancel on disconnect: clients ${list}: orders not canceled: ${why}`, 'warn');
   }
 }
+
+/** Times the grace's end asks a busy read model which clients are marked. */
+const graceQueryTriesMax = 100;
 
 /** Clients a log line names before "and N more" (a stopping node may leave thousands). */
 const clientsLoggedMax = 16;

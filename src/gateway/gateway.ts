@@ -324,6 +324,7 @@ export class Gateway {
         }
         this.listenSocket = socket;
         this.port = uws().us_socket_local_port(socket);
+        if (this.options.role.accepting()) this.tookOver(); // a single node's start or restart
         resolve(this.port);
       });
     });
@@ -387,7 +388,7 @@ export class Gateway {
     if (session.readOnly) this.readers.add(ws);
     else this.sessions.set(clientId, ws);
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
-    writeHeader(reply, 0, FrameType.Welcome, requestId, this.cancels.opened(session));
+    writeHeader(reply, 0, FrameType.Welcome, requestId, this.cancels.opened(session, clientId));
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
@@ -406,6 +407,11 @@ export class Gateway {
    */
   reloadClientSeqs(): Promise<void> {
     return this.clientSeqs.load();
+  }
+
+  /** The node starts taking commands: the marked clients' grace (cancel-on-disconnect.ts). */
+  tookOver(): void {
+    this.cancels.takeOver(this.options.reads, (id) => this.sessions.get(id)?.getUserData());
   }
 
   private *allSessions(): Generator<WebSocket<Session>> {

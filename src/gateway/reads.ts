@@ -26,7 +26,9 @@ export type StateQuery =
   | { what: 'balances' | 'orders' | 'account'; account: number }
   | { what: 'book'; instrument: number; depth: number }
   /** Every client id the engine knows with its highest decided seq: pairs in a Float64Array. */
-  | { what: 'clients' };
+  | { what: 'clients' }
+  /** The client ids marked as having a cancel-on-disconnect session: a Float64Array. */
+  | { what: 'covered' };
 
 /** The read model, as the gateway sees it. */
 export interface StateReads {

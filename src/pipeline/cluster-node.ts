@@ -504,6 +504,7 @@ export class ClusterNode {
     this.feeder = feeder;
     void this.feedOnProgress(feeder, node);
     this.openTerm(node, term);
+    node.gateway?.tookOver(); // the marked clients' grace (cancel on disconnect)
     const now = performance.now();
     const self = this.member(this.id);
     this.log(`member ${this.id}: serving clients on ${self.host}:${self.port}, term ${term}`);

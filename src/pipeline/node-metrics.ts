@@ -298,6 +298,8 @@ function registerCancels(
   counter('bourse_cancel_on_disconnect_orders_total', orders, (c) => c.orders);
   const dropped = 'Lost sessions not canceled (node not taking commands, or too many)';
   counter('bourse_cancel_on_disconnect_dropped_total', dropped, (c) => c.dropped);
+  const unreturned = 'Of those sessions, marked clients not back within the grace after a takeover';
+  counter('bourse_cancel_on_disconnect_unreturned_total', unreturned, (c) => c.unreturned);
 }
 
 /** The newest snapshot and how many were taken (snapshot-stats.ts). */

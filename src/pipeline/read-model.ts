@@ -6,7 +6,7 @@
  *   main thread (gateway)                       snapshot worker
  *   ─────────────────────                       ───────────────
  *   query {id, balances|orders|book|  ───────►  answer {id, sequence, body}
- *          clients}
+ *          clients|covered}
  *   watch {instrument}                ───────►  every bookPublishIntervalMs, for each watched
  *                                     ◄───────  book whose view changed: book {instrument,
  *                                               sequence, levels (bookLevels layout)}
@@ -23,6 +23,7 @@ export type ReadRequest =
   | { type: 'query'; id: number; what: 'balances' | 'orders' | 'account'; account: number }
   | { type: 'query'; id: number; what: 'book'; instrument: number; depth: number }
   | { type: 'query'; id: number; what: 'clients' }
+  | { type: 'query'; id: number; what: 'covered' }
   | { type: 'watch'; instrument: number };
 
 export interface ReadAnswer {
@@ -96,6 +97,7 @@ export class ReadModel {
     let body: unknown;
     if (request.what === 'book') body = this.book(request.instrument, request.depth);
     else if (request.what === 'clients') body = this.clientSeqs();
+    else if (request.what === 'covered') body = this.covered();
     else if (engine.accounts.slotOf(request.account) === -1)
       body = null; // no such account
     else if (request.what === 'account') body = true;
@@ -128,6 +130,19 @@ export class ReadModel {
       pairs[slot * 2 + 1] = clients.highWaterMark[slot];
     }
     return pairs;
+  }
+
+  /** The client ids the state marks as having a cancel-on-disconnect session (cancel-cover.ts). */
+  private covered(): Float64Array {
+    const clients = this.replica.engine.clients;
+    let n = 0;
+    for (let slot = 0; slot < clients.count; slot++) n += clients.covered[slot];
+    const ids = new Float64Array(n);
+    let i = 0;
+    for (let slot = 0; slot < clients.count; slot++) {
+      if (clients.covered[slot] === 1) ids[i++] = clients.ids[slot];
+    }
+    return ids;
   }
 
   private exists(instrument: number): boolean {

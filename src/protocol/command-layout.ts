@@ -50,8 +50,9 @@ export const enum CommandKind {
   Tick = 15,
   CancelAll = 16,
   CancelClientOrders = 17,
+  SetCancelOnDisconnect = 18,
   /** One past the highest kind. */
-  Count = 18,
+  Count = 19,
 }
 
 export const enum CommandFlag {

@@ -59,7 +59,8 @@ export const enum EventKind {
   OrderAmended = 19,
   Ticked = 20,
   AllCanceled = 21,
-  Count = 22,
+  CancelOnDisconnectSet = 22,
+  Count = 23,
 }
 
 /**

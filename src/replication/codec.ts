@@ -28,9 +28,10 @@ import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js'
  * miss the hint that speeds a handover up). 7: entries may hold events version 6 members
  * cannot apply (AllCanceled, command fingerprints in head events): a standby of 6 asserted on
  * the first CancelAll, so the two versions now ignore each other, as upgrades expect.
- * 8: a vote names the candidate it answers (messages.ts, Vote).
+ * 8: a vote names the candidate it answers (messages.ts, Vote). 9: entries may hold
+ * CancelOnDisconnectSet events (engine/cancel-cover.ts), which a member of 8 cannot apply.
  */
-export const replicationVersion = 8;
+export const replicationVersion = 9;
 const headerBytes = 16;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2 + 8;

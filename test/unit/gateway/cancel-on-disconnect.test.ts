@@ -21,10 +21,15 @@ import { EngineDriver, smallConfig } from '../../harness/engine-driver.js';
 import { buy, market } from '../../harness/fixtures.js';
 import type { EventRecord } from '../../../src/protocol/event-reader.js';
 
-/** An input ring's producer side that records what was written; `room` slots are free. */
+/**
+ * An input ring's producer side that records what was written; `room` slots are free. The
+ * marks (SetCancelOnDisconnect) are set apart in `marks`, [client, on] each: `written` and
+ * `command(i)` count the rounds only.
+ */
 class FakeSink {
   readonly records = RecordBuffer.allocate(64, SequencedWord.size * 4);
   readonly ring = { records: this.records } as unknown as CommandSink['ring'];
+  readonly marks: number[][] = [];
   room = 64;
   written = 0;
   published = 0;
@@ -35,6 +40,12 @@ class FakeSink {
     return this.written * SequencedWord.size;
   }
   commit(): void {
+    const u32 = this.records.u32;
+    const w = this.written * SequencedWord.size;
+    if ((u32[w + CommandWord.bits] & 0xff) === CommandKind.SetCancelOnDisconnect) {
+      this.marks.push([u32[w + CommandWord.ref], readU64(u32, w + CommandWord.aux)]);
+      return; // the next command takes its slot
+    }
     this.written++;
     this.room--;
   }
@@ -76,7 +87,8 @@ test("rounds go above the engine's last seq for the system client, past a clock 
     () => ahead,
   );
   cancels.closed(asking(cancels), 7, 1006);
-  assert.equal(sink.clientSeq(0), ahead + 1);
+  assert.deepEqual(sink.marks, [[7, 1]], 'the login marked client 7 (seq ahead + 1)');
+  assert.equal(sink.clientSeq(0), ahead + 2);
 });
 
 /** A logged-in command session that asked to cancel on disconnect. */
@@ -86,7 +98,7 @@ function asking(cancels: CancelOnDisconnect): CancelFields {
     helloFlags: HelloFlag.CancelOnDisconnect,
     readOnly: false,
   };
-  assert.equal(cancels.opened(session), HelloFlag.CancelOnDisconnect, 'Welcome says it took it');
+  assert.equal(cancels.opened(session, 7), HelloFlag.CancelOnDisconnect, 'Welcome says it took it');
   return session;
 }
 
@@ -112,11 +124,11 @@ function answer(clientSeq: number, sequence: number, canceled: number, otherId: 
 test('a command session takes the flag; a read-only one, or one without it, does not', () => {
   const { sink, cancels } = setUp();
   const off = { cancelOnDisconnect: false, helloFlags: 0, readOnly: false };
-  assert.equal(cancels.opened(off), 0, 'not asked');
+  assert.equal(cancels.opened(off, 7), 0, 'not asked');
   assert.equal(off.cancelOnDisconnect, false);
   cancels.closed(off, 7, 1006);
   const reader = { ...off, helloFlags: HelloFlag.CancelOnDisconnect, readOnly: true };
-  assert.equal(cancels.opened(reader), 0, 'a read-only session does not take it');
+  assert.equal(cancels.opened(reader, 7), 0, 'a read-only session does not take it');
   cancels.closed(reader, 7, 1006);
   assert.equal(sink.written, 0, 'neither cancels anything');
 });

@@ -106,8 +106,8 @@ test('an unknown kind is refused with the kinds there are and what was sent', ()
   for (const kind of ['transfre', 99, 0, -1, null, undefined, 'x'.repeat(500)]) {
     const why = parse({ kind, clientId: 1, clientSeq: 1 });
     assert.equal(typeof why, 'string', String(kind));
-    assert.match(why as string, /^kind: one of CreateAccount, .*, CancelClientOrders, or its nu/);
-    assert.match(why as string, /\(1 to 17\)/);
+    assert.match(why as string, /^kind: one of CreateAccount, .*, SetCancelOnDisconnect, or its/);
+    assert.match(why as string, /\(1 to 18\)/);
     assert.ok((why as string).length < 400, 'a long value is cut short');
   }
   assert.match(parse({ kind: 'transfre', clientId: 1, clientSeq: 1 }) as string, /got "transfre"$/);

@@ -238,6 +238,7 @@ test('our const enums match the generated enums member by member', () => {
       [CommandKind.Tick, GenCommandKind.Tick],
       [CommandKind.CancelAll, GenCommandKind.CancelAll],
       [CommandKind.CancelClientOrders, GenCommandKind.CancelClientOrders],
+      [CommandKind.SetCancelOnDisconnect, GenCommandKind.SetCancelOnDisconnect],
     ],
     GenCommandKind,
   );
@@ -266,6 +267,7 @@ test('our const enums match the generated enums member by member', () => {
       [EventKind.OrderAmended, GenEventKind.OrderAmended],
       [EventKind.Ticked, GenEventKind.Ticked],
       [EventKind.AllCanceled, GenEventKind.AllCanceled],
+      [EventKind.CancelOnDisconnectSet, GenEventKind.CancelOnDisconnectSet],
     ],
     GenEventKind,
   );

@@ -25,5 +25,6 @@ export enum CommandKind {
   AmendOrder = 14,
   Tick = 15,
   CancelAll = 16,
-  CancelClientOrders = 17
+  CancelClientOrders = 17,
+  SetCancelOnDisconnect = 18
 }

@@ -30,6 +30,7 @@ import { TimeInForce } from './time-in-force.js';
  * | Tick             |              |               |            |            |           |                |
  * | CancelAll        | owner        | resume at     | instrument |            |           | before (0: all) |
  * | CancelClientOrders |            | resume at     | client id  |            |           | before (0: all) |
+ * | SetCancelOnDisconnect |         |               | client id  |            |           | 1 on, 0 off    |
  *
  * AddInstrument also uses maker_fee_bps and taker_fee_bps; PlaceOrder uses flags, tif and stp.
  * CancelAll cancels the owner's resting orders in one instrument (0: in all), oldest first, a
@@ -38,6 +39,9 @@ import { TimeInForce } from './time-in-force.js';
  * from the owner's oldest order). An aux other than 0 cancels only orders placed before that
  * sequence (order ids below it). CancelClientOrders does the same for the resting orders the
  * client id `ref` placed, on every account and instrument (cancel on disconnect sends it).
+ * SetCancelOnDisconnect is the node's own (client id disconnectClientId only): it records whether
+ * client `ref` has a cancel-on-disconnect session, so that a new primary knows whose orders to
+ * cancel when such a client does not come back after a failover (docs/PROTOCOL.md).
  * Prices are quote minor units per lot: a fill of q base minor units at price p costs
  * (q / lot_size) * p quote minor units.
  */

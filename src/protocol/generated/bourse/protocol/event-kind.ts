@@ -28,5 +28,6 @@ export enum EventKind {
   OrderCanceled = 18,
   OrderAmended = 19,
   Ticked = 20,
-  AllCanceled = 21
+  AllCanceled = 21,
+  CancelOnDisconnectSet = 22
 }

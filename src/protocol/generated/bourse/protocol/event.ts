@@ -34,6 +34,7 @@ import { TimeInForce } from './time-in-force.js';
  * | OrderAmended      | owner      |              | order id    |              | price | new open | held   |     |                  | released | resting quantity |
  * | Ticked            |            |              |             |              |       |          |        |     |                  |         |     |
  * | AllCanceled       | owner (0: by client) |    |             | resume at (0: none remain) | | orders canceled | |     |                  |         |     |
+ * | CancelOnDisconnectSet |        |              |             |              |       |          |        |     |                  |         | 1 on, 0 off |
  *
  * A head event flagged Record also carries its command's fingerprint (src/engine/fingerprint.ts)
  * as a u32 in the low word of `other_id`, or of `release` for InstrumentAdded (whose other_id
@@ -50,6 +51,9 @@ import { TimeInForce } from './time-in-force.js';
  * went through all of the owner's orders (none that it covers remain); otherwise it stopped at
  * its bound, some may remain, and the same command sent again with `target` = `other_id` goes on
  * from that order.
+ *
+ * CancelOnDisconnectSet heads a SetCancelOnDisconnect: `ref` the client id, `aux` 1 when that
+ * client now has a cancel-on-disconnect session, 0 when it no longer has.
  *
  * A sequence numbers a command: all of its events share it (an order and its trades).
  * OrderAccepted's `amount` is what the order takes from available at placement: the part that

@@ -1,0 +1,60 @@
+/**
+ * Deciding SetCancelOnDisconnect: the node's record, in the replicated state, of which clients
+ * have a cancel-on-disconnect session (gateway/cancel-on-disconnect.ts).
+ *
+ *   gateway: a session with the flag opens  ──► SetCancelOnDisconnect(ref client, aux 1)
+ *            the client closes it with 1000 ──► SetCancelOnDisconnect(ref client, aux 0)
+ *   engine:  CancelOnDisconnectSet (head: ref client, aux 1 | 0) ──► Clients.covered[slot]
+ *
+ * A session's loss leaves the mark: the gateway that saw it cancels, and a client that comes
+ * back with the flag finds it set. The mark matters when the gateway that held the session is
+ * gone (a failover, a restart): the node that takes commands next reads the marks and cancels
+ * the orders of each marked client that does not log in again within the grace period.
+ *
+ * Only the node sends it (disconnectClientId): any other client id is CommandKindUnknown, as
+ * to a server without it. The client takes a slot in the client table if it has none (its
+ * orders will name that slot), refused IdempotencyClientTableFull when none is left.
+ */
+import { assert } from '../stdx/assert.js';
+import { Status } from '../protocol/status.js';
+import { CommandWord } from '../protocol/command-layout.js';
+import { EventKind, EventWord } from '../protocol/event-layout.js';
+import { disconnectClientId, isNodeClientId } from '../protocol/client-ids.js';
+import type { Clients } from './idempotency.js';
+import type { CommandCursor } from './cursor.js';
+import type { Emitter } from './emitter.js';
+
+export class CancelCoverDecider {
+  private readonly clients: Clients;
+  private readonly cursor: CommandCursor;
+  private readonly emitter: Emitter;
+
+  constructor(clients: Clients, cursor: CommandCursor, emitter: Emitter) {
+    this.clients = clients;
+    this.cursor = cursor;
+    this.emitter = emitter;
+  }
+
+  decide(): Status {
+    const c = this.cursor;
+    if (c.word(CommandWord.clientId) !== disconnectClientId) return Status.CommandKindUnknown;
+    const client = c.word(CommandWord.ref);
+    if (client === 0 || isNodeClientId(client)) return Status.CommandIdInvalid;
+    const on = c.word(CommandWord.aux);
+    if (c.word(CommandWord.aux + 1) !== 0 || on > 1) return Status.CommandIdInvalid;
+    if (this.clients.wouldBeFull(client)) return Status.IdempotencyClientTableFull;
+    const e = this.emitter.begin(EventKind.CancelOnDisconnectSet, Status.Ok, 0, client);
+    this.emitter.set(e, EventWord.aux, on);
+    applyCoverSet(this.clients, this.emitter.u32, e);
+    return Status.Ok;
+  }
+}
+
+/** Applies a CancelOnDisconnectSet event (both paths: the primary's decide and a replica's). */
+export function applyCoverSet(clients: Clients, u32: Uint32Array, e: number): void {
+  const client = u32[e + EventWord.ref];
+  const on = u32[e + EventWord.aux];
+  assert(client !== 0, 'cover: the event names a client');
+  assert(u32[e + EventWord.aux + 1] === 0, 'cover: aux is 0 or 1');
+  clients.setCovered(clients.slotFor(client), on);
+}
