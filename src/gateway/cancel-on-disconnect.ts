@@ -170,6 +170,14 @@ export class CancelOnDisconnect {
       this.graceEnded(reads, sessionOf, 0);
     }, cancelOnDisconnectGraceMs);
     this.grace.unref();
+    // The marks the state has already: the clients coming back with the flag (all of them, in
+    // the reconnect storm after a failover) write none. Logins before the answer write theirs.
+    reads.query({ what: 'covered' }).then(
+      (answer) => {
+        for (const client of answer.body as Float64Array) this.covered.add(client);
+      },
+      () => {}, // busy: those logins write their marks, as before any answer
+    );
   }
 
   /** A socket closed with `code`: a loss of a session that asked starts its client's chain. */
@@ -294,8 +302,9 @@ export class CancelOnDisconnect {
     for (const client of clients) {
       const session = sessionOf(client);
       if (session !== undefined) {
-        // Back with the flag: its login marked it. Back without: the state's mark goes.
-        if (!session.cancelOnDisconnect) this.mark(client, false);
+        // Back with the flag: its login marked it. Back without, before the marks were read
+        // (takeOver): the state's mark goes now.
+        if (!session.cancelOnDisconnect && this.covered.has(client)) this.mark(client, false);
         continue;
       }
       this.covered.add(client); // a loss keeps the mark, as the session's own would

@@ -1,0 +1,133 @@
+/**
+ * The marks cancel on disconnect keeps in the state (SetCancelOnDisconnect, engine/cancel-cover.ts)
+ * and the grace after a takeover, without a node: which logins and closes write a mark, that a
+ * node taking over reads the marks first (a reconnect storm after a failover writes none), and
+ * which marked clients lose their orders when the grace ends.
+ */
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CancelOnDisconnect,
+  type CancelFields,
+} from '../../../src/gateway/cancel-on-disconnect.js';
+import type { CommandSink } from '../../../src/gateway/gateway.js';
+import type { StateQuery, StateReads } from '../../../src/gateway/reads.js';
+import { cancelOnDisconnectGraceMs } from '../../../src/constants.js';
+import { CommandKind, CommandWord, SequencedWord } from '../../../src/protocol/command-layout.js';
+import { HelloFlag } from '../../../src/protocol/frames.js';
+import { readU64, RecordBuffer } from '../../../src/stdx/records.js';
+
+/** An input ring's producer side: each command written as [kind, ref, aux]. */
+class FakeSink {
+  readonly records = RecordBuffer.allocate(1, SequencedWord.size * 4);
+  readonly ring = { records: this.records } as unknown as CommandSink['ring'];
+  readonly commands: number[][] = [];
+  hasRoom(): boolean {
+    return true;
+  }
+  claim(): number {
+    return 0;
+  }
+  commit(): void {
+    const u32 = this.records.u32;
+    const kind = u32[CommandWord.bits] & 0xff;
+    this.commands.push([kind, u32[CommandWord.ref], readU64(u32, CommandWord.aux)]);
+  }
+  publish(): void {}
+  marks(): number[][] {
+    const set = CommandKind.SetCancelOnDisconnect;
+    return this.commands.filter((c) => c[0] === set).map((c) => [c[1], c[2]]);
+  }
+  rounds(): number[] {
+    const round = CommandKind.CancelClientOrders;
+    return this.commands.filter((c) => c[0] === round).map((c) => c[1]);
+  }
+}
+
+/** A read model whose 'covered' answer is `marked`. */
+function readsOf(marked: number[]): StateReads {
+  const query = (q: StateQuery): Promise<{ sequence: number; body: unknown }> => {
+    assert.equal(q.what, 'covered');
+    return Promise.resolve({ sequence: 1, body: Float64Array.from(marked) });
+  };
+  return { query } as unknown as StateReads;
+}
+
+function setUp() {
+  const sink = new FakeSink();
+  const lines: string[] = [];
+  const log = (line: string): void => void lines.push(line);
+  const cancels = new CancelOnDisconnect(sink as unknown as CommandSink, () => true, log);
+  /** Logs `client` in, with the flag or not; its session. */
+  const login = (client: number, flag = true): CancelFields => {
+    const helloFlags = flag ? HelloFlag.CancelOnDisconnect : 0;
+    const session = { cancelOnDisconnect: false, helloFlags, readOnly: false };
+    cancels.opened(session, client);
+    return session;
+  };
+  return { sink, lines, cancels, login };
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('logins with the flag mark their client once; 1000 and a login without it unmark', () => {
+  const { sink, cancels, login } = setUp();
+  cancels.closed(login(7), 7, 1006); // a loss: the round, the mark stays
+  cancels.closed(login(7), 7, 1006);
+  assert.deepEqual(sink.marks(), [[7, 1]], 'marked at the first login only');
+  assert.deepEqual(sink.rounds(), [7]);
+  cancels.closed(login(7), 7, 1000);
+  assert.deepEqual(sink.marks(), [
+    [7, 1],
+    [7, 0],
+  ]);
+  login(7);
+  cancels.closed(login(7, false), 7, 1000); // the session that took its place
+  assert.deepEqual(sink.marks().slice(2), [
+    [7, 1],
+    [7, 0],
+  ]);
+  const reader = { cancelOnDisconnect: false, helloFlags: HelloFlag.CancelOnDisconnect };
+  cancels.opened({ ...reader, readOnly: true }, 8);
+  assert.equal(sink.marks().length, 4, 'a read-only session marks nothing');
+  cancels.stop();
+});
+
+test('a node taking over reads the marks: clients back with the flag write none', async () => {
+  const { sink, cancels, login } = setUp();
+  cancels.takeOver(readsOf([7, 8]), () => undefined);
+  await settle();
+  login(7);
+  login(8, false); // back without the flag: its mark goes
+  login(9);
+  assert.deepEqual(sink.marks(), [
+    [8, 0],
+    [9, 1],
+  ]);
+  cancels.stop();
+});
+
+test('at the grace end, the marked clients not back in time lose their orders', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, lines, cancels, login } = setUp();
+    const sessions = new Map<number, CancelFields>();
+    // 7: never back. 8: back with the flag. 9: back, then lost. 10: back without the flag.
+    cancels.takeOver(readsOf([7, 8, 9, 10]), (client) => sessions.get(client));
+    await settle(); // the marks read
+    sessions.set(8, login(8));
+    cancels.closed(login(9), 9, 1006);
+    sessions.set(10, login(10, false));
+    assert.deepEqual(sink.rounds(), [9], 'the loss of 9 only, so far');
+    mock.timers.tick(cancelOnDisconnectGraceMs);
+    await settle();
+    assert.deepEqual(sink.rounds(), [9, 7], 'then 7, which never came back');
+    assert.deepEqual(sink.marks(), [[10, 0]], '10 unmarked when it logged in');
+    assert.equal(cancels.counts.unreturned, 1);
+    assert.ok(lines.some((l) => l.includes('4 clients marked, 3 back in time, 1 not')));
+    assert.equal(cancels.graceRunning(), false);
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
