@@ -218,12 +218,12 @@ export const resultRangesPerSessionMax = 256;
 export const cancelOnDisconnectPendingMax = 65_536;
 /** How soon cancels on disconnect that found the input ring full are tried again (ms). */
 export const cancelOnDisconnectRetryMs = 10;
-/**
- * How long a node that starts taking commands (a new primary, a restart) waits for each client
- * the state marks as having a cancel-on-disconnect session to log in again (ms); then that
- * client's orders go. The SDK is back within a second of it (its rounds wait at most 100 ms).
- */
+/** How long a node taking commands waits for the marked clients to log in again (ms). */
 export const cancelOnDisconnectGraceMs = 5_000;
+/** A session with the flag heard from not at all this long (pinged meanwhile) is lost (ms). */
+export const cancelOnDisconnectSilenceMs = 10_000;
+/** How often sessions with the flag are looked at, and the quiet ones pinged (ms). */
+export const cancelOnDisconnectSweepMs = 1_000;
 /** Bytes of a POST /commands body. */
 export const httpBodyMaxBytes = 4096;
 /** Events one GET /events returns. */

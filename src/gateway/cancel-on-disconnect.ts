@@ -44,6 +44,8 @@ import {
   cancelOnDisconnectGraceMs,
   cancelOnDisconnectPendingMax,
   cancelOnDisconnectRetryMs,
+  cancelOnDisconnectSilenceMs,
+  cancelOnDisconnectSweepMs,
   clientSeqsRetryMs,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
@@ -60,6 +62,19 @@ import type { StateReads } from './reads.js';
 export interface CancelFields {
   /** It asked, and its orders go at a loss (a command session only). */
   cancelOnDisconnect: boolean;
+  /** `heard` at the last sweep that heard something (set once it took the flag). */
+  heardAtSweep?: number;
+  /** Sweeps since then: silent for cancelOnDisconnectSilenceMs, it is lost. */
+  quietSweeps?: number;
+}
+
+/** A session's socket as the silence sweep uses it (uWS's WebSocket). */
+export interface SweptSocket {
+  /** Its session, with `heard`: the frames and pongs heard from it (silent-holder.ts). */
+  getUserData(): CancelFields & { heard: number };
+  ping(): unknown;
+  /** Ends the connection without a close frame: the close handler runs now, with 1006. */
+  close(): unknown;
 }
 
 /** Where the gateway writes lines for the operator (the node's log). */
@@ -115,6 +130,7 @@ export class CancelOnDisconnect {
   /** During a grace (takeOver): the clients that logged in since it began; else null. */
   private cameBack: Set<number> | null = null;
   private grace: ReturnType<typeof setTimeout> | null = null;
+  private sweep: ReturnType<typeof setInterval> | null = null;
   readonly counts: CancelCounts = {
     sessions: 0,
     rounds: 0,
@@ -134,6 +150,8 @@ export class CancelOnDisconnect {
      * restart) had its rounds refused as out of order, and the orders stayed.
      */
     private readonly seqFloor: () => number = () => 0,
+    /** The command sessions, looked at for silence (sweepSilent). */
+    private readonly sessions: () => Iterable<SweptSocket> = () => [],
   ) {}
 
   /**
@@ -146,6 +164,8 @@ export class CancelOnDisconnect {
   ): number {
     const asked = (session.helloFlags & HelloFlag.CancelOnDisconnect) !== 0;
     session.cancelOnDisconnect = asked && !session.readOnly;
+    session.heardAtSweep = -1; // heard at the first sweep: its quiet starts there
+    session.quietSweeps = 0;
     if (!session.readOnly && !this.stopped) {
       this.cameBack?.add(clientId);
       if (this.covered.has(clientId) !== session.cancelOnDisconnect) {
@@ -162,6 +182,10 @@ export class CancelOnDisconnect {
    * their sessions with the node that held them, and their orders go.
    */
   takeOver(reads: StateReads | null, sessionOf: SessionOf): void {
+    if (this.sweep === null && !this.stopped) {
+      this.sweep = setInterval(() => this.sweepSilent(), cancelOnDisconnectSweepMs);
+      this.sweep.unref();
+    }
     if (reads === null || this.stopped) return;
     if (this.grace !== null) clearTimeout(this.grace);
     this.cameBack = new Set();
@@ -235,14 +259,44 @@ export class CancelOnDisconnect {
     this.stopped = true;
     if (this.retry !== null) clearTimeout(this.retry);
     if (this.grace !== null) clearTimeout(this.grace);
+    if (this.sweep !== null) clearInterval(this.sweep);
     this.retry = null;
     this.grace = null;
+    this.sweep = null;
     this.cameBack = null;
     this.chains.clear();
     this.waiting.length = 0;
     this.sent.clear();
     this.marks.length = 0;
     this.marksSent.clear();
+  }
+
+  /**
+   * Drops the sessions with the flag heard from not at all for cancelOnDisconnectSilenceMs, as
+   * lost (1006, so their orders go). A connection cut without a FIN or a reset (the client's
+   * network gone) was seen only at the idle timeout, 120 s, its quotes resting meanwhile. A
+   * quiet session is pinged (at 1 s of quiet, then every 3 s): a live client's pong is heard.
+   */
+  sweepSilent(): void {
+    if (this.stopped || !this.accepting()) return;
+    for (const ws of this.sessions()) {
+      const s = ws.getUserData();
+      if (!s.cancelOnDisconnect) continue;
+      if (s.heard !== s.heardAtSweep) {
+        s.heardAtSweep = s.heard;
+        s.quietSweeps = 0;
+        continue;
+      }
+      const quiet = (s.quietSweeps ?? 0) + 1;
+      s.quietSweeps = quiet;
+      if (quiet * cancelOnDisconnectSweepMs < cancelOnDisconnectSilenceMs) {
+        if (quiet % 3 === 1) ws.ping();
+        continue;
+      }
+      const why = `nothing heard for ${cancelOnDisconnectSilenceMs} ms, pings unanswered`;
+      this.log(`cancel on disconnect: a session dropped: ${why}`, 'warn');
+      ws.close(); // the close handler: a loss (1006), its client's chain
+    }
   }
 
   /** Whether a grace after taking over is under way (tests). */

@@ -231,6 +231,7 @@ export class Gateway {
       () => options.role.accepting(),
       options.log ?? (() => {}),
       () => Math.max(0, this.clientSeqs.next(disconnectClientId) - 1),
+      () => this.sessions.values(),
     );
     this.streams = new JournalStreams<Session>(
       options.journal,
@@ -401,10 +402,7 @@ export class Gateway {
     return session.readOnly ? 0 : this.clientSeqs.next(session.clientId);
   }
 
-  /**
-   * Loads again where each client id left off: a standby about to serve saw no commands, only
-   * their events. Resolves once loaded (Welcome says "unknown" until then).
-   */
+  /** Loads again where each client id left off (a standby about to serve saw events only). */
   reloadClientSeqs(): Promise<void> {
     return this.clientSeqs.load();
   }
