@@ -33,7 +33,8 @@ export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'clos
  *   or 1011 (a node failing cancels nothing; a journal stream's failure on a running node
  *   does). A node that is up cancels them once it sees the loss; after a crash or a failover,
  *   the node that takes commands next does 5 s on, unless the client id logged in again by
- *   then (the SDK's reconnect: they are kept). Treat them as gone; cancelMyOrders() before quoting again.
+ *   then (the SDK's reconnect: they are kept). Treat them as gone; cancelMyOrders() before
+ *   quoting again.
  */
 export type OrdersFate = 'kept' | 'canceled' | 'unknown';
 
