@@ -206,6 +206,22 @@ test('bench:journal --small times commits at each LMDB page size and the file fl
   }
 });
 
+test('bench:snapshot --small writes and loads back an empty engine and one in use', () => {
+  const figures = lastJson('bench/micro/snapshot.bench.js', ['--small']);
+  assert.equal(figures.bench, 'snapshot');
+  assert.equal(figures.size, 'small');
+  const rows = figures.rows as Array<Record<string, number | string>>;
+  assert.deepEqual(
+    rows.map((r) => r.case),
+    ['default, empty', 'default, 2000 accounts 4000 orders'],
+  );
+  for (const r of rows) {
+    for (const key of ['state_used_mb', 'stored_kb', 'file_mb', 'write_ms', 'load_ms']) {
+      assert.equal(typeof r[key], 'number', `${r.case}: ${key}`);
+    }
+  }
+});
+
 test('bench datagram-checksum --small times each checksum on the same datagrams', () => {
   const figures = lastJson('bench/micro/replication/datagram-checksum.bench.js', ['--small']);
   assert.equal(figures.bench, 'datagram-checksum');
