@@ -34,8 +34,10 @@ export const schemaVersion = 1;
  * the client table has nodeClientIdCount slots more, counted apart (engine/idempotency.ts). 6:
  * an order's record holds the slot of the client that placed it (order-book/orders.ts). 7: the
  * client table marks the clients with a cancel-on-disconnect session (engine/cancel-cover.ts).
+ * 8: the arrays of 7, stored sparsely (journal/snapshot-runs.ts); snapshots of 6 still load
+ * (journal/snapshot-store.ts layoutReadable; the marks of 7 start empty).
  */
-export const stateLayoutVersion = 7;
+export const stateLayoutVersion = 8;
 /**
  * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
  * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.

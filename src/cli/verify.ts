@@ -8,8 +8,9 @@ import { genesisHash } from '../journal/journal-codec.js';
 import { closeJournalDb, sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { journalBatchEndingAt } from '../journal/journal-reader.js';
 import { checkTimeIndex } from '../journal/time-index.js';
-import { engineConfigProblem, stateLayoutVersion, type EngineConfig } from '../constants.js';
+import { engineConfigProblem, type EngineConfig } from '../constants.js';
 import {
+  layoutReadable,
   listSnapshots,
   loadSnapshotStored,
   type SnapshotHeader,
@@ -125,7 +126,7 @@ function verifySnapshots(db: JournalDb, replica: Replica, report: VerifyReport):
       fail('differs from the state the journal replays to');
     }
     report.snapshotsChecked++;
-    if (header.layout !== stateLayoutVersion) report.snapshotsOtherLayout++;
+    if (!layoutReadable(header.layout)) report.snapshotsOtherLayout++;
     else if (!takenWith(header, replica.engine.config)) report.snapshotsOtherConfig++;
     bar.update(report.snapshotsChecked);
   }
@@ -144,7 +145,7 @@ function contentFault(
   db: JournalDb,
   restored: Map<string, Replica>,
 ): string | null {
-  if (header.layout !== stateLayoutVersion) return null;
+  if (!layoutReadable(header.layout)) return null;
   if (typeof header.config !== 'object' || header.config === null) return 'names no engine config';
   const config = header.config as EngineConfig;
   const problem = engineConfigProblem(config);

@@ -12,7 +12,14 @@
  * constructor, from the config; nothing on the per-command path allocates.
  */
 import { assert } from '../stdx/assert.js';
-import { emptyImage, usedBytes, type Imaged, type StateImage } from '../stdx/state-image.js';
+import {
+  emptyImage,
+  PrefixSource,
+  usedBytes,
+  type ArraySource,
+  type Imaged,
+  type StateImage,
+} from '../stdx/state-image.js';
 import {
   assertConstants,
   assertEngineConfig,
@@ -185,28 +192,28 @@ export class Engine {
   }
 
   /**
-   * Loads a state saved by `image()` from an engine with the same config: arrays as bytes, in
-   * the same order, and the counters. Any open linked chain is dropped (it was never durable).
-   * An array may be given shorter than it is (`lengths`: the full byte lengths, checked against
-   * this engine's): the rest is zeros. Only the bytes this state may hold past it are cleared
-   * (StateImage.used), so restoring into a fresh engine writes, and maps, only what is given.
+   * Loads a state saved by `image()` from an engine with the same config: its arrays, in the
+   * same order (as bytes, each given shorter than it is when the rest is zeros; or as a sparse
+   * snapshot's ArraySource), and the counters. `lengths`: the full byte lengths, checked against
+   * this engine's. Any open linked chain is dropped (it was never durable). Only the bytes this
+   * state may hold past its base are cleared (StateImage.used), so restoring into a fresh engine
+   * writes, and maps, only what is given.
    */
   restore(
-    arrays: readonly Uint8Array[],
+    arrays: readonly Uint8Array[] | ArraySource,
     counters: readonly number[],
     lengths: readonly number[],
   ): void {
+    const source = Array.isArray(arrays) ? new PrefixSource(arrays) : (arrays as ArraySource);
     this.orders.clearLists(); // derived from the records, which are about to change
     const target = this.image();
-    assert(arrays.length === target.arrays.length, 'engine: snapshot has every array');
-    for (let i = 0; i < arrays.length; i++) {
+    assert(source.count === target.arrays.length, 'engine: snapshot has every array');
+    assert(lengths.length === target.arrays.length, 'engine: snapshot has every length');
+    for (let i = 0; i < source.count; i++) {
       const view = target.arrays[i];
       assert(lengths[i] === view.byteLength, 'engine: snapshot array sizes match');
-      assert(arrays[i].byteLength <= view.byteLength, 'engine: snapshot array within its size');
       const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-      bytes.set(arrays[i]);
-      const dirty = usedBytes(target, i); // zeros past it already
-      if (dirty > arrays[i].byteLength) bytes.fill(0, arrays[i].byteLength, dirty);
+      source.write(i, bytes, usedBytes(target, i));
     }
     let at = 0;
     const parts = this.parts();

@@ -2,22 +2,44 @@
  * Snapshots in LMDB (snapshots.mdb): a state image consistent at one sequence, written in one
  * transaction so that none is ever half there.
  *
- *   key seq ‖ 0      header (JSON: sequence, timestamp, batch hash, config, counters, array
- *                    sizes, state checksum, SHA-256 of everything else)
- *   key seq ‖ 1..k   the arrays' bytes, concatenated, trailing zeros of each array trimmed,
- *                    cut into chunks of snapshotChunkSizeBytes
+ *   key seq ‖ 0      header (JSON: sequence, timestamp, batch hash, config, state layout,
+ *                    counters, array sizes, state checksum, SHA-256 of everything else)
+ *   key seq ‖ 1..k   the body, cut into chunks of snapshotChunkSizeBytes: layout 7, each
+ *                    array's runs of words that differ from its base (snapshot-runs.ts);
+ *                    layout 6 and before, each array's bytes, trailing zeros trimmed
+ *
+ * Layout 7 holds the same arrays as layout 6, stored sparsely: this build writes 7 and reads
+ * both (a folder's snapshots stay usable across the upgrade). A build that knows only 6 skips
+ * a 7 as of another layout and replays the journal instead.
  *
  * A snapshot is derived data: the journal stays the record. Only the newest `keep` are kept, and
  * one that fails its hash is skipped for an older one (or a full replay). Snapshots are written
  * and read off the command path, so this file allocates freely.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { snapshotChunkSizeBytes, stateLayoutVersion } from '../constants.js';
-import { usedBytes, type StateImage } from '../stdx/state-image.js';
+import {
+  basesOf,
+  baseOf,
+  ImageBase,
+  PrefixSource,
+  usedBytes,
+  type ArraySource,
+  type StateImage,
+} from '../stdx/state-image.js';
 import type { Database } from 'lmdb';
 import { assert } from '../stdx/assert.js';
 import { readU64BE, writeU64BE, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
+import { ChunkedOutput, encodeArray, runsFault, RunsSource } from './snapshot-runs.js';
+
+/** The layout before sparse snapshots: the same arrays, each stored as its first bytes. */
+export const prefixLayoutVersion = 6;
+
+/** Whether this build can restore a snapshot of state layout `layout` (absent: 1). */
+export function layoutReadable(layout: number | undefined): boolean {
+  return layout === stateLayoutVersion || layout === prefixLayoutVersion;
+}
 
 export interface SnapshotHeader {
   sequence: number;
@@ -28,8 +50,13 @@ export interface SnapshotHeader {
   /** stateLayoutVersion of the build that wrote it (absent before version 2). */
   layout?: number;
   counters: number[];
-  /** Full and stored (trimmed) byte length of each array. */
-  arrays: [number, number][];
+  /**
+   * Per array: its full byte length and the bytes stored of it; layout 7, then its runs
+   * (snapshot-runs.ts).
+   */
+  arrays: [number, number, number?][];
+  /** Layout 7: each array's base (ImageBase). */
+  bases?: number[];
   chunks: number;
   stateChecksum: string;
   sha256: string;
@@ -37,7 +64,7 @@ export interface SnapshotHeader {
 
 export type SnapshotFields = Omit<
   SnapshotHeader,
-  'layout' | 'counters' | 'arrays' | 'chunks' | 'sha256'
+  'layout' | 'counters' | 'arrays' | 'bases' | 'chunks' | 'sha256'
 >;
 
 /** The snapshots database; a caller that opened the storage without it must not get here. */
@@ -60,7 +87,8 @@ function partKey(sequence: number, part: number): Buffer {
  * (the disk is shared). A write cut short leaves chunks without a header, which the next write
  * removes; readers only look at snapshots that have a header. `aborted` is asked between steps
  * and chunks: when it says so the write stops there and returns null (the node is stopping; a
- * snapshot is never needed for correctness, the journal is).
+ * snapshot is never needed for correctness, the journal is). The body is encoded chunk by chunk
+ * (one chunk's buffer), never whole.
  */
 export function writeSnapshot(
   db: JournalDb,
@@ -70,37 +98,50 @@ export function writeSnapshot(
   paceMs = 0,
   aborted: () => boolean = () => false,
 ): SnapshotHeader | null {
-  const stored = image.arrays.map((a, i) => trimmed(a, usedBytes(image, i)));
   if (aborted()) return null;
-  const body = Buffer.concat(stored);
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < body.byteLength; at += snapshotChunkSizeBytes) {
-    chunks.push(body.subarray(at, at + snapshotChunkSizeBytes));
-  }
+  const old = listSnapshots(db).slice(Math.max(0, keep - 1));
+  removeOrphans(db);
+  const hash = createHash('sha256');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const snapshots = store(db);
+  let chunks = 0;
+  const out = new ChunkedOutput(snapshotChunkSizeBytes, (chunk) => {
+    if (aborted()) return false;
+    hash.update(chunk);
+    chunks++;
+    snapshots.transactionSync(() => snapshots.putSync(partKey(fields.sequence, chunks), chunk));
+    if (paceMs > 0) Atomics.wait(pause, 0, 0, paceMs);
+    return true;
+  });
+  const arrays = encodeImage(out, image);
+  if (out.stopped || aborted()) return null;
   const header: SnapshotHeader = {
     ...fields,
     layout: stateLayoutVersion,
     counters: [...image.counters],
-    arrays: image.arrays.map((a, i) => [a.byteLength, stored[i].byteLength]),
-    chunks: chunks.length,
+    arrays,
+    bases: basesOf(image),
+    chunks,
     sha256: '',
   };
-  header.sha256 = digest(header, chunks);
-  const old = listSnapshots(db).slice(Math.max(0, keep - 1));
-  removeOrphans(db);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const snapshots = store(db);
-  for (let i = 0; i < chunks.length; i++) {
-    if (aborted()) return null;
-    snapshots.transactionSync(() => snapshots.putSync(partKey(header.sequence, i + 1), chunks[i]));
-    if (paceMs > 0) Atomics.wait(pause, 0, 0, paceMs);
-  }
-  if (aborted()) return null;
+  header.sha256 = digestAfter(hash, header);
   snapshots.transactionSync(() => {
     snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
     for (const o of old) removeSnapshot(db, o.sequence, o.chunks);
   });
   return header;
+}
+
+/** Encodes every array of `image` into `out` (until it stops); what each took. */
+function encodeImage(out: ChunkedOutput, image: StateImage): [number, number, number][] {
+  const arrays: [number, number, number][] = [];
+  for (let i = 0; i < image.arrays.length && !out.stopped; i++) {
+    const a = image.arrays[i];
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    arrays.push(encodeArray(out, bytes, usedBytes(image, i), baseOf(image, i)));
+  }
+  out.end();
+  return arrays;
 }
 
 /** Removes the chunks of snapshots whose header was never written (an interrupted write). */
@@ -124,24 +165,27 @@ function removeSnapshot(db: JournalDb, sequence: number, chunks: number): void {
   for (let part = 0; part <= chunks; part++) store(db).removeSync(partKey(sequence, part));
 }
 
-/** The array's first `used` bytes without their trailing zeros (a view, no copy). */
-function trimmed(view: ArrayBufferView, used: number): Buffer {
-  const bytes = Buffer.from(view.buffer, view.byteOffset, used);
-  let end = bytes.byteLength;
-  while (
-    end >= 8 &&
-    bytes.readDoubleLE(end - 8) === 0 &&
-    !Object.is(bytes.readDoubleLE(end - 8), -0)
-  )
-    end -= 8;
-  while (end > 0 && bytes[end - 1] === 0) end--;
-  return bytes.subarray(0, end);
+function headerText(header: SnapshotHeader): string {
+  return JSON.stringify({ ...header, sha256: '' });
 }
 
-function digest(header: SnapshotHeader, chunks: readonly Buffer[]): string {
-  const hash = createHash('sha256').update(JSON.stringify({ ...header, sha256: '' }));
+/** Layout 7's digest: the chunks (already in `hash`), then the header without it. */
+function digestAfter(hash: Hash, header: SnapshotHeader): string {
+  return hash.update(headerText(header)).digest('hex');
+}
+
+/** The digest of a snapshot of `header`'s layout (exported for tests that forge one). */
+export function snapshotDigest(header: SnapshotHeader, chunks: readonly Buffer[]): string {
+  if (header.layout !== stateLayoutVersion) {
+    // Layout 6 and before: the header first. (The order differs so that a build that knows
+    // only 6 and takes a 7 for one fails its hash, should it ever look past its layout.)
+    const hash = createHash('sha256').update(headerText(header));
+    for (const chunk of chunks) hash.update(chunk);
+    return hash.digest('hex');
+  }
+  const hash = createHash('sha256');
   for (const chunk of chunks) hash.update(chunk);
-  return hash.digest('hex');
+  return digestAfter(hash, header);
 }
 
 /**
@@ -186,24 +230,28 @@ export function headerFault(header: SnapshotHeader): string | null {
 }
 
 /**
- * Reads a snapshot's arrays (full length, zero-filled past what was stored) and checks its hash.
+ * Reads a snapshot's arrays at full length (allocates them whole: tests and tools on small
+ * states) and checks its hash.
  * @throws StorageError SNAPSHOT_CORRUPT when any byte of it differs from what was written.
  */
 export function loadSnapshot(db: JournalDb, header: SnapshotHeader): Uint8Array[] {
-  return loadSnapshotStored(db, header).map((stored, i) => {
+  const source = loadSnapshotStored(db, header);
+  const arrays: Uint8Array[] = [];
+  for (let i = 0; i < source.count; i++) {
     const array = new Uint8Array(header.arrays[i][0]);
-    array.set(stored);
-    return array;
-  });
+    source.write(i, array, 0);
+    arrays.push(array);
+  }
+  return arrays;
 }
 
 /**
- * Reads a snapshot's arrays as stored: each is its array's first bytes, what follows being
- * zeros (views of one buffer, no copy; a restore writes only these, and maps no more memory
- * than the state uses). Checks the hash.
+ * Reads a snapshot's arrays as stored, for `Engine.restore` (views of one buffer, no copy; a
+ * restore writes only what they hold, and maps no more memory than the state uses). Checks the
+ * hash, and that the body is what its header says.
  * @throws StorageError SNAPSHOT_CORRUPT when any byte of it differs from what was written.
  */
-export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): Uint8Array[] {
+export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): ArraySource {
   const bad = (what: string): StorageError =>
     new StorageError(
       StorageCode.SnapshotCorrupt,
@@ -219,15 +267,38 @@ export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): Uint8
     if (chunk === undefined) throw bad(`is missing part ${part}`);
     chunks.push(Buffer.from(chunk));
   }
-  if (digest(header, chunks) !== header.sha256) throw bad('does not match its SHA-256');
+  if (snapshotDigest(header, chunks) !== header.sha256) throw bad('does not match its SHA-256');
   const body = Buffer.concat(chunks);
   const arrays: Uint8Array[] = [];
   let at = 0;
   for (const [full, stored] of header.arrays) {
-    if (stored > full) throw bad('stores more of an array than it has');
+    if (header.layout !== stateLayoutVersion && stored > full) {
+      throw bad('stores more of an array than it has');
+    }
     arrays.push(body.subarray(at, at + stored));
     at += stored;
   }
   if (at !== body.byteLength) throw bad('has a body of the wrong length');
-  return arrays;
+  if (header.layout !== stateLayoutVersion) return new PrefixSource(arrays);
+  const fault = sparseFault(header, arrays);
+  if (fault !== null) throw bad(fault);
+  const runs = header.arrays.map(([, , n]) => n ?? 0);
+  return new RunsSource(arrays, runs, header.bases ?? []);
+}
+
+/** What is wrong with a sparse snapshot's arrays (layout 7), or null. */
+function sparseFault(header: SnapshotHeader, arrays: readonly Uint8Array[]): string | null {
+  const bases = header.bases;
+  if (!Array.isArray(bases) || bases.length !== arrays.length) return 'has no base for an array';
+  for (let i = 0; i < arrays.length; i++) {
+    const [full, , runs] = header.arrays[i];
+    const base = bases[i];
+    const known = [ImageBase.Zeros, ImageBase.AllOnes, ImageBase.Countdown] as number[];
+    if (!known.includes(base)) return `has array ${i} of an unknown base`;
+    if (base === ImageBase.Countdown && full % 4 !== 0) return `has array ${i} of an unknown base`;
+    if (!Number.isSafeInteger(runs) || (runs as number) < 0) return `has array ${i} without runs`;
+    const fault = runsFault(arrays[i], full, runs as number);
+    if (fault !== null) return `${fault} (array ${i})`;
+  }
+  return null;
 }

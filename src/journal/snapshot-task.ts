@@ -1,7 +1,7 @@
 /**
  * A piscina task: writes one snapshot from a copy of the state that the snapshotter made into
- * a SharedArrayBuffer. Trimming, hashing and the LMDB write happen here, on a pool thread, so
- * the snapshotter goes on consuming the output ring meanwhile.
+ * a SharedArrayBuffer. Encoding (snapshot-runs.ts), hashing and the LMDB write happen here, on a
+ * pool thread, so the snapshotter goes on consuming the output ring meanwhile.
  */
 import { snapshotThreadNice, snapshotWritePaceMs, type EngineConfig } from '../constants.js';
 import { lowerThreadPriority } from './thread-priority.js';
@@ -10,11 +10,14 @@ import { writeSnapshot, type SnapshotFields } from './snapshot-store.js';
 
 export interface SnapshotTask {
   dataDir: string;
-  /** The arrays, one after another; `lengths` gives each one's byte length. */
+  /** The arrays, at `offsets` (8-byte aligned); `lengths` gives each one's byte length. */
   state: SharedArrayBuffer;
+  offsets: number[];
   lengths: number[];
   /** Per array, the bytes copied (StateImage.used): what follows them is not read. */
   used: number[];
+  /** Per array, its base (StateImage.bases): what it holds past `used`. */
+  bases: number[];
   counters: number[];
   fields: SnapshotFields & { config: EngineConfig };
   keep: number;
@@ -30,15 +33,12 @@ export interface SnapshotTaskResult {
 
 export default function writeSnapshotTask(task: SnapshotTask): SnapshotTaskResult {
   lowerThreadPriority(snapshotThreadNice); // background work: spare CPU only
-  const arrays: Uint8Array[] = [];
-  let at = 0;
-  for (const length of task.lengths) {
-    arrays.push(new Uint8Array(task.state, at, length));
-    at += length;
-  }
+  const arrays = task.lengths.map(
+    (length, i) => new Uint8Array(task.state, task.offsets[i], length),
+  );
   const db = openJournalDb(task.dataDir, { create: false, readOnly: false });
   try {
-    const image = { arrays, counters: task.counters, used: task.used };
+    const image = { arrays, counters: task.counters, used: task.used, bases: task.bases };
     const abort = new Int32Array(task.abort);
     const aborted = (): boolean => Atomics.load(abort, 0) !== 0;
     const header = writeSnapshot(db, task.fields, image, task.keep, snapshotWritePaceMs, aborted);

@@ -15,6 +15,7 @@ import {
   stateLayoutVersion,
 } from '../constants.js';
 import { RecordBuffer, readU64 } from '../stdx/records.js';
+import type { ArraySource } from '../stdx/state-image.js';
 import { assert, AssertionError, CapacityError } from '../stdx/assert.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { genesisHash, type BatchView } from '../journal/journal-codec.js';
@@ -24,6 +25,7 @@ import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { checkChain, type ChainReport } from '../journal/chain-check.js';
 import {
   headerFault,
+  layoutReadable,
   listSnapshots,
   loadSnapshotStored,
   type SnapshotHeader,
@@ -82,12 +84,12 @@ export class Replica {
     if (!takenWith(header, this.engine.config)) {
       return `snapshot at sequence ${header.sequence} was taken with another engine config`;
     }
-    if (header.layout !== stateLayoutVersion) {
+    if (!layoutReadable(header.layout)) {
       const layout = header.layout ?? 1; // written before layouts had versions
       const wanted = stateLayoutVersion;
       return `snapshot at sequence ${header.sequence} has state layout ${layout}, not ${wanted}`;
     }
-    let arrays: Uint8Array[];
+    let arrays: ArraySource;
     try {
       arrays = loadSnapshotStored(db, header);
     } catch (error) {

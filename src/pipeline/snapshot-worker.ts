@@ -49,7 +49,7 @@ import { describeHandover, type Handover, type TouchHint } from './handover.js';
 import { refuseStateTooLarge } from './state-memory.js';
 import { recover, Replica } from './replay.js';
 import { PageToucher, type TouchRange } from './page-toucher.js';
-import { usedBytes, usedSizes, type StateImage } from '../stdx/state-image.js';
+import { basesOf, usedBytes, usedSizes, type StateImage } from '../stdx/state-image.js';
 import { waitAtMost } from './wait-at-most.js';
 import { ReadModel, type ReadRequest } from './read-model.js';
 import type { SnapshotTaken } from './snapshot-stats.js';
@@ -213,7 +213,7 @@ function applyThrough(replica: Replica, barrier: SequenceBarrier, last: number):
 /**
  * Takes snapshots: copies the replica's arrays into one preallocated SharedArrayBuffer (a
  * memcpy, about 20 ms for the default capacities) and hands the copy to a piscina task that
- * trims, hashes and writes it. One snapshot is in flight at a time.
+ * encodes, hashes and writes it. One snapshot is in flight at a time.
  */
 class SnapshotWriter {
   writing: Promise<void> | null = null;
@@ -246,14 +246,15 @@ class SnapshotWriter {
     this.replica = replica;
     this.data = data;
     this.lengths = replica.engine.image().arrays.map((a) => a.byteLength);
-    this.state = new SharedArrayBuffer(this.lengths.reduce((sum, n) => sum + n, 0));
-    this.stateBytes = new Uint8Array(this.state);
+    // Each array 8-byte aligned, as the encoder reads words (snapshot-runs.ts).
     let at = 0;
     this.offsets = this.lengths.map((n) => {
       const start = at;
-      at += n;
+      at += Math.ceil(n / 8) * 8;
       return start;
     });
+    this.state = new SharedArrayBuffer(at);
+    this.stateBytes = new Uint8Array(this.state);
     this.appliedAt = replica.eventsApplied;
     this.snapshotSequence = replica.snapshot?.sequence ?? 0;
     this.pool = new Piscina({
@@ -421,8 +422,10 @@ class SnapshotWriter {
     return {
       dataDir: this.data.dataDir,
       state: this.state,
+      offsets: this.offsets,
       lengths: this.lengths,
       used,
+      bases: basesOf(image),
       counters: [...image.counters],
       fields: {
         sequence: r.sequence,

@@ -1,5 +1,5 @@
 import { assert, assertRoom } from './assert.js';
-import type { StateImage } from './state-image.js';
+import { ImageBase, pushBased, type StateImage } from './state-image.js';
 
 /**
  * A binary min-heap of slot indexes ordered by (key, tie), allocated once. It tracks each slot's
@@ -104,7 +104,9 @@ export class IndexHeap {
   }
 
   saveImage(image: StateImage): void {
-    image.arrays.push(this.heap, this.position, this.key, this.tie);
+    image.arrays.push(this.heap);
+    pushBased(image, this.position, ImageBase.AllOnes); // -1: a slot not in the heap
+    image.arrays.push(this.key, this.tie);
     image.counters.push(this.size);
   }
 

@@ -1,5 +1,5 @@
 import { assert, assertRoom } from './assert.js';
-import type { StateImage } from './state-image.js';
+import { ImageBase, pushBased, type StateImage } from './state-image.js';
 
 /**
  * A free list of slot indexes 0 .. capacity - 1, allocated once (an object pool for
@@ -51,7 +51,9 @@ export class SlotPool {
   }
 
   saveImage(image: StateImage): void {
-    image.arrays.push(this.free);
+    // Slots are handed out from the top of the list, so its bottom keeps the constructor's
+    // countdown below the highest slot ever used: a snapshot stores only what differs from it.
+    pushBased(image, this.free, ImageBase.Countdown);
     image.counters.push(this.freeCount);
   }
 

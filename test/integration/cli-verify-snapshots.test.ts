@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { smallConfig } from '../harness/engine-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 import { NodeDriver, removeDir } from '../harness/node-driver.js';
-import { createHash } from 'node:crypto';
 import {
   closeJournalDb,
   openJournalDb,
@@ -21,7 +20,11 @@ import {
   type JournalDb,
 } from '../../src/journal/journal-db.js';
 import { lastSequenceOf, readBatches } from '../../src/journal/journal-reader.js';
-import { listSnapshots, type SnapshotHeader } from '../../src/journal/snapshot-store.js';
+import {
+  listSnapshots,
+  snapshotDigest,
+  type SnapshotHeader,
+} from '../../src/journal/snapshot-store.js';
 import { Replica } from '../../src/pipeline/replay.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -127,9 +130,7 @@ function moveSnapshot(db: JournalDb, header: SnapshotHeader, sequence: number): 
     parts.push(Buffer.from(store.getBinary(key(header.sequence, p)) ?? []));
   }
   const moved = { ...header, sequence, sha256: '' };
-  const hash = createHash('sha256').update(JSON.stringify(moved));
-  for (const part of parts) hash.update(part);
-  moved.sha256 = hash.digest('hex');
+  moved.sha256 = snapshotDigest(moved, parts);
   store.transactionSync(() => {
     for (let p = 0; p <= header.chunks; p++) store.removeSync(key(header.sequence, p));
     parts.forEach((part, i) => store.putSync(key(sequence, i + 1), part));

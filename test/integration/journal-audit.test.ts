@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
@@ -29,7 +28,8 @@ import {
   type BatchView,
 } from '../../src/journal/journal-codec.js';
 import { StorageError } from '../../src/journal/journal-errors.js';
-import { snapshotPageSizeBytes } from '../../src/constants.js';
+import { snapshotPageSizeBytes, stateLayoutVersion } from '../../src/constants.js';
+import { snapshotDigest, type SnapshotHeader } from '../../src/journal/snapshot-store.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -240,9 +240,9 @@ test('a re-hashed tail whose events do not apply: exit 65 naming the sequence, n
 });
 
 /**
- * Changes the newest snapshot's state (every stored byte of array `index`: the balances are
- * array 3) and re-hashes its header, as a forger would (the header's sha256 covers the header
- * with sha256 '' and then the chunks). Returns its sequence.
+ * Changes the newest snapshot's state (every stored word of array `index`: the balances are
+ * array 3; layout 7 stores an array as runs, each an 8-byte head and its words) and re-hashes
+ * its header, as a forger would (snapshotDigest). Returns its sequence.
  */
 function forgeNewestSnapshot(dir: string, index: number): number {
   const root = openEnv(snapshotFile(dir), false, snapshotPageSizeBytes);
@@ -250,21 +250,25 @@ function forgeNewestSnapshot(dir: string, index: number): number {
     const snapshots = root.openDB<Buffer, Buffer>('snapshots', binary);
     const keys = [...snapshots.getKeys()].map((k) => Buffer.from(k));
     const headerKey = keys.filter((k) => k.readUInt32BE(8) === 0).at(-1) as Buffer;
-    type Header = { chunks: number; arrays: [number, number][] };
-    const header = JSON.parse(String(snapshots.get(headerKey))) as Header;
+    const header = JSON.parse(String(snapshots.get(headerKey))) as SnapshotHeader;
+    assert.equal(header.layout, stateLayoutVersion);
     const part = (n: number): Buffer => Buffer.concat([headerKey.subarray(0, 8), u32BE(n)]);
     const chunks = Array.from({ length: header.chunks }, (_, i) =>
       Buffer.from(snapshots.get(part(i + 1)) as Buffer),
     );
     const state = Buffer.concat(chunks);
-    const from = header.arrays.slice(0, index).reduce((sum, [, stored]) => sum + stored, 0);
-    for (let at = from; at < from + header.arrays[index][1]; at++) state[at] ^= 0x01;
+    let at = header.arrays.slice(0, index).reduce((sum, [, stored]) => sum + stored, 0);
+    const runs = header.arrays[index][2] ?? 0;
+    assert.ok(runs > 0, 'the array holds something');
+    for (let r = 0; r < runs; r++) {
+      const words = state.readUInt32LE(at + 4);
+      at += 8;
+      for (let end = at + words * 4; at < end; at++) state[at] ^= 0x01;
+    }
     for (let i = 0, at = 0; i < chunks.length; at += chunks[i].length, i++) {
       state.copy(chunks[i], 0, at, at + chunks[i].length);
     }
-    const hash = createHash('sha256').update(JSON.stringify({ ...header, sha256: '' }));
-    for (const chunk of chunks) hash.update(chunk);
-    const forged = { ...header, sha256: hash.digest('hex') };
+    const forged = { ...header, sha256: snapshotDigest(header, chunks) };
     snapshots.transactionSync(() => {
       chunks.forEach((chunk, i) => snapshots.putSync(part(i + 1), chunk));
       snapshots.putSync(headerKey, Buffer.from(JSON.stringify(forged)));

@@ -7,7 +7,7 @@
 import { assert, assertRoom } from '../../stdx/assert.js';
 import type { EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from '../checksum.js';
-import type { StateImage } from '../../stdx/state-image.js';
+import { ImageBase, pushBased, type StateImage } from '../../stdx/state-image.js';
 
 const fieldScale = 0;
 const fieldSupply = 1;
@@ -51,7 +51,8 @@ export class Assets {
   }
 
   saveImage(image: StateImage): void {
-    image.arrays.push(this.scale, this.supply);
+    pushBased(image, this.scale, ImageBase.AllOnes); // -1: not added
+    image.arrays.push(this.supply);
   }
 
   loadCounters(_counters: readonly number[], at: number): number {

@@ -11,7 +11,7 @@ import { assert, assertRoom } from '../../stdx/assert.js';
 import { bpsOf } from '../../stdx/int.js';
 import type { EngineConfig } from '../../constants.js';
 import { ChecksumEntity, entityKeyA, entityKeyB, StateChecksum } from '../checksum.js';
-import type { StateImage } from '../../stdx/state-image.js';
+import { ImageBase, pushBased, type StateImage } from '../../stdx/state-image.js';
 import { Side } from './orders.js';
 
 const fieldConfig = 0;
@@ -111,8 +111,8 @@ export class Instruments {
       this.makerBps,
       this.takerBps,
       this.holdBps,
-      this.feeAccountSlot,
     );
+    pushBased(image, this.feeAccountSlot, ImageBase.AllOnes); // -1: none
   }
 
   loadCounters(_counters: readonly number[], at: number): number {

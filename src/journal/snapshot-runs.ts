@@ -1,0 +1,221 @@
+/**
+ * The body of a sparse snapshot (state layout 7): each array as the runs of 4-byte words where
+ * it differs from its base (ImageBase: what it holds when allocated), so that its size follows
+ * the state in use, not the capacities. Layout 6 stored each array's bytes up to its last
+ * non-zero one: a hash table with one key, a free list or a table of -1s was stored whole
+ * (an empty engine of 16M accounts and 4M orders: 28 MB; with one order, the orders' map
+ * alone, 128 MB).
+ *
+ *   per array, in image order:
+ *     run ×N   u32 gap    words equal to the base before the run (from the last run's end)
+ *              u32 count  words in the run, then their bytes as they are
+ *     tail     the array's last byteLength % 4 bytes as they are (Int8Array, Uint16Array)
+ *
+ * u32s are little-endian; words are compared as the platform's Int32 (the bytes are copied as
+ * they are, so a restore is bit for bit). Runs closer than `mergeGapWords` are joined: a run's
+ * head costs two words. Off the command path (a pool thread, a restart): allocates freely.
+ */
+import { assert } from '../stdx/assert.js';
+import { ImageBase, type ArraySource } from '../stdx/state-image.js';
+
+/** A gap of this many base words or fewer between two runs is stored inside one run. */
+const mergeGapWords = 2;
+const runHeadBytes = 8;
+
+/** What an encoded array took: its full byte length, the bytes stored and its runs. */
+export type EncodedArray = [number, number, number];
+
+/**
+ * Bytes handed out in chunks of `chunkBytes` (a reused buffer: `flush` must copy or consume it
+ * before it returns). `flush` returning false stops the output: `stopped` turns true.
+ */
+export class ChunkedOutput {
+  stopped = false;
+  private readonly chunk: Buffer;
+  private at = 0;
+  private readonly head = Buffer.alloc(runHeadBytes);
+  private readonly flush: (chunk: Buffer) => boolean;
+
+  constructor(chunkBytes: number, flush: (chunk: Buffer) => boolean) {
+    assert(chunkBytes > 0, 'snapshot-runs: chunks hold bytes');
+    this.chunk = Buffer.allocUnsafe(chunkBytes);
+    this.flush = flush;
+  }
+
+  runHead(gap: number, count: number): void {
+    assert(gap <= 0xffff_ffff, 'snapshot-runs: gap fits a u32');
+    assert(count > 0 && count <= 0xffff_ffff, 'snapshot-runs: run fits a u32');
+    this.head.writeUInt32LE(gap, 0);
+    this.head.writeUInt32LE(count, 4);
+    this.bytes(this.head, 0, runHeadBytes);
+  }
+
+  /** Appends `source`'s bytes start..end (Buffer.copy: no view made per run). */
+  bytes(source: Buffer, start: number, end: number): void {
+    while (start < end && !this.stopped) {
+      const n = Math.min(end - start, this.chunk.byteLength - this.at);
+      source.copy(this.chunk, this.at, start, start + n);
+      this.at += n;
+      start += n;
+      if (this.at === this.chunk.byteLength) this.emit();
+    }
+  }
+
+  /** Hands out what is left. */
+  end(): void {
+    if (this.at > 0 && !this.stopped) this.emit();
+  }
+
+  private emit(): void {
+    if (!this.flush(this.chunk.subarray(0, this.at))) this.stopped = true;
+    this.at = 0;
+  }
+}
+
+/**
+ * Encodes one array (`bytes`, whole, 4-byte aligned) into `out`: of it only the first `used`
+ * bytes are read (a multiple of 4, or all of it); past them it is taken to be its base.
+ */
+export function encodeArray(
+  out: ChunkedOutput,
+  bytes: Uint8Array,
+  used: number,
+  base: ImageBase,
+): EncodedArray {
+  const length = bytes.byteLength;
+  assert(bytes.byteOffset % 4 === 0, 'snapshot-runs: arrays are 4-byte aligned');
+  assert(used === length || used % 4 === 0, 'snapshot-runs: used bytes are whole words');
+  assert(used <= length, 'snapshot-runs: used within the array');
+  const words = Math.floor(length / 4); // not >>>: a table may be 4 GB or more
+  const tail = length - words * 4;
+  assert(tail === 0 || base !== ImageBase.Countdown, 'snapshot-runs: a countdown of Int32s');
+  const a = new Int32Array(bytes.buffer, bytes.byteOffset, words);
+  const source = Buffer.from(bytes.buffer, bytes.byteOffset, length);
+  const usedWords = used === length ? words : used / 4;
+  let runs = 0;
+  let stored = 0;
+  let last = 0; // where the last run ended
+  let w = nextDiffering(a, 0, usedWords, base);
+  while (w < usedWords && !out.stopped) {
+    const end = runEnd(a, w, usedWords, base);
+    out.runHead(w - last, end - w);
+    out.bytes(source, w * 4, end * 4);
+    runs++;
+    stored += runHeadBytes + (end - w) * 4;
+    last = end;
+    w = nextDiffering(a, end, usedWords, base);
+  }
+  if (tail > 0) {
+    // The base past the used bytes: the copy there may hold leftovers.
+    if (used === length) out.bytes(source, words * 4, length);
+    else out.bytes(Buffer.alloc(tail, base === ImageBase.Zeros ? 0 : 0xff), 0, tail);
+    stored += tail;
+  }
+  return [length, stored, runs];
+}
+
+/** The first word at or after `w` (below `n`) that differs from the base; `n` when none. */
+function nextDiffering(a: Int32Array, w: number, n: number, base: ImageBase): number {
+  if (base === ImageBase.Zeros) {
+    while (w < n && a[w] === 0) w++;
+  } else if (base === ImageBase.AllOnes) {
+    while (w < n && a[w] === -1) w++;
+  } else {
+    const top = a.length - 1;
+    while (w < n && a[w] === top - w) w++;
+  }
+  return w;
+}
+
+function isBase(a: Int32Array, w: number, base: ImageBase): boolean {
+  if (base === ImageBase.Zeros) return a[w] === 0;
+  if (base === ImageBase.AllOnes) return a[w] === -1;
+  return a[w] === a.length - 1 - w;
+}
+
+/** Where the run that starts at `w` ends: its gaps of base words are short (mergeGapWords). */
+function runEnd(a: Int32Array, w: number, n: number, base: ImageBase): number {
+  let end = w + 1;
+  for (;;) {
+    while (end < n && !isBase(a, end, base)) end++;
+    let next = end;
+    while (next < n && next - end <= mergeGapWords && isBase(a, next, base)) next++;
+    if (next >= n || next - end > mergeGapWords) return end;
+    end = next;
+  }
+}
+
+/**
+ * What is wrong with an encoded array of `length` bytes holding `runs` runs, or null: its runs
+ * must lie within the array and its bytes be exactly the runs and the tail.
+ */
+export function runsFault(encoded: Uint8Array, length: number, runs: number): string | null {
+  const words = Math.floor(length / 4);
+  const view = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  let at = 0;
+  let w = 0;
+  for (let r = 0; r < runs; r++) {
+    if (at + runHeadBytes > view.byteLength) return 'has an array cut short';
+    w += view.readUInt32LE(at) + view.readUInt32LE(at + 4);
+    at += runHeadBytes + view.readUInt32LE(at + 4) * 4;
+    if (w > words || at > view.byteLength) return 'has a run past its array';
+  }
+  if (at + (length - words * 4) !== view.byteLength) return 'has an array of the wrong length';
+  return null;
+}
+
+/** The arrays of a sparse snapshot, each its encoded bytes (checked with runsFault). */
+export class RunsSource implements ArraySource {
+  readonly count: number;
+  private readonly encoded: readonly Uint8Array[];
+  private readonly runs: readonly number[];
+  private readonly bases: readonly ImageBase[];
+
+  constructor(encoded: readonly Uint8Array[], runs: readonly number[], bases: readonly number[]) {
+    assert(encoded.length === runs.length, 'snapshot-runs: runs for every array');
+    assert(encoded.length === bases.length, 'snapshot-runs: a base for every array');
+    this.encoded = encoded;
+    this.runs = runs;
+    this.bases = bases as readonly ImageBase[];
+    this.count = encoded.length;
+  }
+
+  write(i: number, target: Uint8Array, dirty: number): void {
+    const base = this.bases[i];
+    writeBase(target, base, dirty);
+    const encoded = this.encoded[i];
+    const view = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    let at = 0;
+    let w = 0;
+    for (let r = 0; r < this.runs[i]; r++) {
+      w += view.readUInt32LE(at);
+      const count = view.readUInt32LE(at + 4);
+      at += runHeadBytes;
+      view.copy(target, w * 4, at, at + count * 4); // no view made per run
+      at += count * 4;
+      w += count;
+    }
+    const words = Math.floor(target.byteLength / 4);
+    if (at < encoded.byteLength) target.set(encoded.subarray(at), words * 4);
+  }
+}
+
+/**
+ * Makes `target` its base: a table of zeros only where it may not be zero yet (its first
+ * `dirty` bytes), so that restoring into a fresh engine writes, and maps, only what it holds.
+ */
+function writeBase(target: Uint8Array, base: ImageBase, dirty: number): void {
+  if (base === ImageBase.Zeros) {
+    target.fill(0, 0, dirty);
+    return;
+  }
+  if (base === ImageBase.AllOnes) {
+    target.fill(0xff);
+    return;
+  }
+  assert(base === ImageBase.Countdown, 'snapshot-runs: a known base');
+  assert(target.byteOffset % 4 === 0, 'snapshot-runs: arrays are 4-byte aligned');
+  assert(target.byteLength % 4 === 0, 'snapshot-runs: a countdown is of Int32s');
+  const a = new Int32Array(target.buffer, target.byteOffset, target.byteLength / 4);
+  for (let i = 0; i < a.length; i++) a[i] = a.length - 1 - i;
+}

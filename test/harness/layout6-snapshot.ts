@@ -1,0 +1,60 @@
+/**
+ * Writes a snapshot as builds of state layout 6 did (before sparse snapshots), so that tests can
+ * check that this build still loads the snapshots already in users' folders. Kept apart from
+ * src/journal/snapshot-store.ts on purpose: the format is frozen here as it was written.
+ *
+ *   key seq ‖ 0      header (JSON), layout 6, arrays [full, stored]
+ *   key seq ‖ 1..k   each array's used bytes without their trailing zeros, concatenated, in
+ *                    chunks; SHA-256 over the header (sha256 '') and then the chunks
+ */
+import { createHash } from 'node:crypto';
+import { snapshotChunkSizeBytes } from '../../src/constants.js';
+import type { JournalDb } from '../../src/journal/journal-db.js';
+import type { SnapshotFields, SnapshotHeader } from '../../src/journal/snapshot-store.js';
+import { usedBytes, type StateImage } from '../../src/stdx/state-image.js';
+
+export function writeLayout6Snapshot(
+  db: JournalDb,
+  fields: SnapshotFields,
+  image: StateImage,
+): SnapshotHeader {
+  const stored = image.arrays.map((a, i) => trimmed(a, usedBytes(image, i)));
+  const body = Buffer.concat(stored);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < body.byteLength; at += snapshotChunkSizeBytes) {
+    chunks.push(body.subarray(at, at + snapshotChunkSizeBytes));
+  }
+  const header: SnapshotHeader = {
+    ...fields,
+    layout: 6,
+    counters: [...image.counters],
+    arrays: image.arrays.map((a, i) => [a.byteLength, stored[i].byteLength]),
+    chunks: chunks.length,
+    sha256: '',
+  };
+  const hash = createHash('sha256').update(JSON.stringify({ ...header, sha256: '' }));
+  for (const chunk of chunks) hash.update(chunk);
+  header.sha256 = hash.digest('hex');
+  const snapshots = db.snapshots;
+  if (snapshots === null) throw new Error('layout6-snapshot: no snapshots.mdb');
+  snapshots.transactionSync(() => {
+    chunks.forEach((chunk, i) => snapshots.putSync(partKey(header.sequence, i + 1), chunk));
+    snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
+  });
+  return header;
+}
+
+function partKey(sequence: number, part: number): Buffer {
+  const key = Buffer.alloc(12);
+  key.writeBigUInt64BE(BigInt(sequence), 0);
+  key.writeUInt32BE(part, 8);
+  return key;
+}
+
+/** The array's first `used` bytes without their trailing zeros (a view, no copy). */
+function trimmed(view: ArrayBufferView, used: number): Buffer {
+  const bytes = Buffer.from(view.buffer, view.byteOffset, used);
+  let end = bytes.byteLength;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return bytes.subarray(0, end);
+}
