@@ -10,6 +10,8 @@
  *     run ×N   u32 gap    words equal to the base before the run (from the last run's end)
  *              u32 count  words in the run, then their bytes as they are
  *     tail     the array's last byteLength % 4 bytes as they are (Int8Array, Uint16Array)
+ *   or, for an array whose runs would take more than its used bytes (runs -1 in the header):
+ *     its used bytes as they are, its base after them
  *
  * u32s are little-endian; words are compared as the platform's Int32 (the bytes are copied as
  * they are, so a restore is bit for bit). Runs closer than `mergeGapWords` are joined: a run's
@@ -114,6 +116,16 @@ export function encodeArray(
   return [length, stored, runs];
 }
 
+/**
+ * Encodes one array as its first `used` bytes as they are (past them, its base): for an array
+ * whose runs would take more (a dense one). Its runs count is -1.
+ */
+export function encodeRaw(out: ChunkedOutput, bytes: Uint8Array, used: number): EncodedArray {
+  assert(used <= bytes.byteLength, 'snapshot-runs: used within the array');
+  out.bytes(Buffer.from(bytes.buffer, bytes.byteOffset, used), 0, used);
+  return [bytes.byteLength, used, -1];
+}
+
 /** The first word at or after `w` (below `n`) that differs from the base; `n` when none. */
 function nextDiffering(a: Int32Array, w: number, n: number, base: ImageBase): number {
   if (base === ImageBase.Zeros) {
@@ -150,6 +162,8 @@ function runEnd(a: Int32Array, w: number, n: number, base: ImageBase): number {
  * must lie within the array and its bytes be exactly the runs and the tail.
  */
 export function runsFault(encoded: Uint8Array, length: number, runs: number): string | null {
+  if (runs === -1)
+    return encoded.byteLength <= length ? null : 'stores more of an array than it has';
   const words = Math.floor(length / 4);
   const view = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   let at = 0;
@@ -184,6 +198,10 @@ export class RunsSource implements ArraySource {
     const base = this.bases[i];
     writeBase(target, base, dirty);
     const encoded = this.encoded[i];
+    if (this.runs[i] === -1) {
+      target.set(encoded); // stored as they are (encodeRaw)
+      return;
+    }
     const view = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     let at = 0;
     let w = 0;

@@ -16,7 +16,7 @@
  * one that fails its hash is skipped for an older one (or a full replay). Snapshots are written
  * and read off the command path, so this file allocates freely.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { snapshotChunkSizeBytes, stateLayoutVersion } from '../constants.js';
 import {
   basesOf,
@@ -31,7 +31,14 @@ import type { Database } from 'lmdb';
 import { assert } from '../stdx/assert.js';
 import { readU64BE, writeU64BE, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
-import { ChunkedOutput, encodeArray, runsFault, RunsSource } from './snapshot-runs.js';
+import {
+  ChunkedOutput,
+  encodeArray,
+  encodeRaw,
+  runsFault,
+  RunsSource,
+  type EncodedArray,
+} from './snapshot-runs.js';
 
 /** The layout before sparse snapshots: the same arrays, each stored as its first bytes. */
 export const prefixLayoutVersion = 6;
@@ -88,7 +95,8 @@ function partKey(sequence: number, part: number): Buffer {
  * removes; readers only look at snapshots that have a header. `aborted` is asked between steps
  * and chunks: when it says so the write stops there and returns null (the node is stopping; a
  * snapshot is never needed for correctness, the journal is). The body is encoded chunk by chunk
- * (one chunk's buffer), never whole.
+ * (one chunk's buffer), never whole, in two passes over `image`, which must not change
+ * meanwhile: the first sizes it for the header, which the SHA-256 covers before the chunks.
  */
 export function writeSnapshot(
   db: JournalDb,
@@ -99,9 +107,25 @@ export function writeSnapshot(
   aborted: () => boolean = () => false,
 ): SnapshotHeader | null {
   if (aborted()) return null;
+  const sized = encodeImage(new ChunkedOutput(snapshotChunkSizeBytes, () => true), image, null);
+  // An array whose runs take more than its used bytes is stored as they are (stored <= full,
+  // as a build that knows only layout 6 checks).
+  const raw = sized.map(([, stored], i) => stored > usedBytes(image, i));
+  const arrays = sized.map((a, i): EncodedArray => (raw[i] ? [a[0], usedBytes(image, i), -1] : a));
+  let bodyBytes = 0;
+  for (const [, stored] of arrays) bodyBytes += stored;
+  const header: SnapshotHeader = {
+    ...fields,
+    layout: stateLayoutVersion,
+    counters: [...image.counters],
+    arrays,
+    bases: basesOf(image),
+    chunks: Math.ceil(bodyBytes / snapshotChunkSizeBytes),
+    sha256: '',
+  };
   const old = listSnapshots(db).slice(Math.max(0, keep - 1));
   removeOrphans(db);
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(headerText(header));
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const snapshots = store(db);
   let chunks = 0;
@@ -113,18 +137,11 @@ export function writeSnapshot(
     if (paceMs > 0) Atomics.wait(pause, 0, 0, paceMs);
     return true;
   });
-  const arrays = encodeImage(out, image);
+  const written = encodeImage(out, image, raw);
   if (out.stopped || aborted()) return null;
-  const header: SnapshotHeader = {
-    ...fields,
-    layout: stateLayoutVersion,
-    counters: [...image.counters],
-    arrays,
-    bases: basesOf(image),
-    chunks,
-    sha256: '',
-  };
-  header.sha256 = digestAfter(hash, header);
+  assert(chunks === header.chunks, 'snapshot-store: the image held still while written');
+  assert(sameSizes(written, arrays), 'snapshot-store: the image held still while written');
+  header.sha256 = hash.digest('hex');
   snapshots.transactionSync(() => {
     snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
     for (const o of old) removeSnapshot(db, o.sequence, o.chunks);
@@ -132,13 +149,30 @@ export function writeSnapshot(
   return header;
 }
 
-/** Encodes every array of `image` into `out` (until it stops); what each took. */
-function encodeImage(out: ChunkedOutput, image: StateImage): [number, number, number][] {
-  const arrays: [number, number, number][] = [];
+function sameSizes(a: readonly EncodedArray[], b: readonly EncodedArray[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1] || a[i][2] !== b[i][2]) return false;
+  }
+  return true;
+}
+
+/**
+ * Encodes every array of `image` into `out` (until it stops), as runs or, where `raw` says so,
+ * as its used bytes; what each took.
+ */
+function encodeImage(
+  out: ChunkedOutput,
+  image: StateImage,
+  raw: readonly boolean[] | null,
+): EncodedArray[] {
+  const arrays: EncodedArray[] = [];
   for (let i = 0; i < image.arrays.length && !out.stopped; i++) {
     const a = image.arrays[i];
     const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    arrays.push(encodeArray(out, bytes, usedBytes(image, i), baseOf(image, i)));
+    const used = usedBytes(image, i);
+    if (raw?.[i] === true) arrays.push(encodeRaw(out, bytes, used));
+    else arrays.push(encodeArray(out, bytes, used, baseOf(image, i)));
   }
   out.end();
   return arrays;
@@ -169,23 +203,15 @@ function headerText(header: SnapshotHeader): string {
   return JSON.stringify({ ...header, sha256: '' });
 }
 
-/** Layout 7's digest: the chunks (already in `hash`), then the header without it. */
-function digestAfter(hash: Hash, header: SnapshotHeader): string {
-  return hash.update(headerText(header)).digest('hex');
-}
-
-/** The digest of a snapshot of `header`'s layout (exported for tests that forge one). */
+/**
+ * A snapshot's SHA-256: its header without it, then its chunks, in every layout (a build that
+ * knows only layout 6 finds a 7 sound, and skips it as of another layout; verify too).
+ * Exported for tests that forge one.
+ */
 export function snapshotDigest(header: SnapshotHeader, chunks: readonly Buffer[]): string {
-  if (header.layout !== stateLayoutVersion) {
-    // Layout 6 and before: the header first. (The order differs so that a build that knows
-    // only 6 and takes a 7 for one fails its hash, should it ever look past its layout.)
-    const hash = createHash('sha256').update(headerText(header));
-    for (const chunk of chunks) hash.update(chunk);
-    return hash.digest('hex');
-  }
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(headerText(header));
   for (const chunk of chunks) hash.update(chunk);
-  return digestAfter(hash, header);
+  return hash.digest('hex');
 }
 
 /**
@@ -272,9 +298,7 @@ export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): Array
   const arrays: Uint8Array[] = [];
   let at = 0;
   for (const [full, stored] of header.arrays) {
-    if (header.layout !== stateLayoutVersion && stored > full) {
-      throw bad('stores more of an array than it has');
-    }
+    if (stored > full) throw bad('stores more of an array than it has');
     arrays.push(body.subarray(at, at + stored));
     at += stored;
   }
@@ -296,7 +320,7 @@ function sparseFault(header: SnapshotHeader, arrays: readonly Uint8Array[]): str
     const known = [ImageBase.Zeros, ImageBase.AllOnes, ImageBase.Countdown] as number[];
     if (!known.includes(base)) return `has array ${i} of an unknown base`;
     if (base === ImageBase.Countdown && full % 4 !== 0) return `has array ${i} of an unknown base`;
-    if (!Number.isSafeInteger(runs) || (runs as number) < 0) return `has array ${i} without runs`;
+    if (!Number.isSafeInteger(runs) || (runs as number) < -1) return `has array ${i} without runs`;
     const fault = runsFault(arrays[i], full, runs as number);
     if (fault !== null) return `${fault} (array ${i})`;
   }

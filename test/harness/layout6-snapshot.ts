@@ -58,3 +58,31 @@ function trimmed(view: ArrayBufferView, used: number): Buffer {
   while (end > 0 && bytes[end - 1] === 0) end--;
   return bytes.subarray(0, end);
 }
+
+/**
+ * What a build that knows only layout 6 finds wrong with a stored snapshot, reading it as it
+ * did (its loadSnapshotStored, which its verify runs on every snapshot, whatever its layout):
+ * a missing part, a SHA-256 over the header and then the chunks that does not match, an array
+ * stored longer than it is, a body of the wrong length. Null: it finds the snapshot sound (its
+ * start and verify then skip one of another layout).
+ */
+export function layout6Fault(db: JournalDb, header: SnapshotHeader): string | null {
+  const snapshots = db.snapshots;
+  if (snapshots === null) throw new Error('layout6-snapshot: no snapshots.mdb');
+  const chunks: Buffer[] = [];
+  for (let part = 1; part <= header.chunks; part++) {
+    const chunk = snapshots.getBinary(partKey(header.sequence, part));
+    if (chunk === undefined) return `is missing part ${part}`;
+    chunks.push(Buffer.from(chunk));
+  }
+  const hash = createHash('sha256').update(JSON.stringify({ ...header, sha256: '' }));
+  for (const chunk of chunks) hash.update(chunk);
+  if (hash.digest('hex') !== header.sha256) return 'does not match its SHA-256';
+  let at = 0;
+  for (const [full, stored] of header.arrays) {
+    if (stored > full) return 'stores more of an array than it has';
+    at += stored;
+  }
+  const body = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  return at === body ? null : 'has a body of the wrong length';
+}

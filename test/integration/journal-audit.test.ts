@@ -241,8 +241,8 @@ test('a re-hashed tail whose events do not apply: exit 65 naming the sequence, n
 
 /**
  * Changes the newest snapshot's state (every stored word of array `index`: the balances are
- * array 3; layout 7 stores an array as runs, each an 8-byte head and its words) and re-hashes
- * its header, as a forger would (snapshotDigest). Returns its sequence.
+ * array 3; layout 7 stores an array as runs, each an 8-byte head and its words, or runs -1, as
+ * it is) and re-hashes its header, as a forger would (snapshotDigest). Returns its sequence.
  */
 function forgeNewestSnapshot(dir: string, index: number): number {
   const root = openEnv(snapshotFile(dir), false, snapshotPageSizeBytes);
@@ -258,8 +258,9 @@ function forgeNewestSnapshot(dir: string, index: number): number {
     );
     const state = Buffer.concat(chunks);
     let at = header.arrays.slice(0, index).reduce((sum, [, stored]) => sum + stored, 0);
-    const runs = header.arrays[index][2] ?? 0;
-    assert.ok(runs > 0, 'the array holds something');
+    const [, stored, runs = 0] = header.arrays[index];
+    assert.ok(runs !== 0, 'the array holds something');
+    if (runs === -1) for (let end = at + stored; at < end; at++) state[at] ^= 0x01; // as it is
     for (let r = 0; r < runs; r++) {
       const words = state.readUInt32LE(at + 4);
       at += 8;

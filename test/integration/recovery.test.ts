@@ -222,10 +222,7 @@ test('a snapshot stores the used bytes of each array; the rest reads back as zer
       3,
     );
     assert.ok(header !== null);
-    header.arrays.forEach(([full, stored, runs = 0], i) =>
-      // Runs of the used bytes, each with its 8-byte head, and the last full % 4 bytes.
-      assert.ok(stored <= used[i] + 8 * runs + (full % 4), `array ${i} stored`),
-    );
+    header.arrays.forEach(([, stored], i) => assert.ok(stored <= used[i], `array ${i} stored`));
     const back = loadSnapshot(db, header);
     back.forEach((b, i) => {
       assert.deepEqual(b.subarray(0, used[i]), arrays[i].subarray(0, used[i]), `array ${i}`);
