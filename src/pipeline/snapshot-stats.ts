@@ -13,7 +13,7 @@ export interface SnapshotTaken {
   touchMs: number;
   /** Copying the replica's state into the buffer the pool reads (the replica waits). */
   copyMs: number;
-  /** The pool's trimming, hashing and LMDB write. */
+  /** The pool's encoding, hashing and LMDB write. */
   writeMs: number;
   /** Bytes stored. */
   bytes: number;
