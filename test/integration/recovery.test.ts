@@ -38,6 +38,7 @@ import { RecordBuffer } from '../../src/stdx/records.js';
 import { verify } from '../../src/cli/verify.js';
 import { replay } from '../../src/cli/replay.js';
 import type { EventRecord } from '../../src/protocol/event-reader.js';
+import { writeLayout6Snapshot } from '../harness/layout6-snapshot.js';
 
 /** A data folder with `runs` node runs of `perRun` commands each, snapshots every 1,500 events. */
 async function makeData(
@@ -325,6 +326,41 @@ test('snapshots of another state layout are skipped, and the journal replays ins
     for (const skipped of r.skippedSnapshots) {
       assert.match(skipped.reason, new RegExp(`state layout 1, not ${stateLayoutVersion}`));
     }
+    assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a folder of layout 6 snapshots (an earlier build) starts from the newest', async () => {
+  const { dir } = await makeData(1, 2_000);
+  try {
+    // Every snapshot the run left, stored again as a build of layout 6 stored it.
+    const db = openJournalDb(dir, { create: false, readOnly: false });
+    const headers = listSnapshots(db);
+    assert.ok(headers.length > 0, 'the run left snapshots');
+    for (const header of headers) {
+      const arrays = loadSnapshot(db, header);
+      const { sequence, timestamp, batchHash, config, stateChecksum } = header;
+      db.snapshots?.transactionSync(() => {
+        for (let part = 0; part <= header.chunks; part++) {
+          const key = Buffer.concat([sequenceKey(sequence), Buffer.from([0, 0, 0, part])]);
+          db.snapshots?.removeSync(key);
+        }
+      });
+      const fields = { sequence, timestamp, batchHash, config, stateChecksum };
+      writeLayout6Snapshot(db, fields, { arrays, counters: header.counters });
+    }
+    assert.ok(listSnapshots(db).every((h) => h.layout === 6));
+    await closeJournalDb(db);
+    const report = await verify(dir);
+    assert.deepEqual(report.problems, [], 'verify restores and checks each');
+    assert.equal(report.snapshotsOtherLayout, 0, 'none is of a layout this build cannot read');
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const r = driver.node.recovery;
+    await driver.stop();
+    assert.equal(r.snapshotSequence, headers[0].sequence, 'the newest loaded');
+    assert.deepEqual(r.skippedSnapshots, []);
     assert.equal(r.stateChecksum, fullReplay(dir).engine.checksum.hex());
   } finally {
     removeDir(dir);
