@@ -419,7 +419,7 @@ export const snapshotIntervalEvents = 2_000_000;
  * ...or after this long (ms) with this many new commands (snapshotAtStopSequencesMin's reason):
  * with any, one command a minute wrote a whole snapshot a minute (4M accounts, 16M orders: 863
  * MB, 43 s of writing, for 2 deposits; the maps' entries and free lists filled them, used or
- * not, before layout 7's sparse snapshots). A snapshot still costs a copy and a scan of the
+ * not, before layout 8's sparse snapshots). A snapshot still costs a copy and a scan of the
  * state in use, and its fsyncs.
  */
 export const snapshotIntervalMs = 60_000;

@@ -188,6 +188,7 @@ export class Engine {
     image.arrays.push(this.checksum.lanes, this.applier.position);
     const parts = this.parts();
     for (let i = 0; i < parts.length; i++) parts[i].saveImage(image);
+    this.clients.saveMarksImage(image); // last: layout 6 snapshots hold the arrays before it
     return image;
   }
 

@@ -305,10 +305,18 @@ export class Clients {
     pushUsed(image, this.highWaterMark, n * 8);
     pushUsed(image, this.recorded, n * 8);
     pushUsed(image, this.entries, n * this.window * entryWords * 8);
-    pushUsed(image, this.covered, n * 8);
     pushUsed(image, this.keyA, n * 4);
     pushUsed(image, this.keyB, n * 4);
     image.counters.push(this.count, this.nodeCount);
+  }
+
+  /**
+   * The cancel-on-disconnect marks (state layout 7 on): the engine puts them last of all its
+   * arrays, so that layout 6's arrays are a prefix of the image and its snapshots still load
+   * (without marks).
+   */
+  saveMarksImage(image: StateImage): void {
+    pushUsed(image, this.covered, this.count * 8);
   }
 
   loadCounters(counters: readonly number[], at: number): number {

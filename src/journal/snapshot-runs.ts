@@ -1,5 +1,5 @@
 /**
- * The body of a sparse snapshot (state layout 7): each array as the runs of 4-byte words where
+ * The body of a sparse snapshot (state layout 8): each array as the runs of 4-byte words where
  * it differs from its base (ImageBase: what it holds when allocated), so that its size follows
  * the state in use, not the capacities. Layout 6 stored each array's bytes up to its last
  * non-zero one: a hash table with one key, a free list or a table of -1s was stored whole

@@ -4,13 +4,14 @@
  *
  *   key seq ‖ 0      header (JSON: sequence, timestamp, batch hash, config, state layout,
  *                    counters, array sizes, state checksum, SHA-256 of everything else)
- *   key seq ‖ 1..k   the body, cut into chunks of snapshotChunkSizeBytes: layout 7, each
+ *   key seq ‖ 1..k   the body, cut into chunks of snapshotChunkSizeBytes: layout 8, each
  *                    array's runs of words that differ from its base (snapshot-runs.ts);
  *                    layout 6 and before, each array's bytes, trailing zeros trimmed
  *
- * Layout 7 holds the same arrays as layout 6, stored sparsely: this build writes 7 and reads
- * both (a folder's snapshots stay usable across the upgrade). A build that knows only 6 skips
- * a 7 as of another layout and replays the journal instead.
+ * Layout 8 holds layout 6's arrays and, last, the cancel-on-disconnect marks (which came with
+ * layout 7, never released: a 7 is skipped), stored sparsely: this build writes 8 and reads 6
+ * too, with no client marked (a folder's snapshots stay usable across the upgrade). A build
+ * that knows only 6 skips an 8 as of another layout and replays the journal instead.
  *
  * A snapshot is derived data: the journal stays the record. Only the newest `keep` are kept, and
  * one that fails its hash is skipped for an older one (or a full replay). Snapshots are written
@@ -58,11 +59,11 @@ export interface SnapshotHeader {
   layout?: number;
   counters: number[];
   /**
-   * Per array: its full byte length and the bytes stored of it; layout 7, then its runs
+   * Per array: its full byte length and the bytes stored of it; layout 8, then its runs
    * (snapshot-runs.ts).
    */
   arrays: [number, number, number?][];
-  /** Layout 7: each array's base (ImageBase). */
+  /** Layout 8: each array's base (ImageBase). */
   bases?: number[];
   chunks: number;
   stateChecksum: string;
@@ -303,14 +304,17 @@ export function loadSnapshotStored(db: JournalDb, header: SnapshotHeader): Array
     at += stored;
   }
   if (at !== body.byteLength) throw bad('has a body of the wrong length');
-  if (header.layout !== stateLayoutVersion) return new PrefixSource(arrays);
+  if (header.layout !== stateLayoutVersion) {
+    // Layout 6 had no cancel-on-disconnect marks, the image's last array: none is marked.
+    return new PrefixSource([...arrays, new Uint8Array(0)]);
+  }
   const fault = sparseFault(header, arrays);
   if (fault !== null) throw bad(fault);
   const runs = header.arrays.map(([, , n]) => n ?? 0);
   return new RunsSource(arrays, runs, header.bases ?? []);
 }
 
-/** What is wrong with a sparse snapshot's arrays (layout 7), or null. */
+/** What is wrong with a sparse snapshot's arrays (layout 8), or null. */
 function sparseFault(header: SnapshotHeader, arrays: readonly Uint8Array[]): string | null {
   const bases = header.bases;
   if (!Array.isArray(bases) || bases.length !== arrays.length) return 'has no base for an array';

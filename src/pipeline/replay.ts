@@ -26,6 +26,7 @@ import { checkChain, type ChainReport } from '../journal/chain-check.js';
 import {
   headerFault,
   layoutReadable,
+  prefixLayoutVersion,
   listSnapshots,
   loadSnapshotStored,
   type SnapshotHeader,
@@ -98,6 +99,8 @@ export class Replica {
     }
     const lengths = header.arrays.map(([full]) => full);
     const sizes = this.engine.image().arrays.map((a) => a.byteLength);
+    // Layout 6 had no cancel-on-disconnect marks, the last array (loadSnapshotStored).
+    if (header.layout === prefixLayoutVersion) lengths.push(sizes[sizes.length - 1]);
     if (lengths.length !== sizes.length || lengths.some((n, i) => n !== sizes[i])) {
       return `snapshot at sequence ${header.sequence} has arrays of other sizes`;
     }

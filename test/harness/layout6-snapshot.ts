@@ -18,7 +18,9 @@ export function writeLayout6Snapshot(
   fields: SnapshotFields,
   image: StateImage,
 ): SnapshotHeader {
-  const stored = image.arrays.map((a, i) => trimmed(a, usedBytes(image, i)));
+  // Layout 6 had no cancel-on-disconnect marks: the image's last array came with layout 7.
+  const arrays = image.arrays.slice(0, -1);
+  const stored = arrays.map((a, i) => trimmed(a, usedBytes(image, i)));
   const body = Buffer.concat(stored);
   const chunks: Buffer[] = [];
   for (let at = 0; at < body.byteLength; at += snapshotChunkSizeBytes) {
@@ -28,7 +30,7 @@ export function writeLayout6Snapshot(
     ...fields,
     layout: 6,
     counters: [...image.counters],
-    arrays: image.arrays.map((a, i) => [a.byteLength, stored[i].byteLength]),
+    arrays: arrays.map((a, i) => [a.byteLength, stored[i].byteLength]),
     chunks: chunks.length,
     sha256: '',
   };

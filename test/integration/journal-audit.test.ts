@@ -241,7 +241,7 @@ test('a re-hashed tail whose events do not apply: exit 65 naming the sequence, n
 
 /**
  * Changes the newest snapshot's state (every stored word of array `index`: the balances are
- * array 3; layout 7 stores an array as runs, each an 8-byte head and its words, or runs -1, as
+ * array 3; layout 8 stores an array as runs, each an 8-byte head and its words, or runs -1, as
  * it is) and re-hashes its header, as a forger would (snapshotDigest). Returns its sequence.
  */
 function forgeNewestSnapshot(dir: string, index: number): number {

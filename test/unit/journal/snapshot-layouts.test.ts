@@ -1,5 +1,5 @@
 /**
- * Snapshots in snapshots.mdb across layouts: this build writes layout 7 (sparse: its size follows
+ * Snapshots in snapshots.mdb across layouts: this build writes layout 8 (sparse: its size follows
  * the state in use, not the capacities) and still loads layout 6, which folders upgraded from
  * an earlier build hold. Either loads bit for bit, as start, a standby and verify load them.
  */
@@ -98,21 +98,21 @@ test('a snapshot of layout 6, as earlier builds wrote it, still loads bit for bi
     }
   }));
 
-test('this build writes layout 7, and its snapshots load bit for bit', () =>
+test('this build writes layout 8, and its snapshots load bit for bit', () =>
   withDb((db) => {
     for (const seed of [4, 5, 6]) {
       const engine = engineInUse(seed);
       const header = writeSnapshot(db, fieldsOf(engine, engine.position()[0]), engine.image(), 3);
       assert.ok(header !== null);
       assert.equal(header.layout, stateLayoutVersion);
-      assert.equal(stateLayoutVersion, 7);
+      assert.equal(stateLayoutVersion, 8);
       assertLoadsAs(db, header, engine);
     }
   }));
 
-test('a build that knows only layout 6 finds a layout 7 snapshot sound, and skips it', () =>
+test('a build that knows only layout 6 finds a layout 8 snapshot sound, and skips it', () =>
   withDb((db) => {
-    // Going back a release: its start skips a 7 for its layout, and replays; its verify first
+    // Going back a release: its start skips an 8 for its layout, and replays; its verify first
     // reads every snapshot's parts and hash, and named a sound 7 corrupt when they differed.
     for (const seed of [7, 8]) {
       const engine = engineInUse(seed);

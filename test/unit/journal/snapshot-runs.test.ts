@@ -1,5 +1,5 @@
 /**
- * Sparse snapshots (layout 7, src/journal/snapshot-runs.ts): an array encodes to the runs where
+ * Sparse snapshots (layout 8, src/journal/snapshot-runs.ts): an array encodes to the runs where
  * it differs from its base and decodes to the same bytes; an engine's whole state goes through
  * them bit for bit, free lists and hash-table layouts included, and a twin restored from them
  * goes on exactly as the original, as a standby restored from a snapshot must go on as one that
