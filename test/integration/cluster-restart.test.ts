@@ -53,8 +53,10 @@ test('whole-cluster restart: standbys snapshot at a clean stop and restore it', 
     await client.close();
     const standbys = first.nodes.filter((n) => n !== primary) as ClusterNode[];
     for (const n of standbys) await first.balancesAt(n.id, last); // applied through `last`
-    // The standbys first: stopped after the primary, one of them would be elected.
-    for (const n of [...standbys, primary]) await n.stop();
+    // All at once. Stopped after the primary, a standby would be elected; stopped before it, one
+    // by one on a loaded machine (~0.4-1.6 s each), they left the primary without a majority
+    // long enough for it to step down and stop as a standby, snapshotting as one (CI, load 8-12).
+    await Promise.all([...standbys, primary].map((n) => n.stop()));
     first.nodes.fill(null);
     for (const n of standbys) {
       const s = stored(dirs[n.id - 1]);
