@@ -123,6 +123,8 @@ export class CancelOnDisconnect {
   private stopped = false;
   /** Clients this gateway marked (or found marked) as having a session with the flag. */
   private readonly covered = new Set<number>();
+  /** Clients marked or unmarked since the marks were asked for at a takeover (until answered). */
+  private touched: Set<number> | null = null;
   /** Marks to write, client * 2 + (1 on, 0 off), oldest first. */
   private readonly marks: number[] = [];
   /** The marks in the ring, by client seq: their client, for a refusal's log line. */
@@ -196,11 +198,22 @@ export class CancelOnDisconnect {
     this.grace.unref();
     // The marks the state has already: the clients coming back with the flag (all of them, in
     // the reconnect storm after a failover) write none. Logins before the answer write theirs.
+    // A client marked or unmarked meanwhile keeps what its own mark said: the answer may
+    // predate it (logged in with the flag and closed with 1000 before it came: taken for marked
+    // from it, its next session with the flag wrote none, and a later failover missed it).
+    const touched = new Set<number>();
+    this.touched = touched;
+    const done = (): void => {
+      if (this.touched === touched) this.touched = null;
+    };
     reads.query({ what: 'covered' }).then(
       (answer) => {
-        for (const client of answer.body as Float64Array) this.covered.add(client);
+        for (const client of answer.body as Float64Array) {
+          if (!touched.has(client)) this.covered.add(client);
+        }
+        done();
       },
-      () => {}, // busy: those logins write their marks, as before any answer
+      done, // busy: those logins write their marks, as before any answer
     );
   }
 
@@ -306,6 +319,7 @@ export class CancelOnDisconnect {
 
   /** Notes that `client` is marked (on) or not in the state, and queues the command saying so. */
   private mark(client: number, on: boolean): void {
+    this.touched?.add(client);
     if (on) this.covered.add(client);
     else this.covered.delete(client);
     this.marks.push(client * 2 + (on ? 1 : 0));
