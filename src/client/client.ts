@@ -24,6 +24,7 @@ import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
 import {
   checkConnectOptions,
+  checkFrom,
   checkSubscribe,
   checkUrl,
   commandError,
@@ -309,10 +310,20 @@ export class BourseClient {
     return this.streams.topic(StreamKind.Trades, instrument, onEvents, onError as OnError);
   }
 
-  /** Every durable event that names `account` (needs a key for it, or an admin key). */
-  subscribeAccount(account: number, onEvents: OnEvents, onError?: OnRefusal): Unsubscribe {
+  /**
+   * Every durable event that names `account` (needs a key for it, or an admin key): from now
+   * on, or its stored ones from sequence `from` first. Resumed after a reconnect from the last
+   * one delivered: each event once (docs/PROTOCOL.md, "Resuming an account stream").
+   */
+  subscribeAccount(
+    account: number,
+    onEvents: OnEvents,
+    onError?: OnRefusal,
+    from?: number,
+  ): Unsubscribe {
     checkSubscribe('subscribeAccount', 'account', account, onEvents, this.closed, onError);
-    return this.streams.topic(StreamKind.Account, account, onEvents, onError as OnError);
+    const start = { from: checkFrom(from), floor: this.durableSequence + 1 };
+    return this.streams.topic(StreamKind.Account, account, onEvents, onError as OnError, start);
   }
 
   /**
@@ -707,7 +718,8 @@ export class BourseClient {
         this.reconnects++;
         if (foreign) this.yieldSeqs(back.session.nextSeq);
         else this.resendAll();
-        const gaps = this.subs.resume((kind, param) => this.streams.subscribe(kind, param));
+        const ask = this.streams.subscribe.bind(this.streams);
+        const gaps = this.subs.resume(ask, this.durableSequence);
         this.states.opened(back.url, this.reconnects, () =>
           this.#options.onReconnect?.(back.url, gaps),
         );

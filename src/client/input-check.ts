@@ -255,3 +255,14 @@ function checkBookOptions(options: unknown): void {
   }
   checkOnError('subscribeBook', o.onError);
 }
+
+/**
+ * subscribeAccount's `from`: undefined, or a sequence from 1 (the server refuses others, and
+ * one past its durable head, with Error 4).
+ */
+export function checkFrom(from: unknown): number | undefined {
+  if (from === undefined || (Number.isSafeInteger(from) && (from as number) >= 1)) {
+    return from as number | undefined;
+  }
+  throw new TypeError(`subscribeAccount: 'from' must be a sequence from 1, not ${shown(from)}`);
+}

@@ -100,9 +100,10 @@ export interface ConnectOptions {
   /**
    * Called each time the SDK has opened the session again after a drop (`url`: the member it
    * is on now), once its unanswered commands went out again and its subscriptions were asked
-   * for again. Trades and account events that became durable while no connection was up are
-   * not sent again: `gaps` names each such stream and the last sequence it handed over, from
-   * which `GET /events?account=N&from=<afterSequence + 1>` pages what it may have missed.
+   * for again. Account streams resume from the last sequence they delivered (what became
+   * durable meanwhile comes first, each event once); trades that became durable while no
+   * connection was up are not sent again: `gaps` names each trades stream and the last sequence
+   * it handed over (the journal, or GET /events with an admin key, has what it missed).
    * A throw is a process warning (BOURSE_ONRECONNECT_THREW); the client goes on.
    */
   onReconnect?: (url: string, gaps: StreamGap[]) => void;

@@ -5,7 +5,7 @@
  *
  *   subscribeJournal ──► Subscribe(Journal, from)    Events(request id) ──► the reader
  *   subscribeTrades  ──► Subscribe(Trades, inst)     Events(Trades' fixed id) ──► each handler
- *   subscribeAccount ──► Subscribe(Account, acct)    Events(Account's fixed id) ──► each handler
+ *   subscribeAccount ──► Subscribe(Account, acct[, from])  Events(Account's id) ──► each handler
  *   subscribeBook    ──► Subscribe(Depth|Top, inst)  Book(kind, instrument) ──► each handler
  */
 import type { EventRecord } from '../protocol/event-reader.js';
@@ -14,6 +14,7 @@ import {
   FrameType,
   frameHeaderBytes,
   StreamKind,
+  SubscribeFlag,
   topicRequestId,
   writeHeader,
 } from '../protocol/frames.js';
@@ -54,12 +55,17 @@ export class Streams {
     };
   }
 
-  /** A trades or account stream (client.ts subscribeTrades, subscribeAccount). */
+  /**
+   * A trades or account stream (client.ts subscribeTrades, subscribeAccount). An account's
+   * starts at `from` when given (its stored events first), and resumes after a reconnect from
+   * what it delivered, or from `floor` (the session's durable sequence + 1) if nothing yet.
+   */
   topic(
     kind: StreamKind,
     param: number,
     onEvents: OnEvents,
     onError: OnError = warnRefused,
+    start: { from?: number; floor: number } = { floor: -1 },
   ): () => void {
     const id = topicRequestId(kind);
     // One request id per stream kind: a client subscribed to two instruments (or accounts)
@@ -67,8 +73,9 @@ export class Streams {
     const delivered = new Delivered(); // none twice across a reconnect
     const handler = topicHandler(kind, param, onEvents, delivered, () => this.link.reconnects());
     this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);
-    const requestId = this.subscribe(kind, param);
-    const ask = this.subs.addAsk(requestId, kind, param, onError, delivered);
+    const requestId = this.subscribe(kind, param, start.from);
+    const floor = start.from ?? start.floor;
+    const ask = this.subs.addAsk(requestId, kind, param, onError, delivered, floor);
     return () => {
       const left = (this.topicHandlers.get(id) ?? []).filter((h) => h !== handler);
       this.topicHandlers.set(id, left);
@@ -120,10 +127,10 @@ export class Streams {
     for (const handler of this.bookHandlers.get(`${kind}/${book.instrument}`) ?? []) handler(book);
   }
 
-  /** Sends a Subscribe frame; its request id. */
-  subscribe(kind: StreamKind, param: number): number {
+  /** Sends a Subscribe frame (flagged From with `from`, an account's); its request id. */
+  subscribe(kind: StreamKind, param: number, from?: number): number {
     const requestId = this.link.requestId();
-    this.sendFrame(FrameType.Subscribe, requestId, kind, param);
+    this.sendFrame(FrameType.Subscribe, requestId, kind, param, from);
     return requestId;
   }
 
@@ -135,12 +142,19 @@ export class Streams {
     }
   }
 
-  /** A Subscribe or Unsubscribe frame: stream kind and its parameter. */
-  private sendFrame(type: FrameType, requestId: number, kind: StreamKind, param: number): void {
-    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 16));
-    writeHeader(frame, 0, type, requestId);
+  /** A Subscribe or Unsubscribe frame: stream kind, its parameter, and a from-sequence. */
+  private sendFrame(
+    type: FrameType,
+    requestId: number,
+    kind: StreamKind,
+    param: number,
+    from?: number,
+  ): void {
+    const frame = new DataView(new ArrayBuffer(frameHeaderBytes + (from === undefined ? 16 : 24)));
+    writeHeader(frame, 0, type, requestId, from === undefined ? 0 : SubscribeFlag.From);
     frame.setUint8(frameHeaderBytes, kind);
     frame.setFloat64(frameHeaderBytes + 8, param, true);
+    if (from !== undefined) frame.setFloat64(frameHeaderBytes + 16, from, true);
     this.link.send(frame.buffer);
   }
 }

@@ -2,10 +2,13 @@
  * A session's subscriptions, kept so that a reconnect (a dropped connection, a failover to a
  * new primary) takes every one of them up again, as a consumer of a topic expects:
  *
- *   trades, account, book   asked for again on the new connection (handlers stay as they are);
- *                           trades and account events it had already delivered are dropped
- *                           (a new primary's stream starts from what it had committed, which
- *                           may be behind what the old one sent: `Delivered`)
+ *   trades, book            asked for again on the new connection (handlers stay as they are);
+ *                           trades it had already delivered are dropped (a new primary's
+ *                           stream starts from what it had committed, which may be behind
+ *                           what the old one sent: `Delivered`)
+ *   account                 asked for again from the last sequence delivered (Subscribe
+ *                           flagged From: the stored events first), the events of it already
+ *                           delivered dropped: each event once across drops and failovers
  *   journal                 asked for again from the last sequence delivered; the events of
  *                           that sequence already delivered are skipped (a command's events
  *                           share its sequence and may span frames), so none comes twice
@@ -77,12 +80,15 @@ interface Ask {
   onError: OnError;
   /** A trades or account stream's: what it handed over (to say where a gap may begin). */
   delivered: Delivered | null;
+  /** An account stream's first sequence wanted while it has delivered none (-1: others). */
+  floor: number;
 }
 
 /**
- * A trades or account stream asked for again after a reconnect: its events durable after
- * `afterSequence` (the last it handed over; -1: none yet) and before the first it hands over on
- * the new connection may be missing (`GET /events?account=N&from=afterSequence+1` has them).
+ * A trades stream asked for again after a reconnect: its events durable after `afterSequence`
+ * (the last it handed over; -1: none yet) and before the first it hands over on the new
+ * connection may be missing. Account streams resume from a sequence and have no gap; servers
+ * before that was taken (they ignore the From flag) send them from the reconnect on.
  */
 export interface StreamGap {
   stream: 'trades' | 'account';
@@ -121,8 +127,9 @@ export class Subscriptions {
     param: number,
     onError: OnError,
     delivered: Delivered | null = null,
+    floor = -1,
   ): object {
-    const ask = { kind, param, onError, delivered };
+    const ask = { kind, param, onError, delivered, floor };
     this.asks.set(requestId, ask);
     return ask;
   }
@@ -201,11 +208,15 @@ export class Subscriptions {
   }
 
   /**
-   * After a reconnect: asks again for each subscription through `send` (kind, parameter;
-   * it returns the new frame's request id). A journal goes on from its last sequence; the
-   * trades and account streams' possible gaps are returned.
+   * After a reconnect: asks again for each subscription through `send` (kind, parameter,
+   * from-sequence; it returns the new frame's request id). A journal goes on from its last
+   * sequence, an account stream from its own (`resumeFroms`); the trades streams' possible gaps
+   * are returned. `durable`: the new session's Welcome sequence.
    */
-  resume(send: (kind: StreamKind, param: number) => number): StreamGap[] {
+  resume(
+    send: (kind: StreamKind, param: number, from?: number) => number,
+    durable = Number.POSITIVE_INFINITY,
+  ): StreamGap[] {
     const journals = [...this.journals.values()];
     const asks = [...this.asks.values()];
     this.journals.clear();
@@ -214,15 +225,35 @@ export class Subscriptions {
       reader.skip = reader.seenAtFrom;
       this.journals.set(send(StreamKind.Journal, reader.from), reader);
     }
+    const froms = resumeFroms(asks, durable);
     const gaps: StreamGap[] = [];
     for (const ask of asks) {
-      this.asks.set(send(ask.kind, ask.param), ask);
-      if (ask.delivered === null) continue;
-      const stream = ask.kind === StreamKind.Trades ? 'trades' : 'account';
-      gaps.push({ stream, id: ask.param, afterSequence: ask.delivered.lastSequence });
+      const from = ask.kind === StreamKind.Account ? froms.get(ask.param) : undefined;
+      this.asks.set(send(ask.kind, ask.param, from), ask);
+      if (ask.kind !== StreamKind.Trades || ask.delivered === null) continue;
+      gaps.push({ stream: 'trades', id: ask.param, afterSequence: ask.delivered.lastSequence });
     }
     return gaps;
   }
+}
+
+/**
+ * Where each account stream resumes, by account: the last sequence a handler of it delivered
+ * (not one past: a command's events share its sequence, and a drop can fall among them;
+ * `Delivered` drops those it had), or its floor when it delivered none; the least over the
+ * account's handlers (the server takes one stream per account and session). Never past one
+ * after `durable`, what the new member holds: a new primary may have committed less than the
+ * old one sent, and the server refuses a sequence past its head.
+ */
+function resumeFroms(asks: Ask[], durable: number): Map<number, number> {
+  const froms = new Map<number, number>();
+  for (const ask of asks) {
+    if (ask.kind !== StreamKind.Account || ask.delivered === null) continue;
+    const last = ask.delivered.lastSequence;
+    const from = Math.min(last >= 1 ? last : Math.max(ask.floor, 1), durable + 1);
+    froms.set(ask.param, Math.min(from, froms.get(ask.param) ?? from));
+  }
+  return froms;
 }
 
 /**

@@ -58,6 +58,8 @@ import { accountRefusal, commandRefusal, type Grant, type KeyRing } from './api-
 import { HttpKeys } from './http-keys.js';
 import { json, mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams } from './journal-stream.js';
+import { AccountResumes, resumeFrom } from './account-resumes.js';
+import { sendError } from './error-frame.js';
 import { TopicsTail } from './topics-tail.js';
 import { accountKnown, BookTopics, mountReads, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
@@ -203,6 +205,10 @@ export class Gateway {
   private readonly streams: JournalStreams<Session>;
   private readonly topics: Topics;
   private readonly tail: TopicsTail;
+  private readonly resumes = new AccountResumes<Session>(
+    () => this.options.journal,
+    (ws, account) => this.joinAccount(ws, account),
+  );
   private readonly books: BookTopics | null = null;
   private readonly dashboard: Dashboard;
   /** Sessions' orders canceled when they are lost (cancel-on-disconnect.ts). */
@@ -278,7 +284,7 @@ export class Gateway {
       options.journal,
       () => options.journal.durableSequence(),
       handOver,
-      (records, slot, count) => this.topics.publish(records, slot, count),
+      (records, slot, count) => this.publishTopics(records, slot, count),
       // Streams that can no longer follow the journal end, so that clients go elsewhere.
       (error) => {
         const why = `journal read failed: ${String(error)}`.slice(0, 120);
@@ -307,6 +313,7 @@ export class Gateway {
   /** A socket closed: its streams and its session go (a newer session of its client stays). */
   private onClose(ws: WebSocket<Session>, code: number): void {
     this.streams.drop(ws);
+    this.resumes.drop(ws);
     const clientId = ws.getUserData().clientId;
     this.cancels.closed(ws.getUserData(), clientId, code);
     this.admission.closed(ws, this.readers.delete(ws) ? clientId : null);
@@ -363,7 +370,7 @@ export class Gateway {
     if (session.clientId === 0) return ws.end(CloseCode.HelloRequired, 'send Hello first');
     if (type === FrameType.Commands && session.readOnly) {
       const text = 'read-only session: send commands on the primary';
-      return this.sendError(ws, view.getUint32(4, true), FrameError.ReadOnly, text);
+      return sendError(ws, view.getUint32(4, true), FrameError.ReadOnly, text);
     }
     if (type === FrameType.Commands) return this.onCommands(ws, view);
     if (type === FrameType.Subscribe) return this.onSubscribe(ws, view);
@@ -504,12 +511,13 @@ export class Gateway {
     const param = view.getFloat64(frameHeaderBytes + 8, true);
     const grant = ws.getUserData().grant;
     if (!Number.isSafeInteger(param) || param < 0 || requestId === 0 || grant === null) {
-      return this.sendError(ws, requestId, FrameError.BadSubscription, 'bad subscription');
+      return sendError(ws, requestId, FrameError.BadSubscription, 'bad subscription');
     }
-    const forbidden = (text: string): void =>
-      this.sendError(ws, requestId, FrameError.Forbidden, text);
+    const forbidden = (text: string): void => sendError(ws, requestId, FrameError.Forbidden, text);
     const refuse = (text: string): void =>
-      this.sendError(ws, requestId, FrameError.BadSubscription, text);
+      sendError(ws, requestId, FrameError.BadSubscription, text);
+    const from = resumeFrom(view, kind, this.options.journal);
+    if (typeof from === 'string') return refuse(from);
     if (kind === StreamKind.Journal) {
       if (!grant.admin) return forbidden('the journal stream needs an admin key');
       // Its frames carry its request id: one of the streams' looked like their frames, and one
@@ -528,14 +536,13 @@ export class Gateway {
     if (kind === StreamKind.Account && !grant.admin && !grant.accounts.has(param)) {
       return forbidden(accountRefusal(param));
     }
+    if (kind === StreamKind.Account && this.resumes.holds(ws, param)) return; // held already
     countTopic(ws, kind, param);
     if (kind === StreamKind.Trades) return this.subscribeTrades(ws, param);
     if (kind === StreamKind.Account) {
-      // On a standby, account streams follow the journal (nothing is published), as trades do.
-      if (!this.options.role.accepting()) this.tail.start();
-      this.topics.accounts++;
-      ws.subscribe(accountTopic(param));
-      return;
+      if (!this.options.role.accepting()) this.tail.start(); // a standby publishes nothing
+      if (from === null || ws.isSubscribed(accountTopic(param))) return this.joinAccount(ws, param);
+      return this.resumes.subscribe(ws, param, from); // stored events first (account-resumes.ts)
     }
     this.books?.subscribe(ws, kind as StreamKind.Depth | StreamKind.TopOfBook, param);
   }
@@ -557,7 +564,20 @@ export class Gateway {
       return this.streams.unsubscribe(ws, requestId);
     }
     if (!Number.isSafeInteger(param) || param < 0) return;
+    if (kind === StreamKind.Account) this.resumes.unsubscribe(ws, param);
     dropTopic(ws, kind, param); // the topics' counts stay: an "ever" gate
+  }
+
+  /** Stream 3, live: the account's topic (at once, or where its resume reaches the seam). */
+  private joinAccount(ws: WebSocket<Session>, account: number): void {
+    this.topics.accounts++;
+    ws.subscribe(accountTopic(account));
+  }
+
+  /** The trades and account topics' run, then resumes at their seam (after: none twice). */
+  private publishTopics(records: RecordBuffer, slot: number, count: number): void {
+    this.topics.publish(records, slot, count);
+    this.resumes.deliver(records, slot, count);
   }
 
   /** Stream 2 (anyone): one instrument's trades; the dashboard's pages take it too. */
@@ -580,20 +600,20 @@ export class Gateway {
       return ws.end(CloseCode.Malformed, `unknown Commands flags ${flags}`);
     }
     if (span.count > commandsPerFrameMax) {
-      return this.sendError(ws, requestId, FrameError.TooManyCommands, 'too many commands');
+      return sendError(ws, requestId, FrameError.TooManyCommands, 'too many commands');
     }
     const last = span.start + (span.count - 1) * commandSizeBytes;
     if ((view.getUint8(last + CommandWord.bits * 4 + 1) & CommandFlag.Linked) !== 0) {
       const why = 'linked chain left open: a chain closes within its frame';
-      return this.sendError(ws, requestId, FrameError.ChainOpen, why);
+      return sendError(ws, requestId, FrameError.ChainOpen, why);
     }
     const grant = ws.getUserData().grant;
     const forbidden = grant === null ? 'not allowed: no API key' : this.refusal(grant, view, span);
-    if (forbidden !== null) return this.sendError(ws, requestId, FrameError.Forbidden, forbidden);
+    if (forbidden !== null) return sendError(ws, requestId, FrameError.Forbidden, forbidden);
     if (!this.options.role.accepting()) {
       // A primary handing over (or deposed): sent again after a wait, and once the session
       // closes, to the next primary. Not counted as refused: it is no slow reader.
-      return this.sendError(ws, requestId, FrameError.Busy, 'not taking commands: stopping');
+      return sendError(ws, requestId, FrameError.Busy, 'not taking commands: stopping');
     }
     const sink = this.sink;
     const refused = ws.getUserData().refused;
@@ -602,7 +622,7 @@ export class Gateway {
       if (!refused.includes(requestId)) refused.push(requestId);
       if (refused.length > refusedFramesMax)
         return ws.end(CloseCode.SlowConsumer, 'too many refused frames');
-      return this.sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
+      return sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
     }
     if (refused.length > 0) refused.shift();
     const session = ws.getUserData();
@@ -615,21 +635,6 @@ export class Gateway {
     this.sink.publish();
   }
 
-  private sendError(
-    ws: WebSocket<Session>,
-    requestId: number,
-    code: FrameError,
-    text: string,
-  ): void {
-    const message = Buffer.from(text, 'utf8');
-    const frame = new Uint8Array(frameHeaderBytes + 4 + message.byteLength);
-    const view = new DataView(frame.buffer);
-    writeHeader(view, 0, FrameType.Error, requestId);
-    view.setUint16(frameHeaderBytes, code, true);
-    frame.set(message, frameHeaderBytes + 4);
-    ws.send(frame, true);
-  }
-
   /** Sends each durable event to the session of its client, batched per session. */
   private deliver(records: RecordBuffer, slot: number, count: number): void {
     const u32 = records.u32;
@@ -637,7 +642,7 @@ export class Gateway {
     this.cancels.deliver(records, slot, count);
     this.streams.deliver(records, slot, count);
     this.tail.catchUp(); // a promoted standby's tail first (topics-tail.ts)
-    this.topics.publish(records, slot, count);
+    this.publishTopics(records, slot, count);
     for (let i = 0; i < count; i++) {
       const clientId = u32[(slot + i) * EventWord.size + EventWord.clientId];
       const ws = clientId === 0 ? undefined : this.sessions.get(clientId);

@@ -45,6 +45,8 @@ export interface JournalChunks {
     from: number,
     eventsMax: number,
   ): { events: Uint8Array; count: number; last: number } | null;
+  /** The first sequence the journal holds (account-resumes.ts refuses a resume below it). */
+  firstSequence?(): number;
 }
 
 export type SendEvents<S> = (

@@ -8,7 +8,12 @@ import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { EventWord, namesAccount } from '../protocol/event-layout.js';
 import type { BatchView } from '../journal/journal-codec.js';
 import type { JournalDb } from '../journal/journal-db.js';
-import { batchAtTime, batchKeyAtOrBefore, readBatches } from '../journal/journal-reader.js';
+import {
+  batchAtTime,
+  batchKeyAtOrBefore,
+  readBatches,
+  safeSequence,
+} from '../journal/journal-reader.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import type { JournalQueries } from '../gateway/http.js';
 import type { NodeRole } from '../gateway/gateway.js';
@@ -164,6 +169,11 @@ export function journalQueries(
       return collect(db, start, count, visible(), (e) => e.timestamp >= us);
     },
     chunkFrom: (from, eventsMax) => chunkFrom(db, from, eventsMax, visible()),
+    firstSequence: () => {
+      // A journal is kept whole (no batch is ever deleted); an empty one starts at 1.
+      for (const key of db.journal.getKeys({ limit: 1 })) return Math.max(1, safeSequence(key));
+      return 1;
+    },
     durableSequence: () => progress.get(ProgressSlot.sequenceDurable),
     commandsProcessed: () => progress.get(ProgressSlot.commandsProcessed),
     eventsDurable: () => progress.get(ProgressSlot.eventsWritten),

@@ -13,7 +13,8 @@
  *                              flags: ResultsOnly (1) asks for Results instead of Events
  *                    Subscribe body: stream u8 (1 journal, 2 trades, 3 account, 4 depth, 5 top
  *                              of book), reserved u8 × 7, f64: from sequence (journal),
- *                              instrument, or account
+ *                              instrument, or account; flags: From (1, account streams),
+ *                              then f64: the first sequence to send
  *                    Answer    body: HMAC-SHA256 (32 bytes) of the Challenge
  *                    Unsubscribe  body: as Subscribe; request id: the Subscribe's (journal)
  *   server → client  Welcome   body: client id u32, window u32, durable sequence f64, next
@@ -79,6 +80,18 @@ export const enum CommandsFlag {
    */
   ResultsOnly = 1,
   All = 1,
+}
+
+/**
+ * Bits of a Subscribe frame's header flags (servers before these ignored them: a client that
+ * sets From there gets the live stream only).
+ */
+export const enum SubscribeFlag {
+  /**
+   * An account stream from a sequence: the body goes on with an f64, the first sequence to
+   * send; the account's stored events from there come first, then the live ones.
+   */
+  From = 1,
 }
 
 /**

@@ -113,3 +113,27 @@ test('a throwing events handler is a warning; what it was handed is not handed a
   assert.match(warnings[0], /onEvents threw: Error: bug \(on the journal stream from sequence 5\)/);
   assert.match(warnings[1], /onEvents threw: Error: bug \(on the trades of instrument 2\)/);
 });
+
+test('account streams resume from their last sequence; a trades stream of that id does not', () => {
+  const subs = new Subscriptions();
+  const kept = new Delivered();
+  const fresh = new Delivered();
+  subs.addAsk(1, StreamKind.Account, 2, () => {}, kept, 10);
+  subs.addAsk(2, StreamKind.Trades, 2, () => {}, new Delivered());
+  subs.addAsk(3, StreamKind.Account, 5, () => {}, fresh, 30);
+  subs.addAsk(4, StreamKind.Account, 2, () => {}, new Delivered(), 12); // delivered none
+  kept.fresh(40, 0);
+  const asked: (number | undefined)[][] = [];
+  let id = 10;
+  const gaps = subs.resume((kind, param, from) => (asked.push([kind, param, from]), id++), 35);
+  assert.deepEqual(asked, [
+    [StreamKind.Account, 2, 12], // the least of account 2's: its second delivered none
+    [StreamKind.Trades, 2, undefined],
+    [StreamKind.Account, 5, 30], // none delivered: its floor
+    [StreamKind.Account, 2, 12],
+  ]);
+  assert.deepEqual(gaps, [{ stream: 'trades', id: 2, afterSequence: -1 }]);
+  asked.length = 0;
+  subs.resume((kind, param, from) => (asked.push([kind, param, from]), id++), 20);
+  assert.deepEqual(asked[2], [StreamKind.Account, 5, 21], 'never past the new durable + 1');
+});

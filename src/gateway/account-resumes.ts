@@ -1,0 +1,249 @@
+/**
+ * Account streams from a sequence (Subscribe flagged From, docs/PROTOCOL.md "Resuming an
+ * account stream"): a client that was away gets the account's stored events from where it
+ * stopped, then the live ones, each once and in order.
+ *
+ *   catching up:  LMDB chunks from `next` ──► the account's events ──► Events frames
+ *   seam:         publisher runs ──► the account's events with sequence ≥ `next`
+ *   live:         the uWS topic `account/<id>`, as a plain subscription
+ *
+ * The seam: what the node publishes is durable and committed, so LMDB holds it by then; a
+ * catching-up subscriber ignores published runs (its reads reach them) and, once a read finds
+ * nothing more, takes the runs itself, skipping the sequences it has read. It joins the topic
+ * after the first run that reaches `next - 1`: every later run holds only sequences from
+ * `next` on, and is published to the topic before this class sees it (gateway.ts calls
+ * `deliver` after Topics.publish), so nothing comes twice and nothing is skipped. A run that
+ * starts past `next` (a hole: events committed after the read but never published here, as
+ * at a promotion), or a reader that falls behind, sends it back to catching up.
+ *
+ * Reads are bounded per event-loop turn as journal-stream.ts's are, with a budget of their own
+ * (journalCatchUpEventsPerTurnMax events, round-robin, a chunk each): a thousand resumes from
+ * sequence 1 must not hold the gateway's thread. On a standby the topics' tail publishes what
+ * it stores (topics-tail.ts), through `deliver` too.
+ */
+import {
+  eventSizeBytes,
+  eventsPerFrameMax,
+  journalCatchUpChunkEvents,
+  journalCatchUpEventsPerTurnMax,
+} from '../constants.js';
+import type { RecordBuffer } from '../stdx/records.js';
+import { readU64, readU64At } from '../stdx/records.js';
+import { counterpartyTakesPart, EventKind, EventWord } from '../protocol/event-layout.js';
+import {
+  FrameType,
+  frameHeaderBytes,
+  StreamKind,
+  SubscribeFlag,
+  topicRequestId,
+  writeHeader,
+} from '../protocol/frames.js';
+import type { JournalChunks } from './journal-stream.js';
+import { hideMaker, hideTaker } from './trade-privacy.js';
+import type { SubscriptionFields } from './session-subscriptions.js';
+import type { WebSocket } from './uws.js';
+
+interface Resume<S> {
+  ws: WebSocket<S>;
+  account: number;
+  /** The first sequence not yet sent. */
+  next: number;
+  /** Past the stored events: taking published runs (the seam). */
+  seam: boolean;
+}
+
+/** Bytes unsent on a socket above which catching up waits (journal-stream.ts's bound). */
+const bufferedMaxBytes = 1 << 20;
+/** How soon a turn that moved nothing (sockets full) looks again (ms). */
+const idleTurnMs = 10;
+
+/**
+ * The from-sequence of a Subscribe: null when it is not flagged From, or why it is refused
+ * (Error 4): flagged on another stream than an account's, without its f64, not a whole
+ * number, below the first sequence the journal holds, or past one after its durable head.
+ */
+export function resumeFrom(
+  view: DataView,
+  kind: number,
+  journal: JournalChunks & { durableSequence(): number },
+): number | null | string {
+  if ((view.getUint16(2, true) & SubscribeFlag.From) === 0) return null;
+  if (kind !== StreamKind.Account) return 'a from-sequence is for account streams only';
+  if (view.byteLength < frameHeaderBytes + 24) return 'flagged From without a from-sequence';
+  const from = view.getFloat64(frameHeaderBytes + 16, true);
+  if (!Number.isSafeInteger(from) || from < 1) return 'from: a sequence, 1 or more';
+  const first = journal.firstSequence?.() ?? 1;
+  if (from < first) return `from ${from}: the journal holds sequences from ${first} only`;
+  const head = journal.durableSequence();
+  if (from > head + 1) return `from ${from}: past the journal's durable sequence ${head}`;
+  return from;
+}
+
+export class AccountResumes<S extends SubscriptionFields> {
+  private readonly resumes = new Set<Resume<S>>();
+  /** Those reading stored events, in round-robin order (as journal-stream.ts's). */
+  private readonly catching = new Set<Resume<S>>();
+  private scheduled = false;
+  /** One Events frame being filled: header, count, reserved, events. */
+  private readonly frame = new Uint8Array(
+    frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
+  );
+  private readonly frameView = new DataView(this.frame.buffer);
+  private inFrame = 0;
+
+  constructor(
+    /** The journal's reads (a getter: the gateway makes this before its options are set). */
+    private readonly journal: () => JournalChunks,
+    /** Subscribes the session to the account's topic: from now on the live stream. */
+    private readonly joinTopic: (ws: WebSocket<S>, account: number) => void,
+  ) {}
+
+  /** Sends `account`'s stored events from `from` to `ws`, then the live ones. */
+  subscribe(ws: WebSocket<S>, account: number, from: number): void {
+    const resume = { ws, account, next: from, seam: false };
+    this.resumes.add(resume);
+    this.catchUp(resume);
+  }
+
+  /** Whether `ws` is resuming `account` (a second Subscribe of it changes nothing). */
+  holds(ws: WebSocket<S>, account: number): boolean {
+    return this.find(ws, account) !== undefined;
+  }
+
+  /** Ends `ws`'s resume of `account` (Unsubscribe), and counts it off. */
+  unsubscribe(ws: WebSocket<S>, account: number): void {
+    const resume = this.find(ws, account);
+    if (resume === undefined) return;
+    this.forget(resume);
+    ws.getUserData().subscriptions--;
+  }
+
+  /** Forgets every resume of a closed socket. */
+  drop(ws: WebSocket<S>): void {
+    for (const resume of this.resumes) if (resume.ws === ws) this.forget(resume);
+  }
+
+  /** A published run of durable events (after the topics had it). */
+  deliver(records: RecordBuffer, slot: number, count: number): void {
+    if (this.resumes.size === 0 || count === 0) return;
+    const u32 = records.u32;
+    const lastSeq = readU64(u32, (slot + count - 1) * EventWord.size + EventWord.sequence);
+    const firstSeq = readU64(u32, slot * EventWord.size + EventWord.sequence);
+    for (const resume of this.resumes) {
+      if (!resume.seam || lastSeq < resume.next - 1) continue;
+      // A run past a hole (a promoted member publishes after the sequence it was promoted at,
+      // and what lies before may have been committed only since the read), or a socket that
+      // is full: read on from LMDB, which holds the run by now.
+      if (firstSeq > resume.next || resume.ws.getBufferedAmount() > bufferedMaxBytes) {
+        resume.seam = false;
+        this.catchUp(resume);
+        continue;
+      }
+      const bytes = records.u8.subarray(slot * eventSizeBytes, (slot + count) * eventSizeBytes);
+      this.sendNamed(resume, bytes, count);
+      // Later runs hold sequences past this one only: the topic has them from now on.
+      this.forget(resume);
+      this.joinTopic(resume.ws, resume.account);
+    }
+  }
+
+  private find(ws: WebSocket<S>, account: number): Resume<S> | undefined {
+    for (const r of this.resumes) if (r.ws === ws && r.account === account) return r;
+    return undefined;
+  }
+
+  private forget(resume: Resume<S>): void {
+    this.resumes.delete(resume); // deleting the current entry keeps a Set's iteration going
+    this.catching.delete(resume);
+  }
+
+  private catchUp(resume: Resume<S>): void {
+    this.catching.add(resume);
+    this.schedule(true);
+  }
+
+  private schedule(moved: boolean): void {
+    if (this.scheduled || this.catching.size === 0) return;
+    this.scheduled = true;
+    if (moved) setImmediate(() => this.turn());
+    else setTimeout(() => this.turn(), idleTurnMs);
+  }
+
+  /** One turn: a chunk each, round-robin, until the turn's budget of events is read. */
+  private turn(): void {
+    this.scheduled = false;
+    let budget = journalCatchUpEventsPerTurnMax;
+    let moved = false;
+    const visits = this.catching.size;
+    for (let visit = 0; visit < visits && budget > 0; visit++) {
+      const resume = this.catching.values().next().value as Resume<S>;
+      this.catching.delete(resume);
+      const read = this.step(resume, Math.min(budget, journalCatchUpChunkEvents));
+      if (read === null) continue; // at the seam, or gone
+      this.catching.add(resume);
+      budget -= read;
+      moved ||= read > 0;
+    }
+    this.schedule(moved);
+  }
+
+  /** Reads and sends `resume`'s next chunk: the events read (0: it waits), or null. */
+  private step(resume: Resume<S>, eventsMax: number): number | null {
+    if (!this.resumes.has(resume)) return null;
+    if (resume.ws.getBufferedAmount() > bufferedMaxBytes) return 0;
+    let chunk: ReturnType<JournalChunks['chunkFrom']>;
+    try {
+      chunk = this.journal().chunkFrom(resume.next, eventsMax);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.forget(resume);
+      resume.ws.end(1011, `journal read failed: ${why}`.slice(0, 120));
+      return null;
+    }
+    if (chunk === null) {
+      resume.seam = true; // in this same turn: no published run was missed
+      return null;
+    }
+    this.sendNamed(resume, chunk.events, chunk.count);
+    resume.next = chunk.last + 1;
+    return chunk.count;
+  }
+
+  /**
+   * Sends the events of `bytes` (`n` raw events, any alignment) from `resume.next` on that
+   * name its account, each as the account's stream shows it (trade-privacy.ts), in frames of
+   * up to eventsPerFrameMax events.
+   */
+  private sendNamed(resume: Resume<S>, bytes: Uint8Array, n: number): void {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const account = resume.account;
+    this.inFrame = 0;
+    for (let i = 0; i < n; i++) {
+      const at = i * eventSizeBytes;
+      if (readU64At(dv, at + EventWord.sequence * 4) < resume.next) continue;
+      const kind = dv.getUint8(at + EventWord.kindStatus * 4);
+      const own = readU64At(dv, at + EventWord.account * 4);
+      const other = readU64At(dv, at + EventWord.counterparty * 4);
+      const asOther = own !== account && other === account && counterpartyTakesPart(kind);
+      if (own !== account && !asOther) continue;
+      const into = frameHeaderBytes + 8 + this.inFrame * eventSizeBytes;
+      this.frame.set(bytes.subarray(at, at + eventSizeBytes), into);
+      // As Topics sends it: a trade with oneself keeps both sides.
+      if (kind === EventKind.Trade && own !== other) {
+        if (asOther) hideTaker(this.frame, into);
+        else hideMaker(this.frame, into);
+      }
+      if (++this.inFrame === eventsPerFrameMax) this.flush(resume.ws);
+    }
+    this.flush(resume.ws);
+  }
+
+  private flush(ws: WebSocket<S>): void {
+    if (this.inFrame === 0) return;
+    writeHeader(this.frameView, 0, FrameType.Events, topicRequestId(StreamKind.Account));
+    this.frameView.setUint32(frameHeaderBytes, this.inFrame, true);
+    this.frameView.setUint32(frameHeaderBytes + 4, 0, true);
+    ws.send(this.frame.subarray(0, frameHeaderBytes + 8 + this.inFrame * eventSizeBytes), true);
+    this.inFrame = 0;
+  }
+}
