@@ -39,7 +39,8 @@ export class TestCluster {
   /**
    * `dirs`: data folders to use, by member id (a fresh temporary one for any not given);
    * `config`: every member's capacities (default: smallConfig); `snapshotIntervalMs`: the
-   * members' periodic snapshots (default: a node's).
+   * members' periodic snapshots (default: a node's); `basePort`: member `id` on basePort +
+   * 2 (id - 1) and its replication on the port after (default: free ports).
    */
   static async start(
     size: number,
@@ -47,14 +48,16 @@ export class TestCluster {
     dirs: readonly string[] = [],
     config?: EngineConfig,
     snapshotIntervalMs?: number,
+    basePort?: number,
   ): Promise<TestCluster> {
     const cluster = new TestCluster();
     cluster.logRetain = logRetain;
     cluster.snapshotIntervalMs = snapshotIntervalMs;
     if (config !== undefined) for (let id = 1; id <= size; id++) cluster.configs.set(id, config);
     for (let id = 1; id <= size; id++) {
-      const port = await freePort('tcp');
-      const replicationPort = await freePort('udp');
+      const at = basePort === undefined ? -1 : basePort + 2 * (id - 1);
+      const port = at === -1 ? await freePort('tcp') : at;
+      const replicationPort = at === -1 ? await freePort('udp') : at + 1;
       cluster.members.push({ id, host: '127.0.0.1', port, replicationPort });
       cluster.dirs.push(dirs[id - 1] ?? tempDataDir());
     }
