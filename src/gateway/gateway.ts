@@ -64,7 +64,6 @@ import { TopicsTail } from './topics-tail.js';
 import { accountKnown, BookTopics, mountReads, type StateReads } from './reads.js';
 import { accountTopic, Topics, tradesTopic } from './topics.js';
 import { countTopic, dropTopic, tooMany, topicRefusal } from './session-subscriptions.js';
-import type { SubscriptionFields } from './session-subscriptions.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import {
   disconnectClientId,
@@ -79,10 +78,11 @@ import { ClientSeqs, frameClientSeq } from './client-seqs.js';
 import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
 import { Admission } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
-import { Login, type LoginFailures, type LoginFields } from './login.js';
+import { Login, type LoginFailures } from './login.js';
 import { copyCommands } from './command-copy.js';
-import { CancelOnDisconnect, type CancelFields, type GatewayLog } from './cancel-on-disconnect.js';
-import { idFree, newHolderFields, type HolderFields } from './silent-holder.js';
+import { CancelOnDisconnect, type GatewayLog } from './cancel-on-disconnect.js';
+import { idFree } from './silent-holder.js';
+import { keyClosing, newSession, type Session } from './gateway-session.js';
 
 export { ListenError };
 
@@ -140,20 +140,6 @@ export interface GatewayConnections {
   login: number;
   /** Dashboard pages (/dashboard/live). */
   dashboard: number;
-}
-
-interface Session extends LoginFields, SubscriptionFields, CancelFields, HolderFields {
-  grant: Grant | null;
-  /**
-   * Request ids of the frames refused as Busy, oldest first. Until they come again, in this
-   * order, every other frame is refused too, so that a client's commands still reach the
-   * engine in the order it sent them.
-   */
-  refused: number[];
-  /** Opened on the read path: subscriptions only, on any member (a standby included). */
-  readOnly: boolean;
-  /** Its ResultsOnly frames still to be answered (made at the first such frame). */
-  results: ResultRanges | null;
 }
 
 export interface GatewayOptions {
@@ -778,26 +764,4 @@ export class Gateway {
     ws.send(this.outgoing.subarray(0, frameHeaderBytes + 8 + events.byteLength), true);
     closeIfSlow(ws);
   }
-}
-
-/** Why a session whose grant no longer holds is closed. */
-function keyClosing(keys: KeyRing, keyId: string | null): string {
-  if (keyId === null) return 'API keys now required';
-  return keys.has(keyId) ? 'API key changed' : 'API key revoked';
-}
-
-/** A session not logged in yet. */
-function newSession(readOnly: boolean): Session {
-  return {
-    clientId: 0,
-    grant: null,
-    refused: [],
-    challenge: null,
-    helloFlags: 0,
-    cancelOnDisconnect: false,
-    readOnly,
-    results: null,
-    subscriptions: 0,
-    ...newHolderFields(),
-  };
 }
