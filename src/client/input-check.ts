@@ -150,8 +150,21 @@ export function invalidField(f: Fields): string | null {
   return names.find((name) => !integer(f[name])) ?? null;
 }
 
-/** The highest command kind (the wire's kind is one byte: a larger number lost its high bits). */
-const commandKindMax = Math.max(...Object.values(CommandKind).filter((k) => typeof k === 'number'));
+/**
+ * The node's own command kinds, which a client's session is answered CommandKindUnknown for:
+ * cancel on disconnect's marks (the gateway writes them under disconnectClientId).
+ */
+const nodeKinds: readonly number[] = [CommandKind.SetCancelOnDisconnect];
+
+/**
+ * The highest command kind a client sends (the wire's kind is one byte: a larger number lost
+ * its high bits). The node's own kinds come after it.
+ */
+const commandKindMax = Math.max(
+  ...Object.values(CommandKind).filter(
+    (k): k is number => typeof k === 'number' && !nodeKinds.includes(k),
+  ),
+);
 
 /**
  * Why a command of `kind` with fields `f` cannot be sent, or null: a kind that is none (999
@@ -166,7 +179,10 @@ export function commandError(
   names: boolean,
 ): TypeError | RangeError | null {
   if (!Number.isInteger(kind) || kind < 1 || kind > commandKindMax) {
-    return new RangeError(`kind: a CommandKind from 1 to ${commandKindMax}, not ${shown(kind)}`);
+    const own = nodeKinds.includes(kind) ? ` (${CommandKind[kind]}: the node's own)` : '';
+    return new RangeError(
+      `kind: a CommandKind from 1 to ${commandKindMax}, not ${shown(kind)}${own}`,
+    );
   }
   if (typeof f !== 'object' || f === null) {
     return new TypeError(`${placed(at)}fields: an object of the command's fields, not ${shown(f)}`);
