@@ -32,6 +32,9 @@ export class Emitter {
    * for the engine's own events, only its stamp (`system` true: client fields are zero).
    */
   private source: CommandCursor | null = null;
+  // The three flags below are tested with `=== true`: V8 does not track that a field only ever
+  // holds booleans, so a bare `if (flag)` compiles to the generic truthiness test (false, '',
+  // undetectable, number, bigint: ~12 instructions), and begin runs for every event.
   private system = false;
   private headPending = false;
   private recordPending = false;
@@ -101,19 +104,21 @@ export class Emitter {
     const e = this.count * EventWord.size;
     this.count++;
     let allFlags = flags;
-    if (this.headPending) {
-      allFlags |= this.recordPending ? EventFlag.Head | EventFlag.Record : EventFlag.Head;
+    if (this.headPending === true) {
+      const record = this.recordPending === true;
+      allFlags |= record ? EventFlag.Head | EventFlag.Record : EventFlag.Head;
       // CommandFlag.Linked is bit 8 of the bits word; EventFlag.Linked is 64.
       allFlags |= (cmd[w + CommandWord.bits] >>> 2) & EventFlag.Linked;
-      if (this.recordPending) this.recordHead = e;
+      if (record) this.recordHead = e;
       this.headPending = false;
     }
     u32[e + EventWord.sequence] = cmd[w + SequencedWord.sequence];
     u32[e + EventWord.sequence + 1] = cmd[w + SequencedWord.sequence + 1];
     u32[e + EventWord.timestamp] = cmd[w + SequencedWord.timestamp];
     u32[e + EventWord.timestamp + 1] = cmd[w + SequencedWord.timestamp + 1];
-    const bits = this.system ? 0 : cmd[w + CommandWord.bits];
-    if (this.system) {
+    const system = this.system === true;
+    const bits = system ? 0 : cmd[w + CommandWord.bits];
+    if (system) {
       u32[e + EventWord.clientSeq] = 0;
       u32[e + EventWord.clientSeq + 1] = 0;
       u32[e + EventWord.clientId] = 0;
