@@ -218,8 +218,18 @@ export class Orders {
     this.removeFrom(this.accountEnds, ListBase.account, o, this.account(o));
     this.removeFrom(this.clientEnds, ListBase.client, o, this.client(o));
     // The whole record is cleared: a snapshot stores records up to the pool's high water only.
+    // Unrolled: TurboFan checks the array's map, length and a stack guard on each turn of a
+    // loop (~150 instructions for the eight words, ~40 written out).
+    const f64 = this.f64;
     const f = o * OrderF64.size;
-    for (let k = 0; k < OrderF64.size; k++) this.f64[f + k] = 0;
+    f64[f] = 0;
+    f64[f + 1] = 0;
+    f64[f + 2] = 0;
+    f64[f + 3] = 0;
+    f64[f + 4] = 0;
+    f64[f + 5] = 0;
+    f64[f + 6] = 0;
+    f64[f + 7] = 0;
     this.pool.release(o);
   }
 
