@@ -53,8 +53,16 @@ export function fieldKey(entityKey: number, field: number): number {
 }
 
 /** A non-negative safe integer's high word (value / 2^32, rounded down), as an int32. */
-function highWord(value: number): number {
+export function highWord(value: number): number {
   return Math.floor(value * 2.3283064365386963e-10) | 0;
+}
+
+/**
+ * The term a value's words (lo, hi) add to a lane under field key `k`, as `addWords` adds it,
+ * for a caller that gathers several changes of one record into one `addLanes`.
+ */
+export function laneTerm(k: number, lo: number, hi: number): number {
+  return (Math.imul(k | 1, lo) + Math.imul((k ^ 0x5bd1e995) | 1, hi)) | 0;
 }
 
 export class StateChecksum {
@@ -122,6 +130,13 @@ export class StateChecksum {
     const lanes = this.lanes;
     lanes[0] = (lanes[0] + Math.imul(ka | 1, lo) + Math.imul((ka ^ 0x5bd1e995) | 1, hi)) | 0;
     lanes[1] = (lanes[1] + Math.imul(kb | 1, lo) + Math.imul((kb ^ 0x5bd1e995) | 1, hi)) | 0;
+  }
+
+  /** Adds sums of `laneTerm`s, one per lane: several changes for one read-modify-write. */
+  addLanes(termA: number, termB: number): void {
+    const lanes = this.lanes;
+    lanes[0] = (lanes[0] + termA) | 0;
+    lanes[1] = (lanes[1] + termB) | 0;
   }
 
   /** The checksum as 16 hex digits (allocates: for tools and tests, not the hot path). */
