@@ -238,7 +238,9 @@ export class OrderDecider {
   private roomToRest(s: number, needsOrderSlot: boolean): Status {
     if (needsOrderSlot && this.orders.available() === 0) return Status.MatchingOrderTableFull;
     const price = this.ticket.values[Ticket.price];
-    if (this.levels.find(s, price) === -1 && !this.levels.hasRoom(s)) {
+    // Room first: it almost always holds, and then the level need not be looked for here
+    // (apply looks for it again when the order rests).
+    if (!this.levels.hasRoom(s) && this.levels.find(s, price) === -1) {
       return Status.MatchingLevelTableFull;
     }
     return Status.Ok;
