@@ -65,8 +65,9 @@ export function readI64(u32: Uint32Array, w: number): number {
 
 /** Writes an integer within +-(2^53 - 1) as a little-endian 64-bit field at word index `w`. */
 export function write64(u32: Uint32Array, w: number, value: number): void {
-  // Multiplying by 2^-32 is exact and, unlike a division, cheap.
+  // Multiplying by 2^-32 is exact and, unlike a division, cheap. The low word is value mod 2^32,
+  // which is what >>> 0 gives an integer (value - hi * 2^32, without the multiply and subtract).
   const hi = Math.floor(value * 2.3283064365386963e-10);
-  u32[w] = value - hi * 4294967296;
+  u32[w] = value >>> 0;
   u32[w + 1] = hi;
 }
