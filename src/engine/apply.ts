@@ -12,7 +12,7 @@
  */
 import { assert } from '../stdx/assert.js';
 import { mixNumber } from '../stdx/hash.js';
-import { EventFlag, EventKind, EventWord, fingerprintWord } from '../protocol/event-layout.js';
+import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
 import { readU64 } from '../stdx/records.js';
 import type { Accounts } from './ledger/accounts.js';
 import type { Assets } from './ledger/assets.js';
@@ -90,15 +90,7 @@ export class Applier {
    * the fingerprint the head carries (0 in events written before it did: not known).
    */
   recordOutcome(u32: Uint32Array, e: number): void {
-    const kindStatus = u32[e + EventWord.kindStatus];
-    this.clients.record(
-      u32[e + EventWord.clientId],
-      readU64(u32, e + EventWord.clientSeq),
-      readU64(u32, e + EventWord.sequence),
-      kindStatus >>> 16,
-      (kindStatus >>> 8) & 0xff,
-      u32[e + fingerprintWord(kindStatus & 0xff)] | 0,
-    );
+    this.clients.record(u32, e);
   }
 
   applyDeposited(u32: Uint32Array, e: number, slot: number): void {

@@ -47,6 +47,8 @@ import {
 } from './checksum.js';
 import { pushUsed, type StateImage } from '../stdx/state-image.js';
 import { hashU53 } from '../stdx/hash.js';
+import { readU64 } from '../stdx/records.js';
+import { EventWord, fingerprintWord } from '../protocol/event-layout.js';
 
 export const enum Idempotency {
   New = 0,
@@ -244,21 +246,21 @@ export class Clients {
   }
 
   /**
-   * Records the outcome of a new command of kind `commandKind`, whose fingerprint is
-   * `fingerprint` (an int32; 0: not known) (apply side).
+   * Records the outcome of a new command from its head event at word `e` of `u32` (apply side):
+   * its client, clientSeq, engine sequence, status and command kind, and the fingerprint the
+   * head carries (an int32; 0 in events written before heads carried it: not known). The
+   * event is read here: a u64 or a uint32 passed to a call that is not inlined (this one may
+   * not be) would be boxed as a heap number, and the engine must not allocate.
    */
-  record(
-    clientId: number,
-    clientSeq: number,
-    sequence: number,
-    status: number,
-    commandKind: number,
-    fingerprint: number,
-  ): void {
+  record(u32: Uint32Array, e: number): void {
+    const kindStatus = u32[e + EventWord.kindStatus];
+    const clientId = u32[e + EventWord.clientId];
+    const clientSeq = readU64(u32, e + EventWord.clientSeq);
+    const sequence = readU64(u32, e + EventWord.sequence);
+    const fingerprint = u32[e + fingerprintWord(kindStatus & 0xff)] | 0;
     let slot = this.slotOf(clientId);
     if (slot === -1) slot = this.create(clientId);
     assert(clientSeq > this.highWaterMark[slot], 'idempotency: recorded seq goes up');
-    assert((fingerprint | 0) === fingerprint, 'idempotency: a fingerprint is an int32');
     // The record's changes enter the checksum as one update of its lanes, not three.
     const a = this.keyA[slot];
     const b = this.keyB[slot];
@@ -281,7 +283,8 @@ export class Clients {
     }
     entries[index] = clientSeq;
     entries[index + 1] = sequence;
-    entries[index + 2] = status + commandKind * outcomeKindUnit;
+    // Status + command kind * 65536 (recordedStatus, recordedKind).
+    entries[index + 2] = (kindStatus >>> 16) + ((kindStatus >>> 8) & 0xff) * outcomeKindUnit;
     entries[index + 3] = fingerprint;
     const field = fingerprintField(clientSeq);
     termA = (termA + fingerprintTerm(fieldKey(a, field), fingerprint)) | 0;
