@@ -166,3 +166,20 @@ test('marks written before the takeover read answers are not undone by it', asyn
   ]);
   cancels.stop();
 });
+
+test('a takeover with no client marked logs nothing at the grace end', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, lines, cancels } = setUp();
+    cancels.takeOver(readsOf([]), () => undefined);
+    await settle();
+    mock.timers.tick(cancelOnDisconnectGraceMs);
+    await settle();
+    assert.equal(cancels.graceRunning(), false, 'the grace ended');
+    assert.deepEqual(lines, [], "no '0 clients marked' line at every start");
+    assert.deepEqual(sink.commands, []);
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
