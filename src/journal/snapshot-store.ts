@@ -93,9 +93,13 @@ function partKey(sequence: number, part: number): Buffer {
  * Chunks go in one transaction each, `paceMs` apart, and the header last: a snapshot's fsyncs
  * then come in small pieces between the journal's instead of one large one that holds them up
  * (the disk is shared). A write cut short leaves chunks without a header, which the next write
- * removes; readers only look at snapshots that have a header. `aborted` is asked between steps
- * and chunks: when it says so the write stops there and returns null (the node is stopping; a
- * snapshot is never needed for correctness, the journal is). The body is encoded chunk by chunk
+ * removes; readers only look at snapshots that have a header. A snapshot already stored at the
+ * same sequence (one a start skipped for another config, then replayed to the same place) is
+ * removed whole before the first chunk: its keys are the new one's, and its header must not
+ * stand over chunks of another, nor its longer tail outlive it. The newest `keep` are kept
+ * counting the new one, which is never pruned. `aborted` is asked between steps and chunks:
+ * when it says so the write stops there and returns null (the node is stopping; a snapshot is
+ * never needed for correctness, the journal is). The body is encoded chunk by chunk
  * (one chunk's buffer), never whole, in two passes over `image`, which must not change
  * meanwhile: the first sizes it for the header, which the SHA-256 covers before the chunks.
  */
@@ -124,8 +128,9 @@ export function writeSnapshot(
     chunks: Math.ceil(bodyBytes / snapshotChunkSizeBytes),
     sha256: '',
   };
-  const old = listSnapshots(db).slice(Math.max(0, keep - 1));
-  removeOrphans(db);
+  const others = listSnapshots(db).filter((h) => h.sequence !== fields.sequence);
+  const old = others.slice(Math.max(0, keep - 1));
+  clearFor(db, fields.sequence);
   const hash = createHash('sha256').update(headerText(header));
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const snapshots = store(db);
@@ -144,8 +149,11 @@ export function writeSnapshot(
   assert(sameSizes(written, arrays), 'snapshot-store: the image held still while written');
   header.sha256 = hash.digest('hex');
   snapshots.transactionSync(() => {
+    // None past the new chunks unless another writer put them since clearFor: they go too.
+    removeParts(db, header.sequence, header.chunks + 1);
     snapshots.putSync(partKey(header.sequence, 0), Buffer.from(JSON.stringify(header)));
-    for (const o of old) removeSnapshot(db, o.sequence, o.chunks);
+    for (const o of old) removeParts(db, o.sequence, 0);
+    assert(partCount(db, header.sequence) === header.chunks + 1, 'snapshot-store: stored whole');
   });
   return header;
 }
@@ -179,8 +187,11 @@ function encodeImage(
   return arrays;
 }
 
-/** Removes the chunks of snapshots whose header was never written (an interrupted write). */
-function removeOrphans(db: JournalDb): void {
+/**
+ * Before a write at `sequence`, in one transaction: removes the chunks of snapshots whose header
+ * was never written (an interrupted write), and every key of a snapshot stored at `sequence`.
+ */
+function clearFor(db: JournalDb, sequence: number): void {
   const headed = new Set<number>();
   const parts: Buffer[] = [];
   for (const key of store(db).getKeys()) {
@@ -189,15 +200,33 @@ function removeOrphans(db: JournalDb): void {
     else parts.push(key);
   }
   const orphans = parts.filter((key) => !headed.has(readU64BE(key, 0)));
-  if (orphans.length === 0) return;
+  if (orphans.length === 0 && partCount(db, sequence) === 0) return;
   const snapshots = store(db);
   snapshots.transactionSync(() => {
     for (const key of orphans) snapshots.removeSync(key);
+    removeParts(db, sequence, 0);
   });
 }
 
-function removeSnapshot(db: JournalDb, sequence: number, chunks: number): void {
-  for (let part = 0; part <= chunks; part++) store(db).removeSync(partKey(sequence, part));
+/** The keys of a snapshot at `sequence`, from part `from` on (whatever its header says). */
+function partKeys(db: JournalDb, sequence: number, from: number): Buffer[] {
+  const start = partKey(sequence, from);
+  const end = partKey(sequence + 1, 0);
+  const keys: Buffer[] = [];
+  for (const key of store(db).getKeys({ start, end })) if (key.byteLength === 12) keys.push(key);
+  return keys;
+}
+
+function partCount(db: JournalDb, sequence: number): number {
+  return partKeys(db, sequence, 0).length;
+}
+
+/**
+ * Removes a snapshot's keys from part `from` on, by range rather than by its header's count
+ * (which a corrupt header does not give). Inside the caller's write transaction.
+ */
+function removeParts(db: JournalDb, sequence: number, from: number): void {
+  for (const key of partKeys(db, sequence, from)) store(db).removeSync(key);
 }
 
 function headerText(header: SnapshotHeader): string {

@@ -347,7 +347,7 @@ class SnapshotWriter {
       (error: unknown) => {
         // A snapshot only shortens a restart (the journal is the record): the node goes on,
         // and the next one is tried at the next interval; its parts written so far are removed
-        // then (removeOrphans). A full disk stops the node at its next journal batch.
+        // then (clearFor). A full disk stops the node at its next journal batch.
         this.writing = null;
         const failure = writeFailure(error, `the snapshot at sequence ${sequence}`, sequence);
         parentPort?.postMessage({ type: 'snapshot-failed', sequence, text: failure.message });
