@@ -314,6 +314,8 @@ export class BourseClient {
    * Every durable event that names `account` (needs a key for it, or an admin key): from now
    * on, or its stored ones from sequence `from` first. Resumed after a reconnect from the last
    * one delivered: each event once (docs/PROTOCOL.md, "Resuming an account stream").
+   * @throws Error with `from` for an account this client streams already (a session has one
+   * stream per account: the server would not send the backlog).
    */
   subscribeAccount(
     account: number,

@@ -67,6 +67,7 @@ export class Streams {
     onError: OnError = warnRefused,
     start: { from?: number; floor: number } = { floor: -1 },
   ): () => void {
+    if (kind === StreamKind.Account && start.from !== undefined) refuseHeld(this.subs, param);
     const id = topicRequestId(kind);
     // One request id per stream kind: a client subscribed to two instruments (or accounts)
     // gets both in the same frames, and each handler hears only the events that name its own.
@@ -157,4 +158,21 @@ export class Streams {
     if (from !== undefined) frame.setFloat64(frameHeaderBytes + 16, from, true);
     this.link.send(frame.buffer);
   }
+}
+
+/**
+ * A from-sequence for an account this client already streams (live, or resuming) is refused:
+ * the server holds one stream per account and session, and ignores a second Subscribe of it,
+ * so the backlog never came and the new handler heard only what came live, without a word.
+ * Sending it again from `from` would repeat events to the other handlers, and their frames
+ * still on the way cannot be told from the new stream's.
+ */
+function refuseHeld(subs: Subscriptions, account: number): void {
+  if (!subs.asking(StreamKind.Account, account)) return;
+  throw new Error(
+    `subscribeAccount: account ${account} is already streamed on this client, and a server ` +
+      `sends one stream per account and session: 'from' would be ignored. Subscribe once ` +
+      `with 'from' and share its events among your handlers, or read the earlier events ` +
+      `over GET /events?account=${account}&from=<sequence>`,
+  );
 }
