@@ -123,3 +123,41 @@ test('a rejected command reaches its own account only, not the one its target na
     keysFile(admin, other),
   );
 });
+
+// An event naming two accounts one session streams comes in both accounts' frames; each
+// handler took both copies (account 1's saw 35, 35, 36, 36).
+test('a session streaming both accounts of a transfer hands each handler it once', async () => {
+  const admin = createKey(90, true, []);
+  await withNode(async (_node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 90, apiKey: admin.token });
+    await setUp(client);
+    const heard = new Map<number, number[]>([
+      [1, []],
+      [4, []],
+    ]);
+    for (const [account, list] of heard) {
+      client.subscribeAccount(account, (events) => list.push(...events.map((e) => e.sequence)));
+    }
+    const first = await client.transfer({ from: 1, to: 4, asset: 1, amount: 3 });
+    const sequences = [first[0].sequence];
+    for (let i = 0; i < 500 && heard.get(4)?.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10)); // the subscriptions are in
+    }
+    for (let i = 0; i < 5; i++) {
+      const [head] = await client.transfer({ from: 4, to: 1, asset: 1, amount: 1 });
+      assert.equal(head.status, Status.Ok);
+      sequences.push(head.sequence);
+    }
+    const last = sequences[sequences.length - 1];
+    for (let i = 0; i < 500 && !(heard.get(1)?.includes(last) ?? false); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 100)); // a second copy, if any, comes right after
+    for (const [account, list] of heard) {
+      const wanted = sequences.filter((s) => s >= (list[0] ?? Infinity));
+      assert.deepEqual(list, wanted, `account ${account}: each transfer once`);
+      assert.ok(list.includes(last), `account ${account} heard the last transfer`);
+    }
+    await client.close();
+  }, keysFile(admin));
+});
