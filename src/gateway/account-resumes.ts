@@ -21,12 +21,7 @@
  * sequence 1 must not hold the gateway's thread. On a standby the topics' tail publishes what
  * it stores (topics-tail.ts), through `deliver` too.
  */
-import {
-  eventSizeBytes,
-  eventsPerFrameMax,
-  journalCatchUpChunkEvents,
-  journalCatchUpEventsPerTurnMax,
-} from '../constants.js';
+import { eventSizeBytes, eventsPerFrameMax } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { counterpartyTakesPart, EventKind, EventWord } from '../protocol/event-layout.js';
@@ -42,6 +37,7 @@ import type { JournalChunks } from './journal-stream.js';
 import { hideMaker, hideTaker } from './trade-privacy.js';
 import type { SubscriptionFields } from './session-subscriptions.js';
 import type { WebSocket } from './uws.js';
+import { CatchUpTurns, catchUpBufferedMaxBytes } from './catch-up-turns.js';
 
 interface Resume<S> {
   ws: WebSocket<S>;
@@ -52,8 +48,6 @@ interface Resume<S> {
   seam: boolean;
 }
 
-/** Bytes unsent on a socket above which catching up waits (journal-stream.ts's bound). */
-const bufferedMaxBytes = 1 << 20;
 /** How soon a turn that moved nothing (sockets full) looks again (ms). */
 const idleTurnMs = 10;
 
@@ -81,9 +75,11 @@ export function resumeFrom(
 
 export class AccountResumes<S extends SubscriptionFields> {
   private readonly resumes = new Set<Resume<S>>();
-  /** Those reading stored events, in round-robin order (as journal-stream.ts's). */
-  private readonly catching = new Set<Resume<S>>();
-  private scheduled = false;
+  /** Those reading stored events, in turns (as journal-stream.ts's). */
+  private readonly catching = new CatchUpTurns<Resume<S>>(
+    (resume, eventsMax) => this.step(resume, eventsMax),
+    idleTurnMs,
+  );
   /** One Events frame being filled: header, count, reserved, events. */
   private readonly frame = new Uint8Array(
     frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
@@ -102,7 +98,7 @@ export class AccountResumes<S extends SubscriptionFields> {
   subscribe(ws: WebSocket<S>, account: number, from: number): void {
     const resume = { ws, account, next: from, seam: false };
     this.resumes.add(resume);
-    this.catchUp(resume);
+    this.catching.add(resume);
   }
 
   /** Whether `ws` is resuming `account` (a second Subscribe of it changes nothing). */
@@ -134,9 +130,9 @@ export class AccountResumes<S extends SubscriptionFields> {
       // A run past a hole (a promoted member publishes after the sequence it was promoted at,
       // and what lies before may have been committed only since the read), or a socket that
       // is full: read on from LMDB, which holds the run by now.
-      if (firstSeq > resume.next || resume.ws.getBufferedAmount() > bufferedMaxBytes) {
+      if (firstSeq > resume.next || resume.ws.getBufferedAmount() > catchUpBufferedMaxBytes) {
         resume.seam = false;
-        this.catchUp(resume);
+        this.catching.add(resume);
         continue;
       }
       const bytes = records.u8.subarray(slot * eventSizeBytes, (slot + count) * eventSizeBytes);
@@ -157,40 +153,10 @@ export class AccountResumes<S extends SubscriptionFields> {
     this.catching.delete(resume);
   }
 
-  private catchUp(resume: Resume<S>): void {
-    this.catching.add(resume);
-    this.schedule(true);
-  }
-
-  private schedule(moved: boolean): void {
-    if (this.scheduled || this.catching.size === 0) return;
-    this.scheduled = true;
-    if (moved) setImmediate(() => this.turn());
-    else setTimeout(() => this.turn(), idleTurnMs);
-  }
-
-  /** One turn: a chunk each, round-robin, until the turn's budget of events is read. */
-  private turn(): void {
-    this.scheduled = false;
-    let budget = journalCatchUpEventsPerTurnMax;
-    let moved = false;
-    const visits = this.catching.size;
-    for (let visit = 0; visit < visits && budget > 0; visit++) {
-      const resume = this.catching.values().next().value as Resume<S>;
-      this.catching.delete(resume);
-      const read = this.step(resume, Math.min(budget, journalCatchUpChunkEvents));
-      if (read === null) continue; // at the seam, or gone
-      this.catching.add(resume);
-      budget -= read;
-      moved ||= read > 0;
-    }
-    this.schedule(moved);
-  }
-
   /** Reads and sends `resume`'s next chunk: the events read (0: it waits), or null. */
   private step(resume: Resume<S>, eventsMax: number): number | null {
     if (!this.resumes.has(resume)) return null;
-    if (resume.ws.getBufferedAmount() > bufferedMaxBytes) return 0;
+    if (resume.ws.getBufferedAmount() > catchUpBufferedMaxBytes) return 0;
     let chunk: ReturnType<JournalChunks['chunkFrom']>;
     try {
       chunk = this.journal().chunkFrom(resume.next, eventsMax);

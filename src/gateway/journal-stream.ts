@@ -24,16 +24,12 @@
  * read and sent as much as its own socket took, in one go: a thousand of them from sequence 1
  * held the gateway's thread for seconds.
  */
-import {
-  eventSizeBytes,
-  eventsPerFrameMax,
-  journalCatchUpChunkEvents,
-  journalCatchUpEventsPerTurnMax,
-} from '../constants.js';
+import { eventSizeBytes, eventsPerFrameMax } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64 } from '../stdx/records.js';
 import { EventWord } from '../protocol/event-layout.js';
 import type { WebSocket } from './uws.js';
+import { CatchUpTurns, catchUpBufferedMaxBytes } from './catch-up-turns.js';
 
 /** Journal reads for catching up (provided by the composition root). */
 export interface JournalChunks {
@@ -63,21 +59,17 @@ interface Subscriber<S> {
   live: boolean;
 }
 
-/** Bytes unsent on a socket above which catching up waits (and a live reader falls back). */
-const bufferedMaxBytes = 1 << 20;
 /** How often a caught-up subscriber on a standby looks for new batches (ms). */
 export const journalPollMs = 10;
 
 export class JournalStreams<S> {
   /** Every subscription (a Set: a step asks whether its subscriber is still here, in O(1)). */
   private readonly subscribers = new Set<Subscriber<S>>();
-  /**
-   * The subscribers catching up, in round-robin order: a turn takes the first, and puts it
-   * back last while it still catches up (a Set keeps insertion order).
-   */
-  private readonly catching = new Set<Subscriber<S>>();
-  /** A turn is scheduled (setImmediate, or a timer while nothing moved). */
-  private scheduled = false;
+  /** The subscribers catching up from LMDB (a standby's look again every journalPollMs). */
+  private readonly catching = new CatchUpTurns<Subscriber<S>>(
+    (sub, eventsMax) => this.step(sub, eventsMax),
+    journalPollMs,
+  );
 
   constructor(
     private readonly journal: JournalChunks,
@@ -92,7 +84,7 @@ export class JournalStreams<S> {
   subscribe(ws: WebSocket<S>, requestId: number, from: number): void {
     const sub = { ws, requestId, next: Math.max(from, 1), live: false };
     this.subscribers.add(sub);
-    this.pump(sub);
+    this.catching.add(sub);
   }
 
   /** Whether `ws` has a journal subscription of `requestId`. */
@@ -130,9 +122,9 @@ export class JournalStreams<S> {
     const lastSeq = readU64(u32, (slot + count - 1) * EventWord.size + EventWord.sequence);
     for (const sub of this.subscribers) {
       if (!sub.live || lastSeq < sub.next) continue;
-      if (sub.ws.getBufferedAmount() > bufferedMaxBytes) {
+      if (sub.ws.getBufferedAmount() > catchUpBufferedMaxBytes) {
         sub.live = false; // catch up from LMDB once the socket drains
-        this.pump(sub);
+        this.catching.add(sub);
         continue;
       }
       let i = 0;
@@ -146,49 +138,13 @@ export class JournalStreams<S> {
     }
   }
 
-  /** Puts a subscriber among those catching up from LMDB; turns take it from there. */
-  private pump(sub: Subscriber<S>): void {
-    this.catching.add(sub);
-    this.schedule(true);
-  }
-
-  private schedule(moved: boolean): void {
-    if (this.scheduled || this.catching.size === 0) return;
-    this.scheduled = true;
-    // Nothing moved (sockets full, a standby polling): look again later, not at once.
-    if (moved) setImmediate(() => this.turn());
-    else setTimeout(() => this.turn(), journalPollMs);
-  }
-
-  /**
-   * One turn: each catching-up subscriber in turn reads and sends a chunk, until
-   * journalCatchUpEventsPerTurnMax events went out (then the rest go first next turn). The
-   * event loop runs between turns, so sessions, commands and HTTP are served meanwhile.
-   */
-  private turn(): void {
-    this.scheduled = false;
-    let budget = journalCatchUpEventsPerTurnMax;
-    let moved = false;
-    const visits = this.catching.size;
-    for (let visit = 0; visit < visits && budget > 0; visit++) {
-      const sub = this.catching.values().next().value as Subscriber<S>;
-      this.catching.delete(sub);
-      const sent = this.step(sub, Math.min(budget, journalCatchUpChunkEvents));
-      if (sent === null) continue; // live, or gone
-      this.catching.add(sub);
-      budget -= sent;
-      moved ||= sent > 0;
-    }
-    this.schedule(moved);
-  }
-
   /**
    * Sends `sub` its next chunk while its socket keeps up: the events sent (0: it waits), or
    * null when it no longer catches up (it went live, or its session is closed).
    */
   private step(sub: Subscriber<S>, eventsMax: number): number | null {
     if (!this.subscribers.has(sub)) return null;
-    if (sub.ws.getBufferedAmount() > bufferedMaxBytes) return 0;
+    if (sub.ws.getBufferedAmount() > catchUpBufferedMaxBytes) return 0;
     const chunk = this.readChunk(sub, eventsMax);
     if (chunk === undefined) return null; // the read failed: the session is closed
     if (chunk === null) {
