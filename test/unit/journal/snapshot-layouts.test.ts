@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { closeJournalDb, openJournalDb, type JournalDb } from '../../../src/journal/journal-db.js';
+import type { JournalDb } from '../../../src/journal/journal-db.js';
 import {
   listSnapshots,
   writeSnapshot,
@@ -24,26 +24,8 @@ import type { Engine } from '../../../src/engine/engine.js';
 import { EngineDriver, smallConfig } from '../../harness/engine-driver.js';
 import { opArbitrary } from '../../harness/generators.js';
 import { playOps, start } from '../../harness/model-run.js';
-import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+import { withDb } from '../../harness/fresh-db.js';
 import { layout6Fault, writeLayout6Snapshot } from '../../harness/layout6-snapshot.js';
-
-/** Runs `body` on a new data folder's storage. */
-async function withDb(body: (db: JournalDb) => void): Promise<void> {
-  const dir = tempDataDir();
-  try {
-    const db = openJournalDb(dir, { create: true, readOnly: false });
-    // Creating wrote the schema asynchronously: closing before it is done blocks for good.
-    await db.root.committed;
-    await db.root.flushed;
-    try {
-      body(db);
-    } finally {
-      await closeJournalDb(db);
-    }
-  } finally {
-    removeDir(dir);
-  }
-}
 
 function fieldsOf(engine: Engine, sequence: number): SnapshotFields {
   return {

@@ -7,12 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { snapshotChunkSizeBytes } from '../../../src/constants.js';
-import {
-  closeJournalDb,
-  openJournalDb,
-  readU64BE,
-  type JournalDb,
-} from '../../../src/journal/journal-db.js';
+import { readU64BE, type JournalDb } from '../../../src/journal/journal-db.js';
 import {
   listSnapshots,
   loadSnapshot,
@@ -21,25 +16,7 @@ import {
   type SnapshotHeader,
 } from '../../../src/journal/snapshot-store.js';
 import type { StateImage } from '../../../src/stdx/state-image.js';
-import { removeDir, tempDataDir } from '../../harness/node-driver.js';
-
-/** Runs `body` on a new data folder's storage. */
-async function withDb(body: (db: JournalDb) => void): Promise<void> {
-  const dir = tempDataDir();
-  try {
-    const db = openJournalDb(dir, { create: true, readOnly: false });
-    // Creating wrote the schema asynchronously: closing before it is done blocks for good.
-    await db.root.committed;
-    await db.root.flushed;
-    try {
-      body(db);
-    } finally {
-      await closeJournalDb(db);
-    }
-  } finally {
-    removeDir(dir);
-  }
-}
+import { withDb } from '../../harness/fresh-db.js';
 
 /** One array of `bytes` seeded noise (no word equals its base: every byte is stored). */
 function noiseImage(bytes: number, seed: number): StateImage {
