@@ -93,6 +93,8 @@ export const timeIndexIntervalUs = 100_000;
 export const journalFlushBucketsUs: readonly number[] = [
   100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
 ];
+/** Journal batches whose commit times the writer keeps for benches (journal-progress.ts). */
+export const journalBatchLogCount = 1_024;
 /**
  * Upper bounds (µs) of `bourse_result_latency_seconds`'s buckets: from a command's sequencing to
  * its durable result reaching the gateway (result-latency.ts). Up to 60 s: a soak's stalls held

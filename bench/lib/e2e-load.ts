@@ -11,6 +11,7 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 import { benchProgress } from './report-out.js';
 import { flag, type BenchUsage } from './flags.js';
 import { percentileOf } from '../../src/stdx/percentile.js';
+import type { StageFigures } from './stage-trace.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
 
@@ -129,7 +130,12 @@ export interface ClientResult {
   reconnects: number;
   /** Frames from the server the SDK found malformed (each dropped the connection). */
   malformedFrames: number;
+  /** The one-call open loop's stages (e2e-client.ts): encoded histograms by name. */
+  stages?: Record<ClientStage, string>;
 }
+
+type ClientStage = 'call' | 'lag' | 'to_stamp' | 'from_stamp';
+const clientStages: readonly ClientStage[] = ['call', 'lag', 'to_stamp', 'from_stamp'];
 
 /** Runs `processes` client processes in `mode` (closed: knob = window; open: knob = rate). */
 export function runClients(
@@ -188,10 +194,21 @@ export async function idleRoundTrip(
   url: string,
   count: number,
   clientId: number,
-): Promise<{ p50: number; p99: number }> {
+  /** Called before the first measured command (after the untimed ones). */
+  atMeasured: () => void = () => {},
+): Promise<{
+  p50: number;
+  p99: number;
+  stages: Record<string, StageFigures>;
+  /** Each command's stamp → answer (µs), in order. */
+  fromStampUs: number[];
+}> {
   const client = await BourseClient.connect(url, { clientId });
   const us: number[] = [];
+  const toStamp: number[] = [];
+  const fromStamp: number[] = [];
   for (let i = -20; i < count; i++) {
+    if (i === 0) atMeasured();
     const t0 = performance.now();
     const [head] = await client.transfer({
       account: 1 + (i & 1),
@@ -200,12 +217,25 @@ export async function idleRoundTrip(
       quantity: 1,
     });
     if (head.status !== 0) throw new Error(`idle round trip: status ${head.status}`);
-    if (i >= 0) us.push(Math.round((performance.now() - t0) * 1000));
+    if (i < 0) continue;
+    const now = performance.now();
+    const stampedAt = head.timestamp / 1000 - performance.timeOrigin;
+    us.push(Math.round((now - t0) * 1000));
+    toStamp.push(Math.round((stampedAt - t0) * 1000));
+    fromStamp.push(Math.round((now - stampedAt) * 1000));
   }
   await client.close();
+  const all = summary(us);
+  const stages = { to_stamp: summary(toStamp), from_stamp: summary([...fromStamp]) };
+  return { p50: all.p50, p99: all.p99, stages, fromStampUs: fromStamp };
+}
+
+/** p50, p99 and mean of `us` (sorted here). */
+export function summary(us: number[]): StageFigures {
   us.sort((a, b) => a - b);
   const at = (p: number): number => us[Math.min(us.length - 1, Math.floor((us.length * p) / 100))];
-  return { p50: at(50), p99: at(99) };
+  const mean = Math.round(us.reduce((sum, x) => sum + x, 0) / Math.max(1, us.length));
+  return { p50: at(50), p99: at(99), mean };
 }
 
 /** The latency keys of an open loop (µs). */
@@ -233,6 +263,8 @@ function rate(results: ClientResult[]): number {
 export function summarise(
   loads: Awaited<ReturnType<typeof closedThenOpen>>,
   size: ReturnType<typeof loadSize>,
+  /** The node's stages of the same open loop, when the bench can see them (stage-trace.ts). */
+  nodeStages: Record<string, StageFigures> = {},
 ) {
   const all = [...loads.closed, ...loads.batch, ...loads.open, ...loads.openBatch];
   const histogram = merged(loads.open);
@@ -257,6 +289,7 @@ export function summarise(
     /** The one-call open loop's client processes: their collections and the longest pause. */
     open_client_gc_count: loads.open.reduce((sum, r) => sum + r.gcCount, 0),
     open_client_gc_max_ms: Number(Math.max(0, ...loads.open.map((r) => r.gcMaxMs)).toFixed(2)),
+    ...stageFigures({ ...clientStageFigures(loads.open), ...nodeStages }),
   };
   const batchedUs = [
     figures.batch_open_p50_us,
@@ -265,7 +298,7 @@ export function summarise(
   ]
     .map((us) => us.toLocaleString('en-US'))
     .join(' / ');
-  const rows = (closedMeasure: string) => [
+  const rowsOf = (closedMeasure: string) => [
     { measure: closedMeasure, value: figures.commands_per_s, unit: 'commands/s' },
     {
       measure: `  through submitBatch (500 per call), ${size.batchWindow} in flight, 1 process`,
@@ -291,17 +324,83 @@ export function summarise(
       unit: '; ms',
     },
   ];
+  const rows = (closedMeasure: string) => [...rowsOf(closedMeasure), ...stageRows(figures)];
   /** Commands answered in every loop. */
   const commands = all.reduce((sum, r) => sum + r.done, 0);
   return { figures, rows, histogram, commands };
 }
 
-function merged(results: ClientResult[]): hdr.Histogram {
+function merged(results: ClientResult[] | string[]): hdr.Histogram {
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,
   });
-  for (const r of results) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+  for (const r of results) {
+    const encoded = typeof r === 'string' ? r : r.histogram;
+    histogram.add(hdr.decodeFromCompressedBase64(encoded));
+  }
   return histogram;
+}
+
+/** The one-call open loop's client stages, all processes merged. */
+function clientStageFigures(open: ClientResult[]): Record<string, StageFigures> {
+  const out: Record<string, StageFigures> = {};
+  for (const name of clientStages) {
+    const h = merged(open.flatMap((r) => (r.stages === undefined ? [] : [r.stages[name]])));
+    if (h.totalCount === 0) continue;
+    out[name] = { p50: percentileOf(h, 50), p99: percentileOf(h, 99), mean: Math.round(h.mean) };
+  }
+  return out;
+}
+
+/** JSON keys `stage_<name>_p50_us`, `_p99_us`, `_mean_us`, in the order of a command's path. */
+export function stageFigures(
+  stages: Record<string, StageFigures>,
+  prefix = 'stage_',
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of stageOrder) {
+    const s = stages[name];
+    if (s === undefined) continue;
+    out[`${prefix}${name}_p50_us`] = s.p50;
+    out[`${prefix}${name}_p99_us`] = s.p99;
+    out[`${prefix}${name}_mean_us`] = s.mean;
+  }
+  return out;
+}
+
+/** A command's stages in path order, each with its table label. */
+const stageOrder = [
+  'call',
+  'lag',
+  'to_stamp',
+  'from_stamp',
+  'journal_wait',
+  'commit',
+  'wake',
+  'send',
+] as const;
+const stageLabels: Record<(typeof stageOrder)[number], string> = {
+  call: 'SDK call → answer (no load-loop timer in it)',
+  lag: 'intended send → SDK call (the load loop: 1 ms timer)',
+  to_stamp: 'SDK call → stamped (SDK, socket, gateway, input ring)',
+  from_stamp: 'stamped → answer in the client (the rest)',
+  journal_wait: '  of which stamped → journal commit start (node)',
+  commit: '  of which commit + fsync (node)',
+  wake: '  of which durable → sent by the gateway (publisher wake-up, send)',
+  send: '  of which sent → answer in the client (socket, SDK)',
+};
+
+/** The table's rows of the stages present: p50 / p99 / mean. */
+function stageRows(figures: Record<string, number | string>) {
+  return stageOrder
+    .filter((name) => figures[`stage_${name}_p50_us`] !== undefined)
+    .map((name) => ({
+      measure: `  open loop by stage: ${stageLabels[name]}: p50 / p99 / mean`,
+      value: ['p50', 'p99', 'mean']
+        .map((p) => Number(figures[`stage_${name}_${p}_us`]).toLocaleString('en-US'))
+        .join(' / '),
+      unit: 'µs',
+    }));
 }

@@ -7,3 +7,11 @@
 export function dueBy(elapsedMs: number, perMs: number): number {
   return Math.floor(elapsedMs * perMs) + 1;
 }
+
+/**
+ * How long a client process of an open loop of `seconds` runs at its rate unrecorded first
+ * (ms): its first second runs interpreted code (see bench/macro/e2e-client.ts).
+ */
+export function openWarmupMs(seconds: number): number {
+  return Math.min(2_000, seconds * 250);
+}

@@ -25,7 +25,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { GcWatch } from '../lib/gc-watch.js';
 import { endWithParent } from '../lib/bench-exit.js';
-import { dueBy } from '../lib/open-loop.js';
+import { dueBy, openWarmupMs } from '../lib/open-loop.js';
 
 endWithParent();
 
@@ -48,11 +48,29 @@ const client = await BourseClient.connect(url, {
   console.error(`client ${clientId} (${mode}): cannot connect: ${error.message}`);
   process.exit(1);
 });
-const histogram = hdr.build({
-  lowestDiscernibleValue: 1,
-  highestTrackableValue: 60_000_000,
-  numberOfSignificantValueDigits: 3,
-});
+const newHistogram = (): hdr.Histogram =>
+  hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+const histogram = newHistogram();
+/**
+ * The one-call open loop's latency by stage (µs), split at the SDK call and at the command's
+ * stamp (the processor's wall-clock µs, carried by its events; this process's clock agrees
+ * with the node's within a few µs):
+ *
+ *   intended send ──► SDK call ──► stamped by the processor ──► answer handed to the caller
+ *        lag (this loop's 1 ms tick)  to_stamp (SDK, socket,     from_stamp (engine, journal,
+ *                                     gateway, input ring)       fsync, gateway, socket, SDK)
+ */
+const stages = {
+  lag: newHistogram(),
+  to_stamp: newHistogram(),
+  from_stamp: newHistogram(),
+  /** SDK call → answer: the latency without the load loop's timer (to_stamp + from_stamp). */
+  call: newHistogram(),
+};
 let x = clientId * 7919;
 type Transfer = { account: number; target: number; ref: number; quantity: number };
 
@@ -72,8 +90,14 @@ function transfer(): Promise<unknown> {
 }
 
 /** Unrecorded lead-in of an open loop (ms), and when recording starts (set by openLoop). */
-const warmupMs = Math.min(2_000, seconds * 250);
+const warmupMs = openWarmupMs(seconds);
 let recordFrom = Infinity;
+
+/** Records a stage's time (ms, from `a` to `b`) in µs, once recording. */
+function stage(name: keyof typeof stages, intended: number, a: number, b: number): void {
+  if (intended < recordFrom) return;
+  stages[name].recordValue(Math.max(1, Math.round((b - a) * 1000)));
+}
 
 /** Records the latency of a command meant to go at `intended` (ms), answered now. */
 function record(intended: number, now = performance.now()): void {
@@ -151,10 +175,19 @@ function open(): Promise<void> {
   return openLoop((first, end, intended) => {
     const answers: Promise<void>[] = [];
     for (let i = first; i < end; i++) {
+      const called = performance.now();
       answers.push(
         transfer().then((events) => {
+          const now = performance.now();
           count(events);
-          record(intended(i));
+          record(intended(i), now);
+          // The stamp on this process's clock (ms since its time origin).
+          const stamped = (events as { timestamp: number }[])[0].timestamp / 1000;
+          const stampedAt = stamped - performance.timeOrigin;
+          stage('lag', intended(i), intended(i), called);
+          stage('to_stamp', intended(i), called, stampedAt);
+          stage('from_stamp', intended(i), stampedAt, now);
+          stage('call', intended(i), called, now);
         }),
       );
     }
@@ -198,6 +231,12 @@ process.send?.({
   rejectedStatus,
   elapsedMs,
   histogram: hdr.encodeIntoCompressedBase64(histogram),
+  stages: {
+    lag: hdr.encodeIntoCompressedBase64(stages.lag),
+    to_stamp: hdr.encodeIntoCompressedBase64(stages.to_stamp),
+    from_stamp: hdr.encodeIntoCompressedBase64(stages.from_stamp),
+    call: hdr.encodeIntoCompressedBase64(stages.call),
+  },
   gcCount: pauses.count,
   gcMaxMs: pauses.maxMs,
   reconnects: client.reconnects,

@@ -26,10 +26,14 @@ import {
   idleRoundTrip,
   loadSize,
   loadUsage,
+  stageFigures,
   summarise,
+  summary,
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs } from '../lib/flags.js';
+import { openWarmupMs } from '../lib/open-loop.js';
+import { StageTrace, type StageFigures } from '../lib/stage-trace.js';
 import { modeTitle, singleNodeMode } from '../lib/modes.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
 
@@ -72,6 +76,12 @@ async function idle(url: string): Promise<{ open: number; rssMb: number; rssGrow
   };
 }
 
+/** The idle round trip's p50 by stage, in path order. */
+function idleStageLine(s: Record<string, StageFigures>): string {
+  const parts = [s.to_stamp, s.journal_wait, s.commit, s.wake, s.send];
+  return parts.map((f) => (f === undefined ? '-' : f.p50.toLocaleString('en-US'))).join(' / ');
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-e2e-'));
   removeOnSignal(dir);
@@ -91,8 +101,29 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   });
-  const roundTrip = await idleRoundTrip(url, small ? 50 : 400, 900);
-  const load = summarise(await closedThenOpen(url, size), size);
+  // One command at a time, by stage too: the fixed cost of each, with no queue.
+  const idleCount = small ? 50 : 400;
+  const idleTrace = new StageTrace(node.progress, idleCount);
+  node.publisher.listen(idleTrace.listener);
+  const roundTrip = await idleRoundTrip(url, idleCount, 900, () => idleTrace.start());
+  idleTrace.stop();
+  // Sent → answered, command by command: the socket and the SDK.
+  const sent = roundTrip.fromStampUs.map((us, i) => Math.round(us - (idleTrace.kept[i] ?? NaN)));
+  const idleStages = {
+    ...roundTrip.stages,
+    ...idleTrace.figures(),
+    ...(idleTrace.missed === 0 ? { send: summary(sent) } : {}),
+  };
+  // The node's side of the one-call open loop, by stage, from the end of its clients' warm-up
+  // (their fork takes ~0.3 s more) to the next loop.
+  const trace = new StageTrace(node.progress);
+  node.publisher.listen(trace.listener);
+  const warmupMs = openWarmupMs(size.openSeconds) + 300;
+  const loads = await closedThenOpen(url, size, [], 0, (phase) => {
+    if (phase === 'open') setTimeout(() => trace.start(), warmupMs);
+    if (phase === 'open-batch') trace.stop();
+  });
+  const load = summarise(loads, size, trace.figures());
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -110,6 +141,9 @@ async function main(): Promise<void> {
     rss_after_load_mb: loadedRssMb,
     idle_round_trip_p50_us: roundTrip.p50,
     idle_round_trip_p99_us: roundTrip.p99,
+    /** Answers the node's stages could not place in a journal batch (0: all counted). */
+    stage_trace_missed: trace.missed + idleTrace.missed,
+    ...stageFigures(idleStages, 'idle_stage_'),
   };
   const title = `bench:e2e (${figures.size}, ${modeTitle(figures.mode)})`;
   printTable(`${title} on ${machineLine(host)}`, [
@@ -118,6 +152,11 @@ async function main(): Promise<void> {
     {
       measure: 'one command at a time, idle node: p50 / p99',
       value: `${roundTrip.p50} / ${roundTrip.p99}`,
+      unit: 'µs',
+    },
+    {
+      measure: '  its p50 by stage: call → stamp → commit start → durable → sent → answer',
+      value: idleStageLine(idleStages),
       unit: 'µs',
     },
     {

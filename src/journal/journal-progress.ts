@@ -18,8 +18,14 @@
  *   slots end              int32 version word, int32 promotion word
  *   flushOffset            float64 count per journal flush bucket (journalFlushBucketsUs, +Inf)
  *   rejectionsOffset       float64 count of Rejected events per status code (statusCodeCountMax)
+ *   batchLogOffset         float64 triples per journal batch, a ring (journalBatchLogCount):
+ *                          last event sequence, commit started (µs), durable (µs)
+ *
+ * The batch log costs three stores a batch and is read only by benches (bench/lib/stage-trace):
+ * it splits a command's time from its stamp to its result into waiting for the journal, the
+ * commit and fsync, and the publisher's wake-up, which no per-command field records.
  */
-import { journalFlushBucketsUs, statusCodeCountMax } from '../constants.js';
+import { journalBatchLogCount, journalFlushBucketsUs, statusCodeCountMax } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 
 export const enum ProgressSlot {
@@ -90,7 +96,17 @@ const enum ProgressWord {
 export const flushBucketCount = journalFlushBucketsUs.length + 1;
 const flushOffset = ProgressWord.count * 4;
 const rejectionsOffset = flushOffset + flushBucketCount * 8;
-const progressBytes = rejectionsOffset + statusCodeCountMax * 8;
+const batchLogOffset = rejectionsOffset + statusCodeCountMax * 8;
+/** Float64 words per batch log entry (BatchLogWord). */
+export const batchLogEntryWords = 3;
+const progressBytes = batchLogOffset + journalBatchLogCount * batchLogEntryWords * 8;
+
+/** A batch log entry's words: wall-clock µs, on the same clock as the processor's stamps. */
+export const enum BatchLogWord {
+  lastSequence = 0,
+  commitStartUs = 1,
+  durableUs = 2,
+}
 
 export class JournalProgress {
   readonly buffer: SharedArrayBuffer;
@@ -99,6 +115,11 @@ export class JournalProgress {
   readonly flushBuckets: Float64Array;
   /** Rejected commands by status code; written by the journal writer only. */
   readonly rejections: Float64Array;
+  /**
+   * Batch `n` (counting from 0 each run, as batchesWritten) at entry `n % journalBatchLogCount`;
+   * written by the journal writer before the bump that publishes the batch.
+   */
+  readonly batchLog: Float64Array;
   private readonly words: Int32Array;
 
   constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(progressBytes)) {
@@ -109,6 +130,8 @@ export class JournalProgress {
     this.words = new Int32Array(buffer, 0, ProgressWord.count);
     this.flushBuckets = new Float64Array(buffer, flushOffset, flushBucketCount);
     this.rejections = new Float64Array(buffer, rejectionsOffset, statusCodeCountMax);
+    const logWords = journalBatchLogCount * batchLogEntryWords;
+    this.batchLog = new Float64Array(buffer, batchLogOffset, logWords);
   }
 
   get(slot: ProgressSlot): number {

@@ -17,6 +17,7 @@
  */
 import {
   eventSizeBytes,
+  journalBatchLogCount,
   journalFlushBucketsUs,
   statusCodeCountMax,
   timeIndexIntervalUs,
@@ -29,7 +30,12 @@ import { after } from '../ring/ring-layout.js';
 import { BatchEncoder, hashSizeBytes } from './journal-codec.js';
 import { sequenceKey, writeU64BE, type JournalDb } from './journal-db.js';
 import { writeFailure } from './journal-errors.js';
-import { JournalProgress, ProgressSlot } from './journal-progress.js';
+import {
+  batchLogEntryWords,
+  BatchLogWord,
+  JournalProgress,
+  ProgressSlot,
+} from './journal-progress.js';
 
 /** Where the journal ends: the next batch links to `hash` and starts after `sequence`. */
 export interface JournalTail {
@@ -118,7 +124,7 @@ export class JournalWriter {
     this.prevHash.set(this.nextHash);
     this.lastSequence = lastSequence;
     this.countRejections(first, count);
-    this.record(lastSequence, timestamp, count, bytes.byteLength, performance.now() - started);
+    this.record(lastSequence, timestamp, count, bytes.byteLength, started);
     this.barrier.release(last);
   }
 
@@ -174,20 +180,24 @@ export class JournalWriter {
     }
   }
 
+  /** Publishes a durable batch whose encoding began at `startedMs` (performance.now()). */
   private record(
     sequence: number,
     timestamp: number,
     count: number,
     bytes: number,
-    ms: number,
+    startedMs: number,
   ): void {
     const p = this.progress;
-    const us = Math.round(ms * 1000);
+    const nowMs = performance.now();
+    const us = Math.round((nowMs - startedMs) * 1000);
+    const batch = p.get(ProgressSlot.batchesWritten);
     p.set(ProgressSlot.sequenceCommitted, sequence);
     p.set(ProgressSlot.sequenceDurable, sequence);
     p.set(ProgressSlot.timestampDurable, timestamp);
-    p.set(ProgressSlot.durableAtMs, performance.timeOrigin + performance.now()); // per batch
-    p.set(ProgressSlot.batchesWritten, p.get(ProgressSlot.batchesWritten) + 1);
+    p.set(ProgressSlot.durableAtMs, performance.timeOrigin + nowMs); // per batch
+    logBatch(p.batchLog, batch, sequence, startedMs, nowMs);
+    p.set(ProgressSlot.batchesWritten, batch + 1);
     p.set(ProgressSlot.eventsWritten, p.get(ProgressSlot.eventsWritten) + count);
     p.set(ProgressSlot.bytesWritten, p.get(ProgressSlot.bytesWritten) + bytes);
     p.set(ProgressSlot.commitUsTotal, p.get(ProgressSlot.commitUsTotal) + us);
@@ -197,4 +207,22 @@ export class JournalWriter {
     p.flushBuckets[bucket] += 1;
     p.bump();
   }
+}
+
+/**
+ * Enters batch number `batch` (ending at event `sequence`, its commit begun at `startedMs`,
+ * durable at `durableMs`, both performance.now()) in the progress's batch log, in wall-clock µs
+ * as the processor stamps commands (the same expression in each thread).
+ */
+function logBatch(
+  log: Float64Array,
+  batch: number,
+  sequence: number,
+  startedMs: number,
+  durableMs: number,
+): void {
+  const at = (batch % journalBatchLogCount) * batchLogEntryWords;
+  log[at + BatchLogWord.lastSequence] = sequence;
+  log[at + BatchLogWord.commitStartUs] = (performance.timeOrigin + startedMs) * 1000;
+  log[at + BatchLogWord.durableUs] = (performance.timeOrigin + durableMs) * 1000;
 }

@@ -7,7 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashSizeBytes } from '../../../src/journal/journal-codec.js';
 import { closeJournalDb, openJournalDb, sequenceKey } from '../../../src/journal/journal-db.js';
-import { JournalProgress, ProgressSlot } from '../../../src/journal/journal-progress.js';
+import {
+  BatchLogWord,
+  JournalProgress,
+  ProgressSlot,
+} from '../../../src/journal/journal-progress.js';
 import { JournalWriter } from '../../../src/journal/journal-writer.js';
 import { SequenceBarrier } from '../../../src/ring/sequence-barrier.js';
 import { eventRing } from '../../harness/event-ring.js';
@@ -44,6 +48,38 @@ test('the writer hands each batch on, as stored, before it is durable', async ()
       assert.deepEqual(Buffer.from(db.journal.getBinary(sequenceKey(s.first)) as Buffer), s.bytes);
     }
     assert.equal(progress.get(ProgressSlot.sequenceDurable), 5);
+    closeJournalDb(db);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('the writer logs each batch: last sequence, commit start and durable time', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    await db.root.committed;
+    await db.root.flushed;
+    const { ring, wait, publish } = eventRing(1);
+    const barrier = new SequenceBarrier(ring, 0, wait);
+    const progress = new JournalProgress();
+    const tail = { sequence: 0, hash: new Uint8Array(hashSizeBytes), term: 1 };
+    const writer = new JournalWriter(db, barrier, progress, tail);
+    const beforeUs = (performance.timeOrigin + performance.now()) * 1000;
+    writer.writeThrough(publish([1, 2, 2]));
+    writer.writeThrough(publish([3, 4, 5]));
+    const afterUs = (performance.timeOrigin + performance.now()) * 1000;
+    const log = progress.batchLog;
+    const entry = (n: number) => Array.from(log.subarray(n * 3, n * 3 + 3));
+    const [first, second] = [entry(0), entry(1)];
+    assert.deepEqual([first[BatchLogWord.lastSequence], second[BatchLogWord.lastSequence]], [2, 5]);
+    // In time order: each commit starts after the one before is durable, within the calls.
+    assert.ok(beforeUs <= first[BatchLogWord.commitStartUs]);
+    assert.ok(first[BatchLogWord.commitStartUs] <= first[BatchLogWord.durableUs]);
+    assert.ok(first[BatchLogWord.durableUs] <= second[BatchLogWord.commitStartUs]);
+    assert.ok(second[BatchLogWord.commitStartUs] <= second[BatchLogWord.durableUs]);
+    assert.ok(second[BatchLogWord.durableUs] <= afterUs);
+    assert.equal(progress.get(ProgressSlot.batchesWritten), 2);
     closeJournalDb(db);
   } finally {
     removeDir(dir);

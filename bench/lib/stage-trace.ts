@@ -1,0 +1,122 @@
+/**
+ * A command's time inside the node, by stage, for a bench whose node runs in its own process
+ * (bench:e2e): a publisher listener reads each answered command's stamp and sequence, finds its
+ * journal batch in the progress's batch log (journal-progress.ts), and records
+ *
+ *   stamp ──► commit start ──► durable ──► sent (this listener runs after the gateway's, which
+ *     │ journal wait │   commit + fsync  │  wake-up, send        has sent the answers by then)
+ *     (the engine, the output ring, and the journal busy with the batch before)
+ *
+ * All three clocks are wall-clock µs read in different threads of one process (the stamp in
+ * the processor, the batch times in the journal writer, the last here), which agree within a
+ * few µs; a negative difference is counted as 1 µs.
+ */
+import * as hdr from 'hdr-histogram-js';
+import { journalBatchLogCount } from '../../src/constants.js';
+import {
+  batchLogEntryWords,
+  BatchLogWord,
+  ProgressSlot,
+  type JournalProgress,
+} from '../../src/journal/journal-progress.js';
+import { EventFlag, EventWord } from '../../src/protocol/event-layout.js';
+import { readU64, type RecordBuffer } from '../../src/stdx/records.js';
+import { percentileOf } from '../../src/stdx/percentile.js';
+
+export type StageName = 'journal_wait' | 'commit' | 'wake';
+
+/** One stage's figures (µs). */
+export interface StageFigures {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+function histogram(): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+export class StageTrace {
+  readonly stages: Record<StageName, hdr.Histogram> = {
+    journal_wait: histogram(),
+    commit: histogram(),
+    wake: histogram(),
+  };
+  /**
+   * Each recorded answer's time in the node (stamp → published, µs), in order, when kept (the
+   * idle round trip pairs them with its client's own figures); bounded by `keepMax`.
+   */
+  readonly kept: number[] = [];
+  /** Answers whose batch had left the log before they were published (not recorded). */
+  missed = 0;
+  private recording = false;
+  /** The batch the last answer was in (batches and answers come in sequence order). */
+  private batch = 0;
+
+  constructor(
+    private readonly progress: JournalProgress,
+    private readonly keepMax = 0,
+  ) {}
+
+  /** Records from now on (the answers published so far are not). */
+  start(): void {
+    this.recording = true;
+  }
+
+  stop(): void {
+    this.recording = false;
+  }
+
+  /** For `Publisher.listen`: `count` durable events at `slot` of `records`. */
+  readonly listener = (records: RecordBuffer, slot: number, count: number): void => {
+    if (!this.recording) return;
+    const nowUs = (performance.timeOrigin + performance.now()) * 1000;
+    const u32 = records.u32;
+    for (let i = 0; i < count; i++) {
+      const e = (slot + i) * EventWord.size;
+      if ((u32[e + EventWord.flagsTifStp] & EventFlag.Head) === 0) continue;
+      this.record(
+        readU64(u32, e + EventWord.sequence),
+        readU64(u32, e + EventWord.timestamp),
+        nowUs,
+      );
+    }
+  };
+
+  private record(sequence: number, stampUs: number, nowUs: number): void {
+    const log = this.progress.batchLog;
+    const written = this.progress.get(ProgressSlot.batchesWritten);
+    this.batch = Math.max(this.batch, written - journalBatchLogCount);
+    let at = (this.batch % journalBatchLogCount) * batchLogEntryWords;
+    while (this.batch < written && log[at + BatchLogWord.lastSequence] < sequence) {
+      this.batch++;
+      at = (this.batch % journalBatchLogCount) * batchLogEntryWords;
+    }
+    if (this.batch >= written || this.batch === written - journalBatchLogCount) {
+      this.missed++; // past the log's end (not yet logged) or maybe overwritten
+      return;
+    }
+    const started = log[at + BatchLogWord.commitStartUs];
+    const durable = log[at + BatchLogWord.durableUs];
+    this.add('journal_wait', started - stampUs);
+    this.add('commit', durable - started);
+    this.add('wake', nowUs - durable);
+    if (this.kept.length < this.keepMax) this.kept.push(nowUs - stampUs);
+  }
+
+  private add(stage: StageName, us: number): void {
+    this.stages[stage].recordValue(Math.max(1, Math.round(us)));
+  }
+
+  figures(): Record<StageName, StageFigures> {
+    const out = {} as Record<StageName, StageFigures>;
+    for (const [name, h] of Object.entries(this.stages) as [StageName, hdr.Histogram][]) {
+      out[name] = { p50: percentileOf(h, 50), p99: percentileOf(h, 99), mean: Math.round(h.mean) };
+    }
+    return out;
+  }
+}
