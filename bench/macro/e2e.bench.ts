@@ -34,6 +34,7 @@ import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs } from '../lib/flags.js';
 import { openWarmupMs } from '../lib/open-loop.js';
 import { StageTrace, type StageFigures } from '../lib/stage-trace.js';
+import { readRunQueue, runQueueWait, type RunQueueReading } from '../lib/run-queue.js';
 import { modeTitle, singleNodeMode } from '../lib/modes.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
 
@@ -105,8 +106,13 @@ async function main(): Promise<void> {
   const idleCount = small ? 50 : 400;
   const idleTrace = new StageTrace(node.progress, idleCount);
   node.publisher.listen(idleTrace.listener);
-  const roundTrip = await idleRoundTrip(url, idleCount, 900, () => idleTrace.start());
+  let idleQueue: RunQueueReading | null = null;
+  const roundTrip = await idleRoundTrip(url, idleCount, 900, () => {
+    idleTrace.start();
+    idleQueue = readRunQueue();
+  });
   idleTrace.stop();
+  const idleWait = runQueueWait(idleQueue, readRunQueue());
   // Sent → answered, command by command: the socket and the SDK.
   const sent = roundTrip.fromStampUs.map((us, i) => Math.round(us - (idleTrace.kept[i] ?? NaN)));
   const idleStages = {
@@ -119,9 +125,22 @@ async function main(): Promise<void> {
   const trace = new StageTrace(node.progress);
   node.publisher.listen(trace.listener);
   const warmupMs = openWarmupMs(size.openSeconds) + 300;
+  // Set in the phase callback (a holder: TypeScript does not follow a closure's assignments).
+  const open: { queue: RunQueueReading | null; wait: ReturnType<typeof runQueueWait> } = {
+    queue: null,
+    wait: null,
+  };
   const loads = await closedThenOpen(url, size, [], 0, (phase) => {
-    if (phase === 'open') setTimeout(() => trace.start(), warmupMs);
-    if (phase === 'open-batch') trace.stop();
+    if (phase === 'open') {
+      setTimeout(() => {
+        trace.start();
+        open.queue = readRunQueue();
+      }, warmupMs);
+    }
+    if (phase === 'open-batch') {
+      trace.stop();
+      open.wait = runQueueWait(open.queue, readRunQueue());
+    }
   });
   const load = summarise(loads, size, trace.figures());
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
@@ -143,6 +162,10 @@ async function main(): Promise<void> {
     idle_round_trip_p99_us: roundTrip.p99,
     /** Answers the node's stages could not place in a journal batch (0: all counted). */
     stage_trace_missed: trace.missed + idleTrace.missed,
+    /** The node's threads: µs waited for a core per wake-up, and waiting per running. */
+    open_runqueue_wait_us: open.wait?.waitUsPerSlice ?? null,
+    open_runqueue_wait_per_run: open.wait?.waitPerRun ?? null,
+    idle_runqueue_wait_us: idleWait?.waitUsPerSlice ?? null,
     ...stageFigures(idleStages, 'idle_stage_'),
   };
   const title = `bench:e2e (${figures.size}, ${modeTitle(figures.mode)})`;
@@ -157,6 +180,11 @@ async function main(): Promise<void> {
     {
       measure: '  its p50 by stage: call → stamp → commit start → durable → sent → answer',
       value: idleStageLine(idleStages),
+      unit: 'µs',
+    },
+    {
+      measure: "node's threads: wait for a core per wake-up, idle / open loop (neighbours)",
+      value: `${figures.idle_runqueue_wait_us ?? '-'} / ${figures.open_runqueue_wait_us ?? '-'}`,
       unit: 'µs',
     },
     {
