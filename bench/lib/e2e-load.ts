@@ -200,13 +200,14 @@ export async function idleRoundTrip(
   p50: number;
   p99: number;
   stages: Record<string, StageFigures>;
-  /** Each command's stamp → answer (µs), in order. */
-  fromStampUs: number[];
+  /** Each command's stamp → answer (µs) by its sequence. */
+  fromStampUs: Map<number, number>;
 }> {
   const client = await BourseClient.connect(url, { clientId });
   const us: number[] = [];
   const toStamp: number[] = [];
   const fromStamp: number[] = [];
+  const bySequence = new Map<number, number>();
   for (let i = -20; i < count; i++) {
     if (i === 0) atMeasured();
     const t0 = performance.now();
@@ -223,11 +224,12 @@ export async function idleRoundTrip(
     us.push(Math.round((now - t0) * 1000));
     toStamp.push(Math.round((stampedAt - t0) * 1000));
     fromStamp.push(Math.round((now - stampedAt) * 1000));
+    bySequence.set(head.sequence, (now - stampedAt) * 1000);
   }
   await client.close();
   const all = summary(us);
-  const stages = { to_stamp: summary(toStamp), from_stamp: summary([...fromStamp]) };
-  return { p50: all.p50, p99: all.p99, stages, fromStampUs: fromStamp };
+  const stages = { to_stamp: summary(toStamp), from_stamp: summary(fromStamp) };
+  return { p50: all.p50, p99: all.p99, stages, fromStampUs: bySequence };
 }
 
 /** p50, p99 and mean of `us` (sorted here). */

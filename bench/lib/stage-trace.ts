@@ -47,10 +47,10 @@ export class StageTrace {
     wake: histogram(),
   };
   /**
-   * Each recorded answer's time in the node (stamp → published, µs), in order, when kept (the
-   * idle round trip pairs them with its client's own figures); bounded by `keepMax`.
+   * Each recorded answer's time in the node (stamp → sent, µs) by its sequence, when kept (the
+   * idle round trip pairs them with its client's own figures); at most `keepMax`.
    */
-  readonly kept: number[] = [];
+  readonly kept = new Map<number, number>();
   /** Answers whose batch had left the log before they were published (not recorded). */
   missed = 0;
   private recording = false;
@@ -105,7 +105,7 @@ export class StageTrace {
     this.add('journal_wait', started - stampUs);
     this.add('commit', durable - started);
     this.add('wake', nowUs - durable);
-    if (this.kept.length < this.keepMax) this.kept.push(nowUs - stampUs);
+    if (this.kept.size < this.keepMax) this.kept.set(sequence, nowUs - stampUs);
   }
 
   private add(stage: StageName, us: number): void {

@@ -106,19 +106,23 @@ async function main(): Promise<void> {
   const idleCount = small ? 50 : 400;
   const idleTrace = new StageTrace(node.progress, idleCount);
   node.publisher.listen(idleTrace.listener);
-  let idleQueue: RunQueueReading | null = null;
+  const idleAt: { queue: RunQueueReading | null } = { queue: null };
   const roundTrip = await idleRoundTrip(url, idleCount, 900, () => {
     idleTrace.start();
-    idleQueue = readRunQueue();
+    idleAt.queue = readRunQueue();
   });
   idleTrace.stop();
-  const idleWait = runQueueWait(idleQueue, readRunQueue());
+  const idleWait = runQueueWait(idleAt.queue, readRunQueue());
   // Sent → answered, command by command: the socket and the SDK.
-  const sent = roundTrip.fromStampUs.map((us, i) => Math.round(us - (idleTrace.kept[i] ?? NaN)));
+  const sent: number[] = [];
+  for (const [sequence, us] of roundTrip.fromStampUs) {
+    const inNode = idleTrace.kept.get(sequence);
+    if (inNode !== undefined) sent.push(Math.round(us - inNode));
+  }
   const idleStages = {
     ...roundTrip.stages,
     ...idleTrace.figures(),
-    ...(idleTrace.missed === 0 ? { send: summary(sent) } : {}),
+    ...(sent.length > 0 ? { send: summary(sent) } : {}),
   };
   // The node's side of the one-call open loop, by stage, from the end of its clients' warm-up
   // (their fork takes ~0.3 s more) to the next loop.
