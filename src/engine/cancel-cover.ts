@@ -43,6 +43,10 @@ export class CancelCoverDecider {
     const on = c.word(CommandWord.aux);
     if (c.word(CommandWord.aux + 1) !== 0 || on > 1) return Status.CommandIdInvalid;
     if (this.clients.wouldBeFull(client)) return Status.IdempotencyClientTableFull;
+    // The node's own slot first, as a replica takes it: it records the head (its client's seq)
+    // before it applies the mark. Taken after, a first mark of a new client put the two in
+    // the other order on the primary, and the client's orders named another slot there.
+    this.clients.slotFor(disconnectClientId);
     const e = this.emitter.begin(EventKind.CancelOnDisconnectSet, Status.Ok, 0, client);
     this.emitter.set(e, EventWord.aux, on);
     applyCoverSet(this.clients, this.emitter.u32, e);
