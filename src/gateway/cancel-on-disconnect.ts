@@ -375,8 +375,11 @@ export class CancelOnDisconnect {
         if (!session.cancelOnDisconnect && this.covered.has(client)) this.mark(client, false);
         continue;
       }
+      // Back in time, and gone again: its session's close did what was due, and its mark is as
+      // its own commands left it (this answer may predate them: a 1000 close's unmark, taken
+      // for marked again, kept its next session with the flag from marking it).
+      if (cameBack.has(client)) continue;
       this.covered.add(client); // a loss keeps the mark, as the session's own would
-      if (cameBack.has(client)) continue; // back in time, and gone again: its session's close
       lost.push(client);
     }
     const back = clients.length - lost.length;
