@@ -125,6 +125,18 @@ export class CancelOnDisconnect {
   private readonly covered = new Set<number>();
   /** Clients marked or unmarked since the marks were asked for at a takeover (until answered). */
   private touched: Set<number> | null = null;
+  /**
+   * Whether `covered` holds what the state marks: false from a takeover until a read of the
+   * marks answers (its own, or the grace end's).
+   */
+  private marksKnown = true;
+  /**
+   * Clients that logged in without the flag while the marks were not known, and wrote no mark
+   * since: unmarked when a read says the state marks them. They wrote nothing, and the state
+   * kept the mark (a read refused busy, or a session ended before the grace did): a later
+   * failover canceled orders they had placed without asking.
+   */
+  private readonly unflagged = new Set<number>();
   /** Marks to write, client * 2 + (1 on, 0 off), oldest first. */
   private readonly marks: number[] = [];
   /** The marks in the ring, by client seq: their client, for a refusal's log line. */
@@ -170,6 +182,9 @@ export class CancelOnDisconnect {
     session.quietSweeps = 0;
     if (!session.readOnly && !this.stopped) {
       this.cameBack?.add(clientId);
+      // Within a grace (cameBack) only: bounded by its logins.
+      const unknown = !this.marksKnown && this.cameBack !== null;
+      if (unknown && !session.cancelOnDisconnect) this.unflagged.add(clientId);
       if (this.covered.has(clientId) !== session.cancelOnDisconnect) {
         this.mark(clientId, session.cancelOnDisconnect);
         this.send();
@@ -203,17 +218,22 @@ export class CancelOnDisconnect {
     // from it, its next session with the flag wrote none, and a later failover missed it).
     const touched = new Set<number>();
     this.touched = touched;
+    this.marksKnown = false;
     const done = (): void => {
       if (this.touched === touched) this.touched = null;
     };
     reads.query({ what: 'covered' }).then(
       (answer) => {
         for (const client of answer.body as Float64Array) {
-          if (!touched.has(client)) this.covered.add(client);
+          if (touched.has(client)) continue;
+          if (this.unflagged.has(client)) this.mark(client, false);
+          else this.covered.add(client);
         }
+        if (this.touched === touched) this.knowMarks();
         done();
+        this.send();
       },
-      done, // busy: those logins write their marks, as before any answer
+      done, // busy: logins with the flag write their marks; the grace end settles the others
     );
   }
 
@@ -320,9 +340,16 @@ export class CancelOnDisconnect {
   /** Notes that `client` is marked (on) or not in the state, and queues the command saying so. */
   private mark(client: number, on: boolean): void {
     this.touched?.add(client);
+    this.unflagged.delete(client);
     if (on) this.covered.add(client);
     else this.covered.delete(client);
     this.marks.push(client * 2 + (on ? 1 : 0));
+  }
+
+  /** `covered` is what the state marks, with this gateway's marks since. */
+  private knowMarks(): void {
+    this.marksKnown = true;
+    this.unflagged.clear();
   }
 
   /** A mark's head event (true), or not one of this node's marks (false). */
@@ -348,6 +375,7 @@ export class CancelOnDisconnect {
         if (this.stopped) return;
         if (tries >= graceQueryTriesMax) {
           this.cameBack = null;
+          this.unflagged.clear();
           const why = 'the read model did not answer';
           return this.log(`cancel on disconnect: after taking over: ${why}`, 'error');
         }
@@ -368,6 +396,10 @@ export class CancelOnDisconnect {
     }
     const lost: number[] = [];
     for (const client of clients) {
+      if (this.unflagged.has(client)) {
+        this.mark(client, false); // back without the flag (and still here, or gone)
+        continue;
+      }
       const session = sessionOf(client);
       if (session !== undefined) {
         // Back with the flag: its login marked it. Back without, before the marks were read
@@ -390,6 +422,7 @@ export class CancelOnDisconnect {
           `${back} back in time, ${lost.length} not`,
       );
     }
+    this.knowMarks(); // the clients back wrote theirs, the others are as the state says
     if (lost.length > 0) this.cancelLost(lost);
     this.send();
   }

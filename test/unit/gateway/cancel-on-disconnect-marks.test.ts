@@ -191,6 +191,61 @@ test("the grace end's read does not undo an unmark written since", async () => {
   }
 });
 
+// A login without the flag before that answer wrote nothing (the client was not known to be
+// marked); the answer then took it for marked, and if it left before the grace ended, the state
+// kept its mark: a later failover canceled the orders it had placed without asking.
+test('a login without the flag before the takeover read answers unmarks its client', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, cancels, login } = setUp();
+    const late = lateReadsOf([7]); // 7's mark, from its session on the last primary
+    cancels.takeOver(late.reads, () => undefined);
+    cancels.closed(login(7, false), 7, 1006); // back at once without the flag, then gone
+    login(8, false); // never marked
+    assert.deepEqual(sink.marks(), [], 'not known yet whether they are marked');
+    late.answer();
+    await settle();
+    assert.deepEqual(sink.marks(), [[7, 0]], "7's mark goes: it asks no more; 8 had none");
+    login(7, false);
+    mock.timers.tick(cancelOnDisconnectGraceMs);
+    await settle();
+    assert.deepEqual(sink.marks(), [[7, 0]], 'known unmarked since: nothing more');
+    assert.deepEqual(sink.rounds(), [], 'it never asked here: nothing canceled');
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+// A takeover's read refused (a busy read model) left the marks unknown too: a client back
+// without the flag wrote nothing, and the grace end, which unmarks only the clients the
+// gateway knew marked, kept the state's mark of it.
+test('a login without the flag after a refused takeover read unmarks its client', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, cancels, login } = setUp();
+    let asked = 0;
+    const query = (): Promise<{ sequence: number; body: unknown }> =>
+      asked++ === 0
+        ? Promise.reject(new Error('busy'))
+        : Promise.resolve({ sequence: 1, body: Float64Array.from([7]) });
+    const sessions = new Map<number, CancelFields>();
+    cancels.takeOver({ query } as unknown as StateReads, (client) => sessions.get(client));
+    await settle(); // refused
+    sessions.set(7, login(7, false));
+    mock.timers.tick(cancelOnDisconnectGraceMs);
+    await settle(); // the grace end's read answers: 7 (its unmark not applied yet)
+    assert.deepEqual(sink.marks(), [[7, 0]], 'its mark goes, once');
+    assert.deepEqual(sink.rounds(), []);
+    sessions.delete(7);
+    login(7, false);
+    assert.deepEqual(sink.marks(), [[7, 0]], 'known since the grace end: nothing more');
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
 test('a takeover with no client marked logs nothing at the grace end', async () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
