@@ -80,7 +80,7 @@ import { Liveness } from './liveness.js';
 import { BusyResend } from './busy-resend.js';
 import { Admission } from './admission.js';
 import { AnswerRuns } from './answer-runs.js';
-import { frameFits } from './frame-check.js';
+import { frameFits, lastSequenceOf } from './frame-check.js';
 import { Batches, joinResults, type BatchResult } from './batches.js';
 import type { BookView } from '../protocol/book-frame.js';
 import {
@@ -137,6 +137,8 @@ export class BourseClient {
   readonly clientId: number;
   /** The journal's durable sequence when the session last opened (connect, or a reconnect). */
   durableSequence = 0;
+  /** The highest durable sequence heard of on this connection: its Welcome, answers, streams. */
+  private heardSequence = 0;
   /** Frames the server refused as Busy (and this client sent again): backpressure felt. */
   busyRefusals = 0;
   private socket: WebSocket;
@@ -324,7 +326,9 @@ export class BourseClient {
     from?: number,
   ): Unsubscribe {
     checkSubscribe('subscribeAccount', 'account', account, onEvents, this.closed, onError);
-    const start = { from: checkFrom(from), floor: this.durableSequence + 1 };
+    // Resumed from here if it delivers nothing (Welcome's sequence sent older events, as new).
+    const floor = Math.max(this.durableSequence, this.heardSequence) + 1;
+    const start = { from: checkFrom(from), floor };
     return this.streams.topic(StreamKind.Account, account, onEvents, onError as OnError, start);
   }
 
@@ -626,6 +630,7 @@ export class BourseClient {
   private onFrame(data: Buffer): void {
     const type = data.readUInt8(0);
     if (data.readUInt8(1) !== protocolVersion) return;
+    this.heardSequence = lastSequenceOf(data, this.heardSequence);
     if (type === FrameType.Error) return this.onError(data);
     if (type === FrameType.Book) return this.streams.onBook(data);
     if (type === FrameType.Results) return this.answers.readResults(data);
@@ -714,6 +719,7 @@ export class BourseClient {
         const foreign = back.session.nextSeq > lowestUnsent(this.unanswered, this.nextSeq);
         this.url = back.url;
         this.durableSequence = back.session.durableSequence;
+        this.heardSequence = 0; // another member's sequences may not be this one's
         this.socket = back.session.socket;
         this.attach(back.session.socket);
         this.answers.reset(); // a command cut between two frames is answered again (a repeat)

@@ -13,7 +13,8 @@
  */
 import { FrameType, frameHeaderBytes } from '../protocol/frames.js';
 import { eventSizeBytes } from '../constants.js';
-import { resultSizeBytes } from '../protocol/result-layout.js';
+import { ResultWord, resultSizeBytes } from '../protocol/result-layout.js';
+import { EventWord } from '../protocol/event-layout.js';
 import { bookFrameFits } from '../protocol/book-frame.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 
@@ -28,6 +29,23 @@ export function frameFits(data: Buffer): boolean {
   if (type === FrameType.Error) return data.length >= frameHeaderBytes + 4;
   if (type === FrameType.Book) return bookFrameFits(data);
   return true; // other types are not read
+}
+
+/**
+ * The sequence of the last record of an Events or Results frame (one that fits), or `known`
+ * when it has none or is of another type, whichever is higher: a sequence the server has made
+ * durable, so the journal's head was at least that when it was sent.
+ */
+export function lastSequenceOf(data: Buffer, known: number): number {
+  const type = data[0];
+  if (type !== FrameType.Events && type !== FrameType.Results) return known;
+  const count = data.readUInt32LE(frameHeaderBytes);
+  if (count === 0) return known;
+  const size = type === FrameType.Events ? eventSizeBytes : resultSizeBytes;
+  const word = type === FrameType.Events ? EventWord.sequence : ResultWord.sequence;
+  const at = frameHeaderBytes + 8 + (count - 1) * size + word * 4;
+  const sequence = data.readUInt32LE(at) + data.readUInt32LE(at + 4) * 2 ** 32;
+  return Math.max(known, sequence);
 }
 
 /** The events of an Events frame (one that fits), decoded. */
