@@ -9,10 +9,15 @@
  *
  * The engine in use is filled through real commands: `--accounts` accounts (half with ids
  * below the account capacity, held by index, half with large ids, held in the hash map), each
- * funded, and `--orders` resting orders on one instrument (bids below 5000, asks above). The
- * write is timed from the live state, without the node's pacing between chunks (paceMs 0) and
- * without the snapshotter's copy before it: the figure is the encoding, hashing and LMDB work.
- * The load is Replica.tryLoad's: read, check, restore and the state checksum scan.
+ * funded, and `--orders` resting orders on one instrument (bids below 5000, asks above).
+ *
+ * First the snapshotter's step, which the replica waits for: encoding the state into a shared
+ * buffer of the state's size (encodeBody, `encode_*`), beside what it did before, a copy of
+ * every used byte into one (`copy_*`): each into a fresh buffer (the first snapshot: its pages
+ * fault in; the node touches them ahead, a few per turn), then again into the same one, and
+ * the process's RSS growth over the first. Then the write from that body, without the node's
+ * pacing between chunks (paceMs 0): hashing and LMDB. The load is Replica.tryLoad's: read,
+ * check, restore and the state checksum scan.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,9 +34,10 @@ import {
   type CommandFields,
 } from '../../src/protocol/command-writer.js';
 import { closeJournalDb, openJournalDb, snapshotFile } from '../../src/journal/journal-db.js';
-import { writeSnapshot } from '../../src/journal/snapshot-store.js';
+import { writeSnapshotBody } from '../../src/journal/snapshot-store.js';
+import { bodyBytesMax, encodeBody } from '../../src/journal/snapshot-body.js';
 import { Replica } from '../../src/pipeline/replay.js';
-import { usedSizes } from '../../src/stdx/state-image.js';
+import { basesOf, usedSizes, type StateImage } from '../../src/stdx/state-image.js';
 import { checkArgs, flag } from '../lib/flags.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { removeOnSignal } from '../lib/bench-exit.js';
@@ -108,6 +114,12 @@ interface Row extends Record<string, string | number> {
   case: string;
   state_used_mb: number;
   stored_kb: number;
+  copy_ms: number;
+  copy_again_ms: number;
+  copy_rss_mb: number;
+  encode_ms: number;
+  encode_again_ms: number;
+  encode_rss_mb: number;
   file_mb: number;
   write_ms: number;
   load_ms: number;
@@ -130,8 +142,20 @@ async function measure(name: string, config: EngineConfig, feeder: Feeder): Prom
       config,
       stateChecksum: feeder.engine.checksum.hex(),
     };
+    const copy = step(() => copyUsed(image, stateBuffer(image)));
+    const target = new Uint8Array(stateBuffer(image));
+    const encode = step(() => encodeBody(target, image));
+    const copyAgain = step(() => copyUsed(image, copy.buffer));
+    const encoded = encodeBody(target, image);
+    const encodeAgain = step(() => encodeBody(target, image));
+    const body = {
+      ...encoded,
+      bytes: target,
+      counters: [...image.counters],
+      bases: basesOf(image),
+    };
     const started = performance.now();
-    const header = writeSnapshot(db, fields, image, 1, 0);
+    const header = writeSnapshotBody(db, fields, body, 1, 0);
     const write_ms = performance.now() - started;
     if (header === null) throw new Error('bench: the snapshot was not written');
     const replica = new Replica(config);
@@ -151,6 +175,12 @@ async function measure(name: string, config: EngineConfig, feeder: Feeder): Prom
       case: name,
       state_used_mb: mb(used),
       stored_kb: Math.round(stored / 1024),
+      copy_ms: copy.ms,
+      copy_again_ms: copyAgain.ms,
+      copy_rss_mb: copy.rssMb,
+      encode_ms: encode.ms,
+      encode_again_ms: encodeAgain.ms,
+      encode_rss_mb: encode.rssMb,
       file_mb: mb(statSync(snapshotFile(dir)).size),
       write_ms: Math.round(write_ms),
       load_ms: Math.round(load_ms),
@@ -158,6 +188,36 @@ async function measure(name: string, config: EngineConfig, feeder: Feeder): Prom
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A buffer for every used byte. (The snapshotter's holds each array whole, at 8-byte aligned
+ * offsets; past 4 GiB, as the large capacities' 5.4 GiB, no Uint8Array spans it.)
+ */
+function stateBuffer(image: StateImage): SharedArrayBuffer {
+  return new SharedArrayBuffer(bodyBytesMax(image));
+}
+
+/** The snapshotter's step before encodeBody: every array's used bytes copied into `state`. */
+function copyUsed(image: StateImage, state: SharedArrayBuffer): SharedArrayBuffer {
+  const used = usedSizes(image);
+  const target = new Uint8Array(state);
+  let at = 0;
+  for (let i = 0; i < image.arrays.length; i++) {
+    const a = image.arrays[i];
+    target.set(new Uint8Array(a.buffer, a.byteOffset, used[i]), at);
+    at += used[i];
+  }
+  return state;
+}
+
+/** Times `run` and the growth of the process's resident memory over it. */
+function step<T>(run: () => T): { ms: number; rssMb: number; buffer: T } {
+  const rss = process.memoryUsage.rss();
+  const started = performance.now();
+  const buffer = run();
+  const ms = Math.round(performance.now() - started);
+  return { ms, rssMb: Math.round(mb(process.memoryUsage.rss() - rss)), buffer };
 }
 
 function mb(bytes: number): number {

@@ -15,119 +15,21 @@
  *
  * u32s are little-endian; words are compared as the platform's Int32 (the bytes are copied as
  * they are, so a restore is bit for bit). Runs closer than `mergeGapWords` are joined: a run's
- * head costs two words. Off the command path (a pool thread, a restart): allocates freely.
+ * head costs two words. The encoder is snapshot-body.ts. Off the command path (the
+ * snapshotter, a restart): allocates freely.
  */
 import { assert } from '../stdx/assert.js';
 import { ImageBase, type ArraySource } from '../stdx/state-image.js';
 
 /** A gap of this many base words or fewer between two runs is stored inside one run. */
 const mergeGapWords = 2;
-const runHeadBytes = 8;
+export const runHeadBytes = 8;
 
 /** What an encoded array took: its full byte length, the bytes stored and its runs. */
 export type EncodedArray = [number, number, number];
 
-/**
- * Bytes handed out in chunks of `chunkBytes` (a reused buffer: `flush` must copy or consume it
- * before it returns). `flush` returning false stops the output: `stopped` turns true.
- */
-export class ChunkedOutput {
-  stopped = false;
-  private readonly chunk: Buffer;
-  private at = 0;
-  private readonly head = Buffer.alloc(runHeadBytes);
-  private readonly flush: (chunk: Buffer) => boolean;
-
-  constructor(chunkBytes: number, flush: (chunk: Buffer) => boolean) {
-    assert(chunkBytes > 0, 'snapshot-runs: chunks hold bytes');
-    this.chunk = Buffer.allocUnsafe(chunkBytes);
-    this.flush = flush;
-  }
-
-  runHead(gap: number, count: number): void {
-    assert(gap <= 0xffff_ffff, 'snapshot-runs: gap fits a u32');
-    assert(count > 0 && count <= 0xffff_ffff, 'snapshot-runs: run fits a u32');
-    this.head.writeUInt32LE(gap, 0);
-    this.head.writeUInt32LE(count, 4);
-    this.bytes(this.head, 0, runHeadBytes);
-  }
-
-  /** Appends `source`'s bytes start..end (Buffer.copy: no view made per run). */
-  bytes(source: Buffer, start: number, end: number): void {
-    while (start < end && !this.stopped) {
-      const n = Math.min(end - start, this.chunk.byteLength - this.at);
-      source.copy(this.chunk, this.at, start, start + n);
-      this.at += n;
-      start += n;
-      if (this.at === this.chunk.byteLength) this.emit();
-    }
-  }
-
-  /** Hands out what is left. */
-  end(): void {
-    if (this.at > 0 && !this.stopped) this.emit();
-  }
-
-  private emit(): void {
-    if (!this.flush(this.chunk.subarray(0, this.at))) this.stopped = true;
-    this.at = 0;
-  }
-}
-
-/**
- * Encodes one array (`bytes`, whole, 4-byte aligned) into `out`: of it only the first `used`
- * bytes are read (a multiple of 4, or all of it); past them it is taken to be its base.
- */
-export function encodeArray(
-  out: ChunkedOutput,
-  bytes: Uint8Array,
-  used: number,
-  base: ImageBase,
-): EncodedArray {
-  const length = bytes.byteLength;
-  assert(bytes.byteOffset % 4 === 0, 'snapshot-runs: arrays are 4-byte aligned');
-  assert(used === length || used % 4 === 0, 'snapshot-runs: used bytes are whole words');
-  assert(used <= length, 'snapshot-runs: used within the array');
-  const words = Math.floor(length / 4); // not >>>: a table may be 4 GB or more
-  const tail = length - words * 4;
-  assert(tail === 0 || base !== ImageBase.Countdown, 'snapshot-runs: a countdown of Int32s');
-  const a = new Int32Array(bytes.buffer, bytes.byteOffset, words);
-  const source = Buffer.from(bytes.buffer, bytes.byteOffset, length);
-  const usedWords = used === length ? words : used / 4;
-  let runs = 0;
-  let stored = 0;
-  let last = 0; // where the last run ended
-  let w = nextDiffering(a, 0, usedWords, base);
-  while (w < usedWords && !out.stopped) {
-    const end = runEnd(a, w, usedWords, base);
-    out.runHead(w - last, end - w);
-    out.bytes(source, w * 4, end * 4);
-    runs++;
-    stored += runHeadBytes + (end - w) * 4;
-    last = end;
-    w = nextDiffering(a, end, usedWords, base);
-  }
-  if (tail > 0) {
-    // The base past the used bytes: the copy there may hold leftovers.
-    if (used === length) out.bytes(source, words * 4, length);
-    else out.bytes(Buffer.alloc(tail, base === ImageBase.Zeros ? 0 : 0xff), 0, tail);
-    stored += tail;
-  }
-  return [length, stored, runs];
-}
-
-/**
- * Encodes one array as its first `used` bytes as they are (past them, its base): for an array
- * whose runs would take more (a dense one). Its runs count is -1.
- */
-export function encodeRaw(out: ChunkedOutput, bytes: Uint8Array, used: number): EncodedArray {
-  assert(used <= bytes.byteLength, 'snapshot-runs: used within the array');
-  out.bytes(Buffer.from(bytes.buffer, bytes.byteOffset, used), 0, used);
-  return [bytes.byteLength, used, -1];
-}
-
 /** The first word at or after `w` (below `n`) that differs from the base; `n` when none. */
-function nextDiffering(a: Int32Array, w: number, n: number, base: ImageBase): number {
+export function nextDiffering(a: Int32Array, w: number, n: number, base: ImageBase): number {
   if (base === ImageBase.Zeros) {
     while (w < n && a[w] === 0) w++;
   } else if (base === ImageBase.AllOnes) {
@@ -146,7 +48,7 @@ function isBase(a: Int32Array, w: number, base: ImageBase): boolean {
 }
 
 /** Where the run that starts at `w` ends: its gaps of base words are short (mergeGapWords). */
-function runEnd(a: Int32Array, w: number, n: number, base: ImageBase): number {
+export function runEnd(a: Int32Array, w: number, n: number, base: ImageBase): number {
   let end = w + 1;
   for (;;) {
     while (end < n && !isBase(a, end, base)) end++;

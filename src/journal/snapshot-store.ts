@@ -21,10 +21,8 @@ import { createHash } from 'node:crypto';
 import { snapshotChunkSizeBytes, stateLayoutVersion } from '../constants.js';
 import {
   basesOf,
-  baseOf,
   ImageBase,
   PrefixSource,
-  usedBytes,
   type ArraySource,
   type StateImage,
 } from '../stdx/state-image.js';
@@ -32,14 +30,8 @@ import type { Database } from 'lmdb';
 import { assert } from '../stdx/assert.js';
 import { readU64BE, writeU64BE, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
-import {
-  ChunkedOutput,
-  encodeArray,
-  encodeRaw,
-  runsFault,
-  RunsSource,
-  type EncodedArray,
-} from './snapshot-runs.js';
+import { runsFault, RunsSource, type EncodedArray } from './snapshot-runs.js';
+import { bodyBytesMax, encodeBody, type EncodedBody } from './snapshot-body.js';
 
 /** The layout before sparse snapshots: the same arrays, each stored as its first bytes. */
 export const prefixLayoutVersion = 6;
@@ -88,20 +80,19 @@ function partKey(sequence: number, part: number): Buffer {
   return key;
 }
 
+/** A snapshot's body, encoded (snapshot-body.ts), with the parts of its header it decides. */
+export interface SnapshotBody extends EncodedBody {
+  /** The body: its first bodyBytes bytes (a view; read until the write returns). */
+  bytes: Uint8Array;
+  counters: number[];
+  /** Per array, its base (ImageBase). */
+  bases: number[];
+}
+
 /**
- * Writes `image` as the snapshot at `fields.sequence` and drops all but the newest `keep`.
- * Chunks go in one transaction each, `paceMs` apart, and the header last: a snapshot's fsyncs
- * then come in small pieces between the journal's instead of one large one that holds them up
- * (the disk is shared). A write cut short leaves chunks without a header, which the next write
- * removes; readers only look at snapshots that have a header. A snapshot already stored at the
- * same sequence (one a start skipped for another config, then replayed to the same place) is
- * removed whole before the first chunk: its keys are the new one's, and its header must not
- * stand over chunks of another, nor its longer tail outlive it. The newest `keep` are kept
- * counting the new one, which is never pruned. `aborted` is asked between steps and chunks:
- * when it says so the write stops there and returns null (the node is stopping; a snapshot is
- * never needed for correctness, the journal is). The body is encoded chunk by chunk
- * (one chunk's buffer), never whole, in two passes over `image`, which must not change
- * meanwhile: the first sizes it for the header, which the SHA-256 covers before the chunks.
+ * Writes `image` as the snapshot at `fields.sequence` (see writeSnapshotBody). Encodes it into
+ * a buffer of its own, as large as its used bytes: for tests and tools; the snapshotter encodes
+ * into its preallocated one.
  */
 export function writeSnapshot(
   db: JournalDb,
@@ -111,21 +102,46 @@ export function writeSnapshot(
   paceMs = 0,
   aborted: () => boolean = () => false,
 ): SnapshotHeader | null {
+  const bytes = new Uint8Array(bodyBytesMax(image));
+  const encoded = encodeBody(bytes, image);
+  const body = { ...encoded, bytes, counters: [...image.counters], bases: basesOf(image) };
+  return writeSnapshotBody(db, fields, body, keep, paceMs, aborted);
+}
+
+/**
+ * Writes `body` as the snapshot at `fields.sequence` and drops all but the newest `keep`.
+ * Chunks go in one transaction each, `paceMs` apart, and the header last: a snapshot's fsyncs
+ * then come in small pieces between the journal's instead of one large one that holds them up
+ * (the disk is shared). A write cut short leaves chunks without a header, which the next write
+ * removes; readers only look at snapshots that have a header. A snapshot already stored at the
+ * same sequence (one a start skipped for another config, then replayed to the same place) is
+ * removed whole before the first chunk: its keys are the new one's, and its header must not
+ * stand over chunks of another, nor its longer tail outlive it. The newest `keep` are kept
+ * counting the new one, which is never pruned. `aborted` is asked between steps and chunks:
+ * when it says so the write stops there and returns null (the node is stopping; a snapshot is
+ * never needed for correctness, the journal is). The header, which the SHA-256 covers before
+ * the chunks, comes from the body's sizes; the body must not change until this returns.
+ */
+export function writeSnapshotBody(
+  db: JournalDb,
+  fields: SnapshotFields,
+  body: SnapshotBody,
+  keep: number,
+  paceMs = 0,
+  aborted: () => boolean = () => false,
+): SnapshotHeader | null {
   if (aborted()) return null;
-  const sized = encodeImage(new ChunkedOutput(snapshotChunkSizeBytes, () => true), image, null);
-  // An array whose runs take more than its used bytes is stored as they are (stored <= full,
-  // as a build that knows only layout 6 checks).
-  const raw = sized.map(([, stored], i) => stored > usedBytes(image, i));
-  const arrays = sized.map((a, i): EncodedArray => (raw[i] ? [a[0], usedBytes(image, i), -1] : a));
-  let bodyBytes = 0;
-  for (const [, stored] of arrays) bodyBytes += stored;
+  let stored = 0;
+  for (const [, bytes] of body.arrays) stored += bytes;
+  assert(stored === body.bodyBytes, 'snapshot-store: the body is its arrays');
+  assert(body.bodyBytes <= body.bytes.byteLength, 'snapshot-store: the body within its bytes');
   const header: SnapshotHeader = {
     ...fields,
     layout: stateLayoutVersion,
-    counters: [...image.counters],
-    arrays,
-    bases: basesOf(image),
-    chunks: Math.ceil(bodyBytes / snapshotChunkSizeBytes),
+    counters: [...body.counters],
+    arrays: body.arrays.map((a): EncodedArray => [a[0], a[1], a[2]]),
+    bases: [...body.bases],
+    chunks: Math.ceil(body.bodyBytes / snapshotChunkSizeBytes),
     sha256: '',
   };
   const others = listSnapshots(db).filter((h) => h.sequence !== fields.sequence);
@@ -134,19 +150,20 @@ export function writeSnapshot(
   const hash = createHash('sha256').update(headerText(header));
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const snapshots = store(db);
-  let chunks = 0;
-  const out = new ChunkedOutput(snapshotChunkSizeBytes, (chunk) => {
-    if (aborted()) return false;
+  const bytes = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bodyBytes);
+  // Each chunk goes through a buffer of its own: lmdb-js 3.5 stores garbage for a value that
+  // is a view of a SharedArrayBuffer (as the snapshotter's body is), not its bytes.
+  const copy = Buffer.allocUnsafe(Math.min(snapshotChunkSizeBytes, body.bodyBytes));
+  for (let part = 1; part <= header.chunks; part++) {
+    if (aborted()) return null;
+    const at = (part - 1) * snapshotChunkSizeBytes;
+    const end = Math.min(at + snapshotChunkSizeBytes, body.bodyBytes);
+    const chunk = copy.subarray(0, bytes.copy(copy, 0, at, end));
     hash.update(chunk);
-    chunks++;
-    snapshots.transactionSync(() => snapshots.putSync(partKey(fields.sequence, chunks), chunk));
+    snapshots.transactionSync(() => snapshots.putSync(partKey(fields.sequence, part), chunk));
     if (paceMs > 0) Atomics.wait(pause, 0, 0, paceMs);
-    return true;
-  });
-  const written = encodeImage(out, image, raw);
-  if (out.stopped || aborted()) return null;
-  assert(chunks === header.chunks, 'snapshot-store: the image held still while written');
-  assert(sameSizes(written, arrays), 'snapshot-store: the image held still while written');
+  }
+  if (aborted()) return null;
   header.sha256 = hash.digest('hex');
   snapshots.transactionSync(() => {
     // None past the new chunks unless another writer put them since clearFor: they go too.
@@ -156,35 +173,6 @@ export function writeSnapshot(
     assert(partCount(db, header.sequence) === header.chunks + 1, 'snapshot-store: stored whole');
   });
   return header;
-}
-
-function sameSizes(a: readonly EncodedArray[], b: readonly EncodedArray[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1] || a[i][2] !== b[i][2]) return false;
-  }
-  return true;
-}
-
-/**
- * Encodes every array of `image` into `out` (until it stops), as runs or, where `raw` says so,
- * as its used bytes; what each took.
- */
-function encodeImage(
-  out: ChunkedOutput,
-  image: StateImage,
-  raw: readonly boolean[] | null,
-): EncodedArray[] {
-  const arrays: EncodedArray[] = [];
-  for (let i = 0; i < image.arrays.length && !out.stopped; i++) {
-    const a = image.arrays[i];
-    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const used = usedBytes(image, i);
-    if (raw?.[i] === true) arrays.push(encodeRaw(out, bytes, used));
-    else arrays.push(encodeArray(out, bytes, used, baseOf(image, i)));
-  }
-  out.end();
-  return arrays;
 }
 
 /**

@@ -11,9 +11,12 @@ export interface SnapshotTaken {
   ms: number;
   /** Touching its pages ahead of the copy, a few per turn while the replica applies. */
   touchMs: number;
-  /** Copying the replica's state into the buffer the pool reads (the replica waits). */
+  /**
+   * Encoding the replica's state into the buffer the pool reads, its body (snapshot-body.ts;
+   * the replica waits).
+   */
   copyMs: number;
-  /** The pool's encoding, hashing and LMDB write. */
+  /** The pool's hashing and paced LMDB writes. */
   writeMs: number;
   /** Bytes stored. */
   bytes: number;

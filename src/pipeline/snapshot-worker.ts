@@ -50,6 +50,7 @@ import { refuseStateTooLarge } from './state-memory.js';
 import { recover, Replica } from './replay.js';
 import { PageToucher, type TouchRange } from './page-toucher.js';
 import { basesOf, usedBytes, usedSizes, type StateImage } from '../stdx/state-image.js';
+import { encodeBody } from '../journal/snapshot-body.js';
 import { waitAtMost } from './wait-at-most.js';
 import { ReadModel, type ReadRequest } from './read-model.js';
 import type { SnapshotTaken } from './snapshot-stats.js';
@@ -211,9 +212,10 @@ function applyThrough(replica: Replica, barrier: SequenceBarrier, last: number):
 }
 
 /**
- * Takes snapshots: copies the replica's arrays into one preallocated SharedArrayBuffer (a
- * memcpy, about 20 ms for the default capacities) and hands the copy to a piscina task that
- * encodes, hashes and writes it. One snapshot is in flight at a time.
+ * Takes snapshots: encodes the replica's arrays, between two batches, into one preallocated
+ * SharedArrayBuffer (snapshot-body.ts: the body as stored, so the buffer's pages in use follow
+ * the state in use) and hands it to a piscina task that hashes and writes it. One snapshot is
+ * in flight at a time. A promotion copies the state whole into the same buffer (handOver).
  */
 class SnapshotWriter {
   writing: Promise<void> | null = null;
@@ -222,7 +224,6 @@ class SnapshotWriter {
   private readonly data: SnapshotWorkerData;
   private readonly state: SharedArrayBuffer;
   private readonly stateBytes: Uint8Array;
-  private readonly lengths: number[];
   private readonly pool: Piscina;
   private takenAt = performance.now();
   private readonly abort = new Int32Array(new SharedArrayBuffer(4));
@@ -240,15 +241,17 @@ class SnapshotWriter {
   /** A standby's: the pages of `state` a handover would write, touched ahead. */
   private warming: PageToucher | null = null;
   private hintedAt = -Infinity;
+  /** The newest snapshot's body bytes: the part of `state` the next one will write (touched). */
+  private bodyBytes: number;
 
   constructor(db: JournalDb, replica: Replica, data: SnapshotWorkerData) {
     this.db = db;
     this.replica = replica;
     this.data = data;
-    this.lengths = replica.engine.image().arrays.map((a) => a.byteLength);
+    const lengths = replica.engine.image().arrays.map((a) => a.byteLength);
     // Each array 8-byte aligned, as the encoder reads words (snapshot-runs.ts).
     let at = 0;
-    this.offsets = this.lengths.map((n) => {
+    this.offsets = lengths.map((n) => {
       const start = at;
       at += Math.ceil(n / 8) * 8;
       return start;
@@ -257,6 +260,9 @@ class SnapshotWriter {
     this.stateBytes = new Uint8Array(this.state);
     this.appliedAt = replica.eventsApplied;
     this.snapshotSequence = replica.snapshot?.sequence ?? 0;
+    this.bodyBytes = 0;
+    for (const [, stored] of replica.snapshot?.arrays ?? []) this.bodyBytes += stored;
+    this.bodyBytes = Math.min(this.bodyBytes, at);
     this.pool = new Piscina({
       execArgv: [...piscinaExecArgv],
       filename: new URL('../journal/snapshot-task.js', import.meta.url).href,
@@ -294,7 +300,7 @@ class SnapshotWriter {
           r.sequence - this.snapshotSequence >= this.data.timeSequencesMin);
       if (!due) return;
       this.dueAt = performance.now();
-      this.toucher = this.pagesToTouch();
+      this.toucher = this.pagesToTouch(false);
     }
     if (this.toucher.touch(snapshotTouchPagesPerTurn)) return;
     this.toucher = null;
@@ -316,10 +322,10 @@ class SnapshotWriter {
   }
 
   /**
-   * Copies the state and hands it to the pool to write (the replica is at a batch's end). The
+   * Encodes the state and hands it to the pool to write (the replica is at a batch's end). The
    * time reported runs from when the snapshot fell due, in its parts: touching its pages, the
-   * copy, and the pool's write. (It ran from after the copy: a soak's 15.8 s snapshot was
-   * reported without the copy and the touching before it.)
+   * encoding (copyMs), and the pool's write. (It ran from after the copy: a soak's 15.8 s
+   * snapshot was reported without the copy and the touching before it.)
    */
   private write(): void {
     const r = this.replica;
@@ -330,7 +336,7 @@ class SnapshotWriter {
     this.appliedAt = r.eventsApplied;
     this.snapshotSequence = r.sequence;
     const touchMs = this.takenAt - this.dueAt;
-    const task = this.copy(Buffer.from(batch.hash).toString('hex'));
+    const task = this.encode(Buffer.from(batch.hash).toString('hex'));
     const copied = performance.now();
     const copyMs = copied - this.takenAt;
     const sequence = r.sequence;
@@ -355,16 +361,26 @@ class SnapshotWriter {
     );
   }
 
-  /** What the copy will read (the replica's arrays) and write (their places in `state`). */
-  private pagesToTouch(): PageToucher {
+  /**
+   * What a snapshot's encoding reads (the replica's arrays in use) and writes (the start of
+   * `state`, about as far as the newest body went: the body's size is known once encoded); for
+   * a handover's copy, what it writes is each array's used bytes at its place in `state`.
+   */
+  private pagesToTouch(handover: boolean): PageToucher {
     const image = this.replica.engine.image();
     const ranges: TouchRange[] = [];
     for (let i = 0; i < image.arrays.length; i++) {
       const a = image.arrays[i];
       const length = usedBytes(image, i);
       ranges.push({ bytes: new Uint8Array(a.buffer, a.byteOffset, length), length, write: false });
+      if (!handover) continue;
       const target = new Uint8Array(this.state, this.offsets[i], length);
       ranges.push({ bytes: target, length, write: true });
+    }
+    if (!handover) {
+      // The newest body and an eighth more, as the state grows (past it, pages fault inline).
+      const length = Math.min(this.stateBytes.byteLength, this.bodyBytes + (this.bodyBytes >>> 3));
+      ranges.push({ bytes: this.stateBytes, length, write: true });
     }
     return new PageToucher(ranges);
   }
@@ -380,7 +396,7 @@ class SnapshotWriter {
     this.warming = null;
     if (performance.now() - this.hintedAt < handoverHintMs) return;
     this.hintedAt = performance.now();
-    this.warming = this.pagesToTouch();
+    this.warming = this.pagesToTouch(true);
     post({ type: 'touch', used: usedSizes(this.replica.engine.image()) });
   }
 
@@ -415,16 +431,20 @@ class SnapshotWriter {
     return { image, used };
   }
 
-  /** The replica's state (what is in use of it), copied into the shared buffer, as a task. */
-  private copy(batchHash: string): SnapshotTask {
-    const { image, used } = this.copyState();
+  /**
+   * The replica's state encoded into the shared buffer (snapshot-body.ts), as a task: the
+   * replica's image as it stands now, whatever it applies while the pool writes.
+   */
+  private encode(batchHash: string): SnapshotTask {
+    const image = this.replica.engine.image();
+    const { arrays, bodyBytes } = encodeBody(this.stateBytes, image);
+    this.bodyBytes = bodyBytes;
     const r = this.replica;
     return {
       dataDir: this.data.dataDir,
       state: this.state,
-      offsets: this.offsets,
-      lengths: this.lengths,
-      used,
+      arrays,
+      bodyBytes,
       bases: basesOf(image),
       counters: [...image.counters],
       fields: {

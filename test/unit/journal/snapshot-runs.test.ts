@@ -8,19 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  ChunkedOutput,
-  encodeArray,
-  runsFault,
-  RunsSource,
-} from '../../../src/journal/snapshot-runs.js';
-import {
-  baseOf,
-  basesOf,
-  ImageBase,
-  usedBytes,
-  type StateImage,
-} from '../../../src/stdx/state-image.js';
+import { runsFault, RunsSource } from '../../../src/journal/snapshot-runs.js';
+import { bodyBytesMax, encodeBody } from '../../../src/journal/snapshot-body.js';
+import { basesOf, ImageBase, type StateImage } from '../../../src/stdx/state-image.js';
 import { smallConfig } from '../../harness/engine-driver.js';
 import { opArbitrary } from '../../harness/generators.js';
 import { playOps, start, type Run } from '../../harness/model-run.js';
@@ -34,19 +24,11 @@ interface Encoded {
   storedBytes: number;
 }
 
-/** Encodes `image` as a snapshot does, in chunks of `chunkBytes`, and reads it back. */
-function roundTrip(image: StateImage, chunkBytes = 4096): Encoded {
-  const chunks: Buffer[] = [];
-  const out = new ChunkedOutput(chunkBytes, (chunk) => {
-    chunks.push(Buffer.from(chunk)); // the output reuses its buffer
-    return true;
-  });
-  const arrays = image.arrays.map((a, i) => {
-    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    return encodeArray(out, bytes, usedBytes(image, i), baseOf(image, i));
-  });
-  out.end();
-  const body = Buffer.concat(chunks);
+/** Encodes `image` as a snapshot does (into a flat buffer), and reads it back. */
+function roundTrip(image: StateImage): Encoded {
+  const target = new Uint8Array(bodyBytesMax(image));
+  const { arrays, bodyBytes } = encodeBody(target, image);
+  const body = Buffer.from(target.buffer, 0, bodyBytes);
   const parts: Uint8Array[] = [];
   let at = 0;
   for (const [full, stored, runs] of arrays) {
@@ -89,7 +71,7 @@ test('an array encodes to its runs off its base and decodes to the same bytes', 
       if (base === ImageBase.Countdown) for (let i = 0; i < words; i++) a[i] = words - 1 - i;
       for (const [at, value] of changes) a[at % words] = value;
       const image: StateImage = { arrays: [a], counters: [], bases: [base] };
-      const { source, storedBytes } = roundTrip(image, 64);
+      const { source, storedBytes } = roundTrip(image);
       const differing = a.filter((v, i) => v !== new Int32Array(baseCopy(words, base))[i]);
       assert.ok(storedBytes <= 8 * differing.length + 4 * differing.length);
       // Into a target holding other bytes: only what may differ from the base is given (dirty).
