@@ -84,7 +84,11 @@ export class Engine {
   /** Events of the current `execute` call already applied. */
   private appliedCount = 0;
 
-  constructor(config: EngineConfig) {
+  /**
+   * `joinStamps`: keep each resting order's place in its level (Orders.joinedAt), for a read
+   * model's queries; the processor's engine does without.
+   */
+  constructor(config: EngineConfig, joinStamps = false) {
     assertConstants();
     assertEngineConfig(config);
     this.config = config;
@@ -95,7 +99,7 @@ export class Engine {
     this.pendings = new PendingTransfers(config, checksum);
     this.clients = new Clients(config, checksum);
     this.instruments = new Instruments(config, checksum);
-    this.orders = new Orders(config, this.clients.slotCountMax);
+    this.orders = new Orders(config, this.clients.slotCountMax, joinStamps);
     this.levels = new Levels(config);
     this.book = new Book(this.orders, this.levels, checksum, this.clients.ids);
     this.chain = new LinkedChain(config);
@@ -221,6 +225,7 @@ export class Engine {
     for (let i = 0; i < parts.length; i++) at = parts[i].loadCounters(counters, at);
     assert(at === counters.length, 'engine: snapshot has every counter');
     this.orders.rebuildLists(new Float64Array(this.orders.pool.used()));
+    this.book.restampLevels();
     this.decided[0] = this.applier.position[0];
     this.decided[1] = this.applier.position[1];
     this.chain.clear();

@@ -95,7 +95,7 @@ async function rebuild(data: BlpWorkerData, replica: Replica, started: number): 
 
 async function main(data: BlpWorkerData): Promise<void> {
   const started = performance.now();
-  const replica = new Replica(data.config);
+  const replica = new Replica(data.config, false); // it decides; reads go to the snapshotter
   if (data.newCapacities) refuseStateTooLarge(replica.engine); // before the node keeps them
   const eventsReplayed = await rebuild(data, replica, started);
   const output = RingBuffer.attach(data.outputRing);

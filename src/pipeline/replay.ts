@@ -54,8 +54,12 @@ export class Replica {
    */
   private insideBatch = false;
 
-  constructor(config: EngineConfig) {
-    this.engine = new Engine(config);
+  /**
+   * `joinStamps` (Engine): a replica answers reads (the snapshotter's read model, the CLI's
+   * views); the processor's, which only decides, passes false.
+   */
+  constructor(config: EngineConfig, joinStamps = true) {
+    this.engine = new Engine(config, joinStamps);
     this.staging = RecordBuffer.allocate(replayBatchEventsMax, eventSizeBytes);
   }
 

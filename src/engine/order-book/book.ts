@@ -49,6 +49,7 @@ export class Book {
     if (tail === -1) levels.setHead(l, o);
     else orders.setNext(tail, o);
     levels.setTail(l, o);
+    orders.noteJoined(o);
     levels.addOrderCount(l, 1);
     levels.addQuantity(l, open);
     orders.setLevel(o, l);
@@ -59,6 +60,22 @@ export class Book {
     const b = entityKeyB(a);
     orders.setKeys(o, a, b);
     this.checksum.stored(a, b, fieldOpen, orders.f64, orders.openIndex(o), 1);
+  }
+
+  /**
+   * Stamps every resting order again, level by level from its head (after a restore: the stamps
+   * are not in the image), when stamps are kept (Orders.joinedAt). Restore only: a full walk.
+   */
+  restampLevels(): void {
+    const orders = this.orders;
+    const levels = this.levels;
+    if (!orders.stamped) return;
+    for (let s = 0; s < levels.sideCount.length; s++) {
+      for (let i = 0; i < levels.sideCount[s]; i++) {
+        const l = levels.sideLevels[s * levels.perSide + i];
+        for (let o = levels.head(l); o !== -1; o = orders.next(o)) orders.noteJoined(o);
+      }
+    }
   }
 
   /** Lowers a resting order's open quantity; at zero the order leaves the book. */

@@ -22,6 +22,12 @@
  *   links[4o] next, links[4o + 1] prev of its account's list; links[4o + 2], [4o + 3] of its
  *   client's (-1: none): one array, so an order's four links share a line, as a list's two
  *   ends do
+ *
+ * A read model's engine (the snapshotter's replica) also stamps each order as it joins the back
+ * of a level (`joined`, a count of joins), so that an order's place in its level is known
+ * without walking the level from its head (GET /orders: 20 ms for a level of 1M orders). The
+ * stamps ascend along every level; they are derived like the lists (restampLevels on restore),
+ * kept out of snapshots and the checksum, and the processor's engine keeps none.
  */
 import { assert } from '../../stdx/assert.js';
 import { SlotPool } from '../../stdx/slot-pool.js';
@@ -73,9 +79,16 @@ export class Orders {
   private readonly clientEnds: Int32Array;
   /** Per order slot: the next and the previous order of its account, then of its client. */
   private readonly links: Int32Array;
+  /** Per order slot: the join count when it last joined the back of a level; null: not kept. */
+  private readonly joined: Float64Array | null;
+  /** Joins so far (a float: a long-lived node may count past 2^31). */
+  private joins = 0;
 
-  /** `clientSlots`: the client table's slots (Clients.slotCountMax). */
-  constructor(config: EngineConfig, clientSlots: number) {
+  /**
+   * `clientSlots`: the client table's slots (Clients.slotCountMax); `joinStamps`: keep each
+   * order's join stamp (a read model's engine).
+   */
+  constructor(config: EngineConfig, clientSlots: number, joinStamps: boolean) {
     const n = config.orderCountMax;
     this.map = new U53Map(n);
     this.pool = new SlotPool(n);
@@ -85,6 +98,24 @@ export class Orders {
     this.accountEnds = new Int32Array(config.accountCountMax * 2);
     this.clientEnds = new Int32Array(clientSlots * 2);
     this.links = new Int32Array(n * 4);
+    this.joined = joinStamps ? new Float64Array(n) : null;
+  }
+
+  /** Whether join stamps are kept (joinedAt). */
+  get stamped(): boolean {
+    return this.joined !== null;
+  }
+
+  /** Notes that order `o` joins the back of a level now (when stamps are kept). */
+  noteJoined(o: number): void {
+    if (this.joined !== null) this.joined[o] = ++this.joins;
+  }
+
+  /** Order `o`'s join stamp: of two orders in one level, the lower is ahead. */
+  joinedAt(o: number): number {
+    assert(this.joined !== null, 'orders: join stamps are kept');
+    assert(this.level(o) !== -1, 'orders: a resting order');
+    return this.joined[o];
   }
 
   slotOf(id: number): number {
