@@ -16,10 +16,10 @@
  * starts past `next` (a hole: events committed after the read but never published here, as
  * at a promotion), or a reader that falls behind, sends it back to catching up.
  *
- * Reads are bounded per event-loop turn as journal-stream.ts's are, with a budget of their own
- * (journalCatchUpEventsPerTurnMax events, round-robin, a chunk each): a thousand resumes from
- * sequence 1 must not hold the gateway's thread. On a standby the topics' tail publishes what
- * it stores (topics-tail.ts), through `deliver` too.
+ * Reads are bounded per event-loop turn with journal-stream.ts's, in one budget of
+ * journalCatchUpEventsPerTurnMax events shared with them (catch-up-turns.ts: the two kinds take
+ * chunks alternately): a thousand resumes from sequence 1 must not hold the gateway's thread.
+ * On a standby the topics' tail publishes what it stores (topics-tail.ts), through `deliver` too.
  */
 import { eventSizeBytes, eventsPerFrameMax } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
@@ -37,7 +37,8 @@ import type { JournalChunks } from './journal-stream.js';
 import { hideMaker, hideTaker } from './trade-privacy.js';
 import type { SubscriptionFields } from './session-subscriptions.js';
 import type { WebSocket } from './uws.js';
-import { CatchUpTurns, catchUpBufferedMaxBytes } from './catch-up-turns.js';
+import { catchUpBufferedMaxBytes } from './catch-up-turns.js';
+import type { CatchUpKind, CatchUpTurns } from './catch-up-turns.js';
 
 interface Resume<S> {
   ws: WebSocket<S>;
@@ -47,9 +48,6 @@ interface Resume<S> {
   /** Past the stored events: taking published runs (the seam). */
   seam: boolean;
 }
-
-/** How soon a turn that moved nothing (sockets full) looks again (ms). */
-const idleTurnMs = 10;
 
 /**
  * The from-sequence of a Subscribe: null when it is not flagged From, or why it is refused
@@ -75,11 +73,8 @@ export function resumeFrom(
 
 export class AccountResumes<S extends SubscriptionFields> {
   private readonly resumes = new Set<Resume<S>>();
-  /** Those reading stored events, in turns (as journal-stream.ts's). */
-  private readonly catching = new CatchUpTurns<Resume<S>>(
-    (resume, eventsMax) => this.step(resume, eventsMax),
-    idleTurnMs,
-  );
+  /** Those reading stored events, in the gateway's turns (shared with journal streams). */
+  private readonly catching: CatchUpKind<Resume<S>>;
   /** One Events frame being filled: header, count, reserved, events. */
   private readonly frame = new Uint8Array(
     frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
@@ -92,7 +87,11 @@ export class AccountResumes<S extends SubscriptionFields> {
     private readonly journal: () => JournalChunks,
     /** Subscribes the session to the account's topic: from now on the live stream. */
     private readonly joinTopic: (ws: WebSocket<S>, account: number) => void,
-  ) {}
+    /** The gateway's catch-up turns (catch-up-turns.ts: one budget for every reader). */
+    turns: CatchUpTurns,
+  ) {
+    this.catching = turns.kind((resume, eventsMax) => this.step(resume, eventsMax));
+  }
 
   /** Sends `account`'s stored events from `from` to `ws`, then the live ones. */
   subscribe(ws: WebSocket<S>, account: number, from: number): void {

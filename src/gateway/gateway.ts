@@ -57,7 +57,8 @@ import {
 import { accountRefusal, commandRefusal, type Grant, type KeyRing } from './api-keys.js';
 import { HttpKeys } from './http-keys.js';
 import { json, mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
-import { JournalStreams } from './journal-stream.js';
+import { JournalStreams, journalPollMs } from './journal-stream.js';
+import { CatchUpTurns } from './catch-up-turns.js';
 import { AccountResumes, resumeFrom } from './account-resumes.js';
 import { sendError } from './error-frame.js';
 import { TopicsTail } from './topics-tail.js';
@@ -191,9 +192,15 @@ export class Gateway {
   private readonly streams: JournalStreams<Session>;
   private readonly topics: Topics;
   private readonly tail: TopicsTail;
+  /**
+   * Journal streams and account resumes catching up from LMDB: one budget of events a turn of
+   * the event loop for both (each had its own: together, twice the share meant).
+   */
+  private readonly catchUps = new CatchUpTurns(journalPollMs);
   private readonly resumes = new AccountResumes<Session>(
     () => this.options.journal,
     (ws, account) => this.joinAccount(ws, account),
+    this.catchUps,
   );
   private readonly books: BookTopics | null = null;
   private readonly dashboard: Dashboard;
@@ -228,6 +235,7 @@ export class Gateway {
     this.streams = new JournalStreams<Session>(
       options.journal,
       (ws, requestId, events, n) => this.sendEvents(ws, events, n, 0, requestId, false),
+      this.catchUps,
       handOver,
     );
     this.app = releasingApp(); // a stopped gateway's handlers are not kept

@@ -19,17 +19,18 @@
  * catching up instead of buffering without limit.
  *
  * Catching up shares one budget: a turn of the event loop sends at most
- * journalCatchUpEventsPerTurnMax events over all subscribers, a chunk each in turn
- * (round-robin), and the next turn waits for the event loop (setImmediate). Each subscriber
- * read and sent as much as its own socket took, in one go: a thousand of them from sequence 1
- * held the gateway's thread for seconds.
+ * journalCatchUpEventsPerTurnMax events over all subscribers and account resumes, a chunk each
+ * in turn (catch-up-turns.ts), and the next turn waits for the event loop (setImmediate). Each
+ * subscriber read and sent as much as its own socket took, in one go: a thousand of them from
+ * sequence 1 held the gateway's thread for seconds.
  */
 import { eventSizeBytes, eventsPerFrameMax } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64 } from '../stdx/records.js';
 import { EventWord } from '../protocol/event-layout.js';
 import type { WebSocket } from './uws.js';
-import { CatchUpTurns, catchUpBufferedMaxBytes } from './catch-up-turns.js';
+import { catchUpBufferedMaxBytes } from './catch-up-turns.js';
+import type { CatchUpKind, CatchUpTurns } from './catch-up-turns.js';
 
 /** Journal reads for catching up (provided by the composition root). */
 export interface JournalChunks {
@@ -65,21 +66,25 @@ export const journalPollMs = 10;
 export class JournalStreams<S> {
   /** Every subscription (a Set: a step asks whether its subscriber is still here, in O(1)). */
   private readonly subscribers = new Set<Subscriber<S>>();
-  /** The subscribers catching up from LMDB (a standby's look again every journalPollMs). */
-  private readonly catching = new CatchUpTurns<Subscriber<S>>(
-    (sub, eventsMax) => this.step(sub, eventsMax),
-    journalPollMs,
-  );
+  /**
+   * The subscribers catching up from LMDB, in the gateway's turns (shared with account
+   * resumes; a standby's look again every journalPollMs).
+   */
+  private readonly catching: CatchUpKind<Subscriber<S>>;
 
   constructor(
     private readonly journal: JournalChunks,
     private readonly send: SendEvents<S>,
+    /** The gateway's catch-up turns (catch-up-turns.ts: one budget for every reader). */
+    turns: CatchUpTurns,
     /**
      * The sequence after which the node publishes durable events live (0 on a single node),
      * or null while it publishes nothing (a standby).
      */
     private readonly handOver: () => number | null = () => 0,
-  ) {}
+  ) {
+    this.catching = turns.kind((sub, eventsMax) => this.step(sub, eventsMax));
+  }
 
   subscribe(ws: WebSocket<S>, requestId: number, from: number): void {
     const sub = { ws, requestId, next: Math.max(from, 1), live: false };

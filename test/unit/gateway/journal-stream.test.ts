@@ -6,7 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventSizeBytes, journalCatchUpEventsPerTurnMax } from '../../../src/constants.js';
-import { JournalStreams, type JournalChunks } from '../../../src/gateway/journal-stream.js';
+import {
+  JournalStreams,
+  journalPollMs,
+  type JournalChunks,
+} from '../../../src/gateway/journal-stream.js';
+import { CatchUpTurns } from '../../../src/gateway/catch-up-turns.js';
 import type { WebSocket } from '../../../src/gateway/uws.js';
 
 /** A journal of `length` events, one per sequence; each event's first word is its sequence. */
@@ -38,12 +43,16 @@ test('catching up: bounded work per turn, every subscriber its whole stream in o
   const journal = journalOf(length);
   const received = new Map<WebSocket<number>, number[]>();
   let sent = 0;
-  const streams = new JournalStreams<number>(journal, (ws, requestId, events, n) => {
-    const words = new Uint32Array(events.buffer, events.byteOffset, events.byteLength / 4);
-    const got = received.get(ws)!;
-    for (let i = 0; i < n; i++) got.push(words[(i * eventSizeBytes) / 4]);
-    sent += n;
-  });
+  const streams = new JournalStreams<number>(
+    journal,
+    (ws, requestId, events, n) => {
+      const words = new Uint32Array(events.buffer, events.byteOffset, events.byteLength / 4);
+      const got = received.get(ws)!;
+      for (let i = 0; i < n; i++) got.push(words[(i * eventSizeBytes) / 4]);
+      sent += n;
+    },
+    new CatchUpTurns(journalPollMs),
+  );
   // A tick of the event loop between turns: what a session's message or an HTTP request gets.
   const perTick: number[] = [];
   let seen = 0;
@@ -80,9 +89,11 @@ test('catching up: bounded work per turn, every subscriber its whole stream in o
 test('a closed subscriber is dropped from catching up; the others go on', async () => {
   const journal = journalOf(3_000);
   const counts = new Map<WebSocket<number>, number>();
-  const streams = new JournalStreams<number>(journal, (ws, _requestId, _events, n) => {
-    counts.set(ws, (counts.get(ws) ?? 0) + n);
-  });
+  const streams = new JournalStreams<number>(
+    journal,
+    (ws, _requestId, _events, n) => counts.set(ws, (counts.get(ws) ?? 0) + n),
+    new CatchUpTurns(journalPollMs),
+  );
   const [a, b] = [socket(1), socket(2)];
   streams.subscribe(a, 1, 1);
   streams.subscribe(b, 1, 1);
