@@ -6,12 +6,12 @@
  * connection as a network failure and reconnects: what was not answered is sent again, and the
  * engine applies each command once.
  *
- *   Events   header | count u32 | pad u32 | count x 128-byte events
+ *   Events   header | count u32 | pad u32 | [account f64: flagged Account] | count x 128 bytes
  *   Results  header | count u32 | pad u32 | count x 24-byte results
  *   Error    header | code u16 | pad u16 | reason (UTF-8)
  *   Book     header | body (bookFrameFits)
  */
-import { FrameType, frameHeaderBytes } from '../protocol/frames.js';
+import { EventsFlag, eventsOffset, FrameType, frameHeaderBytes } from '../protocol/frames.js';
 import { eventSizeBytes } from '../constants.js';
 import { ResultWord, resultSizeBytes } from '../protocol/result-layout.js';
 import { EventWord } from '../protocol/event-layout.js';
@@ -22,9 +22,11 @@ export function frameFits(data: Buffer): boolean {
   if (data.length < frameHeaderBytes) return false;
   const type = data[0];
   if (type === FrameType.Events || type === FrameType.Results) {
-    if (data.length < frameHeaderBytes + 8) return false;
-    const size = type === FrameType.Events ? eventSizeBytes : resultSizeBytes;
-    return data.readUInt32LE(frameHeaderBytes) * size <= data.length - frameHeaderBytes - 8;
+    const events = type === FrameType.Events;
+    const at = events ? eventsOffset(data.readUInt16LE(2)) : frameHeaderBytes + 8;
+    if (data.length < at) return false;
+    const size = events ? eventSizeBytes : resultSizeBytes;
+    return data.readUInt32LE(frameHeaderBytes) * size <= data.length - at;
   }
   if (type === FrameType.Error) return data.length >= frameHeaderBytes + 4;
   if (type === FrameType.Book) return bookFrameFits(data);
@@ -51,11 +53,16 @@ export function lastSequenceOf(data: Buffer, known: number): number {
 /** The events of an Events frame (one that fits), decoded. */
 export function decodeEvents(data: Buffer): EventRecord[] {
   const count = data.readUInt32LE(frameHeaderBytes);
+  const at = eventsOffset(data.readUInt16LE(2));
   const aligned = new Uint32Array(count * 32);
-  new Uint8Array(aligned.buffer).set(
-    data.subarray(frameHeaderBytes + 8, frameHeaderBytes + 8 + count * 128),
-  );
+  new Uint8Array(aligned.buffer).set(data.subarray(at, at + count * 128));
   const events: EventRecord[] = [];
   for (let i = 0; i < count; i++) events.push(readEvent(aligned, i * 32));
   return events;
+}
+
+/** The account an account stream's Events frame was sent for; null when it names none. */
+export function frameAccount(data: Buffer): number | null {
+  if ((data.readUInt16LE(2) & EventsFlag.Account) === 0) return null;
+  return data.readDoubleLE(frameHeaderBytes + 8);
 }

@@ -247,14 +247,22 @@ function primaryUrlIn(body: string): string | undefined {
   }
 }
 
-/** The Hello flags `options` ask for. */
+/**
+ * The Hello flags `options` ask for. Always AccountInFrames: each account stream's frames then
+ * name their account, and go to that account's handlers only (streams.ts).
+ */
 function helloFlags(options: ConnectOptions): number {
-  return options.cancelOnDisconnect === true ? HelloFlag.CancelOnDisconnect : 0;
+  const cancel = options.cancelOnDisconnect === true ? HelloFlag.CancelOnDisconnect : 0;
+  return cancel | HelloFlag.AccountInFrames;
 }
 
-/** Whether Welcome's flags say the server took every Hello flag asked for. */
+/**
+ * Whether Welcome's flags say the server took the Hello flags that cannot go without:
+ * CancelOnDisconnect. A server that did not take AccountInFrames (one from before it, which
+ * wrote Welcome's flags as 0) sends account frames that name no account; they are read so.
+ */
 function tookFlags(options: ConnectOptions, welcomeFlags: number): boolean {
-  const asked = helloFlags(options);
+  const asked = helloFlags(options) & HelloFlag.CancelOnDisconnect;
   return (welcomeFlags & asked) === asked;
 }
 

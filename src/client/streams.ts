@@ -5,7 +5,8 @@
  *
  *   subscribeJournal ──► Subscribe(Journal, from)    Events(request id) ──► the reader
  *   subscribeTrades  ──► Subscribe(Trades, inst)     Events(Trades' fixed id) ──► each handler
- *   subscribeAccount ──► Subscribe(Account, acct[, from])  Events(Account's id) ──► each handler
+ *   subscribeAccount ──► Subscribe(Account, acct[, from])  Events(Account's id, the account)
+ *                                                           ──► that account's handlers
  *   subscribeBook    ──► Subscribe(Depth|Top, inst)  Book(kind, instrument) ──► each handler
  */
 import type { EventRecord } from '../protocol/event-reader.js';
@@ -19,7 +20,7 @@ import {
   writeHeader,
 } from '../protocol/frames.js';
 import { callHandler } from './handler-calls.js';
-import { decodeEvents } from './frame-check.js';
+import { decodeEvents, frameAccount } from './frame-check.js';
 import { Delivered, Subscriptions, topicHandler, warnRefused } from './subscriptions.js';
 
 type OnEvents = (events: EventRecord[]) => void;
@@ -38,8 +39,14 @@ export interface StreamsLink {
 export class Streams {
   /** Journal, topic and book subscriptions, asked for again after a reconnect. */
   readonly subs = new Subscriptions();
-  /** Handlers of pub/sub streams (trades, accounts), by the streams' fixed request ids. */
-  private readonly topicHandlers = new Map<number, OnEvents[]>();
+  /**
+   * Handlers of trades streams (all under the trades stream's fixed request id). These lists
+   * are replaced, never changed: a handler that ends a subscription during a frame's loop
+   * leaves that loop as it was.
+   */
+  private tradeHandlers: OnEvents[] = [];
+  /** Handlers of account streams, by account (lists replaced as tradeHandlers). */
+  private readonly accountHandlers = new Map<number, OnEvents[]>();
   /** Handlers of book streams, by "<stream kind>/<instrument>". */
   private readonly bookHandlers = new Map<string, ((book: BookView) => void)[]>();
 
@@ -67,19 +74,21 @@ export class Streams {
     onError: OnError = warnRefused,
     start: { from?: number; floor: number } = { floor: -1 },
   ): () => void {
-    if (kind === StreamKind.Account && start.from !== undefined) refuseHeld(this.subs, param);
-    const id = topicRequestId(kind);
-    // One request id per stream kind: a client subscribed to two instruments (or accounts)
-    // gets both in the same frames, and each handler hears only the events that name its own.
+    const account = kind === StreamKind.Account;
+    if (account && start.from !== undefined) refuseHeld(this.subs, param);
+    // One request id per stream kind: a client subscribed to two instruments gets both in
+    // frames of one id, and each handler hears only the events that name its own. An account's
+    // frames name the account (HelloFlag.AccountInFrames), and go to its handlers only.
     const delivered = new Delivered(); // none twice across a reconnect
     const handler = topicHandler(kind, param, onEvents, delivered, () => this.link.reconnects());
-    this.topicHandlers.set(id, [...(this.topicHandlers.get(id) ?? []), handler]);
+    if (account) this.accountHandlers.set(param, [...this.handlersOf(param), handler]);
+    else this.tradeHandlers = [...this.tradeHandlers, handler];
     const requestId = this.subscribe(kind, param, start.from);
     const floor = start.from ?? start.floor;
     const ask = this.subs.addAsk(requestId, kind, param, onError, delivered, floor);
     return () => {
-      const left = (this.topicHandlers.get(id) ?? []).filter((h) => h !== handler);
-      this.topicHandlers.set(id, left);
+      if (account) this.dropAccountHandler(param, handler);
+      else this.tradeHandlers = this.tradeHandlers.filter((h) => h !== handler);
       this.endAsk(ask, kind, param);
     };
   }
@@ -114,11 +123,37 @@ export class Streams {
       this.subs.deliver(requestId, decodeEvents(data));
       return true;
     }
-    const handlers = this.topicHandlers.get(requestId);
-    if (handlers === undefined) return false;
+    if (requestId === topicRequestId(StreamKind.Trades)) {
+      const events = decodeEvents(data);
+      for (const handler of this.tradeHandlers) handler(events);
+      return true;
+    }
+    if (requestId !== topicRequestId(StreamKind.Account)) return false;
     const events = decodeEvents(data);
-    for (const handler of handlers) handler(events);
+    const account = frameAccount(data);
+    for (const handler of this.accountFrameHandlers(account)) handler(events);
     return true;
+  }
+
+  /**
+   * The handlers of an account frame: those of the account it names, each of which then hears
+   * each event once. A server before AccountInFrames names none: every account handler then,
+   * and an event naming two accounts the client streams comes to each of their handlers
+   * twice (one frame per account).
+   */
+  private accountFrameHandlers(account: number | null): OnEvents[] {
+    if (account !== null) return this.handlersOf(account);
+    return [...this.accountHandlers.values()].flat();
+  }
+
+  private handlersOf(account: number): OnEvents[] {
+    return this.accountHandlers.get(account) ?? [];
+  }
+
+  private dropAccountHandler(account: number, handler: OnEvents): void {
+    const left = this.handlersOf(account).filter((h) => h !== handler);
+    if (left.length > 0) this.accountHandlers.set(account, left);
+    else this.accountHandlers.delete(account);
   }
 
   /** A Book frame: to the handlers of its stream kind and instrument. */

@@ -18,7 +18,7 @@
  */
 import type { EventRecord } from '../protocol/event-reader.js';
 import { StreamKind } from '../protocol/frames.js';
-import { EventKind, namesAccount } from '../protocol/event-layout.js';
+import { namesAccount } from '../protocol/event-layout.js';
 import { callHandler } from './handler-calls.js';
 
 type OnError = (error: Error) => void;
@@ -299,45 +299,8 @@ export function topicHandler(
   const names = topicNames(kind, param);
   const about =
     kind === StreamKind.Trades ? `the trades of instrument ${param}` : `account ${param}`;
-  const copies = new AccountCopies();
   return (events) => {
-    const named = events.filter(
-      (e) =>
-        names(e) &&
-        !(kind === StreamKind.Account && copies.again(e, connection())) &&
-        delivered.fresh(e.sequence, connection()),
-    );
+    const named = events.filter((e) => names(e) && delivered.fresh(e.sequence, connection()));
     if (named.length > 0) callHandler('onEvents', onEvents, named, about);
   };
-}
-
-/**
- * An event naming two accounts a session streams (a transfer between them) is published to
- * each account's topic, and both copies reach every account handler of the session one right
- * after the other, in frames alike: each handler took both (account 1's saw 35, 35, 36, 36).
- * A copy is the event just seen on this connection again, whole; two events of one command are
- * never alike, but for a Trade (a taker's copies of two trades at one price and quantity are,
- * the maker's fields hidden; and a trade's two copies differ, so never both name one account).
- */
-class AccountCopies {
-  private last: EventRecord | null = null;
-  private connection = -1;
-
-  /** Whether `e`, arriving on connection number `connection`, is the copy of the last seen. */
-  again(e: EventRecord, connection: number): boolean {
-    const last = this.last;
-    const same = last !== null && connection === this.connection && sameEvent(last, e);
-    this.last = e;
-    this.connection = connection;
-    return same && e.kind !== EventKind.Trade;
-  }
-}
-
-function sameEvent(a: EventRecord, b: EventRecord): boolean {
-  if (a.sequence !== b.sequence || a.kind !== b.kind || a.status !== b.status) return false;
-  if (a.account !== b.account || a.counterparty !== b.counterparty) return false;
-  if (a.id !== b.id || a.otherId !== b.otherId || a.ref !== b.ref) return false;
-  if (a.price !== b.price || a.quantity !== b.quantity || a.amount !== b.amount) return false;
-  if (a.fee !== b.fee || a.counterpartyFee !== b.counterpartyFee) return false;
-  return a.release === b.release && a.aux === b.aux && a.flags === b.flags;
 }

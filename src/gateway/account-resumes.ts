@@ -5,7 +5,7 @@
  *
  *   catching up:  LMDB chunks from `next` ──► the account's events ──► Events frames
  *   seam:         publisher runs ──► the account's events with sequence ≥ `next`
- *   live:         the uWS topic `account/<id>`, as a plain subscription
+ *   live:         the account's uWS topic (topics.ts), as a Subscribe without From
  *
  * The seam: what the node publishes is durable and committed, so LMDB holds it by then; a
  * catching-up subscriber ignores published runs (its reads reach them) and, once a read finds
@@ -26,6 +26,8 @@ import type { RecordBuffer } from '../stdx/records.js';
 import { readU64, readU64At } from '../stdx/records.js';
 import { counterpartyTakesPart, EventKind, EventWord } from '../protocol/event-layout.js';
 import {
+  EventsFlag,
+  eventsOffset,
   FrameType,
   frameHeaderBytes,
   StreamKind,
@@ -35,7 +37,7 @@ import {
 } from '../protocol/frames.js';
 import type { JournalChunks } from './journal-stream.js';
 import { hideMaker, hideTaker } from './trade-privacy.js';
-import type { SubscriptionFields } from './session-subscriptions.js';
+import { asksAccountInFrames, type SubscriptionFields } from './session-subscriptions.js';
 import type { WebSocket } from './uws.js';
 import { catchUpBufferedMaxBytes } from './catch-up-turns.js';
 import type { CatchUpKind, CatchUpTurns } from './catch-up-turns.js';
@@ -47,6 +49,8 @@ interface Resume<S> {
   next: number;
   /** Past the stored events: taking published runs (the seam). */
   seam: boolean;
+  /** Its frames name the account (the session asked: HelloFlag.AccountInFrames). */
+  accountInFrames: boolean;
 }
 
 /**
@@ -75,12 +79,14 @@ export class AccountResumes<S extends SubscriptionFields> {
   private readonly resumes = new Set<Resume<S>>();
   /** Those reading stored events, in the gateway's turns (shared with journal streams). */
   private readonly catching: CatchUpKind<Resume<S>>;
-  /** One Events frame being filled: header, count, reserved, events. */
+  /** One Events frame being filled: header, count, reserved, [account,] events. */
   private readonly frame = new Uint8Array(
-    frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes,
+    eventsOffset(EventsFlag.Account) + eventsPerFrameMax * eventSizeBytes,
   );
   private readonly frameView = new DataView(this.frame.buffer);
   private inFrame = 0;
+  /** Where the frame being filled has its events (eventsOffset of its flags). */
+  private eventsAt = 0;
 
   constructor(
     /** The journal's reads (a getter: the gateway makes this before its options are set). */
@@ -95,7 +101,8 @@ export class AccountResumes<S extends SubscriptionFields> {
 
   /** Sends `account`'s stored events from `from` to `ws`, then the live ones. */
   subscribe(ws: WebSocket<S>, account: number, from: number): void {
-    const resume = { ws, account, next: from, seam: false };
+    const accountInFrames = asksAccountInFrames(ws);
+    const resume = { ws, account, next: from, seam: false, accountInFrames };
     this.resumes.add(resume);
     this.catching.add(resume);
   }
@@ -182,7 +189,9 @@ export class AccountResumes<S extends SubscriptionFields> {
   private sendNamed(resume: Resume<S>, bytes: Uint8Array, n: number): void {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const account = resume.account;
+    const flags = resume.accountInFrames ? EventsFlag.Account : 0;
     this.inFrame = 0;
+    this.eventsAt = eventsOffset(flags);
     for (let i = 0; i < n; i++) {
       const at = i * eventSizeBytes;
       if (readU64At(dv, at + EventWord.sequence * 4) < resume.next) continue;
@@ -191,24 +200,30 @@ export class AccountResumes<S extends SubscriptionFields> {
       const other = readU64At(dv, at + EventWord.counterparty * 4);
       const asOther = own !== account && other === account && counterpartyTakesPart(kind);
       if (own !== account && !asOther) continue;
-      const into = frameHeaderBytes + 8 + this.inFrame * eventSizeBytes;
+      const into = this.eventsAt + this.inFrame * eventSizeBytes;
       this.frame.set(bytes.subarray(at, at + eventSizeBytes), into);
       // As Topics sends it: a trade with oneself keeps both sides.
       if (kind === EventKind.Trade && own !== other) {
         if (asOther) hideTaker(this.frame, into);
         else hideMaker(this.frame, into);
       }
-      if (++this.inFrame === eventsPerFrameMax) this.flush(resume.ws);
+      if (++this.inFrame === eventsPerFrameMax) this.flush(resume, flags);
     }
-    this.flush(resume.ws);
+    this.flush(resume, flags);
   }
 
-  private flush(ws: WebSocket<S>): void {
+  /** Sends the frame filled so far, in the session's form (topics.ts draws both). */
+  private flush(resume: Resume<S>, flags: number): void {
     if (this.inFrame === 0) return;
-    writeHeader(this.frameView, 0, FrameType.Events, topicRequestId(StreamKind.Account));
+    const type = FrameType.Events;
+    writeHeader(this.frameView, 0, type, topicRequestId(StreamKind.Account), flags);
     this.frameView.setUint32(frameHeaderBytes, this.inFrame, true);
     this.frameView.setUint32(frameHeaderBytes + 4, 0, true);
-    ws.send(this.frame.subarray(0, frameHeaderBytes + 8 + this.inFrame * eventSizeBytes), true);
+    if (resume.accountInFrames) {
+      this.frameView.setFloat64(frameHeaderBytes + 8, resume.account, true);
+    }
+    const end = this.eventsAt + this.inFrame * eventSizeBytes;
+    resume.ws.send(this.frame.subarray(0, end), true);
     this.inFrame = 0;
   }
 }

@@ -35,6 +35,7 @@ import {
   FrameError,
   FrameType,
   frameHeaderBytes,
+  HelloFlag,
   protocolVersion,
   StreamKind,
   topicRequestIdBase,
@@ -63,8 +64,15 @@ import { AccountResumes, resumeFrom } from './account-resumes.js';
 import { sendError } from './error-frame.js';
 import { TopicsTail } from './topics-tail.js';
 import { accountKnown, BookTopics, mountReads, type StateReads } from './reads.js';
-import { accountTopic, Topics, tradesTopic } from './topics.js';
-import { countTopic, dropTopic, tooMany, topicRefusal } from './session-subscriptions.js';
+import { Topics, tradesTopic } from './topics.js';
+import {
+  accountTopicOf,
+  asksAccountInFrames,
+  countTopic,
+  dropTopic,
+  tooMany,
+  topicRefusal,
+} from './session-subscriptions.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import {
   disconnectClientId,
@@ -390,7 +398,9 @@ export class Gateway {
     if (session.readOnly) this.readers.add(ws);
     else this.sessions.set(clientId, ws);
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
-    writeHeader(reply, 0, FrameType.Welcome, requestId, this.cancels.opened(session, clientId));
+    const named = session.helloFlags & HelloFlag.AccountInFrames; // every session takes it
+    const took = this.cancels.opened(session, clientId) | named;
+    writeHeader(reply, 0, FrameType.Welcome, requestId, took);
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
@@ -535,7 +545,9 @@ export class Gateway {
     if (kind === StreamKind.Trades) return this.subscribeTrades(ws, param);
     if (kind === StreamKind.Account) {
       if (!this.options.role.accepting()) this.tail.start(); // a standby publishes nothing
-      if (from === null || ws.isSubscribed(accountTopic(param))) return this.joinAccount(ws, param);
+      if (from === null || ws.isSubscribed(accountTopicOf(ws, param))) {
+        return this.joinAccount(ws, param);
+      }
       return this.resumes.subscribe(ws, param, from); // stored events first (account-resumes.ts)
     }
     this.books?.subscribe(ws, kind as StreamKind.Depth | StreamKind.TopOfBook, param);
@@ -564,8 +576,8 @@ export class Gateway {
 
   /** Stream 3, live: the account's topic (at once, or where its resume reaches the seam). */
   private joinAccount(ws: WebSocket<Session>, account: number): void {
-    this.topics.accounts++;
-    ws.subscribe(accountTopic(account));
+    this.topics.accountJoined(asksAccountInFrames(ws));
+    ws.subscribe(accountTopicOf(ws, account));
   }
 
   /** The trades and account topics' run, then resumes at their seam (after: none twice). */

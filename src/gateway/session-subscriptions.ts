@@ -6,7 +6,7 @@
  * subscriptionsPerSessionMax subscriptions (topics and journal streams together).
  */
 import { subscriptionsPerSessionMax } from '../constants.js';
-import { StreamKind } from '../protocol/frames.js';
+import { HelloFlag, StreamKind } from '../protocol/frames.js';
 import { depthTopic, topTopic } from './reads.js';
 import { accountTopic, tradesTopic } from './topics.js';
 import type { WebSocket } from './uws.js';
@@ -15,12 +15,28 @@ import type { WebSocket } from './uws.js';
 export interface SubscriptionFields {
   /** Topics it is subscribed to, plus its journal streams. */
   subscriptions: number;
+  /** Its Hello's flags: AccountInFrames picks the form of its account topics. */
+  helloFlags: number;
 }
 
-/** The pub/sub topic of a trades, account or book stream; null for any other kind. */
-export function topicOf(kind: number, param: number): string | null {
+/** Whether the session asked that its account streams' frames name their account. */
+export function asksAccountInFrames(ws: WebSocket<SubscriptionFields>): boolean {
+  return (ws.getUserData().helloFlags & HelloFlag.AccountInFrames) !== 0;
+}
+
+/** The session's topic of `account`: its frames name the account if the session asked. */
+export function accountTopicOf(ws: WebSocket<SubscriptionFields>, account: number): Uint8Array {
+  return accountTopic(account, asksAccountInFrames(ws));
+}
+
+/** The session's pub/sub topic of a trades, account or book stream; null for other kinds. */
+export function topicOf(
+  ws: WebSocket<SubscriptionFields>,
+  kind: number,
+  param: number,
+): string | Uint8Array | null {
   if (kind === StreamKind.Trades) return tradesTopic(param);
-  if (kind === StreamKind.Account) return accountTopic(param);
+  if (kind === StreamKind.Account) return accountTopicOf(ws, param);
   if (kind === StreamKind.Depth) return depthTopic(param);
   if (kind === StreamKind.TopOfBook) return topTopic(param);
   return null;
@@ -45,7 +61,7 @@ export function topicRefusal(
     return book ? 'no such book' : 'no such instrument';
   }
   if (kind === StreamKind.Account && param < 1) return 'no such account';
-  const topic = topicOf(kind, param);
+  const topic = topicOf(ws, kind, param);
   if (topic === null) return `unknown stream ${kind}`;
   if (ws.isSubscribed(topic)) return null;
   return tooMany(ws);
@@ -59,12 +75,12 @@ export function tooMany(ws: WebSocket<SubscriptionFields>): string | null {
 
 /** Counts the topic of a stream the session is about to subscribe to (once per topic). */
 export function countTopic(ws: WebSocket<SubscriptionFields>, kind: number, param: number): void {
-  const topic = topicOf(kind, param);
+  const topic = topicOf(ws, kind, param);
   if (topic !== null && !ws.isSubscribed(topic)) ws.getUserData().subscriptions++;
 }
 
 /** Unsubscribes the session from a topic, and counts it off when it held it. */
 export function dropTopic(ws: WebSocket<SubscriptionFields>, kind: number, param: number): void {
-  const topic = topicOf(kind, param);
+  const topic = topicOf(ws, kind, param);
   if (topic !== null && ws.unsubscribe(topic)) ws.getUserData().subscriptions--;
 }

@@ -19,7 +19,8 @@
  *                    Unsubscribe  body: as Subscribe; request id: the Subscribe's (journal)
  *   server → client  Welcome   body: client id u32, window u32, durable sequence f64, next
  *                              seq f64; flags: the Hello flags the server took
- *                    Events    body: count u32, reserved u32, then count 128-byte Event structs
+ *                    Events    body: count u32, reserved u32, [account f64: flagged Account,]
+ *                              then count 128-byte Event structs
  *                    Results   body: count u32, reserved u32, then count 24-byte CommandResult
  *                    Error     body: code u16, reserved u16, UTF-8 message
  *                    Challenge body: nonce (32 bytes)
@@ -65,7 +66,14 @@ export const enum HelloFlag {
    * orders for (docs/PROTOCOL.md, "Cancel on disconnect"). A read-only session does not take it.
    */
   CancelOnDisconnect = 1,
-  All = 1,
+  /**
+   * Name, in each Events frame of an account stream, the account it was sent for (EventsFlag.
+   * Account). An event naming two accounts a session streams (a transfer between them) goes
+   * out once per account; without the name, the frames of one request id could not be told
+   * apart, and a client streaming both could not hand each account's handlers its own.
+   */
+  AccountInFrames = 2,
+  All = 3,
 }
 
 /**
@@ -102,6 +110,16 @@ export const enum SubscribeFlag {
 export const enum EventsFlag {
   /** The frame's last command has more events in the session's next Events frame. */
   More = 1,
+  /**
+   * An account stream's frame, to a session that asked (HelloFlag.AccountInFrames): the body
+   * holds, after count and reserved, the account it was sent for (f64), then the events.
+   */
+  Account = 2,
+}
+
+/** Where the events of an Events frame with header flags `flags` start. */
+export function eventsOffset(flags: number): number {
+  return frameHeaderBytes + ((flags & EventsFlag.Account) !== 0 ? 16 : 8);
 }
 
 /** How Hello logs in (the u16 after the key length). */

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { Delivered, Subscriptions, topicHandler } from '../../../src/client/subscriptions.js';
 import { StreamKind } from '../../../src/protocol/frames.js';
 import type { EventRecord } from '../../../src/protocol/event-reader.js';
-import { EventKind } from '../../../src/protocol/event-layout.js';
 
 const events = (...sequences: number[]): EventRecord[] =>
   sequences.map((sequence, i) => ({ sequence, clientSeq: i }) as unknown as EventRecord);
@@ -137,46 +136,4 @@ test('account streams resume from their last sequence; a trades stream of that i
   asked.length = 0;
   subs.resume((kind, param, from) => (asked.push([kind, param, from]), id++), 20);
   assert.deepEqual(asked[2], [StreamKind.Account, 5, 21], 'never past the new durable + 1');
-});
-
-/** A whole event of `kind` at `sequence`, naming accounts 3 (account) and 1 (counterparty). */
-function between(kind: EventKind, sequence: number, id: number): EventRecord {
-  return {
-    ...{ sequence, timestamp: 1, clientSeq: 0, clientId: 7, kind, commandKind: 0, status: 0 },
-    ...{ flags: 0, tif: 0, stp: 0, ref: 0, account: 3, counterparty: 1, id, otherId: 0 },
-    ...{ price: 5, quantity: 2, amount: 10, fee: 0, counterpartyFee: 0, release: 0, aux: 0 },
-  };
-}
-
-// A session streaming accounts 1 and 3 gets a transfer between them once per account's topic,
-// one frame right after the other: account 1's handler saw 35, 35, 36, 36.
-test('an event in two streamed accounts frames goes to a handler once, not twice', () => {
-  const heard: number[] = [];
-  let connection = 0;
-  const onAccount = topicHandler(
-    StreamKind.Account,
-    1,
-    (batch) => heard.push(...batch.map((e) => e.sequence)),
-    new Delivered(),
-    () => connection,
-  );
-  for (const sequence of [35, 36]) {
-    const transfer = between(EventKind.Transferred, sequence, 9);
-    onAccount([transfer]); // account 3's topic
-    onAccount([{ ...transfer }]); // account 1's: the same event
-  }
-  connection = 1; // the new stream repeats 36 (both copies), then 37 (both)
-  for (const sequence of [36, 36, 37, 37]) {
-    onAccount([between(EventKind.Transferred, sequence, 9)]);
-  }
-  assert.deepEqual(heard, [35, 36, 37]);
-  // A taker's two trades at one price and quantity are alike (the makers' fields hidden): both.
-  const trade = between(EventKind.Trade, 38, 4);
-  onAccount([trade]);
-  onAccount([{ ...trade }]);
-  assert.deepEqual(heard, [35, 36, 37, 38, 38]);
-  // Two events of one command that differ: both.
-  onAccount([{ ...between(EventKind.OrderCanceled, 39, 1), account: 1 }]);
-  onAccount([{ ...between(EventKind.OrderCanceled, 39, 2), account: 1 }]);
-  assert.deepEqual(heard.slice(5), [39, 39]);
 });

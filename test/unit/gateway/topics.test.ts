@@ -1,0 +1,100 @@
+/**
+ * Topics publishes each account event to the account's two topics, when they have
+ * subscribers: plain frames (as before HelloFlag.AccountInFrames) and frames that name the
+ * account. A Trade's frames hide the other side in both forms.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Topics, accountTopic, tradesTopic } from '../../../src/gateway/topics.js';
+import type { TemplatedApp } from '../../../src/gateway/uws.js';
+import { eventSizeBytes } from '../../../src/constants.js';
+import { RecordBuffer } from '../../../src/stdx/records.js';
+import { EventKind, EventOffset, EventWord } from '../../../src/protocol/event-layout.js';
+import {
+  EventsFlag,
+  FrameType,
+  frameHeaderBytes,
+  StreamKind,
+  topicRequestId,
+} from '../../../src/protocol/frames.js';
+
+/** An app whose topics have `subscribed` subscribers (one each); what was published. */
+function fakeApp(subscribed: (string | Uint8Array)[]) {
+  const key = (t: string | Uint8Array): string =>
+    typeof t === 'string' ? t : Buffer.from(t).toString('hex');
+  const topics = new Set(subscribed.map(key));
+  const published: { topic: string; frame: Buffer }[] = [];
+  const app = {
+    numSubscribers: (t: string | Uint8Array) => (topics.has(key(t)) ? 1 : 0),
+    publish: (t: string | Uint8Array, message: Uint8Array) => {
+      published.push({ topic: key(t), frame: Buffer.from(message) }); // copies: reused
+      return true;
+    },
+  };
+  return { app: app as unknown as TemplatedApp, published, key };
+}
+
+/** Events of [kind, account, counterparty], sequences from 1. */
+function records(events: [number, number, number][]): RecordBuffer {
+  const r = new RecordBuffer(
+    new ArrayBuffer(events.length * eventSizeBytes),
+    0,
+    events.length,
+    eventSizeBytes,
+  );
+  events.forEach(([kind, account, counterparty], i) => {
+    const e = i * EventWord.size;
+    r.u32[e + EventWord.sequence] = i + 1;
+    r.u32[e + EventWord.kindStatus] = kind;
+    r.u32[e + EventWord.account] = account;
+    r.u32[e + EventWord.counterparty] = counterparty;
+  });
+  return r;
+}
+
+/** A published frame as [its flags, the account it names (0: none), event's account fields]. */
+function read(frame: Buffer): [number, number, number, number] {
+  assert.equal(frame.readUInt8(0), FrameType.Events);
+  assert.equal(frame.readUInt32LE(4), topicRequestId(StreamKind.Account));
+  assert.equal(frame.readUInt32LE(frameHeaderBytes), 1, 'one event');
+  const flags = frame.readUInt16LE(2);
+  const named = (flags & EventsFlag.Account) !== 0;
+  const at = frameHeaderBytes + (named ? 16 : 8);
+  assert.equal(frame.byteLength, at + eventSizeBytes);
+  const account = frame.readUInt32LE(at + EventOffset.account);
+  const counterparty = frame.readUInt32LE(at + EventOffset.counterparty);
+  return [flags, named ? frame.readDoubleLE(frameHeaderBytes + 8) : 0, account, counterparty];
+}
+
+test("an account's event goes to each of its topics that has subscribers, in its form", () => {
+  const subscribed = [accountTopic(1, false), accountTopic(1, true), accountTopic(4, true)];
+  const { app, published, key } = fakeApp(subscribed);
+  const topics = new Topics(app);
+  topics.accountJoined(false);
+  topics.accountJoined(true);
+  const input = records([
+    [EventKind.Transferred, 1, 4],
+    [EventKind.Trade, 4, 1], // taker 4, maker 1
+    [EventKind.Deposited, 5, 0], // no subscriber: nothing built
+  ]);
+  topics.publish(input, 0, 3);
+  const named = EventsFlag.Account;
+  assert.deepEqual(
+    published.map((p) => [p.topic, ...read(p.frame)]),
+    [
+      [key(subscribed[0]), 0, 0, 1, 4],
+      [key(subscribed[1]), named, 1, 1, 4],
+      [key(subscribed[2]), named, 4, 1, 4],
+      [key(subscribed[2]), named, 4, 4, 0], // the taker's side: the maker hidden
+      [key(subscribed[0]), 0, 0, 0, 1], // the maker's side
+      [key(subscribed[1]), named, 1, 0, 1],
+    ],
+  );
+});
+
+test('topics name their form and account; trades topics are as before', () => {
+  assert.notDeepEqual(accountTopic(1, false), accountTopic(1, true));
+  assert.notDeepEqual(accountTopic(1, true), accountTopic(2, true));
+  assert.equal(accountTopic(2 ** 53 - 1, true).byteLength, 9);
+  assert.equal(tradesTopic(3), 'trades/3');
+});
