@@ -141,11 +141,37 @@ function zeroMask(mask: Buffer): void {
   mask.fill(0);
 }
 
-/** Connects, sends Hello, and resolves at Welcome (rejects on a close or an error first). */
-export function openSession(
-  url: string,
-  options: ConnectOptions,
-): Promise<{ socket: WebSocket; durableSequence: number; window: number; nextSeq: number }> {
+interface Opened {
+  socket: WebSocket;
+  durableSequence: number;
+  window: number;
+  nextSeq: number;
+}
+
+/**
+ * Connects, sends Hello, and resolves at Welcome (rejects on a close or an error first). A
+ * server from before HelloFlag.AccountInFrames closes a Hello that sets it (4002, "unknown
+ * Hello flags"): the SDK says Hello again without it, once, and reads that server's account
+ * frames as naming no account (streams.ts). Upgrading the SDK before the servers then costs
+ * one round trip per connection, not the connection.
+ */
+export async function openSession(url: string, options: ConnectOptions): Promise<Opened> {
+  try {
+    return await openSessionAsking(url, options, helloFlags(options));
+  } catch (error) {
+    if (!unknownHelloFlags(error)) throw error;
+    return openSessionAsking(url, options, helloFlags(options) & ~HelloFlag.AccountInFrames);
+  }
+}
+
+/** Whether `error` is a server's refusal of Hello flags it does not know. */
+function unknownHelloFlags(error: unknown): boolean {
+  if (!(error instanceof ClientError) || error.code !== CloseCode.Malformed) return false;
+  return /unknown Hello flags/.test(error.message);
+}
+
+/** openSession with Hello flags `flags`. */
+function openSessionAsking(url: string, options: ConnectOptions, flags: number): Promise<Opened> {
   return new Promise((resolveOpen, rejectOpen) => {
     const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
     const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
@@ -180,7 +206,7 @@ export function openSession(
       });
     });
     socket.once('open', () => {
-      socket.send(helloFrame(options));
+      socket.send(helloFrame(options, flags));
       const onMessage = (data: Buffer): void => {
         if (data.readUInt8(0) === FrameType.Challenge)
           return socket.send(answerFrame(options, data));
@@ -266,14 +292,14 @@ function tookFlags(options: ConnectOptions, welcomeFlags: number): boolean {
   return (welcomeFlags & asked) === asked;
 }
 
-/** Hello: the whole key, or for challenge login only its id (`bk_<id>`). */
-function helloFrame(options: ConnectOptions): ArrayBuffer {
+/** Hello with `flags`: the whole key, or for challenge login only its id (`bk_<id>`). */
+function helloFrame(options: ConnectOptions, flags: number): ArrayBuffer {
   const challenge = options.login === 'challenge';
   const token = options.apiKey ?? '';
   const name = challenge ? token.split('_').slice(0, 2).join('_') : token;
   const key = Buffer.from(name, 'latin1');
   const hello = new DataView(new ArrayBuffer(frameHeaderBytes + 8 + key.byteLength));
-  writeHeader(hello, 0, FrameType.Hello, 0, helloFlags(options));
+  writeHeader(hello, 0, FrameType.Hello, 0, flags);
   hello.setUint32(frameHeaderBytes, options.clientId, true);
   hello.setUint16(frameHeaderBytes + 4, key.byteLength, true);
   hello.setUint16(frameHeaderBytes + 6, challenge ? LoginMethod.Challenge : LoginMethod.Key, true);
