@@ -41,6 +41,7 @@ export function newSession(readOnly: boolean): Session {
     readOnly,
     results: null,
     subscriptions: 0,
+    accounts: [],
     ...newHolderFields(),
   };
 }

@@ -70,6 +70,7 @@ import {
   asksAccountInFrames,
   countTopic,
   dropTopic,
+  joinAccountTopic,
   tooMany,
   topicRefusal,
 } from './session-subscriptions.js';
@@ -316,6 +317,8 @@ export class Gateway {
   private onClose(ws: WebSocket<Session>, code: number): void {
     this.streams.drop(ws);
     this.resumes.drop(ws);
+    const named = asksAccountInFrames(ws);
+    for (const account of ws.getUserData().accounts) this.topics.accountLeft(account, named);
     const clientId = ws.getUserData().clientId;
     this.cancels.closed(ws.getUserData(), clientId, code);
     this.admission.closed(ws, this.readers.delete(ws) ? clientId : null);
@@ -571,13 +574,14 @@ export class Gateway {
     }
     if (!Number.isSafeInteger(param) || param < 0) return;
     if (kind === StreamKind.Account) this.resumes.unsubscribe(ws, param);
-    dropTopic(ws, kind, param); // the topics' counts stay: an "ever" gate
+    const held = dropTopic(ws, kind, param); // the trades count stays: an "ever" gate
+    if (held && kind === StreamKind.Account)
+      this.topics.accountLeft(param, asksAccountInFrames(ws));
   }
 
   /** Stream 3, live: the account's topic (at once, or where its resume reaches the seam). */
   private joinAccount(ws: WebSocket<Session>, account: number): void {
-    this.topics.accountJoined(asksAccountInFrames(ws));
-    ws.subscribe(accountTopicOf(ws, account));
+    if (joinAccountTopic(ws, account)) this.topics.accountJoined(account, asksAccountInFrames(ws));
   }
 
   /** The trades and account topics' run, then resumes at their seam (after: none twice). */

@@ -6,6 +6,7 @@
  * subscriptionsPerSessionMax subscriptions (topics and journal streams together).
  */
 import { subscriptionsPerSessionMax } from '../constants.js';
+import { assert } from '../stdx/assert.js';
 import { HelloFlag, StreamKind } from '../protocol/frames.js';
 import { depthTopic, topTopic } from './reads.js';
 import { accountTopic, tradesTopic } from './topics.js';
@@ -17,6 +18,8 @@ export interface SubscriptionFields {
   subscriptions: number;
   /** Its Hello's flags: AccountInFrames picks the form of its account topics. */
   helloFlags: number;
+  /** The accounts whose topic it holds, to count off when it closes (uWS drops its topics). */
+  accounts: number[];
 }
 
 /** Whether the session asked that its account streams' frames name their account. */
@@ -79,8 +82,27 @@ export function countTopic(ws: WebSocket<SubscriptionFields>, kind: number, para
   if (topic !== null && !ws.isSubscribed(topic)) ws.getUserData().subscriptions++;
 }
 
-/** Unsubscribes the session from a topic, and counts it off when it held it. */
-export function dropTopic(ws: WebSocket<SubscriptionFields>, kind: number, param: number): void {
+/**
+ * Subscribes the session to `account`'s topic, in its form; false when it held it already
+ * (a second Subscribe of the account: Topics counts each session once).
+ */
+export function joinAccountTopic(ws: WebSocket<SubscriptionFields>, account: number): boolean {
+  const topic = accountTopicOf(ws, account);
+  if (ws.isSubscribed(topic)) return false;
+  ws.subscribe(topic);
+  ws.getUserData().accounts.push(account);
+  return true;
+}
+
+/** Unsubscribes the session from a topic, and counts it off; false when it did not hold it. */
+export function dropTopic(ws: WebSocket<SubscriptionFields>, kind: number, param: number): boolean {
   const topic = topicOf(ws, kind, param);
-  if (topic !== null && ws.unsubscribe(topic)) ws.getUserData().subscriptions--;
+  if (topic === null || !ws.unsubscribe(topic)) return false;
+  const session = ws.getUserData();
+  session.subscriptions--;
+  if (kind !== StreamKind.Account) return true;
+  const at = session.accounts.indexOf(param);
+  assert(at >= 0, 'subscriptions: an account topic held was joined (joinAccountTopic)');
+  session.accounts.splice(at, 1);
+  return true;
 }

@@ -13,6 +13,7 @@
 import { eventSizeBytes } from '../constants.js';
 import type { RecordBuffer } from '../stdx/records.js';
 import { readU64 } from '../stdx/records.js';
+import { assert } from '../stdx/assert.js';
 import { counterpartyTakesPart, EventKind, EventWord } from '../protocol/event-layout.js';
 import {
   EventsFlag,
@@ -79,80 +80,111 @@ export function accountTopic(account: number, named: boolean): Uint8Array {
 export class Topics {
   /** Subscriptions made (not lowered on unsubscribe: a cheap "anyone ever?" gate). */
   trades = 0;
-  /** Account subscriptions made, by form (as `trades`: each form's topics looked up only then). */
-  private plainAccounts = 0;
-  private namedAccounts = 0;
-  private readonly tradeFrame = eventsFrame(StreamKind.Trades, 0);
-  private readonly plainFrame = eventsFrame(StreamKind.Account, 0);
-  private readonly namedFrame = eventsFrame(StreamKind.Account, EventsFlag.Account);
-  private readonly namedView = new DataView(this.namedFrame.buffer);
+  /**
+   * Sessions holding each account's topic, by account, one map per form: exact (joined and
+   * left), so an event's accounts cost a map look-up each, and uWS is asked nothing for the
+   * many that no one streams. Bounded by sessions × subscriptionsPerSessionMax.
+   */
+  private readonly plainSessions = new Map<number, number>();
+  private readonly namedSessions = new Map<number, number>();
+  private readonly tradeFrame = new OneEventFrame(StreamKind.Trades, 0);
+  private readonly plainFrame = new OneEventFrame(StreamKind.Account, 0);
+  private readonly namedFrame = new OneEventFrame(StreamKind.Account, EventsFlag.Account);
   private readonly topic = new Uint8Array(accountTopicBytes);
   private readonly topicView = new DataView(this.topic.buffer);
 
   constructor(private readonly app: TemplatedApp) {}
 
-  /** A session joined an account's topic of frames that name it (`named`) or not. */
-  accountJoined(named: boolean): void {
-    if (named) this.namedAccounts++;
-    else this.plainAccounts++;
+  /** A session joined `account`'s topic of frames that name it (`named`) or not. */
+  accountJoined(account: number, named: boolean): void {
+    const sessions = named ? this.namedSessions : this.plainSessions;
+    sessions.set(account, (sessions.get(account) ?? 0) + 1);
+  }
+
+  /** A session left `account`'s topic (Unsubscribe, or closed: uWS drops its topics). */
+  accountLeft(account: number, named: boolean): void {
+    const sessions = named ? this.namedSessions : this.plainSessions;
+    const n = sessions.get(account) ?? 0;
+    assert(n > 0, 'topics: a session leaves an account topic it joined');
+    if (n === 1) sessions.delete(account);
+    else sessions.set(account, n - 1);
   }
 
   publish(records: RecordBuffer, slot: number, count: number): void {
-    const accounts = this.plainAccounts + this.namedAccounts;
+    const accounts = this.plainSessions.size + this.namedSessions.size;
     if (this.trades === 0 && accounts === 0) return;
     const u32 = records.u32;
     for (let i = 0; i < count; i++) {
       const e = (slot + i) * EventWord.size;
       const kind = u32[e + EventWord.kindStatus] & 0xff;
-      const event = records.u8.subarray(
-        (slot + i) * eventSizeBytes,
-        (slot + i + 1) * eventSizeBytes,
-      );
       const trade = kind === EventKind.Trade;
       if (this.trades > 0 && trade) {
         const topic = tradesTopic(u32[e + EventWord.ref]);
-        if (this.app.numSubscribers(topic) > 0) this.send(topic, this.tradeFrame, event, Hide.Both);
+        if (this.app.numSubscribers(topic) > 0)
+          this.send(topic, this.tradeFrame, u32, e, Hide.Both);
       }
       if (accounts === 0) continue;
       const account = readU64(u32, e + EventWord.account);
       const counterparty = readU64(u32, e + EventWord.counterparty);
       // A trade with oneself (both sides one account) hides nothing from that account.
       const own = trade && counterparty !== account ? Hide.Maker : Hide.Nothing;
-      if (account !== 0) this.sendAccount(account, event, own);
+      if (account !== 0) this.sendAccount(account, u32, e, own);
       if (counterparty !== 0 && counterparty !== account && counterpartyTakesPart(kind)) {
-        this.sendAccount(counterparty, event, trade ? Hide.Taker : Hide.Nothing);
+        this.sendAccount(counterparty, u32, e, trade ? Hide.Taker : Hide.Nothing);
       }
     }
   }
 
-  /** To `account`'s topics that have subscribers: each its frame. */
-  private sendAccount(account: number, event: Uint8Array, hide: Hide): void {
-    writeAccountTopic(this.topicView, account, false);
-    if (this.plainAccounts > 0 && this.app.numSubscribers(this.topic) > 0) {
-      this.send(this.topic, this.plainFrame, event, hide);
+  /** To `account`'s topics that have subscribers: each its frame of the event at word `e`. */
+  private sendAccount(account: number, u32: Uint32Array, e: number, hide: Hide): void {
+    if (this.plainSessions.has(account)) {
+      writeAccountTopic(this.topicView, account, false);
+      this.send(this.topic, this.plainFrame, u32, e, hide);
     }
-    writeAccountTopic(this.topicView, account, true);
-    if (this.namedAccounts > 0 && this.app.numSubscribers(this.topic) > 0) {
-      this.namedView.setFloat64(frameHeaderBytes + 8, account, true);
-      this.send(this.topic, this.namedFrame, event, hide);
+    if (this.namedSessions.has(account)) {
+      writeAccountTopic(this.topicView, account, true);
+      this.namedFrame.view.setFloat64(frameHeaderBytes + 8, account, true);
+      this.send(this.topic, this.namedFrame, u32, e, hide);
     }
   }
 
-  /** Copies `event` into the end of `frame`, hides what `hide` says, and publishes it. */
-  private send(topic: string | Uint8Array, frame: Uint8Array, event: Uint8Array, hide: Hide): void {
-    const at = frame.byteLength - eventSizeBytes;
-    frame.set(event, at);
-    if ((hide & Hide.Maker) !== 0) hideMaker(frame, at);
-    if ((hide & Hide.Taker) !== 0) hideTaker(frame, at);
-    this.app.publish(topic, frame, true);
+  /** Copies the event at word `e` of `u32` into `frame`, hides `hide`, and publishes it. */
+  private send(
+    topic: string | Uint8Array,
+    frame: OneEventFrame,
+    u32: Uint32Array,
+    e: number,
+    hide: Hide,
+  ): void {
+    const at = frame.eventAt;
+    copyEvent(u32, e, frame.words, at >> 2);
+    if ((hide & Hide.Maker) !== 0) hideMaker(frame.bytes, at);
+    if ((hide & Hide.Taker) !== 0) hideTaker(frame.bytes, at);
+    this.app.publish(topic, frame.bytes, true);
   }
 }
 
 /** An Events frame of one event for a stream of `kind`, its header and count written. */
-function eventsFrame(kind: StreamKind, flags: number): Uint8Array {
-  const frame = new Uint8Array(eventsOffset(flags) + eventSizeBytes);
-  const view = new DataView(frame.buffer);
-  writeHeader(view, 0, FrameType.Events, topicRequestId(kind), flags);
-  view.setUint32(frameHeaderBytes, 1, true);
-  return frame;
+class OneEventFrame {
+  readonly eventAt: number;
+  readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
+  readonly view: DataView;
+
+  constructor(kind: StreamKind, flags: number) {
+    this.eventAt = eventsOffset(flags);
+    this.bytes = new Uint8Array(this.eventAt + eventSizeBytes);
+    this.words = new Uint32Array(this.bytes.buffer);
+    this.view = new DataView(this.bytes.buffer);
+    writeHeader(this.view, 0, FrameType.Events, topicRequestId(kind), flags);
+    this.view.setUint32(frameHeaderBytes, 1, true);
+  }
+}
+
+/**
+ * Copies one event, word by word (a subarray to `set` from was a view allocated per event):
+ * from word `from` of `src` to word `to` of `dst`.
+ */
+function copyEvent(src: Uint32Array, from: number, dst: Uint32Array, to: number): void {
+  for (let w = 0; w < EventWord.size; w++) dst[to + w] = src[from + w];
 }

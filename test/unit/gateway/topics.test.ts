@@ -18,7 +18,7 @@ import {
   topicRequestId,
 } from '../../../src/protocol/frames.js';
 
-/** An app whose topics have `subscribed` subscribers (one each); what was published. */
+/** An app whose (trades) topics `subscribed` have a subscriber each; what was published. */
 function fakeApp(subscribed: (string | Uint8Array)[]) {
   const key = (t: string | Uint8Array): string =>
     typeof t === 'string' ? t : Buffer.from(t).toString('hex');
@@ -67,29 +67,48 @@ function read(frame: Buffer): [number, number, number, number] {
 }
 
 test("an account's event goes to each of its topics that has subscribers, in its form", () => {
-  const subscribed = [accountTopic(1, false), accountTopic(1, true), accountTopic(4, true)];
-  const { app, published, key } = fakeApp(subscribed);
+  const { app, published, key } = fakeApp([]);
   const topics = new Topics(app);
-  topics.accountJoined(false);
-  topics.accountJoined(true);
+  topics.accountJoined(1, false);
+  topics.accountJoined(1, true);
+  topics.accountJoined(4, true);
   const input = records([
     [EventKind.Transferred, 1, 4],
     [EventKind.Trade, 4, 1], // taker 4, maker 1
     [EventKind.Deposited, 5, 0], // no subscriber: nothing built
   ]);
   topics.publish(input, 0, 3);
+  const [plain1, named1, named4] = [
+    key(accountTopic(1, false)),
+    key(accountTopic(1, true)),
+    key(accountTopic(4, true)),
+  ];
   const named = EventsFlag.Account;
   assert.deepEqual(
     published.map((p) => [p.topic, ...read(p.frame)]),
     [
-      [key(subscribed[0]), 0, 0, 1, 4],
-      [key(subscribed[1]), named, 1, 1, 4],
-      [key(subscribed[2]), named, 4, 1, 4],
-      [key(subscribed[2]), named, 4, 4, 0], // the taker's side: the maker hidden
-      [key(subscribed[0]), 0, 0, 0, 1], // the maker's side
-      [key(subscribed[1]), named, 1, 0, 1],
+      [plain1, 0, 0, 1, 4],
+      [named1, named, 1, 1, 4],
+      [named4, named, 4, 1, 4],
+      [named4, named, 4, 4, 0], // the taker's side: the maker hidden
+      [plain1, 0, 0, 0, 1], // the maker's side
+      [named1, named, 1, 0, 1],
     ],
   );
+});
+
+test('an account topic left by each session that joined it gets nothing more', () => {
+  const { app, published } = fakeApp([]);
+  const topics = new Topics(app);
+  topics.accountJoined(1, true);
+  topics.accountJoined(1, true); // two sessions
+  topics.accountLeft(1, true);
+  topics.publish(records([[EventKind.Deposited, 1, 0]]), 0, 1);
+  assert.equal(published.length, 1, 'one session still holds it');
+  topics.accountLeft(1, true);
+  topics.publish(records([[EventKind.Deposited, 1, 0]]), 0, 1);
+  assert.equal(published.length, 1);
+  assert.throws(() => topics.accountLeft(1, true), /leaves an account topic it joined/);
 });
 
 test('topics name their form and account; trades topics are as before', () => {
