@@ -9,6 +9,7 @@ import { Status } from '../../src/protocol/status.js';
 import { smallConfig } from './engine-driver.js';
 import type { EngineConfig } from '../../src/constants.js';
 import { setupCommands } from './generators.js';
+import { until } from './wait.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 import { writeKeyFile, type createKey } from '../../src/gateway/api-keys.js';
 import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
@@ -52,9 +53,26 @@ export async function journalEvents(
   return events.slice(0, count);
 }
 
-export async function setUp(client: BourseClient): Promise<void> {
+/** Returns the highest sequence of its results (a read model at it has them all). */
+export async function setUp(client: BourseClient): Promise<number> {
   const results = await Promise.all(setupCommands().map((f) => client.submit(f.kind, f)));
   for (const events of results) assert.equal(events[0].status, Status.Ok);
+  return Math.max(...results.map((events) => events[events.length - 1].sequence));
+}
+
+/**
+ * Waits until the node at `url` (ws://) reads at `sequence` or past: its read model applies
+ * events a few ms after their results (PROTOCOL.md), so a read just after one may not show it.
+ * Asks GET /balances of account 1 (setupCommands' first), with `token` if keys are on.
+ */
+export async function readModelAt(url: string, sequence: number, token?: string): Promise<void> {
+  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  await until(`the read model at ${sequence}`, async () => {
+    const r = await fetch(`${base}/balances?account=1`, { headers });
+    const body = (await r.json()) as { sequence?: number };
+    return r.status === 200 && (body.sequence ?? 0) >= sequence;
+  });
 }
 
 /** A `prepare` for withNode: the data folder's keys.json holds these keys. */

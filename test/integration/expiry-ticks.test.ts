@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { BourseClient, EventKind, Status, type EventRecord } from '../../src/client/client.js';
 import { timerClientId } from '../../src/protocol/command-writer.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
-import { setUp, withNode } from '../harness/gateway-node.js';
+import { readModelAt, setUp, withNode } from '../harness/gateway-node.js';
 import { until } from '../harness/wait.js';
 
 interface Balance {
@@ -32,7 +32,7 @@ function withClient(run: (client: BourseClient, base: string) => Promise<void>):
     const base = url.replace('ws://', 'http://').replace(/\/$/, '');
     const client = await BourseClient.connect(url, { clientId: 41 });
     try {
-      await setUp(client);
+      await readModelAt(url, await setUp(client)); // balances read from here on show it
       await run(client, base);
     } finally {
       await client.close();

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, withNode } from '../harness/gateway-node.js';
+import { readModelAt, setUp, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { BourseNode } from '../../src/pipeline/node.js';
@@ -49,6 +49,7 @@ test('HTTP: a seq reused for another amount is refused; a true resend is a Dupli
       [resent.kindName, resent.statusName, resent.id],
       ['Duplicate', 'Ok', paid.sequence],
     );
+    await readModelAt(url, paid.sequence);
     const page = await fetch(`${base}/balances?account=2`);
     const { balances } = (await page.json()) as {
       balances: { asset: number; available: number }[];

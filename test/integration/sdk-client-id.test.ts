@@ -14,12 +14,22 @@ import { until } from '../harness/wait.js';
 
 const move = { account: 1, target: 2, ref: 1, quantity: 1 };
 
-async function balance(url: string, account: number): Promise<number> {
+/**
+ * Account `account`'s balance of asset 1 as the read model has it once at `sequence` or past:
+ * it applies events a few ms after their results (PROTOCOL.md: compare sequences).
+ */
+async function balance(url: string, account: number, sequence: number): Promise<number> {
   const base = url.replace('ws://', 'http://').replace(/\/$/, '');
-  const body = (await (await fetch(`${base}/balances?account=${account}`)).json()) as {
-    balances: { asset: number; available: number }[];
-  };
-  return body.balances.find((b) => b.asset === 1)?.available ?? 0;
+  let available = 0;
+  await until(`the read model at ${sequence}`, async () => {
+    const body = (await (await fetch(`${base}/balances?account=${account}`)).json()) as {
+      sequence: number;
+      balances: { asset: number; available: number }[];
+    };
+    available = body.balances.find((b) => b.asset === 1)?.available ?? 0;
+    return body.sequence >= sequence;
+  });
+  return available;
 }
 
 test('a client id used elsewhere while the SDK was down: nothing resent, calls told', async () => {
@@ -45,12 +55,14 @@ test('a client id used elsewhere while the SDK was down: nothing resent, calls t
       return b !== null;
     });
     const other = b as unknown as BourseClient;
+    let last = first.sequence;
     for (let i = 0; i < 3; i++) {
       const [done] = await other.transfer({ ...move, target: 3 });
       assert.equal(done.status, Status.Ok);
+      last = done.sequence;
     }
     await other.close();
-    const before = await balance(url, 2);
+    const before = await balance(url, 2, last);
     proxy = await FreezableProxy.start(nodePort, proxyPort); // A finds the node again
     try {
       const error = await lost.then(
@@ -62,7 +74,11 @@ test('a client id used elsewhere while the SDK was down: nothing resent, calls t
       assert.deepEqual(reopened, [proxy.url], 'onReconnect heard the session open again');
       const [after] = await a.transfer(move); // from the server's next seq: a new command
       assert.deepEqual([after.kind, after.status], [EventKind.Transferred, Status.Ok]);
-      assert.equal(await balance(url, 2), before + 1, 'applied once, the lost one never');
+      assert.equal(
+        await balance(url, 2, after.sequence),
+        before + 1,
+        'applied once, the lost one never',
+      );
     } finally {
       await a.close();
       proxy.close();
@@ -103,13 +119,12 @@ test('a session cut off unseen gives its client id to the next login, once silen
     const options = { clientId: 73, members: [proxy.url, url], silenceMs: 500 };
     const a = await BourseClient.connect(proxy.url, { ...options, reconnectWaitMs: 8_000 });
     try {
-      await setUp(a);
-      const before = await balance(url, 2);
+      const before = await balance(url, 2, await setUp(a));
       proxy.freeze(); // the node keeps A's session: its TCP connection is open and silent
       const [head] = await a.transfer(move); // dropped for silence, sent again to `url`
       assert.deepEqual([head.kind, head.status], [EventKind.Transferred, Status.Ok]);
       assert.equal(a.reconnects, 1);
-      assert.equal(await balance(url, 2), before + 1, 'applied once');
+      assert.equal(await balance(url, 2, head.sequence), before + 1, 'applied once');
     } finally {
       await a.close();
       proxy.close();
