@@ -27,7 +27,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
-import { removeOnSignal } from '../lib/bench-exit.js';
+import { removeOnExit } from '../lib/bench-exit.js';
 import { checkArgs } from '../lib/flags.js';
 
 checkArgs({
@@ -75,7 +75,7 @@ function verifierPhase(): { frames: number; accepted: number } {
 
 async function livePhase(): Promise<{ frames: number; closes: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-fuzz-'));
-  removeOnSignal(dir); // Ctrl-C: the node's folder goes too (it stayed), then exit 130
+  removeOnExit(dir); // on any exit, Ctrl-C (then exit 130) or an error, the node's folder goes
   const node = await BourseNode.start({
     dataDir: dir,
     config: engineConfigDefault,

@@ -36,7 +36,7 @@ import { openWarmupMs } from '../lib/open-loop.js';
 import { StageTrace, type StageFigures } from '../lib/stage-trace.js';
 import { readRunQueue, runQueueWait, type RunQueueReading } from '../lib/run-queue.js';
 import { modeTitle, singleNodeMode } from '../lib/modes.js';
-import { removeOnSignal } from '../lib/bench-exit.js';
+import { removeOnExit } from '../lib/bench-exit.js';
 
 checkArgs(loadUsage('e2e'));
 const small = process.argv.includes('--small');
@@ -85,7 +85,7 @@ function idleStageLine(s: Record<string, StageFigures>): string {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-e2e-'));
-  removeOnSignal(dir);
+  removeOnExit(dir);
   const node = await BourseNode.start({
     dataDir: dir,
     config: { ...engineConfigDefault, accountCountMax: accounts + 16 },
@@ -98,8 +98,7 @@ async function main(): Promise<void> {
   // Idle sessions first, on a node holding only the accounts: what 10k connections cost. The
   // node's RSS after the load (state touched, journal pages mapped) is reported apart.
   const held = await idle(url).catch(async (error: Error) => {
-    await node.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await node.stop(); // the folder goes at the exit (removeOnExit)
     throw error;
   });
   // One command at a time, by stage too: the fixed cost of each, with no queue.

@@ -26,7 +26,7 @@ import { machine, machineLine, printTable } from '../lib/table.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs, flag } from '../lib/flags.js';
 import { modeTitle, singleNodeMode } from '../lib/modes.js';
-import { removeOnSignal } from '../lib/bench-exit.js';
+import { removeOnExit } from '../lib/bench-exit.js';
 import { percentileOf } from '../../src/stdx/percentile.js';
 
 checkArgs({
@@ -76,7 +76,7 @@ async function untilDurable(node: BourseNode, sequence: number): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-bench-'));
-  removeOnSignal(dir);
+  removeOnExit(dir);
   const snapshotIntervalEvents = flag('--snapshot-events', small ? 100_000 : 2_000_000);
   const node = await BourseNode.start({
     dataDir: dir,

@@ -41,14 +41,15 @@ async function main(): Promise<void> {
   const file = await drillMembers(members);
   writeDrillCluster(dir, file);
   const children = new Map<number, ChildProcess>();
-  // Whatever ends this process (a client error, a signal), the members go with it; a signal
-  // removes the folder too (after the kill: retried while a dying member's files go).
-  const killAll = (): void => children.forEach((c) => c.kill('SIGKILL'));
+  // Whatever ends this process (a client error, a signal), the members go with it, and the
+  // folder too (after the kill: retried while a dying member's files go) unless kept.
+  const keep = process.env.BOURSE_BENCH_KEEP === '1';
+  const killAll = (): void => {
+    children.forEach((c) => c.kill('SIGKILL'));
+    if (!keep) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  };
   process.on('exit', killAll);
-  exitOnSignal(() => {
-    killAll();
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
-  });
+  exitOnSignal(killAll);
   benchProgress(0, 6, 'starting members');
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   } finally {
     await stopAll(children);
     // BOURSE_BENCH_KEEP=1 keeps the members' folders and logs (to see why a run went wrong).
-    if (process.env.BOURSE_BENCH_KEEP === '1') console.log(`kept ${dir}`);
+    if (keep) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -29,7 +29,7 @@ import { journalPageSizeBytes } from '../../src/constants.js';
 import { openEnv, sequenceKey } from '../../src/journal/journal-db.js';
 import { checkArgs, flag } from '../lib/flags.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
-import { removeOnSignal } from '../lib/bench-exit.js';
+import { removeOnExit } from '../lib/bench-exit.js';
 
 checkArgs({
   run: 'npm run bench:journal --',
@@ -145,7 +145,7 @@ async function fileCase(dir: string, value: Buffer): Promise<Case> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-journal-bench-'));
-  removeOnSignal(dir); // Ctrl-C: the folder goes (13 MB at the CI size), then exit 130
+  removeOnExit(dir); // on any exit (Ctrl-C: then 130) the folder goes (13 MB at the CI size)
   const value = Buffer.alloc(batchBytes, 0x5a);
   const cases: Case[] = [];
   try {

@@ -40,7 +40,7 @@ import { Replica } from '../../src/pipeline/replay.js';
 import { basesOf, usedSizes, type StateImage } from '../../src/stdx/state-image.js';
 import { checkArgs, flag } from '../lib/flags.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
-import { removeOnSignal } from '../lib/bench-exit.js';
+import { removeOnExit } from '../lib/bench-exit.js';
 
 checkArgs({
   run: 'npm run bench:snapshot --',
@@ -128,7 +128,7 @@ interface Row extends Record<string, string | number> {
 /** Writes a snapshot of `feeder`'s engine and loads it back into a fresh one. */
 async function measure(name: string, config: EngineConfig, feeder: Feeder): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-bench-snapshot-'));
-  removeOnSignal(dir);
+  removeOnExit(dir);
   try {
     const db = openJournalDb(dir, { create: true, readOnly: false });
     // Creating wrote the schema asynchronously: closing before it is done blocks for good.
