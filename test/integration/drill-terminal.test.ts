@@ -7,9 +7,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BourseClient } from '../../src/client/client.js';
 import { drill } from '../../src/cli/drill.js';
-import { removeDir } from '../harness/node-driver.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
 
 test('a drill on a terminal that fails stops its progress bar', async (t) => {
+  // The drill's folder goes in a TMPDIR of the test's own, removed whatever happens.
+  const parent = tempDataDir();
+  const tmp = process.env.TMPDIR;
+  process.env.TMPDIR = parent;
+  t.after(() => {
+    if (tmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmp;
+    removeDir(parent);
+  });
   const tty = process.stderr.isTTY;
   process.stderr.isTTY = true;
   t.after(() => (process.stderr.isTTY = tty));
@@ -35,7 +46,11 @@ test('a drill on a terminal that fails stops its progress bar', async (t) => {
   t.mock.restoreAll();
   await Promise.all(clients.map((client) => client.close()));
   assert.equal(clients.length, 1, 'the drill connected');
-  removeDir(/the members' logs are in (\S+)/.exec(said)?.[1] ?? '/nonexistent');
+  // Its folder is kept (a failed drill's is), and named. The name was matched as 'logs are
+  // in', which the message no longer says: every run left a folder in /tmp.
+  const kept = /the members' logs and folders are in (\S+)/.exec(said)?.[1];
+  assert.ok(kept !== undefined && kept.startsWith(parent), said);
+  assert.ok(existsSync(join(kept, 'cluster.json')), 'the kept folder is the drill`s');
   assert.match(said, /drill: kills \[/, 'the bar was drawn');
   assert.ok(said.includes('\x1b[?7h'), 'the bar was stopped: line wrapping is on again');
 });
