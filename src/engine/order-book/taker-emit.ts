@@ -137,7 +137,8 @@ export class TakerEmitter {
         this.applier.applyCanceled(em.u32, e, maker);
         continue;
       }
-      const e = em.begin(EventKind.Trade, Status.Ok, sell, t.instrument);
+      // Every payload word is set below: nothing to clear first.
+      const e = em.beginWhole(EventKind.Trade, Status.Ok, sell, t.instrument);
       em.set(e, EventWord.account, takerId);
       em.set(e, EventWord.counterparty, this.accounts.id(orders.account(maker)));
       em.set(e, EventWord.id, t.values[Ticket.orderId]);
