@@ -23,23 +23,26 @@ export class CommandCursor {
       u32[w + SequencedWord.timestamp + 1] * 4294967296 + u32[w + SequencedWord.timestamp];
   }
 
-  /** One 32-bit word of the command, by CommandWord index. */
+  /**
+   * One 32-bit word of the command, by CommandWord index. Indices here are `| 0` (records.ts
+   * says why): the record starts below word 2^31.
+   */
   word(index: number): number {
-    return this.u32[this.w + index];
+    return this.u32[(this.w + index) | 0];
   }
 
   clientSeq(): number {
     return (
-      this.u32[this.w + CommandWord.clientSeq + 1] * 4294967296 +
-      this.u32[this.w + CommandWord.clientSeq]
+      this.u32[(this.w + CommandWord.clientSeq + 1) | 0] * 4294967296 +
+      this.u32[(this.w + CommandWord.clientSeq) | 0]
     );
   }
 
   kind(): number {
-    return this.u32[this.w + CommandWord.bits] & 0xff;
+    return this.u32[(this.w + CommandWord.bits) | 0] & 0xff;
   }
 
   flags(): number {
-    return (this.u32[this.w + CommandWord.bits] >>> 8) & 0xff;
+    return (this.u32[(this.w + CommandWord.bits) | 0] >>> 8) & 0xff;
   }
 }

@@ -6,6 +6,10 @@
  * Index arithmetic: a record `r` starts at byte `r * recordSizeBytes`; its field at byte offset
  * `o` is word `(r * recordSizeBytes + o) >> 2` of `u32`. Records are 8-byte aligned, so every
  * 64-bit field starts on an even word.
+ *
+ * A high word's index is written `(w + 1) | 0`: an int32 add that wraps, where `w + 1` compiles
+ * to a checked add (a jump on overflow, a sign extension) in every inlined copy. The same index
+ * for any field below word 2^31 (a buffer under 8 GB).
  */
 import { assert } from './assert.js';
 
@@ -50,7 +54,7 @@ export class RecordBuffer {
 
 /** Unsigned 64-bit field at word index `w`; exact below 2^53 (check with `u64IsSafe` first). */
 export function readU64(u32: Uint32Array, w: number): number {
-  return u32[w + 1] * 4294967296 + u32[w];
+  return u32[(w + 1) | 0] * 4294967296 + u32[w];
 }
 
 /** Unsigned little-endian 64-bit field at byte `at` of `view` (any alignment); as readU64. */
@@ -60,7 +64,7 @@ export function readU64At(view: DataView, at: number): number {
 
 /** Signed 64-bit field at word index `w`; exact within +-(2^53 - 1). */
 export function readI64(u32: Uint32Array, w: number): number {
-  return (u32[w + 1] | 0) * 4294967296 + u32[w];
+  return (u32[(w + 1) | 0] | 0) * 4294967296 + u32[w];
 }
 
 /** Writes an integer within +-(2^53 - 1) as a little-endian 64-bit field at word index `w`. */
@@ -69,5 +73,5 @@ export function write64(u32: Uint32Array, w: number, value: number): void {
   // which is what >>> 0 gives an integer (value - hi * 2^32, without the multiply and subtract).
   const hi = Math.floor(value * 2.3283064365386963e-10);
   u32[w] = value >>> 0;
-  u32[w + 1] = hi;
+  u32[(w + 1) | 0] = hi;
 }
