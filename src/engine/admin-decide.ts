@@ -7,14 +7,25 @@ import { assetScaleMax, feeBpsMax } from '../constants.js';
 import { Status } from '../protocol/status.js';
 import { CommandWord } from '../protocol/command-layout.js';
 import { EventKind, EventWord } from '../protocol/event-layout.js';
-import { amountStatus, idStatus } from '../protocol/command-fields.js';
-import { readI64, readU64 } from '../stdx/records.js';
+import {
+  amountStatus as amountStatusImport,
+  idStatus as idStatusImport,
+} from '../protocol/command-fields.js';
+import { readI64 as readI64Import, readU64 as readU64Import } from '../stdx/records.js';
 import type { Accounts } from './ledger/accounts.js';
 import type { Assets } from './ledger/assets.js';
 import type { Instruments } from './order-book/instruments.js';
 import type { CommandCursor } from './cursor.js';
 import type { Emitter } from './emitter.js';
 import type { Applier } from './apply.js';
+
+// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
+// value, but reads an import through its cell at every use, testing it (initialised yet? the same
+// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+const amountStatus: typeof amountStatusImport = amountStatusImport;
+const idStatus: typeof idStatusImport = idStatusImport;
+const readI64: typeof readI64Import = readI64Import;
+const readU64: typeof readU64Import = readU64Import;
 
 export class AdminDecider {
   private readonly accounts: Accounts;

@@ -10,8 +10,8 @@
  *
  * The plan holds at most fillsPerCommandMax entries, allocated once.
  */
-import { bpsOf } from '../../stdx/int.js';
-import { assert } from '../../stdx/assert.js';
+import { bpsOf as bpsOfImport } from '../../stdx/int.js';
+import { assert as assertImport } from '../../stdx/assert.js';
 import { Status } from '../../protocol/status.js';
 import { SelfTradePrevention } from '../../protocol/command-layout.js';
 import type { EngineConfig } from '../../constants.js';
@@ -19,6 +19,12 @@ import type { Accounts } from '../ledger/accounts.js';
 import type { Instruments } from './instruments.js';
 import type { Levels } from './levels.js';
 import { Orders, Side } from './orders.js';
+
+// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
+// value, but reads an import through its cell at every use, testing it (initialised yet? the same
+// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+const bpsOf: typeof bpsOfImport = bpsOfImport;
+const assert: typeof assertImport = assertImport;
 
 export class MatchPlan {
   readonly makerSlot: Int32Array;

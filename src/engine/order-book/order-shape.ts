@@ -12,11 +12,21 @@ import {
   SelfTradePrevention,
   TimeInForce,
 } from '../../protocol/command-layout.js';
-import { amountStatus, idStatus } from '../../protocol/command-fields.js';
-import { readI64 } from '../../stdx/records.js';
+import {
+  amountStatus as amountStatusImport,
+  idStatus as idStatusImport,
+} from '../../protocol/command-fields.js';
+import { readI64 as readI64Import } from '../../stdx/records.js';
 import type { CommandCursor } from '../cursor.js';
 import type { Instruments } from './instruments.js';
 import { Side } from './orders.js';
+
+// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
+// value, but reads an import through its cell at every use, testing it (initialised yet? the same
+// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+const amountStatus: typeof amountStatusImport = amountStatusImport;
+const idStatus: typeof idStatusImport = idStatusImport;
+const readI64: typeof readI64Import = readI64Import;
 
 export const enum Ticket {
   price = 0,
