@@ -251,6 +251,12 @@ test('bench:replicated --small runs three member processes and reports every fig
     const batch = figures[`batch_cpu_us_per_command_${role}`] as number;
     assert.ok(all > 0 && batch > 0, `${role}: CPU over the run and in the batched phase`);
   }
+  // The breakdown: every stage timed in both open loops ([mean, p50, p99] µs).
+  for (const key of ['stages_us', 'batch_stages_us']) {
+    const stages = figures[key] as Record<string, number[]>;
+    for (const [stage, [mean]] of Object.entries(stages)) assert.ok(mean >= 0, `${key}.${stage}`);
+    assert.ok(stages.proposed_to_commit[0] > 0, `${key}: commits timed`);
+  }
 });
 
 test('bench:peer-postgres --small runs both peers, and each holds the no-overdraft rule', () => {

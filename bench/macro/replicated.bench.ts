@@ -6,6 +6,8 @@
  *   npm run bench:replicated              large: 4 client processes
  *   npm run bench:replicated -- --small   CI size
  *   npm run bench:replicated -- --rate N  the open loop at N commands/s (default 100k; 20k small)
+ *   npm run bench:replicated -- --ports N members on ports N..N+5 (client ports first), not on
+ *                                         free ones the kernel picks (a shared machine's range)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -25,20 +27,32 @@ import {
   summarise,
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
-import { checkArgs } from '../lib/flags.js';
+import { checkArgs, flag } from '../lib/flags.js';
+import type { ClusterFile } from '../../src/cli/cluster.js';
 import { modeTitle, quorumMode } from '../lib/modes.js';
 import { exitOnSignal } from '../lib/bench-exit.js';
 import { processCpuMs } from '../lib/process-cpu.js';
+import { stageTimesVariable } from '../../src/pipeline/stage-times.js';
+import {
+  type MemberStages,
+  scrapeStages,
+  shownStages,
+  stageFigures,
+  stagesBetween,
+} from '../lib/stage-breakdown.js';
 
-checkArgs(loadUsage('replicated'));
+const usage = loadUsage('replicated');
+usage.values['--ports'] = 'members on ports N..N+5: client ports, then replication ports';
+checkArgs(usage);
 const small = process.argv.includes('--small');
 const size = loadSize(small);
 const { processes, accounts, window } = size;
 const members = 3;
+const ports = flag('--ports', 0, 0, 65_530);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-replicated-'));
-  const file = await drillMembers(members);
+  const file = ports === 0 ? await drillMembers(members) : portRange(ports);
   writeDrillCluster(dir, file);
   const children = new Map<number, ChildProcess>();
   // Whatever ends this process (a client error, a signal), the members go with it, and the
@@ -50,6 +64,7 @@ async function main(): Promise<void> {
   };
   process.on('exit', killAll);
   exitOnSignal(killAll);
+  process.env[stageTimesVariable] = '1'; // the members time each stage (stage-breakdown.ts)
   benchProgress(0, 6, 'starting members');
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');
@@ -66,9 +81,24 @@ async function main(): Promise<void> {
     // members and four client processes), they follow the new one, and the figures show it.
     const members = file.members.map((m) => `ws://${m.host}:${m.port}/`);
     const cpuAt = new Map<LoadPhase, Map<number, number>>();
-    const loads = await closedThenOpen(url, size, members, 0, (phase) =>
-      cpuAt.set(phase, cpuByMember(children)),
-    );
+    const stagesAt = new Map<LoadPhase, Promise<MemberStages[]>>();
+    const loads = await closedThenOpen(url, size, members, 0, (phase) => {
+      cpuAt.set(phase, cpuByMember(children));
+      stagesAt.set(phase, Promise.all(file.members.map((m) => scrapeStages(m.host, m.port))));
+    });
+    const breakdown = async (from: LoadPhase, to: LoadPhase): Promise<Breakdown> => {
+      const [a, b] = [await stagesAt.get(from)!, await stagesAt.get(to)!];
+      const p = primary.id - 1;
+      const standbys = (x: MemberStages[]) => x.filter((_, i) => i !== p);
+      return {
+        primary: stagesBetween([a[p]], [b[p]]),
+        standbys: stagesBetween(standbys(a), standbys(b)),
+      };
+    };
+    const stages = {
+      open: await breakdown('open', 'open-batch'),
+      batch: await breakdown('open-batch', 'end'),
+    };
     const summary = summarise(loads, size);
     const batchCommands = loads.batch.reduce((sum, r) => sum + r.done, 0);
     const stillPrimary = (await findPrimary(file)) === primary.id;
@@ -82,16 +112,32 @@ async function main(): Promise<void> {
         standby: standbys.reduce((sum, v) => sum + v, 0) / standbys.length,
       };
     };
-    await report(summary, stillPrimary, roundTrip, {
-      all: byRole('closed', 'end', summary.commands),
-      batch: byRole('batch', 'open', batchCommands),
-    });
+    await report(
+      summary,
+      stillPrimary,
+      roundTrip,
+      {
+        all: byRole('closed', 'end', summary.commands),
+        batch: byRole('batch', 'open', batchCommands),
+      },
+      stages,
+    );
   } finally {
     await stopAll(children);
     // BOURSE_BENCH_KEEP=1 keeps the members' folders and logs (to see why a run went wrong).
     if (keep) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The members on ports `first`.. (client ports, then replication ports), three each. */
+function portRange(first: number): ClusterFile {
+  const file: ClusterFile = { members: [] };
+  for (let id = 1; id <= members; id++) {
+    const port = first + id - 1;
+    file.members.push({ id, host: '127.0.0.1', port, replicationPort: port + members });
+  }
+  return file;
 }
 
 /**
@@ -118,6 +164,40 @@ function cpuByMember(children: Map<number, ChildProcess>): Map<number, number> {
   return out;
 }
 
+/** A phase's stage counts: the primary's, and both standbys' together. */
+interface Breakdown {
+  primary: MemberStages;
+  standbys: MemberStages;
+}
+
+function stageJson(b: Breakdown): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [stage, role] of shownStages) {
+    const f = stageFigures(b[role].get(stage));
+    out[`${role === 'primary' ? '' : 'standby_'}${stage}`] = [f.mean, f.p50, f.p99];
+  }
+  return out;
+}
+
+/** Where the open loops' time went, stage by stage (one call per command; batched). */
+function printStages(stages: { open: Breakdown; batch: Breakdown }): void {
+  const rows = shownStages.map(([stage, role, what]) => {
+    const [o, b] = [
+      stageFigures(stages.open[role].get(stage)),
+      stageFigures(stages.batch[role].get(stage)),
+    ];
+    return {
+      measure: what,
+      value: `${o.mean} / ${o.p50} / ${o.p99}   ${b.mean} / ${b.p50} / ${b.p99}`,
+      unit: 'µs',
+    };
+  });
+  printTable(
+    "where the open loops' time goes (per batch; mean / p50 / p99: one call each   submitBatch)",
+    rows,
+  );
+}
+
 /** CPU per command (µs) of the primary and of a standby (the mean of the standbys). */
 interface RoleCpu {
   primary: number;
@@ -131,6 +211,7 @@ async function report(
   /** Over every phase (open loops at a low rate and idle gaps included), and over the batched
    * closed loop alone: the cost per command when the cluster is saturated. */
   cpuUs: { all: RoleCpu; batch: RoleCpu },
+  stages: { open: Breakdown; batch: Breakdown },
 ): Promise<void> {
   const round = (v: number): number => Math.round(v * 100) / 100;
   const host = await machine();
@@ -150,6 +231,9 @@ async function report(
     batch_cpu_us_per_command_standby: round(cpuUs.batch.standby),
     idle_round_trip_p50_us: roundTrip.p50,
     idle_round_trip_p99_us: roundTrip.p99,
+    /** Per stage of the one-call open loop: [mean, p50, p99] µs (stage-breakdown.ts). */
+    stages_us: stageJson(stages.open),
+    batch_stages_us: stageJson(stages.batch),
   };
   {
     const on = machineLine(host);
@@ -180,6 +264,7 @@ async function report(
         unit: 'µs',
       },
     ]);
+    printStages(stages);
     exportHistogram(s.histogram, 'us', 'send → result durable on a majority, open loop');
     console.log(JSON.stringify(figures));
   }

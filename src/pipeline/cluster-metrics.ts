@@ -13,6 +13,7 @@ import type { OtherVersion } from '../replication/other-versions.js';
 import { refusalReasons } from '../replication/refusals.js';
 import type { TransportStats } from '../replication/udp-transport.js';
 import { readGauge, readTotal } from './node-metrics.js';
+import type { StageTimes } from './stage-times.js';
 
 export interface ClusterView {
   readonly id: number;
@@ -23,6 +24,8 @@ export interface ClusterView {
   memberIds(): readonly number[];
   /** Members heard on another version and not on this one since. */
   otherVersions(): readonly OtherVersion[];
+  /** Where a replicated command's time goes, when asked for (stage-times.ts), else null. */
+  readonly stages?: StageTimes | null;
 }
 
 /**
@@ -61,6 +64,8 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
     return view.committedSequence;
   });
   registerTransferCounters(registry, view);
+  const stages = view.stages ?? null;
+  if (stages !== null) registerStageTimes(registry, stages);
   new Gauge({
     name: 'bourse_replication_other_version',
     help: 'The version a member was heard on that is not this one, by member and layer',
@@ -143,6 +148,28 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
   });
   total('bourse_cluster_term_changes_total', 'Terms this member entered', () => s.termChanges);
   total('bourse_cluster_elections_total', 'Elections this member stood in', () => s.elections);
+}
+
+/**
+ * Stage times (stage-times.ts) as `bourse_replication_stage_us{stage, stat}`: stat `count`,
+ * `sum` (µs), and `b<k>` for each bucket k not empty (stage-histogram.ts gives its bounds).
+ */
+function registerStageTimes(registry: Registry, stages: StageTimes): void {
+  new Gauge({
+    name: 'bourse_replication_stage_us',
+    help: "Where a replicated command's time goes: each stage's count, sum and buckets (µs)",
+    labelNames: ['stage', 'stat'],
+    registers: [registry],
+    collect(this: Gauge) {
+      for (const [stage, h] of stages.stages) {
+        this.set({ stage, stat: 'count' }, h.count);
+        this.set({ stage, stat: 'sum' }, h.sumUs);
+        for (let b = 0; b < h.counts.length; b++) {
+          if (h.counts[b] > 0) this.set({ stage, stat: `b${b}` }, h.counts[b]);
+        }
+      }
+    },
+  });
 }
 
 /**

@@ -25,7 +25,7 @@
  * never proposed, and starts a new hot standby node from a committed snapshot.
  */
 import { reservedClientId } from '../protocol/command-writer.js';
-import { capacityLine, type Capacities } from './engine-config.js';
+import { capacityLine } from './engine-config.js';
 import {
   engineConfigDefault,
   probeQuietTicks,
@@ -36,7 +36,6 @@ import {
   followWaitMs,
   replicationTickMs,
   clientSeqsPromotionWaitMs,
-  type EngineConfig,
 } from '../constants.js';
 import type { DataLock } from '../journal/data-lock.js';
 import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
@@ -53,7 +52,7 @@ import type { Entry, Message } from '../replication/messages.js';
 import { claimMemberFolder, entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
 import { bootstrapping } from './formation-check.js';
 import { clusterIdText } from '../replication/hashes.js';
-import type { FaultPlan, TransportStats, UdpTransport } from '../replication/udp-transport.js';
+import type { TransportStats, UdpTransport } from '../replication/udp-transport.js';
 import { memberTransport } from './member-transport.js';
 import type { OtherVersion } from '../replication/other-versions.js';
 import type { NodeRole } from '../gateway/gateway.js';
@@ -65,45 +64,10 @@ import { transferLeadership } from './leadership-transfer.js';
 import { MembersHeard } from './members-heard.js';
 import { PrimaryClaim } from './primary-claim.js';
 import { memberNotReady, type MemberReadyView } from './member-ready.js';
+import { StageTimes, timestampOf } from './stage-times.js';
 
-export interface ClusterMember {
-  id: number;
-  host: string;
-  /** Client port (binary WebSocket and HTTP) and UDP replication port. */
-  port: number;
-  replicationPort: number;
-}
-
-export interface ClusterNodeOptions {
-  id: number;
-  members: readonly ClusterMember[];
-  dataDir: string;
-  /** As for a single node (NodeOptions): every member must run with the same. */
-  config?: EngineConfig;
-  capacities?: Capacities;
-  /**
-   * True while the cluster is being formed: a folder that was never a member is new. Otherwise
-   * a member without its data lost its disk, and comes back recovering (it does not vote).
-   */
-  bootstrap: boolean;
-  /**
-   * The address the client and replication ports are bound to (default: this member's host).
-   * In a container the host is a name other members resolve, and 0.0.0.0 also takes the
-   * image's health check on 127.0.0.1 and published ports.
-   */
-  listen?: string;
-  /**
-   * The cluster's replication secret (secretBytes, the same on every member): every datagram
-   * carries a MAC under it, and one without it is refused (src/replication/datagram-mac.ts).
-   */
-  secret: Uint8Array;
-  faults?: FaultPlan;
-  log?: NodeLog;
-  /** Committed entries consensus keeps in memory (default `logRetainEntries`; tests: few). */
-  logRetain?: number;
-  /** As for a single node (NodeOptions; default `snapshotIntervalMs`). */
-  snapshotIntervalMs?: number;
-}
+import type { ClusterMember, ClusterNodeOptions } from './cluster-options.js';
+export type { ClusterMember, ClusterNodeOptions } from './cluster-options.js';
 
 /** The client id the cluster's own commands (the Tick that opens a term) are sent under. */
 export const clusterClientId = reservedClientId;
@@ -156,6 +120,8 @@ export class ClusterNode {
   private followScheduled = false;
   /** A standby's writes of what it receives (group-commit.ts). */
   private readonly writes: GroupCommit;
+  /** Stage times (stage-times.ts), when the environment asks for them. */
+  readonly stages = StageTimes.fromEnvironment();
   /** Events stored while no node ran (a standby's starts): counted by the next one. */
   private storedUncounted = 0;
 
@@ -193,6 +159,7 @@ export class ClusterNode {
     );
     this.writes = new GroupCommit(this.store, {
       stored: (index, hash, events) => {
+        this.stages?.stored(index);
         this.countStored(events);
         this.consensus.onDurable(index, hash);
         this.node?.follow(this.followLimit());
@@ -204,6 +171,7 @@ export class ClusterNode {
       },
       committedSequence: () => this.committedSequence,
       stopped: () => this.stopped,
+      writing: (index) => this.stages?.writing(index),
     });
     const vote = this.store.loadVote();
     const recovering = vote.recovering || (!vote.member && !options.bootstrap);
@@ -213,6 +181,7 @@ export class ClusterNode {
     const renewStart = (floor: number): number => this.store.nextTransportStart(floor);
     const transportOptions = { ...options, start: renewStart(0), renewStart };
     this.transport = memberTransport(transportOptions, (m) => this.receive(m), this.log);
+    this.transport.queueWait = this.stages?.udp ?? null;
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
     };
@@ -346,6 +315,7 @@ export class ClusterNode {
 
   private receive(message: Message): void {
     this.heard.stamp(message.from, performance.now());
+    if (message.kind === 'status' && message.ok) this.stages?.status(message.from, message.durable);
     // While this member's node is, or is becoming, a primary, or drains after being deposed,
     // its journal writer writes: entries from another primary wait (they are sent again) so
     // that one writer at a time touches the journal (two broke the hash chain under load).
@@ -373,6 +343,7 @@ export class ClusterNode {
       saveVote: (term, votedFor) => this.keep(() => this.store.saveVote(term, votedFor)),
       committed: (index) => {
         this.committedSequence = lastSequenceOf(this.consensus.entry(index));
+        this.stages?.commit(index);
         this.node?.publisher.wake(); // its results may go now
         this.followSoon();
       },
@@ -443,6 +414,7 @@ export class ClusterNode {
     // The primary's: sent (and resent) from memory until it is durable here.
     if (this.proposing) this.store.hold(entries[entries.length - 1], index);
     else this.writes.add(entries, index);
+    if (this.stages !== null) this.stages.received(index, entries.length, timestampOf(entries[0]));
   }
 
   /**
@@ -543,6 +515,7 @@ export class ClusterNode {
       snapshotIntervalMs: this.options.snapshotIntervalMs,
     });
     node.publisher.gate = () => this.committedSequence;
+    if (this.stages !== null) node.publisher.listen(this.stages.result);
     this.node = node;
     this.countStored(0); // what was stored while no node ran
     node.follow(this.followLimit());
@@ -664,6 +637,7 @@ export class ClusterNode {
       const entry = { ...entryMetaOf(view), payload: value };
       this.store.remember(entry); // sent to each standby from this copy, not read again
       c.propose(entry);
+      this.stages?.proposed(c.lastIndex, view.timestamp);
       this.proposing = false;
       last = lastSequenceOf(entry);
     }
@@ -687,7 +661,9 @@ export class ClusterNode {
   /** Reports this member's own copy durable up to its writer's durable sequence. */
   private reportDurable(durable: number): void {
     const done = this.store.release(durable);
-    if (done !== null) this.consensus.onDurable(done.index, done.hash);
+    if (done === null) return;
+    this.stages?.durable(done.index);
+    this.consensus.onDurable(done.index, done.hash);
   }
 
   /** Stops serving, cuts what was never proposed, and follows as a new hot standby. */

@@ -20,6 +20,8 @@ export interface GroupCommitSink {
   committedSequence(): number;
   /** True once the member stops: writes in flight finish, no new one starts. */
   stopped(): boolean;
+  /** A write of entries up to `index` starts (stage-times.ts). */
+  writing(index: number): void;
 }
 
 export class GroupCommit {
@@ -55,6 +57,7 @@ export class GroupCommit {
     if (writes.length === 0 || end === null || this.sink.stopped() || this.broken) return;
     let events = 0;
     for (const entries of writes) for (const entry of entries) events += entry.count;
+    this.sink.writing(end.index);
     this.storing = this.writeAll(writes).then(
       () => {
         this.storing = null;

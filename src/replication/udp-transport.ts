@@ -59,7 +59,7 @@ import { Rng } from '../stdx/rng.js';
 import { assert } from '../stdx/assert.js';
 import { newResolver, resolverLookup, type HostLookup } from './host-lookup.js';
 import { decodeMessage, encodeMessage, messageVersion, replicationVersion } from './codec.js';
-import type { Append, Message } from './messages.js';
+import type { Message } from './messages.js';
 import {
   authentic,
   check,
@@ -81,57 +81,12 @@ import { PeerAddresses, Source, type PeerAddress } from './peer-addresses.js';
 import { type RefusalReason, Refusals } from './refusals.js';
 import { noFaultPlan, type FaultPlan } from './fault-plan.js';
 import { newTransportStats, type TransportStats } from './transport-stats.js';
+import type { StageHistogram } from './stage-histogram.js';
+import type { Datagram, Partial, Retained, SharedAppend } from './transport-queues.js';
 
 export type { PeerAddress } from './peer-addresses.js';
 export { noFaultPlan, type FaultPlan } from './fault-plan.js';
 export type { TransportStats } from './transport-stats.js';
-
-/** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
-interface Datagram {
-  to: PeerAddress;
-  /** Header and payload in one buffer (a list made node build an array per send). */
-  bytes: Buffer;
-  waiting: Uint8Array | null;
-  index: number;
-}
-
-/**
- * A sent message kept for NAKs: its datagrams as sealed (a resend sends them again, not signed
- * anew), their bytes, and a flag per fragment still in the send queue.
- */
-interface Retained {
-  datagrams: readonly Buffer[];
-  bytes: number;
-  waiting: Uint8Array;
-}
-
-/**
- * The last append with entries, encoded and cut into datagrams once. The primary sends the same
- * append to every standby that stands at the same place (the steady state): the others reuse
- * its bytes, id and datagrams instead of encoding and copying them again. Never to a peer that
- * already has this id: a resend must get a new one (receivers drop ids they completed).
- */
-interface SharedAppend {
-  message: Append;
-  bytes: Buffer;
-  id: number;
-  datagrams: Buffer[];
-  to: Set<number>;
-}
-
-interface Partial {
-  from: number;
-  /** The sender's start the message was sent in (a NAK names it). */
-  start: number;
-  id: number;
-  chunks: (Buffer | undefined)[];
-  missing: number;
-  /** The highest fragment index received: fragments missing below it are lost. */
-  highest: number;
-  lastAt: number;
-  nakAt: number;
-  startedAt: number;
-}
 
 const emptyDatagram = Buffer.alloc(0);
 /** A NAK's body first names the message it repairs: its start (f64) and id (u32). */
@@ -191,6 +146,8 @@ export class UdpTransport {
   private credit = 0;
   /** A pump is queued for the end of the current job (pumpSoon). */
   private pumpQueued = false;
+  /** Where each datagram's wait in a queue is timed (src/pipeline/stage-times.ts), if asked. */
+  queueWait: { control: StageHistogram; bulk: StageHistogram } | null = null;
 
   /** Probe sockets whose connect (its name's lookup) is in flight, closed with the transport. */
   private readonly connecting = new Set<Socket>();
@@ -444,7 +401,8 @@ export class UdpTransport {
   ): void {
     const waiting = retained.waiting;
     waiting[i] = 1;
-    (bulk ? this.queue : this.control).push({ to: peer, bytes: datagram, waiting, index: i });
+    const d = { to: peer, bytes: datagram, waiting, index: i, queuedAt: performance.now() };
+    (bulk ? this.queue : this.control).push(d);
   }
 
   /** Message `id` (`bytes`) as its `n` datagrams. */
@@ -518,6 +476,7 @@ export class UdpTransport {
     const earned = (now - this.pumpedAt) * udpDatagramsPerMsMax;
     this.pumpedAt = now;
     let budget = Math.min(udpBurstMax, this.credit + earned);
+    if (this.queueWait !== null) this.timeWaits(now, this.queueWait, budget);
     for (const d of this.control) this.transmit(d);
     budget -= this.control.length;
     this.control.length = 0;
@@ -534,6 +493,13 @@ export class UdpTransport {
       this.head = 0;
     }
     if (this.queued() > 0) this.wakeTimer(); // the rest goes as the pacing earns it
+  }
+
+  /** Times the waits of the datagrams this pump sends (control, then up to `budget` bulk). */
+  private timeWaits(now: number, w: NonNullable<UdpTransport['queueWait']>, budget: number): void {
+    for (const d of this.control) w.control.record((now - d.queuedAt) * 1000);
+    const end = Math.min(this.queue.length, this.head + Math.floor(budget - this.control.length));
+    for (let i = this.head; i < end; i++) w.bulk.record((now - this.queue[i].queuedAt) * 1000);
   }
 
   /** Sends a datagram through the fault plan. */
@@ -749,7 +715,7 @@ export class UdpTransport {
     missing.forEach((index, i) => nak.writeUInt16LE(index, at + i * 2));
     seal(nak, this.mac);
     this.stats.naksSent++;
-    this.transmit({ to: peer, bytes: nak, waiting: null, index: 0 });
+    this.transmit({ to: peer, bytes: nak, waiting: null, index: 0, queuedAt: 0 });
     return true;
   }
 

@@ -1,0 +1,91 @@
+/**
+ * bench:replicated's breakdown of a replicated command's latency, stage by stage: each
+ * member's `bourse_replication_stage_us` (src/pipeline/stage-times.ts; members started with
+ * BOURSE_STAGE_TIMES=1) read at the start and end of a phase, and the difference summed up.
+ */
+import { stageBucketUpperUs } from '../../src/replication/stage-histogram.js';
+
+/** One stage's counts: how many, their sum (µs), and per bucket. */
+export interface StageCounts {
+  count: number;
+  sum: number;
+  buckets: Map<number, number>;
+}
+export type MemberStages = Map<string, StageCounts>;
+
+const line = /^bourse_replication_stage_us\{stage="([a-z_0-9]+)",stat="([a-z0-9]+)"\} (\S+)$/;
+
+/** A member's stage counts, from its /metrics (empty when it has none). */
+export async function scrapeStages(host: string, port: number): Promise<MemberStages> {
+  const out: MemberStages = new Map();
+  const text = await (await fetch(`http://${host}:${port}/metrics`)).text();
+  for (const l of text.split('\n')) {
+    const m = line.exec(l);
+    if (m === null) continue;
+    const [, stage, stat, value] = m;
+    let s = out.get(stage);
+    if (s === undefined) out.set(stage, (s = { count: 0, sum: 0, buckets: new Map() }));
+    if (stat === 'count') s.count = Number(value);
+    else if (stat === 'sum') s.sum = Number(value);
+    else s.buckets.set(Number(stat.slice(1)), Number(value));
+  }
+  return out;
+}
+
+/** What `to` counted after `from`, summed over members (`to[i]` against `from[i]`). */
+export function stagesBetween(from: MemberStages[], to: MemberStages[]): MemberStages {
+  const out: MemberStages = new Map();
+  to.forEach((member, i) => {
+    for (const [stage, s] of member) {
+      const before = from[i].get(stage);
+      let d = out.get(stage);
+      if (d === undefined) out.set(stage, (d = { count: 0, sum: 0, buckets: new Map() }));
+      d.count += s.count - (before?.count ?? 0);
+      d.sum += s.sum - (before?.sum ?? 0);
+      for (const [b, n] of s.buckets) {
+        const diff = n - (before?.buckets.get(b) ?? 0);
+        d.buckets.set(b, (d.buckets.get(b) ?? 0) + diff);
+      }
+    }
+  });
+  return out;
+}
+
+/** Mean, p50 and p99 (µs; a percentile within its bucket's 19%), and the count. */
+export function stageFigures(s: StageCounts | undefined): {
+  n: number;
+  mean: number;
+  p50: number;
+  p99: number;
+} {
+  if (s === undefined || s.count <= 0) return { n: 0, mean: 0, p50: 0, p99: 0 };
+  const at = (p: number): number => {
+    const want = s.count * p;
+    let seen = 0;
+    for (const b of [...s.buckets.keys()].sort((x, y) => x - y)) {
+      seen += s.buckets.get(b) ?? 0;
+      if (seen >= want) return Math.round(stageBucketUpperUs(b - 0.5));
+    }
+    return 0;
+  };
+  return { n: s.count, mean: Math.round(s.sum / s.count), p50: at(0.5), p99: at(0.99) };
+}
+
+/** The stages shown, in order: [stage, on whom, what it is]. */
+export const shownStages: readonly [string, 'primary' | 'standbys', string][] = [
+  [
+    'sequenced_to_proposed',
+    'primary',
+    'sequenced → proposed (engine batch, journal encode, to main)',
+  ],
+  ['proposed_to_durable_here', 'primary', 'proposed → durable on the primary (write + fsync)'],
+  ['udp_wait_bulk', 'primary', 'an entry datagram in the send queue (pacing)'],
+  ['sequenced_to_received', 'standbys', 'sequenced → whole at a standby (UDP, verify)'],
+  ['received_to_write', 'standbys', 'standby: received → its group commit starts'],
+  ['write_to_durable', 'standbys', 'standby: write + fsync → durable (on its loop)'],
+  ['udp_wait_control', 'standbys', 'standby: a status datagram in the send queue'],
+  ['proposed_to_ack_1', 'primary', 'proposed → first standby status durable'],
+  ['proposed_to_ack_2', 'primary', 'proposed → second standby status durable'],
+  ['proposed_to_commit', 'primary', 'proposed → committed (majority durable)'],
+  ['sequenced_to_result', 'primary', 'sequenced → results handed to the gateway'],
+];

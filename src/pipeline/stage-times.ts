@@ -1,0 +1,157 @@
+/**
+ * Where a replicated command's time goes, stage by stage (bench:replicated prints them): set
+ * `BOURSE_STAGE_TIMES=1` in a member's environment and its /metrics carries
+ * `bourse_replication_stage_us` (count, sum and buckets per stage: stage-histogram.ts). Off,
+ * the member holds no StageTimes and each hook is one null test.
+ *
+ *   primary  sequenced ─► proposed ─┬─► durable here (its journal's write and fsync)
+ *            (processor's  (main     ├─► ack 1 (the first standby's status: durable there)
+ *             batch clock)  thread)  ├─► ack 2
+ *                                    └─► commit ─► results to the gateway ("result")
+ *   standby  sequenced ─► received (whole, verified) ─► group commit starts ─► durable
+ *   each     a datagram's wait in the transport's queue (control; bulk: paced entries)
+ *
+ * Times are per log entry (a journal batch), on the wall clock in µs: the processor stamps a
+ * batch with it, and the members of a bench share one machine's clock. Entries are tracked in
+ * a ring by log index (trackedEntries): one that fell out of it before its stage is not timed.
+ */
+import { readU64, type RecordBuffer } from '../stdx/records.js';
+import { EventWord } from '../protocol/event-layout.js';
+import { StageHistogram } from '../replication/stage-histogram.js';
+import type { Entry } from '../replication/messages.js';
+import { decodeBatch } from '../journal/journal-codec.js';
+
+export const stageTimesVariable = 'BOURSE_STAGE_TIMES';
+export const stageNames = [
+  'sequenced_to_proposed',
+  'proposed_to_durable_here',
+  'proposed_to_ack_1',
+  'proposed_to_ack_2',
+  'proposed_to_commit',
+  'sequenced_to_result',
+  'sequenced_to_received',
+  'received_to_write',
+  'write_to_durable',
+  'udp_wait_control',
+  'udp_wait_bulk',
+] as const;
+export type StageName = (typeof stageNames)[number];
+const trackedEntries = 1 << 13;
+const mask = trackedEntries - 1;
+
+/** The wall-clock time (µs) the processor stamped an entry's batch with (0: unreadable). */
+export function timestampOf(entry: Entry): number {
+  const view = decodeBatch(entry.payload, false);
+  return typeof view === 'string' ? 0 : view.timestamp;
+}
+
+function nowUs(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
+export class StageTimes {
+  readonly stages = new Map<StageName, StageHistogram>(
+    stageNames.map((name) => [name, new StageHistogram()]),
+  );
+  /** The transport's queue waits (UdpTransport.queueWait). */
+  readonly udp = { control: this.get('udp_wait_control'), bulk: this.get('udp_wait_bulk') };
+  /** By log index & mask: which index the slot holds, when proposed / received, written. */
+  private readonly index = new Float64Array(trackedEntries).fill(-1);
+  private readonly at = new Float64Array(trackedEntries);
+  private readonly writeAt = new Float64Array(trackedEntries);
+  private readonly acks = new Uint8Array(trackedEntries);
+  /** The last index each stage has timed (and each standby's last acked): ranges follow on. */
+  private durableHere = 0;
+  private committed = 0;
+  private readonly acked = new Map<number, number>();
+
+  /** From the environment: null (the default) when not asked for. */
+  static fromEnvironment(): StageTimes | null {
+    return process.env[stageTimesVariable] === '1' ? new StageTimes() : null;
+  }
+
+  private get(name: StageName): StageHistogram {
+    return this.stages.get(name) as StageHistogram;
+  }
+
+  /** The primary proposed entry `index`, sequenced at `timestampUs`. */
+  proposed(index: number, timestampUs: number): void {
+    const now = nowUs();
+    this.get('sequenced_to_proposed').record(now - timestampUs);
+    this.track(index, now);
+  }
+
+  /** A standby received entries ending at `index`, the first sequenced at `timestampUs`. */
+  received(index: number, count: number, timestampUs: number): void {
+    const now = nowUs();
+    this.get('sequenced_to_received').record(now - timestampUs);
+    for (let i = Math.max(1, index - count + 1); i <= index; i++) this.track(i, now);
+  }
+
+  /** A standby's group commit starts writing entries up to `index`. */
+  writing(index: number): void {
+    const now = nowUs();
+    for (let i = index; i > index - trackedEntries && this.index[i & mask] === i; i--) {
+      if (this.writeAt[i & mask] !== 0) break;
+      this.writeAt[i & mask] = now;
+      this.get('received_to_write').record(now - this.at[i & mask]);
+    }
+  }
+
+  /** A standby's entries up to `index` are durable. */
+  stored(index: number): void {
+    this.rangeTo('write_to_durable', this.durableHere, index, this.writeAt);
+    this.durableHere = Math.max(this.durableHere, index);
+  }
+
+  /** The primary's own copy is durable up to `index`. */
+  durable(index: number): void {
+    this.rangeTo('proposed_to_durable_here', this.durableHere, index, this.at);
+    this.durableHere = Math.max(this.durableHere, index);
+  }
+
+  /** Standby `from` says it holds up to `durable` on disk. */
+  status(from: number, durable: number): void {
+    const last = this.acked.get(from) ?? durable;
+    this.acked.set(from, Math.max(last, durable));
+    const now = nowUs();
+    for (let i = Math.max(last + 1, durable - trackedEntries + 1); i <= durable; i++) {
+      if (this.index[i & mask] !== i) continue;
+      const n = ++this.acks[i & mask];
+      if (n <= 2)
+        this.get(n === 1 ? 'proposed_to_ack_1' : 'proposed_to_ack_2').record(
+          now - this.at[i & mask],
+        );
+    }
+  }
+
+  /** Entries up to `index` are committed. */
+  commit(index: number): void {
+    this.rangeTo('proposed_to_commit', this.committed, index, this.at);
+    this.committed = Math.max(this.committed, index);
+  }
+
+  /** A publisher listener: results of `count` events from ring slot `slot` go out now. */
+  readonly result = (records: RecordBuffer, slot: number, count: number): void => {
+    if (count === 0) return;
+    const timestamp = readU64(records.u32, slot * EventWord.size + EventWord.timestamp);
+    this.get('sequenced_to_result').record(nowUs() - timestamp);
+  };
+
+  private track(index: number, now: number): void {
+    const k = index & mask;
+    this.index[k] = index;
+    this.at[k] = now;
+    this.writeAt[k] = 0;
+    this.acks[k] = 0;
+  }
+
+  /** Times (from, to] in `stage` from each entry's time in `since`. */
+  private rangeTo(stage: StageName, from: number, to: number, since: Float64Array): void {
+    const h = this.get(stage);
+    const now = nowUs();
+    for (let i = Math.max(from + 1, to - trackedEntries + 1); i <= to; i++) {
+      if (this.index[i & mask] === i && since[i & mask] !== 0) h.record(now - since[i & mask]);
+    }
+  }
+}

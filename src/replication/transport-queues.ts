@@ -1,0 +1,52 @@
+/** What the replication transport (udp-transport.ts) queues, keeps for NAKs and reassembles. */
+import type { Append } from './messages.js';
+import type { PeerAddress } from './peer-addresses.js';
+
+/** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
+export interface Datagram {
+  to: PeerAddress;
+  /** Header and payload in one buffer (a list made node build an array per send). */
+  bytes: Buffer;
+  waiting: Uint8Array | null;
+  index: number;
+  /** When it was queued (performance.now(), ms). */
+  queuedAt: number;
+}
+
+/**
+ * A sent message kept for NAKs: its datagrams as sealed (a resend sends them again, not signed
+ * anew), their bytes, and a flag per fragment still in the send queue.
+ */
+export interface Retained {
+  datagrams: readonly Buffer[];
+  bytes: number;
+  waiting: Uint8Array;
+}
+
+/**
+ * The last append with entries, encoded and cut into datagrams once. The primary sends the same
+ * append to every standby that stands at the same place (the steady state): the others reuse
+ * its bytes, id and datagrams instead of encoding and copying them again. Never to a peer that
+ * already has this id: a resend must get a new one (receivers drop ids they completed).
+ */
+export interface SharedAppend {
+  message: Append;
+  bytes: Buffer;
+  id: number;
+  datagrams: Buffer[];
+  to: Set<number>;
+}
+
+export interface Partial {
+  from: number;
+  /** The sender's start the message was sent in (a NAK names it). */
+  start: number;
+  id: number;
+  chunks: (Buffer | undefined)[];
+  missing: number;
+  /** The highest fragment index received: fragments missing below it are lost. */
+  highest: number;
+  lastAt: number;
+  nakAt: number;
+  startedAt: number;
+}
