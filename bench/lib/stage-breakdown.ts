@@ -73,11 +73,10 @@ export function stageFigures(s: StageCounts | undefined): {
 
 /** The stages shown, in order: [stage, on whom, what it is]. */
 export const shownStages: readonly [string, 'primary' | 'standbys', string][] = [
-  [
-    'sequenced_to_proposed',
-    'primary',
-    'sequenced → proposed (engine batch, journal encode, to main)',
-  ],
+  ['sequenced_to_taken', 'primary', 'sequenced → journal writer takes it (after its last fsync)'],
+  ['taken_to_sealed', 'primary', 'journal writer: encode, SHA-256 chain, copy'],
+  ['sealed_to_proposed', 'primary', 'sealed → proposed on the main thread (message hop)'],
+  ['sequenced_to_proposed', 'primary', 'sequenced → proposed (the three above)'],
   ['proposed_to_durable_here', 'primary', 'proposed → durable on the primary (write + fsync)'],
   ['udp_wait_bulk', 'primary', 'an entry datagram in the send queue (pacing)'],
   ['sequenced_to_received', 'standbys', 'sequenced → whole at a standby (UDP, verify)'],

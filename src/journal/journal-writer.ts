@@ -46,10 +46,11 @@ export interface JournalTail {
 
 /**
  * Called with each batch as soon as it is encoded, before its commit: the key's sequence and the
- * bytes the journal stores (valid only during the call). A cluster's primary sends them on to its
- * standbys while its own disk writes them (Raft lets a leader append in parallel with sending).
+ * bytes the journal stores (valid only during the call), and when (wall clock, ms) this writer
+ * took the batch from the ring. A cluster's primary sends them on to its standbys while its own
+ * disk writes them (Raft lets a leader append in parallel with sending).
  */
-export type SealedBatch = (firstSequence: number, bytes: Uint8Array) => void;
+export type SealedBatch = (firstSequence: number, bytes: Uint8Array, takenAtMs: number) => void;
 
 export class JournalWriter {
   private readonly db: JournalDb;
@@ -119,7 +120,7 @@ export class JournalWriter {
       this.prevHash,
       this.nextHash,
     );
-    if (this.sealed !== null) this.sealed(firstSequence, bytes);
+    if (this.sealed !== null) this.sealed(firstSequence, bytes, performance.timeOrigin + started);
     this.commit(firstSequence, timestamp, bytes);
     this.prevHash.set(this.nextHash);
     this.lastSequence = lastSequence;

@@ -56,7 +56,8 @@ import type { TransportStats, UdpTransport } from '../replication/udp-transport.
 import { memberTransport } from './member-transport.js';
 import type { OtherVersion } from '../replication/other-versions.js';
 import type { NodeRole } from '../gateway/gateway.js';
-import { BourseNode, closeStorage, configOf, openStorage, type NodeLog } from './node.js';
+import { BourseNode, closeStorage, configOf, openStorage } from './node.js';
+import type { NodeLog, SealedAt } from './node.js';
 import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
 import { CounterCarry } from './node-metrics.js';
 import { ForeignMembers } from './foreign-members.js';
@@ -506,7 +507,7 @@ export class ClusterNode {
       config: this.options.config ?? engineConfigDefault,
       storage: { db: this.store.db, lock: this.lock },
       gateway: { host: this.options.listen ?? self.host, port: self.port },
-      sealed: (first, bytes) => this.onSealed(first, bytes),
+      sealed: (first, bytes, at) => this.onSealed(first, bytes, at),
       follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
       role: this.roleView(),
       counters: this.counters,
@@ -612,7 +613,8 @@ export class ClusterNode {
   }
 
   /** A batch the journal writer sealed (not yet durable): proposed at once while feeding. */
-  private onSealed(first: number, bytes: Uint8Array): void {
+  private onSealed(first: number, bytes: Uint8Array, at: SealedAt): void {
+    this.stages?.sealed(first, at);
     if (this.feeder === null || this.stopped) return; // not (yet, or any more) a primary
     this.sealed.push({ first, bytes });
     this.feed();
@@ -637,7 +639,7 @@ export class ClusterNode {
       const entry = { ...entryMetaOf(view), payload: value };
       this.store.remember(entry); // sent to each standby from this copy, not read again
       c.propose(entry);
-      this.stages?.proposed(c.lastIndex, view.timestamp);
+      this.stages?.proposed(c.lastIndex, view.timestamp, view.firstSequence);
       this.proposing = false;
       last = lastSequenceOf(entry);
     }

@@ -26,11 +26,16 @@ export interface JournalWorkerData {
   shareSealed: boolean;
 }
 
-/** Posts a copy of each sealed batch to the main thread (transferred, not copied again). */
-function postSealed(firstSequence: number, bytes: Uint8Array): void {
+/**
+ * Posts a copy of each sealed batch to the main thread (transferred, not copied again), with
+ * when it was taken from the ring and sealed (wall clock, ms: stage-times.ts).
+ */
+function postSealed(firstSequence: number, bytes: Uint8Array, takenAtMs: number): void {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
-  parentPort?.postMessage({ type: 'sealed', sequence: firstSequence, bytes: copy }, [copy.buffer]);
+  const sealedAtMs = performance.timeOrigin + performance.now();
+  const message = { type: 'sealed', sequence: firstSequence, bytes: copy, takenAtMs, sealedAtMs };
+  parentPort?.postMessage(message, [copy.buffer]);
 }
 
 function main(data: JournalWorkerData): void {

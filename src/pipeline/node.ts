@@ -125,9 +125,16 @@ export interface NodeOptions {
   counters?: CounterCarry;
   /**
    * Called on the main thread with each journal batch as soon as it is encoded, before it is
-   * durable here (journal-writer.ts `SealedBatch`; the bytes are the callee's to keep).
+   * durable here (journal-writer.ts `SealedBatch`; the bytes are the callee's to keep), with
+   * when its writer took it from the ring and sealed it (wall clock, ms).
    */
-  sealed?: (firstSequence: number, bytes: Uint8Array) => void;
+  sealed?: (firstSequence: number, bytes: Uint8Array, at: SealedAt) => void;
+}
+
+/** When a journal batch was taken from the ring by its writer, and sealed (wall clock, ms). */
+export interface SealedAt {
+  takenMs: number;
+  sealedMs: number;
 }
 
 /** What a worker posts to the main thread (its `type` says which fields it has). */
@@ -137,6 +144,9 @@ interface WorkerMessage {
   ms?: number;
   bytes?: Uint8Array;
   text?: string;
+  /** A sealed batch's: when its writer took it from the ring and sealed it (SealedAt). */
+  takenAtMs?: number;
+  sealedAtMs?: number;
 }
 
 /** How much a log line matters. */
@@ -520,7 +530,11 @@ export class BourseNode {
       const sealed = this.sealed;
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'sealed' && sealed !== undefined) {
-          sealed(message.sequence as number, message.bytes as Uint8Array);
+          const at = {
+            takenMs: message.takenAtMs as number,
+            sealedMs: message.sealedAtMs as number,
+          };
+          sealed(message.sequence as number, message.bytes as Uint8Array, at);
           return;
         }
         if (message.type === 'ready') resolve(message);

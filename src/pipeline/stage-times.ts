@@ -8,6 +8,9 @@
  *            (processor's  (main     ├─► ack 1 (the first standby's status: durable there)
  *             batch clock)  thread)  ├─► ack 2
  *                                    └─► commit ─► results to the gateway ("result")
+ *            and within sequenced ─► proposed: the journal writer takes the batch from the
+ *            ring ("taken": after the engine, and after the writer's commit of the batch
+ *            before), seals it (encode, SHA-256 chain), and the main thread proposes it
  *   standby  sequenced ─► received (whole, verified) ─► group commit starts ─► durable
  *   each     a datagram's wait in the transport's queue (control; bulk: paced entries)
  *
@@ -20,9 +23,13 @@ import { EventWord } from '../protocol/event-layout.js';
 import { StageHistogram } from '../replication/stage-histogram.js';
 import type { Entry } from '../replication/messages.js';
 import { decodeBatch } from '../journal/journal-codec.js';
+import type { SealedAt } from './node.js';
 
 export const stageTimesVariable = 'BOURSE_STAGE_TIMES';
 export const stageNames = [
+  'sequenced_to_taken',
+  'taken_to_sealed',
+  'sealed_to_proposed',
   'sequenced_to_proposed',
   'proposed_to_durable_here',
   'proposed_to_ack_1',
@@ -64,6 +71,8 @@ export class StageTimes {
   private durableHere = 0;
   private committed = 0;
   private readonly acked = new Map<number, number>();
+  /** When the primary's journal writer took and sealed each batch not yet proposed, by sequence. */
+  private readonly sealedAt = new Map<number, SealedAt>();
 
   /** From the environment: null (the default) when not asked for. */
   static fromEnvironment(): StageTimes | null {
@@ -74,10 +83,23 @@ export class StageTimes {
     return this.stages.get(name) as StageHistogram;
   }
 
-  /** The primary proposed entry `index`, sequenced at `timestampUs`. */
-  proposed(index: number, timestampUs: number): void {
+  /** The primary's journal writer took the batch at sequence `first` and sealed it. */
+  sealed(first: number, at: SealedAt): void {
+    if (this.sealedAt.size >= trackedEntries) this.sealedAt.clear(); // never proposed: dropped
+    this.sealedAt.set(first, at);
+  }
+
+  /** The primary proposed entry `index` (its batch at `first`), sequenced at `timestampUs`. */
+  proposed(index: number, timestampUs: number, first: number): void {
     const now = nowUs();
     this.get('sequenced_to_proposed').record(now - timestampUs);
+    const at = this.sealedAt.get(first);
+    if (at !== undefined) {
+      this.sealedAt.delete(first);
+      this.get('sequenced_to_taken').record(at.takenMs * 1000 - timestampUs);
+      this.get('taken_to_sealed').record((at.sealedMs - at.takenMs) * 1000);
+      this.get('sealed_to_proposed').record(now - at.sealedMs * 1000);
+    }
     this.track(index, now);
   }
 

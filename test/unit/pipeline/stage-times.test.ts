@@ -16,7 +16,8 @@ test('a stage histogram puts each duration in the bucket that bounds it', () => 
 test('the primary times each entry once per stage: durable here, each ack, the commit', () => {
   const s = new StageTimes();
   const now = (performance.timeOrigin + performance.now()) * 1000;
-  for (let i = 1; i <= 4; i++) s.proposed(i, now - 100);
+  s.sealed(1, { takenMs: (now - 80) / 1000, sealedMs: (now - 50) / 1000 });
+  for (let i = 1; i <= 4; i++) s.proposed(i, now - 100, i);
   s.durable(3);
   s.status(2, 0); // a standby's first status: where it stands
   s.status(2, 2);
@@ -28,6 +29,9 @@ test('the primary times each entry once per stage: durable here, each ack, the c
   s.durable(4);
   const count = (name: Parameters<StageTimes['stages']['get']>[0]) => s.stages.get(name)!.count;
   assert.equal(count('sequenced_to_proposed'), 4);
+  assert.equal(count('sequenced_to_taken'), 1, 'the one batch whose writer said when');
+  const taken = s.stages.get('taken_to_sealed')!;
+  assert.ok(Math.abs(taken.sumUs - 30) < 1, 'taken to sealed: 30 µs');
   assert.equal(count('proposed_to_durable_here'), 4);
   assert.equal(count('proposed_to_ack_1'), 4);
   assert.equal(count('proposed_to_ack_2'), 4);
