@@ -234,6 +234,15 @@ test('bench datagram-checksum --small times each checksum on the same datagrams'
   for (const c of cases) assert.ok(c.ns_per_datagram > 0 && Number.isInteger(c.hash), c.name);
 });
 
+test('bench group-commit --small times each entry to its status, each way of writing', () => {
+  for (const way of [[], ['--sync'], ['--plain']]) {
+    const figures = lastJson('bench/micro/replication/group-commit.bench.js', ['--small', ...way]);
+    assert.equal(figures.bench, 'group-commit');
+    assert.equal(figures.entries, 1_000, 'every entry reported stored');
+    assert.ok((figures.p50_us as number) > 0 && (figures.p99_us as number) >= 0, String(way));
+  }
+});
+
 test('bench:replicated --small runs three member processes and reports every figure', () => {
   const figures = lastJson('bench/macro/replicated.bench.js', ['--small']);
   for (const key of ['bench', 'commands_per_s', 'p50_us', 'p99_us', 'p999_us', 'standbys']) {
