@@ -9,7 +9,7 @@ export interface Datagram {
   bytes: Buffer;
   waiting: Uint8Array | null;
   index: number;
-  /** When it was queued (performance.now(), ms). */
+  /** When it was queued (performance.now(), ms), if the transport times queue waits; else 0. */
   queuedAt: number;
 }
 

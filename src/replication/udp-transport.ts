@@ -401,7 +401,8 @@ export class UdpTransport {
   ): void {
     const waiting = retained.waiting;
     waiting[i] = 1;
-    const d = { to: peer, bytes: datagram, waiting, index: i, queuedAt: performance.now() };
+    const queuedAt = this.queueWait === null ? 0 : performance.now(); // timed only when asked
+    const d = { to: peer, bytes: datagram, waiting, index: i, queuedAt };
     (bulk ? this.queue : this.control).push(d);
   }
 
