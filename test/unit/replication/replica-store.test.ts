@@ -61,6 +61,38 @@ test('writeMany cuts the tail each write replaces, stored or queued in the same 
   }
 });
 
+test('writeMany stores many entries, its cut and its commit mark in one transaction', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    const big = (first: number, tag: string): Entry => {
+      const payload = Buffer.from(`${first}:${tag}:${'x'.repeat(1_280)}`); // a packed batch's size
+      return { term: 1, first, last: first, count: 1, prevHash: '', hash: tag, payload };
+    };
+    await store.writeMany([Array.from({ length: 400 }, (_, i) => big(1 + i, 'a'))], 0);
+    // A new primary's entries over the last 200 (a cut), and 200 more: each write one commit
+    // (one fsync), not one per few puts as LMDB began them when queued one by one.
+    for (let round = 0; round < 3; round++) {
+      const txn = db.root.getStats() as { lastTxnId: number };
+      const tag = String(round);
+      await store.writeMany([Array.from({ length: 400 }, (_, i) => big(201 + i, tag))], 200);
+      const after = db.root.getStats() as { lastTxnId: number };
+      assert.equal(after.lastTxnId - txn.lastTxnId, 1, `round ${round}: one transaction`);
+    }
+    closeJournalDb(db);
+    const { batches, committed } = stored(dir);
+    assert.equal(batches.length, 600);
+    assert.deepEqual(
+      batches.map((text) => text.split(':')[1]),
+      Array.from({ length: 600 }, (_, i) => (i < 200 ? 'a' : '2')),
+    );
+    assert.equal(committed, 200);
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('a held batch is served before it is stored, and let go once durable', async () => {
   const dir = tempDataDir();
   try {
