@@ -42,6 +42,7 @@ export function newSession(readOnly: boolean): Session {
     results: null,
     subscriptions: 0,
     accounts: [],
+    markets: [],
     ...newHolderFields(),
   };
 }

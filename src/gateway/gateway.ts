@@ -63,14 +63,18 @@ import { CatchUpTurns } from './catch-up-turns.js';
 import { AccountResumes, resumeFrom } from './account-resumes.js';
 import { sendError } from './error-frame.js';
 import { TopicsTail } from './topics-tail.js';
-import { accountKnown, BookTopics, mountReads, type StateReads } from './reads.js';
-import { Topics, tradesTopic } from './topics.js';
+import { accountKnown, BookTopics, mountReads, type BookKind, type StateReads } from './reads.js';
+import { Topics } from './topics.js';
 import {
   accountTopicOf,
   asksAccountInFrames,
   countTopic,
-  dropTopic,
   joinAccountTopic,
+  joinTradesTopic,
+  leaveAll,
+  leaveTopic,
+  marketOf,
+  PageTrades,
   tooMany,
   topicRefusal,
 } from './session-subscriptions.js';
@@ -248,10 +252,11 @@ export class Gateway {
       handOver,
     );
     this.app = releasingApp(); // a stopped gateway's handlers are not kept
+    this.topics = new Topics(this.app);
     // Before the binary protocol's '/*', so that its routes are matched first.
     this.dashboard = new Dashboard(this.app, {
       ...options, // its role, journal, reads and durable events
-      subscribeTrades: (ws, instrument) => this.subscribeTrades(ws, instrument),
+      trades: new PageTrades(this.topics, () => this.startTail()),
     });
     this.app.ws<Session>('/*', {
       maxPayloadLength: frameHeaderBytes + 64 + commandsPerFrameMax * commandSizeBytes,
@@ -282,7 +287,6 @@ export class Gateway {
       mayReadAccount: may,
       accountKnown: (account) => accountKnown(options.reads, account),
     });
-    this.topics = new Topics(this.app);
     this.tail = new TopicsTail(
       options.journal,
       () => options.journal.durableSequence(),
@@ -317,8 +321,7 @@ export class Gateway {
   private onClose(ws: WebSocket<Session>, code: number): void {
     this.streams.drop(ws);
     this.resumes.drop(ws);
-    const named = asksAccountInFrames(ws);
-    for (const account of ws.getUserData().accounts) this.topics.accountLeft(account, named);
+    leaveAll(ws, this.topics, this.books); // uWS drops its topics itself
     const clientId = ws.getUserData().clientId;
     this.cancels.closed(ws.getUserData(), clientId, code);
     this.admission.closed(ws, this.readers.delete(ws) ? clientId : null);
@@ -545,15 +548,17 @@ export class Gateway {
     }
     if (kind === StreamKind.Account && this.resumes.holds(ws, param)) return; // held already
     countTopic(ws, kind, param);
-    if (kind === StreamKind.Trades) return this.subscribeTrades(ws, param);
+    if (kind === StreamKind.Trades) return this.joinTrades(ws, param);
     if (kind === StreamKind.Account) {
-      if (!this.options.role.accepting()) this.tail.start(); // a standby publishes nothing
+      this.startTail();
       if (from === null || ws.isSubscribed(accountTopicOf(ws, param))) {
         return this.joinAccount(ws, param);
       }
       return this.resumes.subscribe(ws, param, from); // stored events first (account-resumes.ts)
     }
-    this.books?.subscribe(ws, kind as StreamKind.Depth | StreamKind.TopOfBook, param);
+    if (this.books?.subscribe(ws, kind as BookKind, param) === true) {
+      ws.getUserData().markets.push(marketOf(kind, param));
+    }
   }
 
   /**
@@ -574,9 +579,7 @@ export class Gateway {
     }
     if (!Number.isSafeInteger(param) || param < 0) return;
     if (kind === StreamKind.Account) this.resumes.unsubscribe(ws, param);
-    const held = dropTopic(ws, kind, param); // the trades count stays: an "ever" gate
-    if (held && kind === StreamKind.Account)
-      this.topics.accountLeft(param, asksAccountInFrames(ws));
+    leaveTopic(ws, kind, param, this.topics, this.books);
   }
 
   /** Stream 3, live: the account's topic (at once, or where its resume reaches the seam). */
@@ -590,11 +593,15 @@ export class Gateway {
     this.resumes.deliver(records, slot, count);
   }
 
-  /** Stream 2 (anyone): one instrument's trades; the dashboard's pages take it too. */
-  private subscribeTrades(ws: { subscribe(topic: string): boolean }, instrument: number): void {
+  /** A standby publishes nothing: its trades and account topics follow the journal. */
+  private startTail(): void {
     if (!this.options.role.accepting()) this.tail.start(); // idempotent
-    this.topics.trades++;
-    ws.subscribe(tradesTopic(instrument));
+  }
+
+  /** Stream 2 (anyone): one instrument's trades (the dashboard's pages: PageTrades). */
+  private joinTrades(ws: WebSocket<Session>, instrument: number): void {
+    this.startTail();
+    if (joinTradesTopic(ws, instrument)) this.topics.tradesJoined(instrument);
   }
 
   /** Verifies a Commands frame and puts all its commands in the ring, or none of them. */

@@ -15,8 +15,9 @@
  */
 import { bookDepthLevels, bookQueryDepthMax } from '../constants.js';
 import { bookBodyBytes, frameHeaderBytes, StreamKind } from '../protocol/frames.js';
-import { bookFrame } from '../protocol/book-frame.js';
-import type { HttpResponse, TemplatedApp } from './uws.js';
+import type { HttpResponse, TemplatedApp, WebSocket } from './uws.js';
+import { BookFrames } from './book-frames.js';
+import { joinCount, leaveCount, topicBytes, topicFor, TopicTag, writeTopic } from './topics.js';
 import { bearerToken, json, keyRefused, notReadyFor, queryNumber, route } from './http.js';
 import { accountRefusal } from './api-keys.js';
 import type { NodeRole } from './gateway.js';
@@ -58,6 +59,9 @@ export function accountKnown(reads: StateReads | null, account: number): Promise
     () => null,
   );
 }
+
+/** The book streams' kinds. */
+export type BookKind = StreamKind.Depth | StreamKind.TopOfBook;
 
 export class ReadBusyError extends Error {
   override readonly name = 'ReadBusyError';
@@ -152,22 +156,27 @@ function answer(
   );
 }
 
-export function depthTopic(instrument: number): string {
-  return `depth/${instrument}`;
+export function depthTopic(instrument: number): Uint8Array {
+  return topicFor(TopicTag.Depth, instrument);
 }
 
-export function topTopic(instrument: number): string {
-  return `top/${instrument}`;
+export function topTopic(instrument: number): Uint8Array {
+  return topicFor(TopicTag.TopOfBook, instrument);
 }
 
 /**
- * The book streams: each changed view goes to `depth/<instrument>` (up to bookDepthLevels per
- * side) and, when the best levels changed, to `top/<instrument>`. The last frame of each is
+ * The book streams: each changed view goes to the instrument's depth topic (up to
+ * bookDepthLevels per side) and, when the best levels changed, to its top of book topic, while
+ * a session holds it (counted: uWS is asked nothing for the others). The last frame of each is
  * kept, so that a new subscriber gets the current view at once.
  */
 export class BookTopics {
-  private readonly lastDepth = new Map<number, Uint8Array>();
-  private readonly lastTop = new Map<number, Uint8Array>();
+  private readonly frames = new Map<number, BookFrames>();
+  /** Sessions holding each instrument's depth topic, and its top of book topic. */
+  private readonly depthSessions = new Map<number, number>();
+  private readonly topSessions = new Map<number, number>();
+  private readonly topic = new Uint8Array(topicBytes);
+  private readonly topicView = new DataView(this.topic.buffer);
 
   constructor(
     private readonly app: TemplatedApp,
@@ -178,17 +187,45 @@ export class BookTopics {
     );
   }
 
-  /** Subscribes a socket, and sends it the current view when there is one. */
-  subscribe(
-    ws: { subscribe(topic: string): boolean; send(m: Uint8Array, binary: boolean): number },
-    kind: StreamKind.Depth | StreamKind.TopOfBook,
-    instrument: number,
-  ): void {
+  /**
+   * Subscribes a socket, and sends it the current view when there is one; true when it joined
+   * the topic (it did not hold it: counted, until `left`).
+   */
+  subscribe(ws: WebSocket<unknown>, kind: BookKind, instrument: number): boolean {
     const top = kind === StreamKind.TopOfBook;
-    ws.subscribe(top ? topTopic(instrument) : depthTopic(instrument));
+    const topic = top ? topTopic(instrument) : depthTopic(instrument);
+    const joined = !ws.isSubscribed(topic);
+    if (joined) {
+      ws.subscribe(topic);
+      joinCount(top ? this.topSessions : this.depthSessions, instrument);
+    }
     this.reads.watchBook(instrument);
-    const last = (top ? this.lastTop : this.lastDepth).get(instrument);
-    if (last !== undefined) ws.send(last, true);
+    const last = this.framesOf(instrument);
+    const frame = top ? last.top.frame : last.depth.frame;
+    if (frame !== null) ws.send(frame, true);
+    return joined;
+  }
+
+  /** A session left a book topic it joined (Unsubscribe, or closed: uWS drops its topics). */
+  left(kind: BookKind, instrument: number): void {
+    const top = kind === StreamKind.TopOfBook;
+    leaveCount(top ? this.topSessions : this.depthSessions, instrument, 'a book');
+  }
+
+  /** Sessions holding a book topic now. */
+  held(kind: BookKind, instrument: number): number {
+    const top = kind === StreamKind.TopOfBook;
+    return (top ? this.topSessions : this.depthSessions).get(instrument) ?? 0;
+  }
+
+  /** The instrument's frames: made when its books are first watched (or first seen). */
+  private framesOf(instrument: number): BookFrames {
+    let frames = this.frames.get(instrument);
+    if (frames === undefined) {
+      frames = new BookFrames();
+      this.frames.set(instrument, frames);
+    }
+    return frames;
   }
 
   private onBook(
@@ -197,16 +234,27 @@ export class BookTopics {
     levels: Float64Array,
     halted: boolean,
   ): void {
-    const view = { instrument, sequence, levels, halted };
-    const depth = bookFrame(StreamKind.Depth, view, bookDepthLevels);
-    this.lastDepth.set(instrument, depth);
-    this.app.publish(depthTopic(instrument), depth, true);
-    const top = bookFrame(StreamKind.TopOfBook, view, 1);
-    const before = this.lastTop.get(instrument);
-    this.lastTop.set(instrument, top);
-    if (before === undefined || !sameLevels(before, top)) {
-      this.app.publish(topTopic(instrument), top, true);
+    const frames = this.framesOf(instrument);
+    const depth = frames.depth.write(StreamKind.Depth, instrument, sequence, levels, halted);
+    this.publish(this.depthSessions, TopicTag.Depth, instrument, depth);
+    frames.turn();
+    const before = frames.before.frame;
+    const top = frames.top.write(StreamKind.TopOfBook, instrument, sequence, levels, halted);
+    if (before === null || !sameLevels(before, top)) {
+      this.publish(this.topSessions, TopicTag.TopOfBook, instrument, top);
     }
+  }
+
+  /** Publishes `frame` to the topic `tag` of `instrument` when a session holds it. */
+  private publish(
+    sessions: Map<number, number>,
+    tag: TopicTag,
+    instrument: number,
+    frame: Uint8Array,
+  ): void {
+    if (!sessions.has(instrument)) return;
+    writeTopic(this.topicView, tag, instrument);
+    this.app.publish(this.topic, frame, true);
   }
 }
 

@@ -8,8 +8,8 @@
 import { subscriptionsPerSessionMax } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { HelloFlag, StreamKind } from '../protocol/frames.js';
-import { depthTopic, topTopic } from './reads.js';
-import { accountTopic, tradesTopic } from './topics.js';
+import { depthTopic, topTopic, type BookKind, type BookTopics } from './reads.js';
+import { accountTopic, tradesTopic, type Topics } from './topics.js';
 import type { WebSocket } from './uws.js';
 
 /** What a session keeps of its subscriptions. */
@@ -20,6 +20,8 @@ export interface SubscriptionFields {
   helloFlags: number;
   /** The accounts whose topic it holds, to count off when it closes (uWS drops its topics). */
   accounts: number[];
+  /** Its trades and book topics (`marketOf`), likewise. */
+  markets: number[];
 }
 
 /** Whether the session asked that its account streams' frames name their account. */
@@ -94,15 +96,93 @@ export function joinAccountTopic(ws: WebSocket<SubscriptionFields>, account: num
   return true;
 }
 
+/**
+ * Subscribes the session to `instrument`'s trades topic; false when it held it already (a
+ * second Subscribe: Topics counts each session once).
+ */
+export function joinTradesTopic(ws: WebSocket<SubscriptionFields>, instrument: number): boolean {
+  const topic = tradesTopic(instrument);
+  if (ws.isSubscribed(topic)) return false;
+  ws.subscribe(topic);
+  ws.getUserData().markets.push(marketOf(StreamKind.Trades, instrument));
+  return true;
+}
+
+/** A trades or book topic a session holds, as one number: its kind and instrument (u32). */
+export function marketOf(kind: number, instrument: number): number {
+  return kind * 2 ** 32 + instrument;
+}
+
+/** Counts a session off a trades or book topic (`marketOf`) it held. */
+export function leaveMarket(market: number, topics: Topics, books: BookTopics | null): void {
+  const kind = Math.floor(market / 2 ** 32);
+  const instrument = market % 2 ** 32;
+  if (kind === StreamKind.Trades) return topics.tradesLeft(instrument);
+  assert(books !== null, 'subscriptions: a book topic is held where there are books');
+  books.left(kind as BookKind, instrument);
+}
+
+/** Dashboard pages' trades topics (each page holds one), counted in Topics as sessions' are. */
+export class PageTrades {
+  constructor(
+    private readonly topics: Topics,
+    /** Called as a page joins (a standby's topics follow its journal then). */
+    private readonly joining: () => void,
+  ) {}
+
+  /** A page takes stream 2's topic of `instrument` (once: counted once). */
+  join(ws: WebSocket<unknown>, instrument: number): void {
+    this.joining();
+    const topic = tradesTopic(instrument);
+    if (ws.isSubscribed(topic)) return;
+    ws.subscribe(topic);
+    this.topics.tradesJoined(instrument);
+  }
+
+  /** A page leaves `instrument`'s trades topic (`closed`: uWS dropped it already). */
+  leave(ws: WebSocket<unknown>, instrument: number, closed: boolean): void {
+    if (closed || ws.unsubscribe(tradesTopic(instrument))) this.topics.tradesLeft(instrument);
+  }
+}
+
 /** Unsubscribes the session from a topic, and counts it off; false when it did not hold it. */
 export function dropTopic(ws: WebSocket<SubscriptionFields>, kind: number, param: number): boolean {
   const topic = topicOf(ws, kind, param);
   if (topic === null || !ws.unsubscribe(topic)) return false;
   const session = ws.getUserData();
   session.subscriptions--;
-  if (kind !== StreamKind.Account) return true;
-  const at = session.accounts.indexOf(param);
-  assert(at >= 0, 'subscriptions: an account topic held was joined (joinAccountTopic)');
-  session.accounts.splice(at, 1);
+  if (kind === StreamKind.Account) forget(session.accounts, param);
+  else forget(session.markets, marketOf(kind, param));
   return true;
+}
+
+/** Takes `id` out of a session's list of topics held (joined: asserted). */
+function forget(held: number[], id: number): void {
+  const at = held.indexOf(id);
+  assert(at >= 0, 'subscriptions: a topic held was joined (counted in as it was subscribed)');
+  held.splice(at, 1);
+}
+
+/** Unsubscribes the session from a topic, counting it off in `topics` or `books` if it held it. */
+export function leaveTopic(
+  ws: WebSocket<SubscriptionFields>,
+  kind: number,
+  param: number,
+  topics: Topics,
+  books: BookTopics | null,
+): void {
+  if (!dropTopic(ws, kind, param)) return;
+  if (kind === StreamKind.Account) topics.accountLeft(param, asksAccountInFrames(ws));
+  else leaveMarket(marketOf(kind, param), topics, books);
+}
+
+/** Counts a closed session off every topic it held (uWS drops them itself). */
+export function leaveAll(
+  ws: WebSocket<SubscriptionFields>,
+  topics: Topics,
+  books: BookTopics | null,
+): void {
+  const named = asksAccountInFrames(ws);
+  for (const account of ws.getUserData().accounts) topics.accountLeft(account, named);
+  for (const market of ws.getUserData().markets) leaveMarket(market, topics, books);
 }

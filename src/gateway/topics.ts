@@ -1,11 +1,12 @@
 /**
- * Market data and account subscriptions over uWS pub/sub. Each durable Trade goes to topic
- * `trades/<instrument>`, and each event that names an account (as `account`, or as a
- * `counterparty` that takes part: not a Rejected command's target) goes to the account's
- * topics (`accountTopic`). One Events frame per event, with a fixed request id per stream
- * (`topicRequestId`), so that the frame is shared by every subscriber of its topic; an account's
- * frames name the account for the sessions that asked (HelloFlag.AccountInFrames). Nothing is
- * built while a topic has no subscriber.
+ * Market data and account subscriptions over uWS pub/sub. Each durable Trade goes to its
+ * instrument's trades topic (`tradesTopic`), and each event that names an account (as
+ * `account`, or as a `counterparty` that takes part: not a Rejected command's target) goes to
+ * the account's topics (`accountTopic`). One Events frame per event, with a fixed request id
+ * per stream (`topicRequestId`), so that the frame is shared by every subscriber of its topic;
+ * an account's frames name the account for the sessions that asked
+ * (HelloFlag.AccountInFrames). Nothing is built, and uWS is not asked, while no session holds
+ * a topic (the gateway counts sessions in and out).
  *
  * Trades are anonymous (trade-privacy.ts): the public trades stream names neither side, an
  * account's stream names only its own side.
@@ -35,36 +36,63 @@ const enum Hide {
   Both = 3,
 }
 
-export function tradesTopic(instrument: number): string {
-  return `trades/${instrument}`;
+/**
+ * Bytes of a topic: which stream (TopicTag), then its instrument or account (f64). Binary, so
+ * that a publisher writes it in place: a string built per event (`trades/<id>`,
+ * `account/<id>`, `depth/<id>`) allocated, and an account has a topic per form.
+ */
+export const topicBytes = 9;
+export const accountTopicBytes = topicBytes;
+
+/** The first byte of a topic: which frames it carries (not a printable character). */
+export const enum TopicTag {
+  Trades = 0x02,
+  /** Events frames as before HelloFlag.AccountInFrames: they do not say which account. */
+  AccountPlain = 0x03,
+  Depth = 0x04,
+  TopOfBook = 0x05,
+  /** Events frames flagged Account, naming it. */
+  AccountNamed = 0x83,
 }
 
-/**
- * Bytes of an account topic: its frames' form (AccountTopic), then the account (f64). Binary,
- * so that the publisher writes it in place: a string built per event and account allocated
- * (`account/<id>`), and each account now has a topic per form.
- */
-export const accountTopicBytes = 9;
+/** Writes the topic of stream `tag` of `id` into `view` (topicBytes; no allocation). */
+export function writeTopic(view: DataView, tag: TopicTag, id: number): void {
+  view.setUint8(0, tag);
+  view.setFloat64(1, id, true);
+}
 
-/** The first byte of an account topic: which frames it carries (not a printable character). */
-const enum AccountTopic {
-  /** Events frames as before HelloFlag.AccountInFrames: they do not say which account. */
-  Plain = 0x03,
-  /** Events frames flagged Account, naming it. */
-  Named = 0x83,
+/** The topic of stream `tag` of `id` (allocates: subscribing). */
+export function topicFor(tag: TopicTag, id: number): Uint8Array {
+  const topic = new Uint8Array(topicBytes);
+  writeTopic(new DataView(topic.buffer), tag, id);
+  return topic;
+}
+
+export function tradesTopic(instrument: number): Uint8Array {
+  return topicFor(TopicTag.Trades, instrument);
 }
 
 /** Writes the topic of `account`'s stream into `view` (accountTopicBytes; no allocation). */
 export function writeAccountTopic(view: DataView, account: number, named: boolean): void {
-  view.setUint8(0, named ? AccountTopic.Named : AccountTopic.Plain);
-  view.setFloat64(1, account, true);
+  writeTopic(view, named ? TopicTag.AccountNamed : TopicTag.AccountPlain, account);
 }
 
 /** The topic of `account`'s stream, its frames naming it or not (allocates: subscribing). */
 export function accountTopic(account: number, named: boolean): Uint8Array {
-  const topic = new Uint8Array(accountTopicBytes);
-  writeAccountTopic(new DataView(topic.buffer), account, named);
-  return topic;
+  return topicFor(named ? TopicTag.AccountNamed : TopicTag.AccountPlain, account);
+}
+
+/** Counts one more session holding `key`'s topic in `sessions`. */
+export function joinCount(sessions: Map<number, number>, key: number): void {
+  sessions.set(key, (sessions.get(key) ?? 0) + 1);
+}
+
+/** Counts one session off `key`'s topic in `sessions` (it held it: asserted). */
+export function leaveCount(sessions: Map<number, number>, key: number, what: string): void {
+  const n = sessions.get(key) ?? 0;
+  assert(n > 0, `topics: a session leaves ${what} topic it joined`);
+  if (n === 1) sessions.delete(key);
+  else sessions.set(key, n - 1);
 }
 
 /**
@@ -78,50 +106,59 @@ export function accountTopic(account: number, named: boolean): Uint8Array {
  *   named       header(0xFFFF0003, Account)   | 1 | 0 | account | event
  */
 export class Topics {
-  /** Subscriptions made (not lowered on unsubscribe: a cheap "anyone ever?" gate). */
-  trades = 0;
   /**
-   * Sessions holding each account's topic, by account, one map per form: exact (joined and
-   * left), so an event's accounts cost a map look-up each, and uWS is asked nothing for the
-   * many that no one streams. Bounded by sessions × subscriptionsPerSessionMax.
+   * Sessions holding each instrument's trades topic, and each account's topic by form: exact
+   * (joined and left), so an event costs a map look-up per topic, and uWS is asked nothing
+   * for the many that no one streams. Bounded by sessions × subscriptionsPerSessionMax.
    */
+  private readonly tradeSessions = new Map<number, number>();
   private readonly plainSessions = new Map<number, number>();
   private readonly namedSessions = new Map<number, number>();
   private readonly tradeFrame = new OneEventFrame(StreamKind.Trades, 0);
   private readonly plainFrame = new OneEventFrame(StreamKind.Account, 0);
   private readonly namedFrame = new OneEventFrame(StreamKind.Account, EventsFlag.Account);
-  private readonly topic = new Uint8Array(accountTopicBytes);
+  private readonly topic = new Uint8Array(topicBytes);
   private readonly topicView = new DataView(this.topic.buffer);
 
   constructor(private readonly app: TemplatedApp) {}
 
+  /** A session (or a dashboard page) joined `instrument`'s trades topic. */
+  tradesJoined(instrument: number): void {
+    joinCount(this.tradeSessions, instrument);
+  }
+
+  /** A session left `instrument`'s trades topic (Unsubscribe, or closed). */
+  tradesLeft(instrument: number): void {
+    leaveCount(this.tradeSessions, instrument, 'a trades');
+  }
+
+  /** Sessions holding `instrument`'s trades topic now. */
+  tradesHeld(instrument: number): number {
+    return this.tradeSessions.get(instrument) ?? 0;
+  }
+
   /** A session joined `account`'s topic of frames that name it (`named`) or not. */
   accountJoined(account: number, named: boolean): void {
-    const sessions = named ? this.namedSessions : this.plainSessions;
-    sessions.set(account, (sessions.get(account) ?? 0) + 1);
+    joinCount(named ? this.namedSessions : this.plainSessions, account);
   }
 
   /** A session left `account`'s topic (Unsubscribe, or closed: uWS drops its topics). */
   accountLeft(account: number, named: boolean): void {
-    const sessions = named ? this.namedSessions : this.plainSessions;
-    const n = sessions.get(account) ?? 0;
-    assert(n > 0, 'topics: a session leaves an account topic it joined');
-    if (n === 1) sessions.delete(account);
-    else sessions.set(account, n - 1);
+    leaveCount(named ? this.namedSessions : this.plainSessions, account, 'an account');
   }
 
   publish(records: RecordBuffer, slot: number, count: number): void {
     const accounts = this.plainSessions.size + this.namedSessions.size;
-    if (this.trades === 0 && accounts === 0) return;
+    const trades = this.tradeSessions.size;
+    if (trades === 0 && accounts === 0) return;
     const u32 = records.u32;
     for (let i = 0; i < count; i++) {
       const e = (slot + i) * EventWord.size;
       const kind = u32[e + EventWord.kindStatus] & 0xff;
       const trade = kind === EventKind.Trade;
-      if (this.trades > 0 && trade) {
-        const topic = tradesTopic(u32[e + EventWord.ref]);
-        if (this.app.numSubscribers(topic) > 0)
-          this.send(topic, this.tradeFrame, u32, e, Hide.Both);
+      if (trades > 0 && trade && this.tradeSessions.has(u32[e + EventWord.ref])) {
+        writeTopic(this.topicView, TopicTag.Trades, u32[e + EventWord.ref]);
+        this.send(this.topic, this.tradeFrame, u32, e, Hide.Both);
       }
       if (accounts === 0) continue;
       const account = readU64(u32, e + EventWord.account);
@@ -150,7 +187,7 @@ export class Topics {
 
   /** Copies the event at word `e` of `u32` into `frame`, hides `hide`, and publishes it. */
   private send(
-    topic: string | Uint8Array,
+    topic: Uint8Array,
     frame: OneEventFrame,
     u32: Uint32Array,
     e: number,

@@ -53,29 +53,61 @@ export interface BookSource {
   halted: boolean;
 }
 
+/** Bytes of a Book frame of the best `depth` levels per side of `levels` (bookLevels layout). */
+export function bookFrameBytes(levels: Float64Array, depth: number): number {
+  const count = Math.min(depth, levels[0]) + Math.min(depth, levels[1]);
+  return frameHeaderBytes + bookBodyBytes + count * bookLevelBytes;
+}
+
 /** A Book frame of the best `depth` levels per side of a view. */
 export function bookFrame(kind: StreamKind, source: BookSource, depth: number): Uint8Array {
-  const { instrument, sequence, levels } = source;
+  const frame = new Uint8Array(bookFrameBytes(source.levels, depth));
+  const { instrument, sequence, levels, halted } = source;
+  writeBookFrame(new DataView(frame.buffer), kind, instrument, sequence, levels, halted, depth);
+  return frame;
+}
+
+/**
+ * Writes a Book frame of the best `depth` levels per side at the start of `view` (as long as
+ * bookFrameBytes says, at least), and says its bytes: the gateway writes into buffers it keeps.
+ */
+export function writeBookFrame(
+  view: DataView,
+  kind: StreamKind,
+  instrument: number,
+  sequence: number,
+  levels: Float64Array,
+  halted: boolean,
+  depth: number,
+): number {
   const bids = Math.min(depth, levels[0]);
   const asks = Math.min(depth, levels[1]);
-  const frame = new Uint8Array(frameHeaderBytes + bookBodyBytes + (bids + asks) * bookLevelBytes);
-  const view = new DataView(frame.buffer);
-  const flags = source.halted ? BookFlag.Halted : 0;
-  writeHeader(view, 0, FrameType.Book, topicRequestId(kind), flags);
+  writeHeader(view, 0, FrameType.Book, topicRequestId(kind), halted ? BookFlag.Halted : 0);
   view.setUint32(frameHeaderBytes, instrument, true);
   view.setUint16(frameHeaderBytes + 4, bids, true);
   view.setUint16(frameHeaderBytes + 6, asks, true);
   view.setFloat64(frameHeaderBytes + 8, sequence, true);
   let at = frameHeaderBytes + bookBodyBytes;
-  const write = (level: number): void => {
-    view.setFloat64(at, levels[2 + level * 3], true);
-    view.setFloat64(at + 8, levels[3 + level * 3], true);
-    view.setUint32(at + 16, levels[4 + level * 3], true);
+  at = writeLevels(view, at, levels, 0, bids);
+  at = writeLevels(view, at, levels, levels[0], asks);
+  return at;
+}
+
+/** Writes `n` levels of `levels` from level `first` at byte `at`; the byte after them. */
+function writeLevels(
+  view: DataView,
+  at: number,
+  levels: Float64Array,
+  first: number,
+  n: number,
+): number {
+  for (let i = first; i < first + n; i++) {
+    view.setFloat64(at, levels[2 + i * 3], true);
+    view.setFloat64(at + 8, levels[3 + i * 3], true);
+    view.setUint32(at + 16, levels[4 + i * 3], true);
     at += bookLevelBytes;
-  };
-  for (let i = 0; i < bids; i++) write(i);
-  for (let i = 0; i < asks; i++) write(levels[0] + i);
-  return frame;
+  }
+  return at;
 }
 
 /** Whether a Book frame holds its body and every level its counts name. */

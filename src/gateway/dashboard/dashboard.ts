@@ -32,7 +32,7 @@ import type { DurableEvents, NodeRole } from '../gateway.js';
 import { health, json, route, type JournalQueries } from '../http.js';
 import { remoteAddress } from '../admission.js';
 import type { StateReads } from '../reads.js';
-import { tradesTopic } from '../topics.js';
+import type { PageTrades } from '../session-subscriptions.js';
 import { uws, type HttpResponse, type TemplatedApp, type WebSocket } from '../uws.js';
 import { membersOf } from './members.js';
 import { dashboardHtml } from './dashboard-page.js';
@@ -52,8 +52,8 @@ export interface DashboardSources {
   reads: StateReads | null;
   /** Durable events, for the result meter. */
   events: DurableEvents;
-  /** Subscribes a socket to an instrument's trades topic, as stream 2 does. */
-  subscribeTrades(ws: WebSocket<Viewer>, instrument: number): void;
+  /** Subscribes a page to an instrument's trades topic, as stream 2 does, and off it. */
+  trades: PageTrades;
 }
 
 /** The instrument a page shows when it names none. */
@@ -119,6 +119,7 @@ export class Dashboard {
   /** Closes every page and stops the timer (the node is stopping). */
   close(): void {
     const open = [...this.viewers];
+    for (const ws of open) this.sources.trades.leave(ws, ws.getUserData().instrument, false);
     this.viewers.clear();
     this.byAddress.clear();
     this.stopTimer();
@@ -140,7 +141,7 @@ export class Dashboard {
     if (this.refusal(address) !== null) return ws.end(1013, 'too many pages');
     this.viewers.add(ws);
     this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
-    this.sources.subscribeTrades(ws, ws.getUserData().instrument);
+    this.sources.trades.join(ws, ws.getUserData().instrument);
     if (this.timer !== null) return;
     this.meter.take(); // start from now
     this.meter.on = true;
@@ -152,6 +153,7 @@ export class Dashboard {
 
   private onClose(ws: WebSocket<Viewer>): void {
     if (!this.viewers.delete(ws)) return; // refused at open, or closed by close()
+    this.sources.trades.leave(ws, ws.getUserData().instrument, true);
     const address = ws.getUserData().address;
     const held = this.byAddress.get(address) ?? 0;
     if (held <= 1) this.byAddress.delete(address);
@@ -182,9 +184,9 @@ export class Dashboard {
       return;
     }
     const viewer = ws.getUserData();
-    ws.unsubscribe(tradesTopic(viewer.instrument));
+    this.sources.trades.leave(ws, viewer.instrument, false);
     viewer.instrument = instrument;
-    this.sources.subscribeTrades(ws, instrument);
+    this.sources.trades.join(ws, instrument);
   }
 
   private instrumentMax(): number {

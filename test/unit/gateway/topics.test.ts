@@ -24,14 +24,18 @@ function fakeApp(subscribed: (string | Uint8Array)[]) {
     typeof t === 'string' ? t : Buffer.from(t).toString('hex');
   const topics = new Set(subscribed.map(key));
   const published: { topic: string; frame: Buffer }[] = [];
+  const asked: string[] = [];
   const app = {
-    numSubscribers: (t: string | Uint8Array) => (topics.has(key(t)) ? 1 : 0),
+    numSubscribers: (t: string | Uint8Array) => {
+      asked.push(key(t));
+      return topics.has(key(t)) ? 1 : 0;
+    },
     publish: (t: string | Uint8Array, message: Uint8Array) => {
       published.push({ topic: key(t), frame: Buffer.from(message) }); // copies: reused
       return true;
     },
   };
-  return { app: app as unknown as TemplatedApp, published, key };
+  return { app: app as unknown as TemplatedApp, published, key, asked };
 }
 
 /** Events of [kind, account, counterparty], sequences from 1. */
@@ -111,9 +115,44 @@ test('an account topic left by each session that joined it gets nothing more', (
   assert.throws(() => topics.accountLeft(1, true), /leaves an account topic it joined/);
 });
 
-test('topics name their form and account; trades topics are as before', () => {
+test("topics name their stream, form and id: none is another stream's", () => {
   assert.notDeepEqual(accountTopic(1, false), accountTopic(1, true));
   assert.notDeepEqual(accountTopic(1, true), accountTopic(2, true));
   assert.equal(accountTopic(2 ** 53 - 1, true).byteLength, 9);
-  assert.equal(tradesTopic(3), 'trades/3');
+  assert.notDeepEqual(tradesTopic(3), tradesTopic(4));
+  assert.notDeepEqual(tradesTopic(3), accountTopic(3, false));
+  assert.equal(tradesTopic(2 ** 32 - 1).byteLength, 9);
+});
+
+/** Trades of `instrument` (its `ref`), sequences from 1. */
+function trades(instruments: number[]): RecordBuffer {
+  const r = records(instruments.map(() => [EventKind.Trade, 4, 1]));
+  instruments.forEach((instrument, i) => (r.u32[i * EventWord.size + EventWord.ref] = instrument));
+  return r;
+}
+
+test("a trade goes to its instrument's topic while a session holds it; uWS asked nothing", () => {
+  const { app, published, key, asked } = fakeApp([]);
+  const topics = new Topics(app);
+  topics.tradesJoined(1);
+  topics.tradesJoined(1); // two sessions
+  topics.publish(trades([1, 2, 1]), 0, 3); // no one holds instrument 2's topic
+  assert.deepEqual(
+    published.map((p) => p.topic),
+    [key(tradesTopic(1)), key(tradesTopic(1))],
+  );
+  const frame = published[0].frame;
+  assert.equal(frame.readUInt32LE(4), topicRequestId(StreamKind.Trades));
+  const at = frameHeaderBytes + 8;
+  assert.equal(frame.byteLength, at + eventSizeBytes);
+  assert.equal(frame.readUInt32LE(at + EventOffset.account), 0, 'neither side named');
+  assert.equal(frame.readUInt32LE(at + EventOffset.counterparty), 0);
+  topics.tradesLeft(1);
+  assert.equal(topics.tradesHeld(1), 1, 'one session still holds it');
+  topics.tradesLeft(1);
+  assert.equal(topics.tradesHeld(1), 0);
+  topics.publish(trades([1, 2]), 0, 2);
+  assert.equal(published.length, 2, 'left by both: nothing more');
+  assert.deepEqual(asked, [], 'no topic looked up in uWS');
+  assert.throws(() => topics.tradesLeft(1), /leaves a trades topic it joined/);
 });
