@@ -177,9 +177,7 @@ export class BourseClient {
   private frameSeq = 0;
   /** Journal, topic and book streams: their frames and handlers (streams.ts). */
   private readonly streams = new Streams({
-    send: (frame) => {
-      if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
-    },
+    send: (frame) => this.socket.readyState === WebSocket.OPEN && this.socket.send(frame),
     requestId: () => (this.frameSeq = (this.frameSeq + 1) >>> 0),
     reconnects: () => this.reconnects,
   });
@@ -258,6 +256,7 @@ export class BourseClient {
     const { session, url: found, states } = await openTold(url, options);
     const client = new BourseClient(session.socket, found, options, states);
     client.durableSequence = session.durableSequence;
+    client.streams.welcomed(session.flags);
     // By default at most the server's idempotency window in flight: after a drop, every command
     // sent again is still within the outcomes the engine keeps, so it gets its original answer.
     if (options.inFlightMax === undefined) {
@@ -632,7 +631,7 @@ export class BourseClient {
     if (data.readUInt8(1) !== protocolVersion) return;
     this.heardSequence = lastSequenceOf(data, this.heardSequence);
     if (type === FrameType.Error) return this.onError(data);
-    if (type === FrameType.Book) return this.streams.onBook(data);
+    if (this.streams.onFrame(type, data)) return; // a Book, or where a stream starts
     if (type === FrameType.Results) return this.answers.readResults(data);
     if (type !== FrameType.Events) return;
     const requestId = data.readUInt32LE(4);
@@ -719,6 +718,7 @@ export class BourseClient {
         const foreign = back.session.nextSeq > lowestUnsent(this.unanswered, this.nextSeq);
         this.url = back.url;
         this.durableSequence = back.session.durableSequence;
+        this.streams.welcomed(back.session.flags);
         this.heardSequence = 0; // another member's sequences may not be this one's
         this.socket = back.session.socket;
         this.attach(back.session.socket);

@@ -143,6 +143,8 @@ function zeroMask(mask: Buffer): void {
 
 interface Opened {
   socket: WebSocket;
+  /** Welcome's flags: the Hello flags the server took. */
+  flags: number;
   durableSequence: number;
   window: number;
   nextSeq: number;
@@ -150,18 +152,24 @@ interface Opened {
 
 /**
  * Connects, sends Hello, and resolves at Welcome (rejects on a close or an error first). A
- * server from before HelloFlag.AccountInFrames closes a Hello that sets it (4002, "unknown
- * Hello flags"): the SDK says Hello again without it, once, and reads that server's account
- * frames as naming no account (streams.ts). Upgrading the SDK before the servers then costs
- * one round trip per connection, not the connection.
+ * server from before HelloFlag.AccountStarts or AccountInFrames closes a Hello that sets it
+ * (4002, "unknown Hello flags"): the SDK says Hello again without the newest, then without
+ * both, and reads that server's account frames as it sends them (streams.ts: no start said,
+ * no account named). Upgrading the SDK before the servers then costs a round trip or two per
+ * connection, not the connection.
  */
 export async function openSession(url: string, options: ConnectOptions): Promise<Opened> {
-  try {
-    return await openSessionAsking(url, options, helloFlags(options));
-  } catch (error) {
-    if (!unknownHelloFlags(error)) throw error;
-    return openSessionAsking(url, options, helloFlags(options) & ~HelloFlag.AccountInFrames);
+  let flags = helloFlags(options);
+  // The newest flag first: a server knows the older ones if it knows a newer.
+  for (const newest of [HelloFlag.AccountStarts, HelloFlag.AccountInFrames]) {
+    try {
+      return await openSessionAsking(url, options, flags);
+    } catch (error) {
+      if (!unknownHelloFlags(error)) throw error;
+      flags &= ~newest;
+    }
   }
+  return openSessionAsking(url, options, flags);
 }
 
 /** Whether `error` is a server's refusal of Hello flags it does not know. */
@@ -220,6 +228,7 @@ function openSessionAsking(url: string, options: ConnectOptions, flags: number):
         const long = data.byteLength >= frameHeaderBytes + 24; // a server that says the next seq
         resolve({
           socket,
+          flags: data.readUInt16LE(2),
           window: data.readUInt32LE(frameHeaderBytes + 4),
           durableSequence: data.readDoubleLE(frameHeaderBytes + 8),
           nextSeq: long ? data.readDoubleLE(frameHeaderBytes + 16) : 0,
@@ -275,11 +284,12 @@ function primaryUrlIn(body: string): string | undefined {
 
 /**
  * The Hello flags `options` ask for. Always AccountInFrames: each account stream's frames then
- * name their account, and go to that account's handlers only (streams.ts).
+ * name their account, and go to that account's handlers only (streams.ts); and AccountStarts:
+ * the server says where each account stream taken without `from` starts.
  */
 function helloFlags(options: ConnectOptions): number {
   const cancel = options.cancelOnDisconnect === true ? HelloFlag.CancelOnDisconnect : 0;
-  return cancel | HelloFlag.AccountInFrames;
+  return cancel | HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
 }
 
 /**

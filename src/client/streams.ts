@@ -14,6 +14,7 @@ import { readBookFrame, type BookView } from '../protocol/book-frame.js';
 import {
   FrameType,
   frameHeaderBytes,
+  HelloFlag,
   StreamKind,
   SubscribeFlag,
   topicRequestId,
@@ -50,7 +51,18 @@ export class Streams {
   /** Handlers of book streams, by "<stream kind>/<instrument>". */
   private readonly bookHandlers = new Map<string, ((book: BookView) => void)[]>();
 
+  /**
+   * The server says where each account stream taken without `from` starts (Welcome took
+   * HelloFlag.AccountStarts): its handler waits for that, and takes only what comes after.
+   */
+  private startsSaid = false;
+
   constructor(private readonly link: StreamsLink) {}
+
+  /** A session opened (connect, or a reconnect) with Welcome's flags `flags`. */
+  welcomed(flags: number): void {
+    this.startsSaid = (flags & HelloFlag.AccountStarts) !== 0;
+  }
 
   /** The journal from `fromSequence` (client.ts subscribeJournal). */
   journal(fromSequence: number, onEvents: OnEvents, onError: OnError): () => void {
@@ -80,6 +92,8 @@ export class Streams {
     // frames of one id, and each handler hears only the events that name its own. An account's
     // frames name the account (HelloFlag.AccountInFrames), and go to its handlers only.
     const delivered = new Delivered(); // none twice across a reconnect
+    // Not a resume's backlog shared with another handler: only what follows its Subscribe.
+    if (account && start.from === undefined && this.startsSaid) delivered.wait();
     const handler = topicHandler(kind, param, onEvents, delivered, () => this.link.reconnects());
     if (account) this.accountHandlers.set(param, [...this.handlersOf(param), handler]);
     else this.tradeHandlers = [...this.tradeHandlers, handler];
@@ -154,6 +168,16 @@ export class Streams {
     const left = this.handlersOf(account).filter((h) => h !== handler);
     if (left.length > 0) this.accountHandlers.set(account, left);
     else this.accountHandlers.delete(account);
+  }
+
+  /** A Book frame, or where an account stream starts (Subscribed); false for another type. */
+  onFrame(type: number, data: Buffer): boolean {
+    if (type === FrameType.Book) this.onBook(data);
+    else if (type !== FrameType.Subscribed) return false;
+    else if (data.byteLength >= frameHeaderBytes + 24) {
+      this.subs.started(data.readUInt32LE(4), data.readDoubleLE(frameHeaderBytes + 16));
+    }
+    return true;
   }
 
   /** A Book frame: to the handlers of its stream kind and instrument. */

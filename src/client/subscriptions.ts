@@ -53,9 +53,33 @@ export class Delivered {
   private atLast = 0;
   private seenAtLast = 0;
   private connection = 0;
+  /** Sequences up to this one are older than the subscription (the server said so). */
+  private after = -1;
+  /** Until the server says where the stream starts, whatever comes is older than it. */
+  private waiting = false;
+
+  /** Hands over nothing until `startsAfter` (the server will say: HelloFlag.AccountStarts). */
+  wait(): void {
+    this.waiting = true;
+  }
+
+  /**
+   * The stream starts after `sequence`: nothing up to it is handed over. What came before
+   * this was said was older too (the server says it before the stream's first frame).
+   */
+  startsAfter(sequence: number): void {
+    this.waiting = false;
+    this.after = sequence;
+  }
+
+  /** Stops waiting: a reconnect asked for the stream again from a sequence (no answer comes). */
+  resumed(): void {
+    this.waiting = false;
+  }
 
   /** True when the event of `sequence`, arriving on connection number `connection`, is new. */
   fresh(sequence: number, connection: number): boolean {
+    if (this.waiting || sequence <= this.after) return false;
     if (connection !== this.connection) {
       this.connection = connection;
       this.seenAtLast = 0; // the new stream repeats `last`'s events from its first one
@@ -155,6 +179,19 @@ export class Subscriptions {
     return false;
   }
 
+  /**
+   * The server says where the account stream asked for by `requestId` starts: after
+   * `sequence`. Its handler takes nothing up to it, and resumes after a reconnect from one past
+   * it while it has delivered nothing: a quiet client no longer gets its login's events.
+   */
+  started(requestId: number, sequence: number): void {
+    const ask = this.asks.get(requestId);
+    if (ask === undefined || ask.kind !== StreamKind.Account || ask.delivered === null) return;
+    if (!Number.isSafeInteger(sequence) || sequence < 0) return;
+    ask.delivered.startsAfter(sequence);
+    ask.floor = sequence + 1;
+  }
+
   /** True when `requestId` is a journal subscription's (its frames go to `deliver`). */
   isJournal(requestId: number): boolean {
     return this.journals.has(requestId);
@@ -228,6 +265,7 @@ export class Subscriptions {
     const froms = resumeFroms(asks, durable);
     const gaps: StreamGap[] = [];
     for (const ask of asks) {
+      ask.delivered?.resumed();
       const from = ask.kind === StreamKind.Account ? froms.get(ask.param) : undefined;
       this.asks.set(send(ask.kind, ask.param, from), ask);
       if (ask.kind !== StreamKind.Trades || ask.delivered === null) continue;

@@ -35,7 +35,6 @@ import {
   FrameError,
   FrameType,
   frameHeaderBytes,
-  HelloFlag,
   protocolVersion,
   StreamKind,
   topicRequestIdBase,
@@ -70,6 +69,8 @@ import {
   asksAccountInFrames,
   countTopic,
   joinAccountTopic,
+  accountFlags,
+  sayAccountStart,
   joinTradesTopic,
   leaveAll,
   leaveTopic,
@@ -404,8 +405,7 @@ export class Gateway {
     if (session.readOnly) this.readers.add(ws);
     else this.sessions.set(clientId, ws);
     const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
-    const named = session.helloFlags & HelloFlag.AccountInFrames; // every session takes it
-    const took = this.cancels.opened(session, clientId) | named;
+    const took = this.cancels.opened(session, clientId) | accountFlags(session.helloFlags);
     writeHeader(reply, 0, FrameType.Welcome, requestId, took);
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
@@ -546,6 +546,7 @@ export class Gateway {
     if (kind === StreamKind.Account && !grant.admin && !grant.accounts.has(param)) {
       return forbidden(accountRefusal(param));
     }
+    if (from === null) sayAccountStart(ws, requestId, kind, param, this.durableSequence());
     if (kind === StreamKind.Account && this.resumes.holds(ws, param)) return; // held already
     countTopic(ws, kind, param);
     if (kind === StreamKind.Trades) return this.joinTrades(ws, param);

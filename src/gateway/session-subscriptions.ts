@@ -7,7 +7,13 @@
  */
 import { subscriptionsPerSessionMax } from '../constants.js';
 import { assert } from '../stdx/assert.js';
-import { HelloFlag, StreamKind } from '../protocol/frames.js';
+import {
+  FrameType,
+  frameHeaderBytes,
+  HelloFlag,
+  StreamKind,
+  writeHeader,
+} from '../protocol/frames.js';
 import { depthTopic, topTopic, type BookKind, type BookTopics } from './reads.js';
 import { accountTopic, tradesTopic, type Topics } from './topics.js';
 import type { WebSocket } from './uws.js';
@@ -27,6 +33,35 @@ export interface SubscriptionFields {
 /** Whether the session asked that its account streams' frames name their account. */
 export function asksAccountInFrames(ws: WebSocket<SubscriptionFields>): boolean {
   return (ws.getUserData().helloFlags & HelloFlag.AccountInFrames) !== 0;
+}
+
+/**
+ * Tells a session that asked (HelloFlag.AccountStarts) where its stream of `account`, taken
+ * without From, starts: after `durable`, the journal's durable sequence now. The node
+ * publishes only what is durable, so every event past it reaches the session's topic (or the
+ * resume it shares), after this frame; whatever the stream sent before it, or sends of
+ * sequences up to `durable` (a resume's backlog), is older than this Subscribe.
+ */
+export function sayAccountStart(
+  ws: WebSocket<SubscriptionFields>,
+  requestId: number,
+  kind: number,
+  account: number,
+  durable: number,
+): void {
+  if (kind !== StreamKind.Account) return;
+  if ((ws.getUserData().helloFlags & HelloFlag.AccountStarts) === 0) return;
+  const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
+  writeHeader(frame, 0, FrameType.Subscribed, requestId, 0);
+  frame.setUint8(frameHeaderBytes, StreamKind.Account);
+  frame.setFloat64(frameHeaderBytes + 8, account, true);
+  frame.setFloat64(frameHeaderBytes + 16, durable, true);
+  ws.send(frame.buffer, true);
+}
+
+/** The Hello flags of account streams a session asked for: Welcome repeats them (all taken). */
+export function accountFlags(helloFlags: number): number {
+  return helloFlags & (HelloFlag.AccountInFrames | HelloFlag.AccountStarts);
 }
 
 /** The session's topic of `account`: its frames name the account if the session asked. */

@@ -51,6 +51,8 @@ export const enum FrameType {
   Book = 0x85,
   /** One 24-byte CommandResult per command of ResultsOnly frames (result-layout.ts). */
   Results = 0x86,
+  /** Where an account stream starts (HelloFlag.AccountStarts): after its f64 sequence. */
+  Subscribed = 0x87,
 }
 
 /**
@@ -73,7 +75,14 @@ export const enum HelloFlag {
    * apart, and a client streaming both could not hand each account's handlers its own.
    */
   AccountInFrames = 2,
-  All = 3,
+  /**
+   * Answer each Subscribe to an account stream without From with Subscribed: the sequence its
+   * events start after. Without it, a client that had heard nothing since its login could not
+   * tell where its stream began, and resumed it from the login (older events, as new), and a
+   * second handler of an account being resumed got the backlog (events before its Subscribe).
+   */
+  AccountStarts = 4,
+  All = 7,
 }
 
 /**

@@ -63,7 +63,8 @@ test('a server that refuses the AccountInFrames flag is greeted again without it
   const older = await olderServer(HelloFlag.CancelOnDisconnect);
   try {
     const client = await BourseClient.connect(older.url, { clientId: 7, connectWaitMs: 2_000 });
-    assert.deepEqual(older.hellos, [HelloFlag.AccountInFrames, 0], 'once with it, then without');
+    const asked = HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
+    assert.deepEqual(older.hellos, [asked, HelloFlag.AccountInFrames, 0], 'newest flag first');
     const heard: number[] = [];
     client.subscribeAccount(4, (events) => heard.push(...events.map((e) => e.sequence)));
     older.sockets.at(-1)?.send(plainAccountFrame(9, 1, 4));
@@ -84,8 +85,25 @@ test('a refusal of other Hello flags is not taken for that one', async () => {
       connectWaitMs: 2_000,
     });
     await assert.rejects(opening, (e: unknown) => e instanceof ClientError && e.code === 4002);
-    assert.deepEqual(none.hellos, [3, 1], 'without AccountInFrames, cancel on disconnect asked');
+    assert.deepEqual(none.hellos, [7, 3, 1], 'without the account flags, cancel asked');
   } finally {
     none.close();
+  }
+});
+
+test('a server that does not say where account streams start: they go as before', async () => {
+  const older = await olderServer(HelloFlag.CancelOnDisconnect | HelloFlag.AccountInFrames);
+  try {
+    const client = await BourseClient.connect(older.url, { clientId: 7, connectWaitMs: 2_000 });
+    const asked = HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
+    assert.deepEqual(older.hellos, [asked, HelloFlag.AccountInFrames], 'without AccountStarts');
+    const heard: number[] = [];
+    client.subscribeAccount(4, (events) => heard.push(...events.map((e) => e.sequence)));
+    older.sockets.at(-1)?.send(plainAccountFrame(9, 1, 4));
+    await until('the frame, no start said', () => heard.length === 1);
+    assert.deepEqual(heard, [9], 'handed over without waiting for a start never sent');
+    await client.close();
+  } finally {
+    older.close();
   }
 });
