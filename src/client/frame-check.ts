@@ -43,9 +43,13 @@ export function lastSequenceOf(data: Buffer, known: number): number {
   if (type !== FrameType.Events && type !== FrameType.Results) return known;
   const count = data.readUInt32LE(frameHeaderBytes);
   if (count === 0) return known;
-  const size = type === FrameType.Events ? eventSizeBytes : resultSizeBytes;
-  const word = type === FrameType.Events ? EventWord.sequence : ResultWord.sequence;
-  const at = frameHeaderBytes + 8 + (count - 1) * size + word * 4;
+  const events = type === FrameType.Events;
+  const size = events ? eventSizeBytes : resultSizeBytes;
+  const word = events ? EventWord.sequence : ResultWord.sequence;
+  // A frame that names its account has its events 8 bytes further (eventsOffset): read at
+  // frameHeaderBytes + 8, the account's f64 bits were taken for a sequence (about 4.6e18).
+  const first = events ? eventsOffset(data.readUInt16LE(2)) : frameHeaderBytes + 8;
+  const at = first + (count - 1) * size + word * 4;
   const sequence = data.readUInt32LE(at) + data.readUInt32LE(at + 4) * 2 ** 32;
   return Math.max(known, sequence);
 }
