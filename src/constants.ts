@@ -571,7 +571,7 @@ export const udpReassemblyMax = 256;
 export const udpNakDelayMs = 2;
 /** ...and one that has made no progress for this long has its tail NAKed too (ms)... */
 export const udpNakTailMs = 20;
-/** ...and dropped after this long (ms): consensus resends it. */
+/** ...and dropped when it has made none for this long (ms): consensus resends it. */
 export const udpReassemblyTimeoutMs = 500;
 /** Ids of each other member's last messages kept to take each once (replay-window.ts). */
 export const udpReplayWindowIds = 1 << 17;

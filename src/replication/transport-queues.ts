@@ -46,7 +46,7 @@ export interface Partial {
   missing: number;
   /** The highest fragment index received: fragments missing below it are lost. */
   highest: number;
+  /** When a fragment last came (ms): none for udpReassemblyTimeoutMs drops the message. */
   lastAt: number;
   nakAt: number;
-  startedAt: number;
 }

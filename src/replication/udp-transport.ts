@@ -35,8 +35,10 @@
  * progress for `udpNakTailMs`. The sender resends NAKed fragments from the messages it retains
  * (bounded by bytes), except those still in its queue. (NAKing every missing fragment after
  * 2 ms resent fragments that were only waiting in the queue; on an oversubscribed machine 89%
- * of datagrams became resends.) A message still incomplete after `udpReassemblyTimeoutMs` is
- * dropped: consensus resends what was not acknowledged with its next heartbeat. Datagrams from
+ * of datagrams became resends.) A message that makes no progress for `udpReassemblyTimeoutMs`
+ * is dropped: consensus resends what was not acknowledged with its next heartbeat. (Timed from
+ * its first fragment, a message still being repaired on a loaded machine was dropped, its last
+ * fragments lost with it, and its resend could take as long again.) Datagrams from
  * unknown senders, malformed ones and those past every bound are dropped and counted, never
  * thrown.
  */
@@ -131,6 +133,8 @@ export class UdpTransport {
   private shared: SharedAppend | null = null;
   private retainedBytes = 0;
   private readonly partials = new Map<number, Partial>();
+  /** When partials were last checked (checkPartials), to tell this process's stalls. */
+  private checkedAt = 0;
   /**
    * The 1 ms pacing and NAK timer runs only while there is something to pace or reassemble
    * (wakeTimer): on an idle cluster it fired a thousand times a second in every member, about
@@ -455,7 +459,9 @@ export class UdpTransport {
   }
 
   private wakeTimer(): void {
-    if (this.timer === null && this.open()) this.timer = setInterval(() => this.onTimer(), 1);
+    if (this.timer !== null || !this.open()) return;
+    this.checkedAt = performance.now(); // the time the timer was off is no stall
+    this.timer = setInterval(() => this.onTimer(), 1);
   }
 
   private onTimer(): void {
@@ -650,8 +656,7 @@ export class UdpTransport {
     if (p === undefined) {
       if (this.partials.size >= udpReassemblyMax) this.evictOldestPartial();
       const chunks = new Array<Buffer | undefined>(count).fill(undefined);
-      const times = { lastAt: now, nakAt: 0, startedAt: now };
-      p = { from, start, id, chunks, missing: count, highest: -1, ...times };
+      p = { from, start, id, chunks, missing: count, highest: -1, lastAt: now, nakAt: 0 };
       this.partials.set(key, p);
     }
     if (p.chunks.length !== count || p.chunks[index] !== undefined) return;
@@ -683,10 +688,20 @@ export class UdpTransport {
     this.stats.messagesDropped++;
   }
 
-  /** NAKs what is missing from stalled messages; drops those stalled too long. */
+  /**
+   * NAKs what is missing from stalled messages; drops those stalled too long. A check later
+   * than udpNakTailMs after the last one means this process did not run meanwhile (a loaded
+   * machine, a long GC): that time is not held against messages, whose fragments may be waiting
+   * in the socket, read only after the timers. (Held against them, every partial was dropped
+   * after a stall of udpReassemblyTimeoutMs; the fragments read next began new ones that lacked
+   * the first, so the message never completed without a resend.)
+   */
   private checkPartials(now: number): void {
+    const stalledMs = Math.max(0, now - this.checkedAt - udpNakTailMs);
+    this.checkedAt = now;
     for (const [key, p] of this.partials) {
-      if (now - p.startedAt > udpReassemblyTimeoutMs) {
+      p.lastAt += stalledMs;
+      if (now - p.lastAt > udpReassemblyTimeoutMs) {
         this.partials.delete(key);
         this.stats.messagesDropped++;
         continue;

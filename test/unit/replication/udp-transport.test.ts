@@ -28,7 +28,11 @@ import {
   transportVersion,
   writeHeader,
 } from '../../../src/replication/datagram.js';
-import { otherVersionDatagramsMin } from '../../../src/constants.js';
+import {
+  otherVersionDatagramsMin,
+  udpPayloadBytesMax,
+  udpReassemblyTimeoutMs,
+} from '../../../src/constants.js';
 import { secretBytes } from '../../../src/replication/datagram-mac.js';
 
 /** The cluster's secret in these tests, and its MAC. */
@@ -237,6 +241,81 @@ test('loss, duplicates, reordering and delay are repaired by NAKs; each message 
     close();
   }
 });
+
+test('a message still arriving is kept past the reassembly timeout, and completes', async () => {
+  // A loaded machine (or a slow link) brings a message's fragments slowly: timed from its first
+  // fragment, it was dropped while still arriving, and never completed without a resend.
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  const raw = await rawSocket(); // member 3, whose fragments trickle in
+  b.setPeers([
+    { id: 1, host: '127.0.0.1', port: a.port },
+    { id: 3, host: '127.0.0.1', port: raw.address().port },
+  ]);
+  try {
+    const datagrams = fragmentsOf(encodeMessage(append(3, 1, 30_000, 7)));
+    const gapMs = 50; // far below the timeout: the message makes progress all along
+    assert.ok(datagrams.length * gapMs > 1.5 * udpReassemblyTimeoutMs, 'longer than it all');
+    for (const datagram of datagrams) {
+      await sendRaw(raw, datagram, b.port);
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+    const done = () => received.length > 0 || b.stats.messagesDropped > 0;
+    await until('the message, or its drop', done);
+    assert.equal(b.stats.messagesDropped, 0, 'not dropped while it made progress');
+    assert.deepEqual(plain(received[0]), plain(append(3, 1, 30_000, 7)));
+  } finally {
+    raw.close();
+    close();
+  }
+});
+
+test('a stall of the whole process longer than the timeout drops no message', async () => {
+  // A loaded machine (or a long GC) stops the process; the fragments that came meanwhile wait
+  // in the socket, read only after the timers run. The stall counted, the message was dropped.
+  const received: Message[] = [];
+  const { a, b, close } = await pair(received);
+  const raw = await rawSocket(); // member 3
+  b.setPeers([
+    { id: 1, host: '127.0.0.1', port: a.port },
+    { id: 3, host: '127.0.0.1', port: raw.address().port },
+  ]);
+  try {
+    const message = append(3, 1, 5_000, 9);
+    const datagrams = fragmentsOf(encodeMessage(message));
+    for (const d of datagrams.slice(0, -1)) await sendRaw(raw, d, b.port);
+    await until(
+      'the first fragments read',
+      () => b.stats.datagramsReceived === datagrams.length - 1,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 0)); // in the timers' phase, as a stall is
+    raw.send(datagrams.at(-1)!, b.port, '127.0.0.1'); // sent by the kernel during the stall
+    const stallEnd = Date.now() + 2 * udpReassemblyTimeoutMs;
+    while (Date.now() < stallEnd); // the process does not run
+    await until(
+      'the message, or its drop',
+      () => received.length > 0 || b.stats.messagesDropped > 0,
+    );
+    assert.equal(b.stats.messagesDropped, 0, 'not dropped for time the process did not run');
+    assert.deepEqual(plain(received[0]), plain(message));
+  } finally {
+    raw.close();
+    close();
+  }
+});
+
+/** A message of member 3 as its fragments' datagrams, sealed (a forger with the secret). */
+function fragmentsOf(bytes: Buffer): Buffer[] {
+  const n = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
+  const id = ++forgedId;
+  return Array.from({ length: n }, (_, i) => {
+    const chunk = bytes.subarray(i * udpPayloadBytesMax, (i + 1) * udpPayloadBytesMax);
+    const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), chunk]);
+    writeHeader(datagram, DatagramType.Fragment, 3, id, i, n, forgedStart);
+    seal(datagram, mac);
+    return datagram;
+  });
+}
 
 test('a one-way partition cuts one direction only', async () => {
   const toB: Message[] = [];
