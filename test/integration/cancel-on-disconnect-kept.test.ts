@@ -20,6 +20,7 @@ import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { setUp } from '../harness/gateway-node.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import { until } from '../harness/wait.js';
+import { restingOrderIds } from '../harness/read-model.js';
 
 const admin = createKey(210, true, []);
 /** The market maker's key: accounts 1 and 2. */
@@ -39,10 +40,8 @@ const asAdmin = { headers: { authorization: `Bearer ${admin.token}` } };
 
 /** The account's resting orders; null while the node is not ready for reads (503). */
 async function restingIds(url: string, account: number): Promise<number[] | null> {
-  const res = await fetch(`${httpOf(url)}/orders?account=${account}`, asAdmin);
-  if (res.status === 503) return null;
-  const body = (await res.json()) as { orders: { id: number }[] };
-  return body.orders.map((o) => o.id).sort((a, b) => a - b);
+  const { status, ids } = await restingOrderIds(httpOf(url), account, asAdmin);
+  return status === 503 ? null : ids;
 }
 
 /** Buys of 1 on instrument 2 (tick 1, lot 1) for `account`; their order ids. */

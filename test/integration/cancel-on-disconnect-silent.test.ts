@@ -15,12 +15,11 @@ import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { setUp } from '../harness/gateway-node.js';
 import { FreezableProxy } from '../harness/freezable-proxy.js';
 import { until } from '../harness/wait.js';
+import { restingOrderIds } from '../harness/read-model.js';
 
 /** The resting orders of account 1 at the node on `port`. */
 async function restingIds(port: number): Promise<number[]> {
-  const res = await fetch(`http://127.0.0.1:${port}/orders?account=1`);
-  const body = (await res.json()) as { orders: { id: number }[] };
-  return body.orders.map((o) => o.id).sort((a, b) => a - b);
+  return (await restingOrderIds(`http://127.0.0.1:${port}`, 1)).ids;
 }
 
 async function quote(c: BourseClient, price: number): Promise<number> {

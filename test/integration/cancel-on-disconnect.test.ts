@@ -17,6 +17,7 @@ import { frame, setUp, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { until } from '../harness/wait.js';
 import { seriesValue } from '../harness/metrics-text.js';
+import { restingOrderIds } from '../harness/read-model.js';
 
 /** Instrument 2 of setupCommands: tick 1, lot 1, no fees. */
 const book2 = 2;
@@ -33,10 +34,7 @@ function waitUntil(what: string, done: () => boolean | Promise<boolean>): Promis
 const httpOf = (url: string): string => url.replace('ws://', 'http://').replace(/\/$/, '');
 
 async function restingIds(url: string, account: number): Promise<number[]> {
-  const body = (await (await fetch(`${httpOf(url)}/orders?account=${account}`)).json()) as {
-    orders: { id: number }[];
-  };
-  return body.orders.map((o) => o.id).sort((a, b) => a - b);
+  return (await restingOrderIds(httpOf(url), account)).ids;
 }
 
 /** The journal's events from `from` on, under the node's cancel-on-disconnect client id. */

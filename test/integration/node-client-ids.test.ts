@@ -20,6 +20,7 @@ import { TestCluster } from '../harness/cluster-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { Replica } from '../../src/pipeline/replay.js';
+import { restingOrderIds } from '../harness/read-model.js';
 
 /** Two customers fill it: the one that sets up, and the one that quotes. */
 const config = { ...smallConfig, clientCountMax: 2 };
@@ -29,10 +30,7 @@ const httpOf = (url: string): string => url.replace('ws://', 'http://').replace(
 const placed = { account: 1, instrument: 2, side: 'buy' as const, price: 10, quantity: 1 };
 
 async function restingCount(base: string, account: number): Promise<number> {
-  const body = (await (await fetch(`${base}/orders?account=${account}`)).json()) as {
-    orders: unknown[];
-  };
-  return body.orders.length;
+  return (await restingOrderIds(base, account)).ids.length;
 }
 
 /** The head events of the journal from `from` on under client id `clientId`. */

@@ -18,6 +18,7 @@ import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { setUp, withNode } from '../harness/gateway-node.js';
 import { until } from '../harness/wait.js';
+import { restingOrderIds } from '../harness/read-model.js';
 
 /** A single node on `port`, its data in `dir`. */
 function nodeOn(port: number, dir: string): Promise<BourseNode> {
@@ -34,10 +35,7 @@ const line = (s: ConnectionState): string =>
 
 async function restingIds(url: string, account: number): Promise<number[]> {
   const http = url.replace('ws://', 'http://').replace(/\/$/, '');
-  const body = (await (await fetch(`${http}/orders?account=${account}`)).json()) as {
-    orders: { id: number }[];
-  };
-  return body.orders.map((o) => o.id);
+  return (await restingOrderIds(http, account)).ids; // sorted: ids placed in order ascend
 }
 
 /** A buy of 1 at 10 for account 1 on instrument 2 (tick 1, lot 1); its order id. */
