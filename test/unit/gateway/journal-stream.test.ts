@@ -6,30 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventSizeBytes, journalCatchUpEventsPerTurnMax } from '../../../src/constants.js';
-import {
-  JournalStreams,
-  journalPollMs,
-  type JournalChunks,
-} from '../../../src/gateway/journal-stream.js';
+import { JournalStreams, journalPollMs } from '../../../src/gateway/journal-stream.js';
 import { CatchUpTurns } from '../../../src/gateway/catch-up-turns.js';
 import type { WebSocket } from '../../../src/gateway/uws.js';
-
-/** A journal of `length` events, one per sequence; each event's first word is its sequence. */
-function journalOf(length: number): JournalChunks & { read: number } {
-  const journal = {
-    read: 0,
-    chunkFrom(from: number, eventsMax: number) {
-      if (from > length) return null;
-      const count = Math.min(eventsMax, length - from + 1);
-      const events = new Uint8Array(count * eventSizeBytes);
-      const words = new Uint32Array(events.buffer);
-      for (let i = 0; i < count; i++) words[(i * eventSizeBytes) / 4] = from + i;
-      journal.read += count;
-      return { events, count, last: from + count - 1 };
-    },
-  };
-  return journal;
-}
+import { journalOf } from '../../harness/fake-journal.js';
 
 /** A socket that always keeps up (nothing buffered): only the budget holds it back. */
 function socket(id: number): WebSocket<number> {
