@@ -9,7 +9,7 @@ import { Status } from '../../src/protocol/status.js';
 import { smallConfig } from './engine-driver.js';
 import type { EngineConfig } from '../../src/constants.js';
 import { setupCommands } from './generators.js';
-import { until } from './wait.js';
+import { readAt, sequenceOf } from './read-model.js';
 import { removeDir, tempDataDir } from './node-driver.js';
 import { writeKeyFile, type createKey } from '../../src/gateway/api-keys.js';
 import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
@@ -68,11 +68,10 @@ export async function setUp(client: BourseClient): Promise<number> {
 export async function readModelAt(url: string, sequence: number, token?: string): Promise<void> {
   const base = url.replace('ws://', 'http://').replace(/\/$/, '');
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  await until(`the read model at ${sequence}`, async () => {
-    const r = await fetch(`${base}/balances?account=1`, { headers });
-    const body = (await r.json()) as { sequence?: number };
-    return r.status === 200 && (body.sequence ?? 0) >= sequence;
-  });
+  const again = (status: number): boolean => status !== 200; // any other answer: ask again
+  const read = await readAt(`${base}/balances?account=1`, sequence, { headers }, 10_000, again);
+  const reached = read.status === 200 && sequenceOf(read) >= sequence;
+  assert.ok(reached, `timed out: the read model at ${sequence}: ${JSON.stringify(read.body)}`);
 }
 
 /** A `prepare` for withNode: the data folder's keys.json holds these keys. */

@@ -5,33 +5,55 @@
  * 1d88b21: 'a re-quote after the loss stays', [43] for [43, 45]).
  */
 
+/** A read's answer: its HTTP status and its JSON body. */
+export interface Read {
+  status: number;
+  body: unknown;
+}
+
+/** The `sequence` a read model answer names (0 for one without, such as an error). */
+export const sequenceOf = (read: Read): number =>
+  (read.body as { sequence?: number }).sequence ?? 0;
+
 /**
- * GETs `path` of the node at `base` (http://host:port) until its answer's `sequence` reaches
- * the durable (on a cluster member, committed) sequence the node had when asked; 10 s at most,
- * then the last answer, for the caller's assertion to show. An answer other than 200 is
- * returned as it is (a 503 while the node serves no reads).
+ * GETs `url` until it answers 200 at `sequence` or past; `ms` at most, then the last answer,
+ * for the caller's assertion to show. A status `again` holds is asked again: by default a 404
+ * (an account created by a command just answered is unknown to the read model until it gets
+ * there); any other is returned as it is (a 503 while the node serves no reads).
+ */
+export async function readAt(
+  url: string,
+  sequence: number,
+  init: RequestInit = {},
+  ms = 10_000,
+  again = (status: number): boolean => status === 404,
+): Promise<Read> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const res = await fetch(url, init);
+    const read = { status: res.status, body: (await res.json()) as unknown };
+    const waiting = read.status === 200 ? sequenceOf(read) < sequence : again(read.status);
+    if (!waiting || Date.now() > deadline) return read;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * GETs `path` of the node at `base` (http://host:port) once its answer reaches the durable
+ * (on a cluster member, committed) sequence the node had when asked: `readAt` of that.
  */
 export async function readDurable(
   base: string,
   path: string,
   init: RequestInit = {},
-): Promise<{ status: number; body: unknown }> {
+): Promise<Read> {
   const health = (await (await fetch(`${base}/health`)).json()) as {
     durableSequence: number;
     committedSequence?: number;
   };
   // A cluster member's read model follows the commit, which may trail its durable sequence.
-  const durable = health.committedSequence ?? health.durableSequence;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const res = await fetch(`${base}${path}`, init);
-    const body: unknown = await res.json();
-    const at = (body as { sequence?: number }).sequence ?? 0;
-    if (res.status !== 200 || at >= durable || Date.now() > deadline) {
-      return { status: res.status, body };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const sequence = health.committedSequence ?? health.durableSequence;
+  return readAt(`${base}${path}`, sequence, init, 10_000, () => false); // any status as it is
 }
 
 /** The resting order ids of `account` (sorted), once the read model holds what was durable. */

@@ -13,6 +13,7 @@ import { Status } from '../../src/protocol/status.js';
 import { isoTimeUs } from '../../src/protocol/time-us.js';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 import { found } from '../harness/wait.js';
+import { readAt } from '../harness/read-model.js';
 
 type Json = Record<string, unknown> & { sequence: number };
 
@@ -27,22 +28,13 @@ async function get(url: string, token?: string): Promise<{ status: number; body:
   return { status: r.status, body: (await r.json()) as Json };
 }
 
-/**
- * GETs `url` until the read model has reached `sequence` (it follows the journal, a few ms
- * behind results: an account created by a command just answered may be 404 until then).
- */
+/** GETs `url` once the read model has reached `sequence` (5 s at most): readAt, then 200. */
 async function getAt(url: string, sequence: number, token?: string): Promise<Json> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const { status, body } = await get(url, token);
-    if (status === 404 && Date.now() <= deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      continue;
-    }
-    assert.equal(status, 200, JSON.stringify(body));
-    if (body.sequence >= sequence || Date.now() > deadline) return body;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const headers: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const { status, body } = await readAt(url, sequence, { headers }, 5_000);
+  assert.equal(status, 200, JSON.stringify(body));
+  return body as Json;
 }
 
 /** Waits (5 s at most) for `find` to give a value. */

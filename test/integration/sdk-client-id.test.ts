@@ -11,6 +11,7 @@ import { Status } from '../../src/protocol/status.js';
 import { FreezableProxy } from '../harness/freezable-proxy.js';
 import { setUp, withNode } from '../harness/gateway-node.js';
 import { until } from '../harness/wait.js';
+import { readAt, sequenceOf } from '../harness/read-model.js';
 
 const move = { account: 1, target: 2, ref: 1, quantity: 1 };
 
@@ -20,16 +21,10 @@ const move = { account: 1, target: 2, ref: 1, quantity: 1 };
  */
 async function balance(url: string, account: number, sequence: number): Promise<number> {
   const base = url.replace('ws://', 'http://').replace(/\/$/, '');
-  let available = 0;
-  await until(`the read model at ${sequence}`, async () => {
-    const body = (await (await fetch(`${base}/balances?account=${account}`)).json()) as {
-      sequence: number;
-      balances: { asset: number; available: number }[];
-    };
-    available = body.balances.find((b) => b.asset === 1)?.available ?? 0;
-    return body.sequence >= sequence;
-  });
-  return available;
+  const read = await readAt(`${base}/balances?account=${account}`, sequence);
+  assert.ok(sequenceOf(read) >= sequence, `timed out: the read model at ${sequence}`);
+  const body = read.body as { balances: { asset: number; available: number }[] };
+  return body.balances.find((b) => b.asset === 1)?.available ?? 0;
 }
 
 test('a client id used elsewhere while the SDK was down: nothing resent, calls told', async () => {
