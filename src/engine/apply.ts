@@ -27,9 +27,7 @@ import type { Book } from './order-book/book.js';
 import { OrderApplier } from './order-book/order-apply.js';
 import { applyCoverSet as applyCoverSetImport } from './cancel-cover.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const verify: typeof verifyImport = verifyImport;
 const mixNumber: typeof mixNumberImport = mixNumberImport;

@@ -27,9 +27,7 @@ import type { Clients } from './idempotency.js';
 import type { CommandCursor } from './cursor.js';
 import type { Emitter } from './emitter.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const isNodeClientId: typeof isNodeClientIdImport = isNodeClientIdImport;
 

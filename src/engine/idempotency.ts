@@ -50,9 +50,7 @@ import { hashU53 as hashU53Import } from '../stdx/hash.js';
 import { readU64 as readU64Import } from '../stdx/records.js';
 import { EventWord, fingerprintWord as fingerprintWordImport } from '../protocol/event-layout.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const assertRoom: typeof assertRoomImport = assertRoomImport;
 const nodeClientIdCount: typeof nodeClientIdCountImport = nodeClientIdCountImport;

@@ -45,9 +45,7 @@ import type { Accounts } from './ledger/accounts.js';
 import type { Instruments } from './order-book/instruments.js';
 import type { Orders } from './order-book/orders.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const prefetchCommandsMax: typeof prefetchCommandsMaxImport = prefetchCommandsMaxImport;
 const readU64: typeof readU64Import = readU64Import;
 

@@ -1,9 +1,7 @@
 import { assert as assertImport, assertRoom as assertRoomImport } from './assert.js';
 import { ImageBase, pushBased, type StateImage } from './state-image.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const assertRoom: typeof assertRoomImport = assertRoomImport;
 

@@ -13,9 +13,7 @@
  */
 import { assert as assertImport } from './assert.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 
 export class RecordBuffer {

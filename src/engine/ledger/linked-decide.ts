@@ -27,9 +27,7 @@ import { commandFingerprint as commandFingerprintImport } from '../fingerprint.j
 import type { LedgerDecider } from './ledger-decide.js';
 import type { LinkedChain } from './linked-chain.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const emitDuplicate: typeof emitDuplicateImport = emitDuplicateImport;
 const emitRejected: typeof emitRejectedImport = emitRejectedImport;
 const clientSeqStatus: typeof clientSeqStatusImport = clientSeqStatusImport;

@@ -41,9 +41,7 @@ import type { Instruments } from './instruments.js';
 import type { Orders } from './orders.js';
 import type { TakerEmitter } from './taker-emit.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const idStatus: typeof idStatusImport = idStatusImport;
 const readU64: typeof readU64Import = readU64Import;

@@ -19,9 +19,7 @@ import {
 import { ImageBase, pushBased, type StateImage } from '../../stdx/state-image.js';
 import { Side } from './orders.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const assertRoom: typeof assertRoomImport = assertRoomImport;
 const bpsOf: typeof bpsOfImport = bpsOfImport;

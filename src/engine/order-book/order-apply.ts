@@ -18,9 +18,7 @@ import type { Instruments } from './instruments.js';
 import { restingHold as restingHoldImport } from './matcher.js';
 import { Side } from './orders.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const verify: typeof verifyImport = verifyImport;
 const readU64: typeof readU64Import = readU64Import;

@@ -35,9 +35,7 @@ import { U53Map } from '../../stdx/u53-map.js';
 import { verify as verifyImport, type EngineConfig } from '../../constants.js';
 import { pushUsed, type StateImage } from '../../stdx/state-image.js';
 
-// Imports the hot path calls, held in module constants: TurboFan folds a module constant to its
-// value, but reads an import through its cell at every use, testing it (initialised yet? the same
-// function?): ~6 instructions each (callgrind). Same functions; only the reads differ.
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 const verify: typeof verifyImport = verifyImport;
 
