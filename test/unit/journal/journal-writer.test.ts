@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashSizeBytes } from '../../../src/journal/journal-codec.js';
-import { closeJournalDb, openJournalDb, sequenceKey } from '../../../src/journal/journal-db.js';
+import { sequenceKey, type JournalDb } from '../../../src/journal/journal-db.js';
 import {
   BatchLogWord,
   JournalProgress,
@@ -15,21 +15,22 @@ import {
 import { JournalWriter } from '../../../src/journal/journal-writer.js';
 import { SequenceBarrier } from '../../../src/ring/sequence-barrier.js';
 import { eventRing } from '../../harness/event-ring.js';
-import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+import { withDb } from '../../harness/fresh-db.js';
 
-test('the writer hands each batch on, as stored, before it is durable', async () => {
-  const dir = tempDataDir();
-  try {
-    const db = openJournalDb(dir, { create: true, readOnly: false });
-    // Creating wrote the schema asynchronously: a synchronous commit must not race it.
-    await db.root.committed;
-    await db.root.flushed;
-    const { ring, wait, publish } = eventRing(1);
-    const barrier = new SequenceBarrier(ring, 0, wait);
-    const progress = new JournalProgress();
+/** A writer on `db` at sequence 0 of term 1, its progress, and its ring's publish. */
+function writerOn(db: JournalDb, sealed?: (first: number, bytes: Uint8Array) => void) {
+  const { ring, wait, publish } = eventRing(1);
+  const barrier = new SequenceBarrier(ring, 0, wait);
+  const progress = new JournalProgress();
+  const tail = { sequence: 0, hash: new Uint8Array(hashSizeBytes), term: 1 };
+  const writer = new JournalWriter(db, barrier, progress, tail, sealed);
+  return { writer, progress, publish };
+}
+
+test('the writer hands each batch on, as stored, before it is durable', () =>
+  withDb((db) => {
     const sealed: { first: number; bytes: Buffer; durableThen: number; storedThen: boolean }[] = [];
-    const tail = { sequence: 0, hash: new Uint8Array(hashSizeBytes), term: 1 };
-    const writer = new JournalWriter(db, barrier, progress, tail, (first, bytes) => {
+    const { writer, progress, publish } = writerOn(db, (first, bytes) => {
       const durableThen = progress.get(ProgressSlot.sequenceDurable);
       const storedThen = db.journal.getBinary(sequenceKey(first)) !== undefined;
       sealed.push({ first, bytes: Buffer.from(bytes), durableThen, storedThen });
@@ -48,23 +49,11 @@ test('the writer hands each batch on, as stored, before it is durable', async ()
       assert.deepEqual(Buffer.from(db.journal.getBinary(sequenceKey(s.first)) as Buffer), s.bytes);
     }
     assert.equal(progress.get(ProgressSlot.sequenceDurable), 5);
-    closeJournalDb(db);
-  } finally {
-    removeDir(dir);
-  }
-});
+  }));
 
-test('the writer logs each batch: last sequence, commit start and durable time', async () => {
-  const dir = tempDataDir();
-  try {
-    const db = openJournalDb(dir, { create: true, readOnly: false });
-    await db.root.committed;
-    await db.root.flushed;
-    const { ring, wait, publish } = eventRing(1);
-    const barrier = new SequenceBarrier(ring, 0, wait);
-    const progress = new JournalProgress();
-    const tail = { sequence: 0, hash: new Uint8Array(hashSizeBytes), term: 1 };
-    const writer = new JournalWriter(db, barrier, progress, tail);
+test('the writer logs each batch: last sequence, commit start and durable time', () =>
+  withDb((db) => {
+    const { writer, progress, publish } = writerOn(db);
     const beforeUs = (performance.timeOrigin + performance.now()) * 1000;
     writer.writeThrough(publish([1, 2, 2]));
     writer.writeThrough(publish([3, 4, 5]));
@@ -80,8 +69,4 @@ test('the writer logs each batch: last sequence, commit start and durable time',
     assert.ok(second[BatchLogWord.commitStartUs] <= second[BatchLogWord.durableUs]);
     assert.ok(second[BatchLogWord.durableUs] <= afterUs);
     assert.equal(progress.get(ProgressSlot.batchesWritten), 2);
-    closeJournalDb(db);
-  } finally {
-    removeDir(dir);
-  }
-});
+  }));
