@@ -9,55 +9,31 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BourseClient, type EventRecord } from '../../src/client/client.js';
+import type { EventRecord } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
-import { BourseNode } from '../../src/pipeline/node.js';
-import { freePort } from '../../src/cli/ports.js';
-import { smallConfig } from '../harness/engine-driver.js';
-import { removeDir, tempDataDir } from '../harness/node-driver.js';
-import { setUp } from '../harness/gateway-node.js';
-import { FreezableProxy } from '../harness/freezable-proxy.js';
+import { setUp, withNode } from '../harness/gateway-node.js';
+import { proxiedWatcher } from '../harness/proxied-watcher.js';
 import { until } from '../harness/wait.js';
 
-test('a stream that delivered nothing resumes from the subscribe, not from the login', async () => {
-  const dir = tempDataDir();
-  const port = await freePort('tcp');
-  const node = await BourseNode.start({
-    dataDir: dir,
-    config: smallConfig,
-    gateway: { host: '127.0.0.1', port },
-  });
-  const url = `ws://127.0.0.1:${port}/`;
-  let proxy = await FreezableProxy.start(port, await freePort('tcp'));
-  const proxyPort = Number(new URL(proxy.url).port);
-  const root = await BourseClient.connect(url, { clientId: 60 });
-  let reconnects = 0;
-  const watcher = await BourseClient.connect(proxy.url, {
-    clientId: 61,
-    reconnectWaitMs: 30_000,
-    onReconnect: () => void reconnects++,
-  });
-  try {
-    await setUp(root);
-    const pay = () => root.transfer({ account: 3, target: 1, ref: 1, quantity: 1 });
-    const before = [await pay(), await pay(), await pay()].map(([e]) => e.sequence);
-    await watcher.submit(CommandKind.Tick, {}); // its answer: a sequence after those
-    const seen: EventRecord[] = [];
-    watcher.subscribeAccount(1, (events) => seen.push(...events));
-    await watcher.submit(CommandKind.Tick, {}); // frames are taken in order: the stream is up
-    proxy.close(); // dropped with nothing delivered
-    proxy = await FreezableProxy.start(port, proxyPort);
-    await until('the watcher reconnected', () => reconnects === 1, 20_000);
-    const [after] = await pay();
-    await until('the live transfer', () => seen.some((e) => e.sequence === after.sequence));
-    await watcher.submit(CommandKind.Tick, {}); // anything sent before it has come
-    const got = seen.map((e) => e.sequence);
-    assert.ok(!got.some((s) => before.includes(s)), `history from before the subscribe: ${got}`);
-    assert.deepEqual(got, [after.sequence]);
-  } finally {
-    await Promise.all([root.close(), watcher.close()]);
-    proxy.close();
-    await node.stop();
-    removeDir(dir);
-  }
-});
+test('a stream that delivered nothing resumes from the subscribe, not from the login', () =>
+  withNode(async (_node, url) => {
+    const { root, watcher, dropAndReturn, close } = await proxiedWatcher(url, 60, 61);
+    try {
+      await setUp(root);
+      const pay = () => root.transfer({ account: 3, target: 1, ref: 1, quantity: 1 });
+      const before = [await pay(), await pay(), await pay()].map(([e]) => e.sequence);
+      await watcher.submit(CommandKind.Tick, {}); // its answer: a sequence after those
+      const seen: EventRecord[] = [];
+      watcher.subscribeAccount(1, (events) => seen.push(...events));
+      await watcher.submit(CommandKind.Tick, {}); // frames are taken in order: the stream is up
+      await dropAndReturn(); // dropped with nothing delivered
+      const [after] = await pay();
+      await until('the live transfer', () => seen.some((e) => e.sequence === after.sequence));
+      await watcher.submit(CommandKind.Tick, {}); // anything sent before it has come
+      const got = seen.map((e) => e.sequence);
+      assert.ok(!got.some((s) => before.includes(s)), `history from before the subscribe: ${got}`);
+      assert.deepEqual(got, [after.sequence]);
+    } finally {
+      await close();
+    }
+  }));
