@@ -700,7 +700,8 @@ export class UdpTransport {
     const stalledMs = Math.max(0, now - this.checkedAt - udpNakTailMs);
     this.checkedAt = now;
     for (const [key, p] of this.partials) {
-      p.lastAt += stalledMs;
+      // Never past now: a fragment read after the stall (before the timers) ran no clock.
+      p.lastAt = Math.min(now, p.lastAt + stalledMs);
       if (now - p.lastAt > udpReassemblyTimeoutMs) {
         this.partials.delete(key);
         this.stats.messagesDropped++;

@@ -307,6 +307,40 @@ test('a stall of the whole process longer than the timeout drops no message', as
   }
 });
 
+test('a fragment read just after a stall is NAKed for at once, and timed from then', () => {
+  // After a stall the loop may read the socket before its timers run: a fragment read then was
+  // stamped after the stall, and the next check added the stall to that stamp too, putting it
+  // in the future: its message's gaps went un-NAKed, and its drop put off, for as long again.
+  const clock = { now: 1_000 };
+  const realNow = performance.now;
+  performance.now = () => clock.now;
+  const b = new UdpTransport(2, [], () => {}, secret); // not bound: no timer, checks by hand
+  b.setPeers([{ id: 3, host: '127.0.0.1', port: 9 }]);
+  b.faults = { ...noFaultPlan(), blockTo: new Set([3]) }; // NAKs counted, not sent
+  const inside = b as unknown as {
+    onFragment(datagram: Buffer, from: number, start: number): void;
+    checkPartials(now: number): void;
+  };
+  const check = (): void => inside.checkPartials(++clock.now);
+  try {
+    const datagrams = fragmentsOf(encodeMessage(append(3, 1, 5_000, 11)));
+    assert.ok(datagrams.length >= 3, 'a message of three fragments or more');
+    inside.onFragment(datagrams[0], 3, forgedStart);
+    for (let i = 0; i < 5; i++) check();
+    clock.now += 2 * udpReassemblyTimeoutMs; // the process stalls: no check
+    inside.onFragment(datagrams[2], 3, forgedStart); // read before the timers run
+    for (let i = 0; i < 10 && b.stats.naksSent === 0; i++) check();
+    assert.equal(b.stats.naksSent, 1, 'fragment 1 NAKed within a few checks of the stall');
+    const after = clock.now;
+    while (b.stats.messagesDropped === 0 && clock.now < after + 3 * udpReassemblyTimeoutMs) check();
+    assert.equal(b.stats.messagesDropped, 1);
+    assert.ok(clock.now - after <= udpReassemblyTimeoutMs + 10, `dropped at +${clock.now - after}`);
+  } finally {
+    performance.now = realNow;
+    b.close();
+  }
+});
+
 /** A message of member 3 as its fragments' datagrams, sealed (a forger with the secret). */
 function fragmentsOf(bytes: Buffer): Buffer[] {
   const n = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
