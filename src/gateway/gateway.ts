@@ -181,7 +181,7 @@ export interface GatewayOptions {
 export class Gateway {
   private readonly app: TemplatedApp;
   private readonly sink: CommandSink;
-  private readonly durableSequence: () => number;
+  private readonly visibleSequence: () => number;
   private readonly sessions = new Map<number, WebSocket<Session>>();
   /** Read-only sessions (path /read): subscriptions only, no client id's place. */
   private readonly readers = new Set<WebSocket<Session>>();
@@ -233,7 +233,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
-    this.durableSequence = () => options.journal.durableSequence();
+    this.visibleSequence = () => options.journal.visibleSequence();
     // Where live publishing starts (journal streams and the topics' tail hand over there): 0 on
     // a single node, null on a standby (nothing published), the promotion sequence if promoted.
     const handOver = (): number | null =>
@@ -409,7 +409,7 @@ export class Gateway {
     writeHeader(reply, 0, FrameType.Welcome, requestId, took);
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
-    reply.setFloat64(frameHeaderBytes + 8, this.durableSequence(), true);
+    reply.setFloat64(frameHeaderBytes + 8, this.visibleSequence(), true);
     reply.setFloat64(frameHeaderBytes + 16, this.nextClientSeq(session), true);
     ws.send(reply.buffer, true);
   }
@@ -546,7 +546,7 @@ export class Gateway {
     if (kind === StreamKind.Account && !grant.admin && !grant.accounts.has(param)) {
       return forbidden(accountRefusal(param));
     }
-    if (from === null) sayAccountStart(ws, requestId, kind, param, this.durableSequence());
+    if (from === null) sayAccountStart(ws, requestId, kind, param, this.visibleSequence());
     if (kind === StreamKind.Account && this.resumes.holds(ws, param)) return; // held already
     countTopic(ws, kind, param);
     if (kind === StreamKind.Trades) return this.joinTrades(ws, param);

@@ -53,6 +53,14 @@ export interface JournalQueries extends JournalChunks {
     count: number,
   ): { events: EventRecord[]; next: number };
   durableSequence(): number;
+  /**
+   * What a client is told of where the node stands (Welcome, Subscribed): the durable sequence,
+   * on a cluster member no further than committed, as reads and streams show. A primary
+   * journals a batch before a majority holds it, and a failover may drop that tail and put
+   * other events at its sequences: told them, the SDK took those events, on a quiet account
+   * stream, for older than its Subscribe and dropped them (cluster-account-start.test.ts).
+   */
+  visibleSequence(): number;
   /** Commands the business-logic processor took since the node started (0 on a standby). */
   commandsProcessed(): number;
   /** Events journaled durably since the node started (on a standby: stored). */

@@ -175,6 +175,7 @@ export function journalQueries(
       return 1;
     },
     durableSequence: () => progress.get(ProgressSlot.sequenceDurable),
+    visibleSequence: visible,
     commandsProcessed: () => progress.get(ProgressSlot.commandsProcessed),
     eventsDurable: () => progress.get(ProgressSlot.eventsWritten),
     metrics,
