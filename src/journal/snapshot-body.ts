@@ -150,7 +150,13 @@ class BodyOut {
   constructor(target: Uint8Array) {
     this.bytes = Buffer.from(target.buffer, target.byteOffset, target.byteLength);
     assert(target.byteOffset % 4 === 0, 'snapshot-body: the body is 4-byte aligned');
-    this.words = new Int32Array(target.buffer, target.byteOffset, target.byteLength >>> 2);
+    // Not `>>> 2`: a buffer of 2^32 bytes (Uint8Array's limit) would get 0 words.
+    this.words = new Int32Array(
+      target.buffer,
+      target.byteOffset,
+      Math.floor(target.byteLength / 4),
+    );
+    assert(this.words.length * 4 + 3 >= target.byteLength, 'snapshot-body: words span the body');
   }
 
   /** Writes at byte `p` the run of words `w`..`end` of `a` (`bytes`), `gap` after the last. */

@@ -127,3 +127,20 @@ test('a body encoded between two commands loads as that state while the engine w
     assert.equal(replica.tryLoad(db, header), null, 'the snapshot loads and checks out');
     assert.equal(replica.engine.checksum.hex(), taken, "the state at the body's sequence");
   }));
+
+test('a buffer of exactly 4 GiB takes the body as a small one does', () => {
+  const image = inUse().engine.image();
+  const small = new Uint8Array(bodyBytesMax(image));
+  const expected = encodeBody(small, image);
+  // 2^32 bytes is the longest Uint8Array V8 makes here; the buffer's pages are lazy, so only
+  // what the body writes is allocated. Its word view was `byteLength >>> 2` words: 0, and the
+  // word writes were dropped silently (the byte writes and copies landed).
+  const huge = new Uint8Array(new SharedArrayBuffer(2 ** 32));
+  const encoded = encodeBody(huge, image);
+  assert.equal(encoded.bodyBytes, expected.bodyBytes);
+  assert.deepEqual(encoded.arrays, expected.arrays);
+  assert.ok(
+    Buffer.from(huge.buffer, 0, expected.bodyBytes).equals(small.subarray(0, expected.bodyBytes)),
+    'the same body bytes',
+  );
+});
