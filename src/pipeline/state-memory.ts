@@ -56,14 +56,15 @@ export function memoryBytes(): { bytes: number; source: string } {
 export function refuseStateTooLarge(engine: Engine): void {
   const bytes = stateBytes(engine);
   const memory = memoryBytes();
-  const needed = bytes * stateCopiesCount;
+  // ...and the read model's join stamps (Orders.joinedAt): kept by it alone, never snapshotted.
+  const needed = bytes * stateCopiesCount + engine.config.orderCountMax * 8;
   if (needed * 100 <= memory.bytes * stateMemoryPercentMax) return;
   throw new StorageError(
     StorageCode.ConfigRefused,
     `the engine's state for these capacities does not fit in this machine's memory ` +
       `(${capacitiesAsked(engine.config)}): its tables take ${gib(bytes)} at full size, ` +
       `${stateCopiesCount} copies (the processor's, the snapshotter's and its snapshot ` +
-      `buffer) ${gib(needed)}, ` +
+      `buffer), with the read model's join stamps, ${gib(needed)}, ` +
       `more than ${stateMemoryPercentMax}% of ${gib(memory.bytes)} (${memory.source}): ` +
       'ask for less',
   );
