@@ -313,7 +313,7 @@ export const journalCatchUpEventsPerTurnMax = 8192;
 export const journalCatchUpChunkEvents = 1024;
 /** Queries (HTTP balances, orders, book) waiting for the read model. */
 export const readQueriesPendingMax = 1000;
-/** A query the read model has not answered by then fails with 503 (ms). */
+/** A query the read model has not answered (or, asked `at=`, reached) by then is 503 (ms). */
 export const readQueryTimeoutMs = 5000;
 /** Longest the read model applies events without turning to queries and book views (ms). */
 export const readModelYieldMs = 5;

@@ -8,6 +8,8 @@
  *   GET /orders?account=N              the account's resting orders (its key, or admin)
  *   GET /book?instrument=N&depth=D     the best D levels per side (anyone)
  *
+ * Each takes `at=SEQ` too: answered at SEQ or past, waiting for the read model (read-at.ts).
+ *
  * A node not ready for reads (GET /ready?for=reads: a standby catching up, recovering or with
  * no primary, a primary still promoting) answers them 503 with the same reason: its read model
  * may stand far behind what the cluster committed (a restarted member, replaying its journal
@@ -20,6 +22,7 @@ import { BookFrames } from './book-frames.js';
 import { joinCount, leaveCount, topicBytes, topicFor, TopicTag, writeTopic } from './topics.js';
 import { bearerToken, json, keyRefused, notReadyFor, queryNumber, route } from './http.js';
 import { accountRefusal } from './api-keys.js';
+import { readAtOf, readModelBehindCode, SequenceWaits } from './read-at.js';
 import type { NodeRole } from './gateway.js';
 
 export type StateQuery =
@@ -40,6 +43,8 @@ export interface StateReads {
    * account or instrument. @throws ReadBusyError when too many queries wait.
    */
   query(query: StateQuery): Promise<{ sequence: number; body: unknown }>;
+  /** The last sequence the read model applied: a query asked now is answered at it or past. */
+  applied(): number;
   /** Starts book views of an instrument (idempotent). */
   watchBook(instrument: number): void;
   /** Called with each changed book view (`bookLevels` layout). */
@@ -80,16 +85,20 @@ export function mountReads(
   may: AccountReadCheck,
   role: NodeRole,
 ): void {
+  const waits = new SequenceWaits(() => reads.applied());
   for (const what of ['balances', 'orders'] as const) {
     route(app, 'get', `/${what}`, (res, req) => {
       const account = queryNumber(req.getQuery('account'));
       if (!Number.isSafeInteger(account) || account < 1) {
         return json(res, '400 Bad Request', { error: 'account: an account id' });
       }
+      const at = readAtOf(req.getQuery('at'));
+      if (typeof at === 'string') return json(res, '400 Bad Request', { error: at });
       const token = bearerToken(req);
       if (!may(token, account, res)) return keyRefused(res, token, accountRefusal(account));
       if (notReady(res, role)) return;
-      answer(res, reads.query({ what, account }), 'no such account', (body, sequence) => ({
+      const ask = (): Query => reads.query({ what, account });
+      answer(res, { waits, at, ask }, 'no such account', (body, sequence) => ({
         sequence,
         account,
         [what]: body,
@@ -112,9 +121,11 @@ export function mountReads(
     if (!Number.isSafeInteger(depth) || depth < 1 || depth > bookQueryDepthMax) {
       return json(res, '400 Bad Request', { error: `depth: 1 to ${bookQueryDepthMax}` });
     }
+    const at = readAtOf(req.getQuery('at'));
+    if (typeof at === 'string') return json(res, '400 Bad Request', { error: at });
     if (notReady(res, role)) return;
-    const query = reads.query({ what: 'book', instrument, depth });
-    answer(res, query, 'no such instrument', (body, sequence) => ({
+    const ask = (): Query => reads.query({ what: 'book', instrument, depth });
+    answer(res, { waits, at, ask }, 'no such instrument', (body, sequence) => ({
       sequence,
       ...(body as object),
     }));
@@ -133,27 +144,60 @@ function notReady(res: HttpResponse, role: NodeRole): boolean {
   return true;
 }
 
+type Query = Promise<{ sequence: number; body: unknown }>;
+
+/** A read's query, asked once the read model reaches `at` (null: at once; read-at.ts). */
+interface ReadAsk {
+  waits: SequenceWaits;
+  at: number | null;
+  ask: () => Query;
+}
+
 function answer(
   res: HttpResponse,
-  query: Promise<{ sequence: number; body: unknown }>,
+  read: ReadAsk,
   missing: string,
   shape: (body: unknown, sequence: number) => unknown,
 ): void {
   let aborted = false;
-  res.onAborted(() => (aborted = true));
-  query.then(
-    ({ sequence, body }) => {
-      if (aborted) return;
-      res.cork(() => {
-        if (body === null) json(res, '404 Not Found', { error: missing });
-        else json(res, '200 OK', shape(body, sequence));
-      });
-    },
-    (error: Error) => {
-      if (aborted) return;
-      res.cork(() => json(res, '503 Service Unavailable', { error: error.message }));
-    },
-  );
+  let waiting: object | null = null;
+  res.onAborted(() => {
+    aborted = true;
+    if (waiting !== null) read.waits.cancel(waiting);
+  });
+  const at = read.at ?? 0;
+  const asked = (): void =>
+    void read.ask().then(
+      ({ sequence, body }) => {
+        if (aborted) return;
+        res.cork(() => {
+          // Never older than asked (the read model only moves forward: checked all the same).
+          if (sequence < at) behind(res, at, sequence);
+          else if (body === null) json(res, '404 Not Found', { error: missing });
+          else json(res, '200 OK', shape(body, sequence));
+        });
+      },
+      (error: Error) => {
+        if (aborted) return;
+        res.cork(() => json(res, '503 Service Unavailable', { error: error.message }));
+      },
+    );
+  if (read.waits.applied() >= at) return asked();
+  waiting = read.waits.wait(at, (reached) => {
+    waiting = null;
+    if (aborted) return;
+    if (reached) asked();
+    else res.cork(() => behind(res, at, read.waits.applied()));
+  });
+  if (waiting !== null) return;
+  const error = 'busy: too many reads waiting for a sequence';
+  json(res, '503 Service Unavailable', { error, code: 'READ_BUSY' });
+}
+
+/** 503: the read model stands at `sequence`, short of the `at` asked (read-at.ts). */
+function behind(res: HttpResponse, at: number, sequence: number): void {
+  const error = `the read model is at sequence ${sequence}, not yet at ${at}: ask again`;
+  json(res, '503 Service Unavailable', { error, code: readModelBehindCode, at, sequence });
 }
 
 export function depthTopic(instrument: number): Uint8Array {

@@ -310,7 +310,9 @@ export class BourseNode {
     for (const s of this.recovery.skippedSnapshots) {
       this.log(`snapshot skipped: ${s.reason}`, 'warn');
     }
-    this.reads = new ReadClient(this.workers[2], this.config.instrumentCountMax); // snapshotter
+    const applied = (): number => this.progress.get(ProgressSlot.readModelSequence);
+    // The snapshotter (worker 2) holds the read model.
+    this.reads = new ReadClient(this.workers[2], this.config.instrumentCountMax, applied);
     this.startWatch();
     this.publisher.listen(this.counters.results.listener);
     this.publishing = this.publisher.run();

@@ -34,6 +34,8 @@ export class ReadClient implements StateReads {
   constructor(
     private readonly worker: Worker,
     readonly instrumentCountMax: number,
+    /** The read model's last applied sequence (the snapshotter's progress word). */
+    readonly applied: () => number,
   ) {
     worker.on('message', (message: { type: string }) => {
       if (message.type === 'answer') this.onAnswer(message as ReadAnswer);
