@@ -546,7 +546,7 @@ export class Gateway {
     if (kind === StreamKind.Account && !grant.admin && !grant.accounts.has(param)) {
       return forbidden(accountRefusal(param));
     }
-    if (from === null) sayAccountStart(ws, requestId, kind, param, this.visibleSequence());
+    if (from === null) sayAccountStart(ws, requestId, kind, param, () => this.startTail());
     if (kind === StreamKind.Account && this.resumes.holds(ws, param)) return; // held already
     countTopic(ws, kind, param);
     if (kind === StreamKind.Trades) return this.joinTrades(ws, param);
@@ -594,9 +594,10 @@ export class Gateway {
     this.resumes.deliver(records, slot, count);
   }
 
-  /** A standby publishes nothing: its trades and account topics follow the journal. */
-  private startTail(): void {
+  /** A standby publishes nothing: its topics follow the journal. Where their stream goes on. */
+  private startTail(): number {
     if (!this.options.role.accepting()) this.tail.start(); // idempotent
+    return this.tail.liveStart(this.topics.lastSequence, this.visibleSequence());
   }
 
   /** Stream 2 (anyone): one instrument's trades (the dashboard's pages: PageTrades). */

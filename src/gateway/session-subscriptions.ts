@@ -37,25 +37,28 @@ export function asksAccountInFrames(ws: WebSocket<SubscriptionFields>): boolean 
 
 /**
  * Tells a session that asked (HelloFlag.AccountStarts) where its stream of `account`, taken
- * without From, starts: after `durable`, the journal's durable sequence now. The node
- * publishes only what is durable, so every event past it reaches the session's topic (or the
- * resume it shares), after this frame; whatever the stream sent before it, or sends of
- * sequences up to `durable` (a resume's backlog), is older than this Subscribe.
+ * without From, starts: after `start()`, the last sequence handed to the topics
+ * (TopicsTail.liveStart; a standby's tail starts as it is asked). The session joins the topic
+ * in the same turn, so every event past it reaches the session's topic (or the resume it
+ * shares), after this frame, and no later run holds one at or below it; whatever the stream
+ * sent before it, or sends of sequences up to it (a resume's backlog), is older than this
+ * Subscribe.
  */
 export function sayAccountStart(
   ws: WebSocket<SubscriptionFields>,
   requestId: number,
   kind: number,
   account: number,
-  durable: number,
+  start: () => number,
 ): void {
   if (kind !== StreamKind.Account) return;
   if ((ws.getUserData().helloFlags & HelloFlag.AccountStarts) === 0) return;
+  const after = start();
   const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
   writeHeader(frame, 0, FrameType.Subscribed, requestId, 0);
   frame.setUint8(frameHeaderBytes, StreamKind.Account);
   frame.setFloat64(frameHeaderBytes + 8, account, true);
-  frame.setFloat64(frameHeaderBytes + 16, durable, true);
+  frame.setFloat64(frameHeaderBytes + 16, after, true);
   ws.send(frame.buffer, true);
 }
 

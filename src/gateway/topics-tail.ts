@@ -49,6 +49,21 @@ export class TopicsTail {
     this.timer = setInterval(() => this.pollOrFail(), journalPollMs);
   }
 
+  /**
+   * The sequence the topics' live stream goes on after, which Subscribed names (frames.ts
+   * FrameType.Subscribed): while the tail runs, the last it read (at its start, what was visible
+   * then); else the last published to the topics (`published`, -1: none yet); before any run,
+   * `durable`. It named `durable` always, and a standby's tail (one poll behind it) or a cluster
+   * primary's publisher (committed, behind its own disk) then sent events up to it after the
+   * frame (16 at a time, measured): "starts after" was not where the stream started. Before the
+   * first run `durable` is at worst past the start (its events up to it are older than the
+   * Subscribe, as documented), never short of it.
+   */
+  liveStart(published: number, durable: number): number {
+    if (this.timer !== null) return this.next - 1;
+    return published >= 0 ? published : durable;
+  }
+
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;

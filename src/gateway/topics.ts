@@ -120,6 +120,12 @@ export class Topics {
   private readonly topic = new Uint8Array(topicBytes);
   private readonly topicView = new DataView(this.topic.buffer);
 
+  /**
+   * The sequence of the last event handed to the topics (-1: none since the start): each run
+   * goes on from the one after it (runs of the publisher, or of the tail, are contiguous).
+   */
+  lastSequence = -1;
+
   constructor(private readonly app: TemplatedApp) {}
 
   /** A session (or a dashboard page) joined `instrument`'s trades topic. */
@@ -147,7 +153,10 @@ export class Topics {
     leaveCount(named ? this.namedSessions : this.plainSessions, account, 'an account');
   }
 
+  /** A run of durable events, in journal order (every run: the topics' position moves). */
   publish(records: RecordBuffer, slot: number, count: number): void {
+    const lastAt = (slot + count - 1) * EventWord.size + EventWord.sequence;
+    if (count > 0) this.lastSequence = readU64(records.u32, lastAt);
     const accounts = this.plainSessions.size + this.namedSessions.size;
     const trades = this.tradeSessions.size;
     if (trades === 0 && accounts === 0) return;

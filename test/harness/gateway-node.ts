@@ -11,6 +11,7 @@ import type { EngineConfig } from '../../src/constants.js';
 import { setupCommands } from './generators.js';
 import { readAt, sequenceOf } from './read-model.js';
 import { removeDir, tempDataDir } from './node-driver.js';
+import { until } from './wait.js';
 import { writeKeyFile, type createKey } from '../../src/gateway/api-keys.js';
 import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
 
@@ -93,6 +94,28 @@ export function hello(clientId: number): Buffer {
   const body = Buffer.alloc(4);
   body.writeUInt32LE(clientId);
   return frame(FrameType.Hello, body);
+}
+
+/** A raw session on `url` whose Hello has header flags `flags`; its Welcome or close. */
+export async function rawSession(url: string, clientId: number, flags: number) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const messages: Buffer[] = [];
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.on('message', (data: Buffer) => messages.push(data));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const body = Buffer.alloc(8);
+  body.writeUInt32LE(clientId);
+  const hello = frame(FrameType.Hello, body);
+  hello.writeUInt16LE(flags, 2);
+  ws.send(hello);
+  const welcome = await Promise.race([
+    until('Welcome', () => messages.length > 0).then(() => messages[0]),
+    closed.then(() => null),
+  ]);
+  return { ws, messages, closed, welcome };
 }
 
 /** An upgrade's outcome: 'open' (the socket is closed again), or the HTTP status refusing it. */

@@ -7,13 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { BourseClient, EventKind, Status, type EventRecord } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
 import { disconnectClientId, writeCommand } from '../../src/protocol/command-writer.js';
 import { FrameType, HelloFlag, readPath } from '../../src/protocol/frames.js';
-import { frame, setUp, withNode } from '../harness/gateway-node.js';
+import { rawSession, setUp, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { until } from '../harness/wait.js';
 import { seriesValue } from '../harness/metrics-text.js';
@@ -172,28 +171,6 @@ test('more orders than one CancelAll takes are canceled over several rounds', as
     await root.close();
   });
 });
-
-/** A raw session on `url` whose Hello has header flags `flags`; its Welcome or close. */
-async function rawSession(url: string, clientId: number, flags: number) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  const messages: Buffer[] = [];
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  ws.on('message', (data: Buffer) => messages.push(data));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const body = Buffer.alloc(8);
-  body.writeUInt32LE(clientId);
-  const hello = frame(FrameType.Hello, body);
-  hello.writeUInt16LE(flags, 2);
-  ws.send(hello);
-  const welcome = await Promise.race([
-    until('Welcome', () => messages.length > 0).then(() => messages[0]),
-    closed.then(() => null),
-  ]);
-  return { ws, messages, closed, welcome };
-}
 
 /** A Commands frame of PlaceOrders (account each), client seqs from `seq`. */
 function orders(accounts: number[], seq: number): Uint8Array {
