@@ -1,8 +1,8 @@
 /**
  * Reads of a node's read model that see every result already given: the read model
- * applies events a few ms after their results (PROTOCOL.md: compare sequences), so a GET
- * straight after an order's result missed it at times under load (cancel-on-disconnect, CI on
- * 1d88b21: 'a re-quote after the loss stays', [43] for [43, 45]).
+ * applies events a few ms after their results (PROTOCOL.md: compare sequences, or ask `at=`),
+ * so a GET straight after an order's result missed it at times under load (cancel-on-disconnect,
+ * CI on 1d88b21: 'a re-quote after the loss stays', [43] for [43, 45]).
  */
 
 /** A read's answer: its HTTP status and its JSON body. */
@@ -16,10 +16,11 @@ export const sequenceOf = (read: Read): number =>
   (read.body as { sequence?: number }).sequence ?? 0;
 
 /**
- * GETs `url` until it answers 200 at `sequence` or past; `ms` at most, then the last answer,
- * for the caller's assertion to show. A status `again` holds is asked again: by default a 404
- * (an account created by a command just answered is unknown to the read model until it gets
- * there); any other is returned as it is (a 503 while the node serves no reads).
+ * GETs `url` asking `at=` `sequence` (the node waits for its read model to reach it: PROTOCOL.md,
+ * "Reading your own writes") until it answers 200 there or past; `ms` at most, then the last
+ * answer, for the caller's assertion to show. It polled alone before the node took `at`. A 503
+ * READ_MODEL_BEHIND (not reached in the node's wait) is asked again, and so is a status `again`
+ * holds: by default a 404; any other is returned as it is (a 503 while the node serves no reads).
  */
 export async function readAt(
   url: string,
@@ -29,10 +30,14 @@ export async function readAt(
   again = (status: number): boolean => status === 404,
 ): Promise<Read> {
   const deadline = Date.now() + ms;
+  const asked = new URL(url);
+  asked.searchParams.set('at', String(Math.max(0, sequence)));
   for (;;) {
-    const res = await fetch(url, init);
+    const res = await fetch(asked, init);
     const read = { status: res.status, body: (await res.json()) as unknown };
-    const waiting = read.status === 200 ? sequenceOf(read) < sequence : again(read.status);
+    const behind = (read.body as { code?: string }).code === 'READ_MODEL_BEHIND';
+    const waiting =
+      read.status === 200 ? sequenceOf(read) < sequence : behind || again(read.status);
     if (!waiting || Date.now() > deadline) return read;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
