@@ -181,7 +181,6 @@ export interface GatewayOptions {
 export class Gateway {
   private readonly app: TemplatedApp;
   private readonly sink: CommandSink;
-  private readonly visibleSequence: () => number;
   private readonly sessions = new Map<number, WebSocket<Session>>();
   /** Read-only sessions (path /read): subscriptions only, no client id's place. */
   private readonly readers = new Set<WebSocket<Session>>();
@@ -233,7 +232,6 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.sink = options.sink;
-    this.visibleSequence = () => options.journal.visibleSequence();
     // Where live publishing starts (journal streams and the topics' tail hand over there): 0 on
     // a single node, null on a standby (nothing published), the promotion sequence if promoted.
     const handOver = (): number | null =>
@@ -409,7 +407,7 @@ export class Gateway {
     writeHeader(reply, 0, FrameType.Welcome, requestId, took);
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
-    reply.setFloat64(frameHeaderBytes + 8, this.visibleSequence(), true);
+    reply.setFloat64(frameHeaderBytes + 8, this.options.journal.visibleSequence(), true);
     reply.setFloat64(frameHeaderBytes + 16, this.nextClientSeq(session), true);
     ws.send(reply.buffer, true);
   }
@@ -597,7 +595,7 @@ export class Gateway {
   /** A standby publishes nothing: its topics follow the journal. Where their stream goes on. */
   private startTail(): number {
     if (!this.options.role.accepting()) this.tail.start(); // idempotent
-    return this.tail.liveStart(this.topics.lastSequence, this.visibleSequence());
+    return this.tail.liveStart(this.topics.lastSequence, this.options.journal.visibleSequence());
   }
 
   /** Stream 2 (anyone): one instrument's trades (the dashboard's pages: PageTrades). */
