@@ -567,24 +567,23 @@ export const udpSendQueueMax = 1 << 16;
 export const udpRetainedBytesMax = 32 << 20;
 /** Messages being reassembled at once. */
 export const udpReassemblyMax = 256;
-/** A message missing fragments before one that arrived is NAKed after this long (ms)... */
+/** Gaps in a message are NAKed this long after a fragment past them came (ms)... */
 export const udpNakDelayMs = 2;
-/** ...and one that has made no progress for this long has its tail NAKed too (ms)... */
+/** ...its tail too once it has made no progress for this long (ms)... */
 export const udpNakTailMs = 20;
+/** ...again after this long without progress, doubled per NAK up to the max (nak-pacing.ts)... */
+export const udpNakRetryMs = 8;
+export const udpNakRetryMsMax = 128;
 /** ...and dropped when it has made none for this long (ms): consensus resends it. */
 export const udpReassemblyTimeoutMs = 500;
+/** NAKs to one peer per udpNakRetryMs, at most; and the time a fragment resent lingers (ms). */
+export const udpNakPeerMax = 64;
+export const udpResendLingerMs = 4;
 /** Ids of each other member's last messages kept to take each once (replay-window.ts). */
 export const udpReplayWindowIds = 1 << 17;
-/**
- * A peer whose host name did not resolve, or whose connect failed, is tried again after this
- * long (ms); its datagrams are dropped meanwhile (lost, as on the wire: consensus resends).
- * Members started together (containers) come up before their names resolve.
- */
+/** A peer's name not resolved yet (containers), or its connect failed: tried again after (ms). */
 export const udpConnectRetryMs = 250;
-/**
- * Replication datagrams refused (not from the member they name, not under the cluster's secret)
- * are logged at most this often (ms), counted meanwhile: a flood must not fill the disk.
- */
+/** Refused replication datagrams are logged at most this often (ms), counted meanwhile. */
 export const refusedLogMs = 10_000;
 /** A lookup of a member's host name: each DNS query's timeout (ms) and tries. */
 export const hostLookupTimeoutMs = 1000;
@@ -784,6 +783,8 @@ export function assertConstants(): void {
   assert(readTimeUsMin < readTimeUsMax, 'constants: a time range to read');
   assert(Number.isSafeInteger(readTimeUsMax), 'constants: read times are safe integers');
   assert(clusterMembersMax <= 8, 'constants: member ids fit a replication header byte');
+  assert(udpNakRetryMsMax * 1.5 < udpReassemblyTimeoutMs, 'constants: NAK retries before drop');
+  assert(udpResendLingerMs < udpNakRetryMs, 'constants: a linger ends before a NAK retries');
   assert(memberRestartQuickMs < memberUpStableMs, 'constants: a quick exit is a failed run');
   assert(journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax, 'constants: chunk in turn');
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');

@@ -234,6 +234,20 @@ test('bench datagram-checksum --small times each checksum on the same datagrams'
   for (const c of cases) assert.ok(c.ns_per_datagram > 0 && Number.isInteger(c.hash), c.name);
 });
 
+test('bench nak-repair --small counts NAKs and resends in each scenario of trouble', () => {
+  const figures = lastJson('bench/micro/replication/nak-repair.bench.js', ['--small']);
+  assert.equal(figures.bench, 'nak-repair');
+  const cases = figures.cases as Array<Record<string, unknown>>;
+  const names = ['silent sender', 'resends lost', 'loss 5%', 'loss 10%'];
+  assert.deepEqual(
+    cases.map((c) => c.name),
+    names,
+  );
+  const keys = ['naks', 'nak_windows_full', 'resent', 'resends_coalesced', 'datagrams', 'ms'];
+  for (const c of cases) for (const key of keys) assert.equal(typeof c[key], 'number', key);
+  assert.ok((cases[0].naks as number) > 0, 'the silent sender was NAKed');
+});
+
 test('bench group-commit --small times each entry to its status, each way of writing', () => {
   for (const way of [[], ['--sync'], ['--plain']]) {
     const figures = lastJson('bench/micro/replication/group-commit.bench.js', ['--small', ...way]);

@@ -9,6 +9,8 @@ export interface Datagram {
   bytes: Buffer;
   waiting: Uint8Array | null;
   index: number;
+  /** A resend's: its message's resend times (Retained.resentAt), set when it goes; else null. */
+  resentAt: Float64Array | null;
   /** When it was queued (performance.now(), ms), if the transport times queue waits; else 0. */
   queuedAt: number;
 }
@@ -21,6 +23,11 @@ export interface Retained {
   datagrams: readonly Buffer[];
   bytes: number;
   waiting: Uint8Array;
+  /**
+   * When each fragment was last resent (performance.now(), ms; 0: never), for the linger
+   * (nak-pacing.ts); made on the message's first NAK (most are never NAKed).
+   */
+  resentAt: Float64Array | null;
 }
 
 /**
@@ -48,5 +55,8 @@ export interface Partial {
   highest: number;
   /** When a fragment last came (ms): none for udpReassemblyTimeoutMs drops the message. */
   lastAt: number;
+  /** When it was last NAKed (ms; 0: never), NAKs since its last progress, and the next's time. */
   nakAt: number;
+  naks: number;
+  retryAt: number;
 }

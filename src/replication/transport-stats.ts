@@ -6,7 +6,11 @@ export interface TransportStats {
   datagramsReceived: number;
   faultsInjected: number;
   naksSent: number;
+  /** Windows in which a peer got udpNakPeerMax NAKs, the rest held back (nak-pacing.ts). */
+  nakWindowsFull: number;
   fragmentsResent: number;
+  /** Fragments NAKed within udpResendLingerMs of their resend: not resent again. */
+  resendsCoalesced: number;
   messagesReceived: number;
   messagesDropped: number;
   /** Empty datagrams: another member's probe (see probe()), not a message lost. */
@@ -45,7 +49,9 @@ export function newTransportStats(
     datagramsReceived: 0,
     faultsInjected: 0,
     naksSent: 0,
+    nakWindowsFull: 0,
     fragmentsResent: 0,
+    resendsCoalesced: 0,
     appendsShared: 0,
     messagesReceived: 0,
     messagesDropped: 0,

@@ -28,19 +28,20 @@
  *      of a run of the sender's before the one heard since, so that a datagram recorded and
  *      sent again (its MAC is good) does nothing.
  *
- * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN
- * does not reorder, so a fragment missing before one that arrived is lost: it is NAKed after
- * `udpNakDelayMs`. Fragments missing after the last that arrived are most likely still queued
- * at a paced (or descheduled) sender: they are NAKed only when the message has made no
- * progress for `udpNakTailMs`. The sender resends NAKed fragments from the messages it retains
- * (bounded by bytes), except those still in its queue. (NAKing every missing fragment after
- * 2 ms resent fragments that were only waiting in the queue; on an oversubscribed machine 89%
- * of datagrams became resends.) A message that makes no progress for `udpReassemblyTimeoutMs`
- * is dropped: consensus resends what was not acknowledged with its next heartbeat. (Timed from
- * its first fragment, a message still being repaired on a loaded machine was dropped, its last
- * fragments lost with it, and its resend could take as long again.) Datagrams from
- * unknown senders, malformed ones and those past every bound are dropped and counted, never
- * thrown.
+ * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN does not
+ * reorder, so a fragment missing before one that arrived is lost: it is NAKed after
+ * `udpNakDelayMs`. Fragments missing after the last that arrived are most likely still queued at a
+ * paced (or descheduled) sender: they are NAKed only when the message has made no progress for
+ * `udpNakTailMs`. A message still making none is NAKed again after waits that double, each peer's
+ * NAKs capped per window (nak-pacing.ts). The sender resends NAKed fragments from the messages it
+ * retains (bounded by bytes), except those still in its queue or resent within
+ * `udpResendLingerMs`. (NAKing every missing fragment after 2 ms resent fragments that were only
+ * waiting in the queue; on an oversubscribed machine 89% of datagrams became resends.) A message
+ * that makes no progress for `udpReassemblyTimeoutMs` is dropped: consensus resends what was not
+ * acknowledged with its next heartbeat. (Timed from its first fragment, a message still being
+ * repaired on a loaded machine was dropped, its last fragments lost with it, and its resend could
+ * take as long again.) Datagrams from unknown senders, malformed ones and those past every bound
+ * are dropped and counted, never thrown.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import {
@@ -48,7 +49,6 @@ import {
   udpBurstMax,
   udpConnectRetryMs,
   udpDatagramsPerMsMax,
-  udpNakDelayMs,
   udpNakTailMs,
   udpPayloadBytesMax,
   udpReassemblyMax,
@@ -82,6 +82,7 @@ import { type OtherVersion, OtherVersions, type VersionLayer } from './other-ver
 import { PeerAddresses, Source, type PeerAddress } from './peer-addresses.js';
 import { type RefusalReason, Refusals } from './refusals.js';
 import { noFaultPlan, type FaultPlan } from './fault-plan.js';
+import { lingering, NakPacer, progressed } from './nak-pacing.js';
 import { newTransportStats, type TransportStats } from './transport-stats.js';
 import type { StageHistogram } from './stage-histogram.js';
 import type { Datagram, Partial, Retained, SharedAppend } from './transport-queues.js';
@@ -93,6 +94,8 @@ export type { TransportStats } from './transport-stats.js';
 const emptyDatagram = Buffer.alloc(0);
 /** A NAK's body first names the message it repairs: its start (f64) and id (u32). */
 const nakTargetBytes = 12;
+/** Mixed into the fault plan's seed for the NAK jitter's own stream (nak-pacing.ts). */
+const jitterSeedMix = 0x5bd1_e995;
 
 export class UdpTransport {
   /** Told in the log at a bounded rate (onRefused); counted in `stats.refused`. */
@@ -112,6 +115,8 @@ export class UdpTransport {
   /** Signs every datagram sent and checks every one received (the cluster's secret). */
   private readonly mac: DatagramMac;
   private readonly rng: Rng;
+  /** When incomplete messages are NAKed (nak-pacing.ts), its jitter seeded apart from faults. */
+  private readonly naks: NakPacer;
   /**
    * This run's start (its datagrams carry it), and the last message id it gave: ids go up from
    * 1 within a start, and a receiver takes each (start, id) once (replay-window.ts).
@@ -202,6 +207,7 @@ export class UdpTransport {
     this.setPeers(peers);
     this.faults = faults;
     this.rng = new Rng(faults.seed);
+    this.naks = new NakPacer(new Rng(faults.seed ^ jitterSeedMix));
     const buffers = { recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 };
     this.socket = createSocket({ type: 'udp4', lookup: this.lookup, ...buffers });
     this.socket.on('message', (datagram, from) => this.onDatagram(datagram, from));
@@ -265,7 +271,8 @@ export class UdpTransport {
   /**
    * A connect's callback gets the error when the name did not resolve or the connect failed
    * (the socket is then not connected: sending on it without an address throws). Counted, the
-   * socket closed, and `forget` run after udpConnectRetryMs so that the next use tries again.
+   * socket closed, and `forget` run after udpConnectRetryMs so that the next use tries again
+   * (its datagrams lost meanwhile: consensus resends). Containers start before names resolve.
    */
   private connectFailed(s: Socket, forget: () => void): void {
     this.stats.connectFailures++;
@@ -334,7 +341,9 @@ export class UdpTransport {
     const bulk = message.kind === 'append' && message.entries.length > 0;
     const datagrams = reuse?.datagrams ?? this.fragments(id, bytes, count);
     const retained = this.retain(messageKey(to, id), datagrams, bytes.byteLength);
-    for (let i = 0; i < count; i++) this.queueDatagram(peer, datagrams[i], retained, i, bulk);
+    for (let i = 0; i < count; i++) {
+      this.queueDatagram(peer, datagrams[i], retained, i, bulk, null);
+    }
     if (reuse !== null) {
       reuse.to.add(to);
       this.stats.appendsShared++;
@@ -402,11 +411,12 @@ export class UdpTransport {
     retained: Retained,
     i: number,
     bulk: boolean,
+    resentAt: Float64Array | null,
   ): void {
     const waiting = retained.waiting;
     waiting[i] = 1;
     const queuedAt = this.queueWait === null ? 0 : performance.now(); // timed only when asked
-    const d = { to: peer, bytes: datagram, waiting, index: i, queuedAt };
+    const d = { to: peer, bytes: datagram, waiting, index: i, queuedAt, resentAt };
     (bulk ? this.queue : this.control).push(d);
   }
 
@@ -441,7 +451,8 @@ export class UdpTransport {
    * 9 to 87 MB in 150 s of load, on the way to 32 MB of payload (~600,000 statuses).
    */
   private retain(key: number, datagrams: readonly Buffer[], bytes: number): Retained {
-    const retained = { datagrams, bytes, waiting: new Uint8Array(datagrams.length) };
+    const waiting = new Uint8Array(datagrams.length);
+    const retained: Retained = { datagrams, bytes, waiting, resentAt: null };
     if (datagrams.length === 1) return retained;
     this.retained.set(key, retained);
     this.retainedBytes += bytes;
@@ -512,6 +523,7 @@ export class UdpTransport {
   /** Sends a datagram through the fault plan. */
   private transmit(d: Datagram): void {
     if (d.waiting !== null) d.waiting[d.index] = 0;
+    if (d.resentAt !== null) d.resentAt[d.index] = performance.now(); // its linger starts
     const f = this.faults;
     if (f.blockTo.has(d.to.id) || this.rng.chance(f.drop)) {
       this.stats.faultsInjected++;
@@ -656,13 +668,15 @@ export class UdpTransport {
     if (p === undefined) {
       if (this.partials.size >= udpReassemblyMax) this.evictOldestPartial();
       const chunks = new Array<Buffer | undefined>(count).fill(undefined);
-      p = { from, start, id, chunks, missing: count, highest: -1, lastAt: now, nakAt: 0 };
+      const unNaked = { nakAt: 0, naks: 0, retryAt: 0 }; // nak-pacing.ts
+      p = { from, start, id, chunks, missing: count, highest: -1, lastAt: now, ...unNaked };
       this.partials.set(key, p);
     }
     if (p.chunks.length !== count || p.chunks[index] !== undefined) return;
     p.chunks[index] = datagram.subarray(datagramHeaderBytes); // each datagram has its own buffer
     p.missing--;
     p.lastAt = now;
+    progressed(p);
     if (index > p.highest) p.highest = index;
     if (p.missing > 0) {
       this.wakeTimer(); // to NAK what does not come
@@ -701,17 +715,25 @@ export class UdpTransport {
     this.checkedAt = now;
     for (const [key, p] of this.partials) {
       // Never past now: a fragment read after the stall (before the timers) ran no clock.
-      p.lastAt = Math.min(now, p.lastAt + stalledMs);
+      const shift = Math.min(stalledMs, now - p.lastAt);
+      p.lastAt += shift;
+      if (p.nakAt > 0) {
+        p.nakAt += shift; // and so is its NAKs' wait: their answer may be in the socket
+        p.retryAt += shift;
+      }
       if (now - p.lastAt > udpReassemblyTimeoutMs) {
         this.partials.delete(key);
         this.stats.messagesDropped++;
         continue;
       }
-      if (now - p.lastAt < udpNakDelayMs || now - p.nakAt < udpNakDelayMs * 4) continue;
-      // Only gaps, until the message has stalled for udpNakTailMs: then its tail too.
-      const upTo = now - p.lastAt >= udpNakTailMs ? p.chunks.length : p.highest;
-      if (!this.sendNak(p, upTo)) continue;
-      p.nakAt = now;
+      if (!this.naks.due(p, now)) continue;
+      // Only gaps, until the message has stalled for udpNakTailMs: then its tail too. (Every
+      // fragment above the highest that came is missing: the gaps are what is missing besides.)
+      const tail = now - p.lastAt >= udpNakTailMs;
+      if (!tail && p.missing === p.chunks.length - 1 - p.highest) continue; // no gap yet
+      if (!this.naks.allowed(p.from, now)) continue; // its peer's are spent: the next window
+      if (!this.sendNak(p, tail ? p.chunks.length : p.highest)) continue;
+      if (this.naks.sent(p, now)) this.stats.nakWindowsFull++;
     }
   }
 
@@ -732,7 +754,7 @@ export class UdpTransport {
     missing.forEach((index, i) => nak.writeUInt16LE(index, at + i * 2));
     seal(nak, this.mac);
     this.stats.naksSent++;
-    this.transmit({ to: peer, bytes: nak, waiting: null, index: 0, queuedAt: 0 });
+    this.transmit({ to: peer, bytes: nak, waiting: null, index: 0, queuedAt: 0, resentAt: null });
     return true;
   }
 
@@ -750,12 +772,18 @@ export class UdpTransport {
     const peer = this.peers.get(from);
     if (retained === undefined || peer === undefined) return;
     const count = retained.waiting.length;
+    const now = performance.now();
+    retained.resentAt ??= new Float64Array(count);
     for (let i = 0; i < n; i++) {
       const index = datagram.readUInt16LE(at + i * 2);
       if (index >= count || retained.waiting[index] === 1) continue; // still queued: coming
+      if (lingering(retained.resentAt, index, now)) {
+        this.stats.resendsCoalesced++; // resent just now: that resend answers this NAK too
+        continue;
+      }
       if (this.queued() >= udpSendQueueMax) continue;
       this.stats.fragmentsResent++;
-      this.queueDatagram(peer, retained.datagrams[index], retained, index, true);
+      this.queueDatagram(peer, retained.datagrams[index], retained, index, true, retained.resentAt);
     }
     this.pumpSoon();
   }

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../../harness/wait.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import fc from 'fast-check';
 import {
@@ -17,7 +17,7 @@ import {
   encodeMessage,
   replicationVersion,
 } from '../../../src/replication/codec.js';
-import type { Append, Entry, Message } from '../../../src/replication/messages.js';
+import type { Append, Message } from '../../../src/replication/messages.js';
 import { noFaultPlan, UdpTransport } from '../../../src/replication/udp-transport.js';
 import type { HostLookup } from '../../../src/replication/host-lookup.js';
 import {
@@ -28,71 +28,18 @@ import {
   transportVersion,
   writeHeader,
 } from '../../../src/replication/datagram.js';
-import {
-  otherVersionDatagramsMin,
-  udpPayloadBytesMax,
-  udpReassemblyTimeoutMs,
-} from '../../../src/constants.js';
+import { otherVersionDatagramsMin, udpReassemblyTimeoutMs } from '../../../src/constants.js';
 import { secretBytes } from '../../../src/replication/datagram-mac.js';
-
-/** The cluster's secret in these tests, and its MAC. */
-const secret = randomBytes(secretBytes);
-const mac = datagramMac(secret);
-
-function hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function append(from: number, entries: number, payloadBytes: number, tag: number): Append {
-  const list: Entry[] = [];
-  for (let i = 0; i < entries; i++) {
-    const payload = new Uint8Array(payloadBytes);
-    for (let b = 0; b < payloadBytes; b++) payload[b] = (b * 31 + i + tag) & 0xff;
-    list.push({
-      term: 3,
-      first: 1 + i * 10,
-      last: 8 + i * 10, // fewer sequences than events: an order and its fills share one
-      count: 10,
-      prevHash: hex(`p${tag}:${i}`),
-      hash: hex(`h${tag}:${i}`),
-      payload,
-    });
-  }
-  return {
-    kind: 'append',
-    cluster: 0x8000_0001,
-    members: 0b11,
-    term: 3,
-    from,
-    prevIndex: tag,
-    prevHash: hex('prev'),
-    entries: list,
-    commit: 2,
-  };
-}
-
-/** A message with payloads as plain arrays, to compare. */
-function plain(m: Message): unknown {
-  if (m.kind !== 'append') return { ...m };
-  return { ...m, entries: m.entries.map((e) => ({ ...e, payload: [...e.payload] })) };
-}
-
-async function pair(
-  received: Message[],
-): Promise<{ a: UdpTransport; b: UdpTransport; close: () => void }> {
-  const ports = [0, 0];
-  const a = new UdpTransport(1, [], () => {}, secret);
-  const b = new UdpTransport(2, [], (m) => received.push(m), secret);
-  ports[0] = await a.bind('127.0.0.1', 0);
-  ports[1] = await b.bind('127.0.0.1', 0);
-  const peers = [
-    { id: 1, host: '127.0.0.1', port: ports[0] },
-    { id: 2, host: '127.0.0.1', port: ports[1] },
-  ];
-  a.setPeers(peers);
-  b.setPeers(peers);
-  return { a, b, close: () => (a.close(), b.close()) };
-}
+import {
+  append,
+  mac,
+  pair,
+  plain,
+  rawSocket,
+  sealedFragments,
+  secret,
+  sendRaw,
+} from '../../harness/udp-pair.js';
 
 test('codec: every message kind round-trips; garbage decodes to null, never throws', () => {
   const messages: Message[] = [
@@ -343,15 +290,7 @@ test('a fragment read just after a stall is NAKed for at once, and timed from th
 
 /** A message of member 3 as its fragments' datagrams, sealed (a forger with the secret). */
 function fragmentsOf(bytes: Buffer): Buffer[] {
-  const n = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
-  const id = ++forgedId;
-  return Array.from({ length: n }, (_, i) => {
-    const chunk = bytes.subarray(i * udpPayloadBytesMax, (i + 1) * udpPayloadBytesMax);
-    const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), chunk]);
-    writeHeader(datagram, DatagramType.Fragment, 3, id, i, n, forgedStart);
-    seal(datagram, mac);
-    return datagram;
-  });
+  return sealedFragments(3, ++forgedId, forgedStart, bytes);
 }
 
 test('a one-way partition cuts one direction only', async () => {
@@ -483,17 +422,6 @@ function forgeVersion2(from: number, body: Buffer): Buffer {
   datagram.writeUInt16LE(1, 10);
   datagram.writeUInt32LE(crc32(datagram), 12);
   return datagram;
-}
-
-/** A socket bound to `address` (and `port`, default any): a process that is not a member. */
-async function rawSocket(address = '127.0.0.1', port = 0): Promise<Socket> {
-  const raw = createSocket('udp4');
-  await new Promise<void>((resolve) => raw.bind(port, address, resolve));
-  return raw;
-}
-
-function sendRaw(raw: Socket, bytes: Buffer, port: number): Promise<void> {
-  return new Promise((resolve) => raw.send(bytes, port, '127.0.0.1', () => resolve()));
 }
 
 test('a peer whose name moves to another address (a restarted container) is followed', async () => {
