@@ -109,6 +109,16 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
     return t.fragmentsResent;
   });
   total(
+    `${replication}nak_windows_full_total`,
+    'NAK windows in which a peer got its most NAKs (udpNakPeerMax), the rest held back',
+    () => t.nakWindowsFull,
+  );
+  total(
+    `${replication}resends_coalesced_total`,
+    'Fragments NAKed again within the resend linger (udpResendLingerMs): not resent',
+    () => t.resendsCoalesced,
+  );
+  total(
     `${replication}dropped_total`,
     'Datagrams or messages dropped: malformed, damaged, of unknown senders or other versions, ' +
       'or incomplete past the reassembly timeout',

@@ -43,6 +43,9 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
   assert.equal(await scrape('bourse_replication_checksum_failures_total'), 7);
   assert.equal(await scrape('bourse_replication_naks_sent_total'), 4);
   assert.equal(await scrape('bourse_replication_fragments_resent_total'), 9);
+  Object.assign(transport.stats, { nakWindowsFull: 5, resendsCoalesced: 8 });
+  assert.equal(await scrape('bourse_replication_nak_windows_full_total'), 5);
+  assert.equal(await scrape('bourse_replication_resends_coalesced_total'), 8);
   assert.equal(await scrape('bourse_replication_dropped_total'), 11);
   assert.equal(await scrape('bourse_replication_foreign_messages_total'), 2);
   assert.equal(await scrape('bourse_cluster_term_changes_total'), 3);
