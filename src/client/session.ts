@@ -152,16 +152,17 @@ interface Opened {
 
 /**
  * Connects, sends Hello, and resolves at Welcome (rejects on a close or an error first). A
- * server from before HelloFlag.AccountStarts or AccountInFrames closes a Hello that sets it
- * (4002, "unknown Hello flags"): the SDK says Hello again without the newest, then without
- * both, and reads that server's account frames as it sends them (streams.ts: no start said,
- * no account named). Upgrading the SDK before the servers then costs a round trip or two per
- * connection, not the connection.
+ * server from before HelloFlag.ResumeStarts, AccountStarts or AccountInFrames closes a Hello
+ * that sets it (4002, "unknown Hello flags"): the SDK says Hello again without the newest, and
+ * so on, and reads that server's account frames as it sends them (streams.ts: no start said,
+ * no account named). Upgrading the SDK before the servers then costs a round trip or up to
+ * three per connection, not the connection.
  */
 export async function openSession(url: string, options: ConnectOptions): Promise<Opened> {
   let flags = helloFlags(options);
   // The newest flag first: a server knows the older ones if it knows a newer.
-  for (const newest of [HelloFlag.AccountStarts, HelloFlag.AccountInFrames]) {
+  const newestFirst = [HelloFlag.ResumeStarts, HelloFlag.AccountStarts, HelloFlag.AccountInFrames];
+  for (const newest of newestFirst) {
     try {
       return await openSessionAsking(url, options, flags);
     } catch (error) {
@@ -284,12 +285,14 @@ function primaryUrlIn(body: string): string | undefined {
 
 /**
  * The Hello flags `options` ask for. Always AccountInFrames: each account stream's frames then
- * name their account, and go to that account's handlers only (streams.ts); and AccountStarts:
- * the server says where each account stream taken without `from` starts.
+ * name their account, and go to that account's handlers only (streams.ts); AccountStarts: the
+ * server says where each account stream taken without `from` starts; and ResumeStarts: it says
+ * so of each taken with `from` too.
  */
 function helloFlags(options: ConnectOptions): number {
   const cancel = options.cancelOnDisconnect === true ? HelloFlag.CancelOnDisconnect : 0;
-  return cancel | HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
+  const starts = HelloFlag.AccountStarts | HelloFlag.ResumeStarts;
+  return cancel | HelloFlag.AccountInFrames | starts;
 }
 
 /**

@@ -56,12 +56,18 @@ export class Streams {
    * HelloFlag.AccountStarts): its handler waits for that, and takes only what comes after.
    */
   private startsSaid = false;
+  /**
+   * Likewise of each taken with `from` (HelloFlag.ResumeStarts): its handler drops the
+   * account's frames until then, those of a stream of the account it ended still on their way.
+   */
+  private resumeStartsSaid = false;
 
   constructor(private readonly link: StreamsLink) {}
 
   /** A session opened (connect, or a reconnect) with Welcome's flags `flags`. */
   welcomed(flags: number): void {
     this.startsSaid = (flags & HelloFlag.AccountStarts) !== 0;
+    this.resumeStartsSaid = (flags & HelloFlag.ResumeStarts) !== 0;
   }
 
   /** The journal from `fromSequence` (client.ts subscribeJournal). */
@@ -92,8 +98,11 @@ export class Streams {
     // frames of one id, and each handler hears only the events that name its own. An account's
     // frames name the account (HelloFlag.AccountInFrames), and go to its handlers only.
     const delivered = new Delivered(); // none twice across a reconnect
-    // Not a resume's backlog shared with another handler: only what follows its Subscribe.
-    if (account && start.from === undefined && this.startsSaid) delivered.wait();
+    // Without `from`, not a resume's backlog shared with another handler: only what follows
+    // its Subscribe. With it, not the frames of a stream of the account it ended (they came
+    // live, past `from`, and its backlog below them was then taken as delivered).
+    const said = start.from === undefined ? this.startsSaid : this.resumeStartsSaid;
+    if (account && said) delivered.wait();
     const handler = topicHandler(kind, param, onEvents, delivered, () => this.link.reconnects());
     if (account) this.accountHandlers.set(param, [...this.handlersOf(param), handler]);
     else this.tradeHandlers = [...this.tradeHandlers, handler];

@@ -58,7 +58,7 @@ export class Delivered {
   /** Until the server says where the stream starts, whatever comes is older than it. */
   private waiting = false;
 
-  /** Hands over nothing until `startsAfter` (the server will say: HelloFlag.AccountStarts). */
+  /** Hands over nothing until `startsAfter` (the server will say: AccountStarts, ResumeStarts). */
   wait(): void {
     this.waiting = true;
   }
@@ -72,7 +72,10 @@ export class Delivered {
     this.after = sequence;
   }
 
-  /** Stops waiting: a reconnect asked for the stream again from a sequence (no answer comes). */
+  /**
+   * Stops waiting: a reconnect asked for the stream again from a sequence, on a connection
+   * that carries no other stream's frames (a server before ResumeStarts answers nothing).
+   */
   resumed(): void {
     this.waiting = false;
   }

@@ -40,6 +40,7 @@ import { hideMaker, hideTaker } from './trade-privacy.js';
 import { asksAccountInFrames, type SubscriptionFields } from './session-subscriptions.js';
 import type { WebSocket } from './uws.js';
 import { catchUpBufferedMaxBytes } from './catch-up-turns.js';
+import { sayResumeStart } from './stream-starts.js';
 import type { CatchUpKind, CatchUpTurns } from './catch-up-turns.js';
 
 interface Resume<S> {
@@ -99,8 +100,12 @@ export class AccountResumes<S extends SubscriptionFields> {
     this.catching = turns.kind((resume, eventsMax) => this.step(resume, eventsMax));
   }
 
-  /** Sends `account`'s stored events from `from` to `ws`, then the live ones. */
-  subscribe(ws: WebSocket<S>, account: number, from: number): void {
+  /**
+   * Sends `account`'s stored events from `from` to `ws`, then the live ones; first, if the
+   * session asked, where they start (Subscribed to `requestId`: stream-starts.ts).
+   */
+  subscribe(ws: WebSocket<S>, account: number, from: number, requestId: number): void {
+    sayResumeStart(ws, requestId, account, from);
     const accountInFrames = asksAccountInFrames(ws);
     const resume = { ws, account, next: from, seam: false, accountInFrames };
     this.resumes.add(resume);

@@ -553,7 +553,7 @@ export class Gateway {
       if (from === null || ws.isSubscribed(accountTopicOf(ws, param))) {
         return this.joinAccount(ws, param);
       }
-      return this.resumes.subscribe(ws, param, from); // stored events first (account-resumes.ts)
+      return this.resumes.subscribe(ws, param, from, requestId); // stored events first
     }
     if (this.books?.subscribe(ws, kind as BookKind, param) === true) {
       ws.getUserData().markets.push(marketOf(kind, param));

@@ -7,16 +7,11 @@
  */
 import { subscriptionsPerSessionMax } from '../constants.js';
 import { assert } from '../stdx/assert.js';
-import {
-  FrameType,
-  frameHeaderBytes,
-  HelloFlag,
-  StreamKind,
-  writeHeader,
-} from '../protocol/frames.js';
+import { HelloFlag, StreamKind } from '../protocol/frames.js';
 import { depthTopic, topTopic, type BookKind, type BookTopics } from './reads.js';
 import { accountTopic, tradesTopic, type Topics } from './topics.js';
 import type { WebSocket } from './uws.js';
+import { sendSubscribed } from './stream-starts.js';
 
 /** What a session keeps of its subscriptions. */
 export interface SubscriptionFields {
@@ -53,18 +48,13 @@ export function sayAccountStart(
 ): void {
   if (kind !== StreamKind.Account) return;
   if ((ws.getUserData().helloFlags & HelloFlag.AccountStarts) === 0) return;
-  const after = start();
-  const frame = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
-  writeHeader(frame, 0, FrameType.Subscribed, requestId, 0);
-  frame.setUint8(frameHeaderBytes, StreamKind.Account);
-  frame.setFloat64(frameHeaderBytes + 8, account, true);
-  frame.setFloat64(frameHeaderBytes + 16, after, true);
-  ws.send(frame.buffer, true);
+  sendSubscribed(ws, requestId, account, start());
 }
 
 /** The Hello flags of account streams a session asked for: Welcome repeats them (all taken). */
 export function accountFlags(helloFlags: number): number {
-  return helloFlags & (HelloFlag.AccountInFrames | HelloFlag.AccountStarts);
+  const starts = HelloFlag.AccountStarts | HelloFlag.ResumeStarts;
+  return helloFlags & (HelloFlag.AccountInFrames | starts);
 }
 
 /** The session's topic of `account`: its frames name the account if the session asked. */

@@ -51,7 +51,10 @@ export const enum FrameType {
   Book = 0x85,
   /** One 24-byte CommandResult per command of ResultsOnly frames (result-layout.ts). */
   Results = 0x86,
-  /** Where an account stream starts (HelloFlag.AccountStarts): after its f64 sequence. */
+  /**
+   * Where an account stream starts (HelloFlag.AccountStarts, and ResumeStarts for one flagged
+   * From): after its f64 sequence.
+   */
   Subscribed = 0x87,
 }
 
@@ -82,7 +85,15 @@ export const enum HelloFlag {
    * second handler of an account being resumed got the backlog (events before its Subscribe).
    */
   AccountStarts = 4,
-  All = 7,
+  /**
+   * Answer each Subscribe flagged From that starts an account stream with Subscribed: from - 1,
+   * before the stored events. Every account frame has one request id: without it, a client
+   * that ended an account's stream and took it again from a sequence could not tell the ended
+   * stream's frames still on their way from the new one's, and handed them over first (the
+   * backlog below them was then taken as delivered, and lost).
+   */
+  ResumeStarts = 8,
+  All = 15,
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * A TCP proxy that can go silent without closing anything: what a client sees of a member
  * that hangs (a stopped process) or sits across a network partition. Frozen, it forwards
- * nothing either way and opens no new upstream connections; every socket stays open.
+ * nothing either way and opens no new upstream connections; every socket stays open. It can
+ * also hold back what the server sends (frames on their way while the client goes on), and
+ * then let it through, in order.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import assert from 'node:assert/strict';
@@ -9,6 +11,10 @@ import assert from 'node:assert/strict';
 export class FreezableProxy {
   frozen = false;
   private readonly sockets = new Set<Socket>();
+  /** What the server sent while held (holdDownstream), with the client it goes to; or null. */
+  private held: { client: Socket; data: Buffer }[] | null = null;
+  /** Bytes held since holdDownstream. */
+  heldBytes = 0;
 
   private constructor(
     private readonly server: Server,
@@ -35,6 +41,19 @@ export class FreezableProxy {
     for (const s of this.sockets) s.pause();
   }
 
+  /** Holds what the server sends from now on; the clients' frames still go through. */
+  holdDownstream(): void {
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  /** Lets through, in order, what was held, and holds no more. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const { client, data } of held) client.write(data);
+  }
+
   close(): void {
     for (const s of this.sockets) s.destroy();
     this.server.close();
@@ -51,8 +70,17 @@ export class FreezableProxy {
     this.sockets.add(upstream);
     upstream.on('error', () => client.destroy());
     client.on('data', (d) => this.frozen || upstream.write(d));
-    upstream.on('data', (d) => this.frozen || client.write(d));
+    upstream.on('data', (d: Buffer) => this.frozen || this.toClient(client, d));
     client.on('close', () => this.frozen || upstream.destroy());
     upstream.on('close', () => this.frozen || client.destroy());
+  }
+
+  private toClient(client: Socket, data: Buffer): void {
+    if (this.held === null) {
+      client.write(data);
+      return;
+    }
+    this.held.push({ client, data });
+    this.heldBytes += data.byteLength;
   }
 }

@@ -195,7 +195,7 @@ test('Hello flags: said in Welcome, unknown bits refused; a server close is a lo
   await withNode(async (_node, url) => {
     const root = await BourseClient.connect(url, { clientId: 190 });
     await setUp(root);
-    const unknown = await rawSession(url, 191, 8); // 1, 2 and 4 are taken (AccountStarts: 4)
+    const unknown = await rawSession(url, 191, 16); // 1, 2, 4 and 8 are taken (ResumeStarts: 8)
     assert.equal(await unknown.closed, 4002, 'an unknown Hello flag closes as Malformed');
     const reader = await rawSession(url + readPath.slice(1), 192, HelloFlag.CancelOnDisconnect);
     assert.equal(reader.welcome?.readUInt16LE(2), 0, 'a read-only session does not take it');

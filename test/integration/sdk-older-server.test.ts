@@ -2,7 +2,9 @@
  * The SDK against a server from before Hello flag AccountInFrames, which closes a Hello with a
  * flag it does not know (4002, "unknown Hello flags 2"): the SDK of this version asks for the
  * flag on every connection, and failed to connect to such a server at all. It says Hello
- * again without the flag, and reads that server's account frames as naming no account.
+ * again without the flag, and reads that server's account frames as naming no account. So
+ * too for the later flags, AccountStarts and ResumeStarts: a server that does not say where a
+ * stream starts has its frames handed over as they come.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,9 +28,12 @@ async function olderServer(knownFlags: number) {
   await new Promise((resolve) => server.once('listening', resolve));
   const hellos: number[] = [];
   const sockets: WebSocket[] = [];
+  /** The request ids of the Subscribe frames it got. */
+  const subscribes: number[] = [];
   server.on('connection', (socket) => {
     sockets.push(socket);
     socket.on('message', (data: Buffer) => {
+      if (data.readUInt8(0) === FrameType.Subscribe) subscribes.push(data.readUInt32LE(4));
       if (data.readUInt8(0) !== FrameType.Hello) return;
       const flags = data.readUInt16LE(2);
       hellos.push(flags);
@@ -42,7 +47,8 @@ async function olderServer(knownFlags: number) {
     });
   });
   const port = (server.address() as { port: number }).port;
-  return { url: `ws://127.0.0.1:${port}/`, hellos, sockets, close: () => server.close() };
+  const url = `ws://127.0.0.1:${port}/`;
+  return { url, hellos, sockets, subscribes, close: () => server.close() };
 }
 
 /** An account frame as servers before AccountInFrames send it: one Transferred, from to to. */
@@ -63,8 +69,10 @@ test('a server that refuses the AccountInFrames flag is greeted again without it
   const older = await olderServer(HelloFlag.CancelOnDisconnect);
   try {
     const client = await BourseClient.connect(older.url, { clientId: 7, connectWaitMs: 2_000 });
-    const asked = HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
-    assert.deepEqual(older.hellos, [asked, HelloFlag.AccountInFrames, 0], 'newest flag first');
+    const starts = HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
+    const asked = starts | HelloFlag.ResumeStarts;
+    const hellos = [asked, starts, HelloFlag.AccountInFrames, 0];
+    assert.deepEqual(older.hellos, hellos, 'newest flag first');
     const heard: number[] = [];
     client.subscribeAccount(4, (events) => heard.push(...events.map((e) => e.sequence)));
     older.sockets.at(-1)?.send(plainAccountFrame(9, 1, 4));
@@ -85,7 +93,7 @@ test('a refusal of other Hello flags is not taken for that one', async () => {
       connectWaitMs: 2_000,
     });
     await assert.rejects(opening, (e: unknown) => e instanceof ClientError && e.code === 4002);
-    assert.deepEqual(none.hellos, [7, 3, 1], 'without the account flags, cancel asked');
+    assert.deepEqual(none.hellos, [15, 7, 3, 1], 'without the account flags, cancel asked');
   } finally {
     none.close();
   }
@@ -95,8 +103,9 @@ test('a server that does not say where account streams start: they go as before'
   const older = await olderServer(HelloFlag.CancelOnDisconnect | HelloFlag.AccountInFrames);
   try {
     const client = await BourseClient.connect(older.url, { clientId: 7, connectWaitMs: 2_000 });
-    const asked = HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
-    assert.deepEqual(older.hellos, [asked, HelloFlag.AccountInFrames], 'without AccountStarts');
+    const asked = HelloFlag.AccountInFrames | HelloFlag.AccountStarts | HelloFlag.ResumeStarts;
+    const hellos = [asked, asked & ~HelloFlag.ResumeStarts, HelloFlag.AccountInFrames];
+    assert.deepEqual(older.hellos, hellos, 'without AccountStarts');
     const heard: number[] = [];
     client.subscribeAccount(4, (events) => heard.push(...events.map((e) => e.sequence)));
     older.sockets.at(-1)?.send(plainAccountFrame(9, 1, 4));
@@ -107,3 +116,57 @@ test('a server that does not say where account streams start: they go as before'
     older.close();
   }
 });
+
+/**
+ * `run` with a client of a server that knows the Hello flags `known`, and what a handler of
+ * account 4 subscribed from sequence 5 heard; both closed after it, whatever it does.
+ */
+async function fromFive(
+  known: number,
+  run: (older: Awaited<ReturnType<typeof olderServer>>, heard: number[]) => Promise<void>,
+): Promise<void> {
+  const older = await olderServer(known);
+  let client: BourseClient | null = null;
+  try {
+    client = await BourseClient.connect(older.url, { clientId: 7, connectWaitMs: 2_000 });
+    const heard: number[] = [];
+    client.subscribeAccount(4, (e) => heard.push(...e.map((x) => x.sequence)), undefined, 5);
+    await until('the Subscribe', () => older.subscribes.length === 1);
+    await run(older, heard);
+  } finally {
+    await client?.close();
+    older.close();
+  }
+}
+
+test('a server that does not say where a stream from a sequence starts: as before', () => {
+  const starts = HelloFlag.AccountInFrames | HelloFlag.AccountStarts;
+  return fromFive(HelloFlag.CancelOnDisconnect | starts, async (older, heard) => {
+    assert.deepEqual(older.hellos, [starts | HelloFlag.ResumeStarts, starts], 'one retry');
+    older.sockets.at(-1)?.send(plainAccountFrame(5, 1, 4));
+    await until('the frame, no start said', () => heard.length === 1);
+    assert.deepEqual(heard, [5], 'handed over without waiting for a start never sent');
+  });
+});
+
+test('a server that says where a stream from a sequence starts: nothing before it', () =>
+  fromFive(HelloFlag.All, async (older, heard) => {
+    assert.deepEqual(older.hellos, [HelloFlag.All - HelloFlag.CancelOnDisconnect]);
+    const socket = older.sockets.at(-1);
+    socket?.send(plainAccountFrame(9, 1, 4)); // an ended stream's, on its way
+    socket?.send(subscribedFrame(older.subscribes[0], 4, 4));
+    for (const sequence of [5, 9]) socket?.send(plainAccountFrame(sequence, 1, 4));
+    await until('the backlog and the live frame', () => heard.length >= 2);
+    assert.deepEqual(heard, [5, 9], 'from 5, each once, in order');
+  }));
+
+/** Subscribed: the account stream asked for by `requestId` starts after `after`. */
+function subscribedFrame(requestId: number, account: number, after: number): Buffer {
+  const frame = Buffer.alloc(frameHeaderBytes + 24);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  writeHeader(view, 0, FrameType.Subscribed, requestId);
+  view.setUint8(frameHeaderBytes, StreamKind.Account);
+  view.setFloat64(frameHeaderBytes + 8, account, true);
+  view.setFloat64(frameHeaderBytes + 16, after, true);
+  return frame;
+}

@@ -63,7 +63,7 @@ async function catchUp(streamCount: number, resumeCount: number, length: number)
     setImmediate(tick);
   });
   for (let i = 0; i < streamCount; i++) streams.subscribe(socket(), 1, 1);
-  for (let i = 0; i < resumeCount; i++) resumes.subscribe(socket(), 7, 1);
+  for (let i = 0; i < resumeCount; i++) resumes.subscribe(socket(), 7, 1, i + 1);
   await done;
   return ticks;
 }
