@@ -132,6 +132,14 @@ export interface ClientResult {
   malformedFrames: number;
   /** The one-call open loop's stages (e2e-client.ts): encoded histograms by name. */
   stages?: Record<ClientStage, string>;
+  /**
+   * Why the process stopped before its loop's end ('' or absent: it ran to the end): the SDK's
+   * error once the node closed its connection (4008: it read its answers too slowly).
+   */
+  stopped?: string;
+  /** Set by runClients: which process (its client id) in which loop. */
+  clientId?: number;
+  mode?: string;
 }
 
 type ClientStage = 'call' | 'lag' | 'to_stamp' | 'from_stamp';
@@ -155,12 +163,24 @@ export function runClients(
       // The young generation the README recommends for streaming SDK processes.
       const child = fork(script, args, { stdio: 'inherit', execArgv: [...clientV8Flags] });
       return new Promise<ClientResult>((resolve, reject) => {
-        child.once('message', (m) => resolve(m as ClientResult));
+        child.once('message', (m) => {
+          const result = { ...(m as ClientResult), clientId: base + i, mode };
+          if (result.stopped) console.error(`bench: ${cutOffLine(result)}`);
+          resolve(result);
+        });
         child.once('exit', (code) => {
           if (code !== 0) reject(new Error(`client exited with ${code}`));
         });
       });
     }),
+  );
+}
+
+/** What a load process that was cut off says (readable: why, and what its figures are). */
+function cutOffLine(r: ClientResult): string {
+  return (
+    `the ${r.mode} loop's client ${r.clientId} was cut off (${r.stopped}); ` +
+    `its figures cover the ${r.done} commands answered before: the run did not keep up`
   );
 }
 
@@ -269,10 +289,19 @@ export function summarise(
   nodeStages: Record<string, StageFigures> = {},
 ) {
   const all = [...loads.closed, ...loads.batch, ...loads.open, ...loads.openBatch];
+  const cutOff = all.filter((r) => r.stopped);
   const histogram = merged(loads.open);
   /** The open loop through submitBatch: each command up to its batch's answer. */
   const batched = merged(loads.openBatch);
   const figures = {
+    /**
+     * False when the node closed a load process's connection mid-loop (4008: it read its
+     * answers too slowly, as a CPU-starved client on a loaded machine does): that loop's figures
+     * cover only what was answered before, and its latencies leave the rest out.
+     */
+    kept_up: cutOff.length === 0,
+    /** Each process cut off: its loop, client id and the SDK's reason ('' when none). */
+    cut_off: cutOff.map((r) => `${r.mode} ${r.clientId}: ${r.stopped}`).join('; '),
     commands_per_s: rate(loads.closed),
     batch_commands_per_s: rate(loads.batch),
     closed_window: size.window,
@@ -300,7 +329,13 @@ export function summarise(
   ]
     .map((us) => us.toLocaleString('en-US'))
     .join(' / ');
+  const loops = [...new Set(cutOff.map((r) => r.mode))].join(', ');
   const rowsOf = (closedMeasure: string) => [
+    {
+      measure: 'kept up (no load process cut off by the node)',
+      value: figures.kept_up ? 'yes' : `no: ${loops}`,
+      unit: '',
+    },
     { measure: closedMeasure, value: figures.commands_per_s, unit: 'commands/s' },
     {
       measure: `  through submitBatch (500 per call), ${size.batchWindow} in flight, 1 process`,
@@ -395,7 +430,7 @@ const stageLabels: Record<(typeof stageOrder)[number], string> = {
 };
 
 /** The table's rows of the stages present: p50 / p99 / mean. */
-function stageRows(figures: Record<string, number | string>) {
+function stageRows(figures: Record<string, number | string | boolean>) {
   return stageOrder
     .filter((name) => figures[`stage_${name}_p50_us`] !== undefined)
     .map((name) => ({

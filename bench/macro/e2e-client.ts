@@ -19,9 +19,15 @@
  * `warmupMs` at the same rate unrecorded: this process is new, and its first second ran
  * interpreted code (measured: p99 212 ms with it, 87 ms without, one call per command). A
  * backlog left by the warm-up is still charged to the commands after it.
+ *
+ * A connection the node closes (4008: this process read its answers too slowly, as when a
+ * loaded machine starves it of CPU; or a failover it could not follow) stops the loop: the
+ * SDK rejects every command unanswered, and the process reports what was answered before, with
+ * `stopped` saying why (its parent marks the run as not kept up). Those rejections ended it
+ * with an unhandled rejection's stack, and the bench with another ("client exited with 1").
  */
 import * as hdr from 'hdr-histogram-js';
-import { BourseClient } from '../../src/client/client.js';
+import { BourseClient, ClientError } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { GcWatch } from '../lib/gc-watch.js';
 import { endWithParent } from '../lib/bench-exit.js';
@@ -122,29 +128,40 @@ const countBatch = (r: { count: number; rejected: number; status: Uint16Array })
   if (r.rejected > 0) rejectedStatus = r.status.find((s) => s !== 0) ?? rejectedStatus;
 };
 
-async function closed(): Promise<void> {
+/** Why the loop stopped before its end: the SDK's error once the connection failed ('': ran). */
+let stopped = '';
+
+/** A command's rejection: an SDK error stops the loop (the first one says why); others throw. */
+function stop(error: unknown): void {
+  if (!(error instanceof ClientError)) throw error;
+  if (stopped === '') stopped = error.message;
+}
+
+/** Runs `lanes` copies of `lane` until the end or until one is stopped (stop). */
+async function lanes(count: number, lane: (end: number) => Promise<void>): Promise<void> {
   const end = performance.now() + seconds * 1000;
-  const lane = async (): Promise<void> => {
-    while (performance.now() < end) count(await transfer());
-  };
-  await Promise.all(Array.from({ length: knob }, lane));
+  await Promise.all(Array.from({ length: count }, () => lane(end).catch(stop)));
+}
+
+async function closed(): Promise<void> {
+  await lanes(knob, async (end) => {
+    while (performance.now() < end && stopped === '') count(await transfer());
+  });
 }
 
 /** Commands per submitBatch call (a window of 2,000 is four batches in flight). */
 const batchSize = 500;
 
 async function batched(): Promise<void> {
-  const end = performance.now() + seconds * 1000;
   const size = Math.min(batchSize, knob);
-  const lane = async (): Promise<void> => {
+  await lanes(Math.max(1, Math.floor(knob / size)), async (end) => {
     // One list per lane, refilled once its batch is answered (the SDK has read it by then).
     const list = Array.from({ length: size }, fresh);
-    while (performance.now() < end) {
+    while (performance.now() < end && stopped === '') {
       for (const f of list) nextTransfer(f);
       countBatch(await client.submitBatch(CommandKind.Transfer, list));
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.floor(knob / size)) }, lane));
+  });
 }
 
 /**
@@ -161,9 +178,10 @@ async function openLoop(
   const intended = (i: number): number => start + i / perMs;
   const all: Promise<unknown>[] = [];
   let sent = 0;
-  while (sent < total) {
+  while (sent < total && stopped === '') {
     const due = Math.min(total, dueBy(performance.now() - start, perMs));
-    if (due > sent) all.push(send(sent, due, intended));
+    // Handled at once: a rejection held until the loop's end was an unhandled one.
+    if (due > sent) all.push(send(sent, due, intended).catch(stop));
     sent = Math.max(sent, due);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
@@ -241,6 +259,7 @@ process.send?.({
   gcMaxMs: pauses.maxMs,
   reconnects: client.reconnects,
   malformedFrames: client.malformedFrames,
+  stopped,
 });
 await client.close();
 process.exit(0);

@@ -4,17 +4,24 @@
  * nothing either way and opens no new upstream connections; every socket stays open. It can
  * also hold back what the server sends (frames on their way while the client goes on), and
  * then let it through, in order.
+ *
+ * Throttled, it reads what the node sends one chunk (at most 64 KB) per `throttleMs`: what the
+ * node sees of a client that reads its answers slowly (one starved of CPU), while the client's
+ * commands still go through at once.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import assert from 'node:assert/strict';
 
 export class FreezableProxy {
   frozen = false;
+  /** Ms between two reads of what the node sends (0: read as it comes). */
+  throttleMs = 0;
   private readonly sockets = new Set<Socket>();
   /** What the server sent while held (holdDownstream), with the client it goes to; or null. */
   private held: { client: Socket; data: Buffer }[] | null = null;
   /** Bytes held since holdDownstream. */
   heldBytes = 0;
+  private readonly upstreams = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -54,6 +61,12 @@ export class FreezableProxy {
     for (const { client, data } of held) client.write(data);
   }
 
+  /** Reads what the node sends as it comes again. */
+  unthrottle(): void {
+    this.throttleMs = 0;
+    if (!this.frozen) for (const s of this.upstreams) s.resume();
+  }
+
   close(): void {
     for (const s of this.sockets) s.destroy();
     this.server.close();
@@ -68,11 +81,20 @@ export class FreezableProxy {
     }
     const upstream = connect(targetPort, '127.0.0.1');
     this.sockets.add(upstream);
+    this.upstreams.add(upstream);
     upstream.on('error', () => client.destroy());
     client.on('data', (d) => this.frozen || upstream.write(d));
-    upstream.on('data', (d: Buffer) => this.frozen || this.toClient(client, d));
+    upstream.on('data', (d: Buffer) => {
+      if (this.frozen) return;
+      this.toClient(client, d);
+      if (this.throttleMs === 0) return;
+      upstream.pause();
+      setTimeout(() => this.frozen || upstream.resume(), this.throttleMs);
+    });
     client.on('close', () => this.frozen || upstream.destroy());
-    upstream.on('close', () => this.frozen || client.destroy());
+    // Ended, not destroyed: what was read from the node goes first (the close frame of a node
+    // that closed the session: destroyed, the client saw a drop and reconnected).
+    upstream.on('close', () => this.frozen || client.end());
   }
 
   private toClient(client: Socket, data: Buffer): void {
