@@ -5,6 +5,7 @@ import { assertConsistent, buy, market } from '../../harness/fixtures.js';
 import { CommandKind } from '../../../src/protocol/command-layout.js';
 import { EventFlag, EventKind } from '../../../src/protocol/event-layout.js';
 import { Status } from '../../../src/protocol/status.js';
+import { scanChecksum } from '../../../src/engine/checksum-scan.js';
 
 const USD = 1;
 
@@ -135,4 +136,33 @@ test('a resent order or transfer is answered with the id of what the original ma
     [reused.kind, reused.status, reused.id],
     [EventKind.Rejected, Status.IdempotencySeqReused, 0],
   );
+});
+
+test('a restored ring forgets its oldest outcomes with the checksum terms they added', () => {
+  // A full ring's oldest entry leaves the checksum with terms cached when it was recorded
+  // (Clients.terms): a restored state must bring its own, not keep the twin's.
+  const config = { ...smallConfig, idempotencyWindow: 4 };
+  const d = ledger(config);
+  for (let i = 0; i < 6; i++) d.submit({ ...transfer, quantity: 1 });
+  const image = d.engine.image();
+  const arrays = image.arrays.map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const twin = ledger(config);
+  for (let i = 0; i < 9; i++) twin.submit({ ...transfer, quantity: 2 }); // other fingerprints
+  twin.engine.restore(
+    arrays.map((a) => a.slice()),
+    [...image.counters],
+    arrays.map((a) => a.byteLength),
+  );
+  twin.sequence = d.sequence;
+  twin.timestamp = d.timestamp;
+  twin.clientSeq = d.clientSeq;
+  for (let i = 0; i < 6; i++) {
+    assert.deepEqual(
+      twin.submit({ ...transfer, quantity: 3 }),
+      d.submit({ ...transfer, quantity: 3 }),
+    );
+  }
+  assert.equal(twin.engine.checksum.hex(), d.engine.checksum.hex());
+  assert.equal(scanChecksum(twin.engine).hex(), twin.engine.checksum.hex());
+  assertConsistent(d);
 });
