@@ -4,7 +4,13 @@
  * command, so that deciding passes no arguments around. The stamp is read here, once, into a
  * typed array: doubles never cross a call boundary, so nothing is boxed.
  */
+import { assert as assertImport } from '../stdx/assert.js';
+import { recordWordsMax as recordWordsMaxImport } from '../stdx/records.js';
 import { CommandWord, SequencedWord } from '../protocol/command-layout.js';
+
+// Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
+const assert: typeof assertImport = assertImport;
+const recordWordsMax: typeof recordWordsMaxImport = recordWordsMaxImport;
 
 export class CommandCursor {
   u32: Uint32Array = new Uint32Array(SequencedWord.size);
@@ -14,13 +20,19 @@ export class CommandCursor {
   readonly clock = new Float64Array(2);
 
   point(u32: Uint32Array, w: number): void {
-    if (this.u32 !== u32) this.u32 = u32; // a pointer store costs a GC write barrier
+    // A pointer store costs a GC write barrier: only when the buffer changes.
+    if (this.u32 !== u32) {
+      assert(u32.length <= recordWordsMax, 'cursor: command words within recordWordsMax');
+      this.u32 = u32;
+    }
 
     this.w = w;
     this.clock[0] =
-      u32[w + SequencedWord.sequence + 1] * 4294967296 + u32[w + SequencedWord.sequence];
+      u32[(w + SequencedWord.sequence + 1) | 0] * 4294967296 +
+      u32[(w + SequencedWord.sequence) | 0];
     this.clock[1] =
-      u32[w + SequencedWord.timestamp + 1] * 4294967296 + u32[w + SequencedWord.timestamp];
+      u32[(w + SequencedWord.timestamp + 1) | 0] * 4294967296 +
+      u32[(w + SequencedWord.timestamp) | 0];
   }
 
   /**

@@ -13,6 +13,13 @@
  */
 import { assert as assertImport } from './assert.js';
 
+/**
+ * Words (uint32) in any buffer the engine reads commands from or writes events to (4 GiB), so
+ * that a word index masked with `recordWordsMax - 1` is unchanged and V8 compiles each `w + k`
+ * after it as a plain add, without an overflow check and jump (engine/emitter.ts's stamp).
+ */
+export const recordWordsMax = 2 ** 30;
+
 // Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const assert: typeof assertImport = assertImport;
 
