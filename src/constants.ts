@@ -38,10 +38,7 @@ export const schemaVersion = 1;
  * (journal/snapshot-store.ts layoutReadable; the marks of 7 start empty).
  */
 export const stateLayoutVersion = 8;
-/**
- * Costly self-checks (a full checksum recomputation, hold re-derivation) run only when
- * BOURSE_VERIFY=1. Read once at load: the hot path sees a constant.
- */
+/** Costly self-checks (full checksum, holds re-derived) when BOURSE_VERIFY=1; read at load. */
 export const verify: boolean = process.env.BOURSE_VERIFY === '1';
 
 /**
@@ -588,11 +585,12 @@ export const refusedLogMs = 10_000;
 /** A lookup of a member's host name: each DNS query's timeout (ms) and tries. */
 export const hostLookupTimeoutMs = 1000;
 export const hostLookupTries = 2;
-/**
- * How long a stopped member waits for its last handles before it exits (ms): all it accepted is
- * journaled, and a host lookup in flight (getaddrinfo cannot be cancelled) would hold it longer.
- */
+/** A stopped member, all it took journaled, waits this long (ms) for handles such as a lookup. */
 export const memberExitWaitMs = 500;
+/** Free ports (clusters, drills, tests): tries at random below Linux's ephemeral 32768-60999. */
+export const localPortMin = 20_000;
+export const localPortCount = 10_000;
+export const localPortTries = 64;
 /**
  * A member started by a supervisor (bourse cluster, a drill, bench:replicated) checks this
  * often whether the supervisor still runs (ms); once it is gone (SIGKILL, the OOM killer), the

@@ -1,9 +1,28 @@
-/** Free loopback ports, for local clusters and drills (free when asked; taken soon after). */
+/**
+ * Free loopback ports, for local clusters, drills and tests (free when asked; taken soon after).
+ *
+ * Picked below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default): a
+ * port the kernel handed out for bind(0) is the kind it hands out again to the next outgoing
+ * connection, so on a busy machine a member's port was at times some client's by the time it
+ * listened (ListenError in CI, while other work made connections). Random, so that processes
+ * picking at once rarely meet; bound and let go to check, then left to the kernel only after
+ * localPortTries misses.
+ */
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { localPortCount, localPortMin, localPortTries } from '../constants.js';
 import type { ClusterMember } from '../pipeline/cluster-node.js';
 
-export function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+  for (let i = 0; i < localPortTries; i++) {
+    const port = localPortMin + Math.floor(Math.random() * localPortCount);
+    if ((await bindError(kind, '127.0.0.1', port)) === null) return port;
+  }
+  return anyPort(kind);
+}
+
+/** A port the kernel picks (its ephemeral range). */
+function anyPort(kind: 'tcp' | 'udp'): Promise<number> {
   if (kind === 'udp') {
     return new Promise((resolve) => {
       const socket = createSocket('udp4');
