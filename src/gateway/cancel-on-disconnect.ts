@@ -39,6 +39,8 @@
  *
  * A loss leaves the mark (the client is expected back with the flag: a reconnect storm writes
  * nothing but the rounds). The marks are commands under disconnectClientId like the rounds.
+ * A session's commands go into the ring after its client's mark (holds: Busy while a full ring
+ * keeps the mark out), so a state that holds any of them marks the client, as Welcome said.
  */
 import {
   cancelOnDisconnectGraceMs,
@@ -285,6 +287,22 @@ export class CancelOnDisconnect {
       this.answered(chain, u32, e);
     }
     this.send();
+  }
+
+  /**
+   * Whether the commands of `client`'s session must wait (Busy): a mark of it still waits for
+   * room in the ring after the marks that fit were written. Its Welcome said the session is
+   * covered: a command of it sequenced before its mark (the ring drained between the login and
+   * the mark's retry) was in a state that did not mark the client, and a failover between the
+   * two left that order resting for a client that never came back.
+   */
+  holds(client: number): boolean {
+    if (this.marks.length === 0) return false;
+    this.send();
+    for (let i = 0; i < this.marks.length; i++) {
+      if (Math.floor(this.marks[i] / 2) === client) return true;
+    }
+    return false;
   }
 
   /** The node stops: nothing more is sent (its sessions' closes are no losses). */

@@ -635,7 +635,8 @@ export class Gateway {
     const sink = this.sink;
     const refused = ws.getUserData().refused;
     const turn = refused.length === 0 || refused[0] === requestId;
-    if (!turn || !sink.hasRoom(span.count)) {
+    const held = this.cancels.holds(ws.getUserData().clientId); // after its mark, if one waits
+    if (!turn || held || !sink.hasRoom(span.count)) {
       if (!refused.includes(requestId)) refused.push(requestId);
       if (refused.length > refusedFramesMax)
         return ws.end(CloseCode.SlowConsumer, 'too many refused frames');

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { BourseNode } from '../../src/pipeline/node.js';
 import type { BourseClient, EventRecord } from '../../src/client/client.js';
 import { Status } from '../../src/protocol/status.js';
+import { disconnectClientId } from '../../src/protocol/command-writer.js';
 import { smallConfig } from './engine-driver.js';
 import type { EngineConfig } from '../../src/constants.js';
 import { setupCommands } from './generators.js';
@@ -52,6 +53,18 @@ export async function journalEvents(
     events.push(...(page as EventRecord[]));
   }
   return events.slice(0, count);
+}
+
+/** The journal's events from `from` on, under the node's cancel-on-disconnect client id. */
+export async function disconnectEvents(url: string, from: number): Promise<EventRecord[]> {
+  const base = url.replace('ws://', 'http://').replace(/\/$/, '');
+  const out: EventRecord[] = [];
+  for (let at = from; ;) {
+    const page = (await (await fetch(`${base}/events?from=${at}&count=1000`)).json()) as [];
+    if (page.length === 0) return out;
+    for (const e of page as EventRecord[]) if (e.clientId === disconnectClientId) out.push(e);
+    at = (page as EventRecord[]).at(-1)!.sequence + 1;
+  }
 }
 
 /** Returns the highest sequence of its results (a read model at it has them all). */

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { BourseClient, EventKind, Status, type EventRecord } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { CommandBatchEncoder } from '../../src/protocol/command-batch.js';
-import { disconnectClientId, writeCommand } from '../../src/protocol/command-writer.js';
+import { writeCommand } from '../../src/protocol/command-writer.js';
 import { FrameType, HelloFlag, readPath } from '../../src/protocol/frames.js';
-import { rawSession, setUp, withNode } from '../harness/gateway-node.js';
+import { disconnectEvents, rawSession, setUp, withNode } from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { until } from '../harness/wait.js';
 import { seriesValue } from '../harness/metrics-text.js';
@@ -34,17 +34,6 @@ const httpOf = (url: string): string => url.replace('ws://', 'http://').replace(
 
 async function restingIds(url: string, account: number): Promise<number[]> {
   return (await restingOrderIds(httpOf(url), account)).ids;
-}
-
-/** The journal's events from `from` on, under the node's cancel-on-disconnect client id. */
-async function disconnectEvents(url: string, from: number): Promise<EventRecord[]> {
-  const out: EventRecord[] = [];
-  for (let at = from; ;) {
-    const page = (await (await fetch(`${httpOf(url)}/events?from=${at}&count=1000`)).json()) as [];
-    if (page.length === 0) return out;
-    for (const e of page as EventRecord[]) if (e.clientId === disconnectClientId) out.push(e);
-    at = (page as EventRecord[]).at(-1)!.sequence + 1;
-  }
 }
 
 async function metric(url: string, name: string): Promise<number> {

@@ -1,0 +1,69 @@
+/**
+ * The marks of cancel on disconnect on a real node (gateway/cancel-on-disconnect.ts,
+ * engine/cancel-cover.ts): the SetCancelOnDisconnect commands that tell the state which clients
+ * have a session with the flag, read by the node that takes commands after a failover or a
+ * restart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BourseClient, EventKind, Status, type EventRecord } from '../../src/client/client.js';
+import type { CommandSink } from '../../src/gateway/gateway.js';
+import type { BourseNode } from '../../src/pipeline/node.js';
+import { disconnectEvents, setUp, withNode } from '../harness/gateway-node.js';
+import { until } from '../harness/wait.js';
+
+/** Waits (30 s at most: a node sharing two cores with other tests) until `done`. */
+function waitUntil(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  return until(what, done, 30_000);
+}
+
+/** The marks (CancelOnDisconnectSet) of `client` journaled from `from` on: aux 1 on, 0 off. */
+async function marksOf(url: string, from: number, client: number): Promise<EventRecord[]> {
+  const events = await disconnectEvents(url, from);
+  return events.filter((e) => e.kind === EventKind.CancelOnDisconnectSet && e.ref === client);
+}
+
+/**
+ * Holds back what the node's cancel-on-disconnect part writes (its marks and rounds) as a full
+ * input ring would, while `full()`; the clients' commands find room as before. A ring that
+ * drains between a login and its mark's retry (10 ms on) is this.
+ */
+function holdMarks(node: BourseNode, full: () => boolean): void {
+  const cancels = (node.gateway as unknown as { cancels: { sink: CommandSink } }).cancels;
+  const sink = cancels.sink;
+  cancels.sink = {
+    ring: sink.ring,
+    hasRoom: (n) => !full() && sink.hasRoom(n),
+    claim: () => sink.claim(),
+    commit: () => sink.commit(),
+    publish: () => sink.publish(),
+  };
+}
+
+test("a login's mark is in the ring before the client's commands, ring full or not", async () => {
+  await withNode(async (node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 180 });
+    const from = (await setUp(root)) + 1;
+    let full = true;
+    holdMarks(node, () => full);
+    const maker = await BourseClient.connect(url, { clientId: 181, cancelOnDisconnect: true });
+    // Sent at once after Welcome: before, it went into the ring ahead of the mark waiting for
+    // room, and a failover between the two left it unmarked in the new primary's state.
+    let answered = false;
+    const order = { account: 1, instrument: 2, side: 'buy', price: 10, quantity: 1 } as const;
+    const placing = maker.placeOrder(order).finally(() => (answered = true));
+    await waitUntil('the order answered or held', () => answered || maker.busyRefusals > 0);
+    full = false;
+    const [head] = await placing;
+    assert.equal(head.status, Status.Ok);
+    let marks: EventRecord[] = [];
+    await waitUntil('the mark journaled', async () => {
+      marks = await marksOf(url, from, 181);
+      return marks.length > 0;
+    });
+    assert.equal(marks[0].aux, 1);
+    assert.ok(marks[0].sequence < head.sequence, 'the mark is sequenced before the order');
+    await maker.close();
+    await root.close();
+  });
+});
