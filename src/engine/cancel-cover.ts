@@ -7,9 +7,13 @@
  *   engine:  CancelOnDisconnectSet (head: ref client, aux 1 | 0) ──► Clients.covered[slot]
  *
  * A session's loss leaves the mark: the gateway that saw it cancels, and a client that comes
- * back with the flag finds it set. The mark matters when the gateway that held the session is
- * gone (a failover, a restart): the node that takes commands next reads the marks and cancels
- * the orders of each marked client that does not log in again within the grace period.
+ * back with the flag finds it set; once those cancels are done and the client is not back, the
+ * gateway unmarks it (aux 0). The mark is a field of the client's slot (idempotency.ts): it
+ * takes no room of its own, and slots, never freed, are bounded by clientCountMax.
+ *
+ * The mark matters when the gateway that held the session is gone (a failover, a restart): the
+ * node that takes commands next reads the marks and cancels the orders of each marked client
+ * that does not log in again within the grace period.
  *
  * Only the node sends it (disconnectClientId): any other client id is CommandKindUnknown, as
  * to a server without it. The client takes a slot in the client table if it has none (its

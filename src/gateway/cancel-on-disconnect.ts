@@ -37,8 +37,10 @@
  *   the node starts taking commands     ──► cancelOnDisconnectGraceMs later, the marked clients
  *   (a new primary, a restart)              that have not logged in since: a chain each
  *
- * A loss leaves the mark (the client is expected back with the flag: a reconnect storm writes
- * nothing but the rounds). The marks are commands under disconnectClientId like the rounds.
+ * A loss leaves the mark while its chain runs (the client is expected back with the flag: a
+ * reconnect storm writes nothing but the rounds); a chain that ends with none of the client's
+ * orders from before the loss left, and no session of it with the flag, unmarks it
+ * (unmarkGone). The marks are commands under disconnectClientId like the rounds.
  * A session's commands go into the ring after its client's mark (holds: Busy while a full ring
  * keeps the mark out), so a state that holds any of them marks the client, as Welcome said.
  */
@@ -168,6 +170,8 @@ export class CancelOnDisconnect {
     private readonly seqFloor: () => number = () => 0,
     /** The command sessions, looked at for silence (sweepSilent). */
     private readonly sessions: () => Iterable<SweptSocket> = () => [],
+    /** A client's command session now, looked at when its chain ends (unmarkGone). */
+    private readonly sessionOf: SessionOf = () => undefined,
   ) {}
 
   /**
@@ -495,7 +499,7 @@ export class CancelOnDisconnect {
     if (chain.bound === 0) chain.bound = readU64(u32, e + EventWord.sequence);
     const next = readU64(u32, e + EventWord.otherId);
     // Orders from the first round's sequence on were placed after the loss was seen: they stay.
-    if (next === 0 || next > chain.bound) return this.end(chain);
+    if (next === 0 || next > chain.bound) return this.end(chain, true);
     // No round cap: every round but the last cancels a full round's orders (every instrument's,
     // placed before the bound, which no new order is), so rounds are bounded by the order
     // table. A cap of 1,024 rounds left the orders of a client holding more than a million
@@ -509,11 +513,28 @@ export class CancelOnDisconnect {
     this.waiting.push(chain);
   }
 
-  private end(chain: Chain): void {
+  /** A chain ends: `complete` when it canceled all the client's orders from before its loss. */
+  private end(chain: Chain, complete = false): void {
     this.chains.delete(chain.client);
-    if (!chain.again) return;
+    if (!chain.again) {
+      if (complete) this.unmarkGone(chain.client);
+      return;
+    }
     const room = this.start(chain.client); // in the place its own chain just left
     assert(room, 'cancels: an ending chain leaves room for its client');
+  }
+
+  /**
+   * The chain of `client` left none of its orders from before the loss: its mark goes, unless
+   * a session of it with the flag holds it again (its login wrote none, finding it marked).
+   * A loss left the mark for good: a client that never came back was taken for lost again at
+   * every later failover and restart, a chain each time (a round journaled, counted unreturned),
+   * and the orders its id placed over HTTP since, under no session, were canceled then.
+   */
+  private unmarkGone(client: number): void {
+    if (!this.covered.has(client)) return; // unmarked since: a 1000 close, a login without it
+    if (this.sessionOf(client)?.cancelOnDisconnect === true) return;
+    this.mark(client, false); // back later with the flag, its login marks it again
   }
 
   /** Writes the waiting marks and rounds that fit the ring; the rest are tried again shortly. */

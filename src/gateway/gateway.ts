@@ -243,6 +243,7 @@ export class Gateway {
       options.log ?? (() => {}),
       () => Math.max(0, this.clientSeqs.next(disconnectClientId) - 1),
       () => this.sessions.values(),
+      (id) => this.sessions.get(id)?.getUserData(),
     );
     this.streams = new JournalStreams<Session>(
       options.journal,
@@ -633,17 +634,16 @@ export class Gateway {
       return sendError(ws, requestId, FrameError.Busy, 'not taking commands: stopping');
     }
     const sink = this.sink;
-    const refused = ws.getUserData().refused;
+    const session = ws.getUserData();
+    const refused = session.refused;
     const turn = refused.length === 0 || refused[0] === requestId;
-    const held = this.cancels.holds(ws.getUserData().clientId); // after its mark, if one waits
-    if (!turn || held || !sink.hasRoom(span.count)) {
+    if (!turn || this.cancels.holds(session.clientId) || !sink.hasRoom(span.count)) {
       if (!refused.includes(requestId)) refused.push(requestId);
       if (refused.length > refusedFramesMax)
         return ws.end(CloseCode.SlowConsumer, 'too many refused frames');
       return sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
     }
     if (refused.length > 0) refused.shift();
-    const session = ws.getUserData();
     if ((flags & CommandsFlag.ResultsOnly) !== 0) {
       session.results ??= new ResultRanges();
       session.results.add(view, span); // when full: answered with Events

@@ -8,8 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BourseClient, EventKind, Status, type EventRecord } from '../../src/client/client.js';
 import type { CommandSink } from '../../src/gateway/gateway.js';
-import type { BourseNode } from '../../src/pipeline/node.js';
-import { disconnectEvents, setUp, withNode } from '../harness/gateway-node.js';
+import { BourseNode as Node } from '../../src/pipeline/node.js';
+import { HelloFlag } from '../../src/protocol/frames.js';
+import { disconnectEvents, rawSession, setUp, withNode } from '../harness/gateway-node.js';
+import { smallConfig } from '../harness/engine-driver.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { seriesValue } from '../harness/metrics-text.js';
 import { until } from '../harness/wait.js';
 
 /** Waits (30 s at most: a node sharing two cores with other tests) until `done`. */
@@ -28,7 +32,7 @@ async function marksOf(url: string, from: number, client: number): Promise<Event
  * input ring would, while `full()`; the clients' commands find room as before. A ring that
  * drains between a login and its mark's retry (10 ms on) is this.
  */
-function holdMarks(node: BourseNode, full: () => boolean): void {
+function holdMarks(node: Node, full: () => boolean): void {
   const cancels = (node.gateway as unknown as { cancels: { sink: CommandSink } }).cancels;
   const sink = cancels.sink;
   cancels.sink = {
@@ -66,4 +70,57 @@ test("a login's mark is in the ring before the client's commands, ring full or n
     await maker.close();
     await root.close();
   });
+});
+
+/** A node on `dir` (a restart when it held one before) and its ws:// address. */
+async function startNode(dir: string): Promise<{ node: Node; url: string }> {
+  const gateway = { host: '127.0.0.1', port: 0 };
+  const node = await Node.start({ dataDir: dir, config: smallConfig, gateway });
+  return { node, url: `ws://127.0.0.1:${node.gateway?.port}/` };
+}
+
+/** Whether the node's grace after taking over (cancel-on-disconnect.ts) is under way. */
+function graceRunning(node: Node): boolean {
+  return (
+    node.gateway as unknown as { cancels: { graceRunning(): boolean } }
+  ).cancels.graceRunning();
+}
+
+async function unreturned(url: string): Promise<number> {
+  const text = await (await fetch(`${url.replace('ws://', 'http://')}metrics`)).text();
+  return seriesValue(text, 'bourse_cancel_on_disconnect_unreturned_total');
+}
+
+test('a lost client that never comes back is unmarked once its orders are canceled', async () => {
+  const dir = tempDataDir();
+  let { node, url } = await startNode(dir);
+  try {
+    const root = await BourseClient.connect(url, { clientId: 182 });
+    const from = (await setUp(root)) + 1;
+    await root.close();
+    const maker = await rawSession(url, 183, HelloFlag.CancelOnDisconnect);
+    assert.ok(maker.welcome !== null);
+    maker.ws.terminate(); // lost: its chain runs (no orders: one round), it never comes back
+    await waitUntil('the chain answered', async () => {
+      const rounds = await disconnectEvents(url, from);
+      return rounds.some((e) => e.kind === EventKind.AllCanceled && e.ref === 183);
+    });
+    const cancels = (node.gateway as unknown as { cancels: { pendingCount(): number } }).cancels;
+    await waitUntil('the chain ended', () => cancels.pendingCount() === 0);
+    await node.stop();
+    ({ node, url } = await startNode(dir)); // a restart: the node takes commands again
+    assert.ok(graceRunning(node), 'the grace after taking over is under way');
+    await waitUntil('the grace ended', () => !graceRunning(node));
+    // Before, the mark stayed: every restart or failover took the client for lost again.
+    assert.equal(await unreturned(url), 0, 'no client taken for lost at the restart');
+    const marks = await marksOf(url, from, 183);
+    assert.deepEqual(
+      marks.map((e) => e.aux),
+      [1, 0],
+      'marked at its login, unmarked after its chain',
+    );
+  } finally {
+    await node.stop();
+    removeDir(dir);
+  }
 });
