@@ -219,7 +219,7 @@ export const resultRangesPerSessionMax = 256;
 export const cancelOnDisconnectPendingMax = 65_536;
 /** How soon cancels on disconnect that found the input ring full are tried again (ms). */
 export const cancelOnDisconnectRetryMs = 10;
-/** How long a node taking commands waits for the marked clients to log in again (ms). */
+/** How long a node taking commands waits for marked clients to log in again (ms; a flag's). */
 export const cancelOnDisconnectGraceMs = 5_000;
 /** A session with the flag heard from not at all this long (pinged meanwhile) is lost (ms). */
 export const cancelOnDisconnectSilenceMs = 10_000;

@@ -147,6 +147,18 @@ test('bench:pipeline --small runs (through bourse bench) and reports every figur
   assert.ok((figures.p999_us as number) <= (figures.max_us as number), 'p99.9 within the max');
 });
 
+test('bench:reconnect-storm --small runs and reports its figures', () => {
+  const figures = lastJson('bench/macro/reconnect-storm.bench.js', ['--small']);
+  assert.equal(figures.bench, 'reconnect-storm');
+  assert.equal(figures.clients, 1_000);
+  for (const key of ['grace_ms', 'connect_ms', 'restart_ms', 'back_50pct_ms', 'back_100pct_ms']) {
+    assert.ok(key in figures, `missing ${key}`);
+  }
+  for (const key of ['sdk_reconnected', 'marked', 'back_in_time', 'not_back']) {
+    assert.ok(key in figures, `missing ${key}`);
+  }
+});
+
 test('bench:e2e --small runs and reports every figure the issue asks for', () => {
   const figures = lastJson('bench/macro/e2e.bench.js', ['--small']);
   for (const key of [

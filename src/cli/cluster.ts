@@ -141,6 +141,7 @@ export interface MemberOptions {
   secret?: string;
   /** Make the secret's file when it is missing (members sharing one volume). */
   makeSecret?: boolean;
+  cancelOnDisconnectGraceMs?: number;
   capacities?: Capacities;
 }
 
@@ -170,6 +171,7 @@ export async function member(options: MemberOptions): Promise<void> {
     listen: options.listen,
     secret,
     capacities: { ...file.capacities, ...options.capacities },
+    cancelGraceMs: options.cancelOnDisconnectGraceMs,
     log,
   });
   let wholeCluster = false;

@@ -10,6 +10,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { exitCodeOf, StorageError } from '../journal/journal-errors.js';
 import { KeyFileError } from '../gateway/api-keys.js';
 import {
+  cancelOnDisconnectGraceMs,
+  sdkReconnectWaitMs,
   gatewayPortDefault,
   memberRetryDownMs,
   memberStopMs,
@@ -52,6 +54,26 @@ const ipAddress = (name: string) => (text: string) => {
 const count = asOption(parseCount);
 const port = asOption(parsePort);
 const positive = asOption(parsePositive);
+
+/**
+ * --cancel-on-disconnect-grace-ms (start, member): how long a node that starts taking commands
+ * waits for the clients marked for cancel on disconnect (gateway/cancel-on-disconnect.ts). At
+ * most sdkReconnectWaitMs: the SDK gives up reconnecting after that long from its drop, which
+ * came before the takeover; a longer grace brings no client back, and keeps a gone one's orders.
+ */
+const cancelGraceOption = [
+  '--cancel-on-disconnect-grace-ms <ms>',
+  'after a restart or failover, how long clients with cancel on disconnect have to log in ' +
+    `again before their orders are canceled (when not given: ${cancelOnDisconnectGraceMs}; ` +
+    `at most ${sdkReconnectWaitMs})`,
+  asOption((name, text) => {
+    const ms = parsePositive(name, text);
+    if (ms > sdkReconnectWaitMs) {
+      throw new UsageError(`${name}: '${text}' is above ${sdkReconnectWaitMs}`);
+    }
+    return ms;
+  })('--cancel-on-disconnect-grace-ms'),
+] as const;
 
 export function program(): Command {
   const p = new Command('bourse')
@@ -180,6 +202,7 @@ function addMember(p: Command): void {
         'beside the cluster file)',
     )
     .option('--make-secret', 'make the secret file when missing (members sharing one volume)')
+    .option(...cancelGraceOption)
     .addOption(logFormatOption('the line it fails with on stderr: text, or JSON like its log'))
     .addHelpText(
       'after',
@@ -435,6 +458,7 @@ function addStart(p: Command): void {
       `longest time between snapshots, with new events (when not given: ${snapshotIntervalMs})`,
       positive('--snapshot-ms'),
     )
+    .option(...cancelGraceOption)
     .addHelpText(
       'after',
       '\nExamples:\n  bourse start --data ./data\n' +

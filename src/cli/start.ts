@@ -17,6 +17,7 @@ export interface StartOptions {
   port: number;
   snapshotEvents?: number;
   snapshotMs?: number;
+  cancelOnDisconnectGraceMs?: number;
   capacities?: Capacities;
 }
 
@@ -30,7 +31,11 @@ export async function start(options: StartOptions): Promise<void> {
     snapshotIntervalEvents: options.snapshotEvents,
     snapshotIntervalMs: options.snapshotMs,
     capacities: options.capacities,
-    gateway: { host: options.host, port: options.port },
+    gateway: {
+      host: options.host,
+      port: options.port,
+      cancelGraceMs: options.cancelOnDisconnectGraceMs,
+    },
     log,
   });
   const r = node.recovery;

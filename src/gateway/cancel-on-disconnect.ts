@@ -34,7 +34,7 @@
  *                                           this gateway marked the client already
  *   its client closes it with 1000, or
  *   the client logs in without the flag ──► SetCancelOnDisconnect(ref client, aux 0)
- *   the node starts taking commands     ──► cancelOnDisconnectGraceMs later, the marked clients
+ *   the node starts taking commands     ──► graceMs later (5 s unless set), the marked clients
  *   (a new primary, a restart)              that have not logged in since: a chain each
  *
  * A loss leaves the mark while its chain runs (the client is expected back with the flag: a
@@ -148,6 +148,8 @@ export class CancelOnDisconnect {
   /** During a grace (takeOver): the clients that logged in since it began; else null. */
   private cameBack: Set<number> | null = null;
   private grace: ReturnType<typeof setTimeout> | null = null;
+  /** The grace after taking over (ms): the node's setting, given before its gateway listens. */
+  graceMs = cancelOnDisconnectGraceMs;
   private sweep: ReturnType<typeof setInterval> | null = null;
   readonly counts: CancelCounts = {
     sessions: 0,
@@ -201,7 +203,7 @@ export class CancelOnDisconnect {
 
   /**
    * The node starts taking commands (a restart, a standby promoted): after
-   * cancelOnDisconnectGraceMs, the clients the state marks that have not logged in since lost
+   * graceMs, the clients the state marks that have not logged in since lost
    * their sessions with the node that held them, and their orders go.
    */
   takeOver(reads: StateReads | null, sessionOf: SessionOf): void {
@@ -215,7 +217,7 @@ export class CancelOnDisconnect {
     this.grace = setTimeout(() => {
       this.grace = null;
       this.graceEnded(reads, sessionOf, 0);
-    }, cancelOnDisconnectGraceMs);
+    }, this.graceMs);
     this.grace.unref();
     // The marks the state has already: the clients coming back with the flag (all of them, in
     // the reconnect storm after a failover) write none. Logins before the answer write theirs.
@@ -451,7 +453,7 @@ export class CancelOnDisconnect {
 
   /** Starts the chains of the marked clients that did not log in within the grace. */
   private cancelLost(clients: readonly number[]): void {
-    const why = `no session within ${cancelOnDisconnectGraceMs} ms of taking over`;
+    const why = `no session within ${this.graceMs} ms of taking over`;
     this.log(
       `cancel on disconnect: clients ${clientList(clients)}: ${why}; canceling the resting ` +
         'orders they placed',

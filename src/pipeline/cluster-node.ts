@@ -510,7 +510,11 @@ export class ClusterNode {
       dataDir: this.options.dataDir,
       config: this.options.config ?? engineConfigDefault,
       storage: { db: this.store.db, lock: this.lock },
-      gateway: { host: this.options.listen ?? self.host, port: self.port },
+      gateway: {
+        host: this.options.listen ?? self.host,
+        port: self.port,
+        cancelGraceMs: this.options.cancelGraceMs,
+      },
       sealed: (first, bytes, at) => this.onSealed(first, bytes, at),
       follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
       role: this.roleView(),

@@ -41,4 +41,6 @@ export interface ClusterNodeOptions {
   logRetain?: number;
   /** As for a single node (NodeOptions; default `snapshotIntervalMs`). */
   snapshotIntervalMs?: number;
+  /** As for a single node (NodeOptions.gateway; default `cancelOnDisconnectGraceMs`). */
+  cancelGraceMs?: number;
 }

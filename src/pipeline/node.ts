@@ -98,8 +98,12 @@ export interface NodeOptions {
    * whose last node has stopped; the node allocates its own when absent.
    */
   rings?: NodeRings;
-  /** Serve clients (binary WebSocket + HTTP) here; no gateway when absent. Port 0: any. */
-  gateway?: { host: string; port: number };
+  /**
+   * Serve clients (binary WebSocket + HTTP) here; no gateway when absent. Port 0: any.
+   * `cancelGraceMs`: the cancel-on-disconnect grace after taking commands (default
+   * cancelOnDisconnectGraceMs; gateway/cancel-on-disconnect.ts).
+   */
+  gateway?: { host: string; port: number; cancelGraceMs?: number };
   /**
    * Storage owned by the caller (a cluster node keeps its folder locked and its journal open
    * across role changes): the node neither opens nor closes it.
@@ -420,7 +424,7 @@ export class BourseNode {
     this.expiryTicker.start();
   }
 
-  private async openGateway(where: { host: string; port: number }): Promise<void> {
+  private async openGateway(where: NonNullable<NodeOptions['gateway']>): Promise<void> {
     if (this.input === null) throw new Error('node: the gateway needs the main-thread producer');
     const keyFile = readKeyFile(this.dataDir);
     if (keyFile === null) {
@@ -472,7 +476,8 @@ export class BourseNode {
       role: this.role,
       log: this.log,
     });
-    await this.gateway.listen();
+    if (where.cancelGraceMs !== undefined) this.gateway.cancels.graceMs = where.cancelGraceMs;
+    await this.gateway.listen(); // a single node takes over here: its grace starts
   }
 
   /** Says how keys.json is badly kept (keyFileWarnings: its mode, version 1), at each read. */

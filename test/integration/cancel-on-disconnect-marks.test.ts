@@ -73,9 +73,13 @@ test("a login's mark is in the ring before the client's commands, ring full or n
 });
 
 /** A node on `dir` (a restart when it held one before) and its ws:// address. */
-async function startNode(dir: string): Promise<{ node: Node; url: string }> {
-  const gateway = { host: '127.0.0.1', port: 0 };
-  const node = await Node.start({ dataDir: dir, config: smallConfig, gateway });
+async function startNode(
+  dir: string,
+  cancelGraceMs?: number,
+  log?: (line: string) => void,
+): Promise<{ node: Node; url: string }> {
+  const gateway = { host: '127.0.0.1', port: 0, cancelGraceMs };
+  const node = await Node.start({ dataDir: dir, config: smallConfig, gateway, log });
   return { node, url: `ws://127.0.0.1:${node.gateway?.port}/` };
 }
 
@@ -119,6 +123,24 @@ test('a lost client that never comes back is unmarked once its orders are cancel
       [1, 0],
       'marked at its login, unmarked after its chain',
     );
+  } finally {
+    await node.stop();
+    removeDir(dir);
+  }
+});
+
+test("the grace after taking over is the node's (--cancel-on-disconnect-grace-ms)", async () => {
+  const dir = tempDataDir();
+  const lines: string[] = [];
+  let { node, url } = await startNode(dir, 1_500);
+  try {
+    const maker = await rawSession(url, 184, HelloFlag.CancelOnDisconnect);
+    assert.ok(maker.welcome !== null);
+    await waitUntil('the mark journaled', async () => (await marksOf(url, 1, 184)).length > 0);
+    await node.stop(); // its sessions close 1001, no loss: the mark stays, the client is gone
+    ({ node, url } = await startNode(dir, 1_500, (line) => void lines.push(line)));
+    const lost = (l: string): boolean => l.includes('clients 184: no session within 1500 ms');
+    await waitUntil('the client taken for lost after the grace set', () => lines.some(lost));
   } finally {
     await node.stop();
     removeDir(dir);

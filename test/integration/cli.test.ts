@@ -484,6 +484,15 @@ test('ports and cluster shapes that cannot work are refused before anything is w
     const fromEnv = bourseWith({ BOURSE_PORT: '70000' }, 'start', '--data', join(dir, 'single'));
     assert.equal(fromEnv.code, 64);
     assert.match(fromEnv.err, /BOURSE_PORT: --port: '70000' is not a port/);
+    for (const [ms, why] of [
+      ['0', 'is not a whole number ≥ 1'],
+      ['30001', 'is above 30000'],
+    ]) {
+      const flag = '--cancel-on-disconnect-grace-ms';
+      const grace = bourse('start', '--data', join(dir, 'single'), flag, ms);
+      assert.equal(grace.code, 64);
+      assert.match(grace.err, new RegExp(`${flag}: '${ms}' ${why}`));
+    }
 
     const local = join(dir, 'local');
     const tooMany = bourse('cluster', '--nodes', '9', '--data', local);

@@ -1,0 +1,133 @@
+/**
+ * bench:reconnect-storm — how long `count` SDK clients with cancel on disconnect take to log in
+ * again after their node restarts, against the grace the node gives them (5 s, or
+ * --cancel-on-disconnect-grace-ms): a marked client not back within it has its orders canceled
+ * though it was on its way back.
+ *
+ *   node --expose-gc dist/bench/macro/reconnect-storm.bench.js [--small] [--clients N]
+ *     [--port P]
+ *   (STORM_LOG=1: the node's log lines too, counted by kind)
+ *
+ *   2 client processes (count / 2 SDK clients each, one address) ──► node (this process)
+ *   node.stop() ── restart on its folder ──► t0: taking commands, the grace begins
+ *   sessions polled every 5 ms: the time to 50, 90, 99 and 100 % logged in again
+ *
+ * All clients share the loopback address: logins pending per address are capped at 64
+ * (loginsPendingPerAddressMax), as for a farm of clients behind one NAT; the rest are answered
+ * 503 and back off. The grace-end line says how many were back in time.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BourseNode } from '../../src/pipeline/node.js';
+import { cancelOnDisconnectGraceMs, engineConfigDefault } from '../../src/constants.js';
+import { freePort } from '../../src/cli/ports.js';
+import { machine, machineLine } from '../lib/table.js';
+import { removeOnExit } from '../lib/bench-exit.js';
+import { readCpuTimes, stealPercentSince } from '../lib/cpu-steal.js';
+
+const args = process.argv.slice(2);
+const small = args.includes('--small');
+const portAt = args.indexOf('--port');
+const port = portAt >= 0 ? Number(args[portAt + 1]) : await freePort('tcp');
+/** Clients: sessionCountMax (10,000) is the node's limit of open sockets. */
+const clientsAt = args.indexOf('--clients');
+const count = clientsAt >= 0 ? Number(args[clientsAt + 1]) : small ? 1_000 : 10_000;
+const waitMs = 60_000;
+const clientScript = fileURLToPath(new URL('./reconnect-storm-clients.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'bourse-storm-'));
+removeOnExit(dir);
+const lines: string[] = [];
+const url = `ws://127.0.0.1:${port}/`;
+
+function start(): Promise<BourseNode> {
+  return BourseNode.start({
+    dataDir: dir,
+    config: engineConfigDefault,
+    gateway: { host: '127.0.0.1', port },
+    log: (line) => void lines.push(line),
+  });
+}
+
+/** The next message of `child`. */
+function reply<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as T));
+    child.once('exit', (code) => reject(new Error(`storm clients exited (${code})`)));
+  });
+}
+
+/** Milliseconds from `t0` until `done`, polled every 5 ms (null: not within waitMs). */
+async function timeTo(t0: number, done: () => boolean): Promise<number | null> {
+  while (!done()) {
+    if (performance.now() - t0 > waitMs) return null;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return Math.round(performance.now() - t0);
+}
+
+const steal = readCpuTimes();
+let node = await start();
+const half = count / 2;
+const children = [0, 1].map((i) =>
+  fork(clientScript, [url, String(1_000 + i * half), String(half)], { stdio: 'inherit' }),
+);
+const connectFrom = performance.now();
+await Promise.all(children.map((c) => reply<{ open: number }>(c)));
+const connectMs = Math.round(performance.now() - connectFrom);
+await node.stop(); // its sessions close 1001: each SDK client reconnects on its own
+const restartLine = lines.length; // the first start's grace lines are not this one's
+const down = performance.now();
+node = await start();
+const t0 = performance.now();
+const restartMs = Math.round(t0 - down);
+const sessions = (): number => node.gateway?.sessionCount() ?? 0;
+const curve: number[] = []; // sessions at each second after t0
+const sampler = setInterval(() => curve.push(sessions()), 1_000);
+const at: Record<string, number | null> = {};
+for (const pct of [50, 90, 99, 100]) {
+  at[`back_${pct}pct_ms`] = await timeTo(t0, () => sessions() >= (count * pct) / 100);
+}
+const graceLine = (): string | undefined =>
+  lines.slice(restartLine).find((l) => l.includes('grace after taking'));
+await timeTo(t0, () => graceLine() !== undefined);
+clearInterval(sampler);
+const grace = /(\d+) clients marked, (\d+) back in time, (\d+) not/.exec(graceLine() ?? '');
+const back = await Promise.all(
+  children.map((c) => {
+    c.send('count');
+    return reply<{ back: number }>(c);
+  }),
+);
+for (const c of children) c.send('close');
+await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+await node.stop();
+
+const figures = {
+  bench: 'reconnect-storm',
+  clients: count,
+  grace_ms: cancelOnDisconnectGraceMs,
+  connect_ms: connectMs,
+  restart_ms: restartMs,
+  ...at,
+  sdk_reconnected: back[0].back + back[1].back,
+  marked: grace === null ? null : Number(grace[1]),
+  back_in_time: grace === null ? null : Number(grace[2]),
+  not_back: grace === null ? null : Number(grace[3]),
+  sessions_each_s: curve.join(' '),
+  cpu_steal_pct: stealPercentSince(steal),
+};
+if (process.env.STORM_LOG) {
+  const kinds = new Map<string, number>();
+  for (const l of lines) {
+    const k = l.replace(/\d+/g, 'N').slice(0, 110);
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  for (const [l, n] of kinds) process.stdout.write(`${n} x ${l}\n`);
+}
+process.stdout.write(`${machineLine(await machine())}\n`);
+process.stdout.write(`${graceLine() ?? 'no grace line'}\n`);
+process.stdout.write(`${JSON.stringify(figures)}\n`);
+process.exit(0);
