@@ -27,14 +27,15 @@ export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'clos
  * - 'kept': they stay on the book. The session did not ask for cancel on disconnect, or its close
  *   is not a loss: the client's close() (1000), the node stopping or a deposed primary stepping
  *   down (1001). The next session of the client id with the flag covers them from its start;
- *   after a 1001, it must log in within 5 s of a node taking commands again, or they go.
+ *   after a 1001, it must log in within the node's grace (--cancel-on-disconnect-grace-ms, 5 s
+ *   by default) of a node taking commands again, or they go.
  * - 'canceled': the server closed the session for a reason (4000-4999): a loss, it cancels them.
  * - 'unknown': the connection dropped (1006: reset, cut off, or silent and dropped by the SDK),
  *   or 1011 (a node failing cancels nothing; a journal stream's failure on a running node
  *   does). A node that is up cancels them once it sees the loss; after a crash or a failover,
- *   the node that takes commands next does 5 s on, unless the client id logged in again by
- *   then (the SDK's reconnect: they are kept). Treat them as gone; cancelMyOrders() before
- *   quoting again.
+ *   the node that takes commands next does so its grace on, unless the client id logged in
+ *   again by then (the SDK's reconnect: they are kept). Treat them as gone; cancelMyOrders()
+ *   before quoting again.
  */
 export type OrdersFate = 'kept' | 'canceled' | 'unknown';
 
