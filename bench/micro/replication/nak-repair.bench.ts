@@ -27,7 +27,7 @@ import {
   sealedFragments,
   secret,
   sendRaw,
-} from '../../../test/harness/udp-pair.js';
+} from '../../lib/udp-pair.js';
 import { checkArgs, flag } from '../../lib/flags.js';
 import { machine, machineLine, printTable } from '../../lib/table.js';
 

@@ -36,7 +36,7 @@ import {
   sealedFragments,
   secret,
   sendRaw,
-} from '../../harness/udp-pair.js';
+} from '../../../bench/lib/udp-pair.js';
 
 /** The run of the raw member's datagrams, and its message ids (taken once each). */
 const rawStart = Date.now();

@@ -39,7 +39,7 @@ import {
   sealedFragments,
   secret,
   sendRaw,
-} from '../../harness/udp-pair.js';
+} from '../../../bench/lib/udp-pair.js';
 
 test('codec: every message kind round-trips; garbage decodes to null, never throws', () => {
   const messages: Message[] = [

@@ -1,7 +1,8 @@
 /**
- * Replication transports on loopback for tests (test/unit/replication): the cluster's secret
- * in these tests, appends of a given size, a pair of members 1 and 2, and a raw socket that
- * speaks as a member with the secret (a forger, or a member that goes silent).
+ * Replication transports on loopback for tests (test/unit/replication) and the NAK repair bench:
+ * the cluster's secret in these tests, appends of a given size, a pair of members 1 and 2, and a
+ * raw socket that speaks as a member with the secret (a forger, or a member that goes silent).
+ * Under bench/, not test/: the image (docker/) builds bench/ and holds no test/.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
