@@ -43,7 +43,6 @@ import { checkedBatch } from '../journal/journal-reader.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { writeFailure } from '../journal/journal-errors.js';
 import { GroupCommit } from './group-commit.js';
-import { StandbyWriter } from './standby-writer.js';
 import { waitAtMost } from './wait-at-most.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { putCommand } from '../protocol/command-writer.js';
@@ -120,9 +119,8 @@ export class ClusterNode {
   private readonly foreign: ForeignMembers;
   /** A follow-limit move is scheduled for the end of this event-loop turn (followSoon). */
   private followScheduled = false;
-  /** A standby's writes of what it receives (group-commit.ts), in a thread of their own. */
+  /** A standby's writes of what it receives (group-commit.ts). */
   private readonly writes: GroupCommit;
-  private readonly writer: StandbyWriter;
   /** Stage times (stage-times.ts), when the environment asks for them. */
   readonly stages = StageTimes.fromEnvironment();
   /** Events stored while no node ran (a standby's starts): counted by the next one. */
@@ -160,8 +158,7 @@ export class ClusterNode {
       this.id,
       options.members.map((m) => m.id),
     );
-    this.writer = new StandbyWriter(options.dataDir);
-    this.writes = new GroupCommit(this.writer, {
+    this.writes = new GroupCommit(this.store, {
       stored: (index, hash, events) => {
         this.stages?.stored(index);
         this.countStored(events);
@@ -224,7 +221,6 @@ export class ClusterNode {
     // Said before binding: a term learnt from the others while starting is a change of its own.
     member.log(`member ${options.id}: standby, term ${member.consensus.term}`);
     try {
-      await member.writer.ready; // its storage opened in the writer thread too
       await member.transport.bind(options.listen ?? self.host, self.replicationPort);
       await member.startFollower();
     } catch (error) {
@@ -770,7 +766,6 @@ export class ClusterNode {
       await this.node.stop();
     }
     this.node = null;
-    await this.writer.close();
     await this.store.close(); // once its queued writes are done
     this.lock.release();
   }

@@ -1,24 +1,15 @@
 /**
- * A standby's group commit of the entries it receives, with the fsync off the event loop (in
- * its writer's thread, standby-writer.ts): every append that arrived while the last write went
- * to disk goes into the next transaction, then one status. Writing synchronously on the event
- * loop blocked it for each fsync; under load a standby then read heartbeats too late, stood for
- * election, and deposed a healthy primary.
+ * A standby's group commit of the entries it receives, with the fsync off the event loop:
+ * every append that arrived while the last write went to disk goes into the next transaction,
+ * then one status. Writing synchronously blocked the event loop for each fsync; under load a
+ * standby then read heartbeats too late, stood for election, and deposed a healthy primary.
  *
  *   append ─► add() ─► pending ──(turn ends)──► one transaction, fsync ─► stored(index, hash)
  *   append ─► add() ─► pending ─┐                      │ (in flight)
  *                               └──── next transaction, once that one is on disk
  */
 import { lastSequenceOf, type Entry } from '../replication/messages.js';
-
-/** Where a group goes (StandbyWriter; a bench's or test's stand-in). */
-export interface EntryWriter {
-  /**
-   * Stores `writes` in order, each first cutting every stored batch from its first sequence
-   * on, and `committed`, in one transaction: resolves once durable, rejects if not stored.
-   */
-  writeMany(writes: readonly (readonly Entry[])[], committed: number): Promise<void>;
-}
+import type { ReplicaStore } from '../replication/replica-store.js';
 
 export interface GroupCommitSink {
   /** Everything up to `index`, ending with `hash`, is on disk: `events` more of them. */
@@ -42,7 +33,7 @@ export class GroupCommit {
   private broken = false;
 
   constructor(
-    private readonly writer: EntryWriter,
+    private readonly store: ReplicaStore,
     private readonly sink: GroupCommitSink,
   ) {}
 
@@ -109,6 +100,6 @@ export class GroupCommit {
   private writeAll(writes: readonly (readonly Entry[])[]): Promise<void> {
     const last = writes[writes.length - 1];
     const stored = lastSequenceOf(last[last.length - 1]);
-    return this.writer.writeMany(writes, Math.min(this.sink.committedSequence(), stored));
+    return this.store.writeMany(writes, Math.min(this.sink.committedSequence(), stored));
   }
 }

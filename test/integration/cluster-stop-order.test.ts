@@ -14,7 +14,7 @@ import { TestCluster, TransferLoad } from '../harness/cluster-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { Status } from '../../src/protocol/status.js';
 import { testMemoryEnv } from '../../src/pipeline/state-memory.js';
-import { StandbyWriter } from '../../src/pipeline/standby-writer.js';
+import { ReplicaStore } from '../../src/replication/replica-store.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long each group commit of the failing member takes (its disk is slow). */
@@ -63,11 +63,11 @@ test('cluster: a member whose start fails while catching up closes its storage l
 
 /** Group commits into `dir` resolve `slowWriteMs` late (a busy disk); the result undoes it. */
 function slowDisk(dir: string): () => void {
-  const write = StandbyWriter.prototype.writeMany;
-  StandbyWriter.prototype.writeMany = async function (this: StandbyWriter, ...args) {
+  const write = ReplicaStore.prototype.writeMany;
+  ReplicaStore.prototype.writeMany = async function (this: ReplicaStore, ...args) {
     const done = write.apply(this, args);
-    if (this.dataDir.startsWith(dir)) await sleep(slowWriteMs);
+    if (this.db.path.startsWith(dir)) await sleep(slowWriteMs);
     return done;
   };
-  return () => (StandbyWriter.prototype.writeMany = write);
+  return () => (ReplicaStore.prototype.writeMany = write);
 }

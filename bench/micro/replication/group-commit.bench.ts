@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GroupCommit } from '../../../src/pipeline/group-commit.js';
 import { closeStorage, openStorage } from '../../../src/pipeline/node.js';
-import { StandbyWriter } from '../../../src/pipeline/standby-writer.js';
+import { ReplicaStore } from '../../../src/replication/replica-store.js';
 import { sequenceKey } from '../../../src/journal/journal-db.js';
 import type { Entry } from '../../../src/replication/messages.js';
 import { percentileOf } from '../../../src/stdx/percentile.js';
@@ -49,14 +49,13 @@ function spin(us: number): void {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-group-commit-'));
   const { db, lock } = openStorage(dir);
-  const writer = new StandbyWriter(dir);
-  await writer.ready;
+  const store = new ReplicaStore(db);
   const addedAt = new Float64Array(count + 1);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
   let reported = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
-  const commit = new GroupCommit(writer, {
+  const commit = new GroupCommit(store, {
     stored: (index) => {
       const now = performance.now();
       for (let i = reported + 1; i <= index; i++) histogram.recordValue((now - addedAt[i]) * 1000);
@@ -135,7 +134,6 @@ async function main(): Promise<void> {
   tick();
   await finished;
   await commit.drain();
-  await writer.close();
   await closeStorage(db, lock);
   rmSync(dir, { recursive: true, force: true });
   const figures = {
@@ -145,7 +143,7 @@ async function main(): Promise<void> {
     rate,
     bytes,
     busy_us: busyUs,
-    write: sync ? 'transactionSync' : plain ? 'plain puts' : 'GroupCommit (writer thread)',
+    write: sync ? 'transactionSync' : plain ? 'plain puts' : 'GroupCommit (LMDB write thread)',
     entries: count,
     p50_us: percentileOf(histogram, 50),
     p99_us: percentileOf(histogram, 99),

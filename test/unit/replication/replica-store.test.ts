@@ -1,8 +1,8 @@
 /**
- * writeGroup (standby-journal.ts): a standby's group commit, in its writer thread. Each write
- * cuts every batch from its first sequence on (an uncommitted tail the primary replaced), stored
- * or put earlier in the same call, then stores its entries; `committed` is stored with them.
- * Durable when it returns: a fresh open of the data folder reads exactly what it says.
+ * ReplicaStore.writeMany: a standby's group commit. Each write cuts every batch from its first
+ * sequence on (an uncommitted tail the primary replaced), stored or queued earlier in the same
+ * call, then stores its entries; `committed` is stored with them. Durable when it resolves: a
+ * fresh open of the data folder reads exactly what it says.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,30 +13,14 @@ import { eventSizeBytes } from '../../../src/constants.js';
 import { ReplicaStore } from '../../../src/replication/replica-store.js';
 import { exitCodeOf, StorageError } from '../../../src/journal/journal-errors.js';
 import type { Entry } from '../../../src/replication/messages.js';
-import { packWrites, writeGroup } from '../../../src/replication/standby-journal.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 import { checkTimeIndex } from '../../../src/journal/time-index.js';
 import { writeU64BE, type JournalDb } from '../../../src/journal/journal-db.js';
 
-/** An entry whose payload names it (writeGroup stores bytes as given; verify checks them). */
+/** An entry whose payload names it (writeMany stores bytes as given; verify checks them). */
 function entry(first: number, tag: string): Entry {
   const payload = Buffer.from(`${first}:${tag}`);
   return { term: 1, first, last: first + 9, count: 10, prevHash: '', hash: tag, payload };
-}
-
-/**
- * A group commit of `writes`, as a standby's writer thread makes it; resolves once the folder's
- * creation is on disk too (it wrote its schema asynchronously: a close before that blocks for
- * good, see fresh-db.ts).
- */
-async function write(
-  db: JournalDb,
-  writes: readonly (readonly Entry[])[],
-  committed: number,
-): Promise<void> {
-  writeGroup(db, packWrites(writes, committed));
-  await db.root.committed;
-  await db.root.flushed;
 }
 
 /** The stored batches as "first:tag", in key order, read from a fresh open. */
@@ -55,18 +39,18 @@ function stored(dir: string): { batches: string[]; committed: number } {
   }
 }
 
-test('writeGroup cuts the tail each write replaces, stored or put in the same call', async () => {
+test('writeMany cuts the tail each write replaces, stored or queued in the same call', async () => {
   const dir = tempDataDir();
   try {
     const db = openJournalDb(dir, { create: true, readOnly: false });
-    await write(db, [[entry(10, 'a'), entry(20, 'a'), entry(30, 'a')]], 10);
-    await write(db, [[entry(20, 'b')]], 20); // a new primary's 20 replaces 20 and 30
-    await write(
-      db,
+    const store = new ReplicaStore(db);
+    await store.writeMany([[entry(10, 'a'), entry(20, 'a'), entry(30, 'a')]], 10);
+    await store.writeMany([[entry(20, 'b')]], 20); // a new primary's 20 replaces 20 and 30
+    await store.writeMany(
       [
         [entry(30, 'c'), entry(40, 'c'), entry(50, 'c')],
         [], // nothing to store
-        [entry(40, 'd')], // replaces 40 and 50, put above and never stored
+        [entry(40, 'd')], // replaces 40 and 50, queued above and never stored
       ],
       30,
     );
@@ -77,21 +61,22 @@ test('writeGroup cuts the tail each write replaces, stored or put in the same ca
   }
 });
 
-test('writeGroup stores many entries, its cut and its commit mark in one transaction', async () => {
+test('writeMany stores many entries, its cut and its commit mark in one transaction', async () => {
   const dir = tempDataDir();
   try {
     const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
     const big = (first: number, tag: string): Entry => {
       const payload = Buffer.from(`${first}:${tag}:${'x'.repeat(1_280)}`); // a packed batch's size
       return { term: 1, first, last: first, count: 1, prevHash: '', hash: tag, payload };
     };
-    await write(db, [Array.from({ length: 400 }, (_, i) => big(1 + i, 'a'))], 0);
+    await store.writeMany([Array.from({ length: 400 }, (_, i) => big(1 + i, 'a'))], 0);
     // A new primary's entries over the last 200 (a cut), and 200 more: each write one commit
     // (one fsync), not one per few puts as LMDB began them when queued one by one.
     for (let round = 0; round < 3; round++) {
       const txn = db.root.getStats() as { lastTxnId: number };
       const tag = String(round);
-      await write(db, [Array.from({ length: 400 }, (_, i) => big(201 + i, tag))], 200);
+      await store.writeMany([Array.from({ length: 400 }, (_, i) => big(201 + i, tag))], 200);
       const after = db.root.getStats() as { lastTxnId: number };
       assert.equal(after.lastTxnId - txn.lastTxnId, 1, `round ${round}: one transaction`);
     }
@@ -122,7 +107,7 @@ test('a held batch is served before it is stored, and let go once durable', asyn
     assert.equal(store.release(sealed.last)?.index, 1, 'the entry now durable here');
     assert.throws(() => store.payload(sealed), /no batch at 10/, 'let go, and never stored');
     // Stored now: read from the journal (a fresh read snapshot if this thread's is older).
-    await write(db, [[sealed]], 0);
+    await store.writeMany([[sealed]], 0);
     assert.deepEqual(Buffer.from(store.payload(sealed)), sealed.payload);
     closeJournalDb(db);
   } finally {
@@ -136,7 +121,7 @@ test('many batches read for a lagging standby do not push out the held ones', as
     const db = openJournalDb(dir, { create: true, readOnly: false });
     const store = new ReplicaStore(db);
     const old = Array.from({ length: 100 }, (_, i) => entry(100 + i * 10, 'o'));
-    await write(db, [old], 0);
+    await store.writeMany([old], 0);
     const sealed = entry(2000, 's');
     store.hold(sealed, 101);
     for (const e of old) store.payload(e); // each read is remembered, the oldest forgotten
@@ -245,7 +230,7 @@ async function journalAsPrimary(db: JournalDb, batch: Buffer, first: number, tim
 
 /**
  * A member cuts its journal's tail when deposed (truncateAfter: batches it journaled as primary,
- * never proposed) or when a new primary's entries replace it (writeGroup); the time index entries
+ * never proposed) or when a new primary's entries replace it (writeMany); the time index entries
  * of the batches cut stayed, and verify then called the member's journal damaged ("its time
  * index has an entry for sequence N at T, but that batch is at T'" or "no batch starts there"):
  * seen on every member of a cluster whose primary was stopped (SIGSTOP) and resumed.
@@ -267,11 +252,11 @@ test('a cut tail takes its time index entries with it: verify finds the index so
     const n3 = linked(b1.hash, 3, t + 100_000); // the new primary's 3, at another time
     await db.journal.put(sequenceKey(3), n3.bytes);
     checkTimeIndex(db);
-    // Primary again: its 5 is indexed; then a newer primary's 5 replaces it (writeGroup).
+    // Primary again: its 5 is indexed; then a newer primary's 5 replaces it (writeMany).
     await journalAsPrimary(db, linked(n3.hash, 5, t + 300_000).bytes, 5, t + 300_000);
     const payload = linked(n3.hash, 5, t + 250_000).bytes;
     const replacing = { term: 2, first: 5, last: 6, count: 2, prevHash: '', hash: 'n', payload };
-    await write(db, [[replacing]], 0);
+    await store.writeMany([[replacing]], 0);
     checkTimeIndex(db);
     assert.equal([...db.timeIndex.getKeys()].length, 1, 'the entry of batch 1 alone is left');
     closeJournalDb(db);
