@@ -312,6 +312,8 @@ export const journalCatchUpChunkEvents = 1024;
 export const readQueriesPendingMax = 1000;
 /** A query the read model has not answered (or, asked `at=`, reached) by then is 503 (ms). */
 export const readQueryTimeoutMs = 5000;
+/** How often reads asked `at=` a sequence look at the read model's (ms; only while some wait). */
+export const readAtPollMs = 1;
 /** Longest the read model applies events without turning to queries and book views (ms). */
 export const readModelYieldMs = 5;
 /**

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
 import { clientKey, loginProof, splitApiKey } from '../protocol/login.js';
 import {
+  accountStreamFlags,
   CloseCode,
   FrameType,
   frameHeaderBytes,
@@ -291,8 +292,7 @@ function primaryUrlIn(body: string): string | undefined {
  */
 function helloFlags(options: ConnectOptions): number {
   const cancel = options.cancelOnDisconnect === true ? HelloFlag.CancelOnDisconnect : 0;
-  const starts = HelloFlag.AccountStarts | HelloFlag.ResumeStarts;
-  return cancel | HelloFlag.AccountInFrames | starts;
+  return cancel | accountStreamFlags;
 }
 
 /**

@@ -37,9 +37,9 @@
  *   the node starts taking commands     ──► graceMs later (5 s unless set), the marked clients
  *   (a new primary, a restart)              that have not logged in since: a chain each
  *
- * A loss leaves the mark while its chain runs (the client is expected back with the flag: a
- * reconnect storm writes nothing but the rounds); a chain that ends with none of the client's
- * orders from before the loss left, and no session of it with the flag, unmarks it
+ * A loss leaves the mark while its chain runs (the client is expected back with the flag: one
+ * back by then writes no mark, only the rounds are written); a chain that ends with none of
+ * the client's orders from before the loss left, and no session of it with the flag, unmarks it
  * (unmarkGone). The marks are commands under disconnectClientId like the rounds.
  * A session's commands go into the ring after its client's mark (holds: Busy while a full ring
  * keeps the mark out), so a state that holds any of them marks the client, as Welcome said.

@@ -17,12 +17,9 @@
  * or more (the replica only moves forward). The answer is checked all the same. The wait's bound
  * is a query's (readQueryTimeoutMs: a read model that has not reached SEQ has not answered).
  */
-import { readQueriesPendingMax, readQueryTimeoutMs } from '../constants.js';
+import { readAtPollMs, readQueriesPendingMax, readQueryTimeoutMs } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { queryNumber } from './http.js';
-
-/** How often waiting reads look at the read model's sequence (ms; only while some wait). */
-export const readAtPollMs = 1;
 
 /** The error code of a read whose `at` the read model did not reach in time (503). */
 export const readModelBehindCode = 'READ_MODEL_BEHIND';

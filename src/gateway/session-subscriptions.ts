@@ -7,7 +7,7 @@
  */
 import { subscriptionsPerSessionMax } from '../constants.js';
 import { assert } from '../stdx/assert.js';
-import { HelloFlag, StreamKind } from '../protocol/frames.js';
+import { accountStreamFlags, HelloFlag, StreamKind } from '../protocol/frames.js';
 import { depthTopic, topTopic, type BookKind, type BookTopics } from './reads.js';
 import { accountTopic, tradesTopic, type Topics } from './topics.js';
 import type { WebSocket } from './uws.js';
@@ -53,8 +53,7 @@ export function sayAccountStart(
 
 /** The Hello flags of account streams a session asked for: Welcome repeats them (all taken). */
 export function accountFlags(helloFlags: number): number {
-  const starts = HelloFlag.AccountStarts | HelloFlag.ResumeStarts;
-  return helloFlags & (HelloFlag.AccountInFrames | starts);
+  return helloFlags & accountStreamFlags;
 }
 
 /** The session's topic of `account`: its frames name the account if the session asked. */

@@ -4,7 +4,7 @@
  * client cannot tell by the frames themselves which Subscribe they answer; Subscribed, sent
  * in order with them, marks where the stream its request id names begins.
  *
- *   Subscribe, no From  ──► Subscribed(durable)              HelloFlag.AccountStarts
+ *   Subscribe, no From  ──► Subscribed(where the topics are) HelloFlag.AccountStarts
  *   Subscribe From f    ──► Subscribed(f - 1), the stored    HelloFlag.ResumeStarts (one that
  *                           events from f, then live ones    starts a resume: account-resumes.ts)
  */

@@ -53,15 +53,15 @@ export class TopicsTail {
    * The sequence the topics' live stream goes on after, which Subscribed names (frames.ts
    * FrameType.Subscribed): while the tail runs, the last it read (at its start, what was visible
    * then); else the last published to the topics (`published`, -1: none yet); before any run,
-   * `durable`. It named `durable` always, and a standby's tail (one poll behind it) or a cluster
-   * primary's publisher (committed, behind its own disk) then sent events up to it after the
-   * frame (16 at a time, measured): "starts after" was not where the stream started. Before the
-   * first run `durable` is at worst past the start (its events up to it are older than the
-   * Subscribe, as documented), never short of it.
+   * `visible`: the durable sequence, no further than committed on a cluster member (events past
+   * it are published once a majority holds them, after the frame). It named the durable
+   * sequence always, and a standby's tail (one poll behind it) or a cluster primary's publisher
+   * (committed, behind its own disk) then sent events up to it after the frame (16 at a time,
+   * measured): "starts after" was not where the stream started.
    */
-  liveStart(published: number, durable: number): number {
+  liveStart(published: number, visible: number): number {
     if (this.timer !== null) return this.next - 1;
-    return published >= 0 ? published : durable;
+    return published >= 0 ? published : visible;
   }
 
   stop(): void {

@@ -96,6 +96,10 @@ export const enum HelloFlag {
   All = 15,
 }
 
+/** The Hello flags of account streams (what their frames carry, what the server says of them). */
+export const accountStreamFlags =
+  HelloFlag.AccountInFrames | HelloFlag.AccountStarts | HelloFlag.ResumeStarts;
+
 /**
  * Bits of a Commands frame's header flags (Hello's: HelloFlag; every other frame a client
  * sends: 0). A frame with a
