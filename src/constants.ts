@@ -171,8 +171,7 @@ export const readSessionsPerClientMax = 64;
 export const subscriptionsPerSessionMax = 1_024;
 /**
  * Client ids whose highest accepted client seq the gateway holds for Welcome (client-seqs.ts);
- * past it the table starts over from the engine's, and a failed load is tried again after
- * clientSeqsRetryMs.
+ * past it the table starts over from the engine's; a failed load retries after clientSeqsRetryMs.
  */
 export const acceptedSeqClientsMax = 100_000;
 export const clientSeqsRetryMs = 1000;
@@ -593,6 +592,7 @@ export const memberExitWaitMs = 500;
 export const localPortMin = 20_000;
 export const localPortCount = 10_000;
 export const localPortTries = 64;
+export const localPortsGivenMax = 256; // the last handed out: not again (cli/ports.ts)
 /**
  * A member started by a supervisor (bourse cluster, a drill, bench:replicated) checks this
  * often whether the supervisor still runs (ms); once it is gone (SIGKILL, the OOM killer), the

@@ -10,15 +10,30 @@
  */
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { localPortCount, localPortMin, localPortTries } from '../constants.js';
+import { localPortCount, localPortMin, localPortsGivenMax, localPortTries } from '../constants.js';
 import type { ClusterMember } from '../pipeline/cluster-node.js';
 
 export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   for (let i = 0; i < localPortTries; i++) {
     const port = localPortMin + Math.floor(Math.random() * localPortCount);
+    if (given.includes(port)) continue;
+    give(port); // before the check: a call meanwhile (Promise.all) does not pick it too
     if ((await bindError(kind, '127.0.0.1', port)) === null) return port;
   }
   return anyPort(kind);
+}
+
+/**
+ * The ports this process handed out last (at most localPortsGivenMax), never handed out again
+ * meanwhile. A port is free when checked, and stays so until its taker binds it: a cluster
+ * picks all its members' ports before the first listens, and two picks of one process could
+ * meet (3 of 10,000: ~0.03% a cluster and kind, then a ListenError), unseen by the check.
+ */
+const given: number[] = [];
+
+function give(port: number): void {
+  if (given.length === localPortsGivenMax) given.shift();
+  given.push(port);
 }
 
 /** A port the kernel picks (its ephemeral range). */

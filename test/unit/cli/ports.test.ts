@@ -59,3 +59,18 @@ test('a port taken is not picked', async () => {
     for (const h of held) h.server.close();
   }
 });
+
+test('a port handed out is not handed out again before its taker binds it', async () => {
+  // A cluster picks every member's port before the first listens: the second pick of the same
+  // port passed the bind check (nothing held it yet), and the second member could not listen.
+  const draws = [0.5, 0.5];
+  const random = Math.random;
+  Math.random = () => draws.shift() ?? random();
+  try {
+    const first = await freePort('tcp');
+    const second = await freePort('tcp');
+    assert.notEqual(second, first, 'the port handed out first (drawn again), not yet bound');
+  } finally {
+    Math.random = random;
+  }
+});
