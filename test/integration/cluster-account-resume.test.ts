@@ -12,9 +12,6 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 import { TestCluster, TransferLoad } from '../harness/cluster-driver.js';
 import { until } from '../harness/wait.js';
 
-/** Member ids 1-3 on 30660-30665 (this file's ports, within 30600-30699). */
-const basePort = 30660;
-
 const key = (e: EventRecord): string => `${e.sequence}/${e.kind}/${e.status}`;
 
 /** Member `m`'s journal events naming account 1, from `from` up to `last`. */
@@ -34,7 +31,7 @@ async function accountEvents(
 }
 
 test('an account stream follows a failover: each event once, in order', async () => {
-  const cluster = await TestCluster.start(3, undefined, [], undefined, undefined, basePort);
+  const cluster = await TestCluster.start(3);
   try {
     const urls = cluster.urls();
     const writer = await cluster.setUpClient(21, 100);

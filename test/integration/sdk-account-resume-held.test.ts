@@ -8,24 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BourseClient, type EventRecord } from '../../src/client/client.js';
-import { BourseNode } from '../../src/pipeline/node.js';
-import { smallConfig } from '../harness/engine-driver.js';
-import { removeDir, tempDataDir } from '../harness/node-driver.js';
-import { setUp } from '../harness/gateway-node.js';
+import { setUp, withNode } from '../harness/gateway-node.js';
 import { until } from '../harness/wait.js';
 
-/** This file's port (30800-30899 are this test's range). */
-const nodePort = 30841;
-
-test('a from-sequence for an account streamed already is refused, and why', async () => {
-  const dir = tempDataDir();
-  const node = await BourseNode.start({
-    dataDir: dir,
-    config: smallConfig,
-    gateway: { host: '127.0.0.1', port: nodePort },
-  });
-  try {
-    const url = `ws://127.0.0.1:${nodePort}/`;
+test('a from-sequence for an account streamed already is refused, and why', () =>
+  withNode(async (_node, url) => {
     const root = await BourseClient.connect(url, { clientId: 60 });
     await setUp(root);
     const [early] = await root.transfer({ account: 3, target: 1, ref: 1, quantity: 1 });
@@ -67,8 +54,4 @@ test('a from-sequence for an account streamed already is refused, and why', asyn
       [third.sequence],
     );
     await root.close();
-  } finally {
-    await node.stop();
-    removeDir(dir);
-  }
-});
+  }));

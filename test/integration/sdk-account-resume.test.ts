@@ -19,32 +19,11 @@ import {
   topicRequestId,
   writeHeader,
 } from '../../src/protocol/frames.js';
-import { BourseNode } from '../../src/pipeline/node.js';
 import { eventSizeBytes } from '../../src/constants.js';
-import { smallConfig } from '../harness/engine-driver.js';
-import { removeDir, tempDataDir } from '../harness/node-driver.js';
-import { hello, setUp } from '../harness/gateway-node.js';
+import { hello, setUp, withNode } from '../harness/gateway-node.js';
+import { freePort } from '../../src/cli/ports.js';
 import { FreezableProxy } from '../harness/freezable-proxy.js';
 import { until } from '../harness/wait.js';
-
-/** This file's ports (30600-30699 are this test's range). */
-const nodePort = 30641;
-const proxyPort = 30642;
-
-async function withNodeAt(run: (node: BourseNode, url: string) => Promise<void>): Promise<void> {
-  const dir = tempDataDir();
-  const node = await BourseNode.start({
-    dataDir: dir,
-    config: smallConfig,
-    gateway: { host: '127.0.0.1', port: nodePort },
-  });
-  try {
-    await run(node, `ws://127.0.0.1:${nodePort}/`);
-  } finally {
-    await node.stop();
-    removeDir(dir);
-  }
-}
 
 const httpOf = (url: string): string => url.replace('ws://', 'http://').replace(/\/$/, '');
 
@@ -86,9 +65,12 @@ async function ask(c: BourseClient, account: number, price: number): Promise<num
 }
 
 test('after a reconnect an account stream gets what was durable meanwhile, once', async () => {
-  await withNodeAt(async (_node, url) => {
+  await withNode(async (_node, url) => {
     const root = await BourseClient.connect(url, { clientId: 70 });
     await setUp(root);
+    // Below the kernel's ephemeral ports: the proxy comes back on it after the drop.
+    const nodePort = Number(new URL(url).port);
+    const proxyPort = await freePort('tcp');
     let proxy = await FreezableProxy.start(nodePort, proxyPort);
     const maker = await BourseClient.connect(proxy.url, {
       clientId: 71,
@@ -186,7 +168,7 @@ class RawSession {
 }
 
 test('a resume joins the live stream with no gap or repeat while events keep coming', async () => {
-  await withNodeAt(async (_node, url) => {
+  await withNode(async (_node, url) => {
     const root = await BourseClient.connect(url, { clientId: 80, inFlightMax: 4_096 });
     await setUp(root);
     const transfers = (n: number): Record<string, number>[] =>
@@ -227,7 +209,7 @@ test('a resume joins the live stream with no gap or repeat while events keep com
 });
 
 test('a from-sequence the journal cannot serve is refused with Error 4, and why', async () => {
-  await withNodeAt(async (_node, url) => {
+  await withNode(async (_node, url) => {
     const root = await BourseClient.connect(url, { clientId: 90 });
     await setUp(root);
     const head = await durableHead(url);
