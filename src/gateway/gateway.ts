@@ -596,7 +596,7 @@ export class Gateway {
   /** A standby publishes nothing: its topics follow the journal. Where their stream goes on. */
   private startTail(): number {
     if (!this.options.role.accepting()) this.tail.start(); // idempotent
-    return this.tail.liveStart(this.topics.lastSequence, this.options.journal.visibleSequence());
+    return this.tail.liveStart(this.topics.lastSequence, this.options); // its journal, publisher
   }
 
   /** Stream 2 (anyone): one instrument's trades (the dashboard's pages: PageTrades). */

@@ -20,6 +20,13 @@ import { journalPollMs } from './journal-stream.js';
 /** Events read from LMDB per step, and published at once (a chunk may hold more: sliced). */
 const tailEvents = 4096;
 
+/** What liveStart reads of the node before the topics had a run. */
+interface LiveSources {
+  journal: { visibleSequence(): number };
+  /** The publisher (pipeline/publisher.ts): where its next run goes on, if one waits. */
+  events: { listen: unknown; waitingAfter?(): number | null };
+}
+
 export class TopicsTail {
   private next = -1;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -53,15 +60,19 @@ export class TopicsTail {
    * The sequence the topics' live stream goes on after, which Subscribed names (frames.ts
    * FrameType.Subscribed): while the tail runs, the last it read (at its start, what was visible
    * then); else the last published to the topics (`published`, -1: none yet); before any run,
-   * `visible`: the durable sequence, no further than committed on a cluster member (events past
-   * it are published once a majority holds them, after the frame). It named the durable
+   * the node's visible sequence (the durable one, no further than committed on a cluster
+   * member), but not past a run its publisher has yet to hand out. It named the durable
    * sequence always, and a standby's tail (one poll behind it) or a cluster primary's publisher
    * (committed, behind its own disk) then sent events up to it after the frame (16 at a time,
-   * measured): "starts after" was not where the stream started.
+   * measured): "starts after" was not where the stream started. Before the first run since the
+   * start, the visible sequence alone was that too: a run durable (and committed) but not yet
+   * handed out by the publisher, which polls, came after a frame that named it.
    */
-  liveStart(published: number, visible: number): number {
+  liveStart(published: number, node: LiveSources): number {
     if (this.timer !== null) return this.next - 1;
-    return published >= 0 ? published : visible;
+    if (published >= 0) return published;
+    const visible = node.journal.visibleSequence();
+    return Math.min(visible, node.events.waitingAfter?.() ?? visible);
   }
 
   stop(): void {

@@ -75,6 +75,17 @@ export class Publisher {
     }
   }
 
+  /**
+   * The event sequence the next run handed to the listeners goes on after, when one is durable
+   * and waits (the publisher polls the ring, and a cluster's waits for the quorum too); null
+   * when none waits. Where the gateway's topics go on before they had a run (topics-tail.ts).
+   */
+  waitingAfter(): number | null {
+    const position = this.barrier.position();
+    if (!after(this.barrier.available(), position)) return null;
+    return this.sequenceAt((position + 1) | 0) - 1;
+  }
+
   /** A cluster's commit moved: a publisher waiting for the quorum looks again now. */
   wake(): void {
     const wake = this.wakeWait;
