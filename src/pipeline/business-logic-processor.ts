@@ -42,6 +42,8 @@ export class BusinessLogicProcessor {
    */
   onSecond: (() => void) | null = null;
   private secondDueUs = 0;
+  /** The clock batches are stamped from (µs; logical-time.ts): a test's may be set back. */
+  private readonly clockNowUs: () => number;
 
   constructor(
     engine: Engine,
@@ -49,6 +51,7 @@ export class BusinessLogicProcessor {
     output: Sequencer,
     progress: JournalProgress,
     batchMax: number,
+    clockNowUs: () => number = clockUs,
   ) {
     assert(output.ring.spill >= engine.eventsPerCommandMax, 'processor: spill fits a command');
     this.engine = engine;
@@ -56,6 +59,7 @@ export class BusinessLogicProcessor {
     this.output = output;
     this.progress = progress;
     this.batchMax = batchMax;
+    this.clockNowUs = clockNowUs;
     this.room = engine.eventsPerCommandMax;
     const position = engine.position();
     this.clock[0] = position[0];
@@ -72,7 +76,7 @@ export class BusinessLogicProcessor {
       const position = this.input.position();
       if (!after(available, position) || this.output.ring.halted()) {
         if (this.input.ring.halted() || this.output.ring.halted()) return;
-        const now = clockUs();
+        const now = this.clockNowUs();
         if (now >= this.secondDueUs) this.everySecond(now);
         continue;
       }
@@ -84,7 +88,7 @@ export class BusinessLogicProcessor {
 
   /** Decides input sequences (from, last], publishes their events, releases the batch. */
   processBatch(from: number, last: number): void {
-    const now = clockUs();
+    const now = this.clockNowUs();
     this.clock[1] = nextTimestampUs(now, this.clock[1]);
     // A run of up to prefetchCommandsMax commands at a time: read ahead, then decide.
     for (let end = from; end !== last;) {

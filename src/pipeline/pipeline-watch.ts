@@ -11,7 +11,7 @@
  *   capacity      an engine table at capacityWarnPercent, and full (commands are rejected)
  *   reads         queries of the read model that timed out (HTTP 503)
  *   clock         the node's clock clockBehindWarnMs or more behind the logical time it last
- *                 stamped (logical-time.ts): commands keep that time until the clock catches
+ *                 stamped (logical-time.ts): it moves 1 µs a batch until the clock catches
  *                 up, and holds expire that much late
  *
  * A soak's 30-40 s outages (the read model held the output ring) logged nothing and /ready
@@ -178,7 +178,8 @@ export class PipelineWatch {
     if (behindMs < clockBehindWarnMs) return;
     const line =
       `clock ${(behindMs / 1000).toFixed(0)} s behind the logical time this node last ` +
-      'stamped (its journal holds it): commands keep that time until the clock catches up, ' +
+      'stamped (its journal holds it): logical time moves 1 µs a batch until the clock ' +
+      'catches up, ' +
       'and holds expire that much late; check the time sync (NTP) of this host, and of any ' +
       'member whose clock ran ahead';
     this.warn('clock', nowMs, line);

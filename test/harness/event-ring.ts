@@ -6,6 +6,8 @@ import { eventSizeBytes } from '../../src/constants.js';
 import { EventWord } from '../../src/protocol/event-layout.js';
 import { RingBuffer } from '../../src/ring/ring-buffer.js';
 import { Sequencer } from '../../src/ring/sequencer.js';
+import type { SequenceBarrier } from '../../src/ring/sequence-barrier.js';
+import { readEvent, type EventRecord } from '../../src/protocol/event-reader.js';
 import { WaitStrategy } from '../../src/ring/wait-strategy.js';
 import { write64 } from '../../src/stdx/records.js';
 
@@ -41,4 +43,15 @@ export function eventRing(consumers: number): EventRing {
     return (first + sequences.length - 1) | 0;
   };
   return { ring, wait, publish };
+}
+
+/** Reads the events `barrier` has available in `ring`, then releases them (allocates). */
+export function takeEvents(ring: RingBuffer, barrier: SequenceBarrier): EventRecord[] {
+  const seen: EventRecord[] = [];
+  const last = barrier.available();
+  for (let s = (barrier.position() + 1) | 0; s !== ((last + 1) | 0); s = (s + 1) | 0) {
+    seen.push(readEvent(ring.records.u32, ring.slot(s) * EventWord.size));
+  }
+  barrier.release(last);
+  return seen;
 }

@@ -19,10 +19,11 @@ import { Sequencer } from '../../../src/ring/sequencer.js';
 import { WaitStrategy } from '../../../src/ring/wait-strategy.js';
 import { eventSizeBytes } from '../../../src/constants.js';
 import { CommandKind, SequencedWord } from '../../../src/protocol/command-layout.js';
-import { EventKind, EventWord } from '../../../src/protocol/event-layout.js';
+import { EventKind } from '../../../src/protocol/event-layout.js';
 import { timerClientId } from '../../../src/protocol/command-writer.js';
-import { readEvent, type EventRecord } from '../../../src/protocol/event-reader.js';
+import type { EventRecord } from '../../../src/protocol/event-reader.js';
 import { EngineDriver } from '../../harness/engine-driver.js';
+import { takeEvents } from '../../harness/event-ring.js';
 
 const hourUs = 3_600_000_000;
 const USD = 1;
@@ -71,13 +72,7 @@ function pipeline(engine: Engine) {
   /** Decides what the ring holds; returns the events written. */
   const step = (): EventRecord[] => {
     processor.processBatch(taken.position(), taken.available());
-    const seen: EventRecord[] = [];
-    const last = events.available();
-    for (let s = (events.position() + 1) | 0; s !== ((last + 1) | 0); s = (s + 1) | 0) {
-      seen.push(readEvent(output.records.u32, output.slot(s) * EventWord.size));
-    }
-    events.release(last);
-    return seen;
+    return takeEvents(output, events);
   };
   return { ticker, step };
 }

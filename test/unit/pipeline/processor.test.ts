@@ -14,10 +14,10 @@ import { Sequencer } from '../../../src/ring/sequencer.js';
 import { WaitStrategy } from '../../../src/ring/wait-strategy.js';
 import { eventSizeBytes, prefetchCommandsMax } from '../../../src/constants.js';
 import { SequencedWord } from '../../../src/protocol/command-layout.js';
-import { EventWord } from '../../../src/protocol/event-layout.js';
 import { writeCommand } from '../../../src/protocol/command-writer.js';
-import { readEvent, type EventRecord } from '../../../src/protocol/event-reader.js';
+import type { EventRecord } from '../../../src/protocol/event-reader.js';
 import { EngineDriver, smallConfig } from '../../harness/engine-driver.js';
+import { takeEvents } from '../../harness/event-ring.js';
 import { workload } from '../../harness/workload.js';
 
 /** An event without its timestamp (the processor stamps wall-clock time, the driver not). */
@@ -72,12 +72,7 @@ test('processor: long and wrapping batches decide every command once, in order',
     producer.advance(n);
     producer.publish();
     processor.processBatch(taken.position(), taken.available());
-    const from = eventsOut.position();
-    const last = eventsOut.available();
-    for (let s = (from + 1) | 0; s !== ((last + 1) | 0); s = (s + 1) | 0) {
-      seen.push(shape(readEvent(output.records.u32, output.slot(s) * EventWord.size)));
-    }
-    eventsOut.release(last);
+    seen.push(...takeEvents(output, eventsOut).map(shape));
   }
   assert.equal(processor.commandsProcessed, commands.length);
   assert.equal(seen.length, expected.length);
