@@ -577,8 +577,9 @@ export const udpReassemblyTimeoutMs = 500;
 /** NAKs to one peer per udpNakRetryMs, at most; and the time a fragment resent lingers (ms). */
 export const udpNakPeerMax = 64;
 export const udpResendLingerMs = 4;
-/** Ids of each other member's last messages kept to take each once (replay-window.ts). */
+/** Each member's message ids kept to take each once; ms between Renews asked of it. */
 export const udpReplayWindowIds = 1 << 17;
+export const udpRenewAskMs = 100;
 /** A peer's name not resolved yet (containers), or its connect failed: tried again after (ms). */
 export const udpConnectRetryMs = 250;
 /** Refused replication datagrams are logged at most this often (ms), counted meanwhile. */
@@ -630,7 +631,6 @@ export const clusterFileName = 'cluster.json';
 export const clusterSecretFileName = 'replication.key';
 /** Bytes of that secret (written as twice as many hex digits): replication/datagram-mac.ts. */
 export const replicationSecretBytes = 32;
-
 /**
  * Copies of the engine's state a node holds, every table at full size: the processor's, the
  * snapshotter's (its read model), and the buffer it copies its state into to write a snapshot

@@ -144,6 +144,8 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
     'Datagrams of messages taken already or too far behind: duplicates, or replays',
     () => t.duplicates,
   );
+  total(`${replication}renews_asked_total`, 'Members asked to renew a run', () => t.renewsAsked);
+  total(`${replication}runs_renewed_total`, 'Transport runs begun anew', () => t.runsRenewed);
   total(`${replication}other_version_total`, 'Datagrams or messages of another version', () => {
     return t.otherVersion;
   });

@@ -179,9 +179,7 @@ export class ClusterNode {
     if (!vote.member || recovering) this.store.setRecovering(recovering);
     if (recovering)
       this.log(`member ${this.id}: recovering (no data): will not vote until caught up`);
-    const renewStart = (floor: number): number => this.store.nextTransportStart(floor);
-    const transportOptions = { ...options, start: renewStart(0), renewStart };
-    this.transport = memberTransport(transportOptions, (m) => this.receive(m), this.log);
+    this.transport = this.newTransport(options);
     this.transport.queueWait = this.stages?.udp ?? null;
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
@@ -203,6 +201,30 @@ export class ClusterNode {
       this.io(),
     );
     this.foreign = new ForeignMembers(this.consensus, this.log);
+  }
+
+  /**
+   * The member's transport, its runs' starts stored in its folder, and the others' starts it
+   * heard (replay-window.ts). Both are also written on the transport's receive path (a renewal
+   * asked, a member's new run): a write the disk fails there silences and fails the member, as
+   * a vote's does (keep), rather than throwing out of the socket's handler.
+   */
+  private newTransport(options: ClusterNodeOptions): UdpTransport {
+    const store = this.store;
+    const clockMs = options.clockMs ?? Date.now;
+    const renewStart = (floor: number): number => {
+      let start = floor + 1; // if not stored, the member is failed and sends nothing more
+      this.keep(() => (start = store.nextTransportStart(floor, clockMs())));
+      return start;
+    };
+    const transportOptions = {
+      ...options,
+      start: store.nextTransportStart(0, clockMs()),
+      renewStart,
+      peerStarts: store.peerStarts(options.members.map((m) => m.id)),
+      notePeerStart: (id: number, start: number) => this.keep(() => store.notePeerStart(id, start)),
+    };
+    return memberTransport(transportOptions, (m) => this.receive(m), this.log);
   }
 
   /** Opens the member's storage, binds its ports and starts as a standby. */

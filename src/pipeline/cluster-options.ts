@@ -43,4 +43,9 @@ export interface ClusterNodeOptions {
   snapshotIntervalMs?: number;
   /** As for a single node (NodeOptions.gateway; default `cancelOnDisconnectGraceMs`). */
   cancelGraceMs?: number;
+  /**
+   * The wall clock (ms) this member's transport starts are drawn from (replay-window.ts
+   * startAbove; default Date.now): a test's may be set back, as on a host whose clock is.
+   */
+  clockMs?: () => number;
 }

@@ -18,6 +18,9 @@ export interface TransportOptions {
   start: number;
   /** A new start above `floor`, stored before use, once the run's message ids run out. */
   renewStart?: (floor: number) => number;
+  /** The other members' starts stored in the member's folder, and how to store a new one. */
+  peerStarts?: ReadonlyMap<number, number>;
+  notePeerStart?: (id: number, start: number) => void;
 }
 
 export function memberTransport(
@@ -30,6 +33,11 @@ export function memberTransport(
   const { secret, faults, start } = options;
   const transport = new UdpTransport(id, peers, receive, secret, faults, undefined, start);
   if (options.renewStart !== undefined) transport.renewStart = options.renewStart;
+  if (options.peerStarts !== undefined) transport.rememberStarts(options.peerStarts);
+  if (options.notePeerStart !== undefined) transport.onPeerStart = options.notePeerStart;
+  // Rare (a member restarted, or lost its folder behind its clock): worth a line each.
+  transport.onRenewed = (by, was, start) =>
+    log(`member ${id}: member ${by} could not take run ${was}: began run ${start}`);
   // A warning: members of two versions do not hear each other (README, rolling upgrades).
   transport.onOtherVersion = (from, what) => {
     const line = `member ${from} speaks ${what}; their messages are dropped until it speaks ours`;

@@ -39,8 +39,10 @@ export const datagramMagic = 0xb5;
 /**
  * 2: every datagram carries a CRC-32 of its bytes (`checksumAt`). 3: and a MAC under the
  * cluster's secret (`macAt`). 4: and its sender's start (`startAt`); the chunk starts at 40.
+ * 5: a member remembers the others' starts across its restarts, and asks a member whose run
+ * it cannot take to renew it (type Renew, run-renewal.ts), which a member of 4 would ignore.
  */
-export const transportVersion = 4;
+export const transportVersion = 5;
 /** The last version with no checksum (the field was zero): still told apart, see check(). */
 const uncheckedVersion = 1;
 export const datagramHeaderBytes = 40;
@@ -63,6 +65,8 @@ export function datagramMac(secret: Uint8Array): DatagramMac {
 export const enum DatagramType {
   Fragment = 1,
   Nak = 2,
+  /** Begin a new run above a start named (run-renewal.ts). */
+  Renew = 3,
 }
 
 /** Writes a header of the sender's `start`; the checksum and MAC stay zero until seal(). */

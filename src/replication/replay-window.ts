@@ -13,6 +13,7 @@
  * (a start renewed while the last one's datagrams were on their way), the highest id heard in
  * it, and a bit per id for the last `windowIds` ids (1 once the message was taken whole):
  *
+ *   start up to one remembered, unheard   Unproven: not taken; the sender is asked to renew
  *   start below both kept                 Stale: of an earlier run (a replay, told)
  *   the start before the newest           Old: dropped
  *   start above the newest                Restarted: the member's window begins anew
@@ -25,9 +26,14 @@
  * datagrams), or resent for a NAK within the receiver's reassembly timeout. A message further
  * behind is dropped as a lost one, which consensus sends again.
  *
- * A member that restarts itself knows nothing of the others' runs, and takes the first start
- * it hears of each: replays sent before the member's real datagrams reach it are taken once
- * each, as many as were recorded, never again after.
+ * A member that restarts remembers the newest start it heard of each other member (stored in
+ * its folder before the first datagram of that start is taken: replica-store.ts), but not
+ * which of its ids it took: a start at or below a remembered one is Unproven, none of its
+ * messages taken, and the sender is asked to begin a run above it (run-renewal.ts). Before,
+ * a restarted member knew no one's run and took the first start it heard of each: datagrams
+ * recorded before its restart were taken once each (a dead primary's heartbeats kept it
+ * hearing a primary, and refusing the others' pre-votes, for as long as the replays went on).
+ * A member that lost its folder remembers nothing, and takes the first start it hears of each.
  */
 import { assert } from '../stdx/assert.js';
 
@@ -41,15 +47,26 @@ export const enum Freshness {
   Old = 3,
   /** Of a run of the member before the one heard since: refused. */
   Stale = 4,
+  /**
+   * At or below the start remembered from before this member's restart, none heard since:
+   * which of its messages were taken is not known, so none is; the sender is asked to renew.
+   */
+  Unproven = 5,
 }
 
 /**
- * A start above `floor` and every start this process gave before, and at least the wall clock
- * (ms). A member stores its last (replica-store.ts), so that its runs' starts only grow however
- * its clock is set; the clock is the floor for a member that lost its folder.
+ * A start above `floor`, and at least the wall clock `nowMs`. A member stores its last
+ * (replica-store.ts), so that its runs' starts only grow however its clock is set; the clock is
+ * the floor for a member that lost its folder (one behind its last run's start is asked by the
+ * others to renew above it: run-renewal.ts).
  */
+export function startAbove(floor: number, nowMs: number): number {
+  return Math.max(nowMs, floor + 1);
+}
+
+/** The same, above every start this process gave before too: for a transport with no store. */
 export function nextStart(floor: number): number {
-  lastStart = Math.max(Date.now(), floor + 1, lastStart + 1);
+  lastStart = Math.max(startAbove(floor, Date.now()), lastStart + 1);
   return lastStart;
 }
 let lastStart = 0;
@@ -58,6 +75,8 @@ export class ReplayWindows {
   private readonly starts: Float64Array;
   private readonly before: Float64Array;
   private readonly highest: Float64Array;
+  /** 1 while a member's newest start is one remembered from before a restart (Unproven). */
+  private readonly remembered: Uint8Array;
   /** A bit per id of the last `windowIds`, by member: `member * windowIds + (id & mask)`. */
   private readonly bits: Uint8Array;
   private readonly mask: number;
@@ -71,6 +90,7 @@ export class ReplayWindows {
     this.starts = new Float64Array(membersMax + 1);
     this.before = new Float64Array(membersMax + 1);
     this.highest = new Float64Array(membersMax + 1);
+    this.remembered = new Uint8Array(membersMax + 1);
     this.bits = new Uint8Array(((membersMax + 1) * windowIds) / 8);
     this.mask = windowIds - 1;
   }
@@ -88,7 +108,10 @@ export class ReplayWindows {
       this.starts[from] = start;
       this.clear(from, 0, Infinity);
       this.highest[from] = 0;
+      this.remembered[from] = 0;
       fresh = Freshness.Restarted;
+    } else if (this.remembered[from] === 1) {
+      return Freshness.Unproven;
     } else if (start !== newest) {
       return start === this.before[from] ? Freshness.Old : Freshness.Stale; // NaN: Stale
     }
@@ -100,6 +123,25 @@ export class ReplayWindows {
     }
     if (top - id >= this.windowIds) return Freshness.Old;
     return this.has(from, id) ? Freshness.Heard : Freshness.New;
+  }
+
+  /**
+   * Member `from`'s newest start as this member heard it before it restarted (stored): starts
+   * up to it are Unproven until a newer one is heard.
+   */
+  remember(from: number, start: number): void {
+    assert(from >= 1 && from < this.starts.length, 'replay: a member id');
+    assert(Number.isFinite(start) && start > 0, 'replay: a start remembered');
+    if (start <= this.starts[from]) return;
+    this.starts[from] = start;
+    this.before[from] = 0;
+    this.highest[from] = 0;
+    this.remembered[from] = 1;
+  }
+
+  /** The newest start of member `from` heard or remembered (0: none). */
+  newest(from: number): number {
+    return this.starts[from];
   }
 
   /** Message `id` (of the newest start) was taken whole: a copy of it is Heard. */

@@ -25,7 +25,7 @@ import { commitCause, StorageCode, StorageError, writeFailure } from '../journal
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 import { clusterIdOf } from './hashes.js';
-import { nextStart } from './replay-window.js';
+import { startAbove } from './replay-window.js';
 
 export interface StoredVote {
   term: number;
@@ -183,13 +183,34 @@ export class ReplicaStore {
    * leave this member unheard until its clock caught up. `floor`: the start in use, for a run
    * whose message ids ran out (UdpTransport.renewStart).
    */
-  nextTransportStart(floor = 0): number {
+  nextTransportStart(floor = 0, nowMs = Date.now()): number {
     const stored = Number(this.db.meta.get('transport-start') ?? '0');
-    const start = nextStart(Math.max(stored, floor));
+    const start = startAbove(Math.max(stored, floor), nowMs);
     writeMeta(this.db, 'the transport start', () =>
       this.db.meta.putSync('transport-start', String(start)),
     );
     return start;
+  }
+
+  /**
+   * The newest transport start heard of each other member, by id, as stored by notePeerStart:
+   * after a restart the transport takes none of those runs (replay-window.ts remember). Before,
+   * a restarted member remembered no one's run, and took datagrams recorded before its restart.
+   */
+  peerStarts(members: readonly number[]): Map<number, number> {
+    const starts = new Map<number, number>();
+    for (const id of members) {
+      const start = Number(this.db.meta.get(`peer-start-${id}`) ?? '0');
+      if (Number.isFinite(start) && start > 0) starts.set(id, start);
+    }
+    return starts;
+  }
+
+  /** Member `id` began run `start` (stored before any of its datagrams is taken). */
+  notePeerStart(id: number, start: number): void {
+    const key = `peer-start-${id}`;
+    if (start <= Number(this.db.meta.get(key) ?? '0')) return;
+    writeMeta(this.db, 'a member start', () => this.db.meta.putSync(key, String(start)));
   }
 
   setRecovering(recovering: boolean): void {

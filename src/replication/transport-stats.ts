@@ -38,6 +38,10 @@ export interface TransportStats {
    * duplicate, or a replay: replay-window.ts): dropped.
    */
   duplicates: number;
+  /** Members asked to begin a run this one can take (run-renewal.ts). */
+  renewsAsked: number;
+  /** This member's runs renewed: its message ids ran out, or another member asked. */
+  runsRenewed: number;
 }
 
 /** Every count at zero; `refused`: the transport's refusals, counted there (refusals.ts). */
@@ -64,5 +68,7 @@ export function newTransportStats(
     peersMoved: 0,
     refused,
     duplicates: 0,
+    renewsAsked: 0,
+    runsRenewed: 0,
   };
 }

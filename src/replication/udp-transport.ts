@@ -4,15 +4,12 @@
  * at 200k datagrams/s, 0.1%. So every datagram goes through a paced queue, and the receiver
  * repairs loss with NAKs, as Aeron does.
  *
- *   message (encodeMessage) ──split──► fragments of ≤ udpPayloadBytesMax, each a datagram:
- *
- *   0      1        2      3      4            8       10      12       16       32      40
- *   +------+--------+------+------+------------+-------+-------+--------+--------+-------+-----+
- *   | 0xB5 | version| type | from | message id | index | count | CRC-32 | MAC    | start | ... |
- *   +------+--------+------+------+------------+-------+-------+--------+--------+-------+-----+
- *   type 1 fragment: a chunk of the message;
- *   type 2 NAK, a message of its own (its id is the NAK's): the start and id (f64, u32) of the
- *   message it repairs, then u16 indices of the fragments the receiver lacks (`index` of them)
+ *   message (encodeMessage) ──split──► fragments of ≤ udpPayloadBytesMax, each a datagram
+ *   (its 40-byte header: datagram.ts), of type
+ *   1 fragment: a chunk of the message;
+ *   2 NAK, a message of its own (its id is the NAK's): the start and id (f64, u32) of the
+ *   message it repairs, then u16 indices of the fragments the receiver lacks (`index` of them);
+ *   3 Renew, a message of its own: begin a run above a start named (run-renewal.ts)
  *
  * A datagram received is read in this order, each step dropping it before the next:
  *   1. its CRC-32 (datagram.ts), before any field is read: one that fails is damaged, counted,
@@ -25,8 +22,9 @@
  *      (datagram-mac.ts): one that does not match is refused, so that only a holder of the
  *      secret speaks as a member, wherever it sends from;
  *   4. its sender's start and message id (replay-window.ts): a message is taken once, and none
- *      of a run of the sender's before the one heard since, so that a datagram recorded and
- *      sent again (its MAC is good) does nothing.
+ *      of a run of the sender's before the one heard since, nor of one remembered from before
+ *      this member's restart, so that a datagram recorded and sent again (its MAC is good) does
+ *      nothing; the sender of such a run is asked to renew it (run-renewal.ts).
  *
  * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN does not
  * reorder, so a fragment missing before one that arrived is lost: it is NAKed after
@@ -47,7 +45,6 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import {
   clusterMembersMax,
   udpBurstMax,
-  udpConnectRetryMs,
   udpDatagramsPerMsMax,
   udpNakTailMs,
   udpPayloadBytesMax,
@@ -77,9 +74,11 @@ import {
   writeHeader,
 } from './datagram.js';
 import { Freshness, nextStart, ReplayWindows } from './replay-window.js';
+import { renewBytes, RenewAsks, renewFloor, writeRenew } from './run-renewal.js';
 import type { DatagramMac } from './datagram-mac.js';
 import { type OtherVersion, OtherVersions, type VersionLayer } from './other-versions.js';
 import { PeerAddresses, Source, type PeerAddress } from './peer-addresses.js';
+import { PeerProbes } from './peer-probes.js';
 import { type RefusalReason, Refusals } from './refusals.js';
 import { noFaultPlan, type FaultPlan } from './fault-plan.js';
 import { lingering, NakPacer, progressed } from './nak-pacing.js';
@@ -91,7 +90,6 @@ export type { PeerAddress } from './peer-addresses.js';
 export { noFaultPlan, type FaultPlan } from './fault-plan.js';
 export type { TransportStats } from './transport-stats.js';
 
-const emptyDatagram = Buffer.alloc(0);
 /** A NAK's body first names the message it repairs: its start (f64) and id (u32). */
 const nakTargetBytes = 12;
 /** Mixed into the fault plan's seed for the NAK jitter's own stream (nak-pacing.ts). */
@@ -125,6 +123,7 @@ export class UdpTransport {
   private nextId = 0;
   /** What each member has sent that this one took (replay-window.ts). */
   private readonly windows = new ReplayWindows(clusterMembersMax, udpReplayWindowIds);
+  private readonly renewAsks = new RenewAsks();
   /**
    * Two paced queues: control (heartbeats, statuses, votes, NAK answers' requests) goes before
    * bulk (entries), so that a long backlog of entries never delays a heartbeat into an
@@ -157,15 +156,18 @@ export class UdpTransport {
   private pumpQueued = false;
   /** Where each datagram's wait in a queue is timed (src/pipeline/stage-times.ts), if asked. */
   queueWait: { control: StageHistogram; bulk: StageHistogram } | null = null;
-
-  /** Probe sockets whose connect (its name's lookup) is in flight, closed with the transport. */
-  private readonly connecting = new Set<Socket>();
-  /** Connected sockets for probes, by peer, once connected (see probe()). */
-  private readonly probes = new Map<number, Socket | null>();
+  private readonly probes: PeerProbes;
   private closed = false;
 
   /** Receives each whole, well-formed message. */
   onMessage: (message: Message) => void;
+  /**
+   * Told of each new start of another member, before any datagram of it is taken: a member
+   * stores it (replica-store.ts), to take none of that run, recorded, after its own restart.
+   */
+  onPeerStart: (id: number, start: number) => void = () => {};
+  /** Told when member `by` asked this one to renew its run, which it did (run-renewal.ts). */
+  onRenewed: (by: number, was: number, start: number) => void = () => {};
   /** Told when a probe finds a peer's port closed: its process is gone. */
   onUnreachable: (id: number) => void = () => {};
   /** Told of refused datagrams, at most once per refusedLogMs (refusals.ts). */
@@ -204,6 +206,11 @@ export class UdpTransport {
       failed: () => this.stats.connectFailures++,
       moved: (id) => this.peerMoved(id),
     });
+    this.probes = new PeerProbes(
+      this.lookup,
+      (id) => this.onUnreachable(id),
+      () => this.stats.connectFailures++,
+    );
     this.setPeers(peers);
     this.faults = faults;
     this.rng = new Rng(faults.seed);
@@ -231,7 +238,7 @@ export class UdpTransport {
   setPeers(peers: readonly PeerAddress[]): void {
     for (const p of peers) assert(p.id >= 1 && p.id <= clusterMembersMax, 'udp: a member id');
     this.peers.set(peers.filter((p) => p.id !== this.id));
-    this.closeProbes(); // connected again on the next probe
+    this.probes.clear(); // connected again on the next probe
   }
 
   close(): void {
@@ -242,70 +249,24 @@ export class UdpTransport {
     this.resolver.cancel();
     this.peers.close();
     this.socket.close();
-    this.closeProbes();
-  }
-
-  private closeProbes(): void {
-    for (const probe of this.probes.values()) probe?.close();
-    this.probes.clear();
-    for (const s of this.connecting) s.close(); // its connect's callback is then never called
-    this.connecting.clear();
+    this.probes.close();
   }
 
   /** A peer's name resolves elsewhere now: its probe socket is connected again on next use. */
   private peerMoved(id: number): void {
     this.stats.peersMoved++;
-    this.probes.get(id)?.close();
-    this.probes.delete(id);
-  }
-
-  /** Connects `s` to `peer`; held in `connecting` meanwhile, so that closing ends it. */
-  private connect(s: Socket, peer: PeerAddress, done: (error?: Error) => void): void {
-    this.connecting.add(s);
-    s.connect(peer.port, peer.host, (error?: Error) => {
-      this.connecting.delete(s);
-      done(error);
-    });
+    this.probes.forget(id);
   }
 
   /**
-   * A connect's callback gets the error when the name did not resolve or the connect failed
-   * (the socket is then not connected: sending on it without an address throws). Counted, the
-   * socket closed, and `forget` run after udpConnectRetryMs so that the next use tries again
-   * (its datagrams lost meanwhile: consensus resends). Containers start before names resolve.
-   */
-  private connectFailed(s: Socket, forget: () => void): void {
-    this.stats.connectFailures++;
-    s.close();
-    setTimeout(forget, udpConnectRetryMs).unref();
-  }
-
-  /**
-   * Sends an empty datagram (receivers drop it) to a peer from a socket connected to it. A peer
-   * whose process died has no socket on its port: the host answers ICMP port unreachable, which
-   * Linux reports on a connected socket as ECONNREFUSED, within a millisecond on loopback or a
-   * LAN. A host that is down, or a network that drops ICMP, says nothing: the election timeout
-   * stays the rule, the probe only a shortcut. Links blocked by faults block probes too.
+   * Sends an empty datagram (receivers drop it) to a peer from a socket connected to it, so
+   * that a peer whose process died is known at once (peer-probes.ts). Links blocked by faults
+   * block probes too.
    */
   probe(to: number): void {
     const peer = this.peers.get(to);
     if (peer === undefined || this.faults.blockTo.has(to) || !this.open()) return;
-    const socket = this.probes.get(to);
-    if (socket === undefined) {
-      const s = createSocket({ type: 'udp4', lookup: this.lookup });
-      this.probes.set(to, null); // connecting
-      s.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ECONNREFUSED') this.onUnreachable(to);
-      });
-      s.on('message', () => {}); // errors are reported to a socket that reads
-      this.connect(s, peer, (error) => {
-        if (error === undefined && !this.closed) this.probes.set(to, s);
-        else if (error === undefined) s.close();
-        else this.connectFailed(s, () => this.probes.get(to) === null && this.probes.delete(to));
-      });
-      return;
-    }
-    socket?.send(emptyDatagram);
+    this.probes.probe(peer);
   }
 
   /**
@@ -319,6 +280,14 @@ export class UdpTransport {
   /** This run's start, which its datagrams carry (a new one once its message ids ran out). */
   get start(): number {
     return this.runStart;
+  }
+
+  /**
+   * The other members' newest starts heard before this member restarted (stored): none of
+   * those runs is taken, and their senders are asked to renew (replay-window.ts, remember).
+   */
+  rememberStarts(starts: ReadonlyMap<number, number>): void {
+    for (const [id, start] of starts) if (id !== this.id) this.windows.remember(id, start);
   }
 
   /** Messages kept to answer NAKs (retain). */
@@ -359,14 +328,18 @@ export class UdpTransport {
    * the old start, which receivers now drop.
    */
   private newId(): number {
-    if (this.nextId === 0xffff_ffff) {
-      this.runStart = this.renewStart(this.runStart);
-      this.nextId = 0;
-      this.shared = null;
-      this.retained.clear();
-      this.retainedBytes = 0;
-    }
+    if (this.nextId === 0xffff_ffff) this.renewRun(this.runStart);
     return ++this.nextId;
+  }
+
+  /** Begins a run above `floor`; what was kept for NAKs is of the old start, dropped now. */
+  private renewRun(floor: number): void {
+    this.runStart = this.renewStart(floor);
+    this.nextId = 0;
+    this.shared = null;
+    this.retained.clear();
+    this.retainedBytes = 0;
+    this.stats.runsRenewed++;
   }
 
   /** The shared append when `m` is the same append and `to` has not had it, else null. */
@@ -597,14 +570,19 @@ export class UdpTransport {
     }
     const start = startOf(datagram);
     const fresh = this.windows.check(from, start, datagram.readUInt32LE(4));
+    if (fresh === Freshness.Stale || fresh === Freshness.Unproven) this.askRenew(from, start);
     if (fresh === Freshness.Stale) return this.refused('stale', from, source);
-    if (fresh === Freshness.Heard || fresh === Freshness.Old) {
+    if (fresh === Freshness.Heard || fresh === Freshness.Old || fresh === Freshness.Unproven) {
       this.stats.duplicates++;
       return;
     }
-    if (fresh === Freshness.Restarted) this.forgetPartials(from);
+    if (fresh === Freshness.Restarted) {
+      this.onPeerStart(from, start); // stored before anything of the run is taken
+      this.forgetPartials(from);
+    }
     const type = datagram.readUInt8(2);
     if (type === DatagramType.Nak) return this.onNak(datagram, from);
+    if (type === DatagramType.Renew) return this.onRenew(datagram, from);
     if (type !== DatagramType.Fragment) return this.dropped();
     this.onFragment(datagram, from, start);
   }
@@ -625,6 +603,28 @@ export class UdpTransport {
   /** A datagram from a member's address whose MAC is not the secret's: refused, and told. */
   private forged(from: number, source: RemoteInfo): void {
     this.refused('mac', from, source);
+  }
+
+  /** Asks member `from` to begin a run above the newest start of it known here (`seen`: its). */
+  private askRenew(from: number, seen: number): void {
+    const peer = this.peers.get(from);
+    if (peer === undefined || !this.renewAsks.due(from, performance.now())) return;
+    const bytes = Buffer.alloc(renewBytes);
+    writeHeader(bytes, DatagramType.Renew, this.id, this.newId(), 0, 1, this.start);
+    writeRenew(bytes, seen, this.windows.newest(from));
+    seal(bytes, this.mac);
+    this.stats.renewsAsked++;
+    this.transmit({ to: peer, bytes, waiting: null, index: 0, queuedAt: 0, resentAt: null });
+  }
+
+  /** A Renew (a message of one datagram, taken once): renews this run when it names it. */
+  private onRenew(datagram: Buffer, from: number): void {
+    this.windows.taken(from, datagram.readUInt32LE(4));
+    const floor = renewFloor(datagram, this.runStart);
+    if (floor < 0) return;
+    const was = this.runStart;
+    this.renewRun(floor);
+    this.onRenewed(from, was, this.runStart);
   }
 
   private refused(reason: RefusalReason, from: number, source: RemoteInfo): void {

@@ -32,6 +32,8 @@ export class TestCluster {
    * into the member's next life), then change them at will.
    */
   readonly faults = new Map<number, FaultPlan>();
+  /** Each member's wall clock (ms) for its transport starts, by id (default: Date.now). */
+  readonly clocks = new Map<number, () => number>();
   /** The cluster's replication secret, the same for every member (unless a test says not). */
   readonly secrets = new Map<number, Uint8Array>();
   readonly secret = randomBytes(secretBytes);
@@ -82,6 +84,7 @@ export class TestCluster {
       snapshotIntervalMs: this.snapshotIntervalMs,
       faults: this.newFaultPlan(id),
       secret: this.secrets.get(id) ?? this.secret,
+      clockMs: this.clocks.get(id),
     });
   }
 
@@ -228,4 +231,15 @@ export class TransferLoad {
       }
     }
   }
+}
+
+/** `count` transfers of 1 from account 1 to 2, one after another; the sequence of the last. */
+export async function transfers(client: BourseClient, count: number): Promise<number> {
+  let sequence = 0;
+  for (let i = 0; i < count; i++) {
+    const [head] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
+    assert.equal(head.status, Status.Ok);
+    sequence = head.sequence;
+  }
+  return sequence;
 }

@@ -7,9 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
-import { BourseClient } from '../../src/client/client.js';
-import { Status } from '../../src/protocol/status.js';
-import { TestCluster } from '../harness/cluster-driver.js';
+import { TestCluster, transfers } from '../harness/cluster-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 import { freePort } from '../../src/cli/ports.js';
@@ -123,15 +121,4 @@ test('cluster: a member whose cluster file lists other members is refused', () =
 async function stopMember(cluster: TestCluster, id: number): Promise<void> {
   await cluster.nodes[id - 1]?.stop();
   cluster.nodes[id - 1] = null;
-}
-
-/** `count` transfers one after another; the sequence of the last. */
-async function transfers(client: BourseClient, count: number): Promise<number> {
-  let sequence = 0;
-  for (let i = 0; i < count; i++) {
-    const [head] = await client.transfer({ account: 1, target: 2, ref: 1, quantity: 1 });
-    assert.equal(head.status, Status.Ok);
-    sequence = head.sequence;
-  }
-  return sequence;
 }

@@ -15,6 +15,13 @@ import type { Append, Entry, Message } from '../../../src/replication/messages.j
 import { UdpTransport } from '../../../src/replication/udp-transport.js';
 import { secretBytes } from '../../../src/replication/datagram-mac.js';
 import { Freshness, ReplayWindows } from '../../../src/replication/replay-window.js';
+import {
+  renewBytes,
+  RenewAsks,
+  renewFloor,
+  writeRenew,
+} from '../../../src/replication/run-renewal.js';
+import { udpRenewAskMs } from '../../../src/constants.js';
 
 const secret = randomBytes(secretBytes);
 
@@ -200,4 +207,81 @@ test('replay windows: each id once, the window moves up, a restart begins anew',
   assert.equal(w.check(2, 100, 300), Freshness.Old, 'the run before: its last datagrams');
   assert.equal(w.check(2, 50, 300), Freshness.Stale, 'a run before that one');
   assert.equal(w.check(2, Number.NaN, 300), Freshness.Stale);
+});
+
+test('replay windows: a start remembered from before a restart is taken only once passed', () => {
+  const w = new ReplayWindows(3, 64);
+  w.remember(2, 100);
+  assert.equal(w.newest(2), 100);
+  assert.equal(w.check(2, 100, 5), Freshness.Unproven, 'its ids taken before are not known');
+  assert.equal(w.check(2, 100, 9_000), Freshness.Unproven, 'however high');
+  assert.equal(w.check(2, 40, 1), Freshness.Unproven, 'an earlier run: the sender is asked too');
+  assert.equal(w.check(2, 101, 1), Freshness.Restarted, 'a run above it');
+  w.taken(2, 1);
+  assert.equal(w.check(2, 101, 1), Freshness.Heard);
+  assert.equal(w.check(2, 100, 5), Freshness.Old, 'the run before the newest, as ever');
+  assert.equal(w.check(2, 40, 1), Freshness.Stale);
+  w.remember(3, 70);
+  w.remember(3, 60); // below: nothing
+  assert.equal(w.newest(3), 70);
+  assert.equal(w.check(1, 5, 1), Freshness.Restarted, 'a member not remembered: its first start');
+});
+
+test('renew: only an ask naming the run in use renews it, above the start named', () => {
+  const ask = (seen: number, floor: number): Buffer => {
+    const bytes = Buffer.alloc(renewBytes);
+    writeRenew(bytes, seen, floor);
+    return bytes;
+  };
+  assert.equal(renewFloor(ask(500, 900), 500), 900, 'a member behind the start known of it');
+  assert.equal(renewFloor(ask(500, 500), 500), 500, 'a run the asker cannot vouch for');
+  assert.equal(renewFloor(ask(400, 900), 500), -1, 'provoked by an older run (a replay)');
+  assert.equal(renewFloor(ask(500, 300), 500), -1, 'a floor below the run: nothing to pass');
+  assert.equal(renewFloor(ask(500, 900).subarray(0, renewBytes - 1), 500), -1, 'too short');
+  const asks = new RenewAsks();
+  assert.equal(asks.due(2, 1_000), true);
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs - 1), false, 'at most one per udpRenewAskMs');
+  assert.equal(asks.due(3, 1_000), true, 'members apart');
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs), true);
+});
+
+test('a restarted member asks a sender it remembers to renew its run, then hears it', async () => {
+  const received: Message[] = [];
+  const a = await member(1, []);
+  const b = await member(2, received);
+  a.setPeers(peers(a, b));
+  b.setPeers(peers(a, b));
+  const stored = new Map<number, number>();
+  b.onPeerStart = (id, start) => stored.set(id, start);
+  const fromA = record(a);
+  a.send(2, { ...status, term: 7 });
+  await until('the first', () => received.length === 1);
+  assert.deepEqual([...stored], [[1, a.start]], "a's start, stored as it was first heard");
+  const port = b.port;
+  b.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const back = await member(2, received, port);
+  back.setPeers(peers(a, back));
+  back.rememberStarts(stored);
+  const renewed: number[] = [];
+  a.onRenewed = (by, was, start) => renewed.push(by, was, start);
+  try {
+    const first = a.start;
+    fromA.sendFrom(fromA.sent[0], back.port); // recorded before the restart: not taken
+    await until('a renews', () => a.stats.runsRenewed === 1);
+    assert.deepEqual(renewed, [2, first, a.start]);
+    assert.ok(a.start > first);
+    assert.equal(received.length, 1, 'the recorded datagram not taken');
+    assert.equal(back.stats.renewsAsked, 1);
+    a.send(2, { ...status, term: 8 });
+    await until('the new run heard', () => received.length === 2);
+    assert.equal(received[1].term, 8);
+    fromA.sendFrom(fromA.sent[0], back.port); // and again, now the run before the newest
+    await until('it arrives', () => back.stats.duplicates >= 2);
+    assert.equal(received.length, 2);
+    assert.equal(a.stats.runsRenewed, 1, 'asked no more');
+  } finally {
+    a.close();
+    back.close();
+  }
 });

@@ -1,0 +1,59 @@
+/**
+ * Asking another member to begin a new run (transport version 5 on). A member takes none of a
+ * run it cannot vouch for (replay-window.ts), and in two cases that run is the sender's
+ * current one, so without a word the two would never hear each other:
+ *
+ *   - the receiver restarted: it remembers the sender's start (stored), not which of its ids
+ *     it took, so the start is Unproven; a sender that did not restart meanwhile goes on in it;
+ *   - the sender lost its folder, and its clock is behind its last run's start: its new start
+ *     is below the one the receiver heard, so Stale (before, refused until its clock passed
+ *     that start: a member rebuilt on a host whose clock ran an hour behind sat out an hour).
+ *
+ * Either way the receiver sends a Renew, at most one per member per udpRenewAskMs, naming the
+ * start it refused (`seen`) and the newest it knows of the sender (`floor`). The sender takes a
+ * start above `floor` (stored before use: ReplicaStore.nextTransportStart) only when `seen` is
+ * its current start, so that a Renew provoked by a replay of an older run (seen is that run's)
+ * renews nothing; and a Renew is a message of one datagram, taken once like any.
+ *
+ *   0           40        48        56
+ *   +-----------+---------+---------+
+ *   | header    | seen    | floor   |   header: datagram.ts, type Renew (3)
+ *   +-----------+---------+---------+   seen, floor: float64 starts
+ */
+import { clusterMembersMax, udpRenewAskMs } from '../constants.js';
+import { assert } from '../stdx/assert.js';
+import { datagramHeaderBytes } from './datagram.js';
+
+/** A Renew's bytes: its header, then the start refused and the start to pass. */
+export const renewBytes = datagramHeaderBytes + 16;
+
+/** Writes a Renew's body into `datagram` (renewBytes long, its header written). */
+export function writeRenew(datagram: Buffer, seen: number, floor: number): void {
+  assert(datagram.byteLength === renewBytes, 'renew: its length');
+  datagram.writeDoubleLE(seen, datagramHeaderBytes);
+  datagram.writeDoubleLE(floor, datagramHeaderBytes + 8);
+}
+
+/**
+ * The start above which a member in run `runStart` must begin its next one for the Renew
+ * `datagram` (intact, authentic, taken), or -1 when it asks nothing of this run.
+ */
+export function renewFloor(datagram: Buffer, runStart: number): number {
+  if (datagram.byteLength !== renewBytes) return -1;
+  const seen = datagram.readDoubleLE(datagramHeaderBytes);
+  const floor = datagram.readDoubleLE(datagramHeaderBytes + 8);
+  return seen === runStart && floor >= runStart ? floor : -1;
+}
+
+/** When this member last asked each other one to renew (performance.now() ms). */
+export class RenewAsks {
+  private readonly askedAt = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
+
+  /** Whether to ask member `to` now: not within udpRenewAskMs of the last ask. */
+  due(to: number, nowMs: number): boolean {
+    assert(to >= 1 && to <= clusterMembersMax, 'renew: a member id');
+    if (nowMs - this.askedAt[to] < udpRenewAskMs) return false;
+    this.askedAt[to] = nowMs;
+    return true;
+  }
+}
