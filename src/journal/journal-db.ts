@@ -170,6 +170,16 @@ function snapshotsToOpen(dir: string, readOnly: boolean): boolean {
 }
 
 /**
+ * An asynchronous write begins on LMDB's thread as soon as a second write follows the one that
+ * opened its transaction (ReplicaStore.writeMany queues its commit mark after its batch for
+ * this), not in a setImmediate of lmdb-js's own: queued from a turn's check phase, that one ran
+ * a whole turn of the standby's loop later. Only a member's replica store writes
+ * asynchronously; every other write is synchronous. (lmdb-js reads the option; its typings
+ * omit it.)
+ */
+const writeStart = { txnStartThreshold: 1 };
+
+/**
  * Opens an LMDB environment with the node's durability options (exported for bench:journal,
  * which times commits at other page sizes).
  */
@@ -190,6 +200,7 @@ export function openEnv(path: string, readOnly: boolean, pageSize: number): Root
       pageSize,
       eventTurnBatching: false,
       commitDelay: 0,
+      ...writeStart,
       cache: false,
     });
   } catch (error) {

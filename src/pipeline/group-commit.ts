@@ -63,7 +63,10 @@ export class GroupCommit {
         this.storing = null;
         if (this.sink.stopped()) return;
         this.sink.stored(end.index, end.hash, events);
-        this.flush();
+        // After the microtasks stored() queued, one of which sends the status: the next write
+        // begins in the call (ReplicaStore.writeMany), and the wake-up of LMDB's thread could
+        // otherwise take the core before the status left.
+        queueMicrotask(() => this.flush());
       },
       (error: Error) => {
         this.storing = null;

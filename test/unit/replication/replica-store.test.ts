@@ -93,6 +93,47 @@ test('writeMany stores many entries, its cut and its commit mark in one transact
   }
 });
 
+/** Blocks this thread (its event loop too) for `ms`. */
+function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+test('writeMany begins its commit in the call, not a turn of the event loop later', async () => {
+  // A standby's group commit flushes in a setImmediate; a write that lmdb-js began in a
+  // setImmediate of its own began a turn later, behind the datagrams of that turn. Here the
+  // event loop is blocked after the call: the commit must happen on LMDB's thread all the same.
+  // (Before: it began only once the loop turned, so it never did here; the wait is a bound.)
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    await db.root.committed; // creating wrote the schema asynchronously
+    const store = new ReplicaStore(db);
+    const txnId = (): number => (db.root.getStats() as { lastTxnId: number }).lastTxnId;
+    for (let round = 0; round < 3; round++) {
+      const before = txnId();
+      const first = 1 + round * 10;
+      await new Promise<void>((resolve) => {
+        setImmediate(() => {
+          // From the check phase, as the group commit calls it.
+          const written = store.writeMany([[entry(first, String(round))]], first);
+          let waitedMs = 0;
+          while (txnId() === before && waitedMs < 10_000) {
+            blockFor(1);
+            waitedMs++;
+          }
+          assert.equal(txnId() - before, 1, `round ${round}: committed while the loop waited`);
+          resolve(written);
+        });
+      });
+      assert.equal(txnId() - before, 1, `round ${round}: one transaction, commit mark and all`);
+    }
+    await closeJournalDb(db);
+    assert.deepEqual(stored(dir), { batches: ['1:0', '11:1', '21:2'], committed: 21 });
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('a held batch is served before it is stored, and let go once durable', async () => {
   const dir = tempDataDir();
   try {
@@ -179,30 +220,60 @@ test('truncateAfter says what it cut: batches and their last sequence', async ()
   }
 });
 
-test('a log-index write whose commit fails reads its cause: no unhandled rejection', async () => {
+/**
+ * Runs `body` on a new folder's store and says which rejections went unhandled (an unhandled
+ * rejection ends a member's process), 20 ms after it returned.
+ */
+async function unhandledAfter(body: (db: JournalDb, store: ReplicaStore) => Promise<void>) {
   const dir = tempDataDir();
   const unhandled: unknown[] = [];
   const keep = (reason: unknown): void => void unhandled.push(reason);
   process.on('unhandledRejection', keep);
   try {
     const db = openJournalDb(dir, { create: true, readOnly: false });
-    const store = new ReplicaStore(db);
-    // What lmdb-js does when a commit fails (the disk): each write of it rejects, and the cause
-    // is in a promise of its own, commitError, that rejects unhandled unless read.
-    const logIndex = (store as unknown as { logIndex: { transaction: () => Promise<boolean> } })
-      .logIndex;
-    logIndex.transaction = () => {
-      const cause = Promise.reject(new Error('EIO: i/o error'));
-      return Promise.reject(Object.assign(new Error('Commit failed'), { commitError: cause }));
-    };
-    store.saveIndex(1, [{ first: 1, last: 2, term: 1, hash: 0 } as never]);
+    await db.root.committed; // creating wrote the schema asynchronously
+    await body(db, new ReplicaStore(db));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(unhandled.map(String), []);
     await closeJournalDb(db);
+    return unhandled.map(String);
   } finally {
     process.off('unhandledRejection', keep);
     removeDir(dir);
   }
+}
+
+/**
+ * What lmdb-js does when a commit fails (the disk): each write of it rejects, and the cause is
+ * in a promise of its own, commitError (one for all of them), that rejects unhandled unless read.
+ */
+function failingCommit(cause: Error): () => Promise<boolean> {
+  const commitError = Promise.reject(cause);
+  return () => Promise.reject(Object.assign(new Error('Commit failed'), { commitError }));
+}
+
+test('a log-index write whose commit fails reads its cause: no unhandled rejection', async () => {
+  const unhandled = await unhandledAfter(async (_db, store) => {
+    const logIndex = (store as unknown as { logIndex: { transaction: () => Promise<boolean> } })
+      .logIndex;
+    logIndex.transaction = failingCommit(new Error('EIO: i/o error'));
+    store.saveIndex(1, [{ first: 1, last: 2, term: 1, hash: 0 } as never]);
+  });
+  assert.deepEqual(unhandled, []);
+});
+
+test('a group commit whose commit fails rejects with its cause, none left unread', async () => {
+  // The commit mark is a write of its own after the batch (writeMany): when the commit fails,
+  // both reject, and neither may be left unread.
+  const unhandled = await unhandledAfter(async (db, store) => {
+    const failed = failingCommit(Object.assign(new Error('ENOSPC: no space'), { errno: 28 }));
+    const writes = { batch: db.root.batch, put: db.meta.put };
+    Object.assign(db.root, { batch: failed });
+    Object.assign(db.meta, { put: failed });
+    await assert.rejects(store.writeMany([[entry(1, 'a')]], 1), /ENOSPC/);
+    Object.assign(db.root, { batch: writes.batch });
+    Object.assign(db.meta, { put: writes.put });
+  });
+  assert.deepEqual(unhandled, []);
 });
 
 /** A batch of two events from `first`, at `timeUs`, after the batch whose hash is `prev`. */

@@ -1,0 +1,66 @@
+/**
+ * A standby's group commit (src/pipeline/group-commit.ts), over a store that records what it is
+ * given. Entries of one turn go in one write; what arrives during a write waits for it and goes
+ * in the next; and the status of a write (queued by the sink's stored(), sent by the transport
+ * in a microtask) goes out before the next write begins. The store begins its write in the call
+ * (ReplicaStore.writeMany), so a next write queued first woke LMDB's thread before the status
+ * left: on two busy cores that thread could take the core the status was waiting for.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GroupCommit } from '../../../src/pipeline/group-commit.js';
+import type { Entry } from '../../../src/replication/messages.js';
+import type { ReplicaStore } from '../../../src/replication/replica-store.js';
+
+function entry(first: number): Entry {
+  const payload = new Uint8Array(8);
+  return { term: 1, first, last: first, count: 1, prevHash: '', hash: `h${first}`, payload };
+}
+
+/** A store whose writes finish when the test says so; `log` records writes and statuses. */
+function recordingStore(log: string[]): { store: ReplicaStore; finish: () => void } {
+  const finishes: (() => void)[] = [];
+  const store = {
+    writeMany(writes: readonly (readonly Entry[])[]): Promise<void> {
+      log.push(
+        `write ${writes
+          .flat()
+          .map((e) => e.first)
+          .join(',')}`,
+      );
+      return new Promise<void>((resolve) => finishes.push(resolve));
+    },
+  } as unknown as ReplicaStore;
+  return { store, finish: () => (finishes.shift() as () => void)() };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test("a write's status goes out before the next write begins", async () => {
+  const log: string[] = [];
+  const { store, finish } = recordingStore(log);
+  const commit = new GroupCommit(store, {
+    // As the member's sink does: the status is queued, the transport sends it in a microtask.
+    stored: (index) => queueMicrotask(() => log.push(`status ${index}`)),
+    failed: (error) => assert.fail(error),
+    committedSequence: () => 0,
+    stopped: () => false,
+    writing: () => {},
+  });
+  commit.add([entry(1)], 1);
+  commit.add([entry(2)], 2); // the same turn: the same write
+  await turn();
+  assert.deepEqual(log, ['write 1,2']);
+  commit.add([entry(3)], 3); // during the write: waits for it
+  commit.add([entry(4)], 4);
+  await turn();
+  assert.deepEqual(log, ['write 1,2'], 'one write at a time');
+  finish();
+  await turn();
+  // Before: 'write 3,4' came before 'status 2'.
+  assert.deepEqual(log, ['write 1,2', 'status 2', 'write 3,4']);
+  finish();
+  await turn();
+  assert.deepEqual(log, ['write 1,2', 'status 2', 'write 3,4', 'status 4']);
+  await commit.drain();
+});
