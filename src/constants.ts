@@ -358,8 +358,7 @@ export const sdkWaitingCompactAt = 1024;
 /**
  * The SDK's connect to a cluster whose members answer 503 (none primary yet: starting, or
  * electing): how long it goes on looking, and the pause between its rounds over the members.
- * A restarted cluster took 0.2-2 s to elect and promote here (2 s while serving a wiped
- * member's catch-up).
+ * A restarted cluster took 0.2-2 s to elect and promote here (2 s with a wiped member catching up).
  */
 export const sdkConnectWaitMs = 10_000;
 export const sdkConnectRoundMs = 100;
@@ -529,12 +528,11 @@ export const suspectJitterTicks = 2;
 /** A candidate that stood on a suspicion stands again after this (plus its stagger) if it lost. */
 export const splitRetryTicks = 10;
 /**
- * A member that has heard no primary since it started stands once it has been quiet this many
- * ticks (in the order of ids, as when its primary is suspected gone), not after a whole
- * election timeout: a whole cluster starting at once has no primary to hear, and its first
- * election waited 0.5-1 s for nothing. Joining a running cluster, a member hears the primary
- * (every heartbeatTicks) long before this, and pre-votes keep one that does not from
- * disturbing the members that do.
+ * A member that has heard no primary since it started stands once it has been quiet this many ticks
+ * (in the order of ids, as when its primary is suspected gone), not after a whole election timeout:
+ * a whole cluster starting at once has no primary to hear, and its first election waited 0.5-1 s
+ * for nothing. Joining a running cluster, a member hears the primary (every heartbeatTicks) long
+ * before this, and pre-votes keep one that does not from disturbing the members that do.
  */
 export const startQuietTicks = 20;
 /** Entries one append message carries. */
@@ -543,8 +541,8 @@ export const appendEntriesMax = 64;
 export const replicationWindowEntries = 256;
 /**
  * Committed entries (journal batches) consensus keeps in memory; older ones are read back from
- * the journal when a standby far behind needs them. 4,096 entries' metadata is ~1 MB; it is
- * 16 windows, so a standby keeping up never makes its primary read the disk for metadata.
+ * the journal for a standby far behind. 4,096 entries' metadata is ~1 MB, 16 windows: a standby
+ * keeping up never makes its primary read the disk for metadata.
  */
 export const logRetainEntries = 4_096;
 /** ...and events (128 bytes each): 64k events is 8 MB, about 30 ms of paced sending. */
@@ -553,6 +551,8 @@ export const replicationWindowEvents = 65_536;
 export const appendEventsMax = 8_192;
 /** Replicas in one cluster; member ids are 1 to this (messages name their sender by it). */
 export const clusterMembersMax = 7;
+/** The highest consensus term: far below 2^53, `term + 1` stays exact (see consensus.ts). */
+export const termMax = 2 ** 48 - 1;
 /** Bytes of one replication datagram's chunk (below a 1,500-byte MTU with all headers). */
 export const udpPayloadBytesMax = 1384;
 /** Pacing: datagrams sent per millisecond, at most (200k/s loses about 0.1% on loopback). */
@@ -768,6 +768,7 @@ export function assertConstants(): void {
     assert((slots & (slots - 1)) === 0, 'constants: ring is a power of 2');
   }
   assert(ringBatchMax < inputRingSlotCount, 'constants: a batch fits the ring');
+  assert(Number.isSafeInteger(termMax + 1), 'constants: a term past termMax is still exact');
   assert(pipelineStallMs >= 2 * pipelineWatchMs, 'constants: a stall spans watch ticks');
   assert(capacityWarnPercent < 100, 'constants: a table is warned of before it is full');
   assert(ringFullPercent < 100, 'constants: a ring near full counts as full');

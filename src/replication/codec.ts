@@ -16,7 +16,7 @@
  *   vote:         granted u8, pre u8, to u8 (the candidate it answers)
  *   timeout-now:  (no body)
  */
-import { clusterMembersMax } from '../constants.js';
+import { clusterMembersMax, termMax } from '../constants.js';
 import type { Append, Entry, Message } from './messages.js';
 import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js';
 
@@ -162,7 +162,7 @@ export function decodeMessage(buf: Buffer): Message | null {
   const members = buf.readUInt8(3);
   const cluster = buf.readUInt32LE(4);
   const term = buf.readDoubleLE(8);
-  if (from < 1 || from > clusterMembersMax || !isCount(term)) return null;
+  if (from < 1 || from > clusterMembersMax || !isTerm(term)) return null;
   const at = headerBytes;
   const left = buf.byteLength - at;
   switch (buf.readUInt8(0)) {
@@ -181,7 +181,7 @@ export function decodeMessage(buf: Buffer): Message | null {
       if (left < 24) return null;
       const lastIndex = buf.readDoubleLE(at);
       const lastTerm = buf.readDoubleLE(at + 8);
-      if (!isCount(lastIndex) || !isCount(lastTerm)) return null;
+      if (!isCount(lastIndex) || !isTerm(lastTerm)) return null;
       const pre = buf.readUInt8(at + 16) === 1;
       const first = buf.readUInt32LE(at + 20);
       const request = { lastIndex, lastTerm, first, pre };
@@ -233,7 +233,7 @@ function readAppend(buf: Buffer, from: number, header: Header): Append | null {
     const bytes = buf.readUInt32LE(at + 20);
     const packed = buf.readUInt32LE(at + 24);
     at += entryHeaderBytes;
-    if (!isCount(e.term) || !isCount(e.first) || at + packed > buf.byteLength) return null;
+    if (!isTerm(e.term) || !isCount(e.first) || at + packed > buf.byteLength) return null;
     if (!isCount(e.last) || e.last < e.first) return null;
     if (bytes > packed * unpackRatioMax) return null; // more than the packed bytes can say
     const payload = unpackZeroWords(buf, at, packed, bytes);
@@ -247,4 +247,9 @@ function readAppend(buf: Buffer, from: number, header: Header): Append | null {
 /** A non-negative safe integer. */
 function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A term: a count no higher than termMax (a higher one is refused as malformed). */
+function isTerm(value: number): boolean {
+  return isCount(value) && value <= termMax;
 }

@@ -49,6 +49,7 @@ import {
   replicationWindowEvents,
   appendEventsMax,
   logRetainEntries,
+  termMax,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { clusterIdOf, membersMaskOf } from './hashes.js';
@@ -150,6 +151,7 @@ export class Consensus {
     this.durables = new Float64Array(options.members.length);
     this.random = options.random;
     this.recovering = options.recovering;
+    assert(options.term <= termMax, 'consensus: a term within termMax');
     this.term = options.term;
     this.votedFor = options.votedFor;
     this.log = new EntryLog(options.log, options.base ?? 0, (index) => io.stored(index));
@@ -529,6 +531,8 @@ export class Consensus {
 
   /** Asks for pre-votes; stands when a majority would vote for it. */
   private preStand(): void {
+    // Past termMax its pre-votes would be refused as malformed: it would never stand, quietly.
+    assert(this.term < termMax, 'consensus: a term to stand in within termMax');
     this.preVoting = true;
     this.preVotes.clear();
     this.preVotes.add(this.id);
@@ -601,6 +605,13 @@ export class Consensus {
    */
   private enterTerm(term: number, votedFor: number): void {
     assert(term > this.term, 'consensus: terms only grow');
+    // Terms are bounded (termMax, constants.ts). They travel as float64, are journaled as u64
+    // and stored as text, and none of these stopped a term at 2^53 - 1, where term + 1 is no
+    // longer exact: a peer's term near it made every later election assert or stop counting.
+    // Now a peer's term past termMax is refused as malformed (codec.ts), a stored one stops
+    // the start (replica-store.ts), and a replica at termMax asserts rather than stand past
+    // it (preStand). At 10 elections a second, 2^48 is 890,000 years away.
+    assert(term <= termMax, 'consensus: a term within termMax');
     this.term = term;
     this.stats.termChanges++;
     this.votedFor = votedFor;

@@ -22,7 +22,7 @@ import { readBatches } from '../journal/journal-reader.js';
 import { timeIndexKeysFrom } from '../journal/time-index.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { commitCause, StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
-import { replicaMetaCacheEntries, replicaPayloadCacheEntries } from '../constants.js';
+import { replicaMetaCacheEntries, replicaPayloadCacheEntries, termMax } from '../constants.js';
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 import { clusterIdOf } from './hashes.js';
 import { startAbove } from './replay-window.js';
@@ -116,10 +116,11 @@ export class ReplicaStore {
     this.logIndex = db.root.openDB<Buffer, Buffer>('log-index', binary);
   }
 
+  /** @throws StorageError (JournalCorrupt) when the stored term is not one (0 to termMax). */
   loadVote(): StoredVote {
     const meta = this.db.meta;
     return {
-      term: Number(meta.get('term') ?? '0'),
+      term: storedTerm(meta.get('term') ?? '0'),
       votedFor: Number(meta.get('votedFor') ?? '-1'),
       recovering: meta.get('recovering') === '1',
       member: wasMember(this.db),
@@ -482,6 +483,14 @@ export class ReplicaStore {
       }
     }
   }
+}
+
+/** The term stored as `text`; a damaged one (not 0 to termMax) stops the start. */
+function storedTerm(text: string): number {
+  const term = Number(text);
+  if (Number.isSafeInteger(term) && term >= 0 && term <= termMax) return term;
+  const said = `the stored consensus term (meta 'term') is ${JSON.stringify(text)}`;
+  throw new StorageError(StorageCode.JournalCorrupt, `${said}, not a term from 0 to ${termMax}`);
 }
 
 /** What consensus keeps of a decoded journal batch. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Consensus, type ConsensusIo } from '../../../src/replication/consensus.js';
 import { genesisHashHex, membersMaskOf } from '../../../src/replication/hashes.js';
 import { Role, type Entry, type Message, type Status } from '../../../src/replication/messages.js';
-import { electionTimeoutTicksMin } from '../../../src/constants.js';
+import { electionTimeoutTicksMin, termMax } from '../../../src/constants.js';
 
 const members = [1, 2, 3];
 const mask = membersMaskOf(members);
@@ -27,7 +27,10 @@ function entries(n: number, term: number, start = 1, prevHash = genesisHashHex):
  * A replica whose messages land in `sent`, and its log's cuts in `cuts` ([at, to, first, last]);
  * its disk takes everything and reports nothing.
  */
-function replica(id: number): {
+function replica(
+  id: number,
+  term = 1,
+): {
   consensus: Consensus;
   sent: { to: number; m: Message }[];
   cuts: number[][];
@@ -51,7 +54,7 @@ function replica(id: number): {
     catchUpRoom: () => true,
     truncated: (at, to, first, last) => cuts.push([at, to, first, last]),
   };
-  const options = { id, members, random: () => 0.5, recovering: false, term: 1, votedFor: -1 };
+  const options = { id, members, random: () => 0.5, recovering: false, term, votedFor: -1 };
   return { consensus: new Consensus({ ...options, log: [] }, io), sent, cuts };
 }
 
@@ -254,4 +257,19 @@ test('a standby names its primary only while it hears it', () => {
   assert.equal(consensus.heardPrimaryId, 1, 'heard again');
   consensus.suspectPrimary(); // a probe found its port closed
   assert.equal(consensus.heardPrimaryId, -1, 'a probe says it is gone: not named');
+});
+
+// Terms had no bound: a replica stood in term + 1 whatever its term (past 2^53 - 1, not exact),
+// or asked pre-votes the codec now refuses, never to stand. This test failed on that code.
+test('a replica at termMax asserts rather than stand past it; one past it does not start', () => {
+  const { consensus } = replica(2, termMax);
+  consensus.receive(append(1, termMax, 0, genesisHashHex, []));
+  assert.equal(consensus.primary, 1);
+  const handOver = { kind: 'timeout-now' as const, cluster: 0, members: mask, from: 1 };
+  assert.throws(() => consensus.receive({ ...handOver, term: termMax }), /within termMax/);
+  const quiet = replica(3, termMax).consensus;
+  assert.throws(() => {
+    for (let t = 0; t <= electionTimeoutTicksMin * 4; t++) quiet.tick();
+  }, /within termMax/);
+  assert.throws(() => replica(1, termMax + 1), /within termMax/);
 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
 import { sequenceKey } from '../../../src/journal/journal-db.js';
 import { BatchEncoder, genesisHash, hashSizeBytes } from '../../../src/journal/journal-codec.js';
-import { eventSizeBytes } from '../../../src/constants.js';
+import { eventSizeBytes, termMax } from '../../../src/constants.js';
 import { ReplicaStore } from '../../../src/replication/replica-store.js';
 import { exitCodeOf, StorageError } from '../../../src/journal/journal-errors.js';
 import type { Entry } from '../../../src/replication/messages.js';
@@ -331,6 +331,29 @@ test('a cut tail takes its time index entries with it: verify finds the index so
     checkTimeIndex(db);
     assert.equal([...db.timeIndex.getKeys()].length, 1, 'the entry of batch 1 alone is left');
     closeJournalDb(db);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+// A stored term was read as Number(text): a damaged one gave NaN or a term past termMax, and
+// the replica started with it (this test failed on that code).
+test('a stored term that is not one from 0 to termMax stops the start (StorageError)', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    db.meta.putSync('term', String(termMax));
+    assert.equal(store.loadVote().term, termMax);
+    for (const text of [String(termMax + 1), '9007199254740993', 'x', '-1', '1.5']) {
+      db.meta.putSync('term', text);
+      assert.throws(
+        () => store.loadVote(),
+        (e) => e instanceof StorageError && e.code === 'JOURNAL_CORRUPT',
+        text,
+      );
+    }
+    await closeJournalDb(db);
   } finally {
     removeDir(dir);
   }

@@ -29,6 +29,7 @@ import {
   writeHeader,
 } from '../../../src/replication/datagram.js';
 import { otherVersionDatagramsMin, udpReassemblyTimeoutMs } from '../../../src/constants.js';
+import { termMax } from '../../../src/constants.js';
 import { secretBytes } from '../../../src/replication/datagram-mac.js';
 import {
   append,
@@ -40,6 +41,30 @@ import {
   secret,
   sendRaw,
 } from '../../../bench/lib/udp-pair.js';
+
+// Before termMax any safe integer was taken: a peer's term of 2^53 - 1 made the next election's
+// term + 1 inexact (this test failed on it).
+test('codec: a term, a last term or an entry term past termMax is refused as malformed', () => {
+  const header = { cluster: 7, members: 0b111, from: 2 };
+  const status = (term: number): Message => {
+    return { kind: 'status', ...header, term, ok: true, match: 9, durable: 8, nak: 0 };
+  };
+  const request = (lastTerm: number): Message => {
+    const fields = { lastIndex: 12, lastTerm, first: 0, pre: true };
+    return { kind: 'vote-request', ...header, term: termMax, ...fields };
+  };
+  const withEntryTerm = (term: number): Message => {
+    const m = append(1, 3, 500, 7);
+    assert.equal(m.kind, 'append');
+    return { ...m, entries: m.entries.map((e) => ({ ...e, term })) };
+  };
+  for (const make of [status, request, withEntryTerm]) {
+    assert.notEqual(decodeMessage(encodeMessage(make(termMax))), null, 'termMax is a term');
+    for (const term of [termMax + 1, Number.MAX_SAFE_INTEGER]) {
+      assert.equal(decodeMessage(encodeMessage(make(term))), null, `${term}`);
+    }
+  }
+});
 
 test('codec: every message kind round-trips; garbage decodes to null, never throws', () => {
   const messages: Message[] = [
