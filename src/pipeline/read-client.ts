@@ -7,7 +7,8 @@
 import type { Worker } from 'node:worker_threads';
 import { readQueriesPendingMax, readQueryTimeoutMs } from '../constants.js';
 import { ReadBusyError, type StateQuery, type StateReads } from '../gateway/reads.js';
-import type { BookView, ReadAnswer, ReadRequest } from './read-model.js';
+import type { ReadAnswer, ReadRequest } from './read-model.js';
+import { BookBoard, viewWordsMax } from './book-board.js';
 
 interface Waiting {
   resolve: (answer: { sequence: number; body: unknown }) => void;
@@ -15,7 +16,10 @@ interface Waiting {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** A book's view as published: its `bookLevels` levels, and whether it is halted. */
+/**
+ * A book's view as published: its `bookLevels` levels, and whether it is halted. `levels` is
+ * valid during the call only (the next view is read into the same array).
+ */
 export type BookListener = (
   instrument: number,
   sequence: number,
@@ -26,10 +30,18 @@ export type BookListener = (
 export class ReadClient implements StateReads {
   private readonly waiting = new Map<number, Waiting>();
   private readonly bookListeners: BookListener[] = [];
+  /** The instruments asked for, in order, and a flag per instrument (at most one each). */
+  private readonly watched: number[] = [];
+  private readonly watching: Uint8Array;
+  /** Each view read from the board, in turn (valid during the listeners' calls). */
+  private readonly levels = new Float64Array(viewWordsMax);
   private nextId = 1;
   /** Queries not answered within readQueryTimeoutMs, and refused as too many waited (503s). */
   timeouts = 0;
   refusals = 0;
+
+  /** Where the read model writes book views (book-board.ts): made here, sent to the worker. */
+  private readonly board: BookBoard;
 
   constructor(
     private readonly worker: Worker,
@@ -37,10 +49,13 @@ export class ReadClient implements StateReads {
     /** The read model's last applied sequence (the snapshotter's progress word). */
     readonly applied: () => number,
   ) {
+    this.board = new BookBoard(instrumentCountMax);
+    this.watching = new Uint8Array(instrumentCountMax);
     worker.on('message', (message: { type: string }) => {
       if (message.type === 'answer') this.onAnswer(message as ReadAnswer);
-      if (message.type === 'book') this.deliverBook(message as BookView);
+      if (message.type === 'books') this.deliverBooks();
     });
+    this.post({ type: 'board', buffer: this.board.buffer, instrumentCountMax });
   }
 
   query(query: StateQuery): Promise<{ sequence: number; body: unknown }> {
@@ -61,6 +76,10 @@ export class ReadClient implements StateReads {
   }
 
   watchBook(instrument: number): void {
+    if (instrument < 0 || instrument >= this.instrumentCountMax) return;
+    if (this.watching[instrument] === 1) return; // asked once: the read model keeps watching
+    this.watching[instrument] = 1;
+    this.watched.push(instrument);
     this.post({ type: 'watch', instrument });
   }
 
@@ -68,9 +87,18 @@ export class ReadClient implements StateReads {
     this.bookListeners.push(listener);
   }
 
-  private deliverBook(view: BookView): void {
-    for (const listener of this.bookListeners)
-      listener(view.instrument, view.sequence, view.levels, view.halted);
+  /** Hands each view the board marks changed to the listeners (a notice came). */
+  deliverBooks(): void {
+    const board = this.board;
+    for (let i = 0; i < this.watched.length; i++) {
+      const instrument = this.watched[i];
+      if (!board.takeChanged(instrument)) continue;
+      const sequence = board.read(instrument, this.levels);
+      if (sequence === -1) continue; // being written: marked again, and a notice follows
+      for (let l = 0; l < this.bookListeners.length; l++) {
+        this.bookListeners[l](instrument, sequence, this.levels, board.halted);
+      }
+    }
   }
 
   /** Fails every waiting query (the node is stopping). */

@@ -7,9 +7,10 @@
  *   ─────────────────────                       ───────────────
  *   query {id, balances|orders|book|  ───────►  answer {id, sequence, body}
  *          clients|covered}
- *   watch {instrument}                ───────►  every bookPublishIntervalMs, for each watched
- *                                     ◄───────  book whose view changed: book {instrument,
- *                                               sequence, levels (bookLevels layout)}
+ *   watch {instrument}                ───────►  every bookPublishIntervalMs, each watched book
+ *                                               whose view changed is written into its slot
+ *   read the changed slots             ◄───────  of the book board (book-board.ts), then one
+ *                                               notice {type: 'books'} for them all
  *
  * Queries are served between applied ranges, and each range ends at a journal batch, so
  * every answer and every book view is consistent at one durable sequence, which it names.
@@ -17,14 +18,20 @@
  */
 import { bookDepthLevels, bookPublishIntervalMs, readModelQueryBudgetMs } from '../constants.js';
 import type { Replica } from './replay.js';
-import { balances, bookLevels, openOrders } from './state-view.js';
+import { assert } from '../stdx/assert.js';
+import { balances, bookLevels, bookLevelsInto, openOrders } from './state-view.js';
+import { BookBoard, bookNotice, viewWordsMax } from './book-board.js';
 
 export type ReadRequest =
   | { type: 'query'; id: number; what: 'balances' | 'orders' | 'account'; account: number }
   | { type: 'query'; id: number; what: 'book'; instrument: number; depth: number }
   | { type: 'query'; id: number; what: 'clients' }
   | { type: 'query'; id: number; what: 'covered' }
-  | { type: 'watch'; instrument: number };
+  | { type: 'watch'; instrument: number }
+  /** The book board (book-board.ts), sent once by the main thread before any watch. */
+  | { type: 'board'; buffer: SharedArrayBuffer; instrumentCountMax: number };
+
+type Query = Exclude<ReadRequest, { type: 'watch' | 'board' }>;
 
 export interface ReadAnswer {
   type: 'answer';
@@ -33,30 +40,26 @@ export interface ReadAnswer {
   body: unknown;
 }
 
-export interface BookView {
-  type: 'book';
-  instrument: number;
-  sequence: number;
-  /** `bookLevels` layout, at most `bookDepthLevels` per side. */
-  levels: Float64Array;
-  /** Halted: it keeps its orders and takes cancels only (a quoting client must know). */
-  halted: boolean;
-}
+/** The notice that book views changed on the board (read-client.ts reads them). */
+export type BooksNotice = typeof bookNotice;
 
 export class ReadModel {
-  /** The last view sent per watched instrument (an empty one until the first is sent). */
-  private readonly watched = new Map<number, Float64Array>();
-  /** The watched instruments halted when their view was last sent. */
-  private readonly haltedSent = new Set<number>();
+  /** The watched instruments, in the order first watched, and a flag per instrument. */
+  private readonly watched: number[] = [];
+  private watching = new Uint8Array(0);
+  /** Where views are written: the main thread's (null until its first message, 'board'). */
+  private board: BookBoard | null = null;
+  /** A view as bookLevelsInto writes it, compared with the board's before it is written. */
+  private readonly view = new Float64Array(viewWordsMax);
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Queries waiting, oldest first from `head`; `serving` while a serveSome is scheduled. */
-  private readonly queue: Exclude<ReadRequest, { type: 'watch' }>[] = [];
+  private readonly queue: Query[] = [];
   private head = 0;
   private serving = false;
 
   constructor(
     private readonly replica: Replica,
-    private readonly post: (message: ReadAnswer | BookView) => void,
+    private readonly post: (message: ReadAnswer | BooksNotice) => void,
   ) {}
 
   /**
@@ -69,6 +72,12 @@ export class ReadModel {
    */
   onMessage(request: ReadRequest): void {
     if (request.type === 'watch') return this.watch(request.instrument);
+    if (request.type === 'board') {
+      assert(this.board === null, 'read-model: one board');
+      this.board = new BookBoard(request.instrumentCountMax, request.buffer);
+      this.watching = new Uint8Array(request.instrumentCountMax);
+      return;
+    }
     this.queue.push(request);
     if (!this.serving) {
       this.serving = true;
@@ -92,7 +101,7 @@ export class ReadModel {
     } else setImmediate(() => this.serveSome()); // the replica applies first
   }
 
-  private answer(request: Exclude<ReadRequest, { type: 'watch' }>): void {
+  private answer(request: Query): void {
     const engine = this.replica.engine;
     let body: unknown;
     if (request.what === 'book') body = this.book(request.instrument, request.depth);
@@ -151,34 +160,37 @@ export class ReadModel {
   }
 
   private watch(instrument: number): void {
+    assert(this.board !== null, 'read-model: the board comes before any watch');
     if (instrument >= this.replica.engine.config.instrumentCountMax) return;
-    if (this.watched.has(instrument)) return;
-    this.watched.set(instrument, new Float64Array(0)); // differs from any view: sent next tick
+    if (instrument >= this.board.instrumentCountMax) return;
+    if (this.watching[instrument] === 1) return;
+    this.watching[instrument] = 1;
+    this.watched.push(instrument); // at most instrumentCountMax; its slot is unwritten: sent
     this.timer ??= setInterval(() => this.publishBooks(), bookPublishIntervalMs);
   }
 
-  /** Sends each watched book whose view changed since it was last sent. */
+  /**
+   * Writes each watched book whose view changed since it was last written into the board,
+   * then one notice for them all. Allocates nothing but the notice's clone (one a tick).
+   */
   publishBooks(): void {
-    for (const [instrument, last] of this.watched) {
-      const engine = this.replica.engine;
-      const levels = bookLevels(engine, instrument, bookDepthLevels);
+    const engine = this.replica.engine;
+    const board = this.board;
+    assert(board !== null, 'read-model: the board comes before any watch');
+    let changed = false;
+    for (let i = 0; i < this.watched.length; i++) {
+      const instrument = this.watched[i];
+      const words = bookLevelsInto(engine, instrument, bookDepthLevels, this.view);
       const halted = engine.instruments.halted[instrument] === 1;
-      if (sameView(last, levels) && halted === this.haltedSent.has(instrument)) continue;
-      this.watched.set(instrument, levels);
-      if (halted) this.haltedSent.add(instrument);
-      else this.haltedSent.delete(instrument);
-      this.post({ type: 'book', instrument, sequence: this.replica.sequence, levels, halted });
+      if (board.holds(instrument, this.view, words, halted)) continue;
+      board.write(instrument, this.replica.sequence, this.view, words, halted);
+      changed = true;
     }
+    if (changed) this.post(bookNotice);
   }
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }
-}
-
-function sameView(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -174,25 +174,41 @@ function accountBalances(engine: Engine, account: number): BalanceRow[] {
 /**
  * The best `depth` levels of each side of a book, packed for a Book frame: bid count, ask
  * count, then (price, quantity, orders) per level, the bids best first, then the asks.
+ * Allocates its array (a query's); bookLevelsInto writes into one made once.
  */
 export function bookLevels(engine: Engine, instrument: number, depth: number): Float64Array {
   const levels = engine.levels;
   const bids = Math.min(depth, levels.sideCount[instrument * 2]);
   const asks = Math.min(depth, levels.sideCount[instrument * 2 + 1]);
   const out = new Float64Array(2 + (bids + asks) * 3);
+  bookLevelsInto(engine, instrument, depth, out);
+  return out;
+}
+
+/** bookLevels written into `out` (2 + 6 × depth words at least); the words written. */
+export function bookLevelsInto(
+  engine: Engine,
+  instrument: number,
+  depth: number,
+  out: Float64Array,
+): number {
+  const levels = engine.levels;
+  const bids = Math.min(depth, levels.sideCount[instrument * 2]);
+  const asks = Math.min(depth, levels.sideCount[instrument * 2 + 1]);
   out[0] = bids;
   out[1] = asks;
-  let at = 2;
-  for (const [s, n] of [
-    [instrument * 2, bids],
-    [instrument * 2 + 1, asks],
-  ]) {
-    for (let i = 0; i < n; i++) {
-      const l = levels.sideLevels[s * levels.perSide + levels.sideCount[s] - 1 - i];
-      out[at++] = levels.price(l);
-      out[at++] = levels.quantity(l);
-      out[at++] = levels.orderCount(l);
-    }
+  const at = writeSide(engine, instrument * 2, bids, out, 2);
+  return writeSide(engine, instrument * 2 + 1, asks, out, at);
+}
+
+/** The best `n` levels of side `s` at `at` of `out`, best first; the word after them. */
+function writeSide(engine: Engine, s: number, n: number, out: Float64Array, at: number): number {
+  const levels = engine.levels;
+  for (let i = 0; i < n; i++) {
+    const l = levels.sideLevels[s * levels.perSide + levels.sideCount[s] - 1 - i];
+    out[at++] = levels.price(l);
+    out[at++] = levels.quantity(l);
+    out[at++] = levels.orderCount(l);
   }
-  return out;
+  return at;
 }
