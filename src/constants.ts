@@ -540,9 +540,8 @@ export const appendEntriesMax = 64;
 /** Entries a primary sends past what a standby holds durably (the flow-control window). */
 export const replicationWindowEntries = 256;
 /**
- * Committed entries (journal batches) consensus keeps in memory; older ones are read back from
- * the journal for a standby far behind. 4,096 entries' metadata is ~1 MB, 16 windows: a standby
- * keeping up never makes its primary read the disk for metadata.
+ * Committed entries (journal batches) kept in memory; older ones are read back from the journal
+ * for a standby far behind. 4,096 entries' metadata is ~1 MB, 16 windows (a standby keeping up).
  */
 export const logRetainEntries = 4_096;
 /** ...and events (128 bytes each): 64k events is 8 MB, about 30 ms of paced sending. */
