@@ -12,6 +12,7 @@ import { benchProgress } from './report-out.js';
 import { flag, type BenchUsage } from './flags.js';
 import { percentileOf } from '../../src/stdx/percentile.js';
 import type { StageFigures } from './stage-trace.js';
+import type { TailFigures } from './tail-log.js';
 
 const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url));
 
@@ -130,6 +131,8 @@ export interface ClientResult {
   reconnects: number;
   /** Frames from the server the SDK found malformed (each dropped the connection). */
   malformedFrames: number;
+  /** The one-call open loop's commands at or above the process's p99 (tail-log.ts). */
+  tail?: TailFigures;
   /** The one-call open loop's stages (e2e-client.ts): encoded histograms by name. */
   stages?: Record<ClientStage, string>;
   /**
@@ -321,6 +324,7 @@ export function summarise(
     open_client_gc_count: loads.open.reduce((sum, r) => sum + r.gcCount, 0),
     open_client_gc_max_ms: Number(Math.max(0, ...loads.open.map((r) => r.gcMaxMs)).toFixed(2)),
     ...stageFigures({ ...clientStageFigures(loads.open), ...nodeStages }),
+    ...tailFigures(loads.open),
   };
   const batchedUs = [
     figures.batch_open_p50_us,
@@ -360,11 +364,40 @@ export function summarise(
       value: `${figures.open_client_gc_count}; ${figures.open_client_gc_max_ms}`,
       unit: '; ms',
     },
+    {
+      measure: '  its tail (≥ p99): share during a client GC; mean lag / to stamp / from stamp',
+      value: `${figures.open_tail_client_gc_share}; ${tailStages(figures)}`,
+      unit: '; µs',
+    },
   ];
   const rows = (closedMeasure: string) => [...rowsOf(closedMeasure), ...stageRows(figures)];
   /** Commands answered in every loop. */
   const commands = all.reduce((sum, r) => sum + r.done, 0);
   return { figures, rows, histogram, commands };
+}
+
+/**
+ * The one-call open loop's tail (each process's commands at or above its p99): the share that
+ * overlapped a collection in their client, and each stage's mean over them (µs).
+ */
+function tailFigures(open: ClientResult[]) {
+  const tails = open.flatMap((r) => (r.tail === undefined ? [] : [r.tail]));
+  const count = tails.reduce((sum, t) => sum + t.count, 0);
+  const mean = (key: 'lagUs' | 'toStampUs' | 'fromStampUs'): number =>
+    count === 0 ? 0 : Math.round(tails.reduce((sum, t) => sum + t[key] * t.count, 0) / count);
+  const duringGc = tails.reduce((sum, t) => sum + t.duringGc, 0);
+  return {
+    open_tail_count: count,
+    open_tail_client_gc_share: count === 0 ? 0 : Number((duringGc / count).toFixed(3)),
+    open_tail_lag_us: mean('lagUs'),
+    open_tail_to_stamp_us: mean('toStampUs'),
+    open_tail_from_stamp_us: mean('fromStampUs'),
+  };
+}
+
+/** "lag / to stamp / from stamp" of the tail (µs). */
+function tailStages(f: ReturnType<typeof tailFigures>): string {
+  return `${f.open_tail_lag_us} / ${f.open_tail_to_stamp_us} / ${f.open_tail_from_stamp_us}`;
 }
 
 function merged(results: ClientResult[] | string[]): hdr.Histogram {

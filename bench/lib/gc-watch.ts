@@ -37,6 +37,16 @@ export class GcWatch {
     return { count, maxMs, totalMs };
   }
 
+  /** Collections that started within [from, to], as [start, end] ms pairs. */
+  pauses(from: number, to: number): [number, number][] {
+    const out: [number, number][] = [];
+    for (const e of this.entries) {
+      if (e.startTime >= from && e.startTime <= to)
+        out.push([e.startTime, e.startTime + e.duration]);
+    }
+    return out;
+  }
+
   stop(): void {
     this.observer.disconnect();
   }

@@ -32,6 +32,7 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 import { GcWatch } from '../lib/gc-watch.js';
 import { endWithParent } from '../lib/bench-exit.js';
 import { dueBy, openWarmupMs } from '../lib/open-loop.js';
+import { TailLog } from '../lib/tail-log.js';
 
 endWithParent();
 
@@ -188,6 +189,9 @@ async function openLoop(
   await Promise.all(all);
 }
 
+/** The one-call open loop's commands, to say where its tail comes from (tail-log.ts). */
+const tail = new TailLog(mode === 'open' ? Math.ceil(knob * (seconds + 1)) : 0);
+
 /** One call per command, each latency its own. */
 function open(): Promise<void> {
   return openLoop((first, end, intended) => {
@@ -206,6 +210,7 @@ function open(): Promise<void> {
           stage('to_stamp', intended(i), called, stampedAt);
           stage('from_stamp', intended(i), stampedAt, now);
           stage('call', intended(i), called, now);
+          if (intended(i) >= recordFrom) tail.add(intended(i), called, stampedAt, now);
         }),
       );
     }
@@ -235,6 +240,7 @@ else await open();
 const elapsedMs = performance.now() - t0;
 await gc.settle();
 const pauses = gc.between(recordFrom === Infinity ? t0 : recordFrom, t0 + elapsedMs);
+const tailFigures = tail.figures(gc.pauses(t0, t0 + elapsedMs));
 gc.stop();
 if (client.reconnects > 0) {
   // A healthy run has none; a resend past the idempotency window is refused as too old.
@@ -257,6 +263,7 @@ process.send?.({
   },
   gcCount: pauses.count,
   gcMaxMs: pauses.maxMs,
+  tail: tailFigures,
   reconnects: client.reconnects,
   malformedFrames: client.malformedFrames,
   stopped,

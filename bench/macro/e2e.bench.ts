@@ -37,6 +37,7 @@ import { StageTrace, type StageFigures } from '../lib/stage-trace.js';
 import { readRunQueue, runQueueWait, type RunQueueReading } from '../lib/run-queue.js';
 import { modeTitle, singleNodeMode } from '../lib/modes.js';
 import { removeOnExit } from '../lib/bench-exit.js';
+import { MainThreadStalls } from '../lib/main-stalls.js';
 
 checkArgs(loadUsage('e2e'));
 const small = process.argv.includes('--small');
@@ -128,6 +129,9 @@ async function main(): Promise<void> {
   const trace = new StageTrace(node.progress);
   node.publisher.listen(trace.listener);
   const warmupMs = openWarmupMs(size.openSeconds) + 300;
+  // The node's main thread (gateway, publisher) over the same window: its collections and how
+  // late its event loop ran.
+  const stalls = new MainThreadStalls();
   // Set in the phase callback (a holder: TypeScript does not follow a closure's assignments).
   const open: { queue: RunQueueReading | null; wait: ReturnType<typeof runQueueWait> } = {
     queue: null,
@@ -137,11 +141,13 @@ async function main(): Promise<void> {
     if (phase === 'open') {
       setTimeout(() => {
         trace.start();
+        stalls.start();
         open.queue = readRunQueue();
       }, warmupMs);
     }
     if (phase === 'open-batch') {
       trace.stop();
+      stalls.stop();
       open.wait = runQueueWait(open.queue, readRunQueue());
     }
   });
@@ -169,6 +175,7 @@ async function main(): Promise<void> {
     open_runqueue_wait_us: open.wait?.waitUsPerSlice ?? null,
     open_runqueue_wait_per_run: open.wait?.waitPerRun ?? null,
     idle_runqueue_wait_us: idleWait?.waitUsPerSlice ?? null,
+    ...(await stalls.figures()),
     ...stageFigures(idleStages, 'idle_stage_'),
   };
   const title = `bench:e2e (${figures.size}, ${modeTitle(figures.mode)})`;

@@ -1,0 +1,75 @@
+/**
+ * Where an open loop's tail comes from, seen from one client process: each recorded command's
+ * intended send, SDK call, stamp and answer (ms, this process's clock), kept in arrays sized at
+ * the start. At the end, for the commands at or above this process's p99, it reports the mean
+ * of each stage and the share whose life (intended send → answer) overlapped a garbage
+ * collection of this process:
+ *
+ *   intended ──lag──► called ──to_stamp──► stamped ──from_stamp──► answered
+ *                     └──────────── a client GC pause here delays the answer ───────┘
+ */
+export interface TailFigures {
+  /** Commands at or above the process's p99. */
+  count: number;
+  /** Of those, how many overlapped a collection of the client process. */
+  duringGc: number;
+  /** Mean µs of each stage over those commands. */
+  lagUs: number;
+  toStampUs: number;
+  fromStampUs: number;
+}
+
+export class TailLog {
+  private readonly intended: Float64Array;
+  private readonly called: Float64Array;
+  private readonly stamped: Float64Array;
+  private readonly answered: Float64Array;
+  private length = 0;
+
+  constructor(readonly capacity: number) {
+    this.intended = new Float64Array(capacity);
+    this.called = new Float64Array(capacity);
+    this.stamped = new Float64Array(capacity);
+    this.answered = new Float64Array(capacity);
+  }
+
+  /** Keeps one command's times (ms); past the capacity it is not kept. */
+  add(intended: number, called: number, stamped: number, answered: number): void {
+    const i = this.length;
+    if (i >= this.capacity) return;
+    this.intended[i] = intended;
+    this.called[i] = called;
+    this.stamped[i] = stamped;
+    this.answered[i] = answered;
+    this.length = i + 1;
+  }
+
+  /** The tail's figures, given this process's collections as [start, end] ms pairs. */
+  figures(pauses: readonly (readonly [number, number])[]): TailFigures {
+    const n = this.length;
+    const latency = new Float64Array(n);
+    for (let i = 0; i < n; i++) latency[i] = this.answered[i] - this.intended[i];
+    const sorted = Float64Array.from(latency).sort();
+    const cut = n === 0 ? Infinity : sorted[Math.min(n - 1, Math.floor(n * 0.99))];
+    const out = { count: 0, duringGc: 0, lagUs: 0, toStampUs: 0, fromStampUs: 0 };
+    for (let i = 0; i < n; i++) {
+      if (latency[i] < cut) continue;
+      out.count++;
+      out.lagUs += this.called[i] - this.intended[i];
+      out.toStampUs += this.stamped[i] - this.called[i];
+      out.fromStampUs += this.answered[i] - this.stamped[i];
+      const from = this.intended[i];
+      const to = this.answered[i];
+      if (pauses.some(([start, end]) => start < to && end > from)) out.duringGc++;
+    }
+    const meanUs = (ms: number): number =>
+      out.count === 0 ? 0 : Math.round((ms * 1000) / out.count);
+    return {
+      count: out.count,
+      duringGc: out.duringGc,
+      lagUs: meanUs(out.lagUs),
+      toStampUs: meanUs(out.toStampUs),
+      fromStampUs: meanUs(out.fromStampUs),
+    };
+  }
+}
