@@ -56,11 +56,20 @@ export class StageTrace {
   private recording = false;
   /** The batch the last answer was in (batches and answers come in sequence order). */
   private batch = 0;
+  /**
+   * Each recorded answer's stages (µs: journal wait, commit, wake) at [sequence - first] * 3,
+   * for the first `bySequenceMax` sequences recorded (tailStages reads them).
+   */
+  private readonly bySequence: Float32Array;
+  private firstSequence = -1;
 
   constructor(
     private readonly progress: JournalProgress,
     private readonly keepMax = 0,
-  ) {}
+    bySequenceMax = 0,
+  ) {
+    this.bySequence = new Float32Array(bySequenceMax * 3);
+  }
 
   /** Records from now on (the answers published so far are not). */
   start(): void {
@@ -105,11 +114,39 @@ export class StageTrace {
     this.add('journal_wait', started - stampUs);
     this.add('commit', durable - started);
     this.add('wake', nowUs - durable);
+    if (this.firstSequence < 0) this.firstSequence = sequence;
+    const i = (sequence - this.firstSequence) * 3;
+    if (i < this.bySequence.length) {
+      this.bySequence[i] = started - stampUs;
+      this.bySequence[i + 1] = durable - started;
+      this.bySequence[i + 2] = nowUs - durable;
+    }
     if (this.kept.size < this.keepMax) this.kept.set(sequence, nowUs - stampUs);
   }
 
   private add(stage: StageName, us: number): void {
     this.stages[stage].recordValue(Math.max(1, Math.round(us)));
+  }
+
+  /**
+   * The mean of each stage (µs) over the commands of `sequences` that were recorded and kept
+   * by sequence, and how many were.
+   */
+  tailStages(sequences: readonly number[]): { found: number } & Record<StageName, number> {
+    const sum = { journal_wait: 0, commit: 0, wake: 0 };
+    let found = 0;
+    for (const sequence of sequences) {
+      const i = (sequence - this.firstSequence) * 3;
+      if (this.firstSequence < 0 || i < 0 || i >= this.bySequence.length) continue;
+      if (this.bySequence[i + 1] === 0) continue; // not recorded (commit takes > 0 µs)
+      sum.journal_wait += this.bySequence[i];
+      sum.commit += this.bySequence[i + 1];
+      sum.wake += this.bySequence[i + 2];
+      found++;
+    }
+    const mean = (us: number): number => (found === 0 ? 0 : Math.round(us / found));
+    const { journal_wait, commit, wake } = sum;
+    return { found, journal_wait: mean(journal_wait), commit: mean(commit), wake: mean(wake) };
   }
 
   figures(): Record<StageName, StageFigures> {

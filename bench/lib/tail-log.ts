@@ -13,6 +13,8 @@ export interface TailFigures {
   count: number;
   /** Of those, how many overlapped a collection of the client process. */
   duringGc: number;
+  /** Their sequences (the node's StageTrace gives their stages inside the node). */
+  sequences: number[];
   /** Mean µs of each stage over those commands. */
   lagUs: number;
   toStampUs: number;
@@ -24,6 +26,7 @@ export class TailLog {
   private readonly called: Float64Array;
   private readonly stamped: Float64Array;
   private readonly answered: Float64Array;
+  private readonly sequence: Float64Array;
   private length = 0;
 
   constructor(readonly capacity: number) {
@@ -31,16 +34,18 @@ export class TailLog {
     this.called = new Float64Array(capacity);
     this.stamped = new Float64Array(capacity);
     this.answered = new Float64Array(capacity);
+    this.sequence = new Float64Array(capacity);
   }
 
-  /** Keeps one command's times (ms); past the capacity it is not kept. */
-  add(intended: number, called: number, stamped: number, answered: number): void {
+  /** Keeps one command's times (ms) and sequence; past the capacity it is not kept. */
+  add(intended: number, called: number, stamped: number, answered: number, sequence = 0): void {
     const i = this.length;
     if (i >= this.capacity) return;
     this.intended[i] = intended;
     this.called[i] = called;
     this.stamped[i] = stamped;
     this.answered[i] = answered;
+    this.sequence[i] = sequence;
     this.length = i + 1;
   }
 
@@ -52,9 +57,11 @@ export class TailLog {
     const sorted = Float64Array.from(latency).sort();
     const cut = n === 0 ? Infinity : sorted[Math.min(n - 1, Math.floor(n * 0.99))];
     const out = { count: 0, duringGc: 0, lagUs: 0, toStampUs: 0, fromStampUs: 0 };
+    const sequences: number[] = [];
     for (let i = 0; i < n; i++) {
       if (latency[i] < cut) continue;
       out.count++;
+      sequences.push(this.sequence[i]);
       out.lagUs += this.called[i] - this.intended[i];
       out.toStampUs += this.stamped[i] - this.called[i];
       out.fromStampUs += this.answered[i] - this.stamped[i];
@@ -67,6 +74,7 @@ export class TailLog {
     return {
       count: out.count,
       duringGc: out.duringGc,
+      sequences,
       lagUs: meanUs(out.lagUs),
       toStampUs: meanUs(out.toStampUs),
       fromStampUs: meanUs(out.fromStampUs),

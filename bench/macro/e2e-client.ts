@@ -210,7 +210,8 @@ function open(): Promise<void> {
           stage('to_stamp', intended(i), called, stampedAt);
           stage('from_stamp', intended(i), stampedAt, now);
           stage('call', intended(i), called, now);
-          if (intended(i) >= recordFrom) tail.add(intended(i), called, stampedAt, now);
+          const sequence = (events as { sequence: number }[])[0].sequence;
+          if (intended(i) >= recordFrom) tail.add(intended(i), called, stampedAt, now, sequence);
         }),
       );
     }

@@ -126,7 +126,8 @@ async function main(): Promise<void> {
   };
   // The node's side of the one-call open loop, by stage, from the end of its clients' warm-up
   // (their fork takes ~0.3 s more) to the next loop.
-  const trace = new StageTrace(node.progress);
+  // Its stages by sequence too: the slowest commands' (open_tail_*) are looked up after.
+  const trace = new StageTrace(node.progress, 0, size.openRate * (size.openSeconds + 3));
   node.publisher.listen(trace.listener);
   const warmupMs = openWarmupMs(size.openSeconds) + 300;
   // The node's main thread (gateway, publisher) over the same window: its collections and how
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
     }
   });
   const load = summarise(loads, size, trace.figures());
+  const tail = trace.tailStages(loads.open.flatMap((r) => r.tail?.sequences ?? []));
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -163,6 +165,11 @@ async function main(): Promise<void> {
     mode: singleNodeMode,
     connections: processes,
     ...load.figures,
+    /** The tail's commands found in the node's trace, and their mean stages there (µs). */
+    open_tail_node_found: tail.found,
+    open_tail_journal_wait_us: tail.journal_wait,
+    open_tail_commit_us: tail.commit,
+    open_tail_wake_us: tail.wake,
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,
     idle_rss_growth_mb: held.rssGrowthMb,
@@ -181,6 +188,11 @@ async function main(): Promise<void> {
   const title = `bench:e2e (${figures.size}, ${modeTitle(figures.mode)})`;
   printTable(`${title} on ${machineLine(host)}`, [
     ...load.rows(`durable commands/s, closed loop, ${window} in flight`),
+    {
+      measure: '  its tail (≥ p99) in the node: mean journal wait / commit + fsync / wake',
+      value: `${tail.journal_wait} / ${tail.commit} / ${tail.wake}`,
+      unit: 'µs',
+    },
     { measure: 'client processes (connections)', value: processes, unit: '' },
     {
       measure: 'one command at a time, idle node: p50 / p99',

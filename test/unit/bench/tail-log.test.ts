@@ -7,9 +7,10 @@ test("the tail is the commands at or above the p99, with each stage's mean", () 
   // 990 commands of 1 ms (lag 0.5, to stamp 0.25, from stamp 0.25), then 10 of 11 ms whose
   // extra 10 ms is between the stamp and the answer.
   for (let i = 0; i < 990; i++) log.add(i, i + 0.5, i + 0.75, i + 1);
-  for (let i = 990; i < 1_000; i++) log.add(i, i + 0.5, i + 0.75, i + 11);
+  for (let i = 990; i < 1_000; i++) log.add(i, i + 0.5, i + 0.75, i + 11, 5_000 + i);
   const f = log.figures([]);
   assert.equal(f.count, 10);
+  assert.deepEqual(f.sequences, [5990, 5991, 5992, 5993, 5994, 5995, 5996, 5997, 5998, 5999]);
   assert.equal(f.duringGc, 0);
   assert.equal(f.lagUs, 500);
   assert.equal(f.toStampUs, 250);
@@ -38,6 +39,7 @@ test('commands past the capacity are not kept, and an empty log has no tail', ()
   assert.deepEqual(new TailLog(0).figures([]), {
     count: 0,
     duringGc: 0,
+    sequences: [],
     lagUs: 0,
     toStampUs: 0,
     fromStampUs: 0,
