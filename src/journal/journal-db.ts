@@ -274,8 +274,10 @@ function checkSchema(db: JournalDb, readOnly: boolean): void {
   const stored = db.meta.get(schemaKey);
   if (stored === undefined) {
     if (readOnly) return;
+    // putSync: lmdb-js's `put` here left a write batch open, and this and every later
+    // transactionSync on the environment committed only once the event loop turned.
     writeMeta(db, 'the schema version', () =>
-      db.meta.transactionSync(() => db.meta.put(schemaKey, String(schemaVersion))),
+      db.meta.transactionSync(() => db.meta.putSync(schemaKey, String(schemaVersion))),
     );
     return;
   }
