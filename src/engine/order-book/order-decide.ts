@@ -3,7 +3,7 @@
  * emitted (and applied) the command's events, or a rejection having emitted nothing: every check
  * runs, and the match is planned, before the first event is written (see matcher.ts).
  */
-import { SAFE_MAX as SAFE_MAXImport } from '../../stdx/int.js';
+import { isMultipleOf as isMultipleOfImport, SAFE_MAX as SAFE_MAXImport } from '../../stdx/int.js';
 import { Status } from '../../protocol/status.js';
 import { CommandFlag, CommandWord, TimeInForce } from '../../protocol/command-layout.js';
 import { EventFlag, EventKind, EventWord } from '../../protocol/event-layout.js';
@@ -25,6 +25,7 @@ import { TakerEmitter } from './taker-emit.js';
 
 // Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const SAFE_MAX: typeof SAFE_MAXImport = SAFE_MAXImport;
+const isMultipleOf: typeof isMultipleOfImport = isMultipleOfImport;
 const amountStatus: typeof amountStatusImport = amountStatusImport;
 const idStatus: typeof idStatusImport = idStatusImport;
 const readI64: typeof readI64Import = readI64Import;
@@ -123,8 +124,8 @@ export class OrderDecider {
     const v = t.values;
     v[Ticket.price] = readI64(c.u32, c.w + CommandWord.price);
     v[Ticket.quantity] = readI64(c.u32, c.w + CommandWord.quantity);
-    if (v[Ticket.price] % ins.tick[instrument] !== 0) return Status.MatchingPriceTick;
-    if (v[Ticket.quantity] % ins.lot[instrument] !== 0) return Status.MatchingQuantityLot;
+    if (!isMultipleOf(v[Ticket.price], ins.tick[instrument])) return Status.MatchingPriceTick;
+    if (!isMultipleOf(v[Ticket.quantity], ins.lot[instrument])) return Status.MatchingQuantityLot;
     if (v[Ticket.price] === orders.price(slot)) {
       if (v[Ticket.quantity] === orders.open(slot)) return Status.MatchingAmendNoChange;
       if (v[Ticket.quantity] < orders.open(slot)) return this.emitReduce(slot, instrument);

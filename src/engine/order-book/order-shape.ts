@@ -16,6 +16,7 @@ import {
   amountStatus as amountStatusImport,
   idStatus as idStatusImport,
 } from '../../protocol/command-fields.js';
+import { isMultipleOf as isMultipleOfImport } from '../../stdx/int.js';
 import { readI64 as readI64Import } from '../../stdx/records.js';
 import type { CommandCursor } from '../cursor.js';
 import type { Instruments } from './instruments.js';
@@ -25,6 +26,7 @@ import { Side } from './orders.js';
 const amountStatus: typeof amountStatusImport = amountStatusImport;
 const idStatus: typeof idStatusImport = idStatusImport;
 const readI64: typeof readI64Import = readI64Import;
+const isMultipleOf: typeof isMultipleOfImport = isMultipleOfImport;
 
 export const enum Ticket {
   price = 0,
@@ -77,12 +79,12 @@ export function checkOrderShape(c: CommandCursor, ins: Instruments, out: OrderTi
     status = amountStatus(c.u32, c.w + CommandWord.price);
     if (status !== Status.Ok) return status;
     price = readI64(c.u32, c.w + CommandWord.price);
-    if (price % ins.tick[instrument] !== 0) return Status.MatchingPriceTick;
+    if (!isMultipleOf(price, ins.tick[instrument])) return Status.MatchingPriceTick;
   }
   status = amountStatus(c.u32, c.w + CommandWord.quantity);
   if (status !== Status.Ok) return status;
   const quantity = readI64(c.u32, c.w + CommandWord.quantity);
-  if (quantity % ins.lot[instrument] !== 0) return Status.MatchingQuantityLot;
+  if (!isMultipleOf(quantity, ins.lot[instrument])) return Status.MatchingQuantityLot;
   out.instrument = instrument;
   out.side = (flags & CommandFlag.Sell) !== 0 ? Side.Sell : Side.Buy;
   out.flags = flags;
