@@ -119,6 +119,7 @@ function fingerprintTerm(k: number, fingerprint: number): number {
 // Called by record through a module constant: inside its own module, an exported function is
 // read through its cell all the same (~4 instructions a call; engine.ts says more).
 const fingerprintFieldOf: typeof fingerprintField = fingerprintField;
+const fingerprintTermOf: typeof fingerprintTerm = fingerprintTerm;
 
 export class Clients {
   readonly map: U53Map;
@@ -319,8 +320,8 @@ export class Clients {
     entries[index + 2] = (kindStatus >>> 16) + ((kindStatus >>> 8) & 0xff) * outcomeKindUnit;
     entries[index + 3] = fingerprint;
     const field = fingerprintFieldOf(clientSeq);
-    const addA = fingerprintTerm(fieldKey(a, field), fingerprint);
-    const addB = fingerprintTerm(fieldKey(b, field), fingerprint);
+    const addA = fingerprintTermOf(fieldKey(a, field), fingerprint);
+    const addB = fingerprintTermOf(fieldKey(b, field), fingerprint);
     terms[t] = addA;
     terms[(t + 1) | 0] = addB;
     this.checksum.addLanes((termA + addA) | 0, (termB + addB) | 0);

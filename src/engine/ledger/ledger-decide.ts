@@ -4,6 +4,9 @@
  * returns a rejection having emitted nothing. Outside a chain each applies its own event at once
  * (apply.ts). Inside a linked chain nothing is applied yet: decisions read through the chain's
  * overlay and record their effects there, and the chain's events are applied only if all stand.
+ *
+ * Command field indexes are `(c.w + CommandWord.x) | 0` (records.ts): an int32 add without an
+ * overflow check and its jump, the same index for a record below word 2^31.
  */
 import { Status } from '../../protocol/status.js';
 import { CommandWord } from '../../protocol/command-layout.js';
@@ -66,10 +69,10 @@ export class LedgerDecider {
     const c = this.cursor;
     const status = this.checkAccountAssetAmount();
     if (status !== Status.Ok) return status;
-    const slot = this.accounts.slotOf(readU64(c.u32, c.w + CommandWord.account));
+    const slot = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.account) | 0));
     if (slot === -1) return Status.LedgerAccountUnknown;
     const asset = c.word(CommandWord.ref);
-    const amount = readI64(c.u32, c.w + CommandWord.quantity);
+    const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.supply(asset) + amount > SAFE_MAX) return Status.LedgerSupplyOverflow;
     const e = this.emitMove(EventKind.Deposited, asset, slot, -1, amount);
     if (!this.chain.active) {
@@ -85,10 +88,10 @@ export class LedgerDecider {
     const c = this.cursor;
     const status = this.checkAccountAssetAmount();
     if (status !== Status.Ok) return status;
-    const slot = this.accounts.slotOf(readU64(c.u32, c.w + CommandWord.account));
+    const slot = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.account) | 0));
     if (slot === -1) return Status.LedgerAccountUnknown;
     const asset = c.word(CommandWord.ref);
-    const amount = readI64(c.u32, c.w + CommandWord.quantity);
+    const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.available(slot, asset) < amount) return Status.LedgerInsufficientFunds;
     const e = this.emitMove(EventKind.Withdrawn, asset, slot, -1, amount);
     if (!this.chain.active) {
@@ -104,11 +107,11 @@ export class LedgerDecider {
     const status = this.checkTransferShape();
     if (status !== Status.Ok) return status;
     const c = this.cursor;
-    const debit = this.accounts.slotOf(readU64(c.u32, c.w + CommandWord.account));
-    const credit = this.accounts.slotOf(readU64(c.u32, c.w + CommandWord.target));
+    const debit = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.account) | 0));
+    const credit = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.target) | 0));
     if (debit === -1 || credit === -1) return Status.LedgerAccountUnknown;
     const asset = c.word(CommandWord.ref);
-    const amount = readI64(c.u32, c.w + CommandWord.quantity);
+    const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.available(debit, asset) < amount) return Status.LedgerInsufficientFunds;
     const e = this.emitMove(EventKind.Transferred, asset, debit, credit, amount);
     this.emitter.set(e, EventWord.id, c.clock[0]);
@@ -125,19 +128,19 @@ export class LedgerDecider {
     let status = this.checkTransferShape();
     if (status !== Status.Ok) return status;
     const c = this.cursor;
-    status = nonNegativeStatus(c.u32, c.w + CommandWord.aux);
+    status = nonNegativeStatus(c.u32, (c.w + CommandWord.aux) | 0);
     if (status !== Status.Ok) return Status.LedgerTimeoutInvalid;
-    const debit = this.accounts.slotOf(readU64(c.u32, c.w + CommandWord.account));
-    const credit = this.accounts.slotOf(readU64(c.u32, c.w + CommandWord.target));
+    const debit = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.account) | 0));
+    const credit = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.target) | 0));
     if (debit === -1 || credit === -1) return Status.LedgerAccountUnknown;
-    const timeout = readI64(c.u32, c.w + CommandWord.aux);
+    const timeout = readI64(c.u32, (c.w + CommandWord.aux) | 0);
     const now = c.clock[1];
     if (now + timeout > SAFE_MAX) return Status.LedgerTimeoutInvalid;
     if (this.pendings.available() - this.chain.pendingCreated <= 0) {
       return Status.LedgerPendingTableFull;
     }
     const asset = c.word(CommandWord.ref);
-    const amount = readI64(c.u32, c.w + CommandWord.quantity);
+    const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.available(debit, asset) < amount) return Status.LedgerInsufficientFunds;
     const expiresAt = timeout === 0 ? 0 : now + timeout;
     const e = this.emitMove(EventKind.PendingCreated, asset, debit, credit, amount);
@@ -152,9 +155,9 @@ export class LedgerDecider {
     const c = this.cursor;
     let status = this.checkResolve();
     if (status !== Status.Ok) return status;
-    status = amountStatus(c.u32, c.w + CommandWord.quantity);
+    status = amountStatus(c.u32, (c.w + CommandWord.quantity) | 0);
     if (status !== Status.Ok) return status;
-    const posted = readI64(c.u32, c.w + CommandWord.quantity);
+    const posted = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     const f = this.found;
     if (posted > f[3]) return Status.LedgerPendingAmountExceeded;
     this.emitResolve(EventKind.PendingPosted, posted, f[3] - posted);
@@ -186,10 +189,10 @@ export class LedgerDecider {
   /** Account id valid, asset known, amount positive and safe. */
   private checkAccountAssetAmount(): Status {
     const c = this.cursor;
-    const status = idStatus(c.u32, c.w + CommandWord.account);
+    const status = idStatus(c.u32, (c.w + CommandWord.account) | 0);
     if (status !== Status.Ok) return status;
     if (!this.assets.exists(c.word(CommandWord.ref))) return Status.LedgerAssetUnknown;
-    return amountStatus(c.u32, c.w + CommandWord.quantity);
+    return amountStatus(c.u32, (c.w + CommandWord.quantity) | 0);
   }
 
   /** As above, plus a valid credit account id different from the debit one. */
@@ -197,7 +200,7 @@ export class LedgerDecider {
     const c = this.cursor;
     let status = this.checkAccountAssetAmount();
     if (status !== Status.Ok) return status;
-    status = idStatus(c.u32, c.w + CommandWord.target);
+    status = idStatus(c.u32, (c.w + CommandWord.target) | 0);
     if (status !== Status.Ok) return status;
     const sameLo = c.word(CommandWord.account) === c.word(CommandWord.target);
     const sameHi = c.word(CommandWord.account + 1) === c.word(CommandWord.target + 1);
@@ -207,18 +210,18 @@ export class LedgerDecider {
   /** Checks a post or void and loads its pending transfer into `found`. */
   private checkResolve(): Status {
     const c = this.cursor;
-    let status = idStatus(c.u32, c.w + CommandWord.account);
+    let status = idStatus(c.u32, (c.w + CommandWord.account) | 0);
     if (status !== Status.Ok) return status;
-    status = idStatus(c.u32, c.w + CommandWord.target);
+    status = idStatus(c.u32, (c.w + CommandWord.target) | 0);
     if (status !== Status.Ok) return status;
-    const id = readU64(c.u32, c.w + CommandWord.target);
+    const id = readU64(c.u32, (c.w + CommandWord.target) | 0);
     if (!this.loadPending(id)) {
       return this.pendings.expired(id) ? Status.LedgerPendingExpired : Status.LedgerPendingUnknown;
     }
     const f = this.found;
     // Either side may resolve it: the payer, or the payee capturing (or releasing) what was
     // authorised to it, as a merchant does with a card hold.
-    const acting = readU64(c.u32, c.w + CommandWord.account);
+    const acting = readU64(c.u32, (c.w + CommandWord.account) | 0);
     if (this.accounts.id(f[0]) !== acting && this.accounts.id(f[1]) !== acting) {
       return Status.LedgerPendingAccountMismatch;
     }
@@ -258,7 +261,7 @@ export class LedgerDecider {
     const c = this.cursor;
     const f = this.found;
     const e = this.emitMove(kind, f[2], f[0], f[1], posted);
-    this.emitter.set(e, EventWord.id, readU64(c.u32, c.w + CommandWord.target));
+    this.emitter.set(e, EventWord.id, readU64(c.u32, (c.w + CommandWord.target) | 0));
     this.emitter.set(e, EventWord.release, release);
     if (!this.chain.active) {
       this.applier.applyPendingResolved(this.emitter.u32, e, this.foundSlot);
@@ -266,7 +269,7 @@ export class LedgerDecider {
     }
     this.chain.addBalance(this.accounts.balanceIndex(f[0], f[2]), release, -(posted + release));
     if (posted > 0) this.chain.addBalance(this.accounts.balanceIndex(f[1], f[2]), posted, 0);
-    this.chain.markPending(readU64(c.u32, c.w + CommandWord.target), PendingMark.Resolved);
+    this.chain.markPending(readU64(c.u32, (c.w + CommandWord.target) | 0), PendingMark.Resolved);
   }
 
   /** Emits an event with account, counterparty (credit slot, or -1 for none) and amount. */

@@ -1,7 +1,8 @@
 /**
  * Deciding trading commands: place, cancel, amend. Each `decide*` returns Status.Ok having
  * emitted (and applied) the command's events, or a rejection having emitted nothing: every check
- * runs, and the match is planned, before the first event is written (see matcher.ts).
+ * runs, and the match is planned, before the first event is written (see matcher.ts). Command
+ * field indexes are `(c.w + CommandWord.x) | 0` (records.ts): no overflow check and jump.
  */
 import { isMultipleOf as isMultipleOfImport, SAFE_MAX as SAFE_MAXImport } from '../../stdx/int.js';
 import { Status } from '../../protocol/status.js';
@@ -116,14 +117,14 @@ export class OrderDecider {
     const instrument = orders.instrument(slot);
     if (ins.halted[instrument] === 1) return Status.MatchingInstrumentHalted;
     const c = this.cursor;
-    let status = amountStatus(c.u32, c.w + CommandWord.price);
+    let status = amountStatus(c.u32, (c.w + CommandWord.price) | 0);
     if (status !== Status.Ok) return status;
-    status = amountStatus(c.u32, c.w + CommandWord.quantity);
+    status = amountStatus(c.u32, (c.w + CommandWord.quantity) | 0);
     if (status !== Status.Ok) return status;
     const t = this.ticket;
     const v = t.values;
-    v[Ticket.price] = readI64(c.u32, c.w + CommandWord.price);
-    v[Ticket.quantity] = readI64(c.u32, c.w + CommandWord.quantity);
+    v[Ticket.price] = readI64(c.u32, (c.w + CommandWord.price) | 0);
+    v[Ticket.quantity] = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (!isMultipleOf(v[Ticket.price], ins.tick[instrument])) return Status.MatchingPriceTick;
     if (!isMultipleOf(v[Ticket.quantity], ins.lot[instrument])) return Status.MatchingQuantityLot;
     if (v[Ticket.price] === orders.price(slot)) {
@@ -227,14 +228,15 @@ export class OrderDecider {
   /** The slot of the order the command targets, or minus the rejection status. */
   private findOwnOrder(): number {
     const c = this.cursor;
-    let status = idStatus(c.u32, c.w + CommandWord.account);
+    let status = idStatus(c.u32, (c.w + CommandWord.account) | 0);
     if (status !== Status.Ok) return -status;
-    status = idStatus(c.u32, c.w + CommandWord.target);
+    status = idStatus(c.u32, (c.w + CommandWord.target) | 0);
     if (status !== Status.Ok) return -status;
-    const slot = this.orders.slotOf(readU64(c.u32, c.w + CommandWord.target));
+    const slot = this.orders.slotOf(readU64(c.u32, (c.w + CommandWord.target) | 0));
     if (slot === -1) return -Status.MatchingOrderUnknown;
     const owner = this.accounts.id(this.orders.account(slot));
-    if (owner !== readU64(c.u32, c.w + CommandWord.account)) return -Status.MatchingOrderNotOwner;
+    if (owner !== readU64(c.u32, (c.w + CommandWord.account) | 0))
+      return -Status.MatchingOrderNotOwner;
     return slot;
   }
 

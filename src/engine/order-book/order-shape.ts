@@ -65,7 +65,7 @@ export function checkOrderShape(c: CommandCursor, ins: Instruments, out: OrderTi
   const market = (flags & CommandFlag.Market) !== 0;
   const postOnly = (flags & CommandFlag.PostOnly) !== 0;
   if (postOnly && (market || tif !== TimeInForce.Gtc)) return Status.CommandFlagsInvalid;
-  let status = idStatus(c.u32, c.w + CommandWord.account);
+  let status = idStatus(c.u32, (c.w + CommandWord.account) | 0);
   if (status !== Status.Ok) return status;
   const instrument = c.word(CommandWord.ref);
   if (!ins.has(instrument)) return Status.MatchingInstrumentUnknown;
@@ -76,14 +76,16 @@ export function checkOrderShape(c: CommandCursor, ins: Instruments, out: OrderTi
       return Status.MatchingMarketPriceNotAllowed;
     }
   } else {
-    status = amountStatus(c.u32, c.w + CommandWord.price);
+    const priceAt = (c.w + CommandWord.price) | 0; // records.ts: `| 0`, no overflow check
+    status = amountStatus(c.u32, priceAt);
     if (status !== Status.Ok) return status;
-    price = readI64(c.u32, c.w + CommandWord.price);
+    price = readI64(c.u32, priceAt);
     if (!isMultipleOf(price, ins.tick[instrument])) return Status.MatchingPriceTick;
   }
-  status = amountStatus(c.u32, c.w + CommandWord.quantity);
+  const quantityAt = (c.w + CommandWord.quantity) | 0;
+  status = amountStatus(c.u32, quantityAt);
   if (status !== Status.Ok) return status;
-  const quantity = readI64(c.u32, c.w + CommandWord.quantity);
+  const quantity = readI64(c.u32, quantityAt);
   if (!isMultipleOf(quantity, ins.lot[instrument])) return Status.MatchingQuantityLot;
   out.instrument = instrument;
   out.side = (flags & CommandFlag.Sell) !== 0 ? Side.Sell : Side.Buy;
