@@ -21,6 +21,9 @@ import {
 import { EventFlag, EventKind } from '../../../src/protocol/event-layout.js';
 import { Status } from '../../../src/protocol/status.js';
 import type { EventRecord } from '../../../src/protocol/event-reader.js';
+import { Orders } from '../../../src/engine/order-book/orders.js';
+import { engineConfigDefault } from '../../../src/constants.js';
+import { AssertionError } from '../../../src/stdx/assert.js';
 
 const kinds = (events: EventRecord[]): number[] => events.map((e) => e.kind);
 
@@ -409,4 +412,9 @@ test('an instrument without a fee account charges no fees', () => {
   assert.equal(trade.fee + trade.counterpartyFee, 0);
   assert.deepEqual(d.balance(10, 3), { available: 5, held: 0 });
   assertConsistent(d);
+});
+
+test('orders: at most 2^27 slots, so that (slot << 4) | field indexes a record', () => {
+  const config = { ...engineConfigDefault, orderCountMax: 2 ** 27 + 1 };
+  assert.throws(() => new Orders(config, 1, false), AssertionError);
 });
