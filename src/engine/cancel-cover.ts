@@ -16,8 +16,12 @@
  * that does not log in again within the grace period.
  *
  * Only the node sends it (disconnectClientId): any other client id is CommandKindUnknown, as
- * to a server without it. The client takes a slot in the client table if it has none (its
- * orders will name that slot), refused IdempotencyClientTableFull when none is left.
+ * to a server without it. A mark takes a slot in the client table for a client that has none
+ * (its orders will name that slot), refused IdempotencyClientTableFull when none is left. An
+ * unmark of a client with no slot is Ok and takes none: a slot is never freed, and an unmark
+ * took one for a client that had never been marked (a login without the flag while the marks
+ * were not known, a node's unmark of a client another node's state never saw), each a place
+ * of clientCountMax gone for good, and a full table refused it.
  */
 import { assert as assertImport } from '../stdx/assert.js';
 import { Status } from '../protocol/status.js';
@@ -53,7 +57,7 @@ export class CancelCoverDecider {
     if (client === 0 || isNodeClientId(client)) return Status.CommandIdInvalid;
     const on = c.word(CommandWord.aux);
     if (c.word(CommandWord.aux + 1) !== 0 || on > 1) return Status.CommandIdInvalid;
-    if (this.clients.wouldBeFull(client)) return Status.IdempotencyClientTableFull;
+    if (on === 1 && this.clients.wouldBeFull(client)) return Status.IdempotencyClientTableFull;
     // The node's own slot first, as a replica takes it: it records the head (its client's seq)
     // before it applies the mark. Taken after, a first mark of a new client put the two in
     // the other order on the primary, and the client's orders named another slot there.
@@ -71,5 +75,8 @@ export function applyCoverSet(clients: Clients, u32: Uint32Array, e: number): vo
   const on = u32[e + EventWord.aux];
   assert(client !== 0, 'cover: the event names a client');
   assert(u32[e + EventWord.aux + 1] === 0, 'cover: aux is 0 or 1');
-  clients.setCovered(clients.slotFor(client), on);
+  // An unmark of a client with no slot: nothing to unmark, and no slot taken (decide's note).
+  const slot = on === 1 ? clients.slotFor(client) : clients.slotOf(client);
+  if (slot === -1) return;
+  clients.setCovered(slot, on);
 }
