@@ -301,10 +301,11 @@ export class CancelOnDisconnect {
    * covered: a command of it sequenced before its mark (the ring drained between the login and
    * the mark's retry) was in a state that did not mark the client, and a failover between the
    * two left that order resting for a client that never came back.
+   *
+   * A check only: it writes nothing. It wrote the waiting marks first, a side effect of asking;
+   * the caller writes them (writeWaitingMarks) before it asks, when it wants them out.
    */
   holds(client: number): boolean {
-    if (this.marks.length === 0) return false;
-    this.send();
     for (let i = 0; i < this.marks.length; i++) {
       if (Math.floor(this.marks[i] / 2) === client) return true;
     }
@@ -537,6 +538,14 @@ export class CancelOnDisconnect {
     if (!this.covered.has(client)) return; // unmarked since: a 1000 close, a login without it
     if (this.sessionOf(client)?.cancelOnDisconnect === true) return;
     this.mark(client, false); // back later with the flag, its login marks it again
+  }
+
+  /**
+   * Writes the waiting marks (and the rounds behind them) that fit the ring now, as the retry
+   * would shortly: a session whose mark then goes need not wait for it (holds).
+   */
+  writeWaitingMarks(): void {
+    if (this.marks.length > 0) this.send();
   }
 
   /** Writes the waiting marks and rounds that fit the ring; the rest are tried again shortly. */

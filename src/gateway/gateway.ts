@@ -100,6 +100,8 @@ import { idFree } from './silent-holder.js';
 import { keyClosing, newSession, type Session } from './gateway-session.js';
 
 export { ListenError };
+export type { NodeRole, ReadyUse } from './node-role.js';
+import type { NodeRole } from './node-role.js';
 
 // Every Events frame (the largest the gateway sends) stays below uWS's faulty path.
 const eventsFrameBytesMax = frameHeaderBytes + 8 + eventsPerFrameMax * eventSizeBytes;
@@ -119,31 +121,6 @@ export interface CommandSink {
 export interface DurableEvents {
   listen(listener: (records: RecordBuffer, slot: number, count: number) => void): void;
 }
-
-/** The role of the node behind the gateway (a cluster member's changes as it runs). */
-export interface NodeRole {
-  /** True while the node takes commands: a single node, or a cluster's primary. */
-  accepting(): boolean;
-  /** What /health (and a refusal) says of the role: role, term, primary, positions. */
-  describe(): Record<string, unknown>;
-  /** Last sequence committed on a majority (a cluster member); reads show no further. */
-  committed?(): number;
-  /** Once promoted, the last sequence decided before (null while a standby). */
-  handOver?(): number | null;
-  /** Adds the role's own gauges (term, role, replication lag) to /metrics. */
-  register?(registry: import('prom-client').Registry): void;
-  /** On a cluster's primary: each standby's replication lag in events (else empty). */
-  replicationLags?(): ReadonlyMap<number, number>;
-  /**
-   * Why the node is not ready for `use` (GET /ready), or null when it is: commands only on a
-   * serving primary, reads also on a standby that follows one. Absent: ready for commands while
-   * accepting, always ready for reads.
-   */
-  notReady?(use: ReadyUse): string | null;
-}
-
-/** What GET /ready asks a node to be ready for. */
-export type ReadyUse = 'commands' | 'reads';
 
 /** Open WebSocket connections by kind (bourse_gateway_connections). */
 export interface GatewayConnections {
@@ -637,6 +614,7 @@ export class Gateway {
     const session = ws.getUserData();
     const refused = session.refused;
     const turn = refused.length === 0 || refused[0] === requestId;
+    this.cancels.writeWaitingMarks(); // its client's mark, if it waits, goes first if it fits
     if (!turn || this.cancels.holds(session.clientId) || !sink.hasRoom(span.count)) {
       if (!refused.includes(requestId)) refused.push(requestId);
       if (refused.length > refusedFramesMax)

@@ -22,8 +22,10 @@ class FakeSink {
   readonly records = RecordBuffer.allocate(1, SequencedWord.size * 4);
   readonly ring = { records: this.records } as unknown as CommandSink['ring'];
   readonly commands: number[][] = [];
+  /** A full ring: nothing fits until it is false again. */
+  full = false;
   hasRoom(): boolean {
-    return true;
+    return !this.full;
   }
   claim(): number {
     return 0;
@@ -261,4 +263,24 @@ test('a takeover with no client marked logs nothing at the grace end', async () 
   } finally {
     mock.timers.reset();
   }
+});
+
+/**
+ * holds() wrote the waiting marks as a side effect of the check: asking whether a client's
+ * commands must wait put commands into the ring. Fails on the old code: holds(7) writes the
+ * mark and answers false.
+ */
+test('holds only checks; writeWaitingMarks writes the marks that fit', () => {
+  const { sink, cancels, login } = setUp();
+  sink.full = true;
+  login(7); // its mark waits for room
+  assert.deepEqual(sink.marks(), [], 'no room: the mark waits');
+  sink.full = false;
+  assert.equal(cancels.holds(7), true, "7's commands wait for its mark");
+  assert.equal(cancels.holds(8), false, 'another client is not held');
+  assert.deepEqual(sink.marks(), [], 'the check wrote nothing');
+  cancels.writeWaitingMarks();
+  assert.deepEqual(sink.marks(), [[7, 1]]);
+  assert.equal(cancels.holds(7), false, 'written: no longer held');
+  cancels.stop();
 });
