@@ -148,8 +148,6 @@ export class CancelOnDisconnect {
   /** During a grace (takeOver): the clients that logged in since it began; else null. */
   private cameBack: Set<number> | null = null;
   private grace: ReturnType<typeof setTimeout> | null = null;
-  /** The grace after taking over (ms): the node's setting, given before its gateway listens. */
-  graceMs = cancelOnDisconnectGraceMs;
   private sweep: ReturnType<typeof setInterval> | null = null;
   readonly counts: CancelCounts = {
     sessions: 0,
@@ -174,7 +172,15 @@ export class CancelOnDisconnect {
     private readonly sessions: () => Iterable<SweptSocket> = () => [],
     /** A client's command session now, looked at when its chain ends (unmarkGone). */
     private readonly sessionOf: SessionOf = () => undefined,
-  ) {}
+    /**
+     * The grace after taking over (ms): the node's setting. It was a field the node set after
+     * construction: a takeover before that line (the gateway's listen) ran on the default.
+     */
+    private readonly graceMs: number = cancelOnDisconnectGraceMs,
+  ) {
+    assert(graceMs >= 0, 'cancels: the grace is not negative');
+    assert(Number.isSafeInteger(graceMs), 'cancels: the grace is whole ms');
+  }
 
   /**
    * A session of `clientId` logged in: takes its Hello's flag (command sessions only), and

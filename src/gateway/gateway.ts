@@ -151,6 +151,8 @@ export interface GatewayOptions {
   role: NodeRole;
   /** Lines for the operator (cancels on disconnect); none when absent. */
   log?: GatewayLog;
+  /** The grace after taking over (ms; cancel-on-disconnect.ts): cancelOnDisconnectGraceMs. */
+  cancelGraceMs?: number;
   /** Refused logins: counted by reason, summed up in the log (login-failures.ts). */
   loginFailures: LoginFailures;
 }
@@ -214,14 +216,7 @@ export class Gateway {
     const handOver = (): number | null =>
       options.role.handOver?.() ?? (options.role.accepting() ? 0 : null);
     this.clientSeqs = new ClientSeqs(options.reads);
-    this.cancels = new CancelOnDisconnect(
-      options.sink,
-      () => options.role.accepting(),
-      options.log ?? (() => {}),
-      () => Math.max(0, this.clientSeqs.next(disconnectClientId) - 1),
-      () => this.sessions.values(),
-      (id) => this.sessions.get(id)?.getUserData(),
-    );
+    this.cancels = this.newCancels(options);
     this.streams = new JournalStreams<Session>(
       options.journal,
       (ws, requestId, events, n) => this.sendEvents(ws, events, n, 0, requestId, false),
@@ -276,6 +271,19 @@ export class Gateway {
       },
     );
     options.events.listen((records, slot, count) => this.deliver(records, slot, count));
+  }
+
+  /** Cancels on disconnect for this gateway's sessions (after clientSeqs: its seq floor). */
+  private newCancels(options: GatewayOptions): CancelOnDisconnect {
+    return new CancelOnDisconnect(
+      options.sink,
+      () => options.role.accepting(),
+      options.log ?? (() => {}),
+      () => Math.max(0, this.clientSeqs.next(disconnectClientId) - 1),
+      () => this.sessions.values(),
+      (id) => this.sessions.get(id)?.getUserData(),
+      options.cancelGraceMs,
+    );
   }
 
   /** A WebSocket asked for: a session, logged in by its first frame (Hello). */

@@ -475,8 +475,8 @@ export class BourseNode {
       ),
       role: this.role,
       log: this.log,
+      cancelGraceMs: where.cancelGraceMs,
     });
-    if (where.cancelGraceMs !== undefined) this.gateway.cancels.graceMs = where.cancelGraceMs;
     await this.gateway.listen(); // a single node takes over here: its grace starts
   }
 

@@ -55,11 +55,13 @@ function readsOf(marked: number[]): StateReads {
   return { query } as unknown as StateReads;
 }
 
-function setUp() {
+function setUp(graceMs?: number) {
   const sink = new FakeSink();
   const lines: string[] = [];
   const log = (line: string): void => void lines.push(line);
-  const cancels = new CancelOnDisconnect(sink as unknown as CommandSink, () => true, log);
+  const asSink = sink as unknown as CommandSink;
+  const none = undefined; // seqFloor, sessions, sessionOf: their defaults
+  const cancels = new CancelOnDisconnect(asSink, () => true, log, none, none, none, graceMs);
   /** Logs `client` in, with the flag or not; its session. */
   const login = (client: number, flag = true): CancelFields => {
     const helloFlags = flag ? HelloFlag.CancelOnDisconnect : 0;
@@ -283,4 +285,25 @@ test('holds only checks; writeWaitingMarks writes the marks that fit', () => {
   assert.deepEqual(sink.marks(), [[7, 1]]);
   assert.equal(cancels.holds(7), false, 'written: no longer held');
   cancels.stop();
+});
+
+/**
+ * The grace was a field the node set after constructing the gateway: a constructor argument
+ * now. Fails on the old code: the grace stays 5 s, nothing is canceled at 200 ms.
+ */
+test('the grace given to the constructor is the one a takeover waits', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, lines, cancels } = setUp(200);
+    cancels.takeOver(readsOf([7]), () => undefined);
+    await settle();
+    mock.timers.tick(200);
+    await settle();
+    assert.equal(cancels.graceRunning(), false, 'the grace ended at 200 ms');
+    assert.deepEqual(sink.rounds(), [7], '7 never came back: its orders go');
+    assert.ok(lines.some((l) => l.includes('no session within 200 ms of taking over')));
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
 });
