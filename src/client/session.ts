@@ -12,6 +12,7 @@ import type { OnState } from './connection-state.js';
 import WebSocket from 'ws';
 import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
 import { clientKey, loginProof, splitApiKey } from '../protocol/login.js';
+import { OpeningWatch } from './opening-watch.js';
 import {
   accountStreamFlags,
   CloseCode,
@@ -79,8 +80,9 @@ export interface ConnectOptions {
   connectWaitMs?: number;
   /**
    * A connection that answers nothing (no frame, no pong) for this long is dropped and the SDK
-   * reconnects, as after any drop; a session not opened within it is given up (ms; default
-   * 2,000; 0: never). A primary that hangs, or sits across a network partition, keeps its TCP
+   * reconnects, as after any drop; so is a session being opened, silent that long (a login
+   * the server answers pings for is waited on, up to connectWaitMs) (ms; default 2,000; 0:
+   * never). A primary that hangs, or sits across a network partition, keeps its TCP
    * connection open: without this, the SDK waited on it for as long as that lasted.
    */
   silenceMs?: number;
@@ -188,19 +190,20 @@ function openSessionAsking(url: string, options: ConnectOptions, flags: number):
     socket.binaryType = 'nodebuffer';
     // A member that hangs accepts the TCP connection (its kernel does) and never answers. With
     // silenceMs 0 (an open session is never dropped for silence) an opening still ends, after
-    // connectWaitMs: connect hung for ever on such a port.
-    const waitMs =
-      (options.silenceMs ?? sdkSilenceMs) || (options.connectWaitMs ?? sdkConnectWaitMs);
-    const timer = setTimeout(() => {
+    // connectWaitMs: connect hung for ever on such a port. A server that answers (pongs) while
+    // the login waits its turn is waited for, up to connectWaitMs (opening-watch.ts).
+    const connectWaitMs = options.connectWaitMs ?? sdkConnectWaitMs;
+    const waitMs = Math.max(1, (options.silenceMs ?? sdkSilenceMs) || connectWaitMs);
+    const watch = new OpeningWatch(socket, waitMs, Math.max(waitMs, connectWaitMs), (why) => {
       socket.terminate();
-      rejectOpen(new Error(`${target}: no answer within ${waitMs} ms (hung, or cut off?)`));
-    }, waitMs);
+      rejectOpen(new Error(`${target}: ${why}`));
+    });
     const reject = (error: Error): void => {
-      clearTimeout(timer);
+      watch.stop();
       rejectOpen(error);
     };
     const resolve = (session: Parameters<typeof resolveOpen>[0]): void => {
-      clearTimeout(timer);
+      watch.stop();
       resolveOpen(session);
     };
     socket.once('error', (error) => reject(connectError(target, error)));
