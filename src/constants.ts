@@ -143,8 +143,11 @@ export const loginsPendingMax = 1_000;
  * ...of which from one remote address: one more upgrade from it is answered 503. Alone, the
  * global pool let one address re-opening ~1,000 silent sockets lock every keyed client out; a
  * host behind NAT with many clients still logs 64 in at a time, each within a round trip.
+ * Either 503 asks it back in loginRetryAfterMs, up to the max while it sheds more (admission.ts).
  */
 export const loginsPendingPerAddressMax = 64;
+export const loginRetryAfterMs = 1_000;
+export const loginRetryAfterMaxMs = 8_000;
 /**
  * A socket not logged in (Hello, or Hello and Answer) this long after opening is closed, 4001
  * (ms): far above a login's round trips. It was 10 s (the idle timeout, 120 s, before that);
@@ -358,31 +361,28 @@ export const sdkWaitingCompactAt = 1024;
 /**
  * The SDK's connect to a cluster whose members answer 503 (none primary yet: starting, or
  * electing): how long it goes on looking, and the pause between its rounds over the members.
- * A restarted cluster took 0.2-2 s to elect and promote here (2 s with a wiped member catching up).
+ * A restarted cluster took 0.2-2 s to elect and promote here (2 s serving a wiped member).
  */
 export const sdkConnectWaitMs = 10_000;
 export const sdkConnectRoundMs = 100;
 /**
  * A connection that answers nothing (no frame, no pong) for this long is dropped, and the SDK
- * reconnects (ms; the connect option silenceMs); so is a session not opened within it. Above
- * the longest event-loop stalls measured on a loaded member (~1 s), so that a slow primary is
- * not left for a standby.
+ * reconnects (ms; the connect option silenceMs); so is a session being opened. Above the
+ * longest event-loop stalls on a loaded member (~1 s): a slow primary is not left for a standby.
  */
 export const sdkSilenceMs = 2_000;
-
 /**
- * How long the SDK tries to open the connection again after a drop (ms; the connect option
- * reconnectWaitMs): a cluster's rounds wait 5 ms doubling to 100 ms, a single node's 25 ms
- * doubling to 1 s. Above a lost quorum's or a restarted cluster's few seconds (20 rounds,
- * 1.7 s on a cluster, gave up on both).
+ * How long the SDK tries to open the connection again after a drop (ms; reconnectWaitMs), in
+ * jittered rounds (client/backoff.ts): above a lost quorum's or a restarted cluster's seconds.
+ * A 503 that sheds a login renews it, up to sdkReconnectShedWaitsMax of it after the drop.
  */
 export const sdkReconnectWaitMs = 30_000;
+export const sdkReconnectShedWaitsMax = 4;
 /** How often the SDK looks at a connection it heard nothing from, and pings it (ms). */
 export const sdkPingMs = 250;
 /**
- * Quiet this long (ms), the SDK also asks the other members' /health, every look, whether one
- * of them is a primary taking commands (client/primary-probe.ts), each within
- * `sdkProbeTimeoutMs`: one cut off the network is then left as soon as another takes over.
+ * Quiet this long (ms), the SDK also asks the other members' /health, every look, whether one is
+ * a primary (primary-probe.ts), each within `sdkProbeTimeoutMs`: a cut-off one is left at once.
  */
 export const sdkProbeAfterMs = 500;
 export const sdkProbeTimeoutMs = 200;
@@ -788,6 +788,7 @@ export function assertConstants(): void {
   assert(memberRestartQuickMs < memberUpStableMs, 'constants: a quick exit is a failed run');
   assert(journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax, 'constants: chunk in turn');
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
+  assert(loginRetryAfterMs <= loginRetryAfterMaxMs, 'constants: a shed login waits within bounds');
   assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
   // A book level is at most ~70 bytes of JSON, a member ~100, the rest ~2 KB.

@@ -4,9 +4,11 @@
  * the old one closed its sessions: look for it at once and soon, then 10× a second (rounds at
  * 25, 75, 175 ms kept a client waiting ~100 ms past a handed-over primary's start). Rounds go
  * on for reconnectWaitMs: 20 rounds (1.7 s on a cluster) gave up for good on a cluster that had
- * lost its quorum for 5 s, or restarted, and its client failed every later call.
+ * lost its quorum for 5 s, or restarted, and its client failed every later call. Pauses are
+ * jittered (backoff.ts), and a node shedding logins (503, retryAfterMs) says how long to wait.
  */
-import { sdkReconnectWaitMs } from '../constants.js';
+import { sdkReconnectShedWaitsMax, sdkReconnectWaitMs } from '../constants.js';
+import { reconnectPauseMs } from './backoff.js';
 import { memberUrls, openSession, type ConnectOptions } from './session.js';
 
 type Session = Awaited<ReturnType<typeof openSession>>;
@@ -28,14 +30,12 @@ export async function reopenSession(
   const urls = memberUrls(first, options);
   if (urls.length > 1 && urls[0] === silent) urls.push(urls.shift() as string);
   const attempts = (options.reconnectAttempts ?? Infinity) * urls.length;
-  const until = performance.now() + (options.reconnectWaitMs ?? sdkReconnectWaitMs);
+  const waitMs = options.reconnectWaitMs ?? sdkReconnectWaitMs;
+  const started = performance.now();
+  let until = started + waitMs;
+  let retryAfterMs = 0; // what the last refusal asked, if it shed the login
   for (let attempt = 0; attempt < attempts && performance.now() < until; attempt++) {
-    const round = Math.floor(attempt / urls.length);
-    // A round tries every member at once after the other (a dead one refuses at once, a
-    // standby answers 503); rounds wait.
-    const firstMs = urls.length > 1 ? 5 : 25;
-    const capMs = urls.length > 1 ? 100 : 1000;
-    const pauseMs = attempt % urls.length === 0 ? Math.min(firstMs * 2 ** round, capMs) : 0;
+    const pauseMs = reconnectPauseMs(attempt, urls.length, retryAfterMs);
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     if (stopped()) return null;
     try {
@@ -48,6 +48,13 @@ export async function reopenSession(
       // The node may still be starting or failing over: try again. The primary a standby
       // names is not added: only the addresses given are tried (openFirstSession's notGiven).
       tried.last = (error as Error).message;
+      // A server shedding logins is up and asks to come back: no reason to give up yet (10,000
+      // clients after a restart were not all in within 30 s, and those left failed for good).
+      retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs ?? 0;
+      if (retryAfterMs > 0) {
+        const last = started + sdkReconnectShedWaitsMax * waitMs;
+        until = Math.min(last, Math.max(until, performance.now() + waitMs));
+      }
     }
   }
   return null;

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
 import { clientKey, loginProof, splitApiKey } from '../protocol/login.js';
 import { OpeningWatch } from './opening-watch.js';
+import { jittered } from './backoff.js';
 import {
   accountStreamFlags,
   CloseCode,
@@ -57,7 +58,9 @@ export interface ConnectOptions {
   /**
    * How long the SDK goes on reconnecting after a drop before it fails what is pending and
    * closes for good (ms; default 30,000): long enough for a cluster to elect, or to come back
-   * from a lost quorum or a restart of every member. Calls made meanwhile wait.
+   * from a lost quorum or a restart of every member. Calls made meanwhile wait. A node that
+   * sheds the login (503 with retryAfterMs: too many logins under way) is up: each such refusal
+   * renews the wait, up to 4 × reconnectWaitMs after the drop (sdkReconnectShedWaitsMax).
    */
   reconnectWaitMs?: number;
   /**
@@ -215,7 +218,8 @@ function openSessionAsking(url: string, options: ConnectOptions, flags: number):
       response.on('end', () => {
         request.destroy();
         const error = new Error(`Unexpected server response: ${response.statusCode}`);
-        reject(connectError(target, error, primaryUrlIn(body), reasonIn(body)));
+        const refused = connectError(target, error, primaryUrlIn(body), reasonIn(body));
+        reject(Object.assign(refused, { retryAfterMs: retryAfterMsIn(body) }));
       });
     });
     socket.once('open', () => {
@@ -272,6 +276,19 @@ function reasonIn(body: string): string | undefined {
   try {
     const error = (JSON.parse(body) as { error?: unknown }).error;
     return typeof error === 'string' && error !== '' ? error.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When a 503 that sheds logins asks to come back (`retryAfterMs`, ms; at most a minute), if it
+ * says: the server is up, and a place frees soon.
+ */
+function retryAfterMsIn(body: string): number | undefined {
+  try {
+    const ms = (JSON.parse(body) as { retryAfterMs?: unknown }).retryAfterMs;
+    return typeof ms === 'number' && ms >= 0 && ms <= 60_000 ? ms : undefined;
   } catch {
     return undefined;
   }
@@ -359,11 +376,16 @@ export async function openFirstSession(
     const refusals: string[] = [];
     let standing = false; // a member is up, and not (yet) primary
     let held: ClientError | null = null; // the client id's session is open (4007)
+    let retryAfterMs = 0; // the longest a member shedding logins asked to wait
     for (const url of urls) {
       try {
         return { session: await openSession(url, options), url };
       } catch (error) {
         const { status, primaryUrl } = error as { status?: number; primaryUrl?: string };
+        retryAfterMs = Math.max(
+          retryAfterMs,
+          (error as { retryAfterMs?: number }).retryAfterMs ?? 0,
+        );
         if (isIdHeld(error)) held = error;
         else if (error instanceof ClientError || (urls.length === 1 && status !== 503)) {
           throw error;
@@ -374,12 +396,14 @@ export async function openFirstSession(
       }
     }
     const waited = performance.now() - started;
-    if (!(standing || held !== null) || waited + sdkConnectRoundMs > waitMs) {
+    // Jittered: clients refused together do not all come back on the same millisecond.
+    const pauseMs = jittered(Math.max(sdkConnectRoundMs, retryAfterMs));
+    if (!(standing || held !== null) || waited + pauseMs > waitMs) {
       const after = waited >= sdkConnectRoundMs ? ` in ${(waited / 1000).toFixed(1)} s` : '';
       const why = `no member took the session${after}: ${refusals.join('; ')}`;
       throw held === null ? new Error(why) : new ClientError(held.code, why);
     }
-    await new Promise((resolve) => setTimeout(resolve, sdkConnectRoundMs));
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
 }
 

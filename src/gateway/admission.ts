@@ -2,7 +2,8 @@
  * Who may hold a WebSocket on the binary protocol's paths (docs/PROTOCOL.md, "Limits"):
  *
  *   upgrade ──(open sockets < sessionCountMax, not logged in < loginsPendingMax, and from its
- *              address < loginsPendingPerAddressMax, else 503)──►
+ *              address < loginsPendingPerAddressMax, else 503; for logins under way with
+ *              Retry-After and retryAfterMs: come back then, a refusal that waiting mends)──►
  *   open ──(Hello, or Hello + Answer, within loginTimeoutMs, else closed 4001)──► logged in
  *   a read session ──(its client id's read sessions < readSessionsPerClientMax, else 4009)──►
  *
@@ -12,6 +13,8 @@
  * And one address that kept ~1,000 silent sockets open took the whole login pool.
  */
 import {
+  loginRetryAfterMaxMs,
+  loginRetryAfterMs,
   loginSweepMs,
   loginTimeoutMs,
   loginsPendingMax,
@@ -24,6 +27,13 @@ import { assert } from '../stdx/assert.js';
 import type { HttpRequest, HttpResponse, WebSocket } from './uws.js';
 import { crossOriginRefusal } from './origin.js';
 import type { LoginFailures } from './login-failures.js';
+
+/** An upgrade refused: the HTTP status, why, and when to come back (a shed login). */
+export interface UpgradeRefusal {
+  status: string;
+  error: string;
+  retryAfterMs?: number;
+}
 
 export class Admission<S> {
   /**
@@ -39,6 +49,15 @@ export class Admission<S> {
   /** Read sessions open, by client id. */
   private readonly readers = new Map<number, number>();
   private sweeper: NodeJS.Timeout | null = null;
+  /**
+   * What a shed login is told to wait (ms): loginRetryAfterMs, up to loginRetryAfterMaxMs
+   * while many more are shed than taken (retryAfterFollow), so that a storm's clients come back
+   * spread over about as long as the node takes to log them in, not each second.
+   */
+  private retryAfterMs = loginRetryAfterMs;
+  /** Upgrades shed (503 for logins under way) and taken since the last sweep. */
+  private shed = 0;
+  private admitted = 0;
 
   /** `failures`: where a socket that never logs in is counted (reason `timeout`). */
   constructor(private readonly failures: () => LoginFailures) {}
@@ -57,19 +76,27 @@ export class Admission<S> {
     res: HttpResponse,
     req: HttpRequest,
     node: { keys: unknown },
-  ): { status: string; error: string } | null {
+  ): UpgradeRefusal | null {
     const crossOrigin = crossOriginRefusal(req, node.keys === null);
     if (crossOrigin !== null) return { status: '403 Forbidden', error: crossOrigin };
-    const full = this.fullness(loggedIn, remoteAddress(res));
-    return full === null ? null : { status: '503 Service Unavailable', error: full };
+    return this.fullness(loggedIn, remoteAddress(res));
   }
 
-  private fullness(loggedIn: number, address: string): string | null {
-    if (loggedIn + this.pending.size >= sessionCountMax) return 'too many sessions';
-    if (this.pending.size >= loginsPendingMax) return 'too many logins under way';
-    if ((this.pendingByAddress.get(address) ?? 0) >= loginsPendingPerAddressMax) {
-      return 'too many logins under way from this address';
+  private fullness(loggedIn: number, address: string): UpgradeRefusal | null {
+    const status = '503 Service Unavailable';
+    if (loggedIn + this.pending.size >= sessionCountMax)
+      return { status, error: 'too many sessions' };
+    // Logins under way end within a round trip (or loginTimeoutMs): a place frees soon.
+    const retryAfterMs = Math.round(this.retryAfterMs);
+    if (this.pending.size >= loginsPendingMax) {
+      this.shed++;
+      return { status, error: 'too many logins under way', retryAfterMs };
     }
+    if ((this.pendingByAddress.get(address) ?? 0) >= loginsPendingPerAddressMax) {
+      this.shed++;
+      return { status, error: 'too many logins under way from this address', retryAfterMs };
+    }
+    this.admitted++;
     return null;
   }
 
@@ -120,8 +147,14 @@ export class Admission<S> {
     this.sweeper = null;
   }
 
-  /** Closes the sockets that have not logged in within loginTimeoutMs (4001). */
+  /**
+   * Each loginSweepMs: a shed login's wait follows the interval's sheds and admissions, and
+   * the sockets that have not logged in within loginTimeoutMs are closed (4001).
+   */
   private sweep(): void {
+    this.retryAfterMs = retryAfterFollow(this.retryAfterMs, this.shed, this.admitted);
+    this.shed = 0;
+    this.admitted = 0;
     const before = performance.now() - loginTimeoutMs;
     for (const [ws, { atMs, address }] of this.pending) {
       if (atMs > before) break;
@@ -133,9 +166,36 @@ export class Admission<S> {
 }
 
 /**
+ * The next wait a shed login is told, from `ms` and the upgrades shed and taken in the last
+ * sweep's interval: up by √(shed / taken) (at most ×4 an interval) while more are shed than
+ * taken, else halved; within [loginRetryAfterMs, loginRetryAfterMaxMs]. N clients told to wait
+ * T come back at N / T a second: shedding about as many as it takes, the node is asked again
+ * about as fast as it logs clients in, and a storm's connects do not swamp the clients' hosts.
+ */
+export function retryAfterFollow(ms: number, shed: number, taken: number): number {
+  assert(shed >= 0 && taken >= 0, 'admission: counts are not negative');
+  const next = shed > taken ? ms * Math.min(4, Math.sqrt(shed / Math.max(1, taken))) : ms / 2;
+  return Math.min(loginRetryAfterMaxMs, Math.max(loginRetryAfterMs, next));
+}
+
+/**
  * The remote address of a socket or of an upgrade's response, as text (IPv4 dotted, IPv6
  * hex); the same host gives the same text at upgrade and at open.
  */
 export function remoteAddress(from: WebSocket<unknown> | HttpResponse): string {
   return Buffer.from(from.getRemoteAddressAsText()).toString('latin1');
+}
+
+/**
+ * Answers a refused upgrade: JSON `{error, retryAfterMs?}`, and for a shed login `Retry-After`
+ * in whole seconds (HTTP's unit; the body's ms are the SDK's).
+ */
+export function answerRefusal(res: HttpResponse, refusal: UpgradeRefusal): void {
+  const { status, error, retryAfterMs } = refusal;
+  res.writeStatus(status);
+  if (retryAfterMs !== undefined) {
+    res.writeHeader('retry-after', String(Math.ceil(retryAfterMs / 1000)));
+  }
+  const body = retryAfterMs === undefined ? { error } : { error, retryAfterMs };
+  res.writeHeader('content-type', 'application/json').end(JSON.stringify(body));
 }

@@ -56,7 +56,7 @@ import {
 } from './uws.js';
 import { accountRefusal, commandRefusal, type Grant, type KeyRing } from './api-keys.js';
 import { HttpKeys } from './http-keys.js';
-import { json, mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
+import { mountHttp, notPrimary, sessionOfPath, type JournalQueries } from './http.js';
 import { JournalStreams, journalPollMs } from './journal-stream.js';
 import { CatchUpTurns } from './catch-up-turns.js';
 import { AccountResumes, resumeFrom } from './account-resumes.js';
@@ -91,7 +91,7 @@ import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 import { ClientSeqs, frameClientSeq } from './client-seqs.js';
 import { closeIfSlow, SlowConsumerSweep } from './slow-consumers.js';
-import { Admission } from './admission.js';
+import { Admission, answerRefusal } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFailures } from './login.js';
 import { copyCommands } from './command-copy.js';
@@ -289,7 +289,7 @@ export class Gateway {
   /** A WebSocket asked for: a session, logged in by its first frame (Hello). */
   private onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const refused = this.admission.upgradeRefusal(this.sessionCount(), res, req, this.options);
-    if (refused !== null) return json(res, refused.status, { error: refused.error });
+    if (refused !== null) return answerRefusal(res, refused);
     const readOnly = sessionOfPath(res, req.getUrl());
     if (readOnly === null) return;
     if (!readOnly && !this.options.role.accepting()) return notPrimary(res, this.options.role);

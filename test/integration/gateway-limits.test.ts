@@ -9,6 +9,7 @@ import { frame, hello, upgradeOutcome, withNode } from '../harness/gateway-node.
 import { smallConfig } from '../harness/engine-driver.js';
 import {
   loginsPendingMax,
+  loginRetryAfterMs,
   loginsPendingPerAddressMax,
   loginTimeoutMs,
   readSessionsPerClientMax,
@@ -235,7 +236,7 @@ test('sockets that do not log in are bounded, and closed after the login deadlin
 });
 
 /** An upgrade's refusal: its status and the JSON body's error. */
-function refusalOf(url: string): Promise<{ status: number; error: unknown }> {
+function refusalOf(url: string): Promise<Refusal> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.on('error', () => {});
@@ -245,17 +246,23 @@ function refusalOf(url: string): Promise<{ status: number; error: unknown }> {
       res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       res.on('end', () => {
         req.destroy();
-        resolve({ status: res.statusCode ?? 0, error: (JSON.parse(body) as Json).error });
+        const { error, retryAfterMs } = JSON.parse(body) as Json;
+        const retryAfter = res.headers['retry-after'];
+        const refusal: Refusal = { status: res.statusCode ?? 0, error };
+        resolve(retryAfter === undefined ? refusal : { ...refusal, retryAfter, retryAfterMs });
       });
     });
   });
 }
 
 type Json = Record<string, unknown>;
+type Refusal = { status: number; error: unknown; retryAfter?: string; retryAfterMs?: unknown };
 
 /**
  * ~1,000 silent sockets from one host, re-opened every login timeout, held the whole login pool
- * and locked keyed clients out with a plain-text 503 (a hostile-input audit).
+ * and locked keyed clients out with a plain-text 503 (a hostile-input audit). The 503 sheds a
+ * login that waiting mends: it says when to come back (Retry-After, and retryAfterMs for the
+ * SDK); without it a reconnect storm retried in step. Fails on the old code: no Retry-After.
  */
 test('one address holds a bounded share of the logins under way; a 503 says why', async () => {
   await withNode(async (_node, url) => {
@@ -266,6 +273,8 @@ test('one address holds a bounded share of the logins under way; a 503 says why'
     assert.deepEqual(refused, {
       status: 503,
       error: 'too many logins under way from this address',
+      retryAfter: String(Math.ceil(loginRetryAfterMs / 1000)),
+      retryAfterMs: loginRetryAfterMs,
     });
     const other = await login(url, 37, '127.0.0.2');
     assert.equal(other.welcome.readUInt8(0), FrameType.Welcome, 'another address logs in');

@@ -9,19 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BourseClient } from '../../src/client/client.js';
-import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
+import { FrameType } from '../../src/protocol/frames.js';
+import { welcomeFor } from '../harness/welcome-frame.js';
 
 const silenceMs = 200;
-
-/** Welcome for `hello`, as the gateway writes it. */
-function welcomeFor(hello: Buffer): Buffer {
-  const welcome = Buffer.alloc(frameHeaderBytes + 24);
-  const view = new DataView(welcome.buffer, welcome.byteOffset, welcome.byteLength);
-  writeHeader(view, 0, FrameType.Welcome, hello.readUInt32LE(4), hello.readUInt16LE(2));
-  view.setUint32(frameHeaderBytes, hello.readUInt32LE(frameHeaderBytes), true);
-  view.setUint32(frameHeaderBytes + 4, 1_000, true);
-  return welcome;
-}
 
 /**
  * A server that answers each Hello with `onHello(socket, hello)`; `autoPong` false: it answers
