@@ -154,7 +154,7 @@ test('bench:reconnect-storm --small runs and reports its figures', () => {
   for (const key of ['grace_ms', 'connect_ms', 'restart_ms', 'back_50pct_ms', 'back_100pct_ms']) {
     assert.ok(key in figures, `missing ${key}`);
   }
-  for (const key of ['sdk_reconnected', 'marked', 'back_in_time', 'not_back']) {
+  for (const key of ['sdk_reconnected', 'marked', 'back_in_time', 'not_back', 'storm_losses']) {
     assert.ok(key in figures, `missing ${key}`);
   }
 });

@@ -11,6 +11,7 @@
  *   2 client processes (count / 2 SDK clients each, one address) ──► node (this process)
  *   node.stop() ── restart on its folder ──► t0: taking commands, the grace begins
  *   sessions polled every 5 ms: the time to 50, 90, 99 and 100 % logged in again
+ *   storm_losses: sessions the node lost meanwhile (a login the SDK gave up once welcomed)
  *
  * All clients share the loopback address: logins pending per address are capped at 64
  * (loginsPendingPerAddressMax), as for a farm of clients behind one NAT; the rest are answered
@@ -94,6 +95,9 @@ const graceLine = (): string | undefined =>
   lines.slice(restartLine).find((l) => l.includes('grace after taking'));
 await timeTo(t0, () => graceLine() !== undefined);
 clearInterval(sampler);
+// Sessions the node lost while the clients came back (before they are told to close): each a
+// login the SDK gave up after the node had welcomed it (1006), its client's orders canceled.
+const stormLosses = lines.slice(restartLine).filter((l) => l.includes('session lost')).length;
 const grace = /(\d+) clients marked, (\d+) back in time, (\d+) not/.exec(graceLine() ?? '');
 const back = await Promise.all(
   children.map((c) => {
@@ -116,6 +120,7 @@ const figures = {
   marked: grace === null ? null : Number(grace[1]),
   back_in_time: grace === null ? null : Number(grace[2]),
   not_back: grace === null ? null : Number(grace[3]),
+  storm_losses: stormLosses,
   sessions_each_s: curve.join(' '),
   cpu_steal_pct: stealPercentSince(steal),
 };
