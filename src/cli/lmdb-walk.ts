@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { journalPageSizeBytes, snapshotPageSizeBytes } from '../constants.js';
 import { dataFile, openEnv, snapshotFile } from '../journal/journal-db.js';
 import { checkLmdbFile } from '../journal/lmdb-meta.js';
+import { lockFileFault } from '../journal/lmdb-lock-file.js';
 import { StorageCode } from '../journal/journal-errors.js';
 
 /** The line the walk prints before it reads a file, and the one after it read both. */
@@ -28,7 +29,9 @@ export function walkData(dir: string, write: (line: string) => void): void {
     [snapshotFile(dir), snapshotPageSizeBytes],
   ];
   for (const [path, pageSize] of files) {
-    if (!metaSound(path)) continue;
+    // Nor is a file whose lock file LMDB cannot open (lmdb-lock-file.ts): that is no damage of
+    // the file, and opening it says so.
+    if (!metaSound(path) || lockFileFault(path, true) !== null) continue;
     write(walkingPrefix + path);
     walkFile(path, pageSize);
   }

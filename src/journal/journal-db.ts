@@ -24,6 +24,7 @@ import {
 } from '../constants.js';
 import { StorageCode, StorageError, writeFailure } from './journal-errors.js';
 import { checkLmdbFile } from './lmdb-meta.js';
+import { refuseUnusableLockFile } from './lmdb-lock-file.js';
 import { makeDirs } from './make-dirs.js';
 import { diskFreeBytes } from './disk-free.js';
 
@@ -184,6 +185,7 @@ const writeStart = { txnStartThreshold: 1 };
  * which times commits at other page sizes).
  */
 export function openEnv(path: string, readOnly: boolean, pageSize: number): RootDatabase {
+  refuseUnusableLockFile(path, readOnly); // lmdb-js dies of SIGSEGV on one LMDB cannot open
   try {
     return open({
       path,

@@ -18,7 +18,8 @@
  * higher txnid, and the pages up to its last one. Both meta pages must be sound: this fork reads
  * page 1 without checking it, and either page damaged crashed every reader (both seen).
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { StorageError } from './journal-errors.js';
 import { pagePastEnd } from './lmdb-pages.js';
 
@@ -46,6 +47,9 @@ interface Meta {
  * @throws StorageError `code` naming the file and what is wrong with it.
  */
 export function checkLmdbFile(path: string, code: string, advice: string): LmdbFileState {
+  const kind = notAFile(path);
+  if (kind !== null)
+    throw new StorageError(code, `${path} is ${kind}, not an LMDB file; ${advice}`);
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -75,6 +79,23 @@ export function checkLmdbFile(path: string, code: string, advice: string): LmdbF
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * What `path` is when it is there but is not a regular file, else null (absent or unreadable:
+ * the open below says so). A folder in a file's place was read as one: readSync threw EISDIR,
+ * and every tool failed with an internal error and a stack trace (exit 70); a named pipe would
+ * have held the open for ever.
+ */
+function notAFile(path: string): string | null {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return null;
+  }
+  if (stats.isFile()) return null;
+  return stats.isDirectory() ? 'a folder' : 'not a regular file (a device, a pipe or a socket)';
 }
 
 /**
