@@ -15,7 +15,8 @@
  *   DIR/journal.mdb   ──LMDB copy──> DIR2/journal.mdb       (the head of the copy)
  *   DIR/keys.json     ──copy, mode─> DIR2/keys.json
  */
-import { chmodSync, copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { keyFilePath } from '../gateway/api-keys.js';
 import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journal/journal-db.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
@@ -38,6 +39,7 @@ export interface BackupReport {
  */
 export async function backup(from: string, to: string): Promise<BackupReport> {
   refuseTarget(to);
+  const keys = readKeys(from); // before anything is copied: a copy without it is no backup
   const { db } = openJournal(from, true); // read-only: a running node goes on writing
   let snapshots = false;
   try {
@@ -56,8 +58,8 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   } finally {
     closeJournalDb(db);
   }
-  const keys = copyKeys(from, to);
-  return { ...headOf(to), snapshots, keys };
+  if (keys !== null) writeKeys(keys, to);
+  return { ...headOf(to), snapshots, keys: keys !== null };
 }
 
 /** A target with anything in it is refused: a backup never mixes with other files. */
@@ -69,13 +71,46 @@ function refuseTarget(to: string): void {
   throw new StorageError(StorageCode.DataUnwritable, `backup target ${to} ${what}`);
 }
 
-/** Copies keys.json when there is one, with its mode; returns whether there was. */
-function copyKeys(from: string, to: string): boolean {
+/** keys.json's bytes and mode, read whole; null when there is none. */
+interface Keys {
+  bytes: Buffer;
+  mode: number;
+}
+
+/**
+ * Reads keys.json when there is one, before anything is copied. It is mode 0600: a backup run
+ * as a user that may read the journal but not it copied both LMDB files, then failed with an
+ * internal error and a stack trace (exit 70), leaving a copy without its keys.
+ * @throws StorageError DATA_UNWRITABLE (exit 73) naming the file and why, nothing copied.
+ */
+function readKeys(from: string): Keys | null {
   const source = keyFilePath(from);
-  if (!existsSync(source)) return false;
-  copyFileSync(source, keyFilePath(to)); // keys are replaced by rename: whole, old or new
-  chmodSync(keyFilePath(to), statSync(source).mode & 0o777);
-  return true;
+  if (!existsSync(source)) return null;
+  try {
+    // keys.json is replaced by rename: this reads it whole, old or new
+    return { bytes: readFileSync(source), mode: statSync(source).mode & 0o777 };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `cannot read ${source} (${code}), which a backup must hold; run it as the user the ` +
+        'node runs as (keys.json is mode 0600). Nothing was copied',
+    );
+  }
+}
+
+/** Writes keys.json into the copy with the source's mode. @throws StorageError (exit 73) */
+function writeKeys(keys: Keys, to: string): void {
+  const target = keyFilePath(to);
+  try {
+    writeFileSync(target, keys.bytes, { mode: keys.mode });
+    chmodSync(target, keys.mode); // the umask may have taken bits off
+  } catch (error) {
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `cannot write ${target}: ${(error as Error).message}`,
+    );
+  }
 }
 
 /** The copy's head, read back from it (and its last batch's link checked on the way). */

@@ -2,18 +2,22 @@
  * `bourse backup` of a node that runs under load: the copy passes `bourse verify`, its head is
  * a batch the source's journal holds (at or before the source's end), replay gives the same
  * balances at that sequence in both, a node starts on it at that head, and keys.json comes
- * with its mode. A target with files in it is refused (73).
+ * with its mode. A target with files in it is refused (73), and so is a keys.json the backup
+ * cannot read (73, before anything is copied; the last test runs as root, to back up as uid
+ * 65534).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { workload } from '../harness/workload.js';
+import { journaledFolder } from '../harness/journaled-folder.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -101,5 +105,39 @@ test('backup refuses a target with files in it (73), and writes nothing there', 
     assert.match(r.err, /backup target \S+ is not empty \(1 entries\)/);
   } finally {
     removeDir(target);
+  }
+});
+
+test('a keys.json the backup cannot read: 73 naming it, nothing copied', async () => {
+  const dir = await journaledFolder({ count: 200, chunk: 100, snapshotEvents: 100, pauseMs: 0 });
+  const targets = tempDataDir();
+  try {
+    assert.equal(bourse('keys', 'create', '--data', dir, '--client', '7', '--admin').code, 0);
+    // The journal's files are mode 0644, keys.json 0600 (root's): a user that may read the
+    // journal but not the keys. Before: both LMDB files copied, then exit 70 and a stack trace.
+    assert.equal(process.getuid?.(), 0, 'this test runs as root');
+    chmodSync(dir, 0o755);
+    chmodSync(targets, 0o777);
+    const copy = join(targets, 'by-nobody');
+    const r = spawnSync(process.execPath, [main, 'backup', '--data', dir, '--to', copy], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      uid: 65_534,
+      gid: 65_534,
+    });
+    assert.equal(r.status, 73, r.stderr);
+    assert.match(r.stderr, /cannot read \S+keys\.json \(EACCES\), which a backup must hold/);
+    assert.doesNotMatch(r.stderr, /internal error|    at /);
+    assert.equal(existsSync(copy), false, 'nothing copied');
+    // A keys.json that is a folder: the same, as root.
+    rmSync(join(dir, 'keys.json'));
+    mkdirSync(join(dir, 'keys.json'));
+    const folder = bourse('backup', '--data', dir, '--to', join(targets, 'by-root'));
+    assert.equal(folder.code, 73, folder.err);
+    assert.match(folder.err, /cannot read \S+keys\.json \(EISDIR\)/);
+    assert.equal(existsSync(join(targets, 'by-root')), false, 'nothing copied');
+  } finally {
+    removeDir(dir);
+    removeDir(targets);
   }
 });
