@@ -153,7 +153,10 @@ function section(file: string, map: object, name: string): Record<string, unknow
 /** `value` through the option's own parser; `where` names its origin in an error. */
 function parsed(where: string, option: Option, value: unknown): unknown {
   if (!option.required && !option.optional) {
-    if (typeof value !== 'boolean') throw new UsageError(`${where}: true or false, not ${value}`);
+    // Quoted: a text "false" was refused as 'true or false, not false'.
+    if (typeof value !== 'boolean') {
+      throw new UsageError(`${where}: true or false (no quotes), not ${JSON.stringify(value)}`);
+    }
     return value;
   }
   if (typeof value !== 'string' && typeof value !== 'number') {

@@ -95,6 +95,11 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     const missing = bourse('start', '--config', join(dir, 'none.yaml'));
     assert.equal(missing.code, 64);
     assert.match(missing.err, /cannot read .*none\.yaml \(ENOENT\)/);
+    // A switch given as a text: the refusal quotes it (it read 'true or false, not false').
+    writeFileSync(yaml, 'replay:\n  balances: "false"\n');
+    const quoted = bourse('replay', '--config', yaml);
+    assert.equal(quoted.code, 64);
+    assert.match(quoted.err, /bourse\.yaml: balances: true or false \(no quotes\), not "false"/);
   } finally {
     removeDir(dir);
   }
