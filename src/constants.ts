@@ -624,6 +624,7 @@ export const dataLockFileName = 'bourse.lock';
 export const dataLockTool = 'flock';
 /** Tries to lock the data folder's lock file while its holders keep unlinking it (data-lock.ts). */
 export const dataLockAttemptsMax = 100;
+export const keysLockWaitMs = 30_000; // a `bourse keys` change waits for another's (keys-lock.ts)
 /** The file that makes a folder a local cluster's (`bourse cluster`): members in member-N. */
 export const clusterFileName = 'cluster.json';
 /** Beside it, the cluster's replication secret (cli/cluster-secret.ts), mode 0600. */

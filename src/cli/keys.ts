@@ -18,6 +18,7 @@ import {
   readKeyFile,
   writeKeyFile,
   type KeyFile,
+  type KeyRecord,
   type RandomSource,
 } from '../gateway/api-keys.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
@@ -26,6 +27,7 @@ import { table, UsageError } from './output.js';
 import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { refuseFile } from '../journal/journal-db.js';
+import { withKeysLock } from './keys-lock.js';
 
 export interface CreateKeyOptions {
   data: string;
@@ -81,6 +83,34 @@ export function createKeyCommand(options: CreateKeyOptions, random?: RandomSourc
       'give --admin or --accounts, not both: an admin key acts on every account',
     );
   }
+  refuseFile(options.data);
+  const made = withKeysLock(options.data, true, () => addKey(options, accounts, random));
+  const { folders, record, token, sharing } = made;
+  const first = folders.some((f) => f.file === null);
+  const effect = first
+    ? 'What runs on this folder requires keys within a second (sessions without one closed).\n'
+    : 'What runs on this folder takes it within a second.\n';
+  process.stdout.write(
+    `${token}\n` +
+      `key ${record.id} for client ${record.clientId} ` +
+      `(${record.admin ? 'admin' : `accounts ${accounts.join(',')}`}) saved in ` +
+      `${folders.map((f) => keyFilePath(f.dir)).join(', ')}. ` +
+      'This is the only time the key is shown. ' +
+      effect +
+      sharedNote(sharing, options.client),
+  );
+}
+
+/** What addKey made and where, for the message. */
+interface Added {
+  folders: KeyFolder[];
+  record: KeyRecord;
+  token: string;
+  sharing: Sharers;
+}
+
+/** Reads every folder's keys, makes the key and writes it into each (the keys lock held). */
+function addKey(options: CreateKeyOptions, accounts: number[], random?: RandomSource): Added {
   const folders = keyFolders(options.data, false);
   const taken = new Set(folders.flatMap((f) => f.file?.keys.map((k) => k.id) ?? []));
   const admin = options.admin === true;
@@ -101,19 +131,7 @@ export function createKeyCommand(options: CreateKeyOptions, random?: RandomSourc
     file.keys.push(record);
     saveKeyFile(folder.dir, file);
   }
-  const first = folders.some((f) => f.file === null);
-  const effect = first
-    ? 'What runs on this folder requires keys within a second (sessions without one closed).\n'
-    : 'What runs on this folder takes it within a second.\n';
-  process.stdout.write(
-    `${token}\n` +
-      `key ${record.id} for client ${record.clientId} ` +
-      `(${record.admin ? 'admin' : `accounts ${accounts.join(',')}`}) saved in ` +
-      `${folders.map((f) => keyFilePath(f.dir)).join(', ')}. ` +
-      'This is the only time the key is shown. ' +
-      effect +
-      sharedNote(sharing, options.client),
-  );
+  return { folders, record, token, sharing };
 }
 
 interface Sharers {
@@ -217,8 +235,12 @@ function saveKeyFile(dir: string, file: KeyFile): void {
  * keep their keys. A file already at version 2 is left alone.
  */
 export function upgradeKeysCommand(data: string): void {
-  const folders = keyFolders(data, true).filter((f) => f.file?.version === 1);
-  for (const folder of folders) saveKeyFile(folder.dir, folder.file as KeyFile);
+  refuseFile(data);
+  const folders = withKeysLock(data, false, () => {
+    const old = keyFolders(data, true).filter((f) => f.file?.version === 1);
+    for (const folder of old) saveKeyFile(folder.dir, folder.file as KeyFile);
+    return old;
+  });
   const paths = folders.map((f) => keyFilePath(f.dir)).join(', ');
   process.stdout.write(
     folders.length === 0
@@ -228,6 +250,16 @@ export function upgradeKeysCommand(data: string): void {
 }
 
 export function revokeKeyCommand(data: string, id: string): void {
+  refuseFile(data);
+  const folders = withKeysLock(data, false, () => removeKey(data, id));
+  process.stdout.write(
+    `revoked key ${id} in ${folders.map((f) => keyFilePath(f.dir)).join(', ')}; what runs ` +
+      `there refuses it within a second and closes its sessions\n`,
+  );
+}
+
+/** Takes key `id` out of every folder's file that holds it (the keys lock held). */
+function removeKey(data: string, id: string): KeyFolder[] {
   const folders = keyFolders(data, true).filter((f) => f.file?.keys.some((k) => k.id === id));
   if (folders.length === 0) {
     throw new UsageError(`no key ${id} under ${data} (see bourse keys list)`);
@@ -237,8 +269,5 @@ export function revokeKeyCommand(data: string, id: string): void {
     file.keys = file.keys.filter((k) => k.id !== id);
     saveKeyFile(folder.dir, file);
   }
-  process.stdout.write(
-    `revoked key ${id} in ${folders.map((f) => keyFilePath(f.dir)).join(', ')}; what runs ` +
-      `there refuses it within a second and closes its sessions\n`,
-  );
+  return folders;
 }

@@ -17,7 +17,7 @@
  * then locks a file no one else can see, so a lock counts only when the path still names the
  * file that was locked (same device and inode); otherwise it is tried again.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import {
   closeSync,
   fstatSync,
@@ -70,16 +70,7 @@ export class DataLock {
     });
     if (r.status !== 0) {
       closeSync(fd);
-      if (r.error !== undefined || r.status !== 1) {
-        const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-        const why = missing
-          ? 'not found on PATH (install util-linux)'
-          : (r.error?.message ?? (r.stderr.toString().trim() || `exit ${r.status}`));
-        throw new StorageError(
-          StorageCode.ToolFailed,
-          `cannot lock ${this.path} with ${dataLockTool} (util-linux): ${why}`,
-        );
-      }
+      if (r.error !== undefined || r.status !== 1) throw flockFailure(r, this.path);
       const owner = this.owner();
       throw new StorageError(
         StorageCode.Locked,
@@ -148,4 +139,16 @@ export class DataLock {
       closeSync(fd);
     }
   }
+}
+
+/** flock(1) failed otherwise than by finding the lock held (exit 1): missing, or an error. */
+export function flockFailure(r: SpawnSyncReturns<Buffer>, path: string): StorageError {
+  const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  const why = missing
+    ? 'not found on PATH (install util-linux)'
+    : (r.error?.message ?? (r.stderr.toString().trim() || `exit ${r.status}`));
+  return new StorageError(
+    StorageCode.ToolFailed,
+    `cannot lock ${path} with ${dataLockTool} (util-linux): ${why}`,
+  );
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,6 +217,45 @@ test('damaged key file (65), a file or no folder (66) as --data: nothing written
     );
     assert.equal(both.code, 64);
     assert.match(both.err, /give --admin or --accounts, not both/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** Runs `bourse keys ...` in a child without waiting: its exit code and stdout. */
+function keysAsync(...args: string[]): Promise<{ code: number; out: string }> {
+  const child = spawn(process.execPath, [main, 'keys', ...args]);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, out })));
+}
+
+/**
+ * Keys commands run at once (a script making keys for many clients in parallel) each read
+ * keys.json, changed it and wrote it back: a key shown as saved was missing from the file (1
+ * to 4 of 20 in runs here, on the old code), and the file was once left not JSON (two writes
+ * interleaved in one temporary file). Each now holds the folder's keys.json.lock from its read
+ * to its rename: every key made is in the file, and a key revoked meanwhile stays revoked.
+ */
+test('keys commands run at once: every key made is kept, a revoked one stays revoked', async () => {
+  const dir = tempDataDir();
+  try {
+    const first = bourse('keys', 'create', '--data', dir, '--client', '1', '--admin');
+    assert.equal(first.code, 0, first.err);
+    const revoked = keysOf(dir).keys[0].id;
+    const runs = [keysAsync('revoke', '--data', dir, '--id', revoked)];
+    for (let client = 2; client <= 21; client++) {
+      runs.push(keysAsync('create', '--data', dir, '--client', String(client), '--admin'));
+    }
+    const done = await Promise.all(runs);
+    assert.deepEqual(
+      done.map((r) => r.code),
+      runs.map(() => 0),
+    );
+    const saved = done.slice(1).map((r) => /^key (\w+) for client/m.exec(r.out)?.[1]);
+    const ids = keysOf(dir).keys.map((key) => key.id); // JSON.parse throws on a torn file
+    assert.deepEqual([...ids].sort(), [...saved].sort(), 'every key shown is in the file');
+    assert.ok(!ids.includes(revoked), 'the revoked key did not come back');
   } finally {
     removeDir(dir);
   }
