@@ -220,9 +220,12 @@ export function prepareDir(dir: string, options: { create: boolean; readOnly: bo
     if (code === 'ENOENT') {
       throw new StorageError(StorageCode.DataMissing, `data folder ${dir} does not exist`);
     }
+    // Read-only (replay, verify, inspect, backup's source), it is reading that failed: "not
+    // writable" sent the operator after write permissions those tools never need.
+    const what = options.readOnly ? 'readable' : 'writable';
     throw new StorageError(
       StorageCode.DataUnwritable,
-      `data folder ${dir} is not writable (${code})`,
+      `data folder ${dir} is not ${what} (${code})`,
     );
   }
 }

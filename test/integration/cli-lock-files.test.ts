@@ -6,8 +6,9 @@
  * file, and nothing is written. Before: a storage file that was a folder failed every tool with
  * an internal error and a stack trace (exit 70); a lock file LMDB could not open killed `start`
  * with SIGSEGV and no message (exit 139), and the other tools called journal.mdb damaged and
- * said to restore it from a backup (exit 65). Runs as root (the last test starts a node as
- * uid 65534, as `bourse drill partition` needs root).
+ * said to restore it from a backup (exit 65). And a folder a reading tool may not read was said
+ * to be "not writable". Runs as root (the last tests run the tools as uid 65534, as `bourse
+ * drill partition` needs root).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +141,20 @@ test("a lock file another user made: the node's user gets exit 73 naming it", as
     expectRefusal(dir, ['start'], 73, named, nobody);
     // Read-only, LMDB goes on without a lock file it may not write.
     assert.equal(run('verify', dir, nobody).code, 0);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a data folder the tool may not read: "not readable", not "not writable"', async () => {
+  const dir = await copy(); // mkdtemp's: root's, mode 0700
+  try {
+    assert.equal(process.getuid?.(), 0, 'this test runs as root');
+    for (const tool of ['replay', 'verify', 'inspect'] as const) {
+      const r = run(tool, dir, nobody);
+      assert.equal(r.code, 73, `${tool}: ${r.err}`);
+      assert.match(r.err, /data folder \S+ is not readable \(EACCES\)/, tool);
+    }
   } finally {
     removeDir(dir);
   }
