@@ -13,9 +13,8 @@ export const feeBpsMax = 1_000;
 /** Highest decimal scale of an asset. */
 export const assetScaleMax = 18;
 /**
- * Ids of the last pending transfers that expired, remembered so that a post or void arriving after
- * the timeout is told `LedgerPendingExpired` rather than `LedgerPendingUnknown` (32 KB, and a
- * 128 KB table of them for look-ups, pending-transfers.ts).
+ * Ids of the last pending transfers that expired: a post or void after the timeout is told
+ * `LedgerPendingExpired`, not `LedgerPendingUnknown` (32 KB + 128 KB table, pending-transfers.ts).
  */
 export const pendingExpiredRemembered = 4096;
 /**
@@ -140,9 +139,8 @@ export const sessionCountMax = 10_000;
  */
 export const loginsPendingMax = 1_000;
 /**
- * ...of which from one remote address: one more upgrade from it is answered 503. Alone, the
- * global pool let one address re-opening ~1,000 silent sockets lock every keyed client out; a
- * host behind NAT with many clients still logs 64 in at a time, each within a round trip.
+ * ...of which from one address: one more upgrade is answered 503 (alone, the global pool let one
+ * address re-opening ~1,000 silent sockets lock every keyed client out; NAT: 64 at a time).
  * Either 503 asks it back in loginRetryAfterMs, up to the max while it sheds more (admission.ts).
  */
 export const loginsPendingPerAddressMax = 64;
@@ -366,9 +364,8 @@ export const sdkWaitingCompactAt = 1024;
 export const sdkConnectWaitMs = 10_000;
 export const sdkConnectRoundMs = 100;
 /**
- * A connection that answers nothing (no frame, no pong) for this long is dropped, and the SDK
- * reconnects (ms; the connect option silenceMs); so is a session being opened. Above the
- * longest event-loop stalls on a loaded member (~1 s): a slow primary is not left for a standby.
+ * A connection (or session being opened) silent this long is dropped, the SDK reconnects (ms;
+ * silenceMs). Above a loaded member's longest loop stalls (~1 s): a slow primary is kept.
  */
 export const sdkSilenceMs = 2_000;
 /**
