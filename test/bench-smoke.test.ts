@@ -246,6 +246,31 @@ test('bench datagram-checksum --small times each checksum on the same datagrams'
   for (const c of cases) assert.ok(c.ns_per_datagram > 0 && Number.isInteger(c.hash), c.name);
 });
 
+test('bench datagram-mac --small times each way to make the MAC, at both sizes', () => {
+  const figures = lastJson('bench/micro/replication/datagram-mac.bench.js', ['--small']);
+  assert.equal(figures.bench, 'datagram-mac');
+  const cases = figures.cases as Array<Record<string, unknown>>;
+  assert.ok(cases.length > 0, 'cases measured');
+  for (const c of cases) {
+    for (const key of ['ns_small', 'ns_large']) {
+      const ns = c[key];
+      assert.ok(typeof ns === 'number' && ns > 0, `${String(c.name)} ${key} ${String(ns)}`);
+    }
+  }
+});
+
+test('bench book-views --small times the board against postMessage a view', () => {
+  const figures = lastJson('bench/micro/book-views.bench.js', ['--small']);
+  assert.equal(figures.bench, 'book-views');
+  assert.equal(typeof figures.result_hash, 'number');
+  const cases = figures.cases as Array<Record<string, unknown>>;
+  assert.equal(cases.length, 2, 'the board and postMessage');
+  for (const c of cases) {
+    const ns = c.ns_per_view;
+    assert.ok(typeof ns === 'number' && ns > 0, `${String(c.name)} ${String(ns)}`);
+  }
+});
+
 test('bench nak-repair --small counts NAKs and resends in each scenario of trouble', () => {
   const figures = lastJson('bench/micro/replication/nak-repair.bench.js', ['--small']);
   assert.equal(figures.bench, 'nak-repair');

@@ -138,7 +138,8 @@ async function main(): Promise<void> {
   );
   const figures = names.map((name, c) => ({ name, ns_per_view: Math.round(best[c]) }));
   const config = { bench: 'book-views', books, ticks, rounds, result_hash: checksum };
-  console.log(JSON.stringify({ ...config, cases: figures, machine: host }));
+  const steal = host.cpu_steal_pct;
+  console.log(JSON.stringify({ ...config, cpu_steal_pct: steal, cases: figures, machine: host }));
 }
 
 await main();

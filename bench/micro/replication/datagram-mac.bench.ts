@@ -128,7 +128,8 @@ async function main(): Promise<void> {
   }));
   const resultHash = (results[0].hash ^ results[1].hash) >>> 0;
   const config = { bench: 'datagram-mac', datagrams, rounds, sizes, result_hash: resultHash };
-  console.log(JSON.stringify({ ...config, cases: figures, machine: host }));
+  const steal = host.cpu_steal_pct;
+  console.log(JSON.stringify({ ...config, cpu_steal_pct: steal, cases: figures, machine: host }));
 }
 
 await main();
