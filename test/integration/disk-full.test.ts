@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statfsSync } from 'node:fs';
+import { readdirSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/ports.js';
@@ -163,10 +163,13 @@ test('bourse start on a disk that fills: stops with 74, loses nothing acknowledg
     );
     assert.equal(key.status, 74, key.stderr);
     assert.match(key.stderr, /cannot write \S+keys\.json: no space left on the disk/);
+    // Only the keys lock may be left (an empty file: flock's, it holds nothing; keys-lock.ts).
+    const keyFiles = readdirSync(data).filter((f) => f.startsWith('keys'));
     assert.deepEqual(
-      readdirSync(data).filter((f) => f.startsWith('keys')),
+      keyFiles.filter((f) => f !== 'keys.json.lock'),
       [],
     );
+    for (const f of keyFiles) assert.equal(statSync(join(data, f)).size, 0, `${f} is empty`);
     const cluster = join(disk.dir, 'cluster');
     const formed = spawnSync(process.execPath, [main, 'cluster', '--data', cluster], {
       encoding: 'utf8',
