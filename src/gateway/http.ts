@@ -37,7 +37,7 @@ import type { JournalChunks } from './journal-stream.js';
 import { ownSideOf } from './trade-privacy.js';
 import { jsonKeyProblem } from './json-body.js';
 import { inexactNumber } from './json-numbers.js';
-import { badEscapeParameter } from './query-escapes.js';
+import { badEscapeParameter, repeatedParameter } from './query-escapes.js';
 import { headOnly } from './head.js';
 import { contentTypeRefusal, crossOriginRefusal, isJsonContentType } from './origin.js';
 import type { NodeRole, ReadyUse } from './gateway.js';
@@ -159,10 +159,15 @@ export function route(
 ): void {
   const serve = (res: HttpResponse, req: HttpRequest): void => {
     res.onAborted(ignoreAbort);
-    const badEscape = badEscapeParameter(req.getQuery() ?? '');
+    const query = req.getQuery() ?? '';
+    const badEscape = badEscapeParameter(query);
     if (badEscape !== null) {
       const error = `${badEscape}: a malformed percent-escape (% and two hex digits)`;
       return json(res, '400 Bad Request', { error });
+    }
+    const repeated = repeatedParameter(query);
+    if (repeated !== null) {
+      return json(res, '400 Bad Request', { error: `${repeated}: given twice` });
     }
     try {
       handler(res, req);

@@ -119,6 +119,19 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
     assert.equal(garbled.body.error, 'account: a malformed percent-escape (% and two hex digits)');
     const escaped = await get(`${base}/balances?account=%31`);
     assert.equal(escaped.body.account, 1, 'a well-formed escape is read');
+    // A parameter twice was read as its first (account 1), on every GET route: refused now.
+    for (const path of [
+      '/balances?account=1&account=2',
+      '/orders?account=2&at=1&account=1',
+      '/book?instrument=2&depth=1&depth=2',
+      '/events?from=1&from=2',
+      '/health?x=1&x=1',
+      '/balances?account=1&acc%6Funt=2',
+    ]) {
+      const r = await get(`${base}${path}`);
+      assert.equal(r.status, 400, path);
+      assert.match(r.body.error as string, /^(account|depth|from|x|acc%6Funt): given twice$/, path);
+    }
   });
 });
 
