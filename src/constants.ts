@@ -41,11 +41,9 @@ export const stateLayoutVersion = 8;
 export const verify: boolean = process.env.BOURSE_VERIFY === '1';
 
 /**
- * V8 flags for processes that run the engine, set before their workers start: a larger
- * inlining budget (the decide path is dozens of small functions: 3,779 -> 2,791 instructions a
- * transfer), 16 MB semi-spaces (no scavenge mid-load), a full GC only at 5x the live heap (a
- * member's marking took a quarter of the primary's CPU) and no memory reducer (pages re-faulted
- * after each idle spell). docs/TUNING.md has each one's reason and measurements.
+ * V8 flags for processes that run the engine, set before their workers start: a larger inlining
+ * budget, 16 MB semi-spaces, a full GC only at 5x the live heap and no memory reducer. Each
+ * one's reason and measurements: docs/TUNING.md.
  */
 export const engineV8Flags: readonly string[] = [
   '--max-inlined-bytecode-size-cumulative=4000',
@@ -56,9 +54,8 @@ export const engineV8Flags: readonly string[] = [
 
 /**
  * Node flags recommended for processes that stream through the SDK (README), and given to the
- * benches' client processes: 16 MB semi-spaces, since thousands of commands in flight keep
- * megabytes of young objects alive (docs/TUNING.md). Not allowed in NODE_OPTIONS: pass it to
- * `node` (or a fork's `execArgv`).
+ * benches' clients: 16 MB semi-spaces, for the young objects of thousands of commands in flight
+ * (docs/TUNING.md). Not allowed in NODE_OPTIONS: pass it to `node` (or a fork's `execArgv`).
  */
 export const clientV8Flags: readonly string[] = ['--min-semi-space-size=16'];
 
@@ -310,6 +307,8 @@ export const journalCatchUpEventsPerTurnMax = 8192;
 export const journalCatchUpChunkEvents = 1024;
 /** Queries (HTTP balances, orders, book) waiting for the read model. */
 export const readQueriesPendingMax = 1000;
+/** ...of which waiting for an `at=`, from one address: 503 READ_BUSY past it (read-at.ts). */
+export const readAtWaitsPerAddressMax = 64;
 /** A query the read model has not answered (or, asked `at=`, reached) by then is 503 (ms). */
 export const readQueryTimeoutMs = 5000;
 /** How often reads asked `at=` a sequence look at the read model's (ms; only while some wait). */
@@ -788,6 +787,7 @@ export function assertConstants(): void {
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
   assert(loginRetryAfterMs <= loginRetryAfterMaxMs, 'constants: a shed login waits within bounds');
   assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');
+  assert(readAtWaitsPerAddressMax <= readQueriesPendingMax, 'constants: an address within');
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');
   // A book level is at most ~70 bytes of JSON, a member ~100, the rest ~2 KB.
   const dashboardBytes = dashboardBookLevels * 2 * 70 + clusterMembersMax * 100 + 2048;

@@ -17,7 +17,12 @@
  * or more (the replica only moves forward). The answer is checked all the same. The wait's bound
  * is a query's (readQueryTimeoutMs: a read model that has not reached SEQ has not answered).
  */
-import { readAtPollMs, readQueriesPendingMax, readQueryTimeoutMs } from '../constants.js';
+import {
+  readAtPollMs,
+  readAtWaitsPerAddressMax,
+  readQueriesPendingMax,
+  readQueryTimeoutMs,
+} from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { queryNumber } from './http.js';
 
@@ -37,6 +42,8 @@ export function readAtOf(text: string | undefined): number | null | string {
 
 interface Waiter {
   at: number;
+  /** The remote address the read came from. */
+  address: string;
   /** performance.now() past which it is answered as not reached. */
   deadline: number;
   done: (reached: boolean) => void;
@@ -44,12 +51,16 @@ interface Waiter {
 
 /**
  * Reads waiting for the read model to reach their `at`: at most readQueriesPendingMax (each
- * becomes a query waiting for the read model, which that bounds too), each for at most
- * readQueryTimeoutMs. One timer looks at the read model's sequence for all of them, and runs
- * only while some wait.
+ * becomes a query waiting for the read model, which that bounds too), of which at most
+ * readAtWaitsPerAddressMax from one remote address, each for at most readQueryTimeoutMs. One
+ * timer looks at the read model's sequence for all of them, and runs only while some wait.
+ * GET /book needs no key: one address asking for a sequence far ahead (`at=9007199254740991`)
+ * held all the waits, 5 s each, and every other read at a sequence was refused READ_BUSY.
  */
 export class SequenceWaits {
   private readonly waiters: Waiter[] = [];
+  /** Waiters by remote address (an address with none has no entry: at most one per waiter). */
+  private readonly byAddress = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -64,13 +75,24 @@ export class SequenceWaits {
 
   /**
    * Calls `done(true)` once the read model reaches `at`, or `done(false)` after
-   * readQueryTimeoutMs (never at once, never twice). Returns a handle to `cancel` it by, or
-   * null when as many wait as may (`done` is never called then).
+   * readQueryTimeoutMs (never at once, never twice). Returns a handle to `cancel` it by, or why
+   * it may not wait (`done` is never called then): as many wait as may, from everywhere or
+   * from `address`, the read's remote address.
    */
-  wait(at: number, done: (reached: boolean) => void): object | null {
+  wait(at: number, address: string, done: (reached: boolean) => void): object | string {
     assert(Number.isSafeInteger(at), 'read-at: a sequence to wait for');
-    if (this.waiters.length >= readQueriesPendingMax) return null;
-    const waiter = { at, deadline: performance.now() + readQueryTimeoutMs, done };
+    if (this.waiters.length >= readQueriesPendingMax) {
+      return 'busy: too many reads waiting for a sequence';
+    }
+    const fromAddress = this.byAddress.get(address) ?? 0;
+    if (fromAddress >= readAtWaitsPerAddressMax) {
+      return (
+        `busy: ${readAtWaitsPerAddressMax} reads from your address wait for a sequence ` +
+        'already, the most one address may: ask again once they are answered'
+      );
+    }
+    this.byAddress.set(address, fromAddress + 1);
+    const waiter = { at, address, deadline: performance.now() + readQueryTimeoutMs, done };
     this.waiters.push(waiter);
     this.timer ??= setInterval(() => this.look(), readAtPollMs).unref();
     return waiter;
@@ -79,7 +101,7 @@ export class SequenceWaits {
   /** Forgets a wait (its request was aborted): `done` is not called. */
   cancel(handle: object): void {
     const at = this.waiters.indexOf(handle as Waiter);
-    if (at >= 0) this.waiters.splice(at, 1);
+    if (at >= 0) this.forget(this.waiters.splice(at, 1)[0]);
     this.stopIfIdle();
   }
 
@@ -94,9 +116,18 @@ export class SequenceWaits {
       else this.waiters[kept++] = waiter;
     }
     this.waiters.length = kept;
+    for (const waiter of due) this.forget(waiter);
     this.stopIfIdle();
     // After the list is settled: a `done` that waits again (or cancels) sees it whole.
     for (const waiter of due) waiter.done(waiter.at <= applied);
+  }
+
+  /** Counts a waiter out of its address's. */
+  private forget(waiter: Waiter): void {
+    const fromAddress = this.byAddress.get(waiter.address) ?? 0;
+    assert(fromAddress > 0, 'read-at: a waiter is counted at its address');
+    if (fromAddress === 1) this.byAddress.delete(waiter.address);
+    else this.byAddress.set(waiter.address, fromAddress - 1);
   }
 
   private stopIfIdle(): void {

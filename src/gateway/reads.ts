@@ -22,6 +22,7 @@ import { BookFrames } from './book-frames.js';
 import { joinCount, leaveCount, topicBytes, topicFor, TopicTag, writeTopic } from './topics.js';
 import { bearerToken, json, keyRefused, notReadyFor, queryNumber, route } from './http.js';
 import { accountRefusal } from './api-keys.js';
+import { remoteAddress } from './admission.js';
 import { readAtOf, readModelBehindCode, SequenceWaits } from './read-at.js';
 import type { NodeRole } from './gateway.js';
 
@@ -183,15 +184,16 @@ function answer(
       },
     );
   if (read.waits.applied() >= at) return asked();
-  waiting = read.waits.wait(at, (reached) => {
+  const handle = read.waits.wait(at, remoteAddress(res), (reached) => {
     waiting = null;
     if (aborted) return;
     if (reached) asked();
     else res.cork(() => behind(res, at, read.waits.applied()));
   });
-  if (waiting !== null) return;
-  const error = 'busy: too many reads waiting for a sequence';
-  json(res, '503 Service Unavailable', { error, code: 'READ_BUSY' });
+  if (typeof handle === 'string') {
+    return json(res, '503 Service Unavailable', { error: handle, code: 'READ_BUSY' });
+  }
+  waiting = handle;
 }
 
 /** 503: the read model stands at `sequence`, short of the `at` asked (read-at.ts). */

@@ -14,6 +14,7 @@ import { isoTimeUs } from '../../src/protocol/time-us.js';
 import { keysFile, setUp, withNode } from '../harness/gateway-node.js';
 import { found } from '../harness/wait.js';
 import { readAt } from '../harness/read-model.js';
+import { readAtWaitsPerAddressMax } from '../../src/constants.js';
 
 type Json = Record<string, unknown> & { sequence: number };
 
@@ -131,6 +132,30 @@ test('HTTP reads: balances, open orders and a book, at the durable sequence name
       const r = await get(`${base}${path}`);
       assert.equal(r.status, 400, path);
       assert.match(r.body.error as string, /^(account|depth|from|x|acc%6Funt): given twice$/, path);
+    }
+  });
+});
+
+// GET /book needs no key: one address asking a sequence far ahead held all 1,000 waits, 5 s
+// each, and everyone else's reads at a sequence were refused READ_BUSY. Now past its own max.
+test('one address holds at most readAtWaitsPerAddressMax reads waiting for an at', async () => {
+  await withNode(async (_node, url) => {
+    const far = `${httpBase(url)}/book?instrument=2&at=${2 ** 53 - 1}`;
+    const stop = new AbortController();
+    const refused: Json[] = [];
+    const asked = Array.from({ length: readAtWaitsPerAddressMax + 3 }, () =>
+      fetch(far, { signal: stop.signal }).then(
+        async (r) => void (r.status === 503 && refused.push((await r.json()) as Json)),
+        () => {}, // aborted below
+      ),
+    );
+    await waitFor('the reads past the max refused', () => (refused.length >= 3 ? 1 : undefined));
+    stop.abort();
+    await Promise.all(asked);
+    assert.equal(refused.length, 3, 'the others wait');
+    for (const body of refused) {
+      assert.equal(body.code, 'READ_BUSY');
+      assert.match(body.error as string, /reads from your address wait for a sequence already/);
     }
   });
 });
