@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { jsonKeyProblem } from '../gateway/json-body.js';
 import { UsageError } from './output.js';
 
 /** The YAML parser, loaded for a YAML file only (35 ms of every start of `bourse` otherwise). */
@@ -116,12 +117,16 @@ function readSettings(
     );
   }
   let document: unknown;
+  const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
   try {
-    const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
     document = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     throw new UsageError(`--config: ${file} is not valid: ${(error as Error).message}`);
   }
+  // JSON.parse keeps a key's last value: `{"port": 9001, ..., "port": 9002}` ran on 9002
+  // silently (YAML's parser refuses a key twice already).
+  const keyProblem = yaml ? null : jsonKeyProblem(text);
+  if (keyProblem !== null) throw new UsageError(`--config: ${file} is not valid: ${keyProblem}`);
   if (document === null || document === undefined) return {};
   if (typeof document !== 'object' || Array.isArray(document)) {
     throw new UsageError(`--config: ${file} must hold a map of settings`);

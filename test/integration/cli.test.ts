@@ -72,6 +72,15 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     const unknown = bourse('start', '--config', json);
     assert.equal(unknown.code, 64);
     assert.match(unknown.err, /'prot' is not a setting of start \(data,host,port,/);
+    // A key twice: JSON.parse kept the last (/nowhere/b) silently. YAML's parser refuses it.
+    writeFileSync(json, '{"inspect": {"data": "/nowhere/a", "data": "/nowhere/b"}}');
+    const twice = bourse('inspect', '--config', json);
+    assert.equal(twice.code, 64, twice.err);
+    assert.match(twice.err, /bourse\.json is not valid: "data": given twice/);
+    writeFileSync(yaml, 'data: /nowhere/a\ndata: /nowhere/b\n');
+    const twiceYaml = bourse('inspect', '--config', yaml);
+    assert.equal(twiceYaml.code, 64, twiceYaml.err);
+    assert.match(twiceYaml.err, /bourse\.yaml is not valid: Map keys must be unique at line 2/);
     const badEnv = bourseWith({ BOURSE_PORT: 'x' }, 'start', '--data', dir);
     assert.equal(badEnv.code, 64);
     assert.match(badEnv.err, /BOURSE_PORT/);
