@@ -639,7 +639,7 @@ async function failed(caught: unknown): Promise<number> {
     // A capacity from a config file is named by its origin, as a usage error's is.
     return say(`${withOrigin(error.message)} [${error.code}]`, exitCodeOf(error.code));
   }
-  if (error instanceof KeyFileError) return say(error.message, 65); // EX_DATAERR
+  if (error instanceof KeyFileError) return say(error.message, error.unreadable ? 73 : 65);
   if (error instanceof UsageError) return say(withOrigin(error.message), 64);
   if (error instanceof ExitError) return say(error.message, error.exitCode);
   const unavailable = bindFailure(error);

@@ -50,22 +50,41 @@ export function keyFilePath(dataDir: string): string {
   return join(dataDir, 'keys.json');
 }
 
-/** A key file that cannot be used: its path and what is wrong (the CLI exits 65). */
+/**
+ * A key file that cannot be used: its path and what is wrong. The CLI exits 65 (data), or 73
+ * when the file could not be read at all (`unreadable`), as for other files it may not read.
+ */
 export class KeyFileError extends Error {
   override readonly name = 'KeyFileError';
+  constructor(
+    message: string,
+    readonly unreadable = false,
+  ) {
+    super(message);
+  }
 }
 
 /**
  * The key file, or null when the folder has none (development mode: no authentication).
- * @throws KeyFileError when it is not JSON or a record is malformed: a key file edited by hand
- * must never grant what it does not say (a client id of "7", accounts as a string).
+ * @throws KeyFileError when it is not readable, not JSON or a record is malformed: a key file
+ * edited by hand must never grant what it does not say (a client id of "7", accounts as a
+ * string).
  */
 export function readKeyFile(dataDir: string): KeyFile | null {
   const path = keyFilePath(dataDir);
   if (!existsSync(path)) return null;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    // A file this user may not read (mode 0600, another owner) was told "not JSON (EACCES)".
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const why = `${path}: not readable (${code}); run as the user the node runs as (0600)`;
+    throw new KeyFileError(why, true);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new KeyFileError(`${path}: not JSON (${(error as Error).message})`);
   }

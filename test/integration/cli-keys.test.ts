@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
@@ -126,6 +126,32 @@ test('a key of a client id the node now keeps for itself loads, and can be revok
       keysOf(dir).keys.map((k) => k.clientId),
       [7],
     );
+  } finally {
+    removeDir(dir);
+  }
+});
+
+// A keys.json this user may not read was told "not JSON (EACCES)", exit 65 (damaged data):
+// now "not readable", 73, as other files it may not read (bourse backup's keys.json, a folder).
+test('a keys.json the user may not read: "not readable", 73 (runs as root: as uid 65534)', () => {
+  const dir = tempDataDir();
+  try {
+    assert.equal(bourse('keys', 'create', '--data', dir, '--client', '7', '--admin').code, 0);
+    assert.equal(process.getuid?.(), 0, 'this test runs as root');
+    chmodSync(dir, 0o755); // keys.json stays 0600, root's
+    const r = spawnSync(process.execPath, [main, 'keys', 'list', '--data', dir], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      uid: 65_534,
+      gid: 65_534,
+    });
+    assert.equal(r.status, 73, r.stderr);
+    assert.match(r.stderr, /keys\.json: not readable \(EACCES\)/);
+    rmSync(join(dir, 'keys.json'));
+    mkdirSync(join(dir, 'keys.json'));
+    const folder = bourse('keys', 'list', '--data', dir);
+    assert.equal(folder.code, 73, folder.err);
+    assert.match(folder.err, /keys\.json: not readable \(EISDIR\)/);
   } finally {
     removeDir(dir);
   }
