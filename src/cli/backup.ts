@@ -28,7 +28,8 @@ export interface BackupReport {
   /** The copied journal's last sequence and its batch's hash (hex): the copy's head. */
   sequence: number;
   hash: string;
-  snapshots: boolean;
+  /** Snapshots in the copy's snapshots.mdb, or null when the source had no such file. */
+  snapshots: number | null;
   keys: boolean;
 }
 
@@ -41,13 +42,9 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   refuseTarget(to);
   const keys = readKeys(from); // before anything is copied: a copy without it is no backup
   const { db } = openJournal(from, true); // read-only: a running node goes on writing
-  let snapshots = false;
   try {
     createFolder(to);
-    if (db.snapshotRoot !== null) {
-      await db.snapshotRoot.backup(snapshotFile(to), false);
-      snapshots = true;
-    }
+    if (db.snapshotRoot !== null) await db.snapshotRoot.backup(snapshotFile(to), false);
     await db.root.backup(dataFile(to), false);
   } catch (error) {
     if (error instanceof StorageError) throw error;
@@ -59,7 +56,7 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
     closeJournalDb(db);
   }
   if (keys !== null) writeKeys(keys, to);
-  return { ...headOf(to), snapshots, keys: keys !== null };
+  return { ...headOf(to), keys: keys !== null };
 }
 
 /** A target with anything in it is refused: a backup never mixes with other files. */
@@ -113,12 +110,16 @@ function writeKeys(keys: Keys, to: string): void {
   }
 }
 
-/** The copy's head, read back from it (and its last batch's link checked on the way). */
-function headOf(to: string): { sequence: number; hash: string } {
-  const db = openJournalDb(to, { create: false, readOnly: true, snapshots: false });
+/**
+ * The copy's head, read back from it (and its last batch's link checked on the way), and the
+ * snapshots it holds: a snapshots.mdb was told "with snapshots" when it held none.
+ */
+function headOf(to: string): Omit<BackupReport, 'keys'> {
+  const db = openJournalDb(to, { create: false, readOnly: true });
   try {
     const tail = journalTail(db);
-    return { sequence: tail.sequence, hash: Buffer.from(tail.hash).toString('hex') };
+    const hash = Buffer.from(tail.hash).toString('hex');
+    return { sequence: tail.sequence, hash, snapshots: db.snapshots?.getKeysCount() ?? null };
   } finally {
     closeJournalDb(db);
   }

@@ -584,12 +584,13 @@ function addBackup(p: Command): void {
     .action(async (o: { data: string; to: string }) => {
       const { backup } = await import('./backup.js');
       const copied = await backup(o.data, o.to);
-      const also = [copied.snapshots ? 'snapshots' : '', copied.keys ? 'keys.json' : '']
-        .filter((what) => what !== '')
-        .join(' and ');
+      // What was copied: "with snapshots" was said of a snapshots.mdb that held none.
+      const count = copied.snapshots ?? 0;
+      const snapshots = count === 0 ? 'no snapshots' : `${count} snapshot${count > 1 ? 's' : ''}`;
       process.stdout.write(
-        `backup: ${o.to} holds the journal through sequence ${copied.sequence}` +
-          `${also === '' ? '' : ` with ${also}`}\nbackup: head ${copied.sequence}:${copied.hash}\n`,
+        `backup: ${o.to} holds the journal through sequence ${copied.sequence} with ` +
+          `${snapshots}${copied.keys ? ' and keys.json' : ''}\n` +
+          `backup: head ${copied.sequence}:${copied.hash}\n`,
       );
     });
 }

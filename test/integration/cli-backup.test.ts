@@ -95,6 +95,33 @@ test('backup of a running node: verify passes, its head is in the source, keys c
   }
 });
 
+// It said "with snapshots" of a snapshots.mdb that held none: now what was copied.
+test('backup says how many snapshots it copied, none too', async () => {
+  const none = tempDataDir();
+  const some = await journaledFolder({ count: 200, chunk: 100, snapshotEvents: 100, pauseMs: 0 });
+  const targets = tempDataDir();
+  try {
+    const options = { snapshotIntervalEvents: 1e9, snapshotIntervalMs: 1e9 };
+    const driver = await NodeDriver.start({ dataDir: none, config: smallConfig, ...options });
+    await driver.submit(workload(1, 10, 1));
+    await driver.untilDurable(10);
+    await driver.stop();
+    assert.ok(existsSync(join(none, 'snapshots.mdb')), 'a snapshots.mdb, with none in it');
+    const empty = bourse('backup', '--data', none, '--to', join(targets, 'none'));
+    assert.equal(empty.code, 0, empty.err);
+    assert.match(
+      empty.out,
+      /^backup: \S+ holds the journal through sequence \d+ with no snapshots$/m,
+    );
+    const full = bourse('backup', '--data', some, '--to', join(targets, 'some'));
+    assert.equal(full.code, 0, full.err);
+    assert.match(full.out, /through sequence \d+ with \d+ snapshots?$/m);
+    assert.doesNotMatch(full.out, /with 0 snapshots|with no snapshots/);
+  } finally {
+    for (const dir of [none, some, targets]) removeDir(dir);
+  }
+});
+
 test('backup refuses a target with files in it (73), and writes nothing there', () => {
   const target = tempDataDir();
   try {
