@@ -26,6 +26,7 @@ import { CloseCode } from '../protocol/frames.js';
 import { assert } from '../stdx/assert.js';
 import type { HttpRequest, HttpResponse, WebSocket } from './uws.js';
 import { crossOriginRefusal } from './origin.js';
+import { AddressCounts } from './address-counts.js';
 import type { LoginFailures } from './login-failures.js';
 
 /** An upgrade refused: the HTTP status, why, and when to come back (a shed login). */
@@ -44,8 +45,8 @@ export class Admission<S> {
    * could fill the login pool (new ones refused 503). A step forward timed out all at once.
    */
   private readonly pending = new Map<WebSocket<S>, { atMs: number; address: string }>();
-  /** How many of them each remote address holds (an address holding none is absent). */
-  private readonly pendingByAddress = new Map<string, number>();
+  /** How many of them each remote address holds. */
+  private readonly pendingByAddress = new AddressCounts('admission: a pending socket');
   /** Read sessions open, by client id. */
   private readonly readers = new Map<number, number>();
   private sweeper: NodeJS.Timeout | null = null;
@@ -92,7 +93,7 @@ export class Admission<S> {
       this.shed++;
       return { status, error: 'too many logins under way', retryAfterMs };
     }
-    if ((this.pendingByAddress.get(address) ?? 0) >= loginsPendingPerAddressMax) {
+    if (this.pendingByAddress.of(address) >= loginsPendingPerAddressMax) {
       this.shed++;
       return { status, error: 'too many logins under way from this address', retryAfterMs };
     }
@@ -104,7 +105,7 @@ export class Admission<S> {
   opened(ws: WebSocket<S>): void {
     const address = remoteAddress(ws);
     this.pending.set(ws, { atMs: performance.now(), address });
-    this.pendingByAddress.set(address, (this.pendingByAddress.get(address) ?? 0) + 1);
+    this.pendingByAddress.add(address);
     this.sweeper ??= setInterval(() => this.sweep(), loginSweepMs).unref();
   }
 
@@ -113,10 +114,7 @@ export class Admission<S> {
     const entry = this.pending.get(ws);
     if (entry === undefined) return;
     this.pending.delete(ws);
-    const held = this.pendingByAddress.get(entry.address) ?? 0;
-    assert(held >= 1, 'admission: a pending socket counted at its address');
-    if (held === 1) this.pendingByAddress.delete(entry.address);
-    else this.pendingByAddress.set(entry.address, held - 1);
+    this.pendingByAddress.remove(entry.address);
   }
 
   /**

@@ -24,6 +24,7 @@ import {
   readQueryTimeoutMs,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
+import { AddressCounts } from './address-counts.js';
 import { queryNumber } from './http.js';
 
 /** The error code of a read whose `at` the read model did not reach in time (503). */
@@ -59,8 +60,8 @@ interface Waiter {
  */
 export class SequenceWaits {
   private readonly waiters: Waiter[] = [];
-  /** Waiters by remote address (an address with none has no entry: at most one per waiter). */
-  private readonly byAddress = new Map<string, number>();
+  /** Waiters by remote address. */
+  private readonly byAddress = new AddressCounts('read-at: a waiter');
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -84,14 +85,14 @@ export class SequenceWaits {
     if (this.waiters.length >= readQueriesPendingMax) {
       return 'busy: too many reads waiting for a sequence';
     }
-    const fromAddress = this.byAddress.get(address) ?? 0;
+    const fromAddress = this.byAddress.of(address);
     if (fromAddress >= readAtWaitsPerAddressMax) {
       return (
         `busy: ${readAtWaitsPerAddressMax} reads from your address wait for a sequence ` +
         'already, the most one address may: ask again once they are answered'
       );
     }
-    this.byAddress.set(address, fromAddress + 1);
+    this.byAddress.add(address);
     const waiter = { at, address, deadline: performance.now() + readQueryTimeoutMs, done };
     this.waiters.push(waiter);
     this.timer ??= setInterval(() => this.look(), readAtPollMs).unref();
@@ -101,7 +102,7 @@ export class SequenceWaits {
   /** Forgets a wait (its request was aborted): `done` is not called. */
   cancel(handle: object): void {
     const at = this.waiters.indexOf(handle as Waiter);
-    if (at >= 0) this.forget(this.waiters.splice(at, 1)[0]);
+    if (at >= 0) this.byAddress.remove(this.waiters.splice(at, 1)[0].address);
     this.stopIfIdle();
   }
 
@@ -116,18 +117,10 @@ export class SequenceWaits {
       else this.waiters[kept++] = waiter;
     }
     this.waiters.length = kept;
-    for (const waiter of due) this.forget(waiter);
+    for (const waiter of due) this.byAddress.remove(waiter.address);
     this.stopIfIdle();
     // After the list is settled: a `done` that waits again (or cancels) sees it whole.
     for (const waiter of due) waiter.done(waiter.at <= applied);
-  }
-
-  /** Counts a waiter out of its address's. */
-  private forget(waiter: Waiter): void {
-    const fromAddress = this.byAddress.get(waiter.address) ?? 0;
-    assert(fromAddress > 0, 'read-at: a waiter is counted at its address');
-    if (fromAddress === 1) this.byAddress.delete(waiter.address);
-    else this.byAddress.set(waiter.address, fromAddress - 1);
   }
 
   private stopIfIdle(): void {
