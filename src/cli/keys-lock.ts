@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { dataLockTool, keysLockWaitMs } from '../constants.js';
 import { keyFilePath } from '../gateway/api-keys.js';
-import { flockFailure } from '../journal/data-lock.js';
+import { flockFailure, lockCreateFailure } from '../journal/data-lock.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';
 
@@ -46,11 +46,7 @@ function openLock(path: string): number {
   try {
     return openSync(path, 'a', 0o600);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new StorageError(
-      code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
-      `cannot create ${path}: ${(error as Error).message}`,
-    );
+    throw lockCreateFailure(error, path);
   }
 }
 

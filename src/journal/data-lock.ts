@@ -111,11 +111,7 @@ export class DataLock {
 
   /** The lock file could not be made (opened or written): a full disk, or one not writable. */
   private createFailure(error: unknown): StorageError {
-    const code = (error as NodeJS.ErrnoException).code;
-    return new StorageError(
-      code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
-      `cannot create ${this.path}: ${(error as Error).message}`,
-    );
+    return lockCreateFailure(error, this.path);
   }
 
   /** The holder as the file names it, for the message. */
@@ -139,6 +135,15 @@ export class DataLock {
       closeSync(fd);
     }
   }
+}
+
+/** A lock file at `path` that could not be made: DATA_FULL on ENOSPC, else DATA_UNWRITABLE. */
+export function lockCreateFailure(error: unknown, path: string): StorageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new StorageError(
+    code === 'ENOSPC' ? StorageCode.DataFull : StorageCode.DataUnwritable,
+    `cannot create ${path}: ${(error as Error).message}`,
+  );
 }
 
 /** flock(1) failed otherwise than by finding the lock held (exit 1): missing, or an error. */
