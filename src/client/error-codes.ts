@@ -35,7 +35,13 @@ export const ClientErrorCode = {
   /** The node failed (its disk), or a journal stream's read failed. */
   NodeFailed: 1011,
   VersionUnsupported: CloseCode.VersionUnsupported,
+  /** A frame before Hello, or no login within 5 s of opening (a client stalled in its login). */
+  HelloRequired: CloseCode.HelloRequired,
   Malformed: CloseCode.Malformed,
+  /** A frame of a type the server does not know (a client of a newer protocol). */
+  UnknownType: CloseCode.UnknownType,
+  /** A text frame: the protocol's frames are binary. */
+  TextFrame: CloseCode.TextFrame,
   BadClientId: CloseCode.BadClientId,
   /**
    * Another session of this client id is open and answers (connect waited connectWaitMs for it

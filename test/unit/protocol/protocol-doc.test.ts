@@ -146,3 +146,15 @@ test('the table of what each event kind fills in is the one events.fbs has', () 
   const documented = tableAfter('What each event kind fills in');
   assert.deepEqual(documented, rows.slice(1));
 });
+
+// ClientErrorCode is what a client reads a ClientError's `code` by (README). It named neither
+// 4001 (no login within 5 s: a client whose event loop stalled through its login gets it), nor
+// 4003 or 4004: a client met a number the SDK's own names did not cover.
+test('ClientErrorCode names every code of the Error codes and close codes tables', async () => {
+  const { ClientErrorCode } = await import('../../../src/client/error-codes.js');
+  const named = new Set<number>(Object.values(ClientErrorCode));
+  const errors = tableAfter('### Error codes').map(([code]) => Number(code));
+  const closes = tableAfter('## Close codes').map(([code]) => Number(code));
+  const missing = [...errors, ...closes].filter((code) => !named.has(code));
+  assert.deepEqual(missing, []);
+});
