@@ -13,6 +13,7 @@ import { ClientError } from './session.js';
 
 /** A batch that ended partly done: how many of its commands each fate took. */
 export class BatchCutOff<T> extends ClientError {
+  override readonly name: string = 'BatchCutOff';
   constructor(
     code: number,
     message: string,

@@ -125,7 +125,7 @@ export interface ConnectOptions {
 }
 
 export class ClientError extends Error {
-  override readonly name = 'ClientError';
+  override readonly name: string = 'ClientError';
   constructor(
     readonly code: number,
     message: string,
