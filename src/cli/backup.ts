@@ -9,11 +9,15 @@
  * copy stands at or before the copied journal's end; the other order could keep a snapshot of
  * a batch the copied journal does not hold (verify: "names a journal batch that is not there").
  * keys.json is copied with its mode (0600: it holds what lets clients in). The lock files
- * (bourse.lock, *.mdb-lock) are not copied: they belong to the running processes.
+ * (bourse.lock, *.mdb-lock) are not copied: they belong to the running processes. The copy
+ * holds a mark while it is written (unfinished-backup.ts): a backup killed or failing part way
+ * leaves a folder that every tool and start refuse, never one a node runs on without its keys.
  *
- *   DIR/snapshots.mdb ──LMDB copy──> DIR2/snapshots.mdb     (first: ≤ the journal's end)
- *   DIR/journal.mdb   ──LMDB copy──> DIR2/journal.mdb       (the head of the copy)
+ *                                   DIR2/backup-unfinished  (first: the copy is not whole)
  *   DIR/keys.json     ──copy, mode─> DIR2/keys.json
+ *   DIR/snapshots.mdb ──LMDB copy──> DIR2/snapshots.mdb     (≤ the journal's end)
+ *   DIR/journal.mdb   ──LMDB copy──> DIR2/journal.mdb       (the head of the copy)
+ *                                   DIR2/backup-unfinished  removed (last: the head read back)
  */
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +26,7 @@ import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journa
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { createFolder } from '../journal/make-dirs.js';
+import { markBackupFinished, markBackupUnfinished } from '../journal/unfinished-backup.js';
 import { openJournal } from './open-data.js';
 
 export interface BackupReport {
@@ -44,6 +49,8 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   const { db } = openJournal(from, true); // read-only: a running node goes on writing
   try {
     createFolder(to);
+    markBackupUnfinished(to, from);
+    if (keys !== null) writeKeys(keys, to);
     if (db.snapshotRoot !== null) await db.snapshotRoot.backup(snapshotFile(to), false);
     await db.root.backup(dataFile(to), false);
   } catch (error) {
@@ -55,8 +62,9 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   } finally {
     closeJournalDb(db);
   }
-  if (keys !== null) writeKeys(keys, to);
-  return { ...headOf(to), keys: keys !== null };
+  const head = headOf(to);
+  markBackupFinished(to);
+  return { ...head, keys: keys !== null };
 }
 
 /** A target with anything in it is refused: a backup never mixes with other files. */

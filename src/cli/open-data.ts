@@ -13,6 +13,7 @@ import {
   type JournalDb,
 } from '../journal/journal-db.js';
 import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
+import { refuseUnfinishedBackup } from '../journal/unfinished-backup.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import type { JournalTail } from '../journal/journal-writer.js';
@@ -31,6 +32,7 @@ export function openData(dir: string, snapshots = false): OpenData {
 
 /** The folder's journal and config, its end not read (inspect reads up to a damaged batch). */
 export function openJournal(dir: string, snapshots = false): Omit<OpenData, 'tail'> {
+  refuseUnfinishedBackup(dir);
   if (!existsSync(dataFile(dir)) && existsSync(join(dir, clusterFileName))) {
     const members = readdirSync(dir).filter((name) => /^member-\d+$/.test(name));
     throw new StorageError(

@@ -53,6 +53,7 @@ import {
 import { fillShortLmdbFile } from '../journal/lmdb-meta.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
+import { refuseUnfinishedBackup } from '../journal/unfinished-backup.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
 import {
@@ -169,8 +170,7 @@ export class BourseNode {
   readonly publisher: Publisher;
   /** Null when the input ring is fed from another thread. */
   readonly input: InputPort | null;
-  /** The processor's recovery report. */
-  recovery!: BlpReady;
+  recovery!: BlpReady; // the processor's recovery report
   tail!: JournalTail;
   /** What the processor reported when it stopped (commands, GC pauses on its thread). */
   processorStats: { commands: number; gcPauses: number; gcPauseMaxMs: number } | null = null;
@@ -711,10 +711,10 @@ function fromWorker(error: Error): Error {
 
 /**
  * Locks the data folder and opens its storage. Lock before opening: a folder locked by a
- * running node is not touched at all.
- * @throws StorageError when the folder is unusable, locked or of another schema.
+ * running node is not touched at all. @throws StorageError: unusable, locked, other schema.
  */
 export function openStorage(dataDir: string): { db: JournalDb; lock: DataLock } {
+  refuseUnfinishedBackup(dataDir); // a node on it could run without its keys
   prepareDir(dataDir, { create: true, readOnly: false });
   checkFreeSpace(dataDir);
   const lock = DataLock.acquire(dataDir);

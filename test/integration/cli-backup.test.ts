@@ -10,14 +10,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import fs, { writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { workload } from '../harness/workload.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
+import { backup } from '../../src/cli/backup.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -166,5 +168,42 @@ test('a keys.json the backup cannot read: 73 naming it, nothing copied', async (
   } finally {
     removeDir(dir);
     removeDir(targets);
+  }
+});
+
+// A backup wrote keys.json last: one that failed there (a full disk) or was killed before it
+// left the whole journal and no keys.json, and a node restored from it ran in development mode,
+// every session admin. The copy now holds a mark until it is whole, which every tool and start
+// refuse (65). The keys write fails here (ENOSPC, injected), the last step before.
+test('a backup that fails part way leaves a folder start and verify refuse (65)', async () => {
+  const dir = await journaledFolder({ count: 200, chunk: 100, snapshotEvents: 100, pauseMs: 0 });
+  const copy = join(tempDataDir(), 'copy');
+  const write = fs.writeFileSync;
+  try {
+    assert.equal(bourse('keys', 'create', '--data', dir, '--client', '7', '--admin').code, 0);
+    fs.writeFileSync = ((...args: Parameters<typeof write>) => {
+      if (!String(args[0]).endsWith('keys.json')) return write(...args);
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    }) as typeof write;
+    syncBuiltinESMExports();
+    await assert.rejects(backup(dir, copy), /cannot write \S+keys\.json: ENOSPC/);
+    fs.writeFileSync = write;
+    syncBuiltinESMExports();
+    const verified = bourse('verify', '--data', copy);
+    assert.equal(verified.code, 65, verified.out + verified.err);
+    assert.match(verified.err, /is a backup that did not finish \(\S+backup-unfinished is there\)/);
+    const started = bourse('start', '--data', copy, '--port', '0');
+    assert.equal(started.code, 65, started.out + started.err);
+    assert.match(started.err, /is a backup that did not finish/);
+    // A backup that finishes leaves no mark.
+    const whole = join(dirname(copy), 'whole');
+    assert.equal(bourse('backup', '--data', dir, '--to', whole).code, 0);
+    assert.equal(existsSync(join(whole, 'backup-unfinished')), false);
+    assert.equal(bourse('verify', '--data', whole).code, 0);
+  } finally {
+    fs.writeFileSync = write;
+    syncBuiltinESMExports();
+    removeDir(dir);
+    removeDir(dirname(copy));
   }
 });
