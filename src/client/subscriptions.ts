@@ -230,7 +230,7 @@ export class Subscriptions {
     this.journals.delete(requestId);
     this.asks.delete(requestId);
     const onError = reader?.onError ?? ask?.onError;
-    if (onError !== undefined) callRefusal(onError, error);
+    if (onError !== undefined) callRefusal(onError, error, reader ?? ask);
     return onError !== undefined;
   }
 
@@ -244,7 +244,7 @@ export class Subscriptions {
     const ended = [...this.journals.values(), ...this.asks.values()];
     this.journals.clear();
     this.asks.clear();
-    for (const subscription of ended) callRefusal(subscription.onError, error);
+    for (const subscription of ended) callRefusal(subscription.onError, error, subscription);
   }
 
   /**
@@ -302,17 +302,31 @@ function resumeFroms(asks: Ask[], durable: number): Map<number, number> {
  * out of its caller's reach and end the process (`ask.onError is not a function` did): a
  * throw becomes a process warning instead (BOURSE_ONERROR_THREW), and the session goes on.
  */
-function callRefusal(onError: OnError, error: Error): void {
-  callHandler('onError', onError, error, error.message);
+function callRefusal(onError: OnError, error: Error, of?: JournalReader | Ask): void {
+  if (onError !== warnRefused) return callHandler('onError', onError, error, error.message);
+  const about = of === undefined ? undefined : 'about' in of ? of.about : askAbout(of);
+  warnRefused(error, about);
+}
+
+/** The subscription an ask stands for, in a warning's words. */
+function askAbout(ask: Ask): string {
+  if (ask.kind === StreamKind.Trades) return `the trades of instrument ${ask.param}`;
+  if (ask.kind === StreamKind.Account) return `account ${ask.param}`;
+  const top = ask.kind === StreamKind.TopOfBook ? 'top of ' : '';
+  return `the ${top}book of instrument ${ask.param}`;
 }
 
 /**
  * What a refused subscription does when its caller gave no onError: a process warning (to
- * stderr, or a 'warning' listener), with the server's reason. It used to vanish without a
- * word: a subscribeBook of an instrument past the node's range just never delivered.
+ * stderr, or a 'warning' listener), with the server's reason and the subscription it ends
+ * (`about`). It used to vanish without a word: a subscribeBook of an instrument past the
+ * node's range just never delivered; then it was told without naming which subscription.
  */
-export function warnRefused(error: Error): void {
-  const why = `bourse: subscription refused or ended: ${error.message} (pass onError to handle it)`;
+export function warnRefused(error: Error, about?: string): void {
+  const which = about === undefined ? '' : ` (${about})`;
+  const why =
+    `bourse: subscription refused or ended${which}: ${error.message} ` +
+    '(pass onError to handle it)';
   process.emitWarning(why, { code: 'BOURSE_SUBSCRIPTION_REFUSED' });
 }
 
