@@ -546,7 +546,7 @@ function addVerify(p: Command): void {
       const summary =
         `${report.batches} batches, ${report.events} events through sequence ` +
         `${report.lastSequence}, ${snapshotsLine(report)}`;
-      const head = `verify: head ${report.lastSequence}:${report.lastHash}\n`;
+      const head = headLine('verify', report.lastSequence, report.lastHash);
       if (report.ok) {
         process.stdout.write(`verify: ok: ${summary}\n${head}`);
         return;
@@ -557,6 +557,15 @@ function addVerify(p: Command): void {
         );
       process.exitCode = 65;
     });
+}
+
+/**
+ * The head line verify and backup print, to be kept and given back as --head. An empty journal
+ * has no batch to anchor: it printed `head 0:`, which --head then refused as no SEQ:HASH.
+ */
+function headLine(tool: string, sequence: number, hash: string): string {
+  if (sequence === 0) return `${tool}: head none: the journal is empty (no batch to anchor)\n`;
+  return `${tool}: head ${sequence}:${hash}\n`;
 }
 
 /** --head SEQ:HASH, as verify prints it. */
@@ -590,7 +599,7 @@ function addBackup(p: Command): void {
       process.stdout.write(
         `backup: ${o.to} holds the journal through sequence ${copied.sequence} with ` +
           `${snapshots}${copied.keys ? ' and keys.json' : ''}\n` +
-          `backup: head ${copied.sequence}:${copied.hash}\n`,
+          headLine('backup', copied.sequence, copied.hash),
       );
     });
 }

@@ -207,3 +207,27 @@ test('a backup that fails part way leaves a folder start and verify refuse (65)'
     removeDir(dirname(copy));
   }
 });
+
+// verify and backup print a head to keep and give back as --head. Of an empty journal they
+// printed `head 0:`, which --head refused (exit 64): a script anchoring a new node failed.
+test('the head of an empty journal is said as none, not as a SEQ:HASH --head refuses', async () => {
+  const dir = tempDataDir();
+  const copy = join(tempDataDir(), 'copy');
+  try {
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    await driver.stop();
+    const verified = bourse('verify', '--data', dir);
+    const backedUp = bourse('backup', '--data', dir, '--to', copy);
+    for (const [tool, r] of [
+      ['verify', verified],
+      ['backup', backedUp],
+    ] as const) {
+      assert.equal(r.code, 0, r.err);
+      const line = new RegExp(`^${tool}: head (.*)$`, 'm').exec(r.out)?.[1];
+      assert.equal(line, 'none: the journal is empty (no batch to anchor)', r.out);
+    }
+  } finally {
+    removeDir(dir);
+    removeDir(dirname(copy));
+  }
+});
