@@ -9,9 +9,10 @@
  *     is below the one the receiver heard, so Stale (before, refused until its clock passed
  *     that start: a member rebuilt on a host whose clock ran an hour behind sat out an hour).
  *
- * Either way the receiver sends a Renew, at most one per member per udpRenewAskMs, naming the
- * start it refused (`seen`) and the newest it knows of the sender (`floor`). The sender takes a
- * start above `floor` (stored before use: ReplicaStore.nextTransportStart) only when `seen` is
+ * Either way the receiver sends a Renew, at most one per member per udpRenewAskMs (and one more
+ * naming a start other than the newest it knows: RenewAsks), naming the start it refused
+ * (`seen`) and the newest it knows of the sender (`floor`). The sender takes a start above
+ * `floor` (stored before use: ReplicaStore.nextTransportStart) only when `seen` is
  * its current start, so that a Renew provoked by a replay of an older run (seen is that run's)
  * renews nothing; and a Renew is a message of one datagram, taken once like any.
  *
@@ -45,15 +46,27 @@ export function renewFloor(datagram: Buffer, runStart: number): number {
   return seen === runStart && floor >= runStart ? floor : -1;
 }
 
-/** When this member last asked each other one to renew (performance.now() ms). */
+/**
+ * When this member last asked each other one to renew (performance.now() ms): apart for asks
+ * naming the newest start known of it (a run remembered from before a restart, most likely the
+ * one the sender is in) and for asks naming any other (a sender that lost its folder, or a
+ * replay of an older run). With one allowance a member, a replay of an older run sent just
+ * ahead of the sender's datagrams in each interval used it up in vain: the run in use was
+ * never asked for, and the restarted member never heard the sender while the replays went on.
+ */
 export class RenewAsks {
   private readonly askedAt = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
+  private readonly askedOtherAt = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
 
-  /** Whether to ask member `to` now: not within udpRenewAskMs of the last ask. */
-  due(to: number, nowMs: number): boolean {
+  /**
+   * Whether to ask member `to` now, naming its newest known start (`newest`) or another: not
+   * within udpRenewAskMs of the last ask of the same kind.
+   */
+  due(to: number, nowMs: number, newest: boolean): boolean {
     assert(to >= 1 && to <= clusterMembersMax, 'renew: a member id');
-    if (nowMs - this.askedAt[to] < udpRenewAskMs) return false;
-    this.askedAt[to] = nowMs;
+    const asked = newest ? this.askedAt : this.askedOtherAt;
+    if (nowMs - asked[to] < udpRenewAskMs) return false;
+    asked[to] = nowMs;
     return true;
   }
 }

@@ -608,10 +608,11 @@ export class UdpTransport {
   /** Asks member `from` to begin a run above the newest start of it known here (`seen`: its). */
   private askRenew(from: number, seen: number): void {
     const peer = this.peers.get(from);
-    if (peer === undefined || !this.renewAsks.due(from, performance.now())) return;
+    const newest = this.windows.newest(from); // asked for apart from other starts (RenewAsks)
+    if (peer === undefined || !this.renewAsks.due(from, performance.now(), seen === newest)) return;
     const bytes = Buffer.alloc(renewBytes);
     writeHeader(bytes, DatagramType.Renew, this.id, this.newId(), 0, 1, this.start);
-    writeRenew(bytes, seen, this.windows.newest(from));
+    writeRenew(bytes, seen, newest);
     seal(bytes, this.mac);
     this.stats.renewsAsked++;
     this.transmit({ to: peer, bytes, waiting: null, index: 0, queuedAt: 0, resentAt: null });

@@ -239,14 +239,19 @@ test('renew: only an ask naming the run in use renews it, above the start named'
   assert.equal(renewFloor(ask(500, 300), 500), -1, 'a floor below the run: nothing to pass');
   assert.equal(renewFloor(ask(500, 900).subarray(0, renewBytes - 1), 500), -1, 'too short');
   const asks = new RenewAsks();
-  assert.equal(asks.due(2, 1_000), true);
-  assert.equal(asks.due(2, 1_000 + udpRenewAskMs - 1), false, 'at most one per udpRenewAskMs');
-  assert.equal(asks.due(3, 1_000), true, 'members apart');
-  assert.equal(asks.due(2, 1_000 + udpRenewAskMs), true);
+  assert.equal(asks.due(2, 1_000, true), true);
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs - 1, true), false, 'one per udpRenewAskMs');
+  assert.equal(asks.due(3, 1_000, true), true, 'members apart');
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs, true), true);
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs, false), true, 'another start: apart');
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs + 1, false), false);
 });
 
-test('a restarted member asks a sender it remembers to renew its run, then hears it', async () => {
-  const received: Message[] = [];
+/**
+ * Members 1 (`a`, its datagrams recorded) and 2 (`b`, taking into `received`, the starts it
+ * hears `stored`), once `b` took a first status (term 7) of `a`.
+ */
+async function firstHeard(received: Message[]) {
   const a = await member(1, []);
   const b = await member(2, received);
   a.setPeers(peers(a, b));
@@ -256,13 +261,30 @@ test('a restarted member asks a sender it remembers to renew its run, then hears
   const fromA = record(a);
   a.send(2, { ...status, term: 7 });
   await until('the first', () => received.length === 1);
-  assert.deepEqual([...stored], [[1, a.start]], "a's start, stored as it was first heard");
+  return { a, b, stored, fromA };
+}
+
+/** Member 2 (`b`) started again on its port, remembering the starts it `stored` of `a`. */
+async function restartRemembering(
+  b: UdpTransport,
+  a: UdpTransport,
+  received: Message[],
+  stored: ReadonlyMap<number, number>,
+): Promise<UdpTransport> {
   const port = b.port;
   b.close();
   await new Promise((resolve) => setTimeout(resolve, 20));
   const back = await member(2, received, port);
   back.setPeers(peers(a, back));
   back.rememberStarts(stored);
+  return back;
+}
+
+test('a restarted member asks a sender it remembers to renew its run, then hears it', async () => {
+  const received: Message[] = [];
+  const { a, b, stored, fromA } = await firstHeard(received);
+  assert.deepEqual([...stored], [[1, a.start]], "a's start, stored as it was first heard");
+  const back = await restartRemembering(b, a, received, stored);
   const renewed: number[] = [];
   a.onRenewed = (by, was, start) => renewed.push(by, was, start);
   try {
@@ -282,6 +304,37 @@ test('a restarted member asks a sender it remembers to renew its run, then hears
     assert.equal(a.stats.runsRenewed, 1, 'asked no more');
   } finally {
     a.close();
+    back.close();
+  }
+});
+
+test("replays of a sender's older run do not keep a restarted member from asking it", async () => {
+  // A restarted member refuses the run it remembers (Unproven) and asks its sender to renew,
+  // at most once per udpRenewAskMs. A datagram of an older run sent again also makes it ask
+  // (naming that run: it renews nothing). Before, both drew on one allowance a member: a
+  // replay just ahead of the sender's datagrams in each interval used it up, so the member
+  // never asked for the run in use and never heard the sender while the replays went on.
+  const received: Message[] = [];
+  const { a: first, b, stored, fromA: fromFirst } = await firstHeard(received);
+  first.close();
+  const a = await restart(first.port, b);
+  a.t.send(2, { ...status, term: 8 });
+  await until('the second run heard', () => received.length === 2);
+  const back = await restartRemembering(b, a.t, received, stored);
+  try {
+    for (let round = 0; round < 5 && a.t.stats.runsRenewed === 0; round++) {
+      const before = back.stats.datagramsReceived;
+      a.sendFrom(fromFirst.sent[0], back.port); // the first run's, sent again: asks in vain
+      a.t.send(2, { ...status, term: 9 }); // the run in use, just after
+      await until('both arrive', () => back.stats.datagramsReceived >= before + 2);
+      await new Promise((resolve) => setTimeout(resolve, udpRenewAskMs + 20));
+    }
+    assert.equal(a.t.stats.runsRenewed, 1, 'the sender was asked to renew the run in use');
+    a.t.send(2, { ...status, term: 10 });
+    await until('the new run heard', () => received.some((m) => m.term === 10));
+    assert.equal(received.filter((m) => m.term === 7 || m.term === 9).length, 1, 'none again');
+  } finally {
+    a.t.close();
     back.close();
   }
 });
