@@ -150,7 +150,7 @@ export class BourseClient {
    * serialize objects (an audit found the whole key in inspect's output).
    */
   readonly #options: ConnectOptions;
-  private closing = false;
+  private readonly closing = new AbortController(); // by close(): ends a reconnect's pause too
   /** Times the connection was opened again after a drop. */
   reconnects = 0;
   /** Frames from the server shorter than they said (each dropped the connection). */
@@ -703,16 +703,16 @@ export class BourseClient {
    * repeat with its original outcome. Other closes fail whatever is pending.
    */
   private async onClose(code: number, reason: string): Promise<void> {
-    if (!this.closing && (code < 4000 || code > 4999)) {
+    if (!this.closing.signal.aborted && (code < 4000 || code > 4999)) {
       this.lastDrop = `${code} ${reason} ${this.lastError}`.trim();
       this.states.lost(this.url, code, `${reason} ${this.lastError}`.trim());
       this.lastError = '';
-      const stopped = (): boolean => this.closing;
+      const closed = this.closing.signal;
       const tried = { last: '' };
-      const back = await reopenSession(this.url, this.silentUrl, this.#options, stopped, tried);
+      const back = await reopenSession(this.url, this.silentUrl, this.#options, closed, tried);
       this.silentUrl = '';
       // Closed meanwhile: close() answered what was pending. Reconnecting then sent it again.
-      if (this.closing) return;
+      if (this.closing.signal.aborted) return;
       if (back !== null) {
         this.flush(); // what this tick staged goes into a frame, unsent (the socket is down)
         const foreign = back.session.nextSeq > lowestUnsent(this.unanswered, this.nextSeq);
@@ -759,9 +759,9 @@ export class BourseClient {
   private fail(code: number, reason: string): void {
     this.liveness.stop();
     // Say of each command whether it left, so a caller knows what to check.
-    const errors = closedErrors(code, reason, this.closing);
+    const errors = closedErrors(code, reason, this.closing.signal.aborted);
     this.closed = errors.closed;
-    this.states.closed(code, reason, this.closing);
+    this.states.closed(code, reason, this.closing.signal.aborted);
     this.rejectAll(errors);
     if (errors.ended !== null) this.subs.endAll(errors.ended); // else each ended unheard
   }
@@ -782,7 +782,7 @@ export class BourseClient {
    * was sent (and so may have been applied); await their promises first to close after them.
    */
   close(): Promise<void> {
-    this.closing = true;
+    this.closing.abort();
     this.closed ??= new ClientError(1000, 'closed by the client: not sent, not applied');
     this.states.closed(1000, 'closed by the client', true);
     this.queued = 0; // staged this tick: never sent (their promises say so)

@@ -7,6 +7,7 @@
  * lost its quorum for 5 s, or restarted, and its client failed every later call. Pauses are
  * jittered (backoff.ts), and a node shedding logins (503, retryAfterMs) says how long to wait.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sdkReconnectShedWaitsMax, sdkReconnectWaitMs } from '../constants.js';
 import { reconnectPauseMs } from './backoff.js';
 import { memberUrls, openSession, type ConnectOptions } from './session.js';
@@ -15,16 +16,17 @@ type Session = Awaited<ReturnType<typeof openSession>>;
 
 /**
  * The first member that takes the session, `first` first and `silent` (a member that went
- * silent) last; null once every round failed, or when `stopped()` (the client was closed
- * meanwhile: a session opened then is closed at once, never used). `tried.last` is why the last
- * attempt failed: a client that gave up said only "gave up reconnecting ()" after a 1006,
- * nothing of what 30 s of tries had met (nothing listening, a 503, 4007).
+ * silent) last; null once every round failed, or once `closed` is aborted (the client was
+ * closed meanwhile: a pause between tries ends at once, and a session opened then is closed
+ * at once, never used). `tried.last` is why the last attempt failed: a client that gave up
+ * said only "gave up reconnecting ()" after a 1006, nothing of what 30 s of tries had met
+ * (nothing listening, a 503, 4007).
  */
 export async function reopenSession(
   first: string,
   silent: string,
   options: ConnectOptions,
-  stopped: () => boolean,
+  closed: AbortSignal,
   tried: { last: string } = { last: '' },
 ): Promise<{ session: Session; url: string } | null> {
   const urls = memberUrls(first, options);
@@ -36,12 +38,12 @@ export async function reopenSession(
   let retryAfterMs = 0; // what the last refusal asked, if it shed the login
   for (let attempt = 0; attempt < attempts && performance.now() < until; attempt++) {
     const pauseMs = reconnectPauseMs(attempt, urls.length, retryAfterMs);
-    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    if (stopped()) return null;
+    if (pauseMs > 0) await pause(pauseMs, closed);
+    if (closed.aborted) return null;
     try {
       const url = urls[attempt % urls.length];
       const session = await openSession(url, options);
-      if (!stopped()) return { session, url };
+      if (!closed.aborted) return { session, url };
       session.socket.close(1000, 'bye');
       return null;
     } catch (error) {
@@ -58,4 +60,12 @@ export async function reopenSession(
     }
   }
   return null;
+}
+
+/**
+ * Waits `ms`, or until `closed` aborts. A shedding server may ask a minute (retryAfterMs), 90 s
+ * jittered: a plain timer, left running by close(), held the client's process that long.
+ */
+async function pause(ms: number, closed: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal: closed }).catch(() => undefined);
 }
