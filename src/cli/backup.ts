@@ -26,6 +26,7 @@ import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journa
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { createFolder } from '../journal/make-dirs.js';
+import { listSnapshots } from '../journal/snapshot-store.js';
 import { markBackupFinished, markBackupUnfinished } from '../journal/unfinished-backup.js';
 import { openJournal } from './open-data.js';
 
@@ -127,7 +128,9 @@ function headOf(to: string): Omit<BackupReport, 'keys'> {
   try {
     const tail = journalTail(db);
     const hash = Buffer.from(tail.hash).toString('hex');
-    return { sequence: tail.sequence, hash, snapshots: db.snapshots?.getKeysCount() ?? null };
+    // A snapshot is a header and its body's chunks, each a key: the headers are the count.
+    const snapshots = db.snapshots === null ? null : listSnapshots(db).length;
+    return { sequence: tail.sequence, hash, snapshots };
   } finally {
     closeJournalDb(db);
   }
