@@ -26,6 +26,7 @@ export class OpeningWatch {
   private readonly startedAt: number;
   private readonly periodMs: number;
   private timer: ReturnType<typeof setInterval> | null;
+  private closed: AbortSignal | null = null;
 
   constructor(
     private readonly socket: WebSocket,
@@ -48,11 +49,28 @@ export class OpeningWatch {
     this.timer = setInterval(() => this.look(), this.periodMs);
   }
 
+  /**
+   * Ends the opening at once when `closed` (the client's, aborted by close()) aborts: a login
+   * queued on a node that answers pings was waited for up to capMs, and held a closed client's
+   * process that long.
+   */
+  endOn(closed: AbortSignal | undefined): void {
+    if (closed === undefined) return;
+    this.closed = closed;
+    closed.addEventListener('abort', this.onClosed);
+    if (closed.aborted) this.onClosed();
+  }
+
   /** The opening ended (Welcome, a refusal, a close): no more looks. */
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.closed?.removeEventListener('abort', this.onClosed);
   }
+
+  private readonly onClosed = (): void => {
+    if (this.timer !== null) this.end('the client closed');
+  };
 
   private look(): void {
     const now = performance.now();

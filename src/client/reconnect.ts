@@ -42,7 +42,7 @@ export async function reopenSession(
     if (closed.aborted) return null;
     try {
       const url = urls[attempt % urls.length];
-      const session = await openSession(url, options);
+      const session = await openSession(url, options, closed);
       if (!closed.aborted) return { session, url };
       session.socket.close(1000, 'bye');
       return null;

@@ -162,21 +162,27 @@ interface Opened {
  * that sets it (4002, "unknown Hello flags"): the SDK says Hello again without the newest, and
  * so on, and reads that server's account frames as it sends them (streams.ts: no start said,
  * no account named). Upgrading the SDK before the servers then costs a round trip or up to
- * three per connection, not the connection.
+ * three per connection, not the connection. `closed` (the client's, aborted by close()) ends
+ * an opening still under way at once: a login queued on a node that answers pings was waited
+ * for up to connectWaitMs, and held a closed client's process that long.
  */
-export async function openSession(url: string, options: ConnectOptions): Promise<Opened> {
+export async function openSession(
+  url: string,
+  options: ConnectOptions,
+  closed?: AbortSignal,
+): Promise<Opened> {
   let flags = helloFlags(options);
   // The newest flag first: a server knows the older ones if it knows a newer.
   const newestFirst = [HelloFlag.ResumeStarts, HelloFlag.AccountStarts, HelloFlag.AccountInFrames];
   for (const newest of newestFirst) {
     try {
-      return await openSessionAsking(url, options, flags);
+      return await openSessionAsking(url, options, flags, closed);
     } catch (error) {
       if (!unknownHelloFlags(error)) throw error;
       flags &= ~newest;
     }
   }
-  return openSessionAsking(url, options, flags);
+  return openSessionAsking(url, options, flags, closed);
 }
 
 /** Whether `error` is a server's refusal of Hello flags it does not know. */
@@ -185,8 +191,13 @@ function unknownHelloFlags(error: unknown): boolean {
   return /unknown Hello flags/.test(error.message);
 }
 
-/** openSession with Hello flags `flags`. */
-function openSessionAsking(url: string, options: ConnectOptions, flags: number): Promise<Opened> {
+/** openSession with Hello flags `flags`; given up at once when `closed` aborts. */
+function openSessionAsking(
+  url: string,
+  options: ConnectOptions,
+  flags: number,
+  closed?: AbortSignal,
+): Promise<Opened> {
   return new Promise((resolveOpen, rejectOpen) => {
     const target = options.readOnly === true ? new URL(readPath, url).toString() : url;
     const socket = new WebSocket(target, { perMessageDeflate: false, generateMask: zeroMask });
@@ -201,6 +212,7 @@ function openSessionAsking(url: string, options: ConnectOptions, flags: number):
       socket.terminate();
       rejectOpen(new Error(`${target}: ${why}`));
     });
+    watch.endOn(closed);
     const reject = (error: Error): void => {
       watch.stop();
       rejectOpen(error);

@@ -11,6 +11,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { BourseClient } from '../../src/client/client.js';
 import { FrameType } from '../../src/protocol/frames.js';
 import { welcomeFor } from '../harness/welcome-frame.js';
+import { clientProcess } from '../harness/client-process.js';
+import { until } from '../harness/wait.js';
 
 const silenceMs = 200;
 
@@ -83,6 +85,26 @@ test('a server that pongs and never logs in is given up at connectWaitMs', async
     const opening = BourseClient.connect(s.url, { clientId: 10, silenceMs, connectWaitMs: 600 });
     await assert.rejects(opening, /no Welcome within 600 ms/);
   } finally {
+    s.close();
+  }
+});
+
+// Fails on the old code: the opening went on (the server answered its pings) until
+// connectWaitMs, a minute here, and held the closed client's process that long.
+test('a client closed while its login waits on a live server lets its process end', async () => {
+  const hellos: WebSocket[] = [];
+  const s = await server((socket, hello) => {
+    hellos.push(socket);
+    if (hellos.length === 1) socket.send(welcomeFor(hello)); // later logins stay queued
+  });
+  const c = clientProcess(s.url, { connectWaitMs: 60_000 });
+  try {
+    await until('the client opened', () => c.out().includes('open\n'));
+    hellos[0].terminate(); // a drop (1006): it reconnects, and its login waits
+    await until('its login waits', () => hellos.length === 2);
+    await c.closeAndExit();
+  } finally {
+    c.kill();
     s.close();
   }
 });

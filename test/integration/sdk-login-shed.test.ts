@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { WebSocketServer } from 'ws';
 import { BourseClient } from '../../src/client/client.js';
 import { reconnectPauseMs } from '../../src/client/backoff.js';
@@ -14,6 +13,7 @@ import type { ConnectionState } from '../../src/client/connection-state.js';
 import { FrameType } from '../../src/protocol/frames.js';
 import { welcomeFor } from '../harness/welcome-frame.js';
 import { until } from '../harness/wait.js';
+import { clientProcess } from '../harness/client-process.js';
 
 /**
  * A server that welcomes every Hello, and sheds every upgrade while `shedding()`, asking to
@@ -80,49 +80,20 @@ test('reconnect pauses are jittered around the backoff or what the server asked'
   assert.equal(reconnectPauseMs(4, 3, 0, 0.5), 0, 'none between the members of a round');
 });
 
-/**
- * A client in a process of its own: it connects to `url`, says "open", and on a line on its
- * stdin closes and says "closed"; then nothing of it should keep the process alive.
- */
-function clientProcess(url: string) {
-  const module = new URL('../../src/client/client.js', import.meta.url).href;
-  const script = [
-    `const { BourseClient } = await import(${JSON.stringify(module)});`,
-    `const client = await BourseClient.connect(${JSON.stringify(url)}, { clientId: 7 });`,
-    "process.stdout.write('open\\n');",
-    "process.stdin.once('data', async () => {",
-    '  process.stdin.destroy();',
-    '  await client.close();',
-    "  process.stdout.write('closed\\n');",
-    '});',
-  ].join('\n');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, out: () => out, exited };
-}
-
 // Fails on the old code: the pause before the next try (the server asked a minute: 30-90 s,
 // jittered) was a timer that close() left running, and it held the process that long.
 test('a client closed while it waits as a shedding node asked lets its process end', async () => {
   let shedding = false;
   const s = await sheddingServer(() => shedding, 60_000);
   const c = clientProcess(s.url);
-  const bound = setTimeout(() => c.child.kill('SIGKILL'), 20_000);
   try {
     await until('the client opened', () => c.out().includes('open\n'));
     shedding = true;
     s.dropAll(); // a drop (1006): it reconnects, is shed, and waits what was asked
     await until('shed once', () => s.shed() >= 1);
-    c.child.stdin.write('close\n');
-    const code = await c.exited;
-    assert.match(c.out(), /closed\n/, c.out());
-    assert.equal(code, 0, `its process ended by itself, not killed 20 s on: ${c.out()}`);
+    await c.closeAndExit();
   } finally {
-    clearTimeout(bound);
-    c.child.kill('SIGKILL');
+    c.kill();
     s.close();
   }
 });
