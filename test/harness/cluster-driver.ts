@@ -67,8 +67,15 @@ export class TestCluster {
     // elect and commit before the last was up (a loaded machine), which then took its empty
     // folder for a lost disk: recovering, no vote, and no majority once a member was cut off.
     const ids = cluster.members.map((m) => m.id);
-    cluster.nodes.push(...(await Promise.all(ids.map((id) => cluster.boot(id, true)))));
-    return cluster;
+    const booted = await Promise.allSettled(ids.map((id) => cluster.boot(id, true)));
+    for (const b of booted) cluster.nodes.push(b.status === 'fulfilled' ? b.value : null);
+    const failed = booted.find((b) => b.status === 'rejected');
+    if (failed === undefined) return cluster;
+    // The members that came up kept the process alive, and the folders made here stayed behind
+    // (those given are the caller's: a small disk is still mounted).
+    for (const n of cluster.nodes) await n?.stop();
+    for (let i = 0; i < size; i++) if (dirs[i] === undefined) removeDir(cluster.dirs[i]);
+    throw (failed as PromiseRejectedResult).reason;
   }
 
   /** `members`: the cluster file member `id` is given (default: the cluster's). */
@@ -194,8 +201,11 @@ export class TestCluster {
   }
 
   async stop(): Promise<void> {
-    for (const n of this.nodes) await n?.stop();
-    for (const dir of this.dirs) removeDir(dir);
+    try {
+      for (const n of this.nodes) await n?.stop();
+    } finally {
+      for (const dir of this.dirs) removeDir(dir);
+    }
   }
 }
 

@@ -23,18 +23,21 @@ export async function withNode(
   config: EngineConfig = smallConfig,
 ): Promise<void> {
   const dir = tempDataDir();
-  prepare(dir);
-  const node = await BourseNode.start({
-    dataDir: dir,
-    config,
-    gateway: { host: '127.0.0.1', port: 0 },
-    inputRingSlots,
-  });
   try {
-    await run(node, `ws://127.0.0.1:${node.gateway?.port}/`);
+    prepare(dir);
+    const node = await BourseNode.start({
+      dataDir: dir,
+      config,
+      gateway: { host: '127.0.0.1', port: 0 },
+      inputRingSlots,
+    });
+    try {
+      await run(node, `ws://127.0.0.1:${node.gateway?.port}/`);
+    } finally {
+      await node.stop();
+    }
   } finally {
-    await node.stop();
-    removeDir(dir);
+    removeDir(dir); // a node that did not start (or stop) too
   }
 }
 

@@ -4,7 +4,7 @@
  * snapshots taken every `snapshotEvents` events (journaledFolder); or a workload and given
  * commands after it (dataWith).
  */
-import { NodeDriver, tempDataDir } from './node-driver.js';
+import { NodeDriver, removeDir, tempDataDir } from './node-driver.js';
 import { smallConfig } from './engine-driver.js';
 import { workload } from './workload.js';
 import { until } from './wait.js';
@@ -20,26 +20,41 @@ export interface FolderShape {
 }
 
 export async function journaledFolder(shape: FolderShape): Promise<string> {
-  const dir = tempDataDir();
-  const driver = await NodeDriver.start({
-    dataDir: dir,
-    config: smallConfig,
-    snapshotIntervalEvents: shape.snapshotEvents,
-    snapshotIntervalMs: 50,
-    snapshotTimeSequencesMin: 1, // a snapshot by time whatever the commands
-  });
-  const commands = workload(1, shape.count, 1);
-  try {
-    for (let at = 0; at < commands.length; at += shape.chunk) {
-      const chunk = commands.slice(at, at + shape.chunk);
-      await driver.submit(chunk); // one chunk at a time: several journal batches
-      await driver.untilDurable(at + chunk.length);
-      await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
+  return madeIn(async (dir) => {
+    const driver = await NodeDriver.start({
+      dataDir: dir,
+      config: smallConfig,
+      snapshotIntervalEvents: shape.snapshotEvents,
+      snapshotIntervalMs: 50,
+      snapshotTimeSequencesMin: 1, // a snapshot by time whatever the commands
+    });
+    const commands = workload(1, shape.count, 1);
+    try {
+      for (let at = 0; at < commands.length; at += shape.chunk) {
+        const chunk = commands.slice(at, at + shape.chunk);
+        await driver.submit(chunk); // one chunk at a time: several journal batches
+        await driver.untilDurable(at + chunk.length);
+        await new Promise((resolve) => setTimeout(resolve, shape.pauseMs));
+      }
+      const end = commands.length;
+      await untilSnapshotterCaughtUp(driver, end, end >= shape.snapshotEvents);
+    } finally {
+      await driver.stop();
     }
-    const end = commands.length;
-    await untilSnapshotterCaughtUp(driver, end, end >= shape.snapshotEvents);
-  } finally {
-    await driver.stop();
+  });
+}
+
+/**
+ * A new folder that `fill` writes, for the caller to remove; removed here if `fill` fails (the
+ * caller never had it to remove).
+ */
+async function madeIn(fill: (dir: string) => Promise<void>): Promise<string> {
+  const dir = tempDataDir();
+  try {
+    await fill(dir);
+  } catch (error) {
+    removeDir(dir);
+    throw error;
   }
   return dir;
 }
@@ -66,14 +81,17 @@ export async function dataWith(
   commands: number,
   then: Omit<CommandFields, 'clientId' | 'clientSeq'>[] = [],
 ): Promise<string> {
-  const dir = tempDataDir();
-  const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
-  const all = workload(1, commands);
-  all.push(...then.map((c, i) => ({ ...c, clientId: 1, clientSeq: all.length + i + 1 })));
-  for (let at = 0; at < all.length; at += 400) {
-    await driver.submit(all.slice(at, at + 400));
-    await driver.untilDurable(Math.min(at + 400, all.length));
-  }
-  await driver.stop();
-  return dir;
+  return madeIn(async (dir) => {
+    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const all = workload(1, commands);
+    all.push(...then.map((c, i) => ({ ...c, clientId: 1, clientSeq: all.length + i + 1 })));
+    try {
+      for (let at = 0; at < all.length; at += 400) {
+        await driver.submit(all.slice(at, at + 400));
+        await driver.untilDurable(Math.min(at + 400, all.length));
+      }
+    } finally {
+      await driver.stop();
+    }
+  });
 }

@@ -11,12 +11,38 @@ import { readEvent, type EventRecord } from '../../src/protocol/event-reader.js'
 import { EventWord } from '../../src/protocol/event-layout.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 
+/** The folders tempDataDir made that this process has not removed (removeDir) yet. */
+const madeDirs = new Set<string>();
+let exitHooked = false;
+
+/**
+ * A new folder under the temporary directory, removed when the process exits if the test did
+ * not remove it: a test that failed before its `finally` (a node that did not start, a set-up
+ * step that threw) or that had none left it, and ~50 piled up in /tmp.
+ */
 export function tempDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'bourse-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'bourse-test-'));
+  if (!exitHooked) process.once('exit', removeMadeDirs);
+  exitHooked = true;
+  madeDirs.add(dir);
+  return dir;
 }
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+  madeDirs.delete(dir);
+}
+
+/** At exit: every folder still made; one that cannot go (a disk still mounted) stays. */
+function removeMadeDirs(): void {
+  for (const dir of madeDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // EBUSY: a small disk (small-disk.ts) its test did not release; its contents went.
+    }
+  }
+  madeDirs.clear();
 }
 
 export class NodeDriver {
