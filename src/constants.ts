@@ -189,11 +189,9 @@ export const slowConsumerSweepMs = 10;
 /** Seconds without any message before a connection is closed (pings keep it open). */
 export const sessionIdleTimeoutSeconds = 120;
 /**
- * Bytes of one WebSocket message the gateway sends. The uWebSockets.js we use (v20.30) has a
- * bug in its path for messages of 16 KiB or more sent while nothing is buffered: when the
- * kernel takes no more than the frame's header, the payload is dropped and the stream is
- * corrupt (the client reads a wrong opcode and drops the connection; fixed upstream in
- * uWebSockets#1662, not in this build). Every message stays below that path.
+ * Bytes of one WebSocket message the gateway sends. uWebSockets.js v20.30 drops the payload of
+ * one of 16 KiB or more sent while nothing is buffered if the kernel takes only its header: a
+ * corrupt stream (fixed upstream in uWebSockets#1662, not in this build). We stay below it.
  */
 export const wsMessageBytesMax = 16 * 1024 - 1;
 /**
@@ -218,6 +216,8 @@ export const cancelOnDisconnectPendingMax = 65_536;
 export const cancelOnDisconnectRetryMs = 10;
 /** How long a node taking commands waits for marked clients to log in again (ms; a flag's). */
 export const cancelOnDisconnectGraceMs = 5_000;
+/** ...held open by logins it sheds up to this in all (ms): the longest an SDK client tries. */
+export const cancelOnDisconnectGraceHeldMaxMs = 120_000;
 /** A session with the flag heard from not at all this long (pinged meanwhile) is lost (ms). */
 export const cancelOnDisconnectSilenceMs = 10_000;
 /** How often sessions with the flag are looked at, and the quiet ones pinged (ms). */
@@ -235,11 +235,9 @@ export const httpEventsMax = 1000;
 export const readTimeUsMin = 946_684_800_000_000;
 export const readTimeUsMax = 8_993_721_600_000_000;
 /**
- * Journal events one GET /events?account=N looks at (the account's are among them): a page of an
- * account with little activity stops there and names where to go on (`next`), so that one
- * request never reads the whole journal. It is read on the consensus thread: 100,000 took 36 ms
- * a page at the median on a loaded 2-core machine, and paging that way stalled a primary for
- * hundreds of ms, long enough to be deposed; 10,000 take about 2 ms.
+ * Journal events one GET /events?account=N looks at: a page stops there and names where to go
+ * on (`next`). Read on the consensus thread: 100,000 took 36 ms a page (loaded 2-core machine),
+ * and paging stalled a primary long enough to be deposed; 10,000 take about 2 ms.
  */
 export const httpAccountScanEventsMax = 10_000;
 /** HTTP commands waiting for their durable answer. */
@@ -786,6 +784,8 @@ export function assertConstants(): void {
   assert(journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax, 'constants: chunk in turn');
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
   assert(loginRetryAfterMs <= loginRetryAfterMaxMs, 'constants: a shed login waits within bounds');
+  const sdkTriesMs = sdkReconnectShedWaitsMax * sdkReconnectWaitMs;
+  assert(cancelOnDisconnectGraceHeldMaxMs === sdkTriesMs, 'constants: held while the SDK tries');
   assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');
   assert(readAtWaitsPerAddressMax <= readQueriesPendingMax, 'constants: an address within');
   assert(dashboardBookLevels <= bookQueryDepthMax, 'constants: dashboard book is a query');

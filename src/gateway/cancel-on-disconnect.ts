@@ -37,6 +37,13 @@
  *   the node starts taking commands     ──► graceMs later (5 s unless set), the marked clients
  *   (a new primary, a restart)              that have not logged in since: a chain each
  *
+ * A login the node sheds during the grace (503, "come back in retryAfterMs": a reconnect storm
+ * past loginsPendingMax) holds the grace open until graceMs after twice that wait (the SDK
+ * jitters it up to 1.5 times), up to cancelOnDisconnectGraceHeldMaxMs from the takeover. A
+ * client the node itself turned away is not gone: with 5,000-10,000 clients back at once, most
+ * were shed and told to wait up to 8 s, came back after a 5 s grace, and found their orders
+ * canceled. So the grace ends no sooner than graceMs after the last shed login's wait.
+ *
  * A loss leaves the mark while its chain runs (the client is expected back with the flag: one
  * back by then writes no mark, only the rounds are written); a chain that ends with none of
  * the client's orders from before the loss left, and no session of it with the flag, unmarks it
@@ -45,6 +52,7 @@
  * keeps the mark out), so a state that holds any of them marks the client, as Welcome said.
  */
 import {
+  cancelOnDisconnectGraceHeldMaxMs,
   cancelOnDisconnectGraceMs,
   cancelOnDisconnectPendingMax,
   cancelOnDisconnectRetryMs,
@@ -148,6 +156,10 @@ export class CancelOnDisconnect {
   /** During a grace (takeOver): the clients that logged in since it began; else null. */
   private cameBack: Set<number> | null = null;
   private grace: ReturnType<typeof setTimeout> | null = null;
+  /** The longest hold a login shed since the grace's timer was set asks (ms; 0: none shed). */
+  private shedHoldMs = 0;
+  /** How far shed logins have held the grace under way past graceMs (ms). */
+  private heldMs = 0;
   private sweep: ReturnType<typeof setInterval> | null = null;
   readonly counts: CancelCounts = {
     sessions: 0,
@@ -220,10 +232,9 @@ export class CancelOnDisconnect {
     if (reads === null || this.stopped) return;
     if (this.grace !== null) clearTimeout(this.grace);
     this.cameBack = new Set();
-    this.grace = setTimeout(() => {
-      this.grace = null;
-      this.graceEnded(reads, sessionOf, 0);
-    }, this.graceMs);
+    this.shedHoldMs = 0;
+    this.heldMs = 0;
+    this.grace = setTimeout(() => this.graceTimerEnded(reads, sessionOf), this.graceMs);
     this.grace.unref();
     // The marks the state has already: the clients coming back with the flag (all of them, in
     // the reconnect storm after a failover) write none. Logins before the answer write theirs.
@@ -249,6 +260,35 @@ export class CancelOnDisconnect {
       },
       done, // busy: logins with the flag write their marks; the grace end settles the others
     );
+  }
+
+  /**
+   * The gateway shed a login (503) and told it to come back in `retryAfterMs`: during a grace,
+   * that holds the grace open (the client, turned away by this node, is not gone).
+   */
+  loginShed(retryAfterMs: number): void {
+    assert(retryAfterMs >= 0, 'cancels: a shed login waits a time not negative');
+    if (this.grace === null) return;
+    // The SDK comes back within 1.5 times the wait it was told (backoff.ts), then logs in.
+    this.shedHoldMs = Math.max(this.shedHoldMs, 2 * retryAfterMs + this.graceMs);
+  }
+
+  /**
+   * The grace's timer ran out: the grace ends, unless logins were shed while it ran (loginShed),
+   * which set it again for the longest hold they asked, within cancelOnDisconnectGraceHeldMaxMs.
+   */
+  private graceTimerEnded(reads: StateReads, sessionOf: SessionOf): void {
+    const room = cancelOnDisconnectGraceHeldMaxMs - this.graceMs - this.heldMs;
+    const holdMs = Math.min(this.shedHoldMs, room);
+    this.shedHoldMs = 0;
+    if (holdMs > 0) {
+      this.heldMs += holdMs;
+      this.grace = setTimeout(() => this.graceTimerEnded(reads, sessionOf), holdMs);
+      this.grace.unref();
+      return;
+    }
+    this.grace = null;
+    this.graceEnded(reads, sessionOf, 0);
   }
 
   /** A socket closed with `code`: a loss of a session that asked starts its client's chain. */
@@ -460,7 +500,8 @@ export class CancelOnDisconnect {
 
   /** Starts the chains of the marked clients that did not log in within the grace. */
   private cancelLost(clients: readonly number[]): void {
-    const why = `no session within ${this.graceMs} ms of taking over`;
+    const held = this.heldMs > 0 ? ` (${this.heldMs} ms of it held by shed logins)` : '';
+    const why = `no session within ${this.graceMs + this.heldMs} ms of taking over${held}`;
     this.log(
       `cancel on disconnect: clients ${clientList(clients)}: ${why}; canceling the resting ` +
         'orders they placed',

@@ -289,7 +289,10 @@ export class Gateway {
   /** A WebSocket asked for: a session, logged in by its first frame (Hello). */
   private onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const refused = this.admission.upgradeRefusal(this.sessionCount(), res, req, this.options);
-    if (refused !== null) return answerRefusal(res, refused);
+    if (refused !== null) {
+      if (refused.retryAfterMs !== undefined) this.cancels.loginShed(refused.retryAfterMs);
+      return answerRefusal(res, refused);
+    }
     const readOnly = sessionOfPath(res, req.getUrl());
     if (readOnly === null) return;
     if (!readOnly && !this.options.role.accepting()) return notPrimary(res, this.options.role);

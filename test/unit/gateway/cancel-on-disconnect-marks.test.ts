@@ -12,7 +12,11 @@ import {
 } from '../../../src/gateway/cancel-on-disconnect.js';
 import type { CommandSink } from '../../../src/gateway/gateway.js';
 import type { StateQuery, StateReads } from '../../../src/gateway/reads.js';
-import { cancelOnDisconnectGraceMs } from '../../../src/constants.js';
+import {
+  cancelOnDisconnectGraceHeldMaxMs,
+  cancelOnDisconnectGraceMs,
+  loginRetryAfterMaxMs,
+} from '../../../src/constants.js';
 import { CommandKind, CommandWord, SequencedWord } from '../../../src/protocol/command-layout.js';
 import { HelloFlag } from '../../../src/protocol/frames.js';
 import { readU64, RecordBuffer } from '../../../src/stdx/records.js';
@@ -302,6 +306,77 @@ test('the grace given to the constructor is the one a takeover waits', async () 
     assert.equal(cancels.graceRunning(), false, 'the grace ended at 200 ms');
     assert.deepEqual(sink.rounds(), [7], '7 never came back: its orders go');
     assert.ok(lines.some((l) => l.includes('no session within 200 ms of taking over')));
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+/**
+ * A reconnect storm: the node sheds most logins (503, come back in retryAfterMs) and its clients
+ * come back after the grace. Fails on the old code: the grace ended at 5 s whatever the node
+ * shed, and 7, told to wait 8 s, lost its orders though it logged in at 15 s.
+ */
+test('a login shed during the grace holds it until the grace after twice its wait', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, lines, cancels, login } = setUp();
+    const sessions = new Map<number, CancelFields>();
+    cancels.takeOver(readsOf([7, 8]), (client) => sessions.get(client));
+    await settle();
+    mock.timers.tick(1_000);
+    cancels.loginShed(8_000); // 7's login, and 8's
+    mock.timers.tick(cancelOnDisconnectGraceMs - 1_000 + 10_000); // 15 s from the takeover
+    await settle();
+    assert.equal(cancels.graceRunning(), true, 'held past 5 s by the shed logins');
+    assert.deepEqual(sink.rounds(), []);
+    sessions.set(7, login(7)); // back at 15 s; 8 never comes back
+    mock.timers.tick(2 * 8_000 + cancelOnDisconnectGraceMs); // past every hold
+    await settle();
+    assert.equal(cancels.graceRunning(), false, 'ended once no login was shed for the hold');
+    assert.deepEqual(sink.rounds(), [8], '7 keeps its orders, 8 loses them');
+    const held = 2 * 8_000 + cancelOnDisconnectGraceMs;
+    assert.ok(
+      lines.some((l) => l.includes(`(${held} ms of it held by shed logins)`)),
+      'said',
+    );
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('shed logins hold the grace no longer than the SDK goes on trying', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, cancels } = setUp();
+    cancels.takeOver(readsOf([7]), () => undefined);
+    await settle();
+    for (let ms = 0; ms < 2 * cancelOnDisconnectGraceHeldMaxMs; ms += 1_000) {
+      cancels.loginShed(loginRetryAfterMaxMs); // a storm that never ends (or a flood)
+      mock.timers.tick(1_000);
+      await settle();
+      if (!cancels.graceRunning()) break;
+    }
+    assert.equal(cancels.graceRunning(), false, 'the grace ended');
+    assert.deepEqual(sink.rounds(), [7], '7 never came back: its orders go');
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a login shed outside a grace holds nothing', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, cancels } = setUp();
+    cancels.loginShed(loginRetryAfterMaxMs); // no takeover yet: nothing to hold
+    cancels.takeOver(readsOf([7]), () => undefined);
+    await settle();
+    mock.timers.tick(cancelOnDisconnectGraceMs);
+    await settle();
+    assert.equal(cancels.graceRunning(), false, 'the grace ended on time');
+    assert.deepEqual(sink.rounds(), [7]);
     cancels.stop();
   } finally {
     mock.timers.reset();
