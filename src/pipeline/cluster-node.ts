@@ -179,7 +179,7 @@ export class ClusterNode {
     if (!vote.member || recovering) this.store.setRecovering(recovering);
     if (recovering)
       this.log(`member ${this.id}: recovering (no data): will not vote until caught up`);
-    this.transport = this.newTransport(options);
+    this.transport = this.newTransport(options, recovering);
     this.transport.queueWait = this.stages?.udp ?? null;
     this.transport.onUnreachable = (id) => {
       if (id === this.consensus.primary) this.consensus.suspectPrimary();
@@ -209,7 +209,7 @@ export class ClusterNode {
    * asked, a member's new run): a write the disk fails there silences and fails the member, as
    * a vote's does (keep), rather than throwing out of the socket's handler.
    */
-  private newTransport(options: ClusterNodeOptions): UdpTransport {
+  private newTransport(options: ClusterNodeOptions, recovering: boolean): UdpTransport {
     const store = this.store;
     const clockMs = options.clockMs ?? Date.now;
     const renewStart = (floor: number): number => {
@@ -222,6 +222,7 @@ export class ClusterNode {
       start: store.nextTransportStart(0, clockMs()),
       renewStart,
       peerStarts: store.peerStarts(options.members.map((m) => m.id)),
+      recovering,
       notePeerStart: (id: number, start: number) => this.keep(() => store.notePeerStart(id, start)),
     };
     return memberTransport(transportOptions, (m) => this.receive(m), this.log);

@@ -20,6 +20,14 @@ export interface TransportOptions {
   renewStart?: (floor: number) => number;
   /** The other members' starts stored in the member's folder, and how to store a new one. */
   peerStarts?: ReadonlyMap<number, number>;
+  /**
+   * The member lost its folder: no start is stored for the others, and it took the first run
+   * it heard of each, a recorded one sent again included (a dead primary's appends, from which
+   * it could end recovering and vote on a stale log). Its own start stands for each missing
+   * one instead: a run begun before it is asked to renew above it (run-renewal.ts), which a
+   * live member does within a round trip and a recording cannot.
+   */
+  recovering?: boolean;
   notePeerStart?: (id: number, start: number) => void;
 }
 
@@ -33,7 +41,11 @@ export function memberTransport(
   const { secret, faults, start } = options;
   const transport = new UdpTransport(id, peers, receive, secret, faults, undefined, start);
   if (options.renewStart !== undefined) transport.renewStart = options.renewStart;
-  if (options.peerStarts !== undefined) transport.rememberStarts(options.peerStarts);
+  const starts = new Map(options.peerStarts ?? []);
+  if (options.recovering === true) {
+    for (const m of options.members) if (!starts.has(m.id)) starts.set(m.id, start);
+  }
+  transport.rememberStarts(starts);
   if (options.notePeerStart !== undefined) transport.onPeerStart = options.notePeerStart;
   // Rare (a member restarted, or lost its folder behind its clock): worth a line each.
   transport.onRenewed = (by, was, start) =>

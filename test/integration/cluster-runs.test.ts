@@ -49,6 +49,17 @@ async function caughtUp(primary: ClusterNode, member: ClusterNode): Promise<void
   });
 }
 
+/** Stops `member`, empties its folder (a lost disk) and starts it again: the new member. */
+async function wipe(cluster: TestCluster, member: ClusterNode): Promise<ClusterNode> {
+  await member.stop();
+  removeDir(cluster.dirs[member.id - 1]);
+  cluster.dirs[member.id - 1] = tempDataDir();
+  cluster.nodes[member.id - 1] = null;
+  const fresh = await cluster.boot(member.id, false); // not bootstrapping: it lost its disk
+  cluster.nodes[member.id - 1] = fresh;
+  return fresh;
+}
+
 test('cluster: a member that lost its folder, its clock an hour behind, rejoins', () =>
   TestCluster.with(3, async (cluster) => {
     const primary = await cluster.primary();
@@ -56,13 +67,8 @@ test('cluster: a member that lost its folder, its clock an hour behind, rejoins'
     await transfers(client, 10);
     const wiped = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
     const lastStart = transportOf(wiped).start;
-    await wiped.stop();
-    removeDir(cluster.dirs[wiped.id - 1]);
-    cluster.dirs[wiped.id - 1] = tempDataDir();
-    cluster.nodes[wiped.id - 1] = null;
     cluster.clocks.set(wiped.id, () => Date.now() - hourMs); // its host's clock: an hour behind
-    const fresh = await cluster.boot(wiped.id, false); // not bootstrapping: it lost its disk
-    cluster.nodes[wiped.id - 1] = fresh;
+    const fresh = await wipe(cluster, wiped);
     const last = await transfers(client, 10);
     await caughtUp(primary, fresh);
     await until('it votes again', () => !fresh.consensus.recovering);
@@ -135,4 +141,36 @@ test("cluster: a restarted member takes none of a member's datagrams sent before
     assert.equal(seen.taken, 0, 'no message recorded before the restart taken');
     const n = recorded.sent.length;
     assert.ok(back.transportStats.duplicates >= dropped + n, 'each dropped (its earlier run)');
+  }));
+
+/**
+ * A member that lost its folder remembered no one's run, and took the first it heard of each:
+ * the primary's datagrams recorded before the loss, sent again from its port, were taken (a
+ * dead primary's appends, from which it could end recovering and vote on a stale log). Now its
+ * own start stands for each other member's: the primary, in a run begun before it, is asked to
+ * renew. Fails on the old code: no run renewed, and recorded messages taken.
+ */
+test("cluster: a member that lost its folder takes none of a member's earlier datagrams", () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const client = await setUp(cluster, primary);
+    const wiped = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
+    const recorded = record(primary, cluster.members[wiped.id - 1].replicationPort);
+    await transfers(client, 10); // appends, commits and heartbeats to the member, recorded
+    await until('some recorded', () => recorded.sent.length >= 20);
+    const fresh = await wipe(cluster, wiped);
+    const last = await transfers(client, 10);
+    await caughtUp(primary, fresh);
+    await until('it votes again', () => !fresh.consensus.recovering);
+    assert.ok(transportOf(primary).stats.runsRenewed >= 1, 'the primary began a new run');
+    const expected = await cluster.balancesAt(primary.id, last);
+    assert.deepEqual(await cluster.balancesAt(fresh.id, last), expected, 'the same state');
+    await client.close();
+    const seen = counted(fresh, primary.id);
+    primary.silence();
+    const before = fresh.transportStats.datagramsReceived;
+    for (const bytes of recorded.sent) recorded.sendFrom(bytes);
+    const all = before + recorded.sent.length;
+    await until('the replays arrive', () => fresh.transportStats.datagramsReceived >= all);
+    assert.equal(seen.taken, 0, 'no message recorded before the loss taken');
   }));
