@@ -26,15 +26,11 @@ export const nodeClientIdCount = 3;
 /** Schema version written into every journal batch. */
 export const schemaVersion = 1;
 /**
- * Version of the engine state's layout, written into every snapshot (the state's arrays as they
- * are): a snapshot of another layout is skipped, the journal replays instead. 2: hash tables in
- * blocks of 16 keys (stdx/u53-map.ts). 3: idempotency windows are rings in decision order, and
- * the last expired pending ids are kept. 4: window entries keep the command's fingerprint. 5:
- * the client table has nodeClientIdCount slots more, counted apart (engine/idempotency.ts). 6:
- * an order's record holds the slot of the client that placed it (order-book/orders.ts). 7: the
- * client table marks the clients with a cancel-on-disconnect session (engine/cancel-cover.ts).
- * 8: the arrays of 7, stored sparsely (journal/snapshot-runs.ts); snapshots of 6 still load
- * (journal/snapshot-store.ts layoutReadable; the marks of 7 start empty).
+ * Version of the engine state's layout, in every snapshot: another layout's is skipped (the
+ * journal replays). 2: u53-map blocks of 16. 3: idempotency rings, expired pending ids kept. 4:
+ * fingerprints. 5: nodeClientIdCount slots more. 6: an order holds its client's slot. 7:
+ * cancel-on-disconnect marks (engine/cancel-cover.ts). 8: 7 stored sparsely (snapshot-runs.ts);
+ * snapshots of 6 still load (snapshot-store.ts layoutReadable; 7's marks start empty).
  */
 export const stateLayoutVersion = 8;
 /** Costly self-checks (full checksum, holds re-derived) when BOURSE_VERIFY=1; read at load. */
@@ -144,9 +140,8 @@ export const loginsPendingPerAddressMax = 64;
 export const loginRetryAfterMs = 1_000;
 export const loginRetryAfterMaxMs = 8_000;
 /**
- * A socket not logged in (Hello, or Hello and Answer) this long after opening is closed, 4001
- * (ms): far above a login's round trips. It was 10 s (the idle timeout, 120 s, before that);
- * shorter, a silent socket holds its pool place half as long. Looked for every loginSweepMs.
+ * A socket not logged in this long after opening is closed, 4001 (ms; looked for every
+ * loginSweepMs): far above a login's round trips; 10 s held a silent one's place twice as long.
  */
 export const loginTimeoutMs = 5_000;
 /** A client id's session silent this long since a login pinged it yields it (silent-holder.ts). */
@@ -227,10 +222,8 @@ export const httpBodyMaxBytes = 4096;
 /** Events one GET /events returns. */
 export const httpEventsMax = 1000;
 /**
- * Times a reader may give (replay --to-time, GET /events?from-time), in µs since 1970: 0 (before
- * every event), or from 2000-01-01 (946,684,800,000,000, 15 digits) up to 2255-01-01, within
- * 2^53. A journal's times are its clock's, so nothing lies between; a 13-digit number there is
- * milliseconds (Date.now()) read as µs, which gave 1970-01-21 and no event at all.
+ * Times a reader may give (replay --to-time, GET /events?from-time), in µs since 1970: 0, or
+ * 2000-01-01 (15 digits) to 2255-01-01, within 2^53; 13 digits are ms read as µs (1970-01-21).
  */
 export const readTimeUsMin = 946_684_800_000_000;
 export const readTimeUsMax = 8_993_721_600_000_000;
@@ -282,24 +275,20 @@ export const dashboardBackpressureMaxBytes = 1 << 20;
 export const dashboardLatencyUsMax = 60_000_000;
 /**
  * The main thread's event-loop delay on /metrics (process-metrics.ts): sampled every
- * eventLoopResolutionMs by Node's monitorEventLoopDelay, whose samples are whole timer
- * intervals (an idle loop read as the resolution, 10 ms); the resolution is taken off each.
- * Figures cover the last whole window of eventLoopWindowMs, so that two scrapes close together,
- * or two Prometheus servers, read the same values (prom-client's reset at every scrape).
+ * eventLoopResolutionMs (taken off each sample: an idle loop read as it), over the last whole
+ * window of eventLoopWindowMs, so that two scrapes close together read the same values.
  */
 export const eventLoopResolutionMs = 10;
 export const eventLoopWindowMs = 60_000;
 /**
- * GET /metrics answers a scrape this recent (ms); scrapes during one wait for it. Each read every
- * registry anew on the main thread: 50 connections scraping (1,200/s, no key needed) took a
- * client's transfer p99 from 5 to 275 ms. Prometheus scrapes every 10 s or more.
+ * GET /metrics answers a scrape this recent (ms); scrapes during one wait for it. Each read all
+ * anew: 50 connections scraping (1,200/s) took a client's transfer p99 from 5 to 275 ms.
  */
 export const metricsCacheMs = 1000;
 /**
- * Events all catching-up journal subscribers together read and send in one event-loop turn
- * (gateway/journal-stream.ts), round-robin, a chunk of at most journalCatchUpChunkEvents each:
- * 1,024 subscriptions from sequence 1 each looped over 8,192-event reads while their socket took
- * them, 7 GB in 10 s on the gateway's thread (a client's p99: 1.9 s). A turn: ~1 MB, a few ms.
+ * Events all catching-up readers read and send in one event-loop turn (catch-up-turns.ts), a
+ * chunk of at most journalCatchUpChunkEvents each: 1,024 subscriptions from sequence 1 each
+ * looping moved 7 GB in 10 s on the gateway's thread (p99 1.9 s). A turn: ~1 MB, a few ms.
  */
 export const journalCatchUpEventsPerTurnMax = 8192;
 export const journalCatchUpChunkEvents = 1024;
@@ -372,6 +361,21 @@ export const sdkSilenceMs = 2_000;
  */
 export const sdkReconnectWaitMs = 30_000;
 export const sdkReconnectShedWaitsMax = 4;
+/**
+ * The SDK's pause before each round of reconnect tries (client/backoff.ts), doubling from the
+ * first to the cap, jittered: over a cluster's members, and to a single node.
+ */
+export const sdkReconnectClusterFirstMs = 5;
+export const sdkReconnectClusterCapMs = 100;
+export const sdkReconnectNodeFirstMs = 25;
+export const sdkReconnectNodeCapMs = 1_000;
+/** The SDK's wait before it sends a frame refused Busy again (ms; busy-resend.ts), doubling. */
+export const sdkBusyRetryMs = 1;
+export const sdkBusyRetryMsMax = 100;
+/** The longest wait a shed login's 503 may ask that the SDK takes (ms; more is ignored). */
+export const sdkRetryAfterMsMax = 60_000;
+/** Commands the SDK has in flight at most, unless its options say (inFlightMax). */
+export const sdkInFlightMax = 100_000;
 /** How often the SDK looks at a connection it heard nothing from, and pings it (ms). */
 export const sdkPingMs = 250;
 /**
@@ -410,10 +414,8 @@ export const snapshotKeepCount = 3;
 export const snapshotIntervalEvents = 2_000_000;
 /**
  * ...or after this long (ms) with this many new commands (snapshotAtStopSequencesMin's reason):
- * with any, one command a minute wrote a whole snapshot a minute (4M accounts, 16M orders: 863
- * MB, 43 s of writing, for 2 deposits; the maps' entries and free lists filled them, used or
- * not, before layout 8's sparse snapshots). A snapshot still costs a copy and a scan of the
- * state in use, and its fsyncs.
+ * with any, one command a minute wrote a whole snapshot a minute (before layout 8: 863 MB, 43 s
+ * of writing, for 2 deposits). A snapshot still costs a copy, a scan of the state, its fsyncs.
  */
 export const snapshotIntervalMs = 60_000;
 export const snapshotTimeSequencesMin = snapshotAtStopSequencesMin;
@@ -436,10 +438,8 @@ export const handoverHintMs = 1_000;
 export const handoverTouchPagesPerTurn = 128;
 export const handoverTouchPauseMs = 4;
 /**
- * Node flags for piscina's threads. piscina loads a task file with require() first; on Node
- * 20.19+ that loads ES modules too, and doing so in a pool thread has aborted the process
- * (V8 fatal "IsGraphAsync must be used on an instantiated module"). Without require(esm),
- * piscina falls back to import(), which is safe.
+ * Node flags for piscina's threads: its require() of a task file loads ES modules on Node 20.19+,
+ * which in a pool thread aborted the process (V8 "IsGraphAsync ..."); without, it uses import().
  */
 export const piscinaExecArgv: readonly string[] = ['--no-experimental-require-module'];
 /** Threads that check the hash chain in parallel (verify, recovery). */
@@ -453,12 +453,10 @@ export const heartbeatTicks = 3;
 /** A primary resends what a standby has not acknowledged when its match stands still this long. */
 export const resendTicks = 30;
 /**
- * A standby that hears no primary for a random time in [min, max) ticks stands for election
- * (after a majority's pre-votes); a primary that hears no majority for `min` steps down. A
- * dead primary is found sooner, by probes (below); these timeouts are for a primary that is
- * alive but silent, and must outlast its stalls: on this 2-core machine under 3× overload a
- * primary's event loop stalled for 100-800 ms, and 150-300 ms timeouts elected many times a
- * second (etcd's defaults are 100 ms heartbeats and a 1 s election timeout).
+ * A standby that hears no primary for a random time in [min, max) ticks stands (after a
+ * majority's pre-votes); a primary that hears no majority for `min` steps down. Probes find a
+ * dead one sooner; these outlast a live one's stalls (100-800 ms under 3x overload here, where
+ * 150-300 ms elected many times a second; etcd: 100 ms heartbeats, a 1 s election timeout).
  */
 export const electionTimeoutTicksMin = 50;
 export const electionTimeoutTicksMax = 100;
@@ -522,11 +520,9 @@ export const suspectJitterTicks = 2;
 /** A candidate that stood on a suspicion stands again after this (plus its stagger) if it lost. */
 export const splitRetryTicks = 10;
 /**
- * A member that has heard no primary since it started stands once it has been quiet this many ticks
- * (in the order of ids, as when its primary is suspected gone), not after a whole election timeout:
- * a whole cluster starting at once has no primary to hear, and its first election waited 0.5-1 s
- * for nothing. Joining a running cluster, a member hears the primary (every heartbeatTicks) long
- * before this, and pre-votes keep one that does not from disturbing the members that do.
+ * A member that has heard no primary since it started stands once quiet this many ticks (in
+ * order of ids), not after a whole election timeout: a cluster starting at once waited 0.5-1 s
+ * for nothing. A member joining hears the primary long before; pre-votes keep others calm.
  */
 export const startQuietTicks = 20;
 /** Entries one append message carries. */
@@ -784,6 +780,10 @@ export function assertConstants(): void {
   assert(journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax, 'constants: chunk in turn');
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
   assert(loginRetryAfterMs <= loginRetryAfterMaxMs, 'constants: a shed login waits within bounds');
+  assert(loginRetryAfterMaxMs <= sdkRetryAfterMsMax, 'constants: the SDK takes a shed wait');
+  assert(sdkReconnectClusterFirstMs <= sdkReconnectClusterCapMs, 'constants: backoff to its cap');
+  assert(sdkReconnectNodeFirstMs <= sdkReconnectNodeCapMs, 'constants: backoff to its cap');
+  assert(sdkBusyRetryMs <= sdkBusyRetryMsMax, 'constants: backoff to its cap');
   const sdkTriesMs = sdkReconnectShedWaitsMax * sdkReconnectWaitMs;
   assert(cancelOnDisconnectGraceHeldMaxMs === sdkTriesMs, 'constants: held while the SDK tries');
   assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');

@@ -14,7 +14,7 @@
  * promise and its fields: 742 MB of heap for a million, all at once. A submission is one call,
  * or one batch however large (its commands stay the caller's list).
  */
-import { sdkWaitingCompactAt } from '../constants.js';
+import { sdkInFlightMax, sdkQueueMax, sdkWaitingCompactAt } from '../constants.js';
 import { ClientError } from './session.js';
 import { ClientErrorCode } from './error-codes.js';
 import { settledParts } from './batch-parts.js';
@@ -29,15 +29,22 @@ export class Admission {
   /** The refusal while the queue is full (see `refusal`). */
   private full: ClientError | null = null;
 
+  /** Commands in flight at most (set from the server's window once a session opens). */
+  inFlightMax: number;
+  readonly queueMax: number;
+
   constructor(
     /** Commands in flight now (sent or staged, not answered). */
     private readonly inFlight: () => number,
-    /** Commands in flight at most (set from the server's window once a session opens). */
-    public inFlightMax: number,
-    readonly queueMax: number,
+    /** The options' inFlightMax and queueMax (undefined: sdkInFlightMax, sdkQueueMax). */
+    inFlightMax: number | undefined,
+    queueMax: number | undefined,
     /** Why the session is closed for good, or null. */
     private readonly closed: () => Error | null,
-  ) {}
+  ) {
+    this.inFlightMax = inFlightMax ?? sdkInFlightMax;
+    this.queueMax = queueMax ?? sdkQueueMax;
+  }
 
   /** Submissions waiting now. */
   get queued(): number {

@@ -8,6 +8,12 @@
  *
  * The mean is the pause unjittered, so a failover's first rounds come as soon on average.
  */
+import {
+  sdkReconnectClusterCapMs,
+  sdkReconnectClusterFirstMs,
+  sdkReconnectNodeCapMs,
+  sdkReconnectNodeFirstMs,
+} from '../constants.js';
 
 /** `ms` spread over [ms / 2, 3 ms / 2) by `draw` (in [0, 1); Math.random() unless given). */
 export function jittered(ms: number, draw: number = Math.random()): number {
@@ -28,7 +34,7 @@ export function reconnectPauseMs(
 ): number {
   if (attempt % memberCount !== 0) return 0;
   const round = Math.floor(attempt / memberCount);
-  const firstMs = memberCount > 1 ? 5 : 25;
-  const capMs = memberCount > 1 ? 100 : 1000;
+  const firstMs = memberCount > 1 ? sdkReconnectClusterFirstMs : sdkReconnectNodeFirstMs;
+  const capMs = memberCount > 1 ? sdkReconnectClusterCapMs : sdkReconnectNodeCapMs;
   return jittered(Math.max(Math.min(firstMs * 2 ** round, capMs), retryAfterMs), draw);
 }

@@ -7,15 +7,13 @@
  *   an answer              ──► the wait starts at 1 ms again (the server takes commands)
  */
 
-/** First wait before sending again a frame the server refused as Busy (ms); it doubles. */
-const busyRetryMs = 1,
-  busyRetryMsMax = 100;
+import { sdkBusyRetryMs, sdkBusyRetryMsMax } from '../constants.js';
 
 export class BusyResend {
   /** Request ids of the frames refused as Busy, waiting to be sent again. */
   private readonly refused = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private retryMs = busyRetryMs;
+  private retryMs = sdkBusyRetryMs;
 
   constructor(
     /** The frames not yet answered, by request id (a frame answered meanwhile is not sent). */
@@ -40,12 +38,12 @@ export class BusyResend {
         if (frame !== undefined) this.send(frame.bytes);
       }
     }, this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, busyRetryMsMax);
+    this.retryMs = Math.min(this.retryMs * 2, sdkBusyRetryMsMax);
   }
 
   /** An answer came: the server is taking commands again. */
   answered(): void {
-    this.retryMs = busyRetryMs;
+    this.retryMs = sdkBusyRetryMs;
   }
 
   /** Every unanswered frame goes again now (a reconnect), or none will: none waits here. */

@@ -18,7 +18,7 @@
  * reconnect is recognised by the engine and applied once.
  */
 import WebSocket from 'ws';
-import { commandSizeBytes, commandsPerFrameMax, sdkQueueMax, sdkSilenceMs } from '../constants.js';
+import { commandSizeBytes, commandsPerFrameMax, sdkSilenceMs } from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
@@ -215,8 +215,8 @@ export class BourseClient {
     this.nextSeq = options.firstClientSeq ?? 1;
     this.admission = new Admission(
       () => this.pending.size + this.batches.commands,
-      options.inFlightMax ?? 100_000,
-      options.queueMax ?? sdkQueueMax,
+      options.inFlightMax,
+      options.queueMax,
       () => this.closed,
     );
     this.liveness = new Liveness(options.silenceMs ?? sdkSilenceMs, {

@@ -10,7 +10,12 @@
 import type { StreamGap } from './subscriptions.js';
 import type { OnState } from './connection-state.js';
 import WebSocket from 'ws';
-import { sdkConnectRoundMs, sdkConnectWaitMs, sdkSilenceMs } from '../constants.js';
+import {
+  sdkConnectRoundMs,
+  sdkConnectWaitMs,
+  sdkRetryAfterMsMax,
+  sdkSilenceMs,
+} from '../constants.js';
 import { clientKey, loginProof, splitApiKey } from '../protocol/login.js';
 import { OpeningWatch } from './opening-watch.js';
 import { jittered } from './backoff.js';
@@ -300,7 +305,7 @@ function reasonIn(body: string): string | undefined {
 function retryAfterMsIn(body: string): number | undefined {
   try {
     const ms = (JSON.parse(body) as { retryAfterMs?: unknown }).retryAfterMs;
-    return typeof ms === 'number' && ms >= 0 && ms <= 60_000 ? ms : undefined;
+    return typeof ms === 'number' && ms >= 0 && ms <= sdkRetryAfterMsMax ? ms : undefined;
   } catch {
     return undefined;
   }
