@@ -14,12 +14,17 @@ export interface StageCounts {
 export type MemberStages = Map<string, StageCounts>;
 
 const line = /^bourse_replication_stage_us\{stage="([a-z_0-9]+)",stat="([a-z0-9]+)"\} (\S+)$/;
+/** The transport's datagram counters, kept as the pseudo-stages datagrams_sent / _received. */
+const counter = /^bourse_replication_datagrams_(sent|received)_total (\S+)$/;
 
 /** A member's stage counts, from its /metrics (empty when it has none). */
 export async function scrapeStages(host: string, port: number): Promise<MemberStages> {
   const out: MemberStages = new Map();
   const text = await (await fetch(`http://${host}:${port}/metrics`)).text();
   for (const l of text.split('\n')) {
+    const c = counter.exec(l);
+    if (c !== null)
+      out.set(`datagrams_${c[1]}`, { count: Number(c[2]), sum: 0, buckets: new Map() });
     const m = line.exec(l);
     if (m === null) continue;
     const [, stage, stat, value] = m;
@@ -69,6 +74,27 @@ export function stageFigures(s: StageCounts | undefined): {
     return 0;
   };
   return { n: s.count, mean: Math.round(s.sum / s.count), p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Replication datagrams per log entry in a phase: the primary's sent and received, and one
+ * standby's sent (the mean of `standbys` of them). Entries: those the primary committed.
+ */
+export function datagramsPerEntry(
+  primary: MemberStages,
+  standbys: MemberStages,
+  standbyCount: number,
+): number[] {
+  const entries = primary.get('proposed_to_commit')?.count ?? 0;
+  const per = (s: MemberStages, key: string, members: number): number => {
+    if (entries <= 0) return 0;
+    return Math.round((100 * (s.get(key)?.count ?? 0)) / members / entries) / 100;
+  };
+  return [
+    per(primary, 'datagrams_sent', 1),
+    per(primary, 'datagrams_received', 1),
+    per(standbys, 'datagrams_sent', standbyCount),
+  ];
 }
 
 /** The stages shown, in order: [stage, on whom, what it is]. */

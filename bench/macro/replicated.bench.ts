@@ -35,6 +35,7 @@ import { processCpuMs } from '../lib/process-cpu.js';
 import { stageTimesVariable } from '../../src/pipeline/stage-times.js';
 import {
   type MemberStages,
+  datagramsPerEntry,
   scrapeStages,
   shownStages,
   stageFigures,
@@ -178,6 +179,7 @@ function stageJson(b: Breakdown): Record<string, number[]> {
     const f = stageFigures(b[role].get(stage));
     out[`${role === 'primary' ? '' : 'standby_'}${stage}`] = [f.mean, f.p50, f.p99];
   }
+  out.datagrams_per_entry = datagramsPerEntry(b.primary, b.standbys, members - 1);
   return out;
 }
 
@@ -196,6 +198,14 @@ function printStages(stages: { open: Breakdown; batch: Breakdown }, clientMeanUs
   });
   // What the members do not time: the client's send to its sequencing (SDK, socket, gateway,
   // ring, engine) and the results' way back, as the client's mean less the members' part.
+  const [o, b] = [stages.open, stages.batch].map((x) =>
+    datagramsPerEntry(x.primary, x.standbys, members - 1).join(' / '),
+  );
+  rows.push({
+    measure: 'datagrams a log entry: primary sent / received, a standby sent',
+    value: `${o}   ${b}`,
+    unit: '',
+  });
   const result = stageFigures(stages.open.primary.get('sequenced_to_result')).mean;
   const rest = Math.round(clientMeanUs - result);
   rows.push({
