@@ -197,6 +197,18 @@ test('bench:fuzz --small runs, and the node survives every frame', () => {
   assert.equal(figures.node_survived, true);
 });
 
+test('bench:simulation --small soaks every fault mix, and every seed keeps history', () => {
+  const figures = lastJson('bench/soak/simulation.bench.js', ['--small']);
+  assert.equal(figures.bench, 'simulation');
+  const mixes = figures.mixes as { mix: string; seeds: number; failed: number }[];
+  assert.deepEqual(
+    mixes.map((m) => m.mix),
+    ['ci', 'misdeliver', 'hostile', 'pauses'],
+  );
+  for (const m of mixes) assert.equal(m.seeds, 100, m.mix);
+  assert.equal(figures.failed, 0);
+});
+
 test('bench:journal --small times commits at each LMDB page size and the file floor', () => {
   const figures = lastJson('bench/micro/journal-commit.bench.js', ['--small']);
   assert.equal(figures.bench, 'journal');

@@ -62,6 +62,8 @@ export class Replica {
   applied = 0;
   readonly seen = new Map<string, number>();
   checksum = 0;
+  /** Stopped (a GC pause, SIGSTOP) until this tick: no timers, no messages, no flushes heard. */
+  pausedUntil = 0;
   constructor(
     readonly id: number,
     readonly disk: Disk,
@@ -105,6 +107,7 @@ export class SimCluster {
 
   private boot(replica: Replica, recovering: boolean): void {
     replica.up = true;
+    replica.pausedUntil = 0;
     replica.applied = 0;
     replica.seen.clear();
     replica.checksum = 0;
@@ -265,13 +268,15 @@ export class SimCluster {
     this.now++;
     this.flushDisks();
     this.deliver();
-    for (const r of this.replicas) if (r.up) r.consensus.resumeCatchUp();
-    for (const r of this.replicas) if (r.up) r.consensus.tick();
+    for (const r of this.replicas) if (this.running(r)) r.consensus.resumeCatchUp();
+    for (const r of this.replicas) if (this.running(r)) r.consensus.tick();
     // Probe hints (ClusterNode: the primary's port refused), right or wrong: they may start an
     // election early, and must never change how one is won.
-    for (const r of this.replicas) if (r.up && this.rng.chance(0.002)) r.consensus.suspectPrimary();
+    for (const r of this.replicas) {
+      if (this.running(r) && this.rng.chance(0.002)) r.consensus.suspectPrimary();
+    }
     const p = this.primary();
-    if (p === undefined) return;
+    if (p === undefined || !this.running(p)) return; // a paused primary: clients resend later
     const batch: Command[] = [];
     for (const w of this.waiting.values()) {
       if (this.now - w.sentAt < resendTicks) continue;
@@ -282,9 +287,20 @@ export class SimCluster {
     if (batch.length > 0) this.propose(p, batch);
   }
 
+  /** Up and not paused: its process runs. */
+  private running(replica: Replica): boolean {
+    return replica.up && this.now >= replica.pausedUntil;
+  }
+
+  /** Stops `replica` for `ticks`: what reaches it meanwhile waits (its socket's buffer). */
+  pause(replica: Replica, ticks: number): void {
+    if (!replica.up) return;
+    replica.pausedUntil = Math.max(replica.pausedUntil, this.now + ticks);
+  }
+
   private flushDisks(): void {
     for (const r of this.replicas) {
-      if (!r.up) continue;
+      if (!this.running(r)) continue;
       const disk = r.disk;
       while (disk.pending.length > 0 && disk.pending[0].at <= this.now) {
         const write = disk.pending.shift()!;
@@ -305,6 +321,10 @@ export class SimCluster {
     due.sort((a, b) => a.at - b.at || a.order - b.order);
     for (const m of due) {
       const r = this.replicas[m.to - 1];
+      if (r.up && r.pausedUntil > this.now) {
+        this.network.push({ ...m, at: r.pausedUntil }); // read once it runs again
+        continue;
+      }
       if (r.up && !this.cut.has(`${m.from}>${m.to}`)) r.consensus.receive(m.message);
     }
   }

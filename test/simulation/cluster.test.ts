@@ -9,10 +9,13 @@
  *   - state checksums are equal at equal commit indexes;
  *   - the cluster makes progress again once the faults heal.
  * A failure names the seed; BOURSE_SIM_SEED=N replays it alone, BOURSE_SIM_SCENARIOS=N runs more.
+ * The scenarios are test/harness/sim-scenario.ts's; `npm run bench:simulation` soaks many more,
+ * of more hostile mixes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noFaults, Replica, Rng, SimCluster } from '../harness/sim-cluster.js';
+import { misdeliverMix, resendTicks, runSeeds } from '../harness/sim-scenario.js';
 import { Role } from '../../src/replication/messages.js';
 import {
   electionTimeoutTicksMax,
@@ -21,93 +24,6 @@ import {
   suspectJitterTicks,
   suspectStaggerTicks,
 } from '../../src/constants.js';
-
-const resendTicks = 40;
-
-function faultPhase(sim: SimCluster, rng: Rng, ticks: number): void {
-  for (let t = 0; t < ticks; t++) {
-    if (rng.chance(0.3)) sim.submit(1 + rng.int(4));
-    if (rng.chance(0.01)) {
-      const from = 1 + rng.int(sim.size);
-      const to = 1 + rng.int(sim.size);
-      const link = `${from}>${to}`;
-      if (sim.cut.has(link)) sim.cut.delete(link);
-      else sim.cut.add(link);
-      if (rng.chance(0.5)) sim.cut.add(`${to}>${from}`); // often both ways
-    }
-    const r = sim.replicas[rng.int(sim.size)];
-    // Disks lost at once stay within what the cluster tolerates: f = (size - 1) / 2.
-    const mayWipe = sim.recoveringCount() < Math.floor((sim.size - 1) / 2);
-    if (r.up && rng.chance(0.004)) sim.crash(r, mayWipe && rng.chance(0.25));
-    else if (!r.up && rng.chance(0.02)) sim.restart(r);
-    // Power lost everywhere at once (a disk with it, at times): every replica restarts knowing
-    // no commit past its base.
-    if (rng.chance(0.001)) for (const each of sim.replicas) sim.crash(each, each === r && mayWipe);
-    // A primary hands over (its clean stop), at times while it still proposes: a successor
-    // whose log then falls short loses, and the transfer must cost at most an election.
-    if (rng.chance(0.002)) sim.primary()?.consensus.transferLeadership();
-    sim.step(resendTicks);
-  }
-}
-
-/** Heals everything and runs until the cluster has served a new command everywhere. */
-function healPhase(sim: SimCluster, limit: number): number {
-  sim.cut.clear();
-  Object.assign(sim.faults, noFaults);
-  for (const r of sim.replicas) if (!r.up) sim.restart(r);
-  const marker = sim.submit(99);
-  const key = `${marker.client}:${marker.seq}`;
-  for (let t = 0; t < limit; t++) {
-    sim.step(resendTicks);
-    const p = sim.primary();
-    if (p === undefined || !sim.acked.has(key) || sim.waiting.size > 0) continue;
-    const last = p.consensus.lastIndex;
-    if (sim.replicas.every((r) => r.consensus.commit === last && r.applied === last)) return t;
-  }
-  return -1;
-}
-
-function scenario(seed: number, misdeliver = 0): void {
-  const rng = new Rng(seed);
-  const size = rng.chance(0.7) ? 3 : 5;
-  // Log compaction: some scenarios keep one or two committed entries in memory (lagging and
-  // restarted replicas read the rest back from disk), some a few, some never compact.
-  const retain = [1, 2, 8, 1_000_000][seed % 4];
-  const faults = {
-    drop: rng.next() * 0.3,
-    duplicate: rng.next() * 0.1,
-    delayMax: rng.int(8),
-    flushMax: 1 + rng.int(5),
-    misdeliver,
-  };
-  const sim = new SimCluster(rng, size, faults, retain);
-  faultPhase(sim, rng, 400 + rng.int(800));
-  const healedIn = healPhase(sim, 5_000);
-  assert.ok(healedIn >= 0, 'the cluster makes progress once the faults heal');
-  const reference = sim.committedLog(sim.replicas[0]);
-  for (const r of sim.replicas) {
-    assert.deepEqual(sim.committedLog(r), reference, `replica ${r.id}: identical history`);
-    assert.equal(r.checksum, sim.replicas[0].checksum, `replica ${r.id}: same state`);
-    const c = r.consensus;
-    const unsettled = c.lastIndex - Math.min(c.commit, c.durableIndex);
-    assert.ok(c.entriesInMemory < 2 * retain + unsettled, `replica ${r.id}: memory bounded`);
-    for (const key of sim.acked) {
-      assert.ok(r.seen.has(key), `replica ${r.id}: acknowledged ${key} is there`);
-    }
-  }
-}
-
-function runSeeds(first: number, count: number, misdeliver = 0): void {
-  for (let seed = first; seed < first + count; seed++) {
-    try {
-      scenario(seed, misdeliver);
-    } catch (error) {
-      const e = error as Error;
-      e.message = `seed ${seed} (replay: BOURSE_SIM_SEED=${seed}): ${e.message}`;
-      throw e;
-    }
-  }
-}
 
 const only = process.env.BOURSE_SIM_SEED;
 const scenarios = Number(process.env.BOURSE_SIM_SCENARIOS ?? '6000');
@@ -138,7 +54,7 @@ test('consensus: the scenarios of bugs found before keep history', () => {
  * primaries in one term (an assertion, or two histories). A vote now names its candidate.
  */
 test('consensus: messages replayed to other replicas keep one primary a term', () => {
-  runSeeds(1_000_001, 500, 0.1);
+  runSeeds(1_000_001, 500, misdeliverMix);
 });
 
 /**
