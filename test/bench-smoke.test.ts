@@ -194,6 +194,7 @@ test('bench:fuzz --small runs, and the node survives every frame', () => {
   assert.equal(figures.bench, 'fuzz');
   assert.ok((figures.verifier_frames as number) > 0);
   assert.ok((figures.live_frames as number) > 0);
+  assert.ok((figures.http_requests as number) > 0, 'random HTTP requests were sent');
   assert.equal(figures.node_survived, true);
 });
 

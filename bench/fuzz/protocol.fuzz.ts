@@ -7,7 +7,10 @@
  *
  * Phase 1 feeds random and mutated CommandBatches to `verifyCommandBatch` and checks that
  * nothing it accepts points outside the frame. Phase 2 sends random frames to a live node over
- * WebSocket and checks that it stays up and that a well-behaved client is still served.
+ * WebSocket and checks that it stays up and that a well-behaved client is still served. Phase 3
+ * sends random HTTP requests and raw bytes to a live node (http-phase.ts): no answer may be a
+ * 500 (a handler that threw), and the node must still answer /health. Each phase runs for half
+ * of --seconds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,15 +31,16 @@ import { CommandKind } from '../../src/protocol/command-layout.js';
 import { engineConfigDefault } from '../../src/constants.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import { removeOnExit } from '../lib/bench-exit.js';
-import { checkArgs } from '../lib/flags.js';
+import { checkArgs, flag } from '../lib/flags.js';
+import { httpPhase, type HttpFuzzFigures } from './http-phase.js';
 
 checkArgs({
   run: 'npm run bench:fuzz --',
-  switches: { '--small': 'the CI size: 2 s (large: 30 s)' },
-  values: {},
+  switches: { '--small': 'the CI size: 2 s (large: 30 s) for each two phases' },
+  values: { '--seconds': 'seconds of each two phases (default: 2 small, 30 large)' },
 });
 const small = process.argv.includes('--small');
-const seconds = small ? 2 : 30;
+const seconds = flag('--seconds', small ? 2 : 30);
 
 function verifierPhase(): { frames: number; accepted: number } {
   const valid = new CommandBatchEncoder(16).encode(new Uint8Array(16 * 64).fill(3), 16, 1).slice();
@@ -73,7 +77,8 @@ function verifierPhase(): { frames: number; accepted: number } {
   return { frames, accepted };
 }
 
-async function livePhase(): Promise<{ frames: number; closes: number }> {
+/** Runs `phase` against a new node on a folder of its own, then stops it and removes the folder. */
+async function withFuzzNode<T>(phase: (port: number) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-fuzz-'));
   removeOnExit(dir); // on any exit, Ctrl-C (then exit 130) or an error, the node's folder goes
   const node = await BourseNode.start({
@@ -81,7 +86,14 @@ async function livePhase(): Promise<{ frames: number; closes: number }> {
     config: engineConfigDefault,
     gateway: { host: '127.0.0.1', port: 0 },
   });
-  const url = `ws://127.0.0.1:${node.gateway?.port}/`;
+  const result = await phase(node.gateway!.port);
+  await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+async function livePhase(port: number): Promise<{ frames: number; closes: number }> {
+  const url = `ws://127.0.0.1:${port}/`;
   const good = await BourseClient.connect(url, { clientId: 1 });
   await good.submit(CommandKind.AddAsset, { ref: 1, aux: 2 });
   const garbage = fc.oneof(
@@ -122,13 +134,23 @@ async function livePhase(): Promise<{ frames: number; closes: number }> {
     if (head.status !== 0) throw new Error('the well-behaved client was not served');
   }
   await good.close();
-  await node.stop();
-  rmSync(dir, { recursive: true, force: true });
   return { frames, closes };
 }
 
+/** Phase 3: random HTTP requests; then the node must still say it is healthy. */
+async function httpFuzz(port: number): Promise<HttpFuzzFigures> {
+  const figures = await httpPhase(port, performance.now() + (seconds * 1000) / 2);
+  const health = await fetch(`http://127.0.0.1:${port}/health`);
+  if (health.status !== 200) throw new Error(`/health answered ${health.status} after the fuzz`);
+  if (figures.serverErrors.length > 0) {
+    throw new Error(`server errors:\n${figures.serverErrors.join('\n')}`);
+  }
+  return figures;
+}
+
 const verifier = verifierPhase();
-const live = await livePhase();
+const live = await withFuzzNode(livePhase);
+const http = await withFuzzNode(httpFuzz);
 const host = await machine();
 const figures = {
   bench: 'fuzz',
@@ -139,6 +161,10 @@ const figures = {
   verifier_accepted: verifier.accepted,
   live_frames: live.frames,
   live_connections_closed: live.closes,
+  http_requests: http.requests,
+  http_raw_garbage: http.garbage,
+  http_statuses: http.statuses,
+  http_unanswered: http.unanswered,
   node_survived: true,
 };
 printTable(`bench:fuzz (${figures.size}) on ${machineLine(host)}`, [
@@ -154,5 +180,12 @@ printTable(`bench:fuzz (${figures.size}) on ${machineLine(host)}`, [
     value: figures.live_connections_closed,
     unit: 'connections',
   },
+  {
+    measure: 'random HTTP requests to a live node',
+    value: figures.http_requests,
+    unit: 'requests',
+  },
+  { measure: 'raw garbage HTTP connections', value: figures.http_raw_garbage, unit: 'connections' },
+  { measure: '  unanswered within 5 s', value: figures.http_unanswered, unit: 'requests' },
 ]);
 console.log(JSON.stringify(figures));
