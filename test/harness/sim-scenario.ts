@@ -91,7 +91,16 @@ export const pausesMix: Mix = {
   pauseTicksMax: 60,
 };
 
-export const mixes: readonly Mix[] = [ciMix, misdeliverMix, hostileMix, pausesMix];
+/** Everything at once: the hostile mix, with pauses and forged-source misdelivery. */
+export const chaosMix: Mix = {
+  ...hostileMix,
+  name: 'chaos',
+  misdeliver: 0.05,
+  pauseChance: 0.01,
+  pauseTicksMax: 120,
+};
+
+export const mixes: readonly Mix[] = [ciMix, misdeliverMix, hostileMix, pausesMix, chaosMix];
 
 export const resendTicks = 40;
 
