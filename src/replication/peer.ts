@@ -79,9 +79,14 @@ export function naked(peer: Peer, m: Status, now: number): boolean {
  * and sending them again (the window again, behind the first copy in the paced queue) made
  * half of all entries sent resends. If they were lost, `resendTicks` without progress
  * resends them (as it does a conflict past the match, which is rarer and also repaired).
+ * Entries before `next` were never sent in this flow: a NAK below it is not about entries in
+ * flight. (A peer known from an ok status naming less than the primary's log at its election,
+ * its `next` still there, NAKed at its end; taken for in flight, every NAK was ignored and
+ * every resend went from `next` again: it never caught up. Simulation seed 10021616.)
  */
 export function inFlight(peer: Peer, nak: number, now: number): boolean {
   if (!peer.known || nak < peer.match || nak >= peer.highest) return false;
+  if (nak + 1 < peer.next) return false;
   return now - peer.progressAt < resendTicks;
 }
 

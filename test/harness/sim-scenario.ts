@@ -204,7 +204,11 @@ export function runSeeds(first: number, count: number, mix: Mix = ciMix): void {
       scenario(seed, mix);
     } catch (error) {
       const e = error as Error;
-      e.message = `seed ${seed}, mix ${mix.name} (replay: BOURSE_SIM_SEED=${seed}): ${e.message}`;
+      const replay =
+        mix === ciMix
+          ? `BOURSE_SIM_SEED=${seed}`
+          : `npm run bench:simulation -- --first ${seed} --seeds 1 --mix ${mix.name}`;
+      e.message = `seed ${seed}, mix ${mix.name} (replay: ${replay}): ${e.message}`;
       throw e;
     }
   }

@@ -58,6 +58,16 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
 });
 
 /**
+ * Seeds of bench:simulation's mixes that found bugs (test/harness/sim-scenario.ts):
+ *   10021616 (misdeliver)  a standby known from an ok status naming less than the new primary's
+ *                          log never caught up: its NAKs were taken for entries in flight and
+ *                          ignored (peer.ts inFlight); the cluster did not heal.
+ */
+test('consensus: the soak seeds of bugs found before keep history and heal', () => {
+  runSeeds(10_021_616, 1, misdeliverMix);
+});
+
+/**
  * Pre-vote: a standby that stops hearing its primary while the other standby still hears it
  * (a starved process, a one-way partition) must not depose the primary. Without pre-vote it
  * raised the term every election timeout, and each raise made the primary step down.

@@ -273,3 +273,35 @@ test('a replica at termMax asserts rather than stand past it; one past it does n
   }, /within termMax/);
   assert.throws(() => replica(1, termMax + 1), /within termMax/);
 });
+
+/**
+ * A standby's first status in a new term can name less than the primary's log, and be ok: a
+ * write that became durable after it entered the term (onDurable) sends one with match 0, as
+ * does an append meant for another standby and replayed to it (simulation seed 10021616,
+ * misdeliver mix). The peer was then known with its next still at the primary's log's end, so
+ * what it sent went from there; the standby NAKed at its own end, and that NAK, below the
+ * highest sent and soon after progress, was taken for entries in flight and ignored. Every
+ * resendTicks the primary sent from its old next again: that standby never caught up.
+ */
+test("a standby's NAK below where the primary began sending is heeded (not in flight)", () => {
+  const { consensus, sent } = replica(1);
+  const log = entries(100, 1);
+  for (const e of log) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
+  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
+  consensus.receive({ ...vote, term: 2, from: 3 });
+  assert.equal(consensus.role, Role.Primary);
+  consensus.receive(status(3, 2, true, 100, 0));
+  consensus.receive(status(2, 2, true, 0, 0)); // ok, match 0: member 2 is known
+  const next = entries(5, 2, 101, log[99].hash);
+  for (const e of next) consensus.propose(e); // sent to member 2 from 101
+  sent.length = 0;
+  consensus.receive(status(2, 2, false, 0, 50)); // its log ends at 50
+  for (let t = 0; t < 100; t++) consensus.tick();
+  const firsts = appendsFrom(sent, 2);
+  // Before the fix: [101]: the NAK ignored, and the resend went from 101.
+  assert.ok(firsts.length > 0, 'entries go to member 2');
+  assert.ok(
+    firsts.every((first) => first <= 51),
+    `sent from ${firsts.join(', ')}`,
+  );
+});
