@@ -59,12 +59,12 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
 
 /**
  * Seeds of bench:simulation's mixes that found bugs (test/harness/sim-scenario.ts):
- *   10021616 (misdeliver)  a standby known from an ok status naming less than the new primary's
- *                          log never caught up: its NAKs were taken for entries in flight and
- *                          ignored (peer.ts inFlight); the cluster did not heal.
+ *   10007813, 10021616 (misdeliver, of 25,000)  a standby known from an ok status naming less
+ *          than the new primary's log never caught up: its NAKs were taken for entries in
+ *          flight and ignored (peer.ts inFlight); the cluster did not heal.
  */
 test('consensus: the soak seeds of bugs found before keep history and heal', () => {
-  runSeeds(10_021_616, 1, misdeliverMix);
+  for (const seed of [10_007_813, 10_021_616]) runSeeds(seed, 1, misdeliverMix);
 });
 
 /**
