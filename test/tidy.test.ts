@@ -169,6 +169,26 @@ export function checkImports(sources: Source[]): string[] {
   return out;
 }
 
+/**
+ * bench/ files import only src/ and bench/: the image (docker/Dockerfile) builds src and bench
+ * without test/, so a bench importing a test harness broke its build.
+ */
+export function checkBenchImports(sources: Source[]): string[] {
+  const out: string[] = [];
+  for (const s of sources) {
+    if (!s.path.startsWith('bench/')) continue;
+    for (const stmt of s.file.statements) {
+      if (!ts.isImportDeclaration(stmt) && !ts.isExportDeclaration(stmt)) continue;
+      const spec = stmt.moduleSpecifier;
+      if (spec === undefined || !ts.isStringLiteral(spec) || !spec.text.startsWith('.')) continue;
+      const resolved = relative(root, join(root, s.path, '..', spec.text));
+      if (resolved.startsWith('src/') || resolved.startsWith('bench/')) continue;
+      out.push(`${s.path}:${lineOf(s, stmt.getStart())}: bench imports outside src and bench`);
+    }
+  }
+  return out;
+}
+
 const bannedCalls = new Set([
   'Date.now',
   'performance.now',
@@ -272,6 +292,11 @@ test('src folders import only what the pipeline DAG allows', () => {
   assert.deepEqual(found, [], report(found));
 });
 
+test('bench files import only src and bench (the image has no test/)', () => {
+  const found = checkBenchImports(all);
+  assert.deepEqual(found, [], report(found));
+});
+
 test('hot folders have no clock, randomness, I/O, JSON, closures, BigInt or allocation', () => {
   const found = checkHot(all);
   assert.deepEqual(found, [], report(found));
@@ -298,6 +323,10 @@ test('each checker finds a planted violation and passes clean code', () => {
     checkImports([parse('src/engine/x.ts', "import { a } from '../journal/y.js';\n")]).length,
     1,
   );
+  const fromTest = "import { a } from '../../test/harness/y.js';\n";
+  assert.equal(checkBenchImports([parse('bench/soak/x.ts', fromTest)]).length, 1);
+  const fromSrc = "import { a } from '../../src/cli/y.js';\n";
+  assert.equal(checkBenchImports([parse('bench/soak/x.ts', fromSrc)]).length, 0);
   assert.equal(
     checkImports([parse('src/engine/x.ts', "import { a } from '../protocol/y.js';\n")]).length,
     0,

@@ -1,7 +1,7 @@
 /**
  * bench:simulation — a soak of the deterministic simulation (VOPR style): many more seeds than
  * CI runs (test/simulation/cluster.test.ts: 6,000 of the CI mix), of every fault mix in
- * test/harness/sim-scenario.ts (ci, misdeliver, hostile, pauses, chaos).
+ * sim-scenario.ts (ci, misdeliver, hostile, pauses, chaos).
  *
  *   npm run bench:simulation -- --small                 CI size: 100 seeds of each mix
  *   npm run bench:simulation -- --seeds 100000          100,000 seeds of each mix (~hours)
@@ -11,7 +11,7 @@
  * replays alone through BOURSE_SIM_SEED (ci mix) or `--first S --seeds 1 --mix M`. The bench
  * exits 1 after its JSON line when any seed failed.
  */
-import { mixes, scenario, type Mix } from '../../test/harness/sim-scenario.js';
+import { mixes, scenario, type Mix } from './sim-scenario.js';
 import { checkArgs, flag } from '../lib/flags.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 

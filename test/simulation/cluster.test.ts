@@ -1,5 +1,5 @@
 /**
- * Deterministic simulation of the consensus core (test/harness/sim-cluster.ts): thousands of
+ * Deterministic simulation of the consensus core (bench/soak/sim-cluster.ts): thousands of
  * seeded scenarios of 3 or 5 replicas under dropped, duplicated, delayed and reordered
  * messages, one-way partitions, crashes, restarts, lost disks and power lost everywhere at
  * once. Each checks, throughout and after the faults heal:
@@ -9,13 +9,13 @@
  *   - state checksums are equal at equal commit indexes;
  *   - the cluster makes progress again once the faults heal.
  * A failure names the seed; BOURSE_SIM_SEED=N replays it alone, BOURSE_SIM_SCENARIOS=N runs more.
- * The scenarios are test/harness/sim-scenario.ts's; `npm run bench:simulation` soaks many more,
+ * The scenarios are bench/soak/sim-scenario.ts's; `npm run bench:simulation` soaks many more,
  * of more hostile mixes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { noFaults, Replica, Rng, SimCluster } from '../harness/sim-cluster.js';
-import { misdeliverMix, resendTicks, runSeeds } from '../harness/sim-scenario.js';
+import { noFaults, Replica, Rng, SimCluster } from '../../bench/soak/sim-cluster.js';
+import { misdeliverMix, resendTicks, runSeeds } from '../../bench/soak/sim-scenario.js';
 import { Role } from '../../src/replication/messages.js';
 import {
   electionTimeoutTicksMax,
@@ -58,7 +58,7 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
 });
 
 /**
- * Seeds of bench:simulation's mixes that found bugs (test/harness/sim-scenario.ts):
+ * Seeds of bench:simulation's mixes that found bugs (bench/soak/sim-scenario.ts):
  *   10007813, 10021616 (misdeliver, of 25,000)  a standby known from an ok status naming less
  *          than the new primary's log never caught up: its NAKs were taken for entries in
  *          flight and ignored (peer.ts inFlight); the cluster did not heal.
