@@ -28,6 +28,17 @@ const enum LevelI32 {
   size = 8,
 }
 
+/**
+ * A level's record index is its slot shifted, its field's offset or-ed in: `(l << 3) | k` is
+ * `l * 8 + k` for a level below 2^27 (the constructor asserts levelCountMax) and k below 8,
+ * and V8 compiles it without the overflow checks (and jumps) of the multiply and the add, in
+ * each inlined accessor (as Orders does; callgrind).
+ */
+const enum LevelShift {
+  f64 = 2,
+  i32 = 3,
+}
+
 export class Levels {
   readonly pool: SlotPool;
   readonly f64: Float64Array;
@@ -39,6 +50,9 @@ export class Levels {
 
   constructor(config: EngineConfig) {
     const n = config.levelCountMax;
+    assert(n <= 2 ** 27, 'levels: slots below 2^27, so that (l << 3) | k indexes (LevelShift)');
+    assert(1 << LevelShift.i32 === LevelI32.size, 'levels: i32 shift and record size agree');
+    assert(2 << LevelShift.f64 === LevelI32.size, 'levels: f64 shift and record size agree');
     this.pool = new SlotPool(n);
     const buffer = new ArrayBuffer(n * LevelI32.size * 4);
     this.f64 = new Float64Array(buffer);
@@ -51,32 +65,32 @@ export class Levels {
   }
 
   price(l: number): number {
-    return this.f64[l * 4];
+    return this.f64[l << LevelShift.f64];
   }
   quantity(l: number): number {
-    return this.f64[l * 4 + 1];
+    return this.f64[(l << LevelShift.f64) | 1];
   }
   head(l: number): number {
-    return this.i32[l * LevelI32.size + LevelI32.head];
+    return this.i32[(l << LevelShift.i32) | LevelI32.head];
   }
   tail(l: number): number {
-    return this.i32[l * LevelI32.size + LevelI32.tail];
+    return this.i32[(l << LevelShift.i32) | LevelI32.tail];
   }
   orderCount(l: number): number {
-    return this.i32[l * LevelI32.size + LevelI32.count];
+    return this.i32[(l << LevelShift.i32) | LevelI32.count];
   }
 
   addQuantity(l: number, delta: number): void {
-    this.f64[l * 4 + 1] += delta;
+    this.f64[(l << LevelShift.f64) | 1] += delta;
   }
   setHead(l: number, o: number): void {
-    this.i32[l * LevelI32.size + LevelI32.head] = o;
+    this.i32[(l << LevelShift.i32) | LevelI32.head] = o;
   }
   setTail(l: number, o: number): void {
-    this.i32[l * LevelI32.size + LevelI32.tail] = o;
+    this.i32[(l << LevelShift.i32) | LevelI32.tail] = o;
   }
   addOrderCount(l: number, delta: number): void {
-    this.i32[l * LevelI32.size + LevelI32.count] += delta;
+    this.i32[(l << LevelShift.i32) | LevelI32.count] += delta;
   }
 
   /** The best level of side `s`, or -1 when the side is empty. */
@@ -120,11 +134,11 @@ export class Levels {
     this.sideKeys[base + at] = key;
     this.sideLevels[base + at] = l;
     this.sideCount[s] = count + 1;
-    this.f64[l * 4] = price;
-    this.f64[l * 4 + 1] = 0;
+    this.f64[l << LevelShift.f64] = price;
+    this.f64[(l << LevelShift.f64) | 1] = 0;
     this.setHead(l, -1);
     this.setTail(l, -1);
-    this.i32[l * LevelI32.size + LevelI32.count] = 0;
+    this.i32[(l << LevelShift.i32) | LevelI32.count] = 0;
     return l;
   }
 

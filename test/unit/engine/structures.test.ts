@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Levels } from '../../../src/engine/order-book/levels.js';
 import { StateChecksum } from '../../../src/engine/checksum.js';
 import { smallConfig } from '../../harness/engine-driver.js';
+import { AssertionError } from '../../../src/stdx/assert.js';
 
 test('each book side stays sorted with the best level last, through inserts and removals', () => {
   fc.assert(
@@ -96,4 +97,9 @@ test('write() stores the staged value and agrees with stored() around a store', 
     }),
     { seed: 20261202, numRuns: 2000 },
   );
+});
+
+test('levels: at most 2^27 slots, so that (slot << 3) | field indexes a record', () => {
+  const config = { ...smallConfig, levelCountMax: 2 ** 27 + 1 };
+  assert.throws(() => new Levels(config), AssertionError);
 });
