@@ -17,7 +17,10 @@ import { assert as assertImport } from '../stdx/assert.js';
 import { verify as verifyImport } from '../constants.js';
 import { mixNumber as mixNumberImport } from '../stdx/hash.js';
 import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
-import { readU64 as readU64Import } from '../stdx/records.js';
+import {
+  readU64 as readU64Import,
+  recordWordsMax as recordWordsMaxImport,
+} from '../stdx/records.js';
 import type { Accounts } from './ledger/accounts.js';
 import type { Assets } from './ledger/assets.js';
 import type { PendingTransfers } from './ledger/pending-transfers.js';
@@ -32,6 +35,7 @@ const assert: typeof assertImport = assertImport;
 const verify: typeof verifyImport = verifyImport;
 const mixNumber: typeof mixNumberImport = mixNumberImport;
 const readU64: typeof readU64Import = readU64Import;
+const recordWordsMax: typeof recordWordsMaxImport = recordWordsMaxImport;
 const applyCoverSet: typeof applyCoverSetImport = applyCoverSetImport;
 
 export class Applier {
@@ -62,6 +66,8 @@ export class Applier {
 
   /** The replica path: applies the event at word `e` of `u32`, whatever its kind. */
   apply(u32: Uint32Array, e: number): void {
+    // The appliers mask word indexes below recordWordsMax (order-apply.ts): none is above it.
+    assert(e < recordWordsMax, 'apply: event word within recordWordsMax');
     this.advance(u32, e);
     if ((u32[e + EventWord.flagsTifStp] & EventFlag.Record) !== 0) this.recordOutcome(u32, e);
     const kind = u32[e + EventWord.kindStatus] & 0xff;

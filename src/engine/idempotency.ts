@@ -51,7 +51,10 @@ import {
 } from './checksum.js';
 import { pushUsed, type StateImage } from '../stdx/state-image.js';
 import { hashU53 as hashU53Import } from '../stdx/hash.js';
-import { readU64 as readU64Import } from '../stdx/records.js';
+import {
+  readU64 as readU64Import,
+  recordWordsMax as recordWordsMaxImport,
+} from '../stdx/records.js';
 import { EventWord, fingerprintWord as fingerprintWordImport } from '../protocol/event-layout.js';
 
 // Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
@@ -67,6 +70,7 @@ const highWord: typeof highWordImport = highWordImport;
 const laneTerm: typeof laneTermImport = laneTermImport;
 const hashU53: typeof hashU53Import = hashU53Import;
 const readU64: typeof readU64Import = readU64Import;
+const recordWordsMax: typeof recordWordsMaxImport = recordWordsMaxImport;
 const fingerprintWord: typeof fingerprintWordImport = fingerprintWordImport;
 
 export const enum Idempotency {
@@ -284,7 +288,9 @@ export class Clients {
    * event is read here: a u64 or a uint32 passed to a call that is not inlined (this one may
    * not be) would be boxed as a heap number, and the engine must not allocate.
    */
-  record(u32: Uint32Array, e: number): void {
+  record(u32: Uint32Array, at: number): void {
+    // Masked below recordWordsMax, changing nothing (order-apply.ts says why).
+    const e = at & (recordWordsMax - 1);
     const kindStatus = u32[e + EventWord.kindStatus];
     const clientId = u32[e + EventWord.clientId];
     const clientSeq = readU64(u32, e + EventWord.clientSeq);

@@ -10,7 +10,10 @@
 import { assert as assertImport } from '../../stdx/assert.js';
 import { verify as verifyImport } from '../../constants.js';
 import { EventFlag, EventKind, EventWord } from '../../protocol/event-layout.js';
-import { readU64 as readU64Import } from '../../stdx/records.js';
+import {
+  readU64 as readU64Import,
+  recordWordsMax as recordWordsMaxImport,
+} from '../../stdx/records.js';
 import type { Accounts } from '../ledger/accounts.js';
 import type { Clients } from '../idempotency.js';
 import type { Book } from './book.js';
@@ -23,6 +26,14 @@ const assert: typeof assertImport = assertImport;
 const verify: typeof verifyImport = verifyImport;
 const readU64: typeof readU64Import = readU64Import;
 const restingHold: typeof restingHoldImport = restingHoldImport;
+const recordWordsMax: typeof recordWordsMaxImport = recordWordsMaxImport;
+
+/**
+ * Masks an event's first word below recordWordsMax, changing nothing (the emitter's buffers and
+ * Applier.apply's events are asserted below it): V8 then adds each field's `e + k` without an
+ * overflow check and its jump (records.ts; emitter.ts's stamp does the same).
+ */
+const wordMask = recordWordsMax - 1;
 
 export class OrderApplier {
   private readonly accounts: Accounts;
@@ -58,7 +69,8 @@ export class OrderApplier {
     }
   }
 
-  applyAccepted(u32: Uint32Array, e: number, account: number): void {
+  applyAccepted(u32: Uint32Array, at: number, account: number): void {
+    const e = at & wordMask;
     this.checkAccount(u32, e + EventWord.account, account);
     const instrument = u32[e + EventWord.ref];
     const bits = u32[e + EventWord.flagsTifStp];
@@ -83,7 +95,8 @@ export class OrderApplier {
     this.book.rest(o, readU64(u32, e + EventWord.price), rest);
   }
 
-  applyTrade(u32: Uint32Array, e: number, taker: number, makerOrder: number): void {
+  applyTrade(u32: Uint32Array, at: number, taker: number, makerOrder: number): void {
+    const e = at & wordMask;
     const accounts = this.accounts;
     const ins = this.instruments;
     const orders = this.book.orders;
@@ -115,7 +128,8 @@ export class OrderApplier {
     this.book.lowerOpen(makerOrder, quantity);
   }
 
-  applyCanceled(u32: Uint32Array, e: number, o: number): void {
+  applyCanceled(u32: Uint32Array, at: number, o: number): void {
+    const e = at & wordMask;
     this.checkOrder(u32, e + EventWord.id, o);
     const orders = this.book.orders;
     const instrument = orders.instrument(o);
@@ -135,7 +149,8 @@ export class OrderApplier {
     this.book.remove(o);
   }
 
-  applyAmended(u32: Uint32Array, e: number, o: number): void {
+  applyAmended(u32: Uint32Array, at: number, o: number): void {
+    const e = at & wordMask;
     this.checkOrder(u32, e + EventWord.id, o);
     const orders = this.book.orders;
     const account = orders.account(o);
