@@ -736,6 +736,7 @@ export function engineConfigProblem(config: EngineConfig): string | null {
   }
   const window = config.idempotencyWindow;
   const clientSlots = config.clientCountMax + nodeClientIdCount;
+  const idsMax = Math.max(config.accountCountMax, config.pendingCountMax, clientSlots);
   const problems: [boolean, string][] = [
     [config.assetCountMax < 2, 'at least one asset id (assets 2 or more)'],
     [config.assetCountMax > 65_536, 'asset ids fit the event ref field (assets at most 65536)'],
@@ -743,10 +744,10 @@ export function engineConfigProblem(config: EngineConfig): string | null {
     [(window & (window - 1)) !== 0, 'the idempotency window is a power of two'],
     [config.levelCountMax > config.orderCountMax, 'levels at most orders (a level holds one)'],
     [config.levelsPerSideMax > config.levelCountMax, `levels at least ${config.levelsPerSideMax}`],
-    // Balances are indexed by account slot * assetCountMax + asset: kept below 2^31.
     [config.accountCountMax * config.assetCountMax >= 2 ** 31, 'accounts x assets below 2^31'],
     [config.instrumentCountMax * 2 * config.levelsPerSideMax >= 2 ** 31, 'side index below 2^31'],
     [clientSlots * window >= 2 ** 31, 'clients x idempotency window below 2^31'],
+    [idsMax > 2 ** 29, 'accounts, pending transfers and clients at most 2^29 each (id maps)'],
   ];
   // Every problem at once: told one at a time, a fix for one met the next on the next start.
   const broken = problems.filter(([is]) => is).map(([, why]) => why);

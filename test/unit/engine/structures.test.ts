@@ -5,6 +5,7 @@ import { Levels } from '../../../src/engine/order-book/levels.js';
 import { StateChecksum } from '../../../src/engine/checksum.js';
 import { smallConfig } from '../../harness/engine-driver.js';
 import { AssertionError } from '../../../src/stdx/assert.js';
+import { engineConfigProblem } from '../../../src/constants.js';
 
 test('each book side stays sorted with the best level last, through inserts and removals', () => {
   fc.assert(
@@ -102,4 +103,16 @@ test('write() stores the staged value and agrees with stored() around a store', 
 test('levels: at most 2^27 slots, so that (slot << 3) | field indexes a record', () => {
   const config = { ...smallConfig, levelCountMax: 2 ** 27 + 1 };
   assert.throws(() => new Levels(config), AssertionError);
+});
+
+test('config: id maps hold at most 2^29 keys (accounts, pending transfers, clients)', () => {
+  const why = /accounts, pending transfers and clients at most 2\^29 each/;
+  for (const big of [
+    { accountCountMax: 2 ** 29 + 1, assetCountMax: 2 },
+    { pendingCountMax: 2 ** 29 + 1 },
+    { clientCountMax: 2 ** 29 },
+  ]) {
+    assert.match(engineConfigProblem({ ...smallConfig, ...big }) ?? '', why);
+  }
+  assert.doesNotMatch(engineConfigProblem(smallConfig) ?? '', why);
 });

@@ -61,3 +61,8 @@ test('inserting a present key or removing an absent one is a programming error',
   assert.throws(() => map.remove(8), AssertionError);
   assert.throws(() => map.insert(0, 1), AssertionError);
 });
+
+test('u53-map: at most 2^29 keys, so that (i << 1) | 1 indexes an entry', () => {
+  assert.throws(() => new U53Map(2 ** 29 + 1), AssertionError);
+  assert.equal(new U53Map(16).entries.length, 64);
+});
