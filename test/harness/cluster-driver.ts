@@ -95,6 +95,20 @@ export class TestCluster {
     });
   }
 
+  /**
+   * Stops `member`, empties its folder (a lost disk) and starts it again: the new member.
+   * `bootstrap`: started with --bootstrap (by mistake: a member that lost its disk is not).
+   */
+  async wipe(member: ClusterNode, bootstrap = false): Promise<ClusterNode> {
+    await member.stop();
+    removeDir(this.dirs[member.id - 1]);
+    this.dirs[member.id - 1] = tempDataDir();
+    this.nodes[member.id - 1] = null;
+    const fresh = await this.boot(member.id, bootstrap);
+    this.nodes[member.id - 1] = fresh;
+    return fresh;
+  }
+
   private newFaultPlan(id: number): FaultPlan {
     const plan = noFaultPlan(id);
     this.faults.set(id, plan);

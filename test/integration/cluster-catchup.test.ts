@@ -42,12 +42,7 @@ test('cluster catch-up: a restarted and a wiped member catch up past compaction'
       assert.ok(back.consensus.lastIndex >= restarted.consensus.commit, 'its log reloaded');
       await caughtUp(cluster, primary, back);
 
-      await wiped.stop();
-      removeDir(cluster.dirs[wiped.id - 1]);
-      cluster.dirs[wiped.id - 1] = tempDataDir();
-      cluster.nodes[wiped.id - 1] = null;
-      const fresh = await cluster.boot(wiped.id, false); // not bootstrapping: it lost its disk
-      cluster.nodes[wiped.id - 1] = fresh;
+      const fresh = await cluster.wipe(wiped);
       const said = `member ${wiped.id}: recovering (no data)`;
       assert.ok(
         cluster.lines.some((l) => l.startsWith(said)),
@@ -102,11 +97,7 @@ test('cluster: a wiped member started with --bootstrap comes back recovering', (
     const primary = await cluster.primary();
     const client = await cluster.setUpClient(8, 20);
     const wiped = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
-    await wiped.stop();
-    removeDir(cluster.dirs[wiped.id - 1]);
-    cluster.dirs[wiped.id - 1] = tempDataDir();
-    const fresh = await cluster.boot(wiped.id, true); // --bootstrap, by mistake
-    cluster.nodes[wiped.id - 1] = fresh;
+    const fresh = await cluster.wipe(wiped, true); // --bootstrap, by mistake
     // (It may have caught up already: the journal is short.)
     const said = `member ${wiped.id}: recovering (no data): will not vote until caught up`;
     assert.ok(cluster.lines.includes(said), 'it may not vote before it catches up');

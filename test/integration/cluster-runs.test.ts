@@ -20,7 +20,6 @@ import { BourseClient } from '../../src/client/client.js';
 import { Status } from '../../src/protocol/status.js';
 import { setupCommands } from '../harness/generators.js';
 import { TestCluster, transfers } from '../harness/cluster-driver.js';
-import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import type { ClusterNode } from '../../src/pipeline/cluster-node.js';
 import type { Message } from '../../src/replication/messages.js';
 import type { UdpTransport } from '../../src/replication/udp-transport.js';
@@ -49,17 +48,6 @@ async function caughtUp(primary: ClusterNode, member: ClusterNode): Promise<void
   });
 }
 
-/** Stops `member`, empties its folder (a lost disk) and starts it again: the new member. */
-async function wipe(cluster: TestCluster, member: ClusterNode): Promise<ClusterNode> {
-  await member.stop();
-  removeDir(cluster.dirs[member.id - 1]);
-  cluster.dirs[member.id - 1] = tempDataDir();
-  cluster.nodes[member.id - 1] = null;
-  const fresh = await cluster.boot(member.id, false); // not bootstrapping: it lost its disk
-  cluster.nodes[member.id - 1] = fresh;
-  return fresh;
-}
-
 test('cluster: a member that lost its folder, its clock an hour behind, rejoins', () =>
   TestCluster.with(3, async (cluster) => {
     const primary = await cluster.primary();
@@ -68,7 +56,7 @@ test('cluster: a member that lost its folder, its clock an hour behind, rejoins'
     const wiped = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
     const lastStart = transportOf(wiped).start;
     cluster.clocks.set(wiped.id, () => Date.now() - hourMs); // its host's clock: an hour behind
-    const fresh = await wipe(cluster, wiped);
+    const fresh = await cluster.wipe(wiped);
     const last = await transfers(client, 10);
     await caughtUp(primary, fresh);
     await until('it votes again', () => !fresh.consensus.recovering);
@@ -158,7 +146,7 @@ test("cluster: a member that lost its folder takes none of a member's earlier da
     const recorded = record(primary, cluster.members[wiped.id - 1].replicationPort);
     await transfers(client, 10); // appends, commits and heartbeats to the member, recorded
     await until('some recorded', () => recorded.sent.length >= 20);
-    const fresh = await wipe(cluster, wiped);
+    const fresh = await cluster.wipe(wiped);
     const last = await transfers(client, 10);
     await caughtUp(primary, fresh);
     await until('it votes again', () => !fresh.consensus.recovering);
