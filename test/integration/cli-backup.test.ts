@@ -13,7 +13,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from
 import fs, { writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bourseMain as main, runBourse, type CliRun } from '../harness/bourse-cli.js';
 import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
@@ -21,11 +21,8 @@ import { workload } from '../harness/workload.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 import { backup } from '../../src/cli/backup.js';
 
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-function bourse(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function bourse(...args: string[]): CliRun {
+  return runBourse(args);
 }
 
 /** Runs `bourse backup` in a child (the caller goes on meanwhile): its exit and output. */

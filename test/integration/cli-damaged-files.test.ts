@@ -6,13 +6,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { open } from 'lmdb';
-import { fileURLToPath } from 'node:url';
+import { runBourse, type CliRun } from '../harness/bourse-cli.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 import { smallConfig } from '../harness/engine-driver.js';
@@ -27,11 +26,8 @@ import {
 import { listSnapshots } from '../../src/journal/snapshot-store.js';
 import { journalPageSizeBytes, schemaVersion, snapshotPageSizeBytes } from '../../src/constants.js';
 
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-function bourse(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? (r.signal === null ? -1 : 128), out: r.stdout, err: r.stderr };
+function bourse(...args: string[]): CliRun {
+  return runBourse(args);
 }
 
 let made: Promise<string> | null = null;

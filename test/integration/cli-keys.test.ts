@@ -7,18 +7,15 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bourseMain as main, runBourse, type CliRun } from '../harness/bourse-cli.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { KeyRing, keyFileWarnings, readKeyFile, type KeyFile } from '../../src/gateway/api-keys.js';
 import { clientKey, loginProof } from '../../src/protocol/login.js';
 import { localCluster } from '../../src/cli/cluster.js';
 
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-function bourse(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function bourse(...args: string[]): CliRun {
+  return runBourse(args, { timeoutMs: 30_000 });
 }
 
 function keysOf(dir: string): KeyFile {

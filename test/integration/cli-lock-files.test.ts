@@ -12,25 +12,17 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chownSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runBourse, type CliRun } from '../harness/bourse-cli.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const nobody = 65_534;
 
-function bourse(args: string[], uid?: number): { code: number; out: string; err: string } {
-  const as = uid === undefined ? {} : { uid, gid: uid };
-  const r = spawnSync(process.execPath, [main, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    ...as,
-  });
-  return { code: r.status ?? (r.signal === null ? -1 : 128), out: r.stdout, err: r.stderr };
+function bourse(args: string[], uid?: number): CliRun {
+  return runBourse(args, { uid });
 }
 
 let made: Promise<string> | null = null;

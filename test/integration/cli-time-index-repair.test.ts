@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runBourse, type CliRun } from '../harness/bourse-cli.js';
 import { removeDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 import {
@@ -20,11 +19,8 @@ import {
 import { lastSequenceOf, readBatches } from '../../src/journal/journal-reader.js';
 import { isoTimeUs } from '../../src/protocol/time-us.js';
 
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-function bourse(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+function bourse(...args: string[]): CliRun {
+  return runBourse(args);
 }
 
 function timeKey(timeUs: number, sequence: number): Buffer {

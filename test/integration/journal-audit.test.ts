@@ -6,9 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { runBourse, type CliRun } from '../harness/bourse-cli.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 import {
@@ -31,11 +30,8 @@ import { StorageError } from '../../src/journal/journal-errors.js';
 import { snapshotPageSizeBytes, stateLayoutVersion } from '../../src/constants.js';
 import { snapshotDigest, type SnapshotHeader } from '../../src/journal/snapshot-store.js';
 
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-function bourse(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? (r.signal === null ? -1 : 128), out: r.stdout, err: r.stderr };
+function bourse(...args: string[]): CliRun {
+  return runBourse(args);
 }
 
 let made = '';
