@@ -12,21 +12,26 @@
  * (bourse.lock, *.mdb-lock) are not copied: they belong to the running processes. The copy
  * holds a mark while it is written (unfinished-backup.ts): a backup killed or failing part way
  * leaves a folder that every tool and start refuse, never one a node runs on without its keys.
+ * The mark goes only once every file of the copy and the folder are fsynced (neither LMDB's
+ * copy nor writeFileSync fsyncs): a power cut after its removal finds the copy whole.
  *
  *                                   DIR2/backup-unfinished  (first: the copy is not whole)
  *   DIR/keys.json     ──copy, mode─> DIR2/keys.json
  *   DIR/snapshots.mdb ──LMDB copy──> DIR2/snapshots.mdb     (≤ the journal's end)
  *   DIR/journal.mdb   ──LMDB copy──> DIR2/journal.mdb       (the head of the copy)
- *                                   DIR2/backup-unfinished  removed (last: the head read back)
+ *                                   fsync each file, then DIR2
+ *                                   DIR2/backup-unfinished  removed, DIR2 fsynced (last)
  */
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { keyFilePath } from '../gateway/api-keys.js';
 import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journal/journal-db.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { listSnapshots } from '../journal/snapshot-store.js';
+import { syncPath } from '../journal/sync-path.js';
 import { markBackupFinished, markBackupUnfinished } from '../journal/unfinished-backup.js';
 import { openJournal } from './open-data.js';
 
@@ -42,14 +47,15 @@ export interface BackupReport {
 /**
  * Copies `from` into `to`, a folder that does not exist yet or is empty.
  * @throws StorageError DATA_UNWRITABLE for a target with files in it or one not creatable;
- *   what opening `from` throws (missing, damaged, of another schema).
+ *   DATA_IO for a copy that could not be fsynced; what opening `from` throws (missing,
+ *   damaged, of another schema).
  */
 export async function backup(from: string, to: string): Promise<BackupReport> {
   refuseTarget(to);
   const keys = readKeys(from); // before anything is copied: a copy without it is no backup
   const { db } = openJournal(from, true); // read-only: a running node goes on writing
   try {
-    createFolder(to);
+    makeTarget(to);
     markBackupUnfinished(to, from);
     if (keys !== null) writeKeys(keys, to);
     if (db.snapshotRoot !== null) await db.snapshotRoot.backup(snapshotFile(to), false);
@@ -64,8 +70,23 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
     closeJournalDb(db);
   }
   const head = headOf(to);
+  for (const file of [keyFilePath(to), snapshotFile(to), dataFile(to)]) {
+    if (existsSync(file)) syncPath(file);
+  }
+  syncPath(to); // the files' names, before the mark's removal
   markBackupFinished(to);
   return { ...head, keys: keys !== null };
+}
+
+/**
+ * Makes `to` and its missing parents, each one's name fsynced in its parent: a backup that a
+ * power cut then loses whole was reported as made.
+ */
+function makeTarget(to: string): void {
+  const made: string[] = [];
+  for (let dir = resolve(to); !existsSync(dir); dir = dirname(dir)) made.push(dir);
+  createFolder(to);
+  for (const dir of made) syncPath(dirname(dir));
 }
 
 /** A target with anything in it is refused: a backup never mixes with other files. */

@@ -6,14 +6,19 @@
  * its port; killed earlier, a folder a node or a tool could take for a backup of less.
  *
  * So a backup first writes this mark into its target, and removes it only once every file is
- * written and the copy's head read back. A folder that holds the mark is refused by every tool
- * and by start, as a journal that is not whole is (exit 65), naming the mark.
+ * written and on the disk (fsynced, and the folder too) and the copy's head read back: before,
+ * the copies were never fsynced, and a power cut just after the mark's removal could leave an
+ * empty or short keys.json or journal.mdb in a folder no longer marked. A folder that holds
+ * the mark is refused by every tool and by start, as a journal that is not whole is (exit 65),
+ * naming the mark.
  *
- *   backup:  mark ──> keys.json ──> snapshots.mdb ──> journal.mdb ──> head read ──> unmark
+ *   backup:  mark ──> keys.json ──> snapshots.mdb ──> journal.mdb ──> head read
+ *            ──> each file fsynced, then the folder ──> unmark ──> the folder fsynced
  */
-import { closeSync, existsSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageCode, StorageError } from './journal-errors.js';
+import { syncPath } from './sync-path.js';
 
 /** The mark's file name, in the target folder while a backup writes it. */
 export const unfinishedBackupName = 'backup-unfinished';
@@ -31,22 +36,17 @@ export function markBackupUnfinished(dir: string, from: string): void {
   } finally {
     closeSync(fd);
   }
-  syncFolder(dir);
+  syncPath(dir);
 }
 
-/** Removes the mark once the copy is whole, durably (the folder's entry fsynced). */
+/**
+ * Removes the mark once the copy is whole, durably (the folder's entry fsynced). The caller
+ * has fsynced every file of the copy and the folder first: a mark removed ahead of them could
+ * outlast a power cut that the copy's files did not.
+ */
 export function markBackupFinished(dir: string): void {
-  rmSync(markPath(dir));
-  syncFolder(dir);
-}
-
-function syncFolder(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  unlinkSync(markPath(dir));
+  syncPath(dir);
 }
 
 /**
