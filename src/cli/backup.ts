@@ -15,10 +15,14 @@
  * The mark goes only once every file of the copy and the folder are fsynced (neither LMDB's
  * copy nor writeFileSync fsyncs): a power cut after its removal finds the copy whole.
  *
+ * A backup of a cluster member's folder is marked so in the copy's meta table
+ * (member-folder.ts): neither `member` nor `start` runs on it, the tools read it.
+ *
  *                                   DIR2/backup-unfinished  (first: the copy is not whole)
  *   DIR/keys.json     ──copy, mode─> DIR2/keys.json
  *   DIR/snapshots.mdb ──LMDB copy──> DIR2/snapshots.mdb     (≤ the journal's end)
  *   DIR/journal.mdb   ──LMDB copy──> DIR2/journal.mdb       (the head of the copy)
+ *                                   DIR2/journal.mdb meta   backup-of-member (a member's only)
  *                                   fsync each file, then DIR2
  *                                   DIR2/backup-unfinished  removed, DIR2 fsynced (last)
  */
@@ -30,6 +34,7 @@ import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journa
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { createFolder } from '../journal/make-dirs.js';
+import { markMemberBackup, memberOfFolder } from '../journal/member-folder.js';
 import { listSnapshots } from '../journal/snapshot-store.js';
 import { syncPath } from '../journal/sync-path.js';
 import { markBackupFinished, markBackupUnfinished } from '../journal/unfinished-backup.js';
@@ -42,6 +47,8 @@ export interface BackupReport {
   /** Snapshots in the copy's snapshots.mdb, or null when the source had no such file. */
   snapshots: number | null;
   keys: boolean;
+  /** The member whose folder was copied (memberOfFolder), or null: a single node's. */
+  member: string | null;
 }
 
 /**
@@ -69,7 +76,8 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   } finally {
     closeJournalDb(db);
   }
-  const head = headOf(to);
+  const head = await headOf(to);
+  if (head.member !== null) await markMemberBackup(to, head.member);
   for (const file of [keyFilePath(to), snapshotFile(to), dataFile(to)]) {
     if (existsSync(file)) syncPath(file);
   }
@@ -141,18 +149,19 @@ function writeKeys(keys: Keys, to: string): void {
 }
 
 /**
- * The copy's head, read back from it (and its last batch's link checked on the way), and the
- * snapshots it holds: a snapshots.mdb was told "with snapshots" when it held none.
+ * The copy's head, read back from it (and its last batch's link checked on the way), the
+ * snapshots it holds (a snapshots.mdb was told "with snapshots" when it held none), and whose
+ * folder it is.
  */
-function headOf(to: string): Omit<BackupReport, 'keys'> {
+async function headOf(to: string): Promise<Omit<BackupReport, 'keys'>> {
   const db = openJournalDb(to, { create: false, readOnly: true });
   try {
     const tail = journalTail(db);
     const hash = Buffer.from(tail.hash).toString('hex');
     // A snapshot is a header and its body's chunks, each a key: the headers are the count.
     const snapshots = db.snapshots === null ? null : listSnapshots(db).length;
-    return { sequence: tail.sequence, hash, snapshots };
+    return { sequence: tail.sequence, hash, snapshots, member: memberOfFolder(db) };
   } finally {
-    closeJournalDb(db);
+    await closeJournalDb(db); // markMemberBackup may open it again
   }
 }

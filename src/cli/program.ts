@@ -213,8 +213,8 @@ function addMember(p: Command): void {
         'not start; one with another is refused by the others.\n' +
         'Without --bootstrap, a member whose folder is empty has lost its disk: it catches up\n' +
         'before it votes again. With it, an empty folder is new only while no other member\n' +
-        'answers with a journal that holds events. A folder another member wrote, or a single\n' +
-        "node's, is refused.",
+        'answers with a journal that holds events. A folder another member wrote, a single\n' +
+        "node's, or a backup of a member's folder (its own included) is refused.",
     );
   capacityOptions(member).action(async (o: MemberOptions & { logFormat?: LogFormat }) => {
     chooseLogFormat(o.logFormat, { member: o.id });
@@ -600,6 +600,13 @@ function addBackup(p: Command): void {
         `backup: ${o.to} holds the journal through sequence ${copied.sequence} with ` +
           `${snapshots}${copied.keys ? ' and keys.json' : ''}\n` +
           headLine('backup', copied.sequence, copied.hash),
+      );
+      if (copied.member === null) return;
+      // Said, not only stored: an operator keeping it to restore a member learns now.
+      const whose = copied.member === 'unknown' ? 'a member' : `member ${copied.member}`;
+      process.stdout.write(
+        `backup: ${o.to} is a backup of ${whose}'s folder: no member or node starts on it ` +
+          '(it would vote for what it no longer holds, docs/ROLES.md); the tools read it\n',
       );
     });
 }

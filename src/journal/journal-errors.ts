@@ -37,6 +37,8 @@ export const enum StorageCode {
   ClusterMember = 'CLUSTER_MEMBER',
   /** A member's folder that another member wrote (copied): its votes and log are not this one's. */
   OtherMember = 'OTHER_MEMBER',
+  /** A backup of a member's folder started as a member: it would vote for what it lacks. */
+  MemberBackup = 'MEMBER_BACKUP',
   /** A single node's folder started as a cluster member (the wrong command). */
   SingleNode = 'SINGLE_NODE',
   /** Capacities that cannot be used (below the folder's, or inconsistent). */
@@ -63,6 +65,7 @@ export function exitCodeOf(code: string): number {
       return 64; // EX_USAGE
     case StorageCode.SchemaMismatch:
     case StorageCode.OtherMember:
+    case StorageCode.MemberBackup:
       return 65; // EX_DATAERR
     case StorageCode.JournalCorrupt:
     case StorageCode.SnapshotCorrupt:

@@ -8,13 +8,14 @@ import { timeIndexIntervalUs } from '../constants.js';
 import { readU64BE, sequenceKey, writeU64BE, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
 import { checkedBatch, readBatches } from './journal-reader.js';
+import { memberOfFolder } from './member-folder.js';
 
 /**
  * Whether the folder is a cluster member's: a member writes the index only for the batches it
  * wrote as primary (a standby stores the primary's batches as they come), so gaps are normal.
  */
 function sparseByDesign(db: JournalDb): boolean {
-  return db.meta.get('member-id') !== undefined || db.meta.get('member') === '1';
+  return memberOfFolder(db) !== null;
 }
 
 /**

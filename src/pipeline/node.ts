@@ -54,6 +54,7 @@ import { fillShortLmdbFile } from '../journal/lmdb-meta.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
 import { refuseUnfinishedBackup } from '../journal/unfinished-backup.js';
+import { singleNodeRefusal } from '../journal/member-folder.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
 import {
@@ -272,17 +273,10 @@ export class BourseNode {
     if (lost !== null) refuseLostJournal(options.dataDir, `is ${lost}`, lostThen);
     const { db, lock } = options.storage ?? openStorage(options.dataDir);
     if (options.storage === undefined) await refuseEmptyJournal(options.dataDir, db, lock);
-    if (options.storage === undefined && db.meta.get('member') === '1') {
-      // A member's journal may end with batches never committed on a majority, and its
-      // snapshots may hold them: a single node would take them for the truth and part from
-      // the cluster's history for good.
+    const member = options.storage === undefined ? singleNodeRefusal(db, options.dataDir) : null;
+    if (member !== null) {
       await closeStorage(db, lock);
-      throw new StorageError(
-        StorageCode.ClusterMember,
-        `data folder ${options.dataDir} belongs to a cluster member (its journal may end with ` +
-          'batches never committed): run it with `bourse member` (or `bourse cluster`), or ' +
-          'read it with `bourse replay`, `verify` or `inspect`',
-      );
+      throw member;
     }
     const config = await configOf(db, lock, options);
     const node = new BourseNode({ ...options, config }, db, lock);

@@ -20,6 +20,7 @@ import type { JournalDb } from '../journal/journal-db.js';
 import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { timeIndexKeysFrom } from '../journal/time-index.js';
+import { memberBackupRefusal } from '../journal/member-folder.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { commitCause, StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries, termMax } from '../constants.js';
@@ -55,10 +56,13 @@ export interface HeldBatch {
  * Refuses a member folder that another member wrote, and notes `id` in one that names none. A
  * copied folder (to seed a new member faster, say) would vote with another member's votes and
  * log as if they were its own: the votes it cast and the entries it acknowledged are lost, as
- * with a lost disk, but nothing would say so. An empty folder is safe: it catches up first.
- * @throws StorageError OTHER_MEMBER
+ * with a lost disk, but nothing would say so. An empty folder is safe: it catches up first. A
+ * backup of a member's folder is refused too, its own member's included (member-folder.ts).
+ * @throws StorageError OTHER_MEMBER, MEMBER_BACKUP, SINGLE_NODE
  */
 export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): void {
+  const backup = memberBackupRefusal(db, dataDir, 'member');
+  if (backup !== null) throw backup;
   const owner = db.meta.get('member-id');
   if (owner === undefined && !wasMember(db)) refuseSingleNode(db, dataDir);
   if (owner === undefined) {

@@ -15,6 +15,7 @@ import { bourseMain, runBourse } from '../harness/bourse-cli.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { buildPathShim, parsePathLog, type PathOp } from '../harness/path-log.js';
+import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 
 /** What a power cut at the mark's removal could lose, and what was never made durable. */
 interface Unsynced {
@@ -57,6 +58,11 @@ test('backup removes its unfinished mark only once every file and name is fsynce
   const root = tempDataDir();
   try {
     assert.equal(runBourse(['keys', 'create', '--data', dir, '--client', '7', '--admin']).code, 0);
+    // A member's folder (its id stored as `bourse member` stores it): the copy's meta is
+    // written after LMDB's copy, and must be on the disk before the mark goes too.
+    const db = openJournalDb(dir, { create: false, readOnly: false });
+    db.meta.putSync('member-id', '2');
+    await closeJournalDb(db);
     const shim = buildPathShim(root);
     const log = join(root, 'path.log');
     writeFileSync(log, '');
@@ -80,6 +86,7 @@ test('backup removes its unfinished mark only once every file and name is fsynce
     assert.equal(found.unmarked, true, 'the mark was removed');
     assert.deepEqual(found.atUnmark, [], 'on the disk before the mark was removed');
     assert.deepEqual(found.atEnd, [], 'on the disk when backup returned');
+    assert.match(run.stdout, /is a backup of member 2's folder/);
   } finally {
     removeDir(dir);
     removeDir(root);

@@ -376,6 +376,39 @@ test('bourse member refuses a folder another member wrote (a copied folder)', as
   }
 });
 
+// A member restored from a backup of its own folder votes as if it still held what it
+// acknowledged after the backup was taken (docs/ROLES.md); its id is its own, so the copied
+// folder check passed, and it started without a word. The backup now marks the copy.
+test('bourse member refuses a backup of a member’s folder, its own included (65)', async () => {
+  const dir = tempDataDir();
+  await writeClusterFile(dir, true);
+  const own = join(dir, 'member-1');
+  const copy = join(dir, 'backup-1');
+  const member = (data: string, ...more: string[]): string[] => [
+    ...['member', '--cluster', join(dir, 'cluster.json'), '--id', '1', '--data', data],
+    ...more,
+  ];
+  try {
+    const first = await runBourse(member(own, '--bootstrap'), 1_500);
+    assert.equal(first.code, 0, first.out);
+    const backedUp = await runBourse(['backup', '--data', own, '--to', copy]);
+    assert.equal(backedUp.code, 0, backedUp.out);
+    assert.match(backedUp.out, /is a backup of member 1's folder: no member or node starts on it/);
+    const restored = await runBourse(member(copy), 15_000); // or it runs on
+    assert.equal(restored.code, 65, restored.out);
+    assert.match(restored.out, /is a backup of member 1's folder: a member cannot start on it/);
+    const single = await runBourse(['start', '--data', copy, '--port', '0'], 15_000);
+    assert.equal(single.code, 64, single.out);
+    assert.match(single.out, /backup of member 1's folder: a single node cannot start on it/);
+    // The tools read it, and the member's own folder starts as before.
+    assert.equal((await runBourse(['verify', '--data', copy])).code, 0);
+    const again = await runBourse(member(own), 1_500);
+    assert.equal(again.code, 0, again.out);
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('bourse member refuses a single node’s folder, a cluster would cut its history', async () => {
   const dir = tempDataDir();
   await writeClusterFile(dir, true);

@@ -1,0 +1,85 @@
+/**
+ * Whose data folder this is, as its meta table says: a cluster member's (its id, stored at its
+ * first start as a member; a folder from before ids were stored holds only the flag `member`),
+ * a backup of a member's folder (`bourse backup` marks the copy), or a single node's.
+ *
+ * A backup of a member's folder runs as nothing. Started as the member it came from, it would
+ * vote as if it still held what it acknowledged after the backup was taken: the others count
+ * those votes and acknowledgements toward majorities that no longer hold, and nothing else
+ * tells, the member id being its own (docs/ROLES.md). Before the mark, `bourse member` started
+ * on one without a word. Started as a single node, its journal may end with batches never
+ * committed. verify, inspect and replay read it.
+ */
+import { closeJournalDb, openJournalDb, writeMeta, type JournalDb } from './journal-db.js';
+import { StorageCode, StorageError } from './journal-errors.js';
+
+/** The meta key of a member's folder's backup: the member's id (memberOfFolder). */
+const memberBackupKey = 'backup-of-member';
+
+/** The member whose folder `db` is: its id, 'unknown' (only the flag), or null (none). */
+export function memberOfFolder(db: JournalDb): string | null {
+  const id = db.meta.get('member-id');
+  if (id !== undefined) return id;
+  return db.meta.get('member') === '1' ? 'unknown' : null;
+}
+
+/**
+ * Marks the copy in `dir` (a backup, its mark of an unfinished backup still there) as a backup
+ * of `member`'s folder: a synchronous LMDB commit, fsynced when it returns.
+ * @throws StorageError (writeFailure's) when the write fails.
+ */
+export async function markMemberBackup(dir: string, member: string): Promise<void> {
+  const db = openJournalDb(dir, { create: false, readOnly: false, snapshots: false });
+  try {
+    writeMeta(db, 'the mark of a member backup', () => db.meta.putSync(memberBackupKey, member));
+  } finally {
+    await closeJournalDb(db);
+  }
+}
+
+/** What a member's name is in a message: 'member 2', or 'a member'. */
+function named(member: string): string {
+  return member === 'unknown' ? 'a member' : `member ${member}`;
+}
+
+/**
+ * The refusal of a backup of a member's folder started as `as`, or null when the folder is no
+ * such backup: as a member MEMBER_BACKUP (exit 65, as a folder another member wrote), as a
+ * single node CLUSTER_MEMBER (exit 64, as the member's own folder).
+ */
+export function memberBackupRefusal(
+  db: JournalDb,
+  dataDir: string,
+  as: 'member' | 'single node',
+): StorageError | null {
+  const member = db.meta.get(memberBackupKey);
+  if (member === undefined) return null;
+  const why =
+    as === 'member'
+      ? 'a member cannot start on it: it would vote as if it still held what it acknowledged ' +
+        'after the backup was taken (docs/ROLES.md). Start the member on an empty folder ' +
+        'instead: it catches up from the others'
+      : 'a single node cannot start on it: its journal may end with batches never committed';
+  return new StorageError(
+    as === 'member' ? StorageCode.MemberBackup : StorageCode.ClusterMember,
+    `${dataDir} is a backup of ${named(member)}'s folder: ${why}. ` +
+      '`bourse verify`, `inspect` and `replay` read it',
+  );
+}
+
+/**
+ * The refusal of a member's folder, or a backup of one, started as a single node (`bourse
+ * start`), or null. A member's journal may end with batches never committed on a majority, and
+ * its snapshots may hold them: a single node would take them for the truth and part from the
+ * cluster's history for good.
+ */
+export function singleNodeRefusal(db: JournalDb, dataDir: string): StorageError | null {
+  const backup = memberBackupRefusal(db, dataDir, 'single node');
+  if (backup !== null || db.meta.get('member') !== '1') return backup;
+  return new StorageError(
+    StorageCode.ClusterMember,
+    `data folder ${dataDir} belongs to a cluster member (its journal may end with ` +
+      'batches never committed): run it with `bourse member` (or `bourse cluster`), or ' +
+      'read it with `bourse replay`, `verify` or `inspect`',
+  );
+}
