@@ -29,6 +29,7 @@ import {
   ringSpinCount,
   snapshotIntervalEvents,
   snapshotIntervalMs,
+  snapshotStopWaitMs,
   snapshotTimeSequencesMin,
   workerStopMs,
   type EngineConfig,
@@ -91,6 +92,8 @@ export interface NodeOptions {
   snapshotIntervalMs?: number;
   /** Commands a snapshot due by time needs since the last (snapshotTimeSequencesMin). Tests. */
   snapshotTimeSequencesMin?: number;
+  /** How long a stop lets a snapshot being written finish (snapshotStopWaitMs). Tests. */
+  snapshotStopWaitMs?: number;
   /** When false, the caller feeds the input ring from its own thread (benches). */
   mainThreadProducer?: boolean;
   /** Input ring slots (a power of two); `inputRingSlotCount` by default. Tests make it small. */
@@ -368,6 +371,7 @@ export class BourseNode {
           intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
           intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
           timeSequencesMin: options.snapshotTimeSequencesMin ?? snapshotTimeSequencesMin,
+          stopWaitMs: options.snapshotStopWaitMs ?? snapshotStopWaitMs,
           tailSequence: this.tail.sequence,
           progress: this.progress.buffer,
           follow:

@@ -28,7 +28,6 @@ import {
   snapshotKeepCount,
   snapshotTouchPagesPerTurn,
   snapshotAtStopSequencesMin,
-  snapshotStopWaitMs,
   snapshotThreadNice,
   handoverHintMs,
   handoverTouchPagesPerTurn,
@@ -67,6 +66,8 @@ export interface SnapshotWorkerData {
   intervalMs: number;
   /** Commands since the last snapshot that one due by time needs. */
   timeSequencesMin: number;
+  /** How long a stop lets a snapshot being written finish (snapshotStopWaitMs). */
+  stopWaitMs: number;
   tailSequence: number;
   /** The node's progress words: the replica's sequence goes there (the read model's lag). */
   progress: SharedArrayBuffer;
@@ -310,7 +311,7 @@ class SnapshotWriter {
   /**
    * A clean stop: a snapshot of the state as it stands when the newest is
    * snapshotAtStopSequencesMin commands old or more (its pages are not touched first: nothing
-   * waits on this thread now). `settled` gives it snapshotStopWaitMs.
+   * waits on this thread now). `settled` gives it `stopWaitMs` (snapshotStopWaitMs).
    */
   takeAtStop(): void {
     if (this.writing !== null) return; // one is being written: settled waits for it
@@ -460,7 +461,7 @@ class SnapshotWriter {
   }
 
   /**
-   * Stopping: a snapshot being written may finish within `snapshotStopWaitMs` (the next start
+   * Stopping: a snapshot being written may finish within `stopWaitMs` (the next start
    * is then shorter); past that it stops at its next step (at nice 19 on busy cores a write
    * took 13 s, and a member's stop waited for it past its supervisor's patience). Then the
    * pool's thread ends idle.
@@ -468,7 +469,7 @@ class SnapshotWriter {
   async settled(): Promise<void> {
     const writing = this.writing;
     if (writing !== null) {
-      await waitAtMost(writing, snapshotStopWaitMs);
+      await waitAtMost(writing, this.data.stopWaitMs);
       Atomics.store(this.abort, 0, 1);
       await writing;
     }

@@ -143,18 +143,31 @@ test('each snapshot equals a replay to its sequence; restart uses the newest', a
  * A clean stop snapshots the state when the newest snapshot is snapshotAtStopSequencesMin
  * commands old or more (here: none taken while running), so that the next start restores it
  * and replays nothing. A stop with nothing new takes none.
+ *
+ * The stops wait for their snapshot, whatever the load: a node cuts it short after
+ * snapshotStopWaitMs (2 s) by design, and on a loaded machine the write (at nice 19) took
+ * longer, so the start replayed everything and this test failed. Nor is one taken by time
+ * while the commands go in (snapshotIntervalMs, 60 s, which a slow enough run could pass): one
+ * short of the end would leave the stop's skipped, the newest less than
+ * snapshotAtStopSequencesMin old.
  */
 test('a clean stop snapshots a state far past the newest; a start replays nothing', async () => {
   const dir = tempDataDir();
+  const options = {
+    dataDir: dir,
+    config: smallConfig,
+    snapshotStopWaitMs: 2 ** 31 - 1, // setTimeout's most: the stop waits for the write
+    snapshotIntervalMs: 1e9,
+  };
   try {
-    const driver = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const driver = await NodeDriver.start(options);
     const commands = workload(1, snapshotAtStopSequencesMin + 2_000, 1);
     for (let at = 0; at < commands.length; at += 20_000) {
       await driver.submit(commands.slice(at, at + 20_000));
     }
     await driver.untilDurable(commands.length);
     await driver.stop();
-    const again = await NodeDriver.start({ dataDir: dir, config: smallConfig });
+    const again = await NodeDriver.start(options);
     const r = again.node.recovery;
     await again.stop();
     assert.equal(r.sequence, commands.length);
