@@ -730,8 +730,7 @@ export function assertEngineConfig(config: EngineConfig): void {
 export function engineConfigProblem(config: EngineConfig): string | null {
   // Every capacity, named as the defaults name them (all of EngineConfig's fields).
   const names = Object.keys(engineConfigDefault) as (keyof EngineConfig)[];
-  const positive = names.map((name) => config[name]);
-  if (!positive.every((v) => Number.isSafeInteger(v) && v > 0)) {
+  if (!names.every((name) => Number.isSafeInteger(config[name]) && config[name] > 0)) {
     return 'capacities are whole numbers of 1 or more';
   }
   const window = config.idempotencyWindow;
@@ -748,6 +747,7 @@ export function engineConfigProblem(config: EngineConfig): string | null {
     [config.instrumentCountMax * 2 * config.levelsPerSideMax >= 2 ** 31, 'side index below 2^31'],
     [clientSlots * window >= 2 ** 31, 'clients x idempotency window below 2^31'],
     [idsMax > 2 ** 29, 'accounts, pending transfers and clients at most 2^29 each (id maps)'],
+    [config.orderCountMax > 2 ** 27, 'orders at most 2^27 (Orders indexes (slot << 4) | field)'],
   ];
   // Every problem at once: told one at a time, a fix for one met the next on the next start.
   const broken = problems.filter(([is]) => is).map(([, why]) => why);

@@ -116,3 +116,13 @@ test('config: id maps hold at most 2^29 keys (accounts, pending transfers, clien
   }
   assert.doesNotMatch(engineConfigProblem(smallConfig) ?? '', why);
 });
+
+test('config: orders above 2^27 are refused as a config problem, not met by an assert', () => {
+  // Orders asserts orderCountMax <= 2^27 ((slot << 4) | field), and levels are at most orders:
+  // a config past it passed engineConfigProblem (so `--orders-max`, checked by it), and the
+  // engine's start failed on the assert instead of a CONFIG_REFUSED naming the capacity.
+  const why = /orders at most 2\^27/;
+  const big = { ...smallConfig, orderCountMax: 2 ** 27 + 1 };
+  assert.match(engineConfigProblem(big) ?? '', why);
+  assert.doesNotMatch(engineConfigProblem({ ...smallConfig, orderCountMax: 2 ** 27 }) ?? '', why);
+});
