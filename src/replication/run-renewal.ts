@@ -10,9 +10,9 @@
  *     that start: a member rebuilt on a host whose clock ran an hour behind sat out an hour).
  *
  * Either way the receiver sends a Renew, at most one per member per udpRenewAskMs (and one more
- * naming a start other than the newest it knows: RenewAsks), naming the start it refused
- * (`seen`) and the newest it knows of the sender (`floor`). The sender takes a start above
- * `floor` (stored before use: ReplicaStore.nextTransportStart) only when `seen` is
+ * naming a start other than the run the sender is likely in: RenewAsks), naming the start it
+ * refused (`seen`) and the newest it knows of the sender (`floor`). The sender takes a start
+ * above `floor` (stored before use: ReplicaStore.nextTransportStart) only when `seen` is
  * its current start, so that a Renew provoked by a replay of an older run (seen is that run's)
  * renews nothing; and a Renew is a message of one datagram, taken once like any.
  *
@@ -48,23 +48,31 @@ export function renewFloor(datagram: Buffer, runStart: number): number {
 
 /**
  * When this member last asked each other one to renew (performance.now() ms): apart for asks
- * naming the newest start known of it (a run remembered from before a restart, most likely the
- * one the sender is in) and for asks naming any other (a sender that lost its folder, or a
- * replay of an older run). With one allowance a member, a replay of an older run sent just
- * ahead of the sender's datagrams in each interval used it up in vain: the run in use was
- * never asked for, and the restarted member never heard the sender while the replays went on.
+ * naming the run the sender is most likely in, and for asks naming any other (a replay of an
+ * older run, or a sender that lost its folder with its clock behind). With one allowance a
+ * member, a replay of an older run sent just ahead of the sender's datagrams in each interval
+ * used it up in vain: the run in use was never asked for, and the member never heard the
+ * sender while the replays went on. The run in use is the newest start known of the sender (a
+ * run remembered from before a restart), or the newest start refused of it: a member that lost
+ * its folder knows its own start in place of the sender's (member-transport.ts), above every
+ * run, and a replay is of a run older than the one in use. Taking only the newest known, every
+ * ask of such a member drew on the other allowance, and replays crowded its primary out.
  */
 export class RenewAsks {
   private readonly askedAt = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
   private readonly askedOtherAt = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
+  /** The newest start each member's refused datagrams named (0: none yet). */
+  private readonly seenTop = new Float64Array(clusterMembersMax + 1);
 
   /**
-   * Whether to ask member `to` now, naming its newest known start (`newest`) or another: not
-   * within udpRenewAskMs of the last ask of the same kind.
+   * Whether to ask member `to` now about its run `seen` (`newest`: the newest start known of
+   * it): not within udpRenewAskMs of the last ask of the same kind.
    */
-  due(to: number, nowMs: number, newest: boolean): boolean {
+  due(to: number, nowMs: number, seen: number, newest: number): boolean {
     assert(to >= 1 && to <= clusterMembersMax, 'renew: a member id');
-    const asked = newest ? this.askedAt : this.askedOtherAt;
+    const inUse = seen === newest || seen >= this.seenTop[to];
+    if (seen > this.seenTop[to]) this.seenTop[to] = seen;
+    const asked = inUse ? this.askedAt : this.askedOtherAt;
     if (nowMs - asked[to] < udpRenewAskMs) return false;
     asked[to] = nowMs;
     return true;

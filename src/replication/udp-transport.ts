@@ -609,7 +609,7 @@ export class UdpTransport {
   private askRenew(from: number, seen: number): void {
     const peer = this.peers.get(from);
     const newest = this.windows.newest(from); // asked for apart from other starts (RenewAsks)
-    if (peer === undefined || !this.renewAsks.due(from, performance.now(), seen === newest)) return;
+    if (peer === undefined || !this.renewAsks.due(from, performance.now(), seen, newest)) return;
     const bytes = Buffer.alloc(renewBytes);
     writeHeader(bytes, DatagramType.Renew, this.id, this.newId(), 0, 1, this.start);
     writeRenew(bytes, seen, newest);

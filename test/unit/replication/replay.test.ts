@@ -14,7 +14,8 @@ import { until } from '../../harness/wait.js';
 import type { Append, Entry, Message } from '../../../src/replication/messages.js';
 import { UdpTransport } from '../../../src/replication/udp-transport.js';
 import { secretBytes } from '../../../src/replication/datagram-mac.js';
-import { Freshness, ReplayWindows } from '../../../src/replication/replay-window.js';
+import { Freshness, nextStart, ReplayWindows } from '../../../src/replication/replay-window.js';
+import { memberTransport } from '../../../src/pipeline/member-transport.js';
 import {
   renewBytes,
   RenewAsks,
@@ -239,12 +240,20 @@ test('renew: only an ask naming the run in use renews it, above the start named'
   assert.equal(renewFloor(ask(500, 300), 500), -1, 'a floor below the run: nothing to pass');
   assert.equal(renewFloor(ask(500, 900).subarray(0, renewBytes - 1), 500), -1, 'too short');
   const asks = new RenewAsks();
-  assert.equal(asks.due(2, 1_000, true), true);
-  assert.equal(asks.due(2, 1_000 + udpRenewAskMs - 1, true), false, 'one per udpRenewAskMs');
-  assert.equal(asks.due(3, 1_000, true), true, 'members apart');
-  assert.equal(asks.due(2, 1_000 + udpRenewAskMs, true), true);
-  assert.equal(asks.due(2, 1_000 + udpRenewAskMs, false), true, 'another start: apart');
-  assert.equal(asks.due(2, 1_000 + udpRenewAskMs + 1, false), false);
+  assert.equal(asks.due(2, 1_000, 500, 500), true);
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs - 1, 500, 500), false, 'one per udpRenewAskMs');
+  assert.equal(asks.due(3, 1_000, 500, 500), true, 'members apart');
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs, 500, 500), true);
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs, 300, 500), true, 'another start: apart');
+  assert.equal(asks.due(2, 1_000 + udpRenewAskMs + 1, 300, 500), false);
+  // The newest known is no run of the sender's (a member that lost its folder knows its own):
+  // the newest start refused is the run in use, an older one (a replay) asks apart.
+  assert.equal(asks.due(4, 1_000, 200, 900), true, 'the first refused');
+  assert.equal(asks.due(4, 1_001, 300, 900), false, 'the newest refused: in use, asked');
+  assert.equal(asks.due(4, 1_000 + udpRenewAskMs, 200, 900), true, 'a replay: apart');
+  assert.equal(asks.due(4, 1_000 + udpRenewAskMs, 300, 900), true, 'the run in use still asked');
+  assert.equal(asks.due(4, 1_000 + udpRenewAskMs + 1, 200, 900), false, 'one per interval');
+  assert.equal(asks.due(5, 1_000, Number.NaN, 900), true, 'a NaN start: apart, no throw');
 });
 
 /**
@@ -308,19 +317,27 @@ test('a restarted member asks a sender it remembers to renew its run, then hears
   }
 });
 
-test("replays of a sender's older run do not keep a restarted member from asking it", async () => {
-  // A restarted member refuses the run it remembers (Unproven) and asks its sender to renew,
-  // at most once per udpRenewAskMs. A datagram of an older run sent again also makes it ask
-  // (naming that run: it renews nothing). Before, both drew on one allowance a member: a
-  // replay just ahead of the sender's datagrams in each interval used it up, so the member
-  // never asked for the run in use and never heard the sender while the replays went on.
+/**
+ * Member 1's first run recorded, then a second run heard by member 2, which `rejoin` then
+ * starts again on its port (restarted, or its folder lost). Each 100 ms a datagram of the
+ * first run is sent again just before one of the run in use: member 1 must be asked to renew
+ * the run in use, once, and be heard in its new run, none of the others taken again.
+ */
+async function replaysAhead(
+  rejoin: (
+    b: UdpTransport,
+    a: UdpTransport,
+    stored: ReadonlyMap<number, number>,
+  ) => Promise<UdpTransport>,
+): Promise<void> {
   const received: Message[] = [];
   const { a: first, b, stored, fromA: fromFirst } = await firstHeard(received);
   first.close();
   const a = await restart(first.port, b);
   a.t.send(2, { ...status, term: 8 });
   await until('the second run heard', () => received.length === 2);
-  const back = await restartRemembering(b, a.t, received, stored);
+  const back = await rejoin(b, a.t, stored);
+  back.onMessage = (m) => received.push(m);
   try {
     for (let round = 0; round < 5 && a.t.stats.runsRenewed === 0; round++) {
       const before = back.stats.datagramsReceived;
@@ -337,4 +354,41 @@ test("replays of a sender's older run do not keep a restarted member from asking
     a.t.close();
     back.close();
   }
+}
+
+test("replays of a sender's older run do not keep a restarted member from asking it", async () => {
+  // A restarted member refuses the run it remembers (Unproven) and asks its sender to renew,
+  // at most once per udpRenewAskMs. A datagram of an older run sent again also makes it ask
+  // (naming that run: it renews nothing). Before, both drew on one allowance a member: a
+  // replay just ahead of the sender's datagrams in each interval used it up, so the member
+  // never asked for the run in use and never heard the sender while the replays went on.
+  await replaysAhead((b, a, stored) => restartRemembering(b, a, [], stored));
+});
+
+/** Member 2 started anew on `b`'s port, its folder lost: memberTransport, recovering. */
+async function rejoinWiped(b: UdpTransport, a: UdpTransport): Promise<UdpTransport> {
+  const port = b.port;
+  b.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const members = [
+    { id: 1, host: '127.0.0.1', replicationPort: a.port },
+    { id: 2, host: '127.0.0.1', replicationPort: port },
+  ];
+  const options = { id: 2, members, secret, start: nextStart(0), recovering: true };
+  const back = memberTransport(
+    options,
+    () => {},
+    () => {},
+  );
+  await back.bind('127.0.0.1', port);
+  return back;
+}
+
+test('replays of an older run do not keep a member that lost its folder from asking', async () => {
+  // A member that lost its folder takes its own start for each member's (07a70e2): the run a
+  // live sender is in is below it, Unproven, and asked to renew; so is a replay of an older
+  // run. Both named a start other than the newest known (the member's own), so both drew on
+  // the one allowance for those (bf1c68f): a replay just ahead of the sender's datagrams in
+  // each interval used it up, and the member never heard its primary while replays went on.
+  await replaysAhead((b, a) => rejoinWiped(b, a));
 });
