@@ -23,8 +23,8 @@
  *      secret speaks as a member, wherever it sends from;
  *   4. its sender's start and message id (replay-window.ts): a message is taken once, and none
  *      of a run of the sender's before the one heard since, nor of one remembered from before
- *      this member's restart, so that a datagram recorded and sent again (its MAC is good) does
- *      nothing; the sender of such a run is asked to renew it (run-renewal.ts).
+ *      this member's restart (but its Renews), so that a datagram recorded and sent again (its
+ *      MAC is good) does nothing; the sender of such a run is asked to renew (run-renewal.ts).
  *
  * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN does not
  * reorder, so a fragment missing before one that arrived is lost: it is NAKed after
@@ -161,10 +161,7 @@ export class UdpTransport {
 
   /** Receives each whole, well-formed message. */
   onMessage: (message: Message) => void;
-  /**
-   * Told of each new start of another member, before any datagram of it is taken: a member
-   * stores it (replica-store.ts), to take none of that run, recorded, after its own restart.
-   */
+  /** Told of a member's new start before any of it is taken: stored (replica-store.ts). */
   onPeerStart: (id: number, start: number) => void = () => {};
   /** Told when member `by` asked this one to renew its run, which it did (run-renewal.ts). */
   onRenewed: (by: number, was: number, start: number) => void = () => {};
@@ -569,10 +566,13 @@ export class UdpTransport {
       return;
     }
     const start = startOf(datagram);
+    const type = datagram.readUInt8(2);
     const fresh = this.windows.check(from, start, datagram.readUInt32LE(4));
-    if (fresh === Freshness.Stale || fresh === Freshness.Unproven) this.askRenew(from, start);
+    const unproven = fresh === Freshness.Unproven;
+    if (fresh === Freshness.Stale || unproven) this.askRenew(from, start);
     if (fresh === Freshness.Stale) return this.refused('stale', from, source);
-    if (fresh === Freshness.Heard || fresh === Freshness.Old || fresh === Freshness.Unproven) {
+    if (unproven && type === DatagramType.Renew) return this.onRenew(datagram, from, false);
+    if (fresh === Freshness.Heard || fresh === Freshness.Old || unproven) {
       this.stats.duplicates++;
       return;
     }
@@ -580,7 +580,6 @@ export class UdpTransport {
       this.onPeerStart(from, start); // stored before anything of the run is taken
       this.forgetPartials(from);
     }
-    const type = datagram.readUInt8(2);
     if (type === DatagramType.Nak) return this.onNak(datagram, from);
     if (type === DatagramType.Renew) return this.onRenew(datagram, from);
     if (type !== DatagramType.Fragment) return this.dropped();
@@ -618,9 +617,9 @@ export class UdpTransport {
     this.transmit({ to: peer, bytes, waiting: null, index: 0, queuedAt: 0, resentAt: null });
   }
 
-  /** A Renew (a message of one datagram, taken once): renews this run when it names it. */
-  private onRenew(datagram: Buffer, from: number): void {
-    this.windows.taken(from, datagram.readUInt32LE(4));
+  /** A Renew (one datagram, taken once; unvouched: heeded only): renews this run if named. */
+  private onRenew(datagram: Buffer, from: number, vouched = true): void {
+    if (vouched) this.windows.taken(from, datagram.readUInt32LE(4));
     const floor = renewFloor(datagram, this.runStart);
     if (floor < 0) return;
     const was = this.runStart;

@@ -162,3 +162,35 @@ test("cluster: a member that lost its folder takes none of a member's earlier da
     await until('the replays arrive', () => fresh.transportStats.datagramsReceived >= all);
     assert.equal(seen.taken, 0, 'no message recorded before the loss taken');
   }));
+
+/**
+ * A member that lost its folder with its clock behind its last run's start, but ahead of the
+ * others' runs: they refused its new run as stale and asked it to renew, in runs older than
+ * its own start (which stands for theirs: 07a70e2), so Unproven there; it refused their Renews
+ * and asked them to renew in the run they refused. No one heard anyone, for as long as the
+ * runs went on: it never caught up. Now a Renew of an Unproven run is heeded.
+ */
+test('cluster: a member that lost its folder behind its last run, the others older, rejoins', () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const client = await setUp(cluster, primary);
+    await transfers(client, 10);
+    const member = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
+    // Restarted on a host an hour ahead: its run begins an hour on, while the others, asked to
+    // renew above the runs it remembers, begin theirs now.
+    cluster.clocks.set(member.id, () => Date.now() + hourMs);
+    await member.stop();
+    cluster.nodes[member.id - 1] = null;
+    const back = await cluster.boot(member.id, false);
+    cluster.nodes[member.id - 1] = back;
+    await caughtUp(primary, back);
+    // Its disk lost, on a host half an hour ahead: below its last run, above the others' runs.
+    cluster.clocks.set(member.id, () => Date.now() + hourMs / 2);
+    const fresh = await cluster.wipe(back);
+    const last = await transfers(client, 10);
+    await caughtUp(primary, fresh);
+    await until('it votes again', () => !fresh.consensus.recovering);
+    const expected = await cluster.balancesAt(primary.id, last);
+    assert.deepEqual(await cluster.balancesAt(fresh.id, last), expected, 'the same state');
+    await client.close();
+  }));

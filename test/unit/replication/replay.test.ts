@@ -365,8 +365,16 @@ test("replays of a sender's older run do not keep a restarted member from asking
   await replaysAhead((b, a, stored) => restartRemembering(b, a, [], stored));
 });
 
-/** Member 2 started anew on `b`'s port, its folder lost: memberTransport, recovering. */
-async function rejoinWiped(b: UdpTransport, a: UdpTransport): Promise<UdpTransport> {
+/**
+ * Member 2 started anew on `b`'s port in run `start`, its folder lost: memberTransport, as a
+ * recovering member's, taking into `received`.
+ */
+async function rejoinWiped(
+  b: UdpTransport,
+  a: UdpTransport,
+  start = nextStart(0),
+  received: Message[] = [],
+): Promise<UdpTransport> {
   const port = b.port;
   b.close();
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -374,10 +382,10 @@ async function rejoinWiped(b: UdpTransport, a: UdpTransport): Promise<UdpTranspo
     { id: 1, host: '127.0.0.1', replicationPort: a.port },
     { id: 2, host: '127.0.0.1', replicationPort: port },
   ];
-  const options = { id: 2, members, secret, start: nextStart(0), recovering: true };
+  const options = { id: 2, members, secret, start, recovering: true };
   const back = memberTransport(
     options,
-    () => {},
+    (m) => received.push(m),
     () => {},
   );
   await back.bind('127.0.0.1', port);
@@ -392,3 +400,39 @@ test('replays of an older run do not keep a member that lost its folder from ask
   // each interval used it up, and the member never heard its primary while replays went on.
   await replaysAhead((b, a) => rejoinWiped(b, a));
 });
+
+test('a wiped member behind its last run hears a member in an older run', async () => {
+  // Member 1 (`p`) is in run 1,000 and heard member 2 in run 3,000, 2's last before it lost
+  // its folder. 2 comes back with its clock behind that: its new run, 2,000, is Stale at 1,
+  // which asks 2 to renew; and 1's run is below 2's own start, which a member that lost its
+  // folder takes for each other member's (07a70e2): Unproven at 2, which asks 1 to renew.
+  // Each refused the other's Renew (of a run it refused): they never heard each other.
+  const toP: Message[] = [];
+  const toW: Message[] = [];
+  const p = await memberIn(1, 1_000, toP);
+  const before = await memberIn(2, 3_000, []);
+  p.setPeers(peers(p, before));
+  before.setPeers(peers(p, before));
+  before.send(1, { ...status, from: 2, term: 7 });
+  await until('run 3,000 heard', () => toP.length === 1);
+  const w = await rejoinWiped(before, p, 2_000, toW);
+  try {
+    for (let round = 0; round < 10 && (toW.length === 0 || toP.length === 1); round++) {
+      p.send(2, { ...status, term: 8 });
+      w.send(1, { ...status, from: 2, term: 8 });
+      await new Promise((resolve) => setTimeout(resolve, udpRenewAskMs + 20));
+    }
+    assert.ok(toW.length > 0, '2 hears 1');
+    assert.ok(toP.length > 1, '1 hears 2');
+  } finally {
+    p.close();
+    w.close();
+  }
+});
+
+/** Member `id` bound on loopback in run `start`, taking messages into `received`. */
+async function memberIn(id: number, start: number, received: Message[]): Promise<UdpTransport> {
+  const t = new UdpTransport(id, [], (m) => received.push(m), secret, undefined, undefined, start);
+  await t.bind('127.0.0.1', 0);
+  return t;
+}
