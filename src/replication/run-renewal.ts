@@ -16,12 +16,14 @@
  * its current start, so that a Renew provoked by a replay of an older run (seen is that run's)
  * renews nothing; and a Renew is a message of one datagram, taken once like any.
  *
- * A Renew of a sender's run that the receiver cannot vouch for (Unproven) is heeded too, its id
- * not marked taken: however often one comes, it renews at most the run it names, which that
- * ends. Refused, two members could never hear each other: one that lost its folder with its
- * clock behind its last run takes its own start for the others' (member-transport.ts), so a
- * sender in an older run is Unproven there, while the sender refuses its new run as Stale and
- * asks it to renew: each refused the other's Renew, for as long as both runs went on.
+ * A Renew of a sender's run that the receiver cannot vouch for (Unproven, or Stale) is heeded
+ * too, its id not marked taken: however often one comes, it renews at most the run it names,
+ * which that ends. Refused, two members could never hear each other: one that lost its folder
+ * with its clock behind its last run takes its own start for the others' (member-transport.ts),
+ * so a sender in an older run is Unproven there, while the sender refuses its new run as Stale
+ * and asks it to renew: each refused the other's Renew, for as long as both runs went on. Two
+ * that lost their folders, clocks behind, each sent a recording of the other's last run (above
+ * its own start, so taken: docs/ROLES.md), refused each other's runs as Stale, the same way.
  *
  *   0           40        48        56
  *   +-----------+---------+---------+

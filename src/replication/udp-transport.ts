@@ -23,8 +23,8 @@
  *      secret speaks as a member, wherever it sends from;
  *   4. its sender's start and message id (replay-window.ts): a message is taken once, and none
  *      of a run of the sender's before the one heard since, nor of one remembered from before
- *      this member's restart (but its Renews), so that a datagram recorded and sent again (its
- *      MAC is good) does nothing; the sender of such a run is asked to renew (run-renewal.ts).
+ *      this member's restart (their Renews heeded, not taken), so that a datagram recorded and
+ *      sent again (its MAC is good) does nothing; its sender is asked to renew (run-renewal.ts).
  *
  * The receiver reassembles. Fragments of a message go out in order, and loopback or a LAN does not
  * reorder, so a fragment missing before one that arrived is lost: it is NAKed after
@@ -568,11 +568,12 @@ export class UdpTransport {
     const start = startOf(datagram);
     const type = datagram.readUInt8(2);
     const fresh = this.windows.check(from, start, datagram.readUInt32LE(4));
-    const unproven = fresh === Freshness.Unproven;
-    if (fresh === Freshness.Stale || unproven) this.askRenew(from, start);
-    if (fresh === Freshness.Stale) return this.refused('stale', from, source);
-    if (unproven && type === DatagramType.Renew) return this.onRenew(datagram, from, false);
-    if (fresh === Freshness.Heard || fresh === Freshness.Old || unproven) {
+    const stale = fresh === Freshness.Stale;
+    const unvouched = stale || fresh === Freshness.Unproven;
+    if (unvouched) this.askRenew(from, start);
+    if (unvouched && type === DatagramType.Renew) this.onRenew(datagram, from, false);
+    if (stale) return this.refused('stale', from, source);
+    if (fresh === Freshness.Heard || fresh === Freshness.Old || unvouched) {
       this.stats.duplicates++;
       return;
     }

@@ -378,18 +378,28 @@ async function rejoinWiped(
   const port = b.port;
   b.close();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  const members = [
-    { id: 1, host: '127.0.0.1', replicationPort: a.port },
-    { id: 2, host: '127.0.0.1', replicationPort: port },
-  ];
-  const options = { id: 2, members, secret, start, recovering: true };
-  const back = memberTransport(
+  return wipedOn(2, [a.port, port], start, received);
+}
+
+/**
+ * Member `id` started in run `start` on its port of `ports` (members 1 and 2's), its folder
+ * lost: memberTransport, as a recovering member's, taking into `received`.
+ */
+async function wipedOn(
+  id: number,
+  ports: readonly [number, number],
+  start: number,
+  received: Message[],
+): Promise<UdpTransport> {
+  const members = ports.map((port, i) => ({ id: i + 1, host: '127.0.0.1', replicationPort: port }));
+  const options = { id, members, secret, start, recovering: true };
+  const t = memberTransport(
     options,
     (m) => received.push(m),
     () => {},
   );
-  await back.bind('127.0.0.1', port);
-  return back;
+  await t.bind('127.0.0.1', ports[id - 1]);
+  return t;
 }
 
 test('replays of an older run do not keep a member that lost its folder from asking', async () => {
@@ -417,11 +427,7 @@ test('a wiped member behind its last run hears a member in an older run', async 
   await until('run 3,000 heard', () => toP.length === 1);
   const w = await rejoinWiped(before, p, 2_000, toW);
   try {
-    for (let round = 0; round < 10 && (toW.length === 0 || toP.length === 1); round++) {
-      p.send(2, { ...status, term: 8 });
-      w.send(1, { ...status, from: 2, term: 8 });
-      await new Promise((resolve) => setTimeout(resolve, udpRenewAskMs + 20));
-    }
+    await exchange(p, w, () => toW.length > 0 && toP.length > 1);
     assert.ok(toW.length > 0, '2 hears 1');
     assert.ok(toP.length > 1, '1 hears 2');
   } finally {
@@ -430,9 +436,56 @@ test('a wiped member behind its last run hears a member in an older run', async 
   }
 });
 
+/**
+ * Members 1 (`one`) and 2 (`two`) send each other a status every udpRenewAskMs (and a bit),
+ * 10 times or until `heard`.
+ */
+async function exchange(one: UdpTransport, two: UdpTransport, heard: () => boolean) {
+  for (let round = 0; round < 10 && !heard(); round++) {
+    one.send(2, { ...status, term: 8 });
+    two.send(1, { ...status, from: 2, term: 8 });
+    await new Promise((resolve) => setTimeout(resolve, udpRenewAskMs + 20));
+  }
+}
+
 /** Member `id` bound on loopback in run `start`, taking messages into `received`. */
 async function memberIn(id: number, start: number, received: Message[]): Promise<UdpTransport> {
   const t = new UdpTransport(id, [], (m) => received.push(m), secret, undefined, undefined, start);
   await t.bind('127.0.0.1', 0);
   return t;
 }
+
+test('two wiped members, each sent a recording of the other, hear each other', async () => {
+  // Members 1 and 2 in runs 3,000 and 4,000 each send one status, recorded; both lose their
+  // folders and come back with clocks behind, in runs 1,000 and 2,000. The recordings, sent
+  // again from each one's port to the other, are above the starts each took for the other's
+  // (its own): taken, the newest heard (replay-window.ts). Then each run is Stale at the
+  // other, and each asked the other to renew in a Renew of a run the other refused as Stale:
+  // neither heard the other for as long as both runs went on.
+  const old1 = await memberIn(1, 3_000, []);
+  const old2 = await memberIn(2, 4_000, []);
+  const ports = [old1.port, old2.port] as const;
+  old1.setPeers(peers(old1, old2));
+  old2.setPeers(peers(old1, old2));
+  const [from1, from2] = [record(old1), record(old2)];
+  old1.send(2, status);
+  old2.send(1, { ...status, from: 2 });
+  await until('both recorded', () => from1.sent.length > 0 && from2.sent.length > 0);
+  old1.close();
+  old2.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const [to1, to2]: Message[][] = [[], []];
+  const w1 = await wipedOn(1, ports, 1_000, to1);
+  const w2 = await wipedOn(2, ports, 2_000, to2);
+  try {
+    record(w1).sendFrom(from1.sent[0], w2.port);
+    record(w2).sendFrom(from2.sent[0], w1.port);
+    await until('the recordings taken', () => to1.length === 1 && to2.length === 1);
+    await exchange(w1, w2, () => to1.length > 1 && to2.length > 1);
+    assert.ok(to2.length > 1, '2 hears 1');
+    assert.ok(to1.length > 1, '1 hears 2');
+  } finally {
+    w1.close();
+    w2.close();
+  }
+});
