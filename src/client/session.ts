@@ -64,8 +64,9 @@ export interface ConnectOptions {
    * How long the SDK goes on reconnecting after a drop before it fails what is pending and
    * closes for good (ms; default 30,000): long enough for a cluster to elect, or to come back
    * from a lost quorum or a restart of every member. Calls made meanwhile wait. A node that
-   * sheds the login (503 with retryAfterMs: too many logins under way) is up: each such refusal
-   * renews the wait, up to 4 × reconnectWaitMs after the drop (sdkReconnectShedWaitsMax).
+   * sheds the login (503 with retryAfterMs: full, or too many logins under way) is up: each
+   * such refusal renews the wait, up to 4 × reconnectWaitMs after the drop
+   * (sdkReconnectShedWaitsMax).
    */
   reconnectWaitMs?: number;
   /**

@@ -2,8 +2,8 @@
  * Who may hold a WebSocket on the binary protocol's paths (docs/PROTOCOL.md, "Limits"):
  *
  *   upgrade ──(open sockets < sessionCountMax, not logged in < loginsPendingMax, and from its
- *              address < loginsPendingPerAddressMax, else 503; for logins under way with
- *              Retry-After and retryAfterMs: come back then, a refusal that waiting mends)──►
+ *              address < loginsPendingPerAddressMax, else 503 with Retry-After and
+ *              retryAfterMs: come back then, a refusal that waiting mends)──►
  *   open ──(Hello, or Hello + Answer, within loginTimeoutMs, else closed 4001)──► logged in
  *   a read session ──(its client id's read sessions < readSessionsPerClientMax, else 4009)──►
  *
@@ -56,7 +56,7 @@ export class Admission<S> {
    * spread over about as long as the node takes to log them in, not each second.
    */
   private retryAfterMs = loginRetryAfterMs;
-  /** Upgrades shed (503 for logins under way) and taken since the last sweep. */
+  /** Upgrades shed (503: full, or too many logins under way) and taken since the last sweep. */
   private shed = 0;
   private admitted = 0;
 
@@ -85,10 +85,15 @@ export class Admission<S> {
 
   private fullness(loggedIn: number, address: string): UpgradeRefusal | null {
     const status = '503 Service Unavailable';
-    if (loggedIn + this.pending.size >= sessionCountMax)
-      return { status, error: 'too many sessions' };
     // Logins under way end within a round trip (or loginTimeoutMs): a place frees soon.
     const retryAfterMs = Math.round(this.retryAfterMs);
+    // A session place frees once any session closes. Told no wait, a client refused during a
+    // grace after a takeover held none of it (cancel-on-disconnect.ts) and the SDK gave up
+    // after reconnectWaitMs: it could lose its orders for a refusal that was the node's own.
+    if (loggedIn + this.pending.size >= sessionCountMax) {
+      this.shed++;
+      return { status, error: 'too many sessions', retryAfterMs };
+    }
     if (this.pending.size >= loginsPendingMax) {
       this.shed++;
       return { status, error: 'too many logins under way', retryAfterMs };
@@ -185,8 +190,8 @@ export function remoteAddress(from: WebSocket<unknown> | HttpResponse): string {
 }
 
 /**
- * Answers a refused upgrade: JSON `{error, retryAfterMs?}`, and for a shed login `Retry-After`
- * in whole seconds (HTTP's unit; the body's ms are the SDK's).
+ * Answers a refused upgrade: JSON `{error, retryAfterMs?}`, and for a shed login (every 503)
+ * `Retry-After` in whole seconds (HTTP's unit; the body's ms are the SDK's).
  */
 export function answerRefusal(res: HttpResponse, refusal: UpgradeRefusal): void {
   const { status, error, retryAfterMs } = refusal;

@@ -38,11 +38,12 @@
  *   (a new primary, a restart)              that have not logged in since: a chain each
  *
  * A login the node sheds during the grace (503, "come back in retryAfterMs": a reconnect storm
- * past loginsPendingMax) holds the grace open until graceMs after twice that wait (the SDK
- * jitters it up to 1.5 times), up to cancelOnDisconnectGraceHeldMaxMs from the takeover. A
- * client the node itself turned away is not gone: with 5,000-10,000 clients back at once, most
- * were shed and told to wait up to 8 s, came back after a 5 s grace, and found their orders
- * canceled. So the grace ends no sooner than graceMs after the last shed login's wait.
+ * past loginsPendingMax, or a node full at sessionCountMax) holds the grace open until graceMs
+ * after twice that wait (the SDK jitters it up to 1.5 times), up to
+ * cancelOnDisconnectGraceHeldMaxMs from the takeover. A client the node itself turned away is
+ * not gone: with 5,000-10,000 clients back at once, most were shed and told to wait up to 8 s,
+ * came back after a 5 s grace, and found their orders canceled. So the grace ends no sooner
+ * than graceMs after the last shed login's wait.
  *
  * A loss leaves the mark while its chain runs (the client is expected back with the flag: one
  * back by then writes no mark, only the rounds are written); a chain that ends with none of

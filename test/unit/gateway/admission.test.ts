@@ -6,10 +6,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { loginTimeoutMs } from '../../../src/constants.js';
+import { loginRetryAfterMs, loginTimeoutMs, sessionCountMax } from '../../../src/constants.js';
 import { Admission } from '../../../src/gateway/admission.js';
 import { LoginFailures } from '../../../src/gateway/login-failures.js';
-import type { WebSocket } from '../../../src/gateway/uws.js';
+import type { HttpRequest, HttpResponse, WebSocket } from '../../../src/gateway/uws.js';
 
 const hourMs = 3_600_000;
 
@@ -79,6 +79,38 @@ test('admission: a step of the wall clock forward times out no login under way',
     now.monoMs += loginTimeoutMs;
     sweep();
     assert.equal(socket.closed, 4001);
+  } finally {
+    gate.stop();
+    failures.stop();
+  }
+});
+
+/** An upgrade's refusal at `loggedIn` sessions open (none from a web page: no Origin). */
+function refusalAt(gate: Admission<unknown>, loggedIn: number) {
+  const res = new FakeSocket() as unknown as HttpResponse;
+  const req = { getHeader: () => '' } as unknown as HttpRequest;
+  return gate.upgradeRefusal(loggedIn, res, req, { keys: null });
+}
+
+/**
+ * A node full at sessionCountMax refused with no wait: the SDK gave up after reconnectWaitMs,
+ * and the refusal held no cancel-on-disconnect grace open (cancel-on-disconnect-marks.test.ts).
+ * A place frees once any session closes: it asks the client back as a shed login does, and
+ * counts among the shed, so that a full node's wait grows as a storm's does.
+ */
+test('admission: a node full at sessionCountMax says when to come back, as a shed login', () => {
+  const { gate, sweep, failures } = admission();
+  try {
+    assert.equal(refusalAt(gate, sessionCountMax - 1), null, 'a place left');
+    assert.deepEqual(refusalAt(gate, sessionCountMax), {
+      status: '503 Service Unavailable',
+      error: 'too many sessions',
+      retryAfterMs: loginRetryAfterMs,
+    });
+    for (let i = 0; i < 9; i++) refusalAt(gate, sessionCountMax);
+    sweep(); // 10 shed, 1 taken this interval
+    const next = refusalAt(gate, sessionCountMax)?.retryAfterMs ?? 0;
+    assert.ok(next > loginRetryAfterMs, 'the wait grows while the node is full');
   } finally {
     gate.stop();
     failures.stop();

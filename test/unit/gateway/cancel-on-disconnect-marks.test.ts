@@ -16,7 +16,11 @@ import {
   cancelOnDisconnectGraceHeldMaxMs,
   cancelOnDisconnectGraceMs,
   loginRetryAfterMaxMs,
+  sessionCountMax,
 } from '../../../src/constants.js';
+import { Admission } from '../../../src/gateway/admission.js';
+import { LoginFailures } from '../../../src/gateway/login-failures.js';
+import type { HttpRequest, HttpResponse } from '../../../src/gateway/uws.js';
 import { CommandKind, CommandWord, SequencedWord } from '../../../src/protocol/command-layout.js';
 import { HelloFlag } from '../../../src/protocol/frames.js';
 import { readU64, RecordBuffer } from '../../../src/stdx/records.js';
@@ -377,6 +381,51 @@ test('a login shed outside a grace holds nothing', async () => {
     await settle();
     assert.equal(cancels.graceRunning(), false, 'the grace ended on time');
     assert.deepEqual(sink.rounds(), [7]);
+    cancels.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+/**
+ * An upgrade refused by a node full at sessionCountMax, told to the grace as gateway.ts
+ * onUpgrade tells it (loginShed when the refusal says when to come back).
+ */
+function refusedFull(cancels: CancelOnDisconnect): void {
+  const failures = new LoginFailures(() => {}, 60_000);
+  const gate = new Admission<unknown>(() => failures);
+  const address = Buffer.from('10.0.0.7', 'latin1');
+  const res = { getRemoteAddressAsText: () => address.buffer.slice(0) } as unknown;
+  const req = { getHeader: () => '' } as unknown as HttpRequest;
+  const refused = gate.upgradeRefusal(sessionCountMax, res as HttpResponse, req, { keys: null });
+  assert.equal(refused?.error, 'too many sessions');
+  if (refused?.retryAfterMs !== undefined) cancels.loginShed(refused.retryAfterMs);
+  gate.stop();
+}
+
+/**
+ * A node full at sessionCountMax is the venue's own limit, as a login shed in a storm is: a
+ * client it turns away during the grace is not gone. Fails on the old code: the refusal said
+ * no wait, held nothing, and 7, back at 7 s, had lost its orders at 5 s.
+ */
+test('a login refused at the session cap during the grace holds it as a shed one', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { sink, cancels, login } = setUp();
+    const sessions = new Map<number, CancelFields>();
+    cancels.takeOver(readsOf([7, 8]), (client) => sessions.get(client));
+    await settle();
+    mock.timers.tick(1_000);
+    refusedFull(cancels); // 7's login, and 8's: the node is full
+    mock.timers.tick(cancelOnDisconnectGraceMs + 1_000); // 7 s from the takeover
+    await settle();
+    assert.equal(cancels.graceRunning(), true, 'held past 5 s by the refused logins');
+    assert.deepEqual(sink.rounds(), []);
+    sessions.set(7, login(7)); // a place freed: 7 is back; 8 never comes back
+    mock.timers.tick(cancelOnDisconnectGraceHeldMaxMs); // past every hold
+    await settle();
+    assert.equal(cancels.graceRunning(), false, 'ended once none was refused for the hold');
+    assert.deepEqual(sink.rounds(), [8], '7 keeps its orders, 8 loses them');
     cancels.stop();
   } finally {
     mock.timers.reset();
