@@ -16,6 +16,8 @@ export type MemberStages = Map<string, StageCounts>;
 const line = /^bourse_replication_stage_us\{stage="([a-z_0-9]+)",stat="([a-z0-9]+)"\} (\S+)$/;
 /** The transport's datagram counters, kept as the pseudo-stages datagrams_sent / _received. */
 const counter = /^bourse_replication_datagrams_(sent|received)_total (\S+)$/;
+/** Commands and batches of the processor and journal, kept as pseudo-stages of those names. */
+const batchCounter = /^bourse_(commands|processor_batches|journal_batches)_total (\S+)$/;
 
 /** A member's stage counts, from its /metrics (empty when it has none). */
 export async function scrapeStages(host: string, port: number): Promise<MemberStages> {
@@ -25,6 +27,8 @@ export async function scrapeStages(host: string, port: number): Promise<MemberSt
     const c = counter.exec(l);
     if (c !== null)
       out.set(`datagrams_${c[1]}`, { count: Number(c[2]), sum: 0, buckets: new Map() });
+    const b = batchCounter.exec(l);
+    if (b !== null) out.set(b[1], { count: Number(b[2]), sum: 0, buckets: new Map() });
     const m = line.exec(l);
     if (m === null) continue;
     const [, stage, stat, value] = m;
@@ -95,6 +99,20 @@ export function datagramsPerEntry(
     per(primary, 'datagrams_received', 1),
     per(standbys, 'datagrams_sent', standbyCount),
   ];
+}
+
+/**
+ * Commands a batch on the primary in a phase: a processor batch (one wait for input returned
+ * it: a wake-up, when the processor slept) and a journal batch (one commit, one sealed batch
+ * posted to the main thread, one log entry).
+ */
+export function commandsPerBatch(primary: MemberStages): number[] {
+  const commands = primary.get('commands')?.count ?? 0;
+  const per = (key: string): number => {
+    const batches = primary.get(key)?.count ?? 0;
+    return batches <= 0 ? 0 : Math.round((10 * commands) / batches) / 10;
+  };
+  return [per('processor_batches'), per('journal_batches')];
 }
 
 /** The stages shown, in order: [stage, on whom, what it is]. */

@@ -35,6 +35,7 @@ import { processCpuMs } from '../lib/process-cpu.js';
 import { stageTimesVariable } from '../../src/pipeline/stage-times.js';
 import {
   type MemberStages,
+  commandsPerBatch,
   datagramsPerEntry,
   scrapeStages,
   shownStages,
@@ -180,6 +181,7 @@ function stageJson(b: Breakdown): Record<string, number[]> {
     out[`${role === 'primary' ? '' : 'standby_'}${stage}`] = [f.mean, f.p50, f.p99];
   }
   out.datagrams_per_entry = datagramsPerEntry(b.primary, b.standbys, members - 1);
+  out.commands_per_batch = commandsPerBatch(b.primary);
   return out;
 }
 
@@ -204,6 +206,12 @@ function printStages(stages: { open: Breakdown; batch: Breakdown }, clientMeanUs
   rows.push({
     measure: 'datagrams a log entry: primary sent / received, a standby sent',
     value: `${o}   ${b}`,
+    unit: '',
+  });
+  const [po, pb] = [stages.open, stages.batch].map((x) => commandsPerBatch(x.primary).join(' / '));
+  rows.push({
+    measure: 'commands a batch: processor / journal (primary)',
+    value: `${po}   ${pb}`,
     unit: '',
   });
   const result = stageFigures(stages.open.primary.get('sequenced_to_result')).mean;

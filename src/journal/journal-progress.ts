@@ -77,7 +77,12 @@ export const enum ProgressSlot {
    * its first): the expiry timer's "now" is never below it (pipeline/logical-time.ts).
    */
   timestampStamped = 24,
-  count = 25,
+  /**
+   * Batches the processor decided since its start (set once per batch): commands / batches is
+   * how many commands each of its wake-ups took (a batch is what one wait returned).
+   */
+  processorBatches = 25,
+  count = 26,
 }
 
 /**

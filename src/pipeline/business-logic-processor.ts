@@ -34,6 +34,8 @@ export class BusinessLogicProcessor {
   /** [last sequence stamped, last timestamp stamped] (logical-time.ts: it never goes back). */
   private readonly clock = new Float64Array(2);
   commandsProcessed = 0;
+  /** Batches decided (ProgressSlot.processorBatches). */
+  batchesProcessed = 0;
   /**
    * Called at most once a second, after a batch or while idle (never per command): the worker
    * samples its GC profiler and the capacity tables' use for /metrics there. Idle, the loop
@@ -100,6 +102,8 @@ export class BusinessLogicProcessor {
     // Counted before the events are published: once a command is answered, it is counted.
     this.commandsProcessed += distance(last, from);
     this.progress.set(ProgressSlot.commandsProcessed, this.commandsProcessed);
+    this.batchesProcessed += 1;
+    this.progress.set(ProgressSlot.processorBatches, this.batchesProcessed);
     this.output.publish();
     this.progress.set(ProgressSlot.sequencePublished, this.clock[0]);
     // Before the release: once the node's expiry timer sees its Tick taken, these are current.

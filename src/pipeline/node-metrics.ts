@@ -246,6 +246,13 @@ function registerPipeline(
   readCounter(
     registry,
     counters,
+    'bourse_processor_batches_total',
+    'Batches the business-logic processor decided (one wait for input returned each)',
+    () => p.get(ProgressSlot.processorBatches),
+  );
+  readCounter(
+    registry,
+    counters,
     'bourse_processor_gc_pauses_total',
     "GC pauses on the business-logic processor's thread while it decides",
     () => p.get(ProgressSlot.processorGcPauses),

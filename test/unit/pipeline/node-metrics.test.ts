@@ -43,6 +43,7 @@ function node(
 
 function count(progress: JournalProgress, commands: number, events: number, us: number): void {
   progress.set(ProgressSlot.commandsProcessed, commands);
+  progress.set(ProgressSlot.processorBatches, Math.ceil(commands / 10));
   progress.set(ProgressSlot.eventsWritten, events);
   progress.set(ProgressSlot.sequenceDurable, commands);
   progress.set(ProgressSlot.commitUsTotal, us);
@@ -65,6 +66,7 @@ test("metrics: counters go on across a member's new node; gauges do not", async 
   count(second, 7, 9, 500);
   const after = await next.scrape();
   assert.equal(sample(after, 'bourse_commands_total'), 107);
+  assert.equal(sample(after, 'bourse_processor_batches_total'), 11); // 10 + 1: carried on too
   assert.equal(sample(after, 'bourse_events_total'), 159);
   assert.equal(sample(after, 'bourse_journal_events_total'), 159);
   assert.equal(sample(after, 'bourse_journal_flush_seconds_count'), 2);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../../src/engine/engine.js';
 import { BusinessLogicProcessor } from '../../../src/pipeline/business-logic-processor.js';
-import { JournalProgress } from '../../../src/journal/journal-progress.js';
+import { JournalProgress, ProgressSlot } from '../../../src/journal/journal-progress.js';
 import { RingBuffer } from '../../../src/ring/ring-buffer.js';
 import { SequenceBarrier } from '../../../src/ring/sequence-barrier.js';
 import { Sequencer } from '../../../src/ring/sequencer.js';
@@ -52,14 +52,16 @@ test('processor: long and wrapping batches decide every command once, in order',
   const producer = new Sequencer(input, wait);
   const taken = new SequenceBarrier(input, 0, wait);
   const eventsOut = new SequenceBarrier(output, 0, wait);
+  const progress = new JournalProgress();
   const processor = new BusinessLogicProcessor(
     engine,
     taken,
     new Sequencer(output, wait),
-    new JournalProgress(),
+    progress,
     4096,
   );
   const seen: EventRecord[] = [];
+  let batches = 0;
   const batch = 300; // > 2 * prefetchCommandsMax; the second batch wraps the 512-slot ring
   assert.ok(batch > 2 * prefetchCommandsMax);
   for (let at = 0; at < commands.length; at += batch) {
@@ -72,9 +74,15 @@ test('processor: long and wrapping batches decide every command once, in order',
     producer.advance(n);
     producer.publish();
     processor.processBatch(taken.position(), taken.available());
+    batches++;
     seen.push(...takeEvents(output, eventsOut).map(shape));
   }
   assert.equal(processor.commandsProcessed, commands.length);
+  // One batch per call however long (runs of prefetchCommandsMax are no batches of their own):
+  // bourse_processor_batches_total, the processor's wake-ups.
+  assert.equal(processor.batchesProcessed, batches);
+  assert.equal(progress.get(ProgressSlot.processorBatches), batches);
+  assert.equal(progress.get(ProgressSlot.commandsProcessed), commands.length);
   assert.equal(seen.length, expected.length);
   assert.deepEqual(seen, expected);
   assert.equal(engine.checksum.hex(), reference.engine.checksum.hex());
