@@ -42,6 +42,11 @@ export class GroupCommit {
     return this.broken;
   }
 
+  /** True while entries are being written, or wait to be: `stored` follows (or `failed`). */
+  get writing(): boolean {
+    return this.storing !== null || (this.pending.length > 0 && !this.broken);
+  }
+
   /** Entries `at`.. to write, the last ending the log at `index`. */
   add(entries: readonly Entry[], index: number): void {
     this.pending.push(entries);

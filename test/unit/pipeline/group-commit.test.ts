@@ -64,3 +64,44 @@ test("a write's status goes out before the next write begins", async () => {
   assert.deepEqual(log, ['write 1,2', 'status 2', 'write 3,4', 'status 4']);
   await commit.drain();
 });
+
+// The member defers a follow-limit move while `writing` (its stored() moves the limit): that
+// is sound only if a stored() or failed() comes after every moment `writing` is true.
+test('while writing, a stored() or failed() is still to come', async () => {
+  const log: string[] = [];
+  const { store, finish } = recordingStore(log);
+  const seen: string[] = [];
+  let commit: GroupCommit | null = null;
+  const sink = {
+    stored: (index: number) => seen.push(`stored ${index}, writing ${commit?.writing}`),
+    failed: () => seen.push(`failed, writing ${commit?.writing}`),
+    committedSequence: () => 0,
+    stopped: () => false,
+    writing: () => {},
+  };
+  commit = new GroupCommit(store, sink);
+  assert.equal(commit.writing, false, 'nothing received');
+  commit.add([entry(1)], 1);
+  assert.equal(commit.writing, true, 'received, its write not begun');
+  await turn();
+  assert.equal(commit.writing, true, 'its write under way');
+  commit.add([entry(2)], 2);
+  finish();
+  await turn();
+  assert.deepEqual(seen, ['stored 1, writing true'], 'entry 2 waits: another stored() comes');
+  finish();
+  await turn();
+  assert.deepEqual(seen.slice(1), ['stored 2, writing false']);
+  assert.equal(commit.writing, false);
+  // A write that fails: nothing more is written, and nothing says it is.
+  const failing = new GroupCommit(
+    { writeMany: () => Promise.reject(new Error('disk')) } as unknown as ReplicaStore,
+    sink,
+  );
+  commit = failing;
+  failing.add([entry(3)], 3);
+  await turn();
+  assert.deepEqual(seen.slice(2), ['failed, writing false']);
+  failing.add([entry(4)], 4);
+  assert.equal(failing.writing, false, 'a broken group commit writes no more');
+});
