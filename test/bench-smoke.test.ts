@@ -204,7 +204,10 @@ test('bench:simulation --small soaks every fault mix, and every seed keeps histo
   const mixes = figures.mixes as { mix: string; seeds: number; failed: number }[];
   assert.deepEqual(
     mixes.map((m) => m.mix),
-    ['ci', 'misdeliver', 'hostile', 'pauses', 'chaos'],
+    [
+      ...['ci', 'misdeliver', 'hostile', 'pauses', 'chaos'],
+      ...['clocks', 'disks', 'flapping', 'partitions', 'primary-pauses', 'storm'],
+    ],
   );
   for (const m of mixes) assert.equal(m.seeds, 100, m.mix);
   assert.equal(figures.failed, 0);

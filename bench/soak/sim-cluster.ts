@@ -24,6 +24,13 @@ export interface Faults {
    * another member, on a network that lets sources be forged). Drawn only when set.
    */
   misdeliver?: number;
+  /**
+   * Chance a message comes late, by up to `straggleTicksMax` more ticks: one kept in a backed-up
+   * paced send queue, or reassembled long after its first fragment (NAK repair). Drawn only
+   * when set.
+   */
+  straggle?: number;
+  straggleTicksMax?: number;
 }
 
 export const noFaults: Faults = { drop: 0, duplicate: 0, delayMax: 0, flushMax: 1, misdeliver: 0 };
@@ -53,6 +60,10 @@ class Disk {
   /** The cluster id consensus stored (0: none yet). */
   clusterId = 0;
   pending: { at: number; index: number; entries: readonly EntryMeta[] }[] = [];
+  /** No write becomes durable before this tick (fsync stalled); the process runs on. */
+  stallUntil = 0;
+  /** This disk's own bound on a write's durability delay when slower (0: the cluster's). */
+  flushMax = 0;
 }
 
 export class Replica {
@@ -64,6 +75,12 @@ export class Replica {
   checksum = 0;
   /** Stopped (a GC pause, SIGSTOP) until this tick: no timers, no messages, no flushes heard. */
   pausedUntil = 0;
+  /**
+   * Chance a step ticks its consensus clock: a loaded process's timers run late, and a late
+   * setInterval fires once, not once for each period missed (ClusterNode.onTick), so its
+   * clock runs slower than the others'. Messages are still read every step.
+   */
+  clockRate = 1;
   constructor(
     readonly id: number,
     readonly disk: Disk,
@@ -133,7 +150,8 @@ export class SimCluster {
       send: (to, message) => this.send(replica.id, to, message),
       write: (index, entries) => {
         const last = replica.disk.pending[replica.disk.pending.length - 1];
-        const at = Math.max(last?.at ?? 0, this.now + 1 + this.rng.int(this.faults.flushMax));
+        const flushMax = Math.max(this.faults.flushMax, replica.disk.flushMax);
+        const at = Math.max(last?.at ?? 0, this.now + 1 + this.rng.int(flushMax));
         replica.disk.pending.push({ at, index, entries });
       },
       saveVote: (term, votedFor) => {
@@ -186,7 +204,7 @@ export class SimCluster {
     if (this.cut.has(`${from}>${to}`) || this.rng.chance(this.faults.drop)) return;
     const copies = this.rng.chance(this.faults.duplicate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
-      const at = this.now + 1 + this.rng.int(this.faults.delayMax + 1);
+      const at = this.now + 1 + this.rng.int(this.faults.delayMax + 1) + this.lateness();
       this.network.push({ at, order: this.order++, from, to, message });
     }
     const misdeliver = this.faults.misdeliver ?? 0; // no draw when unset: seeds replay as before
@@ -196,6 +214,13 @@ export class SimCluster {
       const at = this.now + 1 + this.rng.int(this.faults.delayMax + 1);
       this.network.push({ at, order: this.order++, from, to: other, message });
     }
+  }
+
+  /** Extra ticks a message comes late (a straggler); no draw when stragglers are off. */
+  private lateness(): number {
+    const straggle = this.faults.straggle ?? 0;
+    if (straggle === 0 || !this.rng.chance(straggle)) return 0;
+    return 1 + this.rng.int(this.faults.straggleTicksMax ?? 1);
   }
 
   /** Applies newly committed entries, checks them against what was committed before. */
@@ -269,7 +294,7 @@ export class SimCluster {
     this.flushDisks();
     this.deliver();
     for (const r of this.replicas) if (this.running(r)) r.consensus.resumeCatchUp();
-    for (const r of this.replicas) if (this.running(r)) r.consensus.tick();
+    for (const r of this.replicas) if (this.running(r) && this.ticks(r)) r.consensus.tick();
     // Probe hints (ClusterNode: the primary's port refused), right or wrong: they may start an
     // election early, and must never change how one is won.
     for (const r of this.replicas) {
@@ -287,6 +312,11 @@ export class SimCluster {
     if (batch.length > 0) this.propose(p, batch);
   }
 
+  /** Whether `replica`'s clock ticks this step (no draw at the full rate). */
+  private ticks(replica: Replica): boolean {
+    return replica.clockRate >= 1 || this.rng.chance(replica.clockRate);
+  }
+
   /** Up and not paused: its process runs. */
   private running(replica: Replica): boolean {
     return replica.up && this.now >= replica.pausedUntil;
@@ -300,7 +330,7 @@ export class SimCluster {
 
   private flushDisks(): void {
     for (const r of this.replicas) {
-      if (!this.running(r)) continue;
+      if (!this.running(r) || this.now < r.disk.stallUntil) continue;
       const disk = r.disk;
       while (disk.pending.length > 0 && disk.pending[0].at <= this.now) {
         const write = disk.pending.shift()!;

@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { noFaults, Rng, SimCluster } from './sim-cluster.js';
+import { DeploymentFaults, type DeploymentKnobs } from './sim-faults.js';
 
 export interface Mix {
   name: string;
@@ -35,6 +36,8 @@ export interface Mix {
   pauseTicksMax: number;
   faultTicksMin: number;
   faultTicksSpread: number;
+  /** A real deployment's faults (sim-faults.ts): none drawn when unset. */
+  deployment?: DeploymentKnobs;
 }
 
 export const ciMix: Mix = {
@@ -100,7 +103,74 @@ export const chaosMix: Mix = {
   pauseTicksMax: 120,
 };
 
-export const mixes: readonly Mix[] = [ciMix, misdeliverMix, hostileMix, pausesMix, chaosMix];
+/** The CI mix on replicas whose clocks run at their own rates (a third of the others, at worst). */
+export const clocksMix: Mix = {
+  ...ciMix,
+  name: 'clocks',
+  deployment: { clockRateMin: 0.3, clockShiftChance: 0.005 },
+};
+
+/** The CI mix with one slow disk for good and disks that stall for up to 4 s. */
+export const disksMix: Mix = {
+  ...ciMix,
+  name: 'disks',
+  deployment: { slowDiskFlushMax: 80, diskStallChance: 0.005, diskStallTicksMax: 400 },
+};
+
+/** The CI mix with replicas crashed again and again while they catch up (disks lost at times). */
+export const flappingMix: Mix = {
+  ...ciMix,
+  name: 'flapping',
+  wipeChance: 0.5,
+  deployment: { flapChance: 0.04, flapRestartChance: 0.1 },
+};
+
+/** Shaped partitions (a deaf or mute primary, a bridge, a minority cut one way) for random cuts. */
+export const partitionsMix: Mix = {
+  ...ciMix,
+  name: 'partitions',
+  cutChance: 0,
+  deployment: { partitionChance: 0.01, partitionTicksMin: 30, partitionTicksSpread: 600 },
+};
+
+/** The primary stopped past an election timeout (up to 6 s), and stragglers up to 2 s late. */
+export const primaryPausesMix: Mix = {
+  ...ciMix,
+  name: 'primary-pauses',
+  deployment: {
+    primaryPauseChance: 0.004,
+    primaryPauseTicksMax: 600,
+    straggle: 0.01,
+    straggleTicksMax: 200,
+  },
+};
+
+/** The chaos mix with every deployment fault at once. */
+export const stormMix: Mix = {
+  ...chaosMix,
+  name: 'storm',
+  deployment: {
+    ...clocksMix.deployment,
+    ...disksMix.deployment,
+    ...flappingMix.deployment,
+    ...partitionsMix.deployment,
+    ...primaryPausesMix.deployment,
+  },
+};
+
+export const mixes: readonly Mix[] = [
+  ciMix,
+  misdeliverMix,
+  hostileMix,
+  pausesMix,
+  chaosMix,
+  clocksMix,
+  disksMix,
+  flappingMix,
+  partitionsMix,
+  primaryPausesMix,
+  stormMix,
+];
 
 export const resendTicks = 40;
 
@@ -113,8 +183,15 @@ function flipLink(sim: SimCluster, rng: Rng): void {
   if (rng.chance(0.5)) sim.cut.add(`${to}>${from}`); // often both ways
 }
 
-function faultPhase(sim: SimCluster, rng: Rng, mix: Mix, ticks: number): void {
+function faultPhase(
+  sim: SimCluster,
+  rng: Rng,
+  mix: Mix,
+  ticks: number,
+  deployment: DeploymentFaults | undefined,
+): void {
   for (let t = 0; t < ticks; t++) {
+    deployment?.step();
     if (rng.chance(0.3)) sim.submit(1 + rng.int(4));
     if (rng.chance(mix.cutChance)) flipLink(sim, rng);
     const r = sim.replicas[rng.int(sim.size)];
@@ -179,7 +256,9 @@ export function scenario(seed: number, mix: Mix): ScenarioFigures {
   };
   const sim = new SimCluster(rng, size, faults, retain);
   const ticks = mix.faultTicksMin + rng.int(mix.faultTicksSpread);
-  faultPhase(sim, rng, mix, ticks);
+  const deployment = mix.deployment && new DeploymentFaults(sim, rng, mix.deployment);
+  faultPhase(sim, rng, mix, ticks, deployment);
+  deployment?.heal();
   const healedIn = healPhase(sim, 5_000);
   assert.ok(healedIn >= 0, 'the cluster makes progress once the faults heal');
   const reference = sim.committedLog(sim.replicas[0]);

@@ -15,7 +15,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noFaults, Replica, Rng, SimCluster } from '../../bench/soak/sim-cluster.js';
-import { misdeliverMix, resendTicks, runSeeds } from '../../bench/soak/sim-scenario.js';
+import {
+  clocksMix,
+  disksMix,
+  flappingMix,
+  misdeliverMix,
+  partitionsMix,
+  primaryPausesMix,
+  resendTicks,
+  runSeeds,
+  stormMix,
+} from '../../bench/soak/sim-scenario.js';
 import { Role } from '../../src/replication/messages.js';
 import {
   electionTimeoutTicksMax,
@@ -65,6 +75,17 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  */
 test('consensus: the soak seeds of bugs found before keep history and heal', () => {
   for (const seed of [10_007_813, 10_021_616]) runSeeds(seed, 1, misdeliverMix);
+});
+
+/**
+ * A real deployment's faults (bench/soak/sim-faults.ts): clocks at their own rates, slow and
+ * stalled disks, replicas crashed again and again while they catch up, shaped partitions,
+ * primaries stopped past an election timeout, and all of them at once. bench:simulation soaks
+ * many more seeds of each; these keep the mixes from rotting.
+ */
+test("consensus: a real deployment's faults keep history and heal", () => {
+  const deployment = [clocksMix, disksMix, flappingMix, partitionsMix, primaryPausesMix, stormMix];
+  for (const mix of deployment) runSeeds(2_000_001, 200, mix);
 });
 
 /**
