@@ -20,7 +20,10 @@ export interface Peer {
   highest: number;
   /** Tick `match` last moved (or entries went out with none in flight before). */
   progressAt: number;
-  /** An ok status heard in this term: `match` is where the standby stands. */
+  /**
+   * An ok status heard in this term that reached `next - 1`: `match` is where the standby
+   * stands, and heartbeats name it (before, they probe `next - 1`).
+   */
   known: boolean;
 }
 
@@ -38,9 +41,17 @@ export function newPeer(lastIndex: number, now: number): Peer {
   };
 }
 
-/** An ok status: the standby matches (and holds durably) what it says, at least. */
+/**
+ * An ok status: the standby matches (and holds durably) what it says, at least. It answers the
+ * primary's probe (a heartbeat naming `next - 1`) only when its match reaches there: one naming
+ * less says nothing of the entries between, such as the status of a write that became durable
+ * after the standby heard a new primary and before it verified anything in the new term (a
+ * stalled disk). Taken as known, the peer was sent heartbeats naming its match of 0, which it
+ * always matched, and entries only from `next`, past its window (its durable + 256): it never
+ * caught up (simulation seed 10019041, disks mix).
+ */
 export function acked(peer: Peer, m: Status, now: number): void {
-  peer.known = true;
+  if (m.match >= peer.next - 1) peer.known = true;
   if (m.match > peer.match) {
     peer.match = m.match;
     peer.progressAt = now;

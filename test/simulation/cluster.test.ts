@@ -72,9 +72,13 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *   10007813, 10021616 (misdeliver, of 25,000)  a standby known from an ok status naming less
  *          than the new primary's log never caught up: its NAKs were taken for entries in
  *          flight and ignored (peer.ts inFlight); the cluster did not heal.
+ *   10019041 (disks, of 30,000)  a standby's stalled disk made a write of the last term durable
+ *          after it heard the new primary: its ok status, match 0, was taken for the answer to
+ *          the primary's probe, and it was never sent an entry again (peer.ts acked).
  */
 test('consensus: the soak seeds of bugs found before keep history and heal', () => {
   for (const seed of [10_007_813, 10_021_616]) runSeeds(seed, 1, misdeliverMix);
+  runSeeds(10_019_041, 1, disksMix);
 });
 
 /**

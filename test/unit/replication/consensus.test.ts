@@ -275,6 +275,21 @@ test('a replica at termMax asserts rather than stand past it; one past it does n
 });
 
 /**
+ * Replica 1 as the primary of term 2 over `n` entries of term 1 (member 2's, which handed over),
+ * member 3 holding them all; member 2 not heard in term 2 yet.
+ */
+function primaryOver(n: number) {
+  const { consensus, sent } = replica(1);
+  const log = entries(n, 1);
+  for (const e of log) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
+  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
+  consensus.receive({ ...vote, term: 2, from: 3 });
+  assert.equal(consensus.role, Role.Primary);
+  consensus.receive(status(3, 2, true, n, 0));
+  return { consensus, sent, log };
+}
+
+/**
  * A standby's first status in a new term can name less than the primary's log, and be ok: a
  * write that became durable after it entered the term (onDurable) sends one with match 0, as
  * does an append meant for another standby and replayed to it (simulation seed 10021616,
@@ -284,14 +299,8 @@ test('a replica at termMax asserts rather than stand past it; one past it does n
  * resendTicks the primary sent from its old next again: that standby never caught up.
  */
 test("a standby's NAK below where the primary began sending is heeded (not in flight)", () => {
-  const { consensus, sent } = replica(1);
-  const log = entries(100, 1);
-  for (const e of log) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
-  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
-  consensus.receive({ ...vote, term: 2, from: 3 });
-  assert.equal(consensus.role, Role.Primary);
-  consensus.receive(status(3, 2, true, 100, 0));
-  consensus.receive(status(2, 2, true, 0, 0)); // ok, match 0: member 2 is known
+  const { consensus, sent, log } = primaryOver(100);
+  consensus.receive(status(2, 2, true, 0, 0)); // ok, match 0
   const next = entries(5, 2, 101, log[99].hash);
   for (const e of next) consensus.propose(e); // sent to member 2 from 101
   sent.length = 0;
@@ -304,4 +313,30 @@ test("a standby's NAK below where the primary began sending is heeded (not in fl
     firsts.every((first) => first <= 51),
     `sent from ${firsts.join(', ')}`,
   );
+});
+
+/**
+ * A standby's first status in a new primary's term can be an ok naming match 0: a write of the
+ * last term made durable (a stalled disk) after it heard the new primary, before it verified
+ * anything. Taken as the answer to the primary's probe, it made the heartbeats name entry 0,
+ * which the standby always matched, and entries go only from the primary's log end, past the
+ * standby's window: it never caught up (simulation seed 10019041, disks mix).
+ */
+test('an ok status below where the primary probes does not end the probe', () => {
+  const { consensus, sent } = primaryOver(300);
+  consensus.receive(status(2, 2, true, 0, 0)); // its durable write's status
+  // Member 2 holds 290 entries of the 300: it answers heartbeats as a standby would.
+  let firstSent = -1;
+  for (let t = 0; t < 50 && firstSent < 0; t++) {
+    sent.length = 0;
+    consensus.tick();
+    for (const { to, m } of sent) {
+      if (to !== 2 || m.kind !== 'append') continue;
+      if (m.entries.length > 0) firstSent = m.prevIndex + 1;
+      else if (m.prevIndex <= 290) consensus.receive(status(2, 2, true, m.prevIndex, 0));
+      else consensus.receive(status(2, 2, false, 0, 290));
+    }
+  }
+  // Before the fix: -1, heartbeats naming entry 0 (matched) and no entries at all.
+  assert.equal(firstSent, 291, 'entries go from where member 2 stands');
 });
