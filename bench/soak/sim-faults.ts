@@ -12,8 +12,8 @@
  *   partitions  shaped partitions held for a while: a replica (the primary, mostly) that
  *               hears no one, or that no one hears; a bridge replica between two halves that
  *               do not hear each other; a minority cut from the majority one way or both
- *   pauses      the primary stops for longer than an election timeout (up to several), and
- *               messages come late now and then (a backed-up send queue, NAK repair)
+ *   primary-pauses  the primary stops for longer than an election timeout (up to several),
+ *               and messages come late now and then (a backed-up send queue, NAK repair)
  */
 import { electionTimeoutTicksMin } from '../../src/constants.js';
 import type { Rng, SimCluster } from './sim-cluster.js';
@@ -54,7 +54,7 @@ function shuffled(ids: readonly number[], rng: Rng): number[] {
   return out;
 }
 
-/** Links cut in both directions between every member of `a` and every member of `b`. */
+/** Links cut between each member of `a` and each of `b`: b to a (ways 0), a to b (1), or both. */
 function between(a: readonly number[], b: readonly number[], out: string[], ways: number): void {
   for (const x of a) {
     for (const y of b) {
