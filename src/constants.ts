@@ -72,6 +72,8 @@ export const ringBatchMax = 4096;
  * 64 -26%, 128 -27%, 512 -24%, 2,048 -9% (what is fetched first is evicted before use).
  */
 export const prefetchCommandsMax = 128;
+/** Entries (16 bytes each) of the client table's cache of recent ids (engine/idempotency.ts). */
+export const clientSlotCacheSize = 256;
 
 /** Longest logical time between two entries of the journal's time index (microseconds). */
 export const timeIndexIntervalUs = 100_000;
@@ -755,18 +757,16 @@ export function engineConfigProblem(config: EngineConfig): string | null {
 }
 
 export function assertConstants(): void {
-  for (const slots of [inputRingSlotCount, outputRingSlotCount]) {
-    assert((slots & (slots - 1)) === 0, 'constants: ring is a power of 2');
+  for (const slots of [inputRingSlotCount, outputRingSlotCount, clientSlotCacheSize]) {
+    assert((slots & (slots - 1)) === 0, 'constants: rings and caches are powers of 2');
   }
   assert(ringBatchMax < inputRingSlotCount, 'constants: a batch fits the ring');
   assert(Number.isSafeInteger(termMax + 1), 'constants: a term past termMax is still exact');
   assert(pipelineStallMs >= 2 * pipelineWatchMs, 'constants: a stall spans watch ticks');
   assert(capacityWarnPercent < 100, 'constants: a table is warned of before it is full');
   assert(ringFullPercent < 100, 'constants: a ring near full counts as full');
-  for (const buckets of [resultLatencyBucketsUs, journalFlushBucketsUs]) {
-    for (let i = 1; i < buckets.length; i++) {
-      assert(buckets[i] > buckets[i - 1], 'constants: buckets ascend');
-    }
+  for (const b of [resultLatencyBucketsUs, journalFlushBucketsUs]) {
+    for (let i = 1; i < b.length; i++) assert(b[i] > b[i - 1], 'constants: buckets ascend');
   }
   assert(statusCodeCountMax <= 1 << 16, 'constants: status codes fit the event status field');
   assert(commandSizeBytes % 8 === 0, 'constants: command size is a multiple of 8');

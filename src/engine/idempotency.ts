@@ -35,6 +35,7 @@
 import { assert as assertImport, assertRoom as assertRoomImport } from '../stdx/assert.js';
 import { U53Map } from '../stdx/u53-map.js';
 import {
+  clientSlotCacheSize as clientSlotCacheSizeImport,
   nodeClientIdCount as nodeClientIdCountImport,
   verify as verifyImport,
   type EngineConfig,
@@ -61,6 +62,7 @@ import { EventWord, fingerprintWord as fingerprintWordImport } from '../protocol
 const assert: typeof assertImport = assertImport;
 const assertRoom: typeof assertRoomImport = assertRoomImport;
 const nodeClientIdCount: typeof nodeClientIdCountImport = nodeClientIdCountImport;
+const clientSlotCacheSize: typeof clientSlotCacheSizeImport = clientSlotCacheSizeImport;
 const verify: typeof verifyImport = verifyImport;
 const isNodeClientId: typeof isNodeClientIdImport = isNodeClientIdImport;
 const entityKeyA: typeof entityKeyAImport = entityKeyAImport;
@@ -167,9 +169,21 @@ export class Clients {
   /** Checksum keys per client slot, computed once. */
   private readonly keyA: Int32Array;
   private readonly keyB: Int32Array;
-  /** The last client looked up: commands come in runs from one client, so this mostly hits. */
+  /**
+   * The last client looked up: decide and then apply look the same client up for a command,
+   * and commands come in runs from one client, so this mostly hits.
+   */
   private lastId = 0;
   private lastSlot = -1;
+  /**
+   * Recent clients, by an id's low bits (clientSlotCacheSize entries): `recent[2 * i]` is an
+   * id, `recent[2 * i + 1]` its slot. Where `lastId` misses, clients taking turns (bench:engine
+   * rotates eight) are found here, not probed in `map` (a hash, a block and a probe: ~60
+   * instructions a command). An empty entry holds id 0 and slot -1, as a miss would return:
+   * id 0 is never in the table. Derived from `map`, whose slots never change: not in the image,
+   * emptied when a state is loaded.
+   */
+  private readonly recent = new Float64Array(clientSlotCacheSize * 2);
   private readonly checksum: StateChecksum;
 
   constructor(config: EngineConfig, checksum: StateChecksum) {
@@ -187,6 +201,7 @@ export class Clients {
     this.keyA = new Int32Array(slots);
     this.keyB = new Int32Array(slots);
     this.checksum = checksum;
+    this.forgetRecent();
   }
 
   /** Customers' ids in the table (capacity-use.ts shows this against clientCountMax). */
@@ -202,12 +217,36 @@ export class Clients {
   /** The slot of client `clientId`, or -1. */
   slotOf(clientId: number): number {
     if (clientId === this.lastId) return this.lastSlot;
+    // Client ids are a command's uint32 word: `&` takes their low bits without a conversion.
+    const at = (clientId & (clientSlotCacheSize - 1)) << 1;
+    if (this.recent[at] !== clientId) return this.slotMissed(clientId, at);
+    const slot = this.recent[at | 1] | 0;
+    this.lastId = clientId;
+    this.lastSlot = slot;
+    return slot;
+  }
+
+  /** `slotOf` past the cache: the table's lookup, kept in `recent[at]` when found. */
+  private slotMissed(clientId: number, at: number): number {
     const slot = this.map.get(clientId);
     if (slot !== -1) {
+      assert(this.ids[slot] === clientId, 'idempotency: a found slot holds its id');
+      this.recent[at] = clientId;
+      this.recent[at | 1] = slot;
       this.lastId = clientId;
       this.lastSlot = slot;
     }
     return slot;
+  }
+
+  /** Empties `recent` and `lastId` (a state is loaded: other ids, other slots). */
+  private forgetRecent(): void {
+    for (let i = 0; i < clientSlotCacheSize; i++) {
+      this.recent[i << 1] = 0;
+      this.recent[(i << 1) | 1] = -1;
+    }
+    this.lastId = 0;
+    this.lastSlot = -1;
   }
 
   /**
@@ -413,8 +452,7 @@ export class Clients {
     this.nodeCount = counters[next + 1];
     assert(this.count <= this.slotCountMax, 'idempotency: loaded slots fit');
     assert(this.nodeCount <= nodeClientIdCount, 'idempotency: loaded node ids fit');
-    this.lastId = 0;
-    this.lastSlot = -1;
+    this.forgetRecent();
     this.loadTerms();
     return next + 2;
   }

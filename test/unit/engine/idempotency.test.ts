@@ -6,6 +6,8 @@ import { CommandKind } from '../../../src/protocol/command-layout.js';
 import { EventFlag, EventKind } from '../../../src/protocol/event-layout.js';
 import { Status } from '../../../src/protocol/status.js';
 import { scanChecksum } from '../../../src/engine/checksum-scan.js';
+import { clientSlotCacheSize } from '../../../src/constants.js';
+import type { EventRecord } from '../../../src/protocol/event-reader.js';
 
 const USD = 1;
 
@@ -165,4 +167,37 @@ test('a restored ring forgets its oldest outcomes with the checksum terms they a
   assert.equal(twin.engine.checksum.hex(), d.engine.checksum.hex());
   assert.equal(scanChecksum(twin.engine).hex(), twin.engine.checksum.hex());
   assertConsistent(d);
+});
+
+test('clients sharing a recent-client entry, and a restored state, find their own slots', () => {
+  const tick = (d: EngineDriver, clientId: number, clientSeq: number): EventRecord =>
+    d.submit({ kind: CommandKind.Tick, clientId, clientSeq })[0];
+  const a = new EngineDriver();
+  // 3 and 3 + clientSlotCacheSize share an entry of the table's cache of recent clients.
+  const clients = [3, 3 + clientSlotCacheSize, 4];
+  const firsts = clients.map((clientId) => tick(a, clientId, 1).sequence);
+  for (const clientId of clients) tick(a, clientId, 2);
+  clients.forEach((clientId, i) => {
+    const again = tick(a, clientId, 1);
+    assert.equal(again.kind, EventKind.Duplicate, `client ${clientId}`);
+    assert.equal(again.otherId, firsts[i], `client ${clientId}'s own first command`);
+  });
+  // The same ids in other slots: 4 takes slot 0, where `a` keeps 3.
+  const b = new EngineDriver();
+  tick(b, 4, 10);
+  const twenty = tick(b, 3, 20).sequence;
+  const image = b.engine.image();
+  a.engine.restore(
+    image.arrays.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice()),
+    image.counters,
+    image.arrays.map((v) => v.byteLength),
+  );
+  a.sequence = b.sequence;
+  a.timestamp = b.timestamp;
+  const again = tick(a, 3, 20);
+  assert.equal(again.kind, EventKind.Duplicate, "3's seq 20, in the restored state's slot");
+  assert.equal(again.otherId, twenty);
+  assert.equal(tick(a, 4, 11).kind, EventKind.Ticked);
+  assert.equal(tick(a, 3 + clientSlotCacheSize, 1).kind, EventKind.Ticked, 'unknown there');
+  assert.equal(a.engine.checksum.hex(), scanChecksum(a.engine).hex());
 });
