@@ -27,11 +27,12 @@ export class CommandCursor {
     }
 
     this.w = w;
+    // `(w + (k + 1)) | 0`, not `(w + k + 1) | 0`: the inner `w + k` would be a checked add.
     this.clock[0] =
-      u32[(w + SequencedWord.sequence + 1) | 0] * 4294967296 +
+      u32[(w + (SequencedWord.sequence + 1)) | 0] * 4294967296 +
       u32[(w + SequencedWord.sequence) | 0];
     this.clock[1] =
-      u32[(w + SequencedWord.timestamp + 1) | 0] * 4294967296 +
+      u32[(w + (SequencedWord.timestamp + 1)) | 0] * 4294967296 +
       u32[(w + SequencedWord.timestamp) | 0];
   }
 
@@ -45,7 +46,7 @@ export class CommandCursor {
 
   clientSeq(): number {
     return (
-      this.u32[(this.w + CommandWord.clientSeq + 1) | 0] * 4294967296 +
+      this.u32[(this.w + (CommandWord.clientSeq + 1)) | 0] * 4294967296 +
       this.u32[(this.w + CommandWord.clientSeq) | 0]
     );
   }
