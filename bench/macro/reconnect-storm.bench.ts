@@ -23,19 +23,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BourseNode } from '../../src/pipeline/node.js';
-import { cancelOnDisconnectGraceMs, engineConfigDefault } from '../../src/constants.js';
+import {
+  cancelOnDisconnectGraceMs,
+  engineConfigDefault,
+  sessionCountMax,
+} from '../../src/constants.js';
 import { freePort } from '../../src/cli/ports.js';
-import { machine, machineLine } from '../lib/table.js';
+import { machine, machineLine, printTable } from '../lib/table.js';
+import { checkArgs, flag } from '../lib/flags.js';
 import { removeOnExit } from '../lib/bench-exit.js';
 import { readCpuTimes, stealPercentSince } from '../lib/cpu-steal.js';
 
-const args = process.argv.slice(2);
-const small = args.includes('--small');
-const portAt = args.indexOf('--port');
-const port = portAt >= 0 ? Number(args[portAt + 1]) : await freePort('tcp');
+// Before, it read no usage: --help, or a typo of --small, ran its large size (10,000 clients).
+checkArgs({
+  run: 'npm run bench:reconnect-storm --',
+  switches: { '--small': 'the CI size: 1,000 clients (large: 10,000)' },
+  values: {
+    '--clients': `SDK clients, 2 to ${sessionCountMax} (the node's sessionCountMax)`,
+    '--port': "the node's client port (default: a free one)",
+  },
+});
+const small = process.argv.includes('--small');
+const port = process.argv.includes('--port') ? flag('--port', 0, 1, 65_535) : await freePort('tcp');
 /** Clients: sessionCountMax (10,000) is the node's limit of open sockets. */
-const clientsAt = args.indexOf('--clients');
-const count = clientsAt >= 0 ? Number(args[clientsAt + 1]) : small ? 1_000 : 10_000;
+const count = flag('--clients', small ? 1_000 : 10_000, 2, sessionCountMax);
 const waitMs = 60_000;
 const clientScript = fileURLToPath(new URL('./reconnect-storm-clients.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'bourse-storm-'));
@@ -71,9 +82,10 @@ async function timeTo(t0: number, done: () => boolean): Promise<number | null> {
 
 const steal = readCpuTimes();
 let node = await start();
-const half = count / 2;
-const children = [0, 1].map((i) =>
-  fork(clientScript, [url, String(1_000 + i * half), String(half)], { stdio: 'inherit' }),
+// Two processes, client ids from 1,000 on: an odd count gives the second one more.
+const half = Math.floor(count / 2);
+const children = [half, count - half].map((share, i) =>
+  fork(clientScript, [url, String(1_000 + i * half), String(share)], { stdio: 'inherit' }),
 );
 const connectFrom = performance.now();
 await Promise.all(children.map((c) => reply<{ open: number }>(c)));
@@ -87,9 +99,18 @@ const restartMs = Math.round(t0 - down);
 const sessions = (): number => node.gateway?.sessionCount() ?? 0;
 const curve: number[] = []; // sessions at each second after t0
 const sampler = setInterval(() => curve.push(sessions()), 1_000);
-const at: Record<string, number | null> = {};
+/** Milliseconds from t0 until that share of the clients was logged in again (null: never). */
+const at = {
+  back_50pct_ms: null as number | null,
+  back_90pct_ms: null as number | null,
+  back_99pct_ms: null as number | null,
+  back_100pct_ms: null as number | null,
+};
 for (const pct of [50, 90, 99, 100]) {
-  at[`back_${pct}pct_ms`] = await timeTo(t0, () => sessions() >= (count * pct) / 100);
+  at[`back_${pct}pct_ms` as keyof typeof at] = await timeTo(
+    t0,
+    () => sessions() >= (count * pct) / 100,
+  );
 }
 const graceLine = (): string | undefined =>
   lines.slice(restartLine).find((l) => l.includes('grace after taking'));
@@ -132,7 +153,29 @@ if (process.env.STORM_LOG) {
   }
   for (const [l, n] of kinds) process.stdout.write(`${n} x ${l}\n`);
 }
-process.stdout.write(`${machineLine(await machine())}\n`);
+const title = `bench:reconnect-storm (${small ? 'small' : 'large'})`;
+printTable(`${title} on ${machineLine(await machine())}`, rowsOf(figures));
 process.stdout.write(`${graceLine() ?? 'no grace line'}\n`);
 process.stdout.write(`${JSON.stringify(figures)}\n`);
 process.exit(0);
+
+/** The figures for people: one row each, its unit apart ('-': not within waitMs). */
+function rowsOf(f: typeof figures): Array<Record<string, string | number>> {
+  const ms = (value: number | null): string | number => value ?? '-';
+  return [
+    { measure: 'SDK clients (cancel on disconnect, 2 processes)', value: f.clients, unit: '' },
+    { measure: 'all connected at first in', value: f.connect_ms, unit: 'ms' },
+    { measure: 'node stopped, then taking commands again in', value: f.restart_ms, unit: 'ms' },
+    { measure: 'logged in again: 50%', value: ms(f.back_50pct_ms), unit: 'ms' },
+    { measure: '  90%', value: ms(f.back_90pct_ms), unit: 'ms' },
+    { measure: '  99%', value: ms(f.back_99pct_ms), unit: 'ms' },
+    { measure: '  100%', value: ms(f.back_100pct_ms), unit: 'ms' },
+    { measure: 'grace the node gives them', value: f.grace_ms, unit: 'ms' },
+    { measure: 'marked / back in time / not', value: graceCounts(f), unit: 'clients' },
+    { measure: 'sessions the node lost meanwhile', value: f.storm_losses, unit: '' },
+  ];
+}
+
+function graceCounts(f: typeof figures): string {
+  return f.marked === null ? 'no grace line' : `${f.marked} / ${f.back_in_time} / ${f.not_back}`;
+}
