@@ -129,7 +129,11 @@ function addBench(p: Command): void {
     .description('run a benchmark; write its JSON report and HDR plot to the results folder')
     .argument('<scenario>', `one of: ${benchScenarios.join(', ')}`)
     .option('--small', 'the quick size CI runs')
-    .option('--rate <n>', 'open-loop rate, commands/s (pipeline, e2e, replicated)', count('--rate'))
+    .option(
+      '--rate <n>',
+      'open-loop rate, commands/s (pipeline, e2e, replicated)',
+      positive('--rate'),
+    )
     .option('--out <dir>', 'folder for <scenario>-<size>.json and .svg', 'bench/results')
     .addHelpText(
       'after',
@@ -335,7 +339,7 @@ function addPartitionDrill(group: Command): void {
     .option(
       '--cuts <k>',
       'partitions, in turn: primary off, off the members, deaf to them; standby off',
-      count('--cuts'),
+      positive('--cuts'),
       6,
     )
     .option('--seed <n>', 'seed of the load and of the cut times', count('--seed'), 1)
