@@ -18,6 +18,7 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { jsonKeyProblem } from '../gateway/json-body.js';
 import { UsageError } from './output.js';
+import { nearName } from './near-name.js';
 
 /** The YAML parser, loaded for a YAML file only (35 ms of every start of `bourse` otherwise). */
 function parseYaml(text: string): unknown {
@@ -61,7 +62,11 @@ export function applySettings(cmd: Command, commandNames: readonly string[]): vo
     const option = cmd.options.find((o) => o.name() === key && o.name() !== 'config');
     if (option === undefined) {
       const allowed = cmd.options.map((o) => o.name()).filter((n) => n !== 'config');
-      throw new UsageError(`${file}: '${key}' is not a setting of ${cmd.name()} (${allowed})`);
+      const near = nearName(key, allowed);
+      const hint = near === undefined ? '' : `; did you mean '${near}'?`;
+      throw new UsageError(
+        `${file}: '${key}' is not a setting of ${cmd.name()} (${allowed.join(', ')})${hint}`,
+      );
     }
     if (!fromDefault(cmd, option)) continue; // a flag or BOURSE_* wins
     const where = `${file}: ${key}`;

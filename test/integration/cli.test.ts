@@ -71,7 +71,13 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     writeFileSync(json, JSON.stringify({ prot: 9001 }));
     const unknown = bourse('start', '--config', json);
     assert.equal(unknown.code, 64);
-    assert.match(unknown.err, /'prot' is not a setting of start \(data,host,port,/);
+    // The keys it takes, spaced, and the near one (they ran together: data,host,port,...).
+    assert.match(unknown.err, /'prot' is not a setting of start \(data, host, port, /);
+    assert.match(unknown.err, /\); did you mean 'port'\?$/m);
+    writeFileSync(json, JSON.stringify({ start: { 'acounts-max': 5, 'zzz-qqq': 1 } }));
+    const typo = bourse('start', '--config', json);
+    assert.equal(typo.code, 64);
+    assert.match(typo.err, /'acounts-max' is not .*; did you mean 'accounts-max'\?$/m);
     // A key twice: JSON.parse kept the last (/nowhere/b) silently. YAML's parser refuses it.
     writeFileSync(json, '{"inspect": {"data": "/nowhere/a", "data": "/nowhere/b"}}');
     const twice = bourse('inspect', '--config', json);
