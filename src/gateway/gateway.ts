@@ -246,7 +246,7 @@ export class Gateway {
       close: (ws, code) => this.onClose(ws, code),
     });
     const keys = this.httpKeys;
-    const may = keys.mayReadAccount.bind(keys);
+    const may = keys.accountReadRefusal.bind(keys);
     if (options.reads !== null) {
       mountReads(this.app, options.reads, may, options.role);
       this.books = new BookTopics(this.app, options.reads);
@@ -254,9 +254,9 @@ export class Gateway {
     mountHttp(this.app, options.journal, options.role, {
       submit: (token, fields, answer, res) => this.submitHttp(token, fields, answer, res),
       pending: () => this.httpPending.size,
-      mayReadJournal: keys.mayReadJournal.bind(keys),
+      journalReadRefusal: keys.journalReadRefusal.bind(keys),
       development: () => this.options.keys === null,
-      mayReadAccount: may,
+      accountReadRefusal: may,
       accountKnown: (account) => accountKnown(options.reads, account),
     });
     this.tail = new TopicsTail(

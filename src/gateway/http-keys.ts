@@ -10,7 +10,7 @@
  * A request without a key is not counted (a 401, not a guess); nor is a valid key asking for
  * what it does not grant (a 403 as for a Forbidden frame).
  */
-import { openGrant, type Grant, type KeyRing } from './api-keys.js';
+import { accountRefusal, openGrant, type Grant, type KeyRing } from './api-keys.js';
 import { remoteAddress } from './admission.js';
 import type { LoginFailureReason, LoginFailures } from './login-failures.js';
 import type { HttpResponse } from './uws.js';
@@ -37,17 +37,30 @@ export class HttpKeys {
     return null;
   }
 
-  /** Whether `token` may read the journal: it holds every client's events (admin keys). */
-  mayReadJournal(token: string, res: HttpResponse): boolean {
-    return this.grant(token, res)?.admin === true;
+  /**
+   * Why `token` may not read the journal, which holds every client's events (admin keys), or
+   * null when it may.
+   */
+  journalReadRefusal(token: string, res: HttpResponse): string | null {
+    const grant = this.grant(token, res);
+    if (grant === null) return httpKeyRefused;
+    return grant.admin ? null : 'the journal needs an admin key';
   }
 
-  /** Whether `token` may read `account`: a key granting it, or an admin key. */
-  mayReadAccount(token: string, account: number, res: HttpResponse): boolean {
+  /** Why `token` may not read `account` (a key granting it, or an admin key), or null. */
+  accountReadRefusal(token: string, account: number, res: HttpResponse): string | null {
     const grant = this.grant(token, res);
-    return grant !== null && (grant.admin || grant.accounts.has(account));
+    if (grant === null) return httpKeyRefused;
+    return grant.admin || grant.accounts.has(account) ? null : accountRefusal(account);
   }
 }
+
+/**
+ * A key sent and not taken at all (malformed, unknown, wrong secret, revoked), said as a login
+ * says it (login.ts: not which). It was answered as a good key's missing grant ("it does not
+ * grant account 1", "the journal needs an admin key"): a mistyped key read as a wrong grant.
+ */
+export const httpKeyRefused = 'API key refused';
 
 /** Why a bearer token was refused: `grant` is its key's when that key is another client's. */
 function refusal(keys: KeyRing, token: string, grant: Grant | null): LoginFailureReason {

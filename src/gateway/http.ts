@@ -84,13 +84,13 @@ export interface HttpCommands {
   ): string | null;
   pending(): number;
   /**
-   * Whether a bearer token may read the journal: it holds every client's events, so an admin
-   * key (as for the journal stream), or anyone when the node has no keys (development mode).
-   * A refused key is counted (http-keys.ts): `res` is the request's.
+   * Why a bearer token may not read the journal (null: it may): it holds every client's events,
+   * so an admin key (as for the journal stream), or anyone when the node has no keys
+   * (development mode). A refused key is counted (http-keys.ts): `res` is the request's.
    */
-  mayReadJournal(token: string, res: HttpResponse): boolean;
-  /** Whether a bearer token may read `account` (a key granting it, or an admin key). */
-  mayReadAccount(token: string, account: number, res: HttpResponse): boolean;
+  journalReadRefusal(token: string, res: HttpResponse): string | null;
+  /** Why a bearer token may not read `account` (a key granting it, or an admin key), or null. */
+  accountReadRefusal(token: string, account: number, res: HttpResponse): string | null;
   /** Whether the read model knows `account`; null when it cannot tell (none, or busy). */
   accountKnown(account: number): Promise<boolean | null>;
   /** No keys: every session is admin (origin.ts refuses other sites' pages then). */
@@ -122,8 +122,9 @@ export function mountHttp(
     const token = bearerToken(req);
     const account = req.getQuery('account') ?? '';
     if (account !== '') return getAccountEvents(res, req, journal, account, commands, token);
-    if (commands.mayReadJournal(token, res)) return getEvents(res, req, journal);
-    keyRefused(res, token, 'the journal needs an admin key');
+    const refusal = commands.journalReadRefusal(token, res);
+    if (refusal === null) return getEvents(res, req, journal);
+    keyRefused(res, token, refusal);
   });
   route(app, 'post', '/commands', (res, req) => {
     const crossOrigin = crossOriginRefusal(req, commands.development());
@@ -313,9 +314,8 @@ function getAccountEvents(
     return json(res, '400 Bad Request', { error: 'from: a sequence number (with account=)' });
   }
   if (count === null) return json(res, '400 Bad Request', { error: countError });
-  if (!commands.mayReadAccount(token, account, res)) {
-    return keyRefused(res, token, 'reading this account needs a key that grants it');
-  }
+  const refusal = commands.accountReadRefusal(token, account, res);
+  if (refusal !== null) return keyRefused(res, token, refusal);
   // Unknown: 404, as /balances and /orders answer (it was 200 with no events, or with the
   // rejections of commands that named it). The read model says, as it does for them; when it
   // cannot (busy), the journal is read as before rather than the page refused.

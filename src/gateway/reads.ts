@@ -21,7 +21,6 @@ import type { HttpResponse, TemplatedApp, WebSocket } from './uws.js';
 import { BookFrames } from './book-frames.js';
 import { joinCount, leaveCount, topicBytes, topicFor, TopicTag, writeTopic } from './topics.js';
 import { bearerToken, json, keyRefused, notReadyFor, queryNumber, route } from './http.js';
-import { accountRefusal } from './api-keys.js';
 import { remoteAddress } from './admission.js';
 import { readAtOf, readModelBehindCode, SequenceWaits } from './read-at.js';
 import type { NodeRole } from './gateway.js';
@@ -75,10 +74,10 @@ export class ReadBusyError extends Error {
 }
 
 /**
- * Says whether a bearer token may read an account (its key or admin; anyone without keys),
- * counting a refused key (http-keys.ts) with the address of `res`.
+ * Why a bearer token may not read an account (null: it may: its key or admin; anyone without
+ * keys), counting a refused key (http-keys.ts) with the address of `res`.
  */
-export type AccountReadCheck = (token: string, account: number, res: HttpResponse) => boolean;
+export type AccountReadCheck = (token: string, account: number, res: HttpResponse) => string | null;
 
 export function mountReads(
   app: TemplatedApp,
@@ -96,7 +95,8 @@ export function mountReads(
       const at = readAtOf(req.getQuery('at'));
       if (typeof at === 'string') return json(res, '400 Bad Request', { error: at });
       const token = bearerToken(req);
-      if (!may(token, account, res)) return keyRefused(res, token, accountRefusal(account));
+      const refusal = may(token, account, res);
+      if (refusal !== null) return keyRefused(res, token, refusal);
       if (notReady(res, role)) return;
       const ask = (): Query => reads.query({ what, account });
       answer(res, { waits, at, ask }, 'no such account', (body, sequence) => ({

@@ -110,6 +110,29 @@ test('HTTP refusals name the key its client, the account and the Content-Type', 
     assert.deepEqual(await read.json(), {
       error: 'not allowed for this API key: it does not grant account 2',
     });
+    // A key not taken at all reads as one, not as a good key's missing grant (a mistyped key
+    // was told "it does not grant account 1" on an account it grants, and the journal "needs
+    // an admin key"). A good key's page of another account's events names the account too.
+    const get = async (path: string, token: string): Promise<[number, unknown]> => {
+      const r = await fetch(`${base(url)}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return [r.status, await r.json()];
+    };
+    const wrong = `${user.token.slice(0, -4)}AAAA`;
+    for (const path of ['/balances?account=1', '/orders?account=1', '/events?account=1&from=1']) {
+      assert.deepEqual(await get(path, wrong), [403, { error: 'API key refused' }], path);
+      assert.deepEqual(await get(path, 'bad'), [403, { error: 'API key refused' }], path);
+    }
+    assert.deepEqual(await get('/events?from=1', wrong), [403, { error: 'API key refused' }]);
+    assert.deepEqual(await get('/events?from=1', user.token), [
+      403,
+      { error: 'the journal needs an admin key' },
+    ]);
+    assert.deepEqual(await get('/events?account=2&from=1', user.token), [
+      403,
+      { error: 'not allowed for this API key: it does not grant account 2' },
+    ]);
   }, keysFile(user));
 });
 
