@@ -26,7 +26,7 @@ import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
 import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';
-import { refuseFile } from '../journal/journal-db.js';
+import { dataFile, refuseFile } from '../journal/journal-db.js';
 import { withKeysLock } from './keys-lock.js';
 
 export interface CreateKeyOptions {
@@ -87,9 +87,14 @@ export function createKeyCommand(options: CreateKeyOptions, random?: RandomSourc
   const made = withKeysLock(options.data, true, () => addKey(options, accounts, random));
   const { folders, record, token, sharing } = made;
   const first = folders.some((f) => f.file === null);
-  const effect = first
-    ? 'What runs on this folder requires keys within a second (sessions without one closed).\n'
-    : 'What runs on this folder takes it within a second.\n';
+  // A mistyped --data was made and keyed without a word, and the running node stayed keyless.
+  const unused = folders.every((f) => !existsSync(dataFile(f.dir)));
+  const effect = unused
+    ? 'No node has run on this folder yet (no journal.mdb): one started on it requires keys. ' +
+      "If a running node's folder was meant, check --data.\n"
+    : first
+      ? 'What runs on this folder requires keys within a second (sessions without one closed).\n'
+      : 'What runs on this folder takes it within a second.\n';
   process.stdout.write(
     `${token}\n` +
       `key ${record.id} for client ${record.clientId} ` +

@@ -142,3 +142,22 @@ test('a rotation (the same grants) and another client id are taken as before', (
     removeDir(dir);
   }
 });
+
+test("a key made in a folder no node has run on says so, and one in a node's folder not", (t) => {
+  const dir = tempDataDir();
+  const typo = join(dir, 'dta'); // `--data ./dta` for ./data: made, keyed, and no node on it
+  try {
+    const written = quietStdout(t);
+    createKeyCommand({ data: typo, client: 7, admin: true });
+    writeFileSync(join(dir, 'journal.mdb'), ''); // a node's folder: its journal is there
+    createKeyCommand({ data: dir, client: 8, admin: true });
+    t.mock.restoreAll();
+    const [made, node] = written.join('').split(/\n(?=bk_)/);
+    assert.match(made, /No node has run on this folder yet \(no journal\.mdb\)/);
+    assert.match(made, /check --data/);
+    assert.doesNotMatch(node, /No node has run/);
+    assert.match(node, /What runs on this folder requires keys within a second/);
+  } finally {
+    removeDir(dir);
+  }
+});
