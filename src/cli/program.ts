@@ -280,7 +280,12 @@ function addFailoverDrill(group: Command): void {
     'when taken (default: free ports)';
   drillCommand(group, 'failover', ports)
     .description('kill (or stop) the primary K times under load; check nothing acked is lost')
-    .option('--kills <k>', 'times to kill (--signal) the primary (--victim)', count('--kills'), 5)
+    .option(
+      '--kills <k>',
+      'times to kill (--signal) the primary (--victim)',
+      positive('--kills'),
+      5,
+    )
     .option('--seed <n>', 'seed of the load and of the kill times', count('--seed'), 1)
     .addOption(
       new Option(

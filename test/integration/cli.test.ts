@@ -147,6 +147,8 @@ test("commander's refusals read 'bourse <command>: …', exit 64", () => {
       ['drill', 'partition', '--cuts', '-1'],
       /^bourse drill partition: --cuts: '-1' is not .* ≥ 1$/,
     ],
+    // A failover drill with no failover checks nothing: --kills 0 passed, having killed none.
+    [['drill', 'failover', '--kills', '0'], /^bourse drill failover: --kills: '0' is not .* ≥ 1$/],
   ];
   for (const [args, message] of refusals) {
     const r = bourse(...args);
