@@ -454,6 +454,8 @@ export const replicationTickMs = 10;
 export const heartbeatTicks = 3;
 /** A primary resends what a standby has not acknowledged when its match stands still this long. */
 export const resendTicks = 30;
+/** An idle primary writes an entry for a recovering standby at most once per this many ticks. */
+export const recoveryEntryTicks = 50;
 /**
  * A standby that hears no primary for a random time in [min, max) ticks stands (after a
  * majority's pre-votes); a primary that hears no majority for `min` steps down. Probes find a
@@ -482,10 +484,7 @@ export const catchUpLogTicks = 200;
  * back from disk and packed: ~2 MB, a few ms); the rest wait for the next turn.
  */
 export const catchUpEventsPerTurn = 16_384;
-/**
- * How long a member started with --bootstrap on an empty folder waits for each other member's
- * /health before it acts as new (pipeline/formation-check.ts), in ms.
- */
+/** A --bootstrap member waits this long (ms) for each other's /health (formation-check.ts). */
 export const bootstrapPeerCheckMs = 300;
 /** A member of another cluster is logged at most this often (ms), each. */
 export const foreignLogMs = 10_000;

@@ -373,7 +373,11 @@ export class ClusterNode {
         this.followSoon(false);
       },
       roleChanged: (role, term) => this.onRoleChanged(role, term),
-      openTerm: () => {}, // the Tick is journaled once the node is up (promote)
+      // A new term's Tick is journaled once the node is up (promote); while serving, one for
+      // a recovering standby (a repeat of the term's Tick: answered as one, journaled still).
+      openTerm: (term) => {
+        if (this.serving && this.node !== null) this.openTerm(this.node, term);
+      },
       recovered: () => {
         this.keep(() => this.store.setRecovering(false));
         this.log(`member ${this.id}: caught up; votes again`);

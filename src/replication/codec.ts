@@ -11,7 +11,10 @@
  *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
  *                 term f64, first f64, count u32, payload bytes u32, packed bytes u32,
  *                 prevHash 32, hash 32, last f64, payload packed (zero-words.ts)
- *   status:       ok u8, reserved 7, match f64, durable f64, nak f64
+ *   status:       ok u8, flags u8, reserved 6, match f64, durable f64, nak f64
+ *                 (flags bit 0: recovering; the byte was reserved, written 0 and never read,
+ *                 so members of this version built before it read every status as not
+ *                 recovering, and it changes no version: their own say 0)
  *   vote-request: lastIndex f64, lastTerm f64, pre u8, reserved 3, first u32
  *   vote:         granted u8, pre u8, to u8 (the candidate it answers)
  *   timeout-now:  (no body)
@@ -33,6 +36,8 @@ import { packedBytesMax, packZeroWords, unpackZeroWords } from './zero-words.js'
  */
 export const replicationVersion = 9;
 const headerBytes = 16;
+/** A status's flags byte: the sender is recovering (it lost its disk). */
+const statusRecovering = 1;
 const hashBytes = 32;
 const entryHeaderBytes = 8 + 8 + 4 + 4 + 4 + hashBytes * 2 + 8;
 /** One packed byte stands for at most 32 payload bytes (a 4-byte mask for 32 words). */
@@ -96,6 +101,7 @@ export function encodeMessage(m: Message): Buffer {
   if (m.kind === 'append') return writeAppend(buf, at, m);
   if (m.kind === 'status') {
     buf.writeUInt8(m.ok ? 1 : 0, at);
+    buf.writeUInt8(m.recovering ? statusRecovering : 0, at + 1);
     buf.writeDoubleLE(m.match, at + 8);
     buf.writeDoubleLE(m.durable, at + 16);
     buf.writeDoubleLE(m.nak, at + 24);
@@ -175,7 +181,10 @@ export function decodeMessage(buf: Buffer): Message | null {
       const nak = buf.readDoubleLE(at + 24);
       if (!isCount(match) || !isCount(durable) || !isCount(nak) || durable > match) return null;
       const ok = buf.readUInt8(at) === 1;
-      return { kind: 'status', cluster, members, term, from, ok, match, durable, nak };
+      // Other bits of the flags byte are left for later flags (read as none here).
+      const recovering = (buf.readUInt8(at + 1) & statusRecovering) !== 0;
+      const fields = { ok, match, durable, nak, recovering };
+      return { kind: 'status', cluster, members, term, from, ...fields };
     }
     case Kind.VoteRequest: {
       if (left < 24) return null;

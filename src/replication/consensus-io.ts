@@ -31,7 +31,10 @@ export interface ConsensusIo {
   /** Entries up to `index` are committed. */
   committed(index: number): void;
   roleChanged(role: Role, term: number): void;
-  /** This replica is primary of a new term: propose an entry of that term now. */
+  /**
+   * Propose an entry of this primary's term now: its term is new, or a standby is recovering
+   * and nothing is left to commit (recovery-point.ts). Dropped, the next status asks again.
+   */
   openTerm(term: number): void;
   /** A recovering replica caught up: store that (a crash before it must come back recovering). */
   recovered(): void;

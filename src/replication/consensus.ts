@@ -29,7 +29,8 @@
  * - A standby appends only entries that chain onto its log by hash, and cuts its log back
  *   where the primary's differs: only entries never committed can differ.
  * - A replica that lost its disk (`recovering`) neither votes nor stands until it holds a
- *   commit its primary made in its own term: it cannot vouch for what it acknowledged before.
+ *   commit its primary made in its own term after it came (recovery-point.ts): it cannot vouch
+ *   for what it acknowledged before. Its acknowledgements never make a commit meanwhile.
  * - Once its first entry is committed, a replica knows its cluster's id (hashes.ts) and drops
  *   every message of another cluster's: a folder of another cluster (copied, or left from an
  *   earlier forming) held a longer log of a higher term, won the votes, and cut the cluster's
@@ -49,6 +50,7 @@ import {
   replicationWindowEvents,
   appendEventsMax,
   logRetainEntries,
+  recoveryEntryTicks,
   termMax,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
@@ -60,6 +62,7 @@ import type { Status } from './messages.js';
 import type { TimeoutNow, Vote, VoteRequest } from './messages.js';
 import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
 import { acked, inFlight, naked, newPeer, probing, type Peer } from './peer.js';
+import { RecoveryPoint } from './recovery-point.js';
 
 export type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
 
@@ -107,12 +110,10 @@ export class Consensus {
   private durable: number;
   /** Highest index known to match the current primary's log (reset with each term). */
   private verified = 0;
-  /**
-   * Commit index to hold durably before a recovering replica may vote again; fixed once it is a
-   * commit of the primary's own term (checkRecovered).
-   */
-  private recoverTarget = -1;
-  private recoverFixed = false;
+  /** The commit a recovering replica holds before it votes again (recovery-point.ts). */
+  private readonly recoveryPoint = new RecoveryPoint();
+  /** On a primary: the tick before which it writes no entry for a recovering standby. */
+  private recoveryEntryAt = 0;
   /** Catch-up sends that `io.catchUpRoom` deferred to `resumeCatchUp`. */
   private catchUpDeferred = false;
   private readonly members: readonly number[];
@@ -342,9 +343,7 @@ export class Consensus {
     this.heardPrimaryAt = this.now;
     this.heardPrimary = true;
     this.suspected = false;
-    if (this.recovering && !this.recoverFixed && this.recoverTarget < m.commit) {
-      this.recoverTarget = m.commit;
-    }
+    if (this.recovering) this.recoveryPoint.announced(m.commit);
     if (m.commit > this.primaryCommit) this.primaryCommit = m.commit;
     if (m.prevIndex > this.lastIndex) return this.sendStatus(m.from, false, this.lastIndex);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
@@ -398,8 +397,14 @@ export class Consensus {
     return start;
   }
 
+  /**
+   * A recovering replica says so, and reports nothing durable past its commit: what it
+   * acknowledges never makes a commit (recovery-point.ts), not even one of a primary that was
+   * deposed without knowing it, whose term it cannot tell from the current one.
+   */
   private sendStatus(to: number, ok: boolean, nak: number): void {
     const match = Math.min(this.verified, this.lastIndex);
+    const durable = Math.min(this.durable, match);
     const status: Status = {
       kind: 'status',
       cluster: this.clusterId,
@@ -408,8 +413,9 @@ export class Consensus {
       from: this.id,
       ok,
       match,
-      durable: Math.min(this.durable, match),
+      durable: this.recovering ? Math.min(durable, this.commit) : durable,
       nak,
+      recovering: this.recovering,
     };
     this.io.send(to, status);
   }
@@ -421,6 +427,7 @@ export class Consensus {
     peer.heardAt = this.now;
     // A match past this log cannot be of this term (its log only grows): garbage, dropped.
     if (m.match > this.lastIndex) return;
+    if (m.recovering) this.serveRecovering(peer, m.durable);
     if (!m.ok) {
       if (inFlight(peer, m.nak, this.now)) return;
       if (naked(peer, m, this.now)) this.sendHeartbeat(m.from, peer); // it lost entries
@@ -429,6 +436,18 @@ export class Consensus {
     acked(peer, m, this.now);
     this.advanceCommit();
     this.sendTo(m.from, peer);
+  }
+
+  /**
+   * A standby that lost its disk: what it said it held before counts no more, and it votes
+   * again only at a commit of this term made after it came. An idle primary makes none: it
+   * writes an entry of its term (as it opens a term), at most one per `recoveryEntryTicks`.
+   */
+  private serveRecovering(peer: Peer, durable: number): void {
+    if (peer.durable > durable) peer.durable = durable;
+    if (this.commit < this.lastIndex || this.now < this.recoveryEntryAt) return;
+    this.recoveryEntryAt = this.now + recoveryEntryTicks;
+    this.io.openTerm(this.term);
   }
 
   /** Commit = the highest index durable on a majority, if it is of this term. */
@@ -616,6 +635,7 @@ export class Consensus {
     this.stats.termChanges++;
     this.votedFor = votedFor;
     this.verified = 0;
+    this.recoveryPoint.reset(); // a new primary: its first announced commit is the line
     this.io.saveVote(term, votedFor);
   }
 
@@ -632,23 +652,14 @@ export class Consensus {
     if (changed) this.io.roleChanged(this.role, this.term);
   }
 
-  /**
-   * A recovering replica votes again once it holds, durably, a commit its primary made in its
-   * own term, and the first commit it heard. A primary's commit index is exact only from its
-   * term's first commit on: one just elected, or restarted, knows no commit past its compaction
-   * base, and a target taken from that could be reached before the replica held entries it had
-   * acknowledged, which it could then vote against (test/simulation/cluster.test.ts).
-   */
+  /** A recovering replica votes again once it holds its recovery point (recovery-point.ts). */
   private checkRecovered(): void {
-    if (!this.recovering || this.recoverTarget < 0) return;
-    if (!this.recoverFixed) {
-      // The first commit seen of the primary's own term: entries committed before are below it.
-      if (this.commit === 0 || this.commit < this.recoverTarget) return;
-      if (this.at(this.commit).term !== this.term) return;
-      this.recoverTarget = this.commit;
-      this.recoverFixed = true;
+    const point = this.recoveryPoint;
+    if (!this.recovering) return;
+    if (point.candidate(this.commit) && this.at(this.commit).term === this.term) {
+      point.fix(this.commit);
     }
-    if (this.durable < this.recoverTarget) return;
+    if (!point.reached(this.durable)) return;
     this.recovering = false;
     this.io.recovered();
   }

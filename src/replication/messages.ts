@@ -4,7 +4,7 @@
  * hash covers the previous entry's hash, so one matching hash proves a whole matching prefix.
  *
  *   primary ──append {term, prevIndex, prevHash, entries, commit}──► standby
- *           ◄─status {term, ok, match, durable, nak}─────────────────
+ *           ◄─status {term, ok, match, durable, nak, recovering}─────
  *           (status is the ack and the flow-control window: the primary sends at most
  *            `replicationWindowEntries` past what a standby holds durably; ok = false is a NAK:
  *            "I hold entries up to `nak`; send from there")
@@ -79,6 +79,11 @@ export interface Status {
   readonly durable: number;
   /** When !ok: the index to send from again, less one. */
   readonly nak: number;
+  /**
+   * The sender lost its disk and has not caught up (recovery-point.ts): its `durable` is no
+   * more than its commit, and the primary, idle, writes an entry of its term for it to hold.
+   */
+  readonly recovering: boolean;
 }
 
 export interface VoteRequest {

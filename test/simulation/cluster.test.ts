@@ -75,10 +75,21 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *   10019041 (disks, of 30,000)  a standby's stalled disk made a write of the last term durable
  *          after it heard the new primary: its ok status, match 0, was taken for the answer to
  *          the primary's probe, and it was never sent an entry again (peer.ts acked).
+ *   10000283, 10002299, 10002319, 10010468, 10016569, 20001378, 20002440, 20006787, 20010546
+ *          (primary-pauses, of 45,000), 10009981 (storm, of 30,000)  two entries committed at
+ *          one index: a primary stood still through an election, a replica lost its disk and
+ *          followed it when it resumed, counted itself recovered at its commit, and its
+ *          acknowledgements made that primary's commits (recovery-point.ts).
  */
+const pausedPrimarySeeds = [
+  10_000_283, 10_002_299, 10_002_319, 10_010_468, 10_016_569, 20_001_378, 20_002_440, 20_006_787,
+  20_010_546,
+];
 test('consensus: the soak seeds of bugs found before keep history and heal', () => {
   for (const seed of [10_007_813, 10_021_616]) runSeeds(seed, 1, misdeliverMix);
   runSeeds(10_019_041, 1, disksMix);
+  for (const seed of pausedPrimarySeeds) runSeeds(seed, 1, primaryPausesMix);
+  runSeeds(10_009_981, 1, stormMix);
 });
 
 /**
@@ -123,10 +134,14 @@ test('consensus: a standby cut off from a live primary cannot depose it (pre-vot
 
 /**
  * A replica that lost its disk may vote again only once it holds a commit its primary made in
- * its own term. A primary just restarted knows no commit past its compaction base, and the
- * wiped replica took that stale commit (0 here) as its target: it voted again at its first
- * append, before it held an entry acknowledged with its help, and then voted for a candidate
- * that lacked that entry. The entry was lost (TigerBeetle's lesson from Jepsen).
+ * its own term after it came (src/replication/recovery-point.ts). A primary just restarted
+ * knows no commit past its compaction base, and the wiped replica took that stale commit (0
+ * here) as its target: it voted again at its first append, before it held an entry
+ * acknowledged with its help, and then voted for a candidate that lacked that entry. The entry
+ * was lost (TigerBeetle's lesson from Jepsen). Catching up from its primary alone (the third
+ * cut off) it now stays recovering: it alone cannot vouch for a commit, and its own
+ * acknowledgements make none (a stale primary's, soak seed 10000283). The third back, the
+ * primary commits an entry it writes for it, and it votes again.
  */
 test('consensus: a wiped replica votes again only once it holds a commit of its primary', () => {
   const sim = new SimCluster(new Rng(11), 3, noFaults, 1_000_000);
@@ -155,10 +170,16 @@ test('consensus: a wiped replica votes again only once it holds a commit of its 
   for (let t = 0; t < 2_000 && sim.primary() !== p; t++) sim.step(resendTicks);
   assert.equal(sim.primary(), p, 'p is primary again');
   sim.cut.add(`${p.id}>${b.id}`);
+  const commit = p.consensus.commit;
+  for (let t = 0; t < 2_000; t++) sim.step(resendTicks);
+  // Before: c counted itself recovered here, and its acknowledgements made p's commits.
+  assert.ok(c.consensus.durableIndex > commit, 'c holds entries p has not committed');
+  assert.equal(c.consensus.recovering, true, 'c, caught up from p alone, still recovering');
+  assert.equal(p.consensus.commit, commit, "c's acknowledgements commit nothing");
+  sim.cut.clear(); // b is back: p commits, c holds a commit made after it came
   for (let t = 0; t < 2_000 && c.consensus.recovering; t++) sim.step(resendTicks);
   assert.equal(c.consensus.recovering, false, 'c caught up');
   sim.crash(p, false); // b and c elect: c must hold x now
-  sim.cut.clear();
   for (let t = 0; t < 2_000 && sim.primary() === undefined; t++) sim.step(resendTicks);
   sim.restart(p);
   const marker = sim.submit(3);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Consensus, type ConsensusIo } from '../../../src/replication/consensus.js';
 import { genesisHashHex, membersMaskOf } from '../../../src/replication/hashes.js';
 import { Role, type Entry, type Message, type Status } from '../../../src/replication/messages.js';
-import { electionTimeoutTicksMin, termMax } from '../../../src/constants.js';
+import { electionTimeoutTicksMin, recoveryEntryTicks, termMax } from '../../../src/constants.js';
 
 const members = [1, 2, 3];
 const mask = membersMaskOf(members);
@@ -30,13 +30,16 @@ function entries(n: number, term: number, start = 1, prevHash = genesisHashHex):
 function replica(
   id: number,
   term = 1,
+  recovering = false,
 ): {
   consensus: Consensus;
   sent: { to: number; m: Message }[];
   cuts: number[][];
+  opened: number[];
 } {
   const sent: { to: number; m: Message }[] = [];
   const cuts: number[][] = [];
+  const opened: number[] = []; // the terms it was asked to write an entry of (openTerm)
   const io: ConsensusIo = {
     send: (to, m) => sent.push({ to, m }),
     write: () => {},
@@ -47,15 +50,15 @@ function replica(
     saveVote: () => {},
     committed: () => {},
     roleChanged: () => {},
-    openTerm: () => {},
+    openTerm: (t) => opened.push(t),
     recovered: () => {},
     sealed: () => {},
     foreign: () => {},
     catchUpRoom: () => true,
     truncated: (at, to, first, last) => cuts.push([at, to, first, last]),
   };
-  const options = { id, members, random: () => 0.5, recovering: false, term, votedFor: -1 };
-  return { consensus: new Consensus({ ...options, log: [] }, io), sent, cuts };
+  const options = { id, members, random: () => 0.5, recovering, term, votedFor: -1 };
+  return { consensus: new Consensus({ ...options, log: [] }, io), sent, cuts, opened };
 }
 
 function append(from: number, term: number, prevIndex: number, prevHash: string, es: Entry[]) {
@@ -116,7 +119,7 @@ test('two standbys that stood at once retry a split vote at different ticks', ()
 
 function status(from: number, term: number, ok: boolean, match: number, nak: number): Status {
   const fields = { cluster: 0, members: mask, term, from, ok, match, durable: match, nak };
-  return { kind: 'status', ...fields };
+  return { kind: 'status', ...fields, recovering: false };
 }
 
 /** The first entry of each append `sent` to `to` (its prevIndex + 1), heartbeats left out. */
@@ -279,14 +282,14 @@ test('a replica at termMax asserts rather than stand past it; one past it does n
  * member 3 holding them all; member 2 not heard in term 2 yet.
  */
 function primaryOver(n: number) {
-  const { consensus, sent } = replica(1);
+  const { consensus, sent, opened } = replica(1);
   const log = entries(n, 1);
   for (const e of log) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
   consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
   consensus.receive({ ...vote, term: 2, from: 3 });
   assert.equal(consensus.role, Role.Primary);
   consensus.receive(status(3, 2, true, n, 0));
-  return { consensus, sent, log };
+  return { consensus, sent, log, opened };
 }
 
 /**
@@ -339,4 +342,103 @@ test('an ok status below where the primary probes does not end the probe', () =>
   }
   // Before the fix: -1, heartbeats naming entry 0 (matched) and no entries at all.
   assert.equal(firstSent, 291, 'entries go from where member 2 stands');
+});
+
+/** The statuses `sent` to member `to`. */
+function statusesTo(sent: { to: number; m: Message }[], to: number): Status[] {
+  return sent.flatMap((s) => (s.to === to && s.m.kind === 'status' ? [s.m] : []));
+}
+
+/**
+ * A replica that lost its disk may follow a primary that was deposed without knowing it (one
+ * that stood still through an election): its acknowledgements must not make that primary's
+ * commits (soak seed 10000283, primary-pauses mix: two entries committed at one index).
+ */
+test('a recovering standby reports nothing durable past its commit, and says it recovers', () => {
+  const { consensus, sent } = replica(2, 0, true);
+  const log = entries(5, 1);
+  consensus.receive({ ...append(1, 1, 0, genesisHashHex, log), commit: 2 });
+  sent.length = 0;
+  consensus.onDurable(5, log[4].hash);
+  const [durable] = statusesTo(sent, 1);
+  assert.equal(durable.match, 5);
+  // Before the fix: durable 5, counted toward the primary's commit of entries 3 to 5.
+  assert.equal(durable.durable, 2, 'no more than its commit');
+  assert.equal(durable.recovering, true);
+});
+
+/**
+ * A recovering replica votes again only at a commit of its primary's term made after it came:
+ * past the first commit index that primary announced to it. Before, the first commit it held
+ * of the primary's term was enough, and a stale primary's (made before the replica lost its
+ * disk, with its acknowledgements) let it vote again at once (recovery-point.ts).
+ */
+test('a recovering standby votes again only at a commit past the first it was told of', () => {
+  const { consensus, sent } = replica(2, 0, true);
+  const log = entries(14, 2);
+  consensus.receive({ ...append(3, 2, 0, genesisHashHex, log.slice(0, 12)), commit: 12 });
+  consensus.onDurable(12, log[11].hash);
+  // Before the fix: false, it held a commit of term 2, its primary's.
+  assert.equal(consensus.recovering, true, 'commit 12 may predate it');
+  consensus.receive({ ...append(3, 2, 12, log[11].hash, log.slice(12)), commit: 13 });
+  assert.equal(consensus.recovering, true, 'commit 13 is not on its disk yet');
+  consensus.onDurable(14, log[13].hash);
+  assert.equal(consensus.recovering, false, 'commit 13 was made after it came');
+  sent.length = 0;
+  consensus.onDurable(14, log[13].hash);
+  consensus.receive({ ...append(3, 2, 14, log[13].hash, []), commit: 13 });
+  const [after] = statusesTo(sent, 3);
+  assert.deepEqual([after.durable, after.recovering], [14, false], 'it counts again');
+});
+
+test('a new primary starts the line again: its first announced commit', () => {
+  const { consensus } = replica(2, 0, true);
+  const log = entries(12, 2);
+  consensus.receive({ ...append(3, 2, 0, genesisHashHex, log.slice(0, 10)), commit: 5 });
+  consensus.onDurable(10, log[9].hash);
+  // Member 1 is primary of term 3 (its commit: 10, of term 2's entries it holds)...
+  consensus.receive({ ...append(1, 3, 10, log[9].hash, []), commit: 10 });
+  assert.equal(consensus.recovering, true, 'a commit of term 2: not of its primary');
+  const next = entries(2, 3, 11, log[9].hash);
+  // ... whose commit 10, announced first, may predate the replica; 12 (of term 3) does not.
+  consensus.receive({ ...append(1, 3, 10, log[9].hash, next), commit: 12 });
+  consensus.onDurable(12, next[1].hash);
+  assert.equal(consensus.recovering, false, 'commit 12, of term 3, past 10');
+});
+
+/**
+ * An idle primary makes no commit for a recovering standby to recover at: it writes an entry
+ * of its term (openTerm) when a standby says it is recovering and nothing is left to commit,
+ * at most once per recoveryEntryTicks; and what that standby held before counts no more.
+ */
+test('a primary writes an entry for a recovering standby, once per interval, when idle', () => {
+  const { consensus, log, opened } = primaryOver(10);
+  assert.deepEqual(opened, [2], 'its term opened');
+  opened.length = 0;
+  const own = entries(1, 2, 11, log[9].hash);
+  consensus.propose(own[0]);
+  consensus.onDurable(11, own[0].hash);
+  consensus.receive(status(3, 2, true, 11, 0));
+  assert.equal(consensus.commit, 11, 'nothing left to commit');
+  consensus.receive(status(2, 2, true, 11, 0));
+  assert.equal(consensus.durableAt(2), 11);
+  const recovering = { ...status(2, 2, true, 11, 0), durable: 0, recovering: true };
+  consensus.receive(recovering);
+  assert.equal(consensus.durableAt(2), 0, 'what it said before it lost its disk');
+  assert.deepEqual(opened, [2], 'an entry of term 2 for it');
+  for (let t = 0; t < recoveryEntryTicks - 1; t++) {
+    consensus.tick();
+    consensus.receive(status(3, 2, true, 11, 0));
+    consensus.receive(recovering);
+  }
+  assert.deepEqual(opened, [2], 'one an interval, not one a status');
+  consensus.tick();
+  consensus.receive(recovering);
+  assert.deepEqual(opened, [2, 2], 'the next interval');
+  const more = entries(1, 2, 12, own[0].hash);
+  consensus.propose(more[0]); // uncommitted: its commit will do
+  for (let t = 0; t < recoveryEntryTicks; t++) consensus.tick();
+  consensus.receive(status(3, 2, true, 11, 0));
+  consensus.receive(recovering);
+  assert.deepEqual(opened, [2, 2], 'none while an entry waits for its commit');
 });

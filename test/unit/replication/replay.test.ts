@@ -36,6 +36,7 @@ const status: Message = {
   match: 1,
   durable: 1,
   nak: 0,
+  recovering: false,
 };
 
 /** A message of many datagrams from member 1. */

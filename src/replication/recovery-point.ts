@@ -1,0 +1,61 @@
+/**
+ * When a replica that lost its disk (`recovering`) may vote and stand again: once it holds,
+ * durably, a commit its primary made in its own term after the replica came back. It forgot
+ * its votes and what it acknowledged, so entries committed with its acknowledgement may now be
+ * held by fewer than a majority; until it holds them it must not vote against them.
+ *
+ * Why that commit is enough. A recovering replica reports nothing durable past its own commit
+ * (Consensus.sendStatus), so its acknowledgements never make a commit. A commit of term t past
+ * the first commit index t's primary announced to it was made after it came (a primary's
+ * commit only grows in its term), so without it: a majority of the other replicas held the
+ * entry in term t after it came. Terms only grow, so none of them was in a term above t
+ * before it came, and no term above t had a majority then: no primary, no commit, no winning
+ * vote. Every entry committed before it came is of a term at most t, and so lies in t's
+ * primary's log below that commit (Raft's leader completeness): holding it, the replica holds
+ * everything it may have helped commit.
+ *
+ * A commit of t's primary at or below the first one announced proves nothing: it may have
+ * been made before the replica came, with its own acknowledgements, by a primary that was
+ * deposed since without knowing it. One stood still (SIGSTOP, a frozen VM) through an
+ * election; the others elected and committed with the replica's acknowledgements; the replica
+ * lost its disk, followed the old primary when it resumed, counted itself recovered at its
+ * commit, and its acknowledgements let that primary commit other entries at the same indexes
+ * (simulation seeds 10000283 and 10009981, bench:simulation's primary-pauses and storm mixes).
+ * Likewise the commit index a primary announces before its term's first commit (just
+ * elected, or restarted) can be stale: it is only the starting line.
+ *
+ * An idle cluster makes no new commit: the primary writes an entry of its term when a
+ * standby says it is recovering and nothing is left to commit (Consensus.onStatus).
+ */
+export class RecoveryPoint {
+  /** The first commit index this term's primary announced to the replica (-1: none yet). */
+  private after = -1;
+  /** The commit to hold durably, once one past `after` of the primary's term is seen. */
+  private target = -1;
+
+  /** A new term: a new primary, whose announcements count from its first. */
+  reset(): void {
+    this.after = -1;
+    this.target = -1;
+  }
+
+  /** The replica's primary of this term announced `commit` (an append). */
+  announced(commit: number): void {
+    if (this.after < 0) this.after = commit;
+  }
+
+  /** Whether `commit` (the replica's) is past the first announced, and no point is fixed yet. */
+  candidate(commit: number): boolean {
+    return this.after >= 0 && this.target < 0 && commit > this.after;
+  }
+
+  /** `commit`, a candidate of the primary's own term, is the point: the durable index chases it. */
+  fix(commit: number): void {
+    this.target = commit;
+  }
+
+  /** Whether the replica, holding `durable` entries on disk, may vote again. */
+  reached(durable: number): boolean {
+    return this.target >= 0 && durable >= this.target;
+  }
+}
