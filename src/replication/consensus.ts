@@ -343,7 +343,6 @@ export class Consensus {
     this.heardPrimaryAt = this.now;
     this.heardPrimary = true;
     this.suspected = false;
-    if (this.recovering) this.recoveryPoint.announced(m.commit);
     if (m.commit > this.primaryCommit) this.primaryCommit = m.commit;
     if (m.prevIndex > this.lastIndex) return this.sendStatus(m.from, false, this.lastIndex);
     for (const entry of m.entries) if (!this.io.verify(entry)) return; // forged: ignored
@@ -353,6 +352,7 @@ export class Consensus {
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
       return this.sendStatus(m.from, false, this.conflictStart(m.prevIndex) - 1);
     }
+    if (this.recovering) this.recoveryPoint.announced(m.commit); // chains on: sent after a status
     this.appendFrom(m.prevIndex, m.entries);
     const matched = m.prevIndex + m.entries.length;
     if (matched > this.verified) this.verified = matched;

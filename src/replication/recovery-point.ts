@@ -6,29 +6,38 @@
  *
  * Why that commit is enough. A recovering replica reports nothing durable past its own commit
  * (Consensus.sendStatus), so its acknowledgements never make a commit. A commit of term t past
- * the first commit index t's primary announced to it was made after it came (a primary's
- * commit only grows in its term), so without it: a majority of the other replicas held the
- * entry in term t after it came. Terms only grow, so none of them was in a term above t
- * before it came, and no term above t had a majority then: no primary, no commit, no winning
- * vote. Every entry committed before it came is of a term at most t, and so lies in t's
- * primary's log below that commit (Raft's leader completeness): holding it, the replica holds
- * everything it may have helped commit.
+ * the commit index t's primary announced in the first append that chained onto its new log
+ * was made after it came (a primary's commit only grows in its term), so without it: a
+ * majority of the other replicas held the entry in term t after it came. Terms only grow, so
+ * none of them was in a term above t before it came, and no term above t had a majority then:
+ * no primary, no commit, no winning vote. Every entry committed before it came is of a term
+ * at most t, and so lies in t's primary's log below that commit (Raft's leader completeness):
+ * holding it, the replica holds everything it may have helped commit.
  *
- * A commit of t's primary at or below the first one announced proves nothing: it may have
- * been made before the replica came, with its own acknowledgements, by a primary that was
- * deposed since without knowing it. One stood still (SIGSTOP, a frozen VM) through an
- * election; the others elected and committed with the replica's acknowledgements; the replica
- * lost its disk, followed the old primary when it resumed, counted itself recovered at its
- * commit, and its acknowledgements let that primary commit other entries at the same indexes
- * (simulation seeds 10000283 and 10009981, bench:simulation's primary-pauses and storm mixes).
- * Likewise the commit index a primary announces before its term's first commit (just
- * elected, or restarted) can be stale: it is only the starting line.
+ * A commit of t's primary at or below that line proves nothing: it may have been made before the
+ * replica came, with its own acknowledgements, by a primary that was deposed since without knowing
+ * it. One stood still (SIGSTOP, a frozen VM) through an election; the others elected and committed
+ * with the replica's acknowledgements; the replica lost its disk, followed the old primary when it
+ * resumed, counted itself recovered at its commit, and its acknowledgements let that primary
+ * commit other entries at the same indexes (simulation seeds 10000283 and 10009981,
+ * bench:simulation's primary-pauses and storm mixes). Likewise the commit index a primary
+ * announces before its term's first commit (just elected, or restarted) can be stale: it is only
+ * the starting line.
+ *
+ * Why the first append that chains on, not the first heard: a primary that stood still reads,
+ * once it runs again, the acknowledgements the replica sent before it lost its disk, and they
+ * may make a commit (they were true then); its first heartbeat can go before it reads them (a
+ * node's timers run before its socket is read). An append that chains onto the new log was
+ * sent after the primary read a status from that log (a NAK at its end), so after those
+ * acknowledgements on the same link, and the commit it announces counts them already. A link
+ * that delivers an acknowledgement from before the loss after a status from after it (a
+ * reordering across a restart) is not covered.
  *
  * An idle cluster makes no new commit: the primary writes an entry of its term when a
  * standby says it is recovering and nothing is left to commit (Consensus.onStatus).
  */
 export class RecoveryPoint {
-  /** The first commit index this term's primary announced to the replica (-1: none yet). */
+  /** The commit index of this term's first append that chained on (-1: none yet). */
   private after = -1;
   /** The commit to hold durably, once one past `after` of the primary's term is seen. */
   private target = -1;
@@ -39,7 +48,7 @@ export class RecoveryPoint {
     this.target = -1;
   }
 
-  /** The replica's primary of this term announced `commit` (an append). */
+  /** The replica's primary of this term announced `commit` in an append that chained on. */
   announced(commit: number): void {
     if (this.after < 0) this.after = commit;
   }

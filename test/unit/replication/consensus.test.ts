@@ -391,6 +391,28 @@ test('a recovering standby votes again only at a commit past the first it was to
   assert.deepEqual([after.durable, after.recovering], [14, false], 'it counts again');
 });
 
+/**
+ * A primary that stood still reads, once it runs again, what the replica acknowledged before it
+ * lost its disk, and that can make a commit; its first heartbeat may go before. The line is
+ * the commit of the first append that chains onto the replica's new log: sent after the
+ * primary read its status from there, so after those acknowledgements on the same link.
+ */
+test('a recovering standby counts from the first append that chains onto its new log', () => {
+  const { consensus } = replica(2, 0, true);
+  const log = entries(16, 2);
+  // Member 3, primary of term 2, resumes: a heartbeat at what member 2 matched before (12) ...
+  consensus.receive({ ...append(3, 2, 12, log[11].hash, []), commit: 12 });
+  // ... then member 2's acknowledgements from before its loss commit 14, and its NAK is
+  // answered from entry 1.
+  consensus.receive({ ...append(3, 2, 0, genesisHashHex, log.slice(0, 14)), commit: 14 });
+  consensus.onDurable(14, log[13].hash);
+  // Before: false, commit 14 was past 12, the first it heard.
+  assert.equal(consensus.recovering, true, 'commit 14 may count its acknowledgements');
+  consensus.receive({ ...append(3, 2, 14, log[13].hash, log.slice(14)), commit: 15 });
+  consensus.onDurable(16, log[15].hash);
+  assert.equal(consensus.recovering, false, 'commit 15, past 14');
+});
+
 test('a new primary starts the line again: its first announced commit', () => {
   const { consensus } = replica(2, 0, true);
   const log = entries(12, 2);
