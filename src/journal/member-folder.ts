@@ -75,10 +75,13 @@ export function memberBackupRefusal(
  */
 export function singleNodeRefusal(db: JournalDb, dataDir: string): StorageError | null {
   const backup = memberBackupRefusal(db, dataDir, 'single node');
-  if (backup !== null || db.meta.get('member') !== '1') return backup;
+  // Its id alone says so too: a member that never voted nor lost its disk has no flag.
+  const member = memberOfFolder(db);
+  if (backup !== null || member === null) return backup;
   return new StorageError(
     StorageCode.ClusterMember,
-    `data folder ${dataDir} belongs to a cluster member (its journal may end with ` +
+    `data folder ${dataDir} belongs to a cluster member` +
+      `${member === 'unknown' ? '' : `, member ${member}`} (its journal may end with ` +
       'batches never committed): run it with `bourse member` (or `bourse cluster`), or ' +
       'read it with `bourse replay`, `verify` or `inspect`',
   );

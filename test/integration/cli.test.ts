@@ -402,8 +402,17 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     const member = bourse('start', '--data', dir);
     assert.equal(member.code, 64, 'a cluster member folder is not a single node');
     assert.match(member.err, /belongs to a cluster member/);
+    // Its id alone too: a member that never voted nor lost its disk has no 'member' flag,
+    // and `bourse start` ran its folder as a single node (its uncommitted tail as the truth).
+    const named = openJournalDb(dir, { create: false, readOnly: false });
+    named.meta.removeSync('member');
+    named.meta.putSync('member-id', '2');
+    closeJournalDb(named);
+    const byId = bourse('start', '--data', dir);
+    assert.equal(byId.code, 64, 'a member id marks a cluster member folder');
+    assert.match(byId.err, /belongs to a cluster member, member 2 \(its journal may end/);
     const unmark = openJournalDb(dir, { create: false, readOnly: false });
-    unmark.meta.removeSync('member');
+    unmark.meta.removeSync('member-id');
     closeJournalDb(unmark);
 
     const db = openJournalDb(dir, { create: false, readOnly: false });
