@@ -370,10 +370,10 @@ export class ClusterNode {
         this.followSoon(false);
       },
       roleChanged: (role, term) => this.onRoleChanged(role, term),
-      // A new term's Tick goes once the node is up (promote); while serving, a repeat of it for
-      // a recovering standby (answered as one, journaled still).
-      openTerm: (term) =>
-        void (this.serving && this.node !== null && this.openTerm(this.node, term)),
+      // A new term's Tick goes at promote; serving, a repeat of it for a recovering standby.
+      openTerm: (term) => {
+        if (this.serving && this.node !== null) this.openTerm(this.node, term);
+      },
       recovered: () => {
         this.keep(() => this.store.setRecovering(false));
         this.log(`member ${this.id}: caught up; votes again`);
