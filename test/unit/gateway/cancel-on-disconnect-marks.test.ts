@@ -82,6 +82,18 @@ function setUp(graceMs?: number) {
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A test body run with setTimeout mocked (mock.timers), put back however the body ends. */
+function withMockedTimers(body: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      await body();
+    } finally {
+      mock.timers.reset();
+    }
+  };
+}
+
 test('logins with the flag mark their client once; 1000 and a login without it unmark', () => {
   const { sink, cancels, login } = setUp();
   cancels.closed(login(7), 7, 1006); // a loss: the round, the mark stays
@@ -119,9 +131,9 @@ test('a node taking over reads the marks: clients back with the flag write none'
   cancels.stop();
 });
 
-test('at the grace end, the marked clients not back in time lose their orders', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'at the grace end, the marked clients not back in time lose their orders',
+  withMockedTimers(async () => {
     const { sink, lines, cancels, login } = setUp();
     const sessions = new Map<number, CancelFields>();
     // 7: never back. 8: back with the flag. 9: back, then lost. 10: back without the flag.
@@ -139,10 +151,8 @@ test('at the grace end, the marked clients not back in time lose their orders', 
     assert.ok(lines.some((l) => l.includes('4 clients marked, 3 back in time, 1 not')));
     assert.equal(cancels.graceRunning(), false);
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
 /** A read model whose 'covered' answer, `marked`, comes when `answer()` is called. */
 function lateReadsOf(marked: number[]): { reads: StateReads; answer: () => void } {
@@ -182,9 +192,9 @@ test('marks written before the takeover read answers are not undone by it', asyn
 // The same at the grace's end: its answer may predate the unmark of a client that came back
 // with the flag and closed with 1000 (the read model applies behind the engine). Taken for
 // marked from it, the client's next session with the flag wrote no mark.
-test("the grace end's read does not undo an unmark written since", async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  "the grace end's read does not undo an unmark written since",
+  withMockedTimers(async () => {
     const { sink, cancels, login } = setUp();
     cancels.takeOver(readsOf([7]), () => undefined); // both reads say 7 is marked
     await settle();
@@ -198,17 +208,15 @@ test("the grace end's read does not undo an unmark written since", async () => {
       [7, 1], // marked again: the stale answer did not say it still was
     ]);
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
 // A login without the flag before that answer wrote nothing (the client was not known to be
 // marked); the answer then took it for marked, and if it left before the grace ended, the state
 // kept its mark: a later failover canceled the orders it had placed without asking.
-test('a login without the flag before the takeover read answers unmarks its client', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'a login without the flag before the takeover read answers unmarks its client',
+  withMockedTimers(async () => {
     const { sink, cancels, login } = setUp();
     const late = lateReadsOf([7]); // 7's mark, from its session on the last primary
     cancels.takeOver(late.reads, () => undefined);
@@ -224,17 +232,15 @@ test('a login without the flag before the takeover read answers unmarks its clie
     assert.deepEqual(sink.marks(), [[7, 0]], 'known unmarked since: nothing more');
     assert.deepEqual(sink.rounds(), [], 'it never asked here: nothing canceled');
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
 // A takeover's read refused (a busy read model) left the marks unknown too: a client back
 // without the flag wrote nothing, and the grace end, which unmarks only the clients the
 // gateway knew marked, kept the state's mark of it.
-test('a login without the flag after a refused takeover read unmarks its client', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'a login without the flag after a refused takeover read unmarks its client',
+  withMockedTimers(async () => {
     const { sink, cancels, login } = setUp();
     let asked = 0;
     const query = (): Promise<{ sequence: number; body: unknown }> =>
@@ -253,14 +259,12 @@ test('a login without the flag after a refused takeover read unmarks its client'
     login(7, false);
     assert.deepEqual(sink.marks(), [[7, 0]], 'known since the grace end: nothing more');
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
-test('a takeover with no client marked logs nothing at the grace end', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'a takeover with no client marked logs nothing at the grace end',
+  withMockedTimers(async () => {
     const { sink, lines, cancels } = setUp();
     cancels.takeOver(readsOf([]), () => undefined);
     await settle();
@@ -270,10 +274,8 @@ test('a takeover with no client marked logs nothing at the grace end', async () 
     assert.deepEqual(lines, [], "no '0 clients marked' line at every start");
     assert.deepEqual(sink.commands, []);
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
 /**
  * holds() wrote the waiting marks as a side effect of the check: asking whether a client's
@@ -299,9 +301,9 @@ test('holds only checks; writeWaitingMarks writes the marks that fit', () => {
  * The grace was a field the node set after constructing the gateway: a constructor argument
  * now. Fails on the old code: the grace stays 5 s, nothing is canceled at 200 ms.
  */
-test('the grace given to the constructor is the one a takeover waits', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'the grace given to the constructor is the one a takeover waits',
+  withMockedTimers(async () => {
     const { sink, lines, cancels } = setUp(200);
     cancels.takeOver(readsOf([7]), () => undefined);
     await settle();
@@ -311,19 +313,17 @@ test('the grace given to the constructor is the one a takeover waits', async () 
     assert.deepEqual(sink.rounds(), [7], '7 never came back: its orders go');
     assert.ok(lines.some((l) => l.includes('no session within 200 ms of taking over')));
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
 /**
  * A reconnect storm: the node sheds most logins (503, come back in retryAfterMs) and its clients
  * come back after the grace. Fails on the old code: the grace ended at 5 s whatever the node
  * shed, and 7, told to wait 8 s, lost its orders though it logged in at 15 s.
  */
-test('a login shed during the grace holds it until the grace after twice its wait', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'a login shed during the grace holds it until the grace after twice its wait',
+  withMockedTimers(async () => {
     const { sink, lines, cancels, login } = setUp();
     const sessions = new Map<number, CancelFields>();
     cancels.takeOver(readsOf([7, 8]), (client) => sessions.get(client));
@@ -345,14 +345,12 @@ test('a login shed during the grace holds it until the grace after twice its wai
       'said',
     );
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
-test('shed logins hold the grace no longer than the SDK goes on trying', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'shed logins hold the grace no longer than the SDK goes on trying',
+  withMockedTimers(async () => {
     const { sink, cancels } = setUp();
     cancels.takeOver(readsOf([7]), () => undefined);
     await settle();
@@ -365,14 +363,12 @@ test('shed logins hold the grace no longer than the SDK goes on trying', async (
     assert.equal(cancels.graceRunning(), false, 'the grace ended');
     assert.deepEqual(sink.rounds(), [7], '7 never came back: its orders go');
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
-test('a login shed outside a grace holds nothing', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'a login shed outside a grace holds nothing',
+  withMockedTimers(async () => {
     const { sink, cancels } = setUp();
     cancels.loginShed(loginRetryAfterMaxMs); // no takeover yet: nothing to hold
     cancels.takeOver(readsOf([7]), () => undefined);
@@ -382,10 +378,8 @@ test('a login shed outside a grace holds nothing', async () => {
     assert.equal(cancels.graceRunning(), false, 'the grace ended on time');
     assert.deepEqual(sink.rounds(), [7]);
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
 
 /**
  * An upgrade refused by a node full at sessionCountMax, told to the grace as gateway.ts
@@ -408,9 +402,9 @@ function refusedFull(cancels: CancelOnDisconnect): void {
  * client it turns away during the grace is not gone. Fails on the old code: the refusal said
  * no wait, held nothing, and 7, back at 7 s, had lost its orders at 5 s.
  */
-test('a login refused at the session cap during the grace holds it as a shed one', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
+test(
+  'a login refused at the session cap during the grace holds it as a shed one',
+  withMockedTimers(async () => {
     const { sink, cancels, login } = setUp();
     const sessions = new Map<number, CancelFields>();
     cancels.takeOver(readsOf([7, 8]), (client) => sessions.get(client));
@@ -427,7 +421,5 @@ test('a login refused at the session cap during the grace holds it as a shed one
     assert.equal(cancels.graceRunning(), false, 'ended once none was refused for the hold');
     assert.deepEqual(sink.rounds(), [8], '7 keeps its orders, 8 loses them');
     cancels.stop();
-  } finally {
-    mock.timers.reset();
-  }
-});
+  }),
+);
