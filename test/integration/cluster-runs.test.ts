@@ -97,6 +97,25 @@ function counted(node: ClusterNode, from: number): { taken: number } {
   return seen;
 }
 
+/**
+ * Silences `primary` and sends what `recorded` holds again from its port to `member`, until all
+ * arrived: the messages `member` took of them, and its duplicates count before them.
+ */
+async function replayed(
+  recorded: ReturnType<typeof record>,
+  primary: ClusterNode,
+  member: ClusterNode,
+): Promise<{ taken: number; dropped: number }> {
+  const seen = counted(member, primary.id);
+  primary.silence();
+  const before = member.transportStats.datagramsReceived;
+  const dropped = member.transportStats.duplicates;
+  for (const bytes of recorded.sent) recorded.sendFrom(bytes);
+  const all = before + recorded.sent.length;
+  await until('the replays arrive', () => member.transportStats.datagramsReceived >= all);
+  return { taken: seen.taken, dropped };
+}
+
 test("cluster: a restarted member takes none of a member's datagrams sent before it", () =>
   TestCluster.with(3, async (cluster) => {
     const primary = await cluster.primary();
@@ -119,14 +138,8 @@ test("cluster: a restarted member takes none of a member's datagrams sent before
     assert.deepEqual(await cluster.balancesAt(back.id, last), expected, 'the same state');
     await client.close();
     // Now what the primary sent before the restart, sent again from its port: none is taken.
-    const seen = counted(back, primary.id);
-    primary.silence();
-    const before = back.transportStats.datagramsReceived;
-    const dropped = back.transportStats.duplicates;
-    for (const bytes of recorded.sent) recorded.sendFrom(bytes);
-    const all = before + recorded.sent.length;
-    await until('the replays arrive', () => back.transportStats.datagramsReceived >= all);
-    assert.equal(seen.taken, 0, 'no message recorded before the restart taken');
+    const { taken, dropped } = await replayed(recorded, primary, back);
+    assert.equal(taken, 0, 'no message recorded before the restart taken');
     const n = recorded.sent.length;
     assert.ok(back.transportStats.duplicates >= dropped + n, 'each dropped (its earlier run)');
   }));
@@ -154,13 +167,8 @@ test("cluster: a member that lost its folder takes none of a member's earlier da
     const expected = await cluster.balancesAt(primary.id, last);
     assert.deepEqual(await cluster.balancesAt(fresh.id, last), expected, 'the same state');
     await client.close();
-    const seen = counted(fresh, primary.id);
-    primary.silence();
-    const before = fresh.transportStats.datagramsReceived;
-    for (const bytes of recorded.sent) recorded.sendFrom(bytes);
-    const all = before + recorded.sent.length;
-    await until('the replays arrive', () => fresh.transportStats.datagramsReceived >= all);
-    assert.equal(seen.taken, 0, 'no message recorded before the loss taken');
+    const { taken } = await replayed(recorded, primary, fresh);
+    assert.equal(taken, 0, 'no message recorded before the loss taken');
   }));
 
 /**
