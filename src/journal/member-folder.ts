@@ -20,7 +20,12 @@ const memberBackupKey = 'backup-of-member';
 export function memberOfFolder(db: JournalDb): string | null {
   const id = db.meta.get('member-id');
   if (id !== undefined) return id;
-  return db.meta.get('member') === '1' ? 'unknown' : null;
+  return wasMember(db) ? 'unknown' : null;
+}
+
+/** Whether this folder has been part of its cluster: the flag a vote or recovery writes. */
+export function wasMember(db: JournalDb): boolean {
+  return db.meta.get('member') === '1';
 }
 
 /**

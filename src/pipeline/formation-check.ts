@@ -10,7 +10,7 @@
 import { get } from 'node:http';
 import { bootstrapPeerCheckMs } from '../constants.js';
 import type { JournalDb } from '../journal/journal-db.js';
-import { wasMember } from '../replication/replica-store.js';
+import { wasMember } from '../journal/member-folder.js';
 import type { NodeLog } from './node.js';
 
 export interface Peer {

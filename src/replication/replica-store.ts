@@ -20,7 +20,7 @@ import type { JournalDb } from '../journal/journal-db.js';
 import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { timeIndexKeysFrom } from '../journal/time-index.js';
-import { memberBackupRefusal } from '../journal/member-folder.js';
+import { memberBackupRefusal, wasMember } from '../journal/member-folder.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { commitCause, StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries, termMax } from '../constants.js';
@@ -75,11 +75,6 @@ export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): v
     `${dataDir} holds member ${owner}'s data, not member ${id}'s (copied?): start member ` +
       `${id} on its own folder, or on an empty one, from which it catches up from the others`,
   );
-}
-
-/** Whether this folder has been part of its cluster (StoredVote's `member`). */
-export function wasMember(db: JournalDb): boolean {
-  return db.meta.get('member') === '1';
 }
 
 /**
