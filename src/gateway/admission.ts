@@ -84,25 +84,30 @@ export class Admission<S> {
   }
 
   private fullness(loggedIn: number, address: string): UpgradeRefusal | null {
-    const status = '503 Service Unavailable';
-    // Logins under way end within a round trip (or loginTimeoutMs): a place frees soon.
+    const error = this.fullReason(loggedIn, address);
+    if (error === null) {
+      this.admitted++;
+      return null;
+    }
+    this.shed++;
+    // Every refusal here is one that waiting mends: it says when to come back.
     const retryAfterMs = Math.round(this.retryAfterMs);
-    // A session place frees once any session closes. Told no wait, a client refused during a
-    // grace after a takeover held none of it (cancel-on-disconnect.ts) and the SDK gave up
-    // after reconnectWaitMs: it could lose its orders for a refusal that was the node's own.
-    if (loggedIn + this.pending.size >= sessionCountMax) {
-      this.shed++;
-      return { status, error: 'too many sessions', retryAfterMs };
-    }
-    if (this.pending.size >= loginsPendingMax) {
-      this.shed++;
-      return { status, error: 'too many logins under way', retryAfterMs };
-    }
+    return { status: '503 Service Unavailable', error, retryAfterMs };
+  }
+
+  /**
+   * Why the node takes no more sessions now, or null. Logins under way end within a round trip
+   * (or loginTimeoutMs), and a session place frees once any session closes: a place frees soon
+   * either way. Told no wait at the session cap, a client refused during a grace after a
+   * takeover held none of it (cancel-on-disconnect.ts) and the SDK gave up after
+   * reconnectWaitMs: it could lose its orders for a refusal that was the node's own.
+   */
+  private fullReason(loggedIn: number, address: string): string | null {
+    if (loggedIn + this.pending.size >= sessionCountMax) return 'too many sessions';
+    if (this.pending.size >= loginsPendingMax) return 'too many logins under way';
     if (this.pendingByAddress.of(address) >= loginsPendingPerAddressMax) {
-      this.shed++;
-      return { status, error: 'too many logins under way from this address', retryAfterMs };
+      return 'too many logins under way from this address';
     }
-    this.admitted++;
     return null;
   }
 
