@@ -244,8 +244,8 @@ export class Consensus {
 
   /**
    * The primary hands the cluster over (its clean stop; Raft's leadership transfer, §3.10): the
-   * standby that holds its whole log durably and was heard from last stands at once. Returns that
-   * member, or -1 when none holds it all; then the others find this one gone as after a
+   * standby that holds its whole log durably, not recovering, heard from last, stands at once.
+   * Returns that member, or -1 when none does; then the others find this one gone as after a
    * crash (a refused probe, then an election). The caller has stopped proposing: an entry
    * appended after this would make the standby's log too short to win.
    */
@@ -254,7 +254,8 @@ export class Consensus {
     let to = -1;
     let heardAt = Number.NEGATIVE_INFINITY;
     for (const [id, peer] of this.peers) {
-      if (peer.durable !== this.lastIndex || peer.heardAt <= heardAt) continue;
+      // A recovering standby ignores a timeout-now: named, it cost the wait and an election.
+      if (peer.recovering || peer.durable !== this.lastIndex || peer.heardAt <= heardAt) continue;
       to = id;
       heardAt = peer.heardAt;
     }
@@ -427,6 +428,7 @@ export class Consensus {
     peer.heardAt = this.now;
     // A match past this log cannot be of this term (its log only grows): garbage, dropped.
     if (m.match > this.lastIndex) return;
+    peer.recovering = m.recovering;
     if (m.recovering) this.serveRecovering(peer, m.durable);
     if (!m.ok) {
       if (inFlight(peer, m.nak, this.now)) return;

@@ -25,6 +25,8 @@ export interface Peer {
    * stands, and heartbeats name it (before, they probe `next - 1`).
    */
   known: boolean;
+  /** Its last status said it is recovering (it lost its disk): it may not stand. */
+  recovering: boolean;
 }
 
 /** A standby as a new primary first sees it: sent up to the primary's log, nothing known. */
@@ -38,6 +40,7 @@ export function newPeer(lastIndex: number, now: number): Peer {
     heardAt: now,
     progressAt: now,
     known: false,
+    recovering: false,
   };
 }
 

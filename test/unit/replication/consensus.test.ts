@@ -464,3 +464,28 @@ test('a primary writes an entry for a recovering standby, once per interval, whe
   consensus.receive(recovering);
   assert.deepEqual(opened, [2, 2], 'none while an entry waits for its commit');
 });
+
+/**
+ * A clean stop hands over to a standby that holds the whole log, never to a recovering one: it
+ * ignores a timeout-now (it may not stand), and the primary waited transferVoteWaitMs, logged
+ * it as named, and left the others to find it gone as after a crash, though member 3 could
+ * have stood at once. A recovering standby's durable (its commit) equals the log's end once
+ * the primary is idle, and it was heard last.
+ */
+test('a clean stop hands over to a standby that may stand, not a recovering one', () => {
+  const { consensus, log } = primaryOver(10);
+  const own = entries(1, 2, 11, log[9].hash);
+  consensus.propose(own[0]);
+  consensus.onDurable(11, own[0].hash);
+  consensus.receive(status(3, 2, true, 11, 0));
+  assert.equal(consensus.commit, 11);
+  consensus.tick();
+  consensus.receive({ ...status(2, 2, true, 11, 0), recovering: true });
+  assert.equal(consensus.durableAt(2), 11, 'it holds the whole log');
+  // Before the fix: 2, which ignores the timeout-now.
+  assert.equal(consensus.transferLeadership(), 3);
+  consensus.receive({ ...status(3, 2, true, 11, 0), recovering: true });
+  assert.equal(consensus.transferLeadership(), -1, 'none that may stand holds it all');
+  consensus.receive(status(2, 2, true, 11, 0)); // member 2 caught up: it votes again
+  assert.equal(consensus.transferLeadership(), 2);
+});
