@@ -111,6 +111,28 @@ test('cluster: a wiped member started with --bootstrap comes back recovering', (
   }));
 
 /**
+ * An idle cluster makes no commit for a member that lost its disk to recover at (it votes again
+ * only at a commit made after it came: recovery-point.ts): the primary writes an entry of its
+ * term for it (ClusterNode's openTerm, asked again by consensus). With that callback a no-op,
+ * as it was before (the Tick went only at promote), the member stayed recovering for as long
+ * as no client sent anything: one more lost member, and the cluster could elect no one.
+ */
+test('cluster: a wiped member of an idle cluster votes again with no client traffic', () =>
+  TestCluster.with(3, async (cluster) => {
+    const primary = await cluster.primary();
+    const client = await cluster.setUpClient(9, 20);
+    await client.close();
+    const { term, lastIndex } = primary.consensus;
+    const wiped = cluster.nodes.find((n) => n !== null && n !== primary) as ClusterNode;
+    const fresh = await cluster.wipe(wiped);
+    const said = `member ${wiped.id}: recovering (no data): will not vote until caught up`;
+    assert.ok(cluster.lines.includes(said), 'it came back recovering');
+    await until('it votes again', () => !fresh.consensus.recovering, 20_000);
+    assert.equal(primary.consensus.term, term, 'no election: the same primary');
+    assert.ok(primary.consensus.lastIndex > lastIndex, 'an entry written for it');
+  }));
+
+/**
  * A standby stopped cleanly stores what it had received: its group commit left entries queued
  * behind the write in flight, and stop() dropped them. Nothing acknowledged was lost (it had
  * not acked them), but its journal was short of what its memory held, and of its commit: after
