@@ -105,6 +105,12 @@ export class SimCluster {
   /** Commands waiting for their acknowledgement, with when they were last sent. */
   readonly waiting = new Map<string, { command: Command; sentAt: number }>();
   readonly acked = new Set<string>();
+  /**
+   * Messages a test keeps back (one datagram a link delivers long after, past a restart):
+   * `hold` says which, at send; `release` sends them on. Unset, it draws nothing.
+   */
+  hold: ((from: number, to: number, message: Message) => boolean) | null = null;
+  private held: InFlight[] = [];
   private nextSeq = 1;
 
   constructor(
@@ -201,6 +207,10 @@ export class SimCluster {
   }
 
   private send(from: number, to: number, message: Message): void {
+    if (this.hold?.(from, to, message) === true) {
+      this.held.push({ at: 0, order: this.order++, from, to, message });
+      return;
+    }
     if (this.cut.has(`${from}>${to}`) || this.rng.chance(this.faults.drop)) return;
     const copies = this.rng.chance(this.faults.duplicate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
@@ -214,6 +224,14 @@ export class SimCluster {
       const at = this.now + 1 + this.rng.int(this.faults.delayMax + 1);
       this.network.push({ at, order: this.order++, from, to: other, message });
     }
+  }
+
+  /** Sends on the held messages from `from`, to arrive at the next step; returns how many. */
+  release(from: number): number {
+    const mine = this.held.filter((m) => m.from === from);
+    this.held = this.held.filter((m) => m.from !== from);
+    for (const m of mine) this.network.push({ ...m, at: this.now + 1 });
+    return mine.length;
   }
 
   /** Extra ticks a message comes late (a straggler); no draw when stragglers are off. */

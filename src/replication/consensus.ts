@@ -57,11 +57,9 @@ import { assert } from '../stdx/assert.js';
 import { clusterIdOf, membersMaskOf } from './hashes.js';
 import { Role, type Append, type Entry, type EntryMeta } from './messages.js';
 import { EntryLog } from './entry-log.js';
-import type { Message } from './messages.js';
-import type { Status } from './messages.js';
-import type { TimeoutNow, Vote, VoteRequest } from './messages.js';
+import type { Message, Status, TimeoutNow, Vote, VoteRequest } from './messages.js';
 import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
-import { acked, inFlight, naked, newPeer, probing, type Peer } from './peer.js';
+import { acked, credited, heldBack, inFlight, naked, newPeer, probing, type Peer } from './peer.js';
 import { RecoveryPoint } from './recovery-point.js';
 
 export type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
@@ -436,18 +434,24 @@ export class Consensus {
       return this.sendTo(m.from, peer);
     }
     acked(peer, m, this.now);
+    if (heldBack(peer, m, this.commit, this.lastIndex)) this.writeEntry();
     this.advanceCommit();
     this.sendTo(m.from, peer);
   }
 
   /**
-   * A standby that lost its disk: what it said it held before counts no more, and it votes
-   * again only at a commit of this term made after it came. An idle primary makes none: it
-   * writes an entry of its term (as it opens a term), at most one per `recoveryEntryTicks`.
+   * A standby that lost its disk: what it said before counts no more (peer.ts credited). It votes
+   * again at a commit of this term made after it came: an idle primary writes an entry for one.
    */
   private serveRecovering(peer: Peer, durable: number): void {
     if (peer.durable > durable) peer.durable = durable;
-    if (this.commit < this.lastIndex || this.now < this.recoveryEntryAt) return;
+    if (peer.lostBelow < this.lastIndex) peer.lostBelow = this.lastIndex;
+    if (this.commit === this.lastIndex) this.writeEntry();
+  }
+
+  /** Writes an entry of this term for a standby that lost its disk, one per recoveryEntryTicks. */
+  private writeEntry(): void {
+    if (this.now < this.recoveryEntryAt) return;
     this.recoveryEntryAt = this.now + recoveryEntryTicks;
     this.io.openTerm(this.term);
   }
@@ -457,7 +461,7 @@ export class Consensus {
     const durables = this.durables;
     let n = 0;
     durables[n++] = this.durable;
-    for (const peer of this.peers.values()) durables[n++] = peer.durable;
+    for (const peer of this.peers.values()) durables[n++] = credited(peer, this.commit);
     assert(n === durables.length, 'consensus: a primary has every other member as a peer');
     durables.sort(); // ascending, in place
     // The highest index durable on a majority: the (floor(n / 2) + 1)-th highest.

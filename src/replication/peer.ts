@@ -27,6 +27,13 @@ export interface Peer {
   known: boolean;
   /** Its last status said it is recovering (it lost its disk): it may not stand. */
   recovering: boolean;
+  /**
+   * The primary's last index when it last heard the standby say it is recovering (0: never, in
+   * this term). What the standby said before it lost its disk names nothing past it
+   * (credited): a status of this term names only entries this primary sent, and its log only
+   * grows in its term.
+   */
+  lostBelow: number;
 }
 
 /** A standby as a new primary first sees it: sent up to the primary's log, nothing known. */
@@ -41,7 +48,24 @@ export function newPeer(lastIndex: number, now: number): Peer {
     progressAt: now,
     known: false,
     recovering: false,
+    lostBelow: 0,
   };
+}
+
+/**
+ * What of the standby's durable index counts toward a commit. An acknowledgement it sent before
+ * it lost its disk can come after it came back (a link that holds a datagram past a restart),
+ * and it was true when sent: counted, it made a commit the wiped standby took for one made
+ * without it (past its line, recovery-point.ts), it voted again, and a stale primary committed
+ * a second entry at one index (test/simulation/cluster.test.ts). No incarnation number is
+ * needed to tell such a one apart: it names only entries this primary had when it was sent,
+ * before the loss, so at most `lostBelow`. One naming no more counts only up to the commit,
+ * which it then cannot move; one naming more was sent by the life that said it is recovering,
+ * or a later one. (Lowering `durable` instead would hold the standby's flow-control window,
+ * its durable + replicationWindowEntries, short of `lostBelow`: it might never name past it.)
+ */
+export function credited(peer: Peer, commit: number): number {
+  return peer.durable > peer.lostBelow ? peer.durable : Math.min(peer.durable, commit);
 }
 
 /**
@@ -111,4 +135,15 @@ export function inFlight(peer: Peer, nak: number, now: number): boolean {
  */
 export function probing(peer: Peer, now: number): boolean {
   return now - peer.heardAt >= electionTimeoutTicksMin;
+}
+
+/**
+ * A recovered standby names entries past the commit, none past `lostBelow`, and none past it is
+ * to come: with a member down only its acknowledgements could commit them, and they count once
+ * it holds an entry past `lostBelow` (credited). The caller writes one (a stale one asks too: an
+ * entry more). While the standby is recovering its acknowledgements commit nothing anyway.
+ */
+export function heldBack(peer: Peer, m: Status, commit: number, lastIndex: number): boolean {
+  if (m.recovering || m.durable <= commit || m.durable > peer.lostBelow) return false;
+  return lastIndex <= peer.lostBelow;
 }

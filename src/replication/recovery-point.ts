@@ -31,7 +31,9 @@
  * sent after the primary read a status from that log (a NAK at its end), so after those
  * acknowledgements on the same link, and the commit it announces counts them already. A link
  * that delivers an acknowledgement from before the loss after a status from after it (a
- * reordering across a restart) is not covered.
+ * reordering across a restart) would let it make a later commit: the primary counts such a
+ * one only up to its commit once it heard the replica recovering (peer.ts credited), so every
+ * commit past the line is still made without the replica.
  *
  * An idle cluster makes no new commit: the primary writes an entry of its term when a
  * standby says it is recovering and nothing is left to commit (Consensus.onStatus).

@@ -190,6 +190,63 @@ test('consensus: a wiped replica votes again only once it holds a commit of its 
   for (const r of sim.replicas) assert.ok(r.seen.has(key), `replica ${r.id} holds x`);
 });
 
+/**
+ * An acknowledgement a replica sent before it lost its disk, held by the network until after
+ * it came back: a primary that stood still through an election (term t, commit n) reads it
+ * after the replica's NAK from its new log, and commits entry n + 1 with it. Before, the
+ * replica took that commit, past n (the commit of the first append that chained on), for one
+ * made after it came: it voted again, and its acknowledgements let the stale primary commit an
+ * entry of term t at n + 2, where term t + 1 had committed its own (two entries at one index).
+ */
+test('consensus: an acknowledgement from before a lost disk, read after, commits nothing', () => {
+  const sim = new SimCluster(new Rng(41), 3, noFaults, 1_000_000);
+  const slow = 10_000; // clients resend only after this many ticks: one entry a command
+  const a = serve(sim, 10, 0);
+  const n = a.consensus.commit;
+  const term = a.consensus.term;
+  assert.equal(n, a.consensus.lastIndex, 'idle, everything committed');
+  // Statuses of term t naming entry n + 1 durable are held: a commits nothing past n.
+  sim.hold = (_, to, m) => to === a.id && m.kind === 'status' && m.term === term && m.durable > n;
+  sim.submit(1);
+  for (let t = 0; t < 20; t++) sim.step(slow);
+  for (const r of sim.replicas) assert.equal(r.consensus.durableIndex, n + 1, `${r.id}: n + 1`);
+  assert.equal(a.consensus.commit, n, 'its acknowledgements held');
+  sim.pause(a, 2_000); // a stands still: the others elect term t + 1
+  for (let t = 0; t < 1_000 && sim.primary() === a; t++) sim.step(slow);
+  const p = sim.primary()!;
+  const w = sim.replicas.find((r) => r !== a && r !== p)!;
+  assert.equal(p.consensus.term, term + 1, 'a new primary, of term t + 1');
+  const y = sim.submit(2);
+  for (let t = 0; t < 500 && !sim.acked.has(`${y.client}:${y.seq}`); t++) sim.step(slow);
+  assert.ok(sim.acked.has(`${y.client}:${y.seq}`), 'term t + 1 commits with w');
+  assert.ok(p.consensus.commit >= n + 2, 'its entries from n + 2 on');
+  // w loses its disk and hears only a, which never hears of term t + 1.
+  for (const link of [`${p.id}>${a.id}`, `${w.id}>${a.id}`, `${a.id}>${p.id}`]) sim.cut.add(link);
+  sim.cut.add(`${p.id}>${w.id}`).add(`${w.id}>${p.id}`);
+  sim.crash(w, true);
+  sim.hold = null; // what w sent before is held still
+  for (let t = 0; t < 50; t++) sim.step(slow);
+  sim.restart(w);
+  while (sim.now <= a.pausedUntil) sim.step(slow); // a runs again: what waited for it is cut
+  sim.cut.delete(`${w.id}>${a.id}`);
+  for (let t = 0; t < 300 && w.consensus.durableIndex <= n; t++) sim.step(slow);
+  assert.equal(a.consensus.role, Role.Primary, 'a is still primary of term t');
+  assert.equal(w.consensus.durableIndex, n + 1, "w holds a's log again");
+  assert.equal(w.consensus.recovering, true);
+  assert.ok(sim.release(w.id) > 0, "w's acknowledgements from before its loss come now");
+  for (let t = 0; t < 300; t++) sim.step(slow); // before: "committed another entry at n + 2"
+  assert.equal(a.consensus.commit, n, 'they count no more');
+  assert.equal(w.consensus.recovering, true, 'w holds no commit made after it came');
+  sim.cut.clear(); // healed: a steps down, w recovers under p, everyone holds y
+  const marker = sim.submit(3);
+  for (let t = 0; t < 2_000 && !sim.acked.has(`${marker.client}:${marker.seq}`); t++) {
+    sim.step(resendTicks);
+  }
+  for (let t = 0; t < 500; t++) sim.step(resendTicks);
+  for (const r of sim.replicas) assert.ok(r.seen.has(`${y.client}:${y.seq}`), `${r.id}: y`);
+  assert.equal(w.consensus.recovering, false, 'w recovered under term t + 1');
+});
+
 /** Runs `sim` until a primary has acknowledged `count` commands (and another term or two). */
 function serve(sim: SimCluster, count: number, terms: number): Replica {
   for (let k = 0; k <= terms; k++) {

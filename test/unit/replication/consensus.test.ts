@@ -489,3 +489,29 @@ test('a clean stop hands over to a standby that may stand, not a recovering one'
   consensus.receive(status(2, 2, true, 11, 0)); // member 2 caught up: it votes again
   assert.equal(consensus.transferLeadership(), 2);
 });
+
+/**
+ * What a standby acknowledged before it lost its disk can come after its first status from its
+ * new log (a link that held the datagram past its restart). It was true when sent, and counted
+ * it made a commit the wiped standby took for one made without it (simulation, cluster.test:
+ * two entries committed at one index). Once the primary hears it recovering, a claim naming no
+ * more than the primary's log then counts only up to the commit; past it, it counts again.
+ */
+test('an acknowledgement from before a lost disk, read after, counts only up to the commit', () => {
+  const { consensus, log, opened } = primaryOver(10);
+  opened.length = 0;
+  const own = entries(2, 2, 11, log[9].hash);
+  consensus.propose(own[0]);
+  consensus.onDurable(11, own[0].hash);
+  assert.equal(consensus.commit, 0, 'member 3 is cut off; member 2 has not answered');
+  const wiped = { ...status(2, 2, false, 0, 0), recovering: true };
+  consensus.receive(wiped); // member 2, from its new log
+  consensus.receive(status(2, 2, true, 11, 0)); // ... then from before its loss
+  // Before the fix: 11, counted with what member 2 no longer holds.
+  assert.equal(consensus.commit, 0, 'it counts no more');
+  assert.deepEqual(opened, [2], 'an entry past what it may have said before is written');
+  consensus.propose(own[1]);
+  consensus.onDurable(12, own[1].hash);
+  consensus.receive(status(2, 2, true, 12, 0)); // recovered, it holds entry 12
+  assert.equal(consensus.commit, 12, 'past the line it counts again');
+});
