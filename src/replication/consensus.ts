@@ -242,17 +242,17 @@ export class Consensus {
 
   /**
    * The primary hands the cluster over (its clean stop; Raft's leadership transfer, §3.10): the
-   * standby that holds its whole log durably, not recovering, heard from last, stands at once.
-   * Returns that member, or -1 when none does; then the others find this one gone as after a
-   * crash (a refused probe, then an election). The caller has stopped proposing: an entry
-   * appended after this would make the standby's log too short to win.
+   * standby that holds its whole log durably, heard from last, stands at once (not a recovering
+   * one: it ignores a timeout-now, and naming it cost the wait and an election). Returns that
+   * member, or -1 when none does; then the others find this one gone as after a crash (a refused
+   * probe, then an election). The caller has stopped proposing: an entry appended after this
+   * would make the standby's log too short to win.
    */
   transferLeadership(): number {
     if (this.role !== Role.Primary) return -1;
     let to = -1;
     let heardAt = Number.NEGATIVE_INFINITY;
     for (const [id, peer] of this.peers) {
-      // A recovering standby ignores a timeout-now: named, it cost the wait and an election.
       if (peer.recovering || peer.durable !== this.lastIndex || peer.heardAt <= heardAt) continue;
       to = id;
       heardAt = peer.heardAt;
@@ -439,10 +439,7 @@ export class Consensus {
     this.sendTo(m.from, peer);
   }
 
-  /**
-   * A standby that lost its disk: what it said before counts no more (peer.ts credited). It votes
-   * again at a commit of this term made after it came: an idle primary writes an entry for one.
-   */
+  /** A standby that lost its disk: what it said before counts no more (peer.ts credited). */
   private serveRecovering(peer: Peer, durable: number): void {
     if (peer.durable > durable) peer.durable = durable;
     if (peer.lostBelow < this.lastIndex) peer.lostBelow = this.lastIndex;
