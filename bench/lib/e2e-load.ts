@@ -21,7 +21,10 @@ export function loadUsage(name: string): BenchUsage {
   return {
     run: `npm run bench:${name} --`,
     switches: { '--small': 'the CI size: 2 client processes, 2 s a phase' },
-    values: { '--rate': 'open-loop rate, commands/s (100k; small 20k)' },
+    values: {
+      '--rate': 'open-loop rate, commands/s (100k; small 20k)',
+      '--tick-us': 'open-loop tick, µs (500; 0: the 1 ms timer of the benches before)',
+    },
   };
 }
 
@@ -43,6 +46,8 @@ export function loadSize(small: boolean) {
     batchWindow: small ? 4_000 : 16_000,
     openRate: flag('--rate', small ? 20_000 : 100_000),
     openSeconds: small ? 2 : 10,
+    /** The open loops' tick (µs; 0: setTimeout(1)); e2e-client.ts tickUs. */
+    openTickUs: flag('--tick-us', 500, 0, 1_000_000),
   };
 }
 
@@ -67,6 +72,8 @@ export async function closedThenOpen(
 }> {
   const { processes, accounts } = size;
   const window = size.window / processes;
+  // Read by each load process (fork passes the environment on).
+  process.env.BOURSE_BENCH_TICK_US = String(size.openTickUs);
   const seconds = size.closedSeconds;
   benchProgress(2, 6, 'closed loop');
   atPhase('closed');
@@ -124,6 +131,8 @@ export interface ClientResult {
   rejectedStatus: number;
   elapsedMs: number;
   histogram: string;
+  /** The process's CPU time over its loop (µs, all its threads: warm-up included). */
+  cpuUs: number;
   /** The process's garbage collections while it measured: count and longest pause. */
   gcCount: number;
   gcMaxMs: number;
@@ -274,6 +283,13 @@ function latencyFigures(histogram: hdr.Histogram) {
   };
 }
 
+/** CPU µs a command answered, over the processes' loops (their warm-up's commands counted). */
+function clientCpuUs(results: ClientResult[]): number {
+  const cpu = results.reduce((sum, r) => sum + r.cpuUs, 0);
+  const done = results.reduce((sum, r) => sum + r.done, 0);
+  return Number((cpu / Math.max(1, done)).toFixed(2));
+}
+
 /** Commands/s of clients that ran side by side: all they did over the longest's time. */
 function rate(results: ClientResult[]): number {
   const done = results.reduce((sum, r) => sum + r.done, 0);
@@ -322,6 +338,8 @@ export function summarise(
     client_malformed_frames: all.reduce((sum, r) => sum + r.malformedFrames, 0),
     /** The one-call open loop's client processes: their collections and the longest pause. */
     open_client_gc_count: loads.open.reduce((sum, r) => sum + r.gcCount, 0),
+    /** The load processes' CPU a command in the one-call open loop (the generator's cost). */
+    open_client_cpu_us: clientCpuUs(loads.open),
     open_client_gc_max_ms: Number(Math.max(0, ...loads.open.map((r) => r.gcMaxMs)).toFixed(2)),
     ...stageFigures({ ...clientStageFigures(loads.open), ...nodeStages }),
     ...tailFigures(loads.open),
@@ -452,8 +470,8 @@ const stageOrder = [
   'send',
 ] as const;
 const stageLabels: Record<(typeof stageOrder)[number], string> = {
-  call: 'SDK call → answer (no load-loop timer in it)',
-  lag: 'intended send → SDK call (the load loop: 1 ms timer)',
+  call: 'SDK call → answer (no load-loop tick in it)',
+  lag: 'intended send → SDK call (the load loop: its tick)',
   to_stamp: 'SDK call → stamped (SDK, socket, gateway, input ring)',
   from_stamp: 'stamped → answer in the client (the rest)',
   journal_wait: '  of which stamped → journal commit start (node)',

@@ -13,7 +13,7 @@
  * command's latency is from its intended send to its batch's answer (the last of the batch
  * answered), so it is an upper bound of the command's own.
  *
- * Open loop: every millisecond it sends the commands due by then (one frame per tick) and
+ * Open loop: every tick (500 µs; tickUs) it sends the commands due by then (one frame a tick) and
  * records each latency from the command's intended send time, so that a stalled server is
  * charged for the commands it delayed (no coordinated omission). Each open loop first runs
  * `warmupMs` at the same rate unrecorded: this process is new, and its first second ran
@@ -33,6 +33,7 @@ import { GcWatch } from '../lib/gc-watch.js';
 import { endWithParent } from '../lib/bench-exit.js';
 import { dueBy, openWarmupMs } from '../lib/open-loop.js';
 import { TailLog } from '../lib/tail-log.js';
+import { Pacer } from '../lib/pacer.js';
 
 endWithParent();
 
@@ -68,7 +69,7 @@ const histogram = newHistogram();
  * with the node's within a few µs):
  *
  *   intended send ──► SDK call ──► stamped by the processor ──► answer handed to the caller
- *        lag (this loop's 1 ms tick)  to_stamp (SDK, socket,     from_stamp (engine, journal,
+ *        lag (this loop's tick)       to_stamp (SDK, socket,     from_stamp (engine, journal,
  *                                     gateway, input ring)       fsync, gateway, socket, SDK)
  */
 const stages = {
@@ -166,8 +167,17 @@ async function batched(): Promise<void> {
 }
 
 /**
- * The open loop's schedule: every millisecond, `send` the commands due by then (numbers
- * `first` to `end` - 1; command i was meant to go at `intended(i)`), then wait for them all.
+ * The open loop's tick (µs, the benches' --tick-us): a worker's clock (pacer.ts), 500 µs by
+ * default; 0, a setTimeout(1) as before the forty-first session. libuv's timers are whole ms,
+ * so that one fired 1 ms or more after it was set: 0.7-0.9 ms of the loop's own lag at p50 on
+ * a quiet node, and on a loaded guest it fell behind (lag p50 0.2-0.5 s) and sent in bursts of
+ * thousands, charged to the node as latency; the 500 µs clock kept the rate in those runs, for
+ * ~0.5-1.5 µs more of this process's CPU a command at 50k/s (bench/RESULTS.md).
+ */
+const tickUs = Number(process.env.BOURSE_BENCH_TICK_US ?? 500);
+/**
+ * The open loop's schedule: every tick, `send` the commands due by then (numbers `first` to
+ * `end` - 1; command i was meant to go at `intended(i)`), then wait for them all.
  */
 async function openLoop(
   send: (first: number, end: number, intended: (i: number) => number) => Promise<unknown>,
@@ -179,13 +189,16 @@ async function openLoop(
   const intended = (i: number): number => start + i / perMs;
   const all: Promise<unknown>[] = [];
   let sent = 0;
+  const pacer = tickUs > 0 ? new Pacer(tickUs) : null;
   while (sent < total && stopped === '') {
     const due = Math.min(total, dueBy(performance.now() - start, perMs));
     // Handled at once: a rejection held until the loop's end was an unhandled one.
     if (due > sent) all.push(send(sent, due, intended).catch(stop));
     sent = Math.max(sent, due);
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (pacer === null) await new Promise((resolve) => setTimeout(resolve, 1));
+    else await pacer.tick();
   }
+  await pacer?.stop();
   await Promise.all(all);
 }
 
@@ -233,12 +246,14 @@ function openBatched(): Promise<void> {
 // client that pauses charges its pause to every command in flight (the SDK's Map of single
 // commands once made each scavenge 6-16 ms; see bench/RESULTS.md).
 const gc = new GcWatch();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 if (mode === 'closed') await closed();
 else if (mode === 'batch') await batched();
 else if (mode === 'open-batch') await openBatched();
 else await open();
 const elapsedMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
 await gc.settle();
 const pauses = gc.between(recordFrom === Infinity ? t0 : recordFrom, t0 + elapsedMs);
 const tailFigures = tail.figures(gc.pauses(t0, t0 + elapsedMs));
@@ -262,6 +277,7 @@ process.send?.({
     from_stamp: hdr.encodeIntoCompressedBase64(stages.from_stamp),
     call: hdr.encodeIntoCompressedBase64(stages.call),
   },
+  cpuUs: cpu.user + cpu.system,
   gcCount: pauses.count,
   gcMaxMs: pauses.maxMs,
   tail: tailFigures,

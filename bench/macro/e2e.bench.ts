@@ -38,6 +38,7 @@ import { readRunQueue, runQueueWait, type RunQueueReading } from '../lib/run-que
 import { modeTitle, singleNodeMode } from '../lib/modes.js';
 import { removeOnExit } from '../lib/bench-exit.js';
 import { MainThreadStalls } from '../lib/main-stalls.js';
+import { BatchCounts } from '../lib/batch-counts.js';
 
 checkArgs(loadUsage('e2e'));
 const small = process.argv.includes('--small');
@@ -133,6 +134,9 @@ async function main(): Promise<void> {
   // The node's main thread (gateway, publisher) over the same window: its collections and how
   // late its event loop ran.
   const stalls = new MainThreadStalls();
+  // How the processor and the journal batched over the same window.
+  const batches = new BatchCounts(node.progress);
+  const batched: { figures: ReturnType<BatchCounts['figures']> | null } = { figures: null };
   // Set in the phase callback (a holder: TypeScript does not follow a closure's assignments).
   const open: { queue: RunQueueReading | null; wait: ReturnType<typeof runQueueWait> } = {
     queue: null,
@@ -143,12 +147,14 @@ async function main(): Promise<void> {
       setTimeout(() => {
         trace.start();
         stalls.start();
+        batches.start();
         open.queue = readRunQueue();
       }, warmupMs);
     }
     if (phase === 'open-batch') {
       trace.stop();
       stalls.stop();
+      batched.figures = batches.figures();
       open.wait = runQueueWait(open.queue, readRunQueue());
     }
   });
@@ -170,6 +176,11 @@ async function main(): Promise<void> {
     open_tail_journal_wait_us: tail.journal_wait,
     open_tail_commit_us: tail.commit,
     open_tail_wake_us: tail.wake,
+    /** The open loop's batching in the node: processor, journal (commands; KB; commits/s). */
+    open_processor_batch_commands: batched.figures?.processor_batch_commands ?? null,
+    open_journal_batch_commands: batched.figures?.journal_batch_commands ?? null,
+    open_journal_batch_kb: batched.figures?.journal_batch_kb ?? null,
+    open_journal_commits_per_s: batched.figures?.journal_commits_per_s ?? null,
     idle_connections: held.open,
     idle_rss_mb: held.rssMb,
     idle_rss_growth_mb: held.rssGrowthMb,
@@ -192,6 +203,13 @@ async function main(): Promise<void> {
       measure: '  its tail (≥ p99) in the node: mean journal wait / commit + fsync / wake',
       value: `${tail.journal_wait} / ${tail.commit} / ${tail.wake}`,
       unit: 'µs',
+    },
+    {
+      measure: '  its batches: commands a processor batch / a journal batch; KB a commit',
+      value: `${figures.open_processor_batch_commands ?? '-'} / ${
+        figures.open_journal_batch_commands ?? '-'
+      }; ${figures.open_journal_batch_kb ?? '-'}`,
+      unit: '',
     },
     { measure: 'client processes (connections)', value: processes, unit: '' },
     {
