@@ -23,7 +23,7 @@ export function loadUsage(name: string): BenchUsage {
     switches: { '--small': 'the CI size: 2 client processes, 2 s a phase' },
     values: {
       '--rate': 'open-loop rate, commands/s (100k; small 20k)',
-      '--tick-us': 'open-loop tick, µs (500; 0: the 1 ms timer of the benches before)',
+      '--tick-us': 'open-loop tick, µs (0: a 1 ms timer, the default; e.g. 500: pacer.ts)',
     },
   };
 }
@@ -47,7 +47,7 @@ export function loadSize(small: boolean) {
     openRate: flag('--rate', small ? 20_000 : 100_000),
     openSeconds: small ? 2 : 10,
     /** The open loops' tick (µs; 0: setTimeout(1)); e2e-client.ts tickUs. */
-    openTickUs: flag('--tick-us', 500, 0, 1_000_000),
+    openTickUs: flag('--tick-us', 0, 0, 1_000_000),
   };
 }
 

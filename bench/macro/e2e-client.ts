@@ -13,7 +13,7 @@
  * command's latency is from its intended send to its batch's answer (the last of the batch
  * answered), so it is an upper bound of the command's own.
  *
- * Open loop: every tick (500 µs; tickUs) it sends the commands due by then (one frame a tick) and
+ * Open loop: every tick (1 ms; tickUs) it sends the commands due by then (one frame a tick) and
  * records each latency from the command's intended send time, so that a stalled server is
  * charged for the commands it delayed (no coordinated omission). Each open loop first runs
  * `warmupMs` at the same rate unrecorded: this process is new, and its first second ran
@@ -167,14 +167,15 @@ async function batched(): Promise<void> {
 }
 
 /**
- * The open loop's tick (µs, the benches' --tick-us): a worker's clock (pacer.ts), 500 µs by
- * default; 0, a setTimeout(1) as before the forty-first session. libuv's timers are whole ms,
- * so that one fired 1 ms or more after it was set: 0.7-0.9 ms of the loop's own lag at p50 on
- * a quiet node, and on a loaded guest it fell behind (lag p50 0.2-0.5 s) and sent in bursts of
- * thousands, charged to the node as latency; the 500 µs clock kept the rate in those runs, for
- * ~0.5-1.5 µs more of this process's CPU a command at 50k/s (bench/RESULTS.md).
+ * The open loop's tick (µs, the benches' --tick-us): 0, the default, a setTimeout(1); above 0,
+ * a worker's clock (pacer.ts). libuv's timers are whole ms, so the timer fires 1 ms or more
+ * after it was set: 0.7-0.9 ms of the loop's own lag at p50 on a quiet node, and on a guest at
+ * load 9-20 it fell behind the rate (lag p50 0.2-0.5 s, bursts of thousands charged to the node
+ * as latency), where a 500 µs clock kept it. At load ~5 the clock's wake-ups (two a tick, ~1.5
+ * µs of CPU a command at 50k/s a process) made p99 higher in 2 of 3 pairs: not the default
+ * (bench/RESULTS.md, forty-first session).
  */
-const tickUs = Number(process.env.BOURSE_BENCH_TICK_US ?? 500);
+const tickUs = Number(process.env.BOURSE_BENCH_TICK_US ?? 0);
 /**
  * The open loop's schedule: every tick, `send` the commands due by then (numbers `first` to
  * `end` - 1; command i was meant to go at `intended(i)`), then wait for them all.
