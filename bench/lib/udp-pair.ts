@@ -52,6 +52,7 @@ export function append(from: number, entries: number, payloadBytes: number, tag:
     prevHash: hex('prev'),
     entries: list,
     commit: 2,
+    life: 7,
   };
 }
 

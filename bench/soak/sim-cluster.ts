@@ -111,6 +111,8 @@ export class SimCluster {
    */
   hold: ((from: number, to: number, message: Message) => boolean) | null = null;
   private held: InFlight[] = [];
+  /** Starts so far: each start's life (Consensus's `life`). */
+  private lives = 0;
   private nextSeq = 1;
 
   constructor(
@@ -140,6 +142,7 @@ export class SimCluster {
         members: Array.from({ length: this.size }, (_, i) => i + 1),
         random: () => this.rng.next(),
         recovering,
+        life: ++this.lives, // one per start, drawing nothing: seeds replay as before
         term: replica.disk.term,
         votedFor: replica.disk.votedFor,
         log: replica.disk.log.slice(replica.disk.base),
@@ -226,10 +229,14 @@ export class SimCluster {
     }
   }
 
-  /** Sends on the held messages from `from`, to arrive at the next step; returns how many. */
-  release(from: number): number {
-    const mine = this.held.filter((m) => m.from === from);
-    this.held = this.held.filter((m) => m.from !== from);
+  /**
+   * Sends on the held messages from `from` (to `to` only, when set), to arrive at the next step;
+   * returns how many.
+   */
+  release(from: number, to = 0): number {
+    const ours = (m: InFlight): boolean => m.from === from && (to === 0 || m.to === to);
+    const mine = this.held.filter(ours);
+    this.held = this.held.filter((m) => !ours(m));
     for (const m of mine) this.network.push({ ...m, at: this.now + 1 });
     return mine.length;
   }

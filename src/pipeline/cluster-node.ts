@@ -43,7 +43,7 @@ import { GroupCommit } from './group-commit.js';
 import { waitAtMost } from './wait-at-most.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { putCommand, reservedClientId } from '../protocol/command-writer.js';
-import { Consensus, type ConsensusIo } from '../replication/consensus.js';
+import { Consensus, lifeOf, type ConsensusIo } from '../replication/consensus.js';
 import { lastSequenceOf, memberRoleName, Role, roleName } from '../replication/messages.js';
 import type { Entry, Message } from '../replication/messages.js';
 import { claimMemberFolder, entryMetaOf, ReplicaStore } from '../replication/replica-store.js';
@@ -189,6 +189,7 @@ export class ClusterNode {
         members: options.members.map((m) => m.id),
         random: Math.random,
         recovering,
+        life: lifeOf(),
         term: vote.term,
         votedFor: vote.votedFor,
         log: stored.log,
@@ -433,9 +434,8 @@ export class ClusterNode {
   }
 
   /**
-   * Consensus stores entries. On the primary they come from its own journal writer, durable
-   * once its progress says so (reportDurable); on a standby they are written by its group
-   * commit, then reported durable.
+   * Consensus stores entries. On the primary they come from its own journal writer, durable once
+   * its progress says so (reportDurable); on a standby its group commit writes them, then says.
    */
   private write(at: number, entries: readonly Entry[]): void {
     const index = at + entries.length - 1;

@@ -10,11 +10,15 @@
  *   (members: bit id - 1 for each member of the sender's cluster file)
  *   append:       prevIndex f64, prevHash 32, commit f64, entry count u32, then each entry:
  *                 term f64, first f64, count u32, payload bytes u32, packed bytes u32,
- *                 prevHash 32, hash 32, last f64, payload packed (zero-words.ts)
- *   status:       ok u8, flags u8, reserved 6, match f64, durable f64, nak f64
+ *                 prevHash 32, hash 32, last f64, payload packed (zero-words.ts);
+ *                 then life u32 (the standby's, echoed: messages.ts Append.life)
+ *   status:       ok u8, flags u8, reserved 2, life u32, match f64, durable f64, nak f64
  *                 (flags bit 0: recovering; the byte was reserved, written 0 and never read,
  *                 so members of this version built before it read every status as not
  *                 recovering, and it changes no version: their own say 0)
+ *                 (life, and an append's: added within this version too. Members built before
+ *                 never read the status's reserved bytes nor an append's bytes after its
+ *                 entries; theirs say life 0, which names no life: lifeOf is never 0)
  *   vote-request: lastIndex f64, lastTerm f64, pre u8, reserved 3, first u32
  *   vote:         granted u8, pre u8, to u8 (the candidate it answers)
  *   timeout-now:  (no body)
@@ -102,6 +106,7 @@ export function encodeMessage(m: Message): Buffer {
   if (m.kind === 'status') {
     buf.writeUInt8(m.ok ? 1 : 0, at);
     buf.writeUInt8(m.recovering ? statusRecovering : 0, at + 1);
+    buf.writeUInt32LE(m.life, at + 4);
     buf.writeDoubleLE(m.match, at + 8);
     buf.writeDoubleLE(m.durable, at + 16);
     buf.writeDoubleLE(m.nak, at + 24);
@@ -123,7 +128,7 @@ function bodyBytes(m: Message): number {
   if (m.kind === 'vote-request') return 24;
   if (m.kind === 'vote') return 3;
   if (m.kind === 'timeout-now') return 0;
-  let bytes = 8 + hashBytes + 8 + 4;
+  let bytes = 8 + hashBytes + 8 + 4 + 4; // the life after the entries
   for (const e of m.entries) bytes += entryHeaderBytes + packed(e.payload).byteLength;
   return bytes;
 }
@@ -148,6 +153,7 @@ function writeAppend(buf: Buffer, start: number, m: Append): Buffer {
     buf.set(bytes, at + entryHeaderBytes);
     at += entryHeaderBytes + bytes.byteLength;
   }
+  buf.writeUInt32LE(m.life, at);
   return buf;
 }
 
@@ -183,7 +189,8 @@ export function decodeMessage(buf: Buffer): Message | null {
       const ok = buf.readUInt8(at) === 1;
       // Other bits of the flags byte are left for later flags (read as none here).
       const recovering = (buf.readUInt8(at + 1) & statusRecovering) !== 0;
-      const fields = { ok, match, durable, nak, recovering };
+      const life = buf.readUInt32LE(at + 4);
+      const fields = { ok, match, durable, nak, recovering, life };
       return { kind: 'status', cluster, members, term, from, ...fields };
     }
     case Kind.VoteRequest: {
@@ -250,7 +257,9 @@ function readAppend(buf: Buffer, from: number, header: Header): Append | null {
     entries.push({ ...e, payload });
     at += packed;
   }
-  return { kind: 'append', ...header, from, prevIndex, prevHash, entries, commit };
+  // A member built before lives sends none: 0, which names no life.
+  const life = buf.byteLength >= at + 4 ? buf.readUInt32LE(at) : 0;
+  return { kind: 'append', ...header, from, prevIndex, prevHash, entries, commit, life };
 }
 
 /** A non-negative safe integer. */

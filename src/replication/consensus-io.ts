@@ -1,4 +1,5 @@
 /** What the consensus core (consensus.ts) asks of whatever runs it: a node, or the simulation. */
+import { randomInt } from 'node:crypto';
 import type { Entry, EntryMeta, Message, Role } from './messages.js';
 
 export interface ConsensusIo {
@@ -62,6 +63,8 @@ export interface ConsensusOptions {
   random: () => number;
   /** True when this replica lost its data (or never had it) and the cluster may hold more. */
   recovering: boolean;
+  /** This start of the replica (lifeOf; seeded in simulation): its statuses say it. */
+  life: number;
   /** What survived a restart: the stored term and vote, and the durable log after `base`. */
   term: number;
   votedFor: number;
@@ -72,4 +75,14 @@ export interface ConsensusOptions {
   retain?: number;
   /** The cluster's id as stored (0: not known yet). */
   clusterId?: number;
+}
+
+/**
+ * A number for one start of a replica's process, sent in its statuses and echoed in the appends
+ * a primary sends it after reading one (messages.ts, Append.life): drawn at random, nonzero
+ * (0 is "none"), so a life that lost its disk tells appends sent to it from ones sent to an
+ * earlier life (held by the network past the loss) but by a 2^-32 chance.
+ */
+export function lifeOf(): number {
+  return randomInt(1, 2 ** 32);
 }

@@ -62,7 +62,7 @@ import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
 import { acked, credited, heldBack, inFlight, naked, newPeer, probing, type Peer } from './peer.js';
 import { RecoveryPoint } from './recovery-point.js';
 
-export type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
+export { lifeOf, type ConsensusIo, type ConsensusOptions } from './consensus-io.js';
 
 export class Consensus {
   readonly id: number;
@@ -98,6 +98,8 @@ export class Consensus {
   /** On a standby: the highest commit index its primary has announced (catch-up's target). */
   primaryCommit = 0;
   recovering: boolean;
+  /** This start of the replica (lifeOf): a recovering one's line is from an append naming it. */
+  readonly life: number;
   /**
    * The entries' metadata (entry-log.ts). A compaction (Raft §7) leaves `retain` committed
    * entries in memory, enough for a standby's window of entries in flight.
@@ -150,6 +152,9 @@ export class Consensus {
     this.durables = new Float64Array(options.members.length);
     this.random = options.random;
     this.recovering = options.recovering;
+    assert(Number.isInteger(options.life), 'consensus: a life is a whole number');
+    assert(options.life > 0 && options.life <= 0xffff_ffff, 'consensus: a life, u32, not none');
+    this.life = options.life;
     assert(options.term <= termMax, 'consensus: a term within termMax');
     this.term = options.term;
     this.votedFor = options.votedFor;
@@ -351,7 +356,8 @@ export class Consensus {
     if (this.hashAt(m.prevIndex) !== m.prevHash) {
       return this.sendStatus(m.from, false, this.conflictStart(m.prevIndex) - 1);
     }
-    if (this.recovering) this.recoveryPoint.announced(m.commit); // chains on: sent after a status
+    // Sent after the primary read a status of this life (it names it): it counts for the line.
+    if (this.recovering && m.life === this.life) this.recoveryPoint.announced(m.commit);
     this.appendFrom(m.prevIndex, m.entries);
     const matched = m.prevIndex + m.entries.length;
     if (matched > this.verified) this.verified = matched;
@@ -415,6 +421,7 @@ export class Consensus {
       durable: this.recovering ? Math.min(durable, this.commit) : durable,
       nak,
       recovering: this.recovering,
+      life: this.life,
     };
     this.io.send(to, status);
   }
@@ -427,6 +434,7 @@ export class Consensus {
     // A match past this log cannot be of this term (its log only grows): garbage, dropped.
     if (m.match > this.lastIndex) return;
     peer.recovering = m.recovering;
+    peer.life = m.life;
     if (m.recovering) this.serveRecovering(peer, m.durable);
     if (!m.ok) {
       if (inFlight(peer, m.nak, this.now)) return;
@@ -723,19 +731,20 @@ export class Consensus {
    * window's end instead made a new primary open the window 256 entries per heartbeat.)
    */
   private sendHeartbeat(id: number, peer: Peer): void {
-    const prevIndex = peer.known ? peer.match : peer.next - 1;
-    const heartbeat: Append = {
-      kind: 'append',
-      cluster: this.clusterId,
-      members: this.membersMask,
-      term: this.term,
-      from: this.id,
-      prevIndex,
-      prevHash: this.hashAt(prevIndex),
-      entries: [],
-      commit: this.commit,
-    };
-    this.io.send(id, heartbeat);
+    this.io.send(id, this.appendOf(peer, peer.known ? peer.match : peer.next - 1, []));
+  }
+
+  /**
+   * An append to `peer` of `entries` after `prevIndex`, naming the life of its last status if
+   * that said it is recovering (only such a one reads it: to the others, appends stay alike,
+   * and one encoding serves them all, udp-transport.ts reusable).
+   */
+  private appendOf(peer: Peer, prevIndex: number, entries: Entry[]): Append {
+    const { clusterId: cluster, membersMask: members, term, id: from, commit } = this;
+    const prevHash = this.hashAt(prevIndex);
+    const life = peer.recovering ? peer.life : 0;
+    const kind = 'append';
+    return { kind, cluster, members, term, from, prevIndex, prevHash, entries, commit, life };
   }
 
   private sendTo(id: number, peer: Peer): void {
@@ -756,18 +765,7 @@ export class Consensus {
         return;
       }
     }
-    const prevIndex = from - 1;
-    const append: Append = {
-      kind: 'append',
-      cluster: this.clusterId,
-      members: this.membersMask,
-      term: this.term,
-      from: this.id,
-      prevIndex,
-      prevHash: this.hashAt(prevIndex),
-      entries: this.entries(from, to),
-      commit: this.commit,
-    };
+    const append = this.appendOf(peer, from - 1, this.entries(from, to));
     if (peer.sent <= peer.match) peer.progressAt = this.now; // nothing was in flight
     this.stats.entriesSent += to - from + 1;
     if (from <= peer.highest) this.stats.entriesResent += Math.min(to, peer.highest) - from + 1;

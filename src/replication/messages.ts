@@ -3,8 +3,8 @@
  * entry is one journal batch: its events' sequences follow on from the entry before, and its
  * hash covers the previous entry's hash, so one matching hash proves a whole matching prefix.
  *
- *   primary ──append {term, prevIndex, prevHash, entries, commit}──► standby
- *           ◄─status {term, ok, match, durable, nak, recovering}─────
+ *   primary ──append {term, prevIndex, prevHash, entries, commit, life}──► standby
+ *           ◄─status {term, ok, match, durable, nak, recovering, life}───
  *           (status is the ack and the flow-control window: the primary sends at most
  *            `replicationWindowEntries` past what a standby holds durably; ok = false is a NAK:
  *            "I hold entries up to `nak`; send from there")
@@ -63,6 +63,14 @@ export interface Append {
   readonly entries: readonly Entry[];
   /** The primary's commit index: standbys apply up to it. */
   readonly commit: number;
+  /**
+   * The `life` of the last status the primary heard from the standby in this term, if it said
+   * it is recovering (else 0, as from a primary built before lives): this append was sent after
+   * the primary read a status of that life. A standby that lost its disk takes its recovery
+   * line only from one naming its own (recovery-point.ts): one sent to an earlier life that was
+   * empty too can chain onto its empty log.
+   */
+  readonly life: number;
 }
 
 export interface Status {
@@ -84,6 +92,8 @@ export interface Status {
    * more than its commit, and the primary, idle, writes an entry of its term for it to hold.
    */
   readonly recovering: boolean;
+  /** The sender's process start (lifeOf; 0 from a member built before lives): appends echo it. */
+  readonly life: number;
 }
 
 export interface VoteRequest {

@@ -34,6 +34,8 @@ export interface Peer {
    * grows in its term.
    */
   lostBelow: number;
+  /** The life its last status named (messages.ts, Status.life): the appends sent it name it. */
+  life: number;
 }
 
 /** A standby as a new primary first sees it: sent up to the primary's log, nothing known. */
@@ -49,6 +51,7 @@ export function newPeer(lastIndex: number, now: number): Peer {
     known: false,
     recovering: false,
     lostBelow: 0,
+    life: 0, // no status heard
   };
 }
 

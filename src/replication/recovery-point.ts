@@ -6,7 +6,7 @@
  *
  * Why that commit is enough. A recovering replica reports nothing durable past its own commit
  * (Consensus.sendStatus), so its acknowledgements never make a commit. A commit of term t past
- * the commit index t's primary announced in the first append that chained onto its new log
+ * the commit index t's primary announced in the first append naming its new life
  * was made after it came (a primary's commit only grows in its term), so without it: a
  * majority of the other replicas held the entry in term t after it came. Terms only grow, so
  * none of them was in a term above t before it came, and no term above t had a majority then:
@@ -24,22 +24,27 @@
  * announces before its term's first commit (just elected, or restarted) can be stale: it is only
  * the starting line.
  *
- * Why the first append that chains on, not the first heard: a primary that stood still reads,
- * once it runs again, the acknowledgements the replica sent before it lost its disk, and they
- * may make a commit (they were true then); its first heartbeat can go before it reads them (a
- * node's timers run before its socket is read). An append that chains onto the new log was
- * sent after the primary read a status from that log (a NAK at its end), so after those
- * acknowledgements on the same link, and the commit it announces counts them already. A link
- * that delivers an acknowledgement from before the loss after a status from after it (a
- * reordering across a restart) would let it make a later commit: the primary counts such a
- * one only up to its commit once it heard the replica recovering (peer.ts credited), so every
- * commit past the line is still made without the replica.
+ * Why the first append that names this life, not the first heard: a primary that stood still
+ * reads, once it runs again, the acknowledgements the replica sent before it lost its disk, and
+ * they may make a commit (they were true then); its first heartbeat can go before it reads them
+ * (a node's timers run before its socket is read). An append names the life (a number drawn at
+ * each start, consensus-io.ts lifeOf) of the last status its primary heard from the replica,
+ * so one naming this life was sent after the primary read a status of it, which said it is
+ * recovering: from then the primary counts an acknowledgement from before the loss only up to
+ * its commit (peer.ts credited), and the commit it announces counts every one it read before.
+ * So every commit past the line is made without the replica. (Chaining onto the new log was
+ * the sign before: but an empty log is chained onto by any append naming no entry, also one
+ * sent to an earlier life that was empty too, as the cluster formed or after an earlier loss,
+ * and held by the network past this loss. Its commit was the line, too low: test/simulation
+ * cluster.test.ts 'an append held from an earlier empty life sets no recovery line'.)
+ * A primary built before lives names none (0): under it, a wiped replica follows and stores
+ * but votes again only once a primary of this build has served it.
  *
  * An idle cluster makes no new commit: the primary writes an entry of its term when a
  * standby says it is recovering and nothing is left to commit (Consensus.onStatus).
  */
 export class RecoveryPoint {
-  /** The commit index of this term's first append that chained on (-1: none yet). */
+  /** The commit index of this term's first append naming this life (-1: none yet). */
   private after = -1;
   /** The commit to hold durably, once one past `after` of the primary's term is seen. */
   private target = -1;
@@ -50,7 +55,7 @@ export class RecoveryPoint {
     this.target = -1;
   }
 
-  /** The replica's primary of this term announced `commit` in an append that chained on. */
+  /** The replica's primary of this term announced `commit` in an append naming this life. */
   announced(commit: number): void {
     if (this.after < 0) this.after = commit;
   }

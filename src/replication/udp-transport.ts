@@ -345,7 +345,7 @@ export class UdpTransport {
     if (s === null || m.kind !== 'append' || s.to.has(to)) return null;
     const a = s.message;
     if (a.term !== m.term || a.from !== m.from || a.prevIndex !== m.prevIndex) return null;
-    if (a.prevHash !== m.prevHash || a.commit !== m.commit) return null;
+    if (a.prevHash !== m.prevHash || a.commit !== m.commit || a.life !== m.life) return null;
     if (a.entries.length !== m.entries.length) return null;
     for (let i = 0; i < m.entries.length; i++) {
       const x = a.entries[i];

@@ -40,6 +40,7 @@ function forgedStatus(to: ClusterNode, from: number, term: number, secret: Uint8
     durable: 0,
     nak: 0,
     recovering: false,
+    life: 1,
   });
   const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), body]);
   writeHeader(datagram, DatagramType.Fragment, from, (0x5eed_0000 + term) >>> 0, 0, 1, 1);

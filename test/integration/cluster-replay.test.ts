@@ -56,6 +56,7 @@ function heartbeat(primary: ClusterNode): Message {
     prevHash: c.hashAt(c.lastIndex),
     entries: [],
     commit: c.commit,
+    life: 0, // a replayed heartbeat: no life the standby would take for its own
   };
 }
 

@@ -15,6 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noFaults, Replica, Rng, SimCluster } from '../../bench/soak/sim-cluster.js';
+import type { Command } from '../../bench/soak/sim-cluster.js';
 import {
   clocksMix,
   disksMix,
@@ -211,19 +212,8 @@ test('consensus: an acknowledgement from before a lost disk, read after, commits
   for (let t = 0; t < 20; t++) sim.step(slow);
   for (const r of sim.replicas) assert.equal(r.consensus.durableIndex, n + 1, `${r.id}: n + 1`);
   assert.equal(a.consensus.commit, n, 'its acknowledgements held');
-  sim.pause(a, 2_000); // a stands still: the others elect term t + 1
-  for (let t = 0; t < 1_000 && sim.primary() === a; t++) sim.step(slow);
-  const p = sim.primary()!;
-  const w = sim.replicas.find((r) => r !== a && r !== p)!;
-  assert.equal(p.consensus.term, term + 1, 'a new primary, of term t + 1');
-  const y = sim.submit(2);
-  for (let t = 0; t < 500 && !sim.acked.has(`${y.client}:${y.seq}`); t++) sim.step(slow);
-  assert.ok(sim.acked.has(`${y.client}:${y.seq}`), 'term t + 1 commits with w');
+  const { p, w, y } = deposeAndWipe(sim, a, slow);
   assert.ok(p.consensus.commit >= n + 2, 'its entries from n + 2 on');
-  // w loses its disk and hears only a, which never hears of term t + 1.
-  for (const link of [`${p.id}>${a.id}`, `${w.id}>${a.id}`, `${a.id}>${p.id}`]) sim.cut.add(link);
-  sim.cut.add(`${p.id}>${w.id}`).add(`${w.id}>${p.id}`);
-  sim.crash(w, true);
   sim.hold = null; // what w sent before is held still
   for (let t = 0; t < 50; t++) sim.step(slow);
   sim.restart(w);
@@ -237,7 +227,71 @@ test('consensus: an acknowledgement from before a lost disk, read after, commits
   for (let t = 0; t < 300; t++) sim.step(slow); // before: "committed another entry at n + 2"
   assert.equal(a.consensus.commit, n, 'they count no more');
   assert.equal(w.consensus.recovering, true, 'w holds no commit made after it came');
-  sim.cut.clear(); // healed: a steps down, w recovers under p, everyone holds y
+  healed(sim, w, y);
+});
+
+/**
+ * The first append that chains onto a wiped replica's empty log names no entry (prevIndex 0),
+ * so one sent to an earlier life that was empty too (here: as the cluster formed), held by the
+ * network past the loss, chains on as well. It announced the commit of then (0), not one the
+ * primary read a status of the new life before: before, that was the recovery line. A primary
+ * that stood still through an election (term t, commit n) then sent the wiped replica its log;
+ * the replica took commit n, made with its own acknowledgements before the loss, for one made
+ * after it came, voted again, and its acknowledgements let the stale primary commit an entry of
+ * term t at n + 1, where term t + 1 had committed its own (two entries at one index).
+ */
+test('consensus: an append held from an earlier empty life sets no recovery line', () => {
+  const sim = new SimCluster(new Rng(43), 3, noFaults, 1_000_000);
+  const slow = 10_000; // clients resend only after this many ticks: one entry a command
+  const firsts = new Set<string>(); // the first append naming no entry, on each link, is held
+  sim.hold = (from, to, m) => {
+    if (m.kind !== 'append' || m.prevIndex !== 0 || firsts.has(`${from}>${to}`)) return false;
+    return firsts.add(`${from}>${to}`).size > 0;
+  };
+  const a = serve(sim, 10, 0);
+  sim.hold = null;
+  const n = a.consensus.commit;
+  const term = a.consensus.term;
+  assert.equal(n, a.consensus.lastIndex, 'idle, everything committed');
+  const { w, y } = deposeAndWipe(sim, a, slow);
+  for (let t = 0; t < 50; t++) sim.step(slow);
+  sim.restart(w);
+  assert.equal(sim.release(a.id, w.id), 1, "a's first append to w, as the cluster formed");
+  while (sim.now <= a.pausedUntil) sim.step(slow); // a runs again: what waited for it is cut
+  sim.cut.delete(`${w.id}>${a.id}`);
+  for (let t = 0; t < 300 && w.consensus.durableIndex < n; t++) sim.step(slow);
+  assert.equal(a.consensus.role, Role.Primary, 'a is still primary of term t');
+  assert.equal(a.consensus.term, term);
+  assert.ok(w.consensus.durableIndex >= n, "w holds a's log again");
+  for (let t = 0; t < 300; t++) sim.step(slow); // before: "committed another entry at n + 1"
+  assert.equal(a.consensus.commit, n, 'a commits nothing more');
+  assert.equal(w.consensus.recovering, true, 'w holds no commit made after it came');
+  healed(sim, w, y);
+});
+
+/**
+ * `a`, primary of term t, stands still; the others elect term t + 1 (`p`), which commits `y`
+ * with `w`; then `w` loses its disk (down), cut off from all but `a`, which hears no one.
+ */
+function deposeAndWipe(sim: SimCluster, a: Replica, slow: number) {
+  const term = a.consensus.term;
+  sim.pause(a, 2_000); // a stands still: the others elect term t + 1
+  for (let t = 0; t < 1_000 && sim.primary() === a; t++) sim.step(slow);
+  const p = sim.primary()!;
+  const w = sim.replicas.find((r) => r !== a && r !== p)!;
+  assert.equal(p.consensus.term, term + 1, 'a new primary, of term t + 1');
+  const y = sim.submit(2);
+  for (let t = 0; t < 500 && !sim.acked.has(`${y.client}:${y.seq}`); t++) sim.step(slow);
+  assert.ok(sim.acked.has(`${y.client}:${y.seq}`), 'term t + 1 commits with w');
+  for (const link of [`${p.id}>${a.id}`, `${w.id}>${a.id}`, `${a.id}>${p.id}`]) sim.cut.add(link);
+  sim.cut.add(`${p.id}>${w.id}`).add(`${w.id}>${p.id}`);
+  sim.crash(w, true);
+  return { p, w, y };
+}
+
+/** Heals every link: `a` steps down, `w` recovers under `p`, and every replica holds `y`. */
+function healed(sim: SimCluster, w: Replica, y: Command): void {
+  sim.cut.clear();
   const marker = sim.submit(3);
   for (let t = 0; t < 2_000 && !sim.acked.has(`${marker.client}:${marker.seq}`); t++) {
     sim.step(resendTicks);
@@ -245,7 +299,7 @@ test('consensus: an acknowledgement from before a lost disk, read after, commits
   for (let t = 0; t < 500; t++) sim.step(resendTicks);
   for (const r of sim.replicas) assert.ok(r.seen.has(`${y.client}:${y.seq}`), `${r.id}: y`);
   assert.equal(w.consensus.recovering, false, 'w recovered under term t + 1');
-});
+}
 
 /** Runs `sim` until a primary has acknowledged `count` commands (and another term or two). */
 function serve(sim: SimCluster, count: number, terms: number): Replica {

@@ -57,12 +57,15 @@ function replica(
     catchUpRoom: () => true,
     truncated: (at, to, first, last) => cuts.push([at, to, first, last]),
   };
-  const options = { id, members, random: () => 0.5, recovering, term, votedFor: -1 };
+  const options = { id, members, random: () => 0.5, recovering, term, votedFor: -1, life };
   return { consensus: new Consensus({ ...options, log: [] }, io), sent, cuts, opened };
 }
 
+/** Every replica's life here: appends name it (sent after a status of this life). */
+const life = 7;
+
 function append(from: number, term: number, prevIndex: number, prevHash: string, es: Entry[]) {
-  const fields = { cluster: 0, members: mask, term, from, prevIndex, prevHash, commit: 0 };
+  const fields = { cluster: 0, members: mask, term, from, prevIndex, prevHash, commit: 0, life };
   return { kind: 'append' as const, ...fields, entries: es };
 }
 
@@ -119,7 +122,7 @@ test('two standbys that stood at once retry a split vote at different ticks', ()
 
 function status(from: number, term: number, ok: boolean, match: number, nak: number): Status {
   const fields = { cluster: 0, members: mask, term, from, ok, match, durable: match, nak };
-  return { kind: 'status', ...fields, recovering: false };
+  return { kind: 'status', ...fields, recovering: false, life };
 }
 
 /** The first entry of each append `sent` to `to` (its prevIndex + 1), heartbeats left out. */
@@ -411,6 +414,52 @@ test('a recovering standby counts from the first append that chains onto its new
   consensus.receive({ ...append(3, 2, 14, log[13].hash, log.slice(14)), commit: 15 });
   consensus.onDurable(16, log[15].hash);
   assert.equal(consensus.recovering, false, 'commit 15, past 14');
+});
+
+/**
+ * An empty log is chained onto by any append naming no entry (prevIndex 0), also one sent to an
+ * earlier life that was empty too (as its cluster formed, or after an earlier loss) and held by
+ * the network past this loss: its commit may predate commits made with this replica's
+ * acknowledgements. Only an append naming this life was sent after a status of it.
+ */
+test('a recovering standby takes its line only from an append naming its life', () => {
+  const { consensus } = replica(2, 0, true);
+  const log = entries(16, 2);
+  // Sent before member 3 heard any status of member 2 (life 0), then to an earlier life (5).
+  consensus.receive({ ...append(3, 2, 0, genesisHashHex, log.slice(0, 2)), commit: 0, life: 0 });
+  consensus.receive({ ...append(3, 2, 2, log[1].hash, log.slice(2, 4)), commit: 2, life: 5 });
+  consensus.receive({ ...append(3, 2, 4, log[3].hash, log.slice(4, 14)), commit: 14 });
+  consensus.onDurable(14, log[13].hash);
+  // Before: false, commit 14 was past 0, the first that chained on.
+  assert.equal(consensus.recovering, true, 'commit 14 may count its acknowledgements');
+  consensus.receive({ ...append(3, 2, 14, log[13].hash, log.slice(14)), commit: 15 });
+  consensus.onDurable(16, log[15].hash);
+  assert.equal(consensus.recovering, false, 'commit 15, past 14');
+});
+
+/**
+ * A primary names, in what it sends a recovering standby, the life of that one's last status;
+ * to the others, none (their appends stay alike: one encoding serves them all).
+ */
+test('a primary names to a recovering standby the life of its last status', () => {
+  const { consensus, sent } = replica(1);
+  const log = entries(20, 1);
+  for (const e of log) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
+  consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
+  consensus.receive({ ...vote, term: 2, from: 3 });
+  assert.equal(consensus.role, Role.Primary);
+  const lives = (to: number): number[] => {
+    const out = sent.filter((s) => s.to === to && s.m.kind === 'append');
+    return out.map((s) => (s.m.kind === 'append' ? s.m.life : -1));
+  };
+  assert.deepEqual(new Set([...lives(2), ...lives(3)]), new Set([0]), 'none heard yet');
+  sent.length = 0;
+  // Each NAKs at 10; member 2 lost its disk.
+  consensus.receive({ ...status(2, 2, false, 0, 10), durable: 0, recovering: true, life: 41 });
+  consensus.receive({ ...status(3, 2, false, 0, 10), life: 42 });
+  assert.ok(lives(2).length > 0 && lives(3).length > 0, 'each is sent entries');
+  assert.deepEqual(new Set(lives(2)), new Set([41]), 'member 2: its own');
+  assert.deepEqual(new Set(lives(3)), new Set([0]), 'member 3: none, it does not recover');
 });
 
 test('a new primary starts the line again: its first announced commit', () => {

@@ -37,6 +37,7 @@ const status: Message = {
   durable: 1,
   nak: 0,
   recovering: false,
+  life: 1,
 };
 
 /** A message of many datagrams from member 1. */
@@ -45,7 +46,7 @@ function largeAppend(): Append {
   const hash = 'ab'.repeat(32);
   const entry: Entry = { term: 1, first: 1, last: 1, count: 1, prevHash: hash, hash, payload };
   const fields = { cluster: 0, members: 0b11, term: 1, from: 1, prevIndex: 0, commit: 0 };
-  return { kind: 'append', ...fields, prevHash: hash, entries: [entry] };
+  return { kind: 'append', ...fields, prevHash: hash, entries: [entry], life: 1 };
 }
 
 /** What `t` sends from now on (copies), and a way to send bytes from its own socket. */

@@ -56,6 +56,7 @@ test('codec: a term, a last term or an entry term past termMax is refused as mal
       durable: 8,
       nak: 0,
       recovering: false,
+      life: 9,
     };
   };
   const request = (lastTerm: number): Message => {
@@ -89,6 +90,7 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
       durable: 8,
       nak: 5,
       recovering: true,
+      life: 9,
     },
     {
       kind: 'vote-request',
@@ -140,11 +142,12 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
  */
 test('codec: a status says recovering in a reserved byte; other bits are ignored', () => {
   const fields = { cluster: 0, members: 0b111, term: 3, from: 2, match: 9, durable: 4, nak: 0 };
-  const m: Message = { kind: 'status', ...fields, ok: true, recovering: true };
+  const m: Message = { kind: 'status', ...fields, ok: true, recovering: true, life: 4 };
   const bytes = encodeMessage(m);
   assert.equal(bytes[16], 1, 'ok');
   assert.equal(bytes[17], 1, 'the flags byte: recovering');
-  assert.deepEqual(bytes.subarray(18, 24), Buffer.alloc(6), 'the six still reserved');
+  assert.deepEqual(bytes.subarray(18, 20), Buffer.alloc(2), 'the two still reserved');
+  assert.equal(bytes.readUInt32LE(20), 4, 'its life, in four that were reserved');
   assert.deepEqual(plain(decodeMessage(bytes) as Message), plain(m));
   const before = Buffer.from(bytes);
   before[17] = 0; // as a member built before the flag writes it
@@ -154,6 +157,26 @@ test('codec: a status says recovering in a reserved byte; other bits are ignored
   const back = decodeMessage(later) as Status;
   assert.equal(back.recovering, false);
   assert.equal(back.ok, true);
+});
+
+/**
+ * A status says its sender's life in four reserved bytes, and an append echoes the standby's
+ * after its entries: a member built before lives never reads either (it stops at the last
+ * entry), and writes neither; here its status and append read as life 0, which names none.
+ */
+test('codec: lives ride where members built before neither write nor read', () => {
+  const m = append(1, 2, 700, 3);
+  const bytes = encodeMessage({ ...m, life: 0xfeed_f00d });
+  assert.equal(bytes.readUInt32LE(bytes.byteLength - 4), 0xfeed_f00d, 'after the entries');
+  assert.equal((decodeMessage(bytes) as Append).life, 0xfeed_f00d);
+  const before = bytes.subarray(0, bytes.byteLength - 4); // as a member built before sends it
+  const old = decodeMessage(before) as Append;
+  assert.equal(old.life, 0, 'none named');
+  assert.deepEqual(plain(old), plain({ ...m, life: 0 }), 'the rest as it was');
+  const fields = { cluster: 0, members: 0b111, term: 3, from: 2, match: 9, durable: 4, nak: 0 };
+  const status = encodeMessage({ kind: 'status', ...fields, ok: true, recovering: true, life: 5 });
+  status.fill(0, 18, 24); // its reserved bytes, as a member built before writes them
+  assert.equal((decodeMessage(status) as Status).life, 0);
 });
 
 test('a 2 MB append crosses in MTU-sized datagrams, whole', async () => {
@@ -420,6 +443,7 @@ const status: Message = {
   durable: 1,
   nak: 0,
   recovering: false,
+  life: 9,
 };
 
 test('a peer name that does not resolve yet: datagrams dropped, retried, then sent', async () => {
@@ -637,6 +661,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
       durable: 0,
       nak: 0,
       recovering: false,
+      life: 9,
     });
     status.writeUInt8(replicationVersion + 1, 1);
     const times = otherVersionDatagramsMin + 2;
@@ -686,8 +711,26 @@ test('a datagram with any one bit flipped is dropped and counted, never decoded'
       new Promise((resolve) => raw.send(bytes, b.port, '127.0.0.1', () => resolve()));
     const header = { cluster: 0x8000_0001, members: 0b11, term: 2, from: 1 } as const;
     const messages: Message[] = [
-      { ...header, kind: 'status', ok: true, match: 40, durable: 39, nak: 0, recovering: false },
-      { ...header, kind: 'status', ok: false, match: 40, durable: 40, nak: 12, recovering: true },
+      {
+        ...header,
+        kind: 'status',
+        ok: true,
+        match: 40,
+        durable: 39,
+        nak: 0,
+        recovering: false,
+        life: 3,
+      },
+      {
+        ...header,
+        kind: 'status',
+        ok: false,
+        match: 40,
+        durable: 40,
+        nak: 12,
+        recovering: true,
+        life: 4,
+      },
       { ...header, kind: 'vote-request', lastIndex: 9, lastTerm: 2, first: 7, pre: false },
       { ...header, kind: 'vote', granted: true, pre: true, to: 2 },
       { ...append(1, 1, 64, 5), term: 2, commit: 41 },
