@@ -66,10 +66,19 @@ export function renewFloor(datagram: Buffer, runStart: number): number {
  * its folder knows its own start in place of the sender's (member-transport.ts), above every
  * run, and a replay is of a run older than the one in use. Taking only the newest known, every
  * ask of such a member drew on the other allowance, and replays crowded its primary out.
+ *
+ * Right after a restart nothing has been refused yet, so the first refused start counts as the
+ * run in use even when it is a replay's; the sender's own datagrams then found that allowance
+ * spent and waited one interval for their ask. So when a newer start than the last in-use ask
+ * named comes within the interval, that ask was a replay's after all: it is charged to the other
+ * allowance, if that one is free, and the newer start is asked at once (at most two asks a
+ * member an interval still, however the replays are ordered).
  */
 export class RenewAsks {
   private readonly askedAt = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
   private readonly askedOtherAt = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
+  /** The start the last ask of the run in use named, per member (-Infinity: none). */
+  private readonly askedSeen = new Float64Array(clusterMembersMax + 1).fill(-Infinity);
   /** The newest start each member's refused datagrams named (0: none yet). */
   private readonly seenTop = new Float64Array(clusterMembersMax + 1);
 
@@ -81,9 +90,23 @@ export class RenewAsks {
     assert(to >= 1 && to <= clusterMembersMax, 'renew: a member id');
     const inUse = seen === newest || seen >= this.seenTop[to];
     if (seen > this.seenTop[to]) this.seenTop[to] = seen;
+    if (inUse && seen > this.askedSeen[to]) this.regrade(to, nowMs);
     const asked = inUse ? this.askedAt : this.askedOtherAt;
-    if (nowMs - asked[to] < udpRenewAskMs) return false;
+    if (!this.free(asked, to, nowMs)) return false;
     asked[to] = nowMs;
+    if (inUse) this.askedSeen[to] = seen;
     return true;
+  }
+
+  /** The last ask of the run in use named an older start (a replay's): the other allowance's. */
+  private regrade(to: number, nowMs: number): void {
+    if (this.free(this.askedAt, to, nowMs)) return; // not spent: nothing to move
+    if (!this.free(this.askedOtherAt, to, nowMs)) return; // both spent this interval
+    this.askedOtherAt[to] = this.askedAt[to];
+    this.askedAt[to] = -Infinity;
+  }
+
+  private free(asked: Float64Array, to: number, nowMs: number): boolean {
+    return nowMs - asked[to] >= udpRenewAskMs;
   }
 }

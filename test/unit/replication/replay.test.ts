@@ -250,11 +250,21 @@ test('renew: only an ask naming the run in use renews it, above the start named'
   assert.equal(asks.due(2, 1_000 + udpRenewAskMs + 1, 300, 500), false);
   // The newest known is no run of the sender's (a member that lost its folder knows its own):
   // the newest start refused is the run in use, an older one (a replay) asks apart.
-  assert.equal(asks.due(4, 1_000, 200, 900), true, 'the first refused');
+  assert.equal(asks.due(4, 1_000, 300, 900), true, 'the first refused');
   assert.equal(asks.due(4, 1_001, 300, 900), false, 'the newest refused: in use, asked');
   assert.equal(asks.due(4, 1_000 + udpRenewAskMs, 200, 900), true, 'a replay: apart');
   assert.equal(asks.due(4, 1_000 + udpRenewAskMs, 300, 900), true, 'the run in use still asked');
   assert.equal(asks.due(4, 1_000 + udpRenewAskMs + 1, 200, 900), false, 'one per interval');
+  // Right after a restart the first refused start may be a replay's: the sender's own run, newer,
+  // is asked at once (that first ask charged to the replays'), not one interval later.
+  const restarted = new RenewAsks();
+  assert.equal(restarted.due(2, 1_000, 200, 900), true, 'the first refused: a replay');
+  assert.equal(restarted.due(2, 1_001, 300, 900), true, 'the run in use: asked at once');
+  assert.equal(restarted.due(2, 1_002, 300, 900), false, 'then once per interval');
+  assert.equal(restarted.due(2, 1_003, 250, 900), false, 'the replays: their ask spent');
+  assert.equal(restarted.due(2, 1_004, 400, 900), false, 'a newer still: both spent');
+  assert.equal(restarted.due(2, 1_000 + udpRenewAskMs, 200, 900), true, 'a replay, next interval');
+  assert.equal(restarted.due(2, 1_001 + udpRenewAskMs, 400, 900), true, 'the run in use, too');
   assert.equal(asks.due(5, 1_000, Number.NaN, 900), true, 'a NaN start: apart, no throw');
 });
 
