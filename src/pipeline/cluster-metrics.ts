@@ -1,7 +1,8 @@
 /**
  * A cluster member's gauges on /metrics: its role and term, what is committed, and on the
  * primary each standby's replication lag (sequences the primary holds that the standby has not
- * yet made durable: one per command, whose events share it; the metric's name says events).
+ * yet made durable: one per command, whose events share it; the metric's name says events; for
+ * a standby that lost its disk, not yet written: heldAt) and whether it is recovering.
  * And its transport's and consensus's counters (NAKs, resends, drops, damaged datagrams,
  * elections): they were only logged when a member stopped, so a lossy or corrupting link
  * showed nowhere while it lasted.
@@ -13,6 +14,7 @@ import type { OtherVersion } from '../replication/other-versions.js';
 import { refusalReasons } from '../replication/refusals.js';
 import type { TransportStats } from '../replication/udp-transport.js';
 import { readGauge, readTotal } from './node-metrics.js';
+import type { PrimaryClaim } from './primary-claim.js';
 import type { StageTimes } from './stage-times.js';
 
 export interface ClusterView {
@@ -26,6 +28,8 @@ export interface ClusterView {
   otherVersions(): readonly OtherVersion[];
   /** Where a replicated command's time goes, when asked for (stage-times.ts), else null. */
   readonly stages?: StageTimes | null;
+  /** On a primary: what its standbys' statuses said (recovering, written: primary-claim.ts). */
+  readonly claim: Pick<PrimaryClaim, 'recovering' | 'written'>;
 }
 
 /**
@@ -75,6 +79,20 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
       this.reset(); // a member heard on this member's version again is gone from the list
       for (const o of view.otherVersions()) {
         this.set({ member: String(o.member), layer: o.layer }, o.version);
+      }
+    },
+  });
+  new Gauge({
+    name: 'bourse_replication_recovering',
+    help: 'On the primary: 1 for a standby that lost its disk and is catching up, else 0',
+    labelNames: ['member'],
+    registers: [registry],
+    collect(this: Gauge) {
+      this.reset();
+      if (c.role !== Role.Primary) return;
+      for (const id of view.memberIds()) {
+        if (id === view.id) continue;
+        this.set({ member: String(id) }, view.claim.recovering(id, c.term) ? 1 : 0);
       }
     },
   });
@@ -195,9 +213,22 @@ export function replicationLags(view: ClusterView): Map<number, number> {
   const last = c.lastSequence();
   for (const id of view.memberIds()) {
     if (id === view.id) continue;
-    const at = c.durableAt(id);
+    const at = Math.min(heldAt(view, id), c.lastIndex);
     const held = at < 1 ? 0 : lastSequenceOf(c.entry(at));
     lags.set(id, Math.max(0, last - held));
   }
   return lags;
+}
+
+/**
+ * The highest index standby `id` holds, for its lag: durable, or for a recovering standby
+ * (bourse_replication_recovering) written. A recovering standby says nothing is durable past its
+ * commit (consensus.ts: its acknowledgements make no commit), so counted from its durable, its
+ * lag took in every entry not committed when it last heard, and looked behind when it was not.
+ */
+function heldAt(view: ClusterView, id: number): number {
+  const c = view.consensus;
+  const durable = c.durableAt(id);
+  if (!view.claim.recovering(id, c.term)) return durable;
+  return Math.max(durable, view.claim.written(id, c.term));
 }

@@ -19,12 +19,15 @@
  */
 import { transferDrainMs, transferVoteWaitMs } from '../constants.js';
 import type { Consensus } from '../replication/consensus.js';
+import { Role } from '../replication/messages.js';
 import type { BourseNode, NodeLog } from './node.js';
+import type { PrimaryClaim } from './primary-claim.js';
 
 /** Drains the primary's `node`, names its successor and waits for it to stand (logged). */
 export async function transferLeadership(
-  node: BourseNode,
+  node: Pick<BourseNode, 'inputRing' | 'outputRing'>,
   consensus: Consensus,
+  claim: PrimaryClaim,
   log: NodeLog,
 ): Promise<void> {
   const started = performance.now();
@@ -33,16 +36,27 @@ export async function transferLeadership(
   const drained = await waitUntil(empty, transferDrainMs);
   const term = consensus.term;
   const to = consensus.transferLeadership();
+  const why = to === -1 ? noSuccessor(consensus, claim) : '';
   const stood = to !== -1 && (await waitUntil(() => consensus.term > term, transferVoteWaitMs));
   const ms = (performance.now() - started).toFixed(0);
   const answered = drained ? 'all it took in answered' : 'not all it took in answered yet';
   const id = consensus.id;
-  if (to === -1) {
-    const why = 'no standby holds its whole journal';
-    return log(`member ${id}: stopping as primary (${answered}; ${why})`, 'warn');
-  }
+  if (to === -1) return log(`member ${id}: stopping as primary (${answered}; ${why})`, 'warn');
   const how = stood ? 'stood' : 'was named (its vote request not heard yet)';
   log(`member ${id}: handed over in ${ms} ms: member ${to} ${how}; ${answered}`);
+}
+
+/**
+ * Why a stopping primary named no successor: it is no primary now (deposed while it drained),
+ * or the only standbys holding its whole journal are recovering (they lost their disks and may
+ * not stand until caught up: consensus.ts), or none holds it (a quorum lost, one cut off).
+ */
+function noSuccessor(consensus: Consensus, claim: PrimaryClaim): string {
+  if (consensus.role !== Role.Primary) return 'no longer primary';
+  if (claim.recoveringHolds(consensus.term, consensus.lastIndex)) {
+    return 'only a recovering standby holds its whole journal, and it may not stand yet';
+  }
+  return 'no standby holds its whole journal';
 }
 
 /** Whether `done()` came true within `ms` (looked at each millisecond). */
