@@ -151,11 +151,9 @@ export class ClusterNode {
     this.lock = lock;
     this.store = new ReplicaStore(db);
     this.log = options.log ?? (() => {});
-    this.heard = new MembersHeard(options.members.map((m) => m.id));
-    this.claim = new PrimaryClaim(
-      this.id,
-      options.members.map((m) => m.id),
-    );
+    const ids = options.members.map((m) => m.id);
+    this.heard = new MembersHeard(ids);
+    this.claim = new PrimaryClaim(this.id, ids);
     this.writes = new GroupCommit(this.store, {
       stored: (index, hash, events) => {
         this.stages?.stored(index);
@@ -172,6 +170,7 @@ export class ClusterNode {
       stopped: () => this.stopped,
       writing: (index) => this.stages?.writing(index),
     });
+    this.store.noteMemberId(this.id); // every check of its start passed (claimMemberFolder)
     const vote = this.store.loadVote();
     const recovering = vote.recovering || (!vote.member && !options.bootstrap);
     if (!vote.member || recovering) this.store.setRecovering(recovering);

@@ -53,11 +53,14 @@ export interface HeldBatch {
 }
 
 /**
- * Refuses a member folder that another member wrote, and notes `id` in one that names none. A
- * copied folder (to seed a new member faster, say) would vote with another member's votes and
- * log as if they were its own: the votes it cast and the entries it acknowledged are lost, as
- * with a lost disk, but nothing would say so. An empty folder is safe: it catches up first. A
- * backup of a member's folder is refused too, its own member's included (member-folder.ts).
+ * Refuses a member folder that another member wrote. A copied folder (to seed a new member
+ * faster, say) would vote with another member's votes and log as if they were its own: the
+ * votes it cast and the entries it acknowledged are lost, as with a lost disk, but nothing
+ * would say so. An empty folder is safe: it catches up first. A backup of a member's folder is
+ * refused too, its own member's included (member-folder.ts). The member notes its id in a
+ * folder that names none once every check of its start passed (ReplicaStore.noteMemberId):
+ * noted here, a start refused after (its capacities) left an empty folder that `bourse start`
+ * refused ever after as a member's.
  * @throws StorageError OTHER_MEMBER, MEMBER_BACKUP, SINGLE_NODE
  */
 export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): void {
@@ -65,11 +68,7 @@ export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): v
   if (backup !== null) throw backup;
   const owner = db.meta.get('member-id');
   if (owner === undefined && !wasMember(db)) refuseSingleNode(db, dataDir);
-  if (owner === undefined) {
-    writeMeta(db, 'the member id', () => db.meta.putSync('member-id', String(id)));
-    return;
-  }
-  if (owner === String(id)) return;
+  if (owner === undefined || owner === String(id)) return;
   throw new StorageError(
     StorageCode.OtherMember,
     `${dataDir} holds member ${owner}'s data, not member ${id}'s (copied?): start member ` +
@@ -163,6 +162,12 @@ export class ReplicaStore {
   /** Once, when the first entry is committed (lost in a crash, it is found again then). */
   saveClusterId(id: number): void {
     writeMeta(this.db, 'the cluster id', () => this.db.meta.putSync('cluster-id', String(id)));
+  }
+
+  /** Stores `id` as this folder's member's, unless one is (claimMemberFolder checked which). */
+  noteMemberId(id: number): void {
+    if (this.db.meta.get('member-id') !== undefined) return;
+    writeMeta(this.db, 'the member id', () => this.db.meta.putSync('member-id', String(id)));
   }
 
   /** Stores the term and vote; durable when it returns. */

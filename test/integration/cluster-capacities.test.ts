@@ -8,7 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BourseClient } from '../../src/client/client.js';
-import { StorageError } from '../../src/journal/journal-errors.js';
+import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
+import { StorageCode, StorageError } from '../../src/journal/journal-errors.js';
+import { memberOfFolder, singleNodeRefusal } from '../../src/journal/member-folder.js';
+import { ClusterNode } from '../../src/pipeline/cluster-node.js';
+import { secretBytes } from '../../src/replication/datagram-mac.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
@@ -48,3 +52,31 @@ test('a standby with smaller capacities than its primary stops and says so', () 
     assert.equal(after[0].status, 0);
     await client.close();
   }));
+
+/**
+ * A member refused at start for its capacities leaves its empty folder no member's: its id
+ * was stored before that check, so `bourse start` refused the folder ever after as member 1's,
+ * and `bourse member --id 2` refused it as another member's.
+ */
+test("a member refused for its capacities leaves an empty folder no member's", async () => {
+  const dir = tempDataDir();
+  try {
+    const members = [1, 2, 3].map((id) => ({ id, host: '127.0.0.1', port: 1, replicationPort: 1 }));
+    const options = { id: 1, members, dataDir: dir, bootstrap: false };
+    const start = ClusterNode.start({
+      ...options,
+      capacities: { accountCountMax: 1e14 }, // refused before anything is bound
+      secret: new Uint8Array(secretBytes),
+    });
+    await assert.rejects(start, (e: StorageError) => e.code === StorageCode.ConfigRefused);
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    try {
+      assert.equal(memberOfFolder(db), null, 'no member id, no member flag');
+      assert.equal(singleNodeRefusal(db, dir), null, '`bourse start` takes it');
+    } finally {
+      await closeJournalDb(db);
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
