@@ -26,7 +26,8 @@ import { memberDataDir, readClusterFile } from './cluster.js';
 import { table, UsageError } from './output.js';
 import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';
-import { dataFile, refuseFile } from '../journal/journal-db.js';
+import { closeJournalDb, dataFile, openJournalDb, refuseFile } from '../journal/journal-db.js';
+import { memberBackupRefusal } from '../journal/member-folder.js';
 import { withKeysLock } from './keys-lock.js';
 
 export interface CreateKeyOptions {
@@ -62,6 +63,30 @@ function keyFolders(data: string, mustExist: boolean): KeyFolder[] {
     const dir = memberDataDir(data, m.id);
     return { dir, name: `member ${m.id}`, file: readKeyFile(dir) };
   });
+}
+
+/**
+ * Refuses to change the keys of a backup of a member's folder (exit 65, as `bourse member`
+ * refuses to run on one): nothing runs on it, so a key made there let no one in and one revoked
+ * there still opened the member it came from, each said as done ("what runs on this folder
+ * takes it"). The operator meant the member's own folder. A folder whose journal does not open
+ * is left to start to refuse: its keys were changed before, and still are.
+ * @throws StorageError MEMBER_BACKUP
+ */
+function refuseMemberBackup(folder: KeyFolder): void {
+  if (!existsSync(dataFile(folder.dir))) return;
+  let refusal: StorageError | null;
+  try {
+    const db = openJournalDb(folder.dir, { create: false, readOnly: true, snapshots: false });
+    try {
+      refusal = memberBackupRefusal(db, folder.dir, 'keys');
+    } finally {
+      void closeJournalDb(db);
+    }
+  } catch {
+    return; // not a journal that opens: no mark to read
+  }
+  if (refusal !== null) throw refusal;
 }
 
 /**
@@ -117,6 +142,7 @@ interface Added {
 /** Reads every folder's keys, makes the key and writes it into each (the keys lock held). */
 function addKey(options: CreateKeyOptions, accounts: number[], random?: RandomSource): Added {
   const folders = keyFolders(options.data, false);
+  for (const folder of folders) refuseMemberBackup(folder);
   const taken = new Set(folders.flatMap((f) => f.file?.keys.map((k) => k.id) ?? []));
   const admin = options.admin === true;
   const sharing = clientSharers(folders, options.client, admin, accounts);
@@ -243,6 +269,7 @@ export function upgradeKeysCommand(data: string): void {
   refuseFile(data);
   const folders = withKeysLock(data, false, () => {
     const old = keyFolders(data, true).filter((f) => f.file?.version === 1);
+    for (const folder of old) refuseMemberBackup(folder);
     for (const folder of old) saveKeyFile(folder.dir, folder.file as KeyFile);
     return old;
   });
@@ -269,6 +296,7 @@ function removeKey(data: string, id: string): KeyFolder[] {
   if (folders.length === 0) {
     throw new UsageError(`no key ${id} under ${data} (see bourse keys list)`);
   }
+  for (const folder of folders) refuseMemberBackup(folder);
   for (const folder of folders) {
     const file = folder.file as KeyFile;
     file.keys = file.keys.filter((k) => k.id !== id);

@@ -47,27 +47,36 @@ function named(member: string): string {
   return member === 'unknown' ? 'a member' : `member ${member}`;
 }
 
+/** Why a backup of a member's folder is refused, by what was asked of it. */
+const backupRefused = {
+  member:
+    'a member cannot start on it: it would vote as if it still held what it acknowledged ' +
+    'after the backup was taken (docs/ROLES.md). Start the member on an empty folder ' +
+    'instead: it catches up from the others',
+  'single node':
+    'a single node cannot start on it: its journal may end with batches never committed',
+  keys:
+    'no key is changed on it: nothing runs on it, so a key made there lets no one in, and one ' +
+    "revoked there is still taken by the member it came from. Change the member's own folder's " +
+    "keys (or its cluster folder's); `bourse keys list` reads these",
+} as const;
+
 /**
- * The refusal of a backup of a member's folder started as `as`, or null when the folder is no
- * such backup: as a member MEMBER_BACKUP (exit 65, as a folder another member wrote), as a
- * single node CLUSTER_MEMBER (exit 64, as the member's own folder).
+ * The refusal of a backup of a member's folder started as `as` (or its keys changed), or null
+ * when the folder is no such backup: as a member MEMBER_BACKUP (exit 65, as a folder another
+ * member wrote), as a single node CLUSTER_MEMBER (exit 64, as the member's own folder), its
+ * keys MEMBER_BACKUP (exit 65).
  */
 export function memberBackupRefusal(
   db: JournalDb,
   dataDir: string,
-  as: 'member' | 'single node',
+  as: keyof typeof backupRefused,
 ): StorageError | null {
   const member = db.meta.get(memberBackupKey);
   if (member === undefined) return null;
-  const why =
-    as === 'member'
-      ? 'a member cannot start on it: it would vote as if it still held what it acknowledged ' +
-        'after the backup was taken (docs/ROLES.md). Start the member on an empty folder ' +
-        'instead: it catches up from the others'
-      : 'a single node cannot start on it: its journal may end with batches never committed';
   return new StorageError(
-    as === 'member' ? StorageCode.MemberBackup : StorageCode.ClusterMember,
-    `${dataDir} is a backup of ${named(member)}'s folder: ${why}. ` +
+    as === 'single node' ? StorageCode.ClusterMember : StorageCode.MemberBackup,
+    `${dataDir} is a backup of ${named(member)}'s folder: ${backupRefused[as]}. ` +
       '`bourse verify`, `inspect` and `replay` read it',
   );
 }

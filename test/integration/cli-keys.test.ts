@@ -13,6 +13,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { KeyRing, keyFileWarnings, readKeyFile, type KeyFile } from '../../src/gateway/api-keys.js';
 import { clientKey, loginProof } from '../../src/protocol/login.js';
 import { localCluster } from '../../src/cli/cluster.js';
+import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
+import { markMemberBackup } from '../../src/journal/member-folder.js';
 
 function bourse(...args: string[]): CliRun {
   return runBourse(args, { timeoutMs: 30_000 });
@@ -279,6 +281,39 @@ test('keys commands run at once: every key made is kept, a revoked one stays rev
     const ids = keysOf(dir).keys.map((key) => key.id); // JSON.parse throws on a torn file
     assert.deepEqual([...ids].sort(), [...saved].sort(), 'every key shown is in the file');
     assert.ok(!ids.includes(revoked), 'the revoked key did not come back');
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/**
+ * A backup of a member's folder runs as nothing (start 64, member 65): its keys were changed
+ * all the same, and said taken by "what runs on this folder". A key made there let no one in,
+ * one revoked there still opened the member it came from. Now refused (65); list reads them.
+ */
+test("keys create and revoke refuse a member folder's backup (65); list reads it", async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    db.meta.putSync('member-id', '2'); // member 2's folder, as `bourse member` leaves it
+    await closeJournalDb(db);
+    const made = bourse('keys', 'create', '--data', dir, '--client', '7', '--admin');
+    assert.equal(made.code, 0, made.err);
+    const id = /^key (\w+) for client 7/m.exec(made.out)?.[1] ?? 'none';
+    await markMemberBackup(dir, '2'); // what `bourse backup` does to a copy of it
+    const text = readFileSync(join(dir, 'keys.json'), 'utf8');
+    for (const args of [
+      ['create', '--client', '8', '--admin'],
+      ['revoke', '--id', id],
+    ]) {
+      const r = bourse('keys', ...args, '--data', dir);
+      assert.equal(r.code, 65, `${args[0]}: ${r.err}`);
+      assert.match(r.err, /is a backup of member 2's folder: no key is changed on it/);
+      assert.equal(readFileSync(join(dir, 'keys.json'), 'utf8'), text, 'file unchanged');
+    }
+    const listed = bourse('keys', 'list', '--data', dir);
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, new RegExp(id));
   } finally {
     removeDir(dir);
   }
