@@ -151,7 +151,10 @@ function writeKeys(keys: Keys, to: string): void {
 /**
  * The copy's head, read back from it (and its last batch's link checked on the way), the
  * snapshots it holds (a snapshots.mdb was told "with snapshots" when it held none), and whose
- * folder it is.
+ * folder it is. Read-only, as the tools open it: the tables a reader needs are checked, and
+ * nothing is made. A member's copy is then opened once more, to write its mark
+ * (markMemberBackup): one read-write open for both would make an empty snapshots.mdb in a copy
+ * of a folder without one, and skip the check of the tables (a writer makes those missing).
  */
 async function headOf(to: string): Promise<Omit<BackupReport, 'keys'>> {
   const db = openJournalDb(to, { create: false, readOnly: true });
@@ -162,6 +165,6 @@ async function headOf(to: string): Promise<Omit<BackupReport, 'keys'>> {
     const snapshots = db.snapshots === null ? null : listSnapshots(db).length;
     return { sequence: tail.sequence, hash, snapshots, member: memberOfFolder(db) };
   } finally {
-    await closeJournalDb(db); // markMemberBackup may open it again
+    await closeJournalDb(db); // before markMemberBackup opens it to write
   }
 }
