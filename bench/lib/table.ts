@@ -1,20 +1,18 @@
+import { table } from '../../src/cli/output.js';
 import { readCpuTimes, stealPercentSince } from './cpu-steal.js';
 
 /** The machine's CPU times when the bench started (this module loads with it). */
 const startedAt = readCpuTimes();
 
-/** Prints rows as an aligned text table (bench output for people; JSON follows for machines). */
+/**
+ * Prints rows as an aligned text table (bench output for people; JSON follows for machines):
+ * the CLI's table (numbers to the right, text to the left), its numbers with separators.
+ */
 export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
-  const cells = rows.map((row) => columns.map((c) => format(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (values: string[]): string =>
-    values.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
-  console.log('\n' + title);
-  console.log(line(columns));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of cells) console.log(line(row));
+  const shown = rows.map((row) => Object.fromEntries(columns.map((c) => [c, format(row[c])])));
+  console.log(`\n${title}\n${table(shown, true)}`);
 }
 
 function format(value: string | number | undefined): string {

@@ -10,19 +10,21 @@ import { replaceFile } from '../gateway/replace-file.js';
 import { readTimeUs } from '../protocol/time-us.js';
 
 /**
- * Rows as aligned columns: a column of numbers to the right, any other to the left (the drill's
- * measures, keys' grants and dates were pushed right, ragged on their left edge).
+ * Rows as aligned columns: a column of numbers (empty cells aside) to the right, any other to
+ * the left (the drill's measures, keys' grants and dates were pushed right, ragged on their
+ * left edge). `rule`: a line of dashes under the header (the benches': bench/lib/table.ts).
  */
-export function table(rows: readonly Record<string, unknown>[]): string {
+export function table(rows: readonly Record<string, unknown>[], rule = false): string {
   if (rows.length === 0) return '(none)';
   const keys = Object.keys(rows[0]);
   const cells = rows.map((r) => keys.map((k) => String(r[k])));
   const widths = keys.map((k, i) => Math.max(k.length, ...cells.map((c) => c[i].length)));
-  const numeric = keys.map((_, i) => cells.every((c) => numberCell.test(c[i])));
+  const numeric = keys.map((_, i) => cells.every((c) => c[i] === '' || numberCell.test(c[i])));
   const pad = (v: string, i: number): string =>
     numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]);
   const line = (values: string[]): string => values.map(pad).join('  ').trimEnd();
-  return [line(keys), ...cells.map(line)].join('\n');
+  const head = rule ? [line(keys), widths.map((w) => '-'.repeat(w)).join('  ')] : [line(keys)];
+  return [...head, ...cells.map(line)].join('\n');
 }
 
 /** A number as the CLI prints one: digits, a sign, separators, a point; or '-' for none. */

@@ -35,3 +35,28 @@ test('table: a column of numbers is right-aligned, a column of words left-aligne
   );
   assert.equal(table([]), '(none)');
 });
+
+/**
+ * The benches print the same table (bench/lib/table.ts), with a rule under the header and
+ * their numbers with separators; a figure not measured is an empty cell, which leaves its
+ * column of numbers on the right. Before, the benches had a table of their own that pushed
+ * every column but the first right, words too.
+ */
+test('table: a rule under the header when asked; empty cells leave numbers on the right', () => {
+  const bench = table(
+    [
+      { case: 'default, empty', stored_kb: '1,234', write_ms: '12.5', goal: '<= 100' },
+      { case: 'large', stored_kb: '99', write_ms: '', goal: '' },
+    ],
+    true,
+  );
+  assert.equal(
+    bench,
+    [
+      'case            stored_kb  write_ms  goal',
+      '--------------  ---------  --------  ------',
+      'default, empty      1,234      12.5  <= 100',
+      'large                  99',
+    ].join('\n'),
+  );
+});
