@@ -100,7 +100,17 @@ test("a recovering standby's lag counts what it wrote; /metrics says it recovers
   const claim = new PrimaryClaim(1, [1, 2, 3]);
   const view = viewOf(consensus, transport, claim);
   const said = (from: number, match: number, recovering: boolean): Status => {
-    const fields = { cluster: 0, members: 7, term, from, ok: true, match, nak: 0, recovering };
+    const fields = {
+      cluster: 0,
+      members: 7,
+      term,
+      from,
+      ok: true,
+      match,
+      nak: 0,
+      recovering,
+      life: 0,
+    };
     return { kind: 'status', ...fields, durable: durable.get(from) ?? 0 };
   };
   claim.status(said(2, 10, false), 0);

@@ -23,7 +23,7 @@ async function stoppedBecause(role: Role, said: [number, number, boolean][]): Pr
   const claim = new PrimaryClaim(1, [1, 2, 3]);
   for (const [from, match, recovering] of said) {
     const fields = { cluster: 0, members: 7, term, from, ok: true, nak: 0, durable: match };
-    claim.status({ kind: 'status', ...fields, match, recovering } satisfies Status, 0);
+    claim.status({ kind: 'status', ...fields, match, recovering, life: 0 } satisfies Status, 0);
   }
   const lines: string[] = [];
   await transferLeadership(node, consensus as unknown as Consensus, claim, (l) => lines.push(l));
