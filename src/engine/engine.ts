@@ -393,7 +393,8 @@ export class Engine {
         this.appliedCount = em.count;
         return;
       }
-      status = idempotencyStatus(cls);
+      // A new command (nearly every one) skips the switch of idempotencyStatus.
+      status = cls === Idempotency.New ? Status.Ok : idempotencyStatus(cls);
       if (status === Status.Ok) {
         em.markRecord(fingerprint);
         status = refusal === Status.Ok ? this.dispatch() : refusal;
