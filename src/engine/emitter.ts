@@ -66,9 +66,11 @@ export class Emitter {
 
   /** Targets `out`, writing from event index `start`. */
   reset(out: RecordBuffer, start: number): void {
-    assert(out.recordSizeBytes === EventWord.size * 4, 'emitter: event-sized records');
-    // Store the views only when they change: a pointer store costs a GC write barrier.
+    // Store the views only when they change: a pointer store costs a GC write barrier. The
+    // buffer is checked then too: a RecordBuffer's views are its own (its constructor makes
+    // them), so the same `u32` is the same buffer, already checked.
     if (this.u32 !== out.u32) {
+      assert(out.recordSizeBytes === EventWord.size * 4, 'emitter: event-sized records');
       assert(out.u32.length <= recordWordsMax, 'emitter: event words within recordWordsMax');
       this.u32 = out.u32;
       this.f64 = out.f64;
