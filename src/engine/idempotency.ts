@@ -195,6 +195,10 @@ export class Clients {
     this.ids = new Float64Array(slots);
     this.highWaterMark = new Float64Array(slots);
     this.recorded = new Float64Array(slots);
+    assert(
+      slots * config.idempotencyWindow * entryWords <= 0x7fffffff,
+      'idempotency: entry indexes are int32',
+    );
     this.entries = new Float64Array(slots * config.idempotencyWindow * entryWords);
     this.terms = new Int32Array(slots * config.idempotencyWindow * 2);
     this.covered = new Float64Array(slots);
@@ -359,11 +363,13 @@ export class Clients {
       termA = (termA - terms[t]) | 0;
       termB = (termB - terms[(t + 1) | 0]) | 0;
     }
+    // `(index + k) | 0`: an int32 add, no overflow check and jump (records.ts); every index of
+    // `entries` is below 2^31 (the constructor asserts it).
     entries[index] = clientSeq;
-    entries[index + 1] = sequence;
+    entries[(index + 1) | 0] = sequence;
     // Status + command kind * 65536 (recordedStatus, recordedKind).
-    entries[index + 2] = (kindStatus >>> 16) + ((kindStatus >>> 8) & 0xff) * outcomeKindUnit;
-    entries[index + 3] = fingerprint;
+    entries[(index + 2) | 0] = (kindStatus >>> 16) + ((kindStatus >>> 8) & 0xff) * outcomeKindUnit;
+    entries[(index + 3) | 0] = fingerprint;
     const field = fingerprintFieldOf(clientSeq);
     const addA = fingerprintTermOf(fieldKey(a, field), fingerprint);
     const addB = fingerprintTermOf(fieldKey(b, field), fingerprint);

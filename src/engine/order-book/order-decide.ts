@@ -72,7 +72,8 @@ export class OrderDecider {
     const t = this.ticket;
     let status = checkOrderShape(this.cursor, this.instruments, t);
     if (status !== Status.Ok) return status;
-    t.account = this.accounts.slotOf(readU64(this.cursor.u32, this.cursor.w + CommandWord.account));
+    const c = this.cursor;
+    t.account = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.account) | 0));
     if (t.account === -1) return Status.LedgerAccountUnknown;
     const market = (t.flags & CommandFlag.Market) !== 0;
     status = market ? this.checkMarketFunds(t) : this.checkLimitFunds(t);
