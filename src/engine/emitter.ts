@@ -134,13 +134,36 @@ export class Emitter {
     f64[d + 8] = 0;
     f64[d + 9] = 0;
     f64[d + 10] = 0;
-    // After the clearing: the head's payload words are zero but this one (fingerprintWord).
+    this.putFingerprint(e, kind);
+    return e;
+  }
+
+  /**
+   * As `begin`, for an order's head (OrderAccepted, OrderAmended: taker-emit.ts's emitTaker),
+   * whose caller sets seven payload words itself: account, id, price, quantity, amount, release
+   * and aux. Only the other four are cleared (counterparty, other id, fee, counterparty fee):
+   * each clearing is five instructions (index, bounds check and jump, base, store), ~35 an
+   * order less than clearing all eleven. The bytes are the same as `begin` and seven `set`s.
+   */
+  beginOrder(kind: number, status: number, flags: number, ref: number): number {
+    const e = this.stamp(kind, status, flags, ref);
+    const f64 = this.f64;
+    const d = (e + EventWord.counterparty) >> 1;
+    f64[d] = 0; // counterparty
+    f64[d + ((EventWord.otherId - EventWord.counterparty) >> 1)] = 0;
+    f64[d + ((EventWord.fee - EventWord.counterparty) >> 1)] = 0;
+    f64[d + ((EventWord.counterpartyFee - EventWord.counterparty) >> 1)] = 0;
+    this.putFingerprint(e, kind);
+    return e;
+  }
+
+  /** After the clearing: the head's payload words are zero but this one (fingerprintWord). */
+  private putFingerprint(e: number, kind: number): void {
     if (this.recordHead === e) {
       const at = e + fingerprintWord(kind);
       this.u32[at] = this.fingerprint;
       this.fingerprintAt = at;
     }
-    return e;
   }
 
   /**

@@ -56,7 +56,8 @@ export class TakerEmitter {
           (rest > 0 ? this.instruments.buyHold(t.instrument, rest, v[Ticket.price]) : 0)
         : v[Ticket.quantity] - plan.totals[0] + rest;
     const em = this.emitter;
-    const e = em.begin(kind, Status.Ok, this.takerFlags(t), t.instrument);
+    // beginOrder clears only the payload words not set below: all seven are, always.
+    const e = em.beginOrder(kind, Status.Ok, this.takerFlags(t), t.instrument);
     em.set(e, EventWord.account, this.accounts.id(t.account));
     em.set(e, EventWord.id, v[Ticket.orderId]);
     em.set(e, EventWord.price, v[Ticket.price]);
