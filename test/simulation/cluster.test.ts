@@ -84,6 +84,11 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *          acknowledgements made that primary's commits (recovery-point.ts). The lost-disks
  *          mix, made for that path, found it 20 times in seeds 10000001-10030000 before the
  *          fix (primary-pauses: 5); 10007437 and 10009390 are two of them.
+ *   21006730 (primary-pauses, of 170,000), 21137833 (lost-disks, of 200,000)  the same, by
+ *          another path: a status the replica sent before it lost its disk, read by the stale
+ *          primary when it resumed, made it send from index 0; that append chains onto any log,
+ *          so it set the wiped replica's recovery line to a commit made with its own old
+ *          acknowledgements (fixed by the life an append names: 0a37c2f).
  */
 const pausedPrimarySeeds = [
   10_000_283, 10_002_299, 10_002_319, 10_010_468, 10_016_569, 20_001_378, 20_002_440, 20_006_787,
@@ -94,7 +99,8 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
   runSeeds(10_019_041, 1, disksMix);
   for (const seed of pausedPrimarySeeds) runSeeds(seed, 1, primaryPausesMix);
   runSeeds(10_009_981, 1, stormMix);
-  for (const seed of [10_007_437, 10_009_390]) runSeeds(seed, 1, lostDisksMix);
+  for (const seed of [10_007_437, 10_009_390, 21_137_833]) runSeeds(seed, 1, lostDisksMix);
+  runSeeds(21_006_730, 1, primaryPausesMix);
 });
 
 /**
