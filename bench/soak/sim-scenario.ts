@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { noFaults, Rng, SimCluster } from './sim-cluster.js';
 import { DeploymentFaults, type DeploymentKnobs } from './sim-faults.js';
+import { HeldDatagrams, type HeldKnobs } from './sim-held.js';
 
 export interface Mix {
   name: string;
@@ -38,6 +39,8 @@ export interface Mix {
   faultTicksSpread: number;
   /** A real deployment's faults (sim-faults.ts): none drawn when unset. */
   deployment?: DeploymentKnobs;
+  /** Datagrams held for long spans and delivered later (sim-held.ts): none when unset. */
+  held?: HeldKnobs;
 }
 
 export const ciMix: Mix = {
@@ -176,6 +179,28 @@ export const lostDisksMix: Mix = {
   },
 };
 
+/**
+ * Statuses, appends and votes held by the network for several election timeouts, across
+ * crashes, restarts and disk losses, then delivered; with disks lost often and primaries
+ * stopped past an election timeout (what c960f15 and 0a37c2f needed to show).
+ */
+export const heldMix: Mix = {
+  ...ciMix,
+  name: 'held',
+  wipeChance: 0.5,
+  deployment: { primaryPauseChance: 0.004, primaryPauseTicksMax: 600 },
+  held: {
+    chance: 0.02,
+    firstChance: 0.3,
+    ackChance: 0.3,
+    spellChance: 0.01,
+    spellTicksMin: 100,
+    spellTicksSpread: 500,
+    releaseChance: 0.02,
+    heldMax: 1_000,
+  },
+};
+
 export const mixes: readonly Mix[] = [
   ciMix,
   misdeliverMix,
@@ -189,6 +214,7 @@ export const mixes: readonly Mix[] = [
   primaryPausesMix,
   stormMix,
   lostDisksMix,
+  heldMix,
 ];
 
 export const resendTicks = 40;
@@ -208,9 +234,11 @@ function faultPhase(
   mix: Mix,
   ticks: number,
   deployment: DeploymentFaults | undefined,
+  held: HeldDatagrams | undefined,
 ): void {
   for (let t = 0; t < ticks; t++) {
     deployment?.step();
+    held?.step();
     if (rng.chance(0.3)) sim.submit(1 + rng.int(4));
     if (rng.chance(mix.cutChance)) flipLink(sim, rng);
     const r = sim.replicas[rng.int(sim.size)];
@@ -276,8 +304,10 @@ export function scenario(seed: number, mix: Mix): ScenarioFigures {
   const sim = new SimCluster(rng, size, faults, retain);
   const ticks = mix.faultTicksMin + rng.int(mix.faultTicksSpread);
   const deployment = mix.deployment && new DeploymentFaults(sim, rng, mix.deployment);
-  faultPhase(sim, rng, mix, ticks, deployment);
+  const held = mix.held && new HeldDatagrams(sim, rng, mix.held);
+  faultPhase(sim, rng, mix, ticks, deployment, held);
   deployment?.heal();
+  held?.heal();
   const healedIn = healPhase(sim, 5_000);
   assert.ok(healedIn >= 0, 'the cluster makes progress once the faults heal');
   const reference = sim.committedLog(sim.replicas[0]);

@@ -2,8 +2,9 @@
  * bench:simulation — a soak of the deterministic simulation (VOPR style): many more seeds than
  * CI runs (test/simulation/cluster.test.ts: 6,000 of the CI mix), of every fault mix in
  * sim-scenario.ts (ci, misdeliver, hostile, pauses, chaos; and a real deployment's faults,
- * sim-faults.ts: clocks, disks, flapping, partitions, primary-pauses, storm; and lost-disks,
- * a disk lost while a primary stood still).
+ * sim-faults.ts: clocks, disks, flapping, partitions, primary-pauses, storm; lost-disks, a
+ * disk lost while a primary stood still; datagrams held past crashes and lost disks,
+ * sim-held.ts: held).
  *
  *   npm run bench:simulation -- --small                 CI size: 100 seeds of each mix
  *   npm run bench:simulation -- --seeds 100000          100,000 seeds of each mix (~hours)

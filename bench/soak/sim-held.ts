@@ -1,0 +1,99 @@
+/**
+ * Datagrams a link holds for long spans (several election timeouts) and delivers later, past
+ * crashes, restarts and disk losses of their sender or receiver: a sample of the statuses,
+ * appends and votes sent, drawn from the scenario's rng and kept on the fake network's hold
+ * (sim-cluster.ts), then released a link at a time. The two bugs found with targeted holds
+ * (c960f15: a status sent before a disk loss, read after; 0a37c2f: an append to an earlier life
+ * of a wiped replica, read after the loss) were of this shape; the other mixes' delays are of a
+ * few ticks, their pauses hold only what reaches the paused replica.
+ */
+import type { Message } from '../../src/replication/messages.js';
+import type { Rng, SimCluster } from './sim-cluster.js';
+
+/** A mix's knobs for held datagrams (unset in the other mixes: no draw). */
+export interface HeldKnobs {
+  /** Chance a status, append, vote request or vote is held at send... */
+  chance: number;
+  /** ...an append naming no entry (the first to a new or empty log), this one... */
+  firstChance: number;
+  /** ...and a status naming entries durable past its sender's commit (an ack that commits). */
+  ackChance: number;
+  /**
+   * Per tick: links (each one way with a chance of one half) hold most of what they carry (a
+   * share drawn in [0.5, 1]) for [spellTicksMin, spellTicksMin + spellTicksSpread) ticks, as a
+   * partition does, but to deliver it later.
+   */
+  spellChance: number;
+  spellTicksMin: number;
+  spellTicksSpread: number;
+  /** Per tick: the datagrams held on one link (drawn at random) are delivered. */
+  releaseChance: number;
+  /** Held at most at once (then nothing more is held until some are released). */
+  heldMax: number;
+}
+
+/** Whether a message of this kind may be held. */
+function holdable(message: Message): boolean {
+  return message.kind !== 'timeout-now';
+}
+
+/** The held datagrams of one scenario. */
+export class HeldDatagrams {
+  private held = 0;
+  /** Per link "from>to": until when it holds, and what share. */
+  private readonly spells = new Map<string, { until: number; share: number }>();
+
+  constructor(
+    private readonly sim: SimCluster,
+    private readonly rng: Rng,
+    private readonly knobs: HeldKnobs,
+  ) {
+    sim.hold = (from, to, message) => this.holds(from, `${from}>${to}`, message);
+  }
+
+  /** The chance `message` is held outside a spell. */
+  private chance(from: number, message: Message): number {
+    const { knobs } = this;
+    if (message.kind === 'append' && message.prevIndex === 0) return knobs.firstChance;
+    const commit = this.sim.replicas[from - 1].consensus.commit;
+    if (message.kind === 'status' && message.durable > commit) return knobs.ackChance;
+    return knobs.chance;
+  }
+
+  private holds(from: number, link: string, message: Message): boolean {
+    if (this.held >= this.knobs.heldMax || !holdable(message)) return false;
+    const spell = this.spells.get(link);
+    let chance = this.chance(from, message);
+    if (spell !== undefined && this.sim.now < spell.until) chance = Math.max(chance, spell.share);
+    if (!this.rng.chance(chance)) return false;
+    this.held++;
+    return true;
+  }
+
+  /** One tick's draw (before the cluster steps): a link's held datagrams go on, at times. */
+  step(): void {
+    const { sim, rng, knobs } = this;
+    if (rng.chance(knobs.spellChance)) this.spell();
+    if (!rng.chance(knobs.releaseChance)) return;
+    this.held -= sim.release(1 + rng.int(sim.size), 1 + rng.int(sim.size));
+  }
+
+  /** Each link (one way) holds with a chance of one half, for one span, the same share. */
+  private spell(): void {
+    const { sim, rng, knobs } = this;
+    const until = sim.now + knobs.spellTicksMin + rng.int(knobs.spellTicksSpread);
+    const share = rng.chance(0.5) ? 1 : 0.5 + rng.next() * 0.5;
+    for (let from = 1; from <= sim.size; from++) {
+      for (let to = 1; to <= sim.size; to++) {
+        if (from !== to && rng.chance(0.5)) this.spells.set(`${from}>${to}`, { until, share });
+      }
+    }
+  }
+
+  /** The faults heal: nothing more is held, and what is held goes on (late, into the heal). */
+  heal(): void {
+    this.sim.hold = null;
+    this.spells.clear();
+    for (let from = 1; from <= this.sim.size; from++) this.held -= this.sim.release(from);
+  }
+}
