@@ -14,6 +14,7 @@ import type { OtherVersion } from '../replication/other-versions.js';
 import { refusalReasons } from '../replication/refusals.js';
 import type { TransportStats } from '../replication/udp-transport.js';
 import { readGauge, readTotal } from './node-metrics.js';
+import type { StandbysSeen } from './members-heard.js';
 import type { PrimaryClaim } from './primary-claim.js';
 import type { StageTimes } from './stage-times.js';
 
@@ -89,10 +90,8 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
     registers: [registry],
     collect(this: Gauge) {
       this.reset();
-      if (c.role !== Role.Primary) return;
-      for (const id of view.memberIds()) {
-        if (id === view.id) continue;
-        this.set({ member: String(id) }, view.claim.recovering(id, c.term) ? 1 : 0);
+      for (const [id, recovering] of replicationRecovering(view)) {
+        this.set({ member: String(id) }, recovering ? 1 : 0);
       }
     },
   });
@@ -218,6 +217,25 @@ export function replicationLags(view: ClusterView): Map<number, number> {
     lags.set(id, Math.max(0, last - held));
   }
   return lags;
+}
+
+/**
+ * On the primary: whether each standby's last status of its term said it is recovering (it lost
+ * its disk and has not caught up: it may not vote or stand). Empty off the primary.
+ */
+export function replicationRecovering(view: ClusterView): Map<number, boolean> {
+  const c = view.consensus;
+  const out = new Map<number, boolean>();
+  if (c.role !== Role.Primary) return out;
+  for (const id of view.memberIds()) {
+    if (id !== view.id) out.set(id, view.claim.recovering(id, c.term));
+  }
+  return out;
+}
+
+/** What a primary knows of its standbys, for /health's peers (members-heard.ts). */
+export function standbysSeen(view: ClusterView): StandbysSeen {
+  return { lags: replicationLags(view), recovering: replicationRecovering(view) };
 }
 
 /**

@@ -55,11 +55,11 @@ import type { OtherVersion } from '../replication/other-versions.js';
 import type { NodeRole } from '../gateway/gateway.js';
 import { BourseNode, closeStorage, configOf, openStorage } from './node.js';
 import type { NodeLog, SealedAt } from './node.js';
-import { registerClusterMetrics, replicationLags } from './cluster-metrics.js';
+import { registerClusterMetrics, replicationLags, standbysSeen } from './cluster-metrics.js';
 import { CounterCarry } from './node-metrics.js';
 import { ForeignMembers } from './foreign-members.js';
 import { transferLeadership } from './leadership-transfer.js';
-import { MembersHeard } from './members-heard.js';
+import { MembersHeard, type StandbysSeen } from './members-heard.js';
 import { PrimaryClaim } from './primary-claim.js';
 import { memberNotReady, type MemberReadyView } from './member-ready.js';
 import { StageTimes, timestampOf } from './stage-times.js';
@@ -579,7 +579,7 @@ export class ClusterNode {
   /** What the gateway obeys and reports: commands only once promoted; role, term, lag. */
   private roleView(): NodeRole {
     const c = this.consensus;
-    const lags = (): Map<number, number> => replicationLags(this);
+    const seen = (): StandbysSeen => standbysSeen(this);
     return {
       accepting: () => this.accepting,
       describe: () => ({
@@ -593,8 +593,8 @@ export class ClusterNode {
         // Where clients reach it: a 503 to a session on a standby names it, and the SDK goes.
         ...this.primaryUrl(),
         members: this.memberIds(),
-        // Up or down, heard when, and on the primary the lag (members-heard.ts).
-        peers: this.heard.peersOf(this.id, c.role, c.primary, lags(), performance.now()),
+        // Up or down, heard when; on the primary the lag, and recovering (members-heard.ts).
+        peers: this.heard.peersOf(this.id, c.role, c.primary, seen(), performance.now()),
         // Members this one cannot hear: another version's (a rolling upgrade under way).
         otherVersions: this.otherVersions(),
         // Members that agree on it hold one history (null: no entry committed yet).

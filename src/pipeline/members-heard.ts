@@ -20,6 +20,17 @@ export interface PeerHealth {
   heardMsAgo: number | null;
   /** On the primary: sequences it holds that the member has not made durable (else null). */
   lagEvents: number | null;
+  /**
+   * On the primary: the member's last status of its term said it lost its disk and has not
+   * caught up (it may not vote or stand); false when it said not or said nothing yet. Else null.
+   */
+  recovering: boolean | null;
+}
+
+/** What the primary knows of each standby (empty maps on the others): cluster-metrics.ts. */
+export interface StandbysSeen {
+  lags: ReadonlyMap<number, number>;
+  recovering: ReadonlyMap<number, boolean>;
 }
 
 export class MembersHeard {
@@ -64,12 +75,12 @@ export class MembersHeard {
     self: number,
     role: Role,
     primary: number,
-    lags: ReadonlyMap<number, number>,
+    standbys: StandbysSeen,
     nowMs: number,
   ): PeerHealth[] {
     const expected = (m: number): boolean =>
       role === Role.Primary || (role === Role.Standby && m === primary);
-    return this.peers(self, expected, lags, nowMs);
+    return this.peers(self, expected, standbys, nowMs);
   }
 
   /**
@@ -80,7 +91,7 @@ export class MembersHeard {
   peers(
     self: number,
     expected: (member: number) => boolean,
-    lags: ReadonlyMap<number, number>,
+    standbys: StandbysSeen,
     nowMs: number,
   ): PeerHealth[] {
     const out: PeerHealth[] = [];
@@ -90,7 +101,9 @@ export class MembersHeard {
       const up = ago !== null && ago < memberDownMs;
       const state = up ? 'up' : expected(member) ? 'down' : 'unknown';
       const heardMsAgo = ago === null ? null : Math.round(ago);
-      out.push({ member, state, heardMsAgo, lagEvents: lags.get(member) ?? null });
+      const lagEvents = standbys.lags.get(member) ?? null;
+      const recovering = standbys.recovering.get(member) ?? null;
+      out.push({ member, state, heardMsAgo, lagEvents, recovering });
     }
     return out;
   }

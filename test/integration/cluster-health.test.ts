@@ -16,6 +16,7 @@ interface Peer {
   state: string;
   heardMsAgo: number | null;
   lagEvents: number | null;
+  recovering: boolean | null;
 }
 
 interface Health {
@@ -50,6 +51,7 @@ test('/health: a stopped member shows down on the primary, and the disk space', 
     assert.equal(h.peers.length, 2, 'every other member, not itself');
     assert.equal(typeof peer(h, a.id).heardMsAgo, 'number');
     assert.equal(typeof peer(h, a.id).lagEvents, 'number', 'the primary knows its lag');
+    assert.equal(peer(h, a.id).recovering, false, 'and that it has its disk');
     // Free bytes: the folder's disk, as statfs says (it moves while the machine runs).
     const disk = statfsSync(cluster.dirs[primary.id - 1]);
     assert.equal(typeof h.dataFreeBytes, 'number');
@@ -58,6 +60,7 @@ test('/health: a stopped member shows down on the primary, and the disk space', 
     // A standby sees its primary up; the other standby says nothing to it: unknown or up.
     const fromStandby = await healthOf(cluster.members[a.id - 1]);
     assert.equal(peer(fromStandby, primary.id).state, 'up');
+    assert.equal(peer(fromStandby, primary.id).recovering, null, 'known on the primary only');
     assert.notEqual(peer(fromStandby, b.id).state, 'down');
     await b.stop();
     cluster.nodes[b.id - 1] = null;

@@ -11,8 +11,10 @@ import { Registry } from 'prom-client';
 import {
   registerClusterMetrics,
   replicationLags,
+  standbysSeen,
   type ClusterView,
 } from '../../../src/pipeline/cluster-metrics.js';
+import { MembersHeard } from '../../../src/pipeline/members-heard.js';
 import { PrimaryClaim } from '../../../src/pipeline/primary-claim.js';
 import type { Consensus } from '../../../src/replication/consensus.js';
 import { Role, type Status } from '../../../src/replication/messages.js';
@@ -128,10 +130,19 @@ test("a recovering standby's lag counts what it wrote; /metrics says it recovers
   assert.equal(seriesValue(text, 'bourse_replication_recovering{member="2"}'), 0);
   assert.equal(seriesValue(text, 'bourse_replication_recovering{member="3"}'), 1);
   assert.equal(seriesValue(text, 'bourse_replication_lag_events{member="3"}'), 0);
+  // /health's peers say it too, on the primary (before, they showed no such flag).
+  const recoveringShown = (): (boolean | null)[] =>
+    new MembersHeard([1, 2, 3]).peersOf(1, consensus.role, 1, standbysSeen(view), 0).map((p) => {
+      return p.recovering;
+    });
+  assert.deepEqual(recoveringShown(), [false, true]);
   claim.status(said(3, 12, false), 0); // caught up: its durable counts again
   assert.equal(replicationLags(view).get(3), 60);
   claim.status(said(3, 12, true), 0);
   consensus.term = term + 1; // a status of an earlier term says nothing of this one
   assert.equal(replicationLags(view).get(3), 60);
+  assert.deepEqual(recoveringShown(), [false, false], 'of this term, it said nothing yet');
+  consensus.role = Role.Standby;
+  assert.deepEqual(recoveringShown(), [null, null], 'a standby does not know');
   transport.close();
 });
