@@ -27,8 +27,11 @@ export interface MemberRow {
 
 type Heard = Pick<MemberRow, 'state' | 'heardMsAgo'>;
 
-/** `describe.peers` (src/pipeline/members-heard.ts: PeerHealth) by member id. */
-function heardOf(describe: Record<string, unknown>): Map<number, Heard> {
+/**
+ * `describe.peers` (src/pipeline/members-heard.ts: PeerHealth) by member id; the members they
+ * say are recovering (known on the primary) go into `recovering`.
+ */
+function heardOf(describe: Record<string, unknown>, recovering: Set<number>): Map<number, Heard> {
   const heard = new Map<number, Heard>();
   const peers = Array.isArray(describe.peers) ? (describe.peers as unknown[]) : [];
   for (const peer of peers) {
@@ -38,6 +41,7 @@ function heardOf(describe: Record<string, unknown>): Map<number, Heard> {
     const state = p.state === 'up' || p.state === 'down' ? p.state : 'unknown';
     const ago = typeof p.heardMsAgo === 'number' ? p.heardMsAgo : null;
     heard.set(p.member, { state, heardMsAgo: ago });
+    if (p.recovering === true) recovering.add(p.member);
   }
   return heard;
 }
@@ -53,7 +57,8 @@ export function membersOf(
 ): MemberRow[] {
   const role = typeof describe.role === 'string' ? describe.role : 'unknown';
   const id = typeof describe.member === 'number' ? describe.member : null;
-  const heard = heardOf(describe);
+  const recovering = new Set<number>();
+  const heard = heardOf(describe, recovering);
   const of = (member: number): Heard => heard.get(member) ?? { state: 'unknown', heardMsAgo: null };
   const rows: MemberRow[] = [
     {
@@ -67,7 +72,9 @@ export function membersOf(
   ];
   for (const [member, lagEvents] of lags) {
     if (rows.length >= clusterMembersMax) break;
-    rows.push({ id: member, role: 'standby', self: false, lagEvents, ...of(member) });
+    // A standby that lost its disk and has not caught up: named as its own /health names it.
+    const shown = recovering.has(member) ? 'recovering' : 'standby';
+    rows.push({ id: member, role: shown, self: false, lagEvents, ...of(member) });
   }
   const primary = describe.primary;
   if (role !== 'primary' && typeof primary === 'number' && primary >= 0 && primary !== id) {

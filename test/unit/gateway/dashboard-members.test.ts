@@ -63,8 +63,8 @@ test("a standby lists the cluster's other members, whose lag only the primary kn
 // /health's peers (members-heard.ts) were not on the page: a stopped standby looked alive.
 test("each member's state and when it was last heard come from /health's peers", () => {
   const peers = [
-    { member: 2, state: 'up', heardMsAgo: 40, lagEvents: 0 },
-    { member: 3, state: 'down', heardMsAgo: 4_100, lagEvents: 1234 },
+    { member: 2, state: 'up', heardMsAgo: 40, lagEvents: 0, recovering: false },
+    { member: 3, state: 'down', heardMsAgo: 4_100, lagEvents: 1234, recovering: false },
   ];
   const describe = { role: 'primary', member: 1, primary: 1, members: [1, 2, 3], peers };
   assert.deepEqual(membersOf(describe, primaryLags), [
@@ -72,6 +72,11 @@ test("each member's state and when it was last heard come from /health's peers",
     { id: 2, role: 'standby', self: false, lagEvents: 0, state: 'up', heardMsAgo: 40 },
     { id: 3, role: 'standby', self: false, lagEvents: 1234, state: 'down', heardMsAgo: 4_100 },
   ]);
+  // A standby the primary's peers say is recovering (lost its disk) is named so (before:
+  // 'standby', like one that may vote).
+  peers[1] = { ...peers[1], recovering: true };
+  assert.equal(membersOf(describe, primaryLags)[2].role, 'recovering');
+  assert.equal(membersOf(describe, primaryLags)[1].role, 'standby');
   const garbled = { role: 'standby', member: 2, primary: 1, peers: [null, { member: 1 }, 7] };
   assert.deepEqual(membersOf(garbled, none)[1], {
     id: 1,
