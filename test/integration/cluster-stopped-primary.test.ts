@@ -23,14 +23,18 @@ interface Answer {
   body: { role?: string; accepting?: boolean; member?: number };
 }
 
-/** GET `path` on `port` (null when it does not answer within `ms`). */
+/** Why each GET that gave null did (a failure of the test names them). */
+const failures: string[] = [];
+
+/** GET `path` on `port` (null when it does not answer within `ms`, or not in JSON). */
 async function get(port: number, path: string, ms: number): Promise<Answer | null> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       signal: AbortSignal.timeout(ms),
     });
     return { status: res.status, body: (await res.json()) as Answer['body'] };
-  } catch {
+  } catch (e) {
+    failures.push(`${port}${path}: ${(e as Error).message}`);
     return null;
   }
 }
@@ -93,7 +97,8 @@ test('a primary resumed after SIGSTOP does not say it takes commands', async () 
   }
   const health = resumed.slice(0, 3).filter((a): a is Answer => a !== null);
   const ready = resumed[3];
-  assert.ok(health.length > 0 && ready !== null, `it answered once resumed: ${out.slice(-2000)}`);
+  const why = `${failures.join('; ')}\n${out.slice(-2000)}`;
+  assert.ok(health.length > 0 && ready !== null, `it answered once resumed: ${why}`);
   for (const a of health) {
     const claims = a.body.role === 'primary' && a.body.accepting === true;
     assert.ok(!claims, `a deposed primary claimed to take commands: ${JSON.stringify(a.body)}`);
