@@ -45,7 +45,6 @@ import {
   startQuietTicks,
   suspectStaggerTicks,
   heartbeatTicks,
-  resendTicks,
   replicationWindowEntries,
   replicationWindowEvents,
   appendEventsMax,
@@ -59,7 +58,8 @@ import { Role, type Append, type Entry, type EntryMeta } from './messages.js';
 import { EntryLog } from './entry-log.js';
 import type { Message, Status, TimeoutNow, Vote, VoteRequest } from './messages.js';
 import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
-import { acked, credited, heldBack, inFlight, naked, newPeer, probing, type Peer } from './peer.js';
+import { acked, credited, heldBack, inFlight, naked, newPeer, probing } from './peer.js';
+import { rewindStuck, successorOf, type Peer } from './peer.js';
 import { RecoveryPoint } from './recovery-point.js';
 
 export { lifeOf, type ConsensusIo, type ConsensusOptions } from './consensus-io.js';
@@ -255,13 +255,7 @@ export class Consensus {
    */
   transferLeadership(): number {
     if (this.role !== Role.Primary) return -1;
-    let to = -1;
-    let heardAt = Number.NEGATIVE_INFINITY;
-    for (const [id, peer] of this.peers) {
-      if (peer.recovering || peer.durable !== this.lastIndex || peer.heardAt <= heardAt) continue;
-      to = id;
-      heardAt = peer.heardAt;
-    }
+    const to = successorOf(this.peers, this.lastIndex); // peer.ts
     if (to === -1) return -1;
     const { clusterId: cluster, membersMask: members, term, id: from } = this;
     this.io.send(to, { kind: 'timeout-now', cluster, members, term, from });
@@ -705,16 +699,7 @@ export class Consensus {
     if (heartbeat) this.heartbeatAt = this.now + heartbeatTicks;
     for (const [id, peer] of this.peers) {
       if (heartbeat) {
-        // A heartbeat also resends what is in flight once the standby's match has not moved
-        // for `resendTicks`: the last appends were lost whole (a gap after them would have
-        // drawn a NAK sooner). A standby that is merely slow still moves; resending to it
-        // whenever it had been quiet for a heartbeat made 73% of entries sent resends under
-        // load, and the resends filled the send queue until messages were dropped.
-        const stuck = this.now - peer.progressAt >= resendTicks;
-        if (stuck && peer.sent > peer.match) {
-          peer.sent = peer.match;
-          peer.progressAt = this.now;
-        }
+        rewindStuck(peer, this.now); // a heartbeat also resends what is stuck (peer.ts)
         this.sendHeartbeat(id, peer);
       }
       this.sendTo(id, peer);

@@ -2,7 +2,7 @@
  * A primary's view of one standby (Raft's nextIndex and matchIndex, and what flow control and
  * repair need besides): where to send from, what is in flight, what the standby is known to
  * match and to hold durably. consensus.ts keeps one per standby for its term; the rules that
- * change one on a status live here.
+ * change one (on a status, on a heartbeat) live here.
  */
 import { electionTimeoutTicksMin, resendTicks } from '../constants.js';
 import type { Status } from './messages.js';
@@ -129,6 +129,35 @@ export function inFlight(peer: Peer, nak: number, now: number): boolean {
   if (!peer.known || nak < peer.match || nak >= peer.highest) return false;
   if (nak + 1 < peer.next) return false;
   return now - peer.progressAt < resendTicks;
+}
+
+/**
+ * A heartbeat also resends what is in flight once the standby's match has not moved for
+ * `resendTicks`: the last appends were lost whole (a gap after them would have drawn a NAK
+ * sooner). A standby that is merely slow still moves; resending to it whenever it had been
+ * quiet for a heartbeat made 73% of entries sent resends under load, and the resends filled
+ * the send queue until messages were dropped.
+ */
+export function rewindStuck(peer: Peer, now: number): void {
+  if (now - peer.progressAt < resendTicks || peer.sent <= peer.match) return;
+  peer.sent = peer.match;
+  peer.progressAt = now;
+}
+
+/**
+ * Whom a primary's clean stop hands over to (consensus.ts transferLeadership): the standby that
+ * holds its whole log (`lastIndex`) durably, heard from last, and not a recovering one (it may
+ * not stand). -1 when none does.
+ */
+export function successorOf(peers: ReadonlyMap<number, Peer>, lastIndex: number): number {
+  let to = -1;
+  let heardAt = Number.NEGATIVE_INFINITY;
+  for (const [id, peer] of peers) {
+    if (peer.recovering || peer.durable !== lastIndex || peer.heardAt <= heardAt) continue;
+    to = id;
+    heardAt = peer.heardAt;
+  }
+  return to;
 }
 
 /**
