@@ -15,7 +15,6 @@ import { refusalReasons } from '../replication/refusals.js';
 import type { TransportStats } from '../replication/udp-transport.js';
 import { readGauge, readTotal } from './node-metrics.js';
 import type { StandbysSeen } from './members-heard.js';
-import type { PrimaryClaim } from './primary-claim.js';
 import type { StageTimes } from './stage-times.js';
 
 export interface ClusterView {
@@ -29,8 +28,6 @@ export interface ClusterView {
   otherVersions(): readonly OtherVersion[];
   /** Where a replicated command's time goes, when asked for (stage-times.ts), else null. */
   readonly stages?: StageTimes | null;
-  /** On a primary: what its standbys' statuses said (recovering, written: primary-claim.ts). */
-  readonly claim: Pick<PrimaryClaim, 'recovering' | 'written'>;
 }
 
 /**
@@ -212,7 +209,7 @@ export function replicationLags(view: ClusterView): Map<number, number> {
   const last = c.lastSequence();
   for (const id of view.memberIds()) {
     if (id === view.id) continue;
-    const at = Math.min(heldAt(view, id), c.lastIndex);
+    const at = Math.min(heldAt(c, id), c.lastIndex);
     const held = at < 1 ? 0 : lastSequenceOf(c.entry(at));
     lags.set(id, Math.max(0, last - held));
   }
@@ -228,7 +225,7 @@ export function replicationRecovering(view: ClusterView): Map<number, boolean> {
   const out = new Map<number, boolean>();
   if (c.role !== Role.Primary) return out;
   for (const id of view.memberIds()) {
-    if (id !== view.id) out.set(id, view.claim.recovering(id, c.term));
+    if (id !== view.id) out.set(id, c.recoveringAt(id));
   }
   return out;
 }
@@ -243,10 +240,10 @@ export function standbysSeen(view: ClusterView): StandbysSeen {
  * (bourse_replication_recovering) written. A recovering standby says nothing is durable past its
  * commit (consensus.ts: its acknowledgements make no commit), so counted from its durable, its
  * lag took in every entry not committed when it last heard, and looked behind when it was not.
+ * Both are consensus's own view of the standby (Consensus writtenAt, recoveringAt): a status
+ * read late, after a newer one, does not take it back.
  */
-function heldAt(view: ClusterView, id: number): number {
-  const c = view.consensus;
+function heldAt(c: Consensus, id: number): number {
   const durable = c.durableAt(id);
-  if (!view.claim.recovering(id, c.term)) return durable;
-  return Math.max(durable, view.claim.written(id, c.term));
+  return c.recoveringAt(id) ? Math.max(durable, c.writtenAt(id)) : durable;
 }

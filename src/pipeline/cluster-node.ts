@@ -135,7 +135,7 @@ export class ClusterNode {
   private readonly counters = new CounterCarry();
   /** When each member was last heard (members-heard.ts), and a primary's claim to be one. */
   private readonly heard: MembersHeard;
-  readonly claim: PrimaryClaim;
+  private readonly claim: PrimaryClaim;
   private reportFailure: (error: Error) => void = () => {};
   /**
    * Resolves once this member cannot go on (its node failed, it cannot store what it receives,
@@ -351,7 +351,7 @@ export class ClusterNode {
     this.consensus.receive(message);
     const c = this.consensus;
     const ack = message.kind === 'status' && message.term === c.term && c.role === Role.Primary;
-    if (ack) this.claim.status(message, performance.now());
+    if (ack) this.claim.status(message.from, performance.now());
   }
 
   private io(): ConsensusIo {
@@ -745,7 +745,7 @@ export class ClusterNode {
     const node = this.node;
     if (!this.accepting || node === null) return;
     this.serving = false; // no more commands: the gateway answers them Busy
-    await transferLeadership(node, this.consensus, this.claim, this.log);
+    await transferLeadership(node, this.consensus, this.log);
   }
 
   /** Cuts every link to the other members both ways; its clients keep their sessions. */

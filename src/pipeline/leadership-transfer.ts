@@ -17,17 +17,15 @@
  * quorum) or whose successor does not stand stops anyway, and the others elect as after a
  * crash. Nothing here decides safety: standing is always safe, and votes go as in any election.
  */
-import { transferDrainMs, transferVoteWaitMs } from '../constants.js';
+import { clusterMembersMax, transferDrainMs, transferVoteWaitMs } from '../constants.js';
 import type { Consensus } from '../replication/consensus.js';
 import { Role } from '../replication/messages.js';
 import type { BourseNode, NodeLog } from './node.js';
-import type { PrimaryClaim } from './primary-claim.js';
 
 /** Drains the primary's `node`, names its successor and waits for it to stand (logged). */
 export async function transferLeadership(
   node: Pick<BourseNode, 'inputRing' | 'outputRing'>,
   consensus: Consensus,
-  claim: PrimaryClaim,
   log: NodeLog,
 ): Promise<void> {
   const started = performance.now();
@@ -36,7 +34,7 @@ export async function transferLeadership(
   const drained = await waitUntil(empty, transferDrainMs);
   const term = consensus.term;
   const to = consensus.transferLeadership();
-  const why = to === -1 ? noSuccessor(consensus, claim) : '';
+  const why = to === -1 ? noSuccessor(consensus) : '';
   const stood = to !== -1 && (await waitUntil(() => consensus.term > term, transferVoteWaitMs));
   const ms = (performance.now() - started).toFixed(0);
   const answered = drained ? 'all it took in answered' : 'not all it took in answered yet';
@@ -51,12 +49,24 @@ export async function transferLeadership(
  * or the only standbys holding its whole journal are recovering (they lost their disks and may
  * not stand until caught up: consensus.ts), or none holds it (a quorum lost, one cut off).
  */
-function noSuccessor(consensus: Consensus, claim: PrimaryClaim): string {
+function noSuccessor(consensus: Consensus): string {
   if (consensus.role !== Role.Primary) return 'no longer primary';
-  if (claim.recoveringHolds(consensus.term, consensus.lastIndex)) {
+  if (recoveringHolds(consensus)) {
     return 'only a recovering standby holds its whole journal, and it may not stand yet';
   }
   return 'no standby holds its whole journal';
+}
+
+/**
+ * Whether a standby recovering, by its last status of the primary's term, has written the
+ * primary's whole log (Consensus writtenAt: its durable stops at its commit, and a status read
+ * late does not take it back).
+ */
+function recoveringHolds(consensus: Consensus): boolean {
+  for (let id = 1; id <= clusterMembersMax; id++) {
+    if (consensus.recoveringAt(id) && consensus.writtenAt(id) >= consensus.lastIndex) return true;
+  }
+  return false;
 }
 
 /** Whether `done()` came true within `ms` (looked at each millisecond). */

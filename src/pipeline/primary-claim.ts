@@ -10,15 +10,10 @@
  * while it stood still are read as if just sent (statuses sent before it stopped, a pre-vote),
  * and a new primary's heartbeats (every 30 ms) depose it within that.
  *
- * It also keeps what each standby's last status of the primary's term said of it that
- * consensus keeps to itself: whether it is recovering (it lost its disk, so it may not stand,
- * and it reports nothing durable past its commit: consensus.ts), and how far it has written
- * (its match: entries it holds, verified in this term, synced or not). /metrics counts a
- * recovering standby's lag from there (cluster-metrics.ts), and a clean stop that names no
- * successor says when a recovering standby was the only one holding the whole journal.
+ * Only when each standby was heard is kept here, by the wall clock. What its statuses said of
+ * it (recovering, written, durable) consensus keeps per peer, and /metrics and the clean stop
+ * read it there (Consensus recoveringAt, writtenAt, durableAt).
  */
-import { clusterMembersMax } from '../constants.js';
-import type { Status } from '../replication/messages.js';
 import { MembersHeard, memberDownMs } from './members-heard.js';
 
 export class PrimaryClaim {
@@ -28,10 +23,6 @@ export class PrimaryClaim {
   private tickedAt = performance.now();
   /** When the last stall of an election timeout or more ended. */
   private stallEndedAt = Number.NEGATIVE_INFINITY;
-  /** Per member: the term of its last status read (0: none), its match, whether recovering. */
-  private readonly statusTerm = new Float64Array(clusterMembersMax + 1);
-  private readonly matched = new Float64Array(clusterMembersMax + 1);
-  private readonly recoveringSaid = new Uint8Array(clusterMembersMax + 1);
 
   constructor(self: number, ids: readonly number[]) {
     this.self = self;
@@ -44,35 +35,9 @@ export class PrimaryClaim {
     if (gapMs >= memberDownMs) this.stallEndedAt = nowMs;
   }
 
-  /** A status `m` of the primary's own term, read at `nowMs`. */
-  status(m: Status, nowMs: number): void {
-    this.statuses.stamp(m.from, nowMs);
-    if (m.from < 1 || m.from > clusterMembersMax || m.term < this.statusTerm[m.from]) return;
-    this.statusTerm[m.from] = m.term;
-    this.matched[m.from] = m.match;
-    this.recoveringSaid[m.from] = m.recovering ? 1 : 0;
-  }
-
-  /** Whether standby `member`'s last status in `term` said it is recovering. */
-  recovering(member: number, term: number): boolean {
-    return this.heardIn(member, term) && this.recoveringSaid[member] === 1;
-  }
-
-  /** How far standby `member`'s last status in `term` said it has written (-1: none heard). */
-  written(member: number, term: number): number {
-    return this.heardIn(member, term) ? this.matched[member] : -1;
-  }
-
-  /** Whether a standby that said it is recovering, in `term`, has written up to `index`. */
-  recoveringHolds(term: number, index: number): boolean {
-    for (let id = 1; id <= clusterMembersMax; id++) {
-      if (this.recovering(id, term) && this.matched[id] >= index) return true;
-    }
-    return false;
-  }
-
-  private heardIn(member: number, term: number): boolean {
-    return member >= 1 && member <= clusterMembersMax && this.statusTerm[member] === term;
+  /** A status of the primary's own term from `member`, read at `nowMs`. */
+  status(member: number, nowMs: number): void {
+    this.statuses.stamp(member, nowMs);
   }
 
   confirmed(nowMs: number): boolean {

@@ -206,6 +206,21 @@ export class Consensus {
     return this.peers.get(member)?.durable ?? -1;
   }
 
+  /**
+   * On the primary: the highest index `member` is known to have written in its term, synced or
+   * not (its match: ok statuses raise it, one read late never lowers it, a lost log does:
+   * peer.ts acked, naked). -1 when unknown or not primary.
+   */
+  writtenAt(member: number): number {
+    if (this.role !== Role.Primary) return -1;
+    return this.peers.get(member)?.match ?? -1;
+  }
+
+  /** On the primary: whether the last status it took from `member` (onStatus) said it recovers. */
+  recoveringAt(member: number): boolean {
+    return this.role === Role.Primary && this.peers.get(member)?.recovering === true;
+  }
+
   private lastTerm(): number {
     return this.log.lastTerm();
   }

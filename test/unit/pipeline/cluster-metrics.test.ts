@@ -11,18 +11,19 @@ import { Registry } from 'prom-client';
 import {
   registerClusterMetrics,
   replicationLags,
+  replicationRecovering,
   standbysSeen,
   type ClusterView,
 } from '../../../src/pipeline/cluster-metrics.js';
 import { MembersHeard } from '../../../src/pipeline/members-heard.js';
-import { PrimaryClaim } from '../../../src/pipeline/primary-claim.js';
 import type { Consensus } from '../../../src/replication/consensus.js';
-import { Role, type Status } from '../../../src/replication/messages.js';
+import { Role } from '../../../src/replication/messages.js';
 import { UdpTransport } from '../../../src/replication/udp-transport.js';
 import { seriesValue } from '../../harness/metrics-text.js';
+import { primaryOver, reelected, statusOf } from '../../harness/primary-consensus.js';
 
 /** Member 1 of 3, its consensus `consensus` (the parts read), its transport's counters. */
-function viewOf(consensus: object, transport: UdpTransport, claim: PrimaryClaim): ClusterView {
+function viewOf(consensus: object, transport: UdpTransport): ClusterView {
   return {
     id: 1,
     consensus: consensus as unknown as Consensus,
@@ -30,7 +31,6 @@ function viewOf(consensus: object, transport: UdpTransport, claim: PrimaryClaim)
     transportStats: transport.stats,
     memberIds: () => [1, 2, 3],
     otherVersions: () => [],
-    claim,
   };
 }
 
@@ -42,7 +42,7 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
     term: 3,
     stats: { ...stats, termChanges: 3, elections: 1 },
   };
-  const view = viewOf(consensus, transport, new PrimaryClaim(1, [1, 2, 3]));
+  const view = viewOf(consensus, transport);
   const registry = new Registry();
   registerClusterMetrics(registry, view);
   const scrape = async (name: string): Promise<number> => {
@@ -81,42 +81,18 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
 /**
  * A recovering standby (it lost its disk) says nothing is durable past its commit, so its lag,
  * counted from its durable, took in every entry not committed when it last heard: it is counted
- * from what it has written, and /metrics says apart that it is recovering.
+ * from what it has written, and /metrics says apart that it is recovering. Both are read from
+ * the primary's consensus (writtenAt, recoveringAt), here a real one over 12 entries of 10
+ * sequences, told the standbys' statuses.
  */
 test("a recovering standby's lag counts what it wrote; /metrics says it recovers", async () => {
-  const term = 4;
-  const durable = new Map([
-    [2, 10],
-    [3, 6], // recovering: its commit
-  ]);
-  const consensus = {
-    role: Role.Primary,
-    term,
-    lastIndex: 12,
-    stats: { entriesSent: 0, entriesResent: 0, foreignMessages: 0, termChanges: 0, elections: 0 },
-    lastSequence: () => 120,
-    durableAt: (id: number) => durable.get(id) ?? -1,
-    entry: (index: number) => ({ last: index * 10 }), // 10 sequences an entry
-  };
+  const consensus = primaryOver(12, 10);
+  const term = consensus.term;
   const transport = new UdpTransport(1, [], () => {}, new Uint8Array(32)); // only its counters
-  const claim = new PrimaryClaim(1, [1, 2, 3]);
-  const view = viewOf(consensus, transport, claim);
-  const said = (from: number, match: number, recovering: boolean): Status => {
-    const fields = {
-      cluster: 0,
-      members: 7,
-      term,
-      from,
-      ok: true,
-      match,
-      nak: 0,
-      recovering,
-      life: 0,
-    };
-    return { kind: 'status', ...fields, durable: durable.get(from) ?? 0 };
-  };
-  claim.status(said(2, 10, false), 0);
-  claim.status(said(3, 12, true), 0); // written to the log's end, durable said only to 6
+  const view = viewOf(consensus, transport);
+  consensus.receive(statusOf(2, term, { match: 10 }));
+  // Written to the log's end, durable said only to its commit (6).
+  consensus.receive(statusOf(3, term, { match: 12, durable: 6, recovering: true }));
   assert.deepEqual(
     [...replicationLags(view)],
     [
@@ -136,13 +112,49 @@ test("a recovering standby's lag counts what it wrote; /metrics says it recovers
       return p.recovering;
     });
   assert.deepEqual(recoveringShown(), [false, true]);
-  claim.status(said(3, 12, false), 0); // caught up: its durable counts again
+  consensus.receive(statusOf(3, term, { match: 12, durable: 6 })); // caught up: durable counts
   assert.equal(replicationLags(view).get(3), 60);
-  claim.status(said(3, 12, true), 0);
-  consensus.term = term + 1; // a status of an earlier term says nothing of this one
-  assert.equal(replicationLags(view).get(3), 60);
+  consensus.receive(statusOf(3, term, { match: 12, durable: 6, recovering: true }));
+  reelected(consensus); // a status of an earlier term says nothing of this one
+  assert.equal(replicationLags(view).get(3), 120, 'nothing heard of it in this term');
   assert.deepEqual(recoveringShown(), [false, false], 'of this term, it said nothing yet');
-  consensus.role = Role.Standby;
+  consensus.receive(statusOf(2, consensus.term + 1, { match: 0, ok: false })); // deposed
   assert.deepEqual(recoveringShown(), [null, null], 'a standby does not know');
+  transport.close();
+});
+
+/**
+ * A status read late (sent before one read already: datagrams overtake each other on a lossy
+ * link) names less than the standby has written, and one naming past the primary's log is not
+ * of its term (consensus drops it). Neither takes back what /metrics says: consensus keeps a
+ * standby's match as the most any status in order said. Before, primary-claim.ts kept its own
+ * copy of each standby's last status read, whatever it was: the stale status counted the lag
+ * from entry 8 (40), and the one past the log showed it not recovering (its lag then 60).
+ */
+test('a status read late, or past the log, takes back neither its lag nor recovering', () => {
+  const consensus = primaryOver(12, 10);
+  const term = consensus.term;
+  const transport = new UdpTransport(1, [], () => {}, new Uint8Array(32)); // only its counters
+  const view = viewOf(consensus, transport);
+  const recovering = { durable: 6, recovering: true };
+  consensus.receive(statusOf(3, term, { match: 12, ...recovering }));
+  consensus.receive(statusOf(3, term, { match: 8, ...recovering })); // sent before: read late
+  assert.equal(replicationLags(view).get(3), 0, 'it has written the whole log');
+  consensus.receive(statusOf(3, term, { match: 8, ...recovering, ok: false, nak: 12 }));
+  assert.equal(replicationLags(view).get(3), 0, 'a NAK read late neither');
+  consensus.receive(statusOf(3, term, { match: 13, durable: 6 })); // past the log: garbage
+  assert.equal(replicationRecovering(view).get(3), true, 'still recovering');
+  assert.equal(replicationLags(view).get(3), 0);
+  // The other way: a NAK names entries written (9-12) that no ok status named yet (lost on
+  // the way). Counted only once an ok status says so (its answer to the next heartbeat, 30 ms
+  // on): the lag shows what the primary's replication has taken as written, which it resends
+  // from when stuck (peer.ts rewindStuck), not news it does not act on.
+  const other = primaryOver(12, 10);
+  const otherView = viewOf(other, transport);
+  other.receive(statusOf(3, term, { match: 8, ...recovering }));
+  other.receive(statusOf(3, term, { match: 12, ...recovering, ok: false, nak: 12 }));
+  assert.equal(replicationLags(otherView).get(3), 40, 'not yet taken as written');
+  other.receive(statusOf(3, term, { match: 12, ...recovering }));
+  assert.equal(replicationLags(otherView).get(3), 0);
   transport.close();
 });
