@@ -63,7 +63,7 @@ import { MembersHeard, type StandbysSeen } from './members-heard.js';
 import { PrimaryClaim } from './primary-claim.js';
 import { memberNotReady, type MemberReadyView } from './member-ready.js';
 import { StageTimes, timestampOf } from './stage-times.js';
-
+import { FolderBefore, undoStart } from './start-undo.js';
 import type { ClusterMember, ClusterNodeOptions } from './cluster-options.js';
 export type { ClusterMember, ClusterNodeOptions } from './cluster-options.js';
 
@@ -235,6 +235,7 @@ export class ClusterNode {
       await closeStorage(db, lock);
       throw error;
     }
+    const before = FolderBefore.of(db); // put back if the start fails before it serves
     const bootstrap = await bootstrapping(options, db);
     const config = await configOf(db, lock, options);
     const member = new ClusterNode({ ...options, config, bootstrap }, db, lock);
@@ -250,6 +251,7 @@ export class ClusterNode {
       // stops as any member does (stop): closed under the catch-up's write in flight, its
       // storage got the next write, which lmdb-js threw uncaught (cluster-faults, seed 3).
       await member.stop({ handOver: false }).catch((e: Error) => member.log(e.message, 'error'));
+      member.log(await undoStart(options.dataDir, before, options.id), 'warn');
       throw error;
     }
     member.tickedAt = performance.now(); // starting is not a stall
@@ -650,10 +652,7 @@ export class ClusterNode {
     this.feed();
   }
 
-  /**
-   * Proposes the journal's next batches (sealed by its writer, or durable and read back), then
-   * tells consensus how far they are durable here.
-   */
+  /** Proposes the journal's next batches (sealed, or read back), and says what is durable here. */
   private feed(): void {
     const node = this.node;
     const c = this.consensus;

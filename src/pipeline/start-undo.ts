@@ -1,0 +1,105 @@
+/**
+ * What a member's start wrote in its folder, taken back when the start fails before the member
+ * served (a port taken: EADDRINUSE). Its id, its member flag and its capacities are stored
+ * before its ports are bound (ReplicaStore.noteMemberId and setRecovering, storeConfig): a new
+ * folder whose member found its port taken was left member 1's, so `bourse start` refused it
+ * ever after ("belongs to a cluster member, member 1"), and `bourse member --id 2` refused it
+ * as another member's (OTHER_MEMBER).
+ *
+ *   start ──FolderBefore.of (meta table, journal's last key)──► marks, config ──► bind ──✗
+ *                                                      undoStart ◄── stop ◄──┘
+ *
+ * Put back only while the start did nothing a member must keep: no vote (term, votedFor), no
+ * cluster id, no commit, no batch in the journal. A member that voted, or stored batches it
+ * acknowledged, before its start failed is that member from then on: forgotten, it could vote
+ * twice in one term, or count toward a majority that no longer holds (docs/ROLES.md). The
+ * transport's starts stay: they only grow (replay-window.ts), whatever starts there next.
+ */
+import { closeStorage, openStorage } from './node.js';
+import type { JournalDb } from '../journal/journal-db.js';
+
+/** Meta keys a member writes once it acted as one: any changed, the folder stays its own. */
+const actedKeys = ['term', 'votedFor', 'cluster-id', 'committed'] as const;
+
+/** Meta keys that only grow (the transport's starts, its own and the others'): kept. */
+function growing(key: string): boolean {
+  return key === 'transport-start' || key.startsWith('peer-start-');
+}
+
+/** The folder as a member's start found it: its meta table (a few keys), its journal's end. */
+export class FolderBefore {
+  private constructor(
+    private readonly meta: ReadonlyMap<string, string>,
+    private readonly journalEnd: string,
+  ) {}
+
+  static of(db: JournalDb): FolderBefore {
+    return new FolderBefore(metaOf(db), journalEndOf(db));
+  }
+
+  /** Whether the start did nothing a member must keep since (see the file's comment). */
+  untouched(db: JournalDb): boolean {
+    if (journalEndOf(db) !== this.journalEnd) return false;
+    for (const key of actedKeys) if (db.meta.get(key) !== this.meta.get(key)) return false;
+    return true;
+  }
+
+  /** Puts every key back as it was (the growing ones aside), in one synchronous commit. */
+  restore(db: JournalDb): void {
+    const now = metaOf(db);
+    db.meta.transactionSync(() => {
+      for (const key of now.keys()) {
+        if (!growing(key) && !this.meta.has(key)) db.meta.removeSync(key);
+      }
+      for (const [key, value] of this.meta) {
+        if (!growing(key) && now.get(key) !== value) db.meta.putSync(key, value);
+      }
+    });
+  }
+}
+
+/**
+ * After member `id`'s start failed before it served (its storage closed): puts its folder back
+ * as `before` found it when the start did nothing a member must keep. Returns what to log: the
+ * folder left as it was, or why it is the member's now. Never throws: the start's own error is
+ * the one to say (a failure here is said in the line).
+ */
+export async function undoStart(
+  dataDir: string,
+  before: FolderBefore,
+  id: number,
+): Promise<string> {
+  const failed = `member ${id}: its start failed before it served`;
+  let storage: ReturnType<typeof openStorage>;
+  try {
+    storage = openStorage(dataDir);
+  } catch (error) {
+    return `${failed}; its folder could not be put back as it was: ${(error as Error).message}`;
+  }
+  try {
+    if (!before.untouched(storage.db)) {
+      return (
+        `${failed}, but after it voted or stored batches: ${dataDir} is member ${id}'s folder ` +
+        `now; start member ${id} on it again once the port is free`
+      );
+    }
+    before.restore(storage.db);
+    return `${failed}: its folder is left as it was (no member id, no capacities kept)`;
+  } catch (error) {
+    return `${failed}; its folder could not be put back as it was: ${(error as Error).message}`;
+  } finally {
+    await closeStorage(storage.db, storage.lock);
+  }
+}
+
+function metaOf(db: JournalDb): Map<string, string> {
+  const meta = new Map<string, string>();
+  for (const { key, value } of db.meta.getRange({})) meta.set(key, value);
+  return meta;
+}
+
+/** The journal's last key, as hex ('' when empty): a batch stored moves it. */
+function journalEndOf(db: JournalDb): string {
+  for (const key of db.journal.getKeys({ reverse: true, limit: 1 })) return key.toString('hex');
+  return '';
+}

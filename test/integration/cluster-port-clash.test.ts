@@ -1,0 +1,112 @@
+/**
+ * A member whose port is taken (EADDRINUSE) fails to start. Its id, its member flag and its
+ * capacities were stored in its folder before the ports were bound: a new folder was left
+ * member 1's, so `bourse start` refused it ever after ("belongs to a cluster member, member 1")
+ * and `bourse member --id 2` refused it as another member's. A start that fails before the
+ * member served now leaves the folder as it found it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { freePort } from '../../src/cli/ports.js';
+import { bindFailure } from '../../src/cli/output.js';
+import { closeJournalDb, openJournalDb, storedConfig } from '../../src/journal/journal-db.js';
+import { refuseLostJournal } from '../../src/journal/lost-journal.js';
+import { memberOfFolder, singleNodeRefusal } from '../../src/journal/member-folder.js';
+import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
+import { claimMemberFolder } from '../../src/replication/replica-store.js';
+import { secretBytes } from '../../src/replication/datagram-mac.js';
+import { removeDir, tempDataDir } from '../harness/node-driver.js';
+
+async function membersOf(): Promise<ClusterMember[]> {
+  const members: ClusterMember[] = [];
+  for (const id of [1, 2, 3]) {
+    const port = await freePort('tcp');
+    members.push({ id, host: '127.0.0.1', port, replicationPort: await freePort('udp') });
+  }
+  return members;
+}
+
+/** Member 1 started on the new folder `dir`: refused, the port clash said. Its log lines. */
+async function refusedStart(
+  dir: string,
+  members: ClusterMember[],
+  said: RegExp,
+): Promise<string[]> {
+  const lines: string[] = [];
+  const start = ClusterNode.start({
+    id: 1,
+    members,
+    dataDir: dir,
+    bootstrap: true,
+    capacities: { accountCountMax: 300_000 },
+    secret: randomBytes(secretBytes),
+    log: (line) => void lines.push(line),
+  });
+  await assert.rejects(start, (e: Error) => {
+    assert.match(bindFailure(e) ?? e.message, said);
+    return true;
+  });
+  return lines;
+}
+
+/** The folder names no member, keeps no capacities: any member, or a single node, takes it. */
+async function leftAsItWas(dir: string, lines: string[]): Promise<void> {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  try {
+    assert.equal(memberOfFolder(db), null, 'no member id, no member flag');
+    assert.equal(singleNodeRefusal(db, dir), null, '`bourse start` takes it');
+    assert.doesNotThrow(() => claimMemberFolder(db, dir, 2), 'member 2 takes it');
+    assert.equal(storedConfig(db), null, 'no capacities kept');
+    assert.doesNotThrow(() => refuseLostJournal(dir, 'holds no batch', 'lost', db), 'no snapshot');
+  } finally {
+    await closeJournalDb(db);
+  }
+  const said = 'member 1: its start failed before it served: its folder is left as it was';
+  assert.ok(
+    lines.some((l) => l.startsWith(said)),
+    lines.join('\n'),
+  );
+}
+
+test('a member whose client port is taken leaves a new folder as it was', async () => {
+  const dir = tempDataDir();
+  const members = await membersOf();
+  const blocker: Server = createServer();
+  await new Promise<void>((resolve) => blocker.listen(members[0].port, '127.0.0.1', resolve));
+  try {
+    const port = members[0].port;
+    const lines = await refusedStart(
+      dir,
+      members,
+      new RegExp(`cannot listen on 127.0.0.1:${port}: the port`),
+    );
+    await leftAsItWas(dir, lines);
+  } finally {
+    blocker.close();
+    removeDir(dir);
+  }
+});
+
+test('a member whose replication port is taken leaves a new folder as it was', async () => {
+  const dir = tempDataDir();
+  const members = await membersOf();
+  const blocker: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) =>
+    blocker.bind(members[0].replicationPort, '127.0.0.1', resolve),
+  );
+  try {
+    const port = members[0].replicationPort;
+    const lines = await refusedStart(
+      dir,
+      members,
+      new RegExp(`cannot bind 127.0.0.1:${port} \\(udp\\): EADDRINUSE`),
+    );
+    await leftAsItWas(dir, lines);
+  } finally {
+    blocker.close();
+    removeDir(dir);
+  }
+});
