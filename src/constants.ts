@@ -215,6 +215,8 @@ export const cancelOnDisconnectRetryMs = 10;
 export const cancelOnDisconnectGraceMs = 5_000;
 /** ...held open by logins it sheds up to this in all (ms): the longest an SDK client tries. */
 export const cancelOnDisconnectGraceHeldMaxMs = 120_000;
+/** ...while clients come back: after this many holds in a row with none back, no longer. */
+export const cancelOnDisconnectHoldsIdleMax = 1;
 /** A session with the flag heard from not at all this long (pinged meanwhile) is lost (ms). */
 export const cancelOnDisconnectSilenceMs = 10_000;
 /** How often sessions with the flag are looked at, and the quiet ones pinged (ms). */
@@ -632,7 +634,6 @@ export const replicationSecretBytes = 32;
  */
 export const stateCopiesCount = 3;
 export const stateMemoryPercentMax = 75;
-
 /**
  * glibc's mmap threshold (bytes) for members (MALLOC_MMAP_THRESHOLD_, set by `bourse cluster`,
  * drills, benches and the image unless set already). glibc raises its threshold to each large

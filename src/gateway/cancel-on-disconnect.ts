@@ -40,10 +40,11 @@
  * A login the node sheds during the grace (503, "come back in retryAfterMs": a reconnect storm
  * past loginsPendingMax, or a node full at sessionCountMax) holds the grace open until graceMs
  * after twice that wait (the SDK jitters it up to 1.5 times), up to
- * cancelOnDisconnectGraceHeldMaxMs from the takeover. A client the node itself turned away is
- * not gone: with 5,000-10,000 clients back at once, most were shed and told to wait up to 8 s,
- * came back after a 5 s grace, and found their orders canceled. So the grace ends no sooner
- * than graceMs after the last shed login's wait.
+ * cancelOnDisconnectGraceHeldMaxMs from the takeover, while clients come back (graceTimerEnded:
+ * a flood of upgrades, shed before any key is shown, held it 120 s). A client the node itself
+ * turned away is not gone: with 5,000-10,000 clients back at once, most were shed and told to
+ * wait up to 8 s, came back after a 5 s grace, and found their orders canceled. So the grace
+ * ends no sooner than graceMs after the last shed login's wait.
  *
  * A loss leaves the mark while its chain runs (the client is expected back with the flag: one
  * back by then writes no mark, only the rounds are written); a chain that ends with none of
@@ -55,6 +56,7 @@
 import {
   cancelOnDisconnectGraceHeldMaxMs,
   cancelOnDisconnectGraceMs,
+  cancelOnDisconnectHoldsIdleMax,
   cancelOnDisconnectPendingMax,
   cancelOnDisconnectRetryMs,
   cancelOnDisconnectSilenceMs,
@@ -161,6 +163,9 @@ export class CancelOnDisconnect {
   private shedHoldMs = 0;
   /** How far shed logins have held the grace under way past graceMs (ms). */
   private heldMs = 0;
+  /** Clients back (cameBack) when the grace's timer was last set, and holds since with none. */
+  private backAtTimer = 0;
+  private idleHolds = 0;
   private sweep: ReturnType<typeof setInterval> | null = null;
   readonly counts: CancelCounts = {
     sessions: 0,
@@ -235,6 +240,8 @@ export class CancelOnDisconnect {
     this.cameBack = new Set();
     this.shedHoldMs = 0;
     this.heldMs = 0;
+    this.backAtTimer = 0;
+    this.idleHolds = 0;
     this.grace = setTimeout(() => this.graceTimerEnded(reads, sessionOf), this.graceMs);
     this.grace.unref();
     // The marks the state has already: the clients coming back with the flag (all of them, in
@@ -276,11 +283,24 @@ export class CancelOnDisconnect {
 
   /**
    * The grace's timer ran out: the grace ends, unless logins were shed while it ran (loginShed),
-   * which set it again for the longest hold they asked, within cancelOnDisconnectGraceHeldMaxMs.
+   * which set it again for the longest hold they asked, within cancelOnDisconnectGraceHeldMaxMs,
+   * and while clients come back: after cancelOnDisconnectHoldsIdleMax timers in a row with no
+   * client back, it ends. An upgrade is shed before any key is shown, so a flood of them (one
+   * address, 64 sockets at a time, was enough) held the grace 120 s, a gone client's orders
+   * resting all along; a storm the node works through brings clients back each hold, and a
+   * client logging in again and again is one client back (cameBack is a set).
    */
   private graceTimerEnded(reads: StateReads, sessionOf: SessionOf): void {
     const room = cancelOnDisconnectGraceHeldMaxMs - this.graceMs - this.heldMs;
-    const holdMs = Math.min(this.shedHoldMs, room);
+    const back = this.cameBack?.size ?? 0;
+    this.idleHolds = back > this.backAtTimer ? 0 : this.idleHolds + 1;
+    this.backAtTimer = back;
+    const idle = this.idleHolds > cancelOnDisconnectHoldsIdleMax;
+    const holdMs = idle ? 0 : Math.min(this.shedHoldMs, room);
+    if (idle && this.shedHoldMs > 0) {
+      const why = `logins shed, but no client back for ${this.idleHolds - 1} hold(s)`;
+      this.log(`cancel on disconnect: the grace after taking over ends: ${why} (a flood?)`, 'warn');
+    }
     this.shedHoldMs = 0;
     if (holdMs > 0) {
       this.heldMs += holdMs;

@@ -15,6 +15,7 @@ import type { StateQuery, StateReads } from '../../../src/gateway/reads.js';
 import {
   cancelOnDisconnectGraceHeldMaxMs,
   cancelOnDisconnectGraceMs,
+  cancelOnDisconnectHoldsIdleMax,
   loginRetryAfterMaxMs,
   sessionCountMax,
 } from '../../../src/constants.js';
@@ -419,6 +420,86 @@ test(
     mock.timers.tick(cancelOnDisconnectGraceHeldMaxMs); // past every hold
     await settle();
     assert.equal(cancels.graceRunning(), false, 'ended once none was refused for the hold');
+    assert.deepEqual(sink.rounds(), [8], '7 keeps its orders, 8 loses them');
+    cancels.stop();
+  }),
+);
+
+/**
+ * Sheds `cancels` a login each second (told to wait loginRetryAfterMaxMs), calling `each` with
+ * the second, until the grace ends or `maxMs`; returns when it ended (ms from the takeover).
+ */
+async function shedUntilGraceEnds(
+  cancels: CancelOnDisconnect,
+  maxMs: number,
+  each: (ms: number) => void = () => {},
+): Promise<number> {
+  for (let ms = 0; ms < maxMs; ms += 1_000) {
+    if (!cancels.graceRunning()) return ms;
+    each(ms);
+    cancels.loginShed(loginRetryAfterMaxMs);
+    mock.timers.tick(1_000);
+    await settle();
+  }
+  return maxMs;
+}
+
+/** The longest a grace lasts while no client comes back, however many logins are shed. */
+const idleHeldMaxMs =
+  cancelOnDisconnectGraceMs +
+  cancelOnDisconnectHoldsIdleMax * (2 * loginRetryAfterMaxMs + cancelOnDisconnectGraceMs);
+
+/**
+ * A flood of upgrades (no key needed: each is shed 503 before any Hello) held the grace for
+ * cancelOnDisconnectGraceHeldMaxMs, 120 s, while 7, gone with the old primary, kept its orders
+ * resting. Shed logins now hold it only while clients come back. Fails on the old code: the
+ * grace ran 120 s.
+ */
+test(
+  'a flood of shed logins with no client coming back holds the grace one hold at most',
+  withMockedTimers(async () => {
+    const { sink, lines, cancels } = setUp();
+    cancels.takeOver(readsOf([7]), () => undefined);
+    await settle();
+    const endedMs = await shedUntilGraceEnds(cancels, 2 * cancelOnDisconnectGraceHeldMaxMs);
+    assert.ok(endedMs <= idleHeldMaxMs + 1_000, `ended at ${endedMs} ms`);
+    assert.ok(lines.some((l) => l.includes('logins shed, but no client back for 1 hold(s)')));
+    assert.deepEqual(sink.rounds(), [7], '7 never came back: its orders go');
+    cancels.stop();
+  }),
+);
+
+/** Logins of one client again and again are one client back: no more hold than none. */
+test(
+  'one client logging in again and again holds the grace no longer than one login',
+  withMockedTimers(async () => {
+    const { sink, cancels, login } = setUp();
+    cancels.takeOver(readsOf([7, 8]), () => undefined);
+    await settle();
+    const again = (): void => void cancels.closed(login(8), 8, 1000);
+    const endedMs = await shedUntilGraceEnds(cancels, 2 * cancelOnDisconnectGraceHeldMaxMs, again);
+    const oneMoreMs = 2 * loginRetryAfterMaxMs + cancelOnDisconnectGraceMs;
+    assert.ok(endedMs <= idleHeldMaxMs + oneMoreMs + 1_000, `ended at ${endedMs} ms`);
+    assert.deepEqual(sink.rounds(), [7], '7 never came back: its orders go');
+    cancels.stop();
+  }),
+);
+
+/** A storm the node works through (clients back every second) is held as before. */
+test(
+  'shed logins hold the grace while clients come back, up to the SDK tries',
+  withMockedTimers(async () => {
+    const { sink, cancels, login } = setUp();
+    const sessions = new Map<number, CancelFields>();
+    cancels.takeOver(readsOf([7, 8]), (client) => sessions.get(client));
+    await settle();
+    const storm = (ms: number): void => {
+      login(1_000 + ms / 1_000); // another client of the storm is let in
+      if (ms === 60_000) sessions.set(7, login(7)); // 7, shed until now, is back; 8 never
+    };
+    const endedMs = await shedUntilGraceEnds(cancels, 2 * cancelOnDisconnectGraceHeldMaxMs, storm);
+    assert.ok(endedMs > 60_000, `held while the storm came back: ended at ${endedMs} ms`);
+    assert.ok(endedMs <= cancelOnDisconnectGraceHeldMaxMs + 1_000, `ended at ${endedMs} ms`);
     assert.deepEqual(sink.rounds(), [8], '7 keeps its orders, 8 loses them');
     cancels.stop();
   }),
