@@ -136,6 +136,8 @@ export interface MemberOptions {
   id: number;
   data: string;
   bootstrap?: boolean;
+  /** `--folder-moved`: the folder is the member's own, moved; see ClusterNodeOptions. */
+  folderMoved?: boolean;
   listen?: string;
   /** The replication secret's file (default: beside the cluster file, cluster-secret.ts). */
   secret?: string;
@@ -168,6 +170,7 @@ export async function member(options: MemberOptions): Promise<void> {
     members: file.members,
     dataDir: options.data,
     bootstrap: options.bootstrap === true,
+    folderMoved: options.folderMoved === true,
     listen: options.listen,
     secret,
     capacities: { ...file.capacities, ...options.capacities },

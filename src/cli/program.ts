@@ -196,6 +196,11 @@ function addMember(p: Command): void {
     .option('--data <dir>', 'data folder', './data')
     .option('--bootstrap', 'the cluster is being formed: an empty folder is a new member')
     .option(
+      '--folder-moved',
+      "the folder is this member's own, copied here (a new disk); the one it came from must " +
+        'never start again',
+    )
+    .option(
       '--listen <address>',
       'IP address to bind its ports to (default: its host; 0.0.0.0: all)',
       ipAddress('--listen'),
@@ -218,7 +223,8 @@ function addMember(p: Command): void {
         'Without --bootstrap, a member whose folder is empty has lost its disk: it catches up\n' +
         'before it votes again. With it, an empty folder is new only while no other member\n' +
         'answers with a journal that holds events. A folder another member wrote, a single\n' +
-        "node's, or a backup of a member's folder (its own included) is refused.",
+        "node's, a backup of a member's folder (its own included), or a copy of it (cp -a) is\n" +
+        'refused; a folder moved to a new disk is taken with --folder-moved.',
     );
   capacityOptions(member).action(async (o: MemberOptions & { logFormat?: LogFormat }) => {
     chooseLogFormat(o.logFormat, { member: o.id });

@@ -39,6 +39,8 @@ export const enum StorageCode {
   OtherMember = 'OTHER_MEMBER',
   /** A backup of a member's folder started as a member: it would vote for what it lacks. */
   MemberBackup = 'MEMBER_BACKUP',
+  /** A copy of a member's folder (another journal file) started as that member. */
+  MemberCopy = 'MEMBER_COPY',
   /** A single node's folder started as a cluster member (the wrong command). */
   SingleNode = 'SINGLE_NODE',
   /** Capacities that cannot be used (below the folder's, or inconsistent). */
@@ -66,6 +68,7 @@ export function exitCodeOf(code: string): number {
     case StorageCode.SchemaMismatch:
     case StorageCode.OtherMember:
     case StorageCode.MemberBackup:
+    case StorageCode.MemberCopy:
       return 65; // EX_DATAERR
     case StorageCode.JournalCorrupt:
     case StorageCode.SnapshotCorrupt:

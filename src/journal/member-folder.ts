@@ -10,6 +10,7 @@
  * on one without a word. Started as a single node, its journal may end with batches never
  * committed. verify, inspect and replay read it.
  */
+import { statSync } from 'node:fs';
 import { closeJournalDb, openJournalDb, writeMeta, type JournalDb } from './journal-db.js';
 import { StorageCode, StorageError } from './journal-errors.js';
 
@@ -98,5 +99,49 @@ export function singleNodeRefusal(db: JournalDb, dataDir: string): StorageError 
       `${member === 'unknown' ? '' : `, member ${member}`} (its journal may end with ` +
       'batches never committed): run it with `bourse member` (or `bourse cluster`), or ' +
       'read it with `bourse replay`, `verify` or `inspect`',
+  );
+}
+
+/**
+ * A copy of a member's folder (`cp -a`, rsync, a cloned volume) carries no backup mark, and the
+ * member id in it is its own: started as that member beside the original, or after the original
+ * went on acknowledging, two folders voted and acknowledged as one member, and majorities
+ * counted one of them twice. So each member start notes its journal file by inode: LMDB writes
+ * journal.mdb in place and no bourse command replaces it, so only a copy is another file, with
+ * the original's inode noted. A move within one file system keeps the inode. A folder that did
+ * move (a new disk) is taken with `--folder-moved`, which notes its new inode; the folder it
+ * came from must then never start again (nothing here can tell it). Not caught: a copy made
+ * before its member first started on this version (each notes its own file), a file system
+ * snapshot restored in place (the inode kept), and by chance a copy on another file system
+ * given the same inode number. Device numbers are not compared: they change across reboots
+ * (LVM, NFS), and a member refused after a reboot is an outage.
+ */
+const memberFileKey = 'member-file-inode';
+
+/** The inode of `db`'s journal file (journal.mdb), as text. */
+function memberFileOf(db: JournalDb): string {
+  return String(statSync(db.path, { bigint: true }).ino);
+}
+
+/** Notes `db`'s journal file as its member's (a start that claimMemberFolder let through). */
+export function noteMemberFile(db: JournalDb): void {
+  const inode = memberFileOf(db);
+  if (db.meta.get(memberFileKey) === inode) return;
+  writeMeta(db, 'the member file', () => db.meta.putSync(memberFileKey, inode));
+}
+
+/** The refusal of member `id`'s folder in `dataDir` when it is a copy (memberFileKey), or null. */
+export function memberCopyRefusal(db: JournalDb, dataDir: string, id: number): StorageError | null {
+  const noted = db.meta.get(memberFileKey);
+  const inode = memberFileOf(db);
+  if (noted === undefined || noted === inode) return null;
+  return new StorageError(
+    StorageCode.MemberCopy,
+    `${dataDir} is a copy of member ${id}'s folder: its journal.mdb is not the file member ` +
+      `${id} ran on (inode ${inode}, not ${noted}), and two folders started as member ${id} ` +
+      'would each vote and acknowledge as it (docs/ROLES.md). Start member ' +
+      `${id} on its own folder, or on an empty one, from which it catches up. If its folder ` +
+      'was moved here (a new disk) and the one it came from will never start again, start it ' +
+      'with --folder-moved',
   );
 }

@@ -230,7 +230,8 @@ export class ClusterNode {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const { db, lock } = openStorage(options.dataDir);
     try {
-      claimMemberFolder(db, options.dataDir, options.id);
+      const moved = claimMemberFolder(db, options); // a line to warn with, or null
+      if (moved !== null) options.log?.(moved, 'warn');
     } catch (error) {
       await closeStorage(db, lock);
       throw error;

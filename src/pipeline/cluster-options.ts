@@ -25,6 +25,11 @@ export interface ClusterNodeOptions {
    */
   bootstrap: boolean;
   /**
+   * The member's folder was moved (copied) here, and the one it came from never starts again:
+   * taken though its journal file is not the one the member ran on (member-folder.ts).
+   */
+  folderMoved?: boolean;
+  /**
    * The address the client and replication ports are bound to (default: this member's host).
    * In a container the host is a name other members resolve, and 0.0.0.0 also takes the
    * image's health check on 127.0.0.1 and published ports.

@@ -20,7 +20,8 @@ import type { JournalDb } from '../journal/journal-db.js';
 import { journalTail, lastSequenceOf as batchLastSequence } from '../journal/journal-reader.js';
 import { readBatches } from '../journal/journal-reader.js';
 import { timeIndexKeysFrom } from '../journal/time-index.js';
-import { memberBackupRefusal, wasMember } from '../journal/member-folder.js';
+import { memberBackupRefusal, memberCopyRefusal, wasMember } from '../journal/member-folder.js';
+import { noteMemberFile } from '../journal/member-folder.js';
 import { genesisHash } from '../journal/journal-codec.js';
 import { commitCause, StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { replicaMetaCacheEntries, replicaPayloadCacheEntries, termMax } from '../constants.js';
@@ -61,19 +62,37 @@ export interface HeldBatch {
  * folder that names none once every check of its start passed (ReplicaStore.noteMemberId):
  * noted here, a start refused after (its capacities) left an empty folder that `bourse start`
  * refused ever after as a member's.
- * @throws StorageError OTHER_MEMBER, MEMBER_BACKUP, SINGLE_NODE
+ * A copy of the member's own folder is refused too (member-folder.ts memberCopyRefusal), unless
+ * `folderMoved` (`--folder-moved`: the operator says the folder it came from never starts
+ * again). Returns a line to warn with when moved: the copy taken, or the flag not needed (left
+ * set, in a service's environment say, it lets every later copy through).
+ * @throws StorageError OTHER_MEMBER, MEMBER_BACKUP, MEMBER_COPY, SINGLE_NODE
  */
-export function claimMemberFolder(db: JournalDb, dataDir: string, id: number): void {
+export function claimMemberFolder(
+  db: JournalDb,
+  member: { dataDir: string; id: number; folderMoved?: boolean },
+): string | null {
+  const { dataDir, id } = member;
+  const moved = member.folderMoved === true;
   const backup = memberBackupRefusal(db, dataDir, 'member');
   if (backup !== null) throw backup;
   const owner = db.meta.get('member-id');
   if (owner === undefined && !wasMember(db)) refuseSingleNode(db, dataDir);
-  if (owner === undefined || owner === String(id)) return;
-  throw new StorageError(
-    StorageCode.OtherMember,
-    `${dataDir} holds member ${owner}'s data, not member ${id}'s (copied?): start member ` +
-      `${id} on its own folder, or on an empty one, from which it catches up from the others`,
-  );
+  if (owner !== undefined && owner !== String(id)) {
+    throw new StorageError(
+      StorageCode.OtherMember,
+      `${dataDir} holds member ${owner}'s data, not member ${id}'s (copied?): start member ` +
+        `${id} on its own folder, or on an empty one, from which it catches up from the others`,
+    );
+  }
+  const copy = memberCopyRefusal(db, dataDir, id);
+  if (copy !== null && !moved) throw copy;
+  if (!moved) return null;
+  return copy !== null
+    ? `member ${id}: --folder-moved: ${dataDir} taken as member ${id}'s folder; the folder it ` +
+        'came from must never start again'
+    : `member ${id}: --folder-moved, but ${dataDir} is member ${id}'s own folder: leave the ` +
+        'flag out (while it is given, a copy of the folder is not refused)';
 }
 
 /**
@@ -164,8 +183,12 @@ export class ReplicaStore {
     writeMeta(this.db, 'the cluster id', () => this.db.meta.putSync('cluster-id', String(id)));
   }
 
-  /** Stores `id` as this folder's member's, unless one is (claimMemberFolder checked which). */
+  /**
+   * Stores `id` as this folder's member's, unless one is (claimMemberFolder checked which), and
+   * its journal file as the member's (member-folder.ts noteMemberFile).
+   */
   noteMemberId(id: number): void {
+    noteMemberFile(this.db);
     if (this.db.meta.get('member-id') !== undefined) return;
     writeMeta(this.db, 'the member id', () => this.db.meta.putSync('member-id', String(id)));
   }

@@ -34,6 +34,8 @@ export class TestCluster {
   readonly faults = new Map<number, FaultPlan>();
   /** Each member's wall clock (ms) for its transport starts, by id (default: Date.now). */
   readonly clocks = new Map<number, () => number>();
+  /** Members whose folder a test put in place (copied): started as moved (`--folder-moved`). */
+  readonly foldersMoved = new Set<number>();
   /** The cluster's replication secret, the same for every member (unless a test says not). */
   readonly secrets = new Map<number, Uint8Array>();
   readonly secret = randomBytes(secretBytes);
@@ -86,6 +88,7 @@ export class TestCluster {
       dataDir: this.dirs[id - 1],
       config: this.configs.get(id) ?? smallConfig,
       bootstrap,
+      folderMoved: this.foldersMoved.has(id),
       log: (line) => this.lines.push(line),
       logRetain: this.logRetain,
       snapshotIntervalMs: this.snapshotIntervalMs,

@@ -58,7 +58,7 @@ async function leftAsItWas(dir: string, lines: string[]): Promise<void> {
   try {
     assert.equal(memberOfFolder(db), null, 'no member id, no member flag');
     assert.equal(singleNodeRefusal(db, dir), null, '`bourse start` takes it');
-    assert.doesNotThrow(() => claimMemberFolder(db, dir, 2), 'member 2 takes it');
+    assert.doesNotThrow(() => claimMemberFolder(db, { dataDir: dir, id: 2 }), 'member 2 takes it');
     assert.equal(storedConfig(db), null, 'no capacities kept');
     assert.doesNotThrow(() => refuseLostJournal(dir, 'holds no batch', 'lost', db), 'no snapshot');
   } finally {
