@@ -84,7 +84,7 @@ export async function undoStart(
       );
     }
     before.restore(storage.db);
-    return `${failed}: its folder is left as it was (no member id, no capacities kept)`;
+    return `${failed}: its folder is left as it was (its id, flags and capacities as before)`;
   } catch (error) {
     return `${failed}; its folder could not be put back as it was: ${(error as Error).message}`;
   } finally {
