@@ -9,6 +9,7 @@
  */
 import type { Message } from '../../src/replication/messages.js';
 import type { Rng, SimCluster } from './sim-cluster.js';
+import { StalePrimary, type StaleKnobs } from './sim-stale.js';
 
 /** A mix's knobs for held datagrams (unset in the other mixes: no draw). */
 export interface HeldKnobs {
@@ -30,6 +31,8 @@ export interface HeldKnobs {
   releaseChance: number;
   /** Held at most at once (then nothing more is held until some are released). */
   heldMax: number;
+  /** Stale-primary episodes (sim-stale.ts): none drawn when unset. */
+  stale?: StaleKnobs;
 }
 
 /** Whether a message of this kind may be held. */
@@ -42,13 +45,15 @@ export class HeldDatagrams {
   private held = 0;
   /** Per link "from>to": until when it holds, and what share. */
   private readonly spells = new Map<string, { until: number; share: number }>();
+  private readonly stale: StalePrimary | undefined;
 
   constructor(
     private readonly sim: SimCluster,
     private readonly rng: Rng,
     private readonly knobs: HeldKnobs,
   ) {
-    sim.hold = (from, to, message) => this.holds(from, `${from}>${to}`, message);
+    sim.hold = (from, to, message) => this.holds(from, to, message);
+    this.stale = knobs.stale && new StalePrimary(sim, rng, knobs.stale);
   }
 
   /** The chance `message` is held outside a spell. */
@@ -60,9 +65,11 @@ export class HeldDatagrams {
     return knobs.chance;
   }
 
-  private holds(from: number, link: string, message: Message): boolean {
+  private holds(from: number, to: number, message: Message): boolean {
     if (this.held >= this.knobs.heldMax || !holdable(message)) return false;
-    const spell = this.spells.get(link);
+    // An episode alone holds what reaches its stale primary (no random holds there).
+    if (this.stale?.covers(to) === true) return this.stale.holds(from, message) && ++this.held > 0;
+    const spell = this.spells.get(`${from}>${to}`);
     let chance = this.chance(from, message);
     if (spell !== undefined && this.sim.now < spell.until) chance = Math.max(chance, spell.share);
     if (!this.rng.chance(chance)) return false;
@@ -75,7 +82,17 @@ export class HeldDatagrams {
     const { sim, rng, knobs } = this;
     if (rng.chance(knobs.spellChance)) this.spell();
     if (!rng.chance(knobs.releaseChance)) return;
-    this.held -= sim.release(1 + rng.int(sim.size), 1 + rng.int(sim.size));
+    const from = 1 + rng.int(sim.size);
+    const to = 1 + rng.int(sim.size);
+    if (this.stale?.covers(to) !== true) this.held -= sim.release(from, to);
+  }
+
+  /**
+   * A stale-primary episode's moves, last before the cluster steps: its cuts hold whatever
+   * random cuts did this tick.
+   */
+  episode(): void {
+    if (this.stale !== undefined) this.held -= this.stale.step();
   }
 
   /** Each link (one way) holds with a chance of one half, for one span, the same share. */
@@ -94,6 +111,7 @@ export class HeldDatagrams {
   heal(): void {
     this.sim.hold = null;
     this.spells.clear();
+    this.held -= this.stale?.end() ?? 0;
     for (let from = 1; from <= this.sim.size; from++) this.held -= this.sim.release(from);
   }
 }

@@ -21,6 +21,7 @@ import {
   disksMix,
   flappingMix,
   heldMix,
+  heldRandomMix,
   lostDisksMix,
   misdeliverMix,
   partitionsMix,
@@ -90,9 +91,13 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *          primary when it resumed, made it send from index 0; that append chains onto any log,
  *          so it set the wiped replica's recovery line to a commit made with its own old
  *          acknowledgements (fixed by the life an append names: 0a37c2f).
- *   10002287, 10004983, 10008086, 10009979 (held, of 10,000, with 0a37c2f's src/ reverted: each
- *          fails there)  a committed entry replaced or cut: an append sent to an earlier
- *          empty life of a wiped replica, held past its loss, set its recovery line (0a37c2f).
+ *   10002287, 10004983, 10008086, 10009979 (held-random, of 10,000, with 0a37c2f's src/
+ *          reverted: each fails there)  a committed entry replaced or cut: an append sent to an
+ *          earlier empty life of a wiped replica, held past its loss, set its recovery line
+ *          (0a37c2f).
+ *   10000044, 10000097, 10000191 (held, of 1,000: 45 fail with c960f15's `credited` reverted)
+ *          two entries at one index: a stale primary counted a wiped replica's acknowledgements
+ *          from before its loss (c960f15).
  */
 const pausedPrimarySeeds = [
   10_000_283, 10_002_299, 10_002_319, 10_010_468, 10_016_569, 20_001_378, 20_002_440, 20_006_787,
@@ -105,13 +110,17 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
   runSeeds(10_009_981, 1, stormMix);
   for (const seed of [10_007_437, 10_009_390, 21_137_833]) runSeeds(seed, 1, lostDisksMix);
   runSeeds(21_006_730, 1, primaryPausesMix);
-  for (const seed of [10_002_287, 10_004_983, 10_008_086, 10_009_979]) runSeeds(seed, 1, heldMix);
+  for (const seed of [10_002_287, 10_004_983, 10_008_086, 10_009_979]) {
+    runSeeds(seed, 1, heldRandomMix);
+  }
+  for (const seed of [10_000_044, 10_000_097, 10_000_191]) runSeeds(seed, 1, heldMix);
 });
 
 /**
  * Statuses, appends and votes held by the network for several election timeouts, across
- * crashes, restarts and disk losses, then delivered (bench/soak/sim-held.ts). bench:simulation
- * soaks many more seeds; these keep the mix from rotting.
+ * crashes, restarts and disk losses, then delivered (bench/soak/sim-held.ts), and primaries
+ * left stale with a wiped replica serving them (sim-stale.ts). bench:simulation soaks many
+ * more seeds; these keep the mix from rotting (with c960f15's `credited` reverted, 9 fail).
  */
 test('consensus: datagrams held past crashes and lost disks keep history and heal', () => {
   runSeeds(2_000_001, 200, heldMix);
