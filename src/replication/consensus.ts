@@ -59,7 +59,8 @@ import { EntryLog } from './entry-log.js';
 import type { Message, Status, TimeoutNow, Vote, VoteRequest } from './messages.js';
 import type { ConsensusIo, ConsensusOptions } from './consensus-io.js';
 import { acked, credited, heldBack, inFlight, naked, newPeer, probing } from './peer.js';
-import { rewindStuck, successorOf, type Peer } from './peer.js';
+import { entryFor, othersPast, recoveringHeard, rewindStuck, successorOf } from './peer.js';
+import type { Peer } from './peer.js';
 import { RecoveryPoint } from './recovery-point.js';
 
 export { lifeOf, type ConsensusIo, type ConsensusOptions } from './consensus-io.js';
@@ -444,7 +445,7 @@ export class Consensus {
     if (m.match > this.lastIndex) return;
     peer.recovering = m.recovering;
     peer.life = m.life;
-    if (m.recovering) this.serveRecovering(peer, m.durable);
+    if (m.recovering) this.serveRecovering(peer, m);
     if (!m.ok) {
       if (inFlight(peer, m.nak, this.now)) return;
       if (naked(peer, m, this.now)) this.sendHeartbeat(m.from, peer); // it lost entries
@@ -457,10 +458,10 @@ export class Consensus {
   }
 
   /** A standby that lost its disk: what it said before counts no more (peer.ts credited). */
-  private serveRecovering(peer: Peer, durable: number): void {
-    if (peer.durable > durable) peer.durable = durable;
-    if (peer.lostBelow < this.lastIndex) peer.lostBelow = this.lastIndex;
-    if (this.commit === this.lastIndex) this.writeEntry();
+  private serveRecovering(peer: Peer, m: Status): void {
+    recoveringHeard(peer, m, this.lastIndex);
+    const idle = this.commit === this.lastIndex;
+    if (idle && entryFor(this.peers, peer, this.lastIndex)) this.writeEntry();
   }
 
   /** Writes an entry of this term for a standby that lost its disk, one per recoveryEntryTicks. */
@@ -736,13 +737,14 @@ export class Consensus {
 
   /**
    * An append to `peer` of `entries` after `prevIndex`, naming the life of its last status if
-   * that said it is recovering (only such a one reads it: to the others, appends stay alike,
-   * and one encoding serves them all, udp-transport.ts reusable).
+   * that said it is recovering, once every other standby was seen in this term since (peer.ts
+   * othersPast). Only such a one reads it: to the others, appends stay alike, and one encoding
+   * serves them all (udp-transport.ts reusable).
    */
   private appendOf(peer: Peer, prevIndex: number, entries: Entry[]): Append {
     const { clusterId: cluster, membersMask: members, term, id: from, commit } = this;
     const prevHash = this.hashAt(prevIndex);
-    const life = peer.recovering ? peer.life : 0;
+    const life = peer.recovering && othersPast(this.peers, peer) ? peer.life : 0;
     const kind = 'append';
     return { kind, cluster, members, term, from, prevIndex, prevHash, entries, commit, life };
   }

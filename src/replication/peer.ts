@@ -36,6 +36,12 @@ export interface Peer {
   lostBelow: number;
   /** The life its last status named (messages.ts, Status.life): the appends sent it name it. */
   life: number;
+  /**
+   * The life of the last recovering status heard, and the primary's last index when it first
+   * heard that life say so (unlike `lostBelow`, it does not follow the log: othersPast).
+   */
+  cameLife: number;
+  cameAt: number;
 }
 
 /** A standby as a new primary first sees it: sent up to the primary's log, nothing known. */
@@ -52,6 +58,8 @@ export function newPeer(lastIndex: number, now: number): Peer {
     recovering: false,
     lostBelow: 0,
     life: 0, // no status heard
+    cameLife: 0,
+    cameAt: 0,
   };
 }
 
@@ -69,6 +77,44 @@ export function newPeer(lastIndex: number, now: number): Peer {
  */
 export function credited(peer: Peer, commit: number): number {
   return peer.durable > peer.lostBelow ? peer.durable : Math.min(peer.durable, commit);
+}
+
+/**
+ * A recovering status (consensus.ts serveRecovering): what the standby said it held before counts
+ * no more (credited), and a new life notes where the log stood when it was first heard.
+ */
+export function recoveringHeard(peer: Peer, m: Status, lastIndex: number): void {
+  if (peer.durable > m.durable) peer.durable = m.durable;
+  if (peer.lostBelow < lastIndex) peer.lostBelow = lastIndex;
+  if (peer.cameLife === m.life) return;
+  peer.cameLife = m.life;
+  peer.cameAt = lastIndex;
+}
+
+/**
+ * Whether a primary may name a recovering `peer`'s life (recovery-point.ts): every other standby
+ * has matched an entry past `peer.cameAt`, written after the primary heard that life recovering,
+ * so each was in this term after the peer came back, hence in no later term before. Else an
+ * acknowledgement one sent before it moved on to a later term (true when sent, read late) could
+ * make the commit the peer recovers at, while that later term had committed entries the peer
+ * lacks (test/simulation/cluster.test.ts: two entries committed at one index); and with five
+ * members, a later term in which the lost life had voted could elect a second primary with the
+ * new life's vote. (`lostBelow` follows the log at each status: others never passed it.)
+ */
+export function othersPast(peers: ReadonlyMap<number, Peer>, peer: Peer): boolean {
+  for (const other of peers.values()) {
+    if (other !== peer && other.match <= peer.cameAt) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether an idle primary should write an entry for a recovering `peer`: one past `cameAt` for
+ * the others to match, then one to commit past the line; none while another has not matched
+ * past `cameAt` though the log has (one down: another entry would not help it).
+ */
+export function entryFor(peers: ReadonlyMap<number, Peer>, peer: Peer, lastIndex: number): boolean {
+  return lastIndex <= peer.cameAt || othersPast(peers, peer);
 }
 
 /**

@@ -40,6 +40,14 @@
  * A primary built before lives names none (0): under it, a wiped replica follows and stores
  * but votes again only once a primary of this build has served it.
  *
+ * The others, too, must have been in t after it came, not only acknowledged an entry of t: the
+ * primary names the life only once every other replica matched an entry written after it heard
+ * this life recovering (peer.ts othersPast). An acknowledgement sent in t by a replica that then
+ * moved on to t + 1 (and helped commit there), read late, could make the commit past the line,
+ * and the replica then lacked what t + 1 committed (test/simulation cluster.test.ts, "another
+ * replica's acknowledgement"); with five members, a term above t in which the lost life voted
+ * could later complete its election, and the new life, voting again, elect a second primary.
+ *
  * An idle cluster makes no new commit: the primary writes an entry of its term when a
  * standby says it is recovering and nothing is left to commit (Consensus.onStatus).
  */

@@ -239,26 +239,8 @@ test('consensus: a wiped replica votes again only once it holds a commit of its 
 test('consensus: an acknowledgement from before a lost disk, read after, commits nothing', () => {
   const sim = new SimCluster(new Rng(41), 3, noFaults, 1_000_000);
   const slow = 10_000; // clients resend only after this many ticks: one entry a command
-  const a = serve(sim, 10, 0);
-  const n = a.consensus.commit;
-  const term = a.consensus.term;
-  assert.equal(n, a.consensus.lastIndex, 'idle, everything committed');
-  // Statuses of term t naming entry n + 1 durable are held: a commits nothing past n.
-  sim.hold = (_, to, m) => to === a.id && m.kind === 'status' && m.term === term && m.durable > n;
-  sim.submit(1);
-  for (let t = 0; t < 20; t++) sim.step(slow);
-  for (const r of sim.replicas) assert.equal(r.consensus.durableIndex, n + 1, `${r.id}: n + 1`);
-  assert.equal(a.consensus.commit, n, 'its acknowledgements held');
-  const { p, w, y } = deposeAndWipe(sim, a, slow);
+  const { a, p, w, y, n } = heldThenWiped(sim, slow);
   assert.ok(p.consensus.commit >= n + 2, 'its entries from n + 2 on');
-  sim.hold = null; // what w sent before is held still
-  for (let t = 0; t < 50; t++) sim.step(slow);
-  sim.restart(w);
-  while (sim.now <= a.pausedUntil) sim.step(slow); // a runs again: what waited for it is cut
-  sim.cut.delete(`${w.id}>${a.id}`);
-  for (let t = 0; t < 300 && w.consensus.durableIndex <= n; t++) sim.step(slow);
-  assert.equal(a.consensus.role, Role.Primary, 'a is still primary of term t');
-  assert.equal(w.consensus.durableIndex, n + 1, "w holds a's log again");
   assert.equal(w.consensus.recovering, true);
   assert.ok(sim.release(w.id) > 0, "w's acknowledgements from before its loss come now");
   for (let t = 0; t < 300; t++) sim.step(slow); // before: "committed another entry at n + 2"
@@ -305,6 +287,61 @@ test('consensus: an append held from an earlier empty life sets no recovery line
   assert.equal(w.consensus.recovering, true, 'w holds no commit made after it came');
   healed(sim, w, y);
 });
+
+/**
+ * An acknowledgement another replica sent before the wiped one came back: `p` acknowledged
+ * entry n + 1 of term t to `a`, then moved to term t + 1 (it won it, with `w`, and committed
+ * its own entries from n + 2). `w` lost its disk and followed `a`, which stood still through
+ * that election. Read after `w`'s first status from its new log, `p`'s old acknowledgement
+ * made `a` commit n + 1: past the line `w` had taken (n), so `w` took it for a commit that a
+ * majority of the others made in term t after it came, voted and acknowledged again, and `a`
+ * committed an entry of term t at n + 2, where term t + 1 had committed its own. The commit
+ * proves the others were in term t after `w` came only if each named an entry written after
+ * `a` heard `w` say it is recovering: `a` names `w`'s life only then.
+ */
+test("consensus: another replica's acknowledgement from before a loss sets no recovery", () => {
+  const sim = new SimCluster(new Rng(41), 3, noFaults, 1_000_000);
+  const slow = 10_000; // clients resend only after this many ticks: one entry a command
+  const { a, p, w, y, n } = heldThenWiped(sim, slow);
+  assert.equal(a.consensus.commit, n);
+  // p's acknowledgement of n + 1, from term t, comes now (its later messages stay cut).
+  sim.cut.delete(`${p.id}>${a.id}`);
+  assert.ok(sim.release(p.id, a.id) > 0, "p's acknowledgement from term t");
+  sim.step(slow);
+  sim.cut.add(`${p.id}>${a.id}`);
+  assert.equal(a.consensus.commit, n + 1, 'true when sent: a commits n + 1');
+  for (let t = 0; t < 300; t++) sim.step(slow); // before: "committed another entry at n + 2"
+  assert.equal(a.consensus.commit, n + 1, 'a commits nothing more');
+  assert.equal(w.consensus.recovering, true, 'w holds no commit the others made after it came');
+  healed(sim, w, y);
+});
+
+/**
+ * `a`, primary of term t (commit n), writes n + 1; the statuses naming it durable are held.
+ * Then deposeAndWipe; `w` comes back, hears only `a`, and holds its log (n + 1) again.
+ */
+function heldThenWiped(sim: SimCluster, slow: number) {
+  const a = serve(sim, 10, 0);
+  const n = a.consensus.commit;
+  const term = a.consensus.term;
+  assert.equal(n, a.consensus.lastIndex, 'idle, everything committed');
+  // Statuses of term t naming entry n + 1 durable are held: a commits nothing past n.
+  sim.hold = (_, to, m) => to === a.id && m.kind === 'status' && m.term === term && m.durable > n;
+  sim.submit(1);
+  for (let t = 0; t < 20; t++) sim.step(slow);
+  for (const r of sim.replicas) assert.equal(r.consensus.durableIndex, n + 1, `${r.id}: n + 1`);
+  assert.equal(a.consensus.commit, n, 'its acknowledgements held');
+  const { p, w, y } = deposeAndWipe(sim, a, slow);
+  sim.hold = null; // what p and w sent before is held still
+  for (let t = 0; t < 50; t++) sim.step(slow);
+  sim.restart(w);
+  while (sim.now <= a.pausedUntil) sim.step(slow); // a runs again: what waited for it is cut
+  sim.cut.delete(`${w.id}>${a.id}`);
+  for (let t = 0; t < 300 && w.consensus.durableIndex <= n; t++) sim.step(slow);
+  assert.equal(a.consensus.role, Role.Primary, 'a is still primary of term t');
+  assert.equal(w.consensus.durableIndex, n + 1, "w holds a's log again");
+  return { a, p, w, y, n };
+}
 
 /**
  * `a`, primary of term t, stands still; the others elect term t + 1 (`p`), which commits `y`

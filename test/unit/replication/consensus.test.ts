@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { Consensus, type ConsensusIo } from '../../../src/replication/consensus.js';
 import { genesisHashHex, membersMaskOf } from '../../../src/replication/hashes.js';
 import { Role, type Entry, type Message, type Status } from '../../../src/replication/messages.js';
-import { electionTimeoutTicksMin, recoveryEntryTicks, termMax } from '../../../src/constants.js';
+import {
+  electionTimeoutTicksMin,
+  heartbeatTicks,
+  recoveryEntryTicks,
+} from '../../../src/constants.js';
+import { termMax } from '../../../src/constants.js';
 
 const members = [1, 2, 3];
 const mask = membersMaskOf(members);
@@ -438,8 +443,10 @@ test('a recovering standby takes its line only from an append naming its life', 
 });
 
 /**
- * A primary names, in what it sends a recovering standby, the life of that one's last status;
- * to the others, none (their appends stay alike: one encoding serves them all).
+ * A primary names, in what it sends a recovering standby, the life of that one's last status,
+ * once every other standby matched an entry written after it heard that life: each was in this
+ * term after it came back (peer.ts othersPast). To the others, none (their appends stay alike:
+ * one encoding serves them all).
  */
 test('a primary names to a recovering standby the life of its last status', () => {
   const { consensus, sent } = replica(1);
@@ -458,8 +465,20 @@ test('a primary names to a recovering standby the life of its last status', () =
   consensus.receive({ ...status(2, 2, false, 0, 10), durable: 0, recovering: true, life: 41 });
   consensus.receive({ ...status(3, 2, false, 0, 10), life: 42 });
   assert.ok(lives(2).length > 0 && lives(3).length > 0, 'each is sent entries');
-  assert.deepEqual(new Set(lives(2)), new Set([41]), 'member 2: its own');
+  // Before: 41 at once, though member 3 may have moved on to a later term before member 2 came.
+  assert.deepEqual(new Set(lives(2)), new Set([0]), 'member 2: not yet, 3 not seen since');
   assert.deepEqual(new Set(lives(3)), new Set([0]), 'member 3: none, it does not recover');
+  consensus.receive({ ...status(3, 2, true, 20, 0), life: 42 }); // where the log stood: no proof
+  const own = entries(1, 2, 21, log[19].hash);
+  consensus.propose(own[0]);
+  consensus.onDurable(21, own[0].hash);
+  assert.deepEqual(new Set(lives(2)), new Set([0]), 'member 2: still none');
+  sent.length = 0;
+  consensus.receive({ ...status(3, 2, true, 21, 0), life: 42 }); // an entry written since
+  for (let t = 0; t < heartbeatTicks; t++) consensus.tick();
+  assert.ok(lives(2).length > 0, 'member 2 is sent a heartbeat');
+  assert.deepEqual(new Set(lives(2)), new Set([41]), 'member 2: its own');
+  assert.deepEqual(new Set(lives(3)), new Set([0]), 'member 3: none still');
 });
 
 test('a new primary starts the line again: its first announced commit', () => {
