@@ -290,7 +290,10 @@ function faultPhase(
   }
 }
 
-/** Heals everything and runs until the cluster has served a new command everywhere. */
+/**
+ * Heals everything and runs until the cluster has served a new command everywhere, and every
+ * replica that lost its disk votes again (a recovering one stuck for good would pass unseen).
+ */
 function healPhase(sim: SimCluster, limit: number): number {
   sim.cut.clear();
   Object.assign(sim.faults, noFaults);
@@ -302,6 +305,7 @@ function healPhase(sim: SimCluster, limit: number): number {
     const p = sim.primary();
     if (p === undefined || !sim.acked.has(key) || sim.waiting.size > 0) continue;
     const last = p.consensus.lastIndex;
+    if (sim.recoveringCount() > 0) continue;
     if (sim.replicas.every((r) => r.consensus.commit === last && r.applied === last)) return t;
   }
   return -1;
