@@ -30,7 +30,7 @@ import {
   runSeeds,
   stormMix,
 } from '../../bench/soak/sim-scenario.js';
-import { Role } from '../../src/replication/messages.js';
+import { Role, type Message } from '../../src/replication/messages.js';
 import {
   electionTimeoutTicksMax,
   electionTimeoutTicksMin,
@@ -314,6 +314,78 @@ test("consensus: another replica's acknowledgement from before a loss sets no re
   assert.equal(a.consensus.commit, n + 1, 'a commits nothing more');
   assert.equal(w.consensus.recovering, true, 'w holds no commit the others made after it came');
   healed(sim, w, y);
+});
+
+/**
+ * Five members: a later term's election begun before a loss completes after the new life voted
+ * again. `y` stands in t + 1 and gets the vote of `l`'s life (a wrong probe hint on `a` lends it
+ * the pre-votes; its other requests are held); `l` loses its disk and follows `b`, primary of t,
+ * whose other standbys stayed in t. Before, `b` named `l`'s life at once: `l` recovered at a
+ * commit of `b` made with `a` and `c`, and voted afresh in t + 1 when `b` handed over; `y`'s
+ * request to `a`, read late, then won t + 1 as well ("two primaries in term t + 1"). `y`, in
+ * t + 1 since before `l` came, never matched an entry `b` wrote after: `l` is not named.
+ */
+test("consensus: a lost life's vote and its new life's elect no two primaries in a term", () => {
+  const sim = new SimCluster(new Rng(45), 5, noFaults, 1_000_000);
+  const slow = 10_000; // clients resend only after this many ticks: one entry a command
+  const b = serve(sim, 10, 0);
+  const n = b.consensus.commit;
+  const term = b.consensus.term;
+  assert.equal(n, b.consensus.lastIndex, 'idle, everything committed');
+  const [y, l, c, a] = sim.replicas.filter((r) => r !== b); // by id: y stands first, a last
+  const past = (m: Message, index: number): boolean =>
+    m.kind === 'append' && m.prevIndex + m.entries.length > index;
+  let toA = n; // b's appends past this are held from a (-1: all of them)
+  let toC = true; // b's appends past n are held from c
+  sim.hold = (from, to, m) => {
+    const vote = m.kind === 'vote-request' && !m.pre;
+    if (vote && (to === a.id || (from === y.id && to !== l.id))) return true;
+    if (from === b.id && to === a.id && (toA < 0 || past(m, toA))) return true;
+    if (from === b.id && to === c.id && toC && past(m, n)) return true;
+    return from === l.id && to === b.id && m.kind === 'status' && m.durable > n;
+  };
+  sim.submit(1); // entry n + 1: y and l hold it; l's acknowledgement is held
+  for (let t = 0; t < 20; t++) sim.step(slow);
+  for (const r of [y, l]) assert.equal(r.consensus.durableIndex, n + 1, `${r.id}: n + 1`);
+  assert.equal(b.consensus.commit, n, 'b commits nothing past n');
+  for (const r of [y, l]) sim.cut.add(`${b.id}>${r.id}`).add(`${r.id}>${b.id}`);
+  for (let t = 0; t < electionTimeoutTicksMin + 5; t++) sim.step(slow);
+  toA = -1; // a hears no b for a few ticks, and a wrong hint says b is gone
+  a.consensus.suspectPrimary();
+  y.consensus.suspectPrimary();
+  for (let t = 0; t < 8 && y.consensus.role !== Role.Candidate; t++) sim.step(slow);
+  toA = n;
+  for (let t = 0; t < 3; t++) sim.step(slow);
+  assert.equal(y.consensus.role, Role.Candidate, 'y stands');
+  assert.equal(y.consensus.term, term + 1);
+  assert.equal(l.consensus.votedFor, y.id, "l's vote in t + 1");
+  sim.crash(l, true);
+  for (let t = 0; t < 20; t++) sim.step(slow);
+  sim.restart(l);
+  sim.cut.delete(`${b.id}>${l.id}`);
+  sim.cut.delete(`${l.id}>${b.id}`);
+  for (let t = 0; t < 100 && l.consensus.durableIndex <= n; t++) sim.step(slow);
+  assert.equal(l.consensus.durableIndex, n + 1, "l holds b's log again");
+  toC = false; // entry n + 1 reaches a and c, nothing past it reaches a
+  toA = n + 1;
+  for (let t = 0; t < 200; t++) sim.step(slow);
+  assert.equal(b.consensus.role, Role.Primary, 'b is still primary of term t');
+  assert.equal(a.consensus.term, term, 'a is still in term t');
+  assert.ok(b.consensus.commit >= n + 1, 'b commits n + 1 with a and c');
+  for (const r of [c, l]) sim.cut.add(`${r.id}>${a.id}`).add(`${r.id}>${y.id}`); // nor do a, y
+  assert.notEqual(b.consensus.transferLeadership(), -1, 'b hands over (a clean stop)');
+  for (let t = 0; t < 20; t++) sim.step(slow);
+  assert.ok(sim.release(y.id, a.id) > 0, "y's request, read late by a");
+  for (let t = 0; t < 20; t++) sim.step(slow); // before: "two primaries in term t + 1"
+  sim.hold = null;
+  sim.cut.clear();
+  const marker = sim.submit(3);
+  for (let t = 0; t < 3_000 && !sim.acked.has(`${marker.client}:${marker.seq}`); t++) {
+    sim.step(resendTicks);
+  }
+  for (let t = 0; t < 500; t++) sim.step(resendTicks);
+  for (const r of sim.replicas) for (const key of sim.acked) assert.ok(r.seen.has(key), key);
+  assert.equal(l.consensus.recovering, false, 'l votes again');
 });
 
 /**
