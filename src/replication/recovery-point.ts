@@ -7,12 +7,14 @@
  * Why that commit is enough. A recovering replica reports nothing durable past its own commit
  * (Consensus.sendStatus), so its acknowledgements never make a commit. A commit of term t past
  * the commit index t's primary announced in the first append naming its new life
- * was made after it came (a primary's commit only grows in its term), so without it: a
- * majority of the other replicas held the entry in term t after it came. Terms only grow, so
- * none of them was in a term above t before it came, and no term above t had a majority then:
- * no primary, no commit, no winning vote. Every entry committed before it came is of a term
- * at most t, and so lies in t's primary's log below that commit (Raft's leader completeness):
- * holding it, the replica holds everything it may have helped commit.
+ * was made after it came (a primary's commit only grows in its term), so without it. And every
+ * other replica was in term t after it came: the primary names the life only once each matched
+ * an entry it wrote after it heard that life (peer.ts othersPast; an acknowledgement alone says
+ * where its sender was when it sent it, below). Terms only grow, so none of them was in a term
+ * above t before it came, and no term above t had a primary, a commit, or another member's vote
+ * then (the lost life's own, as a candidate, elects no one). Every entry committed before it
+ * came is of a term at most t, and so lies in t's primary's log below that commit (Raft's
+ * leader completeness): holding it, the replica holds everything it may have helped commit.
  *
  * A commit of t's primary at or below that line proves nothing: it may have been made before the
  * replica came, with its own acknowledgements, by a primary that was deposed since without knowing
@@ -40,13 +42,13 @@
  * A primary built before lives names none (0): under it, a wiped replica follows and stores
  * but votes again only once a primary of this build has served it.
  *
- * The others, too, must have been in t after it came, not only acknowledged an entry of t: the
- * primary names the life only once every other replica matched an entry written after it heard
- * this life recovering (peer.ts othersPast). An acknowledgement sent in t by a replica that then
- * moved on to t + 1 (and helped commit there), read late, could make the commit past the line,
- * and the replica then lacked what t + 1 committed (test/simulation cluster.test.ts, "another
- * replica's acknowledgement"); with five members, a term above t in which the lost life voted
- * could later complete its election, and the new life, voting again, elect a second primary.
+ * Why every other replica, not a majority that acknowledged: an acknowledgement sent in t by a
+ * replica that then moved on to t + 1 (and helped commit there), read late, could make the
+ * commit past the line, and the replica then lacked what t + 1 committed (test/simulation
+ * cluster.test.ts, "another replica's acknowledgement"); with five members, a term above t in
+ * which the lost life voted (its candidate short of a majority then) could complete its
+ * election later, and the new life, voting afresh in it, elect a second primary ("a lost
+ * life's vote"). A member down, a recovering one waits for it.
  *
  * An idle cluster makes no new commit: the primary writes an entry of its term when a
  * standby says it is recovering and nothing is left to commit (Consensus.onStatus).
