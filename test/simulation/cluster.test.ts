@@ -98,6 +98,9 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *   10000044, 10000097, 10000191 (held, of 1,000: 45 fail with c960f15's `credited` reverted)
  *          two entries at one index: a stale primary counted a wiped replica's acknowledgements
  *          from before its loss (c960f15).
+ *   30002281, 30002482, 30013308 (held, of 20,000 on 25eea40)  the same by another path: the
+ *          stale primary's commit made with the other replica's acknowledgements from before
+ *          the election, read late, set the wiped replica's line (9bd1de4).
  */
 const pausedPrimarySeeds = [
   10_000_283, 10_002_299, 10_002_319, 10_010_468, 10_016_569, 20_001_378, 20_002_440, 20_006_787,
@@ -113,7 +116,8 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
   for (const seed of [10_002_287, 10_004_983, 10_008_086, 10_009_979]) {
     runSeeds(seed, 1, heldRandomMix);
   }
-  for (const seed of [10_000_044, 10_000_097, 10_000_191]) runSeeds(seed, 1, heldMix);
+  const heldSeeds = [10_000_044, 10_000_097, 10_000_191, 30_002_281, 30_002_482, 30_013_308];
+  for (const seed of heldSeeds) runSeeds(seed, 1, heldMix);
 });
 
 /**
