@@ -137,6 +137,41 @@ export class Accounts {
     }
   }
 
+  /**
+   * `move` of the available balance alone (a held delta of 0): a trade's or a transfer's credit
+   * and debit. One call site of `write`, not two: TurboFan counts a callee's every call site
+   * against its inlining budget (4,000 bytecodes a function, engineV8Flags) before it folds a
+   * constant 0 delta's branch away, so `move(s, a, x, 0)` spent the room of a `write` it never
+   * runs, and applyTrade's later writes became calls (~130 instructions each, callgrind).
+   */
+  moveAvailable(slot: number, asset: number, delta: number): void {
+    const f64 = this.f64;
+    const b = slot * this.blockSize;
+    const index = b + asset * 2;
+    const after = f64[index] + delta;
+    assert(after >= 0, 'ledger: available balance below zero');
+    assert(after <= Number.MAX_SAFE_INTEGER, 'ledger: balance beyond 2^53');
+    if (delta !== 0) {
+      const checksum = this.checksum;
+      checksum.staged[0] = after;
+      checksum.write(this.i32[b * 2 + 2], this.i32[b * 2 + 3], asset * 2 - 1, f64, index);
+    }
+  }
+
+  /** `move` of the held balance alone (an available delta of 0): why, in moveAvailable. */
+  moveHeld(slot: number, asset: number, delta: number): void {
+    const f64 = this.f64;
+    const b = slot * this.blockSize;
+    const index = b + asset * 2 + 1;
+    const after = f64[index] + delta;
+    assert(after >= 0, 'ledger: held balance below zero');
+    if (delta !== 0) {
+      const checksum = this.checksum;
+      checksum.staged[0] = after;
+      checksum.write(this.i32[b * 2 + 2], this.i32[b * 2 + 3], asset * 2, f64, index);
+    }
+  }
+
   saveImage(image: StateImage): void {
     this.map.saveImage(image);
     pushUsed(image, this.f64, this.count * this.blockSize * 8); // accounts are never deleted

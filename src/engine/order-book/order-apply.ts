@@ -113,12 +113,13 @@ export class OrderApplier {
     const takerSells = (u32[e + EventWord.flagsTifStp] & EventFlag.Sell) !== 0;
     const buyer = takerSells ? maker : taker;
     const seller = takerSells ? taker : maker;
-    accounts.move(buyer, quote, 0, -(notional + (takerSells ? makerFee : takerFee)));
-    accounts.move(buyer, base, quantity, 0);
-    accounts.move(seller, base, 0, -quantity);
-    accounts.move(seller, quote, notional - (takerSells ? takerFee : makerFee), 0);
+    // One balance each (Accounts.moveAvailable says why not `move`).
+    accounts.moveHeld(buyer, quote, -(notional + (takerSells ? makerFee : takerFee)));
+    accounts.moveAvailable(buyer, base, quantity);
+    accounts.moveHeld(seller, base, -quantity);
+    accounts.moveAvailable(seller, quote, notional - (takerSells ? takerFee : makerFee));
     if (takerFee + makerFee > 0)
-      accounts.move(ins.feeAccountSlot[instrument], quote, takerFee + makerFee, 0);
+      accounts.moveAvailable(ins.feeAccountSlot[instrument], quote, takerFee + makerFee);
     const release = readU64(u32, e + EventWord.release);
     if (release > 0) accounts.move(maker, quote, release, -release);
     assert(
