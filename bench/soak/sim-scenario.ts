@@ -227,6 +227,22 @@ export const heldMix: Mix = {
   },
 };
 
+/**
+ * The held mix with the other members' statuses of a's term held too, delivered at the
+ * episode's end (sim-stale.ts othersHeld), and five-member episodes: a stale primary's commit
+ * made with acknowledgements sent before the election set a wiped replica's recovery line
+ * (fixed by 9bd1de4, peer.ts othersPast). Before that fix, 85 of seeds 10,000,001-10,010,000
+ * failed (21 with five-member episodes alone), and 1 of CI's 200.
+ */
+export const heldOthersMix: Mix = {
+  ...heldMix,
+  name: 'held-others',
+  held: {
+    ...heldMix.held!,
+    stale: { ...heldMix.held!.stale!, othersHeld: true, fiveMembers: true },
+  },
+};
+
 export const mixes: readonly Mix[] = [
   ciMix,
   misdeliverMix,
@@ -242,6 +258,7 @@ export const mixes: readonly Mix[] = [
   lostDisksMix,
   heldRandomMix,
   heldMix,
+  heldOthersMix,
 ];
 
 export const resendTicks = 40;

@@ -4,7 +4,7 @@
  * which random holds, pauses and cuts did not draw together (bench/RESULTS.md, forty-first
  * session). One episode, its times and members drawn from the scenario's rng:
  *
- *   a (primary, term t), w (one of the two others; three members)
+ *   a (primary, term t), w (one of the others; three members, or five: fiveMembers)
  *   1. w's statuses of term t naming entries past a's commit are held (sim-cluster.ts hold),
  *      what the other sends a is cut, for a few ticks; then a stops, once what it wrote is
  *      durable (its commit then moves on no acknowledgement it had before)
@@ -17,14 +17,15 @@
  * An acknowledgement of step 4 counted as is let a commit past its commit, w took it for a
  * commit made without it, and the two sides committed different entries at one index.
  *
- * Main fails a neighbouring history (open, bench/RESULTS.md "Soak mix held, reworked"): a
- * stale primary commits past w's line, without w, with acknowledgements of the other member
- * from before the election (true when sent, delivered late); w takes that for a commit of the
- * cluster, votes again, and its acknowledgements commit a's entry at an index where the later
- * term committed its own. The held mix draws it rarely (random holds from before an episode,
- * delivered after it while a is still stale: 3 in 20,000 seeds); `othersHeld` draws it often,
- * and so would five members (a companion on a's side, its acknowledgements with what a knew of
- * the others before the election), which episodes leave out for now.
+ * A neighbouring history (fixed by 9bd1de4, peer.ts othersPast; bench/RESULTS.md "a stale
+ * primary's recovery line"): a stale primary commits past w's line, without w, with
+ * acknowledgements of the other member from before the election (true when sent, delivered
+ * late); w takes that for a commit of the cluster, votes again, and its acknowledgements commit
+ * a's entry at an index where the later term committed its own. The held mix draws it rarely
+ * (random holds from before an episode, delivered after it while a is still stale: 3 in
+ * 20,000 seeds before the fix); `othersHeld` (the held-others mix) draws it often. With
+ * `fiveMembers`, five-member clusters draw episodes too: a companion stays in a's term, cut
+ * off from the election, and serves a with w (a and it are no majority of five).
  */
 import { Role, type Message } from '../../src/replication/messages.js';
 import type { Replica, Rng, SimCluster } from './sim-cluster.js';
@@ -45,9 +46,11 @@ export interface StaleKnobs {
   sideTicksMax: number;
   /**
    * The other's statuses to a are held too (not cut), and come at the episode's end: main
-   * fails such histories (open, see the header); no mix sets it.
+   * failed such histories before 9bd1de4 (see the header; the held-others mix).
    */
   othersHeld?: boolean;
+  /** Five-member clusters draw episodes too, with a companion on a's side (three: always). */
+  fiveMembers?: boolean;
 }
 
 const enum Phase {
@@ -77,6 +80,8 @@ export class StalePrimary {
   /** The replica that loses its disk (w), and the log it is to take (a's). */
   private wiped!: Replica;
   private target = 0;
+  /** Five members: a third on a's side, in a's term throughout (0: none, three members). */
+  private companion = 0;
   /** The phase's end, or its next move (a tick). */
   private until = 0;
   /** Links the episode cuts, and links it keeps open, whatever random cuts do. */
@@ -139,7 +144,8 @@ export class StalePrimary {
   private begin(): void {
     const { sim, rng } = this;
     const a = sim.primary();
-    if (sim.size !== 3 || sim.recoveringCount() > 0) return; // three members, a disk to lose
+    if (sim.size !== 3 && this.knobs.fiveMembers !== true) return;
+    if (sim.recoveringCount() > 0) return; // a disk to lose
     if (a === undefined || sim.now < a.pausedUntil) return;
     this.stale = a;
     this.term = a.consensus.term;
@@ -156,7 +162,12 @@ export class StalePrimary {
     const a = this.stale;
     if (a.disk.pending.length > 0 || a.consensus.durableIndex < a.consensus.lastIndex) return;
     this.cuts.add(`${this.wiped.id}>${a.id}`);
-    both(this.others, this.others, this.open);
+    // Five members: a companion stays in a's term, cut off from the election (three elect).
+    const rest = this.others.filter((id) => id !== this.wiped.id);
+    this.companion = rest.length > 2 ? rest[this.rng.int(rest.length)] : 0;
+    const electors = this.others.filter((id) => id !== this.companion);
+    both(electors, electors, this.open);
+    if (this.companion !== 0) both([this.companion], electors, this.cuts);
     this.sim.pause(a, this.knobs.pauseTicksMax);
     this.phase = Phase.Paused;
   }
@@ -172,6 +183,7 @@ export class StalePrimary {
     sim.crash(w, true);
     this.until = sim.now + this.rng.int(this.knobs.restartTicksMax);
     const side = [this.stale.id, w.id];
+    if (this.companion !== 0) side.push(this.companion);
     this.open.clear();
     both(side, side, this.open);
     for (const id of side) this.open.delete(`${id}>${this.stale.id}`); // until a resumes
@@ -195,9 +207,11 @@ export class StalePrimary {
 
   /** Step 3: a runs again (what waited for it was cut); its side's links to it open. */
   private resume(): void {
-    const link = `${this.wiped.id}>${this.stale.id}`;
-    this.cuts.delete(link);
-    this.open.add(link);
+    for (const id of [this.wiped.id, this.companion]) {
+      if (id === 0) continue;
+      this.cuts.delete(`${id}>${this.stale.id}`);
+      this.open.add(`${id}>${this.stale.id}`);
+    }
     this.target = this.stale.consensus.lastIndex;
     this.until = this.sim.now + this.knobs.catchUpTicksMax;
     this.phase = Phase.Resumed;

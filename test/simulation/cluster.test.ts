@@ -21,6 +21,7 @@ import {
   disksMix,
   flappingMix,
   heldMix,
+  heldOthersMix,
   heldRandomMix,
   lostDisksMix,
   misdeliverMix,
@@ -98,13 +99,17 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *   10000044, 10000097, 10000191 (held, of 1,000: 45 fail with c960f15's `credited` reverted)
  *          two entries at one index: a stale primary counted a wiped replica's acknowledgements
  *          from before its loss (c960f15).
- *   30002281, 30002482, 30013308 (held, of 20,000 on 25eea40)  the same by another path: the
- *          stale primary's commit made with the other replica's acknowledgements from before
- *          the election, read late, set the wiped replica's line (9bd1de4).
+ *   30002281, 30002482, 30013308 (held, of 20,000), 10000116, 10000125, 10000194, 10000282,
+ *          10000478, 10000569, 10000661 (held-others, of 1,000)  the same or two primaries in
+ *          one term: a stale primary's commit counted another member's acknowledgements sent
+ *          before the election, and set a wiped replica's recovery line (9bd1de4).
  */
 const pausedPrimarySeeds = [
   10_000_283, 10_002_299, 10_002_319, 10_010_468, 10_016_569, 20_001_378, 20_002_440, 20_006_787,
   20_010_546,
+];
+const staleCommitSeeds = [
+  10_000_116, 10_000_125, 10_000_194, 10_000_282, 10_000_478, 10_000_569, 10_000_661,
 ];
 test('consensus: the soak seeds of bugs found before keep history and heal', () => {
   for (const seed of [10_007_813, 10_021_616]) runSeeds(seed, 1, misdeliverMix);
@@ -118,6 +123,7 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
   }
   const heldSeeds = [10_000_044, 10_000_097, 10_000_191, 30_002_281, 30_002_482, 30_013_308];
   for (const seed of heldSeeds) runSeeds(seed, 1, heldMix);
+  for (const seed of staleCommitSeeds) runSeeds(seed, 1, heldOthersMix);
 });
 
 /**
@@ -125,9 +131,11 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
  * crashes, restarts and disk losses, then delivered (bench/soak/sim-held.ts), and primaries
  * left stale with a wiped replica serving them (sim-stale.ts). bench:simulation soaks many
  * more seeds; these keep the mix from rotting (with c960f15's `credited` reverted, 9 fail).
+ * held-others holds the other members' statuses too, and draws five-member episodes.
  */
 test('consensus: datagrams held past crashes and lost disks keep history and heal', () => {
   runSeeds(2_000_001, 200, heldMix);
+  runSeeds(2_000_001, 200, heldOthersMix);
 });
 
 /**

@@ -11,8 +11,8 @@ import {
   electionTimeoutTicksMin,
   heartbeatTicks,
   recoveryEntryTicks,
+  termMax,
 } from '../../../src/constants.js';
-import { termMax } from '../../../src/constants.js';
 
 const members = [1, 2, 3];
 const mask = membersMaskOf(members);
@@ -582,4 +582,42 @@ test('an acknowledgement from before a lost disk, read after, counts only up to 
   consensus.onDurable(12, own[1].hash);
   consensus.receive(status(2, 2, true, 12, 0)); // recovered, it holds entry 12
   assert.equal(consensus.commit, 12, 'past the line it counts again');
+});
+
+/**
+ * A primary names a recovering standby's life (which sets its recovery line, recovery-point.ts)
+ * only once a majority without it was in the primary's term after the loss: an ok status of
+ * another standby naming an entry written after the primary heard the loss. One naming less
+ * may have been sent before the loss (true then, delivered late, by a member that has since
+ * voted in a later term): a stale primary's commit made with it was taken for the line, the
+ * wiped standby voted again, and two entries were committed at one index (simulation,
+ * cluster.test: bench/soak/sim-stale.ts othersHeld).
+ */
+test('a recovering standby is named its life once another was in the term after its loss', () => {
+  const { consensus, sent, log, opened } = primaryOver(10);
+  const own = entries(2, 2, 11, log[9].hash);
+  consensus.propose(own[0]);
+  consensus.onDurable(11, own[0].hash);
+  consensus.receive(status(3, 2, true, 11, 0));
+  assert.equal(consensus.commit, 11);
+  opened.length = 0;
+  const lives = (): number[] => {
+    const out = sent.filter((s) => s.to === 2 && s.m.kind === 'append');
+    return out.map((s) => (s.m.kind === 'append' ? s.m.life : -1));
+  };
+  sent.length = 0;
+  consensus.receive({ ...status(2, 2, false, 0, 0), durable: 0, recovering: true, life: 41 });
+  assert.deepEqual(opened, [2], 'an entry past what the others may have said before');
+  consensus.receive(status(3, 2, true, 11, 0)); // read now, maybe sent before the loss
+  for (let t = 0; t < heartbeatTicks; t++) consensus.tick();
+  assert.ok(lives().length > 0, 'member 2 is sent its log');
+  // Before the fix: 41 at once, and its first append's commit, 11, was its line.
+  assert.deepEqual(new Set(lives()), new Set([0]), 'not yet: member 3 may be in a later term');
+  consensus.propose(own[1]); // the entry asked for (openTerm)
+  consensus.onDurable(12, own[1].hash);
+  consensus.receive(status(3, 2, true, 12, 0)); // it holds entry 12: in term 2 after the loss
+  sent.length = 0;
+  for (let t = 0; t < heartbeatTicks; t++) consensus.tick();
+  assert.ok(lives().length > 0, 'a heartbeat');
+  assert.deepEqual(new Set(lives()), new Set([41]), 'its own life, now');
 });
