@@ -238,6 +238,7 @@ export class ClusterNode {
     }
     const before = FolderBefore.of(db); // put back if the start fails before it serves
     const bootstrap = await bootstrapping(options, db);
+    if (options.bootstrap) before.bootstrapAnswered(bootstrap);
     const config = await configOf(db, lock, options);
     const member = new ClusterNode({ ...options, config, bootstrap }, db, lock);
     const self = member.member(options.id);

@@ -12,8 +12,12 @@
  * Put back only while the start did nothing a member must keep: no vote (term, votedFor), no
  * cluster id, no commit, no batch in the journal. A member that voted, or stored batches it
  * acknowledged, before its start failed is that member from then on: forgotten, it could vote
- * twice in one term, or count toward a majority that no longer holds (docs/ROLES.md). The
- * transport's starts stay: they only grow (replay-window.ts), whatever starts there next.
+ * twice in one term, or count toward a majority that no longer holds (docs/ROLES.md). Nor when
+ * the others said this empty folder's member lost its disk (`--bootstrap`, but another
+ * member's journal holds events: formation-check.ts): its mark `recovering` is what the start
+ * learnt from them, and the next start may not hear them (the whole cluster restarting at
+ * once) and take the folder for a new member's, which votes without the data it acknowledged.
+ * The transport's starts stay: they only grow (replay-window.ts), whatever starts there next.
  */
 import { closeStorage, openStorage } from './node.js';
 import type { JournalDb } from '../journal/journal-db.js';
@@ -28,6 +32,9 @@ function growing(key: string): boolean {
 
 /** The folder as a member's start found it: its meta table (a few keys), its journal's end. */
 export class FolderBefore {
+  /** Set when the others' journals said this folder's member lost its disk (see above). */
+  private lostDiskHeard = false;
+
   private constructor(
     private readonly meta: ReadonlyMap<string, string>,
     private readonly journalEnd: string,
@@ -37,11 +44,28 @@ export class FolderBefore {
     return new FolderBefore(metaOf(db), journalEndOf(db));
   }
 
+  /**
+   * The start asked the others (`--bootstrap` on a folder no member's yet) and `isNew` says
+   * what they answered: false, another member's journal holds events, so the folder lost its
+   * disk, which the folder must keep saying (the file's comment).
+   */
+  bootstrapAnswered(isNew: boolean): void {
+    this.lostDiskHeard = !isNew && this.meta.get('member') !== '1';
+  }
+
   /** Whether the start did nothing a member must keep since (see the file's comment). */
   untouched(db: JournalDb): boolean {
-    if (journalEndOf(db) !== this.journalEnd) return false;
-    for (const key of actedKeys) if (db.meta.get(key) !== this.meta.get(key)) return false;
-    return true;
+    return this.kept(db) === null;
+  }
+
+  /** What the start did that the folder must keep (a line's end), or null: nothing. */
+  kept(db: JournalDb): string | null {
+    if (journalEndOf(db) !== this.journalEnd) return 'after it stored batches';
+    for (const key of actedKeys) {
+      if (db.meta.get(key) !== this.meta.get(key)) return 'after it voted or stored batches';
+    }
+    if (this.lostDiskHeard) return "after the others' journals said its folder lost its data";
+    return null;
   }
 
   /** Puts every key back as it was (the growing ones aside), in one synchronous commit. */
@@ -77,10 +101,11 @@ export async function undoStart(
     return `${failed}; its folder could not be put back as it was: ${(error as Error).message}`;
   }
   try {
-    if (!before.untouched(storage.db)) {
+    const kept = before.kept(storage.db);
+    if (kept !== null) {
       return (
-        `${failed}, but after it voted or stored batches: ${dataDir} is member ${id}'s folder ` +
-        `now; start member ${id} on it again once the port is free`
+        `${failed}, but ${kept}: ${dataDir} is member ${id}'s folder now; start member ${id} ` +
+        'on it again once the port is free'
       );
     }
     before.restore(storage.db);

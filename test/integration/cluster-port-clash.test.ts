@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/cli/ports.js';
@@ -107,6 +108,41 @@ test('a member whose replication port is taken leaves a new folder as it was', a
     await leftAsItWas(dir, lines);
   } finally {
     blocker.close();
+    removeDir(dir);
+  }
+});
+
+// With --bootstrap, the start asks the others; one answering with a journal that holds events
+// says the empty folder lost its disk, and the start marks it recovering (it does not vote until
+// caught up). Put back after the port clash, the mark was gone: started again while no other
+// member answered (the whole cluster restarting), the folder counted as a new member's and voted
+// without the data it had acknowledged. The folder now stays the member's, recovering.
+test('a port clash keeps the lost disk the others told of: still recovering', async () => {
+  const dir = tempDataDir();
+  const members = await membersOf();
+  const peer = createHttpServer((_req, res) => res.end('{"durableSequence":42}'));
+  await new Promise<void>((resolve) => peer.listen(members[1].port, '127.0.0.1', resolve));
+  const blocker: Server = createServer();
+  await new Promise<void>((resolve) => blocker.listen(members[0].port, '127.0.0.1', resolve));
+  try {
+    const port = members[0].port;
+    const said = new RegExp(`cannot listen on 127.0.0.1:${port}: the port`);
+    const lines = await refusedStart(dir, members, said);
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    try {
+      assert.equal(memberOfFolder(db), '1', lines.join('\n'));
+      assert.equal(db.meta.get('recovering'), '1', 'still recovering: it lost its disk');
+      assert.notEqual(singleNodeRefusal(db, dir), null, 'a member’s folder');
+    } finally {
+      await closeJournalDb(db);
+    }
+    assert.ok(
+      lines.some((l) => /journals said its folder lost its data: .* is member 1's folder/.test(l)),
+      lines.join('\n'),
+    );
+  } finally {
+    blocker.close();
+    peer.close();
     removeDir(dir);
   }
 });

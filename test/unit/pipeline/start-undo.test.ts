@@ -40,3 +40,24 @@ test('a start that voted, or stored a batch, is the member’s: not put back', (
     db.journal.putSync(sequenceKey(1), Buffer.alloc(8));
     assert.equal(before.untouched(db), false, 'stored a batch');
   }));
+
+test('a new folder the others said lost its disk is the member’s: not put back', () =>
+  withDb((db) => {
+    const before = FolderBefore.of(db);
+    before.bootstrapAnswered(true); // no other member's journal holds events: a new member
+    db.meta.putSync('member-id', '1');
+    db.meta.putSync('recovering', '0');
+    assert.equal(before.untouched(db), true);
+    before.bootstrapAnswered(false); // another member's does: this folder lost its disk
+    db.meta.putSync('recovering', '1');
+    assert.match(before.kept(db) ?? '', /lost its data/);
+  }));
+
+test('a member’s folder keeps its own marks: asking the others adds nothing to keep', () =>
+  withDb((db) => {
+    db.meta.putSync('member', '1');
+    db.meta.putSync('recovering', '0');
+    const before = FolderBefore.of(db);
+    before.bootstrapAnswered(false); // bootstrapping says false for a member's folder
+    assert.equal(before.untouched(db), true);
+  }));
