@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bpsOf, isMultipleOf } from '../../../src/stdx/int.js';
-import { fmix32, hashU53, mix32 } from '../../../src/stdx/hash.js';
+import { fmix32, hashU53, hashU53Words, mix32 } from '../../../src/stdx/hash.js';
 
 test('bpsOf is floor(amount * bps / 10000) exactly, up to 2^53 - 1', () => {
   fc.assert(
@@ -53,4 +53,13 @@ test('hashes are pinned: checksums and tables depend on them never changing', ()
   assert.equal(hashU53(1), fmix32(1));
   assert.equal(hashU53(2 ** 53 - 1), fmix32((0xffffffff ^ Math.imul(0x1fffff, 0x9e3779b1)) | 0));
   assert.equal(mix32(0, 1), 651101558); // murmur3 body step, checked against a Python reference
+});
+
+test('hashU53Words(lo, hi) is hashU53(hi * 2^32 + lo) for every safe integer', () => {
+  const words = fc.tuple(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0x1fffff }));
+  fc.assert(
+    fc.property(words, ([lo, hi]) => hashU53Words(lo, hi) === hashU53(hi * 4294967296 + lo)),
+    { numRuns: 10_000 },
+  );
+  assert.equal(hashU53Words(0xffffffff, 0x1fffff), hashU53(2 ** 53 - 1));
 });
