@@ -103,6 +103,9 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *          10000478, 10000569, 10000661 (held-others, of 1,000)  the same or two primaries in
  *          one term: a stale primary's commit counted another member's acknowledgements sent
  *          before the election, and set a wiped replica's recovery line (9bd1de4).
+ *   23235284 (primary-pauses, of 260,000)  the same: a stale primary's commit past a wiped
+ *          replica's line counted an acknowledgement heard before it stood still, from a member
+ *          in a later term since (9bd1de4).
  */
 const pausedPrimarySeeds = [
   10_000_283, 10_002_299, 10_002_319, 10_010_468, 10_016_569, 20_001_378, 20_002_440, 20_006_787,
@@ -117,7 +120,7 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
   for (const seed of pausedPrimarySeeds) runSeeds(seed, 1, primaryPausesMix);
   runSeeds(10_009_981, 1, stormMix);
   for (const seed of [10_007_437, 10_009_390, 21_137_833]) runSeeds(seed, 1, lostDisksMix);
-  runSeeds(21_006_730, 1, primaryPausesMix);
+  for (const seed of [21_006_730, 23_235_284]) runSeeds(seed, 1, primaryPausesMix);
   for (const seed of [10_002_287, 10_004_983, 10_008_086, 10_009_979]) {
     runSeeds(seed, 1, heldRandomMix);
   }
