@@ -53,11 +53,6 @@ export class FolderBefore {
     this.lostDiskHeard = !isNew && this.meta.get('member') !== '1';
   }
 
-  /** Whether the start did nothing a member must keep since (see the file's comment). */
-  untouched(db: JournalDb): boolean {
-    return this.kept(db) === null;
-  }
-
   /** What the start did that the folder must keep (a line's end), or null: nothing. */
   kept(db: JournalDb): string | null {
     if (journalEndOf(db) !== this.journalEnd) return 'after it stored batches';

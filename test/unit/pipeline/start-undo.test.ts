@@ -18,7 +18,7 @@ test('the marks of a failed start go; the transport starts and earlier keys stay
     db.meta.putSync('engine-config', 'grown');
     db.meta.putSync('transport-start', '77');
     db.meta.putSync('peer-start-2', '9');
-    assert.equal(before.untouched(db), true);
+    assert.equal(before.kept(db), null, 'nothing to keep');
     before.restore(db);
     assert.equal(db.meta.get('member-id'), undefined);
     assert.equal(db.meta.get('member'), undefined);
@@ -33,12 +33,12 @@ test('a start that voted, or stored a batch, is the member’s: not put back', (
     db.meta.putSync('member-id', '1');
     db.meta.putSync('term', '3');
     db.meta.putSync('votedFor', '2');
-    assert.equal(before.untouched(db), false, 'voted');
+    assert.notEqual(before.kept(db), null, 'voted');
     db.meta.removeSync('term');
     db.meta.removeSync('votedFor');
-    assert.equal(before.untouched(db), true);
+    assert.equal(before.kept(db), null, 'nothing to keep');
     db.journal.putSync(sequenceKey(1), Buffer.alloc(8));
-    assert.equal(before.untouched(db), false, 'stored a batch');
+    assert.notEqual(before.kept(db), null, 'stored a batch');
   }));
 
 test('a new folder the others said lost its disk is the member’s: not put back', () =>
@@ -47,7 +47,7 @@ test('a new folder the others said lost its disk is the member’s: not put back
     before.bootstrapAnswered(true); // no other member's journal holds events: a new member
     db.meta.putSync('member-id', '1');
     db.meta.putSync('recovering', '0');
-    assert.equal(before.untouched(db), true);
+    assert.equal(before.kept(db), null, 'nothing to keep');
     before.bootstrapAnswered(false); // another member's does: this folder lost its disk
     db.meta.putSync('recovering', '1');
     assert.match(before.kept(db) ?? '', /lost its data/);
@@ -59,5 +59,5 @@ test('a member’s folder keeps its own marks: asking the others adds nothing to
     db.meta.putSync('recovering', '0');
     const before = FolderBefore.of(db);
     before.bootstrapAnswered(false); // bootstrapping says false for a member's folder
-    assert.equal(before.untouched(db), true);
+    assert.equal(before.kept(db), null, 'nothing to keep');
   }));
