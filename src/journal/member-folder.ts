@@ -116,7 +116,7 @@ export function singleNodeRefusal(db: JournalDb, dataDir: string): StorageError 
  * given the same inode number. Device numbers are not compared: they change across reboots
  * (LVM, NFS), and a member refused after a reboot is an outage.
  */
-const memberFileKey = 'member-file-inode';
+export const memberFileKey = 'member-file-inode';
 
 /** The inode of `db`'s journal file (journal.mdb), as text. */
 function memberFileOf(db: JournalDb): string {

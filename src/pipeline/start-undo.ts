@@ -21,6 +21,7 @@
  */
 import { closeStorage, openStorage } from './node.js';
 import type { JournalDb } from '../journal/journal-db.js';
+import { memberFileKey } from '../journal/member-folder.js';
 
 /** Meta keys a member writes once it acted as one: any changed, the folder stays its own. */
 const actedKeys = ['term', 'votedFor', 'cluster-id', 'committed'] as const;
@@ -63,9 +64,15 @@ export class FolderBefore {
     return null;
   }
 
-  /** Puts every key back as it was (the growing ones aside), in one synchronous commit. */
-  restore(db: JournalDb): void {
+  /**
+   * Puts every key back as it was (the growing ones aside), in one synchronous commit. Returns
+   * whether that put back another journal file as the member's: the start took a copy
+   * (`--folder-moved`), which it no longer does (member-folder.ts memberCopyRefusal).
+   */
+  restore(db: JournalDb): boolean {
     const now = metaOf(db);
+    const noted = this.meta.get(memberFileKey);
+    const moveUndone = noted !== undefined && now.get(memberFileKey) !== noted;
     db.meta.transactionSync(() => {
       for (const key of now.keys()) {
         if (!growing(key) && !this.meta.has(key)) db.meta.removeSync(key);
@@ -74,6 +81,7 @@ export class FolderBefore {
         if (!growing(key) && now.get(key) !== value) db.meta.putSync(key, value);
       }
     });
+    return moveUndone;
   }
 }
 
@@ -103,8 +111,12 @@ export async function undoStart(
         'on it again once the port is free'
       );
     }
-    before.restore(storage.db);
-    return `${failed}: its folder is left as it was (its id, flags and capacities as before)`;
+    const left = `${failed}: its folder is left as it was (its id, flags and capacities as before)`;
+    if (!before.restore(storage.db)) return left;
+    // Said, as the start's first line had said the copy taken: without the flag, the next start
+    // is refused MEMBER_COPY. Put back, as the rest: the folder it came from may be the one
+    // started next (the move given up), and two folders taken would vote as one member.
+    return `${left}: --folder-moved was not taken: start member ${id} with --folder-moved again`;
   } catch (error) {
     return `${failed}; its folder could not be put back as it was: ${(error as Error).message}`;
   } finally {

@@ -11,11 +11,18 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../../src/cli/ports.js';
 import { bindFailure } from '../../src/cli/output.js';
 import { closeJournalDb, openJournalDb, storedConfig } from '../../src/journal/journal-db.js';
 import { refuseLostJournal } from '../../src/journal/lost-journal.js';
-import { memberOfFolder, singleNodeRefusal } from '../../src/journal/member-folder.js';
+import {
+  memberCopyRefusal,
+  memberOfFolder,
+  noteMemberFile,
+  singleNodeRefusal,
+} from '../../src/journal/member-folder.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
 import { claimMemberFolder } from '../../src/replication/replica-store.js';
 import { secretBytes } from '../../src/replication/datagram-mac.js';
@@ -30,11 +37,12 @@ async function membersOf(): Promise<ClusterMember[]> {
   return members;
 }
 
-/** Member 1 started on the new folder `dir`: refused, the port clash said. Its log lines. */
+/** Member 1 started on `dir` (a new folder, unless `more` says): refused, the port clash said. */
 async function refusedStart(
   dir: string,
   members: ClusterMember[],
   said: RegExp,
+  more: { folderMoved?: boolean } = {},
 ): Promise<string[]> {
   const lines: string[] = [];
   const start = ClusterNode.start({
@@ -45,6 +53,7 @@ async function refusedStart(
     capacities: { accountCountMax: 300_000 },
     secret: randomBytes(secretBytes),
     log: (line) => void lines.push(line),
+    ...more,
   });
   await assert.rejects(start, (e: Error) => {
     assert.match(bindFailure(e) ?? e.message, said);
@@ -143,6 +152,66 @@ test('a port clash keeps the lost disk the others told of: still recovering', as
   } finally {
     blocker.close();
     peer.close();
+    removeDir(dir);
+  }
+});
+
+/** A member's folder in `dir`: member 1's, which voted, its journal file noted as the member's. */
+async function memberFolder(dir: string): Promise<void> {
+  const db = openJournalDb(dir, { create: true, readOnly: false });
+  try {
+    for (const [key, value] of [
+      ['member-id', '1'],
+      ['member', '1'],
+      ['term', '2'],
+    ]) {
+      db.meta.putSync(key, value);
+    }
+    db.meta.putSync('votedFor', '1');
+    noteMemberFile(db);
+  } finally {
+    await closeJournalDb(db);
+  }
+}
+
+// A member's folder moved to a new disk (a copy: another journal.mdb inode) is taken with
+// --folder-moved, which notes the new file. A port clash then puts the folder back as it was,
+// the old file noted: a failed start took nothing, and the folder it came from may still be the
+// one the operator starts (both taken without the flag, two folders would vote as member 1). The
+// log said "taken" and then "left as it was (its id, flags and capacities as before)": the
+// next start without the flag was refused MEMBER_COPY, which nothing had said.
+test('a port clash leaves a --folder-moved copy as it was, and says to move it again', async () => {
+  const from = tempDataDir();
+  const dir = tempDataDir();
+  const members = await membersOf();
+  const blocker: Server = createServer();
+  await new Promise<void>((resolve) => blocker.listen(members[0].port, '127.0.0.1', resolve));
+  try {
+    await memberFolder(from);
+    for (const name of readdirSync(from)) copyFileSync(join(from, name), join(dir, name));
+    const said = /cannot listen on/;
+    const lines = await refusedStart(dir, members, said, { folderMoved: true });
+    const db = openJournalDb(dir, { create: false, readOnly: true });
+    try {
+      assert.equal(memberOfFolder(db), '1');
+      const copy = memberCopyRefusal(db, dir, 1);
+      assert.equal(copy?.code, 'MEMBER_COPY', 'still a copy: the move was not taken');
+      assert.doesNotThrow(() => claimMemberFolder(db, { dataDir: dir, id: 1, folderMoved: true }));
+      assert.equal(storedConfig(db), null, 'no capacities kept');
+    } finally {
+      await closeJournalDb(db);
+    }
+    const told = new RegExp(
+      'member 1: its start failed before it served: its folder is left as it was .*: ' +
+        '--folder-moved was not taken: start member 1 with --folder-moved again',
+    );
+    assert.ok(
+      lines.some((l) => told.test(l)),
+      lines.join('\n'),
+    );
+  } finally {
+    blocker.close();
+    removeDir(from);
     removeDir(dir);
   }
 });
