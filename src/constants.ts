@@ -215,7 +215,7 @@ export const cancelOnDisconnectRetryMs = 10;
 export const cancelOnDisconnectGraceMs = 5_000;
 /** ...held open by logins it sheds up to this in all (ms): the longest an SDK client tries. */
 export const cancelOnDisconnectGraceHeldMaxMs = 120_000;
-/** ...while clients come back: after this many holds in a row with none back, no longer. */
+/** ...while clients come back: ends after this many holds with none back (a full node's aren't). */
 export const cancelOnDisconnectHoldsIdleMax = 1;
 /** A session with the flag heard from not at all this long (pinged meanwhile) is lost (ms). */
 export const cancelOnDisconnectSilenceMs = 10_000;

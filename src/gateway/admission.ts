@@ -34,6 +34,11 @@ export interface UpgradeRefusal {
   status: string;
   error: string;
   retryAfterMs?: number;
+  /**
+   * Logged-in sessions alone fill sessionCountMax: no login is taken until one leaves (not
+   * sockets that never logged in, which a flood of upgrades can fill: loginsPendingMax).
+   */
+  full?: boolean;
 }
 
 export class Admission<S> {
@@ -92,7 +97,8 @@ export class Admission<S> {
     this.shed++;
     // Every refusal here is one that waiting mends: it says when to come back.
     const retryAfterMs = Math.round(this.retryAfterMs);
-    return { status: '503 Service Unavailable', error, retryAfterMs };
+    const full = loggedIn >= sessionCountMax;
+    return { status: '503 Service Unavailable', error, retryAfterMs, full };
   }
 
   /**

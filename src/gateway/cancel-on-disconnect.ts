@@ -166,6 +166,8 @@ export class CancelOnDisconnect {
   /** Clients back (cameBack) when the grace's timer was last set, and holds since with none. */
   private backAtTimer = 0;
   private idleHolds = 0;
+  /** A login was shed since the grace's timer was set with the node full (loginShed). */
+  private shedFull = false;
   private sweep: ReturnType<typeof setInterval> | null = null;
   readonly counts: CancelCounts = {
     sessions: 0,
@@ -242,6 +244,7 @@ export class CancelOnDisconnect {
     this.heldMs = 0;
     this.backAtTimer = 0;
     this.idleHolds = 0;
+    this.shedFull = false;
     this.grace = setTimeout(() => this.graceTimerEnded(reads, sessionOf), this.graceMs);
     this.grace.unref();
     // The marks the state has already: the clients coming back with the flag (all of them, in
@@ -272,13 +275,15 @@ export class CancelOnDisconnect {
 
   /**
    * The gateway shed a login (503) and told it to come back in `retryAfterMs`: during a grace,
-   * that holds the grace open (the client, turned away by this node, is not gone).
+   * that holds the grace open (the client, turned away by this node, is not gone). `full`: shed
+   * because logged-in sessions fill sessionCountMax (admission.ts), when no client can come back.
    */
-  loginShed(retryAfterMs: number): void {
+  loginShed(retryAfterMs: number, full = false): void {
     assert(retryAfterMs >= 0, 'cancels: a shed login waits a time not negative');
     if (this.grace === null) return;
     // The SDK comes back within 1.5 times the wait it was told (backoff.ts), then logs in.
     this.shedHoldMs = Math.max(this.shedHoldMs, 2 * retryAfterMs + this.graceMs);
+    if (full) this.shedFull = true;
   }
 
   /**
@@ -288,13 +293,17 @@ export class CancelOnDisconnect {
    * client back, it ends. An upgrade is shed before any key is shown, so a flood of them (one
    * address, 64 sockets at a time, was enough) held the grace 120 s, a gone client's orders
    * resting all along; a storm the node works through brings clients back each hold, and a
-   * client logging in again and again is one client back (cameBack is a set).
+   * client logging in again and again is one client back (cameBack is a set). A hold in which
+   * the node shed logins full of logged-in sessions is not idle: none could come back (a flood
+   * of upgrades fills loginsPendingMax, not that): a client a full node turned away, told its
+   * orders were kept (1001), lost them one hold on, and found them gone once let in.
    */
   private graceTimerEnded(reads: StateReads, sessionOf: SessionOf): void {
     const room = cancelOnDisconnectGraceHeldMaxMs - this.graceMs - this.heldMs;
     const back = this.cameBack?.size ?? 0;
-    this.idleHolds = back > this.backAtTimer ? 0 : this.idleHolds + 1;
+    this.idleHolds = back > this.backAtTimer || this.shedFull ? 0 : this.idleHolds + 1;
     this.backAtTimer = back;
+    this.shedFull = false;
     const idle = this.idleHolds > cancelOnDisconnectHoldsIdleMax;
     const holdMs = idle ? 0 : Math.min(this.shedHoldMs, room);
     if (idle && this.shedHoldMs > 0) {

@@ -290,7 +290,8 @@ export class Gateway {
   private onUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const refused = this.admission.upgradeRefusal(this.sessionCount(), res, req, this.options);
     if (refused !== null) {
-      if (refused.retryAfterMs !== undefined) this.cancels.loginShed(refused.retryAfterMs);
+      const wait = refused.retryAfterMs;
+      if (wait !== undefined) this.cancels.loginShed(wait, refused.full === true);
       return answerRefusal(res, refused);
     }
     const readOnly = sessionOfPath(res, req.getUrl());

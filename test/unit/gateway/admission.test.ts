@@ -106,11 +106,31 @@ test('admission: a node full at sessionCountMax says when to come back, as a she
       status: '503 Service Unavailable',
       error: 'too many sessions',
       retryAfterMs: loginRetryAfterMs,
+      full: true,
     });
     for (let i = 0; i < 9; i++) refusalAt(gate, sessionCountMax);
     sweep(); // 10 shed, 1 taken this interval
     const next = refusalAt(gate, sessionCountMax)?.retryAfterMs ?? 0;
     assert.ok(next > loginRetryAfterMs, 'the wait grows while the node is full');
+  } finally {
+    gate.stop();
+    failures.stop();
+  }
+});
+
+/**
+ * A refusal is `full` (a hold of the cancel-on-disconnect grace with no client back is not
+ * idle: cancel-on-disconnect.ts) only when logged-in sessions fill the node: sockets that never
+ * logged in, which a flood of upgrades opens with no key, do not make it so.
+ */
+test('admission: a node full only with logins under way is not full of sessions', () => {
+  const { gate, failures } = admission();
+  try {
+    open(gate); // a socket that has not logged in takes the last place
+    const refused = refusalAt(gate, sessionCountMax - 1);
+    assert.equal(refused?.error, 'too many sessions');
+    assert.equal(refused?.full, false);
+    assert.equal(refusalAt(gate, sessionCountMax)?.full, true);
   } finally {
     gate.stop();
     failures.stop();

@@ -394,7 +394,8 @@ function refusedFull(cancels: CancelOnDisconnect): void {
   const req = { getHeader: () => '' } as unknown as HttpRequest;
   const refused = gate.upgradeRefusal(sessionCountMax, res as HttpResponse, req, { keys: null });
   assert.equal(refused?.error, 'too many sessions');
-  if (refused?.retryAfterMs !== undefined) cancels.loginShed(refused.retryAfterMs);
+  // As the gateway passes it (gateway.ts onUpgrade).
+  if (refused?.retryAfterMs !== undefined) cancels.loginShed(refused.retryAfterMs, refused.full);
   gate.stop();
 }
 
@@ -501,6 +502,37 @@ test(
     assert.ok(endedMs > 60_000, `held while the storm came back: ended at ${endedMs} ms`);
     assert.ok(endedMs <= cancelOnDisconnectGraceHeldMaxMs + 1_000, `ended at ${endedMs} ms`);
     assert.deepEqual(sink.rounds(), [8], '7 keeps its orders, 8 loses them');
+    cancels.stop();
+  }),
+);
+
+/**
+ * A node full at sessionCountMax takes no login until a session leaves: no client comes back,
+ * however many it turns away, and 525c3a9's rule (a hold with none back is a flood's) ended
+ * the grace one hold on: 7 and 8, shed by the node itself and told their orders were kept
+ * (1001), lost them at 26 s, and 7, let in at 60 s, found them gone with nothing said. A hold
+ * in which the node was full of logged-in sessions now counts as clients coming back. Fails on
+ * the old code: the grace ended at 26 s and both lost their orders.
+ */
+test(
+  'a node full at the session cap holds the grace while it sheds, up to the SDK tries',
+  withMockedTimers(async () => {
+    const { sink, lines, cancels, login } = setUp();
+    const sessions = new Map<number, CancelFields>();
+    cancels.takeOver(readsOf([7, 8]), (client) => sessions.get(client));
+    await settle();
+    for (let ms = 0; ms < 60_000; ms += 1_000) {
+      refusedFull(cancels); // 7's login, and 8's: the node is full
+      mock.timers.tick(1_000);
+      await settle();
+    }
+    assert.equal(cancels.graceRunning(), true, 'held at 60 s: the node turned them away');
+    assert.deepEqual(sink.rounds(), []);
+    sessions.set(7, login(7)); // a place freed: 7 is back; 8 never comes back
+    const endedMs = await shedUntilGraceEnds(cancels, 2 * cancelOnDisconnectGraceHeldMaxMs);
+    assert.ok(endedMs <= cancelOnDisconnectGraceHeldMaxMs, `ended ${endedMs} ms after 60 s`);
+    assert.deepEqual(sink.rounds(), [8], '7 keeps its orders, 8 loses them');
+    assert.ok(lines.some((l) => /clients 8: no session within \d+ ms of taking over/.test(l)));
     cancels.stop();
   }),
 );
