@@ -28,16 +28,17 @@
  */
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { keyFilePath } from '../gateway/api-keys.js';
 import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journal/journal-db.js';
-import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { markMemberBackup, memberOfFolder } from '../journal/member-folder.js';
 import { listSnapshots } from '../journal/snapshot-store.js';
 import { syncPath } from '../journal/sync-path.js';
 import { markBackupFinished, markBackupUnfinished } from '../journal/unfinished-backup.js';
+import { unfinishedBackupName } from '../journal/unfinished-backup.js';
 import { openJournal } from './open-data.js';
 
 export interface BackupReport {
@@ -54,8 +55,8 @@ export interface BackupReport {
 /**
  * Copies `from` into `to`, a folder that does not exist yet or is empty.
  * @throws StorageError DATA_UNWRITABLE for a target with files in it or one not creatable;
- *   DATA_IO for a copy that could not be fsynced; what opening `from` throws (missing,
- *   damaged, of another schema).
+ *   DATA_FULL for a disk that filled; DATA_IO for a copy that could not be fsynced; what
+ *   opening `from` throws (missing, damaged, of another schema).
  */
 export async function backup(from: string, to: string): Promise<BackupReport> {
   refuseTarget(to);
@@ -68,14 +69,19 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
     if (db.snapshotRoot !== null) await db.snapshotRoot.backup(snapshotFile(to), false);
     await db.root.backup(dataFile(to), false);
   } catch (error) {
-    if (error instanceof StorageError) throw error;
-    throw new StorageError(
-      StorageCode.DataUnwritable,
-      `cannot copy ${from} into ${to}: ${(error as Error).message}`,
-    );
+    throw copyFailure(error, from, to);
   } finally {
     closeJournalDb(db);
   }
+  try {
+    return { ...(await finish(to)), keys: keys !== null };
+  } catch (error) {
+    throw copyFailure(error, from, to);
+  }
+}
+
+/** Reads the copy's head back, marks a member's, fsyncs the copy, then removes the mark. */
+async function finish(to: string): Promise<Omit<BackupReport, 'keys'>> {
   const head = await headOf(to);
   if (head.member !== null) await markMemberBackup(to, head.member);
   for (const file of [keyFilePath(to), snapshotFile(to), dataFile(to)]) {
@@ -83,7 +89,25 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   }
   syncPath(to); // the files' names, before the mark's removal
   markBackupFinished(to);
-  return { ...head, keys: keys !== null };
+  return head;
+}
+
+/**
+ * Why the copy failed, and what to do with what it left: a full disk is DATA_FULL (74), as it
+ * is for every other command; another cause DATA_UNWRITABLE (73). The copy holds its mark
+ * (unfinished-backup.ts), so the next backup into it is refused: said here, it was only "not
+ * empty (2 entries)" on the next try.
+ */
+function copyFailure(error: unknown, from: string, to: string): StorageError {
+  const marked = existsSync(join(to, unfinishedBackupName)); // none: nothing made there
+  const left = marked
+    ? `; the unfinished copy in ${to} is refused by every tool: remove it, then back up again`
+    : '';
+  const cause =
+    error instanceof StorageError ? error : writeFailure(error, `the copy of ${from} into ${to}`);
+  if (cause instanceof StorageError) return new StorageError(cause.code, cause.message + left);
+  const why = `cannot copy ${from} into ${to}: ${cause.message}${left}`;
+  return new StorageError(StorageCode.DataUnwritable, why);
 }
 
 /**
@@ -102,6 +126,14 @@ function refuseTarget(to: string): void {
   if (!existsSync(to)) return;
   const entries = statSync(to).isDirectory() ? readdirSync(to) : null;
   if (entries !== null && entries.length === 0) return;
+  if (entries?.includes(unfinishedBackupName) === true) {
+    const mark = join(to, unfinishedBackupName);
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `backup target ${to} holds a backup that did not finish (${mark}): remove it, then back ` +
+        'up again',
+    );
+  }
   const what = entries === null ? 'is a file' : `is not empty (${entries.length} entries)`;
   throw new StorageError(StorageCode.DataUnwritable, `backup target ${to} ${what}`);
 }
@@ -134,17 +166,16 @@ function readKeys(from: string): Keys | null {
   }
 }
 
-/** Writes keys.json into the copy with the source's mode. @throws StorageError (exit 73) */
+/** Writes keys.json into the copy with the source's mode. @throws StorageError (73, 74 full) */
 function writeKeys(keys: Keys, to: string): void {
   const target = keyFilePath(to);
   try {
     writeFileSync(target, keys.bytes, { mode: keys.mode });
     chmodSync(target, keys.mode); // the umask may have taken bits off
   } catch (error) {
-    throw new StorageError(
-      StorageCode.DataUnwritable,
-      `cannot write ${target}: ${(error as Error).message}`,
-    );
+    const cause = writeFailure(error, target); // a full disk: DATA_FULL
+    if (cause instanceof StorageError) throw cause;
+    throw new StorageError(StorageCode.DataUnwritable, `cannot write ${target}: ${cause.message}`);
   }
 }
 

@@ -19,6 +19,7 @@ import { smallConfig } from '../harness/engine-driver.js';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { workload } from '../harness/workload.js';
 import { journaledFolder } from '../harness/journaled-folder.js';
+import { mountSmallDisk } from '../harness/small-disk.js';
 import { backup } from '../../src/cli/backup.js';
 
 function bourse(...args: string[]): CliRun {
@@ -188,7 +189,7 @@ test('a backup that fails part way leaves a folder start and verify refuse (65)'
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     }) as typeof write;
     syncBuiltinESMExports();
-    await assert.rejects(backup(dir, copy), /cannot write \S+keys\.json: ENOSPC/);
+    await assert.rejects(backup(dir, copy), /cannot write \S+keys\.json: no space left/);
     fs.writeFileSync = write;
     syncBuiltinESMExports();
     const verified = bourse('verify', '--data', copy);
@@ -231,5 +232,32 @@ test('the head of an empty journal is said as none, not as a SEQ:HASH --head ref
   } finally {
     removeDir(dir);
     removeDir(dirname(copy));
+  }
+});
+
+// A backup onto a disk that fills (a real one: a 1 MB tmpfs) failed with 73 "cannot copy ...:
+// No space left on device", where every other full disk says 74 (DATA_FULL), and said nothing
+// of the unfinished copy it left. Taken again once space was freed, it was refused "backup
+// target ... is not empty (2 entries)", with no word of what the entries were or what to do.
+test('a backup onto a full disk: 74, and the unfinished copy named, to remove', async () => {
+  const dir = await journaledFolder({ count: 2_000, chunk: 500, snapshotEvents: 500, pauseMs: 0 });
+  const disk = mountSmallDisk(1);
+  try {
+    const copy = join(disk.dir, 'copy');
+    const first = bourse('backup', '--data', dir, '--to', copy);
+    assert.equal(first.code, 74, first.out + first.err);
+    assert.match(first.err, /no space left on the disk/);
+    const left = /the unfinished copy in \S+copy is refused by every tool: remove it, then back up/;
+    assert.match(first.err, left);
+    assert.doesNotMatch(first.err, /internal error|    at /);
+    const again = bourse('backup', '--data', dir, '--to', copy);
+    assert.equal(again.code, 73, again.out + again.err);
+    assert.match(
+      again.err,
+      /backup target \S+copy holds a backup that did not finish \(\S+backup-unfinished\): remove/,
+    );
+  } finally {
+    disk.release();
+    removeDir(dir);
   }
 });
