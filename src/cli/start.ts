@@ -3,6 +3,7 @@
  * cleanly: everything accepted is journaled and fsynced before the process exits. Where it
  * stands goes to stdout for people; its log goes to stderr as JSON lines (logger.ts).
  */
+import { isIPv6 } from 'node:net';
 import { BourseNode } from '../pipeline/node.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { cliLog } from './logger.js';
@@ -40,6 +41,7 @@ export async function start(options: StartOptions): Promise<void> {
   });
   const r = node.recovery;
   const from = r.snapshotSequence === -1 ? 'the journal start' : `snapshot ${r.snapshotSequence}`;
+  const at = `${urlHost(options.host)}:${node.gateway?.port ?? options.port}`;
   process.stdout.write(
     [
       `bourse ${version()}`,
@@ -49,10 +51,9 @@ export async function start(options: StartOptions): Promise<void> {
         ` in ${r.recoveryMs.toFixed(0)} ms)`,
       `capacity:  ${capacityLine(node.config)}`,
       `disk:      ${diskLine(node.diskFree())}`,
-      `clients:   ws://${options.host}:${node.gateway?.port ?? options.port}/ (binary protocol, ` +
-        'docs/PROTOCOL.md)',
-      `health:    http://${options.host}:${node.gateway?.port ?? options.port}/health`,
-      `dashboard: http://${options.host}:${node.gateway?.port ?? options.port}/dashboard`,
+      `clients:   ws://${at}/ (binary protocol, docs/PROTOCOL.md)`,
+      `health:    http://${at}/health`,
+      `dashboard: http://${at}/dashboard`,
       `ready; Ctrl-C stops cleanly`,
       '',
     ].join('\n'),
@@ -62,13 +63,18 @@ export async function start(options: StartOptions): Promise<void> {
   log('stopping');
   await node.stop();
   const durable = node.progress.get(ProgressSlot.sequenceDurable);
-  const at = Math.max(durable, r.sequence);
+  const through = Math.max(durable, r.sequence);
   if (failure !== null) {
     // Nothing past `at` was answered: clients send those commands again once a node runs.
-    process.stdout.write(`stopped: the node failed; journal durable through sequence ${at}\n`);
+    process.stdout.write(`stopped: the node failed; journal durable through sequence ${through}\n`);
     throw failure; // its message and exit code (74 for the disk) come from program.ts
   }
-  process.stdout.write(`stopped cleanly; journal durable through sequence ${at}\n`);
+  process.stdout.write(`stopped cleanly; journal durable through sequence ${through}\n`);
+}
+
+/** `host` as a URL writes it: an IPv6 address in brackets (`ws://[::1]:9001/`). */
+function urlHost(host: string): string {
+  return isIPv6(host) ? `[${host}]` : host;
 }
 
 /**

@@ -180,3 +180,32 @@ test('start prints where it stands and stops cleanly on Ctrl-C', async () => {
     removeDir(dir);
   }
 });
+
+/**
+ * `--host ::1` served on IPv6, but start printed `ws://::1:PORT/`, a URL nothing parses (the
+ * SDK's connect, `new URL`, curl): an IPv6 address goes in brackets in a URL.
+ */
+test('start on an IPv6 address prints URLs that parse and reach it', async () => {
+  const dir = tempDataDir();
+  try {
+    const args = [main, 'start', '--data', dir, '--host', '::1', '--port', '0'];
+    const child = spawn(process.execPath, args, { stdio: 'pipe' });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    try {
+      await until('the node is ready', () => out.includes('ready'), 30_000);
+      const clients = new URL(/^clients: +(\S+)/m.exec(out)?.[1] ?? '');
+      assert.equal(clients.hostname, '[::1]');
+      const health = new URL(/^health: +(\S+)/m.exec(out)?.[1] ?? '');
+      assert.equal(health.port, clients.port);
+      assert.equal((await fetch(health)).status, 200, 'its /health answers');
+      assert.ok(new URL(/^dashboard: +(\S+)/m.exec(out)?.[1] ?? '').port === clients.port);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await closed, 0, out);
+  } finally {
+    removeDir(dir);
+  }
+});
