@@ -49,6 +49,13 @@ interface ExportedHistogram {
   histogram: string;
 }
 
+/**
+ * The highest open-loop rate a bench takes (commands/s): several times the most a node has
+ * answered here (740,547 closed loop, bench/RESULTS.md). The open loop sends rate x its
+ * seconds commands: a typo's 99999999999999 ran on, silent, for what would have been years.
+ */
+const benchRateMax = 5_000_000;
+
 export async function bench(scenario: string, o: BenchOptions): Promise<BenchReport> {
   if (!(benchScenarios as readonly string[]).includes(scenario)) {
     throw new UsageError(`scenario '${scenario}': one of ${benchScenarios.join(', ')}`);
@@ -56,8 +63,9 @@ export async function bench(scenario: string, o: BenchOptions): Promise<BenchRep
   if (o.rate !== undefined && scenario === 'engine') {
     throw new UsageError('--rate: the engine bench has no open loop');
   }
-  if (o.rate !== undefined && o.rate < 1) {
-    throw new UsageError(`--rate: ${o.rate}: 1 or more commands/s`);
+  if (o.rate !== undefined && (o.rate < 1 || o.rate > benchRateMax)) {
+    const most = benchRateMax.toLocaleString('en-US');
+    throw new UsageError(`--rate: ${o.rate}: 1 to ${most} commands/s`);
   }
   const rate = o.rate === undefined ? [] : ['--rate', String(o.rate)];
   const args = [...(o.small ? ['--small'] : []), ...rate];

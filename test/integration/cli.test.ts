@@ -384,6 +384,10 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     const zero = bourse('bench', 'e2e', '--small', '--rate', '0');
     assert.equal(zero.code, 64, 'an open loop needs a rate');
     assert.match(zero.err, /^bourse bench: --rate: '0' is not a whole number ≥ 1$/m);
+    // An open loop sends rate x seconds commands: this one ran on, silent, for years.
+    const typo = bourse('bench', 'pipeline', '--small', '--rate', '99999999999999');
+    assert.equal(typo.code, 64, typo.err);
+    assert.match(typo.err, /^bourse: --rate: 99999999999999: 1 to 5,000,000 commands\/s$/m);
     assert.match(bourse('bench', '--help').out, /Examples:\n {2}bourse bench engine/);
     // Every command's help has examples, the groups' too (keys and drill had none).
     assert.match(bourse('keys', '--help').out, /Examples:\n {2}bourse keys create/);
