@@ -19,8 +19,11 @@
  *                 (life, and an append's: added within this version too. Members built before
  *                 never read the status's reserved bytes nor an append's bytes after its
  *                 entries; theirs say life 0, which names no life: lifeOf is never 0)
- *   vote-request: lastIndex f64, lastTerm f64, pre u8, reserved 3, first u32
- *   vote:         granted u8, pre u8, to u8 (the candidate it answers)
+ *   vote-request: lastIndex f64, lastTerm f64, pre u8, reserved 3, first u32, life u32
+ *   vote:         granted u8, pre u8, to u8 (the candidate it answers), reserved 1, life u32
+ *                 (the candidate's life, echoed: both added within this version too. Members
+ *                 built before never read past `first` and `to`; theirs say life 0, a vote of
+ *                 which counts for no candidate of this build: consensus.ts receive)
  *   timeout-now:  (no body)
  */
 import { clusterMembersMax, termMax } from '../constants.js';
@@ -115,18 +118,20 @@ export function encodeMessage(m: Message): Buffer {
     buf.writeDoubleLE(m.lastTerm, at + 8);
     buf.writeUInt8(m.pre ? 1 : 0, at + 16);
     buf.writeUInt32LE(m.first, at + 20);
+    buf.writeUInt32LE(m.life, at + 24);
   } else if (m.kind === 'vote') {
     buf.writeUInt8(m.granted ? 1 : 0, at);
     buf.writeUInt8(m.pre ? 1 : 0, at + 1);
     buf.writeUInt8(m.to, at + 2);
+    buf.writeUInt32LE(m.life, at + 4);
   }
   return buf;
 }
 
 function bodyBytes(m: Message): number {
   if (m.kind === 'status') return 32;
-  if (m.kind === 'vote-request') return 24;
-  if (m.kind === 'vote') return 3;
+  if (m.kind === 'vote-request') return 28;
+  if (m.kind === 'vote') return 8;
   if (m.kind === 'timeout-now') return 0;
   let bytes = 8 + hashBytes + 8 + 4 + 4; // the life after the entries
   for (const e of m.entries) bytes += entryHeaderBytes + packed(e.payload).byteLength;
@@ -200,7 +205,8 @@ export function decodeMessage(buf: Buffer): Message | null {
       if (!isCount(lastIndex) || !isTerm(lastTerm)) return null;
       const pre = buf.readUInt8(at + 16) === 1;
       const first = buf.readUInt32LE(at + 20);
-      const request = { lastIndex, lastTerm, first, pre };
+      const life = left >= 28 ? buf.readUInt32LE(at + 24) : 0; // 0: built before lives
+      const request = { lastIndex, lastTerm, first, pre, life };
       return { kind: 'vote-request', cluster, members, term, from, ...request };
     }
     case Kind.Vote: {
@@ -209,7 +215,8 @@ export function decodeMessage(buf: Buffer): Message | null {
       const granted = buf.readUInt8(at) === 1;
       const to = buf.readUInt8(at + 2);
       if (to < 1 || to > clusterMembersMax) return null;
-      return { kind: 'vote', cluster, members, term, from, granted, pre, to };
+      const life = left >= 8 ? buf.readUInt32LE(at + 4) : 0; // 0: built before lives
+      return { kind: 'vote', cluster, members, term, from, granted, pre, to, life };
     }
     case Kind.TimeoutNow:
       return { kind: 'timeout-now', cluster, members, term, from };

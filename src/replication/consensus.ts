@@ -322,8 +322,8 @@ export class Consensus {
   }
 
   receive(message: Message): void {
-    // A vote for another replica (sent again to this one): it says nothing to this one.
-    if (message.kind === 'vote' && message.to !== this.id) {
+    // A vote for another replica, or another life of this one (messages.ts Vote): not ours.
+    if (message.kind === 'vote' && (message.to !== this.id || message.life !== this.life)) {
       this.stats.votesNotOurs++;
       return;
     }
@@ -510,20 +510,20 @@ export class Consensus {
       this.io.saveVote(this.term, this.votedFor);
       this.resetElection();
     }
-    this.sendVote(m.from, this.term, granted, false);
+    this.sendVote(m, this.term, granted);
   }
 
-  private sendVote(to: number, term: number, granted: boolean, pre: boolean): void {
+  private sendVote(m: VoteRequest, term: number, granted: boolean): void {
     const { clusterId: cluster, membersMask: members, id: from } = this;
-    this.io.send(to, { kind: 'vote', cluster, members, term, from, granted, pre, to });
+    const { from: to, pre, life } = m;
+    this.io.send(to, { kind: 'vote', cluster, members, term, from, granted, pre, to, life });
   }
 
   /** A pre-vote changes nothing here: no term, no vote, no timer. */
   private onPreVoteRequest(m: VoteRequest): void {
     const granted =
       m.term > this.term && this.upToDate(m) && !this.recovering && !this.hearsPrimary();
-    const term = granted ? m.term : this.term;
-    this.sendVote(m.from, term, granted, true);
+    this.sendVote(m, granted ? m.term : this.term, granted);
   }
 
   /**
@@ -595,6 +595,7 @@ export class Consensus {
       lastTerm: this.lastTerm(),
       first: this.lastIndex === 0 ? 0 : clusterIdOf(this.hashAt(1)),
       pre,
+      life: this.life,
     };
     for (const member of this.members) if (member !== this.id) this.io.send(member, request);
   }

@@ -9,8 +9,8 @@
  *            `replicationWindowEntries` past what a standby holds durably; ok = false is a NAK:
  *            "I hold entries up to `nak`; send from there")
  *
- *   candidate ──vote-request {term, lastIndex, lastTerm, first, pre}──► every replica
- *             ◄─vote {term, granted, pre, to}─────────────────────
+ *   candidate ──vote-request {term, lastIndex, lastTerm, first, pre, life}──► every replica
+ *             ◄─vote {term, granted, pre, to, life}─────────────────────
  *   (every message also carries the sender's cluster id and member ids; a message of another
  *    cluster, or of a member whose cluster file lists other members, is dropped)
  *   (pre: Raft's pre-vote, §9.6 of Ongaro's thesis: "would you vote for me in term + 1?",
@@ -110,6 +110,8 @@ export interface VoteRequest {
   readonly first: number;
   /** A pre-vote: `term` is the term the sender would stand in. */
   readonly pre: boolean;
+  /** The candidate's process start (lifeOf; 0 from a member built before): votes echo it. */
+  readonly life: number;
 }
 
 export interface Vote {
@@ -130,6 +132,14 @@ export interface Vote {
    * that one too, and two could win one term.
    */
   readonly to: number;
+  /**
+   * The life of the candidate it answers (its request's): a vote counts for that start of the
+   * candidate only. A replica that lost its disk forgets the terms it stood in; its next life
+   * can stand in one of them again, and a vote granted to the lost life, held by the network,
+   * counted for it. With two disks lost (five members) the voter's next life voted again in
+   * that term, for another: two primaries in one term (test/simulation/two-recovering.test.ts).
+   */
+  readonly life: number;
 }
 
 export interface TimeoutNow {

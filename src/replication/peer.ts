@@ -99,7 +99,10 @@ export function recoveringHeard(peer: Peer, m: Status, lastIndex: number): void 
  * make the commit the peer recovers at, while that later term had committed entries the peer
  * lacks (test/simulation/cluster.test.ts: two entries committed at one index); and with five
  * members, a later term in which the lost life had voted could elect a second primary with the
- * new life's vote. (`lostBelow` follows the log at each status: others never passed it.)
+ * new life's vote. (`lostBelow` follows the log at each status: others never passed it.) Another
+ * recovering standby counts too, though lives of it now lost may have been in later terms: what
+ * they did there counts only with a member that kept its disk (which then never matched here;
+ * at most f lose theirs), or for a lost life (a vote names the candidate's: messages.ts Vote).
  */
 export function othersPast(peers: ReadonlyMap<number, Peer>, peer: Peer): boolean {
   for (const other of peers.values()) {

@@ -12,9 +12,14 @@
  * an entry it wrote after it heard that life (peer.ts othersPast; an acknowledgement alone says
  * where its sender was when it sent it, below). Terms only grow, so none of them was in a term
  * above t before it came, and no term above t had a primary, a commit, or another member's vote
- * then (the lost life's own, as a candidate, elects no one). Every entry committed before it
- * came is of a term at most t, and so lies in t's primary's log below that commit (Raft's
- * leader completeness): holding it, the replica holds everything it may have helped commit.
+ * then (the lost life's own, as a candidate, elects no one). Of another replica that lost its
+ * disk too, only the new life was: its lost lives may have been in a later term, but what they
+ * did there counted only with a member that kept its disk (at most f lose theirs), or for a lost
+ * life (a vote counts for the candidate's life it names: test/simulation two-recovering.test.ts,
+ * where a new life, standing again, counted the vote of another's lost life, and that one's new
+ * life voted again: two primaries in one term). Every entry committed before it came is of a
+ * term at most t, and so lies in t's primary's log below that commit (Raft's leader
+ * completeness): holding it, the replica holds everything it may have helped commit.
  *
  * A commit of t's primary at or below that line proves nothing: it may have been made before the
  * replica came, with its own acknowledgements, by a primary that was deposed since without knowing

@@ -66,8 +66,8 @@ function handOver(c: Consensus, from: number, lastHash: string): void {
   const at = { prevIndex: c.lastIndex, prevHash: lastHash, entries: [] };
   c.receive({ kind: 'append', ...fields, ...at }); // a heartbeat: member `from` is its primary
   c.receive({ kind: 'timeout-now', cluster: 0, members: mask, term, from });
-  const vote = { cluster: 0, members: mask, term: term + 1, granted: true, pre: false, to: 1 };
-  c.receive({ kind: 'vote', ...vote, from: from === 2 ? 3 : 2 });
+  const vote = { cluster: 0, members: mask, term: term + 1, granted: true, pre: false, life };
+  c.receive({ kind: 'vote', ...vote, from: from === 2 ? 3 : 2, to: 1 });
   assert.equal(c.term, term + 1);
   assert.equal(c.primary, 1, 'member 1 was elected');
 }

@@ -155,6 +155,7 @@ test('a standby that lost its disk is sent its log from where it stands now', ()
     granted: true,
     pre: false,
     to: 1,
+    life,
   });
   assert.equal(consensus.primary, 1);
   consensus.receive(status(2, 2, true, 300, 0));
@@ -178,6 +179,7 @@ const vote = {
   granted: true,
   pre: false,
   to: 1,
+  life,
 };
 
 /**
@@ -185,7 +187,7 @@ const vote = {
  * another candidate of the same term (a datagram replayed, MAC and all, on a network that lets
  * sources be forged), it counted there too, and two replicas could win one term.
  */
-test('a vote for another candidate counts for none; its own does', () => {
+test('a vote for another candidate, or another life of it, counts for none; its own does', () => {
   const { consensus } = replica(1);
   for (const e of entries(10, 1)) consensus.receive(append(2, 1, e.first - 1, e.prevHash, [e]));
   consensus.receive({ kind: 'timeout-now', cluster: 0, members: mask, term: 1, from: 2 });
@@ -193,6 +195,10 @@ test('a vote for another candidate counts for none; its own does', () => {
   consensus.receive({ ...vote, term: 2, from: 3, to: 2 }); // 3's vote for 2, replayed to 1
   assert.equal(consensus.role, Role.Candidate, 'not elected by a vote for another');
   assert.equal(consensus.stats.votesNotOurs, 1);
+  // A vote for an earlier life of 1 (one that lost its disk), held by the network till now.
+  consensus.receive({ ...vote, term: 2, from: 3, life: life + 1 });
+  assert.equal(consensus.role, Role.Candidate, 'not elected by a vote for another life');
+  assert.equal(consensus.stats.votesNotOurs, 2);
   consensus.receive({ ...vote, term: 2, from: 3 });
   assert.equal(consensus.role, Role.Primary);
 });

@@ -60,7 +60,7 @@ test('codec: a term, a last term or an entry term past termMax is refused as mal
     };
   };
   const request = (lastTerm: number): Message => {
-    const fields = { lastIndex: 12, lastTerm, first: 0, pre: true };
+    const fields = { lastIndex: 12, lastTerm, first: 0, pre: true, life: 9 };
     return { kind: 'vote-request', ...header, term: termMax, ...fields };
   };
   const withEntryTerm = (term: number): Message => {
@@ -102,6 +102,7 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
       lastTerm: 4,
       first: 0xfedc_ba98,
       pre: false,
+      life: 0x8765_4321,
     },
     {
       kind: 'vote',
@@ -112,6 +113,7 @@ test('codec: every message kind round-trips; garbage decodes to null, never thro
       granted: true,
       pre: true,
       to: 7,
+      life: 0xffff_fffe,
     },
     { kind: 'timeout-now', cluster: 0x0102_0304, members: 0b111, term: 7, from: 2 },
   ];
@@ -177,6 +179,18 @@ test('codec: lives ride where members built before neither write nor read', () =
   const status = encodeMessage({ kind: 'status', ...fields, ok: true, recovering: true, life: 5 });
   status.fill(0, 18, 24); // its reserved bytes, as a member built before writes them
   assert.equal((decodeMessage(status) as Status).life, 0);
+  // A vote request's life and a vote's (the candidate's, echoed) ride after what it reads.
+  const header = { cluster: 0, members: 0b111, term: 3, from: 2 };
+  const request = { ...header, lastIndex: 9, lastTerm: 2, first: 7, pre: false };
+  for (const v of [
+    { kind: 'vote-request' as const, ...request, life: 0xfeed_f00d },
+    { kind: 'vote' as const, ...header, granted: true, pre: false, to: 1, life: 0xfeed_f00d },
+  ]) {
+    const whole = encodeMessage(v);
+    assert.deepEqual(plain(decodeMessage(whole) as Message), plain(v), v.kind);
+    const short = whole.subarray(0, whole.byteLength - (v.kind === 'vote' ? 5 : 4));
+    assert.deepEqual(plain(decodeMessage(short) as Message), plain({ ...v, life: 0 }), v.kind);
+  }
 });
 
 test('a 2 MB append crosses in MTU-sized datagrams, whole', async () => {
@@ -390,6 +404,7 @@ test('a one-way partition cuts one direction only', async () => {
       granted: true,
       pre: false,
       to: 2,
+      life: 1,
     });
     b.send(1, {
       kind: 'vote',
@@ -400,6 +415,7 @@ test('a one-way partition cuts one direction only', async () => {
       granted: false,
       pre: false,
       to: 1,
+      life: 1,
     });
     await until('b to a', () => toA.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -678,6 +694,7 @@ test('hostile datagrams are dropped and counted; good traffic goes on', async ()
       granted: true,
       pre: false,
       to: 2,
+      life: 1,
     });
     await until('the good message', () => received.length === 1);
     assert.equal(received[0].kind, 'vote');
@@ -731,8 +748,8 @@ test('a datagram with any one bit flipped is dropped and counted, never decoded'
         recovering: true,
         life: 4,
       },
-      { ...header, kind: 'vote-request', lastIndex: 9, lastTerm: 2, first: 7, pre: false },
-      { ...header, kind: 'vote', granted: true, pre: true, to: 2 },
+      { ...header, kind: 'vote-request', lastIndex: 9, lastTerm: 2, first: 7, pre: false, life: 4 },
+      { ...header, kind: 'vote', granted: true, pre: true, to: 2, life: 4 },
       { ...append(1, 1, 64, 5), term: 2, commit: 41 },
     ];
     const nak = Buffer.alloc(datagramHeaderBytes + 16);
