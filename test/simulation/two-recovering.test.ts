@@ -128,6 +128,30 @@ function serve(sim: SimCluster, count: number): Replica {
 }
 
 /**
+ * Five members: `x` is committed by `q` with `c` and `r` alone, and both lose their disks (f of
+ * them) and come back; `q` stops before they hold anything again. `a` and `b` lack `x`: with
+ * the votes of the new lives (empty), they would elect one of them and cut `x`. No primary until
+ * `q` is back; then only `q` can win, and both recover under it.
+ */
+test('consensus: five members, an entry held by the primary and two lost lives alone', () => {
+  const sim = new SimCluster(new Rng(55), 5, noFaults, 1_000_000);
+  const q = serve(sim, 10);
+  const [c, r, a, b] = sim.replicas.filter((m) => m !== q);
+  const x = committedBy(sim, q, [c, r], [a, b]);
+  wipedEmpty(sim, q, c, r);
+  stop(sim, q);
+  for (let t = 0; t < 3_000; t++) sim.step(slow);
+  assert.equal(sim.primary(), undefined, 'a and b elect no one: c and r may not vote');
+  sim.restart(q);
+  for (let t = 0; t < 2_000 && (c.consensus.recovering || r.consensus.recovering); t++) {
+    sim.step(slow);
+  }
+  assert.equal(sim.primary(), q, 'q, which holds x, won');
+  heal(sim);
+  for (const m of sim.replicas) assert.ok(m.seen.has(`${x.client}:${x.seq}`), `${m.id}: x`);
+});
+
+/**
  * Five members: `x` is committed by `q`, `a` and `w` alone; `w` loses its disk, comes back, and
  * loses it again while it recovers (before it holds anything again); then `q` stops. `b` and
  * `c` lack `x`, and `a` stands still for a while: with the vote of `w`'s new life (empty), they
@@ -217,16 +241,19 @@ test('consensus: three members, the primary stopped while a wiped one recovers',
   for (const r of sim.replicas) assert.ok(r.seen.has(`${x.client}:${x.seq}`), `${r.id}: x`);
 });
 
-/** `w` loses its disk and comes back; it hears `q` (entries to it are held), holding nothing. */
-function wipedEmpty(sim: SimCluster, q: Replica, w: Replica): void {
-  sim.crash(w, true);
+/** `w` (each) loses its disk and comes back; it hears `q` (entries to it are held), holds none. */
+function wipedEmpty(sim: SimCluster, q: Replica, ...w: Replica[]): void {
+  for (const r of w) sim.crash(r, true);
   for (let t = 0; t < 20; t++) sim.step(slow);
+  const ids = new Set(w.map((r) => r.id));
   sim.hold = (from, to, m) =>
-    from === q.id && to === w.id && m.kind === 'append' && m.entries.length > 0;
-  sim.restart(w);
+    from === q.id && ids.has(to) && m.kind === 'append' && m.entries.length > 0;
+  for (const r of w) sim.restart(r);
   for (let t = 0; t < 20; t++) sim.step(slow);
-  assert.equal(q.consensus.recoveringAt(w.id), true, 'q heard w recovering');
-  assert.equal(w.consensus.durableIndex, 0, 'w holds nothing yet');
+  for (const r of w) {
+    assert.equal(q.consensus.recoveringAt(r.id), true, `q heard ${r.id} recovering`);
+    assert.equal(r.consensus.durableIndex, 0, `${r.id} holds nothing yet`);
+  }
 }
 
 /** `q` stops; every link heals, and nothing is held any more. */
