@@ -427,12 +427,9 @@ export const snapshotTimeSequencesMin = snapshotAtStopSequencesMin;
 export const replayBatchEventsMax = 1 << 17;
 /** Journal batches recovery applies between turns of the event loop (see replay.ts recover). */
 export const recoveryStepBatches = 4;
-/**
- * A hot standby's workers (src/pipeline/follower.ts): journal batches applied between turns of
- * the event loop, and the longest wait for the commit limit to move before re-checking for stop.
- */
+/** A hot standby's workers (src/pipeline/follower.ts): journal batches applied a turn. */
 export const followStepBatches = 64;
-export const followWaitMs = 50;
+export const followWaitMs = 50; // the longest wait for the commit limit to move, then a stop look
 /**
  * A hot standby maps in, ahead, the pages a promotion's handover writes (src/pipeline/
  * handover.ts): its snapshotter names the sizes in use this often (ms), and the processor
@@ -446,10 +443,13 @@ export const handoverTouchPauseMs = 4;
  * which in a pool thread aborted the process (V8 "IsGraphAsync ..."); without, it uses import().
  */
 export const piscinaExecArgv: readonly string[] = ['--no-experimental-require-module'];
-/** Threads that check the hash chain in parallel (verify, recovery). */
+/** Threads that check the hash chain in parallel (verify, recovery); segments per thread. */
 export const chainCheckThreadsMax = 4;
-/** Segments per checking thread, so that work evens out and progress moves. */
-export const chainCheckSegmentsPerThread = 4;
+export const chainCheckSegmentsPerThread = 4; // so that work evens out and progress moves
+/** A standby's log in front of LMDB (replication/standby-log.ts; off: LMDB alone), its size. */
+export const standbyLogOn = false;
+export const standbyLogBytes = 64 << 20;
+export const standbyLogRecordBytesMax = 16 << 20; // a group larger goes to LMDB directly
 /** Replication: one tick of the consensus clock (ms). Timeouts below are in ticks. */
 export const replicationTickMs = 10;
 /** A primary sends at least this often (heartbeats; they also resend what is unacked). */

@@ -39,7 +39,7 @@ import { sequenceKey, type JournalDb } from '../journal/journal-db.js';
 import { checkedBatch } from '../journal/journal-reader.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { writeFailure } from '../journal/journal-errors.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, openStandbyLog } from './group-commit.js';
 import { waitAtMost } from './wait-at-most.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { putCommand, reservedClientId } from '../protocol/command-writer.js';
@@ -154,7 +154,8 @@ export class ClusterNode {
     const ids = options.members.map((m) => m.id);
     this.heard = new MembersHeard(ids);
     this.claim = new PrimaryClaim(this.id, ids);
-    this.writes = new GroupCommit(this.store, {
+    const log = openStandbyLog(this.store, options, this.log);
+    this.writes = new GroupCommit(this.store, log, {
       stored: (index, hash, events) => {
         this.stages?.stored(index);
         this.countStored(events);
@@ -169,6 +170,7 @@ export class ClusterNode {
       committedSequence: () => this.committedSequence,
       stopped: () => this.stopped,
       writing: (index) => this.stages?.writing(index),
+      applied: () => this.followSoon(true),
     });
     this.store.noteMemberId(this.id); // every check of its start passed (claimMemberFolder)
     const vote = this.store.loadVote();
@@ -276,8 +278,7 @@ export class ClusterNode {
     const now = performance.now();
     const gap = now - this.tickedAt;
     this.tickedAt = now;
-    // A late tick is time this process did not read the network: say so, as the reason a
-    // standby may stand (the logs otherwise show only elections).
+    // A late tick, time unread on the network, is why a standby may stand: the logs say so.
     if (gap > replicationTickMs * stallTicksLogged) {
       this.log(`member ${this.id}: event loop stalled ${gap.toFixed(0)} ms`, 'warn');
     }
@@ -458,7 +459,7 @@ export class ClusterNode {
   private followLimit(): number {
     const c = this.consensus;
     const durable = c.durableIndex === 0 ? 0 : lastSequenceOf(c.entry(c.durableIndex));
-    return Math.min(this.committedSequence, durable);
+    return Math.min(this.committedSequence, durable, this.writes.appliedBelow); // LMDB's
   }
 
   private onRoleChanged(role: Role, term: number): void {
@@ -512,12 +513,8 @@ export class ClusterNode {
     const self = this.member(this.id);
     this.log(`member ${this.id}: serving clients on ${self.host}:${self.port}, term ${term}`);
     // Where a takeover's time goes: its last writes, the workers' handover, client seqs.
-    const [all, store, workers, seqs] = [
-      now - started,
-      stored - started,
-      promoted - stored,
-      now - promoted,
-    ].map((ms) => ms.toFixed(0));
+    const spans = [now - started, stored - started, promoted - stored, now - promoted];
+    const [all, store, workers, seqs] = spans.map((ms) => ms.toFixed(0));
     this.log(
       `member ${this.id}: took over in ${all} ms at sequence ${node.tail.sequence} (stores ` +
         `${store} ms, workers ${workers} ms, client seqs ${seqs} ms)`,

@@ -46,6 +46,12 @@ export interface ClusterNodeOptions {
   logRetain?: number;
   /** As for a single node (NodeOptions; default `snapshotIntervalMs`). */
   snapshotIntervalMs?: number;
+  /**
+   * A standby's writes go to a log in front of LMDB (replication/standby-log.ts; default
+   * `standbyLogOn`), of `standbyLogBytes` (default the constant's; tests: small, to wrap).
+   */
+  standbyLog?: boolean;
+  standbyLogBytes?: number;
   /** As for a single node (NodeOptions.gateway; default `cancelOnDisconnectGraceMs`). */
   cancelGraceMs?: number;
   /**

@@ -8,8 +8,12 @@
  *   append ─► add() ─► pending ─┐                      │ (in flight)
  *                               └──── next transaction, once that one is on disk
  */
+import { standbyLogOn, standbyLogRecordBytesMax } from '../constants.js';
 import { lastSequenceOf, type Entry } from '../replication/messages.js';
 import type { ReplicaStore } from '../replication/replica-store.js';
+import { StandbyLog } from '../replication/standby-log.js';
+import { recoverStandbyLog } from '../replication/standby-log-replay.js';
+import { LogApplier } from './log-applier.js';
 
 export interface GroupCommitSink {
   /** Everything up to `index`, ending with `hash`, is on disk: `events` more of them. */
@@ -22,6 +26,8 @@ export interface GroupCommitSink {
   stopped(): boolean;
   /** A write of entries up to `index` starts (stage-times.ts). */
   writing(index: number): void;
+  /** With a standby log: LMDB took more of it (the follow limit may move). */
+  applied?(): void;
 }
 
 export class GroupCommit {
@@ -31,11 +37,31 @@ export class GroupCommit {
   /** The transaction on its way to disk, if any. */
   private storing: Promise<void> | null = null;
   private broken = false;
+  /** With a standby log (constants.ts standbyLogOn): LMDB's writes of what it holds. */
+  private readonly applier: LogApplier | null;
 
+  /** With `log`, a write is durable once in the log, and LMDB takes it afterwards. */
   constructor(
     private readonly store: ReplicaStore,
+    private readonly log: StandbyLog | null,
     private readonly sink: GroupCommitSink,
-  ) {}
+  ) {
+    this.applier =
+      log === null
+        ? null
+        : new LogApplier(store, {
+            applied: () => sink.applied?.(),
+            failed: (error) => this.fail(error),
+          });
+  }
+
+  /**
+   * The highest sequence a reader of LMDB may take as the log's (a hot standby's follow limit):
+   * below every group the log holds that LMDB does not yet. Infinity: LMDB holds all of it.
+   */
+  get appliedBelow(): number {
+    return this.applier === null ? Number.POSITIVE_INFINITY : this.applier.below;
+  }
 
   /** True once a write failed. */
   get failed(): boolean {
@@ -75,10 +101,15 @@ export class GroupCommit {
       },
       (error: Error) => {
         this.storing = null;
-        this.broken = true;
-        this.sink.failed(error);
+        this.fail(error);
       },
     );
+  }
+
+  private fail(error: Error): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.sink.failed(error);
   }
 
   /** Resolves once everything received is stored (before the workers take over). */
@@ -86,28 +117,85 @@ export class GroupCommit {
     for (;;) {
       if (this.storing !== null) await this.storing;
       else if (this.pending.length > 0 && !this.sink.stopped()) this.flush();
-      else return;
+      else break;
     }
+    await this.applier?.idle(); // a promotion's workers read LMDB: all of the log in it
   }
 
   /**
    * At a clean stop (the member is stopped already): waits for the write in flight, then
    * stores what was received and not yet stored, so that the journal is what memory held (a
    * drill reads every stopped replica's disk; a standby caught up, by its commit, but 7,040
-   * events short on disk failed the check as not identical). Rejects if that write fails.
+   * events short on disk failed the check as not identical). Rejects if that write fails. Closes
+   * the standby log, if any.
    */
   async storeLeft(): Promise<void> {
-    if (this.storing !== null) await this.storing;
-    const writes = this.pending;
-    this.pending = [];
-    if (writes.length === 0 || this.broken) return;
-    await this.writeAll(writes);
+    try {
+      if (this.storing !== null) await this.storing;
+      await this.applier?.idle();
+      const writes = this.pending;
+      this.pending = [];
+      if (writes.length === 0 || this.broken) return;
+      await this.storeInDb(writes);
+    } finally {
+      this.log?.close(); // nothing more is written to it
+    }
   }
 
-  /** Stores `writes` in one transaction, with the commit as far as they reach. */
-  private writeAll(writes: readonly (readonly Entry[])[]): Promise<void> {
-    const last = writes[writes.length - 1];
-    const stored = lastSequenceOf(last[last.length - 1]);
-    return this.store.writeMany(writes, Math.min(this.sink.committedSequence(), stored));
+  /** Stores `writes` durably: in the log when there is one, else (or too large) in LMDB. */
+  private async writeAll(writes: readonly (readonly Entry[])[]): Promise<void> {
+    const log = this.log;
+    const applier = this.applier;
+    if (log === null || applier === null) return this.storeInDb(writes);
+    const bytes = StandbyLog.sizeOf(writes);
+    if (bytes > Math.min(standbyLogRecordBytesMax, log.fileBytes)) {
+      await applier.idle(); // in order: every record before it in LMDB first
+      return this.storeInDb(writes);
+    }
+    if (!log.fits(bytes)) {
+      await applier.idle(); // LMDB holds every record: the lap may start again at 0
+      log.wrap();
+    }
+    const committed = this.committedFor(writes);
+    const after = await log.append(writes, committed);
+    applier.add(writes, committed, after);
   }
+
+  /**
+   * Stores `writes` in one LMDB transaction, with the commit as far as they reach (and, with a
+   * log, its mark at its tail: LMDB holds every record before it, applier.idle was awaited).
+   */
+  private storeInDb(writes: readonly (readonly Entry[])[]): Promise<void> {
+    const mark = this.log === null ? null : this.log.next;
+    return this.store.writeMany(writes, this.committedFor(writes), mark);
+  }
+
+  private committedFor(writes: readonly (readonly Entry[])[]): number {
+    const last = writes[writes.length - 1];
+    return Math.min(this.sink.committedSequence(), lastSequenceOf(last[last.length - 1]));
+  }
+}
+
+/**
+ * A member's standby log (null: none), when `options.standbyLog` (default constants.ts
+ * standbyLogOn) asks for one, of `standbyLogBytes`: opened and replayed into LMDB
+ * (standby-log-replay.ts), which must come before anything reads the journal. `say` tells how
+ * many records a replay took (a member's log line).
+ */
+export function openStandbyLog(
+  store: ReplicaStore,
+  options: { id: number; dataDir: string; standbyLog?: boolean; standbyLogBytes?: number },
+  say: (line: string) => void,
+): StandbyLog | null {
+  if (!(options.standbyLog ?? standbyLogOn)) return null;
+  const log = StandbyLog.open(options.dataDir, options.standbyLogBytes);
+  try {
+    const { records, next } = recoverStandbyLog(store, log);
+    const replayed = `${records} records replayed into the journal (next ${next.record})`;
+    if (records > 0) say(`member ${options.id}: standby log: ${replayed}`);
+  } catch (error) {
+    log.close();
+    throw error;
+  }
+  return log;
 }

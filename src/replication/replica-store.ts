@@ -28,6 +28,7 @@ import { replicaMetaCacheEntries, replicaPayloadCacheEntries, termMax } from '..
 import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 import { clusterIdOf } from './hashes.js';
 import { startAbove } from './replay-window.js';
+import type { LogMark } from './standby-log.js';
 
 export interface StoredVote {
   term: number;
@@ -125,6 +126,12 @@ export class ReplicaStore {
    * then commits): kept until they are, whatever `recent` evicts (catch-up reads fill it).
    */
   private readonly held = new Map<number, HeldBatch>();
+  /**
+   * With a standby log: batches it holds that LMDB does not yet (pipeline/log-applier.ts), by
+   * first sequence. Read as LMDB's (metaAt, payload): consensus compacts what is durable, in
+   * the log, and reads it back by its first sequence before LMDB may have it.
+   */
+  private readonly unapplied = new Map<number, Entry>();
   /** Set by `close`: no asynchronous write is queued from then on (see close). */
   private closed = false;
 
@@ -329,8 +336,23 @@ export class ReplicaStore {
     return meta;
   }
 
+  /** The standby log holds `writes`, which LMDB will take (in order): read them from here. */
+  noteUnapplied(writes: readonly (readonly Entry[])[]): void {
+    for (const entries of writes) for (const e of entries) this.unapplied.set(e.first, e);
+  }
+
+  /** LMDB holds `writes` now (those replaced since by a later group stay, until it is). */
+  dropApplied(writes: readonly (readonly Entry[])[]): void {
+    for (const entries of writes) {
+      for (const e of entries)
+        if (this.unapplied.get(e.first) === e) this.unapplied.delete(e.first);
+    }
+  }
+
   /** Decoded in lmdb-js's read buffer, not a copy: nothing of it is kept but the metadata. */
   private metaAtSequence(first: number): EntryMeta {
+    const logged = this.unapplied.get(first);
+    if (logged !== undefined) return logged;
     const bytes = this.db.journal.getBinaryFast(sequenceKey(first));
     if (bytes === undefined) throw new Error(`replica store: no batch at ${first}`);
     const view = decodeBatch(bytes, false);
@@ -351,6 +373,8 @@ export class ReplicaStore {
     if (held !== undefined && held.hash === entry.hash) return held.bytes;
     const hit = this.recent.get(entry.first);
     if (hit !== undefined && hit.hash === entry.hash) return hit.bytes;
+    const logged = this.unapplied.get(entry.first);
+    if (logged !== undefined && logged.hash === entry.hash) return logged.payload;
     let bytes = this.copyOf(entry.first);
     if (bytes === undefined) {
       this.db.root.resetReadTxn();
@@ -464,11 +488,18 @@ export class ReplicaStore {
    * took two or three commits and fsyncs, one after the other. The commit mark after it begins
    * the write at once, in the same transaction (see below).
    */
-  async writeMany(writes: readonly (readonly Entry[])[], committed: number): Promise<void> {
+  async writeMany(
+    writes: readonly (readonly Entry[])[],
+    committed: number,
+    mark: LogMark | null = null,
+  ): Promise<void> {
     // Never resolved unwritten: that would say durable what is not (so acknowledge it).
     if (this.closed) throw new Error('replica store: closed (the member stopped)');
     try {
-      const written = this.db.root.batch(() => this.queueWrites(writes));
+      const written = this.db.root.batch(() => {
+        this.queueWrites(writes);
+        if (mark !== null) void this.db.meta.put(logMarkKey, markText(mark));
+      });
       // The commit mark goes last, outside the batch: lmdb-js puts it in the batch's
       // transaction (nothing has begun it) and, past txnStartThreshold (1), begins the write on
       // its thread now, in this call. Inside, the write waited for a setImmediate of lmdb-js's;
@@ -481,6 +512,42 @@ export class ReplicaStore {
     } catch (error) {
       throw await commitCause(error); // errno and all (a full disk: see GroupCommit.flush)
     }
+  }
+
+  /**
+   * Where the standby log's records not in LMDB begin (standby-log.ts): moved by the writes
+   * that take them, in the same transaction. Record 1 at 0 when none was ever taken.
+   */
+  logMark(): LogMark {
+    const text = this.db.meta.get(logMarkKey);
+    if (text === undefined) return { record: 1, offset: 0 };
+    const [record, offset] = text.split(' ').map(Number);
+    if (Number.isSafeInteger(record) && record > 0 && Number.isSafeInteger(offset) && offset >= 0)
+      return { record, offset };
+    const said = `the standby log's mark (meta '${logMarkKey}') is ${JSON.stringify(text)}`;
+    throw new StorageError(StorageCode.JournalCorrupt, `${said}, not a record and an offset`);
+  }
+
+  /**
+   * A standby log record's groups, stored as writeMany would and the mark moved past it, in
+   * one synchronous transaction (a start's replay: durable when it returns).
+   */
+  writeSync(writes: readonly (readonly Entry[])[], committed: number, mark: LogMark): void {
+    const journal = this.db.journal;
+    writeMeta(this.db, 'the standby log, into the journal', () =>
+      journal.transactionSync(() => {
+        for (const entries of writes) {
+          if (entries.length === 0) continue;
+          const from = entries[0].first;
+          for (const key of [...journal.getKeys({ start: sequenceKey(from) })])
+            journal.removeSync(key);
+          for (const key of timeIndexKeysFrom(this.db, from)) this.db.timeIndex.removeSync(key);
+          for (const e of entries) journal.putSync(sequenceKey(e.first), Buffer.from(e.payload));
+        }
+        if (committed > this.loadCommitted()) this.db.meta.putSync('committed', String(committed));
+        this.db.meta.putSync(logMarkKey, markText(mark));
+      }),
+    );
   }
 
   /** writeMany's removes and puts, in order (inside its batch: they commit together). */
@@ -510,6 +577,12 @@ export class ReplicaStore {
       }
     }
   }
+}
+
+const logMarkKey = 'standby-log';
+
+function markText(mark: LogMark): string {
+  return `${mark.record} ${mark.offset}`;
 }
 
 /** The term stored as `text`; a damaged one (not 0 to termMax) stops the start. */

@@ -25,6 +25,8 @@ export class TestCluster {
   logRetain: number | undefined;
   /** The members' periodic snapshots (undefined: the default, snapshotIntervalMs). */
   snapshotIntervalMs: number | undefined;
+  /** Whether the members write a standby log (ClusterNodeOptions; undefined: the default). */
+  standbyLog: boolean | undefined;
   /** Capacities by member id, for a member booted on a new folder (default: smallConfig). */
   readonly configs = new Map<number, EngineConfig>();
   /**
@@ -44,7 +46,8 @@ export class TestCluster {
    * `dirs`: data folders to use, by member id (a fresh temporary one for any not given);
    * `config`: every member's capacities (default: smallConfig); `snapshotIntervalMs`: the
    * members' periodic snapshots (default: a node's); `basePort`: member `id` on basePort +
-   * 2 (id - 1) and its replication on the port after (default: free ports).
+   * 2 (id - 1) and its replication on the port after (default: free ports); `standbyLog`: the
+   * members' (default: theirs).
    */
   static async start(
     size: number,
@@ -53,9 +56,11 @@ export class TestCluster {
     config?: EngineConfig,
     snapshotIntervalMs?: number,
     basePort?: number,
+    standbyLog?: boolean,
   ): Promise<TestCluster> {
     const cluster = new TestCluster();
     cluster.logRetain = logRetain;
+    cluster.standbyLog = standbyLog;
     cluster.snapshotIntervalMs = snapshotIntervalMs;
     if (config !== undefined) for (let id = 1; id <= size; id++) cluster.configs.set(id, config);
     for (let id = 1; id <= size; id++) {
@@ -95,6 +100,7 @@ export class TestCluster {
       faults: this.newFaultPlan(id),
       secret: this.secrets.get(id) ?? this.secret,
       clockMs: this.clocks.get(id),
+      standbyLog: this.standbyLog,
     });
   }
 

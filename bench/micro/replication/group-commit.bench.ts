@@ -6,6 +6,7 @@
  * builds to compare them (bench/RESULTS.md).
  *
  *   node dist/bench/micro/replication/group-commit.bench.js [--small] [--rate N] [--busy-us N]
+ *     [--log]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { GroupCommit } from '../../../src/pipeline/group-commit.js';
 import { closeStorage, openStorage } from '../../../src/pipeline/node.js';
 import { ReplicaStore } from '../../../src/replication/replica-store.js';
+import { StandbyLog } from '../../../src/replication/standby-log.js';
 import { sequenceKey } from '../../../src/journal/journal-db.js';
 import type { Entry } from '../../../src/replication/messages.js';
 import { percentileOf } from '../../../src/stdx/percentile.js';
@@ -26,6 +28,7 @@ checkArgs({
     '--small': '1 s of entries (CI); else 4 s',
     '--sync': "each turn's entries in one synchronous transaction on the event loop instead",
     '--plain': "LMDB's asynchronous puts of a turn's entries alone (no cut check, no commit mark)",
+    '--log': 'GroupCommit with a standby log in front of LMDB (replication/standby-log.ts)',
   },
   values: {
     '--rate': 'entries a second (1,000: a batch a ms)',
@@ -40,6 +43,7 @@ const busyUs = flag('--busy-us', 200, 0);
 const count = Math.round(rate * (small ? 1 : 4));
 const sync = process.argv.includes('--sync');
 const plain = process.argv.includes('--plain');
+const withLog = process.argv.includes('--log');
 
 function spin(us: number): void {
   const until = performance.now() + us / 1000;
@@ -55,7 +59,8 @@ async function main(): Promise<void> {
   let reported = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
-  const commit = new GroupCommit(store, {
+  const log = withLog ? StandbyLog.open(dir) : null;
+  const commit = new GroupCommit(store, log, {
     stored: (index) => {
       const now = performance.now();
       for (let i = reported + 1; i <= index; i++) histogram.recordValue((now - addedAt[i]) * 1000);
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
   tick();
   await finished;
   await commit.drain();
+  await commit.storeLeft(); // and closes the log
   await closeStorage(db, lock);
   rmSync(dir, { recursive: true, force: true });
   const figures = {
@@ -143,7 +149,11 @@ async function main(): Promise<void> {
     rate,
     bytes,
     busy_us: busyUs,
-    write: sync ? 'transactionSync' : plain ? 'plain puts' : 'GroupCommit (LMDB write thread)',
+    write: sync
+      ? 'transactionSync'
+      : plain
+        ? 'plain puts'
+        : `GroupCommit (${withLog ? 'standby log, then LMDB' : 'LMDB write thread'})`,
     entries: count,
     p50_us: percentileOf(histogram, 50),
     p99_us: percentileOf(histogram, 99),

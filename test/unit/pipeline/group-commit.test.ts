@@ -39,7 +39,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 test("a write's status goes out before the next write begins", async () => {
   const log: string[] = [];
   const { store, finish } = recordingStore(log);
-  const commit = new GroupCommit(store, {
+  const commit = new GroupCommit(store, null, {
     // As the member's sink does: the status is queued, the transport sends it in a microtask.
     stored: (index) => queueMicrotask(() => log.push(`status ${index}`)),
     failed: (error) => assert.fail(error),
@@ -79,7 +79,7 @@ test('while writing, a stored() or failed() is still to come', async () => {
     stopped: () => false,
     writing: () => {},
   };
-  commit = new GroupCommit(store, sink);
+  commit = new GroupCommit(store, null, sink);
   assert.equal(commit.writing, false, 'nothing received');
   commit.add([entry(1)], 1);
   assert.equal(commit.writing, true, 'received, its write not begun');
@@ -96,6 +96,7 @@ test('while writing, a stored() or failed() is still to come', async () => {
   // A write that fails: nothing more is written, and nothing says it is.
   const failing = new GroupCommit(
     { writeMany: () => Promise.reject(new Error('disk')) } as unknown as ReplicaStore,
+    null,
     sink,
   );
   commit = failing;

@@ -1,0 +1,74 @@
+/**
+ * A start's replay of the standby log (standby-log.ts) into LMDB, before the member serves or
+ * loads its log: every whole record after LMDB's mark, in order, each checked (its CRC, then
+ * each batch's SHA-256 and the chain onto what the journal holds before it) and stored with
+ * the mark past it in one synchronous transaction. The first record that is not whole (a
+ * torn tail: the crash came during its write, so it was never acknowledged) ends the replay
+ * and is never applied; the log goes on from offset 0 with its number, the mark saying so.
+ *
+ * A whole record that does not check (its CRC holds, its batches do not) is no torn tail: the
+ * start stops (StorageError JOURNAL_CORRUPT) rather than lose what it acknowledged.
+ */
+import { decodeBatch, genesisHash } from '../journal/journal-codec.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
+import { journalBatchEndingAt } from '../journal/journal-reader.js';
+import type { Entry } from './messages.js';
+import { entryMetaOf, type ReplicaStore } from './replica-store.js';
+import type { LogMark, StandbyLog } from './standby-log.js';
+
+/** Replays the log's records past LMDB's mark; returns how many, and where the log goes on. */
+export function recoverStandbyLog(
+  store: ReplicaStore,
+  log: StandbyLog,
+): { records: number; next: LogMark } {
+  let mark = store.logMark();
+  let records = 0;
+  for (let found = log.readAt(mark); found !== null; found = log.readAt(mark)) {
+    const writes = found.groups.map((group) => group.map((payload) => entryOf(payload, mark)));
+    checkChain(store, writes, mark);
+    store.writeSync(writes, found.committed, found.after);
+    mark = found.after;
+    records++;
+  }
+  const next = { record: mark.record, offset: 0 };
+  store.writeSync([], 0, next); // whatever lies after the last whole record is never read
+  log.restartAt(next.record);
+  return { records, next };
+}
+
+function entryOf(payload: Uint8Array, mark: LogMark): Entry {
+  const view = decodeBatch(payload, true);
+  if (typeof view === 'string') throw corrupt(mark, `a batch is ${view}`);
+  return { ...entryMetaOf(view), payload };
+}
+
+/** Each group follows on from the journal (or the record's earlier groups), and in itself. */
+function checkChain(store: ReplicaStore, writes: readonly Entry[][], mark: LogMark): void {
+  const earlier: Entry[] = [];
+  for (const entries of writes) {
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k];
+      const before = k > 0 ? entries[k - 1].hash : hashEndingAt(store, earlier, e.first - 1);
+      if (before !== e.prevHash) throw corrupt(mark, `the batch at ${e.first} is not chained`);
+      if (k > 0 && e.first !== entries[k - 1].last + 1) {
+        throw corrupt(mark, `the batch at ${e.first} does not follow on`);
+      }
+    }
+    earlier.push(...entries);
+  }
+}
+
+/** Hex hash of the batch ending at `sequence`: one of the record's earlier, else the journal's. */
+function hashEndingAt(store: ReplicaStore, earlier: readonly Entry[], sequence: number): string {
+  if (sequence === 0) return Buffer.from(genesisHash).toString('hex');
+  for (let k = earlier.length - 1; k >= 0; k--) {
+    if (earlier[k].last === sequence) return earlier[k].hash;
+  }
+  const view = journalBatchEndingAt(store.db, sequence);
+  return view === null ? '' : Buffer.from(view.hash).toString('hex');
+}
+
+function corrupt(mark: LogMark, what: string): StorageError {
+  const where = `the standby log's record ${mark.record} (offset ${mark.offset})`;
+  return new StorageError(StorageCode.JournalCorrupt, `${where}: ${what}`);
+}

@@ -1,0 +1,240 @@
+/**
+ * A standby's log in front of LMDB (constants.ts `standbyLogOn`): each group of entries the
+ * group commit writes is appended to a preallocated file in one `O_DSYNC` write, one flush,
+ * and acknowledged as durable from that; LMDB takes the entries afterwards, off the
+ * acknowledgement's path (group-commit.ts). An LMDB commit is two flushes (its pages, then its
+ * meta page), and on a standby that commit and the wait for the one before it were half of a
+ * replicated command's time (bench/RESULTS.md, forty-second session).
+ *
+ *   file: [record n][record n+1] ... [record m][old bytes ...]
+ *          ^ LMDB's mark (meta 'standby-log': record n at offset o)  ^ tail: the next append
+ *
+ * A record: header (32 bytes: magic, body length, record number, commit, group count,
+ * CRC-32 of header and body), then per group its entry count and each entry's length and
+ * bytes (a journal batch, which carries its SHA-256 and its predecessor's). Groups are
+ * replayed as written: each cuts the journal from its first entry's sequence on (as
+ * ReplicaStore.writeMany does), so a cut of the uncommitted tail is in the log with the
+ * entries that replace it, and a restart never brings back what it cut.
+ *
+ * LMDB's transaction that takes records also moves the mark past them; a start replays the
+ * records after the mark (recoverInto), each whole one only: a torn tail (its CRC, its length,
+ * or a number out of turn) ends the replay and is never applied. Record numbers only grow, so
+ * the bytes of an earlier lap never pass for a record. The log wraps to offset 0 only once LMDB
+ * holds every record (the group commit waits for it), and a replay whose next record is not at
+ * the mark's offset looks for it at 0.
+ *
+ * Not in the hot folders; one write buffer, reused (grown when a group needs more, up to
+ * `standbyLogRecordBytesMax`). One append at a time (the group commit's write in flight).
+ */
+import { closeSync, fdatasyncSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { constants as fs, existsSync, fstatSync, fsyncSync, rmSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { standbyLogBytes, standbyLogRecordBytesMax } from '../constants.js';
+import { writeFailure } from '../journal/journal-errors.js';
+import { assert } from '../stdx/assert.js';
+import type { Entry } from './messages.js';
+
+/** Where the next record is: its number and its offset in the file. */
+export interface LogMark {
+  readonly record: number;
+  readonly offset: number;
+}
+
+/** A whole record read back: its groups' payloads, the commit it carried, the mark after it. */
+export interface LogRecord {
+  readonly groups: Uint8Array[][];
+  readonly committed: number;
+  readonly after: LogMark;
+}
+
+export const standbyLogFile = 'standby-log.bin';
+const magic = 0x314c5342; // "BSL1"
+const headerBytes = 32;
+const crcAt = 28;
+
+export class StandbyLog {
+  private buffer = Buffer.alloc(1 << 20);
+  private tail: LogMark = { record: 1, offset: 0 };
+
+  private constructor(
+    private readonly fd: number,
+    readonly fileBytes: number,
+  ) {}
+
+  /**
+   * Opens the log in `dir`, creating and zero-filling it when absent: `fileBytes`, or a quarter
+   * of the disk's free space when that is less (a small disk), at least 4 KB. An existing file
+   * keeps its size. @throws StorageError (DATA_FULL, DATA_IO, ...) when it cannot be made.
+   */
+  static open(dir: string, fileBytes = standbyLogBytes): StandbyLog {
+    const path = join(dir, standbyLogFile);
+    if (!existsSync(path)) {
+      const { bavail, bsize } = statfsSync(dir);
+      const room = Math.floor((bavail * bsize) / 4 / 4_096) * 4_096;
+      try {
+        preallocate(path, dir, Math.max(4_096, Math.min(fileBytes, room)));
+      } catch (error) {
+        rmSync(path, { force: true });
+        throw writeFailure(error, 'the standby log', -1, dir);
+      }
+    }
+    const fd = openSync(path, fs.O_RDWR | fs.O_DSYNC);
+    return new StandbyLog(fd, fstatSync(fd).size);
+  }
+
+  /** Where the next append goes (everything before it is in LMDB once LMDB says this mark). */
+  get next(): LogMark {
+    return this.tail;
+  }
+
+  /** Bytes a record of `writes` takes. */
+  static sizeOf(writes: readonly (readonly Entry[])[]): number {
+    let bytes = headerBytes;
+    for (const entries of writes) {
+      bytes += 4;
+      for (const e of entries) bytes += 4 + e.payload.length;
+    }
+    return bytes;
+  }
+
+  /** Whether a record of `bytes` fits at the tail without a wrap. */
+  fits(bytes: number): boolean {
+    return this.tail.offset + bytes <= this.fileBytes;
+  }
+
+  /** The tail goes back to offset 0. Only once LMDB holds every record (its mark is the tail). */
+  wrap(): void {
+    this.tail = { record: this.tail.record, offset: 0 };
+  }
+
+  /** The tail after a replay (recoverAt): the next record there, from offset 0. */
+  restartAt(record: number): void {
+    this.tail = { record, offset: 0 };
+  }
+
+  /**
+   * Appends one record of `writes` (with `committed`) in one durable write; resolves to the mark
+   * after it. The caller checked `fits`, and that the record is at most standbyLogRecordBytesMax.
+   */
+  append(writes: readonly (readonly Entry[])[], committed: number): Promise<LogMark> {
+    const bytes = StandbyLog.sizeOf(writes);
+    assert(bytes <= standbyLogRecordBytesMax, 'standby log: a record within its bound');
+    assert(this.fits(bytes), 'standby log: the record fits before the end');
+    if (this.buffer.length < bytes) this.buffer = Buffer.alloc(bytes);
+    encodeRecord(this.buffer, writes, this.tail.record, committed, bytes);
+    const at = this.tail.offset;
+    const after = { record: this.tail.record + 1, offset: at + bytes };
+    return new Promise((resolve, reject) => {
+      write(this.fd, this.buffer, 0, bytes, at, (error) => {
+        if (error !== null) return reject(error);
+        this.tail = after;
+        resolve(after);
+      });
+    });
+  }
+
+  /**
+   * The whole record numbered `mark.record` at `mark.offset`, or else at offset 0 (a wrap), or
+   * null: none there (the log's end, or a torn tail). Allocates (a start's replay only).
+   */
+  readAt(mark: LogMark): LogRecord | null {
+    const found = this.readOne(mark.record, mark.offset);
+    if (found !== null || mark.offset === 0) return found;
+    return this.readOne(mark.record, 0);
+  }
+
+  private readOne(record: number, offset: number): LogRecord | null {
+    if (offset + headerBytes > this.fileBytes) return null;
+    const header = Buffer.alloc(headerBytes);
+    readSync(this.fd, header, 0, headerBytes, offset);
+    if (header.readUInt32LE(0) !== magic || header.readDoubleLE(8) !== record) return null;
+    const bodyBytes = header.readUInt32LE(4);
+    if (offset + headerBytes + bodyBytes > this.fileBytes) return null;
+    const whole = Buffer.alloc(headerBytes + bodyBytes);
+    header.copy(whole);
+    readSync(this.fd, whole, headerBytes, bodyBytes, offset + headerBytes);
+    if (checksum(whole) !== header.readUInt32LE(crcAt)) return null; // torn
+    const groups = decodeGroups(whole, header.readUInt32LE(24));
+    if (groups === null) return null;
+    const after = { record: record + 1, offset: offset + whole.length };
+    return { groups, committed: header.readDoubleLE(16), after };
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Zero-fills the file (an `O_DSYNC` write then changes no block map) and makes it durable. */
+function preallocate(path: string, dir: string, fileBytes: number): void {
+  const fd = openSync(path, fs.O_RDWR | fs.O_CREAT | fs.O_EXCL, 0o600);
+  try {
+    const zeros = Buffer.alloc(Math.min(fileBytes, 1 << 20));
+    for (let at = 0; at < fileBytes; at += zeros.length) {
+      writeSync(fd, zeros, 0, Math.min(zeros.length, fileBytes - at), at);
+    }
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const dirFd = openSync(dir, fs.O_RDONLY);
+  try {
+    fsyncSync(dirFd); // the file's name, too
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/** CRC-32 of a record's header (its CRC word left out) and body. */
+function checksum(record: Buffer): number {
+  const head = crc32(record.subarray(0, crcAt));
+  return crc32(record.subarray(headerBytes), head);
+}
+
+function encodeRecord(
+  into: Buffer,
+  writes: readonly (readonly Entry[])[],
+  record: number,
+  committed: number,
+  bytes: number,
+): void {
+  into.writeUInt32LE(magic, 0);
+  into.writeUInt32LE(bytes - headerBytes, 4);
+  into.writeDoubleLE(record, 8);
+  into.writeDoubleLE(committed, 16);
+  into.writeUInt32LE(writes.length, 24);
+  let at = headerBytes;
+  for (const entries of writes) {
+    into.writeUInt32LE(entries.length, at);
+    at += 4;
+    for (const e of entries) {
+      into.writeUInt32LE(e.payload.length, at);
+      into.set(e.payload, at + 4);
+      at += 4 + e.payload.length;
+    }
+  }
+  assert(at === bytes, 'standby log: the record is as long as sized');
+  into.writeUInt32LE(checksum(into.subarray(0, bytes)), crcAt);
+}
+
+/** A record's groups of payloads (copies), or null when its body does not parse. */
+function decodeGroups(whole: Buffer, count: number): Uint8Array[][] | null {
+  const groups: Uint8Array[][] = [];
+  let at = headerBytes;
+  for (let g = 0; g < count; g++) {
+    if (at + 4 > whole.length) return null;
+    const entries = whole.readUInt32LE(at);
+    at += 4;
+    const group: Uint8Array[] = [];
+    for (let k = 0; k < entries; k++) {
+      if (at + 4 > whole.length) return null;
+      const length = whole.readUInt32LE(at);
+      if (at + 4 + length > whole.length) return null;
+      group.push(Uint8Array.prototype.slice.call(whole, at + 4, at + 4 + length));
+      at += 4 + length;
+    }
+    groups.push(group);
+  }
+  return at === whole.length ? groups : null;
+}

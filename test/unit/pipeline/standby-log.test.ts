@@ -1,0 +1,201 @@
+/**
+ * A standby's log in front of LMDB (src/replication/standby-log.ts, standby-log-replay.ts,
+ * group-commit.ts with a log). A group is acknowledged once the log holds it; LMDB takes it
+ * afterwards. "A crash" here is a close with records the log holds and LMDB does not: a start
+ * (openStandbyLog) must replay them, in order (each group's cut with it), cut a torn tail, and
+ * find a record written after a wrap at offset 0. Each test fails without the replay.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSync, closeSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
+import { BatchEncoder, decodeBatch, genesisHash } from '../../../src/journal/journal-codec.js';
+import { hashSizeBytes } from '../../../src/journal/journal-codec.js';
+import { eventSizeBytes } from '../../../src/constants.js';
+import { GroupCommit, openStandbyLog } from '../../../src/pipeline/group-commit.js';
+import { ReplicaStore, entryMetaOf } from '../../../src/replication/replica-store.js';
+import { StandbyLog, standbyLogFile } from '../../../src/replication/standby-log.js';
+import type { Entry } from '../../../src/replication/messages.js';
+import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+
+/** `n` batches of two events each from `first`, of `term`, chained onto `prev` (hex). */
+function chain(first: number, n: number, term: number, prev: string): Entry[] {
+  const out: Entry[] = [];
+  let prevHash = Buffer.from(prev, 'hex');
+  for (let k = 0; k < n; k++) {
+    const s = first + 2 * k;
+    const events = new Uint8Array(2 * eventSizeBytes);
+    const dv = new DataView(events.buffer);
+    [s, s + 1].forEach((q, i) => dv.setBigUint64(i * eventSizeBytes, BigInt(q), true));
+    const hash = new Uint8Array(hashSizeBytes);
+    const bytes = new BatchEncoder(2).encode(term, s, 1_000 + s, events, prevHash, hash);
+    const payload = Uint8Array.prototype.slice.call(bytes);
+    const view = decodeBatch(payload, true);
+    assert.notEqual(typeof view, 'string');
+    out.push({ ...entryMetaOf(view as Exclude<typeof view, string>), payload });
+    prevHash = Buffer.from(hash);
+  }
+  return out;
+}
+
+const genesis = Buffer.from(genesisHash).toString('hex');
+const options = (dir: string, bytes?: number) => ({
+  id: 1,
+  dataDir: dir,
+  standbyLog: true,
+  standbyLogBytes: bytes,
+});
+
+/** The journal as "first:term" in key order, and the stored commit, from a fresh open. */
+function journal(dir: string): { batches: string[]; committed: number } {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  try {
+    const batches: string[] = [];
+    for (const { key, value } of db.journal.getRange({})) {
+      const view = decodeBatch(value, true);
+      assert.notEqual(typeof view, 'string', 'every stored batch checks');
+      batches.push(`${keySequence(key)}:${(view as { term: number }).term}`);
+    }
+    return { batches, committed: new ReplicaStore(db).loadCommitted() };
+  } finally {
+    void closeJournalDb(db);
+  }
+}
+
+/** Opens the folder as a member's start does: the log replayed; returns what it said. */
+async function start(dir: string, bytes?: number): Promise<string[]> {
+  const said: string[] = [];
+  const db = openJournalDb(dir, { create: true, readOnly: false });
+  const store = new ReplicaStore(db);
+  const log = openStandbyLog(store, options(dir, bytes), (line) => said.push(line));
+  log?.close();
+  await closeJournalDb(db);
+  return said;
+}
+
+/** Appends each group as one record to the folder's log, as if LMDB never took them. */
+async function logOnly(dir: string, records: Entry[][][], bytes?: number): Promise<StandbyLog> {
+  const db = openJournalDb(dir, { create: true, readOnly: false });
+  const store = new ReplicaStore(db);
+  const log = openStandbyLog(store, options(dir, bytes), () => {}) as StandbyLog;
+  for (const writes of records) await log.append(writes, writes[0][0].first + 1);
+  await closeJournalDb(db);
+  return log;
+}
+
+test('a restart replays what only the log holds; a torn tail is cut, never applied', async () => {
+  const dir = tempDataDir();
+  try {
+    const a = chain(1, 3, 1, genesis); // sequences 1-6
+    const b = chain(7, 2, 1, a[2].hash); // 7-10
+    const c = chain(11, 2, 1, b[1].hash); // 11-14: torn
+    const log = await logOnly(dir, [[a], [b], [c]]);
+    const tornAt = log.next.offset - 10;
+    log.close();
+    const fd = openSync(join(dir, standbyLogFile), 'r+');
+    writeSync(fd, Buffer.from('torn'), 0, 4, tornAt); // the crash came during its write
+    closeSync(fd);
+    const said = await start(dir);
+    assert.match(said.join('\n'), /2 records replayed/);
+    const batches = ['1:1', '3:1', '5:1', '7:1', '9:1'];
+    assert.deepEqual(journal(dir), { batches, committed: 8 });
+    // The log goes on after the cut tail: a record written now is replayed by the next start.
+    const d = chain(11, 1, 1, b[1].hash);
+    (await logOnly(dir, [[d]])).close();
+    assert.match((await start(dir)).join('\n'), /1 records replayed/);
+    assert.deepEqual(journal(dir).batches, [...batches, '11:1']);
+    assert.deepEqual(await start(dir), [], 'each record replayed once');
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a cut in the log (a new primary replaced the tail) stays cut after a restart', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    const log = openStandbyLog(store, options(dir), () => {}) as StandbyLog;
+    const old = chain(1, 4, 1, genesis); // 1-8, term 1
+    const after = await log.append([old], 0);
+    await store.writeMany([old], 0, after); // LMDB took it, and its mark moved
+    const cut = chain(5, 1, 2, old[1].hash); // term 2 from 5: 5-8 of term 1 are cut
+    await log.append([cut], 6); // the crash comes before LMDB takes it
+    log.close();
+    await closeJournalDb(db);
+    assert.match((await start(dir)).join('\n'), /1 records replayed/);
+    assert.deepEqual(journal(dir), { batches: ['1:1', '3:1', '5:2'], committed: 6 });
+    assert.deepEqual(await start(dir), []);
+    assert.deepEqual(journal(dir).batches, ['1:1', '3:1', '5:2'], 'the cut entries stay gone');
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a record written after a wrap is found at offset 0', async () => {
+  const dir = tempDataDir();
+  const bytes = 4_096;
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    const log = openStandbyLog(store, options(dir, bytes), () => {}) as StandbyLog;
+    let prev = genesis;
+    let first = 1;
+    let mark = log.next;
+    for (;;) {
+      const e = chain(first, 1, 1, prev);
+      if (!log.fits(StandbyLog.sizeOf([e]))) break;
+      mark = await log.append([e], 0);
+      await store.writeMany([e], 0, mark);
+      [prev, first] = [e[0].hash, first + 2];
+    }
+    log.wrap(); // LMDB holds every record (its mark says the tail, near the file's end)
+    const e = chain(first, 1, 1, prev);
+    await log.append([e], 0);
+    log.close();
+    await closeJournalDb(db);
+    assert.match((await start(dir, bytes)).join('\n'), /1 records replayed/);
+    assert.equal(journal(dir).batches.at(-1), `${first}:1`);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('groups acknowledged from the log; drain puts all in LMDB; a restart the rest', async () => {
+  const dir = tempDataDir();
+  try {
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const store = new ReplicaStore(db);
+    const log = openStandbyLog(store, options(dir, 8_192), () => {}) as StandbyLog;
+    const stored: number[] = [];
+    const commit = new GroupCommit(store, log, {
+      stored: (index) => stored.push(index),
+      failed: (error) => assert.fail(error),
+      committedSequence: () => 0,
+      stopped: () => false,
+      writing: () => {},
+    });
+    const all = chain(1, 40, 1, genesis); // ~40 records of ~1 KB: the 8 KB log wraps
+    for (let k = 0; k < all.length; k++) {
+      commit.add([all[k]], k + 1);
+      if (k % 3 === 2) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await commit.drain(); // as a promotion does: the workers then read LMDB
+    assert.equal(stored.at(-1), 40);
+    assert.equal(commit.appliedBelow, Number.POSITIVE_INFINITY);
+    assert.equal(db.journal.getKeysCount(), 40);
+    // LMDB stops taking writes (the crash comes before it does): the log acknowledges alone.
+    Object.assign(store, { writeMany: () => new Promise(() => {}) });
+    const more = chain(81, 5, 1, all[39].hash);
+    for (let k = 0; k < more.length; k++) commit.add([more[k]], 41 + k);
+    while (stored.at(-1) !== 45) await new Promise((resolve) => setImmediate(resolve));
+    assert.notEqual(commit.appliedBelow, Number.POSITIVE_INFINITY, 'LMDB lacks them');
+    log.close();
+    await closeJournalDb(db);
+    assert.match((await start(dir, 8_192)).join('\n'), /records replayed/);
+    assert.equal(journal(dir).batches.length, 45);
+  } finally {
+    removeDir(dir);
+  }
+});
