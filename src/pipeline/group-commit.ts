@@ -8,10 +8,12 @@
  *   append ─► add() ─► pending ─┐                      │ (in flight)
  *                               └──── next transaction, once that one is on disk
  */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { standbyLogOn, standbyLogRecordBytesMax } from '../constants.js';
 import { lastSequenceOf, type Entry } from '../replication/messages.js';
 import type { ReplicaStore } from '../replication/replica-store.js';
-import { StandbyLog } from '../replication/standby-log.js';
+import { StandbyLog, standbyLogFile } from '../replication/standby-log.js';
 import { recoverStandbyLog } from '../replication/standby-log-replay.js';
 import { LogApplier } from './log-applier.js';
 
@@ -180,14 +182,17 @@ export class GroupCommit {
  * A member's standby log (null: none), when `options.standbyLog` (default constants.ts
  * standbyLogOn) asks for one, of `standbyLogBytes`: opened and replayed into LMDB
  * (standby-log-replay.ts), which must come before anything reads the journal. `say` tells how
- * many records a replay took (a member's log line).
+ * many records a replay took (a member's log line). With the log off, a log left by a run with
+ * it on is replayed all the same, then removed: turning it off loses nothing acknowledged.
  */
 export function openStandbyLog(
   store: ReplicaStore,
   options: { id: number; dataDir: string; standbyLog?: boolean; standbyLogBytes?: number },
   say: (line: string) => void,
 ): StandbyLog | null {
-  if (!(options.standbyLog ?? standbyLogOn)) return null;
+  const on = options.standbyLog ?? standbyLogOn;
+  const path = join(options.dataDir, standbyLogFile);
+  if (!on && !existsSync(path)) return null;
   const log = StandbyLog.open(options.dataDir, options.standbyLogBytes);
   try {
     const { records, next } = recoverStandbyLog(store, log);
@@ -197,5 +202,9 @@ export function openStandbyLog(
     log.close();
     throw error;
   }
-  return log;
+  if (on) return log;
+  // Started with the log off after a run with it on: what only the log held is in LMDB now.
+  log.close();
+  rmSync(path);
+  return null;
 }

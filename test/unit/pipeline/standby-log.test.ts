@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSync, closeSync, writeSync } from 'node:fs';
+import { openSync, closeSync, existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
 import { BatchEncoder, decodeBatch, genesisHash } from '../../../src/journal/journal-codec.js';
@@ -106,6 +106,26 @@ test('a restart replays what only the log holds; a torn tail is cut, never appli
     assert.match((await start(dir)).join('\n'), /1 records replayed/);
     assert.deepEqual(journal(dir).batches, [...batches, '11:1']);
     assert.deepEqual(await start(dir), [], 'each record replayed once');
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a start with the log off replays a log left by a run with it on, removes it', async () => {
+  const dir = tempDataDir();
+  try {
+    (await logOnly(dir, [[chain(1, 2, 1, genesis)]])).close();
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const off = { ...options(dir), standbyLog: false };
+    const said: string[] = [];
+    assert.equal(
+      openStandbyLog(new ReplicaStore(db), off, (line) => said.push(line)),
+      null,
+    );
+    await closeJournalDb(db);
+    assert.match(said.join('\n'), /1 records replayed/);
+    assert.deepEqual(journal(dir).batches, ['1:1', '3:1']);
+    assert.equal(existsSync(join(dir, standbyLogFile)), false);
   } finally {
     removeDir(dir);
   }
