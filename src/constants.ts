@@ -447,7 +447,7 @@ export const piscinaExecArgv: readonly string[] = ['--no-experimental-require-mo
 export const chainCheckThreadsMax = 4;
 export const chainCheckSegmentsPerThread = 4; // so that work evens out and progress moves
 /** A standby's log in front of LMDB (replication/standby-log.ts; off: LMDB alone), its size. */
-export const standbyLogOn = false;
+export const standbyLogOn = true; // RESULTS.md, forty-third session
 export const standbyLogBytes = 64 << 20;
 export const standbyLogRecordBytesMax = 16 << 20; // a group larger goes to LMDB directly
 /** Replication: one tick of the consensus clock (ms). Timeouts below are in ticks. */
