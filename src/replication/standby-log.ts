@@ -56,6 +56,7 @@ const crcAt = 28;
 export class StandbyLog {
   private buffer = Buffer.alloc(1 << 20);
   private tail: LogMark = { record: 1, offset: 0 };
+  private closed = false;
 
   private constructor(
     private readonly fd: number,
@@ -119,6 +120,7 @@ export class StandbyLog {
    */
   append(writes: readonly (readonly Entry[])[], committed: number): Promise<LogMark> {
     const bytes = StandbyLog.sizeOf(writes);
+    assert(!this.closed, 'standby log: appended while open');
     assert(bytes <= standbyLogRecordBytesMax, 'standby log: a record within its bound');
     assert(this.fits(bytes), 'standby log: the record fits before the end');
     if (this.buffer.length < bytes) this.buffer = Buffer.alloc(bytes);
@@ -161,7 +163,10 @@ export class StandbyLog {
     return { groups, committed: header.readDoubleLE(16), after };
   }
 
+  /** Closes the file; once only (a second stop would close whatever file took its number). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }
