@@ -7,6 +7,12 @@
  *   append ─► add() ─► pending ──(turn ends)──► one transaction, fsync ─► stored(index, hash)
  *   append ─► add() ─► pending ─┐                      │ (in flight)
  *                               └──── next transaction, once that one is on disk
+ *
+ * With a standby log (constants.ts standbyLogOn), "one transaction, fsync" is one record
+ * appended to the log (one O_DSYNC write), and LMDB takes the records after (log-applier.ts):
+ *
+ *   pending ─► log append (one flush) ─► stored(index, hash)
+ *                         └─► LogApplier: one LMDB transaction per run of records ─► mark moves
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
