@@ -238,7 +238,7 @@ export class ClusterNode {
       await closeStorage(db, lock);
       throw error;
     }
-    const before = FolderBefore.of(db); // put back if the start fails before it serves
+    const before = FolderBefore.of(db, options.dataDir); // a start that fails puts it back
     const bootstrap = await bootstrapping(options, db);
     if (options.bootstrap) before.bootstrapAnswered(bootstrap);
     const config = await configOf(db, lock, options);

@@ -19,7 +19,10 @@
  * once) and take the folder for a new member's, which votes without the data it acknowledged.
  * The transport's starts stay: they only grow (replay-window.ts), whatever starts there next.
  */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { closeStorage, openStorage } from './node.js';
+import { standbyLogFile } from '../replication/standby-log.js';
 import type { JournalDb } from '../journal/journal-db.js';
 import { memberFileKey } from '../journal/member-folder.js';
 
@@ -39,10 +42,13 @@ export class FolderBefore {
   private constructor(
     private readonly meta: ReadonlyMap<string, string>,
     private readonly journalEnd: string,
+    /** The standby log's file was there (a start makes it, 64 MiB: standby-log.ts). */
+    readonly hadStandbyLog: boolean,
   ) {}
 
-  static of(db: JournalDb): FolderBefore {
-    return new FolderBefore(metaOf(db), journalEndOf(db));
+  static of(db: JournalDb, dataDir: string): FolderBefore {
+    const hadLog = existsSync(join(dataDir, standbyLogFile));
+    return new FolderBefore(metaOf(db), journalEndOf(db), hadLog);
   }
 
   /**
@@ -112,6 +118,8 @@ export async function undoStart(
       );
     }
     const left = `${failed}: its folder is left as it was (its id, flags and capacities as before)`;
+    // The log this start made holds nothing: no batch came before it served (kept above).
+    if (!before.hadStandbyLog) rmSync(join(dataDir, standbyLogFile), { force: true });
     if (!before.restore(storage.db)) return left;
     // Said, as the start's first line had said the copy taken: without the flag, the next start
     // is refused MEMBER_COPY. Put back, as the rest: the folder it came from may be the one

@@ -3,7 +3,7 @@ import { closeJournalDb, openJournalDb, type JournalDb } from '../../src/journal
 import { removeDir, tempDataDir } from './node-driver.js';
 
 /** Runs `body` on a new data folder's storage, then closes it and removes the folder. */
-export async function withDb(body: (db: JournalDb) => void): Promise<void> {
+export async function withDb(body: (db: JournalDb, dir: string) => void): Promise<void> {
   const dir = tempDataDir();
   try {
     const db = openJournalDb(dir, { create: true, readOnly: false });
@@ -11,7 +11,7 @@ export async function withDb(body: (db: JournalDb) => void): Promise<void> {
     await db.root.committed;
     await db.root.flushed;
     try {
-      body(db);
+      body(db, dir);
     } finally {
       await closeJournalDb(db);
     }

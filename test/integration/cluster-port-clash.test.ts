@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/cli/ports.js';
 import { bindFailure } from '../../src/cli/output.js';
@@ -26,6 +26,7 @@ import {
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
 import { claimMemberFolder } from '../../src/replication/replica-store.js';
 import { secretBytes } from '../../src/replication/datagram-mac.js';
+import { standbyLogFile } from '../../src/replication/standby-log.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 
 async function membersOf(): Promise<ClusterMember[]> {
@@ -71,6 +72,7 @@ async function leftAsItWas(dir: string, lines: string[]): Promise<void> {
     assert.doesNotThrow(() => claimMemberFolder(db, { dataDir: dir, id: 2 }), 'member 2 takes it');
     assert.equal(storedConfig(db), null, 'no capacities kept');
     assert.doesNotThrow(() => refuseLostJournal(dir, 'holds no batch', 'lost', db), 'no snapshot');
+    assert.equal(existsSync(join(dir, standbyLogFile)), false, 'no standby log (64 MiB) left');
   } finally {
     await closeJournalDb(db);
   }

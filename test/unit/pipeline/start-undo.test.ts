@@ -9,10 +9,10 @@ import { sequenceKey } from '../../../src/journal/journal-db.js';
 import { withDb } from '../../harness/fresh-db.js';
 
 test('the marks of a failed start go; the transport starts and earlier keys stay', () =>
-  withDb((db) => {
+  withDb((db, dir) => {
     db.meta.putSync('peer-start-2', '5');
     db.meta.putSync('engine-config', 'before');
-    const before = FolderBefore.of(db);
+    const before = FolderBefore.of(db, dir);
     db.meta.putSync('member-id', '1');
     db.meta.putSync('member', '1');
     db.meta.putSync('engine-config', 'grown');
@@ -28,8 +28,8 @@ test('the marks of a failed start go; the transport starts and earlier keys stay
   }));
 
 test('a start that voted, or stored a batch, is the member’s: not put back', () =>
-  withDb((db) => {
-    const before = FolderBefore.of(db);
+  withDb((db, dir) => {
+    const before = FolderBefore.of(db, dir);
     db.meta.putSync('member-id', '1');
     db.meta.putSync('term', '3');
     db.meta.putSync('votedFor', '2');
@@ -42,8 +42,8 @@ test('a start that voted, or stored a batch, is the member’s: not put back', (
   }));
 
 test('a new folder the others said lost its disk is the member’s: not put back', () =>
-  withDb((db) => {
-    const before = FolderBefore.of(db);
+  withDb((db, dir) => {
+    const before = FolderBefore.of(db, dir);
     before.bootstrapAnswered(true); // no other member's journal holds events: a new member
     db.meta.putSync('member-id', '1');
     db.meta.putSync('recovering', '0');
@@ -54,10 +54,10 @@ test('a new folder the others said lost its disk is the member’s: not put back
   }));
 
 test('a member’s folder keeps its own marks: asking the others adds nothing to keep', () =>
-  withDb((db) => {
+  withDb((db, dir) => {
     db.meta.putSync('member', '1');
     db.meta.putSync('recovering', '0');
-    const before = FolderBefore.of(db);
+    const before = FolderBefore.of(db, dir);
     before.bootstrapAnswered(false); // bootstrapping says false for a member's folder
     assert.equal(before.kept(db), null, 'nothing to keep');
   }));
