@@ -3,7 +3,7 @@
  * (count, longest and total pause) and its event loop's delay (p99 and max), so that a tail
  * can be set against the main thread's own stalls.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { GcWatch } from './gc-watch.js';
 
 export class MainThreadStalls {
@@ -20,6 +20,17 @@ export class MainThreadStalls {
   stop(): void {
     this.to = this.gc.now();
     this.delay.disable();
+  }
+
+  /**
+   * The main thread's collections in the window, as [start, end] wall-clock µs (call after
+   * figures(), which waits for their entries).
+   */
+  pausesUs(): [number, number][] {
+    const origin = performance.timeOrigin;
+    return this.gc
+      .pauses(this.from, this.to)
+      .map(([a, b]) => [(origin + a) * 1000, (origin + b) * 1000]);
   }
 
   /** JSON keys `open_main_*` (null when the window never started). */

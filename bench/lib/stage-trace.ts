@@ -25,6 +25,20 @@ import { percentileOf } from '../../src/stdx/percentile.js';
 
 export type StageName = 'journal_wait' | 'commit' | 'wake';
 
+/** One command's stages inside the node (StageTrace.stagesOf), µs. */
+export interface NodeStages {
+  journalWait: number;
+  commit: number;
+  wake: number;
+  /** Of journalWait, the part before the commit ahead of its batch's ended. */
+  behindCommit: number;
+  /** When its answer was sent (wall-clock µs). */
+  sentUs: number;
+}
+
+/** Float64 words kept per recorded command (StageTrace.bySequence). */
+const bySequenceWords = 5;
+
 /** One stage's figures (µs). */
 export interface StageFigures {
   p50: number;
@@ -57,10 +71,12 @@ export class StageTrace {
   /** The batch the last answer was in (batches and answers come in sequence order). */
   private batch = 0;
   /**
-   * Each recorded answer's stages (µs: journal wait, commit, wake) at [sequence - first] * 3,
-   * for the first `bySequenceMax` sequences recorded (tailStages reads them).
+   * Each recorded answer's stages at [sequence - first] * bySequenceWords (µs: journal wait,
+   * commit, wake, the part of the journal wait spent behind the commit before its own, and
+   * when it was sent, wall clock), for the first `bySequenceMax` sequences recorded
+   * (tailStages and stagesOf read them).
    */
-  private readonly bySequence: Float32Array;
+  private readonly bySequence: Float64Array;
   private firstSequence = -1;
 
   constructor(
@@ -68,7 +84,7 @@ export class StageTrace {
     private readonly keepMax = 0,
     bySequenceMax = 0,
   ) {
-    this.bySequence = new Float32Array(bySequenceMax * 3);
+    this.bySequence = new Float64Array(bySequenceMax * bySequenceWords);
   }
 
   /** Records from now on (the answers published so far are not). */
@@ -115,13 +131,48 @@ export class StageTrace {
     this.add('commit', durable - started);
     this.add('wake', nowUs - durable);
     if (this.firstSequence < 0) this.firstSequence = sequence;
-    const i = (sequence - this.firstSequence) * 3;
+    const i = (sequence - this.firstSequence) * bySequenceWords;
     if (i < this.bySequence.length) {
       this.bySequence[i] = started - stampUs;
       this.bySequence[i + 1] = durable - started;
       this.bySequence[i + 2] = nowUs - durable;
+      this.bySequence[i + 3] = this.behindCommit(stampUs, started);
+      this.bySequence[i + 4] = nowUs;
     }
     if (this.kept.size < this.keepMax) this.kept.set(sequence, nowUs - stampUs);
+  }
+
+  /**
+   * Of a journal wait from `stampUs` to its batch's commit start, the µs spent while the batch
+   * before was still being committed (stamped before that commit ended); 0 when that batch has
+   * left the log.
+   */
+  private behindCommit(stampUs: number, startedUs: number): number {
+    const before = this.batch - 1;
+    const written = this.progress.get(ProgressSlot.batchesWritten);
+    if (before < 0 || before <= written - journalBatchLogCount) return 0;
+    const at = (before % journalBatchLogCount) * batchLogEntryWords;
+    const ended = Math.min(this.progress.batchLog[at + BatchLogWord.durableUs], startedUs);
+    return Math.max(0, ended - stampUs);
+  }
+
+  /**
+   * A recorded command's stages inside the node (µs), or null when it was not recorded: its
+   * wait for the journal (of which `behindCommit` behind the commit before its batch's), its
+   * batch's commit + fsync, the wake-up up to its answer's send, and when that was (wall µs).
+   */
+  stagesOf(sequence: number): NodeStages | null {
+    const i = (sequence - this.firstSequence) * bySequenceWords;
+    if (this.firstSequence < 0 || i < 0 || i >= this.bySequence.length) return null;
+    const b = this.bySequence;
+    if (b[i + 1] === 0) return null; // not recorded (commit takes > 0 µs)
+    return {
+      journalWait: b[i],
+      commit: b[i + 1],
+      wake: b[i + 2],
+      behindCommit: b[i + 3],
+      sentUs: b[i + 4],
+    };
   }
 
   private add(stage: StageName, us: number): void {
@@ -136,12 +187,11 @@ export class StageTrace {
     const sum = { journal_wait: 0, commit: 0, wake: 0 };
     let found = 0;
     for (const sequence of sequences) {
-      const i = (sequence - this.firstSequence) * 3;
-      if (this.firstSequence < 0 || i < 0 || i >= this.bySequence.length) continue;
-      if (this.bySequence[i + 1] === 0) continue; // not recorded (commit takes > 0 µs)
-      sum.journal_wait += this.bySequence[i];
-      sum.commit += this.bySequence[i + 1];
-      sum.wake += this.bySequence[i + 2];
+      const s = this.stagesOf(sequence);
+      if (s === null) continue;
+      sum.journal_wait += s.journalWait;
+      sum.commit += s.commit;
+      sum.wake += s.wake;
       found++;
     }
     const mean = (us: number): number => (found === 0 ? 0 : Math.round(us / found));

@@ -15,6 +15,11 @@ export interface TailFigures {
   duringGc: number;
   /** Their sequences (the node's StageTrace gives their stages inside the node). */
   sequences: number[];
+  /**
+   * Each one's stages (µs, in the order of `sequences`): lag, to stamp, from stamp, and 1 if
+   * its life overlapped a collection of the client (else 0); tail-stages.ts takes percentiles.
+   */
+  each: { lagUs: number[]; toStampUs: number[]; fromStampUs: number[]; duringGc: number[] };
   /** Mean µs of each stage over those commands. */
   lagUs: number;
   toStampUs: number;
@@ -58,6 +63,8 @@ export class TailLog {
     const cut = n === 0 ? Infinity : sorted[Math.min(n - 1, Math.floor(n * 0.99))];
     const out = { count: 0, duringGc: 0, lagUs: 0, toStampUs: 0, fromStampUs: 0 };
     const sequences: number[] = [];
+    const each: TailFigures['each'] = { lagUs: [], toStampUs: [], fromStampUs: [], duringGc: [] };
+    const us = (ms: number): number => Math.round(ms * 1000);
     for (let i = 0; i < n; i++) {
       if (latency[i] < cut) continue;
       out.count++;
@@ -65,9 +72,14 @@ export class TailLog {
       out.lagUs += this.called[i] - this.intended[i];
       out.toStampUs += this.stamped[i] - this.called[i];
       out.fromStampUs += this.answered[i] - this.stamped[i];
+      each.lagUs.push(us(this.called[i] - this.intended[i]));
+      each.toStampUs.push(us(this.stamped[i] - this.called[i]));
+      each.fromStampUs.push(us(this.answered[i] - this.stamped[i]));
       const from = this.intended[i];
       const to = this.answered[i];
-      if (pauses.some(([start, end]) => start < to && end > from)) out.duringGc++;
+      const overlapped = pauses.some(([start, end]) => start < to && end > from);
+      if (overlapped) out.duringGc++;
+      each.duringGc.push(overlapped ? 1 : 0);
     }
     const meanUs = (ms: number): number =>
       out.count === 0 ? 0 : Math.round((ms * 1000) / out.count);
@@ -75,6 +87,7 @@ export class TailLog {
       count: out.count,
       duringGc: out.duringGc,
       sequences,
+      each,
       lagUs: meanUs(out.lagUs),
       toStampUs: meanUs(out.toStampUs),
       fromStampUs: meanUs(out.fromStampUs),

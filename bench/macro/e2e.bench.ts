@@ -39,6 +39,7 @@ import { modeTitle, singleNodeMode } from '../lib/modes.js';
 import { removeOnExit } from '../lib/bench-exit.js';
 import { MainThreadStalls } from '../lib/main-stalls.js';
 import { BatchCounts } from '../lib/batch-counts.js';
+import { tailBreakdown, tailBreakdownFigures, tailBreakdownRows } from '../lib/tail-stages.js';
 
 checkArgs(loadUsage('e2e'));
 const small = process.argv.includes('--small');
@@ -160,6 +161,9 @@ async function main(): Promise<void> {
   });
   const load = summarise(loads, size, trace.figures());
   const tail = trace.tailStages(loads.open.flatMap((r) => r.tail?.sequences ?? []));
+  const mainStalls = await stalls.figures();
+  const tails = loads.open.flatMap((r) => (r.tail === undefined ? [] : [r.tail]));
+  const breakdown = tailBreakdown(tails, (s) => trace.stagesOf(s), stalls.pausesUs());
   const loadedRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -193,7 +197,8 @@ async function main(): Promise<void> {
     open_runqueue_wait_us: open.wait?.waitUsPerSlice ?? null,
     open_runqueue_wait_per_run: open.wait?.waitPerRun ?? null,
     idle_runqueue_wait_us: idleWait?.waitUsPerSlice ?? null,
-    ...(await stalls.figures()),
+    ...mainStalls,
+    ...tailBreakdownFigures(breakdown),
     ...stageFigures(idleStages, 'idle_stage_'),
   };
   const title = `bench:e2e (${figures.size}, ${modeTitle(figures.mode)})`;
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
       value: `${tail.journal_wait} / ${tail.commit} / ${tail.wake}`,
       unit: 'µs',
     },
+    ...tailBreakdownRows(breakdown),
     {
       measure: '  its batches: commands a processor batch / a journal batch; KB a commit',
       value: `${figures.open_processor_batch_commands ?? '-'} / ${

@@ -51,6 +51,11 @@ test("the tail's commands are found by sequence, with their own batch's stages",
   assert.equal(both.found, 2, 'sequences not recorded (99, 3) are left out');
   assert.equal(both.journal_wait, 750);
   assert.equal(both.commit, 1_000);
+  const twelve = trace.stagesOf(12);
+  assert.ok(twelve !== null);
+  assert.equal(twelve.behindCommit, 500, 'stamped 500 µs before the commit ahead ended');
+  assert.equal(trace.stagesOf(10)?.behindCommit, 0, 'no batch ahead in the log');
+  assert.equal(trace.stagesOf(99), null);
   assert.deepEqual(new StageTrace(progress).tailStages([10]), {
     found: 0,
     journal_wait: 0,

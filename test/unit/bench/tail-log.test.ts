@@ -15,6 +15,8 @@ test("the tail is the commands at or above the p99, with each stage's mean", () 
   assert.equal(f.lagUs, 500);
   assert.equal(f.toStampUs, 250);
   assert.equal(f.fromStampUs, 10_250);
+  assert.deepEqual(f.each.fromStampUs, Array(10).fill(10_250), "each command's own stages too");
+  assert.deepEqual(f.each.lagUs, Array(10).fill(500));
 });
 
 test('a tail command counts as during a GC when a pause overlaps its life', () => {
@@ -28,6 +30,7 @@ test('a tail command counts as during a GC when a pause overlaps its life', () =
   ]);
   assert.equal(f.count, 2);
   assert.equal(f.duringGc, 1);
+  assert.deepEqual(f.each.duringGc, [1, 0]);
 });
 
 test('commands past the capacity are not kept, and an empty log has no tail', () => {
@@ -40,6 +43,7 @@ test('commands past the capacity are not kept, and an empty log has no tail', ()
     count: 0,
     duringGc: 0,
     sequences: [],
+    each: { lagUs: [], toStampUs: [], fromStampUs: [], duringGc: [] },
     lagUs: 0,
     toStampUs: 0,
     fromStampUs: 0,
