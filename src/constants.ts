@@ -54,7 +54,6 @@ export const engineV8Flags: readonly string[] = [
  * (docs/TUNING.md). Not allowed in NODE_OPTIONS: pass it to `node` (or a fork's `execArgv`).
  */
 export const clientV8Flags: readonly string[] = ['--min-semi-space-size=16'];
-
 /** Slots of the input ring (commands waiting for the business-logic processor). */
 export const inputRingSlotCount = 1 << 16;
 /** Slots of the output ring (events waiting for the journal and the publisher). */
@@ -74,7 +73,6 @@ export const ringBatchMax = 4096;
 export const prefetchCommandsMax = 128;
 /** Entries (16 bytes each) of the client table's cache of recent ids (engine/idempotency.ts). */
 export const clientSlotCacheSize = 256;
-
 /** Longest logical time between two entries of the journal's time index (microseconds). */
 export const timeIndexIntervalUs = 100_000;
 /**
@@ -196,6 +194,8 @@ export const wsMessageBytesMax = 16 * 1024 - 1;
  * of 8 bytes of header, 8 of count and this many events is at most wsMessageBytesMax.
  */
 export const eventsPerFrameMax = Math.floor((wsMessageBytesMax - 16) / eventSizeBytes);
+/** Answer runs held from a delivery, then sent corked by session (gateway/delivery-runs.ts). */
+export const deliveryRunsMax = 1_024;
 /**
  * ResultsOnly frames of one session whose results are still to come (4 KB per session that
  * uses the flag, allocated at its first such frame). Past it, further frames of the session are

@@ -16,6 +16,7 @@ import {
   commandsPerFrameMax,
   eventSizeBytes,
   eventsPerFrameMax,
+  deliveryRunsMax,
   refusedFramesMax,
   sessionBackpressureDropBytes,
   readSessionsPerClientMax,
@@ -95,6 +96,7 @@ import { Admission, answerRefusal } from './admission.js';
 import { hideMakerOf, hideMakers } from './trade-privacy.js';
 import { Login, type LoginFailures } from './login.js';
 import { copyCommands } from './command-copy.js';
+import { DeliveryRuns } from './delivery-runs.js';
 import { CancelOnDisconnect, type GatewayLog } from './cancel-on-disconnect.js';
 import { idFree } from './silent-holder.js';
 import { keyClosing, newSession, type Session } from './gateway-session.js';
@@ -178,6 +180,12 @@ export class Gateway {
     (frameHeaderBytes + 8) / 4 + eventsPerFrameMax * ResultWord.size,
   );
   private readonly outgoingResultsView = new DataView(this.outgoingResults.buffer);
+  /** A delivery's answer runs, sent session by session, corked (delivery-runs.ts). */
+  private readonly runs = new DeliveryRuns<WebSocket<Session>>(
+    deliveryRunsMax,
+    (id) => this.sessions.get(id),
+    (ws, records, from, n, more) => this.sendAnswers(ws, records, from, n, more),
+  );
   private listenSocket: us_listen_socket | null = null;
   /** HTTP commands waiting for their durable events, by "clientId/clientSeq". */
   private readonly httpPending = new Map<string, (events: EventRecord[]) => void>();
@@ -645,42 +653,29 @@ export class Gateway {
 
   /** Sends each durable event to the session of its client, batched per session. */
   private deliver(records: RecordBuffer, slot: number, count: number): void {
-    const u32 = records.u32;
     if (this.httpPending.size > 0) this.answerHttp(records, slot, count);
     this.cancels.deliver(records, slot, count);
     this.streams.deliver(records, slot, count);
     this.tail.catchUp(); // a promoted standby's tail first (topics-tail.ts)
     this.publishTopics(records, slot, count);
-    for (let i = 0; i < count; i++) {
-      const clientId = u32[(slot + i) * EventWord.size + EventWord.clientId];
-      const ws = clientId === 0 ? undefined : this.sessions.get(clientId);
-      if (ws === undefined) continue;
-      // Gather this client's run of events (commands of one client are mostly contiguous).
-      let n = 1;
-      while (
-        i + n < count &&
-        n < eventsPerFrameMax &&
-        u32[(slot + i + n) * EventWord.size + EventWord.clientId] === clientId
-      ) {
-        n++;
-      }
-      // Cut inside a command (past eventsPerFrameMax): its events go on in the next frame.
-      const more =
-        i + n < count &&
-        u32[(slot + i + n) * EventWord.size + EventWord.clientId] === clientId &&
-        (u32[(slot + i + n) * EventWord.size + EventWord.flagsTifStp] & EventFlag.Head) === 0;
-      const results = ws.getUserData().results;
-      if (results === null || results.isEmpty()) {
-        this.sendEvents(
-          ws,
-          records.u8.subarray((slot + i) * eventSizeBytes, (slot + i + n) * eventSizeBytes),
-          n,
-          more ? EventsFlag.More : 0,
-        );
-      } else {
-        this.sendRun(ws, results, records, slot + i, n, more);
-      }
-      i += n - 1;
+    this.runs.deliver(records, slot, count); // each session's runs corked: one write
+  }
+
+  /** One run of a session's answers: Events frames, or Results for its ResultsOnly commands. */
+  private sendAnswers(
+    ws: WebSocket<Session>,
+    records: RecordBuffer,
+    from: number,
+    n: number,
+    more: boolean,
+  ): void {
+    const results = ws.getUserData().results;
+    if (results === null || results.isEmpty()) {
+      const u8 = records.u8;
+      const events = u8.subarray(from * eventSizeBytes, (from + n) * eventSizeBytes);
+      this.sendEvents(ws, events, n, more ? EventsFlag.More : 0);
+    } else {
+      this.sendRun(ws, results, records, from, n, more);
     }
   }
 
