@@ -34,6 +34,7 @@ import { endWithParent } from '../lib/bench-exit.js';
 import { dueBy, openWarmupMs } from '../lib/open-loop.js';
 import { TailLog } from '../lib/tail-log.js';
 import { Pacer } from '../lib/pacer.js';
+import { openTickUsDefault } from '../lib/e2e-load.js';
 
 endWithParent();
 
@@ -167,15 +168,15 @@ async function batched(): Promise<void> {
 }
 
 /**
- * The open loop's tick (µs, the benches' --tick-us): 0, the default, a setTimeout(1); above 0,
- * a worker's clock (pacer.ts). libuv's timers are whole ms, so the timer fires 1 ms or more
- * after it was set: 0.7-0.9 ms of the loop's own lag at p50 on a quiet node, and on a guest at
- * load 9-20 it fell behind the rate (lag p50 0.2-0.5 s, bursts of thousands charged to the node
- * as latency), where a 500 µs clock kept it. At load ~5 the clock's wake-ups (two a tick, ~1.5
- * µs of CPU a command at 50k/s a process) made p99 higher in 2 of 3 pairs: not the default
- * (bench/RESULTS.md, forty-first session).
+ * The open loop's tick (µs, the benches' --tick-us): above 0 (500, the default), a worker's
+ * clock (pacer.ts); 0, a setTimeout(1). libuv's timers are whole ms, so the timer fires 1 ms or
+ * more after it was set: 0.7-0.9 ms of the loop's own lag at p50 on a quiet node, and on a
+ * guest at load 9-20 it fell behind the rate (lag p50 0.2-0.5 s, bursts of thousands charged to
+ * the node as latency), where a 500 µs clock kept it. The clock costs its wake-ups (two a tick,
+ * ~1.5 µs of CPU a command at 50k/s a process); at load ~5 it made p99 higher in 2 of 3 pairs
+ * (forty-first session), lower in most pairs since (bench/RESULTS.md, forty-third session).
  */
-const tickUs = Number(process.env.BOURSE_BENCH_TICK_US ?? 0);
+const tickUs = Number(process.env.BOURSE_BENCH_TICK_US ?? openTickUsDefault);
 /**
  * The open loop's schedule: every tick, `send` the commands due by then (numbers `first` to
  * `end` - 1; command i was meant to go at `intended(i)`), then wait for them all.

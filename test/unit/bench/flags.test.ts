@@ -6,16 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { argsProblem, parseFlag as flag, usageText } from '../../../bench/lib/flags.js';
-
-function withArgv<T>(args: string[], body: () => T): T {
-  const saved = process.argv;
-  process.argv = ['node', 'bench.js', ...args];
-  try {
-    return body();
-  } finally {
-    process.argv = saved;
-  }
-}
+import { withArgv } from '../../harness/bench-argv.js';
 
 test('bench flags: the value given, the fallback when absent, an error when not a count', () => {
   assert.equal(
