@@ -119,7 +119,7 @@ export class StateChecksum {
    * The value the next `write` stores. A double argument to a call that is not inlined would
    * be boxed (the engine must not allocate), so it is staged here instead.
    */
-  readonly staged = new Float64Array(1);
+  readonly staged = new Float64Array(2);
 
   /**
    * Stores `staged[0]` at `values[index]`, the field (a, b) number `field`, and records the
@@ -133,6 +133,33 @@ export class StateChecksum {
     const lo = ((after | 0) - (before | 0)) | 0;
     const hi = (highWordOf(after) - highWordOf(before)) | 0;
     this.addWords(fieldKeyOf(a, field), fieldKeyOf(b, field), lo, hi);
+  }
+
+  /**
+   * `write` of two adjacent fields at once: stores `staged[0]` at `values[index]` (field
+   * `field`) and `staged[1]` at `values[index + 1]` (field `field + 1`), and records both
+   * changes: the same lanes as two `write`s, from one call site (Accounts.hold says why).
+   */
+  writePair(a: number, b: number, field: number, values: Float64Array, index: number): void {
+    const staged = this.staged;
+    const before0 = values[index];
+    const before1 = values[index + 1];
+    const after0 = staged[0];
+    const after1 = staged[1];
+    values[index] = after0;
+    values[index + 1] = after1;
+    this.addWords(
+      fieldKeyOf(a, field),
+      fieldKeyOf(b, field),
+      ((after0 | 0) - (before0 | 0)) | 0,
+      (highWordOf(after0) - highWordOf(before0)) | 0,
+    );
+    this.addWords(
+      fieldKeyOf(a, field + 1),
+      fieldKeyOf(b, field + 1),
+      ((after1 | 0) - (before1 | 0)) | 0,
+      (highWordOf(after1) - highWordOf(before1)) | 0,
+    );
   }
 
   /**

@@ -121,7 +121,7 @@ export class OrderApplier {
     if (takerFee + makerFee > 0)
       accounts.moveAvailable(ins.feeAccountSlot[instrument], quote, takerFee + makerFee);
     const release = readU64(u32, e + EventWord.release);
-    if (release > 0) accounts.move(maker, quote, release, -release);
+    if (release > 0) accounts.hold(maker, quote, -release);
     assert(
       orders.open(makerOrder) - quantity === readU64(u32, e + EventWord.aux),
       'apply: maker open agrees',
@@ -141,10 +141,9 @@ export class OrderApplier {
         'apply: cancel release',
       );
     }
-    this.accounts.move(
+    this.accounts.hold(
       orders.account(o),
       this.instruments.heldAsset(instrument, orders.side(o)),
-      release,
       -release,
     );
     this.book.remove(o);
@@ -157,7 +156,7 @@ export class OrderApplier {
     const account = orders.account(o);
     const asset = this.instruments.heldAsset(orders.instrument(o), orders.side(o));
     const release = readU64(u32, e + EventWord.release);
-    if (release > 0) this.accounts.move(account, asset, release, -release);
+    if (release > 0) this.accounts.hold(account, asset, -release);
     const quantity = readU64(u32, e + EventWord.quantity);
     if ((u32[e + EventWord.flagsTifStp] & EventFlag.PriorityKept) !== 0) {
       this.book.lowerOpen(o, orders.open(o) - quantity);
@@ -165,7 +164,7 @@ export class OrderApplier {
     }
     this.book.unlink(o);
     const held = readU64(u32, e + EventWord.amount);
-    if (held > 0) this.accounts.move(account, asset, -held, held);
+    if (held > 0) this.accounts.hold(account, asset, held);
     const rest = readU64(u32, e + EventWord.aux);
     if (rest > 0) this.book.rest(o, readU64(u32, e + EventWord.price), rest);
     else orders.release(o);

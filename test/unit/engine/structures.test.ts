@@ -140,6 +140,41 @@ test('moveAvailable and moveHeld change one balance and the checksum as move doe
   assert.throws(() => accounts.moveHeld(0, 1, -6), AssertionError);
 });
 
+test('hold moves between available and held, with the checksum of move(-x, x)', () => {
+  const amount = fc.integer({ min: -(2 ** 45), max: 2 ** 45 });
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 2 }), amount), { maxLength: 30 }),
+      (ops) => {
+        const sumMove = new StateChecksum();
+        const sumHold = new StateChecksum();
+        const viaMove = new Accounts(smallConfig, sumMove);
+        const viaHold = new Accounts(smallConfig, sumHold);
+        for (const accounts of [viaMove, viaHold]) {
+          accounts.create(7);
+          accounts.move(0, 1, 2 ** 46, 2 ** 46);
+          accounts.move(0, 2, 2 ** 46, 2 ** 46);
+        }
+        for (const [asset, x] of ops) {
+          const available = viaMove.available(0, asset) - x;
+          if (available < 0 || viaMove.held(0, asset) + x < 0) continue; // refused, as below
+          viaMove.move(0, asset, -x, x);
+          viaHold.hold(0, asset, x);
+          assert.equal(viaHold.available(0, asset), viaMove.available(0, asset));
+          assert.equal(viaHold.held(0, asset), viaMove.held(0, asset));
+        }
+        assert.equal(sumHold.hex(), sumMove.hex());
+      },
+    ),
+    { seed: 20261206, numRuns: 500 },
+  );
+  const accounts = new Accounts(smallConfig, new StateChecksum());
+  accounts.create(7);
+  accounts.move(0, 1, 5, 5);
+  assert.throws(() => accounts.hold(0, 1, 6), AssertionError);
+  assert.throws(() => accounts.hold(0, 1, -6), AssertionError);
+});
+
 test('levels: at most 2^27 slots, so that (slot << 3) | field indexes a record', () => {
   const config = { ...smallConfig, levelCountMax: 2 ** 27 + 1 };
   assert.throws(() => new Levels(config), AssertionError);
