@@ -221,11 +221,7 @@ export class Matcher {
     const orders = this.orders;
     const a = orders.account(maker);
     let sum = this.accountLines(instrument, a);
-    if (leaves) {
-      const map = orders.map;
-      sum += map.entries[map.probeStart(orders.id(maker))];
-      sum += orders.nextOfAccount(maker) + orders.firstOfAccount(a);
-    }
+    if (leaves) sum += orders.leavingLines(maker, a);
     this.kept[0] += sum;
   }
 

@@ -418,3 +418,18 @@ test('orders: at most 2^27 slots, so that (slot << 4) | field indexes a record',
   const config = { ...engineConfigDefault, orderCountMax: 2 ** 27 + 1 };
   assert.throws(() => new Orders(config, 1, false), AssertionError);
 });
+
+test('leavingLines sums the id entry, the links and the account ends an order leaves', () => {
+  const orders = new Orders(smallConfig, 4, false);
+  const first = orders.acquire(1001, 3, 1, 0, 0, 0, 0);
+  const second = orders.acquire(1002, 3, 1, 1, 0, 0, 0);
+  const map = orders.map;
+  for (const o of [first, second]) {
+    const idEntry = map.entries[map.probeStart(orders.id(o))];
+    assert.equal(idEntry, orders.id(o)); // no collision in an almost empty table
+    // The account's first end is stored + 1 (0: none), the next link as it is.
+    const expected = idEntry + orders.nextOfAccount(o) + orders.firstOfAccount(3) + 1;
+    assert.equal(orders.leavingLines(o, 3), expected);
+  }
+  assert.equal(orders.nextOfAccount(first), second);
+});
