@@ -10,6 +10,7 @@
 import type { Message } from '../../src/replication/messages.js';
 import type { Rng, SimCluster } from './sim-cluster.js';
 import { StalePrimary, type StaleKnobs } from './sim-stale.js';
+import { HeldVotes, type VoteKnobs } from './sim-votes.js';
 
 /** A mix's knobs for held datagrams (unset in the other mixes: no draw). */
 export interface HeldKnobs {
@@ -33,6 +34,8 @@ export interface HeldKnobs {
   heldMax: number;
   /** Stale-primary episodes (sim-stale.ts): none drawn when unset. */
   stale?: StaleKnobs;
+  /** Held-vote episodes (sim-votes.ts): none drawn when unset. */
+  votes?: VoteKnobs;
 }
 
 /** Whether a message of this kind may be held. */
@@ -46,6 +49,7 @@ export class HeldDatagrams {
   /** Per link "from>to": until when it holds, and what share. */
   private readonly spells = new Map<string, { until: number; share: number }>();
   private readonly stale: StalePrimary | undefined;
+  private readonly votes: HeldVotes | undefined;
 
   constructor(
     private readonly sim: SimCluster,
@@ -54,6 +58,7 @@ export class HeldDatagrams {
   ) {
     sim.hold = (from, to, message) => this.holds(from, to, message);
     this.stale = knobs.stale && new StalePrimary(sim, rng, knobs.stale);
+    this.votes = knobs.votes && new HeldVotes(sim, rng, knobs.votes);
   }
 
   /** The chance `message` is held outside a spell. */
@@ -69,6 +74,7 @@ export class HeldDatagrams {
     if (this.held >= this.knobs.heldMax || !holdable(message)) return false;
     // An episode alone holds what reaches its stale primary (no random holds there).
     if (this.stale?.covers(to) === true) return this.stale.holds(from, message) && ++this.held > 0;
+    if (this.votes?.holds(from, to, message) === true) return ++this.held > 0;
     const spell = this.spells.get(`${from}>${to}`);
     let chance = this.chance(from, message);
     if (spell !== undefined && this.sim.now < spell.until) chance = Math.max(chance, spell.share);
@@ -84,7 +90,8 @@ export class HeldDatagrams {
     if (!rng.chance(knobs.releaseChance)) return;
     const from = 1 + rng.int(sim.size);
     const to = 1 + rng.int(sim.size);
-    if (this.stale?.covers(to) !== true) this.held -= sim.release(from, to);
+    if (this.stale?.covers(to) === true || this.votes?.covers(from) === true) return;
+    this.held -= sim.release(from, to);
   }
 
   /**
@@ -93,6 +100,7 @@ export class HeldDatagrams {
    */
   episode(): void {
     if (this.stale !== undefined) this.held -= this.stale.step();
+    if (this.votes !== undefined) this.held -= this.votes.step();
   }
 
   /** Each link (one way) holds with a chance of one half, for one span, the same share. */
@@ -112,6 +120,7 @@ export class HeldDatagrams {
     this.sim.hold = null;
     this.spells.clear();
     this.held -= this.stale?.end() ?? 0;
+    this.held -= this.votes?.end() ?? 0;
     for (let from = 1; from <= this.sim.size; from++) this.held -= this.sim.release(from);
   }
 }

@@ -23,6 +23,7 @@ import {
   heldMix,
   heldOthersMix,
   heldRandomMix,
+  heldVotesMix,
   lostDisksMix,
   misdeliverMix,
   partitionsMix,
@@ -106,6 +107,10 @@ test('consensus: messages replayed to other replicas keep one primary a term', (
  *   23235284 (primary-pauses, of 260,000)  the same: a stale primary's commit past a wiped
  *          replica's line counted an acknowledgement heard before it stood still, from a member
  *          in a later term since (9bd1de4).
+ *   10000472, 10000705, 10001460, 10001970, 10002131, 10003856 (held-votes, of 5,000: 14 fail
+ *          with dfd8391's check of the vote's life reverted)  two primaries in one term, or a
+ *          committed entry cut (consensus's assert): a vote granted by a lost life, held,
+ *          counted for the candidate's next life standing in that term again (dfd8391).
  */
 const pausedPrimarySeeds = [
   10_000_283, 10_002_299, 10_002_319, 10_010_468, 10_016_569, 20_001_378, 20_002_440, 20_006_787,
@@ -127,6 +132,8 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
   const heldSeeds = [10_000_044, 10_000_097, 10_000_191, 30_002_281, 30_002_482, 30_013_308];
   for (const seed of heldSeeds) runSeeds(seed, 1, heldMix);
   for (const seed of staleCommitSeeds) runSeeds(seed, 1, heldOthersMix);
+  const heldVoteSeeds = [10_000_472, 10_000_705, 10_001_460, 10_001_970, 10_002_131, 10_003_856];
+  for (const seed of heldVoteSeeds) runSeeds(seed, 1, heldVotesMix);
 });
 
 /**
@@ -134,11 +141,13 @@ test('consensus: the soak seeds of bugs found before keep history and heal', () 
  * crashes, restarts and disk losses, then delivered (bench/soak/sim-held.ts), and primaries
  * left stale with a wiped replica serving them (sim-stale.ts). bench:simulation soaks many
  * more seeds; these keep the mix from rotting (with c960f15's `credited` reverted, 9 fail).
- * held-others holds the other members' statuses too, and draws five-member episodes.
+ * held-others holds the other members' statuses too, and draws five-member episodes;
+ * held-votes holds a candidate's votes across its and its voter's disk losses (sim-votes.ts).
  */
 test('consensus: datagrams held past crashes and lost disks keep history and heal', () => {
   runSeeds(2_000_001, 200, heldMix);
   runSeeds(2_000_001, 200, heldOthersMix);
+  runSeeds(2_000_001, 200, heldVotesMix);
 });
 
 /**
