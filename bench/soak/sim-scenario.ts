@@ -248,9 +248,10 @@ export const heldOthersMix: Mix = {
  * its voter lose their disks (two of five; three members: one) while the network holds the
  * vote, which reaches the candidate's next life when handovers make it stand in that term
  * again, and another member stands there too: the history of dfd8391. Fewer random cuts and
- * holds, no primary pauses, longer fault phases (each cut left most scenarios without a primary
- * most of the time: too few episodes got as far). With dfd8391's check of the vote's life
- * reverted, 14 of seeds 10,000,001-10,005,000 fail (main: 0 of 20,000).
+ * holds, no primary pauses, longer fault phases (cuts as the held mix's left most scenarios
+ * without a primary most of the time: few episodes got far). With dfd8391's check of the
+ * vote's life reverted, 14 of seeds 10,000,001-10,005,000 and 26 of 30,000,001-30,005,000
+ * fail (main: 0 of 20,000 from each).
  */
 export const heldVotesMix: Mix = {
   ...heldMix,
