@@ -128,11 +128,19 @@ export class StandbyLog {
     const at = this.tail.offset;
     const after = { record: this.tail.record + 1, offset: at + bytes };
     return new Promise((resolve, reject) => {
-      write(this.fd, this.buffer, 0, bytes, at, (error) => {
-        if (error !== null) return reject(error);
-        this.tail = after;
-        resolve(after);
-      });
+      // A write may take part of the record and say so, with no error (a full disk under a
+      // log whose blocks are not all allocated: copied sparse, or copy-on-write): the rest is
+      // written again, which then fails with the disk's errno. Acknowledged only when whole.
+      const rest = (done: number): void => {
+        write(this.fd, this.buffer, done, bytes - done, at + done, (error, written) => {
+          if (error !== null) return reject(error);
+          if (written === 0) return reject(shortWrite(at));
+          if (done + written < bytes) return rest(done + written);
+          this.tail = after;
+          resolve(after);
+        });
+      };
+      rest(0);
     });
   }
 
@@ -176,8 +184,10 @@ function preallocate(path: string, dir: string, fileBytes: number): void {
   const fd = openSync(path, fs.O_RDWR | fs.O_CREAT | fs.O_EXCL, 0o600);
   try {
     const zeros = Buffer.alloc(Math.min(fileBytes, 1 << 20));
-    for (let at = 0; at < fileBytes; at += zeros.length) {
-      writeSync(fd, zeros, 0, Math.min(zeros.length, fileBytes - at), at);
+    for (let at = 0; at < fileBytes;) {
+      const written = writeSync(fd, zeros, 0, Math.min(zeros.length, fileBytes - at), at);
+      if (written === 0) throw shortWrite(at); // a part taken: the rest again (its errno)
+      at += written;
     }
     fdatasyncSync(fd);
   } finally {
@@ -189,6 +199,12 @@ function preallocate(path: string, dir: string, fileBytes: number): void {
   } finally {
     closeSync(dirFd);
   }
+}
+
+/** A write that took nothing and said no error: an I/O error, as an operator reads one. */
+function shortWrite(offset: number): Error {
+  const error = new Error(`EIO: the standby log took no byte of a write at offset ${offset}`);
+  return Object.assign(error, { code: 'EIO' });
 }
 
 /** CRC-32 of a record's header (its CRC word left out) and body. */

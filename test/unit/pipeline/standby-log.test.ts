@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSync, closeSync, existsSync, writeSync } from 'node:fs';
+import { openSync, closeSync, existsSync, writeSync, ftruncateSync } from 'node:fs';
+import { statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
 import { BatchEncoder, decodeBatch, genesisHash } from '../../../src/journal/journal-codec.js';
@@ -18,6 +19,7 @@ import { ReplicaStore, entryMetaOf } from '../../../src/replication/replica-stor
 import { StandbyLog, standbyLogFile } from '../../../src/replication/standby-log.js';
 import type { Entry } from '../../../src/replication/messages.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
+import { mountSmallDisk } from '../../harness/small-disk.js';
 
 /** `n` batches of two events each from `first`, of `term`, chained onto `prev` (hex). */
 function chain(first: number, n: number, term: number, prev: string): Entry[] {
@@ -218,5 +220,29 @@ test('groups acknowledged from the log; drain puts all in LMDB; a restart the re
     assert.equal(journal(dir).batches.length, 45);
   } finally {
     removeDir(dir);
+  }
+});
+
+test('a record the disk takes part of is not acknowledged (sparse log, full disk)', async () => {
+  // A log whose zeros are not all on disk (copied sparse, rsync -S, to move the folder; or a
+  // copy-on-write file system): a full disk takes part of a write. pwrite then says how much
+  // it wrote, with no error; the append acknowledged the whole record, torn on disk, and the
+  // next start's replay stopped there: acknowledged entries gone.
+  const disk = mountSmallDisk(1);
+  try {
+    const fd = openSync(join(disk.dir, standbyLogFile), 'w');
+    ftruncateSync(fd, 256 << 10); // the log's size, its blocks not allocated
+    closeSync(fd);
+    const { bavail, bsize } = statfsSync(disk.dir);
+    writeFileSync(join(disk.dir, 'filler'), Buffer.alloc(bavail * bsize - 8_192));
+    const log = StandbyLog.open(disk.dir);
+    assert.equal(log.fileBytes, 256 << 10);
+    const group = chain(1, 200, 1, genesis); // ~20 KB: the disk takes 8 KB of it
+    assert.ok(StandbyLog.sizeOf([group]) > 16_384);
+    await assert.rejects(log.append([group], 0), /ENOSPC/);
+    assert.deepEqual(log.next, { record: 1, offset: 0 }, 'the tail stays');
+    log.close();
+  } finally {
+    disk.release();
   }
 });
