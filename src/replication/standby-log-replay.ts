@@ -7,7 +7,9 @@
  * and is never applied; the log goes on from offset 0 with its number, the mark saying so.
  *
  * A whole record that does not check (its CRC holds, its batches do not) is no torn tail: the
- * start stops (StorageError JOURNAL_CORRUPT) rather than lose what it acknowledged.
+ * start stops (StorageError JOURNAL_CORRUPT) rather than lose what it acknowledged. So does a
+ * file that ends before the mark, or inside a record numbered in turn (StandbyLog.endsShort):
+ * shortened by hand, it lost records a torn write never would.
  */
 import { decodeBatch, genesisHash } from '../journal/journal-codec.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
@@ -29,6 +31,12 @@ export function recoverStandbyLog(
     store.writeSync(writes, found.committed, found.after);
     mark = found.after;
     records++;
+  }
+  if (log.endsShort(mark)) {
+    // Not a torn tail: what it held past here, acknowledged, is gone. Replaying what is left
+    // and going on said nothing, and this member voted as if it held them.
+    const size = `the file (${log.fileBytes} bytes) was shortened under its records`;
+    throw corrupt(mark, `${size}: start the member on an empty folder (it catches up)`);
   }
   const next = { record: mark.record, offset: 0 };
   store.writeSync([], 0, next); // whatever lies after the last whole record is never read

@@ -154,6 +154,20 @@ export class StandbyLog {
     return this.readOne(mark.record, 0);
   }
 
+  /**
+   * Whether the file ends before what `mark` says it holds: its offset is past the end, or the
+   * record numbered there runs past it. A torn write never does (the file is preallocated, a
+   * record written only where it fits): the file was shortened under its records (a truncate).
+   */
+  endsShort(mark: LogMark): boolean {
+    if (mark.offset > this.fileBytes) return true;
+    if (mark.offset + headerBytes > this.fileBytes) return false;
+    const header = Buffer.alloc(headerBytes);
+    readSync(this.fd, header, 0, headerBytes, mark.offset);
+    if (header.readUInt32LE(0) !== magic || header.readDoubleLE(8) !== mark.record) return false;
+    return mark.offset + headerBytes + header.readUInt32LE(4) > this.fileBytes;
+  }
+
   private readOne(record: number, offset: number): LogRecord | null {
     if (offset + headerBytes > this.fileBytes) return null;
     const header = Buffer.alloc(headerBytes);

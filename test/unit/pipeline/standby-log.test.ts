@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, closeSync, existsSync, writeSync, ftruncateSync } from 'node:fs';
-import { statfsSync, writeFileSync } from 'node:fs';
+import { statfsSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
 import { BatchEncoder, decodeBatch, genesisHash } from '../../../src/journal/journal-codec.js';
@@ -78,12 +78,34 @@ async function start(dir: string, bytes?: number): Promise<string[]> {
 
 /** Appends each group as one record to the folder's log, as if LMDB never took them. */
 async function logOnly(dir: string, records: Entry[][][], bytes?: number): Promise<StandbyLog> {
-  const db = openJournalDb(dir, { create: true, readOnly: false });
-  const store = new ReplicaStore(db);
-  const log = openStandbyLog(store, options(dir, bytes), () => {}) as StandbyLog;
+  const { db, log } = opened(dir, bytes);
   for (const writes of records) await log.append(writes, writes[0][0].first + 1);
   await closeJournalDb(db);
   return log;
+}
+
+/** A folder opened as a member's start opens it, the log replayed (what it said is dropped). */
+function opened(dir: string, bytes?: number) {
+  const db = openJournalDb(dir, { create: true, readOnly: false });
+  const store = new ReplicaStore(db);
+  const log = openStandbyLog(store, options(dir, bytes), () => {}) as StandbyLog;
+  return { db, store, log };
+}
+
+/** A group commit on `log`; `stored` gets each index it acknowledges. */
+function commitOn(store: ReplicaStore, log: StandbyLog, stored: number[]): GroupCommit {
+  return new GroupCommit(store, log, {
+    stored: (index) => stored.push(index),
+    failed: (error) => assert.fail(error),
+    committedSequence: () => 0,
+    stopped: () => false,
+    writing: () => {},
+  });
+}
+
+/** Resolves once the group commit acknowledged `index`. */
+async function acked(stored: number[], index: number): Promise<void> {
+  while (stored.at(-1) !== index) await new Promise((resolve) => setImmediate(resolve));
 }
 
 test('a restart replays what only the log holds; a torn tail is cut, never applied', async () => {
@@ -136,9 +158,7 @@ test('a start with the log off replays a log left by a run with it on, removes i
 test('a cut in the log (a new primary replaced the tail) stays cut after a restart', async () => {
   const dir = tempDataDir();
   try {
-    const db = openJournalDb(dir, { create: true, readOnly: false });
-    const store = new ReplicaStore(db);
-    const log = openStandbyLog(store, options(dir), () => {}) as StandbyLog;
+    const { db, store, log } = opened(dir);
     const old = chain(1, 4, 1, genesis); // 1-8, term 1
     const after = await log.append([old], 0);
     await store.writeMany([old], 0, after); // LMDB took it, and its mark moved
@@ -159,9 +179,7 @@ test('a record written after a wrap is found at offset 0', async () => {
   const dir = tempDataDir();
   const bytes = 4_096;
   try {
-    const db = openJournalDb(dir, { create: true, readOnly: false });
-    const store = new ReplicaStore(db);
-    const log = openStandbyLog(store, options(dir, bytes), () => {}) as StandbyLog;
+    const { db, store, log } = opened(dir, bytes);
     let prev = genesis;
     let first = 1;
     let mark = log.next;
@@ -187,17 +205,9 @@ test('a record written after a wrap is found at offset 0', async () => {
 test('groups acknowledged from the log; drain puts all in LMDB; a restart the rest', async () => {
   const dir = tempDataDir();
   try {
-    const db = openJournalDb(dir, { create: true, readOnly: false });
-    const store = new ReplicaStore(db);
-    const log = openStandbyLog(store, options(dir, 8_192), () => {}) as StandbyLog;
+    const { db, store, log } = opened(dir, 8_192);
     const stored: number[] = [];
-    const commit = new GroupCommit(store, log, {
-      stored: (index) => stored.push(index),
-      failed: (error) => assert.fail(error),
-      committedSequence: () => 0,
-      stopped: () => false,
-      writing: () => {},
-    });
+    const commit = commitOn(store, log, stored);
     const all = chain(1, 40, 1, genesis); // ~40 records of ~1 KB: the 8 KB log wraps
     for (let k = 0; k < all.length; k++) {
       commit.add([all[k]], k + 1);
@@ -211,7 +221,7 @@ test('groups acknowledged from the log; drain puts all in LMDB; a restart the re
     Object.assign(store, { writeMany: () => new Promise(() => {}) });
     const more = chain(81, 5, 1, all[39].hash);
     for (let k = 0; k < more.length; k++) commit.add([more[k]], 41 + k);
-    while (stored.at(-1) !== 45) await new Promise((resolve) => setImmediate(resolve));
+    await acked(stored, 45);
     assert.notEqual(commit.appliedBelow, Number.POSITIVE_INFINITY, 'LMDB lacks them');
     log.close();
     log.close(); // a second stop closes nothing (the number may be another file's by then)
@@ -244,5 +254,101 @@ test('a record the disk takes part of is not acknowledged (sparse log, full disk
     log.close();
   } finally {
     disk.release();
+  }
+});
+
+test('the log used again after a primary stint: records, numbers and mark go on', async () => {
+  // Promoted (drain), the member journals as primary straight into LMDB, the log untouched;
+  // a restart then, or a demotion (its unproposed tail cut) and more records from the log, a
+  // crash before LMDB takes them: a start replays those only, the primary's batches kept, the
+  // cut tail never back.
+  const dir = tempDataDir();
+  try {
+    const a = chain(1, 3, 1, genesis); // 1-6
+    const c = chain(7, 2, 2, a[2].hash); // 7-10: its own, as primary
+    const d = chain(11, 2, 2, c[1].hash); // 11-14: journaled, never proposed
+    let db = openJournalDb(dir, { create: true, readOnly: false });
+    let store = new ReplicaStore(db);
+    let log = openStandbyLog(store, options(dir), () => {}) as StandbyLog;
+    const standby = commitOn(store, log, []);
+    standby.add(a, 3);
+    await standby.drain(); // promoted
+    const mark = log.next;
+    await store.writeMany([c, d], 10); // the primary's writer: LMDB alone, no mark
+    log.close();
+    await closeJournalDb(db); // a crash as primary
+    assert.deepEqual(await start(dir), [], 'nothing to replay');
+    assert.equal(journal(dir).batches.length, 7, "the primary's batches kept");
+    db = openJournalDb(dir, { create: true, readOnly: false });
+    store = new ReplicaStore(db);
+    log = openStandbyLog(store, options(dir), () => {}) as StandbyLog;
+    assert.equal(log.next.record, mark.record, 'its numbers go on');
+    store.truncateAfter(10); // demoted: 11-14 never proposed
+    const stored: number[] = [];
+    const again = commitOn(store, log, stored);
+    Object.assign(store, { writeMany: () => new Promise(() => {}) }); // LMDB stalls
+    const e = chain(11, 1, 3, c[1].hash); // 11-12, the new primary's
+    again.add(e, 6);
+    await acked(stored, 6);
+    log.close();
+    await closeJournalDb(db); // the crash
+    assert.match((await start(dir)).join('\n'), /1 records replayed/);
+    assert.deepEqual(journal(dir).batches, ['1:1', '3:1', '5:1', '7:2', '9:2', '11:3']);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a group too large for the log goes to LMDB in turn; a crash after loses none', async () => {
+  const dir = tempDataDir();
+  try {
+    const { db, store, log } = opened(dir, 8_192);
+    const stored: number[] = [];
+    const commit = commitOn(store, log, stored);
+    const small = chain(1, 3, 1, genesis); // 1-6: a record
+    const large = chain(7, 100, 1, small[2].hash); // 7-206: ~11 KB, more than the 8 KB log
+    assert.ok(StandbyLog.sizeOf([large]) > 8_192);
+    const cut = chain(201, 2, 2, large[96].hash); // 201-204 of term 2: cuts 201-206
+    commit.add(small, 3);
+    await acked(stored, 3);
+    commit.add(large, 103);
+    await acked(stored, 103);
+    Object.assign(store, { writeMany: () => new Promise(() => {}) }); // LMDB stalls
+    commit.add(cut, 100);
+    await acked(stored, 100);
+    log.close();
+    await closeJournalDb(db); // the crash
+    assert.match((await start(dir, 8_192)).join('\n'), /1 records replayed/);
+    const batches = journal(dir).batches;
+    assert.equal(batches.length, 3 + 97 + 2);
+    assert.deepEqual(batches.slice(-3), ['199:1', '201:2', '203:2']);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a log shortened under its records (truncated) stops the start: no torn tail', async () => {
+  for (const where of ['below the mark', 'inside the record after it']) {
+    const dir = tempDataDir();
+    try {
+      const { db, store, log } = opened(dir);
+      const a = chain(1, 3, 1, genesis);
+      const mark = await log.append([a], 0);
+      await store.writeMany([a], 0, mark); // LMDB took it
+      const b = chain(7, 2, 1, a[2].hash); // acknowledged from the log alone: the crash
+      const end = await log.append([b], 0);
+      log.close();
+      await closeJournalDb(db);
+      const size = where === 'below the mark' ? mark.offset - 100 : end.offset - 10;
+      truncateSync(join(dir, standbyLogFile), size);
+      await assert.rejects(start(dir), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'JOURNAL_CORRUPT', where);
+        assert.match(error.message, /shortened under its records/);
+        return true;
+      });
+      assert.deepEqual(journal(dir).batches, ['1:1', '3:1', '5:1'], 'nothing cut or added');
+    } finally {
+      removeDir(dir);
+    }
   }
 });
