@@ -352,3 +352,55 @@ test('a log shortened under its records (truncated) stops the start: no torn tai
     }
   }
 });
+
+test("an old lap's whole record at the mark (its number not in turn) is not taken", async () => {
+  const dir = tempDataDir();
+  try {
+    // Run 1: records 1-3 of one size, LMDB took them; run 2 (a restart: the tail at 0) writes
+    // record 4 of that size at 0, LMDB takes it: its mark (5, at the end of record 4) is where
+    // run 1's record 2 lies, whole, its header plausible but for its number.
+    const a = chain(1, 3, 1, genesis);
+    for (const run of [a, []]) {
+      const { db, store, log } = opened(dir);
+      for (const e of run) await store.writeMany([[e]], 0, await log.append([[e]], 0));
+      log.close();
+      await closeJournalDb(db);
+    }
+    const { db, store, log } = opened(dir);
+    const d = chain(7, 1, 1, a[2].hash); // the size of each of run 1's
+    const mark = await log.append([d], 0);
+    await store.writeMany([d], 0, mark);
+    assert.equal(mark.offset, StandbyLog.sizeOf([d]), "at run 1's record 2");
+    log.close();
+    await closeJournalDb(db);
+    assert.deepEqual(await start(dir), [], 'record 2 not taken for record 5');
+    assert.deepEqual(journal(dir).batches, ['1:1', '3:1', '5:1', '7:1']);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("a wrap: the new lap's first record torn at 0 is not taken", async () => {
+  const dir = tempDataDir();
+  try {
+    const { db, store, log } = opened(dir, 4_096); // filled, LMDB holds all, then a wrap
+    let prev = genesis;
+    let first = 1;
+    for (let e = chain(first, 1, 1, prev); log.fits(StandbyLog.sizeOf([e]));) {
+      await store.writeMany([e], 0, await log.append([e], 0));
+      [prev, first] = [e[0].hash, first + 2];
+      e = chain(first, 1, 1, prev);
+    }
+    log.wrap();
+    await log.append([chain(first, 1, 1, prev)], 0);
+    log.close();
+    await closeJournalDb(db);
+    const fd = openSync(join(dir, standbyLogFile), 'r+');
+    writeSync(fd, Buffer.from('torn'), 0, 4, 40); // the crash during its write
+    closeSync(fd);
+    assert.deepEqual(await start(dir, 4_096), [], 'the torn record not taken');
+    assert.equal(journal(dir).batches.at(-1), `${first - 2}:1`);
+  } finally {
+    removeDir(dir);
+  }
+});
