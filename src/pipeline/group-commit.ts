@@ -18,7 +18,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { standbyLogOn, standbyLogRecordBytesMax } from '../constants.js';
 import { lastSequenceOf, type Entry } from '../replication/messages.js';
-import type { ReplicaStore } from '../replication/replica-store.js';
+import { logMarkOf, type ReplicaStore } from '../replication/replica-store.js';
+import type { JournalDb } from '../journal/journal-db.js';
 import { StandbyLog, standbyLogFile } from '../replication/standby-log.js';
 import { recoverStandbyLog } from '../replication/standby-log-replay.js';
 import { LogApplier } from './log-applier.js';
@@ -213,4 +214,12 @@ export function openStandbyLog(
   log.close();
   rmSync(path);
   return null;
+}
+
+/**
+ * Records the standby log in `dataDir` holds past the mark of `db` (its folder's LMDB, opened
+ * read-only will do): acknowledged by the member, not in LMDB yet. `bourse backup` copies LMDB.
+ */
+export function standbyLogRecordsPast(dataDir: string, db: JournalDb): number {
+  return StandbyLog.recordsPast(dataDir, logMarkOf(db));
 }

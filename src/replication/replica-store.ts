@@ -519,13 +519,7 @@ export class ReplicaStore {
    * that take them, in the same transaction. Record 1 at 0 when none was ever taken.
    */
   logMark(): LogMark {
-    const text = this.db.meta.get(logMarkKey);
-    if (text === undefined) return { record: 1, offset: 0 };
-    const [record, offset] = text.split(' ').map(Number);
-    if (Number.isSafeInteger(record) && record > 0 && Number.isSafeInteger(offset) && offset >= 0)
-      return { record, offset };
-    const said = `the standby log's mark (meta '${logMarkKey}') is ${JSON.stringify(text)}`;
-    throw new StorageError(StorageCode.JournalCorrupt, `${said}, not a record and an offset`);
+    return logMarkOf(this.db);
   }
 
   /**
@@ -580,6 +574,17 @@ export class ReplicaStore {
 }
 
 const logMarkKey = 'standby-log';
+
+/** ReplicaStore.logMark of `db` (read-only opens too: `bourse backup`). @throws StorageError */
+export function logMarkOf(db: JournalDb): LogMark {
+  const text = db.meta.get(logMarkKey);
+  if (text === undefined) return { record: 1, offset: 0 };
+  const [record, offset] = text.split(' ').map(Number);
+  if (Number.isSafeInteger(record) && record > 0 && Number.isSafeInteger(offset) && offset >= 0)
+    return { record, offset };
+  const said = `the standby log's mark (meta '${logMarkKey}') is ${JSON.stringify(text)}`;
+  throw new StorageError(StorageCode.JournalCorrupt, `${said}, not a record and an offset`);
+}
 
 function markText(mark: LogMark): string {
   return `${mark.record} ${mark.offset}`;

@@ -84,6 +84,25 @@ export class StandbyLog {
     return new StandbyLog(fd, fstatSync(fd).size);
   }
 
+  /**
+   * How many whole records, in turn, the log in `dir` holds past `mark` (LMDB's): acknowledged,
+   * not in LMDB yet (a member killed: until its next start replays them). 0 when there is no
+   * log. Read-only (`bourse backup` tells what its copy of LMDB lacks). Allocates.
+   */
+  static recordsPast(dir: string, mark: LogMark): number {
+    const path = join(dir, standbyLogFile);
+    if (!existsSync(path)) return 0;
+    const fd = openSync(path, fs.O_RDONLY);
+    const log = new StandbyLog(fd, fstatSync(fd).size);
+    try {
+      let records = 0;
+      for (let found = log.readAt(mark); found !== null; found = log.readAt(found.after)) records++;
+      return records;
+    } finally {
+      log.close();
+    }
+  }
+
   /** Where the next append goes (everything before it is in LMDB once LMDB says this mark). */
   get next(): LogMark {
     return this.tail;
