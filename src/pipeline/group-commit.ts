@@ -23,6 +23,7 @@ import type { JournalDb } from '../journal/journal-db.js';
 import { StandbyLog, standbyLogFile } from '../replication/standby-log.js';
 import { recoverStandbyLog } from '../replication/standby-log-replay.js';
 import { LogApplier } from './log-applier.js';
+import { StorageCode, StorageError } from '../journal/journal-errors.js';
 
 export interface GroupCommitSink {
   /** Everything up to `index`, ending with `hash`, is on disk: `events` more of them. */
@@ -199,8 +200,11 @@ export function openStandbyLog(
 ): StandbyLog | null {
   const on = options.standbyLog ?? standbyLogOn;
   const path = join(options.dataDir, standbyLogFile);
-  if (!on && !existsSync(path)) return null;
+  const present = existsSync(path);
+  if (!present) refuseLostLog(store, path, options.id);
+  if (!on && !present) return null;
   const log = StandbyLog.open(options.dataDir, options.standbyLogBytes);
+  if (!present) store.noteLogFile('made'); // once made durable (preallocate)
   try {
     const { records, next } = recoverStandbyLog(store, log);
     const replayed = `${records} records replayed into the journal (next ${next.record})`;
@@ -212,8 +216,24 @@ export function openStandbyLog(
   if (on) return log;
   // Started with the log off after a run with it on: what only the log held is in LMDB now.
   log.close();
+  store.noteLogFile('removed'); // first: a crash before the file goes finds it, replays it
   rmSync(path);
   return null;
+}
+
+/**
+ * The standby log's file is gone, but a start made it and none removed it: it may have held
+ * groups this member acknowledged that LMDB lacks, which a new log would forget without a
+ * word (the member voting as if it held them). @throws StorageError JOURNAL_CORRUPT
+ */
+function refuseLostLog(store: ReplicaStore, path: string, id: number): void {
+  if (store.logFile() !== 'made') return;
+  throw new StorageError(
+    StorageCode.JournalCorrupt,
+    `${path} is missing, and the journal says member ${id} made it: it may have ` +
+      `held entries the member acknowledged and LMDB lacks. Start member ${id} on an empty ` +
+      'folder (it catches up from the others); do not remove the standby log of a member',
+  );
 }
 
 /**

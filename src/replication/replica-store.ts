@@ -522,6 +522,16 @@ export class ReplicaStore {
     return logMarkOf(this.db);
   }
 
+  /** The standby log's file: made by a start ('made'), or removed by one ('removed'), or never. */
+  logFile(): string | undefined {
+    return this.db.meta.get(logFileKey);
+  }
+
+  /** Notes the log's file made (once durable) or removed (before it goes). */
+  noteLogFile(state: 'made' | 'removed'): void {
+    writeMeta(this.db, `the standby log ${state}`, () => this.db.meta.putSync(logFileKey, state));
+  }
+
   /**
    * A standby log record's groups, stored as writeMany would and the mark moved past it, in
    * one synchronous transaction (a start's replay: durable when it returns).
@@ -574,6 +584,7 @@ export class ReplicaStore {
 }
 
 const logMarkKey = 'standby-log';
+const logFileKey = 'standby-log-file';
 
 /** ReplicaStore.logMark of `db` (read-only opens too: `bourse backup`). @throws StorageError */
 export function logMarkOf(db: JournalDb): LogMark {

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, closeSync, existsSync, writeSync, ftruncateSync } from 'node:fs';
-import { statfsSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
 import { BatchEncoder, decodeBatch, genesisHash } from '../../../src/journal/journal-codec.js';
@@ -151,6 +151,39 @@ test('a start with the log off replays a log left by a run with it on, removes i
     assert.match(said.join('\n'), /1 records replayed/);
     assert.deepEqual(journal(dir).batches, ['1:1', '3:1']);
     assert.equal(existsSync(join(dir, standbyLogFile)), false);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('a log removed by hand stops the start, one a start removed does not', async () => {
+  const dir = tempDataDir();
+  try {
+    const a = chain(1, 2, 1, genesis);
+    (await logOnly(dir, [[a]])).close();
+    assert.deepEqual(journal(dir).batches, [], 'only the log holds them');
+    const path = join(dir, standbyLogFile);
+    const kept = readFileSync(path);
+    rmSync(path); // by hand: what only the log held would be gone without a word
+    await assert.rejects(start(dir), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'JOURNAL_CORRUPT');
+      assert.match(error.message, /is missing, and the journal says member 1 made it/);
+      return true;
+    });
+    assert.equal(existsSync(path), false, 'no new log made in its place');
+    writeFileSync(path, kept); // put back: it is replayed
+    const db = openJournalDb(dir, { create: true, readOnly: false });
+    const off = { ...options(dir), standbyLog: false };
+    assert.equal(
+      openStandbyLog(new ReplicaStore(db), off, () => {}),
+      null,
+    );
+    await closeJournalDb(db);
+    assert.equal(existsSync(path), false, 'the start with the log off removed it');
+    assert.deepEqual(await start(dir), [], 'on again: a new log, no refusal');
+    assert.deepEqual(journal(dir).batches, ['1:1', '3:1']);
+    rmSync(path); // the new one, by hand: refused again (it may have held acknowledged groups)
+    await assert.rejects(start(dir), /is missing/);
   } finally {
     removeDir(dir);
   }
