@@ -303,11 +303,21 @@ test('bench nak-repair --small counts NAKs and resends in each scenario of troub
 });
 
 test('bench group-commit --small times each entry to its status, each way of writing', () => {
-  for (const way of [[], ['--sync'], ['--plain']]) {
+  for (const way of [[], ['--sync'], ['--plain'], ['--log']]) {
     const figures = lastJson('bench/micro/replication/group-commit.bench.js', ['--small', ...way]);
     assert.equal(figures.bench, 'group-commit');
     assert.equal(figures.entries, 1_000, 'every entry reported stored');
     assert.ok((figures.p50_us as number) > 0 && (figures.p99_us as number) >= 0, String(way));
+  }
+});
+
+test('bench standby-log-floor --small times an LMDB commit and a log append alike', () => {
+  const figures = lastJson('bench/micro/replication/standby-log-floor.bench.js', ['--small']);
+  assert.equal(figures.bench, 'standby-log-floor');
+  assert.equal(figures.writes, 50);
+  for (const key of ['lmdb_commit', 'log_append']) {
+    assert.ok((figures[`${key}_p50_us`] as number) > 0, key);
+    assert.ok((figures[`${key}_p99_us`] as number) >= (figures[`${key}_p50_us`] as number), key);
   }
 });
 

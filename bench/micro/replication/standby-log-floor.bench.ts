@@ -17,6 +17,7 @@ import { percentileOf } from '../../../src/stdx/percentile.js';
 import * as hdr from 'hdr-histogram-js';
 import { checkArgs, flag } from '../../lib/flags.js';
 import { readCpuTimes, stealPercentSince } from '../../lib/cpu-steal.js';
+import { machine, machineLine, printTable } from '../../lib/table.js';
 
 checkArgs({
   run: 'node dist/bench/micro/replication/standby-log-floor.bench.js',
@@ -67,6 +68,19 @@ async function main(): Promise<void> {
     log_append_p50_us: percentileOf(appended, 50),
     log_append_p99_us: percentileOf(appended, 99),
   };
+  console.log(machineLine(await machine()));
+  printTable(`one durable write at a time, ${bytes.toLocaleString('en-US')} bytes, µs`, [
+    {
+      write: 'LMDB commit (writeMany)',
+      p50: figures.lmdb_commit_p50_us,
+      p99: figures.lmdb_commit_p99_us,
+    },
+    {
+      write: 'standby log append (O_DSYNC)',
+      p50: figures.log_append_p50_us,
+      p99: figures.log_append_p99_us,
+    },
+  ]);
   console.log(JSON.stringify(figures));
 }
 
