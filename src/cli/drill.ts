@@ -46,6 +46,7 @@ import { exitCodeMeaning, progressBar, UsageError, type Progress } from './outpu
 import { onStopSignal, signalExitCode } from './signals.js';
 import { checkReplicas, type ReplicaCheck } from './drill-check.js';
 import { SeqCounts } from './seq-counts.js';
+import { checkLoseDisks, pickVictim, withOthers } from './drill-victims.js';
 import type { DrillSignal, DrillVictim } from './choices.js';
 
 export interface DrillOptions {
@@ -60,6 +61,12 @@ export interface DrillOptions {
    * an empty folder, catches up from the others, and may not vote until it has.
    */
   loseDiskEvery?: number;
+  /**
+   * Members killed together at each such kill, each back on an empty folder (default 1): drawn
+   * by the seed beside the victim, the primary too unless `victim` is standby. At most f, the
+   * faults the cluster tolerates: the others must still hold every commit.
+   */
+  loseDisks?: number;
   /** What the primary is sent: SIGKILL (a crash; the default) or SIGTERM (a clean stop). */
   signal?: DrillSignal;
   /** Whose process each kill stops: the primary (the default), a standby, or any member. */
@@ -105,8 +112,9 @@ export interface DrillReport extends HistoryFigures {
    * Null when no standby was killed (it printed 0, as if a wait had been timed and was none).
    */
   standby_stall_ms_max: number | null;
-  /** Kills after which the member restarted on an empty folder (a lost disk). */
+  /** Members restarted on an empty folder (a lost disk), `lose_disks` at each such kill. */
   disks_lost: number;
+  lose_disks: number;
   /** Clean stops (SIGTERM) after which the stopped primary logged that it handed over. */
   handed_over: number;
 }
@@ -158,6 +166,7 @@ export function checkDrill(
 
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   checkDrill(options);
+  checkLoseDisks(options);
   const rng = new Rng(options.seed);
   const file = await drillMembers(options.nodes, options.basePort);
   const place = drillFolder('bourse-drill-', options.data);
@@ -237,8 +246,9 @@ interface Run {
 
 /**
  * One kill, of the primary (its takeover timed) or of a standby, and the victim's restart (on
- * an empty folder every `loseDiskEvery`-th). Each finds the whole cluster up and caught up:
- * killing while the last victim is still starting (or replaying) would time that restart.
+ * an empty folder every `loseDiskEvery`-th, with `loseDisks - 1` more members killed with it).
+ * Each finds the whole cluster up and caught up: killing while the last victim is still
+ * starting (or replaying) would time that restart.
  */
 async function killOnce(k: number, run: Run): Promise<void> {
   const { file, members, client, load, options, rng, say, rounds } = run;
@@ -246,39 +256,42 @@ async function killOnce(k: number, run: Run): Promise<void> {
   await allCaughtUp(file);
   await sleep(300 + rng.int(900));
   const primary = await findPrimary(file);
-  const victim = pickVictim(options.victim ?? 'primary', primary, file, rng);
-  if (victim === primary) {
+  const every = options.loseDiskEvery ?? 0;
+  const loseDisk = every > 0 && (k + 1) % every === 0;
+  const kind = options.victim ?? 'primary';
+  const victim = pickVictim(kind, primary, file, rng);
+  const count = loseDisk ? (options.loseDisks ?? 1) : 1;
+  const victims = withOthers(victim, count, kind === 'standby' ? primary : 0, file, rng);
+  const named = victims.join(' and ');
+  if (victims.includes(primary)) {
     const handovers = members.handovers(primary);
-    const stop = await stopPrimary(members.children, primary, client, load, signal);
+    const stop = await stopPrimary(members.children, victims, client, load, signal);
     rounds.takeovers.push(stop.ms);
     rounds.handedOver += members.handovers(primary) - handovers;
     const wait = signal === 'SIGKILL' ? 'the next result after' : 'the longest wait for a result';
+    const who =
+      victims.length === 1 ? `member ${primary}` : `members ${named} (primary ${primary})`;
     say(
-      `${signal} ${k + 1} at ${stop.at}: member ${primary}; the SDK reconnected after ` +
+      `${signal} ${k + 1} at ${stop.at}: ${who}; the SDK reconnected after ` +
         `${stop.reconnectedMs.toFixed(0)} ms; ${wait} ${stop.ms.toFixed(0)} ms`,
     );
   } else {
-    const stop = await stopStandby(members.children, victim, load, signal);
+    const stop = await stopStandby(members.children, victims, load, signal);
     rounds.stalls.push(stop.ms);
     const kept = (await findPrimary(file)) === primary;
     rounds.primaryKept += kept ? 1 : 0;
     say(
-      `${signal} ${k + 1} at ${stop.at}: standby ${victim}; the longest wait for a result ` +
+      `${signal} ${k + 1} at ${stop.at}: standby ${named}; the longest wait for a result ` +
         `${stop.ms.toFixed(0)} ms; member ${primary} ${kept ? 'still' : 'no longer'} primary`,
     );
   }
-  const every = options.loseDiskEvery ?? 0;
-  const loseDisk = every > 0 && (k + 1) % every === 0;
-  if (loseDisk) say(`kill ${k + 1}: member ${victim} lost its disk; it restarts empty`);
-  rounds.disksLost += loseDisk ? 1 : 0;
-  members.restart(victim, loseDisk);
-}
-
-/** The member to kill: the primary, a standby or any member (the last two drawn by `rng`). */
-function pickVictim(kind: DrillVictim, primary: number, file: ClusterFile, rng: Rng): number {
-  if (kind === 'primary') return primary;
-  const ids = file.members.map((m) => m.id).filter((id) => kind === 'any' || id !== primary);
-  return ids[rng.int(ids.length)];
+  const lost =
+    victims.length === 1
+      ? `member ${named} lost its disk; it restarts empty`
+      : `members ${named} lost their disks at once; they restart empty`;
+  if (loseDisk) say(`kill ${k + 1}: ${lost}`);
+  rounds.disksLost += loseDisk ? victims.length : 0;
+  for (const id of victims) members.restart(id, loseDisk);
 }
 
 /** The drill's member processes, on their folders, each logging to a file in the drill's. */
@@ -422,13 +435,14 @@ export function newLoad(): Load {
 }
 
 /**
- * Sends the primary `signal` and waits for its exit. The takeover of a kill is the time until
- * the SDK got a result again; that of a clean stop, which answers what it took in and hands
- * over, the longest wait for a result from the signal until the first result after its exit.
+ * Sends the primary `signal` (and the other `victims`, at once) and waits for their exit. The
+ * takeover of a kill is the time until
+ * until the SDK got a result again; that of a clean stop, which answers what it took in and
+ * hands over, the longest wait for a result from the signal until the first result after.
  */
 async function stopPrimary(
   children: ReadonlyMap<number, ChildProcess>,
-  primary: number,
+  victims: readonly number[],
   client: BourseClient,
   load: Load,
   signal: DrillSignal,
@@ -437,30 +451,39 @@ async function stopPrimary(
   const killedAt = performance.now();
   const at = new Date().toISOString();
   const reconnected = watchReconnect(client, killedAt); // a clean stop's, before its exit
-  children.get(primary)?.kill(signal);
-  await new Promise((resolve) => children.get(primary)?.once('exit', resolve));
+  await stopTogether(children, victims, signal);
   await sleep(20); // what the dead primary sent before it died has been read by now
   const { ms, reconnectedMs } = await timeTakeover(client, load, killedAt, reconnected);
   return { ms: signal === 'SIGKILL' ? ms : load.longestGap, reconnectedMs, at };
 }
 
 /**
- * Sends standby `id` `signal` and waits for its exit, then for a result: the primary commits
+ * Sends standbys `ids` `signal` and waits for their exit, then for a result: the primary commits
  * with the other members meanwhile, so the figure is the longest wait for a result around it.
  */
 async function stopStandby(
   children: ReadonlyMap<number, ChildProcess>,
-  id: number,
+  ids: readonly number[],
   load: Load,
   signal: DrillSignal,
 ): Promise<{ ms: number; at: string }> {
   load.longestGap = 0;
   const killedAt = performance.now();
   const at = new Date().toISOString();
-  children.get(id)?.kill(signal);
-  await new Promise((resolve) => children.get(id)?.once('exit', resolve));
+  await stopTogether(children, ids, signal);
   await takeover(load, killedAt, performance.now());
   return { ms: load.longestGap, at };
+}
+
+/** Sends each of `ids` `signal`, all at once, and waits until every one has exited. */
+async function stopTogether(
+  children: ReadonlyMap<number, ChildProcess>,
+  ids: readonly number[],
+  signal: DrillSignal,
+): Promise<void> {
+  const exits = ids.map((id) => new Promise((resolve) => children.get(id)?.once('exit', resolve)));
+  for (const id of ids) children.get(id)?.kill(signal);
+  await Promise.all(exits);
 }
 
 /** Milliseconds from the kill until the SDK reconnected, and until it got a result again. */
@@ -634,6 +657,7 @@ function report(o: DrillOptions, load: Load, rounds: Rounds, check: ReplicaCheck
     primary_kept: rounds.primaryKept,
     standby_stall_ms_max: stalls.length === 0 ? null : Math.round(Math.max(...stalls)),
     disks_lost: rounds.disksLost,
+    lose_disks: o.loseDisks ?? 1,
     handed_over: rounds.handedOver,
   };
   return { drill: 'failover', nodes: o.nodes, ...how, ...figures, ...history };

@@ -312,12 +312,20 @@ function addFailoverDrill(group: Command): void {
       count('--lose-disk-every'),
       0,
     )
+    .option(
+      '--lose-disks <n>',
+      'members killed together at each of those kills, each back empty (seeded; the primary ' +
+        'too unless --victim standby); 1 to f = (nodes - 1) / 2',
+      positive('--lose-disks'),
+      1,
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  bourse drill failover --kills 10\n' +
         '  bourse drill failover --kills 6 --lose-disk-every 3\n' +
         '  bourse drill failover --kills 10 --signal SIGTERM\n' +
         '  bourse drill failover --kills 8 --victim standby --lose-disk-every 2\n' +
+        '  bourse drill failover --nodes 5 --victim any --lose-disk-every 2 --lose-disks 2\n' +
         '  bourse drill failover --kills 3 --data ./drill --base-port 9201\n' +
         'With --data its folder is kept (bourse verify --data ./drill/member-1); without, a new\n' +
         'folder in TMPDIR is removed when the drill passes, and kept when it fails.',
@@ -333,7 +341,7 @@ function addFailoverDrill(group: Command): void {
           measure: 'longest wait for a result around a standby kill (ms)',
           value: r.standby_stall_ms_max ?? '-', // none: only primaries were killed
         },
-        { measure: 'of them, disks lost (restarted empty)', value: r.disks_lost },
+        { measure: `disks lost (restarted empty), ${r.lose_disks} a kill`, value: r.disks_lost },
         { measure: 'of them, handed over (a clean stop)', value: r.handed_over },
         ...historyRows(r, []),
       ];

@@ -61,6 +61,34 @@ test('drill: two SIGKILLs of a standby under load, one with its disk lost', asyn
 });
 
 /**
+ * Two disks lost at once of five members (--lose-disks 2), f of 2f + 1: at each kill the
+ * primary and a standby drawn by the seed are killed together and come back on empty folders.
+ * The three left hold every commit and elect; the two empty ones catch up and may vote again.
+ * Before, a drill lost one disk a kill (the option did not exist: 2 disks lost, not 4); more
+ * than f at once, or more than one without --lose-disk-every, is refused (exit 64).
+ */
+test('drill: five members, the primary and a standby lose their disks at once', async () => {
+  const five = { kills: 2, nodes: 5, accounts: 50, window: 32, seed: 17 };
+  const r = await drill({ ...five, loseDiskEvery: 1, loseDisks: 2 });
+  assert.equal(r.kills, 2);
+  assert.equal(r.lose_disks, 2);
+  assert.equal(r.disks_lost, 4, 'two members restarted empty at each kill');
+  assertHistory(r);
+  const max = r.takeover_ms_max ?? 0;
+  assert.ok(max > 0 && max < 30_000, 'each takeover was timed');
+  const refusals: [string[], string][] = [
+    [['--nodes', '5', '--lose-disks', '3', '--lose-disk-every', '1'], '3 of 5 members: 1 to 2'],
+    [['--lose-disks', '2', '--lose-disk-every', '1'], '2 of 3 members: 1 to 1 (f = '],
+    [['--nodes', '5', '--lose-disks', '2'], '2 needs --lose-disk-every'],
+  ];
+  for (const [args, said] of refusals) {
+    const refused = await runDrill({}, 30_000, ['drill', 'failover', ...args]);
+    assert.equal(refused.code, 64, refused.err);
+    assert.ok(refused.err.includes(`bourse: --lose-disks: ${said}`), refused.err);
+  }
+});
+
+/**
  * A rolling restart's clean stops (SIGTERM): each time the primary answers what it took in and
  * hands over to a standby that holds its whole log, which stands at once.
  */
