@@ -12,7 +12,8 @@ import { readEvent, formatEvent } from '../protocol/event-reader.js';
 import { isoTimeUs } from '../protocol/time-us.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { eventSizeBytes } from '../constants.js';
-import { openJournal } from './open-data.js';
+import { standbyLogRecordsPast } from '../pipeline/group-commit.js';
+import { openJournal, unappliedLine } from './open-data.js';
 
 export interface InspectOptions {
   data: string;
@@ -37,6 +38,9 @@ export async function inspect(options: InspectOptions): Promise<number> {
     full: false,
   };
   try {
+    // First, over the events: a member's log may hold entries they lack, or replace some.
+    const unapplied = standbyLogRecordsPast(options.data, db);
+    if (unapplied > 0) process.stdout.write(unappliedLine('inspect', options.data, unapplied));
     for (let more = true; more;) {
       at.full = false;
       readBatches(db, at.key, at.prevHash, (view) => printBatch(view, options, at));

@@ -58,3 +58,20 @@ export function openJournal(dir: string, snapshots = false): Omit<OpenData, 'tai
 }
 
 const readersThen = 'there are no events to read';
+
+/**
+ * The line `tool` prints when the member's standby log in `dir` holds `records` past its
+ * LMDB's mark (standbyLogRecordsPast), '' at 0: groups the member acknowledged that the journal
+ * the tools read lacks. A member killed holds them until its next start replays them (one
+ * running takes them in moments); until then a tool shows a journal without them, whose tail
+ * they may even replace. A single node's folder has no log.
+ */
+export function unappliedLine(tool: string, dir: string, records: number): string {
+  if (records === 0) return '';
+  const them = records === 1 ? '1 record' : `${records} records`;
+  return (
+    `${tool}: WARNING: the standby log in ${dir} holds ${them} past this journal: entries the ` +
+    'member acknowledged that are not in the journal yet (they may replace its tail shown ' +
+    'here); start the member once (it replays them) before relying on this\n'
+  );
+}

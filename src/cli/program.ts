@@ -565,19 +565,23 @@ function addVerify(p: Command): void {
         process.stdout.write(repairLine(repairTimeIndex(o.data)));
       }
       const { snapshotsLine, verify } = await import('./verify.js');
+      const { unappliedLine } = await import('./open-data.js');
       const report = await verify(o.data, o.head);
       const summary =
         `${report.batches} batches, ${report.events} events through sequence ` +
         `${report.lastSequence}, ${snapshotsLine(report)}`;
       const head = headLine('verify', report.lastSequence, report.lastHash);
+      // After the verdict, ok or not: what it checked lacks what the member's log holds.
+      const unapplied = unappliedLine('verify', o.data, report.standbyLogRecords);
       if (report.ok) {
-        process.stdout.write(`verify: ok: ${summary}\n${head}`);
+        process.stdout.write(`verify: ok: ${summary}\n${head}${unapplied}`);
         return;
       }
       for (const problem of report.problems)
         process.stdout.write(
           `verify: CORRUPT at sequence ${problem.sequence}: ${problem.message}\n`,
         );
+      process.stdout.write(unapplied);
       process.exitCode = 65;
     });
 }

@@ -9,7 +9,8 @@ import { batchAtTimeChecked } from '../journal/time-index.js';
 import { EventFlag, EventOffset } from '../protocol/event-layout.js';
 import { Replica } from '../pipeline/replay.js';
 import { isoTimeUs } from '../protocol/time-us.js';
-import { openData } from './open-data.js';
+import { standbyLogRecordsPast } from '../pipeline/group-commit.js';
+import { openData, unappliedLine } from './open-data.js';
 import { progressBar, table } from './output.js';
 import { balances, bookSide, openOrders } from '../pipeline/state-view.js';
 
@@ -35,7 +36,10 @@ export function replay(options: ReplayOptions): Replica {
     const bar = progressBar('replay', Math.min(limit, tail.sequence));
     replica.replay(db, limit, () => bar.update(replica.sequence));
     bar.stop();
-    if (options.print === true) print(replica, options, tail.sequence, chain);
+    if (options.print !== true) return replica;
+    const unapplied = standbyLogRecordsPast(options.data, db);
+    print(replica, options, tail.sequence, chain);
+    process.stdout.write(unappliedLine('replay', options.data, unapplied));
     return replica;
   } finally {
     closeJournalDb(db);

@@ -17,6 +17,7 @@ import {
 } from '../journal/snapshot-store.js';
 import { StorageError } from '../journal/journal-errors.js';
 import { Replica, takenWith } from '../pipeline/replay.js';
+import { standbyLogRecordsPast } from '../pipeline/group-commit.js';
 import { openData } from './open-data.js';
 import { progressBar, type Progress } from './output.js';
 
@@ -36,6 +37,11 @@ export interface VerifyReport {
   snapshotsOtherLayout: number;
   snapshotsOtherConfig: number;
   problems: { sequence: number; message: string }[];
+  /**
+   * Records the member's standby log holds past LMDB's mark (standbyLogRecordsPast): entries
+   * it acknowledged that the journal verified lacks until its next start replays them.
+   */
+  standbyLogRecords: number;
 }
 
 /** A head kept from an earlier verify: the batch ending at `sequence` had hash `hash` (hex). */
@@ -56,8 +62,10 @@ export async function verify(dataDir: string, anchor?: Anchor): Promise<VerifyRe
     snapshotsOtherLayout: 0,
     snapshotsOtherConfig: 0,
     problems: [],
+    standbyLogRecords: 0,
   };
   try {
+    report.standbyLogRecords = standbyLogRecordsPast(dataDir, db); // read-only, as is db
     const bar: { progress: Progress | null } = { progress: null };
     const chain = await checkChain(dataDir, db, sequenceKey(0), genesisHash, (done, total) => {
       bar.progress ??= progressBar('verify journal', total);

@@ -11,36 +11,15 @@ import { openSync, closeSync, existsSync, writeSync, ftruncateSync } from 'node:
 import { readFileSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { closeJournalDb, keySequence, openJournalDb } from '../../../src/journal/journal-db.js';
-import { BatchEncoder, decodeBatch, genesisHash } from '../../../src/journal/journal-codec.js';
-import { hashSizeBytes } from '../../../src/journal/journal-codec.js';
-import { eventSizeBytes } from '../../../src/constants.js';
+import { decodeBatch, genesisHash } from '../../../src/journal/journal-codec.js';
 import { backup } from '../../../src/cli/backup.js';
 import { GroupCommit, openStandbyLog } from '../../../src/pipeline/group-commit.js';
-import { ReplicaStore, entryMetaOf } from '../../../src/replication/replica-store.js';
+import { ReplicaStore } from '../../../src/replication/replica-store.js';
 import { StandbyLog, standbyLogFile } from '../../../src/replication/standby-log.js';
 import type { Entry } from '../../../src/replication/messages.js';
+import { entryChain as chain } from '../../harness/log-entries.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 import { mountSmallDisk } from '../../harness/small-disk.js';
-
-/** `n` batches of two events each from `first`, of `term`, chained onto `prev` (hex). */
-function chain(first: number, n: number, term: number, prev: string): Entry[] {
-  const out: Entry[] = [];
-  let prevHash = Buffer.from(prev, 'hex');
-  for (let k = 0; k < n; k++) {
-    const s = first + 2 * k;
-    const events = new Uint8Array(2 * eventSizeBytes);
-    const dv = new DataView(events.buffer);
-    [s, s + 1].forEach((q, i) => dv.setBigUint64(i * eventSizeBytes, BigInt(q), true));
-    const hash = new Uint8Array(hashSizeBytes);
-    const bytes = new BatchEncoder(2).encode(term, s, 1_000 + s, events, prevHash, hash);
-    const payload = Uint8Array.prototype.slice.call(bytes);
-    const view = decodeBatch(payload, true);
-    assert.notEqual(typeof view, 'string');
-    out.push({ ...entryMetaOf(view as Exclude<typeof view, string>), payload });
-    prevHash = Buffer.from(hash);
-  }
-  return out;
-}
 
 const genesis = Buffer.from(genesisHash).toString('hex');
 const options = (dir: string, bytes?: number) => ({
