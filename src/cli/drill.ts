@@ -437,7 +437,7 @@ export function newLoad(): Load {
 /**
  * Sends the primary `signal` (and the other `victims`, at once) and waits for their exit. The
  * takeover of a kill is the time until
- * until the SDK got a result again; that of a clean stop, which answers what it took in and
+ * the SDK got a result again; that of a clean stop, which answers what it took in and
  * hands over, the longest wait for a result from the signal until the first result after.
  */
 async function stopPrimary(

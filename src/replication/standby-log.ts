@@ -180,18 +180,23 @@ export class StandbyLog {
    */
   endsShort(mark: LogMark): boolean {
     if (mark.offset > this.fileBytes) return true;
-    if (mark.offset + headerBytes > this.fileBytes) return false;
-    const header = Buffer.alloc(headerBytes);
-    readSync(this.fd, header, 0, headerBytes, mark.offset);
-    if (header.readUInt32LE(0) !== magic || header.readDoubleLE(8) !== mark.record) return false;
+    const header = this.headerAt(mark.record, mark.offset);
+    if (header === null) return false;
     return mark.offset + headerBytes + header.readUInt32LE(4) > this.fileBytes;
   }
 
-  private readOne(record: number, offset: number): LogRecord | null {
+  /** The header of the record numbered `record` at `offset`, or null: none begins there. */
+  private headerAt(record: number, offset: number): Buffer | null {
     if (offset + headerBytes > this.fileBytes) return null;
     const header = Buffer.alloc(headerBytes);
     readSync(this.fd, header, 0, headerBytes, offset);
     if (header.readUInt32LE(0) !== magic || header.readDoubleLE(8) !== record) return null;
+    return header;
+  }
+
+  private readOne(record: number, offset: number): LogRecord | null {
+    const header = this.headerAt(record, offset);
+    if (header === null) return null;
     const bodyBytes = header.readUInt32LE(4);
     if (offset + headerBytes + bodyBytes > this.fileBytes) return null;
     const whole = Buffer.alloc(headerBytes + bodyBytes);
