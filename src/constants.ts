@@ -209,6 +209,8 @@ export const resultRangesPerSessionMax = 256;
  * sessionCountMax sessions, and a chain ends within seconds.
  */
 export const cancelOnDisconnectPendingMax = 65_536;
+/** Cancel reports kept for clients' next Welcome (gateway/cancel-reports.ts): > chains. */
+export const cancelReportsMax = 2 * cancelOnDisconnectPendingMax;
 /** How soon cancels on disconnect that found the input ring full are tried again (ms). */
 export const cancelOnDisconnectRetryMs = 10;
 /** How long a node taking commands waits for marked clients to log in again (ms; a flag's). */
@@ -642,7 +644,6 @@ export const stateMemoryPercentMax = 75;
  * own, returned as its worker ends (323-392 MB; 320-370 without role changes).
  */
 export const memberMallocMmapThresholdBytes = 128 * 1024;
-
 /**
  * Capacities of the engine's preallocated state. All memory is sized from these at start-up;
  * reaching one is a business rejection with a status code, never growth.
@@ -709,7 +710,6 @@ export function cancelAllPerCommandMax(config: EngineConfig): number {
  * the head event names where to go on (`other_id`), so that sending it again makes progress.
  */
 export const cancelAllLooksPerCancel = 4;
-
 /**
  * The most events one call to `Engine.execute` can write, so that callers reserve that much
  * room first. Terms: expirations that run before the command; a linked chain rejected because
@@ -727,7 +727,6 @@ export function assertEngineConfig(config: EngineConfig): void {
   const problem = engineConfigProblem(config);
   assert(problem === null, `config: ${problem}`);
 }
-
 /** What makes a config unusable, or null (operators' capacities are checked with it). */
 export function engineConfigProblem(config: EngineConfig): string | null {
   // Every capacity, named as the defaults name them (all of EngineConfig's fields).
@@ -761,6 +760,7 @@ export function assertConstants(): void {
     assert((slots & (slots - 1)) === 0, 'constants: rings and caches are powers of 2');
   }
   assert(ringBatchMax < inputRingSlotCount, 'constants: a batch fits the ring');
+  assert(cancelReportsMax > cancelOnDisconnectPendingMax, 'constants: an ended report to drop');
   assert(Number.isSafeInteger(termMax + 1), 'constants: a term past termMax is still exact');
   assert(pipelineStallMs >= 2 * pipelineWatchMs, 'constants: a stall spans watch ticks');
   assert(capacityWarnPercent < 100, 'constants: a table is warned of before it is full');

@@ -268,7 +268,7 @@ export class BourseClient {
     if (options.firstClientSeq === undefined && Number.isSafeInteger(next) && next > 0) {
       client.nextSeq = next;
     }
-    states.opened(found, 0);
+    states.opened(found, 0, undefined, session.cancels);
     return client;
   }
 
@@ -728,9 +728,8 @@ export class BourseClient {
         else this.resendAll();
         const ask = this.streams.subscribe.bind(this.streams);
         const gaps = this.subs.resume(ask, this.durableSequence);
-        this.states.opened(back.url, this.reconnects, () =>
-          this.#options.onReconnect?.(back.url, gaps),
-        );
+        const told = (): void => this.#options.onReconnect?.(back.url, gaps);
+        this.states.opened(back.url, this.reconnects, told, back.session.cancels);
         return;
       }
       if (tried.last !== '')

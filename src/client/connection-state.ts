@@ -18,6 +18,7 @@
 import { assert } from '../stdx/assert.js';
 import { callHandler } from './handler-calls.js';
 import { ClientError, memberUrls, openFirstSession, type ConnectOptions } from './session.js';
+import { CancelReport, type WelcomeCancels } from '../protocol/welcome.js';
 
 export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -38,6 +39,33 @@ export type ConnectionStateName = 'connecting' | 'open' | 'reconnecting' | 'clos
  *   before quoting again.
  */
 export type OrdersFate = 'kept' | 'canceled' | 'unknown';
+
+/**
+ * What the node said, as the session opened (its Welcome), of this client id's resting orders
+ * that its cancel on disconnect canceled since the client id's last session on that node:
+ * - 'none': it canceled none. After a close of the last session that kept them (`orders`
+ *   'kept'), or a login within the grace, they rest still. The node knows only what it
+ *   canceled itself: after a failover or a restart of the node, orders the member before it
+ *   canceled are not said here (read what rests, `GET /orders?account=A`).
+ * - 'canceled': it canceled `orders` of them (0: none were resting) after the last session was
+ *   lost, or when the node's grace after taking over ran out before this login; `sequence` is
+ *   the last round's head event (an AllCanceled under disconnectClientId, in the journal and
+ *   the account streams with its OrderCanceled events).
+ * - 'canceling': the loss was seen just before this login, and the rounds are still under way:
+ *   `orders` canceled so far (0 if none answered yet), more may follow; the orders placed
+ *   before the loss will all go, those placed from this session on stay. The next login says
+ *   the rest.
+ * - 'unknown': a server from before this report (2026-12) says nothing.
+ */
+export type CanceledState = 'none' | 'canceled' | 'canceling' | 'unknown';
+
+export interface CanceledOrders {
+  readonly state: CanceledState;
+  /** Orders canceled (so far, while 'canceling'); 0 for 'none' and 'unknown'. */
+  readonly orders: number;
+  /** The sequence of the last round's AllCanceled (0: none yet, 'none', 'unknown'). */
+  readonly sequence: number;
+}
 
 export interface ConnectionState {
   readonly state: ConnectionStateName;
@@ -61,6 +89,8 @@ export interface ConnectionState {
   readonly orders: OrdersFate | null;
   /** Times the session was opened again after a drop, so far. */
   readonly reconnects: number;
+  /** open: what the node canceled of the orders since the last session (null otherwise). */
+  readonly canceled: CanceledOrders | null;
 }
 
 export type OnState = (state: ConnectionState) => void;
@@ -82,16 +112,22 @@ export class ConnectionStates {
     private readonly cancelOnDisconnect: boolean,
     private readonly onState: OnState | undefined,
   ) {
-    this.now = this.state('connecting', url, 0, '', null, 0);
+    this.now = this.state('connecting', url, 0, '', null, 0, null);
     this.tell();
   }
 
   /**
-   * A session is open on `url` (connect's, or a reconnect's); then `onReconnect`, the caller's
-   * handler of a reconnect, is called (a throw there is a warning too).
+   * A session is open on `url` (connect's, or a reconnect's), its Welcome reporting `cancels`;
+   * then `onReconnect`, the caller's handler of a reconnect, is called (a throw there is a
+   * warning too).
    */
-  opened(url: string, reconnects: number, onReconnect?: () => void): void {
-    this.to(this.state('open', url, 0, '', null, reconnects));
+  opened(
+    url: string,
+    reconnects: number,
+    onReconnect?: () => void,
+    cancels: WelcomeCancels | null = null,
+  ): void {
+    this.to(this.state('open', url, 0, '', null, reconnects, canceledOf(cancels)));
     // Not when onState closed the client: nothing is told after close().
     if (onReconnect !== undefined && this.now.state === 'open') {
       callHandler('onReconnect', onReconnect, undefined, url);
@@ -101,7 +137,7 @@ export class ConnectionStates {
   /** The connection to `url` dropped; the SDK looks for the session again. */
   lost(url: string, code: number, reason: string): void {
     const orders = ordersFate(this.cancelOnDisconnect, code);
-    this.to(this.state('reconnecting', url, code, reason, orders, this.now.reconnects));
+    this.to(this.state('reconnecting', url, code, reason, orders, this.now.reconnects, null));
   }
 
   /**
@@ -116,7 +152,7 @@ export class ConnectionStates {
     if (was.state === 'open') orders = ours ? 'kept' : ordersFate(this.cancelOnDisconnect, code);
     let why = reason;
     if (was.state === 'reconnecting' && !ours) why = `gave up reconnecting (${reason})`;
-    this.to(this.state('closed', was.url, code, why, orders, was.reconnects));
+    this.to(this.state('closed', was.url, code, why, orders, was.reconnects, null));
   }
 
   private to(state: ConnectionState): void {
@@ -138,10 +174,25 @@ export class ConnectionStates {
     reason: string,
     orders: OrdersFate | null,
     reconnects: number,
+    canceled: CanceledOrders | null,
   ): ConnectionState {
     const cancelOnDisconnect = this.cancelOnDisconnect;
-    return Object.freeze({ state, url, code, reason, cancelOnDisconnect, orders, reconnects });
+    const fields = { state, url, code, reason, cancelOnDisconnect, orders, reconnects, canceled };
+    return Object.freeze(fields);
   }
+}
+
+const canceledNames: Record<CancelReport, CanceledState> = {
+  [CancelReport.None]: 'none',
+  [CancelReport.Canceled]: 'canceled',
+  [CancelReport.Canceling]: 'canceling',
+};
+
+/** Welcome's report as the SDK tells it (null: a server from before it, 'unknown'). */
+export function canceledOf(cancels: WelcomeCancels | null): CanceledOrders {
+  if (cancels === null) return Object.freeze({ state: 'unknown', orders: 0, sequence: 0 });
+  const { orders, sequence } = cancels;
+  return Object.freeze({ state: canceledNames[cancels.report], orders, sequence });
 }
 
 /** What the server does with a session's orders when its connection closes with `code`. */

@@ -17,6 +17,7 @@ import {
   sdkSilenceMs,
 } from '../constants.js';
 import { clientKey, loginProof, splitApiKey } from '../protocol/login.js';
+import { readWelcomeCancels, type WelcomeCancels } from '../protocol/welcome.js';
 import { OpeningWatch } from './opening-watch.js';
 import { jittered } from './backoff.js';
 import {
@@ -160,6 +161,8 @@ interface Opened {
   durableSequence: number;
   window: number;
   nextSeq: number;
+  /** What the node canceled of the client id's orders since its last session (null: unsaid). */
+  cancels: WelcomeCancels | null;
 }
 
 /**
@@ -252,14 +255,7 @@ function openSessionAsking(
           socket.close(1000, 'bye'); // a clean close: the server cancels nothing for it
           return reject(new Error(`${target}: this server does not cancel on disconnect`));
         }
-        const long = data.byteLength >= frameHeaderBytes + 24; // a server that says the next seq
-        resolve({
-          socket,
-          flags: data.readUInt16LE(2),
-          window: data.readUInt32LE(frameHeaderBytes + 4),
-          durableSequence: data.readDoubleLE(frameHeaderBytes + 8),
-          nextSeq: long ? data.readDoubleLE(frameHeaderBytes + 16) : 0,
-        });
+        resolve(openedBy(socket, data));
       };
       socket.on('message', onMessage);
       socket.once('close', (code: number, reason: Buffer) => {
@@ -267,6 +263,22 @@ function openSessionAsking(
       });
     });
   });
+}
+
+/**
+ * The session a Welcome frame opened. Its fields are appended over time: each one past the end
+ * of the frame (an older server's) reads as not said.
+ */
+function openedBy(socket: WebSocket, data: Buffer): Opened {
+  const long = data.byteLength >= frameHeaderBytes + 24; // a server that says the next seq
+  return {
+    socket,
+    flags: data.readUInt16LE(2),
+    window: data.readUInt32LE(frameHeaderBytes + 4),
+    durableSequence: data.readDoubleLE(frameHeaderBytes + 8),
+    nextSeq: long ? data.readDoubleLE(frameHeaderBytes + 16) : 0,
+    cancels: readWelcomeCancels(data, frameHeaderBytes),
+  };
 }
 
 /**

@@ -71,6 +71,7 @@ import { EventFlag, EventKind, EventWord } from '../protocol/event-layout.js';
 import { HelloFlag } from '../protocol/frames.js';
 import { statusName } from '../protocol/status.js';
 import type { CommandSink } from './gateway.js';
+import { CancelReports } from './cancel-reports.js';
 import type { StateReads } from './reads.js';
 
 /** What a session keeps for cancel on disconnect. */
@@ -169,6 +170,8 @@ export class CancelOnDisconnect {
   /** A login was shed since the grace's timer was set with the node full (loginShed). */
   private shedFull = false;
   private sweep: ReturnType<typeof setInterval> | null = null;
+  /** What the chains canceled of each client's orders, for its next Welcome. */
+  readonly reports = new CancelReports();
   readonly counts: CancelCounts = {
     sessions: 0,
     rounds: 0,
@@ -563,6 +566,7 @@ export class CancelOnDisconnect {
     const fresh = { client, target: 0, rounds: 0, bound: 0, again: false };
     this.chains.set(client, fresh);
     this.waiting.push(fresh);
+    this.reports.begin(client);
     return true;
   }
 
@@ -576,7 +580,9 @@ export class CancelOnDisconnect {
     }
     this.counts.rounds++;
     this.counts.orders += readU64(u32, e + EventWord.quantity);
-    if (chain.bound === 0) chain.bound = readU64(u32, e + EventWord.sequence);
+    const sequence = readU64(u32, e + EventWord.sequence);
+    this.reports.round(chain.client, readU64(u32, e + EventWord.quantity), sequence);
+    if (chain.bound === 0) chain.bound = sequence;
     const next = readU64(u32, e + EventWord.otherId);
     // Orders from the first round's sequence on were placed after the loss was seen: they stay.
     if (next === 0 || next > chain.bound) return this.end(chain, true);
@@ -597,6 +603,7 @@ export class CancelOnDisconnect {
   private end(chain: Chain, complete = false): void {
     this.chains.delete(chain.client);
     if (!chain.again) {
+      this.reports.ended(chain.client);
       if (complete) this.unmarkGone(chain.client);
       return;
     }
@@ -684,7 +691,10 @@ export class CancelOnDisconnect {
     this.marks.length = 0;
     if (this.waiting.length === 0) return;
     const clients = this.waiting.map((c) => c.client);
-    for (const chain of this.waiting) this.chains.delete(chain.client);
+    for (const chain of this.waiting) {
+      this.chains.delete(chain.client);
+      this.reports.ended(chain.client);
+    }
     this.waiting.length = 0;
     this.counts.dropped += clients.length;
     const why = 'this node no longer takes commands';

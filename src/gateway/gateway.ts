@@ -98,6 +98,8 @@ import { Login, type LoginFailures } from './login.js';
 import { copyCommands } from './command-copy.js';
 import { DeliveryRuns } from './delivery-runs.js';
 import { CancelOnDisconnect, type GatewayLog } from './cancel-on-disconnect.js';
+import { noCancels } from './cancel-reports.js';
+import { welcomeBodyBytes, writeWelcomeCancels } from '../protocol/welcome.js';
 import { idFree } from './silent-holder.js';
 import { keyClosing, newSession, type Session } from './gateway-session.js';
 
@@ -400,13 +402,15 @@ export class Gateway {
     session.grant = grant;
     if (session.readOnly) this.readers.add(ws);
     else this.sessions.set(clientId, ws);
-    const reply = new DataView(new ArrayBuffer(frameHeaderBytes + 24));
+    const reply = new DataView(new ArrayBuffer(frameHeaderBytes + welcomeBodyBytes));
     const took = this.cancels.opened(session, clientId) | accountFlags(session.helloFlags);
     writeHeader(reply, 0, FrameType.Welcome, requestId, took);
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.options.journal.visibleSequence(), true);
     reply.setFloat64(frameHeaderBytes + 16, this.nextClientSeq(session), true);
+    const cancels = session.readOnly ? noCancels : this.cancels.reports.take(clientId);
+    writeWelcomeCancels(reply, frameHeaderBytes, cancels);
     ws.send(reply.buffer, true);
   }
 

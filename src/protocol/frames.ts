@@ -18,7 +18,8 @@
  *                    Answer    body: HMAC-SHA256 (32 bytes) of the Challenge
  *                    Unsubscribe  body: as Subscribe; request id: the Subscribe's (journal)
  *   server → client  Welcome   body: client id u32, window u32, durable sequence f64, next
- *                              seq f64; flags: the Hello flags the server took
+ *                              seq f64, the cancel report (welcome.ts); flags: the Hello flags
+ *                              the server took
  *                    Events    body: count u32, reserved u32, [account f64: flagged Account,]
  *                              then count 128-byte Event structs
  *                    Results   body: count u32, reserved u32, then count 24-byte CommandResult

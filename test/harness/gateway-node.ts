@@ -70,6 +70,18 @@ export async function disconnectEvents(url: string, from: number): Promise<Event
   }
 }
 
+/** Places buys of 1 on instrument 2 (tick 1, lot 1) for `account`, one at a time; their ids. */
+export async function quoteBuys(c: BourseClient, account: number, n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const order = { account, instrument: 2, side: 'buy', price: 10 + i, quantity: 1 } as const;
+    const [head] = await c.placeOrder(order);
+    assert.equal(head.status, Status.Ok);
+    ids.push(head.id);
+  }
+  return ids;
+}
+
 /** Returns the highest sequence of its results (a read model at it has them all). */
 export async function setUp(client: BourseClient): Promise<number> {
   const results = await Promise.all(setupCommands().map((f) => client.submit(f.kind, f)));

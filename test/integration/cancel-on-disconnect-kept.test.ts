@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BourseClient, Status, type EventRecord } from '../../src/client/client.js';
+import { BourseClient, type EventRecord } from '../../src/client/client.js';
 import { BourseNode } from '../../src/pipeline/node.js';
 import { freePort } from '../../src/cli/ports.js';
 import { createKey, writeKeyFile } from '../../src/gateway/api-keys.js';
@@ -17,7 +17,7 @@ import { disconnectClientId } from '../../src/protocol/command-writer.js';
 import { EventKind } from '../../src/protocol/event-layout.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
-import { setUp } from '../harness/gateway-node.js';
+import { quoteBuys, setUp } from '../harness/gateway-node.js';
 import { TestCluster } from '../harness/cluster-driver.js';
 import { until } from '../harness/wait.js';
 import { restingOrderIds } from '../harness/read-model.js';
@@ -44,17 +44,7 @@ async function restingIds(url: string, account: number): Promise<number[] | null
   return status === 503 ? null : ids;
 }
 
-/** Buys of 1 on instrument 2 (tick 1, lot 1) for `account`; their order ids. */
-async function quote(c: BourseClient, account: number, n: number): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const order = { account, instrument: 2, side: 'buy', price: 10 + i, quantity: 1 } as const;
-    const [head] = await c.placeOrder(order);
-    assert.equal(head.status, Status.Ok);
-    ids.push(head.id);
-  }
-  return ids;
-}
+const quote = quoteBuys;
 
 /** A session of `key` with the flag, no drop for silence (only the ones made here). */
 function connectWith(

@@ -73,6 +73,8 @@ test('a server that refuses the AccountInFrames flag is greeted again without it
     const asked = starts | HelloFlag.ResumeStarts;
     const hellos = [asked, starts, HelloFlag.AccountInFrames, 0];
     assert.deepEqual(older.hellos, hellos, 'newest flag first');
+    const unsaid = { state: 'unknown', orders: 0, sequence: 0 };
+    assert.deepEqual(client.connection.canceled, unsaid, 'a Welcome without the cancel report');
     const heard: number[] = [];
     client.subscribeAccount(4, (events) => heard.push(...events.map((e) => e.sequence)));
     older.sockets.at(-1)?.send(plainAccountFrame(9, 1, 4));
