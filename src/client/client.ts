@@ -29,6 +29,7 @@ import {
   checkUrl,
   commandError,
   givenNamed,
+  noFields,
 } from './input-check.js';
 import {
   batchEndsInChain,
@@ -69,9 +70,11 @@ import type { EventRecord } from '../protocol/event-reader.js';
 import { SeqWindow } from './seq-window.js';
 import {
   closedErrors,
+  countAnswer,
   foreignErrors,
   frameRefused,
   lowestUnsent,
+  rejectPending,
   type CutOff,
   type Pending,
   type UnansweredFrame,
@@ -272,6 +275,11 @@ export class BourseClient {
     return client;
   }
 
+  /** The client seq of the next command: after connect, the server's (ClientError.clientSeq). */
+  get nextClientSeq(): number {
+    return this.nextSeq;
+  }
+
   /** The connection's state now (see `onState`); a new object at each change. */
   get connection(): ConnectionState {
     return this.states.now;
@@ -420,7 +428,7 @@ export class BourseClient {
 
   /** Named fields (OrderArgs: side, instrument, price or market...), or the protocol's. */
   placeOrder(f: OrderArgs | Fields): Promise<EventRecord[]> {
-    return givenNamed(f, 'side') || 'instrument' in f || 'market' in f
+    return givenNamed(f, 'side') || 'instrument' in f || 'market' in f || noFields(f)
       ? this.named('placeOrder', f)
       : this.submit(CommandKind.PlaceOrder, f);
   }
@@ -581,7 +589,7 @@ export class BourseClient {
     const clientSeq = this.stage(kind, fields);
     this.queuedSingles++;
     return new Promise((resolve, reject) => {
-      this.pending.set(clientSeq, { resolve, reject, events: [], frame: 0 });
+      this.pending.set(clientSeq, { seq: clientSeq, resolve, reject, events: [], frame: 0 });
     });
   }
 
@@ -646,7 +654,7 @@ export class BourseClient {
     const frame = this.batches.answer(seq, status, sequence, kind);
     if (frame < 0) return;
     this.busy.answered();
-    this.countAnswer(frame);
+    countAnswer(this.unanswered, frame);
     this.admission.drain();
   }
 
@@ -680,21 +688,9 @@ export class BourseClient {
   private answer(clientSeq: number, p: Pending): void {
     this.pending.delete(clientSeq);
     this.busy.answered(); // the server is taking commands again
-    this.countAnswer(p.frame);
+    countAnswer(this.unanswered, p.frame);
     p.resolve(p.events);
     this.admission.drain();
-  }
-
-  /**
-   * Counts an answer against its frame; a frame with every command answered is forgotten.
-   * (It looked the frame up by scanning every unanswered one: with 10,000 frames in flight
-   * the client spent its time there.)
-   */
-  private countAnswer(requestId: number): void {
-    const frame = this.unanswered.get(requestId);
-    if (frame === undefined) return;
-    frame.left--;
-    if (frame.left === 0) this.unanswered.delete(requestId);
   }
 
   /**
@@ -767,11 +763,7 @@ export class BourseClient {
 
   private rejectAll(errors: CutOff): void {
     this.answers.reset();
-    for (const p of this.pending.values()) {
-      const sent = p.frame !== 0 && this.unanswered.get(p.frame)?.sent === true;
-      p.reject(sent ? errors.sent : errors.unsent);
-    }
-    this.pending.clear();
+    rejectPending(this.pending, this.unanswered, errors);
     this.batches.failAll(errors.sent); // a batch may have been partly sent
     this.admission.drain();
   }

@@ -184,7 +184,8 @@ export function commandError(
       `kind: a CommandKind from 1 to ${commandKindMax}, not ${shown(kind)}${own}`,
     );
   }
-  if (typeof f !== 'object' || f === null) {
+  // An array is an object too: `submit(kind, [])` went out as a command of zeros.
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) {
     return new TypeError(`${placed(at)}fields: an object of the command's fields, not ${shown(f)}`);
   }
   const bad = invalidField(f);
@@ -209,6 +210,17 @@ function placed(at: number): string {
  */
 export function givenNamed(f: unknown, named: string, own?: string): boolean {
   return typeof f !== 'object' || f === null || named in f || (own !== undefined && !(own in f));
+}
+
+/**
+ * Whether `f` names no field at all: `{}`, or an array (an object too). Taken as named fields,
+ * whose check says what is missing: as the protocol's, `placeOrder({})` and `placeOrder([])`
+ * went out as orders of zeros. No allocation: a loop that stops at the first key.
+ */
+export function noFields(f: object): boolean {
+  if (Array.isArray(f)) return true;
+  for (const key in f) return key === undefined;
+  return true;
 }
 
 /**

@@ -138,6 +138,16 @@ export class ClientError extends Error {
     message: string,
     /** The command was sent and never answered: it may have been applied (see the journal). */
     readonly mayHaveApplied = false,
+    /**
+     * The command's client seq, when a call's one command was cut off (0: not one command's,
+     * or one that waited in the SDK for room in flight: never given a seq, never sent).
+     * Whether it was applied: connect again with the client id, and compare its
+     * `nextClientSeq` (one past the last the engine took, from the server's Welcome). Below
+     * it, the engine took it (applied or refused: its outcome is in the journal, under this
+     * client id and seq); at or above it, it never reached the engine, and sending it again
+     * applies it once. A retry by a new call, without this check, may apply it twice.
+     */
+    readonly clientSeq = 0,
   ) {
     super(message);
   }

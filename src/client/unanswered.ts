@@ -4,8 +4,11 @@
  */
 import type { EventRecord } from '../protocol/event-reader.js';
 import { ClientError } from './session.js';
+import type { SeqWindow } from './seq-window.js';
 
 export interface Pending {
+  /** Its client seq (told with its error when it is cut off). */
+  seq: number;
   resolve: (events: EventRecord[]) => void;
   reject: (error: Error) => void;
   events: EventRecord[];
@@ -67,6 +70,35 @@ export function foreignErrors(clientId: number, nextSeq: number): CutOff {
     unsent: new ClientError(4007, `${what}: never sent, not applied`),
     ended: null, // the session goes on: its subscriptions were asked for again
   };
+}
+
+/**
+ * Rejects every pending single command (`sent`'s error if its frame went out, else `unsent`'s),
+ * each with its own client seq, and forgets them. Allocates an error per command: at a close.
+ */
+export function rejectPending(
+  pending: SeqWindow<Pending>,
+  frames: ReadonlyMap<number, UnansweredFrame>,
+  errors: CutOff,
+): void {
+  for (const p of pending.values()) {
+    const sent = p.frame !== 0 && frames.get(p.frame)?.sent === true;
+    const error = sent ? errors.sent : errors.unsent;
+    p.reject(new ClientError(error.code, error.message, error.mayHaveApplied, p.seq));
+  }
+  pending.clear();
+}
+
+/**
+ * Counts an answer against its frame; a frame with every command answered is forgotten.
+ * (It looked the frame up by scanning every unanswered one: with 10,000 frames in flight
+ * the client spent its time there.)
+ */
+export function countAnswer(frames: Map<number, UnansweredFrame>, requestId: number): void {
+  const frame = frames.get(requestId);
+  if (frame === undefined) return;
+  frame.left--;
+  if (frame.left === 0) frames.delete(requestId);
 }
 
 /** The lowest client seq staged and never sent (`nextSeq` when every one went out). */

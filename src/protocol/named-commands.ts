@@ -286,7 +286,7 @@ function narrowCheck(name: NamedCommand, mapping: Mapping, f: Fields): void {
 
 export function toFields(name: NamedCommand, args: object): Fields {
   const [, mapping] = namedCommands[name];
-  if (typeof args !== 'object' || args === null) {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     const names = mapping.map(([named]) => named).join(', ');
     throw new TypeError(`${name}: give its fields in an object (${names}), not ${shown(args)}`);
   }

@@ -1114,6 +1114,11 @@ test('the SDK refuses what it cannot send, naming the call, and sends nothing', 
       [() => client.cancel(undefined as never), /cancel: give its fields/],
       [() => client.amend(5 as never), /amend: give its fields .*, not 5/],
       [() => client.placeOrder(null as never), /placeOrder: give its fields/],
+      // An array is no object of fields: these went out as commands of zeros.
+      [() => client.placeOrder([] as never), /placeOrder: give its fields .*, not \[\]/],
+      [() => client.placeOrder({} as never), /^TypeError: placeOrder: 'account' is missing/],
+      [() => client.submit(CommandKind.Deposit, [] as never), /fields: an object .*, not \[\]/],
+      [() => client.submitBatch(CommandKind.Deposit, [[] as never]), /\[0\]\.fields: an obj/],
       // Read as the protocol's fields before: "to: not a command field", and {} sent as zeros.
       [() => client.transfer({ to: 2, asset: 1, amount: 1 } as never), /'from' is missing/],
       [() => client.transfer({} as never), /^TypeError: transfer: 'from' is missing/],

@@ -37,7 +37,7 @@ function setUp(seqs: number[]) {
   const pending = new SeqWindow<Pending>();
   const answered: [number, number[]][] = [];
   for (const seq of seqs) {
-    pending.set(seq, { resolve: () => {}, reject: () => {}, events: [], frame: 1 });
+    pending.set(seq, { seq, resolve: () => {}, reject: () => {}, events: [], frame: 1 });
   }
   const runs = new AnswerRuns(pending, {
     answer: (seq, p) => {
