@@ -25,8 +25,10 @@ export class BatchCutOff<T> extends ClientError {
     readonly notApplied: number,
     /** The answered parts' results, in the batch's order. */
     readonly results: T[],
+    /** The batch's first client seq: command i's is this + i (see ClientError.clientSeq). */
+    clientSeq = 0,
   ) {
-    super(code, message, unanswered > 0);
+    super(code, message, unanswered > 0, clientSeq);
   }
 }
 
@@ -65,5 +67,19 @@ export function settledParts<T>(
     `(error.results), ${unanswered} were sent and not answered: they may have been applied ` +
     `(see the journal), ${notApplied} were not applied`;
   const code = why instanceof ClientError ? why.code : 0;
-  return new BatchCutOff(code, message, answered, unanswered, notApplied, results);
+  const seq = firstSeqOf(outcomes[0]);
+  return new BatchCutOff(code, message, answered, unanswered, notApplied, results, seq);
+}
+
+/**
+ * The batch's first client seq, from its first part (sent first, if anything was: the parts'
+ * seqs follow one another, as nothing goes between them); 0 if it does not say.
+ */
+function firstSeqOf(first: PromiseSettledResult<unknown> | undefined): number {
+  if (first === undefined) return 0;
+  if (first.status === 'rejected') {
+    return first.reason instanceof ClientError ? first.reason.clientSeq : 0;
+  }
+  const seq = (first.value as { firstClientSeq?: unknown }).firstClientSeq;
+  return typeof seq === 'number' ? seq : 0;
 }

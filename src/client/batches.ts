@@ -15,6 +15,7 @@
  * counted and forgotten.
  */
 import { assert } from '../stdx/assert.js';
+import { ClientError } from './session.js';
 
 /** What a batch resolves with. Command i of the batch has client seq firstClientSeq + i. */
 export interface BatchResult {
@@ -56,6 +57,12 @@ export function joinResults(parts: readonly BatchResult[]): BatchResult {
   }
   const firstClientSeq = parts[0]?.firstClientSeq ?? 0;
   return { count, firstClientSeq, status, sequence, kind, rejected };
+}
+
+/** `error` naming client seq `seq` (a ClientError's copy; any other error as it is). */
+function ofSeq(error: Error, seq: number): Error {
+  if (!(error instanceof ClientError)) return error;
+  return new ClientError(error.code, error.message, error.mayHaveApplied, seq);
 }
 
 /** Status slot of a command not answered yet (no status code comes near it). */
@@ -153,9 +160,14 @@ export class Batches {
     }
   }
 
-  /** The connection is gone for good: every batch fails. */
+  /**
+   * The connection is gone for good: every batch fails, each with its own error naming its
+   * first client seq (ClientError.clientSeq: command i's is that + i).
+   */
   failAll(error: Error): void {
-    for (const batch of this.list) if (!batch.failed) batch.reject(error);
+    for (const batch of this.list) {
+      if (!batch.failed) batch.reject(ofSeq(error, batch.result.firstClientSeq));
+    }
     this.list.length = 0;
     this.commands = 0;
     this.last = null;

@@ -8,7 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BourseClient, ClientError, type EventRecord } from '../../src/client/client.js';
+import {
+  BourseClient,
+  ClientError,
+  CommandKind,
+  type EventRecord,
+} from '../../src/client/client.js';
 import { readModelAt, setUp, withNode } from '../harness/gateway-node.js';
 
 const httpOf = (url: string): string => url.replace('ws://', 'http://').replace(/\/$/, '');
@@ -59,6 +64,43 @@ test('a cut-off command names its seq; the next Welcome says if the engine took 
     const last = Math.max(0, ...retried.map((events) => events[0].sequence));
     await readModelAt(url, last);
     assert.equal((await credited(url)) - before, outcomes.length, `${answered} answered`);
+    await again.close();
+    await root.close();
+  });
+});
+
+test('a cut-off batch names its first seq: those past it, sent again, apply once', async () => {
+  await withNode(async (_node, url) => {
+    const root = await BourseClient.connect(url, { clientId: 340 });
+    const start = await setUp(root);
+    await readModelAt(url, start);
+    const before = await credited(url);
+    const c = await BourseClient.connect(url, { clientId: 341 });
+    const count = 600; // in parts, past the window: some answered, some not, when it closes
+    const transfer = { account: 1, target: 2, ref: 1, quantity: 1 };
+    const batch = c.submitBatch(
+      CommandKind.Transfer,
+      Array.from({ length: count }, () => transfer),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await c.close();
+    const error = await batch.then(
+      () => null,
+      (e: unknown) => e as ClientError,
+    );
+    const again = await BourseClient.connect(url, { clientId: 341 });
+    let resend = 0;
+    if (error !== null) {
+      assert.ok(error instanceof ClientError && error.clientSeq > 0, `${error}`);
+      const next = again.nextClientSeq;
+      // Command i's seq is clientSeq + i: those at or past next never reached the engine.
+      resend = Math.min(count, Math.max(0, error.clientSeq + count - next));
+    }
+    const list = Array.from({ length: resend }, () => transfer);
+    const r = await again.submitBatch(CommandKind.Transfer, list);
+    const last = Math.max(start, ...Array.from(r.sequence));
+    await readModelAt(url, last);
+    assert.equal((await credited(url)) - before, count, `${resend} sent again`);
     await again.close();
     await root.close();
   });
