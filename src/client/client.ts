@@ -27,6 +27,7 @@ import {
   checkFrom,
   checkSubscribe,
   checkUrl,
+  batchCommandError,
   commandError,
   givenNamed,
   noFields,
@@ -529,10 +530,10 @@ export class BourseClient {
   submitBatch(kind: CommandKindValue, list: readonly Fields[]): Promise<BatchResult> {
     if (!Array.isArray(list))
       return Promise.reject(new TypeError(`list: an array, not ${shown(list)}`));
-    // Names in the first only: a batch's commands are built alike, and that walks its keys.
     let chained = false;
+    const keys: string[] = [];
     for (let i = 0; i < list.length; i++) {
-      const error = commandError(kind, list[i], i, i === 0);
+      const error = batchCommandError(kind, list, i, keys);
       if (error !== null) return Promise.reject(error);
       chained ||= isLinked(list[i]);
     }

@@ -170,7 +170,7 @@ const commandKindMax = Math.max(
  * Why a command of `kind` with fields `f` cannot be sent, or null: a kind that is none (999
  * went out as 231, its low byte: 259 would have been a Deposit), fields that are no object, a
  * field that is not a safe integer, a value too wide for its place, a name that is no field
- * (`names`: a batch checks its first command's only). `at`: its place in a batch, or -1.
+ * (if `names`: batchCommandError checks them its own way). `at`: its place in a batch, or -1.
  */
 export function commandError(
   kind: number,
@@ -194,6 +194,35 @@ export function commandError(
   if (narrow !== null) return new RangeError(`${placed(at)}${narrow}`);
   const unknown = names ? unknownField(f) : null;
   return unknown === null ? null : new TypeError(`${placed(at)}${unknown}: ${notAField}`);
+}
+
+/**
+ * commandError of a batch's command `at`, its names checked too: every command's, as a
+ * misspelt `flag` on a later one went out without its Sell (a buy). `keys`: the names of the
+ * last command checked; a command with the same names in the same order (a batch's are built
+ * alike) is walked against them, not looked up name by name.
+ */
+export function batchCommandError(
+  kind: number,
+  list: readonly Fields[],
+  at: number,
+  keys: string[],
+): TypeError | RangeError | null {
+  const f = list[at];
+  const error = commandError(kind, f, at, false);
+  if (error !== null || sameKeys(f, keys)) return error;
+  const unknown = unknownField(f);
+  if (unknown !== null) return new TypeError(`${placed(at)}${unknown}: ${notAField}`);
+  keys.length = 0;
+  for (const key in f) keys.push(key);
+  return null;
+}
+
+/** Whether `f`'s own enumerable names are `keys`, in order. */
+function sameKeys(f: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in f) if (key !== keys[i++]) return false;
+  return i === keys.length;
 }
 
 /** A batch command's place, as its errors begin ('' for a single command). */

@@ -188,6 +188,12 @@ test('submitBatch: refusals (bad input, too large, a forbidden frame, a lost nod
       client.submitBatch(CommandKind.Transfer, [ok, { account: 1, quantity: 0.5 }]),
       /\[1\]\.quantity must be a safe integer/,
     );
+    // A misspelt name on a later command (a Sell's `flag`): the batch is refused, none sent.
+    const misspelt = { ...ok, flag: 1 };
+    await assert.rejects(
+      client.submitBatch(CommandKind.Transfer, [ok, ok, misspelt]),
+      /\[2\]\.flag: not a command field/,
+    );
     await assert.rejects(
       client.submitBatch(CommandKind.Transfer, [ok, { ...ok, ref: 2 ** 40 }]),
       /\[1\]\.ref: 0 to 4294967295/,
