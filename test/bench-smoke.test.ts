@@ -344,6 +344,11 @@ test('bench:replicated --small runs three member processes and reports every fig
     for (const [stage, [mean]] of Object.entries(stages)) assert.ok(mean >= 0, `${key}.${stage}`);
     assert.ok(stages.proposed_to_commit[0] > 0, `${key}: commits timed`);
   }
+  // The open loop's slowest commands, found in the members' rows (stage-rows.ts), by stage.
+  assert.ok((figures.open_tail_stage_found as number) > 0, 'the tail found in the rows');
+  for (const stage of ['hop', 'to_standby', 'standby_write', 'status', 'to_result', 'whole']) {
+    assert.equal(typeof figures[`open_tail_stage_${stage}_p50_us`], 'number', stage);
+  }
 });
 
 test('bench:peer-postgres --small runs both peers, and each holds the no-overdraft rule', () => {

@@ -131,4 +131,8 @@ export const shownStages: readonly [string, 'primary' | 'standbys', string][] = 
   ['proposed_to_ack_2', 'primary', 'proposed → second standby status durable'],
   ['proposed_to_commit', 'primary', 'proposed → committed (majority durable)'],
   ['sequenced_to_result', 'primary', 'sequenced → results handed to the gateway'],
+  ['loop_delay', 'primary', "primary's main thread: a 10 ms timer's lateness (loop delay)"],
+  ['loop_delay', 'standbys', "standby's main thread: a 10 ms timer's lateness (loop delay)"],
+  ['loop_wait', 'primary', "primary's main thread: waiting for a core, per 10 ms probe"],
+  ['loop_wait', 'standbys', "standby's main thread: waiting for a core, per 10 ms probe"],
 ];

@@ -91,7 +91,7 @@ export function tailBreakdown(
 }
 
 /** p50, p90, p99 and mean of `us` (sorted here); all 0 when empty. */
-function percentiles(us: number[]): TailStage {
+export function percentiles(us: number[]): TailStage {
   if (us.length === 0) return { p50: 0, p90: 0, p99: 0, mean: 0 };
   us.sort((a, b) => a - b);
   const at = (p: number): number => Math.round(us[Math.floor(((us.length - 1) * p) / 100)]);
@@ -99,16 +99,24 @@ function percentiles(us: number[]): TailStage {
   return { p50: at(50), p90: at(90), p99: at(99), mean };
 }
 
-/** JSON keys `open_tail_stage_<name>_<p50|p90|p99|mean>_us`, and the shares. */
-export function tailBreakdownFigures(t: TailBreakdown): Record<string, number> {
-  const out: Record<string, number> = { open_tail_stage_found: t.found };
-  for (const name of tailStageNames) {
-    const s = t.stages[name];
+/** JSON keys `open_tail_stage_<name>_<p50|p90|p99|mean>_us` of `stages`, and `_found`. */
+export function tailStageKeys(
+  found: number,
+  stages: Readonly<Record<string, TailStage>>,
+): Record<string, number> {
+  const out: Record<string, number> = { open_tail_stage_found: found };
+  for (const [name, s] of Object.entries(stages)) {
     out[`open_tail_stage_${name}_p50_us`] = s.p50;
     out[`open_tail_stage_${name}_p90_us`] = s.p90;
     out[`open_tail_stage_${name}_p99_us`] = s.p99;
     out[`open_tail_stage_${name}_mean_us`] = s.mean;
   }
+  return out;
+}
+
+/** JSON keys `open_tail_stage_<name>_<p50|p90|p99|mean>_us`, and the shares. */
+export function tailBreakdownFigures(t: TailBreakdown): Record<string, number> {
+  const out = tailStageKeys(t.found, t.stages);
   out.open_tail_main_gc_share = t.mainGcShare;
   out.open_tail_found_client_gc_share = t.clientGcShare;
   return out;

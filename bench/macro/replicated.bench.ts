@@ -33,6 +33,14 @@ import { modeTitle, quorumMode } from '../lib/modes.js';
 import { exitOnSignal } from '../lib/bench-exit.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 import { stageTimesVariable } from '../../src/pipeline/stage-times.js';
+import { stageRowsVariable } from '../../src/pipeline/stage-rows.js';
+import {
+  type ReplicatedTail,
+  readStageRows,
+  replicatedTail,
+  replicatedTailFigures,
+  replicatedTailRows,
+} from '../lib/replicated-tail.js';
 import {
   type MemberStages,
   commandsPerBatch,
@@ -69,6 +77,9 @@ async function main(): Promise<void> {
   // The members time each stage (stage-breakdown.ts); BOURSE_STAGE_TIMES=0 runs them without,
   // to see what timing costs (the breakdown's figures are then zero).
   if (process.env[stageTimesVariable] !== '0') process.env[stageTimesVariable] = '1';
+  // Each entry's milestones too, written into the folder at each member's exit (stage-rows.ts):
+  // the open loop's slowest commands are looked up in them (replicated-tail.ts).
+  process.env[stageRowsVariable] = dir;
   benchProgress(0, 6, 'starting members');
   for (const m of file.members) {
     const log = openSync(join(dir, `member-${m.id}.log`), 'a');
@@ -107,6 +118,12 @@ async function main(): Promise<void> {
     const batchCommands = loads.batch.reduce((sum, r) => sum + r.done, 0);
     const stillPrimary = (await findPrimary(file)) === primary.id;
     if (!stillPrimary) printRoleChanges(dir, members.length);
+    const pids = new Map([...children].map(([id, c]) => [id, c.pid as number]));
+    await stopAll(children); // each member writes its rows as it exits
+    const rows = readStageRows(dir, pids);
+    const standbyRows = new Map([...rows].filter(([id]) => id !== primary.id));
+    const tails = loads.open.flatMap((r) => (r.tail === undefined ? [] : [r.tail]));
+    const tail = replicatedTail(tails, rows.get(primary.id) ?? [], standbyRows);
     const byRole = (from: LoadPhase, to: LoadPhase, commands: number): RoleCpu => {
       const cpu = (id: number): number =>
         ((cpuAt.get(to)!.get(id)! - cpuAt.get(from)!.get(id)!) * 1000) / commands;
@@ -125,6 +142,7 @@ async function main(): Promise<void> {
         batch: byRole('batch', 'open', batchCommands),
       },
       stages,
+      tail,
     );
   } finally {
     await stopAll(children);
@@ -241,6 +259,7 @@ async function report(
    * closed loop alone: the cost per command when the cluster is saturated. */
   cpuUs: { all: RoleCpu; batch: RoleCpu },
   stages: { open: Breakdown; batch: Breakdown },
+  tail: ReplicatedTail,
 ): Promise<void> {
   const round = (v: number): number => Math.round(v * 100) / 100;
   const host = await machine();
@@ -265,6 +284,8 @@ async function report(
     /** The one-call open loop's mean latency at the client (the stages' means add up to it). */
     mean_us: Math.round(s.histogram.mean),
     batch_stages_us: stageJson(stages.batch),
+    /** The open loop's slowest commands, stage by stage (replicated-tail.ts), µs. */
+    ...replicatedTailFigures(tail),
   };
   {
     const on = machineLine(host);
@@ -296,6 +317,10 @@ async function report(
       },
     ]);
     printStages(stages, s.histogram.mean);
+    printTable(
+      `the open loop's tail (≥ p99, ${tail.found} found) by stage: p50 / p90 / p99 / mean`,
+      replicatedTailRows(tail),
+    );
     exportHistogram(s.histogram, 'us', 'send → result durable on a majority, open loop');
     console.log(JSON.stringify(figures));
   }
