@@ -9,6 +9,7 @@
  *   standby  received  write  stored
  *
  * Times are wall-clock µs (0: not reached); rows are kept in a ring by log index (rowsMax).
+ * For a bench's member processes, one member each: the file is named by the process.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
