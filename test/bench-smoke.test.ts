@@ -207,7 +207,7 @@ test('bench:simulation --small soaks every fault mix, and every seed keeps histo
     [
       ...['ci', 'misdeliver', 'hostile', 'pauses', 'chaos'],
       ...['clocks', 'disks', 'flapping', 'partitions', 'primary-pauses', 'storm'],
-      ...['lost-disks', 'held-random', 'held', 'held-others', 'held-votes'],
+      ...['lost-disks', 'held-random', 'held', 'held-others', 'held-votes', 'standby-log'],
     ],
   );
   for (const m of mixes) assert.equal(m.seeds, 100, m.mix);

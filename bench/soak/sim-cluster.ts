@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { Consensus, type ConsensusIo } from '../../src/replication/consensus.js';
 import { Role, type EntryMeta, type Message } from '../../src/replication/messages.js';
 import { Rng } from '../../src/stdx/rng.js';
+import { SimStandbyLog, type StandbyLogKnobs } from './sim-standby-log.js';
 
 export { Rng };
 
@@ -64,6 +65,11 @@ class Disk {
   stallUntil = 0;
   /** This disk's own bound on a write's durability delay when slower (0: the cluster's). */
   flushMax = 0;
+  /**
+   * With a standby log in front of LMDB (sim-standby-log.ts): writes go there, `log` is then
+   * LMDB's journal, and `pending` stays empty. Null: writes durable on their tick, as before.
+   */
+  logged: SimStandbyLog | null = null;
 }
 
 export class Replica {
@@ -158,6 +164,7 @@ export class SimCluster {
     return {
       send: (to, message) => this.send(replica.id, to, message),
       write: (index, entries) => {
+        if (replica.disk.logged !== null) return replica.disk.logged.add(index, entries);
         const last = replica.disk.pending[replica.disk.pending.length - 1];
         const flushMax = Math.max(this.faults.flushMax, replica.disk.flushMax);
         const at = Math.max(last?.at ?? 0, this.now + 1 + this.rng.int(flushMax));
@@ -181,7 +188,7 @@ export class SimCluster {
       stored: (index) => {
         const disk = replica.disk;
         if (index > disk.base) throw new Error(`disk: entry ${index} is not compacted`);
-        return disk.log[index - 1];
+        return disk.logged?.metaAt(index) ?? disk.log[index - 1];
       },
       compacted: (from, entries) => this.compacted(replica.disk, from, entries),
       verify: (entry) => this.contents.has(entry.hash),
@@ -201,8 +208,9 @@ export class SimCluster {
   /** Consensus may compact only entries durable on this disk, in order. */
   private compacted(disk: Disk, from: number, entries: readonly EntryMeta[]): void {
     if (from !== disk.base + 1) throw new Error(`disk: compaction from ${from}, base ${disk.base}`);
+    const durable = disk.logged?.durable ?? disk.log;
     for (let k = 0; k < entries.length; k++) {
-      if (disk.log[from - 1 + k]?.hash !== entries[k].hash) {
+      if (durable[from - 1 + k]?.hash !== entries[k].hash) {
         throw new Error(`disk: compacted entry ${from + k} is not the durable one`);
       }
     }
@@ -357,6 +365,11 @@ export class SimCluster {
     for (const r of this.replicas) {
       if (!this.running(r) || this.now < r.disk.stallUntil) continue;
       const disk = r.disk;
+      if (disk.logged !== null) {
+        disk.logged.flush((index, hash) => r.consensus.onDurable(index, hash));
+        disk.logged.follow(r.consensus, this.committedAt);
+        continue;
+      }
       while (disk.pending.length > 0 && disk.pending[0].at <= this.now) {
         const write = disk.pending.shift()!;
         if (write.index > disk.log.length + 1) throw new Error('disk: a write past the end');
@@ -385,6 +398,7 @@ export class SimCluster {
   }
 
   crash(replica: Replica, wipe: boolean): void {
+    replica.disk.logged?.crash(wipe, replica.up);
     replica.up = false;
     replica.disk.pending = []; // not yet durable: lost
     if (wipe) {
@@ -403,12 +417,25 @@ export class SimCluster {
    */
   transplant(replica: Replica, from: SimCluster, other: Replica): void {
     const d = other.disk;
+    if (d.logged !== null) throw new Error('disk: a folder with a standby log is not copied');
     Object.assign(replica.disk, { ...d, log: [...d.log], pending: [] });
     for (const [hash, commands] of from.contents) this.contents.set(hash, commands);
   }
 
   restart(replica: Replica): void {
+    // A start replays the standby log first; a crash during it leaves the member down.
+    const logged = replica.disk.logged;
+    if (logged !== null && !logged.recover()) return;
+    if (logged !== null) replica.disk.log = logged.lmdb;
     this.boot(replica, replica.disk.recovering);
+  }
+
+  /** Puts a standby log in front of each replica's LMDB (its disks empty yet). */
+  useStandbyLogs(knobs: StandbyLogKnobs): void {
+    for (const r of this.replicas) {
+      const flushMax = (): number => Math.max(this.faults.flushMax, r.disk.flushMax);
+      r.disk.logged = new SimStandbyLog(this.rng, knobs, flushMax, () => this.now);
+    }
   }
 
   /** Replicas that lost data and have not caught up (down or up). */

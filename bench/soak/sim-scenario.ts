@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { noFaults, Rng, SimCluster } from './sim-cluster.js';
 import { DeploymentFaults, type DeploymentKnobs } from './sim-faults.js';
 import { HeldDatagrams, type HeldKnobs } from './sim-held.js';
+import type { StandbyLogKnobs } from './sim-standby-log.js';
 
 export interface Mix {
   name: string;
@@ -41,6 +42,8 @@ export interface Mix {
   deployment?: DeploymentKnobs;
   /** Datagrams held for long spans and delivered later (sim-held.ts): none when unset. */
   held?: HeldKnobs;
+  /** A standby log in front of each member's LMDB (sim-standby-log.ts): none when unset. */
+  standbyLog?: StandbyLogKnobs;
 }
 
 export const ciMix: Mix = {
@@ -277,6 +280,31 @@ export const heldVotesMix: Mix = {
   },
 };
 
+/**
+ * Every member's storage as a standby's with the standby log (sim-standby-log.ts): the real
+ * StandbyLog, LogApplier and replay on a file in memory, acknowledged from the log, LMDB
+ * behind by a few of its (slower) transactions; crashes and power losses land between every
+ * stage, tear the write in flight and cut replays short. Logs of 1-6 KB wrap every few groups
+ * (and a group too large for one goes to LMDB at once); the disks mix's stalls and slow disk.
+ */
+export const standbyLogMix: Mix = {
+  ...ciMix,
+  name: 'standby-log',
+  crashChance: 0.008,
+  wipeChance: 0.2,
+  restartChance: 0.03,
+  powerLossChance: 0.002,
+  transferChance: 0.01,
+  deployment: { slowDiskFlushMax: 40, diskStallChance: 0.003, diskStallTicksMax: 200 },
+  standbyLog: {
+    fileBytesMin: 1_024,
+    fileBytesSpread: 5_120,
+    partialChance: 0.1,
+    replayCrashChance: 0.05,
+    lmdbFlushFactor: 4,
+  },
+};
+
 export const mixes: readonly Mix[] = [
   ciMix,
   misdeliverMix,
@@ -294,6 +322,7 @@ export const mixes: readonly Mix[] = [
   heldMix,
   heldOthersMix,
   heldVotesMix,
+  standbyLogMix,
 ];
 
 export const resendTicks = 40;
@@ -349,7 +378,8 @@ function faultPhase(
 function healPhase(sim: SimCluster, limit: number): number {
   sim.cut.clear();
   Object.assign(sim.faults, noFaults);
-  for (const r of sim.replicas) if (!r.up) sim.restart(r);
+  // Until it is up: a start that replays a standby log may crash during the replay.
+  for (const r of sim.replicas) while (!r.up) sim.restart(r);
   const marker = sim.submit(99);
   const key = `${marker.client}:${marker.seq}`;
   for (let t = 0; t < limit; t++) {
@@ -369,6 +399,8 @@ export interface ScenarioFigures {
   healTicks: number;
   acked: number;
   commit: number;
+  /** With a standby log: what its windows saw, summed over the members (SimStandbyLog.stats). */
+  standbyLog?: Record<string, number>;
 }
 
 /** Runs the scenario of `seed` in `mix`; throws (an assertion) where a check fails. */
@@ -386,6 +418,7 @@ export function scenario(seed: number, mix: Mix): ScenarioFigures {
     misdeliver: mix.misdeliver,
   };
   const sim = new SimCluster(rng, size, faults, retain);
+  if (mix.standbyLog !== undefined) sim.useStandbyLogs(mix.standbyLog);
   const ticks = mix.faultTicksMin + rng.int(mix.faultTicksSpread);
   const deployment = mix.deployment && new DeploymentFaults(sim, rng, mix.deployment);
   const held = mix.held && new HeldDatagrams(sim, rng, mix.held);
@@ -406,7 +439,17 @@ export function scenario(seed: number, mix: Mix): ScenarioFigures {
     }
   }
   const commit = sim.replicas[0].consensus.commit;
-  return { ticks: ticks + healedIn, healTicks: healedIn, acked: sim.acked.size, commit };
+  const figures = { ticks: ticks + healedIn, healTicks: healedIn, acked: sim.acked.size, commit };
+  return mix.standbyLog === undefined ? figures : { ...figures, standbyLog: logStats(sim) };
+}
+
+function logStats(sim: SimCluster): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const r of sim.replicas) {
+    for (const [name, n] of Object.entries(r.disk.logged!.stats))
+      sums[name] = (sums[name] ?? 0) + n;
+  }
+  return sums;
 }
 
 /** Runs seeds [first, first + count) of `mix`; a failure's message names the seed and mix. */

@@ -5,7 +5,8 @@
  * sim-faults.ts: clocks, disks, flapping, partitions, primary-pauses, storm; lost-disks, a
  * disk lost while a primary stood still; datagrams held past crashes and lost disks,
  * sim-held.ts: held-random, and held, which adds stale-primary episodes, sim-stale.ts;
- * held-votes, a candidate's votes held across its and its voter's disk losses, sim-votes.ts).
+ * held-votes, a candidate's votes held across its and its voter's disk losses, sim-votes.ts;
+ * standby-log, every member's storage a standby's with the standby log, sim-standby-log.ts).
  *
  *   npm run bench:simulation -- --small                 CI size: 100 seeds of each mix
  *   npm run bench:simulation -- --seeds 100000          100,000 seeds of each mix (~hours)

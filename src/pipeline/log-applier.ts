@@ -19,6 +19,9 @@ export interface LogApplierSink {
   failed(error: Error): void;
 }
 
+/** What the applier writes into: a member's ReplicaStore (the simulation's model of one). */
+export type AppliedStore = Pick<ReplicaStore, 'writeMany' | 'noteUnapplied' | 'dropApplied'>;
+
 interface Logged {
   readonly writes: readonly (readonly Entry[])[];
   readonly committed: number;
@@ -32,7 +35,7 @@ export class LogApplier {
   private broken = false;
 
   constructor(
-    private readonly store: ReplicaStore,
+    private readonly store: AppliedStore,
     private readonly sink: LogApplierSink,
   ) {}
 

@@ -18,17 +18,56 @@ import type { Entry } from './messages.js';
 import { entryMetaOf, type ReplicaStore } from './replica-store.js';
 import type { LogMark, StandbyLog } from './standby-log.js';
 
+/**
+ * What a replay writes into: LMDB's journal (recoverStandbyLog: a member's ReplicaStore), or
+ * the deterministic simulation's model of it (bench/soak/sim-standby-log.ts).
+ */
+export interface ReplayTarget {
+  /** Where LMDB holds the log to (its meta 'standby-log'). */
+  logMark(): LogMark;
+  /** A logged payload's entry, or why it is not one (a batch that does not decode). */
+  entryOf(payload: Uint8Array): Entry | string;
+  /** Hex hash of the journal's batch ending at `sequence` ('' when none does; > 0). */
+  hashEndingAt(sequence: number): string;
+  /** Stores `writes` (each cutting from its first sequence) and the mark, durably at once. */
+  writeSync(writes: readonly (readonly Entry[])[], committed: number, mark: LogMark): void;
+}
+
 /** Replays the log's records past LMDB's mark; returns how many, and where the log goes on. */
 export function recoverStandbyLog(
   store: ReplicaStore,
   log: StandbyLog,
 ): { records: number; next: LogMark } {
-  let mark = store.logMark();
+  return replayStandbyLog(
+    {
+      logMark: () => store.logMark(),
+      entryOf: (payload) => {
+        const view = decodeBatch(payload, true);
+        return typeof view === 'string' ? view : { ...entryMetaOf(view), payload };
+      },
+      hashEndingAt: (sequence) => {
+        const view = journalBatchEndingAt(store.db, sequence);
+        return view === null ? '' : Buffer.from(view.hash).toString('hex');
+      },
+      writeSync: (writes, committed, mark) => store.writeSync(writes, committed, mark),
+    },
+    log,
+  );
+}
+
+/** recoverStandbyLog, into `target`. @throws StorageError JOURNAL_CORRUPT */
+export function replayStandbyLog(
+  target: ReplayTarget,
+  log: StandbyLog,
+): { records: number; next: LogMark } {
+  let mark = target.logMark();
   let records = 0;
   for (let found = log.readAt(mark); found !== null; found = log.readAt(mark)) {
-    const writes = found.groups.map((group) => group.map((payload) => entryOf(payload, mark)));
-    checkChain(store, writes, mark);
-    store.writeSync(writes, found.committed, found.after);
+    const writes = found.groups.map((group) =>
+      group.map((payload) => entryOf(target, payload, mark)),
+    );
+    checkChain(target, writes, mark);
+    target.writeSync(writes, found.committed, found.after);
     mark = found.after;
     records++;
   }
@@ -39,24 +78,24 @@ export function recoverStandbyLog(
     throw corrupt(mark, `${size}: start the member on an empty folder (it catches up)`);
   }
   const next = { record: mark.record, offset: 0 };
-  store.writeSync([], 0, next); // whatever lies after the last whole record is never read
+  target.writeSync([], 0, next); // whatever lies after the last whole record is never read
   log.restartAt(next.record);
   return { records, next };
 }
 
-function entryOf(payload: Uint8Array, mark: LogMark): Entry {
-  const view = decodeBatch(payload, true);
-  if (typeof view === 'string') throw corrupt(mark, `a batch is ${view}`);
-  return { ...entryMetaOf(view), payload };
+function entryOf(target: ReplayTarget, payload: Uint8Array, mark: LogMark): Entry {
+  const entry = target.entryOf(payload);
+  if (typeof entry === 'string') throw corrupt(mark, `a batch is ${entry}`);
+  return entry;
 }
 
 /** Each group follows on from the journal (or the record's earlier groups), and in itself. */
-function checkChain(store: ReplicaStore, writes: readonly Entry[][], mark: LogMark): void {
+function checkChain(target: ReplayTarget, writes: readonly Entry[][], mark: LogMark): void {
   const earlier: Entry[] = [];
   for (const entries of writes) {
     for (let k = 0; k < entries.length; k++) {
       const e = entries[k];
-      const before = k > 0 ? entries[k - 1].hash : hashEndingAt(store, earlier, e.first - 1);
+      const before = k > 0 ? entries[k - 1].hash : hashEndingAt(target, earlier, e.first - 1);
       if (before !== e.prevHash) throw corrupt(mark, `the batch at ${e.first} is not chained`);
       if (k > 0 && e.first !== entries[k - 1].last + 1) {
         throw corrupt(mark, `the batch at ${e.first} does not follow on`);
@@ -67,13 +106,12 @@ function checkChain(store: ReplicaStore, writes: readonly Entry[][], mark: LogMa
 }
 
 /** Hex hash of the batch ending at `sequence`: one of the record's earlier, else the journal's. */
-function hashEndingAt(store: ReplicaStore, earlier: readonly Entry[], sequence: number): string {
+function hashEndingAt(target: ReplayTarget, earlier: readonly Entry[], sequence: number): string {
   if (sequence === 0) return Buffer.from(genesisHash).toString('hex');
   for (let k = earlier.length - 1; k >= 0; k--) {
     if (earlier[k].last === sequence) return earlier[k].hash;
   }
-  const view = journalBatchEndingAt(store.db, sequence);
-  return view === null ? '' : Buffer.from(view.hash).toString('hex');
+  return target.hashEndingAt(sequence);
 }
 
 function corrupt(mark: LogMark, what: string): StorageError {

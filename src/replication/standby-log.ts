@@ -48,6 +48,30 @@ export interface LogRecord {
   readonly after: LogMark;
 }
 
+/**
+ * The file under a log: a member's (fileOf: an fd, `O_DSYNC`), or the deterministic
+ * simulation's, in memory, whose writes tear in a crash (bench/soak/sim-standby-log.ts).
+ */
+export interface LogFile {
+  /** Its size: records are written only where they fit. */
+  readonly bytes: number;
+  /** Reads `length` bytes at `position` into `into` at `offset` (synchronously). */
+  read(into: Buffer, offset: number, length: number, position: number): void;
+  /**
+   * Writes `length` bytes of `from` at `offset` to `position`, durable when `done` is called
+   * with no error; `written` may be less than asked (the rest is written again). `from` is not
+   * touched until then.
+   */
+  write(
+    from: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    done: (error: Error | null, written: number) => void,
+  ): void;
+  close(): void;
+}
+
 export const standbyLogFile = 'standby-log.bin';
 const magic = 0x314c5342; // "BSL1"
 const headerBytes = 32;
@@ -58,10 +82,12 @@ export class StandbyLog {
   private tail: LogMark = { record: 1, offset: 0 };
   private closed = false;
 
-  private constructor(
-    private readonly fd: number,
-    readonly fileBytes: number,
-  ) {}
+  readonly fileBytes: number;
+
+  /** The log in `file` (StandbyLog.open: a member's; the simulation's own, in memory). */
+  constructor(private readonly file: LogFile) {
+    this.fileBytes = file.bytes;
+  }
 
   /**
    * Opens the log in `dir`, creating and zero-filling it when absent: `fileBytes`, or a quarter
@@ -80,8 +106,7 @@ export class StandbyLog {
         throw writeFailure(error, 'the standby log', -1, dir);
       }
     }
-    const fd = openSync(path, fs.O_RDWR | fs.O_DSYNC);
-    return new StandbyLog(fd, fstatSync(fd).size);
+    return new StandbyLog(fileOf(openSync(path, fs.O_RDWR | fs.O_DSYNC)));
   }
 
   /**
@@ -92,8 +117,7 @@ export class StandbyLog {
   static recordsPast(dir: string, mark: LogMark): number {
     const path = join(dir, standbyLogFile);
     if (!existsSync(path)) return 0;
-    const fd = openSync(path, fs.O_RDONLY);
-    const log = new StandbyLog(fd, fstatSync(fd).size);
+    const log = new StandbyLog(fileOf(openSync(path, fs.O_RDONLY)));
     try {
       let records = 0;
       for (let found = log.readAt(mark); found !== null; found = log.readAt(found.after)) records++;
@@ -151,7 +175,7 @@ export class StandbyLog {
       // log whose blocks are not all allocated: copied sparse, or copy-on-write): the rest is
       // written again, which then fails with the disk's errno. Acknowledged only when whole.
       const rest = (done: number): void => {
-        write(this.fd, this.buffer, done, bytes - done, at + done, (error, written) => {
+        this.file.write(this.buffer, done, bytes - done, at + done, (error, written) => {
           if (error !== null) return reject(error);
           if (written === 0) return reject(shortWrite(at));
           if (done + written < bytes) return rest(done + written);
@@ -189,7 +213,7 @@ export class StandbyLog {
   private headerAt(record: number, offset: number): Buffer | null {
     if (offset + headerBytes > this.fileBytes) return null;
     const header = Buffer.alloc(headerBytes);
-    readSync(this.fd, header, 0, headerBytes, offset);
+    this.file.read(header, 0, headerBytes, offset);
     if (header.readUInt32LE(0) !== magic || header.readDoubleLE(8) !== record) return null;
     return header;
   }
@@ -201,7 +225,7 @@ export class StandbyLog {
     if (offset + headerBytes + bodyBytes > this.fileBytes) return null;
     const whole = Buffer.alloc(headerBytes + bodyBytes);
     header.copy(whole);
-    readSync(this.fd, whole, headerBytes, bodyBytes, offset + headerBytes);
+    this.file.read(whole, headerBytes, bodyBytes, offset + headerBytes);
     if (checksum(whole) !== header.readUInt32LE(crcAt)) return null; // torn
     const groups = decodeGroups(whole, header.readUInt32LE(24));
     if (groups === null) return null;
@@ -213,8 +237,19 @@ export class StandbyLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    this.file.close();
   }
+}
+
+/** A member's log file, open as `fd`. */
+function fileOf(fd: number): LogFile {
+  return {
+    bytes: fstatSync(fd).size,
+    read: (into, offset, length, position) => void readSync(fd, into, offset, length, position),
+    write: (from, offset, length, position, done) =>
+      write(fd, from, offset, length, position, (error, written) => done(error, written)),
+    close: () => closeSync(fd),
+  };
 }
 
 /** Zero-fills the file (an `O_DSYNC` write then changes no block map) and makes it durable. */
