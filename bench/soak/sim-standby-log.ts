@@ -24,8 +24,9 @@
  * acknowledged, or that and the torn group when it landed whole. Readers of LMDB (a hot
  * standby's follower, limited as ClusterNode.followLimit) must read only committed entries.
  *
- * Modelled, not run: the acknowledgement comes on the tick the record's last byte lands (the
- * real append resolves from that write's callback); ReplicaStore's unapplied map (noteUnapplied,
+ * Modelled, not run: the acknowledgement comes when StandbyLog moves its tail past the record
+ * (the real append resolves right after, a microtask this synchronous model cannot await);
+ * ReplicaStore's unapplied map (noteUnapplied,
  * dropApplied, metaAt read it first) is mirrored here; every member writes through its log,
  * a primary too (a real one's own journal writer writes LMDB, after the promotion's drain); the
  * record's commit is not checked (nothing here reads it back); a log file lost under its LMDB
@@ -66,6 +67,8 @@ interface FileWrite {
 class MemoryFile implements LogFile {
   readonly data: Buffer;
   op: FileWrite | null = null;
+  /** A write StandbyLog should never have asked for. */
+  fault: Error | null = null;
 
   constructor(
     readonly bytes: number,
@@ -81,8 +84,11 @@ class MemoryFile implements LogFile {
   }
 
   write(...[from, offset, length, position, done]: Parameters<LogFile['write']>): void {
-    if (this.op !== null) throw new Error('standby log: two writes in flight');
-    if (position + length > this.bytes) throw new Error('standby log: a write past the end');
+    // Kept for flush to throw: thrown here, it would only reject the append, which no one reads.
+    if (this.op !== null) this.fault ??= new Error('standby log: two writes in flight');
+    if (position + length > this.bytes)
+      this.fault ??= new Error('standby log: a write past the end');
+    if (this.fault !== null) return;
     this.op = { from, offset, length, position, done, at: this.due() };
   }
 
@@ -141,6 +147,8 @@ interface Storing {
   readonly index: number;
   stage: 'wait-db' | 'db' | 'wait-wrap' | 'append';
   committed: number;
+  /** The number of its record in the log, once it is appended. */
+  record: number;
 }
 
 /** Thrown by the model's LMDB during a replay the scenario crashes. */
@@ -268,11 +276,11 @@ export class SimStandbyLog {
       else txn.settle(); // the LogApplier's
     }
     const op = this.file.op;
-    if (op !== null && op.at <= now) {
-      this.file.complete(this.rng, this.knobs.partialChance);
-      if (this.file.op === null) this.appended(onDurable); // the whole record is in the log
-    }
+    if (op !== null && op.at <= now) this.file.complete(this.rng, this.knobs.partialChance);
+    this.ackIfAppended(onDurable);
     this.next();
+    this.ackIfAppended(onDurable); // never, unless the log said so before its write landed
+    if (this.file.fault !== null) throw this.file.fault;
     this.checkIdle();
   }
 
@@ -295,7 +303,8 @@ export class SimStandbyLog {
       let stage: Storing['stage'] = 'append';
       if (bytes > Math.min(standbyLogRecordBytesMax, this.log.fileBytes)) stage = 'wait-db';
       else if (!this.log.fits(bytes)) stage = 'wait-wrap';
-      this.storing = { writes, at: taken.map((w) => w.index), index, stage, committed: 0 };
+      const at = taken.map((w) => w.index);
+      this.storing = { writes, at, index, stage, committed: 0, record: 0 };
       this.committedFor(this.storing);
       if (stage === 'append') this.append(this.storing);
     }
@@ -319,12 +328,18 @@ export class SimStandbyLog {
 
   private append(s: Storing): void {
     s.stage = 'append';
+    s.record = this.log.next.record;
     void this.log.append(s.writes, s.committed); // its file write settles on a tick (flush)
   }
 
-  /** The record is whole in the log: the applier takes it, and it is acknowledged. */
-  private appended(onDurable: (index: number, hash: string) => void): void {
-    const s = this.storing!;
+  /**
+   * GroupCommit acknowledges once the append resolves, which StandbyLog does as it moves its
+   * tail past the record (when the write's last part landed): the applier takes it, then the
+   * acknowledgement (stored).
+   */
+  private ackIfAppended(onDurable: (index: number, hash: string) => void): void {
+    const s = this.storing;
+    if (s?.stage !== 'append' || this.log.next.record <= s.record) return;
     this.applier.add(s.writes, s.committed, this.log.next);
     this.stored(onDurable);
   }
