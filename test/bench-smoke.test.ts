@@ -207,7 +207,8 @@ test('bench:simulation --small soaks every fault mix, and every seed keeps histo
     [
       ...['ci', 'misdeliver', 'hostile', 'pauses', 'chaos'],
       ...['clocks', 'disks', 'flapping', 'partitions', 'primary-pauses', 'storm'],
-      ...['lost-disks', 'held-random', 'held', 'held-others', 'held-votes', 'standby-log'],
+      ...['lost-disks', 'held-random', 'held', 'held-others', 'held-votes'],
+      ...['standby-log', 'held-timeouts'],
     ],
   );
   for (const m of mixes) assert.equal(m.seeds, 100, m.mix);

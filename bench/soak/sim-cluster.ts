@@ -238,11 +238,12 @@ export class SimCluster {
   }
 
   /**
-   * Sends on the held messages from `from` (to `to` only, when set), to arrive at the next step;
-   * returns how many.
+   * Sends on the held messages from `from` (to `to` only, when set; those `which` picks), to
+   * arrive at the next step; returns how many.
    */
-  release(from: number, to = 0): number {
-    const ours = (m: InFlight): boolean => m.from === from && (to === 0 || m.to === to);
+  release(from: number, to = 0, which?: (message: Message) => boolean): number {
+    const ours = (m: InFlight): boolean =>
+      m.from === from && (to === 0 || m.to === to) && (which === undefined || which(m.message));
     const mine = this.held.filter(ours);
     this.held = this.held.filter((m) => !ours(m));
     for (const m of mine) this.network.push({ ...m, at: this.now + 1 });

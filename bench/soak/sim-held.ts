@@ -10,6 +10,7 @@
 import type { Message } from '../../src/replication/messages.js';
 import type { Rng, SimCluster } from './sim-cluster.js';
 import { StalePrimary, type StaleKnobs } from './sim-stale.js';
+import { HeldTimeouts, type EpisodeSteps, type TimeoutKnobs } from './sim-timeouts.js';
 import { HeldVotes, type VoteKnobs } from './sim-votes.js';
 
 /** A mix's knobs for held datagrams (unset in the other mixes: no draw). */
@@ -36,6 +37,8 @@ export interface HeldKnobs {
   stale?: StaleKnobs;
   /** Held-vote episodes (sim-votes.ts): none drawn when unset. */
   votes?: VoteKnobs;
+  /** Held-vote episodes whose elections start by timeouts (sim-timeouts.ts): unset, none. */
+  timeouts?: TimeoutKnobs;
 }
 
 /** Whether a message of this kind may be held. */
@@ -50,6 +53,7 @@ export class HeldDatagrams {
   private readonly spells = new Map<string, { until: number; share: number }>();
   private readonly stale: StalePrimary | undefined;
   private readonly votes: HeldVotes | undefined;
+  private readonly timeouts: HeldTimeouts | undefined;
 
   constructor(
     private readonly sim: SimCluster,
@@ -59,6 +63,12 @@ export class HeldDatagrams {
     sim.hold = (from, to, message) => this.holds(from, to, message);
     this.stale = knobs.stale && new StalePrimary(sim, rng, knobs.stale);
     this.votes = knobs.votes && new HeldVotes(sim, rng, knobs.votes);
+    this.timeouts = knobs.timeouts && new HeldTimeouts(sim, rng, knobs.timeouts);
+  }
+
+  /** How far held-timeout episodes got (none drawn: undefined). */
+  get timeoutSteps(): EpisodeSteps | undefined {
+    return this.timeouts?.reached;
   }
 
   /** The chance `message` is held outside a spell. */
@@ -71,7 +81,10 @@ export class HeldDatagrams {
   }
 
   private holds(from: number, to: number, message: Message): boolean {
+    // A held-timeout episode sees every send (a jumped clock's pre-vote request).
+    const timed = this.timeouts?.holds(from, to, message) === true;
     if (this.held >= this.knobs.heldMax || !holdable(message)) return false;
+    if (timed) return ++this.held > 0;
     // An episode alone holds what reaches its stale primary (no random holds there).
     if (this.stale?.covers(to) === true) return this.stale.holds(from, message) && ++this.held > 0;
     if (this.votes?.holds(from, to, message) === true) return ++this.held > 0;
@@ -91,6 +104,7 @@ export class HeldDatagrams {
     const from = 1 + rng.int(sim.size);
     const to = 1 + rng.int(sim.size);
     if (this.stale?.covers(to) === true || this.votes?.covers(from) === true) return;
+    if (this.timeouts?.covers(from) === true) return;
     this.held -= sim.release(from, to);
   }
 
@@ -101,6 +115,7 @@ export class HeldDatagrams {
   episode(): void {
     if (this.stale !== undefined) this.held -= this.stale.step();
     if (this.votes !== undefined) this.held -= this.votes.step();
+    if (this.timeouts !== undefined) this.held -= this.timeouts.step();
   }
 
   /** Each link (one way) holds with a chance of one half, for one span, the same share. */
@@ -121,6 +136,7 @@ export class HeldDatagrams {
     this.spells.clear();
     this.held -= this.stale?.end() ?? 0;
     this.held -= this.votes?.end() ?? 0;
+    this.held -= this.timeouts?.end() ?? 0;
     for (let from = 1; from <= this.sim.size; from++) this.held -= this.sim.release(from);
   }
 }

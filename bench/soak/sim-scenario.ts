@@ -13,6 +13,7 @@ import { noFaults, Rng, SimCluster } from './sim-cluster.js';
 import { DeploymentFaults, type DeploymentKnobs } from './sim-faults.js';
 import { HeldDatagrams, type HeldKnobs } from './sim-held.js';
 import type { StandbyLogKnobs } from './sim-standby-log.js';
+import type { EpisodeSteps } from './sim-timeouts.js';
 
 export interface Mix {
   name: string;
@@ -44,6 +45,8 @@ export interface Mix {
   held?: HeldKnobs;
   /** A standby log in front of each member's LMDB (sim-standby-log.ts): none when unset. */
   standbyLog?: StandbyLogKnobs;
+  /** Chance a scenario has three members, not five (unset: 0.7). */
+  threeChance?: number;
 }
 
 export const ciMix: Mix = {
@@ -305,6 +308,34 @@ export const standbyLogMix: Mix = {
   },
 };
 
+/**
+ * The held-votes mix with its elections started by election timeouts, not handovers
+ * (sim-timeouts.ts): the primary stops past an election timeout, or is cut off and steps down,
+ * and a follower's clock jumps to its timeout; pre-votes run, and the network holds pre-vote
+ * grants and the primary's appends to the lost lives as well as the vote and the requests.
+ */
+export const heldTimeoutsMix: Mix = {
+  ...heldVotesMix,
+  name: 'held-timeouts',
+  threeChance: 0.3, // the history needs two lost disks: five members
+  held: {
+    ...heldRandomMix.held!,
+    chance: 0.01,
+    spellChance: 0.002,
+    timeouts: {
+      chance: 0.1,
+      pauseTicksMax: 200,
+      standTicksMax: 150,
+      downTicksMax: 40,
+      recoverTicksMax: 1_500,
+      oneLostChance: 0.25,
+      settleTicksMax: 200,
+      appendHeld: 0.3,
+      preHeld: 0.5,
+    },
+  },
+};
+
 export const mixes: readonly Mix[] = [
   ciMix,
   misdeliverMix,
@@ -323,6 +354,7 @@ export const mixes: readonly Mix[] = [
   heldOthersMix,
   heldVotesMix,
   standbyLogMix,
+  heldTimeoutsMix,
 ];
 
 export const resendTicks = 40;
@@ -401,12 +433,14 @@ export interface ScenarioFigures {
   commit: number;
   /** With a standby log: what its windows saw, summed over the members (SimStandbyLog.stats). */
   standbyLog?: Record<string, number>;
+  /** How far held-timeout episodes got (sim-timeouts.ts; other mixes: undefined). */
+  episodes?: EpisodeSteps;
 }
 
 /** Runs the scenario of `seed` in `mix`; throws (an assertion) where a check fails. */
 export function scenario(seed: number, mix: Mix): ScenarioFigures {
   const rng = new Rng(seed);
-  const size = rng.chance(0.7) ? 3 : 5;
+  const size = rng.chance(mix.threeChance ?? 0.7) ? 3 : 5;
   // Log compaction: some scenarios keep one or two committed entries in memory (lagging and
   // restarted replicas read the rest back from disk), some a few, some never compact.
   const retain = [1, 2, 8, 1_000_000][seed % 4];
@@ -439,7 +473,14 @@ export function scenario(seed: number, mix: Mix): ScenarioFigures {
     }
   }
   const commit = sim.replicas[0].consensus.commit;
-  const figures = { ticks: ticks + healedIn, healTicks: healedIn, acked: sim.acked.size, commit };
+  const episodes = held?.timeoutSteps;
+  const figures = {
+    ticks: ticks + healedIn,
+    healTicks: healedIn,
+    acked: sim.acked.size,
+    commit,
+    episodes,
+  };
   return mix.standbyLog === undefined ? figures : { ...figures, standbyLog: logStats(sim) };
 }
 

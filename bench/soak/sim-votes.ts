@@ -54,6 +54,26 @@ const enum Phase {
   Settling,
 }
 
+/**
+ * A candidate `c` and its voter `r` crash together, their disks lost: both (five members,
+ * but with `oneLostChance`), else one of them (three members: f = 1), the other's kept.
+ * Returns the tick they are to come back by.
+ */
+export function crashLosing(
+  sim: SimCluster,
+  rng: Rng,
+  c: Replica,
+  r: Replica,
+  knobs: { oneLostChance: number; downTicksMax: number },
+): number {
+  const f = Math.floor((sim.size - 1) / 2);
+  const both = f >= 2 && !rng.chance(knobs.oneLostChance);
+  const lost = both || rng.chance(0.5) ? c : r;
+  sim.crash(c, both || lost === c);
+  sim.crash(r, both || lost === r);
+  return sim.now + 1 + rng.int(knobs.downTicksMax);
+}
+
 /** One scenario's held-vote episodes, one at a time. */
 export class HeldVotes {
   private phase = Phase.Idle;
@@ -149,12 +169,7 @@ export class HeldVotes {
   private lose(): number {
     const { sim, rng, c, r } = this;
     if (!c.up || !r.up || sim.recoveringCount() > 0) return this.end();
-    const f = Math.floor((sim.size - 1) / 2);
-    const both = f >= 2 && !rng.chance(this.knobs.oneLostChance);
-    const lost = both || rng.chance(0.5) ? c : r;
-    sim.crash(c, both || lost === c);
-    sim.crash(r, both || lost === r);
-    this.until = sim.now + 1 + rng.int(this.knobs.downTicksMax);
+    this.until = crashLosing(sim, rng, c, r, this.knobs);
     this.phase = Phase.Down;
     return 0;
   }

@@ -6,7 +6,8 @@
  * disk lost while a primary stood still; datagrams held past crashes and lost disks,
  * sim-held.ts: held-random, and held, which adds stale-primary episodes, sim-stale.ts;
  * held-votes, a candidate's votes held across its and its voter's disk losses, sim-votes.ts;
- * standby-log, every member's storage a standby's with the standby log, sim-standby-log.ts).
+ * standby-log, every member's storage a standby's with the standby log, sim-standby-log.ts;
+ * held-timeouts, held-votes with elections started by timeouts and pre-votes, sim-timeouts.ts).
  *
  *   npm run bench:simulation -- --small                 CI size: 100 seeds of each mix
  *   npm run bench:simulation -- --seeds 100000          100,000 seeds of each mix (~hours)
@@ -54,6 +55,11 @@ interface MixFigures {
   ticks_mean: number;
   heal_ticks_max: number;
   acked_mean: number;
+  /**
+   * Held-timeout episodes (sim-timeouts.ts EpisodeSteps), summed: stood / lost / recovered /
+   * stood again / a second stood ("" for the other mixes).
+   */
+  episodes: string;
 }
 
 const failures: Failure[] = [];
@@ -65,9 +71,14 @@ function soak(mix: Mix): MixFigures {
   let ticks = 0;
   let healMax = 0;
   let acked = 0;
+  const steps = [0, 0, 0, 0, 0];
   for (let seed = first; seed < first + seeds; seed++) {
     try {
       const figures = scenario(seed, mix);
+      const e = figures.episodes;
+      if (e !== undefined) {
+        [e.stood, e.lost, e.recovered, e.restood, e.second].forEach((n, i) => (steps[i] += n));
+      }
       ticks += figures.ticks;
       healMax = Math.max(healMax, figures.healTicks);
       acked += figures.acked;
@@ -90,6 +101,7 @@ function soak(mix: Mix): MixFigures {
     ticks_mean: Math.round(ticks / passed),
     heal_ticks_max: healMax,
     acked_mean: Math.round(acked / passed),
+    episodes: mix.held?.timeouts === undefined ? '' : steps.join(' / '),
   };
 }
 
