@@ -117,6 +117,11 @@ export class SimCluster {
    */
   hold: ((from: number, to: number, message: Message) => boolean) | null = null;
   private held: InFlight[] = [];
+  /**
+   * What a receiver reads of a message sent to it (a member of another build decodes fewer
+   * fields, test/simulation/rolling-upgrade.test.ts). Unset, it reads what was sent.
+   */
+  translate: ((from: number, to: number, message: Message) => Message) | null = null;
   /** Starts so far: each start's life (Consensus's `life`). */
   private lives = 0;
   private nextSeq = 1;
@@ -394,7 +399,8 @@ export class SimCluster {
         this.network.push({ ...m, at: r.pausedUntil }); // read once it runs again
         continue;
       }
-      if (r.up && !this.cut.has(`${m.from}>${m.to}`)) r.consensus.receive(m.message);
+      if (!r.up || this.cut.has(`${m.from}>${m.to}`)) continue;
+      r.consensus.receive(this.translate?.(m.from, m.to, m.message) ?? m.message);
     }
   }
 
