@@ -40,7 +40,7 @@ import { syncPath } from '../journal/sync-path.js';
 import { markBackupFinished, markBackupUnfinished } from '../journal/unfinished-backup.js';
 import { unfinishedBackupName } from '../journal/unfinished-backup.js';
 import { openJournal } from './open-data.js';
-import { standbyLogRecordsPast } from '../pipeline/group-commit.js';
+import { standbyLogPast, type StandbyLogPast } from '../pipeline/group-commit.js';
 
 export interface BackupReport {
   /** The copied journal's last sequence and its batch's hash (hex): the copy's head. */
@@ -52,10 +52,12 @@ export interface BackupReport {
   /** The member whose folder was copied (memberOfFolder), or null: a single node's. */
   member: string | null;
   /**
-   * Records the member's standby log held past the copied LMDB's mark (standbyLogRecordsPast):
+   * Records the member's standby log held past the copied LMDB's mark (standbyLogPast):
    * acknowledged by it, not in the copy (a member killed holds them until its next start).
    */
   standbyLogRecords: number;
+  /** What of the member's standby log is damaged (standbyLogPast), or null. Copied all the same. */
+  standbyLogDamage: string | null;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   refuseTarget(to);
   const keys = readKeys(from); // before anything is copied: a copy without it is no backup
   const { db } = openJournal(from, true); // read-only: a running node goes on writing
-  let standbyLogRecords = 0;
+  let past: StandbyLogPast = { records: 0, damage: null };
   try {
     makeTarget(to);
     markBackupUnfinished(to, from);
@@ -76,21 +78,25 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
     if (db.snapshotRoot !== null) await db.snapshotRoot.backup(snapshotFile(to), false);
     await db.root.backup(dataFile(to), false);
     db.root.resetReadTxn(); // the mark as the copy's commit left it, or a later one
-    standbyLogRecords = standbyLogRecordsPast(from, db);
+    past = standbyLogPast(from, db);
   } catch (error) {
     throw copyFailure(error, from, to);
   } finally {
     closeJournalDb(db);
   }
   try {
-    return { ...(await finish(to)), keys: keys !== null, standbyLogRecords };
+    const log = { standbyLogRecords: past.records, standbyLogDamage: past.damage };
+    return { ...(await finish(to)), keys: keys !== null, ...log };
   } catch (error) {
     throw copyFailure(error, from, to);
   }
 }
 
+/** What the copy's own files tell of it. */
+type CopyHead = Omit<BackupReport, 'keys' | 'standbyLogRecords' | 'standbyLogDamage'>;
+
 /** Reads the copy's head back, marks a member's, fsyncs the copy, then removes the mark. */
-async function finish(to: string): Promise<Omit<BackupReport, 'keys' | 'standbyLogRecords'>> {
+async function finish(to: string): Promise<CopyHead> {
   const head = await headOf(to);
   if (head.member !== null) await markMemberBackup(to, head.member);
   for (const file of [keyFilePath(to), snapshotFile(to), dataFile(to)]) {
@@ -196,7 +202,7 @@ function writeKeys(keys: Keys, to: string): void {
  * (markMemberBackup): one read-write open for both would make an empty snapshots.mdb in a copy
  * of a folder without one, and skip the check of the tables (a writer makes those missing).
  */
-async function headOf(to: string): Promise<Omit<BackupReport, 'keys' | 'standbyLogRecords'>> {
+async function headOf(to: string): Promise<CopyHead> {
   const db = openJournalDb(to, { create: false, readOnly: true });
   try {
     const tail = journalTail(db);

@@ -12,8 +12,8 @@ import { readEvent, formatEvent } from '../protocol/event-reader.js';
 import { isoTimeUs } from '../protocol/time-us.js';
 import { EventWord } from '../protocol/event-layout.js';
 import { eventSizeBytes } from '../constants.js';
-import { standbyLogRecordsPast } from '../pipeline/group-commit.js';
-import { openJournal, unappliedLine } from './open-data.js';
+import { standbyLogPast } from '../pipeline/group-commit.js';
+import { openJournal, standbyLogLine } from './open-data.js';
 
 export interface InspectOptions {
   data: string;
@@ -38,9 +38,9 @@ export async function inspect(options: InspectOptions): Promise<number> {
     full: false,
   };
   try {
-    // First, over the events: a member's log may hold entries they lack, or replace some.
-    const unapplied = standbyLogRecordsPast(options.data, db);
-    if (unapplied > 0) process.stdout.write(unappliedLine('inspect', options.data, unapplied));
+    // First, over the events: a member's log may hold entries they lack, replace some, or be
+    // damaged (then the events are shown all the same, as LMDB holds them).
+    process.stdout.write(standbyLogLine('inspect', options.data, standbyLogPast(options.data, db)));
     for (let more = true; more;) {
       at.full = false;
       readBatches(db, at.key, at.prevHash, (view) => printBatch(view, options, at));

@@ -17,6 +17,7 @@ import { refuseUnfinishedBackup } from '../journal/unfinished-backup.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import type { JournalTail } from '../journal/journal-writer.js';
+import type { StandbyLogPast } from '../pipeline/group-commit.js';
 
 export interface OpenData {
   db: JournalDb;
@@ -60,15 +61,30 @@ export function openJournal(dir: string, snapshots = false): Omit<OpenData, 'tai
 const readersThen = 'there are no events to read';
 
 /**
- * The line `tool` prints when the member's standby log in `dir` holds `records` past its
- * LMDB's mark (standbyLogRecordsPast), '' at 0: groups the member acknowledged that the journal
+ * The line `tool` prints of the member's standby log in `dir` (standbyLogPast), '' when there is
+ * nothing to say. Records past its LMDB's mark: groups the member acknowledged that the journal
  * the tools read lacks. A member killed holds them until its next start replays them (one
  * running takes them in moments); until then a tool shows a journal without them, whose tail
- * they may even replace. A single node's folder has no log.
+ * they may even replace. Damage (the mark, the file): what the log held is unknown, and the
+ * member's start refuses the folder; the tools still show the journal as LMDB holds it, and
+ * verify calls it CORRUPT. A single node's folder has no log.
  */
-export function unappliedLine(tool: string, dir: string, records: number): string {
-  if (records === 0) return '';
-  const them = records === 1 ? '1 record' : `${records} records`;
+export function standbyLogLine(
+  tool: string,
+  dir: string,
+  past: StandbyLogPast,
+  level: 'WARNING' | 'CORRUPT' = 'WARNING',
+): string {
+  if (past.damage !== null) {
+    return (
+      `${tool}: ${level}: the standby log in ${dir} is damaged: ${past.damage}. The journal ` +
+      'read here is as LMDB holds it and may lack entries the member acknowledged; the ' +
+      'member will not start on this folder: start it on an empty folder (it catches up from ' +
+      'the others), keeping this one aside to read\n'
+    );
+  }
+  if (past.records === 0) return '';
+  const them = past.records === 1 ? '1 record' : `${past.records} records`;
   return (
     `${tool}: WARNING: the standby log in ${dir} holds ${them} past this journal: entries the ` +
     'member acknowledged that are not in the journal yet (they may replace its tail shown ' +

@@ -565,18 +565,20 @@ function addVerify(p: Command): void {
         process.stdout.write(repairLine(repairTimeIndex(o.data)));
       }
       const { snapshotsLine, verify } = await import('./verify.js');
-      const { unappliedLine } = await import('./open-data.js');
+      const { standbyLogLine } = await import('./open-data.js');
       const report = await verify(o.data, o.head);
       const summary =
         `${report.batches} batches, ${report.events} events through sequence ` +
         `${report.lastSequence}, ${snapshotsLine(report)}`;
       const head = headLine('verify', report.lastSequence, report.lastHash);
       // After the verdict, ok or not: what it checked lacks what the member's log holds.
-      const unapplied = unappliedLine('verify', o.data, report.standbyLogRecords);
+      const unapplied = standbyLogLine('verify', o.data, report.standbyLog, 'CORRUPT');
       if (report.ok) {
         process.stdout.write(`verify: ok: ${summary}\n${head}${unapplied}`);
         return;
       }
+      // The journal sound and the standby log damaged: what was checked is said, then the log.
+      if (report.problems.length === 0) process.stdout.write(`verify: journal ok: ${summary}\n`);
       for (const problem of report.problems)
         process.stdout.write(
           `verify: CORRUPT at sequence ${problem.sequence}: ${problem.message}\n`,
@@ -636,6 +638,9 @@ function addBackup(p: Command): void {
             'moments, a stopped one at its next start; back up after that to hold them\n',
         );
       }
+      const { standbyLogLine } = await import('./open-data.js');
+      const damage = { records: 0, damage: copied.standbyLogDamage }; // its records said above
+      process.stdout.write(standbyLogLine('backup', o.data, damage));
       if (copied.member === null) return;
       // Said, not only stored: an operator keeping it to restore a member learns now.
       const whose = copied.member === 'unknown' ? 'a member' : `member ${copied.member}`;

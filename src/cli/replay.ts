@@ -9,8 +9,8 @@ import { batchAtTimeChecked } from '../journal/time-index.js';
 import { EventFlag, EventOffset } from '../protocol/event-layout.js';
 import { Replica } from '../pipeline/replay.js';
 import { isoTimeUs } from '../protocol/time-us.js';
-import { standbyLogRecordsPast } from '../pipeline/group-commit.js';
-import { openData, unappliedLine } from './open-data.js';
+import { standbyLogPast } from '../pipeline/group-commit.js';
+import { openData, standbyLogLine } from './open-data.js';
 import { progressBar, table } from './output.js';
 import { balances, bookSide, openOrders } from '../pipeline/state-view.js';
 
@@ -37,9 +37,9 @@ export function replay(options: ReplayOptions): Replica {
     replica.replay(db, limit, () => bar.update(replica.sequence));
     bar.stop();
     if (options.print !== true) return replica;
-    const unapplied = standbyLogRecordsPast(options.data, db);
+    const past = standbyLogPast(options.data, db);
     print(replica, options, tail.sequence, chain);
-    process.stdout.write(unappliedLine('replay', options.data, unapplied));
+    process.stdout.write(standbyLogLine('replay', options.data, past));
     return replica;
   } finally {
     closeJournalDb(db);

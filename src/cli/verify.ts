@@ -17,7 +17,7 @@ import {
 } from '../journal/snapshot-store.js';
 import { StorageError } from '../journal/journal-errors.js';
 import { Replica, takenWith } from '../pipeline/replay.js';
-import { standbyLogRecordsPast } from '../pipeline/group-commit.js';
+import { standbyLogPast, type StandbyLogPast } from '../pipeline/group-commit.js';
 import { openData } from './open-data.js';
 import { progressBar, type Progress } from './output.js';
 
@@ -38,10 +38,11 @@ export interface VerifyReport {
   snapshotsOtherConfig: number;
   problems: { sequence: number; message: string }[];
   /**
-   * Records the member's standby log holds past LMDB's mark (standbyLogRecordsPast): entries
-   * it acknowledged that the journal verified lacks until its next start replays them.
+   * Records the member's standby log holds past LMDB's mark (standbyLogPast): entries it
+   * acknowledged that the journal verified lacks until its next start replays them; or what of
+   * the log is damaged (the journal is verified all the same, and the report is not ok).
    */
-  standbyLogRecords: number;
+  standbyLog: StandbyLogPast;
 }
 
 /** A head kept from an earlier verify: the batch ending at `sequence` had hash `hash` (hex). */
@@ -62,10 +63,10 @@ export async function verify(dataDir: string, anchor?: Anchor): Promise<VerifyRe
     snapshotsOtherLayout: 0,
     snapshotsOtherConfig: 0,
     problems: [],
-    standbyLogRecords: 0,
+    standbyLog: { records: 0, damage: null },
   };
   try {
-    report.standbyLogRecords = standbyLogRecordsPast(dataDir, db); // read-only, as is db
+    report.standbyLog = standbyLogPast(dataDir, db); // read-only, as is db
     const bar: { progress: Progress | null } = { progress: null };
     const chain = await checkChain(dataDir, db, sequenceKey(0), genesisHash, (done, total) => {
       bar.progress ??= progressBar('verify journal', total);
@@ -83,7 +84,7 @@ export async function verify(dataDir: string, anchor?: Anchor): Promise<VerifyRe
   } finally {
     closeJournalDb(db);
   }
-  report.ok = report.problems.length === 0;
+  report.ok = report.problems.length === 0 && report.standbyLog.damage === null;
   return report;
 }
 

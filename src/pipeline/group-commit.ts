@@ -18,7 +18,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { standbyLogOn, standbyLogRecordBytesMax } from '../constants.js';
 import { lastSequenceOf, type Entry } from '../replication/messages.js';
-import { logMarkOf, type ReplicaStore } from '../replication/replica-store.js';
+import { logFileOf, logMarkOf, type ReplicaStore } from '../replication/replica-store.js';
 import type { JournalDb } from '../journal/journal-db.js';
 import { StandbyLog, standbyLogFile } from '../replication/standby-log.js';
 import { recoverStandbyLog } from '../replication/standby-log-replay.js';
@@ -236,10 +236,36 @@ function refuseLostLog(store: ReplicaStore, path: string, id: number): void {
   );
 }
 
+/** What the offline tools learn of a member's standby log (standbyLogPast). */
+export interface StandbyLogPast {
+  /** Whole records past LMDB's mark: acknowledged by the member, not in LMDB yet. */
+  records: number;
+  /**
+   * What is damaged, or null: the mark, or the file (missing, shortened, unreadable). A start
+   * of the member refuses such a folder (JOURNAL_CORRUPT); the tools read LMDB all the same.
+   */
+  damage: string | null;
+}
+
 /**
- * Records the standby log in `dataDir` holds past the mark of `db` (its folder's LMDB, opened
- * read-only will do): acknowledged by the member, not in LMDB yet. `bourse backup` copies LMDB.
+ * What the standby log in `dataDir` holds past the mark of `db` (its folder's LMDB, opened
+ * read-only will do). `bourse backup` copies LMDB; verify, inspect and replay read it. Damage is
+ * told, not thrown: inspect and replay stopped (exit 65) at a damaged mark, showing nothing of
+ * a journal they read without it.
  */
-export function standbyLogRecordsPast(dataDir: string, db: JournalDb): number {
-  return StandbyLog.recordsPast(dataDir, logMarkOf(db));
+export function standbyLogPast(dataDir: string, db: JournalDb): StandbyLogPast {
+  const path = join(dataDir, standbyLogFile);
+  try {
+    const mark = logMarkOf(db);
+    if (logFileOf(db) === 'made' && !existsSync(path)) {
+      return { records: 0, damage: `${path} is missing (the journal says a start made it)` };
+    }
+    const { records, short } = StandbyLog.readPast(dataDir, mark);
+    const shortened = `${path} was shortened under its records (it ends inside them)`;
+    return { records, damage: short ? shortened : null };
+  } catch (error) {
+    if (error instanceof StorageError) return { records: 0, damage: error.message };
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return { records: 0, damage: `${path} cannot be read (${code})` };
+  }
 }

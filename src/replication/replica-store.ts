@@ -524,7 +524,7 @@ export class ReplicaStore {
 
   /** The standby log's file: made by a start ('made'), or removed by one ('removed'), or never. */
   logFile(): string | undefined {
-    return this.db.meta.get(logFileKey);
+    return logFileOf(this.db);
   }
 
   /** Notes the log's file made (once durable) or removed (before it goes). */
@@ -595,6 +595,11 @@ export function logMarkOf(db: JournalDb): LogMark {
     return { record, offset };
   const said = `the standby log's mark (meta '${logMarkKey}') is ${JSON.stringify(text)}`;
   throw new StorageError(StorageCode.JournalCorrupt, `${said}, not a record and an offset`);
+}
+
+/** ReplicaStore.logFile of `db` (read-only opens too: the offline tools). */
+export function logFileOf(db: JournalDb): string | undefined {
+  return db.meta.get(logFileKey);
 }
 
 function markText(mark: LogMark): string {

@@ -115,13 +115,25 @@ export class StandbyLog {
    * log. Read-only (`bourse backup` tells what its copy of LMDB lacks). Allocates.
    */
   static recordsPast(dir: string, mark: LogMark): number {
+    return StandbyLog.readPast(dir, mark).records;
+  }
+
+  /**
+   * recordsPast, and whether the file ends short after them (endsShort: shortened under its
+   * records, which a start refuses). Read-only. Allocates. @throws what reading the file throws
+   */
+  static readPast(dir: string, mark: LogMark): { records: number; short: boolean } {
     const path = join(dir, standbyLogFile);
-    if (!existsSync(path)) return 0;
+    if (!existsSync(path)) return { records: 0, short: false };
     const log = new StandbyLog(fileOf(openSync(path, fs.O_RDONLY)));
     try {
       let records = 0;
-      for (let found = log.readAt(mark); found !== null; found = log.readAt(found.after)) records++;
-      return records;
+      let at = mark;
+      for (let found = log.readAt(at); found !== null; found = log.readAt(at)) {
+        at = found.after;
+        records++;
+      }
+      return { records, short: log.endsShort(at) };
     } finally {
       log.close();
     }

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { journalTail } from '../../src/journal/journal-reader.js';
@@ -85,3 +85,62 @@ test('verify, inspect and replay say what the standby log holds past LMDB', asyn
     removeDir(dir);
   }
 });
+
+/**
+ * A member's folder whose standby log is damaged: its mark in LMDB (not a record and an
+ * offset), its file removed by hand, or shortened under its records. inspect and replay
+ * stopped with exit 65 at the mark and showed nothing of the journal they read without the
+ * log. Now each shows the journal as LMDB holds it (exit 0) and says what is damaged and what
+ * to do; verify checks the journal, then calls the log CORRUPT (exit 65); backup copies.
+ */
+test('inspect, replay, verify and backup on a member whose standby log is damaged', async () => {
+  const damages: [string, (dir: string) => Promise<void>, RegExp][] = [
+    ['mark', (dir) => putMark(dir, 'x y'), /mark \(meta 'standby-log'\) is "x y"/],
+    ['removed', async (dir) => rmSync(join(dir, standbyLogFile)), /is missing/],
+    ['shortened', async (dir) => truncateSync(join(dir, standbyLogFile), 40), /shortened/],
+  ];
+  for (const [what, damage, said] of damages) {
+    const dir = await dataWith(40);
+    try {
+      const end = await acknowledgedInLogOnly(dir, 2);
+      const quiet = runBourse(['inspect', '--data', dir, '--count', '3']).out;
+      await damage(dir);
+      const inspect = runBourse(['inspect', '--data', dir, '--count', '3']);
+      assert.equal(inspect.code, 0, `${what}: ${inspect.err}`);
+      const line = damagedLine('inspect', inspect.out, said);
+      assert.equal(inspect.out.replace(line, ''), quiet.replace(/^inspect: WARNING.*\n/m, ''));
+      const replay = runBourse(['replay', '--data', dir, '--balances']);
+      assert.equal(replay.code, 0, `${what}: ${replay.err}`);
+      assert.match(replay.out, new RegExp(`^state at sequence ${end} `));
+      damagedLine('replay', replay.out, said);
+      const verify = runBourse(['verify', '--data', dir]);
+      assert.equal(verify.code, 65, `${what}: ${verify.err}`);
+      assert.match(verify.out, new RegExp(`^verify: journal ok: .* through sequence ${end},`));
+      assert.match(verify.out, /^verify: CORRUPT: the standby log in /m);
+      const backup = runBourse(['backup', '--data', dir, '--to', `${dir}-copy`]);
+      assert.equal(backup.code, 0, `${what}: ${backup.err}`);
+      assert.match(backup.out, new RegExp(`through sequence ${end} `));
+      damagedLine('backup', backup.out, said);
+    } finally {
+      removeDir(dir);
+      removeDir(`${dir}-copy`);
+    }
+  }
+});
+
+/** Sets the standby log's mark in `dir`'s LMDB to `text`. */
+async function putMark(dir: string, text: string): Promise<void> {
+  const db = openJournalDb(dir, { create: false, readOnly: false });
+  db.meta.putSync('standby-log', text);
+  await closeJournalDb(db);
+}
+
+/** The line of `out` where `tool` says the log is damaged (`said`) and what to do. */
+function damagedLine(tool: string, out: string, said: RegExp): string {
+  const line = out.split('\n').find((l) => l.startsWith(`${tool}: WARNING: `)) ?? '';
+  assert.match(line, /the standby log in \S+ is damaged: /, out);
+  assert.match(line, said);
+  assert.match(line, /may lack entries the member acknowledged/);
+  assert.match(line, /start it on an empty folder \(it catches up from the others\)/);
+  return line + '\n';
+}
