@@ -7,7 +7,8 @@ import { isIPv6 } from 'node:net';
 import { BourseNode } from '../pipeline/node.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { cliLog } from './logger.js';
-import { stopSignal } from './output.js';
+import { onStopSignal, signalExitCode } from './signals.js';
+import type { LogLevel, NodeLog } from '../pipeline/node.js';
 import { version } from './version.js';
 import { capacityLine, type Capacities } from '../pipeline/engine-config.js';
 import { dataFreeBytesWarn } from '../constants.js';
@@ -24,7 +25,8 @@ export interface StartOptions {
 
 export async function start(options: StartOptions): Promise<void> {
   const log = cliLog({ role: 'primary' });
-  const stopped = stopSignal();
+  const signals = startSignals(options.data, log);
+  const stopped = signals.stopped;
   log(`starting on ${options.data}`);
   await refuseDamagedPages(options.data);
   const node = await BourseNode.start({
@@ -58,6 +60,7 @@ export async function start(options: StartOptions): Promise<void> {
       '',
     ].join('\n'),
   );
+  signals.ready();
   log(`started: journal at sequence ${r.sequence}, clients on port ${node.gateway?.port}`);
   const failure = await Promise.race([stopped.then(() => null), node.failed]);
   log('stopping');
@@ -70,6 +73,49 @@ export async function start(options: StartOptions): Promise<void> {
     throw failure; // its message and exit code (74 for the disk) come from program.ts
   }
   process.stdout.write(`stopped cleanly; journal durable through sequence ${through}\n`);
+}
+
+/**
+ * The stop signals of a start. The first SIGINT or SIGTERM stops the node once it has started
+ * (listened for from before the start: a signal while it replays killed it at once), and says
+ * so when the start is not done. A second one before it is ready stops the process at once and
+ * says what that leaves; a second Ctrl-C killed it without a word (exit 130), and the operator
+ * did not know whether anything was lost. Nothing was: no client is let in before the banner
+ * says ready, and the data folder is as a crash leaves it, which a start recovers. Once ready,
+ * a second one is told that the stop is under way (it flushes what the node accepted).
+ */
+function startSignals(dir: string, log: NodeLog): { stopped: Promise<unknown>; ready(): void } {
+  let ready = false;
+  const say = (line: string, level: LogLevel): void => {
+    process.stdout.write(`${line}\n`);
+    log(line, level);
+  };
+  const stopped = new Promise((resolve) => {
+    const first = (signal: NodeJS.Signals): void => {
+      if (!ready) say(`${signal} while starting: ${stopOnceStarted}`, 'info');
+      resolve(signal);
+    };
+    onStopSignal(first, (signal) => {
+      if (ready) return say(`${signal}: stopping already (${stoppingAlready})`, 'info');
+      say(`${signal} again: stopped before ready; ${stoppedBeforeReady(dir)}`, 'warn');
+      process.exit(signalExitCode(signal));
+    });
+  });
+  return { stopped, ready: () => void (ready = true) };
+}
+
+const stopOnceStarted =
+  'stopping as soon as the node has started (the journal replayed); ' +
+  'Ctrl-C again stops at once, as a crash would, and loses nothing acknowledged';
+
+const stoppingAlready = 'what the node accepted is being journaled and flushed; it exits then';
+
+/** What a stop before ready leaves: nothing acknowledged, and a folder the next start takes. */
+function stoppedBeforeReady(dir: string): string {
+  return (
+    `no client was let in, nothing acknowledged; ${dir} is as a crash leaves it ` +
+    '(every batch journaled before is whole), and the next start recovers it'
+  );
 }
 
 /** `host` as a URL writes it: an IPv6 address in brackets (`ws://[::1]:9001/`). */

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -110,21 +110,63 @@ test('a SIGTERM while the node starts stops it cleanly once started', async () =
   const dir = tempDataDir();
   const port = await freePort('tcp');
   try {
-    const args = [main, 'start', '--data', dir, '--port', String(port)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-    await until('its first log line', () => out.includes('"msg":"starting on'), 20_000);
+    const { child, said, exited } = await startingNode(dir, port);
     assert.equal(await accepting(port), false, 'the node is still starting');
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
-    assert.match(out, /stopped cleanly; journal durable through sequence \d+/);
+    assert.equal(await exited, 0, said());
+    assert.match(said(), /stopped cleanly; journal durable through sequence \d+/);
   } finally {
     removeDir(dir);
   }
 });
+
+/**
+ * A second stop signal while the node starts stops it at once, and says what that leaves:
+ * nothing acknowledged, the folder as a crash leaves it, which the next start recovers. Before,
+ * the first signal's listener was gone and a second Ctrl-C killed it without a word (exit by
+ * signal). Both signals are sent while the process is stopped (SIGSTOP), so that both come
+ * before it is ready whatever the machine's load (two SIGINTs would merge: one pending).
+ */
+test('a second stop signal while the node starts: stopped at once, and said', async () => {
+  const dir = await dataWith(40);
+  const port = await freePort('tcp');
+  try {
+    const { child, said, exited } = await startingNode(dir, port);
+    child.kill('SIGSTOP');
+    child.kill('SIGINT');
+    child.kill('SIGTERM');
+    child.kill('SIGCONT');
+    assert.equal(await exited, 143, said()); // SIGTERM's, the second (pending: lowest first)
+    const out = said();
+    assert.doesNotMatch(out, /ready; Ctrl-C stops cleanly/);
+    assert.match(out, /^SIGINT while starting: stopping as soon as the node has started/m);
+    const line = out.split('\n').find((l) => l.startsWith('SIGTERM again: ')) ?? '';
+    assert.match(line, /stopped before ready; no client was let in, nothing acknowledged; /, out);
+    assert.match(line, /is as a crash leaves it .*, and the next start recovers it$/);
+    const again = spawnSync(process.execPath, [main, 'verify', '--data', dir], {
+      encoding: 'utf8',
+    });
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /^verify: ok: /);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** `bourse start` on `dir` and `port`, once it logged its first line; its output so far. */
+async function startingNode(
+  dir: string,
+  port: number,
+): Promise<{ child: ChildProcess; said: () => string; exited: Promise<number | null> }> {
+  const args = [main, 'start', '--data', dir, '--port', String(port)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  await until('its first log line', () => out.includes('"msg":"starting on'), 20_000);
+  return { child, said: () => out, exited };
+}
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 function accepting(port: number): Promise<boolean> {
