@@ -6,6 +6,7 @@
  * folder pays nothing for it on the tools' paths.
  */
 import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import {
@@ -15,6 +16,10 @@ import {
   snapshotFileAdvice,
 } from '../journal/journal-db.js';
 import { walkedLine, walkingPrefix } from './lmdb-walk.js';
+import { ExitError } from './output.js';
+
+/** Signals that stop a walk, not a fault of what it reads. */
+const stopSignals: readonly string[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 const walker = fileURLToPath(new URL('./lmdb-walk-main.js', import.meta.url));
 
@@ -34,6 +39,23 @@ export function findDamage(dir: string): Damage | null {
     stdio: ['ignore', 'pipe', 'pipe'], // LMDB's own lines ("page 24 not found") are dropped
     timeout: walkTimeoutMs,
   });
+  return damageOfWalk(dir, r);
+}
+
+/** What a walk that ended as `r` found. @throws ExitError when a stop signal ended it */
+export function damageOfWalk(
+  dir: string,
+  r: { status: number | null; signal: NodeJS.Signals | null; stdout: string | null },
+): Damage | null {
+  if (r.signal !== null && stopSignals.includes(r.signal)) {
+    // Ctrl-C signals the terminal's whole process group, the walk with it: a walk stopped
+    // halfway through a file was told as that file damaged (start exited 65).
+    throw new ExitError(
+      `stopped (${r.signal}) while checking the files of ${dir}: nothing was opened or ` +
+        'changed; the check found no damage before it stopped',
+      128 + (constants.signals[r.signal] ?? 0),
+    );
+  }
   const lines = (r.stdout ?? '').split('\n').filter((line) => line !== '');
   if (r.status === 0 && lines.at(-1) === walkedLine) return null;
   const walking = lines.filter((line) => line.startsWith(walkingPrefix)).at(-1);

@@ -28,7 +28,8 @@ export async function start(options: StartOptions): Promise<void> {
   const signals = startSignals(options.data, log);
   const stopped = signals.stopped;
   log(`starting on ${options.data}`);
-  await refuseDamagedPages(options.data);
+  // A walk stopped by Ctrl-C says so (damaged-file.ts), and the signal's own line is not said.
+  await refuseDamagedPages(options.data).catch((error: unknown) => signals.off(error));
   const node = await BourseNode.start({
     dataDir: options.data,
     snapshotIntervalEvents: options.snapshotEvents,
@@ -84,8 +85,9 @@ export async function start(options: StartOptions): Promise<void> {
  * says ready, and the data folder is as a crash leaves it, which a start recovers. Once ready,
  * a second one is told that the stop is under way (it flushes what the node accepted).
  */
-function startSignals(dir: string, log: NodeLog): { stopped: Promise<unknown>; ready(): void } {
+function startSignals(dir: string, log: NodeLog): StartSignals {
   let ready = false;
+  let off = (): void => {};
   const say = (line: string, level: LogLevel): void => {
     process.stdout.write(`${line}\n`);
     log(line, level);
@@ -95,13 +97,26 @@ function startSignals(dir: string, log: NodeLog): { stopped: Promise<unknown>; r
       if (!ready) say(`${signal} while starting: ${stopOnceStarted}`, 'info');
       resolve(signal);
     };
-    onStopSignal(first, (signal) => {
+    off = onStopSignal(first, (signal) => {
       if (ready) return say(`${signal}: stopping already (${stoppingAlready})`, 'info');
       say(`${signal} again: stopped before ready; ${stoppedBeforeReady(dir)}`, 'warn');
       process.exit(signalExitCode(signal));
     });
   });
-  return { stopped, ready: () => void (ready = true) };
+  const failed = (error: unknown): never => {
+    off();
+    throw error;
+  };
+  return { stopped, ready: () => void (ready = true), off: failed };
+}
+
+interface StartSignals {
+  /** Resolves at the first stop signal. */
+  stopped: Promise<unknown>;
+  /** The node is ready: a second signal no longer stops the process at once. */
+  ready(): void;
+  /** Stops listening, the start failing with `error`; throws it. */
+  off(error: unknown): never;
 }
 
 const stopOnceStarted =
