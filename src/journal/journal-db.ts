@@ -289,9 +289,26 @@ function checkSchema(db: JournalDb, readOnly: boolean): void {
   if (Number(stored) !== schemaVersion) {
     throw new StorageError(
       StorageCode.SchemaMismatch,
-      `${db.path} was written with schema version ${stored}; this build reads ${schemaVersion}`,
+      `${db.path} was written with schema version ${stored}; this build reads ` +
+        `${schemaVersion}: ${schemaAdvice(stored)}`,
     );
   }
+}
+
+/**
+ * What to do with a folder of schema version `stored`: it said only the two numbers, and an
+ * operator who had just upgraded or gone back could not tell which build to run, or whether
+ * the refusal had changed the folder (it does not: the check comes before any write). A
+ * value that is no version is damage, not another build's.
+ */
+function schemaAdvice(stored: string): string {
+  const version = Number(stored);
+  if (!Number.isSafeInteger(version) || version < 1) {
+    return 'that is no version (its meta record is damaged); restore the folder from a backup';
+  }
+  const who = version > schemaVersion ? 'a newer' : 'an older';
+  const run = `run one that reads schema version ${version} (the folder is unchanged)`;
+  return `${who} build wrote it: ${run}`;
 }
 
 /** Writes a safe integer as 8 bytes big-endian (so keys sort like numbers). */
