@@ -672,3 +672,23 @@ test('capacities: set by flag, kept by the folder, grown but never shrunk', asyn
     removeDir(dir);
   }
 });
+
+/**
+ * An empty folder name (`--data "$DIR"` with DIR unset, BOURSE_DATA set empty, `data: ""` in
+ * a settings file) is a usage error naming the flag. It read "data folder  does not exist"
+ * (exit 66): a folder with no name, and from start, which makes a missing folder, no reason.
+ */
+test('an empty --data, --to or BOURSE_DATA: exit 64, the flag named', () => {
+  const cwd = readdirSync('.');
+  for (const [env, args, said] of [
+    [{}, ['start', '--data', '', '--port', '0'], /^bourse: --data: '' names no folder/],
+    [{ BOURSE_DATA: '' }, ['verify'], /^bourse: BOURSE_DATA: --data: '' names no folder/],
+    [{}, ['inspect', '--data', ''], /^bourse: --data: '' names no folder \(is a variable unset/],
+    [{}, ['backup', '--to', ''], /^bourse: --to: '' names no folder/],
+  ] as const) {
+    const r = bourseWith(env, ...args);
+    assert.equal(r.code, 64, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, said);
+  }
+  assert.deepEqual(readdirSync('.'), cwd, 'nothing made where it ran');
+});
