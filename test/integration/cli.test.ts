@@ -692,3 +692,29 @@ test('an empty --data, --to or BOURSE_DATA: exit 64, the flag named', () => {
   }
   assert.deepEqual(readdirSync('.'), cwd, 'nothing made where it ran');
 });
+
+/**
+ * A one-shot command whose reader closed early ends with the code it came to: verify on a
+ * damaged folder, its output read by `grep -q` or `head` (under pipefail), ended 0, since
+ * main.ts ended every command at EPIPE with 0.
+ */
+test('verify of a damaged folder into a pipe its reader closed: still exit 65', async () => {
+  const dir = await dataWith(40);
+  try {
+    const db = openJournalDb(dir, { create: false, readOnly: false });
+    db.meta.putSync('standby-log', 'x y'); // a member's log's mark: the verdict is CORRUPT
+    await closeJournalDb(db);
+    const told = bourse('verify', '--data', dir);
+    assert.equal(told.code, 65, 'damaged');
+    assert.match(told.out, /^verify: CORRUPT: /m, 'said on stdout, which the reader closed');
+    const child = spawn(process.execPath, [main, 'verify', '--data', dir]);
+    child.stdout.destroy(); // `bourse verify | true`
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    assert.equal(code, 65, err);
+    assert.doesNotMatch(err, /EPIPE/);
+  } finally {
+    removeDir(dir);
+  }
+});
