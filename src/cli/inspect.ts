@@ -40,7 +40,8 @@ export async function inspect(options: InspectOptions): Promise<number> {
   try {
     // First, over the events: a member's log may hold entries they lack, replace some, or be
     // damaged (then the events are shown all the same, as LMDB holds them).
-    process.stdout.write(standbyLogLine('inspect', options.data, standbyLogPast(options.data, db)));
+    const log = standbyLogLine('inspect', options.data, standbyLogPast(options.data, db));
+    if (log !== '') process.stdout.write(log); // none else: one write per batch, no more
     for (let more = true; more;) {
       at.full = false;
       readBatches(db, at.key, at.prevHash, (view) => printBatch(view, options, at));
