@@ -201,6 +201,7 @@ export function openStandbyLog(
   const on = options.standbyLog ?? standbyLogOn;
   const path = join(options.dataDir, standbyLogFile);
   const present = existsSync(path);
+  refuseDamagedMark(store, options.dataDir, options.id);
   if (!present) refuseLostLog(store, path, options.id);
   if (!on && !present) return null;
   const log = StandbyLog.open(options.dataDir, options.standbyLogBytes);
@@ -219,6 +220,26 @@ export function openStandbyLog(
   store.noteLogFile('removed'); // first: a crash before the file goes finds it, replays it
   rmSync(path);
   return null;
+}
+
+/**
+ * LMDB's mark of the standby log is damaged: where the records past it begin is unknown, so
+ * what the member acknowledged may be lost. It said only the mark's value (no folder, nothing
+ * to do). @throws StorageError JOURNAL_CORRUPT
+ */
+function refuseDamagedMark(store: ReplicaStore, dir: string, id: number): void {
+  try {
+    store.logMark();
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    throw new StorageError(
+      error.code,
+      `${error.message}, in ${dir}: the log's records past LMDB may hold entries member ${id} ` +
+        'acknowledged, and where they begin is unknown. ' +
+        `Start member ${id} on an empty folder (it catches up from the others); verify, ` +
+        'inspect and replay still read this one',
+    );
+  }
 }
 
 /**

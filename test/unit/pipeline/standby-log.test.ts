@@ -168,6 +168,32 @@ test('a log removed by hand stops the start, one a start removed does not', asyn
   }
 });
 
+/**
+ * A damaged mark in LMDB stops the start with the folder and what to do: it said only the
+ * mark's value ("... is \"x y\", not a record and an offset"), no folder and no way out.
+ */
+test('a damaged mark stops the start, naming the folder and what to do', async () => {
+  const dir = tempDataDir();
+  try {
+    (await logOnly(dir, [[chain(1, 2, 1, genesis)]])).close();
+    const db = openJournalDb(dir, { create: false, readOnly: false });
+    db.meta.putSync('standby-log', 'x y');
+    await closeJournalDb(db);
+    const log = readFileSync(join(dir, standbyLogFile));
+    await assert.rejects(start(dir), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'JOURNAL_CORRUPT');
+      assert.match(error.message, /^the standby log's mark \(meta 'standby-log'\) is "x y", /);
+      assert.match(error.message, new RegExp(`not a record and an offset, in ${dir}: `));
+      assert.match(error.message, /may hold entries member 1 acknowledged/);
+      assert.match(error.message, /Start member 1 on an empty folder \(it catches up from the/);
+      return true;
+    });
+    assert.deepEqual(readFileSync(join(dir, standbyLogFile)), log, 'the log as it was');
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('a cut in the log (a new primary replaced the tail) stays cut after a restart', async () => {
   const dir = tempDataDir();
   try {
