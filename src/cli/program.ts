@@ -97,22 +97,24 @@ export function program(): Command {
   const names = [...leaves.map((c) => c.name()), ...groups];
   p.hook('preAction', (_program, action) => {
     applySettings(action, names);
-    refuseEmptyPaths(action);
+    refuseEmptyValues(action);
     noteDataDir(action.opts().data); // where a damaged file is looked for (supervise.ts)
   });
   return p;
 }
 
 /**
- * An empty folder or file name (`--data ""`, or `--data "$DIR"` with DIR unset, or BOURSE_DATA
- * set empty) is refused. It read as "data folder  does not exist" (a folder with no name), and
- * from start, which makes a missing folder, that was no reason at all. @throws UsageError
+ * An empty folder, file or address (`--data ""`, or `--data "$DIR"` with DIR unset, or
+ * BOURSE_DATA set empty) is refused. A folder read as "data folder  does not exist" (one with
+ * no name), and from start, which makes a missing folder, that was no reason at all. `--host
+ * ""` served clients on every interface and on a port of the kernel's choosing, not --port
+ * (uWS takes an empty host so), where the default serves this machine alone. @throws UsageError
  */
-function refuseEmptyPaths(cmd: Command): void {
+function refuseEmptyValues(cmd: Command): void {
   for (const option of cmd.options) {
-    const what = /<dir>/.test(option.flags) ? 'folder' : 'file';
-    if (!/<(dir|file)>/.test(option.flags) || cmd.getOptionValue(option.attributeName()) !== '')
-      continue;
+    const kind = /<(dir|file|address)>/.exec(option.flags)?.[1];
+    if (kind === undefined || cmd.getOptionValue(option.attributeName()) !== '') continue;
+    const what = kind === 'dir' ? 'folder' : kind === 'file' ? 'file' : 'address';
     throw new UsageError(`${option.long}: '' names no ${what} (is a variable unset?)`);
   }
 }

@@ -677,14 +677,17 @@ test('capacities: set by flag, kept by the folder, grown but never shrunk', asyn
  * An empty folder name (`--data "$DIR"` with DIR unset, BOURSE_DATA set empty, `data: ""` in
  * a settings file) is a usage error naming the flag. It read "data folder  does not exist"
  * (exit 66): a folder with no name, and from start, which makes a missing folder, no reason.
+ * An empty --host is too: the node served every interface, on a port the kernel chose.
  */
-test('an empty --data, --to or BOURSE_DATA: exit 64, the flag named', () => {
+test('an empty --data, --to, BOURSE_DATA or BOURSE_HOST: exit 64, the flag named', () => {
   const cwd = readdirSync('.');
   for (const [env, args, said] of [
     [{}, ['start', '--data', '', '--port', '0'], /^bourse: --data: '' names no folder/],
     [{ BOURSE_DATA: '' }, ['verify'], /^bourse: BOURSE_DATA: --data: '' names no folder/],
     [{}, ['inspect', '--data', ''], /^bourse: --data: '' names no folder \(is a variable unset/],
     [{}, ['backup', '--to', ''], /^bourse: --to: '' names no folder/],
+    // It served every interface, on a port the kernel chose rather than --port.
+    [{ BOURSE_HOST: '' }, ['start', '--port', '0'], /^bourse: BOURSE_HOST: --host: '' names no/],
   ] as const) {
     const r = bourseWith(env, ...args);
     assert.equal(r.code, 64, `${args.join(' ')}: ${r.err}`);
