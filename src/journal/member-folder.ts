@@ -43,6 +43,11 @@ export async function markMemberBackup(dir: string, member: string): Promise<voi
   }
 }
 
+/** Whether `db` is a backup of a member's folder (markMemberBackup): it has no standby log. */
+export function isMemberBackup(db: JournalDb): boolean {
+  return db.meta.get(memberBackupKey) !== undefined;
+}
+
 /** What a member's name is in a message: 'member 2', or 'a member'. */
 function named(member: string): string {
   return member === 'unknown' ? 'a member' : `member ${member}`;

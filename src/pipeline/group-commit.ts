@@ -20,6 +20,7 @@ import { standbyLogOn, standbyLogRecordBytesMax } from '../constants.js';
 import { lastSequenceOf, type Entry } from '../replication/messages.js';
 import { logFileOf, logMarkOf, type ReplicaStore } from '../replication/replica-store.js';
 import type { JournalDb } from '../journal/journal-db.js';
+import { isMemberBackup } from '../journal/member-folder.js';
 import { StandbyLog, standbyLogFile } from '../replication/standby-log.js';
 import { recoverStandbyLog } from '../replication/standby-log-replay.js';
 import { LogApplier } from './log-applier.js';
@@ -278,7 +279,8 @@ export function standbyLogPast(dataDir: string, db: JournalDb): StandbyLogPast {
   const path = join(dataDir, standbyLogFile);
   try {
     const mark = logMarkOf(db);
-    if (logFileOf(db) === 'made' && !existsSync(path)) {
+    // A backup copies LMDB alone (backup.ts): its log's absence is no damage.
+    if (logFileOf(db) === 'made' && !existsSync(path) && !isMemberBackup(db)) {
       return { records: 0, damage: `${path} is missing (the journal says a start made it)` };
     }
     const { records, short } = StandbyLog.readPast(dataDir, mark);
