@@ -131,14 +131,26 @@ export function parsePort(name: string, text: string): number {
 /** A whole number of 1 or more (a 0 would mean "always": snapshots back to back). */
 export function parsePositive(name: string, text: string): number {
   const value = wholeNumber(text);
+  refuseTooLarge(name, text);
   if (value < 1) throw new UsageError(`${name}: '${text}' is not a whole number ≥ 1`);
   return value;
 }
 
 export function parseCount(name: string, text: string): number {
   const value = wholeNumber(text);
+  refuseTooLarge(name, text);
   if (value < 0) throw new UsageError(`${name}: '${text}' is not a whole number ≥ 0`);
   return value;
+}
+
+/**
+ * Digits past what a number holds exactly: said so. "--snapshot-events: '9999999999999999' is
+ * not a whole number ≥ 1" was said of a whole number ≥ 1. @throws UsageError
+ */
+function refuseTooLarge(name: string, text: string): void {
+  if (!/^\d+$/.test(text) || Number.isSafeInteger(Number(text))) return;
+  const max = Number.MAX_SAFE_INTEGER;
+  throw new UsageError(`${name}: '${text}' is too large (at most ${max})`);
 }
 
 /**
