@@ -54,6 +54,14 @@ const ipAddress = (name: string) => (text: string) => {
 const count = asOption(parseCount);
 const port = asOption(parsePort);
 const positive = asOption(parsePositive);
+/**
+ * --nodes: its range is checked where it is used (a cluster 1 to 7, a drill 3 to 7). 'x' was
+ * "not a whole number ≥ 0", and 0 then "1 to 7 members": two bounds for one flag.
+ */
+const members = asOption((name, text) => {
+  if (/^\d{1,6}$/.test(text)) return Number(text);
+  throw new UsageError(`${name}: '${text}' is not a number of members`);
+});
 
 /**
  * --cancel-on-disconnect-grace-ms (start, member): how long a node that starts taking commands
@@ -168,7 +176,12 @@ function addCluster(p: Command): void {
   const cluster = p
     .command('cluster')
     .description('run a local cluster: one process per member, on loopback ports')
-    .option('--nodes <n>', 'members (an odd number: 3 tolerates one failure)', count('--nodes'), 3)
+    .option(
+      '--nodes <n>',
+      'members (an odd number: 3 tolerates one failure)',
+      members('--nodes'),
+      3,
+    )
     .option('--data <dir>', 'folder for cluster.json and each member-<id> folder', './cluster')
     .option(
       '--base-port <n>',
@@ -286,7 +299,7 @@ function addDrill(p: Command): void {
 function drillCommand(group: Command, name: string, ports: string): Command {
   return group
     .command(name)
-    .option('--nodes <n>', 'members', count('--nodes'), 3)
+    .option('--nodes <n>', 'members', members('--nodes'), 3)
     .option('--accounts <n>', 'accounts the transfers and orders use', count('--accounts'), 100)
     .option('--window <n>', 'transfers in flight', count('--window'), 64)
     .option(

@@ -539,6 +539,18 @@ test('ports and cluster shapes that cannot work are refused before anything is w
     const tooMany = bourse('cluster', '--nodes', '9', '--data', local);
     assert.equal(tooMany.code, 64);
     assert.match(tooMany.err, /--nodes: 9: 1 to 7 members/);
+    // Not "not a whole number ≥ 0" (then 0: "1 to 7"): one flag, one bound, said where checked.
+    for (const [command, nodes] of [
+      [['cluster'], 'x'],
+      [['drill', 'failover'], '-1'],
+    ] as const) {
+      const notNumber = bourse(...command, '--nodes', nodes, '--data', local);
+      assert.equal(notNumber.code, 64);
+      assert.match(
+        notNumber.err,
+        new RegExp(`--nodes: '${nodes}' is not a number of members$`, 'm'),
+      );
+    }
     const high = bourse('cluster', '--nodes', '3', '--base-port', '65500', '--data', local);
     assert.equal(high.code, 64);
     assert.match(high.err, /--base-port: 65500: members use ports 65500..65502 and 65600..65602/);
