@@ -448,8 +448,9 @@ export const piscinaExecArgv: readonly string[] = ['--no-experimental-require-mo
 /** Threads that check the hash chain in parallel (verify, recovery); segments per thread. */
 export const chainCheckThreadsMax = 4;
 export const chainCheckSegmentsPerThread = 4; // so that work evens out and progress moves
-/** A standby's log in front of LMDB (replication/standby-log.ts; off: LMDB alone), its size. */
-export const standbyLogOn = true; // RESULTS.md, forty-third session
+/** A member's log in front of LMDB (replication/standby-log.ts; off: LMDB alone), its size. */
+export const standbyLogOn = true; // a standby's (RESULTS.md, forty-third session)
+export const journalLogOn = false; // the journal writer's (pipeline/journal-log.ts)
 export const standbyLogBytes = 64 << 20;
 export const standbyLogRecordBytesMax = 16 << 20; // a group larger goes to LMDB directly
 /** Replication: one tick of the consensus clock (ms). Timeouts below are in ticks. */
@@ -715,8 +716,7 @@ export const cancelAllLooksPerCancel = 4;
  * room first. Terms: expirations that run before the command; a linked chain rejected because
  * this command did not continue it; then the command's own events, the largest of a closing
  * chain (one event per member), an order (accepted + fills + one expiry) and a CancelAll (its
- * head + one per order canceled).
- */
+ * head + one per order canceled). */
 export function eventsPerCommandMax(config: EngineConfig): number {
   const order = config.fillsPerCommandMax + 2;
   const own = Math.max(config.chainLengthMax, order, cancelAllPerCommandMax(config) + 1);

@@ -92,6 +92,11 @@ class MemoryFile implements LogFile {
     this.op = { from, offset, length, position, done, at: this.due() };
   }
 
+  /** A journal writer's write (pipeline/journal-log.ts): no member's standby log makes one. */
+  writeSync(): number {
+    throw new Error('standby log: a synchronous write (the journal log is not modelled)');
+  }
+
   close(): void {}
 
   /** The write in flight lands, all of it or (partial) a part; its callback runs. */

@@ -40,7 +40,7 @@ import { syncPath } from '../journal/sync-path.js';
 import { markBackupFinished, markBackupUnfinished } from '../journal/unfinished-backup.js';
 import { unfinishedBackupName } from '../journal/unfinished-backup.js';
 import { openJournal } from './open-data.js';
-import { standbyLogPast, type StandbyLogPast } from '../pipeline/group-commit.js';
+import { forgetLogFile, standbyLogPast, type StandbyLogPast } from '../pipeline/group-commit.js';
 
 export interface BackupReport {
   /** The copied journal's last sequence and its batch's hash (hex): the copy's head. */
@@ -99,6 +99,7 @@ type CopyHead = Omit<BackupReport, 'keys' | 'standbyLogRecords' | 'standbyLogDam
 async function finish(to: string): Promise<CopyHead> {
   const head = await headOf(to);
   if (head.member !== null) await markMemberBackup(to, head.member);
+  else await forgetLogFile(to); // a single node's journal log: not copied
   for (const file of [keyFilePath(to), snapshotFile(to), dataFile(to)]) {
     if (existsSync(file)) syncPath(file);
   }

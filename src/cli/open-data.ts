@@ -67,7 +67,9 @@ const readersThen = 'there are no events to read';
  * running takes them in moments); until then a tool shows a journal without them, whose tail
  * they may even replace. Damage (the mark, the file): what the log held is unknown, and the
  * member's start refuses the folder; the tools still show the journal as LMDB holds it, and
- * verify calls it CORRUPT. A single node's folder has no log.
+ * verify calls it CORRUPT. A single node's folder has one
+ * with the journal log on (pipeline/journal-log.ts): the same file and line ("the member" is
+ * then the node).
  */
 export function standbyLogLine(
   tool: string,

@@ -8,8 +8,9 @@
  *   sequenceDurable    last command sequence whose batch is fsynced (acks wait for this)
  *
  * With lmdb's synchronous commit and `noSync: false`, a commit returns after the fsync, so
- * committed and durable move together here; they stay separate names because replication (a
- * quorum) and an asynchronous-commit mode will move them apart.
+ * committed and durable move together here. With the journal log (constants.ts journalLogOn,
+ * pipeline/journal-log.ts) a batch is durable once in the log and committed once LMDB took it
+ * after: readers of LMDB (queries.ts) see no further than sequenceCommitted.
  *
  * The same buffer holds the counters that /metrics reads when it is scraped (nothing is
  * reported per command): each is written by one thread only, with plain stores.

@@ -52,6 +52,16 @@ export interface JournalTail {
  */
 export type SealedBatch = (firstSequence: number, bytes: Uint8Array, takenAtMs: number) => void;
 
+/**
+ * Where batches go instead of this writer's own LMDB transaction (pipeline/journal-log.ts: a
+ * log in front of LMDB): `commit` returns once the batch (`bytes`, valid only during the call)
+ * is durable; LMDB takes it later and moves sequenceCommitted itself.
+ * @throws StorageError when the batch could not be made durable.
+ */
+export interface JournalSink {
+  commit(firstSequence: number, timestamp: number, bytes: Uint8Array): void;
+}
+
 export class JournalWriter {
   private readonly db: JournalDb;
   private readonly barrier: SequenceBarrier;
@@ -74,6 +84,7 @@ export class JournalWriter {
     progress: JournalProgress,
     tail: JournalTail,
     sealed: SealedBatch | null = null,
+    private readonly sink: JournalSink | null = null,
   ) {
     this.sealed = sealed;
     const slots = barrier.ring.slotCount;
@@ -121,7 +132,8 @@ export class JournalWriter {
       this.nextHash,
     );
     if (this.sealed !== null) this.sealed(firstSequence, bytes, performance.timeOrigin + started);
-    this.commit(firstSequence, timestamp, bytes);
+    if (this.sink === null) this.commit(firstSequence, timestamp, bytes);
+    else this.sink.commit(firstSequence, timestamp, bytes);
     this.prevHash.set(this.nextHash);
     this.lastSequence = lastSequence;
     this.countRejections(first, count);
@@ -193,7 +205,7 @@ export class JournalWriter {
     const nowMs = performance.now();
     const us = Math.round((nowMs - startedMs) * 1000);
     const batch = p.get(ProgressSlot.batchesWritten);
-    p.set(ProgressSlot.sequenceCommitted, sequence);
+    if (this.sink === null) p.set(ProgressSlot.sequenceCommitted, sequence); // in LMDB
     p.set(ProgressSlot.sequenceDurable, sequence);
     p.set(ProgressSlot.timestampDurable, timestamp);
     p.set(ProgressSlot.durableAtMs, performance.timeOrigin + nowMs); // per batch

@@ -31,6 +31,7 @@ import {
   catchUpLogEntriesMin,
   catchUpLogTicks,
   followWaitMs,
+  journalLogOn,
   replicationTickMs,
   clientSeqsPromotionWaitMs,
 } from '../constants.js';
@@ -540,6 +541,7 @@ export class ClusterNode {
       },
       sealed: (first, bytes, at) => this.onSealed(first, bytes, at),
       follow: { notAfter: Math.max(this.committedSequence, this.store.loadCommitted()) },
+      journalLog: this.writes.logged && (this.options.journalLog ?? journalLogOn),
       role: this.roleView(),
       counters: this.counters,
       rings,
@@ -707,6 +709,7 @@ export class ClusterNode {
     node.publisher.abandon = true; // no quorum will answer them now
     const started = performance.now();
     await node.stop();
+    this.writes.resumeLog(); // its journal writer appended to the log, and LMDB holds all of it
     this.node = null;
     this.draining = false;
     if (this.stopped) return;

@@ -52,6 +52,8 @@ export interface ClusterNodeOptions {
    */
   standbyLog?: boolean;
   standbyLogBytes?: number;
+  /** The journal writer's too, as primary (pipeline/journal-log.ts; default `journalLogOn`). */
+  journalLog?: boolean;
   /** As for a single node (NodeOptions.gateway; default `cancelOnDisconnectGraceMs`). */
   cancelGraceMs?: number;
   /**

@@ -18,11 +18,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { standbyLogOn, standbyLogRecordBytesMax } from '../constants.js';
 import { lastSequenceOf, type Entry } from '../replication/messages.js';
-import { logFileOf, logMarkOf, type ReplicaStore } from '../replication/replica-store.js';
+import type { ReplicaStore } from '../replication/replica-store.js';
+import { logFileOf, logMarkOf, noteLogFileIn } from '../replication/log-mark.js';
+
+export { forgetLogFile } from '../replication/log-mark.js'; // `bourse backup` of a node
 import type { JournalDb } from '../journal/journal-db.js';
 import { isMemberBackup } from '../journal/member-folder.js';
 import { StandbyLog, standbyLogFile } from '../replication/standby-log.js';
-import { recoverStandbyLog } from '../replication/standby-log-replay.js';
+import { recoverStandbyLog, type LogStore } from '../replication/standby-log-replay.js';
 import { LogApplier } from './log-applier.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 
@@ -72,6 +75,19 @@ export class GroupCommit {
    */
   get appliedBelow(): number {
     return this.applier === null ? Number.POSITIVE_INFINITY : this.applier.below;
+  }
+
+  /** Whether writes go to a standby log (its journal writer may use the file as primary). */
+  get logged(): boolean {
+    return this.log !== null;
+  }
+
+  /**
+   * After the member's term as primary, whose journal writer appended to the same file (with
+   * the journal log on) and stopped once LMDB held all of it: the next record is LMDB's mark's.
+   */
+  resumeLog(): void {
+    this.log?.restartAt(this.store.logMark().record);
   }
 
   /** True once a write failed. */
@@ -193,24 +209,33 @@ export class GroupCommit {
  * (standby-log-replay.ts), which must come before anything reads the journal. `say` tells how
  * many records a replay took (a member's log line). With the log off, a log left by a run with
  * it on is replayed all the same, then removed: turning it off loses nothing acknowledged.
+ * A single node's journal log (journal-log.ts) is the same file, opened here too (`who`: 'the
+ * node', with no id).
  */
 export function openStandbyLog(
-  store: ReplicaStore,
-  options: { id: number; dataDir: string; standbyLog?: boolean; standbyLogBytes?: number },
+  store: LogStore,
+  options: {
+    id?: number;
+    who?: string;
+    dataDir: string;
+    standbyLog?: boolean;
+    standbyLogBytes?: number;
+  },
   say: (line: string) => void,
 ): StandbyLog | null {
   const on = options.standbyLog ?? standbyLogOn;
+  const who = options.who ?? `member ${options.id}`;
   const path = join(options.dataDir, standbyLogFile);
   const present = existsSync(path);
-  refuseDamagedMark(store, options.dataDir, options.id);
-  if (!present) refuseLostLog(store, path, options.id);
+  refuseDamagedMark(store, options.dataDir, who);
+  if (!present) refuseLostLog(store, path, who);
   if (!on && !present) return null;
   const log = StandbyLog.open(options.dataDir, options.standbyLogBytes);
-  if (!present) store.noteLogFile('made'); // once made durable (preallocate)
+  if (!present) noteLogFileIn(store.db, 'made'); // once made durable (preallocate)
   try {
     const { records, next } = recoverStandbyLog(store, log);
     const replayed = `${records} records replayed into the journal (next ${next.record})`;
-    if (records > 0) say(`member ${options.id}: standby log: ${replayed}`);
+    if (records > 0) say(`${who}: standby log: ${replayed}`);
   } catch (error) {
     log.close();
     throw error;
@@ -218,7 +243,7 @@ export function openStandbyLog(
   if (on) return log;
   // Started with the log off after a run with it on: what only the log held is in LMDB now.
   log.close();
-  store.noteLogFile('removed'); // first: a crash before the file goes finds it, replays it
+  noteLogFileIn(store.db, 'removed'); // first: a crash before the file goes finds it, replays it
   rmSync(path);
   return null;
 }
@@ -228,16 +253,18 @@ export function openStandbyLog(
  * what the member acknowledged may be lost. It said only the mark's value (no folder, nothing
  * to do). @throws StorageError JOURNAL_CORRUPT
  */
-function refuseDamagedMark(store: ReplicaStore, dir: string, id: number): void {
+function refuseDamagedMark(store: LogStore, dir: string, who: string): void {
   try {
-    store.logMark();
+    logMarkOf(store.db);
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
+    const then = who.startsWith('member')
+      ? `Start ${who} on an empty folder (it catches up from the others)`
+      : 'Restore the folder from a backup (`bourse backup`)';
     throw new StorageError(
       error.code,
-      `${error.message}, in ${dir}: the log's records past LMDB may hold entries member ${id} ` +
-        'acknowledged, and where they begin is unknown. ' +
-        `Start member ${id} on an empty folder (it catches up from the others); verify, ` +
+      `${error.message}, in ${dir}: the log's records past LMDB may hold entries ${who} ` +
+        `acknowledged, and where they begin is unknown. ${then}; verify, ` +
         'inspect and replay still read this one',
     );
   }
@@ -248,13 +275,16 @@ function refuseDamagedMark(store: ReplicaStore, dir: string, id: number): void {
  * groups this member acknowledged that LMDB lacks, which a new log would forget without a
  * word (the member voting as if it held them). @throws StorageError JOURNAL_CORRUPT
  */
-function refuseLostLog(store: ReplicaStore, path: string, id: number): void {
-  if (store.logFile() !== 'made') return;
+function refuseLostLog(store: LogStore, path: string, who: string): void {
+  if (logFileOf(store.db) !== 'made') return;
+  const member = who.startsWith('member');
+  const then = member
+    ? `Start ${who} on an empty folder (it catches up from the others)`
+    : 'Restore the folder from a backup (`bourse backup`)';
   throw new StorageError(
     StorageCode.JournalCorrupt,
-    `${path} is missing, and the journal says member ${id} made it: it may have ` +
-      `held entries the member acknowledged and LMDB lacks. Start member ${id} on an empty ` +
-      'folder (it catches up from the others); do not remove the standby log of a member',
+    `${path} is missing, and the journal says ${who} made it: it may have ` +
+      `held entries ${who} acknowledged and LMDB lacks. ${then}; do not remove the standby log`,
   );
 }
 

@@ -12,6 +12,7 @@ import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { JournalWriter, type JournalTail } from '../journal/journal-writer.js';
 import { awaitPromotion } from './follower.js';
+import { JournalLog } from './journal-log.js';
 
 export interface JournalWorkerData {
   dataDir: string;
@@ -24,6 +25,8 @@ export interface JournalWorkerData {
   follow: boolean;
   /** A cluster member's: each batch also goes to the main thread before its commit. */
   shareSealed: boolean;
+  /** Batches go to the journal log, LMDB takes them after (journal-log.ts). */
+  journalLog: boolean;
 }
 
 /**
@@ -62,14 +65,11 @@ function main(data: JournalWorkerData): void {
     parentPort?.postMessage({ type: 'promoted' });
   }
   const barrier = new SequenceBarrier(ring, 0, new WaitStrategy(ringSpinCount, ringSleepMs));
-  const writer = new JournalWriter(
-    db,
-    barrier,
-    progress,
-    tail,
-    data.shareSealed ? postSealed : null,
-  );
+  const log = data.journalLog ? JournalLog.open(db, data.dataDir, data.progress) : null;
+  const sealed = data.shareSealed ? postSealed : null;
+  const writer = new JournalWriter(db, barrier, progress, tail, sealed, log);
   writer.run();
+  log?.close(); // LMDB holds everything: a demotion's or a tool's reads find it all
   closeJournalDb(db);
   parentPort?.postMessage({ type: 'stopped' });
 }

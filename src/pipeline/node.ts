@@ -24,6 +24,7 @@ import {
   clusterFileName,
   engineConfigDefault,
   engineV8Flags,
+  journalLogOn,
   pipelineWatchMs,
   ringSleepMs,
   ringSpinCount,
@@ -39,22 +40,15 @@ import type { RingBuffer } from '../ring/ring-buffer.js';
 import { WaitStrategy } from '../ring/wait-strategy.js';
 import { DataLock } from '../journal/data-lock.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
-import { configFor, type Capacities } from './engine-config.js';
-import {
-  checkFreeSpace,
-  closeJournalDb,
-  dataFile,
-  openJournalDb,
-  prepareDir,
-  snapshotFile,
-  storeConfig,
-  storedConfig,
-  type JournalDb,
-} from '../journal/journal-db.js';
-import { fillShortLmdbFile } from '../journal/lmdb-meta.js';
+import { type Capacities } from './engine-config.js';
+import { closeJournalDb, storeConfig, storedConfig } from '../journal/journal-db.js';
+import type { JournalDb } from '../journal/journal-db.js';
+import { closeStorage, configOf, lostThen, openStorage } from './node-storage.js';
+import { refuseEmptyJournal, replayNodeLog } from './node-storage.js';
+
+export { closeStorage, configOf, openStorage } from './node-storage.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { journalFileLost, refuseLostJournal } from '../journal/lost-journal.js';
-import { refuseUnfinishedBackup } from '../journal/unfinished-backup.js';
 import { singleNodeRefusal } from '../journal/member-folder.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { Gateway } from '../gateway/gateway.js';
@@ -116,6 +110,12 @@ export interface NodeOptions {
   storage?: { db: JournalDb; lock: DataLock };
   /** The term its journal batches carry from now on (a cluster's primary); the tail's if unset. */
   term?: number;
+  /**
+   * The journal writer's log in front of LMDB (journal-log.ts): constants.ts journalLogOn by
+   * default on a single node; a cluster member's says (its standby log is the file). Its size.
+   */
+  journalLog?: boolean;
+  journalLogBytes?: number;
   /**
    * Called with a line for the operator (snapshots taken, snapshots skipped) and how much it
    * matters ('info' when absent); the CLI writes them as JSON log lines (src/cli/logger.ts).
@@ -275,8 +275,9 @@ export class BourseNode {
     const lost = options.storage === undefined ? journalFileLost(options.dataDir) : null;
     if (lost !== null) refuseLostJournal(options.dataDir, `is ${lost}`, lostThen);
     const { db, lock } = options.storage ?? openStorage(options.dataDir);
-    if (options.storage === undefined) await refuseEmptyJournal(options.dataDir, db, lock);
     const member = options.storage === undefined ? singleNodeRefusal(db, options.dataDir) : null;
+    if (options.storage === undefined && member === null) await replayNodeLog(db, lock, options);
+    if (options.storage === undefined) await refuseEmptyJournal(options.dataDir, db, lock);
     if (member !== null) {
       await closeStorage(db, lock);
       throw member;
@@ -301,6 +302,7 @@ export class BourseNode {
     // restart until the first new batch. (A standby's is what its primary committed: follow.)
     if (options.follow === undefined) {
       this.progress.set(ProgressSlot.sequenceDurable, this.tail.sequence);
+      this.progress.set(ProgressSlot.sequenceCommitted, this.tail.sequence); // in LMDB too
     }
     this.progress.set(ProgressSlot.durableAtMs, clockMs()); // the age counts from the start
     // Checked against the memory only when not kept yet: a folder already kept must start.
@@ -344,6 +346,7 @@ export class BourseNode {
         term: options.term ?? this.tail.term,
         follow: this.following,
         shareSealed: options.sealed !== undefined,
+        journalLog: options.journalLog ?? (options.storage === undefined && journalLogOn),
       }),
       this.spawn(
         'blp-worker.js',
@@ -652,6 +655,7 @@ export class BourseNode {
     if (sequence <= this.progress.get(ProgressSlot.followLimit)) return;
     this.progress.set(ProgressSlot.followLimit, sequence);
     this.progress.set(ProgressSlot.sequenceDurable, sequence);
+    this.progress.set(ProgressSlot.sequenceCommitted, sequence); // the standby's LMDB holds it
     this.progress.set(ProgressSlot.durableAtMs, clockMs());
     this.progress.bump();
   }
@@ -705,70 +709,6 @@ function fromWorker(error: Error): Error {
   if (copy.name !== 'StorageError' || typeof copy.code !== 'string') return error;
   const sequence = typeof copy.sequence === 'number' ? copy.sequence : -1;
   return new StorageError(copy.code, copy.message, sequence);
-}
-
-/**
- * Locks the data folder and opens its storage. Lock before opening: a folder locked by a
- * running node is not touched at all. @throws StorageError: unusable, locked, other schema.
- */
-export function openStorage(dataDir: string): { db: JournalDb; lock: DataLock } {
-  refuseUnfinishedBackup(dataDir); // a node on it could run without its keys
-  prepareDir(dataDir, { create: true, readOnly: false });
-  checkFreeSpace(dataDir);
-  const lock = DataLock.acquire(dataDir);
-  try {
-    // Nothing else writes the folder now (its lock): a file a kill left short but sound is
-    // filled out to its last page, so that each worker's and snapshot task's check is quick.
-    for (const file of [dataFile(dataDir), snapshotFile(dataDir)]) fillShortLmdbFile(file);
-    return { db: openJournalDb(dataDir, { create: true, readOnly: false }), lock };
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
-}
-
-const lostThen = 'a node started here would begin a new, empty exchange at sequence 0';
-
-/**
- * Refuses to start a single node on a folder whose journal is lost while its snapshots are not
- * (lost-journal.ts), once its storage is open: a journal with no batch in it (a missing or empty
- * journal.mdb is refused before, as LMDB would make a new one of it).
- */
-async function refuseEmptyJournal(dir: string, db: JournalDb, lock: DataLock): Promise<void> {
-  if (db.journal.getKeysCount({ limit: 1 }) > 0) return;
-  try {
-    refuseLostJournal(dir, 'holds no batch', lostThen, db);
-  } catch (error) {
-    await closeStorage(db, lock);
-    throw error;
-  }
-}
-
-/**
- * The engine config to run with (`options.config`, or `configFor` the folder and the
- * capacities asked for); the storage just opened is closed when it is refused.
- */
-export async function configOf(
-  db: JournalDb,
-  lock: DataLock,
-  options: { config?: EngineConfig; capacities?: Capacities },
-): Promise<EngineConfig> {
-  try {
-    return options.config ?? configFor(db, options.capacities ?? {});
-  } catch (error) {
-    await closeStorage(db, lock);
-    throw error;
-  }
-}
-
-/**
- * Closes storage opened by `openStorage` after a refusal. lmdb-js never returns from closing
- * an environment it created in the same turn of the event loop: one turn goes by first.
- */
-export async function closeStorage(db: JournalDb, lock: DataLock): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  await closeJournalDb(db);
-  lock.release();
 }
 
 /**

@@ -152,8 +152,13 @@ export function journalQueries(
 ): JournalQueries {
   // A cluster member shows only what a majority holds: its journal may hold a tail that is not
   // committed yet (a standby's follow limit, or a primary's batches still waiting for acks).
+  // With the journal log (journal-log.ts), LMDB holds a durable batch only once it took it.
   const visible = (): number =>
-    Math.min(progress.get(ProgressSlot.sequenceDurable), role.committed?.() ?? Infinity);
+    Math.min(
+      progress.get(ProgressSlot.sequenceDurable),
+      progress.get(ProgressSlot.sequenceCommitted),
+      role.committed?.() ?? Infinity,
+    );
   return {
     eventsFrom: (sequence, count) =>
       collect(db, batchKeyAtOrBefore(db, sequence), count, visible(), (e) => {

@@ -233,6 +233,12 @@ class SnapshotWriter {
   private snapshotSequence: number;
   /** A snapshot is due and its pages are being touched (see PageToucher), or null. */
   private toucher: PageToucher | null = null;
+  /**
+   * The last write found no batch ending at the replica's sequence in LMDB: with the journal
+   * log (journal-log.ts) LMDB takes a durable batch moments after the ring hands it on. Idle
+   * turns try again (preparing), or the last snapshot due waited for the next command.
+   */
+  private lagging = false;
   /** When the snapshot being prepared fell due (its pages' touching began). */
   private dueAt = 0;
   /** Where each array starts in `state`. */
@@ -279,7 +285,7 @@ class SnapshotWriter {
   }
 
   preparing(): boolean {
-    return this.toucher !== null;
+    return this.toucher !== null || this.lagging;
   }
 
   /**
@@ -332,7 +338,8 @@ class SnapshotWriter {
     const r = this.replica;
     const batch = journalBatchEndingAt(this.db, r.sequence);
     this.db.root.resetReadTxn();
-    if (batch === null) return; // not at a batch end: cannot happen; try again later
+    this.lagging = batch === null; // not in LMDB yet (journal-log.ts): tried again soon
+    if (batch === null) return;
     this.takenAt = performance.now();
     this.appliedAt = r.eventsApplied;
     this.snapshotSequence = r.sequence;

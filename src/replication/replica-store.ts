@@ -29,6 +29,9 @@ import { lastSequenceOf, type Entry, type EntryMeta } from './messages.js';
 import { clusterIdOf } from './hashes.js';
 import { startAbove } from './replay-window.js';
 import type { LogMark } from './standby-log.js';
+import { logMarkKey, logMarkOf, markText } from './log-mark.js';
+
+export { logMarkOf } from './log-mark.js';
 
 export interface StoredVote {
   term: number;
@@ -522,16 +525,6 @@ export class ReplicaStore {
     return logMarkOf(this.db);
   }
 
-  /** The standby log's file: made by a start ('made'), or removed by one ('removed'), or never. */
-  logFile(): string | undefined {
-    return logFileOf(this.db);
-  }
-
-  /** Notes the log's file made (once durable) or removed (before it goes). */
-  noteLogFile(state: 'made' | 'removed'): void {
-    writeMeta(this.db, `the standby log ${state}`, () => this.db.meta.putSync(logFileKey, state));
-  }
-
   /**
    * A standby log record's groups, stored as writeMany would and the mark moved past it, in
    * one synchronous transaction (a start's replay: durable when it returns).
@@ -581,29 +574,6 @@ export class ReplicaStore {
       }
     }
   }
-}
-
-const logMarkKey = 'standby-log';
-const logFileKey = 'standby-log-file';
-
-/** ReplicaStore.logMark of `db` (read-only opens too: `bourse backup`). @throws StorageError */
-export function logMarkOf(db: JournalDb): LogMark {
-  const text = db.meta.get(logMarkKey);
-  if (text === undefined) return { record: 1, offset: 0 };
-  const [record, offset] = text.split(' ').map(Number);
-  if (Number.isSafeInteger(record) && record > 0 && Number.isSafeInteger(offset) && offset >= 0)
-    return { record, offset };
-  const said = `the standby log's mark (meta '${logMarkKey}') is ${JSON.stringify(text)}`;
-  throw new StorageError(StorageCode.JournalCorrupt, `${said}, not a record and an offset`);
-}
-
-/** ReplicaStore.logFile of `db` (read-only opens too: the offline tools). */
-export function logFileOf(db: JournalDb): string | undefined {
-  return db.meta.get(logFileKey);
-}
-
-function markText(mark: LogMark): string {
-  return `${mark.record} ${mark.offset}`;
 }
 
 /** The term stored as `text`; a damaged one (not 0 to termMax) stops the start. */

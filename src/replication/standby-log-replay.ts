@@ -14,8 +14,10 @@
 import { decodeBatch, genesisHash } from '../journal/journal-codec.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { journalBatchEndingAt } from '../journal/journal-reader.js';
+import type { JournalDb } from '../journal/journal-db.js';
 import type { Entry } from './messages.js';
-import { entryMetaOf, type ReplicaStore } from './replica-store.js';
+import { entryMetaOf } from './replica-store.js';
+import { logMarkOf } from './log-mark.js';
 import type { LogMark, StandbyLog } from './standby-log.js';
 
 /**
@@ -33,14 +35,24 @@ export interface ReplayTarget {
   writeSync(writes: readonly (readonly Entry[])[], committed: number, mark: LogMark): void;
 }
 
+/**
+ * What holds the log's mark and takes its records: a member's ReplicaStore, or a single node's
+ * journal (pipeline/journal-log.ts: the journal writer's log).
+ */
+export interface LogStore {
+  readonly db: JournalDb;
+  /** Stores a record's groups with the mark past it, in one synchronous transaction. */
+  writeSync(writes: readonly (readonly Entry[])[], committed: number, mark: LogMark): void;
+}
+
 /** Replays the log's records past LMDB's mark; returns how many, and where the log goes on. */
 export function recoverStandbyLog(
-  store: ReplicaStore,
+  store: LogStore,
   log: StandbyLog,
 ): { records: number; next: LogMark } {
   return replayStandbyLog(
     {
-      logMark: () => store.logMark(),
+      logMark: () => logMarkOf(store.db),
       entryOf: (payload) => {
         const view = decodeBatch(payload, true);
         return typeof view === 'string' ? view : { ...entryMetaOf(view), payload };

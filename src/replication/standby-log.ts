@@ -33,7 +33,11 @@ import { crc32 } from 'node:zlib';
 import { standbyLogBytes, standbyLogRecordBytesMax } from '../constants.js';
 import { writeFailure } from '../journal/journal-errors.js';
 import { assert } from '../stdx/assert.js';
-import type { Entry } from './messages.js';
+
+/** What a record holds of an entry: its bytes (a journal batch). */
+export interface LoggedEntry {
+  readonly payload: Uint8Array;
+}
 
 /** Where the next record is: its number and its offset in the file. */
 export interface LogMark {
@@ -69,6 +73,8 @@ export interface LogFile {
     position: number,
     done: (error: Error | null, written: number) => void,
   ): void;
+  /** write, on the caller's thread: returns the bytes written (appendSync). @throws its error */
+  writeSync(from: Buffer, offset: number, length: number, position: number): number;
   close(): void;
 }
 
@@ -125,7 +131,7 @@ export class StandbyLog {
   static readPast(dir: string, mark: LogMark): { records: number; short: boolean } {
     const path = join(dir, standbyLogFile);
     if (!existsSync(path)) return { records: 0, short: false };
-    const log = new StandbyLog(fileOf(openSync(path, fs.O_RDONLY)));
+    const log = StandbyLog.openToRead(dir);
     try {
       let records = 0;
       let at = mark;
@@ -139,13 +145,18 @@ export class StandbyLog {
     }
   }
 
+  /** Opens the log in `dir`, which exists, to read it only (readAt). */
+  static openToRead(dir: string): StandbyLog {
+    return new StandbyLog(fileOf(openSync(join(dir, standbyLogFile), fs.O_RDONLY)));
+  }
+
   /** Where the next append goes (everything before it is in LMDB once LMDB says this mark). */
   get next(): LogMark {
     return this.tail;
   }
 
   /** Bytes a record of `writes` takes. */
-  static sizeOf(writes: readonly (readonly Entry[])[]): number {
+  static sizeOf(writes: readonly (readonly LoggedEntry[])[]): number {
     let bytes = headerBytes;
     for (const entries of writes) {
       bytes += 4;
@@ -173,13 +184,8 @@ export class StandbyLog {
    * Appends one record of `writes` (with `committed`) in one durable write; resolves to the mark
    * after it. The caller checked `fits`, and that the record is at most standbyLogRecordBytesMax.
    */
-  append(writes: readonly (readonly Entry[])[], committed: number): Promise<LogMark> {
-    const bytes = StandbyLog.sizeOf(writes);
-    assert(!this.closed, 'standby log: appended while open');
-    assert(bytes <= standbyLogRecordBytesMax, 'standby log: a record within its bound');
-    assert(this.fits(bytes), 'standby log: the record fits before the end');
-    if (this.buffer.length < bytes) this.buffer = Buffer.alloc(bytes);
-    encodeRecord(this.buffer, writes, this.tail.record, committed, bytes);
+  append(writes: readonly (readonly LoggedEntry[])[], committed: number): Promise<LogMark> {
+    const bytes = this.encode(writes, committed);
     const at = this.tail.offset;
     const after = { record: this.tail.record + 1, offset: at + bytes };
     return new Promise((resolve, reject) => {
@@ -197,6 +203,33 @@ export class StandbyLog {
       };
       rest(0);
     });
+  }
+
+  /**
+   * append, on the caller's thread (the journal writer's: it blocks on its commit anyway):
+   * returns the mark after the record once it is durable. @throws the write's error
+   */
+  appendSync(writes: readonly (readonly LoggedEntry[])[], committed: number): LogMark {
+    const bytes = this.encode(writes, committed);
+    const at = this.tail.offset;
+    for (let done = 0; done < bytes;) {
+      const written = this.file.writeSync(this.buffer, done, bytes - done, at + done);
+      if (written === 0) throw shortWrite(at); // a part taken: the rest again (its errno)
+      done += written;
+    }
+    this.tail = { record: this.tail.record + 1, offset: at + bytes };
+    return this.tail;
+  }
+
+  /** Encodes the record of `writes` at the tail into the write buffer; returns its bytes. */
+  private encode(writes: readonly (readonly LoggedEntry[])[], committed: number): number {
+    const bytes = StandbyLog.sizeOf(writes);
+    assert(!this.closed, 'standby log: appended while open');
+    assert(bytes <= standbyLogRecordBytesMax, 'standby log: a record within its bound');
+    assert(this.fits(bytes), 'standby log: the record fits before the end');
+    if (this.buffer.length < bytes) this.buffer = Buffer.alloc(bytes);
+    encodeRecord(this.buffer, writes, this.tail.record, committed, bytes);
+    return bytes;
   }
 
   /**
@@ -260,6 +293,7 @@ function fileOf(fd: number): LogFile {
     read: (into, offset, length, position) => void readSync(fd, into, offset, length, position),
     write: (from, offset, length, position, done) =>
       write(fd, from, offset, length, position, (error, written) => done(error, written)),
+    writeSync: (from, offset, length, position) => writeSync(fd, from, offset, length, position),
     close: () => closeSync(fd),
   };
 }
@@ -300,7 +334,7 @@ function checksum(record: Buffer): number {
 
 function encodeRecord(
   into: Buffer,
-  writes: readonly (readonly Entry[])[],
+  writes: readonly (readonly LoggedEntry[])[],
   record: number,
   committed: number,
   bytes: number,

@@ -27,6 +27,8 @@ export class TestCluster {
   snapshotIntervalMs: number | undefined;
   /** Whether the members write a standby log (ClusterNodeOptions; undefined: the default). */
   standbyLog: boolean | undefined;
+  /** Whether the members' journal writers write through that log (undefined: the default). */
+  journalLog: boolean | undefined;
   /** Capacities by member id, for a member booted on a new folder (default: smallConfig). */
   readonly configs = new Map<number, EngineConfig>();
   /**
@@ -46,8 +48,8 @@ export class TestCluster {
    * `dirs`: data folders to use, by member id (a fresh temporary one for any not given);
    * `config`: every member's capacities (default: smallConfig); `snapshotIntervalMs`: the
    * members' periodic snapshots (default: a node's); `basePort`: member `id` on basePort +
-   * 2 (id - 1) and its replication on the port after (default: free ports); `standbyLog`: the
-   * members' (default: theirs).
+   * 2 (id - 1) and its replication on the port after (default: free ports); `standbyLog`,
+   * `journalLog`: the members' (default: theirs).
    */
   static async start(
     size: number,
@@ -57,10 +59,12 @@ export class TestCluster {
     snapshotIntervalMs?: number,
     basePort?: number,
     standbyLog?: boolean,
+    journalLog?: boolean,
   ): Promise<TestCluster> {
     const cluster = new TestCluster();
     cluster.logRetain = logRetain;
     cluster.standbyLog = standbyLog;
+    cluster.journalLog = journalLog;
     cluster.snapshotIntervalMs = snapshotIntervalMs;
     if (config !== undefined) for (let id = 1; id <= size; id++) cluster.configs.set(id, config);
     for (let id = 1; id <= size; id++) {
@@ -101,6 +105,7 @@ export class TestCluster {
       secret: this.secrets.get(id) ?? this.secret,
       clockMs: this.clocks.get(id),
       standbyLog: this.standbyLog,
+      journalLog: this.journalLog,
     });
   }
 

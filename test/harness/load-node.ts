@@ -3,6 +3,7 @@
  * deterministic workload of client argv[3] (argv[4] commands) in chunks, and prints
  * `ACK <client> <clientSeq>` whenever commands of that client become durable (each ack covers
  * every earlier clientSeq: one client's commands are decided in order). Runs until killed.
+ * argv[5] `journal-log`: the node writes through its journal log (pipeline/journal-log.ts).
  */
 import { BourseNode } from '../../src/pipeline/node.js';
 import { writeCommand } from '../../src/protocol/command-writer.js';
@@ -15,10 +16,15 @@ const [dataDir, client, total] = [
   Number(process.argv[3]),
   Number(process.argv[4]),
 ];
+// argv[5] 'journal-log': with the journal writer's log (1 MiB: it wraps, and a batch larger
+// than a record may be goes to LMDB directly).
+const journalLog = process.argv[5] === 'journal-log';
 const node = await BourseNode.start({
   dataDir,
   config: smallConfig,
   snapshotIntervalEvents: 3_000,
+  journalLog,
+  journalLogBytes: 1 << 20,
 });
 let acked = 0;
 node.publisher.listen((records, slot, count) => {

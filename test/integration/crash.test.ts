@@ -3,7 +3,7 @@
  * kill the journal must be intact to its last durable batch, hold every acknowledged command,
  * and the restarted node's state must equal a full replay of the journal.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,8 @@ import { closeJournalDb, openJournalDb, sequenceKey } from '../../src/journal/jo
 import { readBatches } from '../../src/journal/journal-reader.js';
 import { genesisHash } from '../../src/journal/journal-codec.js';
 import { Replica } from '../../src/pipeline/replay.js';
+import { openStandbyLog } from '../../src/pipeline/group-commit.js';
+import { JournalLogStore } from '../../src/pipeline/journal-log.js';
 
 const script = fileURLToPath(new URL('../harness/load-node.js', import.meta.url));
 const rounds = 6;
@@ -24,9 +26,15 @@ interface Round {
 }
 
 /** Runs one loaded node and kills it `killAfterMs` after it is ready. */
-function runAndKill(dir: string, client: number, killAfterMs: number): Promise<Round> {
+function runAndKill(
+  dir: string,
+  client: number,
+  killAfterMs: number,
+  journalLog: boolean,
+): Promise<Round> {
+  const args = [script, dir, String(client), '1000000', journalLog ? 'journal-log' : ''];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, dir, String(client), '1000000'], {
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const round: Round = { acked: 0, ready: { sequence: -1, checksum: '' } };
@@ -72,7 +80,11 @@ function audit(dir: string): { seen: Map<number, Set<number>>; replica: Replica 
   }
 }
 
-test('SIGKILL under load loses no acked command; restart equals a full replay', async (t) => {
+/**
+ * Kills a loaded node `rounds` times; `journalLog`: it writes through its journal log, and the
+ * audit first replays the log as the next start does (what it acknowledged may be there only).
+ */
+async function killLoop(t: TestContext, journalLog: boolean): Promise<void> {
   const dir = tempDataDir();
   try {
     let seed = 12345;
@@ -80,7 +92,8 @@ test('SIGKILL under load loses no acked command; restart equals a full replay', 
     let previous: Replica | null = null;
     for (let round = 1; round <= rounds; round++) {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      const r = await runAndKill(dir, round, 150 + (seed % 700));
+      const r = await runAndKill(dir, round, 150 + (seed % 700), journalLog);
+      const replayed = journalLog ? replayLog(dir) : 0;
       if (previous !== null) {
         assert.equal(r.ready.sequence, previous.sequence, `round ${round}: recovered to the end`);
         assert.equal(r.ready.checksum, previous.engine.checksum.hex(), `round ${round}: state`);
@@ -94,6 +107,7 @@ test('SIGKILL under load loses no acked command; restart equals a full replay', 
       }
       previous = replica;
       t.diagnostic(`round ${round}: ${r.acked} acked, journal at ${replica.sequence}`);
+      if (journalLog) t.diagnostic(`round ${round}: ${replayed} records only in the log`);
     }
     assert.ok(
       [...acked.values()].some((n) => n > 0),
@@ -102,4 +116,25 @@ test('SIGKILL under load loses no acked command; restart equals a full replay', 
   } finally {
     removeDir(dir);
   }
-});
+}
+
+test('SIGKILL under load loses no acked command; restart equals a full replay', (t) =>
+  killLoop(t, false));
+
+test('the same with the journal log: what only the log held is replayed', (t) => killLoop(t, true));
+
+/** Replays the folder's journal log into LMDB, as a start does; returns how many records. */
+function replayLog(dir: string): number {
+  const db = openJournalDb(dir, { create: false, readOnly: false });
+  try {
+    let replayed = 0;
+    const said = (line: string): void => {
+      replayed = Number(/(\d+) records replayed/.exec(line)?.[1] ?? 0);
+    };
+    const options = { who: 'the node', dataDir: dir, standbyLog: true };
+    openStandbyLog(new JournalLogStore(db), options, said)?.close();
+    return replayed;
+  } finally {
+    void closeJournalDb(db);
+  }
+}
