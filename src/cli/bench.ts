@@ -72,8 +72,12 @@ export async function bench(scenario: string, o: BenchOptions): Promise<BenchRep
   try {
     reportFolder(o.out); // before the run: a bench of minutes, then no place for its report
   } catch (error) {
+    // Exit 73 (can't create), not 64: the flag is well formed, the folder is not writable.
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`--out ${o.out}: cannot write reports there (${code})`);
+    throw new StorageError(
+      StorageCode.DataUnwritable,
+      `--out ${o.out}: cannot write reports there (${code})`,
+    );
   }
   const scratch = scratchFolder();
   try {

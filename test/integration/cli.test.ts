@@ -374,11 +374,15 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
     const rate = bourse('bench', 'engine', '--rate', '100');
     assert.equal(rate.code, 64, 'the engine bench has no open loop');
     // A report folder that cannot be written is refused before the bench runs (it hung in
-    // the kernel under /proc, and failed as 'internal error' after the run elsewhere).
+    // the kernel under /proc, and failed as 'internal error' after the run elsewhere): exit 73
+    // (can't create), the path and the reason named; it was 64, as if the flag were misused.
     for (const out of ['/dev/null/reports', '/proc/no-such-folder']) {
       const refused = bourse('bench', 'engine', '--small', '--out', out);
-      assert.equal(refused.code, 64, refused.err);
-      assert.match(refused.err, /--out .*: cannot write reports there \((ENOTDIR|ENOENT)\)/);
+      assert.equal(refused.code, 73, refused.err);
+      const said = new RegExp(
+        `^bourse: --out ${out}: cannot write reports there \\((ENOTDIR|ENOENT)\\)`,
+      );
+      assert.match(refused.err, said);
       assert.doesNotMatch(refused.out, /bench:engine/, 'refused before the bench ran');
     }
     const zero = bourse('bench', 'e2e', '--small', '--rate', '0');
