@@ -44,11 +44,21 @@ export interface ClusterFile {
   capacities?: Capacities;
 }
 
-/** Reads and checks a cluster file. @throws UsageError naming what is wrong. */
+/**
+ * Reads and checks a cluster file. @throws ExitError 66 (no input) naming a file that cannot be
+ * read (it was 64, a usage error), UsageError naming what is wrong in one that can.
+ */
 export function readClusterFile(path: string): ClusterFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ExitError(`cluster file ${path}: cannot read it (${code})`, 66);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`cluster file ${path}: ${(error as Error).message}`);
   }

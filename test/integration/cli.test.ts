@@ -350,6 +350,13 @@ test('bad situations: a message, an exit code, and nothing written', async () =>
   const dir = await dataWith(900);
   try {
     assert.equal(bourse('replay', '--data', join(dir, 'missing')).code, 66);
+    // A cluster file that is not there: exit 66 (no input), the file named; it was 64.
+    const memberDir = join(dir, 'member-1');
+    const into = ['--data', memberDir];
+    const noCluster = bourse('member', '--cluster', join(dir, 'none.json'), '--id', '1', ...into);
+    assert.equal(noCluster.code, 66, noCluster.err);
+    assert.match(noCluster.err, /cluster file \S+none\.json: cannot read it \(ENOENT\)/);
+    assert.equal(existsSync(memberDir), false, 'no member folder made');
     assert.equal(bourse('start', '--data', '/dev/null/data').code, 73);
     // Under /proc, mkdir's recursive mode looped for ever at full CPU, deaf to SIGTERM: start,
     // keys create and cluster now refuse at once, naming the folder.

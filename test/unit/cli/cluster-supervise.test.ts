@@ -41,7 +41,7 @@ test('a step of the wall clock back does not make a long run a quick exit', asyn
     const restarted = await turnsUntil(() => said.includes('member 1 started again'));
     const first = said.split('\n').find((line) => line.includes('member 1 exited')) ?? '';
     assert.ok(restarted, said);
-    assert.match(first, /exit code 64: bad usage or settings\); starting it again in 1 s/);
+    assert.match(first, /exit code 66: data missing\); starting it again in 1 s/);
     assert.doesNotMatch(first, /after its start/);
   } finally {
     await member.stop();
@@ -103,14 +103,14 @@ test('a member failing run after run waits longer each time; its loop is said on
   const loops = said.split('\n').filter((line) => line.includes('is crash-looping'));
   assert.equal(loops.length, 1, said);
   assert.match(loops[0], new RegExp(`member 1 is crash-looping: ${memberCrashLoopCount} runs`));
-  assert.match(loops[0], /the last with exit code 64: bad usage or settings; it said: bourse: /);
-  assert.match(loops[0], /cluster file \S+cluster\.json: ENOENT/);
+  assert.match(loops[0], /the last with exit code 66: data missing; it said: bourse: /);
+  assert.match(loops[0], /cluster file \S+cluster\.json: cannot read it \(ENOENT\)/);
   assert.match(loops[0], /It is tried again in 16 s, the waits doubling up to 60 s until a run/);
   // As a JSON line (log-format.ts), the loop's facts are fields too.
   const loop = JSON.parse(loops[0]) as Record<string, unknown>;
   const facts = { name: 'bourse cluster', level: 'error', event: 'crash-loop', member: 1 };
-  assert.deepEqual({ ...loop, ...facts, runs: memberCrashLoopCount, code: 64 }, loop);
-  assert.match(String(loop.said), /^bourse: cluster file \S+cluster\.json: ENOENT/);
+  assert.deepEqual({ ...loop, ...facts, runs: memberCrashLoopCount, code: 66 }, loop);
+  assert.match(String(loop.said), /^bourse: cluster file \S+cluster\.json: cannot read it/);
 });
 
 /**
