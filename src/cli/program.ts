@@ -104,8 +104,9 @@ export function program(): Command {
   const groups = p.commands.filter((c) => c.commands.length > 0).map((c) => c.name());
   const names = [...leaves.map((c) => c.name()), ...groups];
   p.hook('preAction', (_program, action) => {
+    refuseEmptyValues(action); // the flags: --config '' was read as a file ("cannot read  ")
     applySettings(action, names);
-    refuseEmptyValues(action);
+    refuseEmptyValues(action); // and what the settings gave
     noteDataDir(action.opts().data); // where a damaged file is looked for (supervise.ts)
   });
   return p;

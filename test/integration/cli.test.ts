@@ -709,6 +709,8 @@ test('an empty --data, --to, BOURSE_DATA or BOURSE_HOST: exit 64, the flag named
     [{ BOURSE_DATA: '' }, ['verify'], /^bourse: BOURSE_DATA: --data: '' names no folder/],
     [{}, ['inspect', '--data', ''], /^bourse: --data: '' names no folder \(is a variable unset/],
     [{}, ['backup', '--to', ''], /^bourse: --to: '' names no folder/],
+    // A settings file with no name: it read "--config: cannot read  (ENOENT)".
+    [{}, ['inspect', '--config', ''], /^bourse: --config: '' names no file \(is a variable/],
     // It served every interface, on a port the kernel chose rather than --port.
     [{ BOURSE_HOST: '' }, ['start', '--port', '0'], /^bourse: BOURSE_HOST: --host: '' names no/],
   ] as const) {
