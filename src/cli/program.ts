@@ -42,6 +42,7 @@ import type { BenchOptions } from './bench.js';
 import type { StartOptions } from './start.js';
 import type { Anchor } from './verify.js';
 import { version } from './version.js';
+import { clientIdMax, isClientId } from '../protocol/client-ids.js';
 import { lmdbErrorName, noteDataDir, runDataDir } from './supervise.js';
 import { tellLastWords } from './last-words.js';
 // Each command's code (LMDB, uWS, the pipeline: ~0.3 s to load) is imported when it runs.
@@ -55,12 +56,25 @@ const count = asOption(parseCount);
 const port = asOption(parsePort);
 const positive = asOption(parsePositive);
 /**
- * --nodes: its range is checked where it is used (a cluster 1 to 7, a drill 3 to 7). 'x' was
- * "not a whole number ≥ 0", and 0 then "1 to 7 members": two bounds for one flag.
+ * A number flag whose range is checked where it is used (--nodes: a cluster 1 to 7, a drill 3
+ * to 7): digits, or "'x' is not <what>". 'x' was "not a whole number ≥ 0" (or ≥ 1), and 0 then
+ * "1 to 7 members": two bounds for one flag.
  */
-const members = asOption((name, text) => {
-  if (/^\d{1,6}$/.test(text)) return Number(text);
-  throw new UsageError(`${name}: '${text}' is not a number of members`);
+const digits = (what: string) =>
+  asOption((name, text) => {
+    if (/^\d{1,15}$/.test(text)) return Number(text);
+    throw new UsageError(`${name}: '${text}' is not ${what}`);
+  });
+const members = digits('a number of members');
+
+/**
+ * --client: its one range, said for 'abc' as for 0. 'abc' was "not a whole number ≥ 0", and 0
+ * then "a client id from 1 to 4294967292" (keys.ts): two bounds for one flag.
+ */
+const clientId = asOption((name, text) => {
+  const id = /^\d{1,10}$/.test(text) ? Number(text) : 0;
+  if (isClientId(id)) return id;
+  throw new UsageError(`${name}: a client id from 1 to ${clientIdMax}, not '${text}'`);
 });
 
 /**
@@ -223,7 +237,7 @@ function addMember(p: Command): void {
     .command('member')
     .description('run one member of a cluster (bourse cluster starts these)')
     .requiredOption('--cluster <file>', 'the cluster file (members, their hosts and ports)')
-    .requiredOption('--id <n>', "this member's id", count('--id'))
+    .requiredOption('--id <n>', "this member's id", digits('a member id')('--id'))
     .option('--data <dir>', 'data folder', './data')
     .option('--bootstrap', 'the cluster is being formed: an empty folder is a new member')
     .option(
@@ -301,8 +315,13 @@ function drillCommand(group: Command, name: string, ports: string): Command {
   return group
     .command(name)
     .option('--nodes <n>', 'members', members('--nodes'), 3)
-    .option('--accounts <n>', 'accounts the transfers and orders use', count('--accounts'), 100)
-    .option('--window <n>', 'transfers in flight', count('--window'), 64)
+    .option(
+      '--accounts <n>',
+      'accounts the transfers and orders use',
+      digits('a number of accounts')('--accounts'),
+      100,
+    )
+    .option('--window <n>', 'transfers in flight', digits('a number of transfers')('--window'), 64)
     .option(
       '--data <dir>',
       "the drill's folder, new or empty: cluster.json, each member's folder and log; kept " +
@@ -455,7 +474,7 @@ function addKeys(p: Command): void {
     .command('create')
     .description('make a key and show it once')
     .option('--data <dir>', 'data folder', './data')
-    .requiredOption('--client <id>', 'client id the key logs in as', count('--client'))
+    .requiredOption('--client <id>', 'client id the key logs in as', clientId('--client'))
     .option(
       '--admin',
       'may send every command (create accounts, deposit, withdraw, manage instruments) for ' +

@@ -98,7 +98,7 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     writeFileSync(yaml, 'drill:\n  window: abc\nkeys:\n  list:\n    data: /nowhere/keys\n');
     const drill = bourse('drill', 'failover', '--config', yaml);
     assert.equal(drill.code, 64, drill.err);
-    assert.match(drill.err, /bourse\.yaml: window: --window: 'abc' is not a whole number/);
+    assert.match(drill.err, /bourse\.yaml: window: --window: 'abc' is not a number of transfers/);
     assert.match(bourse('keys', 'list', '--config', yaml).err, /\/nowhere\/keys does not exist/);
     // A value its parser takes but a later check refuses: the origin is named too (it was not).
     writeFileSync(yaml, 'drill:\n  window: 0\n');
@@ -119,6 +119,10 @@ test('settings: a file (YAML or JSON), then BOURSE_* variables, then flags', () 
     removeDir(dir);
   }
 });
+
+/** --client's one refusal, of a value that is no number as of one out of range. */
+const clientRange = (text: string): RegExp =>
+  new RegExp(`^bourse keys create: --client: a client id from 1 to 4294967292, not '${text}'$`);
 
 /**
  * commander's own refusals read `error: option '--x' …` where every other reads `bourse: …`:
@@ -149,6 +153,13 @@ test("commander's refusals read 'bourse <command>: …', exit 64", () => {
     ],
     // A failover drill with no failover checks nothing: --kills 0 passed, having killed none.
     [['drill', 'failover', '--kills', '0'], /^bourse drill failover: --kills: '0' is not .* ≥ 1$/],
+    // One flag, one range: 'abc' was "not a whole number ≥ 0", then 0 "1 to 4294967292".
+    [['keys', 'create', '--client', 'abc'], clientRange('abc')],
+    [['keys', 'create', '--client', '0'], clientRange('0')],
+    // Their range said where it is checked ("1 to 100,000"; not "≥ 0" first).
+    [['drill', 'failover', '--window', '-1'], /^bourse drill failover: --window: '-1' is not a /],
+    [['drill', 'failover', '--accounts', 'x'], /: --accounts: 'x' is not a number of accounts$/],
+    [['member', '--cluster', 'c.json', '--id', 'x'], /^bourse member: --id: 'x' is not a member/],
   ];
   for (const [args, message] of refusals) {
     const r = bourse(...args);
