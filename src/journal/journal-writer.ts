@@ -20,7 +20,6 @@ import {
   journalBatchLogCount,
   journalFlushBucketsUs,
   statusCodeCountMax,
-  timeIndexIntervalUs,
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import { readU64 } from '../stdx/records.js';
@@ -28,8 +27,9 @@ import { EventKind, EventWord } from '../protocol/event-layout.js';
 import type { SequenceBarrier } from '../ring/sequence-barrier.js';
 import { after } from '../ring/ring-layout.js';
 import { BatchEncoder, hashSizeBytes } from './journal-codec.js';
-import { sequenceKey, writeU64BE, type JournalDb } from './journal-db.js';
+import { sequenceKey, type JournalDb } from './journal-db.js';
 import { writeFailure } from './journal-errors.js';
+import { TimeIndexRule } from './time-index.js';
 import {
   batchLogEntryWords,
   BatchLogWord,
@@ -73,8 +73,8 @@ export class JournalWriter {
   private readonly nextHash = new Uint8Array(hashSizeBytes);
   private readonly term: number;
   private lastSequence: number;
-  /** Timestamp of the last batch entered in the time index (-inf: none yet this run). */
-  private indexedAt = -Infinity;
+  /** Which batches the time index takes (the first of this run, then sparse). */
+  private readonly timeIndex = new TimeIndexRule();
   private readonly empty = Buffer.alloc(0);
   private readonly sealed: SealedBatch | null;
 
@@ -145,17 +145,11 @@ export class JournalWriter {
   private commit(firstSequence: number, timestamp: number, bytes: Uint8Array): void {
     const key = sequenceKey(firstSequence);
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const timeKey = Buffer.allocUnsafe(16);
-    writeU64BE(timeKey, timestamp, 0);
-    key.copy(timeKey, 8);
-    // The time index is sparse: one entry per timeIndexIntervalUs. Each entry costs a B-tree
-    // path of pages in the commit; a lookup by time reads on from the entry before.
-    const indexed = timestamp - this.indexedAt >= timeIndexIntervalUs;
-    if (indexed) this.indexedAt = timestamp;
+    const timeKey = this.timeIndex.keyFor(firstSequence, timestamp);
     try {
       this.db.journal.transactionSync(() => {
         this.db.journal.putSync(key, value);
-        if (indexed) this.db.timeIndex.putSync(timeKey, this.empty);
+        if (timeKey !== null) this.db.timeIndex.putSync(timeKey, this.empty);
       });
     } catch (error) {
       // Nothing of the batch is durable, so none of its commands was answered: the node stops

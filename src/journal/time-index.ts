@@ -143,6 +143,27 @@ export function timeIndexKeysFrom(db: JournalDb, first: number): Buffer[] {
   return keys;
 }
 
+/**
+ * The index's rule, batch by batch (the journal writer, the journal log's store, a rebuild):
+ * the first batch, then each timeIndexIntervalUs or more after the last one indexed. Sparse:
+ * each entry costs a B-tree path of pages in its commit; a lookup by time reads on from the
+ * entry before.
+ */
+export class TimeIndexRule {
+  /** `indexedAt`: the time of the last batch indexed (-Infinity: index the first one). */
+  constructor(private indexedAt = -Infinity) {}
+
+  /** The entry's key for the batch at `sequence` stamped `timestamp`, or null: none is due. */
+  keyFor(sequence: number, timestamp: number): Buffer | null {
+    if (timestamp - this.indexedAt < timeIndexIntervalUs) return null;
+    this.indexedAt = timestamp;
+    const key = Buffer.allocUnsafe(16);
+    writeU64BE(key, timestamp, 0);
+    writeU64BE(key, sequence, 8);
+    return key;
+  }
+}
+
 /** What a rebuild of the time index did: entries before, how many of them were stale, after. */
 export interface TimeIndexRebuild {
   before: number;
@@ -169,14 +190,10 @@ export function rebuildTimeIndex(db: JournalDb): TimeIndexRebuild {
     if (batchTime(db, readU64BE(key, 8)) !== readU64BE(key, 0)) stale++;
   }
   const keys: Buffer[] = [];
-  let indexedAt = -Infinity;
+  const rule = new TimeIndexRule();
   readBatches(db, sequenceKey(0), null, (view) => {
-    if (view.timestamp - indexedAt < timeIndexIntervalUs) return true;
-    indexedAt = view.timestamp;
-    const key = Buffer.alloc(16);
-    writeU64BE(key, view.timestamp, 0);
-    sequenceKey(view.firstSequence).copy(key, 8);
-    keys.push(key);
+    const key = rule.keyFor(view.firstSequence, view.timestamp);
+    if (key !== null) keys.push(key);
     return true;
   });
   const empty = Buffer.alloc(0);

@@ -21,14 +21,15 @@
  * Not in the hot folders: a record's one array per batch and its mark are allocated per batch.
  */
 import { Worker } from 'node:worker_threads';
-import { standbyLogRecordBytesMax, timeIndexIntervalUs } from '../constants.js';
+import { standbyLogRecordBytesMax } from '../constants.js';
 import { decodeBatch } from '../journal/journal-codec.js';
-import { readU64BE, sequenceKey, writeMeta, writeU64BE } from '../journal/journal-db.js';
+import { readU64BE, sequenceKey, writeMeta } from '../journal/journal-db.js';
 import type { JournalDb } from '../journal/journal-db.js';
 import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { JournalProgress, ProgressSlot } from '../journal/journal-progress.js';
 import { lastSequenceOf } from '../journal/journal-reader.js';
 import type { JournalSink } from '../journal/journal-writer.js';
+import { TimeIndexRule } from '../journal/time-index.js';
 import { logMarkKey, logMarkOf, markText } from '../replication/log-mark.js';
 import { StandbyLog, type LoggedEntry, type LogMark } from '../replication/standby-log.js';
 import type { LogStore } from '../replication/standby-log-replay.js';
@@ -92,14 +93,16 @@ function failure(shared: SharedArrayBuffer, path: string): Error {
  * mark, and records taken as the journal writer would have written them, the time index too.
  */
 export class JournalLogStore implements LogStore {
-  /** Timestamp of the last batch in the time index (its rule: journal-writer.ts commit). */
-  private indexedAt = -Infinity;
+  /** Which batches the time index takes: on from the last one it holds. */
+  private readonly timeIndex: TimeIndexRule;
   private readonly empty = Buffer.alloc(0);
 
   constructor(readonly db: JournalDb) {
+    let indexedAt = -Infinity;
     for (const key of db.timeIndex.getKeys({ reverse: true, limit: 1 })) {
-      this.indexedAt = readU64BE(key, 0);
+      indexedAt = readU64BE(key, 0);
     }
+    this.timeIndex = new TimeIndexRule(indexedAt);
   }
 
   writeSync(writes: readonly (readonly LoggedEntry[])[], _committed: number, mark: LogMark): void {
@@ -128,13 +131,8 @@ export class JournalLogStore implements LogStore {
     }
     const key = sequenceKey(view.firstSequence);
     this.db.journal.putSync(key, Buffer.from(payload.buffer, payload.byteOffset, payload.length));
-    if (view.timestamp - this.indexedAt >= timeIndexIntervalUs) {
-      const timeKey = Buffer.allocUnsafe(16);
-      writeU64BE(timeKey, view.timestamp, 0);
-      key.copy(timeKey, 8);
-      this.db.timeIndex.putSync(timeKey, this.empty);
-      this.indexedAt = view.timestamp;
-    }
+    const timeKey = this.timeIndex.keyFor(view.firstSequence, view.timestamp);
+    if (timeKey !== null) this.db.timeIndex.putSync(timeKey, this.empty);
     return lastSequenceOf(view);
   }
 }
