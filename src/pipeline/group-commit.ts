@@ -258,13 +258,10 @@ function refuseDamagedMark(store: LogStore, dir: string, who: string): void {
     logMarkOf(store.db);
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
-    const then = who.startsWith('member')
-      ? `Start ${who} on an empty folder (it catches up from the others)`
-      : 'Restore the folder from a backup (`bourse backup`)';
     throw new StorageError(
       error.code,
       `${error.message}, in ${dir}: the log's records past LMDB may hold entries ${who} ` +
-        `acknowledged, and where they begin is unknown. ${then}; verify, ` +
+        `acknowledged, and where they begin is unknown. ${whatToDo(who)}; verify, ` +
         'inspect and replay still read this one',
     );
   }
@@ -277,15 +274,18 @@ function refuseDamagedMark(store: LogStore, dir: string, who: string): void {
  */
 function refuseLostLog(store: LogStore, path: string, who: string): void {
   if (logFileOf(store.db) !== 'made') return;
-  const member = who.startsWith('member');
-  const then = member
-    ? `Start ${who} on an empty folder (it catches up from the others)`
-    : 'Restore the folder from a backup (`bourse backup`)';
   throw new StorageError(
     StorageCode.JournalCorrupt,
-    `${path} is missing, and the journal says ${who} made it: it may have ` +
-      `held entries ${who} acknowledged and LMDB lacks. ${then}; do not remove the standby log`,
+    `${path} is missing, and the journal says ${who} made it: it may have held entries ` +
+      `${who} acknowledged and LMDB lacks. ${whatToDo(who)}; do not remove the standby log`,
   );
+}
+
+/** What an operator does with a folder whose log's records are lost to `who`. */
+function whatToDo(who: string): string {
+  return who.startsWith('member')
+    ? `Start ${who} on an empty folder (it catches up from the others)`
+    : 'Restore the folder from a backup (`bourse backup`)';
 }
 
 /** What the offline tools learn of a member's standby log (standbyLogPast). */

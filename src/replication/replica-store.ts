@@ -31,8 +31,6 @@ import { startAbove } from './replay-window.js';
 import type { LogMark } from './standby-log.js';
 import { logMarkKey, logMarkOf, markText } from './log-mark.js';
 
-export { logMarkOf } from './log-mark.js';
-
 export interface StoredVote {
   term: number;
   votedFor: number;
