@@ -170,7 +170,8 @@ const commandKindMax = Math.max(
  * Why a command of `kind` with fields `f` cannot be sent, or null: a kind that is none (999
  * went out as 231, its low byte: 259 would have been a Deposit), fields that are no object, a
  * field that is not a safe integer, a value too wide for its place, a name that is no field
- * (if `names`: batchCommandError checks them its own way). `at`: its place in a batch, or -1.
+ * (if `names`: batchCommandError skips those of a batch's commands built alike). `at`: its
+ * place in a batch, or -1.
  */
 export function commandError(
   kind: number,
@@ -209,10 +210,9 @@ export function batchCommandError(
   keys: string[],
 ): TypeError | RangeError | null {
   const f = list[at];
-  const error = commandError(kind, f, at, false);
-  if (error !== null || sameKeys(f, keys)) return error;
-  const unknown = unknownField(f);
-  if (unknown !== null) return new TypeError(`${placed(at)}${unknown}: ${notAField}`);
+  const names = !sameKeys(f, keys);
+  const error = commandError(kind, f, at, names);
+  if (error !== null || !names) return error;
   keys.length = 0;
   for (const key in f) keys.push(key);
   return null;
