@@ -1,7 +1,4 @@
-/**
- * Every limit of bourse lives here (STYLE rule 1). Names put the unit or qualifier last.
- * `assertConstants()` runs at start-up and checks how the limits relate to one another.
- */
+/** Every limit of bourse (STYLE rule 1), units last; assertConstants() checks their relations. */
 import { assert } from './stdx/assert.js';
 
 /** Bytes of one Command struct (native-layouts/commands.fbs). */
@@ -548,9 +545,11 @@ export const appendEventsMax = 8_192;
 export const clusterMembersMax = 7;
 /** The highest consensus term: far below 2^53, `term + 1` stays exact (see consensus.ts). */
 export const termMax = 2 ** 48 - 1;
-/** Bytes of one replication datagram's chunk (below a 1,500-byte MTU with all headers). */
-export const udpPayloadBytesMax = 1384;
-/** Pacing: datagrams sent per millisecond, at most (200k/s loses about 0.1% on loopback). */
+/** Bytes of a replication datagram's chunk by default: within a 1,500-byte MTU, on any path; */
+export const udpPayloadBytesDefault = 1384;
+/** ...a member's, at most (65,507 of UDP less the 40-byte header: loopback, jumbo frames). */
+export const udpPayloadBytesMax = 65_467;
+/** Pacing: datagrams of the default size per ms, at most (200k/s loses ~0.1% on loopback). */
 export const udpDatagramsPerMsMax = 200;
 /** ...and at most this many at once, after a late timer (a 8 MB receive buffer holds 5,000). */
 export const udpBurstMax = 800;

@@ -303,6 +303,22 @@ test('bench nak-repair --small counts NAKs and resends in each scenario of troub
   assert.ok((cases[0].naks as number) > 0, 'the silent sender was NAKed');
 });
 
+test('bench datagram-size --small sends entries at each datagram size, in fewer datagrams', () => {
+  const figures = lastJson('bench/micro/replication/datagram-size.bench.js', ['--small']);
+  assert.equal(figures.bench, 'datagram-size');
+  const cases = figures.cases as Array<Record<string, number>>;
+  assert.deepEqual(
+    cases.map((c) => c.chunk_bytes),
+    [1384, 8932, 65467],
+  );
+  const keys = ['cpu_us_per_entry', 'datagrams_per_entry', 'naks', 'resent', 'lost', 'ms'];
+  for (const c of cases) for (const key of keys) assert.equal(typeof c[key], 'number', key);
+  assert.deepEqual(
+    cases.map((c) => c.datagrams_per_entry),
+    [10, 2, 1],
+  );
+});
+
 test('bench group-commit --small times each entry to its status, each way of writing', () => {
   for (const way of [[], ['--sync'], ['--plain'], ['--log']]) {
     const figures = lastJson('bench/micro/replication/group-commit.bench.js', ['--small', ...way]);

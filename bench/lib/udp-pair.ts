@@ -6,16 +6,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { udpPayloadBytesMax } from '../../src/constants.js';
+import { udpPayloadBytesDefault } from '../../src/constants.js';
 import type { Append, Entry, Message } from '../../src/replication/messages.js';
 import { UdpTransport } from '../../src/replication/udp-transport.js';
-import {
-  datagramHeaderBytes,
-  datagramMac,
-  DatagramType,
-  seal,
-  writeHeader,
-} from '../../src/replication/datagram.js';
+import { datagramMac, fragments } from '../../src/replication/datagram.js';
 import { secretBytes } from '../../src/replication/datagram-mac.js';
 
 /** The cluster's secret in these tests, and its MAC. */
@@ -56,21 +50,35 @@ export function append(from: number, entries: number, payloadBytes: number, tag:
   };
 }
 
+/** Each figure's median over `rows` (benches' rounds; rows of the same keys). */
+export function medianRow<T extends object>(rows: readonly T[]): T {
+  const keys = Object.keys(rows[0]) as Array<keyof T>;
+  const pick = (key: keyof T): unknown => {
+    const values = rows.map((r) => r[key] as number).sort((x, y) => x - y);
+    return values[Math.floor(values.length / 2)];
+  };
+  return Object.fromEntries(keys.map((k) => [k, pick(k)])) as T;
+}
+
 /** A message with payloads as plain arrays, to compare. */
 export function plain(m: Message): unknown {
   if (m.kind !== 'append') return { ...m };
   return { ...m, entries: m.entries.map((e) => ({ ...e, payload: [...e.payload] })) };
 }
 
-/** Members 1 (`a`) and 2 (`b`, whose messages go to `received`), bound and told of each other. */
+/**
+ * Members 1 (`a`) and 2 (`b`, whose messages go to `received`), bound and told of each other:
+ * on ports `port` and `port + 1`, or (0) on ones the kernel picks.
+ */
 export async function pair(
   received: Message[],
+  port = 0,
 ): Promise<{ a: UdpTransport; b: UdpTransport; close: () => void }> {
   const ports = [0, 0];
   const a = new UdpTransport(1, [], () => {}, secret);
   const b = new UdpTransport(2, [], (m) => received.push(m), secret);
-  ports[0] = await a.bind('127.0.0.1', 0);
-  ports[1] = await b.bind('127.0.0.1', 0);
+  ports[0] = await a.bind('127.0.0.1', port);
+  ports[1] = await b.bind('127.0.0.1', port && port + 1);
   const peers = [
     { id: 1, host: '127.0.0.1', port: ports[0] },
     { id: 2, host: '127.0.0.1', port: ports[1] },
@@ -82,14 +90,7 @@ export async function pair(
 
 /** Message `id` of member `from`'s run `start` (`bytes`) as its fragments, sealed. */
 export function sealedFragments(from: number, id: number, start: number, bytes: Buffer): Buffer[] {
-  const n = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
-  return Array.from({ length: n }, (_, i) => {
-    const chunk = bytes.subarray(i * udpPayloadBytesMax, (i + 1) * udpPayloadBytesMax);
-    const datagram = Buffer.concat([Buffer.alloc(datagramHeaderBytes), chunk]);
-    writeHeader(datagram, DatagramType.Fragment, from, id, i, n, start);
-    seal(datagram, mac);
-    return datagram;
-  });
+  return fragments(bytes, id, from, start, udpPayloadBytesDefault, mac);
 }
 
 /** A socket bound to `address` (and `port`, default any): a process that is not a member. */

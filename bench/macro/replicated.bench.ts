@@ -8,6 +8,8 @@
  *   npm run bench:replicated -- --rate N  the open loop at N commands/s (default 100k; 20k small)
  *   npm run bench:replicated -- --ports N members on ports N..N+5 (client ports first), not on
  *                                         free ones the kernel picks (a shared machine's range)
+ *   npm run bench:replicated -- --datagram-bytes N  replication datagrams' chunks of N bytes
+ *                                         (the cluster file's datagramPayloadBytes; default 1,384)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +35,7 @@ import { modeTitle, quorumMode } from '../lib/modes.js';
 import { exitOnSignal } from '../lib/bench-exit.js';
 import { processCpuMs } from '../lib/process-cpu.js';
 import { stageTimesVariable } from '../../src/pipeline/stage-times.js';
+import { udpPayloadBytesDefault, udpPayloadBytesMax } from '../../src/constants.js';
 import { stageRowsVariable } from '../../src/pipeline/stage-rows.js';
 import {
   type ReplicatedTail,
@@ -53,16 +56,25 @@ import {
 
 const usage = loadUsage('replicated');
 usage.values['--ports'] = 'members on ports N..N+5: client ports, then replication ports';
+usage.values['--datagram-bytes'] =
+  `replication datagrams' chunk, bytes (${udpPayloadBytesDefault})`;
 checkArgs(usage);
 const small = process.argv.includes('--small');
 const size = loadSize(small);
 const { processes, accounts, window } = size;
 const members = 3;
 const ports = flag('--ports', 0, 0, 65_530);
+const payloadBytes = flag(
+  '--datagram-bytes',
+  udpPayloadBytesDefault,
+  udpPayloadBytesDefault,
+  udpPayloadBytesMax,
+);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bourse-replicated-'));
   const file = ports === 0 ? await drillMembers(members) : portRange(ports);
+  if (payloadBytes !== udpPayloadBytesDefault) file.datagramPayloadBytes = payloadBytes;
   writeDrillCluster(dir, file);
   const children = new Map<number, ChildProcess>();
   // Whatever ends this process (a client error, a signal), the members go with it, and the
@@ -269,6 +281,7 @@ async function report(
     size: small ? 'small' : 'large',
     mode: quorumMode(members),
     standbys: members - 1,
+    datagram_payload_bytes: payloadBytes,
     connections: processes,
     ...s.figures,
     /** False when the primary changed mid-run (the CPU split by role is then mixed). */

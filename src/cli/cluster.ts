@@ -17,6 +17,8 @@ import {
   memberRetryDownMs,
   memberStopMs,
   memberSupervisorCheckMs,
+  udpPayloadBytesDefault,
+  udpPayloadBytesMax,
 } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
 import type { NodeLog } from '../pipeline/node.js';
@@ -42,6 +44,11 @@ export interface ClusterFile {
   members: ClusterMember[];
   /** The engine capacities every member runs with (none: each folder's, or the defaults). */
   capacities?: Capacities;
+  /**
+   * The largest chunk of a replication datagram each member sends (none: the default,
+   * udpPayloadBytesDefault, safe on any path; larger for loopback or jumbo frames).
+   */
+  datagramPayloadBytes?: number;
 }
 
 /**
@@ -93,7 +100,19 @@ export function readClusterFile(path: string): ClusterFile {
     claim(`port ${m.host}:${String(m.replicationPort)} (udp)`);
   }
   const capacities = capacitiesFromFile((parsed as { capacities?: unknown }).capacities, path);
-  return { members: members as ClusterMember[], capacities };
+  const payload = (parsed as { datagramPayloadBytes?: unknown }).datagramPayloadBytes;
+  const datagramPayloadBytes = payload === undefined ? undefined : payloadBytes(payload, path);
+  return { members: members as ClusterMember[], capacities, datagramPayloadBytes };
+}
+
+/** A cluster file's "datagramPayloadBytes". @throws UsageError */
+function payloadBytes(value: unknown, path: string): number {
+  const ok = typeof value === 'number' && Number.isInteger(value);
+  if (ok && value >= udpPayloadBytesDefault && value <= udpPayloadBytesMax) return value;
+  throw new UsageError(
+    `cluster file ${path}: "datagramPayloadBytes": ${String(value)}: ` +
+      `${udpPayloadBytesDefault} (the default) to ${udpPayloadBytesMax}`,
+  );
 }
 
 /**
@@ -185,6 +204,7 @@ export async function member(options: MemberOptions): Promise<void> {
     secret,
     capacities: { ...file.capacities, ...options.capacities },
     cancelGraceMs: options.cancelOnDisconnectGraceMs,
+    datagramPayloadBytes: file.datagramPayloadBytes,
     log,
   });
   let wholeCluster = false;

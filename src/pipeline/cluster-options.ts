@@ -41,6 +41,8 @@ export interface ClusterNodeOptions {
    */
   secret: Uint8Array;
   faults?: FaultPlan;
+  /** The largest chunk of a replication datagram it sends (default udpPayloadBytesDefault). */
+  datagramPayloadBytes?: number;
   log?: NodeLog;
   /** Committed entries consensus keeps in memory (default `logRetainEntries`; tests: few). */
   logRetain?: number;

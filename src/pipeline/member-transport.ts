@@ -14,6 +14,8 @@ export interface TransportOptions {
   /** The cluster's replication secret (every member's the same): datagrams' MACs. */
   secret: Uint8Array;
   faults?: FaultPlan;
+  /** The largest chunk a datagram carries (UdpTransport.setPayloadBytes; default the default). */
+  datagramPayloadBytes?: number;
   /** This run's start, above every earlier run's (ReplicaStore.nextTransportStart). */
   start: number;
   /** A new start above `floor`, stored before use, once the run's message ids run out. */
@@ -41,6 +43,9 @@ export function memberTransport(
   const { secret, faults, start } = options;
   const transport = new UdpTransport(id, peers, receive, secret, faults, undefined, start);
   if (options.renewStart !== undefined) transport.renewStart = options.renewStart;
+  if (options.datagramPayloadBytes !== undefined) {
+    transport.setPayloadBytes(options.datagramPayloadBytes);
+  }
   const starts = new Map(options.peerStarts ?? []);
   if (options.recovering === true) {
     for (const m of options.members) if (!starts.has(m.id)) starts.set(m.id, start);

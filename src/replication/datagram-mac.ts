@@ -32,13 +32,19 @@ export const macBytes = 16;
 /** SHA-256's block. */
 const blockBytes = 64;
 const keyLabel = 'bourse replication datagrams, transport version 3';
+/** Views of `inner` kept, by length: the default datagram's (1,424) and SHA-256's block. */
+const viewsCachedMax = 2048 + blockBytes;
 
 export class DatagramMac {
   /** (key ^ ipad), then room for the largest datagram. */
   private readonly inner: Buffer;
   /** (key ^ opad), then the inner digest. */
   private readonly outer = Buffer.alloc(blockBytes + 32);
-  /** `inner`'s first n bytes by n, made once each (a view per datagram was an object each). */
+  /**
+   * `inner`'s first n bytes by n up to viewsCachedMax, made once each (a view per datagram was
+   * an object each); a longer datagram's is made per call (65,000 cached views of larger
+   * datagrams' odd lengths would hold megabytes, to save an object beside hashing kilobytes).
+   */
   private readonly views: (Buffer | undefined)[];
 
   /**
@@ -60,7 +66,7 @@ export class DatagramMac {
       this.inner[i] = k ^ 0x36;
       this.outer[i] = k ^ 0x5c;
     }
-    this.views = new Array<Buffer | undefined>(blockBytes + datagramBytesMax + 1);
+    this.views = new Array<Buffer | undefined>(viewsCachedMax + 1);
   }
 
   /** Writes the MAC of `datagram` at `at` (within the fields taken as zero). */
@@ -94,6 +100,7 @@ export class DatagramMac {
   }
 
   private view(length: number): Buffer {
+    if (length > viewsCachedMax) return this.inner.subarray(0, length);
     let v = this.views[length];
     if (v === undefined) this.views[length] = v = this.inner.subarray(0, length);
     return v;

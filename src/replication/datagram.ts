@@ -18,8 +18,10 @@
  * were trusted as they came: one bit flipped in the term of 5 of a primary's datagrams (0.2%
  * for 15 s, through a corrupting proxy) deposed it twice, and a flipped durable position or
  * commit could have counted a false majority. CRC-32 finds every error of 1 to 3 bits and
- * every burst of up to 32 bits in a datagram of this size (the IEEE polynomial's Hamming
- * distance is 4 below 91,607 bits; a datagram is below 11,400). node's zlib.crc32 (native,
+ * every burst of up to 32 bits in a datagram of the default size (the IEEE polynomial's Hamming
+ * distance is 4 below 91,607 bits; such a datagram is below 11,400); in a larger one (a member's
+ * option, up to 65,507 bytes) every error of 1 or 2 bits and every burst of up to 32, and damage
+ * it misses still fails the MAC (refused as forged, never taken). node's zlib.crc32 (native,
  * node 20.15 on) cost 0.36-0.43 µs a 1,400-byte datagram here (0.1 µs an 84-byte heartbeat),
  * a JS CRC-32C (slice-by-8) 0.73-1.1 µs, a word-wise FNV-1a hash 0.42-0.44 µs, and it finds
  * less: bench/micro/replication/datagram-checksum.bench.ts. Paid once a datagram sent (an
@@ -32,7 +34,8 @@
  * the MAC (bench/micro/replication/datagram-mac.bench.ts).
  */
 import { crc32 } from 'node:zlib';
-import { udpPayloadBytesMax } from '../constants.js';
+import { udpPayloadBytesDefault, udpPayloadBytesMax } from '../constants.js';
+import { assert } from '../stdx/assert.js';
 import { DatagramMac } from './datagram-mac.js';
 
 export const datagramMagic = 0xb5;
@@ -54,8 +57,15 @@ const macAt = 16;
 /** The fields the MAC is computed without: the checksum and the MAC itself. */
 export const macFieldsEnd = 32;
 const startAt = 32;
-/** The largest datagram a member sends (a fragment; a NAK is smaller): larger ones are not. */
-export const datagramBytesMax = datagramHeaderBytes + udpPayloadBytesMax;
+/**
+ * The largest datagram a member takes, IPv4's largest UDP payload (65,535 less the IP and UDP
+ * headers): a fragment of udpPayloadBytesMax, the largest chunk a member may send. Every member
+ * takes up to it, whatever size it sends itself; larger ones are not.
+ */
+export const datagramBytesMax = 65_507;
+/** A fragment of the default chunk (udpPayloadBytesDefault): the unit of the pacing. */
+export const datagramBytesDefault = datagramHeaderBytes + udpPayloadBytesDefault;
+assert(datagramHeaderBytes + udpPayloadBytesMax === datagramBytesMax, 'datagram: the max fills');
 
 /** The MAC of this layout under `secret` (the cluster's, secretBytes). */
 export function datagramMac(secret: Uint8Array): DatagramMac {
@@ -132,4 +142,36 @@ export function check(datagram: Buffer): Check {
 export function authentic(datagram: Buffer, mac: DatagramMac): boolean {
   const n = datagram.byteLength;
   return n >= datagramHeaderBytes && n <= datagramBytesMax && mac.verify(datagram, macAt);
+}
+
+/**
+ * Message `id` (`bytes`) of member `from`'s run `start` as its sealed datagrams, each a chunk
+ * of at most `payloadBytes` (the last the rest). Allocates them.
+ */
+export function fragments(
+  bytes: Buffer,
+  id: number,
+  from: number,
+  start: number,
+  payloadBytes: number,
+  mac: DatagramMac,
+): Buffer[] {
+  const n = Math.ceil(bytes.byteLength / payloadBytes);
+  assert(n >= 1 && n <= 0xffff, 'datagram: a message of 1 to 65,535 fragments');
+  const datagrams: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = i * payloadBytes;
+    const end = Math.min(at + payloadBytes, bytes.byteLength);
+    // allocUnsafe takes small buffers from node's pool (Buffer.alloc made an ArrayBuffer per
+    // header); every byte of it is written below.
+    const datagram = Buffer.allocUnsafe(datagramHeaderBytes + end - at);
+    writeHeader(datagram, DatagramType.Fragment, from, id, i, n, start);
+    bytes.copy(datagram, datagramHeaderBytes, at, end);
+    // Once: the datagram goes to every peer sharing it, and again to answer NAKs. (Cut and
+    // signed anew for each NAK, resends cost ~4 µs each; a receiver NAKing a burst of loss
+    // made a test's sender resend 140,000 of them.)
+    seal(datagram, mac);
+    datagrams.push(datagram);
+  }
+  return datagrams;
 }

@@ -1,5 +1,5 @@
 /** What the replication transport (udp-transport.ts) queues, keeps for NAKs and reassembles. */
-import type { Append } from './messages.js';
+import type { Append, Message } from './messages.js';
 import type { PeerAddress } from './peer-addresses.js';
 
 /** A datagram waiting in a send queue; `index` is its fragment's flag in `waiting`. */
@@ -59,4 +59,20 @@ export interface Partial {
   nakAt: number;
   naks: number;
   retryAt: number;
+}
+
+/** `s` when `m` is the same append and `to` has not had it, else null. */
+export function sharedFor(s: SharedAppend | null, to: number, m: Message): SharedAppend | null {
+  if (s === null || m.kind !== 'append' || s.to.has(to)) return null;
+  const a = s.message;
+  if (a.term !== m.term || a.from !== m.from || a.prevIndex !== m.prevIndex) return null;
+  if (a.prevHash !== m.prevHash || a.commit !== m.commit || a.life !== m.life) return null;
+  if (a.entries.length !== m.entries.length) return null;
+  for (let i = 0; i < m.entries.length; i++) {
+    const x = a.entries[i];
+    const y = m.entries[i];
+    if (x.payload !== y.payload || x.hash !== y.hash || x.prevHash !== y.prevHash) return null;
+    if (x.first !== y.first || x.term !== y.term || x.count !== y.count) return null;
+  }
+  return s;
 }

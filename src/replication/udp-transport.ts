@@ -4,8 +4,8 @@
  * at 200k datagrams/s, 0.1%. So every datagram goes through a paced queue, and the receiver
  * repairs loss with NAKs, as Aeron does.
  *
- *   message (encodeMessage) ──split──► fragments of ≤ udpPayloadBytesMax, each a datagram
- *   (its 40-byte header: datagram.ts), of type
+ *   message (encodeMessage) ──split──► fragments of ≤ payloadBytes (udpPayloadBytesDefault
+ *   unless set: setPayloadBytes), each a datagram (its 40-byte header: datagram.ts), of type
  *   1 fragment: a chunk of the message;
  *   2 NAK, a message of its own (its id is the NAK's): the start and id (f64, u32) of the
  *   message it repairs, then u16 indices of the fragments the receiver lacks (`index` of them);
@@ -47,6 +47,7 @@ import {
   udpBurstMax,
   udpDatagramsPerMsMax,
   udpNakTailMs,
+  udpPayloadBytesDefault,
   udpPayloadBytesMax,
   udpReassemblyMax,
   udpReassemblyTimeoutMs,
@@ -67,7 +68,9 @@ import {
   datagramHeaderBytes,
   datagramMac,
   datagramMagic,
+  datagramBytesDefault,
   DatagramType,
+  fragments,
   seal,
   startOf,
   transportVersion,
@@ -84,7 +87,13 @@ import { noFaultPlan, type FaultPlan } from './fault-plan.js';
 import { lingering, NakPacer, progressed } from './nak-pacing.js';
 import { newTransportStats, type TransportStats } from './transport-stats.js';
 import type { StageHistogram } from './stage-histogram.js';
-import type { Datagram, Partial, Retained, SharedAppend } from './transport-queues.js';
+import {
+  sharedFor,
+  type Datagram,
+  type Partial,
+  type Retained,
+  type SharedAppend,
+} from './transport-queues.js';
 
 export type { PeerAddress } from './peer-addresses.js';
 export { noFaultPlan, type FaultPlan } from './fault-plan.js';
@@ -181,6 +190,8 @@ export class UdpTransport {
     return this.versions.heard();
   }
   port = -1;
+  /** The largest chunk this member sends in a datagram (setPayloadBytes). */
+  private payloadBytes = udpPayloadBytesDefault;
 
   /**
    * `secret`: the cluster's replication secret (secretBytes), the same on every member.
@@ -287,6 +298,19 @@ export class UdpTransport {
     for (const [id, start] of starts) if (id !== this.id) this.windows.remember(id, start);
   }
 
+  /**
+   * Sends chunks of up to `bytes` (udpPayloadBytesDefault to ...Max) a datagram; before any
+   * send. Fewer sends, CRCs and MACs, but IP fragments on a path of smaller MTU (one lost loses
+   * the datagram): for loopback and jumbo frames (constants.ts). Members take any size.
+   */
+  setPayloadBytes(bytes: number): void {
+    assert(Number.isInteger(bytes), 'udp: a whole number of payload bytes');
+    assert(bytes >= udpPayloadBytesDefault, 'udp: a payload size, the default at least');
+    assert(bytes <= udpPayloadBytesMax, 'udp: a payload size within the max');
+    assert(this.nextId === 0, 'udp: the payload size set before sending');
+    this.payloadBytes = bytes;
+  }
+
   /** Messages kept to answer NAKs (retain). */
   retainedMessages(): number {
     return this.retained.size;
@@ -296,16 +320,16 @@ export class UdpTransport {
   send(to: number, message: Message): void {
     const peer = this.peers.get(to);
     if (peer === undefined) return;
-    const reuse = this.reusable(to, message);
+    const reuse = sharedFor(this.shared, to, message);
     const bytes = reuse?.bytes ?? encodeMessage(message);
     const id = reuse?.id ?? this.newId();
-    const count = Math.ceil(bytes.byteLength / udpPayloadBytesMax);
+    const count = Math.ceil(bytes.byteLength / this.payloadBytes);
     if (count > 0xffff || this.queued() + count > udpSendQueueMax) {
       this.stats.sendQueueFull++;
       return;
     }
     const bulk = message.kind === 'append' && message.entries.length > 0;
-    const datagrams = reuse?.datagrams ?? this.fragments(id, bytes, count);
+    const datagrams = reuse?.datagrams ?? this.fragments(id, bytes);
     const retained = this.retain(messageKey(to, id), datagrams, bytes.byteLength);
     for (let i = 0; i < count; i++) {
       this.queueDatagram(peer, datagrams[i], retained, i, bulk, null);
@@ -337,23 +361,6 @@ export class UdpTransport {
     this.retained.clear();
     this.retainedBytes = 0;
     this.stats.runsRenewed++;
-  }
-
-  /** The shared append when `m` is the same append and `to` has not had it, else null. */
-  private reusable(to: number, m: Message): SharedAppend | null {
-    const s = this.shared;
-    if (s === null || m.kind !== 'append' || s.to.has(to)) return null;
-    const a = s.message;
-    if (a.term !== m.term || a.from !== m.from || a.prevIndex !== m.prevIndex) return null;
-    if (a.prevHash !== m.prevHash || a.commit !== m.commit || a.life !== m.life) return null;
-    if (a.entries.length !== m.entries.length) return null;
-    for (let i = 0; i < m.entries.length; i++) {
-      const x = a.entries[i];
-      const y = m.entries[i];
-      if (x.payload !== y.payload || x.hash !== y.hash || x.prevHash !== y.prevHash) return null;
-      if (x.first !== y.first || x.term !== y.term || x.count !== y.count) return null;
-    }
-    return s;
   }
 
   /**
@@ -390,29 +397,6 @@ export class UdpTransport {
     (bulk ? this.queue : this.control).push(d);
   }
 
-  /** Message `id` (`bytes`) as its `n` datagrams. */
-  private fragments(id: number, bytes: Buffer, n: number): Buffer[] {
-    const datagrams: Buffer[] = [];
-    for (let i = 0; i < n; i++) datagrams.push(this.fragment(id, bytes, i, n));
-    return datagrams;
-  }
-
-  /** Fragment `i` of the `n` of message `id` (`bytes`), as a datagram. */
-  private fragment(id: number, bytes: Buffer, i: number, n: number): Buffer {
-    const from = i * udpPayloadBytesMax;
-    const to = Math.min(from + udpPayloadBytesMax, bytes.byteLength);
-    // allocUnsafe takes small buffers from node's pool (Buffer.alloc made an ArrayBuffer per
-    // header); every byte of it is written below.
-    const datagram = Buffer.allocUnsafe(datagramHeaderBytes + to - from);
-    writeHeader(datagram, DatagramType.Fragment, this.id, id, i, n, this.start);
-    bytes.copy(datagram, datagramHeaderBytes, from, to);
-    // Once: the datagram goes to every peer sharing it, and again to answer NAKs. (Cut and
-    // signed anew for each NAK, resends cost ~4 µs each; a receiver NAKing a burst of loss
-    // made a test's sender resend 140,000 of them.)
-    seal(datagram, this.mac);
-    return datagram;
-  }
-
   /**
    * Keeps sent messages for NAKs, the oldest dropped first past udpRetainedBytesMax. A message
    * of one datagram is not kept: a receiver NAKs only the missing fragments of a message it has
@@ -432,6 +416,11 @@ export class UdpTransport {
       this.retainedBytes -= r.bytes;
     }
     return retained;
+  }
+
+  /** Message `id` (`bytes`) as its sealed datagrams of this member's chunk size. */
+  private fragments(id: number, bytes: Buffer): Buffer[] {
+    return fragments(bytes, id, this.id, this.start, this.payloadBytes, this.mac);
   }
 
   /** Bound and not closed: sending and timers are allowed. */
@@ -463,16 +452,22 @@ export class UdpTransport {
   private pump(now: number): void {
     const earned = (now - this.pumpedAt) * udpDatagramsPerMsMax;
     this.pumpedAt = now;
+    const inDebt = this.credit < 0;
     let budget = Math.min(udpBurstMax, this.credit + earned);
     if (this.queueWait !== null) this.timeWaits(now, this.queueWait, budget);
     for (const d of this.control) this.transmit(d);
     budget -= this.control.length;
     this.control.length = 0;
+    let sent = false;
     while (budget >= 1 && this.head < this.queue.length) {
-      this.transmit(this.queue[this.head++]);
-      budget--;
+      const d = this.queue[this.head++];
+      this.transmit(d);
+      budget -= pacedAs(d.bytes.byteLength);
+      sent = true;
     }
-    this.credit = this.head < this.queue.length ? Math.max(0, budget) : 0;
+    // A datagram above the default's size overdraws: paid by the next pumps, queue empty or not.
+    if (budget < 0 && (sent || inDebt)) this.credit = Math.max(-udpBurstMax, budget);
+    else this.credit = this.head < this.queue.length ? Math.max(0, budget) : 0;
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
@@ -685,7 +680,7 @@ export class UdpTransport {
     }
     this.partials.delete(key);
     this.windows.taken(from, id);
-    const bytes = Buffer.concat(p.chunks as Buffer[]);
+    const bytes = count === 1 ? p.chunks[0]! : Buffer.concat(p.chunks as Buffer[]); // one: as is
     const theirs = messageVersion(bytes);
     if (theirs !== null && theirs !== replicationVersion) {
       return this.otherVersion(from, 'replication', theirs);
@@ -788,6 +783,11 @@ export class UdpTransport {
     }
     this.pumpSoon();
   }
+}
+
+/** What a datagram of `bytes` counts for in the pacing: 1 up to the default size (1,424). */
+function pacedAs(bytes: number): number {
+  return bytes <= datagramBytesDefault ? 1 : bytes / datagramBytesDefault;
 }
 
 /**

@@ -3,7 +3,7 @@
  * with what it could have been: node's zlib.crc32 (native, node 20.15 on), a JS CRC-32C
  * (slice-by-8 tables) and a word-wise FNV-1a hash (as fast, but it misses errors a CRC finds:
  * a flip of bit 31 of two words at the same stride cancels out). One datagram is the
- * transport's largest: a 16-byte header and a chunk of udpPayloadBytesMax.
+ * transport's largest: a 16-byte header and a chunk of udpPayloadBytesDefault.
  *
  *   node dist/bench/micro/replication/datagram-checksum.bench.js           2M datagrams a case
  *   node dist/bench/micro/replication/datagram-checksum.bench.js --small   CI size: 100k
@@ -11,7 +11,7 @@
  * The machine is shared and noisy: each case runs `rounds` times, the best round is shown.
  */
 import { crc32 } from 'node:zlib';
-import { udpPayloadBytesMax } from '../../../src/constants.js';
+import { udpPayloadBytesDefault } from '../../../src/constants.js';
 import { datagramHeaderBytes } from '../../../src/replication/datagram.js';
 import { checkArgs, flag } from '../../lib/flags.js';
 import { machine, machineLine, printTable } from '../../lib/table.js';
@@ -24,7 +24,7 @@ checkArgs({
 const small = process.argv.includes('--small');
 const datagrams = flag('--datagrams', small ? 100_000 : 2_000_000);
 const rounds = flag('--rounds', 7);
-const datagramBytes = datagramHeaderBytes + udpPayloadBytesMax;
+const datagramBytes = datagramHeaderBytes + udpPayloadBytesDefault;
 
 /** CRC-32C (Castagnoli) tables for slice-by-8: 8 × 256 words. */
 const tables = new Int32Array(256 * 8);

@@ -18,11 +18,13 @@
  * of the rounds, and old and new builds are compared by alternated runs.
  */
 import { randomBytes } from 'node:crypto';
-import { udpPayloadBytesMax } from '../../../src/constants.js';
+import { udpPayloadBytesDefault } from '../../../src/constants.js';
 import type { Message } from '../../../src/replication/messages.js';
 import { noFaultPlan, UdpTransport } from '../../../src/replication/udp-transport.js';
 import {
   append,
+  medianRow,
+  pair,
   rawSocket,
   sealedFragments,
   secret,
@@ -59,12 +61,7 @@ interface Figures {
 
 /** Members 1 and 2 on loopback; `received` gets member 2's messages. */
 async function members(received: Message[]): Promise<[UdpTransport, UdpTransport]> {
-  const a = new UdpTransport(1, [], () => {}, secret);
-  const b = new UdpTransport(2, [], (m) => received.push(m), secret);
-  const at = [await a.bind('127.0.0.1', ports), await b.bind('127.0.0.1', ports && ports + 1)];
-  const peers = at.map((port, i) => ({ id: i + 1, host: '127.0.0.1', port }));
-  a.setPeers(peers);
-  b.setPeers(peers);
+  const { a, b } = await pair(received, ports);
   return [a, b];
 }
 
@@ -96,7 +93,7 @@ async function silentSender(): Promise<Figures> {
     const startedAt = performance.now();
     const start = Date.now();
     for (let id = 1; id <= silent; id++) {
-      const fragments = sealedFragments(3, id, start, randomBytes(3 * udpPayloadBytesMax));
+      const fragments = sealedFragments(3, id, start, randomBytes(3 * udpPayloadBytesDefault));
       for (const f of fragments.slice(1)) await sendRaw(raw, f, port);
     }
     await waitFor(() => b.stats.messagesDropped >= silent);
@@ -140,15 +137,6 @@ async function lossy(seed: number, drop: number): Promise<Figures> {
   }
 }
 
-function median(rows: Figures[]): Figures {
-  const pick = (key: keyof Figures): number => {
-    const values = rows.map((r) => r[key]).sort((x, y) => x - y);
-    return values[Math.floor(values.length / 2)];
-  };
-  const keys = Object.keys(rows[0]) as Array<keyof Figures>;
-  return Object.fromEntries(keys.map((k) => [k, pick(k)])) as unknown as Figures;
-}
-
 async function main(): Promise<void> {
   const scenarios: Array<[string, (round: number) => Promise<Figures>]> = [
     ['silent sender', () => silentSender()],
@@ -160,7 +148,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const [name, run] of scenarios) results.get(name)!.push(await run(r)); // in turn
   }
-  const cases = scenarios.map(([name]) => ({ name, ...median(results.get(name)!) }));
+  const cases = scenarios.map(([name]) => ({ name, ...medianRow(results.get(name)!) }));
   const host = await machine();
   printTable(
     `NAK repair (${small ? 'small' : 'default'}): median of ${rounds} round(s), ` +

@@ -13,7 +13,7 @@ import {
   udpNakDelayMs,
   udpNakPeerMax,
   udpNakRetryMs,
-  udpPayloadBytesMax,
+  udpPayloadBytesDefault,
   udpReassemblyTimeoutMs,
   udpResendLingerMs,
 } from '../../../src/constants.js';
@@ -71,7 +71,7 @@ async function silentSender(): Promise<{
  * once (the receiver reads them together: its messages fall due together).
  */
 function sendAllBut(raw: Socket, port: number, count: number, lost: number[]): void {
-  const bytes = randomBytes(count * udpPayloadBytesMax);
+  const bytes = randomBytes(count * udpPayloadBytesDefault);
   const fragments = sealedFragments(3, ++rawId, rawStart, bytes);
   for (let i = 0; i < count; i++) if (!lost.includes(i)) raw.send(fragments[i], port, '127.0.0.1');
 }
@@ -125,7 +125,7 @@ test('a sender resends a fragment once per linger, however often it is NAKed', a
   try {
     await a.bind('127.0.0.1', 0);
     a.setPeers([{ id: 2, host: '127.0.0.1', port: raw.address().port }]);
-    a.send(2, append(1, 1, 3 * udpPayloadBytesMax, 1)); // 4 fragments, kept for NAKs
+    a.send(2, append(1, 1, 3 * udpPayloadBytesDefault, 1)); // 4 fragments, kept for NAKs
     await until('the fragments', () => fragments.length === 4);
     const target = { start: startOf(fragments[0]), id: fragments[0].readUInt32LE(4) };
     const nak = (): Buffer => nakOf(2, target.start, target.id, [1]);
