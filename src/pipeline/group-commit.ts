@@ -108,11 +108,13 @@ export class GroupCommit {
   }
 
   private flush(): void {
-    if (this.storing !== null) return;
+    // Stopped, what is pending stays for storeLeft (the clean stop's last write): taken and
+    // dropped here, a flush that ran while the stop awaited LMDB left it out of the journal.
+    if (this.storing !== null || this.sink.stopped()) return;
     const writes = this.pending;
     const end = this.pendingEnd;
     this.pending = [];
-    if (writes.length === 0 || end === null || this.sink.stopped() || this.broken) return;
+    if (writes.length === 0 || end === null || this.broken) return;
     let events = 0;
     for (const entries of writes) for (const entry of entries) events += entry.count;
     this.sink.writing(end.index);
