@@ -208,7 +208,7 @@ test('bench:simulation --small soaks every fault mix, and every seed keeps histo
       ...['ci', 'misdeliver', 'hostile', 'pauses', 'chaos'],
       ...['clocks', 'disks', 'flapping', 'partitions', 'primary-pauses', 'storm'],
       ...['lost-disks', 'held-random', 'held', 'held-others', 'held-votes'],
-      ...['standby-log', 'held-timeouts'],
+      ...['standby-log', 'held-timeouts', 'group-commit'],
     ],
   );
   for (const m of mixes) assert.equal(m.seeds, 100, m.mix);

@@ -13,6 +13,7 @@ import { noFaults, Rng, SimCluster } from './sim-cluster.js';
 import { DeploymentFaults, type DeploymentKnobs } from './sim-faults.js';
 import { HeldDatagrams, type HeldKnobs } from './sim-held.js';
 import type { StandbyLogKnobs } from './sim-standby-log.js';
+import { groupCommitScenario, type GroupCommitKnobs } from './sim-group-commit.js';
 import type { EpisodeSteps } from './sim-timeouts.js';
 
 export interface Mix {
@@ -45,6 +46,11 @@ export interface Mix {
   held?: HeldKnobs;
   /** A standby log in front of each member's LMDB (sim-standby-log.ts): none when unset. */
   standbyLog?: StandbyLogKnobs;
+  /**
+   * Standbys' real write path (sim-group-commit.ts: GroupCommit and its log) under a primary's
+   * stream, asynchronous: the cluster's knobs above are unused when set.
+   */
+  groupCommit?: GroupCommitKnobs;
   /** Chance a scenario has three members, not five (unset: 0.7). */
   threeChance?: number;
 }
@@ -336,6 +342,34 @@ export const heldTimeoutsMix: Mix = {
   },
 };
 
+/**
+ * A standby's real write path (sim-group-commit.ts): GroupCommit batching a primary's stream
+ * into its standby log (LogApplier, replay), crashed between every stage and stopped cleanly
+ * at any point (storeLeft's final flush). Logs of 1-6 KB wrap every few writes; padded entries
+ * make some groups too large for one (to LMDB at once).
+ */
+export const groupCommitMix: Mix = {
+  ...standbyLogMix,
+  name: 'group-commit',
+  groupCommit: {
+    ticksMin: 150,
+    ticksSpread: 300,
+    fileBytesMin: 1_024,
+    fileBytesSpread: 5_120,
+    fileFlushMax: 4,
+    lmdbFlushMax: 12,
+    partialChance: 0.1,
+    appendChance: 0.5,
+    cutChance: 0.02,
+    sendChance: 0.6,
+    crashChance: 0.006,
+    stopChance: 0.003,
+    restartChance: 0.05,
+    replayCrashChance: 0.05,
+    padBytesMax: 300,
+  },
+};
+
 export const mixes: readonly Mix[] = [
   ciMix,
   misdeliverMix,
@@ -355,6 +389,7 @@ export const mixes: readonly Mix[] = [
   heldVotesMix,
   standbyLogMix,
   heldTimeoutsMix,
+  groupCommitMix,
 ];
 
 export const resendTicks = 40;
@@ -491,6 +526,13 @@ function logStats(sim: SimCluster): Record<string, number> {
       sums[name] = (sums[name] ?? 0) + n;
   }
   return sums;
+}
+
+/** The scenario of `seed` in `mix`: the group-commit mix's is asynchronous. */
+export function runScenario(seed: number, mix: Mix): ScenarioFigures | Promise<ScenarioFigures> {
+  return mix.groupCommit === undefined
+    ? scenario(seed, mix)
+    : groupCommitScenario(seed, mix.groupCommit);
 }
 
 /** Runs seeds [first, first + count) of `mix`; a failure's message names the seed and mix. */

@@ -64,7 +64,7 @@ interface FileWrite {
 }
 
 /** The log's file in memory: one write in flight, durable on its tick, torn by a crash. */
-class MemoryFile implements LogFile {
+export class MemoryFile implements LogFile {
   readonly data: Buffer;
   op: FileWrite | null = null;
   /** A write StandbyLog should never have asked for. */
@@ -157,7 +157,7 @@ interface Storing {
 }
 
 /** Thrown by the model's LMDB during a replay the scenario crashes. */
-class ReplayCrash extends Error {}
+export class ReplayCrash extends Error {}
 
 export class SimStandbyLog {
   /** LMDB's journal, by log index (index - 1), and its mark into the log. */
@@ -486,7 +486,7 @@ export class SimStandbyLog {
 }
 
 /** A logged payload's entry, or why not (decodeBatch's part): its metadata, as JSON. */
-function entryOf(payload: Uint8Array): Entry | string {
+export function entryOf(payload: Uint8Array): Entry | string {
   try {
     const meta = JSON.parse(Buffer.from(payload).toString()) as unknown[];
     const [term, first, last, count, prevHash, hash] = meta as [
@@ -507,7 +507,7 @@ function entryOf(payload: Uint8Array): Entry | string {
 }
 
 /** Stores `entries` into `journal` as LMDB does: cut from the first one's sequence, then put. */
-function storeInto(journal: EntryMeta[], entries: readonly EntryMeta[]): void {
+export function storeInto(journal: EntryMeta[], entries: readonly EntryMeta[]): void {
   if (entries.length === 0) return;
   const from = entries[0].first;
   while (journal.length > 0 && journal[journal.length - 1].first >= from) journal.pop();
@@ -526,7 +526,7 @@ function storeAt(durable: EntryMeta[], s: Storing): void {
 }
 
 /** A journal's identity: its length and last hash (entries chain by hash). */
-function keyOf(journal: readonly EntryMeta[]): string {
+export function keyOf(journal: readonly EntryMeta[]): string {
   return journal.length === 0
     ? `0:${genesisHashHex}`
     : `${journal.length}:${journal[journal.length - 1].hash}`;

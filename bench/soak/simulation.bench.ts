@@ -7,7 +7,9 @@
  * sim-held.ts: held-random, and held, which adds stale-primary episodes, sim-stale.ts;
  * held-votes, a candidate's votes held across its and its voter's disk losses, sim-votes.ts;
  * standby-log, every member's storage a standby's with the standby log, sim-standby-log.ts;
- * held-timeouts, held-votes with elections started by timeouts and pre-votes, sim-timeouts.ts).
+ * held-timeouts, held-votes with elections started by timeouts and pre-votes, sim-timeouts.ts;
+ * group-commit, standbys' real GroupCommit, log and replay under crashes and clean stops,
+ * sim-group-commit.ts).
  *
  *   npm run bench:simulation -- --small                 CI size: 100 seeds of each mix
  *   npm run bench:simulation -- --seeds 100000          100,000 seeds of each mix (~hours)
@@ -17,7 +19,7 @@
  * replays alone through BOURSE_SIM_SEED (ci mix) or `--first S --seeds 1 --mix M`. The bench
  * exits 1 after its JSON line when any seed failed.
  */
-import { mixes, scenario, type Mix } from './sim-scenario.js';
+import { mixes, runScenario, type Mix } from './sim-scenario.js';
 import { checkArgs, flag } from '../lib/flags.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 
@@ -65,7 +67,7 @@ interface MixFigures {
 const failures: Failure[] = [];
 const failuresListedMax = 20;
 
-function soak(mix: Mix): MixFigures {
+async function soak(mix: Mix): Promise<MixFigures> {
   const started = performance.now();
   let failed = 0;
   let ticks = 0;
@@ -74,7 +76,7 @@ function soak(mix: Mix): MixFigures {
   const steps = [0, 0, 0, 0, 0];
   for (let seed = first; seed < first + seeds; seed++) {
     try {
-      const figures = scenario(seed, mix);
+      const figures = await runScenario(seed, mix);
       const e = figures.episodes;
       if (e !== undefined) {
         [e.stood, e.lost, e.recovered, e.restood, e.second].forEach((n, i) => (steps[i] += n));
@@ -105,7 +107,8 @@ function soak(mix: Mix): MixFigures {
   };
 }
 
-const rows = chosen.map(soak);
+const rows: MixFigures[] = [];
+for (const mix of chosen) rows.push(await soak(mix));
 const host = await machine();
 printTable(
   `bench:simulation (seeds ${first}..${first + seeds - 1} of each mix) on ${machineLine(host)}`,
