@@ -84,8 +84,6 @@ interface Life {
   writes: number;
 }
 
-const stallForever = new Promise<void>(() => {});
-
 /** What the scenario reached, summed over its standbys (a test checks each window is). */
 export function newStats(): Record<string, number> {
   const names = ['crashPending', 'crashWaitIdle', 'crashAppending', 'crashDirect'];
@@ -174,7 +172,7 @@ class Standby {
   private storeOf(life: Life): ReplicaStore {
     const store = {
       writeMany: (writes: readonly (readonly Entry[])[], _c: number, mark: LogMark | null) => {
-        if (!life.alive) return stallForever;
+        if (!life.alive) return new Promise<void>(() => {}); // a dead process's: never
         if (mark === null) throw new Error('group commit: a write without the log mark');
         const first = this.added[0]?.entries;
         const inDb = this.inflight > 0 && !life.appended && writes[0] === first;
