@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { GroupCommit } from '../../../src/pipeline/group-commit.js';
 import type { Entry } from '../../../src/replication/messages.js';
 import type { ReplicaStore } from '../../../src/replication/replica-store.js';
+import { StandbyLog, type LogFile } from '../../../src/replication/standby-log.js';
 
 function entry(first: number): Entry {
   const payload = new Uint8Array(8);
@@ -30,6 +31,8 @@ function recordingStore(log: string[]): { store: ReplicaStore; finish: () => voi
       );
       return new Promise<void>((resolve) => finishes.push(resolve));
     },
+    noteUnapplied: () => {},
+    dropApplied: () => {},
   } as unknown as ReplicaStore;
   return { store, finish: () => (finishes.shift() as () => void)() };
 }
@@ -105,4 +108,49 @@ test('while writing, a stored() or failed() is still to come', async () => {
   assert.deepEqual(seen.slice(2), ['failed, writing false']);
   failing.add([entry(4)], 4);
   assert.equal(failing.writing, false, 'a broken group commit writes no more');
+});
+
+/** A standby log's file in memory whose writes are durable a microtask later. */
+function memoryFile(bytes: number): LogFile {
+  const data = Buffer.alloc(bytes);
+  return {
+    bytes,
+    read: (into, offset, length, position) => void data.copy(into, offset, position, length),
+    write: (from, offset, length, position, done) => {
+      from.copy(data, position, offset, offset + length);
+      queueMicrotask(() => done(null, length));
+    },
+    writeSync: () => assert.fail('no synchronous write'),
+    close: () => {},
+  };
+}
+
+// Found by the simulation's group-commit mix (bench/soak/sim-group-commit.ts): entries that
+// arrived just before a clean stop waited for their flush's turn; storeLeft awaited LMDB's
+// write of the log, the flush ran in that time, saw the member stopped and dropped them, and
+// the journal the stop left lacked what memory held.
+test('a clean stop stores what arrived as it began, while LMDB took the log', async () => {
+  const log: string[] = [];
+  const { store, finish } = recordingStore(log);
+  let stopped = false;
+  const commit = new GroupCommit(store, new StandbyLog(memoryFile(4_096)), {
+    stored: (index) => log.push(`stored ${index}`),
+    failed: (error) => assert.fail(error),
+    committedSequence: () => 0,
+    stopped: () => stopped,
+    writing: () => {},
+  });
+  commit.add([entry(1)], 1);
+  await turn();
+  assert.deepEqual(log, ['write 1', 'stored 1'], 'in the log: into LMDB, and acknowledged');
+  commit.add([entry(2)], 2); // its flush waits for the turn's end
+  stopped = true;
+  const left = commit.storeLeft(); // awaits LMDB's write of entry 1
+  await turn();
+  finish();
+  await turn();
+  // Before: ['write 1', 'stored 1'], entry 2 dropped by a flush that saw the member stopped.
+  assert.deepEqual(log, ['write 1', 'stored 1', 'write 2']);
+  finish();
+  await left;
 });
