@@ -10,7 +10,8 @@
  *                                                                  (entries + mark, atomic)
  *
  * GroupCommit (src/pipeline/group-commit.ts) is async (setImmediate, awaits) and the simulation
- * steps synchronously, so its writeAll is modelled here, branch for branch: a group too large
+ * steps synchronously, so its writeAll is modelled here, branch for branch (the group-commit
+ * mix, sim-group-commit.ts, runs the real one, asynchronously, under a primary's stream): a group too large
  * for the log goes to LMDB once the applier is idle, with the log's tail as mark; one that
  * does not fit before the end waits for the applier to be idle, wraps, then appends; else it
  * appends. LMDB's writes are thenables this file settles on the tick their transaction
