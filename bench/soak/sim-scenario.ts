@@ -474,6 +474,7 @@ export interface ScenarioFigures {
 
 /** Runs the scenario of `seed` in `mix`; throws (an assertion) where a check fails. */
 export function scenario(seed: number, mix: Mix): ScenarioFigures {
+  assert.equal(mix.groupCommit, undefined, 'the group-commit mix is asynchronous: runScenario');
   const rng = new Rng(seed);
   const size = rng.chance(mix.threeChance ?? 0.7) ? 3 : 5;
   // Log compaction: some scenarios keep one or two committed entries in memory (lagging and

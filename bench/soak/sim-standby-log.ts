@@ -11,12 +11,13 @@
  *
  * GroupCommit (src/pipeline/group-commit.ts) is async (setImmediate, awaits) and the simulation
  * steps synchronously, so its writeAll is modelled here, branch for branch (the group-commit
- * mix, sim-group-commit.ts, runs the real one, asynchronously, under a primary's stream): a group too large
- * for the log goes to LMDB once the applier is idle, with the log's tail as mark; one that
- * does not fit before the end waits for the applier to be idle, wraps, then appends; else it
- * appends. LMDB's writes are thenables this file settles on the tick their transaction
- * commits (the LogApplier chains on them synchronously; its `idle`, which awaits, is not run:
- * the promotion's drain is checked as "LMDB holds the whole log whenever nothing is in flight").
+ * mix, sim-group-commit.ts, runs the real one, asynchronously, under a primary's stream): a
+ * group too large for the log goes to LMDB once the applier is idle, with the log's tail as
+ * mark; one that does not fit before the end waits for the applier to be idle, wraps, then
+ * appends; else it appends. LMDB's writes are thenables this file settles on the tick their
+ * transaction commits (the LogApplier chains on them synchronously; its `idle`, which awaits,
+ * is not run: the promotion's drain is checked as "LMDB holds the whole log whenever nothing is
+ * in flight").
  *
  * A crash tears the file write in flight (nothing, some 16-byte chunks, or all of it landed,
  * never acknowledged), and the LMDB transaction in flight commits or not (the process never
