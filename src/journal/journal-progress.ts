@@ -83,7 +83,13 @@ export const enum ProgressSlot {
    * how many commands each of its wake-ups took (a batch is what one wait returned).
    */
   processorBatches = 25,
-  count = 26,
+  /**
+   * The journal log's applier (pipeline/journal-log.ts): batches it took from the writer's
+   * hand-over in memory, and records it read back from the log's file (none in steady state).
+   */
+  journalLogHandedOver = 26,
+  journalLogFileReads = 27,
+  count = 28,
 }
 
 /**

@@ -13,6 +13,7 @@ import { applyLog, JournalLogStore, logViews, LogWord, reportFailure } from './j
 interface JournalLogWorkerData {
   dataDir: string;
   shared: SharedArrayBuffer;
+  handOver: SharedArrayBuffer;
   progress: SharedArrayBuffer;
 }
 
@@ -24,7 +25,8 @@ function main(data: JournalLogWorkerData): void {
     db.root.resetReadTxn(); // no snapshot pinned while it waits
     const log = StandbyLog.openToRead(data.dataDir);
     try {
-      applyLog(new JournalLogStore(db), log, data.shared, new JournalProgress(data.progress));
+      const progress = new JournalProgress(data.progress);
+      applyLog(new JournalLogStore(db), log, data.shared, data.handOver, progress);
     } finally {
       log.close();
     }

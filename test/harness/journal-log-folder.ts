@@ -22,6 +22,16 @@ export function journal(dir: string): { firsts: number[]; mark: LogMark } {
   }
 }
 
+/** The journal's batches (LMDB's values), in key order. Allocates (copies). */
+export function batches(dir: string): Buffer[] {
+  const db = openJournalDb(dir, { create: false, readOnly: true });
+  try {
+    return [...db.journal.getRange({})].map(({ value }) => Buffer.from(value as Buffer));
+  } finally {
+    void closeJournalDb(db);
+  }
+}
+
 /** Where each record of the log's last lap is, in order, up to (not with) LMDB's `mark`. */
 export function lap(dir: string, mark: LogMark): LogMark[] {
   const log = StandbyLog.openToRead(dir);
