@@ -52,6 +52,7 @@ export const enum LogWord {
   stop = 2,
   failed = 3,
   exited = 4,
+  hurry = 5, // set by the writer while it waits for LMDB (waitApplied): no gathering then
 }
 const enum LogSlot {
   tailRecord = 0, // the writer's: the number the next record gets
@@ -64,6 +65,13 @@ const failureAt = 64;
 const failureBytes = 512;
 /** The applier's longest sleep before it looks again (ms): a stop also wakes it. */
 export const logApplierWaitMs = 100;
+/**
+ * After each LMDB transaction the applier lets batches gather this long (ms) before the next,
+ * unless the writer waits for it: a transaction's cost (its two flushes, in the kernel, on the
+ * cores the processor and the writer use) is per run, not per batch. LMDB's readers
+ * (sequenceCommitted) trail the log by this much more.
+ */
+export const logApplierGatherMs = 2;
 
 export function newLogShared(): SharedArrayBuffer {
   return new SharedArrayBuffer(failureAt + failureBytes);
@@ -261,11 +269,17 @@ export class JournalLog implements JournalSink {
 
   /** Blocks until the applier's mark is the log's tail. @throws its failure, if it failed */
   private waitApplied(): void {
-    for (;;) {
-      const seen = Atomics.load(this.words, LogWord.applied);
-      this.checkApplier();
-      if (this.slots[LogSlot.appliedRecord] >= this.slots[LogSlot.tailRecord]) return;
-      Atomics.wait(this.words, LogWord.applied, seen, logApplierWaitMs);
+    Atomics.store(this.words, LogWord.hurry, 1);
+    Atomics.notify(this.words, LogWord.hurry);
+    try {
+      for (;;) {
+        const seen = Atomics.load(this.words, LogWord.applied);
+        this.checkApplier();
+        if (this.slots[LogSlot.appliedRecord] >= this.slots[LogSlot.tailRecord]) return;
+        Atomics.wait(this.words, LogWord.applied, seen, logApplierWaitMs);
+      }
+    } finally {
+      Atomics.store(this.words, LogWord.hurry, 0);
     }
   }
 
@@ -300,6 +314,7 @@ export function applyLog(
       slots[LogSlot.appliedRecord] = mark.record;
       Atomics.add(words, LogWord.applied, 1);
       Atomics.notify(words, LogWord.applied);
+      if (logApplierGatherMs > 0) Atomics.wait(words, LogWord.hurry, 0, logApplierGatherMs);
       continue;
     }
     if (Atomics.load(words, LogWord.stop) !== 0) return;
