@@ -14,9 +14,10 @@
  *                     index, and the log's mark past them ─► sequenceCommitted (readers of LMDB)
  *
  * The applier reads a record back from the file only when its batch found no room in the
- * hand-over (journal-log-handover.ts): it shares the writer's and the processor's two cores,
- * and reading each record back (a read, a CRC-32, arrays per record) cost the pipeline's
- * closed loop ~10% (bench/RESULTS.md, forty-fourth and forty-fifth sessions).
+ * hand-over (journal-log-handover.ts): it shares the writer's and the processor's two cores
+ * (the pipeline's closed loop was ~10% lower with it, forty-fourth session), and reading each
+ * record back (a read, a CRC-32, arrays per record) cost 13-15% of a batch's CPU, writer and
+ * applier (bench/RESULTS.md, forty-fifth session); most of the applier's is LMDB's transaction.
  *
  * The log wraps to offset 0 only once LMDB holds, synced, every record in it (the applier's
  * mark is the tail); a batch too large for a record goes to LMDB directly, after the same wait.
