@@ -52,12 +52,11 @@ export interface BackupReport {
   /** The member whose folder was copied (memberOfFolder), or null: a single node's. */
   member: string | null;
   /**
-   * Records the member's standby log held past the copied LMDB's mark (standbyLogPast):
-   * acknowledged by it, not in the copy (a member killed holds them until its next start).
+   * The records the member's standby log held past the copied LMDB's mark (standbyLogPast):
+   * acknowledged by it, not in the copy (a member killed holds them until its next start); and
+   * what of the log is damaged, or null (copied all the same).
    */
-  standbyLogRecords: number;
-  /** What of the member's standby log is damaged (standbyLogPast), or null. Copied all the same. */
-  standbyLogDamage: string | null;
+  standbyLog: StandbyLogPast;
 }
 
 /**
@@ -85,15 +84,14 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
     closeJournalDb(db);
   }
   try {
-    const log = { standbyLogRecords: past.records, standbyLogDamage: past.damage };
-    return { ...(await finish(to)), keys: keys !== null, ...log };
+    return { ...(await finish(to)), keys: keys !== null, standbyLog: past };
   } catch (error) {
     throw copyFailure(error, from, to);
   }
 }
 
 /** What the copy's own files tell of it. */
-type CopyHead = Omit<BackupReport, 'keys' | 'standbyLogRecords' | 'standbyLogDamage'>;
+type CopyHead = Omit<BackupReport, 'keys' | 'standbyLog'>;
 
 /** Reads the copy's head back, marks a member's, fsyncs the copy, then removes the mark. */
 async function finish(to: string): Promise<CopyHead> {

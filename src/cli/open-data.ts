@@ -65,11 +65,11 @@ const readersThen = 'there are no events to read';
  * nothing to say. Records past its LMDB's mark: groups the member acknowledged that the journal
  * the tools read lacks. A member killed holds them until its next start replays them (one
  * running takes them in moments); until then a tool shows a journal without them, whose tail
- * they may even replace. Damage (the mark, the file): what the log held is unknown, and the
- * member's start refuses the folder; the tools still show the journal as LMDB holds it, and
- * verify calls it CORRUPT. A single node's folder has one
- * with the journal log on (pipeline/journal-log.ts): the same file and line ("the member" is
- * then the node).
+ * they may even replace, and a backup copies LMDB without them. Damage (the mark, the file):
+ * what the log held is unknown, and the member's start refuses the folder; the tools still show
+ * the journal as LMDB holds it, verify calls it CORRUPT, and backup copies it. A single node's
+ * folder has one with the journal log on (pipeline/journal-log.ts): the same file and line
+ * ("the member" is then the node).
  */
 export function standbyLogLine(
   tool: string,
@@ -87,9 +87,18 @@ export function standbyLogLine(
   }
   if (past.records === 0) return '';
   const them = past.records === 1 ? '1 record' : `${past.records} records`;
+  const acknowledged = `${tool}: WARNING: the standby log in ${dir} holds ${them} past`;
+  if (tool === 'backup') {
+    // The copy is of LMDB: it holds them once LMDB does (the member running, or started).
+    return (
+      `${acknowledged} the copy's head: entries the member acknowledged that are not in the ` +
+      'journal yet, nor in the copy; a running member takes them in moments, a stopped one at ' +
+      'its next start: back up after that to hold them\n'
+    );
+  }
   return (
-    `${tool}: WARNING: the standby log in ${dir} holds ${them} past this journal: entries the ` +
-    'member acknowledged that are not in the journal yet (they may replace its tail shown ' +
-    'here); start the member once (it replays them) before relying on this\n'
+    `${acknowledged} this journal: entries the member acknowledged that are not in the ` +
+    'journal yet (they may replace its tail shown here); start the member once (it replays ' +
+    'them) before relying on this\n'
   );
 }

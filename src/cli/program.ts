@@ -680,17 +680,9 @@ function addBackup(p: Command): void {
           `${snapshots}${copied.keys ? ' and keys.json' : ''}\n` +
           headLine('backup', copied.sequence, copied.hash),
       );
-      if (copied.standbyLogRecords > 0) {
-        // Acknowledged by the member from its standby log, not yet in LMDB: not in the copy.
-        process.stdout.write(
-          `backup: ${o.data}'s standby log holds ${copied.standbyLogRecords} records past ` +
-            "the copy's head (acknowledged, not in LMDB yet): a running member takes them in " +
-            'moments, a stopped one at its next start; back up after that to hold them\n',
-        );
-      }
+      // What the member's standby log holds past the copy, or its damage (the copy is made).
       const { standbyLogLine } = await import('./open-data.js');
-      const damage = { records: 0, damage: copied.standbyLogDamage }; // its records said above
-      process.stdout.write(standbyLogLine('backup', o.data, damage));
+      process.stdout.write(standbyLogLine('backup', o.data, copied.standbyLog));
       if (copied.member === null) return;
       // Said, not only stored: an operator keeping it to restore a member learns now.
       const whose = copied.member === 'unknown' ? 'a member' : `member ${copied.member}`;

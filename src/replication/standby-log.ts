@@ -188,20 +188,14 @@ export class StandbyLog {
     const bytes = this.encode(writes, committed);
     const at = this.tail.offset;
     const after = { record: this.tail.record + 1, offset: at + bytes };
+    const part: PartWrite = (done, rest, wrote) =>
+      this.file.write(this.buffer, done, rest, at + done, wrote);
     return new Promise((resolve, reject) => {
-      // A write may take part of the record and say so, with no error (a full disk under a
-      // log whose blocks are not all allocated: copied sparse, or copy-on-write): the rest is
-      // written again, which then fails with the disk's errno. Acknowledged only when whole.
-      const rest = (done: number): void => {
-        this.file.write(this.buffer, done, bytes - done, at + done, (error, written) => {
-          if (error !== null) return reject(error);
-          if (written === 0) return reject(shortWrite(at));
-          if (done + written < bytes) return rest(done + written);
-          this.tail = after;
-          resolve(after);
-        });
-      };
-      rest(0);
+      writeWhole(part, bytes, at, (error) => {
+        if (error !== null) return reject(error);
+        this.tail = after;
+        resolve(after);
+      });
     });
   }
 
@@ -212,11 +206,11 @@ export class StandbyLog {
   appendSync(writes: readonly (readonly LoggedEntry[])[], committed: number): LogMark {
     const bytes = this.encode(writes, committed);
     const at = this.tail.offset;
-    for (let done = 0; done < bytes;) {
-      const written = this.file.writeSync(this.buffer, done, bytes - done, at + done);
-      if (written === 0) throw shortWrite(at); // a part taken: the rest again (its errno)
-      done += written;
-    }
+    writeWholeSync(
+      (done, rest) => this.file.writeSync(this.buffer, done, rest, at + done),
+      bytes,
+      at,
+    );
     this.tail = { record: this.tail.record + 1, offset: at + bytes };
     return this.tail;
   }
@@ -303,11 +297,9 @@ function preallocate(path: string, dir: string, fileBytes: number): void {
   const fd = openSync(path, fs.O_RDWR | fs.O_CREAT | fs.O_EXCL, 0o600);
   try {
     const zeros = Buffer.alloc(Math.min(fileBytes, 1 << 20));
-    for (let at = 0; at < fileBytes;) {
-      const written = writeSync(fd, zeros, 0, Math.min(zeros.length, fileBytes - at), at);
-      if (written === 0) throw shortWrite(at); // a part taken: the rest again (its errno)
-      at += written;
-    }
+    const part = (done: number, rest: number): number =>
+      writeSync(fd, zeros, 0, Math.min(zeros.length, rest), done);
+    writeWholeSync(part, fileBytes, 0);
     fdatasyncSync(fd);
   } finally {
     closeSync(fd);
@@ -318,6 +310,66 @@ function preallocate(path: string, dir: string, fileBytes: number): void {
   } finally {
     closeSync(dirFd);
   }
+}
+
+/**
+ * One write of up to `rest` bytes, from byte `done` of what writeWhole writes: it calls `wrote`
+ * once, with the bytes it took, at once (a synchronous write) or later.
+ */
+type PartWrite = (
+  done: number,
+  rest: number,
+  wrote: (error: Error | null, written: number) => void,
+) => void;
+
+/**
+ * Writes `bytes` bytes at `position` whole, by writes of `write`; calls `end` once, with null
+ * or the error. A write may take part of what it was given and say so, with no error (a full
+ * disk under a log whose blocks are not all allocated: copied sparse, or copy-on-write): the
+ * rest is written again, which then fails with the disk's errno; one that takes nothing is an
+ * EIO (shortWrite). A write that calls back at once goes on in this loop, not a deeper call;
+ * one that calls back later goes on from its callback (the next part is asked for in it).
+ */
+function writeWhole(
+  write: PartWrite,
+  bytes: number,
+  position: number,
+  end: (error: Error | null) => void,
+): void {
+  let done = 0;
+  let inWrite = false; // its callback, called now, leaves the next write to the loop
+  const wrote = (error: Error | null, written: number): void => {
+    const failure = error ?? (written === 0 ? shortWrite(position + done) : null);
+    if (failure !== null) {
+      done = -1; // ended: the loop stops
+      return end(failure);
+    }
+    done += written;
+    if (!inWrite) loop();
+  };
+  const loop = (): void => {
+    while (done >= 0 && done < bytes) {
+      const before = done;
+      inWrite = true;
+      write(done, bytes - done, wrote);
+      inWrite = false;
+      if (done === before) return; // to be called back: it goes on from there
+    }
+    if (done === bytes) end(null);
+  };
+  loop();
+}
+
+/** writeWhole with a synchronous write, which returns the bytes it took. @throws its error */
+function writeWholeSync(
+  write: (done: number, rest: number) => number,
+  bytes: number,
+  position: number,
+): void {
+  const part: PartWrite = (done, rest, wrote) => wrote(null, write(done, rest));
+  writeWhole(part, bytes, position, (error) => {
+    if (error !== null) throw error;
+  });
 }
 
 /** A write that took nothing and said no error: an I/O error, as an operator reads one. */

@@ -81,8 +81,16 @@ test('verify, inspect and replay say what the standby log holds past LMDB', asyn
     assert.equal(said.inspect.replace(/^inspect: WARNING.*\n/m, ''), quiet.inspect);
     assert.equal(said.replay.replace(/^replay: WARNING.*\n/m, ''), quiet.replay);
     assert.match(said.inspect, /^inspect: WARNING/, 'over the events');
+    // backup says it in the same line as the tools (its own line said it apart, unlike them).
+    const backup = runBourse(['backup', '--data', dir, '--to', `${dir}-copy`]);
+    assert.equal(backup.code, 0, backup.err);
+    const line = backup.out.split('\n').find((l) => l.startsWith('backup: WARNING: ')) ?? '';
+    assert.match(line, /the standby log in \S+ holds 2 records past the copy's head/, backup.out);
+    assert.match(line, /acknowledged that are not in the journal yet, nor in the copy/);
+    assert.match(line, /a stopped one at its next start: back up after that to hold them$/);
   } finally {
     removeDir(dir);
+    removeDir(`${dir}-copy`);
   }
 });
 

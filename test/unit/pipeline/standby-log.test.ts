@@ -460,10 +460,10 @@ test('bourse backup says how many records the copy lacks that the log holds', as
     await closeJournalDb(db);
     const copied = await backup(dir, to);
     assert.equal(copied.sequence, 6);
-    assert.equal(copied.standbyLogRecords, 2, 'the records past the copy said');
+    assert.equal(copied.standbyLog.records, 2, 'the records past the copy said');
     assert.equal(StandbyLog.recordsPast(to, { record: 1, offset: 0 }), 0, 'no log in the copy');
     assert.match((await start(dir)).join('\n'), /2 records replayed/);
-    assert.equal((await backup(dir, `${to}-after`)).standbyLogRecords, 0);
+    assert.equal((await backup(dir, `${to}-after`)).standbyLog.records, 0);
   } finally {
     removeDir(dir);
     removeDir(dirname(to));
