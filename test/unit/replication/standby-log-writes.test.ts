@@ -22,13 +22,7 @@ function partFile(take: number, later: boolean): LogFile & { writes: number } {
       from.copy(data, position, offset, offset + n);
       return n;
     },
-    write(
-      from: Buffer,
-      offset: number,
-      length: number,
-      position: number,
-      done: (error: Error | null, written: number) => void,
-    ): void {
+    write(...[from, offset, length, position, done]: Parameters<LogFile['write']>): void {
       const n = file.writeSync(from, offset, length, position);
       if (later) setImmediate(() => done(null, n));
       else done(null, n);
