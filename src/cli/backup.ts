@@ -31,7 +31,11 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { keyFilePath } from '../gateway/api-keys.js';
 import { closeJournalDb, dataFile, openJournalDb, snapshotFile } from '../journal/journal-db.js';
-import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
+import type { JournalDb } from '../journal/journal-db.js';
+import { schemaVersion } from '../constants.js';
+import { version } from './version.js';
+import { SchemaMismatchError, StorageCode, StorageError } from '../journal/journal-errors.js';
+import { writeFailure } from '../journal/journal-errors.js';
 import { journalTail } from '../journal/journal-reader.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { markMemberBackup, memberOfFolder } from '../journal/member-folder.js';
@@ -68,7 +72,7 @@ export interface BackupReport {
 export async function backup(from: string, to: string): Promise<BackupReport> {
   refuseTarget(to);
   const keys = readKeys(from); // before anything is copied: a copy without it is no backup
-  const { db } = openJournal(from, true); // read-only: a running node goes on writing
+  const db = openSource(from); // read-only: a running node goes on writing
   let past: StandbyLogPast = { records: 0, damage: null };
   try {
     makeTarget(to);
@@ -88,6 +92,43 @@ export async function backup(from: string, to: string): Promise<BackupReport> {
   } catch (error) {
     throw copyFailure(error, from, to);
   }
+}
+
+/**
+ * `from`'s storage, opened read-only as the tools open it. A folder of another schema version
+ * is refused in backup's own terms: the version it holds, the one this build reads, and what
+ * to do (another build's backup, or a copy of the stopped folder); nothing is migrated.
+ * @throws StorageError what openJournal throws; SCHEMA_MISMATCH (exit 65) said for a backup
+ */
+function openSource(from: string): JournalDb {
+  try {
+    return openJournal(from, true).db;
+  } catch (error) {
+    if (!(error instanceof SchemaMismatchError)) throw error;
+    throw new StorageError(error.code, otherSchema(from, error.stored));
+  }
+}
+
+/** Why `from`, whose journal holds schema version `stored`, is not backed up by this build. */
+function otherSchema(from: string, stored: string): string {
+  const file = dataFile(from);
+  const nothing = `nothing was copied, and ${from} is unchanged`;
+  const reads = `this build (bourse ${version()}) reads schema version ${schemaVersion}`;
+  const found = Number(stored);
+  if (!Number.isSafeInteger(found) || found < 1) {
+    return (
+      `cannot back up ${from}: ${file} says its schema version is '${stored}', which is no ` +
+      `version (its meta record is damaged; ${reads}): restore the folder from an earlier ` +
+      `backup; ${nothing}`
+    );
+  }
+  const who = found > schemaVersion ? 'a newer' : 'an older';
+  return (
+    `cannot back up ${from}: ${file} holds schema version ${found}, and ${reads} only ` +
+    `(${who} build wrote it; bourse does not migrate folders). Back it up with a build that reads ` +
+    `schema version ${found}, such as the one its node runs (its \`bourse backup\`), or stop ` +
+    `its node and copy the folder whole (cp -a); ${nothing}`
+  );
 }
 
 /** What the copy's own files tell of it. */

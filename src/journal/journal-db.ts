@@ -22,7 +22,7 @@ import {
   snapshotPageSizeBytes,
   type EngineConfig,
 } from '../constants.js';
-import { StorageCode, StorageError, writeFailure } from './journal-errors.js';
+import { SchemaMismatchError, StorageCode, StorageError, writeFailure } from './journal-errors.js';
 import { checkLmdbFile } from './lmdb-meta.js';
 import { refuseUnusableLockFile } from './lmdb-lock-file.js';
 import { makeDirs } from './make-dirs.js';
@@ -287,10 +287,10 @@ function checkSchema(db: JournalDb, readOnly: boolean): void {
     return;
   }
   if (Number(stored) !== schemaVersion) {
-    throw new StorageError(
-      StorageCode.SchemaMismatch,
+    throw new SchemaMismatchError(
       `${db.path} was written with schema version ${stored}; this build reads ` +
         `${schemaVersion}: ${schemaAdvice(stored)}`,
+      stored,
     );
   }
 }

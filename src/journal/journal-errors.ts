@@ -47,6 +47,20 @@ export const enum StorageCode {
   ConfigRefused = 'CONFIG_REFUSED',
 }
 
+/**
+ * A folder written with a schema version other than this build's (journal-db.ts checkSchema):
+ * SCHEMA_MISMATCH, with the version the folder holds (`stored`, as its meta record has it), so
+ * that a command can say what to do in its own terms (backup.ts).
+ */
+export class SchemaMismatchError extends StorageError {
+  constructor(
+    message: string,
+    readonly stored: string,
+  ) {
+    super(StorageCode.SchemaMismatch, message);
+  }
+}
+
 /** Exit codes by error code (sysexits.h where one fits). */
 export function exitCodeOf(code: string): number {
   switch (code) {

@@ -18,7 +18,9 @@ import { ProgressSlot } from '../../src/journal/journal-progress.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { NodeDriver, removeDir, tempDataDir } from '../harness/node-driver.js';
 import { workload } from '../harness/workload.js';
-import { journaledFolder } from '../harness/journaled-folder.js';
+import { dataWith, journaledFolder } from '../harness/journaled-folder.js';
+import { dataFile } from '../../src/journal/journal-db.js';
+import { open } from 'lmdb';
 import { mountSmallDisk } from '../harness/small-disk.js';
 import { backup } from '../../src/cli/backup.js';
 
@@ -126,6 +128,54 @@ test('backup says how many snapshots it copied, none too', async () => {
     for (const dir of [none, some, targets]) removeDir(dir);
   }
 });
+
+/**
+ * A folder of another schema version: backup said only what a start says ("run one that reads
+ * schema version 99"). It now says, in its own terms, the version the folder holds, the one
+ * this build reads, and what to do: back up with a build that reads it, or copy the stopped
+ * folder; no migration. Nothing is copied, and the folder is unchanged.
+ */
+test('backup of a folder of another schema version: both versions, what to do, exit 65', async () => {
+  const dir = await dataWith(20);
+  const to = join(tempDataDir(), 'copy');
+  try {
+    const cases: [string, RegExp[]][] = [
+      [
+        '99',
+        [
+          /holds schema version 99, and this build \(bourse [\d.]+\) reads schema version 1 /,
+          /only \(a newer build wrote it; bourse does not migrate folders\)/,
+          /Back it up with a build that reads schema version 99, such as the one its node runs/,
+          /or stop its node and copy the folder whole \(cp -a\)/,
+        ],
+      ],
+      ['x', [/says its schema version is 'x', which is no version \(its meta record is damaged/]],
+    ];
+    for (const [stored, said] of cases) {
+      await putSchema(dir, stored);
+      const before = readFileSync(dataFile(dir));
+      const r = bourse('backup', '--data', dir, '--to', to);
+      assert.equal(r.code, 65, r.err);
+      assert.match(r.err, new RegExp(`^bourse: cannot back up ${dir}: `), r.err);
+      for (const line of said) assert.match(r.err, line);
+      assert.match(r.err, /nothing was copied, and \S+ is unchanged \[SCHEMA_MISMATCH\]$/m);
+      assert.equal(existsSync(to), false, `${stored}: no copy made`);
+      assert.ok(readFileSync(dataFile(dir)).equals(before), `${stored}: the folder unchanged`);
+    }
+    await putSchema(dir, '1');
+    assert.equal(bourse('backup', '--data', dir, '--to', to).code, 0, 'its own version: copied');
+  } finally {
+    removeDir(dir);
+    removeDir(dirname(to));
+  }
+});
+
+/** Sets the schema version `dir`'s journal says, with LMDB alone (bourse refuses another). */
+async function putSchema(dir: string, stored: string): Promise<void> {
+  const env = open({ path: dataFile(dir), maxDbs: 8 });
+  env.openDB<string, string>('meta', { encoding: 'string' }).putSync('schema-version', stored);
+  await env.close();
+}
 
 test('backup refuses a target with files in it (73), and writes nothing there', () => {
   const target = tempDataDir();
