@@ -125,9 +125,9 @@ function otherSchema(from: string, stored: string): string {
   const who = found > schemaVersion ? 'a newer' : 'an older';
   return (
     `cannot back up ${from}: ${file} holds schema version ${found}, and ${reads} only ` +
-    `(${who} build wrote it; bourse does not migrate folders). Back it up with a build that reads ` +
-    `schema version ${found}, such as the one its node runs (its \`bourse backup\`), or stop ` +
-    `its node and copy the folder whole (cp -a); ${nothing}`
+    `(${who} build wrote it; bourse does not migrate folders). Back it up with a build ` +
+    `that reads schema version ${found}, such as the one its node runs (its \`bourse ` +
+    `backup\`), or stop its node and copy the folder whole (cp -a); ${nothing}`
   );
 }
 

@@ -135,7 +135,7 @@ test('backup says how many snapshots it copied, none too', async () => {
  * this build reads, and what to do: back up with a build that reads it, or copy the stopped
  * folder; no migration. Nothing is copied, and the folder is unchanged.
  */
-test('backup of a folder of another schema version: both versions, what to do, exit 65', async () => {
+test('backup of another schema version: both versions and what to do, exit 65', async () => {
   const dir = await dataWith(20);
   const to = join(tempDataDir(), 'copy');
   try {
