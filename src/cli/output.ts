@@ -183,6 +183,8 @@ export function exitCodeMeaning(code: number): string {
       return 'a program it needs is missing or failed (flock)';
     case 75:
       return 'data folder in use';
+    case 78:
+      return 'not a bourse data folder';
     default:
       return 'internal error';
   }

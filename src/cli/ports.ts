@@ -74,7 +74,7 @@ export async function portsTaken(members: readonly ClusterMember[]): Promise<str
 }
 
 /** Why `port` on `host` cannot be bound (the error's code), or null when it can. */
-function bindError(kind: 'tcp' | 'udp', host: string, port: number): Promise<string | null> {
+export function bindError(kind: 'tcp' | 'udp', host: string, port: number): Promise<string | null> {
   const why = (error: NodeJS.ErrnoException): string => error.code ?? error.message;
   if (kind === 'udp') {
     return new Promise((resolve) => {

@@ -3,7 +3,8 @@
  * flags, help and examples, and maps failures to exit codes:
  *   0 ok · 64 bad usage · 65 data corrupt, of another schema or member · 66 data missing ·
  *   69 address or port unavailable · 71 a program it runs (flock) missing or failed ·
- *   73 data unwritable · 74 disk full · 75 data folder locked · 70 internal error
+ *   73 data unwritable · 74 disk full · 75 data folder locked · 78 not a bourse data folder ·
+ *   70 internal error
  */
 import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';

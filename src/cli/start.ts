@@ -12,6 +12,7 @@ import type { LogLevel, NodeLog } from '../pipeline/node.js';
 import { version } from './version.js';
 import { capacityLine, type Capacities } from '../pipeline/engine-config.js';
 import { dataFreeBytesWarn } from '../constants.js';
+import { refuseForeignFolder, refuseTakenPort } from './start-refusals.js';
 
 export interface StartOptions {
   data: string;
@@ -28,8 +29,7 @@ export async function start(options: StartOptions): Promise<void> {
   const signals = startSignals(options.data, log);
   const stopped = signals.stopped;
   log(`starting on ${options.data}`);
-  // A walk stopped by Ctrl-C says so (damaged-file.ts), and the signal's own line is not said.
-  await refuseDamagedPages(options.data).catch((error: unknown) => signals.off(error));
+  await refuseBeforeStart(options).catch((error: unknown) => signals.off(error));
   const node = await BourseNode.start({
     dataDir: options.data,
     snapshotIntervalEvents: options.snapshotEvents,
@@ -136,6 +136,17 @@ function stoppedBeforeReady(dir: string): string {
 /** `host` as a URL writes it: an IPv6 address in brackets (`ws://[::1]:9001/`). */
 function urlHost(host: string): string {
   return isIPv6(host) ? `[${host}]` : host;
+}
+
+/**
+ * What is refused before anything is made or written (a failed start leaves no folder behind):
+ * a folder that is not a data folder, a port that cannot be bound, a damaged file. A walk
+ * stopped by Ctrl-C says so (damaged-file.ts), and the signal's own line is not said.
+ */
+async function refuseBeforeStart(options: StartOptions): Promise<void> {
+  refuseForeignFolder(options.data);
+  await refuseTakenPort(options.host, options.port);
+  await refuseDamagedPages(options.data);
 }
 
 /**

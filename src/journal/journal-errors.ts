@@ -45,6 +45,8 @@ export const enum StorageCode {
   SingleNode = 'SINGLE_NODE',
   /** Capacities that cannot be used (below the folder's, or inconsistent). */
   ConfigRefused = 'CONFIG_REFUSED',
+  /** A folder with files in it, none of them bourse's, given as a data folder to start in. */
+  NotDataFolder = 'NOT_DATA_FOLDER',
 }
 
 /**
@@ -87,6 +89,8 @@ export function exitCodeOf(code: string): number {
     case StorageCode.JournalCorrupt:
     case StorageCode.SnapshotCorrupt:
       return 65;
+    case StorageCode.NotDataFolder:
+      return 78; // EX_CONFIG: --data names the wrong folder (73 is a folder not writable)
     default:
       return 70; // EX_SOFTWARE
   }

@@ -22,6 +22,7 @@ import type { ReplicaStore } from '../replication/replica-store.js';
 import { logFileOf, logMarkOf, noteLogFileIn } from '../replication/log-mark.js';
 
 export { forgetLogFile } from '../replication/log-mark.js'; // `bourse backup` of a node
+export { standbyLogFile } from '../replication/standby-log.js'; // `bourse start`: a name
 import type { JournalDb } from '../journal/journal-db.js';
 import { isMemberBackup } from '../journal/member-folder.js';
 import { StandbyLog, standbyLogFile } from '../replication/standby-log.js';

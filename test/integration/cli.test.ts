@@ -498,6 +498,48 @@ test("a cluster's folder is not a single node's: start refuses it, readers name 
   }
 });
 
+/**
+ * `bourse start --data ~` set a node up in the home folder, its files among the user's: a folder
+ * with files in it and none of bourse's is refused (exit 78) before anything is written. An
+ * empty folder, one bourse made (keys.json alone: `keys create` first) and a mount point
+ * (lost+found alone) are taken: those starts get as far as the taken port (exit 69).
+ */
+test("start refuses a folder with files, none of them bourse's: 78, nothing written", async () => {
+  const dir = tempDataDir();
+  const tcp = createServer();
+  try {
+    await new Promise<void>((done) => tcp.listen(0, '127.0.0.1', done));
+    const port = String((tcp.address() as AddressInfo).port);
+    const home = join(dir, 'home');
+    mkdirSync(join(home, 'src'), { recursive: true });
+    writeFileSync(join(home, '.bashrc'), '# mine\n');
+    for (let k = 0; k < 6; k++) writeFileSync(join(home, `notes-${k}.txt`), 'x');
+    const refused = bourse('start', '--data', home, '--port', port);
+    assert.equal(refused.code, 78, refused.err);
+    assert.match(refused.err, new RegExp(`data folder ${home} is not a bourse data folder: `));
+    assert.match(refused.err, /it holds \.bashrc, notes-0\.txt, .*, and 3 more, and no journal/);
+    assert.match(refused.err, new RegExp(`such as --data ${join(home, 'bourse-data')}; `));
+    assert.match(refused.err, /nothing was written \[NOT_DATA_FOLDER\]$/m);
+    assert.equal(readdirSync(home).length, 8, 'nothing written there');
+    const taken = (folder: string): void => {
+      const r = bourse('start', '--data', folder, '--port', port);
+      assert.equal(r.code, 69, `${folder}: ${r.err}`);
+    };
+    const mount = join(dir, 'mount');
+    mkdirSync(join(mount, 'lost+found'), { recursive: true });
+    taken(mount);
+    const keyed = join(dir, 'keyed');
+    assert.equal(bourse('keys', 'create', '--data', keyed, '--client', '3', '--admin').code, 0);
+    writeFileSync(join(keyed, 'README'), 'my notes\n'); // beside bourse's own: as before
+    taken(keyed);
+    mkdirSync(join(dir, 'empty'));
+    taken(join(dir, 'empty'));
+  } finally {
+    tcp.close();
+    removeDir(dir);
+  }
+});
+
 test('a port that cannot be bound: exit 69, the address named; a bad --listen: 64', async () => {
   const dir = tempDataDir();
   const tcp = createServer();
@@ -506,9 +548,11 @@ test('a port that cannot be bound: exit 69, the address named; a bad --listen: 6
     await new Promise<void>((done) => tcp.listen(0, '127.0.0.1', done));
     await new Promise<void>((done) => udp.bind(0, '127.0.0.1', done));
     const port = (tcp.address() as AddressInfo).port;
-    const taken = bourse('start', '--data', join(dir, 'single'), '--port', String(port));
+    const taken = bourse('start', '--data', join(dir, 'new', 'single'), '--port', String(port));
     assert.equal(taken.code, 69, taken.err);
     assert.match(taken.err, new RegExp(`cannot listen on 127.0.0.1:${port}: the port is in use`));
+    // Bound before the folder is made: it made the folder and its journal, then failed.
+    assert.equal(existsSync(join(dir, 'new')), false, 'no folder left behind');
 
     const replicationPort = udp.address().port;
     const members = [1, 2, 3].map((id) => ({
