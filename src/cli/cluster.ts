@@ -32,7 +32,8 @@ import {
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
-import { ExitError, exitCodeMeaning, stopSignal, UsageError, writeFileWhole } from './output.js';
+import { ExitError, exitCodeMeaning, UsageError, writeFileWhole } from './output.js';
+import { nodeSignals } from './node-signals.js';
 import { onStopSignal } from './signals.js';
 import { portsTaken } from './ports.js';
 import { createFolder } from '../journal/make-dirs.js';
@@ -177,7 +178,8 @@ export interface MemberOptions {
 }
 
 /**
- * Runs one member until SIGINT or SIGTERM. Its log (role changes, take-overs, stalls) goes to
+ * Runs one member until SIGINT or SIGTERM (a second one stops it at once: node-signals.ts), or
+ * its supervisor's wholeClusterSignal. Its log (role changes, take-overs, stalls) goes to
  * stderr as JSON lines with its id, role and term (logger.ts).
  */
 export async function member(options: MemberOptions): Promise<void> {
@@ -188,7 +190,7 @@ export async function member(options: MemberOptions): Promise<void> {
   let node: ClusterNode | null = null;
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
   const secret = memberSecret(options, log);
-  const signalled = stopSignal();
+  const signals = nodeSignals('member', options.data, (line, level) => log(line, level));
   // Its whole cluster stops (wholeClusterSignal): no standby is left to hand over to.
   const whole = new Promise<'whole'>((resolve) =>
     process.once(wholeClusterSignal, () => resolve('whole')),
@@ -207,8 +209,9 @@ export async function member(options: MemberOptions): Promise<void> {
     datagramPayloadBytes: file.datagramPayloadBytes,
     log,
   });
+  signals.ready();
   let wholeCluster = false;
-  const stopped = Promise.race([signalled, whole, supervisorGone(log)]).then((why) => {
+  const stopped = Promise.race([signals.stopped, whole, supervisorGone(log)]).then((why) => {
     wholeCluster = why === 'whole';
     return null;
   });

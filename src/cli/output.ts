@@ -92,17 +92,6 @@ export const asOption =
     }
   };
 
-/**
- * Resolves on the first SIGINT or SIGTERM. Listened for from before a node starts: a signal
- * while it starts (replaying a journal can take seconds) killed it at once instead of stopping
- * it cleanly; now it stops as soon as it has started.
- */
-export function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', resolve).once('SIGTERM', resolve);
-  });
-}
-
 /** A wrong flag or value: exit code 64 (EX_USAGE) with the message. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -1,14 +1,14 @@
 /**
  * `bourse start`: one node on a data folder, until Ctrl-C (SIGINT) or SIGTERM, which stop it
- * cleanly: everything accepted is journaled and fsynced before the process exits. Where it
- * stands goes to stdout for people; its log goes to stderr as JSON lines (logger.ts).
+ * cleanly: everything accepted is journaled and fsynced before the process exits; a second one
+ * stops it at once (node-signals.ts). Where it stands goes to stdout for people; its log goes
+ * to stderr as JSON lines (logger.ts).
  */
 import { isIPv6 } from 'node:net';
 import { BourseNode } from '../pipeline/node.js';
 import { ProgressSlot } from '../journal/journal-progress.js';
 import { cliLog } from './logger.js';
-import { onStopSignal, signalExitCode } from './signals.js';
-import type { LogLevel, NodeLog } from '../pipeline/node.js';
+import { nodeSignals } from './node-signals.js';
 import { version } from './version.js';
 import { capacityLine, type Capacities } from '../pipeline/engine-config.js';
 import { dataFreeBytesWarn } from '../constants.js';
@@ -26,7 +26,10 @@ export interface StartOptions {
 
 export async function start(options: StartOptions): Promise<void> {
   const log = cliLog({ role: 'primary' });
-  const signals = startSignals(options.data, log);
+  const signals = nodeSignals('node', options.data, (line, level) => {
+    process.stdout.write(`${line}\n`);
+    log(line, level);
+  });
   const stopped = signals.stopped;
   log(`starting on ${options.data}`);
   await refuseBeforeStart(options).catch((error: unknown) => signals.off(error));
@@ -57,7 +60,7 @@ export async function start(options: StartOptions): Promise<void> {
       `clients:   ws://${at}/ (binary protocol, docs/PROTOCOL.md)`,
       `health:    http://${at}/health`,
       `dashboard: http://${at}/dashboard`,
-      `ready; Ctrl-C stops cleanly`,
+      `ready; Ctrl-C stops cleanly (a second Ctrl-C: at once, as a crash would)`,
       '',
     ].join('\n'),
   );
@@ -74,63 +77,6 @@ export async function start(options: StartOptions): Promise<void> {
     throw failure; // its message and exit code (74 for the disk) come from program.ts
   }
   process.stdout.write(`stopped cleanly; journal durable through sequence ${through}\n`);
-}
-
-/**
- * The stop signals of a start. The first SIGINT or SIGTERM stops the node once it has started
- * (listened for from before the start: a signal while it replays killed it at once), and says
- * so when the start is not done. A second one before it is ready stops the process at once and
- * says what that leaves; a second Ctrl-C killed it without a word (exit 130), and the operator
- * did not know whether anything was lost. Nothing was: no client is let in before the banner
- * says ready, and the data folder is as a crash leaves it, which a start recovers. Once ready,
- * a second one is told that the stop is under way (it flushes what the node accepted).
- */
-function startSignals(dir: string, log: NodeLog): StartSignals {
-  let ready = false;
-  let off = (): void => {};
-  const say = (line: string, level: LogLevel): void => {
-    process.stdout.write(`${line}\n`);
-    log(line, level);
-  };
-  const stopped = new Promise((resolve) => {
-    const first = (signal: NodeJS.Signals): void => {
-      if (!ready) say(`${signal} while starting: ${stopOnceStarted}`, 'info');
-      resolve(signal);
-    };
-    off = onStopSignal(first, (signal) => {
-      if (ready) return say(`${signal}: stopping already (${stoppingAlready})`, 'info');
-      say(`${signal} again: stopped before ready; ${stoppedBeforeReady(dir)}`, 'warn');
-      process.exit(signalExitCode(signal));
-    });
-  });
-  const failed = (error: unknown): never => {
-    off();
-    throw error;
-  };
-  return { stopped, ready: () => void (ready = true), off: failed };
-}
-
-interface StartSignals {
-  /** Resolves at the first stop signal. */
-  stopped: Promise<unknown>;
-  /** The node is ready: a second signal no longer stops the process at once. */
-  ready(): void;
-  /** Stops listening, the start failing with `error`; throws it. */
-  off(error: unknown): never;
-}
-
-const stopOnceStarted =
-  'stopping as soon as the node has started (the journal replayed); ' +
-  'Ctrl-C again stops at once, as a crash would, and loses nothing acknowledged';
-
-const stoppingAlready = 'what the node accepted is being journaled and flushed; it exits then';
-
-/** What a stop before ready leaves: nothing acknowledged, and a folder the next start takes. */
-function stoppedBeforeReady(dir: string): string {
-  return (
-    `no client was let in, nothing acknowledged; ${dir} is as a crash leaves it ` +
-    '(every batch journaled before is whole), and the next start recovers it'
-  );
 }
 
 /** `host` as a URL writes it: an IPv6 address in brackets (`ws://[::1]:9001/`). */

@@ -159,6 +159,47 @@ test('a second stop signal while the node starts: stopped at once, and said', as
 });
 
 /**
+ * Once ready, the first stop signal says that it stops cleanly and what a second one does; the
+ * second stops the process at once, and says what that leaves (nothing acknowledged lost, the
+ * folder as a crash leaves it). Before, the second was only told that the stop was under way,
+ * and a stop that hung took kill -9. Both are sent while the process is stopped (SIGSTOP), so
+ * that the second comes while the clean stop runs, whatever the machine's load.
+ */
+test('a second stop signal once ready: stopped at once, and said', async () => {
+  const dir = await dataWith(40);
+  const args = [main, 'start', '--data', dir, '--port', '0'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    await until('the node is ready', () => out.includes('ready; Ctrl-C stops cleanly'), 30_000);
+    assert.match(out, /^ready; Ctrl-C stops cleanly \(a second Ctrl-C: at once, as a crash/m);
+    child.kill('SIGSTOP');
+    child.kill('SIGINT');
+    child.kill('SIGTERM');
+    child.kill('SIGCONT');
+    const code = await exited;
+    // Either comes first: a signal goes to any of the process's threads (its workers').
+    const [first, second] = code === 143 ? ['SIGINT', 'SIGTERM'] : ['SIGTERM', 'SIGINT'];
+    assert.equal(code, second === 'SIGTERM' ? 143 : 130, out);
+    assert.match(out, new RegExp(`^${first}: stopping cleanly \\(what the node accepted `, 'm'));
+    assert.match(out, /; a second SIGINT or SIGTERM \(Ctrl-C again\) stops it at once, as a /);
+    const line = out.split('\n').find((l) => l.startsWith(`${second} again: `)) ?? '';
+    assert.match(line, /stopped at once, the clean stop not finished; nothing acknowledged /, out);
+    assert.match(line, new RegExp(`; ${dir} is as a crash leaves it, and the next start `));
+    assert.doesNotMatch(out, /stopped cleanly/);
+    const again = spawnSync(process.execPath, [main, 'verify', '--data', dir], {
+      encoding: 'utf8',
+    });
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // failed
+    removeDir(dir);
+  }
+});
+
+/**
  * A node whose stdout's reader is gone (`bourse start | head -1` after its line, a `tee` that
  * died) goes on, and stops cleanly. It ended at once, exit 0, at its next line on stdout (the
  * banner, a stop's line), as a crash would, since main.ts ended every command at EPIPE.

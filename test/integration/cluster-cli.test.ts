@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -431,6 +431,53 @@ test('bourse member refuses a single node’s folder, a cluster would cut its hi
     assert.equal(member.code, 64, member.out);
     assert.match(member.out, /holds a single node's journal \(through sequence \d+\), not a/);
   } finally {
+    removeDir(dir);
+  }
+});
+
+/**
+ * `bourse member` and a second stop signal, while it starts and once it runs: it stops at once
+ * (exit 130 or 143), and says so in a member's terms (what it acknowledged is durable, its next
+ * start recovers it). Before, a member listened once for each signal: after SIGINT then
+ * SIGTERM it went on with its clean stop, deaf, and a stop that hung took kill -9. A cluster of
+ * one member: it stands as primary alone. Both signals are sent while it is stopped (SIGSTOP),
+ * so that both come in the phase asked for, whatever the machine's load.
+ */
+test('bourse member: a second stop signal stops it at once, said for a member', async () => {
+  const dir = tempDataDir();
+  const file = await writeClusterFile(dir, true);
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ members: [file.members[0]] }));
+  const data = join(dir, 'member-1');
+  const args = ['member', '--cluster', join(dir, 'cluster.json'), '--id', '1', '--data', data];
+  const children: ChildProcess[] = [];
+  try {
+    for (const [phase, said] of [
+      ['starting on', /the member stopped before ready, as a crash would; what it acknow/],
+      ['member 1: capacity', /the member stopped at once, the clean stop not finished \(no /],
+    ] as const) {
+      const child = spawn(process.execPath, [main, ...args, '--bootstrap'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      await until(phase, () => err.includes(phase), 30_000);
+      child.kill('SIGSTOP');
+      child.kill('SIGINT');
+      child.kill('SIGTERM');
+      child.kill('SIGCONT');
+      const code = await exited;
+      const second = code === 143 ? 'SIGTERM' : 'SIGINT';
+      assert.equal(code, second === 'SIGTERM' ? 143 : 130, err);
+      const line = jsonLines(err).find((l) => String(l.msg).startsWith(`${second} again: `));
+      assert.match(String(line?.msg), said, err);
+      assert.match(String(line?.msg), new RegExp(`durable.*${data}|${data}.*recovers it`));
+      assert.doesNotMatch(String(line?.msg), /no client was let in|the next start/, "a node's");
+      assert.equal(line?.level, 'warn');
+    }
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     removeDir(dir);
   }
 });
