@@ -84,7 +84,7 @@ const nodeLines: SignalLines = {
   stoppedAtOnce: (dir) =>
     'stopped at once, the clean stop not finished; nothing acknowledged is lost (a command ' +
     `is answered only once durable); ${dir} is as a crash leaves it, and the next start ` +
-    'recovers it (what was accepted and not answered is not in it: clients send it again)',
+    'recovers it',
 };
 
 const memberLines: SignalLines = {
