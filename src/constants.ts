@@ -364,10 +364,7 @@ export const sdkSilenceMs = 2_000;
  */
 export const sdkReconnectWaitMs = 30_000;
 export const sdkReconnectShedWaitsMax = 4;
-/**
- * The SDK's pause before each round of reconnect tries (client/backoff.ts), doubling from the
- * first to the cap, jittered: over a cluster's members, and to a single node.
- */
+/** The SDK's pause before each round of reconnect tries, doubling to the cap (backoff.ts). */
 export const sdkReconnectClusterFirstMs = 5;
 export const sdkReconnectClusterCapMs = 100;
 export const sdkReconnectNodeFirstMs = 25;
@@ -375,6 +372,8 @@ export const sdkReconnectNodeCapMs = 1_000;
 /** The SDK's wait before it sends a frame refused Busy again (ms; busy-resend.ts), doubling. */
 export const sdkBusyRetryMs = 1;
 export const sdkBusyRetryMsMax = 100;
+/** Refused Busy this long (ms; busyTimeoutMs), the SDK's calls fail BusyTimeout, not applied. */
+export const sdkBusyTimeoutMs = 10_000;
 /** The longest wait a shed login's 503 may ask that the SDK takes (ms; more is ignored). */
 export const sdkRetryAfterMsMax = 60_000;
 /** Commands the SDK has in flight at most, unless its options say (inFlightMax). */
@@ -784,6 +783,7 @@ export function assertConstants(): void {
   assert(sdkReconnectClusterFirstMs <= sdkReconnectClusterCapMs, 'constants: backoff to its cap');
   assert(sdkReconnectNodeFirstMs <= sdkReconnectNodeCapMs, 'constants: backoff to its cap');
   assert(sdkBusyRetryMs <= sdkBusyRetryMsMax, 'constants: backoff to its cap');
+  assert(sdkBusyRetryMsMax < sdkBusyTimeoutMs, 'constants: Busy frames sent again before');
   const sdkTriesMs = sdkReconnectShedWaitsMax * sdkReconnectWaitMs;
   assert(cancelOnDisconnectGraceHeldMaxMs === sdkTriesMs, 'constants: held while the SDK tries');
   assert(dashboardViewersPerAddressMax <= dashboardViewersMax, 'constants: an address within');

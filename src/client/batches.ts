@@ -74,6 +74,11 @@ interface InFlightBatch {
   readonly result: BatchResult;
   /** Request id of the frame that carries each command (set when the frame is sent). */
   readonly frames: Uint32Array;
+  /**
+   * The client seqs it holds, from its first: its count, unless the SDK gave up on the later
+   * ones (busy-give-up.ts), which the next calls then take.
+   */
+  span: number;
   left: number;
   failed: boolean;
   readonly resolve: (result: BatchResult) => void;
@@ -95,14 +100,14 @@ export class Batches {
   add(first: number, count: number): Promise<BatchResult> {
     assert(count > 0, 'batches: empty batch');
     const last = this.list[this.list.length - 1];
-    assert(last === undefined || last.result.firstClientSeq + last.result.count <= first, 'seq');
+    assert(last === undefined || last.result.firstClientSeq + last.span <= first, 'seq');
     return new Promise((resolve, reject) => {
       const status = new Uint16Array(count).fill(unanswered);
       const sequence = new Float64Array(count);
       const kind = new Uint8Array(count);
       const result = { count, firstClientSeq: first, status, sequence, kind, rejected: 0 };
       const frames = new Uint32Array(count);
-      this.list.push({ result, frames, left: count, failed: false, resolve, reject });
+      this.list.push({ result, frames, span: count, left: count, failed: false, resolve, reject });
       this.commands += count;
     });
   }
@@ -110,13 +115,13 @@ export class Batches {
   /** The batch holding client seq `seq`, or null (a single command, or one already done). */
   private find(seq: number): InFlightBatch | null {
     const last = this.last;
-    if (last !== null && seq - last.result.firstClientSeq < last.result.count) {
+    if (last !== null && seq - last.result.firstClientSeq < last.span) {
       if (seq >= last.result.firstClientSeq) return last;
     }
     for (const batch of this.list) {
       const offset = seq - batch.result.firstClientSeq;
       if (offset < 0) return null;
-      if (offset < batch.result.count) return (this.last = batch);
+      if (offset < batch.span) return (this.last = batch);
     }
     return null;
   }
@@ -157,6 +162,17 @@ export class Batches {
       if (!batch.failed) batch.reject(error);
       batch.failed = true;
       this.settle(batch, 1);
+    }
+  }
+
+  /**
+   * Client seqs from `from` on were given up (failRange'd first): a batch that held some of
+   * them holds them no more, so that the next calls may take them.
+   */
+  cut(from: number): void {
+    for (const batch of this.list) {
+      const held = from - batch.result.firstClientSeq;
+      if (held >= 0 && held < batch.span) batch.span = held;
     }
   }
 

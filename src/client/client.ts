@@ -18,7 +18,12 @@
  * reconnect is recognised by the engine and applied once.
  */
 import WebSocket from 'ws';
-import { commandSizeBytes, commandsPerFrameMax, sdkSilenceMs } from '../constants.js';
+import {
+  commandSizeBytes,
+  commandsPerFrameMax,
+  sdkBusyTimeoutMs,
+  sdkSilenceMs,
+} from '../constants.js';
 import { CommandBatchEncoder } from '../protocol/command-batch.js';
 import { CommandKind } from '../protocol/command-layout.js';
 import { writeCommandOf, type CommandBody } from '../protocol/command-writer.js';
@@ -82,6 +87,7 @@ import {
 } from './unanswered.js';
 import { Liveness } from './liveness.js';
 import { BusyResend } from './busy-resend.js';
+import { busyTimedOut, failFrame, takeFramesFrom } from './busy-give-up.js';
 import { Admission } from './admission.js';
 import { AnswerRuns } from './answer-runs.js';
 import { frameFits, lastSequenceOf } from './frame-check.js';
@@ -96,37 +102,8 @@ import {
   StreamKind,
 } from '../protocol/frames.js';
 
-export type { EventRecord } from '../protocol/event-reader.js';
-export { ClientError, type ConnectOptions } from './session.js';
-export { BatchCutOff } from './batch-parts.js';
-export type { BatchResult } from './batches.js';
-export type * from '../protocol/named-commands.js';
-export type { BookLevel, BookView } from '../protocol/book-frame.js';
-export type { StreamGap } from './subscriptions.js';
-export { statusName } from '../protocol/status.js';
-/** Command and event kinds and status codes as values (the generated FlatBuffers enums). */
-export { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
-export { EventKind } from '../protocol/generated/bourse/protocol/event-kind.js';
-export { Status } from '../protocol/generated/bourse/protocol/status.js';
-/** Bits of an event's `flags` (Head, Record, Sell: the taker sold, ...), and its tif and stp. */
-export { EventFlag } from '../protocol/generated/bourse/protocol/event-flag.js';
-/** Bits of a command's `flags` (Sell, Market, PostOnly, Linked), for `submit` and `submitBatch`. */
-export { CommandFlag } from '../protocol/generated/bourse/protocol/command-flag.js';
-export { TimeInForce } from '../protocol/generated/bourse/protocol/time-in-force.js';
-export {
-  SelfTradePrevention, // the engine's self-trade rule of an order
-} from '../protocol/generated/bourse/protocol/self-trade-prevention.js';
-export { commandKindName, eventKindName, formatEvent } from '../protocol/event-reader.js';
-/** The protocol's fields of a command (`submit`, `submitBatch`): commands.fbs names them. */
-export type { CommandBody } from '../protocol/command-writer.js';
-export { ClientErrorCode } from './error-codes.js';
-/**
- * The node's own client ids, as events carry them: an OrderCanceled under disconnectClientId
- * is cancel on disconnect's, a Tick under timerClientId expired holds, reservedClientId's
- * Ticks open a cluster term. No session may log in as one (4006).
- */
-export { disconnectClientId, timerClientId, reservedClientId } from '../protocol/client-ids.js';
-export type * from './connection-state.js';
+/** Everything else the SDK exports: its errors, kinds, codes and types (public-names.ts). */
+export * from './public-names.js';
 
 type Fields = CommandBody;
 /** A command kind: the exported `CommandKind`'s members (the schema's enum), or numbers. */
@@ -192,11 +169,7 @@ export class BourseClient {
    */
   private readonly unanswered = new Map<number, UnansweredFrame>();
   /** Frames refused as Busy, sent again after a backoff (busy-resend.ts). */
-  private readonly busy = new BusyResend(
-    this.unanswered,
-    (bytes) => this.socket.send(bytes),
-    () => this.closed !== null,
-  );
+  private readonly busy: BusyResend;
   private closed: Error | null = null;
   /** Drops a connection that went silent (a hung or cut-off member): see liveness.ts. */
   private readonly liveness: Liveness;
@@ -217,6 +190,13 @@ export class BourseClient {
     this.#options = options;
     this.clientId = options.clientId;
     this.nextSeq = options.firstClientSeq ?? 1;
+    this.busy = new BusyResend(
+      this.unanswered,
+      (bytes) => this.socket.send(bytes),
+      () => this.closed !== null,
+      options.busyTimeoutMs ?? sdkBusyTimeoutMs,
+      (requestId, waitedMs) => this.giveUpBusy(requestId, waitedMs),
+    );
     this.admission = new Admission(
       () => this.pending.size + this.batches.commands,
       options.inFlightMax,
@@ -676,14 +656,24 @@ export class BourseClient {
     }
     this.unanswered.delete(requestId);
     const error = frameRefused(code, text, frame.last - frame.first + 1);
-    this.batches.failRange(frame.first, frame.last, error);
-    for (let seq = frame.first; seq <= frame.last; seq++) {
-      const p = this.pending.get(seq);
-      if (p === undefined) continue;
-      this.pending.delete(seq);
-      p.reject(error);
-    }
+    failFrame(frame, error, this.pending, this.batches);
     this.admission.drain(); // their room in flight is free
+  }
+
+  /**
+   * The frame `requestId` was refused as Busy for busyTimeoutMs: it and every later frame end,
+   * never sequenced, and the next calls take their client seqs (busy-give-up.ts).
+   */
+  private giveUpBusy(requestId: number, waitedMs: number): void {
+    if (this.queued > 0) this.flush(); // staged after the refused frame: refused as well
+    const from = (this.unanswered.get(requestId) as UnansweredFrame).first;
+    const error = busyTimedOut(waitedMs, from, this.nextSeq - 1);
+    const frames = takeFramesFrom(this.unanswered, from);
+    for (const frame of frames) failFrame(frame, error, this.pending, this.batches);
+    this.pending.rewind(from);
+    this.batches.cut(from);
+    this.nextSeq = from;
+    this.admission.drain();
   }
 
   private answer(clientSeq: number, p: Pending): void {

@@ -59,4 +59,11 @@ export const ClientErrorCode = {
    * (It was code 1, Busy, which the SDK retries itself when the server says it.)
    */
   QueueFull: 5000,
+  /**
+   * The SDK's own: the node refused the call's frame as Busy (its input ring full, or taking no
+   * commands) for busyTimeoutMs on end, and the SDK gave up. Not applied: a Busy frame is
+   * refused before it is sequenced, and so is every frame sent after it until it comes again.
+   * Its client seqs go to the next calls, so the same command made again is applied once.
+   */
+  BusyTimeout: 5001,
 } as const;

@@ -34,6 +34,7 @@ export function checkConnectOptions(o: ConnectOptions): void {
   atLeast('reconnectAttempts', o.reconnectAttempts, 0);
   atLeast('reconnectWaitMs', o.reconnectWaitMs, 0);
   atLeast('silenceMs', o.silenceMs, 0);
+  atLeast('busyTimeoutMs', o.busyTimeoutMs, 1);
   atLeast('connectWaitMs', o.connectWaitMs, 0);
   // Each of these threw later, from the socket's open event, and ended the process.
   if (o.apiKey !== undefined && typeof o.apiKey !== 'string') {
@@ -83,6 +84,7 @@ const connectOptionNames = new Set(
     members: true,
     connectWaitMs: true,
     silenceMs: true,
+    busyTimeoutMs: true,
     readOnly: true,
     cancelOnDisconnect: true,
     onReconnect: true,

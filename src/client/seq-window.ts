@@ -49,6 +49,16 @@ export class SeqWindow<T> {
     this.size++;
   }
 
+  /** Seqs from `seq` on, none held now, may be set again (the SDK gave them up). */
+  rewind(seq: number): void {
+    assert(seq <= this.end, 'seq-window: rewinds to a seq set before');
+    for (let s = Math.max(seq, this.base); s < this.end; s++) {
+      assert(this.slots[s & this.mask] === undefined, 'seq-window: seqs given up are not held');
+    }
+    this.end = seq;
+    if (this.size === 0) this.base = seq;
+  }
+
   delete(seq: number): boolean {
     if (this.get(seq) === undefined) return false;
     this.slots[seq & this.mask] = undefined;

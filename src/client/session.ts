@@ -97,6 +97,12 @@ export interface ConnectOptions {
    */
   silenceMs?: number;
   /**
+   * How long the SDK sends a frame the node refuses as Busy again (its input ring full) before
+   * it gives up: that call, and every later one already sent, fail with BusyTimeout (5001),
+   * not applied (ms; default 10,000). Their client seqs go to the next calls.
+   */
+  busyTimeoutMs?: number;
+  /**
    * A read-only session (path /read): subscriptions only, commands are refused (Error 5). Any
    * cluster member takes it, a standby included, so journal and book streams can be read
    * from a standby and leave the primary to commands.

@@ -76,6 +76,12 @@ function isClientSeq(seq: number): boolean {
   return Number.isSafeInteger(seq) && seq >= 1;
 }
 
+/** The client seq of a Commands frame's first command; 0 when that one is not valid. */
+export function frameFirstSeq(view: DataView, start: number): number {
+  const seq = readU64At(view, start + CommandWord.clientSeq * 4);
+  return isClientSeq(seq) ? seq : 0;
+}
+
 /**
  * The seq a Commands frame raises its client's to: its last command's, or when that one is
  * invalid (and rejected), the last valid one before it. Seqs increase within a frame, so this

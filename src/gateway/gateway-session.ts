@@ -17,6 +17,8 @@ export interface Session extends LoginFields, SubscriptionFields, CancelFields, 
    * engine in the order it sent them.
    */
   refused: number[];
+  /** The first client seq of each refused frame, beside `refused` (0: none valid). */
+  refusedSeqs: number[];
   /** Opened on the read path: subscriptions only, on any member (a standby included). */
   readOnly: boolean;
   /** Its ResultsOnly frames still to be answered (made at the first such frame). */
@@ -35,6 +37,7 @@ export function newSession(readOnly: boolean): Session {
     clientId: 0,
     grant: null,
     refused: [],
+    refusedSeqs: [],
     challenge: null,
     helloFlags: 0,
     cancelOnDisconnect: false,

@@ -102,6 +102,7 @@ import { noCancels } from './cancel-reports.js';
 import { welcomeBodyBytes, writeWelcomeCancels } from '../protocol/welcome.js';
 import { idFree } from './silent-holder.js';
 import { keyClosing, newSession, type Session } from './gateway-session.js';
+import { noteRefused, refusedTaken, refusedTurn } from './refused-frames.js';
 
 export { ListenError };
 export type { NodeRole, ReadyUse } from './node-role.js';
@@ -637,15 +638,15 @@ export class Gateway {
     const sink = this.sink;
     const session = ws.getUserData();
     const refused = session.refused;
-    const turn = refused.length === 0 || refused[0] === requestId;
+    const turn = refusedTurn(session, requestId, view, span.start);
     this.cancels.writeWaitingMarks(); // its client's mark, if it waits, goes first if it fits
     if (!turn || this.cancels.holds(session.clientId) || !sink.hasRoom(span.count)) {
-      if (!refused.includes(requestId)) refused.push(requestId);
+      noteRefused(session, requestId, view, span.start);
       if (refused.length > refusedFramesMax)
         return ws.end(CloseCode.SlowConsumer, 'too many refused frames');
       return sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
     }
-    if (refused.length > 0) refused.shift();
+    if (refused.length > 0) refusedTaken(session);
     if ((flags & CommandsFlag.ResultsOnly) !== 0) {
       session.results ??= new ResultRanges();
       session.results.add(view, span); // when full: answered with Events

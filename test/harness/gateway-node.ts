@@ -15,6 +15,7 @@ import { removeDir, tempDataDir } from './node-driver.js';
 import { until } from './wait.js';
 import { writeKeyFile, type createKey } from '../../src/gateway/api-keys.js';
 import { FrameType, frameHeaderBytes, writeHeader } from '../../src/protocol/frames.js';
+import type { CommandSink } from '../../src/gateway/gateway.js';
 
 export async function withNode(
   run: (node: BourseNode, url: string) => Promise<void>,
@@ -160,4 +161,15 @@ export function upgradeOutcome(url: string): Promise<string | number> {
       req.destroy();
     });
   });
+}
+
+/** `sink` as a full input ring makes it while `full()`: no room; all else goes through to it. */
+export function fullWhile(sink: CommandSink, full: () => boolean): CommandSink {
+  return {
+    ring: sink.ring,
+    hasRoom: (n) => !full() && sink.hasRoom(n),
+    claim: () => sink.claim(),
+    commit: () => sink.commit(),
+    publish: () => sink.publish(),
+  };
 }

@@ -10,7 +10,13 @@ import { BourseClient, EventKind, Status, type EventRecord } from '../../src/cli
 import type { CommandSink } from '../../src/gateway/gateway.js';
 import { BourseNode as Node } from '../../src/pipeline/node.js';
 import { HelloFlag } from '../../src/protocol/frames.js';
-import { disconnectEvents, rawSession, setUp, withNode } from '../harness/gateway-node.js';
+import {
+  disconnectEvents,
+  fullWhile,
+  rawSession,
+  setUp,
+  withNode,
+} from '../harness/gateway-node.js';
 import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { seriesValue } from '../harness/metrics-text.js';
@@ -34,14 +40,7 @@ async function marksOf(url: string, from: number, client: number): Promise<Event
  */
 function holdMarks(node: Node, full: () => boolean): void {
   const cancels = (node.gateway as unknown as { cancels: { sink: CommandSink } }).cancels;
-  const sink = cancels.sink;
-  cancels.sink = {
-    ring: sink.ring,
-    hasRoom: (n) => !full() && sink.hasRoom(n),
-    claim: () => sink.claim(),
-    commit: () => sink.commit(),
-    publish: () => sink.publish(),
-  };
+  cancels.sink = fullWhile(cancels.sink, full);
 }
 
 test("a login's mark is in the ring before the client's commands, ring full or not", async () => {
