@@ -43,10 +43,9 @@ export type OrdersFate = 'kept' | 'canceled' | 'unknown';
 /**
  * What the node said, as the session opened (its Welcome), of this client id's resting orders
  * that its cancel on disconnect canceled since the client id's last session on that node:
- * - 'none': it canceled none. After a close of the last session that kept them (`orders`
- *   'kept'), or a login within the grace, they rest still. The node knows only what it
- *   canceled itself: after a failover or a restart of the node, orders the member before it
- *   canceled are not said here (read what rests, `GET /orders?account=A`).
+ * - 'none': none was canceled since the client id's last session: the node watched it since
+ *   then, or the client id never sent a command (it has no orders). After a close of the last
+ *   session that kept them (`orders` 'kept'), they rest still.
  * - 'canceled': it canceled `orders` of them (0: none were resting) after the last session was
  *   lost, or when the node's grace after taking over ran out before this login; `sequence` is
  *   the last round's head event (an AllCanceled under disconnectClientId, in the journal and
@@ -55,7 +54,12 @@ export type OrdersFate = 'kept' | 'canceled' | 'unknown';
  *   `orders` canceled so far (0 if none answered yet), more may follow; the orders placed
  *   before the loss will all go, those placed from this session on stay. The next login says
  *   the rest.
- * - 'unknown': a server from before this report (2026-12) says nothing.
+ * - 'unknown': the node cannot tell; not 'none': orders may have been canceled. Read what rests
+ *   (`GET /orders?account=A`, or the account stream from before the loss) before quoting
+ *   again. The node took over from another member (a failover) or restarted after the client
+ *   id's last session on it, so cancels before are not its to know; or it dropped the report
+ *   (more than cancelReportsMax, 131,072, kept); or a server from before the report (2026-12)
+ *   says nothing. (Until 2026-12-06 the node said 'none' in the first two cases.)
  */
 export type CanceledState = 'none' | 'canceled' | 'canceling' | 'unknown';
 
@@ -186,6 +190,7 @@ const canceledNames: Record<CancelReport, CanceledState> = {
   [CancelReport.None]: 'none',
   [CancelReport.Canceled]: 'canceled',
   [CancelReport.Canceling]: 'canceling',
+  [CancelReport.Unknown]: 'unknown',
 };
 
 /** Welcome's report as the SDK tells it (null: a server from before it, 'unknown'). */

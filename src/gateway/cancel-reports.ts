@@ -10,11 +10,22 @@
  *                                               still under way starts a new report at 0)
  *
  * Kept in memory, on the node that runs the chains: a node that restarts, or a member that
- * takes over after its predecessor canceled a client's orders, knows nothing of those (None),
- * and says Canceled of the chains its own grace starts. Bounded by cancelReportsMax: past it
- * the oldest ended report goes (its client's Welcome says None).
+ * takes over after its predecessor canceled a client's orders, knows nothing of those, and
+ * says Canceled of the chains its own grace starts. Bounded by cancelReportsMax: past it the
+ * oldest ended report goes.
+ *
+ * No report is None only when the node saw all there was to see: Unknown when its report was
+ * dropped, or when the node took over a state with a past (a restart, a standby promoted) and
+ * the client id, which has commands in that past, has not logged in here since. (Both said
+ * None before: a client told "nothing canceled" whose quotes were gone.)
+ *
+ *   take(client): a report           ──► it (Canceled, Canceling)
+ *                 its report dropped ──► Unknown
+ *                 watched here since the node took over, or no past to miss ──► None
+ *                 else               ──► Unknown
  */
 import { cancelReportsMax } from '../constants.js';
+import { BoundedIds } from './bounded-ids.js';
 import { assert } from '../stdx/assert.js';
 import { CancelReport, type WelcomeCancels } from '../protocol/welcome.js';
 
@@ -31,11 +42,43 @@ export const noCancels: Readonly<WelcomeCancels> = Object.freeze({
   sequence: 0,
 });
 
+/** Welcome's report when the node cannot tell: the client should read what rests. */
+export const unknownCancels: Readonly<WelcomeCancels> = Object.freeze({
+  report: CancelReport.Unknown,
+  orders: 0,
+  sequence: 0,
+});
+
 export class CancelReports {
   /** By client id, oldest first (Map order: the first ended one is dropped when full). */
   private readonly byClient = new Map<number, Report>();
-  /** Ended reports dropped at cancelReportsMax (only grows). */
+  /** Ended reports dropped at `max` (only grows). */
   dropped = 0;
+  /**
+   * Client ids logged in since the node took over: each loss of theirs since, this node saw.
+   * At most `max` (the oldest goes: Unknown then, if there is a past).
+   */
+  private readonly watched: BoundedIds;
+  /** Client ids whose report was dropped, until they log in (at most `max`). */
+  private readonly droppedIds: BoundedIds;
+  /** Cancels this node did not see may have been made: a past taken over, or drops forgotten. */
+  private pastUnseen = false;
+
+  /** `max`: reports kept, cancelReportsMax (tests pass less). */
+  constructor(private readonly max = cancelReportsMax) {
+    assert(Number.isSafeInteger(max) && max > 0, 'cancel reports: room for one at least');
+    this.watched = new BoundedIds(max);
+    this.droppedIds = new BoundedIds(max);
+  }
+
+  /**
+   * The node starts taking commands, on a state with a past (`past`: its journal holds events):
+   * what the member before it, or the node before its restart, canceled is not known here.
+   */
+  tookOver(past: boolean): void {
+    this.watched.clear();
+    this.pastUnseen ||= past; // drops forgotten (forgot) stay unseen
+  }
 
   /** A chain for `client` starts (or starts again, after another loss). */
   begin(client: number): void {
@@ -44,7 +87,7 @@ export class CancelReports {
       report.underWay = true;
       return;
     }
-    if (this.byClient.size >= cancelReportsMax) this.dropOldestEnded();
+    if (this.byClient.size >= this.max) this.dropOldestEnded();
     this.byClient.set(client, { orders: 0, sequence: 0, underWay: true });
   }
 
@@ -66,11 +109,14 @@ export class CancelReports {
 
   /**
    * What Welcome tells a command session of `client`: the report, now given (a login is told
-   * once). A chain under way goes on reporting from 0, for the login after this one.
+   * once). A chain under way goes on reporting from 0, for the login after this one. `history`:
+   * the client id has commands in the state, or it is not known (with none, it has no orders).
    */
-  take(client: number): Readonly<WelcomeCancels> {
+  take(client: number, history = true): Readonly<WelcomeCancels> {
+    const unseen = this.droppedIds.has(client) || (this.pastUnseen && !this.watched.has(client));
+    this.watch(client);
     const report = this.byClient.get(client);
-    if (report === undefined) return noCancels;
+    if (report === undefined) return unseen && history ? unknownCancels : noCancels;
     const told: WelcomeCancels = {
       report: report.underWay ? CancelReport.Canceling : CancelReport.Canceled,
       orders: report.orders,
@@ -90,14 +136,28 @@ export class CancelReports {
     return this.byClient.size;
   }
 
+  /** `client` logged in: from now on each loss of its is seen here. */
+  private watch(client: number): void {
+    this.droppedIds.delete(client);
+    this.watched.add(client);
+  }
+
   private dropOldestEnded(): void {
     // Under way: at most cancelOnDisconnectPendingMax, fewer than cancelReportsMax (asserted).
     for (const [client, report] of this.byClient) {
       if (report.underWay) continue;
       this.byClient.delete(client);
       this.dropped++;
+      this.forgot(client);
       return;
     }
     assert(false, 'cancel reports: an ended report to drop');
+  }
+
+  /** `client`'s report was dropped: its next login is told Unknown. */
+  private forgot(client: number): void {
+    this.watched.delete(client);
+    // One forgotten past the bound is not watched either: Unknown for it, as with a past.
+    if (this.droppedIds.add(client) !== 0) this.pastUnseen = true;
   }
 }

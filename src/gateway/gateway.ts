@@ -409,8 +409,11 @@ export class Gateway {
     reply.setUint32(frameHeaderBytes, clientId, true);
     reply.setUint32(frameHeaderBytes + 4, this.options.idempotencyWindow, true);
     reply.setFloat64(frameHeaderBytes + 8, this.options.journal.visibleSequence(), true);
-    reply.setFloat64(frameHeaderBytes + 16, this.nextClientSeq(session), true);
-    const cancels = session.readOnly ? noCancels : this.cancels.reports.take(clientId);
+    const nextSeq = this.nextClientSeq(session);
+    reply.setFloat64(frameHeaderBytes + 16, nextSeq, true);
+    // Next seq 1: the state holds no command of the client id, so no order of it to cancel.
+    const reports = this.cancels.reports;
+    const cancels = session.readOnly ? noCancels : reports.take(clientId, nextSeq !== 1);
     writeWelcomeCancels(reply, frameHeaderBytes, cancels);
     ws.send(reply.buffer, true);
   }
@@ -427,6 +430,8 @@ export class Gateway {
 
   /** The node starts taking commands: the marked clients' grace (cancel-on-disconnect.ts). */
   tookOver(): void {
+    // A past (a restart, a standby promoted): the cancels made before are not this node's.
+    this.cancels.reports.tookOver(this.options.journal.visibleSequence() > 0);
     this.cancels.takeOver(this.options.reads, (id) => this.sessions.get(id)?.getUserData());
   }
 

@@ -36,6 +36,13 @@ export const enum CancelReport {
    * canceled so far, more may follow. Orders placed from this session on are not touched.
    */
   Canceling = 2,
+  /**
+   * It cannot tell: cancels may have happened that it did not see, or no longer remembers (it
+   * took over from another member, or restarted, after the client id's last session here; or
+   * it dropped the report, past cancelReportsMax). Not "none": read what rests (GET /orders).
+   * Servers before 2026-12-06 said None then; a client that does not know 3 reads "no report".
+   */
+  Unknown = 3,
 }
 
 /** Welcome's report of cancels on disconnect, as written or read. */
@@ -66,7 +73,7 @@ export function readWelcomeCancels(frame: Buffer, headerBytes: number): WelcomeC
   if (frame.byteLength < headerBytes + welcomeBodyBytes) return null;
   const report = frame.readUInt16LE(at + 4);
   const sequence = frame.readDoubleLE(at + 8);
-  if (report > CancelReport.Canceling) return null;
+  if (report > CancelReport.Unknown) return null;
   if (!Number.isSafeInteger(sequence) || sequence < 0) return null;
   return { report, orders: frame.readUInt32LE(at), sequence };
 }

@@ -47,7 +47,14 @@ async function lastRound(url: string, from: number, client: number): Promise<num
   return heads.at(-1)!.sequence;
 }
 
+/** A node on `dir` (a restart when it held one before), its grace `cancelGraceMs`. */
+function startOn(dir: string, cancelGraceMs?: number): Promise<BourseNode> {
+  const gateway = { host: '127.0.0.1', port: 0, cancelGraceMs };
+  return BourseNode.start({ dataDir: dir, config: smallConfig, gateway });
+}
+
 const none: CanceledOrders = { state: 'none', orders: 0, sequence: 0 };
+const unknown: CanceledOrders = { state: 'unknown', orders: 0, sequence: 0 };
 
 test('Welcome says what a loss canceled, once; a clean close and a fresh id: none', async () => {
   await withNode(async (node, url) => {
@@ -103,14 +110,9 @@ test('the SDK reconnecting after a drop hears the cancels, told across two login
   });
 });
 
-test('after a restart: back within the grace says none, back after it says canceled', async () => {
+test('after a restart: back within the grace says unknown, back after it canceled', async () => {
   const dir = tempDataDir();
-  const start = (): Promise<BourseNode> =>
-    BourseNode.start({
-      dataDir: dir,
-      config: smallConfig,
-      gateway: { host: '127.0.0.1', port: 0, cancelGraceMs: 2_000 },
-    });
+  const start = (): Promise<BourseNode> => startOn(dir, 2_000);
   let node: BourseNode | null = await start();
   try {
     let url = `ws://127.0.0.1:${node.gateway?.port}/`;
@@ -124,7 +126,8 @@ test('after a restart: back within the grace says none, back after it says cance
     node = await start();
     url = `ws://127.0.0.1:${node.gateway?.port}/`;
     const within = await maker(url, 321);
-    assert.deepEqual(within.connection.canceled, none, 'back within the grace: they rest');
+    // They rest (below), but the restarted node cannot know what it canceled before its stop.
+    assert.deepEqual(within.connection.canceled, unknown, 'back within the grace: cannot tell');
     const current = node;
     await until('the grace ended', () => !current.gateway!.cancels.graceRunning(), 30_000);
     await until('canceled', async () => (await resting(url, 2)).length === 0, 30_000);
@@ -134,6 +137,39 @@ test('after a restart: back within the grace says none, back after it says cance
     assert.deepEqual(after.connection.canceled, { state: 'canceled', orders: 3, sequence });
     assert.deepEqual(await resting(url, 1), earlyIds, 'the one back in time kept its own');
     await Promise.all([within.close(), after.close()]);
+  } finally {
+    await node?.stop();
+    removeDir(dir);
+  }
+});
+
+test('a report lost in a restart: unknown, not none; an id with no commands: none', async () => {
+  const dir = tempDataDir();
+  const start = (): Promise<BourseNode> => startOn(dir);
+  let node: BourseNode | null = await start();
+  try {
+    let url = `ws://127.0.0.1:${node.gateway?.port}/`;
+    const root = await BourseClient.connect(url, { clientId: 330 });
+    await setUp(root);
+    await root.close();
+    const mm = await maker(url, 331);
+    await quote(mm, 1, 2);
+    mm.dropConnection(); // a loss: the node cancels both, and keeps the report in memory
+    await until('canceled', async () => (await resting(url, 1)).length === 0, 30_000);
+    const current = node;
+    await until('the chain ended', () => chains(current) === 0, 30_000);
+    await node.stop(); // the report goes with the process
+    node = await start();
+    url = `ws://127.0.0.1:${node.gateway?.port}/`;
+    const back = await maker(url, 331);
+    // Before: 'none', and a maker took its quotes for resting.
+    assert.deepEqual(back.connection.canceled, unknown, 'cannot tell: read what rests');
+    await back.close(); // 1000: no loss, and this node saw the session
+    const again = await maker(url, 331);
+    assert.deepEqual(again.connection.canceled, none, 'watched since its last session');
+    const fresh = await maker(url, 332);
+    assert.deepEqual(fresh.connection.canceled, none, 'no command ever: no orders to cancel');
+    await Promise.all([again.close(), fresh.close()]);
   } finally {
     await node?.stop();
     removeDir(dir);

@@ -5,11 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  canceledOf,
   ConnectionStates,
   ordersFate,
   type ConnectionState,
 } from '../../../src/client/connection-state.js';
 import { checkConnectOptions } from '../../../src/client/input-check.js';
+import { CancelReport } from '../../../src/protocol/welcome.js';
 
 test('what the server does with the orders, by close code', () => {
   assert.equal(ordersFate(false, 4008), 'kept', 'no cancel on disconnect asked');
@@ -19,6 +21,14 @@ test('what the server does with the orders, by close code', () => {
   assert.equal(ordersFate(true, 4010), 'canceled');
   assert.equal(ordersFate(true, 1006), 'unknown', 'a drop: if the node is up to see it');
   assert.equal(ordersFate(true, 1011), 'unknown', 'a failing node, or a failed stream');
+});
+
+test("the node's cancel report: 'unknown' (cannot tell) is not 'none' (none canceled)", () => {
+  const none = { state: 'none', orders: 0, sequence: 0 };
+  assert.deepEqual(canceledOf({ report: CancelReport.None, orders: 0, sequence: 0 }), none);
+  const cannotTell = canceledOf({ report: CancelReport.Unknown, orders: 0, sequence: 0 });
+  assert.deepEqual(cannotTell, { state: 'unknown', orders: 0, sequence: 0 });
+  assert.deepEqual(canceledOf(null), cannotTell, 'and a server from before the report');
 });
 
 test('each transition told once; closed is last, whoever closes again', () => {

@@ -32,7 +32,7 @@ test('the report round-trips at the documented offsets', () => {
 test('an older Welcome, or a report value not known, is no report', () => {
   assert.equal(readWelcomeCancels(welcome(24).frame, frameHeaderBytes), null);
   const { frame, view } = welcome(welcomeBodyBytes);
-  writeWelcomeCancels(view, frameHeaderBytes, { report: 3 as never, orders: 1, sequence: 9 });
+  writeWelcomeCancels(view, frameHeaderBytes, { report: 4 as never, orders: 1, sequence: 9 });
   assert.equal(readWelcomeCancels(frame, frameHeaderBytes), null);
   const longer = welcome(welcomeBodyBytes + 16); // a later server appends: still read
   writeWelcomeCancels(longer.view, frameHeaderBytes, {
@@ -41,4 +41,12 @@ test('an older Welcome, or a report value not known, is no report', () => {
     sequence: 0,
   });
   assert.equal(readWelcomeCancels(longer.frame, frameHeaderBytes)?.report, CancelReport.Canceling);
+});
+
+test('Unknown (3), "the node cannot tell", is read as itself, not as None', () => {
+  const { frame, view } = welcome(welcomeBodyBytes);
+  const told = { report: CancelReport.Unknown, orders: 0, sequence: 0 };
+  writeWelcomeCancels(view, frameHeaderBytes, told);
+  assert.equal(frame.readUInt16LE(frameHeaderBytes + 28), 3);
+  assert.deepEqual(readWelcomeCancels(frame, frameHeaderBytes), told);
 });
