@@ -36,6 +36,7 @@ import { ExitError, exitCodeMeaning, UsageError, writeFileWhole } from './output
 import { nodeSignals } from './node-signals.js';
 import { onStopSignal } from './signals.js';
 import { portsTaken } from './ports.js';
+import { refuseForeignFolder } from './start-refusals.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { DataLock } from '../journal/data-lock.js';
 import { dataFile, refuseFile } from '../journal/journal-db.js';
@@ -187,6 +188,9 @@ export async function member(options: MemberOptions): Promise<void> {
   if (!file.members.some((m) => m.id === options.id)) {
     throw new UsageError(`--id ${options.id} is not in ${options.cluster}`);
   }
+  // Before anything is written (the secret, with --make-secret) or bound: `--data ~` set a
+  // member up among the user's files.
+  refuseForeignFolder(options.data, 'member', `member-${options.id}`);
   let node: ClusterNode | null = null;
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
   const secret = memberSecret(options, log);

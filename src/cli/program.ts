@@ -270,7 +270,8 @@ function addMember(p: Command): void {
         'before it votes again. With it, an empty folder is new only while no other member\n' +
         'answers with a journal that holds events. A folder another member wrote, a single\n' +
         "node's, a backup of a member's folder (its own included), or a copy of it (cp -a) is\n" +
-        'refused; a folder moved to a new disk is taken with --folder-moved.',
+        'refused; a folder moved to a new disk is taken with --folder-moved. A folder with\n' +
+        "files in it and none of bourse's (--data ~) is refused, nothing written (exit 78).",
     );
   capacityOptions(member).action(async (o: MemberOptions & { logFormat?: LogFormat }) => {
     chooseLogFormat(o.logFormat, { member: o.id });

@@ -3,6 +3,7 @@
  * folder, and a client port it cannot bind. `bourse start --data ~` set a node up in the home
  * folder, its files among the user's; and a start on a taken port made the data folder (and
  * its journal) before the gateway's bind failed, leaving a folder behind that it never used.
+ * `bourse member` refuses such a folder too (`bourse member --data ~` did the same).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,13 +37,21 @@ const passedOver: readonly string[] = ['lost+found'];
 /** How many of a refused folder's names the refusal shows. */
 const namesShownMax = 5;
 
+/** The commands that refuse a foreign folder: whose files each puts in its data folder. */
+const filesOf = { start: "a node's", member: "a member's" } as const;
+
 /**
- * Refuses a folder that holds anything and none of bourse's names: a node opens an empty or
- * new folder, or one bourse made (as it always did, whatever else the operator put in it).
- * A folder that cannot be read is left to the open, which names what is wrong with it.
+ * Refuses a folder that holds anything and none of bourse's names: a node or member opens an
+ * empty or new folder, or one bourse made (as it always did, whatever else the operator put in
+ * it). A folder that cannot be read is left to the open, which names what is wrong with it.
+ * The refusal names `command` and suggests a new folder `folderName` inside `dir`.
  * @throws StorageError NOT_DATA_FOLDER (exit 78), naming the folder and some of what it holds
  */
-export function refuseForeignFolder(dir: string): void {
+export function refuseForeignFolder(
+  dir: string,
+  command: keyof typeof filesOf,
+  folderName: string,
+): void {
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => !passedOver.includes(name));
@@ -55,8 +64,9 @@ export function refuseForeignFolder(dir: string): void {
   throw new StorageError(
     StorageCode.NotDataFolder,
     `data folder ${dir} is not a bourse data folder: it holds ${shown}${more}, and no ` +
-      "journal, snapshots or keys.json; a node's files go in a new or empty folder (start " +
-      `makes it), such as --data ${join(dir, 'bourse-data')}; nothing was written`,
+      `journal, snapshots or keys.json; bourse ${command} puts ${filesOf[command]} files in a ` +
+      `new or empty folder (it makes it), such as --data ${join(dir, folderName)}; nothing ` +
+      'was written',
   );
 }
 

@@ -90,7 +90,7 @@ function urlHost(host: string): string {
  * stopped by Ctrl-C says so (damaged-file.ts), and the signal's own line is not said.
  */
 async function refuseBeforeStart(options: StartOptions): Promise<void> {
-  refuseForeignFolder(options.data);
+  refuseForeignFolder(options.data, 'start', 'bourse-data');
   await refuseTakenPort(options.host, options.port);
   await refuseDamagedPages(options.data);
 }

@@ -518,6 +518,7 @@ test("start refuses a folder with files, none of them bourse's: 78, nothing writ
     assert.equal(refused.code, 78, refused.err);
     assert.match(refused.err, new RegExp(`data folder ${home} is not a bourse data folder: `));
     assert.match(refused.err, /it holds \.bashrc, notes-0\.txt, .*, and 3 more, and no journal/);
+    assert.match(refused.err, /; bourse start puts a node's files in a new or empty folder /);
     assert.match(refused.err, new RegExp(`such as --data ${join(home, 'bourse-data')}; `));
     assert.match(refused.err, /nothing was written \[NOT_DATA_FOLDER\]$/m);
     assert.equal(readdirSync(home).length, 8, 'nothing written there');

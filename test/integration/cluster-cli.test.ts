@@ -7,7 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -520,6 +529,45 @@ test('bourse member: no replication secret, no start; --make-secret, --secret', 
     const exposed = await runBourse(member(), 1_500);
     assert.equal(exposed.code, 0, exposed.out);
     assert.match(exposed.out, /replication\.key is mode 0644: group or others may read the repl/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/**
+ * `bourse member --data ~` set a member up in the home folder, its files among the user's, as
+ * `bourse start` did: a folder with files in it and none of bourse's is refused (exit 78)
+ * before anything is written, the secret --make-secret would make included. A member's own
+ * folder, with a file of the operator's beside bourse's, opens as before.
+ */
+test("bourse member refuses a folder of files, none of them bourse's: 78", async () => {
+  const dir = tempDataDir();
+  await writeClusterFile(dir);
+  const member = (data: string, ...more: string[]): string[] => [
+    ...['member', '--cluster', join(dir, 'cluster.json'), '--id', '2', '--data', data],
+    ...['--make-secret', ...more],
+  ];
+  const home = join(dir, 'home');
+  try {
+    mkdirSync(join(home, 'src'), { recursive: true });
+    writeFileSync(join(home, '.bashrc'), '# mine\n');
+    for (let k = 0; k < 6; k++) writeFileSync(join(home, `notes-${k}.txt`), 'x');
+    const before = readdirSync(dir).sort();
+    const refused = await runBourse(member(home, '--bootstrap'), 10_000); // or it runs on
+    assert.equal(refused.code, 78, refused.out);
+    assert.match(refused.out, new RegExp(`data folder ${home} is not a bourse data folder: `));
+    assert.match(refused.out, /it holds \.bashrc, notes-0\.txt, .*, and 3 more, and no journal/);
+    assert.match(refused.out, /; bourse member puts a member's files in a new or empty folder/);
+    assert.match(refused.out, new RegExp(`such as --data ${join(home, 'member-2')}; nothing was`));
+    assert.equal(readdirSync(home).length, 8, 'nothing written there');
+    assert.deepEqual(readdirSync(dir).sort(), before, 'no secret made, no folder');
+    const own = join(dir, 'member-2');
+    const first = await runBourse(member(own, '--bootstrap'), 1_500);
+    assert.equal(first.code, 0, first.out);
+    writeFileSync(join(own, 'README'), 'my notes\n'); // beside bourse's own: as before
+    const again = await runBourse(member(own), 1_500);
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /stopped cleanly/);
   } finally {
     removeDir(dir);
   }
