@@ -26,10 +26,16 @@
  */
 import { cancelReportsMax } from '../constants.js';
 import { BoundedIds } from './bounded-ids.js';
+import { EndedOrder } from './ended-order.js';
 import { assert } from '../stdx/assert.js';
 import { CancelReport, type WelcomeCancels } from '../protocol/welcome.js';
 
 interface Report {
+  readonly client: number;
+  /** Reports made before this one (the Map's insertion order: which ended one goes first). */
+  readonly made: number;
+  /** Its place in `endedOrder` (-1: under way). */
+  at: number;
   orders: number;
   sequence: number;
   underWay: boolean;
@@ -50,8 +56,12 @@ export const unknownCancels: Readonly<WelcomeCancels> = Object.freeze({
 });
 
 export class CancelReports {
-  /** By client id, oldest first (Map order: the first ended one is dropped when full). */
+  /** By client id, oldest first. */
   private readonly byClient = new Map<number, Report>();
+  /** The reports not under way, the first made on top: dropped when full (ended-order.ts). */
+  private readonly endedOrder: EndedOrder<Report>;
+  /** Reports made (each one's `made`). */
+  private madeCount = 0;
   /** Ended reports dropped at `max` (only grows). */
   dropped = 0;
   /**
@@ -69,6 +79,7 @@ export class CancelReports {
     assert(Number.isSafeInteger(max) && max > 0, 'cancel reports: room for one at least');
     this.watched = new BoundedIds(max);
     this.droppedIds = new BoundedIds(max);
+    this.endedOrder = new EndedOrder<Report>(max);
   }
 
   /**
@@ -84,11 +95,13 @@ export class CancelReports {
   begin(client: number): void {
     const report = this.byClient.get(client);
     if (report !== undefined) {
+      if (!report.underWay) this.endedOrder.remove(report);
       report.underWay = true;
       return;
     }
     if (this.byClient.size >= this.max) this.dropOldestEnded();
-    this.byClient.set(client, { orders: 0, sequence: 0, underWay: true });
+    const made = this.madeCount++;
+    this.byClient.set(client, { client, made, at: -1, orders: 0, sequence: 0, underWay: true });
   }
 
   /** A round of `client`'s chain canceled `orders`; its head event is at `sequence`. */
@@ -104,7 +117,9 @@ export class CancelReports {
   /** `client`'s chain ended (done, refused, or dropped: the report says what it canceled). */
   ended(client: number): void {
     const report = this.byClient.get(client);
-    if (report !== undefined) report.underWay = false;
+    if (report === undefined || !report.underWay) return;
+    report.underWay = false;
+    this.endedOrder.push(report);
   }
 
   /**
@@ -126,6 +141,7 @@ export class CancelReports {
       report.orders = 0;
       report.sequence = 0;
     } else {
+      this.endedOrder.remove(report);
       this.byClient.delete(client);
     }
     return told;
@@ -136,6 +152,11 @@ export class CancelReports {
     return this.byClient.size;
   }
 
+  /** Places the last drop (or end, begin, take) visited in the heap of ended reports (tests). */
+  get dropWork(): number {
+    return this.endedOrder.work;
+  }
+
   /** `client` logged in: from now on each loss of its is seen here. */
   private watch(client: number): void {
     this.droppedIds.delete(client);
@@ -144,14 +165,12 @@ export class CancelReports {
 
   private dropOldestEnded(): void {
     // Under way: at most cancelOnDisconnectPendingMax, fewer than cancelReportsMax (asserted).
-    for (const [client, report] of this.byClient) {
-      if (report.underWay) continue;
-      this.byClient.delete(client);
-      this.dropped++;
-      this.forgot(client);
-      return;
-    }
-    assert(false, 'cancel reports: an ended report to drop');
+    assert(this.endedOrder.size() > 0, 'cancel reports: an ended report to drop');
+    const oldest = this.endedOrder.pop();
+    assert(!oldest.underWay, 'cancel reports: the report dropped has ended');
+    this.byClient.delete(oldest.client);
+    this.dropped++;
+    this.forgot(oldest.client);
   }
 
   /** `client`'s report was dropped: its next login is told Unknown. */
