@@ -289,6 +289,16 @@ test('bench book-views --small times the board against postMessage a view', () =
   }
 });
 
+test('bench cancel-reports --small drops the oldest ended report at every begin', () => {
+  const figures = lastJson('bench/micro/cancel-reports.bench.js', ['--small']);
+  assert.equal(figures.bench, 'cancel-reports');
+  assert.equal(figures.result_hash, 20_001, '2,000 dropped, the first kept told Canceled');
+  for (const key of ['firstUs', 'lastUs', 'meanUs']) {
+    const us = figures[key];
+    assert.ok(typeof us === 'number' && us > 0, key);
+  }
+});
+
 test('bench nak-repair --small counts NAKs and resends in each scenario of trouble', () => {
   const figures = lastJson('bench/micro/replication/nak-repair.bench.js', ['--small']);
   assert.equal(figures.bench, 'nak-repair');
