@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { BourseNode } from '../src/pipeline/node.js';
 import { engineConfigDefault } from '../src/constants.js';
 import { singleNodeMode } from '../bench/lib/modes.js';
+import { transportCounters } from '../bench/lib/transport-counters.js';
 
 const dist = join(new URL('.', import.meta.url).pathname, '..');
 
@@ -375,6 +376,17 @@ test('bench:replicated --small runs three member processes and reports every fig
   assert.ok((figures.open_tail_stage_found as number) > 0, 'the tail found in the rows');
   for (const stage of ['hop', 'to_standby', 'standby_write', 'status', 'to_result', 'whole']) {
     assert.equal(typeof figures[`open_tail_stage_${stage}_p50_us`], 'number', stage);
+  }
+  // The transport's counters, read from the members' /metrics after the load, by role.
+  for (const [name] of transportCounters) {
+    for (const role of ['primary', 'standbys']) {
+      const v = figures[`repl_${name}_${role}`];
+      assert.ok(typeof v === 'number' && Number.isInteger(v) && v >= 0, `repl_${name}_${role}`);
+    }
+  }
+  for (const key of ['datagrams_sent', 'datagrams_received']) {
+    assert.ok((figures[`repl_${key}_primary`] as number) > 0, `${key}: the primary's`);
+    assert.ok((figures[`repl_${key}_standbys`] as number) > 0, `${key}: the standbys'`);
   }
 });
 

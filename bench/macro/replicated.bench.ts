@@ -53,6 +53,7 @@ import {
   stageFigures,
   stagesBetween,
 } from '../lib/stage-breakdown.js';
+import { scrapeTransport, transportFigures, transportRows } from '../lib/transport-counters.js';
 
 const usage = loadUsage('replicated');
 usage.values['--ports'] = 'members on ports N..N+5: client ports, then replication ports';
@@ -130,6 +131,12 @@ async function main(): Promise<void> {
     const batchCommands = loads.batch.reduce((sum, r) => sum + r.done, 0);
     const stillPrimary = (await findPrimary(file)) === primary.id;
     if (!stillPrimary) printRoleChanges(dir, members.length);
+    // The transport's counters, once the load is over (not on its path): before the members stop.
+    const counts = await Promise.all(file.members.map((m) => scrapeTransport(m.host, m.port)));
+    const transport = transportFigures(
+      counts[primary.id - 1],
+      counts.filter((_, i) => i !== primary.id - 1),
+    );
     const pids = new Map([...children].map(([id, c]) => [id, c.pid as number]));
     await stopAll(children); // each member writes its rows as it exits
     const rows = readStageRows(dir, pids);
@@ -155,6 +162,7 @@ async function main(): Promise<void> {
       },
       stages,
       tail,
+      transport,
     );
   } finally {
     await stopAll(children);
@@ -272,6 +280,8 @@ async function report(
   cpuUs: { all: RoleCpu; batch: RoleCpu },
   stages: { open: Breakdown; batch: Breakdown },
   tail: ReplicatedTail,
+  /** The members' transport counters at the end of the run (transport-counters.ts). */
+  transport: Record<string, number>,
 ): Promise<void> {
   const round = (v: number): number => Math.round(v * 100) / 100;
   const host = await machine();
@@ -299,6 +309,8 @@ async function report(
     batch_stages_us: stageJson(stages.batch),
     /** The open loop's slowest commands, stage by stage (replicated-tail.ts), µs. */
     ...replicatedTailFigures(tail),
+    /** Each transport counter: the primary's, and its standbys' summed (since they started). */
+    ...transport,
   };
   {
     const on = machineLine(host);
@@ -330,6 +342,7 @@ async function report(
       },
     ]);
     printStages(stages, s.histogram.mean);
+    printTable("the replication transport's counters over the run", transportRows(transport));
     printTable(
       `the open loop's tail (≥ p99, ${tail.found} found) by stage: p50 / p90 / p99 / mean`,
       replicatedTailRows(tail),
