@@ -7,6 +7,7 @@
  *   <data>/member-<id>/   each member's data folder
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve as absolute } from 'node:path';
 import {
   clusterFileName,
@@ -35,7 +36,7 @@ import { cliLog } from './logger.js';
 import { ExitError, exitCodeMeaning, UsageError, writeFileWhole } from './output.js';
 import { nodeSignals } from './node-signals.js';
 import { onStopSignal } from './signals.js';
-import { portsTaken } from './ports.js';
+import { refuseTakenPorts } from './ports.js';
 import { refuseForeignFolder } from './start-refusals.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { DataLock } from '../journal/data-lock.js';
@@ -185,12 +186,14 @@ export interface MemberOptions {
  */
 export async function member(options: MemberOptions): Promise<void> {
   const file = readClusterFile(options.cluster);
-  if (!file.members.some((m) => m.id === options.id)) {
+  const self = file.members.find((m) => m.id === options.id);
+  if (self === undefined) {
     throw new UsageError(`--id ${options.id} is not in ${options.cluster}`);
   }
-  // Before anything is written (the secret, with --make-secret) or bound: `--data ~` set a
-  // member up among the user's files.
+  // Before anything is written (the folder, the secret with --make-secret) or bound: `--data ~`
+  // set a member up among the user's files; a taken port left a folder it never used.
   refuseForeignFolder(options.data, 'member', `member-${options.id}`);
+  await refuseMemberPorts(self, options.listen);
   let node: ClusterNode | null = null;
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
   const secret = memberSecret(options, log);
@@ -226,6 +229,20 @@ export async function member(options: MemberOptions): Promise<void> {
   // started again (bourse cluster) rather than lingering silent.
   if (failure !== null) throw failure;
   log('stopped cleanly');
+}
+
+/**
+ * Refuses (exit 69) a member whose client (TCP) or peer (UDP) port cannot be bound now, before
+ * its folder, its secret (--make-secret) or anything in them is made, as `bourse start` checks
+ * its client port: the member made its folder, stored its id in it, then failed at the bind
+ * (and undid what it could), leaving a folder behind that it never used. A port taken in
+ * between is still refused by the member's own binds. A host name is left to those binds:
+ * looked up here, a slow DNS (containers' while members restart) would hold the start.
+ */
+async function refuseMemberPorts(self: ClusterMember, listen?: string): Promise<void> {
+  const host = listen ?? self.host;
+  if (isIP(host) === 0) return;
+  await refuseTakenPorts([{ ...self, host }], `member ${self.id} not started, nothing written`);
 }
 
 /** The member's replication secret, made first if asked; its file's exposure warned of. */
@@ -351,15 +368,9 @@ async function runUntilStopped(
  * cluster without its majority or with one member fewer, while the others failed and were
  * tried again every 10 s to 5 min; and the file kept the taken ports for every later run.
  */
-async function refuseTakenPorts(file: ClusterFile, fresh: boolean): Promise<void> {
-  const taken = await portsTaken(file.members);
-  if (taken.length === 0) return;
+async function refuseClusterPorts(file: ClusterFile, fresh: boolean): Promise<void> {
   const how = fresh ? 'another --base-port, or free them' : 'free them';
-  throw new ExitError(
-    `cannot bind ${taken.join('; ')}: no member started (${how}; \`ss -tulpn\` shows who ` +
-      'holds a port)',
-    69,
-  );
+  await refuseTakenPorts(file.members, 'no member started', how);
 }
 
 /** Puts back the cluster file `before` capacities were kept in it (if they were), and throws. */
@@ -386,13 +397,13 @@ export async function cluster(options: ClusterOptions): Promise<void> {
 async function runCluster(options: ClusterOptions, path: string, fresh: boolean): Promise<void> {
   if (fresh) {
     const file = localCluster(options.nodes, options.basePort);
-    await refuseTakenPorts(file, true); // before the file keeps them
+    await refuseClusterPorts(file, true); // before the file keeps them
     writeFileWhole(path, JSON.stringify(file, null, 2) + '\n');
   }
   const asked = options.capacities ?? {};
   const before = Object.keys(asked).length > 0 ? keepCapacities(path, asked) : null;
   const file = readClusterFile(path);
-  if (!fresh) await refuseTakenPorts(file, false).catch(restoreOnError(path, before));
+  if (!fresh) await refuseClusterPorts(file, false).catch(restoreOnError(path, before));
   // Made on the first run (of this version, too), kept after: every member reads it there.
   const secretPath = secretBeside(path);
   const secretNew = makeSecret(secretPath);

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { localPortCount, localPortMin, localPortsGivenMax, localPortTries } from '../constants.js';
 import type { ClusterMember } from '../pipeline/cluster-node.js';
+import { ExitError } from './output.js';
 
 export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   for (let i = 0; i < localPortTries; i++) {
@@ -71,6 +72,26 @@ export async function portsTaken(members: readonly ClusterMember[]): Promise<str
     if (udp !== null) taken.push(`${m.host}:${m.replicationPort} (udp, member ${m.id}): ${udp}`);
   }
   return taken;
+}
+
+/**
+ * Refuses (exit 69) `members` any of whose ports cannot be bound now (portsTaken), before
+ * anything is written or started: the message names each port, its kind and its member, says
+ * `outcome` (what was not done) and `how` to go on (default: free it, or them).
+ * @throws ExitError 69
+ */
+export async function refuseTakenPorts(
+  members: readonly ClusterMember[],
+  outcome: string,
+  how?: string,
+): Promise<void> {
+  const taken = await portsTaken(members);
+  if (taken.length === 0) return;
+  const free = how ?? (taken.length === 1 ? 'free it' : 'free them');
+  throw new ExitError(
+    `cannot bind ${taken.join('; ')}: ${outcome} (${free}; \`ss -tulpn\` shows who holds a port)`,
+    69,
+  );
 }
 
 /** Why `port` on `host` cannot be bound (the error's code), or null when it can. */

@@ -271,7 +271,8 @@ function addMember(p: Command): void {
         'answers with a journal that holds events. A folder another member wrote, a single\n' +
         "node's, a backup of a member's folder (its own included), or a copy of it (cp -a) is\n" +
         'refused; a folder moved to a new disk is taken with --folder-moved. A folder with\n' +
-        "files in it and none of bourse's (--data ~) is refused, nothing written (exit 78).",
+        "files in it and none of bourse's (--data ~) is refused, nothing written (exit 78);\n" +
+        'so is a client or peer port that cannot be bound (exit 69).',
     );
   capacityOptions(member).action(async (o: MemberOptions & { logFormat?: LogFormat }) => {
     chooseLogFormat(o.logFormat, { member: o.id });

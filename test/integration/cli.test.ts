@@ -568,7 +568,12 @@ test('a port that cannot be bound: exit 69, the address named; a bad --listen: 6
     const member = ['member', '--cluster', clusterFile, '--id', '1', '--data', join(dir, 'm1')];
     const busy = bourse(...member);
     assert.equal(busy.code, 69, busy.err);
-    assert.match(busy.err, new RegExp(`cannot bind 127.0.0.1:${replicationPort} \\(udp\\)`));
+    // Both named, before the member's folder is made (bourse member checks its ports first).
+    const both =
+      `cannot bind 127.0.0.1:${port} \\(tcp, member 1\\): EADDRINUSE; ` +
+      `127.0.0.1:${replicationPort} \\(udp, member 1\\): EADDRINUSE: member 1 not started`;
+    assert.match(busy.err, new RegExp(both));
+    assert.equal(existsSync(join(dir, 'm1')), false, 'no member folder left behind');
     const listen = bourse(...member, '--listen', '999.0.0.1');
     assert.equal(listen.code, 64);
     assert.match(listen.err, /--listen: '999.0.0.1' is not an IP address/);

@@ -17,6 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -569,6 +570,43 @@ test("bourse member refuses a folder of files, none of them bourse's: 78", async
     assert.equal(again.code, 0, again.out);
     assert.match(again.out, /stopped cleanly/);
   } finally {
+    removeDir(dir);
+  }
+});
+
+/**
+ * `bourse member` whose client (TCP) or peer (UDP) port is taken is refused (exit 69) before
+ * anything is written, naming the port, its kind and the member, as `bourse start` refuses its
+ * client port: before, it made its folder (and, with --make-secret, the secret), then failed
+ * at the bind, leaving behind a folder it never used.
+ */
+test('bourse member: a taken port is refused (69), no folder or secret made', async () => {
+  const dir = tempDataDir();
+  const file = await writeClusterFile(dir);
+  const data = join(dir, 'member-2');
+  const args = ['member', '--cluster', join(dir, 'cluster.json'), '--id', '2', '--data', data];
+  const { port, replicationPort } = file.members[1];
+  const tcp: Server = createServer();
+  const udp: Socket = createSocket('udp4');
+  try {
+    await takePort(tcp, port);
+    const before = readdirSync(dir).sort();
+    const refused = await runBourse([...args, '--bootstrap', '--make-secret'], 10_000);
+    assert.equal(refused.code, 69, refused.out);
+    const taken = `cannot bind 127.0.0.1:${port} (tcp, member 2): EADDRINUSE`;
+    assert.ok(refused.out.includes(`${taken}: member 2 not started, nothing written`), refused.out);
+    assert.doesNotMatch(refused.out, /starting on/);
+    assert.equal(existsSync(data), false, 'no folder made');
+    assert.deepEqual(readdirSync(dir).sort(), before, 'no secret made');
+    tcp.close();
+    await new Promise<void>((resolve) => udp.bind(replicationPort, '127.0.0.1', resolve));
+    const peer = await runBourse([...args, '--bootstrap', '--make-secret'], 10_000);
+    assert.equal(peer.code, 69, peer.out);
+    assert.match(peer.out, new RegExp(`127\\.0\\.0\\.1:${replicationPort} \\(udp, member 2\\): `));
+    assert.deepEqual(readdirSync(dir).sort(), before, 'no folder, no secret');
+  } finally {
+    tcp.close();
+    udp.close();
     removeDir(dir);
   }
 });
