@@ -87,15 +87,17 @@ if (files.length === 0) {
 /**
  * The benches' smoke test last in the serial queue: its benches are CPU-bound, and took twice
  * as long (49 -> 110 s) beside the other queue, which is done by then. The other files of the
- * serial queue mostly wait (elections, timers, signals) and barely slowed.
+ * serial queue mostly wait (elections, timers, signals) and barely slowed. node's runner sorts
+ * the files it is given (bench-smoke.test.js sorts first), so these run in a second `node
+ * --test` of their own once the first has ended: a queue is a list of runs, one after another.
  */
 const serialLast = ['bench-smoke.test.js'];
 const lastInQueue = (f) => serialLast.includes(relative(testRoot, f));
 const serialQueue = [
-  ...files.filter((f) => serial(f) && !lastInQueue(f)),
-  ...files.filter((f) => serial(f) && lastInQueue(f)),
-];
-const queues = [serialQueue, files.filter((f) => !serial(f))].filter((q) => q.length);
+  files.filter((f) => serial(f) && !lastInQueue(f)),
+  files.filter((f) => serial(f) && lastInQueue(f)),
+].filter((run) => run.length);
+const queues = [serialQueue, [files.filter((f) => !serial(f))]].filter((q) => q[0]?.length);
 
 /**
  * A bound on each file (and each test without its own): node's runner waits for a test file's
@@ -113,12 +115,13 @@ const summaryKeys = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 
 const summaryLine = /^\u2139 (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
 
 /**
- * Runs one queue and passes its output on, less its summary (the block of summary lines that
- * ends with duration_ms; failing tests are listed after it), which it resolves with.
+ * Runs one `node --test` of a queue and passes its output on, less its summary (the block of
+ * summary lines that ends with duration_ms; failing tests are listed after it), which it
+ * resolves with.
  */
-function runQueue(queue) {
+function runFiles(files) {
   const args = ['--test', '--test-reporter=spec', ...timeout, ...process.argv.slice(2)];
-  const child = spawn(process.execPath, [...args, ...queue.map((f) => relative(root, f))], {
+  const child = spawn(process.execPath, [...args, ...files.map((f) => relative(root, f))], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -154,13 +157,25 @@ function runQueue(queue) {
   });
 }
 
+/** Runs a queue's runs one after another; their counts are added up, the first failure kept. */
+async function runQueue(runs) {
+  const results = [];
+  for (const files of runs) results.push(await runFiles(files));
+  const counts = results.every((r) => r.counts !== null) ? sum(results) : null;
+  return { code: results.find((r) => r.code !== 0)?.code ?? 0, counts };
+}
+
+/** The summary counts of several runs, added up. */
+function sum(results) {
+  const add = (key) => results.reduce((n, r) => n + Number(r.counts[key]), 0);
+  return Object.fromEntries(summaryKeys.map((key) => [key, add(key)]));
+}
+
 const started = performance.now();
 const results = await Promise.all(queues.map(runQueue));
 if (results.every((r) => r.counts !== null)) {
-  for (const key of summaryKeys) {
-    const sum = results.reduce((n, r) => n + Number(r.counts[key]), 0);
-    process.stdout.write(`\u2139 ${key} ${sum}\n`);
-  }
+  const counts = sum(results);
+  for (const key of summaryKeys) process.stdout.write(`\u2139 ${key} ${counts[key]}\n`);
   process.stdout.write(`\u2139 duration_ms ${performance.now() - started}\n`);
 }
 process.exit(results.find((r) => r.code !== 0)?.code ?? 0);

@@ -133,3 +133,33 @@ test('a compiled test whose source is gone is named and not run', async () => {
     removeDir(root);
   }
 });
+
+/**
+ * The benches' smoke test runs after every other file of the serial queue has ended, on a
+ * machine the light queue has left by then. It ran first: node's runner sorts the files it is
+ * given, and bench-smoke.test.js sorts before integration/ (95 s beside the light queue in CI,
+ * against 49 alone).
+ */
+test("the benches' smoke test starts once the serial queue's other files have ended", async () => {
+  const writes = (name: string): string =>
+    "import test from 'node:test';\nimport { writeFileSync } from 'node:fs';\n" +
+    `test('${name}', () => writeFileSync('${name}.ended', ''));\n`;
+  const afterThem =
+    "import test from 'node:test';\nimport { existsSync } from 'node:fs';\n" +
+    "test('smoke', () => { if (!existsSync('a.ended') || !existsSync('z.ended')) throw 1; });\n";
+  const root = tree({
+    'bench-smoke.test.js': serialMark + afterThem,
+    'integration/a.test.js': serialMark + writes('a'),
+    'integration/z.test.js': serialMark + writes('z'),
+    'unit/b.test.js': passing,
+  });
+  try {
+    const r = await run(root);
+    assert.equal(r.killed, false, r.out);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^\u2139 tests 4$/m, r.out);
+    assert.match(r.out, /^\u2139 pass 4$/m, r.out);
+  } finally {
+    removeDir(root);
+  }
+});
