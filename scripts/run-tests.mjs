@@ -43,6 +43,8 @@ const starters = [
  * Files that start processes, but only one-shot tools (bourse replay, verify, inspect, keys,
  * backup on folders of their own, a node at most until it is ready; tsc): nothing in them
  * elects, loads or times anything. A file renamed falls back to the serial queue.
+ * member-cli: one `bourse member` at a time, refused at its start or stopped by a signal (no
+ * majority, no load, no takeover timed; 22 s of the serial queue in CI, as cluster-cli's).
  */
 const oneShot = [
   'cli',
@@ -53,6 +55,7 @@ const oneShot = [
   'cli-lock-tool',
   'cli-verify-snapshots',
   'journal-audit',
+  'member-cli',
   'run-tests',
   'sdk-types',
 ].map((name) => `integration/${name}.test.js`);
