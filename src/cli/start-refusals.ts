@@ -73,7 +73,8 @@ export function refuseForeignFolder(
 /**
  * Refuses a client port that cannot be bound now (bound and let go at once), before the folder
  * is made: the gateway binds it only once the journal is open and replayed. A port taken in
- * between is still refused by the gateway's own bind (its ListenError), the folder made.
+ * between is still refused by the gateway's own bind (its ListenError), and what the start
+ * made is removed again (start-folder-undo.ts).
  * Port 0 (any free port) always binds.
  * @throws ListenError (exit 69), as the gateway's bind says it
  */

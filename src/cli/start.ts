@@ -13,6 +13,7 @@ import { version } from './version.js';
 import { capacityLine, type Capacities } from '../pipeline/engine-config.js';
 import { dataFreeBytesWarn } from '../constants.js';
 import { refuseForeignFolder, refuseTakenPort } from './start-refusals.js';
+import { folderBefore, undoFailedStart } from './start-folder-undo.js';
 
 export interface StartOptions {
   data: string;
@@ -33,6 +34,7 @@ export async function start(options: StartOptions): Promise<void> {
   const stopped = signals.stopped;
   log(`starting on ${options.data}`);
   await refuseBeforeStart(options).catch((error: unknown) => signals.off(error));
+  const before = folderBefore(options.data);
   const node = await BourseNode.start({
     dataDir: options.data,
     snapshotIntervalEvents: options.snapshotEvents,
@@ -44,6 +46,11 @@ export async function start(options: StartOptions): Promise<void> {
       cancelGraceMs: options.cancelOnDisconnectGraceMs,
     },
     log,
+  }).catch((error: unknown) => {
+    // Failed before ready (its port taken since the check): no client was let in.
+    const undone = undoFailedStart(options.data, before);
+    if (undone !== null) log(undone, 'warn');
+    throw error;
   });
   const r = node.recovery;
   const from = r.snapshotSequence === -1 ? 'the journal start' : `snapshot ${r.snapshotSequence}`;
