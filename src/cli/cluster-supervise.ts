@@ -289,5 +289,5 @@ export function say(
 
 /** Exit codes whose cause lies outside the member's folder and may clear (program.ts). */
 function mayClear(code: number): boolean {
-  return code === 69 || code === 73 || code === 74 || code === 75;
+  return code === 68 || code === 69 || code === 73 || code === 74 || code === 75;
 }

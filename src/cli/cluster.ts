@@ -7,7 +7,6 @@
  *   <data>/member-<id>/   each member's data folder
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join, resolve as absolute } from 'node:path';
 import {
   clusterFileName,
@@ -37,6 +36,7 @@ import { ExitError, exitCodeMeaning, UsageError, writeFileWhole } from './output
 import { nodeSignals } from './node-signals.js';
 import { onStopSignal } from './signals.js';
 import { refuseTakenPorts } from './ports.js';
+import { refuseForeignHosts } from './member-hosts.js';
 import { refuseForeignFolder } from './start-refusals.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { DataLock } from '../journal/data-lock.js';
@@ -236,13 +236,14 @@ export async function member(options: MemberOptions): Promise<void> {
  * its folder, its secret (--make-secret) or anything in them is made, as `bourse start` checks
  * its client port: the member made its folder, stored its id in it, then failed at the bind
  * (and undid what it could), leaving a folder behind that it never used. A port taken in
- * between is still refused by the member's own binds. A host name is left to those binds:
- * looked up here, a slow DNS (containers' while members restart) would hold the start.
+ * between is still refused by the member's own binds. A host name is looked up first, and
+ * refused when it does not resolve or is not this machine's (member-hosts.ts).
  */
 async function refuseMemberPorts(self: ClusterMember, listen?: string): Promise<void> {
-  const host = listen ?? self.host;
-  if (isIP(host) === 0) return;
-  await refuseTakenPorts([{ ...self, host }], `member ${self.id} not started, nothing written`);
+  const outcome = `member ${self.id} not started, nothing written`;
+  const how = 'fix its host in the cluster file, or give --listen an address of this machine';
+  const [at] = await refuseForeignHosts([{ ...self, host: listen ?? self.host }], outcome, how);
+  await refuseTakenPorts([at], outcome);
 }
 
 /** The member's replication secret, made first if asked; its file's exposure warned of. */
@@ -363,14 +364,17 @@ async function runUntilStopped(
 }
 
 /**
- * Refuses (exit 69) a cluster any of whose ports cannot be bound, before any member starts and
+ * Refuses a cluster any of whose hosts is not this machine's (exit 68 or 69: member-hosts.ts)
+ * or any of whose ports cannot be bound (exit 69), before any member starts and
  * before a new folder's cluster.json is written: the members whose ports were free ran on, a
  * cluster without its majority or with one member fewer, while the others failed and were
  * tried again every 10 s to 5 min; and the file kept the taken ports for every later run.
  */
 async function refuseClusterPorts(file: ClusterFile, fresh: boolean): Promise<void> {
   const how = fresh ? 'another --base-port, or free them' : 'free them';
-  await refuseTakenPorts(file.members, 'no member started', how);
+  const hosts = 'every member runs here: give each host an address of this machine';
+  const members = await refuseForeignHosts(file.members, 'no member started', hosts);
+  await refuseTakenPorts(members, 'no member started', how);
 }
 
 /** Puts back the cluster file `before` capacities were kept in it (if they were), and throws. */

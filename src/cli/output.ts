@@ -162,6 +162,8 @@ export function exitCodeMeaning(code: number): string {
       return 'data corrupt, of another schema or another member';
     case 66:
       return 'data missing';
+    case 68:
+      return 'host name unknown';
     case 69:
       return 'address or port unavailable';
     case 73:

@@ -2,9 +2,9 @@
  * The `bourse` command line. Each command's action lives in its own file; this one declares
  * flags, help and examples, and maps failures to exit codes:
  *   0 ok · 64 bad usage · 65 data corrupt, of another schema or member · 66 data missing ·
- *   69 address or port unavailable · 71 a program it runs (flock) missing or failed ·
- *   73 data unwritable · 74 disk full · 75 data folder locked · 78 not a bourse data folder ·
- *   70 internal error
+ *   68 host name unknown · 69 address or port unavailable · 71 a program it runs (flock)
+ *   missing or failed · 73 data unwritable · 74 disk full · 75 data folder locked ·
+ *   78 not a bourse data folder · 70 internal error
  */
 import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -272,7 +272,8 @@ function addMember(p: Command): void {
         "node's, a backup of a member's folder (its own included), or a copy of it (cp -a) is\n" +
         'refused; a folder moved to a new disk is taken with --folder-moved. A folder with\n' +
         "files in it and none of bourse's (--data ~) is refused, nothing written (exit 78);\n" +
-        'so is a client or peer port that cannot be bound (exit 69).',
+        'so is a client or peer port that cannot be bound (exit 69), and a host name that\n' +
+        "does not resolve (exit 68) or is not this machine's (exit 69).",
     );
   capacityOptions(member).action(async (o: MemberOptions & { logFormat?: LogFormat }) => {
     chooseLogFormat(o.logFormat, { member: o.id });
