@@ -588,12 +588,6 @@ export const localPortCount = 10_000;
 export const localPortTries = 64;
 export const localPortsGivenMax = 256; // the last handed out: not again (cli/ports.ts)
 /**
- * A member started by a supervisor (bourse cluster, a drill, bench:replicated) checks this
- * often whether the supervisor still runs (ms); once it is gone (SIGKILL, the OOM killer), the
- * member stops cleanly instead of running on, unwatched, with its ports and folder held.
- */
-export const memberSupervisorCheckMs = 1_000;
-/**
  * `bourse cluster` starts a member that exited again after memberRestartDelayMs, the wait
  * doubling (up to its max) while each run fails within memberUpStableMs of its start, and
  * says at the memberCrashLoopCount-th such failure in a row that it is crash-looping (one

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnMember } from '../../src/cli/cluster-supervise.js';
 import { findPrimary, stopAll } from '../../src/cli/drill.js';
+import { stopMembersSync } from '../../src/cli/member-stop.js';
 import { drillMembers, writeDrillCluster } from '../../src/cli/drill-folder.js';
 import { machine, machineLine, printTable } from '../lib/table.js';
 import {
@@ -79,14 +80,19 @@ async function main(): Promise<void> {
   writeDrillCluster(dir, file);
   const children = new Map<number, ChildProcess>();
   // Whatever ends this process (a client error, a signal), the members go with it, and the
-  // folder too (after the kill: retried while a dying member's files go) unless kept.
+  // folder too (after the kill: retried while a dying member's files go) unless kept. Stopped
+  // by a signal (Ctrl-C reaches this process alone: the members have process groups of their
+  // own), the members stop cleanly first (member-stop.ts); killed (SIGKILL), they see it.
   const keep = process.env.BOURSE_BENCH_KEEP === '1';
   const killAll = (): void => {
     children.forEach((c) => c.kill('SIGKILL'));
     if (!keep) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   };
   process.on('exit', killAll);
-  exitOnSignal(killAll);
+  exitOnSignal(() => {
+    stopMembersSync([...children.values()]);
+    killAll();
+  });
   // The members time each stage (stage-breakdown.ts); BOURSE_STAGE_TIMES=0 runs them without,
   // to see what timing costs (the breakdown's figures are then zero).
   if (process.env[stageTimesVariable] !== '0') process.env[stageTimesVariable] = '1';

@@ -30,6 +30,7 @@ import {
 } from '../constants.js';
 import { exitCodeMeaning } from './output.js';
 import { LastWords, lastWordsFd, lastWordsVariable } from './last-words.js';
+import { supervisorFd, supervisorFdVariable, supervisorPidVariable } from './supervisor-watch.js';
 import { chosenLogFormat, logFormatVariable, writeOwnLine, type OwnLevel } from './log-format.js';
 import type { LogFormat } from './choices.js';
 
@@ -42,9 +43,6 @@ const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
  */
 export const wholeClusterSignal = 'SIGUSR2';
 
-/** Names the supervisor's pid to the members it starts (watchSupervisor in cluster.ts). */
-export const supervisorPidVariable = 'BOURSE_SUPERVISOR_PID';
-
 /** glibc's, read at a process's start (memberMallocMmapThresholdBytes). */
 export const mallocMmapThresholdVariable = 'MALLOC_MMAP_THRESHOLD_';
 
@@ -54,7 +52,12 @@ export interface MemberSpawn {
   output?: 'inherit' | 'ignore' | number;
   /** A command it runs under (`ip netns exec <ns>`), which execs it: the pid stays its. */
   prefix?: readonly string[];
-  /** In a process group of its own: a terminal's Ctrl-C reaches the supervisor alone. */
+  /**
+   * In a process group of its own (the default): a terminal's Ctrl-C reaches the supervisor
+   * alone, which stops its members as it means to (MemberProcess.stop, stopMembersSync).
+   * Before, a drill's and a bench's members got the Ctrl-C too: stopping already when the
+   * supervisor's own stop came, they took it as a second signal and exited at once.
+   */
   detached?: boolean;
   /** A pipe on fd 3, down which it tells the line it fails with (last-words.ts). */
   lastWords?: boolean;
@@ -71,7 +74,7 @@ export function spawnMember(
   {
     output = 'inherit',
     prefix = [],
-    detached = false,
+    detached = true,
     lastWords = false,
     logFormat,
   }: MemberSpawn = {},
@@ -80,15 +83,17 @@ export function spawnMember(
   args.push('--data', dataDir);
   if (bootstrap) args.push('--bootstrap');
   const [command, ...rest] = [...prefix, process.execPath, ...args];
-  // The member stops when this process is gone (watchSupervisor in cluster.ts).
+  // The member stops when this process is gone: fd 4 closes (supervisor-watch.ts).
   const env = {
     [mallocMmapThresholdVariable]: String(memberMallocMmapThresholdBytes), // constants.ts
     ...process.env,
     [supervisorPidVariable]: String(process.pid),
+    [supervisorFdVariable]: String(supervisorFd),
     ...(lastWords ? { [lastWordsVariable]: String(lastWordsFd) } : {}),
     ...(logFormat === undefined ? {} : { [logFormatVariable]: logFormat }),
   };
-  const stdio: StdioOptions = ['ignore', output, output, ...(lastWords ? ['pipe' as const] : [])];
+  const words = lastWords ? 'pipe' : 'ignore';
+  const stdio: StdioOptions = ['ignore', output, output, words, 'pipe']; // fds 3 and 4
   return spawn(command, rest, { stdio, env, detached });
 }
 
@@ -177,7 +182,6 @@ export class MemberProcess {
   private start(bootstrap: boolean): void {
     this.startedAt = performance.now();
     const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap, {
-      detached: true,
       lastWords: true,
       logFormat: chosenLogFormat() ?? undefined,
     });

@@ -16,19 +16,14 @@ import {
   memberExitWaitMs,
   memberRetryDownMs,
   memberStopMs,
-  memberSupervisorCheckMs,
   udpPayloadBytesDefault,
   udpPayloadBytesMax,
 } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
 import type { NodeLog } from '../pipeline/node.js';
 import { makeSecret, readSecret, secretBeside, secretExposure } from './cluster-secret.js';
-import {
-  MemberProcess,
-  say,
-  supervisorPidVariable,
-  wholeClusterSignal,
-} from './cluster-supervise.js';
+import { MemberProcess, say, wholeClusterSignal } from './cluster-supervise.js';
+import { watchSupervisor } from './supervisor-watch.js';
 import { capacitiesFromFile, capacitiesToFile } from './capacities.js';
 import { shrunkCapacity, type Capacities } from '../pipeline/engine-config.js';
 import { cliLog } from './logger.js';
@@ -198,6 +193,7 @@ export async function member(options: MemberOptions): Promise<void> {
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
   const secret = memberSecret(options, log);
   const signals = nodeSignals('member', options.data, (line, level) => log(line, level));
+  const supervisor = watchSupervisor(log); // from now on: a start that never ends included
   // Its whole cluster stops (wholeClusterSignal): no standby is left to hand over to.
   const whole = new Promise<'whole'>((resolve) =>
     process.once(wholeClusterSignal, () => resolve('whole')),
@@ -217,8 +213,9 @@ export async function member(options: MemberOptions): Promise<void> {
     log,
   });
   signals.ready();
+  supervisor.ready();
   let wholeCluster = false;
-  const stopped = Promise.race([signals.stopped, whole, supervisorGone(log)]).then((why) => {
+  const stopped = Promise.race([signals.stopped, whole, supervisor.gone]).then((why) => {
     wholeCluster = why === 'whole';
     return null;
   });
@@ -256,26 +253,6 @@ function memberSecret(options: MemberOptions, log: NodeLog): Buffer {
   const exposure = secretExposure(path);
   if (exposure !== null) log(`member ${options.id}: ${exposure}`, 'warn');
   return secret;
-}
-
-/**
- * A member started by a supervisor stops once the supervisor is gone: killed with SIGKILL, it
- * could not stop its members, which ran on with their ports and folders held (the next
- * `bourse cluster` on the folder was refused: in use). Its parent is then another process.
- */
-function supervisorGone(log: (message: string) => void): Promise<void> {
-  const supervisor = Number(process.env[supervisorPidVariable] ?? '0');
-  // Run by hand, or by a service manager: nothing to watch.
-  if (supervisor === 0) return new Promise(() => {});
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (process.ppid === supervisor) return;
-      clearInterval(timer);
-      log(`its supervisor (pid ${supervisor}) is gone: stopping`);
-      resolve();
-    }, memberSupervisorCheckMs);
-    timer.unref();
-  });
 }
 
 /**

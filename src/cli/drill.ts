@@ -35,6 +35,7 @@ import {
 import { Rng } from '../stdx/rng.js';
 import { memberDataDir, type ClusterFile } from './cluster.js';
 import { spawnMember } from './cluster-supervise.js';
+import { stopMembersSync, waitExitedSync } from './member-stop.js';
 import {
   drillFolder,
   drillMembers,
@@ -684,9 +685,10 @@ export function historyFigures(
 
 /**
  * Ctrl-C or SIGTERM skips a drill's `finally`: its members would outlive it and its folder stay
- * behind. Until the returned function is called, either signal runs `release` (what else the
- * drill made: network namespaces), kills the members and waits for them to exit (one still
- * writing would leave files in a folder being removed), removes the folder (kept when given
+ * behind. Until the returned function is called, either signal stops the members cleanly and
+ * waits for them to exit (member-stop.ts: one still writing would leave files in a folder
+ * being removed), runs `release` (what else the drill made: network namespaces, after the
+ * members in them have stopped), removes the folder (kept when given
  * with --data, or with BOURSE_DRILL_KEEP=1) and exits 130 (SIGINT) or 143 (SIGTERM). All of it
  * synchronously: the drill's own flow must not go on meanwhile into what is being torn down.
  */
@@ -696,13 +698,12 @@ export function onInterrupt(
   release: () => void = () => {},
 ): () => void {
   return onStopSignal((signal) => {
-    const left = [...children()];
-    for (const c of left) c.kill('SIGKILL');
+    const killed = stopMembersSync([...children()]);
     release();
-    waitExitedSync(left, memberStopMs);
     if (!place.kept) rmSync(place.dir, { recursive: true, force: true });
     const where = place.kept ? `its folder is kept: ${place.dir}` : 'its folder is removed';
-    process.stderr.write(`drill: interrupted (${signal}); its members are stopped, ${where}\n`);
+    const how = killed.length === 0 ? 'stopped cleanly' : `stopped (${killedLine(killed)})`;
+    process.stderr.write(`drill: interrupted (${signal}); its members are ${how}, ${where}\n`);
     process.exit(signalExitCode(signal));
   });
 }
@@ -739,28 +740,10 @@ export function failOnMemberExit(
   };
 }
 
-/**
- * Blocks until each process has exited (or `ms` pass). Without the event loop a killed child is
- * not reaped: it has exited once it is a zombie ('Z' in /proc/<pid>/stat) or gone.
- */
-function waitExitedSync(children: readonly ChildProcess[], ms: number): void {
-  const tick = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = performance.now() + ms;
-  const running = (c: ChildProcess): boolean => c.pid !== undefined && isRunning(c.pid);
-  while (children.some(running) && performance.now() < deadline) Atomics.wait(tick, 0, 0, 10);
-}
-
-/**
- * Whether process `pid` runs. A zombie (exited, not reaped yet: by its parent's event loop, or
- * by init for an orphan) does not, though signal 0 would still find it: /proc decides.
- */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false; // gone, or reaped already
-  }
+/** Members that did not stop cleanly in time, by pid. */
+function killedLine(pids: readonly number[]): string {
+  const seconds = memberStopMs / 1000;
+  return `pid ${pids.join(', ')} killed: not stopped within ${seconds} s`;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 /** Processes in tests: whether one still runs, and which it started. */
 import { execFileSync } from 'node:child_process';
-import { isRunning } from '../../src/cli/drill.js';
+import { isRunning } from '../../src/cli/member-stop.js';
 
 /** Whether process `pid` runs (a zombie does not: see isRunning). */
 export const alive = isRunning;
