@@ -1,16 +1,16 @@
 /**
- * A harness's members (a drill's, a bench's) are its own to stop. Ctrl-C on a terminal signals
- * the whole foreground process group: the members got it too, then the drill's own stop
+ * A harness's members (a drill's, bench:replicated's) are its own to stop. Ctrl-C on a terminal
+ * signals the whole foreground process group: the members got it too, then the drill's own stop
  * (SIGKILL), so none stopped cleanly. They now run in process groups of their own, and the
  * drill stops each cleanly. A harness killed with SIGKILL cannot stop them: each watches a pipe
  * from it (supervisor-watch.ts) and ends when it closes, even one whose start never ends.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDrillCluster } from '../../src/cli/drill-folder.js';
 import { alive, awaitChildren } from '../harness/processes.js';
@@ -23,38 +23,61 @@ const supervise = fileURLToPath(new URL('../../src/cli/cluster-supervise.js', im
 /** This file's ports (the helpers' block 30600-30799). */
 const drillBase = 30_600;
 const memberPort = 30_610;
+const benchPorts = 30_620; // 30620-30625
 
 const logOf = (dir: string, id: number): string =>
   readFileSync(join(dir, `member-${id}.log`), 'utf8');
 
-test('Ctrl-C on a drill: the drill stops each member cleanly, none is left', async (t) => {
-  const dir = tempDataDir();
-  const data = join(dir, 'drill'); // --data: kept, with each member's log
-  const args = [main, 'drill', 'failover', '--kills', '50', '--base-port', String(drillBase)];
-  // A process group of its own, as a shell runs a foreground job.
-  const drill = spawn(process.execPath, [...args, '--data', data], {
+/** A harness run in a process group of its own, as a shell runs a foreground job. */
+interface Harness {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  err: () => string;
+  /** Its 3 members' pids. */
+  members: number[];
+}
+
+async function runHarness(t: TestContext, args: string[], env = {}): Promise<Harness> {
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
+    env: { ...process.env, ...env },
   });
   let err = '';
-  drill.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => drill.once('close', resolve));
-  t.after(() => drill.kill('SIGKILL'));
-  const members = await awaitChildren(drill.pid!, ' member --cluster ', 3);
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.after(() => child.kill('SIGKILL'));
+  const members = await awaitChildren(child.pid!, ' member --cluster ', 3);
   t.after(() => members.filter(alive).forEach((pid) => process.kill(pid, 'SIGKILL')));
-  t.after(() => removeDir(dir));
-  // Every member ready (its start's last line), before the drill's first kill.
-  const ready = (id: number): boolean => / capacity /.test(logOf(data, id));
+  return { child, exited, err: () => err, members };
+}
+
+/**
+ * Once every member logging in `dir` is ready (its start's last line), sends the harness's
+ * group Ctrl-C as a terminal does; then each member stopped cleanly, and none is left.
+ */
+async function ctrlC(h: Harness, dir: string): Promise<void> {
+  const ready = (id: number): boolean => / capacity /.test(logOf(dir, id));
   await until('every member ready', () => [1, 2, 3].every(ready), 30_000);
-  process.kill(-drill.pid!, 'SIGINT'); // the terminal's Ctrl-C: to the whole group
-  assert.equal(await exited, 130, err);
-  assert.deepEqual(members.filter(alive), [], 'no member outlives the drill');
+  process.kill(-h.child.pid!, 'SIGINT');
+  assert.equal(await h.exited, 130, h.err());
+  assert.deepEqual(h.members.filter(alive), [], 'no member outlives the harness');
   for (const id of [1, 2, 3]) {
-    const log = logOf(data, id);
+    const log = logOf(dir, id);
     assert.match(log, /"msg":"stopped cleanly"/, `member ${id} stopped cleanly: ${log}`);
     assert.doesNotMatch(log, /SIGINT/, `member ${id} got no Ctrl-C of its own`);
   }
-  assert.match(err, /interrupted \(SIGINT\); its members are stopped cleanly, its folder is kept/);
+}
+
+test('Ctrl-C on a drill: the drill stops each member cleanly, none is left', async (t) => {
+  const dir = tempDataDir();
+  t.after(() => removeDir(dir));
+  const data = join(dir, 'drill'); // --data: kept, with each member's log
+  const args = [main, 'drill', 'failover', '--kills', '50', '--base-port', String(drillBase)];
+  const drill = await runHarness(t, [...args, '--data', data]);
+  await ctrlC(drill, data); // the members all ready: before the drill's first kill
+  const said = /interrupted \(SIGINT\); its members are stopped cleanly, its folder is kept/;
+  assert.match(drill.err(), said);
 });
 
 /**
@@ -114,4 +137,15 @@ test('a harness killed with SIGKILL: its member stops, even one still starting',
   await until('member 1 gone', () => !alive(pid), 10_000);
   const said = `its supervisor (pid ${supervisor.pid}) is gone before the member was ready`;
   assert.ok(readFileSync(log, 'utf8').includes(said), readFileSync(log, 'utf8'));
+});
+
+test('Ctrl-C on bench:replicated: the bench stops each member cleanly, none is left', async (t) => {
+  const script = fileURLToPath(new URL('../../bench/macro/replicated.bench.js', import.meta.url));
+  const args = [script, '--small', '--ports', String(benchPorts)];
+  const keep = { BOURSE_BENCH_KEEP: '1' }; // its members' logs, to read
+  const bench = await runHarness(t, args, keep);
+  const cmdline = readFileSync(`/proc/${bench.members[0]}/cmdline`, 'utf8').split('\0');
+  const dir = dirname(cmdline[cmdline.indexOf('--data') + 1]);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await ctrlC(bench, dir);
 });
