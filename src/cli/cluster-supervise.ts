@@ -15,6 +15,7 @@
  *                                                  left down (reported)
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
@@ -94,7 +95,11 @@ export function spawnMember(
   };
   const words = lastWords ? 'pipe' : 'ignore';
   const stdio: StdioOptions = ['ignore', output, output, words, 'pipe']; // fds 3 and 4
-  return spawn(command, rest, { stdio, env, detached });
+  const child = spawn(command, rest, { stdio, env, detached });
+  // This end goes with the member: a process the member started that still held its end
+  // would otherwise keep this one's open, and this process running.
+  child.once('exit', () => (child.stdio[supervisorFd] as Socket | null)?.destroy());
+  return child;
 }
 
 export class MemberProcess {

@@ -6,16 +6,19 @@
  * of a pipe (stdio fd 4, spawnMember) and holds the other; the kernel closes it when the
  * supervisor ends, and the member reads the end of the stream at once, at any stage:
  *
- *   supervisor ──fd 4 (a socket pair)──► member: 'end' ──► starting: exits at once (143)
- *                                                     └──► ready: stops cleanly (a primary
- *                                                          hands over first)
+ *   supervisor ──fd 4 (a socket pair)──► member: 'end' ──► ready: stops cleanly (a primary
+ *                                                     │    hands over first)
+ *                                                     └──► starting: stops cleanly once
+ *                                                          started; not started within
+ *                                                          memberStopMs: exits at once (143)
  *
  * Before, the member checked every second whether its parent was still the supervisor, and
  * only once it was ready: a member whose start did not end (a replay of hours, a peer's
- * answer that never ended) ran on for good after its supervisor's SIGKILL. Before ready it
- * exits as a crash would: the folder holds nothing it acknowledged that is not durable.
+ * answer that never ended) ran on for good after its supervisor's SIGKILL. One whose start
+ * does not end in time exits as a crash would: it acknowledges only what is durable.
  */
 import { Socket } from 'node:net';
+import { memberStopMs } from '../constants.js';
 import type { NodeLog } from '../pipeline/node.js';
 import { tellLastWords } from './last-words.js';
 import { signalExitCode } from './signals.js';
@@ -40,26 +43,43 @@ export function watchSupervisor(log: NodeLog): SupervisorWatch {
   }
   const pid = process.env[supervisorPidVariable] ?? '?';
   let ready = false;
+  let ended = false;
+  let stop = (): void => {};
   const gone = new Promise<void>((resolve) => {
-    const pipe = new Socket({ fd: supervisorFd, readable: true, writable: false });
-    pipe.unref(); // watched, not waited for: the member ends when its work does
-    pipe.on('data', () => {}); // nothing is sent down it: read to see its end
-    let said = false;
-    const end = (): void => {
-      if (said) return;
-      said = true;
-      if (ready) {
-        log(`its supervisor (pid ${pid}) is gone: stopping`);
-        return resolve();
-      }
-      const line =
-        `its supervisor (pid ${pid}) is gone before the member was ready: stopped at once, ` +
-        'as a crash would (nothing it acknowledged is lost; its next start recovers it)';
-      log(line, 'warn');
-      tellLastWords(`bourse: ${line}`);
-      process.exit(signalExitCode('SIGTERM'));
+    stop = () => {
+      log(`its supervisor (pid ${pid}) is gone: stopping`);
+      resolve();
     };
-    pipe.once('end', end).once('close', end).once('error', end);
   });
-  return { gone, ready: () => void (ready = true) };
+  const pipe = new Socket({ fd: supervisorFd, readable: true, writable: false });
+  pipe.unref(); // watched, not waited for: the member ends when its work does
+  pipe.on('data', () => {}); // nothing is sent down it: read to see its end
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    if (ready) return stop();
+    log(
+      `its supervisor (pid ${pid}) is gone while the member starts: it stops once started, ` +
+        `or at once if not started within ${memberStopMs / 1000} s`,
+      'warn',
+    );
+    setTimeout(() => exitStarting(pid, log), memberStopMs).unref();
+  };
+  pipe.once('end', end).once('close', end).once('error', end);
+  const started = (): void => {
+    ready = true;
+    if (ended) stop();
+  };
+  return { gone, ready: started };
+}
+
+/** A start that did not end in time after the supervisor went: the member exits at once. */
+function exitStarting(pid: string, log: NodeLog): never {
+  const line =
+    `its supervisor (pid ${pid}) is gone and the member did not start within ` +
+    `${memberStopMs / 1000} s: stopped at once, as a crash would (nothing it acknowledged ` +
+    'is lost; its next start recovers it)';
+  log(line, 'warn');
+  tellLastWords(`bourse: ${line}`);
+  process.exit(signalExitCode('SIGTERM'));
 }
