@@ -157,6 +157,27 @@ export class Emitter {
     return e;
   }
 
+  /**
+   * As `begin`, for a transfer's event (Transferred, PendingCreated: ledger-decide.ts's
+   * emitCommandMove), whose caller sets account, counterparty, id and amount itself: only the
+   * other seven payload words are cleared (as beginOrder does for an order's head), ~20
+   * instructions a transfer less. The bytes are the same as `begin` and four `set`s.
+   */
+  beginTransfer(kind: number, status: number, flags: number, ref: number): number {
+    const e = this.stamp(kind, status, flags, ref);
+    const f64 = this.f64;
+    const d = (e + EventWord.otherId) >> 1;
+    f64[d] = 0; // otherId
+    f64[d + ((EventWord.price - EventWord.otherId) >> 1)] = 0;
+    f64[d + ((EventWord.quantity - EventWord.otherId) >> 1)] = 0;
+    f64[d + ((EventWord.fee - EventWord.otherId) >> 1)] = 0;
+    f64[d + ((EventWord.counterpartyFee - EventWord.otherId) >> 1)] = 0;
+    f64[d + ((EventWord.release - EventWord.otherId) >> 1)] = 0;
+    f64[d + ((EventWord.aux - EventWord.otherId) >> 1)] = 0;
+    this.putFingerprint(e, kind);
+    return e;
+  }
+
   /** After the clearing: the head's payload words are zero but this one (fingerprintWord). */
   private putFingerprint(e: number, kind: number): void {
     if (this.recordHead === e) {
@@ -179,6 +200,31 @@ export class Emitter {
   /** Sets a 64-bit payload field (word index from EventWord) of the event at word `e`. */
   set(e: number, word: number, value: number): void {
     write64(this.u32, (e + word) | 0, value);
+  }
+
+  /**
+   * Sets a 64-bit payload field to the command's 64-bit field at CommandWord `from`, word for
+   * word. For a field the decider checked (an id, or an amount below 2^53) and read as the
+   * value it emits, these are the bytes `set` writes, without the double's round trip (a
+   * multiply, a round and two truncations with their overflow checks, ~10 instructions).
+   */
+  copy(e: number, word: number, from: number): void {
+    const source = this.source as CommandCursor;
+    const cmd = source.u32;
+    const w = source.w & wordMask;
+    const u32 = this.u32;
+    u32[(e + word) | 0] = cmd[w + from];
+    u32[(e + (word + 1)) | 0] = cmd[w + (from + 1)];
+  }
+
+  /**
+   * Sets a 64-bit payload field to the event's own sequence (the id of what the command
+   * creates: an order, a transfer), copied from its header as `copy` copies a field.
+   */
+  setSequence(e: number, word: number): void {
+    const u32 = this.u32;
+    u32[(e + word) | 0] = u32[(e + EventWord.sequence) | 0];
+    u32[(e + (word + 1)) | 0] = u32[(e + (EventWord.sequence + 1)) | 0];
   }
 
   /**

@@ -18,6 +18,8 @@ import {
 } from '../../protocol/command-fields.js';
 import { readI64 as readI64Import, readU64 as readU64Import } from '../../stdx/records.js';
 import { SAFE_MAX as SAFE_MAXImport } from '../../stdx/int.js';
+import { assert as assertImport } from '../../stdx/assert.js';
+import { verify as verifyImport } from '../../constants.js';
 import type { Accounts } from './accounts.js';
 import type { Assets } from './assets.js';
 import type { PendingTransfers } from './pending-transfers.js';
@@ -33,6 +35,8 @@ const nonNegativeStatus: typeof nonNegativeStatusImport = nonNegativeStatusImpor
 const readI64: typeof readI64Import = readI64Import;
 const readU64: typeof readU64Import = readU64Import;
 const SAFE_MAX: typeof SAFE_MAXImport = SAFE_MAXImport;
+const assert: typeof assertImport = assertImport;
+const verify: typeof verifyImport = verifyImport;
 
 export class LedgerDecider {
   private readonly accounts: Accounts;
@@ -74,7 +78,7 @@ export class LedgerDecider {
     const asset = c.word(CommandWord.ref);
     const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.supply(asset) + amount > SAFE_MAX) return Status.LedgerSupplyOverflow;
-    const e = this.emitMove(EventKind.Deposited, asset, slot, -1, amount);
+    const e = this.emitCommandMove(EventKind.Deposited, asset, false);
     if (!this.chain.active) {
       this.applier.applyDeposited(this.emitter.u32, e, slot);
     } else {
@@ -93,7 +97,7 @@ export class LedgerDecider {
     const asset = c.word(CommandWord.ref);
     const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.available(slot, asset) < amount) return Status.LedgerInsufficientFunds;
-    const e = this.emitMove(EventKind.Withdrawn, asset, slot, -1, amount);
+    const e = this.emitCommandMove(EventKind.Withdrawn, asset, false);
     if (!this.chain.active) {
       this.applier.applyWithdrawn(this.emitter.u32, e, slot);
     } else {
@@ -113,8 +117,7 @@ export class LedgerDecider {
     const asset = c.word(CommandWord.ref);
     const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.available(debit, asset) < amount) return Status.LedgerInsufficientFunds;
-    const e = this.emitMove(EventKind.Transferred, asset, debit, credit, amount);
-    this.emitter.set(e, EventWord.id, c.clock[0]);
+    const e = this.emitCommandMove(EventKind.Transferred, asset, true);
     if (!this.chain.active) {
       this.applier.applyTransferred(this.emitter.u32, e, debit, credit);
     } else {
@@ -143,8 +146,7 @@ export class LedgerDecider {
     const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
     if (this.available(debit, asset) < amount) return Status.LedgerInsufficientFunds;
     const expiresAt = timeout === 0 ? 0 : now + timeout;
-    const e = this.emitMove(EventKind.PendingCreated, asset, debit, credit, amount);
-    this.emitter.set(e, EventWord.id, c.clock[0]);
+    const e = this.emitCommandMove(EventKind.PendingCreated, asset, true);
     this.emitter.set(e, EventWord.aux, expiresAt);
     if (!this.chain.active) this.applier.applyPendingCreated(this.emitter.u32, e, debit, credit);
     else this.notePendingCreated(debit, credit, asset, amount, expiresAt);
@@ -286,6 +288,40 @@ export class LedgerDecider {
     if (credit !== -1) em.set(e, EventWord.counterparty, this.accounts.id(credit));
     em.set(e, EventWord.amount, amount);
     return e;
+  }
+
+  /**
+   * Emits an event whose account, counterparty (`credit`: the command's target, else none) and
+   * amount are the command's account, target and quantity, copied word for word (Emitter.copy):
+   * the decider found the accounts' slots by those ids and read the amount after amountStatus,
+   * so these are the bytes emitMove writes from the slots' ids and the amount (verify checks).
+   * A transfer (`credit`: Transferred, PendingCreated) also gets its id, its sequence.
+   */
+  private emitCommandMove(kind: EventKind, asset: number, credit: boolean): number {
+    const em = this.emitter;
+    // A transfer's account, counterparty, id and amount are all set below: beginTransfer
+    // clears only the other payload words.
+    const e = credit
+      ? em.beginTransfer(kind, Status.Ok, 0, asset)
+      : em.begin(kind, Status.Ok, 0, asset);
+    em.copy(e, EventWord.account, CommandWord.account);
+    em.copy(e, EventWord.amount, CommandWord.quantity);
+    if (credit) {
+      em.copy(e, EventWord.counterparty, CommandWord.target);
+      em.setSequence(e, EventWord.id);
+    }
+    if (verify) this.checkCommandMove(e);
+    return e;
+  }
+
+  /** Verify only: the copied fields hold what the decider read from the command. */
+  private checkCommandMove(e: number): void {
+    const c = this.cursor;
+    const u32 = this.emitter.u32;
+    const amount = readI64(c.u32, (c.w + CommandWord.quantity) | 0);
+    assert(readU64(u32, e + EventWord.amount) === amount, 'ledger: copied amount');
+    const debit = this.accounts.slotOf(readU64(c.u32, (c.w + CommandWord.account) | 0));
+    assert(readU64(u32, e + EventWord.account) === this.accounts.id(debit), 'ledger: account');
   }
 
   private notePendingCreated(

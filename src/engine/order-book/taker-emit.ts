@@ -8,7 +8,10 @@
  *   OrderExpired                   the remainder that neither filled nor rests, with the reason
  */
 import { Status } from '../../protocol/status.js';
-import { CommandFlag } from '../../protocol/command-layout.js';
+import { assert as assertImport } from '../../stdx/assert.js';
+import { readU64 as readU64Import } from '../../stdx/records.js';
+import { verify as verifyImport } from '../../constants.js';
+import { CommandFlag, CommandWord } from '../../protocol/command-layout.js';
 import { EventFlag, EventKind, EventWord } from '../../protocol/event-layout.js';
 import type { Accounts } from '../ledger/accounts.js';
 import type { Emitter } from '../emitter.js';
@@ -20,6 +23,9 @@ import { Orders, Side } from './orders.js';
 
 // Imports the hot path calls, held in module constants (why: src/engine/engine.ts).
 const restingHold: typeof restingHoldImport = restingHoldImport;
+const assert: typeof assertImport = assertImport;
+const readU64: typeof readU64Import = readU64Import;
+const verify: typeof verifyImport = verifyImport;
 
 export class TakerEmitter {
   private readonly accounts: Accounts;
@@ -58,23 +64,24 @@ export class TakerEmitter {
     const em = this.emitter;
     // beginOrder clears only the payload words not set below: all seven are, always.
     const e = em.beginOrder(kind, Status.Ok, this.takerFlags(t), t.instrument);
-    em.set(e, EventWord.account, this.accounts.id(t.account));
-    em.set(e, EventWord.id, v[Ticket.orderId]);
-    em.set(e, EventWord.price, v[Ticket.price]);
-    em.set(e, EventWord.quantity, v[Ticket.quantity]);
+    // The account, id, price and quantity are the command's own fields, as the decider
+    // checked and read them (checkHead says which): copied word for word.
+    this.copyOwnerAndId(e, kind);
+    em.copy(e, EventWord.price, CommandWord.price);
+    em.copy(e, EventWord.quantity, CommandWord.quantity);
+    if (verify) this.checkHead(e, t);
     em.set(e, EventWord.amount, held);
     em.set(e, EventWord.release, v[Ticket.oldHold]);
     em.set(e, EventWord.aux, rest);
     if (kind === EventKind.OrderAccepted) this.applier.applyAccepted(em.u32, e, t.account);
     else this.applier.applyAmended(em.u32, e, t.amendedSlot);
-    this.emitPlan(t);
+    this.emitPlan(kind, t);
     const expired = plan.totals[0] - rest;
     if (expired > 0) {
       const reason = plan.stop === Status.Ok ? Status.MatchingNoLiquidity : plan.stop;
       const sell = t.side === Side.Sell ? EventFlag.Sell : 0;
       const x = em.begin(EventKind.OrderExpired, reason, sell, t.instrument);
-      em.set(x, EventWord.account, this.accounts.id(t.account));
-      em.set(x, EventWord.id, v[Ticket.orderId]);
+      this.copyOwnerAndId(x, kind);
       em.set(x, EventWord.quantity, expired);
     }
   }
@@ -113,6 +120,30 @@ export class TakerEmitter {
     this.applier.applyCanceled(em.u32, e, slot);
   }
 
+  /** Sets the order's account and id, from the command that placed (`kind`) or amends it. */
+  private copyOwnerAndId(e: number, kind: EventKind): void {
+    const em = this.emitter;
+    em.copy(e, EventWord.account, CommandWord.account);
+    if (kind === EventKind.OrderAccepted) em.setSequence(e, EventWord.id);
+    else em.copy(e, EventWord.id, CommandWord.target);
+  }
+
+  /**
+   * Verify only: the head's copied fields are the ticket's. A new order's id is its command's
+   * sequence (checkOrderShape) and an amended one's the command's target (findOwnOrder); the
+   * account is the command's (decidePlaceOrder found its slot by it, findOwnOrder compared
+   * the owner with it); price and quantity passed amountStatus (below 2^53: one double, the
+   * same words), a market order's price is 0 in both.
+   */
+  private checkHead(e: number, t: OrderTicket): void {
+    const u32 = this.emitter.u32;
+    const v = t.values;
+    assert(readU64(u32, e + EventWord.account) === this.accounts.id(t.account), 'taker: account');
+    assert(readU64(u32, e + EventWord.id) === v[Ticket.orderId], 'taker: order id');
+    assert(readU64(u32, e + EventWord.price) === v[Ticket.price], 'taker: price');
+    assert(readU64(u32, e + EventWord.quantity) === v[Ticket.quantity], 'taker: quantity');
+  }
+
   private takerFlags(t: OrderTicket): number {
     let flags = t.side === Side.Sell ? EventFlag.Sell : 0;
     if ((t.flags & CommandFlag.Market) !== 0) flags |= EventFlag.Market;
@@ -120,11 +151,10 @@ export class TakerEmitter {
     return flags;
   }
 
-  private emitPlan(t: OrderTicket): void {
+  private emitPlan(kind: EventKind, t: OrderTicket): void {
     const plan = this.matcher.plan;
     const em = this.emitter;
     const orders = this.orders;
-    const takerId = this.accounts.id(t.account);
     const sell = t.side === Side.Sell ? EventFlag.Sell : 0;
     for (let i = 0; i < plan.count; i++) {
       const maker = plan.makerSlot[i];
@@ -143,9 +173,8 @@ export class TakerEmitter {
       }
       // Every payload word is set below: nothing to clear first.
       const e = em.beginWhole(EventKind.Trade, Status.Ok, sell, t.instrument);
-      em.set(e, EventWord.account, takerId);
+      this.copyOwnerAndId(e, kind);
       em.set(e, EventWord.counterparty, this.accounts.id(orders.account(maker)));
-      em.set(e, EventWord.id, t.values[Ticket.orderId]);
       em.set(e, EventWord.otherId, orders.id(maker));
       em.set(e, EventWord.price, plan.price[i]);
       em.set(e, EventWord.quantity, plan.quantity[i]);
