@@ -113,22 +113,23 @@ export class Applier {
   applyDeposited(u32: Uint32Array, e: number, slot: number): void {
     const asset = u32[e + EventWord.ref];
     const amount = readU64(u32, e + EventWord.amount);
-    this.accounts.move(this.check(u32, e + EventWord.account, slot), asset, amount, 0);
+    this.accounts.moveAvailable(this.check(u32, e + EventWord.account, slot), asset, amount);
     this.assets.changeSupply(asset, amount);
   }
 
   applyWithdrawn(u32: Uint32Array, e: number, slot: number): void {
     const asset = u32[e + EventWord.ref];
     const amount = readU64(u32, e + EventWord.amount);
-    this.accounts.move(this.check(u32, e + EventWord.account, slot), asset, -amount, 0);
+    this.accounts.moveAvailable(this.check(u32, e + EventWord.account, slot), asset, -amount);
     this.assets.changeSupply(asset, -amount);
   }
 
   applyTransferred(u32: Uint32Array, e: number, debit: number, credit: number): void {
     const asset = u32[e + EventWord.ref];
     const amount = readU64(u32, e + EventWord.amount);
-    this.accounts.move(this.check(u32, e + EventWord.account, debit), asset, -amount, 0);
-    this.accounts.move(this.check(u32, e + EventWord.counterparty, credit), asset, amount, 0);
+    // One balance each (Accounts.moveAvailable says why not `move`).
+    this.accounts.moveAvailable(this.check(u32, e + EventWord.account, debit), asset, -amount);
+    this.accounts.moveAvailable(this.check(u32, e + EventWord.counterparty, credit), asset, amount);
   }
 
   applyPendingCreated(u32: Uint32Array, e: number, debit: number, credit: number): void {
