@@ -13,7 +13,7 @@
 //
 // Each queue's spec output is passed on line by line as it comes; their two summaries are
 // taken out and added up into one, in the spec reporter's form, at the end.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -125,19 +125,9 @@ const timeout = timeoutGiven ? [] : [`--test-timeout=${fileTimeoutMs}`];
  * end with whatever a stopped file left in it.
  */
 const shm = '/dev/shm';
-/**
- * A small /dev/shm (a container's default is 64 MiB) would fail tests with ENOSPC that pass on
- * a disk: below this much free space the tests' folders stay in os.tmpdir().
- */
-const shmFreeBytesMin = 4 * 2 ** 30;
-function shmFreeBytes() {
-  const fs = statfsSync(shm);
-  return fs.bavail * fs.bsize;
-}
 function scratchFolder() {
   if (process.env.TMPDIR !== undefined || !existsSync(shm)) return null;
   try {
-    if (shmFreeBytes() < shmFreeBytesMin) return null;
     return mkdtempSync(join(shm, 'bourse-tests-'));
   } catch {
     return null; // not writable: os.tmpdir() as it is
