@@ -13,7 +13,7 @@
 //
 // Each queue's spec output is passed on line by line as it comes; their two summaries are
 // taken out and added up into one, in the spec reporter's form, at the end.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -114,28 +114,6 @@ const fileTimeoutMs = Number(process.env.BOURSE_TEST_TIMEOUT_MS ?? 20 * 60_000);
 const timeoutGiven = process.argv.slice(2).some((a) => a.startsWith('--test-timeout'));
 const timeout = timeoutGiven ? [] : [`--test-timeout=${fileTimeoutMs}`];
 
-/**
- * The tests' scratch folders (tempDataDir, the benches', the drills': all in os.tmpdir()) on a
- * tmpfs, /dev/shm, unless TMPDIR is given (then it is used as it is). On the AMD guest the
- * disk's syncs held the in-process clusters' loads: 30,000 transfers took 4.9-6.1 s with their
- * folders there against 9.2-12.8 s in /tmp (a restarted standby's test sends 90,000, the
- * whole-cluster restart 101,000). The same calls are made (LMDB's syncs, the standby log's
- * fsync), and return at once; what a test asserts after a SIGKILL holds alike, as the page
- * cache outlives the process (no test cuts the power). One folder for the run, removed at the
- * end with whatever a stopped file left in it.
- */
-const shm = '/dev/shm';
-function scratchFolder() {
-  if (process.env.TMPDIR !== undefined || !existsSync(shm)) return null;
-  try {
-    return mkdtempSync(join(shm, 'bourse-tests-'));
-  } catch {
-    return null; // not writable: os.tmpdir() as it is
-  }
-}
-const scratch = scratchFolder();
-const env = scratch === null ? process.env : { ...process.env, TMPDIR: scratch };
-
 const summaryKeys = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 const summaryLine = /^\u2139 (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
 
@@ -148,7 +126,6 @@ function runFiles(files) {
   const args = ['--test', '--test-reporter=spec', ...timeout, ...process.argv.slice(2)];
   const child = spawn(process.execPath, [...args, ...files.map((f) => relative(root, f))], {
     cwd: root,
-    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let partial = '';
@@ -199,11 +176,6 @@ function sum(results) {
 
 const started = performance.now();
 const results = await Promise.all(queues.map(runQueue));
-try {
-  if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
-} catch (error) {
-  console.error(`run-tests: ${scratch} not removed (a disk still mounted?): ${error.message}`);
-}
 if (results.every((r) => r.counts !== null)) {
   const counts = sum(results);
   for (const key of summaryKeys) process.stdout.write(`\u2139 ${key} ${counts[key]}\n`);

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 
@@ -159,34 +159,6 @@ test("the benches' smoke test starts once the serial queue's other files have en
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /^\u2139 tests 4$/m, r.out);
     assert.match(r.out, /^\u2139 pass 4$/m, r.out);
-  } finally {
-    removeDir(root);
-  }
-});
-
-/**
- * The tests' folders on a tmpfs: the disk's syncs held the in-process clusters' loads on the
- * AMD guest (about twice as long). One folder for the run, gone once it ends; a TMPDIR given
- * is kept.
- */
-test("a run's scratch folders are on /dev/shm, in one folder removed at the end", async () => {
-  const says =
-    "import test from 'node:test';\nimport { tmpdir } from 'node:os';\n" +
-    "import { mkdtempSync, writeFileSync } from 'node:fs';\nimport { join } from 'node:path';\n" +
-    "test('tmp', () => writeFileSync(process.argv[1].replace(/.*\\//, '') + '.tmp', " +
-    "mkdtempSync(join(tmpdir(), 'left-'))));\n";
-  const root = tree({ 'integration/a.test.js': serialMark + says, 'unit/b.test.js': says });
-  try {
-    const r = await run(root, { TMPDIR: undefined } as unknown as Record<string, string>);
-    assert.equal(r.code, 0, r.out);
-    const made = ['a', 'b'].map((f) => readFileSync(join(root, `${f}.test.js.tmp`), 'utf8'));
-    for (const dir of made) assert.match(dir, /^\/dev\/shm\/bourse-tests-\w+\/left-\w+$/);
-    assert.equal(dirname(made[0]), dirname(made[1]), 'one folder for the run');
-    assert.equal(existsSync(dirname(made[0])), false, 'removed at the end');
-    const given = await run(root, { TMPDIR: root });
-    assert.equal(given.code, 0, given.out);
-    const kept = readFileSync(join(root, 'b.test.js.tmp'), 'utf8');
-    assert.equal(dirname(kept), root, 'a TMPDIR given is used as it is');
   } finally {
     removeDir(root);
   }
