@@ -547,6 +547,7 @@ export class ClusterNode {
       rings,
       log: this.log,
       snapshotIntervalMs: this.options.snapshotIntervalMs,
+      snapshotAtStopSequencesMin: this.options.snapshotAtStopSequencesMin,
     });
     node.publisher.gate = () => this.committedSequence;
     if (this.stages !== null) node.publisher.listen(this.stages.result);
@@ -610,7 +611,7 @@ export class ClusterNode {
       handOver: () => (this.serving ? this.servingFrom : null),
       register: (registry) => registerClusterMetrics(registry, this),
       replicationLags: () => replicationLags(this),
-      notReady: (use) => memberNotReady(this.readyView(), use),
+      notReady: (use) => memberNotReady(this.readyView(), use, this.options.readyLagEventsMax),
     };
   }
 
@@ -633,9 +634,8 @@ export class ClusterNode {
   /**
    * Feeds as soon as the journal writer reports a commit (it bumps the progress version with
    * every durable batch), while `feeder` is the current one; the wait's timeout is the floor.
-   * Polling made each batch wait for the next timer, a millisecond or more on a loaded machine,
-   * before it went to the standbys; and the 1 ms interval kept for a while as a floor woke an
-   * idle primary a thousand times a second.
+   * Polling made each batch wait for the next timer (1 ms or more on a loaded machine) before it
+   * went to the standbys; the 1 ms interval kept a while as a floor woke an idle primary 1000/s.
    */
   private async feedOnProgress(feeder: object, node: BourseNode): Promise<void> {
     while (this.feeder === feeder && !this.stopped) {

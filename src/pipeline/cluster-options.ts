@@ -48,6 +48,10 @@ export interface ClusterNodeOptions {
   logRetain?: number;
   /** As for a single node (NodeOptions; default `snapshotIntervalMs`). */
   snapshotIntervalMs?: number;
+  /** As for a single node (NodeOptions; default `snapshotAtStopSequencesMin`). Tests. */
+  snapshotAtStopSequencesMin?: number;
+  /** A standby further behind is not ready for reads (default `readyLagEventsMax`). Tests. */
+  readyLagEventsMax?: number;
   /**
    * A standby's writes go to a log in front of LMDB (replication/standby-log.ts; default
    * `standbyLogOn`), of `standbyLogBytes` (default the constant's; tests: small, to wrap).

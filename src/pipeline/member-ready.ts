@@ -25,9 +25,14 @@ export interface MemberReadyView {
 /**
  * Why the member is not ready for `use`, or null. Commands: only a primary that serves in its
  * term. Reads: also a standby that follows a primary it hears (within an election timeout),
- * votes (not recovering) and has applied all but `readyLagEventsMax` committed events.
+ * votes (not recovering) and has applied all but `lagEventsMax` committed events (default
+ * `readyLagEventsMax`).
  */
-export function memberNotReady(m: MemberReadyView, use: ReadyUse): string | null {
+export function memberNotReady(
+  m: MemberReadyView,
+  use: ReadyUse,
+  lagEventsMax = readyLagEventsMax,
+): string | null {
   const c = m.consensus;
   const node = m.node;
   if (m.stopping) return 'stopping';
@@ -42,7 +47,7 @@ export function memberNotReady(m: MemberReadyView, use: ReadyUse): string | null
   // far behind what is committed by now.
   if (c.heardPrimaryId < 0) return 'primary silent';
   const applied = node.progress.get(ProgressSlot.sequencePublished);
-  if (m.committedSequence - applied > readyLagEventsMax) return 'catching up';
+  if (m.committedSequence - applied > lagEventsMax) return 'catching up';
   return null;
 }
 

@@ -28,6 +28,7 @@ import {
   pipelineWatchMs,
   ringSleepMs,
   ringSpinCount,
+  snapshotAtStopSequencesMin,
   snapshotIntervalEvents,
   snapshotIntervalMs,
   snapshotStopWaitMs,
@@ -86,6 +87,8 @@ export interface NodeOptions {
   snapshotIntervalMs?: number;
   /** Commands a snapshot due by time needs since the last (snapshotTimeSequencesMin). Tests. */
   snapshotTimeSequencesMin?: number;
+  /** Commands a clean stop's snapshot needs since the last (snapshotAtStopSequencesMin). Tests. */
+  snapshotAtStopSequencesMin?: number;
   /** How long a stop lets a snapshot being written finish (snapshotStopWaitMs). Tests. */
   snapshotStopWaitMs?: number;
   /** When false, the caller feeds the input ring from its own thread (benches). */
@@ -374,6 +377,7 @@ export class BourseNode {
           intervalEvents: options.snapshotIntervalEvents ?? snapshotIntervalEvents,
           intervalMs: options.snapshotIntervalMs ?? snapshotIntervalMs,
           timeSequencesMin: options.snapshotTimeSequencesMin ?? snapshotTimeSequencesMin,
+          atStopSequencesMin: options.snapshotAtStopSequencesMin ?? snapshotAtStopSequencesMin,
           stopWaitMs: options.snapshotStopWaitMs ?? snapshotStopWaitMs,
           tailSequence: this.tail.sequence,
           progress: this.progress.buffer,

@@ -27,7 +27,6 @@ import {
   ringSleepMs,
   snapshotKeepCount,
   snapshotTouchPagesPerTurn,
-  snapshotAtStopSequencesMin,
   snapshotThreadNice,
   handoverHintMs,
   handoverTouchPagesPerTurn,
@@ -66,6 +65,8 @@ export interface SnapshotWorkerData {
   intervalMs: number;
   /** Commands since the last snapshot that one due by time needs. */
   timeSequencesMin: number;
+  /** Commands since the last snapshot that a clean stop's needs (snapshotAtStopSequencesMin). */
+  atStopSequencesMin: number;
   /** How long a stop lets a snapshot being written finish (snapshotStopWaitMs). */
   stopWaitMs: number;
   tailSequence: number;
@@ -316,13 +317,13 @@ class SnapshotWriter {
 
   /**
    * A clean stop: a snapshot of the state as it stands when the newest is
-   * snapshotAtStopSequencesMin commands old or more (its pages are not touched first: nothing
+   * `atStopSequencesMin` commands old or more (its pages are not touched first: nothing
    * waits on this thread now). `settled` gives it `stopWaitMs` (snapshotStopWaitMs).
    */
   takeAtStop(): void {
     if (this.writing !== null) return; // one is being written: settled waits for it
     if (this.lentTo !== null && Atomics.load(this.lentTo, 0) === 0) return;
-    if (this.replica.sequence - this.snapshotSequence < snapshotAtStopSequencesMin) return;
+    if (this.replica.sequence - this.snapshotSequence < this.data.atStopSequencesMin) return;
     this.toucher = null;
     this.dueAt = performance.now(); // nothing touched first
     this.write();

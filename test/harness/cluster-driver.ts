@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { secretBytes } from '../../src/replication/datagram-mac.js';
 import { freePort } from '../../src/cli/ports.js';
 import { ClusterNode, type ClusterMember } from '../../src/pipeline/cluster-node.js';
+import type { ClusterNodeOptions } from '../../src/pipeline/cluster-options.js';
 import type { EngineConfig } from '../../src/constants.js';
 import { smallConfig } from './engine-driver.js';
 import { removeDir, tempDataDir } from './node-driver.js';
@@ -15,6 +16,15 @@ import { BourseClient } from '../../src/client/client.js';
 import { setupCommands } from './generators.js';
 import { Status, statusName } from '../../src/protocol/status.js';
 import { noFaultPlan, type FaultPlan } from '../../src/replication/udp-transport.js';
+
+/** Limits a test may give the members smaller (ClusterNodeOptions; default: the constants). */
+export type ClusterLimits = Pick<
+  ClusterNodeOptions,
+  'snapshotAtStopSequencesMin' | 'readyLagEventsMax'
+>;
+
+/** start()'s snapshotIntervalMs, basePort, standbyLog and journalLog left to their defaults. */
+const noOptions = [undefined, undefined, undefined, undefined] as const;
 
 export class TestCluster {
   readonly members: ClusterMember[] = [];
@@ -29,6 +39,8 @@ export class TestCluster {
   standbyLog: boolean | undefined;
   /** Whether the members' journal writers write through that log (undefined: the default). */
   journalLog: boolean | undefined;
+  /** Limits given to every member, smaller than src/constants.ts's to cross them sooner. */
+  limits: ClusterLimits = {};
   /** Capacities by member id, for a member booted on a new folder (default: smallConfig). */
   readonly configs = new Map<number, EngineConfig>();
   /**
@@ -49,7 +61,7 @@ export class TestCluster {
    * `config`: every member's capacities (default: smallConfig); `snapshotIntervalMs`: the
    * members' periodic snapshots (default: a node's); `basePort`: member `id` on basePort +
    * 2 (id - 1) and its replication on the port after (default: free ports); `standbyLog`,
-   * `journalLog`: the members' (default: theirs).
+   * `journalLog`: the members' (default: theirs); `limits`: theirs (default: the constants).
    */
   static async start(
     size: number,
@@ -60,8 +72,10 @@ export class TestCluster {
     basePort?: number,
     standbyLog?: boolean,
     journalLog?: boolean,
+    limits: ClusterLimits = {},
   ): Promise<TestCluster> {
     const cluster = new TestCluster();
+    cluster.limits = limits;
     cluster.logRetain = logRetain;
     cluster.standbyLog = standbyLog;
     cluster.journalLog = journalLog;
@@ -106,6 +120,7 @@ export class TestCluster {
       clockMs: this.clocks.get(id),
       standbyLog: this.standbyLog,
       journalLog: this.journalLog,
+      ...this.limits,
     });
   }
 
@@ -160,8 +175,9 @@ export class TestCluster {
     body: (cluster: TestCluster) => Promise<void>,
     logRetain?: number,
     config?: EngineConfig,
+    limits: ClusterLimits = {},
   ): Promise<void> {
-    const cluster = await TestCluster.start(size, logRetain, [], config);
+    const cluster = await TestCluster.start(size, logRetain, [], config, ...noOptions, limits);
     try {
       await body(cluster);
     } catch (error) {
