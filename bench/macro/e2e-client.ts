@@ -102,12 +102,6 @@ function transfer(): Promise<unknown> {
 const warmupMs = openWarmupMs(seconds);
 let recordFrom = Infinity;
 
-/** Records a stage's time (ms, from `a` to `b`) in µs, once recording. */
-function stage(name: keyof typeof stages, intended: number, a: number, b: number): void {
-  if (intended < recordFrom) return;
-  stages[name].recordValue(Math.max(1, Math.round((b - a) * 1000)));
-}
-
 /** Records the latency of a command meant to go at `intended` (ms), answered now. */
 function record(intended: number, now = performance.now()): void {
   if (intended < recordFrom) return;
@@ -217,16 +211,13 @@ function open(): Promise<void> {
         transfer().then((events) => {
           const now = performance.now();
           count(events);
-          record(intended(i), now);
+          const at = intended(i);
+          if (at < recordFrom) return;
+          // Its times only (the histograms are filled from them after the loop: tail.record).
+          const head = (events as { timestamp: number; sequence: number }[])[0];
           // The stamp on this process's clock (ms since its time origin).
-          const stamped = (events as { timestamp: number }[])[0].timestamp / 1000;
-          const stampedAt = stamped - performance.timeOrigin;
-          stage('lag', intended(i), intended(i), called);
-          stage('to_stamp', intended(i), called, stampedAt);
-          stage('from_stamp', intended(i), stampedAt, now);
-          stage('call', intended(i), called, now);
-          const sequence = (events as { sequence: number }[])[0].sequence;
-          if (intended(i) >= recordFrom) tail.add(intended(i), called, stampedAt, now, sequence);
+          const stampedAt = head.timestamp / 1000 - performance.timeOrigin;
+          tail.add(at, called, stampedAt, now, head.sequence);
         }),
       );
     }
@@ -256,6 +247,7 @@ else if (mode === 'open-batch') await openBatched();
 else await open();
 const elapsedMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+tail.record(histogram, stages);
 await gc.settle();
 const pauses = gc.between(recordFrom === Infinity ? t0 : recordFrom, t0 + elapsedMs);
 const tailFigures = tail.figures(gc.pauses(t0, t0 + elapsedMs));
