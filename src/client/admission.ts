@@ -61,6 +61,11 @@ export class Admission {
     return busy === null ? this.later(count, go) : Promise.reject(busy);
   }
 
+  /** Whether `count` commands may go at once (admit's first case, with no closure to make). */
+  fits(count: number): boolean {
+    return !this.mustWait(count);
+  }
+
   /**
    * A batch larger than the window, as one submission: it sends its parts (`counts` commands
    * each) as room allows, several in flight at once, and stays first until its last part is

@@ -144,6 +144,15 @@ export class BourseClient {
   private readonly stagingU32 = new Uint32Array(this.staging.buffer);
   /** Single commands in flight by client seq (not a Map: see seq-window.ts). */
   private readonly pending = new SeqWindow<Pending>();
+  /** A new Promise's functions, left by `capture` (made once, not a closure a command). */
+  private readonly captured: Pick<Pending, 'resolve' | 'reject'> = {
+    resolve: () => {},
+    reject: () => {},
+  };
+  private readonly capture = (resolve: Pending['resolve'], reject: Pending['reject']): void => {
+    this.captured.resolve = resolve;
+    this.captured.reject = reject;
+  };
   /** submitBatch's batches in flight. */
   private readonly batches = new Batches();
   private readonly answers = new AnswerRuns(this.pending, {
@@ -477,6 +486,8 @@ export class BourseClient {
     const error = commandError(kind, fields, -1, true);
     if (error !== null) return this.chain.refuse(error, fields);
     if (this.chain.open || isLinked(fields)) return this.chain.add(kind, fields);
+    // The usual case goes straight on: admit's closure was an object a command.
+    if (this.admission.fits(1)) return this.enqueue(kind, fields);
     return this.admission.admit(1, () => this.enqueue(kind, fields));
   }
 
@@ -569,9 +580,11 @@ export class BourseClient {
   private enqueue(kind: CommandKindValue, fields: Fields): Promise<EventRecord[]> {
     const clientSeq = this.stage(kind, fields);
     this.queuedSingles++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(clientSeq, { seq: clientSeq, resolve, reject, events: [], frame: 0 });
-    });
+    const promise = new Promise(this.capture);
+    const resolve = this.captured.resolve;
+    const reject = this.captured.reject;
+    this.pending.set(clientSeq, { seq: clientSeq, resolve, reject, events: [], frame: 0 });
+    return promise;
   }
 
   /** Writes a command into this tick's frame (sending a full one first); its client seq. */
