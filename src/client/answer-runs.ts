@@ -12,7 +12,7 @@
  * rest, no longer pending, were dropped: a trader saw a fill cost with no trade behind it.
  */
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
-import { readEvent } from '../protocol/event-reader.js';
+import { readEvent, type EventRecord } from '../protocol/event-reader.js';
 import { EventsFlag, frameHeaderBytes } from '../protocol/frames.js';
 import { ResultWord, resultKind, resultStatus } from '../protocol/result-layout.js';
 import { readU64 } from '../stdx/records.js';
@@ -57,7 +57,7 @@ export class AnswerRuns {
           this.sink.answerBatched(seq, kindStatus >>> 16, sequence, kindStatus & 0xff);
         }
       }
-      if (this.open !== null) this.open.events.push(readEvent(u32, e));
+      if (this.open !== null) this.take(this.open, readEvent(u32, e));
     }
     if ((data.readUInt16LE(2) & EventsFlag.More) === 0) this.finish();
   }
@@ -98,6 +98,15 @@ export class AnswerRuns {
     const body = frameHeaderBytes + 8;
     new Uint8Array(this.incoming.buffer).set(data.subarray(body, body + words * 4));
     return words;
+  }
+
+  /**
+   * Adds `event` to the command's events. The first makes an array of one: a push onto the
+   * empty one grew it to 16 slots (144 bytes a command, for the one event most commands have).
+   */
+  private take(open: Pending, event: EventRecord): void {
+    if (open.events.length === 0) open.events = [event];
+    else open.events.push(event);
   }
 
   private finish(): void {
