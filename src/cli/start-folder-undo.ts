@@ -16,6 +16,7 @@
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { passedOver } from './start-refusals.js';
 
 /** A folder as a start found it: what to remove if the start fails. */
 export interface FolderBefore {
@@ -40,9 +41,6 @@ export function folderBefore(dir: string): FolderBefore {
     return { made: null, names: null }; // a file, unreadable: the start refused it
   }
 }
-
-/** Names a new file system puts in its root: an empty folder still. */
-const passedOver: readonly string[] = ['lost+found'];
 
 /**
  * Removes what a failed start made on `dir` (`before` as folderBefore found it); returns the

@@ -31,8 +31,11 @@ const bourseNames: readonly string[] = [
   ...[dataFile(''), snapshotFile('')].flatMap((lmdb) => [lmdb, `${lmdb}-lock`]),
 ];
 
-/** Not the folder's own: a new file system's, mounted on the data folder. */
-const passedOver: readonly string[] = ['lost+found'];
+/**
+ * Not the folder's own: a new file system's, mounted on the data folder (an empty folder still:
+ * start-folder-undo.ts keeps them).
+ */
+export const passedOver: readonly string[] = ['lost+found'];
 
 /** How many of a refused folder's names the refusal shows. */
 const namesShownMax = 5;
