@@ -22,10 +22,10 @@ import { wholeClusterSignal } from './cluster-supervise.js';
  * (SIGKILL) and waited for as long again. Returns the pids of those killed.
  */
 export function stopMembersSync(children: readonly ChildProcess[], ms = memberStopMs): number[] {
-  const running = children.filter((c) => c.pid !== undefined && isRunning(c.pid));
+  const running = children.filter(runs);
   for (const c of running) c.kill(wholeClusterSignal);
   waitExitedSync(running, ms);
-  const left = running.filter((c) => isRunning(c.pid!));
+  const left = running.filter(runs);
   for (const c of left) c.kill('SIGKILL');
   waitExitedSync(left, ms);
   return left.map((c) => c.pid!);
@@ -38,8 +38,12 @@ export function stopMembersSync(children: readonly ChildProcess[], ms = memberSt
 export function waitExitedSync(children: readonly ChildProcess[], ms: number): void {
   const tick = new Int32Array(new SharedArrayBuffer(4));
   const deadline = performance.now() + ms;
-  const running = (c: ChildProcess): boolean => c.pid !== undefined && isRunning(c.pid);
-  while (children.some(running) && performance.now() < deadline) Atomics.wait(tick, 0, 0, 10);
+  while (children.some(runs) && performance.now() < deadline) Atomics.wait(tick, 0, 0, 10);
+}
+
+/** Whether a child still runs (isRunning on its pid; one never started does not). */
+function runs(c: ChildProcess): boolean {
+  return c.pid !== undefined && isRunning(c.pid);
 }
 
 /**
