@@ -56,14 +56,20 @@ test('nodes started and stopped in one process are not kept', async () => {
 });
 
 /**
- * Bytes of this process's address space mapped readable and writable and backed by no file:
- * heaps, arrays, malloc's arenas as far as they are in use (not their reserved rest).
+ * Bytes of this process's address space mapped readable and writable and backed by no file, in
+ * mappings of at least `bytesMin` each. A buffer past glibc's largest mmap threshold (32 MB) is
+ * mapped on its own and unmapped once freed, so a state's buffer is counted whole for as long as
+ * it is kept. Not all anonymous memory: malloc keeps in its arenas (heaps of at most 64 MB)
+ * what ended threads freed there, and that was 33-96 MB after a stop beside two busy loops,
+ * 138 MB once in CI, against a bound of half a state (bench/RESULTS.md, forty-seventh session).
  */
-function anonymousMappedBytes(): number {
+function mappedBytesAtLeast(bytesMin: number): number {
   let bytes = 0;
   for (const line of readFileSync('/proc/self/maps', 'latin1').split('\n')) {
     const range = /^([0-9a-f]+)-([0-9a-f]+) rw-p \S+ \S+ 0\s*$/.exec(line);
-    if (range !== null) bytes += parseInt(range[2], 16) - parseInt(range[1], 16);
+    if (range === null) continue;
+    const size = parseInt(range[2], 16) - parseInt(range[1], 16);
+    if (size >= bytesMin) bytes += size;
   }
   return bytes;
 }
@@ -76,7 +82,7 @@ test('a promoted standby hands its state over without the main thread keeping it
   const bytes = stateBytes(new Engine(config));
   const dir = tempDataDir();
   const storage = openStorage(dir);
-  const before = anonymousMappedBytes();
+  const before = mappedBytesAtLeast(bytes);
   const node = await BourseNode.start({
     dataDir: dir,
     config,
@@ -88,14 +94,14 @@ test('a promoted standby hands its state over without the main thread keeping it
   try {
     await node.promote(1);
     assert.equal(node.recovery.type, 'promoted');
-    // The processor's tables, the snapshotter's and its copy buffer: three states' worth.
-    assert.ok(anonymousMappedBytes() - before >= 2 * bytes, 'the states are mapped');
+    // The snapshotter's copy buffer, which it handed over, is seen whole.
+    assert.ok(mappedBytesAtLeast(bytes) - before >= bytes, 'the copy buffer is mapped');
     await node.stop();
     stopped = true;
     // Both workers have ended and `node` is still held here: nothing of this thread may keep
     // the buffer. Before, the main thread relayed it, and kept it (the promotion's message)
     // until its next full collection, which may not come for many role changes.
-    const left = anonymousMappedBytes() - before;
+    const left = mappedBytesAtLeast(bytes) - before;
     assert.ok(left < bytes / 2, `${left} bytes still mapped; a state is ${bytes}`);
   } finally {
     if (!stopped) await node.stop();
