@@ -66,6 +66,7 @@ export function registerClusterMetrics(registry: Registry, view: ClusterView): v
     return view.committedSequence;
   });
   registerTransferCounters(registry, view);
+  registerLinkCounters(registry, view);
   const stages = view.stages ?? null;
   if (stages !== null) registerStageTimes(registry, stages);
   new Gauge({
@@ -174,6 +175,41 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
   });
   total('bourse_cluster_term_changes_total', 'Terms this member entered', () => s.termChanges);
   total('bourse_cluster_elections_total', 'Elections this member stood in', () => s.elections);
+}
+
+/**
+ * More of the same totals: the primary's side of the repair (NAKs received: how many resend
+ * requests its standbys sent it, to compare with their naks_sent), whole messages, the peers'
+ * addresses, injected faults, and consensus's entries sent and votes dropped. Before, these
+ * were kept (transport-stats.ts, Consensus stats) but only logged when a member stopped.
+ */
+function registerLinkCounters(registry: Registry, view: ClusterView): void {
+  const t = view.transportStats;
+  const s = view.consensus.stats;
+  const total = (name: string, help: string, read: () => number): void =>
+    readTotal(registry, `bourse_replication_${name}_total`, help, read);
+  total('naks_received', 'NAKs received: requests from peers to resend fragments', () => {
+    return t.naksReceived;
+  });
+  total('messages_received', 'Replication messages received whole', () => t.messagesReceived);
+  total('connect_failures', "Lookups of a peer's name, or probe connects, that failed", () => {
+    return t.connectFailures;
+  });
+  total('unconnected_drops', "Datagrams not sent: their peer's name not resolved", () => {
+    return t.unconnectedDrops;
+  });
+  total('peers_moved', 'Peers whose name came to resolve to another address', () => {
+    return t.peersMoved;
+  });
+  total('faults_injected', 'Faults the transport injected (tests and drills only)', () => {
+    return t.faultsInjected;
+  });
+  total('entries_sent', 'On a primary: entries sent to standbys', () => s.entriesSent);
+  total(
+    'votes_not_ours',
+    'Votes for another member, or an earlier life of this one, dropped',
+    () => s.votesNotOurs,
+  );
 }
 
 /**

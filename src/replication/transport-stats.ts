@@ -6,6 +6,8 @@ export interface TransportStats {
   datagramsReceived: number;
   faultsInjected: number;
   naksSent: number;
+  /** NAKs taken from peers (each a request to resend fragments of a message sent to them). */
+  naksReceived: number;
   /** Windows in which a peer got udpNakPeerMax NAKs, the rest held back (nak-pacing.ts). */
   nakWindowsFull: number;
   fragmentsResent: number;
@@ -53,6 +55,7 @@ export function newTransportStats(
     datagramsReceived: 0,
     faultsInjected: 0,
     naksSent: 0,
+    naksReceived: 0,
     nakWindowsFull: 0,
     fragmentsResent: 0,
     resendsCoalesced: 0,

@@ -754,12 +754,10 @@ export class UdpTransport {
     return true;
   }
 
-  /**
-   * Resends the fragments a receiver lacks, if the message is of this run and still retained.
-   * A NAK is a message of one datagram: taken once (a NAK sent again resends nothing).
-   */
+  /** Resends what a receiver lacks of a retained message of this run. A NAK is taken once. */
   private onNak(datagram: Buffer, from: number): void {
     this.windows.taken(from, datagram.readUInt32LE(4));
+    this.stats.naksReceived++; // a receiver asked (answered or not: the rest is counted below)
     const n = datagram.readUInt16LE(8);
     const at = datagramHeaderBytes + nakTargetBytes;
     if (datagram.byteLength < at + n * 2) return this.dropped();

@@ -24,7 +24,6 @@ export type ClusterLimits = Pick<
 >;
 
 /** start()'s snapshotIntervalMs, basePort, standbyLog and journalLog left to their defaults. */
-const noOptions = [undefined, undefined, undefined, undefined] as const;
 
 export class TestCluster {
   readonly members: ClusterMember[] = [];
@@ -168,7 +167,7 @@ export class TestCluster {
 
   /**
    * Runs `body` on a new cluster of `size` members and stops the cluster; on a failure the
-   * members' own account of what happened is printed first.
+   * members' own account of what happened is printed first. `basePort`: as start()'s.
    */
   static async with(
     size: number,
@@ -176,8 +175,10 @@ export class TestCluster {
     logRetain?: number,
     config?: EngineConfig,
     limits: ClusterLimits = {},
+    basePort?: number,
   ): Promise<void> {
-    const cluster = await TestCluster.start(size, logRetain, [], config, ...noOptions, limits);
+    const options = [undefined, basePort, undefined, undefined] as const;
+    const cluster = await TestCluster.start(size, logRetain, [], config, ...options, limits);
     try {
       await body(cluster);
     } catch (error) {

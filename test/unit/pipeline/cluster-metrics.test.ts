@@ -40,7 +40,7 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
   const consensus = {
     role: Role.Standby,
     term: 3,
-    stats: { ...stats, termChanges: 3, elections: 1 },
+    stats: { ...stats, termChanges: 3, elections: 1, votesNotOurs: 0 },
   };
   const view = viewOf(consensus, transport);
   const registry = new Registry();
@@ -75,6 +75,17 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
   assert.equal(await scrape('bourse_replication_duplicates_total'), 3);
   assert.equal(await scrape('bourse_replication_refused_total{reason="address"}'), 6);
   assert.equal(await scrape('bourse_replication_refused_total{reason="mac"}'), 5);
+  // Kept, but before only logged when the member stopped: the primary's side of the repair,
+  // whole messages, the peers' addresses, injected faults, entries sent, votes not ours.
+  const more = { naksReceived: 12, messagesReceived: 13, connectFailures: 14 };
+  Object.assign(transport.stats, { ...more, unconnectedDrops: 15, peersMoved: 16 });
+  Object.assign(transport.stats, { faultsInjected: 17 });
+  Object.assign(consensus.stats, { entriesSent: 18, votesNotOurs: 19 });
+  const names = ['naks_received', 'messages_received', 'connect_failures', 'unconnected_drops'];
+  names.push('peers_moved', 'faults_injected', 'entries_sent', 'votes_not_ours');
+  for (const [i, name] of names.entries()) {
+    assert.equal(await scrape(`bourse_replication_${name}_total`), 12 + i, name);
+  }
   transport.close();
 });
 

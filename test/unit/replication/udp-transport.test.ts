@@ -231,6 +231,7 @@ test('the pacing timer runs only while datagrams wait or messages are incomplete
     a.send(2, append(1, 4, 50_000, 2));
     await until('the lossy append, repaired', () => received.length === 2, 10_000);
     assert.ok(b.stats.naksSent > 0);
+    assert.ok(a.stats.naksReceived > 0, 'the sender counts the NAKs it took');
   } finally {
     close();
   }
