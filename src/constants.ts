@@ -507,8 +507,13 @@ export const otherVersionDatagramsMin = 8;
  * environment, can abort the whole process.
  */
 export const workerStopMs = 30_000;
-/** A member asked to stop by `bourse cluster`, a drill or a bench is killed after this (ms). */
+/**
+ * A member asked to stop by `bourse cluster`, a drill or a bench is killed after this (ms); one
+ * still starting when its supervisor is gone exits after it. --member-stop-ms (cluster) and
+ * --stop-ms (member) give another, at most memberStopMsMax: a timer past 2^31 - 1 ms fires at once.
+ */
 export const memberStopMs = 20_000;
+export const memberStopMsMax = 3_600_000;
 /**
  * A primary's clean stop hands the cluster over (ClusterNode.transferLeadership): it waits at
  * most this long (ms) for the commands it took in to be committed and answered, then at most
@@ -770,6 +775,8 @@ export function assertConstants(): void {
   assert(udpNakRetryMsMax * 1.5 < udpReassemblyTimeoutMs, 'constants: NAK retries before drop');
   assert(udpResendLingerMs < udpNakRetryMs, 'constants: a linger ends before a NAK retries');
   assert(memberRestartQuickMs < memberUpStableMs, 'constants: a quick exit is a failed run');
+  assert(memberStopMs <= memberStopMsMax, 'constants: the default stop wait within its bound');
+  assert(memberStopMsMax < 2 ** 31, 'constants: a stop wait fits a timer');
   assert(journalCatchUpChunkEvents <= journalCatchUpEventsPerTurnMax, 'constants: chunk in turn');
   assert(loginsPendingPerAddressMax <= loginsPendingMax, 'constants: an address within the pool');
   assert(loginRetryAfterMs <= loginRetryAfterMaxMs, 'constants: a shed login waits within bounds');

@@ -64,6 +64,11 @@ export interface MemberSpawn {
   lastWords?: boolean;
   /** The format of its own lines (log-format.ts): its supervisor's. */
   logFormat?: LogFormat;
+  /**
+   * Its supervisor gone while it starts, it exits at once after this (`--stop-ms`;
+   * supervisor-watch.ts); not given: memberStopMs. The supervisor's own stop wait.
+   */
+  stopMs?: number;
 }
 
 /** Starts member `id` of `clusterPath` as a child process. */
@@ -78,11 +83,13 @@ export function spawnMember(
     detached = true,
     lastWords = false,
     logFormat,
+    stopMs,
   }: MemberSpawn = {},
 ): ChildProcess {
   const args = [mainScript, 'member', '--cluster', clusterPath, '--id', String(id)];
   args.push('--data', dataDir);
   if (bootstrap) args.push('--bootstrap');
+  if (stopMs !== undefined) args.push('--stop-ms', String(stopMs));
   const [command, ...rest] = [...prefix, process.execPath, ...args];
   // The member stops when this process is gone: fd 4 closes (supervisor-watch.ts).
   const env = {
@@ -102,6 +109,14 @@ export function spawnMember(
   return child;
 }
 
+/** A supervised member's waits (`bourse cluster --member-retry-ms`, `--member-stop-ms`). */
+export interface MemberWaits {
+  /** The first wait before a member whose start failed is tried again (memberRetryDownMs). */
+  retryMs?: number;
+  /** A member still running this long after it was asked to stop is killed (memberStopMs). */
+  stopMs?: number;
+}
+
 export class MemberProcess {
   readonly id: number;
   private readonly clusterPath: string;
@@ -117,6 +132,8 @@ export class MemberProcess {
   private restartTimer: NodeJS.Timeout | null = null;
   /** The first wait before trying again a member whose quick exit may clear. */
   private readonly retryFirstMs: number;
+  /** How long it may take to stop, or to start once this process is gone (MemberWaits). */
+  private readonly stopMs: number;
   /** The next such wait: retryFirstMs, doubled at each quick exit up to memberRetryDownMsMax. */
   private retryMs: number;
   /** The wait before starting it again after another exit (memberRestartDelayMs, doubling). */
@@ -131,13 +148,14 @@ export class MemberProcess {
     id: number,
     dataDir: string,
     bootstrap: boolean,
-    retryFirstMs = memberRetryDownMs,
+    { retryMs = memberRetryDownMs, stopMs = memberStopMs }: MemberWaits = {},
   ) {
     this.clusterPath = clusterPath;
     this.id = id;
     this.dataDir = dataDir;
-    this.retryFirstMs = retryFirstMs;
-    this.retryMs = retryFirstMs;
+    this.retryFirstMs = retryMs;
+    this.retryMs = retryMs;
+    this.stopMs = stopMs;
     this.start(bootstrap);
   }
 
@@ -153,7 +171,7 @@ export class MemberProcess {
    * given up after as long again (a process stuck in the kernel, on a failing disk, outlives
    * SIGKILL), each said: a Ctrl-C of `bourse cluster` waited for it for ever, saying nothing.
    */
-  stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs = memberStopMs): Promise<void> {
+  stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs = this.stopMs): Promise<void> {
     this.stopping = true;
     if (this.restartTimer !== null) clearTimeout(this.restartTimer);
     const child = this.child;
@@ -189,6 +207,7 @@ export class MemberProcess {
     const child = spawnMember(this.clusterPath, this.id, this.dataDir, bootstrap, {
       lastWords: true,
       logFormat: chosenLogFormat() ?? undefined,
+      stopMs: this.stopMs,
     });
     this.child = child;
     const words = new LastWords((child.stdio[lastWordsFd] as Readable | null) ?? null);

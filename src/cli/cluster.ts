@@ -172,6 +172,8 @@ export interface MemberOptions {
   makeSecret?: boolean;
   cancelOnDisconnectGraceMs?: number;
   capacities?: Capacities;
+  /** `--stop-ms`: its supervisor gone while it starts, it exits after this (memberStopMs). */
+  stopMs?: number;
 }
 
 /**
@@ -193,7 +195,8 @@ export async function member(options: MemberOptions): Promise<void> {
   const log = cliLog({ member: options.id }, () => node?.logFields() ?? {});
   const secret = memberSecret(options, log);
   const signals = nodeSignals('member', options.data, (line, level) => log(line, level));
-  const supervisor = watchSupervisor(log); // from now on: a start that never ends included
+  // From now on: a start that never ends included.
+  const supervisor = watchSupervisor(log, options.stopMs);
   // Its whole cluster stops (wholeClusterSignal): no standby is left to hand over to.
   const whole = new Promise<'whole'>((resolve) =>
     process.once(wholeClusterSignal, () => resolve('whole')),
@@ -402,8 +405,9 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
   const dirs = file.members.map((m) => memberDataDir(options.data, m.id));
   const bootstrap = fresh || dirs.every((dir) => !existsSync(dir));
   const retryMs = options.memberRetryMs ?? memberRetryDownMs;
+  const stopMs = options.memberStopMs ?? memberStopMs;
   const members = file.members.map(
-    (m, i) => new MemberProcess(path, m.id, dirs[i], bootstrap, retryMs),
+    (m, i) => new MemberProcess(path, m.id, dirs[i], bootstrap, { retryMs, stopMs }),
   );
   process.stdout.write(
     [
@@ -419,7 +423,7 @@ async function runCluster(options: ClusterOptions, path: string, fresh: boolean)
       '',
     ].join('\n'),
   );
-  const ended = await runUntilStopped(members, options.memberStopMs ?? memberStopMs);
+  const ended = await runUntilStopped(members, stopMs);
   const kept = `${absolute(options.data)} keeps cluster.json and every member's folder`;
   if (typeof ended !== 'number') say(`stopped; ${kept} (the same command starts it again)`);
   // Every member left down: nothing runs (the process ended with 13, a pending await).

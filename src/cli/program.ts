@@ -16,6 +16,7 @@ import {
   gatewayPortDefault,
   memberRetryDownMs,
   memberStopMs,
+  memberStopMsMax,
   snapshotIntervalEvents,
   snapshotIntervalMs,
 } from '../constants.js';
@@ -78,6 +79,14 @@ const clientId = asOption((name, text) => {
   throw new UsageError(`${name}: a client id from 1 to ${clientIdMax}, not '${text}'`);
 });
 
+/** A whole number from 1 to `max`, `max` said when above it. */
+const positiveAtMost = (max: number) =>
+  asOption((name, text) => {
+    const value = parsePositive(name, text);
+    if (value > max) throw new UsageError(`${name}: '${text}' is above ${max}`);
+    return value;
+  });
+
 /**
  * --cancel-on-disconnect-grace-ms (start, member): how long a node that starts taking commands
  * waits for the clients marked for cancel on disconnect (gateway/cancel-on-disconnect.ts). At
@@ -89,13 +98,7 @@ const cancelGraceOption = [
   'after a restart or failover, how long clients with cancel on disconnect have to log in ' +
     `again before their orders are canceled (when not given: ${cancelOnDisconnectGraceMs}; ` +
     `at most ${sdkReconnectWaitMs})`,
-  asOption((name, text) => {
-    const ms = parsePositive(name, text);
-    if (ms > sdkReconnectWaitMs) {
-      throw new UsageError(`${name}: '${text}' is above ${sdkReconnectWaitMs}`);
-    }
-    return ms;
-  })('--cancel-on-disconnect-grace-ms'),
+  positiveAtMost(sdkReconnectWaitMs)('--cancel-on-disconnect-grace-ms'),
 ] as const;
 
 export function program(): Command {
@@ -213,8 +216,9 @@ function addCluster(p: Command): void {
     )
     .option(
       '--member-stop-ms <ms>',
-      'a member still running this long after it is asked to stop is killed (SIGKILL)',
-      positive('--member-stop-ms'),
+      'a member still running this long after it is asked to stop is killed (SIGKILL); one ' +
+        `still starting when this process is gone exits after it (at most ${memberStopMsMax})`,
+      positiveAtMost(memberStopMsMax)('--member-stop-ms'),
       memberStopMs,
     )
     .option(
@@ -257,6 +261,12 @@ function addMember(p: Command): void {
         'beside the cluster file)',
     )
     .option('--make-secret', 'make the secret file when missing (members sharing one volume)')
+    .option(
+      '--stop-ms <ms>',
+      'its supervisor (bourse cluster, a drill, a bench) gone while it starts, it exits at ' +
+        `once if not started within this (the supervisor's; at most ${memberStopMsMax})`,
+      positiveAtMost(memberStopMsMax)('--stop-ms'),
+    )
     .option(...cancelGraceOption)
     .addOption(logFormatOption('the line it fails with on stderr: text, or JSON like its log'))
     .addHelpText(

@@ -10,7 +10,7 @@
  *                                                     │    hands over first)
  *                                                     └──► starting: stops cleanly once
  *                                                          started; not started within
- *                                                          memberStopMs: exits at once (143)
+ *                                                          stopMs: exits at once (143)
  *
  * Before, the member checked every second whether its parent was still the supervisor, and
  * only once it was ready: a member whose start did not end (a replay of hours, a peer's
@@ -36,8 +36,11 @@ export interface SupervisorWatch {
   ready(): void;
 }
 
-/** Watches the supervisor's pipe, if this process was given one, from now on. */
-export function watchSupervisor(log: NodeLog): SupervisorWatch {
+/**
+ * Watches the supervisor's pipe, if this process was given one, from now on. `stopMs`: how long
+ * a start may go on once the supervisor is gone (`bourse member --stop-ms`, its supervisor's).
+ */
+export function watchSupervisor(log: NodeLog, stopMs = memberStopMs): SupervisorWatch {
   if (process.env[supervisorFdVariable] !== String(supervisorFd)) {
     return { gone: new Promise(() => {}), ready: () => {} }; // by hand, a service manager
   }
@@ -60,10 +63,10 @@ export function watchSupervisor(log: NodeLog): SupervisorWatch {
     if (ready) return stop();
     log(
       `its supervisor (pid ${pid}) is gone while the member starts: it stops once started, ` +
-        `or at once if not started within ${memberStopMs / 1000} s`,
+        `or at once if not started within ${stopMs / 1000} s`,
       'warn',
     );
-    setTimeout(() => exitStarting(pid, log), memberStopMs).unref();
+    setTimeout(() => exitStarting(pid, log, stopMs), stopMs).unref();
   };
   pipe.once('end', end).once('close', end).once('error', end);
   const started = (): void => {
@@ -74,10 +77,10 @@ export function watchSupervisor(log: NodeLog): SupervisorWatch {
 }
 
 /** A start that did not end in time after the supervisor went: the member exits at once. */
-function exitStarting(pid: string, log: NodeLog): never {
+function exitStarting(pid: string, log: NodeLog, stopMs: number): never {
   const line =
     `its supervisor (pid ${pid}) is gone and the member did not start within ` +
-    `${memberStopMs / 1000} s: stopped at once, as a crash would (nothing it acknowledged ` +
+    `${stopMs / 1000} s: stopped at once, as a crash would (nothing it acknowledged ` +
     'is lost; its next start recovers it)';
   log(line, 'warn');
   tellLastWords(`bourse: ${line}`);

@@ -160,6 +160,12 @@ test("commander's refusals read 'bourse <command>: …', exit 64", () => {
     [['drill', 'failover', '--window', '-1'], /^bourse drill failover: --window: '-1' is not a /],
     [['drill', 'failover', '--accounts', 'x'], /: --accounts: 'x' is not a number of accounts$/],
     [['member', '--cluster', 'c.json', '--id', 'x'], /^bourse member: --id: 'x' is not a member/],
+    // A stop wait past a timer's 2^31 - 1 ms fired at once: the member was killed at once.
+    [['member', '--cluster', 'c.json', '--id', '1', '--stop-ms', '0'], /: --stop-ms: '0' is not /],
+    [
+      ['cluster', '--nodes', '9', '--member-stop-ms', '2147483648'],
+      /: --member-stop-ms: '\d+' is above 3600000$/,
+    ],
   ];
   for (const [args, message] of refusals) {
     const r = bourse(...args);

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeClusterFile } from '../harness/cluster-file.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
@@ -42,6 +43,11 @@ test('Ctrl-C of bourse cluster: a member that does not stop is killed, and said'
   const members = await awaitChildren(child.pid!, ' member --cluster ', 3);
   let code: number | null | 'hung' = 'hung';
   try {
+    // Each member is given the same wait for its start, should this process go (--stop-ms).
+    for (const pid of members) {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      assert.equal(args[args.indexOf('--stop-ms') + 1], String(stopMs), args.join(' '));
+    }
     const ports = file.members.map((m) => m.port);
     await until(
       'every member answers',
