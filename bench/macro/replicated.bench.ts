@@ -31,7 +31,7 @@ import {
 } from '../lib/e2e-load.js';
 import { benchProgress, exportHistogram } from '../lib/report-out.js';
 import { checkArgs, flag } from '../lib/flags.js';
-import type { ClusterFile } from '../../src/cli/cluster.js';
+import type { ClusterFile } from '../../src/cli/cluster-file.js';
 import { modeTitle, quorumMode } from '../lib/modes.js';
 import { exitOnSignal } from '../lib/bench-exit.js';
 import { processCpuMs } from '../lib/process-cpu.js';

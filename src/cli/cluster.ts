@@ -2,9 +2,7 @@
  * `bourse member` runs one cluster member; `bourse cluster` runs a whole local cluster, one
  * process per member, on loopback ports.
  *
- *   cluster.json   {"members": [{"id": 1, "host": "127.0.0.1", "port": 9001,
- *                                "replicationPort": 9101}, ...]}
- *   <data>/member-<id>/   each member's data folder
+ * Its cluster file is read and checked in cluster-file.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve as absolute } from 'node:path';
@@ -16,10 +14,15 @@ import {
   memberExitWaitMs,
   memberRetryDownMs,
   memberStopMs,
-  udpPayloadBytesDefault,
-  udpPayloadBytesMax,
 } from '../constants.js';
 import { ClusterNode, type ClusterMember } from '../pipeline/cluster-node.js';
+import {
+  checkBasePort,
+  localCluster,
+  memberDataDir,
+  readClusterFile,
+  type ClusterFile,
+} from './cluster-file.js';
 import type { NodeLog } from '../pipeline/node.js';
 import { makeSecret, readSecret, secretBeside, secretExposure } from './cluster-secret.js';
 import { MemberProcess, say, wholeClusterSignal } from './cluster-supervise.js';
@@ -37,81 +40,6 @@ import { createFolder } from '../journal/make-dirs.js';
 import { DataLock } from '../journal/data-lock.js';
 import { dataFile, refuseFile } from '../journal/journal-db.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
-
-export interface ClusterFile {
-  members: ClusterMember[];
-  /** The engine capacities every member runs with (none: each folder's, or the defaults). */
-  capacities?: Capacities;
-  /**
-   * The largest chunk of a replication datagram each member sends (none: the default,
-   * udpPayloadBytesDefault, safe on any path; larger for loopback or jumbo frames).
-   */
-  datagramPayloadBytes?: number;
-}
-
-/**
- * Reads and checks a cluster file. @throws ExitError 66 (no input) naming a file that cannot be
- * read (it was 64, a usage error), UsageError naming what is wrong in one that can.
- */
-export function readClusterFile(path: string): ClusterFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ExitError(`cluster file ${path}: cannot read it (${code})`, 66);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`cluster file ${path}: ${(error as Error).message}`);
-  }
-  const members = (parsed as { members?: unknown }).members;
-  if (!Array.isArray(members) || members.length === 0 || members.length > clusterMembersMax) {
-    throw new UsageError(`cluster file ${path}: "members" must list 1 to ${clusterMembersMax}`);
-  }
-  const taken = new Set<string>();
-  const claim = (what: string): void => {
-    if (taken.has(what)) throw new UsageError(`cluster file ${path}: ${what} used twice`);
-    taken.add(what);
-  };
-  for (const m of members as Record<string, unknown>[]) {
-    // Messages name their sender in one byte and drop any id past clusterMembersMax: a member
-    // with a larger id would never be heard, and the cluster would never elect.
-    const id = m.id;
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > clusterMembersMax) {
-      throw new UsageError(
-        `cluster file ${path}: member id ${String(id)}: 1..${clusterMembersMax}`,
-      );
-    }
-    for (const key of ['port', 'replicationPort']) {
-      const v = m[key];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65_535) {
-        throw new UsageError(`cluster file ${path}: member ${id}: ${key} 1..65535`);
-      }
-    }
-    if (typeof m.host !== 'string') throw new UsageError(`cluster file ${path}: host missing`);
-    claim(`member id ${id}`);
-    // TCP (clients) and UDP (replication) ports are apart: the same number may serve both.
-    claim(`port ${m.host}:${String(m.port)} (tcp)`);
-    claim(`port ${m.host}:${String(m.replicationPort)} (udp)`);
-  }
-  const capacities = capacitiesFromFile((parsed as { capacities?: unknown }).capacities, path);
-  const payload = (parsed as { datagramPayloadBytes?: unknown }).datagramPayloadBytes;
-  const datagramPayloadBytes = payload === undefined ? undefined : payloadBytes(payload, path);
-  return { members: members as ClusterMember[], capacities, datagramPayloadBytes };
-}
-
-/** A cluster file's "datagramPayloadBytes". @throws UsageError */
-function payloadBytes(value: unknown, path: string): number {
-  const ok = typeof value === 'number' && Number.isInteger(value);
-  if (ok && value >= udpPayloadBytesDefault && value <= udpPayloadBytesMax) return value;
-  throw new UsageError(
-    `cluster file ${path}: "datagramPayloadBytes": ${String(value)}: ` +
-      `${udpPayloadBytesDefault} (the default) to ${udpPayloadBytesMax}`,
-  );
-}
 
 /**
  * Checks `bourse cluster`'s size and ports before its file is written (a bad file would be
@@ -132,30 +60,6 @@ export function checkLocalCluster(nodes: number, basePort: number): void {
       'warn',
     );
   }
-}
-
-/** Refuses a --base-port whose members' ports (localCluster) leave 1..65535. @throws UsageError */
-export function checkBasePort(nodes: number, basePort: number): void {
-  const last = basePort + nodes - 1 + replicationPortOffset;
-  if (basePort < 1 || last > 65_535) {
-    throw new UsageError(
-      `--base-port: ${basePort}: members use ports ${basePort}..${basePort + nodes - 1} and ` +
-        `${basePort + replicationPortOffset}..${last}, which must lie within 1..65535`,
-    );
-  }
-}
-
-/** A member's replication port in a local cluster: its client port plus this. */
-const replicationPortOffset = 100;
-
-/** Members on loopback: client ports from `basePort`, replication ports 100 above. */
-export function localCluster(nodes: number, basePort: number): ClusterFile {
-  const members: ClusterMember[] = [];
-  for (let id = 1; id <= nodes; id++) {
-    const port = basePort + id - 1;
-    members.push({ id, host: '127.0.0.1', port, replicationPort: port + replicationPortOffset });
-  }
-  return { members };
 }
 
 export interface MemberOptions {
@@ -279,11 +183,6 @@ function keepCapacities(path: string, asked: Capacities): string {
   text.capacities = capacitiesToFile({ ...kept, ...asked });
   writeFileWhole(path, JSON.stringify(text, null, 2) + '\n');
   return before;
-}
-
-/** Member `id`'s data folder in a local cluster's folder. */
-export function memberDataDir(data: string, id: number): string {
-  return join(data, `member-${id}`);
 }
 
 export interface ClusterOptions {

@@ -14,7 +14,7 @@ import { clusterFileName, clusterSecretFileName } from '../constants.js';
 import { StorageCode, StorageError } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';
 import { makeSecret } from './cluster-secret.js';
-import { checkBasePort, localCluster, type ClusterFile } from './cluster.js';
+import { checkBasePort, localCluster, type ClusterFile } from './cluster-file.js';
 import { ExitError, UsageError } from './output.js';
 import { freePort, portsTaken } from './ports.js';
 

@@ -17,7 +17,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { Rng } from '../stdx/rng.js';
-import type { ClusterFile } from './cluster.js';
+import type { ClusterFile } from './cluster-file.js';
 import { checkReplicas } from './drill-check.js';
 import { NetNamespaces } from './netns.js';
 import { progressBar, UsageError, type Progress } from './output.js';

@@ -4,7 +4,7 @@
  */
 import { Rng } from '../stdx/rng.js';
 import type { DrillVictim } from './choices.js';
-import type { ClusterFile } from './cluster.js';
+import type { ClusterFile } from './cluster-file.js';
 import { UsageError } from './output.js';
 
 /**

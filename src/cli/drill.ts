@@ -33,7 +33,7 @@ import {
   sdkQueueMax,
 } from '../constants.js';
 import { Rng } from '../stdx/rng.js';
-import { memberDataDir, type ClusterFile } from './cluster.js';
+import { memberDataDir, type ClusterFile } from './cluster-file.js';
 import { spawnMember } from './cluster-supervise.js';
 import { stopMembersSync, waitExitedSync } from './member-stop.js';
 import {

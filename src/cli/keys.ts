@@ -22,7 +22,7 @@ import {
   type RandomSource,
 } from '../gateway/api-keys.js';
 import { clientIdMax, isClientId } from '../protocol/command-writer.js';
-import { memberDataDir, readClusterFile } from './cluster.js';
+import { memberDataDir, readClusterFile } from './cluster-file.js';
 import { table, UsageError } from './output.js';
 import { StorageCode, StorageError, writeFailure } from '../journal/journal-errors.js';
 import { createFolder } from '../journal/make-dirs.js';

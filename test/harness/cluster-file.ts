@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSecret } from '../../src/cli/cluster-secret.js';
-import type { ClusterFile } from '../../src/cli/cluster.js';
+import type { ClusterFile } from '../../src/cli/cluster-file.js';
 import { freePort } from '../../src/cli/ports.js';
 
 /** Writes a 3-member cluster.json in `dir` (and, with `secret`, its replication.key). */

@@ -12,7 +12,7 @@ import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { KeyRing, keyFileWarnings, readKeyFile, type KeyFile } from '../../src/gateway/api-keys.js';
 import { clientKey, loginProof } from '../../src/protocol/login.js';
-import { localCluster } from '../../src/cli/cluster.js';
+import { localCluster } from '../../src/cli/cluster-file.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { markMemberBackup } from '../../src/journal/member-folder.js';
 

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import * as constants from '../../src/constants.js';
 import { writeClusterFile } from '../harness/cluster-file.js';
-import type { ClusterFile } from '../../src/cli/cluster.js';
+import type { ClusterFile } from '../../src/cli/cluster-file.js';
 import { closeJournalDb, openJournalDb } from '../../src/journal/journal-db.js';
 import { DataLock } from '../../src/journal/data-lock.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';

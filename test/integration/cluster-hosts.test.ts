@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClusterFile } from '../../src/cli/cluster.js';
+import type { ClusterFile } from '../../src/cli/cluster-file.js';
 import { dataLockFileName } from '../../src/constants.js';
 import { readable } from '../harness/log-lines.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';

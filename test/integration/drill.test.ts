@@ -18,7 +18,7 @@ import { mountSmallDisk } from '../harness/small-disk.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 import { freePort, portsTaken } from '../../src/cli/ports.js';
-import { localCluster, type ClusterFile } from '../../src/cli/cluster.js';
+import { localCluster, type ClusterFile } from '../../src/cli/cluster-file.js';
 
 /** A small failover drill: two kills (or clean stops) of the primary, a light load. */
 const twoKills = { kills: 2, nodes: 3, accounts: 50, window: 32 };

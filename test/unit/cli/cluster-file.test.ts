@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readClusterFile } from '../../../src/cli/cluster.js';
+import { readClusterFile } from '../../../src/cli/cluster-file.js';
 import { UsageError } from '../../../src/cli/output.js';
 import { udpPayloadBytesMax, udpPayloadBytesDefault } from '../../../src/constants.js';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';

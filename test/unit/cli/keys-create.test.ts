@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeDir, tempDataDir } from '../../harness/node-driver.js';
 import { createKeyCommand } from '../../../src/cli/keys.js';
-import { localCluster } from '../../../src/cli/cluster.js';
+import { localCluster } from '../../../src/cli/cluster-file.js';
 import {
   createKey,
   readKeyFile,
