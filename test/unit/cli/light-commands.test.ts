@@ -53,3 +53,7 @@ test("every command's output helpers load the progress bar only for a terminal",
   assertLoadsNone('cli/output.js', ['cli-progress']);
   assertLoadsNone('cli/program.js', ['cli-progress', 'lmdb', 'piscina', 'pino']);
 });
+
+test('bourse start loads the node only once its refusals passed (a folder, a port)', () => {
+  assertLoadsNone('cli/start.js', ['pipeline/node.js', '@trufflesuite/uws-js-unofficial']);
+});
