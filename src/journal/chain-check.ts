@@ -5,7 +5,6 @@
  * alongside the apply, by recovery, so that checking hashes does not slow replay down.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
 import {
   chainCheckSegmentsPerThread,
   chainCheckThreadsMax,
@@ -56,6 +55,8 @@ export async function checkChain(
   if (keys.length === 0) return report;
   const threads = Math.max(1, Math.min(availableParallelism(), threadsMax));
   const tasks = segments(dataDir, keys, threads * chainCheckSegmentsPerThread);
+  // Loaded when there is a chain to check: `bourse replay` and `inspect` (no check) skip it.
+  const { Piscina } = await import('piscina');
   const pool = new Piscina({
     execArgv: [...piscinaExecArgv],
     filename: new URL('./verify-segment.js', import.meta.url).href,

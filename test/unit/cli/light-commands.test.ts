@@ -57,3 +57,7 @@ test("every command's output helpers load the progress bar only for a terminal",
 test('bourse start loads the node only once its refusals passed (a folder, a port)', () => {
   assertLoadsNone('cli/start.js', ['pipeline/node.js', '@trufflesuite/uws-js-unofficial']);
 });
+
+test('bourse replay and inspect start no checking threads, nor load them', () => {
+  for (const file of ['cli/replay.js', 'cli/inspect.js']) assertLoadsNone(file, ['piscina']);
+});
