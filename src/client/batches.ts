@@ -59,6 +59,12 @@ export function joinResults(parts: readonly BatchResult[]): BatchResult {
   return { count, firstClientSeq, status, sequence, kind, rejected };
 }
 
+/** The result of an empty batch (its first client seq: the next call's). */
+export function noResults(firstClientSeq: number): BatchResult {
+  const none = { status: new Uint16Array(0), sequence: new Float64Array(0) };
+  return { count: 0, firstClientSeq, ...none, kind: new Uint8Array(0), rejected: 0 };
+}
+
 /** `error` naming client seq `seq` (a ClientError's copy; any other error as it is). */
 function ofSeq(error: Error, seq: number): Error {
   if (!(error instanceof ClientError)) return error;

@@ -17,6 +17,7 @@ import { ClientErrorCode } from './error-codes.js';
 import { ClientError } from './session.js';
 import type { Batches } from './batches.js';
 import type { SeqWindow } from './seq-window.js';
+import type { StatusCalls } from './status-calls.js';
 import type { Pending, UnansweredFrame } from './unanswered.js';
 
 /** The error of the calls given up on: seqs `first` to `last`, refused for `waitedMs`. */
@@ -45,11 +46,13 @@ export function takeFramesFrom(
 /** Fails every call of `frame`, refused as a whole: its single commands and batches. */
 export function failFrame(
   frame: UnansweredFrame,
-  error: Error,
+  error: ClientError,
   pending: SeqWindow<Pending>,
   batches: Batches,
+  statusCalls: StatusCalls,
 ): void {
   batches.failRange(frame.first, frame.last, error);
+  statusCalls.failRange(frame.first, frame.last, error);
   for (let seq = frame.first; seq <= frame.last; seq++) {
     const p = pending.get(seq);
     if (p === undefined) continue;

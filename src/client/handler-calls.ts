@@ -1,7 +1,8 @@
 /**
  * Calls of the caller's own functions from the SDK's socket events:
  *
- *   socket message ──► onEvents (journal, trades, account streams), onBook, onError (refusal)
+ *   socket message ──► onEvents (journal, trades, account streams), onBook, onError (refusal),
+ *                      onStatus (a status call's answer)
  *   socket open    ──► onState, onReconnect
  *   socket close   ──► onState, onError (the client gave up), onReconnect
  *
@@ -14,8 +15,24 @@
  * reconnect, none is skipped for another subscription).
  */
 
+import type { ClientError } from './session.js';
+
 /** Which of the caller's functions it was: the warning's code and text name it. */
-export type HandlerName = 'onState' | 'onReconnect' | 'onEvents' | 'onBook' | 'onError';
+export type HandlerName =
+  'onState' | 'onReconnect' | 'onEvents' | 'onBook' | 'onError' | 'onStatus';
+
+/**
+ * What a status call's caller is told (BourseClient.submitStatus): `error` null and the
+ * command's `status` (0 is Ok; statusName() names the others) and head event's `sequence`, or
+ * the `error` (a ClientError naming its client seq), `status` -1 and `sequence` 0. `tag` is
+ * the number given with the call.
+ */
+export type OnStatus = (
+  error: ClientError | null,
+  status: number,
+  tag: number,
+  sequence: number,
+) => unknown;
 
 /**
  * Calls `handler(arg)`; a throw, or a rejection of the promise it returns, becomes a process
@@ -34,6 +51,25 @@ export function callHandler<A>(
     return warnThrown(name, thrown, on);
   }
   if (isPromiseLike(result)) result.then(undefined, (thrown) => warnThrown(name, thrown, on));
+}
+
+/** Calls a status call's handler (see OnStatus), as callHandler calls the others. */
+export function callStatus(
+  handler: OnStatus,
+  error: ClientError | null,
+  status: number,
+  tag: number,
+  sequence: number,
+): void {
+  let result: unknown;
+  try {
+    result = handler(error, status, tag, sequence);
+  } catch (thrown) {
+    return warnThrown('onStatus', thrown, `tag ${tag}`);
+  }
+  if (result !== undefined && isPromiseLike(result)) {
+    result.then(undefined, (thrown) => warnThrown('onStatus', thrown, `tag ${tag}`));
+  }
 }
 
 function warnThrown(name: HandlerName, thrown: unknown, on: string): void {

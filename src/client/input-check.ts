@@ -13,6 +13,7 @@ import {
   type CommandBody,
 } from '../protocol/command-writer.js';
 import { CommandKind } from '../protocol/generated/bourse/protocol/command-kind.js';
+import { CommandFlag } from '../protocol/command-layout.js';
 import { ClientError, type ConnectOptions } from './session.js';
 import { shown } from '../protocol/shown.js';
 
@@ -197,6 +198,38 @@ export function commandError(
   if (narrow !== null) return new RangeError(`${placed(at)}${narrow}`);
   const unknown = names ? unknownField(f) : null;
   return unknown === null ? null : new TypeError(`${placed(at)}${unknown}: ${notAField}`);
+}
+
+/**
+ * Why a status call (submitStatus) cannot go, or null: its command's (as commandError), its
+ * handler's or its tag's. Its names are checked as a batch's are (`keys`: the last call's, kept
+ * by the caller). A linked chain goes by submit or submitBatch: a status call holds no chain.
+ */
+export function statusCallError(
+  kind: number,
+  f: Fields,
+  onStatus: unknown,
+  tag: unknown,
+  keys: string[],
+): TypeError | RangeError | null {
+  const names = !sameKeys(f, keys);
+  const error = commandError(kind, f, -1, names);
+  if (error !== null) return error;
+  if (names) {
+    keys.length = 0;
+    for (const key in f) keys.push(key);
+  }
+  if (typeof onStatus !== 'function') {
+    const wanted = 'a function (error, status, tag, sequence)';
+    return new TypeError(`onStatus: ${wanted}, not ${shown(onStatus)}`);
+  }
+  if (typeof tag !== 'number' || !Number.isFinite(tag)) {
+    return new TypeError(`tag: a finite number (told back to onStatus), not ${shown(tag)}`);
+  }
+  if (((f.flags ?? 0) & CommandFlag.Linked) !== 0) {
+    return new TypeError('flags: Linked: a chain goes by submit or submitBatch, not submitStatus');
+  }
+  return null;
 }
 
 /**

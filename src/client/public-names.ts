@@ -7,6 +7,7 @@ export type { EventRecord } from '../protocol/event-reader.js';
 export { ClientError, type ConnectOptions } from './session.js';
 export { BatchCutOff } from './batch-parts.js';
 export type { BatchResult } from './batches.js';
+export type { OnStatus } from './handler-calls.js';
 export type * from '../protocol/named-commands.js';
 export type { BookLevel, BookView } from '../protocol/book-frame.js';
 export type { StreamGap } from './subscriptions.js';

@@ -10,6 +10,7 @@ import { Batches } from '../../../src/client/batches.js';
 import { busyTimedOut, failFrame, takeFramesFrom } from '../../../src/client/busy-give-up.js';
 import { ClientErrorCode } from '../../../src/client/error-codes.js';
 import { SeqWindow } from '../../../src/client/seq-window.js';
+import { StatusCalls } from '../../../src/client/status-calls.js';
 import type { Pending, UnansweredFrame } from '../../../src/client/unanswered.js';
 
 const frame = (first: number, last: number): UnansweredFrame => ({
@@ -45,7 +46,7 @@ test('frames from the oldest refused on fail; their seqs are taken again', async
   assert.match(error.message, /busy .* for 10000 ms.*not applied \(client seqs 5-8/);
   const taken = takeFramesFrom(frames, 5);
   assert.deepEqual([...frames.keys()], [1]);
-  for (const f of taken) failFrame(f, error, pending, batches);
+  for (const f of taken) failFrame(f, error, pending, batches, new StatusCalls());
   assert.deepEqual(failed, [error, error]);
   await assert.rejects(batch, (e) => e === error);
   pending.rewind(5);
