@@ -20,7 +20,12 @@ const script = fileURLToPath(new URL('../macro/e2e-client.js', import.meta.url))
 export function loadUsage(name: string): BenchUsage {
   return {
     run: `npm run bench:${name} --`,
-    switches: { '--small': 'the CI size: 2 client processes, 2 s a phase' },
+    switches: {
+      '--small': 'the CI size: 2 client processes, 2 s a phase',
+      '--open-events':
+        "the one-call open loop by transfer()'s promise of events (stamps: the stage split), " +
+        'not submitStatus',
+    },
     values: {
       '--rate': 'open-loop rate, commands/s (100k; small 20k)',
       '--tick-us': 'open-loop tick, µs (500, the default: pacer.ts; 0: a 1 ms timer)',
@@ -57,6 +62,8 @@ export function loadSize(small: boolean) {
     openSeconds: small ? 2 : 10,
     /** The open loops' tick (µs; 0: setTimeout(1)); e2e-client.ts tickUs. */
     openTickUs: flag('--tick-us', openTickUsDefault, 0, 1_000_000),
+    /** The one-call open loop's SDK call: transfer()'s promise of events, or submitStatus. */
+    openEvents: process.argv.includes('--open-events'),
   };
 }
 
@@ -83,6 +90,7 @@ export async function closedThenOpen(
   const window = size.window / processes;
   // Read by each load process (fork passes the environment on).
   process.env.BOURSE_BENCH_TICK_US = String(size.openTickUs);
+  process.env.BOURSE_BENCH_OPEN_EVENTS = size.openEvents ? '1' : '';
   const seconds = size.closedSeconds;
   benchProgress(2, 6, 'closed loop');
   atPhase('closed');

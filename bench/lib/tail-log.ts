@@ -47,7 +47,11 @@ export class TailLog {
     this.sequence = new Float64Array(capacity);
   }
 
-  /** Keeps one command's times (ms) and sequence; past the capacity it is not kept. */
+  /**
+   * Keeps one command's times (ms) and sequence; past the capacity it is not kept. `stamped`
+   * NaN: none known (its to_stamp and from_stamp are not recorded; in the tail, all is
+   * from_stamp).
+   */
   add(intended: number, called: number, stamped: number, answered: number, sequence = 0): void {
     const i = this.length;
     if (i >= this.capacity) return;
@@ -70,8 +74,10 @@ export class TailLog {
     for (let i = 0; i < this.length; i++) {
       latency.recordValue(us(this.answered[i] - this.intended[i]));
       stages.lag.recordValue(us(this.called[i] - this.intended[i]));
-      stages.to_stamp.recordValue(us(this.stamped[i] - this.called[i]));
-      stages.from_stamp.recordValue(us(this.answered[i] - this.stamped[i]));
+      if (!Number.isNaN(this.stamped[i])) {
+        stages.to_stamp.recordValue(us(this.stamped[i] - this.called[i]));
+        stages.from_stamp.recordValue(us(this.answered[i] - this.stamped[i]));
+      }
       stages.call.recordValue(us(this.answered[i] - this.called[i]));
     }
   }
@@ -92,11 +98,13 @@ export class TailLog {
       out.count++;
       sequences.push(this.sequence[i]);
       out.lagUs += this.called[i] - this.intended[i];
-      out.toStampUs += this.stamped[i] - this.called[i];
-      out.fromStampUs += this.answered[i] - this.stamped[i];
+      // No stamp (a status call's result carries none): its stages split at the call only.
+      const stamped = Number.isNaN(this.stamped[i]) ? this.called[i] : this.stamped[i];
+      out.toStampUs += stamped - this.called[i];
+      out.fromStampUs += this.answered[i] - stamped;
       each.lagUs.push(us(this.called[i] - this.intended[i]));
-      each.toStampUs.push(us(this.stamped[i] - this.called[i]));
-      each.fromStampUs.push(us(this.answered[i] - this.stamped[i]));
+      each.toStampUs.push(us(stamped - this.called[i]));
+      each.fromStampUs.push(us(this.answered[i] - stamped));
       const from = this.intended[i];
       const to = this.answered[i];
       const overlapped = pauses.some(([start, end]) => start < to && end > from);

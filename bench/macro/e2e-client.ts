@@ -27,7 +27,7 @@
  * with an unhandled rejection's stack, and the bench with another ("client exited with 1").
  */
 import * as hdr from 'hdr-histogram-js';
-import { BourseClient, ClientError } from '../../src/client/client.js';
+import { BourseClient, ClientError, type OnStatus } from '../../src/client/client.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { GcWatch } from '../lib/gc-watch.js';
 import { endWithParent } from '../lib/bench-exit.js';
@@ -112,13 +112,13 @@ let done = 0;
 let rejected = 0;
 /** The status of the last rejection (0: none), so that a run with rejections says why. */
 let rejectedStatus = 0;
-const count = (events: unknown): void => {
+const count = (events: unknown): void => countStatus((events as { status: number }[])[0].status);
+function countStatus(status: number): void {
   done++;
-  const status = (events as { status: number }[])[0].status;
   if (status === 0) return;
   rejected++;
   rejectedStatus = status;
-};
+}
 const countBatch = (r: { count: number; rejected: number; status: Uint16Array }): void => {
   done += r.count;
   rejected += r.rejected;
@@ -201,8 +201,52 @@ async function openLoop(
 /** The one-call open loop's commands, to say where its tail comes from (tail-log.ts). */
 const tail = new TailLog(mode === 'open' ? Math.ceil(knob * (seconds + 1)) : 0);
 
+/**
+ * The one-call open loop's SDK call (the bench's --open-events): transfer(), a promise of the
+ * command's events, whose head carries the processor's stamp (the stage split); or, by
+ * default, submitStatus: its status and sequence told to one handler, the command known by its
+ * tag (its number), no promise and no events (bench/RESULTS.md, forty-seventh session: about
+ * half the client's CPU a command). A result carries no stamp: to_stamp and from_stamp are
+ * then not recorded (0), and the tail's stages are lag and call only.
+ */
+const openEvents = process.env.BOURSE_BENCH_OPEN_EVENTS === '1';
+
+/** One submitStatus call per command, each latency its own; resolves once all are told. */
+function openStatus(): Promise<void> {
+  const f = fresh(); // the SDK reads it during the call
+  const calledAt = new Float64Array(Math.ceil(knob * (seconds + warmupMs / 1000)) + 1);
+  let intendedOf = (i: number): number => i;
+  let outstanding = 0;
+  let looped = false;
+  let allTold = (): void => {};
+  const told = new Promise<void>((resolve) => (allTold = resolve));
+  const onStatus: OnStatus = (error, status, i, sequence) => {
+    const now = performance.now();
+    outstanding--;
+    if (error !== null) stop(error);
+    else countStatus(status);
+    const at = intendedOf(i);
+    if (error === null && at >= recordFrom) tail.add(at, calledAt[i], NaN, now, sequence);
+    if (looped && outstanding === 0) allTold();
+  };
+  const loop = openLoop((first, end, intended) => {
+    intendedOf = intended;
+    for (let i = first; i < end; i++) {
+      calledAt[i] = performance.now();
+      outstanding++;
+      client.submitStatus(CommandKind.Transfer, nextTransfer(f), onStatus, i);
+    }
+    return Promise.resolve();
+  });
+  return loop.then(() => {
+    looped = true;
+    return outstanding > 0 ? told : undefined;
+  });
+}
+
 /** One call per command, each latency its own. */
 function open(): Promise<void> {
+  if (!openEvents) return openStatus();
   return openLoop((first, end, intended) => {
     const answers: Promise<void>[] = [];
     for (let i = first; i < end; i++) {
