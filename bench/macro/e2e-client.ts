@@ -206,8 +206,9 @@ const tail = new TailLog(mode === 'open' ? Math.ceil(knob * (seconds + 1)) : 0);
  * command's events, whose head carries the processor's stamp (the stage split); or, by
  * default, submitStatus: its status and sequence told to one handler, the command known by its
  * tag (its number), no promise and no events (bench/RESULTS.md, forty-seventh session: about
- * half the client's CPU a command). A result carries no stamp: to_stamp and from_stamp are
- * then not recorded (0), and the tail's stages are lag and call only.
+ * a quarter less of the client's CPU a command). A result carries no stamp: to_stamp and
+ * from_stamp are then not recorded (their JSON keys left out), and the tail's stages split at
+ * the call only.
  */
 const openEvents = process.env.BOURSE_BENCH_OPEN_EVENTS === '1';
 
