@@ -28,3 +28,26 @@ test('record() gives each kept command its latency and stages in µs', () => {
   assert.deepEqual(stages.from_stamp.values, [750, 400]);
   assert.deepEqual(stages.call.values, [1500, 300]);
 });
+
+// The open loop by submitStatus has no stamp (a 24-byte result carries none): its commands'
+// latency, lag and call are recorded, the split at the stamp is not (NaN was recorded before).
+test('record() leaves out the stamp stages of a command with no stamp (NaN)', () => {
+  const log = new TailLog(4);
+  log.add(10, 10.5, NaN, 12, 7);
+  const latency = recorder();
+  const stages = {
+    lag: recorder(),
+    to_stamp: recorder(),
+    from_stamp: recorder(),
+    call: recorder(),
+  };
+  log.record(latency, stages);
+  assert.deepEqual(latency.values, [2000]);
+  assert.deepEqual(stages.lag.values, [500]);
+  assert.deepEqual(stages.call.values, [1500]);
+  assert.deepEqual(stages.to_stamp.values, []);
+  assert.deepEqual(stages.from_stamp.values, []);
+  const tail = log.figures([]);
+  assert.deepEqual([tail.lagUs, tail.toStampUs, tail.fromStampUs], [500, 0, 1500]);
+  assert.deepEqual(tail.each.fromStampUs, [1500], 'split at the call: all of it after');
+});
