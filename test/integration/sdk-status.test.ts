@@ -70,6 +70,32 @@ test('submitStatus: each status, tag and sequence, as the journal has them', asy
   });
 });
 
+// A frame with a single call as well goes out with events, not results: the status calls are
+// answered from their head events.
+test('submitStatus: in one frame with single calls, each answered its own way', async () => {
+  await withNode(async (_node, url) => {
+    const client = await BourseClient.connect(url, { clientId: 308 });
+    await setUp(client);
+    const { onStatus, all } = teller(2);
+    const f = { account: 1, target: 2, ref: 1, quantity: 1 };
+    const bid = { account: 1, ref: 2, price: 10, quantity: 5 };
+    client.submitStatus(CommandKind.PlaceOrder, bid, onStatus, 1);
+    const single = client.transfer(f);
+    client.submitStatus(CommandKind.Transfer, { ...f, quantity: 10 ** 12 }, onStatus, 2);
+    const [told, [head]] = await Promise.all([all, single]);
+    assert.equal(head.status, Status.Ok);
+    assert.deepEqual(
+      told.map((t) => [t.error, t.status, t.tag]),
+      [
+        [null, Status.Ok, 1],
+        [null, Status.LedgerInsufficientFunds, 2],
+      ],
+    );
+    assert.ok(told[0].sequence < head.sequence && head.sequence < told[1].sequence, 'in order');
+    await client.close();
+  });
+});
+
 test('submitStatus: calls past inFlightMax wait, in order, and are all answered', async () => {
   await withNode(async (_node, url) => {
     const client = await BourseClient.connect(url, { clientId: 302, inFlightMax: 10 });
