@@ -180,8 +180,9 @@ function registerTransferCounters(registry: Registry, view: ClusterView): void {
 /**
  * More of the same totals: the primary's side of the repair (NAKs received: how many resend
  * requests its standbys sent it, to compare with their naks_sent), whole messages, the peers'
- * addresses, injected faults, and consensus's entries sent and votes dropped. Before, these
- * were kept (transport-stats.ts, Consensus stats) but only logged when a member stopped.
+ * addresses, injected faults, probes, appends shared between standbys, and consensus's entries
+ * sent and votes dropped. Before, these were kept (transport-stats.ts, Consensus stats) but
+ * only logged when a member stopped.
  */
 function registerLinkCounters(registry: Registry, view: ClusterView): void {
   const t = view.transportStats;
@@ -203,6 +204,12 @@ function registerLinkCounters(registry: Registry, view: ClusterView): void {
   });
   total('faults_injected', 'Faults the transport injected (tests and drills only)', () => {
     return t.faultsInjected;
+  });
+  total('probes_received', "Empty datagrams received: peers' probes of the link", () => {
+    return t.probesReceived;
+  });
+  total('appends_shared', 'Appends sent in the bytes encoded for another standby', () => {
+    return t.appendsShared;
   });
   total('entries_sent', 'On a primary: entries sent to standbys', () => s.entriesSent);
   total(

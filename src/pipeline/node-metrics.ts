@@ -3,8 +3,9 @@
  * scraped, from counters the stages keep anyway or write once per batch into the shared
  * progress buffer (src/journal/journal-progress.ts): nothing is reported per command.
  *
- *   processor thread   commands taken, GC pauses (sampled once a second)  ─┐
- *   journal thread     batches, events, flush-time buckets, rejections     ─┼─► progress SAB
+ *   processor thread   commands taken, GC pauses (sampled once a second)   ─┐
+ *   journal thread     batches, events, flush-time buckets, rejections     ─┤
+ *   journal log worker records handed over, records read from the file     ─┼─► progress SAB
  *   main thread        ring cursors, connections, role; the process's own  ─┘   read at scrape
  *                      metrics (event-loop delay, main-thread GC, heap)
  *
@@ -226,6 +227,12 @@ function registerJournal(registry: Registry, counters: Counters, progress: Journ
     'Longest journal batch encode + commit + fsync since start',
     () => progress.get(ProgressSlot.commitUsMax) / 1e6,
   );
+  // The journal log's applier (journal-log.ts, in its worker): how it took each record into
+  // LMDB. File reads in steady state mean the hand-over in memory is not keeping up.
+  const handed = 'Journal log records the applier took from the hand-over in memory';
+  counter('bourse_journal_log_handed_over_total', handed, at(ProgressSlot.journalLogHandedOver));
+  const read = 'Journal log records the applier read back from the file (recovery, else lag)';
+  counter('bourse_journal_log_file_reads_total', read, at(ProgressSlot.journalLogFileReads));
   registerFlushHistogram(registry, progress, counters.carried);
   registerRejections(registry, progress, counters.carried);
 }

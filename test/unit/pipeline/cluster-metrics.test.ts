@@ -83,6 +83,9 @@ test('transport and consensus counters are on /metrics, as they stand when scrap
   Object.assign(consensus.stats, { entriesSent: 18, votesNotOurs: 19 });
   const names = ['naks_received', 'messages_received', 'connect_failures', 'unconnected_drops'];
   names.push('peers_moved', 'faults_injected', 'entries_sent', 'votes_not_ours');
+  // And the peers' probes, and appends sent in another standby's bytes (kept, never shown).
+  Object.assign(transport.stats, { probesReceived: 20, appendsShared: 21 });
+  names.push('probes_received', 'appends_shared');
   for (const [i, name] of names.entries()) {
     assert.equal(await scrape(`bourse_replication_${name}_total`), 12 + i, name);
   }

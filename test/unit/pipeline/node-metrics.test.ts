@@ -47,6 +47,9 @@ function count(progress: JournalProgress, commands: number, events: number, us: 
   progress.set(ProgressSlot.eventsWritten, events);
   progress.set(ProgressSlot.sequenceDurable, commands);
   progress.set(ProgressSlot.commitUsTotal, us);
+  // The journal log's applier (its worker writes these slots): records handed over, read back.
+  progress.set(ProgressSlot.journalLogHandedOver, Math.ceil(commands / 10));
+  progress.set(ProgressSlot.journalLogFileReads, 3);
   progress.flushBuckets[0] += 1;
   progress.rejections[Status.LedgerInsufficientFunds] += 2;
 }
@@ -72,6 +75,9 @@ test("metrics: counters go on across a member's new node; gauges do not", async 
   assert.equal(sample(after, 'bourse_journal_flush_seconds_count'), 2);
   assert.equal(sample(after, 'bourse_journal_flush_seconds_sum'), 0.0025);
   assert.equal(sample(after, 'bourse_rejections_total{code="LedgerInsufficientFunds"}'), 4);
+  assert.equal(sample(before, 'bourse_journal_log_handed_over_total'), 10);
+  assert.equal(sample(after, 'bourse_journal_log_handed_over_total'), 11);
+  assert.equal(sample(after, 'bourse_journal_log_file_reads_total'), 6);
   // A gauge is the new node's own: its durable sequence, not a sum.
   assert.equal(sample(after, 'bourse_journal_durable_sequence'), 7);
   // Another member in the same process (tests run clusters in one) counts on its own.
