@@ -58,8 +58,22 @@ export interface NodeMetricSources {
   reads?: { readonly timeouts: number; readonly refusals: number };
   /** Logins refused, by reason (absent: a node without a gateway). */
   loginFailures?: { total(reason: LoginFailureReason): number };
+  /** Counts the node's stages keep anyway (absent: not shown), read when scraped. */
+  kept?: KeptCounts;
   /** How long a scrape's text is served again (ms; metricsCacheMs unless given: tests). */
   scrapeCacheMs?: number;
+}
+
+/**
+ * Totals the node's stages keep for their own use or for tests, which /metrics also shows:
+ * durable events the publisher passed on (publisher.ts), Ticks the expiry timer sent
+ * (expiry-ticker.ts), and ended cancel reports dropped at cancelReportsMax
+ * (gateway/cancel-reports.ts: their clients' next Welcome says Unknown).
+ */
+export interface KeptCounts {
+  eventsPublished(): number;
+  expiryTicks(): number;
+  cancelReportsDropped(): number;
 }
 
 /** A gauge in `registry` whose value is read when /metrics is scraped. */
@@ -165,6 +179,7 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
     const refused = 'Read-model queries refused at once: too many waited (HTTP 503)';
     readCounter(registry, counters, 'bourse_read_refusals_total', refused, () => reads.refusals);
   }
+  if (sources.kept !== undefined) registerKept(registry, counters, sources.kept);
   if (sources.loginFailures !== undefined) {
     registerLoginFailures(registry, counters, sources.loginFailures);
   }
@@ -314,6 +329,17 @@ function registerCancels(
   counter('bourse_cancel_on_disconnect_dropped_total', dropped, (c) => c.dropped);
   const unreturned = 'Of those sessions, marked clients not back within the grace after a takeover';
   counter('bourse_cancel_on_disconnect_unreturned_total', unreturned, (c) => c.unreturned);
+}
+
+function registerKept(registry: Registry, counters: Counters, kept: KeptCounts): void {
+  const counter = (name: string, help: string, read: () => number): void =>
+    readCounter(registry, counters, name, help, read);
+  const published = 'Durable events the publisher passed to the gateway (streams and answers)';
+  counter('bourse_events_published_total', published, () => kept.eventsPublished());
+  const ticks = 'Ticks the expiry timer sent, to expire pending transfers on an idle node';
+  counter('bourse_expiry_ticks_total', ticks, () => kept.expiryTicks());
+  const dropped = 'Ended cancel-on-disconnect reports dropped (cancelReportsMax): told Unknown';
+  counter('bourse_cancel_reports_dropped_total', dropped, () => kept.cancelReportsDropped());
 }
 
 /** The newest snapshot and how many were taken (snapshot-stats.ts). */

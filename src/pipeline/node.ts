@@ -459,6 +459,11 @@ export class BourseNode {
       reads: this.reads ?? undefined,
       watch: this.watch ?? undefined,
       loginFailures,
+      kept: {
+        eventsPublished: () => this.publisher.eventsPublished,
+        expiryTicks: () => this.expiryTicker?.ticks ?? 0,
+        cancelReportsDropped: () => this.gateway?.cancels.reports.dropped ?? 0,
+      },
     });
     this.metrics = metrics;
     this.gateway = new Gateway({

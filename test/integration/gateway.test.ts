@@ -461,6 +461,12 @@ async function metricsAfter(base: string, url: string, commands: number, rejecti
   assert.ok(series(text, 'bourse_gateway_sessions') >= 1);
   assert.ok(series(text, 'bourse_processor_gc_pauses_total') >= 0);
   assert.ok(series(text, 'bourse_processor_gc_pause_seconds_max') >= 0);
+  // Counts the stages kept before but did not show: every answered command was published.
+  assert.ok(series(text, 'bourse_events_published_total') >= commands, 'events published');
+  assert.ok(series(text, 'bourse_expiry_ticks_total') >= 0);
+  assert.equal(series(text, 'bourse_cancel_reports_dropped_total'), 0);
+  assert.ok(series(text, 'bourse_journal_log_handed_over_total') >= 0);
+  assert.ok(series(text, 'bourse_journal_log_file_reads_total') >= 0);
   assert.equal(series(text, 'bourse_cluster_role{role="primary"}'), 1, 'a single node: primary');
   assert.match(text, /^nodejs_eventloop_lag_seconds [\d.e-]+$/m);
   assert.match(text, /^# TYPE bourse_commands_total counter$/m);

@@ -85,6 +85,29 @@ test("metrics: counters go on across a member's new node; gauges do not", async 
   assert.equal(sample(other, 'bourse_commands_total'), 0);
 });
 
+test("metrics: the stages' own counts, carried on across a member's new node", async () => {
+  // Kept before (publisher.ts, expiry-ticker.ts, cancel-reports.ts) but never on /metrics.
+  const carried = new CounterCarry();
+  const kept = { published: 40, ticks: 3, dropped: 2 };
+  const counts = {
+    eventsPublished: () => kept.published,
+    expiryTicks: () => kept.ticks,
+    cancelReportsDropped: () => kept.dropped,
+  };
+  const names = ['events_published', 'expiry_ticks', 'cancel_reports_dropped'];
+  const first = node(new JournalProgress(), carried, { kept: counts });
+  const before = await first.scrape();
+  for (const [i, name] of names.entries()) {
+    assert.equal(sample(before, `bourse_${name}_total`), [40, 3, 2][i], name);
+  }
+  first.retire();
+  Object.assign(kept, { published: 5, ticks: 1, dropped: 0 }); // the new node's, from 0
+  const after = await node(new JournalProgress(), carried, { kept: counts }).scrape();
+  for (const [i, name] of names.entries()) {
+    assert.equal(sample(after, `bourse_${name}_total`), [45, 4, 2][i], name);
+  }
+});
+
 test('metrics: two quick scrapes read no NaN or sentinel; memory by kind', async () => {
   const metrics = node(new JournalProgress(), new CounterCarry());
   await metrics.scrape();
