@@ -5,14 +5,17 @@
  * bind, once the member had made its folder and stored its id in it (and `--make-secret` its
  * secret), and `bourse cluster` said it as a port it could not bind ("ENOTFOUND").
  *
- *   host ──an address──────────────────────────────────────────► ports checked (ports.ts)
+ *   host ──an address (not looked up)─────────────────────────────┬─ not this machine's: 69
+ *     │                                                           └─ this machine's ──► ports
  *     └─a name──lookup (host-lookup.ts: DNS, then the hosts file)─┬─ none: exit 68 (EX_NOHOST)
  *                                                                 ├─ not this machine's: 69
  *                                                                 └─ this machine's ──► ports
  *
  * The lookup is the replication transport's own (pipeline/host-address.ts: bounded, cancelled
  * once done), so a name it would not resolve is refused here rather than later.
- * Containers give `--listen` an address (docker/compose.yml): nothing is looked up then.
+ * Containers give `--listen` an address (docker/compose.yml): nothing is looked up then, but
+ * it is checked as a name's address is (an address not this machine's was refused by the port
+ * check, as a port to free).
  */
 import { isIP } from 'node:net';
 import type { ClusterMember } from '../pipeline/cluster-node.js';
@@ -37,12 +40,13 @@ export async function refuseForeignHosts(
   const unknown: string[] = [];
   const foreign: string[] = [];
   const addresses = new Map<number, string>();
-  for (const [i, m] of named.entries()) {
-    const at = found[i];
+  for (const m of members) {
+    const at = isIP(m.host) === 0 ? found[named.indexOf(m)] : { address: m.host };
     const who = `${m.host} (member ${m.id})`;
     if ('code' in at) unknown.push(`${who}: ${at.code}`);
     else if ((await bindError('tcp', at.address, 0)) === 'EADDRNOTAVAIL') {
-      foreign.push(`${who} is ${at.address}, not an address of this machine`);
+      const is = at.address === m.host ? '' : ` is ${at.address},`;
+      foreign.push(`${who}${is} not an address of this machine`);
     } else addresses.set(m.id, at.address);
   }
   if (unknown.length > 0) {

@@ -4,11 +4,17 @@
  * Before, `bourse member` made its folder, stored its id in it and made its secret
  * (--make-secret), then failed at the bind; `bourse cluster` said the name as a port it could
  * not bind (69, "ENOTFOUND"). A name that resolves here is checked as its address is.
+ *
+ * A host not this machine's is refused (69) as such, naming the member, the host and its
+ * address, with nothing made or started: an address (an address given was refused by the port
+ * check instead, as ports to free), and a name that resolves to one. That name is resolved from
+ * a hosts file of this test's own: bourse runs in a mount namespace (unshare, as root) with the
+ * file bound over /etc/hosts there, the machine's own left as it is.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,20 +28,88 @@ const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 /** Never resolves (RFC 6761: .invalid). */
 const unknown = 'no-such-host.invalid';
 
-/** Three members on this test's ports (the helpers' block 30600-30799), member 2 on `host2`. */
-function clusterIn(dir: string, host2: string): ClusterFile {
+/** Not this machine's address (RFC 5737: TEST-NET-1). */
+const foreign = '192.0.2.1';
+
+/** A name (RFC 6761: .invalid, not in DNS) that only the hosts file of bourseWithHosts makes. */
+const foreignName = 'foreign-host.invalid';
+
+/**
+ * Three members on this test's ports (the helpers' blocks 30600-30799 and, from `base` 30060,
+ * 30000-30299), member 2 on `host2`.
+ */
+function clusterIn(dir: string, host2: string, base = 30_660): ClusterFile {
   const file: ClusterFile = { members: [] };
   for (let id = 1; id <= 3; id++) {
     const host = id === 2 ? host2 : '127.0.0.1';
-    file.members.push({ id, host, port: 30_660 + id, replicationPort: 30_760 + id });
+    file.members.push({ id, host, port: base + id, replicationPort: base + 100 + id });
   }
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file));
   return file;
 }
 
 function bourse(...args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return run(process.execPath, [main, ...args]);
+}
+
+function run(command: string, args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 });
   return { code: r.status, out: readable(r.stdout + r.stderr) };
+}
+
+/**
+ * `bourse` with `hosts` (lines of /etc/hosts) as its hosts file: in a mount namespace of its own
+ * (unshare -m: private, gone when it exits), the file bound over /etc/hosts there.
+ */
+function bourseWithHosts(dir: string, hosts: string, ...args: string[]): ReturnType<typeof run> {
+  const file = join(dir, 'hosts');
+  writeFileSync(file, `127.0.0.1 localhost\n${hosts}\n`);
+  try {
+    const bound = 'mount --bind "$0" /etc/hosts && exec "$@"';
+    return run('unshare', ['-m', 'sh', '-c', bound, file, process.execPath, main, ...args]);
+  } finally {
+    rmSync(file);
+  }
+}
+
+/** How a refusal says member 2 on `host2` (foreign, or foreignName for it): with its address. */
+function foreignHost(host2: string): string {
+  return host2 === foreign ? `${foreign} (member 2)` : `${host2} (member 2) is ${foreign},`;
+}
+
+/**
+ * `bourse member` for member 2 of a cluster in `dir` on `host2` (foreign, or foreignName from
+ * a hosts file), refused as not this machine's (69), with nothing made or started.
+ */
+function assertForeignMember(dir: string, host2: string): void {
+  clusterIn(dir, host2, 30_060);
+  const data = join(dir, 'member-2');
+  const args = ['member', '--cluster', join(dir, 'cluster.json'), '--id', '2', '--data', data];
+  args.push('--make-secret');
+  const hosts = `${foreign} ${foreignName}`;
+  const r = host2 === foreign ? bourse(...args) : bourseWithHosts(dir, hosts, ...args);
+  assert.equal(r.code, 69, r.out);
+  const said = `host ${foreignHost(host2)} not an address of this machine: member 2 not started, `;
+  assert.ok(r.out.includes(`${said}nothing written (fix its host in the cluster file`), r.out);
+  assert.doesNotMatch(r.out, /starting on|cannot bind/);
+  assert.equal(existsSync(data), false, 'no folder made');
+  assert.deepEqual(readdirSync(dir), ['cluster.json'], 'no secret made');
+}
+
+/** `bourse cluster` in `dir`, member 2 on `host2` (as assertForeignMember): none started. */
+function assertForeignCluster(dir: string, host2: string): void {
+  const data = join(dir, 'cluster');
+  mkdirSync(data);
+  clusterIn(data, host2, 30_060);
+  const hosts = `${foreign} ${foreignName}`;
+  const args = ['cluster', '--data', data];
+  const r = host2 === foreign ? bourse(...args) : bourseWithHosts(dir, hosts, ...args);
+  assert.equal(r.code, 69, r.out);
+  const said = `host ${foreignHost(host2)} not an address of this machine: no member started`;
+  assert.ok(r.out.includes(`${said} (every member runs here`), r.out);
+  assert.doesNotMatch(r.out, /member \d: ws:|cannot bind/);
+  const left = readdirSync(data).filter((name) => name !== dataLockFileName);
+  assert.deepEqual(left, ['cluster.json'], 'no secret, no member folder');
 }
 
 test('bourse member: a host name that does not resolve is refused (68), nothing made', () => {
@@ -88,6 +162,42 @@ test('bourse cluster: a member host that does not resolve is refused (68), none 
     assert.doesNotMatch(r.out, /member 1: ws:/);
     const left = readdirSync(data).filter((name) => name !== dataLockFileName);
     assert.deepEqual(left, ['cluster.json'], 'no secret, no member folder');
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("bourse member: an address not this machine's is refused (69), nothing made", () => {
+  const dir = tempDataDir();
+  try {
+    assertForeignMember(dir, foreign);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("bourse member: a name for an address not this machine's is refused (69)", () => {
+  const dir = tempDataDir();
+  try {
+    assertForeignMember(dir, foreignName);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("bourse cluster: a member address not this machine's is refused (69), none started", () => {
+  const dir = tempDataDir();
+  try {
+    assertForeignCluster(dir, foreign);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("bourse cluster: a member name for an address not this machine's is refused (69)", () => {
+  const dir = tempDataDir();
+  try {
+    assertForeignCluster(dir, foreignName);
   } finally {
     removeDir(dir);
   }
