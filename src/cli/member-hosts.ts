@@ -26,7 +26,8 @@ import { bindError } from './ports.js';
 /**
  * `members` with each host name replaced by its address (to check their ports on). Refuses a
  * name that does not resolve (exit 68), else one that resolves to an address this machine does
- * not have (exit 69): each named with its member and what the lookup said, then `outcome`
+ * not have, or an IPv6 address (udp4 replication: it was said as a port that could not be bound,
+ * EINVAL) (exit 69): each named with its member and what the lookup said, then `outcome`
  * (what was not done) and `how` to go on.
  * @throws ExitError 68 or 69
  */
@@ -44,7 +45,9 @@ export async function refuseForeignHosts(
     const at = isIP(m.host) === 0 ? found[named.indexOf(m)] : { address: m.host };
     const who = `${m.host} (member ${m.id})`;
     if ('code' in at) unknown.push(`${who}: ${at.code}`);
-    else if ((await bindError('tcp', at.address, 0)) === 'EADDRNOTAVAIL') {
+    else if (isIP(at.address) === 6) {
+      foreign.push(`${who} is an IPv6 address: a member's replication is IPv4 (udp4)`);
+    } else if ((await bindError('tcp', at.address, 0)) === 'EADDRNOTAVAIL') {
       const is = at.address === m.host ? '' : ` is ${at.address},`;
       foreign.push(`${who}${is} not an address of this machine`);
     } else addresses.set(m.id, at.address);

@@ -202,3 +202,20 @@ test("bourse cluster: a member name for an address not this machine's is refused
     removeDir(dir);
   }
 });
+
+test('bourse member: an IPv6 address is refused (69) as one, nothing made', () => {
+  const dir = tempDataDir();
+  try {
+    clusterIn(dir, '::1', 30_060);
+    const data = join(dir, 'member-2');
+    const cluster = join(dir, 'cluster.json');
+    const r = bourse('member', '--cluster', cluster, '--id', '2', '--data', data, '--make-secret');
+    assert.equal(r.code, 69, r.out);
+    const said = "host ::1 (member 2) is an IPv6 address: a member's replication is IPv4 (udp4): ";
+    assert.ok(r.out.includes(`${said}member 2 not started, nothing written`), r.out);
+    assert.doesNotMatch(r.out, /starting on|cannot bind/);
+    assert.deepEqual(readdirSync(dir), ['cluster.json'], 'no folder, no secret');
+  } finally {
+    removeDir(dir);
+  }
+});
