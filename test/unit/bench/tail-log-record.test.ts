@@ -8,6 +8,11 @@ const recorder = () => {
   return { values, recordValue: (v: number) => void values.push(v) };
 };
 
+/** One recorder a stage, as the open loop's stage histograms. */
+function stageRecorders() {
+  return { lag: recorder(), to_stamp: recorder(), from_stamp: recorder(), call: recorder() };
+}
+
 // The open loop's histograms are filled from the kept times after the loop: each value must be
 // what the loop recorded before, max(1, round(ms * 1000)) of the same difference.
 test('record() gives each kept command its latency and stages in µs', () => {
@@ -15,12 +20,7 @@ test('record() gives each kept command its latency and stages in µs', () => {
   log.add(10, 10.5, 11.25, 12.0004, 7); // intended, called, stamped, answered (ms)
   log.add(20, 20.0001, 19.9, 20.3, 8); // a stamp before the call (clocks differ): 1 µs
   const latency = recorder();
-  const stages = {
-    lag: recorder(),
-    to_stamp: recorder(),
-    from_stamp: recorder(),
-    call: recorder(),
-  };
+  const stages = stageRecorders();
   log.record(latency, stages);
   assert.deepEqual(latency.values, [2000, 300]);
   assert.deepEqual(stages.lag.values, [500, 1]);
@@ -35,12 +35,7 @@ test('record() leaves out the stamp stages of a command with no stamp (NaN)', ()
   const log = new TailLog(4);
   log.add(10, 10.5, NaN, 12, 7);
   const latency = recorder();
-  const stages = {
-    lag: recorder(),
-    to_stamp: recorder(),
-    from_stamp: recorder(),
-    call: recorder(),
-  };
+  const stages = stageRecorders();
   log.record(latency, stages);
   assert.deepEqual(latency.values, [2000]);
   assert.deepEqual(stages.lag.values, [500]);
