@@ -6,8 +6,12 @@
  *   cluster.json   {"members": [{"id": 1, "host": "127.0.0.1", "port": 9001,
  *                                "replicationPort": 9101}, ...]}
  *   <data>/member-<id>/   each member's data folder
+ *
+ * A member's host is where its peers and clients send: an address none can send to
+ * (unsendableHost) is refused here, so that every command reading the file says so alike.
  */
 import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import { clusterMembersMax, udpPayloadBytesDefault, udpPayloadBytesMax } from '../constants.js';
 import type { ClusterMember } from '../pipeline/cluster-node.js';
@@ -69,6 +73,10 @@ export function readClusterFile(path: string): ClusterFile {
       }
     }
     if (typeof m.host !== 'string') throw new UsageError(`cluster file ${path}: host missing`);
+    const unsendable = unsendableHost(m.host);
+    if (unsendable !== null) {
+      throw new UsageError(`cluster file ${path}: member ${id}: host ${m.host} is ${unsendable}`);
+    }
     claim(`member id ${id}`);
     // TCP (clients) and UDP (replication) ports are apart: the same number may serve both.
     claim(`port ${m.host}:${String(m.port)} (tcp)`);
@@ -78,6 +86,43 @@ export function readClusterFile(path: string): ClusterFile {
   const payload = (parsed as { datagramPayloadBytes?: unknown }).datagramPayloadBytes;
   const datagramPayloadBytes = payload === undefined ? undefined : payloadBytes(payload, path);
   return { members: members as ClusterMember[], capacities, datagramPayloadBytes };
+}
+
+/**
+ * Why peers and clients cannot send to `host` (an address), or null (a name is looked up later,
+ * member-hosts.ts). 0.0.0.0 was taken: the member started, and each peer sent to its own machine.
+ */
+export function unsendableHost(host: string): string | null {
+  const family = isIP(host);
+  if (family === 0) return null;
+  for (const [addresses, reason] of unsendableAddresses) {
+    if (addresses.check(host, family === 4 ? 'ipv4' : 'ipv6')) return reason;
+  }
+  return null;
+}
+
+/** Addresses no peer or client can send to a member at, each with why (unsendableHost). */
+const unsendableAddresses: readonly (readonly [BlockList, string])[] = [
+  [
+    subnets(['0.0.0.0/32', '::/128']),
+    'the unspecified address: a peer sending to it reaches its own machine (give the address ' +
+      'others reach the member at; --listen 0.0.0.0 binds all of its addresses)',
+  ],
+  [subnets(['255.255.255.255/32']), 'the broadcast address, not one member'],
+  [
+    subnets(['224.0.0.0/4', 'ff00::/8']),
+    'a multicast address (224.0.0.0/4, ff00::/8), not one member',
+  ],
+];
+
+/** A BlockList of `cidrs` ("address/prefix", IPv4 or IPv6). */
+function subnets(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [address, prefix] = cidr.split('/');
+    list.addSubnet(address, Number(prefix), isIP(address) === 4 ? 'ipv4' : 'ipv6');
+  }
+  return list;
 }
 
 /** A cluster file's "datagramPayloadBytes". @throws UsageError */

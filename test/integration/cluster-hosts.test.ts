@@ -10,10 +10,14 @@
  * check instead, as ports to free), and a name that resolves to one. That name is resolved from
  * a hosts file of this test's own: bourse runs in a mount namespace (unshare, as root) with the
  * file bound over /etc/hosts there, the machine's own left as it is.
+ *
+ * A host no one can send to (0.0.0.0, broadcast, multicast) is refused as the cluster file's
+ * other faults are (64), with nothing made or started: 0.0.0.0 was taken, and each peer sent to
+ * its own machine. `--listen 0.0.0.0` (docker/compose.yml) binds all of a member's addresses.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -22,6 +26,7 @@ import type { ClusterFile } from '../../src/cli/cluster-file.js';
 import { dataLockFileName } from '../../src/constants.js';
 import { readable } from '../harness/log-lines.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
+import { until } from '../harness/wait.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -112,19 +117,35 @@ function assertForeignCluster(dir: string, host2: string): void {
   assert.deepEqual(left, ['cluster.json'], 'no secret, no member folder');
 }
 
+/** `bourse member` for member 2 of a cluster in `dir` on `host2`: not started, nothing made. */
+function refusedMember(dir: string, host2: string, base?: number): ReturnType<typeof run> {
+  clusterIn(dir, host2, base);
+  const data = join(dir, 'member-2');
+  const cluster = join(dir, 'cluster.json');
+  const r = bourse('member', '--cluster', cluster, '--id', '2', '--data', data, '--make-secret');
+  assert.doesNotMatch(r.out, /starting on/);
+  assert.deepEqual(readdirSync(dir), ['cluster.json'], 'no folder, no secret made');
+  return r;
+}
+
+/** `bourse cluster` in `data` (made), member 2 on `host2`: none started, nothing made. */
+function refusedCluster(data: string, host2: string, base?: number): ReturnType<typeof run> {
+  mkdirSync(data);
+  clusterIn(data, host2, base);
+  const r = bourse('cluster', '--data', data);
+  assert.doesNotMatch(r.out, /member \d: ws:|starting on/);
+  const left = readdirSync(data).filter((name) => name !== dataLockFileName);
+  assert.deepEqual(left, ['cluster.json'], 'no secret, no member folder');
+  return r;
+}
+
 test('bourse member: a host name that does not resolve is refused (68), nothing made', () => {
   const dir = tempDataDir();
   try {
-    clusterIn(dir, unknown);
-    const data = join(dir, 'member-2');
-    const cluster = join(dir, 'cluster.json');
-    const r = bourse('member', '--cluster', cluster, '--id', '2', '--data', data, '--make-secret');
+    const r = refusedMember(dir, unknown);
     assert.equal(r.code, 68, r.out);
     const said = `cannot resolve host ${unknown} (member 2): ENOTFOUND: member 2 not started, `;
     assert.ok(r.out.includes(`${said}nothing written (fix its host in the cluster file`), r.out);
-    assert.doesNotMatch(r.out, /starting on/);
-    assert.equal(existsSync(data), false, 'no folder made');
-    assert.deepEqual(readdirSync(dir), ['cluster.json'], 'no secret made');
   } finally {
     removeDir(dir);
   }
@@ -152,16 +173,10 @@ test('bourse member: a name that resolves here has its ports checked on its addr
 test('bourse cluster: a member host that does not resolve is refused (68), none started', () => {
   const dir = tempDataDir();
   try {
-    const data = join(dir, 'cluster');
-    mkdirSync(data);
-    clusterIn(data, unknown);
-    const r = bourse('cluster', '--data', data);
+    const r = refusedCluster(join(dir, 'cluster'), unknown);
     assert.equal(r.code, 68, r.out);
     const said = `cannot resolve host ${unknown} (member 2): ENOTFOUND: no member started`;
     assert.ok(r.out.includes(said), r.out);
-    assert.doesNotMatch(r.out, /member 1: ws:/);
-    const left = readdirSync(data).filter((name) => name !== dataLockFileName);
-    assert.deepEqual(left, ['cluster.json'], 'no secret, no member folder');
   } finally {
     removeDir(dir);
   }
@@ -216,6 +231,60 @@ test('bourse member: an IPv6 address is refused (69) as one, nothing made', () =
     assert.doesNotMatch(r.out, /starting on|cannot bind/);
     assert.deepEqual(readdirSync(dir), ['cluster.json'], 'no folder, no secret');
   } finally {
+    removeDir(dir);
+  }
+});
+
+/** How the cluster file in `dir` refuses member 2 on 0.0.0.0 (64, as its other faults). */
+function unspecified(dir: string): string {
+  const said = `cluster file ${join(dir, 'cluster.json')}: member 2: host 0.0.0.0 is `;
+  return `${said}the unspecified address: a peer sending to it reaches its own machine`;
+}
+
+test('bourse member: a host of 0.0.0.0 in the cluster file is refused (64), nothing made', () => {
+  const dir = tempDataDir();
+  try {
+    const r = refusedMember(dir, '0.0.0.0', 30_900);
+    assert.equal(r.code, 64, r.out);
+    assert.ok(r.out.includes(unspecified(dir)), r.out);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('bourse cluster: a member host of 0.0.0.0 is refused (64), none started', () => {
+  const dir = tempDataDir();
+  try {
+    const r = refusedCluster(join(dir, 'cluster'), '0.0.0.0', 30_900);
+    assert.equal(r.code, 64, r.out);
+    assert.ok(r.out.includes(unspecified(join(dir, 'cluster'))), r.out);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+// The host in the file is where others send; --listen 0.0.0.0 binds every address (compose).
+test('bourse member --listen 0.0.0.0 starts, on every address of the machine', async () => {
+  const dir = tempDataDir();
+  const file = clusterIn(dir, '127.0.0.1', 30_900);
+  const args = ['member', '--cluster', join(dir, 'cluster.json'), '--id', '1'];
+  args.push('--data', join(dir, 'member-1'), '--listen', '0.0.0.0', '--make-secret');
+  const child = spawn(process.execPath, [main, ...args, '--bootstrap'], { stdio: 'pipe' });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', done));
+  try {
+    await until('member 1 starts', () => /member 1: capacity/.test(out), 20_000);
+    // 127.0.0.2 is this machine's (127/8) but not the host: only a bind of all answers there.
+    const health = await fetch(`http://127.0.0.2:${file.members[0].port}/health`);
+    assert.ok(health.status === 200 || health.status === 503, String(health.status));
+    await health.arrayBuffer();
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, readable(out));
+    assert.match(readable(out), /stopped cleanly/);
+  } finally {
+    child.kill('SIGKILL');
     removeDir(dir);
   }
 });

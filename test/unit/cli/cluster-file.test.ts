@@ -1,4 +1,4 @@
-/** The cluster file's replication datagram size: taken within its bounds, refused past them. */
+/** The cluster file: its datagram size and the member hosts no one can send to. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +32,41 @@ test('datagramPayloadBytes: none is the default; in bounds, taken; else refused'
           e instanceof UsageError &&
           /"datagramPayloadBytes": .*: 1384 \(the default\) to 65467/.test(e.message),
       );
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
+
+// Peers and clients send to a member's host: 0.0.0.0 was taken, and each sent to its own machine.
+test('a member host no one can send to is refused, naming the file, member and why', () => {
+  const dir = tempDataDir();
+  const file = join(dir, 'cluster.json');
+  const read = (host2: string): ReturnType<typeof readClusterFile> => {
+    const hosts = members.map((m) => (m.id === 2 ? { ...m, host: host2 } : m));
+    writeFileSync(file, JSON.stringify({ members: hosts }));
+    return readClusterFile(file);
+  };
+  const why: [string, RegExp][] = [
+    ['0.0.0.0', /is the unspecified address: a peer sending to it reaches its own machine/],
+    ['::', /is the unspecified address/],
+    ['255.255.255.255', /is the broadcast address, not one member/],
+    ['224.0.0.1', /is a multicast address \(224\.0\.0\.0\/4, ff00::\/8\), not one member/],
+    ['239.255.255.250', /is a multicast address/],
+  ];
+  try {
+    for (const [host, reason] of why) {
+      assert.throws(
+        () => read(host),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.message.startsWith(`cluster file ${file}: member 2: host ${host} `) &&
+          reason.test(e.message),
+      );
+    }
+    // Around the refused ranges, loopback, a private address, IPv6 (refused later) and names.
+    for (const host of ['223.255.255.255', '240.0.0.1', '127.0.0.1', '10.1.2.3', '::1', 'm2']) {
+      assert.equal(read(host).members[1].host, host);
     }
   } finally {
     removeDir(dir);
