@@ -25,7 +25,7 @@ import {
 } from '../constants.js';
 import { assert } from '../stdx/assert.js';
 import type { RecordBuffer } from '../stdx/records.js';
-import { CommandFlag, CommandOffset, CommandWord } from '../protocol/command-layout.js';
+import { CommandFlag, CommandWord } from '../protocol/command-layout.js';
 import { ListenError } from './listen-error.js';
 import { EventFlag, EventWord } from '../protocol/event-layout.js';
 import {
@@ -87,7 +87,7 @@ import {
   type CommandFields,
 } from '../protocol/command-writer.js';
 import { readEvent, type EventRecord } from '../protocol/event-reader.js';
-import { readU64, readU64At } from '../stdx/records.js';
+import { readU64 } from '../stdx/records.js';
 import { ResultWord, writeResult } from '../protocol/result-layout.js';
 import { ResultRanges } from './result-ranges.js';
 import { ClientSeqs, frameClientSeq } from './client-seqs.js';
@@ -103,6 +103,7 @@ import { welcomeBodyBytes, writeWelcomeCancels } from '../protocol/welcome.js';
 import { idFree } from './silent-holder.js';
 import { keyClosing, newSession, type Session } from './gateway-session.js';
 import { noteRefused, refusedTaken, refusedTurn } from './refused-frames.js';
+import { frameRefusal } from './frame-refusal.js';
 
 export { ListenError };
 export type { NodeRole, ReadyUse } from './node-role.js';
@@ -501,19 +502,6 @@ export class Gateway {
     return null;
   }
 
-  /** Why the key may not send one of the frame's commands (the first such), or null. */
-  private refusal(grant: Grant, view: DataView, span: BatchSpan): string | null {
-    if (grant.admin) return null;
-    for (let i = 0; i < span.count; i++) {
-      const at = span.start + i * commandSizeBytes;
-      const kind = view.getUint8(at + CommandOffset.kind);
-      const ref = view.getUint32(at + CommandOffset.ref, true);
-      const refused = commandRefusal(grant, kind, readU64At(view, at + CommandOffset.account), ref);
-      if (refused !== null) return refused;
-    }
-    return null;
-  }
-
   /**
    * A subscription: the journal (admin keys only: it holds every client's events), one
    * instrument's trades (anyone), or one account's events (its keys, or admin).
@@ -633,7 +621,7 @@ export class Gateway {
       return sendError(ws, requestId, FrameError.ChainOpen, why);
     }
     const grant = ws.getUserData().grant;
-    const forbidden = grant === null ? 'not allowed: no API key' : this.refusal(grant, view, span);
+    const forbidden = grant === null ? 'not allowed: no API key' : frameRefusal(grant, view, span);
     if (forbidden !== null) return sendError(ws, requestId, FrameError.Forbidden, forbidden);
     if (!this.options.role.accepting()) {
       // A primary handing over (or deposed): sent again after a wait, and once the session
