@@ -104,6 +104,7 @@ import { idFree } from './silent-holder.js';
 import { keyClosing, newSession, type Session } from './gateway-session.js';
 import { noteRefused, refusedTaken, refusedTurn } from './refused-frames.js';
 import { frameRefusal } from './frame-refusal.js';
+import { GatewayCounts } from './gateway-counts.js';
 
 export { ListenError };
 export type { NodeRole, ReadyUse } from './node-role.js';
@@ -219,6 +220,8 @@ export class Gateway {
     () => this.options,
     (ws, requestId, clientId, grant) => this.welcome(ws, requestId, clientId, grant),
   );
+  /** Closes by code, Busy answers and refused frames, for /metrics (gateway-counts.ts). */
+  readonly counts = new GatewayCounts();
   port = -1;
 
   constructor(private readonly options: GatewayOptions) {
@@ -320,6 +323,7 @@ export class Gateway {
 
   /** A socket closed: its streams and its session go (a newer session of its client stays). */
   private onClose(ws: WebSocket<Session>, code: number): void {
+    this.counts.closed(code);
     this.streams.drop(ws);
     this.resumes.drop(ws);
     leaveAll(ws, this.topics, this.books); // uWS drops its topics itself
@@ -626,6 +630,7 @@ export class Gateway {
     if (!this.options.role.accepting()) {
       // A primary handing over (or deposed): sent again after a wait, and once the session
       // closes, to the next primary. Not counted as refused: it is no slow reader.
+      this.counts.busyAnswers++;
       return sendError(ws, requestId, FrameError.Busy, 'not taking commands: stopping');
     }
     const sink = this.sink;
@@ -635,8 +640,10 @@ export class Gateway {
     this.cancels.writeWaitingMarks(); // its client's mark, if it waits, goes first if it fits
     if (!turn || this.cancels.holds(session.clientId) || !sink.hasRoom(span.count)) {
       noteRefused(session, requestId, view, span.start);
+      this.counts.refusedFrames++;
       if (refused.length > refusedFramesMax)
         return ws.end(CloseCode.SlowConsumer, 'too many refused frames');
+      this.counts.busyAnswers++;
       return sendError(ws, requestId, FrameError.Busy, 'busy: send again later');
     }
     if (refused.length > 0) refusedTaken(session);

@@ -34,6 +34,7 @@ import { ResultLatency } from './result-latency.js';
 import { clockMs, clockUs } from './logical-time.js';
 import { capacityMax, capacityTables, type CapacityTable } from './capacity-use.js';
 import { loginFailureReasons, type LoginFailureReason } from '../gateway/login-failures.js';
+import { closeCodeLabels, type GatewayCounts } from '../gateway/gateway-counts.js';
 
 export interface NodeMetricSources {
   progress: JournalProgress;
@@ -58,6 +59,8 @@ export interface NodeMetricSources {
   reads?: { readonly timeouts: number; readonly refusals: number };
   /** Logins refused, by reason (absent: a node without a gateway). */
   loginFailures?: { total(reason: LoginFailureReason): number };
+  /** Closes by code, Busy answers, refused frames (absent, or null: no gateway). */
+  gatewayCounts?(): GatewayCounts | null;
   /** Counts the node's stages keep anyway (absent: not shown), read when scraped. */
   kept?: KeptCounts;
   /** How long a scrape's text is served again (ms; metricsCacheMs unless given: tests). */
@@ -180,6 +183,8 @@ export function nodeMetrics(sources: NodeMetricSources): NodeMetrics {
     readCounter(registry, counters, 'bourse_read_refusals_total', refused, () => reads.refusals);
   }
   if (sources.kept !== undefined) registerKept(registry, counters, sources.kept);
+  const gateway = sources.gatewayCounts;
+  if (gateway !== undefined) registerGatewayCounts(registry, counters, gateway);
   if (sources.loginFailures !== undefined) {
     registerLoginFailures(registry, counters, sources.loginFailures);
   }
@@ -423,22 +428,60 @@ function registerLoginFailures(
   counters: Counters,
   failures: { total(reason: LoginFailureReason): number },
 ): void {
-  const name = 'bourse_login_failures_total';
+  const help = 'Logins refused (WebSocket; HTTP keys), by reason (docs/PROTOCOL.md, "Metrics")';
+  labelledTotal(registry, counters, ['bourse_login_failures_total', help, 'reason'], {
+    values: loginFailureReasons,
+    total: (i) => failures.total(loginFailureReasons[i]),
+  });
+}
+
+/**
+ * The gateway's closes by code (`bourse_gateway_closes_total{code}`, every code counted by name
+ * shown from the start), Busy answers and frames refused as Busy (gateway-counts.ts).
+ */
+function registerGatewayCounts(
+  registry: Registry,
+  counters: Counters,
+  read: () => GatewayCounts | null,
+): void {
+  const closes = 'WebSocket sessions closed, by close code (4008: slow reader or too many refused)';
+  labelledTotal(registry, counters, ['bourse_gateway_closes_total', closes, 'code'], {
+    values: closeCodeLabels,
+    total: (i) => read()?.closes[i] ?? 0,
+  });
+  const busy = 'Error frames Busy sent: input ring full, or the node not taking commands';
+  readCounter(registry, counters, 'bourse_gateway_busy_answers_total', busy, () => {
+    return read()?.busyAnswers ?? 0;
+  });
+  const refused = 'Commands frames refused as Busy (input ring full, or an earlier one refused)';
+  readCounter(registry, counters, 'bourse_gateway_refused_frames_total', refused, () => {
+    return read()?.refusedFrames ?? 0;
+  });
+}
+
+/**
+ * A counter with one label whose values are fixed (each shown, 0 until it happens, so that
+ * rate() sees the first), read when scraped and carried on across a member's nodes.
+ */
+function labelledTotal(
+  registry: Registry,
+  counters: Counters,
+  [name, help, label]: [string, string, string],
+  read: { values: readonly string[]; total(index: number): number },
+): void {
   const carried = counters.carried.counters;
-  const key = (reason: LoginFailureReason): string => `${name}{${reason}}`;
-  for (const reason of loginFailureReasons) {
-    counters.reads.set(key(reason), () => failures.total(reason));
-  }
+  const key = (value: string): string => `${name}{${value}}`;
+  read.values.forEach((value, i) => counters.reads.set(key(value), () => read.total(i)));
   new Counter({
     name,
-    help: 'Logins refused (WebSocket; HTTP keys), by reason (docs/PROTOCOL.md, "Metrics")',
-    labelNames: ['reason'],
+    help,
+    labelNames: [label],
     registers: [registry],
     collect(this: Counter) {
       this.reset();
-      for (const reason of loginFailureReasons) {
-        this.inc({ reason }, (carried.get(key(reason)) ?? 0) + failures.total(reason));
-      }
+      read.values.forEach((value, i) => {
+        this.inc({ [label]: value }, (carried.get(key(value)) ?? 0) + read.total(i));
+      });
     },
   });
 }

@@ -451,6 +451,7 @@ export class BourseNode {
       outputRing: this.outputRing,
       connections: () => this.gateway?.connections() ?? null,
       cancelsOnDisconnect: () => this.gateway?.cancels.counts ?? null,
+      gatewayCounts: () => this.gateway?.counts ?? null,
       role: this.role,
       diskFree: () => this.disk.free(),
       carried: this.counters,

@@ -5,3 +5,8 @@ export function seriesValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
 }
+
+/** GET /metrics of the node whose gateway's WebSocket address is `url` (ws://host:port/). */
+export async function metricsAt(url: string): Promise<string> {
+  return (await fetch(`${url.replace(/^ws/, 'http')}metrics`)).text();
+}

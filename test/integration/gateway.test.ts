@@ -39,7 +39,7 @@ import { smallConfig } from '../harness/engine-driver.js';
 import { removeDir, tempDataDir } from '../harness/node-driver.js';
 import { until } from '../harness/wait.js';
 import { freePort } from '../../src/cli/ports.js';
-import { seriesValue } from '../harness/metrics-text.js';
+import { metricsAt, seriesValue } from '../harness/metrics-text.js';
 
 /** POST /commands takes JSON only (415 otherwise). */
 const jsonType = { 'content-type': 'application/json' };
@@ -465,6 +465,10 @@ async function metricsAfter(base: string, url: string, commands: number, rejecti
   assert.ok(series(text, 'bourse_events_published_total') >= commands, 'events published');
   assert.ok(series(text, 'bourse_expiry_ticks_total') >= 0);
   assert.equal(series(text, 'bourse_cancel_reports_dropped_total'), 0);
+  // The gateway's closes by code, Busy answers and refused frames: none so far.
+  assert.equal(series(text, 'bourse_gateway_closes_total{code="4008"}'), 0);
+  assert.equal(series(text, 'bourse_gateway_busy_answers_total'), 0);
+  assert.equal(series(text, 'bourse_gateway_refused_frames_total'), 0);
   assert.ok(series(text, 'bourse_journal_log_handed_over_total') >= 0);
   assert.ok(series(text, 'bourse_journal_log_file_reads_total') >= 0);
   assert.equal(series(text, 'bourse_cluster_role{role="primary"}'), 1, 'a single node: primary');
@@ -587,6 +591,11 @@ test(
         );
         assert.ok(client.busyRefusals > 0, 'the ring was full: some frames were refused as Busy');
         t.diagnostic(`frames refused as Busy and sent again: ${client.busyRefusals}`);
+        // The only session that sent commands: each Busy it heard counted, none closed.
+        const text = await metricsAt(url);
+        assert.equal(series(text, 'bourse_gateway_busy_answers_total'), client.busyRefusals);
+        assert.equal(series(text, 'bourse_gateway_refused_frames_total'), client.busyRefusals);
+        assert.equal(series(text, 'bourse_gateway_closes_total{code="4008"}'), 0);
         await client.close();
       },
       () => {},

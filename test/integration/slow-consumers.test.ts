@@ -12,6 +12,7 @@ import { BourseClient } from '../../src/client/client.js';
 import { CloseCode, FrameType, frameHeaderBytes, StreamKind } from '../../src/protocol/frames.js';
 import { CommandKind } from '../../src/protocol/command-layout.js';
 import { Status } from '../../src/protocol/status.js';
+import { metricsAt, seriesValue } from '../harness/metrics-text.js';
 
 const transfers = 120_000;
 
@@ -65,6 +66,11 @@ test('an account stream that falls behind is closed with 4008, never skipped', a
       new Promise<number>((resolve) => setTimeout(() => resolve(-1), 10_000)),
     ]);
     assert.equal(code, CloseCode.SlowConsumer, 'closed, not left open with a gap');
+    const closes = (text: string, code: string): number =>
+      seriesValue(text, `bourse_gateway_closes_total{code="${code}"}`);
+    const text = await metricsAt(url);
+    assert.equal(closes(text, '4008'), 1, 'counted by its code, on /metrics');
+    assert.equal(closes(text, 'other'), 0);
     const seen = subscriber.sequences;
     assert.ok(seen.length > 0 && seen.length < transfers, `${seen.length} events before the close`);
     for (let i = 1; i < seen.length; i++) {
