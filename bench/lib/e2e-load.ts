@@ -29,6 +29,7 @@ export function loadUsage(name: string): BenchUsage {
     values: {
       '--rate': 'open-loop rate, commands/s (100k; small 20k)',
       '--tick-us': 'open-loop tick, µs (500, the default: pacer.ts; 0: a 1 ms timer)',
+      '--seconds': 'seconds a load phase (10; small 2; CI 1)',
     },
   };
 }
@@ -47,10 +48,12 @@ export const openTickUsDefault = 500;
  * `--rate N` sets the open loop's rate (commands/s), to draw latency against load.
  */
 export function loadSize(small: boolean) {
+  // A phase's length: bench-smoke runs 1 s, so that --small's figures stay those of 2 s.
+  const seconds = flag('--seconds', small ? 2 : 10, 1, 3_600);
   return {
     processes: small ? 2 : 4,
     accounts: small ? 1_000 : 10_000,
-    closedSeconds: small ? 2 : 10,
+    closedSeconds: seconds,
     window: small ? 2_000 : 8_000,
     /**
      * The batched closed loop: one client process (a second one takes a core from the node:
@@ -59,7 +62,7 @@ export function loadSize(small: boolean) {
     batchProcesses: 1,
     batchWindow: small ? 4_000 : 16_000,
     openRate: flag('--rate', small ? 20_000 : 100_000),
-    openSeconds: small ? 2 : 10,
+    openSeconds: seconds,
     /** The open loops' tick (µs; 0: setTimeout(1)); e2e-client.ts tickUs. */
     openTickUs: flag('--tick-us', openTickUsDefault, 0, 1_000_000),
     /** The one-call open loop's SDK call: transfer()'s promise of events, or submitStatus. */

@@ -24,6 +24,7 @@ checkArgs({
   values: {
     '--members': 'the addresses of the node or cluster, ws://host:port/, comma-separated',
     '--rate': 'open-loop rate, commands/s (100k; small 20k)',
+    '--seconds': 'seconds a load phase (10; small 2; CI 1)',
     '--clients-base': 'first client id (default: from the clock, a fresh range each run)',
   },
   valueNames: { '--members': 'URL,...' },
